@@ -1,0 +1,1 @@
+/* appeal/calendar.c: not written yet (placeholder during the first build). */

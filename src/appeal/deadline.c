@@ -1,0 +1,1 @@
+/* appeal/deadline.c: not written yet (placeholder during the first build). */

@@ -1,0 +1,1 @@
+/* appeal/number.c: not written yet (placeholder during the first build). */

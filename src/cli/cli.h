@@ -1,0 +1,25 @@
+/* cli.h: the subcommands of the okno binary (okno.c dispatches to them).
+ *
+ * Each takes the arguments after its name (argv[0] is the subcommand) and returns the
+ * process exit code: 0 success, 1 user error (one line on stderr saying what to fix),
+ * 2 internal error. */
+#pragma once
+#include <glib.h>
+
+#include "core/config.h"
+
+int okno_cmd_serve(int argc, char **argv);
+int okno_cmd_submit(int argc, char **argv);
+int okno_cmd_show(int argc, char **argv);
+int okno_cmd_list(int argc, char **argv);
+int okno_cmd_parse(int argc, char **argv);
+int okno_cmd_deadline(int argc, char **argv);
+int okno_cmd_calendar(int argc, char **argv);
+
+/* Shared by the commands: parses --config FILE (and the other options in `extra`)
+ * with GOptionContext, loads the config (defaults when --config is absent), and
+ * prints the one-line error itself. Returns NULL and sets *exit_code on failure. */
+OknoConfig *okno_cli_setup(int *argc, char ***argv, const char *usage,
+                           const GOptionEntry *extra, int *exit_code);
+/* Prints "okno: <message>" for `err` and returns the exit code for it. */
+int okno_cli_fail(const GError *err);

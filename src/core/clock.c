@@ -1,0 +1,69 @@
+/* clock.c: settable clock and Moscow time formatting (see clock.h). */
+#include "core/clock.h"
+
+static gint64 fake_now; /* 0: real clock. Accessed atomically. */
+
+gint64 okno_now(void)
+{
+  gint64 f = __atomic_load_n(&fake_now, __ATOMIC_RELAXED);
+  return f ? f : g_get_real_time();
+}
+
+void okno_clock_set(gint64 us) { __atomic_store_n(&fake_now, us, __ATOMIC_RELAXED); }
+
+void okno_clock_advance(gint64 us)
+{
+  if (__atomic_load_n(&fake_now, __ATOMIC_RELAXED))
+    __atomic_add_fetch(&fake_now, us, __ATOMIC_RELAXED);
+}
+
+gboolean okno_clock_init_from_env(void)
+{
+  const char *v = g_getenv("OKNO_FAKE_NOW");
+  gint64 us;
+  if (!v || !*v)
+    return TRUE;
+  if (!okno_time_parse(v, &us))
+    return FALSE;
+  okno_clock_set(us);
+  return TRUE;
+}
+
+GTimeZone *okno_tz_moscow(void)
+{
+  static GTimeZone *tz;
+  if (g_once_init_enter(&tz)) {
+    GTimeZone *t = g_time_zone_new_identifier("Europe/Moscow");
+    if (!t)
+      t = g_time_zone_new_offset(3 * 3600);
+    g_once_init_leave(&tz, t);
+  }
+  return tz;
+}
+
+static char *format_in(gint64 us, GTimeZone *tz, gboolean utc)
+{
+  g_autoptr(GDateTime) u = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) t = g_date_time_to_timezone(u, tz);
+  return g_date_time_format(t, utc ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%S%:z");
+}
+
+char *okno_time_format_msk(gint64 us) { return format_in(us, okno_tz_moscow(), FALSE); }
+
+char *okno_time_format_utc(gint64 us)
+{
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+  return format_in(us, utc, TRUE);
+}
+
+gboolean okno_time_parse(const char *text, gint64 *us)
+{
+  g_autoptr(GDateTime) dt = NULL;
+  if (!text)
+    return FALSE;
+  dt = g_date_time_new_from_iso8601(text, NULL);
+  if (!dt)
+    return FALSE;
+  *us = g_date_time_to_unix(dt) * G_USEC_PER_SEC + g_date_time_get_microsecond(dt);
+  return TRUE;
+}

@@ -1,0 +1,268 @@
+/* config.c: the table of configuration keys and the INI loader (see config.h). */
+#include "core/config.h"
+
+#include "core/error.h"
+
+#include <stddef.h>
+
+typedef enum { K_STR, K_INT, K_LIST } KeyType;
+
+typedef struct {
+  const char *group;
+  const char *key;
+  KeyType type;
+  size_t offset;
+  const char *def;     /* K_STR, K_LIST (';'-separated) */
+  gint64 idef, min, max; /* K_INT */
+  gboolean is_path;    /* resolve relative to the config file's directory */
+} KeyDef;
+
+#define S(g, k, f, d) {g, k, K_STR, offsetof(OknoConfig, f), d, 0, 0, 0, FALSE}
+#define P(g, k, f, d) {g, k, K_STR, offsetof(OknoConfig, f), d, 0, 0, 0, TRUE}
+#define L(g, k, f, d) {g, k, K_LIST, offsetof(OknoConfig, f), d, 0, 0, 0, FALSE}
+#define I(g, k, f, d, lo, hi) {g, k, K_INT, offsetof(OknoConfig, f), NULL, d, lo, hi, FALSE}
+
+static const KeyDef keys[] = {
+  S("store", "url", store_url, "sqlite:var/okno.db"),
+
+  S("smtp", "listen", smtp_listen, "127.0.0.1:2525"),
+  L("smtp", "addresses", smtp_addresses, "support@portal.example"),
+  S("smtp", "hostname", hostname, "okno.portal.example"),
+  I("smtp", "max_message_size", max_message_size, 35 * 1024 * 1024, 1024, G_GINT64_CONSTANT(1) << 32),
+  I("smtp", "max_line_length", max_line_length, 1000, 512, 65536),
+  I("smtp", "max_recipients", max_recipients, 100, 1, 10000),
+  I("smtp", "max_sessions", max_sessions, 1000, 1, 100000),
+  I("smtp", "command_timeout", command_timeout, 300, 1, 3600),
+  I("smtp", "data_timeout", data_timeout, 180, 1, 3600),
+  P("smtp", "tls_cert", tls_cert, ""),
+  P("smtp", "tls_key", tls_key, ""),
+
+  S("lmtp", "listen", lmtp_listen, ""),
+
+  I("intake", "parse_time_budget_ms", parse_time_budget_ms, 5000, 10, 600000),
+  I("intake", "parse_memory_budget", parse_memory_budget, 256 * 1024 * 1024, 1024 * 1024, G_GINT64_CONSTANT(1) << 34),
+  I("intake", "max_mime_depth", max_mime_depth, 20, 2, 200),
+  I("intake", "max_mime_parts", max_mime_parts, 500, 2, 100000),
+
+  S("outbound", "transport", outbound_transport, "maildir:var/outbox"),
+  S("outbound", "from", outbound_from, "support@portal.example"),
+  S("outbound", "from_name", outbound_from_name, "Служба поддержки портала"),
+  I("outbound", "max_auto_per_hour", max_auto_per_hour, 5, 0, 10000),
+  I("outbound", "retry_min_seconds", retry_min_seconds, 60, 1, 86400),
+  I("outbound", "retry_max_seconds", retry_max_seconds, 3600, 1, 86400 * 7),
+  I("outbound", "give_up_after_seconds", give_up_after_seconds, 5 * 86400, 60, 86400 * 30),
+
+  S("http", "listen", http_listen, "127.0.0.1:8080"),
+  S("http", "public_url", public_url, "http://127.0.0.1:8080"),
+
+  L("portal", "domains", portal_domains, "portal.example"),
+  S("portal", "name", portal_name, "Портал государственных услуг"),
+
+  P("calendar", "file", calendar_file, ""),
+};
+
+#define FIELD(cfg, kd) ((char *)(cfg) + (kd)->offset)
+
+static char **split_list(const char *v)
+{
+  g_auto(GStrv) parts = g_strsplit(v ? v : "", ";", -1);
+  GPtrArray *out = g_ptr_array_new();
+  for (char **p = parts; *p; p++) {
+    char *t = g_strstrip(g_strdup(*p));
+    if (*t)
+      g_ptr_array_add(out, t);
+    else
+      g_free(t);
+  }
+  g_ptr_array_add(out, NULL);
+  return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static void set_defaults(OknoConfig *cfg)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+    const KeyDef *k = &keys[i];
+    switch (k->type) {
+    case K_STR: *(char **)FIELD(cfg, k) = g_strdup(k->def); break;
+    case K_LIST: *(char ***)FIELD(cfg, k) = split_list(k->def); break;
+    case K_INT: *(gint64 *)FIELD(cfg, k) = k->idef; break;
+    }
+  }
+}
+
+OknoConfig *okno_config_new_default(void)
+{
+  OknoConfig *cfg = g_new0(OknoConfig, 1);
+  set_defaults(cfg);
+  return cfg;
+}
+
+static const KeyDef *find_key(const char *group, const char *key)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+    if (!strcmp(keys[i].group, group) && !strcmp(keys[i].key, key))
+      return &keys[i];
+  return NULL;
+}
+
+static gboolean group_known(const char *group)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+    if (!strcmp(keys[i].group, group))
+      return TRUE;
+  return FALSE;
+}
+
+/* Parses a decimal integer with an optional K/M/G suffix; no atoi. */
+static gboolean parse_int(const char *v, gint64 *out)
+{
+  char *end = NULL;
+  gint64 n, mul = 1;
+  if (!v || !*v)
+    return FALSE;
+  n = g_ascii_strtoll(v, &end, 10);
+  if (end == v)
+    return FALSE;
+  if (*end == 'K' || *end == 'k') mul = 1024, end++;
+  else if (*end == 'M' || *end == 'm') mul = 1024 * 1024, end++;
+  else if (*end == 'G' || *end == 'g') mul = 1024 * 1024 * 1024, end++;
+  while (*end == ' ')
+    end++;
+  if (*end)
+    return FALSE;
+  if (n > G_MAXINT64 / mul || n < G_MININT64 / mul)
+    return FALSE;
+  *out = n * mul;
+  return TRUE;
+}
+
+static char *resolve_path(const char *base_dir, const char *v)
+{
+  if (!*v || g_path_is_absolute(v) || !base_dir)
+    return g_strdup(v);
+  return g_build_filename(base_dir, v, NULL);
+}
+
+OknoConfig *okno_config_load(const char *path, GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  g_autoptr(GError) e = NULL;
+  g_autoptr(OknoConfig) cfg = okno_config_new_default();
+  g_auto(GStrv) groups = NULL;
+  g_autofree char *dir = g_path_get_dirname(path);
+
+  if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: %s", path, e->message);
+    return NULL;
+  }
+  cfg->path = g_strdup(path);
+  groups = g_key_file_get_groups(kf, NULL);
+  for (char **g = groups; *g; g++) {
+    g_auto(GStrv) ks = NULL;
+    if (!group_known(*g)) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: unknown section [%s]", path, *g);
+      return NULL;
+    }
+    ks = g_key_file_get_keys(kf, *g, NULL, NULL);
+    for (char **k = ks; k && *k; k++) {
+      const KeyDef *kd = find_key(*g, *k);
+      g_autofree char *v = NULL;
+      if (!kd) {
+        g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: unknown key '%s' in [%s]", path, *k, *g);
+        return NULL;
+      }
+      v = g_key_file_get_string(kf, *g, *k, NULL);
+      if (!v)
+        v = g_strdup("");
+      g_strstrip(v);
+      switch (kd->type) {
+      case K_STR: {
+        char **f = (char **)FIELD(cfg, kd);
+        g_free(*f);
+        *f = kd->is_path ? resolve_path(dir, v) : g_strdup(v);
+        break;
+      }
+      case K_LIST: {
+        char ***f = (char ***)FIELD(cfg, kd);
+        g_strfreev(*f);
+        *f = split_list(v);
+        break;
+      }
+      case K_INT: {
+        gint64 n;
+        if (!parse_int(v, &n)) {
+          g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [%s] %s = '%s' is not a number", path, *g, *k, v);
+          return NULL;
+        }
+        if (n < kd->min || n > kd->max) {
+          g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                      "%s: [%s] %s = %" G_GINT64_FORMAT " is out of range %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT,
+                      path, *g, *k, n, kd->min, kd->max);
+          return NULL;
+        }
+        *(gint64 *)FIELD(cfg, kd) = n;
+        break;
+      }
+      }
+    }
+  }
+  /* Relative sqlite: and maildir: paths are relative to the config file too. */
+  if (g_str_has_prefix(cfg->store_url, "sqlite:") && !g_path_is_absolute(cfg->store_url + 7)) {
+    g_autofree char *p = resolve_path(dir, cfg->store_url + 7);
+    g_free(cfg->store_url);
+    cfg->store_url = g_strconcat("sqlite:", p, NULL);
+  }
+  if (g_str_has_prefix(cfg->outbound_transport, "maildir:") &&
+      !g_path_is_absolute(cfg->outbound_transport + 8)) {
+    g_autofree char *p = resolve_path(dir, cfg->outbound_transport + 8);
+    g_free(cfg->outbound_transport);
+    cfg->outbound_transport = g_strconcat("maildir:", p, NULL);
+  }
+  if (!g_str_has_prefix(cfg->store_url, "sqlite:") && !g_str_has_prefix(cfg->store_url, "postgresql://") &&
+      !g_str_has_prefix(cfg->store_url, "postgres://")) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "%s: [store] url must start with sqlite: or postgresql://", path);
+    return NULL;
+  }
+  if (!g_str_has_prefix(cfg->outbound_transport, "maildir:") &&
+      !g_str_has_prefix(cfg->outbound_transport, "smtp://")) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "%s: [outbound] transport must be maildir:PATH or smtp://HOST:PORT", path);
+    return NULL;
+  }
+  if (!cfg->smtp_addresses[0]) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [smtp] addresses is empty", path);
+    return NULL;
+  }
+  return g_steal_pointer(&cfg);
+}
+
+void okno_config_free(OknoConfig *cfg)
+{
+  if (!cfg)
+    return;
+  for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+    const KeyDef *k = &keys[i];
+    if (k->type == K_STR)
+      g_free(*(char **)FIELD(cfg, k));
+    else if (k->type == K_LIST)
+      g_strfreev(*(char ***)FIELD(cfg, k));
+  }
+  g_free(cfg->path);
+  g_free(cfg);
+}
+
+gboolean okno_config_is_support_address(const OknoConfig *cfg, const char *addr)
+{
+  for (char **a = cfg->smtp_addresses; a && *a; a++)
+    if (addr && g_ascii_strcasecmp(*a, addr) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+char *okno_config_sqlite_path(const OknoConfig *cfg)
+{
+  if (!g_str_has_prefix(cfg->store_url, "sqlite:"))
+    return NULL;
+  return g_strdup(cfg->store_url + 7);
+}

@@ -1,0 +1,1 @@
+/* intake/extract.c: not written yet (placeholder during the first build). */

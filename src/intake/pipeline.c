@@ -1,0 +1,1 @@
+/* intake/pipeline.c: not written yet (placeholder during the first build). */

@@ -1,0 +1,1 @@
+/* intake/receipt.c: not written yet (placeholder during the first build). */

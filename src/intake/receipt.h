@@ -1,0 +1,32 @@
+/* receipt.h: the automatic messages okno writes to a citizen on intake.
+ *
+ * A receipt (or, when the appeal lacks what it needs, a request to clarify) is a
+ * complete RFC 5322 message in Russian: From the support address, To the citizen,
+ * Subject with the appeal number, In-Reply-To/References to the citizen's message,
+ * Auto-Submitted: auto-replied, a fresh Message-ID of ours, UTF-8 quoted-printable
+ * text: number, registration time (Europe/Moscow), the original Message-ID and
+ * subject, the expected deadline, refused attachments with reasons, what to add and
+ * how, and what happens next. Pure: the caller stores and queues it. */
+#pragma once
+#include <glib.h>
+
+#include "core/config.h"
+
+typedef struct {
+  const char *number;
+  gint64 registered_at;
+  gint64 deadline;            /* 0: none stated */
+  const char *to_email;
+  const char *to_name;        /* may be "" */
+  const char *orig_message_id; /* "" if none */
+  const char *orig_subject;
+  const char *const *orig_references; /* NULL-terminated or NULL */
+  gboolean joined;            /* a reply joined an existing appeal */
+  gboolean needs_description; /* ask for a description */
+  gboolean quarantined;       /* could not be read automatically */
+  const char *const *refused; /* Russian reasons for refused attachments, or NULL */
+} OknoReceiptInfo;
+
+/* Returns the message bytes; *message_id gets our Message-ID (no <>), caller frees. */
+GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
+                           char **message_id);

@@ -1,0 +1,1 @@
+/* intake/validate.c: not written yet (placeholder during the first build). */

@@ -1,0 +1,1 @@
+/* mail/charset.c: not written yet (placeholder during the first build). */

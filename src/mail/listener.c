@@ -1,0 +1,1 @@
+/* mail/listener.c: not written yet (placeholder during the first build). */

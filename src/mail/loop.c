@@ -1,0 +1,1 @@
+/* mail/loop.c: not written yet (placeholder during the first build). */

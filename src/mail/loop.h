@@ -1,0 +1,24 @@
+/* loop.h: may okno answer this message automatically? (RFC 3834 and practice)
+ *
+ * No automatic mail (receipt, clarification request) goes to a message that:
+ *  - has Auto-Submitted other than "no" (auto-replied, auto-generated, auto-notified);
+ *  - has Precedence bulk, list or junk; a List-Id or any List-* header;
+ *  - has X-Autoreply/X-Autorespond, or X-Auto-Response-Suppress naming All/AutoReply;
+ *  - is a delivery or read report (multipart/report);
+ *  - has an empty envelope sender (bounce), or a sender whose local part is
+ *    MAILER-DAEMON, postmaster, noreply/no-reply/donotreply/do-not-reply (any case,
+ *    with or without "-" or "_" or "."), or is one of our own support addresses;
+ *  - has no address to answer at all.
+ * The message is still registered; only the automatic answer is withheld, and the
+ * returned reason (English, for the events) says why. Pure, thread-safe. */
+#pragma once
+#include <glib.h>
+
+#include "core/config.h"
+#include "mail/mime.h"
+
+/* `envelope_from` is the SMTP MAIL FROM ("" for the null path, NULL when the message
+ * did not come over SMTP). Returns NULL when an automatic answer is allowed,
+ * otherwise a static string with the reason. */
+const char *okno_loop_no_autoreply_reason(const OknoConfig *cfg, const OknoMessage *msg,
+                                          const char *envelope_from);

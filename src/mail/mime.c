@@ -1,0 +1,1 @@
+/* mail/mime.c: not written yet (placeholder during the first build). */

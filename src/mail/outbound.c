@@ -1,0 +1,1 @@
+/* mail/outbound.c: not written yet (placeholder during the first build). */

@@ -1,0 +1,34 @@
+/* outbound.h: delivery of the outbound queue (receipts, answers, notifications).
+ *
+ * Queued messages live in the store (store.h, okno_store_outbound_*), written in the
+ * same transaction as the registration that produced them, so a crash loses none.
+ * A delivery pass claims due jobs under a lease and hands each to the transport:
+ *  - maildir:PATH (the embedded default): the message is written to PATH/tmp, synced,
+ *    and renamed into PATH/new under a name derived from the job id, so delivering
+ *    the same job twice (a crash after the rename, before the store heard of it)
+ *    replaces the file instead of duplicating it;
+ *  - smtp://HOST:PORT: handed to a relay with smtp_client.h. 2xx: sent. 4xx, a
+ *    refused or broken connection, a timeout: retried with exponential backoff from
+ *    retry_min_seconds up to retry_max_seconds, until give_up_after_seconds, then
+ *    failed. 5xx: failed at once, the reply recorded.
+ * Each outcome is an event on the appeal (sent, deferred with reason, failed). */
+#pragma once
+#include <glib.h>
+
+#include "core/config.h"
+
+typedef struct OknoOutbound OknoOutbound;
+
+/* Opens its own store connection. */
+OknoOutbound *okno_outbound_new(const OknoConfig *cfg, GError **error);
+/* Stops the thread if started, then frees. */
+void okno_outbound_free(OknoOutbound *ob);
+
+/* One pass now, on the calling thread: delivers every due job. Returns the number of
+ * jobs it finished (sent or failed), or -1 with an error when the store failed. */
+int okno_outbound_run_once(OknoOutbound *ob, GError **error);
+
+/* Runs passes on a thread of its own: at once when woken, otherwise every few seconds
+ * (the soonest retry). */
+void okno_outbound_start(OknoOutbound *ob);
+void okno_outbound_wake(OknoOutbound *ob); /* thread-safe */

@@ -1,0 +1,50 @@
+/* okno.c: subcommand dispatch, nothing else. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "okno-build.h"
+
+#define OKNO_VERSION_STRING OKNO_VERSION
+
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *help;
+} commands[] = {
+  {"serve", okno_cmd_serve, "run the SMTP/LMTP listeners and the delivery queue"},
+  {"submit", okno_cmd_submit, "register one message (from a file or an MTA pipe)"},
+  {"show", okno_cmd_show, "print one appeal"},
+  {"list", okno_cmd_list, "list appeals, newest first"},
+  {"parse", okno_cmd_parse, "show how a message is decoded, without registering it"},
+  {"deadline", okno_cmd_deadline, "compute a deadline on the production calendar"},
+  {"calendar", okno_cmd_calendar, "show or import the production calendar"},
+};
+
+static void usage(FILE *out)
+{
+  fprintf(out, "usage: okno COMMAND [--config FILE] [options]\n\ncommands:\n");
+  for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return 1;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("okno %s\n", OKNO_VERSION_STRING);
+    return 0;
+  }
+  for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+    if (!strcmp(argv[1], commands[i].name))
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "okno: unknown command '%s' (try: okno --help)\n", argv[1]);
+  return 1;
+}

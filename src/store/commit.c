@@ -1,0 +1,1 @@
+/* store/commit.c: not written yet (placeholder during the first build). */

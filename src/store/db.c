@@ -1,0 +1,1 @@
+/* store/db.c: not written yet (placeholder during the first build). */

@@ -1,0 +1,77 @@
+/* db.h: the database driver interface under the store.
+ *
+ * The store's domain operations (store.h) are written once, in portable SQL, over this
+ * small driver: a table of function pointers that sqlite.c (and pg.c) implement, the
+ * way OpenSMTPD's queue_backend.c puts backends behind one table. SQL uses $1..$n
+ * placeholders (PostgreSQL style; the SQLite driver binds them by name).
+ *
+ * Results are materialised (OknoRows): small rows, read after the statement is done.
+ * A connection belongs to one thread at a time. */
+#pragma once
+#include <glib.h>
+
+typedef enum { OKNO_P_NULL, OKNO_P_TEXT, OKNO_P_INT, OKNO_P_BLOB } OknoParamType;
+
+typedef struct {
+  OknoParamType type;
+  const char *text;   /* TEXT (NULL binds NULL) */
+  gint64 i;           /* INT */
+  const void *blob;   /* BLOB */
+  gsize len;
+} OknoParam;
+
+#define OKNO_TEXT(s) ((OknoParam){.type = OKNO_P_TEXT, .text = (s)})
+#define OKNO_INT(v) ((OknoParam){.type = OKNO_P_INT, .i = (v)})
+#define OKNO_BLOB(p, n) ((OknoParam){.type = OKNO_P_BLOB, .blob = (p), .len = (n)})
+#define OKNO_NULL ((OknoParam){.type = OKNO_P_NULL})
+/* okno_db_query(db, sql, OKNO_PARAMS(OKNO_TEXT(a), OKNO_INT(b)), &err) */
+#define OKNO_PARAMS(...) ((const OknoParam[]){__VA_ARGS__}), \
+  (sizeof((const OknoParam[]){__VA_ARGS__}) / sizeof(OknoParam))
+#define OKNO_NO_PARAMS NULL, 0
+
+typedef struct OknoRows OknoRows;
+typedef struct OknoDb OknoDb;
+
+typedef struct {
+  const char *name; /* "sqlite", "postgresql" */
+  OknoDb *(*open)(const char *url, GError **error);
+  void (*close)(OknoDb *db);
+  /* Runs one statement; returns its rows (possibly none), or NULL with an error
+   * (OKNO_ERROR_TEMP for busy/locked/disk-full, OKNO_ERROR_INTERNAL otherwise). */
+  OknoRows *(*query)(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                     GError **error);
+  /* Runs a script of several statements without parameters (migrations). */
+  gboolean (*exec_script)(OknoDb *db, const char *sql, GError **error);
+} OknoDbDriver;
+
+struct OknoDb {
+  const OknoDbDriver *driver;
+};
+
+OknoDb *okno_db_open(const char *url, GError **error);
+void okno_db_close(OknoDb *db);
+OknoRows *okno_db_query(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                        GError **error);
+/* Same, discarding rows. */
+gboolean okno_db_exec(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                      GError **error);
+gboolean okno_db_script(OknoDb *db, const char *sql, GError **error);
+gboolean okno_db_is_sqlite(const OknoDb *db);
+
+/* Rows. Column values are read by index; a NULL value reads as NULL text, 0, or a
+ * NULL blob with length 0. Rows own their memory. */
+guint okno_rows_count(const OknoRows *r);
+const char *okno_rows_text(const OknoRows *r, guint row, guint col);
+gint64 okno_rows_int(const OknoRows *r, guint row, guint col);
+GBytes *okno_rows_blob(const OknoRows *r, guint row, guint col); /* new ref or NULL */
+gboolean okno_rows_is_null(const OknoRows *r, guint row, guint col);
+void okno_rows_free(OknoRows *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoRows, okno_rows_free)
+
+/* For drivers: building a result. */
+OknoRows *okno_rows_new(guint ncols);
+void okno_rows_add_row(OknoRows *r);
+void okno_rows_set(OknoRows *r, guint col, OknoParamType type, const void *p, gsize len,
+                   gint64 i);
+
+extern const OknoDbDriver okno_sqlite_driver;

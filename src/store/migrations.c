@@ -1,0 +1,1 @@
+/* store/migrations.c: not written yet (placeholder during the first build). */

@@ -1,0 +1,1 @@
+/* store/sqlite.c: not written yet (placeholder during the first build). */

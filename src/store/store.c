@@ -1,0 +1,1 @@
+/* store/store.c: not written yet (placeholder during the first build). */

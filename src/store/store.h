@@ -1,0 +1,140 @@
+/* store.h: okno's registry, as domain operations (the contract every backend keeps).
+ *
+ * One OknoStore is one connection, used by one thread at a time. All writes happen
+ * inside okno_store_begin()/okno_store_commit(); a commit returns only once the data is
+ * synced to disk (SQLite: WAL with synchronous=FULL). Savepoints let the group-commit
+ * writer undo one registration without losing the others in the same transaction.
+ *
+ * Times are microseconds since the epoch (okno_now()); the store keeps them as RFC 3339
+ * UTC text. Strings given are copied; rows returned are owned by the caller.
+ * Errors: OKNO_ERROR_TEMP for contention and full disks (retry), OKNO_ERROR_INTERNAL
+ * otherwise. "Not found" is not an error: getters return NULL / 0 with no error set. */
+#pragma once
+#include <glib.h>
+
+#include "mail/mime.h"
+#include "store/db.h"
+
+typedef struct OknoStore OknoStore;
+
+OknoStore *okno_store_open(const char *url, GError **error); /* migrates to the latest */
+void okno_store_close(OknoStore *st);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoStore, okno_store_close)
+OknoDb *okno_store_db(OknoStore *st);
+
+gboolean okno_store_begin(OknoStore *st, GError **error);
+gboolean okno_store_commit(OknoStore *st, GError **error);
+void okno_store_rollback(OknoStore *st);
+gboolean okno_store_savepoint(OknoStore *st, GError **error);
+gboolean okno_store_release(OknoStore *st, GError **error);
+void okno_store_rollback_to(OknoStore *st);
+
+/* The next value of a named counter (1, 2, ...), e.g. "appeal-2026". */
+gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, GError **error);
+
+/* ---- appeals ---- */
+typedef struct {
+  gint64 id;
+  char *number;
+  char *status;      /* new, needs_clarification, in_progress, answered, closed, rejected */
+  char *channel;     /* email, web, chat, messenger, phone */
+  char *queue;       /* "" (regular) or "quarantine" */
+  char *subject;
+  char *from_name;
+  char *from_email;  /* the appeal's contact: lowercase */
+  char *phone;       /* +7..., "" if none */
+  char *category;    /* "" until classified */
+  char *related;     /* number of a linked appeal, "" if none */
+  gint64 received_at;
+  gint64 deadline;   /* 0: none */
+  gint64 updated_at;
+} OknoAppeal;
+
+void okno_appeal_free(OknoAppeal *a);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoAppeal, okno_appeal_free)
+
+gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error); /* sets id */
+OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error);
+OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error);
+gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
+                                      GError **error);
+
+/* ---- messages (both directions) ---- */
+typedef struct {
+  gint64 id;
+  gint64 appeal_id;
+  const char *direction;   /* "in" or "out" */
+  const char *message_id;  /* without <>, "" if none */
+  const char *sender;      /* e-mail, lowercase */
+  const char *recipient;
+  const char *subject;
+  const char *text;
+  const char *content_hash; /* dedup key (hex), "" if none */
+  const char *meta_json;   /* envelope, extracted data, defects: a JSON object */
+  GBytes *raw;             /* the original bytes, kept byte for byte */
+  gint64 created_at;
+} OknoMessageRow;
+
+gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **error);
+gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,
+                                      const OknoAttachment *att, const char *refused,
+                                      GError **error);
+GBytes *okno_store_message_raw(OknoStore *st, gint64 message_row_id, GError **error);
+
+/* Appeal id of an earlier inbound message from `sender` with the same Message-ID, or
+ * with the same content hash received at or after `since`. 0 if none. */
+gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *message_id,
+                                 const char *content_hash, gint64 since, GError **error);
+/* Appeal id owning any message (either direction) whose Message-ID is in `ids`. */
+gint64 okno_store_find_by_message_ids(OknoStore *st, const char *const *ids, GError **error);
+
+/* ---- events ---- */
+gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
+                              const char *detail_json, GError **error);
+
+/* ---- outbound queue ---- */
+/* Queues message row `message_row_id` for delivery; `automatic` marks receipts and
+ * other machine mail (counted by okno_store_count_automatic). */
+gboolean okno_store_outbound_enqueue(OknoStore *st, gint64 appeal_id, gint64 message_row_id,
+                                     const char *env_from, const char *env_to,
+                                     gboolean automatic, GError **error);
+gint64 okno_store_count_automatic(OknoStore *st, const char *recipient, gint64 since,
+                                  GError **error);
+
+typedef struct {
+  gint64 id;
+  gint64 appeal_id;
+  char *env_from;
+  char *env_to;
+  char *message_id;
+  GBytes *raw;
+  gint64 attempts;   /* including this one */
+  gint64 created_at;
+} OknoOutboundJob;
+void okno_outbound_job_free(OknoOutboundJob *j);
+
+/* Claims up to `limit` due jobs for `lease` microseconds (a crashed claimer's jobs are
+ * due again when its lease runs out). Returns a GPtrArray of OknoOutboundJob*. */
+GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, guint limit,
+                                     GError **error);
+gboolean okno_store_outbound_sent(OknoStore *st, gint64 id, gint64 now, GError **error);
+gboolean okno_store_outbound_retry(OknoStore *st, gint64 id, gint64 next_attempt,
+                                   const char *reason, GError **error);
+gboolean okno_store_outbound_failed(OknoStore *st, gint64 id, const char *reason,
+                                    GError **error);
+/* Counts by state, for tests and status: queued, sent, failed. */
+gboolean okno_store_outbound_counts(OknoStore *st, gint64 *queued, gint64 *sent,
+                                    gint64 *failed, GError **error);
+
+/* ---- reading for people ---- */
+/* The appeal as the JSON contract of `okno show --json` (DESIGN.md). NULL if unknown. */
+char *okno_store_appeal_json(OknoStore *st, const char *number, GError **error);
+/* All appeals, newest first, as a JSON array of summaries. Filters may be NULL. */
+typedef struct {
+  const char *status;
+  const char *channel;
+  const char *queue;
+  const char *from_email;
+  gint64 limit; /* 0: no limit */
+} OknoListFilter;
+char *okno_store_list_json(OknoStore *st, const OknoListFilter *f, GError **error);
