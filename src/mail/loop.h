@@ -7,8 +7,15 @@
  *  - is a delivery or read report (multipart/report);
  *  - has an empty envelope sender (bounce), or a sender whose local part is
  *    MAILER-DAEMON, postmaster, noreply/no-reply/donotreply/do-not-reply (any case,
- *    with or without "-" or "_" or "."), or is one of our own support addresses;
- *  - has no address to answer at all.
+ *    with or without "-" or "_" or ".", with or without a "+tag"), or is one of our
+ *    own support addresses ([smtp] addresses or [outbound] from); "sender" here is
+ *    each of the envelope sender, From and Reply-To;
+ *  - has no address to answer at all: the answer goes to Reply-To, else From (never
+ *    to the envelope sender alone), and that address must contain '@'.
+ * Header values are judged by their first token, case-insensitively ("auto-replied;
+ * owner=..." is auto-replied, "No (comment)" is no). msg->x_autoreply holds the
+ * X-Autoreply/X-Autorespond/X-Auto-Response-Suppress values together: it forbids an
+ * answer unless all its tokens are report-only suppressions (DR, NDR, RN, NRN, OOF).
  * The message is still registered; only the automatic answer is withheld, and the
  * returned reason (English, for the events) says why. Pure, thread-safe. */
 #pragma once
