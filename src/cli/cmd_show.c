@@ -1,16 +1,135 @@
-/* cmd_show.c: placeholder during the first build; replaced by the real command. */
+/* cmd_show.c: `okno show` and `okno list` - the registry read from the command line.
+ *
+ *   okno show --config FILE [--json] NUMBER
+ *   okno list --config FILE [--json] [--status S] [--channel C] [--queue Q]
+ *             [--from EMAIL] [--limit N]
+ *
+ * --json prints the contract of DESIGN.md ("okno show --json"); without it a short
+ * text for people. An unknown number is a user error (exit 1). */
+#include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "appeal/number.h"
 #include "cli/cli.h"
+#include "core/error.h"
+#include "store/store.h"
+
+static void print_summary(JsonObject *o)
+{
+  JsonObject *from = json_object_get_object_member(o, "from");
+  printf("%-12s %-20s %-8s %-26s %s\n", json_object_get_string_member(o, "number"),
+         json_object_get_string_member(o, "status"), json_object_get_string_member(o, "channel"),
+         json_object_has_member(o, "received_at") && !json_object_get_null_member(o, "received_at")
+             ? json_object_get_string_member(o, "received_at")
+             : "-",
+         json_object_get_string_member(o, "subject"));
+  (void)from;
+}
 
 int okno_cmd_show(int argc, char **argv)
 {
-  fprintf(stderr, "okno: 'show' is not built yet\n");
-  return 2;
+  gboolean json = FALSE;
+  const GOptionEntry extra[] = {
+    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
+    G_OPTION_ENTRY_NULL,
+  };
+  int code = 0;
+  g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "NUMBER", extra, &code);
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoStore) st = NULL;
+  g_autofree char *number = NULL, *text = NULL;
+  gboolean check_ok = FALSE;
+
+  if (!cfg)
+    return code;
+  if (argc != 2) {
+    fprintf(stderr, "okno: show takes one appeal number, e.g. okno show 26-000123-7\n");
+    return 1;
+  }
+  if (!okno_number_parse(argv[1], &number, &check_ok)) {
+    fprintf(stderr, "okno: '%s' is not an appeal number (the form is 26-000123-7)\n", argv[1]);
+    return 1;
+  }
+  if (!check_ok) {
+    fprintf(stderr, "okno: %s has a wrong check digit: the number is mistyped\n", number);
+    return 1;
+  }
+  st = okno_store_open(cfg->store_url, &err);
+  if (!st)
+    return okno_cli_fail(err);
+  text = okno_store_appeal_json(st, number, &err);
+  if (!text) {
+    if (err)
+      return okno_cli_fail(err);
+    fprintf(stderr, "okno: no appeal %s\n", number);
+    return 1;
+  }
+  if (json) {
+    printf("%s\n", text);
+  } else {
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o;
+    JsonArray *msgs;
+    json_parser_load_from_data(p, text, -1, NULL);
+    o = json_node_get_object(json_parser_get_root(p));
+    print_summary(o);
+    msgs = json_object_get_array_member(o, "messages");
+    for (guint i = 0; i < json_array_get_length(msgs); i++) {
+      JsonObject *m = json_array_get_object_element(msgs, i);
+      printf("\n[%s] %s\n%s\n", json_object_get_string_member(m, "direction"),
+             json_object_get_string_member(m, "subject"), json_object_get_string_member(m, "text"));
+    }
+  }
+  return 0;
 }
 
 int okno_cmd_list(int argc, char **argv)
 {
-  fprintf(stderr, "okno: 'list' is not built yet\n");
-  return 2;
+  gboolean json = FALSE;
+  g_autofree char *status = NULL, *channel = NULL, *queue = NULL, *from = NULL;
+  gint limit = 0;
+  const GOptionEntry extra[] = {
+    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
+    {"status", 0, 0, G_OPTION_ARG_STRING, &status, "only appeals with this status", "S"},
+    {"channel", 0, 0, G_OPTION_ARG_STRING, &channel, "only appeals from this channel", "C"},
+    {"queue", 0, 0, G_OPTION_ARG_STRING, &queue, "only appeals in this queue (quarantine)", "Q"},
+    {"from", 0, 0, G_OPTION_ARG_STRING, &from, "only appeals of this contact", "EMAIL"},
+    {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "at most N appeals", "N"},
+    G_OPTION_ENTRY_NULL,
+  };
+  int code = 0;
+  g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "", extra, &code);
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoStore) st = NULL;
+  g_autofree char *text = NULL;
+  OknoListFilter f;
+
+  if (!cfg)
+    return code;
+  if (argc != 1) {
+    fprintf(stderr, "okno: list takes no arguments besides options\n");
+    return 1;
+  }
+  if (limit < 0) {
+    fprintf(stderr, "okno: --limit must be positive\n");
+    return 1;
+  }
+  f = (OknoListFilter){status, channel, queue, from, limit};
+  st = okno_store_open(cfg->store_url, &err);
+  if (!st)
+    return okno_cli_fail(err);
+  text = okno_store_list_json(st, &f, &err);
+  if (!text)
+    return okno_cli_fail(err);
+  if (json) {
+    printf("%s\n", text);
+  } else {
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonArray *arr;
+    json_parser_load_from_data(p, text, -1, NULL);
+    arr = json_node_get_array(json_parser_get_root(p));
+    for (guint i = 0; i < json_array_get_length(arr); i++)
+      print_summary(json_array_get_object_element(arr, i));
+  }
+  return 0;
 }

@@ -3,7 +3,7 @@
  * A writer thread owns one store connection. Callers hand it jobs; it takes every job
  * waiting, runs them in one transaction (each inside a savepoint, so one failing job
  * is undone alone), commits (one sync), and then calls each job's `done` on the main
- * context the job was submitted from. A job's work therefore becomes durable together
+ * context the submitter named. A job's work therefore becomes durable together
  * with its neighbours', and nobody is told "done" before the commit returned.
  * If the commit itself fails, every job of the group gets the error (nothing of them
  * is in the store). */
@@ -17,13 +17,14 @@ typedef struct OknoCommitter OknoCommitter;
 /* Runs inside the group transaction on the writer thread; returns FALSE with an error
  * to undo this job alone. */
 typedef gboolean (*OknoCommitWork)(OknoStore *st, gpointer data, GError **error);
-/* Called on the submitter's main context after the commit (err NULL) or failure. */
+/* Called after the commit (err NULL) or the failure: on `ctx` when the job was
+ * submitted with one, else on the writer thread itself. */
 typedef void (*OknoCommitDone)(gpointer data, const GError *err);
 
 OknoCommitter *okno_committer_new(const char *store_url, guint max_batch, GError **error);
 /* Finishes every job handed in so far, then stops the thread and frees. */
 void okno_committer_free(OknoCommitter *c);
 void okno_committer_submit(OknoCommitter *c, OknoCommitWork work, OknoCommitDone done,
-                           gpointer data);
+                           gpointer data, GMainContext *ctx);
 /* Jobs committed, and commits made, since start. */
 void okno_committer_stats(OknoCommitter *c, guint64 *jobs, guint64 *commits);

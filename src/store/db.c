@@ -1,1 +1,143 @@
-/* store/db.c: not written yet (placeholder during the first build). */
+/* db.c: driver dispatch and the materialised result rows (see db.h). */
+#include "store/db.h"
+
+#include "core/error.h"
+
+typedef struct {
+  OknoParamType type;
+  gint64 i;
+  GBytes *bytes; /* TEXT (NUL-terminated inside) and BLOB */
+} Cell;
+
+struct OknoRows {
+  guint ncols;
+  GArray *cells; /* ncols * nrows Cells */
+};
+
+OknoDb *okno_db_open(const char *url, GError **error)
+{
+  if (g_str_has_prefix(url, "sqlite:"))
+    return okno_sqlite_driver.open(url + 7, error);
+  g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+              "store url '%s' is not supported by this build (use sqlite:PATH)", url);
+  return NULL;
+}
+
+void okno_db_close(OknoDb *db)
+{
+  if (db)
+    db->driver->close(db);
+}
+
+OknoRows *okno_db_query(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                        GError **error)
+{
+  return db->driver->query(db, sql, params, n, error);
+}
+
+gboolean okno_db_exec(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                      GError **error)
+{
+  OknoRows *r = db->driver->query(db, sql, params, n, error);
+  if (!r)
+    return FALSE;
+  okno_rows_free(r);
+  return TRUE;
+}
+
+gboolean okno_db_script(OknoDb *db, const char *sql, GError **error)
+{
+  return db->driver->exec_script(db, sql, error);
+}
+
+gboolean okno_db_is_sqlite(const OknoDb *db) { return db->driver == &okno_sqlite_driver; }
+
+static void cell_clear(gpointer p)
+{
+  Cell *c = p;
+  g_clear_pointer(&c->bytes, g_bytes_unref);
+}
+
+OknoRows *okno_rows_new(guint ncols)
+{
+  OknoRows *r = g_new0(OknoRows, 1);
+  r->ncols = ncols;
+  r->cells = g_array_new(FALSE, TRUE, sizeof(Cell));
+  g_array_set_clear_func(r->cells, cell_clear);
+  return r;
+}
+
+void okno_rows_add_row(OknoRows *r) { g_array_set_size(r->cells, r->cells->len + r->ncols); }
+
+void okno_rows_set(OknoRows *r, guint col, OknoParamType type, const void *p, gsize len,
+                   gint64 i)
+{
+  Cell *c;
+  g_return_if_fail(col < r->ncols && r->cells->len >= r->ncols);
+  c = &g_array_index(r->cells, Cell, r->cells->len - r->ncols + col);
+  c->type = type;
+  c->i = i;
+  if (type == OKNO_P_TEXT) {
+    /* Keep a terminating NUL inside the bytes so text reads need no copy. */
+    char *copy = g_malloc(len + 1);
+    memcpy(copy, p, len);
+    copy[len] = '\0';
+    c->bytes = g_bytes_new_take(copy, len + 1);
+  } else if (type == OKNO_P_BLOB) {
+    c->bytes = g_bytes_new(p, len);
+  }
+}
+
+static const Cell *cell(const OknoRows *r, guint row, guint col)
+{
+  g_return_val_if_fail(r && col < r->ncols && (row + 1) * r->ncols <= r->cells->len, NULL);
+  return &g_array_index(r->cells, Cell, row * r->ncols + col);
+}
+
+guint okno_rows_count(const OknoRows *r) { return r && r->ncols ? r->cells->len / r->ncols : 0; }
+
+const char *okno_rows_text(const OknoRows *r, guint row, guint col)
+{
+  const Cell *c = cell(r, row, col);
+  if (!c || c->type == OKNO_P_NULL)
+    return NULL;
+  if (c->type == OKNO_P_INT)
+    return NULL;
+  return g_bytes_get_data(c->bytes, NULL);
+}
+
+gint64 okno_rows_int(const OknoRows *r, guint row, guint col)
+{
+  const Cell *c = cell(r, row, col);
+  if (!c)
+    return 0;
+  if (c->type == OKNO_P_INT)
+    return c->i;
+  if (c->type == OKNO_P_TEXT)
+    return g_ascii_strtoll(g_bytes_get_data(c->bytes, NULL), NULL, 10);
+  return 0;
+}
+
+GBytes *okno_rows_blob(const OknoRows *r, guint row, guint col)
+{
+  const Cell *c = cell(r, row, col);
+  if (!c || !c->bytes)
+    return NULL;
+  if (c->type == OKNO_P_TEXT) /* without the terminating NUL */
+    return g_bytes_new_from_bytes(c->bytes, 0, g_bytes_get_size(c->bytes) - 1);
+  return g_bytes_ref(c->bytes);
+}
+
+gboolean okno_rows_is_null(const OknoRows *r, guint row, guint col)
+{
+  const Cell *c = cell(r, row, col);
+  return !c || c->type == OKNO_P_NULL;
+}
+
+void okno_rows_free(OknoRows *r)
+{
+  if (!r)
+    return;
+  g_array_unref(r->cells);
+  g_free(r);
+}

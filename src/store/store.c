@@ -1,1 +1,438 @@
-/* store/store.c: not written yet (placeholder during the first build). */
+/* store.c: the registry's domain operations in portable SQL (see store.h).
+ *
+ * Written once over the driver interface (db.h); the backends differ only in their
+ * drivers and migration steps. Every function here is one or two statements: the
+ * transaction boundaries belong to the callers (the intake pipeline, the group-commit
+ * writer, the outbound queue), never to this file. */
+#include "store/store.h"
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "store/migrations.h"
+
+struct OknoStore {
+  OknoDb *db;
+  int savepoints;
+};
+
+OknoDb *okno_store_db(OknoStore *st) { return st->db; }
+
+/* ---- opening and migrating ---- */
+
+static gboolean migrate(OknoStore *st, GError **error)
+{
+  guint count = 0;
+  const char *const *steps = okno_migrations(st->db->driver->name, &count);
+
+  if (!okno_db_script(st->db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)",
+                      error))
+    return FALSE;
+  for (;;) {
+    g_autoptr(OknoRows) r = NULL;
+    gint64 version;
+    if (!okno_db_script(st->db, "BEGIN IMMEDIATE", error))
+      return FALSE;
+    r = okno_db_query(st->db, "SELECT coalesce(max(version), 0) FROM schema_version",
+                      OKNO_NO_PARAMS, error);
+    if (!r)
+      goto fail;
+    version = okno_rows_int(r, 0, 0);
+    if (version > (gint64)count) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "the store has schema version %" G_GINT64_FORMAT
+                  ", newer than this okno knows (%u): upgrade okno",
+                  version, count);
+      goto fail;
+    }
+    if (version == (gint64)count)
+      return okno_db_script(st->db, "COMMIT", error);
+    if (!okno_db_script(st->db, steps[version], error) ||
+        !okno_db_exec(st->db, "INSERT INTO schema_version(version) VALUES($1)",
+                      OKNO_PARAMS(OKNO_INT(version + 1)), error) ||
+        !okno_db_script(st->db, "COMMIT", error))
+      goto fail;
+  }
+fail:
+  okno_db_script(st->db, "ROLLBACK", NULL);
+  return FALSE;
+}
+
+OknoStore *okno_store_open(const char *url, GError **error)
+{
+  OknoStore *st = g_new0(OknoStore, 1);
+  st->db = okno_db_open(url, error);
+  if (!st->db || !migrate(st, error)) {
+    okno_store_close(st);
+    return NULL;
+  }
+  return st;
+}
+
+void okno_store_close(OknoStore *st)
+{
+  if (!st)
+    return;
+  okno_db_close(st->db);
+  g_free(st);
+}
+
+/* ---- transactions ---- */
+
+gboolean okno_store_begin(OknoStore *st, GError **error)
+{
+  st->savepoints = 0;
+  return okno_db_script(st->db, okno_db_is_sqlite(st->db) ? "BEGIN IMMEDIATE" : "BEGIN", error);
+}
+
+gboolean okno_store_commit(OknoStore *st, GError **error)
+{
+  return okno_db_script(st->db, "COMMIT", error);
+}
+
+void okno_store_rollback(OknoStore *st)
+{
+  okno_db_script(st->db, "ROLLBACK", NULL);
+}
+
+gboolean okno_store_savepoint(OknoStore *st, GError **error)
+{
+  if (!okno_db_script(st->db, "SAVEPOINT job", error))
+    return FALSE;
+  st->savepoints++;
+  return TRUE;
+}
+
+gboolean okno_store_release(OknoStore *st, GError **error)
+{
+  st->savepoints--;
+  return okno_db_script(st->db, "RELEASE SAVEPOINT job", error);
+}
+
+void okno_store_rollback_to(OknoStore *st)
+{
+  okno_db_script(st->db, "ROLLBACK TO SAVEPOINT job", NULL);
+  okno_db_script(st->db, "RELEASE SAVEPOINT job", NULL);
+  st->savepoints--;
+}
+
+gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "INSERT INTO counters(name, value) VALUES($1, 1) "
+      "ON CONFLICT(name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+      OKNO_PARAMS(OKNO_TEXT(counter)), error);
+  if (!r)
+    return FALSE;
+  *value = okno_rows_int(r, 0, 0);
+  return TRUE;
+}
+
+/* ---- appeals ---- */
+
+#define APPEAL_COLUMNS                                                                    \
+  "id, number, status, channel, queue, subject, from_name, from_email, phone, category, " \
+  "related, received_at, deadline, updated_at"
+
+static char *dup_or_empty(const char *s) { return g_strdup(s ? s : ""); }
+
+static OknoAppeal *appeal_from_row(const OknoRows *r, guint i)
+{
+  OknoAppeal *a = g_new0(OknoAppeal, 1);
+  a->id = okno_rows_int(r, i, 0);
+  a->number = dup_or_empty(okno_rows_text(r, i, 1));
+  a->status = dup_or_empty(okno_rows_text(r, i, 2));
+  a->channel = dup_or_empty(okno_rows_text(r, i, 3));
+  a->queue = dup_or_empty(okno_rows_text(r, i, 4));
+  a->subject = dup_or_empty(okno_rows_text(r, i, 5));
+  a->from_name = dup_or_empty(okno_rows_text(r, i, 6));
+  a->from_email = dup_or_empty(okno_rows_text(r, i, 7));
+  a->phone = dup_or_empty(okno_rows_text(r, i, 8));
+  a->category = dup_or_empty(okno_rows_text(r, i, 9));
+  a->related = dup_or_empty(okno_rows_text(r, i, 10));
+  a->received_at = okno_rows_int(r, i, 11);
+  a->deadline = okno_rows_int(r, i, 12);
+  a->updated_at = okno_rows_int(r, i, 13);
+  return a;
+}
+
+void okno_appeal_free(OknoAppeal *a)
+{
+  if (!a)
+    return;
+  g_free(a->number);
+  g_free(a->status);
+  g_free(a->channel);
+  g_free(a->queue);
+  g_free(a->subject);
+  g_free(a->from_name);
+  g_free(a->from_email);
+  g_free(a->phone);
+  g_free(a->category);
+  g_free(a->related);
+  g_free(a);
+}
+
+#define T(s) OKNO_TEXT((s) ? (s) : "")
+
+gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "INSERT INTO appeals(number, status, channel, queue, subject, from_name, from_email, "
+      "phone, category, related, received_at, deadline, updated_at) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11) RETURNING id",
+      OKNO_PARAMS(T(a->number), T(a->status), T(a->channel), T(a->queue), T(a->subject),
+                  T(a->from_name), T(a->from_email), T(a->phone), T(a->category),
+                  T(a->related), OKNO_INT(a->received_at), OKNO_INT(a->deadline)),
+      error);
+  if (!r)
+    return FALSE;
+  a->id = okno_rows_int(r, 0, 0);
+  a->updated_at = a->received_at;
+  return TRUE;
+}
+
+OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db, "SELECT " APPEAL_COLUMNS " FROM appeals WHERE number = $1",
+      OKNO_PARAMS(T(number)), error);
+  return r && okno_rows_count(r) ? appeal_from_row(r, 0) : NULL;
+}
+
+OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db, "SELECT " APPEAL_COLUMNS " FROM appeals WHERE id = $1",
+      OKNO_PARAMS(OKNO_INT(id)), error);
+  return r && okno_rows_count(r) ? appeal_from_row(r, 0) : NULL;
+}
+
+gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
+                                      GError **error)
+{
+  return okno_db_exec(st->db, "UPDATE appeals SET status = $2, updated_at = $3 WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(id), T(status), OKNO_INT(okno_now())), error);
+}
+
+/* ---- messages ---- */
+
+gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **error)
+{
+  gsize len = 0;
+  const void *raw = m->raw ? g_bytes_get_data(m->raw, &len) : "";
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "INSERT INTO messages(appeal_id, direction, message_id, sender, recipient, subject, "
+      "text, content_hash, meta, raw, created_at) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+      OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id), T(m->sender),
+                  T(m->recipient), T(m->subject), T(m->text), T(m->content_hash),
+                  OKNO_TEXT(m->meta_json ? m->meta_json : "{}"), OKNO_BLOB(raw, len),
+                  OKNO_INT(m->created_at)),
+      error);
+  if (!r)
+    return FALSE;
+  m->id = okno_rows_int(r, 0, 0);
+  return TRUE;
+}
+
+gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,
+                                      const OknoAttachment *att, const char *refused,
+                                      GError **error)
+{
+  gsize len = 0;
+  const void *data = att->data && !refused ? g_bytes_get_data(att->data, &len) : NULL;
+  return okno_db_exec(
+      st->db,
+      "INSERT INTO attachments(message_ref, filename, declared_type, content_type, size, "
+      "sha256, refused, data) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+      OKNO_PARAMS(OKNO_INT(message_row_id), T(att->filename), T(att->declared_type),
+                  T(att->content_type), OKNO_INT((gint64)att->size), OKNO_TEXT(att->sha256),
+                  OKNO_TEXT(refused), data ? OKNO_BLOB(data, len) : OKNO_NULL),
+      error);
+}
+
+GBytes *okno_store_message_raw(OknoStore *st, gint64 message_row_id, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(st->db, "SELECT raw FROM messages WHERE id = $1",
+                                        OKNO_PARAMS(OKNO_INT(message_row_id)), error);
+  return r && okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
+}
+
+gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *message_id,
+                                 const char *content_hash, gint64 since, GError **error)
+{
+  g_autoptr(OknoRows) r = NULL;
+  if (message_id && *message_id) {
+    r = okno_db_query(st->db,
+                      "SELECT appeal_id FROM messages WHERE message_id = $1 AND sender = $2 "
+                      "AND direction = 'in' ORDER BY id LIMIT 1",
+                      OKNO_PARAMS(OKNO_TEXT(message_id), T(sender)), error);
+    if (!r)
+      return 0;
+    if (okno_rows_count(r))
+      return okno_rows_int(r, 0, 0);
+    g_clear_pointer(&r, okno_rows_free);
+  }
+  if (!content_hash || !*content_hash)
+    return 0;
+  r = okno_db_query(st->db,
+                    "SELECT appeal_id FROM messages WHERE sender = $1 AND content_hash = $2 "
+                    "AND direction = 'in' AND created_at >= $3 ORDER BY id LIMIT 1",
+                    OKNO_PARAMS(T(sender), OKNO_TEXT(content_hash), OKNO_INT(since)), error);
+  return r && okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
+}
+
+gint64 okno_store_find_by_message_ids(OknoStore *st, const char *const *ids, GError **error)
+{
+  for (; ids && *ids; ids++) {
+    g_autoptr(OknoRows) r = NULL;
+    if (!**ids)
+      continue;
+    r = okno_db_query(st->db,
+                      "SELECT appeal_id FROM messages WHERE message_id = $1 ORDER BY id LIMIT 1",
+                      OKNO_PARAMS(OKNO_TEXT(*ids)), error);
+    if (!r)
+      return 0;
+    if (okno_rows_count(r))
+      return okno_rows_int(r, 0, 0);
+  }
+  return 0;
+}
+
+/* ---- events ---- */
+
+gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
+                              const char *detail_json, GError **error)
+{
+  return okno_db_exec(st->db,
+                      "INSERT INTO events(appeal_id, at, kind, detail) VALUES($1, $2, $3, $4)",
+                      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(okno_now()), T(kind),
+                                  OKNO_TEXT(detail_json ? detail_json : "{}")),
+                      error);
+}
+
+/* ---- outbound queue ---- */
+
+gboolean okno_store_outbound_enqueue(OknoStore *st, gint64 appeal_id, gint64 message_row_id,
+                                     const char *env_from, const char *env_to,
+                                     gboolean automatic, GError **error)
+{
+  gint64 now = okno_now();
+  return okno_db_exec(
+      st->db,
+      "INSERT INTO outbound(appeal_id, message_ref, env_from, env_to, automatic, "
+      "next_attempt_at, created_at) VALUES($1, $2, $3, $4, $5, $6, $6)",
+      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(message_row_id), T(env_from), T(env_to),
+                  OKNO_INT(automatic ? 1 : 0), OKNO_INT(now)),
+      error);
+}
+
+gint64 okno_store_count_automatic(OknoStore *st, const char *recipient, gint64 since,
+                                  GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db, "SELECT count(*) FROM outbound WHERE automatic = 1 AND env_to = $1 AND created_at >= $2",
+      OKNO_PARAMS(T(recipient), OKNO_INT(since)), error);
+  return r ? okno_rows_int(r, 0, 0) : 0;
+}
+
+void okno_outbound_job_free(OknoOutboundJob *j)
+{
+  if (!j)
+    return;
+  g_free(j->env_from);
+  g_free(j->env_to);
+  g_free(j->message_id);
+  g_clear_pointer(&j->raw, g_bytes_unref);
+  g_free(j);
+}
+
+static gint job_order(gconstpointer a, gconstpointer b)
+{
+  const OknoOutboundJob *x = *(OknoOutboundJob *const *)a, *y = *(OknoOutboundJob *const *)b;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, guint limit,
+                                     GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "UPDATE outbound SET lease_until = $2, attempts = attempts + 1 WHERE id IN ("
+      "  SELECT id FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1"
+      "  AND lease_until <= $1 ORDER BY next_attempt_at, id LIMIT $3) "
+      "RETURNING id, appeal_id, env_from, env_to, attempts, created_at, message_ref",
+      OKNO_PARAMS(OKNO_INT(now), OKNO_INT(now + lease), OKNO_INT(limit)), error);
+  GPtrArray *jobs;
+  if (!r)
+    return NULL;
+  jobs = g_ptr_array_new_with_free_func((GDestroyNotify)okno_outbound_job_free);
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    OknoOutboundJob *j = g_new0(OknoOutboundJob, 1);
+    g_autoptr(OknoRows) m = NULL;
+    j->id = okno_rows_int(r, i, 0);
+    j->appeal_id = okno_rows_int(r, i, 1);
+    j->env_from = dup_or_empty(okno_rows_text(r, i, 2));
+    j->env_to = dup_or_empty(okno_rows_text(r, i, 3));
+    j->attempts = okno_rows_int(r, i, 4);
+    j->created_at = okno_rows_int(r, i, 5);
+    m = okno_db_query(st->db, "SELECT message_id, raw FROM messages WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(okno_rows_int(r, i, 6))), error);
+    if (!m) {
+      okno_outbound_job_free(j);
+      g_ptr_array_unref(jobs);
+      return NULL;
+    }
+    j->message_id = dup_or_empty(okno_rows_count(m) ? okno_rows_text(m, 0, 0) : NULL);
+    j->raw = okno_rows_count(m) ? okno_rows_blob(m, 0, 1) : g_bytes_new(NULL, 0);
+    g_ptr_array_add(jobs, j);
+  }
+  /* RETURNING gives no order guarantee: oldest job first. */
+  g_ptr_array_sort(jobs, job_order);
+  return jobs;
+}
+
+gboolean okno_store_outbound_sent(OknoStore *st, gint64 id, gint64 now, GError **error)
+{
+  return okno_db_exec(st->db,
+                      "UPDATE outbound SET state = 'sent', sent_at = $2, lease_until = 0, "
+                      "last_error = '' WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(now)), error);
+}
+
+gboolean okno_store_outbound_retry(OknoStore *st, gint64 id, gint64 next_attempt,
+                                   const char *reason, GError **error)
+{
+  return okno_db_exec(st->db,
+                      "UPDATE outbound SET next_attempt_at = $2, lease_until = 0, "
+                      "last_error = $3 WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(next_attempt), T(reason)), error);
+}
+
+gboolean okno_store_outbound_failed(OknoStore *st, gint64 id, const char *reason,
+                                    GError **error)
+{
+  return okno_db_exec(st->db,
+                      "UPDATE outbound SET state = 'failed', lease_until = 0, last_error = $2 "
+                      "WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(id), T(reason)), error);
+}
+
+gboolean okno_store_outbound_counts(OknoStore *st, gint64 *queued, gint64 *sent,
+                                    gint64 *failed, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'sent'), "
+      "count(*) FILTER (WHERE state = 'failed') FROM outbound",
+      OKNO_NO_PARAMS, error);
+  if (!r)
+    return FALSE;
+  *queued = okno_rows_int(r, 0, 0);
+  *sent = okno_rows_int(r, 0, 1);
+  *failed = okno_rows_int(r, 0, 2);
+  return TRUE;
+}
