@@ -1,0 +1,103 @@
+/* test_commit.c: the group-commit writer: many jobs, few commits, one failure alone. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+
+#include "core/error.h"
+#include "store/commit.h"
+
+typedef struct {
+  int n;
+  gboolean fail;
+  gboolean done;
+  gboolean had_error;
+  GMutex *lock;
+  GCond *cond;
+  int *remaining;
+} Job;
+
+static gboolean work(OknoStore *st, gpointer data, GError **error)
+{
+  Job *j = data;
+  g_autofree char *number = g_strdup_printf("26-%06d-0", j->n);
+  OknoAppeal a = {.number = number, .status = "new", .channel = "email", .received_at = 1};
+  if (!okno_store_appeal_insert(st, &a, error))
+    return FALSE;
+  if (j->fail) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_PERM, "refused on purpose");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void done(gpointer data, const GError *err)
+{
+  Job *j = data;
+  g_mutex_lock(j->lock);
+  j->done = TRUE;
+  j->had_error = err != NULL;
+  (*j->remaining)--;
+  g_cond_signal(j->cond);
+  g_mutex_unlock(j->lock);
+}
+
+static void test_many_jobs_share_commits_and_a_failing_job_is_undone_alone(void **state)
+{
+  g_autofree char *dir = g_dir_make_tmp("okno-commit-XXXXXX", NULL);
+  g_autofree char *url = g_strdup_printf("sqlite:%s/okno.db", dir);
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+  enum { N = 300 };
+  Job jobs[N];
+  GMutex lock;
+  GCond cond;
+  int remaining = N;
+  guint64 ndone = 0, commits = 0;
+  OknoCommitter *c = okno_committer_new(url, 64, NULL);
+  OknoStore *st;
+
+  assert_non_null(c);
+  g_mutex_init(&lock);
+  g_cond_init(&cond);
+  for (int i = 0; i < N; i++) {
+    jobs[i] = (Job){.n = i + 1, .fail = (i == 7), .lock = &lock, .cond = &cond, .remaining = &remaining};
+    okno_committer_submit(c, work, done, &jobs[i], NULL);
+  }
+  g_mutex_lock(&lock);
+  while (remaining > 0)
+    g_cond_wait(&cond, &lock);
+  g_mutex_unlock(&lock);
+  okno_committer_stats(c, &ndone, &commits);
+  okno_committer_free(c);
+
+  assert_int_equal(ndone, N - 1);
+  /* Submitted faster than one sync: groups form, so far fewer commits than jobs. */
+  assert_true(commits >= N / 64);
+  assert_true(commits < N / 2);
+  for (int i = 0; i < N; i++) {
+    assert_true(jobs[i].done);
+    assert_int_equal(jobs[i].had_error, i == 7);
+  }
+  st = okno_store_open(url, NULL);
+  {
+    g_autoptr(OknoAppeal) failed = okno_store_appeal_get(st, "26-000008-0", NULL);
+    g_autoptr(OknoAppeal) kept = okno_store_appeal_get(st, "26-000009-0", NULL);
+    assert_null(failed);
+    assert_non_null(kept);
+  }
+  okno_store_close(st);
+  g_mutex_clear(&lock);
+  g_cond_clear(&cond);
+  assert_int_equal(system(rm), 0);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_many_jobs_share_commits_and_a_failing_job_is_undone_alone),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
