@@ -1,1 +1,346 @@
-/* mail/outbound.c: not written yet (placeholder during the first build). */
+/* outbound.c: delivers the outbound queue through a maildir or an SMTP relay.
+ *
+ * How it works: a pass (okno_outbound_run_once) claims due jobs from the store in
+ * batches under a lease, hands each to the transport and records the outcome, with
+ * its event on the appeal, in one transaction per job:
+ *  - maildir:PATH: PATH/{tmp,new,cur} are created when missing; the message's bytes go
+ *    unchanged to tmp/NAME, which is fsynced, renamed to new/NAME, and new/ is fsynced.
+ *    NAME is "okno.PREFIX.JOBID", PREFIX the store's instance id (table meta): stable
+ *    for one store (so a job delivered twice, after a crash between the rename and the store's
+ *    commit, replaces its own file) and different for two stores sharing a maildir.
+ *    Any failure is temporary (a full disk frees up; a permission gets fixed).
+ *  - smtp://HOST:PORT: smtp_client.h; its outcome is already classified.
+ * Temporary failures are retried after retry_min_seconds, doubling per attempt up to
+ * retry_max_seconds, until give_up_after_seconds have passed since the job was
+ * created; then, like permanent failures, the job fails with its last reason.
+ * Recipients appear in logs and reasons only as okno_pii() tags.
+ *
+ * Threading: the store connection is the module's own; pass_lock makes passes one at
+ * a time, whoever runs them. okno_outbound_start() runs passes on a GThread, waking on
+ * okno_outbound_wake() or every POLL_INTERVAL; okno_outbound_free() stops it (after
+ * the delivery in progress) and joins it. All times come from okno_now(). */
+#include "mail/outbound.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "mail/smtp_client.h"
+#include "store/store.h"
+
+#define CLAIM_BATCH 32
+#define CLAIM_LEASE (10 * 60 * G_USEC_PER_SEC) /* longer than any one delivery */
+#define POLL_INTERVAL (5 * G_USEC_PER_SEC)
+#define SMTP_TIMEOUT_SECONDS 60
+
+typedef enum { TRANSPORT_MAILDIR, TRANSPORT_SMTP } TransportKind;
+static const char *const transport_names[] = {"maildir", "smtp"};
+
+struct OknoOutbound {
+  OknoStore *store;
+  TransportKind kind;
+  char *target;      /* maildir directory, or the relay's host:port */
+  char *helo_name;
+  char *name_prefix; /* maildir file names */
+  gint64 retry_min, retry_max, give_up; /* microseconds */
+
+  GMutex pass_lock;
+  GMutex mu; /* guards stop and woken */
+  GCond cond;
+  gboolean stop, woken;
+  GThread *thread;
+};
+
+OknoOutbound *okno_outbound_new(const OknoConfig *cfg, GError **error)
+{
+  OknoStore *st = okno_store_open(cfg->store_url, error);
+  if (!st)
+    return NULL;
+  OknoOutbound *ob = g_new0(OknoOutbound, 1);
+  ob->store = st;
+  g_mutex_init(&ob->pass_lock);
+  g_mutex_init(&ob->mu);
+  g_cond_init(&ob->cond);
+  if (g_str_has_prefix(cfg->outbound_transport, "smtp://")) {
+    ob->kind = TRANSPORT_SMTP;
+    ob->target = g_strdup(cfg->outbound_transport + strlen("smtp://"));
+    g_strdelimit(ob->target, "/", '\0'); /* smtp://host:port/ */
+  } else {
+    ob->kind = TRANSPORT_MAILDIR;
+    ob->target = g_strdup(cfg->outbound_transport + strlen("maildir:"));
+  }
+  ob->helo_name = g_strdup(cfg->hostname);
+  g_autoptr(OknoRows) meta = okno_db_query(okno_store_db(st),
+                                           "SELECT value FROM meta WHERE key = 'instance'",
+                                           OKNO_NO_PARAMS, error);
+  if (!meta || okno_rows_count(meta) != 1) {
+    if (meta)
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "store has no instance id");
+    okno_outbound_free(ob);
+    return NULL;
+  }
+  ob->name_prefix = g_strdup(okno_rows_text(meta, 0, 0));
+  ob->retry_min = cfg->retry_min_seconds * G_USEC_PER_SEC;
+  ob->retry_max = MAX(cfg->retry_max_seconds, cfg->retry_min_seconds) * G_USEC_PER_SEC;
+  ob->give_up = cfg->give_up_after_seconds * G_USEC_PER_SEC;
+  return ob;
+}
+
+void okno_outbound_free(OknoOutbound *ob)
+{
+  if (!ob)
+    return;
+  if (ob->thread) {
+    g_mutex_lock(&ob->mu);
+    ob->stop = TRUE;
+    g_cond_signal(&ob->cond);
+    g_mutex_unlock(&ob->mu);
+    g_thread_join(ob->thread);
+  }
+  okno_store_close(ob->store);
+  g_free(ob->target);
+  g_free(ob->helo_name);
+  g_free(ob->name_prefix);
+  g_mutex_clear(&ob->pass_lock);
+  g_mutex_clear(&ob->mu);
+  g_cond_clear(&ob->cond);
+  g_free(ob);
+}
+
+/* ---- maildir ---- */
+
+static gboolean sync_path(const char *path, int flags, GError **error)
+{
+  int fd = open(path, flags | O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) != 0) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "sync %s: %s", path, g_strerror(e));
+    return FALSE;
+  }
+  close(fd);
+  return TRUE;
+}
+
+static gboolean maildir_write(OknoOutbound *ob, const OknoOutboundJob *job, GError **error)
+{
+  static const char *const subdirs[] = {"tmp", "new", "cur"};
+  for (guint i = 0; i < G_N_ELEMENTS(subdirs); i++) {
+    g_autofree char *d = g_build_filename(ob->target, subdirs[i], NULL);
+    if (g_mkdir_with_parents(d, 0700) != 0) {
+      int e = errno;
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "mkdir %s: %s", d, g_strerror(e));
+      return FALSE;
+    }
+  }
+  g_autofree char *name = g_strdup_printf("okno.%s.%" G_GINT64_FORMAT, ob->name_prefix, job->id);
+  g_autofree char *tmp = g_build_filename(ob->target, "tmp", name, NULL);
+  g_autofree char *new_dir = g_build_filename(ob->target, "new", NULL);
+  g_autofree char *dest = g_build_filename(new_dir, name, NULL);
+
+  gsize len;
+  const char *p = g_bytes_get_data(job->raw, &len);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "open %s: %s", tmp, g_strerror(e));
+    return FALSE;
+  }
+  gsize off = 0;
+  int e = 0;
+  while (off < len && !e) {
+    ssize_t w = write(fd, p + off, len - off);
+    if (w > 0)
+      off += (gsize)w;
+    else if (w < 0 && errno != EINTR)
+      e = errno;
+  }
+  if (!e && fsync(fd) != 0)
+    e = errno;
+  if (close(fd) != 0 && !e)
+    e = errno;
+  if (!e && rename(tmp, dest) != 0)
+    e = errno;
+  if (e) {
+    unlink(tmp);
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "write %s: %s", tmp, g_strerror(e));
+    return FALSE;
+  }
+  return sync_path(new_dir, O_DIRECTORY, error);
+}
+
+/* ---- one job ---- */
+
+/* `text` with every occurrence of `secret` (ASCII case-insensitive) as a pii tag. */
+static char *redact(const char *text, const char *secret)
+{
+  if (!secret || !*secret)
+    return g_strdup(text);
+  char tag[OKNO_PII_BUF];
+  okno_pii(secret, tag);
+  g_autofree char *lt = g_ascii_strdown(text, -1);
+  g_autofree char *ls = g_ascii_strdown(secret, -1);
+  gsize sl = strlen(ls);
+  GString *out = g_string_new(NULL);
+  const char *from = lt;
+  for (const char *hit; (hit = strstr(from, ls)); from = hit + sl) {
+    g_string_append_len(out, text + (from - lt), hit - from);
+    g_string_append(out, tag);
+  }
+  g_string_append(out, text + (from - lt));
+  return g_string_free(out, FALSE);
+}
+
+static gint64 backoff(const OknoOutbound *ob, gint64 attempts)
+{
+  gint64 delay = ob->retry_min;
+  for (gint64 i = 1; i < attempts && delay < ob->retry_max; i++)
+    delay *= 2;
+  return MIN(delay, ob->retry_max);
+}
+
+/* Delivers one job and records the outcome. FALSE only when the store failed. */
+static gboolean process_job(OknoOutbound *ob, const OknoOutboundJob *job, gint64 *finished,
+                            GError **error)
+{
+  OknoSmtpResult r = {0};
+  if (ob->kind == TRANSPORT_SMTP) {
+    OknoSmtpTarget t = {.relay = ob->target, .helo_name = ob->helo_name,
+                        .timeout_seconds = SMTP_TIMEOUT_SECONDS};
+    okno_smtp_send(&t, job->env_from, job->env_to, job->raw, &r);
+  } else {
+    g_autoptr(GError) err = NULL;
+    if (maildir_write(ob, job, &err)) {
+      r.outcome = OKNO_SMTP_SENT;
+    } else {
+      r.outcome = OKNO_SMTP_TEMP;
+      r.reply = g_strdup_printf("maildir: %s", err->message);
+    }
+  }
+
+  gint64 now = okno_now();
+  g_autofree char *reason = redact(r.reply ? r.reply : "", job->env_to);
+  okno_smtp_result_clear(&r);
+  const char *kind;
+  gint64 next = 0;
+  if (r.outcome == OKNO_SMTP_SENT)
+    kind = "outbound_sent";
+  else if (r.outcome == OKNO_SMTP_TEMP && now - job->created_at < ob->give_up) {
+    kind = "outbound_deferred";
+    next = now + backoff(ob, job->attempts);
+  } else {
+    kind = "outbound_failed";
+    if (r.outcome == OKNO_SMTP_TEMP) {
+      char *why = g_strdup_printf("gave up after %" G_GINT64_FORMAT " attempts: %s",
+                                  job->attempts, reason);
+      g_free(reason);
+      reason = why;
+    }
+  }
+
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "message_id");
+  json_builder_add_string_value(b, job->message_id ? job->message_id : "");
+  json_builder_set_member_name(b, "transport");
+  json_builder_add_string_value(b, transport_names[ob->kind]);
+  json_builder_set_member_name(b, "attempt");
+  json_builder_add_int_value(b, job->attempts);
+  if (r.outcome != OKNO_SMTP_SENT) {
+    json_builder_set_member_name(b, "reason");
+    json_builder_add_string_value(b, reason);
+  }
+  g_autofree char *next_text = next ? okno_time_format_utc(next) : NULL;
+  if (next_text) {
+    json_builder_set_member_name(b, "next_attempt");
+    json_builder_add_string_value(b, next_text);
+  }
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree char *detail = json_to_string(root, FALSE);
+
+  if (!okno_store_begin(ob->store, error))
+    return FALSE;
+  gboolean ok = (r.outcome == OKNO_SMTP_SENT ? okno_store_outbound_sent(ob->store, job->id, now, error)
+                 : next ? okno_store_outbound_retry(ob->store, job->id, next, reason, error)
+                        : okno_store_outbound_failed(ob->store, job->id, reason, error)) &&
+                okno_store_event_add(ob->store, job->appeal_id, kind, detail, error) &&
+                okno_store_commit(ob->store, error);
+  if (!ok) {
+    okno_store_rollback(ob->store);
+    return FALSE;
+  }
+  char to[OKNO_PII_BUF];
+  okno_log("outbound", "job=%" G_GINT64_FORMAT " appeal=%" G_GINT64_FORMAT
+           " event=%s transport=%s to=%s attempt=%" G_GINT64_FORMAT "%s%s",
+           job->id, job->appeal_id, kind + strlen("outbound_"), transport_names[ob->kind],
+           okno_pii(job->env_to, to), job->attempts, *reason ? " reason=" : "",
+           *reason ? reason : "");
+  if (!next)
+    (*finished)++;
+  return TRUE;
+}
+
+int okno_outbound_run_once(OknoOutbound *ob, GError **error)
+{
+  gint64 finished = 0;
+  gboolean ok = TRUE;
+  g_mutex_lock(&ob->pass_lock);
+  for (guint claimed = CLAIM_BATCH; ok && claimed == CLAIM_BATCH;) {
+    GPtrArray *jobs = NULL;
+    ok = okno_store_begin(ob->store, error);
+    if (ok) {
+      jobs = okno_store_outbound_claim(ob->store, okno_now(), CLAIM_LEASE, CLAIM_BATCH, error);
+      ok = jobs && okno_store_commit(ob->store, error);
+      if (!ok)
+        okno_store_rollback(ob->store);
+    }
+    claimed = jobs ? jobs->len : 0;
+    for (guint i = 0; ok && i < claimed; i++)
+      ok = process_job(ob, jobs->pdata[i], &finished, error);
+    if (jobs)
+      g_ptr_array_unref(jobs);
+  }
+  g_mutex_unlock(&ob->pass_lock);
+  return ok ? (int)MIN(finished, G_MAXINT) : -1;
+}
+
+static gpointer outbound_thread(gpointer data)
+{
+  OknoOutbound *ob = data;
+  g_mutex_lock(&ob->mu);
+  while (!ob->stop) {
+    ob->woken = FALSE;
+    g_mutex_unlock(&ob->mu);
+    g_autoptr(GError) err = NULL;
+    if (okno_outbound_run_once(ob, &err) < 0)
+      okno_log_warn("outbound", "event=pass_failed error=\"%s\"", err->message);
+    g_mutex_lock(&ob->mu);
+    gint64 until = g_get_monotonic_time() + POLL_INTERVAL;
+    while (!ob->stop && !ob->woken && g_cond_wait_until(&ob->cond, &ob->mu, until))
+      ;
+  }
+  g_mutex_unlock(&ob->mu);
+  return NULL;
+}
+
+void okno_outbound_start(OknoOutbound *ob)
+{
+  if (!ob->thread)
+    ob->thread = g_thread_new("outbound", outbound_thread, ob);
+}
+
+void okno_outbound_wake(OknoOutbound *ob)
+{
+  g_mutex_lock(&ob->mu);
+  ob->woken = TRUE;
+  g_cond_signal(&ob->cond);
+  g_mutex_unlock(&ob->mu);
+}
