@@ -86,7 +86,7 @@ static void show_year(const OknoCalendar *cal, const OknoCalendarDay *days, gsiz
   }
   okno_calendar_year_totals(cal, y, &td, &th, NULL);
   printf("Производственный календарь на %d год (40-часовая неделя)\n\n", y);
-  printf("%-10s %5s %6s\n", "месяц", "дней", "часов");
+  printf("Месяц       дней  часов\n"); /* columns: 10 + 1 + 5 + 1 + 6 characters */
   for (int m = 0; m < 12; m++) {
     /* %-Ns pads by bytes; Cyrillic takes two bytes a letter. */
     int pad = 10 - (int)g_utf8_strlen(month_names[m], -1);

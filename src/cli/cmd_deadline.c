@@ -29,7 +29,8 @@ int okno_cmd_deadline(int argc, char **argv)
     {"working-days", 0, 0, G_OPTION_ARG_STRING, &amounts[OKNO_PERIOD_WORKING_DAYS], "N working days", "N"},
     {"calendar-days", 0, 0, G_OPTION_ARG_STRING, &amounts[OKNO_PERIOD_CALENDAR_DAYS], "N calendar days", "N"},
     {"hours", 0, 0, G_OPTION_ARG_STRING, &amounts[OKNO_PERIOD_HOURS], "N hours around the clock", "N"},
-    {"department", 0, 0, G_OPTION_ARG_STRING, &department, "department (same hours for all, for now)", "D"},
+    /* FILENAME: raw bytes, so a Cyrillic name works whatever the locale (checked below). */
+    {"department", 0, 0, G_OPTION_ARG_FILENAME, &department, "department (same hours for all, for now)", "D"},
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GError) err = NULL;
@@ -60,6 +61,10 @@ int okno_cmd_deadline(int argc, char **argv)
   }
   if (!g_ascii_string_to_unsigned(amounts[unit], 10, 1, OKNO_DEADLINE_MAX_AMOUNT, &amount, NULL)) {
     fprintf(stderr, "okno: %s needs a whole number from 1 to %d\n", flags[unit], OKNO_DEADLINE_MAX_AMOUNT);
+    goto out;
+  }
+  if (department && !g_utf8_validate(department, -1, NULL)) {
+    fprintf(stderr, "okno: --department must be UTF-8 text\n");
     goto out;
   }
   if (!from_text) {
