@@ -1,0 +1,236 @@
+"""okno_it: shared helpers for okno's integration tests (tests/it/test_*.py).
+
+Python 3 stdlib only. A test makes one Okno per daemon it needs:
+
+    import os, sys, unittest
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from okno_it import Okno, SmtpDialogue
+
+    class T(unittest.TestCase):
+        def test_x(self):
+            okno = Okno(self)                    # fresh temp dir, removed at cleanup
+            okno.write_config({"smtp": {"max_recipients": "3"}})   # overrides per group
+            okno.start()                         # `okno serve`, returns once it listens
+            with SmtpDialogue(okno.smtp_port) as d:      # raw SMTP, replies as (code, text)
+                self.assertEqual(d.greeting[0], 220)
+                code, text = d.cmd("EHLO me")
+            appeals = okno.list_json()           # `okno list --json`
+            self.assertEqual(okno.stop(), 0)     # SIGTERM, waits, returns the exit status
+
+What it provides:
+  - Okno(test): `dir` (temp dir), `config_path`, free ports `smtp_port`, `lmtp_port`,
+    `http_port` (127.0.0.1 only); `lmtp_socket` (a path in `dir`) for unix: LMTP.
+  - write_config(overrides=None, lmtp="tcp"|"unix"|None): writes `dir`/okno.ini with a
+    working default setup (SQLite store and maildir outbox inside `dir`, support
+    address support@portal.example, hostname okno.test); `overrides` maps a group to
+    {key: value}; a value of None removes the key. Returns the path.
+  - start(timeout=20): runs OKNO_BIN serve --config ..., logs to `dir`/serve.log, waits
+    for the "event=started" log line (fails the test with the log if it dies first).
+  - stop(timeout=40): SIGTERM and wait; returns the exit status. signal(sig) sends one.
+  - log(): the daemon's log so far. run(cmd, *args): runs `okno CMD --config ... ARGS`
+    and returns subprocess.CompletedProcess (text). list_json(), show_json(number).
+  - free_port(), make_self_signed_cert(dir) -> (cert_path, key_path) with openssl.
+  - SmtpDialogue(port_or_unix_path): a raw client: `greeting`, send(bytes), reply()
+    -> (code, "line1\\nline2"), cmd(line) = send + reply, replies(n), closed() -> bool.
+
+The daemon runs with OKNO_LOG unset (so the log is written) and the test environment
+otherwise unchanged; a daemon still running at cleanup is killed.
+"""
+import json
+import os
+import shutil
+import signal as _signal
+import socket
+import subprocess
+import tempfile
+import time
+
+OKNO_BIN = os.environ.get("OKNO_BIN", "okno")
+SOURCE_DIR = os.environ.get("OKNO_SOURCE_DIR",
+                            os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+SUPPORT = "support@portal.example"
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_self_signed_cert(directory, cn="okno.test"):
+    """A self-signed certificate and key (PEM) made with openssl; returns their paths."""
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=" + cn, "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+class Okno:
+    def __init__(self, test):
+        self.test = test
+        self.dir = tempfile.mkdtemp(prefix="okno-it-")
+        self.config_path = os.path.join(self.dir, "okno.ini")
+        self.smtp_port = free_port()
+        self.lmtp_port = free_port()
+        self.http_port = free_port()
+        self.lmtp_socket = os.path.join(self.dir, "lmtp.sock")
+        self.proc = None
+        self._logf = None
+        test.addCleanup(self._cleanup)
+
+    def write_config(self, overrides=None, lmtp=None):
+        groups = {
+            "store": {"url": "sqlite:" + os.path.join(self.dir, "okno.db")},
+            "smtp": {"listen": "127.0.0.1:%d" % self.smtp_port, "addresses": SUPPORT,
+                     "hostname": "okno.test"},
+            "lmtp": {"listen": {"tcp": "127.0.0.1:%d" % self.lmtp_port,
+                                "unix": "unix:" + self.lmtp_socket, None: ""}[lmtp]},
+            "outbound": {"transport": "maildir:" + os.path.join(self.dir, "outbox"),
+                         "from": SUPPORT},
+            "http": {"listen": "127.0.0.1:%d" % self.http_port,
+                     "public_url": "http://127.0.0.1:%d" % self.http_port},
+        }
+        for group, keys in (overrides or {}).items():
+            for key, value in keys.items():
+                if value is None:
+                    groups.setdefault(group, {}).pop(key, None)
+                else:
+                    groups.setdefault(group, {})[key] = str(value)
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            for group, keys in groups.items():
+                f.write("[%s]\n" % group)
+                for key, value in keys.items():
+                    f.write("%s=%s\n" % (key, value))
+                f.write("\n")
+        return self.config_path
+
+    def start(self, timeout=20):
+        if not os.path.exists(self.config_path):
+            self.write_config()
+        env = dict(os.environ)
+        env.pop("OKNO_LOG", None)
+        self._logf = open(os.path.join(self.dir, "serve.log"), "wb")
+        self.proc = subprocess.Popen([OKNO_BIN, "serve", "--config", self.config_path],
+                                     stdout=self._logf, stderr=subprocess.STDOUT, env=env,
+                                     cwd=self.dir)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "event=started" in self.log():
+                return
+            if self.proc.poll() is not None:
+                self.test.fail("okno serve exited with %s:\n%s" % (self.proc.returncode, self.log()))
+            time.sleep(0.05)
+        self.test.fail("okno serve did not start in %ss:\n%s" % (timeout, self.log()))
+
+    def signal(self, sig=_signal.SIGTERM):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=40):
+        """SIGTERM, wait for the exit; returns the exit status (None if it hung)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(_signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "serve.log"), "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def run(self, command, *args, input=None):
+        return subprocess.run([OKNO_BIN, command, "--config", self.config_path, *args],
+                              capture_output=True, text=True, input=input, cwd=self.dir)
+
+    def list_json(self):
+        r = self.run("list", "--json")
+        self.test.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def show_json(self, number):
+        r = self.run("show", "--json", number)
+        self.test.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def _cleanup(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self._logf:
+            self._logf.close()
+        if os.environ.get("OKNO_IT_KEEP"):
+            print("kept", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SmtpDialogue:
+    """A raw SMTP/LMTP client that shows the server's replies exactly."""
+
+    def __init__(self, where, timeout=10):
+        if isinstance(where, str):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(where)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", where), timeout=timeout)
+        self.buf = b""
+        self.greeting = self.reply()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.sock.sendall(data)
+
+    def _line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed; unread: %r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r").decode("utf-8", "replace")
+
+    def reply(self):
+        """One (possibly multi-line) reply as (code, text lines joined by newlines)."""
+        lines = []
+        while True:
+            line = self._line()
+            lines.append(line[4:])
+            if len(line) < 4 or line[3] != "-":
+                return int(line[:3]), "\n".join(lines)
+
+    def replies(self, n):
+        return [self.reply() for _ in range(n)]
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def closed(self, timeout=5):
+        """True when the server closes the connection (EOF) within `timeout`."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
