@@ -187,7 +187,8 @@ static gboolean parse_entry(const char *line, gsize len, const char *name, int l
   else if (n == 3 && tok_is(tok[1], tlen[1], "work") && tok_is(tok[2], tlen[2], "short"))
     e->kind = KIND_WORK_SHORT;
   else {
-    g_autofree char *shown = g_strndup(tok[1], (gsize)(line + len - tok[1]) < 40 ? (gsize)(line + len - tok[1]) : 40);
+    gsize rest = (gsize)(line + len - tok[1]);
+    g_autofree char *shown = g_strndup(tok[1], MIN(rest, (gsize)40));
     g_autofree char *esc = g_strescape(shown, NULL);
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
                 "%s:%d: unknown kind '%s' (expected off, work, short or work short)", name, lineno, esc);
@@ -313,7 +314,8 @@ OknoCalendar *okno_calendar_parse(const char *text, gsize len, const char *name,
     g_hash_table_insert(seen, GUINT_TO_POINTER(e.julian), GINT_TO_POINTER(lineno));
     g_array_append_val(entries, e);
     int y = date_year(e.julian);
-    first = first && first < y ? first : y;
+    if (!first || y < first)
+      first = y;
     last = MAX(last, y);
   }
   if (entries->len == 0) {

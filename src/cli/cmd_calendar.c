@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "appeal/calendar.h"
 #include "cli/cli.h"
 #include "core/error.h"
@@ -105,6 +107,11 @@ static int calendar_import(const OknoConfig *cfg, const char *file)
   g_autoptr(OknoCalendar) cal = NULL;
   gsize len = 0;
 
+  GStatBuf st;
+  if (g_stat(file, &st) == 0 && st.st_size > 1024 * 1024) {
+    fprintf(stderr, "okno: %s: larger than 1 MiB; not a calendar\n", file);
+    return 1;
+  }
   if (!g_file_get_contents(file, &data, &len, &err)) {
     fprintf(stderr, "okno: %s\n", err->message);
     return 1;
