@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <glib/gstdio.h>
+
 #include "fake_smtp.h"
 #include "mail/smtp_client.h"
 
@@ -147,6 +149,77 @@ static void test_refused_starttls_continues_in_clear_text(void **state)
   assert_string_equal(r.reply, "250 accepted");
   assert_false(r.tls);
   assert_null(f.mismatch);
+  okno_smtp_result_clear(&r);
+  fake_smtp_free(&f);
+}
+
+/* A self-signed certificate made by openssl for this run; NULL (test skipped) when
+ * openssl is not installed. */
+static GTlsCertificate *self_signed_certificate(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("okno-tls-XXXXXX", NULL);
+  g_autofree char *key = g_build_filename(dir, "key.pem", NULL);
+  g_autofree char *crt = g_build_filename(dir, "cert.pem", NULL);
+  const char *argv[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=relay.test",
+                        "-days", "2", "-keyout", key, "-out", crt, NULL};
+  int status = -1;
+  GTlsCertificate *cert = NULL;
+  if (g_spawn_sync(NULL, (char **)argv, NULL,
+                   G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                   NULL, NULL, NULL, NULL, &status, NULL) && status == 0)
+    cert = g_tls_certificate_new_from_files(crt, key, NULL);
+  g_unlink(key);
+  g_unlink(crt);
+  g_rmdir(dir);
+  return cert;
+}
+
+static void test_offered_starttls_is_used_even_with_a_self_signed_certificate(void **state)
+{
+  static const FakeStep script[] = {
+    GREETING,
+    {"EHLO okno.test", "250-relay.test\r\n250-STARTTLS\r\n250 8BITMIME\r\n"},
+    {"STARTTLS", "220 2.0.0 ready\r\n"},
+    {"EHLO okno.test", "250 relay.test\r\n"}, /* no 8BITMIME any more: not declared */
+    {"MAIL FROM:<s@portal.example>\r\n", "250 ok\r\n"},
+    {"RCPT TO:<a@example.ru>", "250 ok\r\n"},
+    {"DATA", "354 go\r\n"},
+    {FAKE_DATA, "250 2.0.0 queued over tls\r\n"},
+    QUIT_OK,
+  };
+  g_autoptr(GTlsCertificate) cert = self_signed_certificate();
+  if (!cert)
+    skip();
+  FakeSmtp f;
+  OknoSmtpResult r;
+  fake_smtp_start_tls(&f, script, G_N_ELEMENTS(script), cert);
+  assert_int_equal(send_via(&f, "s@portal.example", "a@example.ru", "Тема: ok\r\n", 5, &r),
+                   OKNO_SMTP_SENT);
+  assert_null(f.mismatch);
+  assert_true(f.tls_done);
+  assert_true(r.tls);
+  assert_string_equal(r.reply, "250 2.0.0 queued over tls");
+  assert_string_equal(f.body->str, "Тема: ok\r\n.\r\n");
+  okno_smtp_result_clear(&r);
+  fake_smtp_free(&f);
+}
+
+static void test_commands_smuggled_after_the_starttls_reply_end_the_session(void **state)
+{
+  static const FakeStep script[] = {
+    GREETING,
+    {"EHLO okno.test", "250-relay.test\r\n250 STARTTLS\r\n"},
+    {"STARTTLS", "220 ready\r\n250 injected before the handshake\r\n"},
+    {"QUIT", NULL},
+  };
+  FakeSmtp f;
+  OknoSmtpResult r;
+  fake_smtp_start(&f, script, G_N_ELEMENTS(script));
+  assert_int_equal(send_via(&f, "s@portal.example", "a@example.ru", "x\r\n", 5, &r),
+                   OKNO_SMTP_TEMP);
+  assert_string_equal(r.reply, "starttls: data after the 220 reply");
+  assert_true(f.client_closed);
   okno_smtp_result_clear(&r);
   fake_smtp_free(&f);
 }
@@ -342,6 +415,8 @@ int main(void)
     cmocka_unit_test(test_multi_line_ehlo_is_parsed_and_8bitmime_declared_for_8bit_body),
     cmocka_unit_test(test_refused_ehlo_falls_back_to_helo),
     cmocka_unit_test(test_refused_starttls_continues_in_clear_text),
+    cmocka_unit_test(test_offered_starttls_is_used_even_with_a_self_signed_certificate),
+    cmocka_unit_test(test_commands_smuggled_after_the_starttls_reply_end_the_session),
     cmocka_unit_test(test_4xx_on_rcpt_is_temporary_and_the_session_is_closed_politely),
     cmocka_unit_test(test_5xx_on_mail_is_permanent_with_the_whole_multi_line_reply),
     cmocka_unit_test(test_5xx_after_the_message_is_permanent),
