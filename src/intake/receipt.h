@@ -6,7 +6,17 @@
  * Auto-Submitted: auto-replied, a fresh Message-ID of ours, UTF-8 quoted-printable
  * text: number, registration time (Europe/Moscow), the original Message-ID and
  * subject, the expected deadline, refused attachments with reasons, what to add and
- * how, and what happens next. Pure: the caller stores and queues it. */
+ * how, and what happens next. Pure: the caller stores and queues it.
+ *
+ * Subjects: «Обращение № N зарегистрировано»; «Обращение № N: требуется уточнение»
+ * when needs_description; «Ваше сообщение добавлено к обращению № N» when joined
+ * (joined wins). A quarantined message is not asked for a description (it could not
+ * be read, an operator will): quarantined overrides needs_description.
+ * Times are written «23 ноября 2026 г., 16:35 (МСК)»; Date is okno_now() in Moscow
+ * time. The bytes are 7-bit ASCII with CRLF line ends (RFC 5322 as on the wire);
+ * Message-ID is <okno.NUMBER.RANDOM16HEX@cfg->hostname>. Names, subjects and
+ * Message-IDs from the citizen's message are cleaned (control characters dropped,
+ * capped) and unsafe Message-IDs are left out of In-Reply-To/References. */
 #pragma once
 #include <glib.h>
 
@@ -27,6 +37,8 @@ typedef struct {
   const char *const *refused; /* Russian reasons for refused attachments, or NULL */
 } OknoReceiptInfo;
 
-/* Returns the message bytes; *message_id gets our Message-ID (no <>), caller frees. */
+/* Returns the message bytes; *message_id gets our Message-ID (no <>), caller frees.
+ * Returns NULL (and *message_id NULL) when to_email or cfg->outbound_from cannot be
+ * written into a header as it is (no '@', white space, control or <>"(),;: chars). */
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
                            char **message_id);
