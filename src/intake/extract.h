@@ -10,8 +10,21 @@
  *    (Pension Fund algorithm; numbers up to 001-001-998 have no check);
  *  - appeal numbers in okno's format (number.h), valid check digit or not;
  *  - e-mail addresses.
- * Digits that are part of a longer run of digits are not taken apart. Each value is
- * reported once, in order of first appearance. Pure, thread-safe, linear time. */
+ * Digits that are part of a longer run of digits, or glued to letters, or joined to
+ * more digits by "-", ".", "/" or "," ("1234-89123456789", "2026.89123456789") are
+ * not taken apart. Each value is reported once, in order of first appearance.
+ * Pure, thread-safe, linear time; invalid UTF-8 is repaired first.
+ *
+ * How ambiguous digits are read (see extract.c for all rules):
+ *  - 10 or 12 bare digits: an INN after the word ИНН (valid or not), a phone after a
+ *    phone word (тел., моб., звоните, WhatsApp, phone ...), otherwise an INN only if
+ *    its check digits are right;
+ *  - 11 bare digits: a SNILS after the word СНИЛС, otherwise a phone if they start
+ *    with 7 or 8; "123-456-789 01" (also with spaces) is always a SNILS;
+ *  - a Russian phone's ten national digits start with 3, 4, 8 or 9; ten digits with
+ *    no 8/+7 need a phone word or the area code in parentheses;
+ *  - appeal numbers need their separators ("26-000123-3", "26 000123 3"); the
+ *    compact "260001233" counts only right after "№". */
 #pragma once
 #include <glib.h>
 
@@ -26,7 +39,7 @@ typedef enum {
 typedef struct {
   OknoIdKind kind;
   char *value;     /* normalised: "+79123456789", "7707083893", "11223344595",
-                      "26-000123-4", "user@example.ru" */
+                      "26-000123-3", "user@example.ru" */
   gboolean valid;  /* check digits (INN, SNILS, appeal number); TRUE for others */
 } OknoExtracted;
 
