@@ -56,6 +56,8 @@ class Relay(threading.Thread):
             conn, _ = self.sock.accept()
         except OSError:
             return
+        finally:
+            self.sock.close()
         with conn, conn.makefile("rb") as f:
             conn.sendall(b"220 relay.test ESMTP\r\n")
             while True:
