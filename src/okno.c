@@ -1,4 +1,5 @@
 /* okno.c: subcommand dispatch, nothing else. */
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,11 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+  /* Arguments and files are UTF-8 whatever the environment says (CI runs with no
+   * LANG at all): GOption converts string options from the locale's charset. */
+  setlocale(LC_ALL, "");
+  if (!g_get_charset(NULL))
+    setlocale(LC_CTYPE, "C.UTF-8");
   if (argc < 2) {
     usage(stderr);
     return 1;

@@ -67,5 +67,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoConfig, okno_config_free)
 
 /* TRUE when `addr` (an e-mail address, any case) is one of smtp_addresses. */
 gboolean okno_config_is_support_address(const OknoConfig *cfg, const char *addr);
-/* Directory the store lives in for sqlite: URLs ("var" by default). Caller frees. */
+/* The database file of a sqlite: store URL ("var/okno.db" by default), NULL for other
+ * stores. Caller frees. */
 char *okno_config_sqlite_path(const OknoConfig *cfg);

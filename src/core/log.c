@@ -39,6 +39,9 @@ const char *okno_pii(const char *value, char buf[16])
 }
 
 static void vlog(const char *level, const char *facility, const char *fmt, va_list ap)
+    G_GNUC_PRINTF(3, 0);
+
+static void vlog(const char *level, const char *facility, const char *fmt, va_list ap)
 {
   g_autoptr(GDateTime) now = g_date_time_new_now_utc();
   g_autofree char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%fZ");
