@@ -1,1 +1,160 @@
-/* mail/charset.c: not written yet (placeholder during the first build). */
+/* mail/charset.c: bytes of a doubtful charset to UTF-8 (the rules are in charset.h).
+ *
+ * How it works: NUL bytes are removed first. Bytes with high bits that validate as
+ * UTF-8 are returned as they are. Otherwise the label is mapped through a small
+ * alias table (names mail clients use that iconv does not know) and tried with
+ * g_convert(); a conversion error means the label lies. Unlabelled or lying bytes are
+ * guessed: Cyrillic text in windows-1251, KOI8-R and ISO-8859-5 differs in which byte
+ * ranges hold lower-case letters, so each candidate is scored by how many of its
+ * letters come out lower case; Western text is told apart by its isolated high bytes
+ * (an accented letter between ASCII letters) where Russian words are runs of them. */
+#include "mail/charset.h"
+
+#include <string.h>
+
+/* Labels seen in mail that glibc iconv does not know under that name. */
+static const struct {
+  const char *label;
+  const char *iconv_name;
+} charset_aliases[] = {
+  {"ks_c_5601-1987", "CP949"},
+  {"ks_c_5601", "CP949"},
+  {"gb2312", "GB18030"},
+  {"gbk", "GB18030"},
+  {"x-gbk", "GB18030"},
+  {"iso-8859-8-i", "ISO-8859-8"},
+  {"x-mac-cyrillic", "MACCYRILLIC"},
+  {"x-cp1251", "CP1251"},
+  {"win-1251", "CP1251"},
+  {"cp-1251", "CP1251"},
+  {"windows-1251", "CP1251"},
+  {"windows-1258", "CP1258"},
+  {"utf8", "UTF-8"},
+  {"unicode-1-1-utf-7", "UTF-7"},
+  {"x-unknown", NULL},
+  {"unknown-8bit", NULL},
+  {"x-user-defined", NULL},
+};
+
+/* Drops NUL bytes; returns a newly allocated NUL-terminated copy and its length. */
+static char *strip_nuls(const char *bytes, gsize len, gsize *out_len)
+{
+  char *out = g_malloc(len + 1);
+  gsize n = 0;
+  for (gsize i = 0; i < len; i++)
+    if (bytes[i] != '\0')
+      out[n++] = bytes[i];
+  out[n] = '\0';
+  *out_len = n;
+  return out;
+}
+
+/* Converts with iconv name `charset`; NULL if it is unknown or the bytes are invalid
+ * in it. NULs the conversion produces (UTF-16 and the like) are dropped. */
+static char *convert_strict(const char *bytes, gsize len, const char *charset)
+{
+  gsize written = 0;
+  g_autofree char *out = g_convert(bytes, (gssize)len, "UTF-8", charset, NULL, &written, NULL);
+  gsize n = 0;
+  if (!out)
+    return NULL;
+  return strip_nuls(out, written, &n);
+}
+
+/* Single-byte conversion that survives bytes the table leaves undefined (0x98 in
+ * windows-1251): each high byte is converted alone, U+FFFD where it has no meaning. */
+static char *convert_bytewise(const char *bytes, gsize len, const char *charset)
+{
+  GString *s = g_string_sized_new(len * 2 + 1);
+  GIConv cd = g_iconv_open("UTF-8", charset);
+  for (gsize i = 0; i < len; i++) {
+    char in_buf[1] = {bytes[i]}, out_buf[8];
+    char *in = in_buf, *out = out_buf;
+    gsize in_left = 1, out_left = sizeof out_buf;
+    if ((guint8)bytes[i] < 0x80)
+      g_string_append_c(s, bytes[i]);
+    else if (cd != (GIConv)-1 && g_iconv(cd, &in, &in_left, &out, &out_left) != (gsize)-1)
+      g_string_append_len(s, out_buf, (gssize)(sizeof out_buf - out_left));
+    else
+      g_string_append(s, "\xEF\xBF\xBD");
+  }
+  if (cd != (GIConv)-1)
+    g_iconv_close(cd);
+  return g_string_free(s, FALSE);
+}
+
+/* Maps a label to an iconv name: trims, drops an RFC 2231 "*language" suffix and
+ * looks the alias table up. NULL for labels that say "unknown". */
+static char *label_to_iconv(const char *label)
+{
+  g_autofree char *name = g_ascii_strdown(label, -1);
+  char *star = strchr(g_strstrip(name), '*');
+  if (star)
+    *star = '\0';
+  if (!*name)
+    return NULL;
+  for (gsize i = 0; i < G_N_ELEMENTS(charset_aliases); i++)
+    if (strcmp(name, charset_aliases[i].label) == 0)
+      return g_strdup(charset_aliases[i].iconv_name);
+  return g_steal_pointer(&name);
+}
+
+const char *okno_charset_guess(const char *bytes, gsize len)
+{
+  /* Lower-case letter counts per candidate: cp1251 has lower case at E0-FF (and B8 ё),
+   * KOI8-R at C0-DF (and A3 ё), ISO-8859-5 at D0-EF (and F1 ё). */
+  gsize low1251 = 0, lowkoi = 0, low88595 = 0, letters = 0, high = 0, runs = 0;
+  for (gsize i = 0; i < len; i++) {
+    guint8 c = (guint8)bytes[i];
+    if (c < 0x80)
+      continue;
+    high++;
+    if (c >= 0xB0 || c == 0xA8 || c == 0xA3)
+      letters++;
+    if (c >= 0xE0 || c == 0xB8)
+      low1251++;
+    if ((c >= 0xC0 && c <= 0xDF) || c == 0xA3)
+      lowkoi++;
+    if ((c >= 0xD0 && c <= 0xEF) || c == 0xF1)
+      low88595++;
+    if (i + 1 < len && (guint8)bytes[i + 1] >= 0xB0 && c >= 0xB0)
+      runs++;
+  }
+  /* Russian words are runs of high bytes; Western text has mostly isolated ones. */
+  if (high == 0 || letters * 2 < high || runs * 2 < high)
+    return "iso-8859-1";
+  if (lowkoi > low1251 && lowkoi >= low88595)
+    return "koi8-r";
+  if (low88595 > low1251 && low88595 > lowkoi)
+    return "iso-8859-5";
+  return "windows-1251";
+}
+
+char *okno_charset_to_utf8(const char *bytes, gsize len, const char *label)
+{
+  gsize n = 0;
+  g_autofree char *clean = strip_nuls(bytes ? bytes : "", bytes ? len : 0, &n);
+  gboolean ascii = TRUE;
+  const char *guess;
+  char *out;
+
+  for (gsize i = 0; i < n && ascii; i++)
+    ascii = (guint8)clean[i] < 0x80;
+  /* Rule 1; pure ASCII still goes through a label so that 7-bit encodings
+   * (ISO-2022-JP, UTF-7) are decoded. */
+  if (!ascii && g_utf8_validate(clean, (gssize)n, NULL))
+    return g_steal_pointer(&clean);
+  if (label && *label) { /* rule 2 */
+    g_autofree char *name = label_to_iconv(label);
+    if (name && (out = convert_strict(clean, n, name)))
+      return out;
+  }
+  if (ascii)
+    return g_steal_pointer(&clean);
+  guess = okno_charset_guess(clean, n); /* rule 3 */
+  if (strcmp(guess, "iso-8859-1") == 0 && (out = convert_strict(clean, n, "CP1252")))
+    return out;
+  if ((out = convert_strict(clean, n, guess)))
+    return out;
+  return convert_bytewise(clean, n, guess);
+}

@@ -2,19 +2,23 @@
  * needs it.
  *
  * Rules, in order:
- *  1. bytes that are valid UTF-8 are taken as UTF-8, whatever the label says (a part
- *     labelled GB2312 or windows-1251 that holds UTF-8 is common in the wild);
+ *  1. bytes with high bits that are valid UTF-8 are taken as UTF-8, whatever the label
+ *     says (a part labelled GB2312 or windows-1251 that holds UTF-8 is common in the
+ *     wild); pure ASCII still goes through its label, so 7-bit encodings such as
+ *     ISO-2022-JP and UTF-7 are decoded;
  *  2. a known label (iconv name or alias: cp1251, koi8-r, iso-8859-5, windows-1258 ...)
  *     is used when the bytes convert without error;
  *  3. otherwise the bytes are guessed among windows-1251, KOI8-R and ISO-8859-5 by the
  *     share of Cyrillic letters each decoding gives in lower case (Russian prose is
  *     mostly lower case; a wrong guess is mostly upper case), falling back to
- *     windows-1251, and to Latin-1 for text without high bytes that look Cyrillic;
+ *     windows-1251, and to Latin-1 (read as windows-1252 where it can be) for text
+ *     whose high bytes do not look like Cyrillic words (isolated accented letters);
  *  4. NUL bytes are dropped; the result is always valid UTF-8 (never NULL).
  * Pure, thread-safe. */
 #pragma once
 #include <glib.h>
 
+/* `bytes` may be NULL when len is 0; `label` may be NULL or "". Caller frees. */
 char *okno_charset_to_utf8(const char *bytes, gsize len, const char *label);
 
 /* The charset rule 3 would choose for these bytes: "windows-1251", "koi8-r",
