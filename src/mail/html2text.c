@@ -14,6 +14,10 @@
 #include <string.h>
 
 #define HREF_MAX 2048
+/* Stands for a '<' that was text until the final pass (never otherwise in the
+ * output: put_text drops control characters). */
+#define STRAY_LT '\x01'
+
 
 typedef struct {
   GString *out;
@@ -70,6 +74,8 @@ static void put_text(Html2Text *h, const char *s, gsize n)
 {
   for (gsize i = 0; i < n; i++) {
     char c = s[i];
+    if ((guint8)c < 0x20 && !g_ascii_isspace(c))
+      continue; /* control characters never reach the text */
     if (h->pre) {
       if (c != '\r')
         g_string_append_c(h->out, c);
@@ -248,8 +254,8 @@ static gsize handle_tag(Html2Text *h, const char *tag, gsize n, const char *rest
           gsize used = href[i] == '&' ? put_entity(&tmp, href + i, strlen(href + i)) : 0;
           if (used)
             i += used;
-          else
-            g_string_append_c(tmp.out, href[i++]);
+          else if ((guint8)href[i++] >= 0x20)
+            g_string_append_c(tmp.out, href[i - 1]);
         }
         g_free(href);
         h->href = g_strstrip(g_string_free(tmp.out, FALSE));
@@ -325,6 +331,9 @@ char *okno_html_to_text(const char *html, gsize len)
       if (s[i + 1] != '!' && s[i + 1] != '?')
         i += handle_tag(&h, s + i + 1, end - 1, s + i + end + 1, n - i - end - 1);
       i += end + 1;
+    } else if (c == '<') {
+      g_string_append_c(h.out, STRAY_LT);
+      i++;
     } else if (c == '&') {
       gsize used = put_entity(&h, s + i, n - i);
       if (!used)
@@ -339,10 +348,14 @@ char *okno_html_to_text(const char *html, gsize len)
     }
   }
   close_link(&h);
-  out = h.out;
-  /* Control characters other than LF and TAB never reach the text. */
-  for (gsize k = 0; k < out->len; k++)
-    if ((guint8)out->str[k] < 0x20 && out->str[k] != '\n' && out->str[k] != '\t')
-      out->str[k] = ' ';
+  out = g_string_sized_new(h.out->len + 16);
+  for (gsize k = 0; k < h.out->len; k++) {
+    char c = h.out->str[k], next = h.out->str[k + 1];
+    if (c == STRAY_LT) /* a stray '<' must not join what follows into a tag */
+      g_string_append(out, g_ascii_isalpha(next) || next == '/' || next == '!' || next == '?' ? "< " : "<");
+    else
+      g_string_append_c(out, c);
+  }
+  g_string_free(h.out, TRUE);
   return tidy(out);
 }

@@ -809,8 +809,8 @@ OknoMessage *okno_mime_parse(const char *raw, gsize len, const OknoMimeLimits *l
   }
   read_headers(msg, message, opts);
   {
-    GMimeObject *body = g_mime_message_get_mime_part(message);
-    msg->content_type = body ? lower_type(body) : g_strdup("text/plain");
+    GMimeObject *top = g_mime_message_get_mime_part(message);
+    msg->content_type = top ? lower_type(top) : g_strdup("text/plain");
   }
   w = (Walk){.limits = limits, .msg = msg, .opts = opts, .body = body,
              .deadline_us = g_get_monotonic_time() + limits->time_budget_ms * 1000};

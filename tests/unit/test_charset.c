@@ -1,0 +1,115 @@
+/* test_charset.c: the specification of charset.h's rules, each with bytes written
+ * out by hand (the Cyrillic tables: «Привет» is CF F0 E8 E2 E5 F2 in windows-1251,
+ * F0 D2 C9 D7 C5 D4 in KOI8-R, BF E0 D8 D2 D5 E2 in ISO-8859-5). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "mail/charset.h"
+
+#define PRIVET_UTF8 "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82"
+#define PRIVET_CP1251 "\xCF\xF0\xE8\xE2\xE5\xF2"
+#define PRIVET_KOI8R "\xF0\xD2\xC9\xD7\xC5\xD4"
+#define PRIVET_ISO88595 "\xBF\xE0\xD8\xD2\xD5\xE2"
+
+static void check(const char *bytes, gsize len, const char *label, const char *want)
+{
+  g_autofree char *got = okno_charset_to_utf8(bytes, len, label);
+  assert_non_null(got);
+  assert_true(g_utf8_validate(got, -1, NULL));
+  assert_string_equal(got, want);
+}
+
+static void rule1_valid_utf8_wins_over_a_wrong_label(void **state)
+{
+  check(PRIVET_UTF8, strlen(PRIVET_UTF8), "GB2312", "Привет");
+  check(PRIVET_UTF8, strlen(PRIVET_UTF8), "windows-1251", "Привет");
+  check(PRIVET_UTF8, strlen(PRIVET_UTF8), NULL, "Привет");
+}
+
+static void rule1_pure_ascii_still_goes_through_a_7bit_label(void **state)
+{
+  /* ISO-2022-JP: ESC $ B, "テスト" as JIS X 0208 (25 46 25 39 25 48), ESC ( B */
+  const char jis[] = "\x1b$B%F%9%H\x1b(B";
+  check(jis, strlen(jis), "ISO-2022-JP", "テスト");
+  check("plain", 5, "koi8-r", "plain");
+}
+
+static void rule2_declared_labels_and_aliases_are_used(void **state)
+{
+  check(PRIVET_KOI8R, 6, "koi8-r", "Привет");
+  check(PRIVET_KOI8R, 6, "KOI8-R", "Привет");
+  check(PRIVET_CP1251, 6, "cp1251", "Привет");
+  check(PRIVET_CP1251, 6, "windows-1251", "Привет");
+  check(PRIVET_CP1251, 6, "x-cp1251", "Привет");
+  check(PRIVET_ISO88595, 6, "iso-8859-5", "Привет");
+  /* windows-1258: E0 is à, F4 is ô */
+  check("Xin ch\xE0o, t\xF4i", 13, "windows-1258", "Xin chào, tôi");
+}
+
+static void rule2_a_label_the_bytes_break_is_ignored(void **state)
+{
+  /* cp1251 bytes are not UTF-8, so the "utf-8" label lies: rule 3 guesses. */
+  check(PRIVET_CP1251, 6, "utf-8", "Привет");
+  check(PRIVET_KOI8R, 6, "us-ascii", "Привет");
+}
+
+static void rule3_unknown_label_is_guessed_by_lower_case_share(void **state)
+{
+  check(PRIVET_CP1251, 6, "x-made-up-2000", "Привет");
+  check(PRIVET_KOI8R, 6, "x-made-up-2000", "Привет");
+  check(PRIVET_ISO88595, 6, NULL, "Привет");
+  /* "Здравствуйте, мир" in KOI8-R, without a label */
+  check("\xFA\xC4\xD2\xC1\xD7\xD3\xD4\xD7\xD5\xCA\xD4\xC5, \xCD\xC9\xD2", 17, NULL,
+        "Здравствуйте, мир");
+}
+
+static void rule3_guess_names_the_charset(void **state)
+{
+  assert_string_equal(okno_charset_guess(PRIVET_CP1251, 6), "windows-1251");
+  assert_string_equal(okno_charset_guess(PRIVET_KOI8R, 6), "koi8-r");
+  assert_string_equal(okno_charset_guess(PRIVET_ISO88595, 6), "iso-8859-5");
+  /* "Café crème": isolated accented letters between ASCII ones are Western. */
+  assert_string_equal(okno_charset_guess("Caf\xE9 cr\xE8me", 10), "iso-8859-1");
+  assert_string_equal(okno_charset_guess("ascii", 5), "iso-8859-1");
+}
+
+static void rule3_western_text_reads_as_windows_1252(void **state)
+{
+  check("Caf\xE9 cr\xE8me", 10, NULL, "Café crème");
+  check("\x93Hi\x94 there", 10, NULL, "“Hi” there");
+}
+
+static void rule4_nul_bytes_are_dropped(void **state)
+{
+  check("a\0b\0c", 5, NULL, "abc");
+  check("\xCF\0\xF0\xE8\xE2\xE5\xF2", 7, "windows-1251", "Привет");
+}
+
+static void rule4_result_is_valid_utf8_even_for_undefined_bytes(void **state)
+{
+  /* 0x98 is undefined in windows-1251: it becomes U+FFFD, the rest still decodes. */
+  check("\x98" PRIVET_CP1251, 7, NULL, "\xEF\xBF\xBD" "Привет");
+  check(NULL, 0, NULL, "");
+  check("", 0, "koi8-r", "");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(rule1_valid_utf8_wins_over_a_wrong_label),
+    cmocka_unit_test(rule1_pure_ascii_still_goes_through_a_7bit_label),
+    cmocka_unit_test(rule2_declared_labels_and_aliases_are_used),
+    cmocka_unit_test(rule2_a_label_the_bytes_break_is_ignored),
+    cmocka_unit_test(rule3_unknown_label_is_guessed_by_lower_case_share),
+    cmocka_unit_test(rule3_guess_names_the_charset),
+    cmocka_unit_test(rule3_western_text_reads_as_windows_1252),
+    cmocka_unit_test(rule4_nul_bytes_are_dropped),
+    cmocka_unit_test(rule4_result_is_valid_utf8_even_for_undefined_bytes),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
