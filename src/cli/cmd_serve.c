@@ -90,6 +90,9 @@ int okno_cmd_serve(int argc, char **argv)
 
   g_source_remove(sig_term);
   g_source_remove(sig_int);
+  /* Freeing may still commit; a late signal must not cut it short. */
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGINT, SIG_IGN);
   okno_listener_free(sv.listener);
   okno_outbound_free(outbound);
   okno_intake_stats(intake, &messages, &commits);

@@ -78,6 +78,7 @@ class Okno:
         self.http_port = free_port()
         self.lmtp_socket = os.path.join(self.dir, "lmtp.sock")
         self.proc = None
+        self._termed = False
         self._logf = None
         test.addCleanup(self._cleanup)
 
@@ -112,6 +113,7 @@ class Okno:
             self.write_config()
         env = dict(os.environ)
         env.pop("OKNO_LOG", None)
+        self._termed = False
         self._logf = open(os.path.join(self.dir, "serve.log"), "wb")
         self.proc = subprocess.Popen([OKNO_BIN, "serve", "--config", self.config_path],
                                      stdout=self._logf, stderr=subprocess.STDOUT, env=env,
@@ -126,14 +128,16 @@ class Okno:
         self.test.fail("okno serve did not start in %ss:\n%s" % (timeout, self.log()))
 
     def signal(self, sig=_signal.SIGTERM):
+        if sig == _signal.SIGTERM:
+            self._termed = True
         self.proc.send_signal(sig)
 
     def stop(self, timeout=40):
         """SIGTERM, wait for the exit; returns the exit status (None if it hung)."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(_signal.SIGTERM)
+        if self.proc.poll() is None and not self._termed:
+            self.signal(_signal.SIGTERM)
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
