@@ -34,7 +34,9 @@ What it provides:
     -> (code, "line1\\nline2"), cmd(line) = send + reply, replies(n), closed() -> bool.
 
 The daemon runs with OKNO_LOG unset (so the log is written) and the test environment
-otherwise unchanged; a daemon still running at cleanup is killed.
+otherwise unchanged. At cleanup a daemon still running gets SIGTERM and must exit 0
+within 10 s (under the sanitizers this also catches leaks and memory errors in the
+daemon); set `okno.expect_clean_exit = False` in a test that kills it on purpose.
 """
 import json
 import os
@@ -80,6 +82,7 @@ class Okno:
         self.proc = None
         self._termed = False
         self._logf = None
+        self.expect_clean_exit = True
         test.addCleanup(self._cleanup)
 
     def write_config(self, overrides=None, lmtp=None):
@@ -165,15 +168,23 @@ class Okno:
         return json.loads(r.stdout)
 
     def _cleanup(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        status = "not started"
+        if self.proc is not None:
+            status = self.proc.poll()
+            if status is None:
+                status = self.stop(timeout=10)
+            if status is None:
+                self.proc.kill()
+                self.proc.wait()
         if self._logf:
             self._logf.close()
+        log = self.log() if status not in (0, "not started") else ""
         if os.environ.get("OKNO_IT_KEEP"):
             print("kept", self.dir)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+        if self.expect_clean_exit and status not in (0, "not started"):
+            self.test.fail("okno serve did not exit cleanly (status %s):\n%s" % (status, log[-4000:]))
 
 
 class SmtpDialogue:
