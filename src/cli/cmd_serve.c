@@ -5,7 +5,8 @@
  * the GLib main loop until SIGTERM or SIGINT. The first signal stops accepting and
  * lets sessions in the middle of a message finish it (at most GRACE_SECONDS); when the
  * last one is gone everything is freed and the process exits 0. A second signal cuts
- * the grace period short. A bind or certificate problem exits 1 with one line. */
+ * the grace period short (messages already being committed still get their answer, so
+ * the exit waits for the store). A bind or certificate problem exits 1 with one line. */
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,9 +36,9 @@ static gboolean on_signal(gpointer data)
 {
   Serve *sv = data;
   if (sv->stopping) {
-    okno_log("serve", "event=signal action=quit-now sessions=%u",
+    okno_log("serve", "event=signal action=end-grace sessions=%u",
              okno_listener_sessions(sv->listener));
-    g_main_loop_quit(sv->loop);
+    okno_listener_stop(sv->listener, 0, on_stopped, sv);
     return G_SOURCE_CONTINUE;
   }
   sv->stopping = TRUE;

@@ -529,6 +529,11 @@ static gboolean on_grace_over(gpointer data)
 void okno_listener_stop(OknoListener *l, guint grace_seconds, void (*done)(gpointer),
                         gpointer user_data)
 {
+  if (l->stopping) { /* again: the grace period ends now */
+    g_clear_handle_id(&l->grace_source, g_source_remove);
+    on_grace_over(l);
+    return;
+  }
   l->stopping = TRUE;
   l->done = done;
   l->done_data = user_data;

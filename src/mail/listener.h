@@ -33,8 +33,10 @@ OknoListener *okno_listener_new(const OknoConfig *cfg, OknoIntake *intake,
 void okno_listener_start(OknoListener *l);
 /* Stops accepting (the listening sockets are closed at once). Sessions with no
  * message under way are told 421 4.3.2 and closed; the others finish their current
- * message first. After grace_seconds the remaining sessions are closed. `done` runs
- * once, from the main loop, when no connection and no delivery remains. */
+ * message first. After grace_seconds the remaining sessions are closed (a message
+ * already being committed still gets its answer). `done` runs once, from the main
+ * loop, when no connection and no delivery remains. Called again, it ends the grace
+ * period at once (the first call's `done` still applies). */
 void okno_listener_stop(OknoListener *l, guint grace_seconds, void (*done)(gpointer),
                         gpointer user_data);
 /* Open sessions right now. */

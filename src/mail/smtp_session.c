@@ -68,6 +68,7 @@ struct OknoSmtpSession {
   gboolean discarding;   /* skipping the rest of an overlong command line */
   gboolean processing;   /* process() is on the stack (deliver may answer inline) */
   gboolean stopping;     /* the server is shutting down */
+  gboolean close_after_reply; /* forced shutdown while delivering */
   guint errors;
 
   char *helo;
@@ -141,6 +142,14 @@ static void end_transaction(OknoSmtpSession *s)
 {
   reset_transaction(s);
   enter_state(s, s->helo ? S_HELO : S_CONNECTED);
+}
+
+/* The server is stopping: 421 and close (RFC 5321 3.8). */
+static void say_goodbye(OknoSmtpSession *s)
+{
+  reply(s, "421 4.3.2 %s Service shutting down, closing transmission channel",
+        s->cfg->hostname);
+  close_session(s);
 }
 
 /* Counts a refused command; a client that keeps failing is dropped. */
@@ -568,9 +577,7 @@ static void handle_command(OknoSmtpSession *s, const char *line)
       cmd = c;
   }
   if (s->stopping && !(cmd && cmd->proceed == proceed_quit)) {
-    reply(s, "421 4.3.2 %s Service shutting down, closing transmission channel",
-          s->cfg->hostname);
-    close_session(s);
+    say_goodbye(s);
     return;
   }
   if (!cmd) {
@@ -655,6 +662,10 @@ void okno_smtp_session_delivered(OknoSmtpSession *s, const OknoIntakeResult *res
   for (guint i = 0; i < replies; i++)
     reply(s, "%s", line);
   end_transaction(s);
+  if (s->close_after_reply) {
+    say_goodbye(s);
+    return;
+  }
   /* The pipelined commands behind the message, if they are already here. */
   if (!s->processing)
     okno_smtp_session_feed(s, "", 0);
@@ -844,9 +855,11 @@ void okno_smtp_session_shutdown(OknoSmtpSession *s, gboolean force)
   if (s->state == S_CLOSED)
     return;
   s->stopping = TRUE;
-  if (force || s->state == S_CONNECTED || s->state == S_HELO) {
-    reply(s, "421 4.3.2 %s Service shutting down, closing transmission channel",
-          s->cfg->hostname);
-    close_session(s);
+  if (force && s->state == S_DELIVERING) {
+    /* The commit is under way: its answer is still given, then the session ends. */
+    s->close_after_reply = TRUE;
+    return;
   }
+  if (force || s->state == S_CONNECTED || s->state == S_HELO)
+    say_goodbye(s);
 }

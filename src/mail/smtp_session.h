@@ -80,8 +80,9 @@ void okno_smtp_session_tls_started(OknoSmtpSession *s);
 void okno_smtp_session_timeout(OknoSmtpSession *s);
 /* The server is stopping. A session with no message under way gets 421 4.3.2 and is
  * closed at once; one in a transaction finishes its message, then answers QUIT with
- * 221 and anything else with 421 4.3.2 and closes. `force`: 421 and close now (the
- * grace period is over). */
+ * 221 and anything else with 421 4.3.2 and closes. `force` (the grace period is over):
+ * 421 and close now, except that a message already handed to deliver() still gets its
+ * reply first (it may be registered: a 421 would make the client send it again). */
 void okno_smtp_session_shutdown(OknoSmtpSession *s, gboolean force);
 /* TRUE once close() has been requested. */
 gboolean okno_smtp_session_closed(const OknoSmtpSession *s);

@@ -221,6 +221,25 @@ class SmtpTest(unittest.TestCase):
         self.assertIn("event=stopping", o.log())
         self.assertEqual(self.subjects(), ["До остановки"])
 
+    def test_second_sigterm_ends_the_grace_period(self):
+        o = self.started()
+        with SmtpDialogue(o.smtp_port, timeout=30) as d:
+            d.send("EHLO c.example\r\nMAIL FROM:<a@mail.example>\r\nRCPT TO:<%s>\r\nDATA\r\n" % SUPPORT)
+            self.assertEqual([c for c, _ in d.replies(4)], [250, 250, 250, 354])
+            d.send(raw_message("Не дописано", [b"half"]))
+            o.signal()
+            time.sleep(0.3)
+            # no longer accepting
+            with self.assertRaises(ConnectionRefusedError):
+                SmtpDialogue(o.smtp_port)
+            started = time.monotonic()
+            o.signal()
+            self.assertEqual(d.reply()[0], 421)
+            self.assertTrue(d.closed())
+        self.assertEqual(o.stop(timeout=15), 0, o.log())
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual(o.list_json(), [])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -486,15 +486,34 @@ static void test_shutdown_closes_idle_sessions_and_lets_a_message_finish(void **
   fake_free(busy);
 }
 
-static void test_forced_shutdown_while_delivering_ignores_the_late_outcome(void **state)
+static void test_forced_shutdown_answers_a_message_being_committed_then_closes(void **state)
 {
   Fake *f = fake_new(OKNO_PROTO_SMTP, FALSE);
+  OknoIntakeResult r = {.number = (char *)"2026-000099"};
   f->hold = TRUE;
-  g_free(talk(f, ENVELOPE "DATA\r\nx\r\n.\r\n"));
+  g_free(talk(f, ENVELOPE "DATA\r\nx\r\n.\r\nNOOP\r\n"));
+  okno_smtp_session_shutdown(f->s, TRUE);
+  assert_string_equal(f->out->str, "");
+  assert_false(f->closed);
+  okno_smtp_session_delivered(f->s, &r, NULL);
+  assert_string_equal(f->out->str,
+                      "250 2.0.0 Ok: registered as 2026-000099\r\n"
+                      "421 4.3.2 mx.test Service shutting down, closing transmission channel\r\n");
+  assert_true(f->closed);
+  fake_free(f);
+}
+
+static void test_forced_shutdown_drops_a_message_being_read(void **state)
+{
+  Fake *f = fake_new(OKNO_PROTO_SMTP, FALSE);
+  g_free(talk(f, ENVELOPE "DATA\r\nSubject: unfinished\r\n"));
+  okno_smtp_session_shutdown(f->s, FALSE);
+  assert_string_equal(f->out->str, "");
   okno_smtp_session_shutdown(f->s, TRUE);
   assert_string_equal(f->out->str,
                       "421 4.3.2 mx.test Service shutting down, closing transmission channel\r\n");
-  okno_smtp_session_delivered(f->s, NULL, NULL); /* fake_write asserts nothing comes */
+  okno_smtp_session_feed(f->s, ".\r\n", 3); /* fake_write asserts nothing comes */
+  assert_int_equal(f->deliveries, 0);
   fake_free(f);
 }
 
@@ -534,7 +553,8 @@ int main(void)
     cmocka_unit_test(test_starttls_drops_buffered_input_and_resets_the_session),
     cmocka_unit_test(test_timeout_in_data_is_421_4_4_2_and_nothing_is_delivered),
     cmocka_unit_test(test_shutdown_closes_idle_sessions_and_lets_a_message_finish),
-    cmocka_unit_test(test_forced_shutdown_while_delivering_ignores_the_late_outcome),
+    cmocka_unit_test(test_forced_shutdown_answers_a_message_being_committed_then_closes),
+    cmocka_unit_test(test_forced_shutdown_drops_a_message_being_read),
     cmocka_unit_test(test_a_client_that_keeps_failing_is_dropped),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
