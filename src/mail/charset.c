@@ -49,16 +49,23 @@ static char *strip_nuls(const char *bytes, gsize len, gsize *out_len)
   return out;
 }
 
-/* Converts with iconv name `charset`; NULL if it is unknown or the bytes are invalid
- * in it. NULs the conversion produces (UTF-16 and the like) are dropped. */
+/* Converts with iconv name `charset`; NULL if it is unknown, the bytes are invalid
+ * in it or the result is not valid UTF-8. NULs the conversion produces (UTF-16 and
+ * the like) are dropped. */
 static char *convert_strict(const char *bytes, gsize len, const char *charset)
 {
   gsize written = 0;
   g_autofree char *out = g_convert(bytes, (gssize)len, "UTF-8", charset, NULL, &written, NULL);
   gsize n = 0;
+  char *clean;
   if (!out)
     return NULL;
-  return strip_nuls(out, written, &n);
+  clean = strip_nuls(out, written, &n);
+  if (!g_utf8_validate(clean, (gssize)n, NULL)) { /* iconv's UTF-8 lets some through */
+    g_free(clean);
+    return NULL;
+  }
+  return clean;
 }
 
 /* Single-byte conversion that survives bytes the table leaves undefined (0x98 in

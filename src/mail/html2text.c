@@ -259,8 +259,12 @@ static gsize handle_tag(Html2Text *h, const char *tag, gsize n, const char *rest
         }
         g_free(href);
         h->href = g_strstrip(g_string_free(tmp.out, FALSE));
-        if (strlen(h->href) > HREF_MAX)
-          h->href[HREF_MAX] = '\0';
+        if (strlen(h->href) > HREF_MAX) { /* cut on a character boundary */
+          gsize cut = HREF_MAX;
+          while (cut > 0 && ((guint8)h->href[cut] & 0xC0) == 0x80)
+            cut--;
+          h->href[cut] = '\0';
+        }
         h->link_start = h->out->len;
       }
     }
@@ -309,11 +313,19 @@ static char *tidy(const GString *s)
 
 char *okno_html_to_text(const char *html, gsize len)
 {
-  g_autofree char *valid = g_utf8_make_valid(html ? html : "", html ? (gssize)len : 0);
-  const char *s = valid;
-  gsize n = strlen(valid), i = 0;
-  Html2Text h = {.out = g_string_sized_new(n / 2 + 16)};
+  g_autoptr(GString) no_nul = g_string_sized_new(len + 1);
+  g_autofree char *valid = NULL;
+  const char *s;
+  gsize n, i = 0;
+  Html2Text h = {.out = g_string_sized_new(len / 2 + 16)};
   g_autoptr(GString) out = NULL;
+
+  for (gsize k = 0; html && k < len; k++) /* NUL bytes are dropped, not an end */
+    if (html[k])
+      g_string_append_c(no_nul, html[k]);
+  valid = g_utf8_make_valid(no_nul->str, (gssize)no_nul->len);
+  s = valid;
+  n = strlen(valid);
 
   while (i < n) {
     char c = s[i];

@@ -6,8 +6,10 @@
  * href becomes "text (href)"; character references (named common ones, &#N;, &#xN;)
  * are decoded; runs of blank lines collapse to one; the result has LF line ends and
  * no trailing spaces. Malformed HTML (unclosed tags, stray '<') never fails: what
- * cannot be read as markup is kept as text. Output never contains '<' followed by a
- * letter, '/', '!' or '?' that came from markup. Pure, thread-safe. */
+ * cannot be read as markup is kept as text (a tag that never ends is dropped with
+ * the rest; NUL bytes are dropped; invalid UTF-8 becomes U+FFFD). Output never
+ * contains '<' followed by a letter, '/', '!' or '?' unless a character reference
+ * (&lt;) wrote it. Pure, thread-safe; the caller frees the result. */
 #pragma once
 #include <glib.h>
 

@@ -8,14 +8,19 @@
  *  - Headers: RFC 2047 encoded-words (also split mid-character, or missing "?="),
  *    raw 8-bit bytes (UTF-8, windows-1251, KOI8-R guessed by charset.h), RFC 2231
  *    parameters (filenames), all to UTF-8.
- *  - Body: text/plain preferred; an HTML-only message is turned into text by
- *    html2text.h (no markup, no script survives). Parts are decoded from their
+ *  - Body: the inline text/plain and text/html leaves without a file name, in
+ *    message order, joined with line breaks; inside a multipart/alternative that
+ *    has non-blank plain text its html renderings are dropped (text/plain
+ *    preferred); html is turned into text by html2text.h (no markup, no script
+ *    survives). text_from_html says that no plain part had anything to say. Parts are decoded from their
  *    transfer encoding and converted to UTF-8 from their declared charset, or from a
  *    guessed one when the label is wrong, unknown or missing (charset.h).
  *  - Attachments: every leaf that is not the chosen body text (and every part with
  *    Content-Disposition: attachment or a filename) is listed with its decoded bytes,
  *    its SHA-256 and its type judged by libmagic from the bytes. A message/rfc822
- *    part is an attachment ("message.eml" unless named). Outlook's winmail.dat is
+ *    part is an attachment ("message.eml" unless named, GMime's re-serialisation of
+ *    it) and is walked as well: a forwarded letter's text joins the body text and
+ *    its files are listed after it. Outlook's winmail.dat is
  *    listed as it is (type application/vnd.ms-tnef); policy decides what is kept.
  *  - Limits: nesting deeper than max_depth, more than max_parts parts, more decoded
  *    bytes than memory_budget, or more wall time than time_budget_ms stop the walk;
