@@ -1,10 +1,12 @@
 /* outbound.c: delivers the outbound queue through a maildir or an SMTP relay.
  *
  * How it works: a pass (okno_outbound_run_once) claims due jobs from the store in
- * batches under a lease, hands each to the transport and records the outcome, with
- * its event on the appeal, in one transaction per job:
+ * batches under a lease, hands each to the transport, and then records the batch's
+ * outcomes, each with its event on the appeal, in one transaction (one sync per batch
+ * rather than per job, so the queue keeps up with a busy intake sharing the store):
  *  - maildir:PATH: PATH/{tmp,new,cur} are created when missing; the message's bytes go
- *    unchanged to tmp/NAME, which is fsynced, renamed to new/NAME, and new/ is fsynced.
+ *    unchanged to tmp/NAME, which is fsynced and renamed to new/NAME; new/ itself is
+ *    fsynced once per batch, before any of its jobs is recorded as sent.
  *    NAME is "okno.PREFIX.JOBID", PREFIX the store's instance id (table meta): stable
  *    for one store (so a job delivered twice, after a crash between the rename and the store's
  *    commit, replaces its own file) and different for two stores sharing a maildir.
@@ -173,7 +175,7 @@ static gboolean maildir_write(OknoOutbound *ob, const OknoOutboundJob *job, GErr
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "write %s: %s", tmp, g_strerror(e));
     return FALSE;
   }
-  return sync_path(new_dir, O_DIRECTORY, error);
+  return TRUE;
 }
 
 /* ---- one job ---- */
@@ -206,9 +208,15 @@ static gint64 backoff(const OknoOutbound *ob, gint64 attempts)
   return MIN(delay, ob->retry_max);
 }
 
-/* Delivers one job and records the outcome. FALSE only when the store failed. */
-static gboolean process_job(OknoOutbound *ob, const OknoOutboundJob *job, gint64 *finished,
-                            GError **error)
+/* One job's delivery, decided before it is recorded. */
+typedef struct {
+  OknoSmtpOutcome outcome;
+  char *reason;     /* redacted; "" when sent */
+  const char *kind; /* the event, set when recorded */
+  gint64 next;      /* next attempt, 0 when finished */
+} Delivery;
+
+static void deliver(OknoOutbound *ob, const OknoOutboundJob *job, Delivery *d)
 {
   OknoSmtpResult r = {0};
   if (ob->kind == TRANSPORT_SMTP) {
@@ -224,27 +232,13 @@ static gboolean process_job(OknoOutbound *ob, const OknoOutboundJob *job, gint64
       r.reply = g_strdup_printf("maildir: %s", err->message);
     }
   }
-
-  gint64 now = okno_now();
-  g_autofree char *reason = redact(r.reply ? r.reply : "", job->env_to);
+  d->outcome = r.outcome;
+  d->reason = redact(r.outcome == OKNO_SMTP_SENT || !r.reply ? "" : r.reply, job->env_to);
   okno_smtp_result_clear(&r);
-  const char *kind;
-  gint64 next = 0;
-  if (r.outcome == OKNO_SMTP_SENT)
-    kind = "outbound_sent";
-  else if (r.outcome == OKNO_SMTP_TEMP && now - job->created_at < ob->give_up) {
-    kind = "outbound_deferred";
-    next = now + backoff(ob, job->attempts);
-  } else {
-    kind = "outbound_failed";
-    if (r.outcome == OKNO_SMTP_TEMP) {
-      char *why = g_strdup_printf("gave up after %" G_GINT64_FORMAT " attempts: %s",
-                                  job->attempts, reason);
-      g_free(reason);
-      reason = why;
-    }
-  }
+}
 
+static char *event_detail(OknoOutbound *ob, const OknoOutboundJob *job, const Delivery *d)
+{
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "message_id");
@@ -253,39 +247,96 @@ static gboolean process_job(OknoOutbound *ob, const OknoOutboundJob *job, gint64
   json_builder_add_string_value(b, transport_names[ob->kind]);
   json_builder_set_member_name(b, "attempt");
   json_builder_add_int_value(b, job->attempts);
-  if (r.outcome != OKNO_SMTP_SENT) {
+  if (d->outcome != OKNO_SMTP_SENT) {
     json_builder_set_member_name(b, "reason");
-    json_builder_add_string_value(b, reason);
+    json_builder_add_string_value(b, d->reason);
   }
-  g_autofree char *next_text = next ? okno_time_format_utc(next) : NULL;
-  if (next_text) {
+  if (d->next) {
+    g_autofree char *next_text = okno_time_format_utc(d->next);
     json_builder_set_member_name(b, "next_attempt");
     json_builder_add_string_value(b, next_text);
   }
   json_builder_end_object(b);
   g_autoptr(JsonNode) root = json_builder_get_root(b);
-  g_autofree char *detail = json_to_string(root, FALSE);
+  return json_to_string(root, FALSE);
+}
 
+/* Records a batch's outcomes and events in one transaction (one sync for the batch),
+ * then logs them. FALSE when the store failed. */
+static gboolean record(OknoOutbound *ob, GPtrArray *jobs, Delivery *ds, gint64 *finished,
+                       GError **error)
+{
+  gint64 now = okno_now();
   if (!okno_store_begin(ob->store, error))
     return FALSE;
-  gboolean ok = (r.outcome == OKNO_SMTP_SENT ? okno_store_outbound_sent(ob->store, job->id, now, error)
-                 : next ? okno_store_outbound_retry(ob->store, job->id, next, reason, error)
-                        : okno_store_outbound_failed(ob->store, job->id, reason, error)) &&
-                okno_store_event_add(ob->store, job->appeal_id, kind, detail, error) &&
-                okno_store_commit(ob->store, error);
-  if (!ok) {
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < jobs->len; i++) {
+    const OknoOutboundJob *job = jobs->pdata[i];
+    Delivery *d = &ds[i];
+    if (d->outcome == OKNO_SMTP_SENT) {
+      d->kind = "outbound_sent";
+    } else if (d->outcome == OKNO_SMTP_TEMP && now - job->created_at < ob->give_up) {
+      d->kind = "outbound_deferred";
+      d->next = now + backoff(ob, job->attempts);
+    } else {
+      d->kind = "outbound_failed";
+      if (d->outcome == OKNO_SMTP_TEMP) {
+        char *why = g_strdup_printf("gave up after %" G_GINT64_FORMAT " attempts: %s",
+                                    job->attempts, d->reason);
+        g_free(d->reason);
+        d->reason = why;
+      }
+    }
+    g_autofree char *detail = event_detail(ob, job, d);
+    ok = (d->outcome == OKNO_SMTP_SENT ? okno_store_outbound_sent(ob->store, job->id, now, error)
+          : d->next ? okno_store_outbound_retry(ob->store, job->id, d->next, d->reason, error)
+                    : okno_store_outbound_failed(ob->store, job->id, d->reason, error)) &&
+         okno_store_event_add(ob->store, job->appeal_id, d->kind, detail, error);
+  }
+  if (!ok || !okno_store_commit(ob->store, error)) {
     okno_store_rollback(ob->store);
     return FALSE;
   }
-  char to[OKNO_PII_BUF];
-  okno_log("outbound", "job=%" G_GINT64_FORMAT " appeal=%" G_GINT64_FORMAT
-           " event=%s transport=%s to=%s attempt=%" G_GINT64_FORMAT "%s%s",
-           job->id, job->appeal_id, kind + strlen("outbound_"), transport_names[ob->kind],
-           okno_pii(job->env_to, to), job->attempts, *reason ? " reason=" : "",
-           *reason ? reason : "");
-  if (!next)
-    (*finished)++;
+  for (guint i = 0; i < jobs->len; i++) {
+    const OknoOutboundJob *job = jobs->pdata[i];
+    const Delivery *d = &ds[i];
+    char to[OKNO_PII_BUF];
+    okno_log("outbound", "job=%" G_GINT64_FORMAT " appeal=%" G_GINT64_FORMAT
+             " event=%s transport=%s to=%s attempt=%" G_GINT64_FORMAT "%s%s",
+             job->id, job->appeal_id, d->kind + strlen("outbound_"), transport_names[ob->kind],
+             okno_pii(job->env_to, to), job->attempts, *d->reason ? " reason=" : "", d->reason);
+    if (!d->next)
+      (*finished)++;
+  }
   return TRUE;
+}
+
+/* Delivers a claimed batch, then records it. Maildir files are synced one by one but
+ * their directory once per batch, before anything is recorded as sent. */
+static gboolean process_batch(OknoOutbound *ob, GPtrArray *jobs, gint64 *finished,
+                              GError **error)
+{
+  g_autofree Delivery *ds = g_new0(Delivery, jobs->len);
+  gboolean wrote = FALSE;
+  for (guint i = 0; i < jobs->len; i++) {
+    deliver(ob, jobs->pdata[i], &ds[i]);
+    wrote |= ds[i].outcome == OKNO_SMTP_SENT;
+  }
+  g_autoptr(GError) sync_err = NULL;
+  g_autofree char *new_dir = g_build_filename(ob->target, "new", NULL);
+  if (ob->kind == TRANSPORT_MAILDIR && wrote && !sync_path(new_dir, O_DIRECTORY, &sync_err)) {
+    for (guint i = 0; i < jobs->len; i++) {
+      if (ds[i].outcome != OKNO_SMTP_SENT)
+        continue;
+      ds[i].outcome = OKNO_SMTP_TEMP;
+      g_free(ds[i].reason);
+      ds[i].reason = g_strdup_printf("maildir: %s", sync_err->message);
+    }
+  }
+  gboolean ok = record(ob, jobs, ds, finished, error);
+  for (guint i = 0; i < jobs->len; i++)
+    g_free(ds[i].reason);
+  return ok;
 }
 
 int okno_outbound_run_once(OknoOutbound *ob, GError **error)
@@ -303,8 +354,8 @@ int okno_outbound_run_once(OknoOutbound *ob, GError **error)
         okno_store_rollback(ob->store);
     }
     claimed = jobs ? jobs->len : 0;
-    for (guint i = 0; ok && i < claimed; i++)
-      ok = process_job(ob, jobs->pdata[i], &finished, error);
+    if (ok && claimed)
+      ok = process_batch(ob, jobs, &finished, error);
     if (jobs)
       g_ptr_array_unref(jobs);
   }

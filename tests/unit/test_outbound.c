@@ -210,6 +210,26 @@ static void test_maildir_delivery_writes_the_exact_bytes_into_new(void **state)
   okno_outbound_free(ob);
 }
 
+static void test_one_pass_delivers_every_due_job_across_batches(void **state)
+{
+  Fixture *f = *state;
+  /* 40 more receipts of the same message: more than one claim batch */
+  g_autoptr(GError) err = NULL;
+  assert_true(okno_store_begin(f->st, &err));
+  for (int i = 0; i < 40; i++)
+    assert_true(okno_store_outbound_enqueue(f->st, f->appeal_id, 1, "support@portal.example",
+                                            "ivan@example.ru", TRUE, &err));
+  assert_true(okno_store_commit(f->st, &err));
+  OknoOutbound *ob = outbound_for(f);
+  assert_int_equal(run_pass(ob), 41);
+  assert_counts(f, 0, 41, 0);
+  g_autofree char *outbox = g_build_filename(f->dir, "outbox", NULL);
+  g_autofree char *in_new = list_dir(outbox, "new");
+  g_auto(GStrv) names = g_strsplit(in_new, " ", -1);
+  assert_int_equal(g_strv_length(names), 41);
+  okno_outbound_free(ob);
+}
+
 static void test_delivering_the_same_job_twice_leaves_one_file(void **state)
 {
   Fixture *f = *state;
@@ -384,6 +404,8 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_maildir_delivery_writes_the_exact_bytes_into_new,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(test_one_pass_delivers_every_due_job_across_batches,
                                     setup, teardown),
     cmocka_unit_test_setup_teardown(test_delivering_the_same_job_twice_leaves_one_file,
                                     setup, teardown),
