@@ -86,7 +86,10 @@ static char *message_json(const OknoMessage *m)
 static void print_summary(const OknoMessage *m)
 {
   printf("Subject: %s\n", m->subject);
-  printf("From:    %s <%s>\n", m->from_name, m->from_email);
+  if (*m->from_name)
+    printf("From:    %s <%s>\n", m->from_name, m->from_email);
+  else
+    printf("From:    %s\n", *m->from_email ? m->from_email : "-");
   printf("Date:    %s\n", *m->date ? m->date : "-");
   printf("Type:    %s%s\n", m->content_type, m->text_from_html ? " (text from HTML)" : "");
   for (guint i = 0; i < m->attachments->len; i++) {

@@ -630,12 +630,32 @@ static char *lower_type(GMimeObject *obj)
   return g_ascii_strdown(t ? t : "application/octet-stream", -1);
 }
 
+/* The type as the sender wrote it ("image/" stays "image/", where GMime would say
+ * application/octet-stream): lowercased, before any ';', at most 127 bytes; "" if
+ * the part has no Content-Type header. */
+static char *declared_type(GMimeObject *obj)
+{
+  const char *raw = raw_header(obj, "Content-Type");
+  g_autofree char *text = raw ? fold_space(decode_header(raw, FALSE)) : g_strdup("");
+  char *semi = strchr(text, ';');
+  if (semi)
+    *semi = '\0';
+  g_strstrip(text);
+  if (strlen(text) > 127) {
+    gsize cut = 127;
+    while (cut > 0 && ((guint8)text[cut] & 0xC0) == 0x80)
+      cut--;
+    text[cut] = '\0';
+  }
+  return g_utf8_strdown(text, -1);
+}
+
 static void walk_message(Walk *w, GMimeMessage *message, gint64 depth);
 
 static void walk_part(Walk *w, GMimeObject *obj, gint64 depth)
 {
   g_autofree char *type = lower_type(obj);
-  const char *declared = g_mime_object_get_header(obj, "Content-Type") ? type : "";
+  g_autofree char *declared = declared_type(obj);
   gboolean html = FALSE;
 
   if (w->stopped)

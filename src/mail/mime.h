@@ -41,7 +41,8 @@ typedef struct {
 typedef struct {
   char *filename;         /* UTF-8, path parts and control characters removed; never NULL
                              ("attachment-N" with an extension from the type if unnamed) */
-  char *declared_type;    /* lowercased "type/subtype" from Content-Type, "" if absent */
+  char *declared_type;    /* lowercased "type/subtype" as the Content-Type header wrote
+                             it (even when malformed, e.g. "image/"), "" if absent */
   char *content_type;     /* libmagic's judgement of the bytes, "type/subtype" */
   gsize size;             /* decoded bytes */
   char sha256[65];        /* lowercase hex of the decoded bytes */

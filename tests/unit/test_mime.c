@@ -176,6 +176,7 @@ static void attachment_type_comes_from_the_bytes(void **state)
     "Content-Transfer-Encoding: base64\r\n\r\n"
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==\r\n--b--\r\n");
   assert_string_equal(att(m, 0)->filename, "photo.png");
+  assert_string_equal(att(m, 0)->declared_type, "image/");
   assert_string_equal(att(m, 0)->content_type, "image/png");
   assert_int_equal(att(m, 0)->size, 70);
 }
