@@ -576,25 +576,20 @@ static void add_attachment(Walk *w, GMimeObject *obj, GByteArray *bytes, const c
 
 /* ---- the walk ------------------------------------------------------------------- */
 
-static GByteArray *part_bytes(GMimePart *part)
-{
-  GMimeDataWrapper *content = g_mime_part_get_content(part);
-  GByteArray *arr = g_byte_array_new();
-  if (content) {
-    GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(arr);
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-    g_mime_data_wrapper_write_to_stream(content, mem);
-    g_object_unref(mem);
-  }
-  return arr;
-}
-
+/* The bytes of a leaf with its transfer encoding undone, or of any other object
+ * (an embedded message) as GMime writes it. */
 static GByteArray *object_bytes(GMimeObject *obj)
 {
   GByteArray *arr = g_byte_array_new();
   GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(arr);
   g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-  g_mime_object_write_to_stream(obj, NULL, mem);
+  if (GMIME_IS_PART(obj)) {
+    GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
+    if (content)
+      g_mime_data_wrapper_write_to_stream(content, mem);
+  } else {
+    g_mime_object_write_to_stream(obj, NULL, mem);
+  }
   g_object_unref(mem);
   return arr;
 }
@@ -705,7 +700,7 @@ static void walk_part(Walk *w, GMimeObject *obj, gint64 depth)
   if (!GMIME_IS_PART(obj))
     return;
   {
-    g_autoptr(GByteArray) bytes = part_bytes(GMIME_PART(obj));
+    g_autoptr(GByteArray) bytes = object_bytes(obj);
     const char *label = g_mime_object_get_content_type_parameter(obj, "charset");
     if (!charge_bytes(w, bytes->len))
       return;

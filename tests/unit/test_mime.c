@@ -342,6 +342,32 @@ static void empty_input_is_null_and_garbage_still_gives_a_record(void **state)
   }
 }
 
+static gpointer parse_attachments_repeatedly(gpointer data)
+{
+  const char *raw = data;
+  for (int i = 0; i < 20; i++) {
+    g_autoptr(OknoMessage) m = okno_mime_parse(raw, strlen(raw), NULL);
+    if (!m || m->attachments->len != 1 ||
+        strcmp(((OknoAttachment *)g_ptr_array_index(m->attachments, 0))->content_type, "image/png") != 0)
+      return GINT_TO_POINTER(1);
+  }
+  return GINT_TO_POINTER(0);
+}
+
+static void parsing_is_safe_from_several_threads(void **state)
+{
+  static const char raw[] =
+    HDR "From: a@example.ru\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+    "--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"p.png\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n\r\n"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==\r\n--b--\r\n";
+  GThread *threads[4];
+  for (gsize i = 0; i < G_N_ELEMENTS(threads); i++)
+    threads[i] = g_thread_new("parse", parse_attachments_repeatedly, (gpointer)raw);
+  for (gsize i = 0; i < G_N_ELEMENTS(threads); i++)
+    assert_int_equal(GPOINTER_TO_INT(g_thread_join(threads[i])), 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -365,6 +391,7 @@ int main(void)
     cmocka_unit_test(identity_and_loop_headers_are_read),
     cmocka_unit_test(absent_headers_are_empty_strings),
     cmocka_unit_test(empty_input_is_null_and_garbage_still_gives_a_record),
+    cmocka_unit_test(parsing_is_safe_from_several_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
