@@ -82,6 +82,28 @@ class SmtpTest(unittest.TestCase):
         self.assertEqual(shown["channel"], "email")
         self.assertEqual(shown["from"]["email"], "ivan.petrov@mail.example")
 
+    def test_receipt_goes_out_at_once_after_registration(self):
+        o = self.started()
+        time.sleep(0.5)  # past the outbound thread's first pass; its next is 5 s away
+        with smtplib.SMTP("127.0.0.1", o.smtp_port, timeout=30) as s:
+            s.ehlo("client.example")
+            s.mail("ivan.petrov@mail.example")
+            s.rcpt(SUPPORT)
+            code, text = s.data(appeal_message("Квитанция").as_bytes())
+        self.assertEqual(code, 250)
+        accepted = time.monotonic()
+        number = text.decode().rsplit(" ", 1)[1]
+        new = os.path.join(o.dir, "outbox", "new")
+        files = []
+        while time.monotonic() - accepted < 2.5 and not files:
+            files = os.listdir(new) if os.path.isdir(new) else []
+            time.sleep(0.05)
+        self.assertEqual(len(files), 1, "the listener did not wake the outbound queue")
+        with open(os.path.join(new, files[0]), "rb") as f:
+            receipt = f.read()
+        self.assertIn(b"ivan.petrov@mail.example", receipt)
+        self.assertIn(number.encode(), receipt)
+
     def test_swaks_delivers_a_message(self):
         o = self.started()
         r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % o.smtp_port, "--helo", "swaks.example",
