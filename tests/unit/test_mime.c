@@ -64,6 +64,20 @@ static void encoded_words_keep_space_to_plain_text_and_drop_it_between_words(voi
   assert_string_equal(m->subject, "Re: АБ end");
 }
 
+static void encoded_display_name_cannot_smuggle_an_address(void **state)
+{
+  /* The decoded name holds specials: "Иванов, Иван" and "<boss@gov.example>". It
+   * stays the display name; the address is the one outside the encoded-word. */
+  g_autoptr(OknoMessage) comma = parse(HDR "From: =?utf-8?Q?=D0=98=D0=B2=D0=B0=D0=BD=D0=BE=D0=B2,_=D0=98=D0=B2=D0=B0=D0=BD?="
+                                           " <ivanov@example.ru>\r\nSubject: s\r\n\r\nb\r\n");
+  g_autoptr(OknoMessage) spoof = parse(HDR "From: =?utf-8?Q?boss@gov.example_<boss@gov.example>,?= <x@evil.example>\r\n"
+                                           "Subject: s\r\n\r\nb\r\n");
+  assert_string_equal(comma->from_name, "Иванов, Иван");
+  assert_string_equal(comma->from_email, "ivanov@example.ru");
+  assert_string_equal(spoof->from_email, "x@evil.example");
+  assert_string_equal(spoof->from_name, "boss@gov.example <boss@gov.example>,");
+}
+
 static void raw_8bit_cp1251_headers_and_body_are_guessed(void **state)
 {
   /* "Пётр" and "Вопрос о льготах" in windows-1251, no charset anywhere. */
@@ -374,6 +388,7 @@ int main(void)
     cmocka_unit_test(encoded_words_split_mid_character_are_joined),
     cmocka_unit_test(encoded_word_without_end_is_still_decoded),
     cmocka_unit_test(encoded_words_keep_space_to_plain_text_and_drop_it_between_words),
+    cmocka_unit_test(encoded_display_name_cannot_smuggle_an_address),
     cmocka_unit_test(raw_8bit_cp1251_headers_and_body_are_guessed),
     cmocka_unit_test(koi8r_body_without_charset_is_guessed),
     cmocka_unit_test(declared_cyrillic_charsets_are_decoded_and_mixed_parts_concatenated),
