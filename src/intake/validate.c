@@ -278,23 +278,36 @@ static const char *next_nonblank(char **lines, guint n, guint i)
 char *okno_description_text(const char *text)
 {
   g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
-  g_auto(GStrv) lines = NULL;
+  g_autoptr(GPtrArray) split = g_ptr_array_new(); /* lines, pointing into `valid` */
+  char **lines;
   g_autoptr(GPtrArray) kept = g_ptr_array_new(); /* borrowed from `lines` */
   GString *out = g_string_new(NULL);
   guint n, forward_until = 0;
 
-  /* one line end */
+  /* one line end, then lines cut in place (g_strsplit's strstr is quadratic under
+   * AddressSanitizer, whose interceptor measures the rest of the text each time) */
   for (char *p = valid; *p; p++)
     if (*p == '\r')
       *p = p[1] == '\n' ? ' ' : '\n';
-  lines = g_strsplit(valid, "\n", -1);
-  n = g_strv_length(lines);
+  for (char *p = valid; p; ) {
+    char *nl = strchr(p, '\n');
+    g_ptr_array_add(split, p);
+    if (nl)
+      *nl = '\0';
+    p = nl ? nl + 1 : NULL;
+  }
+  lines = (char **)split->pdata;
+  n = split->len;
 
   for (guint i = 0; i < n; i++) {
     g_autofree char *low = lower_trimmed(lines[i]);
     const char *after;
     gboolean quote_follows;
     g_strchomp(lines[i]);
+    if (is_blank(lines[i])) { /* never a header; keeps the look-ahead below linear */
+      g_ptr_array_add(kept, lines[i]);
+      continue;
+    }
     if (is_quoted(lines[i]))
       continue;
     if (is_original_separator(low) || g_strcmp0(lines[i], "--") == 0 ||

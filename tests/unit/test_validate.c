@@ -237,6 +237,26 @@ static void invalid_utf8_does_not_break_it(void **state)
   assert_non_null(strstr(d, "Текст"));
 }
 
+static void long_texts_are_read_in_linear_time(void **state)
+{
+  /* 400 000 lines: text lines with long runs of blank lines between them, and
+   * lines that each look like the start of a header. */
+  g_autoptr(GString) text = g_string_new(NULL);
+  gint64 start;
+  g_autofree char *d = NULL;
+  for (int i = 0; i < 200; i++) {
+    g_string_append(text, "строка\n");
+    for (int k = 0; k < 1000; k++)
+      g_string_append_c(text, '\n');
+  }
+  for (int i = 0; i < 200000; i++)
+    g_string_append(text, "From: x\n");
+  start = g_get_monotonic_time();
+  d = okno_description_text(text->str);
+  assert_true(g_str_has_prefix(d, "строка\n\nстрока"));
+  assert_true(g_get_monotonic_time() - start < 10 * G_USEC_PER_SEC);
+}
+
 /* ---- attachments: real bytes through libmagic ---- */
 
 static guint32 crc32_of(const guint8 *p, gsize n)
@@ -549,6 +569,7 @@ int main(void)
     cmocka_unit_test(a_greeting_alone_is_not_a_description),
     cmocka_unit_test(only_quote_and_signature_means_no_description),
     cmocka_unit_test(invalid_utf8_does_not_break_it),
+    cmocka_unit_test(long_texts_are_read_in_linear_time),
     cmocka_unit_test(docx_with_content_types_first_is_a_docx_to_libmagic_and_kept),
     cmocka_unit_test(docx_in_another_member_order_is_a_zip_to_libmagic_and_still_kept),
     cmocka_unit_test(a_zip_that_is_not_word_is_refused_as_an_archive),
