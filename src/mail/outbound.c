@@ -117,9 +117,9 @@ void okno_outbound_free(OknoOutbound *ob)
 
 /* ---- maildir ---- */
 
-static gboolean sync_path(const char *path, int flags, GError **error)
+static gboolean sync_dir(const char *path, GError **error)
 {
-  int fd = open(path, flags | O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (fd < 0 || fsync(fd) != 0) {
     int e = errno;
     if (fd >= 0)
@@ -324,7 +324,7 @@ static gboolean process_batch(OknoOutbound *ob, GPtrArray *jobs, gint64 *finishe
   }
   g_autoptr(GError) sync_err = NULL;
   g_autofree char *new_dir = g_build_filename(ob->target, "new", NULL);
-  if (ob->kind == TRANSPORT_MAILDIR && wrote && !sync_path(new_dir, O_DIRECTORY, &sync_err)) {
+  if (ob->kind == TRANSPORT_MAILDIR && wrote && !sync_dir(new_dir, &sync_err)) {
     for (guint i = 0; i < jobs->len; i++) {
       if (ds[i].outcome != OKNO_SMTP_SENT)
         continue;
