@@ -280,7 +280,7 @@ static gsize match_phone(const char *t, gsize pos, gsize len, char **value)
   grouped = groups > 1;
   for (int g = groups - 1; g >= 0; g--) {
     gsize end = ends[g];
-    /* a closing parenthesis right after "(912" belongs to the match */
+    /* each shorter prefix must also end at a boundary ("8 912 345 67 89 2 шт") */
     if (!token_end(t, end, len))
       continue;
     if (counts[g] == 10 && !paren && !ctx_known) {
