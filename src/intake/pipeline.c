@@ -329,12 +329,15 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
   g_autofree char *our_id = NULL;
   g_autoptr(GBytes) msg = NULL;
   const char *why = p->no_autoreply;
+  /* The answer goes where the citizen asked for it (Reply-To), else to the contact;
+   * the hourly limit counts what that address received. */
+  const char *to = *p->msg->reply_to_email ? p->msg->reply_to_email : p->contact;
   gint64 sent_last_hour;
   OknoMessageRow row = {0};
   OknoReceiptInfo info = {0};
 
   if (!why) {
-    sent_last_hour = okno_store_count_automatic(st, p->contact, p->received_at - G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC, error);
+    sent_last_hour = okno_store_count_automatic(st, to, p->received_at - G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC, error);
     if (error && *error)
       return FALSE;
     if (sent_last_hour >= cfg->max_auto_per_hour)
@@ -350,7 +353,7 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
   info.number = a->number;
   info.registered_at = a->received_at;
   info.deadline = a->deadline;
-  info.to_email = p->contact;
+  info.to_email = to;
   info.to_name = p->msg->from_name;
   info.orig_message_id = p->msg->message_id;
   info.orig_subject = p->msg->subject;
@@ -360,12 +363,15 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
   info.quarantined = p->quarantine != NULL;
   info.refused = refused->len > 1 ? (const char *const *)refused->pdata : NULL;
   msg = okno_receipt_build(cfg, &info, &our_id);
+  if (!msg)
+    return event(st, a->id, "autoreply_suppressed", "reason",
+                 "the reply address cannot be written into a header safely", NULL, NULL, error);
 
   row.appeal_id = a->id;
   row.direction = "out";
   row.message_id = our_id;
   row.sender = cfg->outbound_from;
-  row.recipient = p->contact;
+  row.recipient = info.to_email;
   row.raw = msg;
   row.created_at = okno_now();
   {
@@ -378,7 +384,7 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
     if (!okno_store_message_insert(st, &row, error))
       return FALSE;
   }
-  if (!okno_store_outbound_enqueue(st, a->id, row.id, cfg->outbound_from, p->contact, TRUE, error))
+  if (!okno_store_outbound_enqueue(st, a->id, row.id, cfg->outbound_from, info.to_email, TRUE, error))
     return FALSE;
   res->receipt_queued = TRUE;
   return event(st, a->id, info.needs_description ? "clarification_requested" : "acknowledged",

@@ -148,6 +148,13 @@ class RegistrationAndReceipt(unittest.TestCase):
         body = r.get_body(("plain",)).get_content()
         self.assertIn("ответьте на это письмо", body.lower())
 
+    def test_the_receipt_goes_to_reply_to_when_given(self):
+        o = Okno(self)
+        number = o.submit(message(extra="Reply-To: Иван <ivan.home@example.ru>\r\n"))
+        self.assertEqual(o.show(number)["from"]["email"], "ivan@example.ru")
+        [r] = o.outbox()
+        self.assertEqual(r["To"].addresses[0].addr_spec, "ivan.home@example.ru")
+
     def test_original_bytes_are_kept(self):
         o = Okno(self)
         raw = message(extra="X-Odd:  spacing\t kept \r\n")
