@@ -53,7 +53,7 @@ static const KeyDef keys[] = {
   I("outbound", "give_up_after_seconds", give_up_after_seconds, 5 * 86400, 60, 86400 * 30),
 
   S("http", "listen", http_listen, "127.0.0.1:8080"),
-  S("http", "public_url", public_url, "http://127.0.0.1:8080"),
+  S("http", "public_url", public_url, ""), /* empty: receipts link to no web page */
 
   L("portal", "domains", portal_domains, "portal.example"),
   S("portal", "name", portal_name, "Портал государственных услуг"),
