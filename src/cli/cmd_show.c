@@ -1,6 +1,7 @@
 /* cmd_show.c: `okno show` and `okno list` - the registry read from the command line.
  *
  *   okno show --config FILE [--json] NUMBER
+ *   okno show --config FILE --raw K NUMBER    the K-th message's original bytes
  *   okno list --config FILE [--json] [--status S] [--channel C] [--queue Q]
  *             [--from EMAIL] [--limit N]
  *
@@ -29,8 +30,11 @@ static void print_summary(JsonObject *o)
 int okno_cmd_show(int argc, char **argv)
 {
   gboolean json = FALSE;
+  gint raw_index = 0;
   const GOptionEntry extra[] = {
     {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
+    {"raw", 0, 0, G_OPTION_ARG_INT, &raw_index,
+     "write the K-th message of the history byte for byte (1 is the first)", "K"},
     G_OPTION_ENTRY_NULL,
   };
   int code = 0;
@@ -57,6 +61,23 @@ int okno_cmd_show(int argc, char **argv)
   st = okno_store_open(cfg->store_url, &err);
   if (!st)
     return okno_cli_fail(err);
+  if (raw_index != 0) {
+    g_autoptr(GBytes) raw = okno_store_appeal_message_raw(st, number, raw_index, &err);
+    gsize len = 0;
+    const char *data;
+    if (!raw) {
+      if (err)
+        return okno_cli_fail(err);
+      fprintf(stderr, "okno: appeal %s has no message %d\n", number, raw_index);
+      return 1;
+    }
+    data = g_bytes_get_data(raw, &len);
+    if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
+      fprintf(stderr, "okno: cannot write to standard output\n");
+      return 2;
+    }
+    return 0;
+  }
   text = okno_store_appeal_json(st, number, &err);
   if (!text) {
     if (err)

@@ -199,7 +199,11 @@ static char *meta_json(const Parsed *p, const OknoEnvelope *env)
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
-  add_strv(b, "defects", (const char *const *)(m->defects ? m->defects->pdata : NULL));
+  json_builder_set_member_name(b, "defects");
+  json_builder_begin_array(b);
+  for (guint i = 0; m->defects && i < m->defects->len; i++)
+    json_builder_add_string_value(b, m->defects->pdata[i]);
+  json_builder_end_array(b);
   if (p->no_autoreply)
     add_member(b, "no_autoreply", p->no_autoreply);
   if (p->quarantine)

@@ -261,6 +261,19 @@ GBytes *okno_store_message_raw(OknoStore *st, gint64 message_row_id, GError **er
   return r && okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
 }
 
+GBytes *okno_store_appeal_message_raw(OknoStore *st, const char *number, gint64 index,
+                                      GError **error)
+{
+  g_autoptr(OknoRows) r = NULL;
+  if (index < 1)
+    return NULL;
+  r = okno_db_query(st->db,
+                    "SELECT m.raw FROM messages m JOIN appeals a ON a.id = m.appeal_id "
+                    "WHERE a.number = $1 ORDER BY m.id LIMIT 1 OFFSET $2",
+                    OKNO_PARAMS(T(number), OKNO_INT(index - 1)), error);
+  return r && okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
+}
+
 gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *message_id,
                                  const char *content_hash, gint64 since, GError **error)
 {

@@ -155,12 +155,39 @@ class RegistrationAndReceipt(unittest.TestCase):
         [r] = o.outbox()
         self.assertEqual(r["To"].addresses[0].addr_spec, "ivan.home@example.ru")
 
-    def test_original_bytes_are_kept(self):
+    def test_original_bytes_are_kept_and_retrievable(self):
         o = Okno(self)
-        raw = message(extra="X-Odd:  spacing\t kept \r\n")
+        raw = message(extra="X-Odd:  spacing\t kept \r\n") + b"\x00 trailing NUL and \xff byte\r\n"
         number = o.submit(raw)
         a = o.show(number)
         self.assertEqual(a["messages"][0]["meta"]["size"], len(raw))
+        p = o.run("show", "--config", o.config, "--raw", "1", number)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, raw)
+        receipt = o.run("show", "--config", o.config, "--raw", "2", number)
+        self.assertIn(b"Auto-Submitted: auto-replied", receipt.stdout)
+        missing = o.run("show", "--config", o.config, "--raw", "3", number)
+        self.assertEqual(missing.returncode, 1)
+        self.assertIn(b"has no message 3", missing.stderr)
+
+    def test_a_message_that_breaks_the_parse_budget_is_quarantined_and_acknowledged(self):
+        o = Okno(self)
+        depth = 50
+        head = ("From: ivan@example.ru\r\nTo: support@portal.example\r\nSubject: Вложенное\r\n"
+                "Message-ID: <deep@example.ru>\r\nMIME-Version: 1.0\r\n")
+        parts = ""
+        for i in range(depth):
+            parts += f"Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        parts += "Content-Type: text/plain; charset=utf-8\r\n\r\nГлубоко вложенный текст обращения.\r\n"
+        for i in reversed(range(depth)):
+            parts += f"--b{i}--\r\n"
+        number = o.submit((head + parts).encode())
+        a = o.show(number)
+        self.assertEqual(a["queue"], "quarantine")
+        self.assertIn("quarantined", kinds(a))
+        self.assertEqual(o.list("--queue", "quarantine")[0]["number"], number)
+        [r] = o.outbox()
+        self.assertIn(number, r["Subject"])
 
 
 class Threading(unittest.TestCase):
