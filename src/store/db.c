@@ -18,8 +18,10 @@ OknoDb *okno_db_open(const char *url, GError **error)
 {
   if (g_str_has_prefix(url, "sqlite:"))
     return okno_sqlite_driver.open(url + 7, error);
+  if (g_str_has_prefix(url, "postgresql://") || g_str_has_prefix(url, "postgres://"))
+    return okno_pg_driver.open(url, error);
   g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-              "store url '%s' is not supported by this build (use sqlite:PATH)", url);
+              "store url '%s' is not supported (use sqlite:PATH or postgresql://...)", url);
   return NULL;
 }
 

@@ -75,3 +75,4 @@ void okno_rows_set(OknoRows *r, guint col, OknoParamType type, const void *p, gs
                    gint64 i);
 
 extern const OknoDbDriver okno_sqlite_driver;
+extern const OknoDbDriver okno_pg_driver;

@@ -23,15 +23,21 @@ static gboolean migrate(OknoStore *st, GError **error)
 {
   guint count = 0;
   const char *const *steps = okno_migrations(st->db->driver->name, &count);
+  /* One migrator at a time: SQLite's write lock, or a PostgreSQL advisory lock held
+   * until the end of the transaction (the key is "okno" in ASCII). */
+  const char *begin = okno_db_is_sqlite(st->db)
+                          ? "BEGIN IMMEDIATE"
+                          : "BEGIN; SELECT pg_advisory_xact_lock(1869311599)";
 
-  if (!okno_db_script(st->db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)",
-                      error))
-    return FALSE;
   for (;;) {
     g_autoptr(OknoRows) r = NULL;
     gint64 version;
-    if (!okno_db_script(st->db, "BEGIN IMMEDIATE", error))
+    if (!okno_db_script(st->db, begin, error))
       return FALSE;
+    if (!okno_db_script(st->db,
+                        "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)",
+                        error))
+      goto fail;
     r = okno_db_query(st->db, "SELECT coalesce(max(version), 0) FROM schema_version",
                       OKNO_NO_PARAMS, error);
     if (!r)
@@ -372,13 +378,18 @@ static gint job_order(gconstpointer a, gconstpointer b)
 GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, guint limit,
                                      GError **error)
 {
+  /* Several nodes claim at once on PostgreSQL: each skips the rows another is
+   * claiming instead of waiting for them. SQLite serialises its writers and has no
+   * such clause. */
+#define CLAIM_SQL(lock)                                                                    \
+  "UPDATE outbound SET lease_until = $2, attempts = attempts + 1 WHERE id IN ("            \
+  "  SELECT id FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1"             \
+  "  AND lease_until <= $1 ORDER BY next_attempt_at, id LIMIT $3" lock ") "                \
+  "RETURNING id, appeal_id, env_from, env_to, attempts, created_at, message_ref"
   g_autoptr(OknoRows) r = okno_db_query(
-      st->db,
-      "UPDATE outbound SET lease_until = $2, attempts = attempts + 1 WHERE id IN ("
-      "  SELECT id FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1"
-      "  AND lease_until <= $1 ORDER BY next_attempt_at, id LIMIT $3) "
-      "RETURNING id, appeal_id, env_from, env_to, attempts, created_at, message_ref",
+      st->db, okno_db_is_sqlite(st->db) ? CLAIM_SQL("") : CLAIM_SQL(" FOR UPDATE SKIP LOCKED"),
       OKNO_PARAMS(OKNO_INT(now), OKNO_INT(now + lease), OKNO_INT(limit)), error);
+#undef CLAIM_SQL
   GPtrArray *jobs;
   if (!r)
     return NULL;

@@ -1,5 +1,7 @@
-/* test_store.c: the store's domain operations on a real SQLite file.
- * Each test opens a fresh store in a temporary directory. */
+/* test_store.c: the store's domain operations, on every backend.
+ * Each test runs on a fresh SQLite file, and again (named pg_...) on a fresh
+ * PostgreSQL database when OKNO_TEST_PG_URL names a server (scripts/check starts a
+ * throw-away one); without it the PostgreSQL runs are skipped. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,34 +13,50 @@
 #include <json-glib/json-glib.h>
 
 #include "core/clock.h"
+#include "core/error.h"
 #include "store/store.h"
+#include "store_backends.h"
 
 typedef struct {
-  char *dir;
-  char *url;
+  TestDb *db;
   OknoStore *st;
 } Fx;
 
-static int setup(void **state)
+static int setup_on(void **state, gboolean pg)
 {
-  Fx *fx = g_new0(Fx, 1);
-  fx->dir = g_dir_make_tmp("okno-store-XXXXXX", NULL);
-  fx->url = g_strdup_printf("sqlite:%s/okno.db", fx->dir);
-  fx->st = okno_store_open(fx->url, NULL);
+  TestDb *db = test_db_new(pg);
+  Fx *fx;
+  *state = NULL;
+  if (!db)
+    return 0; /* no PostgreSQL server: fixture() skips the test */
+  fx = g_new0(Fx, 1);
+  fx->db = db;
+  fx->st = okno_store_open(db->url, NULL);
   assert_non_null(fx->st);
   okno_clock_set(G_GINT64_CONSTANT(1795000000) * G_USEC_PER_SEC);
   *state = fx;
   return 0;
 }
 
+static int setup_sqlite(void **state) { return setup_on(state, FALSE); }
+static int setup_pg(void **state) { return setup_on(state, TRUE); }
+
+static Fx *fixture(void **state)
+{
+  if (!*state) {
+    print_message("OKNO_TEST_PG_URL is not set: PostgreSQL test skipped\n");
+    skip();
+  }
+  return *state;
+}
+
 static int teardown(void **state)
 {
-  Fx *fx = *state;
-  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", fx->dir);
+  Fx *fx = fixture(state);
+  if (!fx)
+    return 0;
   okno_store_close(fx->st);
-  g_assert_cmpint(system(cmd), ==, 0);
-  g_free(fx->dir);
-  g_free(fx->url);
+  test_db_free(fx->db);
   g_free(fx);
   okno_clock_set(0);
   return 0;
@@ -67,7 +85,7 @@ static gint64 add_message(OknoStore *st, gint64 appeal, const char *dir, const c
 
 static void test_counters_count_from_one_per_name(void **state)
 {
-  Fx *fx = *state;
+  Fx *fx = fixture(state);
   gint64 v = 0;
   assert_true(okno_store_next_seq(fx->st, "appeal-2026", &v, NULL));
   assert_int_equal(v, 1);
@@ -79,7 +97,7 @@ static void test_counters_count_from_one_per_name(void **state)
 
 static void test_appeal_roundtrip_and_unknown_number_is_not_an_error(void **state)
 {
-  Fx *fx = *state;
+  Fx *fx = fixture(state);
   g_autoptr(GError) err = NULL;
   g_autoptr(OknoAppeal) a = NULL;
   g_autoptr(OknoAppeal) none = NULL;
@@ -97,11 +115,11 @@ static void test_appeal_roundtrip_and_unknown_number_is_not_an_error(void **stat
 
 static void test_reopening_keeps_data_and_does_not_migrate_twice(void **state)
 {
-  Fx *fx = *state;
+  Fx *fx = fixture(state);
   OknoStore *again;
   g_autoptr(OknoAppeal) a = NULL;
   add_appeal(fx->st, "26-000001-5", "a@example.ru");
-  again = okno_store_open(fx->url, NULL);
+  again = okno_store_open(fx->db->url, NULL);
   assert_non_null(again);
   a = okno_store_appeal_get(again, "26-000001-5", NULL);
   assert_non_null(a);
@@ -110,7 +128,7 @@ static void test_reopening_keeps_data_and_does_not_migrate_twice(void **state)
 
 static void test_rollback_leaves_nothing(void **state)
 {
-  Fx *fx = *state;
+  Fx *fx = fixture(state);
   OknoAppeal a = {.number = "26-000002-3", .status = "new", .channel = "email",
                   .received_at = okno_now()};
   g_autoptr(OknoAppeal) back = NULL;
@@ -123,7 +141,7 @@ static void test_rollback_leaves_nothing(void **state)
 
 static void test_savepoint_undoes_one_job_only(void **state)
 {
-  Fx *fx = *state;
+  Fx *fx = fixture(state);
   OknoAppeal a = {.number = "26-000003-1", .status = "new", .channel = "email", .received_at = 1};
   OknoAppeal b = {.number = "26-000004-9", .status = "new", .channel = "email", .received_at = 1};
   g_autoptr(OknoAppeal) ka = NULL;
@@ -144,7 +162,7 @@ static void test_savepoint_undoes_one_job_only(void **state)
 
 static void test_duplicate_found_by_message_id_or_recent_hash_of_same_sender(void **state)
 {
-  Fx *fx = *state;
+  Fx *fx = fixture(state);
   gint64 id = add_appeal(fx->st, "26-000001-5", "a@example.ru");
   gint64 day = G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC;
   add_message(fx->st, id, "in", "m1@example.ru", "a@example.ru", "h1");
@@ -158,7 +176,7 @@ static void test_duplicate_found_by_message_id_or_recent_hash_of_same_sender(voi
 
 static void test_find_by_message_ids_sees_both_directions(void **state)
 {
-  Fx *fx = *state;
+  Fx *fx = fixture(state);
   gint64 id = add_appeal(fx->st, "26-000001-5", "a@example.ru");
   const char *const ids[] = {"unknown@x", "okno.26-000001-5.abc@okno", NULL};
   const char *const none[] = {"", "nothing@here", NULL};
@@ -169,7 +187,7 @@ static void test_find_by_message_ids_sees_both_directions(void **state)
 
 static void test_outbound_claim_lease_retry_and_states(void **state)
 {
-  Fx *fx = *state;
+  Fx *fx = fixture(state);
   gint64 id = add_appeal(fx->st, "26-000001-5", "a@example.ru");
   gint64 msg = add_message(fx->st, id, "out", "r1@okno", "support@portal.example", "");
   gint64 now = okno_now(), lease = 60 * G_USEC_PER_SEC, q, s, f;
@@ -204,7 +222,7 @@ static void test_outbound_claim_lease_retry_and_states(void **state)
 
 static void test_appeal_json_has_the_contract_fields(void **state)
 {
-  Fx *fx = *state;
+  Fx *fx = fixture(state);
   gint64 id = add_appeal(fx->st, "26-000001-5", "a@example.ru");
   g_autofree char *text = NULL;
   g_autoptr(JsonParser) p = json_parser_new();
@@ -229,7 +247,7 @@ static void test_appeal_json_has_the_contract_fields(void **state)
 
 static void test_list_is_newest_first_and_filters(void **state)
 {
-  Fx *fx = *state;
+  Fx *fx = fixture(state);
   g_autofree char *all = NULL, *mine = NULL;
   g_autoptr(JsonParser) p = json_parser_new();
   JsonArray *arr;
@@ -258,19 +276,224 @@ static void test_unknown_url_scheme_is_a_user_error(void **state)
   assert_non_null(strstr(err->message, "not supported"));
 }
 
+static void test_raw_bytes_and_attachment_data_come_back_byte_for_byte(void **state)
+{
+  Fx *fx = fixture(state);
+  static const char raw_bytes[] = "Subject: \xff\xfe\r\n\r\n\x00\\x00 \\\\ '\"\x01\r\n";
+  static const char att_bytes[] = "\x00\x01\x02\\x41\xff";
+  g_autoptr(GBytes) raw = g_bytes_new_static(raw_bytes, sizeof raw_bytes - 1);
+  g_autoptr(GBytes) att_data = g_bytes_new_static(att_bytes, sizeof att_bytes - 1);
+  g_autoptr(GBytes) back = NULL, data_back = NULL;
+  g_autoptr(OknoRows) r = NULL;
+  OknoAttachment att = {.filename = "scan.bin", .declared_type = "application/octet-stream",
+                        .content_type = "application/octet-stream", .size = sizeof att_bytes - 1,
+                        .sha256 = "00", .data = att_data};
+  gint64 id = add_appeal(fx->st, "26-000001-5", "a@example.ru");
+  OknoMessageRow m = {.appeal_id = id, .direction = "in", .raw = raw, .created_at = okno_now()};
+
+  assert_true(okno_store_message_insert(fx->st, &m, NULL));
+  assert_true(okno_store_attachment_insert(fx->st, m.id, &att, NULL, NULL));
+  back = okno_store_message_raw(fx->st, m.id, NULL);
+  assert_non_null(back);
+  assert_int_equal(g_bytes_get_size(back), sizeof raw_bytes - 1);
+  assert_memory_equal(g_bytes_get_data(back, NULL), raw_bytes, sizeof raw_bytes - 1);
+  r = okno_db_query(okno_store_db(fx->st), "SELECT data, size, refused FROM attachments WHERE message_ref = $1",
+                    OKNO_PARAMS(OKNO_INT(m.id)), NULL);
+  assert_non_null(r);
+  assert_int_equal(okno_rows_count(r), 1);
+  data_back = okno_rows_blob(r, 0, 0);
+  assert_int_equal(g_bytes_get_size(data_back), 8);
+  assert_memory_equal(g_bytes_get_data(data_back, NULL), att_bytes, 8);
+  assert_int_equal(okno_rows_int(r, 0, 1), 8);
+  assert_true(okno_rows_is_null(r, 0, 2));
+}
+
+static void test_a_broken_constraint_is_an_internal_error_undone_by_its_savepoint(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoAppeal) kept = NULL;
+  OknoAppeal a = {.number = "26-000001-5", .status = "new", .channel = "email", .received_at = 1};
+  OknoAppeal twin = {.number = "26-000001-5", .status = "new", .channel = "email", .received_at = 2};
+  OknoAppeal after = {.number = "26-000002-3", .status = "new", .channel = "email", .received_at = 3};
+  g_autoptr(OknoAppeal) after_back = NULL;
+
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
+  assert_true(okno_store_savepoint(fx->st, NULL));
+  assert_false(okno_store_appeal_insert(fx->st, &twin, &err));
+  assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_INTERNAL));
+  okno_store_rollback_to(fx->st);
+  /* The transaction goes on after the savepoint is undone. */
+  assert_true(okno_store_appeal_insert(fx->st, &after, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  kept = okno_store_appeal_get(fx->st, "26-000001-5", NULL);
+  assert_non_null(kept);
+  assert_int_equal(kept->received_at, 1);
+  after_back = okno_store_appeal_get(fx->st, "26-000002-3", NULL);
+  assert_non_null(after_back);
+}
+
+typedef struct {
+  const char *url;
+  GError *error;
+} Opener;
+
+static gpointer open_store(gpointer p)
+{
+  Opener *o = p;
+  OknoStore *st = okno_store_open(o->url, &o->error);
+  okno_store_close(st);
+  return NULL;
+}
+
+static void test_stores_opened_at_once_migrate_the_schema_once(void **state)
+{
+  Fx *fx = fixture(state);
+  TestDb *fresh = test_db_new(fx->db->pg);
+  enum { N = 4 };
+  Opener openers[N];
+  GThread *threads[N];
+  OknoStore *st;
+  g_autoptr(OknoRows) r = NULL;
+
+  for (int i = 0; i < N; i++) {
+    openers[i] = (Opener){.url = fresh->url};
+    threads[i] = g_thread_new("opener", open_store, &openers[i]);
+  }
+  for (int i = 0; i < N; i++) {
+    g_thread_join(threads[i]);
+    if (openers[i].error)
+      fail_msg("opener %d: %s", i, openers[i].error->message);
+  }
+  st = okno_store_open(fresh->url, NULL);
+  assert_non_null(st);
+  r = okno_db_query(okno_store_db(st), "SELECT count(*), max(version) FROM schema_version",
+                    OKNO_NO_PARAMS, NULL);
+  assert_non_null(r);
+  assert_int_equal(okno_rows_int(r, 0, 0), 1);
+  assert_int_equal(okno_rows_int(r, 0, 1), 1);
+  g_clear_pointer(&r, okno_rows_free);
+  r = okno_db_query(okno_store_db(st), "SELECT count(*) FROM meta WHERE key = 'instance'",
+                    OKNO_NO_PARAMS, NULL);
+  assert_int_equal(okno_rows_int(r, 0, 0), 1);
+  okno_store_close(st);
+  test_db_free(fresh);
+}
+
+static void test_pg_two_claimers_skip_each_others_jobs_instead_of_waiting(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoStore *other = okno_store_open(fx->db->url, NULL);
+  gint64 id = add_appeal(fx->st, "26-000001-5", "a@example.ru");
+  gint64 msg = add_message(fx->st, id, "out", "r1@okno", "support@portal.example", "");
+  gint64 now = okno_now(), lease = 60 * G_USEC_PER_SEC;
+  g_autoptr(GPtrArray) mine = NULL, theirs = NULL;
+  g_autoptr(GError) err = NULL;
+
+  assert_non_null(other);
+  assert_true(okno_store_outbound_enqueue(fx->st, id, msg, "s@p", "a@example.ru", TRUE, NULL));
+  okno_clock_advance(1);
+  assert_true(okno_store_outbound_enqueue(fx->st, id, msg, "s@p", "b@example.ru", TRUE, NULL));
+  /* Without SKIP LOCKED the other claimer would wait for our transaction: make that
+   * wait an error instead of a hang. */
+  assert_true(okno_db_exec(okno_store_db(other), "SET statement_timeout = 3000", OKNO_NO_PARAMS, NULL));
+  assert_true(okno_store_begin(fx->st, NULL));
+  mine = okno_store_outbound_claim(fx->st, now + 1, lease, 1, NULL);
+  assert_int_equal(mine->len, 1);
+  assert_string_equal(((OknoOutboundJob *)mine->pdata[0])->env_to, "a@example.ru");
+  theirs = okno_store_outbound_claim(other, now + 1, lease, 10, &err);
+  if (!theirs)
+    fail_msg("second claimer: %s", err->message);
+  assert_int_equal(theirs->len, 1);
+  assert_string_equal(((OknoOutboundJob *)theirs->pdata[0])->env_to, "b@example.ru");
+  assert_true(okno_store_commit(fx->st, NULL));
+  okno_store_close(other);
+}
+
+static gint64 backend_pid(OknoStore *st)
+{
+  g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st), "SELECT pg_backend_pid()",
+                                        OKNO_NO_PARAMS, NULL);
+  assert_non_null(r);
+  return okno_rows_int(r, 0, 0);
+}
+
+static void kill_backend(OknoStore *killer, gint64 pid)
+{
+  g_autoptr(OknoRows) r = okno_db_query(okno_store_db(killer),
+                                        "SELECT pg_terminate_backend($1::int)",
+                                        OKNO_PARAMS(OKNO_INT(pid)), NULL);
+  assert_non_null(r);
+  assert_int_equal(okno_rows_int(r, 0, 0), 1);
+}
+
+static void test_pg_a_lost_connection_is_temporary_and_never_splits_a_transaction(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoStore *killer = okno_store_open(fx->db->url, NULL);
+  OknoAppeal a = {.number = "26-000001-5", .status = "new", .channel = "email", .received_at = 1};
+  OknoAppeal b = {.number = "26-000002-3", .status = "new", .channel = "email", .received_at = 1};
+  g_autoptr(OknoAppeal) a_back = NULL, b_back = NULL;
+  g_autoptr(GError) err = NULL, err2 = NULL;
+  gint64 v = 0;
+
+  assert_non_null(killer);
+  /* Outside a transaction: the statement that finds the connection dead fails as
+   * temporary, and the next one runs on a new connection. */
+  kill_backend(killer, backend_pid(fx->st));
+  assert_false(okno_store_next_seq(fx->st, "c", &v, &err));
+  assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_TEMP));
+  assert_true(okno_store_next_seq(fx->st, "c", &v, NULL));
+  assert_int_equal(v, 1);
+  g_clear_error(&err);
+
+  /* Inside one: every statement fails until the ROLLBACK, so the rest of the
+   * transaction never lands on its own in autocommit. */
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
+  kill_backend(killer, backend_pid(fx->st));
+  assert_false(okno_store_appeal_insert(fx->st, &b, &err));
+  assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_TEMP));
+  assert_false(okno_store_commit(fx->st, &err2));
+  assert_true(g_error_matches(err2, OKNO_ERROR, OKNO_ERROR_TEMP));
+  okno_store_rollback(fx->st);
+  a_back = okno_store_appeal_get(fx->st, a.number, NULL);
+  b_back = okno_store_appeal_get(fx->st, b.number, NULL);
+  assert_null(a_back);
+  assert_null(b_back);
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_appeal_insert(fx->st, &b, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  okno_store_close(killer);
+}
+
+/* Each test on SQLite, then as pg_<name> on PostgreSQL. Without a server the
+ * PostgreSQL runs have no fixture (cmocka 1.1.5 counts a teardown after skip() as a
+ * failure) and skip themselves in fixture(). */
+#define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), ON_PG_AS("pg_" #f, f)
+#define ON_PG(f) ON_PG_AS(#f, f)
+#define ON_PG_AS(name, f) {name, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
+
 int main(void)
 {
+  const gboolean pg = g_getenv("OKNO_TEST_PG_URL") && *g_getenv("OKNO_TEST_PG_URL");
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_counters_count_from_one_per_name, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_appeal_roundtrip_and_unknown_number_is_not_an_error, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_reopening_keeps_data_and_does_not_migrate_twice, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_savepoint_undoes_one_job_only, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_duplicate_found_by_message_id_or_recent_hash_of_same_sender, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_find_by_message_ids_sees_both_directions, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_outbound_claim_lease_retry_and_states, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_appeal_json_has_the_contract_fields, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_list_is_newest_first_and_filters, setup, teardown),
+    ON_BOTH(test_counters_count_from_one_per_name),
+    ON_BOTH(test_appeal_roundtrip_and_unknown_number_is_not_an_error),
+    ON_BOTH(test_reopening_keeps_data_and_does_not_migrate_twice),
+    ON_BOTH(test_rollback_leaves_nothing),
+    ON_BOTH(test_savepoint_undoes_one_job_only),
+    ON_BOTH(test_duplicate_found_by_message_id_or_recent_hash_of_same_sender),
+    ON_BOTH(test_find_by_message_ids_sees_both_directions),
+    ON_BOTH(test_outbound_claim_lease_retry_and_states),
+    ON_BOTH(test_appeal_json_has_the_contract_fields),
+    ON_BOTH(test_list_is_newest_first_and_filters),
+    ON_BOTH(test_raw_bytes_and_attachment_data_come_back_byte_for_byte),
+    ON_BOTH(test_a_broken_constraint_is_an_internal_error_undone_by_its_savepoint),
+    ON_BOTH(test_stores_opened_at_once_migrate_the_schema_once),
+    ON_PG(test_pg_two_claimers_skip_each_others_jobs_instead_of_waiting),
+    ON_PG(test_pg_a_lost_connection_is_temporary_and_never_splits_a_transaction),
     cmocka_unit_test(test_unknown_url_scheme_is_a_user_error),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
