@@ -36,12 +36,12 @@ def message(subject="Не приходит код подтверждения", b
 
 
 class Okno:
-    def __init__(self, test, extra_config=""):
+    def __init__(self, test, extra_config="", store_url="sqlite:okno.db"):
         self.dir = tempfile.mkdtemp(prefix="okno-it-")
         test.addCleanup(shutil.rmtree, self.dir, True)
         self.config = os.path.join(self.dir, "okno.ini")
         with open(self.config, "w", encoding="utf-8") as f:
-            f.write("[store]\nurl = sqlite:okno.db\n"
+            f.write(f"[store]\nurl = {store_url}\n"
                     "[smtp]\naddresses = support@portal.example\nhostname = okno.portal.example\n"
                     "[outbound]\ntransport = maildir:outbox\nfrom = support@portal.example\n"
                     + extra_config)
