@@ -222,7 +222,10 @@ gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *stat
                       OKNO_PARAMS(OKNO_INT(id), T(status), OKNO_INT(okno_now())), error);
 }
 
-/* ---- messages ---- */
+/* ---- messages ----
+ * The Message-ID and content-hash indexes are partial (empty values are not indexed):
+ * SQLite uses a partial index only when the query repeats its condition, hence the
+ * "<> ''" terms below. Without them every lookup scans the whole table. */
 
 gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **error)
 {
@@ -286,8 +289,8 @@ gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *
   g_autoptr(OknoRows) r = NULL;
   if (message_id && *message_id) {
     r = okno_db_query(st->db,
-                      "SELECT appeal_id FROM messages WHERE message_id = $1 AND sender = $2 "
-                      "AND direction = 'in' ORDER BY id LIMIT 1",
+                      "SELECT appeal_id FROM messages WHERE message_id = $1 AND message_id <> '' "
+                      "AND sender = $2 AND direction = 'in' ORDER BY id LIMIT 1",
                       OKNO_PARAMS(OKNO_TEXT(message_id), T(sender)), error);
     if (!r)
       return 0;
@@ -299,7 +302,8 @@ gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *
     return 0;
   r = okno_db_query(st->db,
                     "SELECT appeal_id FROM messages WHERE sender = $1 AND content_hash = $2 "
-                    "AND direction = 'in' AND created_at >= $3 ORDER BY id LIMIT 1",
+                    "AND content_hash <> '' AND direction = 'in' AND created_at >= $3 "
+                    "ORDER BY id LIMIT 1",
                     OKNO_PARAMS(T(sender), OKNO_TEXT(content_hash), OKNO_INT(since)), error);
   return r && okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
 }
@@ -311,7 +315,8 @@ gint64 okno_store_find_by_message_ids(OknoStore *st, const char *const *ids, GEr
     if (!**ids)
       continue;
     r = okno_db_query(st->db,
-                      "SELECT appeal_id FROM messages WHERE message_id = $1 ORDER BY id LIMIT 1",
+                      "SELECT appeal_id FROM messages WHERE message_id = $1 AND message_id <> '' "
+                      "ORDER BY id LIMIT 1",
                       OKNO_PARAMS(OKNO_TEXT(*ids)), error);
     if (!r)
       return 0;
