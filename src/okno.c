@@ -20,6 +20,7 @@ static const struct {
   {"parse", okno_cmd_parse, "show how a message is decoded, without registering it"},
   {"deadline", okno_cmd_deadline, "compute a deadline on the production calendar"},
   {"calendar", okno_cmd_calendar, "show or import the production calendar"},
+  {"check-mail", okno_cmd_check_mail, "check a letter for phishing that imitates the portal"},
   {"migrate", okno_cmd_migrate, "bring the store's schema up to date"},
 };
 

@@ -15,6 +15,7 @@ int okno_cmd_list(int argc, char **argv);
 int okno_cmd_parse(int argc, char **argv);
 int okno_cmd_deadline(int argc, char **argv);
 int okno_cmd_calendar(int argc, char **argv);
+int okno_cmd_check_mail(int argc, char **argv);
 int okno_cmd_migrate(int argc, char **argv);
 
 /* Shared by the commands: parses --config FILE (and the other options in `extra`)

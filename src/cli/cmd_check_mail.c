@@ -1,0 +1,128 @@
+/* cmd_check_mail.c: `okno check-mail` - is this letter phishing that imitates the portal?
+ *
+ *   okno check-mail [--config FILE] [--json] MESSAGE.eml
+ *
+ * Reads the file, decodes it with okno_mime_parse() under the [intake] limits, runs
+ * okno_phishing_check() (check/phishing.h) and prints the verdict: with --json one
+ * object {verdict, portal_sender, score, reasons [{code, text, weight}]}, otherwise a
+ * short summary in Russian for the person who asked. Touches no store and no network.
+ * Exit 0 whatever the verdict; 1 with one line when the file cannot be read or is
+ * empty. */
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "check/phishing.h"
+#include "cli/cli.h"
+#include "mail/mime.h"
+
+static char *result_json(const OknoPhishResult *r)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "verdict");
+  json_builder_add_string_value(b, okno_verdict_name(r->verdict));
+  json_builder_set_member_name(b, "portal_sender");
+  json_builder_add_string_value(b, okno_portal_sender_name(r->portal_sender));
+  json_builder_set_member_name(b, "score");
+  json_builder_add_int_value(b, r->score);
+  json_builder_set_member_name(b, "reasons");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < r->reasons->len; i++) {
+    const OknoPhishReason *x = g_ptr_array_index(r->reasons, i);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "code");
+    json_builder_add_string_value(b, x->code);
+    json_builder_set_member_name(b, "text");
+    json_builder_add_string_value(b, x->text);
+    json_builder_set_member_name(b, "weight");
+    json_builder_add_int_value(b, x->weight);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+
+  root = json_builder_get_root(b);
+  json_generator_set_root(gen, root);
+  json_generator_set_pretty(gen, TRUE);
+  return json_generator_to_data(gen, NULL);
+}
+
+static void print_summary(const OknoPhishResult *r)
+{
+  static const char *const verdicts[] = {
+    [OKNO_VERDICT_CLEAN] = "Признаков мошенничества не найдено.",
+    [OKNO_VERDICT_SUSPICIOUS] = "Письмо подозрительное. Будьте осторожны: не переходите по "
+                                "ссылкам и не сообщайте своих данных, пока не убедитесь, "
+                                "что письмо настоящее.",
+    [OKNO_VERDICT_DANGEROUS] = "Письмо опасно: оно похоже на мошенническое. Не переходите по "
+                               "ссылкам, не открывайте вложения и не сообщайте никаких данных.",
+  };
+  static const char *const senders[] = {
+    [OKNO_PORTAL_SENDER_NO] = NULL,
+    [OKNO_PORTAL_SENDER_UNVERIFIED] = "Письмо выдаёт себя за письмо портала, но это не подтверждено.",
+    [OKNO_PORTAL_SENDER_VERIFIED] = "Письмо действительно отправлено порталом.",
+  };
+  gboolean any = FALSE;
+  printf("%s\n", verdicts[r->verdict]);
+  if (senders[r->portal_sender])
+    printf("%s\n", senders[r->portal_sender]);
+  for (guint i = 0; i < r->reasons->len; i++) {
+    const OknoPhishReason *x = g_ptr_array_index(r->reasons, i);
+    if (x->weight == 0)
+      continue;
+    if (!any)
+      printf("\nЧто насторожило:\n");
+    any = TRUE;
+    printf("  - %s\n", x->text);
+  }
+}
+
+int okno_cmd_check_mail(int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry extra[] = {
+    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print the verdict as JSON", NULL},
+    G_OPTION_ENTRY_NULL,
+  };
+  int code = 0;
+  g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "MESSAGE.eml", extra, &code);
+  g_autoptr(GError) err = NULL;
+  g_autofree char *raw = NULL;
+  gsize len = 0;
+  OknoMimeLimits limits;
+  g_autoptr(OknoMessage) msg = NULL;
+  g_autoptr(OknoPhishResult) result = NULL;
+
+  if (!cfg)
+    return code;
+  if (argc != 2) {
+    fprintf(stderr, "okno: check-mail takes one message file, e.g. okno check-mail --json letter.eml\n");
+    return 1;
+  }
+  if (!g_file_get_contents(argv[1], &raw, &len, &err)) {
+    fprintf(stderr, "okno: cannot read %s: %s\n", argv[1], err->message);
+    return 1;
+  }
+  limits = (OknoMimeLimits){
+    .max_depth = cfg->max_mime_depth,
+    .max_parts = cfg->max_mime_parts,
+    .memory_budget = cfg->parse_memory_budget,
+    .time_budget_ms = cfg->parse_time_budget_ms,
+  };
+  msg = okno_mime_parse(raw, len, &limits);
+  if (!msg) {
+    fprintf(stderr, "okno: %s is empty\n", argv[1]);
+    return 1;
+  }
+  result = okno_phishing_check(msg, raw, len, cfg);
+  if (json) {
+    g_autofree char *text = result_json(result);
+    printf("%s\n", text);
+  } else {
+    print_summary(result);
+  }
+  return 0;
+}
