@@ -330,7 +330,7 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
 {
   const OknoConfig *cfg = in->cfg;
   g_autoptr(GPtrArray) refused = g_ptr_array_new();
-  g_autofree char *our_id = NULL;
+  g_autofree char *our_id = NULL, *our_subject = NULL, *our_text = NULL;
   g_autoptr(GBytes) msg = NULL;
   const char *why = p->no_autoreply;
   /* The answer goes where the citizen asked for it (Reply-To), else to the contact;
@@ -366,7 +366,7 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
   info.needs_description = !joined && !*p->description;
   info.quarantined = p->quarantine != NULL;
   info.refused = refused->len > 1 ? (const char *const *)refused->pdata : NULL;
-  msg = okno_receipt_build(cfg, &info, &our_id);
+  msg = okno_receipt_build(cfg, &info, &our_id, &our_subject, &our_text);
   if (!msg)
     return event(st, a->id, "autoreply_suppressed", "reason",
                  "the reply address cannot be written into a header safely", NULL, NULL, error);
@@ -378,16 +378,10 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
   row.recipient = info.to_email;
   row.raw = msg;
   row.created_at = okno_now();
-  {
-    /* The text of our own message, for the history: decoded by the same parser. */
-    gsize n = 0;
-    const char *d = g_bytes_get_data(msg, &n);
-    g_autoptr(OknoMessage) back = okno_mime_parse(d, n, NULL);
-    row.subject = back ? back->subject : "";
-    row.text = back ? back->text : "";
-    if (!okno_store_message_insert(st, &row, error))
-      return FALSE;
-  }
+  row.subject = our_subject;
+  row.text = our_text;
+  if (!okno_store_message_insert(st, &row, error))
+    return FALSE;
   if (!okno_store_outbound_enqueue(st, a->id, row.id, cfg->outbound_from, info.to_email, TRUE, error))
     return FALSE;
   res->receipt_queued = TRUE;

@@ -335,7 +335,7 @@ static char *rfc5322_date(gint64 us)
 }
 
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
-                           char **message_id)
+                           char **message_id, char **subject_out, char **text_out)
 {
   g_autoptr(GString) body = g_string_new(NULL);
   g_autofree char *name = clean_line(info->to_name, NAME_MAX_CHARS);
@@ -351,6 +351,10 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
 
   if (message_id)
     *message_id = NULL;
+  if (subject_out)
+    *subject_out = NULL;
+  if (text_out)
+    *text_out = NULL;
   g_return_val_if_fail(info->number && *info->number, NULL);
   if (!safe_address(info->to_email) || !safe_address(cfg->outbound_from))
     return NULL;
@@ -394,5 +398,9 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
 
   if (message_id)
     *message_id = g_steal_pointer(&id);
+  if (subject_out)
+    *subject_out = g_steal_pointer(&subject);
+  if (text_out)
+    *text_out = g_strdup(body->str);
   return g_string_free_to_bytes(m);
 }

@@ -37,8 +37,10 @@ typedef struct {
   const char *const *refused; /* Russian reasons for refused attachments, or NULL */
 } OknoReceiptInfo;
 
-/* Returns the message bytes; *message_id gets our Message-ID (no <>), caller frees.
- * Returns NULL (and *message_id NULL) when to_email or cfg->outbound_from cannot be
+/* Returns the message bytes; *message_id gets our Message-ID (no <>), and, when not
+ * NULL, *subject and *text the decoded subject and body (for the appeal's history, so
+ * nobody has to parse our own message back). Caller frees all.
+ * Returns NULL (and the outputs NULL) when to_email or cfg->outbound_from cannot be
  * written into a header as it is (no '@', white space, control or <>"(),;: chars). */
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
-                           char **message_id);
+                           char **message_id, char **subject, char **text);

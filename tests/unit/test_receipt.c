@@ -71,7 +71,7 @@ static void build(const OknoConfig *cfg, const OknoReceiptInfo *info, Built *b)
   char *text;
 
   okno_clock_set(NOW);
-  bytes = okno_receipt_build(cfg, info, &b->id);
+  bytes = okno_receipt_build(cfg, info, &b->id, NULL, NULL);
   assert_non_null(bytes);
   {
     const char *data = g_bytes_get_data(bytes, &len);
@@ -494,7 +494,7 @@ static void unusable_recipient_address_gives_no_message(void **state)
     OknoReceiptInfo info = base_info();
     char *id = (char *)"sentinel";
     info.to_email = bad[i];
-    assert_null(okno_receipt_build(cfg, &info, &id));
+    assert_null(okno_receipt_build(cfg, &info, &id, NULL, NULL));
     assert_null(id);
   }
 }
