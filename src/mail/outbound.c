@@ -50,6 +50,7 @@ struct OknoOutbound {
   char *target;      /* maildir directory, or the relay's host:port */
   char *helo_name;
   char *name_prefix; /* maildir file names */
+  char *owner;       /* this node's name on the leases it takes */
   gint64 retry_min, retry_max, give_up; /* microseconds */
 
   GMutex pass_lock;
@@ -78,6 +79,8 @@ OknoOutbound *okno_outbound_new(const OknoConfig *cfg, GError **error)
     ob->target = g_strdup(cfg->outbound_transport + strlen("maildir:"));
   }
   ob->helo_name = g_strdup(cfg->hostname);
+  /* Stable across restarts of one node, distinct between nodes on one machine. */
+  ob->owner = g_strdup_printf("%s/%s/%s", g_get_host_name(), cfg->smtp_listen, cfg->lmtp_listen);
   g_autoptr(OknoRows) meta = okno_db_query(okno_store_db(st),
                                            "SELECT value FROM meta WHERE key = 'instance'",
                                            OKNO_NO_PARAMS, error);
@@ -108,6 +111,7 @@ void okno_outbound_free(OknoOutbound *ob)
   okno_store_close(ob->store);
   g_free(ob->target);
   g_free(ob->helo_name);
+  g_free(ob->owner);
   g_free(ob->name_prefix);
   g_mutex_clear(&ob->pass_lock);
   g_mutex_clear(&ob->mu);
@@ -348,7 +352,8 @@ int okno_outbound_run_once(OknoOutbound *ob, GError **error)
     GPtrArray *jobs = NULL;
     ok = okno_store_begin(ob->store, error);
     if (ok) {
-      jobs = okno_store_outbound_claim(ob->store, okno_now(), CLAIM_LEASE, CLAIM_BATCH, error);
+      jobs = okno_store_outbound_claim(ob->store, okno_now(), CLAIM_LEASE, CLAIM_BATCH, ob->owner,
+                                       error);
       ok = jobs && okno_store_commit(ob->store, error);
       if (!ok)
         okno_store_rollback(ob->store);
@@ -384,8 +389,13 @@ static gpointer outbound_thread(gpointer data)
 
 void okno_outbound_start(OknoOutbound *ob)
 {
-  if (!ob->thread)
-    ob->thread = g_thread_new("outbound", outbound_thread, ob);
+  g_autoptr(GError) err = NULL;
+  if (ob->thread)
+    return;
+  /* Jobs this node claimed before a crash would wait out their lease: take them back. */
+  if (!okno_store_outbound_release(ob->store, ob->owner, &err))
+    okno_log_warn("outbound", "event=release_failed error=\"%s\"", err->message);
+  ob->thread = g_thread_new("outbound", outbound_thread, ob);
 }
 
 void okno_outbound_wake(OknoOutbound *ob)

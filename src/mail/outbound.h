@@ -30,5 +30,6 @@ int okno_outbound_run_once(OknoOutbound *ob, GError **error);
 
 /* Runs passes on a thread of its own: at once when woken, otherwise every few seconds
  * (the soonest retry). */
+/* (First it releases the leases this node held before a restart, see store.h.) */
 void okno_outbound_start(OknoOutbound *ob);
 void okno_outbound_wake(OknoOutbound *ob); /* thread-safe */

@@ -381,19 +381,20 @@ static gint job_order(gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, guint limit,
-                                     GError **error)
+                                     const char *owner, GError **error)
 {
   /* Several nodes claim at once on PostgreSQL: each skips the rows another is
    * claiming instead of waiting for them. SQLite serialises its writers and has no
    * such clause. */
 #define CLAIM_SQL(lock)                                                                    \
-  "UPDATE outbound SET lease_until = $2, attempts = attempts + 1 WHERE id IN ("            \
+  "UPDATE outbound SET lease_until = $2, lease_owner = $4, attempts = attempts + 1 "       \
+  "WHERE id IN ("                                                                           \
   "  SELECT id FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1"             \
   "  AND lease_until <= $1 ORDER BY next_attempt_at, id LIMIT $3" lock ") "                \
   "RETURNING id, appeal_id, env_from, env_to, attempts, created_at, message_ref"
   g_autoptr(OknoRows) r = okno_db_query(
       st->db, okno_db_is_sqlite(st->db) ? CLAIM_SQL("") : CLAIM_SQL(" FOR UPDATE SKIP LOCKED"),
-      OKNO_PARAMS(OKNO_INT(now), OKNO_INT(now + lease), OKNO_INT(limit)), error);
+      OKNO_PARAMS(OKNO_INT(now), OKNO_INT(now + lease), OKNO_INT(limit), T(owner)), error);
 #undef CLAIM_SQL
   GPtrArray *jobs;
   if (!r)
@@ -422,6 +423,14 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
   /* RETURNING gives no order guarantee: oldest job first. */
   g_ptr_array_sort(jobs, job_order);
   return jobs;
+}
+
+gboolean okno_store_outbound_release(OknoStore *st, const char *owner, GError **error)
+{
+  return okno_db_exec(st->db,
+                      "UPDATE outbound SET lease_until = 0, lease_owner = '' "
+                      "WHERE state = 'queued' AND lease_owner = $1 AND lease_until > 0",
+                      OKNO_PARAMS(T(owner)), error);
 }
 
 gboolean okno_store_outbound_sent(OknoStore *st, gint64 id, gint64 now, GError **error)

@@ -117,10 +117,15 @@ typedef struct {
 } OknoOutboundJob;
 void okno_outbound_job_free(OknoOutboundJob *j);
 
-/* Claims up to `limit` due jobs for `lease` microseconds (a crashed claimer's jobs are
- * due again when its lease runs out). Returns a GPtrArray of OknoOutboundJob*. */
+/* Claims up to `limit` due jobs for `lease` microseconds in the name of `owner` (a
+ * node's stable name). A crashed claimer's jobs are due again when its lease runs out,
+ * or at once when the same owner starts again and calls okno_store_outbound_release.
+ * Returns a GPtrArray of OknoOutboundJob*. */
 GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, guint limit,
-                                     GError **error);
+                                     const char *owner, GError **error);
+/* Gives up every lease `owner` holds on queued jobs (a node restarting after a crash:
+ * what its previous life claimed is its own to deliver again). */
+gboolean okno_store_outbound_release(OknoStore *st, const char *owner, GError **error);
 gboolean okno_store_outbound_sent(OknoStore *st, gint64 id, gint64 now, GError **error);
 gboolean okno_store_outbound_retry(OknoStore *st, gint64 id, gint64 next_attempt,
                                    const char *reason, GError **error);

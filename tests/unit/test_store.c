@@ -198,7 +198,7 @@ static void test_outbound_claim_lease_retry_and_states(void **state)
   assert_int_equal(okno_store_count_automatic(fx->st, "a@example.ru", now - 1, NULL), 1);
   assert_int_equal(okno_store_count_automatic(fx->st, "b@example.ru", now - 1, NULL), 0);
 
-  first = okno_store_outbound_claim(fx->st, now, lease, 10, NULL);
+  first = okno_store_outbound_claim(fx->st, now, lease, 10, "node-a", NULL);
   assert_int_equal(first->len, 1);
   j = first->pdata[0];
   assert_string_equal(j->env_to, "a@example.ru");
@@ -206,13 +206,27 @@ static void test_outbound_claim_lease_retry_and_states(void **state)
   assert_int_equal(j->attempts, 1);
   assert_int_equal(g_bytes_get_size(j->raw), 21);
   /* Leased: nobody else gets it until the lease runs out. */
-  second = okno_store_outbound_claim(fx->st, now + 1, lease, 10, NULL);
+  second = okno_store_outbound_claim(fx->st, now + 1, lease, 10, "node-a", NULL);
   assert_int_equal(second->len, 0);
-  third = okno_store_outbound_claim(fx->st, now + lease, lease, 10, NULL);
+  third = okno_store_outbound_claim(fx->st, now + lease, lease, 10, "node-a", NULL);
   assert_int_equal(third->len, 1);
   assert_true(okno_store_outbound_retry(fx->st, j->id, now + 10 * lease, "451 try later", NULL));
-  fourth = okno_store_outbound_claim(fx->st, now + 2 * lease, lease, 10, NULL);
+  fourth = okno_store_outbound_claim(fx->st, now + 2 * lease, lease, 10, "node-a", NULL);
   assert_int_equal(fourth->len, 0);
+  {
+    /* A node that starts again takes back what its previous life had claimed; another
+     * node's release leaves that lease alone. */
+    g_autoptr(GPtrArray) leased = NULL, after_other = NULL, after_own = NULL;
+    assert_true(okno_store_outbound_retry(fx->st, j->id, now, "again", NULL));
+    leased = okno_store_outbound_claim(fx->st, now, lease, 10, "node-a", NULL);
+    assert_int_equal(leased->len, 1);
+    assert_true(okno_store_outbound_release(fx->st, "node-b", NULL));
+    after_other = okno_store_outbound_claim(fx->st, now + 1, lease, 10, "node-b", NULL);
+    assert_int_equal(after_other->len, 0);
+    assert_true(okno_store_outbound_release(fx->st, "node-a", NULL));
+    after_own = okno_store_outbound_claim(fx->st, now + 1, lease, 10, "node-a", NULL);
+    assert_int_equal(after_own->len, 1);
+  }
   assert_true(okno_store_outbound_sent(fx->st, j->id, now, NULL));
   assert_true(okno_store_outbound_counts(fx->st, &q, &s, &f, NULL));
   assert_int_equal(q, 0);
@@ -399,10 +413,10 @@ static void test_pg_two_claimers_skip_each_others_jobs_instead_of_waiting(void *
    * wait an error instead of a hang. */
   assert_true(okno_db_exec(okno_store_db(other), "SET statement_timeout = 3000", OKNO_NO_PARAMS, NULL));
   assert_true(okno_store_begin(fx->st, NULL));
-  mine = okno_store_outbound_claim(fx->st, now + 1, lease, 1, NULL);
+  mine = okno_store_outbound_claim(fx->st, now + 1, lease, 1, "node-a", NULL);
   assert_int_equal(mine->len, 1);
   assert_string_equal(((OknoOutboundJob *)mine->pdata[0])->env_to, "a@example.ru");
-  theirs = okno_store_outbound_claim(other, now + 1, lease, 10, &err);
+  theirs = okno_store_outbound_claim(other, now + 1, lease, 10, "node-b", &err);
   if (!theirs)
     fail_msg("second claimer: %s", err->message);
   assert_int_equal(theirs->len, 1);
