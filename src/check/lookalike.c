@@ -44,6 +44,7 @@ static const struct {
 typedef struct {
   char *ascii;      /* punycode form, lowercase, no trailing dot ("" if none) */
   char *display;    /* decoded Unicode form */
+  char *skel;       /* skeleton of the whole name */
   char **labels;    /* skeleton labels */
   guint n_labels;
   guint reg;        /* index of the registrable label */
@@ -55,6 +56,7 @@ static void forms_clear(Forms *f)
 {
   g_free(f->ascii);
   g_free(f->display);
+  g_free(f->skel);
   g_strfreev(f->labels);
   g_free(f->suffix);
 }
@@ -114,7 +116,6 @@ static void forms_init(Forms *f, const char *host)
   gsize len = host ? strnlen(host, HOST_MAX_BYTES) : 0;
   g_autofree char *valid = g_utf8_make_valid(host ? host : "", (gssize)len);
   g_autofree char *lower = g_utf8_strdown(g_strstrip(valid), -1);
-  g_autofree char *skel = NULL;
   g_auto(GStrv) ascii_labels = NULL;
   gsize n = strlen(lower);
 
@@ -136,8 +137,8 @@ static void forms_init(Forms *f, const char *host)
     g_free(f->display);
     f->display = g_strdup(lower);
   }
-  skel = okno_skeleton(f->display);
-  f->labels = g_strsplit(skel, ".", -1);
+  f->skel = okno_skeleton(f->display);
+  f->labels = g_strsplit(f->skel, ".", -1);
   f->n_labels = g_strv_length(f->labels);
   {
     g_auto(GStrv) shown = g_strsplit(f->display, ".", -1);
@@ -246,14 +247,12 @@ static gboolean embeds(const Forms *h, const char *portal_label)
 /* The kind `h` has against one portal domain (OTHER if none). */
 static OknoHostKind judge_one(const Forms *h, const Forms *p)
 {
-  g_autofree char *hskel = g_strjoinv(".", h->labels);
-  g_autofree char *pskel = g_strjoinv(".", p->labels);
   const char *hl, *pl;
   if (!*p->ascii || !*h->ascii)
     return OKNO_HOST_OTHER;
   if (is_subdomain_or_same(h->ascii, p->ascii))
     return OKNO_HOST_PORTAL;
-  if (is_subdomain_or_same(hskel, pskel))
+  if (is_subdomain_or_same(h->skel, p->skel))
     return OKNO_HOST_HOMOGLYPH;
   hl = h->labels[h->reg];
   pl = p->labels[p->reg];
@@ -268,25 +267,47 @@ static OknoHostKind judge_one(const Forms *h, const Forms *p)
   return OKNO_HOST_OTHER;
 }
 
-void okno_host_judge(const char *host, const char *const *portal_domains, OknoHostJudgement *out)
+struct OknoPortalSet {
+  guint n;
+  char **domains;  /* as configured */
+  Forms *forms;
+};
+
+OknoPortalSet *okno_portal_set_new(const char *const *portal_domains)
+{
+  OknoPortalSet *set = g_new0(OknoPortalSet, 1);
+  set->domains = g_strdupv((char **)portal_domains);
+  set->n = set->domains ? g_strv_length(set->domains) : 0;
+  set->forms = g_new0(Forms, MAX(set->n, 1));
+  for (guint i = 0; i < set->n; i++)
+    forms_init(&set->forms[i], set->domains[i]);
+  return set;
+}
+
+void okno_portal_set_free(OknoPortalSet *set)
+{
+  if (!set)
+    return;
+  for (guint i = 0; i < set->n; i++)
+    forms_clear(&set->forms[i]);
+  g_free(set->forms);
+  g_strfreev(set->domains);
+  g_free(set);
+}
+
+void okno_host_judge(const char *host, const OknoPortalSet *portal, OknoHostJudgement *out)
 {
   Forms h;
-  guint best_rank = G_MAXUINT;
   forms_init(&h, host);
   memset(out, 0, sizeof *out);
   out->kind = OKNO_HOST_OTHER;
-  for (const char *const *d = portal_domains; d && *d; d++) {
-    Forms p;
-    OknoHostKind k;
-    forms_init(&p, *d);
-    k = judge_one(&h, &p);
-    forms_clear(&p);
+  for (guint i = 0; portal && i < portal->n; i++) {
+    OknoHostKind k = judge_one(&h, &portal->forms[i]);
     /* The enum lists the rules in their order, OTHER first: lower non-zero wins. */
-    if (k != OKNO_HOST_OTHER && (guint)k < best_rank) {
-      best_rank = (guint)k;
+    if (k != OKNO_HOST_OTHER && (out->kind == OKNO_HOST_OTHER || k < out->kind)) {
       out->kind = k;
       g_free(out->portal_domain);
-      out->portal_domain = g_strdup(*d);
+      out->portal_domain = g_strdup(portal->domains[i]);
     }
   }
   out->display = g_steal_pointer(&h.display);
@@ -294,6 +315,23 @@ void okno_host_judge(const char *host, const char *const *portal_domains, OknoHo
   out->invalid_idn = h.invalid_idn;
   out->mixed_script = h.mixed_script;
   forms_clear(&h);
+}
+
+gboolean okno_portal_named_in(const OknoPortalSet *portal, const char *text)
+{
+  g_autofree char *skel = NULL;
+  if (!text || !*text || !portal)
+    return FALSE;
+  skel = okno_skeleton(text);
+  for (guint i = 0; i < portal->n; i++) {
+    const Forms *p = &portal->forms[i];
+    if (*p->skel && strstr(skel, p->skel))
+      return TRUE;
+    if (p->n_labels >= 2 && g_utf8_strlen(p->labels[p->reg], -1) >= EMBED_MIN_CHARS &&
+        strstr(skel, p->labels[p->reg]))
+      return TRUE;
+  }
+  return FALSE;
 }
 
 void okno_host_judgement_clear(OknoHostJudgement *j)

@@ -59,11 +59,26 @@ typedef struct {
   gboolean mixed_script; /* one label mixes letters of two scripts */
 } OknoHostJudgement;
 
+/* The portal's domains brought once to the forms the rules compare. Immutable once
+ * made, so one set may be shared by threads. */
+typedef struct OknoPortalSet OknoPortalSet;
+
+/* `portal_domains` is NULL-terminated, as in the config (may be NULL: nothing is the
+ * portal). The set copies what it needs. */
+OknoPortalSet *okno_portal_set_new(const char *const *portal_domains);
+void okno_portal_set_free(OknoPortalSet *set);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoPortalSet, okno_portal_set_free)
+
 /* Judges `host` (a domain name, any case, ASCII or UTF-8, an optional trailing dot;
- * at most 253 bytes are read) against `portal_domains` (NULL-terminated, as in the
- * config; may be NULL). Fills *out, whose strings the caller frees with
- * okno_host_judgement_clear(). Never fails: an empty or unparsable host is OTHER. */
-void okno_host_judge(const char *host, const char *const *portal_domains, OknoHostJudgement *out);
+ * at most 253 bytes are read) against the portal's domains. Fills *out, whose strings
+ * the caller frees with okno_host_judgement_clear(). Never fails: an empty or
+ * unparsable host is OTHER. */
+void okno_host_judge(const char *host, const OknoPortalSet *portal, OknoHostJudgement *out);
+
+/* TRUE when `text` (a display name, any UTF-8) names the portal: its skeleton contains
+ * a portal domain's skeleton or a portal registrable label of 4+ characters
+ * ("Госуслуги", "Гоcуслуги" with a Latin c, "gosuslugi.ru support"). */
+gboolean okno_portal_named_in(const OknoPortalSet *portal, const char *text);
 void okno_host_judgement_clear(OknoHostJudgement *j);
 
 /* TRUE for kinds that imitate the portal (HOMOGLYPH, OTHER_TLD, TYPO, EMBEDDED). */

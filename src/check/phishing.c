@@ -40,7 +40,7 @@
 typedef struct {
   const OknoMessage *msg;
   const OknoConfig *cfg;
-  const char *const *portal;
+  OknoPortalSet *portal;
   OknoPhishResult *res;
   gboolean claims_portal;      /* From/display name present the letter as the portal's */
   gboolean asks_credentials;
@@ -276,8 +276,9 @@ static void idn_reasons(Check *c, const OknoHostJudgement *j)
                "Так подделывают известные адреса.", j->display);
 }
 
-/* TRUE when the display name names the portal (its name, a domain or a domain's label,
- * compared as skeletons so a Latin «c» in «Гоcуслуги» does not hide it). */
+/* TRUE when the display name names the portal: the configured portal name, or a
+ * domain or domain label of it (lookalike.h compares skeletons, so a Latin «c» in
+ * «Гоcуслуги» does not hide it). */
 static gboolean name_claims_portal(const Check *c, const char *name)
 {
   g_autofree char *skel = NULL;
@@ -286,19 +287,7 @@ static gboolean name_claims_portal(const Check *c, const char *name)
     return FALSE;
   skel = okno_skeleton(name);
   pname = okno_skeleton(c->cfg->portal_name ? c->cfg->portal_name : "");
-  if (*pname && strstr(skel, pname))
-    return TRUE;
-  for (const char *const *d = c->portal; d && *d; d++) {
-    g_autofree char *uni = g_hostname_to_unicode(*d);
-    g_autofree char *dskel = okno_skeleton(uni ? uni : *d);
-    g_auto(GStrv) labels = g_strsplit(dskel, ".", -1);
-    guint n = g_strv_length(labels);
-    if (strstr(skel, dskel))
-      return TRUE;
-    if (n >= 2 && g_utf8_strlen(labels[n - 2], -1) >= 4 && strstr(skel, labels[n - 2]))
-      return TRUE;
-  }
-  return FALSE;
+  return (*pname && strstr(skel, pname)) || okno_portal_named_in(c->portal, name);
 }
 
 static void check_sender(Check *c, const RawHeaders *h)
@@ -969,10 +958,11 @@ static gint heavier_first(gconstpointer a, gconstpointer b)
 OknoPhishResult *okno_phishing_check(const OknoMessage *msg, const char *raw, gsize len,
                                      const OknoConfig *cfg)
 {
-  Check c = {.msg = msg, .cfg = cfg, .portal = (const char *const *)cfg->portal_domains};
+  Check c = {.msg = msg, .cfg = cfg};
   RawHeaders h;
   gsize text_len = MIN(strlen(msg->text), (gsize)TEXT_SCAN_MAX);
 
+  c.portal = okno_portal_set_new((const char *const *)cfg->portal_domains);
   c.res = g_new0(OknoPhishResult, 1);
   c.res->reasons = g_ptr_array_new_with_free_func(reason_free);
   scan_headers(raw ? raw : "", raw ? len : 0, &h);
@@ -997,6 +987,7 @@ OknoPhishResult *okno_phishing_check(const OknoMessage *msg, const char *raw, gs
                    : c.res->score >= OKNO_PHISH_SUSPICIOUS ? OKNO_VERDICT_SUSPICIOUS
                                                            : OKNO_VERDICT_CLEAN;
   g_free(c.outside_host);
+  okno_portal_set_free(c.portal);
   raw_headers_clear(&h);
   return c.res;
 }

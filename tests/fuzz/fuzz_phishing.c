@@ -20,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   static OknoConfig *cfg;
+  static OknoPortalSet *portal;
   OknoMimeLimits limits = {.max_depth = 8, .max_parts = 64, .memory_budget = 1 << 20, .time_budget_ms = 2000};
   const char *raw = (const char *)data;
   const char *nl = memchr(raw, '\n', size);
@@ -35,8 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg->portal_domains = g_strsplit("gosuslugi.ru;госуслуги.рф", ";", -1);
     g_free(cfg->hostname);
     cfg->hostname = g_strdup("mx.okno.test");
+    portal = okno_portal_set_new((const char *const *)cfg->portal_domains);
   }
-  okno_host_judge(first, (const char *const *)cfg->portal_domains, &j);
+  okno_host_judge(first, portal, &j);
   g_assert(g_utf8_validate(j.display, -1, NULL));
   g_assert((j.kind == OKNO_HOST_OTHER) == (j.portal_domain == NULL));
   okno_host_judgement_clear(&j);

@@ -12,7 +12,20 @@
 
 #include "check/lookalike.h"
 
-static const char *const portal[] = {"gosuslugi.ru", "госуслуги.рф", NULL};
+static const char *const portal_domains[] = {"gosuslugi.ru", "госуслуги.рф", NULL};
+static OknoPortalSet *portal;
+
+static int setup(void **state)
+{
+  portal = okno_portal_set_new(portal_domains);
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  okno_portal_set_free(portal);
+  return 0;
+}
 
 /* Judges `host` and checks the kind, and the portal domain named for lookalikes. */
 static void expect(const char *host, OknoHostKind kind, const char *domain)
@@ -150,7 +163,25 @@ static void test_absurd_input_gives_a_judgement(void **state)
   okno_host_judge("gosuslugi.ru", NULL, &j);
   assert_int_equal(j.kind, OKNO_HOST_OTHER);
   okno_host_judgement_clear(&j);
+  {
+    g_autoptr(OknoPortalSet) none = okno_portal_set_new(NULL);
+    okno_host_judge("gosuslugi.ru", none, &j);
+    assert_int_equal(j.kind, OKNO_HOST_OTHER);
+    okno_host_judgement_clear(&j);
+  }
   g_string_free(long_host, TRUE);
+}
+
+static void test_display_names_naming_the_portal(void **state)
+{
+  assert_true(okno_portal_named_in(portal, "Госуслуги"));
+  assert_true(okno_portal_named_in(portal, "Гоcуслуги")); /* Latin c */
+  assert_true(okno_portal_named_in(portal, "ГОСУСЛУГИ: уведомления"));
+  assert_true(okno_portal_named_in(portal, "Служба gosuslugi.ru"));
+  assert_true(okno_portal_named_in(portal, "Gosuslugi support"));
+  assert_false(okno_portal_named_in(portal, "Анна Петрова"));
+  assert_false(okno_portal_named_in(portal, "Услуги ЖКХ"));
+  assert_false(okno_portal_named_in(portal, ""));
 }
 
 static void test_registrable_domain_for_alignment(void **state)
@@ -180,7 +211,8 @@ int main(void)
     cmocka_unit_test(test_broken_punycode_is_reported_and_still_judged),
     cmocka_unit_test(test_mixed_scripts_are_noticed_outside_the_portal_too),
     cmocka_unit_test(test_absurd_input_gives_a_judgement),
+    cmocka_unit_test(test_display_names_naming_the_portal),
     cmocka_unit_test(test_registrable_domain_for_alignment),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, setup, teardown);
 }
