@@ -100,13 +100,34 @@ static gboolean label_mixes_scripts(const char *label)
   return FALSE;
 }
 
-/* An xn-- label is valid when it decodes to a non-ASCII label that encodes back. */
+/* `s` with every invisible or control character (format, separators, controls)
+ * replaced by U+FFFD. Caller frees. */
+static char *visible(const char *s)
+{
+  GString *out = g_string_sized_new(strlen(s));
+  for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+    gunichar c = g_utf8_get_char(p);
+    GUnicodeType t = g_unichar_type(c);
+    gboolean hidden = t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT || t == G_UNICODE_LINE_SEPARATOR ||
+                      t == G_UNICODE_PARAGRAPH_SEPARATOR || t == G_UNICODE_SPACE_SEPARATOR;
+    g_string_append_unichar(out, hidden ? 0xFFFD : c);
+  }
+  return g_string_free(out, FALSE);
+}
+
+/* An xn-- label is valid when it decodes to a non-ASCII label of letters, marks,
+ * digits and hyphens that encodes back to itself. */
 static gboolean idn_label_valid(const char *label)
 {
   g_autofree char *uni = g_hostname_to_unicode(label);
   g_autofree char *back = NULL;
-  if (!uni || !*uni || g_str_is_ascii(uni) || strchr(uni, '.'))
+  if (!uni || !*uni || g_str_is_ascii(uni) || !g_utf8_validate(uni, -1, NULL))
     return FALSE;
+  for (const char *p = uni; *p; p = g_utf8_next_char(p)) {
+    gunichar c = g_utf8_get_char(p);
+    if (!g_unichar_isalnum(c) && !g_unichar_ismark(c) && c != '-')
+      return FALSE;
+  }
   back = g_hostname_to_ascii(uni);
   return back && g_ascii_strcasecmp(back, label) == 0;
 }
@@ -136,6 +157,13 @@ static void forms_init(Forms *f, const char *host)
   if (!f->display || !g_utf8_validate(f->display, -1, NULL)) {
     g_free(f->display);
     f->display = g_strdup(lower);
+  }
+  /* Decoded punycode may hold anything: invisible and control characters (a
+   * right-to-left override) would deceive the reader of the display form. */
+  {
+    char *shown = visible(f->display);
+    g_free(f->display);
+    f->display = shown;
   }
   f->skel = okno_skeleton(f->display);
   f->labels = g_strsplit(f->skel, ".", -1);

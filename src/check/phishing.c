@@ -615,6 +615,7 @@ static const char *const macro_exts[] = {"docm", "xlsm", "pptm", "dotm", "xltm",
 static const char *const document_exts[] = {
   "pdf", "doc", "docx", "xls", "xlsx", "rtf", "odt", "txt", "jpg", "jpeg", "png", "zip", "rar",
 };
+static const char *const office_exts[] = {"docx", "xlsx", "pptx", "odt", "ods", "odp", "docm", "xlsm", "pptm"};
 static const char *const archive_exts[] = {"zip", "rar", "7z", "gz", "tgz", "bz2", "xz", "cab", "arj"};
 static const char *const archive_types[] = {
   "application/zip", "application/x-rar", "application/vnd.rar", "application/x-rar-compressed",
@@ -687,7 +688,8 @@ static void check_attachment(Check *c, const OknoAttachment *a)
   g_autofree char *prev = NULL;
   g_autofree char *ext = extensions(a->filename, &prev);
   gboolean exec = IN(ext, exec_exts) || IN(a->content_type, exec_types);
-  gboolean archive = IN(ext, archive_exts) || IN(a->content_type, archive_types);
+  /* OOXML and ODF documents are ZIP files: libmagic may call them application/zip */
+  gboolean archive = IN(ext, archive_exts) || (IN(a->content_type, archive_types) && !IN(ext, office_exts));
   static const char vba_ole[] = "_\0V\0B\0A\0_\0P\0R\0O\0J\0E\0C\0T";
 
   if (exec && prev && IN(prev, document_exts))

@@ -133,6 +133,18 @@ static void test_broken_punycode_is_reported_and_still_judged(void **state)
   }
 }
 
+static void test_hidden_characters_in_decoded_punycode_are_shown_and_invalid(void **state)
+{
+  OknoHostJudgement j;
+  /* xn--mocexe-dm0c decodes to "mocexe" U+202E: reads backwards on screen */
+  okno_host_judge("xn--mocexe-dm0c.ru", portal, &j);
+  assert_true(j.invalid_idn);
+  assert_null(strstr(j.display, "\xE2\x80\xAE"));
+  assert_non_null(strstr(j.display, "\xEF\xBF\xBD")); /* U+FFFD in its place */
+  assert_true(g_str_has_suffix(j.display, ".ru"));
+  okno_host_judgement_clear(&j);
+}
+
 static void test_mixed_scripts_are_noticed_outside_the_portal_too(void **state)
 {
   OknoHostJudgement j;
@@ -209,6 +221,7 @@ int main(void)
     cmocka_unit_test(test_confusable_letters_and_digits_are_homoglyphs),
     cmocka_unit_test(test_the_portal_name_inside_another_domain_is_embedded),
     cmocka_unit_test(test_broken_punycode_is_reported_and_still_judged),
+    cmocka_unit_test(test_hidden_characters_in_decoded_punycode_are_shown_and_invalid),
     cmocka_unit_test(test_mixed_scripts_are_noticed_outside_the_portal_too),
     cmocka_unit_test(test_absurd_input_gives_a_judgement),
     cmocka_unit_test(test_display_names_naming_the_portal),

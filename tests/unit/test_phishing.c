@@ -397,6 +397,13 @@ static void test_archives_are_named_and_looked_into(void **state)
   assert_has(rar, "attachment_archive");
 }
 
+static void test_office_documents_are_not_archives(void **state)
+{
+  g_autoptr(GByteArray) z = zip_one("word/document.xml");
+  g_autoptr(OknoPhishResult) r = check_attachment("=\"report.docx\"", z->data, z->len, "application/zip");
+  assert_int_equal(r->reasons->len, 0);
+}
+
 /* --- words --- */
 
 static void test_password_requests(void **state)
@@ -531,6 +538,7 @@ int main(void)
     cmocka_unit_test(test_right_to_left_override_in_a_name),
     cmocka_unit_test(test_macro_documents),
     cmocka_unit_test(test_archives_are_named_and_looked_into),
+    cmocka_unit_test(test_office_documents_are_not_archives),
     cmocka_unit_test(test_password_requests),
     cmocka_unit_test(test_sms_code_requests_but_not_the_advice_to_keep_them),
     cmocka_unit_test(test_card_data_requests),
