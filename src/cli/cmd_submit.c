@@ -78,8 +78,10 @@ int okno_cmd_submit(int argc, char **argv)
   if (!read_input(argv[1], cfg->max_message_size, &raw, &err))
     return okno_cli_fail(err);
   in = okno_intake_new(cfg, &err);
-  if (!in)
-    return okno_cli_fail(err);
+  if (!in) {
+    fprintf(stderr, "okno: %s\n", err->message);
+    return err->code == OKNO_ERROR_TEMP ? EX_TEMPFAIL : okno_error_exit_code(err);
+  }
   ok = okno_intake_submit_sync(in, raw, &env, &res, &err);
   okno_intake_free(in);
   if (!ok) {

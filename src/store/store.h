@@ -2,7 +2,8 @@
  *
  * One OknoStore is one connection, used by one thread at a time. All writes happen
  * inside okno_store_begin()/okno_store_commit(); a commit returns only once the data is
- * synced to disk (SQLite: WAL with synchronous=FULL). Savepoints let the group-commit
+ * synced to disk (SQLite: WAL with synchronous=FULL; PostgreSQL: after the WAL flush,
+ * synchronous_commit=on, which okno expects and docs/postgresql.md states). Savepoints let the group-commit
  * writer undo one registration without losing the others in the same transaction.
  *
  * Times are microseconds since the epoch (okno_now()); the store keeps them as RFC 3339
