@@ -314,6 +314,14 @@ class CommandLineErrors(unittest.TestCase):
             f.write("[smtp]\nmax_recipients = lots\n")
         self.assertIn("max_recipients", self.one_line_error(o.run("list", "--config", bad)))
 
+    def test_an_unreachable_store_asks_the_mta_to_retry(self):
+        o = Okno(self, store_url="postgresql://postgres@127.0.0.1:1/nowhere")
+        path = os.path.join(o.dir, "in.eml")
+        with open(path, "wb") as f:
+            f.write(message())
+        line = self.one_line_error(o.run("submit", "--config", o.config, path), code=75)
+        self.assertIn("connect", line)
+
     def test_unknown_command(self):
         o = Okno(self)
         self.one_line_error(o.run("frobnicate"))
