@@ -10,9 +10,11 @@
  *      name against the portal's names, and the portal claim against the results;
  *   3. links: URLs in the text (http://, https://, www.), html2text's "text (href)"
  *      pairs for the shown text, each host judged;
- *   4. attachments: names, libmagic types, macro markers, ZIP member names, and the
- *      raw file names from GMime (the decoded record drops bidi controls) when the
- *      message has attachments;
+ *   4. attachments: names, libmagic types, macro markers, ZIP member names; then a
+ *      second GMime parse of the raw bytes, only for messages with attachments or
+ *      with an HTML rendering the decoded record dropped (it prefers plain text), for
+ *      the file names as sent (the record drops bidi controls) and the links of that
+ *      HTML (what a mail client shows and a click follows);
  *   5. words: the text case-folded with ё read as е, matched against short lists of
  *      Russian stems; a request counts only with a request verb near the object, not
  *      negated («никому не сообщайте код» is advice, not a request).
@@ -25,6 +27,8 @@
 #include <string.h>
 
 #include "check/lookalike.h"
+#include "mail/charset.h"
+#include "mail/html2text.h"
 
 #define HEADER_SCAN_MAX (1024 * 1024) /* bytes of header block read */
 #define HEADER_VALUE_MAX 4096         /* bytes kept of one header value */
@@ -34,6 +38,9 @@
 #define URL_MAX 2048
 #define STEM_HITS_MAX 64              /* occurrences of one stem examined */
 #define ZIP_ENTRIES_MAX 1024
+#define HTML_SCAN_MAX (1024 * 1024)   /* bytes of dropped HTML renderings read */
+#define RAW_DEPTH_MAX 16              /* nesting walked in the raw parts */
+#define RAW_PARTS_MAX 256
 
 /* --- reasons ------------------------------------------------------------------- */
 
@@ -76,6 +83,17 @@ static void add_reason(Check *c, const char *code, int weight, const char *fmt, 
 }
 
 /* --- raw headers --------------------------------------------------------------- */
+
+/* TRUE when `needle` (lowercase ASCII) occurs in the `len` bytes at `hay`, ASCII case
+ * ignored. */
+static gboolean mem_find_ci(const char *hay, gsize len, const char *needle)
+{
+  gsize n = strlen(needle);
+  for (gsize i = 0; i + n <= len; i++)
+    if (g_ascii_tolower(hay[i]) == needle[0] && g_ascii_strncasecmp(hay + i, needle, n) == 0)
+      return TRUE;
+  return FALSE;
+}
 
 typedef struct {
   GPtrArray *auth_results; /* of char*, in header order (topmost first) */
@@ -728,39 +746,83 @@ static gboolean has_bidi_control(const char *s)
   return FALSE;
 }
 
-static void rlo_part(GMimeObject *parent, GMimeObject *part, gpointer data)
+/* The raw parts walk: file names as sent (bidi controls) and, when the body text came
+ * from a plain part, the hrefs of the HTML renderings the decoded record dropped. */
+typedef struct {
+  Check *c;
+  gboolean want_html;
+  gsize html_bytes;  /* decoded HTML read so far, capped at HTML_SCAN_MAX */
+  guint parts;       /* parts visited, capped at RAW_PARTS_MAX */
+} RawWalk;
+
+static void raw_leaf(RawWalk *w, GMimePart *part)
 {
-  Check *c = data;
-  const char *fn;
-  g_autofree char *valid = NULL;
-  if (!GMIME_IS_PART(part) || !(fn = g_mime_part_get_filename(GMIME_PART(part))))
-    return;
-  valid = g_utf8_make_valid(fn, -1);
-  if (has_bidi_control(valid)) {
-    GString *shown = g_string_new(NULL);
-    for (const char *p = valid; *p; p = g_utf8_next_char(p))
-      if (g_unichar_type(g_utf8_get_char(p)) != G_UNICODE_FORMAT)
-        g_string_append_unichar(shown, g_utf8_get_char(p));
-    add_reason(c, "attachment_rlo", 10,
-               "В имени вложения «%s» спрятан символ, переворачивающий текст: настоящее "
-               "расширение файла не то, что видно. Не открывайте его.", shown->str);
-    g_string_free(shown, TRUE);
+  const char *fn = g_mime_part_get_filename(part);
+  GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+  if (fn) {
+    g_autofree char *valid = g_utf8_make_valid(fn, -1);
+    if (has_bidi_control(valid)) {
+      GString *shown = g_string_new(NULL);
+      for (const char *p = valid; *p; p = g_utf8_next_char(p))
+        if (g_unichar_type(g_utf8_get_char(p)) != G_UNICODE_FORMAT)
+          g_string_append_unichar(shown, g_utf8_get_char(p));
+      add_reason(w->c, "attachment_rlo", 10,
+                 "В имени вложения «%s» спрятан символ, переворачивающий текст: настоящее "
+                 "расширение файла не то, что видно. Не открывайте его.", shown->str);
+      g_string_free(shown, TRUE);
+    }
+  } else if (w->want_html && ct && g_mime_content_type_is_type(ct, "text", "html") &&
+             w->html_bytes < HTML_SCAN_MAX) {
+    GMimeDataWrapper *content = g_mime_part_get_content(part);
+    g_autoptr(GByteArray) bytes = g_byte_array_new();
+    GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(bytes);
+    g_autofree char *utf8 = NULL;
+    g_autofree char *text = NULL;
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+    if (content)
+      g_mime_data_wrapper_write_to_stream(content, mem);
+    g_object_unref(mem);
+    if (bytes->len > HTML_SCAN_MAX - w->html_bytes)
+      g_byte_array_set_size(bytes, (guint)(HTML_SCAN_MAX - w->html_bytes));
+    w->html_bytes += bytes->len;
+    utf8 = okno_charset_to_utf8((const char *)bytes->data, bytes->len,
+                                g_mime_content_type_get_parameter(ct, "charset"));
+    text = okno_html_to_text(utf8, strlen(utf8));
+    check_links(w->c, text, strlen(text));
   }
 }
 
-/* The decoded record drops format characters from file names, so the names are read
- * again from the raw message with GMime. */
-static void check_raw_filenames(Check *c, const char *raw, gsize len)
+static void raw_walk(RawWalk *w, GMimeObject *obj, guint depth)
 {
+  if (!obj || depth > RAW_DEPTH_MAX || ++w->parts > RAW_PARTS_MAX)
+    return;
+  if (GMIME_IS_MULTIPART(obj)) {
+    int n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+    for (int i = 0; i < n; i++)
+      raw_walk(w, g_mime_multipart_get_part(GMIME_MULTIPART(obj), i), depth + 1);
+  } else if (GMIME_IS_PART(obj)) {
+    raw_leaf(w, GMIME_PART(obj));
+  }
+}
+
+/* Parses the raw message again with GMime (the decoded record keeps neither) when it
+ * has attachments or may hold a dropped HTML rendering; skipped when the first parse
+ * ran out of budget. */
+static void check_raw_parts(Check *c, const char *raw, gsize len)
+{
+  RawWalk w = {.c = c};
   GMimeStream *stream;
   GMimeParser *parser;
   GMimeMessage *message;
+  w.want_html = !c->msg->text_from_html && *c->msg->text && mem_find_ci(raw, len, "text/html");
+  if (c->msg->budget_exceeded || (c->msg->attachments->len == 0 && !w.want_html))
+    return;
   okno_mime_init();
   stream = g_mime_stream_mem_new_with_buffer(raw, len);
   parser = g_mime_parser_new_with_stream(stream);
   message = g_mime_parser_construct_message(parser, NULL);
   if (message) {
-    g_mime_message_foreach(message, rlo_part, c);
+    raw_walk(&w, g_mime_message_get_mime_part(message), 0);
     g_object_unref(message);
   }
   g_object_unref(parser);
@@ -972,8 +1034,8 @@ OknoPhishResult *okno_phishing_check(const OknoMessage *msg, const char *raw, gs
   check_links(&c, msg->text, text_len);
   for (guint i = 0; i < msg->attachments->len; i++)
     check_attachment(&c, g_ptr_array_index(msg->attachments, i));
-  if (raw && len > 0 && msg->attachments->len > 0)
-    check_raw_filenames(&c, raw, len);
+  if (raw && len > 0)
+    check_raw_parts(&c, raw, len);
   check_words(&c, msg->subject, msg->text, text_len);
   if (c.asks_credentials && c.outside_host)
     add_reason(&c, "credentials_and_external_link", 10,

@@ -298,6 +298,21 @@ static void test_portal_url_redirecting_elsewhere(void **state)
   assert_lacks(plain, "link_open_redirect");
 }
 
+static void test_links_of_a_dropped_html_rendering_are_read(void **state)
+{
+  const char *raw =
+    FROM_CITIZEN "Subject: x\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"a\"\n\n"
+    "--a\nContent-Type: text/plain; charset=utf-8\n\nВойдите: https://www.gosuslugi.ru/\n"
+    "--a\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+    /* <p><a href="https://gosuslugi-lk.example/">https://www.gosuslugi.ru/</a></p> */
+    "PHA+PGEgaHJlZj0iaHR0cHM6Ly9nb3N1c2x1Z2ktbGsuZXhhbXBsZS8iPmh0dHBzOi8vd3d3Lmdvc3VzbHVn\n"
+    "aS5ydS88L2E+PC9wPg==\n--a--\n";
+  g_autoptr(OknoPhishResult) r = check_raw(raw, strlen(raw));
+  assert_has(r, "link_lookalike");
+  assert_has(r, "link_text_mismatch");
+  assert_int_equal(r->verdict, OKNO_VERDICT_DANGEROUS);
+}
+
 static void test_portal_letters_linking_outside_the_portal(void **state)
 {
   g_autoptr(OknoPhishResult) r = check_letter(FROM_PORTAL, "Оплатить: https://pay-fines.example/");
@@ -531,6 +546,7 @@ int main(void)
     cmocka_unit_test(test_ip_literal_hosts),
     cmocka_unit_test(test_at_sign_in_the_authority),
     cmocka_unit_test(test_portal_url_redirecting_elsewhere),
+    cmocka_unit_test(test_links_of_a_dropped_html_rendering_are_read),
     cmocka_unit_test(test_portal_letters_linking_outside_the_portal),
     cmocka_unit_test(test_executables_by_name),
     cmocka_unit_test(test_executables_by_content_whatever_the_name),

@@ -193,6 +193,10 @@ msg("phish-23-idn-tld", "phishing", "dangerous", "unverified", "госуслуг
 msg("phish-24-weak", "phishing", "suspicious", "no", "weak signals only: lure and a shortener",
     "Фонд поддержки <fond@fond-pomoshch.example>", "Компенсация за коммунальные услуги",
     text="Вам доступна компенсация за коммунальные услуги. Узнать подробности: https://cutt.ly/kompensac\n")
+msg("phish-26-alternative-href", "phishing", "dangerous", "unverified", "plain part shows the portal, the HTML rendering links elsewhere",
+    "Госуслуги <info@uvedomleniya-portal.example>", "Новое сообщение в личном кабинете",
+    text="У вас новое сообщение в личном кабинете: https://www.gosuslugi.ru/notifications\n",
+    html="<html><body><p>У вас новое сообщение в личном кабинете: <a href=\"https://gosuslugi-lk.example/notifications\">https://www.gosuslugi.ru/notifications</a></p></body></html>")
 msg("phish-25-vishing", "phishing", "clean", "no", "KNOWN MISS: a phone-call scam with no link, no claim, no request words",
     "Отдел проверок <proverka@otdel-proverok.example>", "Заявка на кредит",
     text="На ваше имя оформляется заявка на кредит. Если вы её не подавали, позвоните специалисту по номеру 8 800 000-00-00.\n")
