@@ -62,7 +62,7 @@ static void print_summary(const OknoPhishResult *r)
   };
   static const char *const senders[] = {
     [OKNO_PORTAL_SENDER_NO] = NULL,
-    [OKNO_PORTAL_SENDER_UNVERIFIED] = "Письмо выдаёт себя за письмо портала, но это не подтверждено.",
+    [OKNO_PORTAL_SENDER_UNVERIFIED] = "Письмо отправлено от имени портала, но подтвердить, что его отправил портал, не удалось.",
     [OKNO_PORTAL_SENDER_VERIFIED] = "Письмо действительно отправлено порталом.",
   };
   gboolean any = FALSE;
@@ -74,7 +74,7 @@ static void print_summary(const OknoPhishResult *r)
     if (x->weight == 0)
       continue;
     if (!any)
-      printf("\nЧто насторожило:\n");
+      printf("\n%s\n", r->verdict == OKNO_VERDICT_CLEAN ? "Обратите внимание:" : "Что насторожило:");
     any = TRUE;
     printf("  - %s\n", x->text);
   }
