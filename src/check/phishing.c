@@ -162,7 +162,6 @@ typedef struct {
   char *dmarc;          /* result ("pass", "fail", ...), NULL if not given */
   char *dmarc_from;     /* header.from, NULL if not given */
   GPtrArray *dkim_pass; /* of char*: header.d (or the domain of header.i) of passes */
-  char *spf;
 } Auth;
 
 static void auth_clear(Auth *a)
@@ -170,7 +169,6 @@ static void auth_clear(Auth *a)
   g_free(a->dmarc);
   g_free(a->dmarc_from);
   g_ptr_array_unref(a->dkim_pass);
-  g_free(a->spf);
 }
 
 /* The value with RFC 5322 comments removed and quoted strings kept as they are. */
@@ -234,8 +232,6 @@ static void parse_auth(const RawHeaders *h, const char *authserv_id, Auth *a)
         a->dmarc_from = domain ? g_ascii_strdown(domain, -1) : NULL;
       } else if (strcmp(method, "dkim") == 0 && strcmp(result, "pass") == 0 && domain) {
         g_ptr_array_add(a->dkim_pass, g_ascii_strdown(domain, -1));
-      } else if (strcmp(method, "spf") == 0 && !a->spf) {
-        a->spf = g_strdup(result);
       }
       g_free(method);
       g_free(result);
@@ -415,16 +411,31 @@ static void url_clear(Url *u)
   g_free(u->query);
 }
 
+/* An IP literal: what g_hostname_is_ip_address() accepts, or what browsers read as
+ * an IPv4 address: one to four dot-separated numbers, decimal or 0x-hex
+ * (http://3405803821/, http://0xcb.0x0.0x71.0x2d/). */
 static gboolean looks_numeric_host(const char *h)
 {
+  g_auto(GStrv) parts = NULL;
+  guint n;
   if (g_hostname_is_ip_address(h))
     return TRUE;
-  if (g_ascii_strncasecmp(h, "0x", 2) == 0)
-    return TRUE;
-  for (const char *p = h; *p; p++)
-    if (!g_ascii_isdigit(*p) && *p != '.')
+  parts = g_strsplit(h, ".", 5);
+  n = g_strv_length(parts);
+  if (n == 0 || n > 4)
+    return FALSE;
+  for (guint i = 0; i < n; i++) {
+    const char *p = parts[i];
+    gboolean hex = g_ascii_strncasecmp(p, "0x", 2) == 0;
+    if (hex)
+      p += 2;
+    if (!*p)
       return FALSE;
-  return *h != '\0';
+    for (; *p; p++)
+      if (!(hex ? g_ascii_isxdigit(*p) : g_ascii_isdigit(*p)))
+        return FALSE;
+  }
+  return TRUE;
 }
 
 /* Splits `s` (a URL with or without scheme, or a bare domain) into parts; FALSE when
@@ -550,10 +561,9 @@ static void check_link(Check *c, const char *href, const char *shown)
 /* TRUE when `token` reads as a URL or a domain name (shown link text). */
 static gboolean looks_like_address(const char *token)
 {
-  const char *dot = strrchr(token, '.');
   if (strstr(token, "://") || g_ascii_strncasecmp(token, "www.", 4) == 0)
     return TRUE;
-  if (!dot || strchr(token, ' '))
+  if (!strchr(token, '.'))
     return FALSE;
   /* a domain-like token ends in a label of letters: "gosuslugi.ru", "сайт.рф/путь" */
   {

@@ -279,7 +279,11 @@ static void test_ip_literal_hosts(void **state)
   g_autoptr(OknoPhishResult) dec = check_letter(FROM_CITIZEN, "http://3405803821/x");
   assert_has(v4, "link_ip_literal");
   assert_has(v6, "link_ip_literal");
+  g_autoptr(OknoPhishResult) hex = check_letter(FROM_CITIZEN, "http://0xcb.0x0.0x71.0x2d/x");
+  g_autoptr(OknoPhishResult) name = check_letter(FROM_CITIZEN, "https://0xford.example/ https://2gis.example/");
   assert_has(dec, "link_ip_literal");
+  assert_has(hex, "link_ip_literal");
+  assert_lacks(name, "link_ip_literal");
 }
 
 static void test_at_sign_in_the_authority(void **state)
