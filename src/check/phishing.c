@@ -686,29 +686,33 @@ static gboolean bytes_contain(GBytes *data, const void *needle, gsize n)
   return d && len >= n && memmem(d, len, needle, n) != NULL;
 }
 
-/* The first member of a ZIP archive whose name has an executable extension, from the
- * central directory records (names are stored in the clear); NULL if none. */
-static char *zip_executable_member(GBytes *data)
+/* Reads a ZIP archive's central directory records (names are stored in the clear):
+ * the first member whose name has an executable extension (NULL if none), and
+ * whether any member is encrypted (general purpose flag bit 0). */
+static char *zip_look_inside(GBytes *data, gboolean *encrypted)
 {
   gsize len = 0;
   const guint8 *d = g_bytes_get_data(data, &len);
   const guint8 *p = d, *end = d ? d + len : NULL;
+  char *exec_member = NULL;
   guint seen = 0;
+  *encrypted = FALSE;
   while (p && seen < ZIP_ENTRIES_MAX && (gsize)(end - p) >= 46 &&
          (p = memmem(p, (gsize)(end - p), "PK\x01\x02", 4)) && (gsize)(end - p) >= 46) {
     gsize nlen = (gsize)p[28] | ((gsize)p[29] << 8);
     seen++;
-    if ((gsize)(end - p) - 46 >= nlen && nlen > 0) {
+    *encrypted = *encrypted || (p[8] & 1);
+    if (!exec_member && (gsize)(end - p) - 46 >= nlen && nlen > 0) {
       g_autofree char *raw = g_strndup((const char *)p + 46, nlen);
       g_autofree char *name = g_utf8_make_valid(raw, -1);
       g_autofree char *prev = NULL;
       g_autofree char *ext = extensions(name, &prev);
       if (IN(ext, exec_exts))
-        return g_steal_pointer(&name);
+        exec_member = g_steal_pointer(&name);
     }
     p += 4;
   }
-  return NULL;
+  return exec_member;
 }
 
 static void check_attachment(Check *c, const OknoAttachment *a)
@@ -734,7 +738,8 @@ static void check_attachment(Check *c, const OknoAttachment *a)
                "Вложение «%s» — документ с макросами (встроенными программами). "
                "Не разрешайте запуск макросов.", a->filename);
   if (archive && !exec) {
-    g_autofree char *member = zip_executable_member(a->data);
+    gboolean encrypted = FALSE;
+    g_autofree char *member = zip_look_inside(a->data, &encrypted);
     add_reason(c, "attachment_archive", 3,
                "Вложение «%s» — архив. Содержимое архива не видно заранее; "
                "открывайте его, только если вы его ждали.", a->filename);
@@ -742,6 +747,10 @@ static void check_attachment(Check *c, const OknoAttachment *a)
       add_reason(c, "attachment_executable", 10,
                  "В архиве «%s» лежит программа или сценарий «%s». Не открывайте его: "
                  "оно может заразить компьютер.", a->filename, member);
+    if (encrypted)
+      add_reason(c, "attachment_encrypted_archive", 6,
+                 "Архив «%s» защищён паролем: так вредоносные программы прячут от антивируса.",
+                 a->filename);
   }
 }
 

@@ -371,8 +371,9 @@ static void test_right_to_left_override_in_a_name(void **state)
   assert_lacks(plain, "attachment_rlo");
 }
 
-/* A minimal ZIP: one stored member with a central directory record. */
-static GByteArray *zip_one(const char *name)
+/* A minimal ZIP: one stored member with a central directory record; `encrypted` sets
+ * general purpose flag bit 0. */
+static GByteArray *zip_member(const char *name, gboolean encrypted)
 {
   GByteArray *z = g_byte_array_new();
   guint16 n = (guint16)strlen(name);
@@ -381,6 +382,7 @@ static GByteArray *zip_one(const char *name)
   guint8 end[22] = {'P', 'K', 5, 6};
   local[26] = (guint8)n;
   central[28] = (guint8)n;
+  local[6] = central[8] = encrypted ? 1 : 0;
   g_byte_array_append(z, local, sizeof local);
   g_byte_array_append(z, (const guint8 *)name, n);
   g_byte_array_append(z, central, sizeof central);
@@ -388,6 +390,11 @@ static GByteArray *zip_one(const char *name)
   end[8] = end[10] = 1;
   g_byte_array_append(z, end, sizeof end);
   return z;
+}
+
+static GByteArray *zip_one(const char *name)
+{
+  return zip_member(name, FALSE);
 }
 
 static void test_macro_documents(void **state)
@@ -414,6 +421,16 @@ static void test_archives_are_named_and_looked_into(void **state)
   assert_has(s, "attachment_executable");
   assert_non_null(strstr(okno_phish_find(s, "attachment_executable")->text, "invoice.pdf.js"));
   assert_has(rar, "attachment_archive");
+  assert_lacks(r, "attachment_encrypted_archive");
+}
+
+static void test_password_protected_archives(void **state)
+{
+  g_autoptr(GByteArray) z = zip_member("Требование.pdf", TRUE);
+  g_autoptr(OknoPhishResult) r = check_attachment("=\"doc.zip\"", z->data, z->len, "application/zip");
+  assert_has(r, "attachment_archive");
+  assert_has(r, "attachment_encrypted_archive");
+  assert_int_equal(r->verdict, OKNO_VERDICT_SUSPICIOUS);
 }
 
 static void test_office_documents_are_not_archives(void **state)
@@ -558,6 +575,7 @@ int main(void)
     cmocka_unit_test(test_right_to_left_override_in_a_name),
     cmocka_unit_test(test_macro_documents),
     cmocka_unit_test(test_archives_are_named_and_looked_into),
+    cmocka_unit_test(test_password_protected_archives),
     cmocka_unit_test(test_office_documents_are_not_archives),
     cmocka_unit_test(test_password_requests),
     cmocka_unit_test(test_sms_code_requests_but_not_the_advice_to_keep_them),
