@@ -27,7 +27,7 @@
  *              appears elsewhere in the name: a left-hand label (gosuslugi.ru.evil.example,
  *              gosuslugi.secure-login.example), a hyphen-separated part or a part of the
  *              registrable label (gosuslugi-ru.example, login-gosuslugi.example,
- *              mygosuslugi.example);
+ *              mygosuslugi24.example);
  *   OTHER      none of these.
  * Independently of the kind, `mixed_script` says that one label mixes letters of two
  * scripts (e.g. Latin and Cyrillic), `punycode` that some label was xn--, and
