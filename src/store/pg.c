@@ -162,7 +162,12 @@ static PGresult *run(PgDb *p, const char *sql, gboolean script, const OknoParam 
       lengths[i] = (int)x->len;
       formats[i] = 1;
       break;
-    default: types[i] = OID_TEXT; values[i] = NULL; break;
+    default:
+      /* SQL NULL: no declared type (0), so the server takes the column's own type; a
+       * NULL sent as text into a bytea column is refused (SQLSTATE 42804). */
+      types[i] = 0;
+      values[i] = NULL;
+      break;
     }
   }
   before = PQtransactionStatus(p->conn);

@@ -21,7 +21,7 @@ What it provides:
   - Okno(test): `dir` (temp dir), `config_path`, free ports `smtp_port`, `lmtp_port`,
     `http_port` (127.0.0.1 only); `lmtp_socket` (a path in `dir`) for unix: LMTP.
   - write_config(overrides=None, lmtp="tcp"|"unix"|None): writes `dir`/okno.ini with a
-    working default setup (SQLite store and maildir outbox inside `dir`, support
+    working default setup (store_url's store and maildir outbox inside `dir`, support
     address support@portal.example, hostname okno.test); `overrides` maps a group to
     {key: value}; a value of None removes the key. Returns the path.
   - start(timeout=20): runs OKNO_BIN serve --config ..., logs to `dir`/serve.log, waits
@@ -29,6 +29,14 @@ What it provides:
   - stop(timeout=40): SIGTERM and wait; returns the exit status. signal(sig) sends one.
   - log(): the daemon's log so far. run(cmd, *args): runs `okno CMD --config ... ARGS`
     and returns subprocess.CompletedProcess (text). list_json(), show_json(number).
+  - store_url(test, sqlite_url): the store a test's daemon or CLI uses. Normally
+    `sqlite_url`; with OKNO_IT_STORE=pg (the suite's second run, registered in
+    tests/meson.build as it_<name>_pg) a fresh PostgreSQL database on the server named by
+    OKNO_TEST_PG_URL (CREATE DATABASE okno_t_<random>, dropped WITH (FORCE) at cleanup),
+    so every test sees an empty store on either backend. Call it before registering the
+    cleanup that stops a daemon, so the daemon is stopped before its database is dropped.
+    With OKNO_IT_STORE=pg and no OKNO_TEST_PG_URL, importing this module exits with 77
+    (meson's "skipped").
   - free_port(), make_self_signed_cert(dir) -> (cert_path, key_path) with openssl.
   - SmtpDialogue(port_or_unix_path): a raw client: `greeting`, send(bytes), reply()
     -> (code, "line1\\nline2"), cmd(line) = send + reply, replies(n), closed() -> bool.
@@ -40,17 +48,45 @@ daemon); set `okno.expect_clean_exit = False` in a test that kills it on purpose
 """
 import json
 import os
+import secrets
 import shutil
 import signal as _signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+import urllib.parse
 
 OKNO_BIN = os.environ.get("OKNO_BIN", "okno")
 SOURCE_DIR = os.environ.get("OKNO_SOURCE_DIR",
                             os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SUPPORT = "support@portal.example"
+STORE = os.environ.get("OKNO_IT_STORE", "sqlite")
+PG_URL = os.environ.get("OKNO_TEST_PG_URL", "")
+
+if STORE == "pg" and not PG_URL:
+    print("OKNO_IT_STORE=pg but OKNO_TEST_PG_URL is not set: no PostgreSQL server, skipped")
+    sys.exit(77)
+
+
+def psql(sql):
+    """Runs one statement on the server of OKNO_TEST_PG_URL (its maintenance database)."""
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", PG_URL, "-c", sql],
+                   check=True, capture_output=True, timeout=60)
+
+
+def fresh_pg_database(test):
+    """A new empty PostgreSQL database, dropped at the test's cleanup; returns its URL."""
+    name = "okno_t_" + secrets.token_hex(8)
+    psql(f"CREATE DATABASE {name}")
+    test.addCleanup(psql, f"DROP DATABASE {name} WITH (FORCE)")
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(PG_URL)._replace(path="/" + name))
+
+
+def store_url(test, sqlite_url):
+    """`sqlite_url`, or a fresh PostgreSQL database when OKNO_IT_STORE=pg."""
+    return fresh_pg_database(test) if STORE == "pg" else sqlite_url
 
 
 def free_port():
@@ -79,6 +115,7 @@ class Okno:
         self.lmtp_port = free_port()
         self.http_port = free_port()
         self.lmtp_socket = os.path.join(self.dir, "lmtp.sock")
+        self.store_url = store_url(test, "sqlite:" + os.path.join(self.dir, "okno.db"))
         self.proc = None
         self._termed = False
         self._logf = None
@@ -87,7 +124,7 @@ class Okno:
 
     def write_config(self, overrides=None, lmtp=None):
         groups = {
-            "store": {"url": "sqlite:" + os.path.join(self.dir, "okno.db")},
+            "store": {"url": self.store_url},
             "smtp": {"listen": "127.0.0.1:%d" % self.smtp_port, "addresses": SUPPORT,
                      "hostname": "okno.test"},
             "lmtp": {"listen": {"tcp": "127.0.0.1:%d" % self.lmtp_port,
@@ -117,6 +154,8 @@ class Okno:
         env = dict(os.environ)
         env.pop("OKNO_LOG", None)
         self._termed = False
+        if self._logf:
+            self._logf.close()  # a restart after a kill
         self._logf = open(os.path.join(self.dir, "serve.log"), "wb")
         self.proc = subprocess.Popen([OKNO_BIN, "serve", "--config", self.config_path],
                                      stdout=self._logf, stderr=subprocess.STDOUT, env=env,

@@ -24,6 +24,8 @@ import threading
 import time
 import unittest
 
+import okno_it
+
 OKNO = os.environ.get("OKNO_BIN", "build/src/okno")
 REPLY_NUMBER = re.compile(rb"(\d\d-\d{6,}-\d)")
 
@@ -40,8 +42,9 @@ class Daemon:
         test.addCleanup(shutil.rmtree, self.dir, True)
         self.port = free_port()
         self.config = os.path.join(self.dir, "okno.ini")
+        store = okno_it.store_url(test, "sqlite:okno.db")  # before the kill cleanup
         with open(self.config, "w", encoding="utf-8") as f:
-            f.write(f"[store]\nurl = sqlite:okno.db\n"
+            f.write(f"[store]\nurl = {store}\n"
                     f"[smtp]\nlisten = 127.0.0.1:{self.port}\naddresses = support@portal.example\n"
                     f"[outbound]\ntransport = maildir:outbox\nmax_auto_per_hour = 10000\n")
         self.env = dict(os.environ, OKNO_LOG="quiet")

@@ -17,6 +17,8 @@ import tempfile
 import threading
 import unittest
 
+import okno_it
+
 OKNO = os.environ.get("OKNO_BIN", "build/src/okno")
 NOW = "2026-11-23T10:00:00+03:00"
 
@@ -83,11 +85,12 @@ class OutboundTest(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="okno-it-outbound-")
         self.addCleanup(shutil.rmtree, self.dir, True)
         self.env = dict(os.environ, OKNO_FAKE_NOW=NOW, OKNO_LOG="quiet")
+        self.store = okno_it.store_url(self, "sqlite:okno.db")
 
     def configure(self, transport):
         self.config = os.path.join(self.dir, "okno.ini")
         with open(self.config, "w", encoding="utf-8") as f:
-            f.write("[store]\nurl = sqlite:okno.db\n"
+            f.write(f"[store]\nurl = {self.store}\n"
                     "[smtp]\naddresses = support@portal.example\nhostname = okno.portal.example\n"
                     f"[outbound]\ntransport = {transport}\nfrom = support@portal.example\n")
 

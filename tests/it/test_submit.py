@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import unittest
 
+import okno_it
+
 OKNO = os.environ.get("OKNO_BIN", "build/src/okno")
 NOW = "2026-11-23T10:00:00+03:00"
 NUMBER = re.compile(r"^26-\d{6}-\d$")
@@ -36,9 +38,12 @@ def message(subject="Не приходит код подтверждения", b
 
 
 class Okno:
-    def __init__(self, test, extra_config="", store_url="sqlite:okno.db"):
+    def __init__(self, test, extra_config="", store_url=None):
+        """store_url None: SQLite in the temp dir, or a fresh PostgreSQL database when
+        OKNO_IT_STORE=pg (okno_it.store_url)."""
         self.dir = tempfile.mkdtemp(prefix="okno-it-")
         test.addCleanup(shutil.rmtree, self.dir, True)
+        store_url = store_url or okno_it.store_url(test, "sqlite:okno.db")
         self.config = os.path.join(self.dir, "okno.ini")
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(f"[store]\nurl = {store_url}\n"
