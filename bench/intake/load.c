@@ -1,7 +1,8 @@
 /* bench/intake/load.c: SMTP load generator for okno's intake, and its disk anchor.
  *
  * Load mode (--port): C threads, each with one blocking TCP connection to a running
- * `okno serve`, send M messages between them (a shared atomic counter hands out
+ * `okno serve` (--port P1,P2,...: several nodes, client i connects to port i mod N, so
+ * the clients are spread evenly over the nodes), send M messages between them (a shared atomic counter hands out
  * message numbers): greeting, EHLO once, then per message MAIL FROM, RCPT TO, DATA
  * and a ~10 KB appeal (unique sender, Message-ID and text, so no deduplication
  * kicks in), reusing the connection for the next MAIL (RSET after a refusal), QUIT at
@@ -35,10 +36,13 @@
 #define REPLY_MAX 8192
 #define MESSAGE_MAX 16384
 #define SYNC_BLOCK 10240
+#define PORTS_MAX 16
 
 typedef struct {
   const char *host;
-  int port;
+  int ports[PORTS_MAX];
+  int nports;
+  atomic_int next_client; /* hands each client thread its index, hence its port */
   int clients;
   long messages;
   long size;
@@ -106,12 +110,13 @@ static int command(int fd, const char *line, char *buf, size_t *have)
   return read_reply(fd, buf, have);
 }
 
-static int connect_to(const Load *L)
+static int connect_to(Load *L)
 {
+  int port = L->ports[atomic_fetch_add(&L->next_client, 1) % L->nports];
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return -1;
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)L->port)};
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   struct timeval tv = {.tv_sec = 60};
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -295,10 +300,30 @@ static int parse_long(const char *s, long lo, long hi, long *out)
   return 0;
 }
 
+/* "P1,P2,...": up to PORTS_MAX TCP ports into L->ports. */
+static int parse_ports(const char *s, Load *L)
+{
+  char one[16];
+  L->nports = 0;
+  while (*s) {
+    size_t n = strcspn(s, ",");
+    long port;
+    if (n == 0 || n >= sizeof one || L->nports == PORTS_MAX)
+      return -1;
+    memcpy(one, s, n);
+    one[n] = '\0';
+    if (parse_long(one, 1, 65535, &port) < 0)
+      return -1;
+    L->ports[L->nports++] = (int)port;
+    s += n + (s[n] == ',');
+  }
+  return L->nports > 0 ? 0 : -1;
+}
+
 static void usage(void)
 {
   fprintf(stderr,
-          "usage: bench_intake --port P [--host 127.0.0.1] [--clients C] [--messages M]\n"
+          "usage: bench_intake --port P[,P...] [--host 127.0.0.1] [--clients C] [--messages M]\n"
           "                    [--size BYTES] [--rcpt ADDR]\n"
           "       bench_intake --sync-dir DIR [--seconds S]\n");
 }
@@ -308,7 +333,7 @@ int main(int argc, char **argv)
   Load L = {.host = "127.0.0.1", .clients = 64, .messages = 2000, .size = 10240,
             .rcpt = "support@portal.example"};
   const char *sync_dir = NULL;
-  long seconds = 2, port = 0, clients = L.clients;
+  long seconds = 2, clients = L.clients;
   for (int i = 1; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     int bad = 0;
@@ -319,7 +344,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[i], "--host") == 0)
       L.host = v;
     else if (strcmp(argv[i], "--port") == 0)
-      bad = parse_long(v, 1, 65535, &port);
+      bad = parse_ports(v, &L);
     else if (strcmp(argv[i], "--clients") == 0)
       bad = parse_long(v, 1, 4096, &clients);
     else if (strcmp(argv[i], "--messages") == 0)
@@ -342,11 +367,10 @@ int main(int argc, char **argv)
   }
   if (sync_dir)
     return run_sync(sync_dir, (double)seconds);
-  if (!port) {
+  if (!L.nports) {
     usage();
     return 2;
   }
-  L.port = (int)port;
   L.clients = (int)clients;
   return run_load(&L);
 }
