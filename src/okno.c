@@ -17,6 +17,7 @@ static const struct {
   {"submit", okno_cmd_submit, "register one message (from a file or an MTA pipe)"},
   {"show", okno_cmd_show, "print one appeal"},
   {"list", okno_cmd_list, "list appeals, newest first"},
+  {"search", okno_cmd_search, "find appeals by words, in any inflected form"},
   {"parse", okno_cmd_parse, "show how a message is decoded, without registering it"},
   {"deadline", okno_cmd_deadline, "compute a deadline on the production calendar"},
   {"calendar", okno_cmd_calendar, "show or import the production calendar"},

@@ -82,6 +82,56 @@ static const char *const sqlite_steps[] = {
   "  sent_at INTEGER NOT NULL DEFAULT 0);"
   "CREATE INDEX outbound_due ON outbound(state, next_attempt_at);"
   "CREATE INDEX outbound_auto ON outbound(env_to, created_at) WHERE automatic = 1;",
+
+  /* 2: full-text search (docs/search.md). One FTS5 row per appeal, rowid = appeal id:
+   * its subject, its messages' texts (both directions) and its attachments' file names,
+   * tokenized by okno_ru (src/text/tokenizer.c, registered on every connection). The
+   * triggers keep it in step with every write; inserts append, the rare changes of a
+   * message rebuild the appeal's row. */
+  "CREATE VIRTUAL TABLE appeal_fts USING fts5(subject, texts, files, tokenize = 'okno_ru');"
+  "INSERT INTO appeal_fts(rowid, subject, texts, files) SELECT a.id, a.subject,"
+  "  coalesce((SELECT group_concat(m.text, char(10)) FROM messages m WHERE m.appeal_id = a.id), ''),"
+  "  coalesce((SELECT group_concat(t.filename, char(10)) FROM attachments t"
+  "            JOIN messages m ON m.id = t.message_ref WHERE m.appeal_id = a.id), '')"
+  "  FROM appeals a;"
+  "CREATE TRIGGER appeal_fts_appeal AFTER INSERT ON appeals BEGIN"
+  "  INSERT INTO appeal_fts(rowid, subject, texts, files) VALUES(new.id, new.subject, '', '');"
+  "END;"
+  "CREATE TRIGGER appeal_fts_subject AFTER UPDATE OF subject ON appeals BEGIN"
+  "  UPDATE appeal_fts SET subject = new.subject WHERE rowid = new.id;"
+  "END;"
+  "CREATE TRIGGER appeal_fts_appeal_gone AFTER DELETE ON appeals BEGIN"
+  "  DELETE FROM appeal_fts WHERE rowid = old.id;"
+  "END;"
+  "CREATE TRIGGER appeal_fts_message AFTER INSERT ON messages BEGIN"
+  "  UPDATE appeal_fts SET texts = texts || char(10) || new.text WHERE rowid = new.appeal_id;"
+  "END;"
+  "CREATE TRIGGER appeal_fts_attachment AFTER INSERT ON attachments BEGIN"
+  "  UPDATE appeal_fts SET files = files || char(10) || new.filename"
+  "  WHERE rowid = (SELECT appeal_id FROM messages WHERE id = new.message_ref);"
+  "END;"
+#define SQLITE_FTS_REBUILD(ids)                                                              \
+  "  UPDATE appeal_fts SET"                                                                  \
+  "    texts = coalesce((SELECT group_concat(m.text, char(10)) FROM messages m"               \
+  "                      WHERE m.appeal_id = appeal_fts.rowid), ''),"                         \
+  "    files = coalesce((SELECT group_concat(t.filename, char(10)) FROM attachments t"        \
+  "                      JOIN messages m ON m.id = t.message_ref"                             \
+  "                      WHERE m.appeal_id = appeal_fts.rowid), '')"                          \
+  "  WHERE rowid IN " ids ";"
+  "CREATE TRIGGER appeal_fts_message_changed AFTER UPDATE OF appeal_id, text ON messages BEGIN"
+  SQLITE_FTS_REBUILD("(old.appeal_id, new.appeal_id)")
+  "END;"
+  "CREATE TRIGGER appeal_fts_message_gone AFTER DELETE ON messages BEGIN"
+  SQLITE_FTS_REBUILD("(old.appeal_id)")
+  "END;"
+  "CREATE TRIGGER appeal_fts_attachment_changed AFTER UPDATE OF filename, message_ref"
+  "  ON attachments BEGIN"
+  SQLITE_FTS_REBUILD("(SELECT appeal_id FROM messages WHERE id IN (old.message_ref, new.message_ref))")
+  "END;"
+  "CREATE TRIGGER appeal_fts_attachment_gone AFTER DELETE ON attachments BEGIN"
+  SQLITE_FTS_REBUILD("(SELECT appeal_id FROM messages WHERE id = old.message_ref)")
+  "END;",
+#undef SQLITE_FTS_REBUILD
 };
 
 static const char *const pg_steps[] = {
@@ -157,6 +207,62 @@ static const char *const pg_steps[] = {
   "  sent_at BIGINT NOT NULL DEFAULT 0);"
   "CREATE INDEX outbound_due ON outbound(state, next_attempt_at);"
   "CREATE INDEX outbound_auto ON outbound(env_to, created_at) WHERE automatic = 1;",
+
+  /* 2: full-text search (docs/search.md). okno_search_text() turns text into what
+   * okno's tokenizer sees (Latin and Russian letters and digits, lowercased without
+   * depending on the locale, ё -> е, everything else a space), so the `russian`
+   * configuration's parser finds the same words on both backends. One tsvector per
+   * appeal (subject weight A, file names B, texts D) under a GIN index, kept by
+   * triggers: inserts append, the rare changes of a message rebuild the appeal's row. */
+  "CREATE FUNCTION okno_search_text(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT"
+  "  PARALLEL SAFE AS $$ SELECT regexp_replace(translate(t,"
+  "    'ABCDEFGHIJKLMNOPQRSTUVWXYZАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯё',"
+  "    'abcdefghijklmnopqrstuvwxyzабвгдеежзийклмнопрстуфхцчшщъыьэюяе'),"
+  "    '[^0-9a-zа-я]+', ' ', 'g') $$;"
+  "CREATE FUNCTION okno_search_doc(t text, w \"char\") RETURNS tsvector LANGUAGE sql"
+  "  IMMUTABLE STRICT PARALLEL SAFE AS"
+  "  $$ SELECT setweight(to_tsvector('russian'::regconfig, okno_search_text(t)), w) $$;"
+  "CREATE TABLE appeal_search("
+  "  appeal_id BIGINT PRIMARY KEY REFERENCES appeals(id) ON DELETE CASCADE,"
+  "  doc tsvector NOT NULL);"
+  "CREATE INDEX appeal_search_doc ON appeal_search USING gin(doc);"
+  "CREATE FUNCTION okno_search_rebuild(ids BIGINT[]) RETURNS void LANGUAGE sql AS $$"
+  "  INSERT INTO appeal_search(appeal_id, doc) SELECT a.id,"
+  "    okno_search_doc(a.subject, 'A')"
+  "    || okno_search_doc(coalesce((SELECT string_agg(m.text, E'\\n' ORDER BY m.id)"
+  "                                 FROM messages m WHERE m.appeal_id = a.id), ''), 'D')"
+  "    || okno_search_doc(coalesce((SELECT string_agg(t.filename, E'\\n' ORDER BY t.id)"
+  "                                 FROM attachments t JOIN messages m ON m.id = t.message_ref"
+  "                                 WHERE m.appeal_id = a.id), ''), 'B')"
+  "  FROM appeals a WHERE a.id = ANY(ids)"
+  "  ON CONFLICT (appeal_id) DO UPDATE SET doc = excluded.doc $$;"
+  "SELECT okno_search_rebuild(array(SELECT id FROM appeals));"
+  "CREATE FUNCTION okno_search_trigger() RETURNS trigger LANGUAGE plpgsql AS $$"
+  "BEGIN"
+  "  IF TG_TABLE_NAME = 'appeals' THEN"
+  "    PERFORM okno_search_rebuild(ARRAY[new.id]);"
+  "  ELSIF TG_TABLE_NAME = 'messages' AND TG_OP = 'INSERT' THEN"
+  "    UPDATE appeal_search SET doc = doc || okno_search_doc(new.text, 'D')"
+  "    WHERE appeal_id = new.appeal_id;"
+  "  ELSIF TG_TABLE_NAME = 'messages' THEN"
+  "    PERFORM okno_search_rebuild(ARRAY[old.appeal_id] || CASE WHEN TG_OP = 'UPDATE'"
+  "                                THEN ARRAY[new.appeal_id] ELSE '{}' END);"
+  "  ELSIF TG_OP = 'INSERT' THEN"
+  "    UPDATE appeal_search SET doc = doc || okno_search_doc(new.filename, 'B')"
+  "    WHERE appeal_id = (SELECT appeal_id FROM messages WHERE id = new.message_ref);"
+  "  ELSE"
+  "    PERFORM okno_search_rebuild(array(SELECT appeal_id FROM messages WHERE id IN"
+  "      (old.message_ref, CASE WHEN TG_OP = 'UPDATE' THEN new.message_ref END)));"
+  "  END IF;"
+  "  RETURN NULL;"
+  "END $$;"
+  "CREATE TRIGGER appeal_search_appeal AFTER INSERT OR UPDATE OF subject ON appeals"
+  "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();"
+  "CREATE TRIGGER appeal_search_message AFTER INSERT OR DELETE OR UPDATE OF appeal_id, text"
+  "  ON messages FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();"
+  "CREATE TRIGGER appeal_search_attachment AFTER INSERT OR DELETE"
+  "  OR UPDATE OF filename, message_ref ON attachments"
+  "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

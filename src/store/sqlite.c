@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "core/error.h"
+#include "text/tokenizer.h"
 
 typedef struct {
   OknoDb base;
@@ -58,6 +59,10 @@ static OknoDb *sqlite_open(const char *path, GError **error)
     return NULL;
   }
   sqlite3_busy_timeout(h, 10000);
+  if (!okno_text_fts5_register(h, error)) { /* search's tokenizer, before any statement */
+    sqlite3_close_v2(h);
+    return NULL;
+  }
   rc = sqlite3_exec(h,
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                     "PRAGMA wal_autocheckpoint=4000;",

@@ -148,3 +148,15 @@ typedef struct {
   gint64 limit; /* 0: no limit */
 } OknoListFilter;
 char *okno_store_list_json(OknoStore *st, const OknoListFilter *f, GError **error);
+
+/* ---- full-text search (docs/search.md; src/store/search.c) ---- */
+/* Appeals whose subject, message texts (both directions) and attachment file names
+ * together hold every word of `query`, best first (bm25 on SQLite, ts_rank on
+ * PostgreSQL; ties newest first), at most `limit` (0: no limit). Words are normalised
+ * as indexed (src/text/tokenizer.h: lowercase, ё = е, Snowball stems, stop words
+ * dropped); quotes and operators in `query` are plain separators, never syntax.
+ * A query with no words left, or more than 32, is OKNO_ERROR_USER. Returns a
+ * GPtrArray of OknoAppeal* (possibly empty) owned by the caller. */
+GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GError **error);
+/* The same, as a JSON array of the summaries `okno list --json` prints. */
+char *okno_store_search_json(OknoStore *st, const char *query, gint64 limit, GError **error);

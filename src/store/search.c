@@ -1,0 +1,91 @@
+/* search.c: full-text search over appeals (store.h; docs/search.md).
+ *
+ * The query is cut into words by the same normaliser the index uses
+ * (text/tokenizer.h), which leaves only letters and digits: no quote, operator or
+ * parenthesis of the user's can reach the search syntax. On SQLite each word becomes a
+ * quoted FTS5 phrase ("w1" "w2": implicit AND) matched against appeal_fts, whose
+ * tokenizer okno_ru stems the phrase exactly as it stemmed the documents; ranked by
+ * bm25 with the subject weighing most. On PostgreSQL the words go through
+ * plainto_tsquery('russian', okno_search_text(...)), the same functions that built the
+ * appeal_search tsvectors (migration step 2); ranked by ts_rank. The matching SQL is a
+ * constant with bound parameters on both backends. */
+#include <json-glib/json-glib.h>
+
+#include "core/error.h"
+#include "store/store.h"
+#include "text/tokenizer.h"
+
+#define QUERY_WORDS_MAX 32
+
+GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GError **error)
+{
+  OknoDb *db = okno_store_db(st);
+  g_auto(GStrv) words = okno_text_query_words(query, QUERY_WORDS_MAX, error);
+  g_autoptr(GString) q = g_string_new(NULL);
+  g_autoptr(OknoRows) r = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  gboolean sqlite = okno_db_is_sqlite(db);
+
+  if (!words)
+    return NULL;
+  for (char **w = words; *w; w++)
+    g_string_append_printf(q, sqlite ? "%s\"%s\"" : "%s%s", q->len ? " " : "", *w);
+  r = okno_db_query(
+      db,
+      sqlite ? "SELECT a.id FROM appeal_fts JOIN appeals a ON a.id = appeal_fts.rowid "
+               "WHERE appeal_fts MATCH $1 "
+               "ORDER BY bm25(appeal_fts, 4.0, 1.0, 2.0), a.received_at DESC, a.id DESC "
+               "LIMIT $2"
+             : "SELECT a.id FROM appeal_search s JOIN appeals a ON a.id = s.appeal_id, "
+               "plainto_tsquery('russian', okno_search_text($1)) q WHERE s.doc @@ q "
+               "ORDER BY ts_rank(s.doc, q) DESC, a.received_at DESC, a.id DESC LIMIT $2",
+      OKNO_PARAMS(OKNO_TEXT(q->str), OKNO_INT(limit > 0 ? limit : G_MAXINT64)), error);
+  if (!r)
+    return NULL;
+  found = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    g_autoptr(GError) e = NULL;
+    OknoAppeal *a = okno_store_appeal_get_by_id(st, okno_rows_int(r, i, 0), &e);
+    if (e) {
+      g_propagate_error(error, g_steal_pointer(&e));
+      return NULL;
+    }
+    if (a)
+      g_ptr_array_add(found, a);
+  }
+  return g_steal_pointer(&found);
+}
+
+char *okno_store_search_json(OknoStore *st, const char *query, gint64 limit, GError **error)
+{
+  g_autoptr(GPtrArray) found = okno_store_search(st, query, limit, error);
+  g_autoptr(JsonArray) out = json_array_new();
+  g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+
+  if (!found)
+    return NULL;
+  /* A summary is the appeal's JSON (render.c, the contract of okno show) without its
+   * history: taking it from there keeps it identical to okno list's summaries. */
+  for (guint i = 0; i < found->len; i++) {
+    const OknoAppeal *a = g_ptr_array_index(found, i);
+    g_autoptr(GError) e = NULL;
+    g_autofree char *text = okno_store_appeal_json(st, a->number, &e);
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o;
+    if (!text && !e)
+      continue; /* gone since the search */
+    if (!text || !json_parser_load_from_data(p, text, -1, &e)) {
+      g_propagate_error(error, g_steal_pointer(&e));
+      return NULL;
+    }
+    o = json_node_get_object(json_parser_get_root(p));
+    json_object_remove_member(o, "messages");
+    json_object_remove_member(o, "events");
+    json_array_add_object_element(out, json_object_ref(o));
+  }
+  json_node_set_array(root, out);
+  json_generator_set_root(gen, root);
+  json_generator_set_pretty(gen, TRUE);
+  return json_generator_to_data(gen, NULL);
+}
