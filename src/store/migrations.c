@@ -84,16 +84,23 @@ static const char *const sqlite_steps[] = {
   "CREATE INDEX outbound_auto ON outbound(env_to, created_at) WHERE automatic = 1;",
 
   /* 2: full-text search (docs/search.md). One FTS5 row per appeal, rowid = appeal id:
-   * its subject, its messages' texts (both directions) and its attachments' file names,
-   * tokenized by okno_ru (src/text/tokenizer.c, registered on every connection). The
-   * triggers keep it in step with every write; inserts append, the rare changes of a
-   * message rebuild the appeal's row. */
+   * its subject, its messages' texts (both directions, but not automatic mail such as
+   * receipts, whose boilerplate every appeal shares) and its attachments' file names,
+   * tokenized by okno_ru (src/text/tokenizer.c, registered on every connection).
+   * Triggers keep it in step with every write: a message or attachment appends to the
+   * row; queuing automatic mail and the rare changes of messages rebuild it. */
+#define SQLITE_FTS_REBUILD(where)                                                       \
+  "  UPDATE appeal_fts SET"                                                             \
+  "    texts = coalesce((SELECT group_concat(m.text, char(10)) FROM messages m"          \
+  "      WHERE m.appeal_id = appeal_fts.rowid AND NOT EXISTS (SELECT 1 FROM outbound o"  \
+  "        WHERE o.message_ref = m.id AND o.automatic = 1)), ''),"                       \
+  "    files = coalesce((SELECT group_concat(t.filename, char(10)) FROM attachments t"   \
+  "      JOIN messages m ON m.id = t.message_ref"                                        \
+  "      WHERE m.appeal_id = appeal_fts.rowid), '')"                                     \
+  "  " where ";"
   "CREATE VIRTUAL TABLE appeal_fts USING fts5(subject, texts, files, tokenize = 'okno_ru');"
-  "INSERT INTO appeal_fts(rowid, subject, texts, files) SELECT a.id, a.subject,"
-  "  coalesce((SELECT group_concat(m.text, char(10)) FROM messages m WHERE m.appeal_id = a.id), ''),"
-  "  coalesce((SELECT group_concat(t.filename, char(10)) FROM attachments t"
-  "            JOIN messages m ON m.id = t.message_ref WHERE m.appeal_id = a.id), '')"
-  "  FROM appeals a;"
+  "INSERT INTO appeal_fts(rowid, subject, texts, files) SELECT id, subject, '', '' FROM appeals;"
+  SQLITE_FTS_REBUILD("")
   "CREATE TRIGGER appeal_fts_appeal AFTER INSERT ON appeals BEGIN"
   "  INSERT INTO appeal_fts(rowid, subject, texts, files) VALUES(new.id, new.subject, '', '');"
   "END;"
@@ -110,26 +117,22 @@ static const char *const sqlite_steps[] = {
   "  UPDATE appeal_fts SET files = files || char(10) || new.filename"
   "  WHERE rowid = (SELECT appeal_id FROM messages WHERE id = new.message_ref);"
   "END;"
-#define SQLITE_FTS_REBUILD(ids)                                                              \
-  "  UPDATE appeal_fts SET"                                                                  \
-  "    texts = coalesce((SELECT group_concat(m.text, char(10)) FROM messages m"               \
-  "                      WHERE m.appeal_id = appeal_fts.rowid), ''),"                         \
-  "    files = coalesce((SELECT group_concat(t.filename, char(10)) FROM attachments t"        \
-  "                      JOIN messages m ON m.id = t.message_ref"                             \
-  "                      WHERE m.appeal_id = appeal_fts.rowid), '')"                          \
-  "  WHERE rowid IN " ids ";"
+  "CREATE TRIGGER appeal_fts_automatic AFTER INSERT ON outbound WHEN new.automatic = 1 BEGIN"
+  SQLITE_FTS_REBUILD("WHERE rowid = new.appeal_id")
+  "END;"
   "CREATE TRIGGER appeal_fts_message_changed AFTER UPDATE OF appeal_id, text ON messages BEGIN"
-  SQLITE_FTS_REBUILD("(old.appeal_id, new.appeal_id)")
+  SQLITE_FTS_REBUILD("WHERE rowid IN (old.appeal_id, new.appeal_id)")
   "END;"
   "CREATE TRIGGER appeal_fts_message_gone AFTER DELETE ON messages BEGIN"
-  SQLITE_FTS_REBUILD("(old.appeal_id)")
+  SQLITE_FTS_REBUILD("WHERE rowid = old.appeal_id")
   "END;"
   "CREATE TRIGGER appeal_fts_attachment_changed AFTER UPDATE OF filename, message_ref"
   "  ON attachments BEGIN"
-  SQLITE_FTS_REBUILD("(SELECT appeal_id FROM messages WHERE id IN (old.message_ref, new.message_ref))")
+  SQLITE_FTS_REBUILD("WHERE rowid IN (SELECT appeal_id FROM messages"
+                     "  WHERE id IN (old.message_ref, new.message_ref))")
   "END;"
   "CREATE TRIGGER appeal_fts_attachment_gone AFTER DELETE ON attachments BEGIN"
-  SQLITE_FTS_REBUILD("(SELECT appeal_id FROM messages WHERE id = old.message_ref)")
+  SQLITE_FTS_REBUILD("WHERE rowid = (SELECT appeal_id FROM messages WHERE id = old.message_ref)")
   "END;",
 #undef SQLITE_FTS_REBUILD
 };
@@ -212,8 +215,9 @@ static const char *const pg_steps[] = {
    * okno's tokenizer sees (Latin and Russian letters and digits, lowercased without
    * depending on the locale, ё -> е, everything else a space), so the `russian`
    * configuration's parser finds the same words on both backends. One tsvector per
-   * appeal (subject weight A, file names B, texts D) under a GIN index, kept by
-   * triggers: inserts append, the rare changes of a message rebuild the appeal's row. */
+   * appeal (subject weight A, file names B, texts D; automatic mail left out) under a
+   * GIN index, kept by triggers as on SQLite: inserts append, queuing automatic mail
+   * and the rare changes of messages rebuild the appeal's row. */
   "CREATE FUNCTION okno_search_text(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT"
   "  PARALLEL SAFE AS $$ SELECT regexp_replace(translate(t,"
   "    'ABCDEFGHIJKLMNOPQRSTUVWXYZАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯё',"
@@ -230,7 +234,8 @@ static const char *const pg_steps[] = {
   "  INSERT INTO appeal_search(appeal_id, doc) SELECT a.id,"
   "    okno_search_doc(a.subject, 'A')"
   "    || okno_search_doc(coalesce((SELECT string_agg(m.text, E'\\n' ORDER BY m.id)"
-  "                                 FROM messages m WHERE m.appeal_id = a.id), ''), 'D')"
+  "         FROM messages m WHERE m.appeal_id = a.id AND NOT EXISTS (SELECT 1 FROM outbound o"
+  "           WHERE o.message_ref = m.id AND o.automatic = 1)), ''), 'D')"
   "    || okno_search_doc(coalesce((SELECT string_agg(t.filename, E'\\n' ORDER BY t.id)"
   "                                 FROM attachments t JOIN messages m ON m.id = t.message_ref"
   "                                 WHERE m.appeal_id = a.id), ''), 'B')"
@@ -241,6 +246,8 @@ static const char *const pg_steps[] = {
   "BEGIN"
   "  IF TG_TABLE_NAME = 'appeals' THEN"
   "    PERFORM okno_search_rebuild(ARRAY[new.id]);"
+  "  ELSIF TG_TABLE_NAME = 'outbound' THEN"
+  "    PERFORM okno_search_rebuild(ARRAY[new.appeal_id]);"
   "  ELSIF TG_TABLE_NAME = 'messages' AND TG_OP = 'INSERT' THEN"
   "    UPDATE appeal_search SET doc = doc || okno_search_doc(new.text, 'D')"
   "    WHERE appeal_id = new.appeal_id;"
@@ -262,7 +269,9 @@ static const char *const pg_steps[] = {
   "  ON messages FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();"
   "CREATE TRIGGER appeal_search_attachment AFTER INSERT OR DELETE"
   "  OR UPDATE OF filename, message_ref ON attachments"
-  "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();",
+  "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();"
+  "CREATE TRIGGER appeal_search_automatic AFTER INSERT ON outbound FOR EACH ROW"
+  "  WHEN (new.automatic = 1) EXECUTE FUNCTION okno_search_trigger();",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

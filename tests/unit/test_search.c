@@ -205,7 +205,8 @@ static const struct {
   {"OSAGO", "11", "Latin «OSAGO»"},
   {"лицензия", "11 19", "«лицензию», «лицензия»"},
   {"детский сад", "20", "subject and text"},
-  {"\"заявление\" OR справка*", "", "quotes, OR and * are not syntax: both words, no appeal has both"},
+  {"\"заявление\" OR справка*", "",
+   "quotes, OR and * are not syntax: both words, and no appeal has both"},
   {"налог* -вычет", "01", "- is not NOT: «налога» and «вычет» are both in appeal 1"},
   {"NEAR(справка паспорт)", "", "NEAR( is a word («near»), not an operator"},
   {"справка) OR (паспорт", "", "unbalanced parentheses are harmless"},
@@ -317,6 +318,61 @@ static void test_a_rolled_back_appeal_leaves_nothing_in_the_index(void **state)
   assert_string_equal(got, "");
 }
 
+static void test_receipts_are_not_indexed_but_operators_answers_are(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autoptr(GBytes) raw = g_bytes_new_static("x", 1);
+  OknoAppeal a = {.number = "26-000022", .status = "new", .channel = "email",
+                  .subject = "Перерасчёт за отопление", .received_at = okno_now()};
+  OknoMessageRow receipt = {.direction = "out", .text = "Ваше обращение зарегистрировано",
+                            .raw = raw, .created_at = okno_now()};
+  OknoMessageRow answer = {.direction = "out", .text = "Перерасчёт выполнен, квитанция исправлена",
+                           .raw = raw, .created_at = okno_now()};
+  g_autofree char *r1 = NULL, *r2 = NULL, *r3 = NULL;
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
+  receipt.appeal_id = answer.appeal_id = a.id;
+  assert_true(okno_store_message_insert(fx->st, &receipt, NULL));
+  assert_true(okno_store_outbound_enqueue(fx->st, a.id, receipt.id, "s@p", "c@p", TRUE, NULL));
+  assert_true(okno_store_message_insert(fx->st, &answer, NULL));
+  assert_true(okno_store_outbound_enqueue(fx->st, a.id, answer.id, "s@p", "c@p", FALSE, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  r1 = found_set(fx->st, "зарегистрировано");
+  r2 = found_set(fx->st, "квитанции исправлены");
+  r3 = found_set(fx->st, "перерасчет отопления");
+  assert_string_equal(r1, "");
+  assert_string_equal(r2, "22");
+  assert_string_equal(r3, "22");
+}
+
+/* Merging appeals (moving a message) and removing an attachment are not store
+ * operations yet; the schema's triggers already keep the index right for them. */
+static void test_moving_a_message_moves_its_words_and_removed_names_go(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoDb *db = okno_store_db(fx->st);
+  g_autofree char *moved = NULL, *left = NULL, *gone = NULL, *still = NULL;
+  load_corpus(fx->st);
+  assert_true(okno_store_begin(fx->st, NULL));
+  /* appeal 16's message («заявления на субсидию») joins appeal 18 */
+  assert_true(okno_db_exec(db,
+                           "UPDATE messages SET appeal_id ="
+                           " (SELECT id FROM appeals WHERE number = $2)"
+                           " WHERE appeal_id = (SELECT id FROM appeals WHERE number = $1)",
+                           OKNO_PARAMS(OKNO_TEXT("26-000016"), OKNO_TEXT("26-000018")), NULL));
+  assert_true(okno_db_exec(db, "DELETE FROM attachments WHERE filename = $1",
+                           OKNO_PARAMS(OKNO_TEXT("квитанция.pdf")), NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  moved = found_set(fx->st, "третий раз");   /* only in the moved text */
+  left = found_set(fx->st, "заявления");      /* 16 keeps its subject */
+  gone = found_set(fx->st, "квитанция");
+  still = found_set(fx->st, "чек оплаты");
+  assert_string_equal(moved, "18");
+  assert_string_equal(left, "01 04 16 18");
+  assert_string_equal(gone, "");
+  assert_string_equal(still, "17");
+}
+
 static void test_search_json_gives_the_list_summaries(void **state)
 {
   Fx *fx = fixture(state);
@@ -394,6 +450,8 @@ int main(void)
     ON_BOTH(test_a_query_without_words_is_a_user_error),
     ON_BOTH(test_words_added_later_are_found_at_once),
     ON_BOTH(test_a_rolled_back_appeal_leaves_nothing_in_the_index),
+    ON_BOTH(test_receipts_are_not_indexed_but_operators_answers_are),
+    ON_BOTH(test_moving_a_message_moves_its_words_and_removed_names_go),
     ON_BOTH(test_search_json_gives_the_list_summaries),
     ON_BOTH(test_upgrading_indexes_existing_appeals),
   };
