@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/migrations.h"
 #include "store/store.h"
 #include "store_backends.h"
 
@@ -385,8 +386,14 @@ static void test_stores_opened_at_once_migrate_the_schema_once(void **state)
   r = okno_db_query(okno_store_db(st), "SELECT count(*), max(version) FROM schema_version",
                     OKNO_NO_PARAMS, NULL);
   assert_non_null(r);
-  assert_int_equal(okno_rows_int(r, 0, 0), 1);
-  assert_int_equal(okno_rows_int(r, 0, 1), 1);
+  {
+    /* One row per step, each applied once, up to the latest. */
+    guint steps = 0;
+    okno_migrations(okno_store_db(st)->driver->name, &steps);
+    assert_true(steps >= 1);
+    assert_int_equal(okno_rows_int(r, 0, 0), steps);
+    assert_int_equal(okno_rows_int(r, 0, 1), steps);
+  }
   g_clear_pointer(&r, okno_rows_free);
   r = okno_db_query(okno_store_db(st), "SELECT count(*) FROM meta WHERE key = 'instance'",
                     OKNO_NO_PARAMS, NULL);
