@@ -373,6 +373,7 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
 
   row.appeal_id = a->id;
   row.direction = "out";
+  row.automatic = TRUE;
   row.message_id = our_id;
   row.sender = cfg->outbound_from;
   row.recipient = info.to_email;

@@ -41,6 +41,7 @@ static const char *const sqlite_steps[] = {
   "  subject TEXT NOT NULL DEFAULT '',"
   "  text TEXT NOT NULL DEFAULT '',"
   "  content_hash TEXT NOT NULL DEFAULT '',"
+  "  automatic INTEGER NOT NULL DEFAULT 0,"
   "  meta TEXT NOT NULL DEFAULT '{}',"
   "  raw BLOB NOT NULL,"
   "  created_at INTEGER NOT NULL);"
@@ -87,13 +88,13 @@ static const char *const sqlite_steps[] = {
    * its subject, its messages' texts (both directions, but not automatic mail such as
    * receipts, whose boilerplate every appeal shares) and its attachments' file names,
    * tokenized by okno_ru (src/text/tokenizer.c, registered on every connection).
-   * Triggers keep it in step with every write: a message or attachment appends to the
-   * row; queuing automatic mail and the rare changes of messages rebuild it. */
+   * Triggers keep it in step with every write: a message (unless automatic, e.g. a
+   * receipt: messages.automatic) or attachment appends to the row; the rare changes
+   * of messages rebuild it. */
 #define SQLITE_FTS_REBUILD(where)                                                       \
   "  UPDATE appeal_fts SET"                                                             \
   "    texts = coalesce((SELECT group_concat(m.text, char(10)) FROM messages m"          \
-  "      WHERE m.appeal_id = appeal_fts.rowid AND NOT EXISTS (SELECT 1 FROM outbound o"  \
-  "        WHERE o.message_ref = m.id AND o.automatic = 1)), ''),"                       \
+  "      WHERE m.appeal_id = appeal_fts.rowid AND m.automatic = 0), ''),"                \
   "    files = coalesce((SELECT group_concat(t.filename, char(10)) FROM attachments t"   \
   "      JOIN messages m ON m.id = t.message_ref"                                        \
   "      WHERE m.appeal_id = appeal_fts.rowid), '')"                                     \
@@ -110,15 +111,12 @@ static const char *const sqlite_steps[] = {
   "CREATE TRIGGER appeal_fts_appeal_gone AFTER DELETE ON appeals BEGIN"
   "  DELETE FROM appeal_fts WHERE rowid = old.id;"
   "END;"
-  "CREATE TRIGGER appeal_fts_message AFTER INSERT ON messages BEGIN"
+  "CREATE TRIGGER appeal_fts_message AFTER INSERT ON messages WHEN new.automatic = 0 BEGIN"
   "  UPDATE appeal_fts SET texts = texts || char(10) || new.text WHERE rowid = new.appeal_id;"
   "END;"
   "CREATE TRIGGER appeal_fts_attachment AFTER INSERT ON attachments BEGIN"
   "  UPDATE appeal_fts SET files = files || char(10) || new.filename"
   "  WHERE rowid = (SELECT appeal_id FROM messages WHERE id = new.message_ref);"
-  "END;"
-  "CREATE TRIGGER appeal_fts_automatic AFTER INSERT ON outbound WHEN new.automatic = 1 BEGIN"
-  SQLITE_FTS_REBUILD("WHERE rowid = new.appeal_id")
   "END;"
   "CREATE TRIGGER appeal_fts_message_changed AFTER UPDATE OF appeal_id, text ON messages BEGIN"
   SQLITE_FTS_REBUILD("WHERE rowid IN (old.appeal_id, new.appeal_id)")
@@ -169,6 +167,7 @@ static const char *const pg_steps[] = {
   "  subject TEXT NOT NULL DEFAULT '',"
   "  text TEXT NOT NULL DEFAULT '',"
   "  content_hash TEXT NOT NULL DEFAULT '',"
+  "  automatic INTEGER NOT NULL DEFAULT 0,"
   "  meta TEXT NOT NULL DEFAULT '{}',"
   "  raw BYTEA NOT NULL,"
   "  created_at BIGINT NOT NULL);"
@@ -216,8 +215,8 @@ static const char *const pg_steps[] = {
    * depending on the locale, ё -> е, everything else a space), so the `russian`
    * configuration's parser finds the same words on both backends. One tsvector per
    * appeal (subject weight A, file names B, texts D; automatic mail left out) under a
-   * GIN index, kept by triggers as on SQLite: inserts append, queuing automatic mail
-   * and the rare changes of messages rebuild the appeal's row. */
+   * GIN index, kept by triggers as on SQLite: inserts append (automatic messages are
+   * skipped), the rare changes of messages rebuild the appeal's row. */
   "CREATE FUNCTION okno_search_text(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT"
   "  PARALLEL SAFE AS $$ SELECT regexp_replace(translate(t,"
   "    'ABCDEFGHIJKLMNOPQRSTUVWXYZАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯё',"
@@ -234,8 +233,7 @@ static const char *const pg_steps[] = {
   "  INSERT INTO appeal_search(appeal_id, doc) SELECT a.id,"
   "    okno_search_doc(a.subject, 'A')"
   "    || okno_search_doc(coalesce((SELECT string_agg(m.text, E'\\n' ORDER BY m.id)"
-  "         FROM messages m WHERE m.appeal_id = a.id AND NOT EXISTS (SELECT 1 FROM outbound o"
-  "           WHERE o.message_ref = m.id AND o.automatic = 1)), ''), 'D')"
+  "         FROM messages m WHERE m.appeal_id = a.id AND m.automatic = 0), ''), 'D')"
   "    || okno_search_doc(coalesce((SELECT string_agg(t.filename, E'\\n' ORDER BY t.id)"
   "                                 FROM attachments t JOIN messages m ON m.id = t.message_ref"
   "                                 WHERE m.appeal_id = a.id), ''), 'B')"
@@ -246,11 +244,11 @@ static const char *const pg_steps[] = {
   "BEGIN"
   "  IF TG_TABLE_NAME = 'appeals' THEN"
   "    PERFORM okno_search_rebuild(ARRAY[new.id]);"
-  "  ELSIF TG_TABLE_NAME = 'outbound' THEN"
-  "    PERFORM okno_search_rebuild(ARRAY[new.appeal_id]);"
   "  ELSIF TG_TABLE_NAME = 'messages' AND TG_OP = 'INSERT' THEN"
-  "    UPDATE appeal_search SET doc = doc || okno_search_doc(new.text, 'D')"
-  "    WHERE appeal_id = new.appeal_id;"
+  "    IF new.automatic = 0 THEN"
+  "      UPDATE appeal_search SET doc = doc || okno_search_doc(new.text, 'D')"
+  "      WHERE appeal_id = new.appeal_id;"
+  "    END IF;"
   "  ELSIF TG_TABLE_NAME = 'messages' THEN"
   "    PERFORM okno_search_rebuild(ARRAY[old.appeal_id] || CASE WHEN TG_OP = 'UPDATE'"
   "                                THEN ARRAY[new.appeal_id] ELSE '{}' END);"
@@ -269,9 +267,7 @@ static const char *const pg_steps[] = {
   "  ON messages FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();"
   "CREATE TRIGGER appeal_search_attachment AFTER INSERT OR DELETE"
   "  OR UPDATE OF filename, message_ref ON attachments"
-  "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();"
-  "CREATE TRIGGER appeal_search_automatic AFTER INSERT ON outbound FOR EACH ROW"
-  "  WHEN (new.automatic = 1) EXECUTE FUNCTION okno_search_trigger();",
+  "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

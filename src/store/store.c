@@ -234,12 +234,12 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   g_autoptr(OknoRows) r = okno_db_query(
       st->db,
       "INSERT INTO messages(appeal_id, direction, message_id, sender, recipient, subject, "
-      "text, content_hash, meta, raw, created_at) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+      "text, content_hash, meta, raw, created_at, automatic) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
       OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id), T(m->sender),
                   T(m->recipient), T(m->subject), T(m->text), T(m->content_hash),
                   OKNO_TEXT(m->meta_json ? m->meta_json : "{}"), OKNO_BLOB(raw, len),
-                  OKNO_INT(m->created_at)),
+                  OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0)),
       error);
   if (!r)
     return FALSE;

@@ -71,6 +71,7 @@ typedef struct {
   const char *subject;
   const char *text;
   const char *content_hash; /* dedup key (hex), "" if none */
+  gboolean automatic;      /* written by okno itself (a receipt): kept out of search */
   const char *meta_json;   /* envelope, extracted data, defects: a JSON object */
   GBytes *raw;             /* the original bytes, kept byte for byte */
   gint64 created_at;
