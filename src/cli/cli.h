@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "core/config.h"
+#include "mail/mime.h"
 
 int okno_cmd_serve(int argc, char **argv);
 int okno_cmd_submit(int argc, char **argv);
@@ -24,5 +25,11 @@ int okno_cmd_migrate(int argc, char **argv);
  * prints the one-line error itself. Returns NULL and sets *exit_code on failure. */
 OknoConfig *okno_cli_setup(int *argc, char ***argv, const char *usage,
                            const GOptionEntry *extra, int *exit_code);
+/* Reads the message file `path` and parses it under the config's [intake] limits.
+ * Returns 0 with *raw (caller frees), *len and *msg (caller frees) set, or prints the
+ * one-line error itself and returns the exit code (1: unreadable or empty). */
+int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, gsize *len,
+                          OknoMessage **msg);
+
 /* Prints "okno: <message>" for `err` and returns the exit code for it. */
 int okno_cli_fail(const GError *err);

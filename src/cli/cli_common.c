@@ -6,6 +6,29 @@
 #include "core/clock.h"
 #include "core/error.h"
 
+int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, gsize *len,
+                          OknoMessage **msg)
+{
+  g_autoptr(GError) err = NULL;
+  OknoMimeLimits limits = {
+    .max_depth = cfg->max_mime_depth,
+    .max_parts = cfg->max_mime_parts,
+    .memory_budget = cfg->parse_memory_budget,
+    .time_budget_ms = cfg->parse_time_budget_ms,
+  };
+  if (!g_file_get_contents(path, raw, len, &err)) {
+    fprintf(stderr, "okno: cannot read %s: %s\n", path, err->message);
+    return 1;
+  }
+  *msg = okno_mime_parse(*raw, *len, &limits);
+  if (!*msg) {
+    fprintf(stderr, "okno: %s is empty\n", path);
+    g_clear_pointer(raw, g_free);
+    return 1;
+  }
+  return 0;
+}
+
 int okno_cli_fail(const GError *err)
 {
   fprintf(stderr, "okno: %s\n", err ? err->message : "unknown error");

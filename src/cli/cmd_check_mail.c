@@ -89,10 +89,8 @@ int okno_cmd_check_mail(int argc, char **argv)
   };
   int code = 0;
   g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "MESSAGE.eml", extra, &code);
-  g_autoptr(GError) err = NULL;
   g_autofree char *raw = NULL;
   gsize len = 0;
-  OknoMimeLimits limits;
   g_autoptr(OknoMessage) msg = NULL;
   g_autoptr(OknoPhishResult) result = NULL;
 
@@ -102,21 +100,8 @@ int okno_cmd_check_mail(int argc, char **argv)
     fprintf(stderr, "okno: check-mail takes one message file, e.g. okno check-mail --json letter.eml\n");
     return 1;
   }
-  if (!g_file_get_contents(argv[1], &raw, &len, &err)) {
-    fprintf(stderr, "okno: cannot read %s: %s\n", argv[1], err->message);
-    return 1;
-  }
-  limits = (OknoMimeLimits){
-    .max_depth = cfg->max_mime_depth,
-    .max_parts = cfg->max_mime_parts,
-    .memory_budget = cfg->parse_memory_budget,
-    .time_budget_ms = cfg->parse_time_budget_ms,
-  };
-  msg = okno_mime_parse(raw, len, &limits);
-  if (!msg) {
-    fprintf(stderr, "okno: %s is empty\n", argv[1]);
-    return 1;
-  }
+  if ((code = okno_cli_read_message(cfg, argv[1], &raw, &len, &msg)) != 0)
+    return code;
   result = okno_phishing_check(msg, raw, len, cfg);
   if (json) {
     g_autofree char *text = result_json(result);
