@@ -85,3 +85,55 @@ static inline void test_db_free(TestDb *db)
   g_free(db->pg_name);
   g_free(db);
 }
+
+/* ---- the fixture of the store's cmocka tests ----
+ * Each test gets a fresh store on one backend and a clock frozen at 1795000000
+ * (2026-11-18 14:06:40 Moscow). The PostgreSQL variant leaves *state NULL when no
+ * server is configured, and fixture() then skips the test. Needs <cmocka.h>,
+ * "core/clock.h" and "store/store.h" included before this header. */
+#ifdef OKNO_STORE_FIXTURE
+typedef struct {
+  TestDb *db;
+  OknoStore *st;
+} Fx;
+
+static G_GNUC_UNUSED int setup_on(void **state, gboolean pg)
+{
+  TestDb *db = test_db_new(pg);
+  Fx *fx;
+  *state = NULL;
+  if (!db)
+    return 0; /* no PostgreSQL server: fixture() skips the test */
+  fx = g_new0(Fx, 1);
+  fx->db = db;
+  fx->st = okno_store_open(db->url, NULL);
+  assert_non_null(fx->st);
+  okno_clock_set(G_GINT64_CONSTANT(1795000000) * G_USEC_PER_SEC);
+  *state = fx;
+  return 0;
+}
+
+static G_GNUC_UNUSED int setup_sqlite(void **state) { return setup_on(state, FALSE); }
+static G_GNUC_UNUSED int setup_pg(void **state) { return setup_on(state, TRUE); }
+
+static G_GNUC_UNUSED Fx *fixture(void **state)
+{
+  if (!*state) {
+    print_message("OKNO_TEST_PG_URL is not set: PostgreSQL test skipped\n");
+    skip();
+  }
+  return *state;
+}
+
+static G_GNUC_UNUSED int teardown(void **state)
+{
+  Fx *fx = fixture(state);
+  if (!fx)
+    return 0;
+  okno_store_close(fx->st);
+  test_db_free(fx->db);
+  g_free(fx);
+  okno_clock_set(0);
+  return 0;
+}
+#endif

@@ -19,50 +19,9 @@
 #include "core/error.h"
 #include "store/migrations.h"
 #include "store/store.h"
+#define OKNO_STORE_FIXTURE
 #include "store_backends.h"
 
-typedef struct {
-  TestDb *db;
-  OknoStore *st;
-} Fx;
-
-static int setup_on(void **state, gboolean pg)
-{
-  TestDb *db = test_db_new(pg);
-  Fx *fx;
-  *state = NULL;
-  if (!db)
-    return 0; /* no PostgreSQL server: fixture() skips the test */
-  fx = g_new0(Fx, 1);
-  fx->db = db;
-  fx->st = okno_store_open(db->url, NULL);
-  assert_non_null(fx->st);
-  okno_clock_set(G_GINT64_CONSTANT(1795000000) * G_USEC_PER_SEC);
-  *state = fx;
-  return 0;
-}
-
-static int setup_sqlite(void **state) { return setup_on(state, FALSE); }
-static int setup_pg(void **state) { return setup_on(state, TRUE); }
-
-static Fx *fixture(void **state)
-{
-  if (!*state) {
-    print_message("OKNO_TEST_PG_URL is not set: PostgreSQL test skipped\n");
-    skip();
-  }
-  return *state;
-}
-
-static int teardown(void **state)
-{
-  Fx *fx = fixture(state);
-  okno_store_close(fx->st);
-  test_db_free(fx->db);
-  g_free(fx);
-  okno_clock_set(0);
-  return 0;
-}
 
 /* ---- the corpus ---- */
 
