@@ -10,77 +10,52 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "core/json.h"
 #include "mail/mime.h"
-
-static void add_string(JsonBuilder *b, const char *key, const char *value)
-{
-  json_builder_set_member_name(b, key);
-  json_builder_add_string_value(b, value ? value : "");
-}
-
-static void add_bool(JsonBuilder *b, const char *key, gboolean value)
-{
-  json_builder_set_member_name(b, key);
-  json_builder_add_boolean_value(b, value);
-}
 
 static char *message_json(const OknoMessage *m)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  g_autoptr(JsonNode) root = NULL;
 
   json_builder_begin_object(b);
-  add_string(b, "subject", m->subject);
+  okno_json_str(b, "subject", m->subject);
   json_builder_set_member_name(b, "from");
   json_builder_begin_object(b);
-  add_string(b, "name", m->from_name);
-  add_string(b, "email", m->from_email);
+  okno_json_str(b, "name", m->from_name);
+  okno_json_str(b, "email", m->from_email);
   json_builder_end_object(b);
-  add_string(b, "reply_to", m->reply_to_email);
-  add_string(b, "message_id", m->message_id);
-  add_string(b, "in_reply_to", m->in_reply_to);
-  json_builder_set_member_name(b, "references");
-  json_builder_begin_array(b);
-  for (char **r = m->references; r && *r; r++)
-    json_builder_add_string_value(b, *r);
-  json_builder_end_array(b);
-  add_string(b, "date", m->date);
-  add_string(b, "text", m->text);
-  add_bool(b, "text_from_html", m->text_from_html);
+  okno_json_str(b, "reply_to", m->reply_to_email);
+  okno_json_str(b, "message_id", m->message_id);
+  okno_json_str(b, "in_reply_to", m->in_reply_to);
+  okno_json_strv(b, "references", (const char *const *)m->references);
+  okno_json_str(b, "date", m->date);
+  okno_json_str(b, "text", m->text);
+  okno_json_bool(b, "text_from_html", m->text_from_html);
   json_builder_set_member_name(b, "attachments");
   json_builder_begin_array(b);
   for (guint i = 0; i < m->attachments->len; i++) {
     const OknoAttachment *a = g_ptr_array_index(m->attachments, i);
     json_builder_begin_object(b);
-    add_string(b, "filename", a->filename);
-    add_string(b, "declared_type", a->declared_type);
-    add_string(b, "content_type", a->content_type);
-    json_builder_set_member_name(b, "size");
-    json_builder_add_int_value(b, (gint64)a->size);
-    add_string(b, "sha256", a->sha256);
-    add_bool(b, "inline", a->inline_part);
+    okno_json_str(b, "filename", a->filename);
+    okno_json_str(b, "declared_type", a->declared_type);
+    okno_json_str(b, "content_type", a->content_type);
+    okno_json_int(b, "size", (gint64)a->size);
+    okno_json_str(b, "sha256", a->sha256);
+    okno_json_bool(b, "inline", a->inline_part);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
-  add_string(b, "auto_submitted", m->auto_submitted);
-  add_string(b, "precedence", m->precedence);
-  add_string(b, "list_id", m->list_id);
-  add_bool(b, "has_list_headers", m->has_list_headers);
-  add_string(b, "x_autoreply", m->x_autoreply);
-  add_string(b, "content_type", m->content_type);
-  json_builder_set_member_name(b, "defects");
-  json_builder_begin_array(b);
-  for (guint i = 0; i < m->defects->len; i++)
-    json_builder_add_string_value(b, g_ptr_array_index(m->defects, i));
-  json_builder_end_array(b);
-  add_bool(b, "budget_exceeded", m->budget_exceeded);
+  okno_json_str(b, "auto_submitted", m->auto_submitted);
+  okno_json_str(b, "precedence", m->precedence);
+  okno_json_str(b, "list_id", m->list_id);
+  okno_json_bool(b, "has_list_headers", m->has_list_headers);
+  okno_json_str(b, "x_autoreply", m->x_autoreply);
+  okno_json_str(b, "content_type", m->content_type);
+  okno_json_ptrv(b, "defects", m->defects);
+  okno_json_bool(b, "budget_exceeded", m->budget_exceeded);
   json_builder_end_object(b);
 
-  root = json_builder_get_root(b);
-  json_generator_set_root(gen, root);
-  json_generator_set_pretty(gen, TRUE);
-  return json_generator_to_data(gen, NULL);
+  return okno_json_text(b, TRUE);
 }
 
 static void print_summary(const OknoMessage *m)

@@ -32,10 +32,12 @@
 #include "appeal/number.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "intake/extract.h"
 #include "intake/receipt.h"
 #include "intake/validate.h"
+#include "mail/dkim.h"
 #include "mail/loop.h"
 #include "mail/mime.h"
 #include "store/commit.h"
@@ -47,6 +49,7 @@ struct OknoIntake {
   const OknoConfig *cfg;
   OknoCommitter *committer;
   OknoCalendar *calendar;      /* NULL: deadlines not computed (logged at start) */
+  OknoDkim *dkim;              /* NULL: outbound mail is not signed ([dkim] selector empty) */
   GThreadPool *parsers;
   GMutex lock;
   GCond idle;
@@ -139,29 +142,6 @@ static char *content_hash_of(const OknoMessage *m)
   return g_strdup(g_checksum_get_string(h));
 }
 
-static void add_strv(JsonBuilder *b, const char *name, const char *const *v)
-{
-  json_builder_set_member_name(b, name);
-  json_builder_begin_array(b);
-  for (; v && *v; v++)
-    json_builder_add_string_value(b, *v);
-  json_builder_end_array(b);
-}
-
-static void add_member(JsonBuilder *b, const char *name, const char *v)
-{
-  json_builder_set_member_name(b, name);
-  json_builder_add_string_value(b, v ? v : "");
-}
-
-static char *builder_text(JsonBuilder *b)
-{
-  g_autoptr(JsonGenerator) g = json_generator_new();
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(g, root);
-  return json_generator_to_data(g, NULL);
-}
-
 /* The message's meta: envelope, identifiers found, defects, loop verdict. */
 static char *meta_json(const Parsed *p, const OknoEnvelope *env)
 {
@@ -170,46 +150,38 @@ static char *meta_json(const Parsed *p, const OknoEnvelope *env)
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "envelope");
   json_builder_begin_object(b);
-  add_member(b, "mail_from", env->mail_from);
-  add_strv(b, "rcpt_to", env->rcpt_to);
-  add_member(b, "client", env->client_addr);
-  add_member(b, "helo", env->helo);
-  add_member(b, "session", env->session_id);
-  json_builder_set_member_name(b, "tls");
-  json_builder_add_boolean_value(b, env->tls);
+  okno_json_str(b, "mail_from", env->mail_from);
+  okno_json_strv(b, "rcpt_to", env->rcpt_to);
+  okno_json_str(b, "client", env->client_addr);
+  okno_json_str(b, "helo", env->helo);
+  okno_json_str(b, "session", env->session_id);
+  okno_json_bool(b, "tls", env->tls);
   json_builder_end_object(b);
-  add_member(b, "from_name", m->from_name);
-  add_member(b, "from_email", m->from_email);
-  add_member(b, "date", m->date);
-  add_member(b, "in_reply_to", m->in_reply_to);
-  add_strv(b, "references", (const char *const *)m->references);
-  json_builder_set_member_name(b, "text_from_html");
-  json_builder_add_boolean_value(b, m->text_from_html);
-  json_builder_set_member_name(b, "size");
-  json_builder_add_int_value(b, (gint64)g_bytes_get_size(p->raw));
+  okno_json_str(b, "from_name", m->from_name);
+  okno_json_str(b, "from_email", m->from_email);
+  okno_json_str(b, "date", m->date);
+  okno_json_str(b, "in_reply_to", m->in_reply_to);
+  okno_json_strv(b, "references", (const char *const *)m->references);
+  okno_json_bool(b, "text_from_html", m->text_from_html);
+  okno_json_int(b, "size", (gint64)g_bytes_get_size(p->raw));
   json_builder_set_member_name(b, "extracted");
   json_builder_begin_array(b);
   for (guint i = 0; i < p->ids->len; i++) {
     const OknoExtracted *x = p->ids->pdata[i];
     json_builder_begin_object(b);
-    add_member(b, "kind", okno_id_kind_name(x->kind));
-    add_member(b, "value", x->value);
-    json_builder_set_member_name(b, "valid");
-    json_builder_add_boolean_value(b, x->valid);
+    okno_json_str(b, "kind", okno_id_kind_name(x->kind));
+    okno_json_str(b, "value", x->value);
+    okno_json_bool(b, "valid", x->valid);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
-  json_builder_set_member_name(b, "defects");
-  json_builder_begin_array(b);
-  for (guint i = 0; m->defects && i < m->defects->len; i++)
-    json_builder_add_string_value(b, m->defects->pdata[i]);
-  json_builder_end_array(b);
+  okno_json_ptrv(b, "defects", m->defects);
   if (p->no_autoreply)
-    add_member(b, "no_autoreply", p->no_autoreply);
+    okno_json_str(b, "no_autoreply", p->no_autoreply);
   if (p->quarantine)
-    add_member(b, "quarantine", p->quarantine);
+    okno_json_str(b, "quarantine", p->quarantine);
   json_builder_end_object(b);
-  return builder_text(b);
+  return okno_json_text(b, FALSE);
 }
 
 static Parsed *parse_message(const OknoConfig *cfg, GBytes *raw, const OknoEnvelope *env)
@@ -268,11 +240,11 @@ static char *detail(const char *k1, const char *v1, const char *k2, const char *
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   if (k1)
-    add_member(b, k1, v1);
+    okno_json_str(b, k1, v1);
   if (k2)
-    add_member(b, k2, v2);
+    okno_json_str(b, k2, v2);
   json_builder_end_object(b);
-  return builder_text(b);
+  return okno_json_text(b, FALSE);
 }
 
 static gboolean event(OknoStore *st, gint64 appeal, const char *kind, const char *k1,
@@ -370,6 +342,20 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
   if (!msg)
     return event(st, a->id, "autoreply_suppressed", "reason",
                  "the reply address cannot be written into a header safely", NULL, NULL, error);
+  {
+    /* Signed before it is stored: the stored bytes are the bytes sent, retries included.
+     * A failed signature does not cost the receipt: it goes unsigned, with an event. */
+    g_autoptr(GError) dkim_err = NULL;
+    GBytes *signed_msg = okno_dkim_sign(in->dkim, msg, &dkim_err);
+    if (signed_msg) {
+      g_bytes_unref(msg);
+      msg = signed_msg;
+    } else {
+      okno_log_warn("intake", "event=dkim_failed appeal=%s error=\"%s\"", a->number, dkim_err->message);
+      if (!event(st, a->id, "dkim_failed", "reason", dkim_err->message, NULL, NULL, error))
+        return FALSE;
+    }
+  }
 
   row.appeal_id = a->id;
   row.direction = "out";
@@ -600,10 +586,18 @@ OknoIntake *okno_intake_new(const OknoConfig *cfg, GError **error)
 {
   OknoIntake *in = g_new0(OknoIntake, 1);
   g_autoptr(GError) cal_err = NULL;
+  g_autoptr(GError) dkim_err = NULL;
   in->cfg = cfg;
   okno_mime_init();
+  in->dkim = okno_dkim_new(cfg, &dkim_err); /* NULL without an error: signing is off */
+  if (dkim_err) {
+    g_propagate_error(error, g_steal_pointer(&dkim_err));
+    g_free(in);
+    return NULL;
+  }
   in->committer = okno_committer_new(cfg->store_url, 512, error);
   if (!in->committer) {
+    okno_dkim_free(in->dkim);
     g_free(in);
     return NULL;
   }
@@ -628,6 +622,7 @@ void okno_intake_free(OknoIntake *in)
   g_mutex_unlock(&in->lock);
   okno_committer_free(in->committer);
   g_clear_pointer(&in->calendar, okno_calendar_free);
+  g_clear_pointer(&in->dkim, okno_dkim_free);
   g_mutex_clear(&in->lock);
   g_cond_clear(&in->idle);
   g_free(in);

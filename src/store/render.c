@@ -2,12 +2,14 @@
  *
  * The shape is the contract in DESIGN.md ("okno show --json"): an appeal with its
  * contact, times in RFC 3339 Moscow time, its messages in order with their attachments
- * (refused ones listed apart with the reason), and its events. Read-only: any
+ * (refused ones listed apart with the reason), and its events; lists and search
+ * results as summaries (the same fields without the history). Read-only: any
  * connection, no transaction needed. */
 #include <json-glib/json-glib.h>
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "store/store.h"
 
 static void add_time(JsonBuilder *b, const char *name, gint64 us)
@@ -19,12 +21,6 @@ static void add_time(JsonBuilder *b, const char *name, gint64 us)
   } else {
     json_builder_add_null_value(b);
   }
-}
-
-static void add_str(JsonBuilder *b, const char *name, const char *v)
-{
-  json_builder_set_member_name(b, name);
-  json_builder_add_string_value(b, v ? v : "");
 }
 
 /* Adds a member whose value is a JSON text stored by us (meta, event detail). */
@@ -40,19 +36,19 @@ static void add_json(JsonBuilder *b, const char *name, const char *text)
 
 static void add_summary(JsonBuilder *b, const OknoAppeal *a)
 {
-  add_str(b, "number", a->number);
-  add_str(b, "status", a->status);
-  add_str(b, "channel", a->channel);
-  add_str(b, "queue", a->queue);
-  add_str(b, "subject", a->subject);
+  okno_json_str(b, "number", a->number);
+  okno_json_str(b, "status", a->status);
+  okno_json_str(b, "channel", a->channel);
+  okno_json_str(b, "queue", a->queue);
+  okno_json_str(b, "subject", a->subject);
   json_builder_set_member_name(b, "from");
   json_builder_begin_object(b);
-  add_str(b, "name", a->from_name);
-  add_str(b, "email", a->from_email);
+  okno_json_str(b, "name", a->from_name);
+  okno_json_str(b, "email", a->from_email);
   json_builder_end_object(b);
-  add_str(b, "phone", a->phone);
-  add_str(b, "category", a->category);
-  add_str(b, "related", a->related);
+  okno_json_str(b, "phone", a->phone);
+  okno_json_str(b, "category", a->category);
+  okno_json_str(b, "related", a->related);
   add_time(b, "received_at", a->received_at);
   add_time(b, "deadline", a->deadline);
   add_time(b, "updated_at", a->updated_at);
@@ -76,14 +72,13 @@ static gboolean add_attachments(JsonBuilder *b, OknoDb *db, gint64 message_ref,
       if (refused != (pass == 1))
         continue;
       json_builder_begin_object(b);
-      add_str(b, "filename", okno_rows_text(r, i, 0));
-      add_str(b, "content_type", okno_rows_text(r, i, 1));
-      add_str(b, "declared_type", okno_rows_text(r, i, 5));
-      json_builder_set_member_name(b, "size");
-      json_builder_add_int_value(b, okno_rows_int(r, i, 2));
-      add_str(b, "sha256", okno_rows_text(r, i, 3));
+      okno_json_str(b, "filename", okno_rows_text(r, i, 0));
+      okno_json_str(b, "content_type", okno_rows_text(r, i, 1));
+      okno_json_str(b, "declared_type", okno_rows_text(r, i, 5));
+      okno_json_int(b, "size", okno_rows_int(r, i, 2));
+      okno_json_str(b, "sha256", okno_rows_text(r, i, 3));
       if (refused)
-        add_str(b, "reason", okno_rows_text(r, i, 4));
+        okno_json_str(b, "reason", okno_rows_text(r, i, 4));
       json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -91,14 +86,6 @@ static gboolean add_attachments(JsonBuilder *b, OknoDb *db, gint64 message_ref,
   return TRUE;
 }
 
-static char *to_text(JsonBuilder *b)
-{
-  g_autoptr(JsonGenerator) g = json_generator_new();
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  json_generator_set_root(g, root);
-  json_generator_set_pretty(g, TRUE);
-  return json_generator_to_data(g, NULL);
-}
 
 char *okno_store_appeal_json(OknoStore *st, const char *number, GError **error)
 {
@@ -131,10 +118,10 @@ char *okno_store_appeal_json(OknoStore *st, const char *number, GError **error)
   json_builder_begin_array(b);
   for (guint i = 0; i < okno_rows_count(msgs); i++) {
     json_builder_begin_object(b);
-    add_str(b, "direction", okno_rows_text(msgs, i, 1));
-    add_str(b, "message_id", okno_rows_text(msgs, i, 2));
-    add_str(b, "subject", okno_rows_text(msgs, i, 3));
-    add_str(b, "text", okno_rows_text(msgs, i, 4));
+    okno_json_str(b, "direction", okno_rows_text(msgs, i, 1));
+    okno_json_str(b, "message_id", okno_rows_text(msgs, i, 2));
+    okno_json_str(b, "subject", okno_rows_text(msgs, i, 3));
+    okno_json_str(b, "text", okno_rows_text(msgs, i, 4));
     add_time(b, "at", okno_rows_int(msgs, i, 5));
     add_json(b, "meta", okno_rows_text(msgs, i, 6));
     if (!add_attachments(b, db, okno_rows_int(msgs, i, 0), error))
@@ -147,58 +134,30 @@ char *okno_store_appeal_json(OknoStore *st, const char *number, GError **error)
   for (guint i = 0; i < okno_rows_count(events); i++) {
     json_builder_begin_object(b);
     add_time(b, "at", okno_rows_int(events, i, 0));
-    add_str(b, "kind", okno_rows_text(events, i, 1));
+    okno_json_str(b, "kind", okno_rows_text(events, i, 1));
     add_json(b, "detail", okno_rows_text(events, i, 2));
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
   json_builder_end_object(b);
-  return to_text(b);
+  return okno_json_text(b, TRUE);
+}
+
+char *okno_appeals_json(const GPtrArray *appeals)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (guint i = 0; appeals && i < appeals->len; i++) {
+    json_builder_begin_object(b);
+    add_summary(b, g_ptr_array_index(appeals, i));
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  return okno_json_text(b, TRUE);
 }
 
 char *okno_store_list_json(OknoStore *st, const OknoListFilter *f, GError **error)
 {
-  static const OknoListFilter none = {0};
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  g_autoptr(OknoRows) r = NULL;
-  if (!f)
-    f = &none;
-  r = okno_db_query(
-      okno_store_db(st),
-      "SELECT id, number, status, channel, queue, subject, from_name, from_email, phone, "
-      "category, related, received_at, deadline, updated_at FROM appeals "
-      "WHERE ($1 = '' OR status = $1) AND ($2 = '' OR channel = $2) "
-      "AND ($3 = '' OR queue = $3) AND ($4 = '' OR from_email = lower($4)) "
-      "ORDER BY received_at DESC, id DESC LIMIT $5",
-      OKNO_PARAMS(OKNO_TEXT(f->status ? f->status : ""), OKNO_TEXT(f->channel ? f->channel : ""),
-                  OKNO_TEXT(f->queue ? f->queue : ""),
-                  OKNO_TEXT(f->from_email ? f->from_email : ""),
-                  OKNO_INT(f->limit > 0 ? f->limit : G_MAXINT64)),
-      error);
-  if (!r)
-    return NULL;
-  json_builder_begin_array(b);
-  for (guint i = 0; i < okno_rows_count(r); i++) {
-    OknoAppeal a = {
-      .id = okno_rows_int(r, i, 0),
-      .number = (char *)okno_rows_text(r, i, 1),
-      .status = (char *)okno_rows_text(r, i, 2),
-      .channel = (char *)okno_rows_text(r, i, 3),
-      .queue = (char *)okno_rows_text(r, i, 4),
-      .subject = (char *)okno_rows_text(r, i, 5),
-      .from_name = (char *)okno_rows_text(r, i, 6),
-      .from_email = (char *)okno_rows_text(r, i, 7),
-      .phone = (char *)okno_rows_text(r, i, 8),
-      .category = (char *)okno_rows_text(r, i, 9),
-      .related = (char *)okno_rows_text(r, i, 10),
-      .received_at = okno_rows_int(r, i, 11),
-      .deadline = okno_rows_int(r, i, 12),
-      .updated_at = okno_rows_int(r, i, 13),
-    };
-    json_builder_begin_object(b);
-    add_summary(b, &a);
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
-  return to_text(b);
+  g_autoptr(GPtrArray) appeals = okno_store_list(st, f, error);
+  return appeals ? okno_appeals_json(appeals) : NULL;
 }

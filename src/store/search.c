@@ -59,33 +59,5 @@ GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GEr
 char *okno_store_search_json(OknoStore *st, const char *query, gint64 limit, GError **error)
 {
   g_autoptr(GPtrArray) found = okno_store_search(st, query, limit, error);
-  g_autoptr(JsonArray) out = json_array_new();
-  g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-
-  if (!found)
-    return NULL;
-  /* A summary is the appeal's JSON (render.c, the contract of okno show) without its
-   * history: taking it from there keeps it identical to okno list's summaries. */
-  for (guint i = 0; i < found->len; i++) {
-    const OknoAppeal *a = g_ptr_array_index(found, i);
-    g_autoptr(GError) e = NULL;
-    g_autofree char *text = okno_store_appeal_json(st, a->number, &e);
-    g_autoptr(JsonParser) p = json_parser_new();
-    JsonObject *o;
-    if (!text && !e)
-      continue; /* gone since the search */
-    if (!text || !json_parser_load_from_data(p, text, -1, &e)) {
-      g_propagate_error(error, g_steal_pointer(&e));
-      return NULL;
-    }
-    o = json_node_get_object(json_parser_get_root(p));
-    json_object_remove_member(o, "messages");
-    json_object_remove_member(o, "events");
-    json_array_add_object_element(out, json_object_ref(o));
-  }
-  json_node_set_array(root, out);
-  json_generator_set_root(gen, root);
-  json_generator_set_pretty(gen, TRUE);
-  return json_generator_to_data(gen, NULL);
+  return found ? okno_appeals_json(found) : NULL;
 }

@@ -215,6 +215,29 @@ OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error
   return r && okno_rows_count(r) ? appeal_from_row(r, 0) : NULL;
 }
 
+GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **error)
+{
+  static const OknoListFilter none = {0};
+  g_autoptr(OknoRows) r = NULL;
+  GPtrArray *out;
+  if (!f)
+    f = &none;
+  r = okno_db_query(st->db,
+                    "SELECT " APPEAL_COLUMNS " FROM appeals "
+                    "WHERE ($1 = '' OR status = $1) AND ($2 = '' OR channel = $2) "
+                    "AND ($3 = '' OR queue = $3) AND ($4 = '' OR from_email = lower($4)) "
+                    "ORDER BY received_at DESC, id DESC LIMIT $5",
+                    OKNO_PARAMS(T(f->status), T(f->channel), T(f->queue), T(f->from_email),
+                                OKNO_INT(f->limit > 0 ? f->limit : G_MAXINT64)),
+                    error);
+  if (!r)
+    return NULL;
+  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
+  for (guint i = 0; i < okno_rows_count(r); i++)
+    g_ptr_array_add(out, appeal_from_row(r, i));
+  return out;
+}
+
 gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
                                       GError **error)
 {

@@ -149,6 +149,10 @@ typedef struct {
   gint64 limit; /* 0: no limit */
 } OknoListFilter;
 char *okno_store_list_json(OknoStore *st, const OknoListFilter *f, GError **error);
+/* The same appeals as rows: a GPtrArray of OknoAppeal* (free with g_ptr_array_unref). */
+GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **error);
+/* Appeals (OknoAppeal*) as the JSON array of summaries that `okno list --json` prints. */
+char *okno_appeals_json(const GPtrArray *appeals);
 
 /* ---- full-text search (docs/search.md; src/store/search.c) ---- */
 /* Appeals whose subject, message texts (both directions) and attachment file names
