@@ -59,6 +59,10 @@ static const KeyDef keys[] = {
   S("portal", "name", portal_name, "Портал государственных услуг"),
 
   P("calendar", "file", calendar_file, ""),
+
+  S("dkim", "selector", dkim_selector, ""),
+  S("dkim", "domain", dkim_domain, ""),
+  P("dkim", "key", dkim_key, ""),
 };
 
 #define FIELD(cfg, kd) ((char *)(cfg) + (kd)->offset)
@@ -228,6 +232,10 @@ OknoConfig *okno_config_load(const char *path, GError **error)
       !g_str_has_prefix(cfg->outbound_transport, "smtp://")) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
                 "%s: [outbound] transport must be maildir:PATH or smtp://HOST:PORT", path);
+    return NULL;
+  }
+  if (*cfg->dkim_selector && !*cfg->dkim_key) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [dkim] selector is set but key is empty", path);
     return NULL;
   }
   if (!cfg->smtp_addresses[0]) {

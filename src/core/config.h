@@ -57,6 +57,11 @@ typedef struct OknoConfig {
 
   /* [calendar] */
   char *calendar_file;      /* production calendar; empty: the shipped one */
+
+  /* [dkim] outbound signing (mail/dkim.h) */
+  char *dkim_selector;      /* empty: outbound mail is not signed */
+  char *dkim_domain;        /* d=; empty: the domain of outbound_from */
+  char *dkim_key;           /* PEM RSA private key; required when selector is set */
 } OknoConfig;
 
 OknoConfig *okno_config_new_default(void);
