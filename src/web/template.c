@@ -187,7 +187,7 @@ static gboolean compile_error(Compiler *c, gsize pos, GError **error, const char
 static gboolean compile_nodes(Compiler *c, GError **error)
 {
   char open[OKNO_TEMPLATE_MAX_DELIMITER + 1] = "{{";
-  char close[OKNO_TEMPLATE_MAX_DELIMITER + 2] = "}}";
+  char close[OKNO_TEMPLATE_MAX_DELIMITER + 1] = "}}";
   gsize text_start = 0, pos = 0;
 
   for (;;) {
@@ -206,7 +206,7 @@ static gboolean compile_nodes(Compiler *c, GError **error)
     } else {
       memcpy(closer, close, clen + 1);
     }
-    if (strchr("{&#^/>!=", sigil) && sigil != '\0')
+    if (sigil != '\0' && strchr("{&#^/>!=", sigil))
       p++;
     else
       sigil = '\0';
