@@ -273,8 +273,9 @@ static gboolean compile_nodes(Compiler *c, GError **error)
                              (int)name_len, name);
       if (top->len != name_len || memcmp(top->text, name, name_len) != 0)
         return compile_error(c, tag_start, error,
-                             "{{/%.*s}} does not match the open section {{#%s}} of line %u",
-                             (int)name_len, name, top->text, top->line);
+                             "{{/%.*s}} does not match the open section {{%c%s}} of line %u",
+                             (int)name_len, name, top->kind == NODE_SECTION ? '#' : '^',
+                             top->text, top->line);
       g_ptr_array_set_size(c->open, c->open->len - 1);
       c->nodes = c->open->len ? ((Node *)g_ptr_array_index(c->open, c->open->len - 1))->children
                               : c->nodes_root;

@@ -103,6 +103,7 @@ static void syntax_errors_name_the_template_and_line(void **state)
   assert_compile_error("a\n{{#list}}\nb\n", "page:2: section {{#list}} is never closed");
   assert_compile_error("a\n{{^x}}\n{{#y}}\n{{/x}}\n",
                        "page:4: {{/x}} does not match the open section {{#y}} of line 3");
+  assert_compile_error("{{^x}}{{/y}}", "page:1: {{/y}} does not match the open section {{^x}} of line 1");
   assert_compile_error("\n\n{{/x}}", "page:3: {{/x}} closes no open section");
   assert_compile_error("a\nb {{name\n c", "page:2: unclosed tag: no \"}}\" after \"{{\"");
   assert_compile_error("{{{name}}", "page:1: unclosed tag: no \"}}}\" after \"{{\"");
