@@ -30,8 +30,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoDkim, okno_dkim_free)
 /* Returns new bytes: "DKIM-Signature: ..." (folded, CRLF line ends) followed by `msg`
  * unchanged. `msg` is a complete message with CRLF line ends (a header, an empty line,
  * the body). `dkim` NULL (signing off): a new reference to `msg`. NULL and
- * OKNO_ERROR_INTERNAL with the reason when signing fails (no header/body separator,
- * a library error); the caller then sends `msg` unsigned. Caller unrefs. */
+ * OKNO_ERROR_INTERNAL with the reason when signing fails (no empty line after the
+ * header, none of the fields to sign, an OpenSSL error); the caller then sends `msg`
+ * unsigned. Caller unrefs. */
 GBytes *okno_dkim_sign(OknoDkim *dkim, GBytes *msg, GError **error);
 
 /* The DNS record to publish, one line without a newline:

@@ -2,7 +2,7 @@
  *
  * The key is made by the test itself (openssl genrsa into a temporary directory). The
  * signature header's tags are read back and checked against the policy; the body hash
- * is recomputed here, independently of libopendkim, from a relaxed body written out by
+ * is recomputed here, independently of the signer, from a relaxed body written out by
  * hand and hashed with GLib's GChecksum. The cryptographic check of b= by an
  * independent verifier (dkimpy) is in tests/it/test_dkim.py. */
 #include <stdarg.h>
