@@ -201,6 +201,18 @@ static void test_body_hash_is_base64_sha256_of_the_relaxed_body(void **state)
   assert_string_equal(g_hash_table_lookup(t2, "bh"), expected); /* signing twice: same bh */
 }
 
+static void test_every_instance_of_a_signed_field_is_named_whatever_its_case(void **state)
+{
+  (void)state;
+  g_autoptr(OknoConfig) cfg = config_with("okno2026", "", key_path);
+  g_autoptr(OknoDkim) dkim = okno_dkim_new(cfg, NULL);
+  const char two_to[] = "FROM: support@portal.example\r\nTo: a@example.org\r\n"
+                        "X-Other: x\r\nto : b@example.org\r\n\r\nbody\r\n";
+  g_autoptr(GBytes) out = sign(dkim, two_to);
+  g_autoptr(GHashTable) tags = signature_tags(out);
+  assert_string_equal(g_hash_table_lookup(tags, "h"), "from:to:to");
+}
+
 static void test_domain_setting_overrides_the_from_domain(void **state)
 {
   (void)state;
@@ -311,6 +323,7 @@ int main(void)
     cmocka_unit_test(test_signature_header_states_rsa_sha256_relaxed_domain_selector_and_headers),
     cmocka_unit_test(test_signed_message_is_the_original_after_one_crlf_header),
     cmocka_unit_test(test_body_hash_is_base64_sha256_of_the_relaxed_body),
+    cmocka_unit_test(test_every_instance_of_a_signed_field_is_named_whatever_its_case),
     cmocka_unit_test(test_domain_setting_overrides_the_from_domain),
     cmocka_unit_test(test_no_selector_means_no_signing_and_the_message_unchanged),
     cmocka_unit_test(test_missing_garbage_or_weak_key_is_a_user_error_naming_the_file),
