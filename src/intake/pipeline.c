@@ -384,6 +384,7 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   g_autoptr(OknoAppeal) a = NULL;
   g_autofree char *related = NULL;
   gint64 dup, id = 0, seq;
+  gboolean needs;
   char pii[OKNO_PII_BUF];
 
   res->quarantined = p->quarantine != NULL;
@@ -427,8 +428,14 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
                p->session_id, error))
       return FALSE;
     if (g_str_equal(target->status, "needs_clarification") && *p->description) {
+      /* The clock, stopped while we waited for the citizen, starts now. */
+      g_autofree char *due = NULL;
+      target->deadline = compute_deadline(in, p->received_at);
+      due = target->deadline ? okno_time_format_msk(target->deadline) : g_strdup("");
       if (!okno_store_appeal_set_status(st, target->id, "new", error) ||
-          !event(st, target->id, "clarification_received", "status", "new", NULL, NULL, error))
+          !okno_store_appeal_set_deadline(st, target->id, target->deadline, error) ||
+          !event(st, target->id, "clarification_received", "status", "new", NULL, NULL, error) ||
+          !event(st, target->id, "clock_resumed", "deadline", due, NULL, NULL, error))
         return FALSE;
     }
     res->number = g_strdup(target->number);
@@ -450,7 +457,9 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
     a = g_new0(OknoAppeal, 1);
     a->number = okno_number_format(g_date_time_get_year(msk), seq);
   }
-  a->status = g_strdup(*p->description ? "new" : "needs_clarification");
+  /* A quarantined message is read by an operator, so nothing is asked of the citizen. */
+  needs = !*p->description && !p->quarantine;
+  a->status = g_strdup(needs ? "needs_clarification" : "new");
   a->channel = g_strdup(p->channel);
   a->queue = g_strdup(p->quarantine ? "quarantine" : "");
   a->subject = g_strdup(p->msg->subject);
@@ -468,7 +477,9 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   a->category = g_strdup("");
   a->related = g_strdup(related ? related : "");
   a->received_at = p->received_at;
-  a->deadline = compute_deadline(in, p->received_at);
+  /* Without a description there is nothing to work on yet: the clock stays stopped
+   * until the clarification arrives (see the join above). */
+  a->deadline = needs ? 0 : compute_deadline(in, p->received_at);
   if (!okno_store_appeal_insert(st, a, error) ||
       !event(st, a->id, "received", "channel", p->channel, "session", p->session_id, error) ||
       !store_message(st, a->id, p, error) ||
@@ -482,6 +493,10 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   }
   if (p->quarantine &&
       !event(st, a->id, "quarantined", "reason", p->quarantine, NULL, NULL, error))
+    return FALSE;
+  if (needs &&
+      !event(st, a->id, "clock_paused", "reason", "waiting for the citizen's clarification",
+             NULL, NULL, error))
     return FALSE;
   if (related) {
     g_autoptr(OknoAppeal) rel = okno_store_appeal_get(st, related, error);

@@ -117,6 +117,9 @@ static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo 
   if (info->deadline != 0) {
     g_autofree char *deadline = russian_time(info->deadline);
     g_string_append_printf(b, "Ожидаемый срок ответа: до %s.\n\n", deadline);
+  } else if (ask) {
+    g_string_append(b, "Срок рассмотрения начнёт отсчитываться, когда мы получим ваше "
+                       "уточнение.\n\n");
   }
 
   if (info->refused && info->refused[0]) {

@@ -25,7 +25,8 @@
 typedef struct {
   const char *number;
   gint64 registered_at;
-  gint64 deadline;            /* 0: none stated */
+  gint64 deadline;            /* 0: none stated (when asking for a description, the
+                                 receipt says the clock starts with the answer) */
   const char *to_email;
   const char *to_name;        /* may be "" */
   const char *orig_message_id; /* "" if none */

@@ -238,6 +238,13 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
   return out;
 }
 
+gboolean okno_store_appeal_set_deadline(OknoStore *st, gint64 id, gint64 deadline,
+                                        GError **error)
+{
+  return okno_db_exec(st->db, "UPDATE appeals SET deadline = $2, updated_at = $3 WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(deadline), OKNO_INT(okno_now())), error);
+}
+
 gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
                                       GError **error)
 {

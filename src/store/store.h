@@ -59,6 +59,9 @@ OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **er
 OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error);
 gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
                                       GError **error);
+/* Sets the deadline (0: none, the clock is stopped). */
+gboolean okno_store_appeal_set_deadline(OknoStore *st, gint64 id, gint64 deadline,
+                                        GError **error);
 
 /* ---- messages (both directions) ---- */
 typedef struct {

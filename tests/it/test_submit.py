@@ -148,10 +148,15 @@ class RegistrationAndReceipt(unittest.TestCase):
         a = o.show(number)
         self.assertEqual(a["status"], "needs_clarification")
         self.assertIn("clarification_requested", kinds(a))
+        # Nothing to work on yet: the clock is stopped until the citizen answers.
+        self.assertIsNone(a["deadline"])
+        self.assertIn("clock_paused", kinds(a))
         [r] = o.outbox()
         self.assertIn("уточнение", r["Subject"])
         body = r.get_body(("plain",)).get_content()
         self.assertIn("ответьте на это письмо", body.lower())
+        self.assertIn("начнёт отсчитываться", body)
+        self.assertNotIn("Ожидаемый срок", body)
 
     def test_the_receipt_goes_to_reply_to_when_given(self):
         o = Okno(self)
@@ -189,6 +194,9 @@ class RegistrationAndReceipt(unittest.TestCase):
         number = o.submit((head + parts).encode())
         a = o.show(number)
         self.assertEqual(a["queue"], "quarantine")
+        # An operator reads it, so nothing is asked of the citizen and the clock runs.
+        self.assertEqual(a["status"], "new")
+        self.assertEqual(a["deadline"], "2026-11-26T18:00:00+03:00")
         self.assertIn("quarantined", kinds(a))
         self.assertEqual(o.list("--queue", "quarantine")[0]["number"], number)
         [r] = o.outbox()
@@ -208,6 +216,10 @@ class Threading(unittest.TestCase):
         self.assertEqual([m["direction"] for m in a["messages"]], ["in", "out", "in", "out"])
         self.assertIn("reply_joined", kinds(a))
         self.assertIn("clarification_received", kinds(a))
+        # The clock starts with the clarification (Monday 10:00 -> Thursday 18:00).
+        self.assertEqual(a["deadline"], "2026-11-26T18:00:00+03:00")
+        resumed = [e for e in a["events"] if e["kind"] == "clock_resumed"]
+        self.assertEqual(resumed[0]["detail"]["deadline"], "2026-11-26T18:00:00+03:00")
 
     def test_in_reply_to_our_receipt_joins(self):
         o = Okno(self)
