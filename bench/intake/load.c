@@ -334,7 +334,7 @@ int main(int argc, char **argv)
             .rcpt = "support@portal.example"};
   const char *sync_dir = NULL;
   long seconds = 2, clients = L.clients;
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc; i += 2) { /* "--option value" pairs */
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     int bad = 0;
     if (!v) {
@@ -363,7 +363,6 @@ int main(int argc, char **argv)
       usage();
       return 2;
     }
-    i++;
   }
   if (sync_dir)
     return run_sync(sync_dir, (double)seconds);
