@@ -209,7 +209,7 @@ static Context context_before(const char *t, gsize pos)
 
 /* ---- phones ---- */
 
-/* "+7XXXXXXXXXX" from the digits of a Russian number (10 national digits), or NULL
+/* "+7" and ten digits, from the digits of a Russian number (10 national digits), or NULL
  * when the national number does not start with 3, 4, 8 or 9. */
 static char *russian_phone(const char *national)
 {

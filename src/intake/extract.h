@@ -1,7 +1,7 @@
 /* extract.h: contact data and identifiers found in an appeal's text.
  *
  * From free Russian text (UTF-8) it finds:
- *  - phone numbers, normalised to +7XXXXXXXXXX ("8 (912) 345-67-89", "+7 912 3456789",
+ *  - phone numbers, normalised to "+7" and ten digits ("8 (912) 345-67-89", "+7 912 3456789",
  *    "89123456789", "912-345-67-89" with a phone word nearby); other countries kept as
  *    +<digits> when written with "+";
  *  - INN: 10 digits (organisation) or 12 digits (person), with their check digits

@@ -344,7 +344,7 @@ static void proceed_ehlo(OknoSmtpSession *s, const char *args, SmtpPath *path)
 static gboolean check_starttls(OknoSmtpSession *s, const char *args, SmtpPath *path)
 {
   if (!s->tls_available) {
-    reply(s, "502 5.5.1 Error: command not implemented");
+    reply(s, "502 5.5.1 Error: STARTTLS is not offered here");
     return FALSE;
   }
   if (s->tls) {

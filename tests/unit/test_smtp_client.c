@@ -110,7 +110,7 @@ static void test_refused_ehlo_falls_back_to_helo(void **state)
 {
   static const FakeStep script[] = {
     GREETING,
-    {"EHLO okno.test", "502 5.5.1 command not implemented\r\n"},
+    {"EHLO okno.test", "502 5.5.1 EHLO is not supported here\r\n"},
     {"HELO okno.test", "250 relay.test\r\n"},
     {"MAIL FROM:", "250 ok\r\n"},
     {"RCPT TO:", "250 ok\r\n"},

@@ -180,7 +180,7 @@ static void test_ehlo_lists_extensions_and_starttls_only_when_configured(void **
          "250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n");
   expect(f, "HELO client.example\r\n", "250 mx.test\r\n");
   expect(f, "EHLO\r\n", "501 5.5.4 Syntax: EHLO hostname\r\n");
-  expect(f, "STARTTLS\r\n", "502 5.5.1 Error: command not implemented\r\n");
+  expect(f, "STARTTLS\r\n", "502 5.5.1 Error: STARTTLS is not offered here\r\n");
   fake_free(f);
   fake_free(t);
 }
