@@ -16,9 +16,11 @@
  *      message is added to its history (and clears needs_clarification when it brings
  *      a description); from anyone else -> a new appeal linked to that one;
  *   3. otherwise -> CREATED: a new number, status new or needs_clarification, the
- *      deadline on the production calendar;
- *   4. a receipt (or clarification request) is built and queued in the same
- *      transaction, unless loop rules or the per-sender hourly limit forbid it.
+ *      deadline on the production calendar (none while we wait for the citizen's
+ *      clarification: the clock starts when it arrives, in step 2);
+ *   4. a receipt (or clarification request) is built, DKIM-signed when configured,
+ *      and queued in the same transaction, unless loop rules or the per-sender hourly
+ *      limit forbid it.
  *
  * In serve, parse runs on a small thread pool and registration in the group-commit
  * writer (commit.h); the caller's `done` runs after the commit. okno submit uses the
