@@ -47,11 +47,11 @@ int okno_cmd_show(int argc, char **argv)
   if (!cfg)
     return code;
   if (argc != 2) {
-    fprintf(stderr, "okno: show takes one appeal number, e.g. okno show 26-000123-7\n");
+    fprintf(stderr, "okno: show takes one appeal number, e.g. okno show 26-000123-3\n");
     return 1;
   }
   if (!okno_number_parse(argv[1], &number, &check_ok)) {
-    fprintf(stderr, "okno: '%s' is not an appeal number (the form is 26-000123-7)\n", argv[1]);
+    fprintf(stderr, "okno: '%s' is not an appeal number (the form is 26-000123-3)\n", argv[1]);
     return 1;
   }
   if (!check_ok) {
