@@ -32,5 +32,9 @@ OknoConfig *okno_cli_setup(int *argc, char ***argv, const char *usage,
 int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, gsize *len,
                           OknoMessage **msg);
 
+/* Prints appeals (OknoAppeal*): as the JSON array of summaries with `json`, else one
+ * line each for people (number, status, channel, registration time, subject). */
+void okno_cli_print_appeals(const GPtrArray *appeals, gboolean json);
+
 /* Prints "okno: <message>" for `err` and returns the exit code for it. */
 int okno_cli_fail(const GError *err);

@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/store.h"
 
 int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, gsize *len,
                           OknoMessage **msg)
@@ -27,6 +28,20 @@ int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, g
     return 1;
   }
   return 0;
+}
+
+void okno_cli_print_appeals(const GPtrArray *appeals, gboolean json)
+{
+  if (json) {
+    g_autofree char *text = okno_appeals_json(appeals);
+    printf("%s\n", text);
+    return;
+  }
+  for (guint i = 0; i < appeals->len; i++) {
+    const OknoAppeal *a = g_ptr_array_index(appeals, i);
+    g_autofree char *at = okno_time_format_msk(a->received_at);
+    printf("%-12s %-20s %-8s %-26s %s\n", a->number, a->status, a->channel, at, a->subject);
+  }
 }
 
 int okno_cli_fail(const GError *err)

@@ -27,9 +27,8 @@ int okno_cmd_search(int argc, char **argv)
   g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "QUERY...", extra, &code);
   g_autoptr(GError) err = NULL;
   g_autoptr(OknoStore) st = NULL;
-  g_autofree char *query = NULL, *text = NULL;
-  g_autoptr(JsonParser) p = NULL;
-  JsonArray *arr;
+  g_autofree char *query = NULL;
+  g_autoptr(GPtrArray) found = NULL;
 
   if (!cfg)
     return code;
@@ -45,23 +44,9 @@ int okno_cmd_search(int argc, char **argv)
   st = okno_store_open(cfg->store_url, &err);
   if (!st)
     return okno_cli_fail(err);
-  text = okno_store_search_json(st, query, limit, &err);
-  if (!text)
+  found = okno_store_search(st, query, limit, &err);
+  if (!found)
     return okno_cli_fail(err);
-  if (json) {
-    printf("%s\n", text);
-    return 0;
-  }
-  p = json_parser_new();
-  if (!json_parser_load_from_data(p, text, -1, &err))
-    return okno_cli_fail(err);
-  arr = json_node_get_array(json_parser_get_root(p));
-  for (guint i = 0; i < json_array_get_length(arr); i++) {
-    JsonObject *o = json_array_get_object_element(arr, i);
-    printf("%-12s %-20s %-26s %s\n", json_object_get_string_member(o, "number"),
-           json_object_get_string_member(o, "status"),
-           json_object_get_string_member(o, "received_at"),
-           json_object_get_string_member(o, "subject"));
-  }
+  okno_cli_print_appeals(found, json);
   return 0;
 }

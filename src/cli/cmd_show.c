@@ -15,18 +15,6 @@
 #include "core/error.h"
 #include "store/store.h"
 
-static void print_summary(JsonObject *o)
-{
-  JsonObject *from = json_object_get_object_member(o, "from");
-  printf("%-12s %-20s %-8s %-26s %s\n", json_object_get_string_member(o, "number"),
-         json_object_get_string_member(o, "status"), json_object_get_string_member(o, "channel"),
-         json_object_has_member(o, "received_at") && !json_object_get_null_member(o, "received_at")
-             ? json_object_get_string_member(o, "received_at")
-             : "-",
-         json_object_get_string_member(o, "subject"));
-  (void)from;
-}
-
 int okno_cmd_show(int argc, char **argv)
 {
   gboolean json = FALSE;
@@ -89,11 +77,14 @@ int okno_cmd_show(int argc, char **argv)
     printf("%s\n", text);
   } else {
     g_autoptr(JsonParser) p = json_parser_new();
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
     JsonObject *o;
     JsonArray *msgs;
+    g_ptr_array_add(one, okno_store_appeal_get(st, number, NULL));
+    if (one->pdata[0])
+      okno_cli_print_appeals(one, FALSE);
     json_parser_load_from_data(p, text, -1, NULL);
     o = json_node_get_object(json_parser_get_root(p));
-    print_summary(o);
     msgs = json_object_get_array_member(o, "messages");
     for (guint i = 0; i < json_array_get_length(msgs); i++) {
       JsonObject *m = json_array_get_object_element(msgs, i);
@@ -122,7 +113,7 @@ int okno_cmd_list(int argc, char **argv)
   g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "", extra, &code);
   g_autoptr(GError) err = NULL;
   g_autoptr(OknoStore) st = NULL;
-  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) appeals = NULL;
   OknoListFilter f;
 
   if (!cfg)
@@ -139,18 +130,9 @@ int okno_cmd_list(int argc, char **argv)
   st = okno_store_open(cfg->store_url, &err);
   if (!st)
     return okno_cli_fail(err);
-  text = okno_store_list_json(st, &f, &err);
-  if (!text)
+  appeals = okno_store_list(st, &f, &err);
+  if (!appeals)
     return okno_cli_fail(err);
-  if (json) {
-    printf("%s\n", text);
-  } else {
-    g_autoptr(JsonParser) p = json_parser_new();
-    JsonArray *arr;
-    json_parser_load_from_data(p, text, -1, NULL);
-    arr = json_node_get_array(json_parser_get_root(p));
-    for (guint i = 0; i < json_array_get_length(arr); i++)
-      print_summary(json_array_get_object_element(arr, i));
-  }
+  okno_cli_print_appeals(appeals, json);
   return 0;
 }

@@ -155,9 +155,3 @@ char *okno_appeals_json(const GPtrArray *appeals)
   json_builder_end_array(b);
   return okno_json_text(b, TRUE);
 }
-
-char *okno_store_list_json(OknoStore *st, const OknoListFilter *f, GError **error)
-{
-  g_autoptr(GPtrArray) appeals = okno_store_list(st, f, error);
-  return appeals ? okno_appeals_json(appeals) : NULL;
-}

@@ -55,9 +55,3 @@ GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GEr
   }
   return g_steal_pointer(&found);
 }
-
-char *okno_store_search_json(OknoStore *st, const char *query, gint64 limit, GError **error)
-{
-  g_autoptr(GPtrArray) found = okno_store_search(st, query, limit, error);
-  return found ? okno_appeals_json(found) : NULL;
-}

@@ -151,8 +151,8 @@ typedef struct {
   const char *from_email;
   gint64 limit; /* 0: no limit */
 } OknoListFilter;
-char *okno_store_list_json(OknoStore *st, const OknoListFilter *f, GError **error);
-/* The same appeals as rows: a GPtrArray of OknoAppeal* (free with g_ptr_array_unref). */
+/* All appeals matching `f` (may be NULL), newest first: a GPtrArray of OknoAppeal*
+ * (free with g_ptr_array_unref). */
 GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **error);
 /* Appeals (OknoAppeal*) as the JSON array of summaries that `okno list --json` prints. */
 char *okno_appeals_json(const GPtrArray *appeals);
@@ -166,5 +166,3 @@ char *okno_appeals_json(const GPtrArray *appeals);
  * A query with no words left, or more than 32, is OKNO_ERROR_USER. Returns a
  * GPtrArray of OknoAppeal* (possibly empty) owned by the caller. */
 GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GError **error);
-/* The same, as a JSON array of the summaries `okno list --json` prints. */
-char *okno_store_search_json(OknoStore *st, const char *query, gint64 limit, GError **error);

@@ -341,8 +341,14 @@ static void test_search_json_gives_the_list_summaries(void **state)
   JsonArray *arr, *all;
   JsonNode *first = NULL;
   load_corpus(fx->st);
-  json = okno_store_search_json(fx->st, "жалоба", 0, NULL);
-  list = okno_store_list_json(fx->st, NULL, NULL);
+  {
+    g_autoptr(GPtrArray) found = okno_store_search(fx->st, "жалоба", 0, NULL);
+    g_autoptr(GPtrArray) appeals = okno_store_list(fx->st, NULL, NULL);
+    assert_non_null(found);
+    assert_non_null(appeals);
+    json = okno_appeals_json(found);
+    list = okno_appeals_json(appeals);
+  }
   assert_non_null(json);
   assert_non_null(list);
   assert_true(json_parser_load_from_data(p, json, -1, NULL));
