@@ -293,13 +293,6 @@ gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,
       error);
 }
 
-GBytes *okno_store_message_raw(OknoStore *st, gint64 message_row_id, GError **error)
-{
-  g_autoptr(OknoRows) r = okno_db_query(st->db, "SELECT raw FROM messages WHERE id = $1",
-                                        OKNO_PARAMS(OKNO_INT(message_row_id)), error);
-  return r && okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
-}
-
 GBytes *okno_store_appeal_message_raw(OknoStore *st, const char *number, gint64 index,
                                       GError **error)
 {

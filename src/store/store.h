@@ -84,7 +84,6 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
 gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,
                                       const OknoAttachment *att, const char *refused,
                                       GError **error);
-GBytes *okno_store_message_raw(OknoStore *st, gint64 message_row_id, GError **error);
 /* The original bytes of the `index`-th message (1-based, in the order of the appeal's
  * history, both directions) of appeal `number`; NULL if there is no such message. */
 GBytes *okno_store_appeal_message_raw(OknoStore *st, const char *number, gint64 index,

@@ -273,7 +273,7 @@ static void test_raw_bytes_and_attachment_data_come_back_byte_for_byte(void **st
 
   assert_true(okno_store_message_insert(fx->st, &m, NULL));
   assert_true(okno_store_attachment_insert(fx->st, m.id, &att, NULL, NULL));
-  back = okno_store_message_raw(fx->st, m.id, NULL);
+  back = okno_store_appeal_message_raw(fx->st, "26-000001-5", 1, NULL);
   assert_non_null(back);
   assert_int_equal(g_bytes_get_size(back), sizeof raw_bytes - 1);
   assert_memory_equal(g_bytes_get_data(back, NULL), raw_bytes, sizeof raw_bytes - 1);
