@@ -356,6 +356,8 @@ static JsonNode *lookup(Renderer *r, char **path)
 {
   if (!path)
     return g_ptr_array_index(r->stack, r->stack->len - 1);
+  if (!path[0]) /* a name with no parts (it held only a NUL byte) names nothing */
+    return NULL;
   JsonNode *v = NULL;
   for (guint i = r->stack->len; i-- > 0 && !v;) {
     JsonNode *ctx = g_ptr_array_index(r->stack, i);

@@ -246,6 +246,22 @@ static void nul_bytes_and_oversized_sources(void **state)
   assert_string_equal(err->message, "huge:1: template of 1048577 bytes, more than the 1048576 allowed");
 }
 
+/* Found by fuzzing: a tag whose name starts with a NUL byte named no member, and every
+ * lookup of it was a json-glib critical; under nested sections that was 28 s of logging.
+ * Criticals are fatal here, so the old behaviour fails this test. */
+static void a_name_that_is_only_a_nul_byte_names_nothing(void **state)
+{
+  (void)state;
+  GLogLevelFlags old = g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
+  g_autoptr(OknoTemplate) t = okno_template_compile("[{{\0x}}]", 8, "nul", NULL);
+  assert_non_null(t);
+  g_autoptr(JsonNode) ctx = json_from_string("{\"x\": \"b\"}", NULL);
+  g_autofree char *out = okno_template_render(t, ctx, NULL, NULL);
+  assert_non_null(out);
+  assert_string_equal(out, "[]");
+  g_log_set_always_fatal(old);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -263,6 +279,7 @@ int main(void)
     cmocka_unit_test(partials_missing_render_empty_and_a_broken_one_is_refused),
     cmocka_unit_test(one_compiled_template_renders_many_contexts),
     cmocka_unit_test(nul_bytes_and_oversized_sources),
+    cmocka_unit_test(a_name_that_is_only_a_nul_byte_names_nothing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
