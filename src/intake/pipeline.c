@@ -75,6 +75,8 @@ typedef struct {
   gint64 received_at;
   char *channel;
   char *session_id;
+  char *category;         /* from the envelope (web form), "" if none */
+  char *phone;            /* from the envelope (web form), "" if none */
 } Parsed;
 
 typedef struct {
@@ -113,6 +115,8 @@ static void parsed_free(Parsed *p)
   g_free(p->meta_json);
   g_free(p->channel);
   g_free(p->session_id);
+  g_free(p->category);
+  g_free(p->phone);
   g_free(p);
 }
 
@@ -203,6 +207,8 @@ static Parsed *parse_message(const OknoConfig *cfg, GBytes *raw, const OknoEnvel
   p->received_at = okno_now();
   p->channel = g_strdup(env->channel ? env->channel : "email");
   p->session_id = g_strdup(env->session_id ? env->session_id : "-");
+  p->category = g_strdup(env->category ? env->category : "");
+  p->phone = g_strdup(env->phone ? env->phone : "");
   p->msg = len ? okno_mime_parse(data, len, &lim) : NULL;
   if (!p->msg) {
     /* An empty message still gets a record, so that the rest can treat it alike. */
@@ -467,8 +473,8 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   a->subject = g_strdup(p->msg->subject);
   a->from_name = g_strdup(p->msg->from_name);
   a->from_email = g_strdup(p->contact);
-  a->phone = g_strdup("");
-  for (guint i = 0; i < p->ids->len; i++) {
+  a->phone = g_strdup(p->phone);
+  for (guint i = 0; !*p->phone && i < p->ids->len; i++) {
     const OknoExtracted *x = p->ids->pdata[i];
     if (x->kind == OKNO_ID_PHONE) {
       g_free(a->phone);
@@ -476,7 +482,7 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
       break;
     }
   }
-  a->category = g_strdup("");
+  a->category = g_strdup(p->category);
   a->related = g_strdup(related ? related : "");
   a->received_at = p->received_at;
   /* Without a description there is nothing to work on yet: the clock stays stopped
@@ -527,6 +533,8 @@ static void envelope_copy(OknoEnvelope *dst, const OknoEnvelope *src)
   dst->helo = g_strdup(src->helo);
   dst->session_id = g_strdup(src->session_id);
   dst->tls = src->tls;
+  dst->category = g_strdup(src->category);
+  dst->phone = g_strdup(src->phone);
 }
 
 static void item_free(Item *it)
@@ -537,6 +545,8 @@ static void item_free(Item *it)
   g_free((char *)it->env.client_addr);
   g_free((char *)it->env.helo);
   g_free((char *)it->env.session_id);
+  g_free((char *)it->env.category);
+  g_free((char *)it->env.phone);
   g_bytes_unref(it->raw);
   parsed_free(it->p);
   okno_intake_result_clear(&it->result);

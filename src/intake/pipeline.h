@@ -17,13 +17,16 @@
 #include "store/store.h"
 
 typedef struct {
-  const char *channel;        /* "email" */
+  const char *channel;        /* "email", "web" */
   const char *mail_from;      /* SMTP MAIL FROM; "" for the null path; NULL if none */
   const char *const *rcpt_to; /* NULL-terminated, may be NULL */
   const char *client_addr;    /* peer address, NULL if none */
   const char *helo;           /* EHLO/HELO/LHLO argument, NULL if none */
   const char *session_id;     /* for log lines, NULL if none */
   gboolean tls;
+  /* Given by channels that ask for them (the web form); NULL or "" otherwise: */
+  const char *category;       /* the appeal's category (web/feedback.h keys) */
+  const char *phone;          /* +7..., taken instead of a phone found in the text */
 } OknoEnvelope;
 
 typedef enum {

@@ -4,4 +4,5 @@
 void okno_web_routes_register(OknoWeb *web)
 {
   okno_pages_routes(web);
+  okno_feedback_routes(web);
 }
