@@ -102,7 +102,8 @@ static gboolean parse_urlencoded(OknoForm *f, GBytes *body, GError **error)
   g_autoptr(GHashTable) h = NULL;
   GHashTableIter it;
   gpointer k, v;
-  if (memchr(data ? data : "", '\0', len))
+  /* soup_form_decode gives C strings: a NUL, raw or as %00, would cut a value short */
+  if (memchr(data ? data : "", '\0', len) || g_strrstr(text, "%00"))
     return bad(error, "Форма содержит недопустимые символы.");
   h = soup_form_decode(text);
   if (!h)
