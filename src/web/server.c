@@ -369,6 +369,9 @@ static void security_headers(SoupServerMessage *msg)
   soup_message_headers_replace(h, "Referrer-Policy", "same-origin");
   soup_message_headers_replace(h, "X-Frame-Options", "DENY");
   soup_message_headers_replace(h, "Cross-Origin-Opener-Policy", "same-origin");
+  /* one request per connection: see on_incoming (libsoup 3.2 keeps no connection it did
+   * not accept itself alive), said out loud so that clients do not try */
+  soup_message_headers_replace(h, "Connection", "close");
 }
 
 static void respond(OknoReq *req, guint status, const char *type, char *body, gsize len)
@@ -646,8 +649,9 @@ static void dispatch(OknoReq *req)
     return;
   if (route->flags & OKNO_ROUTE_STATE_CHANGING) {
     g_autofree char *fkey = g_strconcat("forms:", req->client_ip, NULL);
-    if (!okno_req_limit(req, fkey, (double)cfg->forms_per_hour,
-                        MAX(1.0, MIN((double)cfg->forms_per_hour, 10.0))))
+    /* a burst of ten (or a minute's worth, when more), never more than the hour's */
+    double burst = MIN((double)cfg->forms_per_hour, MAX(10.0, cfg->forms_per_hour / 60.0));
+    if (!okno_req_limit(req, fkey, (double)cfg->forms_per_hour, burst))
       return;
     /* API calls without any cookie carry no ambient authority to forge */
     gboolean cookieless = req->api && !token && !req->pre_token;
@@ -709,7 +713,9 @@ static void on_early(SoupServer *server, SoupServerMessage *msg, const char *pat
 
 /* Connections are accepted here and handed to libsoup, instead of soup_server_listen():
  * libsoup 3.2's own listener (Debian 12) leaks the GSocket of every connection it
- * accepts (fixed upstream later), which a long-running daemon cannot afford. */
+ * accepts (fixed upstream later), which a long-running daemon cannot afford. The price:
+ * libsoup 3.2 closes a connection it got this way after one request (no keep-alive),
+ * so every request pays a TCP handshake (bench/http measures it, static files alike). */
 static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
                             GObject *source, gpointer data)
 {
