@@ -54,6 +54,7 @@ struct OknoWeb {
   guint port;
   guint purge_id;
   gboolean stopped;
+  guint held;          /* requests waiting for the intake (okno_req_hold) */
 };
 
 /* ---- loading ---- */
@@ -242,6 +243,7 @@ void okno_req_hold(OknoReq *req)
     return;
   req->held = TRUE;
   req->refs++;
+  req->web->held++;
   soup_server_message_pause(req->msg);
 }
 
@@ -250,6 +252,7 @@ void okno_req_release(OknoReq *req)
   if (!req->held)
     return;
   req->held = FALSE;
+  req->web->held--;
   if (!req->answered)
     okno_req_error(req, 500, NULL);
   soup_server_message_unpause(req->msg);
@@ -813,12 +816,12 @@ void okno_web_stop(OknoWeb *web)
   if (web->purge_id)
     g_source_remove(web->purge_id);
   web->purge_id = 0;
+  /* no new connections; those open finish their one request (okno_web_free closes
+   * whatever is left) */
   if (web->service) {
     g_socket_service_stop(web->service);
     g_socket_listener_close(G_SOCKET_LISTENER(web->service));
   }
-  if (web->server)
-    soup_server_disconnect(web->server);
 }
 
 void okno_web_free(OknoWeb *web)
@@ -826,6 +829,8 @@ void okno_web_free(OknoWeb *web)
   if (!web)
     return;
   okno_web_stop(web);
+  if (web->server)
+    soup_server_disconnect(web->server);
   g_clear_object(&web->service);
   g_clear_object(&web->server);
   /* connections closed by the disconnect are finalised from idle callbacks */
@@ -838,6 +843,11 @@ void okno_web_free(OknoWeb *web)
   okno_ratelimit_free(web->rl);
   sodium_memzero(web->secret, sizeof web->secret);
   g_free(web);
+}
+
+guint okno_web_held(const OknoWeb *web)
+{
+  return web ? web->held : 0;
 }
 
 guint okno_web_port(const OknoWeb *web)

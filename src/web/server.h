@@ -102,10 +102,13 @@ struct OknoReq {
 OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error);
 /* Starts answering (listening sockets already bound by okno_web_new). */
 void okno_web_start(OknoWeb *web);
-/* Stops accepting and closes connections; requests held by handlers still get their
- * callbacks but their answers go nowhere. Idempotent. */
+/* Stops accepting connections; requests already in (held ones too) are still
+ * answered while the main loop runs. Idempotent. okno_web_free closes what is left. */
 void okno_web_stop(OknoWeb *web);
 void okno_web_free(OknoWeb *web);
+/* Requests held by handlers (waiting for the intake). `okno serve` lets the main loop
+ * run until this is 0 before it frees the intake, whose callbacks answer them. */
+guint okno_web_held(const OknoWeb *web);
 /* The bound port (useful with port 0). */
 guint okno_web_port(const OknoWeb *web);
 
