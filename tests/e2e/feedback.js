@@ -129,7 +129,7 @@ async function main() {
     }
     await desktop.close();
     assert.deepStrictEqual(problems, [], 'console errors');
-    console.log(`ok: appeal ${number}, proof of work solved in ${powMs} ms, screenshots in ${artifacts}`);
+    console.log(`ok: appeal ${number}, proof of work ready ${powMs} ms after the form was filled, screenshots in ${artifacts}`);
   } finally {
     await browser.close();
   }
