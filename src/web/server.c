@@ -829,6 +829,9 @@ void okno_web_free(OknoWeb *web)
   if (!web)
     return;
   okno_web_stop(web);
+  /* answers already given are still being written: let them go out first */
+  while (g_main_context_pending(NULL))
+    g_main_context_iteration(NULL, FALSE);
   if (web->server)
     soup_server_disconnect(web->server);
   g_clear_object(&web->service);

@@ -9,7 +9,10 @@ import html
 import json
 import os
 import re
+import signal
+import socket
 import sys
+import urllib.parse
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -383,6 +386,37 @@ class Feedback(unittest.TestCase):
         self.assertEqual(broken.status, 400)
         form = api.post("/api/v1/status", {"number": number, "email": "anna@example.ru"})
         self.assertEqual(form.json()["status"], "new")
+
+    def test_sigterm_while_a_form_is_registering(self):
+        """A form in flight when SIGTERM comes is answered with its number, or (sent before
+        the server took the connection) refused with nothing registered; never lost."""
+        c = self.start()
+        form = Form(c)
+        body = urllib.parse.urlencode(form.fields("pow")).encode()
+        cookie = "; ".join("%s=%s" % (k.name, k.value) for k in c.jar)
+        s = socket.create_connection(("127.0.0.1", self.okno.http_port), timeout=60)
+        s.sendall(b"POST /feedback HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/x-www-form-urlencoded\r\nCookie: "
+                  + cookie.encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        self.okno.signal(signal.SIGTERM)
+        out = b""
+        try:
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                out += d
+        except ConnectionResetError:
+            pass
+        s.close()
+        self.assertEqual(self.okno.stop(), 0)
+        numbers = re.findall(rb'id="appeal-number">([^<]*)<', out)
+        listed = [a["number"] for a in self.okno.list_json()]
+        if out:
+            self.assertTrue(out.startswith(b"HTTP/1.1 200"), out[:300])
+            self.assertEqual(listed, [numbers[0].decode()])
+        else:
+            self.assertEqual(listed, [])
 
 
 if __name__ == "__main__":
