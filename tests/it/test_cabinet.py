@@ -191,6 +191,20 @@ class Cabinet(unittest.TestCase):
         self.assertEqual(r.status, 200)
         self.assertEqual(c.get("/api/v1/cabinet/appeals").status, 401)
 
+    def test_code_mail_is_dkim_signed(self):
+        self.okno = Okno(self)
+        subprocess.run(["openssl", "genrsa", "-out", os.path.join(self.okno.dir, "dkim.pem"), "2048"],
+                       check=True, capture_output=True)
+        self.okno.write_config({"dkim": {"selector": "okno1", "key": "dkim.pem"}})
+        self.okno.start()
+        c = HttpClient(self.okno.base_url)
+        c.post("/cabinet/login", {"csrf": c.csrf("/cabinet/login"), "email": "zoya@example.ru"})
+        m = self.mails_to("zoya@example.ru", "Код для входа")[0]
+        sig = str(m["DKIM-Signature"])
+        self.assertIn("d=portal.example", sig)
+        self.assertIn("s=okno1", sig)
+        self.code_for("zoya@example.ru")
+
     def test_too_many_attempts_and_new_code(self):
         self.start()
         c = HttpClient(self.okno.base_url)
