@@ -27,6 +27,7 @@
 #define PAGE_SIZE 20
 #define REPLY_MAX_CHARS 20000
 #define COMMENT_MAX_CHARS 2000
+#define REPLIES_PER_HOUR 30.0
 
 static const char *const statuses[] = {"new", "needs_clarification", "in_progress",
                                        "answered", "closed", "rejected"};
@@ -512,6 +513,13 @@ static void reply_post(OknoReq *req, OknoAppeal *a)
                              *trimmed ? "Сообщение слишком длинное: не больше 20 000 знаков."
                                       : "Напишите, пожалуйста, текст сообщения.");
     return;
+  }
+  {
+    /* per cabinet, whatever the IP: a signed-in account cannot flood the operators */
+    g_autofree char *who = g_compute_checksum_for_string(G_CHECKSUM_SHA256, req->session->subject, -1);
+    g_autofree char *key = g_strconcat("reply:", who, NULL);
+    if (!okno_req_limit(req, key, REPLIES_PER_HOUR, REPLIES_PER_HOUR))
+      return;
   }
   if (okno_form_files_size(req->form) > 10u * 1024 * 1024) {
     JsonObject *o = json_object_new();
