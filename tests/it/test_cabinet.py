@@ -358,6 +358,21 @@ class Cabinet(unittest.TestCase):
         self.assertEqual(r.status, 409)
         self.assertEqual(c.get("/api/v1/cabinet/appeals/" + number).json()["rating"]["score"], 4)
 
+    def test_replies_per_cabinet_are_limited(self):
+        self.start()
+        number = self.submit(mail("kira@example.ru", "Много", BODY, "k1@example.ru"))
+        c = self.sign_in("kira@example.ru")
+        token = self.page_csrf(c)
+        for i in range(30):
+            time.sleep(0.1)  # the per-IP form bucket (burst 10) refills at 27 a second here
+            r = c.post("/api/v1/cabinet/appeals/%s/reply" % number, {"text": "Дополнение %d" % i},
+                       headers={"X-CSRF-Token": token})
+            self.assertEqual(r.status, 200, "%d: %s" % (i, r.text))
+        r = c.post("/api/v1/cabinet/appeals/%s/reply" % number, {"text": "Ещё одно"},
+                   headers={"X-CSRF-Token": token})
+        self.assertEqual(r.status, 429)
+        self.assertIn("Retry-After", r.headers)
+
     # ---- settings ----
 
     def test_settings_and_receipt_honours_registered_off(self):
