@@ -43,6 +43,7 @@
 #include "mail/loop.h"
 #include "mail/mime.h"
 #include "store/commit.h"
+#include "store/notify_settings.h"
 
 #define DUPLICATE_WINDOW_US (G_GINT64_CONSTANT(24) * 3600 * G_USEC_PER_SEC)
 #define DEFAULT_SLA_WORKING_DAYS 3
@@ -326,6 +327,19 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
       return FALSE;
     if (sent_last_hour >= cfg->max_auto_per_hour)
       why = "hourly limit of automatic messages to this sender reached";
+  }
+  if (!why) {
+    /* The citizen's notification settings (cabinet): a receipt is a "registered"
+     * notice, a request to clarify a "clarification" one. A failed lookup sends it. */
+    g_autoptr(GError) ns_err = NULL;
+    OknoNotifyEvent kind = !joined && !*p->description && !p->quarantine
+                               ? OKNO_NOTIFY_CLARIFICATION
+                               : OKNO_NOTIFY_REGISTERED;
+    if (!okno_notify_enabled(st, to, kind, &ns_err))
+      why = "the citizen turned this notice off";
+    if (ns_err)
+      okno_log_warn("intake", "event=notify_settings_failed appeal=%s error=\"%s\"", a->number,
+                    ns_err->message);
   }
   if (why)
     return event(st, a->id, "autoreply_suppressed", "reason", why, NULL, NULL, error);
@@ -688,6 +702,16 @@ gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope
   }
   item_free(it);
   return ok;
+}
+
+GBytes *okno_intake_sign(OknoIntake *in, GBytes *msg)
+{
+  g_autoptr(GError) err = NULL;
+  GBytes *signed_msg = okno_dkim_sign(in->dkim, msg, &err);
+  if (signed_msg)
+    return signed_msg;
+  okno_log_warn("intake", "event=dkim_failed error=\"%s\"", err->message);
+  return g_bytes_ref(msg);
 }
 
 void okno_intake_stats(OknoIntake *in, guint64 *messages, guint64 *commits)

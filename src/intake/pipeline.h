@@ -66,6 +66,11 @@ void okno_intake_submit_async(OknoIntake *in, GBytes *raw, const OknoEnvelope *e
 gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope *env,
                                  OknoIntakeResult *res, GError **error);
 
+/* `msg` DKIM-signed as receipts are ([dkim] in the config; any thread), or a new
+ * reference to `msg` itself when signing is off or fails (logged). For mail okno sends
+ * outside intake: sign-in codes, address-change notices. Caller unrefs. */
+GBytes *okno_intake_sign(OknoIntake *in, GBytes *msg);
+
 /* Messages registered since start, and the number of commits (syncs) that made them
  * durable: their ratio is the group-commit factor. */
 void okno_intake_stats(OknoIntake *in, guint64 *messages, guint64 *commits);

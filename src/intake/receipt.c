@@ -30,7 +30,7 @@
 #define EW_Q_MAX_BYTES 15 /* text bytes in one Q encoded-word: at most 45 characters */
 
 /* «23 ноября 2026 г., 16:35 (МСК)» for `us` in Moscow time. Caller frees. */
-static char *russian_time(gint64 us)
+char *okno_russian_time(gint64 us)
 {
   static const char *const months[] = {
     "января", "февраля", "марта", "апреля", "мая", "июня",
@@ -86,7 +86,7 @@ static gboolean safe_msgid(const char *id)
 static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo *info,
                        const char *name, gboolean ask)
 {
-  g_autofree char *registered = russian_time(info->registered_at);
+  g_autofree char *registered = okno_russian_time(info->registered_at);
   g_autofree char *subject = clean_line(info->orig_subject, SUBJECT_MAX_CHARS);
 
   if (*name)
@@ -115,7 +115,7 @@ static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo 
   g_string_append(b, ".\n\n");
 
   if (info->deadline != 0) {
-    g_autofree char *deadline = russian_time(info->deadline);
+    g_autofree char *deadline = okno_russian_time(info->deadline);
     g_string_append_printf(b, "Ожидаемый срок ответа: до %s.\n\n", deadline);
   } else if (ask) {
     g_string_append(b, "Срок рассмотрения начнёт отсчитываться, когда мы получим ваше "
@@ -405,5 +405,40 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
     *subject_out = g_steal_pointer(&subject);
   if (text_out)
     *text_out = g_strdup(body->str);
+  return g_string_free_to_bytes(m);
+}
+
+GBytes *okno_notice_build(const OknoConfig *cfg, const char *to_email, const char *subject,
+                          const char *text, char **message_id)
+{
+  g_autofree char *from_name = clean_line(cfg->outbound_from_name, NAME_MAX_CHARS);
+  g_autofree char *date = NULL;
+  const char *host = cfg->hostname && *cfg->hostname ? cfg->hostname : NULL;
+  GString *m;
+  gsize col;
+
+  *message_id = NULL;
+  if (!safe_address(to_email) || !safe_address(cfg->outbound_from))
+    return NULL;
+  if (!host)
+    host = strchr(cfg->outbound_from, '@') + 1;
+  date = rfc5322_date(okno_now());
+  m = g_string_sized_new(strlen(text) * 3 + 1024);
+  g_string_append_printf(m, "Date: %s\r\n", date);
+  append_mailbox_header(m, "From", from_name, cfg->outbound_from);
+  append_mailbox_header(m, "To", "", to_email);
+  g_string_append(m, "Subject:");
+  col = strlen("Subject:");
+  append_encoded_words(m, subject, &col);
+  g_string_append(m, "\r\n");
+  *message_id = g_strdup_printf("okno.notice.%08x%08x@%s", g_random_int(), g_random_int(), host);
+  g_string_append_printf(m, "Message-ID: <%s>\r\n", *message_id);
+  g_string_append(m, "Auto-Submitted: auto-generated\r\n"
+                     "X-Auto-Response-Suppress: All\r\n"
+                     "MIME-Version: 1.0\r\n"
+                     "Content-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Transfer-Encoding: quoted-printable\r\n"
+                     "\r\n");
+  append_quoted_printable(m, text);
   return g_string_free_to_bytes(m);
 }

@@ -45,3 +45,15 @@ typedef struct {
  * written into a header as it is (no '@', white space, control or <>"(),;: chars). */
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
                            char **message_id, char **subject, char **text);
+
+/* A short automatic notice that belongs to no appeal (a sign-in code, an address
+ * change): From the support address, To `to_email`, `subject` and `text` (UTF-8, "\n"
+ * line ends) written as receipts are (encoded-words, quoted-printable, CRLF),
+ * Auto-Submitted: auto-generated, a fresh Message-ID of ours in *message_id (no <>,
+ * caller frees). NULL when an address cannot be written into a header safely. */
+GBytes *okno_notice_build(const OknoConfig *cfg, const char *to_email, const char *subject,
+                          const char *text, char **message_id);
+
+/* «23 ноября 2026 г., 16:35 (МСК)»: `us` in Moscow time as receipts write it (also the
+ * cabinet's pages). Caller frees. */
+char *okno_russian_time(gint64 us);

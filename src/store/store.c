@@ -377,6 +377,22 @@ gboolean okno_store_outbound_enqueue(OknoStore *st, gint64 appeal_id, gint64 mes
       error);
 }
 
+gboolean okno_store_outbound_enqueue_raw(OknoStore *st, const char *env_from,
+                                         const char *env_to, const char *message_id,
+                                         GBytes *raw, GError **error)
+{
+  gsize len = 0;
+  const void *data = g_bytes_get_data(raw, &len);
+  gint64 now = okno_now();
+  return okno_db_exec(
+      st->db,
+      "INSERT INTO outbound(env_from, env_to, automatic, next_attempt_at, created_at, raw, "
+      "message_id) VALUES($1, $2, 0, $3, $3, $4, $5)",
+      OKNO_PARAMS(T(env_from), T(env_to), OKNO_INT(now), OKNO_BLOB(data ? data : "", len),
+                  T(message_id)),
+      error);
+}
+
 gint64 okno_store_count_automatic(OknoStore *st, const char *recipient, gint64 since,
                                   GError **error)
 {
@@ -414,7 +430,8 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
   "WHERE id IN ("                                                                           \
   "  SELECT id FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1"             \
   "  AND lease_until <= $1 ORDER BY next_attempt_at, id LIMIT $3" lock ") "                \
-  "RETURNING id, appeal_id, env_from, env_to, attempts, created_at, message_ref"
+  "RETURNING id, appeal_id, env_from, env_to, attempts, created_at, message_ref, raw, "       \
+  "message_id"
   g_autoptr(OknoRows) r = okno_db_query(
       st->db, okno_db_is_sqlite(st->db) ? CLAIM_SQL("") : CLAIM_SQL(" FOR UPDATE SKIP LOCKED"),
       OKNO_PARAMS(OKNO_INT(now), OKNO_INT(now + lease), OKNO_INT(limit), T(owner)), error);
@@ -432,6 +449,13 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
     j->env_to = dup_or_empty(okno_rows_text(r, i, 3));
     j->attempts = okno_rows_int(r, i, 4);
     j->created_at = okno_rows_int(r, i, 5);
+    if (okno_rows_is_null(r, i, 6)) { /* mail of no appeal: its bytes are in the job */
+      GBytes *raw = okno_rows_blob(r, i, 7);
+      j->message_id = dup_or_empty(okno_rows_text(r, i, 8));
+      j->raw = raw ? raw : g_bytes_new(NULL, 0);
+      g_ptr_array_add(jobs, j);
+      continue;
+    }
     m = okno_db_query(st->db, "SELECT message_id, raw FROM messages WHERE id = $1",
                       OKNO_PARAMS(OKNO_INT(okno_rows_int(r, i, 6))), error);
     if (!m) {

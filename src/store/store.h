@@ -106,12 +106,18 @@ gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
 gboolean okno_store_outbound_enqueue(OknoStore *st, gint64 appeal_id, gint64 message_row_id,
                                      const char *env_from, const char *env_to,
                                      gboolean automatic, GError **error);
+/* Queues mail that belongs to no appeal (sign-in codes, address-change notices): the
+ * bytes `raw` (already signed) are kept in the job itself, with `message_id` (no <>).
+ * Not counted as automatic. The job's appeal_id reads as 0. */
+gboolean okno_store_outbound_enqueue_raw(OknoStore *st, const char *env_from,
+                                         const char *env_to, const char *message_id,
+                                         GBytes *raw, GError **error);
 gint64 okno_store_count_automatic(OknoStore *st, const char *recipient, gint64 since,
                                   GError **error);
 
 typedef struct {
   gint64 id;
-  gint64 appeal_id;
+  gint64 appeal_id;  /* 0: mail of no appeal (okno_store_outbound_enqueue_raw) */
   char *env_from;
   char *env_to;
   char *message_id;

@@ -1,8 +1,12 @@
 /* routes.c: registers every module's route table with the server (see routes.h). */
 #include "web/routes.h"
 
+#include "web/cabinet.h"
+
 void okno_web_routes_register(OknoWeb *web)
 {
   okno_pages_routes(web);
   okno_feedback_routes(web);
+  okno_cabinet_auth_routes(web);
+  okno_cabinet_routes(web);
 }

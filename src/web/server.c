@@ -403,6 +403,20 @@ void okno_req_json(OknoReq *req, guint status, JsonNode *node)
   respond(req, status, "application/json; charset=utf-8", text, len);
 }
 
+void okno_req_bytes(OknoReq *req, const char *content_type, GBytes *data,
+                    const char *download_name)
+{
+  gsize len = 0;
+  const void *p = g_bytes_get_data(data, &len);
+  if (download_name) {
+    g_autofree char *esc = g_uri_escape_string(download_name, NULL, FALSE);
+    g_autofree char *v = g_strdup_printf("attachment; filename=\"download\"; filename*=UTF-8''%s", esc);
+    soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
+                                 "Content-Disposition", v);
+  }
+  respond(req, 200, content_type, g_memdup2(p ? p : "", len), len);
+}
+
 static JsonNode *error_json(const char *text)
 {
   JsonObject *o = json_object_new();

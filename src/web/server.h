@@ -130,6 +130,11 @@ void okno_req_page(OknoReq *req, guint status, const char *page, const char *tit
                    JsonObject *data);
 /* `node` is taken. application/json; charset=utf-8. */
 void okno_req_json(OknoReq *req, guint status, JsonNode *node);
+/* 200 with the bytes of `data` (copied) as `content_type`; with `download_name`
+ * (UTF-8, may be NULL) also Content-Disposition: attachment with that name (RFC 6266
+ * filename*), so a browser saves the file instead of showing it. */
+void okno_req_bytes(OknoReq *req, const char *content_type, GBytes *data,
+                    const char *download_name);
 /* 303 See Other to `location` (a path on this site). */
 void okno_req_redirect(OknoReq *req, const char *location);
 /* An error: a Russian page (web/error.html) or, under /api/, {"error": text}.
