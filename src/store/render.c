@@ -52,6 +52,14 @@ static void add_summary(JsonBuilder *b, const OknoAppeal *a)
   add_time(b, "received_at", a->received_at);
   add_time(b, "deadline", a->deadline);
   add_time(b, "updated_at", a->updated_at);
+  okno_json_str(b, "kind", a->kind);
+  okno_json_str(b, "priority", a->priority);
+  okno_json_bool(b, "priority_confirmed", a->priority_confirmed);
+  okno_json_str(b, "sla_class", a->sla_class);
+  okno_json_str(b, "assignee", a->assignee);
+  okno_json_bool(b, "overdue", a->overdue);
+  add_time(b, "forward_deadline", a->forward_deadline);
+  okno_json_int(b, "extensions", a->extensions);
 }
 
 static gboolean add_attachments(JsonBuilder *b, OknoDb *db, gint64 message_ref,

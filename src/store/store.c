@@ -138,7 +138,8 @@ gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, 
 
 #define APPEAL_COLUMNS                                                                    \
   "id, number, status, channel, queue, subject, from_name, from_email, phone, category, " \
-  "related, received_at, deadline, updated_at"
+  "related, received_at, deadline, updated_at, kind, priority, priority_confirmed, "       \
+  "sla_class, assignee, overdue, forward_deadline, extensions, answered, deadline_gen"
 
 static char *dup_or_empty(const char *s) { return g_strdup(s ? s : ""); }
 
@@ -159,6 +160,16 @@ static OknoAppeal *appeal_from_row(const OknoRows *r, guint i)
   a->received_at = okno_rows_int(r, i, 11);
   a->deadline = okno_rows_int(r, i, 12);
   a->updated_at = okno_rows_int(r, i, 13);
+  a->kind = dup_or_empty(okno_rows_text(r, i, 14));
+  a->priority = dup_or_empty(okno_rows_text(r, i, 15));
+  a->priority_confirmed = okno_rows_int(r, i, 16) != 0;
+  a->sla_class = dup_or_empty(okno_rows_text(r, i, 17));
+  a->assignee = dup_or_empty(okno_rows_text(r, i, 18));
+  a->overdue = okno_rows_int(r, i, 19) != 0;
+  a->forward_deadline = okno_rows_int(r, i, 20);
+  a->extensions = okno_rows_int(r, i, 21);
+  a->answered = okno_rows_int(r, i, 22) != 0;
+  a->deadline_gen = okno_rows_int(r, i, 23);
   return a;
 }
 
@@ -176,6 +187,10 @@ void okno_appeal_free(OknoAppeal *a)
   g_free(a->phone);
   g_free(a->category);
   g_free(a->related);
+  g_free(a->kind);
+  g_free(a->priority);
+  g_free(a->sla_class);
+  g_free(a->assignee);
   g_free(a);
 }
 
@@ -186,11 +201,17 @@ gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
   g_autoptr(OknoRows) r = okno_db_query(
       st->db,
       "INSERT INTO appeals(number, status, channel, queue, subject, from_name, from_email, "
-      "phone, category, related, received_at, deadline, updated_at) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11) RETURNING id",
+      "phone, category, related, received_at, deadline, updated_at, kind, priority, "
+      "priority_confirmed, sla_class, assignee, forward_deadline, deadline_gen) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16, "
+      "$17, $18, $19) RETURNING id",
       OKNO_PARAMS(T(a->number), T(a->status), T(a->channel), T(a->queue), T(a->subject),
                   T(a->from_name), T(a->from_email), T(a->phone), T(a->category),
-                  T(a->related), OKNO_INT(a->received_at), OKNO_INT(a->deadline)),
+                  T(a->related), OKNO_INT(a->received_at), OKNO_INT(a->deadline),
+                  OKNO_TEXT(a->kind && *a->kind ? a->kind : "support"),
+                  OKNO_TEXT(a->priority && *a->priority ? a->priority : "normal"),
+                  OKNO_INT(a->priority_confirmed ? 1 : 0), T(a->sla_class), T(a->assignee),
+                  OKNO_INT(a->forward_deadline), OKNO_INT(a->deadline_gen)),
       error);
   if (!r)
     return FALSE;
@@ -243,6 +264,23 @@ gboolean okno_store_appeal_set_deadline(OknoStore *st, gint64 id, gint64 deadlin
 {
   return okno_db_exec(st->db, "UPDATE appeals SET deadline = $2, updated_at = $3 WHERE id = $1",
                       OKNO_PARAMS(OKNO_INT(id), OKNO_INT(deadline), OKNO_INT(okno_now())), error);
+}
+
+gboolean okno_store_appeal_update(OknoStore *st, const OknoAppeal *a, GError **error)
+{
+  return okno_db_exec(
+      st->db,
+      "UPDATE appeals SET status = $2, related = $3, deadline = $4, priority = $5, "
+      "priority_confirmed = $6, sla_class = $7, assignee = $8, overdue = $9, "
+      "forward_deadline = $10, extensions = $11, answered = $12, deadline_gen = $13, "
+      "updated_at = $14 WHERE id = $1",
+      OKNO_PARAMS(OKNO_INT(a->id), T(a->status), T(a->related), OKNO_INT(a->deadline),
+                  OKNO_TEXT(a->priority && *a->priority ? a->priority : "normal"),
+                  OKNO_INT(a->priority_confirmed ? 1 : 0), T(a->sla_class), T(a->assignee),
+                  OKNO_INT(a->overdue ? 1 : 0), OKNO_INT(a->forward_deadline),
+                  OKNO_INT(a->extensions), OKNO_INT(a->answered ? 1 : 0),
+                  OKNO_INT(a->deadline_gen), OKNO_INT(okno_now())),
+      error);
 }
 
 gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,

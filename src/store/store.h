@@ -49,6 +49,17 @@ typedef struct {
   gint64 received_at;
   gint64 deadline;   /* 0: none */
   gint64 updated_at;
+  /* SLA (appeal/sla.h, appeal/ops.h; docs/sla.md) */
+  char *kind;              /* "support" (a support request) or "formal" (59-FZ) */
+  char *priority;          /* "normal" or "urgent" */
+  gboolean priority_confirmed; /* a supervisor confirmed urgent / accelerated */
+  char *sla_class;         /* okno_sla_class_name(), "" if none */
+  char *assignee;          /* e-mail of the operator, "" if unassigned */
+  gboolean overdue;        /* the deadline passed before an answer */
+  gint64 forward_deadline; /* formal appeals: forwarding due (0: none) */
+  gint64 extensions;       /* times the deadline was extended */
+  gboolean answered;       /* an answer was given (a repeated appeal reopens only if not) */
+  gint64 deadline_gen;     /* bumped on every deadline change; names the jobs' generation */
 } OknoAppeal;
 
 void okno_appeal_free(OknoAppeal *a);
@@ -62,6 +73,9 @@ gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *stat
 /* Sets the deadline (0: none, the clock is stopped). */
 gboolean okno_store_appeal_set_deadline(OknoStore *st, gint64 id, gint64 deadline,
                                         GError **error);
+/* Writes every mutable field of `a` (status, related, deadline and the SLA fields from
+ * priority on; kind, number and contact never change) and sets updated_at to now. */
+gboolean okno_store_appeal_update(OknoStore *st, const OknoAppeal *a, GError **error);
 
 /* ---- messages (both directions) ---- */
 typedef struct {
@@ -165,3 +179,48 @@ char *okno_appeals_json(const GPtrArray *appeals);
  * A query with no words left, or more than 32, is OKNO_ERROR_USER. Returns a
  * GPtrArray of OknoAppeal* (possibly empty) owned by the caller. */
 GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GError **error);
+
+/* ---- SLA jobs (src/store/sla_store.c; the scheduler, appeal/scheduler.h) ----
+ * One row per (appeal, kind, generation): "reminder", "overdue", "escalate". A job is
+ * claimed under a lease in a node's name and finished once: okno_store_sla_job_finish
+ * succeeds for one caller only, inside the transaction that does the job's work, so a
+ * crash redoes an unfinished job and never repeats a finished one. */
+typedef struct {
+  gint64 id;
+  gint64 appeal_id;
+  char kind[16];
+  gint64 generation;
+  gint64 due_at;
+} OknoSlaJob;
+
+/* Cancels the appeal's pending jobs of other generations and adds `n` jobs of
+ * `generation` (kinds[i] due at due[i]; a due time of 0 adds nothing); adding a job
+ * that exists is a no-op. */
+gboolean okno_store_sla_jobs_set(OknoStore *st, gint64 appeal_id, gint64 generation,
+                                 const char *const *kinds, const gint64 *due, guint n,
+                                 GError **error);
+/* Cancels every pending job of the appeal (the clock stopped, or the appeal is done). */
+gboolean okno_store_sla_jobs_cancel(OknoStore *st, gint64 appeal_id, GError **error);
+/* Claims up to `limit` pending jobs due at `now` whose lease has run out, for `lease`
+ * microseconds in the name of `owner`, oldest due first (PostgreSQL: FOR UPDATE SKIP
+ * LOCKED). Returns a GArray of OknoSlaJob. */
+GArray *okno_store_sla_jobs_claim(OknoStore *st, gint64 now, gint64 lease, guint limit,
+                                  const char *owner, GError **error);
+/* Marks job `id` `state` ("done" or "cancelled") if it is still pending and leased by
+ * `owner`. *won is TRUE when this call did it; FALSE means someone else already had. */
+gboolean okno_store_sla_job_finish(OknoStore *st, gint64 id, const char *owner,
+                                   const char *state, gint64 now, gboolean *won,
+                                   GError **error);
+/* Gives up `owner`'s leases on pending jobs (a node starting again). */
+gboolean okno_store_sla_jobs_release(OknoStore *st, const char *owner, GError **error);
+/* Counts pending jobs (status, tests). */
+gint64 okno_store_sla_jobs_pending(OknoStore *st, GError **error);
+
+/* ---- citizens' notification settings (the cabinet's «Уведомления») ----
+ * Per contact address (lowercased here) and event type (okno_notify_types() in
+ * appeal/ops.h): on or off; a pair without a row is on. */
+gboolean okno_store_notify_set(OknoStore *st, const char *email, const char *event,
+                               gboolean enabled, GError **error);
+/* *enabled for (email, event); TRUE when no row says otherwise. */
+gboolean okno_store_notify_enabled(OknoStore *st, const char *email, const char *event,
+                                   gboolean *enabled, GError **error);
