@@ -198,10 +198,11 @@ gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
       okno_log_warn("sla", "event=no_checkpoints appeal=%s error=\"%s\"", a->number, e->message);
   }
   due = msk(deadline);
-  return okno_store_appeal_update(st, a, error) &&
-         okno_store_sla_jobs_set(st, a->id, a->deadline_gen, kinds, when, deadline ? 3 : 0, error) &&
-         event(st, a->id, error, "deadline_set", "deadline", due, "class", a->sla_class, "rule",
-               reason ? reason : "no production calendar", "why", why, NULL);
+  if (!okno_store_appeal_update(st, a, error) ||
+      !okno_store_sla_jobs_set(st, a->id, a->deadline_gen, kinds, when, deadline ? 3 : 0, error))
+    return FALSE;
+  return !why || event(st, a->id, error, "deadline_set", "deadline", due, "class", a->sla_class,
+                       "rule", reason ? reason : "no production calendar", "why", why, NULL);
 }
 
 gboolean okno_ops_stop_clock(OknoStore *st, OknoAppeal *a, const char *reason, GError **error)

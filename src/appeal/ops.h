@@ -54,8 +54,8 @@ gboolean okno_notify_type_valid(const char *type);
 
 /* Sets the appeal's SLA class, deadline (counted from `start` by the policy; for a
  * formal appeal also the forwarding deadline), a new deadline generation and its jobs
- * (reminder, overdue, escalate), and writes the event `deadline_set` with `why`.
- * Updates the row. With no calendar the deadline stays 0 and nothing is scheduled. */
+ * (reminder, overdue, escalate), and writes the event `deadline_set` with `why` (none
+ * when `why` is NULL: the caller records it). Updates the row. With no calendar the deadline stays 0 and nothing is scheduled. */
 gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *a,
                               gint64 start, const char *why, GError **error);
 /* Stops the clock: deadline 0, jobs cancelled, event `clock_paused` with `reason`. */

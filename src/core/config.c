@@ -78,7 +78,7 @@ static const KeyDef keys[] = {
     "complaint:complaint; suggestion:complaint; other:simple"),
   S("sla", "default_class", sla_default_class, "complex"),
   L("sla", "urgent_words", sla_urgent_words,
-    "срочно; не могу войти; нет доступа; доступ заблокирован; заблокирован; не работает; сбой"),
+    "срочно; заблокирован; сбой"),
   L("sla", "complaint_words", sla_complaint_words, "жалоба; жалуюсь; предложение"),
   L("sla", "accelerated_words", sla_accelerated_words, "ускоренное рассмотрение"),
   I("sla", "reminder_before", sla_reminder_before, 24, 1, 10000),

@@ -519,12 +519,27 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   a->deadline = 0;
   if (!okno_store_appeal_insert(st, a, error) ||
       !event(st, a->id, "received", "channel", p->channel, "session", p->session_id, error) ||
-      !store_message(st, a->id, p, error) ||
-      !event(st, a->id, "registered", "number", a->number, "status", a->status, error))
+      !store_message(st, a->id, p, error))
     return FALSE;
   if (!needs) {
     OknoSlaEnv env = sla_env(in);
-    if (!okno_ops_start_clock(&env, st, a, p->received_at, "registered", error))
+    if (!okno_ops_start_clock(&env, st, a, p->received_at, NULL, error))
+      return FALSE;
+  }
+  {
+    /* The registration event also says which kind and SLA class the appeal got. */
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree char *d = NULL, *due = a->deadline ? okno_time_format_msk(a->deadline) : NULL;
+    json_builder_begin_object(b);
+    okno_json_str(b, "number", a->number);
+    okno_json_str(b, "status", a->status);
+    okno_json_str(b, "kind", a->kind);
+    okno_json_str(b, "sla_class", a->sla_class);
+    if (due)
+      okno_json_str(b, "deadline", due);
+    json_builder_end_object(b);
+    d = okno_json_text(b, FALSE);
+    if (!okno_store_event_add(st, a->id, "registered", d, error))
       return FALSE;
   }
   if (p->repeated) {

@@ -112,7 +112,7 @@ static void test_classify(void **state)
   assert_int_equal(okno_sla_classify(policy, "support", "", "Прошу ускорённое рассмотрение",
                                      "срочно"),
                    OKNO_SLA_ACCELERATED);
-  assert_int_equal(okno_sla_classify(policy, "support", "", "Вопрос", "Не могу войти в кабинет"),
+  assert_int_equal(okno_sla_classify(policy, "support", "", "Вопрос", "Аккаунт заблокирован, нужен доступ"),
                    OKNO_SLA_URGENT);
   assert_int_equal(okno_sla_classify(policy, "support", "", "ЖАЛОБА на оператора", ""),
                    OKNO_SLA_COMPLAINT);
