@@ -38,9 +38,14 @@ OknoSlaEnv *okno_sla_env_new(const OknoConfig *cfg, GError **error)
   env->policy = okno_sla_policy_new(cfg, error);
   if (!env->policy)
     return NULL;
-  env->cal = okno_calendar_load_default(cfg, error);
-  if (!env->cal)
-    return NULL;
+  {
+    /* Without a calendar okno still runs (as intake does): no deadlines are computed,
+     * and the operations that need one say so. */
+    g_autoptr(GError) cal_err = NULL;
+    env->cal = okno_calendar_load_default(cfg, &cal_err);
+    if (!env->cal)
+      okno_log_warn("sla", "event=no_calendar error=\"%s\"", cal_err->message);
+  }
   env->dkim = okno_dkim_new(cfg, error);
   if (!env->dkim && error && *error)
     return NULL;
@@ -549,7 +554,9 @@ gboolean okno_ops_link_repeated(const OknoSlaEnv *env, OknoStore *st, OknoAppeal
       !event(st, a->id, error, "linked", "number", e->number, "reason", "repeated appeal", NULL) ||
       !event(st, e->id, error, "linked", "number", a->number, "reason", "repeated appeal", NULL))
     return FALSE;
-  if (strcmp(e->status, "closed") != 0 || e->answered)
+  /* Only the citizen's own earlier appeal is reopened; a stranger's mention links. */
+  if (strcmp(e->status, "closed") != 0 || e->answered || !*a->from_email ||
+      g_ascii_strcasecmp(e->from_email, a->from_email) != 0)
     return TRUE;
   g_free(e->status);
   e->status = g_strdup("in_progress");

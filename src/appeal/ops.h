@@ -42,7 +42,8 @@ typedef struct {
 } OknoSlaEnv;
 
 /* Loads the policy, the calendar (okno_calendar_load_default) and the DKIM key. NULL
- * and the error when any of them is wrong. */
+ * and the error when the policy or the key is wrong; a calendar that cannot be loaded
+ * is logged and leaves cal NULL. */
 OknoSlaEnv *okno_sla_env_new(const OknoConfig *cfg, GError **error);
 void okno_sla_env_free(OknoSlaEnv *env);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoSlaEnv, okno_sla_env_free)
@@ -105,6 +106,6 @@ gboolean okno_ops_mail_staff(const OknoSlaEnv *env, OknoStore *st, const OknoApp
 /* A new appeal that says «Повторное» and names an earlier appeal `earlier` (a number):
  * links both ways (related, events `linked`), and reopens the earlier one (status
  * in_progress, the clock started again, event `reopened`) when it was closed without
- * an answer. Unknown numbers are ignored. */
+ * an answer and has the same contact. Unknown numbers are ignored. */
 gboolean okno_ops_link_repeated(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *a,
                                 const char *earlier, GError **error);

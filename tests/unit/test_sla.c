@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "okno-build.h"
+#include "store_backends.h"
 
 static OknoCalendar *cal;
 static OknoConfig *cfg;
@@ -285,6 +286,88 @@ static void test_scheduler_decisions(void **state)
   assert_string_equal(to[0], "chief@x.example");
 }
 
+/* The job table's rules on one backend: unique per (appeal, kind, generation), a new
+ * generation cancels the old one's jobs, a lease keeps others off, one finisher wins. */
+static void jobs_on(gboolean pg)
+{
+  TestDb *db = test_db_new(pg);
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoStore) st = NULL;
+  g_autoptr(GArray) mine = NULL, theirs = NULL, later = NULL;
+  OknoAppeal a = {.number = "26-000001-0", .status = "new", .channel = "email",
+                  .received_at = 1000};
+  static const char *const kinds[] = {"reminder", "overdue", "escalate"};
+  const gint64 due1[] = {100, 200, 300}, due2[] = {150, 250, 0};
+  gboolean won = FALSE;
+  if (!db) {
+    skip();
+    return;
+  }
+  st = okno_store_open(db->url, &err);
+  assert_non_null(st);
+  assert_true(okno_store_begin(st, &err));
+  assert_true(okno_store_appeal_insert(st, &a, &err));
+  assert_true(okno_store_sla_jobs_set(st, a.id, 1, kinds, due1, 3, &err));
+  assert_true(okno_store_sla_jobs_set(st, a.id, 1, kinds, due1, 3, &err)); /* a no-op */
+  assert_int_equal(okno_store_sla_jobs_pending(st, &err), 3);
+  /* generation 2: the three old jobs cancelled, two new ones (due 0 adds none) */
+  assert_true(okno_store_sla_jobs_set(st, a.id, 2, kinds, due2, 3, &err));
+  assert_int_equal(okno_store_sla_jobs_pending(st, &err), 2);
+  assert_true(okno_store_commit(st, &err));
+
+  mine = okno_store_sla_jobs_claim(st, 200, 50, 10, "node-a", &err);
+  assert_non_null(mine);
+  assert_int_equal(mine->len, 1); /* only the reminder at 150 is due at 200 */
+  assert_string_equal(g_array_index(mine, OknoSlaJob, 0).kind, "reminder");
+  assert_int_equal(g_array_index(mine, OknoSlaJob, 0).generation, 2);
+  theirs = okno_store_sla_jobs_claim(st, 200, 50, 10, "node-b", &err);
+  assert_int_equal(theirs->len, 0); /* leased to node-a until 250 */
+  /* node-b cannot finish node-a's job; node-a can, once */
+  assert_true(okno_store_sla_job_finish(st, g_array_index(mine, OknoSlaJob, 0).id, "node-b", "done",
+                                        210, &won, &err));
+  assert_false(won);
+  assert_true(okno_store_sla_job_finish(st, g_array_index(mine, OknoSlaJob, 0).id, "node-a", "done",
+                                        210, &won, &err));
+  assert_true(won);
+  assert_true(okno_store_sla_job_finish(st, g_array_index(mine, OknoSlaJob, 0).id, "node-a", "done",
+                                        211, &won, &err));
+  assert_false(won);
+  /* the overdue job: claimed by a node that dies; due again once its lease runs out */
+  g_clear_pointer(&mine, g_array_unref);
+  mine = okno_store_sla_jobs_claim(st, 260, 50, 10, "node-a", &err);
+  assert_int_equal(mine->len, 1);
+  later = okno_store_sla_jobs_claim(st, 300, 50, 10, "node-b", &err);
+  assert_int_equal(later->len, 0);
+  g_clear_pointer(&later, g_array_unref);
+  later = okno_store_sla_jobs_claim(st, 310, 50, 10, "node-b", &err);
+  assert_int_equal(later->len, 1);
+  /* ... or at once when its owner restarts and releases */
+  assert_true(okno_store_sla_jobs_release(st, "node-b", &err));
+  g_clear_pointer(&later, g_array_unref);
+  later = okno_store_sla_jobs_claim(st, 311, 50, 10, "node-a", &err);
+  assert_int_equal(later->len, 1);
+  assert_true(okno_store_sla_jobs_cancel(st, a.id, &err));
+  assert_int_equal(okno_store_sla_jobs_pending(st, &err), 0);
+
+  /* notification settings: on unless turned off, addresses in any case */
+  {
+    gboolean on = FALSE;
+    assert_true(okno_store_notify_enabled(st, "ivan@example.ru", "answer", &on, &err));
+    assert_true(on);
+    assert_true(okno_store_notify_set(st, "IVAN@example.ru", "answer", FALSE, &err));
+    assert_true(okno_store_notify_enabled(st, "ivan@EXAMPLE.ru", "answer", &on, &err));
+    assert_false(on);
+    assert_true(okno_store_notify_set(st, "ivan@example.ru", "answer", TRUE, &err));
+    assert_true(okno_store_notify_enabled(st, "ivan@example.ru", "answer", &on, &err));
+    assert_true(on);
+  }
+  g_clear_pointer(&st, okno_store_close);
+  test_db_free(db);
+}
+
+static void test_jobs_sqlite(void **state) { jobs_on(FALSE); }
+static void test_jobs_postgresql(void **state) { jobs_on(TRUE); }
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -294,6 +377,8 @@ int main(void)
     cmocka_unit_test(test_config_file_with_bad_sla_fails_at_load),
     cmocka_unit_test(test_working_time_backwards_and_checkpoints),
     cmocka_unit_test(test_scheduler_decisions),
+    cmocka_unit_test(test_jobs_sqlite),
+    cmocka_unit_test(test_jobs_postgresql),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
