@@ -39,5 +39,9 @@ int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, g
  * line each for people (number, status, channel, registration time, subject). */
 void okno_cli_print_appeals(const GPtrArray *appeals, gboolean json);
 
+/* Runs the outbound queue once, so mail a command queued goes out even when no
+ * `okno serve` runs; on failure prints "okno: <done>, but <what> is still queued: ...". */
+void okno_cli_deliver_once(const OknoConfig *cfg, const char *done, const char *what);
+
 /* Prints "okno: <message>" for `err` and returns the exit code for it. */
 int okno_cli_fail(const GError *err);

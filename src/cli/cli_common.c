@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "mail/outbound.h"
 #include "store/store.h"
 
 int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, gsize *len,
@@ -42,6 +43,16 @@ void okno_cli_print_appeals(const GPtrArray *appeals, gboolean json)
     g_autofree char *at = okno_time_format_msk(a->received_at);
     printf("%-12s %-20s %-8s %-26s %s\n", a->number, a->status, a->channel, at, a->subject);
   }
+}
+
+void okno_cli_deliver_once(const OknoConfig *cfg, const char *done, const char *what)
+{
+  g_autoptr(GError) oe = NULL;
+  OknoOutbound *ob = okno_outbound_new(cfg, &oe);
+  if (!ob || okno_outbound_run_once(ob, &oe) < 0)
+    fprintf(stderr, "okno: %s, but %s is still queued: %s\n", done, what,
+            oe ? oe->message : "unknown error");
+  okno_outbound_free(ob);
 }
 
 int okno_cli_fail(const GError *err)

@@ -18,7 +18,6 @@
 #include "appeal/ops.h"
 #include "cli/cli.h"
 #include "core/error.h"
-#include "mail/outbound.h"
 
 typedef enum { OP_STATUS, OP_EXTEND, OP_CONFIRM, OP_ASSIGN, OP_ART11 } Op;
 
@@ -34,16 +33,6 @@ static const struct {
   {"assign", OP_ASSIGN, 1, "NUMBER EMAIL"},
   {"leave-unanswered", OP_ART11, 1, "NUMBER GROUND"},
 };
-
-static void deliver(const OknoConfig *cfg)
-{
-  g_autoptr(GError) oe = NULL;
-  OknoOutbound *ob = okno_outbound_new(cfg, &oe);
-  if (!ob || okno_outbound_run_once(ob, &oe) < 0)
-    fprintf(stderr, "okno: done, but the notification is still queued: %s\n",
-            oe ? oe->message : "unknown error");
-  okno_outbound_free(ob);
-}
 
 static gboolean run_op(Op op, const OknoSlaEnv *env, OknoStore *st, char **argv,
                        const char *reason, const char *answer, const char *period,
@@ -121,7 +110,7 @@ int okno_cmd_appeal(int argc, char **argv)
     return okno_cli_fail(err);
   g_clear_pointer(&st, okno_store_close);
   if (!no_deliver)
-    deliver(cfg);
+    okno_cli_deliver_once(cfg, "done", "the notification");
   return 0;
 }
 

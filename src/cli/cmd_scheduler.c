@@ -12,7 +12,6 @@
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/error.h"
-#include "mail/outbound.h"
 
 int okno_cmd_scheduler(int argc, char **argv)
 {
@@ -57,13 +56,7 @@ int okno_cmd_scheduler(int argc, char **argv)
     return okno_cli_fail(err);
   printf("%" G_GINT64_FORMAT "\n", done);
   fflush(stdout);
-  if (!no_deliver) {
-    g_autoptr(GError) oe = NULL;
-    OknoOutbound *ob = okno_outbound_new(cfg, &oe);
-    if (!ob || okno_outbound_run_once(ob, &oe) < 0)
-      fprintf(stderr, "okno: jobs done, but their mail is still queued: %s\n",
-                oe ? oe->message : "unknown error");
-    okno_outbound_free(ob);
-  }
+  if (!no_deliver)
+    okno_cli_deliver_once(cfg, "jobs done", "their mail");
   return 0;
 }

@@ -18,7 +18,6 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "intake/pipeline.h"
-#include "mail/outbound.h"
 
 #define EX_TEMPFAIL 75
 
@@ -101,13 +100,7 @@ int okno_cmd_submit(int argc, char **argv)
   printf("%s\n", res.number);
   fflush(stdout);
   okno_intake_result_clear(&res);
-  if (!no_deliver) {
-    g_autoptr(GError) oe = NULL;
-    OknoOutbound *ob = okno_outbound_new(cfg, &oe);
-    if (!ob || okno_outbound_run_once(ob, &oe) < 0)
-      fprintf(stderr, "okno: registered, but the receipt is still queued: %s\n",
-              oe ? oe->message : "unknown error");
-    okno_outbound_free(ob);
-  }
+  if (!no_deliver)
+    okno_cli_deliver_once(cfg, "registered", "the receipt");
   return 0;
 }
