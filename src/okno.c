@@ -24,7 +24,7 @@ static const struct {
   {"check-mail", okno_cmd_check_mail, "check a letter for phishing that imitates the portal"},
   {"migrate", okno_cmd_migrate, "bring the store's schema up to date"},
   {"dkim-record", okno_cmd_dkim_record, "print the DNS TXT record of the DKIM key to publish"},
-  {"appeal", okno_cmd_appeal, "operator actions: status, extend, confirm-urgent, assign, leave-unanswered"},
+  {"appeal", okno_cmd_appeal, "operator actions: status, extend, confirm-urgent, assign, forward, leave-unanswered"},
   {"notifications", okno_cmd_notifications, "show or set a citizen's e-mail notification settings"},
   {"scheduler", okno_cmd_scheduler, "run one pass of the SLA scheduler (reminders, escalation)"},
 };

@@ -471,6 +471,42 @@ gboolean okno_ops_assign(OknoStore *st, const char *number, const char *assignee
          event(st, a->id, error, "assigned", "assignee", a->assignee, "by", actor, NULL);
 }
 
+/* ---- forwarding ---- */
+
+gboolean okno_ops_forward(const OknoSlaEnv *env, OknoStore *st, const char *number,
+                          const char *body, const char *actor, GError **error)
+{
+  g_autoptr(OknoAppeal) a = load(st, number, error);
+  g_autofree char *from = NULL, *subject = NULL, *text = NULL;
+  gboolean in_time;
+  if (!a)
+    return FALSE;
+  if (!(body && *body)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "forward needs the body it goes to");
+    return FALSE;
+  }
+  if (strcmp(a->status, "new") != 0 && strcmp(a->status, "in_progress") != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s and cannot be forwarded",
+                a->number, a->status);
+    return FALSE;
+  }
+  in_time = !a->forward_deadline || okno_now() <= a->forward_deadline;
+  from = g_strdup(a->status);
+  g_free(a->status);
+  a->status = g_strdup("closed");
+  if (!okno_store_appeal_update(st, a, error) || !okno_store_sla_jobs_cancel(st, a->id, error) ||
+      !event(st, a->id, error, "forwarded", "to", body, "from", from,
+             "in_time", in_time ? "yes" : "no", "by", actor, NULL))
+    return FALSE;
+  subject = g_strdup_printf("Обращение № %s направлено по компетенции", a->number);
+  text = g_strdup_printf("Вопросы, поставленные в вашем обращении № %s, относятся к "
+                         "компетенции другого органа. Обращение направлено для рассмотрения "
+                         "в: %s (часть 3 статьи 8 Федерального закона № 59-ФЗ). Ответ вы "
+                         "получите от этого органа.",
+                         a->number, body);
+  return okno_ops_notify(env, st, a, "status_changed", subject, text, error);
+}
+
 /* ---- 59-FZ art. 11 ---- */
 
 static const char *const art11_grounds[] = {

@@ -82,6 +82,13 @@ gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const cha
 /* Assigns the appeal to `assignee` (an e-mail; "" unassigns): reminders go there. */
 gboolean okno_ops_assign(OknoStore *st, const char *number, const char *assignee,
                          const char *actor, GError **error);
+/* Forwards the appeal to the competent body `body` (free text, e.g. «Социальный фонд
+ * России»; 59-FZ art. 8 part 3: within 7 days of registration, the citizen told):
+ * status closed, jobs cancelled, event `forwarded` {to, in_time}, and the citizen is
+ * told where it went (status_changed). Allowed from new, in_progress. */
+gboolean okno_ops_forward(const OknoSlaEnv *env, OknoStore *st, const char *number,
+                          const char *body, const char *actor, GError **error);
+
 /* The grounds of 59-FZ art. 11 for leaving a formal appeal unanswered: no_name_or_address,
  * obscene, unreadable, no_essence, repeated (NULL-terminated, static). */
 const char *const *okno_ops_art11_grounds(void);

@@ -39,6 +39,11 @@ int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, g
  * line each for people (number, status, channel, registration time, subject). */
 void okno_cli_print_appeals(const GPtrArray *appeals, gboolean json);
 
+/* Finds the operation of a command with operations (`okno appeal status ...`): the first
+ * argument after argv[0] that is one of `names`, wherever the options put it, removes
+ * it from argv and returns its index in `names`; -1 when there is none. */
+int okno_cli_take_operation(int *argc, char **argv, const char *const *names);
+
 /* Runs the outbound queue once, so mail a command queued goes out even when no
  * `okno serve` runs; on failure prints "okno: <done>, but <what> is still queued: ...". */
 void okno_cli_deliver_once(const OknoConfig *cfg, const char *done, const char *what);

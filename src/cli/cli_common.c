@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -43,6 +44,18 @@ void okno_cli_print_appeals(const GPtrArray *appeals, gboolean json)
     g_autofree char *at = okno_time_format_msk(a->received_at);
     printf("%-12s %-20s %-8s %-26s %s\n", a->number, a->status, a->channel, at, a->subject);
   }
+}
+
+int okno_cli_take_operation(int *argc, char **argv, const char *const *names)
+{
+  for (int i = 1; i < *argc; i++)
+    for (int k = 0; names[k]; k++)
+      if (!strcmp(argv[i], names[k])) {
+        memmove(&argv[i], &argv[i + 1], sizeof(char *) * (size_t)(*argc - i));
+        (*argc)--;
+        return k;
+      }
+  return -1;
 }
 
 void okno_cli_deliver_once(const OknoConfig *cfg, const char *done, const char *what)

@@ -4,10 +4,11 @@
  *   okno appeal extend  --config F NUMBER --period "N calendar days" --reason TEXT [--by EMAIL]
  *   okno appeal confirm-urgent --config F NUMBER [--by EMAIL]
  *   okno appeal assign  --config F NUMBER EMAIL|"" [--by EMAIL]
+ *   okno appeal forward --config F NUMBER BODY [--by EMAIL]
  *   okno appeal leave-unanswered --config F NUMBER GROUND [--by EMAIL]
  *   okno notifications --config F --email ADDRESS [TYPE=on|off ...]
  *
- * Each runs one store transaction (the operation, its events, the citizen's
+ * The operation may stand anywhere among the options. Each runs one store transaction (the operation, its events, the citizen's
  * notification in the outbound queue), then delivers the queue once unless
  * --no-deliver (as okno submit does). `okno notifications` sets and prints a citizen's
  * notification settings (what the cabinet will offer). Exit 0, 1 on a user error with
@@ -19,7 +20,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 
-typedef enum { OP_STATUS, OP_EXTEND, OP_CONFIRM, OP_ASSIGN, OP_ART11 } Op;
+typedef enum { OP_STATUS, OP_EXTEND, OP_CONFIRM, OP_ASSIGN, OP_FORWARD, OP_ART11 } Op;
 
 static const struct {
   const char *name;
@@ -31,6 +32,7 @@ static const struct {
   {"extend", OP_EXTEND, 0, "NUMBER"},
   {"confirm-urgent", OP_CONFIRM, 0, "NUMBER"},
   {"assign", OP_ASSIGN, 1, "NUMBER EMAIL"},
+  {"forward", OP_FORWARD, 1, "NUMBER BODY"},
   {"leave-unanswered", OP_ART11, 1, "NUMBER GROUND"},
 };
 
@@ -53,6 +55,8 @@ static gboolean run_op(Op op, const OknoSlaEnv *env, OknoStore *st, char **argv,
     return okno_ops_confirm_urgent(env, st, argv[1], by, error);
   case OP_ASSIGN:
     return okno_ops_assign(st, argv[1], argv[2], by, error);
+  case OP_FORWARD:
+    return okno_ops_forward(env, st, argv[1], argv[2], by, error);
   case OP_ART11:
     return okno_ops_leave_unanswered(env, st, argv[1], argv[2], by, error);
   }
@@ -72,22 +76,21 @@ int okno_cmd_appeal(int argc, char **argv)
     G_OPTION_ENTRY_NULL,
   };
   int code = 0;
-  const char *name = argc > 1 ? argv[1] : "";
-  gsize i;
+  const char *names[G_N_ELEMENTS(ops) + 1] = {NULL};
+  int i;
   g_autoptr(OknoConfig) cfg = NULL;
   g_autoptr(OknoSlaEnv) env = NULL;
   g_autoptr(OknoStore) st = NULL;
   g_autoptr(GError) err = NULL;
 
-  for (i = 0; i < G_N_ELEMENTS(ops); i++)
-    if (!strcmp(ops[i].name, name))
-      break;
-  if (i == G_N_ELEMENTS(ops)) {
-    fprintf(stderr, "okno: appeal needs an operation: status, extend, confirm-urgent, assign "
-                    "or leave-unanswered\n");
+  for (gsize k = 0; k < G_N_ELEMENTS(ops); k++)
+    names[k] = ops[k].name;
+  i = okno_cli_take_operation(&argc, argv, names);
+  if (i < 0) {
+    fprintf(stderr, "okno: appeal needs an operation: status, extend, confirm-urgent, assign, "
+                    "forward or leave-unanswered\n");
     return 1;
   }
-  argc--, argv++; /* the operation's name becomes argv[0] */
   cfg = okno_cli_setup(&argc, &argv, ops[i].usage, extra, &code);
   if (!cfg)
     return code;

@@ -28,11 +28,10 @@ int okno_cmd_scheduler(int argc, char **argv)
   OknoScheduler *s;
   gint64 now, done;
 
-  if (argc < 2 || strcmp(argv[1], "run") != 0) {
+  if (okno_cli_take_operation(&argc, argv, (const char *const[]){"run", NULL}) < 0) {
     fprintf(stderr, "okno: scheduler takes one operation: run\n");
     return 1;
   }
-  argc--, argv++;
   cfg = okno_cli_setup(&argc, &argv, "- one pass of the SLA scheduler", extra, &code);
   if (!cfg)
     return code;

@@ -292,6 +292,29 @@ class FormalAppeals(unittest.TestCase):
         d.okno(now, "appeal", "status", number, "closed")
         self.assertEqual(d.show(number)["status"], "closed")
 
+    def test_forwarded_to_the_competent_body(self):
+        d = Desk(self)
+        number = d.submit(MON_10, message(), "--kind", "formal")
+        # 7 calendar days after Monday 23 November: Monday 30 November.
+        self.assertEqual(d.show(number)["forward_deadline"], "2026-11-30T18:00:00+03:00")
+        # The operation may come after the options, as any option order works.
+        r = subprocess.run([OKNO, "appeal", "--config", d.o.config_path, "forward", number,
+                            "Социальный фонд России", "--by", "ivanova@portal.example"],
+                           capture_output=True, text=True, cwd=d.o.dir,
+                           env=dict(os.environ, OKNO_FAKE_NOW="2026-11-25T12:00:00+03:00"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        a = d.show(number)
+        self.assertEqual(a["status"], "closed")
+        self.assertEqual(events(a, "forwarded"), [{"to": "Социальный фонд России", "from": "new",
+                                                   "in_time": "yes", "by": "ivanova@portal.example"}])
+        told = d.mails()[-1]
+        self.assertEqual(told[0], "ivan@example.ru")
+        self.assertIn("направлено по компетенции", told[1])
+        self.assertIn("Социальный фонд России", told[2])
+        self.assertEqual(d.tick("2026-12-30T12:00:00+03:00"), 0)
+        r = d.okno(MON_10, "appeal", "forward", number, "Кто-то ещё", ok=False)
+        self.assertEqual(r.returncode, 1)
+
     def test_art11_grounds(self):
         d = Desk(self)
         formal = d.submit(MON_10, message(), "--kind", "formal")
