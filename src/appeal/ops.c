@@ -99,37 +99,50 @@ static char *msk(gint64 us) { return us ? okno_time_format_msk(us) : g_strdup(""
 
 /* ---- mail ---- */
 
+gboolean okno_ops_queue_message(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                                GBytes *msg, const char *message_id, const char *to,
+                                const char *subject, const char *text, GError **error)
+{
+  g_autoptr(GBytes) out = g_bytes_ref(msg);
+  OknoMessageRow row = {0};
+  if (env->dkim) {
+    g_autoptr(GError) dkim_err = NULL;
+    GBytes *signed_msg = okno_dkim_sign(env->dkim, msg, &dkim_err);
+    if (signed_msg) {
+      g_bytes_unref(out);
+      out = signed_msg;
+    } else {
+      okno_log_warn("mail", "event=dkim_failed appeal=%s error=\"%s\"", a->number,
+                    dkim_err->message);
+      if (!event(st, a->id, error, "dkim_failed", "reason", dkim_err->message, NULL))
+        return FALSE;
+    }
+  }
+  row.appeal_id = a->id;
+  row.direction = "out";
+  row.automatic = TRUE;
+  row.message_id = message_id;
+  row.sender = env->cfg->outbound_from;
+  row.recipient = to;
+  row.subject = subject;
+  row.text = text;
+  row.raw = out;
+  row.created_at = okno_now();
+  return okno_store_message_insert(st, &row, error) &&
+         okno_store_outbound_enqueue(st, a->id, row.id, env->cfg->outbound_from, to, TRUE, error);
+}
+
+/* A notice (okno_notice_build) to `to`, queued; *message_id NULL when the address
+ * cannot be written into a header (nothing queued). */
 static gboolean queue_mail(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
                            const char *to, const char *to_name, const char *subject,
                            const char *text, char **message_id, GError **error)
 {
   g_autoptr(GBytes) msg = okno_notice_build(env->cfg, a->number, to, to_name, subject, text,
                                             message_id);
-  OknoMessageRow row = {0};
   if (!msg)
-    return TRUE; /* *message_id NULL: the address cannot be written; the caller says so */
-  if (env->dkim) {
-    g_autoptr(GError) dkim_err = NULL;
-    GBytes *signed_msg = okno_dkim_sign(env->dkim, msg, &dkim_err);
-    if (signed_msg) {
-      g_bytes_unref(msg);
-      msg = signed_msg;
-    } else if (!event(st, a->id, error, "dkim_failed", "reason", dkim_err->message, NULL)) {
-      return FALSE;
-    }
-  }
-  row.appeal_id = a->id;
-  row.direction = "out";
-  row.automatic = TRUE;
-  row.message_id = *message_id;
-  row.sender = env->cfg->outbound_from;
-  row.recipient = to;
-  row.subject = subject;
-  row.text = text;
-  row.raw = msg;
-  row.created_at = okno_now();
-  return okno_store_message_insert(st, &row, error) &&
-         okno_store_outbound_enqueue(st, a->id, row.id, env->cfg->outbound_from, to, TRUE, error);
+    return TRUE;
+  return okno_ops_queue_message(env, st, a, msg, *message_id, to, subject, text, error);
 }
 
 gboolean okno_ops_notify(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,

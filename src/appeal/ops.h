@@ -104,6 +104,13 @@ gboolean okno_ops_leave_unanswered(const OknoSlaEnv *env, OknoStore *st, const c
 gboolean okno_ops_notify(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
                          const char *type, const char *subject, const char *text,
                          GError **error);
+/* Stores and queues one message okno wrote (`msg`, our `message_id`, to `to`) in the
+ * history of `a`: DKIM-signed first when env->dkim is set (the stored bytes are the
+ * bytes sent; a failed signature sends it unsigned, with the event `dkim_failed`),
+ * then a message row (direction out, automatic) and an outbound job. */
+gboolean okno_ops_queue_message(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                                GBytes *msg, const char *message_id, const char *to,
+                                const char *subject, const char *text, GError **error);
 /* Sends staff mail about `a` to each address in `to` (stored, signed and queued like
  * notifications; one message per address). *sent gets the number queued. */
 gboolean okno_ops_mail_staff(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,

@@ -327,7 +327,6 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
    * the hourly limit counts what that address received. */
   const char *to = *p->msg->reply_to_email ? p->msg->reply_to_email : p->contact;
   gint64 sent_last_hour;
-  OknoMessageRow row = {0};
   OknoReceiptInfo info = {0};
 
   if (!why) {
@@ -372,32 +371,11 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
   {
     /* Signed before it is stored: the stored bytes are the bytes sent, retries included.
      * A failed signature does not cost the receipt: it goes unsigned, with an event. */
-    g_autoptr(GError) dkim_err = NULL;
-    GBytes *signed_msg = okno_dkim_sign(in->dkim, msg, &dkim_err);
-    if (signed_msg) {
-      g_bytes_unref(msg);
-      msg = signed_msg;
-    } else {
-      okno_log_warn("intake", "event=dkim_failed appeal=%s error=\"%s\"", a->number, dkim_err->message);
-      if (!event(st, a->id, "dkim_failed", "reason", dkim_err->message, NULL, NULL, error))
-        return FALSE;
-    }
+    OknoSlaEnv env = sla_env(in);
+    if (!okno_ops_queue_message(&env, st, a, msg, our_id, info.to_email, our_subject, our_text,
+                                error))
+      return FALSE;
   }
-
-  row.appeal_id = a->id;
-  row.direction = "out";
-  row.automatic = TRUE;
-  row.message_id = our_id;
-  row.sender = cfg->outbound_from;
-  row.recipient = info.to_email;
-  row.raw = msg;
-  row.created_at = okno_now();
-  row.subject = our_subject;
-  row.text = our_text;
-  if (!okno_store_message_insert(st, &row, error))
-    return FALSE;
-  if (!okno_store_outbound_enqueue(st, a->id, row.id, cfg->outbound_from, info.to_email, TRUE, error))
-    return FALSE;
   res->receipt_queued = TRUE;
   return event(st, a->id, info.needs_description ? "clarification_requested" : "acknowledged",
                "message_id", our_id, info.needs_description ? "missing" : NULL, "description",

@@ -35,13 +35,19 @@ def message(subject="Вопрос о статусе заявления", body=No
 class Desk:
     """One okno instance driven through its CLI at chosen instants."""
 
-    def __init__(self, test, sla=None):
+    def __init__(self, test, sla=None, dkim=False):
         self.test = test
         self.o = Okno(test)
         keys = {"operators": "ops@portal.example", "supervisors": "boss@portal.example",
                 "supervisors_level2": "chief@portal.example"}
         keys.update(sla or {})
-        self.o.write_config({"sla": keys})
+        groups = {"sla": keys}
+        if dkim:
+            key = os.path.join(self.o.dir, "dkim.pem")
+            subprocess.run(["openssl", "genrsa", "-out", key, "2048"], check=True,
+                           capture_output=True)
+            groups["dkim"] = {"selector": "s1", "key": key}
+        self.o.write_config(groups)
         self.outbox = os.path.join(self.o.dir, "outbox", "new")
         self.n = 0
 
@@ -68,17 +74,20 @@ class Desk:
     def show(self, number):
         return self.o.show_json(number)
 
-    def mails(self):
-        """Every delivered message, oldest first: (to, subject, text)."""
+    def messages(self):
+        """Every delivered message, oldest first, parsed."""
         out = []
         if not os.path.isdir(self.outbox):
             return out
         for name in sorted(os.listdir(self.outbox), key=lambda n: int(n.rsplit(".", 1)[1])):
             with open(os.path.join(self.outbox, name), "rb") as f:
-                m = email.message_from_binary_file(f, policy=email.policy.default)
-            out.append((m["To"].addresses[0].addr_spec, str(m["Subject"]),
-                        m.get_body(("plain",)).get_content()))
+                out.append(email.message_from_binary_file(f, policy=email.policy.default))
         return out
+
+    def mails(self):
+        """Every delivered message, oldest first: (to, subject, text)."""
+        return [(m["To"].addresses[0].addr_spec, str(m["Subject"]),
+                 m.get_body(("plain",)).get_content()) for m in self.messages()]
 
 
 def kinds(appeal):
@@ -220,6 +229,18 @@ class Scheduler(unittest.TestCase):
         self.assertEqual(d.tick("2026-11-24T18:00:00+03:00"), 1)
         self.assertNotIn(2, [e.get("level") for e in events(d.show(number), "escalated")])
         self.assertEqual(len(events(d.show(number), "overdue")), 2)
+
+    def test_notifications_and_staff_mail_are_dkim_signed(self):
+        d = Desk(self, dkim=True)
+        number = d.submit(MON_10, message())
+        d.okno(MON_10, "appeal", "status", number, "in_progress")
+        self.assertEqual(d.tick("2026-11-24T12:00:00+03:00"), 1)
+        msgs = d.messages()
+        self.assertEqual(len(msgs), 3)  # receipt, status notice, reminder
+        for m in msgs:
+            self.assertIn("s=s1", m["DKIM-Signature"])
+        self.assertEqual(msgs[1]["Auto-Submitted"], "auto-generated")
+        self.assertNotIn("dkim_failed", kinds(d.show(number)))
 
     def test_notification_settings_are_honoured(self):
         d = Desk(self)
