@@ -484,7 +484,15 @@ gboolean okno_ops_assign(OknoStore *st, const char *number, const char *assignee
          event(st, a->id, error, "assigned", "assignee", a->assignee, "by", actor, NULL);
 }
 
-/* ---- forwarding ---- */
+/* ---- forwarding and art. 11: the appeal is closed without an answer ---- */
+
+/* Closes `a` (its jobs cancelled); *from gets the status it had (caller frees). */
+static gboolean close_appeal(OknoStore *st, OknoAppeal *a, char **from, GError **error)
+{
+  *from = g_steal_pointer(&a->status);
+  a->status = g_strdup("closed");
+  return okno_store_appeal_update(st, a, error) && okno_store_sla_jobs_cancel(st, a->id, error);
+}
 
 gboolean okno_ops_forward(const OknoSlaEnv *env, OknoStore *st, const char *number,
                           const char *body, const char *actor, GError **error)
@@ -504,10 +512,7 @@ gboolean okno_ops_forward(const OknoSlaEnv *env, OknoStore *st, const char *numb
     return FALSE;
   }
   in_time = !a->forward_deadline || okno_now() <= a->forward_deadline;
-  from = g_strdup(a->status);
-  g_free(a->status);
-  a->status = g_strdup("closed");
-  if (!okno_store_appeal_update(st, a, error) || !okno_store_sla_jobs_cancel(st, a->id, error) ||
+  if (!close_appeal(st, a, &from, error) ||
       !event(st, a->id, error, "forwarded", "to", body, "from", from,
              "in_time", in_time ? "yes" : "no", "by", actor, NULL))
     return FALSE;
@@ -572,10 +577,7 @@ gboolean okno_ops_leave_unanswered(const OknoSlaEnv *env, OknoStore *st, const c
                 a->number, a->status);
     return FALSE;
   }
-  from = g_strdup(a->status);
-  g_free(a->status);
-  a->status = g_strdup("closed");
-  if (!okno_store_appeal_update(st, a, error) || !okno_store_sla_jobs_cancel(st, a->id, error) ||
+  if (!close_appeal(st, a, &from, error) ||
       !event(st, a->id, error, "left_unanswered", "ground", ground, "from", from, "by", actor, NULL))
     return FALSE;
   /* Part 1: there is nobody to tell; otherwise the citizen is told why (parts 3-5). */
