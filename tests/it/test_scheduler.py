@@ -13,6 +13,7 @@ import email.policy
 import os
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -149,6 +150,29 @@ class Scheduler(unittest.TestCase):
         self.assertEqual([e["to"] for e in esc], [["boss@portal.example"], ["chief@portal.example"]])
         self.assertEqual(len(events(a, "reminder_sent")), 1)
         self.assertEqual(events(a, "reminder_sent")[0]["to"], ["ops@portal.example"])
+
+    def test_serve_runs_the_scheduler(self):
+        d = Desk(self)
+        number = d.submit(MON_10, message())
+        # The daemon's clock stands after the reminder; its first pass comes at start.
+        saved = os.environ.get("OKNO_FAKE_NOW")
+        os.environ["OKNO_FAKE_NOW"] = "2026-11-24T12:30:00+03:00"
+        try:
+            d.o.start()
+        finally:
+            if saved is None:
+                del os.environ["OKNO_FAKE_NOW"]
+            else:
+                os.environ["OKNO_FAKE_NOW"] = saved
+        give_up = time.monotonic() + 60
+        while time.monotonic() < give_up and len(d.mails()) < 2:
+            time.sleep(0.1)
+        self.assertEqual(d.o.stop(), 0)
+        m = d.mails()
+        self.assertEqual([x[0] for x in m], ["ivan@example.ru", "ops@portal.example"], d.o.log())
+        self.assertEqual(len(events(d.show(number), "reminder_sent")), 1)
+        # A later one-shot pass at the same instant finds the job done.
+        self.assertEqual(d.tick("2026-11-24T12:30:00+03:00"), 0)
 
     def test_two_passes_at_once_send_one_mail(self):
         d = Desk(self)
