@@ -20,6 +20,9 @@ int okno_cmd_calendar(int argc, char **argv);
 int okno_cmd_check_mail(int argc, char **argv);
 int okno_cmd_migrate(int argc, char **argv);
 int okno_cmd_dkim_record(int argc, char **argv);
+int okno_cmd_user(int argc, char **argv);       /* cmd_user.c */
+int okno_cmd_department(int argc, char **argv); /* cmd_user.c */
+int okno_cmd_route(int argc, char **argv);      /* cmd_user.c */
 
 /* Shared by the commands: parses --config FILE (and the other options in `extra`)
  * with GOptionContext, loads the config (defaults when --config is absent), and

@@ -63,6 +63,10 @@ static const KeyDef keys[] = {
   S("dkim", "selector", dkim_selector, ""),
   S("dkim", "domain", dkim_domain, ""),
   P("dkim", "key", dkim_key, ""),
+
+  I("staff", "lockout_after", staff_lockout_after, 5, 1, 100),
+  I("staff", "lockout_seconds", staff_lockout_seconds, 60, 1, 86400),
+  S("staff", "totp_issuer", staff_totp_issuer, ""),
 };
 
 #define FIELD(cfg, kd) ((char *)(cfg) + (kd)->offset)

@@ -62,6 +62,11 @@ typedef struct OknoConfig {
   char *dkim_selector;      /* empty: outbound mail is not signed */
   char *dkim_domain;        /* d=; empty: the domain of outbound_from */
   char *dkim_key;           /* PEM RSA private key; required when selector is set */
+
+  /* [staff] accounts and sign-in (sec/staff.h) */
+  gint64 staff_lockout_after;   /* failed sign-ins before the first lock */
+  gint64 staff_lockout_seconds; /* the first lock; doubled for each failure after it */
+  char *staff_totp_issuer;      /* otpauth issuer; empty: [portal] name */
 } OknoConfig;
 
 OknoConfig *okno_config_new_default(void);

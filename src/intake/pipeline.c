@@ -32,6 +32,7 @@
 #include "appeal/calendar.h"
 #include "appeal/deadline.h"
 #include "appeal/number.h"
+#include "appeal/routing.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -485,7 +486,11 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   if (!okno_store_appeal_insert(st, a, error) ||
       !event(st, a->id, "received", "channel", p->channel, "session", p->session_id, error) ||
       !store_message(st, a->id, p, error) ||
-      !event(st, a->id, "registered", "number", a->number, "status", a->status, error))
+      !event(st, a->id, "registered", "number", a->number, "status", a->status, error) ||
+      !okno_route_appeal(st, a,
+                         &(OknoRouteInput){a->category, p->channel, p->contact, a->subject,
+                                           p->description},
+                         error))
     return FALSE;
   for (guint i = 0; i < p->ids->len; i++) {
     const OknoExtracted *x = p->ids->pdata[i];

@@ -138,7 +138,7 @@ gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, 
 
 #define APPEAL_COLUMNS                                                                    \
   "id, number, status, channel, queue, subject, from_name, from_email, phone, category, " \
-  "related, received_at, deadline, updated_at"
+  "related, received_at, deadline, updated_at, department, coalesce(assignee, 0), version"
 
 static char *dup_or_empty(const char *s) { return g_strdup(s ? s : ""); }
 
@@ -159,6 +159,9 @@ static OknoAppeal *appeal_from_row(const OknoRows *r, guint i)
   a->received_at = okno_rows_int(r, i, 11);
   a->deadline = okno_rows_int(r, i, 12);
   a->updated_at = okno_rows_int(r, i, 13);
+  a->department = dup_or_empty(okno_rows_text(r, i, 14));
+  a->assignee = okno_rows_int(r, i, 15);
+  a->version = okno_rows_int(r, i, 16);
   return a;
 }
 
@@ -176,6 +179,7 @@ void okno_appeal_free(OknoAppeal *a)
   g_free(a->phone);
   g_free(a->category);
   g_free(a->related);
+  g_free(a->department);
   g_free(a);
 }
 
@@ -196,6 +200,7 @@ gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
     return FALSE;
   a->id = okno_rows_int(r, 0, 0);
   a->updated_at = a->received_at;
+  a->version = 1;
   return TRUE;
 }
 
@@ -241,14 +246,16 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
 gboolean okno_store_appeal_set_deadline(OknoStore *st, gint64 id, gint64 deadline,
                                         GError **error)
 {
-  return okno_db_exec(st->db, "UPDATE appeals SET deadline = $2, updated_at = $3 WHERE id = $1",
+  return okno_db_exec(st->db, "UPDATE appeals SET deadline = $2, updated_at = $3, version = version + 1 "
+                      "WHERE id = $1",
                       OKNO_PARAMS(OKNO_INT(id), OKNO_INT(deadline), OKNO_INT(okno_now())), error);
 }
 
 gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
                                       GError **error)
 {
-  return okno_db_exec(st->db, "UPDATE appeals SET status = $2, updated_at = $3 WHERE id = $1",
+  return okno_db_exec(st->db, "UPDATE appeals SET status = $2, updated_at = $3, version = version + 1 "
+                      "WHERE id = $1",
                       OKNO_PARAMS(OKNO_INT(id), T(status), OKNO_INT(okno_now())), error);
 }
 
@@ -414,7 +421,8 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
   "WHERE id IN ("                                                                           \
   "  SELECT id FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1"             \
   "  AND lease_until <= $1 ORDER BY next_attempt_at, id LIMIT $3" lock ") "                \
-  "RETURNING id, appeal_id, env_from, env_to, attempts, created_at, message_ref"
+  "RETURNING id, coalesce(appeal_id, 0), env_from, env_to, attempts, created_at, message_ref, " \
+  "mail_message_id, mail_raw"
   g_autoptr(OknoRows) r = okno_db_query(
       st->db, okno_db_is_sqlite(st->db) ? CLAIM_SQL("") : CLAIM_SQL(" FOR UPDATE SKIP LOCKED"),
       OKNO_PARAMS(OKNO_INT(now), OKNO_INT(now + lease), OKNO_INT(limit), T(owner)), error);
@@ -432,6 +440,14 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
     j->env_to = dup_or_empty(okno_rows_text(r, i, 3));
     j->attempts = okno_rows_int(r, i, 4);
     j->created_at = okno_rows_int(r, i, 5);
+    if (okno_rows_is_null(r, i, 6)) { /* mail of no appeal carries its own bytes */
+      j->message_id = dup_or_empty(okno_rows_text(r, i, 7));
+      j->raw = okno_rows_blob(r, i, 8);
+      if (!j->raw)
+        j->raw = g_bytes_new(NULL, 0);
+      g_ptr_array_add(jobs, j);
+      continue;
+    }
     m = okno_db_query(st->db, "SELECT message_id, raw FROM messages WHERE id = $1",
                       OKNO_PARAMS(OKNO_INT(okno_rows_int(r, i, 6))), error);
     if (!m) {

@@ -1,0 +1,38 @@
+/* routing.h: which department's queue a new appeal goes to (issue 4).
+ *
+ * Administrators keep an ordered list of rules (store.h, okno_store_route_*); each
+ * rule is a condition and the department it sends to:
+ *   category       the appeal's category equals the value (case-insensitive);
+ *   keyword        every word of the value occurs in the subject or the text, in any
+ *                  inflected form (the search normalisation of text/tokenizer.h:
+ *                  lowercase, ё = е, Snowball stems), e.g. «паспорт» matches
+ *                  «паспорта»;
+ *   sender_domain  the sender's domain equals the value or is a subdomain of it;
+ *   channel        the channel equals the value (email, web, chat, messenger, phone).
+ * The first rule that matches decides; if none does, the appeal stays in the default
+ * triage queue (department ""). Either way the decision is an event `routed` on the
+ * appeal: {"department": CODE or "", "queue": "department" or "triage", "rule": ID or
+ * null, "kind": ..., "value": ...}. */
+#pragma once
+#include <glib.h>
+
+#include "store/store.h"
+
+typedef struct {
+  const char *category;
+  const char *channel;
+  const char *sender;  /* e-mail address, may be empty */
+  const char *subject;
+  const char *text;    /* the message's description */
+} OknoRouteInput;
+
+/* Valid kinds of rule: the four above. */
+gboolean okno_route_kind_valid(const char *kind);
+
+/* The first of `rules` (OknoRouteRule*, in order) matching `in`, or NULL. Pure. */
+const OknoRouteRule *okno_route_match(const GPtrArray *rules, const OknoRouteInput *in);
+
+/* Inside the caller's transaction: routes the new appeal `a` (sets a->department and
+ * bumps its version when a rule decides) and records the `routed` event. */
+gboolean okno_route_appeal(OknoStore *st, OknoAppeal *a, const OknoRouteInput *in,
+                           GError **error);
