@@ -40,12 +40,30 @@ typedef struct {
   int (*run)(int argc, char **argv);
 } Action;
 
+/* The action is the first word that is not an option (nor --config's value), so
+ * both `okno user add --config F` and `okno user --config F add` work. */
 static int dispatch(const char *group, const Action *actions, gsize n, int argc, char **argv)
 {
-  if (argc >= 2)
-    for (gsize i = 0; i < n; i++)
-      if (!strcmp(argv[1], actions[i].name))
-        return actions[i].run(argc - 1, argv + 1);
+  for (int i = 1; i < argc; i++) {
+    if (argv[i][0] == '-') {
+      if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
+        i++;
+      continue;
+    }
+    for (gsize k = 0; k < n; k++) {
+      if (strcmp(argv[i], actions[k].name))
+        continue;
+      /* argv without the group: the action first, then every other argument. */
+      g_autofree char **rest = g_new0(char *, argc + 1);
+      int m = 0;
+      rest[m++] = argv[i];
+      for (int j = 1; j < argc; j++)
+        if (j != i)
+          rest[m++] = argv[j];
+      return actions[k].run(m, rest);
+    }
+    break;
+  }
   fprintf(stderr, "okno: %s needs an action:", group);
   for (gsize i = 0; i < n; i++)
     fprintf(stderr, " %s", actions[i].name);
