@@ -486,11 +486,7 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   if (!okno_store_appeal_insert(st, a, error) ||
       !event(st, a->id, "received", "channel", p->channel, "session", p->session_id, error) ||
       !store_message(st, a->id, p, error) ||
-      !event(st, a->id, "registered", "number", a->number, "status", a->status, error) ||
-      !okno_route_appeal(st, a,
-                         &(OknoRouteInput){a->category, p->channel, p->contact, a->subject,
-                                           p->description},
-                         error))
+      !event(st, a->id, "registered", "number", a->number, "status", a->status, error))
     return FALSE;
   for (guint i = 0; i < p->ids->len; i++) {
     const OknoExtracted *x = p->ids->pdata[i];
@@ -518,7 +514,12 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   okno_log("intake", "session=%s event=registered appeal=%s status=%s from=%s size=%" G_GSIZE_FORMAT "%s",
            p->session_id, a->number, a->status, okno_pii(p->contact, pii),
            g_bytes_get_size(p->raw), p->quarantine ? " queue=quarantine" : "");
-  return queue_receipt(in, st, a, p, FALSE, res, error);
+  /* Register, acknowledge, then route (DESIGN.md steps 4 to 6). */
+  return queue_receipt(in, st, a, p, FALSE, res, error) &&
+         okno_route_appeal(st, a,
+                           &(OknoRouteInput){a->category, p->channel, p->contact, a->subject,
+                                             p->description},
+                           error);
 }
 
 /* ---- the two ways in ---- */
