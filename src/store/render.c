@@ -49,6 +49,8 @@ static void add_summary(JsonBuilder *b, const OknoAppeal *a)
   okno_json_str(b, "phone", a->phone);
   okno_json_str(b, "category", a->category);
   okno_json_str(b, "related", a->related);
+  okno_json_str(b, "department", a->department); /* "": the triage queue */
+  okno_json_int(b, "version", a->version);
   add_time(b, "received_at", a->received_at);
   add_time(b, "deadline", a->deadline);
   add_time(b, "updated_at", a->updated_at);

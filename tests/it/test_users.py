@@ -245,6 +245,8 @@ class Users(unittest.TestCase):
         self.assertEqual(routed(numbers[1])["department"], "city")
         self.assertEqual(routed(numbers[1])["rule"], int(dom))
         self.assertEqual(routed(numbers[2]), {"department": "", "queue": "triage", "rule": None})
+        self.assertEqual([o.show_json(n)["department"] for n in numbers], ["passports", "city", ""])
+        self.assertEqual([a["department"] for a in o.list_json()], ["", "city", "passports"])
 
 
 if __name__ == "__main__":
