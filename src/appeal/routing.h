@@ -12,10 +12,17 @@
  * The first rule that matches decides; if none does, the appeal stays in the default
  * triage queue (department ""). Either way the decision is an event `routed` on the
  * appeal: {"department": CODE or "", "queue": "department" or "triage", "rule": ID or
- * null, "kind": ..., "value": ...}. */
+ * null, "kind": ..., "value": ...}.
+ *
+ * Later, staff move appeals between queues: a transfer to another department with a
+ * reason, or an escalation («передать в вышестоящую инстанцию») to the parent of the
+ * appeal's department, whose supervisors then see it. Either leaves the appeal
+ * unassigned in the target queue and records an event (`transferred`, `escalated`:
+ * {"from","to","reason","by"}). */
 #pragma once
 #include <glib.h>
 
+#include "sec/staff.h"
 #include "store/store.h"
 
 typedef struct {
@@ -36,3 +43,16 @@ const OknoRouteRule *okno_route_match(const GPtrArray *rules, const OknoRouteInp
  * bumps its version when a rule decides) and records the `routed` event. */
 gboolean okno_route_appeal(OknoStore *st, OknoAppeal *a, const OknoRouteInput *in,
                            GError **error);
+
+/* Inside the caller's transaction, as `by` (checked with okno_staff_can:
+ * OKNO_ACT_TRANSFER / OKNO_ACT_ESCALATE), on appeal `number` read at `version`.
+ * Errors: an unknown appeal or department, an empty reason, the same department, no
+ * parent to escalate to, a stale version: OKNO_ERROR_USER with a Russian line; not
+ * allowed: OKNO_ERROR_PERM «Недостаточно прав для этого действия.». On success the
+ * new version is in *new_version (may be NULL). */
+gboolean okno_appeal_transfer(OknoStore *st, const OknoUser *by, const char *number,
+                              gint64 version, const char *department, const char *reason,
+                              gint64 *new_version, GError **error);
+gboolean okno_appeal_escalate(OknoStore *st, const OknoUser *by, const char *number,
+                              gint64 version, const char *reason, gint64 *new_version,
+                              GError **error);

@@ -144,6 +144,91 @@ static void test_routed_event_names_the_rule(void **state)
   g_clear_error(&err);
 }
 
+
+/* The detail of the appeal's last event of `kind`, "" if none. */
+static char *last_event(OknoStore *st, gint64 appeal_id, const char *kind)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st), "SELECT detail FROM events WHERE appeal_id = $1 AND kind = $2 ORDER BY id DESC",
+      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_TEXT(kind)), NULL);
+  assert_non_null(r);
+  return g_strdup(okno_rows_count(r) ? okno_rows_text(r, 0, 0) : "");
+}
+
+static void expect_error(gboolean ok, GError **err, int code, const char *part)
+{
+  assert_false(ok);
+  assert_non_null(*err);
+  assert_int_equal((*err)->code, code);
+  if (part && !strstr((*err)->message, part))
+    fail_msg("'%s' not in '%s'", part, (*err)->message);
+  g_clear_error(err);
+}
+
+static void test_transfer_and_escalation(void **state)
+{
+  Fx *fx = fixture(state);
+  char *deps[] = {"passports", NULL};
+  OknoUser op = {.id = 0, .login = "ivanov", .role = "operator", .departments = deps};
+  OknoUser boss = {.id = 0, .login = "petrova", .role = "supervisor", .departments = deps};
+  OknoUser auditor = {.id = 0, .login = "audit", .role = "auditor", .departments = deps};
+  OknoUser staff_row = {.login = "ivanov", .role = "operator", .password_hash = "x",
+                        .totp_secret = "", .departments = deps};
+  OknoAppeal a = {.number = "26-000001-4", .status = "new", .channel = "email",
+                  .received_at = okno_now()};
+  g_autoptr(OknoAppeal) got = NULL;
+  g_autofree char *ev = NULL, *up = NULL;
+  gint64 v = 0;
+  GError *err = NULL;
+
+  assert_true(okno_store_department_add(fx->st, &(OknoDepartment){"root", "Руководство", ""}, NULL));
+  assert_true(okno_store_department_add(fx->st, &(OknoDepartment){"passports", "Паспорта", "root"}, NULL));
+  assert_true(okno_store_department_add(fx->st, &(OknoDepartment){"tax", "Налоги", "root"}, NULL));
+  assert_true(okno_store_user_insert(fx->st, &staff_row, NULL));
+  op.id = staff_row.id;
+  assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
+  assert_true(okno_store_appeal_assign(fx->st, a.id, 1, "passports", op.id, &v, NULL));
+  assert_int_equal(v, 2);
+
+  /* An auditor may not; nor an operator on an appeal that is not theirs. */
+  expect_error(okno_appeal_transfer(fx->st, &auditor, a.number, v, "tax", "не наш вопрос", NULL, &err),
+               &err, OKNO_ERROR_PERM, "Недостаточно прав");
+  op.id++;
+  expect_error(okno_appeal_transfer(fx->st, &op, a.number, v, "tax", "не наш вопрос", NULL, &err),
+               &err, OKNO_ERROR_PERM, NULL);
+  op.id--;
+  expect_error(okno_appeal_transfer(fx->st, &op, a.number, v, "tax", "  ", NULL, &err), &err,
+               OKNO_ERROR_USER, "причину");
+  expect_error(okno_appeal_transfer(fx->st, &op, a.number, v, "nope", "x", NULL, &err), &err,
+               OKNO_ERROR_USER, "nope");
+  expect_error(okno_appeal_transfer(fx->st, &op, a.number, v, "passports", "x", NULL, &err), &err,
+               OKNO_ERROR_USER, "уже в этом отделе");
+  expect_error(okno_appeal_transfer(fx->st, &op, "26-999999-1", v, "tax", "x", NULL, &err), &err,
+               OKNO_ERROR_USER, "Нет обращения");
+  expect_error(okno_appeal_transfer(fx->st, &op, a.number, v - 1, "tax", "x", NULL, &err), &err,
+               OKNO_ERROR_USER, "другой сотрудник");
+
+  /* The supervisor escalates one level up: to root, unassigned. */
+  assert_true(okno_appeal_escalate(fx->st, &boss, a.number, v, "жалоба на отдел", &v, NULL));
+  got = okno_store_appeal_get(fx->st, a.number, NULL);
+  assert_string_equal(got->department, "root");
+  assert_int_equal(got->assignee, 0);
+  assert_int_equal(got->version, v);
+  up = last_event(fx->st, a.id, "escalated");
+  assert_string_equal(up, "{\"from\":\"passports\",\"to\":\"root\",\"reason\":"
+                          "\"жалоба на отдел\",\"by\":\"petrova\"}");
+  /* The passports supervisor no longer reaches it; root has no parent. */
+  expect_error(okno_appeal_escalate(fx->st, &boss, a.number, v, "ещё выше", NULL, &err), &err,
+               OKNO_ERROR_PERM, NULL);
+  boss.role = "administrator";
+  expect_error(okno_appeal_escalate(fx->st, &boss, a.number, v, "ещё выше", NULL, &err), &err,
+               OKNO_ERROR_USER, "нет вышестоящего");
+  assert_true(okno_appeal_transfer(fx->st, &boss, a.number, v, "tax", "налоговый вопрос", &v, NULL));
+  ev = last_event(fx->st, a.id, "transferred");
+  assert_string_equal(ev, "{\"from\":\"root\",\"to\":\"tax\",\"reason\":"
+                          "\"налоговый вопрос\",\"by\":\"petrova\"}");
+}
+
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), ON_PG_AS("pg_" #f, f)
 #define ON_PG_AS(name, f) {name, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
@@ -154,6 +239,7 @@ int main(void)
     cmocka_unit_test(test_first_matching_rule_decides),
     cmocka_unit_test(test_kinds),
     ON_BOTH(test_routed_event_names_the_rule),
+    ON_BOTH(test_transfer_and_escalation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
