@@ -24,7 +24,7 @@ static const struct {
   {"check-mail", okno_cmd_check_mail, "check a letter for phishing that imitates the portal"},
   {"migrate", okno_cmd_migrate, "bring the store's schema up to date"},
   {"dkim-record", okno_cmd_dkim_record, "print the DNS TXT record of the DKIM key to publish"},
-  {"user", okno_cmd_user, "staff accounts: add, disable, reset-2fa, list, verify, journal"},
+  {"user", okno_cmd_user, "staff accounts: add, disable, enable, reset-2fa, list, verify, journal, password"},
   {"department", okno_cmd_department, "departments: add, list"},
   {"route", okno_cmd_route, "routing rules: add, list, remove"},
 };

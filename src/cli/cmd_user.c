@@ -12,7 +12,9 @@
  *   okno user verify --login L [--ip A] [--user-agent U] [--json]
  *       one sign-in attempt, journaled like the console's; reads the password and
  *       then the code (TOTP or recovery), one per line, from standard input
- *   okno user journal --login L [--limit N] [--json]     the user's sign-ins
+ *   okno user journal [--login L] [--limit N] [--json]   sign-ins (of L, or everyone's)
+ *   okno user password --login L   sets the password read from standard input (policy
+ *       checked; the account no longer has to change it)
  *   okno department add --code C --name N [--parent P]
  *   okno department list [--json]
  *   okno route add --kind category|keyword|sender_domain|channel --value V
@@ -312,6 +314,7 @@ static int user_verify(int argc, char **argv)
   g_autoptr(OknoStore) st = setup(&argc, &argv, extra, 0, &cfg, &code);
   g_autoptr(GError) err = NULL;
   g_autoptr(OknoUser) u = NULL;
+  g_autoptr(OknoDkim) dkim = NULL;
   const char *result = NULL;
   OknoStaffPolicy pol;
 
@@ -319,9 +322,13 @@ static int user_verify(int argc, char **argv)
     return code;
   if (need(login, "login"))
     return 1;
+  dkim = okno_dkim_new(cfg, &err);
+  if (err)
+    return okno_cli_fail(err);
   password = read_line();
   totp = read_line();
   pol = okno_staff_policy(cfg);
+  pol.dkim = dkim;
   u = okno_staff_authenticate(st, &pol,
                               &(OknoSignIn){login, password, totp, ip ? ip : "cli",
                                             ua ? ua : "okno user verify"},
@@ -355,7 +362,7 @@ static int user_journal(int argc, char **argv)
   gboolean json = FALSE;
   gint limit = 50;
   const GOptionEntry extra[] = {
-    {"login", 0, 0, G_OPTION_ARG_STRING, &login, "login", "L"},
+    {"login", 0, 0, G_OPTION_ARG_STRING, &login, "only this user (default: everyone)", "L"},
     {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "at most N entries (50)", "N"},
     {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
     G_OPTION_ENTRY_NULL,
@@ -370,16 +377,16 @@ static int user_journal(int argc, char **argv)
 
   if (!st)
     return code;
-  if (need(login, "login"))
-    return 1;
-  u = okno_store_user_get(st, login, &err);
-  if (!u) {
-    if (err)
-      return okno_cli_fail(err);
-    fprintf(stderr, "okno: нет сотрудника с логином «%s»\n", login);
-    return 1;
+  if (login) {
+    u = okno_store_user_get(st, login, &err);
+    if (!u) {
+      if (err)
+        return okno_cli_fail(err);
+      fprintf(stderr, "okno: нет сотрудника с логином «%s»\n", login);
+      return 1;
+    }
   }
-  entries = okno_store_login_journal(st, u->id, limit > 0 ? limit : 0, &err);
+  entries = okno_store_login_journal(st, u ? u->id : 0, limit > 0 ? limit : 0, &err);
   if (!entries)
     return okno_cli_fail(err);
   json_builder_begin_array(b);
@@ -387,11 +394,12 @@ static int user_journal(int argc, char **argv)
     const OknoLoginEntry *e = entries->pdata[i];
     g_autofree char *at = okno_time_format_msk(e->at);
     if (!json) {
-      printf("%s %-14s %-16s %s\n", at, e->result, e->ip, e->user_agent);
+      printf("%s %-20s %-14s %-16s %s\n", at, e->login, e->result, e->ip, e->user_agent);
       continue;
     }
     json_builder_begin_object(b);
     okno_json_str(b, "at", at);
+    okno_json_str(b, "login", e->login);
     okno_json_str(b, "result", e->result);
     okno_json_str(b, "ip", e->ip);
     okno_json_str(b, "user_agent", e->user_agent);
@@ -403,12 +411,34 @@ static int user_journal(int argc, char **argv)
   return 0;
 }
 
+static int user_password(int argc, char **argv)
+{
+  g_autofree char *login = NULL, *password = NULL;
+  const GOptionEntry extra[] = {
+    {"login", 0, 0, G_OPTION_ARG_STRING, &login, "login", "L"},
+    G_OPTION_ENTRY_NULL,
+  };
+  int code = 0;
+  g_autoptr(OknoConfig) cfg = NULL;
+  g_autoptr(OknoStore) st = setup(&argc, &argv, extra, 0, &cfg, &code);
+  g_autoptr(GError) err = NULL;
+  gboolean ok;
+  if (!st)
+    return code;
+  if (need(login, "login"))
+    return 1;
+  password = read_line();
+  ok = okno_staff_set_password(st, login, password, &err);
+  memset(password, 0, strlen(password));
+  return ok ? 0 : okno_cli_fail(err);
+}
+
 int okno_cmd_user(int argc, char **argv)
 {
   static const Action actions[] = {
     {"add", user_add}, {"disable", user_disable}, {"enable", user_enable},
     {"reset-2fa", user_reset_2fa}, {"list", user_list}, {"verify", user_verify},
-    {"journal", user_journal},
+    {"journal", user_journal}, {"password", user_password},
   };
   return dispatch("user", actions, G_N_ELEMENTS(actions), argc, argv);
 }

@@ -253,7 +253,14 @@ static GBytes *lock_notice(const OknoStaffPolicy *pol, const OknoUser *u, const 
                          date, pol->mail_from, u->email, subject, *message_id);
   for (gsize i = 0, n = strlen(b64); i < n; i += 76)
     g_string_append_printf(m, "%.76s\r\n", b64 + i);
-  return g_string_free_to_bytes(m);
+  {
+    g_autoptr(GBytes) plain = g_string_free_to_bytes(m);
+    g_autoptr(GError) err = NULL;
+    GBytes *signed_msg = okno_dkim_sign(pol->dkim, plain, &err);
+    if (!signed_msg) /* sent unsigned rather than not at all */
+      okno_log_warn("staff", "event=dkim_failed user=%s error=\"%s\"", u->login, err->message);
+    return signed_msg ? signed_msg : g_bytes_ref(plain);
+  }
 }
 
 static gboolean journal(OknoStore *st, const OknoSignIn *in, const OknoUser *u,

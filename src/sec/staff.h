@@ -21,6 +21,7 @@
 #include <glib.h>
 
 #include "core/config.h"
+#include "mail/dkim.h"
 #include "store/store.h"
 
 typedef struct {
@@ -29,10 +30,12 @@ typedef struct {
   const char *issuer;    /* otpauth issuer: the portal's name */
   const char *mail_from; /* the notices' sender (outbound from) */
   const char *hostname;  /* Message-ID domain */
+  OknoDkim *dkim;        /* signs lock-out notices; NULL: unsigned (borrowed) */
 } OknoStaffPolicy;
 
 /* The policy from cfg ([staff] lockout_after, lockout_seconds, totp_issuer; [outbound]
- * from; [smtp] hostname). Borrowed strings: valid while cfg is. */
+ * from; [smtp] hostname), dkim NULL (the caller sets its own signer, mail/dkim.h).
+ * Borrowed strings: valid while cfg is. */
 OknoStaffPolicy okno_staff_policy(const OknoConfig *cfg);
 
 gboolean okno_staff_role_valid(const char *role);

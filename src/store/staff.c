@@ -244,7 +244,7 @@ GPtrArray *okno_store_login_journal(OknoStore *st, gint64 user_id, gint64 limit,
   g_autoptr(OknoRows) r = okno_db_query(
       okno_store_db(st),
       "SELECT at, login, coalesce(user_id, 0), ip, user_agent, result FROM login_journal "
-      "WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+      "WHERE ($1 = 0 OR user_id = $1) ORDER BY at DESC, id DESC LIMIT $2",
       OKNO_PARAMS(OKNO_INT(user_id), OKNO_INT(limit > 0 ? limit : G_MAXINT64)), error);
   GPtrArray *out;
   if (!r)

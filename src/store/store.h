@@ -233,7 +233,7 @@ typedef struct {
 } OknoLoginEntry;
 void okno_login_entry_free(OknoLoginEntry *e);
 gboolean okno_store_login_journal_add(OknoStore *st, const OknoLoginEntry *e, GError **error);
-/* A user's attempts (user_id) newest first, at most `limit` (0: all). */
+/* A user's attempts (user_id; 0: everyone's) newest first, at most `limit` (0: all). */
 GPtrArray *okno_store_login_journal(OknoStore *st, gint64 user_id, gint64 limit,
                                     GError **error);
 

@@ -18,6 +18,7 @@ import os
 import re
 import smtplib
 import struct
+import subprocess
 import sys
 import time
 import unittest
@@ -151,6 +152,26 @@ class Users(unittest.TestCase):
         self.assertIn("отключена", r["message"])
         self.assertTrue(json.loads(self.ok("user", "list", "--json"))[0]["disabled"])
 
+    def test_owner_sets_a_password_under_the_policy(self):
+        u = self.add_user("orlova")
+        self.add_user("belov")
+        msg = self.refused("user", "password", "--login", "orlova", input="short\n")
+        self.assertIn("не менее 8 символов", msg)
+        self.assertIn("цифра", msg)
+        self.assertIn("распространённых",
+                      self.refused("user", "password", "--login", "orlova", input="Qwerty123!\n"))
+        self.ok("user", "password", "--login", "orlova", input="Зелёный-чай-42\n")
+        self.fresh_step()
+        self.assertEqual(self.verify("orlova", u["password"], totp(u["totp_uri"]), 1)["result"],
+                         "bad_password")
+        r = self.verify("orlova", "Зелёный-чай-42", totp(u["totp_uri"]))
+        self.assertEqual(r["result"], "ok")
+        self.assertFalse(r["must_change_password"])
+        self.verify("belov", "nope", "000000", 1)
+        everyone = json.loads(self.ok("user", "journal", "--json"))
+        self.assertEqual([(j["login"], j["result"]) for j in everyone],
+                         [("belov", "bad_password"), ("orlova", "ok"), ("orlova", "bad_password")])
+
     def test_bad_input_is_one_line_exit_1_and_changes_nothing(self):
         self.ok("department", "add", "--code", "social", "--name", "Социальный отдел")
         self.add_user("petrov")
@@ -179,6 +200,11 @@ class Users(unittest.TestCase):
         self.assertEqual(before, after)
 
     def test_lock_out_notice_leaves_through_the_outbound_queue(self):
+        # Signed with the instance's DKIM key, like receipts.
+        subprocess.run(["openssl", "genrsa", "-out", os.path.join(self.okno.dir, "dkim.pem"), "2048"],
+                       check=True, capture_output=True)
+        self.okno.write_config({"staff": {"lockout_after": "3"},
+                                "dkim": {"selector": "s1", "key": "dkim.pem"}})
         u = self.add_user("sidorova", "operator", "--email", "sidorova@portal.example")
         self.okno.start()
         for _ in range(3):
@@ -201,6 +227,7 @@ class Users(unittest.TestCase):
         with open(os.path.join(new, files[0]), "rb") as f:
             notice = f.read()
         self.assertIn(b"To: <sidorova@portal.example>", notice)
+        self.assertTrue(notice.startswith(b"DKIM-Signature: v=1; a=rsa-sha256;"), notice[:200])
         body = base64.b64decode(notice.split(b"\r\n\r\n", 1)[1]).decode()
         self.assertIn("sidorova", body)
         self.assertIn("198.51.100.4", body)
