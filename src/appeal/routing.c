@@ -183,8 +183,9 @@ static gboolean move(OknoStore *st, const OknoUser *by, const char *number, gint
   okno_json_str(b, "by", by->login);
   json_builder_end_object(b);
   detail = okno_json_text(b, FALSE);
-  okno_log("route", "event=%s appeal=%s from=%s to=%s by=%s", up ? "escalated" : "transferred",
-           a->number, *a->department ? a->department : "-", to->code, by->login);
+  okno_log("route", "event=%s appeal=%s from=%s to=%s by=%" G_GINT64_FORMAT,
+           up ? "escalated" : "transferred", a->number, *a->department ? a->department : "-",
+           to->code, by->id);
   return okno_store_event_add(st, a->id, up ? "escalated" : "transferred", detail, error);
 }
 

@@ -134,7 +134,7 @@ OknoEnrolment *okno_staff_create(OknoStore *st, const OknoStaffPolicy *pol, cons
     okno_store_rollback(st);
     return NULL;
   }
-  okno_log("staff", "event=user_created user=%s role=%s email=%s", login, role,
+  okno_log("staff", "event=user_created user=%" G_GINT64_FORMAT " role=%s email=%s", u->id, role,
            okno_pii(u->email, pii));
   return g_steal_pointer(&e);
 }
@@ -160,7 +160,7 @@ OknoEnrolment *okno_staff_reset_2fa(OknoStore *st, const OknoStaffPolicy *pol,
     return NULL;
   }
   e->login = g_strdup(u->login);
-  okno_log("staff", "event=second_factor_reset user=%s", u->login);
+  okno_log("staff", "event=second_factor_reset user=%" G_GINT64_FORMAT, u->id);
   return g_steal_pointer(&e);
 }
 
@@ -176,7 +176,8 @@ gboolean okno_staff_set_disabled(OknoStore *st, const char *login, gboolean disa
     okno_store_rollback(st);
     return FALSE;
   }
-  okno_log("staff", "event=%s user=%s", disabled ? "user_disabled" : "user_enabled", u->login);
+  okno_log("staff", "event=%s user=%" G_GINT64_FORMAT, disabled ? "user_disabled" : "user_enabled",
+           u->id);
   return TRUE;
 }
 
@@ -194,7 +195,7 @@ gboolean okno_staff_set_password(OknoStore *st, const char *login, const char *p
     okno_store_rollback(st);
     return FALSE;
   }
-  okno_log("staff", "event=password_changed user=%s", u->login);
+  okno_log("staff", "event=password_changed user=%" G_GINT64_FORMAT, u->id);
   return TRUE;
 }
 
@@ -258,7 +259,8 @@ static GBytes *lock_notice(const OknoStaffPolicy *pol, const OknoUser *u, const 
     g_autoptr(GError) err = NULL;
     GBytes *signed_msg = okno_dkim_sign(pol->dkim, plain, &err);
     if (!signed_msg) /* sent unsigned rather than not at all */
-      okno_log_warn("staff", "event=dkim_failed user=%s error=\"%s\"", u->login, err->message);
+      okno_log_warn("staff", "event=dkim_failed user=%" G_GINT64_FORMAT " error=\"%s\"", u->id,
+                    err->message);
     return signed_msg ? signed_msg : g_bytes_ref(plain);
   }
 }
@@ -380,8 +382,8 @@ OknoUser *okno_staff_authenticate(OknoStore *st, const OknoStaffPolicy *pol,
         goto fail;
     }
     if (lock)
-      okno_log("staff", "event=locked user=%s failures=%" G_GINT64_FORMAT " seconds=%" G_GINT64_FORMAT
-               " notified=%s", u->login, u->failed_attempts, lock / G_USEC_PER_SEC,
+      okno_log("staff", "event=locked user=%" G_GINT64_FORMAT " failures=%" G_GINT64_FORMAT
+               " seconds=%" G_GINT64_FORMAT " notified=%s", u->id, u->failed_attempts, lock / G_USEC_PER_SEC,
                *u->email ? okno_pii(u->email, pii) : "no");
   } else if (u && g_str_has_prefix(result, "ok")) {
     if ((u->failed_attempts || u->locked_until) &&
@@ -396,8 +398,13 @@ OknoUser *okno_staff_authenticate(OknoStore *st, const OknoStaffPolicy *pol,
   }
   if (!journal(st, in, u, result, error) || !okno_store_commit(st, error))
     goto fail;
-  okno_log("staff", "event=sign_in user=%s result=%s ip=%s", u ? u->login : "-", result,
-           in->ip && *in->ip ? okno_pii(in->ip, pii) : "-");
+  {
+    char ipt[OKNO_PII_BUF];
+    /* Users by id, never by login (a login is often a surname, and an unknown one may
+     * be a password typed into the wrong field). */
+    okno_log("staff", "event=sign_in user=%" G_GINT64_FORMAT " login=%s result=%s ip=%s",
+             u ? u->id : 0, okno_pii(in->login, pii), result, okno_pii(in->ip, ipt));
+  }
   if (result_out)
     *result_out = result;
   if (user_err) {

@@ -133,6 +133,13 @@ static void test_uri_and_qr(void **state)
   /* A QR symbol is 21 + 4(v-1) modules wide, plus the 4-module quiet zone each side. */
   assert_true(n >= 29 && (n - 8 - 21) % 4 == 0);
   assert_true(g_str_has_suffix(svg, "\"/></svg>"));
+  /* The finder patterns' top rows: 7 dark modules at the top-left and top-right. */
+  {
+    g_autofree char *left = g_strdup("M4 4h7v1h-7z");
+    g_autofree char *right = g_strdup_printf("M%u 4h7v1h-7z", n - 4 - 7);
+    assert_non_null(strstr(svg, left));
+    assert_non_null(strstr(svg, right));
+  }
   assert_int_equal(strlen(secret), 32);
   assert_int_equal(g_bytes_get_size(key), 20);
 }
