@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "intake/receipt.h"
+#include "sec/staff.h"
 
 static const char *const notify_types[] = {
   "registered", "status_changed", "answer", "clarification", "deadline_reminder",
@@ -467,21 +468,35 @@ gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const cha
                "deadline", due, "by", actor, NULL);
 }
 
-gboolean okno_ops_assign(OknoStore *st, const char *number, const char *assignee,
+gboolean okno_ops_assign(OknoStore *st, const char *number, const char *login,
                          const char *actor, GError **error)
 {
   g_autoptr(OknoAppeal) a = load(st, number, error);
-  g_autofree char *lower = g_ascii_strdown(assignee ? assignee : "", -1);
+  g_autoptr(OknoUser) u = NULL;
+  g_autofree char *uid = NULL;
   if (!a)
     return FALSE;
-  if (*lower && (!strchr(lower, '@') || strpbrk(lower, " <>\"(),;:\\"))) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "'%s' is not an e-mail address", assignee);
-    return FALSE;
+  if (login && *login) {
+    u = okno_store_user_get(st, login, error);
+    if (!u) {
+      if (error && !*error)
+        g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no staff account '%s'", login);
+      return FALSE;
+    }
+    a->assignee = u->id; /* as it would be: may this user then work on it? */
+    if (u->disabled || !okno_staff_can(u, OKNO_ACT_REPLY, a, NULL)) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "'%s' cannot work on appeal %s (%s)", login, a->number,
+                  u->disabled ? "the account is disabled"
+                  : *a->department ? "role or department" : "role");
+      return FALSE;
+    }
+    uid = g_strdup_printf("%" G_GINT64_FORMAT, u->id);
   }
-  g_free(a->assignee);
-  a->assignee = g_steal_pointer(&lower);
-  return okno_store_appeal_update(st, a, error) &&
-         event(st, a->id, error, "assigned", "assignee", a->assignee, "by", actor, NULL);
+  return okno_store_appeal_assign(st, a->id, a->version, a->department, u ? u->id : 0, NULL,
+                                  error) &&
+         event(st, a->id, error, "assigned", "assignee", u ? u->login : "", "user", uid, "by",
+               actor, NULL);
 }
 
 /* ---- forwarding and art. 11: the appeal is closed without an answer ---- */

@@ -79,8 +79,13 @@ gboolean okno_ops_extend(const OknoSlaEnv *env, OknoStore *st, const char *numbe
  * than the current deadline. An appeal of another class becomes urgent. */
 gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const char *number,
                                  const char *actor, GError **error);
-/* Assigns the appeal to `assignee` (an e-mail; "" unassigns): reminders go there. */
-gboolean okno_ops_assign(OknoStore *st, const char *number, const char *assignee,
+/* Assigns the appeal to the staff account `login` ("" unassigns), keeping its
+ * department (store.h okno_store_appeal_assign, which bumps the version); the
+ * scheduler's reminders then go to that user's e-mail. OKNO_ERROR_USER for an unknown
+ * login, a disabled account, or a user who could not work on the appeal
+ * (okno_staff_can OKNO_ACT_REPLY once assigned: an auditor, or another department).
+ * Event `assigned` {assignee: login or "", user: id, by}. */
+gboolean okno_ops_assign(OknoStore *st, const char *number, const char *login,
                          const char *actor, GError **error);
 /* Forwards the appeal to the competent body `body` (free text, e.g. «Социальный фонд
  * России»; 59-FZ art. 8 part 3: within 7 days of registration, the citizen told):

@@ -43,12 +43,12 @@ OknoSchedDecision okno_scheduler_decide(const OknoSlaJob *job, const OknoAppeal 
   return OKNO_SCHED_RUN;
 }
 
-const char *const *okno_scheduler_recipients(const OknoConfig *cfg, const OknoAppeal *a,
-                                             const char *kind, const char *one[2])
+const char *const *okno_scheduler_recipients(const OknoConfig *cfg, const char *kind,
+                                             const char *assignee_email, const char *one[2])
 {
   if (!strcmp(kind, "reminder")) {
-    if (a->assignee && *a->assignee) {
-      one[0] = a->assignee;
+    if (assignee_email && *assignee_email) {
+      one[0] = assignee_email;
       one[1] = NULL;
       return one;
     }
@@ -119,7 +119,9 @@ static char *detail_json(const char *deadline, int level, gboolean mail,
 static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, GError **error)
 {
   const char *one[2];
-  const char *const *to = okno_scheduler_recipients(s->cfg, a, job->kind, one);
+  const char *const *to;
+  g_autoptr(OknoUser) who = NULL;
+  const char *email = NULL, *responsible = "не назначен";
   g_autofree char *due = okno_receipt_time(a->deadline);
   g_autofree char *due_msk = okno_time_format_msk(a->deadline);
   g_autofree char *subject = NULL, *text = NULL, *detail = NULL;
@@ -127,13 +129,26 @@ static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, G
   int level = 0;
   guint sent = 0;
 
+  if (a->assignee) {
+    /* A disabled account, or one without an address, leaves it to [sla] operators. */
+    who = okno_store_user_get_by_id(s->store, a->assignee, error);
+    if (!who && error && *error)
+      return FALSE;
+    if (who) {
+      responsible = *who->display_name ? who->display_name : who->login;
+      if (!who->disabled)
+        email = who->email;
+    }
+  }
+  to = okno_scheduler_recipients(s->cfg, job->kind, email, one);
+
   if (!strcmp(job->kind, "reminder")) {
     kind = "reminder_sent";
     subject = g_strdup_printf("Напоминание: срок ответа по обращению № %s — %s", a->number, due);
     text = g_strdup_printf("Срок ответа по обращению № %s («%s») истекает %s.\n"
                            "Статус: %s. Ответственный: %s.",
                            a->number, a->subject, due, a->status,
-                           *a->assignee ? a->assignee : "не назначен");
+                           responsible);
   } else if (!strcmp(job->kind, "overdue")) {
     g_autofree char *d = detail_json(due_msk, 0, FALSE, NULL, 0);
     level = 1;
@@ -145,14 +160,14 @@ static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, G
     text = g_strdup_printf("Срок ответа по обращению № %s («%s») истёк %s, ответа нет.\n"
                            "Статус: %s. Ответственный: %s.",
                            a->number, a->subject, due, a->status,
-                           *a->assignee ? a->assignee : "не назначен");
+                           responsible);
   } else {
     level = 2;
     subject = g_strdup_printf("Повторная эскалация: обращение № %s просрочено", a->number);
     text = g_strdup_printf("Обращение № %s («%s») просрочено с %s и до сих пор без ответа; "
                            "предыдущая эскалация не помогла.\nСтатус: %s. Ответственный: %s.",
                            a->number, a->subject, due, a->status,
-                           *a->assignee ? a->assignee : "не назначен");
+                           responsible);
   }
   if (!okno_ops_mail_staff(s->env, s->store, a, to, subject, text, &sent, error))
     return FALSE;

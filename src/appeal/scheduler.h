@@ -1,7 +1,7 @@
 /* scheduler.h: deadline reminders, overdue marking and escalation, from jobs in the store.
  *
  * Every deadline has three jobs in the store (okno_ops_start_clock writes them,
- * store.h "SLA jobs"): a reminder to the assignee (or [sla] operators) [sla]
+ * store.h "SLA jobs"): a reminder to the assignee's e-mail (or [sla] operators) [sla]
  * reminder_before working hours before it; at the deadline the appeal is marked
  * overdue and escalated to [sla] supervisors; [sla] escalate_again_after working hours
  * later it is escalated one level up, to [sla] supervisors_level2. A pass claims the
@@ -28,12 +28,14 @@ typedef enum {
 
 /* The pure decision for `job` on appeal `a` (NULL: the appeal is gone). */
 OknoSchedDecision okno_scheduler_decide(const OknoSlaJob *job, const OknoAppeal *a);
-/* Whom the job tells (a NULL-terminated array owned by cfg or a): a reminder goes to
- * the assignee, else to [sla] operators; "overdue" to supervisors; "escalate" to
- * supervisors_level2 (supervisors when that is empty). `one` is scratch space for the
- * assignee case. */
-const char *const *okno_scheduler_recipients(const OknoConfig *cfg, const OknoAppeal *a,
-                                             const char *kind, const char *one[2]);
+/* Whom a job of `kind` tells (a NULL-terminated array owned by cfg or `one`): a
+ * reminder goes to `assignee_email`, the e-mail of the appeal's assignee (a staff
+ * account, store.h OknoAppeal.assignee; NULL or "" when the appeal is unassigned or
+ * its assignee is disabled or has no address), else to [sla] operators; "overdue" to
+ * supervisors; "escalate" to supervisors_level2 (supervisors when that is empty).
+ * `one` is scratch space for the assignee case. Pure. */
+const char *const *okno_scheduler_recipients(const OknoConfig *cfg, const char *kind,
+                                             const char *assignee_email, const char *one[2]);
 
 typedef struct OknoScheduler OknoScheduler;
 

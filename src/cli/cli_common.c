@@ -48,13 +48,20 @@ void okno_cli_print_appeals(const GPtrArray *appeals, gboolean json)
 
 int okno_cli_take_operation(int *argc, char **argv, const char *const *names)
 {
-  for (int i = 1; i < *argc; i++)
+  for (int i = 1; i < *argc; i++) {
+    if (argv[i][0] == '-') {
+      if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
+        i++; /* its value is no operation */
+      continue;
+    }
     for (int k = 0; names[k]; k++)
       if (!strcmp(argv[i], names[k])) {
         memmove(&argv[i], &argv[i + 1], sizeof(char *) * (size_t)(*argc - i));
         (*argc)--;
         return k;
       }
+    return -1; /* the first word is no operation */
+  }
   return -1;
 }
 

@@ -3,7 +3,7 @@
  *   okno appeal status  --config F NUMBER STATUS [--reason TEXT] [--answer TEXT] [--by EMAIL]
  *   okno appeal extend  --config F NUMBER --period "N calendar days" --reason TEXT [--by EMAIL]
  *   okno appeal confirm-urgent --config F NUMBER [--by EMAIL]
- *   okno appeal assign  --config F NUMBER EMAIL|"" [--by EMAIL]
+ *   okno appeal assign  --config F NUMBER LOGIN|"" [--by EMAIL]   (a staff account, okno user)
  *   okno appeal forward --config F NUMBER BODY [--by EMAIL]
  *   okno appeal leave-unanswered --config F NUMBER GROUND [--by EMAIL]
  *   okno notifications --config F --email ADDRESS [TYPE=on|off ...]
@@ -31,7 +31,7 @@ static const struct {
   {"status", OP_STATUS, 1, "NUMBER STATUS"},
   {"extend", OP_EXTEND, 0, "NUMBER"},
   {"confirm-urgent", OP_CONFIRM, 0, "NUMBER"},
-  {"assign", OP_ASSIGN, 1, "NUMBER EMAIL"},
+  {"assign", OP_ASSIGN, 1, "NUMBER LOGIN"},
   {"forward", OP_FORWARD, 1, "NUMBER BODY"},
   {"leave-unanswered", OP_ART11, 1, "NUMBER GROUND"},
 };

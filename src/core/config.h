@@ -72,11 +72,15 @@ typedef struct OknoConfig {
   char **sla_urgent_words, **sla_complaint_words, **sla_accelerated_words;
   gint64 sla_reminder_before;      /* working hours before the deadline */
   gint64 sla_escalate_again_after; /* working hours after the deadline */
-  /* Who is told (the stand-in for the console's departments and staff accounts):
-   * operators get reminders of unassigned appeals; supervisors the first escalation;
-   * supervisors_level2 the next. */
+  /* Who is told: a reminder goes to the assignee's e-mail (a staff account), and to
+   * operators when there is no assignee or it has no usable address; supervisors get
+   * the first escalation; supervisors_level2 the next. */
   char **sla_operators, **sla_supervisors, **sla_supervisors_level2;
   gint64 sla_scheduler_interval;   /* seconds between scheduler passes in okno serve */
+  /* [staff] accounts and sign-in (sec/staff.h) */
+  gint64 staff_lockout_after;   /* failed sign-ins before the first lock */
+  gint64 staff_lockout_seconds; /* the first lock; doubled for each failure after it */
+  char *staff_totp_issuer;      /* otpauth issuer; empty: [portal] name */
 } OknoConfig;
 
 OknoConfig *okno_config_new_default(void);

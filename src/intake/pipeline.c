@@ -34,6 +34,7 @@
 #include "appeal/number.h"
 #include "appeal/ops.h"
 #include "appeal/sla.h"
+#include "appeal/routing.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -551,7 +552,12 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   okno_log("intake", "session=%s event=registered appeal=%s status=%s from=%s size=%" G_GSIZE_FORMAT "%s",
            p->session_id, a->number, a->status, okno_pii(p->contact, pii),
            g_bytes_get_size(p->raw), p->quarantine ? " queue=quarantine" : "");
-  return queue_receipt(in, st, a, p, FALSE, res, error);
+  /* Register, acknowledge, then route (DESIGN.md steps 4 to 6). */
+  return queue_receipt(in, st, a, p, FALSE, res, error) &&
+         okno_route_appeal(st, a,
+                           &(OknoRouteInput){a->category, p->channel, p->contact, a->subject,
+                                             p->description},
+                           error);
 }
 
 /* ---- the two ways in ---- */

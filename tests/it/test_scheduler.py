@@ -10,6 +10,7 @@ and, as it_scheduler_pg, on PostgreSQL.
 """
 import email
 import email.policy
+import json
 import os
 import subprocess
 import sys
@@ -195,10 +196,27 @@ class Scheduler(unittest.TestCase):
     def test_assignee_gets_the_reminder_and_answer_stops_the_jobs(self):
         d = Desk(self)
         number = d.submit(MON_10, message())
-        d.okno(MON_10, "appeal", "assign", number, "Petrova@Portal.Example", "--by", "boss@portal.example")
-        self.assertEqual(d.show(number)["assignee"], "petrova@portal.example")
+        # The assignee is a staff account (okno user); the reminder goes to its e-mail.
+        d.okno(MON_10, "user", "add", "--login", "petrova", "--role", "operator",
+               "--email", "petrova@portal.example", "--name", "Петрова Анна")
+        d.okno(MON_10, "user", "add", "--login", "audit", "--role", "auditor")
+        users = {u["login"]: u["id"] for u in json.loads(d.okno(MON_10, "user", "list", "--json").stdout)}
+        self.assertIsNone(d.show(number)["assignee"])
+        for who, why in (("nobody", "no staff account"), ("audit", "cannot work on")):
+            r = d.okno(MON_10, "appeal", "assign", number, who, ok=False)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(why, r.stderr)
+        version = d.show(number)["version"]
+        d.okno(MON_10, "appeal", "assign", number, "petrova", "--by", "boss@portal.example")
+        a = d.show(number)
+        self.assertEqual(a["assignee"], users["petrova"])
+        self.assertEqual(a["version"], version + 1)
+        self.assertEqual(events(a, "assigned")[-1],
+                         {"assignee": "petrova", "user": str(users["petrova"]),
+                          "by": "boss@portal.example"})
         self.assertEqual(d.tick("2026-11-24T12:00:00+03:00"), 1)
         self.assertEqual(d.mails()[-1][0], "petrova@portal.example")
+        self.assertIn("Ответственный: Петрова Анна", d.mails()[-1][2])
         d.okno("2026-11-25T10:00:00+03:00", "appeal", "status", number, "in_progress")
         d.okno("2026-11-25T11:00:00+03:00", "appeal", "status", number, "answered",
                "--answer", "Статус заявления виден в разделе «Заявления» личного кабинета.")
@@ -220,6 +238,25 @@ class Scheduler(unittest.TestCase):
         self.assertIn("cannot become new", r.stderr)
         r = d.okno("2026-11-25T12:00:00+03:00", "appeal", "status", "26-999999-0", "closed", ok=False)
         self.assertEqual(r.returncode, 1)
+
+    def test_reminder_of_a_disabled_or_unassigned_appeal_goes_to_the_operators(self):
+        d = Desk(self)
+        first = d.submit(MON_10, message())
+        second = d.submit(MON_10, message(msgid="<s2@example.ru>", frm="Олег <oleg@example.ru>"))
+        self.assertNotEqual(first, second)
+        d.okno(MON_10, "user", "add", "--login", "sidorov", "--role", "operator",
+               "--email", "sidorov@portal.example")
+        for number in (first, second):
+            d.okno(MON_10, "appeal", "assign", number, "sidorov")
+        d.okno(MON_10, "appeal", "assign", second, "")  # unassigned again
+        self.assertIsNone(d.show(second)["assignee"])
+        self.assertEqual(events(d.show(second), "assigned")[-1], {"assignee": "", "by": "operator"})
+        d.okno(MON_10, "user", "disable", "--login", "sidorov")
+        self.assertEqual(d.tick("2026-11-24T12:00:00+03:00"), 2)
+        self.assertEqual([m[0] for m in d.mails()[-2:]], ["ops@portal.example"] * 2)
+        # A disabled account is refused as a new assignee.
+        r = d.okno(MON_10, "appeal", "assign", second, "sidorov", ok=False)
+        self.assertIn("disabled", r.stderr)
 
     def test_urgent_confirmed_and_extension_reschedule(self):
         d = Desk(self)

@@ -239,7 +239,7 @@ static void test_working_time_backwards_and_checkpoints(void **state)
 
 static void test_scheduler_decisions(void **state)
 {
-  OknoAppeal a = {.status = "new", .deadline = 1, .deadline_gen = 3, .assignee = ""};
+  OknoAppeal a = {.status = "new", .deadline = 1, .deadline_gen = 3};
   OknoSlaJob job = {.generation = 3};
   const char *one[2];
   const char *const *to;
@@ -264,25 +264,26 @@ static void test_scheduler_decisions(void **state)
   assert_int_equal(okno_scheduler_decide(&job, &a), OKNO_SCHED_CANCEL);
   assert_int_equal(okno_scheduler_decide(&job, NULL), OKNO_SCHED_CANCEL);
 
-  /* whom: the assignee, else the operators; supervisors; one level up */
+  /* whom: the assignee's e-mail, else the operators; supervisors; one level up */
   g_strfreev(c->sla_operators);
   c->sla_operators = g_strsplit("ops@x.example", ";", -1);
   g_strfreev(c->sla_supervisors);
   c->sla_supervisors = g_strsplit("boss@x.example", ";", -1);
-  to = okno_scheduler_recipients(c, &a, "reminder", one);
+  to = okno_scheduler_recipients(c, "reminder", NULL, one);
   assert_string_equal(to[0], "ops@x.example");
-  a.assignee = "ivanova@x.example";
-  to = okno_scheduler_recipients(c, &a, "reminder", one);
+  to = okno_scheduler_recipients(c, "reminder", "", one); /* an assignee with no address */
+  assert_string_equal(to[0], "ops@x.example");
+  to = okno_scheduler_recipients(c, "reminder", "ivanova@x.example", one);
   assert_string_equal(to[0], "ivanova@x.example");
   assert_null(to[1]);
-  to = okno_scheduler_recipients(c, &a, "overdue", one);
+  to = okno_scheduler_recipients(c, "overdue", "ivanova@x.example", one);
   assert_string_equal(to[0], "boss@x.example");
   /* no second level configured: the supervisors again */
-  to = okno_scheduler_recipients(c, &a, "escalate", one);
+  to = okno_scheduler_recipients(c, "escalate", "ivanova@x.example", one);
   assert_string_equal(to[0], "boss@x.example");
   g_strfreev(c->sla_supervisors_level2);
   c->sla_supervisors_level2 = g_strsplit("chief@x.example", ";", -1);
-  to = okno_scheduler_recipients(c, &a, "escalate", one);
+  to = okno_scheduler_recipients(c, "escalate", NULL, one);
   assert_string_equal(to[0], "chief@x.example");
 }
 
