@@ -104,20 +104,14 @@ gboolean okno_ops_queue_message(const OknoSlaEnv *env, OknoStore *st, const Okno
                                 GBytes *msg, const char *message_id, const char *to,
                                 const char *subject, const char *text, GError **error)
 {
-  g_autoptr(GBytes) out = g_bytes_ref(msg);
+  g_autoptr(GError) dkim_err = NULL;
+  g_autoptr(GBytes) out = okno_dkim_sign_or_plain(env->dkim, msg, &dkim_err);
   OknoMessageRow row = {0};
-  if (env->dkim) {
-    g_autoptr(GError) dkim_err = NULL;
-    GBytes *signed_msg = okno_dkim_sign(env->dkim, msg, &dkim_err);
-    if (signed_msg) {
-      g_bytes_unref(out);
-      out = signed_msg;
-    } else {
-      okno_log_warn("mail", "event=dkim_failed appeal=%s error=\"%s\"", a->number,
-                    dkim_err->message);
-      if (!event(st, a->id, error, "dkim_failed", "reason", dkim_err->message, NULL))
-        return FALSE;
-    }
+  if (dkim_err) {
+    okno_log_warn("mail", "event=dkim_failed appeal=%s error=\"%s\"", a->number,
+                  dkim_err->message);
+    if (!event(st, a->id, error, "dkim_failed", "reason", dkim_err->message, NULL))
+      return FALSE;
   }
   row.appeal_id = a->id;
   row.direction = "out";

@@ -125,7 +125,7 @@ static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, G
   g_autofree char *due = okno_receipt_time(a->deadline);
   g_autofree char *due_msk = okno_time_format_msk(a->deadline);
   g_autofree char *subject = NULL, *text = NULL, *detail = NULL;
-  const char *kind = "escalated";
+  const char *kind = "sla_escalated";
   int level = 0;
   guint sent = 0;
 

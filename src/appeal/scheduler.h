@@ -9,7 +9,8 @@
  * together with marking it done (okno_store_sla_job_finish), so a crash loses no job,
  * a job is never done twice, and several nodes share the work. A job whose appeal has
  * moved on (a newer deadline generation, an answer, a closed or paused appeal) is
- * cancelled instead. Each job done is an event (reminder_sent, overdue, escalated)
+ * cancelled instead. Each job done is an event (reminder_sent, overdue, sla_escalated:
+ * not routing's `escalated`, which moves the appeal to the parent department)
  * naming whom it told.
  *
  * In `okno serve` the scheduler runs passes on a thread of its own every [sla]

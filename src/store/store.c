@@ -263,14 +263,6 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
   return out;
 }
 
-gboolean okno_store_appeal_set_deadline(OknoStore *st, gint64 id, gint64 deadline,
-                                        GError **error)
-{
-  return okno_db_exec(st->db, "UPDATE appeals SET deadline = $2, updated_at = $3, version = version + 1 "
-                      "WHERE id = $1",
-                      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(deadline), OKNO_INT(okno_now())), error);
-}
-
 gboolean okno_store_appeal_update(OknoStore *st, const OknoAppeal *a, GError **error)
 {
   return okno_db_exec(
@@ -286,14 +278,6 @@ gboolean okno_store_appeal_update(OknoStore *st, const OknoAppeal *a, GError **e
                   OKNO_INT(a->extensions), OKNO_INT(a->answered ? 1 : 0),
                   OKNO_INT(a->deadline_gen), OKNO_INT(okno_now())),
       error);
-}
-
-gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
-                                      GError **error)
-{
-  return okno_db_exec(st->db, "UPDATE appeals SET status = $2, updated_at = $3, version = version + 1 "
-                      "WHERE id = $1",
-                      OKNO_PARAMS(OKNO_INT(id), T(status), OKNO_INT(okno_now())), error);
 }
 
 /* ---- messages ----

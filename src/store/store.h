@@ -70,12 +70,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoAppeal, okno_appeal_free)
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error); /* sets id */
 OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error);
 OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error);
-gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
-                                      GError **error);
-/* Sets the deadline (0: none, the clock is stopped). Like every update of an appeal,
- * set_status and set_deadline bump its version. */
-gboolean okno_store_appeal_set_deadline(OknoStore *st, gint64 id, gint64 deadline,
-                                        GError **error);
 /* Writes every mutable field of `a` (status, related, deadline and the SLA fields from
  * priority on; kind, number and contact never change), sets updated_at to now and
  * bumps the version. The department and the assignee change only through

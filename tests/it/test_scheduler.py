@@ -146,7 +146,7 @@ class Scheduler(unittest.TestCase):
         self.assertEqual(len(m), 4)
         self.assertEqual(m[3][0], "chief@portal.example")
         a = d.show(number)
-        esc = events(a, "escalated")
+        esc = events(a, "sla_escalated")
         self.assertEqual([e["level"] for e in esc], [1, 2])
         self.assertEqual([e["to"] for e in esc], [["boss@portal.example"], ["chief@portal.example"]])
         self.assertEqual(len(events(a, "reminder_sent")), 1)
@@ -228,7 +228,7 @@ class Scheduler(unittest.TestCase):
         self.assertEqual(d.tick("2026-12-30T12:00:00+03:00"), 0)
         a = d.show(number)
         self.assertFalse(a["overdue"])
-        self.assertNotIn("escalated", kinds(a))
+        self.assertNotIn("sla_escalated", kinds(a))
         self.assertEqual([e["to"] for e in events(a, "status_changed")], ["in_progress", "answered"])
         self.assertEqual([e["type"] for e in events(a, "notified")], ["status_changed", "answer"])
         # The machine refuses what makes no sense, with one line.
@@ -288,7 +288,7 @@ class Scheduler(unittest.TestCase):
         # deadline brings its own reminder (halfway: Tuesday 05:00) and overdue mark.
         self.assertEqual(d.tick("2026-11-24T17:59:00+03:00"), 1)
         self.assertEqual(d.tick("2026-11-24T18:00:00+03:00"), 1)
-        self.assertNotIn(2, [e.get("level") for e in events(d.show(number), "escalated")])
+        self.assertNotIn(2, [e.get("level") for e in events(d.show(number), "sla_escalated")])
         self.assertEqual(len(events(d.show(number), "overdue")), 2)
 
     def test_notifications_and_staff_mail_are_dkim_signed(self):
@@ -415,7 +415,7 @@ class FormalAppeals(unittest.TestCase):
         self.assertIn("статьи 11", told[2])
         # Only the support request's jobs run (reminder, overdue, escalation).
         self.assertEqual(d.tick("2026-12-30T12:00:00+03:00"), 3)
-        self.assertNotIn("escalated", kinds(d.show(formal)))
+        self.assertNotIn("sla_escalated", kinds(d.show(formal)))
 
     def test_repeated_appeal_reopens_one_closed_without_answer(self):
         d = Desk(self)
