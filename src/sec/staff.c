@@ -108,6 +108,11 @@ OknoEnrolment *okno_staff_create(OknoStore *st, const OknoStaffPolicy *pol, cons
                 "роль должна быть одной из: operator, supervisor, administrator, auditor");
     return NULL;
   }
+  if (g_str_equal(role, "supervisor") && (!departments || !departments[0])) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "руководителю (supervisor) нужен хотя бы один отдел, которым он руководит");
+    return NULL;
+  }
   if (!email_valid(email)) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "адрес электронной почты «%s» неверен", email);
     return NULL;

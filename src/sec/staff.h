@@ -55,7 +55,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoEnrolment, okno_enrolment_free)
  * valid role, e-mail (may be empty; needed for lock-out notices) of the form a@b.c,
  * departments (NULL-terminated codes, may be NULL) that exist. The password is
  * generated (must be changed at first sign-in). Bad input: OKNO_ERROR_USER, one
- * Russian line, nothing stored. */
+ * Russian line, nothing stored. A supervisor needs at least one department. */
 OknoEnrolment *okno_staff_create(OknoStore *st, const OknoStaffPolicy *pol, const char *login,
                                  const char *role, const char *display_name, const char *email,
                                  const char *const *departments, GError **error);

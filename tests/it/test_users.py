@@ -185,6 +185,7 @@ class Users(unittest.TestCase):
                                            "operator", "--department", "nope"))
         self.assertIn("логин", self.refused("user", "add", "--login", "Сидоров", "--role", "operator"))
         self.assertIn("--login", self.refused("user", "add", "--role", "operator"))
+        self.assertIn("отдел", self.refused("user", "add", "--login", "boss", "--role", "supervisor"))
         self.refused("user", "add", "--login", "sidorov", "--role", "operator", "--email", "no-at")
         self.assertIn("уже есть", self.refused("department", "add", "--code", "social",
                                                "--name", "Другой"))

@@ -211,6 +211,7 @@ static void test_bad_input_to_create_changes_nothing(void **state)
   static const char *const bad[][3] = {
     {"Ivanov", "operator", ""}, {"a", "operator", ""}, {"ivanov", "boss", ""},
     {"ivanov", "operator", "not-an-address"}, {"-x", "operator", ""},
+    {"ivanov", "supervisor", ""},
   };
   const char *const unknown_dep[] = {"nope", NULL};
   g_autoptr(GPtrArray) users = NULL;
