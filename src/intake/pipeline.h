@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "core/config.h"
+#include "mail/dkim.h"
 #include "store/store.h"
 
 typedef struct {
@@ -27,6 +28,10 @@ typedef struct {
   /* Given by channels that ask for them (the web form); NULL or "" otherwise: */
   const char *category;       /* the appeal's category (web/feedback.h keys) */
   const char *phone;          /* +7..., taken instead of a phone found in the text */
+  const char *kind;           /* "formal": a formal appeal under 59-FZ, only from a
+                                 trusted caller that confirmed the citizen's identity
+                                 (the cabinet; `okno submit --kind formal`); NULL or
+                                 anything else: a support request */
 } OknoEnvelope;
 
 typedef enum {
@@ -66,10 +71,11 @@ void okno_intake_submit_async(OknoIntake *in, GBytes *raw, const OknoEnvelope *e
 gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope *env,
                                  OknoIntakeResult *res, GError **error);
 
-/* `msg` DKIM-signed as receipts are ([dkim] in the config; any thread), or a new
- * reference to `msg` itself when signing is off or fails (logged). For mail okno sends
- * outside intake: sign-in codes, address-change notices. Caller unrefs. */
-GBytes *okno_intake_sign(OknoIntake *in, GBytes *msg);
+/* The intake's DKIM signer ([dkim] in the config; NULL when signing is off), for mail
+ * okno sends outside intake (the cabinet's sign-in codes and notices), signed with
+ * okno_dkim_sign_or_plain like every other message of okno. Borrowed: valid while `in`
+ * is; okno_dkim_sign may be called from any thread. */
+OknoDkim *okno_intake_dkim(OknoIntake *in);
 
 /* Messages registered since start, and the number of commits (syncs) that made them
  * durable: their ratio is the group-commit factor. */

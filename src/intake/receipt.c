@@ -30,7 +30,7 @@
 #define EW_Q_MAX_BYTES 15 /* text bytes in one Q encoded-word: at most 45 characters */
 
 /* «23 ноября 2026 г., 16:35 (МСК)» for `us` in Moscow time. Caller frees. */
-char *okno_russian_time(gint64 us)
+static char *russian_time(gint64 us)
 {
   static const char *const months[] = {
     "января", "февраля", "марта", "апреля", "мая", "июня",
@@ -86,7 +86,7 @@ static gboolean safe_msgid(const char *id)
 static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo *info,
                        const char *name, gboolean ask)
 {
-  g_autofree char *registered = okno_russian_time(info->registered_at);
+  g_autofree char *registered = russian_time(info->registered_at);
   g_autofree char *subject = clean_line(info->orig_subject, SUBJECT_MAX_CHARS);
 
   if (*name)
@@ -115,12 +115,25 @@ static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo 
   g_string_append(b, ".\n\n");
 
   if (info->deadline != 0) {
-    g_autofree char *deadline = okno_russian_time(info->deadline);
+    g_autofree char *deadline = russian_time(info->deadline);
     g_string_append_printf(b, "Ожидаемый срок ответа: до %s.\n\n", deadline);
   } else if (ask) {
     g_string_append(b, "Срок рассмотрения начнёт отсчитываться, когда мы получим ваше "
                        "уточнение.\n\n");
   }
+
+  if (!info->joined && info->formal)
+    g_string_append(b, "Обращение зарегистрировано как обращение гражданина в порядке, "
+                       "установленном Федеральным законом от 02.05.2006 № 59-ФЗ «О порядке "
+                       "рассмотрения обращений граждан Российской Федерации».\n\n");
+  else if (!info->joined)
+    g_string_append(b, "Ваше письмо зарегистрировано как запрос в службу поддержки. "
+                       "Обращением в порядке Федерального закона № 59-ФЗ «О порядке "
+                       "рассмотрения обращений граждан Российской Федерации» оно не "
+                       "является: электронная почта не подтверждает личность отправителя. "
+                       "Если вы хотите подать официальное обращение, войдите в личный "
+                       "кабинет портала с подтверждённой учётной записью и подайте его в "
+                       "разделе «Мои обращения».\n\n");
 
   if (info->refused && info->refused[0]) {
     g_string_append(b, "Не все вложения приняты:\n");
@@ -337,20 +350,61 @@ static char *rfc5322_date(gint64 us)
                          (int)(ABS(offset) / 60), (int)(ABS(offset) % 60));
 }
 
+/* The message around `body`: headers (threaded to `orig_message_id`/`orig_refs` when
+ * given) and the quoted-printable text; *id_out gets our new Message-ID. NULL when an
+ * address cannot be written into a header. `auto_submitted` is the RFC 3834 value. */
+static GBytes *write_message(const OknoConfig *cfg, const char *number, const char *to_email,
+                             const char *name, const char *subject, const char *body,
+                             const char *orig_message_id, const char *refs,
+                             const char *auto_submitted, char **id_out)
+{
+  g_autofree char *from_name = clean_line(cfg->outbound_from_name, NAME_MAX_CHARS);
+  g_autofree char *date = NULL;
+  const char *host = cfg->hostname && *cfg->hostname ? cfg->hostname : NULL;
+  GString *m;
+  gsize col;
+
+  *id_out = NULL;
+  if (!safe_address(to_email) || !safe_address(cfg->outbound_from))
+    return NULL;
+  if (!host)
+    host = strchr(cfg->outbound_from, '@') + 1;
+  *id_out = g_strdup_printf("okno.%s.%08x%08x@%s", number, g_random_int(), g_random_int(), host);
+  date = rfc5322_date(okno_now());
+  m = g_string_sized_new(strlen(body) * 3 + 1024);
+  g_string_append_printf(m, "Date: %s\r\n", date);
+  append_mailbox_header(m, "From", from_name, cfg->outbound_from);
+  append_mailbox_header(m, "To", name, to_email);
+  g_string_append(m, "Subject:");
+  col = strlen("Subject:");
+  append_encoded_words(m, subject, &col);
+  g_string_append(m, "\r\n");
+  g_string_append_printf(m, "Message-ID: <%s>\r\n", *id_out);
+  if (safe_msgid(orig_message_id))
+    g_string_append_printf(m, "In-Reply-To: <%s>\r\n", orig_message_id);
+  if (refs && *refs)
+    g_string_append_printf(m, "References:%s\r\n", refs);
+  g_string_append_printf(m, "Auto-Submitted: %s\r\n"
+                            "X-Auto-Response-Suppress: All\r\n"
+                            "MIME-Version: 1.0\r\n"
+                            "Content-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Transfer-Encoding: quoted-printable\r\n"
+                            "\r\n",
+                         auto_submitted);
+  append_quoted_printable(m, body);
+  return g_string_free_to_bytes(m);
+}
+
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
                            char **message_id, char **subject_out, char **text_out)
 {
   g_autoptr(GString) body = g_string_new(NULL);
   g_autofree char *name = clean_line(info->to_name, NAME_MAX_CHARS);
-  g_autofree char *from_name = clean_line(cfg->outbound_from_name, NAME_MAX_CHARS);
   g_autofree char *subject = NULL;
   g_autofree char *id = NULL;
   g_autofree char *refs = NULL;
-  g_autofree char *date = NULL;
-  const char *host = cfg->hostname && *cfg->hostname ? cfg->hostname : NULL;
   gboolean ask = info->needs_description && !info->quarantined;
-  GString *m;
-  gsize col;
+  GBytes *out;
 
   if (message_id)
     *message_id = NULL;
@@ -359,14 +413,8 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
   if (text_out)
     *text_out = NULL;
   g_return_val_if_fail(info->number && *info->number, NULL);
-  if (!safe_address(info->to_email) || !safe_address(cfg->outbound_from))
-    return NULL;
   if (strchr(name, '@')) /* an address as a display name greets no one */
     name[0] = '\0';
-  if (!host)
-    host = strchr(cfg->outbound_from, '@') + 1;
-  id = g_strdup_printf("okno.%s.%08x%08x@%s", info->number, g_random_int(), g_random_int(),
-                       host);
 
   if (info->joined)
     subject = g_strdup_printf("Ваше сообщение добавлено к обращению № %s", info->number);
@@ -375,70 +423,47 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
   else
     subject = g_strdup_printf("Обращение № %s зарегистрировано", info->number);
   write_body(body, cfg, info, name, ask);
-  date = rfc5322_date(okno_now());
   refs = references_value(info);
-
-  m = g_string_sized_new(body->len * 3 + 1024);
-  g_string_append_printf(m, "Date: %s\r\n", date);
-  append_mailbox_header(m, "From", from_name, cfg->outbound_from);
-  append_mailbox_header(m, "To", name, info->to_email);
-  g_string_append(m, "Subject:");
-  col = strlen("Subject:");
-  append_encoded_words(m, subject, &col);
-  g_string_append(m, "\r\n");
-  g_string_append_printf(m, "Message-ID: <%s>\r\n", id);
-  if (safe_msgid(info->orig_message_id))
-    g_string_append_printf(m, "In-Reply-To: <%s>\r\n", info->orig_message_id);
-  if (*refs)
-    g_string_append_printf(m, "References:%s\r\n", refs);
-  g_string_append(m, "Auto-Submitted: auto-replied\r\n"
-                     "X-Auto-Response-Suppress: All\r\n"
-                     "MIME-Version: 1.0\r\n"
-                     "Content-Type: text/plain; charset=utf-8\r\n"
-                     "Content-Transfer-Encoding: quoted-printable\r\n"
-                     "\r\n");
-  append_quoted_printable(m, body->str);
-
+  out = write_message(cfg, info->number, info->to_email, name, subject, body->str,
+                      info->orig_message_id, refs, "auto-replied", &id);
+  if (!out)
+    return NULL;
   if (message_id)
     *message_id = g_steal_pointer(&id);
   if (subject_out)
     *subject_out = g_steal_pointer(&subject);
   if (text_out)
     *text_out = g_strdup(body->str);
-  return g_string_free_to_bytes(m);
+  return out;
 }
 
-GBytes *okno_notice_build(const OknoConfig *cfg, const char *to_email, const char *subject,
-                          const char *text, char **message_id)
+GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char *to_email,
+                          const char *to_name, const char *subject, const char *text,
+                          char **message_id)
 {
-  g_autofree char *from_name = clean_line(cfg->outbound_from_name, NAME_MAX_CHARS);
-  g_autofree char *date = NULL;
-  const char *host = cfg->hostname && *cfg->hostname ? cfg->hostname : NULL;
-  GString *m;
-  gsize col;
+  g_autofree char *name = clean_line(to_name, NAME_MAX_CHARS);
+  g_autofree char *subj = clean_line(subject, SUBJECT_MAX_CHARS);
+  GString *body = g_string_new(NULL);
+  GBytes *out;
+  if (strchr(name, '@'))
+    name[0] = '\0';
+  if (*name)
+    g_string_append_printf(body, "Здравствуйте, %s!\n\n", name);
+  else
+    g_string_append(body, "Здравствуйте!\n\n");
+  g_string_append(body, text);
+  g_string_append(body, "\n\nЭто письмо отправлено автоматически.\n\n");
+  g_string_append_printf(body, "С уважением,\n%s\n",
+                         cfg->outbound_from_name && *cfg->outbound_from_name
+                             ? cfg->outbound_from_name
+                             : "Служба поддержки");
+  out = write_message(cfg, number, to_email, name, subj, body->str, NULL, NULL,
+                      "auto-generated", message_id);
+  g_string_free(body, TRUE);
+  return out;
+}
 
-  *message_id = NULL;
-  if (!safe_address(to_email) || !safe_address(cfg->outbound_from))
-    return NULL;
-  if (!host)
-    host = strchr(cfg->outbound_from, '@') + 1;
-  date = rfc5322_date(okno_now());
-  m = g_string_sized_new(strlen(text) * 3 + 1024);
-  g_string_append_printf(m, "Date: %s\r\n", date);
-  append_mailbox_header(m, "From", from_name, cfg->outbound_from);
-  append_mailbox_header(m, "To", "", to_email);
-  g_string_append(m, "Subject:");
-  col = strlen("Subject:");
-  append_encoded_words(m, subject, &col);
-  g_string_append(m, "\r\n");
-  *message_id = g_strdup_printf("okno.notice.%08x%08x@%s", g_random_int(), g_random_int(), host);
-  g_string_append_printf(m, "Message-ID: <%s>\r\n", *message_id);
-  g_string_append(m, "Auto-Submitted: auto-generated\r\n"
-                     "X-Auto-Response-Suppress: All\r\n"
-                     "MIME-Version: 1.0\r\n"
-                     "Content-Type: text/plain; charset=utf-8\r\n"
-                     "Content-Transfer-Encoding: quoted-printable\r\n"
-                     "\r\n");
-  append_quoted_printable(m, text);
-  return g_string_free_to_bytes(m);
+char *okno_receipt_time(gint64 us)
+{
+  return russian_time(us);
 }

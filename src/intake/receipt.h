@@ -35,6 +35,8 @@ typedef struct {
   gboolean joined;            /* a reply joined an existing appeal */
   gboolean needs_description; /* ask for a description */
   gboolean quarantined;       /* could not be read automatically */
+  gboolean formal;            /* a formal appeal under 59-FZ (else a support request,
+                                 and the receipt tells how to file a formal appeal) */
   const char *const *refused; /* Russian reasons for refused attachments, or NULL */
 } OknoReceiptInfo;
 
@@ -46,14 +48,14 @@ typedef struct {
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
                            char **message_id, char **subject, char **text);
 
-/* A short automatic notice that belongs to no appeal (a sign-in code, an address
- * change): From the support address, To `to_email`, `subject` and `text` (UTF-8, "\n"
- * line ends) written as receipts are (encoded-words, quoted-printable, CRLF),
- * Auto-Submitted: auto-generated, a fresh Message-ID of ours in *message_id (no <>,
- * caller frees). NULL when an address cannot be written into a header safely. */
-GBytes *okno_notice_build(const OknoConfig *cfg, const char *to_email, const char *subject,
-                          const char *text, char **message_id);
-
-/* «23 ноября 2026 г., 16:35 (МСК)»: `us` in Moscow time as receipts write it (also the
- * cabinet's pages). Caller frees. */
-char *okno_russian_time(gint64 us);
+/* Any other automatic message of okno (a notification to the citizen, a reminder or
+ * escalation to staff), written like a receipt: greeting (to `to_name` when it is a
+ * name), `text` (Russian, paragraphs separated by blank lines), the automatic-mail
+ * note and the signature; Auto-Submitted: auto-generated; `subject` as given.
+ * `number` goes into the Message-ID. Returns NULL (and *message_id NULL) when an
+ * address cannot be written into a header; caller frees both. */
+GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char *to_email,
+                          const char *to_name, const char *subject, const char *text,
+                          char **message_id);
+/* «23 ноября 2026 г., 16:35 (МСК)»: `us` in Moscow time, as receipts write it. */
+char *okno_receipt_time(gint64 us);

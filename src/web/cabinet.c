@@ -16,12 +16,12 @@
 #include <string.h>
 
 #include "appeal/number.h"
+#include "appeal/ops.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "intake/receipt.h"
 #include "store/cabinet.h"
-#include "store/notify_settings.h"
 #include "web/status.h"
 
 #define PAGE_SIZE 20
@@ -47,7 +47,7 @@ static void set_time(JsonObject *o, const char *name, gint64 us)
     json_object_set_string_member(o, name, t);
   }
   {
-    g_autofree char *t = okno_russian_time(us);
+    g_autofree char *t = okno_receipt_time(us);
     json_object_set_string_member(o, text_name, t);
   }
 }
@@ -605,22 +605,51 @@ static void appeal_post(OknoReq *req)
     okno_req_error(req, 404, NULL);
 }
 
-/* ---- notification settings ---- */
+/* ---- notification settings ----
+ * The types are appeal/ops.h's okno_notify_types(), kept per address in the store
+ * (okno_store_notify_set/enabled); the cabinet only gives them Russian names. */
 
-static void settings_answer(OknoReq *req, guint mask, gboolean saved)
+static const char *notify_label(const char *type)
 {
+  static const struct {
+    const char *type, *label;
+  } labels[] = {
+    {"registered", "Обращение зарегистрировано"},
+    {"status_changed", "Изменился статус обращения"},
+    {"answer", "Дан ответ"},
+    {"clarification", "Нужно уточнение от вас"},
+    {"deadline_reminder", "Напоминание о сроке"},
+    {"deadline_extended", "Срок рассмотрения продлён"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(labels); i++)
+    if (strcmp(labels[i].type, type) == 0)
+      return labels[i].label;
+  return type;
+}
+
+/* Answers the settings of the signed-in address (`saved`: after a POST). */
+static void settings_answer(OknoReq *req, gboolean saved)
+{
+  g_autoptr(GError) err = NULL;
   JsonObject *o = json_object_new();
   JsonArray *arr = json_array_new();
   JsonObject *map = json_object_new();
-  for (guint i = 0; i < OKNO_NOTIFY_COUNT; i++) {
-    const char *name, *label;
-    OknoNotifyEvent ev = okno_notify_event_at(i, &name, &label);
-    JsonObject *t = json_object_new();
-    json_object_set_string_member(t, "name", name);
-    json_object_set_string_member(t, "label", label);
-    json_object_set_boolean_member(t, "on", (mask & ev) != 0);
-    json_array_add_object_element(arr, t);
-    json_object_set_boolean_member(map, name, (mask & ev) != 0);
+  for (const char *const *t = okno_notify_types(); *t; t++) {
+    gboolean on = TRUE;
+    JsonObject *row;
+    if (!okno_store_notify_enabled(req->store, req->session->subject, *t, &on, &err)) {
+      json_object_unref(o);
+      json_array_unref(arr);
+      json_object_unref(map);
+      okno_cabinet_fail(req, "settings-get", err);
+      return;
+    }
+    row = json_object_new();
+    json_object_set_string_member(row, "name", *t);
+    json_object_set_string_member(row, "label", notify_label(*t));
+    json_object_set_boolean_member(row, "on", on);
+    json_array_add_object_element(arr, row);
+    json_object_set_boolean_member(map, *t, on);
   }
   json_object_set_boolean_member(o, "saved", saved);
   if (req->api) {
@@ -635,34 +664,22 @@ static void settings_answer(OknoReq *req, guint mask, gboolean saved)
 
 static void settings_get(OknoReq *req)
 {
-  g_autoptr(GError) err = NULL;
-  guint mask = OKNO_NOTIFY_ALL;
-  if (!okno_notify_settings_get(req->store, req->session->subject, &mask, &err)) {
-    okno_cabinet_fail(req, "settings-get", err);
-    return;
-  }
-  settings_answer(req, mask, FALSE);
+  settings_answer(req, FALSE);
 }
 
 static void settings_post(OknoReq *req)
 {
   g_autoptr(GError) err = NULL;
   g_auto(GStrv) owned = okno_store_contact_owned(req->store, req->session->subject, &err);
-  guint mask = 0;
-  gint64 now = okno_now();
   gboolean ok = owned && okno_store_begin(req->store, &err);
-  for (guint i = 0; ok && i < OKNO_NOTIFY_COUNT; i++) {
-    const char *name;
-    OknoNotifyEvent ev = okno_notify_event_at(i, &name, NULL);
-    const char *v = okno_req_field(req, name);
+  for (const char *const *t = okno_notify_types(); ok && *t; t++) {
+    const char *v = okno_req_field(req, *t);
     gboolean on = strcmp(v, "on") == 0 || strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
-    if (on)
-      mask |= ev;
     /* the cabinet's own address and every address moved to it */
-    ok = okno_notify_settings_set(req->store, req->session->subject, ev, on, now, &err);
+    ok = okno_store_notify_set(req->store, req->session->subject, *t, on, &err);
     for (char **c = owned; ok && *c; c++)
       if (strcmp(*c, req->session->subject) != 0)
-        ok = okno_notify_settings_set(req->store, *c, ev, on, now, &err);
+        ok = okno_store_notify_set(req->store, *c, *t, on, &err);
   }
   if (!ok || !okno_store_commit(req->store, &err)) {
     if (owned)
@@ -670,7 +687,7 @@ static void settings_post(OknoReq *req)
     okno_cabinet_fail(req, "settings-set", err);
     return;
   }
-  settings_answer(req, mask, TRUE);
+  settings_answer(req, TRUE);
 }
 
 #define SC OKNO_ROUTE_STATE_CHANGING

@@ -16,7 +16,9 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "intake/pipeline.h"
 #include "intake/receipt.h"
+#include "mail/dkim.h"
 #include "sec/login_code.h"
 #include "store/cabinet.h"
 
@@ -76,21 +78,26 @@ void okno_cabinet_fail(OknoReq *req, const char *what, const GError *err)
   okno_req_error(req, 500, NULL);
 }
 
-/* Builds, signs and queues a notice to `to` on the web's store connection (inside the
- * caller's transaction). */
-static gboolean queue_notice(OknoReq *req, const char *to, const char *subject,
-                             const char *text, GError **error)
+/* Writes a notice of no appeal to `to` like every automatic message of okno
+ * (okno_notice_build; `tag` goes into the Message-ID), signs it with the intake's key
+ * (sent unsigned when signing fails, logged) and queues it on the web's store
+ * connection, inside the caller's transaction. */
+static gboolean queue_notice(OknoReq *req, const char *tag, const char *to,
+                             const char *subject, const char *text, GError **error)
 {
   g_autofree char *mid = NULL;
-  g_autoptr(GBytes) msg = okno_notice_build(req->cfg, to, subject, text, &mid);
+  g_autoptr(GBytes) msg = okno_notice_build(req->cfg, tag, to, NULL, subject, text, &mid);
   g_autoptr(GBytes) signed_msg = NULL;
+  g_autoptr(GError) dkim_err = NULL;
   if (!msg) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the address cannot be written into a header");
     return FALSE;
   }
-  signed_msg = okno_intake_sign(req->intake, msg);
-  return okno_store_outbound_enqueue_raw(req->store, req->cfg->outbound_from, to, mid, signed_msg,
-                                         error);
+  signed_msg = okno_dkim_sign_or_plain(okno_intake_dkim(req->intake), msg, &dkim_err);
+  if (dkim_err)
+    okno_log_warn("cabinet", "event=dkim_failed error=\"%s\"", dkim_err->message);
+  return okno_store_outbound_enqueue_mail(req->store, req->cfg->outbound_from, to, mid,
+                                          signed_msg, error);
 }
 
 /* Sends a fresh code for (email, purpose, owner). FALSE after answering (429, 500). */
@@ -128,19 +135,18 @@ static gboolean send_code(OknoReq *req, const char *email, const char *purpose,
   subject = g_strdup(change ? "Код для смены адреса в личном кабинете"
                             : "Код для входа в личный кабинет");
   text = g_strdup_printf(
-      "Здравствуйте!\n\n"
       "%s: %s\n\n"
-      "Код действует 10 минут. Никому его не сообщайте: сотрудники службы поддержки\n"
+      "Код действует 10 минут. Никому его не сообщайте: сотрудники службы поддержки "
       "никогда не спрашивают код.\n\n"
-      "Если вы не запрашивали код, просто не отвечайте на это письмо: без кода\n"
-      "в ваш личный кабинет никто не войдёт.\n\n"
-      "С уважением,\nслужба поддержки %s\n",
+      "Если вы не запрашивали код, просто не отвечайте на это письмо: без кода "
+      "в ваш личный кабинет никто не войдёт.",
       change ? "Код для подтверждения нового адреса личного кабинета"
              : "Код для входа в личный кабинет «Мои обращения»",
-      code, req->cfg->portal_name);
+      code);
   if (!okno_store_begin(req->store, &err) ||
       !okno_store_code_insert(req->store, &row, &err) ||
-      !queue_notice(req, email, subject, text, &err) || !okno_store_commit(req->store, &err)) {
+      !queue_notice(req, "code", email, subject, text, &err) ||
+      !okno_store_commit(req->store, &err)) {
     okno_store_rollback(req->store);
     g_free(row.code_hash);
     okno_cabinet_fail(req, "code-send", err);
@@ -355,17 +361,15 @@ static void email_code_post(OknoReq *req)
     return;
   }
   text = g_strdup_printf(
-      "Здравствуйте!\n\n"
-      "Адрес вашего личного кабинета «Мои обращения» изменён: теперь это %s.\n"
-      "Обращения, отправленные с этого адреса, видны в кабинете с новым адресом,\n"
+      "Адрес вашего личного кабинета «Мои обращения» изменён: теперь это %s. "
+      "Обращения, отправленные с этого адреса, видны в кабинете с новым адресом, "
       "и все входы с этого адреса завершены.\n\n"
-      "Если адрес меняли не вы, напишите нам, пожалуйста, ответом на это письмо.\n\n"
-      "С уважением,\nслужба поддержки %s\n",
-      email, req->cfg->portal_name);
+      "Если адрес меняли не вы, сообщите нам об этом, пожалуйста.",
+      email);
   if (!okno_store_begin(req->store, &err) ||
       !okno_store_contact_move(req->store, old, email, now, &err) ||
       !okno_store_session_revoke_subject(req->store, "citizen", old, now, &err) ||
-      !queue_notice(req, old, "Адрес личного кабинета изменён", text, &err) ||
+      !queue_notice(req, "notice", old, "Адрес личного кабинета изменён", text, &err) ||
       !okno_store_commit(req->store, &err)) {
     okno_store_rollback(req->store);
     json_object_unref(o);

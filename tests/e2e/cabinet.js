@@ -5,9 +5,9 @@
 // An appeal is registered with `okno submit`; on a 390-px phone viewport the citizen
 // signs in with the code taken from the outbound maildir (typed by keyboard), finds the
 // appeal in the list, opens its card, replies (the reply joins the thread: checked with
-// `okno show --json`); screenshots of /cabinet and the card at 390 and 1280 px, no
-// horizontal scrolling at 390 px. Rating needs an answered appeal, which no command
-// sets yet: it is tested over HTTP (tests/it/test_cabinet.py). Any console error (a
+// `okno show --json`); an operator answers (`okno appeal status NUMBER answered`) and
+// the citizen sees the answer and rates it in the browser; screenshots of /cabinet and
+// the card at 390 and 1280 px, no horizontal scrolling at 390 px. Any console error (a
 // Content-Security-Policy violation, a missing file) fails the test.
 'use strict';
 const { chromium } = require('playwright-core');
@@ -120,6 +120,19 @@ async function main() {
     const ins = shown.messages.filter((m) => m.direction === 'in');
     assert.strictEqual(ins.length, 2);
     assert.ok(ins[1].text.includes('ошибка 502'));
+
+    // An operator answers; the card shows the answer, and the citizen rates it once.
+    okno('appeal', 'status', number, 'answered', '--answer',
+      'Ошибку записи на приём исправили, запись снова работает.');
+    await page.goto(`${base}/cabinet/appeals/${number}`);
+    assert.ok(await page.isVisible('text=Дан ответ'));
+    assert.ok(await page.isVisible('text=Ошибку записи на приём исправили'));
+    await page.check('#s5');
+    await page.getByLabel('Комментарий (необязательно)').fill('Спасибо, всё работает.');
+    await page.click('button:has-text("Оценить")');
+    await page.waitForSelector('text=Оценка: 5 из 5.');
+    assert.ok(await page.isVisible('text=Спасибо, всё работает.'));
+    assert.strictEqual(await page.locator('button:has-text("Оценить")').count(), 0);
 
     // The same pages on a desktop, same session.
     const desk = await browser.newContext({

@@ -1,4 +1,4 @@
-/* test_cabinet.c: the cabinet's store operations (store/cabinet.h, store/notify_settings.h),
+/* test_cabinet.c: the cabinet's store operations (store/cabinet.h),
  * its one-time codes (sec/login_code.h), its address check (web/cabinet.h) and mail
  * that belongs to no appeal in the outbound queue; store tests on SQLite and again
  * (pg_...) on PostgreSQL when OKNO_TEST_PG_URL names a server. */
@@ -16,7 +16,6 @@
 #include "core/error.h"
 #include "sec/login_code.h"
 #include "store/cabinet.h"
-#include "store/notify_settings.h"
 #include "store/store.h"
 #include "web/cabinet.h"
 #define OKNO_STORE_FIXTURE
@@ -135,8 +134,8 @@ static void test_mail_of_no_appeal_goes_through_the_queue(void **state)
   g_autoptr(GBytes) raw = g_bytes_new_static("Subject: code\r\n\r\n123456\r\n", 26);
   g_autoptr(GPtrArray) jobs = NULL;
   OknoOutboundJob *j;
-  assert_true(okno_store_outbound_enqueue_raw(fx->st, "support@p.ru", "a@x.ru", "id1@p.ru", raw,
-                                              NULL));
+  assert_true(okno_store_outbound_enqueue_mail(fx->st, "support@p.ru", "a@x.ru", "id1@p.ru", raw,
+                                               NULL));
   jobs = okno_store_outbound_claim(fx->st, okno_now(), 60 * G_USEC_PER_SEC, 10, "n1", NULL);
   assert_int_equal(jobs->len, 1);
   j = jobs->pdata[0];
@@ -144,22 +143,7 @@ static void test_mail_of_no_appeal_goes_through_the_queue(void **state)
   assert_string_equal(j->message_id, "id1@p.ru");
   assert_true(g_bytes_equal(j->raw, raw));
   assert_true(okno_store_outbound_sent(fx->st, j->id, okno_now(), NULL));
-  assert_int_equal(okno_store_count_automatic(fx->st, "a@x.ru", 0, NULL), 0);
-}
-
-static void test_notify_settings_default_on_and_per_contact(void **state)
-{
-  Fx *fx = fixture(state);
-  guint mask = 0;
-  assert_true(okno_notify_settings_get(fx->st, "a@x.ru", &mask, NULL));
-  assert_int_equal(mask, OKNO_NOTIFY_ALL);
-  assert_true(okno_notify_settings_set(fx->st, "a@x.ru", OKNO_NOTIFY_REGISTERED, FALSE, 1, NULL));
-  assert_true(okno_notify_settings_set(fx->st, "a@x.ru", OKNO_NOTIFY_DEADLINE, FALSE, 1, NULL));
-  assert_true(okno_notify_settings_set(fx->st, "a@x.ru", OKNO_NOTIFY_DEADLINE, TRUE, 2, NULL));
-  assert_true(okno_notify_settings_get(fx->st, "a@x.ru", &mask, NULL));
-  assert_int_equal(mask, OKNO_NOTIFY_ALL & ~OKNO_NOTIFY_REGISTERED);
-  assert_false(okno_notify_enabled(fx->st, "a@x.ru", OKNO_NOTIFY_REGISTERED, NULL));
-  assert_true(okno_notify_enabled(fx->st, "b@x.ru", OKNO_NOTIFY_REGISTERED, NULL));
+  assert_int_equal(okno_store_count_automatic(fx->st, "a@x.ru", 0, NULL), 1); /* automatic mail */
 }
 
 static void test_code_hash_binds_address_and_purpose(void **unused)
@@ -206,7 +190,6 @@ int main(void)
     ON_BOTH(test_moves_decide_ownership_and_the_list),
     ON_BOTH(test_files_only_of_their_appeal_and_ratings_once),
     ON_BOTH(test_mail_of_no_appeal_goes_through_the_queue),
-    ON_BOTH(test_notify_settings_default_on_and_per_contact),
     cmocka_unit_test(test_code_hash_binds_address_and_purpose),
     cmocka_unit_test(test_email_check),
   };
