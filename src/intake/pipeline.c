@@ -343,17 +343,13 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
     if (sent_last_hour >= cfg->max_auto_per_hour)
       why = "hourly limit of automatic messages to this sender reached";
   }
-  if (!why && !joined) {
-    /* The citizen's notification settings (the cabinet's «Уведомления»): a receipt is
-     * a "registered" notice, a receipt asking for the missing description a
-     * "clarification" one. */
-    const char *type = !*p->description && !p->quarantine ? "clarification" : "registered";
+  if (!why && !joined && a->deadline) {
+    /* A registration notice the citizen turned off (their cabinet's settings). */
     gboolean on = TRUE;
-    if (!okno_store_notify_enabled(st, to, type, &on, error))
+    if (!okno_store_notify_enabled(st, to, "registered", &on, error))
       return FALSE;
     if (!on)
-      why = strcmp(type, "registered") == 0 ? "the citizen turned registration notices off"
-                                              : "the citizen turned clarification requests off";
+      why = "the citizen turned registration notices off";
   }
   if (why)
     return event(st, a->id, "autoreply_suppressed", "reason", why, NULL, NULL, error);

@@ -230,6 +230,7 @@ static void message_free(OknoCabinetMessage *m)
 {
   g_free(m->direction);
   g_free(m->message_id);
+  g_free(m->recipient);
   g_free(m->subject);
   g_free(m->text);
   g_ptr_array_unref(m->files);
@@ -241,8 +242,8 @@ GPtrArray *okno_store_cabinet_messages(OknoStore *st, gint64 appeal_id, GError *
   OknoDb *db = okno_store_db(st);
   g_autoptr(OknoRows) r = okno_db_query(
       db,
-      "SELECT id, direction, message_id, subject, text, automatic, created_at FROM messages "
-      "WHERE appeal_id = $1 ORDER BY id",
+      "SELECT id, direction, message_id, subject, text, automatic, created_at, recipient "
+      "FROM messages WHERE appeal_id = $1 ORDER BY id",
       OKNO_PARAMS(OKNO_INT(appeal_id)), error);
   g_autoptr(OknoRows) f = r ? okno_db_query(
       db,
@@ -263,6 +264,7 @@ GPtrArray *okno_store_cabinet_messages(OknoStore *st, gint64 appeal_id, GError *
     m->text = dup_or_empty(okno_rows_text(r, i, 4));
     m->automatic = okno_rows_int(r, i, 5) != 0;
     m->created_at = okno_rows_int(r, i, 6);
+    m->recipient = dup_or_empty(okno_rows_text(r, i, 7));
     m->files = g_ptr_array_new_with_free_func((GDestroyNotify)file_free);
     for (guint k = 0; k < okno_rows_count(f); k++) {
       OknoCabinetFile *a;

@@ -79,6 +79,7 @@ typedef struct {
   gint64 id;
   char *direction;   /* "in" or "out" */
   char *message_id;
+  char *recipient;   /* of an "out" message: the citizen, or staff (SLA mail) */
   char *subject;
   char *text;
   gboolean automatic;
@@ -87,7 +88,8 @@ typedef struct {
 } OknoCabinetMessage;
 
 /* Every message of the appeal, both directions, oldest first, with its attachments:
- * a GPtrArray of OknoCabinetMessage*. */
+ * a GPtrArray of OknoCabinetMessage*. Staff mail about the appeal (SLA reminders and
+ * escalations, docs/sla.md) is among them: the card leaves it out by its recipient. */
 GPtrArray *okno_store_cabinet_messages(OknoStore *st, gint64 appeal_id, GError **error);
 
 typedef struct {

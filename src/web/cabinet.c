@@ -52,6 +52,24 @@ static void set_time(JsonObject *o, const char *name, gint64 us)
   }
 }
 
+/* Whether `addr` is staff's: the e-mail of a staff account (`users`, OknoUser*) or an
+ * address of the [sla] lists. okno keeps its mail to staff about an appeal (reminders,
+ * escalations) in the appeal's history (docs/sla.md); the citizen is not shown it. */
+static gboolean staff_address(const OknoConfig *cfg, GPtrArray *users, const char *addr)
+{
+  char **const lists[] = {cfg->sla_operators, cfg->sla_supervisors, cfg->sla_supervisors_level2};
+  for (guint i = 0; i < users->len; i++) {
+    const OknoUser *u = users->pdata[i];
+    if (*u->email && g_ascii_strcasecmp(u->email, addr) == 0)
+      return TRUE;
+  }
+  for (guint l = 0; l < G_N_ELEMENTS(lists); l++)
+    for (char **p = lists[l]; p && *p; p++)
+      if (g_ascii_strcasecmp(*p, addr) == 0)
+        return TRUE;
+  return FALSE;
+}
+
 static gboolean owns(OknoReq *req, const char *contact, gboolean *failed)
 {
   g_autoptr(GError) err = NULL;
@@ -256,11 +274,39 @@ static const char *event_text(const char *kind)
     {"status_changed", "Изменён статус обращения"},
     {"answered", "Дан ответ"},
     {"rated", "Вы оценили ответ"},
+    {"deadline_set", "Установлен срок ответа"},
+    {"deadline_extended", "Срок ответа продлён"},
+    {"priority_confirmed", "Обращение признано срочным"},
+    {"notified", "Вам отправлено уведомление"},
+    {"notification_suppressed", "Уведомление не отправлялось"},
+    {"routed", "Обращение направлено в подразделение"},
+    {"transferred", "Обращение передано в другое подразделение"},
+    {"escalated", "Обращение передано вышестоящему подразделению"},
+    {"assigned", "Назначен исполнитель"},
+    {"reminder_sent", "Исполнителю напомнили о сроке"},
+    {"overdue", "Срок ответа истёк"},
+    {"sla_escalated", "Обращение передано руководителю"},
+    {"reopened", "Рассмотрение обращения возобновлено"},
+    {"forwarded", "Обращение перенаправлено по компетенции"},
+    {"left_unanswered", "Обращение оставлено без ответа"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(texts); i++)
     if (strcmp(kind, texts[i].kind) == 0)
       return texts[i].text;
   return "Событие по обращению";
+}
+
+/* Whether the event detail `detail` (JSON) names a message id of `hidden`. */
+static gboolean about_hidden(const char *detail, GHashTable *hidden)
+{
+  g_autoptr(JsonParser) p = json_parser_new();
+  JsonNode *root;
+  if (!g_hash_table_size(hidden) || !json_parser_load_from_data(p, detail, -1, NULL))
+    return FALSE;
+  root = json_parser_get_root(p);
+  return root && JSON_NODE_HOLDS_OBJECT(root) &&
+         g_hash_table_contains(hidden, json_object_get_string_member_with_default(
+                                           json_node_get_object(root), "message_id", ""));
 }
 
 static gboolean can_rate(const OknoAppeal *a)
@@ -278,6 +324,8 @@ static void card(OknoReq *req, OknoAppeal *a)
   gboolean rated;
   JsonObject *o;
   JsonArray *marr, *earr;
+  g_autoptr(GPtrArray) staff = NULL;
+  g_autoptr(GHashTable) hidden = g_hash_table_new(g_str_hash, g_str_equal); /* message ids */
 
   if (!events) {
     okno_cabinet_fail(req, "card", err);
@@ -288,15 +336,27 @@ static void card(OknoReq *req, OknoAppeal *a)
     okno_cabinet_fail(req, "rating-get", err);
     return;
   }
+  staff = okno_store_user_list(req->store, &err);
+  if (!staff) {
+    okno_cabinet_fail(req, "staff-list", err);
+    return;
+  }
   o = json_object_new();
   add_summary(o, a);
   json_object_set_boolean_member(o, "sent", *query(req, "sent") != '\0');
   marr = json_array_new();
   for (guint i = 0; i < msgs->len; i++) {
     OknoCabinetMessage *m = msgs->pdata[i];
-    JsonObject *mo = json_object_new();
-    JsonArray *farr = json_array_new();
     gboolean ours = strcmp(m->direction, "out") == 0;
+    JsonObject *mo;
+    JsonArray *farr;
+    if (ours && staff_address(req->cfg, staff, m->recipient)) {
+      /* staff mail about the appeal, not the citizen's correspondence */
+      g_hash_table_add(hidden, m->message_id);
+      continue;
+    }
+    mo = json_object_new();
+    farr = json_array_new();
     json_object_set_string_member(mo, "direction", m->direction);
     json_object_set_boolean_member(mo, "from_us", ours);
     json_object_set_string_member(mo, "author", ours ? "Служба поддержки" : "Вы");
@@ -329,7 +389,10 @@ static void card(OknoReq *req, OknoAppeal *a)
   earr = json_array_new();
   for (guint i = 0; i < events->len; i++) {
     OknoCabinetEvent *e = events->pdata[i];
-    JsonObject *eo = json_object_new();
+    JsonObject *eo;
+    if (g_str_has_prefix(e->kind, "outbound_") && about_hidden(e->detail, hidden))
+      continue; /* the delivery of staff mail */
+    eo = json_object_new();
     set_time(eo, "at", e->at);
     json_object_set_string_member(eo, "kind", e->kind);
     json_object_set_string_member(eo, "text", event_text(e->kind));

@@ -5,6 +5,7 @@ intake, ratings, notification settings (honoured by the receipt sender), the add
 change, and the access-control matrix: a second citizen gets 404 on every route that
 names the first one's appeal, pages and JSON API alike.
 """
+import datetime
 import email
 import email.policy
 import glob
@@ -430,6 +431,33 @@ class Cabinet(unittest.TestCase):
                    headers={"X-CSRF-Token": self.page_csrf(c)})
         self.assertEqual(r.status, 200, r.text)
         self.assertEqual(r.json()["outcome"], "joined")
+
+    def test_staff_mail_about_the_appeal_is_not_shown(self):
+        """SLA reminders and escalations to staff are kept in the appeal's history
+        (docs/sla.md); the citizen's card shows only the citizen's correspondence."""
+        self.okno = Okno(self)
+        self.okno.write_config({"http": {"forms_per_hour": "100000",
+                                         "requests_per_minute": "100000"},
+                                "sla": {"operators": "duty@portal.example",
+                                        "supervisors": "boss@portal.example"}})
+        self.start(keep=True)
+        number = self.submit(mail("sveta@example.ru", "Срочно", BODY, "sv1@example.ru"))
+        due = self.okno.show_json(number)["deadline"]
+        later = datetime.datetime.fromisoformat(due) + datetime.timedelta(days=30)
+        r = self.okno.run("scheduler", "run", "--now", later.isoformat())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreaterEqual(int(r.stdout.strip()), 2)  # reminder and overdue at least
+        shown = self.okno.show_json(number)
+        outs = [m for m in shown["messages"] if m["direction"] == "out"]
+        self.assertGreaterEqual(len(outs), 3, shown["messages"])  # receipt + staff mail
+        c = self.sign_in("sveta@example.ru")
+        d = c.get("/api/v1/cabinet/appeals/" + number).json()
+        self.assertEqual([m["direction"] for m in d["messages"]], ["in", "out"], d["messages"])
+        page = c.get("/cabinet/appeals/" + number).text
+        self.assertNotIn("Напоминание: срок ответа", page)
+        self.assertNotIn("Просрочено обращение", page)
+        self.assertNotIn("duty@portal.example", page)
+        self.assertIn("Срок ответа истёк", page)
 
     # ---- access control ----
 
