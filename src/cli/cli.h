@@ -20,6 +20,7 @@ int okno_cmd_calendar(int argc, char **argv);
 int okno_cmd_check_mail(int argc, char **argv);
 int okno_cmd_migrate(int argc, char **argv);
 int okno_cmd_dkim_record(int argc, char **argv);
+int okno_cmd_auth_check(int argc, char **argv);
 
 /* Shared by the commands: parses --config FILE (and the other options in `extra`)
  * with GOptionContext, loads the config (defaults when --config is absent), and

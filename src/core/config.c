@@ -63,6 +63,14 @@ static const KeyDef keys[] = {
   S("dkim", "selector", dkim_selector, ""),
   S("dkim", "domain", dkim_domain, ""),
   P("dkim", "key", dkim_key, ""),
+
+  S("dns", "server", dns_server, ""),
+  I("dns", "timeout_ms", dns_timeout_ms, 3000, 10, 60000),
+  I("dns", "max_answer_size", dns_max_answer_size, 16384, 512, 65535),
+  I("dns", "max_answer_records", dns_max_answer_records, 50, 1, 1000),
+
+  I("auth", "verify", auth_verify, 1, 0, 1),
+  P("auth", "public_suffix_list", auth_public_suffix_list, "/usr/share/publicsuffix/public_suffix_list.dat"),
 };
 
 #define FIELD(cfg, kd) ((char *)(cfg) + (kd)->offset)

@@ -62,6 +62,16 @@ typedef struct OknoConfig {
   char *dkim_selector;      /* empty: outbound mail is not signed */
   char *dkim_domain;        /* d=; empty: the domain of outbound_from */
   char *dkim_key;           /* PEM RSA private key; required when selector is set */
+
+  /* [dns] the resolver of sender authentication (mail/dns.h) */
+  char *dns_server;         /* host, host:port or [v6]:port; empty: /etc/resolv.conf */
+  gint64 dns_timeout_ms;    /* per query */
+  gint64 dns_max_answer_size;    /* bytes; a larger answer is a temperror */
+  gint64 dns_max_answer_records; /* records in the answer section */
+
+  /* [auth] inbound SPF, DKIM, DMARC (mail/auth.h) */
+  gint64 auth_verify;       /* 1: check mail received over SMTP/LMTP from an IP; 0: off */
+  char *auth_public_suffix_list; /* for DMARC's organizational domain */
 } OknoConfig;
 
 OknoConfig *okno_config_new_default(void);

@@ -39,6 +39,7 @@
 #include "intake/extract.h"
 #include "intake/receipt.h"
 #include "intake/validate.h"
+#include "mail/auth.h"
 #include "mail/dkim.h"
 #include "mail/loop.h"
 #include "mail/mime.h"
@@ -71,6 +72,9 @@ typedef struct {
   char *content_hash;
   char *subject_number;   /* valid appeal number in the subject, or NULL */
   char *quarantine;       /* reason, or NULL */
+  OknoAuthResult *auth;   /* sender authentication, NULL when not checked */
+  char *auth_json;        /* its JSON object (the `authentication` event), or NULL */
+  char *refusal;          /* the SMTP reply of a policy refusal, or NULL */
   char *meta_json;
   gint64 received_at;
   char *channel;
@@ -95,6 +99,7 @@ typedef struct {
 void okno_intake_result_clear(OknoIntakeResult *r)
 {
   g_clear_pointer(&r->number, g_free);
+  g_clear_pointer(&r->reply, g_free);
 }
 
 static void parsed_free(Parsed *p)
@@ -110,6 +115,9 @@ static void parsed_free(Parsed *p)
   g_free(p->content_hash);
   g_free(p->subject_number);
   g_free(p->quarantine);
+  g_clear_pointer(&p->auth, okno_auth_result_free);
+  g_free(p->auth_json);
+  g_free(p->refusal);
   g_free(p->meta_json);
   g_free(p->channel);
   g_free(p->session_id);
@@ -182,8 +190,62 @@ static char *meta_json(const Parsed *p, const OknoEnvelope *env)
     okno_json_str(b, "no_autoreply", p->no_autoreply);
   if (p->quarantine)
     okno_json_str(b, "quarantine", p->quarantine);
+  if (p->auth) {
+    json_builder_set_member_name(b, "authentication");
+    okno_auth_to_json(b, p->auth);
+  }
   json_builder_end_object(b);
   return okno_json_text(b, FALSE);
+}
+
+/* SPF, DKIM and DMARC of mail that came from an IP address (mail/auth.h): the results
+ * go on top of the stored bytes as an Authentication-Results header, the decision into
+ * p->refusal or the suspicious flag. Blocks for DNS: runs on the parse thread. */
+static void authenticate(const OknoConfig *cfg, Parsed *p, const OknoEnvelope *env,
+                         const char *env_from)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *header = NULL;
+  const char *at = strrchr(p->msg->from_email, '@');
+  GInetAddress *ip;
+  OknoAuthInput in = {0};
+  GByteArray *stored;
+  gsize len = 0;
+  const guint8 *data;
+
+  if (!cfg->auth_verify || !env->client_addr || !(ip = g_inet_address_new_from_string(env->client_addr)))
+    return;
+  g_object_unref(ip);
+  in.client_ip = env->client_addr;
+  in.helo = env->helo;
+  in.mail_from = env_from ? env_from : "";
+  in.from_domain = at ? at + 1 : "";
+  in.raw = p->raw;
+  p->auth = okno_auth_verify(cfg, &in, &err);
+  if (!p->auth) {
+    okno_log_warn("intake", "session=%s event=auth_unavailable error=\"%s\"", p->session_id, err->message);
+    return;
+  }
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    okno_auth_to_json(b, p->auth);
+    p->auth_json = okno_json_text(b, FALSE);
+  }
+  header = okno_auth_header(cfg->hostname, p->auth);
+  data = g_bytes_get_data(p->raw, &len);
+  stored = g_byte_array_sized_new((guint)(strlen(header) + len));
+  g_byte_array_append(stored, (const guint8 *)header, (guint)strlen(header));
+  g_byte_array_append(stored, data, (guint)len);
+  g_bytes_unref(p->raw);
+  p->raw = g_byte_array_free_to_bytes(stored);
+  okno_log("intake", "session=%s event=authentication spf=%s dkim=%s dmarc=%s action=%s",
+           p->session_id, p->auth->spf,
+           p->auth->dkim->len ? ((OknoDkimResult *)p->auth->dkim->pdata[0])->result : "none",
+           p->auth->dmarc, okno_auth_action_name(p->auth->action));
+  if (p->auth->action == OKNO_AUTH_REJECT)
+    p->refusal = okno_auth_reject_reply(p->auth);
+  else if (p->auth->action == OKNO_AUTH_SUSPICIOUS && !p->no_autoreply)
+    p->no_autoreply = "sender authentication failed: the From address may be forged";
 }
 
 static Parsed *parse_message(const OknoConfig *cfg, GBytes *raw, const OknoEnvelope *env)
@@ -231,11 +293,17 @@ static Parsed *parse_message(const OknoConfig *cfg, GBytes *raw, const OknoEnvel
         p->subject_number = g_strdup(x->value);
     }
   }
+  authenticate(cfg, p, env, env->mail_from ? env_from : NULL);
   p->meta_json = meta_json(p, env);
   return p;
 }
 
 /* ---- registering: inside the store transaction ---- */
+
+static gboolean suspicious(const Parsed *p)
+{
+  return p->auth && p->auth->action == OKNO_AUTH_SUSPICIOUS;
+}
 
 static char *detail(const char *k1, const char *v1, const char *k2, const char *v2)
 {
@@ -390,6 +458,7 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   char pii[OKNO_PII_BUF];
 
   res->quarantined = p->quarantine != NULL;
+  res->suspicious = suspicious(p);
 
   /* 1. The same message again. */
   dup = okno_store_find_duplicate(st, p->contact, p->msg->message_id, p->content_hash,
@@ -424,8 +493,10 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
     target = okno_store_appeal_get(st, p->subject_number, error);
   if (error && *error)
     return FALSE;
-  if (target && *p->contact && g_ascii_strcasecmp(target->from_email, p->contact) == 0) {
+  /* Mail whose sender is not proved never joins an appeal: it opens its own, linked. */
+  if (target && !suspicious(p) && *p->contact && g_ascii_strcasecmp(target->from_email, p->contact) == 0) {
     if (!store_message(st, target->id, p, error) ||
+        (p->auth_json && !okno_store_event_add(st, target->id, "authentication", p->auth_json, error)) ||
         !event(st, target->id, "reply_joined", "message_id", p->msg->message_id, "session",
                p->session_id, error))
       return FALSE;
@@ -463,7 +534,7 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   needs = !*p->description && !p->quarantine;
   a->status = g_strdup(needs ? "needs_clarification" : "new");
   a->channel = g_strdup(p->channel);
-  a->queue = g_strdup(p->quarantine ? "quarantine" : "");
+  a->queue = g_strdup(p->quarantine ? "quarantine" : suspicious(p) ? "suspicious" : "");
   a->subject = g_strdup(p->msg->subject);
   a->from_name = g_strdup(p->msg->from_name);
   a->from_email = g_strdup(p->contact);
@@ -485,7 +556,12 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   if (!okno_store_appeal_insert(st, a, error) ||
       !event(st, a->id, "received", "channel", p->channel, "session", p->session_id, error) ||
       !store_message(st, a->id, p, error) ||
+      (p->auth_json && !okno_store_event_add(st, a->id, "authentication", p->auth_json, error)) ||
       !event(st, a->id, "registered", "number", a->number, "status", a->status, error))
+    return FALSE;
+  if (suspicious(p) &&
+      !event(st, a->id, "suspicious", "reason", p->auth->action_reason, "from_domain",
+             p->auth->from_domain, error))
     return FALSE;
   for (guint i = 0; i < p->ids->len; i++) {
     const OknoExtracted *x = p->ids->pdata[i];
@@ -512,7 +588,7 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   res->outcome = OKNO_INTAKE_CREATED;
   okno_log("intake", "session=%s event=registered appeal=%s status=%s from=%s size=%" G_GSIZE_FORMAT "%s",
            p->session_id, a->number, a->status, okno_pii(p->contact, pii),
-           g_bytes_get_size(p->raw), p->quarantine ? " queue=quarantine" : "");
+           g_bytes_get_size(p->raw), *a->queue ? (p->quarantine ? " queue=quarantine" : " queue=suspicious") : "");
   return queue_receipt(in, st, a, p, FALSE, res, error);
 }
 
@@ -581,7 +657,7 @@ static void register_done(gpointer data, const GError *err)
     g_mutex_unlock(&in->lock);
     return;
   }
-  it->done(err ? NULL : &it->result, err, it->user_data);
+  it->done(&it->result, err, it->user_data);
   item_free(it);
   g_mutex_lock(&in->lock);
   in->registered += err ? 0 : 1;
@@ -590,12 +666,36 @@ static void register_done(gpointer data, const GError *err)
   g_mutex_unlock(&in->lock);
 }
 
+/* A policy refusal, answered on the submitter's main context: nothing is stored. */
+static gboolean refuse_in_context(gpointer data)
+{
+  Item *it = data;
+  g_autoptr(GError) err = g_error_new_literal(OKNO_ERROR, OKNO_ERROR_PERM, it->result.reply);
+  register_done(it, err);
+  return G_SOURCE_REMOVE;
+}
+
+/* Moves a refusal decided by the parse into the result; TRUE if there is one. */
+static gboolean take_refusal(Item *it)
+{
+  if (!it->p->refusal)
+    return FALSE;
+  it->result.reply = g_steal_pointer(&it->p->refusal);
+  okno_log("intake", "session=%s event=refused reason=%s from_domain=%s", it->p->session_id,
+           it->p->auth->action_reason, it->p->auth->from_domain);
+  return TRUE;
+}
+
 /* Pool thread: the pure half, then the registration goes to the writer. */
 static void parse_job(gpointer data, gpointer pool_data)
 {
   Item *it = data;
   OknoIntake *in = pool_data;
   it->p = parse_message(in->cfg, it->raw, &it->env);
+  if (take_refusal(it)) {
+    g_main_context_invoke(it->ctx, refuse_in_context, it);
+    return;
+  }
   okno_committer_submit(in->committer, register_work, register_done, it, it->ctx);
 }
 
@@ -662,7 +762,12 @@ gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope
   gboolean ok;
   it->sync = TRUE;
   it->p = parse_message(in->cfg, raw, env);
-  okno_committer_submit(in->committer, register_work, register_done, it, NULL);
+  if (take_refusal(it)) {
+    g_autoptr(GError) err = g_error_new_literal(OKNO_ERROR, OKNO_ERROR_PERM, it->result.reply);
+    register_done(it, err);
+  } else {
+    okno_committer_submit(in->committer, register_work, register_done, it, NULL);
+  }
   g_mutex_lock(&in->lock);
   while (!it->finished)
     g_cond_wait(&in->idle, &in->lock);

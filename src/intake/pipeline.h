@@ -9,7 +9,15 @@
  * In `serve`, registrations of many sessions share one transaction and one sync
  * (commit.h): the `done` callback fires only after the commit is durable, and only
  * then does the listener answer 250. A message whose parse breaks the budgets is still
- * registered (original bytes kept) in the quarantine queue and acknowledged. */
+ * registered (original bytes kept) in the quarantine queue and acknowledged.
+ *
+ * Mail that came over SMTP/LMTP from an IP address is authenticated on the parse
+ * thread (SPF, DKIM, DMARC: mail/auth.h) when `[auth] verify` is on: the results are
+ * prepended to the stored bytes as an Authentication-Results header, kept in the
+ * message meta ("authentication") and recorded as an `authentication` event; a DMARC
+ * p=reject failure is refused (res->reply, nothing stored), p=quarantine failures and
+ * unproved mail from the portal's own domains go to the queue "suspicious", get no
+ * automatic answer (the From may be forged) and never join an existing appeal. */
 #pragma once
 #include <glib.h>
 
@@ -33,10 +41,13 @@ typedef enum {
 } OknoIntakeOutcome;
 
 typedef struct {
-  char *number;          /* the appeal this message belongs to */
+  char *number;          /* the appeal this message belongs to; NULL when refused */
   OknoIntakeOutcome outcome;
   gboolean quarantined;
+  gboolean suspicious;   /* sender authentication failed: queue "suspicious" (mail/auth.h) */
   gboolean receipt_queued;
+  char *reply;           /* a policy refusal (err OKNO_ERROR_PERM): the complete SMTP reply
+                          * to give, e.g. "550 5.7.1 ..." (no CRLF); NULL otherwise */
 } OknoIntakeResult;
 
 void okno_intake_result_clear(OknoIntakeResult *r);
@@ -50,8 +61,11 @@ void okno_intake_free(OknoIntake *in);
 
 /* Called once on the main context that was thread-default when the message was
  * submitted. `err` NULL: the registration is durable (answer 250). Otherwise its code
- * is OKNO_ERROR_TEMP (answer 451 4.3.0, the client retries) or OKNO_ERROR_PERM
- * (answer 554 5.6.0 with err->message). `res` is valid during the call only. */
+ * is OKNO_ERROR_TEMP (answer 451 4.3.0, the client retries) or OKNO_ERROR_PERM: when
+ * res->reply is set the message was refused by policy before anything was stored
+ * (sender authentication: DMARC p=reject) and res->reply is the SMTP reply to give;
+ * else answer 554 5.6.0 with err->message. `res` is never NULL and is valid during the
+ * call only. */
 typedef void (*OknoIntakeDone)(const OknoIntakeResult *res, const GError *err,
                                gpointer user_data);
 
@@ -59,7 +73,8 @@ typedef void (*OknoIntakeDone)(const OknoIntakeResult *res, const GError *err,
 void okno_intake_submit_async(OknoIntake *in, GBytes *raw, const OknoEnvelope *env,
                               OknoIntakeDone done, gpointer user_data);
 
-/* The same, synchronously, with its own transaction (okno submit, tests). */
+/* The same, synchronously, with its own transaction (okno submit, tests). A policy
+ * refusal is FALSE with OKNO_ERROR_PERM whose message is the SMTP reply. */
 gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope *env,
                                  OknoIntakeResult *res, GError **error);
 

@@ -652,6 +652,8 @@ void okno_smtp_session_delivered(OknoSmtpSession *s, const OknoIntakeResult *res
     line = res && res->number
                ? g_strdup_printf("250 2.0.0 Ok: registered as %s", res->number)
                : g_strdup("250 2.0.0 Ok: registered");
+  else if (res && res->reply)
+    line = g_strdup(res->reply); /* a policy refusal with its own code (550 5.7.1) */
   else if (g_error_matches(err, OKNO_ERROR, OKNO_ERROR_TEMP))
     line = g_strdup("451 4.3.0 Temporary failure, please try again later");
   else
