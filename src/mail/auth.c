@@ -204,16 +204,22 @@ static SPF_response_t *spf_query(SPF_server_t *srv, SPF_request_t *req)
     return NULL;
   req->cur_dom = req->use_helo ? req->helo_dom : req->env_from_dp;
   err = SPF_server_get_record(srv, req, resp, &rec);
-  if (err != SPF_E_SUCCESS) {
-    if (rec)
-      SPF_record_free(rec);
-    SPF_i_done(resp, resp->result, resp->reason, resp->err);
-    return resp;
+  if (err == SPF_E_SUCCESS) {
+    resp->spf_record_exp = rec;
+    err = SPF_record_interpret(rec, req, resp, 0);
+    resp->spf_record_exp = NULL;
   }
-  resp->spf_record_exp = rec;
-  SPF_record_interpret(rec, req, resp, 0);
-  SPF_record_free(rec);
-  resp->spf_record_exp = NULL;
+  if (rec)
+    SPF_record_free(rec);
+  /* libspf2 leaves the result unset when the record does not compile or a lookup
+   * fails before a mechanism decides: RFC 7208 4.6 and 5 make those permerror, and
+   * temperror for the DNS. */
+  if (resp->result == SPF_RESULT_INVALID)
+    SPF_i_done(resp,
+               err == SPF_E_DNS_ERROR ? SPF_RESULT_TEMPERROR
+               : err == SPF_E_NOT_SPF && SPF_response_errors(resp) == 0 ? SPF_RESULT_NONE
+                                      : SPF_RESULT_PERMERROR,
+               resp->reason, err);
   return resp;
 }
 
@@ -251,7 +257,10 @@ static void check_spf(const OknoConfig *cfg, OknoDns *dns, const OknoAuthInput *
   if (inet_pton(AF_INET, in->client_ip, &a4) == 1) {
     v6 = FALSE;
   } else if (inet_pton(AF_INET6, in->client_ip, &a6) == 1) {
-    v6 = TRUE;
+    /* An IPv4-mapped client is the IPv4 address it carries (RFC 7208 5). */
+    v6 = !IN6_IS_ADDR_V4MAPPED(&a6);
+    if (!v6)
+      memcpy(&a4, &a6.s6_addr[12], 4);
   } else {
     set_str(&r->spf, "none");
     set_str(&r->spf_reason, "the client address is not an IP address");

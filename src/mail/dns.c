@@ -185,12 +185,21 @@ OknoDnsStatus okno_dns_query(OknoDns *dns, const char *name, int type, GPtrArray
   GPtrArray *recs;
 
   *records = NULL;
-  if (!name || !*name || strlen(name) > 253 || strstr(name, ".."))
-    return OKNO_DNS_ERROR;
+  /* A name that cannot exist in the DNS (empty, an empty or over-long label, over 253
+   * bytes) is not asked: it does not exist (RFC 7208 4.3 treats it as no record). */
+  if (!name || !*name || strlen(name) > 253 || strstr(name, "..") || name[0] == '.')
+    return OKNO_DNS_NXDOMAIN;
+  for (const char *l = name; *l;) {
+    const char *dot = strchr(l, '.');
+    gsize n = dot ? (gsize)(dot - l) : strlen(l);
+    if (n > 63)
+      return OKNO_DNS_NXDOMAIN;
+    l += n + (dot ? 1 : 0);
+  }
   fqdn = g_str_has_suffix(name, ".") ? g_strdup(name) : g_strconcat(name, ".", NULL);
   qname = ldns_dname_new_frm_str(fqdn);
   if (!qname)
-    return OKNO_DNS_ERROR;
+    return OKNO_DNS_NXDOMAIN;
   st = ldns_resolver_query_status(&pkt, dns->res, qname, (ldns_rr_type)type, LDNS_RR_CLASS_IN, LDNS_RD);
   ldns_rdf_deep_free(qname);
   if (st != LDNS_STATUS_OK || !pkt) {

@@ -17,12 +17,13 @@
 
 typedef enum {
   OKNO_DNS_OK,        /* records of the type (the array is not empty) */
-  OKNO_DNS_NXDOMAIN,  /* RCODE 3: the name does not exist */
+  OKNO_DNS_NXDOMAIN,  /* RCODE 3: the name does not exist (also, without a query, a
+                       * name that cannot exist: empty or over-long labels) */
   OKNO_DNS_NODATA,    /* the name exists, no records of the type */
   OKNO_DNS_TIMEOUT,   /* no answer within [dns] timeout_ms (or the server unreachable) */
   OKNO_DNS_SERVFAIL,  /* RCODE 2 */
   OKNO_DNS_TOOBIG,    /* the answer is over [dns] max_answer_size or max_answer_records */
-  OKNO_DNS_ERROR,     /* REFUSED, a malformed answer, or a name that cannot be queried */
+  OKNO_DNS_ERROR,     /* REFUSED or another RCODE, a malformed answer */
 } OknoDnsStatus;
 
 /* Record types asked for (the DNS numbers). */

@@ -17,8 +17,9 @@ time (the RFC 7208 suite runner loads each scenario's zonedata in turn):
 
 Record forms follow the RFC 7208 suite's zonedata: {"A": ip}, {"AAAA": ip}, {"TXT": str or
 [str, ...]} (a list is one record of several character-strings), {"SPF": ...} (type 99),
-{"MX": [pref, name]}, {"PTR": name}, {"CNAME": name}; the bare strings "TIMEOUT" and
-"SERVFAIL" make the name time out or fail. A TXT string longer than 255 bytes is split
+{"MX": [pref, name]}, {"PTR": name}, {"CNAME": name}; a value "NONE" stands for no record of that type;
+the bare strings "TIMEOUT" and
+"SERVFAIL" make the name time out (for the types it has no records of) or fail. A TXT string longer than 255 bytes is split
 into character-strings. A name absent from the zones is NXDOMAIN, unless a longer name
 ends in it (an empty non-terminal: NOERROR without data). Over UDP an answer over 512
 bytes is sent truncated (TC), as a server without EDNS does, so the client must retry
@@ -152,8 +153,9 @@ class DnsServer:
         chain = 0
         while True:
             recs = self._lookup(name)
-            if recs is not None and "TIMEOUT" in recs:
-                return None
+            if recs is not None and "TIMEOUT" in recs and not any(
+                    isinstance(r, dict) and r.get(qtype, "NONE") != "NONE" for r in recs):
+                return None  # the suite's TIMEOUT: types the name has still answer
             if recs is not None and "SERVFAIL" in recs:
                 reply.header.rcode = RCODE.SERVFAIL
                 break
@@ -171,7 +173,7 @@ class DnsServer:
                 if not isinstance(r, dict):
                     continue
                 for kind, value in r.items():
-                    if kind == qtype:
+                    if kind == qtype and value != "NONE":
                         reply.add_answer(RR(name, getattr(QTYPE, kind), rdata=_rdata(kind, value), ttl=60))
             break
         wire = reply.pack()
