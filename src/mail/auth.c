@@ -416,14 +416,34 @@ static void check_dkim(OknoDns *dns, const OknoAuthInput *in, OknoAuthResult *r)
 
 /* ---- DMARC: the record from dns.h, the rest libopendmarc ---- */
 
+static gboolean under(const char *domain, const char *parent);
+
+/* The last two labels of `d` (RFC 7489 3.2 with the list's implicit rule "*"). */
+static char *last_two_labels(const char *d)
+{
+  const char *last = strrchr(d, '.');
+  const char *p = last;
+  while (p && p > d && p[-1] != '.')
+    p--;
+  return g_strdup(last && p > d ? p : d);
+}
+
 char *okno_auth_org_domain(const OknoConfig *cfg, const char *domain)
 {
   u_char buf[256];
   g_autofree char *d = lower(domain);
-  if (!libs_ready(cfg, NULL) || !libs.psl || strlen(d) >= sizeof buf - 1)
-    return g_steal_pointer(&d);
-  if (opendmarc_get_tld((u_char *)d, buf, sizeof buf) != 0 || !buf[0])
-    return g_steal_pointer(&d);
+  gsize n = strlen(d);
+  while (n && d[n - 1] == '.')
+    d[--n] = '\0';
+  if (!libs_ready(cfg, NULL) || !libs.psl || n == 0 || n >= sizeof buf - 1)
+    return last_two_labels(d);
+  memset(buf, 0, sizeof buf);
+  /* libopendmarc leaves the buffer unterminated for a name under a suffix it does not
+   * know: only an answer that is `d` or a parent of it is taken. */
+  if (opendmarc_get_tld((u_char *)d, buf, sizeof buf - 1) != 0 || !buf[0] ||
+      !g_utf8_validate((const char *)buf, -1, NULL) || !under(d, (const char *)buf) ||
+      !strchr((const char *)buf, '.'))
+    return last_two_labels(d);
   return lower((const char *)buf);
 }
 

@@ -71,9 +71,6 @@ class DnsServer:
         self.zones = {}
         self.queries = []
         self.lock = threading.Lock()
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
-        self.port = self.udp.getsockname()[1]
         server = self
 
         class TcpHandler(socketserver.BaseRequestHandler):
@@ -96,7 +93,18 @@ class DnsServer:
                     pass
 
         socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), TcpHandler)
+        # One port for UDP and TCP: a free UDP port whose TCP twin may be taken, so try again.
+        for attempt in range(50):
+            self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.udp.bind(("127.0.0.1", 0))
+            self.port = self.udp.getsockname()[1]
+            try:
+                self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), TcpHandler)
+                break
+            except OSError:
+                self.udp.close()
+                if attempt == 49:
+                    raise
         self.tcp.daemon_threads = True
         self.threads = [threading.Thread(target=self._udp_loop, daemon=True),
                         threading.Thread(target=self.tcp.serve_forever, daemon=True)]
