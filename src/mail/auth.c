@@ -309,7 +309,7 @@ static DKIM_CBSTAT key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t
   gsize n = 0;
   const char *d;
 
-  if (!dns || !sel || !dom || !*sel || !*dom)
+  if (!sel || !dom || !*sel || !*dom)
     return DKIM_CBSTAT_NOTFOUND;
   name = g_strdup_printf("%s._domainkey.%s", sel, dom);
   st = okno_dns_query(dns, name, OKNO_DNS_TXT, &recs);
@@ -641,12 +641,19 @@ void okno_auth_decide(const OknoConfig *cfg, OknoAuthResult *r)
 OknoAuthResult *okno_auth_verify(const OknoConfig *cfg, const OknoAuthInput *in, GError **error)
 {
   g_autoptr(OknoDns) dns = NULL;
-  OknoAuthResult *r;
   if (!libs_ready(cfg, error))
     return NULL;
   dns = okno_dns_new(cfg->dns_server, cfg->dns_timeout_ms, (gsize)cfg->dns_max_answer_size,
                      (guint)cfg->dns_max_answer_records, error);
   if (!dns)
+    return NULL;
+  return okno_auth_verify_with(cfg, dns, in);
+}
+
+OknoAuthResult *okno_auth_verify_with(const OknoConfig *cfg, OknoDns *dns, const OknoAuthInput *in)
+{
+  OknoAuthResult *r;
+  if (!libs_ready(cfg, NULL))
     return NULL;
   r = g_new0(OknoAuthResult, 1);
   r->dkim = g_ptr_array_new_with_free_func((GDestroyNotify)dkim_result_free);

@@ -23,6 +23,7 @@
 #include <json-glib/json-glib.h>
 
 #include "core/config.h"
+#include "mail/dns.h"
 
 typedef enum {
   OKNO_AUTH_ACCEPT,
@@ -74,6 +75,10 @@ typedef struct {
  * (OKNO_ERROR_USER) or the library cannot start (OKNO_ERROR_INTERNAL). Blocks for
  * the DNS lookups (each bounded by [dns] timeout_ms). Thread-safe. */
 OknoAuthResult *okno_auth_verify(const OknoConfig *cfg, const OknoAuthInput *in, GError **error);
+
+/* The same over a resolver of the caller's (dns.h); `dns` NULL answers every lookup
+ * NXDOMAIN without any query (the fuzz driver). NULL only when a library cannot start. */
+OknoAuthResult *okno_auth_verify_with(const OknoConfig *cfg, OknoDns *dns, const OknoAuthInput *in);
 
 /* Sets r->portal, r->action and r->action_reason from the results (policy above). */
 void okno_auth_decide(const OknoConfig *cfg, OknoAuthResult *r);

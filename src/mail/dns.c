@@ -185,6 +185,8 @@ OknoDnsStatus okno_dns_query(OknoDns *dns, const char *name, int type, GPtrArray
   GPtrArray *recs;
 
   *records = NULL;
+  if (!dns)
+    return OKNO_DNS_NXDOMAIN;
   /* A name that cannot exist in the DNS (empty, an empty or over-long label, over 253
    * bytes) is not asked: it does not exist (RFC 7208 4.3 treats it as no record). */
   if (!name || !*name || strlen(name) > 253 || strstr(name, "..") || name[0] == '.')

@@ -45,7 +45,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoDns, okno_dns_free)
  * the answer section (a CNAME chain is followed by the server): A the 4 address bytes,
  * AAAA the 16, TXT the character-strings concatenated (may hold any byte), MX the
  * exchange and PTR the target as a lowercase name without the final dot. Otherwise
- * `*records` is NULL. Never blocks longer than about twice the timeout. */
+ * `*records` is NULL. Never blocks longer than about twice the timeout. `dns` NULL:
+ * OKNO_DNS_NXDOMAIN for every name, no query (tests and fuzzing). */
 OknoDnsStatus okno_dns_query(OknoDns *dns, const char *name, int type, GPtrArray **records);
 
 /* "ok", "nxdomain", "nodata", "timeout", "servfail", "too big", "error". */
