@@ -365,50 +365,170 @@ static const char *dkim_sig_result(DKIM_SIGINFO *sig, DKIM_STAT eom)
   }
 }
 
+static void add_dkim(OknoAuthResult *r, const char *domain, const char *selector,
+                     const char *result, const char *reason)
+{
+  OknoDkimResult *x = g_new0(OknoDkimResult, 1);
+  x->domain = g_strdup(domain);
+  x->selector = g_strdup(selector);
+  x->result = g_strdup(result);
+  x->reason = g_strdup(reason);
+  g_ptr_array_add(r->dkim, x);
+}
+
+/* One header field as okno hands it to libopendkim. */
+typedef struct {
+  const char *start;  /* "Name: value" with its folding, without the final line end */
+  gsize len;
+  gboolean signature; /* a DKIM-Signature field */
+} Field;
+
+/* Splits the header section of `data` into fields, strictly: every field "Name:" with a
+ * name of printable ASCII, continuation lines only after a field, no NUL and no bare CR.
+ * Returns the fields and sets *body to where the body starts; NULL when the section
+ * breaks these rules (libopendkim 2.11 reads out of bounds or aborts on such input:
+ * found by fuzz_auth) or when there is no header at all. */
+static GArray *split_header(const char *data, gsize len, const char **body)
+{
+  g_autoptr(GArray) fields = g_array_new(FALSE, FALSE, sizeof(Field));
+  const char *p = data, *end = data + len;
+  Field *cur = NULL;
+  *body = end;
+  while (p < end) {
+    const char *eol = memchr(p, '\n', (gsize)(end - p));
+    const char *stop = eol ? eol : end; /* the line is [p, stop), CR included */
+    gsize n = (gsize)(stop - p);
+    gsize text = n && p[n - 1] == '\r' ? n - 1 : n;
+    if (memchr(p, '\0', n) || memchr(p, '\r', text))
+      return NULL;
+    if (text == 0) { /* the empty line */
+      *body = eol ? eol + 1 : end;
+      break;
+    }
+    if (p[0] == ' ' || p[0] == '\t') {
+      if (!cur)
+        return NULL;
+      cur->len = (gsize)(p + text - cur->start);
+    } else {
+      const char *colon = memchr(p, ':', text);
+      Field f = {.start = p, .len = text};
+      if (!colon || colon == p)
+        return NULL;
+      for (const char *c = p; c < colon; c++)
+        if ((guchar)*c < 33 || (guchar)*c > 126)
+          return NULL;
+      f.signature = colon - p == 14 && g_ascii_strncasecmp(p, "DKIM-Signature", 14) == 0;
+      g_array_append_val(fields, f);
+      cur = &g_array_index(fields, Field, fields->len - 1);
+    }
+    p = eol ? eol + 1 : end;
+  }
+  return fields->len ? g_steal_pointer(&fields) : NULL;
+}
+
+/* RFC 6376 3.2 tag-list, loosely: "tag=value" separated by ';', tags of letters, digits
+ * and '_' starting with a letter, values of printable ASCII and folding white space. On
+ * success copies d= and s= (each only if made of domain characters). */
+static gboolean signature_syntax_ok(const char *v, gsize n, char **d, char **sel)
+{
+  g_autofree char *copy = g_strndup(v, n);
+  g_auto(GStrv) tags = g_strsplit(copy, ";", -1);
+  gboolean any = FALSE;
+  for (char **t = tags; *t; t++) {
+    char *eq = strchr(*t, '=');
+    char *name, *val;
+    if (!eq) {
+      if (*g_strstrip(*t))
+        return FALSE;
+      continue; /* an empty tag after the last ';' */
+    }
+    *eq = '\0';
+    name = g_strstrip(*t);
+    val = g_strstrip(eq + 1);
+    if (!g_ascii_isalpha(name[0]))
+      return FALSE;
+    for (const char *c = name; *c; c++)
+      if (!g_ascii_isalnum(*c) && *c != '_')
+        return FALSE;
+    for (const char *c = val; *c; c++)
+      if (((guchar)*c < 32 && *c != '\t' && *c != '\r' && *c != '\n') || (guchar)*c > 126)
+        return FALSE;
+    if (!strcmp(name, "d") || !strcmp(name, "s")) {
+      char **out = !strcmp(name, "d") ? d : sel;
+      gboolean clean = *val != '\0';
+      for (const char *c = val; *c; c++)
+        if (!g_ascii_isalnum(*c) && *c != '.' && *c != '-' && *c != '_')
+          clean = FALSE;
+      g_free(*out);
+      *out = clean ? g_ascii_strdown(val, -1) : g_strdup("");
+    }
+    any = TRUE;
+  }
+  return any;
+}
+
 static void check_dkim(OknoDns *dns, const OknoAuthInput *in, OknoAuthResult *r)
 {
   DKIM_STAT st = DKIM_STAT_OK, eom;
   DKIM *d;
   DKIM_SIGINFO **sigs = NULL;
-  int nsigs = 0;
+  int nsigs = 0, given = 0;
   gsize len = 0;
-  const guint8 *data;
+  const char *data, *body = NULL;
+  g_autoptr(GArray) fields = NULL;
 
   if (!in->raw)
     return;
   data = g_bytes_get_data(in->raw, &len);
+  if (!data || !len)
+    return;
+  /* okno hands libopendkim the header field by field, after its own strict split:
+   * libopendkim's own parser of dkim_chunk() trusts its input too much. */
+  fields = split_header(data, len, &body);
+  if (!fields) {
+    g_autofree char *low = g_malloc(len + 1);
+    for (gsize i = 0; i < len; i++)
+      low[i] = g_ascii_tolower(data[i]);
+    if (memmem(low, len, "dkim-signature", 14))
+      add_dkim(r, "", "", "permerror", "malformed header section: not verified");
+    return;
+  }
   d = dkim_verify(libs.dkim, (const u_char *)"okno", NULL, &st);
   if (!d) {
-    OknoDkimResult *x = g_new0(OknoDkimResult, 1);
-    x->domain = g_strdup("");
-    x->selector = g_strdup("");
-    x->result = g_strdup("temperror");
-    x->reason = g_strdup("libopendkim could not start a verification");
-    g_ptr_array_add(r->dkim, x);
+    add_dkim(r, "", "", "temperror", "libopendkim could not start a verification");
     return;
   }
   dkim_set_user_context(d, dns);
-  if (len)
-    dkim_chunk(d, (u_char *)data, len);
-  dkim_chunk(d, NULL, 0);
-  eom = dkim_eom(d, NULL);
+  for (guint i = 0; i < fields->len; i++) {
+    const Field *f = &g_array_index(fields, Field, i);
+    if (f->signature) {
+      g_autofree char *sd = NULL, *ss = NULL;
+      const char *colon = memchr(f->start, ':', f->len);
+      if (!signature_syntax_ok(colon + 1, f->len - (gsize)(colon + 1 - f->start), &sd, &ss)) {
+        if (r->dkim->len < MAX_DKIM_SIGNATURES)
+          add_dkim(r, sd ? sd : "", ss ? ss : "", "permerror", "malformed DKIM-Signature");
+        continue; /* not given to libopendkim */
+      }
+      given++;
+    }
+    dkim_header(d, (u_char *)f->start, f->len);
+  }
+  dkim_eoh(d);
+  if (body < data + len)
+    dkim_body(d, (u_char *)body, (gsize)(data + len - body));
+  eom = given ? dkim_eom(d, NULL) : DKIM_STAT_NOSIG;
   if (eom != DKIM_STAT_NOSIG && dkim_getsiglist(d, &sigs, &nsigs) == DKIM_STAT_OK) {
-    for (int i = 0; i < nsigs && i < MAX_DKIM_SIGNATURES; i++) {
-      OknoDkimResult *x = g_new0(OknoDkimResult, 1);
+    for (int i = 0; i < nsigs && r->dkim->len < MAX_DKIM_SIGNATURES; i++) {
       const char *dom = (const char *)dkim_sig_getdomain(sigs[i]);
       const char *sel = (const char *)dkim_sig_getselector(sigs[i]);
-      x->domain = lower(dom);
-      x->selector = g_strdup(sel ? sel : "");
-      x->result = g_strdup(dkim_sig_result(sigs[i], eom));
-      x->reason = g_strdup(g_str_equal(x->result, "pass")
-                               ? ""
-                               : dkim_sig_geterrorstr(dkim_sig_geterror(sigs[i])));
-      if (!x->reason || !*x->reason) {
-        g_free(x->reason);
-        x->reason = g_strdup(g_str_equal(x->result, "fail") ? "signature did not verify"
-                                                             : (g_str_equal(x->result, "pass") ? "" : "not verified"));
-      }
-      g_ptr_array_add(r->dkim, x);
+      const char *result = dkim_sig_result(sigs[i], eom);
+      const char *why = dkim_sig_geterrorstr(dkim_sig_geterror(sigs[i]));
+      g_autofree char *ldom = lower(dom);
+      if (g_str_equal(result, "pass"))
+        why = "";
+      else if (!why || !*why)
+        why = g_str_equal(result, "fail") ? "signature did not verify" : "not verified";
+      add_dkim(r, ldom, sel ? sel : "", result, why);
     }
   }
   dkim_free(d);
