@@ -706,6 +706,16 @@ OknoIntake *okno_intake_new(const OknoConfig *cfg, GError **error)
   g_autoptr(GError) dkim_err = NULL;
   in->cfg = cfg;
   okno_mime_init();
+  if (cfg->auth_verify) {
+    /* A [dns] server that cannot be used is a config error now, not a warning per message. */
+    OknoDns *dns = okno_dns_new(cfg->dns_server, cfg->dns_timeout_ms, (gsize)cfg->dns_max_answer_size,
+                                (guint)cfg->dns_max_answer_records, error);
+    if (!dns) {
+      g_free(in);
+      return NULL;
+    }
+    okno_dns_free(dns);
+  }
   in->dkim = okno_dkim_new(cfg, &dkim_err); /* NULL without an error: signing is off */
   if (dkim_err) {
     g_propagate_error(error, g_steal_pointer(&dkim_err));

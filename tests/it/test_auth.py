@@ -243,5 +243,18 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(auth2["spf"]["result"], "pass")
 
 
+class ConfigTest(unittest.TestCase):
+    def test_unusable_dns_server_is_a_config_error(self):
+        okno = okno_it.Okno(self)
+        okno.write_config({"auth": {"verify": "1"}, "dns": {"server": "127.0.0.1:99999"}})
+        path = os.path.join(okno.dir, "m.eml")
+        with open(path, "wb") as f:
+            f.write(message("a@good.example"))
+        r = okno.run("submit", path)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("[dns] server", r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
