@@ -168,9 +168,10 @@ static SPF_dns_rr_t *spf_lookup(SPF_dns_server_t *srv, const char *domain, ns_ty
     const guint8 *d = g_bytes_get_data(recs->pdata[i], &n);
     if (SPF_dns_rr_buf_realloc(rr, (int)i, MAX(n + 1, sizeof(SPF_dns_rr_data_t))) != SPF_E_SUCCESS)
       break;
-    memcpy(rr->rr[i], d, n);
+    if (n)
+      memcpy(rr->rr[i], d, n);
     ((char *)rr->rr[i])[n] = '\0'; /* TXT, MX and PTR are strings to libspf2 */
-    if (type == ns_t_txt && memchr(d, '\0', n))
+    if (type == ns_t_txt && n && memchr(d, '\0', n))
       ((char *)rr->rr[i])[0] = '\0'; /* a NUL inside a TXT record: not an SPF record */
     rr->num_rr = (int)i + 1;
   }
@@ -318,6 +319,8 @@ static DKIM_CBSTAT key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t
   if (st != OKNO_DNS_OK)
     return DKIM_CBSTAT_TRYAGAIN;
   d = g_bytes_get_data(recs->pdata[0], &n);
+  if (!n)
+    return DKIM_CBSTAT_NOTFOUND; /* an empty TXT string is no key record */
   if (n + 1 > buflen || memchr(d, '\0', n))
     return DKIM_CBSTAT_ERROR;
   memcpy(buf, d, n);
