@@ -70,6 +70,7 @@ static const KeyDef keys[] = {
   I("dns", "max_answer_records", dns_max_answer_records, 50, 1, 1000),
 
   I("auth", "verify", auth_verify, 1, 0, 1),
+  I("auth", "time_budget_ms", auth_time_budget_ms, 15000, 100, 600000),
   P("auth", "public_suffix_list", auth_public_suffix_list, "/usr/share/publicsuffix/public_suffix_list.dat"),
 };
 

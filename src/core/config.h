@@ -71,6 +71,7 @@ typedef struct OknoConfig {
 
   /* [auth] inbound SPF, DKIM, DMARC (mail/auth.h) */
   gint64 auth_verify;       /* 1: check mail received over SMTP/LMTP from an IP; 0: off */
+  gint64 auth_time_budget_ms; /* all DNS lookups of one message together */
   char *auth_public_suffix_list; /* for DMARC's organizational domain */
 } OknoConfig;
 

@@ -770,6 +770,7 @@ OknoAuthResult *okno_auth_verify(const OknoConfig *cfg, const OknoAuthInput *in,
                      (guint)cfg->dns_max_answer_records, error);
   if (!dns)
     return NULL;
+  okno_dns_set_budget(dns, cfg->auth_time_budget_ms);
   return okno_auth_verify_with(cfg, dns, in);
 }
 

@@ -8,7 +8,9 @@
  * lookup goes to `[dns] server`. The organizational domain comes from the public
  * suffix list (`[auth] public_suffix_list`, Debian's publicsuffix package).
  *
- * okno_auth_verify() does the lookups (it blocks: call it on a worker thread) and
+ * okno_auth_verify() does the lookups (it blocks: call it on a worker thread; all the
+ * lookups of one message share `[auth] time_budget_ms`, past which they are
+ * temperror) and
  * okno_auth_decide() the policy, a pure function:
  *   - DMARC fail with p=reject (or sp=reject for a subdomain) -> REJECT (550 5.7.1);
  *   - DMARC fail with p=quarantine -> SUSPICIOUS (queue "suspicious");

@@ -17,6 +17,8 @@ struct OknoDns {
   ldns_resolver *res;
   gsize max_size;
   guint max_records;
+  gint64 timeout_us;   /* per query */
+  gint64 deadline;     /* g_get_monotonic_time() past which nothing is asked; 0: none */
 };
 
 /* Splits "host", "host:port", "[v6]", "[v6]:port" and a bare IPv6 address. */
@@ -111,7 +113,13 @@ OknoDns *okno_dns_new(const char *server, gint64 timeout_ms, gsize max_size, gui
   dns->res = res;
   dns->max_size = max_size;
   dns->max_records = max_records;
+  dns->timeout_us = timeout_ms * 1000;
   return dns;
+}
+
+void okno_dns_set_budget(OknoDns *dns, gint64 budget_ms)
+{
+  dns->deadline = g_get_monotonic_time() + budget_ms * 1000;
 }
 
 void okno_dns_free(OknoDns *dns)
@@ -197,6 +205,16 @@ OknoDnsStatus okno_dns_query(OknoDns *dns, const char *name, int type, GPtrArray
     if (n > 63)
       return OKNO_DNS_NXDOMAIN;
     l += n + (dot ? 1 : 0);
+  }
+  if (dns->deadline) {
+    gint64 left = dns->deadline - g_get_monotonic_time();
+    gint64 wait = MIN(left, dns->timeout_us);
+    struct timeval tv;
+    if (left <= 0)
+      return OKNO_DNS_TIMEOUT;
+    tv.tv_sec = wait / G_USEC_PER_SEC;
+    tv.tv_usec = wait % G_USEC_PER_SEC;
+    ldns_resolver_set_timeout(dns->res, tv);
   }
   fqdn = g_str_has_suffix(name, ".") ? g_strdup(name) : g_strconcat(name, ".", NULL);
   qname = ldns_dname_new_frm_str(fqdn);

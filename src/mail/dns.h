@@ -38,6 +38,11 @@ typedef struct OknoDns OknoDns;
 OknoDns *okno_dns_new(const char *server, gint64 timeout_ms, gsize max_size, guint max_records,
                       GError **error);
 void okno_dns_free(OknoDns *dns);
+/* Bounds the time of all further queries together: past `budget_ms` from now, every
+ * query is OKNO_DNS_TIMEOUT without being sent, and each query waits at most what is
+ * left. A hostile domain that answers slowly cannot hold a message for 10 mechanisms
+ * times 10 names times the timeout. */
+void okno_dns_set_budget(OknoDns *dns, gint64 budget_ms);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoDns, okno_dns_free)
 
 /* Asks for records of `type` at `name` (absolute or not; a trailing dot is added).

@@ -18,6 +18,7 @@ time (the RFC 7208 suite runner loads each scenario's zonedata in turn):
 Record forms follow the RFC 7208 suite's zonedata: {"A": ip}, {"AAAA": ip}, {"TXT": str or
 [str, ...]} (a list is one record of several character-strings), {"SPF": ...} (type 99),
 {"MX": [pref, name]}, {"PTR": name}, {"CNAME": name}; a value "NONE" stands for no record of that type;
+{"DELAY": seconds} answers that name over UDP only after that long;
 the bare strings "TIMEOUT" and
 "SERVFAIL" make the name time out (for the types it has no records of) or fail. A TXT string longer than 255 bytes is split
 into character-strings. A name absent from the zones is NXDOMAIN, unless a longer name
@@ -132,10 +133,25 @@ class DnsServer:
                 print("dns_server: %r" % e, file=sys.stderr)
                 continue
             if answer is not None:
-                try:
-                    self.udp.sendto(answer, peer)
-                except OSError:
-                    pass
+                delay = self._delay(data)
+                if delay:
+                    threading.Timer(delay, self._send, (answer, peer)).start()
+                else:
+                    self._send(answer, peer)
+
+    def _send(self, answer, peer):
+        try:
+            self.udp.sendto(answer, peer)
+        except OSError:
+            pass
+
+    def _delay(self, data):
+        try:
+            name = str(dnslib.DNSRecord.parse(data).q.qname).lower().rstrip(".")
+        except Exception:
+            return 0
+        recs = self._lookup(name) or []
+        return max([r["DELAY"] for r in recs if isinstance(r, dict) and "DELAY" in r] or [0])
 
     def _lookup(self, name):
         with self.lock:

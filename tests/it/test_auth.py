@@ -256,5 +256,30 @@ class ConfigTest(unittest.TestCase):
         self.assertIn("[dns] server", r.stderr)
 
 
+class BudgetTest(unittest.TestCase):
+    def test_slow_answers_are_cut_by_the_message_budget(self):
+        """Ten A lookups answered 0.3 s late each, within the 5 s per-query timeout:
+        without a budget the record would give fail after 3 s; with a 1 s budget the
+        lookups past it are not sent and SPF is temperror."""
+        dns = DnsServer()
+        self.addCleanup(dns.stop)
+        zones = {"slowspf.example": [{"TXT": "v=spf1 " + " ".join("a:h%d.slowspf.example" % i
+                                                                  for i in range(10)) + " -all"}]}
+        for i in range(10):
+            zones["h%d.slowspf.example" % i] = [{"A": "192.0.2.%d" % (i + 1)}, {"DELAY": 0.3}]
+        dns.set_zones(zones)
+        okno = okno_it.Okno(self)
+        okno.write_config({"dns": {"server": dns.address, "timeout_ms": "5000"},
+                           "auth": {"verify": "1", "time_budget_ms": "1000"}})
+        r = okno.run("auth-check", "--json", "--ip", "198.51.100.7", "--helo", "h.example",
+                     "--mail-from", "a@slowspf.example")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        spf = __import__("json").loads(r.stdout)["spf"]
+        self.assertEqual(spf["result"], "temperror", spf)
+        self.assertIn("timeout", spf["reason"])
+        asked = [q for q in dns.queries if q[0].startswith("h")]
+        self.assertLess(len(asked), 10, asked)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
