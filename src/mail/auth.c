@@ -299,9 +299,17 @@ static void check_spf(const OknoConfig *cfg, OknoDns *dns, const OknoAuthInput *
 
 /* ---- DKIM: libopendkim over dns.h ---- */
 
+/* libopendkim's user context: our resolver, and the last key lookup that failed
+ * without saying anything about the name (for the temperror's reason). */
+typedef struct {
+  OknoDns *dns;
+  OknoDnsStatus failure;
+  GPtrArray *failed;  /* "<s>._domainkey.<d>" of the lookups that failed so */
+} DkimCtx;
+
 static DKIM_CBSTAT key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
 {
-  OknoDns *dns = dkim_get_user_context(dkim);
+  DkimCtx *ctx = dkim_get_user_context(dkim);
   const char *sel = (const char *)dkim_sig_getselector(sig);
   const char *dom = (const char *)dkim_sig_getdomain(sig);
   g_autoptr(GPtrArray) recs = NULL;
@@ -313,11 +321,14 @@ static DKIM_CBSTAT key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t
   if (!sel || !dom || !*sel || !*dom)
     return DKIM_CBSTAT_NOTFOUND;
   name = g_strdup_printf("%s._domainkey.%s", sel, dom);
-  st = okno_dns_query(dns, name, OKNO_DNS_TXT, &recs);
+  st = okno_dns_query(ctx->dns, name, OKNO_DNS_TXT, &recs);
   if (st == OKNO_DNS_NXDOMAIN || st == OKNO_DNS_NODATA)
     return DKIM_CBSTAT_NOTFOUND;
-  if (st != OKNO_DNS_OK)
+  if (st != OKNO_DNS_OK) {
+    ctx->failure = st;
+    g_ptr_array_add(ctx->failed, g_ascii_strdown(name, -1));
     return DKIM_CBSTAT_TRYAGAIN;
+  }
   d = g_bytes_get_data(recs->pdata[0], &n);
   if (!n)
     return DKIM_CBSTAT_NOTFOUND; /* an empty TXT string is no key record */
@@ -479,6 +490,9 @@ static void check_dkim(OknoDns *dns, const OknoAuthInput *in, OknoAuthResult *r)
   gsize len = 0;
   const char *data, *body = NULL;
   g_autoptr(GArray) fields = NULL;
+  g_autoptr(GPtrArray) failed = g_ptr_array_new_with_free_func(g_free);
+  DkimCtx ctx = {.dns = dns, .failure = OKNO_DNS_OK, .failed = failed};
+  g_autofree char *dns_why = NULL;
 
   if (!in->raw)
     return;
@@ -501,7 +515,7 @@ static void check_dkim(OknoDns *dns, const OknoAuthInput *in, OknoAuthResult *r)
     add_dkim(r, "", "", "temperror", "libopendkim could not start a verification");
     return;
   }
-  dkim_set_user_context(d, dns);
+  dkim_set_user_context(d, &ctx);
   for (guint i = 0; i < fields->len; i++) {
     const Field *f = &g_array_index(fields, Field, i);
     if (f->signature) {
@@ -525,10 +539,20 @@ static void check_dkim(OknoDns *dns, const OknoAuthInput *in, OknoAuthResult *r)
       const char *dom = (const char *)dkim_sig_getdomain(sigs[i]);
       const char *sel = (const char *)dkim_sig_getselector(sigs[i]);
       const char *result = dkim_sig_result(sigs[i], eom);
+      g_autofree char *key = g_strdup_printf("%s._domainkey.%s", sel ? sel : "", dom ? dom : "");
+      for (char *c = key; *c; c++)
+        *c = g_ascii_tolower(*c);
+      /* Its key could not be fetched: whatever libopendkim calls it, a temperror. */
+      if (!g_str_equal(result, "pass") &&
+          g_ptr_array_find_with_equal_func(failed, key, g_str_equal, NULL))
+        result = "temperror";
       const char *why = dkim_sig_geterrorstr(dkim_sig_geterror(sigs[i]));
       g_autofree char *ldom = lower(dom);
       if (g_str_equal(result, "pass"))
         why = "";
+      else if (g_str_equal(result, "temperror") && ctx.failure != OKNO_DNS_OK)
+        why = dns_why ? dns_why
+                      : (dns_why = g_strdup_printf("DNS lookup of the key: %s", okno_dns_status_name(ctx.failure)));
       else if (!why || !*why)
         why = g_str_equal(result, "fail") ? "signature did not verify" : "not verified";
       add_dkim(r, ldom, sel ? sel : "", result, why);

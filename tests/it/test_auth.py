@@ -214,6 +214,17 @@ class AuthTest(unittest.TestCase):
         _, auth2, _ = self.registered(self.send("ivan@good.example", message("ivan@good.example")))
         self.assertEqual(auth2["spf"]["result"], "pass")
 
+    def test_dkim_key_lookup_timeout_is_temperror(self):
+        msg = message("olga@weak.example")
+        signed = self.sign(msg, "weak.example") + msg
+        zones = dict(self.dns.zones)
+        zones["sel._domainkey.weak.example"] = ["TIMEOUT"]
+        self.dns.set_zones(zones)
+        appeal, auth, raw = self.registered(self.send("olga@weak.example", signed))
+        self.assertEqual(auth["dkim"][0]["result"], "temperror", auth["dkim"])
+        self.assertIn("timeout", auth["dkim"][0]["reason"])
+        self.assertEqual(auth["action"], "accept")
+
     def test_huge_dns_answer_is_temperror(self):
         appeal, auth, raw = self.registered(self.send("a@big.example", message("a@big.example")))
         self.assertEqual(auth["spf"]["result"], "temperror")
