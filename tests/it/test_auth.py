@@ -92,7 +92,7 @@ class AuthTest(unittest.TestCase):
             "auth": {"verify": "1"},
             "dns": {"server": self.dns.address, "timeout_ms": "400"},
             "portal": {"domains": "portal.example"},
-        })
+        }, lmtp="tcp")
         self.okno.start()
 
     def send(self, mail_from, msg, helo="mail.sender.example"):
@@ -148,6 +148,19 @@ class AuthTest(unittest.TestCase):
         self.assertIn("DMARC", text)
         self.assertEqual(self.okno.list_json(), [])
         self.assertIn("event=refused", self.okno.log())
+
+    def test_lmtp_refusal_per_recipient(self):
+        with okno_it.SmtpDialogue(self.okno.lmtp_port) as d:
+            self.assertEqual(d.cmd("LHLO mx.reject.example")[0], 250)
+            self.assertEqual(d.cmd("MAIL FROM:<boss@reject.example>")[0], 250)
+            self.assertEqual(d.cmd("RCPT TO:<support@portal.example>")[0], 250)
+            self.assertEqual(d.cmd("DATA")[0], 354)
+            d.send(message("boss@reject.example") + b".\r\n")
+            code, text = d.reply()
+            self.assertEqual(code, 550, text)
+            self.assertTrue(text.startswith("5.7.1 "), text)
+            self.assertEqual(d.cmd("NOOP")[0], 250)  # the session goes on
+        self.assertEqual(self.okno.list_json(), [])
 
     def test_dmarc_quarantine_goes_to_suspicious_queue(self):
         appeal, auth, raw = self.registered(self.send("x@quar.example", message("x@quar.example")))
