@@ -144,6 +144,8 @@ static void check_link(Check *c, const char *href, const char *shown)
                  "Ссылка начинается с адреса портала (%s), но перенаправляет на другой сайт. "
                  "Так мошенники прячут настоящий адрес.", j.display);
   } else {
+    add_indicator(c, "url", href);
+    add_indicator(c, "domain", u.host);
     if (!c->outside_host)
       c->outside_host = g_strdup(j.display);
     if (okno_host_kind_is_lookalike(j.kind))

@@ -20,10 +20,12 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "check/blocklist.h"
 #include "check/lookalike.h"
 #include "check/signals.h"
 
 #define TEXT_SCAN_MAX (1024 * 1024)   /* bytes of body text read */
+#define INDICATORS_MAX 64             /* domains and URLs kept for the block list */
 
 /* --- reasons ------------------------------------------------------------------- */
 
@@ -84,6 +86,60 @@ static gint heavier_first(gconstpointer a, gconstpointer b)
   return rb->weight - ra->weight;
 }
 
+/* Sorts the reasons heaviest first and sets score and verdict from them. */
+static void rescore(OknoPhishResult *r)
+{
+  g_ptr_array_sort(r->reasons, heavier_first);
+  r->score = 0;
+  for (guint i = 0; i < r->reasons->len; i++) {
+    const OknoPhishReason *x = g_ptr_array_index(r->reasons, i);
+    r->score += x->weight;
+  }
+  r->verdict = r->score >= OKNO_PHISH_STRONG       ? OKNO_VERDICT_DANGEROUS
+               : r->score >= OKNO_PHISH_SUSPICIOUS ? OKNO_VERDICT_SUSPICIOUS
+                                                   : OKNO_VERDICT_CLEAN;
+}
+
+void okno_phish_add_reason(OknoPhishResult *r, const char *code, int weight, const char *text)
+{
+  Check c = {.res = r};
+  add_reason(&c, code, weight, "%s", text);
+  rescore(r);
+}
+
+static void indicator_free(gpointer p)
+{
+  OknoPhishIndicator *x = p;
+  g_free(x->value);
+  g_free(x);
+}
+
+void add_indicator(Check *c, const char *kind, const char *value)
+{
+  g_autofree char *v = okno_blocklist_normalize(kind, value);
+  OknoPhishIndicator *x;
+  if (!v || c->res->indicators->len >= INDICATORS_MAX)
+    return;
+  if (strcmp(kind, "domain") == 0) {
+    OknoHostJudgement j;
+    gboolean portal;
+    okno_host_judge(v, c->portal, &j);
+    portal = j.kind == OKNO_HOST_PORTAL;
+    okno_host_judgement_clear(&j);
+    if (portal)
+      return;
+  }
+  for (guint i = 0; i < c->res->indicators->len; i++) {
+    const OknoPhishIndicator *y = g_ptr_array_index(c->res->indicators, i);
+    if (strcmp(y->kind, kind) == 0 && strcmp(y->value, v) == 0)
+      return;
+  }
+  x = g_new0(OknoPhishIndicator, 1);
+  x->kind = strcmp(kind, "url") == 0 ? "url" : "domain";
+  x->value = g_steal_pointer(&v);
+  g_ptr_array_add(c->res->indicators, x);
+}
+
 OknoPhishResult *okno_phishing_check(const OknoMessage *msg, const char *raw, gsize len,
                                      const OknoConfig *cfg)
 {
@@ -93,6 +149,7 @@ OknoPhishResult *okno_phishing_check(const OknoMessage *msg, const char *raw, gs
   c.portal = okno_portal_set_new((const char *const *)cfg->portal_domains);
   c.res = g_new0(OknoPhishResult, 1);
   c.res->reasons = g_ptr_array_new_with_free_func(reason_free);
+  c.res->indicators = g_ptr_array_new_with_free_func(indicator_free);
   check_sender(&c, raw ? raw : "", raw ? len : 0);
   check_links(&c, msg->text, text_len);
   for (guint i = 0; i < msg->attachments->len; i++)
@@ -105,14 +162,7 @@ OknoPhishResult *okno_phishing_check(const OknoMessage *msg, const char *raw, gs
                "Письмо просит ввести личные данные и ведёт на сторонний сайт %s. "
                "Это признак мошенничества.", c.outside_host);
 
-  g_ptr_array_sort(c.res->reasons, heavier_first);
-  for (guint i = 0; i < c.res->reasons->len; i++) {
-    const OknoPhishReason *r = g_ptr_array_index(c.res->reasons, i);
-    c.res->score += r->weight;
-  }
-  c.res->verdict = c.res->score >= OKNO_PHISH_STRONG       ? OKNO_VERDICT_DANGEROUS
-                   : c.res->score >= OKNO_PHISH_SUSPICIOUS ? OKNO_VERDICT_SUSPICIOUS
-                                                           : OKNO_VERDICT_CLEAN;
+  rescore(c.res);
   g_free(c.outside_host);
   okno_portal_set_free(c.portal);
   return c.res;
@@ -123,6 +173,7 @@ void okno_phish_result_free(OknoPhishResult *r)
   if (!r)
     return;
   g_ptr_array_unref(r->reasons);
+  g_ptr_array_unref(r->indicators);
   g_free(r);
 }
 

@@ -218,6 +218,12 @@ void check_sender(Check *c, const char *raw, gsize len)
 
   scan_headers(raw, len, &h);
   rpath = h.return_path ? return_path_domain(h.return_path) : NULL;
+  if (from)
+    add_indicator(c, "domain", from);
+  if (reply)
+    add_indicator(c, "domain", reply);
+  if (rpath)
+    add_indicator(c, "domain", rpath);
   if (from) {
     okno_host_judge(from, c->portal, &jf);
     idn_reasons(c, &jf);

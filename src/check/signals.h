@@ -29,6 +29,9 @@ typedef struct {
  * formatted from `fmt`; one reason per code: a heavier example replaces the text and
  * weight of a lighter one, otherwise the first example stays. */
 void add_reason(Check *c, const char *code, int weight, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+/* phishing.c: records a domain or URL the letter points at (OknoPhishResult.indicators),
+ * normalised; the portal's own domains and unparsable values are skipped. */
+void add_indicator(Check *c, const char *kind, const char *value);
 /* phishing.c: the reasons every judged domain may give besides a lookalike
  * (domain_invalid_idn, domain_mixed_script). */
 void idn_reasons(Check *c, const OknoHostJudgement *j);

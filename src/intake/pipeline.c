@@ -32,6 +32,9 @@
 #include "appeal/calendar.h"
 #include "appeal/deadline.h"
 #include "appeal/number.h"
+#include "check/blocklist.h"
+#include "check/clamav.h"
+#include "check/phishing.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -75,6 +78,12 @@ typedef struct {
   gint64 received_at;
   char *channel;
   char *session_id;
+  GPtrArray *infected;    /* char* signature or NULL per attachment (clamd) */
+  GError *refuse;         /* set: the message is refused or deferred, nothing registered */
+  OknoPhishResult *phish; /* the phishing check (of the forwarded letter when is_check) */
+  gboolean is_check;      /* sent to the [check] address only: answer, do not register */
+  gboolean forwarded;     /* is_check: the letter checked was an attached message/rfc822 */
+  char *checked_subject;  /* is_check: its subject */
 } Parsed;
 
 typedef struct {
@@ -113,6 +122,10 @@ static void parsed_free(Parsed *p)
   g_free(p->meta_json);
   g_free(p->channel);
   g_free(p->session_id);
+  g_clear_pointer(&p->infected, g_ptr_array_unref);
+  g_clear_error(&p->refuse);
+  g_clear_pointer(&p->phish, okno_phish_result_free);
+  g_free(p->checked_subject);
   g_free(p);
 }
 
@@ -186,6 +199,127 @@ static char *meta_json(const Parsed *p, const OknoEnvelope *env)
   return okno_json_text(b, FALSE);
 }
 
+/* TRUE when every recipient is the [check] address (a message also addressed to
+ * support is an appeal). */
+static gboolean for_check_only(const OknoConfig *cfg, const OknoEnvelope *env)
+{
+  if (!*cfg->check_address || !env->rcpt_to || !env->rcpt_to[0])
+    return FALSE;
+  for (const char *const *r = env->rcpt_to; *r; r++)
+    if (!okno_config_is_check_address(cfg, *r))
+      return FALSE;
+  return TRUE;
+}
+
+/* Scans the message's files with clamd ([clamav] socket; docs/malware.md): each
+ * attachment's decoded bytes (what the citizen sent as a file, whatever its
+ * transfer encoding), and the raw message as a whole when the parse stopped early
+ * (budget exceeded: the files it did not reach are then still scanned, inside the
+ * MIME, by clamd's own mail parser). The body text is not scanned as a file: it is
+ * only ever shown converted to text. Under policy refuse the first signature refuses
+ * the message (554 5.7.1, nothing registered); under strip the file is refused with
+ * a reason naming the signature. clamd unreachable or failing: 451 4.3.0 under both
+ * policies (the client retries; nothing unscanned gets in). A check@ message is
+ * never refused: what is found becomes a reason of its verdict. */
+static void scan_message(const OknoConfig *cfg, Parsed *p)
+{
+  const OknoMessage *m = p->msg;
+  gboolean refuse = strcmp(cfg->clamav_policy, "refuse") == 0 && !p->is_check;
+  g_autoptr(GError) e = NULL;
+
+  p->infected = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < m->attachments->len; i++)
+    g_ptr_array_add(p->infected, NULL);
+  if (!*cfg->clamav_socket)
+    return;
+  for (guint i = 0; i < m->attachments->len && !e; i++) {
+    const OknoAttachment *a = m->attachments->pdata[i];
+    gsize n = 0;
+    const void *d = a->data ? g_bytes_get_data(a->data, &n) : NULL;
+    char *sig = NULL;
+    if (okno_clamav_scan(cfg->clamav_socket, cfg->clamav_timeout_ms, d ? d : "", n, 0, &sig, &e))
+      p->infected->pdata[i] = sig;
+  }
+  if (!e && m->budget_exceeded) {
+    gsize n = 0;
+    const void *d = g_bytes_get_data(p->raw, &n);
+    char *sig = NULL;
+    if (okno_clamav_scan(cfg->clamav_socket, cfg->clamav_timeout_ms, d ? d : "", n, 0, &sig, &e) && sig) {
+      okno_log("intake", "session=%s event=virus_found part=whole-message signature=%s",
+               p->session_id, sig);
+      if (!p->is_check) /* no one file to strip: refused under both policies */
+        okno_set_smtp_error(&p->refuse, 554, "5.7.1",
+                            "Message refused: virus %s found / Письмо отклонено: в нём найден "
+                            "вирус %s", sig, sig);
+      g_free(sig);
+    }
+  }
+  if (e) {
+    okno_log_warn("intake", "session=%s event=clamav_unavailable error=\"%s\"", p->session_id,
+                  e->message);
+    if (!p->is_check)
+      okno_set_smtp_error(&p->refuse, 451, "4.3.0",
+                          "Temporary failure: the virus scanner is unavailable, please try "
+                          "again later");
+    return;
+  }
+  for (guint i = 0; i < m->attachments->len; i++) {
+    const OknoAttachment *a = m->attachments->pdata[i];
+    const char *sig = p->infected->pdata[i];
+    if (!sig)
+      continue;
+    okno_log("intake", "session=%s event=virus_found attachment=%u signature=%s policy=%s",
+             p->session_id, i + 1, sig, p->is_check ? "check" : cfg->clamav_policy);
+    if (refuse && !p->refuse)
+      okno_set_smtp_error(&p->refuse, 554, "5.7.1",
+                          "Message refused: virus %s found in an attachment / Письмо "
+                          "отклонено: во вложении найден вирус %s", sig, sig);
+    if (!refuse && !p->is_check) {
+      g_free(p->refusals->pdata[i]);
+      p->refusals->pdata[i] = g_strdup_printf(
+          "Файл «%s» удалён: в нём найдена вредоносная программа (%s). Мы его не сохранили.",
+          a->filename, sig);
+    }
+  }
+}
+
+/* The phishing check: of the letter forwarded to the [check] address (the first
+ * attached message/rfc822, else the message itself), or of the message for intake's
+ * block-list match. A virus clamd found makes a check@ verdict dangerous. */
+static void check_phishing(const OknoConfig *cfg, Parsed *p, const OknoMimeLimits *lim)
+{
+  gsize len = 0;
+  const char *data = g_bytes_get_data(p->raw, &len);
+  const OknoAttachment *fwd = NULL;
+  for (guint i = 0; p->is_check && i < p->msg->attachments->len && !fwd; i++) {
+    const OknoAttachment *a = p->msg->attachments->pdata[i];
+    if (a->data && g_bytes_get_size(a->data) > 0 &&
+        (strcmp(a->declared_type, "message/rfc822") == 0 ||
+         strcmp(a->content_type, "message/rfc822") == 0))
+      fwd = a;
+  }
+  if (fwd) {
+    gsize n = 0;
+    const char *d = g_bytes_get_data(fwd->data, &n);
+    g_autoptr(OknoMessage) inner = okno_mime_parse(d, n, lim);
+    p->phish = okno_phishing_check(inner, d, n, cfg);
+    p->forwarded = TRUE;
+    p->checked_subject = g_strdup(inner->subject);
+  } else {
+    p->phish = okno_phishing_check(p->msg, data, len, cfg);
+    p->checked_subject = g_strdup(p->msg->subject);
+  }
+  for (guint i = 0; p->is_check && i < p->infected->len; i++) {
+    const OknoAttachment *a = p->msg->attachments->pdata[i];
+    g_autofree char *text = NULL;
+    if (!p->infected->pdata[i])
+      continue;
+    text = g_strdup_printf("Во вложении «%s» антивирус нашёл вредоносную программу (%s). "
+                           "Не открывайте его.", a->filename, (char *)p->infected->pdata[i]);
+    okno_phish_add_reason(p->phish, "attachment_malware", OKNO_PHISH_STRONG, text);
+  }
+}
+
 static Parsed *parse_message(const OknoConfig *cfg, GBytes *raw, const OknoEnvelope *env)
 {
   Parsed *p = g_new0(Parsed, 1);
@@ -231,6 +365,10 @@ static Parsed *parse_message(const OknoConfig *cfg, GBytes *raw, const OknoEnvel
         p->subject_number = g_strdup(x->value);
     }
   }
+  p->is_check = for_check_only(cfg, env);
+  scan_message(cfg, p);
+  if (!p->refuse)
+    check_phishing(cfg, p, &lim);
   p->meta_json = meta_json(p, env);
   return p;
 }
@@ -293,6 +431,9 @@ static gboolean store_message(OknoStore *st, gint64 appeal_id, Parsed *p, GError
       return FALSE;
     if (refused && !event(st, appeal_id, "attachment_refused", "filename", a->filename,
                           "content_type", a->content_type, error))
+      return FALSE;
+    if (p->infected->pdata[i] && !event(st, appeal_id, "attachment_infected", "filename",
+                                        a->filename, "signature", p->infected->pdata[i], error))
       return FALSE;
   }
   return TRUE;
@@ -379,6 +520,121 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
                error);
 }
 
+/* The block list as the store holds it now (a few hundred rows at most: read per
+ * message, so a block is in force for the next message, on every node). */
+static OknoBlocklist *load_blocklist(OknoStore *st, GError **error)
+{
+  g_autoptr(GPtrArray) rows = okno_store_phish_list(st, TRUE, error);
+  OknoBlocklist *bl;
+  if (!rows)
+    return NULL;
+  bl = okno_blocklist_new();
+  for (guint i = 0; i < rows->len; i++) {
+    const OknoPhishEntry *e = rows->pdata[i];
+    okno_blocklist_add(bl, e->kind, e->value);
+  }
+  return bl;
+}
+
+/* Matches the message's domains and links against the block list: an event per hit
+ * ("phishing_blocklisted") on appeal `appeal_id`; TRUE in *hit when any matched. */
+static gboolean blocklist_events(OknoStore *st, gint64 appeal_id, Parsed *p, gboolean *hit,
+                                 GError **error)
+{
+  g_autoptr(OknoBlocklist) bl = load_blocklist(st, error);
+  *hit = FALSE;
+  if (!bl)
+    return FALSE;
+  for (guint i = 0; i < p->phish->indicators->len; i++) {
+    const OknoPhishIndicator *x = p->phish->indicators->pdata[i];
+    const char *entry = okno_blocklist_match(bl, x->kind, x->value);
+    if (!entry)
+      continue;
+    *hit = TRUE;
+    okno_log("intake", "session=%s event=phishing_blocklisted kind=%s entry=%s", p->session_id,
+             x->kind, entry);
+    if (!event(st, appeal_id, "phishing_blocklisted", x->kind, x->value, "entry", entry, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* A message to the [check] address: no appeal. The verdict (block list applied) is
+ * mailed back to the sender under the same loop rules and hourly limit as receipts,
+ * DKIM-signed, queued as mail of no appeal. A dangerous sample counts as a report of
+ * its links (and of its sender domains when it was forwarded as an attachment: else
+ * the sender is the citizen): reported, not blocked; an operator decides. */
+static gboolean register_check(OknoIntake *in, OknoStore *st, Parsed *p, OknoIntakeResult *res,
+                               GError **error)
+{
+  const OknoConfig *cfg = in->cfg;
+  g_autoptr(OknoBlocklist) bl = load_blocklist(st, error);
+  const char *to = *p->msg->reply_to_email ? p->msg->reply_to_email : p->contact;
+  const char *why = p->no_autoreply;
+  g_autofree char *our_id = NULL;
+  g_autoptr(GBytes) msg = NULL;
+  char pii[OKNO_PII_BUF];
+  guint reported = 0;
+
+  if (!bl)
+    return FALSE;
+  res->outcome = OKNO_INTAKE_CHECKED;
+  okno_blocklist_apply(bl, p->phish);
+  if (p->phish->verdict == OKNO_VERDICT_DANGEROUS) {
+    for (guint i = 0; i < p->phish->indicators->len; i++) {
+      const OknoPhishIndicator *x = p->phish->indicators->pdata[i];
+      if (!p->forwarded && strcmp(x->kind, "domain") == 0)
+        continue;
+      if (!okno_store_phish_report(st, x->kind, x->value, p->contact, "check-address", FALSE, error))
+        return FALSE;
+      reported++;
+    }
+  }
+  okno_log("intake", "session=%s event=checked verdict=%s score=%d forwarded=%s reported=%u from=%s",
+           p->session_id, okno_verdict_name(p->phish->verdict), p->phish->score,
+           p->forwarded ? "yes" : "no", reported, okno_pii(p->contact, pii));
+  if (!why) {
+    gint64 n = okno_store_count_automatic(st, to, p->received_at - G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC, error);
+    if (error && *error)
+      return FALSE;
+    if (n >= cfg->max_auto_per_hour)
+      why = "hourly limit of automatic messages to this sender reached";
+  }
+  if (!why) {
+    OknoCheckReplyInfo info = {
+      .to_email = to,
+      .to_name = p->msg->from_name,
+      .orig_message_id = p->msg->message_id,
+      .orig_references = (const char *const *)p->msg->references,
+      .checked_subject = p->checked_subject,
+      .forwarded = p->forwarded,
+      .result = p->phish,
+    };
+    msg = okno_check_reply_build(cfg, &info, &our_id, NULL, NULL);
+    if (!msg)
+      why = "the reply address cannot be written into a header safely";
+  }
+  if (why) {
+    okno_log("intake", "session=%s event=autoreply_suppressed reason=\"%s\"", p->session_id, why);
+    return TRUE;
+  }
+  {
+    g_autoptr(GError) dkim_err = NULL;
+    GBytes *signed_msg = okno_dkim_sign(in->dkim, msg, &dkim_err);
+    if (signed_msg) {
+      g_bytes_unref(msg);
+      msg = signed_msg;
+    } else {
+      okno_log_warn("intake", "session=%s event=dkim_failed error=\"%s\"", p->session_id,
+                    dkim_err->message);
+    }
+  }
+  if (!okno_store_outbound_enqueue_raw(st, our_id, msg, cfg->outbound_from, to, TRUE, error))
+    return FALSE;
+  res->receipt_queued = TRUE;
+  return TRUE;
+}
+
 static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIntakeResult *res,
                                 GError **error)
 {
@@ -388,7 +644,14 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   gint64 dup, id = 0, seq;
   gboolean needs;
   char pii[OKNO_PII_BUF];
+  gboolean blocklisted = FALSE;
 
+  if (p->refuse) {
+    g_propagate_error(error, g_error_copy(p->refuse));
+    return FALSE;
+  }
+  if (p->is_check)
+    return register_check(in, st, p, res, error);
   res->quarantined = p->quarantine != NULL;
 
   /* 1. The same message again. */
@@ -427,7 +690,8 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   if (target && *p->contact && g_ascii_strcasecmp(target->from_email, p->contact) == 0) {
     if (!store_message(st, target->id, p, error) ||
         !event(st, target->id, "reply_joined", "message_id", p->msg->message_id, "session",
-               p->session_id, error))
+               p->session_id, error) ||
+        !blocklist_events(st, target->id, p, &blocklisted, error))
       return FALSE;
     if (g_str_equal(target->status, "needs_clarification") && *p->description) {
       /* The clock, stopped while we waited for the citizen, starts now. */
@@ -463,7 +727,17 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   needs = !*p->description && !p->quarantine;
   a->status = g_strdup(needs ? "needs_clarification" : "new");
   a->channel = g_strdup(p->channel);
-  a->queue = g_strdup(p->quarantine ? "quarantine" : "");
+  {
+    /* A message pointing at a blocked domain or URL waits in the suspicious queue. */
+    g_autoptr(OknoBlocklist) bl = load_blocklist(st, error);
+    if (!bl)
+      return FALSE;
+    for (guint i = 0; i < p->phish->indicators->len && !blocklisted; i++) {
+      const OknoPhishIndicator *x = p->phish->indicators->pdata[i];
+      blocklisted = okno_blocklist_match(bl, x->kind, x->value) != NULL;
+    }
+  }
+  a->queue = g_strdup(p->quarantine ? "quarantine" : blocklisted ? "suspicious" : "");
   a->subject = g_strdup(p->msg->subject);
   a->from_name = g_strdup(p->msg->from_name);
   a->from_email = g_strdup(p->contact);
@@ -495,6 +769,8 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   }
   if (p->quarantine &&
       !event(st, a->id, "quarantined", "reason", p->quarantine, NULL, NULL, error))
+    return FALSE;
+  if (blocklisted && !blocklist_events(st, a->id, p, &blocklisted, error))
     return FALSE;
   if (needs &&
       !event(st, a->id, "clock_paused", "reason", "waiting for the citizen's clarification",

@@ -30,10 +30,11 @@ typedef enum {
   OKNO_INTAKE_CREATED,   /* a new appeal */
   OKNO_INTAKE_JOINED,    /* a reply added to an existing appeal */
   OKNO_INTAKE_DUPLICATE, /* the same message again: nothing new registered */
+  OKNO_INTAKE_CHECKED,   /* sent to the [check] address: no appeal, a verdict queued */
 } OknoIntakeOutcome;
 
 typedef struct {
-  char *number;          /* the appeal this message belongs to */
+  char *number;          /* the appeal this message belongs to; NULL when CHECKED */
   OknoIntakeOutcome outcome;
   gboolean quarantined;
   gboolean receipt_queued;
@@ -50,8 +51,11 @@ void okno_intake_free(OknoIntake *in);
 
 /* Called once on the main context that was thread-default when the message was
  * submitted. `err` NULL: the registration is durable (answer 250). Otherwise its code
- * is OKNO_ERROR_TEMP (answer 451 4.3.0, the client retries) or OKNO_ERROR_PERM
- * (answer 554 5.6.0 with err->message). `res` is valid during the call only. */
+ * is OKNO_ERROR_TEMP (answer 451, the client retries) or OKNO_ERROR_PERM (answer
+ * 554); the reply line is okno_error_smtp_reply(err) (core/error.h): the error's own
+ * "554 5.7.1 ..." when it carries one (a virus under [clamav] policy = refuse; "451
+ * 4.3.0 ..." when clamd cannot be reached), else 451 4.3.0 / 554 5.6.0. Nothing is
+ * registered when err is set. `res` is valid during the call only. */
 typedef void (*OknoIntakeDone)(const OknoIntakeResult *res, const GError *err,
                                gpointer user_data);
 
