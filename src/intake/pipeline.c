@@ -520,28 +520,13 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
                error);
 }
 
-/* The block list as the store holds it now (a few hundred rows at most: read per
- * message, so a block is in force for the next message, on every node). */
-static OknoBlocklist *load_blocklist(OknoStore *st, GError **error)
-{
-  g_autoptr(GPtrArray) rows = okno_store_phish_list(st, TRUE, error);
-  OknoBlocklist *bl;
-  if (!rows)
-    return NULL;
-  bl = okno_blocklist_new();
-  for (guint i = 0; i < rows->len; i++) {
-    const OknoPhishEntry *e = rows->pdata[i];
-    okno_blocklist_add(bl, e->kind, e->value);
-  }
-  return bl;
-}
-
-/* Matches the message's domains and links against the block list: an event per hit
- * ("phishing_blocklisted") on appeal `appeal_id`; TRUE in *hit when any matched. */
+/* Matches the message's domains and links against the block list (read from the store
+ * per message: a block is in force for the next message, on every node): an event per
+ * hit ("phishing_blocklisted") on appeal `appeal_id`; TRUE in *hit when any matched. */
 static gboolean blocklist_events(OknoStore *st, gint64 appeal_id, Parsed *p, gboolean *hit,
                                  GError **error)
 {
-  g_autoptr(OknoBlocklist) bl = load_blocklist(st, error);
+  g_autoptr(OknoBlocklist) bl = okno_store_phish_blocklist(st, error);
   *hit = FALSE;
   if (!bl)
     return FALSE;
@@ -568,7 +553,7 @@ static gboolean register_check(OknoIntake *in, OknoStore *st, Parsed *p, OknoInt
                                GError **error)
 {
   const OknoConfig *cfg = in->cfg;
-  g_autoptr(OknoBlocklist) bl = load_blocklist(st, error);
+  g_autoptr(OknoBlocklist) bl = okno_store_phish_blocklist(st, error);
   const char *to = *p->msg->reply_to_email ? p->msg->reply_to_email : p->contact;
   const char *why = p->no_autoreply;
   g_autofree char *our_id = NULL;
@@ -729,7 +714,7 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   a->channel = g_strdup(p->channel);
   {
     /* A message pointing at a blocked domain or URL waits in the suspicious queue. */
-    g_autoptr(OknoBlocklist) bl = load_blocklist(st, error);
+    g_autoptr(OknoBlocklist) bl = okno_store_phish_blocklist(st, error);
     if (!bl)
       return FALSE;
     for (guint i = 0; i < p->phish->indicators->len && !blocklisted; i++) {

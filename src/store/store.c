@@ -608,3 +608,17 @@ GPtrArray *okno_store_phish_list(OknoStore *st, gboolean blocked_only, GError **
   }
   return out;
 }
+
+OknoBlocklist *okno_store_phish_blocklist(OknoStore *st, GError **error)
+{
+  g_autoptr(GPtrArray) rows = okno_store_phish_list(st, TRUE, error);
+  OknoBlocklist *bl;
+  if (!rows)
+    return NULL;
+  bl = okno_blocklist_new();
+  for (guint i = 0; i < rows->len; i++) {
+    const OknoPhishEntry *e = rows->pdata[i];
+    okno_blocklist_add(bl, e->kind, e->value);
+  }
+  return bl;
+}

@@ -13,6 +13,7 @@
 #pragma once
 #include <glib.h>
 
+#include "check/blocklist.h"
 #include "mail/mime.h"
 #include "store/db.h"
 
@@ -169,6 +170,8 @@ gboolean okno_store_phish_unblock(OknoStore *st, const char *kind, const char *v
                                   const char *by, gboolean *found, GError **error);
 /* Entries (OknoPhishEntry*), blocked ones only when `blocked_only`, newest first. */
 GPtrArray *okno_store_phish_list(OknoStore *st, gboolean blocked_only, GError **error);
+/* The blocked entries as a block list to match against (caller frees). */
+OknoBlocklist *okno_store_phish_blocklist(OknoStore *st, GError **error);
 
 /* ---- reading for people ---- */
 /* The appeal as the JSON contract of `okno show --json` (DESIGN.md). NULL if unknown. */
