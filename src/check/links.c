@@ -136,6 +136,12 @@ static void check_link(Check *c, const char *href, const char *shown)
   OknoHostJudgement j;
   if (!url_parse(href, &u))
     return;
+  if (c->indicators_only) {
+    add_indicator(c, "url", href);
+    add_indicator(c, "domain", u.host);
+    url_clear(&u);
+    return;
+  }
   okno_host_judge(u.host, c->portal, &j);
   idn_reasons(c, &j);
   if (j.kind == OKNO_HOST_PORTAL) {

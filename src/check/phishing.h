@@ -70,6 +70,11 @@ typedef struct {
  * result with okno_phish_result_free(). Thread-safe. */
 OknoPhishResult *okno_phishing_check(const OknoMessage *msg, const char *raw, gsize len,
                                      const OknoConfig *cfg);
+/* Only the indicators of `msg` (its sender domains and links, as the check collects
+ * them), without judging it: no reasons, verdict CLEAN. For intake's block-list match,
+ * at a fraction of the check's cost (no lookalike judgements, no word scan). */
+OknoPhishResult *okno_phishing_indicators(const OknoMessage *msg, const char *raw, gsize len,
+                                          const OknoConfig *cfg);
 void okno_phish_result_free(OknoPhishResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoPhishResult, okno_phish_result_free)
 

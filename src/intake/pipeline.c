@@ -283,9 +283,10 @@ static void scan_message(const OknoConfig *cfg, Parsed *p)
   }
 }
 
-/* The phishing check: of the letter forwarded to the [check] address (the first
- * attached message/rfc822, else the message itself), or of the message for intake's
- * block-list match. A virus clamd found makes a check@ verdict dangerous. */
+/* The phishing check of the letter forwarded to the [check] address (the first
+ * attached message/rfc822, else the message itself); for an appeal, only the domains
+ * and links it points at (intake's block-list match). A virus clamd found makes a
+ * check@ verdict dangerous. */
 static void check_phishing(const OknoConfig *cfg, Parsed *p, const OknoMimeLimits *lim)
 {
   gsize len = 0;
@@ -305,9 +306,12 @@ static void check_phishing(const OknoConfig *cfg, Parsed *p, const OknoMimeLimit
     p->phish = okno_phishing_check(inner, d, n, cfg);
     p->forwarded = TRUE;
     p->checked_subject = g_strdup(inner->subject);
-  } else {
+  } else if (p->is_check) {
     p->phish = okno_phishing_check(p->msg, data, len, cfg);
     p->checked_subject = g_strdup(p->msg->subject);
+  } else {
+    /* an appeal needs only what it points at, for the block list */
+    p->phish = okno_phishing_indicators(p->msg, data, len, cfg);
   }
   for (guint i = 0; p->is_check && i < p->infected->len; i++) {
     const OknoAttachment *a = p->msg->attachments->pdata[i];

@@ -112,6 +112,38 @@ static void test_portal_domains_are_not_indicators(void **state)
   assert_int_equal(r->indicators->len, 0);
 }
 
+/* The cheap collection intake uses finds what the full check finds. */
+static void test_indicators_only_match_the_check(void **state)
+{
+  static const char raw[] =
+      "Return-Path: <bounce@bulk.example>\r\n"
+      "From: Portal <info@portal-pay.example>\r\n"
+      "Reply-To: help@collect.example\r\n"
+      "Subject: Fine\r\n"
+      "\r\n"
+      "Pay at https://pay.collect.example/fine?id=1 or see https://portal.example/help\r\n"
+      "and www.other.example/x.\r\n";
+  g_autoptr(OknoConfig) cfg = okno_config_new_default();
+  g_autoptr(OknoMessage) m = okno_mime_parse(raw, sizeof raw - 1, NULL);
+  g_autoptr(OknoPhishResult) full = okno_phishing_check(m, raw, sizeof raw - 1, cfg);
+  g_autoptr(OknoPhishResult) only = okno_phishing_indicators(m, raw, sizeof raw - 1, cfg);
+  (void)state;
+  assert_int_equal(only->reasons->len, 0);
+  assert_int_equal(only->verdict, OKNO_VERDICT_CLEAN);
+  assert_int_equal(only->indicators->len, full->indicators->len);
+  assert_int_equal(only->indicators->len, 7); /* 3 senders, 2 URLs, 2 link hosts */
+  for (guint i = 0; i < only->indicators->len; i++) {
+    const OknoPhishIndicator *a = g_ptr_array_index(only->indicators, i);
+    gboolean found = FALSE;
+    for (guint k = 0; k < full->indicators->len; k++) {
+      const OknoPhishIndicator *b = g_ptr_array_index(full->indicators, k);
+      found |= strcmp(a->kind, b->kind) == 0 && strcmp(a->value, b->value) == 0;
+    }
+    assert_true(found);
+    assert_null(strstr(a->value, "portal.example/"));
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -119,6 +151,7 @@ int main(void)
     cmocka_unit_test(test_match),
     cmocka_unit_test(test_check_turns_dangerous),
     cmocka_unit_test(test_portal_domains_are_not_indicators),
+    cmocka_unit_test(test_indicators_only_match_the_check),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
