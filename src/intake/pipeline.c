@@ -49,6 +49,7 @@
 
 #define DUPLICATE_WINDOW_US (G_GINT64_CONSTANT(24) * 3600 * G_USEC_PER_SEC)
 #define DEFAULT_SLA_WORKING_DAYS 3
+#define BLOCKLIST_TTL_US G_USEC_PER_SEC /* how long the writer reuses the block list read */
 
 struct OknoIntake {
   const OknoConfig *cfg;
@@ -60,6 +61,9 @@ struct OknoIntake {
   GCond idle;
   guint inflight;
   guint64 registered;
+  /* The phishing block list as last read, used only on the writer thread. */
+  OknoBlocklist *blocklist;
+  gint64 blocklist_read_at; /* monotonic us */
 };
 
 /* Everything the registration needs, decided from the bytes alone. */
@@ -524,13 +528,30 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
                error);
 }
 
-/* Matches the message's domains and links against the block list (read from the store
- * per message: a block is in force for the next message, on every node): an event per
- * hit ("phishing_blocklisted") on appeal `appeal_id`; TRUE in *hit when any matched. */
-static gboolean blocklist_events(OknoStore *st, gint64 appeal_id, Parsed *p, gboolean *hit,
-                                 GError **error)
+/* The phishing block list, read from the store at most once a second (a block is in
+ * force within a second, on every node, with nothing to invalidate; reading it per
+ * message cost the single writer thread a query per registration). Writer thread only. */
+static const OknoBlocklist *blocklist(OknoIntake *in, OknoStore *st, GError **error)
 {
-  g_autoptr(OknoBlocklist) bl = okno_store_phish_blocklist(st, error);
+  gint64 now = g_get_monotonic_time();
+  if (!in->blocklist || now - in->blocklist_read_at >= BLOCKLIST_TTL_US) {
+    OknoBlocklist *bl = okno_store_phish_blocklist(st, error);
+    if (!bl)
+      return NULL;
+    g_clear_pointer(&in->blocklist, okno_blocklist_free);
+    in->blocklist = bl;
+    in->blocklist_read_at = now;
+  }
+  return in->blocklist;
+}
+
+/* Matches the message's domains and links against the block list: one event per hit
+ * ("phishing_blocklisted") on appeal `appeal_id` when it is not 0; TRUE in *hit when
+ * any matched. */
+static gboolean blocklist_match(OknoIntake *in, OknoStore *st, gint64 appeal_id, Parsed *p,
+                                gboolean *hit, GError **error)
+{
+  const OknoBlocklist *bl = blocklist(in, st, error);
   *hit = FALSE;
   if (!bl)
     return FALSE;
@@ -540,6 +561,8 @@ static gboolean blocklist_events(OknoStore *st, gint64 appeal_id, Parsed *p, gbo
     if (!entry)
       continue;
     *hit = TRUE;
+    if (!appeal_id)
+      continue;
     okno_log("intake", "session=%s event=phishing_blocklisted kind=%s entry=%s", p->session_id,
              x->kind, entry);
     if (!event(st, appeal_id, "phishing_blocklisted", x->kind, x->value, "entry", entry, error))
@@ -557,7 +580,7 @@ static gboolean register_check(OknoIntake *in, OknoStore *st, Parsed *p, OknoInt
                                GError **error)
 {
   const OknoConfig *cfg = in->cfg;
-  g_autoptr(OknoBlocklist) bl = okno_store_phish_blocklist(st, error);
+  const OknoBlocklist *bl = blocklist(in, st, error);
   const char *to = *p->msg->reply_to_email ? p->msg->reply_to_email : p->contact;
   const char *why = p->no_autoreply;
   g_autofree char *our_id = NULL;
@@ -680,7 +703,7 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
     if (!store_message(st, target->id, p, error) ||
         !event(st, target->id, "reply_joined", "message_id", p->msg->message_id, "session",
                p->session_id, error) ||
-        !blocklist_events(st, target->id, p, &blocklisted, error))
+        !blocklist_match(in, st, target->id, p, &blocklisted, error))
       return FALSE;
     if (g_str_equal(target->status, "needs_clarification") && *p->description) {
       /* The clock, stopped while we waited for the citizen, starts now. */
@@ -716,16 +739,9 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   needs = !*p->description && !p->quarantine;
   a->status = g_strdup(needs ? "needs_clarification" : "new");
   a->channel = g_strdup(p->channel);
-  {
-    /* A message pointing at a blocked domain or URL waits in the suspicious queue. */
-    g_autoptr(OknoBlocklist) bl = okno_store_phish_blocklist(st, error);
-    if (!bl)
-      return FALSE;
-    for (guint i = 0; i < p->phish->indicators->len && !blocklisted; i++) {
-      const OknoPhishIndicator *x = p->phish->indicators->pdata[i];
-      blocklisted = okno_blocklist_match(bl, x->kind, x->value) != NULL;
-    }
-  }
+  /* A message pointing at a blocked domain or URL waits in the suspicious queue. */
+  if (!blocklist_match(in, st, 0, p, &blocklisted, error))
+    return FALSE;
   a->queue = g_strdup(p->quarantine ? "quarantine" : blocklisted ? "suspicious" : "");
   a->subject = g_strdup(p->msg->subject);
   a->from_name = g_strdup(p->msg->from_name);
@@ -759,7 +775,7 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   if (p->quarantine &&
       !event(st, a->id, "quarantined", "reason", p->quarantine, NULL, NULL, error))
     return FALSE;
-  if (blocklisted && !blocklist_events(st, a->id, p, &blocklisted, error))
+  if (blocklisted && !blocklist_match(in, st, a->id, p, &blocklisted, error))
     return FALSE;
   if (needs &&
       !event(st, a->id, "clock_paused", "reason", "waiting for the citizen's clarification",
@@ -905,6 +921,7 @@ void okno_intake_free(OknoIntake *in)
   okno_committer_free(in->committer);
   g_clear_pointer(&in->calendar, okno_calendar_free);
   g_clear_pointer(&in->dkim, okno_dkim_free);
+  g_clear_pointer(&in->blocklist, okno_blocklist_free);
   g_mutex_clear(&in->lock);
   g_cond_clear(&in->idle);
   g_free(in);
