@@ -241,6 +241,8 @@ static void scan_message(const OknoConfig *cfg, Parsed *p)
     gsize n = 0;
     const void *d = a->data ? g_bytes_get_data(a->data, &n) : NULL;
     char *sig = NULL;
+    if (n == 0)
+      continue; /* nothing to scan */
     if (okno_clamav_scan(cfg->clamav_socket, cfg->clamav_timeout_ms, d ? d : "", n, 0, &sig, &e))
       p->infected->pdata[i] = sig;
   }
