@@ -23,6 +23,7 @@
 #define NAME_MAX_CHARS 80
 #define SUBJECT_MAX_CHARS 200
 #define MSGID_MAX_BYTES 250
+#define REASON_MAX_CHARS 600 /* one reason of a check@ verdict */
 #define REFERENCES_MAX 20 /* the first reference and the newest ones are kept */
 #define LINE_SOFT 76      /* header folding and quoted-printable line length */
 #define EW_MAX_BYTES 42   /* text bytes in one B encoded-word: 56 base64 characters,
@@ -476,7 +477,11 @@ static void write_check_body(GString *b, const OknoConfig *cfg, const OknoCheckR
       g_string_append(b, r->verdict == OKNO_VERDICT_CLEAN ? "\nОбратите внимание:\n"
                                                           : "\nЧто насторожило:\n");
     any = TRUE;
-    g_string_append_printf(b, "— %s\n", x->text);
+    {
+      /* a reason quotes the letter (names, hosts): one line, capped */
+      g_autofree char *line = clean_line(x->text, REASON_MAX_CHARS);
+      g_string_append_printf(b, "— %s\n", line);
+    }
   }
   g_string_append_printf(b, "\n%s\n\n", advice[r->verdict]);
   if (!info->forwarded)
