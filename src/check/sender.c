@@ -207,6 +207,27 @@ static gboolean name_claims_portal(const Check *c, const char *name)
   return (*pname && strstr(skel, pname)) || okno_portal_named_in(c->portal, name);
 }
 
+static void add_sender_indicators(Check *c, const char *from, const char *reply,
+                                  const char *rpath)
+{
+  if (from)
+    add_indicator(c, "domain", from);
+  if (reply)
+    add_indicator(c, "domain", reply);
+  if (rpath)
+    add_indicator(c, "domain", rpath);
+}
+
+void sender_indicators(Check *c, const char *raw, gsize len)
+{
+  RawHeaders h;
+  g_autofree char *rpath = NULL;
+  scan_headers(raw, len, &h);
+  rpath = h.return_path ? return_path_domain(h.return_path) : NULL;
+  add_sender_indicators(c, domain_of(c->msg->from_email), domain_of(c->msg->reply_to_email), rpath);
+  raw_headers_clear(&h);
+}
+
 void check_sender(Check *c, const char *raw, gsize len)
 {
   RawHeaders h;
@@ -218,6 +239,7 @@ void check_sender(Check *c, const char *raw, gsize len)
 
   scan_headers(raw, len, &h);
   rpath = h.return_path ? return_path_domain(h.return_path) : NULL;
+  add_sender_indicators(c, from, reply, rpath);
   if (from) {
     okno_host_judge(from, c->portal, &jf);
     idn_reasons(c, &jf);

@@ -18,6 +18,7 @@ int okno_cmd_parse(int argc, char **argv);
 int okno_cmd_deadline(int argc, char **argv);
 int okno_cmd_calendar(int argc, char **argv);
 int okno_cmd_check_mail(int argc, char **argv);
+int okno_cmd_phishing(int argc, char **argv);
 int okno_cmd_migrate(int argc, char **argv);
 int okno_cmd_dkim_record(int argc, char **argv);
 int okno_cmd_auth_check(int argc, char **argv);

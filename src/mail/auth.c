@@ -942,12 +942,13 @@ void okno_auth_to_json(JsonBuilder *b, const OknoAuthResult *r)
   json_builder_end_object(b);
 }
 
-char *okno_auth_reject_reply(const OknoAuthResult *r)
+void okno_auth_reject_error(const OknoAuthResult *r, GError **error)
 {
-  GString *s = g_string_new("550 5.7.1 Message rejected: the DMARC policy of ");
+  GString *d = g_string_new(NULL);
   for (const char *p = r->from_domain; *p; p++)
-    g_string_append_c(s, (guchar)*p > ' ' && (guchar)*p < 0x7f ? *p : '?');
-  g_string_append(s, " is reject and the message failed DMARC authentication "
-                     "(no aligned SPF or DKIM pass)");
-  return g_string_free(s, FALSE);
+    g_string_append_c(d, (guchar)*p > ' ' && (guchar)*p < 0x7f ? *p : '?');
+  okno_set_smtp_error(error, 550, "5.7.1",
+                      "Message rejected: the DMARC policy of %s is reject and the message "
+                      "failed DMARC authentication (no aligned SPF or DKIM pass)", d->str);
+  g_string_free(d, TRUE);
 }

@@ -97,9 +97,10 @@ char *okno_auth_header(const char *authserv_id, const OknoAuthResult *r);
  * action ("accept", "suspicious", "reject"), action_reason. */
 void okno_auth_to_json(JsonBuilder *b, const OknoAuthResult *r);
 
-/* The SMTP reply for a REJECT (no CRLF, caller frees): "550 5.7.1 ..." in English
- * (RFC 5321 reply text is ASCII), naming the From domain and its DMARC policy. */
-char *okno_auth_reject_reply(const OknoAuthResult *r);
+/* The refusal of a REJECT as an error carrying its SMTP reply (core/error.h,
+ * OKNO_ERROR_PERM): "550 5.7.1 ..." in English (RFC 5321 reply text is ASCII), naming
+ * the From domain and its DMARC policy. */
+void okno_auth_reject_error(const OknoAuthResult *r, GError **error);
 
 /* "accept", "suspicious", "reject". */
 const char *okno_auth_action_name(OknoAuthAction a);

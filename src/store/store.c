@@ -377,6 +377,22 @@ gboolean okno_store_outbound_enqueue(OknoStore *st, gint64 appeal_id, gint64 mes
       error);
 }
 
+gboolean okno_store_outbound_enqueue_raw(OknoStore *st, const char *message_id, GBytes *raw,
+                                         const char *env_from, const char *env_to,
+                                         gboolean automatic, GError **error)
+{
+  gint64 now = okno_now();
+  gsize len = 0;
+  const void *data = g_bytes_get_data(raw, &len);
+  return okno_db_exec(
+      st->db,
+      "INSERT INTO outbound(message_id, raw, env_from, env_to, automatic, "
+      "next_attempt_at, created_at) VALUES($1, $2, $3, $4, $5, $6, $6)",
+      OKNO_PARAMS(T(message_id), OKNO_BLOB(data ? data : "", len), T(env_from), T(env_to),
+                  OKNO_INT(automatic ? 1 : 0), OKNO_INT(now)),
+      error);
+}
+
 gint64 okno_store_count_automatic(OknoStore *st, const char *recipient, gint64 since,
                                   GError **error)
 {
@@ -414,7 +430,7 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
   "WHERE id IN ("                                                                           \
   "  SELECT id FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1"             \
   "  AND lease_until <= $1 ORDER BY next_attempt_at, id LIMIT $3" lock ") "                \
-  "RETURNING id, appeal_id, env_from, env_to, attempts, created_at, message_ref"
+  "RETURNING id, appeal_id, env_from, env_to, attempts, created_at, message_ref, message_id, raw"
   g_autoptr(OknoRows) r = okno_db_query(
       st->db, okno_db_is_sqlite(st->db) ? CLAIM_SQL("") : CLAIM_SQL(" FOR UPDATE SKIP LOCKED"),
       OKNO_PARAMS(OKNO_INT(now), OKNO_INT(now + lease), OKNO_INT(limit), T(owner)), error);
@@ -432,6 +448,15 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
     j->env_to = dup_or_empty(okno_rows_text(r, i, 3));
     j->attempts = okno_rows_int(r, i, 4);
     j->created_at = okno_rows_int(r, i, 5);
+    if (okno_rows_is_null(r, i, 6)) {
+      /* mail of no appeal carries its own bytes */
+      j->message_id = dup_or_empty(okno_rows_text(r, i, 7));
+      j->raw = okno_rows_blob(r, i, 8);
+      if (!j->raw)
+        j->raw = g_bytes_new(NULL, 0);
+      g_ptr_array_add(jobs, j);
+      continue;
+    }
     m = okno_db_query(st->db, "SELECT message_id, raw FROM messages WHERE id = $1",
                       OKNO_PARAMS(OKNO_INT(okno_rows_int(r, i, 6))), error);
     if (!m) {
@@ -496,4 +521,104 @@ gboolean okno_store_outbound_counts(OknoStore *st, gint64 *queued, gint64 *sent,
   *sent = okno_rows_int(r, 0, 1);
   *failed = okno_rows_int(r, 0, 2);
   return TRUE;
+}
+
+/* ---- phishing reports and the block list ---- */
+
+void okno_phish_entry_free(OknoPhishEntry *e)
+{
+  if (!e)
+    return;
+  g_free(e->kind);
+  g_free(e->value);
+  g_free(e->reported_by);
+  g_free(e->source);
+  g_free(e);
+}
+
+gboolean okno_store_phish_report(OknoStore *st, const char *kind, const char *value,
+                                 const char *reporter, const char *source, gboolean block,
+                                 GError **error)
+{
+  gint64 now = okno_now();
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "INSERT INTO phishing_list(kind, value, blocked, reports, reported_by, source, "
+      "created_at, updated_at) VALUES($1, $2, $3, 1, $4, $5, $6, $6) "
+      "ON CONFLICT (kind, value) DO UPDATE SET reports = phishing_list.reports + 1, "
+      "blocked = CASE WHEN excluded.blocked = 1 THEN 1 ELSE phishing_list.blocked END, "
+      "updated_at = excluded.updated_at RETURNING id",
+      OKNO_PARAMS(T(kind), T(value), OKNO_INT(block ? 1 : 0), T(reporter), T(source),
+                  OKNO_INT(now)),
+      error);
+  if (!r)
+    return FALSE;
+  return okno_db_exec(st->db,
+                      "INSERT INTO phishing_reports(entry_id, reporter, source, action, at) "
+                      "VALUES($1, $2, $3, $4, $5)",
+                      OKNO_PARAMS(OKNO_INT(okno_rows_int(r, 0, 0)), T(reporter), T(source),
+                                  OKNO_TEXT(block ? "block" : "report"), OKNO_INT(now)),
+                      error);
+}
+
+gboolean okno_store_phish_unblock(OknoStore *st, const char *kind, const char *value,
+                                  const char *by, gboolean *found, GError **error)
+{
+  gint64 now = okno_now();
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "UPDATE phishing_list SET blocked = 0, updated_at = $3 WHERE kind = $1 AND value = $2 "
+      "RETURNING id",
+      OKNO_PARAMS(T(kind), T(value), OKNO_INT(now)), error);
+  if (!r)
+    return FALSE;
+  *found = okno_rows_count(r) > 0;
+  if (!*found)
+    return TRUE;
+  return okno_db_exec(st->db,
+                      "INSERT INTO phishing_reports(entry_id, reporter, source, action, at) "
+                      "VALUES($1, $2, 'operator', 'unblock', $3)",
+                      OKNO_PARAMS(OKNO_INT(okno_rows_int(r, 0, 0)), T(by), OKNO_INT(now)),
+                      error);
+}
+
+GPtrArray *okno_store_phish_list(OknoStore *st, gboolean blocked_only, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "SELECT id, kind, value, blocked, reports, reported_by, source, created_at, updated_at "
+      "FROM phishing_list WHERE blocked >= $1 ORDER BY updated_at DESC, id DESC",
+      OKNO_PARAMS(OKNO_INT(blocked_only ? 1 : 0)), error);
+  GPtrArray *out;
+  if (!r)
+    return NULL;
+  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_phish_entry_free);
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    OknoPhishEntry *e = g_new0(OknoPhishEntry, 1);
+    e->id = okno_rows_int(r, i, 0);
+    e->kind = dup_or_empty(okno_rows_text(r, i, 1));
+    e->value = dup_or_empty(okno_rows_text(r, i, 2));
+    e->blocked = okno_rows_int(r, i, 3) != 0;
+    e->reports = okno_rows_int(r, i, 4);
+    e->reported_by = dup_or_empty(okno_rows_text(r, i, 5));
+    e->source = dup_or_empty(okno_rows_text(r, i, 6));
+    e->created_at = okno_rows_int(r, i, 7);
+    e->updated_at = okno_rows_int(r, i, 8);
+    g_ptr_array_add(out, e);
+  }
+  return out;
+}
+
+OknoBlocklist *okno_store_phish_blocklist(OknoStore *st, GError **error)
+{
+  g_autoptr(GPtrArray) rows = okno_store_phish_list(st, TRUE, error);
+  OknoBlocklist *bl;
+  if (!rows)
+    return NULL;
+  bl = okno_blocklist_new();
+  for (guint i = 0; i < rows->len; i++) {
+    const OknoPhishEntry *e = rows->pdata[i];
+    okno_blocklist_add(bl, e->kind, e->value);
+  }
+  return bl;
 }

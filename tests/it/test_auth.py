@@ -16,6 +16,8 @@ Domains:
   signed.example    SPF -all, DMARC p=reject, DKIM key: an aligned DKIM pass saves it
   weak.example      as signed.example with p=none: a broken signature is dkim=fail
   portal.example    (a [portal] domain) SPF -all, no DMARC: flagged suspicious
+  (to check@portal.example, the [check] address: no verdict goes back to a sender
+  whose SPF or DMARC failed)
   slow.example      every query times out: temperror, accepted
   big.example       a 20 KB TXT record (truncated over UDP, over the size limit on TCP)
 """
@@ -23,6 +25,7 @@ import base64
 import os
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -92,15 +95,16 @@ class AuthTest(unittest.TestCase):
             "auth": {"verify": "1"},
             "dns": {"server": self.dns.address, "timeout_ms": "400"},
             "portal": {"domains": "portal.example"},
+            "check": {"address": "check@portal.example"},
         }, lmtp="tcp")
         self.okno.start()
 
-    def send(self, mail_from, msg, helo="mail.sender.example"):
+    def send(self, mail_from, msg, helo="mail.sender.example", rcpt="support@portal.example"):
         """One message over SMTP; returns the final (code, text) reply."""
         with okno_it.SmtpDialogue(self.okno.smtp_port) as d:
             self.assertEqual(d.cmd("EHLO " + helo)[0], 250)
             self.assertEqual(d.cmd("MAIL FROM:<%s>" % mail_from)[0], 250)
-            self.assertEqual(d.cmd("RCPT TO:<support@portal.example>")[0], 250)
+            self.assertEqual(d.cmd("RCPT TO:<%s>" % rcpt)[0], 250)
             self.assertEqual(d.cmd("DATA")[0], 354)
             d.send(msg.replace(b"\r\n.", b"\r\n..") + b".\r\n")
             reply = d.reply()
@@ -161,6 +165,34 @@ class AuthTest(unittest.TestCase):
             self.assertTrue(text.startswith("5.7.1 "), text)
             self.assertEqual(d.cmd("NOOP")[0], 250)  # the session goes on
         self.assertEqual(self.okno.list_json(), [])
+
+    def outbox(self):
+        new = os.path.join(self.okno.dir, "outbox", "new")
+        return sorted(os.listdir(new)) if os.path.isdir(new) else []
+
+    def test_check_address_sends_no_verdict_to_a_forged_sender(self):
+        # check@ mails its verdict back to the From address: when SPF or DMARC failed,
+        # that address may be forged and the verdict would be reflected at a stranger.
+        reply = self.send("a@spffail.example", message("a@spffail.example"), rcpt="check@portal.example")
+        self.assertEqual(reply[0], 250, reply)
+        self.assertIn("checked", reply[1])
+        self.assertIn('event=autoreply_suppressed reason="sender authentication failed: '
+                      'the verdict would go to a forged address"', self.okno.log())
+        # A proved sender gets the verdict (the outbound worker writes it to the maildir).
+        reply = self.send("ivan@good.example", message("ivan@good.example"), rcpt="check@portal.example")
+        self.assertEqual(reply[0], 250, reply)
+        deadline = time.monotonic() + 30
+        while not self.outbox() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        files = self.outbox()
+        self.assertEqual(len(files), 1, self.okno.log()[-3000:])
+        with open(os.path.join(self.okno.dir, "outbox", "new", files[0]), "rb") as f:
+            self.assertIn(b"To: ", f.read())
+        self.assertEqual(self.okno.log().count("event=autoreply_suppressed"), 1)
+        # A refusal by DMARC p=reject holds for check@ too (550 5.7.1, nothing queued).
+        reply = self.send("x@reject.example", message("x@reject.example"), rcpt="check@portal.example")
+        self.assertEqual(reply[0], 550, reply)
+        self.assertTrue(reply[1].startswith("5.7.1"), reply)
 
     def test_dmarc_quarantine_goes_to_suspicious_queue(self):
         appeal, auth, raw = self.registered(self.send("x@quar.example", message("x@quar.example")))

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "mail/auth.h"
 #include "mail/dns.h"
+#include "check/phishing.h"
 
 static OknoDkimResult *sig(const char *d, const char *s, const char *result)
 {
@@ -76,6 +77,47 @@ static void header_has_every_method_folded(void **state)
                          "\tdmarc=pass (p=reject) header.from=mail.example\r\n");
 }
 
+/* The phishing check (check/sender.c) believes the Authentication-Results header that
+ * intake prepends: the two must read and write the same words. */
+static OknoPortalSender portal_sender_with(const OknoConfig *cfg, const OknoAuthResult *r)
+{
+  g_autofree char *h = okno_auth_header(cfg->hostname, r);
+  g_autofree char *raw = g_strdup_printf(
+      "%sFrom: =?utf-8?B?0JPQvtGB0YPRgdC70YPQs9C4?= <noreply@gosuslugi.ru>\r\n"
+      "To: ivan@example.ru\r\nSubject: Notice\r\nMessage-ID: <n1@gosuslugi.ru>\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n", h);
+  OknoMimeLimits lim = {.max_depth = 10, .max_parts = 100, .memory_budget = 1 << 20,
+                        .time_budget_ms = 5000};
+  g_autoptr(OknoMessage) m = okno_mime_parse(raw, strlen(raw), &lim);
+  g_autoptr(OknoPhishResult) v = okno_phishing_check(m, raw, strlen(raw), cfg);
+  return v->portal_sender;
+}
+
+static void phishing_check_reads_our_header(void **state)
+{
+  g_autoptr(OknoConfig) cfg = config();
+  g_autoptr(OknoAuthResult) pass = result("pass", "noreply@gosuslugi.ru", "gosuslugi.ru", "pass", "reject");
+  g_autoptr(OknoAuthResult) fail = result("fail", "noreply@gosuslugi.ru", "gosuslugi.ru", "fail", "reject");
+  g_autoptr(OknoAuthResult) dkim = result("fail", "x@bounce.example", "gosuslugi.ru", "none", "");
+  g_ptr_array_add(dkim->dkim, sig("gosuslugi.ru", "s1", "pass"));
+  okno_mime_init();
+  assert_int_equal(portal_sender_with(cfg, pass), OKNO_PORTAL_SENDER_VERIFIED);
+  assert_int_equal(portal_sender_with(cfg, fail), OKNO_PORTAL_SENDER_UNVERIFIED);
+  assert_int_equal(portal_sender_with(cfg, dkim), OKNO_PORTAL_SENDER_VERIFIED);
+  /* a header of another authserv-id is not believed */
+  g_free(cfg->hostname);
+  cfg->hostname = g_strdup("mx.elsewhere.example");
+  {
+    g_autofree char *h = okno_auth_header("okno.test", pass);
+    g_autofree char *raw = g_strdup_printf("%sFrom: <noreply@gosuslugi.ru>\r\n\r\nHi\r\n", h);
+    OknoMimeLimits lim = {.max_depth = 10, .max_parts = 100, .memory_budget = 1 << 20,
+                          .time_budget_ms = 5000};
+    g_autoptr(OknoMessage) m = okno_mime_parse(raw, strlen(raw), &lim);
+    g_autoptr(OknoPhishResult) v = okno_phishing_check(m, raw, strlen(raw), cfg);
+    assert_int_equal(v->portal_sender, OKNO_PORTAL_SENDER_UNVERIFIED);
+  }
+}
+
 static void header_without_signatures_says_dkim_none(void **state)
 {
   g_autoptr(OknoAuthResult) r = result("temperror", "a@slow.example", "", "none", "");
@@ -125,6 +167,7 @@ static void decide_dmarc_reject_and_quarantine(void **state)
   g_autoptr(OknoAuthResult) rej = result("fail", "a@bank.example", "bank.example", "fail", "reject");
   g_autoptr(OknoAuthResult) qua = result("fail", "a@bank.example", "bank.example", "fail", "quarantine");
   g_autoptr(OknoAuthResult) mon = result("fail", "a@bank.example", "bank.example", "fail", "none");
+  g_autoptr(GError) err = NULL;
   g_autofree char *reply = NULL;
   okno_auth_decide(cfg, rej);
   okno_auth_decide(cfg, qua);
@@ -134,7 +177,9 @@ static void decide_dmarc_reject_and_quarantine(void **state)
   assert_int_equal(qua->action, OKNO_AUTH_SUSPICIOUS);
   assert_string_equal(qua->action_reason, "dmarc_quarantine");
   assert_int_equal(mon->action, OKNO_AUTH_ACCEPT);
-  reply = okno_auth_reject_reply(rej);
+  okno_auth_reject_error(rej, &err);
+  assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_PERM));
+  reply = okno_error_smtp_reply(err); /* what the SMTP session answers */
   assert_true(g_str_has_prefix(reply, "550 5.7.1 "));
   assert_non_null(strstr(reply, "bank.example"));
   assert_null(strchr(reply, '\r'));
@@ -235,6 +280,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(header_has_every_method_folded),
+    cmocka_unit_test(phishing_check_reads_our_header),
     cmocka_unit_test(header_without_signatures_says_dkim_none),
     cmocka_unit_test(hostile_values_cannot_break_the_header),
     cmocka_unit_test(decide_dmarc_reject_and_quarantine),
