@@ -26,6 +26,12 @@ static const struct {
   {"phishing", okno_cmd_phishing, "report phishing samples; the block list of domains and URLs"},
   {"migrate", okno_cmd_migrate, "bring the store's schema up to date"},
   {"dkim-record", okno_cmd_dkim_record, "print the DNS TXT record of the DKIM key to publish"},
+  {"appeal", okno_cmd_appeal, "operator actions: status, extend, confirm-urgent, assign, forward, leave-unanswered"},
+  {"notifications", okno_cmd_notifications, "show or set a citizen's e-mail notification settings"},
+  {"scheduler", okno_cmd_scheduler, "run one pass of the SLA scheduler (reminders, escalation)"},
+  {"user", okno_cmd_user, "staff accounts: add, disable, enable, reset-2fa, list, verify, journal, password"},
+  {"department", okno_cmd_department, "departments: add, list"},
+  {"route", okno_cmd_route, "routing rules: add, list, remove"},
 };
 
 static void usage(FILE *out)

@@ -1,6 +1,7 @@
 /* config.c: the table of configuration keys and the INI loader (see config.h). */
 #include "core/config.h"
 
+#include "appeal/sla.h"
 #include "core/error.h"
 
 #include <stddef.h>
@@ -63,6 +64,32 @@ static const KeyDef keys[] = {
   S("dkim", "selector", dkim_selector, ""),
   S("dkim", "domain", dkim_domain, ""),
   P("dkim", "key", dkim_key, ""),
+
+  S("sla", "simple", sla_simple, "24 working hours"),
+  S("sla", "complex", sla_complex, "3 working days"),
+  S("sla", "urgent", sla_urgent, "12 hours"),
+  S("sla", "urgent_confirmed", sla_urgent_confirmed, "4 hours"),
+  S("sla", "complaint", sla_complaint, "5 working days"),
+  S("sla", "accelerated", sla_accelerated, "1 working day"),
+  S("sla", "accelerated_confirmed", sla_accelerated_confirmed, "24 hours"),
+  S("sla", "formal", sla_formal, "30 calendar days"),
+  L("sla", "categories", sla_categories,
+    "technical:simple; registration:simple; documents:complex; payments:complex; "
+    "complaint:complaint; suggestion:complaint; other:simple"),
+  S("sla", "default_class", sla_default_class, "complex"),
+  L("sla", "urgent_words", sla_urgent_words,
+    "срочно; заблокирован; сбой"),
+  L("sla", "complaint_words", sla_complaint_words, "жалоба; жалуюсь; предложение"),
+  L("sla", "accelerated_words", sla_accelerated_words, "ускоренное рассмотрение"),
+  I("sla", "reminder_before", sla_reminder_before, 24, 1, 10000),
+  I("sla", "escalate_again_after", sla_escalate_again_after, 8, 1, 10000),
+  L("sla", "operators", sla_operators, ""),
+  L("sla", "supervisors", sla_supervisors, ""),
+  L("sla", "supervisors_level2", sla_supervisors_level2, ""),
+  I("sla", "scheduler_interval", sla_scheduler_interval, 60, 1, 3600),
+  I("staff", "lockout_after", staff_lockout_after, 5, 1, 100),
+  I("staff", "lockout_seconds", staff_lockout_seconds, 60, 1, 86400),
+  S("staff", "totp_issuer", staff_totp_issuer, ""),
 
   S("dns", "server", dns_server, ""),
   I("dns", "timeout_ms", dns_timeout_ms, 3000, 10, 60000),
@@ -266,6 +293,15 @@ OknoConfig *okno_config_load(const char *path, GError **error)
     g_autofree char *p = resolve_path(dir, cfg->clamav_socket + 5);
     g_free(cfg->clamav_socket);
     cfg->clamav_socket = g_strconcat("unix:", p, NULL);
+  }
+  {
+    /* The SLA policy is built here once to reject bad periods and classes at load. */
+    g_autoptr(GError) sla_err = NULL;
+    g_autoptr(OknoSlaPolicy) policy = okno_sla_policy_new(cfg, &sla_err);
+    if (!policy) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: %s", path, sla_err->message);
+      return NULL;
+    }
   }
   if (!cfg->smtp_addresses[0]) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [smtp] addresses is empty", path);

@@ -63,6 +63,25 @@ typedef struct OknoConfig {
   char *dkim_domain;        /* d=; empty: the domain of outbound_from */
   char *dkim_key;           /* PEM RSA private key; required when selector is set */
 
+  /* [sla] the SLA policy (appeal/sla.h, docs/sla.md): periods as "N working hours",
+   * "N working days", "N calendar days" or "N hours", checked at load. */
+  char *sla_simple, *sla_complex, *sla_urgent, *sla_urgent_confirmed, *sla_complaint,
+      *sla_accelerated, *sla_accelerated_confirmed, *sla_formal;
+  char **sla_categories;    /* "category:class" pairs of the web form's categories */
+  char *sla_default_class;  /* class of an e-mail appeal no word classifies */
+  char **sla_urgent_words, **sla_complaint_words, **sla_accelerated_words;
+  gint64 sla_reminder_before;      /* working hours before the deadline */
+  gint64 sla_escalate_again_after; /* working hours after the deadline */
+  /* Who is told: a reminder goes to the assignee's e-mail (a staff account), and to
+   * operators when there is no assignee or it has no usable address; supervisors get
+   * the first escalation; supervisors_level2 the next. */
+  char **sla_operators, **sla_supervisors, **sla_supervisors_level2;
+  gint64 sla_scheduler_interval;   /* seconds between scheduler passes in okno serve */
+  /* [staff] accounts and sign-in (sec/staff.h) */
+  gint64 staff_lockout_after;   /* failed sign-ins before the first lock */
+  gint64 staff_lockout_seconds; /* the first lock; doubled for each failure after it */
+  char *staff_totp_issuer;      /* otpauth issuer; empty: [portal] name */
+
   /* [dns] the resolver of sender authentication (mail/dns.h) */
   char *dns_server;         /* host, host:port or [v6]:port; empty: /etc/resolv.conf */
   gint64 dns_timeout_ms;    /* per query */

@@ -32,6 +32,9 @@
 #include "appeal/calendar.h"
 #include "appeal/deadline.h"
 #include "appeal/number.h"
+#include "appeal/ops.h"
+#include "appeal/routing.h"
+#include "appeal/sla.h"
 #include "check/blocklist.h"
 #include "check/clamav.h"
 #include "check/phishing.h"
@@ -49,13 +52,13 @@
 #include "store/commit.h"
 
 #define DUPLICATE_WINDOW_US (G_GINT64_CONSTANT(24) * 3600 * G_USEC_PER_SEC)
-#define DEFAULT_SLA_WORKING_DAYS 3
 #define BLOCKLIST_TTL_US G_USEC_PER_SEC /* how long the writer reuses the block list read */
 
 struct OknoIntake {
   const OknoConfig *cfg;
   OknoCommitter *committer;
   OknoCalendar *calendar;      /* NULL: deadlines not computed (logged at start) */
+  OknoSlaPolicy *policy;       /* [sla]: classes and periods (appeal/sla.h) */
   OknoDkim *dkim;              /* NULL: outbound mail is not signed ([dkim] selector empty) */
   GThreadPool *parsers;
   GMutex lock;
@@ -84,6 +87,9 @@ typedef struct {
   char *meta_json;
   gint64 received_at;
   char *channel;
+  char *kind;             /* "support" or "formal" (only a trusted caller says formal) */
+  gboolean repeated;      /* «Повторное» in the subject or text */
+  char *earlier_number;   /* the earlier appeal a repeated one names, or NULL */
   char *session_id;
   GPtrArray *infected;    /* char* signature or NULL per attachment (clamd) */
   GError *refuse;         /* set: the message is refused or deferred, nothing registered;
@@ -131,6 +137,8 @@ static void parsed_free(Parsed *p)
   g_free(p->auth_json);
   g_free(p->meta_json);
   g_free(p->channel);
+  g_free(p->kind);
+  g_free(p->earlier_number);
   g_free(p->session_id);
   g_clear_pointer(&p->infected, g_ptr_array_unref);
   g_clear_error(&p->refuse);
@@ -445,6 +453,22 @@ static Parsed *parse_message(const OknoConfig *cfg, GBytes *raw, const OknoEnvel
         p->subject_number = g_strdup(x->value);
     }
   }
+  p->kind = g_strdup(env->kind && !strcmp(env->kind, "formal") ? "formal" : "support");
+  {
+    /* «Повторное обращение» naming an earlier number (subject first, then text). */
+    g_autofree char *subj = g_utf8_strdown(p->msg->subject, -1);
+    g_autofree char *text = g_utf8_strdown(p->msg->text, -1);
+    p->repeated = strstr(subj, "повторн") || strstr(text, "повторное обращение");
+    if (p->repeated && p->subject_number)
+      p->earlier_number = g_strdup(p->subject_number);
+    for (guint i = 0; p->repeated && !p->earlier_number && i < p->ids->len; i++) {
+      const OknoExtracted *x = p->ids->pdata[i];
+      if (x->kind == OKNO_ID_APPEAL && x->valid)
+        p->earlier_number = g_strdup(x->value);
+    }
+    if (!p->earlier_number)
+      p->repeated = FALSE;
+  }
   p->is_check = for_check_only(cfg, env);
   authenticate(cfg, p, env, env->mail_from ? env_from : NULL);
   if (!p->refuse) /* refused by policy: no need to ask clamd */
@@ -483,17 +507,10 @@ static gboolean event(OknoStore *st, gint64 appeal, const char *kind, const char
   return okno_store_event_add(st, appeal, kind, d, error);
 }
 
-static gint64 compute_deadline(OknoIntake *in, gint64 from)
+static OknoSlaEnv sla_env(OknoIntake *in)
 {
-  g_autoptr(GError) e = NULL;
-  gint64 out = 0;
-  if (!in->calendar)
-    return 0;
-  if (!okno_deadline_add(in->calendar, from, OKNO_PERIOD_WORKING_DAYS, DEFAULT_SLA_WORKING_DAYS, &out, &e)) {
-    okno_log_warn("intake", "event=no_deadline error=\"%s\"", e->message);
-    return 0;
-  }
-  return out;
+  OknoSlaEnv env = {.cfg = in->cfg, .policy = in->policy, .cal = in->calendar, .dkim = in->dkim};
+  return env;
 }
 
 static gboolean store_message(OknoStore *st, gint64 appeal_id, Parsed *p, GError **error)
@@ -541,7 +558,6 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
    * the hourly limit counts what that address received. */
   const char *to = *p->msg->reply_to_email ? p->msg->reply_to_email : p->contact;
   gint64 sent_last_hour;
-  OknoMessageRow row = {0};
   OknoReceiptInfo info = {0};
 
   if (!why) {
@@ -550,6 +566,14 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
       return FALSE;
     if (sent_last_hour >= cfg->max_auto_per_hour)
       why = "hourly limit of automatic messages to this sender reached";
+  }
+  if (!why && !joined && a->deadline) {
+    /* A registration notice the citizen turned off (their cabinet's settings). */
+    gboolean on = TRUE;
+    if (!okno_store_notify_enabled(st, to, "registered", &on, error))
+      return FALSE;
+    if (!on)
+      why = "the citizen turned registration notices off";
   }
   if (why)
     return event(st, a->id, "autoreply_suppressed", "reason", why, NULL, NULL, error);
@@ -569,6 +593,7 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
   info.joined = joined;
   info.needs_description = !joined && !*p->description;
   info.quarantined = p->quarantine != NULL;
+  info.formal = g_strcmp0(a->kind, "formal") == 0;
   info.refused = refused->len > 1 ? (const char *const *)refused->pdata : NULL;
   msg = okno_receipt_build(cfg, &info, &our_id, &our_subject, &our_text);
   if (!msg)
@@ -577,32 +602,11 @@ static gboolean queue_receipt(OknoIntake *in, OknoStore *st, const OknoAppeal *a
   {
     /* Signed before it is stored: the stored bytes are the bytes sent, retries included.
      * A failed signature does not cost the receipt: it goes unsigned, with an event. */
-    g_autoptr(GError) dkim_err = NULL;
-    GBytes *signed_msg = okno_dkim_sign(in->dkim, msg, &dkim_err);
-    if (signed_msg) {
-      g_bytes_unref(msg);
-      msg = signed_msg;
-    } else {
-      okno_log_warn("intake", "event=dkim_failed appeal=%s error=\"%s\"", a->number, dkim_err->message);
-      if (!event(st, a->id, "dkim_failed", "reason", dkim_err->message, NULL, NULL, error))
-        return FALSE;
-    }
+    OknoSlaEnv env = sla_env(in);
+    if (!okno_ops_queue_message(&env, st, a, msg, our_id, info.to_email, our_subject, our_text,
+                                error))
+      return FALSE;
   }
-
-  row.appeal_id = a->id;
-  row.direction = "out";
-  row.automatic = TRUE;
-  row.message_id = our_id;
-  row.sender = cfg->outbound_from;
-  row.recipient = info.to_email;
-  row.raw = msg;
-  row.created_at = okno_now();
-  row.subject = our_subject;
-  row.text = our_text;
-  if (!okno_store_message_insert(st, &row, error))
-    return FALSE;
-  if (!okno_store_outbound_enqueue(st, a->id, row.id, cfg->outbound_from, info.to_email, TRUE, error))
-    return FALSE;
   res->receipt_queued = TRUE;
   return event(st, a->id, info.needs_description ? "clarification_requested" : "acknowledged",
                "message_id", our_id, info.needs_description ? "missing" : NULL, "description",
@@ -712,18 +716,15 @@ static gboolean register_check(OknoIntake *in, OknoStore *st, Parsed *p, OknoInt
     return TRUE;
   }
   {
+    /* Mail of no appeal: no event to record a failed signature in, only the log. */
     g_autoptr(GError) dkim_err = NULL;
-    GBytes *signed_msg = okno_dkim_sign(in->dkim, msg, &dkim_err);
-    if (signed_msg) {
-      g_bytes_unref(msg);
-      msg = signed_msg;
-    } else {
+    g_autoptr(GBytes) out = okno_dkim_sign_or_plain(in->dkim, msg, &dkim_err);
+    if (dkim_err)
       okno_log_warn("intake", "session=%s event=dkim_failed error=\"%s\"", p->session_id,
                     dkim_err->message);
-    }
+    if (!okno_store_outbound_enqueue_mail(st, cfg->outbound_from, to, our_id, out, error))
+      return FALSE;
   }
-  if (!okno_store_outbound_enqueue_raw(st, our_id, msg, cfg->outbound_from, to, TRUE, error))
-    return FALSE;
   res->receipt_queued = TRUE;
   return TRUE;
 }
@@ -777,8 +778,10 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
     target = okno_store_appeal_get(st, p->subject_number, error);
   if (error && *error)
     return FALSE;
-  /* Mail whose sender is not proved never joins an appeal: it opens its own, linked. */
-  if (target && !sender_unproved(p) && *p->contact && g_ascii_strcasecmp(target->from_email, p->contact) == 0) {
+  /* Mail whose sender is not proved never joins an appeal: it opens its own, linked.
+   * A repeated appeal is a new appeal linked to the earlier one, not a reply to it. */
+  if (target && !sender_unproved(p) && *p->contact &&
+      g_ascii_strcasecmp(target->from_email, p->contact) == 0 && !(p->repeated && id == 0)) {
     if (!store_message(st, target->id, p, error) ||
         (p->auth_json && !okno_store_event_add(st, target->id, "authentication", p->auth_json, error)) ||
         !event(st, target->id, "reply_joined", "message_id", p->msg->message_id, "session",
@@ -788,11 +791,13 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
     if (g_str_equal(target->status, "needs_clarification") && *p->description) {
       /* The clock, stopped while we waited for the citizen, starts now. */
       g_autofree char *due = NULL;
-      target->deadline = compute_deadline(in, p->received_at);
+      OknoSlaEnv env = sla_env(in);
+      g_free(target->status);
+      target->status = g_strdup("new");
+      if (!okno_ops_start_clock(&env, st, target, p->received_at, "clarification received", error))
+        return FALSE;
       due = target->deadline ? okno_time_format_msk(target->deadline) : g_strdup("");
-      if (!okno_store_appeal_set_status(st, target->id, "new", error) ||
-          !okno_store_appeal_set_deadline(st, target->id, target->deadline, error) ||
-          !event(st, target->id, "clarification_received", "status", "new", NULL, NULL, error) ||
+      if (!event(st, target->id, "clarification_received", "status", "new", NULL, NULL, error) ||
           !event(st, target->id, "clock_resumed", "deadline", due, NULL, NULL, error))
         return FALSE;
     }
@@ -802,7 +807,7 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
              target->number, okno_pii(p->contact, pii));
     return queue_receipt(in, st, target, p, TRUE, res, error);
   }
-  if (target)
+  if (target && !p->repeated)
     related = g_strdup(target->number); /* a stranger quoting someone's number */
 
   /* 3. A new appeal. */
@@ -840,19 +845,50 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   a->category = g_strdup("");
   a->related = g_strdup(related ? related : "");
   a->received_at = p->received_at;
+  a->kind = g_strdup(p->kind);
+  {
+    OknoSlaClass cls = okno_sla_classify(in->policy, p->kind, "", p->msg->subject, p->msg->text);
+    a->sla_class = g_strdup(okno_sla_class_name(cls));
+    a->priority = g_strdup(cls == OKNO_SLA_URGENT || cls == OKNO_SLA_ACCELERATED ? "urgent" : "normal");
+  }
   /* Without a description there is nothing to work on yet: the clock stays stopped
    * until the clarification arrives (see the join above). */
-  a->deadline = needs ? 0 : compute_deadline(in, p->received_at);
+  a->deadline = 0;
   if (!okno_store_appeal_insert(st, a, error) ||
       !event(st, a->id, "received", "channel", p->channel, "session", p->session_id, error) ||
       !store_message(st, a->id, p, error) ||
-      (p->auth_json && !okno_store_event_add(st, a->id, "authentication", p->auth_json, error)) ||
-      !event(st, a->id, "registered", "number", a->number, "status", a->status, error))
+      (p->auth_json && !okno_store_event_add(st, a->id, "authentication", p->auth_json, error)))
     return FALSE;
+  if (!needs) {
+    OknoSlaEnv env = sla_env(in);
+    if (!okno_ops_start_clock(&env, st, a, p->received_at, NULL, error))
+      return FALSE;
+  }
+  {
+    /* The registration event also says which kind and SLA class the appeal got. */
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree char *d = NULL, *due = a->deadline ? okno_time_format_msk(a->deadline) : NULL;
+    json_builder_begin_object(b);
+    okno_json_str(b, "number", a->number);
+    okno_json_str(b, "status", a->status);
+    okno_json_str(b, "kind", a->kind);
+    okno_json_str(b, "sla_class", a->sla_class);
+    if (due)
+      okno_json_str(b, "deadline", due);
+    json_builder_end_object(b);
+    d = okno_json_text(b, FALSE);
+    if (!okno_store_event_add(st, a->id, "registered", d, error))
+      return FALSE;
+  }
   if (sender_unproved(p) &&
       !event(st, a->id, "suspicious", "reason", p->auth->action_reason, "from_domain",
              p->auth->from_domain, error))
     return FALSE;
+  if (p->repeated) {
+    OknoSlaEnv env = sla_env(in);
+    if (!okno_ops_link_repeated(&env, st, a, p->earlier_number, error))
+      return FALSE;
+  }
   for (guint i = 0; i < p->ids->len; i++) {
     const OknoExtracted *x = p->ids->pdata[i];
     if (!x->valid && !event(st, a->id, "invalid_identifier", "kind", okno_id_kind_name(x->kind),
@@ -881,7 +917,12 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   okno_log("intake", "session=%s event=registered appeal=%s status=%s from=%s size=%" G_GSIZE_FORMAT "%s%s",
            p->session_id, a->number, a->status, okno_pii(p->contact, pii),
            g_bytes_get_size(p->raw), *a->queue ? " queue=" : "", a->queue);
-  return queue_receipt(in, st, a, p, FALSE, res, error);
+  /* Register, acknowledge, then route (DESIGN.md steps 4 to 6). */
+  return queue_receipt(in, st, a, p, FALSE, res, error) &&
+         okno_route_appeal(st, a,
+                           &(OknoRouteInput){a->category, p->channel, p->contact, a->subject,
+                                             p->description},
+                           error);
 }
 
 /* ---- the two ways in ---- */
@@ -895,6 +936,7 @@ static void envelope_copy(OknoEnvelope *dst, const OknoEnvelope *src)
   dst->helo = g_strdup(src->helo);
   dst->session_id = g_strdup(src->session_id);
   dst->tls = src->tls;
+  dst->kind = g_strdup(src->kind);
 }
 
 static void item_free(Item *it)
@@ -905,6 +947,7 @@ static void item_free(Item *it)
   g_free((char *)it->env.client_addr);
   g_free((char *)it->env.helo);
   g_free((char *)it->env.session_id);
+  g_free((char *)it->env.kind);
   g_bytes_unref(it->raw);
   parsed_free(it->p);
   okno_intake_result_clear(&it->result);
@@ -1009,6 +1052,13 @@ OknoIntake *okno_intake_new(const OknoConfig *cfg, GError **error)
     g_free(in);
     return NULL;
   }
+  in->policy = okno_sla_policy_new(cfg, error);
+  if (!in->policy) {
+    okno_committer_free(in->committer);
+    okno_dkim_free(in->dkim);
+    g_free(in);
+    return NULL;
+  }
   in->calendar = okno_calendar_load_default(cfg, &cal_err);
   if (!in->calendar)
     okno_log_warn("intake", "event=no_calendar error=\"%s\"", cal_err->message);
@@ -1030,6 +1080,7 @@ void okno_intake_free(OknoIntake *in)
   g_mutex_unlock(&in->lock);
   okno_committer_free(in->committer);
   g_clear_pointer(&in->calendar, okno_calendar_free);
+  g_clear_pointer(&in->policy, okno_sla_policy_free);
   g_clear_pointer(&in->dkim, okno_dkim_free);
   g_clear_pointer(&in->blocklist, okno_blocklist_free);
   g_mutex_clear(&in->lock);

@@ -123,6 +123,19 @@ static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo 
                        "уточнение.\n\n");
   }
 
+  if (!info->joined && info->formal)
+    g_string_append(b, "Обращение зарегистрировано как обращение гражданина в порядке, "
+                       "установленном Федеральным законом от 02.05.2006 № 59-ФЗ «О порядке "
+                       "рассмотрения обращений граждан Российской Федерации».\n\n");
+  else if (!info->joined)
+    g_string_append(b, "Ваше письмо зарегистрировано как запрос в службу поддержки. "
+                       "Обращением в порядке Федерального закона № 59-ФЗ «О порядке "
+                       "рассмотрения обращений граждан Российской Федерации» оно не "
+                       "является: электронная почта не подтверждает личность отправителя. "
+                       "Если вы хотите подать официальное обращение, войдите в личный "
+                       "кабинет портала с подтверждённой учётной записью и подайте его в "
+                       "разделе «Мои обращения».\n\n");
+
   if (info->refused && info->refused[0]) {
     g_string_append(b, "Не все вложения приняты:\n");
     for (const char *const *r = info->refused; *r; r++)
@@ -338,68 +351,70 @@ static char *rfc5322_date(gint64 us)
                          (int)(ABS(offset) / 60), (int)(ABS(offset) % 60));
 }
 
-/* The whole message around `body` (headers, encoded subject, quoted-printable text);
- * the outputs as okno_receipt_build() describes them. `info` gives the addressee and
- * the original's ids; `tag` goes into our Message-ID. NULL when an address is unsafe. */
-static GBytes *assemble(const OknoConfig *cfg, const OknoReceiptInfo *info, const char *tag,
-                        const char *subject, const char *body, char **message_id,
-                        char **subject_out, char **text_out)
+/* The message around `body`: headers (threaded to `orig_message_id`/`orig_refs` when
+ * given) and the quoted-printable text; *id_out gets our new Message-ID. NULL when an
+ * address cannot be written into a header. `auto_submitted` is the RFC 3834 value. */
+static GBytes *write_message(const OknoConfig *cfg, const char *number, const char *to_email,
+                             const char *name, const char *subject, const char *body,
+                             const char *orig_message_id, const char *refs,
+                             const char *auto_submitted, char **id_out)
 {
-  g_autofree char *name = clean_line(info->to_name, NAME_MAX_CHARS);
   g_autofree char *from_name = clean_line(cfg->outbound_from_name, NAME_MAX_CHARS);
-  g_autofree char *id = NULL;
-  g_autofree char *refs = NULL;
   g_autofree char *date = NULL;
   const char *host = cfg->hostname && *cfg->hostname ? cfg->hostname : NULL;
   GString *m;
   gsize col;
 
-  if (strchr(name, '@'))
-    name[0] = '\0';
+  *id_out = NULL;
+  if (!safe_address(to_email) || !safe_address(cfg->outbound_from))
+    return NULL;
   if (!host)
     host = strchr(cfg->outbound_from, '@') + 1;
-  id = g_strdup_printf("okno.%s.%08x%08x@%s", tag, g_random_int(), g_random_int(), host);
+  *id_out = g_strdup_printf("okno.%s.%08x%08x@%s", number, g_random_int(), g_random_int(), host);
   date = rfc5322_date(okno_now());
-  refs = references_value(info);
-
   m = g_string_sized_new(strlen(body) * 3 + 1024);
   g_string_append_printf(m, "Date: %s\r\n", date);
   append_mailbox_header(m, "From", from_name, cfg->outbound_from);
-  append_mailbox_header(m, "To", name, info->to_email);
+  append_mailbox_header(m, "To", name, to_email);
   g_string_append(m, "Subject:");
   col = strlen("Subject:");
   append_encoded_words(m, subject, &col);
   g_string_append(m, "\r\n");
-  g_string_append_printf(m, "Message-ID: <%s>\r\n", id);
-  if (safe_msgid(info->orig_message_id))
-    g_string_append_printf(m, "In-Reply-To: <%s>\r\n", info->orig_message_id);
-  if (*refs)
+  g_string_append_printf(m, "Message-ID: <%s>\r\n", *id_out);
+  if (safe_msgid(orig_message_id))
+    g_string_append_printf(m, "In-Reply-To: <%s>\r\n", orig_message_id);
+  if (refs && *refs)
     g_string_append_printf(m, "References:%s\r\n", refs);
-  g_string_append(m, "Auto-Submitted: auto-replied\r\n"
-                     "X-Auto-Response-Suppress: All\r\n"
-                     "MIME-Version: 1.0\r\n"
-                     "Content-Type: text/plain; charset=utf-8\r\n"
-                     "Content-Transfer-Encoding: quoted-printable\r\n"
-                     "\r\n");
+  g_string_append_printf(m, "Auto-Submitted: %s\r\n"
+                            "X-Auto-Response-Suppress: All\r\n"
+                            "MIME-Version: 1.0\r\n"
+                            "Content-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Transfer-Encoding: quoted-printable\r\n"
+                            "\r\n",
+                         auto_submitted);
   append_quoted_printable(m, body);
-
-  if (message_id)
-    *message_id = g_steal_pointer(&id);
-  if (subject_out)
-    *subject_out = g_strdup(subject);
-  if (text_out)
-    *text_out = g_strdup(body);
   return g_string_free_to_bytes(m);
 }
 
-static void clear_outputs(char **message_id, char **subject_out, char **text_out)
+/* An automatic answer to a citizen's message (a receipt, a check@ verdict): the message
+ * threaded to the citizen's (`thread`'s orig_message_id and orig_references), with the
+ * outputs okno_receipt_build() describes (all NULL when it returns NULL). */
+static GBytes *auto_reply(const OknoConfig *cfg, const char *tag, const OknoReceiptInfo *thread,
+                          const char *to_email, const char *name, const char *subject,
+                          const char *body, char **message_id, char **subject_out,
+                          char **text_out)
 {
+  g_autofree char *refs = references_value(thread);
+  g_autofree char *id = NULL;
+  GBytes *out = write_message(cfg, tag, to_email, name, subject, body, thread->orig_message_id,
+                              refs, "auto-replied", &id);
   if (message_id)
-    *message_id = NULL;
+    *message_id = out ? g_steal_pointer(&id) : NULL;
   if (subject_out)
-    *subject_out = NULL;
+    *subject_out = out ? g_strdup(subject) : NULL;
   if (text_out)
-    *text_out = NULL;
+    *text_out = out ? g_strdup(body) : NULL;
+  return out;
 }
 
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
@@ -410,10 +425,13 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
   g_autofree char *subject = NULL;
   gboolean ask = info->needs_description && !info->quarantined;
 
-  clear_outputs(message_id, subject_out, text_out);
+  if (message_id)
+    *message_id = NULL;
+  if (subject_out)
+    *subject_out = NULL;
+  if (text_out)
+    *text_out = NULL;
   g_return_val_if_fail(info->number && *info->number, NULL);
-  if (!safe_address(info->to_email) || !safe_address(cfg->outbound_from))
-    return NULL;
   if (strchr(name, '@')) /* an address as a display name greets no one */
     name[0] = '\0';
 
@@ -424,8 +442,39 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
   else
     subject = g_strdup_printf("Обращение № %s зарегистрировано", info->number);
   write_body(body, cfg, info, name, ask);
-  return assemble(cfg, info, info->number, subject, body->str, message_id, subject_out,
-                  text_out);
+  return auto_reply(cfg, info->number, info, info->to_email, name, subject, body->str,
+                    message_id, subject_out, text_out);
+}
+
+GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char *to_email,
+                          const char *to_name, const char *subject, const char *text,
+                          char **message_id)
+{
+  g_autofree char *name = clean_line(to_name, NAME_MAX_CHARS);
+  g_autofree char *subj = clean_line(subject, SUBJECT_MAX_CHARS);
+  GString *body = g_string_new(NULL);
+  GBytes *out;
+  if (strchr(name, '@'))
+    name[0] = '\0';
+  if (*name)
+    g_string_append_printf(body, "Здравствуйте, %s!\n\n", name);
+  else
+    g_string_append(body, "Здравствуйте!\n\n");
+  g_string_append(body, text);
+  g_string_append(body, "\n\nЭто письмо отправлено автоматически.\n\n");
+  g_string_append_printf(body, "С уважением,\n%s\n",
+                         cfg->outbound_from_name && *cfg->outbound_from_name
+                             ? cfg->outbound_from_name
+                             : "Служба поддержки");
+  out = write_message(cfg, number, to_email, name, subj, body->str, NULL, NULL,
+                      "auto-generated", message_id);
+  g_string_free(body, TRUE);
+  return out;
+}
+
+char *okno_receipt_time(gint64 us)
+{
+  return russian_time(us);
 }
 
 /* The verdict letter's body: what was checked, the verdict, every reason, advice. */
@@ -510,19 +559,15 @@ GBytes *okno_check_reply_build(const OknoConfig *cfg, const OknoCheckReplyInfo *
   };
   g_autoptr(GString) body = g_string_new(NULL);
   g_autofree char *name = clean_line(info->to_name, NAME_MAX_CHARS);
-  OknoReceiptInfo hdr = {
-    .to_email = info->to_email,
-    .to_name = info->to_name,
+  OknoReceiptInfo thread = {
     .orig_message_id = info->orig_message_id,
     .orig_references = info->orig_references,
   };
 
-  clear_outputs(message_id, subject_out, text_out);
-  if (!safe_address(info->to_email) || !safe_address(cfg->outbound_from))
-    return NULL;
   if (strchr(name, '@'))
     name[0] = '\0';
   write_check_body(body, cfg, info, name);
-  return assemble(cfg, &hdr, "check", subjects[info->result->verdict], body->str, message_id,
-                  subject_out, text_out);
+  return auto_reply(cfg, "check", &thread, info->to_email, name,
+                    subjects[info->result->verdict], body->str, message_id, subject_out,
+                    text_out);
 }

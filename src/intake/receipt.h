@@ -36,6 +36,8 @@ typedef struct {
   gboolean joined;            /* a reply joined an existing appeal */
   gboolean needs_description; /* ask for a description */
   gboolean quarantined;       /* could not be read automatically */
+  gboolean formal;            /* a formal appeal under 59-FZ (else a support request,
+                                 and the receipt tells how to file a formal appeal) */
   const char *const *refused; /* Russian reasons for refused attachments, or NULL */
 } OknoReceiptInfo;
 
@@ -46,6 +48,18 @@ typedef struct {
  * written into a header as it is (no '@', white space, control or <>"(),;: chars). */
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
                            char **message_id, char **subject, char **text);
+
+/* Any other automatic message of okno (a notification to the citizen, a reminder or
+ * escalation to staff), written like a receipt: greeting (to `to_name` when it is a
+ * name), `text` (Russian, paragraphs separated by blank lines), the automatic-mail
+ * note and the signature; Auto-Submitted: auto-generated; `subject` as given.
+ * `number` goes into the Message-ID. Returns NULL (and *message_id NULL) when an
+ * address cannot be written into a header; caller frees both. */
+GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char *to_email,
+                          const char *to_name, const char *subject, const char *text,
+                          char **message_id);
+/* «23 ноября 2026 г., 16:35 (МСК)»: `us` in Moscow time, as receipts write it. */
+char *okno_receipt_time(gint64 us);
 
 /* The answer of the check@ address ([check] address, docs/phishing.md): the verdict of
  * the phishing check on the letter the citizen forwarded, with every reason, in plain

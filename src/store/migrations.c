@@ -9,6 +9,60 @@
  * defaults, checks and (partial) indexes. */
 #include "store/migrations.h"
 
+/* Step 3 of both backends (below): ID is the id column type, BIG a 64-bit integer. */
+#define STAFF_TABLES(ID, BIG)                                                           \
+  "CREATE TABLE departments("                                                           \
+  "  code TEXT PRIMARY KEY,"                                                            \
+  "  name TEXT NOT NULL,"                                                               \
+  "  parent TEXT REFERENCES departments(code),"                                         \
+  "  created_at " BIG " NOT NULL);"                                                    \
+  "CREATE TABLE users("                                                                 \
+  "  id " ID " PRIMARY KEY,"                                                            \
+  "  login TEXT NOT NULL UNIQUE,"                                                       \
+  "  display_name TEXT NOT NULL DEFAULT '',"                                            \
+  "  email TEXT NOT NULL DEFAULT '',"                                                   \
+  "  role TEXT NOT NULL CHECK (role IN ('operator', 'supervisor', 'administrator',"    \
+  "                                     'auditor')),"                                   \
+  "  password_hash TEXT NOT NULL,"                                                      \
+  "  totp_secret TEXT NOT NULL,"                                                        \
+  "  totp_last_step " BIG " NOT NULL DEFAULT 0,"                                       \
+  "  must_change_password INTEGER NOT NULL DEFAULT 1,"                                  \
+  "  disabled INTEGER NOT NULL DEFAULT 0,"                                              \
+  "  failed_attempts INTEGER NOT NULL DEFAULT 0,"                                       \
+  "  locked_until " BIG " NOT NULL DEFAULT 0,"                                         \
+  "  created_at " BIG " NOT NULL);"                                                    \
+  "CREATE TABLE user_departments("                                                      \
+  "  user_id " BIG " NOT NULL REFERENCES users(id),"                                   \
+  "  department TEXT NOT NULL REFERENCES departments(code),"                            \
+  "  PRIMARY KEY (user_id, department));"                                               \
+  "CREATE TABLE recovery_codes("                                                        \
+  "  id " ID " PRIMARY KEY,"                                                            \
+  "  user_id " BIG " NOT NULL REFERENCES users(id),"                                   \
+  "  code_hash TEXT NOT NULL,"                                                          \
+  "  used_at " BIG " NOT NULL DEFAULT 0);"                                             \
+  "CREATE INDEX recovery_codes_user ON recovery_codes(user_id);"                        \
+  "CREATE TABLE login_journal("                                                         \
+  "  id " ID " PRIMARY KEY,"                                                            \
+  "  at " BIG " NOT NULL,"                                                             \
+  "  login TEXT NOT NULL,"                                                              \
+  "  user_id " BIG " REFERENCES users(id),"                                            \
+  "  ip TEXT NOT NULL DEFAULT '',"                                                      \
+  "  user_agent TEXT NOT NULL DEFAULT '',"                                              \
+  "  result TEXT NOT NULL);"                                                            \
+  "CREATE INDEX login_journal_user ON login_journal(user_id, at);"                      \
+  "CREATE TABLE routing_rules("                                                         \
+  "  id " ID " PRIMARY KEY,"                                                            \
+  "  position INTEGER NOT NULL,"                                                        \
+  "  kind TEXT NOT NULL CHECK (kind IN ('category', 'keyword', 'sender_domain',"       \
+  "                                     'channel')),"                                   \
+  "  value TEXT NOT NULL,"                                                              \
+  "  department TEXT NOT NULL REFERENCES departments(code),"                            \
+  "  created_at " BIG " NOT NULL);"                                                    \
+  "ALTER TABLE appeals ADD COLUMN department TEXT NOT NULL DEFAULT '';"                 \
+  "ALTER TABLE appeals ADD COLUMN assignee " BIG " REFERENCES users(id);"              \
+  "ALTER TABLE appeals ADD COLUMN version " BIG " NOT NULL DEFAULT 1;"                 \
+  "CREATE INDEX appeals_department ON appeals(department, status);"
+
 static const char *const sqlite_steps[] = {
   /* 1: the registry, its messages, attachments, events and the outbound queue. */
   "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -133,13 +187,89 @@ static const char *const sqlite_steps[] = {
   SQLITE_FTS_REBUILD("WHERE rowid = (SELECT appeal_id FROM messages WHERE id = old.message_ref)")
   "END;",
 #undef SQLITE_FTS_REBUILD
-  /* 3 (clam): phishing reports and the block list (docs/phishing.md), and outbound
-   * mail that belongs to no appeal (the check@ address's verdicts).
+  /* 3: staff accounts, departments and routing (docs/security.md, issue 4).
+   * users: one row per staff account (Argon2id hash, TOTP secret and the step of the
+   * last accepted code for replay protection, lock-out state); user_departments: the
+   * departments a user works in (a supervisor supervises each of them);
+   * recovery_codes: SHA-256 of the one-time codes, used_at 0 until used;
+   * login_journal: every sign-in attempt (never a password or code);
+   * departments: code, Russian name, parent (escalation "one level up");
+   * routing_rules: applied in `position` order at registration.
+   * appeals gain department ('' = the default triage queue), assignee (a user) and
+   * version (optimistic locking: every update bumps it).
+   * outbound may now carry mail that belongs to no appeal (a lock-out notice to a
+   * staff member): appeal_id and message_ref become optional and the bytes then live
+   * in mail_raw / mail_message_id. SQLite cannot drop NOT NULL, so the table is
+   * rebuilt (nothing references it). */
+  STAFF_TABLES("INTEGER", "INTEGER")
+  "CREATE TABLE outbound_new("
+  "  id INTEGER PRIMARY KEY,"
+  "  appeal_id INTEGER REFERENCES appeals(id),"
+  "  message_ref INTEGER REFERENCES messages(id),"
+  "  env_from TEXT NOT NULL,"
+  "  env_to TEXT NOT NULL,"
+  "  automatic INTEGER NOT NULL DEFAULT 0,"
+  "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'failed')),"
+  "  attempts INTEGER NOT NULL DEFAULT 0,"
+  "  next_attempt_at INTEGER NOT NULL,"
+  "  lease_until INTEGER NOT NULL DEFAULT 0,"
+  "  lease_owner TEXT NOT NULL DEFAULT '',"
+  "  last_error TEXT NOT NULL DEFAULT '',"
+  "  created_at INTEGER NOT NULL,"
+  "  sent_at INTEGER NOT NULL DEFAULT 0,"
+  "  mail_message_id TEXT NOT NULL DEFAULT '',"
+  "  mail_raw BLOB,"
+  "  CHECK (message_ref IS NOT NULL OR mail_raw IS NOT NULL));"
+  "INSERT INTO outbound_new(id, appeal_id, message_ref, env_from, env_to, automatic, state,"
+  "  attempts, next_attempt_at, lease_until, lease_owner, last_error, created_at, sent_at)"
+  "  SELECT id, appeal_id, message_ref, env_from, env_to, automatic, state, attempts,"
+  "  next_attempt_at, lease_until, lease_owner, last_error, created_at, sent_at FROM outbound;"
+  "DROP TABLE outbound;"
+  "ALTER TABLE outbound_new RENAME TO outbound;"
+  "CREATE INDEX outbound_due ON outbound(state, next_attempt_at);"
+  "CREATE INDEX outbound_auto ON outbound(env_to, created_at) WHERE automatic = 1;",
+  /* 4: SLA (docs/sla.md). Appeals get their kind (support request or formal appeal
+   * under 59-FZ), priority and whether a supervisor confirmed it, their SLA class, the
+   * overdue flag, the formal appeal's forwarding deadline, the number of extensions,
+   * whether an answer was given, and the generation of their deadline (bumped whenever
+   * it changes, so the jobs of an older deadline are told apart). The assignee is
+   * step 3's appeals.assignee (a user; reminders go to that user's e-mail).
+   * sla_jobs holds the scheduler's jobs: one row per (appeal, kind, generation),
+   * claimed under a lease, done once. notify_settings: per contact address and event
+   * type, whether the citizen wants the notification (no row: yes). */
+  "ALTER TABLE appeals ADD COLUMN kind TEXT NOT NULL DEFAULT 'support';"
+  "ALTER TABLE appeals ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';"
+  "ALTER TABLE appeals ADD COLUMN priority_confirmed INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN sla_class TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE appeals ADD COLUMN overdue INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN forward_deadline INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN extensions INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN answered INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN deadline_gen INTEGER NOT NULL DEFAULT 0;"
+  "CREATE TABLE sla_jobs("
+  "  id INTEGER PRIMARY KEY,"
+  "  appeal_id INTEGER NOT NULL REFERENCES appeals(id),"
+  "  kind TEXT NOT NULL CHECK (kind IN ('reminder', 'overdue', 'escalate')),"
+  "  generation INTEGER NOT NULL,"
+  "  due_at INTEGER NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'cancelled')),"
+  "  lease_owner TEXT NOT NULL DEFAULT '',"
+  "  lease_until INTEGER NOT NULL DEFAULT 0,"
+  "  done_at INTEGER NOT NULL DEFAULT 0,"
+  "  UNIQUE (appeal_id, kind, generation));"
+  "CREATE INDEX sla_jobs_due ON sla_jobs(due_at) WHERE state = 'pending';"
+  "CREATE TABLE notify_settings("
+  "  email TEXT NOT NULL,"
+  "  event TEXT NOT NULL,"
+  "  enabled INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (email, event));",
+  /* 5 (clam): phishing reports and the block list (docs/phishing.md).
    * phishing_list holds one row per reported sender domain or URL (normalised by
    * check/blocklist.h): whether it is blocked (used by check-mail and intake), how
    * many reports, who reported it first; phishing_reports keeps every report (who,
-   * how, when). outbound is rebuilt with appeal_id and message_ref nullable and its
-   * own message_id and raw bytes for mail that has no message row. */
+   * how, when). The check@ address's verdicts, mail of no appeal, use step 3's
+   * outbound.mail_raw / mail_message_id. */
   "CREATE TABLE phishing_list("
   "  id INTEGER PRIMARY KEY,"
   "  kind TEXT NOT NULL CHECK (kind IN ('domain', 'url')),"
@@ -159,33 +289,7 @@ static const char *const sqlite_steps[] = {
   "  source TEXT NOT NULL,"
   "  action TEXT NOT NULL,"
   "  at INTEGER NOT NULL);"
-  "CREATE INDEX phishing_reports_entry ON phishing_reports(entry_id);"
-  "CREATE TABLE outbound_new("
-  "  id INTEGER PRIMARY KEY,"
-  "  appeal_id INTEGER REFERENCES appeals(id),"
-  "  message_ref INTEGER REFERENCES messages(id),"
-  "  message_id TEXT NOT NULL DEFAULT '',"
-  "  raw BLOB,"
-  "  env_from TEXT NOT NULL,"
-  "  env_to TEXT NOT NULL,"
-  "  automatic INTEGER NOT NULL DEFAULT 0,"
-  "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'failed')),"
-  "  attempts INTEGER NOT NULL DEFAULT 0,"
-  "  next_attempt_at INTEGER NOT NULL,"
-  "  lease_until INTEGER NOT NULL DEFAULT 0,"
-  "  lease_owner TEXT NOT NULL DEFAULT '',"
-  "  last_error TEXT NOT NULL DEFAULT '',"
-  "  created_at INTEGER NOT NULL,"
-  "  sent_at INTEGER NOT NULL DEFAULT 0,"
-  "  CHECK (message_ref IS NOT NULL OR raw IS NOT NULL));"
-  "INSERT INTO outbound_new(id, appeal_id, message_ref, env_from, env_to, automatic, state,"
-  "  attempts, next_attempt_at, lease_until, lease_owner, last_error, created_at, sent_at)"
-  "  SELECT id, appeal_id, message_ref, env_from, env_to, automatic, state, attempts,"
-  "  next_attempt_at, lease_until, lease_owner, last_error, created_at, sent_at FROM outbound;"
-  "DROP TABLE outbound;"
-  "ALTER TABLE outbound_new RENAME TO outbound;"
-  "CREATE INDEX outbound_due ON outbound(state, next_attempt_at);"
-  "CREATE INDEX outbound_auto ON outbound(env_to, created_at) WHERE automatic = 1;",
+  "CREATE INDEX phishing_reports_entry ON phishing_reports(entry_id);",
 };
 
 static const char *const pg_steps[] = {
@@ -321,8 +425,43 @@ static const char *const pg_steps[] = {
   "CREATE TRIGGER appeal_search_attachment AFTER INSERT OR DELETE"
   "  OR UPDATE OF filename, message_ref ON attachments"
   "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();",
-  /* 3 (clam): phishing reports and the block list, and outbound mail that belongs to
-   * no appeal (see the SQLite step 3). */
+  /* 3: staff accounts, departments and routing: the SQLite step 3, table for table.
+   * outbound's appeal_id and message_ref become optional (mail for staff). */
+  STAFF_TABLES("BIGINT GENERATED BY DEFAULT AS IDENTITY", "BIGINT")
+  "ALTER TABLE outbound ALTER COLUMN appeal_id DROP NOT NULL,"
+  "  ALTER COLUMN message_ref DROP NOT NULL,"
+  "  ADD COLUMN mail_message_id TEXT NOT NULL DEFAULT '',"
+  "  ADD COLUMN mail_raw BYTEA,"
+  "  ADD CONSTRAINT outbound_has_bytes CHECK (message_ref IS NOT NULL OR mail_raw IS NOT NULL);",
+  /* 4: SLA: the SQLite step 4, table for table (assignee is step 3's). */
+  "ALTER TABLE appeals ADD COLUMN kind TEXT NOT NULL DEFAULT 'support';"
+  "ALTER TABLE appeals ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';"
+  "ALTER TABLE appeals ADD COLUMN priority_confirmed INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN sla_class TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE appeals ADD COLUMN overdue INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN forward_deadline BIGINT NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN extensions INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN answered INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN deadline_gen INTEGER NOT NULL DEFAULT 0;"
+  "CREATE TABLE sla_jobs("
+  "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+  "  appeal_id BIGINT NOT NULL REFERENCES appeals(id),"
+  "  kind TEXT NOT NULL CHECK (kind IN ('reminder', 'overdue', 'escalate')),"
+  "  generation INTEGER NOT NULL,"
+  "  due_at BIGINT NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'cancelled')),"
+  "  lease_owner TEXT NOT NULL DEFAULT '',"
+  "  lease_until BIGINT NOT NULL DEFAULT 0,"
+  "  done_at BIGINT NOT NULL DEFAULT 0,"
+  "  UNIQUE (appeal_id, kind, generation));"
+  "CREATE INDEX sla_jobs_due ON sla_jobs(due_at) WHERE state = 'pending';"
+  "CREATE TABLE notify_settings("
+  "  email TEXT NOT NULL,"
+  "  event TEXT NOT NULL,"
+  "  enabled INTEGER NOT NULL,"
+  "  updated_at BIGINT NOT NULL,"
+  "  PRIMARY KEY (email, event));",
+  /* 5 (clam): phishing reports and the block list (see the SQLite step 5). */
   "CREATE TABLE phishing_list("
   "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
   "  kind TEXT NOT NULL CHECK (kind IN ('domain', 'url')),"
@@ -342,12 +481,7 @@ static const char *const pg_steps[] = {
   "  source TEXT NOT NULL,"
   "  action TEXT NOT NULL,"
   "  at BIGINT NOT NULL);"
-  "CREATE INDEX phishing_reports_entry ON phishing_reports(entry_id);"
-  "ALTER TABLE outbound ALTER COLUMN appeal_id DROP NOT NULL,"
-  "  ALTER COLUMN message_ref DROP NOT NULL,"
-  "  ADD COLUMN message_id TEXT NOT NULL DEFAULT '',"
-  "  ADD COLUMN raw BYTEA,"
-  "  ADD CONSTRAINT outbound_has_message CHECK (message_ref IS NOT NULL OR raw IS NOT NULL);",
+  "CREATE INDEX phishing_reports_entry ON phishing_reports(entry_id);",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

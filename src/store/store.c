@@ -138,7 +138,9 @@ gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, 
 
 #define APPEAL_COLUMNS                                                                    \
   "id, number, status, channel, queue, subject, from_name, from_email, phone, category, " \
-  "related, received_at, deadline, updated_at"
+  "related, received_at, deadline, updated_at, department, coalesce(assignee, 0), version, " \
+  "kind, priority, priority_confirmed, sla_class, overdue, forward_deadline, extensions, "  \
+  "answered, deadline_gen"
 
 static char *dup_or_empty(const char *s) { return g_strdup(s ? s : ""); }
 
@@ -159,6 +161,18 @@ static OknoAppeal *appeal_from_row(const OknoRows *r, guint i)
   a->received_at = okno_rows_int(r, i, 11);
   a->deadline = okno_rows_int(r, i, 12);
   a->updated_at = okno_rows_int(r, i, 13);
+  a->department = dup_or_empty(okno_rows_text(r, i, 14));
+  a->assignee = okno_rows_int(r, i, 15);
+  a->version = okno_rows_int(r, i, 16);
+  a->kind = dup_or_empty(okno_rows_text(r, i, 17));
+  a->priority = dup_or_empty(okno_rows_text(r, i, 18));
+  a->priority_confirmed = okno_rows_int(r, i, 19) != 0;
+  a->sla_class = dup_or_empty(okno_rows_text(r, i, 20));
+  a->overdue = okno_rows_int(r, i, 21) != 0;
+  a->forward_deadline = okno_rows_int(r, i, 22);
+  a->extensions = okno_rows_int(r, i, 23);
+  a->answered = okno_rows_int(r, i, 24) != 0;
+  a->deadline_gen = okno_rows_int(r, i, 25);
   return a;
 }
 
@@ -176,6 +190,10 @@ void okno_appeal_free(OknoAppeal *a)
   g_free(a->phone);
   g_free(a->category);
   g_free(a->related);
+  g_free(a->department);
+  g_free(a->kind);
+  g_free(a->priority);
+  g_free(a->sla_class);
   g_free(a);
 }
 
@@ -186,16 +204,23 @@ gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
   g_autoptr(OknoRows) r = okno_db_query(
       st->db,
       "INSERT INTO appeals(number, status, channel, queue, subject, from_name, from_email, "
-      "phone, category, related, received_at, deadline, updated_at) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11) RETURNING id",
+      "phone, category, related, received_at, deadline, updated_at, kind, priority, "
+      "priority_confirmed, sla_class, forward_deadline, deadline_gen) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16, "
+      "$17, $18) RETURNING id",
       OKNO_PARAMS(T(a->number), T(a->status), T(a->channel), T(a->queue), T(a->subject),
                   T(a->from_name), T(a->from_email), T(a->phone), T(a->category),
-                  T(a->related), OKNO_INT(a->received_at), OKNO_INT(a->deadline)),
+                  T(a->related), OKNO_INT(a->received_at), OKNO_INT(a->deadline),
+                  OKNO_TEXT(a->kind && *a->kind ? a->kind : "support"),
+                  OKNO_TEXT(a->priority && *a->priority ? a->priority : "normal"),
+                  OKNO_INT(a->priority_confirmed ? 1 : 0), T(a->sla_class),
+                  OKNO_INT(a->forward_deadline), OKNO_INT(a->deadline_gen)),
       error);
   if (!r)
     return FALSE;
   a->id = okno_rows_int(r, 0, 0);
   a->updated_at = a->received_at;
+  a->version = 1;
   return TRUE;
 }
 
@@ -238,18 +263,21 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
   return out;
 }
 
-gboolean okno_store_appeal_set_deadline(OknoStore *st, gint64 id, gint64 deadline,
-                                        GError **error)
+gboolean okno_store_appeal_update(OknoStore *st, const OknoAppeal *a, GError **error)
 {
-  return okno_db_exec(st->db, "UPDATE appeals SET deadline = $2, updated_at = $3 WHERE id = $1",
-                      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(deadline), OKNO_INT(okno_now())), error);
-}
-
-gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
-                                      GError **error)
-{
-  return okno_db_exec(st->db, "UPDATE appeals SET status = $2, updated_at = $3 WHERE id = $1",
-                      OKNO_PARAMS(OKNO_INT(id), T(status), OKNO_INT(okno_now())), error);
+  return okno_db_exec(
+      st->db,
+      "UPDATE appeals SET status = $2, related = $3, deadline = $4, priority = $5, "
+      "priority_confirmed = $6, sla_class = $7, overdue = $8, forward_deadline = $9, "
+      "extensions = $10, answered = $11, deadline_gen = $12, updated_at = $13, "
+      "version = version + 1 WHERE id = $1",
+      OKNO_PARAMS(OKNO_INT(a->id), T(a->status), T(a->related), OKNO_INT(a->deadline),
+                  OKNO_TEXT(a->priority && *a->priority ? a->priority : "normal"),
+                  OKNO_INT(a->priority_confirmed ? 1 : 0), T(a->sla_class),
+                  OKNO_INT(a->overdue ? 1 : 0), OKNO_INT(a->forward_deadline),
+                  OKNO_INT(a->extensions), OKNO_INT(a->answered ? 1 : 0),
+                  OKNO_INT(a->deadline_gen), OKNO_INT(okno_now())),
+      error);
 }
 
 /* ---- messages ----
@@ -377,22 +405,6 @@ gboolean okno_store_outbound_enqueue(OknoStore *st, gint64 appeal_id, gint64 mes
       error);
 }
 
-gboolean okno_store_outbound_enqueue_raw(OknoStore *st, const char *message_id, GBytes *raw,
-                                         const char *env_from, const char *env_to,
-                                         gboolean automatic, GError **error)
-{
-  gint64 now = okno_now();
-  gsize len = 0;
-  const void *data = g_bytes_get_data(raw, &len);
-  return okno_db_exec(
-      st->db,
-      "INSERT INTO outbound(message_id, raw, env_from, env_to, automatic, "
-      "next_attempt_at, created_at) VALUES($1, $2, $3, $4, $5, $6, $6)",
-      OKNO_PARAMS(T(message_id), OKNO_BLOB(data ? data : "", len), T(env_from), T(env_to),
-                  OKNO_INT(automatic ? 1 : 0), OKNO_INT(now)),
-      error);
-}
-
 gint64 okno_store_count_automatic(OknoStore *st, const char *recipient, gint64 since,
                                   GError **error)
 {
@@ -430,7 +442,8 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
   "WHERE id IN ("                                                                           \
   "  SELECT id FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1"             \
   "  AND lease_until <= $1 ORDER BY next_attempt_at, id LIMIT $3" lock ") "                \
-  "RETURNING id, appeal_id, env_from, env_to, attempts, created_at, message_ref, message_id, raw"
+  "RETURNING id, coalesce(appeal_id, 0), env_from, env_to, attempts, created_at, message_ref, " \
+  "mail_message_id, mail_raw"
   g_autoptr(OknoRows) r = okno_db_query(
       st->db, okno_db_is_sqlite(st->db) ? CLAIM_SQL("") : CLAIM_SQL(" FOR UPDATE SKIP LOCKED"),
       OKNO_PARAMS(OKNO_INT(now), OKNO_INT(now + lease), OKNO_INT(limit), T(owner)), error);
@@ -448,8 +461,7 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
     j->env_to = dup_or_empty(okno_rows_text(r, i, 3));
     j->attempts = okno_rows_int(r, i, 4);
     j->created_at = okno_rows_int(r, i, 5);
-    if (okno_rows_is_null(r, i, 6)) {
-      /* mail of no appeal carries its own bytes */
+    if (okno_rows_is_null(r, i, 6)) { /* mail of no appeal carries its own bytes */
       j->message_id = dup_or_empty(okno_rows_text(r, i, 7));
       j->raw = okno_rows_blob(r, i, 8);
       if (!j->raw)

@@ -50,6 +50,19 @@ typedef struct {
   gint64 received_at;
   gint64 deadline;   /* 0: none */
   gint64 updated_at;
+  char *department;  /* department code; "" = the default triage queue */
+  gint64 assignee;   /* user id, 0: nobody (SLA reminders go to the user's e-mail) */
+  gint64 version;    /* optimistic locking: every update bumps it (1 when inserted) */
+  /* SLA (appeal/sla.h, appeal/ops.h; docs/sla.md) */
+  char *kind;              /* "support" (a support request) or "formal" (59-FZ) */
+  char *priority;          /* "normal" or "urgent" */
+  gboolean priority_confirmed; /* a supervisor confirmed urgent / accelerated */
+  char *sla_class;         /* okno_sla_class_name(), "" if none */
+  gboolean overdue;        /* the deadline passed before an answer */
+  gint64 forward_deadline; /* formal appeals: forwarding due (0: none) */
+  gint64 extensions;       /* times the deadline was extended */
+  gboolean answered;       /* an answer was given (a repeated appeal reopens only if not) */
+  gint64 deadline_gen;     /* bumped on every deadline change; names the jobs' generation */
 } OknoAppeal;
 
 void okno_appeal_free(OknoAppeal *a);
@@ -58,11 +71,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoAppeal, okno_appeal_free)
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error); /* sets id */
 OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error);
 OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error);
-gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
-                                      GError **error);
-/* Sets the deadline (0: none, the clock is stopped). */
-gboolean okno_store_appeal_set_deadline(OknoStore *st, gint64 id, gint64 deadline,
-                                        GError **error);
+/* Writes every mutable field of `a` (status, related, deadline and the SLA fields from
+ * priority on; kind, number and contact never change), sets updated_at to now and
+ * bumps the version. The department and the assignee change only through
+ * okno_store_appeal_assign (below), which checks the version. */
+gboolean okno_store_appeal_update(OknoStore *st, const OknoAppeal *a, GError **error);
 
 /* ---- messages (both directions) ---- */
 typedef struct {
@@ -107,17 +120,12 @@ gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
 gboolean okno_store_outbound_enqueue(OknoStore *st, gint64 appeal_id, gint64 message_row_id,
                                      const char *env_from, const char *env_to,
                                      gboolean automatic, GError **error);
-/* Queues mail that belongs to no appeal (the check@ address's verdicts): the job
- * carries its own `message_id` (no <>) and `raw` bytes; its appeal_id reads 0. */
-gboolean okno_store_outbound_enqueue_raw(OknoStore *st, const char *message_id, GBytes *raw,
-                                         const char *env_from, const char *env_to,
-                                         gboolean automatic, GError **error);
 gint64 okno_store_count_automatic(OknoStore *st, const char *recipient, gint64 since,
                                   GError **error);
 
 typedef struct {
   gint64 id;
-  gint64 appeal_id;  /* 0: mail of no appeal (okno_store_outbound_enqueue_raw) */
+  gint64 appeal_id;  /* 0: mail of no appeal (okno_store_outbound_enqueue_mail) */
   char *env_from;
   char *env_to;
   char *message_id;
@@ -199,3 +207,157 @@ char *okno_appeals_json(const GPtrArray *appeals);
  * A query with no words left, or more than 32, is OKNO_ERROR_USER. Returns a
  * GPtrArray of OknoAppeal* (possibly empty) owned by the caller. */
 GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GError **error);
+
+/* ---- staff, departments, routing (src/store/staff.c; docs/security.md) ----
+ * The rows behind src/sec/staff.h and src/appeal/routing.h. Logins and department
+ * codes are given as typed; the callers (staff.c, the CLI) check their form. */
+typedef struct {
+  gint64 id;
+  char *login;
+  char *display_name;
+  char *email;
+  char *role;            /* operator, supervisor, administrator, auditor */
+  char *password_hash;   /* Argon2id string (sec/password.h) */
+  char *totp_secret;     /* base32 */
+  gint64 totp_last_step; /* step of the last accepted TOTP code, 0: none */
+  gboolean must_change_password;
+  gboolean disabled;
+  gint64 failed_attempts; /* consecutive failed sign-ins */
+  gint64 locked_until;    /* 0: not locked */
+  gint64 created_at;
+  char **departments;     /* codes, sorted; NULL-terminated, never NULL once read */
+} OknoUser;
+void okno_user_free(OknoUser *u);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoUser, okno_user_free)
+
+/* Inserts `u` (sets id and created_at) with its departments. A taken login is
+ * OKNO_ERROR_USER. */
+gboolean okno_store_user_insert(OknoStore *st, OknoUser *u, GError **error);
+OknoUser *okno_store_user_get(OknoStore *st, const char *login, GError **error);
+OknoUser *okno_store_user_get_by_id(OknoStore *st, gint64 id, GError **error);
+/* Every user, by login: a GPtrArray of OknoUser*. */
+GPtrArray *okno_store_user_list(OknoStore *st, GError **error);
+gboolean okno_store_user_set_disabled(OknoStore *st, gint64 id, gboolean disabled,
+                                      GError **error);
+/* New TOTP secret: the last used step goes back to 0. */
+gboolean okno_store_user_set_totp(OknoStore *st, gint64 id, const char *secret,
+                                  GError **error);
+gboolean okno_store_user_set_password(OknoStore *st, gint64 id, const char *hash,
+                                      gboolean must_change, GError **error);
+/* Records the sign-in counters (failed attempts, locked until). */
+gboolean okno_store_user_set_lock(OknoStore *st, gint64 id, gint64 failed_attempts,
+                                  gint64 locked_until, GError **error);
+/* Marks TOTP step `step` used, only if it is later than the stored one: FALSE with no
+ * error when another sign-in used this step (or a later one) first. */
+gboolean okno_store_user_totp_use(OknoStore *st, gint64 id, gint64 step, GError **error);
+
+/* Replaces the user's recovery codes by `hashes` (NULL-terminated). */
+gboolean okno_store_recovery_codes_set(OknoStore *st, gint64 user_id,
+                                       const char *const *hashes, GError **error);
+/* Uses the unused code with `hash`: TRUE if there was one (now used at `now`), FALSE
+ * with no error if none. */
+gboolean okno_store_recovery_code_use(OknoStore *st, gint64 user_id, const char *hash,
+                                      gint64 now, GError **error);
+/* Unused codes left, or -1 with an error. */
+gint64 okno_store_recovery_codes_left(OknoStore *st, gint64 user_id, GError **error);
+
+typedef struct {
+  gint64 at;
+  char *login;       /* as typed */
+  gint64 user_id;    /* 0: no such user */
+  char *ip;
+  char *user_agent;
+  char *result;      /* ok, ok_recovery, bad_password, bad_code, locked, disabled, ... */
+} OknoLoginEntry;
+void okno_login_entry_free(OknoLoginEntry *e);
+gboolean okno_store_login_journal_add(OknoStore *st, const OknoLoginEntry *e, GError **error);
+/* A user's attempts (user_id; 0: everyone's) newest first, at most `limit` (0: all). */
+GPtrArray *okno_store_login_journal(OknoStore *st, gint64 user_id, gint64 limit,
+                                    GError **error);
+
+typedef struct {
+  char *code;
+  char *name;    /* Russian */
+  char *parent;  /* code, "" if none */
+} OknoDepartment;
+void okno_department_free(OknoDepartment *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoDepartment, okno_department_free)
+/* A taken code or an unknown parent is OKNO_ERROR_USER. */
+gboolean okno_store_department_add(OknoStore *st, const OknoDepartment *d, GError **error);
+OknoDepartment *okno_store_department_get(OknoStore *st, const char *code, GError **error);
+GPtrArray *okno_store_department_list(OknoStore *st, GError **error); /* by code */
+
+typedef struct {
+  gint64 id;
+  gint64 position;   /* rules apply in ascending position, then id */
+  char *kind;        /* category, keyword, sender_domain, channel */
+  char *value;
+  char *department;
+} OknoRouteRule;
+void okno_route_rule_free(OknoRouteRule *r);
+/* Adds `r` (sets id; position 0 = after the last rule). An unknown department is
+ * OKNO_ERROR_USER. */
+gboolean okno_store_route_add(OknoStore *st, OknoRouteRule *r, GError **error);
+GPtrArray *okno_store_route_list(OknoStore *st, GError **error); /* in order */
+/* FALSE with OKNO_ERROR_USER when there is no rule `id`. */
+gboolean okno_store_route_remove(OknoStore *st, gint64 id, GError **error);
+
+/* Moves appeal `id` to `department` ("" = triage) and gives it to `assignee` (0:
+ * nobody) if its version is still `version`; bumps the version (new one in
+ * *new_version, may be NULL). A stale version is OKNO_ERROR_USER «Обращение уже
+ * изменил другой сотрудник: обновите страницу и повторите действие.»; an unknown id
+ * too. version 0 skips the check (the intake pipeline, which owns a new appeal). */
+gboolean okno_store_appeal_assign(OknoStore *st, gint64 id, gint64 version,
+                                  const char *department, gint64 assignee,
+                                  gint64 *new_version, GError **error);
+
+/* Queues mail that belongs to no appeal (a notice to a staff member, a check@ verdict),
+ * kept as its own bytes; delivered like any job (OknoOutboundJob.appeal_id is then 0). */
+gboolean okno_store_outbound_enqueue_mail(OknoStore *st, const char *env_from,
+                                          const char *env_to, const char *message_id,
+                                          GBytes *raw, GError **error);
+
+/* ---- SLA jobs (src/store/sla_store.c; the scheduler, appeal/scheduler.h) ----
+ * One row per (appeal, kind, generation): "reminder", "overdue", "escalate". A job is
+ * claimed under a lease in a node's name and finished once: okno_store_sla_job_finish
+ * succeeds for one caller only, inside the transaction that does the job's work, so a
+ * crash redoes an unfinished job and never repeats a finished one. */
+typedef struct {
+  gint64 id;
+  gint64 appeal_id;
+  char kind[16];
+  gint64 generation;
+  gint64 due_at;
+} OknoSlaJob;
+
+/* Cancels the appeal's pending jobs of other generations and adds `n` jobs of
+ * `generation` (kinds[i] due at due[i]; a due time of 0 adds nothing); adding a job
+ * that exists is a no-op. */
+gboolean okno_store_sla_jobs_set(OknoStore *st, gint64 appeal_id, gint64 generation,
+                                 const char *const *kinds, const gint64 *due, guint n,
+                                 GError **error);
+/* Cancels every pending job of the appeal (the clock stopped, or the appeal is done). */
+gboolean okno_store_sla_jobs_cancel(OknoStore *st, gint64 appeal_id, GError **error);
+/* Claims up to `limit` pending jobs due at `now` whose lease has run out, for `lease`
+ * microseconds in the name of `owner`, oldest due first (PostgreSQL: FOR UPDATE SKIP
+ * LOCKED). Returns a GArray of OknoSlaJob. */
+GArray *okno_store_sla_jobs_claim(OknoStore *st, gint64 now, gint64 lease, guint limit,
+                                  const char *owner, GError **error);
+/* Marks job `id` `state` ("done" or "cancelled") if it is still pending and leased by
+ * `owner`. *won is TRUE when this call did it; FALSE means someone else already had. */
+gboolean okno_store_sla_job_finish(OknoStore *st, gint64 id, const char *owner,
+                                   const char *state, gint64 now, gboolean *won,
+                                   GError **error);
+/* Gives up `owner`'s leases on pending jobs (a node starting again). */
+gboolean okno_store_sla_jobs_release(OknoStore *st, const char *owner, GError **error);
+/* Counts pending jobs (status, tests). */
+gint64 okno_store_sla_jobs_pending(OknoStore *st, GError **error);
+
+/* ---- citizens' notification settings (the cabinet's «Уведомления») ----
+ * Per contact address (lowercased here) and event type (okno_notify_types() in
+ * appeal/ops.h): on or off; a pair without a row is on. */
+gboolean okno_store_notify_set(OknoStore *st, const char *email, const char *event,
+                               gboolean enabled, GError **error);
+/* *enabled for (email, event); TRUE when no row says otherwise. */
+gboolean okno_store_notify_enabled(OknoStore *st, const char *email, const char *event,
+                                   gboolean *enabled, GError **error);

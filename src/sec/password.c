@@ -1,0 +1,156 @@
+/* password.c: the staff password policy, Argon2id hashing and generated passwords
+ * (see password.h). libsodium does the cryptography; this file adds the policy, whose
+ * common-password list is read once from OKNO_DATADIR/passwords/common.txt. */
+#include "sec/password.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "okno-build.h"
+
+#define MIN_CHARS 8
+#define MAX_BYTES 1024
+
+static GHashTable *common_set; /* lowercase password -> itself */
+
+static gpointer load_common(gpointer unused)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  if (!g_file_get_contents(OKNO_DATADIR "/passwords/common.txt", &text, NULL, NULL))
+    g_error("okno: %s/passwords/common.txt is missing: the installation is broken", OKNO_DATADIR);
+  lines = g_strsplit(text, "\n", -1);
+  for (char **l = lines; *l; l++) {
+    char *w = g_strstrip(*l);
+    if (*w && *w != '#')
+      g_hash_table_add(set, g_utf8_strdown(w, -1));
+  }
+  common_set = set;
+  return set;
+}
+
+static gboolean is_common(const char *password)
+{
+  static GOnce once = G_ONCE_INIT;
+  g_autofree char *low = g_utf8_strdown(password, -1);
+  g_once(&once, load_common, NULL);
+  return g_hash_table_contains(common_set, low);
+}
+
+gboolean okno_password_check(const char *password, GError **error)
+{
+  gboolean upper = FALSE, lower = FALSE, digit = FALSE, special = FALSE;
+  g_autoptr(GPtrArray) missing = g_ptr_array_new();
+  g_autofree char *list = NULL;
+
+  if (!password || !g_utf8_validate(password, -1, NULL)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Пароль не подходит: он не в кодировке UTF-8.");
+    return FALSE;
+  }
+  if (strlen(password) > MAX_BYTES) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "Пароль не подходит: он длиннее %d байт.", MAX_BYTES);
+    return FALSE;
+  }
+  for (const char *p = password; *p; p = g_utf8_next_char(p)) {
+    gunichar c = g_utf8_get_char(p);
+    if (g_unichar_isupper(c))
+      upper = TRUE;
+    else if (g_unichar_islower(c))
+      lower = TRUE;
+    else if (g_unichar_isdigit(c))
+      digit = TRUE;
+    else if (!g_unichar_isalpha(c) && !g_unichar_isspace(c))
+      special = TRUE;
+  }
+  if (g_utf8_strlen(password, -1) < MIN_CHARS)
+    g_ptr_array_add(missing, "не менее 8 символов");
+  if (!upper)
+    g_ptr_array_add(missing, "хотя бы одна заглавная буква");
+  if (!lower)
+    g_ptr_array_add(missing, "хотя бы одна строчная буква");
+  if (!digit)
+    g_ptr_array_add(missing, "хотя бы одна цифра");
+  if (!special)
+    g_ptr_array_add(missing, "хотя бы один специальный символ (например, ! # % + - = ? @ _)");
+  if (missing->len) {
+    g_ptr_array_add(missing, NULL);
+    list = g_strjoinv(", ", (char **)missing->pdata);
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Пароль не подходит: нужно %s.", list);
+    return FALSE;
+  }
+  if (is_common(password)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "Пароль не подходит: он есть в списке распространённых паролей, "
+                "которые подбирают первыми. Придумайте другой.");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean sodium_ready(void)
+{
+  static gsize done = 0;
+  static gboolean ok = FALSE;
+  if (g_once_init_enter(&done)) {
+    ok = sodium_init() >= 0;
+    g_once_init_leave(&done, 1);
+  }
+  return ok;
+}
+
+char *okno_password_hash(const char *password, GError **error)
+{
+  char out[crypto_pwhash_STRBYTES];
+  if (!sodium_ready() ||
+      crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL,
+                "password hashing failed (not enough memory for Argon2id?)");
+    return NULL;
+  }
+  return g_strdup(out);
+}
+
+gboolean okno_password_verify(const char *hash, const char *password)
+{
+  if (!hash || !*hash || !password || !sodium_ready() ||
+      strlen(hash) >= crypto_pwhash_STRBYTES)
+    return FALSE;
+  return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
+gboolean okno_password_needs_rehash(const char *hash)
+{
+  if (!hash || !sodium_ready())
+    return TRUE;
+  return crypto_pwhash_str_needs_rehash(hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
+}
+
+char *okno_password_generate(void)
+{
+  static const char *const classes[] = {
+    "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "!#%+-=?@_",
+  };
+  static const char all[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#%+-=?@_";
+  char out[17];
+  g_assert(sodium_ready());
+  do {
+    /* One character of each class first, the rest from all, then a shuffle. */
+    for (guint i = 0; i < 16; i++) {
+      const char *set = i < G_N_ELEMENTS(classes) ? classes[i] : all;
+      out[i] = set[randombytes_uniform((uint32_t)strlen(set))];
+    }
+    for (guint i = 15; i > 0; i--) {
+      guint j = randombytes_uniform(i + 1);
+      char t = out[i];
+      out[i] = out[j];
+      out[j] = t;
+    }
+    out[16] = '\0';
+  } while (!okno_password_check(out, NULL));
+  return g_strdup(out);
+}
