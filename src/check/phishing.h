@@ -19,7 +19,9 @@
  * weights add up to it; SUSPICIOUS from OKNO_PHISH_SUSPICIOUS; CLEAN below.
  * portal_sender: NO when the letter does not claim to come from the portal; VERIFIED
  * when its From domain is the portal's and a trusted Authentication-Results says
- * dmarc=pass (or dkim=pass aligned with the From domain); UNVERIFIED for every other
+ * dmarc=pass (or dkim=pass aligned with the From domain, or, with no DMARC record,
+ * spf=pass aligned with it: the rule of mail/auth.h, which writes that header);
+ * UNVERIFIED for every other
  * claim (the portal's domain without proof, a lookalike domain, a display name naming
  * the portal). */
 #pragma once

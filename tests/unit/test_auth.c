@@ -99,8 +99,15 @@ static void phishing_check_reads_our_header(void **state)
   g_autoptr(OknoAuthResult) pass = result("pass", "noreply@gosuslugi.ru", "gosuslugi.ru", "pass", "reject");
   g_autoptr(OknoAuthResult) fail = result("fail", "noreply@gosuslugi.ru", "gosuslugi.ru", "fail", "reject");
   g_autoptr(OknoAuthResult) dkim = result("fail", "x@bounce.example", "gosuslugi.ru", "none", "");
+  g_autoptr(OknoAuthResult) spf = result("pass", "bounce@mail.gosuslugi.ru", "gosuslugi.ru", "none", "");
+  g_autoptr(OknoAuthResult) spf_dmarc_fail = result("pass", "bounce@mail.gosuslugi.ru", "gosuslugi.ru", "fail", "none");
+  g_autoptr(OknoAuthResult) spf_other = result("pass", "bounce@other.example", "gosuslugi.ru", "none", "");
   g_ptr_array_add(dkim->dkim, sig("gosuslugi.ru", "s1", "pass"));
   okno_mime_init();
+  /* without a DMARC record an aligned SPF pass proves the sender (okno_auth_decide) */
+  assert_int_equal(portal_sender_with(cfg, spf), OKNO_PORTAL_SENDER_VERIFIED);
+  assert_int_equal(portal_sender_with(cfg, spf_dmarc_fail), OKNO_PORTAL_SENDER_UNVERIFIED);
+  assert_int_equal(portal_sender_with(cfg, spf_other), OKNO_PORTAL_SENDER_UNVERIFIED);
   assert_int_equal(portal_sender_with(cfg, pass), OKNO_PORTAL_SENDER_VERIFIED);
   assert_int_equal(portal_sender_with(cfg, fail), OKNO_PORTAL_SENDER_UNVERIFIED);
   assert_int_equal(portal_sender_with(cfg, dkim), OKNO_PORTAL_SENDER_VERIFIED);
