@@ -40,7 +40,7 @@ typedef struct {
   char *number;
   char *status;      /* new, needs_clarification, in_progress, answered, closed, rejected */
   char *channel;     /* email, web, chat, messenger, phone */
-  char *queue;       /* "" (regular) or "quarantine" */
+  char *queue;       /* "" (regular), "quarantine" or "suspicious" (OKNO_QUEUE_*, intake/pipeline.h) */
   char *subject;
   char *from_name;
   char *from_email;  /* the appeal's contact: lowercase */
