@@ -22,6 +22,8 @@ static const struct {
   {"deadline", okno_cmd_deadline, "compute a deadline on the production calendar"},
   {"calendar", okno_cmd_calendar, "show or import the production calendar"},
   {"check-mail", okno_cmd_check_mail, "check a letter for phishing that imitates the portal"},
+  {"auth-check", okno_cmd_auth_check, "check SPF, DKIM and DMARC of a message against [dns] server"},
+  {"phishing", okno_cmd_phishing, "report phishing samples; the block list of domains and URLs"},
   {"migrate", okno_cmd_migrate, "bring the store's schema up to date"},
   {"dkim-record", okno_cmd_dkim_record, "print the DNS TXT record of the DKIM key to publish"},
   {"appeal", okno_cmd_appeal, "operator actions: status, extend, confirm-urgent, assign, forward, leave-unanswered"},

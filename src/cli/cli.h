@@ -18,6 +18,7 @@ int okno_cmd_parse(int argc, char **argv);
 int okno_cmd_deadline(int argc, char **argv);
 int okno_cmd_calendar(int argc, char **argv);
 int okno_cmd_check_mail(int argc, char **argv);
+int okno_cmd_phishing(int argc, char **argv);
 int okno_cmd_migrate(int argc, char **argv);
 int okno_cmd_dkim_record(int argc, char **argv);
 int okno_cmd_appeal(int argc, char **argv);        /* cmd_appeal.c */
@@ -26,6 +27,7 @@ int okno_cmd_scheduler(int argc, char **argv);     /* cmd_scheduler.c */
 int okno_cmd_user(int argc, char **argv);       /* cmd_user.c */
 int okno_cmd_department(int argc, char **argv); /* cmd_user.c */
 int okno_cmd_route(int argc, char **argv);      /* cmd_user.c */
+int okno_cmd_auth_check(int argc, char **argv);
 
 /* Shared by the commands: parses --config FILE (and the other options in `extra`)
  * with GOptionContext, loads the config (defaults when --config is absent), and

@@ -97,7 +97,7 @@ int okno_cmd_submit(int argc, char **argv)
     fprintf(stderr, "okno: %s\n", err->message);
     return err->code == OKNO_ERROR_TEMP ? EX_TEMPFAIL : okno_error_exit_code(err);
   }
-  printf("%s\n", res.number);
+  printf("%s\n", res.number ? res.number : "checked");
   fflush(stdout);
   okno_intake_result_clear(&res);
   if (!no_deliver)

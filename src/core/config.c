@@ -97,6 +97,21 @@ static const KeyDef keys[] = {
   I("staff", "lockout_after", staff_lockout_after, 5, 1, 100),
   I("staff", "lockout_seconds", staff_lockout_seconds, 60, 1, 86400),
   S("staff", "totp_issuer", staff_totp_issuer, ""),
+
+  S("dns", "server", dns_server, ""),
+  I("dns", "timeout_ms", dns_timeout_ms, 3000, 10, 60000),
+  I("dns", "max_answer_size", dns_max_answer_size, 16384, 512, 65535),
+  I("dns", "max_answer_records", dns_max_answer_records, 50, 1, 1000),
+
+  I("auth", "verify", auth_verify, 1, 0, 1),
+  I("auth", "time_budget_ms", auth_time_budget_ms, 15000, 100, 600000),
+  P("auth", "public_suffix_list", auth_public_suffix_list, "/usr/share/publicsuffix/public_suffix_list.dat"),
+
+  S("clamav", "socket", clamav_socket, ""),
+  S("clamav", "policy", clamav_policy, "refuse"),
+  I("clamav", "timeout_ms", clamav_timeout_ms, 30000, 100, 600000),
+
+  S("check", "address", check_address, ""),
 };
 
 #define FIELD(cfg, kd) ((char *)(cfg) + (kd)->offset)
@@ -272,6 +287,20 @@ OknoConfig *okno_config_load(const char *path, GError **error)
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [dkim] selector is set but key is empty", path);
     return NULL;
   }
+  if (strcmp(cfg->clamav_policy, "refuse") != 0 && strcmp(cfg->clamav_policy, "strip") != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [clamav] policy must be refuse or strip", path);
+    return NULL;
+  }
+  if (*cfg->check_address && !strchr(cfg->check_address, '@')) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [check] address must be an e-mail address", path);
+    return NULL;
+  }
+  if (*cfg->clamav_socket && g_str_has_prefix(cfg->clamav_socket, "unix:") &&
+      !g_path_is_absolute(cfg->clamav_socket + 5)) {
+    g_autofree char *p = resolve_path(dir, cfg->clamav_socket + 5);
+    g_free(cfg->clamav_socket);
+    cfg->clamav_socket = g_strconcat("unix:", p, NULL);
+  }
   {
     /* The SLA policy is built here once to reject bad periods and classes at load. */
     g_autoptr(GError) sla_err = NULL;
@@ -309,6 +338,11 @@ gboolean okno_config_is_support_address(const OknoConfig *cfg, const char *addr)
     if (addr && g_ascii_strcasecmp(*a, addr) == 0)
       return TRUE;
   return FALSE;
+}
+
+gboolean okno_config_is_check_address(const OknoConfig *cfg, const char *addr)
+{
+  return *cfg->check_address && addr && g_ascii_strcasecmp(cfg->check_address, addr) == 0;
 }
 
 char *okno_config_sqlite_path(const OknoConfig *cfg)

@@ -23,6 +23,7 @@
 #define NAME_MAX_CHARS 80
 #define SUBJECT_MAX_CHARS 200
 #define MSGID_MAX_BYTES 250
+#define REASON_MAX_CHARS 600 /* one reason of a check@ verdict */
 #define REFERENCES_MAX 20 /* the first reference and the newest ones are kept */
 #define LINE_SOFT 76      /* header folding and quoted-printable line length */
 #define EW_MAX_BYTES 42   /* text bytes in one B encoded-word: 56 base64 characters,
@@ -395,16 +396,34 @@ static GBytes *write_message(const OknoConfig *cfg, const char *number, const ch
   return g_string_free_to_bytes(m);
 }
 
+/* An automatic answer to a citizen's message (a receipt, a check@ verdict): the message
+ * threaded to the citizen's (`thread`'s orig_message_id and orig_references), with the
+ * outputs okno_receipt_build() describes (all NULL when it returns NULL). */
+static GBytes *auto_reply(const OknoConfig *cfg, const char *tag, const OknoReceiptInfo *thread,
+                          const char *to_email, const char *name, const char *subject,
+                          const char *body, char **message_id, char **subject_out,
+                          char **text_out)
+{
+  g_autofree char *refs = references_value(thread);
+  g_autofree char *id = NULL;
+  GBytes *out = write_message(cfg, tag, to_email, name, subject, body, thread->orig_message_id,
+                              refs, "auto-replied", &id);
+  if (message_id)
+    *message_id = out ? g_steal_pointer(&id) : NULL;
+  if (subject_out)
+    *subject_out = out ? g_strdup(subject) : NULL;
+  if (text_out)
+    *text_out = out ? g_strdup(body) : NULL;
+  return out;
+}
+
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
                            char **message_id, char **subject_out, char **text_out)
 {
   g_autoptr(GString) body = g_string_new(NULL);
   g_autofree char *name = clean_line(info->to_name, NAME_MAX_CHARS);
   g_autofree char *subject = NULL;
-  g_autofree char *id = NULL;
-  g_autofree char *refs = NULL;
   gboolean ask = info->needs_description && !info->quarantined;
-  GBytes *out;
 
   if (message_id)
     *message_id = NULL;
@@ -423,18 +442,8 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
   else
     subject = g_strdup_printf("Обращение № %s зарегистрировано", info->number);
   write_body(body, cfg, info, name, ask);
-  refs = references_value(info);
-  out = write_message(cfg, info->number, info->to_email, name, subject, body->str,
-                      info->orig_message_id, refs, "auto-replied", &id);
-  if (!out)
-    return NULL;
-  if (message_id)
-    *message_id = g_steal_pointer(&id);
-  if (subject_out)
-    *subject_out = g_steal_pointer(&subject);
-  if (text_out)
-    *text_out = g_strdup(body->str);
-  return out;
+  return auto_reply(cfg, info->number, info, info->to_email, name, subject, body->str,
+                    message_id, subject_out, text_out);
 }
 
 GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char *to_email,
@@ -466,4 +475,99 @@ GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char 
 char *okno_receipt_time(gint64 us)
 {
   return russian_time(us);
+}
+
+/* The verdict letter's body: what was checked, the verdict, every reason, advice. */
+static void write_check_body(GString *b, const OknoConfig *cfg, const OknoCheckReplyInfo *info,
+                             const char *name)
+{
+  static const char *const verdicts[] = {
+    [OKNO_VERDICT_CLEAN] = "признаков мошенничества не найдено",
+    [OKNO_VERDICT_SUSPICIOUS] = "письмо подозрительное",
+    [OKNO_VERDICT_DANGEROUS] = "письмо опасно, оно похоже на мошенническое",
+  };
+  static const char *const advice[] = {
+    [OKNO_VERDICT_CLEAN] = "Это не гарантия: если письмо просит данные, деньги или срочных "
+                           "действий, лучше войдите на портал сами, набрав его адрес в "
+                           "браузере, а не по ссылке из письма.",
+    [OKNO_VERDICT_SUSPICIOUS] = "Будьте осторожны: не переходите по ссылкам и не сообщайте "
+                                "своих данных, пока не убедитесь, что письмо настоящее. "
+                                "Войдите на портал сами, набрав его адрес в браузере.",
+    [OKNO_VERDICT_DANGEROUS] = "Не переходите по ссылкам, не открывайте вложения, не отвечайте "
+                               "на письмо и не сообщайте никаких данных: ни паролей, ни кодов "
+                               "из СМС, ни данных карты. Если вы уже что-то ввели, смените "
+                               "пароль на портале и позвоните в свой банк.",
+  };
+  const OknoPhishResult *r = info->result;
+  g_autofree char *subject = clean_line(info->checked_subject, SUBJECT_MAX_CHARS);
+  gboolean any = FALSE;
+
+  if (*name)
+    g_string_append_printf(b, "Здравствуйте, %s!\n\n", name);
+  else
+    g_string_append(b, "Здравствуйте!\n\n");
+  g_string_append(b, info->forwarded ? "Мы проверили письмо, которое вы переслали во вложении"
+                                     : "Мы проверили присланное вами письмо");
+  if (*subject)
+    g_string_append_printf(b, " (тема «%s»)", subject);
+  else
+    g_string_append(b, " (без темы)");
+  g_string_append_printf(b, ".\n\nРезультат проверки: %s.\n", verdicts[r->verdict]);
+  if (r->portal_sender == OKNO_PORTAL_SENDER_VERIFIED)
+    g_string_append(b, "Письмо действительно отправлено порталом.\n");
+  else if (r->portal_sender == OKNO_PORTAL_SENDER_UNVERIFIED)
+    g_string_append(b, "Письмо отправлено от имени портала, но подтвердить, что его "
+                       "отправил портал, не удалось.\n");
+  for (guint i = 0; i < r->reasons->len; i++) {
+    const OknoPhishReason *x = g_ptr_array_index(r->reasons, i);
+    if (x->weight == 0)
+      continue;
+    if (!any)
+      g_string_append(b, r->verdict == OKNO_VERDICT_CLEAN ? "\nОбратите внимание:\n"
+                                                          : "\nЧто насторожило:\n");
+    any = TRUE;
+    {
+      /* a reason quotes the letter (names, hosts): one line, capped */
+      g_autofree char *line = clean_line(x->text, REASON_MAX_CHARS);
+      g_string_append_printf(b, "— %s\n", line);
+    }
+  }
+  g_string_append_printf(b, "\n%s\n\n", advice[r->verdict]);
+  if (!info->forwarded)
+    g_string_append(b, "Мы проверили само ваше письмо, потому что не нашли в нём вложенного "
+                       "письма. Чтобы проверить чужое письмо точнее, перешлите его как "
+                       "вложение (в почтовой программе: «Переслать как вложение»): тогда "
+                       "сохраняются его служебные заголовки.\n\n");
+  g_string_append(b, "Это письмо отправлено автоматически, отвечать на него не нужно. "
+                     "Если вам нужна помощь, напишите в службу поддержки");
+  if (cfg->smtp_addresses && cfg->smtp_addresses[0])
+    g_string_append_printf(b, " по адресу %s", cfg->smtp_addresses[0]);
+  g_string_append(b, ".\n\n");
+  g_string_append_printf(b, "С уважением,\n%s\n",
+                         cfg->outbound_from_name && *cfg->outbound_from_name
+                             ? cfg->outbound_from_name
+                             : "Служба поддержки");
+}
+
+GBytes *okno_check_reply_build(const OknoConfig *cfg, const OknoCheckReplyInfo *info,
+                               char **message_id, char **subject_out, char **text_out)
+{
+  static const char *const subjects[] = {
+    [OKNO_VERDICT_CLEAN] = "Проверка письма: признаков мошенничества не найдено",
+    [OKNO_VERDICT_SUSPICIOUS] = "Проверка письма: письмо подозрительное",
+    [OKNO_VERDICT_DANGEROUS] = "Проверка письма: письмо опасно",
+  };
+  g_autoptr(GString) body = g_string_new(NULL);
+  g_autofree char *name = clean_line(info->to_name, NAME_MAX_CHARS);
+  OknoReceiptInfo thread = {
+    .orig_message_id = info->orig_message_id,
+    .orig_references = info->orig_references,
+  };
+
+  if (strchr(name, '@'))
+    name[0] = '\0';
+  write_check_body(body, cfg, info, name);
+  return auto_reply(cfg, "check", &thread, info->to_email, name,
+                    subjects[info->result->verdict], body->str, message_id, subject_out,
+                    text_out);
 }

@@ -20,6 +20,7 @@
 #pragma once
 #include <glib.h>
 
+#include "check/phishing.h"
 #include "core/config.h"
 
 typedef struct {
@@ -59,3 +60,21 @@ GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char 
                           char **message_id);
 /* «23 ноября 2026 г., 16:35 (МСК)»: `us` in Moscow time, as receipts write it. */
 char *okno_receipt_time(gint64 us);
+
+/* The answer of the check@ address ([check] address, docs/phishing.md): the verdict of
+ * the phishing check on the letter the citizen forwarded, with every reason, in plain
+ * Russian, and what to do. Same headers, encoding and safety rules as a receipt;
+ * Subject «Проверка письма: ...» by verdict; Message-ID <okno.check.RANDOM@host>. */
+typedef struct {
+  const char *to_email;
+  const char *to_name;                 /* may be "" */
+  const char *orig_message_id;         /* the citizen's message, "" if none */
+  const char *const *orig_references;  /* NULL-terminated or NULL */
+  const char *checked_subject;         /* subject of the letter checked */
+  gboolean forwarded;                  /* the letter checked was attached (message/rfc822) */
+  const OknoPhishResult *result;
+} OknoCheckReplyInfo;
+
+/* As okno_receipt_build(): the bytes, or NULL when an address is unsafe. */
+GBytes *okno_check_reply_build(const OknoConfig *cfg, const OknoCheckReplyInfo *info,
+                               char **message_id, char **subject, char **text);

@@ -650,3 +650,103 @@ gboolean okno_store_secret(OknoStore *st, const char *name, const char *fresh_va
   *value = g_strdup(okno_rows_text(r, 0, 0));
   return TRUE;
 }
+
+/* ---- phishing reports and the block list ---- */
+
+void okno_phish_entry_free(OknoPhishEntry *e)
+{
+  if (!e)
+    return;
+  g_free(e->kind);
+  g_free(e->value);
+  g_free(e->reported_by);
+  g_free(e->source);
+  g_free(e);
+}
+
+gboolean okno_store_phish_report(OknoStore *st, const char *kind, const char *value,
+                                 const char *reporter, const char *source, gboolean block,
+                                 GError **error)
+{
+  gint64 now = okno_now();
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "INSERT INTO phishing_list(kind, value, blocked, reports, reported_by, source, "
+      "created_at, updated_at) VALUES($1, $2, $3, 1, $4, $5, $6, $6) "
+      "ON CONFLICT (kind, value) DO UPDATE SET reports = phishing_list.reports + 1, "
+      "blocked = CASE WHEN excluded.blocked = 1 THEN 1 ELSE phishing_list.blocked END, "
+      "updated_at = excluded.updated_at RETURNING id",
+      OKNO_PARAMS(T(kind), T(value), OKNO_INT(block ? 1 : 0), T(reporter), T(source),
+                  OKNO_INT(now)),
+      error);
+  if (!r)
+    return FALSE;
+  return okno_db_exec(st->db,
+                      "INSERT INTO phishing_reports(entry_id, reporter, source, action, at) "
+                      "VALUES($1, $2, $3, $4, $5)",
+                      OKNO_PARAMS(OKNO_INT(okno_rows_int(r, 0, 0)), T(reporter), T(source),
+                                  OKNO_TEXT(block ? "block" : "report"), OKNO_INT(now)),
+                      error);
+}
+
+gboolean okno_store_phish_unblock(OknoStore *st, const char *kind, const char *value,
+                                  const char *by, gboolean *found, GError **error)
+{
+  gint64 now = okno_now();
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "UPDATE phishing_list SET blocked = 0, updated_at = $3 WHERE kind = $1 AND value = $2 "
+      "RETURNING id",
+      OKNO_PARAMS(T(kind), T(value), OKNO_INT(now)), error);
+  if (!r)
+    return FALSE;
+  *found = okno_rows_count(r) > 0;
+  if (!*found)
+    return TRUE;
+  return okno_db_exec(st->db,
+                      "INSERT INTO phishing_reports(entry_id, reporter, source, action, at) "
+                      "VALUES($1, $2, 'operator', 'unblock', $3)",
+                      OKNO_PARAMS(OKNO_INT(okno_rows_int(r, 0, 0)), T(by), OKNO_INT(now)),
+                      error);
+}
+
+GPtrArray *okno_store_phish_list(OknoStore *st, gboolean blocked_only, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "SELECT id, kind, value, blocked, reports, reported_by, source, created_at, updated_at "
+      "FROM phishing_list WHERE blocked >= $1 ORDER BY updated_at DESC, id DESC",
+      OKNO_PARAMS(OKNO_INT(blocked_only ? 1 : 0)), error);
+  GPtrArray *out;
+  if (!r)
+    return NULL;
+  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_phish_entry_free);
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    OknoPhishEntry *e = g_new0(OknoPhishEntry, 1);
+    e->id = okno_rows_int(r, i, 0);
+    e->kind = dup_or_empty(okno_rows_text(r, i, 1));
+    e->value = dup_or_empty(okno_rows_text(r, i, 2));
+    e->blocked = okno_rows_int(r, i, 3) != 0;
+    e->reports = okno_rows_int(r, i, 4);
+    e->reported_by = dup_or_empty(okno_rows_text(r, i, 5));
+    e->source = dup_or_empty(okno_rows_text(r, i, 6));
+    e->created_at = okno_rows_int(r, i, 7);
+    e->updated_at = okno_rows_int(r, i, 8);
+    g_ptr_array_add(out, e);
+  }
+  return out;
+}
+
+OknoBlocklist *okno_store_phish_blocklist(OknoStore *st, GError **error)
+{
+  g_autoptr(GPtrArray) rows = okno_store_phish_list(st, TRUE, error);
+  OknoBlocklist *bl;
+  if (!rows)
+    return NULL;
+  bl = okno_blocklist_new();
+  for (guint i = 0; i < rows->len; i++) {
+    const OknoPhishEntry *e = rows->pdata[i];
+    okno_blocklist_add(bl, e->kind, e->value);
+  }
+  return bl;
+}

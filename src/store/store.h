@@ -13,6 +13,7 @@
 #pragma once
 #include <glib.h>
 
+#include "check/blocklist.h"
 #include "mail/mime.h"
 #include "store/db.h"
 
@@ -39,7 +40,7 @@ typedef struct {
   char *number;
   char *status;      /* new, needs_clarification, in_progress, answered, closed, rejected */
   char *channel;     /* email, web, chat, messenger, phone */
-  char *queue;       /* "" (regular) or "quarantine" */
+  char *queue;       /* "" (regular), "quarantine" or "suspicious" (OKNO_QUEUE_*, intake/pipeline.h) */
   char *subject;
   char *from_name;
   char *from_email;  /* the appeal's contact: lowercase */
@@ -151,6 +152,34 @@ gboolean okno_store_outbound_failed(OknoStore *st, gint64 id, const char *reason
 /* Counts by state, for tests and status: queued, sent, failed. */
 gboolean okno_store_outbound_counts(OknoStore *st, gint64 *queued, gint64 *sent,
                                     gint64 *failed, GError **error);
+
+/* ---- phishing reports and the block list (docs/phishing.md) ---- */
+typedef struct {
+  gint64 id;
+  char *kind;        /* "domain" or "url" */
+  char *value;       /* normalised (check/blocklist.h) */
+  gboolean blocked;  /* used by check-mail and intake */
+  gint64 reports;    /* reports received */
+  char *reported_by; /* who reported (or blocked) it first */
+  char *source;      /* how that first report came: "cli", "check-address", "operator" */
+  gint64 created_at;
+  gint64 updated_at;
+} OknoPhishEntry;
+void okno_phish_entry_free(OknoPhishEntry *e);
+
+/* Records one report of `value` (normalised by the caller) by `reporter` through
+ * `source`, creating the entry if needed; `block` also puts it on the block list
+ * (never takes it off). `action` ("report", "block") goes into the report history. */
+gboolean okno_store_phish_report(OknoStore *st, const char *kind, const char *value,
+                                 const char *reporter, const char *source, gboolean block,
+                                 GError **error);
+/* Takes an entry off the block list (it stays as reported); *found FALSE if unknown. */
+gboolean okno_store_phish_unblock(OknoStore *st, const char *kind, const char *value,
+                                  const char *by, gboolean *found, GError **error);
+/* Entries (OknoPhishEntry*), blocked ones only when `blocked_only`, newest first. */
+GPtrArray *okno_store_phish_list(OknoStore *st, gboolean blocked_only, GError **error);
+/* The blocked entries as a block list to match against (caller frees). */
+OknoBlocklist *okno_store_phish_blocklist(OknoStore *st, GError **error);
 
 /* ---- reading for people ---- */
 /* The appeal as the JSON contract of `okno show --json` (DESIGN.md). NULL if unknown. */
@@ -322,9 +351,9 @@ gboolean okno_store_appeal_assign(OknoStore *st, gint64 id, gint64 version,
                                   const char *department, gint64 assignee,
                                   gint64 *new_version, GError **error);
 
-/* Queues mail that belongs to no appeal (a notice to a staff member, a cabinet's
- * sign-in code or address-change notice), kept as its own bytes (already signed) with
- * `message_id` (no <>); counted as automatic; delivered like any job
+/* Queues mail that belongs to no appeal (a notice to a staff member, a check@ verdict,
+ * a cabinet's sign-in code or address-change notice), kept as its own bytes (already
+ * signed) with `message_id` (no <>); counted as automatic; delivered like any job
  * (OknoOutboundJob.appeal_id is then 0). */
 gboolean okno_store_outbound_enqueue_mail(OknoStore *st, const char *env_from,
                                           const char *env_to, const char *message_id,
