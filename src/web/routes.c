@@ -9,4 +9,5 @@ void okno_web_routes_register(OknoWeb *web)
   okno_feedback_routes(web);
   okno_cabinet_auth_routes(web);
   okno_cabinet_routes(web);
+  okno_check_routes(web);
 }

@@ -13,3 +13,6 @@ void okno_web_routes_register(OknoWeb *web);
 void okno_pages_routes(OknoWeb *web);
 /* feedback_routes.c: /feedback, /api/v1/feedback, /api/v1/captcha, /api/v1/status. */
 void okno_feedback_routes(OknoWeb *web);
+/* check_routes.c: «Проверить письмо»: /check, /check/report, /api/v1/check,
+ * /api/v1/check/report (the phishing check of `okno check-mail` on the web). */
+void okno_check_routes(OknoWeb *web);

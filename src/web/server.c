@@ -605,6 +605,9 @@ static gboolean parse_body(OknoReq *req, const OknoRoute *route)
     }
     return TRUE;
   }
+  if ((route->flags & OKNO_ROUTE_MESSAGE_BODY) && ct &&
+      g_ascii_strncasecmp(ct, "message/rfc822", 14) == 0)
+    return TRUE;
   f = okno_form_parse(ct, req->body, &err);
   if (!f) {
     okno_req_error(req, g_error_matches(err, OKNO_ERROR, OKNO_ERROR_PERM) ? 415 : 400,

@@ -18,7 +18,8 @@
  *  - answered 404 (no route for the path) or 405 (path known, method not; with Allow);
  *  - parsed the form (application/x-www-form-urlencoded or multipart/form-data; form.h)
  *    of a POST, answering 400 for a broken body or invalid UTF-8 and 415 for another
- *    content type (JSON is accepted, unparsed, by OKNO_ROUTE_JSON_BODY routes);
+ *    content type (JSON is accepted, unparsed, by OKNO_ROUTE_JSON_BODY routes, and a
+ *    raw message/rfc822 by OKNO_ROUTE_MESSAGE_BODY routes);
  *  - looked up the session cookie (req->session, NULL when signed out) and refused
  *    OKNO_ROUTE_CITIZEN / OKNO_ROUTE_STAFF routes without such a session (pages:
  *    303 to the sign-in page /cabinet/login or /console/login; API: 401);
@@ -55,6 +56,7 @@ typedef enum {
   OKNO_ROUTE_STAFF = 1 << 1,          /* needs a staff session */
   OKNO_ROUTE_STATE_CHANGING = 1 << 2, /* CSRF-checked, counted by forms_per_hour */
   OKNO_ROUTE_JSON_BODY = 1 << 3,      /* accepts application/json (req->body, unparsed) */
+  OKNO_ROUTE_MESSAGE_BODY = 1 << 4,   /* accepts message/rfc822 (req->body, unparsed) */
 } OknoRouteFlags;
 
 typedef void (*OknoWebHandler)(OknoReq *req);
