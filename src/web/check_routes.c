@@ -232,9 +232,10 @@ static void report_post(OknoReq *req)
   const char *given = okno_req_field(req, "sig");
   g_auto(GStrv) lines = NULL;
   g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func(g_free);
+  const char *refused = "Сообщение о фишинге не принято: проверьте письмо ещё раз и нажмите "
+                        "кнопку «Сообщить о фишинге» на странице результата.";
   if (!*ind || strlen(given) != strlen(sig) || sodium_memcmp(given, sig, strlen(sig)) != 0) {
-    okno_req_error(req, 400, "Сообщение о фишинге не принято: проверьте письмо ещё раз и "
-                             "нажмите кнопку «Сообщить о фишинге» на странице результата.");
+    okno_req_error(req, 400, refused);
     return;
   }
   lines = g_strsplit(ind, "\n", -1);
@@ -251,7 +252,11 @@ static void report_post(OknoReq *req)
     g_ptr_array_add(pairs, g_strdup(kind));
     g_ptr_array_add(pairs, value);
   }
-  if (!pairs->len || !record(req, pairs))
+  if (!pairs->len) {
+    okno_req_error(req, 400, refused);
+    return;
+  }
+  if (!record(req, pairs))
     return;
   okno_req_page(req, 200, "check_done", "Спасибо за сообщение", NULL);
 }
