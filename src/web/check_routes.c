@@ -50,7 +50,7 @@ static const char *const sender_text[] = {
  * (API) or "text" (page), else a raw message/rfc822 body. NULL when there is none. */
 static GBytes *letter_of(OknoReq *req)
 {
-  const char *text;
+  const char *text, *ct;
   for (guint i = 0; i < req->form->files->len; i++) {
     const OknoUpload *u = g_ptr_array_index(req->form->files, i);
     if (strcmp(u->field, "message") == 0 && g_bytes_get_size(u->data) > 0)
@@ -64,8 +64,9 @@ static GBytes *letter_of(OknoReq *req)
     if (*t)
       return g_bytes_new(text, strlen(text));
   }
-  if (g_hash_table_size(req->form->fields) == 0 && req->form->files->len == 0 &&
-      g_bytes_get_size(req->body) > 0)
+  ct = soup_message_headers_get_one(soup_server_message_get_request_headers(req->msg),
+                                    "Content-Type");
+  if (ct && g_ascii_strncasecmp(ct, "message/rfc822", 14) == 0 && g_bytes_get_size(req->body))
     return g_bytes_ref(req->body);
   return NULL;
 }
