@@ -1,13 +1,15 @@
 /* load.c: HTTP/1.1 load generator for bench/http/run.
  *
- *   bench_http PORT CLIENTS SECONDS static|status [NUMBERS_FILE]
+ *   bench_http PORT CLIENTS SECONDS static|status|cabinet [LINES_FILE]
  *
  * CLIENTS threads, one connection each (a new one whenever the server answers
  * Connection: close; the connect is not in the latency but is in the rate), send requests in a
  * closed loop for SECONDS:
  * `static` GETs /static/okno.css; `status` POSTs /api/v1/status with the JSON body
  * {"number": N, "email": E} for the lines "N E" of NUMBERS_FILE taken in turn (each
- * thread starts at its own offset). Every answer must be 200 (a 404 or 429 is counted
+ * thread starts at its own offset); `cabinet` GETs /api/v1/cabinet/appeals (the first page
+ * of «Мои обращения») with the cookie okno_session=T for the lines "T" of LINES_FILE (the
+ * tokens of signed-in citizens). Every answer must be 200 (a 404 or 429 is counted
  * as an error and makes the run fail). Prints one line:
  *   <requests/s> <p50 ms> <p99 ms> <requests> <errors>
  * Buffers are fixed-size: a response head is at most HEAD_MAX bytes, a body BODY_MAX. */
@@ -30,8 +32,8 @@
 typedef struct {
   int port, id;
   double seconds;
-  int status_mode;
-  char **numbers; /* "N E" lines */
+  const char *mode; /* "static", "status" or "cabinet" */
+  char **numbers; /* the lines of LINES_FILE */
   size_t nnumbers;
   double *lat;    /* milliseconds, per request */
   size_t nlat, cap;
@@ -126,7 +128,14 @@ static void *run(void *arg)
   while (now_s() < stop) {
     int n, status, close_after = 0;
     double t0;
-    if (w->status_mode) {
+    if (strcmp(w->mode, "cabinet") == 0) {
+      char token[128] = "";
+      if (sscanf(w->numbers[next++ % w->nnumbers], "%127s", token) != 1)
+        break;
+      n = snprintf(req, sizeof req,
+                   "GET /api/v1/cabinet/appeals HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Cookie: okno_session=%s\r\n\r\n", token);
+    } else if (strcmp(w->mode, "status") == 0) {
       char number[64] = "", email[192] = "", body[320];
       const char *line = w->numbers[next++ % w->nnumbers];
       if (sscanf(line, "%63s %191s", number, email) != 2)
@@ -187,17 +196,17 @@ int main(int argc, char **argv)
   long errors = 0;
   double *all;
   if (argc < 5) {
-    fprintf(stderr, "usage: bench_http PORT CLIENTS SECONDS static|status [NUMBERS_FILE]\n");
+    fprintf(stderr, "usage: bench_http PORT CLIENTS SECONDS static|status|cabinet [LINES_FILE]\n");
     return 2;
   }
   port = (int)strtol(argv[1], NULL, 10);
   clients = (int)strtol(argv[2], NULL, 10);
   seconds = strtod(argv[3], NULL);
-  if (strcmp(argv[4], "status") == 0) {
+  if (strcmp(argv[4], "status") == 0 || strcmp(argv[4], "cabinet") == 0) {
     char line[256];
     FILE *f = argc > 5 ? fopen(argv[5], "r") : NULL;
     if (!f) {
-      fprintf(stderr, "bench_http: status needs a readable NUMBERS_FILE\n");
+      fprintf(stderr, "bench_http: %s needs a readable LINES_FILE\n", argv[4]);
       return 2;
     }
     while (fgets(line, sizeof line, f)) {
@@ -206,7 +215,8 @@ int main(int argc, char **argv)
     }
     fclose(f);
   }
-  if (clients < 1 || clients > 256 || port <= 0 || seconds <= 0) {
+  if (clients < 1 || clients > 256 || port <= 0 || seconds <= 0 ||
+      (strcmp(argv[4], "static") != 0 && !numbers)) {
     fprintf(stderr, "bench_http: bad arguments\n");
     return 2;
   }
@@ -215,7 +225,7 @@ int main(int argc, char **argv)
   t0 = now_s();
   for (int i = 0; i < clients; i++) {
     ws[i] = (Worker){.port = port, .id = i, .seconds = seconds,
-                     .status_mode = numbers != NULL, .numbers = numbers, .nnumbers = nnumbers};
+                     .mode = argv[4], .numbers = numbers, .nnumbers = nnumbers};
     pthread_create(&th[i], NULL, run, &ws[i]);
   }
   for (int i = 0; i < clients; i++) {
