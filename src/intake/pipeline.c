@@ -225,7 +225,9 @@ static char *meta_json(const Parsed *p, const OknoEnvelope *env)
   return okno_json_text(b, FALSE);
 }
 
-/* SPF, DKIM and DMARC of mail that came from an IP address (mail/auth.h): the results
+/* SPF, DKIM and DMARC of mail that came over SMTP/LMTP from an IP address (mail/auth.h;
+ * never of what okno built itself from a web form or a cabinet reply, whose client
+ * address is a browser's, not a mail server's): the results
  * go on top of the stored bytes as an Authentication-Results header (the one the
  * phishing check believes: our authserv-id, check/sender.c), the decision into
  * p->refuse (550 5.7.1) or the suspicious flag. A letter to the [check] address whose
@@ -243,7 +245,8 @@ static void authenticate(const OknoConfig *cfg, Parsed *p, const OknoEnvelope *e
   gsize len = 0;
   const guint8 *data;
 
-  if (!cfg->auth_verify || !env->client_addr || !(ip = g_inet_address_new_from_string(env->client_addr)))
+  if (!cfg->auth_verify || g_strcmp0(p->channel, "email") != 0 || !env->client_addr ||
+      !(ip = g_inet_address_new_from_string(env->client_addr)))
     return;
   g_object_unref(ip);
   in.client_ip = env->client_addr;

@@ -96,6 +96,7 @@ class AuthTest(unittest.TestCase):
             "dns": {"server": self.dns.address, "timeout_ms": "400"},
             "portal": {"domains": "portal.example"},
             "check": {"address": "check@portal.example"},
+            "http": {"captcha_bits": "8"},
         }, lmtp="tcp")
         self.okno.start()
 
@@ -152,6 +153,23 @@ class AuthTest(unittest.TestCase):
         self.assertIn("DMARC", text)
         self.assertEqual(self.okno.list_json(), [])
         self.assertIn("event=refused", self.okno.log())
+
+    def test_web_form_is_not_checked_as_mail(self):
+        # A citizen whose mail domain publishes SPF -all and DMARC p=reject files the web
+        # form from their browser: the browser's address is no mail server of that domain,
+        # so SPF/DMARC must not run on what okno built from the form (it would be refused).
+        from test_feedback import DESCRIPTION, solve_pow
+        api = okno_it.HttpClient(self.okno.base_url)
+        cap = api.get("/api/v1/captcha").json()
+        r = api.post("/api/v1/feedback", {
+            "name": "Петров Иван", "email": "ivan@reject.example", "category": "technical",
+            "description": DESCRIPTION, "consent": "yes", "captcha_pow": cap["pow"]["token"],
+            "captcha_nonce": solve_pow(cap["pow"]["token"], cap["pow"]["bits"])})
+        self.assertEqual(r.status, 201, r.text)
+        appeal = self.okno.show_json(r.json()["number"])
+        self.assertEqual((appeal["channel"], appeal["queue"]), ("web", ""))
+        self.assertNotIn("authentication", appeal["messages"][0]["meta"])
+        self.assertNotIn("authentication", [e["kind"] for e in appeal["events"]])
 
     def test_lmtp_refusal_per_recipient(self):
         with okno_it.SmtpDialogue(self.okno.lmtp_port) as d:
