@@ -1,10 +1,12 @@
 /* cmd_serve.c: `okno serve --config FILE`, the daemon.
  *
  * Loads the config, opens the intake pipeline (its own store connections and group
- * commit), starts the outbound delivery thread and the SMTP/LMTP listeners, and runs
+ * commit), starts the outbound delivery thread, the SMTP/LMTP listeners and, when
+ * [http] listen is set, the HTTP server (web/server.h), and runs
  * the GLib main loop until SIGTERM or SIGINT. The first signal stops accepting and
  * lets sessions in the middle of a message finish it (at most GRACE_SECONDS); when the
- * last one is gone everything is freed and the process exits 0. A second signal cuts
+ * last one is gone everything is freed and the process exits 0. The HTTP server stops
+ * accepting at the first signal. A second signal cuts
  * the grace period short (messages already being committed still get their answer, so
  * the exit waits for the store). A bind or certificate problem exits 1 with one line. */
 #include <glib-unix.h>
@@ -18,12 +20,14 @@
 #include "intake/pipeline.h"
 #include "mail/listener.h"
 #include "mail/outbound.h"
+#include "web/server.h"
 
 #define GRACE_SECONDS 30
 
 typedef struct {
   GMainLoop *loop;
   OknoListener *listener;
+  OknoWeb *web;
   gboolean stopping;
 } Serve;
 
@@ -43,6 +47,8 @@ static gboolean on_signal(gpointer data)
   }
   sv->stopping = TRUE;
   okno_log("serve", "event=signal action=stop");
+  if (sv->web)
+    okno_web_stop(sv->web);
   okno_listener_stop(sv->listener, GRACE_SECONDS, on_stopped, sv);
   return G_SOURCE_CONTINUE;
 }
@@ -50,7 +56,7 @@ static gboolean on_signal(gpointer data)
 int okno_cmd_serve(int argc, char **argv)
 {
   int code = 0;
-  g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "- run the SMTP/LMTP listeners",
+  g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "- run the SMTP/LMTP listeners and the HTTP server",
                                               NULL, &code);
   g_autoptr(GError) err = NULL;
   OknoIntake *intake = NULL;
@@ -80,11 +86,23 @@ int okno_cmd_serve(int argc, char **argv)
     return okno_cli_fail(err);
   }
 
+  if (*cfg->http_listen) {
+    sv.web = okno_web_new(cfg, intake, &err);
+    if (!sv.web) {
+      okno_listener_free(sv.listener);
+      okno_outbound_free(outbound);
+      okno_intake_free(intake);
+      return okno_cli_fail(err);
+    }
+  }
+
   sv.loop = g_main_loop_new(NULL, FALSE);
   sig_term = g_unix_signal_add(SIGTERM, on_signal, &sv);
   sig_int = g_unix_signal_add(SIGINT, on_signal, &sv);
   okno_outbound_start(outbound);
   okno_listener_start(sv.listener);
+  if (sv.web)
+    okno_web_start(sv.web);
   okno_log("serve", "event=started pid=%d", (int)getpid());
 
   g_main_loop_run(sv.loop);
@@ -98,6 +116,7 @@ int okno_cmd_serve(int argc, char **argv)
   okno_outbound_free(outbound);
   okno_intake_stats(intake, &messages, &commits);
   okno_intake_free(intake);
+  okno_web_free(sv.web); /* after the intake: its last callbacks answer held requests */
   g_main_loop_unref(sv.loop);
   okno_log("serve", "event=stopped messages=%" G_GUINT64_FORMAT " commits=%" G_GUINT64_FORMAT,
            messages, commits);

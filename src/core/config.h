@@ -47,9 +47,16 @@ typedef struct OknoConfig {
   gint64 retry_max_seconds;
   gint64 give_up_after_seconds;
 
-  /* [http] */
-  char *http_listen;
-  char *public_url;
+  /* [http] (src/web/server.h) */
+  char *http_listen;        /* host:port, empty to disable */
+  char *public_url;         /* https://... makes session cookies Secure */
+  char *web_dir;            /* templates and static/; empty: the source tree's web/ */
+  gint64 max_body;          /* bytes of one request body; past it 413 */
+  gint64 session_ttl;       /* seconds a session lives after sign-in */
+  gint64 requests_per_minute; /* per client IP, every request */
+  gint64 forms_per_hour;    /* per client IP, state-changing requests (POST) */
+  gint64 captcha_bits;      /* proof-of-work difficulty: leading zero bits */
+  gint64 captcha_ttl;       /* seconds a captcha challenge stays valid */
 
   /* [portal] */
   char **portal_domains;

@@ -513,3 +513,119 @@ gboolean okno_store_outbound_counts(OknoStore *st, gint64 *queued, gint64 *sent,
   *failed = okno_rows_int(r, 0, 2);
   return TRUE;
 }
+
+/* ---- web: sessions, single-use tokens, instance secrets ---- */
+
+void okno_session_row_free(OknoSessionRow *s)
+{
+  if (!s)
+    return;
+  g_free(s->kind);
+  g_free(s->subject);
+  g_free(s->csrf);
+  g_free(s);
+}
+
+gboolean okno_store_session_insert(OknoStore *st, OknoSessionRow *s, const char *token_hash,
+                                   const char *ip, const char *user_agent, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "INSERT INTO sessions(token_hash, kind, subject, csrf, created_at, expires_at, "
+      "last_seen, ip, user_agent) VALUES($1, $2, $3, $4, $5, $6, $5, $7, $8) RETURNING id",
+      OKNO_PARAMS(T(token_hash), T(s->kind), T(s->subject), T(s->csrf), OKNO_INT(s->created_at),
+                  OKNO_INT(s->expires_at), T(ip), T(user_agent)),
+      error);
+  if (!r)
+    return FALSE;
+  s->id = okno_rows_int(r, 0, 0);
+  s->last_seen = s->created_at;
+  return TRUE;
+}
+
+OknoSessionRow *okno_store_session_get(OknoStore *st, const char *token_hash, gint64 now,
+                                       GError **error)
+{
+  OknoSessionRow *s;
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "SELECT id, kind, subject, csrf, created_at, expires_at, last_seen FROM sessions "
+      "WHERE token_hash = $1 AND revoked_at = 0 AND expires_at > $2",
+      OKNO_PARAMS(T(token_hash), OKNO_INT(now)), error);
+  if (!r || okno_rows_count(r) == 0)
+    return NULL;
+  s = g_new0(OknoSessionRow, 1);
+  s->id = okno_rows_int(r, 0, 0);
+  s->kind = g_strdup(okno_rows_text(r, 0, 1));
+  s->subject = g_strdup(okno_rows_text(r, 0, 2));
+  s->csrf = g_strdup(okno_rows_text(r, 0, 3));
+  s->created_at = okno_rows_int(r, 0, 4);
+  s->expires_at = okno_rows_int(r, 0, 5);
+  s->last_seen = okno_rows_int(r, 0, 6);
+  return s;
+}
+
+gboolean okno_store_session_touch(OknoStore *st, gint64 id, gint64 now, GError **error)
+{
+  return okno_db_exec(st->db, "UPDATE sessions SET last_seen = $2 WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(now)), error);
+}
+
+gboolean okno_store_session_revoke(OknoStore *st, const char *token_hash, gint64 now,
+                                   GError **error)
+{
+  return okno_db_exec(st->db,
+                      "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at = 0",
+                      OKNO_PARAMS(T(token_hash), OKNO_INT(now)), error);
+}
+
+gboolean okno_store_session_revoke_subject(OknoStore *st, const char *kind,
+                                           const char *subject, gint64 now, GError **error)
+{
+  return okno_db_exec(st->db,
+                      "UPDATE sessions SET revoked_at = $3 "
+                      "WHERE kind = $1 AND subject = $2 AND revoked_at = 0",
+                      OKNO_PARAMS(T(kind), T(subject), OKNO_INT(now)), error);
+}
+
+gboolean okno_store_web_purge(OknoStore *st, gint64 now, GError **error)
+{
+  return okno_db_exec(st->db, "DELETE FROM sessions WHERE expires_at < $1",
+                      OKNO_PARAMS(OKNO_INT(now)), error) &&
+         okno_db_exec(st->db, "DELETE FROM used_tokens WHERE expires_at < $1",
+                      OKNO_PARAMS(OKNO_INT(now)), error);
+}
+
+gboolean okno_store_token_use(OknoStore *st, const char *id, gint64 expires_at,
+                              gboolean *fresh, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "INSERT INTO used_tokens(id, expires_at) VALUES($1, $2) ON CONFLICT(id) DO NOTHING "
+      "RETURNING id",
+      OKNO_PARAMS(T(id), OKNO_INT(expires_at)), error);
+  if (!r)
+    return FALSE;
+  *fresh = okno_rows_count(r) == 1;
+  return TRUE;
+}
+
+gboolean okno_store_secret(OknoStore *st, const char *name, const char *fresh_value,
+                           char **value, GError **error)
+{
+  g_autofree char *key = g_strconcat("secret:", name, NULL);
+  g_autoptr(OknoRows) r = NULL;
+  if (!okno_db_exec(st->db,
+                    "INSERT INTO meta(key, value) VALUES($1, $2) ON CONFLICT(key) DO NOTHING",
+                    OKNO_PARAMS(T(key), T(fresh_value)), error))
+    return FALSE;
+  r = okno_db_query(st->db, "SELECT value FROM meta WHERE key = $1", OKNO_PARAMS(T(key)), error);
+  if (!r)
+    return FALSE;
+  if (okno_rows_count(r) == 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "secret %s vanished", name);
+    return FALSE;
+  }
+  *value = g_strdup(okno_rows_text(r, 0, 0));
+  return TRUE;
+}

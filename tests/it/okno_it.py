@@ -37,6 +37,13 @@ What it provides:
     cleanup that stops a daemon, so the daemon is stopped before its database is dropped.
     With OKNO_IT_STORE=pg and no OKNO_TEST_PG_URL, importing this module exits with 77
     (meson's "skipped").
+  - okno.base_url: "http://127.0.0.1:<http_port>" (the HTTP server of the daemon).
+  - HttpClient(base_url): a browser-like client over urllib: keeps cookies, never
+    follows redirects, never raises on 4xx/5xx. get(path) / post(path, fields=dict,
+    files=[(field, filename, content_type, bytes)], body=bytes, content_type=str,
+    headers=dict) return Response(status, headers, body bytes, text); csrf(path) GETs
+    a page and returns the value of its hidden "csrf" field. multipart(fields, files)
+    -> (body, content_type) builds multipart/form-data by hand.
   - free_port(), make_self_signed_cert(dir) -> (cert_path, key_path) with openssl.
   - SmtpDialogue(port_or_unix_path): a raw client: `greeting`, send(bytes), reply()
     -> (code, "line1\\nline2"), cmd(line) = send + reply, replies(n), closed() -> bool.
@@ -56,7 +63,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import http.cookiejar
+import re
+import urllib.error
 import urllib.parse
+import urllib.request
 
 OKNO_BIN = os.environ.get("OKNO_BIN", "okno")
 SOURCE_DIR = os.environ.get("OKNO_SOURCE_DIR",
@@ -106,6 +117,77 @@ def make_self_signed_cert(directory, cn="okno.test"):
     return cert, key
 
 
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.text = body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.text)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def multipart(fields=None, files=None, boundary="okno-it-boundary-7d3f"):
+    """multipart/form-data body and content type; files: (field, filename, type, bytes)."""
+    out = b""
+    for name, value in (fields or {}).items():
+        out += (b"--" + boundary.encode() + b"\r\n"
+                + b'Content-Disposition: form-data; name="' + name.encode() + b'"\r\n\r\n'
+                + (value if isinstance(value, bytes) else str(value).encode("utf-8")) + b"\r\n")
+    for field, filename, ctype, data in files or []:
+        out += (b"--" + boundary.encode() + b"\r\n"
+                + b'Content-Disposition: form-data; name="' + field.encode()
+                + b'"; filename="' + filename.encode("utf-8") + b'"\r\n'
+                + b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + data + b"\r\n")
+    out += b"--" + boundary.encode() + b"--\r\n"
+    return out, "multipart/form-data; boundary=" + boundary
+
+
+class HttpClient:
+    def __init__(self, base_url):
+        self.base = base_url
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar),
+                                                  _NoRedirect())
+
+    def request(self, method, path, body=None, headers=None):
+        req = urllib.request.Request(self.base + path, data=body, method=method,
+                                     headers=headers or {})
+        try:
+            with self.opener.open(req, timeout=60) as r:
+                return Response(r.status, r.headers, r.read())
+        except urllib.error.HTTPError as e:
+            return Response(e.code, e.headers, e.read())
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
+
+    def post(self, path, fields=None, files=None, body=None, content_type=None, headers=None):
+        h = dict(headers or {})
+        if body is None:
+            if files is not None:
+                body, content_type = multipart(fields, files)
+            else:
+                body = urllib.parse.urlencode(fields or {}).encode("utf-8")
+                content_type = content_type or "application/x-www-form-urlencoded"
+        if content_type:
+            h["Content-Type"] = content_type
+        return self.request("POST", path, body=body, headers=h)
+
+    def csrf(self, path):
+        r = self.get(path)
+        m = re.search(r'name="csrf" value="([0-9a-f]+)"', r.text)
+        if not m:
+            raise AssertionError("no csrf field on %s (%s): %s" % (path, r.status, r.text[:500]))
+        return m.group(1)
+
+
 class Okno:
     def __init__(self, test):
         self.test = test
@@ -115,6 +197,7 @@ class Okno:
         self.lmtp_port = free_port()
         self.http_port = free_port()
         self.lmtp_socket = os.path.join(self.dir, "lmtp.sock")
+        self.base_url = "http://127.0.0.1:%d" % self.http_port
         self.store_url = store_url(test, "sqlite:" + os.path.join(self.dir, "okno.db"))
         self.proc = None
         self._termed = False

@@ -1,0 +1,7 @@
+/* routes.c: registers every module's route table with the server (see routes.h). */
+#include "web/routes.h"
+
+void okno_web_routes_register(OknoWeb *web)
+{
+  okno_pages_routes(web);
+}

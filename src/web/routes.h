@@ -1,0 +1,13 @@
+/* routes.h: the one list of every module's route table (server.h's OknoRoute).
+ *
+ * okno_web_new() calls okno_web_routes_register() once; it adds, in order, the tables
+ * of the public pages (pages.c: /, /status), the feedback form (feedback.c) and the
+ * JSON API (api.c). A new module (the cabinet, the console) declares its own
+ * `void okno_<module>_routes(OknoWeb *web)` here and adds one call in routes.c. */
+#pragma once
+#include "web/server.h"
+
+void okno_web_routes_register(OknoWeb *web);
+
+/* pages.c: "/" and the status check "/status" (GET form, POST answer). */
+void okno_pages_routes(OknoWeb *web);

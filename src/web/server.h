@@ -1,0 +1,160 @@
+/* server.h: okno's HTTP server (libsoup 3) and the request context its handlers get.
+ *
+ * `okno serve` creates one OknoWeb on the main loop when [http] listen is set. It
+ * serves server-rendered pages (templates in web/<page>.html, docs/templates.md), static
+ * files (web/static/, loaded once at start) and the JSON API under /api/v1/
+ * (docs/api.md). Every response carries the security headers (Content-Security-Policy
+ * without inline script and with frame-ancestors 'none', X-Content-Type-Options,
+ * Referrer-Policy, X-Frame-Options) and pages and API answers carry Cache-Control:
+ * no-store.
+ *
+ * Routing: a module declares a table of OknoRoute (method + exact path, or a prefix
+ * when the path ends in '/') and adds it with okno_web_add_routes(); routes.c lists
+ * the tables of all modules. Before a handler runs, the server has:
+ *  - refused a body over [http] max_body (413, decided from Content-Length; the body is
+ *    discarded as it arrives, never held) or a body without Content-Length (411);
+ *  - applied the per-IP limit [http] requests_per_minute (429 + Retry-After), and for
+ *    OKNO_ROUTE_STATE_CHANGING routes also [http] forms_per_hour;
+ *  - answered 404 (no route for the path) or 405 (path known, method not; with Allow);
+ *  - parsed the form (application/x-www-form-urlencoded or multipart/form-data; form.h)
+ *    of a POST, answering 400 for a broken body or invalid UTF-8 and 415 for another
+ *    content type (JSON is accepted, unparsed, by OKNO_ROUTE_JSON_BODY routes);
+ *  - looked up the session cookie (req->session, NULL when signed out) and refused
+ *    OKNO_ROUTE_CITIZEN / OKNO_ROUTE_STAFF routes without such a session (pages:
+ *    303 to the sign-in page /cabinet/login or /console/login; API: 401);
+ *  - checked the CSRF token of OKNO_ROUTE_STATE_CHANGING routes (403 otherwise).
+ * Errors are a Russian page, or under /api/ JSON {"error": "текст"}.
+ *
+ * CSRF: a page gets the token as {{csrf}} in its template context (and must put it
+ * in a hidden field named "csrf" of every form that posts); API clients send it in the
+ * X-CSRF-Token header. With a session it is the session's own token (so it dies with
+ * the session: a token replayed after sign-out is refused); without one it is an HMAC
+ * of the anonymous pre-session cookie `okno_pre`, which every page sets. API requests
+ * carrying no cookie at all are not checked (no ambient authority to abuse).
+ *
+ * Handlers run on the main loop. A handler answers through one okno_req_* reply
+ * function before returning, or calls okno_req_hold() and answers later (after an
+ * asynchronous intake submission), then calls okno_req_release(). */
+#pragma once
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "core/config.h"
+#include "intake/pipeline.h"
+#include "sec/ratelimit.h"
+#include "sec/session.h"
+#include "store/store.h"
+#include "web/form.h"
+
+typedef struct OknoWeb OknoWeb;
+typedef struct OknoReq OknoReq;
+
+typedef enum {
+  OKNO_ROUTE_CITIZEN = 1 << 0,        /* needs a citizen session */
+  OKNO_ROUTE_STAFF = 1 << 1,          /* needs a staff session */
+  OKNO_ROUTE_STATE_CHANGING = 1 << 2, /* CSRF-checked, counted by forms_per_hour */
+  OKNO_ROUTE_JSON_BODY = 1 << 3,      /* accepts application/json (req->body, unparsed) */
+} OknoRouteFlags;
+
+typedef void (*OknoWebHandler)(OknoReq *req);
+
+typedef struct {
+  const char *method; /* "GET", "POST"; GET routes also answer HEAD */
+  const char *path;   /* exact, or a prefix when it ends in '/' (req->path_rest is the rest) */
+  guint flags;        /* OknoRouteFlags */
+  OknoWebHandler handler;
+} OknoRoute;
+
+/* What a handler may read. Everything is owned by the request and lives until the
+ * reply has been sent (or okno_req_release()). */
+struct OknoReq {
+  OknoWeb *web;
+  SoupServerMessage *msg;
+  const char *method;
+  const char *path;          /* decoded, always starting with '/' */
+  const char *path_rest;     /* for prefix routes: what follows the prefix; else "" */
+  GHashTable *query;         /* char* -> char* (never NULL; may be empty) */
+  OknoForm *form;            /* POST form fields and files (never NULL; may be empty) */
+  GBytes *body;              /* the raw request body (never NULL; may be empty) */
+  const char *client_ip;     /* peer address */
+  const char *user_agent;    /* "" if none */
+  OknoSession *session;      /* the signed-in session, or NULL */
+  gboolean api;              /* path under /api/: errors as JSON */
+  const OknoConfig *cfg;
+  OknoStore *store;          /* the web's store connection (main thread) */
+  OknoIntake *intake;        /* the intake pipeline (okno_intake_submit_async) */
+  /* private */
+  int refs;
+  gboolean answered;
+  gboolean held;
+  char *pre_token;           /* the anonymous pre-session cookie value */
+  char *csrf_cache;
+  gboolean set_pre_cookie;
+};
+
+/* ---- the server ---- */
+
+/* Loads templates and static files from the web directory ([http] web_dir, else the
+ * build's OKNO_WEBDIR), opens its own store connection and binds [http] listen
+ * (host:port). `intake` is borrowed and must outlive the server. NULL with
+ * OKNO_ERROR_USER (bad address, port in use, broken template) or another error. */
+OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error);
+/* Starts answering (listening sockets already bound by okno_web_new). */
+void okno_web_start(OknoWeb *web);
+/* Stops accepting and closes connections; requests held by handlers still get their
+ * callbacks but their answers go nowhere. Idempotent. */
+void okno_web_stop(OknoWeb *web);
+void okno_web_free(OknoWeb *web);
+/* The bound port (useful with port 0). */
+guint okno_web_port(const OknoWeb *web);
+
+/* Adds a table of routes (borrowed: static storage). Later tables are matched after
+ * earlier ones; within a table the first match wins; exact paths before prefixes. */
+void okno_web_add_routes(OknoWeb *web, const OknoRoute *routes, gsize n);
+
+/* The instance secret (32 bytes) shared by every node through the store: HMAC key for
+ * CSRF and captcha tokens. */
+const guint8 *okno_web_secret(const OknoWeb *web);
+/* The in-memory rate limiter of this node. */
+OknoRateLimit *okno_web_ratelimit(OknoWeb *web);
+
+/* ---- replies (each answers the request once; later calls are ignored) ---- */
+
+/* Renders web/<page>.html with `data` (taken; may be NULL) inside web/layout.html.
+ * The context gets `title`, `portal_name`, `csrf`, `signed_in` and `body` added. */
+void okno_req_page(OknoReq *req, guint status, const char *page, const char *title,
+                   JsonObject *data);
+/* `node` is taken. application/json; charset=utf-8. */
+void okno_req_json(OknoReq *req, guint status, JsonNode *node);
+/* 303 See Other to `location` (a path on this site). */
+void okno_req_redirect(OknoReq *req, const char *location);
+/* An error: a Russian page (web/error.html) or, under /api/, {"error": text}.
+ * `text` NULL gives the standard text of the status (404, 405, 413, 429, 400, 403,
+ * 401, 411, 415, 500). */
+void okno_req_error(OknoReq *req, guint status, const char *text);
+/* 422 for the API: {"errors": {field: text}} (`errors` taken). */
+void okno_req_field_errors(OknoReq *req, JsonObject *errors);
+/* 429 with Retry-After: `seconds` and the Russian message. */
+void okno_req_too_many(OknoReq *req, gint64 seconds);
+
+/* ---- helpers ---- */
+
+/* A form field (text, valid UTF-8) or "" when absent. Borrowed. */
+const char *okno_req_field(const OknoReq *req, const char *name);
+/* The CSRF token this request's pages must embed (see above). Borrowed. */
+const char *okno_req_csrf(OknoReq *req);
+/* Applies a per-key limit ("<class>:<value>"); FALSE after answering 429. */
+gboolean okno_req_limit(OknoReq *req, const char *key, double per_hour, double burst);
+
+/* Signs in: revokes the browser's current session, creates a new one of `kind`
+ * ("citizen"/"staff") for `subject`, sets the cookie and req->session. */
+gboolean okno_req_sign_in(OknoReq *req, const char *kind, const char *subject,
+                          GError **error);
+/* Signs out: revokes the session and clears the cookie. */
+void okno_req_sign_out(OknoReq *req);
+
+/* Keeps the request open after the handler returns (pauses the message). */
+void okno_req_hold(OknoReq *req);
+/* Ends a hold taken with okno_req_hold (after answering). */
+void okno_req_release(OknoReq *req);

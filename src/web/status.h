@@ -1,0 +1,30 @@
+/* status.h: the status check without signing in (number + e-mail -> status only).
+ *
+ * The answer is the same for "no such appeal" and "the e-mail does not match", so the
+ * form cannot be used to learn which numbers exist or whose they are. Each check
+ * takes a token from the per-IP bucket ([http] forms_per_hour, applied by the server
+ * to the POST) and from a per-number bucket (STATUS_PER_NUMBER_HOUR), so guessing the
+ * e-mail of a known number is slow from any number of addresses. */
+#pragma once
+#include "web/server.h"
+
+#define STATUS_PER_NUMBER_HOUR 20
+
+typedef enum {
+  OKNO_STATUS_FOUND,
+  OKNO_STATUS_NOT_FOUND,   /* no such appeal, or the e-mail does not match */
+  OKNO_STATUS_BAD_INPUT,   /* *field and *message say what to fix */
+  OKNO_STATUS_LIMITED,     /* the request has been answered with 429 */
+  OKNO_STATUS_FAILED,      /* store error: the request has been answered with 500 */
+} OknoStatusOutcome;
+
+/* Checks `number` and `email` (from the form or the JSON body). On FOUND, *number_out
+ * is the normalised number and *status the machine status ("new", ...) and *label its
+ * Russian name (both caller frees). On BAD_INPUT, *field ("number" or "email") and
+ * *message (Russian, static) are set. */
+OknoStatusOutcome okno_status_check(OknoReq *req, const char *number, const char *email,
+                                    char **number_out, char **status, const char **label,
+                                    const char **field, const char **message);
+
+/* The Russian name of a machine status ("new" -> "Зарегистрировано"); static. */
+const char *okno_status_label(const char *status);
