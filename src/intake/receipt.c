@@ -337,20 +337,58 @@ static char *rfc5322_date(gint64 us)
                          (int)(ABS(offset) / 60), (int)(ABS(offset) % 60));
 }
 
+/* The whole message: headers (From the official address, To the citizen, the subject,
+ * our Message-ID, In-Reply-To/References to the citizen's message) and the body in
+ * quoted-printable. `automatic` adds Auto-Submitted (RFC 3834) for machine mail. */
+static GBytes *assemble(const OknoConfig *cfg, const char *to_name, const char *to_email,
+                        const char *subject, const char *id, const char *orig_message_id,
+                        const char *refs, gboolean automatic, const char *body)
+{
+  g_autofree char *from_name = clean_line(cfg->outbound_from_name, NAME_MAX_CHARS);
+  g_autofree char *date = rfc5322_date(okno_now());
+  GString *m = g_string_sized_new(strlen(body) * 3 + 1024);
+  gsize col;
+  g_string_append_printf(m, "Date: %s\r\n", date);
+  append_mailbox_header(m, "From", from_name, cfg->outbound_from);
+  append_mailbox_header(m, "To", to_name, to_email);
+  g_string_append(m, "Subject:");
+  col = strlen("Subject:");
+  append_encoded_words(m, subject, &col);
+  g_string_append(m, "\r\n");
+  g_string_append_printf(m, "Message-ID: <%s>\r\n", id);
+  if (safe_msgid(orig_message_id))
+    g_string_append_printf(m, "In-Reply-To: <%s>\r\n", orig_message_id);
+  if (*refs)
+    g_string_append_printf(m, "References:%s\r\n", refs);
+  if (automatic)
+    g_string_append(m, "Auto-Submitted: auto-replied\r\n"
+                       "X-Auto-Response-Suppress: All\r\n");
+  g_string_append(m, "MIME-Version: 1.0\r\n"
+                     "Content-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Transfer-Encoding: quoted-printable\r\n"
+                     "\r\n");
+  append_quoted_printable(m, body);
+  return g_string_free_to_bytes(m);
+}
+
+/* Our Message-ID for a letter about appeal `number`. */
+static char *our_message_id(const OknoConfig *cfg, const char *number)
+{
+  const char *host = cfg->hostname && *cfg->hostname ? cfg->hostname
+                                                     : strchr(cfg->outbound_from, '@') + 1;
+  return g_strdup_printf("okno.%s.%08x%08x@%s", number, g_random_int(), g_random_int(), host);
+}
+
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
                            char **message_id, char **subject_out, char **text_out)
 {
   g_autoptr(GString) body = g_string_new(NULL);
   g_autofree char *name = clean_line(info->to_name, NAME_MAX_CHARS);
-  g_autofree char *from_name = clean_line(cfg->outbound_from_name, NAME_MAX_CHARS);
   g_autofree char *subject = NULL;
   g_autofree char *id = NULL;
   g_autofree char *refs = NULL;
-  g_autofree char *date = NULL;
-  const char *host = cfg->hostname && *cfg->hostname ? cfg->hostname : NULL;
   gboolean ask = info->needs_description && !info->quarantined;
-  GString *m;
-  gsize col;
+  GBytes *m;
 
   if (message_id)
     *message_id = NULL;
@@ -363,10 +401,7 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
     return NULL;
   if (strchr(name, '@')) /* an address as a display name greets no one */
     name[0] = '\0';
-  if (!host)
-    host = strchr(cfg->outbound_from, '@') + 1;
-  id = g_strdup_printf("okno.%s.%08x%08x@%s", info->number, g_random_int(), g_random_int(),
-                       host);
+  id = our_message_id(cfg, info->number);
 
   if (info->joined)
     subject = g_strdup_printf("Ваше сообщение добавлено к обращению № %s", info->number);
@@ -375,29 +410,9 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
   else
     subject = g_strdup_printf("Обращение № %s зарегистрировано", info->number);
   write_body(body, cfg, info, name, ask);
-  date = rfc5322_date(okno_now());
   refs = references_value(info);
-
-  m = g_string_sized_new(body->len * 3 + 1024);
-  g_string_append_printf(m, "Date: %s\r\n", date);
-  append_mailbox_header(m, "From", from_name, cfg->outbound_from);
-  append_mailbox_header(m, "To", name, info->to_email);
-  g_string_append(m, "Subject:");
-  col = strlen("Subject:");
-  append_encoded_words(m, subject, &col);
-  g_string_append(m, "\r\n");
-  g_string_append_printf(m, "Message-ID: <%s>\r\n", id);
-  if (safe_msgid(info->orig_message_id))
-    g_string_append_printf(m, "In-Reply-To: <%s>\r\n", info->orig_message_id);
-  if (*refs)
-    g_string_append_printf(m, "References:%s\r\n", refs);
-  g_string_append(m, "Auto-Submitted: auto-replied\r\n"
-                     "X-Auto-Response-Suppress: All\r\n"
-                     "MIME-Version: 1.0\r\n"
-                     "Content-Type: text/plain; charset=utf-8\r\n"
-                     "Content-Transfer-Encoding: quoted-printable\r\n"
-                     "\r\n");
-  append_quoted_printable(m, body->str);
+  m = assemble(cfg, name, info->to_email, subject, id, info->orig_message_id, refs, TRUE,
+               body->str);
 
   if (message_id)
     *message_id = g_steal_pointer(&id);
@@ -405,5 +420,37 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
     *subject_out = g_steal_pointer(&subject);
   if (text_out)
     *text_out = g_strdup(body->str);
-  return g_string_free_to_bytes(m);
+  return m;
+}
+
+GBytes *okno_reply_build(const OknoConfig *cfg, const OknoReplyInfo *info, char **message_id,
+                         char **subject_out)
+{
+  OknoReceiptInfo threading = {
+    .orig_message_id = info->orig_message_id ? info->orig_message_id : "",
+    .orig_references = info->orig_references,
+  };
+  g_autofree char *name = clean_line(info->to_name ? info->to_name : "", NAME_MAX_CHARS);
+  g_autofree char *id = NULL, *refs = NULL, *subject = NULL;
+  g_autofree char *text = g_utf8_make_valid(info->text, -1);
+  GBytes *m;
+  *message_id = NULL;
+  *subject_out = NULL;
+  g_return_val_if_fail(info->number && *info->number, NULL);
+  if (!safe_address(info->to_email) || !safe_address(cfg->outbound_from))
+    return NULL;
+  if (strchr(name, '@'))
+    name[0] = '\0';
+  /* the body is ours to send as text: CR and other controls but newline and tab dropped */
+  for (char *c = text; *c; c++)
+    if ((guchar)*c < ' ' && *c != '\n' && *c != '\t')
+      *c = ' ';
+  id = our_message_id(cfg, info->number);
+  subject = g_strdup_printf("Ответ на обращение № %s", info->number);
+  refs = references_value(&threading);
+  m = assemble(cfg, name, info->to_email, subject, id, threading.orig_message_id, refs, FALSE,
+               text);
+  *message_id = g_steal_pointer(&id);
+  *subject_out = g_steal_pointer(&subject);
+  return m;
 }

@@ -317,3 +317,50 @@ gboolean okno_store_token_use(OknoStore *st, const char *id, gint64 expires_at,
  * use; every node sharing the store gets the same one. Caller frees *value. */
 gboolean okno_store_secret(OknoStore *st, const char *name, const char *fresh_value,
                            char **value, GError **error);
+
+/* ---- the operator console (src/store/console.c; src/web/console.c) ---- */
+/* Sets appeal `id`'s status if its version is still `version` (bumps it; the new one in
+ * *new_version, may be NULL). A stale version is OKNO_ERROR_USER (the same sentence as
+ * okno_store_appeal_assign). */
+gboolean okno_store_appeal_set_status_v(OknoStore *st, gint64 id, gint64 version,
+                                        const char *status, gint64 *new_version,
+                                        GError **error);
+
+typedef struct {
+  gint64 id;
+  char *department;
+  char *name;
+  char *body; /* mustache (web/template.h) */
+} OknoAnswerTemplate;
+void okno_answer_template_free(OknoAnswerTemplate *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoAnswerTemplate, okno_answer_template_free)
+/* Adds a template (sets t->id). A taken name in the department is OKNO_ERROR_USER. */
+gboolean okno_store_template_add(OknoStore *st, OknoAnswerTemplate *t, GError **error);
+/* Templates of the departments in `departments` (NULL-terminated; NULL: every one),
+ * by department then name: a GPtrArray of OknoAnswerTemplate*. */
+GPtrArray *okno_store_template_list(OknoStore *st, const char *const *departments,
+                                    GError **error);
+OknoAnswerTemplate *okno_store_template_get(OknoStore *st, gint64 id, GError **error);
+gboolean okno_store_template_remove(OknoStore *st, gint64 id, GError **error);
+
+/* Live sessions of kind/subject, newest first. */
+typedef struct {
+  gint64 id;
+  gint64 created_at;
+  gint64 last_seen;
+  char *ip;
+  char *user_agent;
+} OknoSessionInfo;
+void okno_session_info_free(OknoSessionInfo *s);
+GPtrArray *okno_store_session_list(OknoStore *st, const char *kind, const char *subject,
+                                   gint64 now, GError **error);
+/* Revokes session `id` only if it belongs to kind/subject (FALSE, no error, if not). */
+gboolean okno_store_session_revoke_id(OknoStore *st, gint64 id, const char *kind,
+                                      const char *subject, gint64 now, gboolean *found,
+                                      GError **error);
+
+/* The Message-ID (without <>) and the References JSON/meta of the appeal's last inbound
+ * message: *message_id "" when none. *references (NULL-terminated, never NULL) holds
+ * the ids of that message's References, read from its meta "references" when kept. */
+gboolean okno_store_last_inbound(OknoStore *st, gint64 appeal_id, char **message_id,
+                                 char ***references, GError **error);
