@@ -187,6 +187,9 @@ static const char *status_title(guint status)
   }
 }
 
+static char *cookie_value(SoupServerMessage *msg, const char *name);
+static gboolean hex_token_ok(const char *t, gsize want);
+
 static OknoReq *req_new(OknoWeb *web, SoupServerMessage *msg, GHashTable *query)
 {
   OknoReq *req = g_new0(OknoReq, 1);
@@ -212,6 +215,10 @@ static OknoReq *req_new(OknoWeb *web, SoupServerMessage *msg, GHashTable *query)
   req->cfg = web->cfg;
   req->store = web->store;
   req->intake = web->intake;
+  /* read before anything answers: an error page must not replace the cookie */
+  req->pre_token = cookie_value(msg, PRE_COOKIE);
+  if (req->pre_token && !hex_token_ok(req->pre_token, 32))
+    g_clear_pointer(&req->pre_token, g_free);
   return req;
 }
 
@@ -615,9 +622,6 @@ static void dispatch(OknoReq *req)
     }
     return;
   }
-  req->pre_token = cookie_value(req->msg, PRE_COOKIE);
-  if (req->pre_token && !hex_token_ok(req->pre_token, 32))
-    g_clear_pointer(&req->pre_token, g_free);
   token = cookie_value(req->msg, OKNO_SESSION_COOKIE);
   if (token) {
     req->session = okno_session_lookup(req->store, token, &err);

@@ -64,7 +64,8 @@ class Console(unittest.TestCase):
             l for l in pem.splitlines() if l and not l.startswith("-----"))
         self.okno.write_config({"staff": {"lockout_after": "3"},
                                 "dkim": {"selector": "s1", "key": "dkim.pem"},
-                                "http": {"forms_per_hour": "10000"}})
+                                "http": {"forms_per_hour": "1000000",
+                                         "requests_per_minute": "100000"}})
         self.cli("department", "add", "--code", "passports", "--name", "Паспортный отдел")
         self.cli("department", "add", "--code", "social", "--name", "Социальный отдел")
         self.cli("route", "add", "--kind", "keyword", "--value", "паспорт",
