@@ -17,6 +17,8 @@
 void okno_console_routes(OknoWeb *web);
 /* console_actions.c: the appeal routes (called by okno_console_routes). */
 void okno_console_actions_routes(OknoWeb *web);
+/* console_admin.c: users, departments, routing rules (called by okno_console_routes). */
+void okno_console_admin_routes(OknoWeb *web);
 
 /* The signed-in staff member (caller frees), or NULL after answering: the account
  * is gone or disabled (signed out, redirect to sign-in), the store failed (500), or

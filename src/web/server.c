@@ -397,6 +397,20 @@ void okno_req_json(OknoReq *req, guint status, JsonNode *node)
   respond(req, status, "application/json; charset=utf-8", text, len);
 }
 
+void okno_req_bytes(OknoReq *req, guint status, const char *content_type, GBytes *body,
+                    const char *filename)
+{
+  gsize len = 0;
+  const void *data = g_bytes_get_data(body, &len);
+  if (filename) {
+    g_autoptr(GHashTable) params = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_insert(params, "filename", (gpointer)filename);
+    soup_message_headers_set_content_disposition(
+        soup_server_message_get_response_headers(req->msg), "attachment", params);
+  }
+  respond(req, status, content_type, g_memdup2(data ? data : "", len), len);
+}
+
 static JsonNode *error_json(const char *text)
 {
   JsonObject *o = json_object_new();

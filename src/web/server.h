@@ -127,6 +127,10 @@ void okno_req_page(OknoReq *req, guint status, const char *page, const char *tit
                    JsonObject *data);
 /* `node` is taken. application/json; charset=utf-8. */
 void okno_req_json(OknoReq *req, guint status, JsonNode *node);
+/* Raw bytes (`body` borrowed, a reference taken) with `content_type`, e.g. an SVG image
+ * or a downloaded file; `filename` (may be NULL) adds Content-Disposition: attachment. */
+void okno_req_bytes(OknoReq *req, guint status, const char *content_type, GBytes *body,
+                    const char *filename);
 /* 303 See Other to `location` (a path on this site). */
 void okno_req_redirect(OknoReq *req, const char *location);
 /* An error: a Russian page (web/error.html) or, under /api/, {"error": text}.

@@ -329,6 +329,58 @@ class Console(unittest.TestCase):
         j = s.get("/api/v1/console/appeals/" + number).json()
         self.assertEqual(j["status"], "answered")
 
+    # ---- administration ----
+
+    def test_administrator_adds_a_user_with_qr_enrolment_departments_and_rules(self):
+        import html
+        admin = json.loads(self.cli("user", "add", "--login", "adm", "--role", "administrator",
+                                    "--json"))
+        self.users["adm"] = admin
+        self.set_password("adm")
+        self.set_password("opa")
+        op, _ = self.sign_in("opa")
+        self.assertEqual(op.get("/console/admin").status, 403)
+        csrf = op.csrf("/console")
+        self.assertEqual(op.post("/console/admin/departments",
+                                 {"csrf": csrf, "code": "x", "name": "X"}).status, 403)
+        c, _ = self.sign_in("adm")
+        csrf = c.csrf("/console/admin")
+        r = c.post("/console/admin/departments", {"csrf": csrf, "code": "tax",
+                                                  "name": "Налоговый <b>отдел</b>", "parent": ""})
+        self.assertEqual(r.status, 303, r.text[:500])
+        r = c.post("/console/admin/departments", {"csrf": csrf, "code": "Bad Code", "name": "X"})
+        self.assertEqual(r.status, 422)
+        r = c.post("/console/admin/routes", {"csrf": csrf, "kind": "keyword", "value": "налог",
+                                             "department": "tax", "position": "1"})
+        self.assertEqual(r.status, 303, r.text[:500])
+        page = c.get("/console/admin").text
+        self.assertIn("Налоговый &lt;b&gt;отдел&lt;/b&gt;", page)
+        rules = json.loads(self.cli("route", "list", "--json"))
+        self.assertEqual(rules[0]["department"], "tax")
+        r = c.post("/console/admin/users", {"csrf": csrf, "login": "novikova", "role": "operator",
+                                            "name": "Новикова", "departments": "tax, social"})
+        self.assertEqual(r.status, 200, r.text[:800])
+        uri = html.unescape(re.search(r"<code>(otpauth://[^<]+)</code>", r.text).group(1))
+        password = html.unescape(re.search(r'Временный пароль: <code class="secret">([^<]+)</code>',
+                                           r.text).group(1))
+        qr = re.search(r'src="(/console/admin/enrolment/[0-9a-f]+\.svg)"', r.text).group(1)
+        img = c.get(qr)
+        self.assertEqual(img.status, 200)
+        self.assertTrue(img.headers.get("Content-Type").startswith("image/svg+xml"))
+        self.assertIn(b"<svg", img.body)
+        self.assertEqual(op.get(qr).status, 403)
+        # the new account signs in with the enrolment and must change its password
+        self.users["novikova"] = {"totp_uri": uri}
+        n, r = self.sign_in("novikova", password=password)
+        self.assertEqual(r.headers.get("Location"), "/console/password")
+        # disabling ends the work at once
+        r = c.post("/console/admin/users/state", {"csrf": csrf, "login": "novikova",
+                                                  "action": "disable"})
+        self.assertEqual(r.status, 303)
+        self.assertEqual(n.get("/console/password").status, 303)
+        listed = {u["login"]: u for u in json.loads(self.cli("user", "list", "--json"))}
+        self.assertTrue(listed["novikova"]["disabled"])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
