@@ -186,3 +186,26 @@ gboolean okno_store_last_inbound(OknoStore *st, gint64 appeal_id, char **message
   *references = (char **)g_ptr_array_free(g_steal_pointer(&refs), FALSE);
   return TRUE;
 }
+
+GBytes *okno_store_attachment_get(OknoStore *st, gint64 appeal_id, gint64 k, char **filename,
+                                  char **content_type, GError **error)
+{
+  g_autoptr(OknoRows) r = NULL;
+  GBytes *data;
+  *filename = *content_type = NULL;
+  if (k < 1)
+    return NULL;
+  r = okno_db_query(okno_store_db(st),
+                    "SELECT a.filename, a.content_type, a.data FROM attachments a "
+                    "JOIN messages m ON m.id = a.message_ref WHERE m.appeal_id = $1 "
+                    "AND a.refused IS NULL ORDER BY m.id, a.id LIMIT 1 OFFSET $2",
+                    OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(k - 1)), error);
+  if (!r || !okno_rows_count(r))
+    return NULL;
+  data = okno_rows_blob(r, 0, 2);
+  if (!data)
+    data = g_bytes_new(NULL, 0);
+  *filename = g_strdup(okno_rows_text(r, 0, 0));
+  *content_type = g_strdup(okno_rows_text(r, 0, 1));
+  return data;
+}

@@ -364,3 +364,9 @@ gboolean okno_store_session_revoke_id(OknoStore *st, gint64 id, const char *kind
  * the ids of that message's References, read from its meta "references" when kept. */
 gboolean okno_store_last_inbound(OknoStore *st, gint64 appeal_id, char **message_id,
                                  char ***references, GError **error);
+/* The `k`-th (1-based) accepted attachment of appeal `appeal_id`, in the order of
+ * okno_store_appeal_json (messages by id, then attachments by id; refused ones are
+ * not counted and never given). NULL (no error) if there is none; caller frees the
+ * strings and unrefs the bytes. */
+GBytes *okno_store_attachment_get(OknoStore *st, gint64 appeal_id, gint64 k, char **filename,
+                                  char **content_type, GError **error);

@@ -245,6 +245,7 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
     return;
   }
   src = json_object_get_array_member(full, "messages");
+  gint64 attachment_k = 0;
   for (guint i = 0; src && i < json_array_get_length(src); i++) {
     JsonObject *m = json_array_get_object_element(src, i);
     JsonObject *r = json_object_new();
@@ -259,6 +260,9 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
     JsonArray *x = extracted(meta && JSON_NODE_HOLDS_OBJECT(meta) ? json_node_get_object(meta)
                                                                   : NULL, clear);
     if (att && JSON_NODE_HOLDS_ARRAY(att)) {
+      JsonArray *list = json_node_get_array(att);
+      for (guint j = 0; j < json_array_get_length(list); j++)
+        json_object_set_int_member(json_array_get_object_element(list, j), "k", ++attachment_k);
       json_object_set_member(r, "attachments", json_node_copy(att));
       json_object_set_boolean_member(r, "has_attachments",
                                      json_array_get_length(json_node_get_array(att)) > 0);
@@ -387,6 +391,21 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
   }
 }
 
+/* An accepted attachment, always as a download (never shown inline: the bytes are the
+ * citizen's), logged with the operator. */
+static void download(OknoReq *req, const OknoAppeal *a, gint64 k)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *filename = NULL, *type = NULL;
+  g_autoptr(GBytes) data = okno_store_attachment_get(req->store, a->id, k, &filename, &type, &err);
+  if (!data) {
+    okno_req_error(req, err ? 500 : 404, NULL);
+    return;
+  }
+  okno_log("console", "event=attachment-downloaded appeal=%s index=%" G_GINT64_FORMAT, a->number, k);
+  okno_req_bytes(req, 200, "application/octet-stream", data, *filename ? filename : "attachment");
+}
+
 static void appeal_get(OknoReq *req)
 {
   g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
@@ -397,6 +416,10 @@ static void appeal_get(OknoReq *req)
   a = load_visible(req, u, &action);
   if (!a)
     return;
+  if (g_str_has_prefix(action, "attachments/")) {
+    download(req, a, g_ascii_strtoll(action + strlen("attachments/"), NULL, 10));
+    return;
+  }
   if (*action) {
     okno_req_error(req, 404, NULL);
     return;

@@ -247,8 +247,19 @@ class Console(unittest.TestCase):
             self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", r.text, path)
         items = re.findall(r'<li class="attachment">(.*?)</li>', a.get("/console/appeals/" + number).text)
         self.assertEqual(len(items), 1)
-        self.assertNotIn("<", items[0])
+        self.assertNotIn("<", re.sub(r'</?a[^>]*>', "", items[0]))
         self.assertIn("&gt;&quot;&#39;&amp;.pdf", items[0])
+        # the attachment downloads (never inline) for its department, 404 for another
+        href = re.search(r'href="(/console/appeals/[^"]+/attachments/1)"', items[0]).group(1)
+        d = a.get(href)
+        self.assertEqual(d.status, 200)
+        self.assertEqual(d.body, b"%PDF-1.4\n%fake\n")
+        self.assertTrue(d.headers.get("Content-Type").startswith("application/octet-stream"))
+        self.assertTrue(d.headers.get("Content-Disposition").startswith("attachment"))
+        self.assertEqual(a.get(href[:-1] + "2").status, 404)
+        self.set_password("opb")
+        b, _ = self.sign_in("opb")
+        self.assertEqual(b.get(href).status, 404)
 
     # ---- working an appeal ----
 
