@@ -439,7 +439,26 @@ static void queue_common(OknoReq *req)
   }
   json_object_set_string_member(o, "view", queues[sel].id);
   json_object_set_string_member(o, "status", status ? status : "");
+  {
+    static const char *const statuses[] = {"new", "in_progress", "needs_clarification",
+                                           "answered", "closed", "rejected"};
+    JsonArray *opts = json_array_new();
+    for (gsize i = 0; i < G_N_ELEMENTS(statuses); i++) {
+      JsonObject *r = json_object_new();
+      json_object_set_string_member(r, "value", statuses[i]);
+      json_object_set_string_member(r, "label", okno_console_status_label(statuses[i]));
+      json_object_set_boolean_member(r, "selected", status && strcmp(status, statuses[i]) == 0);
+      json_array_add_object_element(opts, r);
+    }
+    json_object_set_array_member(o, "status_options", opts);
+  }
   json_object_set_string_member(o, "q", q ? q : "");
+  {
+    g_autofree char *q_url = g_uri_escape_string(q ? q : "", NULL, FALSE);
+    g_autofree char *s_url = g_uri_escape_string(status ? status : "", NULL, FALSE);
+    json_object_set_string_member(o, "q_url", q_url);
+    json_object_set_string_member(o, "status_url", s_url);
+  }
   json_object_set_boolean_member(o, "sorted", sort && strcmp(sort, "deadline") == 0);
   json_object_set_array_member(o, "appeals", items);
   json_object_set_array_member(o, "queues", tabs);

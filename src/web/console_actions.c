@@ -43,6 +43,7 @@
 #include "web/template.h"
 
 #define PRESENCE_US (120 * G_USEC_PER_SEC)
+#define PRESENCE_SWEEP_AT 1000 /* appeals remembered before stale ones are swept */
 #define NOTE_MAX_BYTES 20000
 #define REPLY_MAX_BYTES 100000
 
@@ -60,6 +61,22 @@ static JsonArray *presence_update(const char *number, const char *login, gint64 
   if (!presence)
     presence = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                      (GDestroyNotify)g_hash_table_unref);
+  if (g_hash_table_size(presence) > PRESENCE_SWEEP_AT) {
+    /* forget appeals nobody has looked at lately, so the map stays small */
+    GHashTableIter all;
+    gpointer n, vs;
+    g_hash_table_iter_init(&all, presence);
+    while (g_hash_table_iter_next(&all, &n, &vs)) {
+      GHashTableIter one;
+      gpointer l, at_p;
+      g_hash_table_iter_init(&one, vs);
+      while (g_hash_table_iter_next(&one, &l, &at_p))
+        if (now - *(gint64 *)at_p > PRESENCE_US)
+          g_hash_table_iter_remove(&one);
+      if (!g_hash_table_size(vs))
+        g_hash_table_iter_remove(&all);
+    }
+  }
   viewers = g_hash_table_lookup(presence, number);
   if (!viewers) {
     viewers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -153,6 +170,14 @@ static OknoAppeal *load_visible(OknoReq *req, const OknoUser *u, char **action)
     return NULL;
   }
   return a;
+}
+
+/* An RFC 3339 time of the appeal's JSON as "23.11.2026 16:35" (Moscow); as given if
+ * it does not parse. Caller frees. */
+static char *readable_time(const char *rfc3339)
+{
+  gint64 us = 0;
+  return rfc3339 && okno_time_parse(rfc3339, &us) ? okno_console_time(us) : g_strdup(rfc3339 ? rfc3339 : "");
 }
 
 static JsonObject *parse_object(const char *text)
@@ -255,7 +280,8 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
     json_object_set_boolean_member(r, "incoming", strcmp(dir, "in") == 0);
     json_object_set_string_member(r, "subject", json_object_get_string_member_with_default(m, "subject", ""));
     json_object_set_string_member(r, "text", json_object_get_string_member_with_default(m, "text", ""));
-    json_object_set_string_member(r, "at", json_object_get_string_member_with_default(m, "at", ""));
+    g_autofree char *mat = readable_time(json_object_get_string_member_with_default(m, "at", ""));
+    json_object_set_string_member(r, "at", mat);
     json_object_set_int_member(r, "index", i + 1);
     JsonArray *x = extracted(meta && JSON_NODE_HOLDS_OBJECT(meta) ? json_node_get_object(meta)
                                                                   : NULL, clear);
@@ -277,7 +303,8 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
     JsonObject *r = json_object_new();
     JsonNode *d = json_object_get_member(e, "detail");
     g_autofree char *dt = d ? json_to_string(d, FALSE) : g_strdup("");
-    json_object_set_string_member(r, "at", json_object_get_string_member_with_default(e, "at", ""));
+    g_autofree char *eat = readable_time(json_object_get_string_member_with_default(e, "at", ""));
+    json_object_set_string_member(r, "at", eat);
     json_object_set_string_member(r, "kind", json_object_get_string_member_with_default(e, "kind", ""));
     json_object_set_string_member(r, "detail", dt);
     json_array_add_object_element(events, r);

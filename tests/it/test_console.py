@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.parse
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -339,6 +340,30 @@ class Console(unittest.TestCase):
         # the JSON twin shows the reply too
         j = s.get("/api/v1/console/appeals/" + number).json()
         self.assertEqual(j["status"], "answered")
+
+    def test_queues_count_filter_sort_and_search(self):
+        self.set_password("opa")
+        n1 = self.submit(letter("Паспорт: замена", "Нужна замена паспорта после смены фамилии."))
+        n2 = self.submit(letter("Паспорт утерян", "Утерян паспорт, прошу помочь с заявлением."))
+        a, _ = self.sign_in("opa")
+        self.act(a, n1, "take")
+        q = a.get("/api/v1/console/queue?view=unassigned").json()
+        counts = {t["id"]: t["count"] for t in q["queues"]}
+        self.assertEqual((counts["mine"], counts["unassigned"], counts["department"]), (1, 1, 2))
+        self.assertEqual([x["number"] for x in q["appeals"]], [n2])
+        q = a.get("/api/v1/console/queue?view=department&status=in_progress").json()
+        self.assertEqual([x["number"] for x in q["appeals"]], [n1])
+        q = a.get("/api/v1/console/queue?view=all&sort=deadline").json()
+        deadlines = [x["deadline"] for x in q["appeals"]]
+        self.assertEqual(len(deadlines), 2)
+        # full-text search in Russian forms: «заявлений» finds «заявлением»
+        q = a.get("/api/v1/console/queue?view=all&q=" + urllib.parse.quote("заявлений")).json()
+        self.assertEqual([x["number"] for x in q["appeals"]], [n2])
+        r = a.get("/console?view=all&q=" + urllib.parse.quote("смена фамилий"))
+        self.assertIn(n1, r.text)
+        self.assertNotIn(n2, r.text)
+        self.assertEqual(a.get("/api/v1/console/queue").status, 200)
+        self.assertEqual(HttpClient(self.okno.base_url).get("/api/v1/console/queue").status, 401)
 
     # ---- administration ----
 
