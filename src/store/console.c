@@ -209,3 +209,36 @@ GBytes *okno_store_attachment_get(OknoStore *st, gint64 appeal_id, gint64 k, cha
   *content_type = g_strdup(okno_rows_text(r, 0, 1));
   return data;
 }
+
+gboolean okno_store_appeal_merge(OknoStore *st, gint64 dup_id, gint64 dup_version,
+                                 gint64 target_id, const char *target_number,
+                                 gint64 *target_version, GError **error)
+{
+  OknoDb *db = okno_store_db(st);
+  gint64 now = okno_now();
+  g_autoptr(OknoRows) dup = okno_db_query(
+      db,
+      "UPDATE appeals SET status = 'closed', related = $3, version = version + 1, "
+      "updated_at = $4 WHERE id = $1 AND version = $2 RETURNING version",
+      OKNO_PARAMS(OKNO_INT(dup_id), OKNO_INT(dup_version), T(target_number), OKNO_INT(now)),
+      error);
+  g_autoptr(OknoRows) target = NULL;
+  if (!dup)
+    return FALSE;
+  if (!okno_rows_count(dup)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, STALE_TEXT);
+    return FALSE;
+  }
+  if (!okno_db_exec(db, "UPDATE messages SET appeal_id = $2 WHERE appeal_id = $1",
+                    OKNO_PARAMS(OKNO_INT(dup_id), OKNO_INT(target_id)), error))
+    return FALSE;
+  target = okno_db_query(db,
+                         "UPDATE appeals SET version = version + 1, updated_at = $2 "
+                         "WHERE id = $1 RETURNING version",
+                         OKNO_PARAMS(OKNO_INT(target_id), OKNO_INT(now)), error);
+  if (!target)
+    return FALSE;
+  if (target_version && okno_rows_count(target))
+    *target_version = okno_rows_int(target, 0, 0);
+  return TRUE;
+}

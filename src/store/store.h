@@ -370,3 +370,12 @@ gboolean okno_store_last_inbound(OknoStore *st, gint64 appeal_id, char **message
  * strings and unrefs the bytes. */
 GBytes *okno_store_attachment_get(OknoStore *st, gint64 appeal_id, gint64 k, char **filename,
                                   char **content_type, GError **error);
+/* Merges duplicate appeal `dup_id` (read at `dup_version`) into `target_id`: its
+ * messages move to the target (so later replies in the duplicate's thread join the
+ * target; the search index follows), its own events stay where they are (history
+ * kept), and it becomes `closed` with `related` = the target's number; both versions
+ * are bumped (the target's new one in *target_version, may be NULL). A stale
+ * dup_version is OKNO_ERROR_USER as in okno_store_appeal_assign. Caller's transaction. */
+gboolean okno_store_appeal_merge(OknoStore *st, gint64 dup_id, gint64 dup_version,
+                                 gint64 target_id, const char *target_number,
+                                 gint64 *target_version, GError **error);

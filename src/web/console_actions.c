@@ -391,6 +391,8 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
     json_object_set_array_member(page, "assignees", assignees(req, a));
   json_object_set_boolean_member(page, "can_reply", okno_staff_can(u, OKNO_ACT_REPLY, a, NULL));
   json_object_set_boolean_member(page, "can_note", okno_staff_can(u, OKNO_ACT_NOTE, a, NULL));
+  json_object_set_boolean_member(page, "can_merge", okno_staff_can(u, OKNO_ACT_MERGE, a, NULL) &&
+                                                        strcmp(a->status, "closed") != 0);
   json_object_set_boolean_member(page, "can_status",
                                  okno_staff_can(u, OKNO_ACT_CHANGE_STATUS, a, NULL) &&
                                      json_array_get_length(statuses) > 0);
@@ -687,6 +689,38 @@ static gboolean do_reply_send(Act *x, const char *text, GError **error)
   return okno_store_event_add(req->store, x->a->id, "answered", d, error);
 }
 
+/* Merges this appeal (the duplicate) into the one named in `into`, which the user must
+ * also be allowed to merge; events on both name each other. */
+static gboolean do_merge(Act *x, GError **error)
+{
+  OknoReq *req = x->req;
+  g_autofree char *into = g_strstrip(g_strdup(okno_req_field(req, "into")));
+  g_autoptr(OknoAppeal) t = *into ? okno_store_appeal_get(req->store, into, error) : NULL;
+  g_autofree char *d1 = NULL, *d2 = NULL;
+  gint64 tv = 0;
+  if (!t) {
+    if (error && !*error)
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Укажите номер обращения, с которым нужно объединить.");
+    return FALSE;
+  }
+  if (!okno_staff_can(x->u, OKNO_ACT_MERGE, t, NULL) || strcmp(t->queue, "quarantine") == 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Нет доступного вам обращения с номером %s.", into);
+    return FALSE;
+  }
+  if (t->id == x->a->id || g_strcmp0(t->related, x->a->number) == 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Выберите другое обращение.");
+    return FALSE;
+  }
+  if (!okno_store_appeal_merge(req->store, x->a->id, x->a->version, t->id, t->number, &tv, error))
+    return FALSE;
+  d1 = detail("into", t->number, "by", x->u->login, NULL);
+  d2 = detail("from", x->a->number, "by", x->u->login, NULL);
+  x->version = tv;
+  x->notice = "Обращения объединены.";
+  return okno_store_event_add(req->store, x->a->id, "merged_into", d1, error) &&
+         okno_store_event_add(req->store, t->id, "merged_from", d2, error);
+}
+
 typedef struct {
   const char *name;
   OknoAction perm;
@@ -701,6 +735,7 @@ static const ActionDef actions[] = {
   {"transfer", OKNO_ACT_TRANSFER, do_transfer},
   {"escalate", OKNO_ACT_ESCALATE, do_escalate},
   {"unmask", OKNO_ACT_UNMASK, do_unmask},
+  {"merge", OKNO_ACT_MERGE, do_merge},
   {"reply", OKNO_ACT_REPLY, NULL},
 };
 
@@ -835,6 +870,14 @@ static void action_post(OknoReq *req)
     JsonObject *o = json_object_new();
     json_object_set_boolean_member(o, "unmasked", TRUE);
     appeal_page(req, u, a, 200, o);
+    return;
+  }
+  if (strcmp(def->name, "merge") == 0) {
+    /* to the appeal that now holds the correspondence */
+    g_autoptr(OknoAppeal) now = okno_store_appeal_get(req->store, a->number, NULL);
+    g_autofree char *loc = g_strdup_printf("/console/appeals/%s",
+                                           now && *now->related ? now->related : a->number);
+    okno_req_redirect(req, loc);
     return;
   }
   if (!okno_staff_can(u, OKNO_ACT_VIEW, a, NULL) || strcmp(def->name, "transfer") == 0 ||

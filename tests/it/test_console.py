@@ -341,6 +341,30 @@ class Console(unittest.TestCase):
         j = s.get("/api/v1/console/appeals/" + number).json()
         self.assertEqual(j["status"], "answered")
 
+    def test_supervisor_merges_a_duplicate_keeping_history(self):
+        self.set_password("supa")
+        self.set_password("opa")
+        orig = self.submit(letter("Паспорт не готов", "Когда будет готов паспорт?"))
+        dup = self.submit(letter("Паспорт не готов (повторно)", "Пишу повторно о паспорте.",
+                                 msgid="<dup-1@mail.example>"))
+        o, _ = self.sign_in("opa")
+        self.act(o, dup, "merge", {"into": orig}, expect=403)  # operators do not merge
+        s, _ = self.sign_in("supa")
+        r = self.act(s, dup, "merge", {"into": "26-999999-1"}, expect=422)
+        r = self.act(s, dup, "merge", {"into": orig})
+        self.assertEqual(r.headers.get("Location"), "/console/appeals/" + orig)
+        d, t = self.okno.show_json(dup), self.okno.show_json(orig)
+        self.assertEqual(d["status"], "closed")
+        self.assertEqual(d["messages"], [])
+        self.assertIn("merged_into", [e["kind"] for e in d["events"]])
+        self.assertIn("merged_from", [e["kind"] for e in t["events"]])
+        self.assertIn("Пишу повторно о паспорте.", [m["text"].strip() for m in t["messages"]])
+        # a reply in the duplicate's thread now joins the original
+        reply = letter("Re: ваше письмо", "Дополняю.", msgid="<dup-2@mail.example>")
+        reply = reply.replace(b"References: <earlier-1@mail.example>",
+                              b"In-Reply-To: <dup-1@mail.example>\nReferences: <dup-1@mail.example>")
+        self.assertEqual(self.submit(reply), orig)
+
     def test_queues_count_filter_sort_and_search(self):
         self.set_password("opa")
         n1 = self.submit(letter("Паспорт: замена", "Нужна замена паспорта после смены фамилии."))
