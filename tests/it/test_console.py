@@ -8,9 +8,13 @@ before sign-in is worthless after it), CSRF missing and replayed after sign-out,
 between departments (dept A's operator gets 404 for dept B's appeal, page and
 actions), the auditor reads but cannot act (403), XSS through the subject, the name,
 an attachment's file name and the body (shown escaped), a stale version (409, nothing
-changed), unmasking journaled, templates and the reply: previewed, then sent as a
-threaded, DKIM-signed letter in the outbound maildir, stored as an `out` message and
-the appeal `answered`. Runs on SQLite, and on PostgreSQL as it_console_pg.
+changed), unmasking journaled, attachments downloaded (404 across departments),
+queues (counts, status filter, deadline sort, Russian full-text search), transfer with
+a reason and escalation, merging a duplicate (its thread then joins the target),
+administration (users with the QR enrolment image, departments, routing rules; 403 for
+others), templates and the reply: previewed, then sent as a threaded, DKIM-signed
+letter in the outbound maildir, stored as an `out` message and the appeal `answered`.
+Runs on SQLite, and on PostgreSQL as it_console_pg.
 """
 import copy
 import json
@@ -340,6 +344,28 @@ class Console(unittest.TestCase):
         # the JSON twin shows the reply too
         j = s.get("/api/v1/console/appeals/" + number).json()
         self.assertEqual(j["status"], "answered")
+
+    def test_transfer_with_a_reason_and_escalation(self):
+        self.set_password("opa")
+        self.set_password("opb")
+        number = self.submit(letter("Паспорт и пособие", "Вопрос про паспорт."))
+        a, _ = self.sign_in("opa")
+        self.act(a, number, "take")
+        r = self.act(a, number, "transfer", {"department": "social", "reason": ""}, expect=422)
+        self.assertIn("причину", r.text)
+        r = self.act(a, number, "escalate", {"reason": "жалоба"}, expect=422)
+        self.assertIn("нет вышестоящего", r.text)
+        r = self.act(a, number, "transfer", {"department": "social",
+                                             "reason": "вопрос о пособии"})
+        self.assertEqual(r.headers.get("Location"), "/console")
+        shown = self.okno.show_json(number)
+        self.assertEqual(shown["department"], "social")
+        ev = [e for e in shown["events"] if e["kind"] == "transferred"][0]["detail"]
+        self.assertEqual((ev["from"], ev["to"], ev["reason"], ev["by"]),
+                         ("passports", "social", "вопрос о пособии", "opa"))
+        self.assertEqual(a.get("/console/appeals/" + number).status, 404)
+        b, _ = self.sign_in("opb")
+        self.assertIn(number, b.get("/console?view=unassigned").text)
 
     def test_supervisor_merges_a_duplicate_keeping_history(self):
         self.set_password("supa")
