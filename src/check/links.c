@@ -136,6 +136,12 @@ static void check_link(Check *c, const char *href, const char *shown)
   OknoHostJudgement j;
   if (!url_parse(href, &u))
     return;
+  if (c->indicators_only) {
+    add_indicator(c, "url", href);
+    add_indicator(c, "domain", u.host);
+    url_clear(&u);
+    return;
+  }
   okno_host_judge(u.host, c->portal, &j);
   idn_reasons(c, &j);
   if (j.kind == OKNO_HOST_PORTAL) {
@@ -144,6 +150,8 @@ static void check_link(Check *c, const char *href, const char *shown)
                  "Ссылка начинается с адреса портала (%s), но перенаправляет на другой сайт. "
                  "Так мошенники прячут настоящий адрес.", j.display);
   } else {
+    add_indicator(c, "url", href);
+    add_indicator(c, "domain", u.host);
     if (!c->outside_host)
       c->outside_host = g_strdup(j.display);
     if (okno_host_kind_is_lookalike(j.kind))

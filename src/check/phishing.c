@@ -20,10 +20,12 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "check/blocklist.h"
 #include "check/lookalike.h"
 #include "check/signals.h"
 
 #define TEXT_SCAN_MAX (1024 * 1024)   /* bytes of body text read */
+#define INDICATORS_MAX 64             /* domains and URLs kept for the block list */
 
 /* --- reasons ------------------------------------------------------------------- */
 
@@ -84,6 +86,88 @@ static gint heavier_first(gconstpointer a, gconstpointer b)
   return rb->weight - ra->weight;
 }
 
+/* Sorts the reasons heaviest first and sets score and verdict from them. */
+static void rescore(OknoPhishResult *r)
+{
+  g_ptr_array_sort(r->reasons, heavier_first);
+  r->score = 0;
+  for (guint i = 0; i < r->reasons->len; i++) {
+    const OknoPhishReason *x = g_ptr_array_index(r->reasons, i);
+    r->score += x->weight;
+  }
+  r->verdict = r->score >= OKNO_PHISH_STRONG       ? OKNO_VERDICT_DANGEROUS
+               : r->score >= OKNO_PHISH_SUSPICIOUS ? OKNO_VERDICT_SUSPICIOUS
+                                                   : OKNO_VERDICT_CLEAN;
+}
+
+void okno_phish_add_reason(OknoPhishResult *r, const char *code, int weight, const char *text)
+{
+  Check c = {.res = r};
+  add_reason(&c, code, weight, "%s", text);
+  rescore(r);
+}
+
+static void indicator_free(gpointer p)
+{
+  OknoPhishIndicator *x = p;
+  g_free(x->value);
+  g_free(x);
+}
+
+/* TRUE when normalised domain `d` is one of the portal's domains or under one. */
+static gboolean portal_domain(const Check *c, const char *d)
+{
+  gsize n = strlen(d);
+  for (char **p = c->cfg->portal_domains; p && *p; p++) {
+    g_autofree char *pd = okno_blocklist_normalize("domain", *p);
+    gsize m = pd ? strlen(pd) : 0;
+    if (m && (strcmp(d, pd) == 0 || (n > m && d[n - m - 1] == '.' && strcmp(d + n - m, pd) == 0)))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+void add_indicator(Check *c, const char *kind, const char *value)
+{
+  g_autofree char *v = okno_blocklist_normalize(kind, value);
+  g_autofree char *host = NULL;
+  gboolean url = strcmp(kind, "url") == 0;
+  OknoPhishIndicator *x;
+  if (!v || c->res->indicators->len >= INDICATORS_MAX)
+    return;
+  /* the host of a normalised URL: after "://", up to the port, path or query */
+  host = url ? g_strndup(strstr(v, "://") + 3, strcspn(strstr(v, "://") + 3, ":/?")) : g_strdup(v);
+  if (portal_domain(c, host))
+    return;
+  for (guint i = 0; i < c->res->indicators->len; i++) {
+    const OknoPhishIndicator *y = g_ptr_array_index(c->res->indicators, i);
+    if (strcmp(y->kind, kind) == 0 && strcmp(y->value, v) == 0)
+      return;
+  }
+  x = g_new0(OknoPhishIndicator, 1);
+  x->kind = url ? "url" : "domain";
+  x->value = g_steal_pointer(&v);
+  g_ptr_array_add(c->res->indicators, x);
+}
+
+static OknoPhishResult *result_new(void)
+{
+  OknoPhishResult *r = g_new0(OknoPhishResult, 1);
+  r->reasons = g_ptr_array_new_with_free_func(reason_free);
+  r->indicators = g_ptr_array_new_with_free_func(indicator_free);
+  return r;
+}
+
+OknoPhishResult *okno_phishing_indicators(const OknoMessage *msg, const char *raw, gsize len,
+                                          const OknoConfig *cfg)
+{
+  Check c = {.msg = msg, .cfg = cfg, .indicators_only = TRUE};
+  c.res = result_new();
+  sender_indicators(&c, raw ? raw : "", raw ? len : 0);
+  check_links(&c, msg->text, MIN(strlen(msg->text), (gsize)TEXT_SCAN_MAX));
+  return c.res;
+}
+
 OknoPhishResult *okno_phishing_check(const OknoMessage *msg, const char *raw, gsize len,
                                      const OknoConfig *cfg)
 {
@@ -91,8 +175,7 @@ OknoPhishResult *okno_phishing_check(const OknoMessage *msg, const char *raw, gs
   gsize text_len = MIN(strlen(msg->text), (gsize)TEXT_SCAN_MAX);
 
   c.portal = okno_portal_set_new((const char *const *)cfg->portal_domains);
-  c.res = g_new0(OknoPhishResult, 1);
-  c.res->reasons = g_ptr_array_new_with_free_func(reason_free);
+  c.res = result_new();
   check_sender(&c, raw ? raw : "", raw ? len : 0);
   check_links(&c, msg->text, text_len);
   for (guint i = 0; i < msg->attachments->len; i++)
@@ -105,14 +188,7 @@ OknoPhishResult *okno_phishing_check(const OknoMessage *msg, const char *raw, gs
                "Письмо просит ввести личные данные и ведёт на сторонний сайт %s. "
                "Это признак мошенничества.", c.outside_host);
 
-  g_ptr_array_sort(c.res->reasons, heavier_first);
-  for (guint i = 0; i < c.res->reasons->len; i++) {
-    const OknoPhishReason *r = g_ptr_array_index(c.res->reasons, i);
-    c.res->score += r->weight;
-  }
-  c.res->verdict = c.res->score >= OKNO_PHISH_STRONG       ? OKNO_VERDICT_DANGEROUS
-                   : c.res->score >= OKNO_PHISH_SUSPICIOUS ? OKNO_VERDICT_SUSPICIOUS
-                                                           : OKNO_VERDICT_CLEAN;
+  rescore(c.res);
   g_free(c.outside_host);
   okno_portal_set_free(c.portal);
   return c.res;
@@ -123,6 +199,7 @@ void okno_phish_result_free(OknoPhishResult *r)
   if (!r)
     return;
   g_ptr_array_unref(r->reasons);
+  g_ptr_array_unref(r->indicators);
   g_free(r);
 }
 

@@ -19,7 +19,9 @@
  * weights add up to it; SUSPICIOUS from OKNO_PHISH_SUSPICIOUS; CLEAN below.
  * portal_sender: NO when the letter does not claim to come from the portal; VERIFIED
  * when its From domain is the portal's and a trusted Authentication-Results says
- * dmarc=pass (or dkim=pass aligned with the From domain); UNVERIFIED for every other
+ * dmarc=pass (or dkim=pass aligned with the From domain, or, with no DMARC record,
+ * spf=pass aligned with it: the rule of mail/auth.h, which writes that header);
+ * UNVERIFIED for every other
  * claim (the portal's domain without proof, a lookalike domain, a display name naming
  * the portal). */
 #pragma once
@@ -49,11 +51,20 @@ typedef struct {
   int weight;
 } OknoPhishReason;
 
+/* What the letter points at, for the block list (check/blocklist.h): the sender's
+ * domains (From, Reply-To, Return-Path) and the links' URLs and hosts, the portal's
+ * own left out. Values are normalised as blocklist.h keeps them. */
+typedef struct {
+  const char *kind;  /* "domain" or "url" (static string) */
+  char *value;       /* owned */
+} OknoPhishIndicator;
+
 typedef struct {
   OknoVerdict verdict;
   OknoPortalSender portal_sender;
   int score;            /* sum of the reasons' weights */
   GPtrArray *reasons;   /* of OknoPhishReason*, in the order found; owns them */
+  GPtrArray *indicators; /* of OknoPhishIndicator*, each (kind, value) once; owns them */
 } OknoPhishResult;
 
 /* Checks `msg` (never NULL) whose raw bytes are `raw`/`len` (the same message; may be
@@ -61,8 +72,18 @@ typedef struct {
  * result with okno_phish_result_free(). Thread-safe. */
 OknoPhishResult *okno_phishing_check(const OknoMessage *msg, const char *raw, gsize len,
                                      const OknoConfig *cfg);
+/* Only the indicators of `msg` (its sender domains and links, as the check collects
+ * them), without judging it: no reasons, verdict CLEAN. For intake's block-list match,
+ * at a fraction of the check's cost (no lookalike judgements, no word scan). */
+OknoPhishResult *okno_phishing_indicators(const OknoMessage *msg, const char *raw, gsize len,
+                                          const OknoConfig *cfg);
 void okno_phish_result_free(OknoPhishResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoPhishResult, okno_phish_result_free)
+
+/* Adds a reason (one per code, as the check does: a heavier one replaces a lighter
+ * one) and brings the order (heaviest first), score and verdict up to date. For
+ * signals decided outside the pure check: the block list, the virus scanner. */
+void okno_phish_add_reason(OknoPhishResult *r, const char *code, int weight, const char *text);
 
 /* The reason with `code`, or NULL. */
 const OknoPhishReason *okno_phish_find(const OknoPhishResult *r, const char *code);

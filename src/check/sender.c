@@ -6,7 +6,8 @@
  * authserv-id is our [smtp] hostname is believed (RFC 8601 section 5). The From,
  * Reply-To and Return-Path domains are judged through lookalike.h, the display name is
  * compared with the portal's names, and a From domain of the portal's is checked
- * against the trusted results (dmarc=pass, or dkim=pass aligned with From). */
+ * against the trusted results (dmarc=pass, or dkim=pass aligned with From, or without
+ * a DMARC record spf=pass aligned with From: the rule of intake's mail/auth.h). */
 #include <string.h>
 
 #include "check/lookalike.h"
@@ -85,6 +86,7 @@ typedef struct {
   char *dmarc;          /* result ("pass", "fail", ...), NULL if not given */
   char *dmarc_from;     /* header.from, NULL if not given */
   GPtrArray *dkim_pass; /* of char*: header.d (or the domain of header.i) of passes */
+  char *spf_pass;       /* the domain of smtp.mailfrom (or smtp.helo) of an SPF pass */
 } Auth;
 
 static void auth_clear(Auth *a)
@@ -92,6 +94,7 @@ static void auth_clear(Auth *a)
   g_free(a->dmarc);
   g_free(a->dmarc_from);
   g_ptr_array_unref(a->dkim_pass);
+  g_free(a->spf_pass);
 }
 
 /* The value with RFC 5322 comments removed and quoted strings kept as they are. */
@@ -149,12 +152,18 @@ static void parse_auth(const RawHeaders *h, const char *authserv_id, Auth *a)
           domain = strchr(*t, '=') + 1;
         else if (g_ascii_strncasecmp(*t, "header.i=", 9) == 0 && !domain)
           domain = strchr(*t, '@') ? strchr(*t, '@') + 1 : *t + 9;
+        else if (g_ascii_strncasecmp(*t, "smtp.mailfrom=", 14) == 0 ||
+                 g_ascii_strncasecmp(*t, "smtp.helo=", 10) == 0)
+          domain = strrchr(*t, '@') ? strrchr(*t, '@') + 1 : strchr(*t, '=') + 1;
       }
       if (strcmp(method, "dmarc") == 0 && !a->dmarc) {
         a->dmarc = g_strdup(result);
         a->dmarc_from = domain ? g_ascii_strdown(domain, -1) : NULL;
       } else if (strcmp(method, "dkim") == 0 && strcmp(result, "pass") == 0 && domain) {
         g_ptr_array_add(a->dkim_pass, g_ascii_strdown(domain, -1));
+      } else if (strcmp(method, "spf") == 0 && strcmp(result, "pass") == 0 && domain &&
+                 !a->spf_pass) {
+        a->spf_pass = g_ascii_strdown(domain, -1);
       }
       g_free(method);
       g_free(result);
@@ -207,6 +216,27 @@ static gboolean name_claims_portal(const Check *c, const char *name)
   return (*pname && strstr(skel, pname)) || okno_portal_named_in(c->portal, name);
 }
 
+static void add_sender_indicators(Check *c, const char *from, const char *reply,
+                                  const char *rpath)
+{
+  if (from)
+    add_indicator(c, "domain", from);
+  if (reply)
+    add_indicator(c, "domain", reply);
+  if (rpath)
+    add_indicator(c, "domain", rpath);
+}
+
+void sender_indicators(Check *c, const char *raw, gsize len)
+{
+  RawHeaders h;
+  g_autofree char *rpath = NULL;
+  scan_headers(raw, len, &h);
+  rpath = h.return_path ? return_path_domain(h.return_path) : NULL;
+  add_sender_indicators(c, domain_of(c->msg->from_email), domain_of(c->msg->reply_to_email), rpath);
+  raw_headers_clear(&h);
+}
+
 void check_sender(Check *c, const char *raw, gsize len)
 {
   RawHeaders h;
@@ -218,6 +248,7 @@ void check_sender(Check *c, const char *raw, gsize len)
 
   scan_headers(raw, len, &h);
   rpath = h.return_path ? return_path_domain(h.return_path) : NULL;
+  add_sender_indicators(c, from, reply, rpath);
   if (from) {
     okno_host_judge(from, c->portal, &jf);
     idn_reasons(c, &jf);
@@ -239,6 +270,10 @@ void check_sender(Check *c, const char *raw, gsize len)
       verified = TRUE;
     for (guint i = 0; i < a.dkim_pass->len && !verified; i++)
       verified = same_registrable(g_ptr_array_index(a.dkim_pass, i), from);
+    /* As intake's authentication decides (mail/auth.h): a domain without a DMARC
+     * record is also proved by an aligned SPF pass. */
+    if (!verified && a.spf_pass && (!a.dmarc || strcmp(a.dmarc, "none") == 0))
+      verified = same_registrable(a.spf_pass, from);
     if (verified) {
       c->res->portal_sender = OKNO_PORTAL_SENDER_VERIFIED;
       add_reason(c, "portal_verified", 0,

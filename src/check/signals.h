@@ -23,12 +23,16 @@ typedef struct {
   gboolean claims_portal;      /* From/display name present the letter as the portal's */
   gboolean asks_credentials;
   char *outside_host;          /* first link host that is not the portal's */
+  gboolean indicators_only;    /* okno_phishing_indicators: collect, judge nothing */
 } Check;
 
 /* phishing.c: adds the reason `code` (a static string) with `weight` and a text
  * formatted from `fmt`; one reason per code: a heavier example replaces the text and
  * weight of a lighter one, otherwise the first example stays. */
 void add_reason(Check *c, const char *code, int weight, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+/* phishing.c: records a domain or URL the letter points at (OknoPhishResult.indicators),
+ * normalised; the portal's own domains and unparsable values are skipped. */
+void add_indicator(Check *c, const char *kind, const char *value);
 /* phishing.c: the reasons every judged domain may give besides a lookalike
  * (domain_invalid_idn, domain_mixed_script). */
 void idn_reasons(Check *c, const OknoHostJudgement *j);
@@ -39,6 +43,9 @@ gboolean same_registrable(const char *a, const char *b);
  * "" and 0 when there is none) and c->msg's From and Reply-To; sets c->claims_portal
  * and c->res->portal_sender. Runs first: the link signals read claims_portal. */
 void check_sender(Check *c, const char *raw, gsize len);
+/* sender.c: the sender's domains (From, Reply-To, Return-Path of `raw`/`len`) as
+ * indicators only. */
+void sender_indicators(Check *c, const char *raw, gsize len);
 /* links.c: the links found in the first `len` bytes of `text` (NUL-terminated; at
  * most LINKS_MAX links); sets c->outside_host. */
 void check_links(Check *c, const char *text, gsize len);

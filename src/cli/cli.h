@@ -18,11 +18,16 @@ int okno_cmd_parse(int argc, char **argv);
 int okno_cmd_deadline(int argc, char **argv);
 int okno_cmd_calendar(int argc, char **argv);
 int okno_cmd_check_mail(int argc, char **argv);
+int okno_cmd_phishing(int argc, char **argv);
 int okno_cmd_migrate(int argc, char **argv);
 int okno_cmd_dkim_record(int argc, char **argv);
+int okno_cmd_appeal(int argc, char **argv);        /* cmd_appeal.c */
+int okno_cmd_notifications(int argc, char **argv); /* cmd_appeal.c */
+int okno_cmd_scheduler(int argc, char **argv);     /* cmd_scheduler.c */
 int okno_cmd_user(int argc, char **argv);       /* cmd_user.c */
 int okno_cmd_department(int argc, char **argv); /* cmd_user.c */
 int okno_cmd_route(int argc, char **argv);      /* cmd_user.c */
+int okno_cmd_auth_check(int argc, char **argv);
 
 /* Shared by the commands: parses --config FILE (and the other options in `extra`)
  * with GOptionContext, loads the config (defaults when --config is absent), and
@@ -38,6 +43,18 @@ int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, g
 /* Prints appeals (OknoAppeal*): as the JSON array of summaries with `json`, else one
  * line each for people (number, status, channel, registration time, subject). */
 void okno_cli_print_appeals(const GPtrArray *appeals, gboolean json);
+
+/* Finds the operation of a command with operations (`okno appeal status ...`, `okno
+ * user add ...`): the first argument after argv[0] that is neither an option nor the
+ * value of --config/-c, so both `okno user add --config F` and `okno user --config F
+ * add` work. When it is one of `names` it is removed from argv and its index in
+ * `names` returned; otherwise -1 (argv unchanged). Options with values must come after
+ * the operation, or as --option=value. */
+int okno_cli_take_operation(int *argc, char **argv, const char *const *names);
+
+/* Runs the outbound queue once, so mail a command queued goes out even when no
+ * `okno serve` runs; on failure prints "okno: <done>, but <what> is still queued: ...". */
+void okno_cli_deliver_once(const OknoConfig *cfg, const char *done, const char *what);
 
 /* Prints "okno: <message>" for `err` and returns the exit code for it. */
 int okno_cli_fail(const GError *err);

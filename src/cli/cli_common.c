@@ -2,9 +2,11 @@
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "mail/outbound.h"
 #include "store/store.h"
 
 int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, gsize *len,
@@ -42,6 +44,35 @@ void okno_cli_print_appeals(const GPtrArray *appeals, gboolean json)
     g_autofree char *at = okno_time_format_msk(a->received_at);
     printf("%-12s %-20s %-8s %-26s %s\n", a->number, a->status, a->channel, at, a->subject);
   }
+}
+
+int okno_cli_take_operation(int *argc, char **argv, const char *const *names)
+{
+  for (int i = 1; i < *argc; i++) {
+    if (argv[i][0] == '-') {
+      if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
+        i++; /* its value is no operation */
+      continue;
+    }
+    for (int k = 0; names[k]; k++)
+      if (!strcmp(argv[i], names[k])) {
+        memmove(&argv[i], &argv[i + 1], sizeof(char *) * (size_t)(*argc - i));
+        (*argc)--;
+        return k;
+      }
+    return -1; /* the first word is no operation */
+  }
+  return -1;
+}
+
+void okno_cli_deliver_once(const OknoConfig *cfg, const char *done, const char *what)
+{
+  g_autoptr(GError) oe = NULL;
+  OknoOutbound *ob = okno_outbound_new(cfg, &oe);
+  if (!ob || okno_outbound_run_once(ob, &oe) < 0)
+    fprintf(stderr, "okno: %s, but %s is still queued: %s\n", done, what,
+            oe ? oe->message : "unknown error");
+  okno_outbound_free(ob);
 }
 
 int okno_cli_fail(const GError *err)

@@ -5,15 +5,38 @@
  * Reads the file, decodes it with okno_mime_parse() under the [intake] limits, runs
  * okno_phishing_check() (check/phishing.h) and prints the verdict: with --json one
  * object {verdict, portal_sender, score, reasons [{code, text, weight}]}, otherwise a
- * short summary in Russian for the person who asked. Touches no store and no network.
+ * short summary in Russian for the person who asked. With --config, the block list of
+ * that config's store (`okno phishing`, check/blocklist.h) is applied too: a listed
+ * sender domain or URL makes the verdict dangerous; a store that cannot be opened is
+ * reported on stderr and the check runs without it. Touches no network.
  * Exit 0 whatever the verdict; 1 with one line when the file cannot be read or is
  * empty. */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "check/blocklist.h"
 #include "check/phishing.h"
 #include "cli/cli.h"
 #include "mail/mime.h"
+#include "store/store.h"
+
+/* Applies the block list of the config's store, when a config file was given. */
+static void apply_blocklist(const OknoConfig *cfg, OknoPhishResult *result)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoStore) st = NULL;
+  g_autoptr(OknoBlocklist) bl = NULL;
+  if (!cfg->path)
+    return;
+  st = okno_store_open(cfg->store_url, &err);
+  if (st)
+    bl = okno_store_phish_blocklist(st, &err);
+  if (!bl) {
+    fprintf(stderr, "okno: warning: the block list is not used: %s\n", err->message);
+    return;
+  }
+  okno_blocklist_apply(bl, result);
+}
 
 static char *result_json(const OknoPhishResult *r)
 {
@@ -103,6 +126,7 @@ int okno_cmd_check_mail(int argc, char **argv)
   if ((code = okno_cli_read_message(cfg, argv[1], &raw, &len, &msg)) != 0)
     return code;
   result = okno_phishing_check(msg, raw, len, cfg);
+  apply_blocklist(cfg, result);
   if (json) {
     g_autofree char *text = result_json(result);
     printf("%s\n", text);

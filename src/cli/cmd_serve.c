@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "appeal/scheduler.h"
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -61,6 +62,7 @@ int okno_cmd_serve(int argc, char **argv)
   g_autoptr(GError) err = NULL;
   OknoIntake *intake = NULL;
   OknoOutbound *outbound = NULL;
+  OknoScheduler *scheduler = NULL;
   Serve sv = {0};
   guint sig_term, sig_int;
   guint64 messages = 0, commits = 0;
@@ -79,8 +81,20 @@ int okno_cmd_serve(int argc, char **argv)
     okno_intake_free(intake);
     return okno_cli_fail(err);
   }
+  {
+    /* The scheduler's leases carry the same node name as the outbound queue's. */
+    g_autofree char *owner = g_strdup_printf("%s/%s/%s", g_get_host_name(), cfg->smtp_listen,
+                                             cfg->lmtp_listen);
+    scheduler = okno_scheduler_new(cfg, owner, &err);
+  }
+  if (!scheduler) {
+    okno_outbound_free(outbound);
+    okno_intake_free(intake);
+    return okno_cli_fail(err);
+  }
   sv.listener = okno_listener_new(cfg, intake, outbound, &err);
   if (!sv.listener) {
+    okno_scheduler_free(scheduler);
     okno_outbound_free(outbound);
     okno_intake_free(intake);
     return okno_cli_fail(err);
@@ -100,6 +114,7 @@ int okno_cmd_serve(int argc, char **argv)
   sig_term = g_unix_signal_add(SIGTERM, on_signal, &sv);
   sig_int = g_unix_signal_add(SIGINT, on_signal, &sv);
   okno_outbound_start(outbound);
+  okno_scheduler_start(scheduler);
   okno_listener_start(sv.listener);
   if (sv.web)
     okno_web_start(sv.web);
@@ -113,6 +128,7 @@ int okno_cmd_serve(int argc, char **argv)
   signal(SIGTERM, SIG_IGN);
   signal(SIGINT, SIG_IGN);
   okno_listener_free(sv.listener);
+  okno_scheduler_free(scheduler);
   okno_outbound_free(outbound);
   okno_intake_stats(intake, &messages, &commits);
   okno_intake_free(intake);

@@ -1,21 +1,23 @@
 /* cmd_submit.c: `okno submit` - one message through intake, for an MTA pipe or a file.
  *
- *   okno submit --config FILE [--from SENDER] [--no-deliver] MESSAGE.eml|-
+ *   okno submit --config FILE [--from SENDER] [--no-deliver] [--kind formal] MESSAGE.eml|-
  *
  * Runs the same pipeline as the SMTP listener (pipeline.h), synchronously, and prints
  * the appeal number. --from gives the envelope sender (Postfix pipe: from=${sender});
  * without it the message counts as not received over SMTP. Afterwards the outbound
  * queue is run once, so the receipt is delivered even when no `okno serve` runs
- * (--no-deliver leaves that to the daemon). Exit codes: 0 registered (also when it was
+ * (--no-deliver leaves that to the daemon). --kind formal registers a formal appeal under
+ * 59-FZ: only for a trusted caller that has confirmed the citizen's identity (the
+ * cabinet will; operators entering a paper appeal), never for mail from the MTA. Exit codes: 0 registered (also when it was
  * a duplicate), 1 the input is unusable, 75 (EX_TEMPFAIL) a temporary failure the MTA
  * should retry, 2 an internal error. */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/error.h"
 #include "intake/pipeline.h"
-#include "mail/outbound.h"
 
 #define EX_TEMPFAIL 75
 
@@ -53,7 +55,9 @@ int okno_cmd_submit(int argc, char **argv)
 {
   g_autofree char *from = NULL;
   gboolean no_deliver = FALSE;
+  g_autofree char *kind = NULL;
   const GOptionEntry extra[] = {
+    {"kind", 0, 0, G_OPTION_ARG_STRING, &kind, "support (default) or formal (59-FZ)", "KIND"},
     {"from", 'f', 0, G_OPTION_ARG_STRING, &from, "envelope sender (MAIL FROM)", "ADDRESS"},
     {"no-deliver", 0, 0, G_OPTION_ARG_NONE, &no_deliver, "leave the receipt to okno serve", NULL},
     G_OPTION_ENTRY_NULL,
@@ -71,6 +75,11 @@ int okno_cmd_submit(int argc, char **argv)
 
   if (!cfg)
     return code;
+  if (kind && strcmp(kind, "support") != 0 && strcmp(kind, "formal") != 0) {
+    fprintf(stderr, "okno: --kind must be support or formal\n");
+    return 1;
+  }
+  env.kind = kind;
   if (argc != 2) {
     fprintf(stderr, "okno: submit takes one message file (or - for standard input)\n");
     return 1;
@@ -88,16 +97,10 @@ int okno_cmd_submit(int argc, char **argv)
     fprintf(stderr, "okno: %s\n", err->message);
     return err->code == OKNO_ERROR_TEMP ? EX_TEMPFAIL : okno_error_exit_code(err);
   }
-  printf("%s\n", res.number);
+  printf("%s\n", res.number ? res.number : "checked");
   fflush(stdout);
   okno_intake_result_clear(&res);
-  if (!no_deliver) {
-    g_autoptr(GError) oe = NULL;
-    OknoOutbound *ob = okno_outbound_new(cfg, &oe);
-    if (!ob || okno_outbound_run_once(ob, &oe) < 0)
-      fprintf(stderr, "okno: registered, but the receipt is still queued: %s\n",
-              oe ? oe->message : "unknown error");
-    okno_outbound_free(ob);
-  }
+  if (!no_deliver)
+    okno_cli_deliver_once(cfg, "registered", "the receipt");
   return 0;
 }

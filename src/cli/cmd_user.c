@@ -42,29 +42,18 @@ typedef struct {
   int (*run)(int argc, char **argv);
 } Action;
 
-/* The action is the first word that is not an option (nor --config's value), so
- * both `okno user add --config F` and `okno user --config F add` work. */
+/* The action is found by okno_cli_take_operation (cli.h); it then stands in argv[0],
+ * where the group was, so messages name it. */
 static int dispatch(const char *group, const Action *actions, gsize n, int argc, char **argv)
 {
-  for (int i = 1; i < argc; i++) {
-    if (argv[i][0] == '-') {
-      if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
-        i++;
-      continue;
-    }
-    for (gsize k = 0; k < n; k++) {
-      if (strcmp(argv[i], actions[k].name))
-        continue;
-      /* argv without the group: the action first, then every other argument. */
-      g_autofree char **rest = g_new0(char *, argc + 1);
-      int m = 0;
-      rest[m++] = argv[i];
-      for (int j = 1; j < argc; j++)
-        if (j != i)
-          rest[m++] = argv[j];
-      return actions[k].run(m, rest);
-    }
-    break;
+  g_autofree const char **names = g_new0(const char *, n + 1);
+  int k;
+  for (gsize i = 0; i < n; i++)
+    names[i] = actions[i].name;
+  k = okno_cli_take_operation(&argc, argv, names);
+  if (k >= 0) {
+    argv[0] = (char *)actions[k].name;
+    return actions[k].run(argc, argv);
   }
   fprintf(stderr, "okno: %s needs an action:", group);
   for (gsize i = 0; i < n; i++)
@@ -270,6 +259,7 @@ static int user_list(int argc, char **argv)
       continue;
     }
     json_builder_begin_object(b);
+    okno_json_int(b, "id", u->id); /* what an appeal's "assignee" holds */
     okno_json_str(b, "login", u->login);
     okno_json_str(b, "name", u->display_name);
     okno_json_str(b, "email", u->email);

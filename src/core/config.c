@@ -1,6 +1,7 @@
 /* config.c: the table of configuration keys and the INI loader (see config.h). */
 #include "core/config.h"
 
+#include "appeal/sla.h"
 #include "core/error.h"
 
 #include <stddef.h>
@@ -71,9 +72,46 @@ static const KeyDef keys[] = {
   S("dkim", "domain", dkim_domain, ""),
   P("dkim", "key", dkim_key, ""),
 
+  S("sla", "simple", sla_simple, "24 working hours"),
+  S("sla", "complex", sla_complex, "3 working days"),
+  S("sla", "urgent", sla_urgent, "12 hours"),
+  S("sla", "urgent_confirmed", sla_urgent_confirmed, "4 hours"),
+  S("sla", "complaint", sla_complaint, "5 working days"),
+  S("sla", "accelerated", sla_accelerated, "1 working day"),
+  S("sla", "accelerated_confirmed", sla_accelerated_confirmed, "24 hours"),
+  S("sla", "formal", sla_formal, "30 calendar days"),
+  L("sla", "categories", sla_categories,
+    "technical:simple; registration:simple; documents:complex; payments:complex; "
+    "complaint:complaint; suggestion:complaint; other:simple"),
+  S("sla", "default_class", sla_default_class, "complex"),
+  L("sla", "urgent_words", sla_urgent_words,
+    "срочно; заблокирован; сбой"),
+  L("sla", "complaint_words", sla_complaint_words, "жалоба; жалуюсь; предложение"),
+  L("sla", "accelerated_words", sla_accelerated_words, "ускоренное рассмотрение"),
+  I("sla", "reminder_before", sla_reminder_before, 24, 1, 10000),
+  I("sla", "escalate_again_after", sla_escalate_again_after, 8, 1, 10000),
+  L("sla", "operators", sla_operators, ""),
+  L("sla", "supervisors", sla_supervisors, ""),
+  L("sla", "supervisors_level2", sla_supervisors_level2, ""),
+  I("sla", "scheduler_interval", sla_scheduler_interval, 60, 1, 3600),
   I("staff", "lockout_after", staff_lockout_after, 5, 1, 100),
   I("staff", "lockout_seconds", staff_lockout_seconds, 60, 1, 86400),
   S("staff", "totp_issuer", staff_totp_issuer, ""),
+
+  S("dns", "server", dns_server, ""),
+  I("dns", "timeout_ms", dns_timeout_ms, 3000, 10, 60000),
+  I("dns", "max_answer_size", dns_max_answer_size, 16384, 512, 65535),
+  I("dns", "max_answer_records", dns_max_answer_records, 50, 1, 1000),
+
+  I("auth", "verify", auth_verify, 1, 0, 1),
+  I("auth", "time_budget_ms", auth_time_budget_ms, 15000, 100, 600000),
+  P("auth", "public_suffix_list", auth_public_suffix_list, "/usr/share/publicsuffix/public_suffix_list.dat"),
+
+  S("clamav", "socket", clamav_socket, ""),
+  S("clamav", "policy", clamav_policy, "refuse"),
+  I("clamav", "timeout_ms", clamav_timeout_ms, 30000, 100, 600000),
+
+  S("check", "address", check_address, ""),
 };
 
 #define FIELD(cfg, kd) ((char *)(cfg) + (kd)->offset)
@@ -249,6 +287,29 @@ OknoConfig *okno_config_load(const char *path, GError **error)
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [dkim] selector is set but key is empty", path);
     return NULL;
   }
+  if (strcmp(cfg->clamav_policy, "refuse") != 0 && strcmp(cfg->clamav_policy, "strip") != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [clamav] policy must be refuse or strip", path);
+    return NULL;
+  }
+  if (*cfg->check_address && !strchr(cfg->check_address, '@')) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [check] address must be an e-mail address", path);
+    return NULL;
+  }
+  if (*cfg->clamav_socket && g_str_has_prefix(cfg->clamav_socket, "unix:") &&
+      !g_path_is_absolute(cfg->clamav_socket + 5)) {
+    g_autofree char *p = resolve_path(dir, cfg->clamav_socket + 5);
+    g_free(cfg->clamav_socket);
+    cfg->clamav_socket = g_strconcat("unix:", p, NULL);
+  }
+  {
+    /* The SLA policy is built here once to reject bad periods and classes at load. */
+    g_autoptr(GError) sla_err = NULL;
+    g_autoptr(OknoSlaPolicy) policy = okno_sla_policy_new(cfg, &sla_err);
+    if (!policy) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: %s", path, sla_err->message);
+      return NULL;
+    }
+  }
   if (!cfg->smtp_addresses[0]) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [smtp] addresses is empty", path);
     return NULL;
@@ -277,6 +338,11 @@ gboolean okno_config_is_support_address(const OknoConfig *cfg, const char *addr)
     if (addr && g_ascii_strcasecmp(*a, addr) == 0)
       return TRUE;
   return FALSE;
+}
+
+gboolean okno_config_is_check_address(const OknoConfig *cfg, const char *addr)
+{
+  return *cfg->check_address && addr && g_ascii_strcasecmp(cfg->check_address, addr) == 0;
 }
 
 char *okno_config_sqlite_path(const OknoConfig *cfg)

@@ -70,10 +70,43 @@ typedef struct OknoConfig {
   char *dkim_domain;        /* d=; empty: the domain of outbound_from */
   char *dkim_key;           /* PEM RSA private key; required when selector is set */
 
+  /* [sla] the SLA policy (appeal/sla.h, docs/sla.md): periods as "N working hours",
+   * "N working days", "N calendar days" or "N hours", checked at load. */
+  char *sla_simple, *sla_complex, *sla_urgent, *sla_urgent_confirmed, *sla_complaint,
+      *sla_accelerated, *sla_accelerated_confirmed, *sla_formal;
+  char **sla_categories;    /* "category:class" pairs of the web form's categories */
+  char *sla_default_class;  /* class of an e-mail appeal no word classifies */
+  char **sla_urgent_words, **sla_complaint_words, **sla_accelerated_words;
+  gint64 sla_reminder_before;      /* working hours before the deadline */
+  gint64 sla_escalate_again_after; /* working hours after the deadline */
+  /* Who is told: a reminder goes to the assignee's e-mail (a staff account), and to
+   * operators when there is no assignee or it has no usable address; supervisors get
+   * the first escalation; supervisors_level2 the next. */
+  char **sla_operators, **sla_supervisors, **sla_supervisors_level2;
+  gint64 sla_scheduler_interval;   /* seconds between scheduler passes in okno serve */
   /* [staff] accounts and sign-in (sec/staff.h) */
   gint64 staff_lockout_after;   /* failed sign-ins before the first lock */
   gint64 staff_lockout_seconds; /* the first lock; doubled for each failure after it */
   char *staff_totp_issuer;      /* otpauth issuer; empty: [portal] name */
+
+  /* [dns] the resolver of sender authentication (mail/dns.h) */
+  char *dns_server;         /* host, host:port or [v6]:port; empty: /etc/resolv.conf */
+  gint64 dns_timeout_ms;    /* per query */
+  gint64 dns_max_answer_size;    /* bytes; a larger answer is a temperror */
+  gint64 dns_max_answer_records; /* records in the answer section */
+
+  /* [auth] inbound SPF, DKIM, DMARC (mail/auth.h) */
+  gint64 auth_verify;       /* 1: check mail received over SMTP/LMTP from an IP; 0: off */
+  gint64 auth_time_budget_ms; /* all DNS lookups of one message together */
+  char *auth_public_suffix_list; /* for DMARC's organizational domain */
+
+  /* [clamav] malware scanning of attachments (check/clamav.h, docs/malware.md) */
+  char *clamav_socket;      /* unix:/path, /path, or host:port of clamd; empty: off */
+  char *clamav_policy;      /* "refuse" (554 5.7.1 at SMTP time) or "strip" */
+  gint64 clamav_timeout_ms; /* connect + scan of one message's files */
+
+  /* [check] the phishing-check address (docs/phishing.md) */
+  char *check_address;      /* e.g. check@portal.example; empty: none */
 } OknoConfig;
 
 OknoConfig *okno_config_new_default(void);
@@ -84,6 +117,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoConfig, okno_config_free)
 
 /* TRUE when `addr` (an e-mail address, any case) is one of smtp_addresses. */
 gboolean okno_config_is_support_address(const OknoConfig *cfg, const char *addr);
+/* TRUE when `addr` (any case) is the [check] address (never when it is empty). */
+gboolean okno_config_is_check_address(const OknoConfig *cfg, const char *addr);
 /* The database file of a sqlite: store URL ("var/okno.db" by default), NULL for other
  * stores. Caller frees. */
 char *okno_config_sqlite_path(const OknoConfig *cfg);

@@ -9,12 +9,33 @@
  * In `serve`, registrations of many sessions share one transaction and one sync
  * (commit.h): the `done` callback fires only after the commit is durable, and only
  * then does the listener answer 250. A message whose parse breaks the budgets is still
- * registered (original bytes kept) in the quarantine queue and acknowledged. */
+ * registered (original bytes kept) in the quarantine queue and acknowledged.
+ *
+ * Mail that came over SMTP/LMTP from an IP address is authenticated on the parse
+ * thread (SPF, DKIM, DMARC: mail/auth.h) when `[auth] verify` is on: the results are
+ * prepended to the stored bytes as an Authentication-Results header, kept in the
+ * message meta ("authentication") and recorded as an `authentication` event; a DMARC
+ * p=reject failure is refused (550 5.7.1, an error carrying its reply: core/error.h;
+ * nothing stored), p=quarantine failures and unproved mail from the portal's own
+ * domains go to the queue OKNO_QUEUE_SUSPICIOUS, get no automatic answer (the From may
+ * be forged) and never join an existing appeal.
+ *
+ * Attachments are scanned by clamd when `[clamav] socket` is set (check/clamav.h,
+ * docs/malware.md): a virus is refused (554 5.7.1) or the file stripped, by policy;
+ * clamd down is 451 4.3.0. A message pointing at a blocked domain or URL (the phishing
+ * block list, check/blocklist.h) also waits in OKNO_QUEUE_SUSPICIOUS. Mail sent only to
+ * the `[check] address` is not registered: its phishing verdict is mailed back
+ * (docs/phishing.md), unless its sender failed authentication (no reflection). */
 #pragma once
 #include <glib.h>
 
 #include "core/config.h"
 #include "store/store.h"
+
+/* The queues (OknoAppeal.queue) intake puts an appeal in; "" is the normal flow. */
+#define OKNO_QUEUE_QUARANTINE "quarantine" /* the parse broke a budget, or empty */
+#define OKNO_QUEUE_SUSPICIOUS "suspicious" /* the sender is not proved (mail/auth.h) or the
+                                            * letter points at a blocked domain or URL */
 
 typedef struct {
   const char *channel;        /* "email" */
@@ -24,18 +45,24 @@ typedef struct {
   const char *helo;           /* EHLO/HELO/LHLO argument, NULL if none */
   const char *session_id;     /* for log lines, NULL if none */
   gboolean tls;
+  const char *kind;           /* "formal": a formal appeal under 59-FZ, only from a
+                                 trusted caller that confirmed the citizen's identity
+                                 (the cabinet; `okno submit --kind formal`); NULL or
+                                 anything else: a support request */
 } OknoEnvelope;
 
 typedef enum {
   OKNO_INTAKE_CREATED,   /* a new appeal */
   OKNO_INTAKE_JOINED,    /* a reply added to an existing appeal */
   OKNO_INTAKE_DUPLICATE, /* the same message again: nothing new registered */
+  OKNO_INTAKE_CHECKED,   /* sent to the [check] address: no appeal, a verdict queued */
 } OknoIntakeOutcome;
 
 typedef struct {
-  char *number;          /* the appeal this message belongs to */
+  char *number;          /* the appeal this message belongs to; NULL when CHECKED */
   OknoIntakeOutcome outcome;
   gboolean quarantined;
+  gboolean suspicious;   /* put in OKNO_QUEUE_SUSPICIOUS */
   gboolean receipt_queued;
 } OknoIntakeResult;
 
@@ -50,8 +77,12 @@ void okno_intake_free(OknoIntake *in);
 
 /* Called once on the main context that was thread-default when the message was
  * submitted. `err` NULL: the registration is durable (answer 250). Otherwise its code
- * is OKNO_ERROR_TEMP (answer 451 4.3.0, the client retries) or OKNO_ERROR_PERM
- * (answer 554 5.6.0 with err->message). `res` is valid during the call only. */
+ * is OKNO_ERROR_TEMP (answer 451, the client retries) or OKNO_ERROR_PERM (answer
+ * 5xx); the reply line is okno_error_smtp_reply(err) (core/error.h): the error's own
+ * reply when it carries one (a policy refusal: "550 5.7.1 ..." for DMARC p=reject,
+ * "554 5.7.1 ..." for a virus under [clamav] policy = refuse; "451 4.3.0 ..." when
+ * clamd cannot be reached), else 451 4.3.0 / 554 5.6.0. Nothing is registered when
+ * err is set. `res` is never NULL and is valid during the call only. */
 typedef void (*OknoIntakeDone)(const OknoIntakeResult *res, const GError *err,
                                gpointer user_data);
 
@@ -59,7 +90,8 @@ typedef void (*OknoIntakeDone)(const OknoIntakeResult *res, const GError *err,
 void okno_intake_submit_async(OknoIntake *in, GBytes *raw, const OknoEnvelope *env,
                               OknoIntakeDone done, gpointer user_data);
 
-/* The same, synchronously, with its own transaction (okno submit, tests). */
+/* The same, synchronously, with its own transaction (okno submit, tests). A policy
+ * refusal is FALSE with the error carrying its SMTP reply (as above). */
 gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope *env,
                                  OknoIntakeResult *res, GError **error);
 

@@ -23,6 +23,7 @@
 #define NAME_MAX_CHARS 80
 #define SUBJECT_MAX_CHARS 200
 #define MSGID_MAX_BYTES 250
+#define REASON_MAX_CHARS 600 /* one reason of a check@ verdict */
 #define REFERENCES_MAX 20 /* the first reference and the newest ones are kept */
 #define LINE_SOFT 76      /* header folding and quoted-printable line length */
 #define EW_MAX_BYTES 42   /* text bytes in one B encoded-word: 56 base64 characters,
@@ -121,6 +122,19 @@ static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo 
     g_string_append(b, "Срок рассмотрения начнёт отсчитываться, когда мы получим ваше "
                        "уточнение.\n\n");
   }
+
+  if (!info->joined && info->formal)
+    g_string_append(b, "Обращение зарегистрировано как обращение гражданина в порядке, "
+                       "установленном Федеральным законом от 02.05.2006 № 59-ФЗ «О порядке "
+                       "рассмотрения обращений граждан Российской Федерации».\n\n");
+  else if (!info->joined)
+    g_string_append(b, "Ваше письмо зарегистрировано как запрос в службу поддержки. "
+                       "Обращением в порядке Федерального закона № 59-ФЗ «О порядке "
+                       "рассмотрения обращений граждан Российской Федерации» оно не "
+                       "является: электронная почта не подтверждает личность отправителя. "
+                       "Если вы хотите подать официальное обращение, войдите в личный "
+                       "кабинет портала с подтверждённой учётной записью и подайте его в "
+                       "разделе «Мои обращения».\n\n");
 
   if (info->refused && info->refused[0]) {
     g_string_append(b, "Не все вложения приняты:\n");
@@ -337,32 +351,45 @@ static char *rfc5322_date(gint64 us)
                          (int)(ABS(offset) / 60), (int)(ABS(offset) % 60));
 }
 
-/* The whole message: headers (From the official address, To the citizen, the subject,
- * our Message-ID, In-Reply-To/References to the citizen's message) and the body in
- * quoted-printable. `automatic` adds Auto-Submitted (RFC 3834) for machine mail. */
-static GBytes *assemble(const OknoConfig *cfg, const char *to_name, const char *to_email,
-                        const char *subject, const char *id, const char *orig_message_id,
-                        const char *refs, gboolean automatic, const char *body)
+/* The message around `body`: headers (threaded to `orig_message_id`/`orig_refs` when
+ * given) and the quoted-printable text; *id_out gets our new Message-ID. NULL when an
+ * address cannot be written into a header. `auto_submitted` is the RFC 3834 value;
+ * NULL for a letter a person wrote (an operator's answer): no Auto-Submitted. */
+static GBytes *write_message(const OknoConfig *cfg, const char *number, const char *to_email,
+                             const char *name, const char *subject, const char *body,
+                             const char *orig_message_id, const char *refs,
+                             const char *auto_submitted, char **id_out)
 {
   g_autofree char *from_name = clean_line(cfg->outbound_from_name, NAME_MAX_CHARS);
-  g_autofree char *date = rfc5322_date(okno_now());
-  GString *m = g_string_sized_new(strlen(body) * 3 + 1024);
+  g_autofree char *date = NULL;
+  const char *host = cfg->hostname && *cfg->hostname ? cfg->hostname : NULL;
+  GString *m;
   gsize col;
+
+  *id_out = NULL;
+  if (!safe_address(to_email) || !safe_address(cfg->outbound_from))
+    return NULL;
+  if (!host)
+    host = strchr(cfg->outbound_from, '@') + 1;
+  *id_out = g_strdup_printf("okno.%s.%08x%08x@%s", number, g_random_int(), g_random_int(), host);
+  date = rfc5322_date(okno_now());
+  m = g_string_sized_new(strlen(body) * 3 + 1024);
   g_string_append_printf(m, "Date: %s\r\n", date);
   append_mailbox_header(m, "From", from_name, cfg->outbound_from);
-  append_mailbox_header(m, "To", to_name, to_email);
+  append_mailbox_header(m, "To", name, to_email);
   g_string_append(m, "Subject:");
   col = strlen("Subject:");
   append_encoded_words(m, subject, &col);
   g_string_append(m, "\r\n");
-  g_string_append_printf(m, "Message-ID: <%s>\r\n", id);
+  g_string_append_printf(m, "Message-ID: <%s>\r\n", *id_out);
   if (safe_msgid(orig_message_id))
     g_string_append_printf(m, "In-Reply-To: <%s>\r\n", orig_message_id);
-  if (*refs)
+  if (refs && *refs)
     g_string_append_printf(m, "References:%s\r\n", refs);
-  if (automatic)
-    g_string_append(m, "Auto-Submitted: auto-replied\r\n"
-                       "X-Auto-Response-Suppress: All\r\n");
+  if (auto_submitted)
+    g_string_append_printf(m, "Auto-Submitted: %s\r\n"
+                              "X-Auto-Response-Suppress: All\r\n",
+                           auto_submitted);
   g_string_append(m, "MIME-Version: 1.0\r\n"
                      "Content-Type: text/plain; charset=utf-8\r\n"
                      "Content-Transfer-Encoding: quoted-printable\r\n"
@@ -371,12 +398,25 @@ static GBytes *assemble(const OknoConfig *cfg, const char *to_name, const char *
   return g_string_free_to_bytes(m);
 }
 
-/* Our Message-ID for a letter about appeal `number`. */
-static char *our_message_id(const OknoConfig *cfg, const char *number)
+/* An automatic answer to a citizen's message (a receipt, a check@ verdict): the message
+ * threaded to the citizen's (`thread`'s orig_message_id and orig_references), with the
+ * outputs okno_receipt_build() describes (all NULL when it returns NULL). */
+static GBytes *auto_reply(const OknoConfig *cfg, const char *tag, const OknoReceiptInfo *thread,
+                          const char *to_email, const char *name, const char *subject,
+                          const char *body, char **message_id, char **subject_out,
+                          char **text_out)
 {
-  const char *host = cfg->hostname && *cfg->hostname ? cfg->hostname
-                                                     : strchr(cfg->outbound_from, '@') + 1;
-  return g_strdup_printf("okno.%s.%08x%08x@%s", number, g_random_int(), g_random_int(), host);
+  g_autofree char *refs = references_value(thread);
+  g_autofree char *id = NULL;
+  GBytes *out = write_message(cfg, tag, to_email, name, subject, body, thread->orig_message_id,
+                              refs, "auto-replied", &id);
+  if (message_id)
+    *message_id = out ? g_steal_pointer(&id) : NULL;
+  if (subject_out)
+    *subject_out = out ? g_strdup(subject) : NULL;
+  if (text_out)
+    *text_out = out ? g_strdup(body) : NULL;
+  return out;
 }
 
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
@@ -385,10 +425,7 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
   g_autoptr(GString) body = g_string_new(NULL);
   g_autofree char *name = clean_line(info->to_name, NAME_MAX_CHARS);
   g_autofree char *subject = NULL;
-  g_autofree char *id = NULL;
-  g_autofree char *refs = NULL;
   gboolean ask = info->needs_description && !info->quarantined;
-  GBytes *m;
 
   if (message_id)
     *message_id = NULL;
@@ -397,11 +434,8 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
   if (text_out)
     *text_out = NULL;
   g_return_val_if_fail(info->number && *info->number, NULL);
-  if (!safe_address(info->to_email) || !safe_address(cfg->outbound_from))
-    return NULL;
   if (strchr(name, '@')) /* an address as a display name greets no one */
     name[0] = '\0';
-  id = our_message_id(cfg, info->number);
 
   if (info->joined)
     subject = g_strdup_printf("Ваше сообщение добавлено к обращению № %s", info->number);
@@ -410,47 +444,160 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
   else
     subject = g_strdup_printf("Обращение № %s зарегистрировано", info->number);
   write_body(body, cfg, info, name, ask);
-  refs = references_value(info);
-  m = assemble(cfg, name, info->to_email, subject, id, info->orig_message_id, refs, TRUE,
-               body->str);
+  return auto_reply(cfg, info->number, info, info->to_email, name, subject, body->str,
+                    message_id, subject_out, text_out);
+}
 
-  if (message_id)
-    *message_id = g_steal_pointer(&id);
-  if (subject_out)
-    *subject_out = g_steal_pointer(&subject);
-  if (text_out)
-    *text_out = g_strdup(body->str);
-  return m;
+GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char *to_email,
+                          const char *to_name, const char *subject, const char *text,
+                          char **message_id)
+{
+  g_autofree char *name = clean_line(to_name, NAME_MAX_CHARS);
+  g_autofree char *subj = clean_line(subject, SUBJECT_MAX_CHARS);
+  GString *body = g_string_new(NULL);
+  GBytes *out;
+  if (strchr(name, '@'))
+    name[0] = '\0';
+  if (*name)
+    g_string_append_printf(body, "Здравствуйте, %s!\n\n", name);
+  else
+    g_string_append(body, "Здравствуйте!\n\n");
+  g_string_append(body, text);
+  g_string_append(body, "\n\nЭто письмо отправлено автоматически.\n\n");
+  g_string_append_printf(body, "С уважением,\n%s\n",
+                         cfg->outbound_from_name && *cfg->outbound_from_name
+                             ? cfg->outbound_from_name
+                             : "Служба поддержки");
+  out = write_message(cfg, number, to_email, name, subj, body->str, NULL, NULL,
+                      "auto-generated", message_id);
+  g_string_free(body, TRUE);
+  return out;
 }
 
 GBytes *okno_reply_build(const OknoConfig *cfg, const OknoReplyInfo *info, char **message_id,
                          char **subject_out)
 {
-  OknoReceiptInfo threading = {
+  OknoReceiptInfo thread = {
     .orig_message_id = info->orig_message_id ? info->orig_message_id : "",
     .orig_references = info->orig_references,
   };
   g_autofree char *name = clean_line(info->to_name ? info->to_name : "", NAME_MAX_CHARS);
-  g_autofree char *id = NULL, *refs = NULL, *subject = NULL;
+  g_autofree char *refs = references_value(&thread);
+  g_autofree char *subject = NULL;
   g_autofree char *text = g_utf8_make_valid(info->text, -1);
   GBytes *m;
-  *message_id = NULL;
   *subject_out = NULL;
   g_return_val_if_fail(info->number && *info->number, NULL);
-  if (!safe_address(info->to_email) || !safe_address(cfg->outbound_from))
-    return NULL;
   if (strchr(name, '@'))
     name[0] = '\0';
   /* the body is ours to send as text: CR and other controls but newline and tab dropped */
   for (char *c = text; *c; c++)
     if ((guchar)*c < ' ' && *c != '\n' && *c != '\t')
       *c = ' ';
-  id = our_message_id(cfg, info->number);
   subject = g_strdup_printf("Ответ на обращение № %s", info->number);
-  refs = references_value(&threading);
-  m = assemble(cfg, name, info->to_email, subject, id, threading.orig_message_id, refs, FALSE,
-               text);
-  *message_id = g_steal_pointer(&id);
-  *subject_out = g_steal_pointer(&subject);
+  m = write_message(cfg, info->number, info->to_email, name, subject, text,
+                    thread.orig_message_id, refs, NULL, message_id);
+  if (m)
+    *subject_out = g_steal_pointer(&subject);
   return m;
+}
+
+char *okno_receipt_time(gint64 us)
+{
+  return russian_time(us);
+}
+
+/* The verdict letter's body: what was checked, the verdict, every reason, advice. */
+static void write_check_body(GString *b, const OknoConfig *cfg, const OknoCheckReplyInfo *info,
+                             const char *name)
+{
+  static const char *const verdicts[] = {
+    [OKNO_VERDICT_CLEAN] = "признаков мошенничества не найдено",
+    [OKNO_VERDICT_SUSPICIOUS] = "письмо подозрительное",
+    [OKNO_VERDICT_DANGEROUS] = "письмо опасно, оно похоже на мошенническое",
+  };
+  static const char *const advice[] = {
+    [OKNO_VERDICT_CLEAN] = "Это не гарантия: если письмо просит данные, деньги или срочных "
+                           "действий, лучше войдите на портал сами, набрав его адрес в "
+                           "браузере, а не по ссылке из письма.",
+    [OKNO_VERDICT_SUSPICIOUS] = "Будьте осторожны: не переходите по ссылкам и не сообщайте "
+                                "своих данных, пока не убедитесь, что письмо настоящее. "
+                                "Войдите на портал сами, набрав его адрес в браузере.",
+    [OKNO_VERDICT_DANGEROUS] = "Не переходите по ссылкам, не открывайте вложения, не отвечайте "
+                               "на письмо и не сообщайте никаких данных: ни паролей, ни кодов "
+                               "из СМС, ни данных карты. Если вы уже что-то ввели, смените "
+                               "пароль на портале и позвоните в свой банк.",
+  };
+  const OknoPhishResult *r = info->result;
+  g_autofree char *subject = clean_line(info->checked_subject, SUBJECT_MAX_CHARS);
+  gboolean any = FALSE;
+
+  if (*name)
+    g_string_append_printf(b, "Здравствуйте, %s!\n\n", name);
+  else
+    g_string_append(b, "Здравствуйте!\n\n");
+  g_string_append(b, info->forwarded ? "Мы проверили письмо, которое вы переслали во вложении"
+                                     : "Мы проверили присланное вами письмо");
+  if (*subject)
+    g_string_append_printf(b, " (тема «%s»)", subject);
+  else
+    g_string_append(b, " (без темы)");
+  g_string_append_printf(b, ".\n\nРезультат проверки: %s.\n", verdicts[r->verdict]);
+  if (r->portal_sender == OKNO_PORTAL_SENDER_VERIFIED)
+    g_string_append(b, "Письмо действительно отправлено порталом.\n");
+  else if (r->portal_sender == OKNO_PORTAL_SENDER_UNVERIFIED)
+    g_string_append(b, "Письмо отправлено от имени портала, но подтвердить, что его "
+                       "отправил портал, не удалось.\n");
+  for (guint i = 0; i < r->reasons->len; i++) {
+    const OknoPhishReason *x = g_ptr_array_index(r->reasons, i);
+    if (x->weight == 0)
+      continue;
+    if (!any)
+      g_string_append(b, r->verdict == OKNO_VERDICT_CLEAN ? "\nОбратите внимание:\n"
+                                                          : "\nЧто насторожило:\n");
+    any = TRUE;
+    {
+      /* a reason quotes the letter (names, hosts): one line, capped */
+      g_autofree char *line = clean_line(x->text, REASON_MAX_CHARS);
+      g_string_append_printf(b, "— %s\n", line);
+    }
+  }
+  g_string_append_printf(b, "\n%s\n\n", advice[r->verdict]);
+  if (!info->forwarded)
+    g_string_append(b, "Мы проверили само ваше письмо, потому что не нашли в нём вложенного "
+                       "письма. Чтобы проверить чужое письмо точнее, перешлите его как "
+                       "вложение (в почтовой программе: «Переслать как вложение»): тогда "
+                       "сохраняются его служебные заголовки.\n\n");
+  g_string_append(b, "Это письмо отправлено автоматически, отвечать на него не нужно. "
+                     "Если вам нужна помощь, напишите в службу поддержки");
+  if (cfg->smtp_addresses && cfg->smtp_addresses[0])
+    g_string_append_printf(b, " по адресу %s", cfg->smtp_addresses[0]);
+  g_string_append(b, ".\n\n");
+  g_string_append_printf(b, "С уважением,\n%s\n",
+                         cfg->outbound_from_name && *cfg->outbound_from_name
+                             ? cfg->outbound_from_name
+                             : "Служба поддержки");
+}
+
+GBytes *okno_check_reply_build(const OknoConfig *cfg, const OknoCheckReplyInfo *info,
+                               char **message_id, char **subject_out, char **text_out)
+{
+  static const char *const subjects[] = {
+    [OKNO_VERDICT_CLEAN] = "Проверка письма: признаков мошенничества не найдено",
+    [OKNO_VERDICT_SUSPICIOUS] = "Проверка письма: письмо подозрительное",
+    [OKNO_VERDICT_DANGEROUS] = "Проверка письма: письмо опасно",
+  };
+  g_autoptr(GString) body = g_string_new(NULL);
+  g_autofree char *name = clean_line(info->to_name, NAME_MAX_CHARS);
+  OknoReceiptInfo thread = {
+    .orig_message_id = info->orig_message_id,
+    .orig_references = info->orig_references,
+  };
+
+  if (strchr(name, '@'))
+    name[0] = '\0';
+  write_check_body(body, cfg, info, name);
+  return auto_reply(cfg, "check", &thread, info->to_email, name,
+                    subjects[info->result->verdict], body->str, message_id, subject_out,
+                    text_out);
 }

@@ -20,6 +20,7 @@
 #pragma once
 #include <glib.h>
 
+#include "check/phishing.h"
 #include "core/config.h"
 
 typedef struct {
@@ -35,6 +36,8 @@ typedef struct {
   gboolean joined;            /* a reply joined an existing appeal */
   gboolean needs_description; /* ask for a description */
   gboolean quarantined;       /* could not be read automatically */
+  gboolean formal;            /* a formal appeal under 59-FZ (else a support request,
+                                 and the receipt tells how to file a formal appeal) */
   const char *const *refused; /* Russian reasons for refused attachments, or NULL */
 } OknoReceiptInfo;
 
@@ -63,3 +66,33 @@ typedef struct {
 } OknoReplyInfo;
 GBytes *okno_reply_build(const OknoConfig *cfg, const OknoReplyInfo *info, char **message_id,
                          char **subject);
+
+/* Any other automatic message of okno (a notification to the citizen, a reminder or
+ * escalation to staff), written like a receipt: greeting (to `to_name` when it is a
+ * name), `text` (Russian, paragraphs separated by blank lines), the automatic-mail
+ * note and the signature; Auto-Submitted: auto-generated; `subject` as given.
+ * `number` goes into the Message-ID. Returns NULL (and *message_id NULL) when an
+ * address cannot be written into a header; caller frees both. */
+GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char *to_email,
+                          const char *to_name, const char *subject, const char *text,
+                          char **message_id);
+/* «23 ноября 2026 г., 16:35 (МСК)»: `us` in Moscow time, as receipts write it. */
+char *okno_receipt_time(gint64 us);
+
+/* The answer of the check@ address ([check] address, docs/phishing.md): the verdict of
+ * the phishing check on the letter the citizen forwarded, with every reason, in plain
+ * Russian, and what to do. Same headers, encoding and safety rules as a receipt;
+ * Subject «Проверка письма: ...» by verdict; Message-ID <okno.check.RANDOM@host>. */
+typedef struct {
+  const char *to_email;
+  const char *to_name;                 /* may be "" */
+  const char *orig_message_id;         /* the citizen's message, "" if none */
+  const char *const *orig_references;  /* NULL-terminated or NULL */
+  const char *checked_subject;         /* subject of the letter checked */
+  gboolean forwarded;                  /* the letter checked was attached (message/rfc822) */
+  const OknoPhishResult *result;
+} OknoCheckReplyInfo;
+
+/* As okno_receipt_build(): the bytes, or NULL when an address is unsafe. */
+GBytes *okno_check_reply_build(const OknoConfig *cfg, const OknoCheckReplyInfo *info,
+                               char **message_id, char **subject, char **text);

@@ -338,3 +338,9 @@ char *okno_dkim_dns_record(const OknoDkim *dkim)
     g_string_append_printf(s, " \"%.*s\"", (int)MIN(TXT_STRING_MAX, n - i), value + i);
   return g_string_free(s, FALSE);
 }
+
+GBytes *okno_dkim_sign_or_plain(OknoDkim *dkim, GBytes *msg, GError **failure)
+{
+  GBytes *signed_msg = okno_dkim_sign(dkim, msg, failure);
+  return signed_msg ? signed_msg : g_bytes_ref(msg);
+}

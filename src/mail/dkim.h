@@ -34,6 +34,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoDkim, okno_dkim_free)
  * header, none of the fields to sign, an OpenSSL error); the caller then sends `msg`
  * unsigned. Caller unrefs. */
 GBytes *okno_dkim_sign(OknoDkim *dkim, GBytes *msg, GError **error);
+/* What every sender of okno's own mail does: okno_dkim_sign, and when signing fails a
+ * new reference to `msg` (sent unsigned rather than not at all) with *failure (may be
+ * NULL) set to why, for the caller to log and record. Never NULL. Caller unrefs. */
+GBytes *okno_dkim_sign_or_plain(OknoDkim *dkim, GBytes *msg, GError **failure);
 
 /* The DNS record to publish, one line without a newline:
  *   SELECTOR._domainkey.DOMAIN. IN TXT "v=DKIM1; k=rsa; p=BASE64..." "..."

@@ -114,6 +114,7 @@ const char *okno_loop_no_autoreply_reason(const OknoConfig *cfg, const OknoMessa
     if (robot_local_part(senders[i]))
       return "sender is an automatic address (mailer-daemon, postmaster, no-reply)";
     if (okno_config_is_support_address(cfg, senders[i]) ||
+        okno_config_is_check_address(cfg, senders[i]) ||
         (is_set(cfg->outbound_from) && g_ascii_strcasecmp(cfg->outbound_from, senders[i]) == 0))
       return "sender is one of our own support addresses";
   }

@@ -8,7 +8,7 @@
  *  - has an empty envelope sender (bounce), or a sender whose local part is
  *    MAILER-DAEMON, postmaster, noreply/no-reply/donotreply/do-not-reply (any case,
  *    with or without "-" or "_" or ".", with or without a "+tag"), or is one of our
- *    own support addresses ([smtp] addresses or [outbound] from); "sender" here is
+ *    own addresses ([smtp] addresses, [outbound] from or [check] address); "sender" here is
  *    each of the envelope sender, From and Reply-To;
  *  - has no address to answer at all: the answer goes to Reply-To, else From (never
  *    to the envelope sender alone), and that address must contain '@'.

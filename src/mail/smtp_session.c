@@ -434,7 +434,8 @@ static gboolean check_rcpt(OknoSmtpSession *s, const char *args, SmtpPath *path)
     reply(s, "452 4.5.3 Error: too many recipients");
     return FALSE;
   }
-  if (!okno_config_is_support_address(s->cfg, path->addr)) {
+  if (!okno_config_is_support_address(s->cfg, path->addr) &&
+      !okno_config_is_check_address(s->cfg, path->addr)) {
     okno_log("smtp", "session=%s event=rcpt to=%s result=rejected", s->id,
              okno_pii(path->addr, tag));
     reply(s, "550 5.1.1 <%s>: Recipient address rejected: no such mailbox here", path->addr);
@@ -649,13 +650,12 @@ void okno_smtp_session_delivered(OknoSmtpSession *s, const OknoIntakeResult *res
   if (s->state != S_DELIVERING)
     return; /* closed meanwhile (timeout, forced shutdown) */
   if (!err)
-    line = res && res->number
-               ? g_strdup_printf("250 2.0.0 Ok: registered as %s", res->number)
+    line = res && res->number ? g_strdup_printf("250 2.0.0 Ok: registered as %s", res->number)
+           : res && res->outcome == OKNO_INTAKE_CHECKED
+               ? g_strdup("250 2.0.0 Ok: checked, the verdict will be sent by mail")
                : g_strdup("250 2.0.0 Ok: registered");
-  else if (g_error_matches(err, OKNO_ERROR, OKNO_ERROR_TEMP))
-    line = g_strdup("451 4.3.0 Temporary failure, please try again later");
   else
-    line = g_strdup_printf("554 5.6.0 %s", err->message);
+    line = okno_error_smtp_reply(err); /* 451 4.3.0, 554 5.6.0, or the error's own */
   okno_log("smtp", "session=%s event=message result=%s appeal=%s", s->id,
            err ? (err->code == OKNO_ERROR_TEMP ? "deferred" : "refused") : "accepted",
            res && res->number ? res->number : "-");

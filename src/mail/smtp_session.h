@@ -70,8 +70,11 @@ gboolean okno_smtp_session_wants_input(const OknoSmtpSession *s);
  * command_timeout). */
 gboolean okno_smtp_session_in_data(const OknoSmtpSession *s);
 
-/* The outcome of the last deliver(): `err` NULL means durable (250), OKNO_ERROR_TEMP
- * gives 451 4.3.0, anything else 554 5.6.0 with err->message. `res` may be NULL. */
+/* The outcome of the last deliver(): `err` NULL means durable (250); otherwise the
+ * reply is okno_error_smtp_reply(err) (core/error.h): the error's own reply when it
+ * carries one (a policy refusal such as DMARC "550 5.7.1", a virus "554 5.7.1", clamd
+ * down "451 4.3.0"), else 451 4.3.0 for OKNO_ERROR_TEMP and 554 5.6.0 with
+ * err->message. `res` may be NULL. */
 void okno_smtp_session_delivered(OknoSmtpSession *s, const OknoIntakeResult *res,
                                  const GError *err);
 /* The TLS handshake succeeded: back to the initial state, the client must EHLO again. */

@@ -4,12 +4,12 @@
  * sign-in never holds the store's write lock for the 64 MiB hash. */
 #include "sec/staff.h"
 
-#include <gmime/gmime.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "intake/receipt.h"
 #include "sec/password.h"
 #include "sec/totp.h"
 
@@ -22,8 +22,7 @@ OknoStaffPolicy okno_staff_policy(const OknoConfig *cfg)
     .lock_after = cfg->staff_lockout_after,
     .lock_seconds = cfg->staff_lockout_seconds,
     .issuer = *cfg->staff_totp_issuer ? cfg->staff_totp_issuer : cfg->portal_name,
-    .mail_from = cfg->outbound_from,
-    .hostname = cfg->hostname,
+    .cfg = cfg,
   };
 }
 
@@ -230,44 +229,33 @@ static gint64 lock_length(const OknoStaffPolicy *pol, gint64 failures)
   return MIN(len, LOCK_MAX_US);
 }
 
+/* The owner's notice of a lock, written like every automatic message of okno
+ * (okno_notice_build) and DKIM-signed when a key is set; NULL (and *message_id NULL)
+ * when the address cannot be written into a header. */
 static GBytes *lock_notice(const OknoStaffPolicy *pol, const OknoUser *u, const OknoSignIn *in,
                            gint64 until, char **message_id)
 {
-  g_autofree char *when = okno_time_format_msk(until);
-  g_autofree char *subject = g_mime_utils_header_encode_text(
-      NULL, "Вход в вашу учётную запись временно заблокирован", "utf-8");
-  g_autoptr(GDateTime) now = g_date_time_new_from_unix_utc(okno_now() / G_USEC_PER_SEC);
-  g_autofree char *date = g_mime_utils_header_format_date(now);
-  g_autofree char *body = g_strdup_printf(
-      "Здравствуйте!\n\n"
+  g_autofree char *when = okno_receipt_time(until);
+  g_autofree char *text = g_strdup_printf(
       "Вход под логином %s был заблокирован после %" G_GINT64_FORMAT " неудачных попыток "
-      "подряд. Следующая попытка возможна после %s (время московское).\n"
+      "подряд. Следующая попытка возможна после %s.\n"
       "Последняя попытка: адрес %s, программа «%s».\n\n"
       "Если это были вы, просто подождите. Если нет, сообщите администратору: "
-      "возможно, ваш пароль пытаются подобрать.\n",
+      "возможно, ваш пароль пытаются подобрать.",
       u->login, u->failed_attempts, when, in->ip && *in->ip ? in->ip : "неизвестен",
       in->user_agent && *in->user_agent ? in->user_agent : "неизвестна");
-  g_autofree char *b64 = g_base64_encode((const guchar *)body, strlen(body));
-  GString *m = g_string_new(NULL);
-  const char *host = pol->hostname && *pol->hostname ? pol->hostname : "okno.invalid";
-  *message_id = g_strdup_printf("okno.lock.%08x%08x@%s", g_random_int(), g_random_int(), host);
-  g_string_append_printf(m,
-                         "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
-                         "Message-ID: <%s>\r\nAuto-Submitted: auto-generated\r\n"
-                         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                         "Content-Transfer-Encoding: base64\r\n\r\n",
-                         date, pol->mail_from, u->email, subject, *message_id);
-  for (gsize i = 0, n = strlen(b64); i < n; i += 76)
-    g_string_append_printf(m, "%.76s\r\n", b64 + i);
-  {
-    g_autoptr(GBytes) plain = g_string_free_to_bytes(m);
-    g_autoptr(GError) err = NULL;
-    GBytes *signed_msg = okno_dkim_sign(pol->dkim, plain, &err);
-    if (!signed_msg) /* sent unsigned rather than not at all */
-      okno_log_warn("staff", "event=dkim_failed user=%" G_GINT64_FORMAT " error=\"%s\"", u->id,
-                    err->message);
-    return signed_msg ? signed_msg : g_bytes_ref(plain);
-  }
+  g_autoptr(GBytes) plain = okno_notice_build(pol->cfg, "lock", u->email, u->display_name,
+                                              "Вход в вашу учётную запись временно заблокирован",
+                                              text, message_id);
+  g_autoptr(GError) err = NULL;
+  GBytes *out;
+  if (!plain)
+    return NULL;
+  out = okno_dkim_sign_or_plain(pol->dkim, plain, &err);
+  if (err)
+    okno_log_warn("staff", "event=dkim_failed user=%" G_GINT64_FORMAT " error=\"%s\"", u->id,
+                  err->message);
+  return out;
 }
 
 static gboolean journal(OknoStore *st, const OknoSignIn *in, const OknoUser *u,
@@ -383,7 +371,8 @@ OknoUser *okno_staff_authenticate(OknoStore *st, const OknoStaffPolicy *pol,
     if (lock && *u->email) {
       g_autofree char *msgid = NULL;
       g_autoptr(GBytes) raw = lock_notice(pol, u, in, u->locked_until, &msgid);
-      if (!okno_store_outbound_enqueue_mail(st, pol->mail_from, u->email, msgid, raw, error))
+      if (raw && !okno_store_outbound_enqueue_mail(st, pol->cfg->outbound_from, u->email, msgid,
+                                                   raw, error))
         goto fail;
     }
     if (lock)

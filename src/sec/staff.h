@@ -28,14 +28,14 @@ typedef struct {
   gint64 lock_after;     /* failures before the first lock (5) */
   gint64 lock_seconds;   /* the first lock (60 s), doubled each time after */
   const char *issuer;    /* otpauth issuer: the portal's name */
-  const char *mail_from; /* the notices' sender (outbound from) */
-  const char *hostname;  /* Message-ID domain */
+  const OknoConfig *cfg; /* lock-out notices (okno_notice_build): [outbound] from and
+                            from_name, [smtp] hostname (borrowed) */
   OknoDkim *dkim;        /* signs lock-out notices; NULL: unsigned (borrowed) */
 } OknoStaffPolicy;
 
-/* The policy from cfg ([staff] lockout_after, lockout_seconds, totp_issuer; [outbound]
- * from; [smtp] hostname), dkim NULL (the caller sets its own signer, mail/dkim.h).
- * Borrowed strings: valid while cfg is. */
+/* The policy from cfg ([staff] lockout_after, lockout_seconds, totp_issuer; cfg itself
+ * for the notices), dkim NULL (the caller sets its own signer, mail/dkim.h).
+ * Borrowed: valid while cfg is. */
 OknoStaffPolicy okno_staff_policy(const OknoConfig *cfg);
 
 gboolean okno_staff_role_valid(const char *role);

@@ -1,5 +1,5 @@
 /* console.c (store): the rows behind the operator console (src/web/console.c):
- * versioned status changes, answer templates per department, a staff member's live
+ * answer templates per department, a staff member's live
  * sessions, and the threading data of an appeal's last inbound message. Portable SQL
  * over db.h like store.c; the contract is in store.h. */
 #include "store/store.h"
@@ -10,27 +10,6 @@
 #include "core/error.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
-#define STALE_TEXT "Обращение уже изменил другой сотрудник: обновите страницу и повторите действие."
-
-gboolean okno_store_appeal_set_status_v(OknoStore *st, gint64 id, gint64 version,
-                                        const char *status, gint64 *new_version,
-                                        GError **error)
-{
-  g_autoptr(OknoRows) r = okno_db_query(
-      okno_store_db(st),
-      "UPDATE appeals SET status = $3, version = version + 1, updated_at = $4 "
-      "WHERE id = $1 AND version = $2 RETURNING version",
-      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(version), T(status), OKNO_INT(okno_now())), error);
-  if (!r)
-    return FALSE;
-  if (!okno_rows_count(r)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, STALE_TEXT);
-    return FALSE;
-  }
-  if (new_version)
-    *new_version = okno_rows_int(r, 0, 0);
-  return TRUE;
-}
 
 void okno_answer_template_free(OknoAnswerTemplate *t)
 {
@@ -226,7 +205,7 @@ gboolean okno_store_appeal_merge(OknoStore *st, gint64 dup_id, gint64 dup_versio
   if (!dup)
     return FALSE;
   if (!okno_rows_count(dup)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, STALE_TEXT);
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
     return FALSE;
   }
   if (!okno_db_exec(db, "UPDATE messages SET appeal_id = $2 WHERE appeal_id = $1",

@@ -228,7 +228,69 @@ static const char *const sqlite_steps[] = {
   "ALTER TABLE outbound_new RENAME TO outbound;"
   "CREATE INDEX outbound_due ON outbound(state, next_attempt_at);"
   "CREATE INDEX outbound_auto ON outbound(env_to, created_at) WHERE automatic = 1;",
-  /* 4: sessions of signed-in citizens and staff (src/sec/session.h: only the SHA-256
+  /* 4: SLA (docs/sla.md). Appeals get their kind (support request or formal appeal
+   * under 59-FZ), priority and whether a supervisor confirmed it, their SLA class, the
+   * overdue flag, the formal appeal's forwarding deadline, the number of extensions,
+   * whether an answer was given, and the generation of their deadline (bumped whenever
+   * it changes, so the jobs of an older deadline are told apart). The assignee is
+   * step 3's appeals.assignee (a user; reminders go to that user's e-mail).
+   * sla_jobs holds the scheduler's jobs: one row per (appeal, kind, generation),
+   * claimed under a lease, done once. notify_settings: per contact address and event
+   * type, whether the citizen wants the notification (no row: yes). */
+  "ALTER TABLE appeals ADD COLUMN kind TEXT NOT NULL DEFAULT 'support';"
+  "ALTER TABLE appeals ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';"
+  "ALTER TABLE appeals ADD COLUMN priority_confirmed INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN sla_class TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE appeals ADD COLUMN overdue INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN forward_deadline INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN extensions INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN answered INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN deadline_gen INTEGER NOT NULL DEFAULT 0;"
+  "CREATE TABLE sla_jobs("
+  "  id INTEGER PRIMARY KEY,"
+  "  appeal_id INTEGER NOT NULL REFERENCES appeals(id),"
+  "  kind TEXT NOT NULL CHECK (kind IN ('reminder', 'overdue', 'escalate')),"
+  "  generation INTEGER NOT NULL,"
+  "  due_at INTEGER NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'cancelled')),"
+  "  lease_owner TEXT NOT NULL DEFAULT '',"
+  "  lease_until INTEGER NOT NULL DEFAULT 0,"
+  "  done_at INTEGER NOT NULL DEFAULT 0,"
+  "  UNIQUE (appeal_id, kind, generation));"
+  "CREATE INDEX sla_jobs_due ON sla_jobs(due_at) WHERE state = 'pending';"
+  "CREATE TABLE notify_settings("
+  "  email TEXT NOT NULL,"
+  "  event TEXT NOT NULL,"
+  "  enabled INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (email, event));",
+  /* 5 (clam): phishing reports and the block list (docs/phishing.md).
+   * phishing_list holds one row per reported sender domain or URL (normalised by
+   * check/blocklist.h): whether it is blocked (used by check-mail and intake), how
+   * many reports, who reported it first; phishing_reports keeps every report (who,
+   * how, when). The check@ address's verdicts, mail of no appeal, use step 3's
+   * outbound.mail_raw / mail_message_id. */
+  "CREATE TABLE phishing_list("
+  "  id INTEGER PRIMARY KEY,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('domain', 'url')),"
+  "  value TEXT NOT NULL,"
+  "  blocked INTEGER NOT NULL DEFAULT 0,"
+  "  reports INTEGER NOT NULL DEFAULT 0,"
+  "  reported_by TEXT NOT NULL DEFAULT '',"
+  "  source TEXT NOT NULL DEFAULT '',"
+  "  created_at INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL,"
+  "  UNIQUE (kind, value));"
+  "CREATE INDEX phishing_list_blocked ON phishing_list(blocked);"
+  "CREATE TABLE phishing_reports("
+  "  id INTEGER PRIMARY KEY,"
+  "  entry_id INTEGER NOT NULL REFERENCES phishing_list(id),"
+  "  reporter TEXT NOT NULL,"
+  "  source TEXT NOT NULL,"
+  "  action TEXT NOT NULL,"
+  "  at INTEGER NOT NULL);"
+  "CREATE INDEX phishing_reports_entry ON phishing_reports(entry_id);",
+  /* 6 (web): sessions of signed-in citizens and staff (src/sec/session.h: only the SHA-256
    * of the cookie token is kept), and single-use tokens (captcha challenges) remembered
    * until they expire so that a replay is refused. */
   "CREATE TABLE sessions("
@@ -247,7 +309,7 @@ static const char *const sqlite_steps[] = {
   "CREATE INDEX sessions_expiry ON sessions(expires_at);"
   "CREATE TABLE used_tokens(id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);"
   "CREATE INDEX used_tokens_expiry ON used_tokens(expires_at);",
-  /* 5 (console): answer templates per department (a mustache body with {{name}}
+  /* 7 (console): answer templates per department (a mustache body with {{name}}
    * {{number}} {{received}} {{deadline}} {{operator}}; src/web/console.c). */
   "CREATE TABLE answer_templates("
   "  id INTEGER PRIMARY KEY,"
@@ -399,7 +461,56 @@ static const char *const pg_steps[] = {
   "  ADD COLUMN mail_message_id TEXT NOT NULL DEFAULT '',"
   "  ADD COLUMN mail_raw BYTEA,"
   "  ADD CONSTRAINT outbound_has_bytes CHECK (message_ref IS NOT NULL OR mail_raw IS NOT NULL);",
-  /* 4: sessions and single-use tokens (the SQLite step 4, table for table). */
+  /* 4: SLA: the SQLite step 4, table for table (assignee is step 3's). */
+  "ALTER TABLE appeals ADD COLUMN kind TEXT NOT NULL DEFAULT 'support';"
+  "ALTER TABLE appeals ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';"
+  "ALTER TABLE appeals ADD COLUMN priority_confirmed INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN sla_class TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE appeals ADD COLUMN overdue INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN forward_deadline BIGINT NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN extensions INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN answered INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE appeals ADD COLUMN deadline_gen INTEGER NOT NULL DEFAULT 0;"
+  "CREATE TABLE sla_jobs("
+  "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+  "  appeal_id BIGINT NOT NULL REFERENCES appeals(id),"
+  "  kind TEXT NOT NULL CHECK (kind IN ('reminder', 'overdue', 'escalate')),"
+  "  generation INTEGER NOT NULL,"
+  "  due_at BIGINT NOT NULL,"
+  "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'cancelled')),"
+  "  lease_owner TEXT NOT NULL DEFAULT '',"
+  "  lease_until BIGINT NOT NULL DEFAULT 0,"
+  "  done_at BIGINT NOT NULL DEFAULT 0,"
+  "  UNIQUE (appeal_id, kind, generation));"
+  "CREATE INDEX sla_jobs_due ON sla_jobs(due_at) WHERE state = 'pending';"
+  "CREATE TABLE notify_settings("
+  "  email TEXT NOT NULL,"
+  "  event TEXT NOT NULL,"
+  "  enabled INTEGER NOT NULL,"
+  "  updated_at BIGINT NOT NULL,"
+  "  PRIMARY KEY (email, event));",
+  /* 5 (clam): phishing reports and the block list (see the SQLite step 5). */
+  "CREATE TABLE phishing_list("
+  "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('domain', 'url')),"
+  "  value TEXT NOT NULL,"
+  "  blocked INTEGER NOT NULL DEFAULT 0,"
+  "  reports BIGINT NOT NULL DEFAULT 0,"
+  "  reported_by TEXT NOT NULL DEFAULT '',"
+  "  source TEXT NOT NULL DEFAULT '',"
+  "  created_at BIGINT NOT NULL,"
+  "  updated_at BIGINT NOT NULL,"
+  "  UNIQUE (kind, value));"
+  "CREATE INDEX phishing_list_blocked ON phishing_list(blocked);"
+  "CREATE TABLE phishing_reports("
+  "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+  "  entry_id BIGINT NOT NULL REFERENCES phishing_list(id),"
+  "  reporter TEXT NOT NULL,"
+  "  source TEXT NOT NULL,"
+  "  action TEXT NOT NULL,"
+  "  at BIGINT NOT NULL);"
+  "CREATE INDEX phishing_reports_entry ON phishing_reports(entry_id);",
+  /* 6 (web): sessions and single-use tokens (the SQLite step 6, table for table). */
   "CREATE TABLE sessions("
   "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
   "  token_hash TEXT NOT NULL UNIQUE,"
@@ -416,7 +527,7 @@ static const char *const pg_steps[] = {
   "CREATE INDEX sessions_expiry ON sessions(expires_at);"
   "CREATE TABLE used_tokens(id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);"
   "CREATE INDEX used_tokens_expiry ON used_tokens(expires_at);",
-  /* 5 (console): answer templates, the SQLite step 5. */
+  /* 7 (console): answer templates, the SQLite step 7. */
   "CREATE TABLE answer_templates("
   "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
   "  department TEXT NOT NULL,"

@@ -50,10 +50,22 @@ static void add_summary(JsonBuilder *b, const OknoAppeal *a)
   okno_json_str(b, "category", a->category);
   okno_json_str(b, "related", a->related);
   okno_json_str(b, "department", a->department); /* "": the triage queue */
+  json_builder_set_member_name(b, "assignee"); /* a user id (okno user list), or null */
+  if (a->assignee)
+    json_builder_add_int_value(b, a->assignee);
+  else
+    json_builder_add_null_value(b);
   okno_json_int(b, "version", a->version);
   add_time(b, "received_at", a->received_at);
   add_time(b, "deadline", a->deadline);
   add_time(b, "updated_at", a->updated_at);
+  okno_json_str(b, "kind", a->kind);
+  okno_json_str(b, "priority", a->priority);
+  okno_json_bool(b, "priority_confirmed", a->priority_confirmed);
+  okno_json_str(b, "sla_class", a->sla_class);
+  okno_json_bool(b, "overdue", a->overdue);
+  add_time(b, "forward_deadline", a->forward_deadline);
+  okno_json_int(b, "extensions", a->extensions);
 }
 
 static gboolean add_attachments(JsonBuilder *b, OknoDb *db, gint64 message_ref,

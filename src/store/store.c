@@ -138,7 +138,9 @@ gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, 
 
 #define APPEAL_COLUMNS                                                                    \
   "id, number, status, channel, queue, subject, from_name, from_email, phone, category, " \
-  "related, received_at, deadline, updated_at, department, coalesce(assignee, 0), version"
+  "related, received_at, deadline, updated_at, department, coalesce(assignee, 0), version, " \
+  "kind, priority, priority_confirmed, sla_class, overdue, forward_deadline, extensions, "  \
+  "answered, deadline_gen"
 
 static char *dup_or_empty(const char *s) { return g_strdup(s ? s : ""); }
 
@@ -162,6 +164,15 @@ static OknoAppeal *appeal_from_row(const OknoRows *r, guint i)
   a->department = dup_or_empty(okno_rows_text(r, i, 14));
   a->assignee = okno_rows_int(r, i, 15);
   a->version = okno_rows_int(r, i, 16);
+  a->kind = dup_or_empty(okno_rows_text(r, i, 17));
+  a->priority = dup_or_empty(okno_rows_text(r, i, 18));
+  a->priority_confirmed = okno_rows_int(r, i, 19) != 0;
+  a->sla_class = dup_or_empty(okno_rows_text(r, i, 20));
+  a->overdue = okno_rows_int(r, i, 21) != 0;
+  a->forward_deadline = okno_rows_int(r, i, 22);
+  a->extensions = okno_rows_int(r, i, 23);
+  a->answered = okno_rows_int(r, i, 24) != 0;
+  a->deadline_gen = okno_rows_int(r, i, 25);
   return a;
 }
 
@@ -180,6 +191,9 @@ void okno_appeal_free(OknoAppeal *a)
   g_free(a->category);
   g_free(a->related);
   g_free(a->department);
+  g_free(a->kind);
+  g_free(a->priority);
+  g_free(a->sla_class);
   g_free(a);
 }
 
@@ -190,11 +204,17 @@ gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
   g_autoptr(OknoRows) r = okno_db_query(
       st->db,
       "INSERT INTO appeals(number, status, channel, queue, subject, from_name, from_email, "
-      "phone, category, related, received_at, deadline, updated_at) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11) RETURNING id",
+      "phone, category, related, received_at, deadline, updated_at, kind, priority, "
+      "priority_confirmed, sla_class, forward_deadline, deadline_gen) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16, "
+      "$17, $18) RETURNING id",
       OKNO_PARAMS(T(a->number), T(a->status), T(a->channel), T(a->queue), T(a->subject),
                   T(a->from_name), T(a->from_email), T(a->phone), T(a->category),
-                  T(a->related), OKNO_INT(a->received_at), OKNO_INT(a->deadline)),
+                  T(a->related), OKNO_INT(a->received_at), OKNO_INT(a->deadline),
+                  OKNO_TEXT(a->kind && *a->kind ? a->kind : "support"),
+                  OKNO_TEXT(a->priority && *a->priority ? a->priority : "normal"),
+                  OKNO_INT(a->priority_confirmed ? 1 : 0), T(a->sla_class),
+                  OKNO_INT(a->forward_deadline), OKNO_INT(a->deadline_gen)),
       error);
   if (!r)
     return FALSE;
@@ -243,20 +263,29 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
   return out;
 }
 
-gboolean okno_store_appeal_set_deadline(OknoStore *st, gint64 id, gint64 deadline,
-                                        GError **error)
+gboolean okno_store_appeal_update(OknoStore *st, OknoAppeal *a, GError **error)
 {
-  return okno_db_exec(st->db, "UPDATE appeals SET deadline = $2, updated_at = $3, version = version + 1 "
-                      "WHERE id = $1",
-                      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(deadline), OKNO_INT(okno_now())), error);
-}
-
-gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
-                                      GError **error)
-{
-  return okno_db_exec(st->db, "UPDATE appeals SET status = $2, updated_at = $3, version = version + 1 "
-                      "WHERE id = $1",
-                      OKNO_PARAMS(OKNO_INT(id), T(status), OKNO_INT(okno_now())), error);
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "UPDATE appeals SET status = $2, related = $3, deadline = $4, priority = $5, "
+      "priority_confirmed = $6, sla_class = $7, overdue = $8, forward_deadline = $9, "
+      "extensions = $10, answered = $11, deadline_gen = $12, updated_at = $13, "
+      "version = version + 1 WHERE id = $1 AND ($14 = 0 OR version = $14) RETURNING version",
+      OKNO_PARAMS(OKNO_INT(a->id), T(a->status), T(a->related), OKNO_INT(a->deadline),
+                  OKNO_TEXT(a->priority && *a->priority ? a->priority : "normal"),
+                  OKNO_INT(a->priority_confirmed ? 1 : 0), T(a->sla_class),
+                  OKNO_INT(a->overdue ? 1 : 0), OKNO_INT(a->forward_deadline),
+                  OKNO_INT(a->extensions), OKNO_INT(a->answered ? 1 : 0),
+                  OKNO_INT(a->deadline_gen), OKNO_INT(okno_now()), OKNO_INT(a->version)),
+      error);
+  if (!r)
+    return FALSE;
+  if (!okno_rows_count(r)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
+    return FALSE;
+  }
+  a->version = okno_rows_int(r, 0, 0);
+  return TRUE;
 }
 
 /* ---- messages ----
@@ -628,4 +657,104 @@ gboolean okno_store_secret(OknoStore *st, const char *name, const char *fresh_va
   }
   *value = g_strdup(okno_rows_text(r, 0, 0));
   return TRUE;
+}
+
+/* ---- phishing reports and the block list ---- */
+
+void okno_phish_entry_free(OknoPhishEntry *e)
+{
+  if (!e)
+    return;
+  g_free(e->kind);
+  g_free(e->value);
+  g_free(e->reported_by);
+  g_free(e->source);
+  g_free(e);
+}
+
+gboolean okno_store_phish_report(OknoStore *st, const char *kind, const char *value,
+                                 const char *reporter, const char *source, gboolean block,
+                                 GError **error)
+{
+  gint64 now = okno_now();
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "INSERT INTO phishing_list(kind, value, blocked, reports, reported_by, source, "
+      "created_at, updated_at) VALUES($1, $2, $3, 1, $4, $5, $6, $6) "
+      "ON CONFLICT (kind, value) DO UPDATE SET reports = phishing_list.reports + 1, "
+      "blocked = CASE WHEN excluded.blocked = 1 THEN 1 ELSE phishing_list.blocked END, "
+      "updated_at = excluded.updated_at RETURNING id",
+      OKNO_PARAMS(T(kind), T(value), OKNO_INT(block ? 1 : 0), T(reporter), T(source),
+                  OKNO_INT(now)),
+      error);
+  if (!r)
+    return FALSE;
+  return okno_db_exec(st->db,
+                      "INSERT INTO phishing_reports(entry_id, reporter, source, action, at) "
+                      "VALUES($1, $2, $3, $4, $5)",
+                      OKNO_PARAMS(OKNO_INT(okno_rows_int(r, 0, 0)), T(reporter), T(source),
+                                  OKNO_TEXT(block ? "block" : "report"), OKNO_INT(now)),
+                      error);
+}
+
+gboolean okno_store_phish_unblock(OknoStore *st, const char *kind, const char *value,
+                                  const char *by, gboolean *found, GError **error)
+{
+  gint64 now = okno_now();
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "UPDATE phishing_list SET blocked = 0, updated_at = $3 WHERE kind = $1 AND value = $2 "
+      "RETURNING id",
+      OKNO_PARAMS(T(kind), T(value), OKNO_INT(now)), error);
+  if (!r)
+    return FALSE;
+  *found = okno_rows_count(r) > 0;
+  if (!*found)
+    return TRUE;
+  return okno_db_exec(st->db,
+                      "INSERT INTO phishing_reports(entry_id, reporter, source, action, at) "
+                      "VALUES($1, $2, 'operator', 'unblock', $3)",
+                      OKNO_PARAMS(OKNO_INT(okno_rows_int(r, 0, 0)), T(by), OKNO_INT(now)),
+                      error);
+}
+
+GPtrArray *okno_store_phish_list(OknoStore *st, gboolean blocked_only, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      st->db,
+      "SELECT id, kind, value, blocked, reports, reported_by, source, created_at, updated_at "
+      "FROM phishing_list WHERE blocked >= $1 ORDER BY updated_at DESC, id DESC",
+      OKNO_PARAMS(OKNO_INT(blocked_only ? 1 : 0)), error);
+  GPtrArray *out;
+  if (!r)
+    return NULL;
+  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_phish_entry_free);
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    OknoPhishEntry *e = g_new0(OknoPhishEntry, 1);
+    e->id = okno_rows_int(r, i, 0);
+    e->kind = dup_or_empty(okno_rows_text(r, i, 1));
+    e->value = dup_or_empty(okno_rows_text(r, i, 2));
+    e->blocked = okno_rows_int(r, i, 3) != 0;
+    e->reports = okno_rows_int(r, i, 4);
+    e->reported_by = dup_or_empty(okno_rows_text(r, i, 5));
+    e->source = dup_or_empty(okno_rows_text(r, i, 6));
+    e->created_at = okno_rows_int(r, i, 7);
+    e->updated_at = okno_rows_int(r, i, 8);
+    g_ptr_array_add(out, e);
+  }
+  return out;
+}
+
+OknoBlocklist *okno_store_phish_blocklist(OknoStore *st, GError **error)
+{
+  g_autoptr(GPtrArray) rows = okno_store_phish_list(st, TRUE, error);
+  OknoBlocklist *bl;
+  if (!rows)
+    return NULL;
+  bl = okno_blocklist_new();
+  for (guint i = 0; i < rows->len; i++) {
+    const OknoPhishEntry *e = rows->pdata[i];
+    okno_blocklist_add(bl, e->kind, e->value);
+  }
+  return bl;
 }

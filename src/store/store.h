@@ -13,6 +13,7 @@
 #pragma once
 #include <glib.h>
 
+#include "check/blocklist.h"
 #include "mail/mime.h"
 #include "store/db.h"
 
@@ -39,7 +40,7 @@ typedef struct {
   char *number;
   char *status;      /* new, needs_clarification, in_progress, answered, closed, rejected */
   char *channel;     /* email, web, chat, messenger, phone */
-  char *queue;       /* "" (regular) or "quarantine" */
+  char *queue;       /* "" (regular), "quarantine" or "suspicious" (OKNO_QUEUE_*, intake/pipeline.h) */
   char *subject;
   char *from_name;
   char *from_email;  /* the appeal's contact: lowercase */
@@ -50,8 +51,18 @@ typedef struct {
   gint64 deadline;   /* 0: none */
   gint64 updated_at;
   char *department;  /* department code; "" = the default triage queue */
-  gint64 assignee;   /* user id, 0: nobody */
+  gint64 assignee;   /* user id, 0: nobody (SLA reminders go to the user's e-mail) */
   gint64 version;    /* optimistic locking: every update bumps it (1 when inserted) */
+  /* SLA (appeal/sla.h, appeal/ops.h; docs/sla.md) */
+  char *kind;              /* "support" (a support request) or "formal" (59-FZ) */
+  char *priority;          /* "normal" or "urgent" */
+  gboolean priority_confirmed; /* a supervisor confirmed urgent / accelerated */
+  char *sla_class;         /* okno_sla_class_name(), "" if none */
+  gboolean overdue;        /* the deadline passed before an answer */
+  gint64 forward_deadline; /* formal appeals: forwarding due (0: none) */
+  gint64 extensions;       /* times the deadline was extended */
+  gboolean answered;       /* an answer was given (a repeated appeal reopens only if not) */
+  gint64 deadline_gen;     /* bumped on every deadline change; names the jobs' generation */
 } OknoAppeal;
 
 void okno_appeal_free(OknoAppeal *a);
@@ -60,12 +71,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoAppeal, okno_appeal_free)
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error); /* sets id */
 OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error);
 OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error);
-gboolean okno_store_appeal_set_status(OknoStore *st, gint64 id, const char *status,
-                                      GError **error);
-/* Sets the deadline (0: none, the clock is stopped). Like every update of an appeal,
- * set_status and set_deadline bump its version. */
-gboolean okno_store_appeal_set_deadline(OknoStore *st, gint64 id, gint64 deadline,
-                                        GError **error);
+/* What a stale optimistic version gives (OKNO_ERROR_USER, Russian: the console shows it). */
+#define OKNO_STORE_STALE_TEXT \
+  "Обращение уже изменил другой сотрудник: обновите страницу и повторите действие."
+/* Writes every mutable field of `a` (status, related, deadline and the SLA fields from
+ * priority on; kind, number and contact never change), sets updated_at to now and
+ * bumps the version, if the row's version is still a->version (0 skips the check: the
+ * intake pipeline, which owns a new appeal); a->version gets the new one. A stale
+ * version is OKNO_ERROR_USER OKNO_STORE_STALE_TEXT and changes nothing. The department
+ * and the assignee change only through okno_store_appeal_assign (below), which checks
+ * the version too. */
+gboolean okno_store_appeal_update(OknoStore *st, OknoAppeal *a, GError **error);
 
 /* ---- messages (both directions) ---- */
 typedef struct {
@@ -142,6 +158,34 @@ gboolean okno_store_outbound_failed(OknoStore *st, gint64 id, const char *reason
 /* Counts by state, for tests and status: queued, sent, failed. */
 gboolean okno_store_outbound_counts(OknoStore *st, gint64 *queued, gint64 *sent,
                                     gint64 *failed, GError **error);
+
+/* ---- phishing reports and the block list (docs/phishing.md) ---- */
+typedef struct {
+  gint64 id;
+  char *kind;        /* "domain" or "url" */
+  char *value;       /* normalised (check/blocklist.h) */
+  gboolean blocked;  /* used by check-mail and intake */
+  gint64 reports;    /* reports received */
+  char *reported_by; /* who reported (or blocked) it first */
+  char *source;      /* how that first report came: "cli", "check-address", "operator" */
+  gint64 created_at;
+  gint64 updated_at;
+} OknoPhishEntry;
+void okno_phish_entry_free(OknoPhishEntry *e);
+
+/* Records one report of `value` (normalised by the caller) by `reporter` through
+ * `source`, creating the entry if needed; `block` also puts it on the block list
+ * (never takes it off). `action` ("report", "block") goes into the report history. */
+gboolean okno_store_phish_report(OknoStore *st, const char *kind, const char *value,
+                                 const char *reporter, const char *source, gboolean block,
+                                 GError **error);
+/* Takes an entry off the block list (it stays as reported); *found FALSE if unknown. */
+gboolean okno_store_phish_unblock(OknoStore *st, const char *kind, const char *value,
+                                  const char *by, gboolean *found, GError **error);
+/* Entries (OknoPhishEntry*), blocked ones only when `blocked_only`, newest first. */
+GPtrArray *okno_store_phish_list(OknoStore *st, gboolean blocked_only, GError **error);
+/* The blocked entries as a block list to match against (caller frees). */
+OknoBlocklist *okno_store_phish_blocklist(OknoStore *st, GError **error);
 
 /* ---- reading for people ---- */
 /* The appeal as the JSON contract of `okno show --json` (DESIGN.md). NULL if unknown. */
@@ -273,8 +317,8 @@ gboolean okno_store_appeal_assign(OknoStore *st, gint64 id, gint64 version,
                                   const char *department, gint64 assignee,
                                   gint64 *new_version, GError **error);
 
-/* Queues mail that belongs to no appeal (a notice to a staff member), kept as its own
- * bytes; delivered like any job (OknoOutboundJob.appeal_id is then 0). */
+/* Queues mail that belongs to no appeal (a notice to a staff member, a check@ verdict),
+ * kept as its own bytes; delivered like any job (OknoOutboundJob.appeal_id is then 0). */
 gboolean okno_store_outbound_enqueue_mail(OknoStore *st, const char *env_from,
                                           const char *env_to, const char *message_id,
                                           GBytes *raw, GError **error);
@@ -319,12 +363,6 @@ gboolean okno_store_secret(OknoStore *st, const char *name, const char *fresh_va
                            char **value, GError **error);
 
 /* ---- the operator console (src/store/console.c; src/web/console.c) ---- */
-/* Sets appeal `id`'s status if its version is still `version` (bumps it; the new one in
- * *new_version, may be NULL). A stale version is OKNO_ERROR_USER (the same sentence as
- * okno_store_appeal_assign). */
-gboolean okno_store_appeal_set_status_v(OknoStore *st, gint64 id, gint64 version,
-                                        const char *status, gint64 *new_version,
-                                        GError **error);
 
 typedef struct {
   gint64 id;
@@ -379,3 +417,48 @@ GBytes *okno_store_attachment_get(OknoStore *st, gint64 appeal_id, gint64 k, cha
 gboolean okno_store_appeal_merge(OknoStore *st, gint64 dup_id, gint64 dup_version,
                                  gint64 target_id, const char *target_number,
                                  gint64 *target_version, GError **error);
+
+/* ---- SLA jobs (src/store/sla_store.c; the scheduler, appeal/scheduler.h) ----
+ * One row per (appeal, kind, generation): "reminder", "overdue", "escalate". A job is
+ * claimed under a lease in a node's name and finished once: okno_store_sla_job_finish
+ * succeeds for one caller only, inside the transaction that does the job's work, so a
+ * crash redoes an unfinished job and never repeats a finished one. */
+typedef struct {
+  gint64 id;
+  gint64 appeal_id;
+  char kind[16];
+  gint64 generation;
+  gint64 due_at;
+} OknoSlaJob;
+
+/* Cancels the appeal's pending jobs of other generations and adds `n` jobs of
+ * `generation` (kinds[i] due at due[i]; a due time of 0 adds nothing); adding a job
+ * that exists is a no-op. */
+gboolean okno_store_sla_jobs_set(OknoStore *st, gint64 appeal_id, gint64 generation,
+                                 const char *const *kinds, const gint64 *due, guint n,
+                                 GError **error);
+/* Cancels every pending job of the appeal (the clock stopped, or the appeal is done). */
+gboolean okno_store_sla_jobs_cancel(OknoStore *st, gint64 appeal_id, GError **error);
+/* Claims up to `limit` pending jobs due at `now` whose lease has run out, for `lease`
+ * microseconds in the name of `owner`, oldest due first (PostgreSQL: FOR UPDATE SKIP
+ * LOCKED). Returns a GArray of OknoSlaJob. */
+GArray *okno_store_sla_jobs_claim(OknoStore *st, gint64 now, gint64 lease, guint limit,
+                                  const char *owner, GError **error);
+/* Marks job `id` `state` ("done" or "cancelled") if it is still pending and leased by
+ * `owner`. *won is TRUE when this call did it; FALSE means someone else already had. */
+gboolean okno_store_sla_job_finish(OknoStore *st, gint64 id, const char *owner,
+                                   const char *state, gint64 now, gboolean *won,
+                                   GError **error);
+/* Gives up `owner`'s leases on pending jobs (a node starting again). */
+gboolean okno_store_sla_jobs_release(OknoStore *st, const char *owner, GError **error);
+/* Counts pending jobs (status, tests). */
+gint64 okno_store_sla_jobs_pending(OknoStore *st, GError **error);
+
+/* ---- citizens' notification settings (the cabinet's «Уведомления») ----
+ * Per contact address (lowercased here) and event type (okno_notify_types() in
+ * appeal/ops.h): on or off; a pair without a row is on. */
+gboolean okno_store_notify_set(OknoStore *st, const char *email, const char *event,
+                               gboolean enabled, GError **error);
+/* *enabled for (email, event); TRUE when no row says otherwise. */
+gboolean okno_store_notify_enabled(OknoStore *st, const char *email, const char *event,
+                                   gboolean *enabled, GError **error);

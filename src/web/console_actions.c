@@ -16,30 +16,28 @@
  * сотрудник…», nothing changed), then runs in one store transaction with its event.
  * The same routes under /api/v1/console/appeals/ answer JSON (docs/api.md).
  *
- * Status moves follow the machine new -> in_progress -> needs_clarification ->
- * in_progress -> answered -> closed, with `rejected` (a reason required) from any
- * open status and answered -> in_progress to reopen; change_status() is the one place
- * that applies a move, so moving it onto src/appeal/ops.h (the SLA helper's status,
- * extend and assign operations) touches only that function and take/assign.
+ * Status moves, assignment and answers go through src/appeal/ops.h (the status machine,
+ * citizen notifications, the SLA jobs, events), given the version the form was
+ * rendered at: a stale one is refused there (409) and the transaction rolled back.
  *
  * A reply is rendered from the text (optionally prefilled from an answer template of
  * the appeal's department: {{name}} {{number}} {{received}} {{deadline}} {{operator}}
  * through web/template.h, variables inserted unescaped since the result is plain
- * text), shown as a preview, then sent: built by okno_reply_build() (threaded to the
- * citizen's last message, the number in the subject, from [outbound] from), DKIM-signed
- * like receipts, stored as an `out` message (so the cabinet shows it), queued for the
- * outbound transport, and the status becomes `answered`, all in one transaction. */
+ * text), shown as a preview, then sent by okno_ops_answer(): built by okno_reply_build()
+ * (threaded to the citizen's last message, the number in the subject, from [outbound]
+ * from), DKIM-signed like receipts, stored as an `out` message (so the cabinet shows
+ * it), queued for the outbound transport, and the status becomes `answered`, all in one
+ * transaction. */
 #include "web/console.h"
 
 #include <string.h>
 
+#include "appeal/ops.h"
 #include "appeal/routing.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "intake/receipt.h"
-#include "mail/dkim.h"
 #include "web/template.h"
 
 #define PRESENCE_US (120 * G_USEC_PER_SEC)
@@ -127,27 +125,6 @@ static char *mask(const char *kind, const char *value)
   if (n <= 4)
     return g_strdup("***");
   return g_strdup_printf("***%s", g_utf8_offset_to_pointer(value, n - 2));
-}
-
-static const char *const moves[][2] = {
-  {"new", "in_progress"},
-  {"new", "needs_clarification"},
-  {"in_progress", "needs_clarification"},
-  {"in_progress", "answered"},
-  {"in_progress", "closed"},
-  {"needs_clarification", "in_progress"},
-  {"answered", "closed"},
-  {"answered", "in_progress"},
-};
-
-static gboolean move_allowed(const char *from, const char *to)
-{
-  if (strcmp(to, "rejected") == 0)
-    return strcmp(from, "closed") != 0 && strcmp(from, "rejected") != 0;
-  for (gsize i = 0; i < G_N_ELEMENTS(moves); i++)
-    if (strcmp(moves[i][0], from) == 0 && strcmp(moves[i][1], to) == 0)
-      return TRUE;
-  return FALSE;
 }
 
 /* The appeal named by the start of req->path_rest ("NUMBER" or "NUMBER/ACTION"), if the
@@ -309,18 +286,16 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
     json_object_set_string_member(r, "detail", dt);
     json_array_add_object_element(events, r);
   }
-  for (gsize i = 0; i < G_N_ELEMENTS(moves); i++)
-    if (strcmp(moves[i][0], a->status) == 0) {
-      JsonObject *r = json_object_new();
-      json_object_set_string_member(r, "status", moves[i][1]);
-      json_object_set_string_member(r, "label", okno_console_status_label(moves[i][1]));
-      json_array_add_object_element(statuses, r);
-    }
-  if (move_allowed(a->status, "rejected")) {
-    JsonObject *r = json_object_new();
-    json_object_set_string_member(r, "status", "rejected");
-    json_object_set_string_member(r, "label", okno_console_status_label("rejected"));
-    json_array_add_object_element(statuses, r);
+  {
+    /* the moves of ops.h's machine; answered is reached by the reply form */
+    static const char *const all[] = {"in_progress", "needs_clarification", "closed", "rejected"};
+    for (gsize i = 0; i < G_N_ELEMENTS(all); i++)
+      if (okno_ops_status_allowed(a->status, all[i])) {
+        JsonObject *r = json_object_new();
+        json_object_set_string_member(r, "status", all[i]);
+        json_object_set_string_member(r, "label", okno_console_status_label(all[i]));
+        json_array_add_object_element(statuses, r);
+      }
   }
   for (guint i = 0; dl && i < dl->len; i++) {
     const OknoDepartment *d = dl->pdata[i];
@@ -466,23 +441,39 @@ typedef struct {
   const char *notice; /* what the page says after it */
 } Act;
 
+/* The operations' environment (policy, calendar, DKIM key), loaded once. */
+static const OknoSlaEnv *ops_env(const OknoConfig *cfg, GError **error)
+{
+  static OknoSlaEnv *env;
+  if (!env)
+    env = okno_sla_env_new(cfg, error);
+  return env;
+}
+
+/* After an operation: x->version is the appeal's version now. */
+static gboolean reread_version(Act *x, GError **error)
+{
+  g_autoptr(OknoAppeal) now = okno_store_appeal_get(x->req->store, x->a->number, error);
+  if (!now)
+    return FALSE;
+  x->version = now->version;
+  return TRUE;
+}
+
 static gboolean change_status(Act *x, const char *to, const char *reason, GError **error)
 {
-  g_autofree char *d = NULL;
-  if (!okno_store_appeal_set_status_v(x->req->store, x->a->id, x->a->version, to, &x->version,
-                                      error))
-    return FALSE;
-  d = detail("from", x->a->status, "to", to, "by", x->u->login, "reason",
-             reason && *reason ? reason : NULL, NULL);
-  return okno_store_event_add(x->req->store, x->a->id, "status_changed", d, error);
+  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  return env &&
+         okno_ops_set_status(env, x->req->store, x->a->number, x->a->version, to, reason, NULL,
+                             x->u->login, error) &&
+         reread_version(x, error);
 }
 
 static gboolean assign_to(Act *x, const OknoUser *to, GError **error)
 {
-  g_autofree char *d = detail("by", x->u->login, "to", to->login, NULL);
-  return okno_store_appeal_assign(x->req->store, x->a->id, x->a->version, x->a->department,
-                                  to->id, &x->version, error) &&
-         okno_store_event_add(x->req->store, x->a->id, "assigned", d, error);
+  return okno_ops_assign(x->req->store, x->a->number, x->a->version, to->login, x->u->login,
+                         error) &&
+         reread_version(x, error);
 }
 
 static gboolean do_take(Act *x, GError **error)
@@ -533,12 +524,20 @@ static gboolean do_status(Act *x, GError **error)
 {
   const char *to = okno_req_field(x->req, "status");
   g_autofree char *reason = g_strstrip(g_strdup(okno_req_field(x->req, "reason")));
-  if (!move_allowed(x->a->status, to)) {
+  if (!okno_ops_status_allowed(x->a->status, to)) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Такой переход статуса невозможен.");
+    return FALSE;
+  }
+  if (strcmp(to, "answered") == 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Чтобы ответить, используйте форму ответа.");
     return FALSE;
   }
   if (strcmp(to, "rejected") == 0 && !*reason) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Укажите причину отклонения.");
+    return FALSE;
+  }
+  if (strcmp(to, "needs_clarification") == 0 && !*reason) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Напишите, что нужно уточнить заявителю.");
     return FALSE;
   }
   x->notice = "Статус изменён.";
@@ -613,80 +612,19 @@ static char *render_template(OknoReq *req, const OknoUser *u, const OknoAppeal *
   return okno_template_render(compiled, ctx, NULL, error);
 }
 
-static OknoDkim *reply_signer(const OknoConfig *cfg)
-{
-  static OknoDkim *dkim;
-  static gboolean tried;
-  if (!tried) {
-    g_autoptr(GError) err = NULL;
-    tried = TRUE;
-    dkim = okno_dkim_new(cfg, &err);
-    if (err)
-      okno_log_warn("console", "event=dkim-unavailable error=\"%s\"", err->message);
-  }
-  return dkim;
-}
-
 static gboolean do_reply_send(Act *x, const char *text, GError **error)
 {
-  OknoReq *req = x->req;
-  g_autofree char *orig = NULL, *mid = NULL, *subject = NULL, *d = NULL, *meta = NULL;
-  g_auto(GStrv) refs = NULL;
-  g_autoptr(GBytes) raw = NULL;
-  OknoMessageRow row = {0};
-  OknoDkim *dkim = reply_signer(req->cfg);
-  if (!okno_store_last_inbound(req->store, x->a->id, &orig, &refs, error))
-    return FALSE;
-  OknoReplyInfo info = {
-    .number = x->a->number,
-    .to_email = x->a->from_email,
-    .to_name = x->a->from_name,
-    .orig_message_id = orig,
-    .orig_references = (const char *const *)refs,
-    .text = text,
-  };
-  raw = okno_reply_build(req->cfg, &info, &mid, &subject);
-  if (!raw) {
+  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  if (!*x->a->from_email) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
                 "Ответ нельзя отправить: у обращения нет пригодного адреса электронной почты.");
     return FALSE;
   }
-  if (dkim) {
-    g_autoptr(GError) derr = NULL;
-    GBytes *signed_msg = okno_dkim_sign(dkim, raw, &derr);
-    if (signed_msg) {
-      g_bytes_unref(raw);
-      raw = signed_msg;
-    } else {
-      okno_log_warn("console", "event=dkim_failed appeal=%s error=\"%s\"", x->a->number, derr->message);
-    }
-  }
-  if (strcmp(x->a->status, "answered") != 0) {
-    if (!change_status(x, "answered", NULL, error))
-      return FALSE;
-  } else if (!okno_store_appeal_assign(req->store, x->a->id, x->a->version, x->a->department,
-                                       x->a->assignee, &x->version, error)) {
-    return FALSE; /* bumps the version: a reply is a change another operator must see */
-  }
-  meta = detail("by", x->u->login, NULL);
-  row.appeal_id = x->a->id;
-  row.direction = "out";
-  row.message_id = mid;
-  row.sender = req->cfg->outbound_from;
-  row.recipient = x->a->from_email;
-  row.subject = subject;
-  row.text = text;
-  row.content_hash = "";
-  row.meta_json = meta;
-  row.raw = raw;
-  row.created_at = okno_now();
-  if (!okno_store_message_insert(req->store, &row, error) ||
-      !okno_store_outbound_enqueue(req->store, x->a->id, row.id, req->cfg->outbound_from,
-                                   x->a->from_email, FALSE, error))
-    return FALSE;
-  d = detail("by", x->u->login, "message_id", mid, NULL);
   x->notice = "Ответ отправлен.";
-  return okno_store_event_add(req->store, x->a->id, "answered", d, error);
+  return env &&
+         okno_ops_answer(env, x->req->store, x->a->number, x->a->version, text, x->u->login,
+                         error) &&
+         reread_version(x, error);
 }
 
 /* Merges this appeal (the duplicate) into the one named in `into`, which the user must
@@ -824,8 +762,7 @@ static void action_post(OknoReq *req)
   }
   version = g_ascii_strtoll(okno_req_field(req, "version"), NULL, 10);
   if (version != a->version) {
-    refuse(req, u, a, 409,
-           "Обращение уже изменил другой сотрудник: обновите страницу и повторите действие.");
+    refuse(req, u, a, 409, OKNO_STORE_STALE_TEXT);
     return;
   }
   x.req = req;
@@ -845,7 +782,7 @@ static void action_post(OknoReq *req)
   if (!ok) {
     gboolean user = err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER;
     gboolean perm = err->domain == OKNO_ERROR && err->code == OKNO_ERROR_PERM;
-    gboolean stale = user && strstr(err->message, "изменил другой сотрудник");
+    gboolean stale = user && strcmp(err->message, OKNO_STORE_STALE_TEXT) == 0;
     if (!user && !perm) {
       okno_log_warn("console", "event=action-failed action=%s appeal=%s error=\"%s\"", def->name,
                     a->number, err->message);

@@ -22,7 +22,8 @@ What it provides:
     `http_port` (127.0.0.1 only); `lmtp_socket` (a path in `dir`) for unix: LMTP.
   - write_config(overrides=None, lmtp="tcp"|"unix"|None): writes `dir`/okno.ini with a
     working default setup (store_url's store and maildir outbox inside `dir`, support
-    address support@portal.example, hostname okno.test); `overrides` maps a group to
+    address support@portal.example, hostname okno.test, `[auth] verify = 0`: no DNS
+    lookups unless a test asks for them); `overrides` maps a group to
     {key: value}; a value of None removes the key. Returns the path.
   - start(timeout=20): runs OKNO_BIN serve --config ..., logs to `dir`/serve.log, waits
     for the "event=started" log line (fails the test with the log if it dies first).
@@ -216,6 +217,9 @@ class Okno:
                          "from": SUPPORT},
             "http": {"listen": "127.0.0.1:%d" % self.http_port,
                      "public_url": "http://127.0.0.1:%d" % self.http_port},
+            # Sender authentication asks the DNS; tests send traffic only to loopback, so
+            # it is off unless a test turns it on with its own DNS server (test_auth.py).
+            "auth": {"verify": "0"},
         }
         for group, keys in (overrides or {}).items():
             for key, value in keys.items():

@@ -78,6 +78,29 @@ static void test_errors_name_the_section_and_key(void **state)
   expect_error("[outbound]\ntransport = pigeon\n", "[outbound] transport");
   expect_error("[smtp]\naddresses = ;\n", "[smtp] addresses is empty");
   expect_error("not an ini file", "");
+  expect_error("[clamav]\npolicy = quarantine\n", "[clamav] policy must be refuse or strip");
+  expect_error("[clamav]\ntimeout_ms = 10\n", "out of range");
+  expect_error("[check]\naddress = check\n", "[check] address must be an e-mail address");
+}
+
+static void test_clamav_and_check_address(void **state)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoConfig) def = okno_config_new_default();
+  g_autoptr(OknoConfig) cfg = load("[clamav]\nsocket = unix:run/clamd.ctl\npolicy = strip\n"
+                                   "[check]\naddress = check@portal.example\n", &err);
+  assert_string_equal(def->clamav_socket, "");
+  assert_string_equal(def->clamav_policy, "refuse");
+  assert_int_equal(def->clamav_timeout_ms, 30000);
+  assert_false(okno_config_is_check_address(def, "check@portal.example"));
+  assert_false(okno_config_is_check_address(def, ""));
+  assert_non_null(cfg);
+  assert_string_equal(cfg->clamav_policy, "strip");
+  /* a relative unix: path is relative to the file, like the other paths */
+  assert_true(g_str_has_prefix(cfg->clamav_socket, "unix:/"));
+  assert_true(g_str_has_suffix(cfg->clamav_socket, "/run/clamd.ctl"));
+  assert_true(okno_config_is_check_address(cfg, "CHECK@portal.example"));
+  assert_false(okno_config_is_support_address(cfg, "check@portal.example"));
 }
 
 int main(void)
@@ -86,6 +109,7 @@ int main(void)
     cmocka_unit_test(test_defaults_are_the_embedded_demo),
     cmocka_unit_test(test_values_lists_sizes_and_relative_paths),
     cmocka_unit_test(test_errors_name_the_section_and_key),
+    cmocka_unit_test(test_clamav_and_check_address),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /* test_console.c: the store operations behind the operator console (store.h: versioned
- * status change, answer templates, a user's sessions and revoking one by id, the
+ * status change (okno_store_appeal_update's version check), answer templates, a user's sessions and revoking one by id, the
  * threading data of the last inbound message) on both stores, and the answer letter
  * okno_reply_build() writes (threaded, the number in the subject, no Auto-Submitted). */
 #include <stdarg.h>
@@ -25,13 +25,16 @@ static void test_status_needs_the_current_version(void **state)
                   .received_at = okno_now()};
   g_autoptr(OknoAppeal) got = NULL;
   GError *err = NULL;
-  gint64 v = 0;
   assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
-  assert_true(okno_store_appeal_set_status_v(fx->st, a.id, 1, "in_progress", &v, NULL));
-  assert_int_equal(v, 2);
-  assert_false(okno_store_appeal_set_status_v(fx->st, a.id, 1, "closed", NULL, &err));
+  a.version = 1;
+  a.status = "in_progress";
+  assert_true(okno_store_appeal_update(fx->st, &a, NULL));
+  assert_int_equal(a.version, 2);
+  a.version = 1; /* what another operator saw */
+  a.status = "closed";
+  assert_false(okno_store_appeal_update(fx->st, &a, &err));
   assert_int_equal(err->code, OKNO_ERROR_USER);
-  assert_non_null(strstr(err->message, "другой сотрудник"));
+  assert_string_equal(err->message, OKNO_STORE_STALE_TEXT);
   g_clear_error(&err);
   got = okno_store_appeal_get(fx->st, a.number, NULL);
   assert_string_equal(got->status, "in_progress");

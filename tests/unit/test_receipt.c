@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "intake/receipt.h"
+#include "mail/mime.h"
 
 /* 2026-11-23 13:35:00 UTC = 16:35 in Moscow */
 #define REGISTERED G_GINT64_CONSTANT(1795440900000000)
@@ -61,17 +62,15 @@ static OknoReceiptInfo base_info(void)
   return info;
 }
 
-static void build(const OknoConfig *cfg, const OknoReceiptInfo *info, Built *b)
+/* Keeps the bytes of `bytes` (consumed) in b->raw and parses them back into b. */
+static void parse_back(GBytes *bytes, Built *b)
 {
   gsize len = 0;
-  GBytes *bytes;
   GMimeStream *stream;
   GMimeParser *parser;
   GMimeObject *part;
   char *text;
 
-  okno_clock_set(NOW);
-  bytes = okno_receipt_build(cfg, info, &b->id, NULL, NULL);
   assert_non_null(bytes);
   {
     const char *data = g_bytes_get_data(bytes, &len);
@@ -94,6 +93,12 @@ static void build(const OknoConfig *cfg, const OknoReceiptInfo *info, Built *b)
     b->body = g_strjoinv("\n", lines);
   }
   g_free(text);
+}
+
+static void build(const OknoConfig *cfg, const OknoReceiptInfo *info, Built *b)
+{
+  okno_clock_set(NOW);
+  parse_back(okno_receipt_build(cfg, info, &b->id, NULL, NULL), b);
 }
 
 static void built_clear(Built *b)
@@ -522,6 +527,53 @@ static void month_names_are_in_the_genitive(void **state)
   }
 }
 
+/* The check@ verdict: same headers and rules, every weighted reason on one line each
+ * (a hostile, multi-line, very long one folded and cut), nothing of weight 0. */
+static void check_reply_states_the_verdict_and_every_reason(void **state)
+{
+  static const char raw[] = "From: a@b.example\r\nSubject: x\r\n\r\nhello\r\n";
+  g_autoptr(OknoConfig) cfg = test_config();
+  g_autoptr(OknoMessage) m = okno_mime_parse(raw, sizeof raw - 1, NULL);
+  g_autoptr(OknoPhishResult) r = okno_phishing_check(m, raw, sizeof raw - 1, cfg);
+  g_autoptr(GString) hostile = g_string_new("Отправитель называет себя «Госуслуги\nBcc: x@y»");
+  g_autofree char *subject = NULL;
+  OknoCheckReplyInfo info = {
+    .to_email = "ivan.petrov@mail.example",
+    .to_name = "Иван Петров",
+    .orig_message_id = "fwd-7@mail.example",
+    .checked_subject = "Срочно: подтвердите данные",
+    .forwarded = TRUE,
+    .result = r,
+  };
+  Built b = {0};
+  for (int i = 0; i < 200; i++)
+    g_string_append(hostile, " очень длинно");
+  okno_phish_add_reason(r, "sender_lookalike", 10, "Адрес отправителя похож на адрес портала.");
+  okno_phish_add_reason(r, "display_name_claims_portal", 6, hostile->str);
+  okno_phish_add_reason(r, "portal_verified", 0, "Невидимая причина.");
+  assert_int_equal(r->verdict, OKNO_VERDICT_DANGEROUS);
+  okno_clock_set(NOW);
+  parse_back(okno_check_reply_build(cfg, &info, &b.id, NULL, NULL), &b);
+  subject = decoded_subject(&b);
+  assert_string_equal(subject, "Проверка письма: письмо опасно");
+  assert_true(g_str_has_prefix(b.id, "okno.check."));
+  assert_string_equal(header(&b, "In-Reply-To"), "<fwd-7@mail.example>");
+  assert_string_equal(header(&b, "Auto-Submitted"), "auto-replied");
+  assert_body_has(&b, "Здравствуйте, Иван Петров!");
+  assert_body_has(&b, "переслали во вложении (тема «Срочно: подтвердите данные»)");
+  assert_body_has(&b, "Результат проверки: письмо опасно, оно похоже на мошенническое.");
+  assert_body_has(&b, "— Адрес отправителя похож на адрес портала.\n");
+  assert_body_has(&b, "— Отправитель называет себя «Госуслуги Bcc: x@y» очень длинно");
+  assert_body_has(&b, "…\n");
+  assert_body_lacks(&b, "Невидимая причина");
+  assert_body_lacks(&b, "\nBcc:");
+  assert_body_has(&b, "Не переходите по ссылкам");
+  built_clear(&b);
+
+  info.to_email = "a@x.example\r\nBcc: v@x";
+  assert_null(okno_check_reply_build(cfg, &info, NULL, NULL, NULL));
+}
+
 static int group_setup(void **state)
 {
   g_mime_init();
@@ -556,6 +608,7 @@ int main(void)
     cmocka_unit_test(quarantined_message_is_promised_to_an_operator),
     cmocka_unit_test(hostile_name_and_subject_stay_on_one_line),
     cmocka_unit_test(month_names_are_in_the_genitive),
+    cmocka_unit_test(check_reply_states_the_verdict_and_every_reason),
     cmocka_unit_test(names_in_any_script_decode_back_exactly),
     cmocka_unit_test(a_very_long_name_is_cut_with_an_ellipsis),
     cmocka_unit_test(unusable_recipient_address_gives_no_message),

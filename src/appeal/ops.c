@@ -1,0 +1,687 @@
+/* ops.c: operator operations on appeals, the clock, and notifications (ops.h).
+ *
+ * How it works: each operation loads the appeal by number, checks the request
+ * against the status machine (a table of allowed transitions), changes the OknoAppeal
+ * in memory, writes it back with okno_store_appeal_update, and records what happened
+ * as events. Whenever the deadline changes, okno_ops_start_clock (or extend/confirm)
+ * bumps the deadline generation and gives the scheduler the jobs of the new deadline
+ * (store: okno_store_sla_jobs_set cancels the old generation's jobs). Mail to the
+ * citizen and to staff is one path: okno_notice_build, DKIM, a message row in the
+ * appeal's history (automatic, so search leaves it out), the outbound queue. */
+#include "appeal/ops.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "intake/receipt.h"
+#include "sec/staff.h"
+
+static const char *const notify_types[] = {
+  "registered", "status_changed", "answer", "clarification", "deadline_reminder",
+  "deadline_extended", NULL,
+};
+
+const char *const *okno_notify_types(void) { return notify_types; }
+
+gboolean okno_notify_type_valid(const char *type)
+{
+  return type && g_strv_contains(notify_types, type);
+}
+
+OknoSlaEnv *okno_sla_env_new(const OknoConfig *cfg, GError **error)
+{
+  g_autoptr(OknoSlaEnv) env = g_new0(OknoSlaEnv, 1);
+  env->cfg = cfg;
+  env->policy = okno_sla_policy_new(cfg, error);
+  if (!env->policy)
+    return NULL;
+  {
+    /* Without a calendar okno still runs (as intake does): no deadlines are computed,
+     * and the operations that need one say so. */
+    g_autoptr(GError) cal_err = NULL;
+    env->cal = okno_calendar_load_default(cfg, &cal_err);
+    if (!env->cal)
+      okno_log_warn("sla", "event=no_calendar error=\"%s\"", cal_err->message);
+  }
+  env->dkim = okno_dkim_new(cfg, error);
+  if (!env->dkim && error && *error)
+    return NULL;
+  return g_steal_pointer(&env);
+}
+
+void okno_sla_env_free(OknoSlaEnv *env)
+{
+  if (!env)
+    return;
+  okno_sla_policy_free(env->policy);
+  okno_calendar_free(env->cal);
+  okno_dkim_free(env->dkim);
+  g_free(env);
+}
+
+/* ---- events ---- */
+
+/* An event whose detail is the key/value string pairs given (NULL-terminated; a
+ * pair whose value is NULL is left out). */
+static gboolean event(OknoStore *st, gint64 appeal, GError **error, const char *kind, ...)
+    G_GNUC_NULL_TERMINATED;
+static gboolean event(OknoStore *st, gint64 appeal, GError **error, const char *kind, ...)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autofree char *text = NULL;
+  va_list ap;
+  const char *k;
+  json_builder_begin_object(b);
+  va_start(ap, kind);
+  while ((k = va_arg(ap, const char *))) {
+    const char *v = va_arg(ap, const char *);
+    if (v)
+      okno_json_str(b, k, v);
+  }
+  va_end(ap);
+  json_builder_end_object(b);
+  text = okno_json_text(b, FALSE);
+  return okno_store_event_add(st, appeal, kind, text, error);
+}
+
+static OknoAppeal *load(OknoStore *st, const char *number, GError **error)
+{
+  OknoAppeal *a = okno_store_appeal_get(st, number, error);
+  if (!a && error && !*error)
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no appeal %s", number ? number : "");
+  return a;
+}
+
+/* load(), and the caller's expected `version` (0: any) must still be the appeal's. */
+static OknoAppeal *load_at(OknoStore *st, const char *number, gint64 version, GError **error)
+{
+  OknoAppeal *a = load(st, number, error);
+  if (a && version && a->version != version) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
+    okno_appeal_free(a);
+    return NULL;
+  }
+  return a;
+}
+
+static char *msk(gint64 us) { return us ? okno_time_format_msk(us) : g_strdup(""); }
+
+/* ---- mail ---- */
+
+/* okno_ops_queue_message(); `automatic` FALSE for a letter a person wrote (an answer). */
+static gboolean queue_message(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                              GBytes *msg, const char *message_id, const char *to,
+                              const char *subject, const char *text, gboolean automatic,
+                              GError **error)
+{
+  g_autoptr(GError) dkim_err = NULL;
+  g_autoptr(GBytes) out = okno_dkim_sign_or_plain(env->dkim, msg, &dkim_err);
+  OknoMessageRow row = {0};
+  if (dkim_err) {
+    okno_log_warn("mail", "event=dkim_failed appeal=%s error=\"%s\"", a->number,
+                  dkim_err->message);
+    if (!event(st, a->id, error, "dkim_failed", "reason", dkim_err->message, NULL))
+      return FALSE;
+  }
+  row.appeal_id = a->id;
+  row.direction = "out";
+  row.automatic = automatic;
+  row.message_id = message_id;
+  row.sender = env->cfg->outbound_from;
+  row.recipient = to;
+  row.subject = subject;
+  row.text = text;
+  row.raw = out;
+  row.created_at = okno_now();
+  return okno_store_message_insert(st, &row, error) &&
+         okno_store_outbound_enqueue(st, a->id, row.id, env->cfg->outbound_from, to, automatic,
+                                     error);
+}
+
+gboolean okno_ops_queue_message(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                                GBytes *msg, const char *message_id, const char *to,
+                                const char *subject, const char *text, GError **error)
+{
+  return queue_message(env, st, a, msg, message_id, to, subject, text, TRUE, error);
+}
+
+/* A notice (okno_notice_build) to `to`, queued; *message_id NULL when the address
+ * cannot be written into a header (nothing queued). */
+static gboolean queue_mail(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                           const char *to, const char *to_name, const char *subject,
+                           const char *text, char **message_id, GError **error)
+{
+  g_autoptr(GBytes) msg = okno_notice_build(env->cfg, a->number, to, to_name, subject, text,
+                                            message_id);
+  if (!msg)
+    return TRUE;
+  return okno_ops_queue_message(env, st, a, msg, *message_id, to, subject, text, error);
+}
+
+/* okno_ops_notify(); `answer` (NULL for a notice) makes the letter the operator's answer
+ * instead: okno_reply_build(), threaded to the citizen's last message, not automatic. */
+static gboolean notify(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                       const char *type, const char *subject, const char *text,
+                       const char *answer, GError **error)
+{
+  gboolean enabled = TRUE;
+  g_autofree char *id = NULL;
+  if (!*a->from_email)
+    return event(st, a->id, error, "notification_suppressed", "type", type, "reason",
+                 "no address to write to", NULL);
+  if (!okno_store_notify_enabled(st, a->from_email, type, &enabled, error))
+    return FALSE;
+  if (!enabled)
+    return event(st, a->id, error, "notification_suppressed", "type", type, "reason",
+                 "turned off by the citizen", NULL);
+  if (answer) {
+    g_autofree char *orig = NULL, *subj = NULL;
+    g_auto(GStrv) refs = NULL;
+    g_autoptr(GBytes) msg = NULL;
+    OknoReplyInfo info = {.number = a->number, .to_email = a->from_email,
+                          .to_name = a->from_name, .text = answer};
+    if (!okno_store_last_inbound(st, a->id, &orig, &refs, error))
+      return FALSE;
+    info.orig_message_id = orig;
+    info.orig_references = (const char *const *)refs;
+    msg = okno_reply_build(env->cfg, &info, &id, &subj);
+    if (msg && !queue_message(env, st, a, msg, id, a->from_email, subj, answer, FALSE, error))
+      return FALSE;
+  } else if (!queue_mail(env, st, a, a->from_email, a->from_name, subject, text, &id, error)) {
+    return FALSE;
+  }
+  if (!id)
+    return event(st, a->id, error, "notification_suppressed", "type", type, "reason",
+                 "the address cannot be written into a header safely", NULL);
+  return event(st, a->id, error, "notified", "type", type, "message_id", id, NULL);
+}
+
+gboolean okno_ops_notify(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                         const char *type, const char *subject, const char *text,
+                         GError **error)
+{
+  return notify(env, st, a, type, subject, text, NULL, error);
+}
+
+gboolean okno_ops_mail_staff(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                             const char *const *to, const char *subject, const char *text,
+                             guint *sent, GError **error)
+{
+  *sent = 0;
+  for (; to && *to; to++) {
+    g_autofree char *id = NULL;
+    if (!queue_mail(env, st, a, *to, "", subject, text, &id, error))
+      return FALSE;
+    if (id)
+      (*sent)++;
+  }
+  return TRUE;
+}
+
+/* ---- the clock ---- */
+
+gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *a,
+                              gint64 start, const char *why, GError **error)
+{
+  static const char *const kinds[] = {"reminder", "overdue", "escalate"};
+  OknoSlaFacts facts = {.start = start, .confirmed = a->priority_confirmed};
+  g_autofree char *reason = NULL, *due = NULL;
+  g_autoptr(GError) e = NULL;
+  gint64 deadline = 0, when[3] = {0};
+
+  if (!okno_sla_class_parse(a->sla_class, &facts.sla_class)) {
+    facts.sla_class = okno_sla_classify(env->policy, a->kind, a->category, a->subject, "");
+    g_free(a->sla_class);
+    a->sla_class = g_strdup(okno_sla_class_name(facts.sla_class));
+  }
+  if (env->cal && !okno_sla_deadline(env->policy, &facts, env->cal, &deadline, &reason, &e))
+    okno_log_warn("sla", "event=no_deadline appeal=%s error=\"%s\"", a->number, e->message);
+  a->deadline = deadline;
+  a->overdue = FALSE;
+  a->deadline_gen++;
+  if (deadline && g_strcmp0(a->kind, "formal") == 0 && !a->forward_deadline) {
+    g_clear_error(&e);
+    if (!okno_deadline_add(env->cal, a->received_at, OKNO_PERIOD_CALENDAR_DAYS,
+                           OKNO_SLA_FORMAL_FORWARD_DAYS, &a->forward_deadline, &e))
+      a->forward_deadline = 0;
+  }
+  if (deadline) {
+    g_clear_error(&e);
+    when[1] = deadline;
+    if (!okno_sla_checkpoints(env->policy, env->cal, start, deadline, &when[0], &when[2], &e))
+      okno_log_warn("sla", "event=no_checkpoints appeal=%s error=\"%s\"", a->number, e->message);
+  }
+  due = msk(deadline);
+  if (!okno_store_appeal_update(st, a, error) ||
+      !okno_store_sla_jobs_set(st, a->id, a->deadline_gen, kinds, when, deadline ? 3 : 0, error))
+    return FALSE;
+  return !why || event(st, a->id, error, "deadline_set", "deadline", due, "class", a->sla_class,
+                       "rule", reason ? reason : "no production calendar", "why", why, NULL);
+}
+
+gboolean okno_ops_stop_clock(OknoStore *st, OknoAppeal *a, const char *reason, GError **error)
+{
+  a->deadline = 0;
+  a->deadline_gen++;
+  return okno_store_appeal_update(st, a, error) && okno_store_sla_jobs_cancel(st, a->id, error) &&
+         event(st, a->id, error, "clock_paused", "reason", reason, NULL);
+}
+
+/* Moves the deadline to `deadline` (extension, confirmation) with new jobs. */
+static gboolean move_deadline(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *a,
+                              gint64 deadline, GError **error)
+{
+  static const char *const kinds[] = {"reminder", "overdue", "escalate"};
+  gint64 when[3] = {0, deadline, 0};
+  g_autoptr(GError) e = NULL;
+  a->deadline = deadline;
+  a->overdue = FALSE;
+  a->deadline_gen++;
+  if (env->cal &&
+      !okno_sla_checkpoints(env->policy, env->cal, okno_now(), deadline, &when[0], &when[2], &e))
+    okno_log_warn("sla", "event=no_checkpoints appeal=%s error=\"%s\"", a->number, e->message);
+  return okno_store_appeal_update(st, a, error) &&
+         okno_store_sla_jobs_set(st, a->id, a->deadline_gen, kinds, when, 3, error);
+}
+
+/* ---- status ---- */
+
+static const struct {
+  const char *from;
+  const char *to[6];
+} transitions[] = {
+  {"new", {"in_progress", "needs_clarification", "answered", "closed", "rejected", NULL}},
+  {"in_progress", {"needs_clarification", "answered", "closed", "rejected", NULL}},
+  {"needs_clarification", {"in_progress", "closed", "rejected", NULL}},
+  {"answered", {"closed", "in_progress", NULL}},
+  {"closed", {"in_progress", NULL}},
+  {"rejected", {NULL}},
+};
+
+gboolean okno_ops_status_allowed(const char *from, const char *to)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(transitions); i++)
+    if (!strcmp(transitions[i].from, from))
+      return g_strv_contains(transitions[i].to, to);
+  return FALSE;
+}
+
+static const char *status_ru(const char *s)
+{
+  static const char *const names[][2] = {
+    {"new", "зарегистрировано"},  {"in_progress", "в работе"},
+    {"needs_clarification", "требуется уточнение"}, {"answered", "дан ответ"},
+    {"closed", "закрыто"},        {"rejected", "отклонено"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+    if (!strcmp(names[i][0], s))
+      return names[i][1];
+  return s;
+}
+
+static gboolean notify_status(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                              const char *reason, const char *answer, GError **error)
+{
+  g_autofree char *subject = NULL, *text = NULL;
+  const char *type = "status_changed";
+  if (!strcmp(a->status, "answered"))
+    return notify(env, st, a, "answer", NULL, NULL, answer, error);
+  if (!strcmp(a->status, "needs_clarification")) {
+    type = "clarification";
+    subject = g_strdup_printf("Обращение № %s: требуется уточнение", a->number);
+    text = g_strdup_printf("Чтобы рассмотреть ваше обращение № %s, нам нужно уточнение: %s\n\n"
+                           "Ответьте, пожалуйста, на это письмо, сохранив номер обращения в "
+                           "теме. Срок рассмотрения приостановлен и продолжится, когда мы "
+                           "получим ваш ответ.",
+                           a->number, reason);
+  } else {
+    subject = g_strdup_printf("Обращение № %s: %s", a->number, status_ru(a->status));
+    text = g_strdup_printf("Статус вашего обращения № %s изменён: %s.%s%s%s", a->number,
+                           status_ru(a->status), reason && *reason ? "\nПричина: " : "",
+                           reason && *reason ? reason : "", reason && *reason ? "." : "");
+    if (a->deadline && !strcmp(a->status, "in_progress")) {
+      g_autofree char *due = okno_receipt_time(a->deadline);
+      g_autofree char *more = g_strdup_printf("%s\n\nОжидаемый срок ответа: до %s.", text, due);
+      g_free(text);
+      text = g_steal_pointer(&more);
+    }
+  }
+  return okno_ops_notify(env, st, a, type, subject, text, error);
+}
+
+gboolean okno_ops_set_status(const OknoSlaEnv *env, OknoStore *st, const char *number,
+                             gint64 version, const char *status, const char *reason,
+                             const char *answer, const char *actor, GError **error)
+{
+  g_autoptr(OknoAppeal) a = load_at(st, number, version, error);
+  g_autofree char *from = NULL;
+  if (!a)
+    return FALSE;
+  if (!okno_ops_status_allowed(a->status, status)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s and cannot become %s",
+                a->number, a->status, status);
+    return FALSE;
+  }
+  if ((!strcmp(status, "rejected") || !strcmp(status, "needs_clarification")) &&
+      !(reason && *reason)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s needs --reason", status);
+    return FALSE;
+  }
+  if (!strcmp(status, "answered") && !(answer && *answer)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "answered needs --answer TEXT");
+    return FALSE;
+  }
+  from = g_strdup(a->status);
+  g_free(a->status);
+  a->status = g_strdup(status);
+  if (!strcmp(status, "answered"))
+    a->answered = TRUE;
+  if (!event(st, a->id, error, "status_changed", "from", from, "to", status, "reason", reason,
+             "by", actor, NULL))
+    return FALSE;
+  if (!strcmp(status, "needs_clarification")) {
+    if (!okno_ops_stop_clock(st, a, "waiting for the citizen's clarification", error))
+      return FALSE;
+  } else if (!strcmp(status, "in_progress") && (a->deadline == 0 || !strcmp(from, "closed") ||
+                                                  !strcmp(from, "answered"))) {
+    /* The clock starts again: after a clarification, or when the appeal is reopened. */
+    if (!okno_ops_start_clock(env, st, a, okno_now(),
+                              !strcmp(from, "needs_clarification") ? "clarified" : "reopened",
+                              error))
+      return FALSE;
+  } else if (!strcmp(status, "in_progress")) {
+    if (!okno_store_appeal_update(st, a, error))
+      return FALSE;
+  } else {
+    if (!okno_store_appeal_update(st, a, error) || !okno_store_sla_jobs_cancel(st, a->id, error))
+      return FALSE;
+  }
+  return notify_status(env, st, a, reason, answer, error);
+}
+
+gboolean okno_ops_answer(const OknoSlaEnv *env, OknoStore *st, const char *number,
+                         gint64 version, const char *answer, const char *actor, GError **error)
+{
+  g_autoptr(OknoAppeal) a = load_at(st, number, version, error);
+  if (!a)
+    return FALSE;
+  if (strcmp(a->status, "answered") != 0)
+    return okno_ops_set_status(env, st, number, version, "answered", NULL, answer, actor, error);
+  if (!(answer && *answer)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "answered needs --answer TEXT");
+    return FALSE;
+  }
+  /* a further answer: the version moves so that another operator sees the change */
+  return okno_store_appeal_update(st, a, error) &&
+         event(st, a->id, error, "answered_again", "by", actor, NULL) &&
+         notify(env, st, a, "answer", NULL, NULL, answer, error);
+}
+
+gboolean okno_ops_extend(const OknoSlaEnv *env, OknoStore *st, const char *number,
+                         const OknoSlaPeriod *by, const char *reason, const char *actor,
+                         GError **error)
+{
+  g_autoptr(OknoAppeal) a = load(st, number, error);
+  g_autofree char *old = NULL, *due = NULL, *due_ru = NULL, *per = NULL, *text = NULL,
+                  *subject = NULL;
+  gint64 deadline;
+  if (!a)
+    return FALSE;
+  if (!(reason && *reason)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "an extension needs --reason");
+    return FALSE;
+  }
+  if (!a->deadline) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "appeal %s has no running deadline to extend (status %s)", a->number, a->status);
+    return FALSE;
+  }
+  if (!strcmp(a->kind, "formal")) {
+    if (a->extensions > 0) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "formal appeal %s was already extended once (59-FZ art. 12 allows one extension)",
+                  a->number);
+      return FALSE;
+    }
+    if (by->unit != OKNO_PERIOD_CALENDAR_DAYS || by->amount > OKNO_SLA_FORMAL_MAX_EXTENSION_DAYS) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "a formal appeal is extended by at most %d calendar days (59-FZ art. 12)",
+                  OKNO_SLA_FORMAL_MAX_EXTENSION_DAYS);
+      return FALSE;
+    }
+  }
+  if (!env->cal) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no production calendar is loaded");
+    return FALSE;
+  }
+  if (!okno_deadline_add(env->cal, a->deadline, by->unit, by->amount, &deadline, error))
+    return FALSE;
+  old = msk(a->deadline);
+  a->extensions++;
+  if (!move_deadline(env, st, a, deadline, error))
+    return FALSE;
+  due = msk(deadline);
+  per = okno_sla_period_format(by);
+  if (!event(st, a->id, error, "deadline_extended", "from", old, "to", due, "by_period", per,
+             "reason", reason, "by", actor, NULL))
+    return FALSE;
+  due_ru = okno_receipt_time(deadline);
+  subject = g_strdup_printf("Обращение № %s: срок рассмотрения продлён", a->number);
+  text = g_strdup_printf("Срок рассмотрения вашего обращения № %s продлён до %s.\n"
+                         "Причина: %s.",
+                         a->number, due_ru, reason);
+  return okno_ops_notify(env, st, a, "deadline_extended", subject, text, error);
+}
+
+gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const char *number,
+                                 const char *actor, GError **error)
+{
+  g_autoptr(OknoAppeal) a = load(st, number, error);
+  OknoSlaFacts facts = {.confirmed = TRUE, .start = okno_now()};
+  g_autofree char *reason = NULL, *due = NULL;
+  gint64 deadline;
+  if (!a)
+    return FALSE;
+  if (!strcmp(a->kind, "formal")) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "formal appeal %s follows 59-FZ periods; extend it instead", a->number);
+    return FALSE;
+  }
+  if (!strcmp(a->status, "answered") || !strcmp(a->status, "closed") ||
+      !strcmp(a->status, "rejected")) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s", a->number, a->status);
+    return FALSE;
+  }
+  if (!okno_sla_class_parse(a->sla_class, &facts.sla_class) ||
+      (facts.sla_class != OKNO_SLA_URGENT && facts.sla_class != OKNO_SLA_ACCELERATED))
+    facts.sla_class = OKNO_SLA_URGENT;
+  g_free(a->sla_class);
+  a->sla_class = g_strdup(okno_sla_class_name(facts.sla_class));
+  g_free(a->priority);
+  a->priority = g_strdup("urgent");
+  a->priority_confirmed = TRUE;
+  if (!env->cal) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no production calendar is loaded");
+    return FALSE;
+  }
+  if (!okno_sla_deadline(env->policy, &facts, env->cal, &deadline, &reason, error))
+    return FALSE;
+  if (a->deadline && a->deadline < deadline)
+    deadline = a->deadline; /* confirming never gives more time */
+  if (a->deadline) {
+    if (!move_deadline(env, st, a, deadline, error))
+      return FALSE;
+  } else if (!okno_store_appeal_update(st, a, error)) {
+    return FALSE;
+  }
+  due = msk(a->deadline);
+  return event(st, a->id, error, "priority_confirmed", "class", a->sla_class, "rule", reason,
+               "deadline", due, "by", actor, NULL);
+}
+
+gboolean okno_ops_assign(OknoStore *st, const char *number, gint64 version, const char *login,
+                         const char *actor, GError **error)
+{
+  g_autoptr(OknoAppeal) a = load_at(st, number, version, error);
+  g_autoptr(OknoUser) u = NULL;
+  g_autofree char *uid = NULL;
+  if (!a)
+    return FALSE;
+  if (login && *login) {
+    u = okno_store_user_get(st, login, error);
+    if (!u) {
+      if (error && !*error)
+        g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no staff account '%s'", login);
+      return FALSE;
+    }
+    a->assignee = u->id; /* as it would be: may this user then work on it? */
+    if (u->disabled || !okno_staff_can(u, OKNO_ACT_REPLY, a, NULL)) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "'%s' cannot work on appeal %s (%s)", login, a->number,
+                  u->disabled ? "the account is disabled"
+                  : *a->department ? "role or department" : "role");
+      return FALSE;
+    }
+    uid = g_strdup_printf("%" G_GINT64_FORMAT, u->id);
+  }
+  return okno_store_appeal_assign(st, a->id, a->version, a->department, u ? u->id : 0,
+                                  &a->version, error) &&
+         event(st, a->id, error, "assigned", "assignee", u ? u->login : "", "user", uid, "by",
+               actor, NULL);
+}
+
+/* ---- forwarding and art. 11: the appeal is closed without an answer ---- */
+
+/* Closes `a` (its jobs cancelled); *from gets the status it had (caller frees). */
+static gboolean close_appeal(OknoStore *st, OknoAppeal *a, char **from, GError **error)
+{
+  *from = g_steal_pointer(&a->status);
+  a->status = g_strdup("closed");
+  return okno_store_appeal_update(st, a, error) && okno_store_sla_jobs_cancel(st, a->id, error);
+}
+
+gboolean okno_ops_forward(const OknoSlaEnv *env, OknoStore *st, const char *number,
+                          const char *body, const char *actor, GError **error)
+{
+  g_autoptr(OknoAppeal) a = load(st, number, error);
+  g_autofree char *from = NULL, *subject = NULL, *text = NULL;
+  gboolean in_time;
+  if (!a)
+    return FALSE;
+  if (!(body && *body)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "forward needs the body it goes to");
+    return FALSE;
+  }
+  if (strcmp(a->status, "new") != 0 && strcmp(a->status, "in_progress") != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s and cannot be forwarded",
+                a->number, a->status);
+    return FALSE;
+  }
+  in_time = !a->forward_deadline || okno_now() <= a->forward_deadline;
+  if (!close_appeal(st, a, &from, error) ||
+      !event(st, a->id, error, "forwarded", "to", body, "from", from,
+             "in_time", in_time ? "yes" : "no", "by", actor, NULL))
+    return FALSE;
+  subject = g_strdup_printf("Обращение № %s направлено по компетенции", a->number);
+  text = g_strdup_printf("Вопросы, поставленные в вашем обращении № %s, относятся к "
+                         "компетенции другого органа. Обращение направлено для рассмотрения "
+                         "в: %s (часть 3 статьи 8 Федерального закона № 59-ФЗ). Ответ вы "
+                         "получите от этого органа.",
+                         a->number, body);
+  return okno_ops_notify(env, st, a, "status_changed", subject, text, error);
+}
+
+/* ---- 59-FZ art. 11 ---- */
+
+static const char *const art11_grounds[] = {
+  "no_name_or_address", "obscene", "unreadable", "no_essence", "repeated", NULL,
+};
+
+const char *const *okno_ops_art11_grounds(void) { return art11_grounds; }
+
+static const char *art11_text(const char *ground)
+{
+  if (!strcmp(ground, "no_name_or_address"))
+    return "в обращении не указаны фамилия гражданина или адрес, по которому должен быть "
+           "направлен ответ (часть 1 статьи 11 Федерального закона № 59-ФЗ)";
+  if (!strcmp(ground, "obscene"))
+    return "обращение содержит нецензурные либо оскорбительные выражения или угрозы; "
+           "сообщаем о недопустимости злоупотребления правом (часть 3 статьи 11 "
+           "Федерального закона № 59-ФЗ)";
+  if (!strcmp(ground, "unreadable"))
+    return "текст обращения не поддаётся прочтению (часть 4 статьи 11 Федерального закона "
+           "№ 59-ФЗ)";
+  if (!strcmp(ground, "no_essence"))
+    return "из текста обращения невозможно установить его суть (часть 4.1 статьи 11 "
+           "Федерального закона № 59-ФЗ)";
+  return "в обращении содержится вопрос, на который уже неоднократно давались ответы по "
+         "существу, и не приводятся новые доводы; переписка по этому вопросу прекращена "
+         "(часть 5 статьи 11 Федерального закона № 59-ФЗ)";
+}
+
+gboolean okno_ops_leave_unanswered(const OknoSlaEnv *env, OknoStore *st, const char *number,
+                                   const char *ground, const char *actor, GError **error)
+{
+  g_autoptr(OknoAppeal) a = load(st, number, error);
+  g_autofree char *subject = NULL, *text = NULL, *from = NULL;
+  if (!a)
+    return FALSE;
+  if (strcmp(a->kind, "formal") != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "appeal %s is a support request; art. 11 grounds apply to formal appeals",
+                a->number);
+    return FALSE;
+  }
+  if (!ground || !g_strv_contains(art11_grounds, ground)) {
+    g_autofree char *list = g_strjoinv(", ", (char **)art11_grounds);
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "unknown ground '%s' (one of %s)",
+                ground ? ground : "", list);
+    return FALSE;
+  }
+  if (!okno_ops_status_allowed(a->status, "closed")) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s and cannot be closed",
+                a->number, a->status);
+    return FALSE;
+  }
+  if (!close_appeal(st, a, &from, error) ||
+      !event(st, a->id, error, "left_unanswered", "ground", ground, "from", from, "by", actor, NULL))
+    return FALSE;
+  /* Part 1: there is nobody to tell; otherwise the citizen is told why (parts 3-5). */
+  if (!strcmp(ground, "no_name_or_address"))
+    return TRUE;
+  subject = g_strdup_printf("Обращение № %s оставлено без ответа по существу", a->number);
+  text = g_strdup_printf("Ваше обращение № %s оставлено без ответа по существу: %s.", a->number,
+                         art11_text(ground));
+  return okno_ops_notify(env, st, a, "status_changed", subject, text, error);
+}
+
+/* ---- repeated appeals ---- */
+
+gboolean okno_ops_link_repeated(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *a,
+                                const char *earlier, GError **error)
+{
+  g_autoptr(OknoAppeal) e = okno_store_appeal_get(st, earlier, error);
+  if (!e)
+    return !(error && *error);
+  if (e->id == a->id)
+    return TRUE;
+  g_free(a->related);
+  a->related = g_strdup(e->number);
+  if (!okno_store_appeal_update(st, a, error) ||
+      !event(st, a->id, error, "linked", "number", e->number, "reason", "repeated appeal", NULL) ||
+      !event(st, e->id, error, "linked", "number", a->number, "reason", "repeated appeal", NULL))
+    return FALSE;
+  /* Only the citizen's own earlier appeal is reopened; a stranger's mention links. */
+  if (strcmp(e->status, "closed") != 0 || e->answered || !*a->from_email ||
+      g_ascii_strcasecmp(e->from_email, a->from_email) != 0)
+    return TRUE;
+  g_free(e->status);
+  e->status = g_strdup("in_progress");
+  return event(st, e->id, error, "reopened", "reason", "repeated appeal", "number", a->number,
+               NULL) &&
+         okno_ops_start_clock(env, st, e, okno_now(), "reopened by a repeated appeal", error);
+}

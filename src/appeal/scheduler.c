@@ -1,0 +1,256 @@
+/* scheduler.c: the SLA scheduler's passes (scheduler.h).
+ *
+ * How it works: a pass claims due jobs in batches (okno_store_sla_jobs_claim, a lease
+ * of LEASE_US in this node's name) and handles each job in its own transaction: read
+ * the appeal, decide (okno_scheduler_decide), mark the job done or cancelled with the
+ * guarded update that only one caller wins, and only then, in the same transaction,
+ * do the job's work (queue the mail, set the overdue flag, write the events). A lost
+ * race rolls back, so the work is done exactly once whatever nodes or restarts do.
+ * The thread in `okno serve` sleeps on a condition variable between passes, so
+ * stopping it is immediate. */
+#include "appeal/scheduler.h"
+
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "intake/receipt.h"
+
+#define LEASE_US (G_GINT64_CONSTANT(300) * G_USEC_PER_SEC)
+#define BATCH 200
+
+struct OknoScheduler {
+  const OknoConfig *cfg;
+  OknoSlaEnv *env;
+  OknoStore *store;
+  char *owner;
+  GMutex mu;
+  GCond cond;
+  gboolean stop;
+  GThread *thread;
+};
+
+OknoSchedDecision okno_scheduler_decide(const OknoSlaJob *job, const OknoAppeal *a)
+{
+  if (!a || job->generation != a->deadline_gen || a->deadline == 0)
+    return OKNO_SCHED_CANCEL;
+  if (strcmp(a->status, "new") != 0 && strcmp(a->status, "in_progress") != 0)
+    return OKNO_SCHED_CANCEL;
+  return OKNO_SCHED_RUN;
+}
+
+const char *const *okno_scheduler_recipients(const OknoConfig *cfg, const char *kind,
+                                             const char *assignee_email, const char *one[2])
+{
+  if (!strcmp(kind, "reminder")) {
+    if (assignee_email && *assignee_email) {
+      one[0] = assignee_email;
+      one[1] = NULL;
+      return one;
+    }
+    return (const char *const *)cfg->sla_operators;
+  }
+  if (!strcmp(kind, "escalate") && cfg->sla_supervisors_level2 && cfg->sla_supervisors_level2[0])
+    return (const char *const *)cfg->sla_supervisors_level2;
+  return (const char *const *)cfg->sla_supervisors;
+}
+
+OknoScheduler *okno_scheduler_new(const OknoConfig *cfg, const char *owner, GError **error)
+{
+  OknoScheduler *s = g_new0(OknoScheduler, 1);
+  s->cfg = cfg;
+  g_mutex_init(&s->mu);
+  g_cond_init(&s->cond);
+  s->owner = g_strdup(owner ? owner : g_get_host_name());
+  s->env = okno_sla_env_new(cfg, error);
+  if (s->env)
+    s->store = okno_store_open(cfg->store_url, error);
+  if (!s->store) {
+    okno_scheduler_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void okno_scheduler_free(OknoScheduler *s)
+{
+  if (!s)
+    return;
+  if (s->thread) {
+    g_mutex_lock(&s->mu);
+    s->stop = TRUE;
+    g_cond_signal(&s->cond);
+    g_mutex_unlock(&s->mu);
+    g_thread_join(s->thread);
+  }
+  okno_store_close(s->store);
+  okno_sla_env_free(s->env);
+  g_free(s->owner);
+  g_mutex_clear(&s->mu);
+  g_cond_clear(&s->cond);
+  g_free(s);
+}
+
+/* An event's detail: the deadline, the escalation level (0: none) and, for mail,
+ * whom it told. Caller frees. */
+static char *detail_json(const char *deadline, int level, gboolean mail,
+                         const char *const *to, guint sent)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  okno_json_str(b, "deadline", deadline);
+  if (level)
+    okno_json_int(b, "level", level);
+  if (mail) {
+    okno_json_strv(b, "to", to);
+    okno_json_int(b, "sent", sent);
+    if (!sent)
+      okno_json_str(b, "note", "no address configured");
+  }
+  json_builder_end_object(b);
+  return okno_json_text(b, FALSE);
+}
+
+/* The staff mail and events of one job that is to run. */
+static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, GError **error)
+{
+  const char *one[2];
+  const char *const *to;
+  g_autoptr(OknoUser) who = NULL;
+  const char *email = NULL, *responsible = "не назначен";
+  g_autofree char *due = okno_receipt_time(a->deadline);
+  g_autofree char *due_msk = okno_time_format_msk(a->deadline);
+  g_autofree char *subject = NULL, *text = NULL, *detail = NULL;
+  const char *kind = "sla_escalated";
+  int level = 0;
+  guint sent = 0;
+
+  if (a->assignee) {
+    /* A disabled account, or one without an address, leaves it to [sla] operators. */
+    who = okno_store_user_get_by_id(s->store, a->assignee, error);
+    if (!who && error && *error)
+      return FALSE;
+    if (who) {
+      responsible = *who->display_name ? who->display_name : who->login;
+      if (!who->disabled)
+        email = who->email;
+    }
+  }
+  to = okno_scheduler_recipients(s->cfg, job->kind, email, one);
+
+  if (!strcmp(job->kind, "reminder")) {
+    kind = "reminder_sent";
+    subject = g_strdup_printf("Напоминание: срок ответа по обращению № %s — %s", a->number, due);
+    text = g_strdup_printf("Срок ответа по обращению № %s («%s») истекает %s.\n"
+                           "Статус: %s. Ответственный: %s.",
+                           a->number, a->subject, due, a->status,
+                           responsible);
+  } else if (!strcmp(job->kind, "overdue")) {
+    g_autofree char *d = detail_json(due_msk, 0, FALSE, NULL, 0);
+    level = 1;
+    a->overdue = TRUE;
+    if (!okno_store_appeal_update(s->store, a, error) ||
+        !okno_store_event_add(s->store, a->id, "overdue", d, error))
+      return FALSE;
+    subject = g_strdup_printf("Просрочено обращение № %s", a->number);
+    text = g_strdup_printf("Срок ответа по обращению № %s («%s») истёк %s, ответа нет.\n"
+                           "Статус: %s. Ответственный: %s.",
+                           a->number, a->subject, due, a->status,
+                           responsible);
+  } else {
+    level = 2;
+    subject = g_strdup_printf("Повторная эскалация: обращение № %s просрочено", a->number);
+    text = g_strdup_printf("Обращение № %s («%s») просрочено с %s и до сих пор без ответа; "
+                           "предыдущая эскалация не помогла.\nСтатус: %s. Ответственный: %s.",
+                           a->number, a->subject, due, a->status,
+                           responsible);
+  }
+  if (!okno_ops_mail_staff(s->env, s->store, a, to, subject, text, &sent, error))
+    return FALSE;
+  detail = detail_json(due_msk, level, TRUE, to, sent);
+  okno_log("sla", "event=%s appeal=%s level=%d sent=%u", kind, a->number, level, sent);
+  return okno_store_event_add(s->store, a->id, kind, detail, error);
+}
+
+/* One job in its own transaction. *done is TRUE when it ran. */
+static gboolean handle(OknoScheduler *s, const OknoSlaJob *job, gint64 now, gboolean *done,
+                       GError **error)
+{
+  g_autoptr(OknoAppeal) a = NULL;
+  OknoSchedDecision d;
+  gboolean won = FALSE;
+  *done = FALSE;
+  if (!okno_store_begin(s->store, error))
+    return FALSE;
+  a = okno_store_appeal_get_by_id(s->store, job->appeal_id, error);
+  if (error && *error)
+    goto fail;
+  d = okno_scheduler_decide(job, a);
+  if (!okno_store_sla_job_finish(s->store, job->id, s->owner,
+                                 d == OKNO_SCHED_RUN ? "done" : "cancelled", now, &won, error))
+    goto fail;
+  if (!won) { /* another node, or our previous life, finished it */
+    okno_store_rollback(s->store);
+    return TRUE;
+  }
+  if (d == OKNO_SCHED_RUN && !do_job(s, job, a, error))
+    goto fail;
+  if (!okno_store_commit(s->store, error))
+    goto fail;
+  *done = d == OKNO_SCHED_RUN;
+  return TRUE;
+fail:
+  okno_store_rollback(s->store);
+  return FALSE;
+}
+
+gint64 okno_scheduler_run_once(OknoScheduler *s, gint64 now, GError **error)
+{
+  gint64 done_count = 0;
+  for (;;) {
+    g_autoptr(GArray) jobs = okno_store_sla_jobs_claim(s->store, now, LEASE_US, BATCH, s->owner, error);
+    if (!jobs)
+      return -1;
+    for (guint i = 0; i < jobs->len; i++) {
+      gboolean done;
+      if (!handle(s, &g_array_index(jobs, OknoSlaJob, i), now, &done, error))
+        return -1;
+      done_count += done;
+    }
+    if (jobs->len < BATCH)
+      return done_count;
+  }
+}
+
+static gpointer scheduler_thread(gpointer data)
+{
+  OknoScheduler *s = data;
+  g_mutex_lock(&s->mu);
+  while (!s->stop) {
+    g_autoptr(GError) err = NULL;
+    gint64 until;
+    g_mutex_unlock(&s->mu);
+    if (okno_scheduler_run_once(s, okno_now(), &err) < 0)
+      okno_log_warn("sla", "event=pass_failed error=\"%s\"", err->message);
+    g_mutex_lock(&s->mu);
+    until = g_get_monotonic_time() + s->cfg->sla_scheduler_interval * G_USEC_PER_SEC;
+    while (!s->stop && g_cond_wait_until(&s->cond, &s->mu, until))
+      ;
+  }
+  g_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+void okno_scheduler_start(OknoScheduler *s)
+{
+  g_autoptr(GError) err = NULL;
+  if (s->thread)
+    return;
+  if (!okno_store_sla_jobs_release(s->store, s->owner, &err))
+    okno_log_warn("sla", "event=release_failed error=\"%s\"", err->message);
+  s->thread = g_thread_new("scheduler", scheduler_thread, s);
+}

@@ -1,0 +1,53 @@
+/* scheduler.h: deadline reminders, overdue marking and escalation, from jobs in the store.
+ *
+ * Every deadline has three jobs in the store (okno_ops_start_clock writes them,
+ * store.h "SLA jobs"): a reminder to the assignee's e-mail (or [sla] operators) [sla]
+ * reminder_before working hours before it; at the deadline the appeal is marked
+ * overdue and escalated to [sla] supervisors; [sla] escalate_again_after working hours
+ * later it is escalated one level up, to [sla] supervisors_level2. A pass claims the
+ * due jobs under a lease in this node's name and does each in its own transaction
+ * together with marking it done (okno_store_sla_job_finish), so a crash loses no job,
+ * a job is never done twice, and several nodes share the work. A job whose appeal has
+ * moved on (a newer deadline generation, an answer, a closed or paused appeal) is
+ * cancelled instead. Each job done is an event (reminder_sent, overdue, sla_escalated:
+ * not routing's `escalated`, which moves the appeal to the parent department)
+ * naming whom it told.
+ *
+ * In `okno serve` the scheduler runs passes on a thread of its own every [sla]
+ * scheduler_interval seconds; `okno scheduler run --now T` runs one pass at T. */
+#pragma once
+#include <glib.h>
+
+#include "appeal/ops.h"
+#include "core/config.h"
+#include "store/store.h"
+
+typedef enum {
+  OKNO_SCHED_RUN,    /* do the job */
+  OKNO_SCHED_CANCEL, /* the appeal moved on: mark the job cancelled, tell no one */
+} OknoSchedDecision;
+
+/* The pure decision for `job` on appeal `a` (NULL: the appeal is gone). */
+OknoSchedDecision okno_scheduler_decide(const OknoSlaJob *job, const OknoAppeal *a);
+/* Whom a job of `kind` tells (a NULL-terminated array owned by cfg or `one`): a
+ * reminder goes to `assignee_email`, the e-mail of the appeal's assignee (a staff
+ * account, store.h OknoAppeal.assignee; NULL or "" when the appeal is unassigned or
+ * its assignee is disabled or has no address), else to [sla] operators; "overdue" to
+ * supervisors; "escalate" to supervisors_level2 (supervisors when that is empty).
+ * `one` is scratch space for the assignee case. Pure. */
+const char *const *okno_scheduler_recipients(const OknoConfig *cfg, const char *kind,
+                                             const char *assignee_email, const char *one[2]);
+
+typedef struct OknoScheduler OknoScheduler;
+
+/* Opens its own store connection and loads the SLA environment (policy, calendar,
+ * DKIM). `owner` names this node on leases (NULL: host name). */
+OknoScheduler *okno_scheduler_new(const OknoConfig *cfg, const char *owner, GError **error);
+/* Stops the thread if started, then frees. */
+void okno_scheduler_free(OknoScheduler *s);
+/* One pass at `now`: does every job due by then. Returns the number of jobs done
+ * (cancelled ones not counted) or -1 with an error. */
+gint64 okno_scheduler_run_once(OknoScheduler *s, gint64 now, GError **error);
+/* Releases this owner's old leases, then runs a pass every [sla] scheduler_interval
+ * seconds (at okno_now()) on a thread of its own. */
+void okno_scheduler_start(OknoScheduler *s);

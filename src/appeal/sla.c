@@ -1,0 +1,262 @@
+/* sla.c: the SLA policy (sla.h): classes, their periods, the classifier, deadlines.
+ *
+ * How it works: okno_sla_policy_new() reads the [sla] strings of the config into a
+ * table indexed by class (a period, and for urgent/accelerated a second, confirmed
+ * period), a category -> class map and three word lists. Everything after that is
+ * arithmetic on the production calendar (deadline.h); the only new piece of
+ * arithmetic is okno_sla_working_before(), which walks the calendar's days backwards
+ * to place a reminder N working hours before a deadline. */
+#include "appeal/sla.h"
+
+#include <string.h>
+
+#include "core/error.h"
+
+struct OknoSlaPolicy {
+  OknoSlaPeriod period[OKNO_SLA_N_CLASSES];
+  OknoSlaPeriod confirmed[OKNO_SLA_N_CLASSES]; /* amount 0: confirmation changes nothing */
+  GHashTable *categories;                      /* category -> GINT_TO_POINTER(class + 1) */
+  char **urgent_words, **complaint_words, **accelerated_words;
+  OknoSlaClass default_class;
+  gint64 reminder_before_us, escalate_again_us; /* working time */
+};
+
+static const char *const class_names[OKNO_SLA_N_CLASSES] = {
+  "simple", "complex", "urgent", "complaint", "accelerated", "formal",
+};
+
+const char *okno_sla_class_name(OknoSlaClass c)
+{
+  return c < OKNO_SLA_N_CLASSES ? class_names[c] : "simple";
+}
+
+gboolean okno_sla_class_parse(const char *name, OknoSlaClass *out)
+{
+  for (int i = 0; i < OKNO_SLA_N_CLASSES; i++)
+    if (name && !strcmp(name, class_names[i])) {
+      *out = (OknoSlaClass)i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static const struct {
+  const char *word;
+  OknoPeriodUnit unit;
+} units[] = {
+  {"working hours", OKNO_PERIOD_WORKING_HOURS}, {"working hour", OKNO_PERIOD_WORKING_HOURS},
+  {"working days", OKNO_PERIOD_WORKING_DAYS},   {"working day", OKNO_PERIOD_WORKING_DAYS},
+  {"calendar days", OKNO_PERIOD_CALENDAR_DAYS}, {"calendar day", OKNO_PERIOD_CALENDAR_DAYS},
+  {"hours", OKNO_PERIOD_HOURS},                 {"hour", OKNO_PERIOD_HOURS},
+};
+
+gboolean okno_sla_period_parse(const char *text, OknoSlaPeriod *out)
+{
+  char *end = NULL;
+  gint64 n;
+  g_autofree char *rest = NULL;
+  if (!text || !g_ascii_isdigit(*text))
+    return FALSE;
+  n = g_ascii_strtoll(text, &end, 10);
+  if (n < 1 || n > OKNO_DEADLINE_MAX_AMOUNT || *end != ' ')
+    return FALSE;
+  rest = g_strstrip(g_ascii_strdown(end, -1));
+  for (gsize i = 0; i < G_N_ELEMENTS(units); i++)
+    if (!strcmp(rest, units[i].word)) {
+      out->unit = units[i].unit;
+      out->amount = n;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+char *okno_sla_period_format(const OknoSlaPeriod *p)
+{
+  const char *u = "hours";
+  for (gsize i = 0; i < G_N_ELEMENTS(units); i += 2)
+    if (units[i].unit == p->unit)
+      u = units[i].word;
+  return g_strdup_printf("%" G_GINT64_FORMAT " %s", p->amount, u);
+}
+
+void okno_sla_policy_free(OknoSlaPolicy *p)
+{
+  if (!p)
+    return;
+  g_clear_pointer(&p->categories, g_hash_table_unref);
+  g_strfreev(p->urgent_words);
+  g_strfreev(p->complaint_words);
+  g_strfreev(p->accelerated_words);
+  g_free(p);
+}
+
+static gboolean period_key(const char *key, const char *value, OknoSlaPeriod *out,
+                           GError **error)
+{
+  if (okno_sla_period_parse(value, out))
+    return TRUE;
+  g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+              "[sla] %s = '%s': write a period as N working hours, N working days, "
+              "N calendar days or N hours (N from 1 to %d)",
+              key, value ? value : "", OKNO_DEADLINE_MAX_AMOUNT);
+  return FALSE;
+}
+
+/* Lowercase, ё -> е: the form words are compared in. */
+static char *fold(const char *s)
+{
+  g_autofree char *down = g_utf8_strdown(s ? s : "", -1);
+  GString *out = g_string_sized_new(strlen(down));
+  for (const char *c = down; *c; c = g_utf8_next_char(c)) {
+    gunichar u = g_utf8_get_char(c);
+    g_string_append_unichar(out, u == 0x0451 ? 0x0435 : u);
+  }
+  return g_string_free(out, FALSE);
+}
+
+static char **fold_list(char **words)
+{
+  guint n = words ? g_strv_length(words) : 0;
+  char **out = g_new0(char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    out[i] = fold(words[i]);
+  return out;
+}
+
+OknoSlaPolicy *okno_sla_policy_new(const OknoConfig *cfg, GError **error)
+{
+  g_autoptr(OknoSlaPolicy) p = g_new0(OknoSlaPolicy, 1);
+  const struct {
+    const char *key;
+    const char *value;
+    OknoSlaPeriod *dst;
+  } periods[] = {
+    {"simple", cfg->sla_simple, &p->period[OKNO_SLA_SIMPLE]},
+    {"complex", cfg->sla_complex, &p->period[OKNO_SLA_COMPLEX]},
+    {"urgent", cfg->sla_urgent, &p->period[OKNO_SLA_URGENT]},
+    {"urgent_confirmed", cfg->sla_urgent_confirmed, &p->confirmed[OKNO_SLA_URGENT]},
+    {"complaint", cfg->sla_complaint, &p->period[OKNO_SLA_COMPLAINT]},
+    {"accelerated", cfg->sla_accelerated, &p->period[OKNO_SLA_ACCELERATED]},
+    {"accelerated_confirmed", cfg->sla_accelerated_confirmed, &p->confirmed[OKNO_SLA_ACCELERATED]},
+    {"formal", cfg->sla_formal, &p->period[OKNO_SLA_FORMAL]},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(periods); i++)
+    if (!period_key(periods[i].key, periods[i].value, periods[i].dst, error))
+      return NULL;
+  if (!okno_sla_class_parse(cfg->sla_default_class, &p->default_class) ||
+      p->default_class == OKNO_SLA_FORMAL) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "[sla] default_class = '%s': use simple, complex, urgent, complaint or accelerated",
+                cfg->sla_default_class ? cfg->sla_default_class : "");
+    return NULL;
+  }
+  p->categories = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  for (char **c = cfg->sla_categories; c && *c; c++) {
+    const char *colon = strchr(*c, ':');
+    g_autofree char *name = colon ? g_strstrip(g_strndup(*c, (gsize)(colon - *c))) : NULL;
+    g_autofree char *cls = colon ? g_strstrip(g_strdup(colon + 1)) : NULL;
+    OknoSlaClass k;
+    if (!colon || !*name || !okno_sla_class_parse(cls, &k) || k == OKNO_SLA_FORMAL) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "[sla] categories: '%s' should be CATEGORY:CLASS, CLASS one of simple, "
+                  "complex, urgent, complaint, accelerated",
+                  *c);
+      return NULL;
+    }
+    g_hash_table_replace(p->categories, g_steal_pointer(&name), GINT_TO_POINTER(k + 1));
+  }
+  p->urgent_words = fold_list(cfg->sla_urgent_words);
+  p->complaint_words = fold_list(cfg->sla_complaint_words);
+  p->accelerated_words = fold_list(cfg->sla_accelerated_words);
+  p->reminder_before_us = cfg->sla_reminder_before * G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC;
+  p->escalate_again_us = cfg->sla_escalate_again_after * G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC;
+  return g_steal_pointer(&p);
+}
+
+static gboolean has_word(const char *folded, char **words)
+{
+  for (char **w = words; w && *w; w++)
+    if (**w && strstr(folded, *w))
+      return TRUE;
+  return FALSE;
+}
+
+OknoSlaClass okno_sla_classify(const OknoSlaPolicy *p, const char *kind, const char *category,
+                               const char *subject, const char *text)
+{
+  g_autofree char *s = NULL, *t = NULL;
+  gpointer mapped;
+  if (kind && !strcmp(kind, "formal"))
+    return OKNO_SLA_FORMAL;
+  if (category && *category && (mapped = g_hash_table_lookup(p->categories, category)))
+    return (OknoSlaClass)(GPOINTER_TO_INT(mapped) - 1);
+  s = fold(subject);
+  t = fold(text);
+  if (has_word(s, p->accelerated_words) || has_word(t, p->accelerated_words))
+    return OKNO_SLA_ACCELERATED;
+  if (has_word(s, p->urgent_words) || has_word(t, p->urgent_words))
+    return OKNO_SLA_URGENT;
+  if (has_word(s, p->complaint_words) || has_word(t, p->complaint_words))
+    return OKNO_SLA_COMPLAINT;
+  return p->default_class;
+}
+
+gboolean okno_sla_deadline(const OknoSlaPolicy *p, const OknoSlaFacts *facts,
+                           const OknoCalendar *cal, gint64 *deadline, char **reason,
+                           GError **error)
+{
+  OknoSlaClass c = facts->sla_class < OKNO_SLA_N_CLASSES ? facts->sla_class : OKNO_SLA_SIMPLE;
+  const OknoSlaPeriod *per = &p->period[c];
+  gboolean confirmed = facts->confirmed && p->confirmed[c].amount > 0;
+  if (confirmed)
+    per = &p->confirmed[c];
+  if (!okno_deadline_add(cal, facts->start, per->unit, per->amount, deadline, error))
+    return FALSE;
+  if (reason) {
+    g_autofree char *text = okno_sla_period_format(per);
+    *reason = g_strdup_printf("%s%s: %s", okno_sla_class_name(c), confirmed ? " confirmed" : "",
+                              text);
+  }
+  return TRUE;
+}
+
+gboolean okno_sla_working_before(const OknoCalendar *cal, gint64 to, gint64 amount_us,
+                                 gint64 *out, GError **error)
+{
+  gsize n_days = 0, i;
+  const OknoCalendarDay *days = okno_calendar_days(cal, &n_days);
+  gint64 left = amount_us;
+  if (!okno_calendar_find_instant(cal, to, &i, error))
+    return FALSE;
+  for (;;) {
+    const OknoCalendarDay *d = &days[i];
+    if (d->flags & OKNO_DAY_WORKING) {
+      gint64 hi = MIN(to, d->close_us);
+      if (hi > d->open_us) {
+        if (hi - d->open_us >= left) {
+          *out = hi - left;
+          return TRUE;
+        }
+        left -= hi - d->open_us;
+      }
+    }
+    if (i == 0) {
+      okno_calendar_set_no_data_error(error, d->year - 1);
+      return FALSE;
+    }
+    i--;
+  }
+}
+
+gboolean okno_sla_checkpoints(const OknoSlaPolicy *p, const OknoCalendar *cal, gint64 start,
+                              gint64 deadline, gint64 *reminder, gint64 *escalate_again,
+                              GError **error)
+{
+  if (!okno_sla_working_before(cal, deadline, p->reminder_before_us, reminder, error))
+    return FALSE;
+  if (*reminder <= start)
+    *reminder = start + (deadline - start) / 2;
+  return okno_deadline_add(cal, deadline, OKNO_PERIOD_WORKING_HOURS,
+                           p->escalate_again_us / (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC), escalate_again,
+                           error);
+}

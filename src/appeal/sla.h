@@ -1,0 +1,105 @@
+/* sla.h: the SLA policy: which class an appeal falls into and when its answer is due.
+ *
+ * Classes (docs/sla.md), with their default periods from [sla] in the config:
+ *   simple       information, status questions         24 working hours
+ *   complex      document checks, other departments     3 working days
+ *   urgent       access blocked, service failure        12 hours around the clock;
+ *                                                       4 hours once a supervisor confirms
+ *   complaint    complaints and suggestions             5 working days
+ *   accelerated  «Ускоренное рассмотрение» requested    checked within 1 working day;
+ *                                                       24 hours once confirmed
+ *   formal       a formal appeal under 59-FZ            30 calendar days (art. 193 rule)
+ *
+ * A period is written in the config as "N UNIT", UNIT one of `working hours`,
+ * `working days`, `calendar days`, `hours` (singular forms accepted), e.g.
+ * `simple = 24 working hours`. Web form categories map to classes through
+ * `[sla] categories` ("technical:simple; documents:complex; ..."); an e-mail appeal has
+ * no category and is classified by words in its subject and text (`[sla] urgent_words`,
+ * `complaint_words`, `accelerated_words`: lowercase substrings, ё read as е), falling
+ * back to `[sla] default_class`. A formal appeal is always `formal`.
+ *
+ * The policy is built once from the config (okno_sla_policy_new, which the config
+ * loader also runs to reject bad values at load) and is immutable afterwards: any
+ * thread may read it. okno_sla_deadline is a pure function of the policy, the appeal's
+ * facts and the calendar. */
+#pragma once
+#include <glib.h>
+
+#include "appeal/calendar.h"
+#include "appeal/deadline.h"
+#include "core/config.h"
+
+typedef enum {
+  OKNO_SLA_SIMPLE,
+  OKNO_SLA_COMPLEX,
+  OKNO_SLA_URGENT,
+  OKNO_SLA_COMPLAINT,
+  OKNO_SLA_ACCELERATED,
+  OKNO_SLA_FORMAL,
+  OKNO_SLA_N_CLASSES,
+} OknoSlaClass;
+
+typedef struct {
+  OknoPeriodUnit unit;
+  gint64 amount;
+} OknoSlaPeriod;
+
+typedef struct OknoSlaPolicy OknoSlaPolicy;
+
+/* Builds the policy from cfg's [sla] keys. NULL and OKNO_ERROR_USER naming the key
+ * ("[sla] urgent = '12 parsecs': ...") when a value is malformed. Caller frees. */
+OknoSlaPolicy *okno_sla_policy_new(const OknoConfig *cfg, GError **error);
+void okno_sla_policy_free(OknoSlaPolicy *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoSlaPolicy, okno_sla_policy_free)
+
+/* "24 working hours" -> {WORKING_HOURS, 24}. FALSE (no error set) when malformed or the
+ * amount is outside 1..OKNO_DEADLINE_MAX_AMOUNT. */
+gboolean okno_sla_period_parse(const char *text, OknoSlaPeriod *out);
+/* "24 working hours" (English, for events and logs). Caller frees. */
+char *okno_sla_period_format(const OknoSlaPeriod *p);
+
+/* "simple", "complex", ... and back. parse returns FALSE for an unknown name. */
+const char *okno_sla_class_name(OknoSlaClass c);
+gboolean okno_sla_class_parse(const char *name, OknoSlaClass *out);
+
+/* The class of an appeal: `formal` for kind "formal"; else the mapped class of a known
+ * `category` (may be NULL or ""); else the word classifier on `subject` and `text`
+ * (accelerated words first, then urgent, then complaint); else the default class. */
+OknoSlaClass okno_sla_classify(const OknoSlaPolicy *p, const char *kind, const char *category,
+                               const char *subject, const char *text);
+
+/* The facts the deadline depends on. */
+typedef struct {
+  OknoSlaClass sla_class;
+  gboolean confirmed; /* urgent or accelerated priority confirmed by a supervisor */
+  gint64 start;       /* when the clock starts (registration, or the clarification) */
+} OknoSlaFacts;
+
+/* The deadline of an appeal with `facts`: *deadline (microseconds) and, when `reason`
+ * is not NULL, *reason, a short English text for the event ("urgent confirmed: 4 hours
+ * around the clock"; caller frees). A confirmed urgent or accelerated appeal counts its
+ * confirmed period from `start`. FALSE and OKNO_ERROR_USER when the calendar has no data
+ * for the period. */
+gboolean okno_sla_deadline(const OknoSlaPolicy *p, const OknoSlaFacts *facts,
+                           const OknoCalendar *cal, gint64 *deadline, char **reason,
+                           GError **error);
+
+/* Reminder and escalation instants of a deadline that runs from `start`:
+ *  *reminder: [sla] reminder_before working hours before `deadline`; when that falls at
+ *             or before `start` (short, round-the-clock periods), halfway between them;
+ *  *escalate_again: [sla] escalate_again_after working hours after `deadline`.
+ * FALSE and OKNO_ERROR_USER outside the calendar's years. */
+gboolean okno_sla_checkpoints(const OknoSlaPolicy *p, const OknoCalendar *cal, gint64 start,
+                              gint64 deadline, gint64 *reminder, gint64 *escalate_again,
+                              GError **error);
+
+/* The instant `amount_us` of working time before `to` (the inverse of adding working
+ * hours). FALSE and OKNO_ERROR_USER when it leaves the calendar's years. */
+gboolean okno_sla_working_before(const OknoCalendar *cal, gint64 to, gint64 amount_us,
+                                 gint64 *out, GError **error);
+
+/* The formal appeal's other periods (59-FZ): forwarding to the competent body is due
+ * 7 calendar days after registration (art. 8 part 3), and an extension is at most 30
+ * days (art. 12 part 2). */
+#define OKNO_SLA_FORMAL_FORWARD_DAYS 7
+#define OKNO_SLA_FORMAL_MAX_EXTENSION_DAYS 30

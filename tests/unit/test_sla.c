@@ -1,0 +1,385 @@
+/* test_sla.c: the SLA policy (appeal/sla.h) and the scheduler's decisions
+ * (appeal/scheduler.h), on the shipped production calendar with the default [sla]
+ * keys. Every expected instant is worked out by hand from data/calendar/ru.txt; the
+ * comment beside each case shows the reasoning. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "appeal/scheduler.h"
+#include "appeal/sla.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "okno-build.h"
+#include "store_backends.h"
+
+static OknoCalendar *cal;
+static OknoConfig *cfg;
+static OknoSlaPolicy *policy;
+
+static int setup(void **state)
+{
+  GError *err = NULL;
+  cal = okno_calendar_load(OKNO_DATADIR "/calendar/ru.txt", &err);
+  cfg = okno_config_new_default();
+  policy = cal ? okno_sla_policy_new(cfg, &err) : NULL;
+  if (!policy) {
+    g_printerr("%s\n", err->message);
+    g_error_free(err);
+    return -1;
+  }
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  okno_sla_policy_free(policy);
+  okno_config_free(cfg);
+  okno_calendar_free(cal);
+  return 0;
+}
+
+static gint64 at(const char *rfc3339)
+{
+  gint64 us = 0;
+  if (!okno_time_parse(rfc3339, &us))
+    fail_msg("bad test time %s", rfc3339);
+  return us;
+}
+
+static void expect_due(OknoSlaClass c, gboolean confirmed, const char *from, const char *want,
+                       const char *want_reason)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *got = NULL, *reason = NULL;
+  OknoSlaFacts f = {.sla_class = c, .confirmed = confirmed, .start = at(from)};
+  gint64 out = 0;
+  if (!okno_sla_deadline(policy, &f, cal, &out, &reason, &err))
+    fail_msg("%s from %s: %s", okno_sla_class_name(c), from, err->message);
+  got = okno_time_format_msk(out);
+  if (strcmp(got, want) != 0)
+    fail_msg("%s from %s: got %s, want %s", okno_sla_class_name(c), from, got, want);
+  assert_string_equal(reason, want_reason);
+}
+
+static void test_each_class_has_its_period(void **state)
+{
+  /* simple, 24 working hours from Monday 23 November 10:00: Monday 8 h (to 18:00),
+   * Tuesday 9 h (17 h), Wednesday 7 more -> Wednesday 16:00. */
+  expect_due(OKNO_SLA_SIMPLE, FALSE, "2026-11-23T10:00:00+03:00", "2026-11-25T16:00:00+03:00",
+             "simple: 24 working hours");
+  /* complex, 3 working days from Friday 8 May 17:30: 9-11 May off; Tuesday 12 (1),
+   * Wednesday 13 (2), Thursday 14 (3), at its close. */
+  expect_due(OKNO_SLA_COMPLEX, FALSE, "2026-05-08T17:30:00+03:00", "2026-05-14T18:00:00+03:00",
+             "complex: 3 working days");
+  /* urgent, 12 hours around the clock, over the New Year. */
+  expect_due(OKNO_SLA_URGENT, FALSE, "2026-12-31T20:00:00+03:00", "2027-01-01T08:00:00+03:00",
+             "urgent: 12 hours");
+  /* urgent confirmed by a supervisor: 4 hours, through the night. */
+  expect_due(OKNO_SLA_URGENT, TRUE, "2026-11-23T23:00:00+03:00", "2026-11-24T03:00:00+03:00",
+             "urgent confirmed: 4 hours");
+  /* complaint, 5 working days from Monday 2 November: Tuesday 3 (short, still a working
+   * day) 1, Wednesday 4 off, Thursday 5 (2), Friday 6 (3), Monday 9 (4), Tuesday 10 (5). */
+  expect_due(OKNO_SLA_COMPLAINT, FALSE, "2026-11-02T12:00:00+03:00", "2026-11-10T18:00:00+03:00",
+             "complaint: 5 working days");
+  /* accelerated, checked within 1 working day from Wednesday 30 December: 31 December
+   * and 1-8 January off, 9-10 January a weekend -> Monday 11 January. */
+  expect_due(OKNO_SLA_ACCELERATED, FALSE, "2026-12-30T15:00:00+03:00",
+             "2027-01-11T18:00:00+03:00", "accelerated: 1 working days");
+  /* accelerated and confirmed: 24 hours around the clock. */
+  expect_due(OKNO_SLA_ACCELERATED, TRUE, "2026-12-30T15:00:00+03:00",
+             "2026-12-31T15:00:00+03:00", "accelerated confirmed: 24 hours");
+  /* formal, 30 calendar days from 9 April: 9 May is a Saturday (and a holiday),
+   * 10 May a Sunday, 11 May off -> close of Tuesday 12 May (Civil Code art. 193). */
+  expect_due(OKNO_SLA_FORMAL, FALSE, "2026-04-09T15:00:00+03:00", "2026-05-12T18:00:00+03:00",
+             "formal: 30 calendar days");
+  /* confirmation means nothing to a class without a confirmed period */
+  expect_due(OKNO_SLA_SIMPLE, TRUE, "2026-11-23T10:00:00+03:00", "2026-11-25T16:00:00+03:00",
+             "simple: 24 working hours");
+}
+
+static void test_classify(void **state)
+{
+  assert_int_equal(okno_sla_classify(policy, "formal", "technical", "срочно", ""), OKNO_SLA_FORMAL);
+  assert_int_equal(okno_sla_classify(policy, "support", "documents", "", ""), OKNO_SLA_COMPLEX);
+  assert_int_equal(okno_sla_classify(policy, "support", "technical", "", ""), OKNO_SLA_SIMPLE);
+  assert_int_equal(okno_sla_classify(policy, "support", "suggestion", "", ""), OKNO_SLA_COMPLAINT);
+  /* e-mail: no category; words decide, accelerated before urgent before complaint */
+  assert_int_equal(okno_sla_classify(policy, "support", "", "Прошу ускорённое рассмотрение",
+                                     "срочно"),
+                   OKNO_SLA_ACCELERATED);
+  assert_int_equal(okno_sla_classify(policy, "support", "", "Вопрос", "Аккаунт заблокирован, нужен доступ"),
+                   OKNO_SLA_URGENT);
+  assert_int_equal(okno_sla_classify(policy, "support", "", "ЖАЛОБА на оператора", ""),
+                   OKNO_SLA_COMPLAINT);
+  /* nothing matches: the default class (complex, 3 working days) */
+  assert_int_equal(okno_sla_classify(policy, NULL, NULL, "Вопрос", "Как узнать статус?"),
+                   OKNO_SLA_COMPLEX);
+  /* an unknown category falls through to the words */
+  assert_int_equal(okno_sla_classify(policy, "support", "misc", "срочно", ""), OKNO_SLA_URGENT);
+}
+
+static void test_periods_parse_and_bad_config_is_rejected(void **state)
+{
+  OknoSlaPeriod p;
+  g_autoptr(OknoConfig) c = okno_config_new_default();
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoSlaPolicy) bad = NULL;
+  g_autofree char *text = NULL;
+  assert_true(okno_sla_period_parse("24 working hours", &p));
+  assert_int_equal(p.unit, OKNO_PERIOD_WORKING_HOURS);
+  assert_int_equal(p.amount, 24);
+  assert_true(okno_sla_period_parse("1 Working Day", &p));
+  assert_int_equal(p.unit, OKNO_PERIOD_WORKING_DAYS);
+  assert_true(okno_sla_period_parse("30 calendar days", &p));
+  assert_int_equal(p.unit, OKNO_PERIOD_CALENDAR_DAYS);
+  text = okno_sla_period_format(&p);
+  assert_string_equal(text, "30 calendar days");
+  assert_false(okno_sla_period_parse("0 hours", &p));
+  assert_false(okno_sla_period_parse("-1 hours", &p));
+  assert_false(okno_sla_period_parse("12 parsecs", &p));
+  assert_false(okno_sla_period_parse("12hours", &p));
+  assert_false(okno_sla_period_parse("hours", &p));
+  assert_false(okno_sla_period_parse("100001 hours", &p));
+
+  g_free(c->sla_urgent);
+  c->sla_urgent = g_strdup("12 parsecs");
+  bad = okno_sla_policy_new(c, &err);
+  assert_null(bad);
+  assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_USER));
+  assert_non_null(strstr(err->message, "[sla] urgent = '12 parsecs'"));
+  g_clear_error(&err);
+  g_free(c->sla_urgent);
+  c->sla_urgent = g_strdup("12 hours");
+  g_strfreev(c->sla_categories);
+  c->sla_categories = g_strsplit("technical:fast", ";", -1);
+  bad = okno_sla_policy_new(c, &err);
+  assert_null(bad);
+  assert_non_null(strstr(err->message, "technical:fast"));
+  g_clear_error(&err);
+  g_strfreev(c->sla_categories);
+  c->sla_categories = g_strsplit("technical:formal", ";", -1); /* formal is not a choice */
+  bad = okno_sla_policy_new(c, &err);
+  assert_null(bad);
+  g_clear_error(&err);
+  g_strfreev(c->sla_categories);
+  c->sla_categories = g_strsplit("", ";", -1);
+  g_free(c->sla_default_class);
+  c->sla_default_class = g_strdup("formal");
+  bad = okno_sla_policy_new(c, &err);
+  assert_null(bad);
+  assert_non_null(strstr(err->message, "[sla] default_class"));
+}
+
+static void test_config_file_with_bad_sla_fails_at_load(void **state)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *dir = g_dir_make_tmp("okno-sla-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "okno.ini", NULL);
+  g_autoptr(OknoConfig) c = NULL;
+  assert_true(g_file_set_contents(path, "[sla]\nsimple = 3 weeks\n", -1, NULL));
+  c = okno_config_load(path, &err);
+  assert_null(c);
+  assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_USER));
+  assert_non_null(strstr(err->message, "[sla] simple = '3 weeks'"));
+  g_clear_error(&err);
+  assert_true(g_file_set_contents(path, "[sla]\nsimple = 2 working days\nreminder_before = 4\n"
+                                        "supervisors = a@x.example; b@x.example\n", -1, NULL));
+  c = okno_config_load(path, &err);
+  assert_non_null(c);
+  assert_string_equal(c->sla_supervisors[1], "b@x.example");
+  assert_int_equal(c->sla_reminder_before, 4);
+  g_unlink(path);
+  g_rmdir(dir);
+}
+
+static void test_working_time_backwards_and_checkpoints(void **state)
+{
+  g_autoptr(GError) err = NULL;
+  gint64 out = 0, reminder = 0, again = 0;
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+  /* the inverse of the simple case: 24 working hours before Wednesday 16:00 */
+  assert_true(okno_sla_working_before(cal, at("2026-11-25T16:00:00+03:00"),
+                                      G_GINT64_CONSTANT(24) * 3600 * G_USEC_PER_SEC, &out, &err));
+  a = okno_time_format_msk(out);
+  assert_string_equal(a, "2026-11-23T10:00:00+03:00");
+  /* Over the May holidays: 1 working hour before Tuesday 12 May 10:00 is 09:00 that day;
+   * 2 hours: the last hour of Friday 8 May, a shortened day closing at 17:00. */
+  assert_true(okno_sla_working_before(cal, at("2026-05-12T10:00:00+03:00"),
+                                      G_GINT64_CONSTANT(2) * 3600 * G_USEC_PER_SEC, &out, &err));
+  b = okno_time_format_msk(out);
+  assert_string_equal(b, "2026-05-08T16:00:00+03:00");
+  /* A complex appeal from Monday 10:00, due Thursday 18:00: reminder 24 working hours
+   * before (Thursday 9, Wednesday 9, Tuesday 6 from 18:00 back -> Tuesday 12:00); the
+   * second escalation 8 working hours after the deadline (Friday 09:00 + 8 = 17:00). */
+  assert_true(okno_sla_checkpoints(policy, cal, at("2026-11-23T10:00:00+03:00"),
+                                   at("2026-11-26T18:00:00+03:00"), &reminder, &again, &err));
+  c = okno_time_format_msk(reminder);
+  d = okno_time_format_msk(again);
+  assert_string_equal(c, "2026-11-24T12:00:00+03:00");
+  assert_string_equal(d, "2026-11-27T17:00:00+03:00");
+  /* An urgent appeal from 10:00 due 22:00 the same day: 24 working hours before the
+   * deadline is before the start, so the reminder comes halfway, at 16:00. */
+  assert_true(okno_sla_checkpoints(policy, cal, at("2026-11-23T10:00:00+03:00"),
+                                   at("2026-11-23T22:00:00+03:00"), &reminder, &again, &err));
+  g_free(c);
+  c = okno_time_format_msk(reminder);
+  assert_string_equal(c, "2026-11-23T16:00:00+03:00");
+  /* before the calendar's first year: an error, not a guess */
+  assert_false(okno_sla_working_before(cal, at("2025-01-09T10:00:00+03:00"),
+                                       G_GINT64_CONSTANT(100) * 3600 * G_USEC_PER_SEC, &out, &err));
+  assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_USER));
+  assert_non_null(strstr(err->message, "2024"));
+}
+
+static void test_scheduler_decisions(void **state)
+{
+  OknoAppeal a = {.status = "new", .deadline = 1, .deadline_gen = 3};
+  OknoSlaJob job = {.generation = 3};
+  const char *one[2];
+  const char *const *to;
+  g_autoptr(OknoConfig) c = okno_config_new_default();
+  g_strlcpy(job.kind, "reminder", sizeof job.kind);
+  assert_int_equal(okno_scheduler_decide(&job, &a), OKNO_SCHED_RUN);
+  a.status = "in_progress";
+  assert_int_equal(okno_scheduler_decide(&job, &a), OKNO_SCHED_RUN);
+  /* the deadline moved on (extension, confirmation, clock restarted) */
+  job.generation = 2;
+  assert_int_equal(okno_scheduler_decide(&job, &a), OKNO_SCHED_CANCEL);
+  job.generation = 3;
+  /* answered, closed, rejected, paused: nothing to remind of */
+  for (const char *const *s = (const char *const[]){"answered", "closed", "rejected",
+                                                    "needs_clarification", NULL};
+       *s; s++) {
+    a.status = (char *)*s;
+    assert_int_equal(okno_scheduler_decide(&job, &a), OKNO_SCHED_CANCEL);
+  }
+  a.status = "new";
+  a.deadline = 0;
+  assert_int_equal(okno_scheduler_decide(&job, &a), OKNO_SCHED_CANCEL);
+  assert_int_equal(okno_scheduler_decide(&job, NULL), OKNO_SCHED_CANCEL);
+
+  /* whom: the assignee's e-mail, else the operators; supervisors; one level up */
+  g_strfreev(c->sla_operators);
+  c->sla_operators = g_strsplit("ops@x.example", ";", -1);
+  g_strfreev(c->sla_supervisors);
+  c->sla_supervisors = g_strsplit("boss@x.example", ";", -1);
+  to = okno_scheduler_recipients(c, "reminder", NULL, one);
+  assert_string_equal(to[0], "ops@x.example");
+  to = okno_scheduler_recipients(c, "reminder", "", one); /* an assignee with no address */
+  assert_string_equal(to[0], "ops@x.example");
+  to = okno_scheduler_recipients(c, "reminder", "ivanova@x.example", one);
+  assert_string_equal(to[0], "ivanova@x.example");
+  assert_null(to[1]);
+  to = okno_scheduler_recipients(c, "overdue", "ivanova@x.example", one);
+  assert_string_equal(to[0], "boss@x.example");
+  /* no second level configured: the supervisors again */
+  to = okno_scheduler_recipients(c, "escalate", "ivanova@x.example", one);
+  assert_string_equal(to[0], "boss@x.example");
+  g_strfreev(c->sla_supervisors_level2);
+  c->sla_supervisors_level2 = g_strsplit("chief@x.example", ";", -1);
+  to = okno_scheduler_recipients(c, "escalate", NULL, one);
+  assert_string_equal(to[0], "chief@x.example");
+}
+
+/* The job table's rules on one backend: unique per (appeal, kind, generation), a new
+ * generation cancels the old one's jobs, a lease keeps others off, one finisher wins. */
+static void jobs_on(gboolean pg)
+{
+  TestDb *db = test_db_new(pg);
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoStore) st = NULL;
+  g_autoptr(GArray) mine = NULL, theirs = NULL, later = NULL;
+  OknoAppeal a = {.number = "26-000001-0", .status = "new", .channel = "email",
+                  .received_at = 1000};
+  static const char *const kinds[] = {"reminder", "overdue", "escalate"};
+  const gint64 due1[] = {100, 200, 300}, due2[] = {150, 250, 0};
+  gboolean won = FALSE;
+  if (!db) {
+    skip();
+    return;
+  }
+  st = okno_store_open(db->url, &err);
+  assert_non_null(st);
+  assert_true(okno_store_begin(st, &err));
+  assert_true(okno_store_appeal_insert(st, &a, &err));
+  assert_true(okno_store_sla_jobs_set(st, a.id, 1, kinds, due1, 3, &err));
+  assert_true(okno_store_sla_jobs_set(st, a.id, 1, kinds, due1, 3, &err)); /* a no-op */
+  assert_int_equal(okno_store_sla_jobs_pending(st, &err), 3);
+  /* generation 2: the three old jobs cancelled, two new ones (due 0 adds none) */
+  assert_true(okno_store_sla_jobs_set(st, a.id, 2, kinds, due2, 3, &err));
+  assert_int_equal(okno_store_sla_jobs_pending(st, &err), 2);
+  assert_true(okno_store_commit(st, &err));
+
+  mine = okno_store_sla_jobs_claim(st, 200, 50, 10, "node-a", &err);
+  assert_non_null(mine);
+  assert_int_equal(mine->len, 1); /* only the reminder at 150 is due at 200 */
+  assert_string_equal(g_array_index(mine, OknoSlaJob, 0).kind, "reminder");
+  assert_int_equal(g_array_index(mine, OknoSlaJob, 0).generation, 2);
+  theirs = okno_store_sla_jobs_claim(st, 200, 50, 10, "node-b", &err);
+  assert_int_equal(theirs->len, 0); /* leased to node-a until 250 */
+  /* node-b cannot finish node-a's job; node-a can, once */
+  assert_true(okno_store_sla_job_finish(st, g_array_index(mine, OknoSlaJob, 0).id, "node-b", "done",
+                                        210, &won, &err));
+  assert_false(won);
+  assert_true(okno_store_sla_job_finish(st, g_array_index(mine, OknoSlaJob, 0).id, "node-a", "done",
+                                        210, &won, &err));
+  assert_true(won);
+  assert_true(okno_store_sla_job_finish(st, g_array_index(mine, OknoSlaJob, 0).id, "node-a", "done",
+                                        211, &won, &err));
+  assert_false(won);
+  /* the overdue job: claimed by a node that dies; due again once its lease runs out */
+  g_clear_pointer(&mine, g_array_unref);
+  mine = okno_store_sla_jobs_claim(st, 260, 50, 10, "node-a", &err);
+  assert_int_equal(mine->len, 1);
+  later = okno_store_sla_jobs_claim(st, 300, 50, 10, "node-b", &err);
+  assert_int_equal(later->len, 0);
+  g_clear_pointer(&later, g_array_unref);
+  later = okno_store_sla_jobs_claim(st, 310, 50, 10, "node-b", &err);
+  assert_int_equal(later->len, 1);
+  /* ... or at once when its owner restarts and releases */
+  assert_true(okno_store_sla_jobs_release(st, "node-b", &err));
+  g_clear_pointer(&later, g_array_unref);
+  later = okno_store_sla_jobs_claim(st, 311, 50, 10, "node-a", &err);
+  assert_int_equal(later->len, 1);
+  assert_true(okno_store_sla_jobs_cancel(st, a.id, &err));
+  assert_int_equal(okno_store_sla_jobs_pending(st, &err), 0);
+
+  /* notification settings: on unless turned off, addresses in any case */
+  {
+    gboolean on = FALSE;
+    assert_true(okno_store_notify_enabled(st, "ivan@example.ru", "answer", &on, &err));
+    assert_true(on);
+    assert_true(okno_store_notify_set(st, "IVAN@example.ru", "answer", FALSE, &err));
+    assert_true(okno_store_notify_enabled(st, "ivan@EXAMPLE.ru", "answer", &on, &err));
+    assert_false(on);
+    assert_true(okno_store_notify_set(st, "ivan@example.ru", "answer", TRUE, &err));
+    assert_true(okno_store_notify_enabled(st, "ivan@example.ru", "answer", &on, &err));
+    assert_true(on);
+  }
+  g_clear_pointer(&st, okno_store_close);
+  test_db_free(db);
+}
+
+static void test_jobs_sqlite(void **state) { jobs_on(FALSE); }
+static void test_jobs_postgresql(void **state) { jobs_on(TRUE); }
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_each_class_has_its_period),
+    cmocka_unit_test(test_classify),
+    cmocka_unit_test(test_periods_parse_and_bad_config_is_rejected),
+    cmocka_unit_test(test_config_file_with_bad_sla_fails_at_load),
+    cmocka_unit_test(test_working_time_backwards_and_checkpoints),
+    cmocka_unit_test(test_scheduler_decisions),
+    cmocka_unit_test(test_jobs_sqlite),
+    cmocka_unit_test(test_jobs_postgresql),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
