@@ -11,8 +11,8 @@
  * The operation may stand anywhere among the options. Each runs one store transaction (the operation, its events, the citizen's
  * notification in the outbound queue), then delivers the queue once unless
  * --no-deliver (as okno submit does). `okno notifications` sets and prints a citizen's
- * notification settings (what the cabinet will offer). Exit 0, 1 on a user error with
- * one line, 2 on an internal error. */
+ * notification settings (the same the cabinet's «Уведомления» page sets). Exit 0, 1 on
+ * a user error with one line, 2 on an internal error. */
 #include <stdio.h>
 #include <string.h>
 

@@ -121,6 +121,9 @@ int okno_cmd_serve(int argc, char **argv)
   okno_log("serve", "event=started pid=%d", (int)getpid());
 
   g_main_loop_run(sv.loop);
+  /* Feedback forms waiting for their registration are answered from this loop. */
+  while (okno_web_held(sv.web) > 0)
+    g_main_context_iteration(NULL, TRUE);
 
   g_source_remove(sig_term);
   g_source_remove(sig_int);

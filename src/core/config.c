@@ -58,8 +58,8 @@ static const KeyDef keys[] = {
   P("http", "web_dir", web_dir, ""),
   I("http", "max_body", max_body, 11 * 1024 * 1024, 4096, G_GINT64_CONSTANT(1) << 30),
   I("http", "session_ttl", session_ttl, 8 * 3600, 60, 30 * 86400),
-  I("http", "requests_per_minute", requests_per_minute, 600, 1, 1000000),
-  I("http", "forms_per_hour", forms_per_hour, 60, 1, 1000000),
+  I("http", "requests_per_minute", requests_per_minute, 600, 1, 1000000000),
+  I("http", "forms_per_hour", forms_per_hour, 60, 1, 1000000000),
   I("http", "captcha_bits", captcha_bits, 16, 0, 32),
   I("http", "captcha_ttl", captcha_ttl, 1800, 10, 86400),
 

@@ -91,6 +91,8 @@ typedef struct {
   gboolean repeated;      /* «Повторное» in the subject or text */
   char *earlier_number;   /* the earlier appeal a repeated one names, or NULL */
   char *session_id;
+  char *category;         /* from the envelope (web form), "" if none */
+  char *phone;            /* from the envelope (web form), "" if none */
   GPtrArray *infected;    /* char* signature or NULL per attachment (clamd) */
   GError *refuse;         /* set: the message is refused or deferred, nothing registered;
                            * it carries its SMTP reply (core/error.h) */
@@ -140,6 +142,8 @@ static void parsed_free(Parsed *p)
   g_free(p->kind);
   g_free(p->earlier_number);
   g_free(p->session_id);
+  g_free(p->category);
+  g_free(p->phone);
   g_clear_pointer(&p->infected, g_ptr_array_unref);
   g_clear_error(&p->refuse);
   g_clear_pointer(&p->phish, okno_phish_result_free);
@@ -425,6 +429,8 @@ static Parsed *parse_message(const OknoConfig *cfg, GBytes *raw, const OknoEnvel
   p->received_at = okno_now();
   p->channel = g_strdup(env->channel ? env->channel : "email");
   p->session_id = g_strdup(env->session_id ? env->session_id : "-");
+  p->category = g_strdup(env->category ? env->category : "");
+  p->phone = g_strdup(env->phone ? env->phone : "");
   p->msg = len ? okno_mime_parse(data, len, &lim) : NULL;
   if (!p->msg) {
     /* An empty message still gets a record, so that the rest can treat it alike. */
@@ -833,8 +839,8 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   a->subject = g_strdup(p->msg->subject);
   a->from_name = g_strdup(p->msg->from_name);
   a->from_email = g_strdup(p->contact);
-  a->phone = g_strdup("");
-  for (guint i = 0; i < p->ids->len; i++) {
+  a->phone = g_strdup(p->phone);
+  for (guint i = 0; !*p->phone && i < p->ids->len; i++) {
     const OknoExtracted *x = p->ids->pdata[i];
     if (x->kind == OKNO_ID_PHONE) {
       g_free(a->phone);
@@ -842,12 +848,13 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
       break;
     }
   }
-  a->category = g_strdup("");
+  a->category = g_strdup(p->category);
   a->related = g_strdup(related ? related : "");
   a->received_at = p->received_at;
   a->kind = g_strdup(p->kind);
   {
-    OknoSlaClass cls = okno_sla_classify(in->policy, p->kind, "", p->msg->subject, p->msg->text);
+    OknoSlaClass cls = okno_sla_classify(in->policy, p->kind, p->category, p->msg->subject,
+                                         p->msg->text);
     a->sla_class = g_strdup(okno_sla_class_name(cls));
     a->priority = g_strdup(cls == OKNO_SLA_URGENT || cls == OKNO_SLA_ACCELERATED ? "urgent" : "normal");
   }
@@ -936,6 +943,8 @@ static void envelope_copy(OknoEnvelope *dst, const OknoEnvelope *src)
   dst->helo = g_strdup(src->helo);
   dst->session_id = g_strdup(src->session_id);
   dst->tls = src->tls;
+  dst->category = g_strdup(src->category);
+  dst->phone = g_strdup(src->phone);
   dst->kind = g_strdup(src->kind);
 }
 
@@ -947,6 +956,8 @@ static void item_free(Item *it)
   g_free((char *)it->env.client_addr);
   g_free((char *)it->env.helo);
   g_free((char *)it->env.session_id);
+  g_free((char *)it->env.category);
+  g_free((char *)it->env.phone);
   g_free((char *)it->env.kind);
   g_bytes_unref(it->raw);
   parsed_free(it->p);
@@ -1125,6 +1136,8 @@ gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope
   item_free(it);
   return ok;
 }
+
+OknoDkim *okno_intake_dkim(OknoIntake *in) { return in->dkim; }
 
 void okno_intake_stats(OknoIntake *in, guint64 *messages, guint64 *commits)
 {

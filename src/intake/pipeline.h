@@ -30,6 +30,7 @@
 #include <glib.h>
 
 #include "core/config.h"
+#include "mail/dkim.h"
 #include "store/store.h"
 
 /* The queues (OknoAppeal.queue) intake puts an appeal in; "" is the normal flow. */
@@ -38,13 +39,16 @@
                                             * letter points at a blocked domain or URL */
 
 typedef struct {
-  const char *channel;        /* "email" */
+  const char *channel;        /* "email", "web" */
   const char *mail_from;      /* SMTP MAIL FROM; "" for the null path; NULL if none */
   const char *const *rcpt_to; /* NULL-terminated, may be NULL */
   const char *client_addr;    /* peer address, NULL if none */
   const char *helo;           /* EHLO/HELO/LHLO argument, NULL if none */
   const char *session_id;     /* for log lines, NULL if none */
   gboolean tls;
+  /* Given by channels that ask for them (the web form); NULL or "" otherwise: */
+  const char *category;       /* the appeal's category (web/feedback.h keys) */
+  const char *phone;          /* +7..., taken instead of a phone found in the text */
   const char *kind;           /* "formal": a formal appeal under 59-FZ, only from a
                                  trusted caller that confirmed the citizen's identity
                                  (the cabinet; `okno submit --kind formal`); NULL or
@@ -94,6 +98,12 @@ void okno_intake_submit_async(OknoIntake *in, GBytes *raw, const OknoEnvelope *e
  * refusal is FALSE with the error carrying its SMTP reply (as above). */
 gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope *env,
                                  OknoIntakeResult *res, GError **error);
+
+/* The intake's DKIM signer ([dkim] in the config; NULL when signing is off), for mail
+ * okno sends outside intake (the cabinet's sign-in codes and notices), signed with
+ * okno_dkim_sign_or_plain like every other message of okno. Borrowed: valid while `in`
+ * is; okno_dkim_sign may be called from any thread. */
+OknoDkim *okno_intake_dkim(OknoIntake *in);
 
 /* Messages registered since start, and the number of commits (syncs) that made them
  * durable: their ratio is the group-commit factor. */

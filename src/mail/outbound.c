@@ -295,7 +295,8 @@ static gboolean record(OknoOutbound *ob, GPtrArray *jobs, Delivery *ds, gint64 *
     ok = (d->outcome == OKNO_SMTP_SENT ? okno_store_outbound_sent(ob->store, job->id, now, error)
           : d->next ? okno_store_outbound_retry(ob->store, job->id, d->next, d->reason, error)
                     : okno_store_outbound_failed(ob->store, job->id, d->reason, error)) &&
-         (job->appeal_id == 0 || /* mail of no appeal (a notice to staff, a check@ verdict) */
+         (job->appeal_id == 0 || /* mail of no appeal (a notice to staff, a check@ verdict,
+                                     a cabinet's sign-in code) */
           okno_store_event_add(ob->store, job->appeal_id, d->kind, detail, error));
   }
   if (!ok || !okno_store_commit(ob->store, error)) {

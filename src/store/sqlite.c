@@ -63,10 +63,17 @@ static OknoDb *sqlite_open(const char *path, GError **error)
     sqlite3_close_v2(h);
     return NULL;
   }
-  rc = sqlite3_exec(h,
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                    "PRAGMA wal_autocheckpoint=4000;",
-                    NULL, NULL, NULL);
+  /* Switching a new file to WAL while another connection migrates it can answer
+   * SQLITE_BUSY without waiting in the busy handler: try again for up to 10 s. */
+  for (int tries = 0;; tries++) {
+    rc = sqlite3_exec(h,
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                      "PRAGMA wal_autocheckpoint=4000;",
+                      NULL, NULL, NULL);
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 1000)
+      break;
+    g_usleep(10000);
+  }
   if (rc != SQLITE_OK) {
     set_error(error, h, rc, "setting up the connection");
     sqlite3_close_v2(h);

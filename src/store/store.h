@@ -214,6 +214,46 @@ char *okno_appeals_json(const GPtrArray *appeals);
  * GPtrArray of OknoAppeal* (possibly empty) owned by the caller. */
 GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GError **error);
 
+/* ---- web: sessions, single-use tokens, instance secrets (src/sec/session.h) ---- */
+typedef struct {
+  gint64 id;
+  char *kind;        /* "citizen" or "staff" */
+  char *subject;     /* citizen e-mail (lowercase) or staff user id */
+  char *csrf;        /* the session's CSRF token (hex) */
+  gint64 created_at;
+  gint64 expires_at;
+  gint64 last_seen;
+} OknoSessionRow;
+void okno_session_row_free(OknoSessionRow *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoSessionRow, okno_session_row_free)
+
+/* Inserts a session keyed by `token_hash` (hex SHA-256 of the cookie token); sets
+ * s->id. `ip` and `user_agent` may be NULL. */
+gboolean okno_store_session_insert(OknoStore *st, OknoSessionRow *s, const char *token_hash,
+                                   const char *ip, const char *user_agent, GError **error);
+/* The live session with that token hash (not revoked, expires_at > now), or NULL. */
+OknoSessionRow *okno_store_session_get(OknoStore *st, const char *token_hash, gint64 now,
+                                       GError **error);
+gboolean okno_store_session_touch(OknoStore *st, gint64 id, gint64 now, GError **error);
+/* Revokes one session (by token hash); revoking an unknown one is not an error. */
+gboolean okno_store_session_revoke(OknoStore *st, const char *token_hash, gint64 now,
+                                   GError **error);
+/* Revokes every session of kind/subject (sign-out everywhere, address change). */
+gboolean okno_store_session_revoke_subject(OknoStore *st, const char *kind,
+                                           const char *subject, gint64 now, GError **error);
+/* Deletes sessions and used tokens that expired before `now`. */
+gboolean okno_store_web_purge(OknoStore *st, gint64 now, GError **error);
+
+/* Marks the single-use token `id` used until `expires_at`. *fresh is TRUE the first
+ * time, FALSE when it was already used (a replay). Atomic across nodes sharing a store. */
+gboolean okno_store_token_use(OknoStore *st, const char *id, gint64 expires_at,
+                              gboolean *fresh, GError **error);
+
+/* The instance-wide secret named `name` (hex), created from `fresh_value` on first
+ * use; every node sharing the store gets the same one. Caller frees *value. */
+gboolean okno_store_secret(OknoStore *st, const char *name, const char *fresh_value,
+                           char **value, GError **error);
+
 /* ---- staff, departments, routing (src/store/staff.c; docs/security.md) ----
  * The rows behind src/sec/staff.h and src/appeal/routing.h. Logins and department
  * codes are given as typed; the callers (staff.c, the CLI) check their form. */
@@ -317,51 +357,13 @@ gboolean okno_store_appeal_assign(OknoStore *st, gint64 id, gint64 version,
                                   const char *department, gint64 assignee,
                                   gint64 *new_version, GError **error);
 
-/* Queues mail that belongs to no appeal (a notice to a staff member, a check@ verdict),
- * kept as its own bytes; delivered like any job (OknoOutboundJob.appeal_id is then 0). */
+/* Queues mail that belongs to no appeal (a notice to a staff member, a check@ verdict,
+ * a cabinet's sign-in code or address-change notice), kept as its own bytes (already
+ * signed) with `message_id` (no <>); counted as automatic; delivered like any job
+ * (OknoOutboundJob.appeal_id is then 0). */
 gboolean okno_store_outbound_enqueue_mail(OknoStore *st, const char *env_from,
                                           const char *env_to, const char *message_id,
                                           GBytes *raw, GError **error);
-/* ---- web: sessions, single-use tokens, instance secrets (src/sec/session.h) ---- */
-typedef struct {
-  gint64 id;
-  char *kind;        /* "citizen" or "staff" */
-  char *subject;     /* citizen e-mail (lowercase) or staff user id */
-  char *csrf;        /* the session's CSRF token (hex) */
-  gint64 created_at;
-  gint64 expires_at;
-  gint64 last_seen;
-} OknoSessionRow;
-void okno_session_row_free(OknoSessionRow *s);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoSessionRow, okno_session_row_free)
-
-/* Inserts a session keyed by `token_hash` (hex SHA-256 of the cookie token); sets
- * s->id. `ip` and `user_agent` may be NULL. */
-gboolean okno_store_session_insert(OknoStore *st, OknoSessionRow *s, const char *token_hash,
-                                   const char *ip, const char *user_agent, GError **error);
-/* The live session with that token hash (not revoked, expires_at > now), or NULL. */
-OknoSessionRow *okno_store_session_get(OknoStore *st, const char *token_hash, gint64 now,
-                                       GError **error);
-gboolean okno_store_session_touch(OknoStore *st, gint64 id, gint64 now, GError **error);
-/* Revokes one session (by token hash); revoking an unknown one is not an error. */
-gboolean okno_store_session_revoke(OknoStore *st, const char *token_hash, gint64 now,
-                                   GError **error);
-/* Revokes every session of kind/subject (sign-out everywhere, address change). */
-gboolean okno_store_session_revoke_subject(OknoStore *st, const char *kind,
-                                           const char *subject, gint64 now, GError **error);
-/* Deletes sessions and used tokens that expired before `now`. */
-gboolean okno_store_web_purge(OknoStore *st, gint64 now, GError **error);
-
-/* Marks the single-use token `id` used until `expires_at`. *fresh is TRUE the first
- * time, FALSE when it was already used (a replay). Atomic across nodes sharing a store. */
-gboolean okno_store_token_use(OknoStore *st, const char *id, gint64 expires_at,
-                              gboolean *fresh, GError **error);
-
-/* The instance-wide secret named `name` (hex), created from `fresh_value` on first
- * use; every node sharing the store gets the same one. Caller frees *value. */
-gboolean okno_store_secret(OknoStore *st, const char *name, const char *fresh_value,
-                           char **value, GError **error);
-
 /* ---- the operator console (src/store/console.c; src/web/console.c) ---- */
 
 typedef struct {

@@ -407,7 +407,7 @@ static void download(OknoReq *req, const OknoAppeal *a, gint64 k)
     return;
   }
   okno_log("console", "event=attachment-downloaded appeal=%s index=%" G_GINT64_FORMAT, a->number, k);
-  okno_req_bytes(req, 200, "application/octet-stream", data, *filename ? filename : "attachment");
+  okno_req_bytes(req, "application/octet-stream", data, *filename ? filename : "attachment");
 }
 
 static void appeal_get(OknoReq *req)

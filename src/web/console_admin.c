@@ -251,7 +251,7 @@ static void qr_get(OknoReq *req)
     gsize len = strlen(svg);
     b = g_bytes_new_take(g_steal_pointer(&svg), len);
   }
-  okno_req_bytes(req, 200, "image/svg+xml", b, NULL);
+  okno_req_bytes(req, "image/svg+xml", b, NULL);
 }
 
 static void departments_post(OknoReq *req)

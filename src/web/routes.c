@@ -1,10 +1,14 @@
 /* routes.c: registers every module's route table with the server (see routes.h). */
 #include "web/routes.h"
 
+#include "web/cabinet.h"
 #include "web/console.h"
 
 void okno_web_routes_register(OknoWeb *web)
 {
   okno_pages_routes(web);
+  okno_feedback_routes(web);
+  okno_cabinet_auth_routes(web);
+  okno_cabinet_routes(web);
   okno_console_routes(web);
 }

@@ -1,8 +1,8 @@
 /* routes.h: the one list of every module's route table (server.h's OknoRoute).
  *
  * okno_web_new() calls okno_web_routes_register() once; it adds, in order, the tables
- * of the public pages (pages.c: /, /status), the feedback form (feedback.c) and the
- * JSON API (api.c). A new module (the cabinet, the console) declares its own
+ * of the public pages (pages.c: /, /status) and the feedback form with its JSON API
+ * (feedback_routes.c). A new module (the cabinet, the console) declares its own
  * `void okno_<module>_routes(OknoWeb *web)` here and adds one call in routes.c. */
 #pragma once
 #include "web/server.h"
@@ -11,3 +11,5 @@ void okno_web_routes_register(OknoWeb *web);
 
 /* pages.c: "/" and the status check "/status" (GET form, POST answer). */
 void okno_pages_routes(OknoWeb *web);
+/* feedback_routes.c: /feedback, /api/v1/feedback, /api/v1/captcha, /api/v1/status. */
+void okno_feedback_routes(OknoWeb *web);

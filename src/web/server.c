@@ -54,6 +54,7 @@ struct OknoWeb {
   guint port;
   guint purge_id;
   gboolean stopped;
+  guint held;          /* requests waiting for the intake (okno_req_hold) */
 };
 
 /* ---- loading ---- */
@@ -242,6 +243,7 @@ void okno_req_hold(OknoReq *req)
     return;
   req->held = TRUE;
   req->refs++;
+  req->web->held++;
   soup_server_message_pause(req->msg);
 }
 
@@ -250,6 +252,7 @@ void okno_req_release(OknoReq *req)
   if (!req->held)
     return;
   req->held = FALSE;
+  req->web->held--;
   if (!req->answered)
     okno_req_error(req, 500, NULL);
   soup_server_message_unpause(req->msg);
@@ -369,6 +372,9 @@ static void security_headers(SoupServerMessage *msg)
   soup_message_headers_replace(h, "Referrer-Policy", "same-origin");
   soup_message_headers_replace(h, "X-Frame-Options", "DENY");
   soup_message_headers_replace(h, "Cross-Origin-Opener-Policy", "same-origin");
+  /* one request per connection: see on_incoming (libsoup 3.2 keeps no connection it did
+   * not accept itself alive), said out loud so that clients do not try */
+  soup_message_headers_replace(h, "Connection", "close");
 }
 
 static void respond(OknoReq *req, guint status, const char *type, char *body, gsize len)
@@ -397,18 +403,18 @@ void okno_req_json(OknoReq *req, guint status, JsonNode *node)
   respond(req, status, "application/json; charset=utf-8", text, len);
 }
 
-void okno_req_bytes(OknoReq *req, guint status, const char *content_type, GBytes *body,
-                    const char *filename)
+void okno_req_bytes(OknoReq *req, const char *content_type, GBytes *data,
+                    const char *download_name)
 {
   gsize len = 0;
-  const void *data = g_bytes_get_data(body, &len);
-  if (filename) {
-    g_autoptr(GHashTable) params = g_hash_table_new(g_str_hash, g_str_equal);
-    g_hash_table_insert(params, "filename", (gpointer)filename);
-    soup_message_headers_set_content_disposition(
-        soup_server_message_get_response_headers(req->msg), "attachment", params);
+  const void *p = g_bytes_get_data(data, &len);
+  if (download_name) {
+    g_autofree char *esc = g_uri_escape_string(download_name, NULL, FALSE);
+    g_autofree char *v = g_strdup_printf("attachment; filename=\"download\"; filename*=UTF-8''%s", esc);
+    soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
+                                 "Content-Disposition", v);
   }
-  respond(req, status, content_type, g_memdup2(data ? data : "", len), len);
+  respond(req, 200, content_type, g_memdup2(p ? p : "", len), len);
 }
 
 static JsonNode *error_json(const char *text)
@@ -660,8 +666,9 @@ static void dispatch(OknoReq *req)
     return;
   if (route->flags & OKNO_ROUTE_STATE_CHANGING) {
     g_autofree char *fkey = g_strconcat("forms:", req->client_ip, NULL);
-    if (!okno_req_limit(req, fkey, (double)cfg->forms_per_hour,
-                        MAX(1.0, MIN((double)cfg->forms_per_hour, 10.0))))
+    /* a burst of ten (or a minute's worth, when more), never more than the hour's */
+    double burst = MIN((double)cfg->forms_per_hour, MAX(10.0, cfg->forms_per_hour / 60.0));
+    if (!okno_req_limit(req, fkey, (double)cfg->forms_per_hour, burst))
       return;
     /* API calls without any cookie carry no ambient authority to forge */
     gboolean cookieless = req->api && !token && !req->pre_token;
@@ -723,7 +730,9 @@ static void on_early(SoupServer *server, SoupServerMessage *msg, const char *pat
 
 /* Connections are accepted here and handed to libsoup, instead of soup_server_listen():
  * libsoup 3.2's own listener (Debian 12) leaks the GSocket of every connection it
- * accepts (fixed upstream later), which a long-running daemon cannot afford. */
+ * accepts (fixed upstream later), which a long-running daemon cannot afford. The price:
+ * libsoup 3.2 closes a connection it got this way after one request (no keep-alive),
+ * so every request pays a TCP handshake (bench/http measures it, static files alike). */
 static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
                             GObject *source, gpointer data)
 {
@@ -821,12 +830,12 @@ void okno_web_stop(OknoWeb *web)
   if (web->purge_id)
     g_source_remove(web->purge_id);
   web->purge_id = 0;
+  /* no new connections; those open finish their one request (okno_web_free closes
+   * whatever is left) */
   if (web->service) {
     g_socket_service_stop(web->service);
     g_socket_listener_close(G_SOCKET_LISTENER(web->service));
   }
-  if (web->server)
-    soup_server_disconnect(web->server);
 }
 
 void okno_web_free(OknoWeb *web)
@@ -834,6 +843,11 @@ void okno_web_free(OknoWeb *web)
   if (!web)
     return;
   okno_web_stop(web);
+  /* answers already given are still being written: let them go out first */
+  while (g_main_context_pending(NULL))
+    g_main_context_iteration(NULL, FALSE);
+  if (web->server)
+    soup_server_disconnect(web->server);
   g_clear_object(&web->service);
   g_clear_object(&web->server);
   /* connections closed by the disconnect are finalised from idle callbacks */
@@ -846,6 +860,11 @@ void okno_web_free(OknoWeb *web)
   okno_ratelimit_free(web->rl);
   sodium_memzero(web->secret, sizeof web->secret);
   g_free(web);
+}
+
+guint okno_web_held(const OknoWeb *web)
+{
+  return web ? web->held : 0;
 }
 
 guint okno_web_port(const OknoWeb *web)

@@ -102,10 +102,13 @@ struct OknoReq {
 OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error);
 /* Starts answering (listening sockets already bound by okno_web_new). */
 void okno_web_start(OknoWeb *web);
-/* Stops accepting and closes connections; requests held by handlers still get their
- * callbacks but their answers go nowhere. Idempotent. */
+/* Stops accepting connections; requests already in (held ones too) are still
+ * answered while the main loop runs. Idempotent. okno_web_free closes what is left. */
 void okno_web_stop(OknoWeb *web);
 void okno_web_free(OknoWeb *web);
+/* Requests held by handlers (waiting for the intake). `okno serve` lets the main loop
+ * run until this is 0 before it frees the intake, whose callbacks answer them. */
+guint okno_web_held(const OknoWeb *web);
 /* The bound port (useful with port 0). */
 guint okno_web_port(const OknoWeb *web);
 
@@ -127,10 +130,11 @@ void okno_req_page(OknoReq *req, guint status, const char *page, const char *tit
                    JsonObject *data);
 /* `node` is taken. application/json; charset=utf-8. */
 void okno_req_json(OknoReq *req, guint status, JsonNode *node);
-/* Raw bytes (`body` borrowed, a reference taken) with `content_type`, e.g. an SVG image
- * or a downloaded file; `filename` (may be NULL) adds Content-Disposition: attachment. */
-void okno_req_bytes(OknoReq *req, guint status, const char *content_type, GBytes *body,
-                    const char *filename);
+/* 200 with the bytes of `data` (copied) as `content_type`; with `download_name`
+ * (UTF-8, may be NULL) also Content-Disposition: attachment with that name (RFC 6266
+ * filename*), so a browser saves the file instead of showing it. */
+void okno_req_bytes(OknoReq *req, const char *content_type, GBytes *data,
+                    const char *download_name);
 /* 303 See Other to `location` (a path on this site). */
 void okno_req_redirect(OknoReq *req, const char *location);
 /* An error: a Russian page (web/error.html) or, under /api/, {"error": text}.

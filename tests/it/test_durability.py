@@ -46,7 +46,8 @@ class Daemon:
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(f"[store]\nurl = {store}\n"
                     f"[smtp]\nlisten = 127.0.0.1:{self.port}\naddresses = support@portal.example\n"
-                    f"[outbound]\ntransport = maildir:outbox\nmax_auto_per_hour = 10000\n")
+                    f"[outbound]\ntransport = maildir:outbox\nmax_auto_per_hour = 10000\n"
+                    "[http]\nlisten =\n")
         self.env = dict(os.environ, OKNO_LOG="quiet")
         self.proc = None
         test.addCleanup(self.kill)
