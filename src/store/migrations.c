@@ -211,6 +211,21 @@ static const char *const sqlite_steps[] = {
   "CREATE INDEX outbound_due ON outbound(state, next_attempt_at);"
   "CREATE INDEX outbound_auto ON outbound(env_to, created_at) WHERE automatic = 1;",
 
+
+  /* oidc (src/store/oidc.h): the confirmed identity behind a citizen session signed in
+   * with the portal's OpenID Connect provider: issuer + subject, the name, the verified
+   * e-mail (the session's subject) and SNILS when the provider gives it. One row per
+   * session; it goes when the session row goes. */
+  "CREATE TABLE oidc_identities("
+  "  session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,"
+  "  issuer TEXT NOT NULL,"
+  "  subject TEXT NOT NULL,"
+  "  name TEXT NOT NULL DEFAULT '',"
+  "  email TEXT NOT NULL,"
+  "  snils TEXT NOT NULL DEFAULT '',"
+  "  created_at BIGINT NOT NULL);"
+  "CREATE INDEX oidc_identities_subject ON oidc_identities(issuer, subject);",
+
 };
 
 static const char *const pg_steps[] = {
@@ -400,6 +415,21 @@ static const char *const pg_steps[] = {
   "  ALTER COLUMN message_ref DROP NOT NULL,"
   "  ADD COLUMN raw BYTEA,"
   "  ADD COLUMN message_id TEXT NOT NULL DEFAULT '';",
+
+
+  /* oidc (src/store/oidc.h): the confirmed identity behind a citizen session signed in
+   * with the portal's OpenID Connect provider: issuer + subject, the name, the verified
+   * e-mail (the session's subject) and SNILS when the provider gives it. One row per
+   * session; it goes when the session row goes. */
+  "CREATE TABLE oidc_identities("
+  "  session_id BIGINT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,"
+  "  issuer TEXT NOT NULL,"
+  "  subject TEXT NOT NULL,"
+  "  name TEXT NOT NULL DEFAULT '',"
+  "  email TEXT NOT NULL,"
+  "  snils TEXT NOT NULL DEFAULT '',"
+  "  created_at BIGINT NOT NULL);"
+  "CREATE INDEX oidc_identities_subject ON oidc_identities(issuer, subject);",
 
 };
 

@@ -2,10 +2,12 @@
 #include "web/routes.h"
 
 #include "web/cabinet.h"
+#include "web/oidc.h"
 
 void okno_web_routes_register(OknoWeb *web)
 {
   okno_pages_routes(web);
   okno_cabinet_auth_routes(web);
   okno_cabinet_routes(web);
+  okno_oidc_routes(web);
 }
