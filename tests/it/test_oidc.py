@@ -1,0 +1,166 @@
+"""Cabinet sign-in over OpenID Connect against the real daemon and a local provider
+(tests/it/oidc_provider.py: a test stand-in that signs real RS256 ID tokens; it is not
+a third-party provider, see README "OIDC"). Cases: the happy path (PKCE verifier and
+client authentication checked by the provider, identity confirmed with name and SNILS,
+the cabinet usable, no e-mail in clear in the log), e-mail only from userinfo,
+client_secret_post, the button hidden without an issuer, and every refusal signing
+nobody in: wrong audience, wrong nonce, expired token, tampered signature, a replayed
+callback, a state from another browser, a provider that is down.
+"""
+import os
+import sys
+import unittest
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from okno_it import HttpClient, Okno  # noqa: E402
+from oidc_provider import Provider  # noqa: E402
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k):
+        return None
+
+
+def provider_authorize(url):
+    """The browser at the provider: returns the Location it redirects back to."""
+    opener = urllib.request.build_opener(NoRedirect())
+    try:
+        opener.open(url, timeout=30)
+    except urllib.error.HTTPError as e:
+        if e.code == 302:
+            return e.headers["Location"]
+        raise AssertionError("provider answered %d: %s" % (e.code, e.read()[:300]))
+    raise AssertionError("provider did not redirect")
+
+
+class OidcTest(unittest.TestCase):
+    def setUp(self):
+        self.okno = Okno(self)
+        self.prov = Provider(redirect_uri=self.okno.base_url + "/cabinet/oidc/callback")
+        self.addCleanup(self.prov.stop)
+
+    def start(self, **oidc):
+        cfg = {"issuer": self.prov.issuer, "client_id": "okno", "client_secret": "s3cret"}
+        cfg.update(oidc)
+        self.okno.write_config({"oidc": cfg})
+        self.okno.start()
+
+    def sign_in(self, c=None):
+        """Runs the flow up to okno's callback; returns (client, callback path, answer)."""
+        c = c or HttpClient(self.okno.base_url)
+        r = c.get("/cabinet/oidc/start")
+        self.assertEqual(r.status, 303, r.text)
+        loc = r.headers["Location"]
+        self.assertTrue(loc.startswith(self.prov.issuer + "/authorize?"), loc)
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+        self.assertEqual(q["code_challenge_method"], "S256")
+        self.assertTrue(q["nonce"] and q["state"])
+        back = provider_authorize(loc)
+        self.assertTrue(back.startswith(self.okno.base_url + "/cabinet/oidc/callback?"), back)
+        path = back[len(self.okno.base_url):]
+        return c, path, c.get(path)
+
+    def assert_signed_out(self, c):
+        self.assertEqual(c.get("/api/v1/cabinet/identity").status, 401)
+
+    def test_happy_path(self):
+        self.start()
+        page = HttpClient(self.okno.base_url).get("/cabinet/login")
+        self.assertIn("/cabinet/oidc/start", page.text)
+        c, _, r = self.sign_in()
+        self.assertEqual(r.status, 303, r.text)
+        self.assertEqual(r.headers["Location"], "/cabinet")
+        ident = c.get("/api/v1/cabinet/identity").json()
+        self.assertEqual(ident, {"confirmed": True, "email": "ivanov@example.org",
+                                 "name": "Иванов Иван Иванович", "snils": "112-233-445 95",
+                                 "issuer": self.prov.issuer})
+        self.assertEqual(c.get("/cabinet").status, 200)
+        page = c.get("/cabinet/identity")
+        self.assertIn("Личность подтверждена", page.text)
+        tr = self.prov.token_requests[-1]
+        self.assertTrue(tr["_auth"].startswith("Basic "))
+        self.assertNotIn("client_secret", tr)
+        self.assertEqual(len(tr["code_verifier"]), 64)
+        log = self.okno.log()
+        self.assertIn("event=signed-in", log)
+        self.assertNotIn("ivanov@example.org", log.lower())
+        self.assertNotIn("112-233-445", log)
+
+    def test_email_from_userinfo_and_secret_post(self):
+        self.prov.include_email = False
+        self.start(token_auth="client_secret_post")
+        c, _, r = self.sign_in()
+        self.assertEqual(r.status, 303, r.text)
+        ident = c.get("/api/v1/cabinet/identity").json()
+        self.assertTrue(ident["confirmed"])
+        self.assertEqual(ident["email"], "ivanov@example.org")
+        self.assertEqual(self.prov.token_requests[-1]["client_secret"], "s3cret")
+
+    def test_code_sign_in_is_not_confirmed_and_button_hidden_without_issuer(self):
+        self.okno.write_config()
+        self.okno.start()
+        c = HttpClient(self.okno.base_url)
+        self.assertNotIn("/cabinet/oidc/start", c.get("/cabinet/login").text)
+        self.assertEqual(c.get("/cabinet/oidc/start").status, 404)
+
+    def refused(self, reason):
+        c, _, r = self.sign_in()
+        self.assertEqual(r.status, 400, r.text)
+        self.assertIn("Не удалось подтвердить вход", r.text)
+        self.assert_signed_out(c)
+        self.assertIn("event=oidc-failed reason=%s" % reason, self.okno.log())
+
+    def test_wrong_audience(self):
+        self.prov.aud = "someone-else"
+        self.start()
+        self.refused("aud")
+
+    def test_wrong_nonce(self):
+        self.prov.nonce_override = "not-the-nonce"
+        self.start()
+        self.refused("nonce")
+
+    def test_expired_token(self):
+        self.prov.exp_offset = -3600
+        self.start()
+        self.refused("expired")
+
+    def test_tampered_signature(self):
+        self.prov.tamper = True
+        self.start()
+        self.refused("signature")
+
+    def test_replayed_callback(self):
+        self.start()
+        c, path, r = self.sign_in()
+        self.assertEqual(r.status, 303, r.text)
+        r = c.get(path)
+        self.assertEqual(r.status, 400, r.text)
+        self.assertIn("event=oidc-failed reason=state-replayed", self.okno.log())
+
+    def test_state_of_another_browser(self):
+        self.start()
+        c = HttpClient(self.okno.base_url)
+        r = c.get("/cabinet/oidc/start")
+        back = provider_authorize(r.headers["Location"])
+        other = HttpClient(self.okno.base_url)
+        other.get("/cabinet/login")  # has its own pre-session
+        r = other.get(back[len(self.okno.base_url):])
+        self.assertEqual(r.status, 400, r.text)
+        self.assert_signed_out(other)
+        self.assertIn("event=oidc-failed reason=state", self.okno.log())
+
+    def test_provider_down(self):
+        self.prov.stop()
+        self.start()
+        c = HttpClient(self.okno.base_url)
+        r = c.get("/cabinet/oidc/start")
+        self.assertEqual(r.status, 502, r.text)
+        self.assertIn("недоступен", r.text)
+        self.assert_signed_out(c)
+
+
+if __name__ == "__main__":
+    unittest.main()
