@@ -24,6 +24,10 @@ typedef struct {
   const char *helo;           /* EHLO/HELO/LHLO argument, NULL if none */
   const char *session_id;     /* for log lines, NULL if none */
   gboolean tls;
+  const char *kind;           /* "formal": a formal appeal under 59-FZ, only from a
+                                 trusted caller that confirmed the citizen's identity
+                                 (the cabinet; `okno submit --kind formal`); NULL or
+                                 anything else: a support request */
 } OknoEnvelope;
 
 typedef enum {

@@ -689,4 +689,5 @@ static const OknoRoute routes[] = {
 void okno_oidc_routes(OknoWeb *web)
 {
   okno_web_add_routes(web, routes, G_N_ELEMENTS(routes));
+  okno_cabinet_formal_routes(web);
 }

@@ -29,8 +29,12 @@
 #pragma once
 #include "web/server.h"
 
-/* Adds the routes above (routes.c). */
+/* Adds the routes above and the formal appeal form's (routes.c). */
 void okno_oidc_routes(OknoWeb *web);
+/* cabinet_formal.c: GET/POST /cabinet/formal (and /api/v1/cabinet/formal), the formal
+ * appeal under 59-FZ for a confirmed identity only (403 otherwise); submits through
+ * intake with OknoEnvelope.kind "formal". */
+void okno_cabinet_formal_routes(OknoWeb *web);
 
 /* TRUE when [oidc] issuer is set (the sign-in page shows the button). */
 gboolean okno_oidc_enabled(const OknoConfig *cfg);

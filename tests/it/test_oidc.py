@@ -5,10 +5,17 @@ client authentication checked by the provider, identity confirmed with name and 
 the cabinet usable, no e-mail in clear in the log), e-mail only from userinfo,
 client_secret_post, the button hidden without an issuer, and every refusal signing
 nobody in: wrong audience, wrong nonce, expired token, tampered signature, a replayed
-callback, a state from another browser, a provider that is down.
+callback, a state from another browser, a provider that is down. The formal appeal
+under 59-FZ: offered to the confirmed identity (registered through intake with its name
+and SNILS), refused (403) to a cabinet signed in by e-mail code.
 """
+import email
+import email.policy
+import glob
 import os
+import re
 import sys
+import time
 import unittest
 import urllib.parse
 import urllib.request
@@ -87,6 +94,59 @@ class OidcTest(unittest.TestCase):
         self.assertIn("event=signed-in", log)
         self.assertNotIn("ivanov@example.org", log.lower())
         self.assertNotIn("112-233-445", log)
+
+    def code_sign_in(self, addr):
+        """Signs in by e-mail code (the code read from the outbound maildir)."""
+        c = HttpClient(self.okno.base_url)
+        token = c.csrf("/cabinet/login")
+        self.assertEqual(c.post("/cabinet/login", {"csrf": token, "email": addr}).status, 200)
+        code = None
+        for _ in range(200):
+            for path in glob.glob(os.path.join(self.okno.dir, "outbox", "*", "*")):
+                with open(path, "rb") as f:
+                    m = email.message_from_binary_file(f, policy=email.policy.default)
+                if addr in str(m["To"]):
+                    code = re.search(r":\s*(\d{6})\s", m.get_content()).group(1)
+            if code:
+                break
+            time.sleep(0.05)
+        self.assertTrue(code, "no code mail")
+        r = c.post("/cabinet/login/code", {"csrf": token, "email": addr, "code": code})
+        self.assertEqual(r.status, 303, r.text)
+        return c
+
+    def test_formal_appeal(self):
+        self.start()
+        c, _, r = self.sign_in()
+        self.assertEqual(r.status, 303, r.text)
+        page = c.get("/cabinet/formal")
+        self.assertEqual(page.status, 200, page.text)
+        self.assertIn("Иванов Иван Иванович", page.text)
+        token = c.csrf("/cabinet/formal")
+        r = c.post("/cabinet/formal", {"csrf": token, "subject": "Жалоба", "text": "коротко"})
+        self.assertEqual(r.status, 422)
+        self.assertIn("не меньше 20 знаков", r.text)
+        r = c.post("/cabinet/formal", {"csrf": token, "subject": "Жалоба на отказ в услуге",
+                                       "text": "Прошу рассмотреть отказ в приёме заявления от 20.11.2026."})
+        self.assertEqual(r.status, 303, r.text)
+        number = re.match(r"/cabinet/appeals/([0-9-]+)\?sent=1", r.headers["Location"]).group(1)
+        a = self.okno.show_json(number)
+        self.assertEqual(a["channel"], "web")
+        self.assertEqual(a["from"]["email"], "ivanov@example.org")
+        self.assertIn("СНИЛС: 112-233-445 95", a["messages"][0]["text"])
+        self.assertIn("59-ФЗ", a["messages"][0]["text"])
+        self.assertEqual(c.get("/cabinet/appeals/" + number).status, 200)
+        self.assertNotIn("112-233-445", self.okno.log())
+        # a cabinet signed in by e-mail code has no confirmed identity
+        other = self.code_sign_in("petrov@example.org")
+        ident = other.get("/api/v1/cabinet/identity").json()
+        self.assertEqual(ident, {"confirmed": False, "email": "petrov@example.org"})
+        r = other.get("/cabinet/formal")
+        self.assertEqual(r.status, 403)
+        self.assertIn("после входа через портал", r.text)
+        r = other.post("/cabinet/formal", {"csrf": other.csrf("/cabinet"), "subject": "Тема",
+                                           "text": "Текст обращения длиной больше двадцати знаков."})
+        self.assertEqual(r.status, 403)
 
     def test_email_from_userinfo_and_secret_post(self):
         self.prov.include_email = False
