@@ -523,7 +523,8 @@ static void failed(OknoReq *req, const GError *e)
 {
   const char *reason = e ? e->message : "?";
   gboolean down = e && e->code == OKNO_ERROR_TEMP;
-  okno_log_warn("oidc", "event=oidc-failed reason=%s ip=%s", reason, req->client_ip);
+  char tag[OKNO_PII_BUF];
+  okno_log_warn("oidc", "event=oidc-failed reason=%s ip=%s", reason, okno_pii(req->client_ip, tag));
   okno_req_error(req, down ? 502 : 400,
                  down ? "Сервис входа через портал сейчас недоступен. Попробуйте, пожалуйста, "
                         "позже или войдите по коду из письма."
@@ -622,7 +623,8 @@ static void callback_get(OknoReq *req)
     return;
   }
   if (g_hash_table_lookup(req->query, "error")) {
-    okno_log("oidc", "event=oidc-declined ip=%s", req->client_ip);
+    char tag[OKNO_PII_BUF];
+    okno_log("oidc", "event=oidc-declined ip=%s", okno_pii(req->client_ip, tag));
     okno_req_error(req, 400, "Вход через портал не выполнен: вы отменили его или портал "
                              "отказал. Войдите, пожалуйста, ещё раз или по коду из письма.");
     return;

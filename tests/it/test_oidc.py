@@ -23,6 +23,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from okno_it import HttpClient, Okno  # noqa: E402
 from oidc_provider import Provider  # noqa: E402
+import glewlwyd  # noqa: E402
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -220,6 +221,65 @@ class OidcTest(unittest.TestCase):
         self.assertEqual(r.status, 502, r.text)
         self.assertIn("недоступен", r.text)
         self.assert_signed_out(c)
+
+
+@unittest.skipUnless(glewlwyd.available(), "glewlwyd is not installed (scripts/deps --test)")
+class GlewlwydTest(unittest.TestCase):
+    """The same flow against Debian's glewlwyd, a real OIDC provider (tests/it/glewlwyd.py)."""
+
+    def setUp(self):
+        self.okno = Okno(self)
+        self.idp = glewlwyd.Glewlwyd(self, self.okno.base_url + "/cabinet/oidc/callback")
+
+    def start(self, **oidc):
+        cfg = {"issuer": self.idp.issuer, "client_id": "okno", "client_secret": "s3cret",
+               "scopes": "openid"}
+        cfg.update(oidc)
+        self.okno.write_config({"oidc": cfg})
+        self.okno.start()
+
+    def flow(self, c):
+        r = c.get("/cabinet/oidc/start")
+        self.assertEqual(r.status, 303, r.text)
+        self.assertTrue(r.headers["Location"].startswith(self.idp.issuer + "/auth?"), r.headers["Location"])
+        back = self.idp.authorize(r.headers["Location"])
+        self.assertTrue(back.startswith(self.okno.base_url + "/cabinet/oidc/callback?"), back)
+        path = back[len(self.okno.base_url):]
+        return path, c.get(path)
+
+    def check_signed_in(self, c):
+        ident = c.get("/api/v1/cabinet/identity").json()
+        self.assertEqual(ident["confirmed"], True, ident)
+        self.assertEqual(ident["email"], glewlwyd.Glewlwyd.EMAIL)
+        self.assertEqual(ident["name"], glewlwyd.Glewlwyd.NAME)
+        self.assertEqual(ident["snils"], glewlwyd.Glewlwyd.SNILS)
+        self.assertEqual(ident["issuer"], self.idp.issuer)
+        self.assertEqual(c.get("/cabinet/formal").status, 200)
+
+    def test_sign_in_basic_and_replay(self):
+        self.start()
+        c = HttpClient(self.okno.base_url)
+        path, r = self.flow(c)
+        self.assertEqual(r.status, 303, r.text + self.okno.log())
+        self.assertEqual(r.headers["Location"], "/cabinet")
+        self.check_signed_in(c)
+        r = c.get(path)  # the same callback again
+        self.assertEqual(r.status, 400, r.text)
+        self.assertIn("event=oidc-failed reason=state-replayed", self.okno.log())
+
+    def test_sign_in_secret_post(self):
+        self.start(token_auth="client_secret_post")
+        c = HttpClient(self.okno.base_url)
+        _, r = self.flow(c)
+        self.assertEqual(r.status, 303, r.text + self.okno.log())
+        self.check_signed_in(c)
+
+    def test_wrong_client_secret(self):
+        self.start(client_secret="not-the-secret")
+        c = HttpClient(self.okno.base_url)
+        _, r = self.flow(c)
+        self.assertEqual(r.status, 502, r.text)
+        self.assertEqual(c.get("/api/v1/cabinet/identity").status, 401)
 
 
 if __name__ == "__main__":
