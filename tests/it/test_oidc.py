@@ -7,7 +7,10 @@ client_secret_post, the button hidden without an issuer, and every refusal signi
 nobody in: wrong audience, wrong nonce, expired token, tampered signature, a replayed
 callback, a state from another browser, a provider that is down. The formal appeal
 under 59-FZ: offered to the confirmed identity (registered through intake with its name
-and SNILS), refused (403) to a cabinet signed in by e-mail code.
+and SNILS), refused (403) to a cabinet signed in by e-mail code. GlewlwydTest runs the flow against
+Debian's glewlwyd, a real provider (tests/it/glewlwyd.py): sign-in with both client
+authentication methods, a replayed callback, a wrong client secret; the refusals that
+need a misbehaving provider stay with oidc_provider.py.
 """
 import email
 import email.policy
