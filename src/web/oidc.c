@@ -130,7 +130,7 @@ static void discovery_copy(Discovery *to, const Discovery *from)
 
 /* Sends `msg` and returns the body of a 200 answer (at most MAX_DOC bytes), or NULL
  * with OKNO_ERROR_TEMP "provider-down" / "provider-status". */
-static GBytes *send(SoupSession *ss, SoupMessage *msg, GError **error)
+static GBytes *provider_send(SoupSession *ss, SoupMessage *msg, GError **error)
 {
   g_autoptr(GError) e = NULL;
   g_autoptr(GBytes) body = soup_session_send_and_read(ss, msg, NULL, &e);
@@ -152,7 +152,7 @@ static GBytes *send(SoupSession *ss, SoupMessage *msg, GError **error)
 /* The JSON object of a 200 answer (new reference), or NULL with an error. */
 static JsonObject *send_json(SoupSession *ss, SoupMessage *msg, GError **error)
 {
-  g_autoptr(GBytes) body = send(ss, msg, error);
+  g_autoptr(GBytes) body = provider_send(ss, msg, error);
   g_autoptr(JsonParser) p = NULL;
   JsonNode *root;
   if (!body)
@@ -182,7 +182,7 @@ static char *fetch_jwks(SoupSession *ss, const char *uri, GError **error)
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "provider-config");
     return NULL;
   }
-  b = send(ss, msg, error);
+  b = provider_send(ss, msg, error);
   return b ? g_strndup(g_bytes_get_data(b, NULL), g_bytes_get_size(b)) : NULL;
 }
 

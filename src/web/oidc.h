@@ -25,7 +25,8 @@
  *
  * HTTP calls to the provider run in a worker thread (the request is held meanwhile);
  * the worker touches no store. Any failure shows a Russian error page, signs nobody in
- * and logs event=oidc-failed reason=... without personal data. */
+ * and logs event=oidc-failed reason=... without personal data. The JOSE calls
+ * (librhonabwy) are in oidc_jwt.c, apart from json-glib (see oidc_jwt.h). */
 #pragma once
 #include "web/server.h"
 
