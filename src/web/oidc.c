@@ -690,6 +690,7 @@ static const OknoRoute routes[] = {
 
 void okno_oidc_routes(OknoWeb *web)
 {
+  okno_oidc_jws_init(); /* on the main thread: see oidc_jwt.h */
   okno_web_add_routes(web, routes, G_N_ELEMENTS(routes));
   okno_cabinet_formal_routes(web);
 }

@@ -8,19 +8,24 @@
 
 #define MAX_TOKEN (64 * 1024)
 
-char *okno_oidc_jws_verify(const char *token, const char *jwks_json, GError **error)
+void okno_oidc_jws_init(void)
 {
   static gsize once;
+  if (g_once_init_enter(&once)) {
+    r_global_init();
+    g_once_init_leave(&once, 1);
+  }
+}
+
+char *okno_oidc_jws_verify(const char *token, const char *jwks_json, GError **error)
+{
   jwt_t *jwt = NULL;
   jwks_t *jwks = NULL;
   char *claims = NULL, *out = NULL;
   const char *reason = NULL;
   jwa_alg alg;
 
-  if (g_once_init_enter(&once)) {
-    r_global_init();
-    g_once_init_leave(&once, 1);
-  }
+  okno_oidc_jws_init();
   if (r_jwt_init(&jwt) != RHN_OK || r_jwks_init(&jwks) != RHN_OK)
     reason = "internal";
   else if (!token || strlen(token) > MAX_TOKEN || r_jwt_parse(jwt, token, 0) != RHN_OK)

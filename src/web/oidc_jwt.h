@@ -5,6 +5,12 @@
 #pragma once
 #include <glib.h>
 
+/* Initialises librhonabwy once (r_global_init, which initialises curl and, through it,
+ * OpenSSL). Call it on the main thread before any worker verifies a token: OpenSSL's
+ * per-thread state made in a worker thread that later exits is never freed.
+ * Idempotent; okno_oidc_jws_verify calls it too. */
+void okno_oidc_jws_init(void);
+
 /* Parses `token` (compact JWS), accepts only RS256 and ES256, picks the key of
  * `jwks_json` by the header's kid (or the only key), verifies the signature and returns
  * the claims as a JSON text (caller frees with g_free), or NULL with OKNO_ERROR_USER and
