@@ -343,6 +343,19 @@ static const char *const sqlite_steps[] = {
   "  body TEXT NOT NULL,"
   "  created_at INTEGER NOT NULL,"
   "  UNIQUE (department, name));",
+  /* 9 (oidc; src/store/oidc.h): the confirmed identity behind a citizen session signed in
+   * with the portal's OpenID Connect provider: issuer + subject, the name, the verified
+   * e-mail (the session's subject) and SNILS when the provider gives it. One row per
+   * session; it goes when the session row goes. */
+  "CREATE TABLE oidc_identities("
+  "  session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,"
+  "  issuer TEXT NOT NULL,"
+  "  subject TEXT NOT NULL,"
+  "  name TEXT NOT NULL DEFAULT '',"
+  "  email TEXT NOT NULL,"
+  "  snils TEXT NOT NULL DEFAULT '',"
+  "  created_at BIGINT NOT NULL);"
+  "CREATE INDEX oidc_identities_subject ON oidc_identities(issuer, subject);",
 };
 
 static const char *const pg_steps[] = {
@@ -581,6 +594,19 @@ static const char *const pg_steps[] = {
   "  body TEXT NOT NULL,"
   "  created_at BIGINT NOT NULL,"
   "  UNIQUE (department, name));",
+  /* 9 (oidc; src/store/oidc.h): the confirmed identity behind a citizen session signed in
+   * with the portal's OpenID Connect provider: issuer + subject, the name, the verified
+   * e-mail (the session's subject) and SNILS when the provider gives it. One row per
+   * session; it goes when the session row goes. */
+  "CREATE TABLE oidc_identities("
+  "  session_id BIGINT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,"
+  "  issuer TEXT NOT NULL,"
+  "  subject TEXT NOT NULL,"
+  "  name TEXT NOT NULL DEFAULT '',"
+  "  email TEXT NOT NULL,"
+  "  snils TEXT NOT NULL DEFAULT '',"
+  "  created_at BIGINT NOT NULL);"
+  "CREATE INDEX oidc_identities_subject ON oidc_identities(issuer, subject);",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

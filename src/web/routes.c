@@ -3,6 +3,7 @@
 
 #include "web/cabinet.h"
 #include "web/console.h"
+#include "web/oidc.h"
 
 void okno_web_routes_register(OknoWeb *web)
 {
@@ -11,4 +12,5 @@ void okno_web_routes_register(OknoWeb *web)
   okno_cabinet_auth_routes(web);
   okno_cabinet_routes(web);
   okno_console_routes(web);
+  okno_oidc_routes(web);
 }
