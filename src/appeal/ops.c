@@ -96,13 +96,27 @@ static OknoAppeal *load(OknoStore *st, const char *number, GError **error)
   return a;
 }
 
+/* load(), and the caller's expected `version` (0: any) must still be the appeal's. */
+static OknoAppeal *load_at(OknoStore *st, const char *number, gint64 version, GError **error)
+{
+  OknoAppeal *a = load(st, number, error);
+  if (a && version && a->version != version) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
+    okno_appeal_free(a);
+    return NULL;
+  }
+  return a;
+}
+
 static char *msk(gint64 us) { return us ? okno_time_format_msk(us) : g_strdup(""); }
 
 /* ---- mail ---- */
 
-gboolean okno_ops_queue_message(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
-                                GBytes *msg, const char *message_id, const char *to,
-                                const char *subject, const char *text, GError **error)
+/* okno_ops_queue_message(); `automatic` FALSE for a letter a person wrote (an answer). */
+static gboolean queue_message(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                              GBytes *msg, const char *message_id, const char *to,
+                              const char *subject, const char *text, gboolean automatic,
+                              GError **error)
 {
   g_autoptr(GError) dkim_err = NULL;
   g_autoptr(GBytes) out = okno_dkim_sign_or_plain(env->dkim, msg, &dkim_err);
@@ -115,7 +129,7 @@ gboolean okno_ops_queue_message(const OknoSlaEnv *env, OknoStore *st, const Okno
   }
   row.appeal_id = a->id;
   row.direction = "out";
-  row.automatic = TRUE;
+  row.automatic = automatic;
   row.message_id = message_id;
   row.sender = env->cfg->outbound_from;
   row.recipient = to;
@@ -124,7 +138,15 @@ gboolean okno_ops_queue_message(const OknoSlaEnv *env, OknoStore *st, const Okno
   row.raw = out;
   row.created_at = okno_now();
   return okno_store_message_insert(st, &row, error) &&
-         okno_store_outbound_enqueue(st, a->id, row.id, env->cfg->outbound_from, to, TRUE, error);
+         okno_store_outbound_enqueue(st, a->id, row.id, env->cfg->outbound_from, to, automatic,
+                                     error);
+}
+
+gboolean okno_ops_queue_message(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                                GBytes *msg, const char *message_id, const char *to,
+                                const char *subject, const char *text, GError **error)
+{
+  return queue_message(env, st, a, msg, message_id, to, subject, text, TRUE, error);
 }
 
 /* A notice (okno_notice_build) to `to`, queued; *message_id NULL when the address
@@ -140,9 +162,11 @@ static gboolean queue_mail(const OknoSlaEnv *env, OknoStore *st, const OknoAppea
   return okno_ops_queue_message(env, st, a, msg, *message_id, to, subject, text, error);
 }
 
-gboolean okno_ops_notify(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
-                         const char *type, const char *subject, const char *text,
-                         GError **error)
+/* okno_ops_notify(); `answer` (NULL for a notice) makes the letter the operator's answer
+ * instead: okno_reply_build(), threaded to the citizen's last message, not automatic. */
+static gboolean notify(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                       const char *type, const char *subject, const char *text,
+                       const char *answer, GError **error)
 {
   gboolean enabled = TRUE;
   g_autofree char *id = NULL;
@@ -154,12 +178,33 @@ gboolean okno_ops_notify(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal 
   if (!enabled)
     return event(st, a->id, error, "notification_suppressed", "type", type, "reason",
                  "turned off by the citizen", NULL);
-  if (!queue_mail(env, st, a, a->from_email, a->from_name, subject, text, &id, error))
+  if (answer) {
+    g_autofree char *orig = NULL, *subj = NULL;
+    g_auto(GStrv) refs = NULL;
+    g_autoptr(GBytes) msg = NULL;
+    OknoReplyInfo info = {.number = a->number, .to_email = a->from_email,
+                          .to_name = a->from_name, .text = answer};
+    if (!okno_store_last_inbound(st, a->id, &orig, &refs, error))
+      return FALSE;
+    info.orig_message_id = orig;
+    info.orig_references = (const char *const *)refs;
+    msg = okno_reply_build(env->cfg, &info, &id, &subj);
+    if (msg && !queue_message(env, st, a, msg, id, a->from_email, subj, answer, FALSE, error))
+      return FALSE;
+  } else if (!queue_mail(env, st, a, a->from_email, a->from_name, subject, text, &id, error)) {
     return FALSE;
+  }
   if (!id)
     return event(st, a->id, error, "notification_suppressed", "type", type, "reason",
                  "the address cannot be written into a header safely", NULL);
   return event(st, a->id, error, "notified", "type", type, "message_id", id, NULL);
+}
+
+gboolean okno_ops_notify(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
+                         const char *type, const char *subject, const char *text,
+                         GError **error)
+{
+  return notify(env, st, a, type, subject, text, NULL, error);
 }
 
 gboolean okno_ops_mail_staff(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
@@ -257,7 +302,7 @@ static const struct {
   {"rejected", {NULL}},
 };
 
-static gboolean allowed(const char *from, const char *to)
+gboolean okno_ops_status_allowed(const char *from, const char *to)
 {
   for (gsize i = 0; i < G_N_ELEMENTS(transitions); i++)
     if (!strcmp(transitions[i].from, from))
@@ -283,11 +328,9 @@ static gboolean notify_status(const OknoSlaEnv *env, OknoStore *st, const OknoAp
 {
   g_autofree char *subject = NULL, *text = NULL;
   const char *type = "status_changed";
-  if (!strcmp(a->status, "answered")) {
-    type = "answer";
-    subject = g_strdup_printf("Ответ на обращение № %s", a->number);
-    text = g_strdup_printf("Ответ на ваше обращение № %s:\n\n%s", a->number, answer);
-  } else if (!strcmp(a->status, "needs_clarification")) {
+  if (!strcmp(a->status, "answered"))
+    return notify(env, st, a, "answer", NULL, NULL, answer, error);
+  if (!strcmp(a->status, "needs_clarification")) {
     type = "clarification";
     subject = g_strdup_printf("Обращение № %s: требуется уточнение", a->number);
     text = g_strdup_printf("Чтобы рассмотреть ваше обращение № %s, нам нужно уточнение: %s\n\n"
@@ -311,14 +354,14 @@ static gboolean notify_status(const OknoSlaEnv *env, OknoStore *st, const OknoAp
 }
 
 gboolean okno_ops_set_status(const OknoSlaEnv *env, OknoStore *st, const char *number,
-                             const char *status, const char *reason, const char *answer,
-                             const char *actor, GError **error)
+                             gint64 version, const char *status, const char *reason,
+                             const char *answer, const char *actor, GError **error)
 {
-  g_autoptr(OknoAppeal) a = load(st, number, error);
+  g_autoptr(OknoAppeal) a = load_at(st, number, version, error);
   g_autofree char *from = NULL;
   if (!a)
     return FALSE;
-  if (!allowed(a->status, status)) {
+  if (!okno_ops_status_allowed(a->status, status)) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s and cannot become %s",
                 a->number, a->status, status);
     return FALSE;
@@ -358,6 +401,24 @@ gboolean okno_ops_set_status(const OknoSlaEnv *env, OknoStore *st, const char *n
       return FALSE;
   }
   return notify_status(env, st, a, reason, answer, error);
+}
+
+gboolean okno_ops_answer(const OknoSlaEnv *env, OknoStore *st, const char *number,
+                         gint64 version, const char *answer, const char *actor, GError **error)
+{
+  g_autoptr(OknoAppeal) a = load_at(st, number, version, error);
+  if (!a)
+    return FALSE;
+  if (strcmp(a->status, "answered") != 0)
+    return okno_ops_set_status(env, st, number, version, "answered", NULL, answer, actor, error);
+  if (!(answer && *answer)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "answered needs --answer TEXT");
+    return FALSE;
+  }
+  /* a further answer: the version moves so that another operator sees the change */
+  return okno_store_appeal_update(st, a, error) &&
+         event(st, a->id, error, "answered_again", "by", actor, NULL) &&
+         notify(env, st, a, "answer", NULL, NULL, answer, error);
 }
 
 gboolean okno_ops_extend(const OknoSlaEnv *env, OknoStore *st, const char *number,
@@ -462,10 +523,10 @@ gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const cha
                "deadline", due, "by", actor, NULL);
 }
 
-gboolean okno_ops_assign(OknoStore *st, const char *number, const char *login,
+gboolean okno_ops_assign(OknoStore *st, const char *number, gint64 version, const char *login,
                          const char *actor, GError **error)
 {
-  g_autoptr(OknoAppeal) a = load(st, number, error);
+  g_autoptr(OknoAppeal) a = load_at(st, number, version, error);
   g_autoptr(OknoUser) u = NULL;
   g_autofree char *uid = NULL;
   if (!a)
@@ -487,8 +548,8 @@ gboolean okno_ops_assign(OknoStore *st, const char *number, const char *login,
     }
     uid = g_strdup_printf("%" G_GINT64_FORMAT, u->id);
   }
-  return okno_store_appeal_assign(st, a->id, a->version, a->department, u ? u->id : 0, NULL,
-                                  error) &&
+  return okno_store_appeal_assign(st, a->id, a->version, a->department, u ? u->id : 0,
+                                  &a->version, error) &&
          event(st, a->id, error, "assigned", "assignee", u ? u->login : "", "user", uid, "by",
                actor, NULL);
 }
@@ -581,7 +642,7 @@ gboolean okno_ops_leave_unanswered(const OknoSlaEnv *env, OknoStore *st, const c
                 ground ? ground : "", list);
     return FALSE;
   }
-  if (!allowed(a->status, "closed")) {
+  if (!okno_ops_status_allowed(a->status, "closed")) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s and cannot be closed",
                 a->number, a->status);
     return FALSE;

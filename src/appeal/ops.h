@@ -62,11 +62,24 @@ gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
 /* Stops the clock: deadline 0, jobs cancelled, event `clock_paused` with `reason`. */
 gboolean okno_ops_stop_clock(OknoStore *st, OknoAppeal *a, const char *reason, GError **error);
 
+/* Whether the status machine above allows `from` -> `to`. */
+gboolean okno_ops_status_allowed(const char *from, const char *to);
+
 /* The operator operations on appeal `number`; `actor` names who did it (an e-mail or
- * "operator"), recorded in the event. */
+ * a login), recorded in the event. `version` is the version the caller saw (the
+ * console's optimistic check) or 0 (the CLI: any): a stale one is OKNO_ERROR_USER
+ * OKNO_STORE_STALE_TEXT and nothing changes (the caller rolls the transaction back).
+ * answered sends `answer` as the operator's letter: okno_reply_build() threaded to the
+ * citizen's last message, DKIM-signed, stored as an `out` message (not automatic) and
+ * queued, if the citizen's "answer" notifications are on (event notified/suppressed). */
 gboolean okno_ops_set_status(const OknoSlaEnv *env, OknoStore *st, const char *number,
-                             const char *status, const char *reason, const char *answer,
-                             const char *actor, GError **error);
+                             gint64 version, const char *status, const char *reason,
+                             const char *answer, const char *actor, GError **error);
+/* Answers appeal `number` with `answer`: okno_ops_set_status(answered) when it is not
+ * answered yet; a further answer to an answered appeal is sent the same way, bumps the
+ * version and writes the event `answered_again`. */
+gboolean okno_ops_answer(const OknoSlaEnv *env, OknoStore *st, const char *number,
+                         gint64 version, const char *answer, const char *actor, GError **error);
 /* Extends the deadline by `by` from the current deadline, with a reason (required).
  * A formal appeal can be extended once, by at most 30 calendar days (59-FZ art. 12
  * part 2: `by` must be N calendar days, N <= 30). The citizen is told the new deadline
@@ -85,7 +98,7 @@ gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const cha
  * login, a disabled account, or a user who could not work on the appeal
  * (okno_staff_can OKNO_ACT_REPLY once assigned: an auditor, or another department).
  * Event `assigned` {assignee: login or "", user: id, by}. */
-gboolean okno_ops_assign(OknoStore *st, const char *number, const char *login,
+gboolean okno_ops_assign(OknoStore *st, const char *number, gint64 version, const char *login,
                          const char *actor, GError **error);
 /* Forwards the appeal to the competent body `body` (free text, e.g. «Социальный фонд
  * России»; 59-FZ art. 8 part 3: within 7 days of registration, the citizen told):

@@ -8,6 +8,17 @@
 #include "core/log.h"
 #include "text/tokenizer.h"
 
+gboolean okno_department_code_valid(const char *code)
+{
+  gsize n = code ? strlen(code) : 0;
+  if (n < 1 || n > 32)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!(g_ascii_islower(code[i]) || g_ascii_isdigit(code[i]) || code[i] == '-' || code[i] == '_'))
+      return FALSE;
+  return TRUE;
+}
+
 gboolean okno_route_kind_valid(const char *kind)
 {
   static const char *const kinds[] = {"category", "keyword", "sender_domain", "channel"};

@@ -33,6 +33,9 @@ typedef struct {
   const char *text;    /* the message's description */
 } OknoRouteInput;
 
+/* A department code: 1 to 32 of a-z, 0-9, '-' and '_'. */
+gboolean okno_department_code_valid(const char *code);
+
 /* Valid kinds of rule: the four above. */
 gboolean okno_route_kind_valid(const char *kind);
 

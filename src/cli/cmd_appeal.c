@@ -43,7 +43,7 @@ static gboolean run_op(Op op, const OknoSlaEnv *env, OknoStore *st, char **argv,
   OknoSlaPeriod per;
   switch (op) {
   case OP_STATUS:
-    return okno_ops_set_status(env, st, argv[1], argv[2], reason, answer, by, error);
+    return okno_ops_set_status(env, st, argv[1], 0, argv[2], reason, answer, by, error);
   case OP_EXTEND:
     if (!period || !okno_sla_period_parse(period, &per)) {
       g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
@@ -54,7 +54,7 @@ static gboolean run_op(Op op, const OknoSlaEnv *env, OknoStore *st, char **argv,
   case OP_CONFIRM:
     return okno_ops_confirm_urgent(env, st, argv[1], by, error);
   case OP_ASSIGN:
-    return okno_ops_assign(st, argv[1], argv[2], by, error);
+    return okno_ops_assign(st, argv[1], 0, argv[2], by, error);
   case OP_FORWARD:
     return okno_ops_forward(env, st, argv[1], argv[2], by, error);
   case OP_ART11:

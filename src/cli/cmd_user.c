@@ -435,17 +435,6 @@ int okno_cmd_user(int argc, char **argv)
 
 /* ---- okno department ---- */
 
-static gboolean code_valid(const char *code)
-{
-  gsize n = code ? strlen(code) : 0;
-  if (n < 1 || n > 32)
-    return FALSE;
-  for (gsize i = 0; i < n; i++)
-    if (!(g_ascii_islower(code[i]) || g_ascii_isdigit(code[i]) || code[i] == '-' || code[i] == '_'))
-      return FALSE;
-  return TRUE;
-}
-
 /* Runs `write` in a transaction; prints the error itself. */
 static int in_transaction(OknoStore *st, gboolean (*write)(OknoStore *, gpointer, GError **),
                           gpointer data)
@@ -481,7 +470,7 @@ static int department_add(int argc, char **argv)
     return code;
   if (need(dcode, "code") || need(name, "name"))
     return 1;
-  if (!code_valid(dcode)) {
+  if (!okno_department_code_valid(dcode)) {
     fprintf(stderr, "okno: код отдела — от 1 до 32 строчных латинских букв, цифр, - и _\n");
     return 1;
   }

@@ -68,6 +68,15 @@ static const KeyDef keys[] = {
 
   P("calendar", "file", calendar_file, ""),
 
+  /* [oidc] cabinet sign-in with the portal's identity provider (src/web/oidc.h) */
+  S("oidc", "issuer", oidc_issuer, ""), /* empty: no such sign-in, the button is hidden */
+  S("oidc", "client_id", oidc_client_id, ""),
+  S("oidc", "client_secret", oidc_client_secret, ""),
+  S("oidc", "redirect_uri", oidc_redirect_uri, ""), /* empty: public_url + /cabinet/oidc/callback */
+  S("oidc", "scopes", oidc_scopes, "openid email profile"),
+  S("oidc", "snils_claim", oidc_snils_claim, "snils"),
+  S("oidc", "token_auth", oidc_token_auth, "client_secret_basic"),
+
   S("dkim", "selector", dkim_selector, ""),
   S("dkim", "domain", dkim_domain, ""),
   P("dkim", "key", dkim_key, ""),

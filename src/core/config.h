@@ -65,6 +65,15 @@ typedef struct OknoConfig {
   /* [calendar] */
   char *calendar_file;      /* production calendar; empty: the shipped one */
 
+  /* [oidc] (src/web/oidc.h) */
+  char *oidc_issuer;        /* https://id.portal.example; empty: OIDC sign-in off */
+  char *oidc_client_id;
+  char *oidc_client_secret;
+  char *oidc_redirect_uri;  /* empty: public_url + /cabinet/oidc/callback */
+  char *oidc_scopes;        /* space-separated, must include openid */
+  char *oidc_snils_claim;   /* the claim carrying SNILS ("" : none) */
+  char *oidc_token_auth;    /* client_secret_basic or client_secret_post */
+
   /* [dkim] outbound signing (mail/dkim.h) */
   char *dkim_selector;      /* empty: outbound mail is not signed */
   char *dkim_domain;        /* d=; empty: the domain of outbound_from */

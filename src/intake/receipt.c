@@ -353,7 +353,8 @@ static char *rfc5322_date(gint64 us)
 
 /* The message around `body`: headers (threaded to `orig_message_id`/`orig_refs` when
  * given) and the quoted-printable text; *id_out gets our new Message-ID. NULL when an
- * address cannot be written into a header. `auto_submitted` is the RFC 3834 value. */
+ * address cannot be written into a header. `auto_submitted` is the RFC 3834 value;
+ * NULL for a letter a person wrote (an operator's answer): no Auto-Submitted. */
 static GBytes *write_message(const OknoConfig *cfg, const char *number, const char *to_email,
                              const char *name, const char *subject, const char *body,
                              const char *orig_message_id, const char *refs,
@@ -385,13 +386,14 @@ static GBytes *write_message(const OknoConfig *cfg, const char *number, const ch
     g_string_append_printf(m, "In-Reply-To: <%s>\r\n", orig_message_id);
   if (refs && *refs)
     g_string_append_printf(m, "References:%s\r\n", refs);
-  g_string_append_printf(m, "Auto-Submitted: %s\r\n"
-                            "X-Auto-Response-Suppress: All\r\n"
-                            "MIME-Version: 1.0\r\n"
-                            "Content-Type: text/plain; charset=utf-8\r\n"
-                            "Content-Transfer-Encoding: quoted-printable\r\n"
-                            "\r\n",
-                         auto_submitted);
+  if (auto_submitted)
+    g_string_append_printf(m, "Auto-Submitted: %s\r\n"
+                              "X-Auto-Response-Suppress: All\r\n",
+                           auto_submitted);
+  g_string_append(m, "MIME-Version: 1.0\r\n"
+                     "Content-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Transfer-Encoding: quoted-printable\r\n"
+                     "\r\n");
   append_quoted_printable(m, body);
   return g_string_free_to_bytes(m);
 }
@@ -470,6 +472,34 @@ GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char 
                       "auto-generated", message_id);
   g_string_free(body, TRUE);
   return out;
+}
+
+GBytes *okno_reply_build(const OknoConfig *cfg, const OknoReplyInfo *info, char **message_id,
+                         char **subject_out)
+{
+  OknoReceiptInfo thread = {
+    .orig_message_id = info->orig_message_id ? info->orig_message_id : "",
+    .orig_references = info->orig_references,
+  };
+  g_autofree char *name = clean_line(info->to_name ? info->to_name : "", NAME_MAX_CHARS);
+  g_autofree char *refs = references_value(&thread);
+  g_autofree char *subject = NULL;
+  g_autofree char *text = g_utf8_make_valid(info->text, -1);
+  GBytes *m;
+  *subject_out = NULL;
+  g_return_val_if_fail(info->number && *info->number, NULL);
+  if (strchr(name, '@'))
+    name[0] = '\0';
+  /* the body is ours to send as text: CR and other controls but newline and tab dropped */
+  for (char *c = text; *c; c++)
+    if ((guchar)*c < ' ' && *c != '\n' && *c != '\t')
+      *c = ' ';
+  subject = g_strdup_printf("Ответ на обращение № %s", info->number);
+  m = write_message(cfg, info->number, info->to_email, name, subject, text,
+                    thread.orig_message_id, refs, NULL, message_id);
+  if (m)
+    *subject_out = g_steal_pointer(&subject);
+  return m;
 }
 
 char *okno_receipt_time(gint64 us)

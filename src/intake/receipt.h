@@ -49,6 +49,24 @@ typedef struct {
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
                            char **message_id, char **subject, char **text);
 
+/* An operator's answer (src/web/console.c): the same threading and headers as a
+ * receipt (From the official address, In-Reply-To/References to the citizen's last
+ * message, our Message-ID), Subject «Ответ на обращение № N», the operator's `text`
+ * as the body, and no Auto-Submitted (a person wrote it). Control characters other
+ * than newline and tab are dropped from the text. NULL when an address cannot be
+ * written as it is (as okno_receipt_build); caller frees the bytes, *message_id and
+ * *subject. */
+typedef struct {
+  const char *number;
+  const char *to_email;
+  const char *to_name;                /* may be "" */
+  const char *orig_message_id;        /* the citizen's last message; "" if none */
+  const char *const *orig_references; /* NULL-terminated or NULL */
+  const char *text;
+} OknoReplyInfo;
+GBytes *okno_reply_build(const OknoConfig *cfg, const OknoReplyInfo *info, char **message_id,
+                         char **subject);
+
 /* Any other automatic message of okno (a notification to the citizen, a reminder or
  * escalation to staff), written like a receipt: greeting (to `to_name` when it is a
  * name), `text` (Russian, paragraphs separated by blank lines), the automatic-mail

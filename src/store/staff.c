@@ -423,8 +423,7 @@ gboolean okno_store_appeal_assign(OknoStore *st, gint64 id, gint64 version,
   if (!r)
     return FALSE;
   if (!okno_rows_count(r)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                "Обращение уже изменил другой сотрудник: обновите страницу и повторите действие.");
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
     return FALSE;
   }
   if (new_version)

@@ -263,21 +263,29 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
   return out;
 }
 
-gboolean okno_store_appeal_update(OknoStore *st, const OknoAppeal *a, GError **error)
+gboolean okno_store_appeal_update(OknoStore *st, OknoAppeal *a, GError **error)
 {
-  return okno_db_exec(
+  g_autoptr(OknoRows) r = okno_db_query(
       st->db,
       "UPDATE appeals SET status = $2, related = $3, deadline = $4, priority = $5, "
       "priority_confirmed = $6, sla_class = $7, overdue = $8, forward_deadline = $9, "
       "extensions = $10, answered = $11, deadline_gen = $12, updated_at = $13, "
-      "version = version + 1 WHERE id = $1",
+      "version = version + 1 WHERE id = $1 AND ($14 = 0 OR version = $14) RETURNING version",
       OKNO_PARAMS(OKNO_INT(a->id), T(a->status), T(a->related), OKNO_INT(a->deadline),
                   OKNO_TEXT(a->priority && *a->priority ? a->priority : "normal"),
                   OKNO_INT(a->priority_confirmed ? 1 : 0), T(a->sla_class),
                   OKNO_INT(a->overdue ? 1 : 0), OKNO_INT(a->forward_deadline),
                   OKNO_INT(a->extensions), OKNO_INT(a->answered ? 1 : 0),
-                  OKNO_INT(a->deadline_gen), OKNO_INT(okno_now())),
+                  OKNO_INT(a->deadline_gen), OKNO_INT(okno_now()), OKNO_INT(a->version)),
       error);
+  if (!r)
+    return FALSE;
+  if (!okno_rows_count(r)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
+    return FALSE;
+  }
+  a->version = okno_rows_int(r, 0, 0);
+  return TRUE;
 }
 
 /* ---- messages ----

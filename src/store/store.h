@@ -71,11 +71,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoAppeal, okno_appeal_free)
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error); /* sets id */
 OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error);
 OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error);
+/* What a stale optimistic version gives (OKNO_ERROR_USER, Russian: the console shows it). */
+#define OKNO_STORE_STALE_TEXT \
+  "Обращение уже изменил другой сотрудник: обновите страницу и повторите действие."
 /* Writes every mutable field of `a` (status, related, deadline and the SLA fields from
  * priority on; kind, number and contact never change), sets updated_at to now and
- * bumps the version. The department and the assignee change only through
- * okno_store_appeal_assign (below), which checks the version. */
-gboolean okno_store_appeal_update(OknoStore *st, const OknoAppeal *a, GError **error);
+ * bumps the version, if the row's version is still a->version (0 skips the check: the
+ * intake pipeline, which owns a new appeal); a->version gets the new one. A stale
+ * version is OKNO_ERROR_USER OKNO_STORE_STALE_TEXT and changes nothing. The department
+ * and the assignee change only through okno_store_appeal_assign (below), which checks
+ * the version too. */
+gboolean okno_store_appeal_update(OknoStore *st, OknoAppeal *a, GError **error);
 
 /* ---- messages (both directions) ---- */
 typedef struct {
@@ -358,6 +364,61 @@ gboolean okno_store_appeal_assign(OknoStore *st, gint64 id, gint64 version,
 gboolean okno_store_outbound_enqueue_mail(OknoStore *st, const char *env_from,
                                           const char *env_to, const char *message_id,
                                           GBytes *raw, GError **error);
+/* ---- the operator console (src/store/console.c; src/web/console.c) ---- */
+
+typedef struct {
+  gint64 id;
+  char *department;
+  char *name;
+  char *body; /* mustache (web/template.h) */
+} OknoAnswerTemplate;
+void okno_answer_template_free(OknoAnswerTemplate *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoAnswerTemplate, okno_answer_template_free)
+/* Adds a template (sets t->id). A taken name in the department is OKNO_ERROR_USER. */
+gboolean okno_store_template_add(OknoStore *st, OknoAnswerTemplate *t, GError **error);
+/* Templates of the departments in `departments` (NULL-terminated; NULL: every one),
+ * by department then name: a GPtrArray of OknoAnswerTemplate*. */
+GPtrArray *okno_store_template_list(OknoStore *st, const char *const *departments,
+                                    GError **error);
+OknoAnswerTemplate *okno_store_template_get(OknoStore *st, gint64 id, GError **error);
+gboolean okno_store_template_remove(OknoStore *st, gint64 id, GError **error);
+
+/* Live sessions of kind/subject, newest first. */
+typedef struct {
+  gint64 id;
+  gint64 created_at;
+  gint64 last_seen;
+  char *ip;
+  char *user_agent;
+} OknoSessionInfo;
+void okno_session_info_free(OknoSessionInfo *s);
+GPtrArray *okno_store_session_list(OknoStore *st, const char *kind, const char *subject,
+                                   gint64 now, GError **error);
+/* Revokes session `id` only if it belongs to kind/subject (FALSE, no error, if not). */
+gboolean okno_store_session_revoke_id(OknoStore *st, gint64 id, const char *kind,
+                                      const char *subject, gint64 now, gboolean *found,
+                                      GError **error);
+
+/* The Message-ID (without <>) and the References JSON/meta of the appeal's last inbound
+ * message: *message_id "" when none. *references (NULL-terminated, never NULL) holds
+ * the ids of that message's References, read from its meta "references" when kept. */
+gboolean okno_store_last_inbound(OknoStore *st, gint64 appeal_id, char **message_id,
+                                 char ***references, GError **error);
+/* The `k`-th (1-based) accepted attachment of appeal `appeal_id`, in the order of
+ * okno_store_appeal_json (messages by id, then attachments by id; refused ones are
+ * not counted and never given). NULL (no error) if there is none; caller frees the
+ * strings and unrefs the bytes. */
+GBytes *okno_store_attachment_get(OknoStore *st, gint64 appeal_id, gint64 k, char **filename,
+                                  char **content_type, GError **error);
+/* Merges duplicate appeal `dup_id` (read at `dup_version`) into `target_id`: its
+ * messages move to the target (so later replies in the duplicate's thread join the
+ * target; the search index follows), its own events stay where they are (history
+ * kept), and it becomes `closed` with `related` = the target's number; both versions
+ * are bumped (the target's new one in *target_version, may be NULL). A stale
+ * dup_version is OKNO_ERROR_USER as in okno_store_appeal_assign. Caller's transaction. */
+gboolean okno_store_appeal_merge(OknoStore *st, gint64 dup_id, gint64 dup_version,
+                                 gint64 target_id, const char *target_number,
+                                 gint64 *target_version, GError **error);
 
 /* ---- SLA jobs (src/store/sla_store.c; the scheduler, appeal/scheduler.h) ----
  * One row per (appeal, kind, generation): "reminder", "overdue", "escalate". A job is

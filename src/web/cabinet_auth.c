@@ -21,6 +21,7 @@
 #include "mail/dkim.h"
 #include "sec/login_code.h"
 #include "store/cabinet.h"
+#include "web/oidc.h"
 
 #define LOGIN_PER_IP_HOUR 30.0
 
@@ -220,7 +221,11 @@ static void login_get(OknoReq *req)
     okno_req_redirect(req, "/cabinet");
     return;
   }
-  okno_req_page(req, 200, "cabinet_login", "Вход в личный кабинет", NULL);
+  {
+    JsonObject *o = json_object_new();
+    json_object_set_boolean_member(o, "oidc", okno_oidc_enabled(req->cfg));
+    okno_req_page(req, 200, "cabinet_login", "Вход в личный кабинет", o);
+  }
 }
 
 static void login_post(OknoReq *req)

@@ -2,6 +2,8 @@
 #include "web/routes.h"
 
 #include "web/cabinet.h"
+#include "web/console.h"
+#include "web/oidc.h"
 
 void okno_web_routes_register(OknoWeb *web)
 {
@@ -10,4 +12,6 @@ void okno_web_routes_register(OknoWeb *web)
   okno_cabinet_auth_routes(web);
   okno_cabinet_routes(web);
   okno_check_routes(web);
+  okno_console_routes(web);
+  okno_oidc_routes(web);
 }

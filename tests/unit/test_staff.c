@@ -244,7 +244,9 @@ static void test_a_stale_version_is_refused(void **state)
   assert_int_equal(v, 2);
   g_free(a.status);
   a.status = g_strdup("in_progress");
+  a.version = v;
   assert_true(okno_store_appeal_update(fx->st, &a, NULL)); /* any write bumps it */
+  assert_int_equal(a.version, 3);
   /* Someone read version 2 before the status changed: their write is refused. */
   assert_false(okno_store_appeal_assign(fx->st, a.id, 2, "", 0, NULL, &err));
   assert_int_equal(err->code, OKNO_ERROR_USER);

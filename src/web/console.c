@@ -1,0 +1,606 @@
+/* console.c: the operator console's sign-in, account and queue pages (console.h).
+ *
+ * Sign-in is one form: login, password and the second factor (a TOTP code or a
+ * recovery code) together, checked by okno_staff_authenticate() (lock-out, journal).
+ * One form rather than a password step followed by a code step: a separate password
+ * step would tell a guesser that the password was right before the second factor is
+ * asked, which okno_staff_authenticate() deliberately never tells. On success the
+ * browser gets a NEW session (okno_req_sign_in revokes the pre-login one: no
+ * fixation). A user who must change the password is kept on /console/password.
+ *
+ * Queues (/console): my appeals, my departments', unassigned, needing clarification,
+ * overdue; each with its count; filter by status, sort by deadline, and full-text
+ * search (okno_store_search). Only appeals okno_staff_can(VIEW) lets the user see are
+ * listed or counted. /api/v1/console/queue is the JSON twin (docs/api.md). */
+#include "web/console.h"
+
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "sec/password.h"
+#include "web/routes.h"
+#include "web/status.h"
+#include "web/template.h"
+
+#define LOGIN_PER_HOUR 60.0 /* sign-in attempts per IP (the account lock is per login) */
+
+char *okno_console_time(gint64 us)
+{
+  g_autoptr(GDateTime) utc = NULL, t = NULL;
+  if (!us)
+    return g_strdup("");
+  utc = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
+  t = g_date_time_to_timezone(utc, okno_tz_moscow());
+  return g_date_time_format(t, "%d.%m.%Y %H:%M");
+}
+
+const char *okno_console_status_label(const char *status)
+{
+  static const struct { const char *status, *label; } labels[] = {
+    {"new", "Новое"},
+    {"in_progress", "В работе"},
+    {"needs_clarification", "Нужно уточнение"},
+    {"answered", "Дан ответ"},
+    {"closed", "Закрыто"},
+    {"rejected", "Отклонено"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(labels); i++)
+    if (g_strcmp0(status, labels[i].status) == 0)
+      return labels[i].label;
+  return status;
+}
+
+OknoStaffPolicy okno_console_policy(OknoReq *req)
+{
+  return okno_staff_policy(req->cfg);
+}
+
+OknoUser *okno_console_user(OknoReq *req, gboolean allow_password_change)
+{
+  g_autoptr(GError) err = NULL;
+  gint64 id = g_ascii_strtoll(req->session->subject, NULL, 10);
+  OknoUser *u = okno_store_user_get_by_id(req->store, id, &err);
+  if (err) {
+    okno_log_warn("console", "event=user-load-failed error=\"%s\"", err->message);
+    okno_req_error(req, 500, NULL);
+    return NULL;
+  }
+  if (!u || u->disabled) {
+    okno_user_free(u);
+    okno_req_sign_out(req);
+    if (req->api)
+      okno_req_error(req, 401, NULL);
+    else
+      okno_req_redirect(req, "/console/login");
+    return NULL;
+  }
+  if (u->must_change_password && !allow_password_change) {
+    okno_user_free(u);
+    if (req->api)
+      okno_req_error(req, 403, "Сначала смените пароль: /console/password.");
+    else
+      okno_req_redirect(req, "/console/password");
+    return NULL;
+  }
+  return u;
+}
+
+JsonObject *okno_console_ctx(const OknoUser *u)
+{
+  JsonObject *o = json_object_new();
+  gboolean templates = okno_staff_can(u, OKNO_ACT_MANAGE_TEMPLATES, NULL, NULL);
+  for (char **d = u->departments; !templates && d && *d; d++)
+    templates = okno_staff_can(u, OKNO_ACT_MANAGE_TEMPLATES, NULL, *d);
+  json_object_set_string_member(o, "user_login", u->login);
+  json_object_set_string_member(o, "user_name", *u->display_name ? u->display_name : u->login);
+  json_object_set_string_member(o, "user_role", u->role);
+  json_object_set_boolean_member(o, "staff", TRUE);
+  json_object_set_boolean_member(o, "can_templates", templates);
+  json_object_set_boolean_member(o, "is_admin", okno_staff_can(u, OKNO_ACT_MANAGE_USERS, NULL, NULL));
+  return o;
+}
+
+/* ---- sign-in, sign-out, password ---- */
+
+static void login_page(OknoReq *req, guint status, const char *error, const char *login)
+{
+  JsonObject *o = json_object_new();
+  if (error)
+    json_object_set_string_member(o, "error", error);
+  json_object_set_string_member(o, "login", login ? login : "");
+  okno_req_page(req, status, "console_login", "Вход для сотрудников", o);
+}
+
+static void login_get(OknoReq *req)
+{
+  if (req->session && strcmp(req->session->kind, "staff") == 0) {
+    okno_req_redirect(req, "/console");
+    return;
+  }
+  login_page(req, 200, NULL, NULL);
+}
+
+static void login_post(OknoReq *req)
+{
+  OknoStaffPolicy pol = okno_console_policy(req);
+  OknoSignIn in = {
+    .login = okno_req_field(req, "login"),
+    .password = okno_req_field(req, "password"),
+    .code = okno_req_field(req, "code"),
+    .ip = req->client_ip,
+    .user_agent = req->user_agent,
+  };
+  g_autofree char *key = g_strconcat("console-login:", req->client_ip, NULL);
+  g_autofree char *subject = NULL;
+  g_autoptr(OknoUser) u = NULL;
+  g_autoptr(GError) err = NULL;
+  const char *result = NULL;
+
+  if (!okno_req_limit(req, key, LOGIN_PER_HOUR, 10))
+    return;
+  if (!*in.login || !*in.password || !*in.code) {
+    if (req->api)
+      okno_req_error(req, 400, "Укажите логин, пароль и код.");
+    else
+      login_page(req, 422, "Укажите логин, пароль и код из приложения.", in.login);
+    return;
+  }
+  u = okno_staff_authenticate(req->store, &pol, &in, &result, &err);
+  if (!u) {
+    gboolean user_error = err && err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER;
+    okno_log("console", "event=sign-in-refused result=%s", result ? result : "error");
+    if (!user_error) {
+      okno_req_error(req, 500, NULL);
+      return;
+    }
+    if (req->api)
+      okno_req_error(req, 401, err->message);
+    else
+      login_page(req, 401, err->message, in.login);
+    return;
+  }
+  subject = g_strdup_printf("%" G_GINT64_FORMAT, u->id);
+  g_clear_error(&err);
+  if (!okno_req_sign_in(req, "staff", subject, &err)) {
+    okno_log_warn("console", "event=session-failed error=\"%s\"", err->message);
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  okno_log("console", "event=signed-in user=%" G_GINT64_FORMAT " result=%s", u->id, result);
+  if (req->api) {
+    JsonObject *o = json_object_new();
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_object_set_string_member(o, "login", u->login);
+    json_object_set_string_member(o, "role", u->role);
+    json_object_set_string_member(o, "csrf", req->session->csrf);
+    json_object_set_boolean_member(o, "must_change_password", u->must_change_password);
+    json_node_take_object(n, o);
+    okno_req_json(req, 200, n);
+    return;
+  }
+  okno_req_redirect(req, u->must_change_password ? "/console/password" : "/console");
+}
+
+static void logout_post(OknoReq *req)
+{
+  okno_req_sign_out(req);
+  okno_req_redirect(req, "/console/login");
+}
+
+static void password_page(OknoReq *req, const OknoUser *u, guint status, const char *error)
+{
+  JsonObject *o = okno_console_ctx(u);
+  json_object_set_boolean_member(o, "must_change", u->must_change_password);
+  if (error)
+    json_object_set_string_member(o, "error", error);
+  okno_req_page(req, status, "console_password", "Смена пароля", o);
+}
+
+static void password_get(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, TRUE);
+  if (u)
+    password_page(req, u, 200, NULL);
+}
+
+static void password_post(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, TRUE);
+  const char *current = okno_req_field(req, "current"), *pw = okno_req_field(req, "password");
+  g_autoptr(GError) err = NULL;
+  if (!u)
+    return;
+  if (!okno_password_verify(u->password_hash, current)) {
+    password_page(req, u, 422, "Текущий пароль указан неверно.");
+    return;
+  }
+  if (strcmp(pw, okno_req_field(req, "password2")) != 0) {
+    password_page(req, u, 422, "Новый пароль и его повтор не совпадают.");
+    return;
+  }
+  if (strcmp(pw, current) == 0) {
+    password_page(req, u, 422, "Новый пароль должен отличаться от текущего.");
+    return;
+  }
+  if (!okno_staff_set_password(req->store, u->login, pw, &err)) {
+    if (err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER)
+      password_page(req, u, 422, err->message);
+    else
+      okno_req_error(req, 500, NULL);
+    return;
+  }
+  okno_log("console", "event=password-changed user=%" G_GINT64_FORMAT, u->id);
+  okno_req_redirect(req, "/console");
+}
+
+/* ---- the account: login journal and sessions ---- */
+
+static void account_get(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  g_autoptr(GPtrArray) journal = NULL, sessions = NULL;
+  g_autoptr(GError) err = NULL;
+  JsonObject *o;
+  JsonArray *ja, *sa;
+  if (!u)
+    return;
+  journal = okno_store_login_journal(req->store, u->id, 50, &err);
+  sessions = journal ? okno_store_session_list(req->store, "staff", req->session->subject,
+                                               okno_now(), &err)
+                     : NULL;
+  if (!sessions) {
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  o = okno_console_ctx(u);
+  ja = json_array_new();
+  for (guint i = 0; i < journal->len; i++) {
+    const OknoLoginEntry *e = journal->pdata[i];
+    JsonObject *r = json_object_new();
+    g_autofree char *at = okno_console_time(e->at);
+    json_object_set_string_member(r, "at", at);
+    json_object_set_string_member(r, "ip", e->ip);
+    json_object_set_string_member(r, "user_agent", e->user_agent);
+    json_object_set_string_member(r, "result", e->result);
+    json_object_set_boolean_member(r, "ok", g_str_has_prefix(e->result, "ok"));
+    json_array_add_object_element(ja, r);
+  }
+  sa = json_array_new();
+  for (guint i = 0; i < sessions->len; i++) {
+    const OknoSessionInfo *s = sessions->pdata[i];
+    JsonObject *r = json_object_new();
+    g_autofree char *at = okno_console_time(s->created_at);
+    g_autofree char *seen = okno_console_time(s->last_seen);
+    json_object_set_int_member(r, "id", s->id);
+    json_object_set_string_member(r, "created", at);
+    json_object_set_string_member(r, "last_seen", seen);
+    json_object_set_string_member(r, "ip", s->ip);
+    json_object_set_string_member(r, "user_agent", s->user_agent);
+    json_object_set_boolean_member(r, "current", s->id == req->session->id);
+    json_array_add_object_element(sa, r);
+  }
+  json_object_set_array_member(o, "journal", ja);
+  json_object_set_array_member(o, "sessions", sa);
+  okno_req_page(req, 200, "console_account", "Учётная запись", o);
+}
+
+static void session_revoke_post(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  g_autoptr(GError) err = NULL;
+  gint64 id = g_ascii_strtoll(okno_req_field(req, "session"), NULL, 10);
+  gboolean found = FALSE;
+  if (!u)
+    return;
+  if (!okno_store_session_revoke_id(req->store, id, "staff", req->session->subject, okno_now(),
+                                    &found, &err)) {
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  if (!found) {
+    okno_req_error(req, 404, NULL);
+    return;
+  }
+  if (id == req->session->id) {
+    okno_req_sign_out(req);
+    okno_req_redirect(req, "/console/login");
+    return;
+  }
+  okno_req_redirect(req, "/console/account");
+}
+
+/* ---- queues ---- */
+
+typedef enum { Q_MINE, Q_DEPARTMENT, Q_UNASSIGNED, Q_CLARIFICATION, Q_OVERDUE, Q_ALL, Q_N } Queue;
+static const struct { const char *id, *label; } queues[Q_N] = {
+  {"mine", "Мои"},
+  {"department", "Моих отделов"},
+  {"unassigned", "Без исполнителя"},
+  {"clarification", "Нужно уточнение"},
+  {"overdue", "Просроченные"},
+  {"all", "Все доступные"},
+};
+
+static gboolean open_status(const char *status)
+{
+  return strcmp(status, "answered") != 0 && strcmp(status, "closed") != 0 &&
+         strcmp(status, "rejected") != 0;
+}
+
+static gboolean in_queue(const OknoUser *u, const OknoAppeal *a, Queue q, gint64 now)
+{
+  switch (q) {
+  case Q_MINE:
+    return a->assignee == u->id;
+  case Q_DEPARTMENT:
+    return *a->department && u->departments && g_strv_contains((const char *const *)u->departments,
+                                                               a->department);
+  case Q_UNASSIGNED:
+    return a->assignee == 0 && open_status(a->status);
+  case Q_CLARIFICATION:
+    return strcmp(a->status, "needs_clarification") == 0;
+  case Q_OVERDUE:
+    return a->deadline && a->deadline < now && open_status(a->status);
+  case Q_ALL:
+  case Q_N:
+    break;
+  }
+  return TRUE;
+}
+
+static gint by_deadline(gconstpointer pa, gconstpointer pb)
+{
+  const OknoAppeal *a = *(OknoAppeal *const *)pa, *b = *(OknoAppeal *const *)pb;
+  gint64 da = a->deadline ? a->deadline : G_MAXINT64, db = b->deadline ? b->deadline : G_MAXINT64;
+  return da < db ? -1 : da > db ? 1 : 0;
+}
+
+static JsonObject *appeal_summary(const OknoAppeal *a, gint64 now)
+{
+  JsonObject *r = json_object_new();
+  g_autofree char *received = okno_console_time(a->received_at);
+  g_autofree char *deadline = okno_console_time(a->deadline);
+  json_object_set_string_member(r, "number", a->number);
+  json_object_set_string_member(r, "subject", a->subject);
+  json_object_set_string_member(r, "status", a->status);
+  json_object_set_string_member(r, "status_label", okno_console_status_label(a->status));
+  json_object_set_string_member(r, "department", a->department);
+  json_object_set_int_member(r, "assignee", a->assignee);
+  json_object_set_string_member(r, "received", received);
+  json_object_set_string_member(r, "deadline", deadline);
+  json_object_set_boolean_member(r, "overdue", a->deadline && a->deadline < now &&
+                                                   open_status(a->status));
+  json_object_set_int_member(r, "version", a->version);
+  return r;
+}
+
+static void queue_common(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  const char *view = g_hash_table_lookup(req->query, "view");
+  const char *status = g_hash_table_lookup(req->query, "status");
+  const char *sort = g_hash_table_lookup(req->query, "sort");
+  const char *q = g_hash_table_lookup(req->query, "q");
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) shown = g_ptr_array_new();
+  g_autoptr(GError) err = NULL;
+  gint64 counts[Q_N] = {0}, now = okno_now();
+  Queue sel = Q_ALL;
+  JsonObject *o;
+  JsonArray *items, *tabs;
+
+  if (!u)
+    return;
+  for (guint i = 0; view && i < Q_N; i++)
+    if (strcmp(view, queues[i].id) == 0)
+      sel = i;
+  if (!view && !(q && *q))
+    sel = strcmp(u->role, "auditor") == 0 || strcmp(u->role, "administrator") == 0 ? Q_ALL
+                                                                                    : Q_MINE;
+  if (q && *q) {
+    all = okno_store_search(req->store, q, 500, &err);
+    if (!all && err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER) {
+      okno_req_error(req, 400, err->message);
+      return;
+    }
+  } else {
+    all = okno_store_list(req->store, NULL, &err);
+  }
+  if (!all) {
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  for (guint i = 0; i < all->len; i++) {
+    OknoAppeal *a = all->pdata[i];
+    if (!okno_staff_can(u, OKNO_ACT_VIEW, a, NULL) || strcmp(a->queue, "quarantine") == 0)
+      continue;
+    for (guint k = 0; k < Q_N; k++)
+      counts[k] += in_queue(u, a, k, now);
+    if (in_queue(u, a, sel, now) && (!status || !*status || strcmp(a->status, status) == 0))
+      g_ptr_array_add(shown, a);
+  }
+  if (sort && strcmp(sort, "deadline") == 0)
+    g_ptr_array_sort(shown, by_deadline);
+
+  o = okno_console_ctx(u);
+  items = json_array_new();
+  for (guint i = 0; i < shown->len; i++)
+    json_array_add_object_element(items, appeal_summary(shown->pdata[i], now));
+  tabs = json_array_new();
+  for (guint k = 0; k < Q_N; k++) {
+    JsonObject *t = json_object_new();
+    json_object_set_string_member(t, "id", queues[k].id);
+    json_object_set_string_member(t, "label", queues[k].label);
+    json_object_set_int_member(t, "count", counts[k]);
+    json_object_set_boolean_member(t, "current", k == sel);
+    json_array_add_object_element(tabs, t);
+  }
+  json_object_set_string_member(o, "view", queues[sel].id);
+  json_object_set_string_member(o, "status", status ? status : "");
+  {
+    static const char *const statuses[] = {"new", "in_progress", "needs_clarification",
+                                           "answered", "closed", "rejected"};
+    JsonArray *opts = json_array_new();
+    for (gsize i = 0; i < G_N_ELEMENTS(statuses); i++) {
+      JsonObject *r = json_object_new();
+      json_object_set_string_member(r, "value", statuses[i]);
+      json_object_set_string_member(r, "label", okno_console_status_label(statuses[i]));
+      json_object_set_boolean_member(r, "selected", status && strcmp(status, statuses[i]) == 0);
+      json_array_add_object_element(opts, r);
+    }
+    json_object_set_array_member(o, "status_options", opts);
+  }
+  json_object_set_string_member(o, "q", q ? q : "");
+  {
+    g_autofree char *q_url = g_uri_escape_string(q ? q : "", NULL, FALSE);
+    g_autofree char *s_url = g_uri_escape_string(status ? status : "", NULL, FALSE);
+    json_object_set_string_member(o, "q_url", q_url);
+    json_object_set_string_member(o, "status_url", s_url);
+  }
+  json_object_set_boolean_member(o, "sorted", sort && strcmp(sort, "deadline") == 0);
+  json_object_set_array_member(o, "appeals", items);
+  json_object_set_array_member(o, "queues", tabs);
+  json_object_set_boolean_member(o, "empty", shown->len == 0);
+  if (req->api) {
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(n, o);
+    okno_req_json(req, 200, n);
+    return;
+  }
+  okno_req_page(req, 200, "console_queue", "Очереди обращений", o);
+}
+
+/* ---- answer templates ---- */
+
+static void templates_page(OknoReq *req, const OknoUser *u, guint status, const char *error)
+{
+  g_autoptr(GPtrArray) list = okno_store_template_list(req->store, NULL, NULL);
+  g_autoptr(GPtrArray) depts = okno_store_department_list(req->store, NULL);
+  JsonObject *o;
+  JsonArray *ta, *da;
+  if (!list || !depts) {
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  o = okno_console_ctx(u);
+  ta = json_array_new();
+  for (guint i = 0; i < list->len; i++) {
+    const OknoAnswerTemplate *t = list->pdata[i];
+    JsonObject *r;
+    if (!okno_staff_can(u, OKNO_ACT_MANAGE_TEMPLATES, NULL, t->department))
+      continue;
+    r = json_object_new();
+    json_object_set_int_member(r, "id", t->id);
+    json_object_set_string_member(r, "department", t->department);
+    json_object_set_string_member(r, "name", t->name);
+    json_object_set_string_member(r, "body", t->body);
+    json_array_add_object_element(ta, r);
+  }
+  da = json_array_new();
+  for (guint i = 0; i < depts->len; i++) {
+    const OknoDepartment *d = depts->pdata[i];
+    JsonObject *r;
+    if (!okno_staff_can(u, OKNO_ACT_MANAGE_TEMPLATES, NULL, d->code))
+      continue;
+    r = json_object_new();
+    json_object_set_string_member(r, "code", d->code);
+    json_object_set_string_member(r, "name", d->name);
+    json_array_add_object_element(da, r);
+  }
+  json_object_set_array_member(o, "templates", ta);
+  json_object_set_array_member(o, "departments", da);
+  if (error)
+    json_object_set_string_member(o, "error", error);
+  okno_req_page(req, status, "console_templates", "Шаблоны ответов", o);
+}
+
+static void templates_get(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  if (u)
+    templates_page(req, u, 200, NULL);
+}
+
+static void templates_post(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoTemplate) compiled = NULL;
+  const char *body = okno_req_field(req, "body"), *name = okno_req_field(req, "name");
+  OknoAnswerTemplate t = {
+    .department = (char *)okno_req_field(req, "department"),
+    .name = (char *)name,
+    .body = (char *)body,
+  };
+  g_autofree char *trimmed = g_strstrip(g_strdup(name));
+  if (!u)
+    return;
+  if (!okno_staff_can(u, OKNO_ACT_MANAGE_TEMPLATES, NULL, t.department)) {
+    okno_req_error(req, 403, "Недостаточно прав для этого действия.");
+    return;
+  }
+  if (!*trimmed || g_utf8_strlen(name, -1) > 200 || !*body ||
+      strlen(body) > 20000) {
+    templates_page(req, u, 422, "Укажите название (до 200 символов) и текст шаблона.");
+    return;
+  }
+  compiled = okno_template_compile(body, strlen(body), name, &err);
+  if (!compiled) {
+    templates_page(req, u, 422, "В тексте шаблона ошибка разметки: проверьте фигурные скобки.");
+    return;
+  }
+  if (!okno_store_template_add(req->store, &t, &err)) {
+    if (err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER)
+      templates_page(req, u, 422, err->message);
+    else
+      okno_req_error(req, 500, NULL);
+    return;
+  }
+  okno_req_redirect(req, "/console/templates");
+}
+
+static void templates_delete_post(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  g_autoptr(OknoAnswerTemplate) t = NULL;
+  gint64 id = g_ascii_strtoll(okno_req_field(req, "id"), NULL, 10);
+  if (!u)
+    return;
+  t = okno_store_template_get(req->store, id, NULL);
+  if (!t || !okno_staff_can(u, OKNO_ACT_MANAGE_TEMPLATES, NULL, t->department)) {
+    okno_req_error(req, 404, NULL);
+    return;
+  }
+  if (!okno_store_template_remove(req->store, id, NULL)) {
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  okno_req_redirect(req, "/console/templates");
+}
+
+static const OknoRoute routes[] = {
+  {"GET", "/console/login", 0, login_get},
+  {"POST", "/console/login", OKNO_ROUTE_STATE_CHANGING, login_post},
+  {"POST", "/api/v1/console/login", OKNO_ROUTE_STATE_CHANGING, login_post},
+  {"POST", "/console/logout", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, logout_post},
+  {"GET", "/console", OKNO_ROUTE_STAFF, queue_common},
+  {"GET", "/api/v1/console/queue", OKNO_ROUTE_STAFF, queue_common},
+  {"GET", "/console/password", OKNO_ROUTE_STAFF, password_get},
+  {"POST", "/console/password", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, password_post},
+  {"GET", "/console/account", OKNO_ROUTE_STAFF, account_get},
+  {"POST", "/console/sessions/revoke", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING,
+   session_revoke_post},
+  {"GET", "/console/templates", OKNO_ROUTE_STAFF, templates_get},
+  {"POST", "/console/templates", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, templates_post},
+  {"POST", "/console/templates/delete", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING,
+   templates_delete_post},
+};
+
+void okno_console_routes(OknoWeb *web)
+{
+  okno_web_add_routes(web, routes, G_N_ELEMENTS(routes));
+  okno_console_actions_routes(web);
+  okno_console_admin_routes(web);
+}

@@ -1,0 +1,841 @@
+/* console_actions.c: the appeal page of the operator console and the actions on it
+ * (console.h).
+ *
+ * GET /console/appeals/NUMBER shows the correspondence (both directions, attachments
+ * listed), the extracted personal data MASKED (e-mail, phones, SNILS, INN: a POST
+ * "unmask" shows them in clear once and journals the event `unmasked` with the
+ * operator), the events, related appeals (the linked one and others from the same
+ * address) and who else has the appeal open: presence is kept in this process's
+ * memory (number -> login -> last view), others seen in the last PRESENCE_US are shown.
+ *
+ * POST /console/appeals/NUMBER/ACTION (CSRF-checked by the server; the form carries
+ * the `version` it was rendered at): take, assign, transfer, escalate, note, status,
+ * reply, unmask. Each checks okno_staff_can() for its action (an appeal the user
+ * may not VIEW is 404, one they may see but not act on is 403: the auditor), then the
+ * version (a stale one: 409 and the page again with «Обращение уже изменил другой
+ * сотрудник…», nothing changed), then runs in one store transaction with its event.
+ * The same routes under /api/v1/console/appeals/ answer JSON (docs/api.md).
+ *
+ * Status moves, assignment and answers go through src/appeal/ops.h (the status machine,
+ * citizen notifications, the SLA jobs, events), given the version the form was
+ * rendered at: a stale one is refused there (409) and the transaction rolled back.
+ *
+ * A reply is rendered from the text (optionally prefilled from an answer template of
+ * the appeal's department: {{name}} {{number}} {{received}} {{deadline}} {{operator}}
+ * through web/template.h, variables inserted unescaped since the result is plain
+ * text), shown as a preview, then sent by okno_ops_answer(): built by okno_reply_build()
+ * (threaded to the citizen's last message, the number in the subject, from [outbound]
+ * from), DKIM-signed like receipts, stored as an `out` message (so the cabinet shows
+ * it), queued for the outbound transport, and the status becomes `answered`, all in one
+ * transaction. */
+#include "web/console.h"
+
+#include <string.h>
+
+#include "appeal/ops.h"
+#include "appeal/routing.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "web/template.h"
+
+#define PRESENCE_US (120 * G_USEC_PER_SEC)
+#define PRESENCE_SWEEP_AT 1000 /* appeals remembered before stale ones are swept */
+#define NOTE_MAX_BYTES 20000
+#define REPLY_MAX_BYTES 100000
+
+/* ---- presence ---- */
+
+static GHashTable *presence; /* number -> (login -> gint64* last view) */
+
+static JsonArray *presence_update(const char *number, const char *login, gint64 now)
+{
+  GHashTable *viewers;
+  GHashTableIter it;
+  gpointer k, v;
+  JsonArray *others = json_array_new();
+  gint64 *at;
+  if (!presence)
+    presence = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify)g_hash_table_unref);
+  if (g_hash_table_size(presence) > PRESENCE_SWEEP_AT) {
+    /* forget appeals nobody has looked at lately, so the map stays small */
+    GHashTableIter all;
+    gpointer n, vs;
+    g_hash_table_iter_init(&all, presence);
+    while (g_hash_table_iter_next(&all, &n, &vs)) {
+      GHashTableIter one;
+      gpointer l, at_p;
+      g_hash_table_iter_init(&one, vs);
+      while (g_hash_table_iter_next(&one, &l, &at_p))
+        if (now - *(gint64 *)at_p > PRESENCE_US)
+          g_hash_table_iter_remove(&one);
+      if (!g_hash_table_size(vs))
+        g_hash_table_iter_remove(&all);
+    }
+  }
+  viewers = g_hash_table_lookup(presence, number);
+  if (!viewers) {
+    viewers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_insert(presence, g_strdup(number), viewers);
+  }
+  g_hash_table_iter_init(&it, viewers);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    if (now - *(gint64 *)v > PRESENCE_US)
+      g_hash_table_iter_remove(&it);
+    else if (strcmp(k, login) != 0)
+      json_array_add_string_element(others, k);
+  }
+  at = g_new(gint64, 1);
+  *at = now;
+  g_hash_table_replace(viewers, g_strdup(login), at);
+  return others;
+}
+
+/* ---- helpers ---- */
+
+/* A JSON object text from NULL-terminated key, value pairs (values may be NULL: skipped). */
+static char *detail(const char *key, ...)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  va_list ap;
+  json_builder_begin_object(b);
+  va_start(ap, key);
+  for (const char *k = key; k; k = va_arg(ap, const char *)) {
+    const char *v = va_arg(ap, const char *);
+    if (v)
+      okno_json_str(b, k, v);
+  }
+  va_end(ap);
+  json_builder_end_object(b);
+  return okno_json_text(b, FALSE);
+}
+
+/* The value masked: the first character, stars, and the tail a person recognises
+ * (an e-mail's domain, a number's last two digits). */
+static char *mask(const char *kind, const char *value)
+{
+  const char *at = strchr(value, '@');
+  glong n = g_utf8_strlen(value, -1);
+  if (!*value)
+    return g_strdup("");
+  if (g_strcmp0(kind, "email") == 0 && at)
+    return g_strdup_printf("%.1s***%s", value, at);
+  if (n <= 4)
+    return g_strdup("***");
+  return g_strdup_printf("***%s", g_utf8_offset_to_pointer(value, n - 2));
+}
+
+/* The appeal named by the start of req->path_rest ("NUMBER" or "NUMBER/ACTION"), if the
+ * user may see it; else NULL after answering 404 (or 500). *action gets what follows. */
+static OknoAppeal *load_visible(OknoReq *req, const OknoUser *u, char **action)
+{
+  g_auto(GStrv) parts = g_strsplit(req->path_rest, "/", 2);
+  g_autoptr(GError) err = NULL;
+  OknoAppeal *a = NULL;
+  *action = g_strdup(parts[0] && parts[1] ? parts[1] : "");
+  if (parts[0] && *parts[0])
+    a = okno_store_appeal_get(req->store, parts[0], &err);
+  if (err) {
+    okno_req_error(req, 500, NULL);
+    return NULL;
+  }
+  if (!a || !okno_staff_can(u, OKNO_ACT_VIEW, a, NULL) || strcmp(a->queue, "quarantine") == 0) {
+    okno_appeal_free(a);
+    okno_req_error(req, 404, NULL);
+    return NULL;
+  }
+  return a;
+}
+
+/* An RFC 3339 time of the appeal's JSON as "23.11.2026 16:35" (Moscow); as given if
+ * it does not parse. Caller frees. */
+static char *readable_time(const char *rfc3339)
+{
+  gint64 us = 0;
+  return rfc3339 && okno_time_parse(rfc3339, &us) ? okno_console_time(us) : g_strdup(rfc3339 ? rfc3339 : "");
+}
+
+static JsonObject *parse_object(const char *text)
+{
+  g_autoptr(JsonParser) p = json_parser_new();
+  if (!text || !json_parser_load_from_data(p, text, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+    return NULL;
+  return json_object_ref(json_node_get_object(json_parser_get_root(p)));
+}
+
+/* Extracted data of a message's meta, masked unless `clear`. */
+static JsonArray *extracted(JsonObject *meta, gboolean clear)
+{
+  JsonArray *out = json_array_new();
+  JsonNode *n = meta ? json_object_get_member(meta, "extracted") : NULL;
+  JsonArray *in = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+  for (guint i = 0; in && i < json_array_get_length(in); i++) {
+    JsonObject *x = json_array_get_object_element(in, i);
+    const char *kind = json_object_get_string_member_with_default(x, "kind", "");
+    const char *value = json_object_get_string_member_with_default(x, "value", "");
+    JsonObject *r = json_object_new();
+    g_autofree char *shown = clear || strcmp(kind, "appeal") == 0 ? g_strdup(value)
+                                                                   : mask(kind, value);
+    json_object_set_string_member(r, "kind", kind);
+    json_object_set_string_member(r, "value", shown);
+    json_array_add_object_element(out, r);
+  }
+  return out;
+}
+
+/* Users who may be given the appeal (in its department; for triage, everyone working). */
+static JsonArray *assignees(OknoReq *req, const OknoAppeal *a)
+{
+  g_autoptr(GPtrArray) users = okno_store_user_list(req->store, NULL);
+  JsonArray *out = json_array_new();
+  for (guint i = 0; users && i < users->len; i++) {
+    const OknoUser *x = users->pdata[i];
+    JsonObject *r;
+    if (x->disabled || (strcmp(x->role, "operator") != 0 && strcmp(x->role, "supervisor") != 0))
+      continue;
+    if (*a->department && !(x->departments &&
+                            g_strv_contains((const char *const *)x->departments, a->department)))
+      continue;
+    r = json_object_new();
+    json_object_set_string_member(r, "login", x->login);
+    json_object_set_string_member(r, "name", *x->display_name ? x->display_name : x->login);
+    json_array_add_object_element(out, r);
+  }
+  return out;
+}
+
+static char *user_login(OknoReq *req, gint64 id)
+{
+  g_autoptr(OknoUser) x = id ? okno_store_user_get_by_id(req->store, id, NULL) : NULL;
+  return g_strdup(x ? x->login : "");
+}
+
+/* The whole appeal page (or its JSON twin); `o` (taken, may be NULL) adds error,
+ * notice, unmasked. */
+static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, guint status,
+                        JsonObject *o)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *json = okno_store_appeal_json(req->store, a->number, &err);
+  g_autoptr(JsonObject) full = json ? parse_object(json) : NULL;
+  gboolean clear = o && json_object_get_boolean_member_with_default(o, "unmasked", FALSE);
+  JsonObject *page = okno_console_ctx(u);
+  JsonArray *msgs = json_array_new(), *events = json_array_new(), *statuses = json_array_new();
+  JsonArray *depts = json_array_new(), *templates = json_array_new(), *related = json_array_new();
+  JsonArray *src;
+  g_autoptr(GPtrArray) dl = okno_store_department_list(req->store, NULL);
+  g_autoptr(GPtrArray) tl = NULL;
+  g_autoptr(GPtrArray) same = NULL;
+  OknoListFilter f = {.from_email = a->from_email, .limit = 20};
+  g_autofree char *received = okno_console_time(a->received_at);
+  g_autofree char *deadline = okno_console_time(a->deadline);
+  g_autofree char *assignee = user_login(req, a->assignee);
+  g_autofree char *from_masked = clear ? g_strdup(a->from_email) : mask("email", a->from_email);
+  g_autofree char *phone_masked = clear ? g_strdup(a->phone) : mask("phone", a->phone);
+  const char *const dept_only[] = {a->department, NULL};
+
+  if (!full) {
+    json_object_unref(page);
+    if (o)
+      json_object_unref(o);
+    json_array_unref(msgs), json_array_unref(events), json_array_unref(statuses);
+    json_array_unref(depts), json_array_unref(templates), json_array_unref(related);
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  src = json_object_get_array_member(full, "messages");
+  gint64 attachment_k = 0;
+  for (guint i = 0; src && i < json_array_get_length(src); i++) {
+    JsonObject *m = json_array_get_object_element(src, i);
+    JsonObject *r = json_object_new();
+    JsonNode *meta = json_object_get_member(m, "meta");
+    JsonNode *att = json_object_get_member(m, "attachments");
+    const char *dir = json_object_get_string_member_with_default(m, "direction", "in");
+    json_object_set_boolean_member(r, "incoming", strcmp(dir, "in") == 0);
+    json_object_set_string_member(r, "subject", json_object_get_string_member_with_default(m, "subject", ""));
+    json_object_set_string_member(r, "text", json_object_get_string_member_with_default(m, "text", ""));
+    g_autofree char *mat = readable_time(json_object_get_string_member_with_default(m, "at", ""));
+    json_object_set_string_member(r, "at", mat);
+    json_object_set_int_member(r, "index", i + 1);
+    JsonArray *x = extracted(meta && JSON_NODE_HOLDS_OBJECT(meta) ? json_node_get_object(meta)
+                                                                  : NULL, clear);
+    if (att && JSON_NODE_HOLDS_ARRAY(att)) {
+      JsonArray *list = json_node_get_array(att);
+      for (guint j = 0; j < json_array_get_length(list); j++)
+        json_object_set_int_member(json_array_get_object_element(list, j), "k", ++attachment_k);
+      json_object_set_member(r, "attachments", json_node_copy(att));
+      json_object_set_boolean_member(r, "has_attachments",
+                                     json_array_get_length(json_node_get_array(att)) > 0);
+    }
+    json_object_set_boolean_member(r, "has_extracted", json_array_get_length(x) > 0);
+    json_object_set_array_member(r, "extracted", x);
+    json_array_add_object_element(msgs, r);
+  }
+  src = json_object_get_array_member(full, "events");
+  for (guint i = 0; src && i < json_array_get_length(src); i++) {
+    JsonObject *e = json_array_get_object_element(src, i);
+    JsonObject *r = json_object_new();
+    JsonNode *d = json_object_get_member(e, "detail");
+    g_autofree char *dt = d ? json_to_string(d, FALSE) : g_strdup("");
+    g_autofree char *eat = readable_time(json_object_get_string_member_with_default(e, "at", ""));
+    json_object_set_string_member(r, "at", eat);
+    json_object_set_string_member(r, "kind", json_object_get_string_member_with_default(e, "kind", ""));
+    json_object_set_string_member(r, "detail", dt);
+    json_array_add_object_element(events, r);
+  }
+  {
+    /* the moves of ops.h's machine; answered is reached by the reply form */
+    static const char *const all[] = {"in_progress", "needs_clarification", "closed", "rejected"};
+    for (gsize i = 0; i < G_N_ELEMENTS(all); i++)
+      if (okno_ops_status_allowed(a->status, all[i])) {
+        JsonObject *r = json_object_new();
+        json_object_set_string_member(r, "status", all[i]);
+        json_object_set_string_member(r, "label", okno_console_status_label(all[i]));
+        json_array_add_object_element(statuses, r);
+      }
+  }
+  for (guint i = 0; dl && i < dl->len; i++) {
+    const OknoDepartment *d = dl->pdata[i];
+    JsonObject *r;
+    if (strcmp(d->code, a->department) == 0)
+      continue;
+    r = json_object_new();
+    json_object_set_string_member(r, "code", d->code);
+    json_object_set_string_member(r, "name", d->name);
+    json_array_add_object_element(depts, r);
+  }
+  tl = okno_store_template_list(req->store, *a->department ? dept_only : (const char *const *)u->departments, NULL);
+  for (guint i = 0; tl && i < tl->len; i++) {
+    const OknoAnswerTemplate *t = tl->pdata[i];
+    JsonObject *r = json_object_new();
+    json_object_set_int_member(r, "id", t->id);
+    json_object_set_string_member(r, "name", t->name);
+    json_array_add_object_element(templates, r);
+  }
+  if (*a->related) {
+    JsonObject *r = json_object_new();
+    json_object_set_string_member(r, "number", a->related);
+    json_object_set_string_member(r, "why", "связанное");
+    json_array_add_object_element(related, r);
+  }
+  same = *a->from_email ? okno_store_list(req->store, &f, NULL) : NULL;
+  for (guint i = 0; same && i < same->len; i++) {
+    const OknoAppeal *x = same->pdata[i];
+    JsonObject *r;
+    if (x->id == a->id || !okno_staff_can(u, OKNO_ACT_VIEW, x, NULL))
+      continue;
+    r = json_object_new();
+    json_object_set_string_member(r, "number", x->number);
+    json_object_set_string_member(r, "why", "тот же заявитель");
+    json_array_add_object_element(related, r);
+  }
+
+  json_object_set_string_member(page, "number", a->number);
+  json_object_set_string_member(page, "subject", a->subject);
+  json_object_set_string_member(page, "status", a->status);
+  json_object_set_string_member(page, "status_label", okno_console_status_label(a->status));
+  json_object_set_string_member(page, "channel", a->channel);
+  json_object_set_string_member(page, "category", a->category);
+  json_object_set_string_member(page, "department", *a->department ? a->department : "");
+  json_object_set_string_member(page, "assignee", assignee);
+  json_object_set_string_member(page, "received", received);
+  json_object_set_string_member(page, "deadline", deadline);
+  json_object_set_int_member(page, "version", a->version);
+  json_object_set_string_member(page, "from_name", a->from_name);
+  json_object_set_string_member(page, "from_email", from_masked);
+  json_object_set_string_member(page, "phone", phone_masked);
+  json_object_set_boolean_member(page, "masked", !clear);
+  json_object_set_array_member(page, "messages", msgs);
+  json_object_set_array_member(page, "events", events);
+  json_object_set_array_member(page, "statuses", statuses);
+  json_object_set_array_member(page, "departments", depts);
+  json_object_set_array_member(page, "templates", templates);
+  json_object_set_array_member(page, "related", related);
+  {
+    JsonArray *viewers = presence_update(a->number, u->login, okno_now());
+    json_object_set_boolean_member(page, "has_viewers", json_array_get_length(viewers) > 0);
+    json_object_set_array_member(page, "viewers", viewers);
+  }
+  json_object_set_boolean_member(page, "has_related", json_array_get_length(related) > 0);
+  json_object_set_boolean_member(page, "can_take", okno_staff_can(u, OKNO_ACT_TAKE, a, NULL));
+  json_object_set_boolean_member(page, "can_assign", okno_staff_can(u, OKNO_ACT_ASSIGN, a, NULL));
+  if (okno_staff_can(u, OKNO_ACT_ASSIGN, a, NULL))
+    json_object_set_array_member(page, "assignees", assignees(req, a));
+  json_object_set_boolean_member(page, "can_reply", okno_staff_can(u, OKNO_ACT_REPLY, a, NULL));
+  json_object_set_boolean_member(page, "can_note", okno_staff_can(u, OKNO_ACT_NOTE, a, NULL));
+  json_object_set_boolean_member(page, "can_merge", okno_staff_can(u, OKNO_ACT_MERGE, a, NULL) &&
+                                                        strcmp(a->status, "closed") != 0);
+  json_object_set_boolean_member(page, "can_status",
+                                 okno_staff_can(u, OKNO_ACT_CHANGE_STATUS, a, NULL) &&
+                                     json_array_get_length(statuses) > 0);
+  json_object_set_boolean_member(page, "can_transfer", okno_staff_can(u, OKNO_ACT_TRANSFER, a, NULL));
+  json_object_set_boolean_member(page, "can_escalate",
+                                 okno_staff_can(u, OKNO_ACT_ESCALATE, a, NULL) && *a->department);
+  json_object_set_boolean_member(page, "can_unmask",
+                                 !clear && okno_staff_can(u, OKNO_ACT_UNMASK, a, NULL));
+  if (o) {
+    GList *members = json_object_get_members(o);
+    for (GList *l = members; l; l = l->next)
+      json_object_set_member(page, l->data, json_node_copy(json_object_get_member(o, l->data)));
+    g_list_free(members);
+    json_object_unref(o);
+  }
+  if (req->api) {
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(n, page);
+    okno_req_json(req, status, n);
+    return;
+  }
+  {
+    g_autofree char *title = g_strdup_printf("Обращение № %s", a->number);
+    okno_req_page(req, status, "console_appeal", title, page);
+  }
+}
+
+/* An accepted attachment, always as a download (never shown inline: the bytes are the
+ * citizen's), logged with the operator. */
+static void download(OknoReq *req, const OknoAppeal *a, gint64 k)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *filename = NULL, *type = NULL;
+  g_autoptr(GBytes) data = okno_store_attachment_get(req->store, a->id, k, &filename, &type, &err);
+  if (!data) {
+    okno_req_error(req, err ? 500 : 404, NULL);
+    return;
+  }
+  okno_log("console", "event=attachment-downloaded appeal=%s index=%" G_GINT64_FORMAT, a->number, k);
+  okno_req_bytes(req, "application/octet-stream", data, *filename ? filename : "attachment");
+}
+
+static void appeal_get(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  g_autoptr(OknoAppeal) a = NULL;
+  g_autofree char *action = NULL;
+  if (!u)
+    return;
+  a = load_visible(req, u, &action);
+  if (!a)
+    return;
+  if (g_str_has_prefix(action, "attachments/")) {
+    download(req, a, g_ascii_strtoll(action + strlen("attachments/"), NULL, 10));
+    return;
+  }
+  if (*action) {
+    okno_req_error(req, 404, NULL);
+    return;
+  }
+  appeal_page(req, u, a, 200, NULL);
+}
+
+/* ---- actions ---- */
+
+typedef struct {
+  OknoReq *req;
+  const OknoUser *u;
+  OknoAppeal *a;
+  gint64 version;     /* the new version after the action */
+  const char *notice; /* what the page says after it */
+} Act;
+
+/* The operations' environment (policy, calendar, DKIM key), loaded once. */
+static const OknoSlaEnv *ops_env(const OknoConfig *cfg, GError **error)
+{
+  static OknoSlaEnv *env;
+  if (!env)
+    env = okno_sla_env_new(cfg, error);
+  return env;
+}
+
+/* After an operation: x->version is the appeal's version now. */
+static gboolean reread_version(Act *x, GError **error)
+{
+  g_autoptr(OknoAppeal) now = okno_store_appeal_get(x->req->store, x->a->number, error);
+  if (!now)
+    return FALSE;
+  x->version = now->version;
+  return TRUE;
+}
+
+static gboolean change_status(Act *x, const char *to, const char *reason, GError **error)
+{
+  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  return env &&
+         okno_ops_set_status(env, x->req->store, x->a->number, x->a->version, to, reason, NULL,
+                             x->u->login, error) &&
+         reread_version(x, error);
+}
+
+static gboolean assign_to(Act *x, const OknoUser *to, GError **error)
+{
+  return okno_ops_assign(x->req->store, x->a->number, x->a->version, to->login, x->u->login,
+                         error) &&
+         reread_version(x, error);
+}
+
+static gboolean do_take(Act *x, GError **error)
+{
+  x->notice = "Обращение взято в работу.";
+  if (!assign_to(x, x->u, error))
+    return FALSE;
+  if (strcmp(x->a->status, "new") == 0) {
+    x->a->version = x->version;
+    return change_status(x, "in_progress", NULL, error);
+  }
+  return TRUE;
+}
+
+static gboolean do_assign(Act *x, GError **error)
+{
+  g_autoptr(OknoUser) to = okno_store_user_get(x->req->store, okno_req_field(x->req, "user"), error);
+  if (!to) {
+    if (error && !*error)
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Выберите сотрудника.");
+    return FALSE;
+  }
+  if (to->disabled || (*x->a->department &&
+                       !(to->departments && g_strv_contains((const char *const *)to->departments,
+                                                            x->a->department)))) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Этот сотрудник не работает в отделе обращения.");
+    return FALSE;
+  }
+  x->notice = "Исполнитель назначен.";
+  return assign_to(x, to, error);
+}
+
+static gboolean do_note(Act *x, GError **error)
+{
+  g_autofree char *text = g_strstrip(g_strdup(okno_req_field(x->req, "text")));
+  g_autofree char *d = NULL;
+  if (!*text || strlen(text) > NOTE_MAX_BYTES) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Напишите текст заметки (до 20 000 символов).");
+    return FALSE;
+  }
+  d = detail("by", x->u->login, "text", text, NULL);
+  x->version = x->a->version;
+  x->notice = "Заметка добавлена.";
+  return okno_store_event_add(x->req->store, x->a->id, "note", d, error);
+}
+
+static gboolean do_status(Act *x, GError **error)
+{
+  const char *to = okno_req_field(x->req, "status");
+  g_autofree char *reason = g_strstrip(g_strdup(okno_req_field(x->req, "reason")));
+  if (!okno_ops_status_allowed(x->a->status, to)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Такой переход статуса невозможен.");
+    return FALSE;
+  }
+  if (strcmp(to, "answered") == 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Чтобы ответить, используйте форму ответа.");
+    return FALSE;
+  }
+  if (strcmp(to, "rejected") == 0 && !*reason) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Укажите причину отклонения.");
+    return FALSE;
+  }
+  if (strcmp(to, "needs_clarification") == 0 && !*reason) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Напишите, что нужно уточнить заявителю.");
+    return FALSE;
+  }
+  x->notice = "Статус изменён.";
+  return change_status(x, to, reason, error);
+}
+
+static gboolean do_transfer(Act *x, GError **error)
+{
+  x->notice = "Обращение передано в другой отдел.";
+  return okno_appeal_transfer(x->req->store, x->u, x->a->number, x->a->version,
+                              okno_req_field(x->req, "department"),
+                              okno_req_field(x->req, "reason"), &x->version, error);
+}
+
+static gboolean do_escalate(Act *x, GError **error)
+{
+  x->notice = "Обращение передано в вышестоящую инстанцию.";
+  return okno_appeal_escalate(x->req->store, x->u, x->a->number, x->a->version,
+                              okno_req_field(x->req, "reason"), &x->version, error);
+}
+
+static gboolean do_unmask(Act *x, GError **error)
+{
+  g_autofree char *d = detail("by", x->u->login, NULL);
+  x->version = x->a->version;
+  okno_log("console", "event=unmasked appeal=%s user=%" G_GINT64_FORMAT, x->a->number, x->u->id);
+  return okno_store_event_add(x->req->store, x->a->id, "unmasked", d, error);
+}
+
+/* {{name}} -> {{&name}}: the answer is plain text, so variables go in unescaped. */
+static char *unescaped_variables(const char *body)
+{
+  GString *out = g_string_new(NULL);
+  for (const char *p = body; *p; p++) {
+    g_string_append_c(out, *p);
+    if (p[0] == '{' && p[1] == '{' && p[2] && !strchr("{#/^!>&=", p[2])) {
+      g_string_append(out, "{&");
+      p++;
+    }
+  }
+  return g_string_free(out, FALSE);
+}
+
+/* The template `id` rendered for appeal `a` by `u`; NULL with a USER error. */
+static char *render_template(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gint64 id,
+                             GError **error)
+{
+  g_autoptr(OknoAnswerTemplate) t = okno_store_template_get(req->store, id, NULL);
+  g_autoptr(OknoTemplate) compiled = NULL;
+  g_autofree char *src = NULL, *received = NULL, *deadline = NULL;
+  g_autoptr(JsonNode) ctx = json_node_new(JSON_NODE_OBJECT);
+  JsonObject *o = json_object_new();
+  json_node_take_object(ctx, o);
+  if (!t || (*a->department && strcmp(t->department, a->department) != 0) ||
+      (!*a->department && !(u->departments && g_strv_contains((const char *const *)u->departments,
+                                                              t->department)) &&
+       strcmp(u->role, "administrator") != 0)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Выберите шаблон отдела этого обращения.");
+    return NULL;
+  }
+  src = unescaped_variables(t->body);
+  compiled = okno_template_compile(src, strlen(src), t->name, error);
+  if (!compiled)
+    return NULL;
+  received = okno_console_time(a->received_at);
+  deadline = okno_console_time(a->deadline);
+  json_object_set_string_member(o, "name", *a->from_name ? a->from_name : "заявитель");
+  json_object_set_string_member(o, "number", a->number);
+  json_object_set_string_member(o, "received", received);
+  json_object_set_string_member(o, "deadline", deadline);
+  json_object_set_string_member(o, "operator", *u->display_name ? u->display_name : u->login);
+  return okno_template_render(compiled, ctx, NULL, error);
+}
+
+static gboolean do_reply_send(Act *x, const char *text, GError **error)
+{
+  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  if (!*x->a->from_email) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "Ответ нельзя отправить: у обращения нет пригодного адреса электронной почты.");
+    return FALSE;
+  }
+  x->notice = "Ответ отправлен.";
+  return env &&
+         okno_ops_answer(env, x->req->store, x->a->number, x->a->version, text, x->u->login,
+                         error) &&
+         reread_version(x, error);
+}
+
+/* Merges this appeal (the duplicate) into the one named in `into`, which the user must
+ * also be allowed to merge; events on both name each other. */
+static gboolean do_merge(Act *x, GError **error)
+{
+  OknoReq *req = x->req;
+  g_autofree char *into = g_strstrip(g_strdup(okno_req_field(req, "into")));
+  g_autoptr(OknoAppeal) t = *into ? okno_store_appeal_get(req->store, into, error) : NULL;
+  g_autofree char *d1 = NULL, *d2 = NULL;
+  gint64 tv = 0;
+  if (!t) {
+    if (error && !*error)
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Укажите номер обращения, с которым нужно объединить.");
+    return FALSE;
+  }
+  if (!okno_staff_can(x->u, OKNO_ACT_MERGE, t, NULL) || strcmp(t->queue, "quarantine") == 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Нет доступного вам обращения с номером %s.", into);
+    return FALSE;
+  }
+  if (t->id == x->a->id || g_strcmp0(t->related, x->a->number) == 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Выберите другое обращение.");
+    return FALSE;
+  }
+  if (!okno_store_appeal_merge(req->store, x->a->id, x->a->version, t->id, t->number, &tv, error))
+    return FALSE;
+  d1 = detail("into", t->number, "by", x->u->login, NULL);
+  d2 = detail("from", x->a->number, "by", x->u->login, NULL);
+  x->version = tv;
+  x->notice = "Обращения объединены.";
+  return okno_store_event_add(req->store, x->a->id, "merged_into", d1, error) &&
+         okno_store_event_add(req->store, t->id, "merged_from", d2, error);
+}
+
+typedef struct {
+  const char *name;
+  OknoAction perm;
+  gboolean (*run)(Act *x, GError **error);
+} ActionDef;
+
+static const ActionDef actions[] = {
+  {"take", OKNO_ACT_TAKE, do_take},
+  {"assign", OKNO_ACT_ASSIGN, do_assign},
+  {"note", OKNO_ACT_NOTE, do_note},
+  {"status", OKNO_ACT_CHANGE_STATUS, do_status},
+  {"transfer", OKNO_ACT_TRANSFER, do_transfer},
+  {"escalate", OKNO_ACT_ESCALATE, do_escalate},
+  {"unmask", OKNO_ACT_UNMASK, do_unmask},
+  {"merge", OKNO_ACT_MERGE, do_merge},
+  {"reply", OKNO_ACT_REPLY, NULL},
+};
+
+static void refuse(OknoReq *req, const OknoUser *u, const OknoAppeal *a, guint status,
+                   const char *message)
+{
+  JsonObject *o = json_object_new();
+  if (req->api) {
+    json_object_unref(o);
+    okno_req_error(req, status, message);
+    return;
+  }
+  json_object_set_string_member(o, "error", message);
+  appeal_page(req, u, a, status, o);
+}
+
+/* The reply's two steps: "preview" renders the text (from the template when the text
+ * is empty) for checking; "send" sends it. */
+static gboolean reply_step(Act *x, gboolean *done, GError **error)
+{
+  OknoReq *req = x->req;
+  g_autofree char *text = g_strdup(okno_req_field(req, "text"));
+  gint64 tid = g_ascii_strtoll(okno_req_field(req, "template"), NULL, 10);
+  *done = FALSE;
+  g_strstrip(text);
+  if (!*text && tid) {
+    g_free(text);
+    text = render_template(req, x->u, x->a, tid, error);
+    if (!text)
+      return FALSE;
+  }
+  if (!*text || strlen(text) > REPLY_MAX_BYTES) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Напишите текст ответа или выберите шаблон.");
+    return FALSE;
+  }
+  if (strcmp(okno_req_field(req, "step"), "send") != 0) {
+    JsonObject *o = okno_console_ctx(x->u);
+    g_autofree char *to = mask("email", x->a->from_email);
+    g_autofree char *subject = g_strdup_printf("Ответ на обращение № %s", x->a->number);
+    json_object_set_string_member(o, "number", x->a->number);
+    json_object_set_int_member(o, "version", x->a->version);
+    json_object_set_string_member(o, "to", to);
+    json_object_set_string_member(o, "reply_subject", subject);
+    json_object_set_string_member(o, "text", text);
+    *done = TRUE;
+    if (req->api) {
+      JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+      json_node_take_object(n, o);
+      okno_req_json(req, 200, n);
+    } else {
+      okno_req_page(req, 200, "console_reply", "Предпросмотр ответа", o);
+    }
+    return TRUE;
+  }
+  return do_reply_send(x, text, error);
+}
+
+static void action_post(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  g_autoptr(OknoAppeal) a = NULL;
+  g_autoptr(GError) err = NULL;
+  g_autofree char *name = NULL;
+  const ActionDef *def = NULL;
+  Act x = {0};
+  gboolean ok, done = FALSE;
+  gint64 version;
+
+  if (!u)
+    return;
+  a = load_visible(req, u, &name);
+  if (!a)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS(actions); i++)
+    if (strcmp(actions[i].name, name) == 0)
+      def = &actions[i];
+  if (!def) {
+    okno_req_error(req, 404, NULL);
+    return;
+  }
+  if (!okno_staff_can(u, def->perm, a, NULL)) {
+    okno_log("console", "event=action-refused action=%s appeal=%s user=%" G_GINT64_FORMAT,
+             def->name, a->number, u->id);
+    refuse(req, u, a, 403, "Недостаточно прав для этого действия.");
+    return;
+  }
+  version = g_ascii_strtoll(okno_req_field(req, "version"), NULL, 10);
+  if (version != a->version) {
+    refuse(req, u, a, 409, OKNO_STORE_STALE_TEXT);
+    return;
+  }
+  x.req = req;
+  x.u = u;
+  x.a = a;
+  if (!okno_store_begin(req->store, &err)) {
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  ok = def->run ? def->run(&x, &err) : reply_step(&x, &done, &err);
+  if (ok && !done)
+    ok = okno_store_commit(req->store, &err);
+  else
+    okno_store_rollback(req->store);
+  if (done)
+    return; /* the preview: answered, nothing written */
+  if (!ok) {
+    gboolean user = err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER;
+    gboolean perm = err->domain == OKNO_ERROR && err->code == OKNO_ERROR_PERM;
+    gboolean stale = user && strcmp(err->message, OKNO_STORE_STALE_TEXT) == 0;
+    if (!user && !perm) {
+      okno_log_warn("console", "event=action-failed action=%s appeal=%s error=\"%s\"", def->name,
+                    a->number, err->message);
+      okno_req_error(req, 500, NULL);
+      return;
+    }
+    refuse(req, u, a, perm ? 403 : stale ? 409 : 422, err->message);
+    return;
+  }
+  okno_log("console", "event=action action=%s appeal=%s user=%" G_GINT64_FORMAT, def->name,
+           a->number, u->id);
+  if (req->api) {
+    JsonObject *o = json_object_new();
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_object_set_boolean_member(o, "ok", TRUE);
+    json_object_set_int_member(o, "version", x.version);
+    json_node_take_object(n, o);
+    okno_req_json(req, 200, n);
+    return;
+  }
+  if (strcmp(def->name, "unmask") == 0) {
+    JsonObject *o = json_object_new();
+    json_object_set_boolean_member(o, "unmasked", TRUE);
+    appeal_page(req, u, a, 200, o);
+    return;
+  }
+  if (strcmp(def->name, "merge") == 0) {
+    /* to the appeal that now holds the correspondence */
+    g_autoptr(OknoAppeal) now = okno_store_appeal_get(req->store, a->number, NULL);
+    g_autofree char *loc = g_strdup_printf("/console/appeals/%s",
+                                           now && *now->related ? now->related : a->number);
+    okno_req_redirect(req, loc);
+    return;
+  }
+  if (!okno_staff_can(u, OKNO_ACT_VIEW, a, NULL) || strcmp(def->name, "transfer") == 0 ||
+      strcmp(def->name, "escalate") == 0) {
+    okno_req_redirect(req, "/console");
+    return;
+  }
+  {
+    g_autofree char *loc = g_strdup_printf("/console/appeals/%s", a->number);
+    okno_req_redirect(req, loc);
+  }
+}
+
+static const OknoRoute routes[] = {
+  {"GET", "/console/appeals/", OKNO_ROUTE_STAFF, appeal_get},
+  {"POST", "/console/appeals/", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, action_post},
+  {"GET", "/api/v1/console/appeals/", OKNO_ROUTE_STAFF, appeal_get},
+  {"POST", "/api/v1/console/appeals/", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, action_post},
+};
+
+void okno_console_actions_routes(OknoWeb *web)
+{
+  okno_web_add_routes(web, routes, G_N_ELEMENTS(routes));
+}

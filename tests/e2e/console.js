@@ -1,0 +1,164 @@
+// console.js: the browser test of the operator console, in Debian's Chromium through
+// playwright-core, in the style of feedback.js (run by tests/e2e/run_e2e.py, which
+// starts the real daemon and passes OKNO_BASE_URL, OKNO_BIN, OKNO_CONFIG and
+// OKNO_ARTIFACTS). Sets up a department, a routing rule, an operator (password set
+// through `okno user password`) and an appeal with the CLI; then, with the keyboard
+// where a person would use it: signs in with a TOTP code computed here from the
+// printed otpauth:// URI (RFC 6238 with node's crypto), finds the appeal in the
+// "unassigned" queue, takes it, adds an answer template, previews the answer from the
+// template, sends it, and finds the letter in the outbound maildir, threaded to the
+// citizen's message. Screenshots of the queue and the appeal at 390 and 1280 px; any
+// console error (a CSP violation above all) fails the test.
+'use strict';
+const { chromium } = require('playwright-core');
+const { execFileSync } = require('child_process');
+const assert = require('assert');
+const crypto = require('crypto');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const base = process.env.OKNO_BASE_URL;
+const artifacts = process.env.OKNO_ARTIFACTS;
+const PASSWORD = 'Зелёный-чай-42';
+
+function okno(args, input) {
+  return execFileSync(process.env.OKNO_BIN, [args[0], '--config', process.env.OKNO_CONFIG,
+    ...args.slice(1)], { encoding: 'utf8', input });
+}
+
+function base32(s) {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of s.replace(/=+$/, '')) bits += abc.indexOf(c).toString(2).padStart(5, '0');
+  const out = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) out.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(out);
+}
+
+function totp(uri) {
+  const secret = new URL(uri).searchParams.get('secret');
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
+  const mac = crypto.createHmac('sha1', base32(secret)).update(counter).digest();
+  const off = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+async function watch(page, problems) {
+  // a failed load is judged by its response below (the favicon may be missing)
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) problems.push(m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`${r.status()} ${r.url()}`);
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+}
+
+async function noHorizontalScroll(page, width) {
+  const w = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(w <= width, `page is ${w}px wide at a ${width}px viewport`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(artifacts, name), fullPage: true });
+}
+
+async function main() {
+  fs.mkdirSync(artifacts, { recursive: true });
+  okno(['department', 'add', '--code', 'passports', '--name', 'Паспортный отдел']);
+  okno(['route', 'add', '--kind', 'keyword', '--value', 'паспорт', '--department', 'passports']);
+  const user = JSON.parse(okno(['user', 'add', '--login', 'petrova', '--role', 'supervisor',
+    '--department', 'passports', '--json']));
+  okno(['user', 'password', '--login', 'petrova'], PASSWORD + '\n');
+  const eml = path.join(os.tmpdir(), `okno-e2e-console-${process.pid}.eml`);
+  fs.writeFileSync(eml, 'From: Ivan Petrov <ivan.e2e@example.ru>\r\nTo: support@portal.example\r\n' +
+    'Subject: =?utf-8?B?' + Buffer.from('Потерян паспорт').toString('base64') + '?=\r\n' +
+    'Message-ID: <e2e-console-1@example.ru>\r\nMIME-Version: 1.0\r\n' +
+    'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' +
+    'Здравствуйте! Потерял паспорт, что делать?\r\n');
+  const number = okno(['submit', eml]).trim();
+  fs.unlinkSync(eml);
+
+  const browser = await chromium.launch({
+    executablePath: process.env.OKNO_CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  const problems = [];
+  try {
+    const desktop = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ru-RU' });
+    const page = await desktop.newPage();
+    await watch(page, problems);
+    await page.goto(base + '/console');
+    assert.ok(page.url().endsWith('/console/login'), page.url());
+    await page.getByLabel('Логин').fill('petrova');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.getByLabel('Код из приложения').fill(totp(user.totp_uri));
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('h1:has-text("Очереди обращений")');
+
+    await page.click('a[href="/console?view=unassigned"]');
+    await page.click(`a[href="/console/appeals/${number}"]`);
+    await page.waitForSelector(`h1:has-text("${number}")`);
+    await shot(page, 'console-appeal-1280.png');
+    await page.click('button:has-text("Взять в работу")');
+    await page.waitForSelector('dd:has-text("petrova")');
+
+    await page.goto(base + '/console/templates');
+    await page.getByLabel('Название').fill('Утрата паспорта');
+    await page.getByLabel('Текст').fill('Здравствуйте, {{name}}! По обращению № {{number}}: ' +
+      'обратитесь, пожалуйста, в ближайший МФЦ. {{operator}}');
+    await page.click('button:has-text("Сохранить шаблон")');
+    await page.waitForSelector('h2:has-text("Утрата паспорта")');
+
+    await page.goto(`${base}/console/appeals/${number}`);
+    await page.getByLabel('Шаблон ответа').selectOption({ label: 'Утрата паспорта' });
+    await page.click('button:has-text("Предпросмотр ответа")');
+    await page.waitForSelector('h1:has-text("Предпросмотр ответа")');
+    const text = await page.inputValue('#text');
+    assert.ok(text.includes(`По обращению № ${number}`), text);
+    await page.click('button:has-text("Отправить ответ")');
+    await page.waitForSelector('dd:has-text("Дан ответ")');
+    await noHorizontalScroll(page, 1280);
+    await shot(page, 'console-answered-1280.png');
+    await page.goto(base + '/console?view=all');
+    await shot(page, 'console-queue-1280.png');
+
+    const outbox = path.join(path.dirname(process.env.OKNO_CONFIG), 'outbox', 'new');
+    let letter = null;
+    for (let i = 0; i < 100 && !letter; i++) {
+      for (const f of fs.existsSync(outbox) ? fs.readdirSync(outbox) : []) {
+        const raw = fs.readFileSync(path.join(outbox, f), 'latin1');
+        if (raw.includes('In-Reply-To: <e2e-console-1@example.ru>') && !raw.includes('Auto-Submitted')) letter = raw;
+      }
+      if (!letter) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(letter, 'the answer is not in the outbound maildir');
+    const a = JSON.parse(okno(['show', '--json', number]));
+    assert.strictEqual(a.status, 'answered');
+
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true,
+      hasTouch: true, locale: 'ru-RU', storageState: await desktop.storageState() });
+    const ppage = await phone.newPage();
+    await watch(ppage, problems);
+    await ppage.goto(base + '/console?view=all');
+    await noHorizontalScroll(ppage, 390);
+    await shot(ppage, 'console-queue-390.png');
+    await ppage.goto(`${base}/console/appeals/${number}`);
+    await noHorizontalScroll(ppage, 390);
+    await shot(ppage, 'console-appeal-390.png');
+    await phone.close();
+    await desktop.close();
+    assert.deepStrictEqual(problems, [], 'console errors');
+    console.log(`ok: appeal ${number} taken and answered from a template; screenshots in ${artifacts}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
