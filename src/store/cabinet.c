@@ -2,6 +2,8 @@
  * SQL over the driver (db.h), one statement each. */
 #include "store/cabinet.h"
 
+#include "store/appeal_row.h"
+
 #include "core/error.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
@@ -137,30 +139,6 @@ char **okno_store_contact_owned(OknoStore *st, const char *subject, GError **err
 
 /* ---- the list ---- */
 
-#define APPEAL_COLUMNS                                                                    \
-  "id, number, status, channel, queue, subject, from_name, from_email, phone, category, " \
-  "related, received_at, deadline, updated_at"
-
-static OknoAppeal *appeal_from_row(const OknoRows *r, guint i)
-{
-  OknoAppeal *a = g_new0(OknoAppeal, 1);
-  a->id = okno_rows_int(r, i, 0);
-  a->number = dup_or_empty(okno_rows_text(r, i, 1));
-  a->status = dup_or_empty(okno_rows_text(r, i, 2));
-  a->channel = dup_or_empty(okno_rows_text(r, i, 3));
-  a->queue = dup_or_empty(okno_rows_text(r, i, 4));
-  a->subject = dup_or_empty(okno_rows_text(r, i, 5));
-  a->from_name = dup_or_empty(okno_rows_text(r, i, 6));
-  a->from_email = dup_or_empty(okno_rows_text(r, i, 7));
-  a->phone = dup_or_empty(okno_rows_text(r, i, 8));
-  a->category = dup_or_empty(okno_rows_text(r, i, 9));
-  a->related = dup_or_empty(okno_rows_text(r, i, 10));
-  a->received_at = okno_rows_int(r, i, 11);
-  a->deadline = okno_rows_int(r, i, 12);
-  a->updated_at = okno_rows_int(r, i, 13);
-  return a;
-}
-
 GPtrArray *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
                                    const OknoCabinetFilter *f, gint64 *total, GError **error)
 {
@@ -199,7 +177,7 @@ GPtrArray *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
     return NULL;
   }
   *total = okno_rows_int(c, 0, 0);
-  list_sql = g_strdup_printf("SELECT " APPEAL_COLUMNS " FROM appeals %s "
+  list_sql = g_strdup_printf("SELECT " OKNO_APPEAL_COLUMNS " FROM appeals %s "
                              "ORDER BY received_at DESC, id DESC LIMIT $%u OFFSET $%u",
                              where->str, n + 4, n + 5);
   p = OKNO_INT(f->limit);
@@ -212,7 +190,7 @@ GPtrArray *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
     return NULL;
   }
   for (guint i = 0; i < okno_rows_count(r); i++)
-    g_ptr_array_add(out, appeal_from_row(r, i));
+    g_ptr_array_add(out, okno_appeal_from_row(r, i));
   return out;
 }
 

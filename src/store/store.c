@@ -6,6 +6,8 @@
  * writer, the outbound queue), never to this file. */
 #include "store/store.h"
 
+#include "store/appeal_row.h"
+
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/migrations.h"
@@ -136,15 +138,9 @@ gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, 
 
 /* ---- appeals ---- */
 
-#define APPEAL_COLUMNS                                                                    \
-  "id, number, status, channel, queue, subject, from_name, from_email, phone, category, " \
-  "related, received_at, deadline, updated_at, department, coalesce(assignee, 0), version, " \
-  "kind, priority, priority_confirmed, sla_class, overdue, forward_deadline, extensions, "  \
-  "answered, deadline_gen"
-
 static char *dup_or_empty(const char *s) { return g_strdup(s ? s : ""); }
 
-static OknoAppeal *appeal_from_row(const OknoRows *r, guint i)
+OknoAppeal *okno_appeal_from_row(const OknoRows *r, guint i)
 {
   OknoAppeal *a = g_new0(OknoAppeal, 1);
   a->id = okno_rows_int(r, i, 0);
@@ -227,17 +223,17 @@ gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
 OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(
-      st->db, "SELECT " APPEAL_COLUMNS " FROM appeals WHERE number = $1",
+      st->db, "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals WHERE number = $1",
       OKNO_PARAMS(T(number)), error);
-  return r && okno_rows_count(r) ? appeal_from_row(r, 0) : NULL;
+  return r && okno_rows_count(r) ? okno_appeal_from_row(r, 0) : NULL;
 }
 
 OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(
-      st->db, "SELECT " APPEAL_COLUMNS " FROM appeals WHERE id = $1",
+      st->db, "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals WHERE id = $1",
       OKNO_PARAMS(OKNO_INT(id)), error);
-  return r && okno_rows_count(r) ? appeal_from_row(r, 0) : NULL;
+  return r && okno_rows_count(r) ? okno_appeal_from_row(r, 0) : NULL;
 }
 
 GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **error)
@@ -248,7 +244,7 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
   if (!f)
     f = &none;
   r = okno_db_query(st->db,
-                    "SELECT " APPEAL_COLUMNS " FROM appeals "
+                    "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals "
                     "WHERE ($1 = '' OR status = $1) AND ($2 = '' OR channel = $2) "
                     "AND ($3 = '' OR queue = $3) AND ($4 = '' OR from_email = lower($4)) "
                     "ORDER BY received_at DESC, id DESC LIMIT $5",
@@ -259,7 +255,7 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
     return NULL;
   out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
   for (guint i = 0; i < okno_rows_count(r); i++)
-    g_ptr_array_add(out, appeal_from_row(r, i));
+    g_ptr_array_add(out, okno_appeal_from_row(r, i));
   return out;
 }
 
