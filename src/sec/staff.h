@@ -102,6 +102,9 @@ typedef enum {
   OKNO_ACT_MANAGE_TEMPLATES, /* answer templates of a department */
   OKNO_ACT_MANAGE_USERS,
   OKNO_ACT_MANAGE_DEPARTMENTS, /* departments and routing rules */
+  OKNO_ACT_EXTEND,           /* extend the deadline, with a reason */
+  OKNO_ACT_CONFIRM_URGENT,   /* confirm an urgent / accelerated appeal's priority */
+  OKNO_ACT_SPLIT,            /* move inbound messages into a new appeal */
   OKNO_ACT_COUNT
 } OknoAction;
 

@@ -420,6 +420,21 @@ gboolean okno_store_appeal_merge(OknoStore *st, gint64 dup_id, gint64 dup_versio
                                  gint64 target_id, const char *target_number,
                                  gint64 *target_version, GError **error);
 
+/* Splits inbound messages out of appeal `from_id` (read at `from_version`) into the new
+ * appeal `fresh`, which the caller filled (number from okno_store_next_seq, contact,
+ * channel, category, status, department, assignee...); it is inserted here (fresh->id
+ * and fresh->version set; department and assignee through okno_store_appeal_assign). `indexes` (n of
+ * them) are 1-based positions in the source's history ordered by message id, as in
+ * okno_store_appeal_json and the console page. Each must name an inbound message of the
+ * source, and at least one inbound message must stay there; else OKNO_ERROR_USER with
+ * a Russian line. The messages move with their attachments (rows keyed by message);
+ * nothing is deleted; the source's version is bumped (*new_from_version, may be NULL).
+ * A stale from_version is OKNO_ERROR_USER OKNO_STORE_STALE_TEXT. Caller's transaction;
+ * the caller writes the events. */
+gboolean okno_store_appeal_split(OknoStore *st, gint64 from_id, gint64 from_version,
+                                 const gint64 *indexes, guint n, OknoAppeal *fresh,
+                                 gint64 *new_from_version, GError **error);
+
 /* ---- SLA jobs (src/store/sla_store.c; the scheduler, appeal/scheduler.h) ----
  * One row per (appeal, kind, generation): "reminder", "overdue", "escalate". A job is
  * claimed under a lease in a node's name and finished once: okno_store_sla_job_finish

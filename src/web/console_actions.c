@@ -32,6 +32,7 @@
 
 #include <string.h>
 
+#include "appeal/number.h"
 #include "appeal/ops.h"
 #include "appeal/routing.h"
 #include "core/clock.h"
@@ -371,6 +372,10 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
   json_object_set_boolean_member(page, "can_status",
                                  okno_staff_can(u, OKNO_ACT_CHANGE_STATUS, a, NULL) &&
                                      json_array_get_length(statuses) > 0);
+  json_object_set_boolean_member(page, "can_split", okno_staff_can(u, OKNO_ACT_SPLIT, a, NULL));
+  json_object_set_boolean_member(page, "can_extend", okno_staff_can(u, OKNO_ACT_EXTEND, a, NULL));
+  json_object_set_boolean_member(page, "can_confirm_urgent",
+                                 okno_staff_can(u, OKNO_ACT_CONFIRM_URGENT, a, NULL));
   json_object_set_boolean_member(page, "can_transfer", okno_staff_can(u, OKNO_ACT_TRANSFER, a, NULL));
   json_object_set_boolean_member(page, "can_escalate",
                                  okno_staff_can(u, OKNO_ACT_ESCALATE, a, NULL) && *a->department);
@@ -439,6 +444,7 @@ typedef struct {
   OknoAppeal *a;
   gint64 version;     /* the new version after the action */
   const char *notice; /* what the page says after it */
+  char *created;      /* split: the new appeal's number (action_post frees) */
 } Act;
 
 /* The operations' environment (policy, calendar, DKIM key), loaded once. */
@@ -567,6 +573,73 @@ static gboolean do_unmask(Act *x, GError **error)
   return okno_store_event_add(x->req->store, x->a->id, "unmasked", d, error);
 }
 
+/* The ops without a version argument: the version the page was rendered at must still
+ * be the appeal's version inside the action's transaction. */
+static gboolean still_current(Act *x, GError **error)
+{
+  g_autoptr(OknoAppeal) now = okno_store_appeal_get(x->req->store, x->a->number, error);
+  if (!now)
+    return FALSE;
+  if (now->version != x->a->version) {
+    g_set_error_literal(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Extends the deadline by `by` ("10 calendar days", "24 working hours") with a reason. */
+static gboolean do_extend(Act *x, GError **error)
+{
+  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  g_autofree char *reason = g_strstrip(g_strdup(okno_req_field(x->req, "reason")));
+  OknoSlaPeriod by;
+  if (!env || !still_current(x, error))
+    return FALSE;
+  if (!x->a->deadline) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "Срок этого обращения сейчас не идёт: продлевать нечего.");
+    return FALSE;
+  }
+  if (!okno_sla_period_parse(okno_req_field(x->req, "by"), &by)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "Укажите, на сколько продлить срок, например «10 calendar days».");
+    return FALSE;
+  }
+  if (!*reason) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Укажите причину продления срока.");
+    return FALSE;
+  }
+  x->notice = "Срок продлён.";
+  if (!okno_ops_extend(env, x->req->store, x->a->number, &by, reason, x->u->login, error)) {
+    if (error && *error && (*error)->domain == OKNO_ERROR && (*error)->code == OKNO_ERROR_USER) {
+      g_clear_error(error);
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "Срок этого обращения нельзя продлить так: официальное обращение продлевается "
+                  "один раз, не более чем на 30 календарных дней, и только пока срок идёт.");
+    }
+    return FALSE;
+  }
+  return reread_version(x, error);
+}
+
+/* A supervisor confirms the priority of an urgent (or accelerated) appeal. */
+static gboolean do_confirm_urgent(Act *x, GError **error)
+{
+  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  x->notice = "Срочность подтверждена.";
+  if (!env || !still_current(x, error))
+    return FALSE;
+  if (!okno_ops_confirm_urgent(env, x->req->store, x->a->number, x->u->login, error)) {
+    if (error && *error && (*error)->domain == OKNO_ERROR && (*error)->code == OKNO_ERROR_USER) {
+      g_clear_error(error);
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "Срочность этого обращения подтвердить нельзя.");
+    }
+    return FALSE;
+  }
+  return reread_version(x, error);
+}
+
 /* {{name}} -> {{&name}}: the answer is plain text, so variables go in unescaped. */
 static char *unescaped_variables(const char *body)
 {
@@ -659,6 +732,72 @@ static gboolean do_merge(Act *x, GError **error)
          okno_store_event_add(req->store, t->id, "merged_from", d2, error);
 }
 
+/* Splits the inbound messages listed in `messages` ("2,3": their 1-based places in the
+ * history, as numbered on the page) into a new appeal: a number from the store's
+ * counter like intake's, the same contact, channel, category, kind, class, department
+ * and assignee, status new, `related` = this appeal, the SLA clock started from now as
+ * at registration (okno_ops_start_clock). Events: `split_to` here, `split_from` there. */
+static gboolean do_split(Act *x, GError **error)
+{
+  OknoReq *req = x->req;
+  OknoStore *st = req->store;
+  const OknoSlaEnv *env = ops_env(req->cfg, error);
+  g_auto(GStrv) parts = g_strsplit_set(okno_req_field(req, "messages"), ", ", -1);
+  g_autoptr(GArray) idx = g_array_new(FALSE, FALSE, sizeof(gint64));
+  g_autoptr(OknoAppeal) fresh = NULL;
+  g_autoptr(GString) list = g_string_new(NULL);
+  g_autoptr(GDateTime) msk = g_date_time_new_now(okno_tz_moscow());
+  g_autofree char *counter = NULL, *d1 = NULL, *d2 = NULL;
+  gint64 seq, from_version = 0;
+  if (!env)
+    return FALSE;
+  for (guint i = 0; parts[i]; i++) {
+    guint64 v;
+    if (!*parts[i])
+      continue;
+    if (!g_ascii_string_to_unsigned(parts[i], 10, 1, G_MAXINT32, &v, NULL)) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "Выделить можно только входящие сообщения этого обращения.");
+      return FALSE;
+    }
+    g_array_append_val(idx, v);
+    g_string_append_printf(list, "%s%s", list->len ? "," : "", parts[i]);
+  }
+  counter = g_strdup_printf("appeal-%d", g_date_time_get_year(msk));
+  if (!okno_store_next_seq(st, counter, &seq, error))
+    return FALSE;
+  fresh = g_new0(OknoAppeal, 1);
+  fresh->number = okno_number_format(g_date_time_get_year(msk), seq);
+  fresh->status = g_strdup("new");
+  fresh->channel = g_strdup(x->a->channel);
+  fresh->queue = g_strdup(x->a->queue);
+  fresh->subject = g_strdup(x->a->subject);
+  fresh->from_name = g_strdup(x->a->from_name);
+  fresh->from_email = g_strdup(x->a->from_email);
+  fresh->phone = g_strdup(x->a->phone);
+  fresh->category = g_strdup(x->a->category);
+  fresh->related = g_strdup(x->a->number);
+  fresh->received_at = okno_now();
+  fresh->department = g_strdup(x->a->department);
+  fresh->assignee = x->a->assignee;
+  fresh->kind = g_strdup(x->a->kind);
+  fresh->priority = g_strdup(x->a->priority);
+  fresh->sla_class = g_strdup(x->a->sla_class);
+  if (!okno_store_appeal_split(st, x->a->id, x->a->version, (const gint64 *)(void *)idx->data,
+                               idx->len, fresh, &from_version, error) ||
+      !okno_ops_start_clock(env, st, fresh, fresh->received_at, "split", error))
+    return FALSE;
+  d1 = detail("to", fresh->number, "messages", list->str, "by", x->u->login, NULL);
+  d2 = detail("from", x->a->number, "messages", list->str, "by", x->u->login, NULL);
+  if (!okno_store_event_add(st, x->a->id, "split_to", d1, error) ||
+      !okno_store_event_add(st, fresh->id, "split_from", d2, error))
+    return FALSE;
+  x->version = from_version;
+  x->notice = "Сообщения выделены в новое обращение.";
+  x->created = g_strdup(fresh->number);
+  return TRUE;
+}
+
 typedef struct {
   const char *name;
   OknoAction perm;
@@ -674,6 +813,9 @@ static const ActionDef actions[] = {
   {"escalate", OKNO_ACT_ESCALATE, do_escalate},
   {"unmask", OKNO_ACT_UNMASK, do_unmask},
   {"merge", OKNO_ACT_MERGE, do_merge},
+  {"extend", OKNO_ACT_EXTEND, do_extend},
+  {"confirm_urgent", OKNO_ACT_CONFIRM_URGENT, do_confirm_urgent},
+  {"split", OKNO_ACT_SPLIT, do_split},
   {"reply", OKNO_ACT_REPLY, NULL},
 };
 
@@ -736,7 +878,7 @@ static void action_post(OknoReq *req)
   g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
   g_autoptr(OknoAppeal) a = NULL;
   g_autoptr(GError) err = NULL;
-  g_autofree char *name = NULL;
+  g_autofree char *name = NULL, *created = NULL;
   const ActionDef *def = NULL;
   Act x = {0};
   gboolean ok, done = FALSE;
@@ -773,6 +915,7 @@ static void action_post(OknoReq *req)
     return;
   }
   ok = def->run ? def->run(&x, &err) : reply_step(&x, &done, &err);
+  created = g_steal_pointer(&x.created);
   if (ok && !done)
     ok = okno_store_commit(req->store, &err);
   else
@@ -799,6 +942,8 @@ static void action_post(OknoReq *req)
     JsonNode *n = json_node_new(JSON_NODE_OBJECT);
     json_object_set_boolean_member(o, "ok", TRUE);
     json_object_set_int_member(o, "version", x.version);
+    if (created)
+      json_object_set_string_member(o, "created", created);
     json_node_take_object(n, o);
     okno_req_json(req, 200, n);
     return;
@@ -807,6 +952,11 @@ static void action_post(OknoReq *req)
     JsonObject *o = json_object_new();
     json_object_set_boolean_member(o, "unmasked", TRUE);
     appeal_page(req, u, a, 200, o);
+    return;
+  }
+  if (created) {
+    g_autofree char *loc = g_strdup_printf("/console/appeals/%s", created);
+    okno_req_redirect(req, loc);
     return;
   }
   if (strcmp(def->name, "merge") == 0) {

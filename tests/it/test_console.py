@@ -391,6 +391,115 @@ class Console(unittest.TestCase):
                               b"In-Reply-To: <dup-1@mail.example>\nReferences: <dup-1@mail.example>")
         self.assertEqual(self.submit(reply), orig)
 
+    def test_operator_splits_inbound_messages_into_a_new_appeal(self):
+        self.set_password("opa")
+        self.set_password("supa")
+        first = self.submit(letter("Паспорт не готов", "Когда будет готов паспорт?",
+                                   msgid="<split-1@mail.example>"))
+        more = letter("Re: паспорт", "И ещё: потерял заграничный паспорт.",
+                      attachment="справка.pdf", msgid="<split-2@mail.example>")
+        more = more.replace(b"References: <earlier-1@mail.example>",
+                            b"In-Reply-To: <split-1@mail.example>\nReferences: <split-1@mail.example>")
+        self.assertEqual(self.submit(more), first)
+        msgs = self.okno.show_json(first)["messages"]
+        inbound = [i + 1 for i, m in enumerate(msgs) if m["direction"] == "in"]
+        self.assertEqual(len(inbound), 2, msgs)
+        o, _ = self.sign_in("opa")
+        self.act(o, first, "take")
+        # refused: all inbound messages, an outbound one or one of no such place, nothing
+        before = self.okno.show_json(first)
+        self.act(o, first, "split", {"messages": ",".join(map(str, inbound))}, expect=422)
+        outbound = [i + 1 for i, m in enumerate(msgs) if m["direction"] != "in"]
+        if outbound:
+            self.act(o, first, "split", {"messages": str(outbound[0])}, expect=422)
+        self.act(o, first, "split", {"messages": str(len(msgs) + 5)}, expect=422)
+        r = self.act(o, first, "split", {"messages": "x"}, expect=422)
+        self.assertIn("входящие сообщения этого обращения", r.text)
+        self.act(o, first, "split", {"messages": ""}, expect=422)
+        self.assertEqual(self.okno.show_json(first)["messages"], before["messages"])
+        # a stale version: 409
+        _, csrf, version = self.page_csrf_version(o, first)
+        r = o.post("/console/appeals/%s/split" % first,
+                   {"csrf": csrf, "version": str(int(version) - 1),
+                    "messages": str(inbound[1])})
+        self.assertEqual(r.status, 409, r.text[:500])
+        # an auditor cannot
+        self.set_password("aud")
+        a, _ = self.sign_in("aud")
+        self.act(a, first, "split", {"messages": str(inbound[1])}, expect=403)
+        # the split
+        r = self.act(o, first, "split", {"messages": str(inbound[1])})
+        new = r.headers.get("Location").rsplit("/", 1)[1]
+        self.assertNotEqual(new, first)
+        old, fresh = self.okno.show_json(first), self.okno.show_json(new)
+        self.assertEqual(fresh["status"], "new")
+        self.assertEqual(fresh["related"], first)
+        self.assertTrue(fresh["deadline"], fresh)
+        texts = [m["text"].strip() for m in fresh["messages"]]
+        self.assertEqual(texts, ["И ещё: потерял заграничный паспорт."])
+        self.assertEqual([x["filename"] for x in fresh["messages"][0]["attachments"]],
+                         ["справка.pdf"])
+        self.assertNotIn("И ещё: потерял заграничный паспорт.",
+                         [m["text"].strip() for m in old["messages"]])
+        self.assertIn("Когда будет готов паспорт?", [m["text"].strip() for m in old["messages"]])
+        to = [e for e in old["events"] if e["kind"] == "split_to"]
+        frm = [e for e in fresh["events"] if e["kind"] == "split_from"]
+        self.assertEqual(len(to), 1)
+        self.assertEqual(len(frm), 1)
+        self.assertEqual(to[0]["detail"]["to"], new)
+        self.assertEqual(to[0]["detail"]["by"], "opa")
+        self.assertEqual(frm[0]["detail"]["from"], first)
+        self.assertEqual(frm[0]["detail"]["by"], "opa")
+        # the new appeal is on the operator's page, its attachment downloadable
+        r = o.get("/console/appeals/" + new)
+        self.assertEqual(r.status, 200)
+        self.assertIn("потерял заграничный паспорт", r.text)
+        self.assertEqual(o.get("/console/appeals/%s/attachments/1" % new).status, 200)
+        # the JSON twin names the new appeal; the last inbound message cannot go
+        api = "/api/v1/console/appeals/%s/split" % new
+        _, csrf, version = self.page_csrf_version(o, new)
+        r = o.post(api, {"csrf": csrf, "version": version, "messages": "1"})
+        self.assertEqual(r.status, 422, r.text[:500])
+
+    def test_supervisor_extends_the_deadline_and_confirms_urgency(self):
+        self.set_password("opa")
+        self.set_password("supa")
+        n = self.submit(letter("Паспорт не готов", "Когда будет готов паспорт?"))
+        before = self.okno.show_json(n)
+        self.assertTrue(before["deadline"], before)
+        o, _ = self.sign_in("opa")
+        self.act(o, n, "take")
+        self.act(o, n, "extend", {"by": "2 working days", "reason": "Запрос в архив"},
+                 expect=403)
+        self.act(o, n, "confirm_urgent", expect=403)
+        s, _ = self.sign_in("supa")
+        r = self.act(s, n, "extend", {"by": "2 working days", "reason": ""}, expect=422)
+        self.assertIn("Укажите причину продления срока.", r.text)
+        r = self.act(s, n, "extend", {"by": "два дня", "reason": "Запрос в архив"}, expect=422)
+        self.assertEqual(self.okno.show_json(n)["deadline"], before["deadline"])
+        self.act(s, n, "extend", {"by": "2 working days", "reason": "Запрос в архив"})
+        after = self.okno.show_json(n)
+        self.assertGreater(after["deadline"], before["deadline"])
+        ext = [e for e in after["events"] if e["kind"] == "deadline_extended"]
+        self.assertEqual(len(ext), 1)
+        self.assertEqual(ext[0]["detail"]["reason"], "Запрос в архив")
+        self.assertEqual(ext[0]["detail"]["by"], "supa")
+        # urgency confirmed: the deadline never grows, the appeal becomes urgent
+        _, csrf, version = self.page_csrf_version(s, n)
+        r = s.post("/api/v1/console/appeals/%s/confirm_urgent" % n,
+                   {"csrf": csrf, "version": version})
+        self.assertEqual(r.status, 200, r.text[:500])
+        self.assertGreater(json.loads(r.text)["version"], int(version))
+        urgent = self.okno.show_json(n)
+        self.assertLessEqual(urgent["deadline"], after["deadline"])
+        self.assertEqual(urgent["priority"], "urgent")
+        conf = [e for e in urgent["events"] if e["kind"] == "priority_confirmed"]
+        self.assertEqual(conf[0]["detail"]["by"], "supa")
+        # a stale version is refused
+        r = s.post("/api/v1/console/appeals/%s/confirm_urgent" % n,
+                   {"csrf": csrf, "version": version})
+        self.assertEqual(r.status, 409, r.text[:500])
+
     def test_queues_count_filter_sort_and_search(self):
         self.set_password("opa")
         n1 = self.submit(letter("Паспорт: замена", "Нужна замена паспорта после смены фамилии."))
