@@ -11,6 +11,10 @@ an attachment's file name and the body (shown escaped), a stale version (409, no
 changed), unmasking journaled, attachments downloaded (404 across departments),
 queues (counts, status filter, deadline sort, Russian full-text search), transfer with
 a reason and escalation, merging a duplicate (its thread then joins the target),
+splitting inbound messages into a new appeal (events on both, the attachment moves;
+all messages, an outbound one, an unknown place, a stale version and the auditor are
+refused), extending the deadline with a reason and confirming urgency (supervisors
+only; a stale version 409),
 administration (users with the QR enrolment image, departments, routing rules; 403 for
 others), templates and the reply: previewed, then sent as a threaded, DKIM-signed
 letter in the outbound maildir, stored as an `out` message and the appeal `answered`.
