@@ -228,7 +228,8 @@ gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
                               gint64 start, const char *why, GError **error)
 {
   static const char *const kinds[] = {"reminder", "overdue", "escalate"};
-  OknoSlaFacts facts = {.start = start, .confirmed = a->priority_confirmed};
+  OknoSlaFacts facts = {.start = start, .confirmed = a->priority_confirmed,
+                       .department = a->department};
   g_autofree char *reason = NULL, *due = NULL;
   g_autoptr(GError) e = NULL;
   gint64 deadline = 0, when[3] = {0};

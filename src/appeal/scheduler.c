@@ -96,9 +96,10 @@ void okno_scheduler_free(OknoScheduler *s)
 }
 
 /* An event's detail: the deadline, the escalation level (0: none) and, for mail,
- * whom it told. Caller frees. */
+ * whom it told and, for an escalation, the department whose supervisors those are
+ * (NULL: the configured lists). Caller frees. */
 static char *detail_json(const char *deadline, int level, gboolean mail,
-                         const char *const *to, guint sent)
+                         const char *const *to, guint sent, const char *department)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
@@ -108,11 +109,44 @@ static char *detail_json(const char *deadline, int level, gboolean mail,
   if (mail) {
     okno_json_strv(b, "to", to);
     okno_json_int(b, "sent", sent);
+    if (level)
+      okno_json_str(b, "supervisors_of", department ? department : "[sla] config");
     if (!sent)
       okno_json_str(b, "note", "no address configured");
   }
   json_builder_end_object(b);
   return okno_json_text(b, FALSE);
+}
+
+/* The supervisors an escalation of `kind` goes to: "overdue" (level 1) to those of
+ * `department`, "escalate" (level 2, one level up) to those of its parent. *to gets
+ * their e-mails and *used the department's code when there is anybody; both stay NULL
+ * (the caller falls back to [sla] supervisors / supervisors_level2) when the appeal is
+ * in triage, the department has no parent, or no enabled supervisor has an e-mail. */
+static gboolean department_supervisors(OknoStore *st, const char *kind, const char *department,
+                                       char ***to, char **used, GError **error)
+{
+  g_autoptr(OknoDepartment) dept = NULL;
+  g_auto(GStrv) found = NULL;
+  const char *code = department;
+  if (!department || !*department)
+    return TRUE;
+  if (!strcmp(kind, "escalate")) {
+    dept = okno_store_department_get(st, department, error);
+    if (!dept)
+      return !(error && *error);
+    code = dept->parent;
+    if (!*code)
+      return TRUE;
+  }
+  found = okno_store_department_supervisors(st, code, error);
+  if (!found)
+    return FALSE;
+  if (found[0]) {
+    *to = g_steal_pointer(&found);
+    *used = g_strdup(code);
+  }
+  return TRUE;
 }
 
 /* The staff mail and events of one job that is to run. */
@@ -126,6 +160,8 @@ static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, G
   g_autofree char *due_msk = okno_time_format_msk(a->deadline);
   g_autofree char *subject = NULL, *text = NULL, *detail = NULL;
   const char *kind = "sla_escalated";
+  g_auto(GStrv) dept_to = NULL;
+  g_autofree char *dept_used = NULL;
   int level = 0;
   guint sent = 0;
 
@@ -141,6 +177,12 @@ static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, G
     }
   }
   to = okno_scheduler_recipients(s->cfg, job->kind, email, one);
+  if (strcmp(job->kind, "reminder") != 0) {
+    if (!department_supervisors(s->store, job->kind, a->department, &dept_to, &dept_used, error))
+      return FALSE;
+    if (dept_to && dept_to[0])
+      to = (const char *const *)dept_to;
+  }
 
   if (!strcmp(job->kind, "reminder")) {
     kind = "reminder_sent";
@@ -150,7 +192,7 @@ static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, G
                            a->number, a->subject, due, a->status,
                            responsible);
   } else if (!strcmp(job->kind, "overdue")) {
-    g_autofree char *d = detail_json(due_msk, 0, FALSE, NULL, 0);
+    g_autofree char *d = detail_json(due_msk, 0, FALSE, NULL, 0, NULL);
     level = 1;
     a->overdue = TRUE;
     if (!okno_store_appeal_update(s->store, a, error) ||
@@ -171,7 +213,7 @@ static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, G
   }
   if (!okno_ops_mail_staff(s->env, s->store, a, to, subject, text, &sent, error))
     return FALSE;
-  detail = detail_json(due_msk, level, TRUE, to, sent);
+  detail = detail_json(due_msk, level, TRUE, to, sent, dept_used);
   okno_log("sla", "event=%s appeal=%s level=%d sent=%u", kind, a->number, level, sent);
   return okno_store_event_add(s->store, a->id, kind, detail, error);
 }

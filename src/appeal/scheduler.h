@@ -3,8 +3,11 @@
  * Every deadline has three jobs in the store (okno_ops_start_clock writes them,
  * store.h "SLA jobs"): a reminder to the assignee's e-mail (or [sla] operators) [sla]
  * reminder_before working hours before it; at the deadline the appeal is marked
- * overdue and escalated to [sla] supervisors; [sla] escalate_again_after working hours
- * later it is escalated one level up, to [sla] supervisors_level2. A pass claims the
+ * overdue and escalated to the supervisors of its department; [sla]
+ * escalate_again_after working hours later it is escalated one level up, to the
+ * supervisors of the parent department (store.h okno_store_department_supervisors).
+ * [sla] supervisors / supervisors_level2 are the fallback when there is nobody (triage,
+ * no parent, no enabled supervisor with an e-mail). A pass claims the
  * due jobs under a lease in this node's name and does each in its own transaction
  * together with marking it done (okno_store_sla_job_finish), so a crash loses no job,
  * a job is never done twice, and several nodes share the work. A job whose appeal has
@@ -34,7 +37,8 @@ OknoSchedDecision okno_scheduler_decide(const OknoSlaJob *job, const OknoAppeal 
  * account, store.h OknoAppeal.assignee; NULL or "" when the appeal is unassigned or
  * its assignee is disabled or has no address), else to [sla] operators; "overdue" to
  * supervisors; "escalate" to supervisors_level2 (supervisors when that is empty).
- * `one` is scratch space for the assignee case. Pure. */
+ * `one` is scratch space for the assignee case. Pure. For escalations this is only the
+ * fallback: the department's supervisors go first (scheduler.c). */
 const char *const *okno_scheduler_recipients(const OknoConfig *cfg, const char *kind,
                                              const char *assignee_email, const char *one[2]);
 

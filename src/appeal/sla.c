@@ -19,6 +19,7 @@ struct OknoSlaPolicy {
   char **urgent_words, **complaint_words, **accelerated_words;
   OknoSlaClass default_class;
   gint64 reminder_before_us, escalate_again_us; /* working time */
+  GHashTable *overrides; /* "DEPT:CLASS" -> OknoSlaPeriod* ([sla] department_overrides) */
 };
 
 static const char *const class_names[OKNO_SLA_N_CLASSES] = {
@@ -84,6 +85,7 @@ void okno_sla_policy_free(OknoSlaPolicy *p)
   if (!p)
     return;
   g_clear_pointer(&p->categories, g_hash_table_unref);
+  g_clear_pointer(&p->overrides, g_hash_table_unref);
   g_strfreev(p->urgent_words);
   g_strfreev(p->complaint_words);
   g_strfreev(p->accelerated_words);
@@ -165,12 +167,60 @@ OknoSlaPolicy *okno_sla_policy_new(const OknoConfig *cfg, GError **error)
     }
     g_hash_table_replace(p->categories, g_steal_pointer(&name), GINT_TO_POINTER(k + 1));
   }
+  p->overrides = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  for (char **o = cfg->sla_department_overrides; o && *o; o++) {
+    g_autofree char *dept = NULL;
+    OknoSlaClass k;
+    OknoSlaPeriod per;
+    if (!okno_sla_override_parse(*o, &dept, &k, &per)) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "[sla] department_overrides: '%s' should be DEPT:CLASS=PERIOD, e.g. "
+                  "passports:complex=5 working days (CLASS one of simple, complex, urgent, "
+                  "complaint, accelerated; PERIOD N working hours, N working days, "
+                  "N calendar days or N hours)",
+                  *o);
+      return NULL;
+    }
+    g_hash_table_replace(p->overrides, g_strdup_printf("%s:%s", dept, okno_sla_class_name(k)),
+                         g_memdup2(&per, sizeof per));
+  }
   p->urgent_words = fold_list(cfg->sla_urgent_words);
   p->complaint_words = fold_list(cfg->sla_complaint_words);
   p->accelerated_words = fold_list(cfg->sla_accelerated_words);
   p->reminder_before_us = cfg->sla_reminder_before * G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC;
   p->escalate_again_us = cfg->sla_escalate_again_after * G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC;
   return g_steal_pointer(&p);
+}
+
+gboolean okno_sla_override_parse(const char *item, char **department, OknoSlaClass *cls,
+                                 OknoSlaPeriod *period)
+{
+  const char *colon = item ? strchr(item, ':') : NULL;
+  const char *eq = colon ? strchr(colon, '=') : NULL;
+  g_autofree char *dept = NULL, *name = NULL, *per = NULL;
+  if (!eq)
+    return FALSE;
+  dept = g_strstrip(g_strndup(item, (gsize)(colon - item)));
+  name = g_strstrip(g_strndup(colon + 1, (gsize)(eq - colon - 1)));
+  per = g_strstrip(g_strdup(eq + 1));
+  if (!*dept || strlen(dept) > 32 || !okno_sla_class_parse(name, cls) || *cls == OKNO_SLA_FORMAL ||
+      !okno_sla_period_parse(per, period))
+    return FALSE;
+  for (const char *c = dept; *c; c++)
+    if (!g_ascii_islower(*c) && !g_ascii_isdigit(*c) && *c != '-' && *c != '_')
+      return FALSE;
+  *department = g_steal_pointer(&dept);
+  return TRUE;
+}
+
+const OknoSlaPeriod *okno_sla_override(const OknoSlaPolicy *p, const char *department,
+                                       OknoSlaClass c)
+{
+  g_autofree char *key = NULL;
+  if (!department || !*department || !p->overrides)
+    return NULL;
+  key = g_strdup_printf("%s:%s", department, okno_sla_class_name(c));
+  return g_hash_table_lookup(p->overrides, key);
 }
 
 static gboolean has_word(const char *folded, char **words)
@@ -207,15 +257,19 @@ gboolean okno_sla_deadline(const OknoSlaPolicy *p, const OknoSlaFacts *facts,
 {
   OknoSlaClass c = facts->sla_class < OKNO_SLA_N_CLASSES ? facts->sla_class : OKNO_SLA_SIMPLE;
   const OknoSlaPeriod *per = &p->period[c];
+  const OknoSlaPeriod *dept = okno_sla_override(p, facts->department, c);
   gboolean confirmed = facts->confirmed && p->confirmed[c].amount > 0;
   if (confirmed)
     per = &p->confirmed[c];
+  else if (dept)
+    per = dept;
   if (!okno_deadline_add(cal, facts->start, per->unit, per->amount, deadline, error))
     return FALSE;
   if (reason) {
     g_autofree char *text = okno_sla_period_format(per);
-    *reason = g_strdup_printf("%s%s: %s", okno_sla_class_name(c), confirmed ? " confirmed" : "",
-                              text);
+    *reason = g_strdup_printf("%s%s%s%s: %s", okno_sla_class_name(c),
+                              confirmed ? " confirmed" : "", !confirmed && dept ? " in " : "",
+                              !confirmed && dept ? facts->department : "", text);
   }
   return TRUE;
 }

@@ -73,13 +73,28 @@ typedef struct {
   OknoSlaClass sla_class;
   gboolean confirmed; /* urgent or accelerated priority confirmed by a supervisor */
   gint64 start;       /* when the clock starts (registration, or the clarification) */
+  const char *department; /* the appeal's department (NULL or "": triage): its override */
 } OknoSlaFacts;
+
+/* One item of [sla] department_overrides, "DEPT:CLASS=PERIOD" (spaces around the parts
+ * ignored), e.g. "passports:complex=5 working days": DEPT a department code (1 to 32 of
+ * a-z, 0-9, '-', '_'; not checked against the store, since the config loads first),
+ * CLASS any but formal (its period is the law's), PERIOD as okno_sla_period_parse.
+ * *department is newly allocated. FALSE (nothing set) when malformed. Pure. */
+gboolean okno_sla_override_parse(const char *item, char **department, OknoSlaClass *cls,
+                                 OknoSlaPeriod *period);
+/* The period `department` sets for class `c`, or NULL (no override, or no department).
+ * Owned by the policy. */
+const OknoSlaPeriod *okno_sla_override(const OknoSlaPolicy *p, const char *department,
+                                       OknoSlaClass c);
 
 /* The deadline of an appeal with `facts`: *deadline (microseconds) and, when `reason`
  * is not NULL, *reason, a short English text for the event ("urgent confirmed: 4 hours
  * around the clock"; caller frees). A confirmed urgent or accelerated appeal counts its
  * confirmed period from `start`. FALSE and OKNO_ERROR_USER when the calendar has no data
- * for the period. */
+ * for the period. A department override (facts->department) replaces the class's
+ * period, but not a confirmed urgent/accelerated period; the reason then names the
+ * department ("complex in passports: 5 working days"). */
 gboolean okno_sla_deadline(const OknoSlaPolicy *p, const OknoSlaFacts *facts,
                            const OknoCalendar *cal, gint64 *deadline, char **reason,
                            GError **error);

@@ -92,6 +92,9 @@ typedef struct OknoConfig {
    * operators when there is no assignee or it has no usable address; supervisors get
    * the first escalation; supervisors_level2 the next. */
   char **sla_operators, **sla_supervisors, **sla_supervisors_level2;
+  /* "DEPT:CLASS=PERIOD" items: a department's own period for a class, e.g.
+   * "passports:complex=5 working days" (appeal/sla.h okno_sla_override_parse). */
+  char **sla_department_overrides;
   gint64 sla_scheduler_interval;   /* seconds between scheduler passes in okno serve */
   /* [staff] accounts and sign-in (sec/staff.h) */
   gint64 staff_lockout_after;   /* failed sign-ins before the first lock */

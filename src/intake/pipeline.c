@@ -522,6 +522,22 @@ static OknoSlaEnv sla_env(OknoIntake *in)
   return env;
 }
 
+/* After routing: when the clock runs and the department has its own period for the
+ * appeal's class, the deadline is counted again from `start` (event `deadline_set`,
+ * why "routed to DEPT"). */
+static gboolean routed_deadline(OknoIntake *in, OknoStore *st, OknoAppeal *a, gint64 start,
+                                GError **error)
+{
+  OknoSlaEnv env = sla_env(in);
+  OknoSlaClass c;
+  g_autofree char *why = NULL;
+  if (!a->deadline || !a->department || !*a->department || !okno_sla_class_parse(a->sla_class, &c) ||
+      !okno_sla_override(env.policy, a->department, c))
+    return TRUE;
+  why = g_strdup_printf("routed to %s", a->department);
+  return okno_ops_start_clock(&env, st, a, start, why, error);
+}
+
 static gboolean store_message(OknoStore *st, gint64 appeal_id, Parsed *p, GError **error)
 {
   OknoMessageRow row = {
@@ -927,12 +943,15 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
   okno_log("intake", "session=%s event=registered appeal=%s status=%s from=%s size=%" G_GSIZE_FORMAT "%s%s",
            p->session_id, a->number, a->status, okno_pii(p->contact, pii),
            g_bytes_get_size(p->raw), *a->queue ? " queue=" : "", a->queue);
-  /* Register, acknowledge, then route (DESIGN.md steps 4 to 6). */
-  return queue_receipt(in, st, a, p, FALSE, res, error) &&
-         okno_route_appeal(st, a,
+  /* Register, route, then acknowledge (DESIGN.md steps 4 to 6), all in this
+   * transaction: routing comes before the receipt so that a department's own SLA
+   * period ([sla] department_overrides) is the deadline the receipt states. */
+  return okno_route_appeal(st, a,
                            &(OknoRouteInput){a->category, p->channel, p->contact, a->subject,
                                              p->description},
-                           error);
+                           error) &&
+         routed_deadline(in, st, a, p->received_at, error) &&
+         queue_receipt(in, st, a, p, FALSE, res, error);
 }
 
 /* ---- the two ways in ---- */

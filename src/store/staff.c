@@ -335,6 +335,23 @@ gboolean okno_store_department_add(OknoStore *st, const OknoDepartment *d, GErro
   return TRUE;
 }
 
+char **okno_store_department_supervisors(OknoStore *st, const char *code, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT DISTINCT lower(u.email) FROM users u JOIN user_departments ud ON ud.user_id = u.id "
+      "WHERE ud.department = $1 AND u.role = 'supervisor' AND u.disabled = 0 AND u.email <> '' "
+      "ORDER BY 1",
+      OKNO_PARAMS(T(code)), error);
+  char **out;
+  if (!r)
+    return NULL;
+  out = g_new0(char *, okno_rows_count(r) + 1);
+  for (guint i = 0; i < okno_rows_count(r); i++)
+    out[i] = dup0(okno_rows_text(r, i, 0));
+  return out;
+}
+
 /* ---- routing rules ---- */
 
 void okno_route_rule_free(OknoRouteRule *r)

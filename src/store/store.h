@@ -332,6 +332,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoDepartment, okno_department_free)
 gboolean okno_store_department_add(OknoStore *st, const OknoDepartment *d, GError **error);
 OknoDepartment *okno_store_department_get(OknoStore *st, const char *code, GError **error);
 GPtrArray *okno_store_department_list(OknoStore *st, GError **error); /* by code */
+/* The e-mails (lowercase, sorted, distinct) of the enabled supervisors (users.role
+ * 'supervisor') of department `code` that have an address: a NULL-terminated array,
+ * empty when there are none or the department is unknown; NULL only with an error.
+ * The SLA escalation's recipients (docs/sla.md). Caller frees (g_strfreev). */
+char **okno_store_department_supervisors(OknoStore *st, const char *code, GError **error);
 
 typedef struct {
   gint64 id;

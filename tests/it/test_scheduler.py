@@ -152,6 +152,80 @@ class Scheduler(unittest.TestCase):
         self.assertEqual(len(events(a, "reminder_sent")), 1)
         self.assertEqual(events(a, "reminder_sent")[0]["to"], ["ops@portal.example"])
 
+    def test_escalation_goes_to_the_department_supervisors_then_the_parent(self):
+        d = Desk(self)
+        d.okno(MON_10, "department", "add", "--code", "root", "--name", "Управление")
+        d.okno(MON_10, "department", "add", "--code", "passports", "--name", "Паспортный отдел",
+               "--parent", "root")
+        d.okno(MON_10, "route", "add", "--kind", "keyword", "--value", "загранпаспорт",
+               "--department", "passports")
+        for login, dept, mail in (("orlova", "passports", "orlova@portal.example"),
+                                  ("zuev", "passports", "zuev@portal.example"),
+                                  ("nomail", "passports", None),
+                                  ("glava", "root", "glava@portal.example")):
+            d.okno(MON_10, "user", "add", "--login", login, "--role", "supervisor",
+                   "--department", dept, *(("--email", mail) if mail else ()))
+        d.okno(MON_10, "user", "add", "--login", "ivanov", "--role", "operator",
+               "--department", "passports", "--email", "ivanov@portal.example")
+        d.okno(MON_10, "user", "disable", "--login", "zuev")
+        number = d.submit(MON_10, message(subject="Загранпаспорт",
+                                          body="Когда будет готов мой загранпаспорт?"))
+        self.assertEqual(d.show(number)["department"], "passports")
+        self.assertEqual(d.tick("2026-11-26T18:00:00+03:00"), 2)  # reminder + overdue
+        self.assertEqual(d.mails()[-1][0], "orlova@portal.example")
+        self.assertEqual(d.tick("2026-11-27T17:00:00+03:00"), 1)
+        self.assertEqual(d.mails()[-1][0], "glava@portal.example")
+        esc = events(d.show(number), "sla_escalated")
+        self.assertEqual([(e["level"], e["to"], e["supervisors_of"]) for e in esc],
+                         [(1, ["orlova@portal.example"], "passports"),
+                          (2, ["glava@portal.example"], "root")])
+
+    def test_escalation_falls_back_to_the_config_when_nobody(self):
+        d = Desk(self)
+        # A department with no parent whose only supervisor has no e-mail.
+        d.okno(MON_10, "department", "add", "--code", "visas", "--name", "Визовый отдел")
+        d.okno(MON_10, "route", "add", "--kind", "keyword", "--value", "виза",
+               "--department", "visas")
+        d.okno(MON_10, "user", "add", "--login", "nomail", "--role", "supervisor",
+               "--department", "visas")
+        triage = d.submit(MON_10, message())
+        visas = d.submit(MON_10, message(subject="Виза", body="Нужна виза, подскажите сроки.",
+                                         msgid="<s2@example.ru>", frm="Олег <oleg@example.ru>"))
+        self.assertEqual(d.show(triage)["department"], "")
+        self.assertEqual(d.show(visas)["department"], "visas")
+        d.tick("2026-11-26T18:00:00+03:00")
+        d.tick("2026-11-27T17:00:00+03:00")
+        for number in (triage, visas):
+            esc = events(d.show(number), "sla_escalated")
+            self.assertEqual([(e["level"], e["to"], e["supervisors_of"]) for e in esc],
+                             [(1, ["boss@portal.example"], "[sla] config"),
+                              (2, ["chief@portal.example"], "[sla] config")])
+
+    def test_department_override_recomputes_the_deadline_at_routing(self):
+        d = Desk(self, sla={"department_overrides": "passports:complex=5 working days"})
+        d.okno(MON_10, "department", "add", "--code", "passports", "--name", "Паспортный отдел")
+        d.okno(MON_10, "route", "add", "--kind", "keyword", "--value", "загранпаспорт",
+               "--department", "passports")
+        routed = d.submit(MON_10, message(subject="Загранпаспорт",
+                                          body="Когда будет готов мой загранпаспорт?"))
+        triage = d.submit(MON_10, message(msgid="<s2@example.ru>", frm="Олег <oleg@example.ru>"))
+        a = d.show(routed)
+        self.assertEqual((a["department"], a["sla_class"]), ("passports", "complex"))
+        # 5 working days from Mon 10:00 instead of 3: next Mon 18:00.
+        self.assertEqual(a["deadline"], "2026-11-30T18:00:00+03:00")
+        self.assertEqual(events(a, "deadline_set")[-1]["why"], "routed to passports")
+        self.assertEqual(events(a, "deadline_set")[-1]["rule"],
+                         "complex in passports: 5 working days")
+        receipt = [m for m in d.mails() if m[0] == "ivan@example.ru"][0]
+        self.assertIn("до 30 ноября 2026 г., 18:00 (МСК)", receipt[2])
+        self.assertEqual(d.show(triage)["deadline"], "2026-11-26T18:00:00+03:00")
+        self.assertNotIn("deadline_set", kinds(d.show(triage)))
+        # A malformed override stops okno at load with one line naming the key.
+        bad = Desk(self, sla={"department_overrides": "passports:complex"})
+        r = bad.okno(MON_10, "scheduler", "run", "--now", MON_10, ok=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("[sla] department_overrides: 'passports:complex'", r.stderr)
+
     def test_serve_runs_the_scheduler(self):
         d = Desk(self)
         number = d.submit(MON_10, message())

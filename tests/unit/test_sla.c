@@ -176,6 +176,76 @@ static void test_periods_parse_and_bad_config_is_rejected(void **state)
   assert_non_null(strstr(err->message, "[sla] default_class"));
 }
 
+static void test_department_overrides(void **state)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoConfig) c = okno_config_new_default();
+  g_autoptr(OknoSlaPolicy) p = NULL;
+  g_autofree char *dept = NULL, *got = NULL, *reason = NULL;
+  OknoSlaClass k;
+  OknoSlaPeriod per;
+  OknoSlaFacts f = {.sla_class = OKNO_SLA_COMPLEX, .start = at("2026-11-23T10:00:00+03:00"),
+                    .department = "passports"};
+  gint64 out = 0;
+  const char *const bad[] = {
+    "passports complex=5 working days", "passports:complex 5 working days",
+    ":complex=5 working days", "passports:formal=5 working days",
+    "passports:weird=5 working days", "passports:complex=5 weeks",
+    "Паспорта:complex=5 working days", "passports:complex=0 working days",
+  };
+
+  assert_true(okno_sla_override_parse(" passports : complex = 5 working days ", &dept, &k, &per));
+  assert_string_equal(dept, "passports");
+  assert_int_equal(k, OKNO_SLA_COMPLEX);
+  assert_int_equal(per.unit, OKNO_PERIOD_WORKING_DAYS);
+  assert_int_equal(per.amount, 5);
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    char *d = NULL;
+    if (okno_sla_override_parse(bad[i], &d, &k, &per))
+      fail_msg("accepted '%s'", bad[i]);
+    assert_null(d);
+  }
+
+  g_strfreev(c->sla_department_overrides);
+  c->sla_department_overrides =
+      g_strsplit("passports:complex=5 working days; passports:urgent=2 hours", ";", -1);
+  p = okno_sla_policy_new(c, &err);
+  assert_non_null(p);
+  assert_non_null(okno_sla_override(p, "passports", OKNO_SLA_COMPLEX));
+  assert_null(okno_sla_override(p, "passports", OKNO_SLA_SIMPLE));
+  assert_null(okno_sla_override(p, "visas", OKNO_SLA_COMPLEX));
+  assert_null(okno_sla_override(p, "", OKNO_SLA_COMPLEX));
+  assert_null(okno_sla_override(p, NULL, OKNO_SLA_COMPLEX));
+  /* The department's 5 working days instead of 3: Mon 10:00 -> next Mon 18:00 (a working day ends at close). */
+  assert_true(okno_sla_deadline(p, &f, cal, &out, &reason, &err));
+  got = okno_time_format_msk(out);
+  assert_string_equal(got, "2026-11-30T18:00:00+03:00");
+  assert_string_equal(reason, "complex in passports: 5 working days");
+  g_clear_pointer(&reason, g_free);
+  g_clear_pointer(&got, g_free);
+  /* Another department, or triage: the class's own 3 working days (Thu 18:00). */
+  f.department = "visas";
+  assert_true(okno_sla_deadline(p, &f, cal, &out, &reason, &err));
+  got = okno_time_format_msk(out);
+  assert_string_equal(got, "2026-11-26T18:00:00+03:00");
+  assert_string_equal(reason, "complex: 3 working days");
+  g_clear_pointer(&reason, g_free);
+  g_clear_pointer(&got, g_free);
+  /* A confirmed urgent appeal keeps the confirmed period, whatever the department. */
+  f = (OknoSlaFacts){.sla_class = OKNO_SLA_URGENT, .confirmed = TRUE,
+                     .start = at("2026-11-23T10:00:00+03:00"), .department = "passports"};
+  assert_true(okno_sla_deadline(p, &f, cal, &out, &reason, &err));
+  assert_string_equal(reason, "urgent confirmed: 4 hours");
+  g_clear_pointer(&p, okno_sla_policy_free);
+
+  g_strfreev(c->sla_department_overrides);
+  c->sla_department_overrides = g_strsplit("passports:complex=5 weeks", ";", -1);
+  p = okno_sla_policy_new(c, &err);
+  assert_null(p);
+  assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_USER));
+  assert_non_null(strstr(err->message, "[sla] department_overrides: 'passports:complex=5 weeks'"));
+}
+
 static void test_config_file_with_bad_sla_fails_at_load(void **state)
 {
   g_autoptr(GError) err = NULL;
@@ -375,6 +445,7 @@ int main(void)
     cmocka_unit_test(test_each_class_has_its_period),
     cmocka_unit_test(test_classify),
     cmocka_unit_test(test_periods_parse_and_bad_config_is_rejected),
+    cmocka_unit_test(test_department_overrides),
     cmocka_unit_test(test_config_file_with_bad_sla_fails_at_load),
     cmocka_unit_test(test_working_time_backwards_and_checkpoints),
     cmocka_unit_test(test_scheduler_decisions),
