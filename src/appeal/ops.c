@@ -507,6 +507,7 @@ gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const cha
   g_free(a->priority);
   a->priority = g_strdup("urgent");
   a->priority_confirmed = TRUE;
+  facts.department = a->department; /* a confirmed period in working hours counts on its hours */
   if (!env->cal) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no production calendar is loaded");
     return FALSE;
