@@ -32,6 +32,8 @@ struct OknoCalendar {
   guint32 julian0; /* Julian day number of 1 January of first_year */
   OknoCalendarDay *days;
   gsize n_days;
+  GMutex variants_lock;  /* guards variants (okno_calendar_with_hours) */
+  GHashTable *variants;  /* start_hour * 100 + end_hour -> OknoCalendar* copy; or NULL */
 };
 
 typedef enum { KIND_OFF, KIND_WORK, KIND_SHORT, KIND_WORK_SHORT } Kind;
@@ -340,6 +342,7 @@ OknoCalendar *okno_calendar_parse(const char *text, gsize len, const char *name,
       }
   }
   cal = g_new0(OknoCalendar, 1);
+  g_mutex_init(&cal->variants_lock);
   cal->tz = g_time_zone_ref(okno_tz_moscow());
   cal->first_year = first;
   cal->last_year = last;
@@ -419,8 +422,47 @@ void okno_calendar_free(OknoCalendar *cal)
     return;
   if (cal->tz)
     g_time_zone_unref(cal->tz);
+  g_clear_pointer(&cal->variants, g_hash_table_unref);
+  g_mutex_clear(&cal->variants_lock);
   g_free(cal->days);
   g_free(cal);
+}
+
+static void free_variant(gpointer cal) { okno_calendar_free(cal); }
+
+const OknoCalendar *okno_calendar_with_hours(const OknoCalendar *cal, int start_hour, int end_hour,
+                                             GError **error)
+{
+  OknoCalendar *self = (OknoCalendar *)cal; /* only the lock-guarded cache changes */
+  OknoCalendar *copy;
+  gpointer key = GINT_TO_POINTER(start_hour * 100 + end_hour);
+  if (start_hour < 0 || end_hour > 24 || end_hour - start_hour < 2) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "working hours %d..%d: need 0 <= start, end <= 24 and at least two hours", start_hour, end_hour);
+    return NULL;
+  }
+  if (start_hour == cal->start_hour && end_hour == cal->end_hour)
+    return cal;
+  g_mutex_lock(&self->variants_lock);
+  if (!self->variants)
+    self->variants = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_variant);
+  copy = g_hash_table_lookup(self->variants, key);
+  if (!copy) {
+    copy = g_new0(OknoCalendar, 1);
+    g_mutex_init(&copy->variants_lock);
+    copy->tz = g_time_zone_ref(cal->tz);
+    copy->first_year = cal->first_year;
+    copy->last_year = cal->last_year;
+    copy->julian0 = cal->julian0;
+    copy->n_days = cal->n_days;
+    copy->days = g_memdup2(cal->days, cal->n_days * sizeof *cal->days);
+    copy->start_hour = start_hour;
+    copy->end_hour = end_hour;
+    compute_hours(copy);
+    g_hash_table_insert(self->variants, key, copy);
+  }
+  g_mutex_unlock(&self->variants_lock);
+  return copy;
 }
 
 gboolean okno_calendar_set_hours(OknoCalendar *cal, int start_hour, int end_hour, GError **error)

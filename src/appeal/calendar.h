@@ -19,10 +19,12 @@
  *
  * Working hours: 09:00-18:00 in Europe/Moscow by default (okno_tz_moscow()); a shortened
  * day closes one hour early (17:00). okno_calendar_set_hours() changes them for one
- * calendar object (so departments can have their own hours later).
+ * calendar object; okno_calendar_with_hours() gives a copy with other hours (a
+ * department's own, [sla] department_hours) without touching the shared one.
  *
  * The calendar is immutable once loaded (except set_hours) and may be read from many
- * threads at once; set_hours must not run concurrently with readers. */
+ * threads at once; set_hours must not run concurrently with readers. with_hours may run
+ * concurrently with readers and with itself (its cache has its own lock). */
 #pragma once
 #include <glib.h>
 
@@ -72,6 +74,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoCalendar, okno_calendar_free)
  * end - start >= 2 (a shortened day keeps at least one hour). FALSE and OKNO_ERROR_USER
  * otherwise, leaving the hours unchanged. */
 gboolean okno_calendar_set_hours(OknoCalendar *cal, int start_hour, int end_hour, GError **error);
+
+/* The same calendar with working hours start_hour..end_hour (rules as set_hours): `cal`
+ * itself when its hours are those already, else a copy made on first use and cached in
+ * `cal` (owned by it, freed with it, never changed afterwards; `cal`'s own hours are not
+ * touched). NULL and OKNO_ERROR_USER for hours set_hours would refuse. Thread-safe. */
+const OknoCalendar *okno_calendar_with_hours(const OknoCalendar *cal, int start_hour, int end_hour,
+                                             GError **error);
 
 /* First and last year covered (inclusive). */
 int okno_calendar_first_year(const OknoCalendar *cal);

@@ -253,7 +253,8 @@ gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
   if (deadline) {
     g_clear_error(&e);
     when[1] = deadline;
-    if (!okno_sla_checkpoints(env->policy, env->cal, start, deadline, &when[0], &when[2], &e))
+    if (!okno_sla_checkpoints(env->policy, okno_sla_calendar(env->policy, env->cal, a->department),
+                              start, deadline, &when[0], &when[2], &e))
       okno_log_warn("sla", "event=no_checkpoints appeal=%s error=\"%s\"", a->number, e->message);
   }
   due = msk(deadline);
@@ -283,7 +284,8 @@ static gboolean move_deadline(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
   a->overdue = FALSE;
   a->deadline_gen++;
   if (env->cal &&
-      !okno_sla_checkpoints(env->policy, env->cal, okno_now(), deadline, &when[0], &when[2], &e))
+      !okno_sla_checkpoints(env->policy, okno_sla_calendar(env->policy, env->cal, a->department),
+                            okno_now(), deadline, &when[0], &when[2], &e))
     okno_log_warn("sla", "event=no_checkpoints appeal=%s error=\"%s\"", a->number, e->message);
   return okno_store_appeal_update(st, a, error) &&
          okno_store_sla_jobs_set(st, a->id, a->deadline_gen, kinds, when, 3, error);
@@ -505,6 +507,7 @@ gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const cha
   g_free(a->priority);
   a->priority = g_strdup("urgent");
   a->priority_confirmed = TRUE;
+  facts.department = a->department; /* a confirmed period in working hours counts on its hours */
   if (!env->cal) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no production calendar is loaded");
     return FALSE;

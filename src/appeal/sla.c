@@ -20,6 +20,7 @@ struct OknoSlaPolicy {
   OknoSlaClass default_class;
   gint64 reminder_before_us, escalate_again_us; /* working time */
   GHashTable *overrides; /* "DEPT:CLASS" -> OknoSlaPeriod* ([sla] department_overrides) */
+  GHashTable *hours;     /* "DEPT" -> GINT_TO_POINTER(start * 100 + end) ([sla] department_hours) */
 };
 
 static const char *const class_names[OKNO_SLA_N_CLASSES] = {
@@ -86,6 +87,7 @@ void okno_sla_policy_free(OknoSlaPolicy *p)
     return;
   g_clear_pointer(&p->categories, g_hash_table_unref);
   g_clear_pointer(&p->overrides, g_hash_table_unref);
+  g_clear_pointer(&p->hours, g_hash_table_unref);
   g_strfreev(p->urgent_words);
   g_strfreev(p->complaint_words);
   g_strfreev(p->accelerated_words);
@@ -184,6 +186,19 @@ OknoSlaPolicy *okno_sla_policy_new(const OknoConfig *cfg, GError **error)
     g_hash_table_replace(p->overrides, g_strdup_printf("%s:%s", dept, okno_sla_class_name(k)),
                          g_memdup2(&per, sizeof per));
   }
+  p->hours = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  for (char **o = cfg->sla_department_hours; o && *o; o++) {
+    char *dept = NULL;
+    int start, end;
+    if (!okno_sla_hours_parse(*o, &dept, &start, &end)) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "[sla] department_hours: '%s' should be DEPT:HH-HH, e.g. passports:08-17 "
+                  "(whole hours, start before end, at least two hours)",
+                  *o);
+      return NULL;
+    }
+    g_hash_table_replace(p->hours, dept, GINT_TO_POINTER(start * 100 + end));
+  }
   p->urgent_words = fold_list(cfg->sla_urgent_words);
   p->complaint_words = fold_list(cfg->sla_complaint_words);
   p->accelerated_words = fold_list(cfg->sla_accelerated_words);
@@ -211,6 +226,60 @@ gboolean okno_sla_override_parse(const char *item, char **department, OknoSlaCla
       return FALSE;
   *department = g_steal_pointer(&dept);
   return TRUE;
+}
+
+static gboolean department_code_ok(const char *dept)
+{
+  if (!*dept || strlen(dept) > 32)
+    return FALSE;
+  for (const char *c = dept; *c; c++)
+    if (!g_ascii_islower(*c) && !g_ascii_isdigit(*c) && *c != '-' && *c != '_')
+      return FALSE;
+  return TRUE;
+}
+
+/* A whole hour 0..24 written as one or two digits; -1 otherwise. */
+static int parse_hour(const char *s)
+{
+  gsize n = strlen(s);
+  if (n < 1 || n > 2 || !g_ascii_isdigit(s[0]) || (n == 2 && !g_ascii_isdigit(s[1])))
+    return -1;
+  int h = n == 2 ? (s[0] - '0') * 10 + (s[1] - '0') : s[0] - '0';
+  return h <= 24 ? h : -1;
+}
+
+gboolean okno_sla_hours_parse(const char *item, char **department, int *start_hour,
+                              int *end_hour)
+{
+  const char *colon = item ? strchr(item, ':') : NULL;
+  const char *dash = colon ? strchr(colon, '-') : NULL;
+  g_autofree char *dept = NULL, *a = NULL, *b = NULL;
+  int start, end;
+  if (!dash)
+    return FALSE;
+  dept = g_strstrip(g_strndup(item, (gsize)(colon - item)));
+  a = g_strstrip(g_strndup(colon + 1, (gsize)(dash - colon - 1)));
+  b = g_strstrip(g_strdup(dash + 1));
+  start = parse_hour(a);
+  end = parse_hour(b);
+  if (!department_code_ok(dept) || start < 0 || end < 0 || end - start < 2)
+    return FALSE;
+  *department = g_steal_pointer(&dept);
+  *start_hour = start;
+  *end_hour = end;
+  return TRUE;
+}
+
+const OknoCalendar *okno_sla_calendar(const OknoSlaPolicy *p, const OknoCalendar *cal,
+                                      const char *department)
+{
+  gpointer v;
+  const OknoCalendar *own;
+  if (!department || !*department || !p->hours ||
+      !(v = g_hash_table_lookup(p->hours, department)))
+    return cal;
+  own = okno_calendar_with_hours(cal, GPOINTER_TO_INT(v) / 100, GPOINTER_TO_INT(v) % 100, NULL);
+  return own ? own : cal; /* validated at load: cannot fail */
 }
 
 const OknoSlaPeriod *okno_sla_override(const OknoSlaPolicy *p, const char *department,
@@ -263,7 +332,8 @@ gboolean okno_sla_deadline(const OknoSlaPolicy *p, const OknoSlaFacts *facts,
     per = &p->confirmed[c];
   else if (dept)
     per = dept;
-  if (!okno_deadline_add(cal, facts->start, per->unit, per->amount, deadline, error))
+  if (!okno_deadline_add(okno_sla_calendar(p, cal, facts->department), facts->start, per->unit,
+                         per->amount, deadline, error))
     return FALSE;
   if (reason) {
     g_autofree char *text = okno_sla_period_format(per);

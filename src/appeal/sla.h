@@ -88,13 +88,29 @@ gboolean okno_sla_override_parse(const char *item, char **department, OknoSlaCla
 const OknoSlaPeriod *okno_sla_override(const OknoSlaPolicy *p, const char *department,
                                        OknoSlaClass c);
 
+/* One item of [sla] department_hours, "DEPT:HH-HH" (spaces around the parts ignored),
+ * e.g. "passports:08-17": DEPT as in department_overrides, HH whole hours in the
+ * calendar's timezone, 0 <= start < end <= 24 with at least two hours between them (a
+ * shortened day keeps one). *department is newly allocated. FALSE (nothing set) when
+ * malformed. Pure. */
+gboolean okno_sla_hours_parse(const char *item, char **department, int *start_hour,
+                              int *end_hour);
+/* The calendar to count `department`'s working time on: `cal` with the department's
+ * hours ([sla] department_hours; okno_calendar_with_hours, cached in `cal`), or `cal`
+ * itself when the department has none or is NULL/"". Owned by `cal`. Never NULL: the
+ * hours were validated at load. Thread-safe. */
+const OknoCalendar *okno_sla_calendar(const OknoSlaPolicy *p, const OknoCalendar *cal,
+                                      const char *department);
+
 /* The deadline of an appeal with `facts`: *deadline (microseconds) and, when `reason`
  * is not NULL, *reason, a short English text for the event ("urgent confirmed: 4 hours
  * around the clock"; caller frees). A confirmed urgent or accelerated appeal counts its
  * confirmed period from `start`. FALSE and OKNO_ERROR_USER when the calendar has no data
  * for the period. A department override (facts->department) replaces the class's
  * period, but not a confirmed urgent/accelerated period; the reason then names the
- * department ("complex in passports: 5 working days"). */
+ * department ("complex in passports: 5 working days"). Working-hour and working-day
+ * periods count on the department's own hours when it has them (okno_sla_calendar);
+ * "N hours" and "N calendar days" do not depend on hours. */
 gboolean okno_sla_deadline(const OknoSlaPolicy *p, const OknoSlaFacts *facts,
                            const OknoCalendar *cal, gint64 *deadline, char **reason,
                            GError **error);

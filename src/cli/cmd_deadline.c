@@ -7,12 +7,15 @@
  * Loads the calendar in use (okno_calendar_load_default), applies the one amount given
  * through okno_deadline_add() and prints the deadline as RFC 3339 with the Moscow offset.
  * Exactly one amount is accepted; anything else is exit 1 with one line saying what to
- * fix. --department is accepted for forward compatibility: every department has the same
- * hours for now (docs/calendar.md). */
+ * fix. --department D counts working hours and working days on D's own hours when
+ * [sla] department_hours gives it some (okno_sla_calendar; a department without its own
+ * hours, or an unknown code, uses the calendar's); --hours and --calendar-days do not
+ * depend on hours. */
 #include <stdio.h>
 
 #include "appeal/calendar.h"
 #include "appeal/deadline.h"
+#include "appeal/sla.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -30,11 +33,12 @@ int okno_cmd_deadline(int argc, char **argv)
     {"calendar-days", 0, 0, G_OPTION_ARG_STRING, &amounts[OKNO_PERIOD_CALENDAR_DAYS], "N calendar days", "N"},
     {"hours", 0, 0, G_OPTION_ARG_STRING, &amounts[OKNO_PERIOD_HOURS], "N hours around the clock", "N"},
     /* FILENAME: raw bytes, so a Cyrillic name works whatever the locale (checked below). */
-    {"department", 0, 0, G_OPTION_ARG_FILENAME, &department, "department (same hours for all, for now)", "D"},
+    {"department", 0, 0, G_OPTION_ARG_FILENAME, &department, "department code: count on its own hours ([sla] department_hours)", "D"},
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GError) err = NULL;
   g_autoptr(OknoCalendar) cal = NULL;
+  g_autoptr(OknoSlaPolicy) policy = NULL;
   g_autofree char *out = NULL;
   int code = 1, given = 0, unit = -1;
   guint64 amount = 0;
@@ -79,7 +83,11 @@ int okno_cmd_deadline(int argc, char **argv)
     code = okno_cli_fail(err);
     goto out;
   }
-  if (!okno_deadline_add(cal, from, (OknoPeriodUnit)unit, (gint64)amount, &deadline, &err)) {
+  if (cal && !(policy = okno_sla_policy_new(cfg, &err))) {
+    code = okno_cli_fail(err);
+    goto out;
+  }
+  if (!okno_deadline_add(cal ? okno_sla_calendar(policy, cal, department) : NULL, from, (OknoPeriodUnit)unit, (gint64)amount, &deadline, &err)) {
     code = okno_cli_fail(err);
     goto out;
   }

@@ -103,6 +103,7 @@ static const KeyDef keys[] = {
   L("sla", "supervisors", sla_supervisors, ""),
   L("sla", "supervisors_level2", sla_supervisors_level2, ""),
   L("sla", "department_overrides", sla_department_overrides, ""),
+  L("sla", "department_hours", sla_department_hours, ""),
   I("sla", "scheduler_interval", sla_scheduler_interval, 60, 1, 3600),
   I("staff", "lockout_after", staff_lockout_after, 5, 1, 100),
   I("staff", "lockout_seconds", staff_lockout_seconds, 60, 1, 86400),

@@ -95,6 +95,10 @@ typedef struct OknoConfig {
   /* "DEPT:CLASS=PERIOD" items: a department's own period for a class, e.g.
    * "passports:complex=5 working days" (appeal/sla.h okno_sla_override_parse). */
   char **sla_department_overrides;
+  /* "DEPT:HH-HH" items: a department's own working hours, e.g. "passports:08-17"
+   * (appeal/sla.h okno_sla_hours_parse); working-hour and working-day periods of its
+   * appeals count on them. */
+  char **sla_department_hours;
   gint64 sla_scheduler_interval;   /* seconds between scheduler passes in okno serve */
   /* [staff] accounts and sign-in (sec/staff.h) */
   gint64 staff_lockout_after;   /* failed sign-ins before the first lock */

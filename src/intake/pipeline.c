@@ -523,17 +523,26 @@ static OknoSlaEnv sla_env(OknoIntake *in)
 }
 
 /* After routing: when the clock runs and the department has its own period for the
- * appeal's class, the deadline is counted again from `start` (event `deadline_set`,
- * why "routed to DEPT"). */
+ * appeal's class ([sla] department_overrides), or its own working hours ([sla]
+ * department_hours) that move the deadline, the deadline is counted again from `start`
+ * (event `deadline_set`, why "routed to DEPT"). */
 static gboolean routed_deadline(OknoIntake *in, OknoStore *st, OknoAppeal *a, gint64 start,
                                 GError **error)
 {
   OknoSlaEnv env = sla_env(in);
   OknoSlaClass c;
   g_autofree char *why = NULL;
-  if (!a->deadline || !a->department || !*a->department || !okno_sla_class_parse(a->sla_class, &c) ||
-      !okno_sla_override(env.policy, a->department, c))
+  if (!a->deadline || !env.cal || !a->department || !*a->department ||
+      !okno_sla_class_parse(a->sla_class, &c))
     return TRUE;
+  if (!okno_sla_override(env.policy, a->department, c)) {
+    OknoSlaFacts facts = {.sla_class = c, .confirmed = a->priority_confirmed, .start = start,
+                          .department = a->department};
+    gint64 moved = 0;
+    if (okno_sla_calendar(env.policy, env.cal, a->department) == env.cal ||
+        !okno_sla_deadline(env.policy, &facts, env.cal, &moved, NULL, NULL) || moved == a->deadline)
+      return TRUE;
+  }
   why = g_strdup_printf("routed to %s", a->department);
   return okno_ops_start_clock(&env, st, a, start, why, error);
 }
@@ -945,7 +954,8 @@ static gboolean register_parsed(OknoIntake *in, OknoStore *st, Parsed *p, OknoIn
            g_bytes_get_size(p->raw), *a->queue ? " queue=" : "", a->queue);
   /* Register, route, then acknowledge (DESIGN.md steps 4 to 6), all in this
    * transaction: routing comes before the receipt so that a department's own SLA
-   * period ([sla] department_overrides) is the deadline the receipt states. */
+   * period or working hours ([sla] department_overrides, department_hours) give the
+   * deadline the receipt states. */
   return okno_route_appeal(st, a,
                            &(OknoRouteInput){a->category, p->channel, p->contact, a->subject,
                                              p->description},

@@ -77,6 +77,44 @@ class DeadlineCli(unittest.TestCase):
                           "--department", "ИТ")
         self.assert_ok(r, "2026-11-25T16:00:00+03:00\n")
 
+    def test_department_with_its_own_hours(self):
+        cfg = self.write("dept.ini", "[store]\nurl = sqlite:var/okno.db\n"
+                         "[sla]\ndepartment_hours = passports:08-17; night:00-24\n")
+        # 08-17, 9 hours a day: Mon 16:30 -> Mon 0.5, Tue 9, Wed 9, Thu 5.5 from 08:00.
+        r = self.deadline("--from", "2026-11-23T16:30:00+03:00", "--working-hours", "24",
+                          "--department", "passports", config=cfg)
+        self.assert_ok(r, "2026-11-26T13:30:00+03:00\n")
+        # Working days end at the department's close.
+        r = self.deadline("--from", "2026-11-23T10:00:00+03:00", "--working-days", "3",
+                          "--department", "passports", config=cfg)
+        self.assert_ok(r, "2026-11-26T17:00:00+03:00\n")
+        # Another department (and none) keeps 09-18: Mon 1.5, Tue 9, Wed 9, Thu 4.5.
+        for extra in (["--department", "visas"], []):
+            r = self.deadline("--from", "2026-11-23T16:30:00+03:00", "--working-hours", "24",
+                              *extra, config=cfg)
+            self.assert_ok(r, "2026-11-26T13:30:00+03:00\n")
+        r = self.deadline("--from", "2026-11-23T07:30:00+03:00", "--working-hours", "24",
+                          "--department", "visas", config=cfg)
+        self.assert_ok(r, "2026-11-25T15:00:00+03:00\n")
+        r = self.deadline("--from", "2026-11-23T07:30:00+03:00", "--working-hours", "24",
+                          "--department", "passports", config=cfg)
+        self.assert_ok(r, "2026-11-25T14:00:00+03:00\n")
+        # Round the clock working hours: Mon 16:30 + 24 -> Tue 16:30 (a working day).
+        r = self.deadline("--from", "2026-11-23T16:30:00+03:00", "--working-hours", "24",
+                          "--department", "night", config=cfg)
+        self.assert_ok(r, "2026-11-24T16:30:00+03:00\n")
+        # "N hours" does not depend on hours.
+        r = self.deadline("--from", "2026-11-23T16:30:00+03:00", "--hours", "24",
+                          "--department", "passports", config=cfg)
+        self.assert_ok(r, "2026-11-24T16:30:00+03:00\n")
+
+    def test_bad_department_hours_fail_at_load(self):
+        cfg = self.write("bad.ini", "[store]\nurl = sqlite:var/okno.db\n"
+                         "[sla]\ndepartment_hours = passports:17-08\n")
+        r = self.deadline("--from", "2026-11-23T10:00:00+03:00", "--working-hours", "1",
+                          "--department", "passports", config=cfg)
+        self.assert_user_error(r, "[sla] department_hours: 'passports:17-08'")
+
     def test_calendar_file_from_the_config_is_used(self):
         self.write("cal2030.txt", CAL_2030)
         cfg = self.write("c2.ini", "[store]\nurl = sqlite:var/okno.db\n[calendar]\nfile = cal2030.txt\n")

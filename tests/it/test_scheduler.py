@@ -226,6 +226,32 @@ class Scheduler(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("[sla] department_overrides: 'passports:complex'", r.stderr)
 
+    def test_department_hours_recompute_the_deadline_at_routing(self):
+        d = Desk(self, sla={"department_hours": "passports:08-17"})
+        d.okno(MON_10, "department", "add", "--code", "passports", "--name", "Паспортный отдел")
+        d.okno(MON_10, "route", "add", "--kind", "keyword", "--value", "загранпаспорт",
+               "--department", "passports")
+        routed = d.submit(MON_10, message(subject="Загранпаспорт",
+                                          body="Когда будет готов мой загранпаспорт?"))
+        triage = d.submit(MON_10, message(msgid="<s2@example.ru>", frm="Олег <oleg@example.ru>"))
+        a = d.show(routed)
+        self.assertEqual((a["department"], a["sla_class"]), ("passports", "complex"))
+        # 3 working days from Mon 10:00 end at the department's close: Thu 17:00.
+        self.assertEqual(a["deadline"], "2026-11-26T17:00:00+03:00")
+        self.assertEqual(events(a, "deadline_set")[-1]["why"], "routed to passports")
+        receipt = [m for m in d.mails() if m[0] == "ivan@example.ru"][0]
+        self.assertIn("до 26 ноября 2026 г., 17:00 (МСК)", receipt[2])
+        self.assertEqual(d.show(triage)["deadline"], "2026-11-26T18:00:00+03:00")
+        # The reminder, 24 working hours before, on 08-17: Thu 9, Wed 9, Tue 6 -> Tue 11:00
+        # (the triage appeal's, on 09-18, is Tue 12:00).
+        self.assertEqual(d.tick("2026-11-24T11:00:00+03:00"), 1)
+        self.assertEqual(len(events(d.show(routed), "reminder_sent")), 1)
+        self.assertEqual(len(events(d.show(triage), "reminder_sent")), 0)
+        bad = Desk(self, sla={"department_hours": "passports:17-08"})
+        r = bad.okno(MON_10, "scheduler", "run", "--now", MON_10, ok=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("[sla] department_hours: 'passports:17-08'", r.stderr)
+
     def test_serve_runs_the_scheduler(self):
         d = Desk(self)
         number = d.submit(MON_10, message())

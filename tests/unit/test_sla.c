@@ -246,6 +246,87 @@ static void test_department_overrides(void **state)
   assert_non_null(strstr(err->message, "[sla] department_overrides: 'passports:complex=5 weeks'"));
 }
 
+static void expect_dept(const OknoSlaPolicy *p, OknoSlaClass c, const char *dept, const char *from,
+                        const char *want)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *got = NULL;
+  OknoSlaFacts f = {.sla_class = c, .start = at(from), .department = dept};
+  gint64 out = 0;
+  if (!okno_sla_deadline(p, &f, cal, &out, NULL, &err))
+    fail_msg("%s", err->message);
+  got = okno_time_format_msk(out);
+  assert_string_equal(got, want);
+}
+
+static void test_department_hours(void **state)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoConfig) c = okno_config_new_default();
+  g_autoptr(OknoSlaPolicy) p = NULL;
+  g_autofree char *dept = NULL;
+  int start = 0, end = 0;
+  const char *const bad[] = {
+    "passports 08-17", "passports:0817", "passports:08-", "passports:-17", ":08-17",
+    "passports:17-08", "passports:08-08", "passports:08-09", "passports:08-25",
+    "passports:8a-17", "passports:008-17", "Паспорта:08-17", "passports:08:00-17:00",
+  };
+
+  assert_true(okno_sla_hours_parse(" passports : 08 - 17 ", &dept, &start, &end));
+  assert_string_equal(dept, "passports");
+  assert_int_equal(start, 8);
+  assert_int_equal(end, 17);
+  g_clear_pointer(&dept, g_free);
+  assert_true(okno_sla_hours_parse("night:0-24", &dept, &start, &end));
+  assert_int_equal(end - start, 24);
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    char *d = NULL;
+    if (okno_sla_hours_parse(bad[i], &d, &start, &end))
+      fail_msg("accepted '%s'", bad[i]);
+    assert_null(d);
+  }
+
+  g_strfreev(c->sla_department_hours);
+  c->sla_department_hours = g_strsplit("passports:08-17", ";", -1);
+  p = okno_sla_policy_new(c, &err);
+  assert_non_null(p);
+  /* The copy is cached in the calendar: the same object twice; the shared one unchanged. */
+  assert_ptr_equal(okno_sla_calendar(p, cal, "passports"), okno_sla_calendar(p, cal, "passports"));
+  assert_ptr_not_equal(okno_sla_calendar(p, cal, "passports"), cal);
+  assert_ptr_equal(okno_sla_calendar(p, cal, "visas"), cal);
+  assert_ptr_equal(okno_sla_calendar(p, cal, NULL), cal);
+  /* 24 working hours from Mon 23 Nov 2026 07:30 on 08-17 (9 hours a day): Mon 9, Tue 9,
+   * Wed 6 more from 08:00 -> Wed 14:00. On the shared 09-18: Wed 15:00. */
+  expect_dept(p, OKNO_SLA_SIMPLE, "passports", "2026-11-23T07:30:00+03:00", "2026-11-25T14:00:00+03:00");
+  expect_dept(p, OKNO_SLA_SIMPLE, "visas", "2026-11-23T07:30:00+03:00", "2026-11-25T15:00:00+03:00");
+  /* From Mon 16:30: Mon 0.5, Tue 9, Wed 9 (18.5), Thu 5.5 from 08:00 -> Thu 13:30. */
+  expect_dept(p, OKNO_SLA_SIMPLE, "passports", "2026-11-23T16:30:00+03:00", "2026-11-26T13:30:00+03:00");
+  /* From Mon 17:30 (closed on 08-17, open on 09-18): Tue 9, Wed 9, Thu 6 -> Thu 14:00;
+   * the shared hours give Mon 0.5, Tue 9, Wed 9, Thu 5.5 from 09:00 -> Thu 14:30. */
+  expect_dept(p, OKNO_SLA_SIMPLE, "passports", "2026-11-23T17:30:00+03:00", "2026-11-26T14:00:00+03:00");
+  expect_dept(p, OKNO_SLA_SIMPLE, NULL, "2026-11-23T17:30:00+03:00", "2026-11-26T14:30:00+03:00");
+  /* 3 working days end at the department's close: Thu 17:00 (18:00 for others). */
+  expect_dept(p, OKNO_SLA_COMPLEX, "passports", "2026-11-23T10:00:00+03:00", "2026-11-26T17:00:00+03:00");
+  expect_dept(p, OKNO_SLA_COMPLEX, "visas", "2026-11-23T10:00:00+03:00", "2026-11-26T18:00:00+03:00");
+  /* "12 hours" stays around the clock: Mon 16:30 -> Tue 04:30 in any department. */
+  expect_dept(p, OKNO_SLA_URGENT, "passports", "2026-11-23T16:30:00+03:00", "2026-11-24T04:30:00+03:00");
+  g_clear_pointer(&p, okno_sla_policy_free);
+
+  g_strfreev(c->sla_department_hours);
+  c->sla_department_hours = g_strsplit("passports:17-08", ";", -1);
+  p = okno_sla_policy_new(c, &err);
+  assert_null(p);
+  assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_USER));
+  assert_non_null(strstr(err->message, "[sla] department_hours: 'passports:17-08' should be DEPT:HH-HH"));
+  assert_null(strchr(err->message, '\n'));
+  g_clear_error(&err);
+  g_strfreev(c->sla_department_hours);
+  c->sla_department_hours = g_strsplit("passports:08-26", ";", -1);
+  p = okno_sla_policy_new(c, &err);
+  assert_null(p);
+  assert_non_null(strstr(err->message, "'passports:08-26'"));
+}
+
 static void test_config_file_with_bad_sla_fails_at_load(void **state)
 {
   g_autoptr(GError) err = NULL;
@@ -446,6 +527,7 @@ int main(void)
     cmocka_unit_test(test_classify),
     cmocka_unit_test(test_periods_parse_and_bad_config_is_rejected),
     cmocka_unit_test(test_department_overrides),
+    cmocka_unit_test(test_department_hours),
     cmocka_unit_test(test_config_file_with_bad_sla_fails_at_load),
     cmocka_unit_test(test_working_time_backwards_and_checkpoints),
     cmocka_unit_test(test_scheduler_decisions),
