@@ -32,18 +32,19 @@ static const char *const verdict_label[] = {
 };
 static const char *const verdict_text[] = {
   [OKNO_VERDICT_CLEAN] = "Признаков мошенничества не найдено.",
-  [OKNO_VERDICT_SUSPICIOUS] = "Письмо подозрительное. Будьте осторожны: не переходите по ссылкам "
-                              "и не сообщайте своих данных, пока не убедитесь, что письмо "
-                              "настоящее.",
-  [OKNO_VERDICT_DANGEROUS] = "Письмо опасно: оно похоже на мошенническое. Не переходите по "
-                             "ссылкам, не открывайте вложения и не сообщайте никаких данных.",
+  /* (parenthesised: one string over several lines, not a missing comma) */
+  [OKNO_VERDICT_SUSPICIOUS] = ("Письмо подозрительное. Будьте осторожны: не переходите по ссылкам "
+                               "и не сообщайте своих данных, пока не убедитесь, что письмо "
+                               "настоящее."),
+  [OKNO_VERDICT_DANGEROUS] = ("Письмо опасно: оно похоже на мошенническое. Не переходите по "
+                              "ссылкам, не открывайте вложения и не сообщайте никаких данных."),
 };
 static const char *const sender_text[] = {
   [OKNO_PORTAL_SENDER_NO] = "Письмо не выдаёт себя за письмо портала.",
-  [OKNO_PORTAL_SENDER_UNVERIFIED] = "Письмо отправлено от имени портала, но подтвердить, что его "
-                                    "отправил портал, не удалось.",
-  [OKNO_PORTAL_SENDER_VERIFIED] = "Письмо действительно отправлено порталом: это подтверждено "
-                                  "подписью отправителя.",
+  [OKNO_PORTAL_SENDER_UNVERIFIED] = ("Письмо отправлено от имени портала, но подтвердить, что его "
+                                     "отправил портал, не удалось."),
+  [OKNO_PORTAL_SENDER_VERIFIED] = ("Письмо действительно отправлено порталом: это подтверждено "
+                                   "подписью отправителя."),
 };
 
 /* The letter of the request: the uploaded file "message", else the text field "message"
