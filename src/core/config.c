@@ -35,6 +35,9 @@ static const KeyDef keys[] = {
   I("smtp", "max_sessions", max_sessions, 1000, 1, 100000),
   I("smtp", "command_timeout", command_timeout, 300, 1, 3600),
   I("smtp", "data_timeout", data_timeout, 180, 1, 3600),
+  I("smtp", "max_sessions_per_ip", max_sessions_per_ip, 0, 0, 100000), /* 0: max_sessions / 10 */
+  I("smtp", "data_total_timeout", data_total_timeout, 900, 1, 86400),
+  I("smtp", "data_min_rate", data_min_rate, 1024, 0, G_GINT64_CONSTANT(1) << 30),
   P("smtp", "tls_cert", tls_cert, ""),
   P("smtp", "tls_key", tls_key, ""),
 

@@ -27,8 +27,15 @@ typedef struct OknoConfig {
   gint64 max_line_length;   /* octets incl. CRLF (RFC 5321: 1000 for commands, text) */
   gint64 max_recipients;
   gint64 max_sessions;      /* concurrent; past it 421 4.7.0 */
-  gint64 command_timeout;   /* seconds */
+  gint64 max_sessions_per_ip; /* concurrent from one client address over TCP (a Unix
+                               * socket's local MTA is not counted); 0: max_sessions / 10,
+                               * at least 1 (the listener resolves it) */
+  gint64 command_timeout;   /* seconds for one command line, from the end of the last one
+                             * (bytes trickling in do not extend it) */
   gint64 data_timeout;      /* seconds of silence during DATA */
+  gint64 data_total_timeout; /* seconds a DATA may last at most, from the 354 */
+  gint64 data_min_rate;     /* bytes/s: after data_timeout seconds a DATA must have kept
+                             * this average rate; 0: no minimum */
   char *tls_cert;           /* PEM, empty: no STARTTLS */
   char *tls_key;
 

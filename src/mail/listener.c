@@ -7,9 +7,20 @@
  *   read (async) -> okno_smtp_session_feed() -> replies queued -> written (async);
  * reading resumes only while the session wants input (not while a message waits for
  * its commit or a TLS handshake is pending) and while fewer than 64 KiB of replies
- * wait for a client that is not reading. The timer is re-armed after every event:
- * data_timeout while a message is being read, command_timeout otherwise, none while
- * the store commits, and a 10 s hard limit once the session asked to close.
+ * wait for a client that is not reading.
+ *
+ * Time bounds (a slow client must not hold a session for long, issue 12): the timer is
+ * re-armed after every event to the earliest deadline that applies now:
+ *  - between commands: command_timeout from the end of the last complete line, so a
+ *    command line trickling in one byte at a time gets no more time than silence;
+ *  - in DATA: data_timeout of silence, data_total_timeout from the 354, and, with
+ *    data_min_rate, data_timeout + (bytes so far / data_min_rate) from the 354;
+ *  - none while the store commits; a 10 s hard limit once the session asked to close.
+ * Each ends the session with 421 4.4.2 and the reason.
+ *
+ * Sessions: at most max_sessions, and at most max_sessions_per_ip from one client
+ * address over TCP (one address can never hold every slot); past either, 421 4.7.0 at
+ * connect. A Unix socket's peer (the local MTA) is not counted per address.
  *
  * A Conn is reference-counted: the listener's list holds one reference until the
  * connection is finished, and every asynchronous operation (read, write, handshake,
@@ -22,6 +33,7 @@
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "core/error.h"
@@ -49,6 +61,8 @@ struct OknoListener {
   char *unix_path;            /* to unlink on stop, NULL if none */
   GList *conns;               /* Conn* with a session */
   guint nsessions;
+  guint per_ip_max;           /* resolved max_sessions_per_ip */
+  GHashTable *per_ip;         /* peer address (char*) -> sessions (GUINT_TO_POINTER) */
   guint nconns;               /* sessions and rejected connections still closing */
   guint pending;              /* deliveries waiting for their commit */
   gboolean stopping;
@@ -65,12 +79,20 @@ typedef struct {
   GIOStream *stream;          /* conn, or the TLS connection over it */
   GCancellable *cancel;
   OknoSmtpSession *s;         /* NULL for a connection refused with 421 */
+  char *peer;                 /* counted in l->per_ip while s; NULL for a Unix socket */
   guint8 rbuf[READ_CHUNK];
   GString *out;               /* replies not yet handed to the stream */
   GString *wbuf;              /* replies being written */
   gboolean reading, writing, handshaking, delivering;
   gboolean close_requested, tls_requested, finished;
   guint timer;
+  const char *timer_why;      /* the 421's reason if the timer fires; NULL: silence */
+  /* the clock of the time bounds (monotonic microseconds) */
+  gboolean clock_in_data;     /* the phase below is a DATA */
+  guint64 clock_lines;        /* session lines when the phase began */
+  gint64 phase_us;            /* the last command line ended, or the 354 */
+  gint64 last_read_us;
+  guint64 data_bytes;         /* bytes read in this DATA */
 } Conn;
 
 static const OknoSmtpTransport conn_transport;
@@ -95,6 +117,7 @@ static void conn_unref(Conn *c)
   g_clear_object(&c->cancel);
   g_string_free(c->out, TRUE);
   g_string_free(c->wbuf, TRUE);
+  g_free(c->peer);
   g_free(c);
 }
 
@@ -138,6 +161,13 @@ static void conn_finish(Conn *c, const char *why)
     okno_log("smtp", "session=%s event=closed reason=%s", okno_smtp_session_id(c->s), why);
     l->conns = g_list_remove(l->conns, c);
     l->nsessions--;
+    if (c->peer) {
+      guint n = GPOINTER_TO_UINT(g_hash_table_lookup(l->per_ip, c->peer));
+      if (n <= 1)
+        g_hash_table_remove(l->per_ip, c->peer);
+      else
+        g_hash_table_insert(l->per_ip, g_strdup(c->peer), GUINT_TO_POINTER(n - 1));
+    }
   }
   g_io_stream_close_async(c->stream, G_PRIORITY_DEFAULT, NULL, on_closed, conn_ref(c));
   conn_unref(c); /* the listener's reference */
@@ -151,25 +181,55 @@ static gboolean on_timer(gpointer data)
     conn_finish(c, "timeout");
     return G_SOURCE_REMOVE;
   }
-  okno_smtp_session_timeout(c->s);
+  okno_smtp_session_timeout(c->s, c->timer_why);
   start_io(c);
   return G_SOURCE_REMOVE;
 }
 
-static void arm_timer(Conn *c)
+/* The earliest deadline of the time bounds (see the top of the file) and its reason. */
+static gint64 session_deadline(Conn *c, gint64 now, const char **why)
 {
   const OknoConfig *cfg = c->l->cfg;
-  guint seconds;
+  gboolean in_data = okno_smtp_session_in_data(c->s);
+  guint64 lines = okno_smtp_session_lines(c->s);
+  gint64 deadline;
+  if (in_data != c->clock_in_data || (!in_data && lines != c->clock_lines)) {
+    c->clock_in_data = in_data; /* a new phase: a DATA began, or a command line ended */
+    c->phase_us = now;
+    c->data_bytes = 0;
+  }
+  c->clock_lines = lines;
+  *why = NULL;
+  if (!in_data)
+    return c->phase_us + cfg->command_timeout * G_USEC_PER_SEC;
+  deadline = MAX(c->last_read_us, c->phase_us) + cfg->data_timeout * G_USEC_PER_SEC;
+  if (c->phase_us + cfg->data_total_timeout * G_USEC_PER_SEC < deadline) {
+    deadline = c->phase_us + cfg->data_total_timeout * G_USEC_PER_SEC;
+    *why = "message took too long";
+  }
+  if (cfg->data_min_rate > 0) {
+    gint64 rate = c->phase_us + cfg->data_timeout * G_USEC_PER_SEC +
+                  (gint64)(c->data_bytes * G_USEC_PER_SEC / (guint64)cfg->data_min_rate);
+    if (rate < deadline) {
+      deadline = rate;
+      *why = "data arriving too slowly";
+    }
+  }
+  return deadline;
+}
+
+static void arm_timer(Conn *c)
+{
+  gint64 now = g_get_monotonic_time(), deadline;
   g_clear_handle_id(&c->timer, g_source_remove);
+  c->timer_why = NULL;
   if (c->finished || c->delivering)
     return; /* the store is working, not the client */
   if (!c->s || okno_smtp_session_closed(c->s) || c->close_requested)
-    seconds = CLOSE_LINGER_SECONDS;
-  else if (okno_smtp_session_in_data(c->s))
-    seconds = (guint)cfg->data_timeout;
+    deadline = now + CLOSE_LINGER_SECONDS * G_USEC_PER_SEC;
   else
-    seconds = (guint)cfg->command_timeout;
-  c->timer = g_timeout_add_seconds(seconds, on_timer, c);
+    deadline = session_deadline(c, now, &c->timer_why);
+  c->timer = g_timeout_add((guint)(MAX(deadline - now, 0) / 1000 + 1), on_timer, c);
 }
 
 /* ---- reading ---- */
@@ -187,6 +247,9 @@ static void on_read(GObject *src, GAsyncResult *res, gpointer data)
                  okno_smtp_session_id(c->s), err->message);
       conn_finish(c, n == 0 ? "eof" : "read-error");
     } else {
+      c->last_read_us = g_get_monotonic_time();
+      if (okno_smtp_session_in_data(c->s))
+        c->data_bytes += (guint64)n;
       okno_smtp_session_feed(c->s, (const char *)c->rbuf, (gsize)n);
       start_io(c);
     }
@@ -361,6 +424,8 @@ static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
   Service *svc = data;
   OknoListener *l = svc->l;
   g_autofree char *peer = peer_of(conn);
+  gboolean tcp = strcmp(peer, "unix") != 0;
+  guint from_peer = 0;
   Conn *c = g_new0(Conn, 1);
   c->refs = 1;
   c->l = l;
@@ -369,11 +434,20 @@ static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
   c->cancel = g_cancellable_new();
   c->out = g_string_new(NULL);
   c->wbuf = g_string_new(NULL);
+  c->phase_us = c->last_read_us = g_get_monotonic_time();
   l->nconns++;
-  if (l->stopping || l->nsessions >= (guint)l->cfg->max_sessions) {
-    okno_log("smtp", "event=refused reason=%s sessions=%u",
-             l->stopping ? "stopping" : "max-sessions", l->nsessions);
-    g_string_append(c->out, "421 4.7.0 Too many connections, try later\r\n");
+  if (tcp)
+    from_peer = GPOINTER_TO_UINT(g_hash_table_lookup(l->per_ip, peer));
+  if (l->stopping || l->nsessions >= (guint)l->cfg->max_sessions || from_peer >= l->per_ip_max) {
+    char tag[OKNO_PII_BUF];
+    const char *why = l->stopping                                     ? "stopping"
+                      : l->nsessions >= (guint)l->cfg->max_sessions ? "max-sessions"
+                                                                     : "max-sessions-per-ip";
+    okno_log("smtp", "event=refused reason=%s sessions=%u peer=%s", why, l->nsessions,
+             okno_pii(peer, tag));
+    g_string_append(c->out, strcmp(why, "max-sessions-per-ip") == 0
+                              ? "421 4.7.0 Too many connections from your address, try later\r\n"
+                              : "421 4.7.0 Too many connections, try later\r\n");
     c->close_requested = TRUE;
     arm_timer(c);
     flush(c);
@@ -382,6 +456,10 @@ static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
   c->s = okno_smtp_session_new(l->cfg, svc->proto, peer, l->cert != NULL, &conn_transport, c);
   l->conns = g_list_prepend(l->conns, c);
   l->nsessions++;
+  if (tcp) {
+    c->peer = g_strdup(peer);
+    g_hash_table_insert(l->per_ip, g_strdup(peer), GUINT_TO_POINTER(from_peer + 1));
+  }
   okno_smtp_session_start(c->s);
   start_io(c);
   return TRUE;
@@ -473,6 +551,9 @@ OknoListener *okno_listener_new(const OknoConfig *cfg, OknoIntake *intake,
   l->outbound = outbound;
   l->services = g_ptr_array_new();
   l->bound = g_ptr_array_new_with_free_func(g_free);
+  l->per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  l->per_ip_max = cfg->max_sessions_per_ip > 0 ? (guint)cfg->max_sessions_per_ip
+                                               : (guint)MAX(1, cfg->max_sessions / 10);
   if (*cfg->tls_cert || *cfg->tls_key) {
     g_autoptr(GError) e = NULL;
     l->cert = g_tls_certificate_new_from_files(cfg->tls_cert, cfg->tls_key, &e);
@@ -495,8 +576,8 @@ void okno_listener_start(OknoListener *l)
   for (guint i = 0; i < l->services->len; i++)
     g_socket_service_start(((Service *)g_ptr_array_index(l->services, i))->service);
   for (guint i = 0; i < l->bound->len; i++)
-    okno_log("smtp", "event=listening %s max_sessions=%" G_GINT64_FORMAT,
-             (const char *)g_ptr_array_index(l->bound, i), l->cfg->max_sessions);
+    okno_log("smtp", "event=listening %s max_sessions=%" G_GINT64_FORMAT " per_ip=%u",
+             (const char *)g_ptr_array_index(l->bound, i), l->cfg->max_sessions, l->per_ip_max);
 }
 
 static void close_services(OknoListener *l)
@@ -572,6 +653,7 @@ void okno_listener_free(OknoListener *l)
   }
   g_ptr_array_unref(l->services);
   g_ptr_array_unref(l->bound);
+  g_hash_table_unref(l->per_ip);
   g_clear_object(&l->cert);
   g_free(l);
 }

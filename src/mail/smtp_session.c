@@ -7,12 +7,23 @@
  * (listener.c, or a fake in tests) feeds bytes in and receives replies and events
  * through OknoSmtpTransport (smtp_session.h).
  *
+ * Line ends (the defence against SMTP smuggling, CVE-2023-51764/51765/51766): CRLF is
+ * the only line end that ends anything. The sequences `<LF>.<LF>`, `<LF>.<CR><LF>`,
+ * `<CR><LF>.<LF>`, `<CR>.<CR>` and the like never end a message, so the bytes behind
+ * them stay inside it and can never run as commands of a second, forged message.
+ *
  * Input handling, in process():
- *  - command states: complete lines are cut at LF (a CR before it is dropped, so bare
- *    LF is accepted). A line longer than max_line_length (CRLF included) is answered
- *    "500 5.5.2 Line too long" once and skipped up to its LF. NUL in a command: 500.
- *  - DATA: lines are dot-unstuffed and stored with CRLF ends whatever the client used;
- *    NUL and 8-bit bytes are kept as they are. A data line has no length cap here:
+ *  - command states: a command line ends with CRLF. A line with a bare LF (an LF not
+ *    after a CR) or a bare CR in it is answered "500 5.5.2" and the session is closed:
+ *    a client that does not end its lines with CRLF cannot be told where its next
+ *    command starts, so nothing after it is trusted. A line longer than
+ *    max_line_length (CRLF included) is answered "500 5.5.2 Line too long" once and
+ *    skipped up to its LF. NUL in a command: 500.
+ *  - DATA: a data line ends at LF; it is dot-unstuffed and stored with a CRLF end
+ *    whatever the client used (RFC 5321 2.3.8: a bare LF is accepted as data), a bare
+ *    CR is kept as it is, and so are NUL and 8-bit bytes. The message ends only at a
+ *    "." line that itself ends in CRLF and follows a line that ended in CRLF (or the
+ *    DATA command): `<CR><LF>.<CR><LF>`. A data line has no length cap here:
  *    RFC 5322's 998 is a rule for the message, so intake flags it instead of the
  *    client being refused (a long partial line is flushed in pieces, so the buffer stays
  *    small). Octets are counted as they arrive; past max_message_size the bytes are
@@ -70,6 +81,7 @@ struct OknoSmtpSession {
   gboolean stopping;     /* the server is shutting down */
   gboolean close_after_reply; /* forced shutdown while delivering */
   guint errors;
+  guint64 lines;         /* complete input lines handled */
 
   char *helo;
   gboolean esmtp;
@@ -86,6 +98,8 @@ struct OknoSmtpSession {
   gsize header_len;      /* the Received: header at the front of msg */
   guint64 msg_size;      /* content octets received, also past the cap */
   gboolean line_start;   /* the next data byte begins a line */
+  gboolean crlf_before;  /* ... and the line before it ended in CRLF */
+  guint bare_lf;         /* data lines of this message that ended in a bare LF */
 };
 
 /* ---- replies, states, transaction ---- */
@@ -506,6 +520,8 @@ static void proceed_data(OknoSmtpSession *s, const char *args, SmtpPath *path)
   s->header_len = strlen(hdr);
   s->msg_size = 0;
   s->line_start = TRUE;
+  s->crlf_before = TRUE; /* the DATA command's own CRLF */
+  s->bare_lf = 0;
   enter_state(s, S_DATA);
   reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }
@@ -629,7 +645,8 @@ static void data_end(OknoSmtpSession *s)
     end_transaction(s);
     return;
   }
-  okno_log("smtp", "session=%s event=data-end size=%" G_GUINT64_FORMAT, s->id, s->msg_size);
+  okno_log("smtp", "session=%s event=data-end size=%" G_GUINT64_FORMAT " bare_lf=%u", s->id,
+           s->msg_size, s->bare_lf);
   bytes = g_byte_array_free_to_bytes(g_steal_pointer(&s->msg));
   env.channel = "email";
   env.mail_from = s->mail_from;
@@ -693,6 +710,7 @@ static gboolean command_step(OknoSmtpSession *s)
   }
   len = lf - p + 1;
   s->in_pos += len;
+  s->lines++;
   if (s->discarding) {
     s->discarding = FALSE;
     return TRUE;
@@ -702,9 +720,16 @@ static gboolean command_step(OknoSmtpSession *s)
     refused(s);
     return TRUE;
   }
-  n = len - 1;
-  if (n && p[n - 1] == '\r')
-    n--;
+  if (len < 2 || p[len - 2] != '\r' || memchr(p, '\r', len - 2)) {
+    /* A bare LF ends this line, or a bare CR sits inside it: no safe way to know
+     * where the client meant its commands to start, so none of them is run. */
+    okno_log("smtp", "session=%s event=kicked reason=bare-%s", s->id,
+             len < 2 || p[len - 2] != '\r' ? "lf" : "cr");
+    reply(s, "500 5.5.2 Error: bare <CR> or <LF> received, lines must end with <CR><LF>");
+    close_session(s);
+    return TRUE;
+  }
+  n = len - 2;
   if (memchr(p, '\0', n)) {
     reply(s, "500 5.5.2 Error: invalid character in command");
     refused(s);
@@ -725,6 +750,7 @@ static gboolean data_step(OknoSmtpSession *s)
   gsize avail = s->in->len - s->in_pos;
   const guint8 *lf = memchr(p, '\n', avail);
   gsize n;
+  gboolean crlf;
   if (!lf) {
     if (avail >= DATA_FLUSH) {
       gsize take = p[avail - 1] == '\r' ? avail - 1 : avail; /* CR may start CRLF */
@@ -735,12 +761,18 @@ static gboolean data_step(OknoSmtpSession *s)
   }
   n = lf - p;
   s->in_pos += n + 1;
-  if (n && p[n - 1] == '\r')
+  s->lines++;
+  crlf = n && p[n - 1] == '\r';
+  if (crlf)
     n--;
-  if (s->line_start && n == 1 && p[0] == '.')
-    data_end(s);
   else
-    data_append(s, p, n, TRUE);
+    s->bare_lf++;
+  if (s->line_start && s->crlf_before && crlf && n == 1 && p[0] == '.') {
+    data_end(s);
+    return TRUE;
+  }
+  data_append(s, p, n, TRUE);
+  s->crlf_before = crlf;
   return TRUE;
 }
 
@@ -823,6 +855,11 @@ gboolean okno_smtp_session_in_data(const OknoSmtpSession *s)
   return s->state == S_DATA;
 }
 
+guint64 okno_smtp_session_lines(const OknoSmtpSession *s)
+{
+  return s->lines;
+}
+
 gboolean okno_smtp_session_closed(const OknoSmtpSession *s)
 {
   return s->state == S_CLOSED;
@@ -841,12 +878,13 @@ void okno_smtp_session_tls_started(OknoSmtpSession *s)
   okno_smtp_session_feed(s, "", 0);
 }
 
-void okno_smtp_session_timeout(OknoSmtpSession *s)
+void okno_smtp_session_timeout(OknoSmtpSession *s, const char *why)
 {
   if (s->state == S_CLOSED)
     return;
-  okno_log("smtp", "session=%s event=timeout state=%s", s->id, state_names[s->state]);
-  reply(s, "421 4.4.2 %s Error: timeout exceeded", s->cfg->hostname);
+  okno_log("smtp", "session=%s event=timeout state=%s why=\"%s\"", s->id,
+           state_names[s->state], why ? why : "timeout exceeded");
+  reply(s, "421 4.4.2 %s Error: %s", s->cfg->hostname, why ? why : "timeout exceeded");
   close_session(s);
 }
 

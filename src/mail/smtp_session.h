@@ -69,6 +69,10 @@ gboolean okno_smtp_session_wants_input(const OknoSmtpSession *s);
 /* TRUE while reading a message (the transport applies data_timeout, not
  * command_timeout). */
 gboolean okno_smtp_session_in_data(const OknoSmtpSession *s);
+/* How many complete input lines (commands and data) the session has handled: the
+ * transport's clock for "one command line within command_timeout" restarts when it
+ * moves, not when a byte arrives. */
+guint64 okno_smtp_session_lines(const OknoSmtpSession *s);
 
 /* The outcome of the last deliver(): `err` NULL means durable (250); otherwise the
  * reply is okno_error_smtp_reply(err) (core/error.h): the error's own reply when it
@@ -79,8 +83,9 @@ void okno_smtp_session_delivered(OknoSmtpSession *s, const OknoIntakeResult *res
                                  const GError *err);
 /* The TLS handshake succeeded: back to the initial state, the client must EHLO again. */
 void okno_smtp_session_tls_started(OknoSmtpSession *s);
-/* The client was silent too long: 421 4.4.2, close; a partial message is dropped. */
-void okno_smtp_session_timeout(OknoSmtpSession *s);
+/* The client took too long: 421 4.4.2 with `why` ("timeout exceeded" when NULL: silent,
+ * or a command line not finished in time), then close; a partial message is dropped. */
+void okno_smtp_session_timeout(OknoSmtpSession *s, const char *why);
 /* The server is stopping. A session with no message under way gets 421 4.3.2 and is
  * closed at once; one in a transaction finishes its message, then answers QUIT with
  * 221 and anything else with 421 4.3.2 and closes. `force` (the grace period is over):

@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
   }
   switch ((f.mode >> 4) & 3) {
-  case 1: okno_smtp_session_timeout(f.s); break;
+  case 1: okno_smtp_session_timeout(f.s, (f.mode & 64) ? "message took too long" : NULL); break;
   case 2: okno_smtp_session_shutdown(f.s, FALSE); break;
   case 3: okno_smtp_session_shutdown(f.s, TRUE); break;
   default: break;

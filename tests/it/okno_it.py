@@ -46,7 +46,10 @@ What it provides:
     a page and returns the value of its hidden "csrf" field. multipart(fields, files)
     -> (body, content_type) builds multipart/form-data by hand.
   - free_port(), make_self_signed_cert(dir) -> (cert_path, key_path) with openssl.
-  - SmtpDialogue(port_or_unix_path): a raw client: `greeting`, send(bytes), reply()
+  - ClassScope(cls): use in setUpClass as Okno(ClassScope(cls)) so one daemon serves
+    every test of the class; it is stopped at tearDownClass.
+  - SmtpDialogue(port_or_unix_path, timeout=10, source=None): a raw client (over TCP
+    from the loopback address `source`, e.g. "127.0.0.2", when given): `greeting`, send(bytes), reply()
     -> (code, "line1\\nline2"), cmd(line) = send + reply, replies(n), closed() -> bool.
 
 The daemon runs with OKNO_LOG unset (so the log is written) and the test environment
@@ -68,6 +71,7 @@ import http.cookiejar
 import re
 import urllib.error
 import urllib.parse
+import unittest
 import urllib.request
 
 OKNO_BIN = os.environ.get("OKNO_BIN", "okno")
@@ -313,16 +317,30 @@ class Okno:
             self.test.fail("okno serve did not exit cleanly (status %s):\n%s" % (status, log[-4000:]))
 
 
+class ClassScope(unittest.TestCase):
+    """Lets one daemon serve a whole test class ("one start per suite"): pass
+    ClassScope(cls) to Okno in setUpClass; its cleanups run at tearDownClass (through
+    addClassCleanup) and its failures raise as a test's would."""
+
+    def __init__(self, cls):
+        super().__init__()
+        self._cls = cls
+
+    def addCleanup(self, fn, *args, **kwargs):  # noqa: N802 (unittest's name)
+        self._cls.addClassCleanup(fn, *args, **kwargs)
+
+
 class SmtpDialogue:
     """A raw SMTP/LMTP client that shows the server's replies exactly."""
 
-    def __init__(self, where, timeout=10):
+    def __init__(self, where, timeout=10, source=None):
         if isinstance(where, str):
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.sock.settimeout(timeout)
             self.sock.connect(where)
         else:
-            self.sock = socket.create_connection(("127.0.0.1", where), timeout=timeout)
+            self.sock = socket.create_connection(("127.0.0.1", where), timeout=timeout,
+                                                 source_address=(source, 0) if source else None)
         self.buf = b""
         self.greeting = self.reply()
 

@@ -166,15 +166,23 @@ class SmtpTest(unittest.TestCase):
             self.assertTrue(d.closed())
         self.assertEqual(sorted(self.subjects()), sorted(["Конвейер", "Второе"]))
 
-    def test_bare_lf_line_ends_are_accepted(self):
+    def test_bare_lf_lines_are_data_and_only_crlf_dot_crlf_ends_the_message(self):
+        # Changed with the SMTP smuggling fix (issue 12): bare LF used to end commands and
+        # the message too; now it is accepted inside the message only (RFC 5321 2.3.8),
+        # and "<LF>.<LF>" is data (test_smtp_smuggling.py has every variant).
         o = self.started()
         with SmtpDialogue(o.smtp_port) as d:
-            d.send(b"EHLO c.example\nMAIL FROM:<a@mail.example>\nRCPT TO:<" + SUPPORT.encode() + b">\nDATA\n")
+            d.send(b"EHLO c.example\r\nMAIL FROM:<a@mail.example>\r\nRCPT TO:<" + SUPPORT.encode() +
+                   b">\r\nDATA\r\n")
             self.assertEqual([c for c, _ in d.replies(4)], [250, 250, 250, 354])
             d.send(raw_message("Голые LF", [b"line one", b"line two"], eol=b"\n") + b".\n")
+            d.send(b"line three\r\n.\r\n")
             code, text = d.reply()
             self.assertEqual(code, 250, text)
         self.assertEqual(self.subjects(), ["Голые LF"])
+        text = o.show_json(o.list_json()[0]["number"])["messages"][0]["text"]
+        self.assertIn("line two", text)
+        self.assertIn("line three", text)
 
     def test_nul_bytes_in_data_are_accepted(self):
         o = self.started()

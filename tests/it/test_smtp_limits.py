@@ -4,8 +4,11 @@ Declared SIZE over the limit (552), a message over max_message_size (552 5.3.4 a
 reading to its end, nothing registered), a command line over max_line_length
 (500 5.5.2), too many recipients (452 4.5.3), a client that stops in the middle of
 DATA (421 4.4.2 after data_timeout, connection dropped, nothing registered),
-max_sessions exceeded (421 4.7.0), and 500 concurrent connections all greeted and
-closed cleanly.
+max_sessions exceeded (421 4.7.0), one client address past its share of the sessions
+(421 4.7.0 while another address still gets in), slow clients cut whatever they trickle:
+a command line not finished within command_timeout, a DATA below data_min_rate or past
+data_total_timeout (421 4.4.2 with the reason, nothing registered), and 500 concurrent
+connections all greeted and closed cleanly.
 """
 import os
 import resource
@@ -83,7 +86,8 @@ class SmtpLimitsTest(unittest.TestCase):
         self.assertEqual(o.list_json(), [])
 
     def test_sessions_past_max_sessions_get_421_4_7_0(self):
-        o = self.started({"max_sessions": "3"})
+        # per-IP share lifted: this test is about the total (the share has its own test)
+        o = self.started({"max_sessions": "3", "max_sessions_per_ip": "3"})
         held = [SmtpDialogue(o.smtp_port) for _ in range(3)]
         try:
             for d in held:
@@ -100,11 +104,96 @@ class SmtpLimitsTest(unittest.TestCase):
             for d in held:
                 d.sock.close()
 
+    def test_one_address_gets_its_share_and_others_still_get_in(self):
+        # max_sessions 20 and no per-IP setting: one address may hold 20 / 10 = 2
+        o = self.started({"max_sessions": "20"})
+        held = [SmtpDialogue(o.smtp_port) for _ in range(2)]
+        try:
+            for d in held:
+                self.assertEqual(d.greeting[0], 220)
+            with SmtpDialogue(o.smtp_port) as extra:
+                self.assertEqual(extra.greeting,
+                                 (421, "4.7.0 Too many connections from your address, try later"))
+                self.assertTrue(extra.closed())
+            # another client address is not kept out by the first one's sessions
+            with SmtpDialogue(o.smtp_port, source="127.0.0.2") as other:
+                self.assertEqual(other.greeting[0], 220)
+                self.assertEqual(other.cmd("QUIT")[0], 221)
+            held[0].cmd("QUIT")
+            held[0].sock.close()
+            time.sleep(0.3)
+            with SmtpDialogue(o.smtp_port) as again:
+                self.assertEqual(again.greeting[0], 220)
+        finally:
+            for d in held:
+                d.sock.close()
+        self.assertIn("reason=max-sessions-per-ip", o.log())
+        self.assertNotIn("127.0.0.1", o.log().split("reason=max-sessions-per-ip")[1].split("\n")[0])
+
+    @staticmethod
+    def trickle(d, pieces, interval, limit):
+        """Sends each of `pieces` every `interval` s until the server has something to say
+        (looked at without reading it: after its 421 the server closes, and a reset
+        would throw the unread reply away) or `limit` s have passed."""
+        started = time.monotonic()
+        for piece in pieces:
+            if time.monotonic() - started > limit:
+                return
+            try:
+                d.send(piece)
+            except OSError:
+                return
+            time.sleep(interval)
+            d.sock.setblocking(False)
+            try:
+                if d.sock.recv(1, socket.MSG_PEEK):
+                    return
+            except BlockingIOError:
+                pass
+            finally:
+                d.sock.settimeout(15)
+
+    def test_a_command_line_trickling_in_is_cut_at_command_timeout(self):
+        o = self.started({"command_timeout": "2"})
+        started = time.monotonic()
+        with SmtpDialogue(o.smtp_port, timeout=15) as d:
+            # one byte every 0.4 s: never 2 s of silence, but the line never ends in time
+            self.trickle(d, [bytes([b]) for b in b"EHLO slow.client.example"], 0.4, 8)
+            self.assertEqual(d.reply(), (421, "4.4.2 okno.test Error: timeout exceeded"))
+            self.assertTrue(d.closed())
+        self.assertLess(time.monotonic() - started, 5)
+
+    def test_data_below_the_minimum_rate_is_cut(self):
+        o = self.started({"data_timeout": "2", "data_min_rate": "100"})
+        started = time.monotonic()
+        with SmtpDialogue(o.smtp_port, timeout=15) as d:
+            d.send(ENVELOPE)
+            self.assertEqual([c for c, _ in d.replies(4)], [250, 250, 250, 354])
+            # a 10-byte line every 0.5 s: 20 B/s, never silent for data_timeout
+            self.trickle(d, [b"slowloris\n"] * 100, 0.5, 8)
+            self.assertEqual(d.reply(), (421, "4.4.2 okno.test Error: data arriving too slowly"))
+            self.assertTrue(d.closed())
+        self.assertLess(time.monotonic() - started, 6)
+        self.assertEqual(o.list_json(), [])
+
+    def test_data_past_data_total_timeout_is_cut(self):
+        o = self.started({"data_timeout": "30", "data_total_timeout": "2", "data_min_rate": "0"})
+        started = time.monotonic()
+        with SmtpDialogue(o.smtp_port, timeout=15) as d:
+            d.send(ENVELOPE)
+            self.assertEqual([c for c, _ in d.replies(4)], [250, 250, 250, 354])
+            # 2 KB every 0.3 s is fast enough, but it goes on for too long
+            self.trickle(d, [b"x" * 2000 + b"\r\n"] * 100, 0.3, 8)
+            self.assertEqual(d.reply(), (421, "4.4.2 okno.test Error: message took too long"))
+            self.assertTrue(d.closed())
+        self.assertLess(time.monotonic() - started, 6)
+        self.assertEqual(o.list_json(), [])
+
     def test_500_concurrent_connections_are_greeted_and_quit_cleanly(self):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if soft < 1200:
             resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
-        o = self.started({"max_sessions": "600"})
+        o = self.started({"max_sessions": "600", "max_sessions_per_ip": "600"})
         socks = []
         try:
             for _ in range(500):
@@ -114,7 +203,7 @@ class SmtpLimitsTest(unittest.TestCase):
             for s in socks:
                 s.sendall(b"QUIT\r\n")
             byes = self._read_all(socks, None)  # until EOF
-            self.assertEqual(sum(1 for b in byes if b == b"221 2.0.0 Bye\r\n"), 500)
+            self.assertEqual(sum(1 for b in byes if b == b"221 2.0.0 Bye\r\n"), 500, byes[:3])
         finally:
             for s in socks:
                 s.close()

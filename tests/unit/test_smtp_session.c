@@ -191,8 +191,9 @@ static void test_message_is_unstuffed_crlf_normalised_and_has_received_header(vo
   g_autofree char *all = NULL, *body = NULL;
   expect(f, ENVELOPE "DATA\r\n", ENVELOPE_REPLIES "354 End data with <CR><LF>.<CR><LF>\r\n");
   assert_true(okno_smtp_session_in_data(f->s));
-  /* bare LF, a stuffed dot, a lone CR kept, and the end */
-  expect(f, "Subject: test\nX: 1\r\n\r\n..leading dot\nmid\rline\n.\r\n",
+  /* bare LF, a stuffed dot, a lone CR kept, and the end (CRLF "." CRLF only: before
+   * the smuggling fix this test ended the message after a bare LF) */
+  expect(f, "Subject: test\nX: 1\r\n\r\n..leading dot\nmid\rline\r\n.\r\n",
          "250 2.0.0 Ok: registered as 2026-000017\r\n");
   assert_int_equal(f->deliveries, 1);
   assert_string_equal(f->last_from, "citizen@mail.example");
@@ -407,6 +408,90 @@ static void test_byte_by_byte_input_gives_the_same_dialogue(void **state)
   fake_free(b);
 }
 
+/* SMTP smuggling (CVE-2023-51764 and kin): every end-of-data sequence that is not
+ * <CR><LF>.<CR><LF> must leave the bytes after it inside the first message. The
+ * "smuggled" envelope and message must never be delivered as a second message. */
+static const char *const smuggling_variants[] = {
+  "\n.\n", "\n.\r\n", "\r\n.\n", "\r.\r", "\r.\r\n", "\r\n.\r", "\n.\r",
+  "\r\n\0.\r\n" /* a NUL before the dot: handled below with its length */, "\r\n.\r\r\n",
+  "\r\n .\r\n", "\r\n.\x20\r\n",
+};
+
+static void smuggle(OknoSmtpProto proto, const char *variant, gsize vlen)
+{
+  Fake *f = fake_new(proto, FALSE);
+  const char *hello = proto == OKNO_PROTO_LMTP ? "LHLO" : "EHLO";
+  g_autofree char *env = g_strdup_printf("%s client.example\r\nMAIL FROM:<citizen@mail.example>"
+                                         "\r\nRCPT TO:<support@portal.example>\r\nDATA\r\n",
+                                         hello);
+  const char *forged = "MAIL FROM:<forged@portal.example>\r\n"
+                       "RCPT TO:<support@portal.example>\r\nDATA\r\n"
+                       "From: forged@portal.example\r\nSubject: forged\r\n\r\nsmuggled\r\n";
+  g_autofree char *out = NULL;
+  g_free(talk(f, env));
+  okno_smtp_session_feed(f->s, "Subject: first\r\n\r\nbody", strlen("Subject: first\r\n\r\nbody"));
+  okno_smtp_session_feed(f->s, variant, vlen);
+  okno_smtp_session_feed(f->s, forged, strlen(forged));
+  assert_int_equal(f->deliveries, 0); /* nothing ended yet */
+  assert_true(okno_smtp_session_in_data(f->s));
+  out = talk(f, ".\r\nQUIT\r\n");
+  assert_int_equal(f->deliveries, 1);
+  assert_string_equal(f->last_from, "citizen@mail.example");
+  assert_string_equal(out, "250 2.0.0 Ok: registered as 2026-000017\r\n221 2.0.0 Bye\r\n");
+  /* the forged commands are the first message's content (memmem: one variant has a NUL) */
+  {
+    gsize n;
+    const char *d = g_bytes_get_data(f->last_msg, &n);
+    assert_non_null(memmem(d, n, "MAIL FROM:<forged@portal.example>\r\n", 35));
+    assert_non_null(memmem(d, n, "smuggled\r\n", 10));
+  }
+  fake_free(f);
+}
+
+static void test_smuggled_end_of_data_sequences_never_end_a_message(void **state)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(smuggling_variants); i++) {
+    const char *v = smuggling_variants[i];
+    gsize len = i == 7 ? 6 : strlen(v);
+    smuggle(OKNO_PROTO_SMTP, v, len);
+    smuggle(OKNO_PROTO_LMTP, v, len);
+  }
+}
+
+static void test_smuggling_fed_byte_by_byte_is_the_same(void **state)
+{
+  Fake *f = fake_new(OKNO_PROTO_SMTP, FALSE);
+  const char *in = ENVELOPE "DATA\r\nSubject: a\r\n\r\nx\n.\nMAIL FROM:<z@y.example>\r\n.\r\n";
+  g_autofree char *all = NULL;
+  for (const char *p = in; *p; p++)
+    okno_smtp_session_feed(f->s, p, 1);
+  assert_int_equal(f->deliveries, 1);
+  all = msg_body(f);
+  assert_string_equal(all, "Subject: a\r\n\r\nx\r\n\r\nMAIL FROM:<z@y.example>\r\n");
+  fake_free(f);
+}
+
+static void test_bare_lf_or_cr_in_a_command_is_500_5_5_2_and_the_session_ends(void **state)
+{
+  static const char *const lines[] = {
+    "NOOP\n", "EHLO client.example\nMAIL FROM:<a@b.example>\r\n", "NOOP\rMAIL FROM:<a@b.example>\r\n",
+    "RSET\r\r\n",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(lines); i++) {
+    Fake *f = fake_new(i % 2 ? OKNO_PROTO_LMTP : OKNO_PROTO_SMTP, FALSE);
+    expect(f, lines[i], "500 5.5.2 Error: bare <CR> or <LF> received, lines must end with <CR><LF>\r\n");
+    assert_true(f->closed);
+    assert_true(okno_smtp_session_closed(f->s));
+    fake_free(f);
+  }
+  { /* a CR at the end of what has arrived may be the start of CRLF */
+    Fake *f = fake_new(OKNO_PROTO_SMTP, FALSE);
+    expect(f, "NOOP\r", "");
+    expect(f, "\n", "250 2.0.0 Ok\r\n");
+    fake_free(f);
+  }
+}
+
 static void test_lmtp_uses_lhlo_and_answers_once_per_recipient(void **state)
 {
   Fake *f = fake_new(OKNO_PROTO_LMTP, FALSE);
@@ -457,7 +542,7 @@ static void test_timeout_in_data_is_421_4_4_2_and_nothing_is_delivered(void **st
 {
   Fake *f = fake_new(OKNO_PROTO_SMTP, FALSE);
   g_free(talk(f, ENVELOPE "DATA\r\nSubject: half\r\n"));
-  okno_smtp_session_timeout(f->s);
+  okno_smtp_session_timeout(f->s, NULL);
   assert_string_equal(f->out->str, "421 4.4.2 mx.test Error: timeout exceeded\r\n");
   assert_true(f->closed);
   assert_true(okno_smtp_session_closed(f->s));
@@ -549,6 +634,9 @@ int main(void)
     cmocka_unit_test(test_mail_and_rcpt_syntax),
     cmocka_unit_test(test_nul_bytes_and_long_lines_in_data_are_kept),
     cmocka_unit_test(test_byte_by_byte_input_gives_the_same_dialogue),
+    cmocka_unit_test(test_smuggled_end_of_data_sequences_never_end_a_message),
+    cmocka_unit_test(test_smuggling_fed_byte_by_byte_is_the_same),
+    cmocka_unit_test(test_bare_lf_or_cr_in_a_command_is_500_5_5_2_and_the_session_ends),
     cmocka_unit_test(test_lmtp_uses_lhlo_and_answers_once_per_recipient),
     cmocka_unit_test(test_starttls_drops_buffered_input_and_resets_the_session),
     cmocka_unit_test(test_timeout_in_data_is_421_4_4_2_and_nothing_is_delivered),
