@@ -38,6 +38,8 @@ static const KeyDef keys[] = {
   I("smtp", "max_sessions_per_ip", max_sessions_per_ip, 0, 0, 100000), /* 0: max_sessions / 10 */
   I("smtp", "data_total_timeout", data_total_timeout, 900, 1, 86400),
   I("smtp", "data_min_rate", data_min_rate, 1024, 0, G_GINT64_CONSTANT(1) << 30),
+  P("smtp", "spool_dir", spool_dir, "var/spool"),
+  I("smtp", "spool_threshold", spool_threshold, 1024 * 1024, 0, G_GINT64_CONSTANT(1) << 32),
   P("smtp", "tls_cert", tls_cert, ""),
   P("smtp", "tls_key", tls_key, ""),
 

@@ -34,6 +34,9 @@ typedef struct OknoConfig {
                              * (bytes trickling in do not extend it) */
   gint64 data_timeout;      /* seconds of silence during DATA */
   gint64 data_total_timeout; /* seconds a DATA may last at most, from the 354 */
+  char *spool_dir;          /* a message past spool_threshold bytes is received into an
+                             * unnamed file here (mail/spool.h) */
+  gint64 spool_threshold;
   gint64 data_min_rate;     /* bytes/s: after data_timeout seconds a DATA must have kept
                              * this average rate; 0: no minimum */
   char *tls_cert;           /* PEM, empty: no STARTTLS */
