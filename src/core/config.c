@@ -39,7 +39,7 @@ static const KeyDef keys[] = {
   I("smtp", "data_total_timeout", data_total_timeout, 900, 1, 86400),
   I("smtp", "data_min_rate", data_min_rate, 1024, 0, G_GINT64_CONSTANT(1) << 30),
   P("smtp", "spool_dir", spool_dir, "var/spool"),
-  I("smtp", "spool_threshold", spool_threshold, 1024 * 1024, 0, G_GINT64_CONSTANT(1) << 32),
+  I("smtp", "spool_threshold", spool_threshold, 64 * 1024, 0, G_GINT64_CONSTANT(1) << 32),
   P("smtp", "tls_cert", tls_cert, ""),
   P("smtp", "tls_key", tls_key, ""),
 
@@ -49,6 +49,7 @@ static const KeyDef keys[] = {
   I("intake", "parse_memory_budget", parse_memory_budget, 256 * 1024 * 1024, 1024 * 1024, G_GINT64_CONSTANT(1) << 34),
   I("intake", "max_mime_depth", max_mime_depth, 20, 2, 200),
   I("intake", "max_mime_parts", max_mime_parts, 500, 2, 100000),
+  I("intake", "max_inflight_bytes", max_inflight_bytes, 64 * 1024 * 1024, 1024 * 1024, G_GINT64_CONSTANT(1) << 40),
 
   S("outbound", "transport", outbound_transport, "maildir:var/outbox"),
   S("outbound", "from", outbound_from, "support@portal.example"),

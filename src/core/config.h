@@ -47,6 +47,8 @@ typedef struct OknoConfig {
   gint64 parse_memory_budget; /* bytes of decoded content per message */
   gint64 max_mime_depth;
   gint64 max_mime_parts;
+  gint64 max_inflight_bytes; /* message bytes being parsed or awaiting their commit at once
+                              * (intake/pipeline.c's byte budget) */
 
   /* [outbound] */
   char *outbound_transport; /* maildir:PATH or smtp://HOST:PORT */

@@ -64,6 +64,12 @@ struct OknoIntake {
   GMutex lock;
   GCond idle;
   guint inflight;
+  /* The byte budget: message bytes being parsed or waiting for their commit, at most
+   * [intake] max_inflight_bytes (one message alone may exceed it). A parse waits for
+   * room on its pool thread, so a burst of large messages stays in their spool files
+   * (mail/spool.h) instead of in memory all at once. */
+  GCond room;
+  guint64 inflight_bytes;
   guint64 registered;
   /* The phishing block list as last read, used only on the writer thread. */
   OknoBlocklist *blocklist;
@@ -115,6 +121,7 @@ typedef struct {
   gboolean sync;
   gboolean finished;
   GError *error;
+  guint64 budgeted;       /* bytes taken from the budget (async only), given back at free */
 } Item;
 
 void okno_intake_result_clear(OknoIntakeResult *r)
@@ -980,8 +987,33 @@ static void envelope_copy(OknoEnvelope *dst, const OknoEnvelope *src)
   dst->kind = g_strdup(src->kind);
 }
 
+/* Blocks the parse thread until the message fits in the byte budget, then takes it. */
+static void budget_take(OknoIntake *in, Item *it)
+{
+  guint64 size = g_bytes_get_size(it->raw);
+  g_mutex_lock(&in->lock);
+  while (in->inflight_bytes > 0 && in->inflight_bytes + size > (guint64)in->cfg->max_inflight_bytes)
+    g_cond_wait(&in->room, &in->lock);
+  in->inflight_bytes += size;
+  it->budgeted = size;
+  g_mutex_unlock(&in->lock);
+}
+
+static void budget_give_back(OknoIntake *in, Item *it)
+{
+  if (!it->budgeted)
+    return;
+  g_mutex_lock(&in->lock);
+  g_assert(in->inflight_bytes >= it->budgeted);
+  in->inflight_bytes -= it->budgeted;
+  it->budgeted = 0;
+  g_cond_broadcast(&in->room);
+  g_mutex_unlock(&in->lock);
+}
+
 static void item_free(Item *it)
 {
+  budget_give_back(it->in, it);
   g_free((char *)it->env.channel);
   g_free((char *)it->env.mail_from);
   g_strfreev((char **)it->env.rcpt_to);
@@ -1058,6 +1090,7 @@ static void parse_job(gpointer data, gpointer pool_data)
 {
   Item *it = data;
   OknoIntake *in = pool_data;
+  budget_take(in, it);
   it->p = parse_message(in->cfg, it->raw, &it->env);
   if (it->p->refuse) {
     g_main_context_invoke(it->ctx, refuse_in_context, it);
@@ -1107,6 +1140,7 @@ OknoIntake *okno_intake_new(const OknoConfig *cfg, GError **error)
     okno_log_warn("intake", "event=no_calendar error=\"%s\"", cal_err->message);
   g_mutex_init(&in->lock);
   g_cond_init(&in->idle);
+  g_cond_init(&in->room);
   in->parsers = g_thread_pool_new(parse_job, in, MAX(2, (int)g_get_num_processors()), FALSE, NULL);
   return in;
 }
@@ -1128,6 +1162,7 @@ void okno_intake_free(OknoIntake *in)
   g_clear_pointer(&in->blocklist, okno_blocklist_free);
   g_mutex_clear(&in->lock);
   g_cond_clear(&in->idle);
+  g_cond_clear(&in->room);
   g_free(in);
 }
 

@@ -1,9 +1,12 @@
 /* spool.c: a message being received, in memory or in an unlinked temporary file
  * (spool.h).
  *
- * State: `mem` holds the message while it is small, and the not yet written tail once
- * it is on disk (`fd` >= 0); `size` counts every byte appended; `failed` makes a write
- * error sticky, so a session can keep reading to the end of DATA and answer once. */
+ * State: `mem` holds the message while it is small (allocated to the threshold at most:
+ * GByteArray's doubling would otherwise keep up to twice the bytes per session), and
+ * once it is on disk (`fd` >= 0) a buffer of WRITE_CHUNK bytes not yet written; `size`
+ * counts every byte appended; `failed` makes a write error sticky, so a session can
+ * keep reading to the end of DATA and answer once. A session's spool thus holds at
+ * most max(threshold, WRITE_CHUNK) bytes of memory, whatever the message's size. */
 #include "mail/spool.h"
 
 #include <errno.h>
@@ -13,7 +16,7 @@
 
 #include "core/error.h"
 
-#define WRITE_CHUNK (64 * 1024)
+#define WRITE_CHUNK (32 * 1024)
 
 struct OknoSpool {
   char *dir;
@@ -24,12 +27,20 @@ struct OknoSpool {
   gboolean failed;
 };
 
+/* An empty array that holds `cap` bytes before it reallocates. */
+static GByteArray *array_with_room(gsize cap)
+{
+  GByteArray *a = g_byte_array_new_take(g_malloc(cap), cap);
+  g_byte_array_set_size(a, 0);
+  return a;
+}
+
 OknoSpool *okno_spool_new(const char *dir, gsize threshold)
 {
   OknoSpool *sp = g_new0(OknoSpool, 1);
   sp->dir = g_strdup(dir && *dir ? dir : ".");
   sp->threshold = threshold;
-  sp->mem = g_byte_array_new();
+  sp->mem = array_with_room(MIN(threshold + 1, WRITE_CHUNK));
   sp->fd = -1;
   return sp;
 }
@@ -39,7 +50,10 @@ static void reset(OknoSpool *sp)
   if (sp->fd >= 0)
     close(sp->fd);
   sp->fd = -1;
-  g_byte_array_set_size(sp->mem, 0);
+  if (sp->mem->len > 0 || sp->size > sp->threshold) { /* back to a small array */
+    g_byte_array_unref(sp->mem);
+    sp->mem = array_with_room(MIN(sp->threshold + 1, WRITE_CHUNK));
+  }
   sp->size = 0;
   sp->failed = FALSE;
 }
@@ -96,15 +110,19 @@ gboolean okno_spool_append(OknoSpool *sp, const void *data, gsize len, GError **
 {
   if (sp->failed)
     return fail(sp, error, "earlier write", EIO);
+  if (sp->fd >= 0 && sp->mem->len + len > WRITE_CHUNK && !drain(sp, error))
+    return FALSE;
   g_byte_array_append(sp->mem, data, (guint)len);
   sp->size += len;
   if (sp->fd < 0 && sp->size > sp->threshold) {
     sp->fd = open_unnamed(sp->dir);
     if (sp->fd < 0)
       return fail(sp, error, "open", errno);
+    if (!drain(sp, error))
+      return FALSE;
+    g_byte_array_unref(sp->mem); /* the memory phase's array may be large */
+    sp->mem = array_with_room(WRITE_CHUNK);
   }
-  if (sp->fd >= 0 && sp->mem->len >= WRITE_CHUNK)
-    return drain(sp, error);
   return TRUE;
 }
 
@@ -134,7 +152,7 @@ GBytes *okno_spool_finish(OknoSpool *sp, GError **error)
   }
   if (sp->fd < 0) {
     out = g_byte_array_free_to_bytes(sp->mem);
-    sp->mem = g_byte_array_new();
+    sp->mem = array_with_room(MIN(sp->threshold + 1, WRITE_CHUNK));
   } else if (drain(sp, error)) {
     g_autoptr(GError) e = NULL;
     GMappedFile *map = g_mapped_file_new_from_fd(sp->fd, FALSE, &e);
