@@ -62,6 +62,7 @@ static const KeyDef keys[] = {
   S("http", "listen", http_listen, "127.0.0.1:8080"),
   S("http", "public_url", public_url, ""), /* empty: receipts link to no web page */
   P("http", "web_dir", web_dir, ""),
+  I("http", "workers", http_workers, 4, 1, 64),
   I("http", "max_body", max_body, 11 * 1024 * 1024, 4096, G_GINT64_CONSTANT(1) << 30),
   I("http", "session_ttl", session_ttl, 8 * 3600, 60, 30 * 86400),
   I("http", "requests_per_minute", requests_per_minute, 600, 1, 1000000000),

@@ -63,6 +63,7 @@ typedef struct OknoConfig {
   char *http_listen;        /* host:port, empty to disable */
   char *public_url;         /* https://... makes session cookies Secure */
   char *web_dir;            /* templates and static/; empty: the source tree's web/ */
+  gint64 http_workers;      /* threads that run the web's handlers (web/server.h) */
   gint64 max_body;          /* bytes of one request body; past it 413 */
   gint64 session_ttl;       /* seconds a session lives after sign-in */
   gint64 requests_per_minute; /* per client IP, every request */
