@@ -11,5 +11,17 @@
   "kind, priority, priority_confirmed, sla_class, overdue, forward_deadline, extensions, "  \
   "answered, deadline_gen"
 
+/* An open appeal (not answered, closed or rejected), written exactly so in the queries
+ * and in the partial indexes of migration step 10: SQLite uses a partial index only
+ * when the query repeats its condition word for word. */
+#define OKNO_OPEN_SQL "status IN ('new', 'in_progress', 'needs_clarification')"
+
 /* The OknoAppeal of row `i` of `r`, selected with OKNO_APPEAL_COLUMNS first; caller frees. */
 OknoAppeal *okno_appeal_from_row(const OknoRows *r, guint i);
+
+/* Full-text search as a filter (src/store/search.c): the words of `query` as the
+ * backend's match text (NULL with OKNO_ERROR_USER when no word is left, as in
+ * okno_store_search), and the condition on appeals.id that matches them, the match
+ * text being parameter $placeholder (caller frees both). */
+char *okno_search_words(const char *query, gboolean sqlite, GError **error);
+char *okno_search_match_sql(gboolean sqlite, guint placeholder);
