@@ -25,3 +25,10 @@ OknoAppeal *okno_appeal_from_row(const OknoRows *r, guint i);
  * text being parameter $placeholder (caller frees both). */
 char *okno_search_words(const char *query, gboolean sqlite, GError **error);
 char *okno_search_match_sql(gboolean sqlite, guint placeholder);
+
+/* A keyset page (store.h OknoPage) of the rows `r` of a statement that selected
+ * OKNO_APPEAL_COLUMNS in `sort`'s order (reversed when `back`: a `before` page) with
+ * LIMIT limit + 1; `cursor`: the statement was bounded by a token. Sets the next and
+ * previous tokens (src/store/queue.c); caller frees. */
+OknoPage *okno_page_from_rows(const OknoRows *r, guint limit, OknoSort sort, gboolean cursor,
+                              gboolean back);

@@ -338,10 +338,8 @@ static OknoPage *page_run(OknoStore *st, const OknoQueueQuery *q, GError **error
 {
   g_autofree char *words = NULL;
   g_autoptr(OknoRows) r = NULL;
-  g_autoptr(OknoPage) page = g_new0(OknoPage, 1);
-  gboolean due = q->sort == OKNO_SORT_DEADLINE, back = FALSE, cursor = FALSE;
+  gboolean back = FALSE, cursor = FALSE;
   gint64 key = 0, id = 0;
-  guint n, shown;
   Sql b;
 
   if (!check_query(q, error))
@@ -356,7 +354,6 @@ static OknoPage *page_run(OknoStore *st, const OknoQueueQuery *q, GError **error
   }
   if (has_search(q) && !(words = search_words(st, q, error)))
     return NULL;
-  page->appeals = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
   sql_init(&b, st);
   if (page_sql(&b, q, words, cursor, back, key, id))
     r = okno_db_query(okno_store_db(st), b.sql->str, (const OknoParam *)b.params->data,
@@ -366,27 +363,35 @@ static OknoPage *page_run(OknoStore *st, const OknoQueueQuery *q, GError **error
   sql_clear(&b);
   if (!r)
     return NULL;
-  n = okno_rows_count(r);
-  if (back && n <= q->limit) {
+  if (back && okno_rows_count(r) <= q->limit) {
     /* the start was reached: the first page, full */
     OknoQueueQuery first = *q;
     first.after = first.before = NULL;
     return page_run(st, &first, error);
   }
-  shown = MIN(n, q->limit);
+  return okno_page_from_rows(r, q->limit, q->sort, cursor, back);
+}
+
+OknoPage *okno_page_from_rows(const OknoRows *r, guint limit, OknoSort sort, gboolean cursor,
+                              gboolean back)
+{
+  OknoPage *page = g_new0(OknoPage, 1);
+  guint n = okno_rows_count(r), shown = MIN(n, limit);
+  gboolean due = sort == OKNO_SORT_DEADLINE;
+  page->appeals = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
   for (guint i = 0; i < shown; i++)
     g_ptr_array_add(page->appeals, okno_appeal_from_row(r, back ? shown - 1 - i : i));
   if (shown) {
     const OknoAppeal *first = page->appeals->pdata[0];
     const OknoAppeal *last = page->appeals->pdata[shown - 1];
 #define KEY(a) (due ? ((a)->deadline ? (a)->deadline : G_MAXINT64) : (a)->received_at)
-    if (n > q->limit || back)
-      page->next = okno_page_token(q->sort, KEY(last), last->id);
+    if (n > limit || back)
+      page->next = okno_page_token(sort, KEY(last), last->id);
     if (cursor)
-      page->prev = okno_page_token(q->sort, KEY(first), first->id);
+      page->prev = okno_page_token(sort, KEY(first), first->id);
 #undef KEY
   }
-  return g_steal_pointer(&page);
+  return page;
 }
 
 OknoPage *okno_store_queue_page(OknoStore *st, const OknoQueueQuery *q, GError **error)
