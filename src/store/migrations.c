@@ -70,7 +70,7 @@
  * generated column, the PostgreSQL one as a STORED one (ALTER TABLE cannot add a stored
  * one on SQLite). One index per queue filter and sort order of src/store/queue.c
  * (keyset pages: the index gives the rows in order, so a page reads ~limit rows);
- * OKNO_OPEN_SQL (appeal_row.h) is the "open" condition the partial indexes carry, written exactly as the
+ * OKNO_OPEN_SQL (appeal_row.h) is the "open" condition the partial indexes carry, written as the
  * queries write it (SQLite uses a partial index only when the query repeats its
  * condition). appeal_counts holds the number of appeals per (department, status,
  * assignee, quarantine), kept by triggers in the same transaction as the appeal's

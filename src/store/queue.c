@@ -5,7 +5,9 @@
  * index leads and visibility is a filter), each branch reading the index that gives
  * its rows in the queue's order (SQLite: named with INDEXED BY, so the plan cannot
  * drift to a scan and a sort; PostgreSQL picks the same index by itself), the branches
- * merged in order by UNION ALL with the ORDER BY outside, and LIMIT limit + 1 (the
+ * merged in order by UNION ALL with the ORDER BY outside (SQLite's MERGE; PostgreSQL,
+ * which does not merge them, gets each branch limited in order and sorts at most
+ * branches x (limit + 1) rows), and LIMIT limit + 1 (the
  * extra row says whether a next page exists). The cursor is the last row's sort key
  * and id: (received_at, id) < cursor, or (due, id) > cursor; a `before` page reads the
  * other way and is turned round here. Tokens are base64url of "r.KEY.ID" or "d.KEY.ID".
@@ -277,6 +279,14 @@ static char *search_words(OknoStore *st, const OknoQueueQuery *q, GError **error
   return okno_search_words(q->search, okno_db_is_sqlite(okno_store_db(st)), error);
 }
 
+static void order_limit(Sql *b, const OknoQueueQuery *q, gboolean desc)
+{
+  g_string_append_printf(b->sql, " ORDER BY %s %s, id %s LIMIT ",
+                         q->sort == OKNO_SORT_DEADLINE ? "due" : "received_at",
+                         desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
+  integer(b, (gint64)q->limit + 1);
+}
+
 /* The page statement of `q` into `b`. */
 static gboolean page_sql(Sql *b, const OknoQueueQuery *q, const char *words, gboolean cursor,
                          gboolean back, gint64 key, gint64 id)
@@ -291,15 +301,26 @@ static gboolean page_sql(Sql *b, const OknoQueueQuery *q, const char *words, gbo
   } else if (d->len > MAX_BRANCHES) {
     branch(b, q, NULL, TRUE, words, cursor, back, key, id);
   } else {
+    /* PostgreSQL 15 merges no UNION ALL of one table in order (it appends and sorts):
+     * there each branch is limited in its index's order and the outer ORDER BY sorts
+     * at most branches x (limit + 1) rows. SQLite merges the branches (MERGE). */
+    if (!b->sqlite)
+      g_string_append(b->sql, "SELECT * FROM (");
     for (guint i = 0; i < d->len; i++) {
       if (i)
         g_string_append(b->sql, " UNION ALL ");
+      if (!b->sqlite)
+        g_string_append(b->sql, "(");
       branch(b, q, d->pdata[i], FALSE, words, cursor, back, key, id);
+      if (!b->sqlite) {
+        order_limit(b, q, desc);
+        g_string_append(b->sql, ")");
+      }
     }
+    if (!b->sqlite)
+      g_string_append(b->sql, ") AS branches");
   }
-  g_string_append_printf(b->sql, " ORDER BY %s %s, id %s LIMIT ", due ? "due" : "received_at",
-                         desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
-  integer(b, (gint64)q->limit + 1);
+  order_limit(b, q, desc);
   return TRUE;
 }
 
