@@ -15,6 +15,12 @@
  * and in the partial indexes of migration step 10: SQLite uses a partial index only
  * when the query repeats its condition word for word. */
 #define OKNO_OPEN_SQL "status IN ('new', 'in_progress', 'needs_clarification')"
+/* In a queue at all (quarantined appeals are in none). */
+#define OKNO_QUEUED_SQL "queue <> 'quarantine'"
+/* The conditions of the partial indexes of migration 10: open and queued (the overdue
+ * queue's and count's), and also assigned to nobody (the unassigned queue's). */
+#define OKNO_LIVE_SQL OKNO_QUEUED_SQL " AND " OKNO_OPEN_SQL
+#define OKNO_FREE_SQL OKNO_LIVE_SQL " AND assignee IS NULL"
 
 /* The OknoAppeal of row `i` of `r`, selected with OKNO_APPEAL_COLUMNS first; caller frees. */
 OknoAppeal *okno_appeal_from_row(const OknoRows *r, guint i);

@@ -70,9 +70,10 @@
  * generated column, the PostgreSQL one as a STORED one (ALTER TABLE cannot add a stored
  * one on SQLite). One index per queue filter and sort order of src/store/queue.c
  * (keyset pages: the index gives the rows in order, so a page reads ~limit rows);
- * OKNO_OPEN_SQL (appeal_row.h) is the "open" condition the partial indexes carry, written as the
- * queries write it (SQLite uses a partial index only when the query repeats its
- * condition). appeal_counts holds the number of appeals per (department, status,
+ * the partial indexes of open appeals (overdue) and of open unassigned ones carry
+ * their queue's whole condition (OKNO_LIVE_SQL, OKNO_FREE_SQL in appeal_row.h, written
+ * as the queries write it: SQLite uses a partial index only when the query repeats its
+ * condition), so those queues and the overdue count read no row they do not show. appeal_counts holds the number of appeals per (department, status,
  * assignee, quarantine), kept by triggers in the same transaction as the appeal's
  * change, so a queue's count reads a few rows at any size of the registry. */
 #define PAGING_INDEXES(BIG)                                                             \
@@ -89,12 +90,18 @@
   "CREATE INDEX appeals_status_due ON appeals(status, due, id);"                        \
   "CREATE INDEX appeals_dept_status_recv ON appeals(department, status, received_at, id);" \
   "CREATE INDEX appeals_dept_status_due ON appeals(department, status, due, id);"       \
-  "CREATE INDEX appeals_open_recv ON appeals(received_at, id) WHERE " OKNO_OPEN_SQL ";" \
-  "CREATE INDEX appeals_open_due ON appeals(due, id) WHERE " OKNO_OPEN_SQL ";"          \
+  "CREATE INDEX appeals_open_recv ON appeals(received_at, id) WHERE " OKNO_LIVE_SQL ";" \
+  "CREATE INDEX appeals_open_due ON appeals(due, id) WHERE " OKNO_LIVE_SQL ";"          \
   "CREATE INDEX appeals_open_dept_recv ON appeals(department, received_at, id) WHERE "  \
-  OKNO_OPEN_SQL ";"                                                                     \
+  OKNO_LIVE_SQL ";"                                                                     \
   "CREATE INDEX appeals_open_dept_due ON appeals(department, due, id) WHERE "           \
-  OKNO_OPEN_SQL ";"                                                                     \
+  OKNO_LIVE_SQL ";"                                                                     \
+  "CREATE INDEX appeals_free_recv ON appeals(received_at, id) WHERE " OKNO_FREE_SQL ";" \
+  "CREATE INDEX appeals_free_due ON appeals(due, id) WHERE " OKNO_FREE_SQL ";"          \
+  "CREATE INDEX appeals_free_dept_recv ON appeals(department, received_at, id) WHERE "  \
+  OKNO_FREE_SQL ";"                                                                     \
+  "CREATE INDEX appeals_free_dept_due ON appeals(department, due, id) WHERE "           \
+  OKNO_FREE_SQL ";"                                                                     \
   "CREATE INDEX appeals_from_recv ON appeals(from_email, received_at, id);"             \
   "CREATE TABLE appeal_counts("                                                         \
   "  department TEXT NOT NULL,"                                                         \

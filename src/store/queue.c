@@ -15,9 +15,9 @@
  * Index per queue (migration step 10; K = recv or due by the sort order):
  *   mine           appeals_assignee_K            assignee = user
  *   department     appeals_dept_K                department = each of the user's
- *   unassigned     appeals_open[_dept]_K         open, assignee IS NULL
+ *   unassigned     appeals_free[_dept]_K         open, assignee IS NULL (partial)
  *   clarification  appeals[_dept]_status_K       status = needs_clarification
- *   overdue        appeals_open[_dept]_K         open, due < now
+ *   overdue        appeals_open[_dept]_K         open (partial), due < now
  *   all            appeals[_dept]_K, or appeals[_dept]_status_K with a status filter
  * A full-text search is a filter on the matching ids; the planner then starts from the
  * matches (no INDEXED BY), as many rows as the words match.
@@ -188,6 +188,8 @@ static const char *index_name(const OknoQueueQuery *q, gboolean dept)
   case OKNO_QUEUE_MINE:
     return due ? "appeals_assignee_due" : "appeals_assignee_recv";
   case OKNO_QUEUE_UNASSIGNED:
+    return dept ? (due ? "appeals_free_dept_due" : "appeals_free_dept_recv")
+                : (due ? "appeals_free_due" : "appeals_free_recv");
   case OKNO_QUEUE_OVERDUE:
     return dept ? (due ? "appeals_open_dept_due" : "appeals_open_dept_recv")
                 : (due ? "appeals_open_due" : "appeals_open_recv");
@@ -256,7 +258,7 @@ static void branch(Sql *b, const OknoQueueQuery *q, const char *dept, gboolean o
   g_string_append(b->sql, "SELECT " OKNO_APPEAL_COLUMNS ", due FROM appeals");
   if (b->sqlite && !words && !one_of_many)
     g_string_append_printf(b->sql, " INDEXED BY %s", index_name(q, dept != NULL));
-  g_string_append(b->sql, " WHERE queue <> 'quarantine'");
+  g_string_append(b->sql, " WHERE " OKNO_QUEUED_SQL);
   if (dept) {
     g_string_append(b->sql, " AND department = ");
     text(b, dept);
@@ -334,7 +336,7 @@ static void count_sql(Sql *b, const OknoQueueQuery *q, const char *words)
     if (b->sqlite && !words)
       g_string_append_printf(b->sql, " INDEXED BY %s",
                              all ? "appeals_open_due" : "appeals_open_dept_due");
-    g_string_append(b->sql, " WHERE queue <> 'quarantine'");
+    g_string_append(b->sql, " WHERE " OKNO_QUEUED_SQL);
     department_in(b, q);
     filters(b, q, words, FALSE);
     return;
