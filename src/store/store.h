@@ -286,6 +286,12 @@ OknoUser *okno_store_user_get(OknoStore *st, const char *login, GError **error);
 OknoUser *okno_store_user_get_by_id(OknoStore *st, gint64 id, GError **error);
 /* Every user, by login: a GPtrArray of OknoUser*. */
 GPtrArray *okno_store_user_list(OknoStore *st, GError **error);
+/* A keyset page of users by login (the unique index on login): up to limit + 1 users
+ * after login `after`, or (when `after` is NULL or "") the limit + 1 before login
+ * `before`, in login order either way; neither: from the first. The extra user says
+ * that the list goes on past the page (after the last, or before the first). */
+GPtrArray *okno_store_user_page(OknoStore *st, const char *after, const char *before,
+                                guint limit, GError **error);
 gboolean okno_store_user_set_disabled(OknoStore *st, gint64 id, gboolean disabled,
                                       GError **error);
 /* New TOTP secret: the last used step goes back to 0. */
