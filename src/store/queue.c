@@ -7,8 +7,8 @@
  * drift to a scan and a sort; PostgreSQL picks the same index by itself), the branches
  * merged in order by UNION ALL with the ORDER BY outside (SQLite's MERGE; PostgreSQL,
  * which does not merge them, gets each branch limited in order and sorts at most
- * branches x (limit + 1) rows), and LIMIT limit + 1 (the
- * extra row says whether a next page exists). The cursor is the last row's sort key
+ * branches x (limit + 1) rows), and LIMIT limit + 1 (the extra row says whether a
+ * next page exists). The cursor is the last row's sort key
  * and id: (received_at, id) < cursor, or (due, id) > cursor; a `before` page reads the
  * other way and is turned round here. Tokens are base64url of "r.KEY.ID" or "d.KEY.ID".
  *
