@@ -3,10 +3,14 @@
  *   okno show --config FILE [--json] NUMBER
  *   okno show --config FILE --raw K NUMBER    the K-th message's original bytes
  *   okno list --config FILE [--json] [--status S] [--channel C] [--queue Q]
- *             [--from EMAIL] [--limit N]
+ *             [--from EMAIL] [--limit N] [--after NUMBER]
  *
  * --json prints the contract of DESIGN.md ("okno show --json"); without it a short
- * text for people. An unknown number is a user error (exit 1). */
+ * text for people. An unknown number is a user error (exit 1). `okno list` pages: at
+ * most --limit appeals (default LIST_PAGE, at most LIST_MAX), newest first, after the
+ * appeal --after NUMBER (keyset: the next page starts after the last number printed,
+ * whatever arrived meanwhile); when more follow, stderr says the command for the next
+ * page. */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
@@ -14,6 +18,9 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "store/store.h"
+
+#define LIST_PAGE 1000
+#define LIST_MAX 100000
 
 int okno_cmd_show(int argc, char **argv)
 {
@@ -98,15 +105,16 @@ int okno_cmd_show(int argc, char **argv)
 int okno_cmd_list(int argc, char **argv)
 {
   gboolean json = FALSE;
-  g_autofree char *status = NULL, *channel = NULL, *queue = NULL, *from = NULL;
-  gint limit = 0;
+  g_autofree char *status = NULL, *channel = NULL, *queue = NULL, *from = NULL, *after = NULL;
+  gint limit = LIST_PAGE;
   const GOptionEntry extra[] = {
     {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
     {"status", 0, 0, G_OPTION_ARG_STRING, &status, "only appeals with this status", "S"},
     {"channel", 0, 0, G_OPTION_ARG_STRING, &channel, "only appeals from this channel", "C"},
     {"queue", 0, 0, G_OPTION_ARG_STRING, &queue, "only appeals in this queue (quarantine)", "Q"},
     {"from", 0, 0, G_OPTION_ARG_STRING, &from, "only appeals of this contact", "EMAIL"},
-    {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "at most N appeals", "N"},
+    {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "at most N appeals (default 1000)", "N"},
+    {"after", 0, 0, G_OPTION_ARG_STRING, &after, "the page after this appeal", "NUMBER"},
     G_OPTION_ENTRY_NULL,
   };
   int code = 0;
@@ -122,17 +130,23 @@ int okno_cmd_list(int argc, char **argv)
     fprintf(stderr, "okno: list takes no arguments besides options\n");
     return 1;
   }
-  if (limit < 0) {
-    fprintf(stderr, "okno: --limit must be positive\n");
+  if (limit < 1 || limit > LIST_MAX) {
+    fprintf(stderr, "okno: --limit must be from 1 to %d\n", LIST_MAX);
     return 1;
   }
-  f = (OknoListFilter){status, channel, queue, from, limit};
+  f = (OknoListFilter){status, channel, queue, from, (gint64)limit + 1, after};
   st = okno_store_open(cfg->store_url, &err);
   if (!st)
     return okno_cli_fail(err);
   appeals = okno_store_list(st, &f, &err);
   if (!appeals)
     return okno_cli_fail(err);
+  if (appeals->len > (guint)limit) {
+    const OknoAppeal *last;
+    g_ptr_array_set_size(appeals, limit);
+    last = appeals->pdata[appeals->len - 1];
+    fprintf(stderr, "okno: more appeals follow: okno list --after %s\n", last->number);
+  }
   okno_cli_print_appeals(appeals, json);
   return 0;
 }

@@ -465,6 +465,12 @@ static int role_index(const char *role)
   return -1;
 }
 
+gboolean okno_staff_sees_every_department(const OknoUser *user)
+{
+  int role = user && !user->disabled ? role_index(user->role) : -1;
+  return role == ADMINISTRATOR || role == AUDITOR;
+}
+
 gboolean okno_staff_can(const OknoUser *user, OknoAction action, const OknoAppeal *appeal,
                         const char *department)
 {
@@ -488,7 +494,7 @@ gboolean okno_staff_can(const OknoUser *user, OknoAction action, const OknoAppea
     return FALSE;
   /* Administrators and auditors see every department; the triage queue ("") is
    * everyone's, except that templates belong to a real department. */
-  in_dept = role == ADMINISTRATOR || role == AUDITOR ||
+  in_dept = okno_staff_sees_every_department(user) ||
             (!*dept && action != OKNO_ACT_MANAGE_TEMPLATES) ||
             (*dept && user->departments && g_strv_contains((const char *const *)user->departments, dept));
   if (!in_dept)

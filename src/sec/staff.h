@@ -113,5 +113,9 @@ typedef enum {
  * A disabled user may do nothing. Pure: reads only its arguments. */
 gboolean okno_staff_can(const OknoUser *user, OknoAction action, const OknoAppeal *appeal,
                         const char *department);
+/* Whether `user` views appeals of every department (administrators and auditors);
+ * others view their departments' and triage's (okno_staff_can(VIEW)). The console's
+ * paged queues (store.h OknoQueueQuery) say the same in SQL. */
+gboolean okno_staff_sees_every_department(const OknoUser *user);
 /* The action's name as in docs/security.md ("view", "take", ...). */
 const char *okno_action_name(OknoAction action);

@@ -11,5 +11,30 @@
   "kind, priority, priority_confirmed, sla_class, overdue, forward_deadline, extensions, "  \
   "answered, deadline_gen"
 
+/* An open appeal (not answered, closed or rejected), written exactly so in the queries
+ * and in the partial indexes of migration step 10: SQLite uses a partial index only
+ * when the query repeats its condition word for word. */
+#define OKNO_OPEN_SQL "status IN ('new', 'in_progress', 'needs_clarification')"
+/* In a queue at all (quarantined appeals are in none). */
+#define OKNO_QUEUED_SQL "queue <> 'quarantine'"
+/* The conditions of the partial indexes of migration 10: open and queued (the overdue
+ * queue's and count's), and also assigned to nobody (the unassigned queue's). */
+#define OKNO_LIVE_SQL OKNO_QUEUED_SQL " AND " OKNO_OPEN_SQL
+#define OKNO_FREE_SQL OKNO_LIVE_SQL " AND assignee IS NULL"
+
 /* The OknoAppeal of row `i` of `r`, selected with OKNO_APPEAL_COLUMNS first; caller frees. */
 OknoAppeal *okno_appeal_from_row(const OknoRows *r, guint i);
+
+/* Full-text search as a filter (src/store/search.c): the words of `query` as the
+ * backend's match text (NULL with OKNO_ERROR_USER when no word is left, as in
+ * okno_store_search), and the condition on appeals.id that matches them, the match
+ * text being parameter $placeholder (caller frees both). */
+char *okno_search_words(const char *query, gboolean sqlite, GError **error);
+char *okno_search_match_sql(gboolean sqlite, guint placeholder);
+
+/* A keyset page (store.h OknoPage) of the rows `r` of a statement that selected
+ * OKNO_APPEAL_COLUMNS in `sort`'s order (reversed when `back`: a `before` page) with
+ * LIMIT limit + 1; `cursor`: the statement was bounded by a token. Sets the next and
+ * previous tokens (src/store/queue.c); caller frees. */
+OknoPage *okno_page_from_rows(const OknoRows *r, guint limit, OknoSort sort, gboolean cursor,
+                              gboolean back);

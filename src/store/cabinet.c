@@ -1,5 +1,6 @@
 /* cabinet.c: the store operations of the citizen cabinet (see cabinet.h), in portable
- * SQL over the driver (db.h), one statement each. */
+ * SQL over the driver (db.h), one statement each; the list is a keyset page like the
+ * console's queues (okno_page_from_rows, src/store/queue.c). */
 #include "store/cabinet.h"
 
 #include "store/appeal_row.h"
@@ -139,28 +140,40 @@ char **okno_store_contact_owned(OknoStore *st, const char *subject, GError **err
 
 /* ---- the list ---- */
 
-GPtrArray *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
-                                   const OknoCabinetFilter *f, gint64 *total, GError **error)
+OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
+                                  const OknoCabinetFilter *f, gint64 *total, GError **error)
 {
   OknoDb *db = okno_store_db(st);
   g_autoptr(GArray) params = g_array_new(FALSE, TRUE, sizeof(OknoParam));
   g_autoptr(GString) where = g_string_new("WHERE from_email IN (");
   g_autofree char *count_sql = NULL, *list_sql = NULL;
   g_autoptr(OknoRows) c = NULL, r = NULL;
+  gboolean back = FALSE, cursor = FALSE;
+  gint64 key = 0, id = 0;
   OknoParam p;
-  GPtrArray *out;
   guint n = 0;
 
   *total = 0;
+  if (f->after || f->before) {
+    back = !f->after;
+    cursor = TRUE;
+    if (!okno_page_token_parse(back ? f->before : f->after, OKNO_SORT_RECEIVED, &key, &id)) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "Ссылка на страницу устарела: откройте список сначала.");
+      return NULL;
+    }
+  }
   for (; emails && *emails; emails++) {
     p = OKNO_TEXT(*emails);
     g_array_append_val(params, p);
     g_string_append_printf(where, "%s$%u", n ? ", " : "", n + 1);
     n++;
   }
-  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
-  if (n == 0)
-    return out;
+  if (n == 0) {
+    OknoPage *empty = g_new0(OknoPage, 1);
+    empty->appeals = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
+    return empty;
+  }
   g_string_append_printf(where, ") AND ($%u = '' OR status = $%u) AND received_at >= $%u "
                                 "AND received_at < $%u",
                          n + 1, n + 1, n + 2, n + 3);
@@ -172,26 +185,29 @@ GPtrArray *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
   g_array_append_val(params, p);
   count_sql = g_strdup_printf("SELECT count(*) FROM appeals %s", where->str);
   c = okno_db_query(db, count_sql, (const OknoParam *)params->data, params->len, error);
-  if (!c) {
-    g_ptr_array_unref(out);
+  if (!c)
     return NULL;
-  }
   *total = okno_rows_int(c, 0, 0);
   list_sql = g_strdup_printf("SELECT " OKNO_APPEAL_COLUMNS " FROM appeals %s "
-                             "ORDER BY received_at DESC, id DESC LIMIT $%u OFFSET $%u",
-                             where->str, n + 4, n + 5);
-  p = OKNO_INT(f->limit);
+                             "AND (received_at, id) %s ($%u, $%u) "
+                             "ORDER BY received_at %s, id %s LIMIT $%u",
+                             where->str, back ? ">" : "<", n + 4, n + 5, back ? "ASC" : "DESC",
+                             back ? "ASC" : "DESC", n + 6);
+  p = OKNO_INT(cursor ? key : G_MAXINT64);
   g_array_append_val(params, p);
-  p = OKNO_INT(f->offset);
+  p = OKNO_INT(cursor ? id : G_MAXINT64);
+  g_array_append_val(params, p);
+  p = OKNO_INT((gint64)f->limit + 1);
   g_array_append_val(params, p);
   r = okno_db_query(db, list_sql, (const OknoParam *)params->data, params->len, error);
-  if (!r) {
-    g_ptr_array_unref(out);
+  if (!r)
     return NULL;
+  if (back && okno_rows_count(r) <= f->limit) {
+    OknoCabinetFilter first = *f;
+    first.after = first.before = NULL;
+    return okno_store_cabinet_list(st, emails - n, &first, total, error);
   }
-  for (guint i = 0; i < okno_rows_count(r); i++)
-    g_ptr_array_add(out, okno_appeal_from_row(r, i));
-  return out;
+  return okno_page_from_rows(r, f->limit, OKNO_SORT_RECEIVED, cursor, back);
 }
 
 /* ---- the card ---- */

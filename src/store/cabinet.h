@@ -58,13 +58,18 @@ typedef struct {
   const char *status;  /* "" or NULL: any */
   gint64 since;        /* received_at >= since (0: no bound) */
   gint64 until;        /* received_at < until (0: no bound) */
-  gint64 offset;
-  gint64 limit;        /* > 0 */
+  const char *after;   /* a page token (store.h okno_page_token): the rows after it */
+  const char *before;  /* a page token: the rows before it (when after is NULL) */
+  guint limit;         /* 1 to 500 */
 } OknoCabinetFilter;
-/* Appeals of the contacts `emails` matching `f`, newest first: a GPtrArray of
- * OknoAppeal*; *total is the number matching without paging. */
-GPtrArray *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
-                                   const OknoCabinetFilter *f, gint64 *total, GError **error);
+/* One keyset page of the appeals of the contacts `emails` matching `f`, newest first
+ * (received_at, id descending), as store.h's queue pages are (a `before` page that
+ * reaches the start is the first page, full; a token not of this order is
+ * OKNO_ERROR_USER); *total is the number matching without paging. One contact reads
+ * the index appeals_from_recv in order; several (after address moves) sort the
+ * citizen's own matching rows. */
+OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
+                                  const OknoCabinetFilter *f, gint64 *total, GError **error);
 
 /* ---- the card ---- */
 typedef struct {

@@ -9,6 +9,8 @@
  * defaults, checks and (partial) indexes. */
 #include "store/migrations.h"
 
+#include "store/appeal_row.h"
+
 /* Step 3 of both backends (below): ID is the id column type, BIG a 64-bit integer. */
 #define STAFF_TABLES(ID, BIG)                                                           \
   "CREATE TABLE departments("                                                           \
@@ -62,6 +64,63 @@
   "ALTER TABLE appeals ADD COLUMN assignee " BIG " REFERENCES users(id);"              \
   "ALTER TABLE appeals ADD COLUMN version " BIG " NOT NULL DEFAULT 1;"                 \
   "CREATE INDEX appeals_department ON appeals(department, status);"
+
+/* Step 10 of both backends (issue 23: every queue and list paged in SQL). `due` is the
+ * deadline as a sort key (no deadline sorts last); the SQLite step adds it as a VIRTUAL
+ * generated column, the PostgreSQL one as a STORED one (ALTER TABLE cannot add a stored
+ * one on SQLite). One index per queue filter and sort order of src/store/queue.c
+ * (keyset pages: the index gives the rows in order, so a page reads ~limit rows);
+ * the partial indexes of open appeals (overdue) and of open unassigned ones carry
+ * their queue's whole condition (OKNO_LIVE_SQL, OKNO_FREE_SQL in appeal_row.h, written
+ * as the queries write it: SQLite uses a partial index only when the query repeats its
+ * condition), so those queues and the overdue count read no row they do not show. appeal_counts holds the number of appeals per (department, status,
+ * assignee, quarantine), kept by triggers in the same transaction as the appeal's
+ * change, so a queue's count reads a few rows at any size of the registry. */
+#define PAGING_INDEXES(BIG)                                                             \
+  "DROP INDEX appeals_status;"                                                          \
+  "DROP INDEX appeals_department;"                                                      \
+  "DROP INDEX appeals_from_received;"                                                   \
+  "CREATE INDEX appeals_k_recv ON appeals(received_at, id);"                            \
+  "CREATE INDEX appeals_k_due ON appeals(due, id);"                                     \
+  "CREATE INDEX appeals_dept_recv ON appeals(department, received_at, id);"             \
+  "CREATE INDEX appeals_dept_due ON appeals(department, due, id);"                      \
+  "CREATE INDEX appeals_assignee_recv ON appeals(assignee, received_at, id);"           \
+  "CREATE INDEX appeals_assignee_due ON appeals(assignee, due, id);"                    \
+  "CREATE INDEX appeals_status_recv ON appeals(status, received_at, id);"               \
+  "CREATE INDEX appeals_status_due ON appeals(status, due, id);"                        \
+  "CREATE INDEX appeals_dept_status_recv ON appeals(department, status, received_at, id);" \
+  "CREATE INDEX appeals_dept_status_due ON appeals(department, status, due, id);"       \
+  "CREATE INDEX appeals_open_recv ON appeals(received_at, id) WHERE " OKNO_LIVE_SQL ";" \
+  "CREATE INDEX appeals_open_due ON appeals(due, id) WHERE " OKNO_LIVE_SQL ";"          \
+  "CREATE INDEX appeals_open_dept_recv ON appeals(department, received_at, id) WHERE "  \
+  OKNO_LIVE_SQL ";"                                                                     \
+  "CREATE INDEX appeals_open_dept_due ON appeals(department, due, id) WHERE "           \
+  OKNO_LIVE_SQL ";"                                                                     \
+  "CREATE INDEX appeals_free_recv ON appeals(received_at, id) WHERE " OKNO_FREE_SQL ";" \
+  "CREATE INDEX appeals_free_due ON appeals(due, id) WHERE " OKNO_FREE_SQL ";"          \
+  "CREATE INDEX appeals_free_dept_recv ON appeals(department, received_at, id) WHERE "  \
+  OKNO_FREE_SQL ";"                                                                     \
+  "CREATE INDEX appeals_free_dept_due ON appeals(department, due, id) WHERE "           \
+  OKNO_FREE_SQL ";"                                                                     \
+  "CREATE INDEX appeals_from_recv ON appeals(from_email, received_at, id);"             \
+  "CREATE TABLE appeal_counts("                                                         \
+  "  department TEXT NOT NULL,"                                                         \
+  "  status TEXT NOT NULL,"                                                             \
+  "  assignee " BIG " NOT NULL,"                                                        \
+  "  quarantine INTEGER NOT NULL,"                                                      \
+  "  n " BIG " NOT NULL,"                                                               \
+  "  PRIMARY KEY (department, status, assignee, quarantine));"                          \
+  "INSERT INTO appeal_counts(department, status, assignee, quarantine, n)"              \
+  "  SELECT department, status, coalesce(assignee, 0),"                                 \
+  "    CASE WHEN queue = 'quarantine' THEN 1 ELSE 0 END, count(*)"                      \
+  "  FROM appeals GROUP BY 1, 2, 3, 4;"
+
+/* The appeal_counts row of NEW or OLD (SQLite trigger bodies). */
+#define COUNT_ROW(R, D)                                                                 \
+  "INSERT INTO appeal_counts(department, status, assignee, quarantine, n) VALUES("      \
+  R ".department, " R ".status, coalesce(" R ".assignee, 0),"                           \
+  " CASE WHEN " R ".queue = 'quarantine' THEN 1 ELSE 0 END, " D ")"                      \
+  " ON CONFLICT(department, status, assignee, quarantine) DO UPDATE SET n = n + (" D ");"
 
 static const char *const sqlite_steps[] = {
   /* 1: the registry, its messages, attachments, events and the outbound queue. */
@@ -356,6 +415,20 @@ static const char *const sqlite_steps[] = {
   "  snils TEXT NOT NULL DEFAULT '',"
   "  created_at BIGINT NOT NULL);"
   "CREATE INDEX oidc_identities_subject ON oidc_identities(issuer, subject);",
+  /* 10 (paging, issue 23): the sort key `due`, the queue indexes and appeal_counts
+   * (see PAGING_INDEXES above); the counts follow every insert, delete and change of
+   * department, status, assignee or queue by triggers. */
+  "ALTER TABLE appeals ADD COLUMN due INTEGER GENERATED ALWAYS AS"
+  "  (CASE WHEN deadline = 0 THEN 9223372036854775807 ELSE deadline END) VIRTUAL;"
+  PAGING_INDEXES("INTEGER")
+  "CREATE TRIGGER appeal_counts_insert AFTER INSERT ON appeals BEGIN "
+  COUNT_ROW("new", "1") " END;"
+  "CREATE TRIGGER appeal_counts_delete AFTER DELETE ON appeals BEGIN "
+  COUNT_ROW("old", "-1") " END;"
+  "CREATE TRIGGER appeal_counts_update AFTER UPDATE OF department, status, assignee, queue"
+  "  ON appeals WHEN old.department IS NOT new.department OR old.status IS NOT new.status"
+  "  OR old.assignee IS NOT new.assignee OR old.queue IS NOT new.queue BEGIN "
+  COUNT_ROW("old", "-1") COUNT_ROW("new", "1") " END;",
 };
 
 static const char *const pg_steps[] = {
@@ -607,6 +680,29 @@ static const char *const pg_steps[] = {
   "  snils TEXT NOT NULL DEFAULT '',"
   "  created_at BIGINT NOT NULL);"
   "CREATE INDEX oidc_identities_subject ON oidc_identities(issuer, subject);",
+  /* 10 (paging, issue 23): the SQLite step 10. The trigger writes both rows of a change
+   * in one statement in key order, so two transactions moving counts in opposite
+   * directions lock the rows in the same order (a deadlock left is class 40: retried). */
+  "ALTER TABLE appeals ADD COLUMN due BIGINT GENERATED ALWAYS AS"
+  "  (CASE WHEN deadline = 0 THEN 9223372036854775807 ELSE deadline END) STORED;"
+  PAGING_INDEXES("BIGINT")
+  "CREATE FUNCTION okno_appeal_counts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+  "  INSERT INTO appeal_counts AS c(department, status, assignee, quarantine, n)"
+  "  SELECT department, status, assignee, quarantine, sum(d) FROM ("
+  "    SELECT OLD.department, OLD.status, coalesce(OLD.assignee, 0),"
+  "      CASE WHEN OLD.queue = 'quarantine' THEN 1 ELSE 0 END, -1 WHERE TG_OP <> 'INSERT'"
+  "    UNION ALL SELECT NEW.department, NEW.status, coalesce(NEW.assignee, 0),"
+  "      CASE WHEN NEW.queue = 'quarantine' THEN 1 ELSE 0 END, 1 WHERE TG_OP <> 'DELETE'"
+  "  ) AS x(department, status, assignee, quarantine, d)"
+  "  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+  "  ON CONFLICT (department, status, assignee, quarantine) DO UPDATE SET n = c.n + excluded.n;"
+  "  RETURN NULL; END $$;"
+  "CREATE TRIGGER appeal_counts_insert_delete AFTER INSERT OR DELETE ON appeals"
+  "  FOR EACH ROW EXECUTE FUNCTION okno_appeal_counts();"
+  "CREATE TRIGGER appeal_counts_update AFTER UPDATE OF department, status, assignee, queue"
+  "  ON appeals FOR EACH ROW WHEN ((OLD.department, OLD.status, OLD.assignee, OLD.queue)"
+  "  IS DISTINCT FROM (NEW.department, NEW.status, NEW.assignee, NEW.queue))"
+  "  EXECUTE FUNCTION okno_appeal_counts();",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

@@ -8,28 +8,48 @@
  * bm25 with the subject weighing most. On PostgreSQL the words go through
  * plainto_tsquery('russian', okno_search_text(...)), the same functions that built the
  * appeal_search tsvectors (migration step 2); ranked by ts_rank. The matching SQL is a
- * constant with bound parameters on both backends. */
+ * constant with bound parameters on both backends. The same match is a filter of the
+ * console's paged queues (okno_search_match_sql, src/store/queue.c). */
 #include <json-glib/json-glib.h>
 
 #include "core/error.h"
 #include "store/store.h"
+#include "store/appeal_row.h"
 #include "text/tokenizer.h"
 
 #define QUERY_WORDS_MAX 32
 
+char *okno_search_words(const char *query, gboolean sqlite, GError **error)
+{
+  g_auto(GStrv) words = okno_text_query_words(query, QUERY_WORDS_MAX, error);
+  GString *q;
+  if (!words)
+    return NULL;
+  q = g_string_new(NULL);
+  for (char **w = words; *w; w++)
+    g_string_append_printf(q, sqlite ? "%s\"%s\"" : "%s%s", q->len ? " " : "", *w);
+  return g_string_free(q, FALSE);
+}
+
+char *okno_search_match_sql(gboolean sqlite, guint placeholder)
+{
+  return sqlite ? g_strdup_printf("id IN (SELECT rowid FROM appeal_fts WHERE appeal_fts "
+                                  "MATCH $%u)", placeholder)
+                : g_strdup_printf("id IN (SELECT appeal_id FROM appeal_search WHERE doc @@ "
+                                  "plainto_tsquery('russian', okno_search_text($%u)))",
+                                  placeholder);
+}
+
 GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GError **error)
 {
   OknoDb *db = okno_store_db(st);
-  g_auto(GStrv) words = okno_text_query_words(query, QUERY_WORDS_MAX, error);
-  g_autoptr(GString) q = g_string_new(NULL);
+  gboolean sqlite = okno_db_is_sqlite(db);
+  g_autofree char *q = okno_search_words(query, sqlite, error);
   g_autoptr(OknoRows) r = NULL;
   g_autoptr(GPtrArray) found = NULL;
-  gboolean sqlite = okno_db_is_sqlite(db);
 
-  if (!words)
+  if (!q)
     return NULL;
-  for (char **w = words; *w; w++)
-    g_string_append_printf(q, sqlite ? "%s\"%s\"" : "%s%s", q->len ? " " : "", *w);
   r = okno_db_query(
       db,
       sqlite ? "SELECT a.id FROM appeal_fts JOIN appeals a ON a.id = appeal_fts.rowid "
@@ -39,7 +59,7 @@ GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GEr
              : "SELECT a.id FROM appeal_search s JOIN appeals a ON a.id = s.appeal_id, "
                "plainto_tsquery('russian', okno_search_text($1)) q WHERE s.doc @@ q "
                "ORDER BY ts_rank(s.doc, q) DESC, a.received_at DESC, a.id DESC LIMIT $2",
-      OKNO_PARAMS(OKNO_TEXT(q->str), OKNO_INT(limit > 0 ? limit : G_MAXINT64)), error);
+      OKNO_PARAMS(OKNO_TEXT(q), OKNO_INT(limit > 0 ? limit : G_MAXINT64)), error);
   if (!r)
     return NULL;
   found = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);

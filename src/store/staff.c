@@ -99,6 +99,26 @@ GPtrArray *okno_store_user_list(OknoStore *st, GError **error)
   return r ? users_from_rows(st, r, error) : NULL;
 }
 
+GPtrArray *okno_store_user_page(OknoStore *st, const char *after, const char *before,
+                                guint limit, GError **error)
+{
+  gboolean back = !(after && *after) && before && *before;
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      back ? "SELECT " USER_COLUMNS " FROM users WHERE login < $1 ORDER BY login DESC LIMIT $2"
+           : "SELECT " USER_COLUMNS " FROM users WHERE login > $1 ORDER BY login LIMIT $2",
+      OKNO_PARAMS(T(back ? before : after), OKNO_INT((gint64)limit + 1)), error);
+  GPtrArray *out = r ? users_from_rows(st, r, error) : NULL;
+  if (out && back) {
+    for (guint i = 0; i < out->len / 2; i++) {
+      gpointer x = out->pdata[i];
+      out->pdata[i] = out->pdata[out->len - 1 - i];
+      out->pdata[out->len - 1 - i] = x;
+    }
+  }
+  return out;
+}
+
 gboolean okno_store_user_insert(OknoStore *st, OknoUser *u, GError **error)
 {
   OknoDb *db = okno_store_db(st);

@@ -240,16 +240,29 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
 {
   static const OknoListFilter none = {0};
   g_autoptr(OknoRows) r = NULL;
+  gint64 key = G_MAXINT64, id = G_MAXINT64;
   GPtrArray *out;
   if (!f)
     f = &none;
+  if (f->after && *f->after) {
+    g_autoptr(OknoAppeal) a = okno_store_appeal_get(st, f->after, error);
+    if (!a) {
+      if (error && !*error)
+        g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no appeal %s (--after)", f->after);
+      return NULL;
+    }
+    key = a->received_at;
+    id = a->id;
+  }
   r = okno_db_query(st->db,
                     "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals "
                     "WHERE ($1 = '' OR status = $1) AND ($2 = '' OR channel = $2) "
                     "AND ($3 = '' OR queue = $3) AND ($4 = '' OR from_email = lower($4)) "
+                    "AND (received_at, id) < ($6, $7) "
                     "ORDER BY received_at DESC, id DESC LIMIT $5",
                     OKNO_PARAMS(T(f->status), T(f->channel), T(f->queue), T(f->from_email),
-                                OKNO_INT(f->limit > 0 ? f->limit : G_MAXINT64)),
+                                OKNO_INT(f->limit > 0 ? f->limit : G_MAXINT64),
+                                OKNO_INT(key), OKNO_INT(id)),
                     error);
   if (!r)
     return NULL;

@@ -24,7 +24,7 @@
 #include "store/cabinet.h"
 #include "web/status.h"
 
-#define PAGE_SIZE 20
+#define PAGE_SIZE 50 /* rows a page shows (limit= may ask fewer) */
 #define REPLY_MAX_CHARS 20000
 #define COMMENT_MAX_CHARS 2000
 #define REPLIES_PER_HOUR 30.0
@@ -149,23 +149,28 @@ static const char *query(OknoReq *req, const char *name)
   return v ? v : "";
 }
 
-static char *list_href(const char *status, const char *from, const char *to, gint64 page)
+/* The list's href with its filters and one page token (`cursor` "after" or "before"). */
+static char *list_href(const char *status, const char *from, const char *to, const char *limit,
+                       const char *cursor, const char *token)
 {
   g_autofree char *s = g_uri_escape_string(status, NULL, FALSE);
   g_autofree char *f = g_uri_escape_string(from, NULL, FALSE);
   g_autofree char *t = g_uri_escape_string(to, NULL, FALSE);
-  return g_strdup_printf("/cabinet?status=%s&from=%s&to=%s&page=%" G_GINT64_FORMAT, s, f, t, page);
+  g_autofree char *l = g_uri_escape_string(limit, NULL, FALSE);
+  return g_strdup_printf("/cabinet?status=%s&from=%s&to=%s%s%s&%s=%s", s, f, t,
+                         *l ? "&limit=" : "", l, cursor, token);
 }
 
 static void list_get(OknoReq *req)
 {
   const char *status = query(req, "status"), *from = query(req, "from"), *to = query(req, "to");
-  const char *page_text = query(req, "page");
+  const char *limit = query(req, "limit"), *after = query(req, "after");
+  const char *before = query(req, "before");
   g_autoptr(GError) err = NULL;
   g_auto(GStrv) owned = NULL;
-  g_autoptr(GPtrArray) list = NULL;
-  OknoCabinetFilter f = {.limit = PAGE_SIZE};
-  gint64 page = 1, total = 0, pages;
+  g_autoptr(OknoPage) page = NULL;
+  OknoCabinetFilter f = {.after = *after ? after : NULL, .before = *before ? before : NULL};
+  gint64 total = 0;
   JsonObject *o = json_object_new();
   JsonArray *arr, *opts;
   gboolean known = !*status;
@@ -194,44 +199,47 @@ static void list_get(OknoReq *req)
   }
   if (*to)
     f.until += G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC; /* the whole last day */
-  if (*page_text) {
-    char *end = NULL;
-    page = g_ascii_strtoll(page_text, &end, 10);
-    if (!end || *end || page < 1 || page > 100000) {
-      okno_cabinet_field_error(req, "cabinet_list", "Мои обращения", o, "page",
-                               "Номер страницы указан неверно.");
-      return;
-    }
+  if (!okno_page_limit(limit, PAGE_SIZE, &f.limit)) {
+    okno_cabinet_field_error(req, "cabinet_list", "Мои обращения", o, "limit",
+                             "Число строк на странице: от 1 до 50.");
+    return;
   }
   f.status = status;
-  f.offset = (page - 1) * PAGE_SIZE;
   owned = okno_store_contact_owned(req->store, req->session->subject, &err);
-  list = owned ? okno_store_cabinet_list(req->store, (const char *const *)owned, &f, &total, &err)
+  page = owned ? okno_store_cabinet_list(req->store, (const char *const *)owned, &f, &total, &err)
                : NULL;
-  if (!list) {
+  if (!page && err && err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER) {
+    okno_cabinet_field_error(req, "cabinet_list", "Мои обращения", o, "page", err->message);
+    return;
+  }
+  if (!page) {
     json_object_unref(o);
     okno_cabinet_fail(req, "list", err);
     return;
   }
   arr = json_array_new();
-  for (guint i = 0; i < list->len; i++) {
+  for (guint i = 0; i < page->appeals->len; i++) {
     JsonObject *item = json_object_new();
-    add_summary(item, list->pdata[i]);
+    add_summary(item, page->appeals->pdata[i]);
     json_array_add_object_element(arr, item);
   }
   json_object_set_array_member(o, "appeals", arr);
-  json_object_set_boolean_member(o, "empty", list->len == 0);
-  pages = MAX((gint64)1, (total + PAGE_SIZE - 1) / PAGE_SIZE);
+  json_object_set_boolean_member(o, "empty", page->appeals->len == 0);
   json_object_set_int_member(o, "total", total);
-  json_object_set_int_member(o, "page", page);
-  json_object_set_int_member(o, "pages", pages);
-  if (page > 1) {
-    g_autofree char *h = list_href(status, from, to, page - 1);
+  json_object_set_boolean_member(o, "paged", page->prev || page->next || *after || *before);
+  if (page->prev) {
+    g_autofree char *h = list_href(status, from, to, limit, "before", page->prev);
+    json_object_set_string_member(o, "prev", page->prev);
     json_object_set_string_member(o, "prev_href", h);
   }
-  if (page < pages) {
-    g_autofree char *h = list_href(status, from, to, page + 1);
+  if (page->next) {
+    g_autofree char *h = list_href(status, from, to, limit, "after", page->next);
+    json_object_set_string_member(o, "next", page->next);
     json_object_set_string_member(o, "next_href", h);
+  }
+  if (*after || *before) {
+    g_autofree char *h = list_href(status, from, to, limit, "after", "");
+    json_object_set_string_member(o, "first_href", h);
   }
   opts = json_array_new();
   for (gsize i = 0; i < G_N_ELEMENTS(statuses); i++) {

@@ -10,8 +10,11 @@
  *
  * Queues (/console): my appeals, my departments', unassigned, needing clarification,
  * overdue; each with its count; filter by status, sort by deadline, and full-text
- * search (okno_store_search). Only appeals okno_staff_can(VIEW) lets the user see are
- * listed or counted. /api/v1/console/queue is the JSON twin (docs/api.md). */
+ * search. Only appeals okno_staff_can(VIEW) lets the user see are listed or counted:
+ * the store's queue query says the same in SQL (every department for administrators
+ * and auditors, else the user's departments and triage). Pages of 50 in keyset order
+ * with «Следующие 50» / «Предыдущие 50» and «Всего: N» (store.h "queues"). /api/v1/
+ * console/queue is the JSON twin (docs/api.md). */
 #include "web/console.h"
 
 #include <string.h>
@@ -311,10 +314,15 @@ static void session_revoke_post(OknoReq *req)
   okno_req_redirect(req, "/console/account");
 }
 
-/* ---- queues ---- */
+/* ---- queues ----
+ * Each queue is a keyset page of the store (okno_store_queue_page): PAGE_SIZE rows (or
+ * fewer with limit=), `after`/`before` page tokens, the tab counts and the list's total
+ * from okno_store_queue_count. Nothing here reads more than one page of appeals. */
 
-typedef enum { Q_MINE, Q_DEPARTMENT, Q_UNASSIGNED, Q_CLARIFICATION, Q_OVERDUE, Q_ALL, Q_N } Queue;
-static const struct { const char *id, *label; } queues[Q_N] = {
+#define PAGE_SIZE 50
+
+/* In OknoQueue order (store.h). */
+static const struct { const char *id, *label; } queues[OKNO_QUEUE_COUNT] = {
   {"mine", "Мои"},
   {"department", "Моих отделов"},
   {"unassigned", "Без исполнителя"},
@@ -327,34 +335,6 @@ static gboolean open_status(const char *status)
 {
   return strcmp(status, "answered") != 0 && strcmp(status, "closed") != 0 &&
          strcmp(status, "rejected") != 0;
-}
-
-static gboolean in_queue(const OknoUser *u, const OknoAppeal *a, Queue q, gint64 now)
-{
-  switch (q) {
-  case Q_MINE:
-    return a->assignee == u->id;
-  case Q_DEPARTMENT:
-    return *a->department && u->departments && g_strv_contains((const char *const *)u->departments,
-                                                               a->department);
-  case Q_UNASSIGNED:
-    return a->assignee == 0 && open_status(a->status);
-  case Q_CLARIFICATION:
-    return strcmp(a->status, "needs_clarification") == 0;
-  case Q_OVERDUE:
-    return a->deadline && a->deadline < now && open_status(a->status);
-  case Q_ALL:
-  case Q_N:
-    break;
-  }
-  return TRUE;
-}
-
-static gint by_deadline(gconstpointer pa, gconstpointer pb)
-{
-  const OknoAppeal *a = *(OknoAppeal *const *)pa, *b = *(OknoAppeal *const *)pb;
-  gint64 da = a->deadline ? a->deadline : G_MAXINT64, db = b->deadline ? b->deadline : G_MAXINT64;
-  return da < db ? -1 : da > db ? 1 : 0;
 }
 
 static JsonObject *appeal_summary(const OknoAppeal *a, gint64 now)
@@ -376,6 +356,47 @@ static JsonObject *appeal_summary(const OknoAppeal *a, gint64 now)
   return r;
 }
 
+/* /console with the list's filters and a page token (`cursor` NULL: the first page). */
+static char *queue_href(const OknoQueueQuery *q, gboolean limit, const char *cursor,
+                        const char *token)
+{
+  g_autofree char *s = g_uri_escape_string(q->status ? q->status : "", NULL, FALSE);
+  g_autofree char *w = g_uri_escape_string(q->search ? q->search : "", NULL, FALSE);
+  GString *h = g_string_new(NULL);
+  g_string_append_printf(h, "/console?view=%s&status=%s&q=%s", queues[q->queue].id, s, w);
+  if (q->sort == OKNO_SORT_DEADLINE)
+    g_string_append(h, "&sort=deadline");
+  if (limit)
+    g_string_append_printf(h, "&limit=%u", q->limit);
+  if (cursor)
+    g_string_append_printf(h, "&%s=%s", cursor, token); /* base64url: no escaping */
+  return g_string_free(h, FALSE);
+}
+
+static void status_options(JsonObject *o, const char *status)
+{
+  static const char *const statuses[] = {"new", "in_progress", "needs_clarification",
+                                         "answered", "closed", "rejected"};
+  JsonArray *opts = json_array_new();
+  for (gsize i = 0; i < G_N_ELEMENTS(statuses); i++) {
+    JsonObject *r = json_object_new();
+    json_object_set_string_member(r, "value", statuses[i]);
+    json_object_set_string_member(r, "label", okno_console_status_label(statuses[i]));
+    json_object_set_boolean_member(r, "selected", status && strcmp(status, statuses[i]) == 0);
+    json_array_add_object_element(opts, r);
+  }
+  json_object_set_array_member(o, "status_options", opts);
+}
+
+/* Answers 400 for a user error (a search of no words, a stale page token), else 500. */
+static void queue_fail(OknoReq *req, const GError *err)
+{
+  if (err && err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER)
+    okno_req_error(req, 400, err->message);
+  else
+    okno_req_error(req, 500, NULL);
+}
+
 static void queue_common(OknoReq *req)
 {
   g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
@@ -383,75 +404,73 @@ static void queue_common(OknoReq *req)
   const char *status = g_hash_table_lookup(req->query, "status");
   const char *sort = g_hash_table_lookup(req->query, "sort");
   const char *q = g_hash_table_lookup(req->query, "q");
-  g_autoptr(GPtrArray) all = NULL;
-  g_autoptr(GPtrArray) shown = g_ptr_array_new();
+  const char *after = g_hash_table_lookup(req->query, "after");
+  const char *before = g_hash_table_lookup(req->query, "before");
+  const char *limit = g_hash_table_lookup(req->query, "limit");
+  g_autoptr(OknoPage) page = NULL;
   g_autoptr(GError) err = NULL;
-  gint64 counts[Q_N] = {0}, now = okno_now();
-  Queue sel = Q_ALL;
+  gint64 now = okno_now(), total;
+  OknoQueueQuery qq = {0};
   JsonObject *o;
   JsonArray *items, *tabs;
 
   if (!u)
     return;
-  for (guint i = 0; view && i < Q_N; i++)
+  qq.queue = OKNO_QUEUE_ALL;
+  for (guint i = 0; view && i < OKNO_QUEUE_COUNT; i++)
     if (strcmp(view, queues[i].id) == 0)
-      sel = i;
+      qq.queue = i;
   if (!view && !(q && *q))
-    sel = strcmp(u->role, "auditor") == 0 || strcmp(u->role, "administrator") == 0 ? Q_ALL
-                                                                                    : Q_MINE;
-  if (q && *q) {
-    all = okno_store_search(req->store, q, 500, &err);
-    if (!all && err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER) {
-      okno_req_error(req, 400, err->message);
-      return;
-    }
-  } else {
-    all = okno_store_list(req->store, NULL, &err);
-  }
-  if (!all) {
-    okno_req_error(req, 500, NULL);
+    qq.queue = okno_staff_sees_every_department(u) ? OKNO_QUEUE_ALL : OKNO_QUEUE_MINE;
+  if (!okno_page_limit(limit ? limit : "", PAGE_SIZE, &qq.limit)) {
+    okno_req_error(req, 400, "Число строк на странице: от 1 до 50.");
     return;
   }
-  for (guint i = 0; i < all->len; i++) {
-    OknoAppeal *a = all->pdata[i];
-    if (!okno_staff_can(u, OKNO_ACT_VIEW, a, NULL) || strcmp(a->queue, "quarantine") == 0)
-      continue;
-    for (guint k = 0; k < Q_N; k++)
-      counts[k] += in_queue(u, a, k, now);
-    if (in_queue(u, a, sel, now) && (!status || !*status || strcmp(a->status, status) == 0))
-      g_ptr_array_add(shown, a);
-  }
-  if (sort && strcmp(sort, "deadline") == 0)
-    g_ptr_array_sort(shown, by_deadline);
+  qq.user = u->id;
+  qq.every_department = okno_staff_sees_every_department(u);
+  qq.departments = (const char *const *)u->departments;
+  qq.status = status && *status ? status : NULL;
+  qq.search = q && *q ? q : NULL;
+  qq.sort = sort && strcmp(sort, "deadline") == 0 ? OKNO_SORT_DEADLINE : OKNO_SORT_RECEIVED;
+  qq.now = now;
+  qq.after = after && *after ? after : NULL;
+  qq.before = before && *before && !qq.after ? before : NULL;
 
+  page = okno_store_queue_page(req->store, &qq, &err);
+  total = page ? okno_store_queue_count(req->store, &qq, &err) : -1;
+  if (total < 0) {
+    queue_fail(req, err);
+    return;
+  }
   o = okno_console_ctx(u);
   items = json_array_new();
-  for (guint i = 0; i < shown->len; i++)
-    json_array_add_object_element(items, appeal_summary(shown->pdata[i], now));
+  for (guint i = 0; i < page->appeals->len; i++)
+    json_array_add_object_element(items, appeal_summary(page->appeals->pdata[i], now));
   tabs = json_array_new();
-  for (guint k = 0; k < Q_N; k++) {
+  for (guint k = 0; k < OKNO_QUEUE_COUNT; k++) {
+    OknoQueueQuery tab = qq;
     JsonObject *t = json_object_new();
+    gint64 count;
+    tab.queue = k;
+    tab.status = NULL; /* a tab counts its whole queue; the list's total counts the filter */
+    count = okno_store_queue_count(req->store, &tab, &err);
+    if (count < 0) {
+      json_object_unref(t);
+      json_array_unref(tabs);
+      json_array_unref(items);
+      json_object_unref(o);
+      queue_fail(req, err);
+      return;
+    }
     json_object_set_string_member(t, "id", queues[k].id);
     json_object_set_string_member(t, "label", queues[k].label);
-    json_object_set_int_member(t, "count", counts[k]);
-    json_object_set_boolean_member(t, "current", k == sel);
+    json_object_set_int_member(t, "count", count);
+    json_object_set_boolean_member(t, "current", k == qq.queue);
     json_array_add_object_element(tabs, t);
   }
-  json_object_set_string_member(o, "view", queues[sel].id);
+  json_object_set_string_member(o, "view", queues[qq.queue].id);
   json_object_set_string_member(o, "status", status ? status : "");
-  {
-    static const char *const statuses[] = {"new", "in_progress", "needs_clarification",
-                                           "answered", "closed", "rejected"};
-    JsonArray *opts = json_array_new();
-    for (gsize i = 0; i < G_N_ELEMENTS(statuses); i++) {
-      JsonObject *r = json_object_new();
-      json_object_set_string_member(r, "value", statuses[i]);
-      json_object_set_string_member(r, "label", okno_console_status_label(statuses[i]));
-      json_object_set_boolean_member(r, "selected", status && strcmp(status, statuses[i]) == 0);
-      json_array_add_object_element(opts, r);
-    }
-    json_object_set_array_member(o, "status_options", opts);
-  }
+  status_options(o, status);
   json_object_set_string_member(o, "q", q ? q : "");
   {
     g_autofree char *q_url = g_uri_escape_string(q ? q : "", NULL, FALSE);
@@ -459,10 +478,27 @@ static void queue_common(OknoReq *req)
     json_object_set_string_member(o, "q_url", q_url);
     json_object_set_string_member(o, "status_url", s_url);
   }
-  json_object_set_boolean_member(o, "sorted", sort && strcmp(sort, "deadline") == 0);
+  json_object_set_boolean_member(o, "sorted", qq.sort == OKNO_SORT_DEADLINE);
   json_object_set_array_member(o, "appeals", items);
   json_object_set_array_member(o, "queues", tabs);
-  json_object_set_boolean_member(o, "empty", shown->len == 0);
+  json_object_set_boolean_member(o, "empty", page->appeals->len == 0);
+  json_object_set_int_member(o, "total", total);
+  json_object_set_int_member(o, "limit", qq.limit);
+  json_object_set_boolean_member(o, "paged", page->prev || page->next || qq.after || qq.before);
+  if (page->next) {
+    g_autofree char *h = queue_href(&qq, limit && *limit, "after", page->next);
+    json_object_set_string_member(o, "next", page->next);
+    json_object_set_string_member(o, "next_href", h);
+  }
+  if (page->prev) {
+    g_autofree char *h = queue_href(&qq, limit && *limit, "before", page->prev);
+    json_object_set_string_member(o, "prev", page->prev);
+    json_object_set_string_member(o, "prev_href", h);
+  }
+  if (qq.after || qq.before) {
+    g_autofree char *h = queue_href(&qq, limit && *limit, NULL, NULL);
+    json_object_set_string_member(o, "first_href", h);
+  }
   if (req->api) {
     JsonNode *n = json_node_new(JSON_NODE_OBJECT);
     json_node_take_object(n, o);

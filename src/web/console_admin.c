@@ -1,7 +1,10 @@
 /* console_admin.c: the administrator's pages of the operator console: staff accounts
  * (list, add, disable/enable, reset the second factor), departments and the routing
  * rules with their order (console.h; the same operations as `okno user|department|
- * route`, through src/sec/staff.h and the store).
+ * route`, through src/sec/staff.h and the store). Accounts are listed in keyset pages
+ * of 50 by login (users_after= / users_before=); departments and rules are listed
+ * whole: the parent select and the rules' order need all of them, and they are as
+ * many as the organisation's structure has, not as many as appeals.
  *
  * Adding an account or resetting its second factor shows an ENROLMENT page once: the
  * one-time password (new accounts), the ten recovery codes and the QR code of the
@@ -77,18 +80,60 @@ static OknoUser *admin_user(OknoReq *req, OknoAction action)
   return u;
 }
 
+#define USERS_PAGE 50
+
+/* A keyset page of users (by login) from users_after= / users_before=, at most
+ * USERS_PAGE; sets the pager's fields in `o` (users_next_href, users_prev_href). */
+static GPtrArray *users_page(OknoReq *req, JsonObject *o)
+{
+  const char *after = g_hash_table_lookup(req->query, "users_after");
+  const char *before = g_hash_table_lookup(req->query, "users_before");
+  gboolean back = !(after && *after) && before && *before;
+  GPtrArray *users = okno_store_user_page(req->store, after, before, USERS_PAGE, NULL);
+  gboolean more_before = FALSE, more_after = FALSE;
+  if (!users)
+    return NULL;
+  if (back && users->len <= USERS_PAGE) { /* the start: the first page, full */
+    g_ptr_array_unref(users);
+    users = okno_store_user_page(req->store, NULL, NULL, USERS_PAGE, NULL);
+    back = FALSE;
+    after = NULL;
+    if (!users)
+      return NULL;
+  }
+  if (users->len > USERS_PAGE) {
+    g_ptr_array_remove_index(users, back ? 0 : users->len - 1);
+    more_before = back;
+    more_after = !back;
+  }
+  more_before = more_before || (after && *after && users->len);
+  more_after = more_after || back;
+  if (more_after && users->len) {
+    g_autofree char *l = g_uri_escape_string(((OknoUser *)users->pdata[users->len - 1])->login,
+                                             NULL, FALSE);
+    g_autofree char *h = g_strconcat("/console/admin?users_after=", l, NULL);
+    json_object_set_string_member(o, "users_next_href", h);
+  }
+  if (more_before && users->len) {
+    g_autofree char *l = g_uri_escape_string(((OknoUser *)users->pdata[0])->login, NULL, FALSE);
+    g_autofree char *h = g_strconcat("/console/admin?users_before=", l, NULL);
+    json_object_set_string_member(o, "users_prev_href", h);
+  }
+  return users;
+}
+
 static void admin_page(OknoReq *req, const OknoUser *u, guint status, const char *error)
 {
-  g_autoptr(GPtrArray) users = okno_store_user_list(req->store, NULL);
+  JsonObject *o = okno_console_ctx(u);
+  g_autoptr(GPtrArray) users = users_page(req, o);
   g_autoptr(GPtrArray) depts = okno_store_department_list(req->store, NULL);
   g_autoptr(GPtrArray) rules = okno_store_route_list(req->store, NULL);
-  JsonObject *o;
   JsonArray *ua, *da, *ra;
   if (!users || !depts || !rules) {
+    json_object_unref(o);
     okno_req_error(req, 500, NULL);
     return;
   }
-  o = okno_console_ctx(u);
   ua = json_array_new();
   for (guint i = 0; i < users->len; i++) {
     const OknoUser *x = users->pdata[i];

@@ -582,6 +582,15 @@ const char *okno_req_field(const OknoReq *req, const char *name)
   return v ? v : "";
 }
 
+gboolean okno_page_limit(const char *text, guint max, guint *limit)
+{
+  guint64 v = max;
+  if (*text && !g_ascii_string_to_unsigned(text, 10, 1, max, &v, NULL))
+    return FALSE;
+  *limit = (guint)v;
+  return TRUE;
+}
+
 gboolean okno_req_limit(OknoReq *req, const char *key, double per_hour, double burst)
 {
   gint64 retry = 0;

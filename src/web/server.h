@@ -167,6 +167,9 @@ void okno_req_too_many(OknoReq *req, gint64 seconds);
 
 /* A form field (text, valid UTF-8) or "" when absent. Borrowed. */
 const char *okno_req_field(const OknoReq *req, const char *name);
+/* Rows a list page shows: `text` (a limit= query value) from 1 to `max`, "" giving
+ * `max`; FALSE when it is anything else. */
+gboolean okno_page_limit(const char *text, guint max, guint *limit);
 /* The CSRF token this request's pages must embed (see above). Borrowed. */
 const char *okno_req_csrf(OknoReq *req);
 /* Applies a per-key limit ("<class>:<value>"); FALSE after answering 429. */

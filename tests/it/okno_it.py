@@ -29,7 +29,8 @@ What it provides:
     for the "event=started" log line (fails the test with the log if it dies first).
   - stop(timeout=40): SIGTERM and wait; returns the exit status. signal(sig) sends one.
   - log(): the daemon's log so far. run(cmd, *args): runs `okno CMD --config ... ARGS`
-    and returns subprocess.CompletedProcess (text). list_json(), show_json(number).
+    and returns subprocess.CompletedProcess (text). list_json() (every appeal, paging
+    `okno list --json --after`), show_json(number).
   - store_url(test, sqlite_url): the store a test's daemon or CLI uses. Normally
     `sqlite_url`; with OKNO_IT_STORE=pg (the suite's second run, registered in
     tests/meson.build as it_<name>_pg) a fresh PostgreSQL database on the server named by
@@ -288,9 +289,16 @@ class Okno:
                               capture_output=True, text=True, input=input, cwd=self.dir)
 
     def list_json(self):
-        r = self.run("list", "--json")
-        self.test.assertEqual(r.returncode, 0, r.stderr)
-        return json.loads(r.stdout)
+        """Every appeal, newest first: `okno list --json` page after page (--after)."""
+        appeals, after = [], []
+        while True:
+            r = self.run("list", "--json", "--limit", "1000", *after)
+            self.test.assertEqual(r.returncode, 0, r.stderr)
+            page = json.loads(r.stdout)
+            appeals += page
+            if "okno list --after" not in r.stderr or not page:
+                return appeals
+            after = ["--after", page[-1]["number"]]
 
     def show_json(self, number):
         r = self.run("show", "--json", number)

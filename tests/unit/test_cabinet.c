@@ -61,7 +61,7 @@ static void test_moves_decide_ownership_and_the_list(void **state)
   Fx *fx = fixture(state);
   gint64 t = okno_now(), total = 0;
   g_auto(GStrv) owned = NULL, old_owned = NULL, c_owned = NULL;
-  g_autoptr(GPtrArray) list = NULL, page2 = NULL, answered = NULL, range = NULL;
+  g_autoptr(OknoPage) list = NULL, page2 = NULL, back = NULL, answered = NULL, range = NULL;
   OknoCabinetFilter f = {.limit = 2};
   add_appeal(fx->st, "26-000001-1", "a@x.ru", "new", t - 3000);
   add_appeal(fx->st, "26-000002-1", "a@x.ru", "answered", t - 2000);
@@ -76,14 +76,33 @@ static void test_moves_decide_ownership_and_the_list(void **state)
   assert_int_equal(g_strv_length(old_owned), 0); /* moved away: owns nothing */
   list = okno_store_cabinet_list(fx->st, (const char *const *)c_owned, &f, &total, NULL);
   assert_int_equal(total, 4);
-  assert_int_equal(list->len, 2);
-  assert_string_equal(((OknoAppeal *)list->pdata[0])->number, "26-000004-1"); /* newest first */
-  f.offset = 2;
+  assert_int_equal(list->appeals->len, 2);
+  assert_string_equal(((OknoAppeal *)list->appeals->pdata[0])->number, "26-000004-1"); /* newest first */
+  assert_null(list->prev);
+  assert_non_null(list->next);
+  /* keyset: the next page starts after the last row, whatever arrives meanwhile */
+  add_appeal(fx->st, "26-000005-1", "c@x.ru", "new", t + 1000);
+  f.after = list->next;
   page2 = okno_store_cabinet_list(fx->st, (const char *const *)c_owned, &f, &total, NULL);
-  assert_string_equal(((OknoAppeal *)page2->pdata[1])->number, "26-000001-1");
+  assert_int_equal(total, 5);
+  assert_int_equal(page2->appeals->len, 2);
+  assert_string_equal(((OknoAppeal *)page2->appeals->pdata[0])->number, "26-000002-1");
+  assert_string_equal(((OknoAppeal *)page2->appeals->pdata[1])->number, "26-000001-1");
+  assert_null(page2->next);
+  /* the previous page of page 2 is the two before it, newest first */
+  f.after = NULL;
+  f.before = page2->prev;
+  back = okno_store_cabinet_list(fx->st, (const char *const *)c_owned, &f, &total, NULL);
+  assert_int_equal(back->appeals->len, 2);
+  assert_string_equal(((OknoAppeal *)back->appeals->pdata[0])->number, "26-000004-1");
+  assert_string_equal(((OknoAppeal *)back->appeals->pdata[1])->number, "26-000003-1");
+  assert_non_null(back->prev); /* 26-000005-1 arrived before them */
+  f.before = "not-a-token";
+  assert_null(okno_store_cabinet_list(fx->st, (const char *const *)c_owned, &f, &total, NULL));
   f = (OknoCabinetFilter){.status = "answered", .limit = 10};
   answered = okno_store_cabinet_list(fx->st, (const char *const *)c_owned, &f, &total, NULL);
   assert_int_equal(total, 1);
+  assert_int_equal(answered->appeals->len, 1);
   f = (OknoCabinetFilter){.since = t - 2000, .until = t, .limit = 10};
   range = okno_store_cabinet_list(fx->st, (const char *const *)c_owned, &f, &total, NULL);
   assert_int_equal(total, 2); /* [since, until) */

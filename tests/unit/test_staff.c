@@ -262,6 +262,31 @@ static void test_a_stale_version_is_refused(void **state)
 
 /* ---- can(): every role against every action in four situations ---- */
 
+/* The admin page's keyset pages of users by login (store.h okno_store_user_page). */
+static void test_users_in_pages_by_login(void **state)
+{
+  Fx *fx = fixture(state);
+  const char *const logins[] = {"e", "b", "d", "a", "c"};
+  g_autoptr(GPtrArray) first = NULL, next = NULL, back = NULL;
+  for (gsize i = 0; i < G_N_ELEMENTS(logins); i++) {
+    char *none[] = {NULL};
+    OknoUser u = {.login = (char *)logins[i], .role = "operator", .password_hash = "x",
+                  .totp_secret = "", .departments = none};
+    assert_true(okno_store_user_insert(fx->st, &u, NULL));
+  }
+  first = okno_store_user_page(fx->st, NULL, NULL, 2, NULL);
+  assert_int_equal(first->len, 3); /* two and the one saying more follow */
+  assert_string_equal(((OknoUser *)first->pdata[0])->login, "a");
+  assert_string_equal(((OknoUser *)first->pdata[1])->login, "b");
+  next = okno_store_user_page(fx->st, "b", NULL, 2, NULL);
+  assert_int_equal(next->len, 3);
+  assert_string_equal(((OknoUser *)next->pdata[0])->login, "c");
+  back = okno_store_user_page(fx->st, NULL, "e", 2, NULL);
+  assert_int_equal(back->len, 3); /* login order; the extra one comes first */
+  assert_string_equal(((OknoUser *)back->pdata[0])->login, "b");
+  assert_string_equal(((OknoUser *)back->pdata[2])->login, "d");
+}
+
 static void test_can_matrix_for_every_role(void **state)
 {
   char *mine_deps[] = {"social", NULL};
@@ -334,6 +359,7 @@ int main(void)
     ON_BOTH(test_disabled_account_is_told_only_with_the_right_password),
     ON_BOTH(test_bad_input_to_create_changes_nothing),
     ON_BOTH(test_a_stale_version_is_refused),
+    ON_BOTH(test_users_in_pages_by_login),
     cmocka_unit_test(test_can_matrix_for_every_role),
   };
   POLICY.cfg = cfg;
