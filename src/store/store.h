@@ -53,7 +53,7 @@ typedef struct {
   char *department;  /* department code; "" = the default triage queue */
   gint64 assignee;   /* user id, 0: nobody (SLA reminders go to the user's e-mail) */
   gint64 version;    /* optimistic locking: every update bumps it (1 when inserted) */
-  /* SLA (appeal/sla.h, appeal/ops.h; docs/sla.md) */
+  /* SLA (appeal/sla.h, ops/ops.h; docs/sla.md) */
   char *kind;              /* "support" (a support request) or "formal" (59-FZ) */
   char *priority;          /* "normal" or "urgent" */
   gboolean priority_confirmed; /* a supervisor confirmed urgent / accelerated */
@@ -440,7 +440,7 @@ gboolean okno_store_appeal_split(OknoStore *st, gint64 from_id, gint64 from_vers
                                  const gint64 *indexes, guint n, OknoAppeal *fresh,
                                  gint64 *new_from_version, GError **error);
 
-/* ---- SLA jobs (src/store/sla_store.c; the scheduler, appeal/scheduler.h) ----
+/* ---- SLA jobs (src/store/sla_store.c; the scheduler, ops/scheduler.h) ----
  * One row per (appeal, kind, generation): "reminder", "overdue", "escalate". A job is
  * claimed under a lease in a node's name and finished once: okno_store_sla_job_finish
  * succeeds for one caller only, inside the transaction that does the job's work, so a
@@ -478,7 +478,7 @@ gint64 okno_store_sla_jobs_pending(OknoStore *st, GError **error);
 
 /* ---- citizens' notification settings (the cabinet's «Уведомления») ----
  * Per contact address (lowercased here) and event type (okno_notify_types() in
- * appeal/ops.h): on or off; a pair without a row is on. */
+ * ops/ops.h): on or off; a pair without a row is on. */
 gboolean okno_store_notify_set(OknoStore *st, const char *email, const char *event,
                                gboolean enabled, GError **error);
 /* *enabled for (email, event); TRUE when no row says otherwise. */

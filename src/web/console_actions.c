@@ -16,7 +16,7 @@
  * сотрудник…», nothing changed), then runs in one store transaction with its event.
  * The same routes under /api/v1/console/appeals/ answer JSON (docs/api.md).
  *
- * Status moves, assignment and answers go through src/appeal/ops.h (the status machine,
+ * Status moves, assignment and answers go through src/ops/ops.h (the status machine,
  * citizen notifications, the SLA jobs, events), given the version the form was
  * rendered at: a stale one is refused there (409) and the transaction rolled back.
  *
@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "appeal/number.h"
-#include "appeal/ops.h"
+#include "ops/ops.h"
 #include "appeal/routing.h"
 #include "core/clock.h"
 #include "core/error.h"

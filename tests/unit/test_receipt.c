@@ -1,4 +1,4 @@
-/* test_receipt.c: the specification of the automatic receipt (intake/receipt.h).
+/* test_receipt.c: the specification of the automatic receipt (mail/receipt.h).
  *
  * Each test builds a receipt with a frozen clock, parses the bytes back with GMime
  * (as the citizen's mail client would) and checks every header and each fact in the
@@ -14,7 +14,7 @@
 
 #include "core/clock.h"
 #include "core/config.h"
-#include "intake/receipt.h"
+#include "mail/receipt.h"
 #include "mail/mime.h"
 
 /* 2026-11-23 13:35:00 UTC = 16:35 in Moscow */

@@ -1,5 +1,5 @@
 /* test_sla.c: the SLA policy (appeal/sla.h) and the scheduler's decisions
- * (appeal/scheduler.h), on the shipped production calendar with the default [sla]
+ * (ops/scheduler.h), on the shipped production calendar with the default [sla]
  * keys. Every expected instant is worked out by hand from data/calendar/ru.txt; the
  * comment beside each case shows the reasoning. */
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "appeal/scheduler.h"
+#include "ops/scheduler.h"
 #include "appeal/sla.h"
 #include "core/clock.h"
 #include "core/error.h"

@@ -8,7 +8,7 @@
  * race rolls back, so the work is done exactly once whatever nodes or restarts do.
  * The thread in `okno serve` sleeps on a condition variable between passes, so
  * stopping it is immediate. */
-#include "appeal/scheduler.h"
+#include "ops/scheduler.h"
 
 #include <string.h>
 
@@ -18,7 +18,7 @@
 #include "core/json.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "intake/receipt.h"
+#include "mail/receipt.h"
 
 #define LEASE_US (G_GINT64_CONSTANT(300) * G_USEC_PER_SEC)
 #define BATCH 200

@@ -21,7 +21,7 @@
 #pragma once
 #include <glib.h>
 
-#include "appeal/ops.h"
+#include "ops/ops.h"
 #include "core/config.h"
 #include "store/store.h"
 

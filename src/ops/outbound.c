@@ -21,7 +21,7 @@
  * a time, whoever runs them. okno_outbound_start() runs passes on a GThread, waking on
  * okno_outbound_wake() or every POLL_INTERVAL; okno_outbound_free() stops it (after
  * the delivery in progress) and joins it. All times come from okno_now(). */
-#include "mail/outbound.h"
+#include "ops/outbound.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
  * (store: okno_store_sla_jobs_set cancels the old generation's jobs). Mail to the
  * citizen and to staff is one path: okno_notice_build, DKIM, a message row in the
  * appeal's history (automatic, so search leaves it out), the outbound queue. */
-#include "appeal/ops.h"
+#include "ops/ops.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "intake/receipt.h"
+#include "mail/receipt.h"
 #include "sec/staff.h"
 
 static const char *const notify_types[] = {

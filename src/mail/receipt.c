@@ -1,4 +1,4 @@
-/* intake/receipt.c: the automatic receipt / request to clarify (receipt.h).
+/* mail/receipt.c: the automatic receipt / request to clarify (receipt.h).
  *
  * How it works: the Russian body is written first into a GString, one paragraph per
  * fact, in the order a citizen reads them (greeting, what happened to the message,
@@ -14,7 +14,7 @@
  * untrusted: names and subjects lose control characters and are capped; Message-IDs
  * that could break a header (spaces, angle brackets, controls, non-ASCII) are left
  * out of In-Reply-To/References (the body still mentions nothing unsafe). */
-#include "intake/receipt.h"
+#include "mail/receipt.h"
 
 #include <string.h>
 
