@@ -23,9 +23,10 @@
 
 #include "appeal/calendar.h"
 #include "appeal/deadline.h"
+#include "core/clock.h"
+#include "ops/calendar_file.h"
 #include "ops/ops.h"
 #include "ops/scheduler.h"
-#include "core/clock.h"
 
 #define N_FROM 4096
 #define RUN_US (G_USEC_PER_SEC / 2)

@@ -31,6 +31,7 @@
 
 #include "core/config.h"
 #include "mail/dkim.h"
+#include "mail/envelope.h"
 #include "store/store.h"
 
 /* The queues (OknoAppeal.queue) intake puts an appeal in; "" is the normal flow. */
@@ -38,38 +39,7 @@
 #define OKNO_QUEUE_SUSPICIOUS "suspicious" /* the sender is not proved (mail/auth.h) or the
                                             * letter points at a blocked domain or URL */
 
-typedef struct {
-  const char *channel;        /* "email", "web" */
-  const char *mail_from;      /* SMTP MAIL FROM; "" for the null path; NULL if none */
-  const char *const *rcpt_to; /* NULL-terminated, may be NULL */
-  const char *client_addr;    /* peer address, NULL if none */
-  const char *helo;           /* EHLO/HELO/LHLO argument, NULL if none */
-  const char *session_id;     /* for log lines, NULL if none */
-  gboolean tls;
-  /* Given by channels that ask for them (the web form); NULL or "" otherwise: */
-  const char *category;       /* the appeal's category (web/feedback.h keys) */
-  const char *phone;          /* +7..., taken instead of a phone found in the text */
-  const char *kind;           /* "formal": a formal appeal under 59-FZ, only from a
-                                 trusted caller that confirmed the citizen's identity
-                                 (the cabinet; `okno submit --kind formal`); NULL or
-                                 anything else: a support request */
-} OknoEnvelope;
-
-typedef enum {
-  OKNO_INTAKE_CREATED,   /* a new appeal */
-  OKNO_INTAKE_JOINED,    /* a reply added to an existing appeal */
-  OKNO_INTAKE_DUPLICATE, /* the same message again: nothing new registered */
-  OKNO_INTAKE_CHECKED,   /* sent to the [check] address: no appeal, a verdict queued */
-} OknoIntakeOutcome;
-
-typedef struct {
-  char *number;          /* the appeal this message belongs to; NULL when CHECKED */
-  OknoIntakeOutcome outcome;
-  gboolean quarantined;
-  gboolean suspicious;   /* put in OKNO_QUEUE_SUSPICIOUS */
-  gboolean receipt_queued;
-} OknoIntakeResult;
-
+/* Frees what `r` holds (its number). */
 void okno_intake_result_clear(OknoIntakeResult *r);
 
 typedef struct OknoIntake OknoIntake;
