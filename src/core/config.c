@@ -37,6 +37,8 @@ static const KeyDef keys[] = {
   I("smtp", "max_sessions_per_ip", max_sessions_per_ip, 0, 0, 100000), /* 0: max_sessions / 10 */
   I("smtp", "data_total_timeout", data_total_timeout, 900, 1, 86400),
   I("smtp", "data_min_rate", data_min_rate, 1024, 0, G_GINT64_CONSTANT(1) << 30),
+  P("smtp", "spool_dir", spool_dir, "var/spool"),
+  I("smtp", "spool_threshold", spool_threshold, 64 * 1024, 0, G_GINT64_CONSTANT(1) << 32),
   P("smtp", "tls_cert", tls_cert, ""),
   P("smtp", "tls_key", tls_key, ""),
 
@@ -46,6 +48,7 @@ static const KeyDef keys[] = {
   I("intake", "parse_memory_budget", parse_memory_budget, 256 * 1024 * 1024, 1024 * 1024, G_GINT64_CONSTANT(1) << 34),
   I("intake", "max_mime_depth", max_mime_depth, 20, 2, 200),
   I("intake", "max_mime_parts", max_mime_parts, 500, 2, 100000),
+  I("intake", "max_inflight_bytes", max_inflight_bytes, 64 * 1024 * 1024, 1024 * 1024, G_GINT64_CONSTANT(1) << 40),
 
   S("outbound", "transport", outbound_transport, "maildir:var/outbox"),
   S("outbound", "from", outbound_from, "support@portal.example"),
@@ -58,6 +61,7 @@ static const KeyDef keys[] = {
   S("http", "listen", http_listen, "127.0.0.1:8080"),
   S("http", "public_url", public_url, ""), /* empty: receipts link to no web page */
   P("http", "web_dir", web_dir, ""),
+  I("http", "workers", http_workers, 4, 1, 64),
   I("http", "max_body", max_body, 11 * 1024 * 1024, 4096, G_GINT64_CONSTANT(1) << 30),
   I("http", "session_ttl", session_ttl, 8 * 3600, 60, 30 * 86400),
   I("http", "requests_per_minute", requests_per_minute, 600, 1, 1000000000),

@@ -34,6 +34,9 @@ typedef struct OknoConfig {
                              * (bytes trickling in do not extend it) */
   gint64 data_timeout;      /* seconds of silence during DATA */
   gint64 data_total_timeout; /* seconds a DATA may last at most, from the 354 */
+  char *spool_dir;          /* a message past spool_threshold bytes is received into an
+                             * unnamed file here (mail/spool.h) */
+  gint64 spool_threshold;
   gint64 data_min_rate;     /* bytes/s: after data_timeout seconds a DATA must have kept
                              * this average rate; 0: no minimum */
   char *tls_cert;           /* PEM, empty: no STARTTLS */
@@ -44,6 +47,8 @@ typedef struct OknoConfig {
   gint64 parse_memory_budget; /* bytes of decoded content per message */
   gint64 max_mime_depth;
   gint64 max_mime_parts;
+  gint64 max_inflight_bytes; /* message bytes being parsed or awaiting their commit at once
+                              * (intake/pipeline.c's byte budget) */
 
   /* [outbound] */
   char *outbound_transport; /* maildir:PATH or smtp://HOST:PORT */
@@ -58,6 +63,7 @@ typedef struct OknoConfig {
   char *http_listen;        /* host:port, empty to disable */
   char *public_url;         /* https://... makes session cookies Secure */
   char *web_dir;            /* templates and static/; empty: the source tree's web/ */
+  gint64 http_workers;      /* threads that run the web's handlers (web/server.h) */
   gint64 max_body;          /* bytes of one request body; past it 413 */
   gint64 session_ttl;       /* seconds a session lives after sign-in */
   gint64 requests_per_minute; /* per client IP, every request */

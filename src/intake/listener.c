@@ -30,6 +30,7 @@
  * `done` runs when both are zero. */
 #include "intake/listener.h"
 
+#include <errno.h>
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
@@ -562,6 +563,13 @@ OknoListener *okno_listener_new(const OknoConfig *cfg, OknoIntake *intake,
       okno_listener_free(l);
       return NULL;
     }
+  }
+  if (cfg->spool_threshold < cfg->max_message_size &&
+      g_mkdir_with_parents(cfg->spool_dir, 0700) != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "[smtp] spool_dir %s: %s", cfg->spool_dir,
+                g_strerror(errno));
+    okno_listener_free(l);
+    return NULL;
   }
   if ((*cfg->smtp_listen && !bind_address(l, cfg->smtp_listen, OKNO_PROTO_SMTP, error)) ||
       (*cfg->lmtp_listen && !bind_address(l, cfg->lmtp_listen, OKNO_PROTO_LMTP, error))) {

@@ -1,46 +1,37 @@
-/* pipeline.h: one message through intake: parse -> check -> extract -> register.
+/* pipeline.h: one message through intake, in three stages, from every channel.
  *
- * Every channel that brings mail (the SMTP/LMTP listener, `okno submit`, tests) calls
- * this module and nothing below it. The work is split in two:
- *  - parsing (mime.h, extract.h, validate.h, loop.h) is a pure function of the bytes,
- *    run on a worker thread under the parse budgets;
- *  - registering runs inside a store transaction: deduplication, threading onto an
- *    existing appeal, numbering, the receipt queued in the outbound queue, events.
- * In `serve`, registrations of many sessions share one transaction and one sync
- * (commit.h): the `done` callback fires only after the commit is durable, and only
- * then does the listener answer 250. A message whose parse breaks the budgets is still
- * registered (original bytes kept) in the quarantine queue and acknowledged.
- *
- * Mail that came over SMTP/LMTP from an IP address is authenticated on the parse
- * thread (SPF, DKIM, DMARC: mail/auth.h) when `[auth] verify` is on: the results are
- * prepended to the stored bytes as an Authentication-Results header, kept in the
- * message meta ("authentication") and recorded as an `authentication` event; a DMARC
- * p=reject failure is refused (550 5.7.1, an error carrying its reply: core/error.h;
- * nothing stored), p=quarantine failures and unproved mail from the portal's own
- * domains go to the queue OKNO_QUEUE_SUSPICIOUS, get no automatic answer (the From may
- * be forged) and never join an existing appeal.
- *
- * Attachments are scanned by clamd when `[clamav] socket` is set (check/clamav.h,
- * docs/malware.md): a virus is refused (554 5.7.1) or the file stripped, by policy;
- * clamd down is 451 4.3.0. A message pointing at a blocked domain or URL (the phishing
- * block list, check/blocklist.h) also waits in OKNO_QUEUE_SUSPICIOUS. Mail sent only to
- * the `[check] address` is not registered: its phishing verdict is mailed back
- * (docs/phishing.md), unless its sender failed authentication (no reflection). */
+ * Every channel that brings mail (the SMTP/LMTP listener, `okno submit`, the web form
+ * and the cabinet, tests) calls this module and nothing below it. A message goes
+ * through:
+ *  1. parse (parse.h): pure, no I/O: MIME under the parse budgets, the contact, the
+ *     description, identifiers, attachment policy, loop rules, the content hash, the
+ *     number in the subject. A message that breaks a budget is not refused: it is
+ *     registered (original bytes kept) in the quarantine queue and acknowledged.
+ *  2. verify (verify.h): I/O that blocks: SPF/DKIM/DMARC over DNS (mail/auth.h) for
+ *     mail from an IP address when `[auth] verify` is on, clamd (check/clamav.h) when
+ *     `[clamav] socket` is set, and the phishing check. It may refuse the message
+ *     before anything is stored: DMARC p=reject 550 5.7.1, a virus 554 5.7.1 (policy
+ *     refuse), clamd down 451 4.3.0. An unproved sender (p=quarantine failure, or the
+ *     portal's own domains unproved) goes to OKNO_QUEUE_SUSPICIOUS, gets no automatic
+ *     answer and never joins an existing appeal.
+ *  3. register (register.h): store I/O inside a transaction: the facts looked up
+ *     (duplicate, the appeal replied to), a pure decision (duplicate, join, link or
+ *     create), the writes, the receipt queued in the outbound queue, events. The
+ *     phishing block list (read from the store at most once a second) is matched here:
+ *     a letter pointing at a blocked domain or URL also waits in the suspicious queue.
+ *     Mail sent only to the `[check] address` is not registered: its phishing verdict
+ *     is mailed back (docs/phishing.md), unless its sender failed authentication.
+ * Stages 1 and 2 run on a pool of parse threads; stage 3 on the group-commit writer
+ * (store/commit.h): registrations of many sessions share one transaction and one sync,
+ * and the `done` callback fires only after the commit is durable: only then does the
+ * listener answer 250. okno_intake_submit_sync runs the same path and waits. */
 #pragma once
 #include <glib.h>
 
 #include "core/config.h"
+#include "intake/parse.h"
+#include "intake/register.h"
 #include "mail/dkim.h"
-#include "mail/envelope.h"
-#include "store/store.h"
-
-/* The queues (OknoAppeal.queue) intake puts an appeal in; "" is the normal flow. */
-#define OKNO_QUEUE_QUARANTINE "quarantine" /* the parse broke a budget, or empty */
-#define OKNO_QUEUE_SUSPICIOUS "suspicious" /* the sender is not proved (mail/auth.h) or the
-                                            * letter points at a blocked domain or URL */
-
-/* Frees what `r` holds (its number). */
-void okno_intake_result_clear(OknoIntakeResult *r);
 
 typedef struct OknoIntake OknoIntake;
 
@@ -64,8 +55,9 @@ typedef void (*OknoIntakeDone)(const OknoIntakeResult *res, const GError *err,
 void okno_intake_submit_async(OknoIntake *in, GBytes *raw, const OknoEnvelope *env,
                               OknoIntakeDone done, gpointer user_data);
 
-/* The same, synchronously, with its own transaction (okno submit, tests). A policy
- * refusal is FALSE with the error carrying its SMTP reply (as above). */
+/* The same, waiting on the calling thread until the registration is durable (okno
+ * submit, tests); `res` is the caller's (okno_intake_result_clear). A policy refusal
+ * is FALSE with the error carrying its SMTP reply (as above). */
 gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope *env,
                                  OknoIntakeResult *res, GError **error);
 

@@ -5,8 +5,9 @@
  * cabinet and `okno submit` do the same through intake/pipeline.h, which takes and
  * gives these. They live here, below intake, so that the session, which knows nothing
  * of the store or the pipeline, can speak of them. Plain data: an envelope's strings
- * are borrowed from its caller; a result's number is owned by the result
- * (okno_intake_result_clear, intake/pipeline.h). */
+ * are borrowed from its caller (okno_envelope_copy, intake/parse.h, makes a copy that
+ * owns them); a result's number is owned by the result (okno_intake_result_clear,
+ * intake/register.h). */
 #pragma once
 #include <glib.h>
 

@@ -20,6 +20,7 @@
  * okno_html_to_text() when there is no plain one. */
 #include "mail/mime.h"
 
+#include <errno.h>
 #include <gmime/gmime.h>
 #include <magic.h>
 #include <string.h>
@@ -550,48 +551,166 @@ static gboolean charge_bytes(Walk *w, gsize n)
   return TRUE;
 }
 
-static void add_attachment(Walk *w, GMimeObject *obj, GByteArray *bytes, const char *name,
+static void add_attachment(Walk *w, GMimeObject *obj, GBytes *bytes, const char *name,
                            const char *declared)
 {
+  gsize len;
+  const guint8 *data = g_bytes_get_data(bytes, &len);
   OknoAttachment *a = g_new0(OknoAttachment, 1);
   GMimeContentDisposition *disp = g_mime_object_get_content_disposition(obj);
   g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
   g_autofree char *lname = name ? g_ascii_strdown(name, -1) : NULL;
 
-  a->size = bytes->len;
+  a->size = len;
   a->declared_type = g_strdup(declared);
-  a->content_type = magic_type(bytes->data, bytes->len);
+  a->content_type = magic_type(data, len);
   if ((g_strcmp0(lname, "winmail.dat") == 0 || strstr(declared, "ms-tnef")) &&
       (strcmp(a->content_type, "application/octet-stream") == 0 ||
        strcmp(a->content_type, "application/x-empty") == 0))
     g_free(a->content_type), a->content_type = g_strdup("application/vnd.ms-tnef");
   a->filename = sanitize_filename(name, w->msg->attachments->len + 1,
                                   *declared ? declared : a->content_type);
-  g_checksum_update(sum, bytes->data, bytes->len);
+  g_checksum_update(sum, data, len);
   g_strlcpy(a->sha256, g_checksum_get_string(sum), sizeof a->sha256);
   a->inline_part = disp && !g_mime_content_disposition_is_attachment(disp);
-  a->data = g_bytes_new(bytes->data, bytes->len);
+  a->data = g_bytes_ref(bytes); /* shared, not copied */
   g_ptr_array_add(w->msg->attachments, a);
+}
+
+/* ---- a read-only GMime stream over borrowed bytes ---------------------------------
+ *
+ * g_mime_stream_mem_new_with_buffer() copies the message (a 25 MB letter: 32 MB more);
+ * this stream reads the caller's bytes in place, and is seekable, so the parser keeps
+ * part contents as substreams of it instead of copies. The bytes are borrowed: every
+ * object made from the stream must be gone when okno_mime_parse() returns (it is). */
+
+typedef struct {
+  GMimeStream parent;
+  const char *data;
+  gint64 len;
+} BorrowedStream;
+
+typedef struct {
+  GMimeStreamClass parent_class;
+} BorrowedStreamClass;
+
+static GType borrowed_stream_get_type(void);
+G_DEFINE_TYPE(BorrowedStream, borrowed_stream, GMIME_TYPE_STREAM)
+
+static gint64 borrowed_end(GMimeStream *stream)
+{
+  BorrowedStream *b = (BorrowedStream *)stream;
+  return stream->bound_end != -1 ? MIN(stream->bound_end, b->len) : b->len;
+}
+
+static ssize_t borrowed_read(GMimeStream *stream, char *buf, size_t len)
+{
+  BorrowedStream *b = (BorrowedStream *)stream;
+  gint64 n = MIN(borrowed_end(stream) - stream->position, (gint64)MIN(len, G_MAXSSIZE));
+  if (n <= 0)
+    return 0;
+  memcpy(buf, b->data + stream->position, (size_t)n);
+  stream->position += n;
+  return (ssize_t)n;
+}
+
+static ssize_t borrowed_write(GMimeStream *stream, const char *buf, size_t len)
+{
+  errno = EBADF; /* read-only */
+  return -1;
+}
+
+static int borrowed_flush(GMimeStream *stream) { return 0; }
+static int borrowed_close(GMimeStream *stream) { return 0; }
+static gboolean borrowed_eos(GMimeStream *stream) { return stream->position >= borrowed_end(stream); }
+static gint64 borrowed_tell(GMimeStream *stream) { return stream->position; }
+static gint64 borrowed_length(GMimeStream *stream) { return borrowed_end(stream) - stream->bound_start; }
+
+static int borrowed_reset(GMimeStream *stream)
+{
+  stream->position = stream->bound_start;
+  return 0;
+}
+
+static gint64 borrowed_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
+{
+  gint64 at = whence == GMIME_STREAM_SEEK_SET   ? offset
+              : whence == GMIME_STREAM_SEEK_CUR ? stream->position + offset
+                                                : borrowed_end(stream) + offset;
+  if (at < stream->bound_start || at > borrowed_end(stream)) {
+    errno = EINVAL;
+    return -1;
+  }
+  stream->position = at;
+  return at;
+}
+
+static GMimeStream *borrowed_new(const char *data, gint64 len, gint64 start, gint64 end);
+
+static GMimeStream *borrowed_substream(GMimeStream *stream, gint64 start, gint64 end)
+{
+  BorrowedStream *b = (BorrowedStream *)stream;
+  return borrowed_new(b->data, b->len, start, end);
+}
+
+static void borrowed_stream_class_init(BorrowedStreamClass *klass)
+{
+  GMimeStreamClass *sc = GMIME_STREAM_CLASS(klass);
+  sc->read = borrowed_read;
+  sc->write = borrowed_write;
+  sc->flush = borrowed_flush;
+  sc->close = borrowed_close;
+  sc->eos = borrowed_eos;
+  sc->reset = borrowed_reset;
+  sc->seek = borrowed_seek;
+  sc->tell = borrowed_tell;
+  sc->length = borrowed_length;
+  sc->substream = borrowed_substream;
+}
+
+static void borrowed_stream_init(BorrowedStream *b) {}
+
+static GMimeStream *borrowed_new(const char *data, gint64 len, gint64 start, gint64 end)
+{
+  BorrowedStream *b = g_object_new(borrowed_stream_get_type(), NULL);
+  b->data = data;
+  b->len = len;
+  g_mime_stream_construct(GMIME_STREAM(b), start, end);
+  return GMIME_STREAM(b);
 }
 
 /* ---- the walk ------------------------------------------------------------------- */
 
 /* The bytes of a leaf with its transfer encoding undone, or of any other object
  * (an embedded message) as GMime writes it. */
-static GByteArray *object_bytes(GMimeObject *obj)
+static GBytes *object_bytes(GMimeObject *obj)
 {
-  GByteArray *arr = g_byte_array_new();
-  GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(arr);
+  GByteArray *arr = NULL;
+  GMimeStream *mem;
+  GMimeDataWrapper *content = GMIME_IS_PART(obj) ? g_mime_part_get_content(GMIME_PART(obj)) : NULL;
+  if (content) {
+    /* Sized once: decoding never makes the content longer (base64: 3/4 of it), and a
+     * doubling array would hold up to twice the bytes of a large attachment. */
+    gint64 enc = g_mime_stream_length(g_mime_data_wrapper_get_stream(content));
+    gboolean b64 = g_mime_data_wrapper_get_encoding(content) == GMIME_CONTENT_ENCODING_BASE64;
+    if (enc > 0 && enc < G_MAXUINT) { /* _sized_new would round up to a power of two */
+      guint cap = (guint)(b64 ? enc / 4 * 3 + 3 : enc);
+      arr = g_byte_array_new_take(g_malloc(cap), cap);
+      g_byte_array_set_size(arr, 0);
+    }
+  }
+  if (!arr)
+    arr = g_byte_array_new();
+  mem = g_mime_stream_mem_new_with_byte_array(arr);
   g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
   if (GMIME_IS_PART(obj)) {
-    GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
     if (content)
       g_mime_data_wrapper_write_to_stream(content, mem);
   } else {
     g_mime_object_write_to_stream(obj, NULL, mem);
   }
   g_object_unref(mem);
-  return arr;
+  return g_byte_array_free_to_bytes(arr); /* the one reference: no copy */
 }
 
 /* An inline text/plain or text/html leaf without a file name: body text. */
@@ -689,8 +808,8 @@ static void walk_part(Walk *w, GMimeObject *obj, gint64 depth)
     if (!name)
       name = g_mime_object_get_content_type_parameter(obj, "name");
     if (inner) {
-      g_autoptr(GByteArray) bytes = object_bytes(GMIME_OBJECT(inner));
-      if (!charge_bytes(w, bytes->len))
+      g_autoptr(GBytes) bytes = object_bytes(GMIME_OBJECT(inner));
+      if (!charge_bytes(w, g_bytes_get_size(bytes)))
         return;
       add_attachment(w, obj, bytes, name, declared);
       walk_message(w, inner, depth + 1);
@@ -700,21 +819,23 @@ static void walk_part(Walk *w, GMimeObject *obj, gint64 depth)
   if (!GMIME_IS_PART(obj))
     return;
   {
-    g_autoptr(GByteArray) bytes = object_bytes(obj);
+    g_autoptr(GBytes) bytes = object_bytes(obj);
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
     const char *label = g_mime_object_get_content_type_parameter(obj, "charset");
-    if (!charge_bytes(w, bytes->len))
+    if (!charge_bytes(w, len))
       return;
     if (is_body_text(obj, &html)) {
       BodyText *b = g_new0(BodyText, 1);
       b->html = html;
-      b->text = okno_charset_to_utf8((const char *)bytes->data, bytes->len, label);
+      b->text = okno_charset_to_utf8(data, len, label);
       g_ptr_array_add(w->body, b);
       return;
     }
     add_attachment(w, obj, bytes, g_mime_part_get_filename(GMIME_PART(obj)), declared);
-    if (strcmp(type, "message/rfc822") == 0 && bytes->len > 0) {
+    if (strcmp(type, "message/rfc822") == 0 && len > 0) {
       /* An encoded (e.g. base64) message/rfc822 is a leaf for GMime: parse it too. */
-      g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer((const char *)bytes->data, bytes->len);
+      g_autoptr(GMimeStream) stream = borrowed_new(data, (gint64)len, 0, -1);
       g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
       g_autoptr(GMimeMessage) inner = g_mime_parser_construct_message(parser, w->opts);
       if (inner)
@@ -811,7 +932,7 @@ OknoMessage *okno_mime_parse(const char *raw, gsize len, const OknoMimeLimits *l
   g_mime_parser_options_set_fallback_charsets(opts, fallback);
   g_mime_parser_options_set_warning_callback(opts, parser_warning, msg);
 
-  stream = g_mime_stream_mem_new_with_buffer(raw, len);
+  stream = borrowed_new(raw, (gint64)len, 0, -1);
   parser = g_mime_parser_new_with_stream(stream);
   g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
   message = g_mime_parser_construct_message(parser, opts);

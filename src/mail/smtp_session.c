@@ -41,6 +41,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "mail/spool.h"
 
 /* A partial data line is flushed into the message once this long. */
 #define DATA_FLUSH 4096
@@ -94,8 +95,8 @@ struct OknoSmtpSession {
   guint rcpt_tried;
 
   /* the message */
-  GByteArray *msg;
-  gsize header_len;      /* the Received: header at the front of msg */
+  OknoSpool *spool;      /* the Received: header, then the content (NULL until DATA) */
+  gboolean spool_failed; /* the spool could not write: 452 at the end of DATA */
   guint64 msg_size;      /* content octets received, also past the cap */
   gboolean line_start;   /* the next data byte begins a line */
   gboolean crlf_before;  /* ... and the line before it ended in CRLF */
@@ -146,9 +147,20 @@ static void reset_transaction(OknoSmtpSession *s)
   g_ptr_array_set_size(s->rcpts, 0);
   s->rcpt_accepted = s->rcpt_tried = 0;
   s->utf8 = FALSE;
-  g_clear_pointer(&s->msg, g_byte_array_unref);
+  if (s->spool)
+    okno_spool_clear(s->spool);
+  s->spool_failed = FALSE;
   s->msg_size = 0;
-  s->header_len = 0;
+}
+
+/* Into the spool; a write error (disk full) is remembered and answered at the end. */
+static void spool_put(OknoSmtpSession *s, const void *p, gsize n)
+{
+  g_autoptr(GError) err = NULL;
+  if (s->spool_failed || okno_spool_append(s->spool, p, n, &err))
+    return;
+  okno_log_warn("smtp", "session=%s event=spool-failed error=\"%s\"", s->id, err->message);
+  s->spool_failed = TRUE;
 }
 
 /* Back to "introduced" (or "connected" before any HELO) after a transaction. */
@@ -515,9 +527,11 @@ static void proceed_data(OknoSmtpSession *s, const char *args, SmtpPath *path)
                                                  : "ESMTP";
   hdr = g_strdup_printf("Received: from %s (%s)\r\n\tby %s (okno) with %s id %s;\r\n\t%s\r\n",
                         s->helo, s->peer, s->cfg->hostname, with, s->id, date);
-  s->msg = g_byte_array_sized_new(MIN(s->cfg->max_message_size, 64 * 1024) + strlen(hdr));
-  g_byte_array_append(s->msg, (const guint8 *)hdr, strlen(hdr));
-  s->header_len = strlen(hdr);
+  if (!s->spool)
+    s->spool = okno_spool_new(s->cfg->spool_dir, (gsize)s->cfg->spool_threshold);
+  okno_spool_clear(s->spool);
+  s->spool_failed = FALSE;
+  spool_put(s, hdr, strlen(hdr));
   s->msg_size = 0;
   s->line_start = TRUE;
   s->crlf_before = TRUE; /* the DATA command's own CRLF */
@@ -623,13 +637,13 @@ static void data_append(OknoSmtpSession *s, const guint8 *p, gsize n, gboolean e
   s->line_start = eol;
   s->msg_size += n + (eol ? 2 : 0);
   if (s->msg_size > (guint64)s->cfg->max_message_size) {
-    /* Too big: keep counting to the end, store nothing more. */
-    g_byte_array_set_size(s->msg, s->header_len);
+    /* Too big: keep counting to the end, keep nothing. */
+    okno_spool_clear(s->spool);
     return;
   }
-  g_byte_array_append(s->msg, p, n);
+  spool_put(s, p, n);
   if (eol)
-    g_byte_array_append(s->msg, (const guint8 *)"\r\n", 2);
+    spool_put(s, "\r\n", 2);
 }
 
 static void data_end(OknoSmtpSession *s)
@@ -645,9 +659,15 @@ static void data_end(OknoSmtpSession *s)
     end_transaction(s);
     return;
   }
-  okno_log("smtp", "session=%s event=data-end size=%" G_GUINT64_FORMAT " bare_lf=%u", s->id,
-           s->msg_size, s->bare_lf);
-  bytes = g_byte_array_free_to_bytes(g_steal_pointer(&s->msg));
+  okno_log("smtp", "session=%s event=data-end size=%" G_GUINT64_FORMAT " bare_lf=%u spooled=%d",
+           s->id, s->msg_size, s->bare_lf, okno_spool_on_disk(s->spool));
+  bytes = s->spool_failed ? NULL : okno_spool_finish(s->spool, NULL);
+  if (!bytes) {
+    for (guint i = 0; i < replies; i++)
+      reply(s, "452 4.3.1 Insufficient system storage, try again later");
+    end_transaction(s);
+    return;
+  }
   env.channel = "email";
   env.mail_from = s->mail_from;
   env.rcpt_to = (const char *const *)s->rcpts->pdata;
@@ -826,6 +846,7 @@ void okno_smtp_session_free(OknoSmtpSession *s)
     return;
   reset_transaction(s);
   g_ptr_array_unref(s->rcpts);
+  okno_spool_free(s->spool);
   g_byte_array_unref(s->in);
   g_free(s->helo);
   g_free(s->peer);

@@ -13,12 +13,14 @@ typedef struct {
 } Bucket;
 
 struct OknoRateLimit {
+  GMutex lock;         /* the web's worker threads take from it concurrently */
   GHashTable *buckets; /* char* -> Bucket* */
 };
 
 OknoRateLimit *okno_ratelimit_new(void)
 {
   OknoRateLimit *rl = g_new0(OknoRateLimit, 1);
+  g_mutex_init(&rl->lock);
   rl->buckets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   return rl;
 }
@@ -28,6 +30,7 @@ void okno_ratelimit_free(OknoRateLimit *rl)
   if (!rl)
     return;
   g_hash_table_destroy(rl->buckets);
+  g_mutex_clear(&rl->lock);
   g_free(rl);
 }
 
@@ -49,6 +52,7 @@ static gboolean is_full(gpointer key, gpointer value, gpointer now)
 gboolean okno_ratelimit_take(OknoRateLimit *rl, const char *key, double per_hour,
                              double burst, gint64 now, gint64 *retry_after)
 {
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&rl->lock);
   Bucket *b = g_hash_table_lookup(rl->buckets, key);
   if (burst < 1)
     burst = 1;
@@ -74,7 +78,8 @@ gboolean okno_ratelimit_take(OknoRateLimit *rl, const char *key, double per_hour
   return FALSE;
 }
 
-guint okno_ratelimit_size(const OknoRateLimit *rl)
+guint okno_ratelimit_size(OknoRateLimit *rl)
 {
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&rl->lock);
   return g_hash_table_size(rl->buckets);
 }

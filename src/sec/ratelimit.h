@@ -11,7 +11,7 @@
  * load balancer each node counts its own, so the effective limit is the configured one
  * times the number of nodes (docs/api.md says so). Buckets that have refilled
  * completely are dropped when the table grows, so memory stays bounded by the number
- * of recently active keys. Not thread-safe: use from the main loop. */
+ * of recently active keys. Thread-safe (one mutex): the web worker threads share it. */
 #pragma once
 #include <glib.h>
 
@@ -28,4 +28,4 @@ gboolean okno_ratelimit_take(OknoRateLimit *rl, const char *key, double per_hour
                              double burst, gint64 now, gint64 *retry_after);
 
 /* Buckets currently held (for tests). */
-guint okno_ratelimit_size(const OknoRateLimit *rl);
+guint okno_ratelimit_size(OknoRateLimit *rl);

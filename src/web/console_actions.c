@@ -48,7 +48,9 @@
 
 /* ---- presence ---- */
 
-static GHashTable *presence; /* number -> (login -> gint64* last view) */
+static GHashTable *presence; /* number -> (login -> gint64* last view); under presence_lock
+                             * (the web's handlers run on several worker threads) */
+G_LOCK_DEFINE_STATIC(presence_lock);
 
 static JsonArray *presence_update(const char *number, const char *login, gint64 now)
 {
@@ -57,6 +59,7 @@ static JsonArray *presence_update(const char *number, const char *login, gint64 
   gpointer k, v;
   JsonArray *others = json_array_new();
   gint64 *at;
+  G_LOCK(presence_lock);
   if (!presence)
     presence = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                      (GDestroyNotify)g_hash_table_unref);
@@ -91,6 +94,7 @@ static JsonArray *presence_update(const char *number, const char *login, gint64 
   at = g_new(gint64, 1);
   *at = now;
   g_hash_table_replace(viewers, g_strdup(login), at);
+  G_UNLOCK(presence_lock);
   return others;
 }
 

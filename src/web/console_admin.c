@@ -29,7 +29,9 @@ typedef struct {
   char *totp_uri;
 } Enrolment;
 
-static GHashTable *enrolments; /* id (hex) -> Enrolment* */
+static GHashTable *enrolments; /* id (hex) -> Enrolment*; under enrolments_lock (the web's
+                                * handlers run on several worker threads) */
+G_LOCK_DEFINE_STATIC(enrolments_lock);
 
 static void enrolment_free(Enrolment *e)
 {
@@ -46,6 +48,7 @@ static char *enrolment_keep(gint64 admin, const OknoEnrolment *en)
   Enrolment *e = g_new0(Enrolment, 1);
   char *id = okno_random_hex(16);
   gint64 now = okno_now();
+  G_LOCK(enrolments_lock);
   if (!enrolments)
     enrolments = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify)enrolment_free);
@@ -58,6 +61,7 @@ static char *enrolment_keep(gint64 admin, const OknoEnrolment *en)
   e->login = g_strdup(en->login);
   e->totp_uri = g_strdup(en->totp_uri);
   g_hash_table_insert(enrolments, g_strdup(id), e);
+  G_UNLOCK(enrolments_lock);
   return id;
 }
 
@@ -233,16 +237,21 @@ static void qr_get(OknoReq *req)
   g_autofree char *svg = NULL;
   g_autoptr(GBytes) b = NULL;
   Enrolment *e;
+  gboolean found;
   if (!u)
     return;
   if (g_str_has_suffix(id, ".svg"))
     id[strlen(id) - 4] = '\0';
+  G_LOCK(enrolments_lock);
   e = enrolments ? g_hash_table_lookup(enrolments, id) : NULL;
-  if (!e || e->admin != u->id || okno_now() - e->created > ENROLMENT_US) {
+  found = e && e->admin == u->id && okno_now() - e->created <= ENROLMENT_US;
+  if (found)
+    svg = okno_qr_svg(e->totp_uri, NULL);
+  G_UNLOCK(enrolments_lock);
+  if (!found) {
     okno_req_error(req, 404, NULL);
     return;
   }
-  svg = okno_qr_svg(e->totp_uri, NULL);
   if (!svg) {
     okno_req_error(req, 500, NULL);
     return;

@@ -1,8 +1,9 @@
 /* oidc.c: cabinet sign-in over OpenID Connect (see oidc.h for the flow and its
  * security properties). Parts: state/nonce/verifier derivation (HMAC under the instance
- * secret), provider calls in a worker thread (discovery and JWKS cached for an hour),
- * ID-token verification with librhonabwy, and the two route handlers that run on the
- * main loop and alone touch the store. */
+ * secret), provider calls (discovery and JWKS cached for an hour, under cache_lock),
+ * ID-token verification with librhonabwy, and the two route handlers. Handlers run on
+ * the web's worker threads (web/server.h), so the provider exchange runs synchronously
+ * in a GTask thread of its own and the handler answers when it is over. */
 #include "web/oidc.h"
 
 #include <sodium.h>
@@ -517,7 +518,7 @@ out:
     g_task_return_boolean(task, TRUE);
 }
 
-/* ---- routes (main loop) ---- */
+/* ---- routes (worker threads) ---- */
 
 static void failed(OknoReq *req, const GError *e)
 {
@@ -532,14 +533,12 @@ static void failed(OknoReq *req, const GError *e)
                         "не прошёл проверку. Войдите, пожалуйста, ещё раз.");
 }
 
-static void done(GObject *source, GAsyncResult *res, gpointer data)
+/* After the exchange with the provider (on the same worker thread: web/server.h). */
+static void done(GTask *task)
 {
-  GTask *task = G_TASK(res);
   Job *j = g_task_get_task_data(task);
   OknoReq *req = j->req;
   g_autoptr(GError) e = NULL;
-  (void)source;
-  (void)data;
 
   if (!g_task_propagate_boolean(task, &e)) {
     failed(req, e);
@@ -570,13 +569,12 @@ static void done(GObject *source, GAsyncResult *res, gpointer data)
       }
     }
   }
-  okno_req_release(req);
 }
 
 static void run(OknoReq *req, Job *j)
 {
   const OknoConfig *cfg = req->cfg;
-  GTask *task = g_task_new(NULL, NULL, done, NULL);
+  GTask *task = g_task_new(NULL, NULL, NULL, NULL);
   j->req = req;
   j->issuer = g_strdup(cfg->oidc_issuer);
   j->client_id = g_strdup(cfg->oidc_client_id);
@@ -590,8 +588,9 @@ static void run(OknoReq *req, Job *j)
   j->nonce = mac_hex(okno_web_secret(req->web), "oidc-nonce", j->state, "");
   j->verifier = mac_hex(okno_web_secret(req->web), "oidc-pkce", j->state, "");
   g_task_set_task_data(task, j, (GDestroyNotify)job_free);
-  okno_req_hold(req);
-  g_task_run_in_thread(task, worker);
+  /* Handlers run on a worker thread (web/server.h): the provider may take its time. */
+  g_task_run_in_thread_sync(task, worker);
+  done(task);
   g_object_unref(task);
 }
 

@@ -4,14 +4,19 @@
  * before the body) refuses bodies over [http] max_body with 413 and bodies of unknown
  * length with 411; such a body is then read and dropped chunk by chunk (or never sent,
  * when the client asked with Expect: 100-continue), so it is never held in memory. The main
- * handler builds an OknoReq, applies the per-IP limit, serves static files, finds the
- * route (404/405), parses the form, looks up the session, enforces the route's flags
- * (session kind, CSRF, forms_per_hour) and calls the handler. Templates and static
- * files are read once at start. */
+ * handler builds an OknoReq, applies the per-IP limit and serves static files; anything
+ * else it pauses and pushes to the worker pool. A worker finds the route (404/405),
+ * parses the form, looks up the session, enforces the route's flags (session kind,
+ * CSRF, forms_per_hour) and calls the handler. The reply functions record the answer
+ * in the OknoReq; back on the main loop (finish()) it is written to the message, which
+ * is unpaused. A request is finished when the worker is done with it and, if a handler
+ * held it, when it was released: whichever comes second. Templates and static files
+ * are read once at start. */
 #include "web/server.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -54,8 +59,40 @@ struct OknoWeb {
   guint port;
   guint purge_id;
   gboolean stopped;
-  guint held;          /* requests waiting for the intake (okno_req_hold) */
+  guint busy;          /* requests handed to the workers and not finished (main loop) */
+  GThreadPool *workers;
+  struct {             /* okno_web_free: every worker cleans up, then the pool ends */
+    GMutex lock;
+    GCond cond;
+    guint arrived;
+  } drain;
 };
+
+/* Each worker thread's own store connection, opened at its first request, closed by
+ * drain_worker() (or, should a thread end otherwise, by its destructor). */
+static GPrivate worker_store = G_PRIVATE_INIT((GDestroyNotify)okno_store_close);
+
+/* okno_web_free pushes one of these per worker thread: each closes its thread's store
+ * connection and gives back OpenSSL's per-thread state (TOTP's HMAC, DKIM signing: not
+ * freed by OpenSSL for threads it did not see start), then waits for the others, so
+ * that every thread takes exactly one and all is clean before the pool is freed. (The
+ * pool's threads end after g_thread_pool_free returns: a thread-exit destructor could
+ * still be running when the process exits.) */
+static void drain_worker(OknoWeb *web)
+{
+  OknoStore *st = g_private_get(&worker_store);
+  if (st) {
+    g_private_set(&worker_store, NULL);
+    okno_store_close(st);
+  }
+  OPENSSL_thread_stop();
+  g_mutex_lock(&web->drain.lock);
+  web->drain.arrived++;
+  g_cond_broadcast(&web->drain.cond);
+  while (web->drain.arrived < (guint)web->cfg->http_workers)
+    g_cond_wait(&web->drain.cond, &web->drain.lock);
+  g_mutex_unlock(&web->drain.lock);
+}
 
 /* ---- loading ---- */
 
@@ -228,6 +265,9 @@ static void req_unref(OknoReq *req)
   if (--req->refs > 0)
     return;
   g_object_unref(req->msg);
+  g_clear_pointer(&req->resp_headers, g_ptr_array_unref);
+  g_free(req->resp_type);
+  g_free(req->resp_body);
   g_hash_table_unref(req->query);
   okno_form_free(req->form);
   g_bytes_unref(req->body);
@@ -237,26 +277,61 @@ static void req_unref(OknoReq *req)
   g_free(req);
 }
 
+/* A response header to write out with the answer (any thread). */
+static void resp_header(OknoReq *req, gboolean append, const char *name, const char *value)
+{
+  if (!req->resp_headers)
+    req->resp_headers = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(req->resp_headers, g_strdup(append ? "+" : "="));
+  g_ptr_array_add(req->resp_headers, g_strdup(name));
+  g_ptr_array_add(req->resp_headers, g_strdup(value));
+}
+
+/* Main loop: writes the recorded answer into the message. */
+static void write_answer(OknoReq *req)
+{
+  SoupMessageHeaders *h = soup_server_message_get_response_headers(req->msg);
+  for (guint i = 0; req->resp_headers && i + 2 < req->resp_headers->len; i += 3) {
+    const char *op = req->resp_headers->pdata[i];
+    if (*op == '+')
+      soup_message_headers_append(h, req->resp_headers->pdata[i + 1], req->resp_headers->pdata[i + 2]);
+    else
+      soup_message_headers_replace(h, req->resp_headers->pdata[i + 1], req->resp_headers->pdata[i + 2]);
+  }
+  if (req->status) {
+    soup_server_message_set_status(req->msg, req->status, NULL);
+    soup_server_message_set_response(req->msg, req->resp_type, SOUP_MEMORY_TAKE,
+                                      g_steal_pointer(&req->resp_body), req->resp_len);
+  }
+}
+
+/* Main loop: a request the workers had is finished once its worker is done and, if a
+ * handler held it, it was released. Consumes the workers' reference. */
+static void finish(OknoReq *req)
+{
+  if (!req->handled || (req->held && !req->released))
+    return;
+  if (!req->answered) {
+    okno_log_warn("web", "event=unanswered path=%s", req->path);
+    okno_req_error(req, 500, NULL);
+  }
+  write_answer(req);
+  soup_server_message_unpause(req->msg);
+  req->web->busy--;
+  req_unref(req);
+}
+
 void okno_req_hold(OknoReq *req)
 {
-  if (req->held)
-    return;
-  req->held = TRUE;
-  req->refs++;
-  req->web->held++;
-  soup_server_message_pause(req->msg);
+  req->held = TRUE; /* the message is paused already: the workers have it */
 }
 
 void okno_req_release(OknoReq *req)
 {
-  if (!req->held)
+  if (!req->held || req->released)
     return;
-  req->held = FALSE;
-  req->web->held--;
-  if (!req->answered)
-    okno_req_error(req, 500, NULL);
-  soup_server_message_unpause(req->msg);
-  req_unref(req);
+  req->released = TRUE;
+  finish(req);
 }
 
 /* ---- cookies and CSRF ---- */
@@ -279,7 +354,7 @@ static void set_cookie(OknoReq *req, const char *name, const char *value, gint64
   g_autofree char *c = g_strdup_printf("%s=%s; Path=/; HttpOnly; SameSite=Lax%s; Max-Age=%" G_GINT64_FORMAT,
                                        name, value, req->web->secure_cookies ? "; Secure" : "",
                                        max_age);
-  soup_message_headers_append(soup_server_message_get_response_headers(req->msg), "Set-Cookie", c);
+  resp_header(req, TRUE, "Set-Cookie", c);
 }
 
 static gboolean hex_token_ok(const char *t, gsize want)
@@ -377,9 +452,9 @@ static void security_headers(SoupServerMessage *msg)
   soup_message_headers_replace(h, "Connection", "close");
 }
 
+/* Records the answer (any thread); the main loop writes it (write_answer). */
 static void respond(OknoReq *req, guint status, const char *type, char *body, gsize len)
 {
-  SoupMessageHeaders *h = soup_server_message_get_response_headers(req->msg);
   if (req->answered) {
     g_free(body);
     return;
@@ -387,9 +462,11 @@ static void respond(OknoReq *req, guint status, const char *type, char *body, gs
   req->answered = TRUE;
   if (req->set_pre_cookie)
     set_cookie(req, PRE_COOKIE, req->pre_token, 86400 * 30);
-  soup_message_headers_replace(h, "Cache-Control", "no-store");
-  soup_server_message_set_status(req->msg, status, NULL);
-  soup_server_message_set_response(req->msg, type, SOUP_MEMORY_TAKE, body, len);
+  resp_header(req, FALSE, "Cache-Control", "no-store");
+  req->status = status;
+  req->resp_type = g_strdup(type);
+  req->resp_body = body;
+  req->resp_len = len;
 }
 
 void okno_req_json(OknoReq *req, guint status, JsonNode *node)
@@ -411,8 +488,7 @@ void okno_req_bytes(OknoReq *req, const char *content_type, GBytes *data,
   if (download_name) {
     g_autofree char *esc = g_uri_escape_string(download_name, NULL, FALSE);
     g_autofree char *v = g_strdup_printf("attachment; filename=\"download\"; filename*=UTF-8''%s", esc);
-    soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
-                                 "Content-Disposition", v);
+    resp_header(req, FALSE, "Content-Disposition", v);
   }
   respond(req, 200, content_type, g_memdup2(p ? p : "", len), len);
 }
@@ -490,15 +566,13 @@ void okno_req_field_errors(OknoReq *req, JsonObject *errors)
 void okno_req_too_many(OknoReq *req, gint64 seconds)
 {
   g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, seconds);
-  soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
-                               "Retry-After", v);
+  resp_header(req, FALSE, "Retry-After", v);
   okno_req_error(req, 429, NULL);
 }
 
 void okno_req_redirect(OknoReq *req, const char *location)
 {
-  soup_message_headers_replace(soup_server_message_get_response_headers(req->msg), "Location",
-                               location);
+  resp_header(req, FALSE, "Location", location);
   respond(req, 303, "text/plain; charset=utf-8", g_strdup(""), 0);
 }
 
@@ -521,6 +595,7 @@ gboolean okno_req_limit(OknoReq *req, const char *key, double per_hour, double b
 
 /* ---- dispatch ---- */
 
+/* Main loop (static files are in memory): answers directly. */
 static void serve_static(OknoReq *req)
 {
   StaticFile *s = g_hash_table_lookup(req->web->statics, req->path + strlen("/static/"));
@@ -529,11 +604,13 @@ static void serve_static(OknoReq *req)
   const char *data;
   if (!s) {
     okno_req_error(req, 404, NULL);
+    write_answer(req);
     return;
   }
   if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-    soup_message_headers_replace(h, "Allow", "GET, HEAD");
+    resp_header(req, FALSE, "Allow", "GET, HEAD");
     okno_req_error(req, 405, NULL);
+    write_answer(req);
     return;
   }
   req->answered = TRUE;
@@ -619,26 +696,19 @@ static gboolean parse_body(OknoReq *req, const OknoRoute *route)
   return TRUE;
 }
 
+/* Worker thread: everything between the request and its handler's answer. */
 static void dispatch(OknoReq *req)
 {
   const OknoConfig *cfg = req->cfg;
   g_autoptr(GString) allow = g_string_new(NULL);
-  g_autofree char *ipkey = g_strconcat("ip:", req->client_ip, NULL);
   g_autofree char *token = NULL;
   g_autoptr(GError) err = NULL;
   const OknoRoute *route;
 
-  if (!okno_req_limit(req, ipkey, cfg->requests_per_minute * 60.0, cfg->requests_per_minute))
-    return;
-  if (g_str_has_prefix(req->path, "/static/")) {
-    serve_static(req);
-    return;
-  }
   route = find_route(req, allow);
   if (!route) {
     if (allow->len) {
-      soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
-                                   "Allow", allow->str);
+      resp_header(req, FALSE, "Allow", allow->str);
       okno_req_error(req, 405, NULL);
     } else {
       okno_req_error(req, 404, NULL);
@@ -685,17 +755,60 @@ static void dispatch(OknoReq *req)
   route->handler(req);
 }
 
+static gboolean worker_done(gpointer data)
+{
+  OknoReq *req = data;
+  req->handled = TRUE;
+  finish(req);
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker thread: one request, on this thread's own store connection. */
+static void work(gpointer data, gpointer pool_data)
+{
+  OknoReq *req = data;
+  OknoStore *st;
+  if (data == pool_data) {
+    drain_worker(pool_data);
+    return;
+  }
+  st = g_private_get(&worker_store);
+  if (!st) {
+    g_autoptr(GError) err = NULL;
+    st = okno_store_open(req->cfg->store_url, &err);
+    if (!st)
+      okno_log_warn("web", "event=store-open-failed error=\"%s\"", err->message);
+    else
+      g_private_set(&worker_store, st);
+  }
+  req->store = st;
+  if (st)
+    dispatch(req);
+  else
+    okno_req_error(req, 503, NULL);
+  g_main_context_invoke(NULL, worker_done, req);
+}
+
 static void on_request(SoupServer *server, SoupServerMessage *msg, const char *path,
                        GHashTable *query, gpointer data)
 {
   OknoWeb *web = data;
+  const OknoConfig *cfg = web->cfg;
+  g_autofree char *ipkey = NULL;
   OknoReq *req;
   security_headers(msg);
   req = req_new(web, msg, query);
-  dispatch(req);
-  if (!req->answered && !req->held) {
-    okno_log_warn("web", "event=unanswered path=%s", req->path);
-    okno_req_error(req, 500, NULL);
+  ipkey = g_strconcat("ip:", req->client_ip, NULL);
+  if (!okno_req_limit(req, ipkey, cfg->requests_per_minute * 60.0, cfg->requests_per_minute)) {
+    write_answer(req);
+  } else if (g_str_has_prefix(req->path, "/static/")) {
+    serve_static(req);
+  } else {
+    /* the workers own this reference until finish() */
+    soup_server_message_pause(msg);
+    web->busy++;
+    req->refs++;
+    g_thread_pool_push(web->workers, req, NULL);
   }
   req_unref(req);
 }
@@ -722,6 +835,7 @@ static void on_early(SoupServer *server, SoupServerMessage *msg, const char *pat
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
                                  "close");
     okno_req_error(req, status, NULL);
+    write_answer(req);
     req_unref(req);
     /* libsoup still reads the body (unless the client sent Expect: 100-continue, which
      * gets the answer at once): drop it chunk by chunk instead of keeping it. */
@@ -782,6 +896,8 @@ OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error)
 
   web->cfg = cfg;
   web->intake = intake;
+  g_mutex_init(&web->drain.lock);
+  g_cond_init(&web->drain.cond);
   web->templates = okno_template_partials_new();
   web->statics = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, static_free);
   web->tables = g_array_new(FALSE, FALSE, sizeof(RouteTable));
@@ -796,6 +912,8 @@ OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error)
   web->store = okno_store_open(cfg->store_url, error);
   if (!web->store || !load_secret(web, error))
     goto fail;
+  /* exclusive: its threads end when it is freed, closing their store connections */
+  web->workers = g_thread_pool_new(work, web, (gint)cfg->http_workers, TRUE, NULL);
   web->server = soup_server_new("server-header", "okno", NULL);
   soup_server_add_early_handler(web->server, NULL, on_early, web, NULL);
   soup_server_add_handler(web->server, NULL, on_request, web, NULL);
@@ -856,18 +974,29 @@ void okno_web_free(OknoWeb *web)
   /* connections closed by the disconnect are finalised from idle callbacks */
   while (g_main_context_pending(NULL))
     g_main_context_iteration(NULL, FALSE);
+  if (web->workers) { /* serve waited for busy == 0: no request is left */
+    for (gint64 i = 0; i < web->cfg->http_workers; i++)
+      g_thread_pool_push(web->workers, web, NULL);
+    g_mutex_lock(&web->drain.lock);
+    while (web->drain.arrived < (guint)web->cfg->http_workers)
+      g_cond_wait(&web->drain.cond, &web->drain.lock);
+    g_mutex_unlock(&web->drain.lock);
+    g_thread_pool_free(web->workers, FALSE, TRUE);
+  }
   okno_store_close(web->store);
   okno_template_partials_free(web->templates);
   g_hash_table_destroy(web->statics);
   g_array_unref(web->tables);
   okno_ratelimit_free(web->rl);
+  g_mutex_clear(&web->drain.lock);
+  g_cond_clear(&web->drain.cond);
   sodium_memzero(web->secret, sizeof web->secret);
   g_free(web);
 }
 
 guint okno_web_held(const OknoWeb *web)
 {
-  return web ? web->held : 0;
+  return web ? web->busy : 0;
 }
 
 guint okno_web_port(const OknoWeb *web)

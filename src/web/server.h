@@ -33,9 +33,16 @@
  * of the anonymous pre-session cookie `okno_pre`, which every page sets. API requests
  * carrying no cookie at all are not checked (no ambient authority to abuse).
  *
- * Handlers run on the main loop. A handler answers through one okno_req_* reply
- * function before returning, or calls okno_req_hold() and answers later (after an
- * asynchronous intake submission), then calls okno_req_release(). */
+ * Threads: the main loop only moves bytes (issue 13: SMTP must not wait for a web page
+ * or a password hash). It reads a request, answers static files and the per-IP limit
+ * itself, and hands everything else to a pool of [http] workers threads, each with its
+ * own store connection (req->store). The reply functions only record the answer in the
+ * OknoReq; the main loop writes it to libsoup once the handler is done. So a handler
+ * may block (SQL, Argon2id, an OIDC provider) and must not touch req->msg's response;
+ * state a handler keeps between requests must be locked (presence, enrolments, the
+ * rate limiter are). A handler answers through one okno_req_* reply function before
+ * returning, or calls okno_req_hold() and answers later (after an asynchronous intake
+ * submission, whose callback runs on the main loop), then calls okno_req_release(). */
 #pragma once
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -84,12 +91,19 @@ struct OknoReq {
   OknoSession *session;      /* the signed-in session, or NULL */
   gboolean api;              /* path under /api/: errors as JSON */
   const OknoConfig *cfg;
-  OknoStore *store;          /* the web's store connection (main thread) */
+  OknoStore *store;          /* the worker thread's own store connection */
   OknoIntake *intake;        /* the intake pipeline (okno_intake_submit_async) */
   /* private */
   int refs;
   gboolean answered;
   gboolean held;
+  gboolean released;         /* okno_req_release() came (main loop) */
+  gboolean handled;          /* the worker is done with it (set on the main loop) */
+  guint status;              /* the recorded answer, written out on the main loop */
+  char *resp_type;
+  char *resp_body;
+  gsize resp_len;
+  GPtrArray *resp_headers;   /* char* triples: "=" (replace) or "+" (append), name, value */
   char *pre_token;           /* the anonymous pre-session cookie value */
   char *csrf_cache;
   gboolean set_pre_cookie;
@@ -108,8 +122,9 @@ void okno_web_start(OknoWeb *web);
  * answered while the main loop runs. Idempotent. okno_web_free closes what is left. */
 void okno_web_stop(OknoWeb *web);
 void okno_web_free(OknoWeb *web);
-/* Requests held by handlers (waiting for the intake). `okno serve` lets the main loop
- * run until this is 0 before it frees the intake, whose callbacks answer them. */
+/* Requests in the workers' hands or held by handlers (waiting for the intake). `okno
+ * serve` lets the main loop run until this is 0 before it frees the intake, whose
+ * callbacks answer them. */
 guint okno_web_held(const OknoWeb *web);
 /* The bound port (useful with port 0). */
 guint okno_web_port(const OknoWeb *web);

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -492,6 +493,34 @@ static void test_bare_lf_or_cr_in_a_command_is_500_5_5_2_and_the_session_ends(vo
   }
 }
 
+static void test_a_large_message_is_spooled_to_a_file_and_delivered_whole(void **state)
+{
+  g_autofree char *dir = g_dir_make_tmp("okno-spool-XXXXXX", NULL);
+  char *old_dir = cfg->spool_dir;
+  gint64 old_threshold = cfg->spool_threshold;
+  Fake *f;
+  g_autofree char *body = NULL;
+  cfg->spool_dir = dir;
+  cfg->spool_threshold = 64; /* the Received: header alone is past it */
+  f = fake_new(OKNO_PROTO_SMTP, FALSE);
+  g_free(talk(f, ENVELOPE "DATA\r\n"));
+  expect(f, "Subject: spooled\r\n\r\n..one\r\ntwo\r\n.\r\n", "250 2.0.0 Ok: registered as 2026-000017\r\n");
+  body = msg_body(f);
+  assert_string_equal(body, "Subject: spooled\r\n\r\n.one\r\ntwo\r\n");
+  fake_free(f);
+  /* a spool that cannot write: the message is answered 452 4.3.1, nothing delivered */
+  cfg->spool_dir = (char *)"/nonexistent/okno-spool";
+  f = fake_new(OKNO_PROTO_SMTP, FALSE);
+  g_free(talk(f, ENVELOPE "DATA\r\n"));
+  expect(f, "Subject: lost\r\n\r\nbody\r\n.\r\nNOOP\r\n",
+         "452 4.3.1 Insufficient system storage, try again later\r\n250 2.0.0 Ok\r\n");
+  assert_int_equal(f->deliveries, 0);
+  fake_free(f);
+  cfg->spool_dir = old_dir;
+  cfg->spool_threshold = old_threshold;
+  g_rmdir(dir);
+}
+
 static void test_lmtp_uses_lhlo_and_answers_once_per_recipient(void **state)
 {
   Fake *f = fake_new(OKNO_PROTO_LMTP, FALSE);
@@ -637,6 +666,7 @@ int main(void)
     cmocka_unit_test(test_smuggled_end_of_data_sequences_never_end_a_message),
     cmocka_unit_test(test_smuggling_fed_byte_by_byte_is_the_same),
     cmocka_unit_test(test_bare_lf_or_cr_in_a_command_is_500_5_5_2_and_the_session_ends),
+    cmocka_unit_test(test_a_large_message_is_spooled_to_a_file_and_delivered_whole),
     cmocka_unit_test(test_lmtp_uses_lhlo_and_answers_once_per_recipient),
     cmocka_unit_test(test_starttls_drops_buffered_input_and_resets_the_session),
     cmocka_unit_test(test_timeout_in_data_is_421_4_4_2_and_nothing_is_delivered),

@@ -1,0 +1,94 @@
+/* register.h: intake's third stage: a parsed, verified message (parse.h, verify.h)
+ * into the registry, inside the caller's store transaction.
+ *
+ * Registration is a decision and then the writes. okno_register() looks up the facts
+ * the decision needs in the store (OknoRegisterFacts), okno_register_decide() decides
+ * from the message and those facts alone (pure: no store, no clock), and then the
+ * decision is written:
+ *   DUPLICATE  the same message again: the same Message-ID from the same sender, or
+ *              the same content hash from the same sender within a day. An event on
+ *              the first appeal (`duplicate_received`), nothing else.
+ *   JOIN       a reply (In-Reply-To/References name a message of an appeal, ours or
+ *              the citizen's, or else the subject carries a valid appeal number) from
+ *              that appeal's own contact, whose sender is not unproved (verify.h),
+ *              and not a «Повторное» appeal naming the number without threading: the
+ *              message joins that appeal's history (`reply_joined`). When the appeal
+ *              waited for a clarification and this brings a description, the status
+ *              goes back to new and the deadline clock starts again from its arrival
+ *              (`clarification_received`, `clock_resumed`).
+ *   LINK       the same from anyone else: a new appeal, linked both ways to the one it
+ *              quotes (`linked` on each).
+ *   CREATE     otherwise a new appeal: number (appeal/number.h), status new, or
+ *              needs_clarification without a description (the clock stays stopped
+ *              until it comes); queue quarantine when the parse could not be trusted,
+ *              suspicious when the sender is unproved or the letter points at a
+ *              blocked domain or URL, else the normal flow; SLA class and deadline
+ *              (appeal/sla.h), routing (appeal/routing.h, before the receipt, so that
+ *              a department's own period is the deadline the receipt states). A
+ *              «Повторное» appeal is linked to the earlier one (ops.h).
+ * Then a receipt, a clarification request or a "reply added" notice is built
+ * (receipt.h), DKIM-signed and queued in the same transaction, unless loop rules,
+ * the hourly limit per address or the citizen's notification settings forbid it
+ * (`autoreply_suppressed`). Mail to the [check] address registers no appeal: its
+ * verdict (the block list applied) is queued back to the sender, and a dangerous
+ * sample reports its links to the phishing list. */
+#pragma once
+#include <glib.h>
+
+#include "check/blocklist.h"
+#include "intake/parse.h"
+#include "mail/envelope.h"
+#include "ops/ops.h"
+#include "store/store.h"
+
+/* The queues (OknoAppeal.queue) intake puts an appeal in; "" is the normal flow. */
+#define OKNO_QUEUE_QUARANTINE "quarantine" /* the parse broke a budget, or empty */
+#define OKNO_QUEUE_SUSPICIOUS "suspicious" /* the sender is not proved (mail/auth.h) or the
+                                            * letter points at a blocked domain or URL */
+
+/* OknoIntakeResult (and its outcome) is mail/envelope.h's: the SMTP session reports it. */
+
+/* Frees what `r` holds (not `r`); g_auto(OknoIntakeResult) calls it. */
+void okno_intake_result_clear(OknoIntakeResult *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(OknoIntakeResult, okno_intake_result_clear)
+
+/* What the store already holds about a message. The appeals are owned by the facts
+ * (okno_register_facts_clear). */
+typedef struct {
+  OknoAppeal *duplicate; /* the appeal that has this message already, or NULL */
+  OknoAppeal *replied;   /* the appeal owning a message In-Reply-To/References name */
+  OknoAppeal *numbered;  /* the appeal the subject's number names (looked up only when
+                          * `replied` is NULL) */
+  GPtrArray *blocklisted; /* OknoBlockHit* (verify.h); NULL: none */
+} OknoRegisterFacts;
+
+void okno_register_facts_clear(OknoRegisterFacts *f);
+
+typedef enum {
+  OKNO_REGISTER_DUPLICATE,
+  OKNO_REGISTER_JOIN,
+  OKNO_REGISTER_LINK,
+  OKNO_REGISTER_CREATE,
+} OknoRegisterAction;
+
+typedef struct {
+  OknoRegisterAction action;
+  OknoAppeal *target;       /* DUPLICATE: the appeal that has the message; JOIN: the
+                             * appeal joined (its writes update it); LINK: the appeal
+                             * quoted; CREATE: NULL. Borrowed from the facts. */
+  gboolean clock_resumes;   /* JOIN: the clarification the appeal waited for */
+  const char *status;       /* LINK, CREATE: "new" or "needs_clarification"; else NULL */
+  const char *queue;        /* LINK, CREATE: "", OKNO_QUEUE_QUARANTINE or
+                             * OKNO_QUEUE_SUSPICIOUS; else NULL */
+} OknoRegisterDecision;
+
+/* The decision above, from `p` and `f` alone (pure). */
+OknoRegisterDecision okno_register_decide(const OknoParsed *p, const OknoRegisterFacts *f);
+
+/* Registers `p`, verified, inside the caller's transaction: the [check] flow, or
+ * facts, decision and writes. `env` gives the SLA policy, the calendar and the DKIM
+ * signer; `bl` the block list (verify.h OknoBlocklistCache). Fills `res` (zeroed by
+ * the caller; res->number is the caller's to free, okno_intake_result_clear). FALSE
+ * and the store's error leave the transaction for the caller to roll back. */
+gboolean okno_register(const OknoSlaEnv *env, const OknoBlocklist *bl, OknoStore *st,
+                       OknoParsed *p, OknoIntakeResult *res, GError **error);
