@@ -52,7 +52,7 @@ static gboolean is_full(gpointer key, gpointer value, gpointer now)
 gboolean okno_ratelimit_take(OknoRateLimit *rl, const char *key, double per_hour,
                              double burst, gint64 now, gint64 *retry_after)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&rl->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&rl->lock);
   Bucket *b = g_hash_table_lookup(rl->buckets, key);
   if (burst < 1)
     burst = 1;
@@ -80,6 +80,6 @@ gboolean okno_ratelimit_take(OknoRateLimit *rl, const char *key, double per_hour
 
 guint okno_ratelimit_size(OknoRateLimit *rl)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&rl->lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&rl->lock);
   return g_hash_table_size(rl->buckets);
 }
