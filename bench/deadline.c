@@ -8,7 +8,7 @@
  * second, and the baseline, GDateTime "add 30 days" in Europe/Moscow, for as long.
  * Prints one line:  deadline: N/s working-days  baseline: M/s calendar-days
  *
- * Then the SLA scheduler (appeal/scheduler.h) over a store of 100,000 open appeals
+ * Then the SLA scheduler (ops/scheduler.h) over a store of 100,000 open appeals
  * (SQLite in a temporary directory, each with its reminder, overdue and escalation
  * jobs on the shipped 2026 calendar; SCHED_DUE of them old enough for all three jobs
  * to be due): one pass that does those jobs (each in its own synced transaction), a
@@ -23,9 +23,10 @@
 
 #include "appeal/calendar.h"
 #include "appeal/deadline.h"
-#include "appeal/ops.h"
-#include "appeal/scheduler.h"
 #include "core/clock.h"
+#include "ops/calendar_file.h"
+#include "ops/ops.h"
+#include "ops/scheduler.h"
 
 #define N_FROM 4096
 #define RUN_US (G_USEC_PER_SEC / 2)

@@ -1,4 +1,4 @@
-/* calendar.c: the production calendar file parser and the per-day table (see calendar.h).
+/* calendar.c: the production calendar parser and the per-day table (see calendar.h).
  *
  * How it works: the parser reads the file line by line (bounded line length, UTF-8, no
  * NUL bytes), collects the listed exceptions with their line numbers (a hash table by
@@ -11,15 +11,12 @@
  * checked against the lines, which catches a mistyped import before it is installed. */
 #include "appeal/calendar.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/error.h"
-#include "okno-build.h"
 
-#define CAL_MAX_FILE (1024 * 1024) /* bytes */
+#define CAL_MAX_FILE OKNO_CALENDAR_MAX_BYTES
 #define CAL_MAX_LINE 256           /* bytes, without the newline */
 #define CAL_MIN_YEAR 1992          /* the Labour Code norms this format describes */
 #define CAL_MAX_YEAR 2199
@@ -367,53 +364,6 @@ OknoCalendar *okno_calendar_parse(const char *text, gsize len, const char *name,
     }
   }
   return g_steal_pointer(&cal);
-}
-
-OknoCalendar *okno_calendar_load(const char *path, GError **error)
-{
-  g_autofree char *data = g_malloc(CAL_MAX_FILE + 1);
-  FILE *f = fopen(path, "rb");
-  gsize n;
-  if (!f) {
-    int e = errno;
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: cannot read the calendar: %s", path, g_strerror(e));
-    return NULL;
-  }
-  n = fread(data, 1, CAL_MAX_FILE + 1, f);
-  if (ferror(f)) {
-    fclose(f);
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: cannot read the calendar", path);
-    return NULL;
-  }
-  fclose(f);
-  return okno_calendar_parse(data, n, path, error);
-}
-
-char *okno_calendar_installed_path(const OknoConfig *cfg, GError **error)
-{
-  g_autofree char *db = NULL;
-  g_autofree char *dir = NULL;
-  if (cfg && cfg->calendar_file && *cfg->calendar_file)
-    return g_strdup(cfg->calendar_file);
-  db = cfg ? okno_config_sqlite_path(cfg) : NULL;
-  if (!db) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                "the store is not SQLite: set [calendar] file in the config to say where the calendar lives");
-    return NULL;
-  }
-  dir = g_path_get_dirname(db);
-  return g_build_filename(dir, "calendar.txt", NULL);
-}
-
-OknoCalendar *okno_calendar_load_default(const OknoConfig *cfg, GError **error)
-{
-  g_autofree char *installed = NULL;
-  if (cfg && cfg->calendar_file && *cfg->calendar_file)
-    return okno_calendar_load(cfg->calendar_file, error);
-  installed = okno_calendar_installed_path(cfg, NULL);
-  if (installed && g_file_test(installed, G_FILE_TEST_EXISTS))
-    return okno_calendar_load(installed, error);
-  return okno_calendar_load(OKNO_DATADIR "/calendar/ru.txt", error);
 }
 
 void okno_calendar_free(OknoCalendar *cal)

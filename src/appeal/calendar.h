@@ -1,8 +1,9 @@
 /* calendar.h: the production calendar (производственный календарь) and working hours.
  *
  * The calendar says, for every day of the years it covers, whether it is a working day
- * and when the office opens and closes that day. It is read from a text file with one
- * line per exception to the Monday-Friday week (format in docs/calendar.md):
+ * and when the office opens and closes that day. It is parsed from the text of a file
+ * (read by ops/calendar_file.h: nothing here does I/O) with one line per exception to
+ * the Monday-Friday week (format in docs/calendar.md):
  *
  *   # comment                      blank lines and '#' comments are ignored
  *   2026-01-01 off                 a non-working day (holiday or transferred day off)
@@ -28,8 +29,6 @@
 #pragma once
 #include <glib.h>
 
-#include "core/config.h"
-
 typedef struct OknoCalendar OknoCalendar;
 
 /* Flags of one day. A day off without LISTED is an ordinary Saturday or Sunday. */
@@ -52,21 +51,13 @@ typedef struct {
   guint8 flags;      /* OKNO_DAY_* */
 } OknoCalendarDay;
 
-/* Parses `text` (`len` bytes, need not be NUL-terminated; at most 1 MiB, lines at most
- * 256 bytes, UTF-8). `name` is used in error messages ("name:line: ..."). Returns a new
+/* The largest calendar text okno_calendar_parse takes, in bytes. */
+#define OKNO_CALENDAR_MAX_BYTES (1024 * 1024)
+
+/* Parses `text` (`len` bytes, need not be NUL-terminated; at most
+ * OKNO_CALENDAR_MAX_BYTES, lines at most 256 bytes, UTF-8). `name` is used in error messages ("name:line: ..."). Returns a new
  * calendar with 09:00-18:00 Moscow hours, or NULL and OKNO_ERROR_USER. Caller frees. */
 OknoCalendar *okno_calendar_parse(const char *text, gsize len, const char *name, GError **error);
-/* Reads and parses the file at `path`. NULL and OKNO_ERROR_USER when it cannot be read
- * or is wrong. Caller frees. */
-OknoCalendar *okno_calendar_load(const char *path, GError **error);
-/* The calendar in use: cfg->calendar_file when set; else the imported one next to the
- * SQLite store (okno_calendar_installed_path) when that file exists; else the shipped
- * OKNO_DATADIR "/calendar/ru.txt". Caller frees. */
-OknoCalendar *okno_calendar_load_default(const OknoConfig *cfg, GError **error);
-/* Where `okno calendar import` installs a calendar: cfg->calendar_file when set, else
- * "calendar.txt" in the directory of the SQLite database. NULL and OKNO_ERROR_USER when
- * neither applies (a PostgreSQL store without [calendar] file). Caller frees. */
-char *okno_calendar_installed_path(const OknoConfig *cfg, GError **error);
 void okno_calendar_free(OknoCalendar *cal);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoCalendar, okno_calendar_free)
 

@@ -1,11 +1,12 @@
-/* routing.c: the routing rules applied at registration (see routing.h). */
+/* appeal/routing.c: the routing decision (routing.h).
+ *
+ * The rules are tried in order, each kind by its own comparison; keyword rules compare
+ * sets of normalised terms (text/tokenizer.h), and the appeal's terms are made once,
+ * when the first keyword rule needs them. */
 #include "appeal/routing.h"
 
 #include <string.h>
 
-#include "core/error.h"
-#include "core/json.h"
-#include "core/log.h"
 #include "text/tokenizer.h"
 
 gboolean okno_department_code_valid(const char *code)
@@ -21,11 +22,8 @@ gboolean okno_department_code_valid(const char *code)
 
 gboolean okno_route_kind_valid(const char *kind)
 {
-  static const char *const kinds[] = {"category", "keyword", "sender_domain", "channel"};
-  for (guint i = 0; i < G_N_ELEMENTS(kinds); i++)
-    if (g_strcmp0(kind, kinds[i]) == 0)
-      return TRUE;
-  return FALSE;
+  static const char *const kinds[] = {"category", "keyword", "sender_domain", "channel", NULL};
+  return kind && g_strv_contains(kinds, kind);
 }
 
 static int add_term(const OknoTerm *t, void *user)
@@ -95,122 +93,12 @@ const OknoRouteRule *okno_route_match(const GPtrArray *rules, const OknoRouteInp
   return NULL;
 }
 
-gboolean okno_route_appeal(OknoStore *st, OknoAppeal *a, const OknoRouteInput *in,
-                           GError **error)
+void okno_route_rule_free(OknoRouteRule *r)
 {
-  g_autoptr(GPtrArray) rules = okno_store_route_list(st, error);
-  const OknoRouteRule *r;
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  g_autofree char *detail = NULL;
-
-  if (!rules)
-    return FALSE;
-  r = okno_route_match(rules, in);
-  json_builder_begin_object(b);
-  okno_json_str(b, "department", r ? r->department : "");
-  okno_json_str(b, "queue", r ? "department" : "triage");
-  json_builder_set_member_name(b, "rule");
-  if (r) {
-    json_builder_add_int_value(b, r->id);
-    okno_json_str(b, "kind", r->kind);
-    okno_json_str(b, "value", r->value);
-  } else {
-    json_builder_add_null_value(b);
-  }
-  json_builder_end_object(b);
-  detail = okno_json_text(b, FALSE);
-  if (r) {
-    if (!okno_store_appeal_assign(st, a->id, 0, r->department, 0, &a->version, error))
-      return FALSE;
-    g_free(a->department);
-    a->department = g_strdup(r->department);
-  }
-  okno_log("route", "event=routed appeal=%s department=%s rule=%" G_GINT64_FORMAT, a->number,
-           r ? r->department : "-", r ? r->id : 0);
-  return okno_store_event_add(st, a->id, "routed", detail, error);
-}
-
-/* The common part of a transfer and an escalation: checks, the move, the event. */
-static gboolean move(OknoStore *st, const OknoUser *by, const char *number, gint64 version,
-                     const char *department, OknoAction action, const char *reason,
-                     gint64 *new_version, GError **error)
-{
-  g_autoptr(OknoAppeal) a = okno_store_appeal_get(st, number, error);
-  g_autoptr(OknoDepartment) to = NULL;
-  g_autoptr(JsonBuilder) b = NULL;
-  g_autofree char *detail = NULL, *why = g_strstrip(g_strdup(reason ? reason : ""));
-  g_autofree char *parent = NULL;
-  const gboolean up = action == OKNO_ACT_ESCALATE;
-
-  if (!a) {
-    if (error && !*error)
-      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Нет обращения № %s.", number);
-    return FALSE;
-  }
-  if (!okno_staff_can(by, action, a, NULL)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_PERM, "Недостаточно прав для этого действия.");
-    return FALSE;
-  }
-  if (!*why || !g_utf8_validate(why, -1, NULL)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                up ? "Укажите причину передачи в вышестоящую инстанцию."
-                   : "Укажите причину передачи в другой отдел.");
-    return FALSE;
-  }
-  if (up) {
-    g_autoptr(OknoDepartment) from = *a->department
-                                         ? okno_store_department_get(st, a->department, error)
-                                         : NULL;
-    if (error && *error)
-      return FALSE;
-    if (!from || !*from->parent) {
-      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                  "У очереди обращения нет вышестоящего отдела: передайте его в отдел явно.");
-      return FALSE;
-    }
-    parent = g_strdup(from->parent);
-    department = parent;
-    to = okno_store_department_get(st, department, error);
-  } else {
-    to = department && *department ? okno_store_department_get(st, department, error) : NULL;
-  }
-  if (!to) {
-    if (error && !*error)
-      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Нет отдела с кодом «%s».",
-                  department ? department : "");
-    return FALSE;
-  }
-  if (g_str_equal(to->code, a->department)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Обращение уже в этом отделе.");
-    return FALSE;
-  }
-  if (!okno_store_appeal_assign(st, a->id, version, to->code, 0, new_version, error))
-    return FALSE;
-  b = json_builder_new();
-  json_builder_begin_object(b);
-  okno_json_str(b, "from", a->department);
-  okno_json_str(b, "to", to->code);
-  okno_json_str(b, "reason", why);
-  okno_json_str(b, "by", by->login);
-  json_builder_end_object(b);
-  detail = okno_json_text(b, FALSE);
-  okno_log("route", "event=%s appeal=%s from=%s to=%s by=%" G_GINT64_FORMAT,
-           up ? "escalated" : "transferred", a->number, *a->department ? a->department : "-",
-           to->code, by->id);
-  return okno_store_event_add(st, a->id, up ? "escalated" : "transferred", detail, error);
-}
-
-gboolean okno_appeal_transfer(OknoStore *st, const OknoUser *by, const char *number,
-                              gint64 version, const char *department, const char *reason,
-                              gint64 *new_version, GError **error)
-{
-  return move(st, by, number, version, department, OKNO_ACT_TRANSFER, reason, new_version,
-              error);
-}
-
-gboolean okno_appeal_escalate(OknoStore *st, const OknoUser *by, const char *number,
-                              gint64 version, const char *reason, gint64 *new_version,
-                              GError **error)
-{
-  return move(st, by, number, version, NULL, OKNO_ACT_ESCALATE, reason, new_version, error);
+  if (!r)
+    return;
+  g_free(r->kind);
+  g_free(r->value);
+  g_free(r->department);
+  g_free(r);
 }

@@ -5,11 +5,14 @@
  * period), a category -> class map and three word lists. Everything after that is
  * arithmetic on the production calendar (deadline.h); the only new piece of
  * arithmetic is okno_sla_working_before(), which walks the calendar's days backwards
- * to place a reminder N working hours before a deadline. */
+ * to place a reminder N working hours before a deadline. The rules of the operations
+ * and of the scheduler's jobs (at the end) read and change an OknoAppeal in memory
+ * only; their English errors are the CLI's lines. */
 #include "appeal/sla.h"
 
 #include <string.h>
 
+#include "appeal/routing.h"
 #include "core/error.h"
 
 struct OknoSlaPolicy {
@@ -218,23 +221,10 @@ gboolean okno_sla_override_parse(const char *item, char **department, OknoSlaCla
   dept = g_strstrip(g_strndup(item, (gsize)(colon - item)));
   name = g_strstrip(g_strndup(colon + 1, (gsize)(eq - colon - 1)));
   per = g_strstrip(g_strdup(eq + 1));
-  if (!*dept || strlen(dept) > 32 || !okno_sla_class_parse(name, cls) || *cls == OKNO_SLA_FORMAL ||
-      !okno_sla_period_parse(per, period))
+  if (!okno_department_code_valid(dept) || !okno_sla_class_parse(name, cls) ||
+      *cls == OKNO_SLA_FORMAL || !okno_sla_period_parse(per, period))
     return FALSE;
-  for (const char *c = dept; *c; c++)
-    if (!g_ascii_islower(*c) && !g_ascii_isdigit(*c) && *c != '-' && *c != '_')
-      return FALSE;
   *department = g_steal_pointer(&dept);
-  return TRUE;
-}
-
-static gboolean department_code_ok(const char *dept)
-{
-  if (!*dept || strlen(dept) > 32)
-    return FALSE;
-  for (const char *c = dept; *c; c++)
-    if (!g_ascii_islower(*c) && !g_ascii_isdigit(*c) && *c != '-' && *c != '_')
-      return FALSE;
   return TRUE;
 }
 
@@ -262,7 +252,7 @@ gboolean okno_sla_hours_parse(const char *item, char **department, int *start_ho
   b = g_strstrip(g_strdup(dash + 1));
   start = parse_hour(a);
   end = parse_hour(b);
-  if (!department_code_ok(dept) || start < 0 || end < 0 || end - start < 2)
+  if (!okno_department_code_valid(dept) || start < 0 || end < 0 || end - start < 2)
     return FALSE;
   *department = g_steal_pointer(&dept);
   *start_hour = start;
@@ -383,4 +373,89 @@ gboolean okno_sla_checkpoints(const OknoSlaPolicy *p, const OknoCalendar *cal, g
   return okno_deadline_add(cal, deadline, OKNO_PERIOD_WORKING_HOURS,
                            p->escalate_again_us / (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC), escalate_again,
                            error);
+}
+
+gboolean okno_sla_extension_check(const OknoAppeal *a, const OknoSlaPeriod *by,
+                                  const char *reason, GError **error)
+{
+  if (!(reason && *reason)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "an extension needs --reason");
+    return FALSE;
+  }
+  if (!a->deadline) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "appeal %s has no running deadline to extend (status %s)", a->number, a->status);
+    return FALSE;
+  }
+  if (g_strcmp0(a->kind, "formal") != 0)
+    return TRUE;
+  if (a->extensions > 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "formal appeal %s was already extended once (59-FZ art. 12 allows one extension)",
+                a->number);
+    return FALSE;
+  }
+  if (by->unit != OKNO_PERIOD_CALENDAR_DAYS || by->amount > OKNO_SLA_FORMAL_MAX_EXTENSION_DAYS) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "a formal appeal is extended by at most %d calendar days (59-FZ art. 12)",
+                OKNO_SLA_FORMAL_MAX_EXTENSION_DAYS);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean okno_sla_confirm(const OknoSlaPolicy *p, const OknoCalendar *cal, OknoAppeal *a,
+                          gint64 now, gint64 *deadline, char **reason, GError **error)
+{
+  OknoSlaFacts facts = {.confirmed = TRUE, .start = now};
+  if (!g_strcmp0(a->kind, "formal")) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "formal appeal %s follows 59-FZ periods; extend it instead", a->number);
+    return FALSE;
+  }
+  if (!g_strcmp0(a->status, "answered") || !g_strcmp0(a->status, "closed") ||
+      !g_strcmp0(a->status, "rejected")) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s", a->number, a->status);
+    return FALSE;
+  }
+  if (!okno_sla_class_parse(a->sla_class, &facts.sla_class) ||
+      (facts.sla_class != OKNO_SLA_URGENT && facts.sla_class != OKNO_SLA_ACCELERATED))
+    facts.sla_class = OKNO_SLA_URGENT;
+  g_free(a->sla_class);
+  a->sla_class = g_strdup(okno_sla_class_name(facts.sla_class));
+  g_free(a->priority);
+  a->priority = g_strdup("urgent");
+  a->priority_confirmed = TRUE;
+  facts.department = a->department; /* a confirmed period in working hours counts on its hours */
+  if (!cal) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no production calendar is loaded");
+    return FALSE;
+  }
+  if (!okno_sla_deadline(p, &facts, cal, deadline, reason, error))
+    return FALSE;
+  if (a->deadline && a->deadline < *deadline)
+    *deadline = a->deadline;
+  return TRUE;
+}
+
+gboolean okno_sla_job_current(gint64 generation, const OknoAppeal *a)
+{
+  return a && generation == a->deadline_gen && a->deadline != 0 &&
+         (!g_strcmp0(a->status, "new") || !g_strcmp0(a->status, "in_progress"));
+}
+
+const char *const *okno_sla_job_recipients(const OknoConfig *cfg, const char *kind,
+                                           const char *assignee_email, const char *one[2])
+{
+  if (!strcmp(kind, "reminder")) {
+    if (assignee_email && *assignee_email) {
+      one[0] = assignee_email;
+      one[1] = NULL;
+      return one;
+    }
+    return (const char *const *)cfg->sla_operators;
+  }
+  if (!strcmp(kind, "escalate") && cfg->sla_supervisors_level2 && cfg->sla_supervisors_level2[0])
+    return (const char *const *)cfg->sla_supervisors_level2;
+  return (const char *const *)cfg->sla_supervisors;
 }

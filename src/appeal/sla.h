@@ -18,13 +18,17 @@
  * `complaint_words`, `accelerated_words`: lowercase substrings, ё read as е), falling
  * back to `[sla] default_class`. A formal appeal is always `formal`.
  *
- * The policy is built once from the config (okno_sla_policy_new, which the config
- * loader also runs to reject bad values at load) and is immutable afterwards: any
- * thread may read it. okno_sla_deadline is a pure function of the policy, the appeal's
- * facts and the calendar. */
+ * The policy is built once from the config (okno_sla_policy_new, which is also where a
+ * bad [sla] value is rejected: the CLI builds it when it loads the config) and is
+ * immutable afterwards: any thread may read it. Everything here is pure: a function of
+ * the policy, the appeal's facts and the calendar (okno_sla_deadline), or of an
+ * appeal in memory (the operators' rules and the scheduler's, at the end); the
+ * operations that read and write appeals by these rules are ops/ops.h and
+ * ops/scheduler.h. */
 #pragma once
 #include <glib.h>
 
+#include "appeal/appeal.h"
 #include "appeal/calendar.h"
 #include "appeal/deadline.h"
 #include "core/config.h"
@@ -134,3 +138,43 @@ gboolean okno_sla_working_before(const OknoCalendar *cal, gint64 to, gint64 amou
  * days (art. 12 part 2). */
 #define OKNO_SLA_FORMAL_FORWARD_DAYS 7
 #define OKNO_SLA_FORMAL_MAX_EXTENSION_DAYS 30
+
+/* ---- rules of the operations on an appeal's deadline (ops/ops.h does them) ---- */
+
+/* Whether `a`'s deadline may be extended by `by` with `reason`: a reason (required)
+ * and a running deadline; a formal appeal only once, by at most
+ * OKNO_SLA_FORMAL_MAX_EXTENSION_DAYS calendar days (59-FZ art. 12 part 2). FALSE and
+ * OKNO_ERROR_USER (one English line for the CLI) when not. */
+gboolean okno_sla_extension_check(const OknoAppeal *a, const OknoSlaPeriod *by,
+                                  const char *reason, GError **error);
+
+/* A supervisor confirms the priority of `a` at `now`, in memory: refused
+ * (OKNO_ERROR_USER) for a formal appeal (its periods are the law's) and for an
+ * answered, closed or rejected one; an appeal of a class other than urgent and
+ * accelerated becomes urgent; priority "urgent", confirmed. *deadline gets the
+ * confirmed period (urgent: [sla] urgent_confirmed, accelerated:
+ * accelerated_confirmed) counted from `now` on the department's hours, or `a`'s
+ * current deadline when that is sooner (confirming never gives more time); *reason the
+ * rule (caller frees). FALSE and OKNO_ERROR_USER when `cal` is NULL ("no production
+ * calendar is loaded") or has no data; `a` is then changed all the same (the caller
+ * writes nothing). */
+gboolean okno_sla_confirm(const OknoSlaPolicy *p, const OknoCalendar *cal, OknoAppeal *a,
+                          gint64 now, gint64 *deadline, char **reason, GError **error);
+
+/* ---- rules of the scheduler's jobs (ops/scheduler.h does them) ---- */
+
+/* Whether a job of deadline generation `generation` (reminder, overdue, escalate) is
+ * still to be done on `a`: the appeal exists (not NULL), its deadline is running and is
+ * still that generation's, and it is new or in_progress. FALSE: the appeal moved on
+ * (an extension, a confirmation, an answer, a pause, closed) and the job is cancelled. */
+gboolean okno_sla_job_current(gint64 generation, const OknoAppeal *a);
+
+/* Whom a job of `kind` tells (a NULL-terminated array owned by cfg or `one`): a
+ * reminder goes to `assignee_email`, the e-mail of the appeal's assignee (NULL or ""
+ * when the appeal is unassigned or its assignee is disabled or has no address), else
+ * to [sla] operators; "overdue" to supervisors; "escalate" to supervisors_level2
+ * (supervisors when that is empty). `one` is scratch space for the assignee case. For
+ * escalations this is only the fallback: the department's supervisors go first
+ * (ops/scheduler.c). */
+const char *const *okno_sla_job_recipients(const OknoConfig *cfg, const char *kind,
+                                           const char *assignee_email, const char *one[2]);

@@ -238,3 +238,17 @@ const char *okno_portal_sender_name(OknoPortalSender s)
     return "no";
   }
 }
+
+const char *okno_verdict_text(OknoVerdict v)
+{
+  static const char *const texts[] = {
+    [OKNO_VERDICT_CLEAN] = "Признаков мошенничества не найдено.",
+    /* (parenthesised: one string over several lines, not a missing comma) */
+    [OKNO_VERDICT_SUSPICIOUS] = ("Письмо подозрительное. Будьте осторожны: не переходите по ссылкам "
+                                 "и не сообщайте своих данных, пока не убедитесь, что письмо "
+                                 "настоящее."),
+    [OKNO_VERDICT_DANGEROUS] = ("Письмо опасно: оно похоже на мошенническое. Не переходите по "
+                                "ссылкам, не открывайте вложения и не сообщайте никаких данных."),
+  };
+  return (guint)v < G_N_ELEMENTS(texts) ? texts[v] : texts[OKNO_VERDICT_CLEAN];
+}

@@ -91,3 +91,7 @@ const OknoPhishReason *okno_phish_find(const OknoPhishResult *r, const char *cod
 /* "clean", "suspicious", "dangerous" / "no", "unverified", "verified". */
 const char *okno_verdict_name(OknoVerdict v);
 const char *okno_portal_sender_name(OknoPortalSender s);
+/* The verdict said to a citizen, in Russian («Признаков мошенничества не найдено.», and
+ * for a suspicious or dangerous letter what not to do): the /check page and `okno
+ * check-mail` without --json show it. Static. */
+const char *okno_verdict_text(OknoVerdict v);

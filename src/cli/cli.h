@@ -39,6 +39,15 @@ OknoConfig *okno_cli_setup(int *argc, char ***argv, const char *usage,
  * one-line error itself and returns the exit code (1: unreadable or empty). */
 int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, gsize *len,
                           OknoMessage **msg);
+/* okno_cli_setup() and okno_cli_read_message() for the commands that read one message
+ * file and print it or its verdict, as text or, with --json, as JSON (`okno parse`,
+ * `okno check-mail`); `json_help` says what --json prints. Returns the config (caller
+ * frees) with *json, *raw, *len and *msg set; or NULL, the line printed and *exit_code
+ * set (1 when there is not exactly one file: «okno: NAME takes one message file, e.g.
+ * okno NAME --json letter.eml», NAME the command). */
+OknoConfig *okno_cli_setup_message(int *argc, char ***argv, const char *json_help,
+                                   gboolean *json, char **raw, gsize *len, OknoMessage **msg,
+                                   int *exit_code);
 
 /* Prints appeals (OknoAppeal*): as the JSON array of summaries with `json`, else one
  * line each for people (number, status, channel, registration time, subject). */

@@ -4,9 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "appeal/sla.h"
 #include "core/clock.h"
 #include "core/error.h"
-#include "mail/outbound.h"
+#include "ops/outbound.h"
 #include "store/store.h"
 
 int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, gsize *len,
@@ -30,6 +31,29 @@ int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, g
     return 1;
   }
   return 0;
+}
+
+OknoConfig *okno_cli_setup_message(int *argc, char ***argv, const char *json_help,
+                                   gboolean *json, char **raw, gsize *len, OknoMessage **msg,
+                                   int *exit_code)
+{
+  const char *name = (*argv)[0];
+  const GOptionEntry extra[] = {
+    {"json", 0, 0, G_OPTION_ARG_NONE, json, json_help, NULL},
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr(OknoConfig) cfg = okno_cli_setup(argc, argv, "MESSAGE.eml", extra, exit_code);
+  if (!cfg)
+    return NULL;
+  if (*argc != 2) {
+    fprintf(stderr, "okno: %s takes one message file, e.g. okno %s --json letter.eml\n", name,
+            name);
+    *exit_code = 1;
+    return NULL;
+  }
+  if ((*exit_code = okno_cli_read_message(cfg, (*argv)[1], raw, len, msg)) != 0)
+    return NULL;
+  return g_steal_pointer(&cfg);
 }
 
 void okno_cli_print_appeals(const GPtrArray *appeals, gboolean json)
@@ -110,6 +134,17 @@ OknoConfig *okno_cli_setup(int *argc, char ***argv, const char *usage,
   if (!cfg) {
     *exit_code = okno_cli_fail(err);
     return NULL;
+  }
+  if (config_path) {
+    /* [sla] is checked where the policy is built: bad periods and classes are refused
+     * before any command runs, naming the file, as config errors are. */
+    g_autoptr(OknoSlaPolicy) policy = okno_sla_policy_new(cfg, &err);
+    if (!policy) {
+      g_prefix_error(&err, "%s: ", config_path);
+      *exit_code = okno_cli_fail(err);
+      okno_config_free(cfg);
+      return NULL;
+    }
   }
   return cfg;
 }

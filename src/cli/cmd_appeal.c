@@ -1,4 +1,4 @@
-/* cmd_appeal.c: operator operations from the command line (appeal/ops.h).
+/* cmd_appeal.c: operator operations from the command line (ops/ops.h).
  *
  *   okno appeal status  --config F NUMBER STATUS [--reason TEXT] [--answer TEXT] [--by EMAIL]
  *   okno appeal extend  --config F NUMBER --period "N calendar days" --reason TEXT [--by EMAIL]
@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "appeal/ops.h"
+#include "ops/ops.h"
 #include "cli/cli.h"
 #include "core/error.h"
 

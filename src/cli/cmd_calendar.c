@@ -18,6 +18,7 @@
 #include "appeal/calendar.h"
 #include "cli/cli.h"
 #include "core/error.h"
+#include "ops/calendar_file.h"
 
 static const char *const month_names[12] = {
   "Январь", "Февраль", "Март", "Апрель", "Май", "Июнь",

@@ -75,21 +75,13 @@ static char *result_json(const OknoPhishResult *r)
 
 static void print_summary(const OknoPhishResult *r)
 {
-  static const char *const verdicts[] = {
-    [OKNO_VERDICT_CLEAN] = "Признаков мошенничества не найдено.",
-    [OKNO_VERDICT_SUSPICIOUS] = ("Письмо подозрительное. Будьте осторожны: не переходите по "
-                                 "ссылкам и не сообщайте своих данных, пока не убедитесь, "
-                                 "что письмо настоящее."),
-    [OKNO_VERDICT_DANGEROUS] = ("Письмо опасно: оно похоже на мошенническое. Не переходите по "
-                                "ссылкам, не открывайте вложения и не сообщайте никаких данных."),
-  };
   static const char *const senders[] = {
     [OKNO_PORTAL_SENDER_NO] = NULL,
     [OKNO_PORTAL_SENDER_UNVERIFIED] = "Письмо отправлено от имени портала, но подтвердить, что его отправил портал, не удалось.",
     [OKNO_PORTAL_SENDER_VERIFIED] = "Письмо действительно отправлено порталом.",
   };
   gboolean any = FALSE;
-  printf("%s\n", verdicts[r->verdict]);
+  printf("%s\n", okno_verdict_text(r->verdict));
   if (senders[r->portal_sender])
     printf("%s\n", senders[r->portal_sender]);
   for (guint i = 0; i < r->reasons->len; i++) {
@@ -106,24 +98,14 @@ static void print_summary(const OknoPhishResult *r)
 int okno_cmd_check_mail(int argc, char **argv)
 {
   gboolean json = FALSE;
-  const GOptionEntry extra[] = {
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print the verdict as JSON", NULL},
-    G_OPTION_ENTRY_NULL,
-  };
-  int code = 0;
-  g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "MESSAGE.eml", extra, &code);
   g_autofree char *raw = NULL;
   gsize len = 0;
   g_autoptr(OknoMessage) msg = NULL;
   g_autoptr(OknoPhishResult) result = NULL;
-
+  int code = 0;
+  g_autoptr(OknoConfig) cfg = okno_cli_setup_message(&argc, &argv, "print the verdict as JSON",
+                                                     &json, &raw, &len, &msg, &code);
   if (!cfg)
-    return code;
-  if (argc != 2) {
-    fprintf(stderr, "okno: check-mail takes one message file, e.g. okno check-mail --json letter.eml\n");
-    return 1;
-  }
-  if ((code = okno_cli_read_message(cfg, argv[1], &raw, &len, &msg)) != 0)
     return code;
   result = okno_phishing_check(msg, raw, len, cfg);
   apply_blocklist(cfg, result);

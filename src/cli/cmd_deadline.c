@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "ops/calendar_file.h"
 
 int okno_cmd_deadline(int argc, char **argv)
 {

@@ -81,23 +81,13 @@ static void print_summary(const OknoMessage *m)
 int okno_cmd_parse(int argc, char **argv)
 {
   gboolean json = FALSE;
-  const GOptionEntry extra[] = {
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print the record as JSON", NULL},
-    G_OPTION_ENTRY_NULL,
-  };
-  int code = 0;
-  g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "MESSAGE.eml", extra, &code);
   g_autofree char *raw = NULL;
   gsize len = 0;
   g_autoptr(OknoMessage) msg = NULL;
-
+  int code = 0;
+  g_autoptr(OknoConfig) cfg = okno_cli_setup_message(&argc, &argv, "print the record as JSON",
+                                                     &json, &raw, &len, &msg, &code);
   if (!cfg)
-    return code;
-  if (argc != 2) {
-    fprintf(stderr, "okno: parse takes one message file, e.g. okno parse --json letter.eml\n");
-    return 1;
-  }
-  if ((code = okno_cli_read_message(cfg, argv[1], &raw, &len, &msg)) != 0)
     return code;
   if (json) {
     g_autofree char *text = message_json(msg);

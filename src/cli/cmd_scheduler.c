@@ -1,14 +1,14 @@
 /* cmd_scheduler.c: `okno scheduler run --config F [--now RFC3339]`, one scheduler pass.
  *
  * Does every SLA job due by --now (default: the clock, okno_now()): reminders,
- * overdue marks and escalations (appeal/scheduler.h), then delivers the outbound queue
+ * overdue marks and escalations (ops/scheduler.h), then delivers the outbound queue
  * once (unless --no-deliver) and prints the number of jobs done. Tests move --now
  * forward instead of sleeping; an operator can run it from cron when no `okno serve`
  * runs. Running it twice for the same instant does each job once. */
 #include <stdio.h>
 #include <string.h>
 
-#include "appeal/scheduler.h"
+#include "ops/scheduler.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/error.h"

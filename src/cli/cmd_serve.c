@@ -15,13 +15,13 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "appeal/scheduler.h"
+#include "ops/scheduler.h"
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "intake/pipeline.h"
-#include "mail/listener.h"
-#include "mail/outbound.h"
+#include "intake/listener.h"
+#include "ops/outbound.h"
 #include "web/server.h"
 
 #define GRACE_SECONDS 30

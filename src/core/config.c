@@ -1,7 +1,6 @@
 /* config.c: the table of configuration keys and the INI loader (see config.h). */
 #include "core/config.h"
 
-#include "appeal/sla.h"
 #include "core/error.h"
 
 #include <stddef.h>
@@ -318,15 +317,6 @@ OknoConfig *okno_config_load(const char *path, GError **error)
     g_autofree char *p = resolve_path(dir, cfg->clamav_socket + 5);
     g_free(cfg->clamav_socket);
     cfg->clamav_socket = g_strconcat("unix:", p, NULL);
-  }
-  {
-    /* The SLA policy is built here once to reject bad periods and classes at load. */
-    g_autoptr(GError) sla_err = NULL;
-    g_autoptr(OknoSlaPolicy) policy = okno_sla_policy_new(cfg, &sla_err);
-    if (!policy) {
-      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: %s", path, sla_err->message);
-      return NULL;
-    }
   }
   if (!cfg->smtp_addresses[0]) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [smtp] addresses is empty", path);

@@ -93,7 +93,8 @@ typedef struct OknoConfig {
   char *dkim_key;           /* PEM RSA private key; required when selector is set */
 
   /* [sla] the SLA policy (appeal/sla.h, docs/sla.md): periods as "N working hours",
-   * "N working days", "N calendar days" or "N hours", checked at load. */
+   * "N working days", "N calendar days" or "N hours", checked where the policy is
+   * built (okno_sla_policy_new; the CLI does it right after loading the file). */
   char *sla_simple, *sla_complex, *sla_urgent, *sla_urgent_confirmed, *sla_complaint,
       *sla_accelerated, *sla_accelerated_confirmed, *sla_formal;
   char **sla_categories;    /* "category:class" pairs of the web form's categories */

@@ -30,24 +30,10 @@
 #include "check/phishing.h"
 #include "core/config.h"
 #include "mail/auth.h"
+#include "mail/envelope.h"
 #include "mail/mime.h"
 
-typedef struct {
-  const char *channel;        /* "email", "web" */
-  const char *mail_from;      /* SMTP MAIL FROM; "" for the null path; NULL if none */
-  const char *const *rcpt_to; /* NULL-terminated, may be NULL */
-  const char *client_addr;    /* peer address, NULL if none */
-  const char *helo;           /* EHLO/HELO/LHLO argument, NULL if none */
-  const char *session_id;     /* for log lines, NULL if none */
-  gboolean tls;
-  /* Given by channels that ask for them (the web form); NULL or "" otherwise: */
-  const char *category;       /* the appeal's category (web/feedback.h keys) */
-  const char *phone;          /* +7..., taken instead of a phone found in the text */
-  const char *kind;           /* "formal": a formal appeal under 59-FZ, only from a
-                                 trusted caller that confirmed the citizen's identity
-                                 (the cabinet; `okno submit --kind formal`); NULL or
-                                 anything else: a support request */
-} OknoEnvelope;
+/* OknoEnvelope is mail/envelope.h's (the SMTP session fills one too). */
 
 /* A deep copy of `src` into `dst` (every string duplicated); okno_envelope_clear()
  * frees what a copy holds. */

@@ -22,12 +22,13 @@
 #include "appeal/number.h"
 #include "appeal/routing.h"
 #include "appeal/sla.h"
+#include "check/reply.h"
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "intake/extract.h"
-#include "intake/receipt.h"
 #include "intake/verify.h"
+#include "mail/receipt.h"
 
 /* How long the same content from the same sender counts as the same message. */
 #define DUPLICATE_WINDOW_US (G_GINT64_CONSTANT(24) * 3600 * G_USEC_PER_SEC)

@@ -35,9 +35,10 @@
 #pragma once
 #include <glib.h>
 
-#include "appeal/ops.h"
 #include "check/blocklist.h"
 #include "intake/parse.h"
+#include "mail/envelope.h"
+#include "ops/ops.h"
 #include "store/store.h"
 
 /* The queues (OknoAppeal.queue) intake puts an appeal in; "" is the normal flow. */
@@ -45,20 +46,7 @@
 #define OKNO_QUEUE_SUSPICIOUS "suspicious" /* the sender is not proved (mail/auth.h) or the
                                             * letter points at a blocked domain or URL */
 
-typedef enum {
-  OKNO_INTAKE_CREATED,   /* a new appeal */
-  OKNO_INTAKE_JOINED,    /* a reply added to an existing appeal */
-  OKNO_INTAKE_DUPLICATE, /* the same message again: nothing new registered */
-  OKNO_INTAKE_CHECKED,   /* sent to the [check] address: no appeal, a verdict queued */
-} OknoIntakeOutcome;
-
-typedef struct {
-  char *number;          /* the appeal this message belongs to; NULL when CHECKED */
-  OknoIntakeOutcome outcome;
-  gboolean quarantined;
-  gboolean suspicious;   /* put in OKNO_QUEUE_SUSPICIOUS */
-  gboolean receipt_queued;
-} OknoIntakeResult;
+/* OknoIntakeResult (and its outcome) is mail/envelope.h's: the SMTP session reports it. */
 
 /* Frees what `r` holds (not `r`); g_auto(OknoIntakeResult) calls it. */
 void okno_intake_result_clear(OknoIntakeResult *r);

@@ -24,7 +24,7 @@
 #include <glib.h>
 
 #include "core/config.h"
-#include "intake/pipeline.h"
+#include "mail/envelope.h"
 
 typedef enum {
   OKNO_PROTO_SMTP,

@@ -9,7 +9,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "intake/receipt.h"
+#include "mail/receipt.h"
 #include "sec/password.h"
 #include "sec/totp.h"
 

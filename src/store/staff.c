@@ -374,16 +374,6 @@ char **okno_store_department_supervisors(OknoStore *st, const char *code, GError
 
 /* ---- routing rules ---- */
 
-void okno_route_rule_free(OknoRouteRule *r)
-{
-  if (!r)
-    return;
-  g_free(r->kind);
-  g_free(r->value);
-  g_free(r->department);
-  g_free(r);
-}
-
 gboolean okno_store_route_add(OknoStore *st, OknoRouteRule *rule, GError **error)
 {
   g_autoptr(OknoDepartment) dep = okno_store_department_get(st, rule->department, error);

@@ -172,27 +172,6 @@ OknoAppeal *okno_appeal_from_row(const OknoRows *r, guint i)
   return a;
 }
 
-void okno_appeal_free(OknoAppeal *a)
-{
-  if (!a)
-    return;
-  g_free(a->number);
-  g_free(a->status);
-  g_free(a->channel);
-  g_free(a->queue);
-  g_free(a->subject);
-  g_free(a->from_name);
-  g_free(a->from_email);
-  g_free(a->phone);
-  g_free(a->category);
-  g_free(a->related);
-  g_free(a->department);
-  g_free(a->kind);
-  g_free(a->priority);
-  g_free(a->sla_class);
-  g_free(a);
-}
-
 #define T(s) OKNO_TEXT((s) ? (s) : "")
 
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)

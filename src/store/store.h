@@ -13,6 +13,8 @@
 #pragma once
 #include <glib.h>
 
+#include "appeal/appeal.h"
+#include "appeal/routing.h"
 #include "check/blocklist.h"
 #include "mail/mime.h"
 #include "store/db.h"
@@ -34,40 +36,7 @@ void okno_store_rollback_to(OknoStore *st);
 /* The next value of a named counter (1, 2, ...), e.g. "appeal-2026". */
 gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, GError **error);
 
-/* ---- appeals ---- */
-typedef struct {
-  gint64 id;
-  char *number;
-  char *status;      /* new, needs_clarification, in_progress, answered, closed, rejected */
-  char *channel;     /* email, web, chat, messenger, phone */
-  char *queue;       /* "" (regular), "quarantine" or "suspicious" (OKNO_QUEUE_*, intake/pipeline.h) */
-  char *subject;
-  char *from_name;
-  char *from_email;  /* the appeal's contact: lowercase */
-  char *phone;       /* +7..., "" if none */
-  char *category;    /* "" until classified */
-  char *related;     /* number of a linked appeal, "" if none */
-  gint64 received_at;
-  gint64 deadline;   /* 0: none */
-  gint64 updated_at;
-  char *department;  /* department code; "" = the default triage queue */
-  gint64 assignee;   /* user id, 0: nobody (SLA reminders go to the user's e-mail) */
-  gint64 version;    /* optimistic locking: every update bumps it (1 when inserted) */
-  /* SLA (appeal/sla.h, appeal/ops.h; docs/sla.md) */
-  char *kind;              /* "support" (a support request) or "formal" (59-FZ) */
-  char *priority;          /* "normal" or "urgent" */
-  gboolean priority_confirmed; /* a supervisor confirmed urgent / accelerated */
-  char *sla_class;         /* okno_sla_class_name(), "" if none */
-  gboolean overdue;        /* the deadline passed before an answer */
-  gint64 forward_deadline; /* formal appeals: forwarding due (0: none) */
-  gint64 extensions;       /* times the deadline was extended */
-  gboolean answered;       /* an answer was given (a repeated appeal reopens only if not) */
-  gint64 deadline_gen;     /* bumped on every deadline change; names the jobs' generation */
-} OknoAppeal;
-
-void okno_appeal_free(OknoAppeal *a);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoAppeal, okno_appeal_free)
-
+/* ---- appeals (the record, OknoAppeal: appeal/appeal.h) ---- */
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error); /* sets id */
 OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error);
 OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error);
@@ -347,16 +316,8 @@ GPtrArray *okno_store_department_list(OknoStore *st, GError **error); /* by code
  * The SLA escalation's recipients (docs/sla.md). Caller frees (g_strfreev). */
 char **okno_store_department_supervisors(OknoStore *st, const char *code, GError **error);
 
-typedef struct {
-  gint64 id;
-  gint64 position;   /* rules apply in ascending position, then id */
-  char *kind;        /* category, keyword, sender_domain, channel */
-  char *value;
-  char *department;
-} OknoRouteRule;
-void okno_route_rule_free(OknoRouteRule *r);
-/* Adds `r` (sets id; position 0 = after the last rule). An unknown department is
- * OKNO_ERROR_USER. */
+/* Routing rules (OknoRouteRule: appeal/routing.h). Adds `r` (sets id; position 0 =
+ * after the last rule). An unknown department is OKNO_ERROR_USER. */
 gboolean okno_store_route_add(OknoStore *st, OknoRouteRule *r, GError **error);
 GPtrArray *okno_store_route_list(OknoStore *st, GError **error); /* in order */
 /* FALSE with OKNO_ERROR_USER when there is no rule `id`. */
@@ -449,7 +410,7 @@ gboolean okno_store_appeal_split(OknoStore *st, gint64 from_id, gint64 from_vers
                                  const gint64 *indexes, guint n, OknoAppeal *fresh,
                                  gint64 *new_from_version, GError **error);
 
-/* ---- SLA jobs (src/store/sla_store.c; the scheduler, appeal/scheduler.h) ----
+/* ---- SLA jobs (src/store/sla_store.c; the scheduler, ops/scheduler.h) ----
  * One row per (appeal, kind, generation): "reminder", "overdue", "escalate". A job is
  * claimed under a lease in a node's name and finished once: okno_store_sla_job_finish
  * succeeds for one caller only, inside the transaction that does the job's work, so a
@@ -487,7 +448,7 @@ gint64 okno_store_sla_jobs_pending(OknoStore *st, GError **error);
 
 /* ---- citizens' notification settings (the cabinet's «Уведомления») ----
  * Per contact address (lowercased here) and event type (okno_notify_types() in
- * appeal/ops.h): on or off; a pair without a row is on. */
+ * ops/ops.h): on or off; a pair without a row is on. */
 gboolean okno_store_notify_set(OknoStore *st, const char *email, const char *event,
                                gboolean enabled, GError **error);
 /* *enabled for (email, event); TRUE when no row says otherwise. */

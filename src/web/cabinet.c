@@ -16,11 +16,11 @@
 #include <string.h>
 
 #include "appeal/number.h"
-#include "appeal/ops.h"
+#include "ops/ops.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "intake/receipt.h"
+#include "mail/receipt.h"
 #include "store/cabinet.h"
 #include "web/status.h"
 
@@ -677,7 +677,7 @@ static void appeal_post(OknoReq *req)
 }
 
 /* ---- notification settings ----
- * The types are appeal/ops.h's okno_notify_types(), kept per address in the store
+ * The types are ops/ops.h's okno_notify_types(), kept per address in the store
  * (okno_store_notify_set/enabled); the cabinet only gives them Russian names. */
 
 static const char *notify_label(const char *type)

@@ -17,7 +17,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "intake/pipeline.h"
-#include "intake/receipt.h"
+#include "mail/receipt.h"
 #include "mail/dkim.h"
 #include "sec/login_code.h"
 #include "store/cabinet.h"

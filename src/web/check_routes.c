@@ -30,15 +30,6 @@ static const char *const verdict_label[] = {
   [OKNO_VERDICT_SUSPICIOUS] = "Подозрительно",
   [OKNO_VERDICT_DANGEROUS] = "Опасно",
 };
-static const char *const verdict_text[] = {
-  [OKNO_VERDICT_CLEAN] = "Признаков мошенничества не найдено.",
-  /* (parenthesised: one string over several lines, not a missing comma) */
-  [OKNO_VERDICT_SUSPICIOUS] = ("Письмо подозрительное. Будьте осторожны: не переходите по ссылкам "
-                               "и не сообщайте своих данных, пока не убедитесь, что письмо "
-                               "настоящее."),
-  [OKNO_VERDICT_DANGEROUS] = ("Письмо опасно: оно похоже на мошенническое. Не переходите по "
-                              "ссылкам, не открывайте вложения и не сообщайте никаких данных."),
-};
 static const char *const sender_text[] = {
   [OKNO_PORTAL_SENDER_NO] = "Письмо не выдаёт себя за письмо портала.",
   [OKNO_PORTAL_SENDER_UNVERIFIED] = ("Письмо отправлено от имени портала, но подтвердить, что его "
@@ -204,7 +195,7 @@ static void check_post(OknoReq *req)
   reasons = json_array_new();
   json_object_set_string_member(o, "verdict", okno_verdict_name(r->verdict));
   json_object_set_string_member(o, "verdict_label", verdict_label[r->verdict]);
-  json_object_set_string_member(o, "verdict_text", verdict_text[r->verdict]);
+  json_object_set_string_member(o, "verdict_text", okno_verdict_text(r->verdict));
   json_object_set_boolean_member(o, "claims_portal", r->portal_sender != OKNO_PORTAL_SENDER_NO);
   json_object_set_boolean_member(o, "portal_verified",
                                  r->portal_sender == OKNO_PORTAL_SENDER_VERIFIED);

@@ -16,7 +16,7 @@
  * сотрудник…», nothing changed), then runs in one store transaction with its event.
  * The same routes under /api/v1/console/appeals/ answer JSON (docs/api.md).
  *
- * Status moves, assignment and answers go through src/appeal/ops.h (the status machine,
+ * Status moves, assignment and answers go through src/ops/ops.h (the status machine,
  * citizen notifications, the SLA jobs, events), given the version the form was
  * rendered at: a stale one is refused there (409) and the transaction rolled back.
  *
@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "appeal/number.h"
-#include "appeal/ops.h"
+#include "ops/ops.h"
 #include "appeal/routing.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -295,7 +295,7 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
     /* the moves of ops.h's machine; answered is reached by the reply form */
     static const char *const all[] = {"in_progress", "needs_clarification", "closed", "rejected"};
     for (gsize i = 0; i < G_N_ELEMENTS(all); i++)
-      if (okno_ops_status_allowed(a->status, all[i])) {
+      if (okno_appeal_status_allowed(a->status, all[i])) {
         JsonObject *r = json_object_new();
         json_object_set_string_member(r, "status", all[i]);
         json_object_set_string_member(r, "label", okno_console_status_label(all[i]));
@@ -534,7 +534,7 @@ static gboolean do_status(Act *x, GError **error)
 {
   const char *to = okno_req_field(x->req, "status");
   g_autofree char *reason = g_strstrip(g_strdup(okno_req_field(x->req, "reason")));
-  if (!okno_ops_status_allowed(x->a->status, to)) {
+  if (!okno_appeal_status_allowed(x->a->status, to)) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Такой переход статуса невозможен.");
     return FALSE;
   }

@@ -72,7 +72,7 @@ class Cabinet(unittest.TestCase):
         return r.stdout.strip()
 
     def set_status(self, number, status):
-        """An operator's status change through the CLI (appeal/ops.h), as in production;
+        """An operator's status change through the CLI (ops/ops.h), as in production;
         `answered` carries the answer's text, which goes to the citizen."""
         extra = ["--answer", "Ответ службы поддержки."] if status == "answered" else []
         r = self.okno.run("appeal", "status", number, status, *extra)

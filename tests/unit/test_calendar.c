@@ -1,4 +1,5 @@
-/* test_calendar.c: the production calendar file and its day table (appeal/calendar.h).
+/* test_calendar.c: the production calendar file and its day table (appeal/calendar.h;
+ * reading it: ops/calendar_file.h).
  *
  * The shipped data/calendar/ru.txt must give the decreed totals (247 days, 1972 hours in
  * 2025-2027) and the right kind of day for holidays, transfers and shortened days; a wrong
@@ -16,6 +17,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "okno-build.h"
+#include "ops/calendar_file.h"
 
 #define SHIPPED OKNO_DATADIR "/calendar/ru.txt"
 

@@ -13,7 +13,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "intake/receipt.h"
+#include "mail/receipt.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"

@@ -14,18 +14,13 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "okno-build.h"
+#include "shipped_calendar.h"
 
 static OknoCalendar *cal;
 
 static int setup(void **state)
 {
-  GError *err = NULL;
-  cal = okno_calendar_load(OKNO_DATADIR "/calendar/ru.txt", &err);
-  if (!cal) {
-    g_printerr("%s\n", err->message);
-    g_error_free(err);
-    return -1;
-  }
+  cal = shipped_calendar();
   return 0;
 }
 
@@ -213,8 +208,7 @@ static void test_working_time_between_two_instants(void **state)
 
 static void test_department_hours_change_the_arithmetic(void **state)
 {
-  g_autoptr(GError) err = NULL;
-  g_autoptr(OknoCalendar) own = okno_calendar_load(OKNO_DATADIR "/calendar/ru.txt", &err);
+  g_autoptr(OknoCalendar) own = shipped_calendar();
   gint64 out = 0;
   assert_non_null(own);
   assert_true(okno_calendar_set_hours(own, 8, 20, NULL));

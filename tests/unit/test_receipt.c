@@ -1,4 +1,6 @@
-/* test_receipt.c: the specification of the automatic receipt (intake/receipt.h).
+/* test_receipt.c: the specification of the automatic receipt (mail/receipt.h), and of
+ * the other letters written the same way (notices, answers, the check@ verdict:
+ * check/reply.h).
  *
  * Each test builds a receipt with a frozen clock, parses the bytes back with GMime
  * (as the citizen's mail client would) and checks every header and each fact in the
@@ -12,10 +14,11 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
+#include "check/reply.h"
 #include "core/clock.h"
 #include "core/config.h"
-#include "intake/receipt.h"
 #include "mail/mime.h"
+#include "mail/receipt.h"
 
 /* 2026-11-23 13:35:00 UTC = 16:35 in Moscow */
 #define REGISTERED G_GINT64_CONSTANT(1795440900000000)

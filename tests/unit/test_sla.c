@@ -1,7 +1,9 @@
-/* test_sla.c: the SLA policy (appeal/sla.h) and the scheduler's decisions
- * (appeal/scheduler.h), on the shipped production calendar with the default [sla]
+/* test_sla.c: the SLA policy and rules (appeal/sla.h): periods, classes, deadlines,
+ * the operators' rules (extension, confirmation) and the scheduler's (is a job still
+ * current, whom it tells), on the shipped production calendar with the default [sla]
  * keys. Every expected instant is worked out by hand from data/calendar/ru.txt; the
- * comment beside each case shows the reasoning. */
+ * comment beside each case shows the reasoning. No store: this program links only
+ * core, text and appeal (tests/meson.build), as the rules must need nothing more. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,12 +13,11 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "appeal/scheduler.h"
 #include "appeal/sla.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "okno-build.h"
-#include "store_backends.h"
+#include "shipped_calendar.h"
 
 static OknoCalendar *cal;
 static OknoConfig *cfg;
@@ -25,9 +26,9 @@ static OknoSlaPolicy *policy;
 static int setup(void **state)
 {
   GError *err = NULL;
-  cal = okno_calendar_load(OKNO_DATADIR "/calendar/ru.txt", &err);
+  cal = shipped_calendar();
   cfg = okno_config_new_default();
-  policy = cal ? okno_sla_policy_new(cfg, &err) : NULL;
+  policy = okno_sla_policy_new(cfg, &err);
   if (!policy) {
     g_printerr("%s\n", err->message);
     g_error_free(err);
@@ -327,24 +328,32 @@ static void test_department_hours(void **state)
   assert_non_null(strstr(err->message, "'passports:08-26'"));
 }
 
-static void test_config_file_with_bad_sla_fails_at_load(void **state)
+static void test_a_config_file_with_bad_sla_is_refused_where_the_policy_is_built(void **state)
 {
   g_autoptr(GError) err = NULL;
   g_autofree char *dir = g_dir_make_tmp("okno-sla-XXXXXX", NULL);
   g_autofree char *path = g_build_filename(dir, "okno.ini", NULL);
   g_autoptr(OknoConfig) c = NULL;
+  g_autoptr(OknoSlaPolicy) p = NULL;
+  /* the config loader (core) does not judge [sla]; the policy does (the CLI builds it
+   * right after loading, and prefixes the file's name) */
   assert_true(g_file_set_contents(path, "[sla]\nsimple = 3 weeks\n", -1, NULL));
   c = okno_config_load(path, &err);
-  assert_null(c);
+  assert_non_null(c);
+  p = okno_sla_policy_new(c, &err);
+  assert_null(p);
   assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_USER));
   assert_non_null(strstr(err->message, "[sla] simple = '3 weeks'"));
   g_clear_error(&err);
+  g_clear_pointer(&c, okno_config_free);
   assert_true(g_file_set_contents(path, "[sla]\nsimple = 2 working days\nreminder_before = 4\n"
                                         "supervisors = a@x.example; b@x.example\n", -1, NULL));
   c = okno_config_load(path, &err);
   assert_non_null(c);
   assert_string_equal(c->sla_supervisors[1], "b@x.example");
   assert_int_equal(c->sla_reminder_before, 4);
+  p = okno_sla_policy_new(c, &err);
+  assert_non_null(p);
   g_unlink(path);
   g_rmdir(dir);
 }
@@ -388,137 +397,154 @@ static void test_working_time_backwards_and_checkpoints(void **state)
   assert_non_null(strstr(err->message, "2024"));
 }
 
-static void test_scheduler_decisions(void **state)
+/* `ok` is FALSE with OKNO_ERROR_USER and exactly `message` (the CLI's line). */
+static void expect_refused(gboolean ok, GError **err, const char *message)
+{
+  assert_false(ok);
+  assert_non_null(*err);
+  assert_true(g_error_matches(*err, OKNO_ERROR, OKNO_ERROR_USER));
+  assert_string_equal((*err)->message, message);
+  g_clear_error(err);
+}
+
+static void test_extension_rule(void **state)
+{
+  /* 59-FZ art. 12 part 2: a formal appeal may be extended once, by at most 30 calendar
+   * days; any extension needs a reason and a running deadline. */
+  OknoAppeal a = {.number = "26-000001-4", .status = "in_progress", .kind = "formal",
+                  .deadline = at("2026-12-14T18:00:00+03:00")};
+  const OknoSlaPeriod month = {OKNO_PERIOD_CALENDAR_DAYS, 30}, longer = {OKNO_PERIOD_CALENDAR_DAYS, 31},
+                      working = {OKNO_PERIOD_WORKING_DAYS, 5};
+  GError *err = NULL;
+
+  assert_true(okno_sla_extension_check(&a, &month, "запрос в Социальный фонд", &err));
+  assert_null(err);
+  expect_refused(okno_sla_extension_check(&a, &month, "", &err), &err,
+                 "an extension needs --reason");
+  expect_refused(okno_sla_extension_check(&a, &month, NULL, &err), &err,
+                 "an extension needs --reason");
+  expect_refused(okno_sla_extension_check(&a, &longer, "x", &err), &err,
+                 "a formal appeal is extended by at most 30 calendar days (59-FZ art. 12)");
+  expect_refused(okno_sla_extension_check(&a, &working, "x", &err), &err,
+                 "a formal appeal is extended by at most 30 calendar days (59-FZ art. 12)");
+  a.extensions = 1;
+  expect_refused(okno_sla_extension_check(&a, &month, "x", &err), &err,
+                 "formal appeal 26-000001-4 was already extended once (59-FZ art. 12 allows one "
+                 "extension)");
+  /* a support request: any period, as often as needed */
+  a.kind = "support";
+  assert_true(okno_sla_extension_check(&a, &working, "x", &err));
+  assert_true(okno_sla_extension_check(&a, &longer, "x", &err));
+  /* no running deadline (the clock waits for a clarification): nothing to extend */
+  a.deadline = 0;
+  a.status = "needs_clarification";
+  expect_refused(okno_sla_extension_check(&a, &working, "x", &err), &err,
+                 "appeal 26-000001-4 has no running deadline to extend (status "
+                 "needs_clarification)");
+}
+
+/* A heap appeal as the store gives it: `class` and `deadline` (RFC 3339 or NULL). */
+static OknoAppeal *appeal(const char *kind, const char *status, const char *class,
+                          const char *deadline)
+{
+  OknoAppeal *a = g_new0(OknoAppeal, 1);
+  a->number = g_strdup("26-000007-3");
+  a->kind = g_strdup(kind);
+  a->status = g_strdup(status);
+  a->sla_class = g_strdup(class);
+  a->priority = g_strdup("normal");
+  a->department = g_strdup("");
+  a->deadline = deadline ? at(deadline) : 0;
+  return a;
+}
+
+static void test_confirmation_rule(void **state)
+{
+  g_autoptr(GError) err = NULL;
+  g_autofree char *reason = NULL, *due = NULL;
+  gint64 deadline = 0;
+  /* Monday 23 November 10:00: a complex appeal due Thursday becomes urgent, confirmed;
+   * 4 hours around the clock from now (14:00) is sooner, so that is the deadline. */
+  g_autoptr(OknoAppeal) a = appeal("support", "new", "complex", "2026-11-26T18:00:00+03:00");
+  g_autoptr(OknoAppeal) b = appeal("support", "in_progress", "accelerated",
+                                   "2026-11-23T12:00:00+03:00");
+  g_autoptr(OknoAppeal) formal = appeal("formal", "new", "formal", "2026-12-14T18:00:00+03:00");
+  g_autoptr(OknoAppeal) done = appeal("support", "answered", "urgent", NULL);
+
+  assert_true(okno_sla_confirm(policy, cal, a, at("2026-11-23T10:00:00+03:00"), &deadline, &reason,
+                               &err));
+  due = okno_time_format_msk(deadline);
+  assert_string_equal(due, "2026-11-23T14:00:00+03:00");
+  assert_string_equal(reason, "urgent confirmed: 4 hours");
+  assert_string_equal(a->sla_class, "urgent");
+  assert_string_equal(a->priority, "urgent");
+  assert_true(a->priority_confirmed);
+  /* accelerated stays accelerated (24 hours once confirmed), but confirming never gives
+   * more time: its deadline at 12:00 today stands */
+  g_clear_pointer(&reason, g_free);
+  assert_true(okno_sla_confirm(policy, cal, b, at("2026-11-23T10:00:00+03:00"), &deadline, &reason,
+                               &err));
+  assert_int_equal(deadline, at("2026-11-23T12:00:00+03:00"));
+  assert_string_equal(reason, "accelerated confirmed: 24 hours");
+  assert_string_equal(b->sla_class, "accelerated");
+  /* refused: a formal appeal (the law's periods), an answered one, no calendar */
+  expect_refused(okno_sla_confirm(policy, cal, formal, at("2026-11-23T10:00:00+03:00"), &deadline,
+                                  NULL, &err),
+                 &err, "formal appeal 26-000007-3 follows 59-FZ periods; extend it instead");
+  assert_false(formal->priority_confirmed);
+  expect_refused(okno_sla_confirm(policy, cal, done, at("2026-11-23T10:00:00+03:00"), &deadline,
+                                  NULL, &err),
+                 &err, "appeal 26-000007-3 is answered");
+  expect_refused(okno_sla_confirm(policy, NULL, b, at("2026-11-23T10:00:00+03:00"), &deadline, NULL,
+                                  &err),
+                 &err, "no production calendar is loaded");
+}
+
+static void test_job_rules(void **state)
 {
   OknoAppeal a = {.status = "new", .deadline = 1, .deadline_gen = 3};
-  OknoSlaJob job = {.generation = 3};
   const char *one[2];
   const char *const *to;
   g_autoptr(OknoConfig) c = okno_config_new_default();
-  g_strlcpy(job.kind, "reminder", sizeof job.kind);
-  assert_int_equal(okno_scheduler_decide(&job, &a), OKNO_SCHED_RUN);
+  assert_true(okno_sla_job_current(3, &a));
   a.status = "in_progress";
-  assert_int_equal(okno_scheduler_decide(&job, &a), OKNO_SCHED_RUN);
+  assert_true(okno_sla_job_current(3, &a));
   /* the deadline moved on (extension, confirmation, clock restarted) */
-  job.generation = 2;
-  assert_int_equal(okno_scheduler_decide(&job, &a), OKNO_SCHED_CANCEL);
-  job.generation = 3;
+  assert_false(okno_sla_job_current(2, &a));
   /* answered, closed, rejected, paused: nothing to remind of */
   for (const char *const *s = (const char *const[]){"answered", "closed", "rejected",
                                                     "needs_clarification", NULL};
        *s; s++) {
     a.status = (char *)*s;
-    assert_int_equal(okno_scheduler_decide(&job, &a), OKNO_SCHED_CANCEL);
+    assert_false(okno_sla_job_current(3, &a));
   }
   a.status = "new";
   a.deadline = 0;
-  assert_int_equal(okno_scheduler_decide(&job, &a), OKNO_SCHED_CANCEL);
-  assert_int_equal(okno_scheduler_decide(&job, NULL), OKNO_SCHED_CANCEL);
+  assert_false(okno_sla_job_current(3, &a));
+  assert_false(okno_sla_job_current(3, NULL));
 
   /* whom: the assignee's e-mail, else the operators; supervisors; one level up */
   g_strfreev(c->sla_operators);
   c->sla_operators = g_strsplit("ops@x.example", ";", -1);
   g_strfreev(c->sla_supervisors);
   c->sla_supervisors = g_strsplit("boss@x.example", ";", -1);
-  to = okno_scheduler_recipients(c, "reminder", NULL, one);
+  to = okno_sla_job_recipients(c, "reminder", NULL, one);
   assert_string_equal(to[0], "ops@x.example");
-  to = okno_scheduler_recipients(c, "reminder", "", one); /* an assignee with no address */
+  to = okno_sla_job_recipients(c, "reminder", "", one); /* an assignee with no address */
   assert_string_equal(to[0], "ops@x.example");
-  to = okno_scheduler_recipients(c, "reminder", "ivanova@x.example", one);
+  to = okno_sla_job_recipients(c, "reminder", "ivanova@x.example", one);
   assert_string_equal(to[0], "ivanova@x.example");
   assert_null(to[1]);
-  to = okno_scheduler_recipients(c, "overdue", "ivanova@x.example", one);
+  to = okno_sla_job_recipients(c, "overdue", "ivanova@x.example", one);
   assert_string_equal(to[0], "boss@x.example");
   /* no second level configured: the supervisors again */
-  to = okno_scheduler_recipients(c, "escalate", "ivanova@x.example", one);
+  to = okno_sla_job_recipients(c, "escalate", "ivanova@x.example", one);
   assert_string_equal(to[0], "boss@x.example");
   g_strfreev(c->sla_supervisors_level2);
   c->sla_supervisors_level2 = g_strsplit("chief@x.example", ";", -1);
-  to = okno_scheduler_recipients(c, "escalate", NULL, one);
+  to = okno_sla_job_recipients(c, "escalate", NULL, one);
   assert_string_equal(to[0], "chief@x.example");
 }
-
-/* The job table's rules on one backend: unique per (appeal, kind, generation), a new
- * generation cancels the old one's jobs, a lease keeps others off, one finisher wins. */
-static void jobs_on(gboolean pg)
-{
-  TestDb *db = test_db_new(pg);
-  g_autoptr(GError) err = NULL;
-  g_autoptr(OknoStore) st = NULL;
-  g_autoptr(GArray) mine = NULL, theirs = NULL, later = NULL;
-  OknoAppeal a = {.number = "26-000001-0", .status = "new", .channel = "email",
-                  .received_at = 1000};
-  static const char *const kinds[] = {"reminder", "overdue", "escalate"};
-  const gint64 due1[] = {100, 200, 300}, due2[] = {150, 250, 0};
-  gboolean won = FALSE;
-  if (!db) {
-    skip();
-    return;
-  }
-  st = okno_store_open(db->url, &err);
-  assert_non_null(st);
-  assert_true(okno_store_begin(st, &err));
-  assert_true(okno_store_appeal_insert(st, &a, &err));
-  assert_true(okno_store_sla_jobs_set(st, a.id, 1, kinds, due1, 3, &err));
-  assert_true(okno_store_sla_jobs_set(st, a.id, 1, kinds, due1, 3, &err)); /* a no-op */
-  assert_int_equal(okno_store_sla_jobs_pending(st, &err), 3);
-  /* generation 2: the three old jobs cancelled, two new ones (due 0 adds none) */
-  assert_true(okno_store_sla_jobs_set(st, a.id, 2, kinds, due2, 3, &err));
-  assert_int_equal(okno_store_sla_jobs_pending(st, &err), 2);
-  assert_true(okno_store_commit(st, &err));
-
-  mine = okno_store_sla_jobs_claim(st, 200, 50, 10, "node-a", &err);
-  assert_non_null(mine);
-  assert_int_equal(mine->len, 1); /* only the reminder at 150 is due at 200 */
-  assert_string_equal(g_array_index(mine, OknoSlaJob, 0).kind, "reminder");
-  assert_int_equal(g_array_index(mine, OknoSlaJob, 0).generation, 2);
-  theirs = okno_store_sla_jobs_claim(st, 200, 50, 10, "node-b", &err);
-  assert_int_equal(theirs->len, 0); /* leased to node-a until 250 */
-  /* node-b cannot finish node-a's job; node-a can, once */
-  assert_true(okno_store_sla_job_finish(st, g_array_index(mine, OknoSlaJob, 0).id, "node-b", "done",
-                                        210, &won, &err));
-  assert_false(won);
-  assert_true(okno_store_sla_job_finish(st, g_array_index(mine, OknoSlaJob, 0).id, "node-a", "done",
-                                        210, &won, &err));
-  assert_true(won);
-  assert_true(okno_store_sla_job_finish(st, g_array_index(mine, OknoSlaJob, 0).id, "node-a", "done",
-                                        211, &won, &err));
-  assert_false(won);
-  /* the overdue job: claimed by a node that dies; due again once its lease runs out */
-  g_clear_pointer(&mine, g_array_unref);
-  mine = okno_store_sla_jobs_claim(st, 260, 50, 10, "node-a", &err);
-  assert_int_equal(mine->len, 1);
-  later = okno_store_sla_jobs_claim(st, 300, 50, 10, "node-b", &err);
-  assert_int_equal(later->len, 0);
-  g_clear_pointer(&later, g_array_unref);
-  later = okno_store_sla_jobs_claim(st, 310, 50, 10, "node-b", &err);
-  assert_int_equal(later->len, 1);
-  /* ... or at once when its owner restarts and releases */
-  assert_true(okno_store_sla_jobs_release(st, "node-b", &err));
-  g_clear_pointer(&later, g_array_unref);
-  later = okno_store_sla_jobs_claim(st, 311, 50, 10, "node-a", &err);
-  assert_int_equal(later->len, 1);
-  assert_true(okno_store_sla_jobs_cancel(st, a.id, &err));
-  assert_int_equal(okno_store_sla_jobs_pending(st, &err), 0);
-
-  /* notification settings: on unless turned off, addresses in any case */
-  {
-    gboolean on = FALSE;
-    assert_true(okno_store_notify_enabled(st, "ivan@example.ru", "answer", &on, &err));
-    assert_true(on);
-    assert_true(okno_store_notify_set(st, "IVAN@example.ru", "answer", FALSE, &err));
-    assert_true(okno_store_notify_enabled(st, "ivan@EXAMPLE.ru", "answer", &on, &err));
-    assert_false(on);
-    assert_true(okno_store_notify_set(st, "ivan@example.ru", "answer", TRUE, &err));
-    assert_true(okno_store_notify_enabled(st, "ivan@example.ru", "answer", &on, &err));
-    assert_true(on);
-  }
-  g_clear_pointer(&st, okno_store_close);
-  test_db_free(db);
-}
-
-static void test_jobs_sqlite(void **state) { jobs_on(FALSE); }
-static void test_jobs_postgresql(void **state) { jobs_on(TRUE); }
 
 int main(void)
 {
@@ -528,11 +554,11 @@ int main(void)
     cmocka_unit_test(test_periods_parse_and_bad_config_is_rejected),
     cmocka_unit_test(test_department_overrides),
     cmocka_unit_test(test_department_hours),
-    cmocka_unit_test(test_config_file_with_bad_sla_fails_at_load),
+    cmocka_unit_test(test_a_config_file_with_bad_sla_is_refused_where_the_policy_is_built),
     cmocka_unit_test(test_working_time_backwards_and_checkpoints),
-    cmocka_unit_test(test_scheduler_decisions),
-    cmocka_unit_test(test_jobs_sqlite),
-    cmocka_unit_test(test_jobs_postgresql),
+    cmocka_unit_test(test_extension_rule),
+    cmocka_unit_test(test_confirmation_rule),
+    cmocka_unit_test(test_job_rules),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,8 +1,12 @@
-/* ops.h: what operators (and okno itself) do to an appeal, as domain operations.
+/* ops.h: what operators (and okno itself) do to an appeal: the operations that load,
+ * decide, write and notify.
  *
- * The operator console, the CLI (`okno appeal ...`) and the scheduler call these;
- * none of them writes appeal fields or events directly. Every operation runs inside
- * the caller's store transaction (okno_store_begin .. commit) and, in it:
+ * The operator console, the CLI (`okno appeal ...`), the intake pipeline and the
+ * scheduler call these; none of them writes appeal fields or events directly. The
+ * rules they apply are pure functions of src/appeal/ (the status machine: appeal.h;
+ * deadlines, extensions, confirmations: sla.h; the routing decision: routing.h); here
+ * they meet the store. Every operation runs inside the caller's store transaction
+ * (okno_store_begin .. commit) and, in it:
  *  - checks the request (unknown number, a status change the machine does not allow,
  *    a missing reason: OKNO_ERROR_USER with one Russian-free English line for the CLI);
  *  - changes the appeal (store.h okno_store_appeal_update);
@@ -13,20 +17,23 @@
  *    (okno_ops_notify: a DKIM-signed message in the outbound queue, and an event
  *    `notified` or `notification_suppressed`).
  *
- * Status machine (docs/sla.md):
- *   new                 -> in_progress, needs_clarification, answered, closed, rejected
- *   in_progress         -> needs_clarification, answered, closed, rejected
- *   needs_clarification -> in_progress, closed, rejected
- *   answered            -> closed, in_progress (reopened)
- *   closed              -> in_progress (reopened)
- *   rejected            -> nothing
- * needs_clarification stops the clock (deadline 0, jobs cancelled); leaving it, or
- * reopening, starts the SLA period again from now. answered, closed and rejected
- * cancel the jobs. rejected needs a reason; answered needs the answer's text. */
+ * What a status move does to the clock: needs_clarification stops it (deadline 0, jobs
+ * cancelled); leaving it, or reopening, starts the SLA period again from now.
+ * answered, closed and rejected cancel the jobs.
+ *
+ * Routing: a new appeal goes where okno_route_match sends it (okno_route_appeal, event
+ * `routed`: {"department": CODE or "", "queue": "department" or "triage", "rule": ID
+ * or null, "kind": ..., "value": ...}). Later, staff move appeals between queues: a
+ * transfer to another department with a reason, or an escalation («передать в
+ * вышестоящую инстанцию») to the parent of the appeal's department, whose supervisors
+ * then see it. Either leaves the appeal unassigned in the target queue and records an
+ * event (`transferred`, `escalated`: {"from","to","reason","by"}). */
 #pragma once
 #include <glib.h>
 
+#include "appeal/appeal.h"
 #include "appeal/calendar.h"
+#include "appeal/routing.h"
 #include "appeal/sla.h"
 #include "core/config.h"
 #include "mail/dkim.h"
@@ -41,9 +48,9 @@ typedef struct {
   OknoDkim *dkim;      /* NULL: mail goes unsigned */
 } OknoSlaEnv;
 
-/* Loads the policy, the calendar (okno_calendar_load_default) and the DKIM key. NULL
- * and the error when the policy or the key is wrong; a calendar that cannot be loaded
- * is logged and leaves cal NULL. */
+/* Loads the policy, the calendar (ops/calendar_file.h okno_calendar_load_default) and
+ * the DKIM key. NULL and the error when the policy or the key is wrong; a calendar that
+ * cannot be loaded is logged and leaves cal NULL. */
 OknoSlaEnv *okno_sla_env_new(const OknoConfig *cfg, GError **error);
 void okno_sla_env_free(OknoSlaEnv *env);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoSlaEnv, okno_sla_env_free)
@@ -62,10 +69,7 @@ gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
 /* Stops the clock: deadline 0, jobs cancelled, event `clock_paused` with `reason`. */
 gboolean okno_ops_stop_clock(OknoStore *st, OknoAppeal *a, const char *reason, GError **error);
 
-/* Whether the status machine above allows `from` -> `to`. */
-gboolean okno_ops_status_allowed(const char *from, const char *to);
-
-/* The operator operations on appeal `number`; `actor` names who did it (an e-mail or
+/* The operator operations on appeal `number` (the status machine: appeal/appeal.h); `actor` names who did it (an e-mail or
  * a login), recorded in the event. `version` is the version the caller saw (the
  * console's optimistic check) or 0 (the CLI: any): a stale one is OKNO_ERROR_USER
  * OKNO_STORE_STALE_TEXT and nothing changes (the caller rolls the transaction back).
@@ -80,16 +84,16 @@ gboolean okno_ops_set_status(const OknoSlaEnv *env, OknoStore *st, const char *n
  * version and writes the event `answered_again`. */
 gboolean okno_ops_answer(const OknoSlaEnv *env, OknoStore *st, const char *number,
                          gint64 version, const char *answer, const char *actor, GError **error);
-/* Extends the deadline by `by` from the current deadline, with a reason (required).
- * A formal appeal can be extended once, by at most 30 calendar days (59-FZ art. 12
- * part 2: `by` must be N calendar days, N <= 30). The citizen is told the new deadline
- * and the reason (deadline_extended). */
+/* Extends the deadline by `by` from the current deadline, if okno_sla_extension_check
+ * allows it (a reason; a formal appeal once, by at most 30 calendar days). The citizen
+ * is told the new deadline and the reason (deadline_extended). */
 gboolean okno_ops_extend(const OknoSlaEnv *env, OknoStore *st, const char *number,
                          const OknoSlaPeriod *by, const char *reason, const char *actor,
                          GError **error);
-/* A supervisor confirms the priority of an urgent or accelerated appeal: the confirmed
- * period (urgent: 4 hours, accelerated: 24 hours) runs from now, when that is sooner
- * than the current deadline. An appeal of another class becomes urgent. */
+/* A supervisor confirms the priority of an urgent or accelerated appeal
+ * (okno_sla_confirm): the confirmed period (urgent: 4 hours, accelerated: 24 hours)
+ * runs from now, when that is sooner than the current deadline, with new jobs; an
+ * appeal of another class becomes urgent. Event `priority_confirmed`. */
 gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const char *number,
                                  const char *actor, GError **error);
 /* Assigns the appeal to the staff account `login` ("" unassigns), keeping its
@@ -141,3 +145,21 @@ gboolean okno_ops_mail_staff(const OknoSlaEnv *env, OknoStore *st, const OknoApp
  * an answer and has the same contact. Unknown numbers are ignored. */
 gboolean okno_ops_link_repeated(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *a,
                                 const char *earlier, GError **error);
+
+/* Inside the caller's transaction: routes the new appeal `a` (sets a->department and
+ * bumps its version when a rule decides) and records the `routed` event. */
+gboolean okno_route_appeal(OknoStore *st, OknoAppeal *a, const OknoRouteInput *in,
+                           GError **error);
+
+/* Inside the caller's transaction, as `by` (checked with okno_staff_can:
+ * OKNO_ACT_TRANSFER / OKNO_ACT_ESCALATE), on appeal `number` read at `version`.
+ * Errors: an unknown appeal or department, an empty reason, the same department, no
+ * parent to escalate to, a stale version: OKNO_ERROR_USER with a Russian line; not
+ * allowed: OKNO_ERROR_PERM «Недостаточно прав для этого действия.». On success the
+ * new version is in *new_version (may be NULL). */
+gboolean okno_appeal_transfer(OknoStore *st, const OknoUser *by, const char *number,
+                              gint64 version, const char *department, const char *reason,
+                              gint64 *new_version, GError **error);
+gboolean okno_appeal_escalate(OknoStore *st, const OknoUser *by, const char *number,
+                              gint64 version, const char *reason, gint64 *new_version,
+                              GError **error);

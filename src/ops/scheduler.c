@@ -2,13 +2,13 @@
  *
  * How it works: a pass claims due jobs in batches (okno_store_sla_jobs_claim, a lease
  * of LEASE_US in this node's name) and handles each job in its own transaction: read
- * the appeal, decide (okno_scheduler_decide), mark the job done or cancelled with the
+ * the appeal, decide (okno_sla_job_current), mark the job done or cancelled with the
  * guarded update that only one caller wins, and only then, in the same transaction,
  * do the job's work (queue the mail, set the overdue flag, write the events). A lost
  * race rolls back, so the work is done exactly once whatever nodes or restarts do.
- * The thread in `okno serve` sleeps on a condition variable between passes, so
- * stopping it is immediate. */
-#include "appeal/scheduler.h"
+ * In `okno serve` the passes run on a worker thread (worker.h), which sleeps between
+ * them, so stopping it is immediate. */
+#include "ops/scheduler.h"
 
 #include <string.h>
 
@@ -18,7 +18,8 @@
 #include "core/json.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "intake/receipt.h"
+#include "mail/receipt.h"
+#include "ops/worker.h"
 
 #define LEASE_US (G_GINT64_CONSTANT(300) * G_USEC_PER_SEC)
 #define BATCH 200
@@ -28,43 +29,13 @@ struct OknoScheduler {
   OknoSlaEnv *env;
   OknoStore *store;
   char *owner;
-  GMutex mu;
-  GCond cond;
-  gboolean stop;
-  GThread *thread;
+  OknoWorker *worker; /* NULL until okno_scheduler_start */
 };
-
-OknoSchedDecision okno_scheduler_decide(const OknoSlaJob *job, const OknoAppeal *a)
-{
-  if (!a || job->generation != a->deadline_gen || a->deadline == 0)
-    return OKNO_SCHED_CANCEL;
-  if (strcmp(a->status, "new") != 0 && strcmp(a->status, "in_progress") != 0)
-    return OKNO_SCHED_CANCEL;
-  return OKNO_SCHED_RUN;
-}
-
-const char *const *okno_scheduler_recipients(const OknoConfig *cfg, const char *kind,
-                                             const char *assignee_email, const char *one[2])
-{
-  if (!strcmp(kind, "reminder")) {
-    if (assignee_email && *assignee_email) {
-      one[0] = assignee_email;
-      one[1] = NULL;
-      return one;
-    }
-    return (const char *const *)cfg->sla_operators;
-  }
-  if (!strcmp(kind, "escalate") && cfg->sla_supervisors_level2 && cfg->sla_supervisors_level2[0])
-    return (const char *const *)cfg->sla_supervisors_level2;
-  return (const char *const *)cfg->sla_supervisors;
-}
 
 OknoScheduler *okno_scheduler_new(const OknoConfig *cfg, const char *owner, GError **error)
 {
   OknoScheduler *s = g_new0(OknoScheduler, 1);
   s->cfg = cfg;
-  g_mutex_init(&s->mu);
-  g_cond_init(&s->cond);
   s->owner = g_strdup(owner ? owner : g_get_host_name());
   s->env = okno_sla_env_new(cfg, error);
   if (s->env)
@@ -80,18 +51,10 @@ void okno_scheduler_free(OknoScheduler *s)
 {
   if (!s)
     return;
-  if (s->thread) {
-    g_mutex_lock(&s->mu);
-    s->stop = TRUE;
-    g_cond_signal(&s->cond);
-    g_mutex_unlock(&s->mu);
-    g_thread_join(s->thread);
-  }
+  okno_worker_stop(s->worker);
   okno_store_close(s->store);
   okno_sla_env_free(s->env);
   g_free(s->owner);
-  g_mutex_clear(&s->mu);
-  g_cond_clear(&s->cond);
   g_free(s);
 }
 
@@ -176,7 +139,7 @@ static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, G
         email = who->email;
     }
   }
-  to = okno_scheduler_recipients(s->cfg, job->kind, email, one);
+  to = okno_sla_job_recipients(s->cfg, job->kind, email, one);
   if (strcmp(job->kind, "reminder") != 0) {
     if (!department_supervisors(s->store, job->kind, a->department, &dept_to, &dept_used, error))
       return FALSE;
@@ -223,27 +186,26 @@ static gboolean handle(OknoScheduler *s, const OknoSlaJob *job, gint64 now, gboo
                        GError **error)
 {
   g_autoptr(OknoAppeal) a = NULL;
-  OknoSchedDecision d;
-  gboolean won = FALSE;
+  gboolean run, won = FALSE;
   *done = FALSE;
   if (!okno_store_begin(s->store, error))
     return FALSE;
   a = okno_store_appeal_get_by_id(s->store, job->appeal_id, error);
   if (error && *error)
     goto fail;
-  d = okno_scheduler_decide(job, a);
-  if (!okno_store_sla_job_finish(s->store, job->id, s->owner,
-                                 d == OKNO_SCHED_RUN ? "done" : "cancelled", now, &won, error))
+  run = okno_sla_job_current(job->generation, a);
+  if (!okno_store_sla_job_finish(s->store, job->id, s->owner, run ? "done" : "cancelled", now,
+                                 &won, error))
     goto fail;
   if (!won) { /* another node, or our previous life, finished it */
     okno_store_rollback(s->store);
     return TRUE;
   }
-  if (d == OKNO_SCHED_RUN && !do_job(s, job, a, error))
+  if (run && !do_job(s, job, a, error))
     goto fail;
   if (!okno_store_commit(s->store, error))
     goto fail;
-  *done = d == OKNO_SCHED_RUN;
+  *done = run;
   return TRUE;
 fail:
   okno_store_rollback(s->store);
@@ -268,31 +230,20 @@ gint64 okno_scheduler_run_once(OknoScheduler *s, gint64 now, GError **error)
   }
 }
 
-static gpointer scheduler_thread(gpointer data)
+static void scheduler_pass(gpointer data)
 {
-  OknoScheduler *s = data;
-  g_mutex_lock(&s->mu);
-  while (!s->stop) {
-    g_autoptr(GError) err = NULL;
-    gint64 until;
-    g_mutex_unlock(&s->mu);
-    if (okno_scheduler_run_once(s, okno_now(), &err) < 0)
-      okno_log_warn("sla", "event=pass_failed error=\"%s\"", err->message);
-    g_mutex_lock(&s->mu);
-    until = g_get_monotonic_time() + s->cfg->sla_scheduler_interval * G_USEC_PER_SEC;
-    while (!s->stop && g_cond_wait_until(&s->cond, &s->mu, until))
-      ;
-  }
-  g_mutex_unlock(&s->mu);
-  return NULL;
+  g_autoptr(GError) err = NULL;
+  if (okno_scheduler_run_once(data, okno_now(), &err) < 0)
+    okno_log_warn("sla", "event=pass_failed error=\"%s\"", err->message);
 }
 
 void okno_scheduler_start(OknoScheduler *s)
 {
   g_autoptr(GError) err = NULL;
-  if (s->thread)
+  if (s->worker)
     return;
   if (!okno_store_sla_jobs_release(s->store, s->owner, &err))
     okno_log_warn("sla", "event=release_failed error=\"%s\"", err->message);
-  s->thread = g_thread_new("scheduler", scheduler_thread, s);
+  s->worker = okno_worker_start("scheduler", s->cfg->sla_scheduler_interval * G_USEC_PER_SEC,
+                                scheduler_pass, s);
 }

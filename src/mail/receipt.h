@@ -1,4 +1,5 @@
-/* receipt.h: the automatic messages okno writes to a citizen on intake.
+/* receipt.h: every message okno writes: the receipt on intake, the operator's answer,
+ * notices to citizens and staff, and the frame of any other automatic reply.
  *
  * A receipt (or, when the appeal lacks what it needs, a request to clarify) is a
  * complete RFC 5322 message in Russian: From the support address, To the citizen,
@@ -20,7 +21,6 @@
 #pragma once
 #include <glib.h>
 
-#include "check/phishing.h"
 #include "core/config.h"
 
 typedef struct {
@@ -79,20 +79,20 @@ GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char 
 /* «23 ноября 2026 г., 16:35 (МСК)»: `us` in Moscow time, as receipts write it. */
 char *okno_receipt_time(gint64 us);
 
-/* The answer of the check@ address ([check] address, docs/phishing.md): the verdict of
- * the phishing check on the letter the citizen forwarded, with every reason, in plain
- * Russian, and what to do. Same headers, encoding and safety rules as a receipt;
- * Subject «Проверка письма: ...» by verdict; Message-ID <okno.check.RANDOM@host>. */
-typedef struct {
-  const char *to_email;
-  const char *to_name;                 /* may be "" */
-  const char *orig_message_id;         /* the citizen's message, "" if none */
-  const char *const *orig_references;  /* NULL-terminated or NULL */
-  const char *checked_subject;         /* subject of the letter checked */
-  gboolean forwarded;                  /* the letter checked was attached (message/rfc822) */
-  const OknoPhishResult *result;
-} OknoCheckReplyInfo;
+/* An automatic answer to a citizen's message whose text another module wrote (the
+ * check@ verdict: check/reply.h): the greeting (by the cleaned `to_name`, none when it
+ * is an address), `text` (Russian, ending with its own closing paragraph), and the
+ * signature; threaded to `orig_message_id` and `orig_references` like a receipt, with
+ * the same headers, encoding and safety rules, Auto-Submitted: auto-replied, and
+ * Message-ID <okno.TAG.RANDOM16HEX@host>. Outputs and NULL as okno_receipt_build()
+ * (*text the whole text, greeting and signature included). */
+GBytes *okno_auto_reply_build(const OknoConfig *cfg, const char *tag, const char *to_email,
+                              const char *to_name, const char *orig_message_id,
+                              const char *const *orig_references, const char *subject,
+                              const char *text, char **message_id, char **subject_out,
+                              char **text_out);
 
-/* As okno_receipt_build(): the bytes, or NULL when an address is unsafe. */
-GBytes *okno_check_reply_build(const OknoConfig *cfg, const OknoCheckReplyInfo *info,
-                               char **message_id, char **subject, char **text);
+/* Untrusted one-line text (a name, a subject, a phrase quoting a letter) made safe to
+ * write into a letter: valid UTF-8, no control characters, white space folded, at most
+ * `max_chars` characters (an ellipsis marks a cut). NULL reads as "". Caller frees. */
+char *okno_receipt_clean_line(const char *text, glong max_chars);

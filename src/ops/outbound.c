@@ -11,17 +11,18 @@
  *    for one store (so a job delivered twice, after a crash between the rename and the store's
  *    commit, replaces its own file) and different for two stores sharing a maildir.
  *    Any failure is temporary (a full disk frees up; a permission gets fixed).
- *  - smtp://HOST:PORT: smtp_client.h; its outcome is already classified.
+ *  - smtp://HOST:PORT: mail/smtp_client.h; its outcome is already classified.
  * Temporary failures are retried after retry_min_seconds, doubling per attempt up to
  * retry_max_seconds, until give_up_after_seconds have passed since the job was
  * created; then, like permanent failures, the job fails with its last reason.
  * Recipients appear in logs and reasons only as okno_pii() tags.
  *
  * Threading: the store connection is the module's own; pass_lock makes passes one at
- * a time, whoever runs them. okno_outbound_start() runs passes on a GThread, waking on
- * okno_outbound_wake() or every POLL_INTERVAL; okno_outbound_free() stops it (after
- * the delivery in progress) and joins it. All times come from okno_now(). */
-#include "mail/outbound.h"
+ * a time, whoever runs them. okno_outbound_start() runs passes on a worker thread
+ * (worker.h), waking on okno_outbound_wake() or every POLL_INTERVAL;
+ * okno_outbound_free() stops it (after the delivery in progress) and joins it. All
+ * times come from okno_now(). */
+#include "ops/outbound.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "mail/smtp_client.h"
+#include "ops/worker.h"
 #include "store/store.h"
 
 #define CLAIM_BATCH 32
@@ -54,10 +56,7 @@ struct OknoOutbound {
   gint64 retry_min, retry_max, give_up; /* microseconds */
 
   GMutex pass_lock;
-  GMutex mu; /* guards stop and woken */
-  GCond cond;
-  gboolean stop, woken;
-  GThread *thread;
+  OknoWorker *worker; /* NULL until okno_outbound_start */
 };
 
 OknoOutbound *okno_outbound_new(const OknoConfig *cfg, GError **error)
@@ -68,8 +67,6 @@ OknoOutbound *okno_outbound_new(const OknoConfig *cfg, GError **error)
   OknoOutbound *ob = g_new0(OknoOutbound, 1);
   ob->store = st;
   g_mutex_init(&ob->pass_lock);
-  g_mutex_init(&ob->mu);
-  g_cond_init(&ob->cond);
   if (g_str_has_prefix(cfg->outbound_transport, "smtp://")) {
     ob->kind = TRANSPORT_SMTP;
     ob->target = g_strdup(cfg->outbound_transport + strlen("smtp://"));
@@ -101,21 +98,13 @@ void okno_outbound_free(OknoOutbound *ob)
 {
   if (!ob)
     return;
-  if (ob->thread) {
-    g_mutex_lock(&ob->mu);
-    ob->stop = TRUE;
-    g_cond_signal(&ob->cond);
-    g_mutex_unlock(&ob->mu);
-    g_thread_join(ob->thread);
-  }
-  okno_store_close(ob->store);
+  g_clear_pointer(&ob->worker, okno_worker_stop); /* the pass in progress ends first */
+  g_clear_pointer(&ob->store, okno_store_close);
   g_free(ob->target);
   g_free(ob->helo_name);
   g_free(ob->owner);
   g_free(ob->name_prefix);
   g_mutex_clear(&ob->pass_lock);
-  g_mutex_clear(&ob->mu);
-  g_cond_clear(&ob->cond);
   g_free(ob);
 }
 
@@ -370,40 +359,25 @@ int okno_outbound_run_once(OknoOutbound *ob, GError **error)
   return ok ? (int)MIN(finished, G_MAXINT) : -1;
 }
 
-static gpointer outbound_thread(gpointer data)
+static void outbound_pass(gpointer data)
 {
-  OknoOutbound *ob = data;
-  g_mutex_lock(&ob->mu);
-  while (!ob->stop) {
-    ob->woken = FALSE;
-    g_mutex_unlock(&ob->mu);
-    g_autoptr(GError) err = NULL;
-    if (okno_outbound_run_once(ob, &err) < 0)
-      okno_log_warn("outbound", "event=pass_failed error=\"%s\"", err->message);
-    g_mutex_lock(&ob->mu);
-    gint64 until = g_get_monotonic_time() + POLL_INTERVAL;
-    while (!ob->stop && !ob->woken && g_cond_wait_until(&ob->cond, &ob->mu, until))
-      ;
-  }
-  g_mutex_unlock(&ob->mu);
-  return NULL;
+  g_autoptr(GError) err = NULL;
+  if (okno_outbound_run_once(data, &err) < 0)
+    okno_log_warn("outbound", "event=pass_failed error=\"%s\"", err->message);
 }
 
 void okno_outbound_start(OknoOutbound *ob)
 {
   g_autoptr(GError) err = NULL;
-  if (ob->thread)
+  if (ob->worker)
     return;
   /* Jobs this node claimed before a crash would wait out their lease: take them back. */
   if (!okno_store_outbound_release(ob->store, ob->owner, &err))
     okno_log_warn("outbound", "event=release_failed error=\"%s\"", err->message);
-  ob->thread = g_thread_new("outbound", outbound_thread, ob);
+  ob->worker = okno_worker_start("outbound", POLL_INTERVAL, outbound_pass, ob);
 }
 
 void okno_outbound_wake(OknoOutbound *ob)
 {
-  g_mutex_lock(&ob->mu);
-  ob->woken = TRUE;
-  g_cond_signal(&ob->cond);
-  g_mutex_unlock(&ob->mu);
+  okno_worker_wake(ob->worker);
 }

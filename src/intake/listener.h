@@ -18,7 +18,7 @@
 
 #include "core/config.h"
 #include "intake/pipeline.h"
-#include "mail/outbound.h"
+#include "ops/outbound.h"
 
 typedef struct OknoListener OknoListener;
 

@@ -1,20 +1,22 @@
-/* intake/receipt.c: the automatic receipt / request to clarify (receipt.h).
+/* mail/receipt.c: every letter okno writes: receipts, notices, answers (receipt.h).
  *
  * How it works: the Russian body is written first into a GString, one paragraph per
  * fact, in the order a citizen reads them (greeting, what happened to the message,
  * when, which message it was, the deadline, refused attachments, what to add, what
- * happens next, that this is automatic). Then the message is written by hand, which
- * keeps every byte under control: display names and subject as RFC 2047 B
- * encoded-words in UTF-8 (cut so that GMime, which our own intake uses to read the
- * copy back, decodes them; see append_encoded_words), headers folded before 76
- * characters, a text/plain; charset=utf-8 body in quoted-printable, CRLF line ends
- * throughout. The output is 7-bit ASCII.
+ * happens next, that this is automatic). Every letter has the same greeting and
+ * signature around its own text (write_letter), so a letter written elsewhere (the
+ * check@ verdict, check/reply.c) passes only its text to okno_auto_reply_build. Then
+ * the message is written by hand, which keeps every byte under control: display names
+ * and subject as RFC 2047 B encoded-words in UTF-8 (cut so that GMime, which our own
+ * intake uses to read the copy back, decodes them; see append_encoded_words), headers
+ * folded before 76 characters, a text/plain; charset=utf-8 body in quoted-printable,
+ * CRLF line ends throughout. The output is 7-bit ASCII.
  *
  * Everything that comes from the citizen's message (name, subject, Message-IDs) is
  * untrusted: names and subjects lose control characters and are capped; Message-IDs
  * that could break a header (spaces, angle brackets, controls, non-ASCII) are left
  * out of In-Reply-To/References (the body still mentions nothing unsafe). */
-#include "intake/receipt.h"
+#include "mail/receipt.h"
 
 #include <string.h>
 
@@ -23,7 +25,6 @@
 #define NAME_MAX_CHARS 80
 #define SUBJECT_MAX_CHARS 200
 #define MSGID_MAX_BYTES 250
-#define REASON_MAX_CHARS 600 /* one reason of a check@ verdict */
 #define REFERENCES_MAX 20 /* the first reference and the newest ones are kept */
 #define LINE_SOFT 76      /* header folding and quoted-printable line length */
 #define EW_MAX_BYTES 42   /* text bytes in one B encoded-word: 56 base64 characters,
@@ -44,9 +45,7 @@ static char *russian_time(gint64 us)
                          g_date_time_get_hour(msk), g_date_time_get_minute(msk));
 }
 
-/* Untrusted one-line text made safe to show: valid UTF-8, no control characters,
- * white space folded, at most `max_chars` characters (an ellipsis marks a cut). */
-static char *clean_line(const char *text, glong max_chars)
+char *okno_receipt_clean_line(const char *text, glong max_chars)
 {
   g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
   GString *out = g_string_new(NULL);
@@ -84,16 +83,37 @@ static gboolean safe_msgid(const char *id)
   return TRUE;
 }
 
-static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo *info,
-                       const char *name, gboolean ask)
+/* The name to greet and to write in To: cleaned; an address as a display name greets
+ * no one (""). Caller frees. */
+static char *greeting_name(const char *to_name)
 {
-  g_autofree char *registered = russian_time(info->registered_at);
-  g_autofree char *subject = clean_line(info->orig_subject, SUBJECT_MAX_CHARS);
+  char *name = okno_receipt_clean_line(to_name, NAME_MAX_CHARS);
+  if (strchr(name, '@'))
+    name[0] = '\0';
+  return name;
+}
 
+/* The letter around `text`: the greeting (by `name` when there is one), `text`, and the
+ * signature (the [outbound] from_name, else «Служба поддержки»). */
+static void write_letter(GString *b, const OknoConfig *cfg, const char *name, const char *text)
+{
   if (*name)
     g_string_append_printf(b, "Здравствуйте, %s!\n\n", name);
   else
     g_string_append(b, "Здравствуйте!\n\n");
+  g_string_append(b, text);
+  g_string_append_printf(b, "С уважением,\n%s\n",
+                         cfg->outbound_from_name && *cfg->outbound_from_name
+                             ? cfg->outbound_from_name
+                             : "Служба поддержки");
+}
+
+/* The receipt's text between the greeting and the signature. */
+static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo *info,
+                       gboolean ask)
+{
+  g_autofree char *registered = russian_time(info->registered_at);
+  g_autofree char *subject = okno_receipt_clean_line(info->orig_subject, SUBJECT_MAX_CHARS);
 
   if (info->joined)
     g_string_append_printf(b,
@@ -177,10 +197,6 @@ static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo 
                            (int)(len > 0 && url[len - 1] == '/' ? len - 1 : len), url);
   }
   g_string_append(b, "\n\nЭто письмо отправлено автоматически.\n\n");
-  g_string_append_printf(b, "С уважением,\n%s\n",
-                         cfg->outbound_from_name && *cfg->outbound_from_name
-                             ? cfg->outbound_from_name
-                             : "Служба поддержки");
 }
 
 
@@ -360,7 +376,7 @@ static GBytes *write_message(const OknoConfig *cfg, const char *number, const ch
                              const char *orig_message_id, const char *refs,
                              const char *auto_submitted, char **id_out)
 {
-  g_autofree char *from_name = clean_line(cfg->outbound_from_name, NAME_MAX_CHARS);
+  g_autofree char *from_name = okno_receipt_clean_line(cfg->outbound_from_name, NAME_MAX_CHARS);
   g_autofree char *date = NULL;
   const char *host = cfg->hostname && *cfg->hostname ? cfg->hostname : NULL;
   GString *m;
@@ -398,32 +414,35 @@ static GBytes *write_message(const OknoConfig *cfg, const char *number, const ch
   return g_string_free_to_bytes(m);
 }
 
-/* An automatic answer to a citizen's message (a receipt, a check@ verdict): the message
- * threaded to the citizen's (`thread`'s orig_message_id and orig_references), with the
- * outputs okno_receipt_build() describes (all NULL when it returns NULL). */
-static GBytes *auto_reply(const OknoConfig *cfg, const char *tag, const OknoReceiptInfo *thread,
-                          const char *to_email, const char *name, const char *subject,
-                          const char *body, char **message_id, char **subject_out,
-                          char **text_out)
+GBytes *okno_auto_reply_build(const OknoConfig *cfg, const char *tag, const char *to_email,
+                              const char *to_name, const char *orig_message_id,
+                              const char *const *orig_references, const char *subject,
+                              const char *text, char **message_id, char **subject_out,
+                              char **text_out)
 {
-  g_autofree char *refs = references_value(thread);
+  const OknoReceiptInfo thread = {.orig_message_id = orig_message_id,
+                                  .orig_references = orig_references};
+  g_autofree char *name = greeting_name(to_name);
+  g_autofree char *refs = references_value(&thread);
   g_autofree char *id = NULL;
-  GBytes *out = write_message(cfg, tag, to_email, name, subject, body, thread->orig_message_id,
-                              refs, "auto-replied", &id);
+  g_autoptr(GString) body = g_string_new(NULL);
+  GBytes *out;
+  write_letter(body, cfg, name, text);
+  out = write_message(cfg, tag, to_email, name, subject, body->str, orig_message_id, refs,
+                      "auto-replied", &id);
   if (message_id)
     *message_id = out ? g_steal_pointer(&id) : NULL;
   if (subject_out)
     *subject_out = out ? g_strdup(subject) : NULL;
   if (text_out)
-    *text_out = out ? g_strdup(body) : NULL;
+    *text_out = out ? g_strdup(body->str) : NULL;
   return out;
 }
 
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
                            char **message_id, char **subject_out, char **text_out)
 {
-  g_autoptr(GString) body = g_string_new(NULL);
-  g_autofree char *name = clean_line(info->to_name, NAME_MAX_CHARS);
+  g_autoptr(GString) text = g_string_new(NULL);
   g_autofree char *subject = NULL;
   gboolean ask = info->needs_description && !info->quarantined;
 
@@ -434,44 +453,29 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
   if (text_out)
     *text_out = NULL;
   g_return_val_if_fail(info->number && *info->number, NULL);
-  if (strchr(name, '@')) /* an address as a display name greets no one */
-    name[0] = '\0';
-
   if (info->joined)
     subject = g_strdup_printf("Ваше сообщение добавлено к обращению № %s", info->number);
   else if (ask)
     subject = g_strdup_printf("Обращение № %s: требуется уточнение", info->number);
   else
     subject = g_strdup_printf("Обращение № %s зарегистрировано", info->number);
-  write_body(body, cfg, info, name, ask);
-  return auto_reply(cfg, info->number, info, info->to_email, name, subject, body->str,
-                    message_id, subject_out, text_out);
+  write_body(text, cfg, info, ask);
+  return okno_auto_reply_build(cfg, info->number, info->to_email, info->to_name,
+                               info->orig_message_id, info->orig_references, subject, text->str,
+                               message_id, subject_out, text_out);
 }
 
 GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char *to_email,
                           const char *to_name, const char *subject, const char *text,
                           char **message_id)
 {
-  g_autofree char *name = clean_line(to_name, NAME_MAX_CHARS);
-  g_autofree char *subj = clean_line(subject, SUBJECT_MAX_CHARS);
-  GString *body = g_string_new(NULL);
-  GBytes *out;
-  if (strchr(name, '@'))
-    name[0] = '\0';
-  if (*name)
-    g_string_append_printf(body, "Здравствуйте, %s!\n\n", name);
-  else
-    g_string_append(body, "Здравствуйте!\n\n");
-  g_string_append(body, text);
-  g_string_append(body, "\n\nЭто письмо отправлено автоматически.\n\n");
-  g_string_append_printf(body, "С уважением,\n%s\n",
-                         cfg->outbound_from_name && *cfg->outbound_from_name
-                             ? cfg->outbound_from_name
-                             : "Служба поддержки");
-  out = write_message(cfg, number, to_email, name, subj, body->str, NULL, NULL,
-                      "auto-generated", message_id);
-  g_string_free(body, TRUE);
-  return out;
+  g_autofree char *name = greeting_name(to_name);
+  g_autofree char *subj = okno_receipt_clean_line(subject, SUBJECT_MAX_CHARS);
+  g_autofree char *middle = g_strconcat(text, "\n\nЭто письмо отправлено автоматически.\n\n", NULL);
+  g_autoptr(GString) body = g_string_new(NULL);
+  write_letter(body, cfg, name, middle);
+  return write_message(cfg, number, to_email, name, subj, body->str, NULL, NULL,
+                       "auto-generated", message_id);
 }
 
 GBytes *okno_reply_build(const OknoConfig *cfg, const OknoReplyInfo *info, char **message_id,
@@ -481,15 +485,13 @@ GBytes *okno_reply_build(const OknoConfig *cfg, const OknoReplyInfo *info, char 
     .orig_message_id = info->orig_message_id ? info->orig_message_id : "",
     .orig_references = info->orig_references,
   };
-  g_autofree char *name = clean_line(info->to_name ? info->to_name : "", NAME_MAX_CHARS);
+  g_autofree char *name = greeting_name(info->to_name);
   g_autofree char *refs = references_value(&thread);
   g_autofree char *subject = NULL;
   g_autofree char *text = g_utf8_make_valid(info->text, -1);
   GBytes *m;
   *subject_out = NULL;
   g_return_val_if_fail(info->number && *info->number, NULL);
-  if (strchr(name, '@'))
-    name[0] = '\0';
   /* the body is ours to send as text: CR and other controls but newline and tab dropped */
   for (char *c = text; *c; c++)
     if ((guchar)*c < ' ' && *c != '\n' && *c != '\t')
@@ -505,99 +507,4 @@ GBytes *okno_reply_build(const OknoConfig *cfg, const OknoReplyInfo *info, char 
 char *okno_receipt_time(gint64 us)
 {
   return russian_time(us);
-}
-
-/* The verdict letter's body: what was checked, the verdict, every reason, advice. */
-static void write_check_body(GString *b, const OknoConfig *cfg, const OknoCheckReplyInfo *info,
-                             const char *name)
-{
-  static const char *const verdicts[] = {
-    [OKNO_VERDICT_CLEAN] = "признаков мошенничества не найдено",
-    [OKNO_VERDICT_SUSPICIOUS] = "письмо подозрительное",
-    [OKNO_VERDICT_DANGEROUS] = "письмо опасно, оно похоже на мошенническое",
-  };
-  static const char *const advice[] = {
-    [OKNO_VERDICT_CLEAN] = "Это не гарантия: если письмо просит данные, деньги или срочных "
-                           "действий, лучше войдите на портал сами, набрав его адрес в "
-                           "браузере, а не по ссылке из письма.",
-    [OKNO_VERDICT_SUSPICIOUS] = "Будьте осторожны: не переходите по ссылкам и не сообщайте "
-                                "своих данных, пока не убедитесь, что письмо настоящее. "
-                                "Войдите на портал сами, набрав его адрес в браузере.",
-    [OKNO_VERDICT_DANGEROUS] = "Не переходите по ссылкам, не открывайте вложения, не отвечайте "
-                               "на письмо и не сообщайте никаких данных: ни паролей, ни кодов "
-                               "из СМС, ни данных карты. Если вы уже что-то ввели, смените "
-                               "пароль на портале и позвоните в свой банк.",
-  };
-  const OknoPhishResult *r = info->result;
-  g_autofree char *subject = clean_line(info->checked_subject, SUBJECT_MAX_CHARS);
-  gboolean any = FALSE;
-
-  if (*name)
-    g_string_append_printf(b, "Здравствуйте, %s!\n\n", name);
-  else
-    g_string_append(b, "Здравствуйте!\n\n");
-  g_string_append(b, info->forwarded ? "Мы проверили письмо, которое вы переслали во вложении"
-                                     : "Мы проверили присланное вами письмо");
-  if (*subject)
-    g_string_append_printf(b, " (тема «%s»)", subject);
-  else
-    g_string_append(b, " (без темы)");
-  g_string_append_printf(b, ".\n\nРезультат проверки: %s.\n", verdicts[r->verdict]);
-  if (r->portal_sender == OKNO_PORTAL_SENDER_VERIFIED)
-    g_string_append(b, "Письмо действительно отправлено порталом.\n");
-  else if (r->portal_sender == OKNO_PORTAL_SENDER_UNVERIFIED)
-    g_string_append(b, "Письмо отправлено от имени портала, но подтвердить, что его "
-                       "отправил портал, не удалось.\n");
-  for (guint i = 0; i < r->reasons->len; i++) {
-    const OknoPhishReason *x = g_ptr_array_index(r->reasons, i);
-    if (x->weight == 0)
-      continue;
-    if (!any)
-      g_string_append(b, r->verdict == OKNO_VERDICT_CLEAN ? "\nОбратите внимание:\n"
-                                                          : "\nЧто насторожило:\n");
-    any = TRUE;
-    {
-      /* a reason quotes the letter (names, hosts): one line, capped */
-      g_autofree char *line = clean_line(x->text, REASON_MAX_CHARS);
-      g_string_append_printf(b, "— %s\n", line);
-    }
-  }
-  g_string_append_printf(b, "\n%s\n\n", advice[r->verdict]);
-  if (!info->forwarded)
-    g_string_append(b, "Мы проверили само ваше письмо, потому что не нашли в нём вложенного "
-                       "письма. Чтобы проверить чужое письмо точнее, перешлите его как "
-                       "вложение (в почтовой программе: «Переслать как вложение»): тогда "
-                       "сохраняются его служебные заголовки.\n\n");
-  g_string_append(b, "Это письмо отправлено автоматически, отвечать на него не нужно. "
-                     "Если вам нужна помощь, напишите в службу поддержки");
-  if (cfg->smtp_addresses && cfg->smtp_addresses[0])
-    g_string_append_printf(b, " по адресу %s", cfg->smtp_addresses[0]);
-  g_string_append(b, ".\n\n");
-  g_string_append_printf(b, "С уважением,\n%s\n",
-                         cfg->outbound_from_name && *cfg->outbound_from_name
-                             ? cfg->outbound_from_name
-                             : "Служба поддержки");
-}
-
-GBytes *okno_check_reply_build(const OknoConfig *cfg, const OknoCheckReplyInfo *info,
-                               char **message_id, char **subject_out, char **text_out)
-{
-  static const char *const subjects[] = {
-    [OKNO_VERDICT_CLEAN] = "Проверка письма: признаков мошенничества не найдено",
-    [OKNO_VERDICT_SUSPICIOUS] = "Проверка письма: письмо подозрительное",
-    [OKNO_VERDICT_DANGEROUS] = "Проверка письма: письмо опасно",
-  };
-  g_autoptr(GString) body = g_string_new(NULL);
-  g_autofree char *name = clean_line(info->to_name, NAME_MAX_CHARS);
-  OknoReceiptInfo thread = {
-    .orig_message_id = info->orig_message_id,
-    .orig_references = info->orig_references,
-  };
-
-  if (strchr(name, '@'))
-    name[0] = '\0';
-  write_check_body(body, cfg, info, name);
-  return auto_reply(cfg, "check", &thread, info->to_email, name,
-                    subjects[info->result->verdict], body->str, message_id, subject_out,
-                    text_out);
 }

@@ -7,7 +7,7 @@
  *    and renamed into PATH/new under a name derived from the job id, so delivering
  *    the same job twice (a crash after the rename, before the store heard of it)
  *    replaces the file instead of duplicating it;
- *  - smtp://HOST:PORT: handed to a relay with smtp_client.h. 2xx: sent. 4xx, a
+ *  - smtp://HOST:PORT: handed to a relay with mail/smtp_client.h. 2xx: sent. 4xx, a
  *    refused or broken connection, a timeout: retried with exponential backoff from
  *    retry_min_seconds up to retry_max_seconds, until give_up_after_seconds, then
  *    failed. 5xx: failed at once, the reply recorded.

@@ -17,30 +17,15 @@
  * naming whom it told.
  *
  * In `okno serve` the scheduler runs passes on a thread of its own every [sla]
- * scheduler_interval seconds; `okno scheduler run --now T` runs one pass at T. */
+ * scheduler_interval seconds; `okno scheduler run --now T` runs one pass at T. Whether
+ * a job is still current and whom it tells are the SLA's rules (appeal/sla.h
+ * okno_sla_job_current, okno_sla_job_recipients). */
 #pragma once
 #include <glib.h>
 
-#include "appeal/ops.h"
 #include "core/config.h"
+#include "ops/ops.h"
 #include "store/store.h"
-
-typedef enum {
-  OKNO_SCHED_RUN,    /* do the job */
-  OKNO_SCHED_CANCEL, /* the appeal moved on: mark the job cancelled, tell no one */
-} OknoSchedDecision;
-
-/* The pure decision for `job` on appeal `a` (NULL: the appeal is gone). */
-OknoSchedDecision okno_scheduler_decide(const OknoSlaJob *job, const OknoAppeal *a);
-/* Whom a job of `kind` tells (a NULL-terminated array owned by cfg or `one`): a
- * reminder goes to `assignee_email`, the e-mail of the appeal's assignee (a staff
- * account, store.h OknoAppeal.assignee; NULL or "" when the appeal is unassigned or
- * its assignee is disabled or has no address), else to [sla] operators; "overdue" to
- * supervisors; "escalate" to supervisors_level2 (supervisors when that is empty).
- * `one` is scratch space for the assignee case. Pure. For escalations this is only the
- * fallback: the department's supervisors go first (scheduler.c). */
-const char *const *okno_scheduler_recipients(const OknoConfig *cfg, const char *kind,
-                                             const char *assignee_email, const char *one[2]);
 
 typedef struct OknoScheduler OknoScheduler;
 

@@ -1,14 +1,16 @@
-/* ops.c: operator operations on appeals, the clock, and notifications (ops.h).
+/* ops.c: operator operations on appeals, the clock, routing and notifications (ops.h).
  *
- * How it works: each operation loads the appeal by number, checks the request
- * against the status machine (a table of allowed transitions), changes the OknoAppeal
- * in memory, writes it back with okno_store_appeal_update, and records what happened
- * as events. Whenever the deadline changes, okno_ops_start_clock (or extend/confirm)
- * bumps the deadline generation and gives the scheduler the jobs of the new deadline
- * (store: okno_store_sla_jobs_set cancels the old generation's jobs). Mail to the
- * citizen and to staff is one path: okno_notice_build, DKIM, a message row in the
- * appeal's history (automatic, so search leaves it out), the outbound queue. */
-#include "appeal/ops.h"
+ * How it works: each operation loads the appeal by number, checks the request by the
+ * domain's pure rules (appeal/appeal.h's status machine, appeal/sla.h's extension and
+ * confirmation rules), changes the OknoAppeal in memory, writes it back with
+ * okno_store_appeal_update (or okno_store_appeal_assign for the queue and the
+ * assignee), and records what happened as events. Whenever the deadline changes,
+ * okno_ops_start_clock (or extend/confirm) bumps the deadline generation and gives the
+ * scheduler the jobs of the new deadline (store: okno_store_sla_jobs_set cancels the
+ * old generation's jobs). Mail to the citizen and to staff is one path:
+ * okno_notice_build, DKIM, a message row in the appeal's history (automatic, so search
+ * leaves it out), the outbound queue. */
+#include "ops/ops.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -17,7 +19,8 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "intake/receipt.h"
+#include "mail/receipt.h"
+#include "ops/calendar_file.h"
 #include "sec/staff.h"
 
 static const char *const notify_types[] = {
@@ -57,9 +60,9 @@ void okno_sla_env_free(OknoSlaEnv *env)
 {
   if (!env)
     return;
-  okno_sla_policy_free(env->policy);
-  okno_calendar_free(env->cal);
-  okno_dkim_free(env->dkim);
+  g_clear_pointer(&env->policy, okno_sla_policy_free);
+  g_clear_pointer(&env->cal, okno_calendar_free);
+  g_clear_pointer(&env->dkim, okno_dkim_free);
   g_free(env);
 }
 
@@ -293,26 +296,6 @@ static gboolean move_deadline(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
 
 /* ---- status ---- */
 
-static const struct {
-  const char *from;
-  const char *to[6];
-} transitions[] = {
-  {"new", {"in_progress", "needs_clarification", "answered", "closed", "rejected", NULL}},
-  {"in_progress", {"needs_clarification", "answered", "closed", "rejected", NULL}},
-  {"needs_clarification", {"in_progress", "closed", "rejected", NULL}},
-  {"answered", {"closed", "in_progress", NULL}},
-  {"closed", {"in_progress", NULL}},
-  {"rejected", {NULL}},
-};
-
-gboolean okno_ops_status_allowed(const char *from, const char *to)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS(transitions); i++)
-    if (!strcmp(transitions[i].from, from))
-      return g_strv_contains(transitions[i].to, to);
-  return FALSE;
-}
-
 static const char *status_ru(const char *s)
 {
   static const char *const names[][2] = {
@@ -362,22 +345,8 @@ gboolean okno_ops_set_status(const OknoSlaEnv *env, OknoStore *st, const char *n
 {
   g_autoptr(OknoAppeal) a = load_at(st, number, version, error);
   g_autofree char *from = NULL;
-  if (!a)
+  if (!a || !okno_appeal_status_check(a, status, reason, answer, error))
     return FALSE;
-  if (!okno_ops_status_allowed(a->status, status)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s and cannot become %s",
-                a->number, a->status, status);
-    return FALSE;
-  }
-  if ((!strcmp(status, "rejected") || !strcmp(status, "needs_clarification")) &&
-      !(reason && *reason)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s needs --reason", status);
-    return FALSE;
-  }
-  if (!strcmp(status, "answered") && !(answer && *answer)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "answered needs --answer TEXT");
-    return FALSE;
-  }
   from = g_strdup(a->status);
   g_free(a->status);
   a->status = g_strdup(status);
@@ -432,31 +401,8 @@ gboolean okno_ops_extend(const OknoSlaEnv *env, OknoStore *st, const char *numbe
   g_autofree char *old = NULL, *due = NULL, *due_ru = NULL, *per = NULL, *text = NULL,
                   *subject = NULL;
   gint64 deadline;
-  if (!a)
+  if (!a || !okno_sla_extension_check(a, by, reason, error))
     return FALSE;
-  if (!(reason && *reason)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "an extension needs --reason");
-    return FALSE;
-  }
-  if (!a->deadline) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                "appeal %s has no running deadline to extend (status %s)", a->number, a->status);
-    return FALSE;
-  }
-  if (!strcmp(a->kind, "formal")) {
-    if (a->extensions > 0) {
-      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                  "formal appeal %s was already extended once (59-FZ art. 12 allows one extension)",
-                  a->number);
-      return FALSE;
-    }
-    if (by->unit != OKNO_PERIOD_CALENDAR_DAYS || by->amount > OKNO_SLA_FORMAL_MAX_EXTENSION_DAYS) {
-      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                  "a formal appeal is extended by at most %d calendar days (59-FZ art. 12)",
-                  OKNO_SLA_FORMAL_MAX_EXTENSION_DAYS);
-      return FALSE;
-    }
-  }
   if (!env->cal) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no production calendar is loaded");
     return FALSE;
@@ -484,38 +430,10 @@ gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const cha
                                  const char *actor, GError **error)
 {
   g_autoptr(OknoAppeal) a = load(st, number, error);
-  OknoSlaFacts facts = {.confirmed = TRUE, .start = okno_now()};
   g_autofree char *reason = NULL, *due = NULL;
   gint64 deadline;
-  if (!a)
+  if (!a || !okno_sla_confirm(env->policy, env->cal, a, okno_now(), &deadline, &reason, error))
     return FALSE;
-  if (!strcmp(a->kind, "formal")) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                "formal appeal %s follows 59-FZ periods; extend it instead", a->number);
-    return FALSE;
-  }
-  if (!strcmp(a->status, "answered") || !strcmp(a->status, "closed") ||
-      !strcmp(a->status, "rejected")) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s", a->number, a->status);
-    return FALSE;
-  }
-  if (!okno_sla_class_parse(a->sla_class, &facts.sla_class) ||
-      (facts.sla_class != OKNO_SLA_URGENT && facts.sla_class != OKNO_SLA_ACCELERATED))
-    facts.sla_class = OKNO_SLA_URGENT;
-  g_free(a->sla_class);
-  a->sla_class = g_strdup(okno_sla_class_name(facts.sla_class));
-  g_free(a->priority);
-  a->priority = g_strdup("urgent");
-  a->priority_confirmed = TRUE;
-  facts.department = a->department; /* a confirmed period in working hours counts on its hours */
-  if (!env->cal) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no production calendar is loaded");
-    return FALSE;
-  }
-  if (!okno_sla_deadline(env->policy, &facts, env->cal, &deadline, &reason, error))
-    return FALSE;
-  if (a->deadline && a->deadline < deadline)
-    deadline = a->deadline; /* confirming never gives more time */
   if (a->deadline) {
     if (!move_deadline(env, st, a, deadline, error))
       return FALSE;
@@ -646,7 +564,7 @@ gboolean okno_ops_leave_unanswered(const OknoSlaEnv *env, OknoStore *st, const c
                 ground ? ground : "", list);
     return FALSE;
   }
-  if (!okno_ops_status_allowed(a->status, "closed")) {
+  if (!okno_appeal_status_allowed(a->status, "closed")) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s and cannot be closed",
                 a->number, a->status);
     return FALSE;
@@ -688,4 +606,118 @@ gboolean okno_ops_link_repeated(const OknoSlaEnv *env, OknoStore *st, OknoAppeal
   return event(st, e->id, error, "reopened", "reason", "repeated appeal", "number", a->number,
                NULL) &&
          okno_ops_start_clock(env, st, e, okno_now(), "reopened by a repeated appeal", error);
+}
+
+/* ---- routing: where a new appeal goes, and moves between queues ---- */
+
+gboolean okno_route_appeal(OknoStore *st, OknoAppeal *a, const OknoRouteInput *in,
+                           GError **error)
+{
+  g_autoptr(GPtrArray) rules = okno_store_route_list(st, error);
+  const OknoRouteRule *r;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autofree char *detail = NULL;
+
+  if (!rules)
+    return FALSE;
+  r = okno_route_match(rules, in);
+  json_builder_begin_object(b);
+  okno_json_str(b, "department", r ? r->department : "");
+  okno_json_str(b, "queue", r ? "department" : "triage");
+  json_builder_set_member_name(b, "rule");
+  if (r) {
+    json_builder_add_int_value(b, r->id);
+    okno_json_str(b, "kind", r->kind);
+    okno_json_str(b, "value", r->value);
+  } else {
+    json_builder_add_null_value(b);
+  }
+  json_builder_end_object(b);
+  detail = okno_json_text(b, FALSE);
+  if (r) {
+    if (!okno_store_appeal_assign(st, a->id, 0, r->department, 0, &a->version, error))
+      return FALSE;
+    g_free(a->department);
+    a->department = g_strdup(r->department);
+  }
+  okno_log("route", "event=routed appeal=%s department=%s rule=%" G_GINT64_FORMAT, a->number,
+           r ? r->department : "-", r ? r->id : 0);
+  return okno_store_event_add(st, a->id, "routed", detail, error);
+}
+
+/* The common part of a transfer and an escalation: checks, the move, the event. */
+static gboolean move(OknoStore *st, const OknoUser *by, const char *number, gint64 version,
+                     const char *department, OknoAction action, const char *reason,
+                     gint64 *new_version, GError **error)
+{
+  g_autoptr(OknoAppeal) a = okno_store_appeal_get(st, number, error);
+  g_autoptr(OknoDepartment) to = NULL;
+  g_autofree char *why = g_strstrip(g_strdup(reason ? reason : ""));
+  g_autofree char *parent = NULL;
+  const gboolean up = action == OKNO_ACT_ESCALATE;
+
+  if (!a) {
+    if (error && !*error)
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Нет обращения № %s.", number);
+    return FALSE;
+  }
+  if (!okno_staff_can(by, action, a, NULL)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_PERM, "Недостаточно прав для этого действия.");
+    return FALSE;
+  }
+  if (!*why || !g_utf8_validate(why, -1, NULL)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                up ? "Укажите причину передачи в вышестоящую инстанцию."
+                   : "Укажите причину передачи в другой отдел.");
+    return FALSE;
+  }
+  if (up) {
+    g_autoptr(OknoDepartment) from = *a->department
+                                         ? okno_store_department_get(st, a->department, error)
+                                         : NULL;
+    if (error && *error)
+      return FALSE;
+    if (!from || !*from->parent) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "У очереди обращения нет вышестоящего отдела: передайте его в отдел явно.");
+      return FALSE;
+    }
+    parent = g_strdup(from->parent);
+    department = parent;
+    to = okno_store_department_get(st, department, error);
+  } else {
+    to = department && *department ? okno_store_department_get(st, department, error) : NULL;
+  }
+  if (!to) {
+    if (error && !*error)
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Нет отдела с кодом «%s».",
+                  department ? department : "");
+    return FALSE;
+  }
+  if (g_str_equal(to->code, a->department)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Обращение уже в этом отделе.");
+    return FALSE;
+  }
+  if (!okno_store_appeal_assign(st, a->id, version, to->code, 0, new_version, error))
+    return FALSE;
+  okno_log("route", "event=%s appeal=%s from=%s to=%s by=%" G_GINT64_FORMAT,
+           up ? "escalated" : "transferred", a->number, *a->department ? a->department : "-",
+           to->code, by->id);
+  return event(st, a->id, error, up ? "escalated" : "transferred", "from", a->department, "to",
+               to->code, "reason", why, "by", by->login, NULL);
+}
+
+gboolean okno_appeal_transfer(OknoStore *st, const OknoUser *by, const char *number,
+                              gint64 version, const char *department, const char *reason,
+                              gint64 *new_version, GError **error)
+{
+  return move(st, by, number, version, department, OKNO_ACT_TRANSFER, reason, new_version,
+              error);
+}
+
+gboolean okno_appeal_escalate(OknoStore *st, const OknoUser *by, const char *number,
+                              gint64 version, const char *reason, gint64 *new_version,
+                              GError **error)
+{
+  return move(st, by, number, version, NULL, OKNO_ACT_ESCALATE, reason, new_version, error);
 }

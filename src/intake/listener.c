@@ -28,7 +28,7 @@
  * after the client has gone finds its Conn still there (the session then ignores it).
  * The listener counts connections and pending deliveries; okno_listener_stop()'s
  * `done` runs when both are zero. */
-#include "mail/listener.h"
+#include "intake/listener.h"
 
 #include <errno.h>
 #include <gio/gio.h>

@@ -1,0 +1,44 @@
+/* envelope.h: what a channel hands intake with a message, and what intake answers.
+ *
+ * The SMTP/LMTP session (smtp_session.h) fills an OknoEnvelope for every message it
+ * receives and later reports an OknoIntakeResult back to its client; the web form, the
+ * cabinet and `okno submit` do the same through intake/pipeline.h, which takes and
+ * gives these. They live here, below intake, so that the session, which knows nothing
+ * of the store or the pipeline, can speak of them. Plain data: an envelope's strings
+ * are borrowed from its caller (okno_envelope_copy, intake/parse.h, makes a copy that
+ * owns them); a result's number is owned by the result (okno_intake_result_clear,
+ * intake/register.h). */
+#pragma once
+#include <glib.h>
+
+typedef struct {
+  const char *channel;        /* "email", "web" */
+  const char *mail_from;      /* SMTP MAIL FROM; "" for the null path; NULL if none */
+  const char *const *rcpt_to; /* NULL-terminated, may be NULL */
+  const char *client_addr;    /* peer address, NULL if none */
+  const char *helo;           /* EHLO/HELO/LHLO argument, NULL if none */
+  const char *session_id;     /* for log lines, NULL if none */
+  gboolean tls;
+  /* Given by channels that ask for them (the web form); NULL or "" otherwise: */
+  const char *category;       /* the appeal's category (web/feedback.h keys) */
+  const char *phone;          /* +7..., taken instead of a phone found in the text */
+  const char *kind;           /* "formal": a formal appeal under 59-FZ, only from a
+                                 trusted caller that confirmed the citizen's identity
+                                 (the cabinet; `okno submit --kind formal`); NULL or
+                                 anything else: a support request */
+} OknoEnvelope;
+
+typedef enum {
+  OKNO_INTAKE_CREATED,   /* a new appeal */
+  OKNO_INTAKE_JOINED,    /* a reply added to an existing appeal */
+  OKNO_INTAKE_DUPLICATE, /* the same message again: nothing new registered */
+  OKNO_INTAKE_CHECKED,   /* sent to the [check] address: no appeal, a verdict queued */
+} OknoIntakeOutcome;
+
+typedef struct {
+  char *number;          /* the appeal this message belongs to; NULL when CHECKED */
+  OknoIntakeOutcome outcome;
+  gboolean quarantined;
+  gboolean suspicious;   /* put in the suspicious queue (intake/pipeline.h) */
+  gboolean receipt_queued;
+} OknoIntakeResult;
