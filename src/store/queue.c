@@ -331,7 +331,7 @@ static void count_sql(Sql *b, const OknoQueueQuery *q, const char *words)
 {
   if (words || q->queue == OKNO_QUEUE_OVERDUE) {
     gboolean all;
-    g_autoptr(GPtrArray) d = branches(q, &all);
+    G_GNUC_UNUSED g_autoptr(GPtrArray) d = branches(q, &all); /* only `all` is needed */
     g_string_append(b->sql, "SELECT count(*) FROM appeals");
     if (b->sqlite && !words)
       g_string_append_printf(b->sql, " INDEXED BY %s",
