@@ -1,10 +1,26 @@
 /* json.c: JSON-building helpers (see json.h). */
 #include "core/json.h"
 
+/* A JSON string is UTF-8: a value that is not (a header's raw 8-bit bytes, say a
+ * Message-ID) gets U+FFFD for each bad sequence instead of making the text invalid
+ * (PostgreSQL refuses such text; a parser refuses such JSON). Found by
+ * fuzz_intake_parse. */
+static void add_string(JsonBuilder *b, const char *value)
+{
+  if (!value)
+    value = "";
+  if (g_utf8_validate(value, -1, NULL)) {
+    json_builder_add_string_value(b, value);
+  } else {
+    g_autofree char *valid = g_utf8_make_valid(value, -1);
+    json_builder_add_string_value(b, valid);
+  }
+}
+
 void okno_json_str(JsonBuilder *b, const char *name, const char *value)
 {
   json_builder_set_member_name(b, name);
-  json_builder_add_string_value(b, value ? value : "");
+  add_string(b, value);
 }
 
 void okno_json_bool(JsonBuilder *b, const char *name, gboolean value)
@@ -24,7 +40,7 @@ void okno_json_strv(JsonBuilder *b, const char *name, const char *const *values)
   json_builder_set_member_name(b, name);
   json_builder_begin_array(b);
   for (; values && *values; values++)
-    json_builder_add_string_value(b, *values);
+    add_string(b, *values);
   json_builder_end_array(b);
 }
 
@@ -33,7 +49,7 @@ void okno_json_ptrv(JsonBuilder *b, const char *name, const GPtrArray *values)
   json_builder_set_member_name(b, name);
   json_builder_begin_array(b);
   for (guint i = 0; values && i < values->len; i++)
-    json_builder_add_string_value(b, g_ptr_array_index(values, i));
+    add_string(b, g_ptr_array_index(values, i));
   json_builder_end_array(b);
 }
 

@@ -1,7 +1,8 @@
 /* json.h: the few JSON-building steps every printer of okno repeats (json-glib).
  *
  * Members are added to the object being built in `b`: a NULL string is written as "",
- * so readers never meet a null where the contract promises a string. okno_json_text()
+ * so readers never meet a null where the contract promises a string, and a string that
+ * is not UTF-8 gets U+FFFD for each bad sequence (the JSON stays valid). okno_json_text()
  * finishes the builder into a string (caller frees). */
 #pragma once
 #include <glib.h>
