@@ -67,3 +67,20 @@ gboolean okno_time_parse(const char *text, gint64 *us)
   *us = g_date_time_to_unix(dt) * G_USEC_PER_SEC + g_date_time_get_microsecond(dt);
   return TRUE;
 }
+
+char *okno_time_format_rfc5322(gint64 us)
+{
+  static const char *const days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) dt = g_date_time_to_timezone(utc, okno_tz_moscow());
+  gint64 off = g_date_time_get_utc_offset(dt) / G_TIME_SPAN_MINUTE;
+  return g_strdup_printf("%s, %d %s %d %02d:%02d:%02d %c%02d%02d",
+                         days[g_date_time_get_day_of_week(dt) - 1],
+                         g_date_time_get_day_of_month(dt),
+                         months[g_date_time_get_month(dt) - 1], g_date_time_get_year(dt),
+                         g_date_time_get_hour(dt), g_date_time_get_minute(dt),
+                         g_date_time_get_second(dt), off < 0 ? '-' : '+',
+                         (int)(ABS(off) / 60), (int)(ABS(off) % 60));
+}

@@ -21,5 +21,8 @@ GTimeZone *okno_tz_moscow(void);
 char *okno_time_format_msk(gint64 us);
 /* `us` as RFC 3339 UTC with seconds, e.g. "2026-11-23T13:35:00Z" (the store's form). */
 char *okno_time_format_utc(gint64 us);
+/* "Fri, 20 Nov 2026 16:35:00 +0300": an RFC 5322 (3.3) date in Moscow time, English
+ * names whatever the locale, for Date: and Received: headers (caller frees). */
+char *okno_time_format_rfc5322(gint64 us);
 /* Parses RFC 3339 / ISO 8601 with an offset (or Z). Returns FALSE if unparsable. */
 gboolean okno_time_parse(const char *text, gint64 *us);

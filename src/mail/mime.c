@@ -20,13 +20,13 @@
  * okno_html_to_text() when there is no plain one. */
 #include "mail/mime.h"
 
-#include <errno.h>
 #include <gmime/gmime.h>
 #include <magic.h>
 #include <string.h>
 
 #include "mail/charset.h"
 #include "mail/html2text.h"
+#include "mail/mime_stream.h"
 
 /* GMime 3.2 declares no autoptr cleanups; these make ownership visible here. */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeStream, g_object_unref)
@@ -577,108 +577,6 @@ static void add_attachment(Walk *w, GMimeObject *obj, GBytes *bytes, const char 
   g_ptr_array_add(w->msg->attachments, a);
 }
 
-/* ---- a read-only GMime stream over borrowed bytes ---------------------------------
- *
- * g_mime_stream_mem_new_with_buffer() copies the message (a 25 MB letter: 32 MB more);
- * this stream reads the caller's bytes in place, and is seekable, so the parser keeps
- * part contents as substreams of it instead of copies. The bytes are borrowed: every
- * object made from the stream must be gone when okno_mime_parse() returns (it is). */
-
-typedef struct {
-  GMimeStream parent;
-  const char *data;
-  gint64 len;
-} BorrowedStream;
-
-typedef struct {
-  GMimeStreamClass parent_class;
-} BorrowedStreamClass;
-
-static GType borrowed_stream_get_type(void);
-G_DEFINE_TYPE(BorrowedStream, borrowed_stream, GMIME_TYPE_STREAM)
-
-static gint64 borrowed_end(GMimeStream *stream)
-{
-  BorrowedStream *b = (BorrowedStream *)stream;
-  return stream->bound_end != -1 ? MIN(stream->bound_end, b->len) : b->len;
-}
-
-static ssize_t borrowed_read(GMimeStream *stream, char *buf, size_t len)
-{
-  BorrowedStream *b = (BorrowedStream *)stream;
-  gint64 n = MIN(borrowed_end(stream) - stream->position, (gint64)MIN(len, G_MAXSSIZE));
-  if (n <= 0)
-    return 0;
-  memcpy(buf, b->data + stream->position, (size_t)n);
-  stream->position += n;
-  return (ssize_t)n;
-}
-
-static ssize_t borrowed_write(GMimeStream *stream, const char *buf, size_t len)
-{
-  errno = EBADF; /* read-only */
-  return -1;
-}
-
-static int borrowed_flush(GMimeStream *stream) { return 0; }
-static int borrowed_close(GMimeStream *stream) { return 0; }
-static gboolean borrowed_eos(GMimeStream *stream) { return stream->position >= borrowed_end(stream); }
-static gint64 borrowed_tell(GMimeStream *stream) { return stream->position; }
-static gint64 borrowed_length(GMimeStream *stream) { return borrowed_end(stream) - stream->bound_start; }
-
-static int borrowed_reset(GMimeStream *stream)
-{
-  stream->position = stream->bound_start;
-  return 0;
-}
-
-static gint64 borrowed_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
-{
-  gint64 at = whence == GMIME_STREAM_SEEK_SET   ? offset
-              : whence == GMIME_STREAM_SEEK_CUR ? stream->position + offset
-                                                : borrowed_end(stream) + offset;
-  if (at < stream->bound_start || at > borrowed_end(stream)) {
-    errno = EINVAL;
-    return -1;
-  }
-  stream->position = at;
-  return at;
-}
-
-static GMimeStream *borrowed_new(const char *data, gint64 len, gint64 start, gint64 end);
-
-static GMimeStream *borrowed_substream(GMimeStream *stream, gint64 start, gint64 end)
-{
-  BorrowedStream *b = (BorrowedStream *)stream;
-  return borrowed_new(b->data, b->len, start, end);
-}
-
-static void borrowed_stream_class_init(BorrowedStreamClass *klass)
-{
-  GMimeStreamClass *sc = GMIME_STREAM_CLASS(klass);
-  sc->read = borrowed_read;
-  sc->write = borrowed_write;
-  sc->flush = borrowed_flush;
-  sc->close = borrowed_close;
-  sc->eos = borrowed_eos;
-  sc->reset = borrowed_reset;
-  sc->seek = borrowed_seek;
-  sc->tell = borrowed_tell;
-  sc->length = borrowed_length;
-  sc->substream = borrowed_substream;
-}
-
-static void borrowed_stream_init(BorrowedStream *b) {}
-
-static GMimeStream *borrowed_new(const char *data, gint64 len, gint64 start, gint64 end)
-{
-  BorrowedStream *b = g_object_new(borrowed_stream_get_type(), NULL);
-  b->data = data;
-  b->len = len;
-  g_mime_stream_construct(GMIME_STREAM(b), start, end);
-  return GMIME_STREAM(b);
-}
-
 /* ---- the walk ------------------------------------------------------------------- */
 
 /* The bytes of a leaf with its transfer encoding undone, or of any other object
@@ -835,7 +733,7 @@ static void walk_part(Walk *w, GMimeObject *obj, gint64 depth)
     add_attachment(w, obj, bytes, g_mime_part_get_filename(GMIME_PART(obj)), declared);
     if (strcmp(type, "message/rfc822") == 0 && len > 0) {
       /* An encoded (e.g. base64) message/rfc822 is a leaf for GMime: parse it too. */
-      g_autoptr(GMimeStream) stream = borrowed_new(data, (gint64)len, 0, -1);
+      g_autoptr(GMimeStream) stream = okno_mime_stream_borrowed(data, (gint64)len, 0, -1);
       g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
       g_autoptr(GMimeMessage) inner = g_mime_parser_construct_message(parser, w->opts);
       if (inner)
@@ -932,7 +830,7 @@ OknoMessage *okno_mime_parse(const char *raw, gsize len, const OknoMimeLimits *l
   g_mime_parser_options_set_fallback_charsets(opts, fallback);
   g_mime_parser_options_set_warning_callback(opts, parser_warning, msg);
 
-  stream = borrowed_new(raw, (gint64)len, 0, -1);
+  stream = okno_mime_stream_borrowed(raw, (gint64)len, 0, -1);
   parser = g_mime_parser_new_with_stream(stream);
   g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
   message = g_mime_parser_construct_message(parser, opts);

@@ -349,23 +349,6 @@ static void append_quoted_printable(GString *out, const char *text)
   }
 }
 
-/* "Mon, 23 Nov 2026 16:35:42 +0300": RFC 5322 date in Moscow time, English names
- * whatever the locale. */
-static char *rfc5322_date(gint64 us)
-{
-  static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
-  static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
-  g_autoptr(GDateTime) t = g_date_time_to_timezone(utc, okno_tz_moscow());
-  gint64 offset = g_date_time_get_utc_offset(t) / G_USEC_PER_SEC / 60;
-  return g_strdup_printf("%s, %d %s %d %02d:%02d:%02d %c%02d%02d",
-                         days[g_date_time_get_day_of_week(t) - 1], g_date_time_get_day_of_month(t),
-                         months[g_date_time_get_month(t) - 1], g_date_time_get_year(t),
-                         g_date_time_get_hour(t), g_date_time_get_minute(t),
-                         g_date_time_get_second(t), offset < 0 ? '-' : '+',
-                         (int)(ABS(offset) / 60), (int)(ABS(offset) % 60));
-}
 
 /* The message around `body`: headers (threaded to `orig_message_id`/`orig_refs` when
  * given) and the quoted-printable text; *id_out gets our new Message-ID. NULL when an
@@ -388,7 +371,7 @@ static GBytes *write_message(const OknoConfig *cfg, const char *number, const ch
   if (!host)
     host = strchr(cfg->outbound_from, '@') + 1;
   *id_out = g_strdup_printf("okno.%s.%08x%08x@%s", number, g_random_int(), g_random_int(), host);
-  date = rfc5322_date(okno_now());
+  date = okno_time_format_rfc5322(okno_now());
   m = g_string_sized_new(strlen(body) * 3 + 1024);
   g_string_append_printf(m, "Date: %s\r\n", date);
   append_mailbox_header(m, "From", from_name, cfg->outbound_from);

@@ -499,27 +499,10 @@ static gboolean check_data(OknoSmtpSession *s, const char *args, SmtpPath *path)
   return check_noargs(s, args, path);
 }
 
-/* "Fri, 20 Nov 2026 16:35:00 +0300" (RFC 5322 3.3), independent of the locale. */
-static char *rfc5322_date(gint64 us)
-{
-  static const char *const days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-  static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
-  g_autoptr(GDateTime) dt = g_date_time_to_timezone(utc, okno_tz_moscow());
-  gint64 off = g_date_time_get_utc_offset(dt) / G_TIME_SPAN_MINUTE;
-  return g_strdup_printf("%s, %d %s %d %02d:%02d:%02d %c%02d%02d",
-                         days[g_date_time_get_day_of_week(dt) - 1],
-                         g_date_time_get_day_of_month(dt),
-                         months[g_date_time_get_month(dt) - 1], g_date_time_get_year(dt),
-                         g_date_time_get_hour(dt), g_date_time_get_minute(dt),
-                         g_date_time_get_second(dt), off < 0 ? '-' : '+',
-                         (int)(ABS(off) / 60), (int)(ABS(off) % 60));
-}
 
 static void proceed_data(OknoSmtpSession *s, const char *args, SmtpPath *path)
 {
-  g_autofree char *date = rfc5322_date(okno_now());
+  g_autofree char *date = okno_time_format_rfc5322(okno_now());
   g_autofree char *hdr = NULL;
   const char *with = s->proto == OKNO_PROTO_LMTP ? (s->tls ? "LMTPS" : "LMTP")
                      : !s->esmtp                 ? "SMTP"
