@@ -1,6 +1,8 @@
 /* db.c: driver dispatch and the materialised result rows (see db.h). */
 #include "store/db.h"
 
+#include <string.h>
+
 #include "core/error.h"
 
 typedef struct {
@@ -134,6 +136,58 @@ gboolean okno_rows_is_null(const OknoRows *r, guint row, guint col)
 {
   const Cell *c = cell(r, row, col);
   return !c || c->type == OKNO_P_NULL;
+}
+
+char *okno_fields_sql(const OknoField *f, gsize n)
+{
+  GString *s = g_string_new(NULL);
+  for (gsize i = 0; i < n; i++)
+    g_string_append_printf(s, "%s%s", i ? ", " : "", f[i].column);
+  return g_string_free(s, FALSE);
+}
+
+gboolean okno_rows_map(const OknoRows *r, guint row, guint first, const OknoField *f, gsize n,
+                       gpointer record, GError **error)
+{
+  for (gsize i = 0; i < n; i++) {
+    guint col = first + (guint)i;
+    gpointer at = G_STRUCT_MEMBER_P(record, f[i].offset);
+    const char *text;
+    switch (f[i].type) {
+    case OKNO_F_INT:
+      *(gint64 *)at = okno_rows_int(r, row, col);
+      break;
+    case OKNO_F_BOOL:
+      *(gboolean *)at = okno_rows_int(r, row, col) != 0;
+      break;
+    case OKNO_F_TEXT:
+      text = okno_rows_text(r, row, col);
+      *(char **)at = g_strdup(text ? text : "");
+      break;
+    case OKNO_F_ENUM: {
+      text = okno_rows_text(r, row, col);
+      if (!text)
+        text = "";
+      int value = -2;
+      for (int k = 0; f[i].names[k]; k++)
+        if (!strcmp(f[i].names[k], text)) {
+          value = k;
+          break;
+        }
+      if (value == -2 && !*text && f[i].none)
+        value = f[i].none;
+      if (value == -2) {
+        g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL,
+                    "the store holds '%s' in %s, which okno does not know", text,
+                    f[i].column);
+        return FALSE;
+      }
+      *(int *)at = value;
+      break;
+    }
+    }
+  }
+  return TRUE;
 }
 
 void okno_rows_free(OknoRows *r)

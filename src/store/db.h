@@ -68,6 +68,41 @@ gboolean okno_rows_is_null(const OknoRows *r, guint row, guint col);
 void okno_rows_free(OknoRows *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoRows, okno_rows_free)
 
+/* ---- mapping rows to records ----
+ * A record's columns are listed once, in a table of fields: the SQL expression
+ * selected and where its value goes in the record. okno_fields_sql() writes the select
+ * list from the table and okno_rows_map() fills a record from a row of it, so no reader
+ * counts columns by hand and a column added to the table is selected and read at once.
+ *
+ *   INT     gint64, NULL reads 0          BOOL    gboolean, non-zero is TRUE
+ *   TEXT    char * (g_strdup), NULL reads ""
+ *   ENUM    int: the index of the column's text in `names` (NULL-terminated); a text
+ *           not in `names` is a broken invariant: okno_rows_map fails. `none`: when the
+ *           column is "" or NULL and "" is not in `names`, the value stored (-1 for the
+ *           optional enums such as the SLA class; any other value makes "" an error). */
+typedef enum { OKNO_F_INT, OKNO_F_BOOL, OKNO_F_TEXT, OKNO_F_ENUM } OknoFieldType;
+
+typedef struct {
+  const char *column;
+  OknoFieldType type;
+  gsize offset;
+  const char *const *names; /* ENUM */
+  int none;                 /* ENUM: the value of "" when "" is not a name; 0: an error */
+} OknoField;
+
+#define OKNO_FIELD(T, member, col, type) {(col), (type), G_STRUCT_OFFSET(T, member), NULL, 0}
+#define OKNO_FIELD_ENUM(T, member, col, names, none) \
+  {(col), OKNO_F_ENUM, G_STRUCT_OFFSET(T, member), (names), (none)}
+
+/* "col1, col2, ..." of the `n` fields; caller frees. */
+char *okno_fields_sql(const OknoField *f, gsize n);
+/* Fills `record` from the `n` columns of row `row` of `r` starting at column `first`
+ * (selected with okno_fields_sql(f, n)). FALSE and OKNO_ERROR_INTERNAL naming the
+ * column when an ENUM column holds a text not in its names; the record is then partly
+ * filled (its owner frees it as usual). */
+gboolean okno_rows_map(const OknoRows *r, guint row, guint first, const OknoField *f, gsize n,
+                       gpointer record, GError **error);
+
 /* For drivers: building a result. */
 OknoRows *okno_rows_new(guint ncols);
 void okno_rows_add_row(OknoRows *r);

@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/db.h"
 #include "store/migrations.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
@@ -454,6 +455,55 @@ static void test_pg_a_lost_connection_is_temporary_and_never_splits_a_transactio
   okno_store_close(killer);
 }
 
+/* The row mapper (db.h): one table of fields reads a row into a record, enums by name;
+ * a name the table does not know is an internal error naming the column. */
+typedef struct {
+  gint64 n;
+  gboolean flag;
+  char *text;
+  int colour; /* red, green */
+  int shade;  /* light, dark; "" -> -1 */
+} MapRecord;
+
+static void test_rows_map_reads_every_field_type_and_refuses_an_unknown_name(void **state)
+{
+  Fx *fx = fixture(state);
+  static const char *const colours[] = {"red", "green", NULL};
+  static const char *const shades[] = {"light", "dark", NULL};
+  static const OknoField fields[] = {
+    OKNO_FIELD(MapRecord, n, "7", OKNO_F_INT),
+    OKNO_FIELD(MapRecord, flag, "1", OKNO_F_BOOL),
+    OKNO_FIELD(MapRecord, text, "NULL", OKNO_F_TEXT),
+    OKNO_FIELD_ENUM(MapRecord, colour, "'green'", colours, 0),
+    OKNO_FIELD_ENUM(MapRecord, shade, "''", shades, -1),
+  };
+  g_autofree char *cols = okno_fields_sql(fields, G_N_ELEMENTS(fields));
+  assert_string_equal(cols, "7, 1, NULL, 'green', ''");
+  g_autofree char *sql = g_strdup_printf("SELECT 0, %s", cols);
+  g_autoptr(OknoRows) r = okno_db_query(okno_store_db(fx->st), sql, OKNO_NO_PARAMS, NULL);
+  assert_non_null(r);
+  MapRecord m = {0};
+  assert_true(okno_rows_map(r, 0, 1, fields, G_N_ELEMENTS(fields), &m, NULL));
+  assert_int_equal(m.n, 7);
+  assert_true(m.flag);
+  assert_string_equal(m.text, "");
+  assert_int_equal(m.colour, 1);
+  assert_int_equal(m.shade, -1);
+  g_free(m.text);
+
+  static const OknoField strict[] = {OKNO_FIELD_ENUM(MapRecord, colour, "'blue'", colours, 0)};
+  g_autoptr(OknoRows) bad = okno_db_query(okno_store_db(fx->st), "SELECT 'blue'",
+                                          OKNO_NO_PARAMS, NULL);
+  g_autoptr(GError) err = NULL;
+  assert_false(okno_rows_map(bad, 0, 0, strict, 1, &m, &err));
+  assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_INTERNAL));
+  assert_non_null(strstr(err->message, "'blue'"));
+  g_autoptr(OknoRows) empty = okno_db_query(okno_store_db(fx->st), "SELECT ''",
+                                            OKNO_NO_PARAMS, NULL);
+  g_clear_error(&err);
+  assert_false(okno_rows_map(empty, 0, 0, strict, 1, &m, &err)); /* "" is not a colour */
+}
+
 /* Each test on SQLite, then as pg_<name> on PostgreSQL. Without a server the
  * PostgreSQL runs have no fixture (cmocka 1.1.5 counts a teardown after skip() as a
  * failure) and skip themselves in fixture(). */
@@ -478,6 +528,7 @@ int main(void)
     ON_BOTH(test_raw_bytes_and_attachment_data_come_back_byte_for_byte),
     ON_BOTH(test_a_broken_constraint_is_an_internal_error_undone_by_its_savepoint),
     ON_BOTH(test_stores_opened_at_once_migrate_the_schema_once),
+    ON_BOTH(test_rows_map_reads_every_field_type_and_refuses_an_unknown_name),
     ON_PG(test_pg_two_claimers_skip_each_others_jobs_instead_of_waiting),
     ON_PG(test_pg_a_lost_connection_is_temporary_and_never_splits_a_transaction),
     cmocka_unit_test(test_unknown_url_scheme_is_a_user_error),
