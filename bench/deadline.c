@@ -89,12 +89,12 @@ static int bench_scheduler(void)
   for (int i = 0; i < SCHED_APPEALS; i++) {
     g_autoptr(OknoAppeal) a = g_new0(OknoAppeal, 1);
     a->number = g_strdup_printf("26-%06d-0", i + 1);
-    a->status = g_strdup("new");
-    a->channel = g_strdup("email");
+    a->status = OKNO_STATUS_NEW;
+    a->channel = OKNO_CHANNEL_EMAIL;
     a->from_email = g_strdup_printf("c%d@example.ru", i);
     a->subject = g_strdup("Вопрос");
-    a->kind = g_strdup("support");
-    a->sla_class = g_strdup("complex");
+    a->kind = OKNO_KIND_SUPPORT;
+    a->sla_class = OKNO_SLA_COMPLEX;
     a->received_at = i < SCHED_DUE ? old : base + (gint64)(g_rand_double(rnd) * 30 * 86400) * G_USEC_PER_SEC;
     if (!okno_store_appeal_insert(st, a, &err) ||
         !okno_ops_start_clock(env, st, a, a->received_at, NULL, &err))

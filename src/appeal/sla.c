@@ -26,25 +26,6 @@ struct OknoSlaPolicy {
   GHashTable *hours;     /* "DEPT" -> GINT_TO_POINTER(start * 100 + end) ([sla] department_hours) */
 };
 
-static const char *const class_names[OKNO_SLA_N_CLASSES] = {
-  "simple", "complex", "urgent", "complaint", "accelerated", "formal",
-};
-
-const char *okno_sla_class_name(OknoSlaClass c)
-{
-  return c < OKNO_SLA_N_CLASSES ? class_names[c] : "simple";
-}
-
-gboolean okno_sla_class_parse(const char *name, OknoSlaClass *out)
-{
-  for (int i = 0; i < OKNO_SLA_N_CLASSES; i++)
-    if (name && !strcmp(name, class_names[i])) {
-      *out = (OknoSlaClass)i;
-      return TRUE;
-    }
-  return FALSE;
-}
-
 static const struct {
   const char *word;
   OknoPeriodUnit unit;
@@ -290,12 +271,12 @@ static gboolean has_word(const char *folded, char **words)
   return FALSE;
 }
 
-OknoSlaClass okno_sla_classify(const OknoSlaPolicy *p, const char *kind, const char *category,
+OknoSlaClass okno_sla_classify(const OknoSlaPolicy *p, OknoKind kind, const char *category,
                                const char *subject, const char *text)
 {
   g_autofree char *s = NULL, *t = NULL;
   gpointer mapped;
-  if (kind && !strcmp(kind, "formal"))
+  if (kind == OKNO_KIND_FORMAL)
     return OKNO_SLA_FORMAL;
   if (category && *category && (mapped = g_hash_table_lookup(p->categories, category)))
     return (OknoSlaClass)(GPOINTER_TO_INT(mapped) - 1);
@@ -314,7 +295,9 @@ gboolean okno_sla_deadline(const OknoSlaPolicy *p, const OknoSlaFacts *facts,
                            const OknoCalendar *cal, gint64 *deadline, char **reason,
                            GError **error)
 {
-  OknoSlaClass c = facts->sla_class < OKNO_SLA_N_CLASSES ? facts->sla_class : OKNO_SLA_SIMPLE;
+  OknoSlaClass c = facts->sla_class >= 0 && facts->sla_class < OKNO_SLA_N_CLASSES
+                       ? facts->sla_class
+                       : OKNO_SLA_SIMPLE;
   const OknoSlaPeriod *per = &p->period[c];
   const OknoSlaPeriod *dept = okno_sla_override(p, facts->department, c);
   gboolean confirmed = facts->confirmed && p->confirmed[c].amount > 0;
@@ -384,10 +367,11 @@ gboolean okno_sla_extension_check(const OknoAppeal *a, const OknoSlaPeriod *by,
   }
   if (!a->deadline) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                "appeal %s has no running deadline to extend (status %s)", a->number, a->status);
+                "appeal %s has no running deadline to extend (status %s)", a->number,
+                okno_status_name(a->status));
     return FALSE;
   }
-  if (g_strcmp0(a->kind, "formal") != 0)
+  if (a->kind != OKNO_KIND_FORMAL)
     return TRUE;
   if (a->extensions > 0) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
@@ -408,23 +392,19 @@ gboolean okno_sla_confirm(const OknoSlaPolicy *p, const OknoCalendar *cal, OknoA
                           gint64 now, gint64 *deadline, char **reason, GError **error)
 {
   OknoSlaFacts facts = {.confirmed = TRUE, .start = now};
-  if (!g_strcmp0(a->kind, "formal")) {
+  if (a->kind == OKNO_KIND_FORMAL) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
                 "formal appeal %s follows 59-FZ periods; extend it instead", a->number);
     return FALSE;
   }
-  if (!g_strcmp0(a->status, "answered") || !g_strcmp0(a->status, "closed") ||
-      !g_strcmp0(a->status, "rejected")) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s", a->number, a->status);
+  if (!okno_statuses[a->status].open) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s", a->number,
+                okno_status_name(a->status));
     return FALSE;
   }
-  if (!okno_sla_class_parse(a->sla_class, &facts.sla_class) ||
-      (facts.sla_class != OKNO_SLA_URGENT && facts.sla_class != OKNO_SLA_ACCELERATED))
-    facts.sla_class = OKNO_SLA_URGENT;
-  g_free(a->sla_class);
-  a->sla_class = g_strdup(okno_sla_class_name(facts.sla_class));
-  g_free(a->priority);
-  a->priority = g_strdup("urgent");
+  facts.sla_class = a->sla_class == OKNO_SLA_ACCELERATED ? OKNO_SLA_ACCELERATED : OKNO_SLA_URGENT;
+  a->sla_class = facts.sla_class;
+  a->priority = OKNO_PRIORITY_URGENT;
   a->priority_confirmed = TRUE;
   facts.department = a->department; /* a confirmed period in working hours counts on its hours */
   if (!cal) {
@@ -441,7 +421,7 @@ gboolean okno_sla_confirm(const OknoSlaPolicy *p, const OknoCalendar *cal, OknoA
 gboolean okno_sla_job_current(gint64 generation, const OknoAppeal *a)
 {
   return a && generation == a->deadline_gen && a->deadline != 0 &&
-         (!g_strcmp0(a->status, "new") || !g_strcmp0(a->status, "in_progress"));
+         (a->status == OKNO_STATUS_NEW || a->status == OKNO_STATUS_IN_PROGRESS);
 }
 
 const char *const *okno_sla_job_recipients(const OknoConfig *cfg, const char *kind,

@@ -33,16 +33,6 @@
 #include "appeal/deadline.h"
 #include "core/config.h"
 
-typedef enum {
-  OKNO_SLA_SIMPLE,
-  OKNO_SLA_COMPLEX,
-  OKNO_SLA_URGENT,
-  OKNO_SLA_COMPLAINT,
-  OKNO_SLA_ACCELERATED,
-  OKNO_SLA_FORMAL,
-  OKNO_SLA_N_CLASSES,
-} OknoSlaClass;
-
 typedef struct {
   OknoPeriodUnit unit;
   gint64 amount;
@@ -62,14 +52,10 @@ gboolean okno_sla_period_parse(const char *text, OknoSlaPeriod *out);
 /* "24 working hours" (English, for events and logs). Caller frees. */
 char *okno_sla_period_format(const OknoSlaPeriod *p);
 
-/* "simple", "complex", ... and back. parse returns FALSE for an unknown name. */
-const char *okno_sla_class_name(OknoSlaClass c);
-gboolean okno_sla_class_parse(const char *name, OknoSlaClass *out);
-
-/* The class of an appeal: `formal` for kind "formal"; else the mapped class of a known
+/* The class of an appeal: `formal` for a formal appeal; else the mapped class of a known
  * `category` (may be NULL or ""); else the word classifier on `subject` and `text`
  * (accelerated words first, then urgent, then complaint); else the default class. */
-OknoSlaClass okno_sla_classify(const OknoSlaPolicy *p, const char *kind, const char *category,
+OknoSlaClass okno_sla_classify(const OknoSlaPolicy *p, OknoKind kind, const char *category,
                                const char *subject, const char *text);
 
 /* The facts the deadline depends on. */

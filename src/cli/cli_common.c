@@ -66,7 +66,8 @@ void okno_cli_print_appeals(const GPtrArray *appeals, gboolean json)
   for (guint i = 0; i < appeals->len; i++) {
     const OknoAppeal *a = g_ptr_array_index(appeals, i);
     g_autofree char *at = okno_time_format_msk(a->received_at);
-    printf("%-12s %-20s %-8s %-26s %s\n", a->number, a->status, a->channel, at, a->subject);
+    printf("%-12s %-20s %-8s %-26s %s\n", a->number, okno_status_name(a->status),
+           okno_channel_name(a->channel), at, a->subject);
   }
 }
 

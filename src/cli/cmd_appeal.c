@@ -41,9 +41,16 @@ static gboolean run_op(Op op, const OknoSlaEnv *env, OknoStore *st, char **argv,
                        const char *by, GError **error)
 {
   OknoSlaPeriod per;
+  OknoStatus to;
   switch (op) {
   case OP_STATUS:
-    return okno_ops_set_status(env, st, argv[1], 0, argv[2], reason, answer, by, error);
+    if (!okno_status_parse(argv[2], &to)) {
+      g_autofree char *names = g_strjoinv(", ", (char **)okno_status_names);
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "unknown status '%s' (one of %s)",
+                  argv[2], names);
+      return FALSE;
+    }
+    return okno_ops_set_status(env, st, argv[1], 0, to, reason, answer, by, error);
   case OP_EXTEND:
     if (!period || !okno_sla_period_parse(period, &per)) {
       g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,

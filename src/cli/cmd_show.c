@@ -134,6 +134,24 @@ int okno_cmd_list(int argc, char **argv)
     fprintf(stderr, "okno: --limit must be from 1 to %d\n", LIST_MAX);
     return 1;
   }
+  {
+    /* the filters are checked here, once: the store takes names it knows */
+    OknoStatus s;
+    OknoChannel c;
+    OknoHold h;
+    const struct { const char *option, *value; gboolean ok; const char *const *names; } checks[] = {
+      {"--status", status, !status || okno_status_parse(status, &s), okno_status_names},
+      {"--channel", channel, !channel || okno_channel_parse(channel, &c), okno_channel_names},
+      {"--queue", queue, !queue || (*queue && okno_hold_parse(queue, &h)), okno_hold_names + 1},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(checks); i++)
+      if (!checks[i].ok) {
+        g_autofree char *names = g_strjoinv(", ", (char **)checks[i].names);
+        fprintf(stderr, "okno: %s '%s' is not one of %s\n", checks[i].option, checks[i].value,
+                names);
+        return 1;
+      }
+  }
   f = (OknoListFilter){status, channel, queue, from, (gint64)limit + 1, after};
   st = okno_store_open(cfg->store_url, &err);
   if (!st)

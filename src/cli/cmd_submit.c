@@ -69,17 +69,16 @@ int okno_cmd_submit(int argc, char **argv)
   OknoIntake *in;
   OknoIntakeResult res = {0};
   const char *const rcpt[] = {cfg ? cfg->smtp_addresses[0] : NULL, NULL};
-  OknoEnvelope env = {.channel = "email", .mail_from = from, .rcpt_to = rcpt,
+  OknoEnvelope env = {.channel = OKNO_CHANNEL_EMAIL, .mail_from = from, .rcpt_to = rcpt,
                       .session_id = "submit"};
   gboolean ok;
 
   if (!cfg)
     return code;
-  if (kind && strcmp(kind, "support") != 0 && strcmp(kind, "formal") != 0) {
+  if (kind && !okno_kind_parse(kind, &env.kind)) {
     fprintf(stderr, "okno: --kind must be support or formal\n");
     return 1;
   }
-  env.kind = kind;
   if (argc != 2) {
     fprintf(stderr, "okno: submit takes one message file (or - for standard input)\n");
     return 1;

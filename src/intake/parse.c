@@ -22,7 +22,7 @@
 
 void okno_envelope_copy(OknoEnvelope *dst, const OknoEnvelope *src)
 {
-  dst->channel = g_strdup(src->channel);
+  dst->channel = src->channel;
   dst->mail_from = g_strdup(src->mail_from);
   dst->rcpt_to = (const char *const *)g_strdupv((char **)src->rcpt_to);
   dst->client_addr = g_strdup(src->client_addr);
@@ -31,12 +31,11 @@ void okno_envelope_copy(OknoEnvelope *dst, const OknoEnvelope *src)
   dst->tls = src->tls;
   dst->category = g_strdup(src->category);
   dst->phone = g_strdup(src->phone);
-  dst->kind = g_strdup(src->kind);
+  dst->kind = src->kind;
 }
 
 void okno_envelope_clear(OknoEnvelope *env)
 {
-  g_free((char *)env->channel);
   g_free((char *)env->mail_from);
   g_strfreev((char **)env->rcpt_to);
   g_free((char *)env->client_addr);
@@ -44,7 +43,6 @@ void okno_envelope_clear(OknoEnvelope *env)
   g_free((char *)env->session_id);
   g_free((char *)env->category);
   g_free((char *)env->phone);
-  g_free((char *)env->kind);
   memset(env, 0, sizeof *env);
 }
 
@@ -142,10 +140,8 @@ OknoParsed *okno_parse(const OknoConfig *cfg, GBytes *raw, const OknoEnvelope *e
   okno_envelope_copy(&p->env, env);
   p->env_from = env->mail_from ? path_address(env->mail_from) : NULL;
   p->received_at = received_at;
-  p->channel = p->env.channel ? p->env.channel : "email";
   p->session_id = p->env.session_id ? p->env.session_id : "-";
   p->category = p->env.category ? p->env.category : "";
-  p->kind = g_strcmp0(env->kind, "formal") == 0 ? "formal" : "support";
   p->msg = len ? okno_mime_parse(data, len, &lim) : NULL;
   if (!p->msg) {
     /* An empty message still gets a record, so that the rest can treat it alike. */

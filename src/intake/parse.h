@@ -47,10 +47,8 @@ typedef struct {
   OknoEnvelope env;       /* a copy of the envelope */
   char *env_from;         /* MAIL FROM without <>, lowercase; NULL when none given */
   gint64 received_at;
-  const char *channel;    /* env.channel, "email" when not given */
   const char *session_id; /* env.session_id, "-" when not given (log lines) */
   const char *category;   /* env.category, "" when not given */
-  const char *kind;       /* "formal" (env.kind said so) or "support" */
   char *phone;            /* env.phone, else the first phone in the text, else "" */
   char *contact;          /* lowercase e-mail we answer to, "" if none */
   char *description;      /* meaningful text, "" if none */

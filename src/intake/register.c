@@ -102,7 +102,7 @@ OknoRegisterDecision okno_register_decide(const OknoParsed *p, const OknoRegiste
       !(p->repeated && !f->replied)) {
     d.action = OKNO_REGISTER_JOIN;
     d.target = target;
-    d.clock_resumes = g_str_equal(target->status, "needs_clarification") && *p->description;
+    d.clock_resumes = target->status == OKNO_STATUS_NEEDS_CLARIFICATION && *p->description;
     return d;
   }
   /* A stranger quoting someone's appeal gets a new one, linked (a repeated appeal is
@@ -110,10 +110,11 @@ OknoRegisterDecision okno_register_decide(const OknoParsed *p, const OknoRegiste
   d.action = target && !p->repeated ? OKNO_REGISTER_LINK : OKNO_REGISTER_CREATE;
   d.target = d.action == OKNO_REGISTER_LINK ? target : NULL;
   /* A quarantined message is read by an operator, so nothing is asked of the citizen. */
-  d.status = !*p->description && !p->quarantine ? "needs_clarification" : "new";
-  d.queue = p->quarantine                                              ? OKNO_QUEUE_QUARANTINE
-            : unproved || (f->blocklisted && f->blocklisted->len > 0) ? OKNO_QUEUE_SUSPICIOUS
-                                                                       : "";
+  d.status = !*p->description && !p->quarantine ? OKNO_STATUS_NEEDS_CLARIFICATION
+                                                : OKNO_STATUS_NEW;
+  d.queue = p->quarantine                                              ? OKNO_HOLD_QUARANTINE
+            : unproved || (f->blocklisted && f->blocklisted->len > 0) ? OKNO_HOLD_SUSPICIOUS
+                                                                       : OKNO_HOLD_NONE;
   return d;
 }
 
@@ -250,7 +251,7 @@ static gboolean queue_receipt(const OknoSlaEnv *env, OknoStore *st, const OknoAp
   info.joined = joined;
   info.needs_description = !joined && !*p->description;
   info.quarantined = p->quarantine != NULL;
-  info.formal = g_strcmp0(a->kind, "formal") == 0;
+  info.formal = a->kind == OKNO_KIND_FORMAL;
   info.refused = refused->len > 1 ? (const char *const *)refused->pdata : NULL;
   msg = okno_receipt_build(env->cfg, &info, &our_id, &our_subject, &our_text);
   if (!msg)
@@ -291,8 +292,7 @@ static gboolean write_join(const OknoSlaEnv *env, OknoStore *st, const OknoParse
   if (d->clock_resumes) {
     /* The clock, stopped while we waited for the citizen, starts now. */
     g_autofree char *due = NULL;
-    g_free(t->status);
-    t->status = g_strdup("new");
+    t->status = OKNO_STATUS_NEW;
     if (!okno_ops_start_clock(env, st, t, p->received_at, "clarification received", error))
       return FALSE;
     due = t->deadline ? okno_time_format_msk(t->deadline) : g_strdup("");
@@ -321,12 +321,12 @@ static OknoAppeal *new_appeal(const OknoSlaEnv *env, OknoStore *st, const OknoPa
   gint64 seq;
   if (!okno_store_next_seq(st, counter, &seq, error))
     return NULL;
-  cls = okno_sla_classify(env->policy, p->kind, p->category, p->msg->subject, p->msg->text);
+  cls = okno_sla_classify(env->policy, p->env.kind, p->category, p->msg->subject, p->msg->text);
   a = g_new0(OknoAppeal, 1);
   a->number = okno_number_format(g_date_time_get_year(msk), seq);
-  a->status = g_strdup(d->status);
-  a->channel = g_strdup(p->channel);
-  a->queue = g_strdup(d->queue);
+  a->status = d->status;
+  a->channel = p->env.channel;
+  a->queue = d->queue;
   a->subject = g_strdup(p->msg->subject);
   a->from_name = g_strdup(p->msg->from_name);
   a->from_email = g_strdup(p->contact);
@@ -334,9 +334,10 @@ static OknoAppeal *new_appeal(const OknoSlaEnv *env, OknoStore *st, const OknoPa
   a->category = g_strdup(p->category);
   a->related = g_strdup(d->target ? d->target->number : "");
   a->received_at = p->received_at;
-  a->kind = g_strdup(p->kind);
-  a->sla_class = g_strdup(okno_sla_class_name(cls));
-  a->priority = g_strdup(cls == OKNO_SLA_URGENT || cls == OKNO_SLA_ACCELERATED ? "urgent" : "normal");
+  a->kind = p->env.kind;
+  a->sla_class = cls;
+  a->priority = cls == OKNO_SLA_URGENT || cls == OKNO_SLA_ACCELERATED ? OKNO_PRIORITY_URGENT
+                                                                     : OKNO_PRIORITY_NORMAL;
   /* Without a description there is nothing to work on yet: the clock stays stopped
    * until the clarification arrives (write_join). */
   a->deadline = 0;
@@ -350,10 +351,9 @@ static OknoAppeal *new_appeal(const OknoSlaEnv *env, OknoStore *st, const OknoPa
 static gboolean routed_deadline(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *a,
                                 gint64 start, GError **error)
 {
-  OknoSlaClass c;
+  OknoSlaClass c = a->sla_class;
   g_autofree char *why = NULL;
-  if (!a->deadline || !env->cal || !a->department || !*a->department ||
-      !okno_sla_class_parse(a->sla_class, &c))
+  if (!a->deadline || !env->cal || !a->department || !*a->department || c == OKNO_SLA_NONE)
     return TRUE;
   if (!okno_sla_override(env->policy, a->department, c)) {
     OknoSlaFacts facts = {.sla_class = c, .confirmed = a->priority_confirmed, .start = start,
@@ -374,9 +374,9 @@ static gboolean registered_event(OknoStore *st, const OknoAppeal *a, GError **er
   g_autofree char *d = NULL, *due = a->deadline ? okno_time_format_msk(a->deadline) : NULL;
   json_builder_begin_object(b);
   okno_json_str(b, "number", a->number);
-  okno_json_str(b, "status", a->status);
-  okno_json_str(b, "kind", a->kind);
-  okno_json_str(b, "sla_class", a->sla_class);
+  okno_json_str(b, "status", okno_status_name(a->status));
+  okno_json_str(b, "kind", okno_kind_name(a->kind));
+  okno_json_str(b, "sla_class", okno_sla_class_name(a->sla_class));
   if (due)
     okno_json_str(b, "deadline", due);
   json_builder_end_object(b);
@@ -389,14 +389,15 @@ static gboolean write_new(const OknoSlaEnv *env, OknoStore *st, const OknoParsed
                           OknoIntakeResult *res, GError **error)
 {
   g_autoptr(OknoAppeal) a = new_appeal(env, st, p, d, error);
-  gboolean waits = a && g_str_equal(a->status, "needs_clarification");
+  gboolean waits = a && a->status == OKNO_STATUS_NEEDS_CLARIFICATION;
   char pii[OKNO_PII_BUF];
 
   if (!a)
     return FALSE;
-  res->suspicious = g_str_equal(a->queue, OKNO_QUEUE_SUSPICIOUS);
+  res->suspicious = a->queue == OKNO_HOLD_SUSPICIOUS;
   if (!okno_store_appeal_insert(st, a, error) ||
-      !event(st, a->id, "received", "channel", p->channel, "session", p->session_id, error) ||
+      !event(st, a->id, "received", "channel", okno_channel_name(p->env.channel), "session",
+             p->session_id, error) ||
       !store_message(st, a->id, p, error) ||
       (!waits && !okno_ops_start_clock(env, st, a, p->received_at, NULL, error)) ||
       !registered_event(st, a, error))
@@ -428,14 +429,14 @@ static gboolean write_new(const OknoSlaEnv *env, OknoStore *st, const OknoParsed
   res->number = g_strdup(a->number);
   res->outcome = OKNO_INTAKE_CREATED;
   okno_log("intake", "session=%s event=registered appeal=%s status=%s from=%s size=%" G_GSIZE_FORMAT "%s%s",
-           p->session_id, a->number, a->status, okno_pii(p->contact, pii),
-           g_bytes_get_size(p->raw), *a->queue ? " queue=" : "", a->queue);
+           p->session_id, a->number, okno_status_name(a->status), okno_pii(p->contact, pii),
+           g_bytes_get_size(p->raw), a->queue != OKNO_HOLD_NONE ? " queue=" : "", okno_hold_name(a->queue));
   /* Register, route, then acknowledge (DESIGN.md steps 4 to 6), all in this
    * transaction: routing comes before the receipt so that a department's own SLA
    * period or working hours ([sla] department_overrides, department_hours) give the
    * deadline the receipt states. */
   return okno_route_appeal(st, a,
-                           &(OknoRouteInput){a->category, p->channel, p->contact, a->subject,
+                           &(OknoRouteInput){a->category, okno_channel_name(p->env.channel), p->contact, a->subject,
                                              p->description},
                            error) &&
          routed_deadline(env, st, a, p->received_at, error) &&

@@ -41,10 +41,10 @@
 #include "ops/ops.h"
 #include "store/store.h"
 
-/* The queues (OknoAppeal.queue) intake puts an appeal in; "" is the normal flow. */
-#define OKNO_QUEUE_QUARANTINE "quarantine" /* the parse broke a budget, or empty */
-#define OKNO_QUEUE_SUSPICIOUS "suspicious" /* the sender is not proved (mail/auth.h) or the
-                                            * letter points at a blocked domain or URL */
+/* The holds (OknoAppeal.queue, appeal/appeal.h) intake puts an appeal in: quarantine
+ * when the parse broke a budget or the message is empty; suspicious when the sender is
+ * not proved (mail/auth.h) or the letter points at a blocked domain or URL; none in the
+ * normal flow. */
 
 /* OknoIntakeResult (and its outcome) is mail/envelope.h's: the SMTP session reports it. */
 
@@ -77,9 +77,8 @@ typedef struct {
                              * appeal joined (its writes update it); LINK: the appeal
                              * quoted; CREATE: NULL. Borrowed from the facts. */
   gboolean clock_resumes;   /* JOIN: the clarification the appeal waited for */
-  const char *status;       /* LINK, CREATE: "new" or "needs_clarification"; else NULL */
-  const char *queue;        /* LINK, CREATE: "", OKNO_QUEUE_QUARANTINE or
-                             * OKNO_QUEUE_SUSPICIOUS; else NULL */
+  OknoStatus status;        /* LINK, CREATE: new or needs_clarification */
+  OknoHold queue;           /* LINK, CREATE: the hold (above) */
 } OknoRegisterDecision;
 
 /* The decision above, from `p` and `f` alone (pure). */

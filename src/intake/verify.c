@@ -40,7 +40,7 @@ static void authenticate(const OknoConfig *cfg, OknoParsed *p, GError **refuse)
   gsize len = 0;
   const guint8 *data;
 
-  if (!cfg->auth_verify || g_strcmp0(p->channel, "email") != 0 || !p->env.client_addr ||
+  if (!cfg->auth_verify || p->env.channel != OKNO_CHANNEL_EMAIL || !p->env.client_addr ||
       !(ip = g_inet_address_new_from_string(p->env.client_addr)))
     return;
   g_object_unref(ip);

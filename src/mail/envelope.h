@@ -11,8 +11,10 @@
 #pragma once
 #include <glib.h>
 
+#include "appeal/appeal.h"
+
 typedef struct {
-  const char *channel;        /* "email", "web" */
+  OknoChannel channel;        /* 0: e-mail */
   const char *mail_from;      /* SMTP MAIL FROM; "" for the null path; NULL if none */
   const char *const *rcpt_to; /* NULL-terminated, may be NULL */
   const char *client_addr;    /* peer address, NULL if none */
@@ -22,10 +24,10 @@ typedef struct {
   /* Given by channels that ask for them (the web form); NULL or "" otherwise: */
   const char *category;       /* the appeal's category (web/feedback.h keys) */
   const char *phone;          /* +7..., taken instead of a phone found in the text */
-  const char *kind;           /* "formal": a formal appeal under 59-FZ, only from a
-                                 trusted caller that confirmed the citizen's identity
-                                 (the cabinet; `okno submit --kind formal`); NULL or
-                                 anything else: a support request */
+  OknoKind kind;              /* OKNO_KIND_FORMAL: a formal appeal under 59-FZ, only
+                                 from a trusted caller that confirmed the citizen's
+                                 identity (the cabinet; `okno submit --kind formal`);
+                                 0: a support request */
 } OknoEnvelope;
 
 typedef enum {

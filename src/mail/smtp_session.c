@@ -651,7 +651,7 @@ static void data_end(OknoSmtpSession *s)
     end_transaction(s);
     return;
   }
-  env.channel = "email";
+  env.channel = OKNO_CHANNEL_EMAIL;
   env.mail_from = s->mail_from;
   env.rcpt_to = (const char *const *)s->rcpts->pdata;
   env.client_addr = s->peer;

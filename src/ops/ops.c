@@ -237,17 +237,15 @@ gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
   g_autoptr(GError) e = NULL;
   gint64 deadline = 0, when[3] = {0};
 
-  if (!okno_sla_class_parse(a->sla_class, &facts.sla_class)) {
-    facts.sla_class = okno_sla_classify(env->policy, a->kind, a->category, a->subject, "");
-    g_free(a->sla_class);
-    a->sla_class = g_strdup(okno_sla_class_name(facts.sla_class));
-  }
+  if (a->sla_class == OKNO_SLA_NONE)
+    a->sla_class = okno_sla_classify(env->policy, a->kind, a->category, a->subject, "");
+  facts.sla_class = a->sla_class;
   if (env->cal && !okno_sla_deadline(env->policy, &facts, env->cal, &deadline, &reason, &e))
     okno_log_warn("sla", "event=no_deadline appeal=%s error=\"%s\"", a->number, e->message);
   a->deadline = deadline;
   a->overdue = FALSE;
   a->deadline_gen++;
-  if (deadline && g_strcmp0(a->kind, "formal") == 0 && !a->forward_deadline) {
+  if (deadline && a->kind == OKNO_KIND_FORMAL && !a->forward_deadline) {
     g_clear_error(&e);
     if (!okno_deadline_add(env->cal, a->received_at, OKNO_PERIOD_CALENDAR_DAYS,
                            OKNO_SLA_FORMAL_FORWARD_DAYS, &a->forward_deadline, &e))
@@ -264,7 +262,8 @@ gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
   if (!okno_store_appeal_update(st, a, error) ||
       !okno_store_sla_jobs_set(st, a->id, a->deadline_gen, kinds, when, deadline ? 3 : 0, error))
     return FALSE;
-  return !why || event(st, a->id, error, "deadline_set", "deadline", due, "class", a->sla_class,
+  return !why || event(st, a->id, error, "deadline_set", "deadline", due, "class",
+                       okno_sla_class_name(a->sla_class),
                        "rule", reason ? reason : "no production calendar", "why", why, NULL);
 }
 
@@ -296,27 +295,14 @@ static gboolean move_deadline(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
 
 /* ---- status ---- */
 
-static const char *status_ru(const char *s)
-{
-  static const char *const names[][2] = {
-    {"new", "зарегистрировано"},  {"in_progress", "в работе"},
-    {"needs_clarification", "требуется уточнение"}, {"answered", "дан ответ"},
-    {"closed", "закрыто"},        {"rejected", "отклонено"},
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
-    if (!strcmp(names[i][0], s))
-      return names[i][1];
-  return s;
-}
-
 static gboolean notify_status(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
                               const char *reason, const char *answer, GError **error)
 {
   g_autofree char *subject = NULL, *text = NULL;
   const char *type = "status_changed";
-  if (!strcmp(a->status, "answered"))
+  if (a->status == OKNO_STATUS_ANSWERED)
     return notify(env, st, a, "answer", NULL, NULL, answer, error);
-  if (!strcmp(a->status, "needs_clarification")) {
+  if (a->status == OKNO_STATUS_NEEDS_CLARIFICATION) {
     type = "clarification";
     subject = g_strdup_printf("Обращение № %s: требуется уточнение", a->number);
     text = g_strdup_printf("Чтобы рассмотреть ваше обращение № %s, нам нужно уточнение: %s\n\n"
@@ -325,11 +311,11 @@ static gboolean notify_status(const OknoSlaEnv *env, OknoStore *st, const OknoAp
                            "получим ваш ответ.",
                            a->number, reason);
   } else {
-    subject = g_strdup_printf("Обращение № %s: %s", a->number, status_ru(a->status));
+    subject = g_strdup_printf("Обращение № %s: %s", a->number, okno_statuses[a->status].notice);
     text = g_strdup_printf("Статус вашего обращения № %s изменён: %s.%s%s%s", a->number,
-                           status_ru(a->status), reason && *reason ? "\nПричина: " : "",
+                           okno_statuses[a->status].notice, reason && *reason ? "\nПричина: " : "",
                            reason && *reason ? reason : "", reason && *reason ? "." : "");
-    if (a->deadline && !strcmp(a->status, "in_progress")) {
+    if (a->deadline && a->status == OKNO_STATUS_IN_PROGRESS) {
       g_autofree char *due = okno_receipt_time(a->deadline);
       g_autofree char *more = g_strdup_printf("%s\n\nОжидаемый срок ответа: до %s.", text, due);
       g_free(text);
@@ -340,32 +326,31 @@ static gboolean notify_status(const OknoSlaEnv *env, OknoStore *st, const OknoAp
 }
 
 gboolean okno_ops_set_status(const OknoSlaEnv *env, OknoStore *st, const char *number,
-                             gint64 version, const char *status, const char *reason,
+                             gint64 version, OknoStatus status, const char *reason,
                              const char *answer, const char *actor, GError **error)
 {
   g_autoptr(OknoAppeal) a = load_at(st, number, version, error);
-  g_autofree char *from = NULL;
+  OknoStatus from;
   if (!a || !okno_appeal_status_check(a, status, reason, answer, error))
     return FALSE;
-  from = g_strdup(a->status);
-  g_free(a->status);
-  a->status = g_strdup(status);
-  if (!strcmp(status, "answered"))
+  from = a->status;
+  a->status = status;
+  if (status == OKNO_STATUS_ANSWERED)
     a->answered = TRUE;
-  if (!event(st, a->id, error, "status_changed", "from", from, "to", status, "reason", reason,
-             "by", actor, NULL))
+  if (!event(st, a->id, error, "status_changed", "from", okno_status_name(from), "to",
+             okno_status_name(status), "reason", reason, "by", actor, NULL))
     return FALSE;
-  if (!strcmp(status, "needs_clarification")) {
+  if (status == OKNO_STATUS_NEEDS_CLARIFICATION) {
     if (!okno_ops_stop_clock(st, a, "waiting for the citizen's clarification", error))
       return FALSE;
-  } else if (!strcmp(status, "in_progress") && (a->deadline == 0 || !strcmp(from, "closed") ||
-                                                  !strcmp(from, "answered"))) {
+  } else if (status == OKNO_STATUS_IN_PROGRESS &&
+             (a->deadline == 0 || from == OKNO_STATUS_CLOSED || from == OKNO_STATUS_ANSWERED)) {
     /* The clock starts again: after a clarification, or when the appeal is reopened. */
     if (!okno_ops_start_clock(env, st, a, okno_now(),
-                              !strcmp(from, "needs_clarification") ? "clarified" : "reopened",
+                              from == OKNO_STATUS_NEEDS_CLARIFICATION ? "clarified" : "reopened",
                               error))
       return FALSE;
-  } else if (!strcmp(status, "in_progress")) {
+  } else if (status == OKNO_STATUS_IN_PROGRESS) {
     if (!okno_store_appeal_update(st, a, error))
       return FALSE;
   } else {
@@ -381,10 +366,11 @@ gboolean okno_ops_answer(const OknoSlaEnv *env, OknoStore *st, const char *numbe
   g_autoptr(OknoAppeal) a = load_at(st, number, version, error);
   if (!a)
     return FALSE;
-  if (strcmp(a->status, "answered") != 0)
-    return okno_ops_set_status(env, st, number, version, "answered", NULL, answer, actor, error);
-  if (!(answer && *answer)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "answered needs --answer TEXT");
+  if (a->status != OKNO_STATUS_ANSWERED)
+    return okno_ops_set_status(env, st, number, version, OKNO_STATUS_ANSWERED, NULL, answer,
+                               actor, error);
+  if (!(answer && *answer)) { /* the same words as okno_appeal_status_check's */
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Напишите текст ответа.");
     return FALSE;
   }
   /* a further answer: the version moves so that another operator sees the change */
@@ -441,8 +427,9 @@ gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const cha
     return FALSE;
   }
   due = msk(a->deadline);
-  return event(st, a->id, error, "priority_confirmed", "class", a->sla_class, "rule", reason,
-               "deadline", due, "by", actor, NULL);
+  return event(st, a->id, error, "priority_confirmed", "class",
+               okno_sla_class_name(a->sla_class), "rule", reason, "deadline", due, "by", actor,
+               NULL);
 }
 
 gboolean okno_ops_assign(OknoStore *st, const char *number, gint64 version, const char *login,
@@ -478,11 +465,11 @@ gboolean okno_ops_assign(OknoStore *st, const char *number, gint64 version, cons
 
 /* ---- forwarding and art. 11: the appeal is closed without an answer ---- */
 
-/* Closes `a` (its jobs cancelled); *from gets the status it had (caller frees). */
-static gboolean close_appeal(OknoStore *st, OknoAppeal *a, char **from, GError **error)
+/* Closes `a` (its jobs cancelled); *from gets the status it had. */
+static gboolean close_appeal(OknoStore *st, OknoAppeal *a, OknoStatus *from, GError **error)
 {
-  *from = g_steal_pointer(&a->status);
-  a->status = g_strdup("closed");
+  *from = a->status;
+  a->status = OKNO_STATUS_CLOSED;
   return okno_store_appeal_update(st, a, error) && okno_store_sla_jobs_cancel(st, a->id, error);
 }
 
@@ -490,7 +477,8 @@ gboolean okno_ops_forward(const OknoSlaEnv *env, OknoStore *st, const char *numb
                           const char *body, const char *actor, GError **error)
 {
   g_autoptr(OknoAppeal) a = load(st, number, error);
-  g_autofree char *from = NULL, *subject = NULL, *text = NULL;
+  g_autofree char *subject = NULL, *text = NULL;
+  OknoStatus from;
   gboolean in_time;
   if (!a)
     return FALSE;
@@ -498,14 +486,14 @@ gboolean okno_ops_forward(const OknoSlaEnv *env, OknoStore *st, const char *numb
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "forward needs the body it goes to");
     return FALSE;
   }
-  if (strcmp(a->status, "new") != 0 && strcmp(a->status, "in_progress") != 0) {
+  if (a->status != OKNO_STATUS_NEW && a->status != OKNO_STATUS_IN_PROGRESS) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s and cannot be forwarded",
-                a->number, a->status);
+                a->number, okno_status_name(a->status));
     return FALSE;
   }
   in_time = !a->forward_deadline || okno_now() <= a->forward_deadline;
   if (!close_appeal(st, a, &from, error) ||
-      !event(st, a->id, error, "forwarded", "to", body, "from", from,
+      !event(st, a->id, error, "forwarded", "to", body, "from", okno_status_name(from),
              "in_time", in_time ? "yes" : "no", "by", actor, NULL))
     return FALSE;
   subject = g_strdup_printf("Обращение № %s направлено по компетенции", a->number);
@@ -549,10 +537,11 @@ gboolean okno_ops_leave_unanswered(const OknoSlaEnv *env, OknoStore *st, const c
                                    const char *ground, const char *actor, GError **error)
 {
   g_autoptr(OknoAppeal) a = load(st, number, error);
-  g_autofree char *subject = NULL, *text = NULL, *from = NULL;
+  g_autofree char *subject = NULL, *text = NULL;
+  OknoStatus from;
   if (!a)
     return FALSE;
-  if (strcmp(a->kind, "formal") != 0) {
+  if (a->kind != OKNO_KIND_FORMAL) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
                 "appeal %s is a support request; art. 11 grounds apply to formal appeals",
                 a->number);
@@ -564,13 +553,14 @@ gboolean okno_ops_leave_unanswered(const OknoSlaEnv *env, OknoStore *st, const c
                 ground ? ground : "", list);
     return FALSE;
   }
-  if (!okno_appeal_status_allowed(a->status, "closed")) {
+  if (!okno_appeal_status_allowed(a->status, OKNO_STATUS_CLOSED)) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "appeal %s is %s and cannot be closed",
-                a->number, a->status);
+                a->number, okno_status_name(a->status));
     return FALSE;
   }
   if (!close_appeal(st, a, &from, error) ||
-      !event(st, a->id, error, "left_unanswered", "ground", ground, "from", from, "by", actor, NULL))
+      !event(st, a->id, error, "left_unanswered", "ground", ground, "from",
+             okno_status_name(from), "by", actor, NULL))
     return FALSE;
   /* Part 1: there is nobody to tell; otherwise the citizen is told why (parts 3-5). */
   if (!strcmp(ground, "no_name_or_address"))
@@ -598,11 +588,10 @@ gboolean okno_ops_link_repeated(const OknoSlaEnv *env, OknoStore *st, OknoAppeal
       !event(st, e->id, error, "linked", "number", a->number, "reason", "repeated appeal", NULL))
     return FALSE;
   /* Only the citizen's own earlier appeal is reopened; a stranger's mention links. */
-  if (strcmp(e->status, "closed") != 0 || e->answered || !*a->from_email ||
+  if (e->status != OKNO_STATUS_CLOSED || e->answered || !*a->from_email ||
       g_ascii_strcasecmp(e->from_email, a->from_email) != 0)
     return TRUE;
-  g_free(e->status);
-  e->status = g_strdup("in_progress");
+  e->status = OKNO_STATUS_IN_PROGRESS;
   return event(st, e->id, error, "reopened", "reason", "repeated appeal", "number", a->number,
                NULL) &&
          okno_ops_start_clock(env, st, e, okno_now(), "reopened by a repeated appeal", error);

@@ -77,7 +77,7 @@ gboolean okno_ops_stop_clock(OknoStore *st, OknoAppeal *a, const char *reason, G
  * citizen's last message, DKIM-signed, stored as an `out` message (not automatic) and
  * queued, if the citizen's "answer" notifications are on (event notified/suppressed). */
 gboolean okno_ops_set_status(const OknoSlaEnv *env, OknoStore *st, const char *number,
-                             gint64 version, const char *status, const char *reason,
+                             gint64 version, OknoStatus status, const char *reason,
                              const char *answer, const char *actor, GError **error);
 /* Answers appeal `number` with `answer`: okno_ops_set_status(answered) when it is not
  * answered yet; a further answer to an answered appeal is sent the same way, bumps the

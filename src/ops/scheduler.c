@@ -152,7 +152,7 @@ static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, G
     subject = g_strdup_printf("Напоминание: срок ответа по обращению № %s — %s", a->number, due);
     text = g_strdup_printf("Срок ответа по обращению № %s («%s») истекает %s.\n"
                            "Статус: %s. Ответственный: %s.",
-                           a->number, a->subject, due, a->status,
+                           a->number, a->subject, due, okno_statuses[a->status].staff,
                            responsible);
   } else if (!strcmp(job->kind, "overdue")) {
     g_autofree char *d = detail_json(due_msk, 0, FALSE, NULL, 0, NULL);
@@ -164,14 +164,14 @@ static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, G
     subject = g_strdup_printf("Просрочено обращение № %s", a->number);
     text = g_strdup_printf("Срок ответа по обращению № %s («%s») истёк %s, ответа нет.\n"
                            "Статус: %s. Ответственный: %s.",
-                           a->number, a->subject, due, a->status,
+                           a->number, a->subject, due, okno_statuses[a->status].staff,
                            responsible);
   } else {
     level = 2;
     subject = g_strdup_printf("Повторная эскалация: обращение № %s просрочено", a->number);
     text = g_strdup_printf("Обращение № %s («%s») просрочено с %s и до сих пор без ответа; "
                            "предыдущая эскалация не помогла.\nСтатус: %s. Ответственный: %s.",
-                           a->number, a->subject, due, a->status,
+                           a->number, a->subject, due, okno_statuses[a->status].staff,
                            responsible);
   }
   if (!okno_ops_mail_staff(s->env, s->store, a, to, subject, text, &sent, error))

@@ -22,8 +22,17 @@
 #define OKNO_LIVE_SQL OKNO_QUEUED_SQL " AND " OKNO_OPEN_SQL
 #define OKNO_FREE_SQL OKNO_LIVE_SQL " AND assignee IS NULL"
 
-/* The OknoAppeal of row `i` of `r`, selected with OKNO_APPEAL_COLUMNS first; caller frees. */
-OknoAppeal *okno_appeal_from_row(const OknoRows *r, guint i);
+/* The appeal's field table (store.c): OKNO_APPEAL_COLUMNS is its select list, written
+ * out so that queries stay static strings; okno_store_open checks the two agree. */
+#define OKNO_APPEAL_N_FIELDS 26
+extern const OknoField okno_appeal_fields[OKNO_APPEAL_N_FIELDS];
+
+/* The OknoAppeal of row `i` of `r`, selected with OKNO_APPEAL_COLUMNS first; caller
+ * frees. NULL and OKNO_ERROR_INTERNAL when the row holds a value okno does not know
+ * (okno_rows_map). */
+OknoAppeal *okno_appeal_from_row(const OknoRows *r, guint i, GError **error);
+/* Every row of `r` so (a GPtrArray of OknoAppeal*), or NULL as above. */
+GPtrArray *okno_appeals_from_rows(const OknoRows *r, GError **error);
 
 /* Full-text search as a filter (src/store/search.c): the words of `query` as the
  * backend's match text (NULL with OKNO_ERROR_USER when no word is left, as in
@@ -35,6 +44,6 @@ char *okno_search_match_sql(gboolean sqlite, guint placeholder);
 /* A keyset page (store.h OknoPage) of the rows `r` of a statement that selected
  * OKNO_APPEAL_COLUMNS in `sort`'s order (reversed when `back`: a `before` page) with
  * LIMIT limit + 1; `cursor`: the statement was bounded by a token. Sets the next and
- * previous tokens (src/store/queue.c); caller frees. */
+ * previous tokens (src/store/queue.c); caller frees. NULL as okno_appeal_from_row. */
 OknoPage *okno_page_from_rows(const OknoRows *r, guint limit, OknoSort sort, gboolean cursor,
-                              gboolean back);
+                              gboolean back, GError **error);

@@ -207,7 +207,7 @@ OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
     first.after = first.before = NULL;
     return okno_store_cabinet_list(st, emails - n, &first, total, error);
   }
-  return okno_page_from_rows(r, f->limit, OKNO_SORT_RECEIVED, cursor, back);
+  return okno_page_from_rows(r, f->limit, OKNO_SORT_RECEIVED, cursor, back, error);
 }
 
 /* ---- the card ---- */

@@ -392,18 +392,24 @@ static OknoPage *page_run(OknoStore *st, const OknoQueueQuery *q, GError **error
     first.after = first.before = NULL;
     return page_run(st, &first, error);
   }
-  return okno_page_from_rows(r, q->limit, q->sort, cursor, back);
+  return okno_page_from_rows(r, q->limit, q->sort, cursor, back, error);
 }
 
 OknoPage *okno_page_from_rows(const OknoRows *r, guint limit, OknoSort sort, gboolean cursor,
-                              gboolean back)
+                              gboolean back, GError **error)
 {
   OknoPage *page = g_new0(OknoPage, 1);
   guint n = okno_rows_count(r), shown = MIN(n, limit);
   gboolean due = sort == OKNO_SORT_DEADLINE;
   page->appeals = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
-  for (guint i = 0; i < shown; i++)
-    g_ptr_array_add(page->appeals, okno_appeal_from_row(r, back ? shown - 1 - i : i));
+  for (guint i = 0; i < shown; i++) {
+    OknoAppeal *a = okno_appeal_from_row(r, back ? shown - 1 - i : i, error);
+    if (!a) {
+      okno_page_free(page);
+      return NULL;
+    }
+    g_ptr_array_add(page->appeals, a);
+  }
   if (shown) {
     const OknoAppeal *first = page->appeals->pdata[0];
     const OknoAppeal *last = page->appeals->pdata[shown - 1];

@@ -37,9 +37,9 @@ static void add_json(JsonBuilder *b, const char *name, const char *text)
 static void add_summary(JsonBuilder *b, const OknoAppeal *a)
 {
   okno_json_str(b, "number", a->number);
-  okno_json_str(b, "status", a->status);
-  okno_json_str(b, "channel", a->channel);
-  okno_json_str(b, "queue", a->queue);
+  okno_json_str(b, "status", okno_status_name(a->status));
+  okno_json_str(b, "channel", okno_channel_name(a->channel));
+  okno_json_str(b, "queue", okno_hold_name(a->queue));
   okno_json_str(b, "subject", a->subject);
   json_builder_set_member_name(b, "from");
   json_builder_begin_object(b);
@@ -59,10 +59,10 @@ static void add_summary(JsonBuilder *b, const OknoAppeal *a)
   add_time(b, "received_at", a->received_at);
   add_time(b, "deadline", a->deadline);
   add_time(b, "updated_at", a->updated_at);
-  okno_json_str(b, "kind", a->kind);
-  okno_json_str(b, "priority", a->priority);
+  okno_json_str(b, "kind", okno_kind_name(a->kind));
+  okno_json_str(b, "priority", okno_priority_name(a->priority));
   okno_json_bool(b, "priority_confirmed", a->priority_confirmed);
-  okno_json_str(b, "sla_class", a->sla_class);
+  okno_json_str(b, "sla_class", okno_sla_class_name(a->sla_class));
   okno_json_bool(b, "overdue", a->overdue);
   add_time(b, "forward_deadline", a->forward_deadline);
   okno_json_int(b, "extensions", a->extensions);

@@ -138,39 +138,64 @@ gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, 
 
 /* ---- appeals ---- */
 
-static char *dup_or_empty(const char *s) { return g_strdup(s ? s : ""); }
+#define F(member, col, type) OKNO_FIELD(OknoAppeal, member, col, type)
+#define E(member, col, names, none) OKNO_FIELD_ENUM(OknoAppeal, member, col, names, none)
+const OknoField okno_appeal_fields[OKNO_APPEAL_N_FIELDS] = {
+  F(id, "id", OKNO_F_INT),
+  F(number, "number", OKNO_F_TEXT),
+  E(status, "status", okno_status_names, 0),
+  E(channel, "channel", okno_channel_names, 0),
+  E(queue, "queue", okno_hold_names, 0),
+  F(subject, "subject", OKNO_F_TEXT),
+  F(from_name, "from_name", OKNO_F_TEXT),
+  F(from_email, "from_email", OKNO_F_TEXT),
+  F(phone, "phone", OKNO_F_TEXT),
+  F(category, "category", OKNO_F_TEXT),
+  F(related, "related", OKNO_F_TEXT),
+  F(received_at, "received_at", OKNO_F_INT),
+  F(deadline, "deadline", OKNO_F_INT),
+  F(updated_at, "updated_at", OKNO_F_INT),
+  F(department, "department", OKNO_F_TEXT),
+  F(assignee, "coalesce(assignee, 0)", OKNO_F_INT),
+  F(version, "version", OKNO_F_INT),
+  E(kind, "kind", okno_kind_names, 0),
+  E(priority, "priority", okno_priority_names, 0),
+  F(priority_confirmed, "priority_confirmed", OKNO_F_BOOL),
+  E(sla_class, "sla_class", okno_sla_class_names, OKNO_SLA_NONE),
+  F(overdue, "overdue", OKNO_F_BOOL),
+  F(forward_deadline, "forward_deadline", OKNO_F_INT),
+  F(extensions, "extensions", OKNO_F_INT),
+  F(answered, "answered", OKNO_F_BOOL),
+  F(deadline_gen, "deadline_gen", OKNO_F_INT),
+};
+#undef F
+#undef E
 
-OknoAppeal *okno_appeal_from_row(const OknoRows *r, guint i)
+OknoAppeal *okno_appeal_from_row(const OknoRows *r, guint i, GError **error)
 {
   OknoAppeal *a = g_new0(OknoAppeal, 1);
-  a->id = okno_rows_int(r, i, 0);
-  a->number = dup_or_empty(okno_rows_text(r, i, 1));
-  a->status = dup_or_empty(okno_rows_text(r, i, 2));
-  a->channel = dup_or_empty(okno_rows_text(r, i, 3));
-  a->queue = dup_or_empty(okno_rows_text(r, i, 4));
-  a->subject = dup_or_empty(okno_rows_text(r, i, 5));
-  a->from_name = dup_or_empty(okno_rows_text(r, i, 6));
-  a->from_email = dup_or_empty(okno_rows_text(r, i, 7));
-  a->phone = dup_or_empty(okno_rows_text(r, i, 8));
-  a->category = dup_or_empty(okno_rows_text(r, i, 9));
-  a->related = dup_or_empty(okno_rows_text(r, i, 10));
-  a->received_at = okno_rows_int(r, i, 11);
-  a->deadline = okno_rows_int(r, i, 12);
-  a->updated_at = okno_rows_int(r, i, 13);
-  a->department = dup_or_empty(okno_rows_text(r, i, 14));
-  a->assignee = okno_rows_int(r, i, 15);
-  a->version = okno_rows_int(r, i, 16);
-  a->kind = dup_or_empty(okno_rows_text(r, i, 17));
-  a->priority = dup_or_empty(okno_rows_text(r, i, 18));
-  a->priority_confirmed = okno_rows_int(r, i, 19) != 0;
-  a->sla_class = dup_or_empty(okno_rows_text(r, i, 20));
-  a->overdue = okno_rows_int(r, i, 21) != 0;
-  a->forward_deadline = okno_rows_int(r, i, 22);
-  a->extensions = okno_rows_int(r, i, 23);
-  a->answered = okno_rows_int(r, i, 24) != 0;
-  a->deadline_gen = okno_rows_int(r, i, 25);
+  if (!okno_rows_map(r, i, 0, okno_appeal_fields, OKNO_APPEAL_N_FIELDS, a, error)) {
+    okno_appeal_free(a);
+    return NULL;
+  }
   return a;
 }
+
+GPtrArray *okno_appeals_from_rows(const OknoRows *r, GError **error)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    OknoAppeal *a = okno_appeal_from_row(r, i, error);
+    if (!a) {
+      g_ptr_array_unref(out);
+      return NULL;
+    }
+    g_ptr_array_add(out, a);
+  }
+  return out;
+}
+
+static char *dup_or_empty(const char *s) { return g_strdup(s ? s : ""); }
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
 
@@ -183,12 +208,14 @@ gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
       "priority_confirmed, sla_class, forward_deadline, deadline_gen) "
       "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16, "
       "$17, $18) RETURNING id",
-      OKNO_PARAMS(T(a->number), T(a->status), T(a->channel), T(a->queue), T(a->subject),
-                  T(a->from_name), T(a->from_email), T(a->phone), T(a->category),
-                  T(a->related), OKNO_INT(a->received_at), OKNO_INT(a->deadline),
-                  OKNO_TEXT(a->kind && *a->kind ? a->kind : "support"),
-                  OKNO_TEXT(a->priority && *a->priority ? a->priority : "normal"),
-                  OKNO_INT(a->priority_confirmed ? 1 : 0), T(a->sla_class),
+      OKNO_PARAMS(T(a->number), OKNO_TEXT(okno_status_name(a->status)),
+                  OKNO_TEXT(okno_channel_name(a->channel)), OKNO_TEXT(okno_hold_name(a->queue)),
+                  T(a->subject), T(a->from_name), T(a->from_email), T(a->phone),
+                  T(a->category), T(a->related), OKNO_INT(a->received_at),
+                  OKNO_INT(a->deadline), OKNO_TEXT(okno_kind_name(a->kind)),
+                  OKNO_TEXT(okno_priority_name(a->priority)),
+                  OKNO_INT(a->priority_confirmed ? 1 : 0),
+                  OKNO_TEXT(okno_sla_class_name(a->sla_class)),
                   OKNO_INT(a->forward_deadline), OKNO_INT(a->deadline_gen)),
       error);
   if (!r)
@@ -204,7 +231,7 @@ OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **er
   g_autoptr(OknoRows) r = okno_db_query(
       st->db, "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals WHERE number = $1",
       OKNO_PARAMS(T(number)), error);
-  return r && okno_rows_count(r) ? okno_appeal_from_row(r, 0) : NULL;
+  return r && okno_rows_count(r) ? okno_appeal_from_row(r, 0, error) : NULL;
 }
 
 OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error)
@@ -212,7 +239,7 @@ OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error
   g_autoptr(OknoRows) r = okno_db_query(
       st->db, "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals WHERE id = $1",
       OKNO_PARAMS(OKNO_INT(id)), error);
-  return r && okno_rows_count(r) ? okno_appeal_from_row(r, 0) : NULL;
+  return r && okno_rows_count(r) ? okno_appeal_from_row(r, 0, error) : NULL;
 }
 
 GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **error)
@@ -220,7 +247,6 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
   static const OknoListFilter none = {0};
   g_autoptr(OknoRows) r = NULL;
   gint64 key = G_MAXINT64, id = G_MAXINT64;
-  GPtrArray *out;
   if (!f)
     f = &none;
   if (f->after && *f->after) {
@@ -243,12 +269,7 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
                                 OKNO_INT(f->limit > 0 ? f->limit : G_MAXINT64),
                                 OKNO_INT(key), OKNO_INT(id)),
                     error);
-  if (!r)
-    return NULL;
-  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
-  for (guint i = 0; i < okno_rows_count(r); i++)
-    g_ptr_array_add(out, okno_appeal_from_row(r, i));
-  return out;
+  return r ? okno_appeals_from_rows(r, error) : NULL;
 }
 
 gboolean okno_store_appeal_update(OknoStore *st, OknoAppeal *a, GError **error)
@@ -259,9 +280,10 @@ gboolean okno_store_appeal_update(OknoStore *st, OknoAppeal *a, GError **error)
       "priority_confirmed = $6, sla_class = $7, overdue = $8, forward_deadline = $9, "
       "extensions = $10, answered = $11, deadline_gen = $12, updated_at = $13, "
       "version = version + 1 WHERE id = $1 AND ($14 = 0 OR version = $14) RETURNING version",
-      OKNO_PARAMS(OKNO_INT(a->id), T(a->status), T(a->related), OKNO_INT(a->deadline),
-                  OKNO_TEXT(a->priority && *a->priority ? a->priority : "normal"),
-                  OKNO_INT(a->priority_confirmed ? 1 : 0), T(a->sla_class),
+      OKNO_PARAMS(OKNO_INT(a->id), OKNO_TEXT(okno_status_name(a->status)), T(a->related),
+                  OKNO_INT(a->deadline), OKNO_TEXT(okno_priority_name(a->priority)),
+                  OKNO_INT(a->priority_confirmed ? 1 : 0),
+                  OKNO_TEXT(okno_sla_class_name(a->sla_class)),
                   OKNO_INT(a->overdue ? 1 : 0), OKNO_INT(a->forward_deadline),
                   OKNO_INT(a->extensions), OKNO_INT(a->answered ? 1 : 0),
                   OKNO_INT(a->deadline_gen), OKNO_INT(okno_now()), OKNO_INT(a->version)),

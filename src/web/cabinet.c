@@ -29,8 +29,10 @@
 #define COMMENT_MAX_CHARS 2000
 #define REPLIES_PER_HOUR 30.0
 
-static const char *const statuses[] = {"new", "needs_clarification", "in_progress",
-                                       "answered", "closed", "rejected"};
+/* The statuses in the order the filter offers them: the citizen's path. */
+static const OknoStatus statuses[] = {OKNO_STATUS_NEW, OKNO_STATUS_NEEDS_CLARIFICATION,
+                                      OKNO_STATUS_IN_PROGRESS, OKNO_STATUS_ANSWERED,
+                                      OKNO_STATUS_CLOSED, OKNO_STATUS_REJECTED};
 
 /* ---- shared pieces ---- */
 
@@ -118,10 +120,10 @@ static OknoAppeal *cabinet_appeal(OknoReq *req, const char *rest, const char **t
 static void add_summary(JsonObject *o, const OknoAppeal *a)
 {
   json_object_set_string_member(o, "number", a->number);
-  json_object_set_string_member(o, "status", a->status);
-  json_object_set_string_member(o, "status_label", okno_status_label(a->status));
+  json_object_set_string_member(o, "status", okno_status_name(a->status));
+  json_object_set_string_member(o, "status_label", okno_statuses[a->status].citizen);
   json_object_set_string_member(o, "subject", *a->subject ? a->subject : "(без темы)");
-  json_object_set_string_member(o, "channel", a->channel);
+  json_object_set_string_member(o, "channel", okno_channel_name(a->channel));
   set_time(o, "received_at", a->received_at);
   set_time(o, "deadline", a->deadline);
 }
@@ -181,7 +183,7 @@ static void list_get(OknoReq *req)
   json_object_set_string_member(o, "filter_to", to);
   json_object_set_boolean_member(o, "moved", *query(req, "moved") != '\0');
   for (gsize i = 0; i < G_N_ELEMENTS(statuses); i++)
-    known = known || strcmp(status, statuses[i]) == 0;
+    known = known || strcmp(status, okno_statuses[statuses[i]].name) == 0;
   if (!known) {
     okno_cabinet_field_error(req, "cabinet_list", "Мои обращения", o, "status",
                              "Выберите статус из списка.");
@@ -244,9 +246,10 @@ static void list_get(OknoReq *req)
   opts = json_array_new();
   for (gsize i = 0; i < G_N_ELEMENTS(statuses); i++) {
     JsonObject *opt = json_object_new();
-    json_object_set_string_member(opt, "value", statuses[i]);
-    json_object_set_string_member(opt, "label", okno_status_label(statuses[i]));
-    json_object_set_boolean_member(opt, "selected", strcmp(status, statuses[i]) == 0);
+    const OknoStatusInfo *s = &okno_statuses[statuses[i]];
+    json_object_set_string_member(opt, "value", s->name);
+    json_object_set_string_member(opt, "label", s->citizen);
+    json_object_set_boolean_member(opt, "selected", strcmp(status, s->name) == 0);
     json_array_add_object_element(opts, opt);
   }
   if (req->api)
@@ -319,7 +322,7 @@ static gboolean about_hidden(const char *detail, GHashTable *hidden)
 
 static gboolean can_rate(const OknoAppeal *a)
 {
-  return strcmp(a->status, "answered") == 0 || strcmp(a->status, "closed") == 0;
+  return a->status == OKNO_STATUS_ANSWERED || a->status == OKNO_STATUS_CLOSED;
 }
 
 static void card(OknoReq *req, OknoAppeal *a)
@@ -569,7 +572,7 @@ static void reply_post(OknoReq *req, OknoAppeal *a)
   g_autoptr(GBytes) raw = NULL;
   const char *rcpt[] = {req->cfg->smtp_addresses[0], NULL};
   OknoEnvelope env = {
-    .channel = "web",
+    .channel = OKNO_CHANNEL_WEB,
     .mail_from = a->from_email,
     .rcpt_to = rcpt,
     .client_addr = req->client_ip,

@@ -112,8 +112,9 @@ static void formal_post(OknoReq *req)
   g_autofree char *subject = NULL, *text = NULL;
   g_autoptr(GBytes) raw = NULL;
   const char *rcpt[] = {req->cfg->smtp_addresses[0], NULL};
-  OknoEnvelope env = {.channel = "web", .rcpt_to = rcpt, .client_addr = req->client_ip,
-                      .session_id = "web", .kind = "formal"};
+  OknoEnvelope env = {.channel = OKNO_CHANNEL_WEB, .rcpt_to = rcpt,
+                      .client_addr = req->client_ip, .session_id = "web",
+                      .kind = OKNO_KIND_FORMAL};
   glong n;
   if (!id)
     return;

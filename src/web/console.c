@@ -39,22 +39,6 @@ char *okno_console_time(gint64 us)
   return g_date_time_format(t, "%d.%m.%Y %H:%M");
 }
 
-const char *okno_console_status_label(const char *status)
-{
-  static const struct { const char *status, *label; } labels[] = {
-    {"new", "Новое"},
-    {"in_progress", "В работе"},
-    {"needs_clarification", "Нужно уточнение"},
-    {"answered", "Дан ответ"},
-    {"closed", "Закрыто"},
-    {"rejected", "Отклонено"},
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS(labels); i++)
-    if (g_strcmp0(status, labels[i].status) == 0)
-      return labels[i].label;
-  return status;
-}
-
 OknoStaffPolicy okno_console_policy(OknoReq *req)
 {
   return okno_staff_policy(req->cfg);
@@ -331,12 +315,6 @@ static const struct { const char *id, *label; } queues[OKNO_QUEUE_COUNT] = {
   {"all", "Все доступные"},
 };
 
-static gboolean open_status(const char *status)
-{
-  return strcmp(status, "answered") != 0 && strcmp(status, "closed") != 0 &&
-         strcmp(status, "rejected") != 0;
-}
-
 static JsonObject *appeal_summary(const OknoAppeal *a, gint64 now)
 {
   JsonObject *r = json_object_new();
@@ -344,14 +322,14 @@ static JsonObject *appeal_summary(const OknoAppeal *a, gint64 now)
   g_autofree char *deadline = okno_console_time(a->deadline);
   json_object_set_string_member(r, "number", a->number);
   json_object_set_string_member(r, "subject", a->subject);
-  json_object_set_string_member(r, "status", a->status);
-  json_object_set_string_member(r, "status_label", okno_console_status_label(a->status));
+  json_object_set_string_member(r, "status", okno_status_name(a->status));
+  json_object_set_string_member(r, "status_label", okno_statuses[a->status].staff);
   json_object_set_string_member(r, "department", a->department);
   json_object_set_int_member(r, "assignee", a->assignee);
   json_object_set_string_member(r, "received", received);
   json_object_set_string_member(r, "deadline", deadline);
   json_object_set_boolean_member(r, "overdue", a->deadline && a->deadline < now &&
-                                                   open_status(a->status));
+                                                   okno_statuses[a->status].open);
   json_object_set_int_member(r, "version", a->version);
   return r;
 }
@@ -375,14 +353,12 @@ static char *queue_href(const OknoQueueQuery *q, gboolean limit, const char *cur
 
 static void status_options(JsonObject *o, const char *status)
 {
-  static const char *const statuses[] = {"new", "in_progress", "needs_clarification",
-                                         "answered", "closed", "rejected"};
   JsonArray *opts = json_array_new();
-  for (gsize i = 0; i < G_N_ELEMENTS(statuses); i++) {
+  for (int i = 0; i < OKNO_N_STATUSES; i++) {
     JsonObject *r = json_object_new();
-    json_object_set_string_member(r, "value", statuses[i]);
-    json_object_set_string_member(r, "label", okno_console_status_label(statuses[i]));
-    json_object_set_boolean_member(r, "selected", status && strcmp(status, statuses[i]) == 0);
+    json_object_set_string_member(r, "value", okno_statuses[i].name);
+    json_object_set_string_member(r, "label", okno_statuses[i].staff);
+    json_object_set_boolean_member(r, "selected", status && strcmp(status, okno_statuses[i].name) == 0);
     json_array_add_object_element(opts, r);
   }
   json_object_set_array_member(o, "status_options", opts);

@@ -32,5 +32,3 @@ JsonObject *okno_console_ctx(const OknoUser *u);
 OknoStaffPolicy okno_console_policy(OknoReq *req);
 /* "23.11.2026 16:35" in Moscow time; "" for 0. Caller frees. */
 char *okno_console_time(gint64 us);
-/* Russian name of an appeal status (web/status.h has the citizen's wording). */
-const char *okno_console_status_label(const char *status);

@@ -146,7 +146,7 @@ static OknoAppeal *load_visible(OknoReq *req, const OknoUser *u, char **action)
     okno_req_error(req, 500, NULL);
     return NULL;
   }
-  if (!a || !okno_staff_can(u, OKNO_ACT_VIEW, a, NULL) || strcmp(a->queue, "quarantine") == 0) {
+  if (!a || !okno_staff_can(u, OKNO_ACT_VIEW, a, NULL) || a->queue == OKNO_HOLD_QUARANTINE) {
     okno_appeal_free(a);
     okno_req_error(req, 404, NULL);
     return NULL;
@@ -293,12 +293,11 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
   }
   {
     /* the moves of ops.h's machine; answered is reached by the reply form */
-    static const char *const all[] = {"in_progress", "needs_clarification", "closed", "rejected"};
-    for (gsize i = 0; i < G_N_ELEMENTS(all); i++)
-      if (okno_appeal_status_allowed(a->status, all[i])) {
+    for (int to = 0; to < OKNO_N_STATUSES; to++)
+      if (to != OKNO_STATUS_ANSWERED && okno_appeal_status_allowed(a->status, to)) {
         JsonObject *r = json_object_new();
-        json_object_set_string_member(r, "status", all[i]);
-        json_object_set_string_member(r, "label", okno_console_status_label(all[i]));
+        json_object_set_string_member(r, "status", okno_statuses[to].name);
+        json_object_set_string_member(r, "label", okno_statuses[to].staff);
         json_array_add_object_element(statuses, r);
       }
   }
@@ -340,9 +339,9 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
 
   json_object_set_string_member(page, "number", a->number);
   json_object_set_string_member(page, "subject", a->subject);
-  json_object_set_string_member(page, "status", a->status);
-  json_object_set_string_member(page, "status_label", okno_console_status_label(a->status));
-  json_object_set_string_member(page, "channel", a->channel);
+  json_object_set_string_member(page, "status", okno_status_name(a->status));
+  json_object_set_string_member(page, "status_label", okno_statuses[a->status].staff);
+  json_object_set_string_member(page, "channel", okno_channel_name(a->channel));
   json_object_set_string_member(page, "category", a->category);
   json_object_set_string_member(page, "department", *a->department ? a->department : "");
   json_object_set_string_member(page, "assignee", assignee);
@@ -372,7 +371,7 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
   json_object_set_boolean_member(page, "can_reply", okno_staff_can(u, OKNO_ACT_REPLY, a, NULL));
   json_object_set_boolean_member(page, "can_note", okno_staff_can(u, OKNO_ACT_NOTE, a, NULL));
   json_object_set_boolean_member(page, "can_merge", okno_staff_can(u, OKNO_ACT_MERGE, a, NULL) &&
-                                                        strcmp(a->status, "closed") != 0);
+                                                        a->status != OKNO_STATUS_CLOSED);
   json_object_set_boolean_member(page, "can_status",
                                  okno_staff_can(u, OKNO_ACT_CHANGE_STATUS, a, NULL) &&
                                      json_array_get_length(statuses) > 0);
@@ -470,7 +469,7 @@ static gboolean reread_version(Act *x, GError **error)
   return TRUE;
 }
 
-static gboolean change_status(Act *x, const char *to, const char *reason, GError **error)
+static gboolean change_status(Act *x, OknoStatus to, const char *reason, GError **error)
 {
   const OknoSlaEnv *env = ops_env(x->req->cfg, error);
   return env &&
@@ -491,9 +490,9 @@ static gboolean do_take(Act *x, GError **error)
   x->notice = "Обращение взято в работу.";
   if (!assign_to(x, x->u, error))
     return FALSE;
-  if (strcmp(x->a->status, "new") == 0) {
+  if (x->a->status == OKNO_STATUS_NEW) {
     x->a->version = x->version;
-    return change_status(x, "in_progress", NULL, error);
+    return change_status(x, OKNO_STATUS_IN_PROGRESS, NULL, error);
   }
   return TRUE;
 }
@@ -532,24 +531,18 @@ static gboolean do_note(Act *x, GError **error)
 
 static gboolean do_status(Act *x, GError **error)
 {
-  const char *to = okno_req_field(x->req, "status");
+  OknoStatus to;
   g_autofree char *reason = g_strstrip(g_strdup(okno_req_field(x->req, "reason")));
-  if (!okno_appeal_status_allowed(x->a->status, to)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Такой переход статуса невозможен.");
+  if (!okno_status_parse(okno_req_field(x->req, "status"), &to)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Выберите статус из списка.");
     return FALSE;
   }
-  if (strcmp(to, "answered") == 0) {
+  if (to == OKNO_STATUS_ANSWERED) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Чтобы ответить, используйте форму ответа.");
     return FALSE;
   }
-  if (strcmp(to, "rejected") == 0 && !*reason) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Укажите причину отклонения.");
+  if (!okno_appeal_status_check(x->a, to, reason, NULL, error))
     return FALSE;
-  }
-  if (strcmp(to, "needs_clarification") == 0 && !*reason) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Напишите, что нужно уточнить заявителю.");
-    return FALSE;
-  }
   x->notice = "Статус изменён.";
   return change_status(x, to, reason, error);
 }
@@ -718,7 +711,7 @@ static gboolean do_merge(Act *x, GError **error)
       g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Укажите номер обращения, с которым нужно объединить.");
     return FALSE;
   }
-  if (!okno_staff_can(x->u, OKNO_ACT_MERGE, t, NULL) || strcmp(t->queue, "quarantine") == 0) {
+  if (!okno_staff_can(x->u, OKNO_ACT_MERGE, t, NULL) || t->queue == OKNO_HOLD_QUARANTINE) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Нет доступного вам обращения с номером %s.", into);
     return FALSE;
   }
@@ -772,9 +765,9 @@ static gboolean do_split(Act *x, GError **error)
     return FALSE;
   fresh = g_new0(OknoAppeal, 1);
   fresh->number = okno_number_format(g_date_time_get_year(msk), seq);
-  fresh->status = g_strdup("new");
-  fresh->channel = g_strdup(x->a->channel);
-  fresh->queue = g_strdup(x->a->queue);
+  fresh->status = OKNO_STATUS_NEW;
+  fresh->channel = x->a->channel;
+  fresh->queue = x->a->queue;
   fresh->subject = g_strdup(x->a->subject);
   fresh->from_name = g_strdup(x->a->from_name);
   fresh->from_email = g_strdup(x->a->from_email);
@@ -784,9 +777,9 @@ static gboolean do_split(Act *x, GError **error)
   fresh->received_at = okno_now();
   fresh->department = g_strdup(x->a->department);
   fresh->assignee = x->a->assignee;
-  fresh->kind = g_strdup(x->a->kind);
-  fresh->priority = g_strdup(x->a->priority);
-  fresh->sla_class = g_strdup(x->a->sla_class);
+  fresh->kind = x->a->kind;
+  fresh->priority = x->a->priority;
+  fresh->sla_class = x->a->sla_class;
   if (!okno_store_appeal_split(st, x->a->id, x->a->version, (const gint64 *)(void *)idx->data,
                                idx->len, fresh, &from_version, error) ||
       !okno_ops_start_clock(env, st, fresh, fresh->received_at, "split", error))

@@ -140,7 +140,7 @@ static void submit(OknoReq *req)
   JsonObject *errors = check(req, &fb, &failed);
   const char *rcpt[] = {req->cfg->smtp_addresses[0], NULL};
   OknoEnvelope env = {
-    .channel = "web",
+    .channel = OKNO_CHANNEL_WEB,
     .rcpt_to = rcpt,
     .client_addr = req->client_ip,
     .session_id = "web",
@@ -189,7 +189,8 @@ static void api_status(OknoReq *req)
 {
   g_autoptr(JsonParser) parser = NULL;
   const char *number = okno_req_field(req, "number"), *email = okno_req_field(req, "email");
-  g_autofree char *norm = NULL, *status = NULL;
+  g_autofree char *norm = NULL;
+  OknoStatus status = OKNO_STATUS_NEW;
   const char *label = NULL, *field = NULL, *message = NULL;
   JsonObject *o;
   JsonNode *n;
@@ -218,22 +219,22 @@ static void api_status(OknoReq *req)
   }
   r = okno_status_check(req, number, email, &norm, &status, &label, &field, &message);
   switch (r) {
-  case OKNO_STATUS_LIMITED:
-  case OKNO_STATUS_FAILED:
+  case OKNO_LOOKUP_LIMITED:
+  case OKNO_LOOKUP_FAILED:
     return;
-  case OKNO_STATUS_BAD_INPUT:
+  case OKNO_LOOKUP_BAD_INPUT:
     o = json_object_new();
     json_object_set_string_member(o, field, message);
     okno_req_field_errors(req, o);
     return;
-  case OKNO_STATUS_NOT_FOUND:
+  case OKNO_LOOKUP_NOT_FOUND:
     okno_req_error(req, 404, "Обращение с таким номером и адресом электронной почты не найдено.");
     return;
-  case OKNO_STATUS_FOUND:
+  case OKNO_LOOKUP_FOUND:
     o = json_object_new();
     n = json_node_new(JSON_NODE_OBJECT);
     json_object_set_string_member(o, "number", norm);
-    json_object_set_string_member(o, "status", status);
+    json_object_set_string_member(o, "status", okno_status_name(status));
     json_object_set_string_member(o, "status_text", label);
     json_node_take_object(n, o);
     okno_req_json(req, 200, n);

@@ -7,24 +7,8 @@
 #include "appeal/number.h"
 #include "core/log.h"
 
-const char *okno_status_label(const char *status)
-{
-  static const struct { const char *status, *label; } labels[] = {
-    {"new", "Зарегистрировано"},
-    {"needs_clarification", "Нужно уточнение от вас"},
-    {"in_progress", "В работе"},
-    {"answered", "Дан ответ"},
-    {"closed", "Закрыто"},
-    {"rejected", "Отклонено"},
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS(labels); i++)
-    if (g_strcmp0(status, labels[i].status) == 0)
-      return labels[i].label;
-  return "На рассмотрении";
-}
-
 OknoStatusOutcome okno_status_check(OknoReq *req, const char *number, const char *email,
-                                    char **number_out, char **status, const char **label,
+                                    char **number_out, OknoStatus *status, const char **label,
                                     const char **field, const char **message)
 {
   g_autofree char *norm = NULL, *addr = NULL, *key = NULL, *trimmed = g_strstrip(g_strdup(email));
@@ -35,34 +19,34 @@ OknoStatusOutcome okno_status_check(OknoReq *req, const char *number, const char
   if (!*number) {
     *field = "number";
     *message = "Укажите номер обращения, например 26-000123-3.";
-    return OKNO_STATUS_BAD_INPUT;
+    return OKNO_LOOKUP_BAD_INPUT;
   }
   if (!okno_number_parse(number, &norm, &check_ok) || !check_ok) {
     *field = "number";
     *message = "Номер обращения указан неверно. Он выглядит так: 26-000123-3.";
-    return OKNO_STATUS_BAD_INPUT;
+    return OKNO_LOOKUP_BAD_INPUT;
   }
   addr = g_utf8_strdown(trimmed, -1);
   if (!*addr || !strchr(addr, '@')) {
     *field = "email";
     *message = "Укажите адрес электронной почты, с которого вы писали нам.";
-    return OKNO_STATUS_BAD_INPUT;
+    return OKNO_LOOKUP_BAD_INPUT;
   }
   key = g_strconcat("status-number:", norm, NULL);
   if (!okno_req_limit(req, key, STATUS_PER_NUMBER_HOUR, STATUS_PER_NUMBER_HOUR))
-    return OKNO_STATUS_LIMITED;
+    return OKNO_LOOKUP_LIMITED;
   a = okno_store_appeal_get(req->store, norm, &err);
   if (err) {
     okno_log_warn("web", "event=status-failed error=\"%s\"", err->message);
     okno_req_error(req, 500, NULL);
-    return OKNO_STATUS_FAILED;
+    return OKNO_LOOKUP_FAILED;
   }
   if (!a || g_ascii_strcasecmp(a->from_email, addr) != 0)
-    return OKNO_STATUS_NOT_FOUND;
+    return OKNO_LOOKUP_NOT_FOUND;
   *number_out = g_strdup(a->number);
-  *status = g_strdup(a->status);
-  *label = okno_status_label(a->status);
-  return OKNO_STATUS_FOUND;
+  *status = a->status;
+  *label = okno_statuses[a->status].citizen;
+  return OKNO_LOOKUP_FOUND;
 }
 
 static void home(OknoReq *req)
@@ -83,7 +67,8 @@ static void status_get(OknoReq *req)
 static void status_post(OknoReq *req)
 {
   const char *number = okno_req_field(req, "number"), *email = okno_req_field(req, "email");
-  g_autofree char *norm = NULL, *status = NULL;
+  g_autofree char *norm = NULL;
+  OknoStatus status = OKNO_STATUS_NEW;
   const char *label = NULL, *field = NULL, *message = NULL;
   JsonObject *o = json_object_new();
   OknoStatusOutcome r = okno_status_check(req, number, email, &norm, &status, &label, &field,
@@ -91,24 +76,24 @@ static void status_post(OknoReq *req)
   json_object_set_string_member(o, "number", number);
   json_object_set_string_member(o, "email", email);
   switch (r) {
-  case OKNO_STATUS_LIMITED:
-  case OKNO_STATUS_FAILED:
+  case OKNO_LOOKUP_LIMITED:
+  case OKNO_LOOKUP_FAILED:
     json_object_unref(o);
     return;
-  case OKNO_STATUS_BAD_INPUT: {
+  case OKNO_LOOKUP_BAD_INPUT: {
     g_autofree char *k = g_strconcat("error_", field, NULL);
     json_object_set_string_member(o, k, message);
     json_object_set_boolean_member(o, "has_errors", TRUE);
     status_form(req, 422, o);
     return;
   }
-  case OKNO_STATUS_NOT_FOUND:
+  case OKNO_LOOKUP_NOT_FOUND:
     json_object_set_boolean_member(o, "not_found", TRUE);
     status_form(req, 200, o);
     return;
-  case OKNO_STATUS_FOUND:
+  case OKNO_LOOKUP_FOUND:
     json_object_set_string_member(o, "found_number", norm);
-    json_object_set_string_member(o, "found_status", status);
+    json_object_set_string_member(o, "found_status", okno_status_name(status));
     json_object_set_string_member(o, "found_label", label);
     status_form(req, 200, o);
     return;

@@ -6,25 +6,24 @@
  * to the POST) and from a per-number bucket (STATUS_PER_NUMBER_HOUR), so guessing the
  * e-mail of a known number is slow from any number of addresses. */
 #pragma once
+#include "appeal/appeal.h"
 #include "web/server.h"
 
 #define STATUS_PER_NUMBER_HOUR 20
 
 typedef enum {
-  OKNO_STATUS_FOUND,
-  OKNO_STATUS_NOT_FOUND,   /* no such appeal, or the e-mail does not match */
-  OKNO_STATUS_BAD_INPUT,   /* *field and *message say what to fix */
-  OKNO_STATUS_LIMITED,     /* the request has been answered with 429 */
-  OKNO_STATUS_FAILED,      /* store error: the request has been answered with 500 */
+  OKNO_LOOKUP_FOUND,
+  OKNO_LOOKUP_NOT_FOUND,   /* no such appeal, or the e-mail does not match */
+  OKNO_LOOKUP_BAD_INPUT,   /* *field and *message say what to fix */
+  OKNO_LOOKUP_LIMITED,     /* the request has been answered with 429 */
+  OKNO_LOOKUP_FAILED,      /* store error: the request has been answered with 500 */
 } OknoStatusOutcome;
 
 /* Checks `number` and `email` (from the form or the JSON body). On FOUND, *number_out
- * is the normalised number and *status the machine status ("new", ...) and *label its
- * Russian name (both caller frees). On BAD_INPUT, *field ("number" or "email") and
+ * is the normalised number (caller frees), *status the appeal's status and *label
+ * what a citizen reads of it (okno_statuses[].citizen, static). On BAD_INPUT, *field ("number" or "email") and
  * *message (Russian, static) are set. */
 OknoStatusOutcome okno_status_check(OknoReq *req, const char *number, const char *email,
-                                    char **number_out, char **status, const char **label,
+                                    char **number_out, OknoStatus *status, const char **label,
                                     const char **field, const char **message);
 
-/* The Russian name of a machine status ("new" -> "Зарегистрировано"); static. */
-const char *okno_status_label(const char *status);

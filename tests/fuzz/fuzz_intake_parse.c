@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   static OknoConfig *cfg;
   static const char *const rcpt[] = {"support@portal.example", NULL};
-  const OknoEnvelope smtp = {.channel = "email", .mail_from = "<Sender@Example.RU>",
+  const OknoEnvelope smtp = {.channel = OKNO_CHANNEL_EMAIL, .mail_from = "<Sender@Example.RU>",
                              .rcpt_to = rcpt, .client_addr = "192.0.2.1", .helo = "mx"};
   g_autoptr(GBytes) raw = g_bytes_new(data, size);
   if (!cfg) {

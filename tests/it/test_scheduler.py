@@ -338,7 +338,7 @@ class Scheduler(unittest.TestCase):
         r = d.okno("2026-11-25T12:00:00+03:00", "appeal", "status", number, "new", ok=False)
         self.assertEqual(r.returncode, 1)
         self.assertEqual(len(r.stderr.strip().splitlines()), 1)
-        self.assertIn("cannot become new", r.stderr)
+        self.assertIn("перевести его в статус «Новое» нельзя", r.stderr)
         r = d.okno("2026-11-25T12:00:00+03:00", "appeal", "status", "26-999999-0", "closed", ok=False)
         self.assertEqual(r.returncode, 1)
 

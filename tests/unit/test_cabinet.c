@@ -24,8 +24,9 @@
 static gint64 add_appeal(OknoStore *st, const char *number, const char *email, const char *status,
                          gint64 at)
 {
-  OknoAppeal a = {.number = (char *)number, .status = (char *)status, .channel = "email",
+  OknoAppeal a = {.number = (char *)number, .channel = OKNO_CHANNEL_EMAIL,
                   .from_email = (char *)email, .received_at = at};
+  assert_true(okno_status_parse(status, &a.status));
   assert_true(okno_store_appeal_insert(st, &a, NULL));
   return a.id;
 }

@@ -27,7 +27,7 @@ static gboolean work(OknoStore *st, gpointer data, GError **error)
 {
   Job *j = data;
   g_autofree char *number = g_strdup_printf("26-%06d-0", j->n);
-  OknoAppeal a = {.number = number, .status = "new", .channel = "email", .received_at = 1};
+  OknoAppeal a = {.number = number, .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL, .received_at = 1};
   if (!okno_store_appeal_insert(st, &a, error))
     return FALSE;
   if (j->fail) {

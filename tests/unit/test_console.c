@@ -21,23 +21,23 @@
 static void test_status_needs_the_current_version(void **state)
 {
   Fx *fx = fixture(state);
-  OknoAppeal a = {.number = "26-000001-4", .status = "new", .channel = "email",
+  OknoAppeal a = {.number = "26-000001-4", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .received_at = okno_now()};
   g_autoptr(OknoAppeal) got = NULL;
   GError *err = NULL;
   assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
   a.version = 1;
-  a.status = "in_progress";
+  a.status = OKNO_STATUS_IN_PROGRESS;
   assert_true(okno_store_appeal_update(fx->st, &a, NULL));
   assert_int_equal(a.version, 2);
   a.version = 1; /* what another operator saw */
-  a.status = "closed";
+  a.status = OKNO_STATUS_CLOSED;
   assert_false(okno_store_appeal_update(fx->st, &a, &err));
   assert_int_equal(err->code, OKNO_ERROR_USER);
   assert_string_equal(err->message, OKNO_STORE_STALE_TEXT);
   g_clear_error(&err);
   got = okno_store_appeal_get(fx->st, a.number, NULL);
-  assert_string_equal(got->status, "in_progress");
+  assert_int_equal(got->status, OKNO_STATUS_IN_PROGRESS);
   assert_int_equal(got->version, 2);
 }
 
@@ -98,7 +98,7 @@ static void test_sessions_listed_and_revoked_only_by_their_owner(void **state)
 static void test_last_inbound_gives_the_thread(void **state)
 {
   Fx *fx = fixture(state);
-  OknoAppeal a = {.number = "26-000002-8", .status = "new", .channel = "email",
+  OknoAppeal a = {.number = "26-000002-8", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .received_at = okno_now()};
   OknoMessageRow m1 = {.direction = "in", .message_id = "first@x", .sender = "a@x",
                        .recipient = "s@y", .subject = "s", .text = "t", .content_hash = "",

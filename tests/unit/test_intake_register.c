@@ -63,7 +63,7 @@ static OknoParsed *parsed_at(const Mail *m, gint64 at, const char *const *rcpt_t
 {
   g_autofree char *raw = raw_of(m);
   g_autoptr(GBytes) b = g_bytes_new(raw, strlen(raw));
-  OknoEnvelope env = {.channel = "email", .rcpt_to = rcpt_to};
+  OknoEnvelope env = {.channel = OKNO_CHANNEL_EMAIL, .rcpt_to = rcpt_to};
   OknoParsed *p = okno_parse(cfg, b, &env, at);
   assert_true(okno_verify(cfg, p, NULL));
   return p;
@@ -153,13 +153,13 @@ static char *deadline_of(const OknoAppeal *a)
 /* ---- the decision alone ---- */
 
 /* Ivan's appeal, in progress (its number is set by group_setup). */
-static OknoAppeal ivans = {.id = 1, .status = "in_progress", .from_email = "ivan@example.ru"};
+static OknoAppeal ivans = {.id = 1, .status = OKNO_STATUS_IN_PROGRESS, .from_email = "ivan@example.ru"};
 
 static OknoParsed *parse_only(const Mail *m)
 {
   g_autofree char *raw = raw_of(m);
   g_autoptr(GBytes) b = g_bytes_new(raw, strlen(raw));
-  return okno_parse(cfg, b, &(OknoEnvelope){.channel = "email"}, okno_now());
+  return okno_parse(cfg, b, &(OknoEnvelope){.channel = OKNO_CHANNEL_EMAIL}, okno_now());
 }
 
 static void test_decide_a_duplicate_wins_over_everything(void **state)
@@ -194,11 +194,11 @@ static void test_decide_only_the_contact_with_a_proved_sender_joins(void **state
   d = okno_register_decide(stranger, &by_number);
   assert_int_equal(d.action, OKNO_REGISTER_LINK);
   assert_ptr_equal(d.target, &ivans);
-  assert_string_equal(d.status, "new");
-  assert_string_equal(d.queue, "");
+  assert_int_equal(d.status, OKNO_STATUS_NEW);
+  assert_int_equal(d.queue, OKNO_HOLD_NONE);
   d = okno_register_decide(forged, &by_thread);
   assert_int_equal(d.action, OKNO_REGISTER_LINK);
-  assert_string_equal(d.queue, OKNO_QUEUE_SUSPICIOUS);
+  assert_int_equal(d.queue, OKNO_HOLD_SUSPICIOUS);
   d = okno_register_decide(nobody, &by_thread);
   assert_int_equal(d.action, OKNO_REGISTER_LINK);
 }
@@ -232,17 +232,17 @@ static void test_decide_the_status_and_queue_of_a_new_appeal(void **state)
   broken->quarantine = g_strdup("parse budget exceeded");
   d = okno_register_decide(plain, &none);
   assert_int_equal(d.action, OKNO_REGISTER_CREATE);
-  assert_string_equal(d.status, "new");
-  assert_string_equal(d.queue, "");
+  assert_int_equal(d.status, OKNO_STATUS_NEW);
+  assert_int_equal(d.queue, OKNO_HOLD_NONE);
   d = okno_register_decide(empty, &none);
-  assert_string_equal(d.status, "needs_clarification");
+  assert_int_equal(d.status, OKNO_STATUS_NEEDS_CLARIFICATION);
   d = okno_register_decide(broken, &none); /* an operator reads it: nothing is asked */
-  assert_string_equal(d.status, "new");
-  assert_string_equal(d.queue, OKNO_QUEUE_QUARANTINE);
+  assert_int_equal(d.status, OKNO_STATUS_NEW);
+  assert_int_equal(d.queue, OKNO_HOLD_QUARANTINE);
   d = okno_register_decide(plain, &blocked);
-  assert_string_equal(d.queue, OKNO_QUEUE_SUSPICIOUS);
+  assert_int_equal(d.queue, OKNO_HOLD_SUSPICIOUS);
   d = okno_register_decide(broken, &blocked); /* quarantine first */
-  assert_string_equal(d.queue, OKNO_QUEUE_QUARANTINE);
+  assert_int_equal(d.queue, OKNO_HOLD_QUARANTINE);
 }
 
 static void test_decide_a_clarification_resumes_the_clock_only_with_a_description(void **state)
@@ -252,7 +252,7 @@ static void test_decide_a_clarification_resumes_the_clock_only_with_a_descriptio
   g_autoptr(OknoParsed) thanks = parse_only(&(Mail){.body = "Здравствуйте!"});
   OknoRegisterFacts f = {.numbered = &waiting};
   (void)state;
-  waiting.status = "needs_clarification";
+  waiting.status = OKNO_STATUS_NEEDS_CLARIFICATION;
   assert_true(okno_register_decide(answer, &f).clock_resumes);
   assert_false(okno_register_decide(thanks, &f).clock_resumes);
 }
@@ -272,13 +272,13 @@ static void test_a_new_appeal_is_numbered_routed_and_acknowledged(void **state)
   assert_false(r.quarantined);
   assert_false(r.suspicious);
   a = appeal(fx, r.number);
-  assert_string_equal(a->status, "new");
-  assert_string_equal(a->queue, "");
+  assert_int_equal(a->status, OKNO_STATUS_NEW);
+  assert_int_equal(a->queue, OKNO_HOLD_NONE);
   assert_string_equal(a->from_email, "ivan@example.ru");
   assert_string_equal(a->from_name, "Иван Петров");
   assert_string_equal(a->phone, "+79123456789");
   assert_string_equal(a->related, "");
-  assert_string_equal(a->sla_class, "complex");
+  assert_int_equal(a->sla_class, OKNO_SLA_COMPLEX);
   due = deadline_of(a);
   assert_string_equal(due, "2026-11-23T18:00:00+03:00"); /* Thursday, Friday, Monday */
   ev = events(fx, r.number);
@@ -397,7 +397,7 @@ static void test_a_suspicious_sender_never_joins(void **state)
   assert_string_not_equal(r2.number, r1.number);
   assert_true(r2.suspicious);
   a = appeal(fx, r2.number);
-  assert_string_equal(a->queue, OKNO_QUEUE_SUSPICIOUS);
+  assert_int_equal(a->queue, OKNO_HOLD_SUSPICIOUS);
   assert_string_equal(a->related, r1.number);
   ev = events(fx, r2.number);
   assert_non_null(strstr(ev, "registered,suspicious,linked"));
@@ -414,14 +414,14 @@ static void test_a_clarification_answer_restarts_the_deadline_clock(void **state
   g_auto(OknoIntakeResult) r2 = {0};
   g_autoptr(OknoAppeal) a = NULL;
   g_autofree char *ev1 = events(fx, r1.number), *ev = NULL, *due = NULL;
-  assert_string_equal(waiting->status, "needs_clarification");
+  assert_int_equal(waiting->status, OKNO_STATUS_NEEDS_CLARIFICATION);
   assert_int_equal(waiting->deadline, 0);
   assert_string_equal(ev1, "received,registered,clock_paused,routed,clarification_requested");
   /* the answer comes a day later, Thursday 14:06:40 */
   r2 = submit_at(fx, &(Mail){.subject = subject, .message_id = "m2@example.ru"}, t0 + 24 * HOUR);
   assert_int_equal(r2.outcome, OKNO_INTAKE_JOINED);
   a = appeal(fx, r1.number);
-  assert_string_equal(a->status, "new");
+  assert_int_equal(a->status, OKNO_STATUS_NEW);
   due = deadline_of(a);
   assert_string_equal(due, "2026-11-24T18:00:00+03:00"); /* Friday, Monday, Tuesday */
   ev = events(fx, r1.number);
@@ -445,7 +445,7 @@ static void test_a_letter_pointing_at_a_blocked_domain_waits_in_the_suspicious_q
   assert_int_equal(r.outcome, OKNO_INTAKE_CREATED);
   assert_true(r.suspicious);
   a = appeal(fx, r.number);
-  assert_string_equal(a->queue, OKNO_QUEUE_SUSPICIOUS);
+  assert_int_equal(a->queue, OKNO_HOLD_SUSPICIOUS);
   ev = events(fx, r.number);
   assert_non_null(strstr(ev, ",phishing_blocklisted,"));
 }
@@ -466,8 +466,8 @@ static void test_an_empty_message_is_quarantined_without_asking_anything(void **
   assert_true(r.quarantined);
   assert_false(r.suspicious);
   a = appeal(fx, r.number);
-  assert_string_equal(a->status, "new");
-  assert_string_equal(a->queue, OKNO_QUEUE_QUARANTINE);
+  assert_int_equal(a->status, OKNO_STATUS_NEW);
+  assert_int_equal(a->queue, OKNO_HOLD_QUARANTINE);
   ev = events(fx, r.number);
   /* no From: nobody to answer (never the envelope sender alone, loop.h) */
   assert_string_equal(ev, "received,registered,quarantined,routed,autoreply_suppressed");

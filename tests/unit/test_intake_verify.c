@@ -124,7 +124,7 @@ static OknoParsed *parsed(const OknoConfig *cfg, const char *raw, const OknoEnve
   return okno_parse(cfg, b, env, okno_now());
 }
 
-static const OknoEnvelope FROM_MX = {.channel = "email", .mail_from = "<ivan@example.ru>",
+static const OknoEnvelope FROM_MX = {.channel = OKNO_CHANNEL_EMAIL, .mail_from = "<ivan@example.ru>",
                                      .client_addr = "192.0.2.10", .helo = "mx.example.ru"};
 
 /* ---- nothing configured ---- */
@@ -132,7 +132,7 @@ static const OknoEnvelope FROM_MX = {.channel = "email", .mail_from = "<ivan@exa
 static void test_without_clamd_or_a_client_address_only_the_indicators_are_found(void **state)
 {
   g_autoptr(OknoConfig) cfg = config();
-  OknoEnvelope env = {.channel = "email"};
+  OknoEnvelope env = {.channel = OKNO_CHANNEL_EMAIL};
   g_autoptr(OknoParsed) p = parsed(cfg, WITH_PDF, &env);
   GBytes *before = p->raw;
   g_autoptr(GError) refusal = NULL;
@@ -162,7 +162,7 @@ static void test_mail_built_by_okno_is_never_authenticated(void **state)
   OknoEnvelope env = FROM_MX;
   g_autoptr(OknoParsed) p = NULL;
   (void)state;
-  env.channel = "web"; /* the browser's address is not a mail server's */
+  env.channel = OKNO_CHANNEL_WEB; /* the browser's address is not a mail server's */
   p = parsed(cfg, WITH_PDF, &env);
   assert_true(okno_verify(cfg, p, NULL));
   assert_null(p->auth);
@@ -227,7 +227,7 @@ static void test_a_virus_refuses_the_message_under_policy_refuse(void **state)
   g_autofree char *reply = NULL;
   (void)state;
   clamd_start(&d, "stream: Okno.Test.Virus FOUND");
-  p = scanned("refuse", d.path, &(OknoEnvelope){.channel = "email"}, FALSE, &refusal);
+  p = scanned("refuse", d.path, &(OknoEnvelope){.channel = OKNO_CHANNEL_EMAIL}, FALSE, &refusal);
   clamd_stop(&d);
   assert_int_equal(d.scans, 1); /* the attachment; the body text is not a file */
   assert_true(g_error_matches(refusal, OKNO_ERROR, OKNO_ERROR_PERM));
@@ -243,7 +243,7 @@ static void test_a_virus_strips_the_file_under_policy_strip(void **state)
   g_autoptr(OknoParsed) p = NULL;
   (void)state;
   clamd_start(&d, "stream: Okno.Test.Virus FOUND");
-  p = scanned("strip", d.path, &(OknoEnvelope){.channel = "email"}, TRUE, &refusal);
+  p = scanned("strip", d.path, &(OknoEnvelope){.channel = OKNO_CHANNEL_EMAIL}, TRUE, &refusal);
   clamd_stop(&d);
   assert_null(refusal);
   assert_string_equal(p->refusals->pdata[0],
@@ -257,7 +257,7 @@ static void test_a_clean_scan_changes_nothing(void **state)
   g_autoptr(OknoParsed) p = NULL;
   (void)state;
   clamd_start(&d, "stream: OK");
-  p = scanned("refuse", d.path, &(OknoEnvelope){.channel = "email"}, TRUE, NULL);
+  p = scanned("refuse", d.path, &(OknoEnvelope){.channel = OKNO_CHANNEL_EMAIL}, TRUE, NULL);
   clamd_stop(&d);
   assert_int_equal(d.scans, 1);
   assert_null(p->infected->pdata[0]);
@@ -284,7 +284,7 @@ static void test_clamd_down_defers_under_both_policies(void **state)
 static void test_a_check_letter_is_never_refused_a_virus_makes_it_dangerous(void **state)
 {
   const char *rcpt[] = {"check@portal.example", NULL};
-  OknoEnvelope env = {.channel = "email", .rcpt_to = rcpt};
+  OknoEnvelope env = {.channel = OKNO_CHANNEL_EMAIL, .rcpt_to = rcpt};
   Clamd d;
   g_autoptr(OknoParsed) p = NULL;
   g_autoptr(OknoParsed) down = NULL;

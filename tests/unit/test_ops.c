@@ -61,11 +61,12 @@ static int group_teardown(void **state)
  * started, as intake leaves it (status new, version 1 + the clock's update). */
 static OknoAppeal *registered(Fx *fx, const char *number, const char *kind)
 {
-  OknoAppeal a = {.number = (char *)number, .status = "new", .channel = "email",
+  OknoAppeal a = {.number = (char *)number, .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .subject = "Вопрос о записи", .from_name = "Иван Петров",
-                  .from_email = "ivan@example.ru", .kind = (char *)kind, .priority = "normal",
-                  .sla_class = "", .department = "", .received_at = okno_now()};
+                  .from_email = "ivan@example.ru", .priority = OKNO_PRIORITY_NORMAL,
+                  .sla_class = OKNO_SLA_NONE, .department = "", .received_at = okno_now()};
   OknoAppeal *got;
+  assert_true(okno_kind_parse(kind, &a.kind));
   assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
   got = okno_store_appeal_get(fx->st, number, NULL);
   assert_true(OP(fx, okno_ops_start_clock(env, fx->st, got, okno_now(), "registered", NULL)));
@@ -131,33 +132,33 @@ static void test_status_moves_allowed_and_refused(void **state)
   gint64 gen;
 
   /* registered: complex, 3 working days, three jobs */
-  assert_string_equal(a->sla_class, "complex");
+  assert_int_equal(a->sla_class, OKNO_SLA_COMPLEX);
   expect_due(a->deadline, "2026-11-23T18:00:00+03:00");
   assert_int_equal(okno_store_sla_jobs_pending(fx->st, NULL), 3);
   gen = a->deadline_gen;
 
-  assert_true(OP(fx, okno_ops_set_status(env, fx->st, n, a->version, "in_progress", NULL, NULL,
+  assert_true(OP(fx, okno_ops_set_status(env, fx->st, n, a->version, OKNO_STATUS_IN_PROGRESS, NULL, NULL,
                                          "ivanov", &err)));
   a = reread(fx, a);
-  assert_string_equal(a->status, "in_progress");
+  assert_int_equal(a->status, OKNO_STATUS_IN_PROGRESS);
   expect_event(fx, a, "status_changed",
                "{\"from\":\"new\",\"to\":\"in_progress\",\"by\":\"ivanov\"}");
   expect_due(a->deadline, "2026-11-23T18:00:00+03:00"); /* the clock runs on */
   assert_int_equal(a->deadline_gen, gen);
 
   /* refused, nothing written: a reason is missing; a move the machine has not */
-  expect_error(OP(fx, okno_ops_set_status(env, fx->st, n, 0, "rejected", "", NULL, "ivanov", &err)),
-               &err, OKNO_ERROR_USER, "rejected needs --reason");
-  expect_error(OP(fx, okno_ops_set_status(env, fx->st, n, 0, "new", NULL, NULL, "ivanov", &err)),
-               &err, OKNO_ERROR_USER, "appeal 26-000001-4 is in_progress and cannot become new");
-  expect_error(OP(fx, okno_ops_set_status(env, fx->st, "26-999999-1", 0, "closed", NULL, NULL,
+  expect_error(OP(fx, okno_ops_set_status(env, fx->st, n, 0, OKNO_STATUS_REJECTED, "", NULL, "ivanov", &err)),
+               &err, OKNO_ERROR_USER, "Укажите причину отклонения.");
+  expect_error(OP(fx, okno_ops_set_status(env, fx->st, n, 0, OKNO_STATUS_NEW, NULL, NULL, "ivanov", &err)),
+               &err, OKNO_ERROR_USER, "Обращение № 26-000001-4 в статусе «В работе»; перевести его в статус «Новое» нельзя.");
+  expect_error(OP(fx, okno_ops_set_status(env, fx->st, "26-999999-1", 0, OKNO_STATUS_CLOSED, NULL, NULL,
                                           "ivanov", &err)),
                &err, OKNO_ERROR_USER, "no appeal 26-999999-1");
   a = reread(fx, a);
-  assert_string_equal(a->status, "in_progress");
+  assert_int_equal(a->status, OKNO_STATUS_IN_PROGRESS);
 
   /* a clarification stops the clock: no deadline, no jobs; the citizen is asked */
-  assert_true(OP(fx, okno_ops_set_status(env, fx->st, n, 0, "needs_clarification",
+  assert_true(OP(fx, okno_ops_set_status(env, fx->st, n, 0, OKNO_STATUS_NEEDS_CLARIFICATION,
                                          "укажите номер заявления", NULL, "ivanov", &err)));
   a = reread(fx, a);
   assert_int_equal(a->deadline, 0);
@@ -169,7 +170,7 @@ static void test_status_moves_allowed_and_refused(void **state)
   /* the clarification came two days later: the period runs again from then (Friday
    * 20 November 14:06:40 + 3 working days = Wednesday 25 November, 18:00) */
   okno_clock_set(okno_now() + G_GINT64_CONSTANT(2) * 24 * 3600 * G_USEC_PER_SEC);
-  assert_true(OP(fx, okno_ops_set_status(env, fx->st, n, 0, "in_progress", NULL, NULL, "ivanov",
+  assert_true(OP(fx, okno_ops_set_status(env, fx->st, n, 0, OKNO_STATUS_IN_PROGRESS, NULL, NULL, "ivanov",
                                          &err)));
   a = reread(fx, a);
   expect_due(a->deadline, "2026-11-25T18:00:00+03:00");
@@ -180,19 +181,19 @@ static void test_status_moves_allowed_and_refused(void **state)
                "\"complex: 3 working days\",\"why\":\"clarified\"}");
 
   /* answered: the letter goes out, the jobs are cancelled; then it cannot be rejected */
-  expect_error(OP(fx, okno_ops_set_status(env, fx->st, n, 0, "answered", NULL, NULL, "ivanov",
+  expect_error(OP(fx, okno_ops_set_status(env, fx->st, n, 0, OKNO_STATUS_ANSWERED, NULL, NULL, "ivanov",
                                           &err)),
-               &err, OKNO_ERROR_USER, "answered needs --answer TEXT");
-  assert_true(OP(fx, okno_ops_set_status(env, fx->st, n, 0, "answered", NULL,
+               &err, OKNO_ERROR_USER, "Напишите текст ответа.");
+  assert_true(OP(fx, okno_ops_set_status(env, fx->st, n, 0, OKNO_STATUS_ANSWERED, NULL,
                                          "Запись восстановлена.", "ivanov", &err)));
   a = reread(fx, a);
-  assert_string_equal(a->status, "answered");
+  assert_int_equal(a->status, OKNO_STATUS_ANSWERED);
   assert_true(a->answered);
   assert_int_equal(okno_store_sla_jobs_pending(fx->st, NULL), 0);
   assert_int_equal(queued(fx), 4);
-  expect_error(OP(fx, okno_ops_set_status(env, fx->st, n, 0, "rejected", "поздно", NULL, "ivanov",
+  expect_error(OP(fx, okno_ops_set_status(env, fx->st, n, 0, OKNO_STATUS_REJECTED, "поздно", NULL, "ivanov",
                                           &err)),
-               &err, OKNO_ERROR_USER, "appeal 26-000001-4 is answered and cannot become rejected");
+               &err, OKNO_ERROR_USER, "Обращение № 26-000001-4 в статусе «Дан ответ»; перевести его в статус «Отклонено» нельзя.");
 }
 
 static void test_formal_extension_once_at_most_30_days_with_a_reason(void **state)
@@ -205,7 +206,7 @@ static void test_formal_extension_once_at_most_30_days_with_a_reason(void **stat
   GError *err = NULL;
   gint64 version = a->version, gen = a->deadline_gen;
 
-  assert_string_equal(a->sla_class, "formal");
+  assert_int_equal(a->sla_class, OKNO_SLA_FORMAL);
   expect_due(a->deadline, "2026-12-18T18:00:00+03:00");
   expect_due(a->forward_deadline, "2026-11-25T18:00:00+03:00");
 
@@ -251,8 +252,8 @@ static void test_confirming_urgency_recomputes_the_deadline(void **state)
   expect_due(a->deadline, "2026-11-23T18:00:00+03:00");
   assert_true(OP(fx, okno_ops_confirm_urgent(env, fx->st, a->number, "petrova", &err)));
   a = reread(fx, a);
-  assert_string_equal(a->sla_class, "urgent");
-  assert_string_equal(a->priority, "urgent");
+  assert_int_equal(a->sla_class, OKNO_SLA_URGENT);
+  assert_int_equal(a->priority, OKNO_PRIORITY_URGENT);
   assert_true(a->priority_confirmed);
   expect_due(a->deadline, "2026-11-18T18:06:40+03:00");
   assert_int_equal(a->deadline_gen, gen + 1);
@@ -325,12 +326,12 @@ static void test_a_stale_version_is_refused_and_changes_nothing(void **state)
 
   assert_true(okno_store_user_insert(fx->st, &op, NULL));
   /* another operator acts first: the version moves on */
-  assert_true(OP(fx, okno_ops_set_status(env, fx->st, a->number, seen, "in_progress", NULL, NULL,
+  assert_true(OP(fx, okno_ops_set_status(env, fx->st, a->number, seen, OKNO_STATUS_IN_PROGRESS, NULL, NULL,
                                          "petrova", &err)));
   a = reread(fx, a);
   assert_int_equal(a->version, seen + 1);
   /* what was decided on the old page is refused, with the console's Russian line */
-  expect_error(OP(fx, okno_ops_set_status(env, fx->st, a->number, seen, "closed", NULL, NULL,
+  expect_error(OP(fx, okno_ops_set_status(env, fx->st, a->number, seen, OKNO_STATUS_CLOSED, NULL, NULL,
                                           "ivanov", &err)),
                &err, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
   expect_error(OP(fx, okno_ops_answer(env, fx->st, a->number, seen, "Ответ.", "ivanov", &err)),
@@ -338,7 +339,7 @@ static void test_a_stale_version_is_refused_and_changes_nothing(void **state)
   expect_error(OP(fx, okno_ops_assign(fx->st, a->number, seen, "ivanov", "ivanov", &err)), &err,
                OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
   a = reread(fx, a);
-  assert_string_equal(a->status, "in_progress");
+  assert_int_equal(a->status, OKNO_STATUS_IN_PROGRESS);
   assert_int_equal(a->assignee, 0);
   assert_int_equal(a->version, seen + 1);
   assert_int_equal(queued(fx), 1); /* only the first change's notice */
@@ -351,9 +352,9 @@ static void test_routed_event_names_the_rule(void **state)
   OknoRouteRule early = {.position = 5, .kind = "sender_domain", .value = "tax.example",
                          .department = "tax"};
   OknoRouteRule bad = {.kind = "keyword", .value = "x", .department = "nope"};
-  OknoAppeal a = {.number = "26-000001-4", .status = "new", .channel = "email",
+  OknoAppeal a = {.number = "26-000001-4", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .subject = "Пособие", .received_at = okno_now()};
-  OknoAppeal b = {.number = "26-000002-8", .status = "new", .channel = "email",
+  OknoAppeal b = {.number = "26-000002-8", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .subject = "Другое", .received_at = okno_now()};
   g_autoptr(OknoAppeal) got = NULL;
   g_autoptr(GPtrArray) list = NULL;
@@ -410,7 +411,7 @@ static void test_transfer_and_escalation(void **state)
   OknoUser auditor = {.id = 0, .login = "audit", .role = "auditor", .departments = deps};
   OknoUser staff_row = {.login = "ivanov", .role = "operator", .password_hash = "x",
                         .totp_secret = "", .departments = deps};
-  OknoAppeal a = {.number = "26-000001-4", .status = "new", .channel = "email",
+  OknoAppeal a = {.number = "26-000001-4", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .received_at = okno_now()};
   g_autoptr(OknoAppeal) got = NULL;
   g_autofree char *ev = NULL, *up = NULL;
@@ -474,7 +475,7 @@ static void test_sla_jobs_and_notification_settings(void **state)
   OknoStore *st = fx->st;
   g_autoptr(GError) err = NULL;
   g_autoptr(GArray) mine = NULL, theirs = NULL, later = NULL;
-  OknoAppeal a = {.number = "26-000001-0", .status = "new", .channel = "email",
+  OknoAppeal a = {.number = "26-000001-0", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .received_at = 1000};
   static const char *const kinds[] = {"reminder", "overdue", "escalate"};
   const gint64 due1[] = {100, 200, 300}, due2[] = {150, 250, 0};

@@ -56,7 +56,7 @@ static int setup(void **state)
   g_autoptr(GError) err = NULL;
   f->st = okno_store_open(f->cfg->store_url, &err);
   assert_non_null(f->st);
-  OknoAppeal a = {.number = "2026-000001-7", .status = "new", .channel = "email",
+  OknoAppeal a = {.number = "2026-000001-7", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .subject = "Обращение", .from_email = "ivan@example.ru", .received_at = T0};
   g_autoptr(GBytes) raw = g_bytes_new_static(raw_message, strlen(raw_message));
   OknoMessageRow m = {.direction = "out", .message_id = "r1@portal.example",

@@ -85,7 +85,7 @@ static void arrive(OknoStore *st)
 {
   static int n;
   g_autofree char *number = g_strdup_printf("NEW-%d", ++n);
-  OknoAppeal a = {.number = number, .status = "new", .channel = "email",
+  OknoAppeal a = {.number = number, .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .received_at = BASE + G_GINT64_CONSTANT(100000) * 1000000 + n};
   assert_true(okno_store_begin(st, NULL));
   assert_true(okno_store_appeal_insert(st, &a, NULL));
@@ -346,8 +346,7 @@ static void counts_follow_changes(OknoStore *st, const gint64 users[3])
   assert_int_equal(okno_store_queue_count(st, &q, NULL), before - 1);
   /* closing it leaves the open queues' counts */
   a->version = v;
-  g_free(a->status);
-  a->status = g_strdup("closed");
+  a->status = OKNO_STATUS_CLOSED;
   assert_true(okno_store_begin(st, NULL));
   assert_true(okno_store_appeal_update(st, a, NULL));
   assert_true(okno_store_commit(st, NULL));

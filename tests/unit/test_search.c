@@ -98,7 +98,7 @@ static void load_corpus(OknoStore *st)
   gint64 t0 = okno_now();
   for (guint i = 0; i < G_N_ELEMENTS(corpus); i++) {
     const Doc *d = &corpus[i];
-    OknoAppeal a = {.number = (char *)d->number, .status = "new", .channel = "email",
+    OknoAppeal a = {.number = (char *)d->number, .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                     .subject = (char *)d->subject, .from_email = "citizen@example.ru",
                     .received_at = t0 + (gint64)i * 60 * G_USEC_PER_SEC};
     assert_true(okno_store_begin(st, NULL));
@@ -211,7 +211,7 @@ static void test_equal_ranks_come_newest_first_and_limit_cuts(void **state)
   const char *const none[] = {NULL};
   for (int i = 0; i < 3; i++) {
     g_autofree char *number = g_strdup_printf("26-00010%d", i);
-    OknoAppeal a = {.number = number, .status = "new", .channel = "email",
+    OknoAppeal a = {.number = number, .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                     .subject = "Одинаковая тема", .received_at = okno_now() + i};
     assert_true(okno_store_begin(fx->st, NULL));
     assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
@@ -267,7 +267,7 @@ static void test_a_rolled_back_appeal_leaves_nothing_in_the_index(void **state)
   Fx *fx = fixture(state);
   const char *const none[] = {NULL};
   g_autofree char *got = NULL;
-  OknoAppeal a = {.number = "26-000200", .status = "new", .channel = "email",
+  OknoAppeal a = {.number = "26-000200", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .subject = "Призрачное обращение", .received_at = okno_now()};
   assert_true(okno_store_begin(fx->st, NULL));
   assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
@@ -281,7 +281,7 @@ static void test_receipts_are_not_indexed_but_operators_answers_are(void **state
 {
   Fx *fx = fixture(state);
   g_autoptr(GBytes) raw = g_bytes_new_static("x", 1);
-  OknoAppeal a = {.number = "26-000022", .status = "new", .channel = "email",
+  OknoAppeal a = {.number = "26-000022", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .subject = "Перерасчёт за отопление", .received_at = okno_now()};
   /* The pipeline marks what okno writes by itself (store.h: OknoMessageRow.automatic). */
   OknoMessageRow receipt = {.direction = "out", .text = "Ваше обращение зарегистрировано",

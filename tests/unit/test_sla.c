@@ -106,23 +106,23 @@ static void test_each_class_has_its_period(void **state)
 
 static void test_classify(void **state)
 {
-  assert_int_equal(okno_sla_classify(policy, "formal", "technical", "срочно", ""), OKNO_SLA_FORMAL);
-  assert_int_equal(okno_sla_classify(policy, "support", "documents", "", ""), OKNO_SLA_COMPLEX);
-  assert_int_equal(okno_sla_classify(policy, "support", "technical", "", ""), OKNO_SLA_SIMPLE);
-  assert_int_equal(okno_sla_classify(policy, "support", "suggestion", "", ""), OKNO_SLA_COMPLAINT);
+  assert_int_equal(okno_sla_classify(policy, OKNO_KIND_FORMAL, "technical", "срочно", ""), OKNO_SLA_FORMAL);
+  assert_int_equal(okno_sla_classify(policy, OKNO_KIND_SUPPORT, "documents", "", ""), OKNO_SLA_COMPLEX);
+  assert_int_equal(okno_sla_classify(policy, OKNO_KIND_SUPPORT, "technical", "", ""), OKNO_SLA_SIMPLE);
+  assert_int_equal(okno_sla_classify(policy, OKNO_KIND_SUPPORT, "suggestion", "", ""), OKNO_SLA_COMPLAINT);
   /* e-mail: no category; words decide, accelerated before urgent before complaint */
-  assert_int_equal(okno_sla_classify(policy, "support", "", "Прошу ускорённое рассмотрение",
+  assert_int_equal(okno_sla_classify(policy, OKNO_KIND_SUPPORT, "", "Прошу ускорённое рассмотрение",
                                      "срочно"),
                    OKNO_SLA_ACCELERATED);
-  assert_int_equal(okno_sla_classify(policy, "support", "", "Вопрос", "Аккаунт заблокирован, нужен доступ"),
+  assert_int_equal(okno_sla_classify(policy, OKNO_KIND_SUPPORT, "", "Вопрос", "Аккаунт заблокирован, нужен доступ"),
                    OKNO_SLA_URGENT);
-  assert_int_equal(okno_sla_classify(policy, "support", "", "ЖАЛОБА на оператора", ""),
+  assert_int_equal(okno_sla_classify(policy, OKNO_KIND_SUPPORT, "", "ЖАЛОБА на оператора", ""),
                    OKNO_SLA_COMPLAINT);
   /* nothing matches: the default class (complex, 3 working days) */
-  assert_int_equal(okno_sla_classify(policy, NULL, NULL, "Вопрос", "Как узнать статус?"),
+  assert_int_equal(okno_sla_classify(policy, OKNO_KIND_SUPPORT, NULL, "Вопрос", "Как узнать статус?"),
                    OKNO_SLA_COMPLEX);
   /* an unknown category falls through to the words */
-  assert_int_equal(okno_sla_classify(policy, "support", "misc", "срочно", ""), OKNO_SLA_URGENT);
+  assert_int_equal(okno_sla_classify(policy, OKNO_KIND_SUPPORT, "misc", "срочно", ""), OKNO_SLA_URGENT);
 }
 
 static void test_periods_parse_and_bad_config_is_rejected(void **state)
@@ -411,7 +411,7 @@ static void test_extension_rule(void **state)
 {
   /* 59-FZ art. 12 part 2: a formal appeal may be extended once, by at most 30 calendar
    * days; any extension needs a reason and a running deadline. */
-  OknoAppeal a = {.number = "26-000001-4", .status = "in_progress", .kind = "formal",
+  OknoAppeal a = {.number = "26-000001-4", .status = OKNO_STATUS_IN_PROGRESS, .kind = OKNO_KIND_FORMAL,
                   .deadline = at("2026-12-14T18:00:00+03:00")};
   const OknoSlaPeriod month = {OKNO_PERIOD_CALENDAR_DAYS, 30}, longer = {OKNO_PERIOD_CALENDAR_DAYS, 31},
                       working = {OKNO_PERIOD_WORKING_DAYS, 5};
@@ -432,12 +432,12 @@ static void test_extension_rule(void **state)
                  "formal appeal 26-000001-4 was already extended once (59-FZ art. 12 allows one "
                  "extension)");
   /* a support request: any period, as often as needed */
-  a.kind = "support";
+  a.kind = OKNO_KIND_SUPPORT;
   assert_true(okno_sla_extension_check(&a, &working, "x", &err));
   assert_true(okno_sla_extension_check(&a, &longer, "x", &err));
   /* no running deadline (the clock waits for a clarification): nothing to extend */
   a.deadline = 0;
-  a.status = "needs_clarification";
+  a.status = OKNO_STATUS_NEEDS_CLARIFICATION;
   expect_refused(okno_sla_extension_check(&a, &working, "x", &err), &err,
                  "appeal 26-000001-4 has no running deadline to extend (status "
                  "needs_clarification)");
@@ -449,10 +449,11 @@ static OknoAppeal *appeal(const char *kind, const char *status, const char *clas
 {
   OknoAppeal *a = g_new0(OknoAppeal, 1);
   a->number = g_strdup("26-000007-3");
-  a->kind = g_strdup(kind);
-  a->status = g_strdup(status);
-  a->sla_class = g_strdup(class);
-  a->priority = g_strdup("normal");
+  assert_true(okno_kind_parse(kind, &a->kind));
+  assert_true(okno_status_parse(status, &a->status));
+  a->sla_class = OKNO_SLA_NONE;
+  assert_true(!*class || okno_sla_class_parse(class, &a->sla_class));
+  a->priority = OKNO_PRIORITY_NORMAL;
   a->department = g_strdup("");
   a->deadline = deadline ? at(deadline) : 0;
   return a;
@@ -476,8 +477,8 @@ static void test_confirmation_rule(void **state)
   due = okno_time_format_msk(deadline);
   assert_string_equal(due, "2026-11-23T14:00:00+03:00");
   assert_string_equal(reason, "urgent confirmed: 4 hours");
-  assert_string_equal(a->sla_class, "urgent");
-  assert_string_equal(a->priority, "urgent");
+  assert_int_equal(a->sla_class, OKNO_SLA_URGENT);
+  assert_int_equal(a->priority, OKNO_PRIORITY_URGENT);
   assert_true(a->priority_confirmed);
   /* accelerated stays accelerated (24 hours once confirmed), but confirming never gives
    * more time: its deadline at 12:00 today stands */
@@ -486,7 +487,7 @@ static void test_confirmation_rule(void **state)
                                &err));
   assert_int_equal(deadline, at("2026-11-23T12:00:00+03:00"));
   assert_string_equal(reason, "accelerated confirmed: 24 hours");
-  assert_string_equal(b->sla_class, "accelerated");
+  assert_int_equal(b->sla_class, OKNO_SLA_ACCELERATED);
   /* refused: a formal appeal (the law's periods), an answered one, no calendar */
   expect_refused(okno_sla_confirm(policy, cal, formal, at("2026-11-23T10:00:00+03:00"), &deadline,
                                   NULL, &err),
@@ -502,12 +503,12 @@ static void test_confirmation_rule(void **state)
 
 static void test_job_rules(void **state)
 {
-  OknoAppeal a = {.status = "new", .deadline = 1, .deadline_gen = 3};
+  OknoAppeal a = {.status = OKNO_STATUS_NEW, .deadline = 1, .deadline_gen = 3};
   const char *one[2];
   const char *const *to;
   g_autoptr(OknoConfig) c = okno_config_new_default();
   assert_true(okno_sla_job_current(3, &a));
-  a.status = "in_progress";
+  a.status = OKNO_STATUS_IN_PROGRESS;
   assert_true(okno_sla_job_current(3, &a));
   /* the deadline moved on (extension, confirmation, clock restarted) */
   assert_false(okno_sla_job_current(2, &a));
@@ -515,10 +516,10 @@ static void test_job_rules(void **state)
   for (const char *const *s = (const char *const[]){"answered", "closed", "rejected",
                                                     "needs_clarification", NULL};
        *s; s++) {
-    a.status = (char *)*s;
+    assert_true(okno_status_parse(*s, &a.status));
     assert_false(okno_sla_job_current(3, &a));
   }
-  a.status = "new";
+  a.status = OKNO_STATUS_NEW;
   a.deadline = 0;
   assert_false(okno_sla_job_current(3, &a));
   assert_false(okno_sla_job_current(3, NULL));

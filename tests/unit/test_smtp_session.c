@@ -57,7 +57,7 @@ static void fake_deliver(gpointer io, GBytes *msg, const OknoEnvelope *env)
   g_ptr_array_set_size(f->last_rcpts, 0);
   for (const char *const *r = env->rcpt_to; r && *r; r++)
     g_ptr_array_add(f->last_rcpts, g_strdup(*r));
-  assert_string_equal(env->channel, "email");
+  assert_int_equal(env->channel, OKNO_CHANNEL_EMAIL);
   assert_string_equal(env->session_id, okno_smtp_session_id(f->s));
   if (f->hold)
     return;

@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/appeal_row.h"
 #include "store/db.h"
 #include "store/migrations.h"
 #include "store/store.h"
@@ -31,7 +32,7 @@ static char *list_json(OknoStore *st, const OknoListFilter *f)
 
 static gint64 add_appeal(OknoStore *st, const char *number, const char *email)
 {
-  OknoAppeal a = {.number = (char *)number, .status = "new", .channel = "email",
+  OknoAppeal a = {.number = (char *)number, .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .from_email = (char *)email, .received_at = okno_now()};
   assert_true(okno_store_begin(st, NULL));
   assert_true(okno_store_appeal_insert(st, &a, NULL));
@@ -73,7 +74,7 @@ static void test_appeal_roundtrip_and_unknown_number_is_not_an_error(void **stat
   assert_non_null(a);
   assert_int_equal(a->id, id);
   assert_string_equal(a->from_email, "ivan@example.ru");
-  assert_string_equal(a->status, "new");
+  assert_int_equal(a->status, OKNO_STATUS_NEW);
   assert_int_equal(a->received_at, okno_now());
   none = okno_store_appeal_get(fx->st, "26-999999-0", &err);
   assert_null(none);
@@ -96,7 +97,7 @@ static void test_reopening_keeps_data_and_does_not_migrate_twice(void **state)
 static void test_rollback_leaves_nothing(void **state)
 {
   Fx *fx = fixture(state);
-  OknoAppeal a = {.number = "26-000002-3", .status = "new", .channel = "email",
+  OknoAppeal a = {.number = "26-000002-3", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
                   .received_at = okno_now()};
   g_autoptr(OknoAppeal) back = NULL;
   assert_true(okno_store_begin(fx->st, NULL));
@@ -109,8 +110,8 @@ static void test_rollback_leaves_nothing(void **state)
 static void test_savepoint_undoes_one_job_only(void **state)
 {
   Fx *fx = fixture(state);
-  OknoAppeal a = {.number = "26-000003-1", .status = "new", .channel = "email", .received_at = 1};
-  OknoAppeal b = {.number = "26-000004-9", .status = "new", .channel = "email", .received_at = 1};
+  OknoAppeal a = {.number = "26-000003-1", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL, .received_at = 1};
+  OknoAppeal b = {.number = "26-000004-9", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL, .received_at = 1};
   g_autoptr(OknoAppeal) ka = NULL;
   g_autoptr(OknoAppeal) kb = NULL;
   assert_true(okno_store_begin(fx->st, NULL));
@@ -294,9 +295,9 @@ static void test_a_broken_constraint_is_an_internal_error_undone_by_its_savepoin
   Fx *fx = fixture(state);
   g_autoptr(GError) err = NULL;
   g_autoptr(OknoAppeal) kept = NULL;
-  OknoAppeal a = {.number = "26-000001-5", .status = "new", .channel = "email", .received_at = 1};
-  OknoAppeal twin = {.number = "26-000001-5", .status = "new", .channel = "email", .received_at = 2};
-  OknoAppeal after = {.number = "26-000002-3", .status = "new", .channel = "email", .received_at = 3};
+  OknoAppeal a = {.number = "26-000001-5", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL, .received_at = 1};
+  OknoAppeal twin = {.number = "26-000001-5", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL, .received_at = 2};
+  OknoAppeal after = {.number = "26-000002-3", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL, .received_at = 3};
   g_autoptr(OknoAppeal) after_back = NULL;
 
   assert_true(okno_store_begin(fx->st, NULL));
@@ -419,8 +420,8 @@ static void test_pg_a_lost_connection_is_temporary_and_never_splits_a_transactio
 {
   Fx *fx = fixture(state);
   OknoStore *killer = okno_store_open(fx->db->url, NULL);
-  OknoAppeal a = {.number = "26-000001-5", .status = "new", .channel = "email", .received_at = 1};
-  OknoAppeal b = {.number = "26-000002-3", .status = "new", .channel = "email", .received_at = 1};
+  OknoAppeal a = {.number = "26-000001-5", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL, .received_at = 1};
+  OknoAppeal b = {.number = "26-000002-3", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL, .received_at = 1};
   g_autoptr(OknoAppeal) a_back = NULL, b_back = NULL;
   g_autoptr(GError) err = NULL, err2 = NULL;
   gint64 v = 0;
@@ -504,6 +505,14 @@ static void test_rows_map_reads_every_field_type_and_refuses_an_unknown_name(voi
   assert_false(okno_rows_map(empty, 0, 0, strict, 1, &m, &err)); /* "" is not a colour */
 }
 
+/* The appeal's select list, written out for static SQL, is its field table's. */
+static void test_appeal_columns_are_the_field_tables(void **state)
+{
+  g_autofree char *cols = okno_fields_sql(okno_appeal_fields, OKNO_APPEAL_N_FIELDS);
+  (void)state;
+  assert_string_equal(cols, OKNO_APPEAL_COLUMNS);
+}
+
 /* Each test on SQLite, then as pg_<name> on PostgreSQL. Without a server the
  * PostgreSQL runs have no fixture (cmocka 1.1.5 counts a teardown after skip() as a
  * failure) and skip themselves in fixture(). */
@@ -532,6 +541,7 @@ int main(void)
     ON_PG(test_pg_two_claimers_skip_each_others_jobs_instead_of_waiting),
     ON_PG(test_pg_a_lost_connection_is_temporary_and_never_splits_a_transaction),
     cmocka_unit_test(test_unknown_url_scheme_is_a_user_error),
+    cmocka_unit_test(test_appeal_columns_are_the_field_tables),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
