@@ -6,6 +6,7 @@
 
 #include "appeal/number.h"
 #include "core/log.h"
+#include "store/appeals.h"
 
 const char *okno_status_label(const char *status)
 {
