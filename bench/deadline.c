@@ -27,6 +27,7 @@
 #include "ops/calendar_file.h"
 #include "ops/ops.h"
 #include "ops/scheduler.h"
+#include "store/appeals.h"
 
 #define N_FROM 4096
 #define RUN_US (G_USEC_PER_SEC / 2)

@@ -30,6 +30,9 @@
 #include <glib/gstdio.h>
 
 #include "core/clock.h"
+#include "store/appeals.h"
+#include "store/queue.h"
+#include "store/staff.h"
 #include "store/store.h"
 
 #define ROUNDS 60

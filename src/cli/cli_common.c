@@ -8,7 +8,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "ops/outbound.h"
-#include "store/store.h"
+#include "store/appeals.h"
 
 int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, gsize *len,
                           OknoMessage **msg)

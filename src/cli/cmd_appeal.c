@@ -19,6 +19,7 @@
 #include "ops/ops.h"
 #include "cli/cli.h"
 #include "core/error.h"
+#include "store/notify.h"
 
 typedef enum { OP_STATUS, OP_EXTEND, OP_CONFIRM, OP_ASSIGN, OP_FORWARD, OP_ART11 } Op;
 

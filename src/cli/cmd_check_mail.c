@@ -18,6 +18,7 @@
 #include "check/phishing.h"
 #include "cli/cli.h"
 #include "mail/mime.h"
+#include "store/phish.h"
 #include "store/store.h"
 
 /* Applies the block list of the config's store, when a config file was given. */

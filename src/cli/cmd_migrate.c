@@ -20,7 +20,7 @@ int okno_cmd_migrate(int argc, char **argv)
   g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "", NULL, &code);
   g_autoptr(GError) err = NULL;
   g_autoptr(OknoStore) st = NULL;
-  g_autoptr(OknoRows) r = NULL;
+  gint64 version = 0;
 
   if (!cfg)
     return code;
@@ -31,10 +31,8 @@ int okno_cmd_migrate(int argc, char **argv)
   st = okno_store_open(cfg->store_url, &err);
   if (!st)
     return okno_cli_fail(err);
-  r = okno_db_query(okno_store_db(st), "SELECT max(version) FROM schema_version", OKNO_NO_PARAMS,
-                    &err);
-  if (!r)
+  if (!okno_store_schema_version(st, &version, &err))
     return okno_cli_fail(err);
-  printf("schema version %" G_GINT64_FORMAT "\n", okno_rows_int(r, 0, 0));
+  printf("schema version %" G_GINT64_FORMAT "\n", version);
   return 0;
 }

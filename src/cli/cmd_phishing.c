@@ -23,6 +23,7 @@
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/json.h"
+#include "store/phish.h"
 #include "store/store.h"
 
 /* Runs `work` inside one transaction of the configured store. */

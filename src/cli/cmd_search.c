@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "core/error.h"
+#include "store/search.h"
 #include "store/store.h"
 
 int okno_cmd_search(int argc, char **argv)

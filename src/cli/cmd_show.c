@@ -17,6 +17,8 @@
 #include "appeal/number.h"
 #include "cli/cli.h"
 #include "core/error.h"
+#include "store/appeals.h"
+#include "store/messages.h"
 #include "store/store.h"
 
 #define LIST_PAGE 1000

@@ -35,6 +35,7 @@
 #include "core/json.h"
 #include "sec/staff.h"
 #include "sec/totp.h"
+#include "store/staff.h"
 #include "store/store.h"
 
 typedef struct {

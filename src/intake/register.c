@@ -29,6 +29,12 @@
 #include "intake/extract.h"
 #include "intake/verify.h"
 #include "mail/receipt.h"
+#include "store/appeals.h"
+#include "store/events.h"
+#include "store/messages.h"
+#include "store/notify.h"
+#include "store/outbound.h"
+#include "store/phish.h"
 
 /* How long the same content from the same sender counts as the same message. */
 #define DUPLICATE_WINDOW_US (G_GINT64_CONSTANT(24) * 3600 * G_USEC_PER_SEC)

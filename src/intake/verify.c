@@ -25,6 +25,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "store/phish.h"
 
 #define BLOCKLIST_TTL_US G_USEC_PER_SEC
 

@@ -22,6 +22,13 @@
 #include "mail/receipt.h"
 #include "ops/calendar_file.h"
 #include "sec/staff.h"
+#include "store/appeals.h"
+#include "store/events.h"
+#include "store/jobs.h"
+#include "store/messages.h"
+#include "store/notify.h"
+#include "store/outbound.h"
+#include "store/staff.h"
 
 static const char *const notify_types[] = {
   "registered", "status_changed", "answer", "clarification", "deadline_reminder",

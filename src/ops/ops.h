@@ -37,7 +37,7 @@
 #include "appeal/sla.h"
 #include "core/config.h"
 #include "mail/dkim.h"
-#include "store/store.h"
+#include "store/staff.h"
 
 /* What the operations need besides the store. Plain data; the owner frees the parts
  * (okno_sla_env_new/free own them; the intake pipeline builds one on the stack). */

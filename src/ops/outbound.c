@@ -36,6 +36,8 @@
 #include "core/log.h"
 #include "mail/smtp_client.h"
 #include "ops/worker.h"
+#include "store/events.h"
+#include "store/outbound.h"
 #include "store/store.h"
 
 #define CLAIM_BATCH 32
@@ -78,16 +80,10 @@ OknoOutbound *okno_outbound_new(const OknoConfig *cfg, GError **error)
   ob->helo_name = g_strdup(cfg->hostname);
   /* Stable across restarts of one node, distinct between nodes on one machine. */
   ob->owner = g_strdup_printf("%s/%s/%s", g_get_host_name(), cfg->smtp_listen, cfg->lmtp_listen);
-  g_autoptr(OknoRows) meta = okno_db_query(okno_store_db(st),
-                                           "SELECT value FROM meta WHERE key = 'instance'",
-                                           OKNO_NO_PARAMS, error);
-  if (!meta || okno_rows_count(meta) != 1) {
-    if (meta)
-      g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "store has no instance id");
+  if (!okno_store_instance_id(st, &ob->name_prefix, error)) {
     okno_outbound_free(ob);
     return NULL;
   }
-  ob->name_prefix = g_strdup(okno_rows_text(meta, 0, 0));
   ob->retry_min = cfg->retry_min_seconds * G_USEC_PER_SEC;
   ob->retry_max = MAX(cfg->retry_max_seconds, cfg->retry_min_seconds) * G_USEC_PER_SEC;
   ob->give_up = cfg->give_up_after_seconds * G_USEC_PER_SEC;

@@ -20,6 +20,10 @@
 #include "core/log.h"
 #include "mail/receipt.h"
 #include "ops/worker.h"
+#include "store/appeals.h"
+#include "store/events.h"
+#include "store/jobs.h"
+#include "store/staff.h"
 
 #define LEASE_US (G_GINT64_CONSTANT(300) * G_USEC_PER_SEC)
 #define BATCH 200

@@ -25,7 +25,6 @@
 
 #include "core/config.h"
 #include "ops/ops.h"
-#include "store/store.h"
 
 typedef struct OknoScheduler OknoScheduler;
 

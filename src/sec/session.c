@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "store/sessions.h"
 
 #define TOKEN_BYTES 32
 #define TOUCH_EVERY_US (60 * G_USEC_PER_SEC)

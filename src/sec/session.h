@@ -14,7 +14,7 @@
 #pragma once
 #include <glib.h>
 
-#include "store/store.h"
+#include "store/sessions.h"
 
 #define OKNO_SESSION_COOKIE "okno_session"
 

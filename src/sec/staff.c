@@ -12,6 +12,8 @@
 #include "mail/receipt.h"
 #include "sec/password.h"
 #include "sec/totp.h"
+#include "store/outbound.h"
+#include "store/staff.h"
 
 #define LOCK_MAX_US (G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC)
 #define MSG_BAD "Неверный логин, пароль или код."

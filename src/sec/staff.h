@@ -20,9 +20,10 @@
 #pragma once
 #include <glib.h>
 
+#include "appeal/appeal.h"
 #include "core/config.h"
 #include "mail/dkim.h"
-#include "store/store.h"
+#include "store/staff.h"
 
 typedef struct {
   gint64 lock_after;     /* failures before the first lock (5) */

@@ -1,9 +1,10 @@
 /* appeal_row.h: for the store's own files only (store.c, cabinet.c, ...): the columns
  * of an appeal row in the order okno_appeal_from_row() reads them, so every query that
- * returns appeals selects them the same way. Not part of the store's contract (store.h). */
+ * returns appeals selects them the same way. Not part of the store's contract (appeals.h). */
 #pragma once
+#include "store/appeals.h"
 #include "store/db.h"
-#include "store/store.h"
+#include "store/queue.h"
 
 #define OKNO_APPEAL_COLUMNS                                                                    \
   "id, number, status, channel, queue, subject, from_name, from_email, phone, category, " \
@@ -41,7 +42,7 @@ GPtrArray *okno_appeals_from_rows(const OknoRows *r, GError **error);
 char *okno_search_words(const char *query, gboolean sqlite, GError **error);
 char *okno_search_match_sql(gboolean sqlite, guint placeholder);
 
-/* A keyset page (store.h OknoPage) of the rows `r` of a statement that selected
+/* A keyset page (queue.h OknoPage) of the rows `r` of a statement that selected
  * OKNO_APPEAL_COLUMNS in `sort`'s order (reversed when `back`: a `before` page) with
  * LIMIT limit + 1; `cursor`: the statement was bounded by a token. Sets the next and
  * previous tokens (src/store/queue.c); caller frees. NULL as okno_appeal_from_row. */

@@ -14,17 +14,6 @@ static char *dup_or_empty(const char *s) { return g_strdup(s ? s : ""); }
 
 /* ---- one-time codes ---- */
 
-void okno_login_code_free(OknoLoginCode *c)
-{
-  if (!c)
-    return;
-  g_free(c->email);
-  g_free(c->purpose);
-  g_free(c->owner);
-  g_free(c->code_hash);
-  g_free(c);
-}
-
 gboolean okno_store_code_insert(OknoStore *st, const OknoLoginCode *c, GError **error)
 {
   OknoDb *db = okno_store_db(st);
@@ -41,28 +30,34 @@ gboolean okno_store_code_insert(OknoStore *st, const OknoLoginCode *c, GError **
                       error);
 }
 
+static const OknoField code_fields[] = {
+  OKNO_FIELD(OknoLoginCode, id, "id", OKNO_F_INT),
+  OKNO_FIELD(OknoLoginCode, email, "email", OKNO_F_TEXT),
+  OKNO_FIELD(OknoLoginCode, purpose, "purpose", OKNO_F_TEXT),
+  OKNO_FIELD(OknoLoginCode, owner, "owner", OKNO_F_TEXT),
+  OKNO_FIELD(OknoLoginCode, code_hash, "code_hash", OKNO_F_TEXT),
+  OKNO_FIELD(OknoLoginCode, created_at, "created_at", OKNO_F_INT),
+  OKNO_FIELD(OknoLoginCode, expires_at, "expires_at", OKNO_F_INT),
+  OKNO_FIELD(OknoLoginCode, attempts, "attempts", OKNO_F_INT),
+};
+static const OknoRecordType code_type =
+    OKNO_RECORD_TYPE(OknoLoginCode, code_fields, okno_login_code_free);
+
+void okno_login_code_free(OknoLoginCode *l)
+{
+  okno_record_free(&code_type, l);
+}
+
 OknoLoginCode *okno_store_code_current(OknoStore *st, const char *email, const char *purpose,
                                        const char *owner, GError **error)
 {
-  OknoLoginCode *c;
-  g_autoptr(OknoRows) r = okno_db_query(
+  static gsize sql;
+  return okno_db_record(
       okno_store_db(st),
-      "SELECT id, email, purpose, owner, code_hash, created_at, expires_at, attempts "
-      "FROM login_codes WHERE email = $1 AND purpose = $2 AND owner = $3 AND used_at = 0 "
-      "ORDER BY id DESC LIMIT 1",
-      OKNO_PARAMS(T(email), T(purpose), T(owner)), error);
-  if (!r || okno_rows_count(r) == 0)
-    return NULL;
-  c = g_new0(OknoLoginCode, 1);
-  c->id = okno_rows_int(r, 0, 0);
-  c->email = dup_or_empty(okno_rows_text(r, 0, 1));
-  c->purpose = dup_or_empty(okno_rows_text(r, 0, 2));
-  c->owner = dup_or_empty(okno_rows_text(r, 0, 3));
-  c->code_hash = dup_or_empty(okno_rows_text(r, 0, 4));
-  c->created_at = okno_rows_int(r, 0, 5);
-  c->expires_at = okno_rows_int(r, 0, 6);
-  c->attempts = okno_rows_int(r, 0, 7);
-  return c;
+      okno_record_sql(&sql, "SELECT ", &code_type,
+                      " FROM login_codes WHERE email = $1 AND purpose = $2 AND owner = $3 "
+                      "AND used_at = 0 ORDER BY id DESC LIMIT 1"),
+      OKNO_PARAMS(T(email), T(purpose), T(owner)), &code_type, error);
 }
 
 gboolean okno_store_code_attempt(OknoStore *st, gint64 id, GError **error)
@@ -212,95 +207,105 @@ OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
 
 /* ---- the card ---- */
 
+#define FILE_EXTRA ", t.message_ref, t.refused"
+
+static void file_free(OknoCabinetFile *f);
+/* An attachment's columns; then its message and why it was refused (NULL: kept),
+ * which the record holds otherwise (FILE_EXTRA). */
+static const OknoField file_fields[] = {
+  OKNO_FIELD(OknoCabinetFile, id, "t.id", OKNO_F_INT),
+  OKNO_FIELD(OknoCabinetFile, filename, "t.filename", OKNO_F_TEXT),
+  OKNO_FIELD(OknoCabinetFile, content_type, "t.content_type", OKNO_F_TEXT),
+  OKNO_FIELD(OknoCabinetFile, size, "t.size", OKNO_F_INT),
+};
+static const OknoRecordType file_type =
+    OKNO_RECORD_TYPE(OknoCabinetFile, file_fields, file_free);
+
 static void file_free(OknoCabinetFile *f)
 {
-  g_free(f->filename);
-  g_free(f->content_type);
-  g_free(f->refused);
-  g_free(f);
+  if (f)
+    g_free(f->refused);
+  okno_record_free(&file_type, f);
 }
+
+static void message_free(OknoCabinetMessage *m);
+static const OknoField message_fields[] = {
+  OKNO_FIELD(OknoCabinetMessage, id, "id", OKNO_F_INT),
+  OKNO_FIELD(OknoCabinetMessage, direction, "direction", OKNO_F_TEXT),
+  OKNO_FIELD(OknoCabinetMessage, message_id, "message_id", OKNO_F_TEXT),
+  OKNO_FIELD(OknoCabinetMessage, recipient, "recipient", OKNO_F_TEXT),
+  OKNO_FIELD(OknoCabinetMessage, subject, "subject", OKNO_F_TEXT),
+  OKNO_FIELD(OknoCabinetMessage, text, "text", OKNO_F_TEXT),
+  OKNO_FIELD(OknoCabinetMessage, automatic, "automatic", OKNO_F_BOOL),
+  OKNO_FIELD(OknoCabinetMessage, created_at, "created_at", OKNO_F_INT),
+};
+static const OknoRecordType message_type =
+    OKNO_RECORD_TYPE(OknoCabinetMessage, message_fields, message_free);
 
 static void message_free(OknoCabinetMessage *m)
 {
-  g_free(m->direction);
-  g_free(m->message_id);
-  g_free(m->recipient);
-  g_free(m->subject);
-  g_free(m->text);
-  g_ptr_array_unref(m->files);
-  g_free(m);
+  if (m)
+    g_clear_pointer(&m->files, g_ptr_array_unref);
+  okno_record_free(&message_type, m);
 }
 
 GPtrArray *okno_store_cabinet_messages(OknoStore *st, gint64 appeal_id, GError **error)
 {
+  static gsize messages_sql, files_sql;
+  const gsize nf = G_N_ELEMENTS(file_fields);
   OknoDb *db = okno_store_db(st);
-  g_autoptr(OknoRows) r = okno_db_query(
+  g_autoptr(GPtrArray) out = okno_db_records(
       db,
-      "SELECT id, direction, message_id, subject, text, automatic, created_at, recipient "
-      "FROM messages WHERE appeal_id = $1 ORDER BY id",
-      OKNO_PARAMS(OKNO_INT(appeal_id)), error);
-  g_autoptr(OknoRows) f = r ? okno_db_query(
+      okno_record_sql(&messages_sql, "SELECT ", &message_type,
+                      " FROM messages WHERE appeal_id = $1 ORDER BY id"),
+      OKNO_PARAMS(OKNO_INT(appeal_id)), &message_type, error);
+  g_autoptr(OknoRows) f = out ? okno_db_query(
       db,
-      "SELECT t.id, t.message_ref, t.filename, t.content_type, t.size, t.refused "
-      "FROM attachments t JOIN messages m ON m.id = t.message_ref WHERE m.appeal_id = $1 "
-      "ORDER BY t.id",
+      okno_record_sql(&files_sql, "SELECT ", &file_type,
+                      FILE_EXTRA " FROM attachments t JOIN messages m ON m.id = t.message_ref "
+                      "WHERE m.appeal_id = $1 ORDER BY t.id"),
       OKNO_PARAMS(OKNO_INT(appeal_id)), error) : NULL;
-  GPtrArray *out;
-  if (!f)
+  g_autoptr(GPtrArray) files = f ? okno_rows_map_all(f, &file_type, error) : NULL;
+  if (!files)
     return NULL;
-  out = g_ptr_array_new_with_free_func((GDestroyNotify)message_free);
-  for (guint i = 0; i < okno_rows_count(r); i++) {
-    OknoCabinetMessage *m = g_new0(OknoCabinetMessage, 1);
-    m->id = okno_rows_int(r, i, 0);
-    m->direction = dup_or_empty(okno_rows_text(r, i, 1));
-    m->message_id = dup_or_empty(okno_rows_text(r, i, 2));
-    m->subject = dup_or_empty(okno_rows_text(r, i, 3));
-    m->text = dup_or_empty(okno_rows_text(r, i, 4));
-    m->automatic = okno_rows_int(r, i, 5) != 0;
-    m->created_at = okno_rows_int(r, i, 6);
-    m->recipient = dup_or_empty(okno_rows_text(r, i, 7));
+  for (guint i = 0; i < out->len; i++) {
+    OknoCabinetMessage *m = out->pdata[i];
     m->files = g_ptr_array_new_with_free_func((GDestroyNotify)file_free);
-    for (guint k = 0; k < okno_rows_count(f); k++) {
-      OknoCabinetFile *a;
-      if (okno_rows_int(f, k, 1) != m->id)
+    for (guint k = 0; k < files->len; k++) {
+      OknoCabinetFile *a = files->pdata[k];
+      if (!a || okno_rows_int(f, k, nf) != m->id)
         continue;
-      a = g_new0(OknoCabinetFile, 1);
-      a->id = okno_rows_int(f, k, 0);
-      a->filename = dup_or_empty(okno_rows_text(f, k, 2));
-      a->content_type = dup_or_empty(okno_rows_text(f, k, 3));
-      a->size = okno_rows_int(f, k, 4);
-      a->refused = okno_rows_is_null(f, k, 5) ? NULL : dup_or_empty(okno_rows_text(f, k, 5));
+      files->pdata[k] = NULL; /* now the message's */
+      a->refused = okno_rows_is_null(f, k, nf + 1) ? NULL
+                                                   : dup_or_empty(okno_rows_text(f, k, nf + 1));
       g_ptr_array_add(m->files, a);
     }
-    g_ptr_array_add(out, m);
   }
-  return out;
+  return g_steal_pointer(&out);
 }
 
-static void event_free(OknoCabinetEvent *e)
+static void event_free(OknoCabinetEvent *e);
+static const OknoField event_fields[] = {
+  OKNO_FIELD(OknoCabinetEvent, at, "at", OKNO_F_INT),
+  OKNO_FIELD(OknoCabinetEvent, kind, "kind", OKNO_F_TEXT),
+  OKNO_FIELD(OknoCabinetEvent, detail, "detail", OKNO_F_TEXT),
+};
+static const OknoRecordType event_type =
+    OKNO_RECORD_TYPE(OknoCabinetEvent, event_fields, event_free);
+
+static void event_free(OknoCabinetEvent *c)
 {
-  g_free(e->kind);
-  g_free(e->detail);
-  g_free(e);
+  okno_record_free(&event_type, c);
 }
 
 GPtrArray *okno_store_cabinet_events(OknoStore *st, gint64 appeal_id, GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(
-      okno_store_db(st), "SELECT at, kind, detail FROM events WHERE appeal_id = $1 ORDER BY id",
-      OKNO_PARAMS(OKNO_INT(appeal_id)), error);
-  GPtrArray *out;
-  if (!r)
-    return NULL;
-  out = g_ptr_array_new_with_free_func((GDestroyNotify)event_free);
-  for (guint i = 0; i < okno_rows_count(r); i++) {
-    OknoCabinetEvent *e = g_new0(OknoCabinetEvent, 1);
-    e->at = okno_rows_int(r, i, 0);
-    e->kind = dup_or_empty(okno_rows_text(r, i, 1));
-    e->detail = dup_or_empty(okno_rows_text(r, i, 2));
-    g_ptr_array_add(out, e);
-  }
-  return out;
+  static gsize sql;
+  return okno_db_records(
+      okno_store_db(st),
+      okno_record_sql(&sql, "SELECT ", &event_type,
+                      " FROM events WHERE appeal_id = $1 ORDER BY id"),
+      OKNO_PARAMS(OKNO_INT(appeal_id)), &event_type, error);
 }
 
 GBytes *okno_store_cabinet_file(OknoStore *st, gint64 appeal_id, gint64 id, char **filename,

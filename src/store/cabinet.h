@@ -13,6 +13,7 @@
 #pragma once
 #include <glib.h>
 
+#include "store/queue.h"
 #include "store/store.h"
 
 /* ---- one-time codes ---- */
@@ -58,7 +59,7 @@ typedef struct {
   const char *status;  /* "" or NULL: any */
   gint64 since;        /* received_at >= since (0: no bound) */
   gint64 until;        /* received_at < until (0: no bound) */
-  const char *after;   /* a page token (store.h okno_page_token): the rows after it */
+  const char *after;   /* a page token (queue.h okno_page_token): the rows after it */
   const char *before;  /* a page token: the rows before it (when after is NULL) */
   guint limit;         /* 1 to 500 */
 } OknoCabinetFilter;

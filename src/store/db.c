@@ -190,6 +190,70 @@ gboolean okno_rows_map(const OknoRows *r, guint row, guint first, const OknoFiel
   return TRUE;
 }
 
+void okno_record_clear(const OknoRecordType *t, gpointer record)
+{
+  for (gsize i = 0; i < t->n; i++)
+    if (t->fields[i].type == OKNO_F_TEXT)
+      g_clear_pointer((char **)G_STRUCT_MEMBER_P(record, t->fields[i].offset), g_free);
+}
+
+void okno_record_free(const OknoRecordType *t, gpointer record)
+{
+  if (!record)
+    return;
+  okno_record_clear(t, record);
+  g_free(record);
+}
+
+GPtrArray *okno_rows_map_all(const OknoRows *r, const OknoRecordType *t, GError **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(t->free);
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    gpointer record = g_malloc0(t->size);
+    g_ptr_array_add(out, record);
+    if (!okno_rows_map(r, i, 0, t->fields, t->n, record, error))
+      return NULL;
+  }
+  return g_steal_pointer(&out);
+}
+
+gpointer okno_rows_map_first(const OknoRows *r, const OknoRecordType *t, GError **error)
+{
+  gpointer record;
+  if (!r || !okno_rows_count(r))
+    return NULL;
+  record = g_malloc0(t->size);
+  if (!okno_rows_map(r, 0, 0, t->fields, t->n, record, error)) {
+    t->free(record);
+    return NULL;
+  }
+  return record;
+}
+
+const char *okno_record_sql(gsize *cache, const char *before, const OknoRecordType *t,
+                            const char *after)
+{
+  if (g_once_init_enter(cache)) {
+    g_autofree char *cols = okno_fields_sql(t->fields, t->n);
+    g_once_init_leave(cache, (gsize)g_strconcat(before, cols, after, NULL));
+  }
+  return (const char *)*cache;
+}
+
+GPtrArray *okno_db_records(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                           const OknoRecordType *t, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(db, sql, params, n, error);
+  return r ? okno_rows_map_all(r, t, error) : NULL;
+}
+
+gpointer okno_db_record(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                        const OknoRecordType *t, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(db, sql, params, n, error);
+  return okno_rows_map_first(r, t, error);
+}
+
 void okno_rows_free(OknoRows *r)
 {
   if (!r)

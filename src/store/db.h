@@ -102,6 +102,40 @@ char *okno_fields_sql(const OknoField *f, gsize n);
  * filled (its owner frees it as usual). */
 gboolean okno_rows_map(const OknoRows *r, guint row, guint first, const OknoField *f, gsize n,
                        gpointer record, GError **error);
+/* A record type: its field table, the record's size and how to free one. Records are
+ * made zeroed (g_malloc0), then filled by okno_rows_map from column 0. */
+typedef struct {
+  const OknoField *fields;
+  gsize n;
+  gsize size;
+  GDestroyNotify free;
+} OknoRecordType;
+#define OKNO_RECORD_TYPE(T, fields, free) \
+  {(fields), G_N_ELEMENTS(fields), sizeof(T), (GDestroyNotify)(free)}
+
+/* Frees the TEXT fields of `record` (as okno_rows_map fills them), not the record:
+ * for a record's free function, before what its table does not hold. */
+void okno_record_clear(const OknoRecordType *t, gpointer record);
+/* okno_record_clear, then the record itself; NULL does nothing. The free function of
+ * a record whose table holds all it owns. */
+void okno_record_free(const OknoRecordType *t, gpointer record);
+/* Every row of `r` as a record of type `t`: a GPtrArray that frees them. NULL with the
+ * error (nothing left allocated) when a row does not map. */
+GPtrArray *okno_rows_map_all(const OknoRows *r, const OknoRecordType *t, GError **error);
+/* The record of the first row of `r`; NULL when `r` is NULL or has no rows (no error:
+ * "not found") or the row does not map (the error). */
+gpointer okno_rows_map_first(const OknoRows *r, const OknoRecordType *t, GError **error);
+/* The statement `before` okno_fields_sql(t's fields) `after`, built on the first call
+ * and kept in *cache (a static of the caller, 0 at first) for the life of the process:
+ * a reader's statement written once, not at every call. Thread-safe. */
+const char *okno_record_sql(gsize *cache, const char *before, const OknoRecordType *t,
+                            const char *after);
+/* okno_db_query, then every row as a record (okno_rows_map_all) or the first one
+ * (okno_rows_map_first); NULL with the error. */
+GPtrArray *okno_db_records(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                           const OknoRecordType *t, GError **error);
+gpointer okno_db_record(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                        const OknoRecordType *t, GError **error);
 
 /* For drivers: building a result. */
 OknoRows *okno_rows_new(guint ncols);

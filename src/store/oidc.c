@@ -6,18 +6,6 @@
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
 
-void okno_oidc_identity_free(OknoOidcIdentity *id)
-{
-  if (!id)
-    return;
-  g_free(id->issuer);
-  g_free(id->subject);
-  g_free(id->name);
-  g_free(id->email);
-  g_free(id->snils);
-  g_free(id);
-}
-
 gboolean okno_store_oidc_identity_put(OknoStore *st, const OknoOidcIdentity *id, GError **error)
 {
   return okno_db_exec(
@@ -31,23 +19,29 @@ gboolean okno_store_oidc_identity_put(OknoStore *st, const OknoOidcIdentity *id,
       error);
 }
 
+static const OknoField identity_fields[] = {
+  OKNO_FIELD(OknoOidcIdentity, session_id, "session_id", OKNO_F_INT),
+  OKNO_FIELD(OknoOidcIdentity, issuer, "issuer", OKNO_F_TEXT),
+  OKNO_FIELD(OknoOidcIdentity, subject, "subject", OKNO_F_TEXT),
+  OKNO_FIELD(OknoOidcIdentity, name, "name", OKNO_F_TEXT),
+  OKNO_FIELD(OknoOidcIdentity, email, "email", OKNO_F_TEXT),
+  OKNO_FIELD(OknoOidcIdentity, snils, "snils", OKNO_F_TEXT),
+  OKNO_FIELD(OknoOidcIdentity, created_at, "created_at", OKNO_F_INT),
+};
+static const OknoRecordType identity_type =
+    OKNO_RECORD_TYPE(OknoOidcIdentity, identity_fields, okno_oidc_identity_free);
+
+void okno_oidc_identity_free(OknoOidcIdentity *o)
+{
+  okno_record_free(&identity_type, o);
+}
+
 OknoOidcIdentity *okno_store_oidc_identity_get(OknoStore *st, gint64 session_id, GError **error)
 {
-  OknoOidcIdentity *id;
-  g_autoptr(OknoRows) r = okno_db_query(
+  static gsize sql;
+  return okno_db_record(
       okno_store_db(st),
-      "SELECT issuer, subject, name, email, snils, created_at FROM oidc_identities "
-      "WHERE session_id = $1",
-      OKNO_PARAMS(OKNO_INT(session_id)), error);
-  if (!r || okno_rows_count(r) == 0)
-    return NULL;
-  id = g_new0(OknoOidcIdentity, 1);
-  id->session_id = session_id;
-  id->issuer = g_strdup(okno_rows_text(r, 0, 0));
-  id->subject = g_strdup(okno_rows_text(r, 0, 1));
-  id->name = g_strdup(okno_rows_text(r, 0, 2));
-  id->email = g_strdup(okno_rows_text(r, 0, 3));
-  id->snils = g_strdup(okno_rows_text(r, 0, 4));
-  id->created_at = okno_rows_int(r, 0, 5);
-  return id;
+      okno_record_sql(&sql, "SELECT ", &identity_type,
+                      " FROM oidc_identities WHERE session_id = $1"),
+      OKNO_PARAMS(OKNO_INT(session_id)), &identity_type, error);
 }

@@ -1,4 +1,4 @@
-/* queue.c: the console's queues as keyset pages and cheap counts (store.h "queues").
+/* queue.c: the console's queues as keyset pages and cheap counts (queue.h).
  *
  * A queue page is one statement: per visible department one branch (or one branch for
  * everything when the user sees every department, or for "mine", where the assignee's
@@ -25,7 +25,7 @@
  * Counts: appeal_counts (kept by triggers) summed over the queue's keys, except the
  * overdue queue (time-dependent: counted in appeals_open[_dept]_due, due < now) and a
  * search (counted over the matches). */
-#include "store/store.h"
+#include "store/queue.h"
 
 #include <string.h>
 

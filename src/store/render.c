@@ -10,7 +10,9 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "store/store.h"
+#include "store/appeals.h"
+#include "store/events.h"
+#include "store/messages.h"
 
 static void add_time(JsonBuilder *b, const char *name, gint64 us)
 {

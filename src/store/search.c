@@ -1,4 +1,4 @@
-/* search.c: full-text search over appeals (store.h; docs/search.md).
+/* search.c: full-text search over appeals (search.h; docs/search.md).
  *
  * The query is cut into words by the same normaliser the index uses
  * (text/tokenizer.h), which leaves only letters and digits: no quote, operator or
@@ -13,7 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "core/error.h"
-#include "store/store.h"
+#include "store/search.h"
 #include "store/appeal_row.h"
 #include "text/tokenizer.h"
 

@@ -1,8 +1,7 @@
 /* staff.c: the store's rows for staff accounts, recovery codes, the login journal,
- * departments, routing rules, appeal assignment under optimistic locking, and mail
- * that belongs to no appeal (see the "staff" section of store.h). Portable SQL over
+ * departments and routing rules (see staff.h). Portable SQL over
  * db.h, one or two statements per function; transactions belong to the callers. */
-#include "store/store.h"
+#include "store/staff.h"
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -13,22 +12,33 @@ static char *dup0(const char *s) { return g_strdup(s ? s : ""); }
 
 /* ---- users ---- */
 
-#define USER_COLUMNS                                                                     \
-  "id, login, display_name, email, role, password_hash, totp_secret, totp_last_step, "   \
-  "must_change_password, disabled, failed_attempts, locked_until, created_at"
+static const OknoField user_fields[] = {
+  OKNO_FIELD(OknoUser, id, "id", OKNO_F_INT),
+  OKNO_FIELD(OknoUser, login, "login", OKNO_F_TEXT),
+  OKNO_FIELD(OknoUser, display_name, "display_name", OKNO_F_TEXT),
+  OKNO_FIELD(OknoUser, email, "email", OKNO_F_TEXT),
+  OKNO_FIELD(OknoUser, role, "role", OKNO_F_TEXT),
+  OKNO_FIELD(OknoUser, password_hash, "password_hash", OKNO_F_TEXT),
+  OKNO_FIELD(OknoUser, totp_secret, "totp_secret", OKNO_F_TEXT),
+  OKNO_FIELD(OknoUser, totp_last_step, "totp_last_step", OKNO_F_INT),
+  OKNO_FIELD(OknoUser, must_change_password, "must_change_password", OKNO_F_BOOL),
+  OKNO_FIELD(OknoUser, disabled, "disabled", OKNO_F_BOOL),
+  OKNO_FIELD(OknoUser, failed_attempts, "failed_attempts", OKNO_F_INT),
+  OKNO_FIELD(OknoUser, locked_until, "locked_until", OKNO_F_INT),
+  OKNO_FIELD(OknoUser, created_at, "created_at", OKNO_F_INT),
+};
+static const OknoRecordType user_type =
+    OKNO_RECORD_TYPE(OknoUser, user_fields, okno_user_free);
+
+/* SELECT the users' columns `tail` (FROM users ...), written once into *cache. */
+#define USERS_SQL(cache, tail) \
+  okno_record_sql((cache), "SELECT ", &user_type, (tail))
 
 void okno_user_free(OknoUser *u)
 {
-  if (!u)
-    return;
-  g_free(u->login);
-  g_free(u->display_name);
-  g_free(u->email);
-  g_free(u->role);
-  g_free(u->password_hash);
-  g_free(u->totp_secret);
-  g_strfreev(u->departments);
-  g_free(u);
+  if (u)
+    g_strfreev(u->departments);
+  okno_record_free(&user_type, u);
 }
 
 static char **user_departments(OknoStore *st, gint64 id, GError **error)
@@ -47,35 +57,18 @@ static char **user_departments(OknoStore *st, gint64 id, GError **error)
 
 static GPtrArray *users_from_rows(OknoStore *st, OknoRows *r, GError **error)
 {
-  GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_user_free);
-  for (guint i = 0; i < okno_rows_count(r); i++) {
-    OknoUser *u = g_new0(OknoUser, 1);
-    g_ptr_array_add(out, u);
-    u->id = okno_rows_int(r, i, 0);
-    u->login = dup0(okno_rows_text(r, i, 1));
-    u->display_name = dup0(okno_rows_text(r, i, 2));
-    u->email = dup0(okno_rows_text(r, i, 3));
-    u->role = dup0(okno_rows_text(r, i, 4));
-    u->password_hash = dup0(okno_rows_text(r, i, 5));
-    u->totp_secret = dup0(okno_rows_text(r, i, 6));
-    u->totp_last_step = okno_rows_int(r, i, 7);
-    u->must_change_password = okno_rows_int(r, i, 8) != 0;
-    u->disabled = okno_rows_int(r, i, 9) != 0;
-    u->failed_attempts = okno_rows_int(r, i, 10);
-    u->locked_until = okno_rows_int(r, i, 11);
-    u->created_at = okno_rows_int(r, i, 12);
+  g_autoptr(GPtrArray) out = okno_rows_map_all(r, &user_type, error);
+  for (guint i = 0; out && i < out->len; i++) {
+    OknoUser *u = out->pdata[i];
     u->departments = user_departments(st, u->id, error);
-    if (!u->departments) {
-      g_ptr_array_unref(out);
+    if (!u->departments)
       return NULL;
-    }
   }
-  return out;
+  return g_steal_pointer(&out);
 }
 
-static OknoUser *one_user(OknoStore *st, const char *where, OknoParam key, GError **error)
+static OknoUser *one_user(OknoStore *st, const char *sql, OknoParam key, GError **error)
 {
-  g_autofree char *sql = g_strdup_printf("SELECT " USER_COLUMNS " FROM users WHERE %s = $1", where);
   g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st), sql, &key, 1, error);
   g_autoptr(GPtrArray) users = r ? users_from_rows(st, r, error) : NULL;
   return users && users->len ? g_ptr_array_steal_index(users, 0) : NULL;
@@ -83,18 +76,21 @@ static OknoUser *one_user(OknoStore *st, const char *where, OknoParam key, GErro
 
 OknoUser *okno_store_user_get(OknoStore *st, const char *login, GError **error)
 {
-  return one_user(st, "login", T(login), error);
+  static gsize sql;
+  return one_user(st, USERS_SQL(&sql, " FROM users WHERE login = $1"), T(login), error);
 }
 
 OknoUser *okno_store_user_get_by_id(OknoStore *st, gint64 id, GError **error)
 {
-  return one_user(st, "id", OKNO_INT(id), error);
+  static gsize sql;
+  return one_user(st, USERS_SQL(&sql, " FROM users WHERE id = $1"), OKNO_INT(id), error);
 }
 
 GPtrArray *okno_store_user_list(OknoStore *st, GError **error)
 {
+  static gsize sql;
   g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st),
-                                        "SELECT " USER_COLUMNS " FROM users ORDER BY login",
+                                        USERS_SQL(&sql, " FROM users ORDER BY login"),
                                         OKNO_NO_PARAMS, error);
   return r ? users_from_rows(st, r, error) : NULL;
 }
@@ -102,11 +98,12 @@ GPtrArray *okno_store_user_list(OknoStore *st, GError **error)
 GPtrArray *okno_store_user_page(OknoStore *st, const char *after, const char *before,
                                 guint limit, GError **error)
 {
+  static gsize back_sql, forth_sql;
   gboolean back = !(after && *after) && before && *before;
   g_autoptr(OknoRows) r = okno_db_query(
       okno_store_db(st),
-      back ? "SELECT " USER_COLUMNS " FROM users WHERE login < $1 ORDER BY login DESC LIMIT $2"
-           : "SELECT " USER_COLUMNS " FROM users WHERE login > $1 ORDER BY login LIMIT $2",
+      back ? USERS_SQL(&back_sql, " FROM users WHERE login < $1 ORDER BY login DESC LIMIT $2")
+           : USERS_SQL(&forth_sql, " FROM users WHERE login > $1 ORDER BY login LIMIT $2"),
       OKNO_PARAMS(T(back ? before : after), OKNO_INT((gint64)limit + 1)), error);
   GPtrArray *out = r ? users_from_rows(st, r, error) : NULL;
   if (out && back) {
@@ -236,17 +233,6 @@ gint64 okno_store_recovery_codes_left(OknoStore *st, gint64 user_id, GError **er
 
 /* ---- the login journal ---- */
 
-void okno_login_entry_free(OknoLoginEntry *e)
-{
-  if (!e)
-    return;
-  g_free(e->login);
-  g_free(e->ip);
-  g_free(e->user_agent);
-  g_free(e->result);
-  g_free(e);
-}
-
 gboolean okno_store_login_journal_add(OknoStore *st, const OknoLoginEntry *e, GError **error)
 {
   return okno_db_exec(okno_store_db(st),
@@ -258,73 +244,68 @@ gboolean okno_store_login_journal_add(OknoStore *st, const OknoLoginEntry *e, GE
                       error);
 }
 
+static const OknoField login_entry_fields[] = {
+  OKNO_FIELD(OknoLoginEntry, at, "at", OKNO_F_INT),
+  OKNO_FIELD(OknoLoginEntry, login, "login", OKNO_F_TEXT),
+  OKNO_FIELD(OknoLoginEntry, user_id, "coalesce(user_id, 0)", OKNO_F_INT),
+  OKNO_FIELD(OknoLoginEntry, ip, "ip", OKNO_F_TEXT),
+  OKNO_FIELD(OknoLoginEntry, user_agent, "user_agent", OKNO_F_TEXT),
+  OKNO_FIELD(OknoLoginEntry, result, "result", OKNO_F_TEXT),
+};
+static const OknoRecordType login_entry_type =
+    OKNO_RECORD_TYPE(OknoLoginEntry, login_entry_fields, okno_login_entry_free);
+
+void okno_login_entry_free(OknoLoginEntry *l)
+{
+  okno_record_free(&login_entry_type, l);
+}
+
 GPtrArray *okno_store_login_journal(OknoStore *st, gint64 user_id, gint64 limit,
                                     GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(
+  static gsize sql;
+  return okno_db_records(
       okno_store_db(st),
-      "SELECT at, login, coalesce(user_id, 0), ip, user_agent, result FROM login_journal "
-      "WHERE ($1 = 0 OR user_id = $1) ORDER BY at DESC, id DESC LIMIT $2",
-      OKNO_PARAMS(OKNO_INT(user_id), OKNO_INT(limit > 0 ? limit : G_MAXINT64)), error);
-  GPtrArray *out;
-  if (!r)
-    return NULL;
-  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_login_entry_free);
-  for (guint i = 0; i < okno_rows_count(r); i++) {
-    OknoLoginEntry *e = g_new0(OknoLoginEntry, 1);
-    e->at = okno_rows_int(r, i, 0);
-    e->login = dup0(okno_rows_text(r, i, 1));
-    e->user_id = okno_rows_int(r, i, 2);
-    e->ip = dup0(okno_rows_text(r, i, 3));
-    e->user_agent = dup0(okno_rows_text(r, i, 4));
-    e->result = dup0(okno_rows_text(r, i, 5));
-    g_ptr_array_add(out, e);
-  }
-  return out;
+      okno_record_sql(&sql, "SELECT ", &login_entry_type,
+                      " FROM login_journal WHERE ($1 = 0 OR user_id = $1) "
+                      "ORDER BY at DESC, id DESC LIMIT $2"),
+      OKNO_PARAMS(OKNO_INT(user_id), OKNO_INT(limit > 0 ? limit : G_MAXINT64)),
+      &login_entry_type, error);
+}
+
+static const OknoField department_fields[] = {
+  OKNO_FIELD(OknoDepartment, code, "code", OKNO_F_TEXT),
+  OKNO_FIELD(OknoDepartment, name, "name", OKNO_F_TEXT),
+  OKNO_FIELD(OknoDepartment, parent, "coalesce(parent, '')", OKNO_F_TEXT),
+};
+static const OknoRecordType department_type =
+    OKNO_RECORD_TYPE(OknoDepartment, department_fields, okno_department_free);
+
+void okno_department_free(OknoDepartment *d)
+{
+  okno_record_free(&department_type, d);
 }
 
 /* ---- departments ---- */
 
-void okno_department_free(OknoDepartment *d)
-{
-  if (!d)
-    return;
-  g_free(d->code);
-  g_free(d->name);
-  g_free(d->parent);
-  g_free(d);
-}
-
-static GPtrArray *departments_query(OknoStore *st, const char *where, const char *code,
-                                    GError **error)
-{
-  g_autofree char *sql = g_strdup_printf(
-      "SELECT code, name, coalesce(parent, '') FROM departments %s ORDER BY code", where);
-  g_autoptr(OknoRows) r = code ? okno_db_query(okno_store_db(st), sql, OKNO_PARAMS(T(code)), error)
-                               : okno_db_query(okno_store_db(st), sql, OKNO_NO_PARAMS, error);
-  GPtrArray *out;
-  if (!r)
-    return NULL;
-  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_department_free);
-  for (guint i = 0; i < okno_rows_count(r); i++) {
-    OknoDepartment *d = g_new0(OknoDepartment, 1);
-    d->code = dup0(okno_rows_text(r, i, 0));
-    d->name = dup0(okno_rows_text(r, i, 1));
-    d->parent = dup0(okno_rows_text(r, i, 2));
-    g_ptr_array_add(out, d);
-  }
-  return out;
-}
-
 OknoDepartment *okno_store_department_get(OknoStore *st, const char *code, GError **error)
 {
-  g_autoptr(GPtrArray) one = departments_query(st, "WHERE code = $1", code, error);
-  return one && one->len ? g_ptr_array_steal_index(one, 0) : NULL;
+  static gsize sql;
+  return okno_db_record(
+      okno_store_db(st),
+      okno_record_sql(&sql, "SELECT ", &department_type,
+                      " FROM departments WHERE code = $1"),
+      OKNO_PARAMS(T(code)), &department_type, error);
 }
 
 GPtrArray *okno_store_department_list(OknoStore *st, GError **error)
 {
-  return departments_query(st, "", NULL, error);
+  static gsize sql;
+  return okno_db_records(
+      okno_store_db(st),
+      okno_record_sql(&sql, "SELECT ", &department_type,
+                      " FROM departments ORDER BY code"),
+      OKNO_NO_PARAMS, &department_type, error);
 }
 
 gboolean okno_store_department_add(OknoStore *st, const OknoDepartment *d, GError **error)
@@ -398,26 +379,24 @@ gboolean okno_store_route_add(OknoStore *st, OknoRouteRule *rule, GError **error
   return TRUE;
 }
 
+static const OknoField route_fields[] = {
+  OKNO_FIELD(OknoRouteRule, id, "id", OKNO_F_INT),
+  OKNO_FIELD(OknoRouteRule, position, "position", OKNO_F_INT),
+  OKNO_FIELD(OknoRouteRule, kind, "kind", OKNO_F_TEXT),
+  OKNO_FIELD(OknoRouteRule, value, "value", OKNO_F_TEXT),
+  OKNO_FIELD(OknoRouteRule, department, "department", OKNO_F_TEXT),
+};
+static const OknoRecordType route_type =
+    OKNO_RECORD_TYPE(OknoRouteRule, route_fields, okno_route_rule_free);
+
 GPtrArray *okno_store_route_list(OknoStore *st, GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(
+  static gsize sql;
+  return okno_db_records(
       okno_store_db(st),
-      "SELECT id, position, kind, value, department FROM routing_rules ORDER BY position, id",
-      OKNO_NO_PARAMS, error);
-  GPtrArray *out;
-  if (!r)
-    return NULL;
-  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_route_rule_free);
-  for (guint i = 0; i < okno_rows_count(r); i++) {
-    OknoRouteRule *x = g_new0(OknoRouteRule, 1);
-    x->id = okno_rows_int(r, i, 0);
-    x->position = okno_rows_int(r, i, 1);
-    x->kind = dup0(okno_rows_text(r, i, 2));
-    x->value = dup0(okno_rows_text(r, i, 3));
-    x->department = dup0(okno_rows_text(r, i, 4));
-    g_ptr_array_add(out, x);
-  }
-  return out;
+      okno_record_sql(&sql, "SELECT ", &route_type,
+                      " FROM routing_rules ORDER BY position, id"),
+      OKNO_NO_PARAMS, &route_type, error);
 }
 
 gboolean okno_store_route_remove(OknoStore *st, gint64 id, GError **error)
@@ -436,41 +415,5 @@ gboolean okno_store_route_remove(OknoStore *st, gint64 id, GError **error)
 
 /* ---- appeals: department, assignee, version ---- */
 
-gboolean okno_store_appeal_assign(OknoStore *st, gint64 id, gint64 version,
-                                  const char *department, gint64 assignee,
-                                  gint64 *new_version, GError **error)
-{
-  g_autoptr(OknoRows) r = okno_db_query(
-      okno_store_db(st),
-      "UPDATE appeals SET department = $3, assignee = $4, version = version + 1, updated_at = $5 "
-      "WHERE id = $1 AND ($2 = 0 OR version = $2) RETURNING version",
-      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(version), T(department),
-                  assignee ? OKNO_INT(assignee) : OKNO_NULL, OKNO_INT(okno_now())),
-      error);
-  if (!r)
-    return FALSE;
-  if (!okno_rows_count(r)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
-    return FALSE;
-  }
-  if (new_version)
-    *new_version = okno_rows_int(r, 0, 0);
-  return TRUE;
-}
-
 /* ---- mail of no appeal ---- */
 
-gboolean okno_store_outbound_enqueue_mail(OknoStore *st, const char *env_from,
-                                          const char *env_to, const char *message_id,
-                                          GBytes *raw, GError **error)
-{
-  gsize len = 0;
-  const void *data = g_bytes_get_data(raw, &len);
-  gint64 now = okno_now();
-  return okno_db_exec(okno_store_db(st),
-                      "INSERT INTO outbound(env_from, env_to, automatic, next_attempt_at, "
-                      "created_at, mail_message_id, mail_raw) VALUES($1, $2, 1, $3, $3, $4, $5)",
-                      OKNO_PARAMS(T(env_from), T(env_to), OKNO_INT(now), T(message_id),
-                                  OKNO_BLOB(data ? data : "", len)),
-                      error);
-}

@@ -21,7 +21,12 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "mail/receipt.h"
+#include "store/appeals.h"
 #include "store/cabinet.h"
+#include "store/events.h"
+#include "store/notify.h"
+#include "store/queue.h"
+#include "store/staff.h"
 #include "web/status.h"
 
 #define PAGE_SIZE 50 /* rows a page shows (limit= may ask fewer) */

@@ -21,6 +21,8 @@
 #include "mail/dkim.h"
 #include "sec/login_code.h"
 #include "store/cabinet.h"
+#include "store/outbound.h"
+#include "store/sessions.h"
 #include "web/oidc.h"
 
 #define LOGIN_PER_IP_HOUR 30.0

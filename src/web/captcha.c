@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "sec/session.h"
+#include "store/sessions.h"
 
 #define ID_BYTES 12
 #define MAX_TOKEN 200

@@ -21,6 +21,7 @@
 #include "check/phishing.h"
 #include "core/log.h"
 #include "mail/mime.h"
+#include "store/phish.h"
 #include "web/routes.h"
 
 #define CHECK_MAX_BODY (2 * 1024 * 1024)

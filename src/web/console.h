@@ -11,6 +11,7 @@
  * appeal also carry the version the page was rendered at (optimistic locking). */
 #pragma once
 #include "sec/staff.h"
+#include "store/staff.h"
 #include "web/server.h"
 
 /* Registers the console's pages and JSON twins (/console..., /api/v1/console/...). */

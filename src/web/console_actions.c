@@ -39,6 +39,11 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "store/appeals.h"
+#include "store/console.h"
+#include "store/events.h"
+#include "store/messages.h"
+#include "store/staff.h"
 #include "web/template.h"
 
 #define PRESENCE_US (120 * G_USEC_PER_SEC)

@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "sec/totp.h"
+#include "store/staff.h"
 
 #define ENROLMENT_US (10 * 60 * G_USEC_PER_SEC)
 

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "store/oidc.h"
+#include "store/sessions.h"
 #include "web/oidc_jwt.h"
 
 #define STATE_TTL_S 600

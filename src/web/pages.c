@@ -6,6 +6,7 @@
 
 #include "appeal/number.h"
 #include "core/log.h"
+#include "store/appeals.h"
 
 OknoStatusOutcome okno_status_check(OknoReq *req, const char *number, const char *email,
                                     char **number_out, OknoStatus *status, const char **label,

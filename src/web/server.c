@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "okno-build.h"
+#include "store/sessions.h"
 #include "web/routes.h"
 #include "web/template.h"
 

@@ -15,8 +15,11 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "sec/login_code.h"
+#include "store/appeals.h"
 #include "store/cabinet.h"
-#include "store/store.h"
+#include "store/messages.h"
+#include "store/outbound.h"
+#include "store/queue.h"
 #include "web/cabinet.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "core/error.h"
+#include "store/appeals.h"
 #include "store/commit.h"
 #include "store_backends.h"
 

@@ -14,7 +14,10 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "mail/receipt.h"
-#include "store/store.h"
+#include "store/appeals.h"
+#include "store/console.h"
+#include "store/messages.h"
+#include "store/sessions.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"
 

@@ -22,6 +22,7 @@
 #include "intake/register.h"
 #include "intake/verify.h"
 #include "okno-build.h"
+#include "store/appeals.h"
 #include "store/db.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"

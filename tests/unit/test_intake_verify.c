@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "intake/verify.h"
+#include "store/phish.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"
 

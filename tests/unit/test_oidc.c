@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "sec/session.h"
 #include "store/oidc.h"
+#include "store/sessions.h"
 #include "web/oidc.h"
 
 #define ISS "http://127.0.0.1:1"

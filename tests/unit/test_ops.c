@@ -24,6 +24,11 @@
 #include "core/error.h"
 #include "ops/ops.h"
 #include "okno-build.h"
+#include "store/appeals.h"
+#include "store/jobs.h"
+#include "store/notify.h"
+#include "store/outbound.h"
+#include "store/staff.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"

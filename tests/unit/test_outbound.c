@@ -17,6 +17,9 @@
 #include "core/config.h"
 #include "fake_smtp.h"
 #include "ops/outbound.h"
+#include "store/appeals.h"
+#include "store/messages.h"
+#include "store/outbound.h"
 #include "store/store.h"
 
 #define T0 G_GINT64_CONSTANT(1795428000000000) /* 2026-11-23T10:00:00Z */

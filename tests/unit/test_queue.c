@@ -25,6 +25,9 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/appeals.h"
+#include "store/queue.h"
+#include "store/staff.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"

@@ -17,7 +17,11 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/appeals.h"
+#include "store/messages.h"
 #include "store/migrations.h"
+#include "store/outbound.h"
+#include "store/search.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"

@@ -14,7 +14,9 @@
 #include "core/error.h"
 #include "sec/staff.h"
 #include "sec/totp.h"
-#include "store/store.h"
+#include "store/appeals.h"
+#include "store/outbound.h"
+#include "store/staff.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"
 

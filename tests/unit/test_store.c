@@ -15,8 +15,12 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/appeal_row.h"
+#include "store/appeals.h"
 #include "store/db.h"
+#include "store/events.h"
+#include "store/messages.h"
 #include "store/migrations.h"
+#include "store/outbound.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"
@@ -513,6 +517,60 @@ static void test_appeal_columns_are_the_field_tables(void **state)
   assert_string_equal(cols, OKNO_APPEAL_COLUMNS);
 }
 
+static void map_record_free(MapRecord *m)
+{
+  if (!m)
+    return;
+  g_free(m->text);
+  g_free(m);
+}
+
+static void test_records_all_and_first_and_a_statement_written_once(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoDb *db = okno_store_db(fx->st);
+  static const char *const colours[] = {"red", "green", NULL};
+  static const OknoField fields[] = {
+    OKNO_FIELD(MapRecord, n, "n", OKNO_F_INT),
+    OKNO_FIELD(MapRecord, text, "t", OKNO_F_TEXT),
+    OKNO_FIELD_ENUM(MapRecord, colour, "c", colours, 0),
+  };
+  static const OknoRecordType type = OKNO_RECORD_TYPE(MapRecord, fields, map_record_free);
+  static gsize sql;
+  const char *stmt = okno_record_sql(&sql, "SELECT ", &type,
+                                     " FROM (SELECT 1 AS n, 'a' AS t, 'red' AS c UNION ALL "
+                                     "SELECT 2, NULL, $1) x ORDER BY n");
+  assert_string_equal(stmt, "SELECT n, t, c FROM (SELECT 1 AS n, 'a' AS t, 'red' AS c UNION ALL "
+                            "SELECT 2, NULL, $1) x ORDER BY n");
+  assert_ptr_equal(okno_record_sql(&sql, "other", &type, ""), stmt); /* built once */
+  g_autoptr(GPtrArray) all = okno_db_records(db, stmt, OKNO_PARAMS(OKNO_TEXT("green")), &type, NULL);
+  assert_int_equal(all->len, 2);
+  assert_int_equal(((MapRecord *)all->pdata[1])->n, 2);
+  assert_string_equal(((MapRecord *)all->pdata[1])->text, "");
+  assert_int_equal(((MapRecord *)all->pdata[1])->colour, 1);
+  MapRecord *first = okno_db_record(db, stmt, OKNO_PARAMS(OKNO_TEXT("green")), &type, NULL);
+  assert_string_equal(first->text, "a");
+  map_record_free(first);
+
+  g_autoptr(GError) err = NULL;
+  assert_null(okno_db_records(db, stmt, OKNO_PARAMS(OKNO_TEXT("blue")), &type, &err));
+  assert_true(g_error_matches(err, OKNO_ERROR, OKNO_ERROR_INTERNAL));
+  assert_null(okno_db_record(db, "SELECT 1, '', 'red' WHERE 1 = 0", OKNO_NO_PARAMS, &type, NULL));
+}
+
+static void test_schema_version_and_instance_id(void **state)
+{
+  Fx *fx = fixture(state);
+  guint steps = 0;
+  gint64 version = 0;
+  g_autofree char *id = NULL;
+  okno_migrations(okno_store_db(fx->st)->driver->name, &steps);
+  assert_true(okno_store_schema_version(fx->st, &version, NULL));
+  assert_int_equal(version, steps);
+  assert_true(okno_store_instance_id(fx->st, &id, NULL));
+  assert_true(strlen(id) > 0);
+}
+
 /* Each test on SQLite, then as pg_<name> on PostgreSQL. Without a server the
  * PostgreSQL runs have no fixture (cmocka 1.1.5 counts a teardown after skip() as a
  * failure) and skip themselves in fixture(). */
@@ -538,6 +596,8 @@ int main(void)
     ON_BOTH(test_a_broken_constraint_is_an_internal_error_undone_by_its_savepoint),
     ON_BOTH(test_stores_opened_at_once_migrate_the_schema_once),
     ON_BOTH(test_rows_map_reads_every_field_type_and_refuses_an_unknown_name),
+    ON_BOTH(test_records_all_and_first_and_a_statement_written_once),
+    ON_BOTH(test_schema_version_and_instance_id),
     ON_PG(test_pg_two_claimers_skip_each_others_jobs_instead_of_waiting),
     ON_PG(test_pg_a_lost_connection_is_temporary_and_never_splits_a_transaction),
     cmocka_unit_test(test_unknown_url_scheme_is_a_user_error),

@@ -15,6 +15,7 @@
 #include "sec/ratelimit.h"
 #include "sec/session.h"
 #include "store_backends.h"
+#include "store/sessions.h"
 #include "web/captcha.h"
 #include "web/feedback.h"
 #include "web/form.h"

@@ -1,13 +1,11 @@
-/* sla_store.c: the store's SLA jobs and citizens' notification settings (store.h).
+/* jobs.c: the store's SLA jobs (jobs.h).
  *
  * Portable SQL over db.h like store.c. The exactly-once rule of the scheduler lives in
  * okno_store_sla_job_finish: an UPDATE guarded by state = 'pending' and the lease
  * owner, with RETURNING telling the caller whether it was this call that finished the
  * job. The caller runs it inside the transaction that does the job's work, so the work
  * and the "done" mark commit together or not at all. */
-#include "store/store.h"
-
-#include <string.h>
+#include "store/jobs.h"
 
 #include "core/clock.h"
 
@@ -44,6 +42,21 @@ gboolean okno_store_sla_jobs_cancel(OknoStore *st, gint64 appeal_id, GError **er
                       OKNO_PARAMS(OKNO_INT(appeal_id)), error);
 }
 
+static const OknoField job_fields[] = {
+  OKNO_FIELD(OknoSlaJob, id, "id", OKNO_F_INT),
+  OKNO_FIELD(OknoSlaJob, appeal_id, "appeal_id", OKNO_F_INT),
+  OKNO_FIELD(OknoSlaJob, kind, "kind", OKNO_F_TEXT),
+  OKNO_FIELD(OknoSlaJob, generation, "generation", OKNO_F_INT),
+  OKNO_FIELD(OknoSlaJob, due_at, "due_at", OKNO_F_INT),
+};
+static const OknoRecordType job_type =
+    OKNO_RECORD_TYPE(OknoSlaJob, job_fields, NULL);
+
+static void job_clear(gpointer p)
+{
+  okno_record_clear(&job_type, p);
+}
+
 GArray *okno_store_sla_jobs_claim(OknoStore *st, gint64 now, gint64 lease, guint limit,
                                   const char *owner, GError **error)
 {
@@ -51,28 +64,31 @@ GArray *okno_store_sla_jobs_claim(OknoStore *st, gint64 now, gint64 lease, guint
 #define CLAIM_SQL(lock)                                                                  \
   "UPDATE sla_jobs SET lease_until = $2, lease_owner = $4 WHERE id IN ("                 \
   "  SELECT id FROM sla_jobs WHERE state = 'pending' AND due_at <= $1"                   \
-  "  AND lease_until <= $1 ORDER BY due_at, id LIMIT $3" lock ") "                       \
-  "RETURNING id, appeal_id, kind, generation, due_at"
+  "  AND lease_until <= $1 ORDER BY due_at, id LIMIT $3" lock ") RETURNING "
+  static gsize sqlite_sql, pg_sql;
+  const gsize n = G_N_ELEMENTS(job_fields);
   g_autoptr(OknoRows) r = okno_db_query(
-      db, okno_db_is_sqlite(db) ? CLAIM_SQL("") : CLAIM_SQL(" FOR UPDATE SKIP LOCKED"),
+      db,
+      okno_db_is_sqlite(db)
+          ? okno_record_sql(&sqlite_sql, CLAIM_SQL(""), &job_type, "")
+          : okno_record_sql(&pg_sql, CLAIM_SQL(" FOR UPDATE SKIP LOCKED"), &job_type, ""),
       OKNO_PARAMS(OKNO_INT(now), OKNO_INT(now + lease), OKNO_INT(limit),
                   OKNO_TEXT(owner ? owner : "")),
       error);
 #undef CLAIM_SQL
-  GArray *jobs;
+  g_autoptr(GArray) jobs = NULL;
   if (!r)
     return NULL;
   jobs = g_array_sized_new(FALSE, TRUE, sizeof(OknoSlaJob), okno_rows_count(r));
+  g_array_set_clear_func(jobs, job_clear);
   for (guint i = 0; i < okno_rows_count(r); i++) {
     OknoSlaJob j = {0};
-    j.id = okno_rows_int(r, i, 0);
-    j.appeal_id = okno_rows_int(r, i, 1);
-    g_strlcpy(j.kind, okno_rows_text(r, i, 2) ? okno_rows_text(r, i, 2) : "", sizeof j.kind);
-    j.generation = okno_rows_int(r, i, 3);
-    j.due_at = okno_rows_int(r, i, 4);
+    gboolean ok = okno_rows_map(r, i, 0, job_fields, n, &j, error);
     g_array_append_val(jobs, j);
+    if (!ok)
+      return NULL;
   }
-  return jobs;
+  return g_steal_pointer(&jobs);
 }
 
 gboolean okno_store_sla_job_finish(OknoStore *st, gint64 id, const char *owner,
@@ -107,28 +123,3 @@ gint64 okno_store_sla_jobs_pending(OknoStore *st, GError **error)
   return r ? okno_rows_int(r, 0, 0) : 0;
 }
 
-gboolean okno_store_notify_set(OknoStore *st, const char *email, const char *event,
-                               gboolean enabled, GError **error)
-{
-  g_autofree char *lower = g_ascii_strdown(email ? email : "", -1);
-  return okno_db_exec(okno_store_db(st),
-                      "INSERT INTO notify_settings(email, event, enabled, updated_at) "
-                      "VALUES($1, $2, $3, $4) ON CONFLICT (email, event) "
-                      "DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
-                      OKNO_PARAMS(OKNO_TEXT(lower), OKNO_TEXT(event), OKNO_INT(enabled ? 1 : 0),
-                                  OKNO_INT(okno_now())),
-                      error);
-}
-
-gboolean okno_store_notify_enabled(OknoStore *st, const char *email, const char *event,
-                                   gboolean *enabled, GError **error)
-{
-  g_autofree char *lower = g_ascii_strdown(email ? email : "", -1);
-  g_autoptr(OknoRows) r = okno_db_query(
-      okno_store_db(st), "SELECT enabled FROM notify_settings WHERE email = $1 AND event = $2",
-      OKNO_PARAMS(OKNO_TEXT(lower), OKNO_TEXT(event)), error);
-  if (!r)
-    return FALSE;
-  *enabled = okno_rows_count(r) == 0 || okno_rows_int(r, 0, 0) != 0;
-  return TRUE;
-}

@@ -1,0 +1,16 @@
+/* events.c: an appeal's history (see events.h). */
+#include "store/events.h"
+
+#include "core/clock.h"
+
+#define T(s) OKNO_TEXT((s) ? (s) : "")
+
+gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
+                              const char *detail_json, GError **error)
+{
+  return okno_db_exec(okno_store_db(st),
+                      "INSERT INTO events(appeal_id, at, kind, detail) VALUES($1, $2, $3, $4)",
+                      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(okno_now()), T(kind),
+                                  OKNO_TEXT(detail_json ? detail_json : "{}")),
+                      error);
+}

@@ -1,0 +1,165 @@
+/* messages.c: the messages of appeals, both directions (see messages.h). Portable SQL
+ * over db.h, one or two statements per function; transactions belong to the callers. */
+#include "store/messages.h"
+
+#include <json-glib/json-glib.h>
+
+#define T(s) OKNO_TEXT((s) ? (s) : "")
+
+/* ---- messages ----
+ * The Message-ID and content-hash indexes are partial (empty values are not indexed):
+ * SQLite uses a partial index only when the query repeats its condition, hence the
+ * "<> ''" terms below. Without them every lookup scans the whole table. */
+
+gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **error)
+{
+  gsize len = 0;
+  const void *raw = m->raw ? g_bytes_get_data(m->raw, &len) : "";
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "INSERT INTO messages(appeal_id, direction, message_id, sender, recipient, subject, "
+      "text, content_hash, meta, raw, created_at, automatic) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+      OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id), T(m->sender),
+                  T(m->recipient), T(m->subject), T(m->text), T(m->content_hash),
+                  OKNO_TEXT(m->meta_json ? m->meta_json : "{}"), OKNO_BLOB(raw, len),
+                  OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0)),
+      error);
+  if (!r)
+    return FALSE;
+  m->id = okno_rows_int(r, 0, 0);
+  return TRUE;
+}
+
+gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,
+                                      const OknoAttachment *att, const char *refused,
+                                      GError **error)
+{
+  gsize len = 0;
+  const void *data = att->data && !refused ? g_bytes_get_data(att->data, &len) : NULL;
+  return okno_db_exec(
+      okno_store_db(st),
+      "INSERT INTO attachments(message_ref, filename, declared_type, content_type, size, "
+      "sha256, refused, data) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+      OKNO_PARAMS(OKNO_INT(message_row_id), T(att->filename), T(att->declared_type),
+                  T(att->content_type), OKNO_INT((gint64)att->size), OKNO_TEXT(att->sha256),
+                  OKNO_TEXT(refused), data ? OKNO_BLOB(data, len) : OKNO_NULL),
+      error);
+}
+
+GBytes *okno_store_appeal_message_raw(OknoStore *st, const char *number, gint64 index,
+                                      GError **error)
+{
+  g_autoptr(OknoRows) r = NULL;
+  if (index < 1)
+    return NULL;
+  r = okno_db_query(okno_store_db(st),
+                    "SELECT m.raw FROM messages m JOIN appeals a ON a.id = m.appeal_id "
+                    "WHERE a.number = $1 ORDER BY m.id LIMIT 1 OFFSET $2",
+                    OKNO_PARAMS(T(number), OKNO_INT(index - 1)), error);
+  return r && okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
+}
+
+gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *message_id,
+                                 const char *content_hash, gint64 since, GError **error)
+{
+  g_autoptr(OknoRows) r = NULL;
+  if (message_id && *message_id) {
+    r = okno_db_query(okno_store_db(st),
+                      "SELECT appeal_id FROM messages WHERE message_id = $1 AND message_id <> '' "
+                      "AND sender = $2 AND direction = 'in' ORDER BY id LIMIT 1",
+                      OKNO_PARAMS(OKNO_TEXT(message_id), T(sender)), error);
+    if (!r)
+      return 0;
+    if (okno_rows_count(r))
+      return okno_rows_int(r, 0, 0);
+    g_clear_pointer(&r, okno_rows_free);
+  }
+  if (!content_hash || !*content_hash)
+    return 0;
+  r = okno_db_query(okno_store_db(st),
+                    "SELECT appeal_id FROM messages WHERE sender = $1 AND content_hash = $2 "
+                    "AND content_hash <> '' AND direction = 'in' AND created_at >= $3 "
+                    "ORDER BY id LIMIT 1",
+                    OKNO_PARAMS(T(sender), OKNO_TEXT(content_hash), OKNO_INT(since)), error);
+  return r && okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
+}
+
+gint64 okno_store_find_by_message_ids(OknoStore *st, const char *const *ids, GError **error)
+{
+  for (; ids && *ids; ids++) {
+    g_autoptr(OknoRows) r = NULL;
+    if (!**ids)
+      continue;
+    r = okno_db_query(okno_store_db(st),
+                      "SELECT appeal_id FROM messages WHERE message_id = $1 AND message_id <> '' "
+                      "ORDER BY id LIMIT 1",
+                      OKNO_PARAMS(OKNO_TEXT(*ids)), error);
+    if (!r)
+      return 0;
+    if (okno_rows_count(r))
+      return okno_rows_int(r, 0, 0);
+  }
+  return 0;
+}
+
+gboolean okno_store_last_inbound(OknoStore *st, gint64 appeal_id, char **message_id,
+                                 char ***references, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT message_id, meta FROM messages WHERE appeal_id = $1 AND direction = 'in' "
+      "ORDER BY id DESC LIMIT 1",
+      OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  g_autoptr(GPtrArray) refs = g_ptr_array_new_with_free_func(g_free);
+  *message_id = NULL;
+  *references = NULL;
+  if (!r)
+    return FALSE;
+  if (okno_rows_count(r)) {
+    g_autoptr(JsonParser) p = json_parser_new();
+    const char *meta = okno_rows_text(r, 0, 1);
+    if (meta && json_parser_load_from_data(p, meta, -1, NULL) &&
+        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+      JsonObject *o = json_node_get_object(json_parser_get_root(p));
+      JsonNode *n = json_object_get_member(o, "references");
+      if (n && JSON_NODE_HOLDS_ARRAY(n)) {
+        JsonArray *a = json_node_get_array(n);
+        for (guint i = 0; i < json_array_get_length(a); i++) {
+          const char *v = json_node_get_string(json_array_get_element(a, i));
+          if (v && *v)
+            g_ptr_array_add(refs, g_strdup(v));
+        }
+      }
+    }
+    *message_id = g_strdup(okno_rows_text(r, 0, 0) ? okno_rows_text(r, 0, 0) : "");
+  } else {
+    *message_id = g_strdup("");
+  }
+  g_ptr_array_add(refs, NULL);
+  *references = (char **)g_ptr_array_free(g_steal_pointer(&refs), FALSE);
+  return TRUE;
+}
+
+GBytes *okno_store_attachment_get(OknoStore *st, gint64 appeal_id, gint64 k, char **filename,
+                                  char **content_type, GError **error)
+{
+  g_autoptr(OknoRows) r = NULL;
+  GBytes *data;
+  *filename = *content_type = NULL;
+  if (k < 1)
+    return NULL;
+  r = okno_db_query(okno_store_db(st),
+                    "SELECT a.filename, a.content_type, a.data FROM attachments a "
+                    "JOIN messages m ON m.id = a.message_ref WHERE m.appeal_id = $1 "
+                    "AND a.refused IS NULL ORDER BY m.id, a.id LIMIT 1 OFFSET $2",
+                    OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(k - 1)), error);
+  if (!r || !okno_rows_count(r))
+    return NULL;
+  data = okno_rows_blob(r, 0, 2);
+  if (!data)
+    data = g_bytes_new(NULL, 0);
+  *filename = g_strdup(okno_rows_text(r, 0, 0));
+  *content_type = g_strdup(okno_rows_text(r, 0, 1));
+  return data;
+}

@@ -1,0 +1,183 @@
+/* outbound.c: the outbound mail queue (see outbound.h). Portable SQL over db.h; the
+ * lease makes a job one node's at a time, and a crashed node's jobs due again when the
+ * lease runs out. Transactions belong to the callers. */
+#include "store/outbound.h"
+
+#include "core/clock.h"
+
+#define T(s) OKNO_TEXT((s) ? (s) : "")
+
+gboolean okno_store_outbound_enqueue(OknoStore *st, gint64 appeal_id, gint64 message_row_id,
+                                     const char *env_from, const char *env_to,
+                                     gboolean automatic, GError **error)
+{
+  gint64 now = okno_now();
+  return okno_db_exec(
+      okno_store_db(st),
+      "INSERT INTO outbound(appeal_id, message_ref, env_from, env_to, automatic, "
+      "next_attempt_at, created_at) VALUES($1, $2, $3, $4, $5, $6, $6)",
+      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(message_row_id), T(env_from), T(env_to),
+                  OKNO_INT(automatic ? 1 : 0), OKNO_INT(now)),
+      error);
+}
+
+gint64 okno_store_count_automatic(OknoStore *st, const char *recipient, gint64 since,
+                                  GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st), "SELECT count(*) FROM outbound WHERE automatic = 1 AND env_to = $1 AND created_at >= $2",
+      OKNO_PARAMS(T(recipient), OKNO_INT(since)), error);
+  return r ? okno_rows_int(r, 0, 0) : 0;
+}
+
+static gint job_order(gconstpointer a, gconstpointer b)
+{
+  const OknoOutboundJob *x = *(OknoOutboundJob *const *)a, *y = *(OknoOutboundJob *const *)b;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* A job's columns as the claim returns them; then message_ref and mail_raw (JOB_EXTRA). */
+static const OknoField job_fields[] = {
+  OKNO_FIELD(OknoOutboundJob, id, "id", OKNO_F_INT),
+  OKNO_FIELD(OknoOutboundJob, appeal_id, "coalesce(appeal_id, 0)", OKNO_F_INT),
+  OKNO_FIELD(OknoOutboundJob, env_from, "env_from", OKNO_F_TEXT),
+  OKNO_FIELD(OknoOutboundJob, env_to, "env_to", OKNO_F_TEXT),
+  OKNO_FIELD(OknoOutboundJob, attempts, "attempts", OKNO_F_INT),
+  OKNO_FIELD(OknoOutboundJob, created_at, "created_at", OKNO_F_INT),
+  OKNO_FIELD(OknoOutboundJob, message_id, "mail_message_id", OKNO_F_TEXT),
+};
+static const OknoRecordType job_type =
+    OKNO_RECORD_TYPE(OknoOutboundJob, job_fields, okno_outbound_job_free);
+
+void okno_outbound_job_free(OknoOutboundJob *j)
+{
+  if (j)
+    g_clear_pointer(&j->raw, g_bytes_unref);
+  okno_record_free(&job_type, j);
+}
+
+#define JOB_EXTRA ", message_ref, mail_raw"
+
+/* The message of an appeal's job: its Message-ID and bytes replace the job's own. */
+static gboolean job_message(OknoStore *st, OknoOutboundJob *j, gint64 message_ref,
+                            GError **error)
+{
+  g_autoptr(OknoRows) m = okno_db_query(okno_store_db(st),
+                                        "SELECT message_id, raw FROM messages WHERE id = $1",
+                                        OKNO_PARAMS(OKNO_INT(message_ref)), error);
+  const char *id;
+  if (!m)
+    return FALSE;
+  id = okno_rows_count(m) ? okno_rows_text(m, 0, 0) : NULL;
+  g_free(j->message_id);
+  j->message_id = g_strdup(id ? id : "");
+  j->raw = okno_rows_count(m) ? okno_rows_blob(m, 0, 1) : g_bytes_new(NULL, 0);
+  return TRUE;
+}
+
+GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, guint limit,
+                                     const char *owner, GError **error)
+{
+  /* Several nodes claim at once on PostgreSQL: each skips the rows another is
+   * claiming instead of waiting for them. SQLite serialises its writers and has no
+   * such clause. The statements are written once (okno_record_sql): claiming is hot. */
+#define CLAIM_SQL(lock)                                                                    \
+  "UPDATE outbound SET lease_until = $2, lease_owner = $4, attempts = attempts + 1 "       \
+  "WHERE id IN ("                                                                           \
+  "  SELECT id FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1"             \
+  "  AND lease_until <= $1 ORDER BY next_attempt_at, id LIMIT $3" lock ") RETURNING "
+  static gsize sqlite_sql, pg_sql;
+  const gsize n = G_N_ELEMENTS(job_fields);
+  const gboolean sqlite = okno_db_is_sqlite(okno_store_db(st));
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      sqlite ? okno_record_sql(&sqlite_sql, CLAIM_SQL(""), &job_type, JOB_EXTRA)
+             : okno_record_sql(&pg_sql, CLAIM_SQL(" FOR UPDATE SKIP LOCKED"), &job_type,
+                               JOB_EXTRA),
+      OKNO_PARAMS(OKNO_INT(now), OKNO_INT(now + lease), OKNO_INT(limit), T(owner)), error);
+#undef CLAIM_SQL
+  g_autoptr(GPtrArray) jobs = NULL;
+  if (!r)
+    return NULL;
+  jobs = okno_rows_map_all(r, &job_type, error);
+  if (!jobs)
+    return NULL;
+  for (guint i = 0; i < jobs->len; i++) {
+    OknoOutboundJob *j = jobs->pdata[i];
+    if (okno_rows_is_null(r, i, n)) { /* mail of no appeal carries its own bytes */
+      j->raw = okno_rows_blob(r, i, n + 1);
+      if (!j->raw)
+        j->raw = g_bytes_new(NULL, 0);
+    } else if (!job_message(st, j, okno_rows_int(r, i, n), error)) {
+      return NULL;
+    }
+  }
+  /* RETURNING gives no order guarantee: oldest job first. */
+  g_ptr_array_sort(jobs, job_order);
+  return g_steal_pointer(&jobs);
+}
+
+gboolean okno_store_outbound_release(OknoStore *st, const char *owner, GError **error)
+{
+  return okno_db_exec(okno_store_db(st),
+                      "UPDATE outbound SET lease_until = 0, lease_owner = '' "
+                      "WHERE state = 'queued' AND lease_owner = $1 AND lease_until > 0",
+                      OKNO_PARAMS(T(owner)), error);
+}
+
+gboolean okno_store_outbound_sent(OknoStore *st, gint64 id, gint64 now, GError **error)
+{
+  return okno_db_exec(okno_store_db(st),
+                      "UPDATE outbound SET state = 'sent', sent_at = $2, lease_until = 0, "
+                      "last_error = '' WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(now)), error);
+}
+
+gboolean okno_store_outbound_retry(OknoStore *st, gint64 id, gint64 next_attempt,
+                                   const char *reason, GError **error)
+{
+  return okno_db_exec(okno_store_db(st),
+                      "UPDATE outbound SET next_attempt_at = $2, lease_until = 0, "
+                      "last_error = $3 WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(next_attempt), T(reason)), error);
+}
+
+gboolean okno_store_outbound_failed(OknoStore *st, gint64 id, const char *reason,
+                                    GError **error)
+{
+  return okno_db_exec(okno_store_db(st),
+                      "UPDATE outbound SET state = 'failed', lease_until = 0, last_error = $2 "
+                      "WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(id), T(reason)), error);
+}
+
+gboolean okno_store_outbound_counts(OknoStore *st, gint64 *queued, gint64 *sent,
+                                    gint64 *failed, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'sent'), "
+      "count(*) FILTER (WHERE state = 'failed') FROM outbound",
+      OKNO_NO_PARAMS, error);
+  if (!r)
+    return FALSE;
+  *queued = okno_rows_int(r, 0, 0);
+  *sent = okno_rows_int(r, 0, 1);
+  *failed = okno_rows_int(r, 0, 2);
+  return TRUE;
+}
+
+gboolean okno_store_outbound_enqueue_mail(OknoStore *st, const char *env_from,
+                                          const char *env_to, const char *message_id,
+                                          GBytes *raw, GError **error)
+{
+  gsize len = 0;
+  const void *data = g_bytes_get_data(raw, &len);
+  gint64 now = okno_now();
+  return okno_db_exec(okno_store_db(st),
+                      "INSERT INTO outbound(env_from, env_to, automatic, next_attempt_at, "
+                      "created_at, mail_message_id, mail_raw) VALUES($1, $2, 1, $3, $3, $4, $5)",
+                      OKNO_PARAMS(T(env_from), T(env_to), OKNO_INT(now), T(message_id),
+                                  OKNO_BLOB(data ? data : "", len)),
+                      error);
+}
