@@ -231,7 +231,13 @@ static void add_time_or_null(JsonBuilder *b, const char *name, gint64 us)
     json_builder_add_null_value(b);
 }
 
-static int user_list(int argc, char **argv)
+/* A `list` subcommand: [--json]; `fetch` reads the records, `row` prints one as a text
+ * line (json FALSE) or adds it to the JSON array `b`; `footer`, when not NULL, ends the
+ * text form. Every list of this file is one of these. */
+typedef GPtrArray *(*ListFetch)(OknoStore *st, GError **error);
+typedef void (*ListRow)(OknoStore *st, gconstpointer record, gboolean json, JsonBuilder *b);
+
+static int list_command(int argc, char **argv, ListFetch fetch, ListRow row, const char *footer)
 {
   gboolean json = FALSE;
   const GOptionEntry extra[] = {
@@ -242,42 +248,56 @@ static int user_list(int argc, char **argv)
   g_autoptr(OknoConfig) cfg = NULL;
   g_autoptr(OknoStore) st = setup(&argc, &argv, extra, 0, &cfg, &code);
   g_autoptr(GError) err = NULL;
-  g_autoptr(GPtrArray) users = NULL;
+  g_autoptr(GPtrArray) records = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new();
 
   if (!st)
     return code;
-  users = okno_store_user_list(st, &err);
-  if (!users)
+  records = fetch(st, &err);
+  if (!records)
     return okno_cli_fail(err);
   json_builder_begin_array(b);
-  for (guint i = 0; i < users->len; i++) {
-    const OknoUser *u = users->pdata[i];
-    g_autofree char *deps = g_strjoinv(",", u->departments);
-    if (!json) {
-      printf("%-20s %-14s %-8s %-24s %s\n", u->login, u->role, u->disabled ? "disabled" : "active",
-             *deps ? deps : "-", u->display_name);
-      continue;
-    }
-    json_builder_begin_object(b);
-    okno_json_int(b, "id", u->id); /* what an appeal's "assignee" holds */
-    okno_json_str(b, "login", u->login);
-    okno_json_str(b, "name", u->display_name);
-    okno_json_str(b, "email", u->email);
-    okno_json_str(b, "role", u->role);
-    okno_json_strv(b, "departments", (const char *const *)u->departments);
-    okno_json_bool(b, "disabled", u->disabled);
-    okno_json_bool(b, "must_change_password", u->must_change_password);
-    okno_json_int(b, "failed_attempts", u->failed_attempts);
-    add_time_or_null(b, "locked_until", u->locked_until);
-    add_time_or_null(b, "created_at", u->created_at);
-    okno_json_int(b, "recovery_codes_left", okno_store_recovery_codes_left(st, u->id, NULL));
-    json_builder_end_object(b);
+  for (guint i = 0; i < records->len; i++) {
+    if (json)
+      json_builder_begin_object(b);
+    row(st, records->pdata[i], json, b);
+    if (json)
+      json_builder_end_object(b);
   }
   json_builder_end_array(b);
   if (json)
     print_json(b);
+  else if (footer)
+    printf("%s\n", footer);
   return 0;
+}
+
+static void user_row(OknoStore *st, gconstpointer record, gboolean json, JsonBuilder *b)
+{
+  const OknoUser *u = record;
+  if (!json) {
+    g_autofree char *deps = g_strjoinv(",", u->departments);
+    printf("%-20s %-14s %-8s %-24s %s\n", u->login, u->role, u->disabled ? "disabled" : "active",
+           *deps ? deps : "-", u->display_name);
+    return;
+  }
+  okno_json_int(b, "id", u->id); /* what an appeal's "assignee" holds */
+  okno_json_str(b, "login", u->login);
+  okno_json_str(b, "name", u->display_name);
+  okno_json_str(b, "email", u->email);
+  okno_json_str(b, "role", u->role);
+  okno_json_strv(b, "departments", (const char *const *)u->departments);
+  okno_json_bool(b, "disabled", u->disabled);
+  okno_json_bool(b, "must_change_password", u->must_change_password);
+  okno_json_int(b, "failed_attempts", u->failed_attempts);
+  add_time_or_null(b, "locked_until", u->locked_until);
+  add_time_or_null(b, "created_at", u->created_at);
+  okno_json_int(b, "recovery_codes_left", okno_store_recovery_codes_left(st, u->id, NULL));
+}
+
+static int user_list(int argc, char **argv)
+{
+  return list_command(argc, argv, okno_store_user_list, user_row, NULL);
 }
 
 static char *read_line(void)
@@ -482,41 +502,21 @@ static int department_add(int argc, char **argv)
   return in_transaction(st, write_department, &(OknoDepartment){dcode, name, parent});
 }
 
+static void department_row(OknoStore *st, gconstpointer record, gboolean json, JsonBuilder *b)
+{
+  const OknoDepartment *d = record;
+  if (!json) {
+    printf("%-16s %-16s %s\n", d->code, *d->parent ? d->parent : "-", d->name);
+    return;
+  }
+  okno_json_str(b, "code", d->code);
+  okno_json_str(b, "name", d->name);
+  okno_json_str(b, "parent", d->parent);
+}
+
 static int department_list(int argc, char **argv)
 {
-  gboolean json = FALSE;
-  const GOptionEntry extra[] = {
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
-    G_OPTION_ENTRY_NULL,
-  };
-  int code = 0;
-  g_autoptr(OknoConfig) cfg = NULL;
-  g_autoptr(OknoStore) st = setup(&argc, &argv, extra, 0, &cfg, &code);
-  g_autoptr(GError) err = NULL;
-  g_autoptr(GPtrArray) deps = NULL;
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  if (!st)
-    return code;
-  deps = okno_store_department_list(st, &err);
-  if (!deps)
-    return okno_cli_fail(err);
-  json_builder_begin_array(b);
-  for (guint i = 0; i < deps->len; i++) {
-    const OknoDepartment *d = deps->pdata[i];
-    if (!json) {
-      printf("%-16s %-16s %s\n", d->code, *d->parent ? d->parent : "-", d->name);
-      continue;
-    }
-    json_builder_begin_object(b);
-    okno_json_str(b, "code", d->code);
-    okno_json_str(b, "name", d->name);
-    okno_json_str(b, "parent", d->parent);
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
-  if (json)
-    print_json(b);
-  return 0;
+  return list_command(argc, argv, okno_store_department_list, department_row, NULL);
 }
 
 int okno_cmd_department(int argc, char **argv)
@@ -566,46 +566,25 @@ static int route_add(int argc, char **argv)
   return code;
 }
 
+static void route_row(OknoStore *st, gconstpointer record, gboolean json, JsonBuilder *b)
+{
+  const OknoRouteRule *r = record;
+  if (!json) {
+    printf("%-6" G_GINT64_FORMAT " %-6" G_GINT64_FORMAT " %-14s %-16s %s\n", r->id, r->position,
+           r->kind, r->department, r->value);
+    return;
+  }
+  okno_json_int(b, "id", r->id);
+  okno_json_int(b, "position", r->position);
+  okno_json_str(b, "kind", r->kind);
+  okno_json_str(b, "value", r->value);
+  okno_json_str(b, "department", r->department);
+}
+
 static int route_list(int argc, char **argv)
 {
-  gboolean json = FALSE;
-  const GOptionEntry extra[] = {
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
-    G_OPTION_ENTRY_NULL,
-  };
-  int code = 0;
-  g_autoptr(OknoConfig) cfg = NULL;
-  g_autoptr(OknoStore) st = setup(&argc, &argv, extra, 0, &cfg, &code);
-  g_autoptr(GError) err = NULL;
-  g_autoptr(GPtrArray) rules = NULL;
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  if (!st)
-    return code;
-  rules = okno_store_route_list(st, &err);
-  if (!rules)
-    return okno_cli_fail(err);
-  json_builder_begin_array(b);
-  for (guint i = 0; i < rules->len; i++) {
-    const OknoRouteRule *r = rules->pdata[i];
-    if (!json) {
-      printf("%-6" G_GINT64_FORMAT " %-6" G_GINT64_FORMAT " %-14s %-16s %s\n", r->id, r->position,
-             r->kind, r->department, r->value);
-      continue;
-    }
-    json_builder_begin_object(b);
-    okno_json_int(b, "id", r->id);
-    okno_json_int(b, "position", r->position);
-    okno_json_str(b, "kind", r->kind);
-    okno_json_str(b, "value", r->value);
-    okno_json_str(b, "department", r->department);
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
-  if (json)
-    print_json(b);
-  else
-    printf("otherwise: the triage queue\n");
-  return 0;
+  return list_command(argc, argv, okno_store_route_list, route_row,
+                      "otherwise: the triage queue");
 }
 
 static gboolean remove_route(OknoStore *st, gpointer data, GError **error)
