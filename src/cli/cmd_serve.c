@@ -8,7 +8,12 @@
  * last one is gone everything is freed and the process exits 0. The HTTP server stops
  * accepting at the first signal. A second signal cuts
  * the grace period short (messages already being committed still get their answer, so
- * the exit waits for the store). A bind or certificate problem exits 1 with one line. */
+ * the exit waits for the store). A bind or certificate problem exits 1 with one line.
+ *
+ * Started as root (core/privileges.h): the store, spool and outbox are opened with the
+ * effective ids of [server] user, ports and sockets are bound (and the TLS key read) as
+ * root, then the process becomes that user for good before it accepts anything; without
+ * [server] user it refuses to run as root unless [server] allow_root = true. */
 #include <glib-unix.h>
 #include <malloc.h>
 #include <signal.h>
@@ -19,6 +24,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/privileges.h"
 #include "intake/pipeline.h"
 #include "intake/listener.h"
 #include "ops/outbound.h"
@@ -65,6 +71,7 @@ int okno_cmd_serve(int argc, char **argv)
   OknoOutbound *outbound = NULL;
   OknoScheduler *scheduler = NULL;
   Serve sv = {0};
+  OknoPrivileges priv;
   guint sig_term, sig_int;
   guint64 messages = 0, commits = 0;
 
@@ -84,6 +91,11 @@ int okno_cmd_serve(int argc, char **argv)
    * registration gave its heap back and faulted it in again (intake at 1 client fell
    * from 167 to 84 appeals/s, bench/intake): keep up to 16 MB of free heap top. */
   mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
+  if (!okno_privileges_check(cfg, &priv, &err) || !okno_privileges_as_user(&priv, &err))
+    return okno_cli_fail(err);
+  /* The spool directory belongs to the user too (the listener only makes it if missing). */
+  if (priv.switching && cfg->spool_threshold < cfg->max_message_size)
+    g_mkdir_with_parents(cfg->spool_dir, 0700);
   intake = okno_intake_new(cfg, &err);
   if (!intake)
     return okno_cli_fail(err);
@@ -103,6 +115,12 @@ int okno_cmd_serve(int argc, char **argv)
     okno_intake_free(intake);
     return okno_cli_fail(err);
   }
+  if (!okno_privileges_as_root(&priv, &err)) {
+    okno_scheduler_free(scheduler);
+    okno_outbound_free(outbound);
+    okno_intake_free(intake);
+    return okno_cli_fail(err);
+  }
   sv.listener = okno_listener_new(cfg, intake, outbound, &err);
   if (!sv.listener) {
     okno_scheduler_free(scheduler);
@@ -115,10 +133,19 @@ int okno_cmd_serve(int argc, char **argv)
     sv.web = okno_web_new(cfg, intake, &err);
     if (!sv.web) {
       okno_listener_free(sv.listener);
+      okno_scheduler_free(scheduler);
       okno_outbound_free(outbound);
       okno_intake_free(intake);
       return okno_cli_fail(err);
     }
+  }
+  if (!okno_privileges_drop(&priv, &err)) {
+    okno_web_free(sv.web);
+    okno_listener_free(sv.listener);
+    okno_scheduler_free(scheduler);
+    okno_outbound_free(outbound);
+    okno_intake_free(intake);
+    return okno_cli_fail(err);
   }
 
   sv.loop = g_main_loop_new(NULL, FALSE);
@@ -129,7 +156,8 @@ int okno_cmd_serve(int argc, char **argv)
   okno_listener_start(sv.listener);
   if (sv.web)
     okno_web_start(sv.web);
-  okno_log("serve", "event=started pid=%d", (int)getpid());
+  okno_log("serve", "event=started pid=%d uid=%d gid=%d", (int)getpid(), (int)getuid(),
+           (int)getgid());
 
   g_main_loop_run(sv.loop);
   /* Feedback forms waiting for their registration are answered from this loop. */

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-typedef enum { K_STR, K_INT, K_LIST } KeyType;
+typedef enum { K_STR, K_INT, K_LIST, K_BOOL } KeyType;
 
 typedef struct {
   const char *group;
@@ -21,9 +21,14 @@ typedef struct {
 #define P(g, k, f, d) {g, k, K_STR, offsetof(OknoConfig, f), d, 0, 0, 0, TRUE}
 #define L(g, k, f, d) {g, k, K_LIST, offsetof(OknoConfig, f), d, 0, 0, 0, FALSE}
 #define I(g, k, f, d, lo, hi) {g, k, K_INT, offsetof(OknoConfig, f), NULL, d, lo, hi, FALSE}
+#define B(g, k, f, d) {g, k, K_BOOL, offsetof(OknoConfig, f), NULL, d, 0, 1, FALSE}
 
 static const KeyDef keys[] = {
   S("store", "url", store_url, "sqlite:var/okno.db"),
+
+  S("server", "user", server_user, ""),
+  S("server", "group", server_group, ""),
+  B("server", "allow_root", server_allow_root, FALSE),
 
   S("smtp", "listen", smtp_listen, "127.0.0.1:2525"),
   L("smtp", "addresses", smtp_addresses, "support@portal.example"),
@@ -43,6 +48,8 @@ static const KeyDef keys[] = {
   P("smtp", "tls_key", tls_key, ""),
 
   S("lmtp", "listen", lmtp_listen, ""),
+  S("lmtp", "socket_mode", lmtp_socket_mode, ""),
+  S("lmtp", "socket_group", lmtp_socket_group, ""),
 
   I("intake", "parse_time_budget_ms", parse_time_budget_ms, 5000, 10, 600000),
   I("intake", "parse_memory_budget", parse_memory_budget, 256 * 1024 * 1024, 1024 * 1024, G_GINT64_CONSTANT(1) << 34),
@@ -156,6 +163,7 @@ static void set_defaults(OknoConfig *cfg)
     case K_STR: *(char **)FIELD(cfg, k) = g_strdup(k->def); break;
     case K_LIST: *(char ***)FIELD(cfg, k) = split_list(k->def); break;
     case K_INT: *(gint64 *)FIELD(cfg, k) = k->idef; break;
+    case K_BOOL: *(gboolean *)FIELD(cfg, k) = (gboolean)k->idef; break;
     }
   }
 }
@@ -213,13 +221,27 @@ static char *resolve_path(const char *base_dir, const char *v)
   return g_build_filename(base_dir, v, NULL);
 }
 
+/* PREFIX + a relative path in *value becomes PREFIX + base_dir/path. */
+static void resolve_prefixed(const char *base_dir, char **value, const char *prefix)
+{
+  gsize n = strlen(prefix);
+  char *p;
+  if (!g_str_has_prefix(*value, prefix) || !(*value)[n] || g_path_is_absolute(*value + n))
+    return;
+  p = resolve_path(base_dir, *value + n);
+  g_free(*value);
+  *value = g_strconcat(prefix, p, NULL);
+  g_free(p);
+}
+
 OknoConfig *okno_config_load(const char *path, GError **error)
 {
   g_autoptr(GKeyFile) kf = g_key_file_new();
   g_autoptr(GError) e = NULL;
   g_autoptr(OknoConfig) cfg = okno_config_new_default();
   g_auto(GStrv) groups = NULL;
-  g_autofree char *dir = g_path_get_dirname(path);
+  g_autofree char *rel_dir = g_path_get_dirname(path);
+  g_autofree char *dir = g_canonicalize_filename(rel_dir, NULL); /* absolute */
 
   if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: %s", path, e->message);
@@ -249,7 +271,7 @@ OknoConfig *okno_config_load(const char *path, GError **error)
       case K_STR: {
         char **f = (char **)FIELD(cfg, kd);
         g_free(*f);
-        *f = kd->is_path ? resolve_path(dir, v) : g_strdup(v);
+        *f = g_strdup(v);
         break;
       }
       case K_LIST: {
@@ -273,21 +295,34 @@ OknoConfig *okno_config_load(const char *path, GError **error)
         *(gint64 *)FIELD(cfg, kd) = n;
         break;
       }
+      case K_BOOL:
+        if (!g_ascii_strcasecmp(v, "true") || !g_ascii_strcasecmp(v, "yes") || !strcmp(v, "1"))
+          *(gboolean *)FIELD(cfg, kd) = TRUE;
+        else if (!g_ascii_strcasecmp(v, "false") || !g_ascii_strcasecmp(v, "no") || !strcmp(v, "0"))
+          *(gboolean *)FIELD(cfg, kd) = FALSE;
+        else {
+          g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [%s] %s = '%s' must be true or false",
+                      path, *g, *k, v);
+          return NULL;
+        }
+        break;
       }
     }
   }
-  /* Relative sqlite: and maildir: paths are relative to the config file too. */
-  if (g_str_has_prefix(cfg->store_url, "sqlite:") && !g_path_is_absolute(cfg->store_url + 7)) {
-    g_autofree char *p = resolve_path(dir, cfg->store_url + 7);
-    g_free(cfg->store_url);
-    cfg->store_url = g_strconcat("sqlite:", p, NULL);
-  }
-  if (g_str_has_prefix(cfg->outbound_transport, "maildir:") &&
-      !g_path_is_absolute(cfg->outbound_transport + 8)) {
-    g_autofree char *p = resolve_path(dir, cfg->outbound_transport + 8);
-    g_free(cfg->outbound_transport);
-    cfg->outbound_transport = g_strconcat("maildir:", p, NULL);
-  }
+  /* Every relative path, set in the file or left at its default, is relative to the
+   * config file's directory: the path keys, sqlite:, maildir: and unix: values. */
+  for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+    if (keys[i].is_path) {
+      char **f = (char **)FIELD(cfg, &keys[i]);
+      char *p = resolve_path(dir, *f);
+      g_free(*f);
+      *f = p;
+    }
+  resolve_prefixed(dir, &cfg->store_url, "sqlite:");
+  resolve_prefixed(dir, &cfg->outbound_transport, "maildir:");
+  resolve_prefixed(dir, &cfg->smtp_listen, "unix:");
+  resolve_prefixed(dir, &cfg->lmtp_listen, "unix:");
+  resolve_prefixed(dir, &cfg->clamav_socket, "unix:");
   if (!g_str_has_prefix(cfg->store_url, "sqlite:") && !g_str_has_prefix(cfg->store_url, "postgresql://") &&
       !g_str_has_prefix(cfg->store_url, "postgres://")) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
@@ -312,11 +347,16 @@ OknoConfig *okno_config_load(const char *path, GError **error)
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [check] address must be an e-mail address", path);
     return NULL;
   }
-  if (*cfg->clamav_socket && g_str_has_prefix(cfg->clamav_socket, "unix:") &&
-      !g_path_is_absolute(cfg->clamav_socket + 5)) {
-    g_autofree char *p = resolve_path(dir, cfg->clamav_socket + 5);
-    g_free(cfg->clamav_socket);
-    cfg->clamav_socket = g_strconcat("unix:", p, NULL);
+  if (*cfg->lmtp_socket_mode && !okno_config_socket_mode(cfg, NULL)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "%s: [lmtp] socket_mode = '%s' must be an octal mode such as 0660", path,
+                cfg->lmtp_socket_mode);
+    return NULL;
+  }
+  if ((*cfg->lmtp_socket_mode || *cfg->lmtp_socket_group) && !g_str_has_prefix(cfg->lmtp_listen, "unix:")) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "%s: [lmtp] socket_mode and socket_group need listen = unix:PATH", path);
+    return NULL;
   }
   if (!cfg->smtp_addresses[0]) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [smtp] addresses is empty", path);
@@ -358,4 +398,16 @@ char *okno_config_sqlite_path(const OknoConfig *cfg)
   if (!g_str_has_prefix(cfg->store_url, "sqlite:"))
     return NULL;
   return g_strdup(cfg->store_url + 7);
+}
+
+gboolean okno_config_socket_mode(const OknoConfig *cfg, guint *mode)
+{
+  const char *v = cfg->lmtp_socket_mode;
+  guint64 n = 0;
+  if (!*v || strlen(v) > 4 || strspn(v, "01234567") != strlen(v) ||
+      !g_ascii_string_to_unsigned(v, 8, 0, 0777, &n, NULL))
+    return FALSE;
+  if (mode)
+    *mode = (guint)n;
+  return TRUE;
 }

@@ -4,7 +4,8 @@
  * bounds) the way Postfix's CONFIG_*_TABLE and Redis's static_configs[] do it. Loading
  * rejects unknown groups and keys, values out of bounds and malformed lists with an
  * OKNO_ERROR_USER naming the file, the group and the key. Lists are separated by ';'.
- * Relative paths in values are taken relative to the directory of the config file.
+ * Relative paths (path keys, sqlite:, maildir: and unix: values, set or left at their
+ * default) are taken relative to the directory of the config file, made absolute.
  *
  * The struct is plain data: read it from any thread once loaded; free it with
  * okno_config_free(). okno_config_new_default() gives the embedded defaults (SQLite
@@ -18,9 +19,18 @@ typedef struct OknoConfig {
   /* [store] */
   char *store_url;          /* sqlite:PATH or postgresql://... */
 
+  /* [server] the process (core/privileges.h) */
+  char *server_user;        /* started as root, `okno serve` binds then becomes this
+                             * user; empty: stays who it was started as */
+  char *server_group;       /* empty: the user's primary group */
+  gboolean server_allow_root; /* TRUE: may go on running as root (default FALSE) */
+
   /* [smtp] and [lmtp] */
   char *smtp_listen;        /* host:port, empty to disable */
   char *lmtp_listen;        /* host:port or unix:/path, empty to disable */
+  char *lmtp_socket_mode;   /* octal permissions of the unix: socket, e.g. "0660";
+                             * empty: what the umask gives */
+  char *lmtp_socket_group;  /* group of the unix: socket, e.g. "postfix"; empty: ours */
   char **smtp_addresses;    /* the support addresses accepted as recipients */
   char *hostname;           /* greeting and Message-ID domain */
   gint64 max_message_size;  /* bytes, SIZE and 552 5.3.4 */
@@ -62,7 +72,8 @@ typedef struct OknoConfig {
   /* [http] (src/web/server.h) */
   char *http_listen;        /* host:port, empty to disable */
   char *public_url;         /* https://... makes session cookies Secure */
-  char *web_dir;            /* templates and static/; empty: the source tree's web/ */
+  char *web_dir;            /* templates and static/; empty: the data directory's web/
+                             * (core/paths.h) */
   gint64 http_workers;      /* threads that run the web's handlers (web/server.h) */
   gint64 max_body;          /* bytes of one request body; past it 413 */
   gint64 session_ttl;       /* seconds a session lives after sign-in */
@@ -152,3 +163,6 @@ gboolean okno_config_is_check_address(const OknoConfig *cfg, const char *addr);
 /* The database file of a sqlite: store URL ("var/okno.db" by default), NULL for other
  * stores. Caller frees. */
 char *okno_config_sqlite_path(const OknoConfig *cfg);
+/* [lmtp] socket_mode parsed (octal, at most 0777) into *mode (may be NULL); FALSE when
+ * it is empty or malformed (loading already refused a malformed one). */
+gboolean okno_config_socket_mode(const OknoConfig *cfg, guint *mode);

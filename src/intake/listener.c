@@ -34,8 +34,10 @@
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
+#include <grp.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -468,6 +470,34 @@ static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
 
 /* ---- binding ---- */
 
+/* [lmtp] socket_group and socket_mode on the bound socket, so that an MTA running as
+ * another user (Postfix's lmtp client runs as `postfix`) may connect. */
+static gboolean set_socket_access(const OknoConfig *cfg, const char *path, GError **error)
+{
+  guint mode = 0;
+  if (*cfg->lmtp_socket_group) {
+    struct group *gr = getgrnam(cfg->lmtp_socket_group);
+    if (!gr) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "[lmtp] socket_group: no group '%s'",
+                  cfg->lmtp_socket_group);
+      return FALSE;
+    }
+    if (chown(path, (uid_t)-1, gr->gr_gid) != 0) {
+      int e = errno;
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "[lmtp] socket_group %s on %s: %s",
+                  cfg->lmtp_socket_group, path, g_strerror(e));
+      return FALSE;
+    }
+  }
+  if (okno_config_socket_mode(cfg, &mode) && g_chmod(path, (int)mode) != 0) {
+    int e = errno;
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "[lmtp] socket_mode %s on %s: %s",
+                cfg->lmtp_socket_mode, path, g_strerror(e));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean bind_address(OknoListener *l, const char *spec, OknoSmtpProto proto,
                              GError **error)
 {
@@ -501,6 +531,8 @@ static gboolean bind_address(OknoListener *l, const char *spec, OknoSmtpProto pr
       return FALSE;
     }
     l->unix_path = g_strdup(path);
+    if (proto == OKNO_PROTO_LMTP && !set_socket_access(l->cfg, path, error))
+      return FALSE;
     g_ptr_array_add(l->bound, g_strdup_printf("proto=%s path=%s", pname, path));
     return TRUE;
   }

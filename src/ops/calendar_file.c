@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "core/error.h"
-#include "okno-build.h"
+#include "core/paths.h"
 
 OknoCalendar *okno_calendar_load(const char *path, GError **error)
 {
@@ -50,10 +50,12 @@ char *okno_calendar_installed_path(const OknoConfig *cfg, GError **error)
 OknoCalendar *okno_calendar_load_default(const OknoConfig *cfg, GError **error)
 {
   g_autofree char *installed = NULL;
+  g_autofree char *shipped = NULL;
   if (cfg && cfg->calendar_file && *cfg->calendar_file)
     return okno_calendar_load(cfg->calendar_file, error);
   installed = okno_calendar_installed_path(cfg, NULL);
   if (installed && g_file_test(installed, G_FILE_TEST_EXISTS))
     return okno_calendar_load(installed, error);
-  return okno_calendar_load(OKNO_DATADIR "/calendar/ru.txt", error);
+  shipped = okno_data_file("calendar/ru.txt");
+  return okno_calendar_load(shipped, error);
 }

@@ -4,7 +4,7 @@
  * the thin loader the commands, the intake pipeline and the SLA environment (ops.h)
  * share. The calendar in use is, in order: [calendar] file when the config sets it;
  * the one `okno calendar import` installed next to the SQLite store, when that file
- * exists; the shipped OKNO_DATADIR "/calendar/ru.txt". */
+ * exists; the shipped calendar/ru.txt of the data directory (core/paths.h). */
 #pragma once
 #include <glib.h>
 

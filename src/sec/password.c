@@ -1,13 +1,14 @@
 /* password.c: the staff password policy, Argon2id hashing and generated passwords
  * (see password.h). libsodium does the cryptography; this file adds the policy, whose
- * common-password list is read once from OKNO_DATADIR/passwords/common.txt. */
+ * common-password list is read once from the data directory's passwords/common.txt
+ * (core/paths.h). */
 #include "sec/password.h"
 
 #include <sodium.h>
 #include <string.h>
 
 #include "core/error.h"
-#include "okno-build.h"
+#include "core/paths.h"
 
 #define MIN_CHARS 8
 #define MAX_BYTES 1024
@@ -18,9 +19,10 @@ static gpointer load_common(gpointer unused)
 {
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
+  g_autofree char *path = okno_data_file("passwords/common.txt");
   GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  if (!g_file_get_contents(OKNO_DATADIR "/passwords/common.txt", &text, NULL, NULL))
-    g_error("okno: %s/passwords/common.txt is missing: the installation is broken", OKNO_DATADIR);
+  if (!g_file_get_contents(path, &text, NULL, NULL))
+    g_error("okno: %s is missing: the installation is broken", path);
   lines = g_strsplit(text, "\n", -1);
   for (char **l = lines; *l; l++) {
     char *w = g_strstrip(*l);

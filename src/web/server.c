@@ -23,7 +23,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "okno-build.h"
+#include "core/paths.h"
 #include "store/sessions.h"
 #include "web/routes.h"
 #include "web/template.h"
@@ -902,7 +902,7 @@ OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error)
   OknoWeb *web = g_new0(OknoWeb, 1);
   g_autoptr(GSocketAddress) addr = NULL;
   g_autoptr(GSocketAddress) bound = NULL;
-  const char *dir = *cfg->web_dir ? cfg->web_dir : OKNO_WEBDIR;
+  g_autofree char *dir = *cfg->web_dir ? g_strdup(cfg->web_dir) : okno_data_file("web");
 
   web->cfg = cfg;
   web->intake = intake;

@@ -112,7 +112,7 @@ struct OknoReq {
 /* ---- the server ---- */
 
 /* Loads templates and static files from the web directory ([http] web_dir, else the
- * build's OKNO_WEBDIR), opens its own store connection and binds [http] listen
+ * data directory's web/, core/paths.h), opens its own store connection and binds [http] listen
  * (host:port). `intake` is borrowed and must outlive the server. NULL with
  * OKNO_ERROR_USER (bad address, port in use, broken template) or another error. */
 OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error);

@@ -213,6 +213,8 @@ class Okno:
 
     def write_config(self, overrides=None, lmtp=None):
         groups = {
+            # CI runs the tests as root (test_privileges.py tests [server] user itself).
+            "server": {"allow_root": "true"},
             "store": {"url": self.store_url},
             "smtp": {"listen": "127.0.0.1:%d" % self.smtp_port, "addresses": SUPPORT,
                      "hostname": "okno.test"},

@@ -44,7 +44,8 @@ class Daemon:
         self.config = os.path.join(self.dir, "okno.ini")
         store = okno_it.store_url(test, "sqlite:okno.db")  # before the kill cleanup
         with open(self.config, "w", encoding="utf-8") as f:
-            f.write(f"[store]\nurl = {store}\n"
+            f.write("[server]\nallow_root = true\n"  # CI runs tests as root
+                    f"[store]\nurl = {store}\n"
                     f"[smtp]\nlisten = 127.0.0.1:{self.port}\naddresses = support@portal.example\n"
                     f"[outbound]\ntransport = maildir:outbox\nmax_auto_per_hour = 10000\n"
                     "[http]\nlisten =\n")

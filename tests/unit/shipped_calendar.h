@@ -1,7 +1,7 @@
-/* shipped_calendar.h: the production calendar okno ships (data/calendar/ru.txt), read
+/* shipped_calendar.h: the production calendar okno ships (data/calendar/ru.txt, found as an installed binary finds it: core/paths.h), read
  * and parsed here rather than by ops/calendar_file.h, so that the tests of the pure
  * domain (src/appeal/) link nothing above it. Needs "appeal/calendar.h" and
- * "okno-build.h" included first. */
+ * "core/paths.h" included first. */
 #pragma once
 #include <glib.h>
 
@@ -12,7 +12,8 @@ static inline OknoCalendar *shipped_calendar(void)
   g_autoptr(GError) err = NULL;
   gsize len = 0;
   OknoCalendar *cal = NULL;
-  if (g_file_get_contents(OKNO_DATADIR "/calendar/ru.txt", &text, &len, &err))
+  g_autofree char *path = okno_data_file("calendar/ru.txt");
+  if (g_file_get_contents(path, &text, &len, &err))
     cal = okno_calendar_parse(text, len, "ru.txt", &err);
   if (!cal)
     g_error("the shipped calendar: %s", err->message);

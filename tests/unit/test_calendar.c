@@ -16,15 +16,14 @@
 #include "appeal/calendar.h"
 #include "core/clock.h"
 #include "core/error.h"
-#include "okno-build.h"
+#include "core/paths.h"
 #include "ops/calendar_file.h"
-
-#define SHIPPED OKNO_DATADIR "/calendar/ru.txt"
 
 static OknoCalendar *shipped(void)
 {
   g_autoptr(GError) err = NULL;
-  OknoCalendar *cal = okno_calendar_load(SHIPPED, &err);
+  g_autofree char *path = okno_data_file("calendar/ru.txt");
+  OknoCalendar *cal = okno_calendar_load(path, &err);
   if (!cal)
     fail_msg("%s", err->message);
   return cal;

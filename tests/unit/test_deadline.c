@@ -13,7 +13,7 @@
 #include "appeal/deadline.h"
 #include "core/clock.h"
 #include "core/error.h"
-#include "okno-build.h"
+#include "core/paths.h"
 #include "shipped_calendar.h"
 
 static OknoCalendar *cal;

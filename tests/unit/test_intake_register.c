@@ -21,7 +21,7 @@
 #include "core/clock.h"
 #include "intake/register.h"
 #include "intake/verify.h"
-#include "okno-build.h"
+#include "core/paths.h"
 #include "store/appeals.h"
 #include "store/db.h"
 #define OKNO_STORE_FIXTURE
@@ -498,7 +498,7 @@ static int group_setup(void **state)
   (void)state;
   cfg = okno_config_new_default();
   g_free(cfg->calendar_file);
-  cfg->calendar_file = g_strdup(OKNO_DATADIR "/calendar/ru.txt");
+  cfg->calendar_file = okno_data_file("calendar/ru.txt");
   g_free(cfg->check_address);
   cfg->check_address = g_strdup("check@portal.example");
   ivans.number = okno_number_format(2026, 1);

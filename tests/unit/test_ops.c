@@ -23,7 +23,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "ops/ops.h"
-#include "okno-build.h"
+#include "core/paths.h"
 #include "store/appeals.h"
 #include "store/jobs.h"
 #include "store/notify.h"
@@ -41,7 +41,7 @@ static int group_setup(void **state)
   GError *err = NULL;
   cfg = okno_config_new_default();
   g_free(cfg->calendar_file);
-  cfg->calendar_file = g_strdup(OKNO_DATADIR "/calendar/ru.txt");
+  cfg->calendar_file = okno_data_file("calendar/ru.txt");
   env = okno_sla_env_new(cfg, &err);
   if (!env || !env->cal) {
     g_printerr("%s\n", err ? err->message : "no calendar");

@@ -16,7 +16,7 @@
 #include "appeal/sla.h"
 #include "core/clock.h"
 #include "core/error.h"
-#include "okno-build.h"
+#include "core/paths.h"
 #include "shipped_calendar.h"
 
 static OknoCalendar *cal;
