@@ -18,6 +18,7 @@ static const struct {
   {"show", okno_cmd_show, "print one appeal"},
   {"list", okno_cmd_list, "list appeals, newest first"},
   {"search", okno_cmd_search, "find appeals by words, in any inflected form"},
+  {"report", okno_cmd_report, "figures of a period: received, answered, on time, overdue, by channel"},
   {"parse", okno_cmd_parse, "show how a message is decoded, without registering it"},
   {"deadline", okno_cmd_deadline, "compute a deadline on the production calendar"},
   {"calendar", okno_cmd_calendar, "show or import the production calendar"},

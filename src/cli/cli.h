@@ -14,6 +14,7 @@ int okno_cmd_submit(int argc, char **argv);
 int okno_cmd_show(int argc, char **argv);
 int okno_cmd_list(int argc, char **argv);
 int okno_cmd_search(int argc, char **argv);
+int okno_cmd_report(int argc, char **argv);
 int okno_cmd_parse(int argc, char **argv);
 int okno_cmd_deadline(int argc, char **argv);
 int okno_cmd_calendar(int argc, char **argv);

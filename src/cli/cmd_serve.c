@@ -2,7 +2,8 @@
  *
  * Loads the config, opens the intake pipeline (its own store connections and group
  * commit), starts the outbound delivery thread, the SMTP/LMTP listeners and, when
- * [http] listen is set, the HTTP server (web/server.h), and runs
+ * [http] listen is set, the HTTP server (web/server.h), when [metrics] listen is set,
+ * /metrics, /healthz and /readyz (web/metrics.h), and runs
  * the GLib main loop until SIGTERM or SIGINT. The first signal stops accepting and
  * lets sessions in the middle of a message finish it (at most GRACE_SECONDS); when the
  * last one is gone everything is freed and the process exits 0. The HTTP server stops
@@ -28,6 +29,7 @@
 #include "intake/pipeline.h"
 #include "intake/listener.h"
 #include "ops/outbound.h"
+#include "web/metrics.h"
 #include "web/server.h"
 
 #define GRACE_SECONDS 30
@@ -36,6 +38,7 @@ typedef struct {
   GMainLoop *loop;
   OknoListener *listener;
   OknoWeb *web;
+  OknoMetricsServer *metrics;
   gboolean stopping;
 } Serve;
 
@@ -57,6 +60,7 @@ static gboolean on_signal(gpointer data)
   okno_log("serve", "event=signal action=stop");
   if (sv->web)
     okno_web_stop(sv->web);
+  okno_metrics_server_stop(sv->metrics);
   okno_listener_stop(sv->listener, GRACE_SECONDS, on_stopped, sv);
   return G_SOURCE_CONTINUE;
 }
@@ -148,6 +152,18 @@ int okno_cmd_serve(int argc, char **argv)
     return okno_cli_fail(err);
   }
 
+  if (*cfg->metrics_listen) {
+    sv.metrics = okno_metrics_server_new(cfg, &err);
+    if (!sv.metrics) {
+      okno_web_free(sv.web);
+      okno_scheduler_free(scheduler);
+      okno_listener_free(sv.listener);
+      okno_outbound_free(outbound);
+      okno_intake_free(intake);
+      return okno_cli_fail(err);
+    }
+  }
+
   sv.loop = g_main_loop_new(NULL, FALSE);
   sig_term = g_unix_signal_add(SIGTERM, on_signal, &sv);
   sig_int = g_unix_signal_add(SIGINT, on_signal, &sv);
@@ -156,6 +172,8 @@ int okno_cmd_serve(int argc, char **argv)
   okno_listener_start(sv.listener);
   if (sv.web)
     okno_web_start(sv.web);
+  if (sv.metrics)
+    okno_metrics_server_start(sv.metrics);
   okno_log("serve", "event=started pid=%d uid=%d gid=%d", (int)getpid(), (int)getuid(),
            (int)getgid());
 
@@ -169,6 +187,7 @@ int okno_cmd_serve(int argc, char **argv)
   /* Freeing may still commit; a late signal must not cut it short. */
   signal(SIGTERM, SIG_IGN);
   signal(SIGINT, SIG_IGN);
+  okno_metrics_server_free(sv.metrics);
   okno_listener_free(sv.listener);
   okno_scheduler_free(scheduler);
   okno_outbound_free(outbound);

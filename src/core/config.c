@@ -65,6 +65,8 @@ static const KeyDef keys[] = {
   I("outbound", "retry_max_seconds", retry_max_seconds, 3600, 1, 86400 * 7),
   I("outbound", "give_up_after_seconds", give_up_after_seconds, 5 * 86400, 60, 86400 * 30),
 
+  S("metrics", "listen", metrics_listen, ""),
+
   S("http", "listen", http_listen, "127.0.0.1:8080"),
   S("http", "public_url", public_url, ""), /* empty: receipts link to no web page */
   P("http", "web_dir", web_dir, ""),

@@ -69,6 +69,9 @@ typedef struct OknoConfig {
   gint64 retry_max_seconds;
   gint64 give_up_after_seconds;
 
+  /* [metrics] (src/web/metrics.h, docs/metrics.md) */
+  char *metrics_listen;     /* host:port of /metrics, /healthz, /readyz; empty: off */
+
   /* [http] (src/web/server.h) */
   char *http_listen;        /* host:port, empty to disable */
   char *public_url;         /* https://... makes session cookies Secure */

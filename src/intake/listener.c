@@ -41,6 +41,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "mail/smtp_session.h"
 
 #define READ_CHUNK 16384
@@ -96,6 +97,7 @@ typedef struct {
   gint64 phase_us;            /* the last command line ended, or the 354 */
   gint64 last_read_us;
   guint64 data_bytes;         /* bytes read in this DATA */
+  gint64 deliver_us;          /* the message was handed to intake (metrics) */
 } Conn;
 
 static const OknoSmtpTransport conn_transport;
@@ -383,12 +385,25 @@ static void t_starttls(gpointer io)
   flush(c);
 }
 
+/* The time from the end of a message's DATA to its 250 (the group commit included). */
+static OknoMetricFamily *smtp_250_seconds(void)
+{
+  return okno_metrics_histogram(okno_metrics(), "okno_smtp_data_to_250_seconds",
+                                "Time from the end of an SMTP/LMTP message to its 250 reply "
+                                "(parse, checks and the durable commit).",
+                                NULL, okno_metrics_latency_buckets,
+                                okno_metrics_latency_n_buckets);
+}
+
 static void on_intake_done(const OknoIntakeResult *res, const GError *err, gpointer data)
 {
   Conn *c = data;
   OknoListener *l = c->l;
   c->delivering = FALSE;
   l->pending--;
+  if (!err)
+    okno_metric_observe(smtp_250_seconds(),
+                        (double)(g_get_monotonic_time() - c->deliver_us) / G_USEC_PER_SEC);
   if (!err && res && res->receipt_queued && l->outbound)
     okno_outbound_wake(l->outbound);
   if (!c->finished) {
@@ -403,6 +418,7 @@ static void t_deliver(gpointer io, GBytes *msg, const OknoEnvelope *env)
 {
   Conn *c = io;
   c->delivering = TRUE;
+  c->deliver_us = g_get_monotonic_time();
   c->l->pending++;
   g_clear_handle_id(&c->timer, g_source_remove);
   okno_intake_submit_async(c->l->intake, msg, env, on_intake_done, conn_ref(c));

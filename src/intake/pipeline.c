@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/error.h"
+#include "core/metrics.h"
 #include "intake/verify.h"
 #include "mail/dns.h"
 #include "store/commit.h"
@@ -111,8 +113,36 @@ static Item *item_new(OknoIntake *in, GBytes *raw, const OknoEnvelope *env)
  * sync submit. FALSE: refused, it->refusal set. */
 static gboolean parse_verify(Item *it)
 {
+  gint64 start = g_get_monotonic_time();
   it->p = okno_parse(it->in->cfg, it->raw, &it->env, okno_now());
+  okno_metric_observe(okno_metrics_histogram(okno_metrics(), "okno_intake_parse_seconds",
+                                             "Time the parse stage of intake took per "
+                                             "message (MIME, extraction; no I/O).",
+                                             NULL, okno_metrics_latency_buckets,
+                                             okno_metrics_latency_n_buckets),
+                      (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC);
   return okno_verify(it->in->cfg, it->p, &it->refusal);
+}
+
+/* Metrics: one message through intake, by channel and what became of it. */
+static void count_outcome(const Item *it, const GError *err)
+{
+  static const char *const labels[] = {"channel", "outcome", NULL};
+  static const char *const outcomes[] = {
+    [OKNO_INTAKE_CREATED] = "created", [OKNO_INTAKE_JOINED] = "joined",
+    [OKNO_INTAKE_DUPLICATE] = "duplicate", [OKNO_INTAKE_CHECKED] = "checked",
+  };
+  const char *outcome;
+  if (err)
+    outcome = g_error_matches(err, OKNO_ERROR, OKNO_ERROR_TEMP) ? "tempfail" : "rejected";
+  else
+    outcome = outcomes[it->result.outcome];
+  okno_metric_add(okno_metrics_counter(okno_metrics(), "okno_intake_messages_total",
+                                       "Messages through intake by channel and outcome "
+                                       "(created, joined, duplicate, checked, rejected, "
+                                       "tempfail).",
+                                       labels),
+                  1, okno_channel_name(it->env.channel), outcome);
 }
 
 /* Register (stage 3), on the writer thread inside the group transaction. */
@@ -130,6 +160,7 @@ static void register_done(gpointer data, const GError *err)
 {
   Item *it = data;
   OknoIntake *in = it->in;
+  count_outcome(it, err);
   if (it->sync) {
     g_mutex_lock(&in->lock);
     if (err)

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 typedef struct {
   OknoCommitWork work;
@@ -52,10 +53,28 @@ static void finish(Job *j)
     deliver_done(j);
 }
 
+/* Metrics: the size of each committed group and the time its COMMIT (the sync) took. */
+static void observe_group(guint jobs, gint64 sync_us)
+{
+  static const double sizes[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+  okno_metric_observe(okno_metrics_histogram(okno_metrics(), "okno_commit_group_size",
+                                             "Registrations committed together in one "
+                                             "group commit (one sync).",
+                                             NULL, sizes, G_N_ELEMENTS(sizes)),
+                      (double)jobs);
+  okno_metric_observe(okno_metrics_histogram(okno_metrics(), "okno_commit_sync_seconds",
+                                             "Time the group commit's COMMIT (the sync to "
+                                             "disk) took.",
+                                             NULL, okno_metrics_latency_buckets,
+                                             okno_metrics_latency_n_buckets),
+                      (double)sync_us / G_USEC_PER_SEC);
+}
+
 static void run_group(OknoCommitter *c, GPtrArray *group)
 {
   g_autoptr(GError) err = NULL;
   guint ok = 0;
+  gint64 sync_start;
 
   if (!okno_store_begin(c->st, &err))
     goto fail_all;
@@ -72,10 +91,12 @@ static void run_group(OknoCommitter *c, GPtrArray *group)
       okno_store_rollback_to(c->st);
     }
   }
+  sync_start = g_get_monotonic_time();
   if (!okno_store_commit(c->st, &err)) {
     okno_store_rollback(c->st);
     goto fail_all;
   }
+  observe_group(group->len, g_get_monotonic_time() - sync_start);
   g_mutex_lock(&c->lock);
   c->commits++;
   c->jobs_done += ok;

@@ -24,6 +24,8 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "core/metrics.h"
+#include "okno-build.h"
 #include "store/sessions.h"
 #include "web/routes.h"
 #include "web/template.h"
@@ -288,9 +290,34 @@ static void resp_header(OknoReq *req, gboolean append, const char *name, const c
   g_ptr_array_add(req->resp_headers, g_strdup(value));
 }
 
+/* Metrics: one answered request, by the class of its route (the path's first segment
+ * when it is one of okno's sections, else "other": a bounded set of series whatever
+ * paths clients try) and its status. */
+static void count_request(const OknoReq *req, guint status)
+{
+  static const char *const labels[] = {"route", "status", NULL};
+  static const char *const classes[] = {"api", "console", "cabinet", "feedback", "status",
+                                        "check", "static", "auth", NULL};
+  const char *seg = req->path + 1;
+  gsize n = strcspn(seg, "/");
+  const char *cls = "other";
+  char code[8];
+  for (gsize i = 0; classes[i]; i++)
+    if (strlen(classes[i]) == n && strncmp(seg, classes[i], n) == 0)
+      cls = classes[i];
+  if (n == 0)
+    cls = "root";
+  g_snprintf(code, sizeof code, "%u", status);
+  okno_metric_add(okno_metrics_counter(okno_metrics(), "okno_http_requests_total",
+                                       "HTTP requests answered, by route class and status.",
+                                       labels),
+                  1, cls, code);
+}
+
 /* Main loop: writes the recorded answer into the message. */
 static void write_answer(OknoReq *req)
 {
+  count_request(req, req->status);
   SoupMessageHeaders *h = soup_server_message_get_response_headers(req->msg);
   for (guint i = 0; req->resp_headers && i + 2 < req->resp_headers->len; i += 3) {
     const char *op = req->resp_headers->pdata[i];
@@ -624,6 +651,7 @@ static void serve_static(OknoReq *req)
     return;
   }
   req->answered = TRUE;
+  count_request(req, 200);
   data = g_bytes_get_data(s->data, &len);
   soup_message_headers_replace(h, "Cache-Control", "public, max-age=3600");
   soup_server_message_set_status(req->msg, 200, NULL);
@@ -875,7 +903,8 @@ static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
   return TRUE;
 }
 
-static gboolean parse_listen(const char *listen, GSocketAddress **addr, GError **error)
+gboolean okno_web_parse_listen(const char *key, const char *listen, GSocketAddress **addr,
+                               GError **error)
 {
   const char *colon = strrchr(listen, ':');
   g_autofree char *host = NULL;
@@ -890,7 +919,7 @@ static gboolean parse_listen(const char *listen, GSocketAddress **addr, GError *
   if (!colon || !g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &port, NULL) ||
       !(ia = g_inet_address_new_from_string(host))) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                "[http] listen = '%s' must be IP:PORT, e.g. 127.0.0.1:8080", listen);
+                "%s = '%s' must be IP:PORT, e.g. 127.0.0.1:8080", key, listen);
     return FALSE;
   }
   *addr = g_inet_socket_address_new(ia, (guint16)port);
@@ -917,7 +946,7 @@ OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error)
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "libsodium failed to initialise");
     goto fail;
   }
-  if (!parse_listen(cfg->http_listen, &addr, error) || !load_dir(web, dir, error))
+  if (!okno_web_parse_listen("[http] listen", cfg->http_listen, &addr, error) || !load_dir(web, dir, error))
     goto fail;
   web->store = okno_store_open(cfg->store_url, error);
   if (!web->store || !load_secret(web, error))

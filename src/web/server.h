@@ -128,6 +128,10 @@ void okno_web_free(OknoWeb *web);
 guint okno_web_held(const OknoWeb *web);
 /* The bound port (useful with port 0). */
 guint okno_web_port(const OknoWeb *web);
+/* Parses a listen address "IP:PORT" (IPv6 as [::1]:PORT) of the config key `key`
+ * (named in the error, OKNO_ERROR_USER). */
+gboolean okno_web_parse_listen(const char *key, const char *listen, GSocketAddress **addr,
+                               GError **error);
 
 /* Adds a table of routes (borrowed: static storage). Later tables are matched after
  * earlier ones; within a table the first match wins; exact paths before prefixes. */

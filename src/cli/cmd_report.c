@@ -1,0 +1,115 @@
+/* cmd_report.c: `okno report` - the figures of a period for scripts (docs/metrics.md).
+ *
+ *   okno report --config FILE --from YYYY-MM-DD --to YYYY-MM-DD [--department X] --json
+ *
+ * The period is whole days in Moscow time, both ends included, by the time an appeal
+ * was received. Prints {"from", "to", "department" (null: all), "received",
+ * "answered", "on_time", "overdue", "open", "by_channel", "by_category",
+ * "by_department"} (store/report.h says what each counts). A bad date, a period that
+ * ends before it starts, or no --json is a user error (exit 1). */
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "store/report.h"
+#include "store/store.h"
+
+/* "YYYY-MM-DD" as the instant its day begins in Moscow, plus `days` days. */
+static gboolean day_start(const char *text, gint days, gint64 *us)
+{
+  int y = 0, m = 0, d = 0;
+  char end = 0;
+  g_autoptr(GDateTime) t = NULL;
+  g_autoptr(GDateTime) moved = NULL;
+  if (!text || sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 || strlen(text) != 10 ||
+      !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y))
+    return FALSE;
+  t = g_date_time_new(okno_tz_moscow(), y, m, d, 0, 0, 0);
+  moved = t ? g_date_time_add_days(t, days) : NULL;
+  if (!moved)
+    return FALSE;
+  *us = g_date_time_to_unix(moved) * G_USEC_PER_SEC;
+  return TRUE;
+}
+
+static void counts(JsonBuilder *b, const char *name, GHashTable *h)
+{
+  g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(h), (GCompareFunc)g_strcmp0);
+  json_builder_set_member_name(b, name);
+  json_builder_begin_object(b);
+  for (GList *k = keys; k; k = k->next)
+    okno_json_int(b, k->data, *(gint64 *)g_hash_table_lookup(h, k->data));
+  json_builder_end_object(b);
+}
+
+int okno_cmd_report(int argc, char **argv)
+{
+  gboolean json = FALSE;
+  g_autofree char *from = NULL, *to = NULL, *department = NULL;
+  const GOptionEntry extra[] = {
+    {"from", 0, 0, G_OPTION_ARG_STRING, &from, "first day (Moscow time)", "YYYY-MM-DD"},
+    {"to", 0, 0, G_OPTION_ARG_STRING, &to, "last day, included", "YYYY-MM-DD"},
+    {"department", 0, 0, G_OPTION_ARG_STRING, &department, "one department's appeals", "CODE"},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
+    G_OPTION_ENTRY_NULL,
+  };
+  int code = 0;
+  g_autoptr(OknoConfig) cfg = okno_cli_setup(&argc, &argv, "- figures of a period", extra, &code);
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoStore) st = NULL;
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autofree char *text = NULL;
+  OknoReportQuery q = {0};
+  OknoReport r;
+
+  if (!cfg)
+    return code;
+  if (argc > 1) {
+    fprintf(stderr, "okno: report takes no arguments besides its options\n");
+    return 1;
+  }
+  if (!day_start(from, 0, &q.from) || !day_start(to, 1, &q.to)) {
+    fprintf(stderr, "okno: report needs --from and --to as dates, e.g. --from 2026-12-01 "
+                    "--to 2026-12-31\n");
+    return 1;
+  }
+  if (q.to <= q.from) {
+    fprintf(stderr, "okno: --to %s is before --from %s\n", to, from);
+    return 1;
+  }
+  if (!json) {
+    fprintf(stderr, "okno: report prints JSON only for now: add --json\n");
+    return 1;
+  }
+  q.department = department;
+  q.now = okno_now();
+  st = okno_store_open(cfg->store_url, &err);
+  if (!st || !okno_store_report(st, &q, &r, &err))
+    return okno_cli_fail(err);
+  b = json_builder_new();
+  json_builder_begin_object(b);
+  okno_json_str(b, "from", from);
+  okno_json_str(b, "to", to);
+  json_builder_set_member_name(b, "department");
+  if (department)
+    json_builder_add_string_value(b, department);
+  else
+    json_builder_add_null_value(b);
+  okno_json_int(b, "received", r.received);
+  okno_json_int(b, "answered", r.answered);
+  okno_json_int(b, "on_time", r.on_time);
+  okno_json_int(b, "overdue", r.overdue);
+  okno_json_int(b, "open", r.open);
+  counts(b, "by_channel", r.by_channel);
+  counts(b, "by_category", r.by_category);
+  counts(b, "by_department", r.by_department);
+  json_builder_end_object(b);
+  text = okno_json_text(b, TRUE);
+  printf("%s\n", text);
+  okno_report_clear(&r);
+  return 0;
+}
