@@ -232,8 +232,10 @@ static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *re
           l = leaves->pdata[++li];
         li++;
         rep->facts++;
+        /* The appeal the journal knows the row by (a row moved by hand names the
+         * appeal it was taken from). */
         if (!g_bytes_equal(l->entry, fact->entry))
-          add_problem(rep, l->seq, fact->number, ref, id,
+          add_problem(rep, l->seq, *l->number ? l->number : fact->number, ref, id,
                       "%s %" G_GINT64_FORMAT " differs from its leaf %" G_GINT64_FORMAT " (%s)",
                       ref, id, l->seq, l->kind);
       } else if (id <= before) {
