@@ -131,24 +131,33 @@ static gboolean append(OknoStore *st, const char *kind, const char *ref, gint64 
   gsize len;
   const void *data = g_bytes_get_data(entry, &len);
   guint8 leaf[OKNO_HASH_LEN];
-  g_autoptr(OknoRows) r = okno_db_query(
-      db, "UPDATE journal_state SET size = size + 1 RETURNING size", OKNO_NO_PARAMS, error);
+  g_autoptr(OknoRows) r = NULL;
+  /* One statement per leaf. PostgreSQL: the UPDATE locks journal_state's row first and
+   * the insert takes the size it returns (read again after the lock, so two writers
+   * never get the same seq). SQLite: one writer at a time holds the database, the insert
+   * reads the size and the trigger journal_count (migration 11) adds one. */
+  static const char *const pg_sql =
+      "WITH s AS (UPDATE journal_state SET size = size + 1 RETURNING size) "
+      "INSERT INTO journal(seq, kind, ref, ref_id, appeal_id, number, at, entry, leaf) "
+      "SELECT s.size, $1, $2, $3, $4, coalesce($5, (SELECT number FROM appeals WHERE id = $4), ''), "
+      "$6, $7, $8 FROM s RETURNING seq";
+  static const char *const sqlite_sql =
+      "INSERT INTO journal(seq, kind, ref, ref_id, appeal_id, number, at, entry, leaf) "
+      "VALUES((SELECT size + 1 FROM journal_state), $1, $2, $3, $4, "
+      "coalesce($5, (SELECT number FROM appeals WHERE id = $4), ''), $6, $7, $8) RETURNING seq";
+  okno_merkle_leaf_hash(data, len, leaf);
+  r = okno_db_query(db, okno_db_is_sqlite(db) ? sqlite_sql : pg_sql,
+                    OKNO_PARAMS(OKNO_TEXT(kind), OKNO_TEXT(ref), OKNO_INT(ref_id),
+                                OKNO_INT(appeal_id), OKNO_TEXT(number), OKNO_INT(at),
+                                OKNO_BLOB(data ? data : "", len), OKNO_BLOB(leaf, sizeof leaf)),
+                    error);
   if (!r)
     return FALSE;
   if (okno_rows_count(r) != 1) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "journal_state has no row");
     return FALSE;
   }
-  okno_merkle_leaf_hash(data, len, leaf);
-  return okno_db_exec(
-      db,
-      "INSERT INTO journal(seq, kind, ref, ref_id, appeal_id, number, at, entry, leaf) "
-      "VALUES($1, $2, $3, $4, $5, coalesce($6, (SELECT number FROM appeals WHERE id = $5), ''), "
-      "$7, $8, $9)",
-      OKNO_PARAMS(OKNO_INT(okno_rows_int(r, 0, 0)), OKNO_TEXT(kind), OKNO_TEXT(ref),
-                  OKNO_INT(ref_id), OKNO_INT(appeal_id), OKNO_TEXT(number), OKNO_INT(at),
-                  OKNO_BLOB(data ? data : "", len), OKNO_BLOB(leaf, sizeof leaf)),
-      error);
+  return TRUE;
 }
 
 /* Does the latest leaf of (ref, ref_id) hold exactly `entry`? */

@@ -458,7 +458,10 @@ static const char *const sqlite_steps[] = {
   "  at INTEGER NOT NULL,"
   "  key_id TEXT NOT NULL,"
   "  signature BLOB NOT NULL,"
-  "  frontier BLOB NOT NULL);",
+  "  frontier BLOB NOT NULL);"
+  /* The leaf's insert counts itself, in the same statement (store/journal.c). */
+  "CREATE TRIGGER journal_count AFTER INSERT ON journal BEGIN"
+  "  UPDATE journal_state SET size = size + 1; END;",
 };
 
 static const char *const pg_steps[] = {
