@@ -33,6 +33,7 @@ static const struct {
   {"user", okno_cmd_user, "staff accounts: add, disable, enable, reset-2fa, list, verify, journal, password"},
   {"department", okno_cmd_department, "departments: add, list"},
   {"route", okno_cmd_route, "routing rules: add, list, remove"},
+  {"journal", okno_cmd_journal, "the tamper-evident journal: init, key, sign, head, verify, consistency, proof"},
 };
 
 static void usage(FILE *out)

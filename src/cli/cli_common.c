@@ -1,4 +1,5 @@
 /* cli_common.c: option parsing and error printing shared by the subcommands. */
+#include "store/journal.h"
 #include "cli/cli.h"
 
 #include <stdio.h>
@@ -136,6 +137,7 @@ OknoConfig *okno_cli_setup(int *argc, char ***argv, const char *usage,
     *exit_code = okno_cli_fail(err);
     return NULL;
   }
+  okno_journal_set_enabled(cfg->journal_enabled != 0);
   if (config_path) {
     /* [sla] is checked where the policy is built: bad periods and classes are refused
      * before any command runs, naming the file, as config errors are. */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "ops/journal.h"
 #include "ops/scheduler.h"
 #include "cli/cli.h"
 #include "core/error.h"
@@ -74,6 +75,7 @@ int okno_cmd_serve(int argc, char **argv)
   OknoIntake *intake = NULL;
   OknoOutbound *outbound = NULL;
   OknoScheduler *scheduler = NULL;
+  OknoJournalSigner *signer = NULL;
   Serve sv = {0};
   OknoPrivileges priv;
   guint sig_term, sig_int;
@@ -169,6 +171,12 @@ int okno_cmd_serve(int argc, char **argv)
   sig_int = g_unix_signal_add(SIGINT, on_signal, &sv);
   okno_outbound_start(outbound);
   okno_scheduler_start(scheduler);
+  /* Tree heads are signed every [journal] sign_interval seconds and at the end; with
+   * no key (okno journal init) the journal is still written, only not signed. */
+  if (okno_journal_enabled() && !(signer = okno_journal_signer_start(cfg, &err))) {
+    okno_log_warn("journal", "event=not_signing error=\"%s\"", err->message);
+    g_clear_error(&err);
+  }
   okno_listener_start(sv.listener);
   if (sv.web)
     okno_web_start(sv.web);
@@ -194,6 +202,7 @@ int okno_cmd_serve(int argc, char **argv)
   okno_intake_stats(intake, &messages, &commits);
   okno_intake_free(intake);
   okno_web_free(sv.web); /* after the intake: its last callbacks answer held requests */
+  okno_journal_signer_stop(signer); /* the last head covers everything committed */
   g_main_loop_unref(sv.loop);
   okno_log("serve", "event=stopped messages=%" G_GUINT64_FORMAT " commits=%" G_GUINT64_FORMAT,
            messages, commits);

@@ -95,6 +95,9 @@ static const KeyDef keys[] = {
   S("dkim", "selector", dkim_selector, ""),
   S("dkim", "domain", dkim_domain, ""),
   P("dkim", "key", dkim_key, ""),
+  P("journal", "key_file", journal_key_file, ""),
+  I("journal", "sign_interval", journal_sign_interval, 60, 1, 86400),
+  I("journal", "enabled", journal_enabled, 1, 0, 1),
 
   S("sla", "simple", sla_simple, "24 working hours"),
   S("sla", "complex", sla_complex, "3 working days"),
@@ -412,4 +415,13 @@ gboolean okno_config_socket_mode(const OknoConfig *cfg, guint *mode)
   if (mode)
     *mode = (guint)n;
   return TRUE;
+}
+
+char *okno_config_journal_key_file(const OknoConfig *cfg)
+{
+  g_autofree char *dir = NULL;
+  if (cfg->journal_key_file && *cfg->journal_key_file)
+    return g_strdup(cfg->journal_key_file);
+  dir = cfg->path ? g_path_get_dirname(cfg->path) : g_strdup(".");
+  return g_build_filename(dir, "journal.key", NULL);
 }

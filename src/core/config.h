@@ -151,6 +151,11 @@ typedef struct OknoConfig {
 
   /* [check] the phishing-check address (docs/phishing.md) */
   char *check_address;      /* e.g. check@portal.example; empty: none */
+
+  /* [journal] the tamper-evident journal (store/journal.h, docs/journal.md) */
+  char *journal_key_file;   /* Ed25519 key; empty: journal.key beside the config file */
+  gint64 journal_sign_interval; /* seconds: a tree head is signed at most this often */
+  gint64 journal_enabled;   /* 1; 0 only for the benchmark's "journal off" arm */
 } OknoConfig;
 
 OknoConfig *okno_config_new_default(void);
@@ -169,3 +174,6 @@ char *okno_config_sqlite_path(const OknoConfig *cfg);
 /* [lmtp] socket_mode parsed (octal, at most 0777) into *mode (may be NULL); FALSE when
  * it is empty or malformed (loading already refused a malformed one). */
 gboolean okno_config_socket_mode(const OknoConfig *cfg, guint *mode);
+/* The journal's key file: [journal] key_file, else journal.key in the config file's
+ * directory (the working directory for the embedded defaults). Caller frees. */
+char *okno_config_journal_key_file(const OknoConfig *cfg);

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/journal.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
 
@@ -97,7 +98,7 @@ gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
   a->id = okno_rows_int(r, 0, 0);
   a->updated_at = a->received_at;
   a->version = 1;
-  return TRUE;
+  return okno_store_journal_registration(st, a, error);
 }
 
 OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error)
@@ -169,7 +170,7 @@ gboolean okno_store_appeal_update(OknoStore *st, OknoAppeal *a, GError **error)
     return FALSE;
   }
   a->version = okno_rows_int(r, 0, 0);
-  return TRUE;
+  return okno_store_journal_appeal_changed(st, a, error);
 }
 
 /* ---- assignment, merging, splitting ---- */
@@ -226,7 +227,8 @@ gboolean okno_store_appeal_merge(OknoStore *st, gint64 dup_id, gint64 dup_versio
     return FALSE;
   if (target_version && okno_rows_count(target))
     *target_version = okno_rows_int(target, 0, 0);
-  return TRUE;
+  return okno_store_journal_appeal_id(st, dup_id, error) &&
+         okno_store_journal_messages_of(st, target_id, error);
 }
 
 gboolean okno_store_appeal_split(OknoStore *st, gint64 from_id, gint64 from_version,
@@ -292,5 +294,5 @@ gboolean okno_store_appeal_split(OknoStore *st, gint64 from_id, gint64 from_vers
       return FALSE;
   if (new_from_version)
     *new_from_version = okno_rows_int(from, 0, 0);
-  return TRUE;
+  return okno_store_journal_messages_of(st, fresh->id, error);
 }

@@ -4,6 +4,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "store/journal.h"
+
 #define T(s) OKNO_TEXT((s) ? (s) : "")
 
 /* ---- messages ----
@@ -28,7 +30,7 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   if (!r)
     return FALSE;
   m->id = okno_rows_int(r, 0, 0);
-  return TRUE;
+  return okno_store_journal_message(st, m, error);
 }
 
 gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,

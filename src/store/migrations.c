@@ -429,6 +429,39 @@ static const char *const sqlite_steps[] = {
   "  ON appeals WHEN old.department IS NOT new.department OR old.status IS NOT new.status"
   "  OR old.assignee IS NOT new.assignee OR old.queue IS NOT new.queue BEGIN "
   COUNT_ROW("old", "-1") COUNT_ROW("new", "1") " END;",
+  /* 11 (journal, issue 14; store/journal.h, docs/journal.md): the leaves of the
+   * tamper-evident journal (seq 1, 2, ... with no gap, from journal_state's one row),
+   * the signed tree heads, and the highest ids of the facts that existed before the
+   * journal did (verify does not ask for their leaves). */
+  "CREATE TABLE journal("
+  "  seq INTEGER PRIMARY KEY,"
+  "  kind TEXT NOT NULL,"
+  "  ref TEXT NOT NULL,"
+  "  ref_id INTEGER NOT NULL,"
+  "  appeal_id INTEGER NOT NULL DEFAULT 0,"
+  "  number TEXT NOT NULL DEFAULT '',"
+  "  at INTEGER NOT NULL,"
+  "  entry BLOB NOT NULL,"
+  "  leaf BLOB NOT NULL);"
+  "CREATE INDEX journal_ref ON journal(ref, ref_id, seq);"
+  "CREATE TABLE journal_state("
+  "  one INTEGER PRIMARY KEY CHECK (one = 1),"
+  "  size INTEGER NOT NULL,"
+  "  appeals_before INTEGER NOT NULL,"
+  "  messages_before INTEGER NOT NULL,"
+  "  events_before INTEGER NOT NULL);"
+  "INSERT INTO journal_state VALUES(1, 0, (SELECT coalesce(max(id), 0) FROM appeals),"
+  "  (SELECT coalesce(max(id), 0) FROM messages), (SELECT coalesce(max(id), 0) FROM events));"
+  "CREATE TABLE journal_heads("
+  "  size INTEGER PRIMARY KEY,"
+  "  root BLOB NOT NULL,"
+  "  at INTEGER NOT NULL,"
+  "  key_id TEXT NOT NULL,"
+  "  signature BLOB NOT NULL,"
+  "  frontier BLOB NOT NULL);"
+  /* The leaf's insert counts itself, in the same statement (store/journal.c). */
+  "CREATE TRIGGER journal_count AFTER INSERT ON journal BEGIN"
+  "  UPDATE journal_state SET size = size + 1; END;",
 };
 
 static const char *const pg_steps[] = {
@@ -703,6 +736,36 @@ static const char *const pg_steps[] = {
   "  ON appeals FOR EACH ROW WHEN ((OLD.department, OLD.status, OLD.assignee, OLD.queue)"
   "  IS DISTINCT FROM (NEW.department, NEW.status, NEW.assignee, NEW.queue))"
   "  EXECUTE FUNCTION okno_appeal_counts();",
+  /* 11 (journal, issue 14; store/journal.h, docs/journal.md): the leaves of the
+   * tamper-evident journal (seq 1, 2, ... with no gap, from journal_state's one row),
+   * the signed tree heads, and the highest ids of the facts that existed before the
+   * journal did (verify does not ask for their leaves). */
+  "CREATE TABLE journal("
+  "  seq BIGINT PRIMARY KEY,"
+  "  kind TEXT NOT NULL,"
+  "  ref TEXT NOT NULL,"
+  "  ref_id BIGINT NOT NULL,"
+  "  appeal_id BIGINT NOT NULL DEFAULT 0,"
+  "  number TEXT NOT NULL DEFAULT '',"
+  "  at BIGINT NOT NULL,"
+  "  entry BYTEA NOT NULL,"
+  "  leaf BYTEA NOT NULL);"
+  "CREATE INDEX journal_ref ON journal(ref, ref_id, seq);"
+  "CREATE TABLE journal_state("
+  "  one INTEGER PRIMARY KEY CHECK (one = 1),"
+  "  size BIGINT NOT NULL,"
+  "  appeals_before BIGINT NOT NULL,"
+  "  messages_before BIGINT NOT NULL,"
+  "  events_before BIGINT NOT NULL);"
+  "INSERT INTO journal_state VALUES(1, 0, (SELECT coalesce(max(id), 0) FROM appeals),"
+  "  (SELECT coalesce(max(id), 0) FROM messages), (SELECT coalesce(max(id), 0) FROM events));"
+  "CREATE TABLE journal_heads("
+  "  size BIGINT PRIMARY KEY,"
+  "  root BYTEA NOT NULL,"
+  "  at BIGINT NOT NULL,"
+  "  key_id TEXT NOT NULL,"
+  "  signature BYTEA NOT NULL,"
+  "  frontier BYTEA NOT NULL);",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

@@ -12,6 +12,7 @@ void okno_web_routes_register(OknoWeb *web)
   okno_cabinet_auth_routes(web);
   okno_cabinet_routes(web);
   okno_check_routes(web);
+  okno_proof_routes(web);
   okno_console_routes(web);
   okno_oidc_routes(web);
 }

@@ -16,3 +16,5 @@ void okno_feedback_routes(OknoWeb *web);
 /* check_routes.c: «Проверить письмо»: /check, /check/report, /api/v1/check,
  * /api/v1/check/report (the phishing check of `okno check-mail` on the web). */
 void okno_check_routes(OknoWeb *web);
+/* proof_routes.c: /api/v1/proof/NUMBER, the journal's inclusion proof (ops/journal.h). */
+void okno_proof_routes(OknoWeb *web);

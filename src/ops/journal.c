@@ -1,0 +1,465 @@
+/* journal.c: signing tree heads, verifying the journal, proofs (ops/journal.h).
+ *
+ * Verification walks the journal twice, each time in pages, so memory stays bounded
+ * whatever its size: once by seq (leaf hashes recomputed from entries, gaps, the tree
+ * root at the latest signed head, built with a frontier), and once per kind of record
+ * as a merge of the rows by id with their leaves by (ref_id, seq), comparing each row's
+ * recomputed entry with its latest leaf. */
+#include "ops/journal.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "ops/worker.h"
+
+#define PAGE 2000
+#define FACT_PAGE 500
+
+/* ---- signing ---- */
+
+gboolean okno_journal_sign(OknoStore *st, const OknoJournalKey *key, gboolean force,
+                           OknoJournalHead **head, GError **error)
+{
+  g_autoptr(OknoJournalHead) last = NULL;
+  g_autoptr(OknoJournalHead) h = NULL;
+  g_autoptr(GBytes) msg = NULL;
+  OknoMerkleFrontier f;
+  gint64 size = 0;
+  if (head)
+    *head = NULL;
+  if (!okno_store_journal_size(st, &size, error))
+    return FALSE;
+  last = okno_store_journal_head(st, 0, error);
+  if (!last && error && *error)
+    return FALSE;
+  if (last && last->size == size && !force) {
+    if (head)
+      *head = g_steal_pointer(&last);
+    return TRUE;
+  }
+  okno_merkle_frontier_init(&f);
+  if (last) {
+    gsize len;
+    const void *d = g_bytes_get_data(last->frontier, &len);
+    guint8 r[OKNO_HASH_LEN];
+    if (!okno_merkle_frontier_load(&f, last->size, d, len)) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "tree head %" G_GINT64_FORMAT
+                  " has a malformed frontier", last->size);
+      return FALSE;
+    }
+    okno_merkle_frontier_root(&f, r);
+    if (memcmp(r, last->root, OKNO_HASH_LEN) != 0) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "tree head %" G_GINT64_FORMAT
+                  " does not match its frontier: run okno journal verify", last->size);
+      return FALSE;
+    }
+  }
+  for (gint64 from = f.size + 1; from <= size; from += PAGE * 5) {
+    gint64 to = MIN(size, from + PAGE * 5 - 1);
+    g_autoptr(GByteArray) hashes = okno_store_journal_leaf_hashes(st, from, to, error);
+    if (!hashes)
+      return FALSE;
+    for (guint i = 0; i < hashes->len; i += OKNO_HASH_LEN)
+      okno_merkle_frontier_append(&f, hashes->data + i);
+  }
+  h = g_new0(OknoJournalHead, 1);
+  h->size = size;
+  okno_merkle_frontier_root(&f, h->root);
+  h->at = okno_now();
+  h->key_id = g_strdup(key->fingerprint);
+  msg = okno_journal_head_message(h->size, h->root, h->at);
+  h->signature = okno_journal_key_sign(key, msg);
+  h->frontier = okno_merkle_frontier_save(&f);
+  if (last && last->size == size) /* forced, same size: the head already stands */
+    ;
+  else if (!okno_store_journal_head_add(st, h, error))
+    return FALSE;
+  if (head)
+    *head = g_steal_pointer(&h);
+  return TRUE;
+}
+
+/* ---- verification ---- */
+
+static void problem_free(OknoJournalProblem *p)
+{
+  g_free(p->number);
+  g_free(p->record);
+  g_free(p->what);
+  g_free(p);
+}
+
+void okno_journal_report_free(OknoJournalReport *r)
+{
+  if (!r)
+    return;
+  if (r->problems)
+    g_ptr_array_unref(r->problems);
+  g_free(r);
+}
+
+static void add_problem(OknoJournalReport *rep, gint64 seq, const char *number,
+                        const char *record, gint64 id, const char *fmt, ...) G_GNUC_PRINTF(6, 7);
+static void add_problem(OknoJournalReport *rep, gint64 seq, const char *number,
+                        const char *record, gint64 id, const char *fmt, ...)
+{
+  OknoJournalProblem *p = g_new0(OknoJournalProblem, 1);
+  va_list ap;
+  va_start(ap, fmt);
+  p->what = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  p->seq = seq;
+  p->number = g_strdup(number ? number : "");
+  p->record = g_strdup(record);
+  p->id = id;
+  g_ptr_array_add(rep->problems, p);
+}
+
+static gint problem_order(gconstpointer a, gconstpointer b)
+{
+  const OknoJournalProblem *x = *(OknoJournalProblem *const *)a;
+  const OknoJournalProblem *y = *(OknoJournalProblem *const *)b;
+  gint64 sx = x->seq ? x->seq : G_MAXINT64, sy = y->seq ? y->seq : G_MAXINT64;
+  return sx < sy ? -1 : sx > sy;
+}
+
+/* The walk by seq: leaf hashes, gaps, the tree at the signed head. */
+static gboolean walk_leaves(OknoStore *st, const guint8 *pk, OknoJournalReport *rep,
+                            GError **error)
+{
+  g_autoptr(OknoJournalHead) head = okno_store_journal_head(st, 0, error);
+  OknoMerkleFrontier f;
+  gint64 expect = 1;
+  if (!head && error && *error)
+    return FALSE;
+  if (!okno_store_journal_size(st, &rep->size, error))
+    return FALSE;
+  rep->signed_size = head ? head->size : 0;
+  okno_merkle_frontier_init(&f);
+  for (;;) {
+    g_autoptr(GPtrArray) page = okno_store_journal_leaves(st, expect - 1, PAGE, error);
+    if (!page)
+      return FALSE;
+    if (page->len == 0)
+      break;
+    for (guint i = 0; i < page->len; i++) {
+      OknoJournalLeaf *l = page->pdata[i];
+      gsize elen, llen;
+      const void *e = g_bytes_get_data(l->entry, &elen);
+      const void *stored = g_bytes_get_data(l->leaf, &llen);
+      guint8 leaf[OKNO_HASH_LEN];
+      if (l->seq != expect) {
+        add_problem(rep, expect, l->number, "journal", 0,
+                    "leaves %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " are missing", expect,
+                    l->seq - 1);
+        return TRUE; /* the tree cannot be rebuilt past a gap */
+      }
+      okno_merkle_leaf_hash(e ? e : "", elen, leaf);
+      if (llen != OKNO_HASH_LEN || memcmp(leaf, stored, OKNO_HASH_LEN) != 0)
+        add_problem(rep, l->seq, l->number, l->ref, l->ref_id,
+                    "leaf %" G_GINT64_FORMAT " (%s) does not hash its entry", l->seq, l->kind);
+      okno_merkle_frontier_append(&f, leaf);
+      if (head && f.size == (guint64)head->size)
+        okno_merkle_frontier_root(&f, rep->root);
+      expect++;
+    }
+  }
+  if (expect - 1 != rep->size)
+    add_problem(rep, expect, "", "journal", 0,
+                "the journal holds %" G_GINT64_FORMAT " leaves but its size is %" G_GINT64_FORMAT,
+                expect - 1, rep->size);
+  if (head) {
+    g_autoptr(GBytes) msg = okno_journal_head_message(head->size, head->root, head->at);
+    if ((gint64)f.size < head->size)
+      add_problem(rep, (gint64)f.size + 1, "", "head", 0,
+                  "the signed head covers %" G_GINT64_FORMAT " leaves; the journal has %" G_GINT64_FORMAT,
+                  head->size, (gint64)f.size);
+    else if (memcmp(rep->root, head->root, OKNO_HASH_LEN) != 0)
+      add_problem(rep, head->size, "", "head", 0,
+                  "the leaves 1..%" G_GINT64_FORMAT " do not give the signed root", head->size);
+    if (!pk)
+      add_problem(rep, head->size, "", "head", 0, "no public key to check the head's signature");
+    else if (!okno_journal_signature_ok(pk, msg, head->signature))
+      add_problem(rep, head->size, "", "head", 0,
+                  "the signature of head %" G_GINT64_FORMAT " does not verify with the key",
+                  head->size);
+  }
+  return TRUE;
+}
+
+/* The merge of one record's rows with their leaves. */
+static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *rep,
+                           GError **error)
+{
+  gint64 before = 0, after = 0;
+  if (!okno_store_journal_before(st, ref, &before, error))
+    return FALSE;
+  for (;;) {
+    g_autoptr(GPtrArray) facts = okno_store_journal_facts(st, ref, after, FACT_PAGE, error);
+    g_autoptr(GPtrArray) leaves = NULL;
+    gint64 upto;
+    guint li = 0;
+    if (!facts)
+      return FALSE;
+    upto = facts->len < FACT_PAGE ? G_MAXINT64
+                                  : ((OknoJournalFact *)facts->pdata[facts->len - 1])->id;
+    leaves = okno_store_journal_leaves_of(st, ref, after, upto, error);
+    if (!leaves)
+      return FALSE;
+    for (guint fi = 0; fi <= facts->len; fi++) {
+      OknoJournalFact *fact = fi < facts->len ? facts->pdata[fi] : NULL;
+      gint64 id = fact ? fact->id : G_MAXINT64;
+      /* Leaves of ids below this fact's have no row: deleted. */
+      while (li < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li])->ref_id < id) {
+        OknoJournalLeaf *l = leaves->pdata[li];
+        gint64 gone = l->ref_id;
+        while (li + 1 < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li + 1])->ref_id == gone)
+          l = leaves->pdata[++li];
+        li++;
+        add_problem(rep, l->seq, l->number, ref, gone,
+                    "%s %" G_GINT64_FORMAT " of leaf %" G_GINT64_FORMAT " (%s) is missing from the store",
+                    ref, gone, l->seq, l->kind);
+      }
+      if (!fact)
+        break;
+      if (li < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li])->ref_id == id) {
+        OknoJournalLeaf *l = leaves->pdata[li];
+        while (li + 1 < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li + 1])->ref_id == id)
+          l = leaves->pdata[++li];
+        li++;
+        rep->facts++;
+        /* The appeal the journal knows the row by (a row moved by hand names the
+         * appeal it was taken from). */
+        if (!g_bytes_equal(l->entry, fact->entry))
+          add_problem(rep, l->seq, *l->number ? l->number : fact->number, ref, id,
+                      "%s %" G_GINT64_FORMAT " differs from its leaf %" G_GINT64_FORMAT " (%s)",
+                      ref, id, l->seq, l->kind);
+      } else if (id <= before) {
+        rep->before++;
+      } else {
+        rep->facts++;
+        add_problem(rep, 0, fact->number, ref, id,
+                    "%s %" G_GINT64_FORMAT " has no leaf in the journal", ref, id);
+      }
+    }
+    if (facts->len < FACT_PAGE)
+      return TRUE;
+    after = upto;
+  }
+}
+
+OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError **error)
+{
+  g_autoptr(OknoJournalReport) rep = g_new0(OknoJournalReport, 1);
+  static const char *const refs[] = {"appeal", "message", "event"};
+  rep->problems = g_ptr_array_new_with_free_func((GDestroyNotify)problem_free);
+  if (!walk_leaves(st, pk, rep, error))
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS(refs); i++)
+    if (!walk_facts(st, refs[i], rep, error))
+      return NULL;
+  g_ptr_array_sort(rep->problems, problem_order);
+  return g_steal_pointer(&rep);
+}
+
+static char *hex(const guint8 *h, gsize n)
+{
+  char *s = g_malloc(2 * n + 1);
+  sodium_bin2hex(s, 2 * n + 1, h, n);
+  return s;
+}
+
+char *okno_journal_report_json(const OknoJournalReport *r)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autofree char *root = hex(r->root, OKNO_HASH_LEN);
+  json_builder_begin_object(b);
+  okno_json_bool(b, "intact", r->problems->len == 0);
+  okno_json_int(b, "size", r->size);
+  okno_json_int(b, "signed_size", r->signed_size);
+  okno_json_str(b, "root", r->signed_size ? root : "");
+  okno_json_int(b, "rows_checked", r->facts);
+  okno_json_int(b, "rows_before_journal", r->before);
+  okno_json_int(b, "problems", r->problems->len);
+  json_builder_set_member_name(b, "first");
+  if (r->problems->len) {
+    const OknoJournalProblem *p = r->problems->pdata[0];
+    json_builder_begin_object(b);
+    okno_json_int(b, "seq", p->seq);
+    okno_json_str(b, "number", p->number);
+    okno_json_str(b, "record", p->record);
+    okno_json_int(b, "id", p->id);
+    okno_json_str(b, "problem", p->what);
+    json_builder_end_object(b);
+  } else {
+    json_builder_add_null_value(b);
+  }
+  json_builder_end_object(b);
+  return okno_json_text(b, TRUE);
+}
+
+/* ---- proofs ---- */
+
+gboolean okno_journal_consistency(OknoStore *st, gint64 old_size, gint64 new_size,
+                                  guint8 old_root[OKNO_HASH_LEN], guint8 new_root[OKNO_HASH_LEN],
+                                  GByteArray **proof, GError **error)
+{
+  gint64 size = 0;
+  g_autoptr(GByteArray) leaves = NULL;
+  *proof = NULL;
+  if (!okno_store_journal_size(st, &size, error))
+    return FALSE;
+  if (old_size < 1 || old_size > new_size || new_size > size) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "sizes must satisfy 1 <= OLD <= NEW <= %" G_GINT64_FORMAT " (the journal's size)",
+                size);
+    return FALSE;
+  }
+  leaves = okno_store_journal_leaf_hashes(st, 1, new_size, error);
+  if (!leaves)
+    return FALSE;
+  okno_merkle_root(leaves->data, (guint64)old_size, old_root);
+  okno_merkle_root(leaves->data, (guint64)new_size, new_root);
+  *proof = okno_merkle_consistency_proof(leaves->data, (guint64)new_size, (guint64)old_size);
+  return TRUE;
+}
+
+static void json_hashes(JsonBuilder *b, const char *name, const GByteArray *p)
+{
+  json_builder_set_member_name(b, name);
+  json_builder_begin_array(b);
+  for (guint i = 0; p && i < p->len; i += OKNO_HASH_LEN) {
+    g_autofree char *h = hex(p->data + i, OKNO_HASH_LEN);
+    json_builder_add_string_value(b, h);
+  }
+  json_builder_end_array(b);
+}
+
+static void head_members(JsonBuilder *b, const OknoJournalHead *h)
+{
+  g_autofree char *root = hex(h->root, OKNO_HASH_LEN);
+  g_autofree char *at = okno_time_format_utc(h->at);
+  gsize slen = 0;
+  const guint8 *sig = g_bytes_get_data(h->signature, &slen);
+  g_autofree char *sig64 = g_base64_encode(sig, slen);
+  okno_json_int(b, "size", h->size);
+  okno_json_str(b, "root", root);
+  okno_json_str(b, "at", at);
+  okno_json_int(b, "at_us", h->at);
+  okno_json_str(b, "key_id", h->key_id);
+  okno_json_str(b, "signature", sig64);
+}
+
+char *okno_journal_head_json(const OknoJournalHead *h)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  head_members(b, h);
+  json_builder_end_object(b);
+  return okno_json_text(b, TRUE);
+}
+
+char *okno_journal_proof_json(OknoStore *st, const char *number, gboolean *not_found,
+                              GError **error)
+{
+  g_autoptr(OknoJournalHead) head = NULL;
+  g_autoptr(GByteArray) leaves = NULL, proof = NULL;
+  g_autoptr(GPtrArray) one = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autofree char *leaf_hex = NULL;
+  OknoJournalLeaf *l;
+  gint64 seq;
+  *not_found = FALSE;
+  seq = okno_store_journal_registration_seq(st, number, error);
+  if (!seq) {
+    if (error && *error)
+      return NULL;
+    *not_found = TRUE;
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no registration of appeal %s in the journal",
+                number);
+    return NULL;
+  }
+  head = okno_store_journal_head(st, 0, error);
+  if (!head || head->size < seq) {
+    if (error && *error)
+      return NULL;
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP,
+                "no signed tree head covers appeal %s yet: try again in a minute", number);
+    return NULL;
+  }
+  one = okno_store_journal_leaves(st, seq - 1, 1, error);
+  leaves = one ? okno_store_journal_leaf_hashes(st, 1, head->size, error) : NULL;
+  if (!leaves)
+    return NULL;
+  l = one->pdata[0];
+  proof = okno_merkle_inclusion_proof(leaves->data, (guint64)head->size, (guint64)seq - 1);
+  leaf_hex = hex(leaves->data + (seq - 1) * OKNO_HASH_LEN, OKNO_HASH_LEN);
+  json_builder_begin_object(b);
+  okno_json_str(b, "number", number);
+  okno_json_int(b, "seq", seq);
+  okno_json_int(b, "leaf_index", seq - 1);
+  {
+    gsize elen;
+    const char *e = g_bytes_get_data(l->entry, &elen);
+    g_autofree char *entry = g_strndup(e ? e : "", elen);
+    okno_json_str(b, "entry", entry);
+  }
+  okno_json_str(b, "leaf_hash", leaf_hex);
+  json_hashes(b, "inclusion_proof", proof);
+  json_builder_set_member_name(b, "tree_head");
+  json_builder_begin_object(b);
+  head_members(b, head);
+  json_builder_end_object(b);
+  json_builder_end_object(b);
+  return okno_json_text(b, TRUE);
+}
+
+/* ---- the signing thread ---- */
+
+struct OknoJournalSigner {
+  OknoStore *st;
+  OknoJournalKey *key;
+  OknoWorker *worker;
+};
+
+static void sign_pass(gpointer data)
+{
+  OknoJournalSigner *s = data;
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoJournalHead) h = NULL;
+  if (!okno_journal_sign(s->st, s->key, FALSE, &h, &err))
+    okno_log_warn("journal", "event=sign_failed error=\"%s\"", err->message);
+}
+
+OknoJournalSigner *okno_journal_signer_start(const OknoConfig *cfg, GError **error)
+{
+  g_autofree char *path = okno_config_journal_key_file(cfg);
+  OknoJournalSigner *s = g_new0(OknoJournalSigner, 1);
+  s->key = okno_journal_key_load(path, error);
+  if (s->key)
+    s->st = okno_store_open(cfg->store_url, error);
+  if (!s->st) {
+    okno_journal_signer_stop(s);
+    return NULL;
+  }
+  s->worker = okno_worker_start("journal", cfg->journal_sign_interval * G_USEC_PER_SEC,
+                                sign_pass, s);
+  return s;
+}
+
+void okno_journal_signer_stop(OknoJournalSigner *s)
+{
+  if (!s)
+    return;
+  if (s->worker) {
+    okno_worker_stop(s->worker);
+    sign_pass(s); /* the head at shutdown */
+  }
+  okno_store_close(s->st);
+  okno_journal_key_free(s->key);
+  g_free(s);
+}

@@ -1,0 +1,68 @@
+/* journal.h: the journal's operations above the store (docs/journal.md): signing tree
+ * heads, verifying the whole journal against the store's rows, and proofs.
+ *
+ * Signing (okno_journal_sign) extends the latest signed head's frontier with the leaves
+ * written since, signs (size, root, time) with the Ed25519 key and stores the head; a
+ * journal that has not grown gets no new head unless `force`. okno_journal_signer_*
+ * runs it on a thread every [journal] sign_interval seconds and once more at stop.
+ *
+ * Verification (okno_journal_verify) reads everything again and trusts nothing stored
+ * but the public key: every leaf hash is recomputed from its entry, the tree from the
+ * leaves (compared with the latest signed head, whose signature is checked), and every
+ * entry's latest version from the row it names (appeals, messages, events); a row with
+ * no leaf, a leaf with no row, a row that differs, a gap in the sequence or a changed
+ * leaf is a problem. The report names the first problem in journal order (facts with
+ * no leaf after those with one) with the appeal's number. */
+#pragma once
+#include <glib.h>
+
+#include "core/config.h"
+#include "sec/journal_key.h"
+#include "store/journal.h"
+
+gboolean okno_journal_sign(OknoStore *st, const OknoJournalKey *key, gboolean force,
+                           OknoJournalHead **head, GError **error);
+
+typedef struct {
+  gint64 seq;      /* the leaf concerned; 0 for a row that has no leaf */
+  char *number;    /* the appeal's number, "" when unknown */
+  char *record;    /* "appeal", "message", "event", "journal", "head" */
+  gint64 id;       /* the row's id (0 for the journal and the head) */
+  char *what;      /* one line, English */
+} OknoJournalProblem;
+
+typedef struct {
+  gint64 size;          /* leaves in the journal */
+  gint64 signed_size;   /* size of the latest signed head, 0 if none */
+  guint8 root[OKNO_HASH_LEN]; /* recomputed root at signed_size */
+  gint64 facts;         /* rows compared */
+  gint64 before;        /* rows older than the journal (not compared) */
+  GPtrArray *problems;  /* OknoJournalProblem, the first in journal order first */
+} OknoJournalReport;
+void okno_journal_report_free(OknoJournalReport *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalReport, okno_journal_report_free)
+
+/* `pk`: the public key heads must verify with (NULL: the signer's key is not known;
+ * signatures are then reported as not checked... a problem). NULL report only on a
+ * store error. */
+OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError **error);
+char *okno_journal_report_json(const OknoJournalReport *r);
+
+/* The consistency proof from size `old` to size `new` (both <= the journal's size):
+ * the roots of both and the proof's hashes. OKNO_ERROR_USER for bad sizes. */
+gboolean okno_journal_consistency(OknoStore *st, gint64 old_size, gint64 new_size,
+                                  guint8 old_root[OKNO_HASH_LEN], guint8 new_root[OKNO_HASH_LEN],
+                                  GByteArray **proof, GError **error);
+/* The inclusion proof of appeal `number`'s registration leaf in the latest signed head,
+ * as JSON (docs/api.md /api/v1/proof/NUMBER); NULL with OKNO_ERROR_USER when there is
+ * no such appeal (code OKNO_ERROR_NOT_FOUND style: *not_found TRUE) or no head covers it. */
+char *okno_journal_proof_json(OknoStore *st, const char *number, gboolean *not_found,
+                              GError **error);
+/* A head as JSON: size, root (hex), at (RFC 3339), key_id, signature (base64). */
+char *okno_journal_head_json(const OknoJournalHead *h);
+
+/* The signing thread of okno serve. NULL key: no signer (a warning is logged). */
+typedef struct OknoJournalSigner OknoJournalSigner;
+OknoJournalSigner *okno_journal_signer_start(const OknoConfig *cfg, GError **error);
+/* Signs a last head, stops the thread and frees. NULL does nothing. */
+void okno_journal_signer_stop(OknoJournalSigner *s);

@@ -1,0 +1,563 @@
+/* journal.c: the journal's leaves and signed heads in the store (journal.h), and the
+ * canonical entries of docs/journal.md.
+ *
+ * An entry is a few lines "name=value\n" after the line "okno-journal 1\n", the names
+ * and their order fixed per record; values are integers in decimal, SHA-256 digests in
+ * lower-case hex, and short tokens (numbers, statuses, kinds) with every byte outside
+ * [A-Za-z0-9._:@+-] written %XX. Free text (subjects, bodies, addresses, the event's
+ * detail) enters only as its digest, so the journal holds no personal data in clear and
+ * an entry is the same bytes whoever recomputes it. */
+#include "store/journal.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "store/appeal_row.h"
+
+#define T(s) OKNO_TEXT((s) ? (s) : "")
+
+static gint journal_off; /* atomic: 1 when switched off */
+
+void okno_journal_set_enabled(gboolean on) { g_atomic_int_set(&journal_off, on ? 0 : 1); }
+gboolean okno_journal_enabled(void) { return !g_atomic_int_get(&journal_off); }
+
+/* ---- canonical entries ---- */
+
+static void put_token(GString *s, const char *name, const char *v)
+{
+  g_string_append(s, name);
+  g_string_append_c(s, '=');
+  for (const guchar *p = (const guchar *)(v ? v : ""); *p; p++) {
+    if (g_ascii_isalnum(*p) || strchr("._:@+-", *p))
+      g_string_append_c(s, (char)*p);
+    else
+      g_string_append_printf(s, "%%%02X", *p);
+  }
+  g_string_append_c(s, '\n');
+}
+
+static void put_int(GString *s, const char *name, gint64 v)
+{
+  g_string_append_printf(s, "%s=%" G_GINT64_FORMAT "\n", name, v);
+}
+
+static void put_digest(GString *s, const char *name, const void *data, gsize len)
+{
+  guint8 h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, data ? data : (const void *)"", len);
+  g_string_append_printf(s, "%s=", name);
+  for (gsize i = 0; i < sizeof h; i++)
+    g_string_append_printf(s, "%02x", h[i]);
+  g_string_append_c(s, '\n');
+}
+
+static void put_text_digest(GString *s, const char *name, const char *text)
+{
+  put_digest(s, name, text ? text : "", text ? strlen(text) : 0);
+}
+
+static GString *entry_start(const char *record)
+{
+  GString *s = g_string_new("okno-journal 1\n");
+  put_token(s, "record", record);
+  return s;
+}
+
+static GBytes *entry_end(GString *s)
+{
+  gsize len = s->len;
+  return g_bytes_new_take(g_string_free(s, FALSE), len);
+}
+
+GBytes *okno_journal_entry_appeal(const OknoAppeal *a)
+{
+  GString *s = entry_start("appeal");
+  put_int(s, "id", a->id);
+  put_token(s, "number", a->number);
+  put_token(s, "kind", okno_kind_name(a->kind));
+  put_token(s, "channel", okno_channel_name(a->channel));
+  put_token(s, "status", okno_status_name(a->status));
+  put_int(s, "received_at", a->received_at);
+  put_int(s, "deadline", a->deadline);
+  put_int(s, "forward_deadline", a->forward_deadline);
+  put_int(s, "extensions", a->extensions);
+  put_token(s, "related", a->related);
+  return entry_end(s);
+}
+
+GBytes *okno_journal_entry_message(const OknoMessageRow *m)
+{
+  gsize len = 0;
+  const void *raw = m->raw ? g_bytes_get_data(m->raw, &len) : NULL;
+  GString *s = entry_start("message");
+  put_int(s, "id", m->id);
+  put_int(s, "appeal_id", m->appeal_id);
+  put_token(s, "direction", m->direction);
+  put_int(s, "created_at", m->created_at);
+  put_int(s, "automatic", m->automatic ? 1 : 0);
+  put_int(s, "raw_size", (gint64)len);
+  put_digest(s, "raw_sha256", raw, len);
+  put_text_digest(s, "message_id_sha256", m->message_id);
+  put_text_digest(s, "sender_sha256", m->sender);
+  put_text_digest(s, "recipient_sha256", m->recipient);
+  put_text_digest(s, "subject_sha256", m->subject);
+  put_text_digest(s, "text_sha256", m->text);
+  put_token(s, "content_hash", m->content_hash);
+  put_text_digest(s, "meta_sha256", m->meta_json ? m->meta_json : "{}");
+  return entry_end(s);
+}
+
+GBytes *okno_journal_entry_event(gint64 id, gint64 appeal_id, gint64 at, const char *kind,
+                                 const char *detail_json)
+{
+  GString *s = entry_start("event");
+  put_int(s, "id", id);
+  put_int(s, "appeal_id", appeal_id);
+  put_int(s, "at", at);
+  put_token(s, "kind", kind);
+  put_text_digest(s, "detail_sha256", detail_json ? detail_json : "{}");
+  return entry_end(s);
+}
+
+/* ---- writing ---- */
+
+static gboolean append(OknoStore *st, const char *kind, const char *ref, gint64 ref_id,
+                       gint64 appeal_id, const char *number, gint64 at, GBytes *entry,
+                       GError **error)
+{
+  OknoDb *db = okno_store_db(st);
+  gsize len;
+  const void *data = g_bytes_get_data(entry, &len);
+  guint8 leaf[OKNO_HASH_LEN];
+  g_autoptr(OknoRows) r = NULL;
+  /* One statement per leaf. PostgreSQL: the UPDATE locks journal_state's row first and
+   * the insert takes the size it returns (read again after the lock, so two writers
+   * never get the same seq). SQLite: one writer at a time holds the database, the insert
+   * reads the size and the trigger journal_count (migration 11) adds one. */
+  static const char *const pg_sql =
+      "WITH s AS (UPDATE journal_state SET size = size + 1 RETURNING size) "
+      "INSERT INTO journal(seq, kind, ref, ref_id, appeal_id, number, at, entry, leaf) "
+      "SELECT s.size, $1, $2, $3, $4, coalesce($5, (SELECT number FROM appeals WHERE id = $4), ''), "
+      "$6, $7, $8 FROM s RETURNING seq";
+  static const char *const sqlite_sql =
+      "INSERT INTO journal(seq, kind, ref, ref_id, appeal_id, number, at, entry, leaf) "
+      "VALUES((SELECT size + 1 FROM journal_state), $1, $2, $3, $4, "
+      "coalesce($5, (SELECT number FROM appeals WHERE id = $4), ''), $6, $7, $8) RETURNING seq";
+  okno_merkle_leaf_hash(data, len, leaf);
+  r = okno_db_query(db, okno_db_is_sqlite(db) ? sqlite_sql : pg_sql,
+                    OKNO_PARAMS(OKNO_TEXT(kind), OKNO_TEXT(ref), OKNO_INT(ref_id),
+                                OKNO_INT(appeal_id), OKNO_TEXT(number), OKNO_INT(at),
+                                OKNO_BLOB(data ? data : "", len), OKNO_BLOB(leaf, sizeof leaf)),
+                    error);
+  if (!r)
+    return FALSE;
+  if (okno_rows_count(r) != 1) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "journal_state has no row");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Does the latest leaf of (ref, ref_id) hold exactly `entry`? */
+static gboolean latest_is(OknoStore *st, const char *ref, gint64 ref_id, GBytes *entry,
+                          gboolean *same, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT entry FROM journal WHERE ref = $1 AND ref_id = $2 ORDER BY seq DESC LIMIT 1",
+      OKNO_PARAMS(OKNO_TEXT(ref), OKNO_INT(ref_id)), error);
+  g_autoptr(GBytes) last = NULL;
+  if (!r)
+    return FALSE;
+  last = okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
+  *same = last && g_bytes_equal(last, entry);
+  return TRUE;
+}
+
+gboolean okno_store_journal_registration(OknoStore *st, const OknoAppeal *a, GError **error)
+{
+  g_autoptr(GBytes) e = NULL;
+  if (!okno_journal_enabled())
+    return TRUE;
+  e = okno_journal_entry_appeal(a);
+  return append(st, "registration", "appeal", a->id, a->id, a->number, a->received_at, e, error);
+}
+
+gboolean okno_store_journal_appeal_changed(OknoStore *st, const OknoAppeal *a, GError **error)
+{
+  g_autoptr(GBytes) e = NULL;
+  gboolean same = FALSE;
+  if (!okno_journal_enabled())
+    return TRUE;
+  e = okno_journal_entry_appeal(a);
+  if (!latest_is(st, "appeal", a->id, e, &same, error))
+    return FALSE;
+  return same || append(st, "appeal", "appeal", a->id, a->id, a->number, okno_now(), e, error);
+}
+
+gboolean okno_store_journal_appeal_id(OknoStore *st, gint64 id, GError **error)
+{
+  g_autoptr(OknoAppeal) a = NULL;
+  if (!okno_journal_enabled())
+    return TRUE;
+  a = okno_store_appeal_get_by_id(st, id, error);
+  if (!a)
+    return error && *error ? FALSE : TRUE;
+  return okno_store_journal_appeal_changed(st, a, error);
+}
+
+gboolean okno_store_journal_message(OknoStore *st, const OknoMessageRow *m, GError **error)
+{
+  g_autoptr(GBytes) e = NULL;
+  if (!okno_journal_enabled())
+    return TRUE;
+  e = okno_journal_entry_message(m);
+  return append(st, g_strcmp0(m->direction, "out") == 0 ? "message_out" : "message_in",
+                "message", m->id, m->appeal_id, NULL, m->created_at, e, error);
+}
+
+#define MESSAGE_COLUMNS                                                                      \
+  "m.id, m.appeal_id, m.direction, m.message_id, m.sender, m.recipient, m.subject, m.text, " \
+  "m.content_hash, m.meta, m.raw, m.created_at, m.automatic, coalesce(a.number, '')"
+
+static GBytes *message_entry_of_row(const OknoRows *r, guint i)
+{
+  g_autoptr(GBytes) raw = okno_rows_blob(r, i, 10);
+  OknoMessageRow m = {
+      .id = okno_rows_int(r, i, 0),
+      .appeal_id = okno_rows_int(r, i, 1),
+      .direction = okno_rows_text(r, i, 2),
+      .message_id = okno_rows_text(r, i, 3),
+      .sender = okno_rows_text(r, i, 4),
+      .recipient = okno_rows_text(r, i, 5),
+      .subject = okno_rows_text(r, i, 6),
+      .text = okno_rows_text(r, i, 7),
+      .content_hash = okno_rows_text(r, i, 8),
+      .meta_json = okno_rows_text(r, i, 9),
+      .raw = raw,
+      .created_at = okno_rows_int(r, i, 11),
+      .automatic = okno_rows_int(r, i, 12) != 0,
+  };
+  return okno_journal_entry_message(&m);
+}
+
+gboolean okno_store_journal_messages_of(OknoStore *st, gint64 appeal_id, GError **error)
+{
+  g_autoptr(OknoRows) r = NULL;
+  if (!okno_journal_enabled())
+    return TRUE;
+  r = okno_db_query(okno_store_db(st),
+                    "SELECT " MESSAGE_COLUMNS " FROM messages m LEFT JOIN appeals a "
+                    "ON a.id = m.appeal_id WHERE m.appeal_id = $1 ORDER BY m.id",
+                    OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  if (!r)
+    return FALSE;
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    g_autoptr(GBytes) e = message_entry_of_row(r, i);
+    gboolean same = FALSE;
+    gint64 id = okno_rows_int(r, i, 0);
+    if (!latest_is(st, "message", id, e, &same, error))
+      return FALSE;
+    if (!same &&
+        !append(st,
+                g_strcmp0(okno_rows_text(r, i, 2), "out") == 0 ? "message_out" : "message_in",
+                "message", id, appeal_id, NULL, okno_rows_int(r, i, 11), e, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean okno_store_journal_event(OknoStore *st, gint64 id, gint64 appeal_id, gint64 at,
+                                  const char *kind, const char *detail_json, GError **error)
+{
+  g_autoptr(GBytes) e = NULL;
+  if (!okno_journal_enabled())
+    return TRUE;
+  e = okno_journal_entry_event(id, appeal_id, at, kind, detail_json);
+  return append(st, "event", "event", id, appeal_id, NULL, at, e, error);
+}
+
+/* ---- reading ---- */
+
+void okno_journal_leaf_free(OknoJournalLeaf *l)
+{
+  if (!l)
+    return;
+  g_free(l->kind);
+  g_free(l->ref);
+  g_free(l->number);
+  if (l->entry)
+    g_bytes_unref(l->entry);
+  if (l->leaf)
+    g_bytes_unref(l->leaf);
+  g_free(l);
+}
+
+#define LEAF_COLUMNS "seq, kind, ref, ref_id, appeal_id, number, at, entry, leaf"
+
+static GPtrArray *leaves_of_rows(const OknoRows *r)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_journal_leaf_free);
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    OknoJournalLeaf *l = g_new0(OknoJournalLeaf, 1);
+    l->seq = okno_rows_int(r, i, 0);
+    l->kind = g_strdup(okno_rows_text(r, i, 1));
+    l->ref = g_strdup(okno_rows_text(r, i, 2));
+    l->ref_id = okno_rows_int(r, i, 3);
+    l->appeal_id = okno_rows_int(r, i, 4);
+    l->number = g_strdup(okno_rows_text(r, i, 5) ? okno_rows_text(r, i, 5) : "");
+    l->at = okno_rows_int(r, i, 6);
+    l->entry = okno_rows_blob(r, i, 7);
+    l->leaf = okno_rows_blob(r, i, 8);
+    if (!l->entry)
+      l->entry = g_bytes_new(NULL, 0);
+    if (!l->leaf)
+      l->leaf = g_bytes_new(NULL, 0);
+    g_ptr_array_add(out, l);
+  }
+  return out;
+}
+
+gboolean okno_store_journal_size(OknoStore *st, gint64 *size, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st), "SELECT size FROM journal_state",
+                                        OKNO_NO_PARAMS, error);
+  if (!r)
+    return FALSE;
+  *size = okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
+  return TRUE;
+}
+
+GPtrArray *okno_store_journal_leaves(OknoStore *st, gint64 after, guint limit, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT " LEAF_COLUMNS " FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2",
+      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(limit)), error);
+  return r ? leaves_of_rows(r) : NULL;
+}
+
+GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 after,
+                                        gint64 upto, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT " LEAF_COLUMNS " FROM journal WHERE ref = $1 AND ref_id > $2 AND ref_id <= $3 "
+      "ORDER BY ref_id, seq",
+      OKNO_PARAMS(OKNO_TEXT(ref), OKNO_INT(after), OKNO_INT(upto)), error);
+  return r ? leaves_of_rows(r) : NULL;
+}
+
+GByteArray *okno_store_journal_leaf_hashes(OknoStore *st, gint64 first, gint64 last,
+                                           GError **error)
+{
+  GByteArray *out = g_byte_array_new();
+  for (gint64 from = first; from <= last;) {
+    g_autoptr(OknoRows) r = okno_db_query(
+        okno_store_db(st),
+        "SELECT seq, leaf FROM journal WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT 10000",
+        OKNO_PARAMS(OKNO_INT(from), OKNO_INT(last)), error);
+    guint n;
+    if (!r) {
+      g_byte_array_unref(out);
+      return NULL;
+    }
+    n = okno_rows_count(r);
+    for (guint i = 0; i < n; i++) {
+      g_autoptr(GBytes) b = okno_rows_blob(r, i, 1);
+      gsize len = 0;
+      const void *d = b ? g_bytes_get_data(b, &len) : NULL;
+      if (okno_rows_int(r, i, 0) != from + i || len != OKNO_HASH_LEN) {
+        g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL,
+                    "journal leaf %" G_GINT64_FORMAT " is missing or malformed", from + i);
+        g_byte_array_unref(out);
+        return NULL;
+      }
+      g_byte_array_append(out, d, OKNO_HASH_LEN);
+    }
+    if (n == 0) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL,
+                  "journal leaf %" G_GINT64_FORMAT " is missing", from);
+      g_byte_array_unref(out);
+      return NULL;
+    }
+    from += n;
+  }
+  return out;
+}
+
+gint64 okno_store_journal_registration_seq(OknoStore *st, const char *number, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT j.seq FROM journal j JOIN appeals a ON a.id = j.ref_id "
+      "WHERE a.number = $1 AND j.ref = 'appeal' AND j.kind = 'registration' "
+      "ORDER BY j.seq LIMIT 1",
+      OKNO_PARAMS(T(number)), error);
+  return r && okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
+}
+
+void okno_journal_fact_free(OknoJournalFact *f)
+{
+  if (!f)
+    return;
+  g_free(f->number);
+  if (f->entry)
+    g_bytes_unref(f->entry);
+  g_free(f);
+}
+
+/* A fact of row i of r: its id (column 0), appeal id (column 1), number (column
+ * `number_col`) and the entry given (taken). */
+static void add_fact(GPtrArray *out, const OknoRows *r, guint i, guint number_col, GBytes *entry)
+{
+  OknoJournalFact *f = g_new0(OknoJournalFact, 1);
+  f->id = okno_rows_int(r, i, 0);
+  f->appeal_id = okno_rows_int(r, i, 1);
+  f->number = g_strdup(okno_rows_text(r, i, number_col));
+  f->entry = entry;
+  g_ptr_array_add(out, f);
+}
+
+GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after, guint limit,
+                                    GError **error)
+{
+  OknoDb *db = okno_store_db(st);
+  g_autoptr(OknoRows) r = NULL;
+  g_autoptr(GPtrArray) out =
+      g_ptr_array_new_with_free_func((GDestroyNotify)okno_journal_fact_free);
+  if (g_strcmp0(ref, "appeal") == 0) {
+    r = okno_db_query(db,
+                      "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals WHERE id > $1 "
+                      "ORDER BY id LIMIT $2",
+                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(limit)), error);
+    if (!r)
+      return NULL;
+    for (guint i = 0; i < okno_rows_count(r); i++) {
+      g_autoptr(OknoAppeal) a = okno_appeal_from_row(r, i, error);
+      OknoJournalFact *f;
+      if (!a)
+        return NULL;
+      f = g_new0(OknoJournalFact, 1);
+      f->id = f->appeal_id = a->id;
+      f->number = g_strdup(a->number);
+      f->entry = okno_journal_entry_appeal(a);
+      g_ptr_array_add(out, f);
+    }
+  } else if (g_strcmp0(ref, "message") == 0) {
+    r = okno_db_query(db,
+                      "SELECT " MESSAGE_COLUMNS " FROM messages m LEFT JOIN appeals a "
+                      "ON a.id = m.appeal_id WHERE m.id > $1 ORDER BY m.id LIMIT $2",
+                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(limit)), error);
+    if (!r)
+      return NULL;
+    for (guint i = 0; i < okno_rows_count(r); i++)
+      add_fact(out, r, i, 13, message_entry_of_row(r, i));
+  } else if (g_strcmp0(ref, "event") == 0) {
+    r = okno_db_query(db,
+                      "SELECT e.id, e.appeal_id, e.at, e.kind, e.detail, coalesce(a.number, '') "
+                      "FROM events e LEFT JOIN appeals a ON a.id = e.appeal_id WHERE e.id > $1 "
+                      "ORDER BY e.id LIMIT $2",
+                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(limit)), error);
+    if (!r)
+      return NULL;
+    for (guint i = 0; i < okno_rows_count(r); i++)
+      add_fact(out, r, i, 5,
+               okno_journal_entry_event(okno_rows_int(r, i, 0), okno_rows_int(r, i, 1),
+                                        okno_rows_int(r, i, 2), okno_rows_text(r, i, 3),
+                                        okno_rows_text(r, i, 4)));
+  } else {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "no journaled record '%s'", ref);
+    return NULL;
+  }
+  return g_steal_pointer(&out);
+}
+
+/* ---- signed tree heads ---- */
+
+void okno_journal_head_free(OknoJournalHead *h)
+{
+  if (!h)
+    return;
+  g_free(h->key_id);
+  if (h->signature)
+    g_bytes_unref(h->signature);
+  if (h->frontier)
+    g_bytes_unref(h->frontier);
+  g_free(h);
+}
+
+GBytes *okno_journal_head_message(gint64 size, const guint8 root[OKNO_HASH_LEN], gint64 at)
+{
+  GString *s = g_string_new("okno-tree-head 1\n");
+  gsize len;
+  g_string_append_printf(s, "size=%" G_GINT64_FORMAT "\nroot=", size);
+  for (int i = 0; i < OKNO_HASH_LEN; i++)
+    g_string_append_printf(s, "%02x", root[i]);
+  g_string_append_printf(s, "\nat=%" G_GINT64_FORMAT "\n", at);
+  len = s->len;
+  return g_bytes_new_take(g_string_free(s, FALSE), len);
+}
+
+gboolean okno_store_journal_head_add(OknoStore *st, const OknoJournalHead *h, GError **error)
+{
+  gsize slen = 0, flen = 0;
+  const void *sig = g_bytes_get_data(h->signature, &slen);
+  const void *fr = h->frontier ? g_bytes_get_data(h->frontier, &flen) : NULL;
+  return okno_db_exec(
+      okno_store_db(st),
+      "INSERT INTO journal_heads(size, root, at, key_id, signature, frontier) "
+      "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT(size) DO NOTHING",
+      OKNO_PARAMS(OKNO_INT(h->size), OKNO_BLOB(h->root, OKNO_HASH_LEN), OKNO_INT(h->at),
+                  T(h->key_id), OKNO_BLOB(sig ? sig : "", slen), OKNO_BLOB(fr ? fr : "", flen)),
+      error);
+}
+
+OknoJournalHead *okno_store_journal_head(OknoStore *st, gint64 size, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT size, root, at, key_id, signature, frontier FROM journal_heads "
+      "WHERE $1 = 0 OR size = $1 ORDER BY size DESC LIMIT 1",
+      OKNO_PARAMS(OKNO_INT(size)), error);
+  OknoJournalHead *h;
+  g_autoptr(GBytes) root = NULL;
+  gsize len = 0;
+  const void *d;
+  if (!r || !okno_rows_count(r))
+    return NULL;
+  root = okno_rows_blob(r, 0, 1);
+  d = root ? g_bytes_get_data(root, &len) : NULL;
+  if (len != OKNO_HASH_LEN) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "tree head %" G_GINT64_FORMAT
+                " has a malformed root", okno_rows_int(r, 0, 0));
+    return NULL;
+  }
+  h = g_new0(OknoJournalHead, 1);
+  h->size = okno_rows_int(r, 0, 0);
+  memcpy(h->root, d, OKNO_HASH_LEN);
+  h->at = okno_rows_int(r, 0, 2);
+  h->key_id = g_strdup(okno_rows_text(r, 0, 3));
+  h->signature = okno_rows_blob(r, 0, 4);
+  h->frontier = okno_rows_blob(r, 0, 5);
+  if (!h->signature)
+    h->signature = g_bytes_new(NULL, 0);
+  if (!h->frontier)
+    h->frontier = g_bytes_new(NULL, 0);
+  return h;
+}
+
+gboolean okno_store_journal_before(OknoStore *st, const char *ref, gint64 *id, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT appeals_before, messages_before, events_before FROM journal_state",
+      OKNO_NO_PARAMS, error);
+  guint col = g_strcmp0(ref, "appeal") == 0 ? 0 : g_strcmp0(ref, "message") == 0 ? 1 : 2;
+  if (!r)
+    return FALSE;
+  *id = okno_rows_count(r) ? okno_rows_int(r, 0, col) : 0;
+  return TRUE;
+}

@@ -1,0 +1,116 @@
+/* journal.h: the tamper-evident journal in the store (docs/journal.md): an append-only
+ * list of leaves of an RFC 9162 Merkle tree (core/merkle.h), one per fact, written in
+ * the same transaction as the fact, and the signed tree heads.
+ *
+ * Facts and their leaves ("ref" names the table, ref_id the row):
+ *   registration   ref "appeal":  an appeal inserted (okno_store_appeal_insert)
+ *   appeal         ref "appeal":  its state changed (status, deadline, related ...)
+ *   message_in / message_out ref "message": a message stored, or moved to another appeal
+ *   event          ref "event":   an event of an appeal's history
+ * The latest leaf of each (ref, ref_id) is the row's state as the journal knows it:
+ * okno journal verify recomputes it from the row and compares (ops/journal.h).
+ *
+ * Sequence numbers run 1, 2, ... with no gap: the next one comes from the single row
+ * of journal_state, updated in the writer's transaction, so it is held (row lock on
+ * PostgreSQL, the write lock on SQLite) until the commit and undone with it (a
+ * savepoint rolled back takes its leaves with it). Entries are canonical bytes built
+ * by the okno_journal_entry_* functions below; no personal data appears in clear in
+ * an entry (free text is given as its SHA-256).
+ *
+ * Like store.h: one connection, one thread; rows returned are owned by the caller;
+ * errors OKNO_ERROR_TEMP or OKNO_ERROR_INTERNAL; no function opens a transaction. */
+#pragma once
+#include <glib.h>
+
+#include "appeal/appeal.h"
+#include "core/merkle.h"
+#include "store/messages.h"
+#include "store/store.h"
+
+/* Journaling is on unless switched off for the whole process (the benchmark's "off"
+ * arm, `[journal] enabled = false`); rows written while off are reported by verify as
+ * facts without a leaf. */
+void okno_journal_set_enabled(gboolean on);
+gboolean okno_journal_enabled(void);
+
+/* ---- canonical entries (docs/journal.md, "Entries") ---- */
+GBytes *okno_journal_entry_appeal(const OknoAppeal *a);
+GBytes *okno_journal_entry_message(const OknoMessageRow *m);
+GBytes *okno_journal_entry_event(gint64 id, gint64 appeal_id, gint64 at, const char *kind,
+                                 const char *detail_json);
+
+/* ---- writing leaves (inside the fact's transaction) ---- */
+gboolean okno_store_journal_registration(OknoStore *st, const OknoAppeal *a, GError **error);
+/* Appends an "appeal" leaf when the appeal's entry differs from its latest leaf. */
+gboolean okno_store_journal_appeal_changed(OknoStore *st, const OknoAppeal *a, GError **error);
+/* The same, reading the appeal row `id` first. */
+gboolean okno_store_journal_appeal_id(OknoStore *st, gint64 id, GError **error);
+gboolean okno_store_journal_message(OknoStore *st, const OknoMessageRow *m, GError **error);
+/* Re-journals every message of appeal `appeal_id` whose entry differs from its latest
+ * leaf (messages moved by a merge or a split). */
+gboolean okno_store_journal_messages_of(OknoStore *st, gint64 appeal_id, GError **error);
+gboolean okno_store_journal_event(OknoStore *st, gint64 id, gint64 appeal_id, gint64 at,
+                                  const char *kind, const char *detail_json, GError **error);
+
+/* ---- reading ---- */
+typedef struct {
+  gint64 seq;
+  char *kind;
+  char *ref;
+  gint64 ref_id;
+  gint64 appeal_id;
+  char *number; /* the appeal's number when written, "" if none */
+  gint64 at;
+  GBytes *entry;
+  GBytes *leaf;
+} OknoJournalLeaf;
+void okno_journal_leaf_free(OknoJournalLeaf *l);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalLeaf, okno_journal_leaf_free)
+
+/* The number of leaves (journal_state), committed or in this transaction. */
+gboolean okno_store_journal_size(OknoStore *st, gint64 *size, GError **error);
+/* Leaves with seq > after, at most `limit`, in seq order. */
+GPtrArray *okno_store_journal_leaves(OknoStore *st, gint64 after, guint limit, GError **error);
+/* Leaves of `ref` with after < ref_id <= upto, ordered by ref_id then seq. */
+GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 after,
+                                        gint64 upto, GError **error);
+/* The leaf hashes of seq first..last (inclusive) as one array of 32-byte hashes. */
+GByteArray *okno_store_journal_leaf_hashes(OknoStore *st, gint64 first, gint64 last,
+                                           GError **error);
+/* The seq of appeal `number`'s registration leaf; 0 if none. */
+gint64 okno_store_journal_registration_seq(OknoStore *st, const char *number, GError **error);
+
+/* A fact as it is now: its row id, appeal id and number, and its recomputed entry. */
+typedef struct {
+  gint64 id;
+  gint64 appeal_id;
+  char *number;
+  GBytes *entry;
+} OknoJournalFact;
+void okno_journal_fact_free(OknoJournalFact *f);
+/* The rows of `ref` ("appeal", "message", "event") with id > after, at most `limit`,
+ * by id, each with the entry recomputed from the row. */
+GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after, guint limit,
+                                    GError **error);
+
+/* ---- signed tree heads ---- */
+typedef struct {
+  gint64 size;
+  guint8 root[OKNO_HASH_LEN];
+  gint64 at;                 /* microseconds */
+  char *key_id;              /* the signing key's fingerprint (sec/journal_key.h) */
+  GBytes *signature;         /* Ed25519 over okno_journal_head_message() */
+  GBytes *frontier;          /* okno_merkle_frontier_save() of the tree of this size */
+} OknoJournalHead;
+void okno_journal_head_free(OknoJournalHead *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalHead, okno_journal_head_free)
+
+/* The bytes a head's signature covers (docs/journal.md, "Tree heads"). */
+GBytes *okno_journal_head_message(gint64 size, const guint8 root[OKNO_HASH_LEN], gint64 at);
+gboolean okno_store_journal_head_add(OknoStore *st, const OknoJournalHead *h, GError **error);
+/* The latest head (largest size), or the head of exactly `size` when size > 0; NULL
+ * (no error) when there is none. */
+OknoJournalHead *okno_store_journal_head(OknoStore *st, gint64 size, GError **error);
+
+/* The highest id of `ref`'s rows that existed before the journal (migration 11). */
+gboolean okno_store_journal_before(OknoStore *st, const char *ref, gint64 *id, GError **error);

@@ -1,0 +1,221 @@
+"""The tamper-evident journal through the real daemon and the command line
+(docs/journal.md): `okno journal init|key|sign|head|verify|consistency|proof` and
+GET /api/v1/proof/NUMBER.
+
+One daemon per class: mail is submitted over SMTP, heads are signed by the daemon
+every second ([journal] sign_interval = 1), and everything the server states is
+checked here independently, in Python: the leaf hash of the registration entry
+(SHA-256(0x00 || entry)), the RFC 9162 inclusion path up to the signed root, the
+consistency proof between two sizes, and the head's Ed25519 signature with the public
+key `okno journal key` printed (python3-cryptography). Then rows are changed by hand
+with SQL (sqlite3 or psql) and `okno journal verify` must exit 1 naming the appeal, and
+0 again once the change is undone. Every kind of tampering on both stores is in the
+unit test tests/unit/test_journal.c."""
+import base64
+import hashlib
+import json
+import os
+import smtplib
+import sqlite3
+import subprocess
+import time
+import unittest
+import urllib.request
+
+import okno_it
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+
+def node(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def root_from_inclusion(leaf, index, size, path):
+    """RFC 9162 2.1.3.2."""
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        assert sn != 0
+        if fn & 1 or fn == sn:
+            r = node(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node(r, p)
+        fn >>= 1
+        sn >>= 1
+    assert sn == 0
+    return r
+
+
+def consistent(size1, size2, root1, root2, proof):
+    """RFC 9162 2.1.4.2."""
+    if size1 == size2:
+        return not proof and root1 == root2
+    if size1 & (size1 - 1) == 0:
+        proof = [root1] + proof
+    fn, sn = size1 - 1, size2 - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node(c, fr), node(c, sr)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == root1 and sr == root2
+
+
+def letter(i):
+    return (f"From: Иван Петров <ivan{i}@example.ru>\r\nTo: support@portal.example\r\n"
+            f"Subject: Обращение {i}\r\nMessage-ID: <j{i}@example.ru>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n"
+            f"Здравствуйте! Не могу войти в личный кабинет, попытка {i}.\r\n").encode()
+
+
+class JournalTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        scope = okno_it.ClassScope(cls)
+        cls.okno = okno_it.Okno(scope)
+        cls.okno.write_config({"journal": {"sign_interval": "1"}})
+        r = cls.okno.run("journal", "key")
+        assert r.returncode == 1 and "okno journal init" in r.stderr, r.stderr
+        r = cls.okno.run("journal", "init", "--json")
+        assert r.returncode == 0, r.stderr
+        cls.key = json.loads(r.stdout)
+        cls.okno.start()
+        cls.numbers = []
+        with smtplib.SMTP("127.0.0.1", cls.okno.smtp_port, timeout=30) as s:
+            for i in range(3):
+                s.sendmail(f"ivan{i}@example.ru", ["support@portal.example"], letter(i))
+        for a in cls.okno.list_json():
+            cls.numbers.append(a["number"])
+        cls.numbers.sort()
+
+    def verify(self):
+        r = self.okno.run("journal", "verify", "--json")
+        return r.returncode, json.loads(r.stdout), r.stderr
+
+    def wait_signed(self):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            code, rep, err = self.verify()
+            if rep["size"] and rep["size"] == rep["signed_size"]:
+                return code, rep, err
+            time.sleep(0.2)
+        self.fail("no head covers the journal: %s" % rep)
+
+    def sql(self, statement):
+        url = self.okno.store_url
+        if url.startswith("sqlite:"):
+            with sqlite3.connect(url[len("sqlite:"):]) as db:
+                db.execute(statement)
+        else:
+            subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", statement],
+                           check=True, capture_output=True, timeout=60)
+
+    def test_1_key_is_the_one_created_and_files_are_private(self):
+        self.assertEqual(len(self.numbers), 3)
+        r = self.okno.run("journal", "key", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout), self.key)
+        pk = base64.b64decode(self.key["public_key"])
+        self.assertEqual(hashlib.sha256(pk).hexdigest(), self.key["fingerprint"])
+        self.assertEqual(os.stat(os.path.join(self.okno.dir, "journal.key")).st_mode & 0o777, 0o600)
+        r = self.okno.run("journal", "init")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("never replaced", r.stderr)
+
+    def test_2_daemon_signs_heads_that_verify(self):
+        code, rep, err = self.wait_signed()
+        self.assertEqual(code, 0, err)
+        self.assertTrue(rep["intact"])
+        # three registrations, each with its message, receipt and events
+        self.assertGreaterEqual(rep["size"], 3 * 4)
+        r = self.okno.run("journal", "head", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        head = json.loads(r.stdout)
+        self.assertEqual(head["key_id"], self.key["fingerprint"])
+        signed = (f"okno-tree-head 1\nsize={head['size']}\nroot={head['root']}\n"
+                  f"at={head['at_us']}\n").encode()
+        pk = Ed25519PublicKey.from_public_bytes(base64.b64decode(self.key["public_key"]))
+        pk.verify(base64.b64decode(head["signature"]), signed)  # raises if wrong
+        with self.assertRaises(Exception):
+            pk.verify(base64.b64decode(head["signature"]), signed.replace(b"size=", b"size=1"))
+
+    def test_3_proof_of_registration_checks_out_offline(self):
+        self.wait_signed()
+        number = self.numbers[1]
+        with urllib.request.urlopen(self.okno.base_url + "/api/v1/proof/" + number, timeout=10) as resp:
+            proof = json.load(resp)
+        entry = proof["entry"].encode()
+        self.assertIn(f"number={number}\n".encode(), entry)
+        self.assertTrue(entry.startswith(b"okno-journal 1\nrecord=appeal\n"))
+        leaf = hashlib.sha256(b"\x00" + entry).digest()
+        self.assertEqual(leaf.hex(), proof["leaf_hash"])
+        head = proof["tree_head"]
+        root = root_from_inclusion(leaf, proof["leaf_index"], head["size"],
+                                   [bytes.fromhex(h) for h in proof["inclusion_proof"]])
+        self.assertEqual(root.hex(), head["root"])
+        # a wrong number is refused in Russian; an unknown one is 404
+        try:
+            urllib.request.urlopen(self.okno.base_url + "/api/v1/proof/26-000001-0", timeout=10)
+            self.fail("a number with a wrong check digit was accepted")
+        except urllib.error.HTTPError as e:
+            self.assertEqual(e.code, 400)
+            self.assertIn("Номер обращения", json.load(e)["error"])
+
+    def test_4_consistency_between_sizes(self):
+        _, rep, _ = self.wait_signed()
+        n = rep["size"]
+        for old in (1, 4, n // 2, n):
+            r = self.okno.run("journal", "consistency", str(old), str(n))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            c = json.loads(r.stdout)
+            self.assertTrue(consistent(old, n, bytes.fromhex(c["old_root"]), bytes.fromhex(c["new_root"]),
+                                       [bytes.fromhex(h) for h in c["proof"]]))
+            if old < n:
+                self.assertFalse(consistent(old, n, bytes.fromhex(c["new_root"]),
+                                            bytes.fromhex(c["new_root"]),
+                                            [bytes.fromhex(h) for h in c["proof"]]))
+        self.assertEqual(c["new_root"], json.loads(self.okno.run("journal", "head", "--json").stdout)["root"])
+        r = self.okno.run("journal", "consistency", "5", "3")
+        self.assertEqual(r.returncode, 1)
+
+    def test_5_tampering_by_hand_is_named(self):
+        self.wait_signed()
+        number = self.numbers[2]
+        self.sql(f"UPDATE appeals SET deadline = deadline + 86400000000 WHERE number = '{number}'")
+        code, rep, err = self.verify()
+        self.assertEqual(code, 1)
+        self.assertEqual(rep["first"]["number"], number)
+        self.assertEqual(rep["first"]["record"], "appeal")
+        self.assertIn(number, err)
+        self.sql(f"UPDATE appeals SET deadline = deadline - 86400000000 WHERE number = '{number}'")
+        self.assertEqual(self.verify()[0], 0)
+        number = self.numbers[0]
+        self.sql("INSERT INTO events(appeal_id, at, kind, detail) "
+                 f"SELECT id, 1, 'answered', '{{}}' FROM appeals WHERE number = '{number}'")
+        code, rep, err = self.verify()
+        self.assertEqual(code, 1)
+        self.assertEqual((rep["first"]["number"], rep["first"]["record"]), (number, "event"))
+        self.assertIn("has no leaf", rep["first"]["problem"])
+        self.sql("DELETE FROM events WHERE at = 1")
+        self.assertEqual(self.verify()[0], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
