@@ -200,6 +200,8 @@ OknoParsed *okno_parse(const OknoConfig *cfg, GBytes *raw, const OknoEnvelope *e
   p->no_autoreply = okno_loop_no_autoreply_reason(cfg, m, p->env_from);
   if (!p->no_autoreply && !*p->contact)
     p->no_autoreply = "no address to answer";
+  if (!p->no_autoreply && !len)
+    p->no_autoreply = "empty message"; /* a probe or a broken client: nothing to ask */
   p->content_hash = content_hash_of(m);
   {
     /* An appeal number with a valid check digit in the subject marks a reply. */
