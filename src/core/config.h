@@ -79,6 +79,11 @@ typedef struct OknoConfig {
                              * (core/paths.h) */
   gint64 http_workers;      /* threads that run the web's handlers (web/server.h) */
   gint64 max_body;          /* bytes of one request body; past it 413 */
+  gint64 http_header_timeout; /* seconds from the connection (or the end of the previous
+                               * answer) to a request's complete headers; then closed */
+  gint64 http_idle_timeout; /* seconds one read or write on a connection may wait (the
+                             * socket's timeout: a silent body, an idle keep-alive) */
+  gint64 http_backlog;      /* listen(2) backlog of the web's socket */
   gint64 session_ttl;       /* seconds a session lives after sign-in */
   gint64 requests_per_minute; /* per client IP, every request */
   gint64 forms_per_hour;    /* per client IP, state-changing requests (POST) */
@@ -131,11 +136,17 @@ typedef struct OknoConfig {
   /* [staff] accounts and sign-in (sec/staff.h) */
   gint64 staff_lockout_after;   /* failed sign-ins before the first lock */
   gint64 staff_lockout_seconds; /* the first lock; doubled for each failure after it */
+  gint64 staff_backoff_after;   /* failures on an account from all clients before the
+                                 * account-wide back-off (sec/staff.h) */
+  gint64 staff_backoff_max_seconds; /* its cap */
+  gint64 staff_actions_per_hour; /* console actions (state-changing) per staff session */
   char *staff_totp_issuer;      /* otpauth issuer; empty: [portal] name */
 
   /* [dns] the resolver of sender authentication (mail/dns.h) */
   char *dns_server;         /* host, host:port or [v6]:port; empty: /etc/resolv.conf */
   gint64 dns_timeout_ms;    /* per query */
+  gint64 dns_negative_ttl;  /* seconds a timeout or SERVFAIL of a name is remembered (0: never) */
+  gint64 dns_max_inflight;  /* queries sent at once by the whole process */
   gint64 dns_max_answer_size;    /* bytes; a larger answer is a temperror */
   gint64 dns_max_answer_records; /* records in the answer section */
 

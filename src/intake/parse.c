@@ -114,6 +114,19 @@ static const char *first_valid(const GPtrArray *ids, OknoIdKind kind)
   return NULL;
 }
 
+/* An address a receipt can go to: local@domain with a dot in the domain, no spaces or
+ * angle brackets, and not a null or bounce sender (MAILER-DAEMON, bounce+VERP). */
+static gboolean usable_contact(const char *addr)
+{
+  const char *at = addr ? strrchr(addr, '@') : NULL;
+  if (!at || at == addr || !strchr(at + 1, '.') || at[1] == '.' || g_str_has_suffix(at, "."))
+    return FALSE;
+  if (strpbrk(addr, " \t<>\"(),;:\\[]"))
+    return FALSE;
+  return g_ascii_strncasecmp(addr, "mailer-daemon@", 14) != 0 &&
+         g_ascii_strncasecmp(addr, "bounce", 6) != 0;
+}
+
 /* TRUE when every recipient is the [check] address (a message also addressed to
  * support is an appeal). */
 static gboolean for_check_only(const OknoConfig *cfg, const OknoEnvelope *env)
@@ -151,8 +164,27 @@ OknoParsed *okno_parse(const OknoConfig *cfg, GBytes *raw, const OknoEnvelope *e
     p->quarantine = g_strdup("parse budget exceeded");
   }
   m = p->msg;
-  /* We answer the author: From, else the envelope sender. */
-  p->contact = g_ascii_strdown(*m->from_email ? m->from_email : p->env_from ? p->env_from : "", -1);
+  /* We answer the author: the first usable address of From, Sender, Reply-To,
+   * Return-Path, the envelope's sender. */
+  {
+    const struct {
+      const char *address, *source;
+    } candidates[] = {
+      {g_str_equal(m->from_header, "From") ? m->from_email : "", "from"},
+      {m->sender_email, "sender"},
+      {m->reply_to_email, "reply-to"},
+      {m->return_path_email, "return-path"},
+      {p->env_from, "envelope"},
+    };
+    p->contact_source = "";
+    for (gsize i = 0; i < G_N_ELEMENTS(candidates) && !p->contact; i++)
+      if (usable_contact(candidates[i].address)) {
+        p->contact = g_ascii_strdown(candidates[i].address, -1);
+        p->contact_source = candidates[i].source;
+      }
+    if (!p->contact)
+      p->contact = g_strdup("");
+  }
   p->description = okno_description_text(m->text);
   p->ids = okno_extract(m->text);
   {
@@ -168,6 +200,8 @@ OknoParsed *okno_parse(const OknoConfig *cfg, GBytes *raw, const OknoEnvelope *e
   p->no_autoreply = okno_loop_no_autoreply_reason(cfg, m, p->env_from);
   if (!p->no_autoreply && !*p->contact)
     p->no_autoreply = "no address to answer";
+  if (!p->no_autoreply && !len)
+    p->no_autoreply = "empty message"; /* a probe or a broken client: nothing to ask */
   p->content_hash = content_hash_of(m);
   {
     /* An appeal number with a valid check digit in the subject marks a reply. */
@@ -204,6 +238,8 @@ char *okno_parsed_meta_json(const OknoParsed *p)
   json_builder_end_object(b);
   okno_json_str(b, "from_name", m->from_name);
   okno_json_str(b, "from_email", m->from_email);
+  okno_json_str(b, "contact", p->contact);
+  okno_json_str(b, "contact_source", p->contact_source);
   okno_json_str(b, "date", m->date);
   okno_json_str(b, "in_reply_to", m->in_reply_to);
   okno_json_strv(b, "references", (const char *const *)m->references);

@@ -3,7 +3,9 @@
  *
  * okno_parse() decodes the message (mail/mime.h, under the [intake] parse budgets),
  * then decides everything the bytes alone decide:
- *  - the contact we answer to (From, else the envelope sender; lowercase);
+ *  - the contact we answer to (lowercase), the first usable address of From, Sender,
+ *    Reply-To, Return-Path and the envelope's MAIL FROM (usable: local@domain.tld,
+ *    not a null or bounce sender), and which one it was (meta "contact_source");
  *  - the description, the meaningful text (validate.h; "" means none: the citizen
  *    is asked to clarify);
  *  - the identifiers in the text (extract.h) and the phone taken for the appeal (the
@@ -51,6 +53,8 @@ typedef struct {
   const char *category;   /* env.category, "" when not given */
   char *phone;            /* env.phone, else the first phone in the text, else "" */
   char *contact;          /* lowercase e-mail we answer to, "" if none */
+  const char *contact_source; /* which gave it: "from", "sender", "reply-to", "return-path",
+                               * "envelope", or "" (static) */
   char *description;      /* meaningful text, "" if none */
   GPtrArray *ids;         /* OknoExtracted* found in the text */
   GPtrArray *refusals;    /* per attachment: the Russian reason it is refused, or NULL */

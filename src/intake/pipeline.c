@@ -216,6 +216,7 @@ OknoIntake *okno_intake_new(const OknoConfig *cfg, GError **error)
       return NULL;
     }
     okno_dns_free(dns);
+    okno_dns_set_cache_policy(cfg->dns_negative_ttl * 1000, (guint)cfg->dns_max_inflight);
   }
   /* The SLA policy, the calendar (a missing one is logged: no deadlines) and the DKIM
    * signer (NULL without an error: signing is off). */

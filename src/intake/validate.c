@@ -36,6 +36,8 @@
  * to do instead where there is something to do. */
 #include "intake/validate.h"
 
+#include "mail/zip.h"
+
 #include <string.h>
 
 #define FILENAME_MAX_CHARS 80
@@ -496,6 +498,18 @@ char *okno_attachment_refusal(const OknoAttachment *att)
                                     "пожалуйста, документ как обычный DOCX или PDF.");
     /* libmagic's own DOCX verdict is trusted; a plain zip must name Word's part */
     word_zip = docx_type || bytes_contain(att->data, "word/document.xml");
+  }
+  if (word_zip && att->data) {
+    /* inflated within limits: a zip bomb is no document (a broken archive is judged as
+     * before: what cannot be read cannot explode either) */
+    gsize n = 0;
+    const guint8 *d = g_bytes_get_data(att->data, &n);
+    OknoZipVerdict v = okno_zip_inspect(d, n, NULL, NULL);
+    if (v == OKNO_ZIP_TOO_MANY || v == OKNO_ZIP_TOO_BIG || v == OKNO_ZIP_RATIO)
+      return refusal(att->filename,
+                     "документ при распаковке занимает слишком много места или состоит из "
+                     "слишком многих частей (так устроены «zip-бомбы»). Сохраните, "
+                     "пожалуйста, документ заново или пришлите его в формате PDF.");
   }
   if (g_str_has_prefix(type, "application/vnd.ms-word.") ||
       strcmp(type, "application/vnd.ms-office") == 0 /* libmagic for some .docm/.doc */)

@@ -106,7 +106,71 @@ static char *label_to_iconv(const char *label)
   return g_steal_pointer(&name);
 }
 
+/* Shift-JIS: every high byte a valid lead+trail pair or a half-width katakana, at
+ * least two pairs, and most leads in 0x81-0x9F (kana and common kanji; in the Russian
+ * 8-bit charsets these are punctuation or box drawing, rare in text). */
+static gboolean looks_shift_jis(const guint8 *b, gsize len)
+{
+  gsize pairs = 0, low_leads = 0;
+  for (gsize i = 0; i < len; i++) {
+    guint8 c = b[i];
+    if (c < 0x80 || (c >= 0xA1 && c <= 0xDF))
+      continue;
+    if (!((c >= 0x81 && c <= 0x9F) || (c >= 0xE0 && c <= 0xFC)) || i + 1 >= len)
+      return FALSE;
+    if (!((b[i + 1] >= 0x40 && b[i + 1] <= 0x7E) || (b[i + 1] >= 0x80 && b[i + 1] <= 0xFC)))
+      return FALSE;
+    pairs++;
+    low_leads += c <= 0x9F;
+    i++;
+  }
+  return pairs >= 2 && low_leads * 2 >= pairs;
+}
+
+/* GB2312 (EUC-CN): every run of high bytes of even length made of pairs lead A1-F7,
+ * trail A1-FE, at least two pairs, and a tenth of the bytes in A1-BF that are no letter in
+ * windows-1251 (Chinese trail bytes fall there a third of the time; Russian text has
+ * them only as «», №, Ё) -- the Russian charsets are judged first. */
+static gboolean looks_gb2312(const guint8 *b, gsize len)
+{
+  gsize pairs = 0, odd = 0, high = 0;
+  for (gsize i = 0; i < len; i++) {
+    guint8 c = b[i];
+    if (c < 0x80)
+      continue;
+    if (c < 0xA1 || c > 0xF7 || i + 1 >= len || b[i + 1] < 0xA1 || b[i + 1] > 0xFE)
+      return FALSE;
+    for (gsize k = i; k <= i + 1; k++) {
+      guint8 x = b[k];
+      high++;
+      if (x >= 0xA1 && x <= 0xBF && x != 0xA8 && x != 0xB8 && x != 0xAB && x != 0xBB &&
+          x != 0xB9)
+        odd++;
+    }
+    pairs++;
+    i++;
+  }
+  return pairs >= 2 && odd * 100 >= high * 10;
+}
+
+/* The Russian guess below, and whether it is sure: Cyrillic words in a Russian charset
+ * are mostly lower case in it. */
+static const char *guess_russian(const char *bytes, gsize len, gboolean *sure);
+
 const char *okno_charset_guess(const char *bytes, gsize len)
+{
+  gboolean sure = FALSE;
+  const char *ru = guess_russian(bytes, len, &sure);
+  if (sure)
+    return ru;
+  if (looks_shift_jis((const guint8 *)bytes, len))
+    return "shift_jis";
+  if (looks_gb2312((const guint8 *)bytes, len))
+    return "gb2312";
+  return ru;
+}
+
+static const char *guess_russian(const char *bytes, gsize len, gboolean *sure)
 {
   /* Lower-case letter counts per candidate: cp1251 has lower case at E0-FF (and B8 ё),
    * KOI8-R at C0-DF (and A3 ё), ISO-8859-5 at D0-EF (and F1 ё). */
@@ -130,10 +194,16 @@ const char *okno_charset_guess(const char *bytes, gsize len)
   /* Russian words are runs of high bytes; Western text has mostly isolated ones. */
   if (high == 0 || letters * 2 < high || runs * 2 < high)
     return "iso-8859-1";
-  if (lowkoi > low1251 && lowkoi >= low88595)
+  /* sure when the winner's lower case is at least three quarters of the high bytes */
+  if (lowkoi > low1251 && lowkoi >= low88595) {
+    *sure = lowkoi * 4 >= high * 3;
     return "koi8-r";
-  if (low88595 > low1251 && low88595 > lowkoi)
+  }
+  if (low88595 > low1251 && low88595 > lowkoi) {
+    *sure = low88595 * 4 >= high * 3;
     return "iso-8859-5";
+  }
+  *sure = low1251 * 4 >= high * 3;
   return "windows-1251";
 }
 

@@ -13,6 +13,9 @@
  *     mostly lower case; a wrong guess is mostly upper case), falling back to
  *     windows-1251, and to Latin-1 (read as windows-1252 where it can be) for text
  *     whose high bytes do not look like Cyrillic words (isolated accented letters);
+ *     when the Russian guess is not sure (its lower case under three quarters of the
+ *     high bytes), Shift-JIS and GB2312 are tried by their byte structure (a Chinese
+ *     or Japanese subject is no longer read as KOI8-R mojibake);
  *  4. NUL bytes are dropped; the result is always valid UTF-8 (never NULL).
  * Pure, thread-safe. */
 #pragma once
@@ -22,5 +25,5 @@
 char *okno_charset_to_utf8(const char *bytes, gsize len, const char *label);
 
 /* The charset rule 3 would choose for these bytes: "windows-1251", "koi8-r",
- * "iso-8859-5" or "iso-8859-1". Exposed for tests. */
+ * "iso-8859-5", "shift_jis", "gb2312" or "iso-8859-1". Exposed for tests. */
 const char *okno_charset_guess(const char *bytes, gsize len);

@@ -1,9 +1,10 @@
 /* dns.c: the DNS client of sender authentication, over libldns (see dns.h).
  *
  * One ldns_resolver per OknoDns, pointed at one server: one UDP try per query within
- * the timeout, TCP when the answer comes back truncated, no search list, no cache.
- * The answer is checked against the size limits before any record is read, and only
- * the records of the asked type in the answer section are returned. */
+ * the timeout, TCP when the answer comes back truncated, no search list. The answer is
+ * checked against the size limits before any record is read, and only the records of
+ * the asked type in the answer section are returned. In front of it, the process-wide
+ * cache (dns.h): one mutex, one condition for "an answer came / a slot is free". */
 #include "mail/dns.h"
 
 #include <arpa/inet.h>
@@ -15,6 +16,7 @@
 
 struct OknoDns {
   ldns_resolver *res;
+  char *server;        /* as configured: part of the cache key */
   gsize max_size;
   guint max_records;
   gint64 timeout_us;   /* per query */
@@ -111,6 +113,7 @@ OknoDns *okno_dns_new(const char *server, gint64 timeout_ms, gsize max_size, gui
   ldns_resolver_set_random(res, false);
   dns = g_new0(OknoDns, 1);
   dns->res = res;
+  dns->server = g_strdup(server ? server : "");
   dns->max_size = max_size;
   dns->max_records = max_records;
   dns->timeout_us = timeout_ms * 1000;
@@ -127,6 +130,7 @@ void okno_dns_free(OknoDns *dns)
   if (!dns)
     return;
   ldns_resolver_deep_free(dns->res);
+  g_free(dns->server);
   g_free(dns);
 }
 
@@ -182,7 +186,21 @@ static GBytes *record_bytes(const ldns_rr *rr, int type)
   }
 }
 
-OknoDnsStatus okno_dns_query(OknoDns *dns, const char *name, int type, GPtrArray **records)
+/* The smallest TTL (seconds) of the records in `list`, or -1 when it has none. */
+static gint64 min_ttl(const ldns_rr_list *list)
+{
+  gint64 ttl = -1;
+  for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); i++) {
+    gint64 t = ldns_rr_ttl(ldns_rr_list_rr(list, i));
+    if (ttl < 0 || t < ttl)
+      ttl = t;
+  }
+  return ttl;
+}
+
+/* One real query (no cache); *ttl gets how long the answer may be kept (seconds). */
+static OknoDnsStatus ask(OknoDns *dns, const char *name, int type, GPtrArray **records,
+                         gint64 *ttl)
 {
   g_autofree char *fqdn = NULL;
   ldns_rdf *qname;
@@ -193,8 +211,7 @@ OknoDnsStatus okno_dns_query(OknoDns *dns, const char *name, int type, GPtrArray
   GPtrArray *recs;
 
   *records = NULL;
-  if (!dns)
-    return OKNO_DNS_NXDOMAIN;
+  *ttl = 0;
   /* A name that cannot exist in the DNS (empty, an empty or over-long label, over 253
    * bytes) is not asked: it does not exist (RFC 7208 4.3 treats it as no record). */
   if (!name || !*name || strlen(name) > 253 || strstr(name, "..") || name[0] == '.')
@@ -210,8 +227,12 @@ OknoDnsStatus okno_dns_query(OknoDns *dns, const char *name, int type, GPtrArray
     gint64 left = dns->deadline - g_get_monotonic_time();
     gint64 wait = MIN(left, dns->timeout_us);
     struct timeval tv;
-    if (left <= 0)
+    if (left <= 0) {
+      *ttl = -1; /* this message's budget, not the name: remember nothing */
       return OKNO_DNS_TIMEOUT;
+    }
+    if (wait < dns->timeout_us)
+      *ttl = -1; /* a timeout on a shortened wait says little about the server */
     tv.tv_sec = wait / G_USEC_PER_SEC;
     tv.tv_usec = wait % G_USEC_PER_SEC;
     ldns_resolver_set_timeout(dns->res, tv);
@@ -236,11 +257,15 @@ OknoDnsStatus okno_dns_query(OknoDns *dns, const char *name, int type, GPtrArray
   case LDNS_RCODE_SERVFAIL: out = OKNO_DNS_SERVFAIL; break;
   default: out = OKNO_DNS_ERROR; break;
   }
+  *ttl = 0;
+  if (out == OKNO_DNS_NXDOMAIN)
+    *ttl = MAX(0, min_ttl(ldns_pkt_authority(pkt)));
   if (out != OKNO_DNS_NODATA) {
     ldns_pkt_free(pkt);
     return out;
   }
   answer = ldns_pkt_answer(pkt);
+  *ttl = MAX(0, min_ttl(ldns_rr_list_rr_count(answer) ? answer : ldns_pkt_authority(pkt)));
   if (ldns_pkt_size(pkt) > dns->max_size || ldns_rr_list_rr_count(answer) > dns->max_records) {
     ldns_pkt_free(pkt);
     return OKNO_DNS_TOOBIG;
@@ -265,6 +290,147 @@ OknoDnsStatus okno_dns_query(OknoDns *dns, const char *name, int type, GPtrArray
     *records = recs;
   else
     g_ptr_array_unref(recs);
+  return out;
+}
+
+/* ---- the cache ---- */
+
+#define CACHE_MAX 20000  /* entries; past it, expired ones go, then all settled ones */
+#define TTL_MAX 3600     /* seconds an answer is kept at most */
+
+typedef struct {
+  OknoDnsStatus status;
+  GPtrArray *records;    /* GBytes*, OK only */
+  gint64 expires;        /* monotonic µs */
+  gboolean asking;       /* a thread is asking now; the others wait */
+} Entry;
+
+static struct {
+  GMutex lock;
+  GCond cond;            /* broadcast when an answer arrives (a slot is free too) */
+  GHashTable *entries;   /* "server type name" -> Entry* */
+  guint inflight;
+  gint64 negative_ttl_us;
+  guint max_inflight;
+} cache = {.negative_ttl_us = 60 * G_USEC_PER_SEC, .max_inflight = 32};
+
+static void entry_free(gpointer p)
+{
+  Entry *e = p;
+  if (e->records)
+    g_ptr_array_unref(e->records);
+  g_free(e);
+}
+
+static gboolean settled_and_expired(gpointer k, gpointer v, gpointer now)
+{
+  Entry *e = v;
+  return !e->asking && (!now || e->expires <= *(gint64 *)now);
+}
+
+void okno_dns_set_cache_policy(gint64 negative_ttl_ms, guint max_inflight)
+{
+  g_mutex_lock(&cache.lock);
+  cache.negative_ttl_us = MAX(0, negative_ttl_ms) * 1000;
+  cache.max_inflight = MAX(1, max_inflight);
+  g_mutex_unlock(&cache.lock);
+}
+
+void okno_dns_cache_clear(void)
+{
+  g_mutex_lock(&cache.lock);
+  if (cache.entries)
+    g_hash_table_foreach_remove(cache.entries, settled_and_expired, NULL);
+  g_mutex_unlock(&cache.lock);
+}
+
+static GPtrArray *records_copy(GPtrArray *r)
+{
+  GPtrArray *c;
+  if (!r)
+    return NULL;
+  c = g_ptr_array_new_full(r->len, (GDestroyNotify)g_bytes_unref);
+  for (guint i = 0; i < r->len; i++)
+    g_ptr_array_add(c, g_bytes_ref(r->pdata[i]));
+  return c;
+}
+
+OknoDnsStatus okno_dns_query(OknoDns *dns, const char *name, int type, GPtrArray **records)
+{
+  g_autofree char *key = NULL;
+  Entry *e;
+  OknoDnsStatus out;
+  gint64 ttl = 0, now, wait_until;
+
+  *records = NULL;
+  if (!dns)
+    return OKNO_DNS_NXDOMAIN;
+  if (!name || !*name)
+    return OKNO_DNS_NXDOMAIN;
+  {
+    g_autofree char *lower = g_ascii_strdown(name, -1);
+    gsize n = strlen(lower);
+    if (n && lower[n - 1] == '.')
+      lower[n - 1] = '\0';
+    key = g_strdup_printf("%s %d %s", dns->server, type, lower);
+  }
+  /* how long this caller may wait for someone else's answer or a free slot */
+  now = g_get_monotonic_time();
+  wait_until = now + dns->timeout_us * 2;
+  if (dns->deadline)
+    wait_until = MIN(wait_until, dns->deadline);
+
+  g_mutex_lock(&cache.lock);
+  if (!cache.entries)
+    cache.entries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, entry_free);
+  for (;;) {
+    now = g_get_monotonic_time();
+    e = g_hash_table_lookup(cache.entries, key);
+    if (e && !e->asking && e->expires > now) {
+      out = e->status;
+      *records = records_copy(e->records);
+      g_mutex_unlock(&cache.lock);
+      return out;
+    }
+    if ((e && e->asking) || cache.inflight >= cache.max_inflight) {
+      if (now >= wait_until || !g_cond_wait_until(&cache.cond, &cache.lock, wait_until)) {
+        g_mutex_unlock(&cache.lock);
+        return OKNO_DNS_TIMEOUT;
+      }
+      continue;
+    }
+    break;
+  }
+  if (!e) {
+    if (g_hash_table_size(cache.entries) >= CACHE_MAX) {
+      g_hash_table_foreach_remove(cache.entries, settled_and_expired, &now);
+      if (g_hash_table_size(cache.entries) >= CACHE_MAX)
+        g_hash_table_foreach_remove(cache.entries, settled_and_expired, NULL);
+    }
+    e = g_new0(Entry, 1);
+    g_hash_table_insert(cache.entries, g_strdup(key), e);
+  }
+  e->asking = TRUE;
+  cache.inflight++;
+  g_mutex_unlock(&cache.lock);
+
+  out = ask(dns, name, type, records, &ttl);
+
+  g_mutex_lock(&cache.lock);
+  cache.inflight--;
+  /* the entry is still there: a settled table never drops one being asked */
+  e = g_hash_table_lookup(cache.entries, key);
+  e->asking = FALSE;
+  if (e->records)
+    g_ptr_array_unref(e->records);
+  e->records = records_copy(*records);
+  e->status = out;
+  e->expires = g_get_monotonic_time();
+  if (ttl >= 0)
+    e->expires += okno_dns_status_is_temporary(out) ? cache.negative_ttl_us
+                                                    : MIN(ttl, TTL_MAX) * G_USEC_PER_SEC;
+  g_cond_broadcast(&cache.cond);
+  g_mutex_unlock(&cache.lock);
   return out;
 }
 

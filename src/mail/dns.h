@@ -3,8 +3,17 @@
  * Every lookup of mail authentication goes through this module to one resolver: the
  * one named by `[dns] server` (host or host:port, IPv6 as [addr]:port), or the
  * system's (/etc/resolv.conf) when that is empty. The protocol is Debian's libldns
- * (UDP, falling back to TCP when an answer is truncated). No cache: every lookup is a
- * real query, so what is recorded is what the DNS said at that moment.
+ * (UDP, falling back to TCP when an answer is truncated).
+ *
+ * A small cache, shared by the whole process (every OknoDns, every thread), keyed by
+ * server, type and name: an answer (records, NXDOMAIN, NODATA) is kept for its own TTL
+ * (the smallest TTL of the answer's records, or of the SOA in a negative answer; 0,
+ * the usual in tests, keeps nothing); a failure that says nothing about the name
+ * (timeout, SERVFAIL, an error, too big) for the negative TTL (60 s by default). A
+ * query for a name already being asked waits for that answer instead of asking again,
+ * and at most `max_inflight` queries are out at once (the others wait, within their
+ * timeout and budget). So a dead resolver costs one timeout per name per minute, not
+ * one per message.
  *
  * Results keep apart what RFC 7208/6376/7489 keep apart: a name that does not exist,
  * a name without records of the type, and the failures that say nothing about the
@@ -53,6 +62,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoDns, okno_dns_free)
  * `*records` is NULL. Never blocks longer than about twice the timeout. `dns` NULL:
  * OKNO_DNS_NXDOMAIN for every name, no query (tests and fuzzing). */
 OknoDnsStatus okno_dns_query(OknoDns *dns, const char *name, int type, GPtrArray **records);
+
+/* The process-wide cache's policy (defaults: 60 s, 32): call before the first query;
+ * `negative_ttl_ms` 0 remembers no failure. */
+void okno_dns_set_cache_policy(gint64 negative_ttl_ms, guint max_inflight);
+/* Forgets every cached answer (tests). */
+void okno_dns_cache_clear(void);
 
 /* "ok", "nxdomain", "nodata", "timeout", "servfail", "too big", "error". */
 const char *okno_dns_status_name(OknoDnsStatus st);

@@ -104,7 +104,13 @@ const char *okno_loop_no_autoreply_reason(const OknoConfig *cfg, const OknoMessa
   if (envelope_from && !*envelope_from)
     return "null envelope sender (bounce)";
 
-  answer_to = is_set(msg->reply_to_email) ? msg->reply_to_email : msg->from_email;
+  /* where an answer would go: Reply-To, else the sender recovered from From, Sender,
+   * Return-Path or the envelope (intake/parse.h) */
+  answer_to = is_set(msg->reply_to_email)      ? msg->reply_to_email
+              : is_set(msg->from_email)        ? msg->from_email
+              : is_set(msg->sender_email)      ? msg->sender_email
+              : is_set(msg->return_path_email) ? msg->return_path_email
+                                               : envelope_from;
   senders[0] = envelope_from;
   senders[1] = msg->from_email;
   senders[2] = answer_to;

@@ -35,6 +35,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeMessage, g_object_unref)
 
 #define MAX_DEFECTS 64
 #define FILENAME_MAX_BYTES 200
+#define SUBJECT_MAX_CHARS 998
 #define MAGIC_PEEK_BYTES (1024 * 1024)
 #define CHARSET_LABEL_MAX 64
 
@@ -407,11 +408,26 @@ static void read_headers(OknoMessage *msg, GMimeMessage *message, GMimeParserOpt
   g_autoptr(GPtrArray) refs = g_ptr_array_new();
 
   msg->subject = header_text(obj, "Subject");
-  header_mailbox(obj, "From", opts, &msg->from_name, &msg->from_email);
-  if (!*msg->from_email) {
-    g_free(msg->from_name);
-    g_free(msg->from_email);
-    header_mailbox(obj, "Sender", opts, &msg->from_name, &msg->from_email);
+  if (g_utf8_strlen(msg->subject, -1) > SUBJECT_MAX_CHARS) {
+    /* RFC 5322's line limit as a length for the whole decoded subject */
+    *g_utf8_offset_to_pointer(msg->subject, SUBJECT_MAX_CHARS) = '\0';
+    add_defect(msg, "subject over %d characters cut", SUBJECT_MAX_CHARS);
+  }
+  {
+    g_autofree char *sender_name = NULL, *rp_name = NULL;
+    header_mailbox(obj, "Sender", opts, &sender_name, &msg->sender_email);
+    header_mailbox(obj, "Return-Path", opts, &rp_name, &msg->return_path_email);
+    header_mailbox(obj, "From", opts, &msg->from_name, &msg->from_email);
+    msg->from_header = *msg->from_email ? "From" : "";
+    if (!*msg->from_email && *msg->sender_email) {
+      g_free(msg->from_email);
+      msg->from_email = g_strdup(msg->sender_email);
+      if (!*msg->from_name) {
+        g_free(msg->from_name);
+        msg->from_name = g_steal_pointer(&sender_name);
+      }
+      msg->from_header = "Sender";
+    }
   }
   header_mailbox(obj, "Reply-To", opts, &reply_name, &msg->reply_to_email);
   msg->message_id = strip_angles(g_mime_message_get_message_id(message));
@@ -570,6 +586,8 @@ static void add_attachment(Walk *w, GMimeObject *obj, GBytes *bytes, const char 
     g_free(a->content_type), a->content_type = g_strdup("application/vnd.ms-tnef");
   a->filename = sanitize_filename(name, w->msg->attachments->len + 1,
                                   *declared ? declared : a->content_type);
+  if (name && strlen(name) > FILENAME_MAX_BYTES)
+    add_defect(w->msg, "file name over %d bytes cut", FILENAME_MAX_BYTES);
   g_checksum_update(sum, data, len);
   g_strlcpy(a->sha256, g_checksum_get_string(sum), sizeof a->sha256);
   a->inline_part = disp && !g_mime_content_disposition_is_attachment(disp);
@@ -792,7 +810,10 @@ static OknoMessage *message_new(void)
 /* Fields no header filled become "" (the contract never has NULL strings). */
 static void fill_empty(OknoMessage *msg)
 {
+  if (!msg->from_header)
+    msg->from_header = "";
   char **fields[] = {&msg->subject, &msg->from_name, &msg->from_email, &msg->reply_to_email,
+                     &msg->sender_email, &msg->return_path_email,
                      &msg->message_id, &msg->in_reply_to, &msg->date, &msg->text,
                      &msg->auto_submitted, &msg->precedence, &msg->list_id,
                      &msg->x_autoreply, &msg->content_type};
@@ -863,6 +884,8 @@ void okno_message_free(OknoMessage *msg)
   g_free(msg->from_name);
   g_free(msg->from_email);
   g_free(msg->reply_to_email);
+  g_free(msg->sender_email);
+  g_free(msg->return_path_email);
   g_free(msg->message_id);
   g_free(msg->in_reply_to);
   g_strfreev(msg->references);

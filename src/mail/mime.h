@@ -55,6 +55,9 @@ typedef struct {
   char *from_name;        /* display name, "" if none */
   char *from_email;       /* addr-spec lowercased in the domain; "" if none found */
   char *reply_to_email;   /* "" if none */
+  char *sender_email;     /* the Sender header's address, "" if none */
+  char *return_path_email; /* the Return-Path header's address, "" if none or <> */
+  const char *from_header; /* where from_email came from: "From", "Sender" or "" (static) */
   char *message_id;       /* without angle brackets; "" if absent */
   char *in_reply_to;      /* without angle brackets; "" if absent */
   char **references;      /* NULL-terminated, without angle brackets, oldest first */

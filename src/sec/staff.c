@@ -16,13 +16,17 @@
 #include "store/staff.h"
 
 #define LOCK_MAX_US (G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC)
-#define MSG_BAD "Неверный логин, пароль или код."
+#define MSG_BAD OKNO_STAFF_MSG_BAD
+#define JOURNAL_DAYS 1 /* how far back the journal counts a pair's failures */
+#define UNKNOWN_LOGIN "(unknown)"
 
 OknoStaffPolicy okno_staff_policy(const OknoConfig *cfg)
 {
   return (OknoStaffPolicy){
     .lock_after = cfg->staff_lockout_after,
     .lock_seconds = cfg->staff_lockout_seconds,
+    .backoff_after = cfg->staff_backoff_after,
+    .backoff_max_seconds = cfg->staff_backoff_max_seconds,
     .issuer = *cfg->staff_totp_issuer ? cfg->staff_totp_issuer : cfg->portal_name,
     .cfg = cfg,
   };
@@ -235,16 +239,17 @@ static gint64 lock_length(const OknoStaffPolicy *pol, gint64 failures)
  * (okno_notice_build) and DKIM-signed when a key is set; NULL (and *message_id NULL)
  * when the address cannot be written into a header. */
 static GBytes *lock_notice(const OknoStaffPolicy *pol, const OknoUser *u, const OknoSignIn *in,
-                           gint64 until, char **message_id)
+                           gint64 failures, gint64 until, char **message_id)
 {
   g_autofree char *when = okno_receipt_time(until);
   g_autofree char *text = g_strdup_printf(
-      "Вход под логином %s был заблокирован после %" G_GINT64_FORMAT " неудачных попыток "
-      "подряд. Следующая попытка возможна после %s.\n"
-      "Последняя попытка: адрес %s, программа «%s».\n\n"
+      "Вход под логином %s с адреса %s был заблокирован после %" G_GINT64_FORMAT
+      " неудачных попыток подряд. Следующая попытка с этого адреса возможна после %s; "
+      "с других адресов вход открыт.\n"
+      "Последняя попытка: программа «%s».\n\n"
       "Если это были вы, просто подождите. Если нет, сообщите администратору: "
       "возможно, ваш пароль пытаются подобрать.",
-      u->login, u->failed_attempts, when, in->ip && *in->ip ? in->ip : "неизвестен",
+      u->login, in->ip && *in->ip ? in->ip : "неизвестен", failures, when,
       in->user_agent && *in->user_agent ? in->user_agent : "неизвестна");
   g_autoptr(GBytes) plain = okno_notice_build(pol->cfg, "lock", u->email, u->display_name,
                                               "Вход в вашу учётную запись временно заблокирован",
@@ -265,7 +270,8 @@ static gboolean journal(OknoStore *st, const OknoSignIn *in, const OknoUser *u,
 {
   g_autofree char *ip = g_strndup(in->ip ? in->ip : "", 64);
   g_autofree char *ua = g_strndup(in->user_agent ? in->user_agent : "", 512);
-  g_autofree char *login = g_strndup(in->login ? in->login : "", 128);
+  /* a login that names no account may be a password typed into the wrong field */
+  g_autofree char *login = g_strndup(u && in->login ? in->login : UNKNOWN_LOGIN, 128);
   OknoLoginEntry e = {
     .at = okno_now(), .login = login, .user_id = u ? u->id : 0, .ip = ip, .user_agent = ua,
     .result = (char *)result,
@@ -304,33 +310,52 @@ static const char *second_factor(OknoStore *st, const OknoUser *u, const char *c
   return "bad_code";
 }
 
+/* The account-wide back-off after `failures` consecutive failures from every address:
+ * none up to backoff_after, then 1 s doubling, capped at backoff_max_seconds. */
+static gint64 backoff_length(const OknoStaffPolicy *pol, gint64 failures)
+{
+  gint64 len = G_USEC_PER_SEC, cap = pol->backoff_max_seconds * G_USEC_PER_SEC;
+  if (pol->backoff_after <= 0 || failures < pol->backoff_after)
+    return 0;
+  for (gint64 extra = failures - pol->backoff_after; extra > 0 && len < cap; extra--)
+    len *= 2;
+  return MIN(len, cap);
+}
+
+static gboolean is_failure(const char *result)
+{
+  return g_str_equal(result, "bad_password") || g_str_equal(result, "bad_code") ||
+         g_str_equal(result, "replayed_code");
+}
+
 OknoUser *okno_staff_authenticate(OknoStore *st, const OknoStaffPolicy *pol,
                                   const OknoSignIn *in, const char **result_out, GError **error)
 {
   g_autoptr(OknoUser) u = NULL;
   g_autoptr(GError) user_err = NULL;
   const char *result = NULL;
+  const char *ip = in->ip ? in->ip : "";
   gboolean password_ok;
-  gint64 now = okno_now();
+  gint64 now = okno_now(), pair_failures = 0, last_failure = 0, pair_lock = 0;
+  gboolean known = FALSE;
   char pii[OKNO_PII_BUF];
 
   if (result_out)
     *result_out = NULL;
-  /* 1. Outside any transaction: the row as it is and the slow hash. */
+  /* 1. Outside any transaction: the row as it is and the slow hash, always (a locked
+   * pair or an unknown login costs what a wrong password does). */
   u = okno_store_user_get(st, in->login ? in->login : "", error);
   if (!u && error && *error)
     return NULL;
-  if (u && u->locked_until > now) {
-    password_ok = FALSE; /* not even tried while locked */
-  } else if (u) {
+  if (u) {
     password_ok = okno_password_verify(u->password_hash, in->password);
   } else {
     spend_like_a_verify(in->password);
     password_ok = FALSE;
   }
 
-  /* 2. One transaction: the row again (another sign-in may have changed it), the
-   * second factor, the counters, the journal, the notice. */
+  /* 2. One transaction: the row again (another sign-in may have changed it), the pair's
+   * journal, the second factor, the counters, the journal, the notice. */
   if (!okno_store_begin(st, error))
     return NULL;
   if (u) {
@@ -340,15 +365,17 @@ OknoUser *okno_staff_authenticate(OknoStore *st, const OknoStaffPolicy *pol,
     if (!u && error && *error)
       goto fail;
   }
+  if (u) {
+    if (!okno_store_login_failures(st, u->id, ip, now - JOURNAL_DAYS * G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC,
+                                   &pair_failures, &last_failure, &known, error))
+      goto fail;
+    pair_lock = lock_length(pol, pair_failures);
+  }
   if (!u) {
     result = "unknown_login";
-    g_set_error(&user_err, OKNO_ERROR, OKNO_ERROR_USER, MSG_BAD);
-  } else if (u->locked_until > now) {
-    g_autofree char *when = okno_time_format_msk(u->locked_until);
-    result = "locked";
-    g_set_error(&user_err, OKNO_ERROR, OKNO_ERROR_USER,
-                "Вход временно заблокирован после нескольких неудачных попыток. "
-                "Попробуйте снова после %.16s (время московское).", when);
+  } else if ((pair_lock && last_failure + pair_lock > now) ||
+             (u->locked_until > now && !known)) {
+    result = "locked"; /* nothing is checked */
   } else if (!password_ok) {
     result = "bad_password";
   } else if (u->disabled) {
@@ -360,27 +387,32 @@ OknoUser *okno_staff_authenticate(OknoStore *st, const OknoStaffPolicy *pol,
     if (!result)
       goto fail;
   }
-
-  if (u && (g_str_equal(result, "bad_password") || g_str_equal(result, "bad_code") ||
-            g_str_equal(result, "replayed_code"))) {
-    gint64 lock;
-    u->failed_attempts++;
-    lock = lock_length(pol, u->failed_attempts);
-    u->locked_until = lock ? now + lock : 0;
+  if (!user_err && !g_str_has_prefix(result, "ok"))
     g_set_error(&user_err, OKNO_ERROR, OKNO_ERROR_USER, MSG_BAD);
+
+  if (u && is_failure(result)) {
+    gint64 backoff, lock = lock_length(pol, pair_failures + 1);
+    u->failed_attempts++;
+    backoff = backoff_length(pol, u->failed_attempts);
+    u->locked_until = backoff ? now + backoff : 0;
     if (!okno_store_user_set_lock(st, u->id, u->failed_attempts, u->locked_until, error))
       goto fail;
-    if (lock && *u->email) {
+    /* the owner hears of the first lock of each address, not of every doubling */
+    if (lock && pair_failures + 1 == pol->lock_after && *u->email) {
       g_autofree char *msgid = NULL;
-      g_autoptr(GBytes) raw = lock_notice(pol, u, in, u->locked_until, &msgid);
+      g_autoptr(GBytes) raw = lock_notice(pol, u, in, pair_failures + 1, now + lock, &msgid);
       if (raw && !okno_store_outbound_enqueue_mail(st, pol->cfg->outbound_from, u->email, msgid,
                                                    raw, error))
         goto fail;
     }
-    if (lock)
-      okno_log("staff", "event=locked user=%" G_GINT64_FORMAT " failures=%" G_GINT64_FORMAT
-               " seconds=%" G_GINT64_FORMAT " notified=%s", u->id, u->failed_attempts, lock / G_USEC_PER_SEC,
-               *u->email ? okno_pii(u->email, pii) : "no");
+    if (lock || backoff) {
+      char ipt[OKNO_PII_BUF];
+      okno_log("staff", "event=locked user=%" G_GINT64_FORMAT " ip=%s failures=%" G_GINT64_FORMAT
+               " seconds=%" G_GINT64_FORMAT " account_failures=%" G_GINT64_FORMAT
+               " backoff_ms=%" G_GINT64_FORMAT " notified=%s", u->id, okno_pii(ip, ipt),
+               pair_failures + 1, lock / G_USEC_PER_SEC, u->failed_attempts, backoff / 1000,
+               *u->email && pair_failures + 1 == pol->lock_after ? okno_pii(u->email, pii) : "no");
+    }
   } else if (u && g_str_has_prefix(result, "ok")) {
     if ((u->failed_attempts || u->locked_until) &&
         !okno_store_user_set_lock(st, u->id, 0, 0, error))

@@ -10,12 +10,21 @@
  *
  * Sign-in (okno_staff_authenticate) needs the password AND a second factor: a TOTP
  * code (6 digits, ±30 s, each step accepted once) or one unused recovery code (then
- * spent). After `lock_after` consecutive failures the account is locked for
- * `lock_seconds`, and every further failure after a lock has run out locks it again
- * for twice as long (capped at a day); each lock sends the owner an e-mail through
- * the outbound queue. While locked nothing is checked and the attempt is journaled as
- * `locked`. A success resets the counter. Every attempt goes into the login journal
- * (time, login as typed, IP, user agent, result); no password or code is ever
+ * spent). Lock-out is per (account, client address): after `lock_after` consecutive
+ * failures from one address that address is locked out of that account for
+ * `lock_seconds`, twice as long for each further failure (capped at a day), counted
+ * from the login journal (so every node sharing the store sees it); the owner signing in
+ * from another address is not affected. The first lock of a pair sends the owner an
+ * e-mail through the outbound queue. Account-wide, consecutive failures from every
+ * address (users.failed_attempts) past `backoff_after` start a back-off
+ * (users.locked_until): 1 s, doubling with each further failure, at most
+ * `backoff_max_seconds`, during which only addresses that have signed in to the account
+ * before are let through (the owner from a new address waits at most that long). A
+ * success resets the pair and the account. A locked pair or back-off is journaled as
+ * `locked`; the password is still hashed and the answer is the one of a wrong password,
+ * so an unknown login, a wrong password and a lock look and take the same. Every
+ * attempt goes into the login journal (time, login as typed when it names an account,
+ * else "(unknown)", IP, user agent, result); no password or code is ever
  * journaled or logged. The functions take and run their own store transactions. */
 #pragma once
 #include <glib.h>
@@ -28,13 +37,21 @@
 typedef struct {
   gint64 lock_after;     /* failures before the first lock (5) */
   gint64 lock_seconds;   /* the first lock (60 s), doubled each time after */
+  gint64 backoff_after;  /* account-wide failures before the back-off (20) */
+  gint64 backoff_max_seconds; /* the back-off's cap (60 s) */
   const char *issuer;    /* otpauth issuer: the portal's name */
   const OknoConfig *cfg; /* lock-out notices (okno_notice_build): [outbound] from and
                             from_name, [smtp] hostname (borrowed) */
   OknoDkim *dkim;        /* signs lock-out notices; NULL: unsigned (borrowed) */
 } OknoStaffPolicy;
 
-/* The policy from cfg ([staff] lockout_after, lockout_seconds, totp_issuer; cfg itself
+/* The answer to every failed sign-in but a disabled account. */
+#define OKNO_STAFF_MSG_BAD                                                                 \
+  "Неверный логин, пароль или код. После нескольких неудачных попыток вход с этого адреса " \
+  "на время закрывается."
+
+/* The policy from cfg ([staff] lockout_after, lockout_seconds, backoff_after,
+ * backoff_max_seconds, totp_issuer; cfg itself
  * for the notices), dkim NULL (the caller sets its own signer, mail/dkim.h).
  * Borrowed: valid while cfg is. */
 OknoStaffPolicy okno_staff_policy(const OknoConfig *cfg);
@@ -79,8 +96,8 @@ typedef struct {
 } OknoSignIn;
 
 /* The signed-in user (caller frees), or NULL with OKNO_ERROR_USER and a Russian
- * message: «Неверный логин, пароль или код.» for any wrong part (which one is not
- * told), the lock's end for a locked account, «Учётная запись отключена…» for a
+ * message: MSG_BAD («Неверный логин, пароль или код…») for any wrong part, an unknown
+ * login and a lock alike (which one is not told), «Учётная запись отключена…» for a
  * disabled one (told only with the right password). Store failures: TEMP/INTERNAL.
  * *result (may be NULL) gets what was journaled: ok, ok_recovery, bad_password,
  * bad_code, replayed_code, locked, disabled, unknown_login. */

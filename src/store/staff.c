@@ -273,6 +273,28 @@ GPtrArray *okno_store_login_journal(OknoStore *st, gint64 user_id, gint64 limit,
       &login_entry_type, error);
 }
 
+gboolean okno_store_login_failures(OknoStore *st, gint64 user_id, const char *ip, gint64 since,
+                                   gint64 *failures, gint64 *last_failure, gboolean *known,
+                                   GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT count(*), coalesce(max(at), 0), "
+      " (SELECT coalesce(max(at), 0) FROM login_journal WHERE user_id = $1 AND ip = $2 "
+      "  AND at >= $3 AND result IN ('ok', 'ok_recovery')) "
+      "FROM login_journal WHERE user_id = $1 AND ip = $2 AND at >= $3 "
+      " AND result IN ('bad_password', 'bad_code', 'replayed_code') "
+      " AND at > (SELECT coalesce(max(at), 0) FROM login_journal WHERE user_id = $1 "
+      "  AND ip = $2 AND at >= $3 AND result IN ('ok', 'ok_recovery'))",
+      OKNO_PARAMS(OKNO_INT(user_id), T(ip), OKNO_INT(since)), error);
+  if (!r)
+    return FALSE;
+  *failures = okno_rows_int(r, 0, 0);
+  *last_failure = okno_rows_int(r, 0, 1);
+  *known = okno_rows_int(r, 0, 2) > 0;
+  return TRUE;
+}
+
 static const OknoField department_fields[] = {
   OKNO_FIELD(OknoDepartment, code, "code", OKNO_F_TEXT),
   OKNO_FIELD(OknoDepartment, name, "name", OKNO_F_TEXT),

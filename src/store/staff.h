@@ -80,6 +80,13 @@ gboolean okno_store_login_journal_add(OknoStore *st, const OknoLoginEntry *e, GE
 /* A user's attempts (user_id; 0: everyone's) newest first, at most `limit` (0: all). */
 GPtrArray *okno_store_login_journal(OknoStore *st, gint64 user_id, gint64 limit,
                                     GError **error);
+/* The journal of one (account, client address) pair since `since`: *failures, the
+ * failed attempts (bad_password, bad_code, replayed_code) after the pair's last success,
+ * *last_failure the newest of them (0 if none), *known TRUE when that client ever signed
+ * in to the account successfully (since `since`). */
+gboolean okno_store_login_failures(OknoStore *st, gint64 user_id, const char *ip, gint64 since,
+                                   gint64 *failures, gint64 *last_failure, gboolean *known,
+                                   GError **error);
 
 typedef struct {
   char *code;

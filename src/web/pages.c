@@ -33,8 +33,8 @@ OknoStatusOutcome okno_status_check(OknoReq *req, const char *number, const char
     *message = "Укажите адрес электронной почты, с которого вы писали нам.";
     return OKNO_LOOKUP_BAD_INPUT;
   }
-  key = g_strconcat("status-number:", norm, NULL);
-  if (!okno_req_limit(req, key, STATUS_PER_NUMBER_HOUR, STATUS_PER_NUMBER_HOUR))
+  key = g_strconcat("status-client:", req->client_ip, NULL);
+  if (!okno_req_limit(req, key, STATUS_PER_CLIENT_HOUR, STATUS_PER_CLIENT_HOUR))
     return OKNO_LOOKUP_LIMITED;
   a = okno_store_appeal_get(req->store, norm, &err);
   if (err) {

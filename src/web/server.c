@@ -63,6 +63,7 @@ struct OknoWeb {
   guint purge_id;
   gboolean stopped;
   guint busy;          /* requests handed to the workers and not finished (main loop) */
+  GHashTable *conns;   /* GSocket* -> Conn*: open connections and their header clocks */
   GThreadPool *workers;
   struct {             /* okno_web_free: every worker cleans up, then the pool ends */
     GMutex lock;
@@ -776,10 +777,16 @@ static void dispatch(OknoReq *req)
   if (strcmp(req->method, "POST") == 0 && !parse_body(req, route))
     return;
   if (route->flags & OKNO_ROUTE_STATE_CHANGING) {
-    g_autofree char *fkey = g_strconcat("forms:", req->client_ip, NULL);
+    /* Staff actions count against their session's own budget (an office behind one
+     * address is many operators); everything else against the client address's. */
+    gboolean staff = (route->flags & OKNO_ROUTE_STAFF) && req->session;
+    double per_hour = staff ? (double)cfg->staff_actions_per_hour : (double)cfg->forms_per_hour;
+    g_autofree char *fkey = staff ? g_strdup_printf("staff-actions:%" G_GINT64_FORMAT,
+                                                    req->session->id)
+                                  : g_strconcat("forms:", req->client_ip, NULL);
     /* a burst of ten (or a minute's worth, when more), never more than the hour's */
-    double burst = MIN((double)cfg->forms_per_hour, MAX(10.0, cfg->forms_per_hour / 60.0));
-    if (!okno_req_limit(req, fkey, (double)cfg->forms_per_hour, burst))
+    double burst = MIN(per_hour, MAX(10.0, per_hour / 60.0));
+    if (!okno_req_limit(req, fkey, per_hour, burst))
       return;
     /* API calls without any cookie carry no ambient authority to forge */
     gboolean cookieless = req->api && !token && !req->pre_token;
@@ -883,6 +890,85 @@ static void on_early(SoupServer *server, SoupServerMessage *msg, const char *pat
 
 /* ---- lifecycle ---- */
 
+/* ---- time bounds on a connection ----
+ * Every accepted connection is a Conn, keyed by its GSocket (soup_server_message_get_socket
+ * finds it from a message). Its header clock runs from the accept, and again from the end
+ * of each answer, until the request's headers are complete: past [http] header_timeout
+ * the socket is shut down (libsoup sees end of stream and drops the connection), so a
+ * client that sends nothing or trickles a header cannot hold it. Every single read or
+ * write waits at most [http] idle_timeout (the GSocket's own timeout): a silent body or an
+ * idle kept-alive connection ends there. The Conn goes when libsoup lets the connection go
+ * (a weak reference). All of this runs on the main loop. */
+typedef struct {
+  OknoWeb *web;
+  GSocketConnection *conn; /* not a reference: libsoup owns it */
+  GSocket *sock;
+  guint timer;             /* header clock, 0 when stopped */
+} Conn;
+
+static void conn_stop_clock(Conn *c)
+{
+  if (c->timer)
+    g_source_remove(c->timer);
+  c->timer = 0;
+}
+
+static gboolean conn_header_timeout(gpointer data)
+{
+  Conn *c = data;
+  c->timer = 0;
+  okno_log("web", "event=header-timeout seconds=%" G_GINT64_FORMAT, c->web->cfg->http_header_timeout);
+  g_socket_shutdown(c->sock, TRUE, TRUE, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void conn_start_clock(Conn *c)
+{
+  conn_stop_clock(c);
+  c->timer = g_timeout_add_seconds((guint)c->web->cfg->http_header_timeout,
+                                   conn_header_timeout, c);
+}
+
+static void conn_free(gpointer data)
+{
+  Conn *c = data;
+  conn_stop_clock(c);
+  g_free(c);
+}
+
+/* libsoup dropped the connection */
+static void conn_gone(gpointer data, GObject *where_the_object_was)
+{
+  Conn *c = data;
+  g_hash_table_remove(c->web->conns, c->sock);
+}
+
+static Conn *conn_of(OknoWeb *web, SoupServerMessage *msg)
+{
+  GSocket *sock = soup_server_message_get_socket(msg);
+  return sock ? g_hash_table_lookup(web->conns, sock) : NULL;
+}
+
+static void on_got_headers(SoupServerMessage *msg, gpointer data)
+{
+  Conn *c = conn_of(data, msg);
+  if (c)
+    conn_stop_clock(c);
+}
+
+static void on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  g_signal_connect(msg, "got-headers", G_CALLBACK(on_got_headers), data);
+}
+
+/* an answer went out: a kept-alive connection has header_timeout for its next request */
+static void on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  Conn *c = conn_of(data, msg);
+  if (c)
+    conn_start_clock(c);
+}
+
 /* Connections are accepted here and handed to libsoup, instead of soup_server_listen():
  * libsoup 3.2's own listener (Debian 12) leaks the GSocket of every connection it
  * accepts (fixed upstream later), which a long-running daemon cannot afford. The price:
@@ -895,9 +981,19 @@ static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
   g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(conn, NULL);
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(conn, NULL);
   g_autoptr(GError) err = NULL;
+  Conn *c;
+  GSocket *sock = g_socket_connection_get_socket(conn);
   if (web->stopped || !local || !remote)
     return TRUE;
-  g_socket_set_option(g_socket_connection_get_socket(conn), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  g_socket_set_timeout(sock, (guint)web->cfg->http_idle_timeout);
+  c = g_new0(Conn, 1);
+  c->web = web;
+  c->conn = conn;
+  c->sock = sock;
+  g_hash_table_replace(web->conns, sock, c);
+  g_object_weak_ref(G_OBJECT(conn), conn_gone, c);
+  conn_start_clock(c);
   if (!soup_server_accept_iostream(web->server, G_IO_STREAM(conn), local, remote, &err))
     okno_log_warn("web", "event=accept-failed error=\"%s\"", err->message);
   return TRUE;
@@ -941,6 +1037,7 @@ OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error)
   web->statics = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, static_free);
   web->tables = g_array_new(FALSE, FALSE, sizeof(RouteTable));
   web->rl = okno_ratelimit_new();
+  web->conns = g_hash_table_new_full(NULL, NULL, NULL, conn_free);
   web->secure_cookies = g_str_has_prefix(cfg->public_url, "https:");
   if (sodium_init() < 0) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "libsodium failed to initialise");
@@ -956,7 +1053,10 @@ OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error)
   web->server = soup_server_new("server-header", "okno", NULL);
   soup_server_add_early_handler(web->server, NULL, on_early, web, NULL);
   soup_server_add_handler(web->server, NULL, on_request, web, NULL);
+  g_signal_connect(web->server, "request-started", G_CALLBACK(on_request_started), web);
+  g_signal_connect(web->server, "request-finished", G_CALLBACK(on_request_finished), web);
   web->service = g_socket_service_new();
+  g_socket_listener_set_backlog(G_SOCKET_LISTENER(web->service), (int)cfg->http_backlog);
   if (!g_socket_listener_add_address(G_SOCKET_LISTENER(web->service), addr,
                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
                                      &bound, error)) {
@@ -1021,6 +1121,14 @@ void okno_web_free(OknoWeb *web)
       g_cond_wait(&web->drain.cond, &web->drain.lock);
     g_mutex_unlock(&web->drain.lock);
     g_thread_pool_free(web->workers, FALSE, TRUE);
+  }
+  if (web->conns) { /* connections libsoup still holds must not call back into us */
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, web->conns);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+      g_object_weak_unref(G_OBJECT(((Conn *)v)->conn), conn_gone, v);
+    g_hash_table_destroy(web->conns);
   }
   okno_store_close(web->store);
   okno_template_partials_free(web->templates);

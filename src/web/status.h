@@ -2,14 +2,16 @@
  *
  * The answer is the same for "no such appeal" and "the e-mail does not match", so the
  * form cannot be used to learn which numbers exist or whose they are. Each check
- * takes a token from the per-IP bucket ([http] forms_per_hour, applied by the server
- * to the POST) and from a per-number bucket (STATUS_PER_NUMBER_HOUR), so guessing the
- * e-mail of a known number is slow from any number of addresses. */
+ * takes a token from the per-IP form bucket ([http] forms_per_hour, applied by the
+ * server to the POST) and from the client's own status bucket (STATUS_PER_CLIENT_HOUR,
+ * also for the JSON API), so guessing is slow from each address, and no number of
+ * addresses guessing a number can lock its owner out of their own check (a per-number
+ * bucket could). */
 #pragma once
 #include "appeal/appeal.h"
 #include "web/server.h"
 
-#define STATUS_PER_NUMBER_HOUR 20
+#define STATUS_PER_CLIENT_HOUR 20
 
 typedef enum {
   OKNO_LOOKUP_FOUND,

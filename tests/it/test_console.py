@@ -61,6 +61,11 @@ def letter(subject, body, sender="ivan.petrov@mail.example", name="Иван Пе
     return m.as_bytes()
 
 
+# The one answer to a wrong password or code, an unknown login and a locked address.
+BAD = ("Неверный логин, пароль или код. После нескольких неудачных попыток вход с этого "
+       "адреса на время закрывается.")
+
+
 class Console(unittest.TestCase):
     def setUp(self):
         self.okno = Okno(self)
@@ -181,10 +186,14 @@ class Console(unittest.TestCase):
         _, r = self.sign_in("opa", code="000000" if code != "000000" else "111111", expect=401)
         self.assertIn("Неверный логин, пароль или код", r.text)
         _, r = self.sign_in("opa", password="nope", code=code, expect=401)
-        # the third failure locked the account: even the right password and code are refused
+        self.assertIn(BAD, r.text)
+        # the third failure locked this address out of the account: even the right password
+        # and code are refused, with the same page as a wrong password (and as a login that
+        # names no account)
         _, r = self.sign_in("opa", expect=401)
-        self.assertNotIn("Неверный логин", r.text)
-        self.assertIn("заблок", r.text.lower())
+        self.assertIn(BAD, r.text)
+        _, r = self.sign_in("nobody", code="123456", expect=401)
+        self.assertIn(BAD, r.text)
 
     def test_session_fixation_csrf_and_sign_out(self):
         self.set_password("opa")
@@ -271,6 +280,23 @@ class Console(unittest.TestCase):
         self.assertEqual(b.get(href).status, 404)
 
     # ---- working an appeal ----
+
+    def test_console_actions_are_counted_per_staff_session(self):
+        # two sign-ins use up the address's form budget; each session has its own
+        self.assertEqual(self.okno.stop(), 0)
+        self.okno.write_config({"staff": {"lockout_after": "3", "actions_per_hour": "4"},
+                                "dkim": {"selector": "s1", "key": "dkim.pem"},
+                                "http": {"forms_per_hour": "2", "requests_per_minute": "100000"}})
+        self.okno.start()
+        self.set_password("opa")
+        self.set_password("supa")
+        number = self.submit(letter("Замена паспорт", "Прошу помочь с паспортом."))
+        a, _ = self.sign_in("opa")
+        s, _ = self.sign_in("supa")
+        for i in range(4):
+            self.act(a, number, "note", {"text": "Заметка %d" % i})
+        self.act(a, number, "note", {"text": "Лишняя"}, expect=429)
+        self.act(s, number, "note", {"text": "Заметка руководителя"})
 
     def test_take_stale_version_note_unmask_and_status(self):
         self.set_password("opa")

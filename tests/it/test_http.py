@@ -2,6 +2,7 @@
 400), CSRF, rate limits (429) and the status check, against the real daemon over
 python's urllib (okno_it.HttpClient) and raw sockets where urllib cannot misbehave.
 """
+import json
 import os
 import socket
 import sys
@@ -194,6 +195,37 @@ class Http(unittest.TestCase):
         self.assertGreaterEqual(int(r.headers["Retry-After"]), 1)
         self.assertIn("Слишком много запросов", r.text)
         self.assertEqual(c.get("/status").status, 200)  # pages are still served
+
+    def test_status_check_is_limited_per_client_not_per_number(self):
+        self.start({"forms_per_hour": "100000"})
+        path = os.path.join(self.okno.dir, "in.eml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(MAIL)
+        r = self.okno.run("submit", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        number = r.stdout.strip()
+        # a wrong e-mail: the answer a guesser gets (404), counted all the same
+        body = json.dumps({"number": number, "email": "guess@example.ru"}).encode()
+        req = (b"POST /api/v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+               b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+               % (len(body), body))
+
+        def status(source):
+            with socket.create_connection(("127.0.0.1", self.okno.http_port), timeout=20,
+                                          source_address=(source, 0)) as s:
+                s.sendall(req)
+                out = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        return int(out.split(b" ", 2)[1])
+                    out += chunk
+
+        codes = [status("127.0.0.1") for _ in range(21)]
+        self.assertEqual(codes[:20], [404] * 20, codes)
+        self.assertEqual(codes[20], 429)
+        # another client may still check the same number: guessers cannot lock its owner out
+        self.assertEqual(status("127.0.0.2"), 404)
 
     def test_429_requests_per_minute(self):
         c = self.start({"requests_per_minute": "5"})

@@ -5,7 +5,8 @@ password meeting the policy, an otpauth:// URI, ten recovery codes); a TOTP code
 computed here with the stdlib's hmac from the printed URI must sign in through
 `okno user verify` (the console's sign-in path), once per step; recovery codes work
 once; reset-2fa replaces the secret; a disabled account is refused; failed sign-ins
-lock the account and the owner's notice leaves through the outbound queue of a
+lock the guessing address out of the account (not the owner from another address),
+answered as a wrong password is, and the owner's notice leaves through the outbound queue of a
 running daemon; bad input is one line, exit 1, nothing changed; and a letter that
 arrives over SMTP is routed by the rules, the `routed` event naming the rule (or the
 triage queue). Runs on SQLite, and on PostgreSQL as it_users_pg.
@@ -52,6 +53,11 @@ def letter(subject, body, sender="ivan.petrov@mail.example"):
     return m.as_bytes()
 
 
+# The one answer to a wrong password or code, an unknown login and a locked address.
+BAD = ("Неверный логин, пароль или код. После нескольких неудачных попыток вход с этого "
+       "адреса на время закрывается.")
+
+
 class Users(unittest.TestCase):
     def setUp(self):
         self.okno = Okno(self)
@@ -69,8 +75,8 @@ class Users(unittest.TestCase):
         self.assertEqual(len(lines), 1, p.stderr)
         return lines[0]
 
-    def verify(self, login, password, code, code_expected=0):
-        p = self.okno.run("user", "verify", "--login", login, "--json", "--ip", "198.51.100.4",
+    def verify(self, login, password, code, code_expected=0, ip="198.51.100.4"):
+        p = self.okno.run("user", "verify", "--login", login, "--json", "--ip", ip,
                           "--user-agent", "it-test", input="%s\n%s\n" % (password, code))
         self.assertEqual(p.returncode, code_expected, p.stdout + p.stderr)
         return json.loads(p.stdout)
@@ -118,7 +124,7 @@ class Users(unittest.TestCase):
         self.assertEqual((r["ok"], r["result"], r["role"]), (True, "ok", "supervisor"))
         r = self.verify("ivanov", pw, code, 1)
         self.assertEqual((r["ok"], r["result"]), (False, "replayed_code"))
-        self.assertEqual(r["message"], "Неверный логин, пароль или код.")
+        self.assertEqual(r["message"], BAD)
         r = self.verify("ivanov", pw, totp(u["totp_uri"], step_offset=1))
         self.assertEqual(r["result"], "ok")
         r = self.verify("ivanov", pw + "x", totp(u["totp_uri"], step_offset=1), 1)
@@ -214,11 +220,20 @@ class Users(unittest.TestCase):
             self.assertEqual(self.verify("sidorova", "guess", "123456", 1)["result"], "bad_password")
         self.fresh_step()
         r = self.verify("sidorova", u["password"], totp(u["totp_uri"]), 1)
+        # the guessing address is locked out, answered as any wrong attempt is ...
         self.assertEqual(r["result"], "locked")
-        self.assertIn("заблокирован", r["message"])
+        self.assertEqual(r["message"], BAD)
+        self.assertEqual(self.verify("nobody", "guess", "123456", 1)["message"], BAD)
         listed = json.loads(self.ok("user", "list", "--json"))[0]
         self.assertEqual(listed["failed_attempts"], 3)
-        self.assertIsNotNone(listed["locked_until"])
+        self.assertIsNone(listed["locked_until"])  # three failures: no account-wide back-off
+        # ... and the owner from another address is not
+        r = self.verify("sidorova", u["password"], totp(u["totp_uri"]), ip="203.0.113.9")
+        self.assertEqual(r["result"], "ok")
+        # the journal keeps a login only when it names an account
+        logins = [j["login"] for j in json.loads(self.ok("user", "journal", "--json"))]
+        self.assertIn("(unknown)", logins)
+        self.assertNotIn("nobody", logins)
         # The daemon's delivery pass (every few seconds) writes it to the maildir.
         new = os.path.join(self.okno.dir, "outbox", "new")
         deadline = time.monotonic() + 60

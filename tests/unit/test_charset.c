@@ -78,6 +78,29 @@ static void rule3_guess_names_the_charset(void **state)
   assert_string_equal(okno_charset_guess("ascii", 5), "iso-8859-1");
 }
 
+static void rule3_chinese_and_japanese_are_recognised_after_the_russian_charsets(void **state)
+{
+  /* bytes, length, the guess, the text */
+  static const struct {
+    const char *bytes;
+    gsize len;
+    const char *guess, *text;
+  } cases[] = {
+    {"\271\330\323\332\315\313\277\356\265\304\316\312\314\342", 14, "gb2312", "关于退款的问题"},
+    {"\304\343\272\303\243\254\307\353\316\312\316\322\265\304\311\352\307\353\312\262\303\264\312\261\272\362\264\246\300\355\243\277", 32, "gb2312", "你好，请问我的申请什么时候处理？"},
+    {"\202\250\226\342\202\242\215\207\202\355\202\271\202\311\202\302\202\242\202\304", 20, "shift_jis", "お問い合わせについて"},
+    {"\220\134\220\277\202\314\217\363\213\265\202\360\213\263\202\246\202\304\202\255\202\276\202\263\202\242", 26, "shift_jis", "申請の状況を教えてください"},
+    {"\307\340\377\342\353\345\355\350\345 \2715 \253\316\341 \356\357\353\340\362\345\273", 24, "windows-1251", "Заявление №5 «Об оплате»"},
+    {"\310\317 \317\345\362\360\356\342", 9, "windows-1251", "ИП Петров"},
+    {"\367\317\320\322\317\323 \320\317 \332\301\321\327\314\305\316\311\300", 19, "koi8-r", "Вопрос по заявлению"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *out = okno_charset_to_utf8(cases[i].bytes, cases[i].len, NULL);
+    assert_string_equal(okno_charset_guess(cases[i].bytes, cases[i].len), cases[i].guess);
+    assert_string_equal(out, cases[i].text);
+  }
+}
+
 static void rule3_western_text_reads_as_windows_1252(void **state)
 {
   check("Caf\xE9 cr\xE8me", 10, NULL, "Café crème");
@@ -107,6 +130,7 @@ int main(void)
     cmocka_unit_test(rule2_a_label_the_bytes_break_is_ignored),
     cmocka_unit_test(rule3_unknown_label_is_guessed_by_lower_case_share),
     cmocka_unit_test(rule3_guess_names_the_charset),
+    cmocka_unit_test(rule3_chinese_and_japanese_are_recognised_after_the_russian_charsets),
     cmocka_unit_test(rule3_western_text_reads_as_windows_1252),
     cmocka_unit_test(rule4_nul_bytes_are_dropped),
     cmocka_unit_test(rule4_result_is_valid_utf8_even_for_undefined_bytes),

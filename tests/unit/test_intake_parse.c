@@ -180,6 +180,78 @@ static void test_no_address_at_all_means_no_answer(void **state)
   assert_string_equal(p->no_autoreply, "no address to answer");
 }
 
+/* The contact and where it came from, for a message with no envelope sender. */
+static void assert_contact(const char *raw, const char *mail_from, const char *contact,
+                           const char *source)
+{
+  g_autoptr(OknoConfig) cfg = okno_config_new_default();
+  OknoEnvelope env = {.channel = OKNO_CHANNEL_EMAIL, .mail_from = mail_from};
+  g_autoptr(OknoParsed) p = parse_env(cfg, raw, &env);
+  g_autofree char *meta = okno_parsed_meta_json(p);
+  g_autofree char *want = g_strdup_printf("\"contact_source\":\"%s\"", source);
+  assert_string_equal(p->contact, contact);
+  assert_string_equal(p->contact_source, source);
+  assert_non_null(strstr(meta, want));
+  if (*contact && p->no_autoreply)
+    fail_msg("%s: no answer: %s", source, p->no_autoreply);
+}
+
+static void test_the_sender_is_recovered_from_the_headers_then_the_envelope(void **state)
+{
+  static const char TAIL[] = "Subject: вопрос\r\n\r\nТекст обращения.\r\n";
+  g_autofree char *from = g_strconcat("From: Petrov <Petrov@Mail.Example>\r\n"
+                                      "Sender: s@mail.example\r\n", TAIL, NULL);
+  /* a From without a domain: the next usable header */
+  g_autofree char *nodomain = g_strconcat("From: Petrov (Пётр Петров)\r\n"
+                                          "Sender: Пётр <petr@Mail.Example>\r\n", TAIL, NULL);
+  g_autofree char *reply = g_strconcat("From: Petrov\r\nReply-To: <r@mail.example>\r\n"
+                                       "Return-Path: <rp@mail.example>\r\n", TAIL, NULL);
+  g_autofree char *rpath = g_strconcat("Return-Path: <rp@mail.example>\r\n", TAIL, NULL);
+  g_autofree char *none = g_strconcat("From: petrov@localhost\r\n", TAIL, NULL);
+  (void)state;
+  assert_contact(from, "<env@mail.example>", "petrov@mail.example", "from");
+  assert_contact(nodomain, "<env@mail.example>", "petr@mail.example", "sender");
+  assert_contact(reply, "<env@mail.example>", "r@mail.example", "reply-to");
+  assert_contact(rpath, "<env@mail.example>", "rp@mail.example", "return-path");
+  assert_contact(none, "<Env@Mail.Example>", "env@mail.example", "envelope");
+  /* never a null or bounce sender */
+  assert_contact(none, "<>", "", "");
+  assert_contact(none, "<MAILER-DAEMON@mail.example>", "", "");
+}
+
+static gboolean has_defect(const OknoParsed *p, const char *text)
+{
+  for (guint i = 0; i < p->msg->defects->len; i++)
+    if (strstr(p->msg->defects->pdata[i], text))
+      return TRUE;
+  return FALSE;
+}
+
+static void test_a_huge_subject_and_a_long_file_name_are_cut_with_a_defect(void **state)
+{
+  g_autofree char *word = g_strnfill(300000, 'x');
+  g_autofree char *subject = g_strconcat("Я", word, NULL);
+  g_autofree char *raw = mail("ivan@example.ru", subject, "", BODY);
+  g_autofree char *name = g_strnfill(300, 'a');
+  g_autofree char *withfile = g_strdup_printf(
+      "From: ivan@example.ru\r\nSubject: файл\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n\r\nТекст.\r\n--b\r\n"
+      "Content-Type: application/pdf; name=\"%s.pdf\"\r\n"
+      "Content-Disposition: attachment; filename=\"%s.pdf\"\r\n\r\n%%PDF-1.4\r\n--b--\r\n",
+      name, name);
+  g_autoptr(OknoParsed) p = parse(raw);
+  g_autoptr(OknoParsed) f = parse(withfile);
+  (void)state;
+  assert_int_equal(g_utf8_strlen(p->msg->subject, -1), 998);
+  assert_true(g_str_has_prefix(p->msg->subject, "Яxxx"));
+  assert_true(has_defect(p, "subject over 998 characters cut"));
+  assert_int_equal(f->msg->attachments->len, 1);
+  assert_true(strlen(((OknoAttachment *)f->msg->attachments->pdata[0])->filename) <= 200);
+  assert_true(has_defect(f, "file name over 200 bytes cut"));
+  assert_false(has_defect(p, "file name"));
+}
+
 static void test_the_web_envelope_gives_category_phone_and_kind(void **state)
 {
   g_autoptr(OknoConfig) cfg = okno_config_new_default();
@@ -264,6 +336,8 @@ int main(void)
     cmocka_unit_test(test_a_repeated_appeal_names_the_earlier_number_from_the_subject_or_text),
     cmocka_unit_test(test_loop_rules_forbid_answering_robots_and_bounces),
     cmocka_unit_test(test_no_address_at_all_means_no_answer),
+    cmocka_unit_test(test_the_sender_is_recovered_from_the_headers_then_the_envelope),
+    cmocka_unit_test(test_a_huge_subject_and_a_long_file_name_are_cut_with_a_defect),
     cmocka_unit_test(test_the_web_envelope_gives_category_phone_and_kind),
     cmocka_unit_test(test_mail_only_to_the_check_address_is_a_check),
     cmocka_unit_test(test_attachments_are_judged_by_their_bytes),

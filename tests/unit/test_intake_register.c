@@ -470,7 +470,7 @@ static void test_an_empty_message_is_quarantined_without_asking_anything(void **
   assert_int_equal(a->status, OKNO_STATUS_NEW);
   assert_int_equal(a->queue, OKNO_HOLD_QUARANTINE);
   ev = events(fx, r.number);
-  /* no From: nobody to answer (never the envelope sender alone, loop.h) */
+  /* an empty message asks nothing, not even the envelope sender (intake/parse.c) */
   assert_string_equal(ev, "received,registered,quarantined,routed,autoreply_suppressed");
 }
 

@@ -206,7 +206,11 @@ static void no_address_to_answer_forbids(void **state)
 {
   Fixture *f = *state;
   f->msg.from_email = (char *)"";
-  assert_non_null(reason(f, "ivan.petrov@mail.example")); /* envelope alone is not enough */
+  /* the envelope sender alone is enough (issue 12: the sender recovered) */
+  assert_null(reason(f, "ivan.petrov@mail.example"));
+  f->msg.return_path_email = (char *)"rp@mail.example";
+  assert_null(reason(f, NULL)); /* so is Return-Path */
+  f->msg.return_path_email = NULL;
   f->msg.from_email = (char *)"undisclosed-recipients";
   assert_non_null(reason(f, NULL));
   f->msg.from_email = (char *)"";

@@ -21,7 +21,9 @@
 #include "store_backends.h"
 
 /* .cfg (the notices' sender) is the default configuration, set in main(). */
-static OknoStaffPolicy POLICY = {.lock_after = 5, .lock_seconds = 60, .issuer = "Портал"};
+static OknoStaffPolicy POLICY = {.lock_after = 5, .lock_seconds = 60, .backoff_after = 20,
+                                 .backoff_max_seconds = 60, .issuer = "Портал"};
+#define MSG_BAD OKNO_STAFF_MSG_BAD
 
 static OknoEnrolment *make_user(OknoStore *st, const char *login, const char *email)
 {
@@ -42,15 +44,14 @@ static char *code_now(const OknoEnrolment *e)
                                            OKNO_TOTP_SHA1, step, 6));
 }
 
-/* One sign-in; returns the journaled result; *ok whether it let the user in. */
-static const char *sign_in(OknoStore *st, const char *login, const char *password,
-                           const char *code, char **message)
+/* One sign-in from `ip`; returns the journaled result; *message the refusal. */
+static const char *sign_in_from(OknoStore *st, const char *ip, const char *login,
+                                const char *password, const char *code, char **message)
 {
   GError *err = NULL;
   const char *result = NULL;
   OknoUser *u = okno_staff_authenticate(
-      st, &POLICY, &(OknoSignIn){login, password, code, "192.0.2.7", "test-agent/1.0"}, &result,
-      &err);
+      st, &POLICY, &(OknoSignIn){login, password, code, ip, "test-agent/1.0"}, &result, &err);
   if (u) {
     assert_null(err);
     okno_user_free(u);
@@ -65,6 +66,19 @@ static const char *sign_in(OknoStore *st, const char *login, const char *passwor
   return result;
 }
 
+static const char *sign_in(OknoStore *st, const char *login, const char *password,
+                           const char *code, char **message)
+{
+  return sign_in_from(st, "192.0.2.7", login, password, code, message);
+}
+
+static gint64 queued_mail(OknoStore *st)
+{
+  gint64 queued = 0, sent = 0, failed = 0;
+  assert_true(okno_store_outbound_counts(st, &queued, &sent, &failed, NULL));
+  return queued;
+}
+
 static void test_password_and_totp_sign_in_once_per_step(void **state)
 {
   Fx *fx = fixture(state);
@@ -73,7 +87,7 @@ static void test_password_and_totp_sign_in_once_per_step(void **state)
   assert_string_equal(sign_in(fx->st, "ivanov", e->password, code, NULL), "ok");
   /* The same code again (an observer replaying it) is refused, told as any failure. */
   assert_string_equal(sign_in(fx->st, "ivanov", e->password, code, &msg), "replayed_code");
-  assert_string_equal(msg, "Неверный логин, пароль или код.");
+  assert_string_equal(msg, MSG_BAD);
   okno_clock_advance(30 * G_USEC_PER_SEC);
   {
     g_autofree char *next = code_now(e);
@@ -112,25 +126,22 @@ static void test_recovery_codes_work_once_each(void **state)
   }
 }
 
-static void test_lock_out_backs_off_and_tells_the_owner(void **state)
+static void test_lock_out_is_per_account_and_client_and_tells_the_owner(void **state)
 {
   Fx *fx = fixture(state);
   g_autoptr(OknoEnrolment) e = make_user(fx->st, "sidorova", "sidorova@portal.example");
   g_autoptr(OknoUser) u = NULL;
   g_autoptr(GPtrArray) journal = NULL;
-  gint64 queued = 0, sent = 0, failed = 0, t0 = okno_now();
   g_autofree char *msg = NULL;
+  const char *A = "192.0.2.7", *B = "198.51.100.20";
 
   for (int i = 0; i < 4; i++)
-    assert_string_equal(sign_in(fx->st, "sidorova", "guess", "123456", NULL), "bad_password");
-  assert_true(okno_store_outbound_counts(fx->st, &queued, &sent, &failed, NULL));
-  assert_int_equal(queued, 0);
-  assert_string_equal(sign_in(fx->st, "sidorova", "guess", "123456", NULL), "bad_password");
-  u = okno_store_user_get(fx->st, "sidorova", NULL);
-  assert_int_equal(u->failed_attempts, 5);
-  assert_int_equal(u->locked_until, t0 + 60 * G_USEC_PER_SEC);
-  assert_true(okno_store_outbound_counts(fx->st, &queued, &sent, &failed, NULL));
-  assert_int_equal(queued, 1);
+    assert_string_equal(sign_in_from(fx->st, A, "sidorova", "guess", "123456", NULL),
+                        "bad_password");
+  assert_int_equal(queued_mail(fx->st), 0);
+  assert_string_equal(sign_in_from(fx->st, A, "sidorova", "guess", "123456", NULL),
+                      "bad_password");
+  assert_int_equal(queued_mail(fx->st), 1);
   {
     g_autoptr(GPtrArray) jobs = okno_store_outbound_claim(fx->st, okno_now(), 1000, 10, "t", NULL);
     const OknoOutboundJob *j;
@@ -148,47 +159,123 @@ static void test_lock_out_backs_off_and_tells_the_owner(void **state)
     assert_true(okno_store_outbound_sent(fx->st, j->id, okno_now(), NULL));
   }
 
-  /* Locked: even the right password and code are not looked at. */
+  /* That address is locked out: even the right password and code are not looked at, and
+   * the answer is the one of a wrong password. */
   {
     g_autofree char *code = code_now(e);
-    assert_string_equal(sign_in(fx->st, "sidorova", e->password, code, &msg), "locked");
-    assert_non_null(strstr(msg, "заблокирован"));
+    assert_string_equal(sign_in_from(fx->st, A, "sidorova", e->password, code, &msg), "locked");
+    assert_string_equal(msg, MSG_BAD);
   }
-  /* After the minute, one more failure locks for two minutes, then four. */
-  okno_clock_advance(61 * G_USEC_PER_SEC);
-  assert_string_equal(sign_in(fx->st, "sidorova", "guess", "123456", NULL), "bad_password");
-  okno_user_free(u);
-  u = okno_store_user_get(fx->st, "sidorova", NULL);
-  assert_int_equal(u->locked_until, okno_now() + 120 * G_USEC_PER_SEC);
-  okno_clock_advance(121 * G_USEC_PER_SEC);
-  assert_string_equal(sign_in(fx->st, "sidorova", e->password, "000000", NULL), "bad_code");
-  okno_user_free(u);
-  u = okno_store_user_get(fx->st, "sidorova", NULL);
-  assert_int_equal(u->locked_until, okno_now() + 240 * G_USEC_PER_SEC);
-  assert_true(okno_store_outbound_counts(fx->st, &queued, &sent, &failed, NULL));
-  assert_int_equal(queued, 2);
-  /* The right credentials after the lock: in, and the counters start again. */
-  okno_clock_advance(241 * G_USEC_PER_SEC);
+  /* The owner from another address is not. */
+  okno_clock_advance(30 * G_USEC_PER_SEC);
   {
     g_autofree char *code = code_now(e);
-    assert_string_equal(sign_in(fx->st, "sidorova", e->password, code, NULL), "ok");
+    assert_string_equal(sign_in_from(fx->st, B, "sidorova", e->password, code, NULL), "ok");
   }
-  okno_user_free(u);
   u = okno_store_user_get(fx->st, "sidorova", NULL);
   assert_int_equal(u->failed_attempts, 0);
-  assert_int_equal(u->locked_until, 0);
+  /* ... and their success does not open the guesser's address. */
+  assert_string_equal(sign_in_from(fx->st, A, "sidorova", "guess", "123456", NULL), "locked");
+
+  /* After the minute, one more failure from A locks it for two minutes, then four; the
+   * owner heard of the first lock only. */
+  okno_clock_advance(31 * G_USEC_PER_SEC);
+  assert_string_equal(sign_in_from(fx->st, A, "sidorova", "guess", "123456", NULL),
+                      "bad_password");
+  okno_clock_advance(119 * G_USEC_PER_SEC);
+  assert_string_equal(sign_in_from(fx->st, A, "sidorova", "guess", "123456", NULL), "locked");
+  okno_clock_advance(2 * G_USEC_PER_SEC);
+  assert_string_equal(sign_in_from(fx->st, A, "sidorova", e->password, "000000", NULL),
+                      "bad_code");
+  okno_clock_advance(239 * G_USEC_PER_SEC);
+  assert_string_equal(sign_in_from(fx->st, A, "sidorova", "guess", "123456", NULL), "locked");
+  assert_int_equal(queued_mail(fx->st), 0); /* the first notice was sent, no other queued */
+  /* The right credentials from A after its lock: in, and A's count starts again. */
+  okno_clock_advance(2 * G_USEC_PER_SEC);
+  {
+    g_autofree char *code = code_now(e);
+    assert_string_equal(sign_in_from(fx->st, A, "sidorova", e->password, code, NULL), "ok");
+  }
+  assert_string_equal(sign_in_from(fx->st, A, "sidorova", "guess", "123456", NULL),
+                      "bad_password");
 
   /* Every attempt is journaled, newest first, with address and agent, no secrets. */
   journal = okno_store_login_journal(fx->st, u->id, 0, NULL);
-  assert_int_equal(journal->len, 9);
-  assert_string_equal(((OknoLoginEntry *)journal->pdata[0])->result, "ok");
-  assert_string_equal(((OknoLoginEntry *)journal->pdata[3])->result, "locked");
+  assert_int_equal(journal->len, 14);
+  assert_string_equal(((OknoLoginEntry *)journal->pdata[1])->result, "ok");
+  assert_string_equal(((OknoLoginEntry *)journal->pdata[2])->result, "locked");
   for (guint i = 0; i < journal->len; i++) {
     const OknoLoginEntry *j = journal->pdata[i];
-    assert_string_equal(j->ip, "192.0.2.7");
+    assert_true(g_str_equal(j->ip, A) || g_str_equal(j->ip, B));
     assert_string_equal(j->user_agent, "test-agent/1.0");
     assert_string_equal(j->login, "sidorova");
   }
+}
+
+static void test_account_backoff_slows_guessing_but_lets_the_owner_in(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autoptr(OknoEnrolment) e = make_user(fx->st, "orlov", "");
+  g_autoptr(OknoUser) u = NULL;
+  const char *home = "203.0.113.5";
+  const OknoStaffPolicy saved = POLICY;
+  /* a small threshold and cap: each sign-in costs an Argon2id hash */
+  POLICY.backoff_after = 3;
+  POLICY.backoff_max_seconds = 8;
+  {
+    g_autofree char *code = code_now(e);
+    assert_string_equal(sign_in_from(fx->st, home, "orlov", e->password, code, NULL), "ok");
+  }
+  okno_clock_advance(30 * G_USEC_PER_SEC); /* the next TOTP step */
+  /* Three addresses, one guess each: no address is locked, the account backs off. */
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *ip = g_strdup_printf("10.0.0.%d", i);
+    assert_string_equal(sign_in_from(fx->st, ip, "orlov", "guess", "123456", NULL),
+                        "bad_password");
+  }
+  u = okno_store_user_get(fx->st, "orlov", NULL);
+  assert_int_equal(u->failed_attempts, 3);
+  assert_int_equal(u->locked_until, okno_now() + G_USEC_PER_SEC);
+  {
+    g_autofree char *code = code_now(e);
+    g_autofree char *msg = NULL;
+    /* a new address waits out the back-off, whatever it sends ... */
+    assert_string_equal(sign_in_from(fx->st, "10.0.9.9", "orlov", e->password, code, &msg),
+                        "locked");
+    assert_string_equal(msg, MSG_BAD);
+    /* ... the owner's known address does not */
+    assert_string_equal(sign_in_from(fx->st, home, "orlov", e->password, code, NULL), "ok");
+  }
+  okno_user_free(u);
+  u = okno_store_user_get(fx->st, "orlov", NULL);
+  assert_int_equal(u->failed_attempts, 0);
+  assert_int_equal(u->locked_until, 0);
+  /* The back-off doubles with each failure past the threshold (1, 2, 4 s), up to its cap. */
+  for (int i = 0; i < 7; i++) {
+    g_autofree char *ip = g_strdup_printf("10.0.1.%d", i);
+    okno_clock_advance(9 * G_USEC_PER_SEC);
+    assert_string_equal(sign_in_from(fx->st, ip, "orlov", "guess", "123456", NULL),
+                        "bad_password");
+  }
+  okno_user_free(u);
+  u = okno_store_user_get(fx->st, "orlov", NULL);
+  assert_int_equal(u->locked_until, okno_now() + 8 * G_USEC_PER_SEC);
+  POLICY = saved;
+}
+
+static void test_unknown_login_is_answered_as_a_wrong_password_and_not_journaled(void **state)
+{
+  Fx *fx = fixture(state);
+  G_GNUC_UNUSED g_autoptr(OknoEnrolment) e = make_user(fx->st, "lebedev", "");
+  g_autoptr(GPtrArray) journal = NULL;
+  g_autofree char *m1 = NULL, *m2 = NULL;
+  assert_string_equal(sign_in(fx->st, "Secret-Passw0rd!", "x", "123456", &m1), "unknown_login");
+  assert_string_equal(sign_in(fx->st, "lebedev", "x", "123456", &m2), "bad_password");
+  assert_string_equal(m1, m2);
+  journal = okno_store_login_journal(fx->st, 0, 0, NULL);
+  assert_int_equal(journal->len, 2);
+  assert_string_equal(((OknoLoginEntry *)journal->pdata[0])->login, "lebedev");
+  assert_string_equal(((OknoLoginEntry *)journal->pdata[1])->login, "(unknown)");
 }
 
 static void test_disabled_account_is_told_only_with_the_right_password(void **state)
@@ -199,7 +286,7 @@ static void test_disabled_account_is_told_only_with_the_right_password(void **st
   GError *err = NULL;
   assert_true(okno_staff_set_disabled(fx->st, "kuznetsov", TRUE, NULL));
   assert_string_equal(sign_in(fx->st, "kuznetsov", "wrong", code, &msg), "bad_password");
-  assert_string_equal(msg, "Неверный логин, пароль или код.");
+  assert_string_equal(msg, MSG_BAD);
   assert_string_equal(sign_in(fx->st, "kuznetsov", e->password, code, &msg2), "disabled");
   assert_non_null(strstr(msg2, "отключена"));
   assert_false(okno_staff_set_disabled(fx->st, "nobody", TRUE, &err));
@@ -355,7 +442,9 @@ int main(void)
   const struct CMUnitTest tests[] = {
     ON_BOTH(test_password_and_totp_sign_in_once_per_step),
     ON_BOTH(test_recovery_codes_work_once_each),
-    ON_BOTH(test_lock_out_backs_off_and_tells_the_owner),
+    ON_BOTH(test_lock_out_is_per_account_and_client_and_tells_the_owner),
+    ON_BOTH(test_account_backoff_slows_guessing_but_lets_the_owner_in),
+    ON_BOTH(test_unknown_login_is_answered_as_a_wrong_password_and_not_journaled),
     ON_BOTH(test_disabled_account_is_told_only_with_the_right_password),
     ON_BOTH(test_bad_input_to_create_changes_nothing),
     ON_BOTH(test_a_stale_version_is_refused),
