@@ -137,6 +137,15 @@ typedef struct OknoConfig {
 
   /* [check] the phishing-check address (docs/phishing.md) */
   char *check_address;      /* e.g. check@portal.example; empty: none */
+
+  /* [rspamd] spam filtering (check/rspamd.h, docs/spam.md) */
+  char *rspamd_url;         /* http://host:port of rspamd's normal worker; empty: off */
+  gint64 rspamd_timeout_ms; /* one scan (or one learning call) */
+  double rspamd_reject_score; /* at or above: 550 5.7.1, nothing stored; <= 0: never */
+  double rspamd_spam_score;   /* at or above: the spam hold; <= 0: only rspamd's action */
+  char *rspamd_on_failure;  /* rspamd unreachable: "tempfail" (451 4.3.0) or "accept" */
+  char *rspamd_controller_url; /* http://host:port of the controller (learning); empty: none */
+  char *rspamd_password;    /* the controller's password */
 } OknoConfig;
 
 OknoConfig *okno_config_new_default(void);
