@@ -244,7 +244,12 @@ gboolean okno_rspamd_learn(const char *controller_url, const char *password, gin
       return FALSE;
     }
   }
-  g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "rspamd learn: HTTP status %u", status);
+  if (status == 204) /* rspamd 3.4's answer when its classifier declined (no backend,
+                      * learn conditions, already learnt) */
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP,
+                "rspamd learn: declined (no statistics backend, or its learn conditions)");
+  else
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "rspamd learn: HTTP status %u", status);
   return FALSE;
 }
 
