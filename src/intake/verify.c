@@ -80,14 +80,14 @@ static void authenticate(const OknoConfig *cfg, OknoParsed *p, GError **refuse)
              p->auth->action_reason, p->auth->from_domain);
   } else if (p->auth->action == OKNO_AUTH_SUSPICIOUS && !p->no_autoreply) {
     p->no_autoreply = "sender authentication failed: the From address may be forged";
-  } else if (!p->no_autoreply && g_str_equal(p->auth->spf, "fail") &&
-             g_str_equal(p->auth->dmarc, "fail")) {
-    /* No backscatter: a receipt would go to an address the sender most likely forged. */
-    p->no_autoreply = "sender failed SPF and DMARC: the From address is probably forged";
   } else if (p->is_check && !p->no_autoreply &&
              (g_str_equal(p->auth->spf, "fail") || g_str_equal(p->auth->spf, "softfail") ||
               g_str_equal(p->auth->dmarc, "fail"))) {
     p->no_autoreply = "sender authentication failed: the verdict would go to a forged address";
+  } else if (!p->no_autoreply && g_str_equal(p->auth->spf, "fail") &&
+             g_str_equal(p->auth->dmarc, "fail")) {
+    /* No backscatter: a receipt would go to an address the sender most likely forged. */
+    p->no_autoreply = "sender failed SPF and DMARC: the From address is probably forged";
   }
 }
 
