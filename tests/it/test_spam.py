@@ -24,6 +24,8 @@ its normal worker and controller_url at its controller:
     `spam_unscanned` event and its receipt.
 
 Skipped (exit 77) when rspamd is not installed (scripts/deps --test installs it)."""
+import email
+import email.policy
 import json
 import os
 import pwd
@@ -314,6 +316,31 @@ class SpamWithRspamd(unittest.TestCase):
         self.assertIn("declined", failed[0]["detail"]["error"])
         r = c.get("/console?view=all")
         self.assertIn(number, r.text)
+
+    def test_the_cabinet_does_not_show_a_held_appeal(self):
+        sender = "olga.sidorova@mail.example"
+        subject = "Скидки okno-spam-marker кабинет"
+        self.assertEqual(send(self.okno, letter(subject, sender=sender))[0], 250)
+        number = number_of(self.okno, subject)
+        self.assertEqual(self.okno.show_json(number)["queue"], "spam")
+        c = HttpClient(self.okno.base_url)
+        r = c.post("/api/v1/cabinet/login", {"email": sender})
+        self.assertEqual(r.status, 202, r.text)
+        code = None
+        end = time.monotonic() + 30
+        while code is None and time.monotonic() < end:
+            for raw in outbox(self.okno):
+                m = email.message_from_bytes(raw, policy=email.policy.default)
+                if sender in str(m["To"]) and "Код для входа" in str(m["Subject"]):
+                    code = re.search(r":\s*(\d{6})\s", m.get_content()).group(1)
+            time.sleep(0.2)
+        self.assertIsNotNone(code, "no sign-in code mailed")
+        r = c.post("/api/v1/cabinet/login/code", {"email": sender, "code": code})
+        self.assertEqual(r.status, 200, r.text)
+        r = c.get("/api/v1/cabinet/appeals")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["total"], 0, r.text)
+        self.assertEqual(c.get("/api/v1/cabinet/appeals/" + number).status, 404)
 
     def test_ham_is_unaffected(self):
         subject = "Не могу войти в личный кабинет"
