@@ -15,7 +15,7 @@ const char *const okno_status_names[OKNO_N_STATUSES + 1] = {
 const char *const okno_kind_names[OKNO_N_KINDS + 1] = {"support", "formal", NULL};
 const char *const okno_channel_names[OKNO_N_CHANNELS + 1] = {"email", "web", "chat",
                                                              "messenger", "phone", NULL};
-const char *const okno_hold_names[OKNO_N_HOLDS + 1] = {"", "quarantine", "suspicious", NULL};
+const char *const okno_hold_names[OKNO_N_HOLDS + 1] = {"", "quarantine", "suspicious", "spam", NULL};
 const char *const okno_priority_names[OKNO_N_PRIORITIES + 1] = {"normal", "urgent", NULL};
 const char *const okno_sla_class_names[OKNO_SLA_N_CLASSES + 1] = {
   "simple", "complex", "urgent", "complaint", "accelerated", "formal", NULL};

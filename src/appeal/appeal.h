@@ -51,9 +51,16 @@ typedef enum {
 
 /* The queue an appeal is held in before anyone works on it: none (the regular queues),
  * quarantine (a virus or an unreadable message: seen only by administrators, in no
- * queue) or suspicious (phishing signals: queued, marked). Names "", "quarantine",
- * "suspicious". */
-typedef enum { OKNO_HOLD_NONE, OKNO_HOLD_QUARANTINE, OKNO_HOLD_SUSPICIOUS, OKNO_N_HOLDS } OknoHold;
+ * queue), suspicious (phishing signals: queued, marked) or spam (judged spam by rspamd,
+ * docs/spam.md: in no regular queue, no receipt and no deadline until an operator
+ * releases it). Names "", "quarantine", "suspicious", "spam". */
+typedef enum {
+  OKNO_HOLD_NONE,
+  OKNO_HOLD_QUARANTINE,
+  OKNO_HOLD_SUSPICIOUS,
+  OKNO_HOLD_SPAM,
+  OKNO_N_HOLDS
+} OknoHold;
 
 typedef enum { OKNO_PRIORITY_NORMAL, OKNO_PRIORITY_URGENT, OKNO_N_PRIORITIES } OknoPriority;
 

@@ -113,7 +113,7 @@ int okno_cmd_list(int argc, char **argv)
     {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
     {"status", 0, 0, G_OPTION_ARG_STRING, &status, "only appeals with this status", "S"},
     {"channel", 0, 0, G_OPTION_ARG_STRING, &channel, "only appeals from this channel", "C"},
-    {"queue", 0, 0, G_OPTION_ARG_STRING, &queue, "only appeals in this queue (quarantine)", "Q"},
+    {"queue", 0, 0, G_OPTION_ARG_STRING, &queue, "only appeals in this hold (quarantine, suspicious, spam)", "Q"},
     {"from", 0, 0, G_OPTION_ARG_STRING, &from, "only appeals of this contact", "EMAIL"},
     {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "at most N appeals (default 1000)", "N"},
     {"after", 0, 0, G_OPTION_ARG_STRING, &after, "the page after this appeal", "NUMBER"},

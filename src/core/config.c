@@ -3,9 +3,10 @@
 
 #include "core/error.h"
 
+#include <math.h>
 #include <stddef.h>
 
-typedef enum { K_STR, K_INT, K_LIST, K_BOOL } KeyType;
+typedef enum { K_STR, K_INT, K_LIST, K_BOOL, K_NUM } KeyType;
 
 typedef struct {
   const char *group;
@@ -22,6 +23,8 @@ typedef struct {
 #define L(g, k, f, d) {g, k, K_LIST, offsetof(OknoConfig, f), d, 0, 0, 0, FALSE}
 #define I(g, k, f, d, lo, hi) {g, k, K_INT, offsetof(OknoConfig, f), NULL, d, lo, hi, FALSE}
 #define B(g, k, f, d) {g, k, K_BOOL, offsetof(OknoConfig, f), NULL, d, 0, 1, FALSE}
+/* A decimal number (a double), default `d` as text, from lo to hi. */
+#define N(g, k, f, d, lo, hi) {g, k, K_NUM, offsetof(OknoConfig, f), d, 0, lo, hi, FALSE}
 
 static const KeyDef keys[] = {
   S("store", "url", store_url, "sqlite:var/okno.db"),
@@ -149,6 +152,14 @@ static const KeyDef keys[] = {
   I("clamav", "timeout_ms", clamav_timeout_ms, 30000, 100, 600000),
 
   S("check", "address", check_address, ""),
+
+  S("rspamd", "url", rspamd_url, ""),
+  I("rspamd", "timeout_ms", rspamd_timeout_ms, 10000, 100, 600000),
+  N("rspamd", "reject_score", rspamd_reject_score, "15", -1000, 1000),
+  N("rspamd", "spam_score", rspamd_spam_score, "6", -1000, 1000),
+  S("rspamd", "on_failure", rspamd_on_failure, "tempfail"),
+  S("rspamd", "controller_url", rspamd_controller_url, ""),
+  S("rspamd", "password", rspamd_password, ""),
 };
 
 #define FIELD(cfg, kd) ((char *)(cfg) + (kd)->offset)
@@ -177,6 +188,7 @@ static void set_defaults(OknoConfig *cfg)
     case K_LIST: *(char ***)FIELD(cfg, k) = split_list(k->def); break;
     case K_INT: *(gint64 *)FIELD(cfg, k) = k->idef; break;
     case K_BOOL: *(gboolean *)FIELD(cfg, k) = (gboolean)k->idef; break;
+    case K_NUM: *(double *)FIELD(cfg, k) = g_ascii_strtod(k->def, NULL); break;
     }
   }
 }
@@ -319,6 +331,18 @@ OknoConfig *okno_config_load(const char *path, GError **error)
           return NULL;
         }
         break;
+      case K_NUM: {
+        char *end = NULL;
+        double d = g_ascii_strtod(v, &end);
+        if (!*v || *end || !isfinite(d) || d < (double)kd->min || d > (double)kd->max) {
+          g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                      "%s: [%s] %s = '%s' is not a number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
+                      path, *g, *k, v, kd->min, kd->max);
+          return NULL;
+        }
+        *(double *)FIELD(cfg, kd) = d;
+        break;
+      }
       }
     }
   }
@@ -354,6 +378,10 @@ OknoConfig *okno_config_load(const char *path, GError **error)
   }
   if (strcmp(cfg->clamav_policy, "refuse") != 0 && strcmp(cfg->clamav_policy, "strip") != 0) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [clamav] policy must be refuse or strip", path);
+    return NULL;
+  }
+  if (strcmp(cfg->rspamd_on_failure, "tempfail") != 0 && strcmp(cfg->rspamd_on_failure, "accept") != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [rspamd] on_failure must be tempfail or accept", path);
     return NULL;
   }
   if (*cfg->check_address && !strchr(cfg->check_address, '@')) {

@@ -167,6 +167,14 @@ typedef struct OknoConfig {
   char *journal_key_file;   /* Ed25519 key; empty: journal.key beside the config file */
   gint64 journal_sign_interval; /* seconds: a tree head is signed at most this often */
   gint64 journal_enabled;   /* 1; 0 only for the benchmark's "journal off" arm */
+  /* [rspamd] spam filtering (check/rspamd.h, docs/spam.md) */
+  char *rspamd_url;         /* http://host:port of rspamd's normal worker; empty: off */
+  gint64 rspamd_timeout_ms; /* one scan (or one learning call) */
+  double rspamd_reject_score; /* at or above: 550 5.7.1, nothing stored; <= 0: never */
+  double rspamd_spam_score;   /* at or above: the spam hold; <= 0: only rspamd's action */
+  char *rspamd_on_failure;  /* rspamd unreachable: "tempfail" (451 4.3.0) or "accept" */
+  char *rspamd_controller_url; /* http://host:port of the controller (learning); empty: none */
+  char *rspamd_password;    /* the controller's password */
 } OknoConfig;
 
 OknoConfig *okno_config_new_default(void);

@@ -68,6 +68,8 @@ void okno_parsed_free(OknoParsed *p)
   g_clear_pointer(&p->infected, g_ptr_array_unref);
   g_clear_pointer(&p->phish, okno_phish_result_free);
   g_free(p->checked_subject);
+  g_clear_pointer(&p->spam, okno_rspamd_result_free);
+  g_free(p->spam_unscanned);
   g_free(p);
 }
 
@@ -264,6 +266,12 @@ char *okno_parsed_meta_json(const OknoParsed *p)
   if (p->auth) {
     json_builder_set_member_name(b, "authentication");
     okno_auth_to_json(b, p->auth);
+  }
+  if (p->spam) {
+    json_builder_set_member_name(b, "rspamd");
+    okno_rspamd_to_json(b, p->spam, okno_spam_verdict_name(p->spam_verdict));
+  } else if (p->spam_unscanned) {
+    okno_json_str(b, "spam_unscanned", p->spam_unscanned);
   }
   json_builder_end_object(b);
   return okno_json_text(b, FALSE);

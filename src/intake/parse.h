@@ -30,6 +30,7 @@
 #include <glib.h>
 
 #include "check/phishing.h"
+#include "check/rspamd.h"
 #include "core/config.h"
 #include "mail/auth.h"
 #include "mail/envelope.h"
@@ -73,6 +74,10 @@ typedef struct {
                            * the forwarded letter when there is one); NULL before verify */
   gboolean forwarded;     /* is_check: the letter checked was an attached message/rfc822 */
   char *checked_subject;  /* is_check: its subject */
+  OknoRspamdResult *spam; /* rspamd's judgement (check/rspamd.h), NULL when not asked
+                           * or unreachable */
+  OknoSpamVerdict spam_verdict; /* okno's policy over it ([rspamd]) */
+  char *spam_unscanned;   /* rspamd failed and [rspamd] on_failure = accept: why */
 } OknoParsed;
 
 /* Parses `raw` (a reference is taken) that arrived with `env` (copied) at
@@ -87,5 +92,6 @@ void okno_parse_limits(const OknoConfig *cfg, OknoMimeLimits *lim);
 
 /* The meta stored with the message (a JSON object, caller frees): the envelope,
  * From, Date, threading headers, the identifiers found, MIME defects, the loop
- * verdict, the quarantine reason and, once verified, the authentication results. */
+ * verdict, the quarantine reason and, once verified, the authentication results and
+ * rspamd's judgement ("rspamd": score, action, symbols, verdict). */
 char *okno_parsed_meta_json(const OknoParsed *p);

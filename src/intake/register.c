@@ -22,6 +22,7 @@
 #include "appeal/number.h"
 #include "appeal/routing.h"
 #include "appeal/sla.h"
+#include "check/rspamd.h"
 #include "check/reply.h"
 #include "core/clock.h"
 #include "core/json.h"
@@ -94,6 +95,7 @@ OknoRegisterDecision okno_register_decide(const OknoParsed *p, const OknoRegiste
   OknoRegisterDecision d = {0};
   OknoAppeal *target = f->replied ? f->replied : f->numbered;
   gboolean unproved = okno_sender_unproved(p);
+  gboolean spam = p->spam_verdict == OKNO_SPAM_HOLD;
 
   if (f->duplicate) {
     d.action = OKNO_REGISTER_DUPLICATE;
@@ -103,7 +105,7 @@ OknoRegisterDecision okno_register_decide(const OknoParsed *p, const OknoRegiste
   /* Mail whose sender is not proved never joins an appeal: it opens its own, linked.
    * A repeated appeal naming the number is a new appeal linked to the earlier one, not
    * a reply to it (unless it answers one of the appeal's messages). */
-  if (target && !unproved && *p->contact &&
+  if (target && !unproved && !spam && *p->contact &&
       g_ascii_strcasecmp(target->from_email, p->contact) == 0 &&
       !(p->repeated && !f->replied)) {
     d.action = OKNO_REGISTER_JOIN;
@@ -119,6 +121,7 @@ OknoRegisterDecision okno_register_decide(const OknoParsed *p, const OknoRegiste
   d.status = !*p->description && !p->quarantine ? OKNO_STATUS_NEEDS_CLARIFICATION
                                                 : OKNO_STATUS_NEW;
   d.queue = p->quarantine                                              ? OKNO_HOLD_QUARANTINE
+            : spam                                                     ? OKNO_HOLD_SPAM
             : unproved || (f->blocklisted && f->blocklisted->len > 0) ? OKNO_HOLD_SUSPICIOUS
                                                                        : OKNO_HOLD_NONE;
   return d;
@@ -178,7 +181,18 @@ static gboolean store_message(OknoStore *st, gint64 appeal_id, const OknoParsed 
                                         a->filename, "signature", p->infected->pdata[i], error))
       return FALSE;
   }
-  return !p->auth_json || okno_store_event_add(st, appeal_id, "authentication", p->auth_json, error);
+  if (p->auth_json && !okno_store_event_add(st, appeal_id, "authentication", p->auth_json, error))
+    return FALSE;
+  if (p->spam) {
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree char *d = NULL;
+    okno_rspamd_to_json(b, p->spam, okno_spam_verdict_name(p->spam_verdict));
+    d = okno_json_text(b, FALSE);
+    if (!okno_store_event_add(st, appeal_id, "spam_checked", d, error))
+      return FALSE;
+  }
+  return !p->spam_unscanned ||
+         event(st, appeal_id, "spam_unscanned", "reason", "rspamd unavailable", NULL, NULL, error);
 }
 
 /* One event `phishing_blocklisted` per block-list hit. */
@@ -396,6 +410,7 @@ static gboolean write_new(const OknoSlaEnv *env, OknoStore *st, const OknoParsed
 {
   g_autoptr(OknoAppeal) a = new_appeal(env, st, p, d, error);
   gboolean waits = a && a->status == OKNO_STATUS_NEEDS_CLARIFICATION;
+  gboolean held = a && a->queue == OKNO_HOLD_SPAM; /* no clock until released */
   char pii[OKNO_PII_BUF];
 
   if (!a)
@@ -405,7 +420,7 @@ static gboolean write_new(const OknoSlaEnv *env, OknoStore *st, const OknoParsed
       !event(st, a->id, "received", "channel", okno_channel_name(p->env.channel), "session",
              p->session_id, error) ||
       !store_message(st, a->id, p, error) ||
-      (!waits && !okno_ops_start_clock(env, st, a, p->received_at, NULL, error)) ||
+      (!waits && !held && !okno_ops_start_clock(env, st, a, p->received_at, NULL, error)) ||
       !registered_event(st, a, error))
     return FALSE;
   if (okno_sender_unproved(p) &&
@@ -423,8 +438,10 @@ static gboolean write_new(const OknoSlaEnv *env, OknoStore *st, const OknoParsed
   if ((p->quarantine &&
        !event(st, a->id, "quarantined", "reason", p->quarantine, NULL, NULL, error)) ||
       !blocklist_events(st, a->id, p, f->blocklisted, error) ||
-      (waits && !event(st, a->id, "clock_paused", "reason",
-                       "waiting for the citizen's clarification", NULL, NULL, error)))
+      (waits && !held && !event(st, a->id, "clock_paused", "reason",
+                                "waiting for the citizen's clarification", NULL, NULL, error)) ||
+      (held && !event(st, a->id, "clock_paused", "reason",
+                      "held as spam until an operator releases it", NULL, NULL, error)))
     return FALSE;
   if (d->action == OKNO_REGISTER_LINK &&
       (!event(st, d->target->id, "linked", "number", a->number, "reason",

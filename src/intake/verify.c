@@ -1,10 +1,12 @@
 /* verify.c: intake's second stage, the checks that do I/O (see verify.h).
  *
  * DESIGN
- * okno_verify() runs three checks in order on the parse thread, each writing its
+ * okno_verify() runs four checks in order on the parse thread, each writing its
  * findings into the parsed record: authenticate() asks the DNS (mail/auth.c, bounded
  * by [auth] time_budget_ms), scan() asks clamd (check/clamav.c, bounded by [clamav]
- * timeout_ms), check_phishing() is pure and comes last because a virus clamd found is
+ * timeout_ms), spam_check() asks rspamd (check/rspamd.c, bounded by [rspamd]
+ * timeout_ms; after the authentication, whose Authentication-Results header it then
+ * sees in the message), check_phishing() is pure and comes last because a virus clamd found is
  * one of the reasons of a [check] verdict. The first refusal stops the rest: a message
  * refused by its sender's DMARC policy is not sent to clamd, a refused one is not
  * judged. A refusal is an error carrying its SMTP reply; everything short of one
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include "check/clamav.h"
+#include "check/rspamd.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -81,6 +84,10 @@ static void authenticate(const OknoConfig *cfg, OknoParsed *p, GError **refuse)
              (g_str_equal(p->auth->spf, "fail") || g_str_equal(p->auth->spf, "softfail") ||
               g_str_equal(p->auth->dmarc, "fail"))) {
     p->no_autoreply = "sender authentication failed: the verdict would go to a forged address";
+  } else if (!p->no_autoreply && g_str_equal(p->auth->spf, "fail") &&
+             g_str_equal(p->auth->dmarc, "fail")) {
+    /* No backscatter: a receipt would go to an address the sender most likely forged. */
+    p->no_autoreply = "sender failed SPF and DMARC: the From address is probably forged";
   }
 }
 
@@ -148,6 +155,45 @@ static void scan(const OknoConfig *cfg, OknoParsed *p, GError **refuse)
   }
 }
 
+/* rspamd's judgement and okno's policy over it, as verify.h says; a refusal sets
+ * *refuse. */
+static void spam_check(const OknoConfig *cfg, OknoParsed *p, GError **refuse)
+{
+  g_autoptr(GError) e = NULL;
+  OknoRspamdEnvelope env = {p->env.client_addr, p->env.helo, p->env_from,
+                            p->env.rcpt_to};
+  gsize len = 0;
+  const void *data;
+
+  if (!*cfg->rspamd_url || p->is_check || p->env.channel != OKNO_CHANNEL_EMAIL)
+    return;
+  data = g_bytes_get_data(p->raw, &len);
+  p->spam = okno_rspamd_check(cfg->rspamd_url, cfg->rspamd_timeout_ms, &env, data, len, &e);
+  if (!p->spam) {
+    gboolean accept = strcmp(cfg->rspamd_on_failure, "accept") == 0;
+    okno_log_warn("intake", "session=%s event=rspamd_unavailable on_failure=%s error=\"%s\"",
+                  p->session_id, cfg->rspamd_on_failure, e->message);
+    if (accept)
+      p->spam_unscanned = g_strdup(e->message);
+    else
+      okno_set_smtp_error(refuse, 451, "4.3.0",
+                          "Temporary failure: the spam filter is unavailable, please try again "
+                          "later");
+    return;
+  }
+  p->spam_verdict = okno_spam_decide(p->spam->score, p->spam->action, cfg->rspamd_reject_score,
+                                     cfg->rspamd_spam_score);
+  okno_log("intake", "session=%s event=spam_checked score=%.2f action=\"%s\" verdict=%s",
+           p->session_id, p->spam->score, p->spam->action,
+           okno_spam_verdict_name(p->spam_verdict));
+  if (p->spam_verdict == OKNO_SPAM_REJECT)
+    okno_set_smtp_error(refuse, 550, "5.7.1",
+                        "Message refused: it was judged to be spam / Письмо отклонено: оно "
+                        "похоже на спам");
+  else if (p->spam_verdict == OKNO_SPAM_HOLD && !p->no_autoreply)
+    p->no_autoreply = OKNO_SPAM_NO_RECEIPT;
+}
+
 /* The phishing check, as verify.h says. A virus clamd found makes a [check] verdict
  * dangerous. */
 static void check_phishing(const OknoConfig *cfg, OknoParsed *p)
@@ -195,6 +241,8 @@ gboolean okno_verify(const OknoConfig *cfg, OknoParsed *p, GError **refusal)
   authenticate(cfg, p, &refuse);
   if (!refuse) /* refused by policy: no need to ask clamd */
     scan(cfg, p, &refuse);
+  if (!refuse)
+    spam_check(cfg, p, &refuse);
   if (refuse) {
     g_propagate_error(refusal, g_steal_pointer(&refuse));
     return FALSE;

@@ -21,6 +21,14 @@
  *    the file is refused with a reason naming the signature. clamd unreachable or
  *    failing: 451 4.3.0 under both policies (nothing unscanned gets in). A [check]
  *    letter is never refused: what clamd finds becomes a reason of its verdict;
+ *  - spam (check/rspamd.h, docs/spam.md) when `[rspamd] url` is set, for mail that
+ *    came over SMTP/LMTP (not a [check] letter): the message with its envelope goes to
+ *    rspamd; at or above `reject_score` it is refused (550 5.7.1, nothing stored), at
+ *    or above `spam_score` (or when rspamd's own action says spam) it gets no
+ *    automatic answer and registration puts it in the spam hold. rspamd unreachable:
+ *    451 4.3.0 under `on_failure = tempfail`, accepted unscanned (p->spam_unscanned,
+ *    an event) under `accept`. A sender that failed both SPF and DMARC gets no
+ *    automatic answer either (no backscatter to a forged address);
  *  - the phishing check (check/phishing.h, pure): for a [check] letter the verdict on
  *    the letter it forwards (the first attached message/rfc822, else itself); for an
  *    appeal only the domains and links it points at, for the block list below.
@@ -37,13 +45,14 @@
 #include "intake/parse.h"
 #include "store/store.h"
 
-/* Verifies `p` (fills p->auth, p->auth_json, p->infected, p->phish, p->forwarded,
- * p->checked_subject; may replace p->raw and set p->no_autoreply and refusal reasons
+/* Verifies `p` (fills p->auth, p->auth_json, p->infected, p->spam, p->spam_verdict,
+ * p->spam_unscanned, p->phish, p->forwarded, p->checked_subject; may replace p->raw and set p->no_autoreply and refusal reasons
  * in p->refusals). TRUE: go on and register. FALSE: the message is refused or
  * deferred and nothing may be registered; *refusal (never NULL then) carries its SMTP
  * reply (core/error.h okno_set_smtp_error): 550 5.7.1 (DMARC p=reject), 554 5.7.1
- * (a virus under policy refuse, or in a message the parse could not split), 451 4.3.0
- * (clamd unavailable). Logs one line per finding, without personal data. */
+ * (a virus under policy refuse, or in a message the parse could not split), 550 5.7.1
+ * (spam at or above [rspamd] reject_score), 451 4.3.0 (clamd unavailable, or rspamd
+ * under on_failure = tempfail). Logs one line per finding, without personal data. */
 gboolean okno_verify(const OknoConfig *cfg, OknoParsed *p, GError **refusal);
 
 /* TRUE when authentication failed short of a refusal (action SUSPICIOUS): the From may

@@ -123,6 +123,7 @@ typedef enum {
   OKNO_ACT_EXTEND,           /* extend the deadline, with a reason */
   OKNO_ACT_CONFIRM_URGENT,   /* confirm an urgent / accelerated appeal's priority */
   OKNO_ACT_SPLIT,            /* move inbound messages into a new appeal */
+  OKNO_ACT_JUDGE_SPAM,       /* «Спам» / «Не спам» (ops/spam.h, docs/spam.md) */
   OKNO_ACT_COUNT
 } OknoAction;
 

@@ -16,8 +16,11 @@
  * and in the partial indexes of migration step 10: SQLite uses a partial index only
  * when the query repeats its condition word for word. */
 #define OKNO_OPEN_SQL "status IN ('new', 'in_progress', 'needs_clarification')"
-/* In a queue at all (quarantined appeals are in none). */
-#define OKNO_QUEUED_SQL "queue <> 'quarantine'"
+/* In a queue at all (quarantined appeals and those held as spam are in none; the
+ * partial indexes of migration step 12 repeat it). */
+#define OKNO_QUEUED_SQL "queue NOT IN ('quarantine', 'spam')"
+/* Held out of every queue, as appeal_counts' `quarantine` column counts it (step 12). */
+#define OKNO_HELD_SQL(R) R "queue IN ('quarantine', 'spam')"
 /* The conditions of the partial indexes of migration 10: open and queued (the overdue
  * queue's and count's), and also assigned to nobody (the unassigned queue's). */
 #define OKNO_LIVE_SQL OKNO_QUEUED_SQL " AND " OKNO_OPEN_SQL

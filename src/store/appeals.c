@@ -154,14 +154,16 @@ gboolean okno_store_appeal_update(OknoStore *st, OknoAppeal *a, GError **error)
       "UPDATE appeals SET status = $2, related = $3, deadline = $4, priority = $5, "
       "priority_confirmed = $6, sla_class = $7, overdue = $8, forward_deadline = $9, "
       "extensions = $10, answered = $11, deadline_gen = $12, updated_at = $13, "
-      "version = version + 1 WHERE id = $1 AND ($14 = 0 OR version = $14) RETURNING version",
+      "queue = $15, version = version + 1 WHERE id = $1 AND ($14 = 0 OR version = $14) "
+      "RETURNING version",
       OKNO_PARAMS(OKNO_INT(a->id), OKNO_TEXT(okno_status_name(a->status)), T(a->related),
                   OKNO_INT(a->deadline), OKNO_TEXT(okno_priority_name(a->priority)),
                   OKNO_INT(a->priority_confirmed ? 1 : 0),
                   OKNO_TEXT(okno_sla_class_name(a->sla_class)),
                   OKNO_INT(a->overdue ? 1 : 0), OKNO_INT(a->forward_deadline),
                   OKNO_INT(a->extensions), OKNO_INT(a->answered ? 1 : 0),
-                  OKNO_INT(a->deadline_gen), OKNO_INT(okno_now()), OKNO_INT(a->version)),
+                  OKNO_INT(a->deadline_gen), OKNO_INT(okno_now()), OKNO_INT(a->version),
+                  OKNO_TEXT(okno_hold_name(a->queue))),
       error);
   if (!r)
     return FALSE;

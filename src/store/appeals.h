@@ -16,8 +16,8 @@ OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error
 /* What a stale optimistic version gives (OKNO_ERROR_USER, Russian: the console shows it). */
 #define OKNO_STORE_STALE_TEXT \
   "Обращение уже изменил другой сотрудник: обновите страницу и повторите действие."
-/* Writes every mutable field of `a` (status, related, deadline and the SLA fields from
- * priority on; kind, number and contact never change), sets updated_at to now and
+/* Writes every mutable field of `a` (status, related, deadline, the SLA fields from
+ * priority on and the hold queue; kind, number and contact never change), sets updated_at to now and
  * bumps the version, if the row's version is still a->version (0 skips the check: the
  * intake pipeline, which owns a new appeal); a->version gets the new one. A stale
  * version is OKNO_ERROR_USER OKNO_STORE_STALE_TEXT and changes nothing. The department

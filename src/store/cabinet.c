@@ -169,8 +169,8 @@ OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
     empty->appeals = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
     return empty;
   }
-  g_string_append_printf(where, ") AND ($%u = '' OR status = $%u) AND received_at >= $%u "
-                                "AND received_at < $%u",
+  g_string_append_printf(where, ") AND queue <> 'spam' AND ($%u = '' OR status = $%u) "
+                                "AND received_at >= $%u AND received_at < $%u",
                          n + 1, n + 1, n + 2, n + 3);
   p = T(f->status);
   g_array_append_val(params, p);

@@ -63,7 +63,8 @@ typedef struct {
   const char *before;  /* a page token: the rows before it (when after is NULL) */
   guint limit;         /* 1 to 500 */
 } OknoCabinetFilter;
-/* One keyset page of the appeals of the contacts `emails` matching `f`, newest first
+/* One keyset page of the appeals of the contacts `emails` matching `f` (never those held
+ * as spam: docs/spam.md), newest first
  * (received_at, id descending), as store.h's queue pages are (a `before` page that
  * reaches the start is the first page, full; a token not of this order is
  * OKNO_ERROR_USER); *total is the number matching without paging. One contact reads

@@ -21,3 +21,12 @@ gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
   return okno_store_journal_event(st, okno_rows_int(r, 0, 0), appeal_id, at,
                                   kind ? kind : "", detail, error);
 }
+
+char *okno_store_event_last(OknoStore *st, gint64 appeal_id, const char *kind, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT detail FROM events WHERE appeal_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
+      OKNO_PARAMS(OKNO_INT(appeal_id), T(kind)), error);
+  return r && okno_rows_count(r) ? g_strdup(okno_rows_text(r, 0, 0)) : NULL;
+}

@@ -11,3 +11,6 @@
 
 gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
                               const char *detail_json, GError **error);
+/* The detail (JSON text, caller frees) of the latest event `kind` of appeal
+ * `appeal_id`; NULL with no error when it has none. */
+char *okno_store_event_last(OknoStore *st, gint64 appeal_id, const char *kind, GError **error);

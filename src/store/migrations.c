@@ -65,6 +65,27 @@
   "ALTER TABLE appeals ADD COLUMN version " BIG " NOT NULL DEFAULT 1;"                 \
   "CREATE INDEX appeals_department ON appeals(department, status);"
 
+/* The partial indexes of the open queues (overdue) and of the open unassigned ones,
+ * with their conditions LIVE and FREE (step 10 wrote them with the conditions of then,
+ * step 12 again with OKNO_LIVE_SQL and OKNO_FREE_SQL of appeal_row.h). */
+#define PARTIAL_INDEXES(LIVE, FREE)                                                     \
+  "CREATE INDEX appeals_open_recv ON appeals(received_at, id) WHERE " LIVE ";" \
+  "CREATE INDEX appeals_open_due ON appeals(due, id) WHERE " LIVE ";"          \
+  "CREATE INDEX appeals_open_dept_recv ON appeals(department, received_at, id) WHERE "  \
+  LIVE ";"                                                                     \
+  "CREATE INDEX appeals_open_dept_due ON appeals(department, due, id) WHERE "           \
+  LIVE ";"                                                                     \
+  "CREATE INDEX appeals_free_recv ON appeals(received_at, id) WHERE " FREE ";" \
+  "CREATE INDEX appeals_free_due ON appeals(due, id) WHERE " FREE ";"          \
+  "CREATE INDEX appeals_free_dept_recv ON appeals(department, received_at, id) WHERE "  \
+  FREE ";"                                                                     \
+  "CREATE INDEX appeals_free_dept_due ON appeals(department, due, id) WHERE "           \
+  FREE ";"
+
+/* What OKNO_LIVE_SQL and OKNO_FREE_SQL were at step 10 (before the spam hold). */
+#define V10_LIVE_SQL "queue <> 'quarantine' AND " OKNO_OPEN_SQL
+#define V10_FREE_SQL V10_LIVE_SQL " AND assignee IS NULL"
+
 /* Step 10 of both backends (issue 23: every queue and list paged in SQL). `due` is the
  * deadline as a sort key (no deadline sorts last); the SQLite step adds it as a VIRTUAL
  * generated column, the PostgreSQL one as a STORED one (ALTER TABLE cannot add a stored
@@ -90,18 +111,7 @@
   "CREATE INDEX appeals_status_due ON appeals(status, due, id);"                        \
   "CREATE INDEX appeals_dept_status_recv ON appeals(department, status, received_at, id);" \
   "CREATE INDEX appeals_dept_status_due ON appeals(department, status, due, id);"       \
-  "CREATE INDEX appeals_open_recv ON appeals(received_at, id) WHERE " OKNO_LIVE_SQL ";" \
-  "CREATE INDEX appeals_open_due ON appeals(due, id) WHERE " OKNO_LIVE_SQL ";"          \
-  "CREATE INDEX appeals_open_dept_recv ON appeals(department, received_at, id) WHERE "  \
-  OKNO_LIVE_SQL ";"                                                                     \
-  "CREATE INDEX appeals_open_dept_due ON appeals(department, due, id) WHERE "           \
-  OKNO_LIVE_SQL ";"                                                                     \
-  "CREATE INDEX appeals_free_recv ON appeals(received_at, id) WHERE " OKNO_FREE_SQL ";" \
-  "CREATE INDEX appeals_free_due ON appeals(due, id) WHERE " OKNO_FREE_SQL ";"          \
-  "CREATE INDEX appeals_free_dept_recv ON appeals(department, received_at, id) WHERE "  \
-  OKNO_FREE_SQL ";"                                                                     \
-  "CREATE INDEX appeals_free_dept_due ON appeals(department, due, id) WHERE "           \
-  OKNO_FREE_SQL ";"                                                                     \
+  PARTIAL_INDEXES(V10_LIVE_SQL, V10_FREE_SQL)                                           \
   "CREATE INDEX appeals_from_recv ON appeals(from_email, received_at, id);"             \
   "CREATE TABLE appeal_counts("                                                         \
   "  department TEXT NOT NULL,"                                                         \
@@ -120,6 +130,32 @@
   "INSERT INTO appeal_counts(department, status, assignee, quarantine, n) VALUES("      \
   R ".department, " R ".status, coalesce(" R ".assignee, 0),"                           \
   " CASE WHEN " R ".queue = 'quarantine' THEN 1 ELSE 0 END, " D ")"                      \
+  " ON CONFLICT(department, status, assignee, quarantine) DO UPDATE SET n = n + (" D ");"
+
+/* Step 12 of both backends (issue 16): the spam hold. An appeal held as spam is in no
+ * queue, like a quarantined one: the partial indexes are built again with the new
+ * OKNO_QUEUED_SQL, and appeal_counts' `quarantine` column counts both holds. */
+#define SPAM_HOLD_INDEXES                                                               \
+  "DROP INDEX appeals_open_recv;"                                                       \
+  "DROP INDEX appeals_open_due;"                                                        \
+  "DROP INDEX appeals_open_dept_recv;"                                                  \
+  "DROP INDEX appeals_open_dept_due;"                                                   \
+  "DROP INDEX appeals_free_recv;"                                                       \
+  "DROP INDEX appeals_free_due;"                                                        \
+  "DROP INDEX appeals_free_dept_recv;"                                                  \
+  "DROP INDEX appeals_free_dept_due;"                                                   \
+  PARTIAL_INDEXES(OKNO_LIVE_SQL, OKNO_FREE_SQL)                                         \
+  "DELETE FROM appeal_counts;"                                                          \
+  "INSERT INTO appeal_counts(department, status, assignee, quarantine, n)"              \
+  "  SELECT department, status, coalesce(assignee, 0),"                                 \
+  "    CASE WHEN " OKNO_HELD_SQL("") " THEN 1 ELSE 0 END, count(*)"                     \
+  "  FROM appeals GROUP BY 1, 2, 3, 4;"
+
+/* The appeal_counts row of NEW or OLD from step 12 on (SQLite trigger bodies). */
+#define COUNT_ROW_12(R, D)                                                              \
+  "INSERT INTO appeal_counts(department, status, assignee, quarantine, n) VALUES("      \
+  R ".department, " R ".status, coalesce(" R ".assignee, 0),"                           \
+  " CASE WHEN " OKNO_HELD_SQL(R ".") " THEN 1 ELSE 0 END, " D ")"                         \
   " ON CONFLICT(department, status, assignee, quarantine) DO UPDATE SET n = n + (" D ");"
 
 static const char *const sqlite_steps[] = {
@@ -462,6 +498,20 @@ static const char *const sqlite_steps[] = {
   /* The leaf's insert counts itself, in the same statement (store/journal.c). */
   "CREATE TRIGGER journal_count AFTER INSERT ON journal BEGIN"
   "  UPDATE journal_state SET size = size + 1; END;",
+  /* 12 (spam, issue 16): the spam hold (SPAM_HOLD_INDEXES above) and the counting
+   * triggers that put it beside quarantine. */
+  "DROP TRIGGER appeal_counts_insert;"
+  "DROP TRIGGER appeal_counts_delete;"
+  "DROP TRIGGER appeal_counts_update;"
+  SPAM_HOLD_INDEXES
+  "CREATE TRIGGER appeal_counts_insert AFTER INSERT ON appeals BEGIN "
+  COUNT_ROW_12("new", "1") " END;"
+  "CREATE TRIGGER appeal_counts_delete AFTER DELETE ON appeals BEGIN "
+  COUNT_ROW_12("old", "-1") " END;"
+  "CREATE TRIGGER appeal_counts_update AFTER UPDATE OF department, status, assignee, queue"
+  "  ON appeals WHEN old.department IS NOT new.department OR old.status IS NOT new.status"
+  "  OR old.assignee IS NOT new.assignee OR old.queue IS NOT new.queue BEGIN "
+  COUNT_ROW_12("old", "-1") COUNT_ROW_12("new", "1") " END;",
 };
 
 static const char *const pg_steps[] = {
@@ -766,6 +816,20 @@ static const char *const pg_steps[] = {
   "  key_id TEXT NOT NULL,"
   "  signature BYTEA NOT NULL,"
   "  frontier BYTEA NOT NULL);",
+  /* 12 (spam, issue 16): the SQLite step 12; the function the triggers call is
+   * replaced in place. */
+  SPAM_HOLD_INDEXES
+  "CREATE OR REPLACE FUNCTION okno_appeal_counts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+  "  INSERT INTO appeal_counts AS c(department, status, assignee, quarantine, n)"
+  "  SELECT department, status, assignee, quarantine, sum(d) FROM ("
+  "    SELECT OLD.department, OLD.status, coalesce(OLD.assignee, 0),"
+  "      CASE WHEN " OKNO_HELD_SQL("OLD.") " THEN 1 ELSE 0 END, -1 WHERE TG_OP <> 'INSERT'"
+  "    UNION ALL SELECT NEW.department, NEW.status, coalesce(NEW.assignee, 0),"
+  "      CASE WHEN " OKNO_HELD_SQL("NEW.") " THEN 1 ELSE 0 END, 1 WHERE TG_OP <> 'DELETE'"
+  "  ) AS x(department, status, assignee, quarantine, d)"
+  "  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+  "  ON CONFLICT (department, status, assignee, quarantine) DO UPDATE SET n = c.n + excluded.n;"
+  "  RETURN NULL; END $$;",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

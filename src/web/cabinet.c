@@ -112,7 +112,9 @@ static OknoAppeal *cabinet_appeal(OknoReq *req, const char *rest, const char **t
     okno_cabinet_fail(req, "appeal-get", err);
     return NULL;
   }
-  if (!a || !owns(req, a->from_email, &failed)) {
+  /* An appeal held as spam is not the citizen's until an operator releases it: its
+   * From may be forged (docs/spam.md). */
+  if (!a || a->queue == OKNO_HOLD_SPAM || !owns(req, a->from_email, &failed)) {
     if (!failed) {
       okno_log("cabinet", "event=not-owned who=%s", okno_pii(req->session->subject, tag));
       okno_req_error(req, 404, NULL);

@@ -10,7 +10,8 @@
  *
  * POST /console/appeals/NUMBER/ACTION (CSRF-checked by the server; the form carries
  * the `version` it was rendered at): take, assign, transfer, escalate, note, status,
- * reply, unmask. Each checks okno_staff_can() for its action (an appeal the user
+ * reply, unmask, spam, ham («Спам» / «Не спам», ops/spam.h; both teach rspamd after the
+ * commit). Each checks okno_staff_can() for its action (an appeal the user
  * may not VIEW is 404, one they may see but not act on is 403: the auditor), then the
  * version (a stale one: 409 and the page again with «Обращение уже изменил другой
  * сотрудник…», nothing changed), then runs in one store transaction with its event.
@@ -39,6 +40,8 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "check/rspamd.h"
+#include "ops/spam.h"
 #include "store/appeals.h"
 #include "store/console.h"
 #include "store/events.h"
@@ -387,6 +390,9 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
   json_object_set_boolean_member(page, "can_transfer", okno_staff_can(u, OKNO_ACT_TRANSFER, a, NULL));
   json_object_set_boolean_member(page, "can_escalate",
                                  okno_staff_can(u, OKNO_ACT_ESCALATE, a, NULL) && *a->department);
+  json_object_set_boolean_member(page, "can_spam",
+                                 okno_staff_can(u, OKNO_ACT_JUDGE_SPAM, a, NULL));
+  json_object_set_boolean_member(page, "held_as_spam", a->queue == OKNO_HOLD_SPAM);
   json_object_set_boolean_member(page, "can_unmask",
                                  !clear && okno_staff_can(u, OKNO_ACT_UNMASK, a, NULL));
   if (o) {
@@ -800,6 +806,53 @@ static gboolean do_split(Act *x, GError **error)
   return TRUE;
 }
 
+/* «Спам» and «Не спам» (ops/spam.h); rspamd learns after the commit (learn()). */
+static gboolean do_spam(Act *x, GError **error)
+{
+  x->notice = "Обращение отмечено как спам.";
+  return okno_ops_mark_spam(x->req->store, x->a->number, x->a->version, x->u->login, error) &&
+         reread_version(x, error);
+}
+
+static gboolean do_ham(Act *x, GError **error)
+{
+  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  x->notice = "Обращение освобождено из очереди спама.";
+  return env &&
+         okno_ops_release_spam(env, x->req->store, x->a->number, x->a->version, x->u->login,
+                               error) &&
+         reread_version(x, error);
+}
+
+/* Teaches rspamd's controller ([rspamd] controller_url) the appeal's first message as
+ * spam or ham, after the operator's word is committed; the outcome is an event
+ * (`rspamd_learned` or `rspamd_learn_failed`), never a failure of the action. */
+static void learn(OknoReq *req, const OknoAppeal *a, gboolean spam)
+{
+  const OknoConfig *cfg = req->cfg;
+  g_autoptr(GError) e = NULL;
+  g_autoptr(GBytes) raw = NULL;
+  g_autofree char *d = NULL;
+  gsize n = 0;
+  const void *data;
+  if (!*cfg->rspamd_controller_url)
+    return;
+  raw = okno_store_appeal_message_raw(req->store, a->number, 1, &e);
+  if (!raw)
+    return;
+  data = g_bytes_get_data(raw, &n);
+  if (okno_rspamd_learn(cfg->rspamd_controller_url, cfg->rspamd_password,
+                        cfg->rspamd_timeout_ms, spam, data, n, &e)) {
+    d = detail("as", spam ? "spam" : "ham", NULL);
+    okno_store_event_add(req->store, a->id, "rspamd_learned", d, NULL);
+    return;
+  }
+  okno_log_warn("console", "event=rspamd_learn_failed appeal=%s error=\"%s\"", a->number,
+                e->message);
+  d = detail("as", spam ? "spam" : "ham", "error", e->message, NULL);
+  okno_store_event_add(req->store, a->id, "rspamd_learn_failed", d, NULL);
+}
+
 typedef struct {
   const char *name;
   OknoAction perm;
@@ -818,6 +871,8 @@ static const ActionDef actions[] = {
   {"extend", OKNO_ACT_EXTEND, do_extend},
   {"confirm_urgent", OKNO_ACT_CONFIRM_URGENT, do_confirm_urgent},
   {"split", OKNO_ACT_SPLIT, do_split},
+  {"spam", OKNO_ACT_JUDGE_SPAM, do_spam},
+  {"ham", OKNO_ACT_JUDGE_SPAM, do_ham},
   {"reply", OKNO_ACT_REPLY, NULL},
 };
 
@@ -939,6 +994,8 @@ static void action_post(OknoReq *req)
   }
   okno_log("console", "event=action action=%s appeal=%s user=%" G_GINT64_FORMAT, def->name,
            a->number, u->id);
+  if (def->run == do_spam || def->run == do_ham)
+    learn(req, a, def->run == do_spam);
   if (req->api) {
     JsonObject *o = json_object_new();
     JsonNode *n = json_node_new(JSON_NODE_OBJECT);

@@ -144,6 +144,8 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(auth["dmarc"]["result"], "none")
         self.assertEqual(auth["action"], "accept")
         self.assertIn("spf=fail", raw)
+        # SPF alone failing still gets the receipt (only SPF and DMARC both withhold it)
+        self.assertTrue(self.events(appeal, "acknowledged"))
 
     def test_dmarc_reject_refused_and_nothing_stored(self):
         code, text = self.send("boss@reject.example", message("boss@reject.example"))
@@ -248,6 +250,11 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(auth["dmarc"]["policy"], "none")
         self.assertEqual(auth["action"], "accept")
         self.assertIn("dkim=fail", raw)
+        # SPF and DMARC both failed: no receipt to an address that is probably forged
+        self.assertEqual(auth["spf"]["result"], "fail")
+        self.assertEqual(self.events(appeal, "acknowledged"), [])
+        self.assertEqual([e["detail"]["reason"] for e in self.events(appeal, "autoreply_suppressed")],
+                         ["sender failed SPF and DMARC: the From address is probably forged"])
 
     def test_dkim_signed_reject_domain_with_broken_signature_is_refused(self):
         msg = message("olga@signed.example")

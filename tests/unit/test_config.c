@@ -83,6 +83,30 @@ static void test_errors_name_the_section_and_key(void **state)
   expect_error("[check]\naddress = check\n", "[check] address must be an e-mail address");
 }
 
+static void test_rspamd(void **state)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoConfig) def = okno_config_new_default();
+  g_autoptr(OknoConfig) cfg = load("[rspamd]\nurl = http://127.0.0.1:11333\n"
+                                   "reject_score = 20.5\nspam_score = -1\non_failure = accept\n",
+                                   &err);
+  (void)state;
+  assert_string_equal(def->rspamd_url, "");
+  assert_true(def->rspamd_reject_score == 15.0);
+  assert_true(def->rspamd_spam_score == 6.0);
+  assert_string_equal(def->rspamd_on_failure, "tempfail");
+  assert_non_null(cfg);
+  assert_string_equal(cfg->rspamd_url, "http://127.0.0.1:11333");
+  assert_true(cfg->rspamd_reject_score == 20.5);
+  assert_true(cfg->rspamd_spam_score == -1.0);
+  assert_string_equal(cfg->rspamd_on_failure, "accept");
+  expect_error("[rspamd]\non_failure = drop\n", "[rspamd] on_failure must be tempfail or accept");
+  expect_error("[rspamd]\nreject_score = 6,5\n", "[rspamd] reject_score = '6,5' is not a number");
+  expect_error("[rspamd]\nspam_score = \n", "[rspamd] spam_score = '' is not a number");
+  expect_error("[rspamd]\nspam_score = 1e9\n", "from -1000 to 1000");
+  expect_error("[rspamd]\nspam_score = nan\n", "is not a number");
+}
+
 static void test_clamav_and_check_address(void **state)
 {
   g_autoptr(GError) err = NULL;
@@ -110,6 +134,7 @@ int main(void)
     cmocka_unit_test(test_values_lists_sizes_and_relative_paths),
     cmocka_unit_test(test_errors_name_the_section_and_key),
     cmocka_unit_test(test_clamav_and_check_address),
+    cmocka_unit_test(test_rspamd),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -246,6 +246,36 @@ static void test_decide_the_status_and_queue_of_a_new_appeal(void **state)
   assert_int_equal(d.queue, OKNO_HOLD_QUARANTINE);
 }
 
+/* Judged spam (verify.h): the spam hold, after quarantine, before suspicious; and never
+ * a join onto the contact's own appeal (it would reach an operator's queue). */
+static void test_decide_spam_is_held_and_never_joins(void **state)
+{
+  g_autoptr(OknoParsed) spam = parse_only(&(Mail){.from = "ivan@example.ru"});
+  g_autoptr(OknoParsed) broken = parse_only(&(Mail){.body = "Здравствуйте!"});
+  OknoBlockHit hit = {"domain", "login.evil.example", "evil.example"};
+  g_autoptr(GPtrArray) hits = g_ptr_array_new();
+  OknoRegisterFacts none = {0}, by_thread = {.replied = &ivans}, blocked = {.blocklisted = hits};
+  OknoRegisterDecision d;
+  (void)state;
+  g_ptr_array_add(hits, &hit);
+  spam->spam_verdict = OKNO_SPAM_HOLD;
+  broken->spam_verdict = OKNO_SPAM_HOLD;
+  broken->quarantine = g_strdup("parse budget exceeded");
+  d = okno_register_decide(spam, &none);
+  assert_int_equal(d.action, OKNO_REGISTER_CREATE);
+  assert_int_equal(d.queue, OKNO_HOLD_SPAM);
+  d = okno_register_decide(spam, &by_thread);
+  assert_int_equal(d.action, OKNO_REGISTER_LINK);
+  assert_int_equal(d.queue, OKNO_HOLD_SPAM);
+  d = okno_register_decide(spam, &blocked);
+  assert_int_equal(d.queue, OKNO_HOLD_SPAM);
+  d = okno_register_decide(broken, &none);
+  assert_int_equal(d.queue, OKNO_HOLD_QUARANTINE);
+  spam->spam_verdict = OKNO_SPAM_ACCEPT;
+  d = okno_register_decide(spam, &by_thread);
+  assert_int_equal(d.action, OKNO_REGISTER_JOIN);
+}
+
 static void test_decide_a_clarification_resumes_the_clock_only_with_a_description(void **state)
 {
   OknoAppeal waiting = ivans;
@@ -528,6 +558,7 @@ int main(void)
     cmocka_unit_test(test_decide_only_the_contact_with_a_proved_sender_joins),
     cmocka_unit_test(test_decide_a_repeated_appeal_is_new_unless_it_answers_our_message),
     cmocka_unit_test(test_decide_the_status_and_queue_of_a_new_appeal),
+    cmocka_unit_test(test_decide_spam_is_held_and_never_joins),
     cmocka_unit_test(test_decide_a_clarification_resumes_the_clock_only_with_a_description),
     ON_BOTH(test_a_new_appeal_is_numbered_routed_and_acknowledged),
     ON_BOTH(test_the_same_message_id_twice_is_a_duplicate),

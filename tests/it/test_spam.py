@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+"""test_spam.py: spam judged by a REAL rspamd, over real SMTP (docs/spam.md).
+
+One Debian rspamd (/usr/bin/rspamd, package rspamd) per test class, started here in the
+foreground with its own configuration in a temp dir: no DNS (a closed loopback port),
+the network modules off, a tiny TLD list (startup under a second), and regexp rules
+that make a letter spam deterministically by a marker in its Subject (Bayes would need
+hundreds of letters to learn). okno serve is configured with [rspamd] url pointing at
+its normal worker and controller_url at its controller:
+
+  - a letter with the spam marker (score 8 >= spam_score 6) is accepted (250) into the
+    `spam` hold: no receipt, no deadline, not in the regular queue; the score, action
+    and symbols are in the `spam_checked` event;
+  - a ham letter is unaffected: the normal flow, a receipt, a `spam_checked` event
+    with verdict accept;
+  - the operator's «Не спам» releases the held appeal: queue empty, deadline counted
+    from that moment, the receipt sent; rspamd is asked to learn it as ham (without a
+    Redis rspamd has no statistics backend and refuses: the attempt is an event);
+  - «Спам» on a normal appeal moves it into the hold and stops its clock;
+  - the reject marker (score 30 >= reject_score 15): 550 5.7.1 at SMTP time, nothing
+    stored;
+  - rspamd stopped (its port closed): on_failure = tempfail answers 451 4.3.0 and stores
+    nothing; on_failure = accept registers the letter unscanned, with a
+    `spam_unscanned` event and its receipt.
+
+Skipped (exit 77) when rspamd is not installed (scripts/deps --test installs it)."""
+import email
+import email.policy
+import json
+import os
+import pwd
+import re
+import shutil
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+from datetime import datetime
+from email.message import EmailMessage
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from okno_it import ClassScope, HttpClient, Okno, free_port  # noqa: E402
+from test_users import totp  # noqa: E402
+
+RSPAMD = "/usr/bin/rspamd"
+if not os.access(RSPAMD, os.X_OK):
+    print("rspamd is not installed (scripts/deps --test installs it): skipped")
+    sys.exit(77)
+
+PASSWORD = "Correct-Horse-Battery-42"
+CONTROLLER_PASSWORD = "okno-test-controller"
+# modules that would reach the network (DNS lists, maps.rspamd.com, Redis): off
+NETWORK_MODULES = ("rbl surbl spf dkim dmarc arc fuzzy_check asn emails phishing whitelist "
+                   "mx_check rspamd_update hfilter dkim_signing url_redirector neural "
+                   "ratelimit greylist replies history_redis reputation").split()
+
+
+class Rspamd:
+    """An rspamd of our own: normal worker on `port`, controller on `controller_port`."""
+
+    def __init__(self, test):
+        self.test = test
+        # under /tmp directly: the _rspamd user must reach it (a test's own dir is 0700)
+        self.dir = tempfile.mkdtemp(prefix="okno-rspamd-")
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.controller_port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.controller_url = "http://127.0.0.1:%d" % self.controller_port
+        self.proc = None
+        local = os.path.join(self.dir, "local.d")
+        os.makedirs(local)
+        for d in ("db", "run", "log"):
+            os.makedirs(os.path.join(self.dir, d))
+        self._write("rspamd.conf", """
+.include "$CONFDIR/common.conf"
+options {
+    pidfile = "$RUNDIR/rspamd.pid";
+    .include "$CONFDIR/options.inc"
+    .include(try=true; priority=1,duplicate=merge) "$LOCAL_CONFDIR/local.d/options.inc"
+}
+logging {
+    type = "file";
+    filename = "$LOGDIR/rspamd.log";
+    .include "$CONFDIR/logging.inc"
+}
+worker "normal" {
+    bind_socket = "127.0.0.1:%d";
+    .include "$CONFDIR/worker-normal.inc"
+    count = 1;
+}
+worker "controller" {
+    bind_socket = "127.0.0.1:%d";
+    .include "$CONFDIR/worker-controller.inc"
+    password = "%s";
+    enable_password = "%s";
+}
+""" % (self.port, self.controller_port, CONTROLLER_PASSWORD, CONTROLLER_PASSWORD))
+        # the stock multimap rules fetch maps from maps.rspamd.com: none at all
+        self._write("rspamd.conf.override", "multimap {\n}\n")
+        self._write("tld.dat", "com\nnet\norg\ntest\nexample\nru\n")
+        self._write("local.d/options.inc", """
+dns { nameserver = ["127.0.0.1:%d"]; timeout = 0.2s; retransmits = 1; }
+local_addrs = "127.0.0.0/8, ::1";
+url_tld = "%s/tld.dat";
+""" % (free_port(), self.dir))
+        self._write("local.d/regexp.conf", """
+OKNO_SPAM_MARKER { re = 'Subject=/okno-spam-marker/i'; score = 8.0;
+  description = "okno test: spam marker"; group = "okno"; }
+OKNO_REJECT_MARKER { re = 'Subject=/okno-reject-marker/i'; score = 30.0;
+  description = "okno test: reject marker"; group = "okno"; }
+""")
+        # rspamd's own actions far away: okno's thresholds decide in these tests
+        self._write("local.d/actions.conf", "reject = 500; add_header = 400; greylist = 300;\n")
+        for m in NETWORK_MODULES:
+            self._write("local.d/%s.conf" % m, "enabled = false;\n")
+        # as root rspamd must drop to its own user (package rspamd's _rspamd)
+        self.user = ["-u", "_rspamd", "-g", "_rspamd"] if os.geteuid() == 0 else []
+        if self.user:
+            user = pwd.getpwnam("_rspamd")
+            for d in ("db", "run", "log"):
+                os.chown(os.path.join(self.dir, d), user.pw_uid, user.pw_gid)
+        test.addCleanup(self.cleanup)
+
+    def _write(self, name, text):
+        with open(os.path.join(self.dir, name), "w") as f:
+            f.write(text)
+
+    def start(self):
+        v = ["--var=LOCAL_CONFDIR=" + self.dir, "--var=DBDIR=" + self.dir + "/db",
+             "--var=RUNDIR=" + self.dir + "/run", "--var=LOGDIR=" + self.dir + "/log"]
+        self.out = open(os.path.join(self.dir, "fg.out"), "wb")
+        self.proc = subprocess.Popen([RSPAMD, "-f", "-c", self.dir + "/rspamd.conf", *v,
+                                      *self.user],
+                                     stdout=self.out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/ping", timeout=1) as r:
+                    if r.read().strip() == b"pong":
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                self.test.fail("rspamd exited with %s: %s" % (self.proc.returncode,
+                                                               self.log()[-3000:]))
+            time.sleep(0.1)
+        self.test.fail("rspamd did not answer /ping: " + self.log()[-3000:])
+
+    def log(self):
+        out = ""
+        for name in ("fg.out", "log/rspamd.log"):
+            try:
+                with open(os.path.join(self.dir, name), "rb") as f:
+                    out += f.read().decode("utf-8", "replace")
+            except OSError:
+                pass
+        return out
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+        self.proc = None
+
+    def cleanup(self):
+        self.stop()
+        if getattr(self, "out", None):
+            self.out.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def letter(subject, sender="ivan.petrov@mail.example", body=None):
+    m = EmailMessage()
+    m["From"] = "Иван Петров <%s>" % sender
+    m["To"] = "support@portal.example"
+    m["Subject"] = subject
+    m["Message-ID"] = "<%d.%s>" % (time.time_ns(), sender)
+    m["Date"] = "Sun, 06 Dec 2026 10:00:00 +0300"
+    m.set_content(body or "Здравствуйте! Не могу войти в личный кабинет: после ввода "
+                  "пароля страница обновляется и ничего не происходит. Помогите, пожалуйста.")
+    return m
+
+
+def send(okno, msg):
+    """Sends over SMTP; returns (code, text) of the end of DATA (or of the refusal)."""
+    with smtplib.SMTP("127.0.0.1", okno.smtp_port, timeout=30) as s:
+        try:
+            s.send_message(msg)
+        except smtplib.SMTPResponseException as e:
+            return e.smtp_code, e.smtp_error.decode("utf-8", "replace")
+        except smtplib.SMTPDataError as e:  # pragma: no cover (a subclass of the above)
+            return e.smtp_code, str(e)
+    return 250, ""
+
+
+def number_of(okno, subject):
+    for a in okno.list_json():
+        if a["subject"] == subject:
+            return a["number"]
+    return None
+
+
+def events(shown, kind):
+    return [e for e in shown.get("events", []) if e["kind"] == kind]
+
+
+def outbox(okno):
+    new = os.path.join(okno.dir, "outbox", "new")
+    out = []
+    for name in sorted(os.listdir(new)) if os.path.isdir(new) else []:
+        with open(os.path.join(new, name), "rb") as f:
+            out.append(f.read())
+    return out
+
+
+def wait_receipt(okno, number, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for m in outbox(okno):
+            if number.encode() in m:
+                return m
+        time.sleep(0.2)
+    return None
+
+
+def class_rspamd(cls):
+    """One rspamd for the class `cls`, started; returns the class scope."""
+    scope = ClassScope(cls)
+    cls.rspamd = Rspamd(scope)
+    cls.rspamd.start()
+    return scope
+
+
+class SpamWithRspamd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.okno = Okno(class_rspamd(cls))
+        cls.okno.write_config({"rspamd": {"url": cls.rspamd.url, "spam_score": "6",
+                                          "reject_score": "15", "on_failure": "tempfail",
+                                          "controller_url": cls.rspamd.controller_url,
+                                          "password": CONTROLLER_PASSWORD},
+                               "http": {"requests_per_minute": "100000"}})
+        p = cls.okno.run("user", "add", "--login", "opa", "--role", "operator", "--json",
+                         "--email", "opa@portal.example")
+        assert p.returncode == 0, p.stderr
+        cls.opa = json.loads(p.stdout)
+        p = cls.okno.run("user", "password", "--login", "opa", input=PASSWORD + "\n")
+        assert p.returncode == 0, p.stderr
+        cls.okno.start()
+
+    def sign_in(self):
+        # one sign-in per class: a TOTP code is accepted once
+        if getattr(type(self), "client", None):
+            return type(self).client
+        c = HttpClient(self.okno.base_url)
+        token = c.csrf("/console/login")
+        r = c.post("/console/login", {"csrf": token, "login": "opa", "password": PASSWORD,
+                                      "code": totp(self.opa["totp_uri"])})
+        self.assertEqual(r.status, 303, r.text[:500])
+        type(self).client = c
+        return c
+
+    def act(self, c, number, action):
+        r = c.get("/console/appeals/" + number)
+        self.assertEqual(r.status, 200, r.text[:500])
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', r.text).group(1)
+        version = re.search(r'name="version" value="(\d+)"', r.text).group(1)
+        return c.post("/console/appeals/%s/%s" % (number, action),
+                      {"csrf": csrf, "version": version}), r.text
+
+    def test_spam_is_held_without_receipt_and_not_spam_releases_it(self):
+        subject = "Выгодное предложение okno-spam-marker 1"
+        self.assertEqual(send(self.okno, letter(subject))[0], 250)
+        number = number_of(self.okno, subject)
+        self.assertIsNotNone(number, self.okno.log()[-2000:])
+        shown = self.okno.show_json(number)
+        self.assertEqual(shown["queue"], "spam")
+        self.assertIsNone(shown["deadline"])
+        checked = events(shown, "spam_checked")
+        self.assertEqual(len(checked), 1, shown["events"])
+        detail = checked[0]["detail"]
+        self.assertGreaterEqual(detail["score"], 8.0)
+        self.assertEqual(detail["verdict"], "spam")
+        self.assertIn("OKNO_SPAM_MARKER", detail["symbols"])
+        self.assertTrue(events(shown, "autoreply_suppressed"))
+        self.assertIsNone(wait_receipt(self.okno, number, timeout=3))
+        # not in the regular queue of anyone
+        c = self.sign_in()
+        r = c.get("/console?view=all")
+        self.assertEqual(r.status, 200)
+        self.assertNotIn(number, r.text)
+
+        # «Не спам»: out of the hold, the receipt, the deadline from now
+        before = time.time()
+        r, page = self.act(c, number, "ham")
+        self.assertIn("Не спам", page)
+        self.assertEqual(r.status, 303, r.text[:500])
+        shown = self.okno.show_json(number)
+        self.assertEqual(shown["queue"], "")
+        self.assertTrue(events(shown, "released_from_spam"))
+        self.assertIsNotNone(shown["deadline"])
+        self.assertGreater(datetime.fromisoformat(shown["deadline"]).timestamp(), before)
+        self.assertEqual([e["detail"]["why"] for e in events(shown, "deadline_set")],
+                         ["released from the spam hold"])
+        receipt = wait_receipt(self.okno, number)
+        self.assertIsNotNone(receipt, "no receipt after «Не спам»")
+        self.assertIn(b"ivan.petrov@mail.example", receipt)
+        # rspamd was asked to learn it (no Redis here: it declines, and okno says so)
+        self.assertFalse(events(shown, "rspamd_learned"))
+        failed = events(shown, "rspamd_learn_failed")
+        self.assertEqual([e["detail"]["as"] for e in failed], ["ham"])
+        self.assertIn("declined", failed[0]["detail"]["error"])
+        r = c.get("/console?view=all")
+        self.assertIn(number, r.text)
+
+    def test_the_cabinet_does_not_show_a_held_appeal(self):
+        sender = "olga.sidorova@mail.example"
+        subject = "Скидки okno-spam-marker кабинет"
+        self.assertEqual(send(self.okno, letter(subject, sender=sender))[0], 250)
+        number = number_of(self.okno, subject)
+        self.assertEqual(self.okno.show_json(number)["queue"], "spam")
+        c = HttpClient(self.okno.base_url)
+        r = c.post("/api/v1/cabinet/login", {"email": sender})
+        self.assertEqual(r.status, 202, r.text)
+        code = None
+        end = time.monotonic() + 30
+        while code is None and time.monotonic() < end:
+            for raw in outbox(self.okno):
+                m = email.message_from_bytes(raw, policy=email.policy.default)
+                if sender in str(m["To"]) and "Код для входа" in str(m["Subject"]):
+                    code = re.search(r":\s*(\d{6})\s", m.get_content()).group(1)
+            time.sleep(0.2)
+        self.assertIsNotNone(code, "no sign-in code mailed")
+        r = c.post("/api/v1/cabinet/login/code", {"email": sender, "code": code})
+        self.assertEqual(r.status, 200, r.text)
+        r = c.get("/api/v1/cabinet/appeals")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["total"], 0, r.text)
+        self.assertEqual(c.get("/api/v1/cabinet/appeals/" + number).status, 404)
+
+    def test_ham_is_unaffected(self):
+        subject = "Не могу войти в личный кабинет"
+        self.assertEqual(send(self.okno, letter(subject))[0], 250)
+        number = number_of(self.okno, subject)
+        shown = self.okno.show_json(number)
+        self.assertEqual(shown["queue"], "")
+        self.assertIsNotNone(shown["deadline"])
+        checked = events(shown, "spam_checked")
+        self.assertEqual(len(checked), 1)
+        self.assertEqual(checked[0]["detail"]["verdict"], "accept")
+        self.assertLess(checked[0]["detail"]["score"], 6)
+        self.assertIsNotNone(wait_receipt(self.okno, number))
+
+    def test_operator_marks_an_appeal_as_spam(self):
+        subject = "Рассылка, которую фильтр пропустил"
+        self.assertEqual(send(self.okno, letter(subject, sender="promo@shop.example"))[0], 250)
+        number = number_of(self.okno, subject)
+        self.assertIsNotNone(self.okno.show_json(number)["deadline"])
+        c = self.sign_in()
+        # «Не спам» on an appeal that is not held: refused in Russian, nothing changed
+        r, _ = self.act(c, number, "ham")
+        self.assertEqual(r.status, 422, r.text[:500])
+        self.assertIn("не находится в очереди спама", r.text)
+        self.assertEqual(self.okno.show_json(number)["queue"], "")
+        r, page = self.act(c, number, "spam")
+        self.assertIn(">Спам<", page)
+        self.assertEqual(r.status, 303, r.text[:500])
+        shown = self.okno.show_json(number)
+        self.assertEqual(shown["queue"], "spam")
+        self.assertIsNone(shown["deadline"])
+        self.assertTrue(events(shown, "marked_spam"))
+        learnt = events(shown, "rspamd_learned") + events(shown, "rspamd_learn_failed")
+        self.assertEqual([e["detail"]["as"] for e in learnt], ["spam"])
+
+    def test_reject_score_refuses_at_smtp_time_and_stores_nothing(self):
+        subject = "Срочно okno-reject-marker"
+        code, text = send(self.okno, letter(subject))
+        self.assertEqual(code, 550, text)
+        self.assertIn("5.7.1", text)
+        self.assertNotIn("OKNO_REJECT_MARKER", text)
+        self.assertNotIn("score", text.lower())
+        self.assertIsNone(number_of(self.okno, subject))
+
+
+class RspamdDown(unittest.TestCase):
+    """rspamd stopped: a real one started and stopped again, so its port is closed."""
+
+    @classmethod
+    def setUpClass(cls):
+        class_rspamd(cls)
+        cls.rspamd.stop()
+
+    def serve(self, on_failure):
+        okno = Okno(self)
+        okno.write_config({"rspamd": {"url": self.rspamd.url, "on_failure": on_failure,
+                                      "timeout_ms": "2000"}})
+        okno.start()
+        return okno
+
+    def test_tempfail_answers_451_and_stores_nothing(self):
+        okno = self.serve("tempfail")
+        subject = "Письмо при остановленном rspamd"
+        code, text = send(okno, letter(subject))
+        self.assertEqual(code, 451, text)
+        self.assertIn("4.3.0", text)
+        self.assertEqual(okno.list_json(), [])
+        self.assertIn("event=rspamd_unavailable", okno.log())
+
+    def test_accept_registers_unscanned_with_an_event_and_a_receipt(self):
+        okno = self.serve("accept")
+        subject = "Письмо при остановленном rspamd, принять"
+        self.assertEqual(send(okno, letter(subject))[0], 250)
+        number = number_of(okno, subject)
+        shown = okno.show_json(number)
+        self.assertEqual(shown["queue"], "")
+        self.assertTrue(events(shown, "spam_unscanned"))
+        self.assertFalse(events(shown, "spam_checked"))
+        self.assertIsNotNone(wait_receipt(okno, number))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
