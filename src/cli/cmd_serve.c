@@ -4,12 +4,17 @@
  * commit), starts the outbound delivery thread, the SMTP/LMTP listeners and, when
  * [http] listen is set, the HTTP server (web/server.h), when [metrics] listen is set,
  * /metrics, /healthz and /readyz (web/metrics.h), and runs
- * the GLib main loop until SIGTERM or SIGINT. The first signal stops accepting and
- * lets sessions in the middle of a message finish it (at most GRACE_SECONDS); when the
+ * the GLib main loop until SIGTERM or SIGINT. The first signal stops taking sessions
+ * (new connections hear 421) and lets sessions in the middle of a message finish it
+ * (at most [smtp] shutdown_grace seconds, default 10); when the
  * last one is gone everything is freed and the process exits 0. The HTTP server stops
  * accepting at the first signal. A second signal cuts
  * the grace period short (messages already being committed still get their answer, so
  * the exit waits for the store). A bind or certificate problem exits 1 with one line.
+ *
+ * SIGHUP reads the configuration file again and applies what can change while running
+ * (core/config.h, okno_config_reload; the rest is logged "needs-restart" and kept) and
+ * reloads the TLS certificate; open sessions go on undisturbed.
  *
  * Started as root (core/privileges.h): the store, spool and outbox are opened with the
  * effective ids of [server] user, ports and sockets are bound (and the TLS key read) as
@@ -33,9 +38,8 @@
 #include "web/metrics.h"
 #include "web/server.h"
 
-#define GRACE_SECONDS 30
-
 typedef struct {
+  OknoConfig *cfg;
   GMainLoop *loop;
   OknoListener *listener;
   OknoWeb *web;
@@ -62,7 +66,32 @@ static gboolean on_signal(gpointer data)
   if (sv->web)
     okno_web_stop(sv->web);
   okno_metrics_server_stop(sv->metrics);
-  okno_listener_stop(sv->listener, GRACE_SECONDS, on_stopped, sv);
+  okno_listener_stop(sv->listener, (guint)sv->cfg->shutdown_grace, on_stopped, sv);
+  return G_SOURCE_CONTINUE;
+}
+
+/* SIGHUP: the configuration file again (core/config.h says which keys apply at once;
+ * the others are logged "needs-restart" and kept), then the TLS certificate. Open
+ * sessions are not touched. */
+static gboolean on_hangup(gpointer data)
+{
+  Serve *sv = data;
+  g_autoptr(GError) err = NULL;
+  g_autoptr(GPtrArray) restart = NULL;
+  g_autoptr(GPtrArray) changed = okno_config_reload(sv->cfg, &restart, &err);
+  if (!changed) {
+    okno_log("serve", "event=reload-failed error=\"%s\" (the running configuration is kept)",
+             err->message);
+    return G_SOURCE_CONTINUE;
+  }
+  for (guint i = 0; i < restart->len; i++)
+    okno_log("serve", "event=reload key=%s needs-restart (kept)", (char *)restart->pdata[i]);
+  for (guint i = 0; i < changed->len; i++)
+    okno_log("serve", "event=reload key=%s applied", (char *)changed->pdata[i]);
+  if (!okno_listener_reload_tls(sv->listener, &err))
+    okno_log("serve", "event=reload-failed error=\"%s\" (the old certificate is kept)",
+             err->message);
+  okno_log("serve", "event=reloaded changed=%u needs_restart=%u", changed->len, restart->len);
   return G_SOURCE_CONTINUE;
 }
 
@@ -78,7 +107,7 @@ int okno_cmd_serve(int argc, char **argv)
   OknoJournalSigner *signer = NULL;
   Serve sv = {0};
   OknoPrivileges priv;
-  guint sig_term, sig_int;
+  guint sig_term, sig_int, sig_hup;
   guint64 messages = 0, commits = 0;
 
   if (!cfg)
@@ -166,9 +195,11 @@ int okno_cmd_serve(int argc, char **argv)
     }
   }
 
+  sv.cfg = cfg;
   sv.loop = g_main_loop_new(NULL, FALSE);
   sig_term = g_unix_signal_add(SIGTERM, on_signal, &sv);
   sig_int = g_unix_signal_add(SIGINT, on_signal, &sv);
+  sig_hup = g_unix_signal_add(SIGHUP, on_hangup, &sv);
   okno_outbound_start(outbound);
   okno_scheduler_start(scheduler);
   /* Tree heads are signed every [journal] sign_interval seconds and at the end; with
@@ -192,6 +223,7 @@ int okno_cmd_serve(int argc, char **argv)
 
   g_source_remove(sig_term);
   g_source_remove(sig_int);
+  g_source_remove(sig_hup);
   /* Freeing may still commit; a late signal must not cut it short. */
   signal(SIGTERM, SIG_IGN);
   signal(SIGINT, SIG_IGN);

@@ -2,12 +2,13 @@
  * (the first administrator is made here; the console does the rest later).
  *
  *   okno user add --config F --login L --role R [--department D]... [--email E]
- *                 [--name N] [--json] [--qr FILE]
+ *                 [--name N] [--json] [--qr FILE] [--qr-terminal]
  *       prints login, the one-time password, the otpauth:// URI and the 10 recovery
  *       codes (--json: {"login","role","password","totp_uri","recovery_codes":[...]});
- *       --qr writes the URI's QR code as SVG to FILE
+ *       --qr writes the URI's QR code as SVG to FILE; --qr-terminal prints it after the
+ *       text (UTF-8 half blocks; not with --json)
  *   okno user disable|enable --login L
- *   okno user reset-2fa --login L [--json] [--qr FILE]   new TOTP secret and codes
+ *   okno user reset-2fa --login L [--json] [--qr FILE] [--qr-terminal]   new TOTP secret and codes
  *   okno user list [--json]
  *   okno user verify --login L [--ip A] [--user-agent U] [--json]
  *       one sign-in attempt, journaled like the console's; reads the password and
@@ -104,7 +105,7 @@ static void print_json(JsonBuilder *b)
 }
 
 static int print_enrolment(const OknoEnrolment *e, const char *role, gboolean json,
-                           const char *qr_path)
+                           const char *qr_path, gboolean qr_terminal)
 {
   if (qr_path) {
     g_autoptr(GError) err = NULL;
@@ -132,6 +133,13 @@ static int print_enrolment(const OknoEnrolment *e, const char *role, gboolean js
   printf("totp_uri: %s\nrecovery codes (each works once):\n", e->totp_uri);
   for (char **c = e->recovery_codes; *c; c++)
     printf("  %s\n", *c);
+  if (qr_terminal) {
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = okno_qr_terminal(e->totp_uri, &err);
+    if (!text)
+      return okno_cli_fail(err);
+    printf("QR code of the totp_uri (scan it with the authenticator app):\n%s", text);
+  }
   return 0;
 }
 
@@ -141,7 +149,7 @@ static int user_add(int argc, char **argv)
 {
   g_autofree char *login = NULL, *role = NULL, *email = NULL, *name = NULL, *qr = NULL;
   g_auto(GStrv) departments = NULL;
-  gboolean json = FALSE;
+  gboolean json = FALSE, qr_terminal = FALSE;
   const GOptionEntry extra[] = {
     {"login", 0, 0, G_OPTION_ARG_STRING, &login, "login", "L"},
     {"role", 0, 0, G_OPTION_ARG_STRING, &role, "operator, supervisor, administrator, auditor", "R"},
@@ -150,6 +158,7 @@ static int user_add(int argc, char **argv)
     {"name", 0, 0, G_OPTION_ARG_STRING, &name, "display name", "N"},
     {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
     {"qr", 0, 0, G_OPTION_ARG_FILENAME, &qr, "write the enrolment QR code (SVG) here", "FILE"},
+    {"qr-terminal", 0, 0, G_OPTION_ARG_NONE, &qr_terminal, "print the QR code in the terminal", NULL},
     G_OPTION_ENTRY_NULL,
   };
   int code = 0;
@@ -167,17 +176,18 @@ static int user_add(int argc, char **argv)
   e = okno_staff_create(st, &pol, login, role, name, email, (const char *const *)departments, &err);
   if (!e)
     return okno_cli_fail(err);
-  return print_enrolment(e, role, json, qr);
+  return print_enrolment(e, role, json, qr, qr_terminal);
 }
 
 static int user_reset_2fa(int argc, char **argv)
 {
   g_autofree char *login = NULL, *qr = NULL;
-  gboolean json = FALSE;
+  gboolean json = FALSE, qr_terminal = FALSE;
   const GOptionEntry extra[] = {
     {"login", 0, 0, G_OPTION_ARG_STRING, &login, "login", "L"},
     {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
     {"qr", 0, 0, G_OPTION_ARG_FILENAME, &qr, "write the enrolment QR code (SVG) here", "FILE"},
+    {"qr-terminal", 0, 0, G_OPTION_ARG_NONE, &qr_terminal, "print the QR code in the terminal", NULL},
     G_OPTION_ENTRY_NULL,
   };
   int code = 0;
@@ -195,7 +205,7 @@ static int user_reset_2fa(int argc, char **argv)
   e = okno_staff_reset_2fa(st, &pol, login, &err);
   if (!e)
     return okno_cli_fail(err);
-  return print_enrolment(e, NULL, json, qr);
+  return print_enrolment(e, NULL, json, qr, qr_terminal);
 }
 
 static int user_set_disabled(int argc, char **argv, gboolean disabled)

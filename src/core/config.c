@@ -45,6 +45,7 @@ static const KeyDef keys[] = {
   I("smtp", "max_sessions_per_ip", max_sessions_per_ip, 0, 0, 100000), /* 0: max_sessions / 10 */
   I("smtp", "data_total_timeout", data_total_timeout, 900, 1, 86400),
   I("smtp", "data_min_rate", data_min_rate, 1024, 0, G_GINT64_CONSTANT(1) << 30),
+  I("smtp", "shutdown_grace", shutdown_grace, 10, 0, 3600),
   P("smtp", "spool_dir", spool_dir, "var/spool"),
   I("smtp", "spool_threshold", spool_threshold, 64 * 1024, 0, G_GINT64_CONSTANT(1) << 32),
   P("smtp", "tls_cert", tls_cert, ""),
@@ -406,10 +407,86 @@ OknoConfig *okno_config_load(const char *path, GError **error)
   return g_steal_pointer(&cfg);
 }
 
+/* The keys `okno serve` applies on SIGHUP: each is read from the config at every use
+ * (the TLS pair is reloaded by the listener). Every other key is read once at start. */
+static const char *const reloadable[] = {
+  "outbound.from", "outbound.from_name", "http.public_url", "portal.name",
+  "smtp.max_recipients", "smtp.command_timeout", "smtp.data_timeout",
+  "smtp.shutdown_grace", "smtp.tls_cert", "smtp.tls_key", NULL,
+};
+
+static gboolean values_equal(const KeyDef *k, const OknoConfig *a, const OknoConfig *b)
+{
+  switch (k->type) {
+  case K_STR:
+    return g_strcmp0(*(char **)FIELD(a, k), *(char **)FIELD(b, k)) == 0;
+  case K_LIST: {
+    char **x = *(char ***)FIELD(a, k), **y = *(char ***)FIELD(b, k);
+    return (!x && !y) || (x && y && g_strv_equal((const char *const *)x, (const char *const *)y));
+  }
+  case K_INT:
+    return *(gint64 *)FIELD(a, k) == *(gint64 *)FIELD(b, k);
+  case K_BOOL:
+    return *(gboolean *)FIELD(a, k) == *(gboolean *)FIELD(b, k);
+  case K_NUM:
+    return *(double *)FIELD(a, k) == *(double *)FIELD(b, k);
+  }
+  return TRUE;
+}
+
+GPtrArray *okno_config_reload(OknoConfig *live, GPtrArray **needs_restart, GError **error)
+{
+  g_autoptr(OknoConfig) fresh = NULL;
+  GPtrArray *changed, *kept;
+  if (!live->path) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the configuration was not read from a file");
+    return NULL;
+  }
+  fresh = okno_config_load(live->path, error);
+  if (!fresh)
+    return NULL;
+  changed = g_ptr_array_new_with_free_func(g_free);
+  kept = g_ptr_array_new_with_free_func(g_free);
+  if (!live->retired)
+    live->retired = g_ptr_array_new_with_free_func(g_free);
+  for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+    const KeyDef *k = &keys[i];
+    g_autofree char *name = g_strconcat(k->group, ".", k->key, NULL);
+    if (values_equal(k, live, fresh))
+      continue;
+    if (!g_strv_contains(reloadable, name)) {
+      g_ptr_array_add(kept, g_steal_pointer(&name));
+      continue;
+    }
+    switch (k->type) {
+    case K_STR: /* the old string may be in use on another thread: kept until the end */
+      g_ptr_array_add(live->retired, *(char **)FIELD(live, k));
+      *(char **)FIELD(live, k) = g_strdup(*(char **)FIELD(fresh, k));
+      break;
+    case K_INT:
+      *(gint64 *)FIELD(live, k) = *(gint64 *)FIELD(fresh, k);
+      break;
+    case K_BOOL:
+      *(gboolean *)FIELD(live, k) = *(gboolean *)FIELD(fresh, k);
+      break;
+    case K_NUM:
+      *(double *)FIELD(live, k) = *(double *)FIELD(fresh, k);
+      break;
+    case K_LIST: /* no list is reloadable */
+      break;
+    }
+    g_ptr_array_add(changed, g_steal_pointer(&name));
+  }
+  *needs_restart = kept;
+  return changed;
+}
+
 void okno_config_free(OknoConfig *cfg)
 {
   if (!cfg)
     return;
+  if (cfg->retired)
+    g_ptr_array_unref(cfg->retired);
   for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
     const KeyDef *k = &keys[i];
     if (k->type == K_STR)

@@ -15,6 +15,7 @@
 
 typedef struct OknoConfig {
   char *path;               /* file it came from, NULL for defaults */
+  GPtrArray *retired;       /* strings replaced by okno_config_reload, freed with the config */
 
   /* [store] */
   char *store_url;          /* sqlite:PATH or postgresql://... */
@@ -43,6 +44,7 @@ typedef struct OknoConfig {
   gint64 command_timeout;   /* seconds for one command line, from the end of the last one
                              * (bytes trickling in do not extend it) */
   gint64 data_timeout;      /* seconds of silence during DATA */
+  gint64 shutdown_grace;    /* seconds open transactions get to finish after SIGTERM */
   gint64 data_total_timeout; /* seconds a DATA may last at most, from the 354 */
   char *spool_dir;          /* a message past spool_threshold bytes is received into an
                              * unnamed file here (mail/spool.h) */
@@ -181,6 +183,16 @@ OknoConfig *okno_config_new_default(void);
 /* Loads `path` over the defaults. NULL and OKNO_ERROR_USER on any problem. */
 OknoConfig *okno_config_load(const char *path, GError **error);
 void okno_config_free(OknoConfig *cfg);
+/* SIGHUP: reads live->path again. On an error (the file no longer loads) NULL and
+ * nothing changes. Otherwise the keys that may change while running (outbound.from,
+ * outbound.from_name, http.public_url, portal.name, smtp.max_recipients,
+ * smtp.command_timeout, smtp.data_timeout, smtp.shutdown_grace, smtp.tls_cert,
+ * smtp.tls_key) take their new values in `live` and are returned as "group.key"
+ * names; other keys whose value changed are kept as they were and listed in
+ * *needs_restart. Both arrays are the caller's. A replaced string stays valid until
+ * the config is freed (another thread may be reading it); integers are replaced in
+ * place. Call it from one thread at a time. */
+GPtrArray *okno_config_reload(OknoConfig *live, GPtrArray **needs_restart, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoConfig, okno_config_free)
 
 /* TRUE when `addr` (an e-mail address, any case) is one of smtp_addresses. */

@@ -138,10 +138,14 @@ static gboolean emit_done(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void close_services(OknoListener *l);
+
 static void check_done(OknoListener *l)
 {
-  if (l->stopping && l->done && !l->done_source && l->nconns == 0 && l->pending == 0)
+  if (l->stopping && l->done && !l->done_source && l->nconns == 0 && l->pending == 0) {
+    close_services(l);
     l->done_source = g_idle_add(emit_done, l);
+  }
 }
 
 static void on_closed(GObject *src, GAsyncResult *res, gpointer data)
@@ -464,7 +468,8 @@ static gboolean on_incoming(GSocketService *service, GSocketConnection *conn,
                                                                      : "max-sessions-per-ip";
     okno_log("smtp", "event=refused reason=%s sessions=%u peer=%s", why, l->nsessions,
              okno_pii(peer, tag));
-    g_string_append(c->out, strcmp(why, "max-sessions-per-ip") == 0
+    g_string_append(c->out, l->stopping ? "421 4.3.2 Service shutting down, try later\r\n"
+                            : strcmp(why, "max-sessions-per-ip") == 0
                               ? "421 4.7.0 Too many connections from your address, try later\r\n"
                               : "421 4.7.0 Too many connections, try later\r\n");
     c->close_requested = TRUE;
@@ -654,6 +659,7 @@ static gboolean on_grace_over(gpointer data)
   OknoListener *l = data;
   l->grace_source = 0;
   okno_log("smtp", "event=grace-over sessions=%u", l->nsessions);
+  close_services(l);
   for (GList *it = l->conns, *next; it; it = next) {
     Conn *c = it->data;
     next = it->next; /* shutdown may finish the connection */
@@ -674,7 +680,8 @@ void okno_listener_stop(OknoListener *l, guint grace_seconds, void (*done)(gpoin
   l->stopping = TRUE;
   l->done = done;
   l->done_data = user_data;
-  close_services(l);
+  /* The listening sockets stay open through the grace period: a client connecting now
+   * hears 421 (and retries later or elsewhere) rather than "connection refused". */
   okno_log("smtp", "event=stopping sessions=%u grace=%u", l->nsessions, grace_seconds);
   for (GList *it = l->conns, *next; it; it = next) {
     Conn *c = it->data;
@@ -685,6 +692,25 @@ void okno_listener_stop(OknoListener *l, guint grace_seconds, void (*done)(gpoin
   if (l->conns)
     l->grace_source = g_timeout_add_seconds(grace_seconds, on_grace_over, l);
   check_done(l);
+}
+
+gboolean okno_listener_reload_tls(OknoListener *l, GError **error)
+{
+  g_autoptr(GError) e = NULL;
+  GTlsCertificate *cert;
+  if (!*l->cfg->tls_cert && !*l->cfg->tls_key) {
+    g_clear_object(&l->cert);
+    return TRUE;
+  }
+  cert = g_tls_certificate_new_from_files(l->cfg->tls_cert, l->cfg->tls_key, &e);
+  if (!cert) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "[smtp] tls_cert/tls_key: %s", e->message);
+    return FALSE;
+  }
+  /* Handshakes under way hold their own reference to the old one. */
+  g_clear_object(&l->cert);
+  l->cert = cert;
+  return TRUE;
 }
 
 guint okno_listener_sessions(const OknoListener *l)

@@ -31,14 +31,21 @@ OknoListener *okno_listener_new(const OknoConfig *cfg, OknoIntake *intake,
                                 OknoOutbound *outbound, GError **error);
 /* Starts accepting, logging one "event=listening" line per bound address. */
 void okno_listener_start(OknoListener *l);
-/* Stops accepting (the listening sockets are closed at once). Sessions with no
- * message under way are told 421 4.3.2 and closed; the others finish their current
- * message first. After grace_seconds the remaining sessions are closed (a message
- * already being committed still gets its answer). `done` runs once, from the main
+/* Stops taking sessions: during the grace period a new connection is answered
+ * "421 4.3.2 Service shutting down, try later" and closed; the listening sockets are
+ * closed when the grace period ends or nothing remains. Sessions with no message under
+ * way are told 421 4.3.2 and closed; the others finish their current message first.
+ * After grace_seconds the remaining sessions are closed (a message already being
+ * committed still gets its answer). `done` runs once, from the main
  * loop, when no connection and no delivery remains. Called again, it ends the grace
  * period at once (the first call's `done` still applies). */
 void okno_listener_stop(OknoListener *l, guint grace_seconds, void (*done)(gpointer),
                         gpointer user_data);
+/* SIGHUP: loads [smtp] tls_cert and tls_key again (the files may have been renewed,
+ * the keys changed by okno_config_reload); sessions that start TLS from now on use
+ * it, open sessions keep theirs. FALSE and OKNO_ERROR_USER (the old certificate kept)
+ * when the pair cannot be loaded; both keys empty: no STARTTLS for new sessions. */
+gboolean okno_listener_reload_tls(OknoListener *l, GError **error);
 /* Open sessions right now. */
 guint okno_listener_sessions(const OknoListener *l);
 /* Frees the listener; call it after stop's `done` (connections still open are

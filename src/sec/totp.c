@@ -152,15 +152,49 @@ char *okno_totp_uri(const char *secret, const char *issuer, const char *label)
                          i, l, secret, i, OKNO_TOTP_DIGITS, OKNO_TOTP_PERIOD);
 }
 
-char *okno_qr_svg(const char *text, GError **error)
+static QRcode *qr_encode(const char *text, GError **error)
 {
   QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+  if (!qr)
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the text is too long for a QR code");
+  return qr;
+}
+
+/* Whether module (x, y) is dark; outside the symbol (the quiet zone) it is light. */
+static gboolean qr_dark(const QRcode *qr, int x, int y)
+{
+  return x >= 0 && y >= 0 && x < qr->width && y < qr->width && (qr->data[y * qr->width + x] & 1);
+}
+
+char *okno_qr_terminal(const char *text, GError **error)
+{
+  QRcode *qr = qr_encode(text, error);
+  GString *out;
+  int quiet = 2;
+  if (!qr)
+    return NULL;
+  out = g_string_new(NULL);
+  /* Two module rows per text line: the upper half block is the top row's module, the
+   * lower half the bottom row's; light modules are drawn (white on black). */
+  for (int y = -quiet; y < qr->width + quiet; y += 2) {
+    g_string_append(out, "\033[40;97m");
+    for (int x = -quiet; x < qr->width + quiet; x++) {
+      gboolean top = !qr_dark(qr, x, y), bottom = !qr_dark(qr, x, y + 1);
+      g_string_append(out, top && bottom ? "\u2588" : top ? "\u2580" : bottom ? "\u2584" : " ");
+    }
+    g_string_append(out, "\033[0m\n");
+  }
+  QRcode_free(qr);
+  return g_string_free(out, FALSE);
+}
+
+char *okno_qr_svg(const char *text, GError **error)
+{
+  QRcode *qr = qr_encode(text, error);
   GString *svg;
   int w, quiet = 4;
-  if (!qr) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the text is too long for a QR code");
+  if (!qr)
     return NULL;
-  }
   w = qr->width;
   svg = g_string_new(NULL);
   g_string_append_printf(svg,

@@ -56,6 +56,11 @@ char *okno_totp_uri(const char *secret, const char *issuer, const char *label);
  * NULL with OKNO_ERROR_USER if the text does not fit a QR code. */
 char *okno_qr_svg(const char *text, GError **error);
 
+/* The same QR code for a terminal: UTF-8 half blocks, two module rows per line, each
+ * line wrapped in ANSI colours (white on black) so it scans on light and dark
+ * terminals alike, a 2-module quiet zone. NULL with OKNO_ERROR_USER as above. */
+char *okno_qr_terminal(const char *text, GError **error);
+
 /* OKNO_RECOVERY_CODES fresh codes "XXXX-XXXX-XXXX" (NULL-terminated; g_strfreev). */
 char **okno_recovery_codes_new(void);
 /* The hex SHA-256 of the normalised code (upper case, without spaces and dashes),

@@ -259,9 +259,11 @@ class SmtpTest(unittest.TestCase):
             d.send(raw_message("Не дописано", [b"half"]))
             o.signal()
             time.sleep(0.3)
-            # no longer accepting
-            with self.assertRaises(ConnectionRefusedError):
-                SmtpDialogue(o.smtp_port)
+            # no longer taking sessions: a new connection hears 421 and is closed
+            with SmtpDialogue(o.smtp_port) as late:
+                self.assertEqual(late.greeting[0], 421, late.greeting)
+                self.assertIn("4.3.2", late.greeting[1])
+                self.assertTrue(late.closed())
             started = time.monotonic()
             o.signal()
             self.assertEqual(d.reply()[0], 421)
@@ -269,6 +271,31 @@ class SmtpTest(unittest.TestCase):
         self.assertEqual(o.stop(timeout=15), 0, o.log())
         self.assertLess(time.monotonic() - started, 10)
         self.assertEqual(o.list_json(), [])
+
+    def test_shutdown_grace_bounds_the_drain(self):
+        # [smtp] shutdown_grace = 1: a transaction left unfinished is cut after about a
+        # second and the daemon exits by itself (the old fixed 30 s grace would still
+        # be waiting when the 20 s wait below ends); connections during the grace
+        # period hear 421 4.3.2; the unfinished message is not registered.
+        o = self.started({"smtp": {"shutdown_grace": "1"}})
+        with SmtpDialogue(o.smtp_port, timeout=30) as d:
+            d.send("EHLO c.example\r\nMAIL FROM:<a@mail.example>\r\nRCPT TO:<%s>\r\nDATA\r\n" % SUPPORT)
+            self.assertEqual([c for c, _ in d.replies(4)], [250, 250, 250, 354])
+            d.send(raw_message("Брошено", [b"half"]))
+            o.signal()
+            code, text = d.reply()
+            self.assertEqual(code, 421, text)
+            self.assertTrue(d.closed())
+        self.assertEqual(o.stop(timeout=20), 0, o.log())
+        self.assertIn("event=grace-over", o.log())
+        self.assertEqual(o.list_json(), [])
+
+    def test_shutdown_grace_is_checked(self):
+        self.okno.write_config({"smtp": {"shutdown_grace": "-1"}})
+        r = self.okno.run("migrate")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("shutdown_grace", r.stderr)
+        self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
 
 
 if __name__ == "__main__":

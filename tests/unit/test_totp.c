@@ -144,6 +144,63 @@ static void test_uri_and_qr(void **state)
   assert_int_equal(g_bytes_get_size(key), 20);
 }
 
+/* The terminal QR read back (half blocks: light modules drawn) gives exactly the dark
+ * modules of the SVG: rebuilt here into the SVG's path and compared. */
+static void test_qr_terminal_matches_svg(void **state)
+{
+  const char *uri = "otpauth://totp/okno:admin?secret=JBSWY3DPEHPK3PXP&issuer=okno";
+  g_autofree char *svg = okno_qr_svg(uri, NULL);
+  g_autofree char *term = okno_qr_terminal(uri, NULL);
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GString) path = g_string_new(NULL);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(g_free);
+  int width = -1;
+  (void)state;
+  assert_non_null(term);
+  lines = g_strsplit(term, "\n", -1);
+  for (char **l = lines; *l && **l; l++) {
+    const char *p = *l;
+    GString *top = g_string_new(NULL), *bottom = g_string_new(NULL);
+    assert_true(g_str_has_prefix(p, "\033[40;97m"));
+    assert_true(g_str_has_suffix(p, "\033[0m"));
+    p += strlen("\033[40;97m");
+    while (!g_str_has_prefix(p, "\033[0m")) {
+      gunichar c = g_utf8_get_char(p);
+      /* '1' dark, '0' light */
+      g_string_append_c(top, c == 0x2588 || c == 0x2580 ? '0' : '1');
+      g_string_append_c(bottom, c == 0x2588 || c == 0x2584 ? '0' : '1');
+      assert_true(c == ' ' || c == 0x2588 || c == 0x2580 || c == 0x2584);
+      p = g_utf8_next_char(p);
+    }
+    g_ptr_array_add(rows, g_string_free(top, FALSE));
+    g_ptr_array_add(rows, g_string_free(bottom, FALSE));
+  }
+  width = (int)strlen(rows->pdata[0]) - 4; /* 2-module quiet zone each side */
+  assert_true(width >= 21 && (width - 21) % 4 == 0);
+  assert_true((int)rows->len >= width + 4);
+  for (int y = 0; y < width; y++) {
+    const char *r = rows->pdata[y + 2];
+    for (int x = 0; x < width;) {
+      int run = 0;
+      while (x + run < width && r[x + 2 + run] == '1')
+        run++;
+      if (run) {
+        g_string_append_printf(path, "M%d %dh%dv1h-%dz", x + 4, y + 4, run, run);
+        x += run;
+      } else {
+        x++;
+      }
+    }
+  }
+  /* the quiet zone is light */
+  for (int x = 0; x < width + 4; x++)
+    assert_int_equal(((char *)rows->pdata[0])[x], '0');
+  {
+    g_autofree char *tail = g_strconcat("d=\"", path->str, "\"/></svg>", NULL);
+    assert_true(g_str_has_suffix(svg, tail));
+  }
+}
+
 static void test_recovery_codes(void **state)
 {
   g_auto(GStrv) codes = okno_recovery_codes_new();
@@ -175,6 +232,7 @@ int main(void)
     cmocka_unit_test(test_window_is_one_step_either_side),
     cmocka_unit_test(test_a_used_step_is_never_accepted_again),
     cmocka_unit_test(test_uri_and_qr),
+    cmocka_unit_test(test_qr_terminal_matches_svg),
     cmocka_unit_test(test_recovery_codes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
