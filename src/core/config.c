@@ -82,6 +82,7 @@ static const KeyDef keys[] = {
   I("http", "session_ttl", session_ttl, 8 * 3600, 60, 30 * 86400),
   I("http", "requests_per_minute", requests_per_minute, 600, 1, 1000000000),
   I("http", "forms_per_hour", forms_per_hour, 60, 1, 1000000000),
+  I("http", "status_checks_per_hour", status_checks_per_hour, 20, 1, 1000000000),
   I("http", "captcha_bits", captcha_bits, 16, 0, 32),
   I("http", "captcha_ttl", captcha_ttl, 1800, 10, 86400),
 

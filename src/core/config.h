@@ -89,6 +89,7 @@ typedef struct OknoConfig {
   gint64 session_ttl;       /* seconds a session lives after sign-in */
   gint64 requests_per_minute; /* per client IP, every request */
   gint64 forms_per_hour;    /* per client IP, state-changing requests (POST) */
+  gint64 status_checks_per_hour; /* per client IP, status checks (number + e-mail) */
   gint64 captcha_bits;      /* proof-of-work difficulty: leading zero bits */
   gint64 captcha_ttl;       /* seconds a captcha challenge stays valid */
 

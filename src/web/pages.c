@@ -34,7 +34,8 @@ OknoStatusOutcome okno_status_check(OknoReq *req, const char *number, const char
     return OKNO_LOOKUP_BAD_INPUT;
   }
   key = g_strconcat("status-client:", req->client_ip, NULL);
-  if (!okno_req_limit(req, key, STATUS_PER_CLIENT_HOUR, STATUS_PER_CLIENT_HOUR))
+  if (!okno_req_limit(req, key, (double)req->cfg->status_checks_per_hour,
+                      (double)req->cfg->status_checks_per_hour))
     return OKNO_LOOKUP_LIMITED;
   a = okno_store_appeal_get(req->store, norm, &err);
   if (err) {

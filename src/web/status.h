@@ -3,15 +3,13 @@
  * The answer is the same for "no such appeal" and "the e-mail does not match", so the
  * form cannot be used to learn which numbers exist or whose they are. Each check
  * takes a token from the per-IP form bucket ([http] forms_per_hour, applied by the
- * server to the POST) and from the client's own status bucket (STATUS_PER_CLIENT_HOUR,
- * also for the JSON API), so guessing is slow from each address, and no number of
+ * server to the POST) and from the client's own status bucket ([http] status_checks_per_hour,
+ * default 20, also for the JSON API), so guessing is slow from each address, and no number of
  * addresses guessing a number can lock its owner out of their own check (a per-number
  * bucket could). */
 #pragma once
 #include "appeal/appeal.h"
 #include "web/server.h"
-
-#define STATUS_PER_CLIENT_HOUR 20
 
 typedef enum {
   OKNO_LOOKUP_FOUND,
