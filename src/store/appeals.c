@@ -72,8 +72,6 @@ GPtrArray *okno_appeals_from_rows(const OknoRows *r, GError **error)
   return out;
 }
 
-
-
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(
