@@ -111,11 +111,15 @@ gboolean okno_appeal_status_check(const OknoAppeal *a, OknoStatus to, const char
                                            : "Напишите, что нужно уточнить заявителю.");
     return FALSE;
   }
-  if (to == OKNO_STATUS_ANSWERED && !(answer && *answer)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Напишите текст ответа.");
-    return FALSE;
-  }
-  return TRUE;
+  return to != OKNO_STATUS_ANSWERED || okno_appeal_answer_check(answer, error);
+}
+
+gboolean okno_appeal_answer_check(const char *answer, GError **error)
+{
+  if (answer && *answer)
+    return TRUE;
+  g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Напишите текст ответа.");
+  return FALSE;
 }
 
 void okno_appeal_free(OknoAppeal *a)

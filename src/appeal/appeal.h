@@ -161,3 +161,8 @@ gboolean okno_appeal_status_allowed(OknoStatus from, OknoStatus to);
  * причину.», «Напишите текст ответа.»), when not. */
 gboolean okno_appeal_status_check(const OknoAppeal *a, OknoStatus to, const char *reason,
                                   const char *answer, GError **error);
+
+/* Whether `answer` (NULL or "": none) is an answer's text: FALSE and OKNO_ERROR_USER
+ * («Напишите текст ответа.») when not. The check above makes it for a move to answered;
+ * a further answer to an answered appeal (ops.h) makes it alone. */
+gboolean okno_appeal_answer_check(const char *answer, GError **error);

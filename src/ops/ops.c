@@ -376,10 +376,8 @@ gboolean okno_ops_answer(const OknoSlaEnv *env, OknoStore *st, const char *numbe
   if (a->status != OKNO_STATUS_ANSWERED)
     return okno_ops_set_status(env, st, number, version, OKNO_STATUS_ANSWERED, NULL, answer,
                                actor, error);
-  if (!(answer && *answer)) { /* the same words as okno_appeal_status_check's */
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Напишите текст ответа.");
+  if (!okno_appeal_answer_check(answer, error))
     return FALSE;
-  }
   /* a further answer: the version moves so that another operator sees the change */
   return okno_store_appeal_update(st, a, error) &&
          event(st, a->id, error, "answered_again", "by", actor, NULL) &&
