@@ -242,11 +242,12 @@ class Okno:
                 f.write("\n")
         return self.config_path
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, env_extra=None):
         if not os.path.exists(self.config_path):
             self.write_config()
         env = dict(os.environ)
         env.pop("OKNO_LOG", None)
+        env.update(env_extra or {})
         self._termed = False
         if self._logf:
             self._logf.close()  # a restart after a kill
