@@ -101,6 +101,12 @@ def fresh_pg_database(test):
     return urllib.parse.urlunsplit(urllib.parse.urlsplit(PG_URL)._replace(path="/" + name))
 
 
+def pg_restore_dump(url, path):
+    """Loads a plain pg_dump file into the (empty) database at `url`."""
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", path],
+                   check=True, capture_output=True, timeout=120)
+
+
 def store_url(test, sqlite_url):
     """`sqlite_url`, or a fresh PostgreSQL database when OKNO_IT_STORE=pg."""
     return fresh_pg_database(test) if STORE == "pg" else sqlite_url
