@@ -32,8 +32,10 @@
  *    transport->deliver() and the session sits in DELIVERING, handling nothing, until
  *    okno_smtp_session_delivered(): pipelined commands after the message are answered
  *    only after the message's own reply, which waits for the durable commit.
- * LMTP (RFC 2033) differs only in its greeting verb (LHLO) and in answering DATA with
- * one reply per accepted recipient. */
+ * LMTP (RFC 2033) differs in its greeting verb (LHLO), in answering DATA with one
+ * reply per accepted recipient, and, with [lmtp] xforward, in taking Postfix's XFORWARD
+ * command (its client's address and HELO, for the next transaction: SPF, DMARC and
+ * rspamd then judge the real client, not the MTA in front). */
 #include "mail/smtp_session.h"
 
 #include <string.h>
@@ -86,6 +88,7 @@ struct OknoSmtpSession {
 
   char *helo;
   gboolean esmtp;
+  char *xf_addr, *xf_helo; /* XFORWARD ADDR and HELO for the next transaction, or NULL */
 
   /* the transaction */
   char *mail_from;
@@ -144,6 +147,8 @@ static void close_session(OknoSmtpSession *s)
 static void reset_transaction(OknoSmtpSession *s)
 {
   g_clear_pointer(&s->mail_from, g_free);
+  g_clear_pointer(&s->xf_addr, g_free); /* XFORWARD lasts one transaction */
+  g_clear_pointer(&s->xf_helo, g_free);
   g_ptr_array_set_size(s->rcpts, 0);
   s->rcpt_accepted = s->rcpt_tried = 0;
   s->utf8 = FALSE;
@@ -353,18 +358,112 @@ static void proceed_helo(OknoSmtpSession *s, const char *args, SmtpPath *path)
   reply(s, "250 %s", s->cfg->hostname);
 }
 
+/* XFORWARD (Postfix's XFORWARD_README): "ATTR=value ..." with xtext values ("+XX" for
+ * a byte), for the next transaction. NAME, PROTO, PORT, IDENT and SOURCE are read and
+ * not used; ADDR must be an IP address ("IPV6:" prefix allowed), HELO a host name;
+ * "[UNAVAILABLE]" and "[TEMPUNAVAIL]" mean unknown. Offered only on the LMTP listener
+ * with [lmtp] xforward: anyone who can send it can choose the address SPF judges. */
+static gboolean xforward_trusted(OknoSmtpSession *s)
+{
+  return s->proto == OKNO_PROTO_LMTP && s->cfg->lmtp_xforward;
+}
+
 static void proceed_ehlo(OknoSmtpSession *s, const char *args, SmtpPath *path)
 {
   g_autofree char *size = g_strdup_printf("SIZE %" G_GINT64_FORMAT, s->cfg->max_message_size);
   const char *ext[] = {
     "PIPELINING", size, "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES",
     (s->tls_available && !s->tls) ? "STARTTLS" : NULL,
+    xforward_trusted(s) ? "XFORWARD NAME ADDR PROTO HELO" : NULL,
   };
-  gsize n = G_N_ELEMENTS(ext) - (ext[G_N_ELEMENTS(ext) - 1] ? 0 : 1);
+  gsize n = 0;
   do_helo(s, args, TRUE);
   reply(s, "250-%s", s->cfg->hostname);
+  for (gsize i = 0; i < G_N_ELEMENTS(ext); i++) /* the offered ones, in order */
+    if (ext[i])
+      ext[n++] = ext[i];
   for (gsize i = 0; i < n; i++)
     reply(s, "250%c%s", i + 1 == n ? ' ' : '-', ext[i]);
+}
+
+/* Decodes xtext (RFC 3461 4) into printable ASCII; NULL if malformed or unprintable. */
+static char *xtext_decode(const char *v, gsize n)
+{
+  g_autoptr(GString) out = g_string_sized_new(n);
+  for (gsize i = 0; i < n; i++) {
+    guint8 c = (guint8)v[i];
+    if (c == '+') {
+      if (i + 2 >= n || !g_ascii_isxdigit(v[i + 1]) || !g_ascii_isxdigit(v[i + 2]))
+        return NULL;
+      c = (guint8)(g_ascii_xdigit_value(v[i + 1]) * 16 + g_ascii_xdigit_value(v[i + 2]));
+      i += 2;
+    }
+    if (c <= 0x20 || c >= 0x7F)
+      return NULL;
+    g_string_append_c(out, (char)c);
+  }
+  return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static gboolean check_xforward(OknoSmtpSession *s, const char *args, SmtpPath *path)
+{
+  if (!xforward_trusted(s)) {
+    reply(s, "502 5.5.1 Error: command not implemented");
+    return FALSE;
+  }
+  if (s->state != S_HELO) {
+    reply(s, "503 5.5.1 Error: XFORWARD only between LHLO and MAIL");
+    return FALSE;
+  }
+  if (!*args) {
+    reply(s, "501 5.5.4 Syntax: XFORWARD attribute=value...");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void proceed_xforward(OknoSmtpSession *s, const char *args, SmtpPath *path)
+{
+  g_auto(GStrv) words = g_strsplit(args, " ", -1);
+  g_autofree char *addr = NULL, *helo = NULL;
+  for (char **w = words; *w; w++) {
+    const char *eq = strchr(*w, '=');
+    g_autofree char *value = NULL;
+    if (!**w)
+      continue;
+    if (!eq || eq == *w || !(value = xtext_decode(eq + 1, strlen(eq + 1)))) {
+      reply(s, "501 5.5.4 Bad XFORWARD attribute");
+      return;
+    }
+    if (strcmp(value, "[UNAVAILABLE]") == 0 || strcmp(value, "[TEMPUNAVAIL]") == 0)
+      continue;
+    if (g_ascii_strncasecmp(*w, "ADDR=", 5) == 0) {
+      const char *ip = g_ascii_strncasecmp(value, "IPV6:", 5) == 0 ? value + 5 : value;
+      if (!g_hostname_is_ip_address(ip) || strlen(ip) > 64) {
+        reply(s, "501 5.5.4 Bad XFORWARD address");
+        return;
+      }
+      g_free(addr);
+      addr = g_strdup(ip);
+    } else if (g_ascii_strncasecmp(*w, "HELO=", 5) == 0) {
+      g_free(helo);
+      helo = g_strndup(value, 255);
+    } else if (!(g_ascii_strncasecmp(*w, "NAME=", 5) == 0 || g_ascii_strncasecmp(*w, "PROTO=", 6) == 0 ||
+                 g_ascii_strncasecmp(*w, "PORT=", 5) == 0 || g_ascii_strncasecmp(*w, "IDENT=", 6) == 0 ||
+                 g_ascii_strncasecmp(*w, "SOURCE=", 7) == 0)) {
+      reply(s, "501 5.5.4 Unknown XFORWARD attribute");
+      return;
+    }
+  }
+  if (addr) {
+    g_free(s->xf_addr);
+    s->xf_addr = g_steal_pointer(&addr);
+  }
+  if (helo) {
+    g_free(s->xf_helo);
+    s->xf_helo = g_steal_pointer(&helo);
+  }
+  reply(s, "250 2.0.0 Ok");
 }
 
 static gboolean check_starttls(OknoSmtpSession *s, const char *args, SmtpPath *path)
@@ -508,8 +607,13 @@ static void proceed_data(OknoSmtpSession *s, const char *args, SmtpPath *path)
                      : !s->esmtp                 ? "SMTP"
                      : s->tls                    ? "ESMTPS"
                                                  : "ESMTP";
-  hdr = g_strdup_printf("Received: from %s (%s)\r\n\tby %s (okno) with %s id %s;\r\n\t%s\r\n",
-                        s->helo, s->peer, s->cfg->hostname, with, s->id, date);
+  hdr = s->xf_addr || s->xf_helo
+            ? g_strdup_printf("Received: from %s (%s)\r\n\tby %s (okno) with %s id %s"
+                              " (XFORWARD from %s);\r\n\t%s\r\n",
+                              s->xf_helo ? s->xf_helo : s->helo, s->xf_addr ? s->xf_addr : s->peer,
+                              s->cfg->hostname, with, s->id, s->peer, date)
+            : g_strdup_printf("Received: from %s (%s)\r\n\tby %s (okno) with %s id %s;\r\n\t%s\r\n",
+                              s->helo, s->peer, s->cfg->hostname, with, s->id, date);
   if (!s->spool)
     s->spool = okno_spool_new(s->cfg->spool_dir, (gsize)s->cfg->spool_threshold);
   okno_spool_clear(s->spool);
@@ -574,6 +678,7 @@ static const SmtpCommand commands[] = {
   {"VRFY", TRUE, TRUE, check_vrfy, proceed_vrfy},
   {"HELP", TRUE, TRUE, NULL, proceed_help},
   {"QUIT", TRUE, TRUE, check_noargs, proceed_quit},
+  {"XFORWARD", FALSE, TRUE, check_xforward, proceed_xforward},
 };
 
 static void handle_command(OknoSmtpSession *s, const char *line)
@@ -654,8 +759,8 @@ static void data_end(OknoSmtpSession *s)
   env.channel = OKNO_CHANNEL_EMAIL;
   env.mail_from = s->mail_from;
   env.rcpt_to = (const char *const *)s->rcpts->pdata;
-  env.client_addr = s->peer;
-  env.helo = s->helo;
+  env.client_addr = s->xf_addr ? s->xf_addr : s->peer; /* XFORWARD: the MTA's client */
+  env.helo = s->xf_helo ? s->xf_helo : s->helo;
   env.session_id = s->id;
   env.tls = s->tls;
   enter_state(s, S_DELIVERING);
@@ -832,6 +937,8 @@ void okno_smtp_session_free(OknoSmtpSession *s)
   okno_spool_free(s->spool);
   g_byte_array_unref(s->in);
   g_free(s->helo);
+  g_free(s->xf_addr);
+  g_free(s->xf_helo);
   g_free(s->peer);
   g_free(s);
 }

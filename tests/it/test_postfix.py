@@ -12,6 +12,11 @@ client runs as user postfix); all other mail (bounces to senders) goes through
   every one becomes exactly one appeal with exactly one receipt.
 - A message larger than okno's [smtp] max_message_size is refused by okno over LMTP and
   comes back to its sender as Postfix's bounce (a DSN naming okno's 552 reply).
+- Postfix passes its client's address and HELO with XFORWARD (`lmtp_send_xforward_command`,
+  okno's `[lmtp] xforward = true`), so okno checks SPF and DMARC against the real client
+  (the test's DNS server on loopback): a letter from a domain whose DMARC policy is
+  reject, sent from an address its SPF does not allow, is refused over LMTP and comes
+  back to its sender as Postfix's bounce, while mail from a domain with no policy passes.
 - okno killed (SIGKILL) while Postfix is delivering, more mail sent while it is down:
   Postfix defers (the socket is gone, 4.x.x), and after okno restarts and the queue is
   flushed every message is registered exactly once, each with one receipt.
@@ -42,6 +47,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dns_server import DnsServer  # noqa: E402
 from okno_it import OKNO_BIN, SUPPORT, ClassScope, Okno, free_port  # noqa: E402
 
 CLIENTS = int(os.environ.get("OKNO_POSTFIX_CLIENTS", "10"))
@@ -195,6 +201,7 @@ maximal_backoff_time = 4s
 # okno: the support address's domain is relayed to okno's LMTP socket
 relay_domains = {portal}
 transport_maps = texthash:{etc}/okno_transport
+lmtp_send_xforward_command = yes
 # everything else (bounces to senders) goes out through the portal's relay
 relayhost = [127.0.0.1]:{sink}
 """
@@ -217,11 +224,20 @@ class PostfixTest(unittest.TestCase):
         cls.sink = Sink()
         threading.Thread(target=cls.sink.serve_forever, daemon=True).start()
         scope.addCleanup(cls.sink.shutdown)
+        cls.dns = DnsServer()
+        scope.addCleanup(cls.dns.stop)
+        cls.dns.set_zones({  # Postfix's clients are on 127.0.0.1: no SPF here allows them
+            "reject.example": [{"TXT": "v=spf1 ip4:192.0.2.1 -all"}],
+            "_dmarc.reject.example": [{"TXT": "v=DMARC1; p=reject"}],
+        })
         cls.okno = Okno(scope)
         os.chmod(cls.okno.dir, 0o711)  # postfix's lmtp client reaches the socket inside
         cls.okno.write_config({
-            "lmtp": {"listen": "unix:lmtp.sock", "socket_mode": "0660", "socket_group": "postfix"},
+            "lmtp": {"listen": "unix:lmtp.sock", "socket_mode": "0660", "socket_group": "postfix",
+                     "xforward": "true"},
             "smtp": {"max_message_size": "65536"},
+            "auth": {"verify": "1"},
+            "dns": {"server": cls.dns.address, "timeout_ms": "400"},
         })
         cls.okno.start()
         cls.postfix = Postfix(os.path.join(cls.base, "pf"), cls.okno.lmtp_socket,
@@ -314,6 +330,22 @@ class PostfixTest(unittest.TestCase):
         self.assertIn(b"Status: 5.3.4", dsn)
         self.assertEqual(self.subjects("Слишком большое"), [])
         self.assertNotIn(sender, self.receipts())
+
+    def test_2b_dmarc_reject_judged_on_the_real_client_bounces_to_its_sender(self):
+        sender = "boss@reject.example"
+        self.send([(sender, message(sender, "Поддельное письмо"))], 1)
+        self.wait("the bounce", lambda: any(rc == ["RCPT TO:<%s>" % sender]
+                                            for _, rc, _ in self.sink.messages))
+        dsn = [d for _, rc, d in self.sink.messages if rc == ["RCPT TO:<%s>" % sender]][0]
+        self.assertIn(b"Status: 5.7.1", dsn)
+        self.assertEqual(self.subjects("Поддельное письмо"), [])
+        self.assertNotIn(sender, self.receipts())
+        # the appeals that did pass were judged on Postfix's client, not on the socket
+        number = self.okno.list_json()[-1]["number"]
+        raw = subprocess.run([OKNO_BIN, "show", "--config", self.okno.config_path, "--raw", "1", number],
+                             capture_output=True, check=True).stdout
+        self.assertIn(b"(127.0.0.1)", raw)
+        self.assertIn(b"XFORWARD from", raw)
 
     def test_3_okno_killed_midway_loses_nothing(self):
         n = max(20, MESSAGES // 4)
