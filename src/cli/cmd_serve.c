@@ -14,7 +14,14 @@
  *
  * SIGHUP reads the configuration file again and applies what can change while running
  * (core/config.h, okno_config_reload; the rest is logged "needs-restart" and kept) and
- * reloads the TLS certificate; open sessions go on undisturbed.
+ * reloads the TLS certificate and the web's templates and static files; open sessions
+ * and requests go on undisturbed.
+ *
+ * Under systemd (Type=notify) the service manager hears READY=1 once everything
+ * listens, RELOADING=1 then READY=1 around a SIGHUP, STOPPING=1 at the first SIGTERM,
+ * and, when the unit sets WatchdogSec, WATCHDOG=1 at half that interval from the main
+ * loop, so a loop that hangs gets the service restarted. Outside systemd (no
+ * NOTIFY_SOCKET) these calls do nothing.
  *
  * Started as root (core/privileges.h): the store, spool and outbox are opened with the
  * effective ids of [server] user, ports and sockets are bound (and the TLS key read) as
@@ -24,6 +31,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "ops/journal.h"
@@ -62,6 +70,7 @@ static gboolean on_signal(gpointer data)
     return G_SOURCE_CONTINUE;
   }
   sv->stopping = TRUE;
+  sd_notify(0, "STOPPING=1\nSTATUS=Stopping: open SMTP transactions finish");
   okno_log("serve", "event=signal action=stop");
   if (sv->web)
     okno_web_stop(sv->web);
@@ -78,10 +87,13 @@ static gboolean on_hangup(gpointer data)
   Serve *sv = data;
   g_autoptr(GError) err = NULL;
   g_autoptr(GPtrArray) restart = NULL;
-  g_autoptr(GPtrArray) changed = okno_config_reload(sv->cfg, &restart, &err);
+  g_autoptr(GPtrArray) changed = NULL;
+  sd_notify(0, "RELOADING=1");
+  changed = okno_config_reload(sv->cfg, &restart, &err);
   if (!changed) {
     okno_log("serve", "event=reload-failed error=\"%s\" (the running configuration is kept)",
              err->message);
+    sd_notify(0, "READY=1\nSTATUS=Serving; the last reload failed (see the log)");
     return G_SOURCE_CONTINUE;
   }
   for (guint i = 0; i < restart->len; i++)
@@ -91,7 +103,20 @@ static gboolean on_hangup(gpointer data)
   if (!okno_listener_reload_tls(sv->listener, &err))
     okno_log("serve", "event=reload-failed error=\"%s\" (the old certificate is kept)",
              err->message);
+  g_clear_error(&err);
+  if (sv->web && !okno_web_reload(sv->web, &err))
+    okno_log("serve", "event=reload-failed error=\"%s\" (the old templates are kept)",
+             err->message);
   okno_log("serve", "event=reloaded changed=%u needs_restart=%u", changed->len, restart->len);
+  sd_notify(0, "READY=1\nSTATUS=Serving");
+  return G_SOURCE_CONTINUE;
+}
+
+/* WatchdogSec: the main loop says it is alive (see the top of the file). */
+static gboolean on_watchdog(gpointer unused)
+{
+  (void)unused;
+  sd_notify(0, "WATCHDOG=1");
   return G_SOURCE_CONTINUE;
 }
 
@@ -107,7 +132,8 @@ int okno_cmd_serve(int argc, char **argv)
   OknoJournalSigner *signer = NULL;
   Serve sv = {0};
   OknoPrivileges priv;
-  guint sig_term, sig_int, sig_hup;
+  guint sig_term, sig_int, sig_hup, watchdog = 0;
+  guint64 watchdog_usec = 0;
   guint64 messages = 0, commits = 0;
 
   if (!cfg)
@@ -215,6 +241,9 @@ int okno_cmd_serve(int argc, char **argv)
     okno_metrics_server_start(sv.metrics);
   okno_log("serve", "event=started pid=%d uid=%d gid=%d", (int)getpid(), (int)getuid(),
            (int)getgid());
+  sd_notifyf(0, "READY=1\nSTATUS=Serving\nMAINPID=%d", (int)getpid());
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec >= 2000)
+    watchdog = g_timeout_add((guint)(watchdog_usec / 2000), on_watchdog, NULL);
 
   g_main_loop_run(sv.loop);
   /* Feedback forms waiting for their registration are answered from this loop. */
@@ -224,6 +253,8 @@ int okno_cmd_serve(int argc, char **argv)
   g_source_remove(sig_term);
   g_source_remove(sig_int);
   g_source_remove(sig_hup);
+  if (watchdog)
+    g_source_remove(watchdog);
   /* Freeing may still commit; a late signal must not cut it short. */
   signal(SIGTERM, SIG_IGN);
   signal(SIGINT, SIG_IGN);

@@ -8,9 +8,13 @@
  * queue is run once, so the receipt is delivered even when no `okno serve` runs
  * (--no-deliver leaves that to the daemon). --kind formal registers a formal appeal under
  * 59-FZ: only for a trusted caller that has confirmed the citizen's identity (the
- * cabinet will; operators entering a paper appeal), never for mail from the MTA. Exit codes: 0 registered (also when it was
- * a duplicate), 1 the input is unusable, 75 (EX_TEMPFAIL) a temporary failure the MTA
- * should retry, 2 an internal error. */
+ * cabinet will; operators entering a paper appeal), never for mail from the MTA.
+ *
+ * Exit codes: 0 registered (also when it was a duplicate); 1 the input is unusable
+ * (empty, over [smtp] max_message_size, refused by a check as a citizen would hear
+ * over SMTP); 75 (EX_TEMPFAIL) for everything else (the store unreachable or locked, a
+ * disk full, an internal error): the MTA keeps the message and retries, so nothing it
+ * handed over is lost or bounced for okno's fault. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +55,13 @@ static gboolean read_input(const char *path, gint64 max, GBytes **out, GError **
   return TRUE;
 }
 
+/* One line, and the exit code the MTA acts on (see the top of the file). */
+static int submit_failed(const GError *err)
+{
+  fprintf(stderr, "okno: %s\n", err->message);
+  return okno_error_exit_code(err) == 1 ? 1 : EX_TEMPFAIL; /* USER, PERM: the MTA bounces */
+}
+
 int okno_cmd_submit(int argc, char **argv)
 {
   g_autofree char *from = NULL;
@@ -86,16 +97,12 @@ int okno_cmd_submit(int argc, char **argv)
   if (!read_input(argv[1], cfg->max_message_size, &raw, &err))
     return okno_cli_fail(err);
   in = okno_intake_new(cfg, &err);
-  if (!in) {
-    fprintf(stderr, "okno: %s\n", err->message);
-    return err->code == OKNO_ERROR_TEMP ? EX_TEMPFAIL : okno_error_exit_code(err);
-  }
+  if (!in)
+    return submit_failed(err);
   ok = okno_intake_submit_sync(in, raw, &env, &res, &err);
   okno_intake_free(in);
-  if (!ok) {
-    fprintf(stderr, "okno: %s\n", err->message);
-    return err->code == OKNO_ERROR_TEMP ? EX_TEMPFAIL : okno_error_exit_code(err);
-  }
+  if (!ok)
+    return submit_failed(err);
   printf("%s\n", res.number ? res.number : "checked");
   fflush(stdout);
   okno_intake_result_clear(&res);

@@ -53,6 +53,7 @@ static const KeyDef keys[] = {
 
   S("lmtp", "listen", lmtp_listen, ""),
   S("lmtp", "socket_mode", lmtp_socket_mode, ""),
+  B("lmtp", "xforward", lmtp_xforward, FALSE),
   S("lmtp", "socket_group", lmtp_socket_group, ""),
 
   I("intake", "parse_time_budget_ms", parse_time_budget_ms, 5000, 10, 600000),

@@ -32,6 +32,9 @@ typedef struct OknoConfig {
   char *lmtp_socket_mode;   /* octal permissions of the unix: socket, e.g. "0660";
                              * empty: what the umask gives */
   char *lmtp_socket_group;  /* group of the unix: socket, e.g. "postfix"; empty: ours */
+  gboolean lmtp_xforward;   /* trust XFORWARD (the MTA's client address and HELO) on
+                               the LMTP listener: only when nothing but the MTA in front
+                               can reach it */
   char **smtp_addresses;    /* the support addresses accepted as recipients */
   char *hostname;           /* greeting and Message-ID domain */
   gint64 max_message_size;  /* bytes, SIZE and 552 5.3.4 */

@@ -7,10 +7,15 @@
  * guessed: Cyrillic text in windows-1251, KOI8-R and ISO-8859-5 differs in which byte
  * ranges hold lower-case letters, so each candidate is scored by how many of its
  * letters come out lower case; Western text is told apart by its isolated high bytes
- * (an accented letter between ASCII letters) where Russian words are runs of them. */
+ * (an accented letter between ASCII letters) where Russian words are runs of them, and
+ * then read among the Latin charsets (latin_guess below): uchardet's language models
+ * propose one, and each candidate is judged by how many of its decoded high bytes are
+ * symbols or control characters standing inside a word, which real text never has
+ * (ISO-8859-2 Polish read as windows-1252 puts "¿ ³ ¶" inside words). */
 #include "mail/charset.h"
 
 #include <string.h>
+#include <uchardet/uchardet.h>
 
 /* Labels seen in mail that glibc iconv does not know under that name. */
 static const struct {
@@ -156,6 +161,7 @@ static gboolean looks_gb2312(const guint8 *b, gsize len)
 /* The Russian guess below, and whether it is sure: Cyrillic words in a Russian charset
  * are mostly lower case in it. */
 static const char *guess_russian(const char *bytes, gsize len, gboolean *sure);
+static const char *latin_guess(const char *bytes, gsize len);
 
 const char *okno_charset_guess(const char *bytes, gsize len)
 {
@@ -167,14 +173,14 @@ const char *okno_charset_guess(const char *bytes, gsize len)
     return "shift_jis";
   if (looks_gb2312((const guint8 *)bytes, len))
     return "gb2312";
-  return ru;
+  return strcmp(ru, "iso-8859-1") == 0 ? latin_guess(bytes, len) : ru;
 }
 
 static const char *guess_russian(const char *bytes, gsize len, gboolean *sure)
 {
   /* Lower-case letter counts per candidate: cp1251 has lower case at E0-FF (and B8 ё),
    * KOI8-R at C0-DF (and A3 ё), ISO-8859-5 at D0-EF (and F1 ё). */
-  gsize low1251 = 0, lowkoi = 0, low88595 = 0, letters = 0, high = 0, runs = 0;
+  gsize low1251 = 0, lowkoi = 0, low88595 = 0, letters = 0, high = 0, runs = 0, mixed = 0;
   for (gsize i = 0; i < len; i++) {
     guint8 c = (guint8)bytes[i];
     if (c < 0x80)
@@ -190,9 +196,13 @@ static const char *guess_russian(const char *bytes, gsize len, gboolean *sure)
       low88595++;
     if (i + 1 < len && (guint8)bytes[i + 1] >= 0xB0 && c >= 0xB0)
       runs++;
+    if ((i > 0 && g_ascii_isalpha(bytes[i - 1])) || (i + 1 < len && g_ascii_isalpha(bytes[i + 1])))
+      mixed++;
   }
-  /* Russian words are runs of high bytes; Western text has mostly isolated ones. */
-  if (high == 0 || letters * 2 < high || runs * 2 < high)
+  /* Russian words are runs of high bytes; Western text has mostly isolated ones, and
+   * in Latin text of any kind (a Polish pangram has runs too) most high bytes touch an
+   * ASCII letter of their word, which Russian words never hold. */
+  if (high == 0 || letters * 2 < high || runs * 2 < high || mixed * 2 > high)
     return "iso-8859-1";
   /* sure when the winner's lower case is at least three quarters of the high bytes */
   if (lowkoi > low1251 && lowkoi >= low88595) {
@@ -205,6 +215,64 @@ static const char *guess_russian(const char *bytes, gsize len, gboolean *sure)
   }
   *sure = low1251 * 4 >= high * 3;
   return "windows-1251";
+}
+
+/* The Latin charsets rule 3 chooses among, in the order ties go: the Western one first
+ * (the most common), then Central European (Polish, Czech, Slovak, Hungarian ...),
+ * Baltic and Turkish. ISO-8859-1 is not listed: windows-1252 decodes everything it
+ * does, and more (its 0x80-0x9F are typographic quotes and dashes, not controls). */
+static const char *const latin_charsets[] = {
+  "windows-1252", "windows-1250", "iso-8859-2", "iso-8859-15", "windows-1257", "iso-8859-13",
+  "windows-1254", "iso-8859-9", "iso-8859-4", "iso-8859-3", "iso-8859-16",
+};
+
+/* How wrong `utf8` looks as Latin text: each C1 control counts 3; each non-ASCII
+ * character that is no letter counts 2 when it stands between two letters ("Pro¶ba",
+ * "ja¼ñ") and 1 when it ends a word ("gęśl±"), but for the marks ™ ® © that follow
+ * names. */
+static gsize latin_penalty(const char *utf8)
+{
+  gsize penalty = 0;
+  gunichar prev = 0;
+  for (const char *p = utf8; *p; p = g_utf8_next_char(p)) {
+    gunichar c = g_utf8_get_char(p);
+    const char *next = g_utf8_next_char(p);
+    if (c >= 0x80 && c < 0xA0)
+      penalty += 3;
+    else if (c >= 0x80 && !g_unichar_isalpha(c) && g_unichar_isalpha(prev) &&
+             c != 0x2122 && c != 0xAE && c != 0xA9)
+      penalty += *next && g_unichar_isalpha(g_utf8_get_char(next)) ? 2 : 1;
+    prev = c;
+  }
+  return penalty;
+}
+
+/* Rule 3 for Western-looking bytes: the candidate with the lowest latin_penalty, where
+ * uchardet's proposal (when it names one of latin_charsets) is tried first and so wins
+ * ties. Returns a static iconv name. */
+static const char *latin_guess(const char *bytes, gsize len)
+{
+  const char *best = latin_charsets[0], *proposal = NULL;
+  gsize best_penalty = G_MAXSIZE;
+  uchardet_t ud = uchardet_new();
+  if (ud && uchardet_handle_data(ud, bytes, len) == 0) {
+    uchardet_data_end(ud);
+    for (gsize i = 0; i < G_N_ELEMENTS(latin_charsets); i++)
+      if (g_ascii_strcasecmp(uchardet_get_charset(ud), latin_charsets[i]) == 0)
+        proposal = latin_charsets[i];
+  }
+  if (ud)
+    uchardet_delete(ud);
+  for (gssize i = proposal ? -1 : 0; i < (gssize)G_N_ELEMENTS(latin_charsets); i++) {
+    const char *cs = i < 0 ? proposal : latin_charsets[i];
+    g_autofree char *text = convert_strict(bytes, len, cs);
+    gsize penalty = text ? latin_penalty(text) : G_MAXSIZE;
+    if (penalty < best_penalty) {
+      best = cs;
+      best_penalty = penalty;
+    }
+  }
+  return best;
 }
 
 char *okno_charset_to_utf8(const char *bytes, gsize len, const char *label)
@@ -229,8 +297,6 @@ char *okno_charset_to_utf8(const char *bytes, gsize len, const char *label)
   if (ascii)
     return g_steal_pointer(&clean);
   guess = okno_charset_guess(clean, n); /* rule 3 */
-  if (strcmp(guess, "iso-8859-1") == 0 && (out = convert_strict(clean, n, "CP1252")))
-    return out;
   if ((out = convert_strict(clean, n, guess)))
     return out;
   return convert_bytewise(clean, n, guess);

@@ -11,13 +11,17 @@
  *  3. otherwise the bytes are guessed among windows-1251, KOI8-R and ISO-8859-5 by the
  *     share of Cyrillic letters each decoding gives in lower case (Russian prose is
  *     mostly lower case; a wrong guess is mostly upper case), falling back to
- *     windows-1251, and to Latin-1 (read as windows-1252 where it can be) for text
- *     whose high bytes do not look like Cyrillic words (isolated accented letters);
+ *     windows-1251; text whose high bytes do not look like Cyrillic words (isolated
+ *     accented letters) is read in the Latin charset that uchardet proposes, unless
+ *     another of windows-1252, windows-1250, ISO-8859-2, ISO-8859-15, windows-1257,
+ *     ISO-8859-13, windows-1254, ISO-8859-9, -4, -3, -16 puts fewer symbols and
+ *     controls inside words (so Polish, Czech, Hungarian or Lithuanian subjects come
+ *     out right, not as «Pro¶ba»);
  *     when the Russian guess is not sure (its lower case under three quarters of the
  *     high bytes), Shift-JIS and GB2312 are tried by their byte structure (a Chinese
  *     or Japanese subject is no longer read as KOI8-R mojibake);
  *  4. NUL bytes are dropped; the result is always valid UTF-8 (never NULL).
- * Pure, thread-safe. */
+ * Pure, thread-safe (uchardet keeps no state between calls). */
 #pragma once
 #include <glib.h>
 
@@ -25,5 +29,6 @@
 char *okno_charset_to_utf8(const char *bytes, gsize len, const char *label);
 
 /* The charset rule 3 would choose for these bytes: "windows-1251", "koi8-r",
- * "iso-8859-5", "shift_jis", "gb2312" or "iso-8859-1". Exposed for tests. */
+ * "iso-8859-5", "shift_jis", "gb2312" or one of the Latin charsets of rule 3
+ * ("windows-1252", "windows-1250", "iso-8859-2" ...). Exposed for tests. */
 const char *okno_charset_guess(const char *bytes, gsize len);

@@ -136,7 +136,9 @@ static void append_q(GByteArray *out, const char *s, gsize n)
 {
   for (gsize i = 0; i < n; i++) {
     guint8 c = (guint8)s[i];
-    if (c == '_')
+    if (c == '\r' || c == '\n') /* a fold inside a spaced word: its blank stays */
+      continue;
+    if (c == '_' || c == '\t')
       c = ' ';
     else if (c == '=' && i + 2 < n && g_ascii_isxdigit(s[i + 1]) && g_ascii_isxdigit(s[i + 2])) {
       c = (guint8)(g_ascii_xdigit_value(s[i + 1]) * 16 + g_ascii_xdigit_value(s[i + 2]));
@@ -162,9 +164,31 @@ static void append_b(GByteArray *out, const char *s, gsize n)
   g_byte_array_set_size(out, (guint)(start + w));
 }
 
+/* Lenient reading of an encoded-word's text that white space interrupts at s[i]
+ * (mailers that put spaces in Q text, "=?utf-8?Q?Hello W=C3=A4rld?="): when a "?="
+ * follows before any "=?" and the end of the header, and the text up to it holds only
+ * what its encoding allows, returns the index of that "?=", else 0. */
+static gsize spaced_word_end(const char *s, gsize n, gsize i, char enc)
+{
+  for (; i + 1 < n; i++) {
+    guint8 c = (guint8)s[i];
+    if (c == '?' && s[i + 1] == '=')
+      return i;
+    if (c == '=' && s[i + 1] == '?')
+      return 0;
+    if (g_ascii_isspace(c))
+      continue;
+    if (c < 0x21 || c > 0x7E || c == '?' ||
+        (enc == 'B' && !g_ascii_isalnum(c) && c != '+' && c != '/' && c != '='))
+      return 0;
+  }
+  return 0;
+}
+
 /* Recognises an encoded-word at s[0] ("=?charset?B|Q?text?="); fills its parts and
  * returns its length, 0 if s does not start one. The "?=" may be missing: the text
- * then ends at white space or the end. */
+ * then ends at white space or the end. White space inside the text is taken as part
+ * of it when a "?=" closes it (spaced_word_end). */
 static gsize encoded_word(const char *s, gsize n, char *charset, char *enc,
                           const char **text, gsize *text_len)
 {
@@ -188,9 +212,17 @@ static gsize encoded_word(const char *s, gsize n, char *charset, char *enc,
       *text_len = i - t;
       return i + 2;
     }
+    if (g_ascii_isspace(s[i])) {
+      gsize end = spaced_word_end(s, n, i, *enc);
+      if (end) {
+        *text = s + t;
+        *text_len = end - t;
+        return end + 2;
+      }
+      break;
+    }
     /* "=?" starts the next word, unless it is base64 padding before "?=". */
-    if (g_ascii_isspace(s[i]) ||
-        (s[i] == '=' && i + 1 < n && s[i + 1] == '?' && !(i + 2 < n && s[i + 2] == '=')))
+    if (s[i] == '=' && i + 1 < n && s[i + 1] == '?' && !(i + 2 < n && s[i + 2] == '='))
       break;
   }
   *text = s + t;
@@ -824,6 +856,29 @@ static void fill_empty(OknoMessage *msg)
     msg->references = g_new0(char *, 1);
 }
 
+/* TRUE when the line at s is a header field: a name of printable ASCII, then ':'. */
+static gboolean is_header_line(const char *s, gsize n)
+{
+  gsize i = 0;
+  while (i < n && s[i] > 0x20 && s[i] < 0x7F && s[i] != ':')
+    i++;
+  return i > 0 && i < n && s[i] == ':';
+}
+
+/* The bytes of one stray line before the header to skip: a blank line or a line that
+ * is no header field ("Сообщение ниже:", a terminal's prompt pasted into a file), when
+ * a header field follows it. An mbox "From " line is not stray: GMime reads it. Returns
+ * 0 when the message starts as it should. */
+static gsize stray_first_line(const char *raw, gsize len)
+{
+  const char *nl = memchr(raw, '\n', len);
+  gsize first = nl ? (gsize)(nl - raw) + 1 : len;
+  if (!nl || first >= len || is_header_line(raw, first) ||
+      (len >= 5 && memcmp(raw, "From ", 5) == 0))
+    return 0;
+  return is_header_line(raw + first, len - first) ? first : 0;
+}
+
 OknoMessage *okno_mime_parse(const char *raw, gsize len, const OknoMimeLimits *limits)
 {
   OknoMimeLimits defaults;
@@ -835,6 +890,7 @@ OknoMessage *okno_mime_parse(const char *raw, gsize len, const OknoMimeLimits *l
   g_autoptr(GMimeMessage) message = NULL;
   g_autoptr(GPtrArray) body = g_ptr_array_new_with_free_func(body_text_free);
   Walk w = {0};
+  gsize skip;
 
   if (!raw || len == 0)
     return NULL;
@@ -851,7 +907,9 @@ OknoMessage *okno_mime_parse(const char *raw, gsize len, const OknoMimeLimits *l
   g_mime_parser_options_set_fallback_charsets(opts, fallback);
   g_mime_parser_options_set_warning_callback(opts, parser_warning, msg);
 
-  stream = okno_mime_stream_borrowed(raw, (gint64)len, 0, -1);
+  if ((skip = stray_first_line(raw, len)) > 0)
+    add_defect(msg, "a stray first line before the header was skipped");
+  stream = okno_mime_stream_borrowed(raw, (gint64)len, (gint64)skip, -1);
   parser = g_mime_parser_new_with_stream(stream);
   g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
   message = g_mime_parser_construct_message(parser, opts);

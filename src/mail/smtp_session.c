@@ -12,6 +12,9 @@
  * `<CR><LF>.<LF>`, `<CR>.<CR>` and the like never end a message, so the bytes behind
  * them stay inside it and can never run as commands of a second, forged message.
  *
+ * The command arguments (paths, parameters, XFORWARD attributes) are parsed apart, in
+ * smtp_args.c, which is pure and holds no session state.
+ *
  * Input handling, in process():
  *  - command states: a command line ends with CRLF. A line with a bare LF (an LF not
  *    after a CR) or a bare CR in it is answered "500 5.5.2" and the session is closed:
@@ -32,8 +35,10 @@
  *    transport->deliver() and the session sits in DELIVERING, handling nothing, until
  *    okno_smtp_session_delivered(): pipelined commands after the message are answered
  *    only after the message's own reply, which waits for the durable commit.
- * LMTP (RFC 2033) differs only in its greeting verb (LHLO) and in answering DATA with
- * one reply per accepted recipient. */
+ * LMTP (RFC 2033) differs in its greeting verb (LHLO), in answering DATA with one
+ * reply per accepted recipient, and, with [lmtp] xforward, in taking Postfix's XFORWARD
+ * command (its client's address and HELO, for the next transaction: SPF, DMARC and
+ * rspamd then judge the real client, not the MTA in front). */
 #include "mail/smtp_session.h"
 
 #include <string.h>
@@ -41,14 +46,13 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "mail/smtp_args.h"
 #include "mail/spool.h"
 
 /* A partial data line is flushed into the message once this long. */
 #define DATA_FLUSH 4096
 /* Replies to bad commands before the session is dropped (OpenSMTPD: SMTP_KICK_THRESHOLD). */
 #define MAX_ERRORS 20
-/* RFC 5321 4.5.3.1.3: a path is at most 256 octets. */
-#define MAX_PATH 256
 
 typedef enum {
   S_CONNECTED,  /* greeted; waiting for HELO/EHLO (LMTP: LHLO) */
@@ -86,6 +90,7 @@ struct OknoSmtpSession {
 
   char *helo;
   gboolean esmtp;
+  char *xf_addr, *xf_helo; /* XFORWARD ADDR and HELO for the next transaction, or NULL */
 
   /* the transaction */
   char *mail_from;
@@ -144,6 +149,8 @@ static void close_session(OknoSmtpSession *s)
 static void reset_transaction(OknoSmtpSession *s)
 {
   g_clear_pointer(&s->mail_from, g_free);
+  g_clear_pointer(&s->xf_addr, g_free); /* XFORWARD lasts one transaction */
+  g_clear_pointer(&s->xf_helo, g_free);
   g_ptr_array_set_size(s->rcpts, 0);
   s->rcpt_accepted = s->rcpt_tried = 0;
   s->utf8 = FALSE;
@@ -193,130 +200,16 @@ static const char *hello_verb(const OknoSmtpSession *s)
   return s->proto == OKNO_PROTO_LMTP ? "LHLO" : "HELO/EHLO";
 }
 
-/* ---- the command-line parser (pure) ---- */
-
-typedef struct {
-  char *addr;          /* without the angle brackets; "" for the null path */
-  gint64 size;         /* SIZE=, -1 if absent */
-  gboolean utf8;       /* SMTPUTF8 */
-  const char *bad_param; /* points into the arguments: an unsupported parameter */
-} SmtpPath;
-
-static void smtp_path_clear(SmtpPath *p)
-{
-  g_clear_pointer(&p->addr, g_free);
-}
-
-/* Parses "FROM:<addr> PARAMS" / "TO:<addr> PARAMS" (keyword case-insensitive, spaces
- * after the colon tolerated, a source route dropped). Returns FALSE on bad syntax;
- * an unknown or malformed parameter is returned in bad_param instead. */
-static gboolean parse_path(const char *args, const char *keyword, gboolean is_mail,
-                           SmtpPath *out)
-{
-  gsize klen = strlen(keyword);
-  const char *p, *end;
-  gboolean quoted = FALSE;
-  out->size = -1;
-  out->utf8 = FALSE;
-  out->bad_param = NULL;
-  if (g_ascii_strncasecmp(args, keyword, klen) != 0)
-    return FALSE;
-  p = args + klen;
-  while (*p == ' ')
-    p++;
-  if (*p != '<')
-    return FALSE;
-  p++;
-  if (*p == '@') { /* source route "@a,@b:": obsolete, ignored */
-    const char *colon = strchr(p, ':');
-    if (!colon)
-      return FALSE;
-    p = colon + 1;
-  }
-  for (end = p; *end && (quoted || *end != '>'); end++) {
-    if (*end == '"')
-      quoted = !quoted;
-    else if (*end == '\\' && quoted && end[1])
-      end++;
-  }
-  if (*end != '>' || end - p > MAX_PATH)
-    return FALSE;
-  out->addr = g_strndup(p, end - p);
-  for (const char *c = out->addr; *c; c++)
-    if ((unsigned char)*c < 0x20 || *c == 0x7f || (*c == ' ' && !strchr(out->addr, '"')))
-      return FALSE; /* a space only inside a quoted local part */
-  if (!g_utf8_validate(out->addr, -1, NULL))
-    return FALSE;
-  if (*out->addr) {
-    const char *at = strrchr(out->addr, '@');
-    gboolean postmaster = g_ascii_strcasecmp(out->addr, "postmaster") == 0;
-    if (!postmaster && (!at || at == out->addr || !at[1] || strpbrk(at + 1, "<>()[],;: \"\\")))
-      return FALSE;
-  } else if (!is_mail) {
-    return FALSE; /* RCPT TO:<> */
-  }
-  p = end + 1;
-  if (*p && *p != ' ')
-    return FALSE;
-  /* ESMTP parameters */
-  while (*p) {
-    g_autofree char *param = NULL;
-    const char *q;
-    while (*p == ' ')
-      p++;
-    if (!*p)
-      break;
-    for (q = p; *q && *q != ' '; q++)
-      ;
-    param = g_strndup(p, q - p);
-    if (is_mail && g_ascii_strncasecmp(param, "SIZE=", 5) == 0) {
-      char *num_end = NULL;
-      guint64 v;
-      if (!g_ascii_isdigit(param[5]))
-        return (out->bad_param = p, TRUE);
-      v = g_ascii_strtoull(param + 5, &num_end, 10);
-      if (*num_end)
-        return (out->bad_param = p, TRUE);
-      out->size = v > G_MAXINT64 ? G_MAXINT64 : (gint64)v;
-    } else if (is_mail && (g_ascii_strcasecmp(param, "BODY=8BITMIME") == 0 ||
-                           g_ascii_strcasecmp(param, "BODY=7BIT") == 0)) {
-      /* 8-bit bodies are kept as they are either way */
-    } else if (is_mail && g_ascii_strcasecmp(param, "SMTPUTF8") == 0) {
-      out->utf8 = TRUE;
-    } else {
-      out->bad_param = p;
-      return TRUE;
-    }
-    p = q;
-  }
-  return TRUE;
-}
-
-static gboolean is_ascii(const char *s)
-{
-  for (; *s; s++)
-    if ((unsigned char)*s >= 0x80)
-      return FALSE;
-  return TRUE;
-}
-
-/* The first word of an unsupported parameter, for the reply. */
-static char *param_name(const char *param)
-{
-  gsize n = strcspn(param, " =");
-  return g_strndup(param, MIN(n, 64));
-}
-
 /* ---- the commands ---- */
 
 typedef struct {
   const char *verb;
   gboolean smtp, lmtp;                    /* where the verb exists */
-  gboolean (*check)(OknoSmtpSession *s, const char *args, SmtpPath *path);
-  void (*proceed)(OknoSmtpSession *s, const char *args, SmtpPath *path);
+  gboolean (*check)(OknoSmtpSession *s, const char *args, OknoSmtpPath *path);
+  void (*proceed)(OknoSmtpSession *s, const char *args, OknoSmtpPath *path);
 } SmtpCommand;
 
-static gboolean check_noargs(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static gboolean check_noargs(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   if (*args) {
     reply(s, "501 5.5.4 Syntax error: no arguments allowed");
@@ -325,7 +218,7 @@ static gboolean check_noargs(OknoSmtpSession *s, const char *args, SmtpPath *pat
   return TRUE;
 }
 
-static gboolean check_helo(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static gboolean check_helo(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   if (!*args) {
     reply(s, "501 5.5.4 Syntax: %s hostname", s->proto == OKNO_PROTO_LMTP ? "LHLO" : "EHLO");
@@ -347,27 +240,85 @@ static void do_helo(OknoSmtpSession *s, const char *args, gboolean esmtp)
   enter_state(s, S_HELO);
 }
 
-static void proceed_helo(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static void proceed_helo(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   do_helo(s, args, FALSE);
   reply(s, "250 %s", s->cfg->hostname);
 }
 
-static void proceed_ehlo(OknoSmtpSession *s, const char *args, SmtpPath *path)
+/* XFORWARD (Postfix's XFORWARD_README): "ATTR=value ..." with xtext values ("+XX" for
+ * a byte), for the next transaction. NAME, PROTO, PORT, IDENT and SOURCE are read and
+ * not used; ADDR must be an IP address ("IPV6:" prefix allowed), HELO a host name;
+ * "[UNAVAILABLE]" and "[TEMPUNAVAIL]" mean unknown. Offered only on the LMTP listener
+ * with [lmtp] xforward: anyone who can send it can choose the address SPF judges. */
+static gboolean xforward_trusted(OknoSmtpSession *s)
+{
+  return s->proto == OKNO_PROTO_LMTP && s->cfg->lmtp_xforward;
+}
+
+static void proceed_ehlo(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   g_autofree char *size = g_strdup_printf("SIZE %" G_GINT64_FORMAT, s->cfg->max_message_size);
   const char *ext[] = {
     "PIPELINING", size, "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES",
     (s->tls_available && !s->tls) ? "STARTTLS" : NULL,
+    xforward_trusted(s) ? "XFORWARD NAME ADDR PROTO HELO" : NULL,
   };
-  gsize n = G_N_ELEMENTS(ext) - (ext[G_N_ELEMENTS(ext) - 1] ? 0 : 1);
+  gsize n = 0;
   do_helo(s, args, TRUE);
   reply(s, "250-%s", s->cfg->hostname);
+  for (gsize i = 0; i < G_N_ELEMENTS(ext); i++) /* the offered ones, in order */
+    if (ext[i])
+      ext[n++] = ext[i];
   for (gsize i = 0; i < n; i++)
     reply(s, "250%c%s", i + 1 == n ? ' ' : '-', ext[i]);
 }
 
-static gboolean check_starttls(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static gboolean check_xforward(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
+{
+  if (!xforward_trusted(s)) {
+    reply(s, "502 5.5.1 Error: command not implemented");
+    return FALSE;
+  }
+  if (s->state != S_HELO) {
+    reply(s, "503 5.5.1 Error: XFORWARD only between LHLO and MAIL");
+    return FALSE;
+  }
+  if (!*args) {
+    reply(s, "501 5.5.4 Syntax: XFORWARD attribute=value...");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void proceed_xforward(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
+{
+  g_autofree char *addr = NULL, *helo = NULL;
+  switch (okno_smtp_xforward_parse(args, &addr, &helo)) {
+  case OKNO_XFORWARD_BAD_VALUE:
+    reply(s, "501 5.5.4 Bad XFORWARD attribute");
+    return;
+  case OKNO_XFORWARD_BAD_ADDR:
+    reply(s, "501 5.5.4 Bad XFORWARD address");
+    return;
+  case OKNO_XFORWARD_UNKNOWN:
+    reply(s, "501 5.5.4 Unknown XFORWARD attribute");
+    return;
+  case OKNO_XFORWARD_OK:
+    break;
+  }
+  if (addr) {
+    g_free(s->xf_addr);
+    s->xf_addr = g_steal_pointer(&addr);
+  }
+  if (helo) {
+    g_free(s->xf_helo);
+    s->xf_helo = g_steal_pointer(&helo);
+  }
+  reply(s, "250 2.0.0 Ok");
+}
+
+static gboolean check_starttls(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   if (!s->tls_available) {
     reply(s, "502 5.5.1 Error: STARTTLS is not offered here");
@@ -385,7 +336,7 @@ static gboolean check_starttls(OknoSmtpSession *s, const char *args, SmtpPath *p
   return check_noargs(s, args, path);
 }
 
-static void proceed_starttls(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static void proceed_starttls(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   reply(s, "220 2.0.0 Ready to start TLS");
   /* RFC 3207 5: nothing the client sent before the handshake may be acted upon. */
@@ -394,7 +345,7 @@ static void proceed_starttls(OknoSmtpSession *s, const char *args, SmtpPath *pat
   s->t->starttls(s->io);
 }
 
-static gboolean check_mail(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static gboolean check_mail(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   if (s->state == S_CONNECTED) {
     reply(s, "503 5.5.1 Error: send %s first", hello_verb(s));
@@ -404,12 +355,12 @@ static gboolean check_mail(OknoSmtpSession *s, const char *args, SmtpPath *path)
     reply(s, "503 5.5.1 Error: nested MAIL command");
     return FALSE;
   }
-  if (!parse_path(args, "FROM:", TRUE, path)) {
+  if (!okno_smtp_path_parse(args, "FROM:", TRUE, path)) {
     reply(s, "501 5.1.7 Bad sender address syntax");
     return FALSE;
   }
   if (path->bad_param || (!s->esmtp && (path->size >= 0 || path->utf8))) {
-    g_autofree char *name = param_name(path->bad_param ? path->bad_param : "parameters");
+    g_autofree char *name = okno_smtp_param_name(path->bad_param ? path->bad_param : "parameters");
     reply(s, "555 5.5.4 Unsupported option: %s", name);
     return FALSE;
   }
@@ -417,14 +368,14 @@ static gboolean check_mail(OknoSmtpSession *s, const char *args, SmtpPath *path)
     reply(s, "552 5.3.4 Message size exceeds fixed maximum message size");
     return FALSE;
   }
-  if (!path->utf8 && !is_ascii(path->addr)) {
+  if (!path->utf8 && !okno_smtp_is_ascii(path->addr)) {
     reply(s, "553 5.6.7 Address needs SMTPUTF8");
     return FALSE;
   }
   return TRUE;
 }
 
-static void proceed_mail(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static void proceed_mail(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   char tag[OKNO_PII_BUF];
   s->mail_from = g_steal_pointer(&path->addr);
@@ -435,7 +386,7 @@ static void proceed_mail(OknoSmtpSession *s, const char *args, SmtpPath *path)
   reply(s, "250 2.1.0 Ok");
 }
 
-static gboolean check_rcpt(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static gboolean check_rcpt(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   char tag[OKNO_PII_BUF];
   if (s->state != S_MAIL && s->state != S_RCPT) {
@@ -443,16 +394,16 @@ static gboolean check_rcpt(OknoSmtpSession *s, const char *args, SmtpPath *path)
     return FALSE;
   }
   s->rcpt_tried++;
-  if (!parse_path(args, "TO:", FALSE, path)) {
+  if (!okno_smtp_path_parse(args, "TO:", FALSE, path)) {
     reply(s, "501 5.1.3 Bad recipient address syntax");
     return FALSE;
   }
   if (path->bad_param) {
-    g_autofree char *name = param_name(path->bad_param);
+    g_autofree char *name = okno_smtp_param_name(path->bad_param);
     reply(s, "555 5.5.4 Unsupported option: %s", name);
     return FALSE;
   }
-  if (!s->utf8 && !is_ascii(path->addr)) {
+  if (!s->utf8 && !okno_smtp_is_ascii(path->addr)) {
     reply(s, "553 5.6.7 Address needs SMTPUTF8");
     return FALSE;
   }
@@ -470,7 +421,7 @@ static gboolean check_rcpt(OknoSmtpSession *s, const char *args, SmtpPath *path)
   return TRUE;
 }
 
-static void proceed_rcpt(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static void proceed_rcpt(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   char tag[OKNO_PII_BUF];
   gboolean seen = FALSE;
@@ -486,7 +437,7 @@ static void proceed_rcpt(OknoSmtpSession *s, const char *args, SmtpPath *path)
   reply(s, "250 2.1.5 Ok");
 }
 
-static gboolean check_data(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static gboolean check_data(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   if (s->state == S_MAIL && s->rcpt_tried > 0) {
     reply(s, "554 5.5.1 Error: no valid recipients");
@@ -500,7 +451,7 @@ static gboolean check_data(OknoSmtpSession *s, const char *args, SmtpPath *path)
 }
 
 
-static void proceed_data(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static void proceed_data(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   g_autofree char *date = okno_time_format_rfc5322(okno_now());
   g_autofree char *hdr = NULL;
@@ -508,8 +459,13 @@ static void proceed_data(OknoSmtpSession *s, const char *args, SmtpPath *path)
                      : !s->esmtp                 ? "SMTP"
                      : s->tls                    ? "ESMTPS"
                                                  : "ESMTP";
-  hdr = g_strdup_printf("Received: from %s (%s)\r\n\tby %s (okno) with %s id %s;\r\n\t%s\r\n",
-                        s->helo, s->peer, s->cfg->hostname, with, s->id, date);
+  hdr = s->xf_addr || s->xf_helo
+            ? g_strdup_printf("Received: from %s (%s)\r\n\tby %s (okno) with %s id %s"
+                              " (XFORWARD from %s);\r\n\t%s\r\n",
+                              s->xf_helo ? s->xf_helo : s->helo, s->xf_addr ? s->xf_addr : s->peer,
+                              s->cfg->hostname, with, s->id, s->peer, date)
+            : g_strdup_printf("Received: from %s (%s)\r\n\tby %s (okno) with %s id %s;\r\n\t%s\r\n",
+                              s->helo, s->peer, s->cfg->hostname, with, s->id, date);
   if (!s->spool)
     s->spool = okno_spool_new(s->cfg->spool_dir, (gsize)s->cfg->spool_threshold);
   okno_spool_clear(s->spool);
@@ -523,18 +479,18 @@ static void proceed_data(OknoSmtpSession *s, const char *args, SmtpPath *path)
   reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }
 
-static void proceed_rset(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static void proceed_rset(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   end_transaction(s);
   reply(s, "250 2.0.0 Ok");
 }
 
-static void proceed_noop(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static void proceed_noop(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   reply(s, "250 2.0.0 Ok");
 }
 
-static gboolean check_vrfy(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static gboolean check_vrfy(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   if (!*args) {
     reply(s, "501 5.5.4 Syntax: VRFY address");
@@ -543,19 +499,19 @@ static gboolean check_vrfy(OknoSmtpSession *s, const char *args, SmtpPath *path)
   return TRUE;
 }
 
-static void proceed_vrfy(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static void proceed_vrfy(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   reply(s, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
 }
 
-static void proceed_help(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static void proceed_help(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   reply(s, "214 2.0.0 Commands: %s MAIL RCPT DATA RSET NOOP VRFY HELP QUIT%s",
         s->proto == OKNO_PROTO_LMTP ? "LHLO" : "HELO EHLO",
         s->tls_available ? " STARTTLS" : "");
 }
 
-static void proceed_quit(OknoSmtpSession *s, const char *args, SmtpPath *path)
+static void proceed_quit(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   reply(s, "221 2.0.0 Bye");
   close_session(s);
@@ -574,6 +530,7 @@ static const SmtpCommand commands[] = {
   {"VRFY", TRUE, TRUE, check_vrfy, proceed_vrfy},
   {"HELP", TRUE, TRUE, NULL, proceed_help},
   {"QUIT", TRUE, TRUE, check_noargs, proceed_quit},
+  {"XFORWARD", FALSE, TRUE, check_xforward, proceed_xforward},
 };
 
 static void handle_command(OknoSmtpSession *s, const char *line)
@@ -581,7 +538,7 @@ static void handle_command(OknoSmtpSession *s, const char *line)
   gsize vlen = strcspn(line, " ");
   const char *args = line + vlen;
   const SmtpCommand *cmd = NULL;
-  SmtpPath path = {0};
+  OknoSmtpPath path = {0};
   while (*args == ' ')
     args++;
   for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
@@ -600,12 +557,12 @@ static void handle_command(OknoSmtpSession *s, const char *line)
     return;
   }
   if (cmd->check && !cmd->check(s, args, &path)) {
-    smtp_path_clear(&path);
+    okno_smtp_path_clear(&path);
     refused(s);
     return;
   }
   cmd->proceed(s, args, &path);
-  smtp_path_clear(&path);
+  okno_smtp_path_clear(&path);
 }
 
 /* ---- the message ---- */
@@ -654,8 +611,8 @@ static void data_end(OknoSmtpSession *s)
   env.channel = OKNO_CHANNEL_EMAIL;
   env.mail_from = s->mail_from;
   env.rcpt_to = (const char *const *)s->rcpts->pdata;
-  env.client_addr = s->peer;
-  env.helo = s->helo;
+  env.client_addr = s->xf_addr ? s->xf_addr : s->peer; /* XFORWARD: the MTA's client */
+  env.helo = s->xf_helo ? s->xf_helo : s->helo;
   env.session_id = s->id;
   env.tls = s->tls;
   enter_state(s, S_DELIVERING);
@@ -832,6 +789,8 @@ void okno_smtp_session_free(OknoSmtpSession *s)
   okno_spool_free(s->spool);
   g_byte_array_unref(s->in);
   g_free(s->helo);
+  g_free(s->xf_addr);
+  g_free(s->xf_helo);
   g_free(s->peer);
   g_free(s);
 }

@@ -4,8 +4,12 @@
  * (core/paths.h). */
 #include "sec/password.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/paths.h"
@@ -103,59 +107,94 @@ static gboolean sodium_ready(void)
   return ok;
 }
 
-/* At most (cores - 1) Argon2id computations at once, at least one: a burst of sign-ins
- * (each 2 passes over 64 MiB, ~180 ms of a core) queues here instead of taking every
- * core from the mail listener and the intake. */
-static GMutex hashing_lock;
-static GCond hashing_cond;
-static guint hashing_now;
+/* Argon2id runs on its own threads, at most (cores - 1) of them and at least one, each
+ * at a lower scheduling priority (nice HASHER_NICE) than the rest of the process: a
+ * burst of sign-ins (each 2 passes over 64 MiB, ~180 ms of a core) queues here, and
+ * while it is worked off the kernel still gives the mail listener, the group commit
+ * and the web's other requests the cores first (bench/signin measures the effect).
+ * The pool is exclusive (its threads never run other pools' work, so their priority
+ * does not leak) and made at the first hash, after any fork of the process. */
+#define HASHER_NICE 10
 
-static void hashing_enter(void)
+typedef struct {
+  const char *password;
+  const char *hash;     /* verify this hash; NULL: make one into out */
+  char out[crypto_pwhash_STRBYTES];
+  int rc;
+  gboolean done;
+  GMutex lock;
+  GCond cond;
+} HashJob;
+
+static void hasher(gpointer data, gpointer unused)
 {
-  guint max = MAX(1, g_get_num_processors() - 1);
-  g_mutex_lock(&hashing_lock);
-  while (hashing_now >= max)
-    g_cond_wait(&hashing_cond, &hashing_lock);
-  hashing_now++;
-  g_mutex_unlock(&hashing_lock);
+  static __thread gboolean niced;
+  HashJob *job = data;
+  int rc;
+  (void)unused;
+  if (!niced) {
+    /* This thread only: on Linux a tid names one thread for setpriority. Failure
+     * (a seccomp filter, say) leaves the normal priority, which is still correct. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HASHER_NICE) != 0)
+      g_debug("password: the hashing thread keeps its priority: %s", g_strerror(errno));
+    niced = TRUE;
+  }
+  if (job->hash)
+    rc = crypto_pwhash_str_verify(job->hash, job->password, strlen(job->password));
+  else
+    rc = crypto_pwhash_str(job->out, job->password, strlen(job->password),
+                           crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
+  g_mutex_lock(&job->lock);
+  job->rc = rc;
+  job->done = TRUE;
+  g_cond_signal(&job->cond);
+  g_mutex_unlock(&job->lock);
 }
 
-static void hashing_leave(void)
+static gpointer hashers_new(gpointer unused)
 {
-  g_mutex_lock(&hashing_lock);
-  hashing_now--;
-  g_cond_signal(&hashing_cond);
-  g_mutex_unlock(&hashing_lock);
+  (void)unused;
+  return g_thread_pool_new(hasher, NULL, (gint)MAX(1, g_get_num_processors() - 1), TRUE, NULL);
+}
+
+/* Runs `job` on a hashing thread and waits for it; returns libsodium's result. */
+static int hash_on_hasher(HashJob *job)
+{
+  static GOnce once = G_ONCE_INIT;
+  GThreadPool *pool = g_once(&once, hashers_new, NULL);
+  job->rc = -1;
+  job->done = FALSE;
+  g_mutex_init(&job->lock);
+  g_cond_init(&job->cond);
+  if (!pool || !g_thread_pool_push(pool, job, NULL))
+    hasher(job, NULL); /* no thread could be made: hash here rather than fail */
+  g_mutex_lock(&job->lock);
+  while (!job->done)
+    g_cond_wait(&job->cond, &job->lock);
+  g_mutex_unlock(&job->lock);
+  g_cond_clear(&job->cond);
+  g_mutex_clear(&job->lock);
+  return job->rc;
 }
 
 char *okno_password_hash(const char *password, GError **error)
 {
-  char out[crypto_pwhash_STRBYTES];
-  int rc = -1;
-  if (sodium_ready()) {
-    hashing_enter();
-    rc = crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                           crypto_pwhash_MEMLIMIT_INTERACTIVE);
-    hashing_leave();
-  }
-  if (rc != 0) {
+  HashJob job = { .password = password };
+  if (!sodium_ready() || hash_on_hasher(&job) != 0) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL,
                 "password hashing failed (not enough memory for Argon2id?)");
     return NULL;
   }
-  return g_strdup(out);
+  return g_strdup(job.out);
 }
 
 gboolean okno_password_verify(const char *hash, const char *password)
 {
-  gboolean ok;
+  HashJob job = { .password = password, .hash = hash };
   if (!hash || !*hash || !password || !sodium_ready() ||
       strlen(hash) >= crypto_pwhash_STRBYTES)
     return FALSE;
-  hashing_enter();
-  ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
-  hashing_leave();
-  return ok;
+  return hash_on_hasher(&job) == 0;
 }
 
 gboolean okno_password_needs_rehash(const char *hash)

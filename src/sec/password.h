@@ -24,9 +24,10 @@ gboolean okno_password_check(const char *password, GError **error);
 char *okno_password_hash(const char *password, GError **error);
 
 /* TRUE when `password` matches `hash` (constant time inside libsodium). A NULL, empty
- * or malformed hash matches nothing. Thread-safe; hashing and verifying run at most
- * (cores - 1) at once across the process (at least one), so they wait rather than take
- * every core from the mail. */
+ * or malformed hash matches nothing. Thread-safe. Hashing and verifying run on the
+ * process's hashing threads, at most (cores - 1) of them (at least one) at a lower
+ * scheduling priority, and the caller waits: a burst of sign-ins queues rather than
+ * taking the cores from the mail. */
 gboolean okno_password_verify(const char *hash, const char *password);
 
 /* TRUE when `hash` was made with other parameters than okno_password_hash uses now. */

@@ -28,6 +28,7 @@
 #include "okno-build.h"
 #include "store/sessions.h"
 #include "web/routes.h"
+#include "web/assets.h"
 #include "web/template.h"
 
 #define PRE_COOKIE "okno_pre"
@@ -36,11 +37,6 @@
 static const char CSP[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-typedef struct {
-  GBytes *data;
-  const char *content_type;
-} StaticFile;
 
 typedef struct {
   const OknoRoute *routes;
@@ -53,8 +49,8 @@ struct OknoWeb {
   SoupServer *server;
   GSocketService *service; /* accepts for the server (see on_incoming) */
   OknoStore *store;
-  OknoTemplatePartials *templates;
-  GHashTable *statics; /* name under /static/ -> StaticFile* */
+  GMutex assets_lock;    /* guards the pointer `assets` (okno_web_reload swaps it) */
+  OknoWebAssets *assets; /* templates and static files of [http] web_dir */
   GArray *tables;      /* RouteTable */
   OknoRateLimit *rl;
   guint8 secret[32];
@@ -100,70 +96,27 @@ static void drain_worker(OknoWeb *web)
 
 /* ---- loading ---- */
 
-static void static_free(gpointer p)
+/* The current templates and static files, a reference the caller drops. */
+static OknoWebAssets *assets_get(OknoWeb *web)
 {
-  StaticFile *s = p;
-  g_bytes_unref(s->data);
-  g_free(s);
+  OknoWebAssets *a;
+  g_mutex_lock(&web->assets_lock);
+  a = okno_web_assets_ref(web->assets);
+  g_mutex_unlock(&web->assets_lock);
+  return a;
 }
 
-static const char *static_type(const char *name)
+gboolean okno_web_reload(OknoWeb *web, GError **error)
 {
-  static const struct { const char *ext, *type; } types[] = {
-    {".css", "text/css; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-    {".svg", "image/svg+xml"}, {".png", "image/png"}, {".ico", "image/x-icon"},
-    {".woff2", "font/woff2"}, {".txt", "text/plain; charset=utf-8"},
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS(types); i++)
-    if (g_str_has_suffix(name, types[i].ext))
-      return types[i].type;
-  return NULL;
-}
-
-static gboolean load_dir(OknoWeb *web, const char *dir, GError **error)
-{
-  g_autofree char *sdir = g_build_filename(dir, "static", NULL);
-  g_autoptr(GDir) d = g_dir_open(dir, 0, error);
-  const char *name;
-  if (!d) {
-    g_prefix_error(error, "[http] web_dir: ");
-    if (*error)
-      (*error)->domain = OKNO_ERROR, (*error)->code = OKNO_ERROR_USER;
+  g_autofree char *dir = *web->cfg->web_dir ? g_strdup(web->cfg->web_dir) : okno_data_file("web");
+  OknoWebAssets *fresh = okno_web_assets_load(dir, error), *old;
+  if (!fresh)
     return FALSE;
-  }
-  while ((name = g_dir_read_name(d))) {
-    g_autofree char *path = NULL, *text = NULL, *tname = NULL;
-    gsize len = 0;
-    if (!g_str_has_suffix(name, ".html"))
-      continue;
-    path = g_build_filename(dir, name, NULL);
-    if (!g_file_get_contents(path, &text, &len, error))
-      return FALSE;
-    tname = g_strndup(name, strlen(name) - 5);
-    if (!okno_template_partials_add(web->templates, tname, text, len, error))
-      return FALSE;
-  }
-  g_clear_pointer(&d, g_dir_close);
-  d = g_dir_open(sdir, 0, NULL);
-  while (d && (name = g_dir_read_name(d))) {
-    g_autofree char *path = g_build_filename(sdir, name, NULL);
-    char *data = NULL;
-    gsize len = 0;
-    const char *type = static_type(name);
-    StaticFile *s;
-    if (!type || !g_file_get_contents(path, &data, &len, NULL))
-      continue;
-    s = g_new0(StaticFile, 1);
-    s->data = g_bytes_new_take(data, len);
-    s->content_type = type;
-    g_hash_table_insert(web->statics, g_strdup(name), s);
-  }
-  if (!okno_template_partials_lookup(web->templates, "layout") ||
-      !okno_template_partials_lookup(web->templates, "error")) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                "[http] web_dir %s has no layout.html or error.html", dir);
-    return FALSE;
-  }
+  g_mutex_lock(&web->assets_lock);
+  old = web->assets;
+  web->assets = fresh;
+  g_mutex_unlock(&web->assets_lock);
+  okno_web_assets_unref(old);
   return TRUE;
 }
 
@@ -534,9 +487,10 @@ static JsonNode *error_json(const char *text)
 void okno_req_page(OknoReq *req, guint status, const char *page, const char *title,
                    JsonObject *data)
 {
-  OknoWeb *web = req->web;
-  const OknoTemplate *t = okno_template_partials_lookup(web->templates, page);
-  const OknoTemplate *layout = okno_template_partials_lookup(web->templates, "layout");
+  g_autoptr(OknoWebAssets) assets = assets_get(req->web);
+  OknoTemplatePartials *templates = okno_web_assets_templates(assets);
+  const OknoTemplate *t = okno_template_partials_lookup(templates, page);
+  const OknoTemplate *layout = okno_template_partials_lookup(templates, "layout");
   g_autoptr(GError) err = NULL;
   g_autofree char *body = NULL;
   JsonNode *ctx = json_node_new(JSON_NODE_OBJECT);
@@ -550,10 +504,10 @@ void okno_req_page(OknoReq *req, guint status, const char *page, const char *tit
   json_object_set_boolean_member(data, "signed_in", req->session != NULL);
   json_node_take_object(ctx, data);
   if (t)
-    body = okno_template_render(t, ctx, web->templates, &err);
+    body = okno_template_render(t, ctx, templates, &err);
   if (body) {
     json_object_set_string_member(data, "body", body);
-    html = okno_template_render(layout, ctx, web->templates, &err);
+    html = okno_template_render(layout, ctx, templates, &err);
   }
   json_node_unref(ctx);
   if (!html) {
@@ -636,11 +590,11 @@ gboolean okno_req_limit(OknoReq *req, const char *key, double per_hour, double b
 /* Main loop (static files are in memory): answers directly. */
 static void serve_static(OknoReq *req)
 {
-  StaticFile *s = g_hash_table_lookup(req->web->statics, req->path + strlen("/static/"));
+  g_autoptr(OknoWebAssets) assets = assets_get(req->web);
+  const char *content_type = NULL;
+  g_autoptr(GBytes) data = okno_web_assets_static(assets, req->path + strlen("/static/"), &content_type);
   SoupMessageHeaders *h = soup_server_message_get_response_headers(req->msg);
-  gsize len = 0;
-  const char *data;
-  if (!s) {
+  if (!data) {
     okno_req_error(req, 404, NULL);
     write_answer(req);
     return;
@@ -653,10 +607,11 @@ static void serve_static(OknoReq *req)
   }
   req->answered = TRUE;
   count_request(req, 200);
-  data = g_bytes_get_data(s->data, &len);
   soup_message_headers_replace(h, "Cache-Control", "public, max-age=3600");
+  soup_message_headers_set_content_type(h, content_type, NULL);
   soup_server_message_set_status(req->msg, 200, NULL);
-  soup_server_message_set_response(req->msg, s->content_type, SOUP_MEMORY_STATIC, data, len);
+  /* the body holds its own reference: a reload may drop the set meanwhile */
+  soup_message_body_append_bytes(soup_server_message_get_response_body(req->msg), data);
 }
 
 static gboolean path_matches(const OknoRoute *r, const char *path, const char **rest)
@@ -1033,8 +988,7 @@ OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error)
   web->intake = intake;
   g_mutex_init(&web->drain.lock);
   g_cond_init(&web->drain.cond);
-  web->templates = okno_template_partials_new();
-  web->statics = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, static_free);
+  g_mutex_init(&web->assets_lock);
   web->tables = g_array_new(FALSE, FALSE, sizeof(RouteTable));
   web->rl = okno_ratelimit_new();
   web->conns = g_hash_table_new_full(NULL, NULL, NULL, conn_free);
@@ -1043,7 +997,8 @@ OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error)
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "libsodium failed to initialise");
     goto fail;
   }
-  if (!okno_web_parse_listen("[http] listen", cfg->http_listen, &addr, error) || !load_dir(web, dir, error))
+  if (!okno_web_parse_listen("[http] listen", cfg->http_listen, &addr, error) ||
+      !(web->assets = okno_web_assets_load(dir, error)))
     goto fail;
   web->store = okno_store_open(cfg->store_url, error);
   if (!web->store || !load_secret(web, error))
@@ -1131,8 +1086,8 @@ void okno_web_free(OknoWeb *web)
     g_hash_table_destroy(web->conns);
   }
   okno_store_close(web->store);
-  okno_template_partials_free(web->templates);
-  g_hash_table_destroy(web->statics);
+  okno_web_assets_unref(web->assets);
+  g_mutex_clear(&web->assets_lock);
   g_array_unref(web->tables);
   okno_ratelimit_free(web->rl);
   g_mutex_clear(&web->drain.lock);

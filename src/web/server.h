@@ -122,6 +122,11 @@ void okno_web_start(OknoWeb *web);
  * answered while the main loop runs. Idempotent. okno_web_free closes what is left. */
 void okno_web_stop(OknoWeb *web);
 void okno_web_free(OknoWeb *web);
+/* SIGHUP: loads [http] web_dir's templates and static files again and puts them in
+ * place for the next requests (those under way finish with the set they began with).
+ * On a failure (a template that does not compile, layout.html gone) the set in use
+ * stays and FALSE comes back with the reason. Main loop. */
+gboolean okno_web_reload(OknoWeb *web, GError **error);
 /* Requests in the workers' hands or held by handlers (waiting for the intake). `okno
  * serve` lets the main loop run until this is 0 before it frees the intake, whose
  * callbacks answer them. */

@@ -3,7 +3,7 @@
  * Input layout: byte 0 picks the protocol (bit 0: LMTP), STARTTLS availability (bit 1),
  * how deliveries end (bits 2-3: at once accepted, at once temp-failed, later accepted,
  * later perm-failed) and how the session ends (bits 4-5: EOF, timeout, shutdown,
- * forced shutdown); byte 1 sets the chunk size the rest is fed in. A fake transport
+ * forced shutdown), bit 6 trusts XFORWARD ([lmtp] xforward); byte 1 sets the chunk size the rest is fed in. A fake transport
  * completes TLS handshakes and held deliveries between chunks, and checks that nothing
  * is written after close(). Limits are set low so the caps are reached. */
 #include <stdint.h>
@@ -82,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (size < 2)
     return 0;
   f.mode = data[0];
+  cfg->lmtp_xforward = (f.mode & 64) != 0;
   chunk = data[1] % 64 + 1;
   data += 2;
   size -= 2;

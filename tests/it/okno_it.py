@@ -101,6 +101,12 @@ def fresh_pg_database(test):
     return urllib.parse.urlunsplit(urllib.parse.urlsplit(PG_URL)._replace(path="/" + name))
 
 
+def pg_restore_dump(url, path):
+    """Loads a plain pg_dump file into the (empty) database at `url`."""
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", path],
+                   check=True, capture_output=True, timeout=120)
+
+
 def store_url(test, sqlite_url):
     """`sqlite_url`, or a fresh PostgreSQL database when OKNO_IT_STORE=pg."""
     return fresh_pg_database(test) if STORE == "pg" else sqlite_url
@@ -242,11 +248,12 @@ class Okno:
                 f.write("\n")
         return self.config_path
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, env_extra=None):
         if not os.path.exists(self.config_path):
             self.write_config()
         env = dict(os.environ)
         env.pop("OKNO_LOG", None)
+        env.update(env_extra or {})
         self._termed = False
         if self._logf:
             self._logf.close()  # a restart after a kill

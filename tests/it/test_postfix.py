@@ -12,13 +12,25 @@ client runs as user postfix); all other mail (bounces to senders) goes through
   every one becomes exactly one appeal with exactly one receipt.
 - A message larger than okno's [smtp] max_message_size is refused by okno over LMTP and
   comes back to its sender as Postfix's bounce (a DSN naming okno's 552 reply).
+- Postfix passes its client's address and HELO with XFORWARD (`lmtp_send_xforward_command`,
+  okno's `[lmtp] xforward = true`), so okno checks SPF and DMARC against the real client
+  (the test's DNS server on loopback): a letter from a domain whose DMARC policy is
+  reject, sent from an address its SPF does not allow, is refused over LMTP and comes
+  back to its sender as Postfix's bounce, while mail from a domain with no policy passes.
 - okno killed (SIGKILL) while Postfix is delivering, more mail sent while it is down:
   Postfix defers (the socket is gone, 4.x.x), and after okno restarts and the queue is
   flushed every message is registered exactly once, each with one receipt.
+The pipe transport (README's master.cf line, `okno submit` as an unprivileged user, no
+daemon): a second Postfix hands the portal's mail to `okno submit` through pipe(8).
+Every message becomes exactly one appeal with one receipt; a message okno refuses
+(too large) bounces to its sender; while the store cannot be written `okno submit`
+exits 75 and Postfix defers, and once it can, every deferred message is registered
+exactly once.
 Skips (77) without postfix or root, which CI has (scripts/deps --test installs postfix).
 """
 import email
 import email.policy
+import json
 import os
 import pwd
 import re
@@ -35,7 +47,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from okno_it import SUPPORT, ClassScope, Okno, free_port  # noqa: E402
+from dns_server import DnsServer  # noqa: E402
+from okno_it import OKNO_BIN, SUPPORT, ClassScope, Okno, free_port  # noqa: E402
 
 CLIENTS = int(os.environ.get("OKNO_POSTFIX_CLIENTS", "10"))
 # 200 took 150 s on the shared 2-core CI box under ASan (the receipts dominate: ~75 s);
@@ -98,7 +111,7 @@ class SinkHandler(socketserver.StreamRequestHandler):
 class Postfix:
     """A private Postfix instance under `base` (config, queue, data dir, log)."""
 
-    def __init__(self, base, lmtp_socket, sink_port):
+    def __init__(self, base, lmtp_socket, sink_port, pipe_argv=None):
         self.base = base
         self.etc = os.path.join(base, "etc")
         self.queue = os.path.join(base, "queue")
@@ -111,7 +124,7 @@ class Postfix:
         os.chown(data, pf.pw_uid, pf.pw_gid)
         shutil.copy("/etc/postfix/master.cf", self.etc)
         with open(os.path.join(self.etc, "okno_transport"), "w") as f:
-            f.write("%s  lmtp:unix:%s\n" % (PORTAL, lmtp_socket))
+            f.write("%s  %s\n" % (PORTAL, "okno:" if pipe_argv else "lmtp:unix:" + lmtp_socket))
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
             f.write(MAIN_CF.format(queue=self.queue, data=data, etc=self.etc, base=base,
                                    maillog=self.maillog, portal=PORTAL, sink=sink_port))
@@ -119,6 +132,9 @@ class Postfix:
         self.postconf("-MX", "smtp/inet")     # no listener on :25
         self.postconf("-M", "127.0.0.1:%d/inet = 127.0.0.1:%d inet n - n - - smtpd"
                       % (self.port, self.port))
+        if pipe_argv:  # the README's pipe transport
+            self.postconf("-M", "okno/unix = okno unix - n n - - pipe flags=R user=nobody argv=%s"
+                          % pipe_argv)
 
     def postconf(self, *args):
         subprocess.run(["postconf", "-c", self.etc, *args], check=True, capture_output=True)
@@ -185,6 +201,7 @@ maximal_backoff_time = 4s
 # okno: the support address's domain is relayed to okno's LMTP socket
 relay_domains = {portal}
 transport_maps = texthash:{etc}/okno_transport
+lmtp_send_xforward_command = yes
 # everything else (bounces to senders) goes out through the portal's relay
 relayhost = [127.0.0.1]:{sink}
 """
@@ -207,11 +224,20 @@ class PostfixTest(unittest.TestCase):
         cls.sink = Sink()
         threading.Thread(target=cls.sink.serve_forever, daemon=True).start()
         scope.addCleanup(cls.sink.shutdown)
+        cls.dns = DnsServer()
+        scope.addCleanup(cls.dns.stop)
+        cls.dns.set_zones({  # Postfix's clients are on 127.0.0.1: no SPF here allows them
+            "reject.example": [{"TXT": "v=spf1 ip4:192.0.2.1 -all"}],
+            "_dmarc.reject.example": [{"TXT": "v=DMARC1; p=reject"}],
+        })
         cls.okno = Okno(scope)
         os.chmod(cls.okno.dir, 0o711)  # postfix's lmtp client reaches the socket inside
         cls.okno.write_config({
-            "lmtp": {"listen": "unix:lmtp.sock", "socket_mode": "0660", "socket_group": "postfix"},
+            "lmtp": {"listen": "unix:lmtp.sock", "socket_mode": "0660", "socket_group": "postfix",
+                     "xforward": "true"},
             "smtp": {"max_message_size": "65536"},
+            "auth": {"verify": "1"},
+            "dns": {"server": cls.dns.address, "timeout_ms": "400"},
         })
         cls.okno.start()
         cls.postfix = Postfix(os.path.join(cls.base, "pf"), cls.okno.lmtp_socket,
@@ -305,6 +331,22 @@ class PostfixTest(unittest.TestCase):
         self.assertEqual(self.subjects("Слишком большое"), [])
         self.assertNotIn(sender, self.receipts())
 
+    def test_2b_dmarc_reject_judged_on_the_real_client_bounces_to_its_sender(self):
+        sender = "boss@reject.example"
+        self.send([(sender, message(sender, "Поддельное письмо"))], 1)
+        self.wait("the bounce", lambda: any(rc == ["RCPT TO:<%s>" % sender]
+                                            for _, rc, _ in self.sink.messages))
+        dsn = [d for _, rc, d in self.sink.messages if rc == ["RCPT TO:<%s>" % sender]][0]
+        self.assertIn(b"Status: 5.7.1", dsn)
+        self.assertEqual(self.subjects("Поддельное письмо"), [])
+        self.assertNotIn(sender, self.receipts())
+        # the appeals that did pass were judged on Postfix's client, not on the socket
+        number = self.okno.list_json()[-1]["number"]
+        raw = subprocess.run([OKNO_BIN, "show", "--config", self.okno.config_path, "--raw", "1", number],
+                             capture_output=True, check=True).stdout
+        self.assertIn(b"(127.0.0.1)", raw)
+        self.assertIn(b"XFORWARD from", raw)
+
     def test_3_okno_killed_midway_loses_nothing(self):
         n = max(20, MESSAGES // 4)
         first = ["before%d@mail.example" % i for i in range(n)]
@@ -324,6 +366,88 @@ class PostfixTest(unittest.TestCase):
         self.wait("every appeal", lambda: len(self.subjects("Перезапуск")) >= 2 * n, 120)
         self.wait("an empty Postfix queue", lambda: not self.postfix.queued())
         self.check_exactly_once("Перезапуск", first + second)
+
+
+class PostfixPipeTest(unittest.TestCase):
+    """Postfix's pipe transport into `okno submit`, run as user nobody (the package's
+    okno user stands for it: pipe(8) refuses root); the store belongs to that user."""
+
+    @classmethod
+    def setUpClass(cls):
+        scope = ClassScope(cls)
+        cls.base = tempfile.mkdtemp(prefix="okno-pfp-")
+        os.chmod(cls.base, 0o755)
+        scope.addCleanup(shutil.rmtree, cls.base, True)
+        cls.sink = Sink()
+        threading.Thread(target=cls.sink.serve_forever, daemon=True).start()
+        scope.addCleanup(cls.sink.shutdown)
+        cls.okno = Okno(scope)
+        cls.okno.write_config({"smtp": {"max_message_size": "65536"}})
+        nobody = pwd.getpwnam("nobody")
+        cls.uid, cls.gid = nobody.pw_uid, nobody.pw_gid
+        os.chmod(cls.okno.dir, 0o755)
+        for root, dirs, files in os.walk(cls.okno.dir):
+            for name in dirs + files:
+                os.chown(os.path.join(root, name), cls.uid, cls.gid)
+        os.chown(cls.okno.dir, cls.uid, cls.gid)
+        argv = "%s submit --config %s --from ${sender} -" % (OKNO_BIN, cls.okno.config_path)
+        cls.postfix = Postfix(os.path.join(cls.base, "pf"), None, cls.sink.server_address[1], argv)
+        scope.addCleanup(cls.postfix.stop)
+        cls.postfix.start()
+
+    def as_okno(self, *args):
+        """An okno command as the store's owner (root would leave files nobody can write)."""
+        def drop():
+            os.setgid(self.gid)
+            os.setuid(self.uid)
+        r = subprocess.run([OKNO_BIN, args[0], "--config", self.okno.config_path, *args[1:]],
+                           capture_output=True, text=True, preexec_fn=drop, cwd=self.okno.dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def subjects(self, prefix):
+        out = self.as_okno("list", "--json", "--limit", "1000")
+        return [a["subject"] for a in json.loads(out) if a["subject"].startswith(prefix)]
+
+    send = PostfixTest.send
+    wait = PostfixTest.wait
+    receipts = PostfixTest.receipts
+    check_exactly_once = PostfixTest.check_exactly_once
+
+    def test_1_each_message_once_with_one_receipt_through_the_pipe(self):
+        senders = ["pipe%d@mail.example" % i for i in range(30)]
+        self.send([(s, message(s, "Через pipe %d" % i)) for i, s in enumerate(senders)], 5)
+        self.wait("30 appeals", lambda: len(self.subjects("Через pipe")) >= 30, 120)
+        self.wait("an empty Postfix queue", lambda: not self.postfix.queued())
+        self.check_exactly_once("Через pipe", senders)
+
+    def test_2_a_refused_message_bounces_to_its_sender(self):
+        sender = "bigpipe@mail.example"
+        self.send([(sender, message(sender, "Большое через pipe", body="Очень длинное письмо. " * 6000))], 1)
+        self.wait("the bounce", lambda: any(rc == ["RCPT TO:<%s>" % sender]
+                                            for _, rc, _ in self.sink.messages))
+        self.assertEqual(self.subjects("Большое через pipe"), [])
+        self.assertNotIn(sender, self.receipts())
+
+    def test_3_a_store_that_cannot_be_written_defers_and_nothing_is_lost(self):
+        self.as_okno("migrate")
+        # its owner can no longer make the store's WAL files (SQLite gives a journal file
+        # the database's own mode, so a read-only database file would outlive the test)
+        os.chmod(self.okno.dir, 0o555)
+        senders = ["later%d@mail.example" % i for i in range(10)]
+        try:
+            self.send([(s, message(s, "Отложенное %s" % s)) for s in senders], 2)
+            self.wait("a deferral", lambda: "status=deferred" in self.postfix.log(), 60)
+            self.assertIn("status=deferred", self.postfix.log())
+            self.assertTrue(self.postfix.queued())
+        finally:
+            os.chmod(self.okno.dir, 0o755)
+        self.postfix.flush()
+        self.wait("every appeal", lambda: len(self.subjects("Отложенное")) >= 10, 120)
+        self.wait("an empty Postfix queue", lambda: not self.postfix.queued())
+        self.check_exactly_once("Отложенное", senders)
+        self.assertNotIn("status=bounced", "\n".join(
+            ln for ln in self.postfix.log().splitlines() if "later" in ln))
 
 
 if __name__ == "__main__":

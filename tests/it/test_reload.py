@@ -8,19 +8,29 @@ carries the new From, while a receipt of a message registered before the signal
 carried the old one; the daemon still listens where it did; STARTTLS on a new session
 presents the new certificate. A file that no longer loads is refused on SIGHUP
 ("reload-failed") and the running configuration stays in force.
+
+Under systemd: a second daemon speaks the sd_notify protocol to a datagram socket the
+test binds as systemd would (NOTIFY_SOCKET, WATCHDOG_USEC): READY=1 with MAINPID once it
+listens, WATCHDOG=1 at half the interval, RELOADING=1 then READY=1 around SIGHUP,
+STOPPING=1 at SIGTERM. The same SIGHUP puts edited web templates and static files in
+place (a page and a stylesheet show the edit), and a template that no longer compiles
+is refused, the pages in use staying.
 """
 import email
 import email.policy
 import os
+import shutil
 import signal
 import smtplib
+import socket
 import ssl
 import sys
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from okno_it import SUPPORT, Okno, SmtpDialogue, free_port, make_self_signed_cert  # noqa: E402
+from okno_it import OKNO_BIN, SUPPORT, Okno, SmtpDialogue, free_port, make_self_signed_cert  # noqa: E402
 
 NEW_FROM = "otvet@portal.example"
 
@@ -120,6 +130,80 @@ class Reload(unittest.TestCase):
             self.send(d, "После ошибки", "third@mail.example")
         self.assertEqual(self.receipt_from("third@mail.example"), NEW_FROM)
         self.assertEqual(self.peer_cert(), new_cert)
+
+
+class SystemdAndTemplates(unittest.TestCase):
+    def setUp(self):
+        self.okno = Okno(self)
+        # a copy of the shipped web directory, to edit (the data lives beside the binary)
+        self.web = os.path.join(self.okno.dir, "web")
+        shipped = os.path.join(os.path.dirname(os.path.dirname(OKNO_BIN)), "share", "okno", "web")
+        shutil.copytree(shipped, self.web)
+        self.okno.write_config({"http": {"web_dir": self.web}})
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(self.notify.close)
+        self.notify_path = os.path.join(self.okno.dir, "notify.sock")
+        self.notify.bind(self.notify_path)
+        self.notify.settimeout(0.2)
+        self.heard = []
+
+    def listen(self, want, timeout=20):
+        """Reads notifications until one holds the line `want`; returns it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                data = self.notify.recv(4096).decode()
+            except socket.timeout:
+                continue
+            self.heard.append(data)
+            if want in data.split("\n"):
+                return data
+        self.fail("no %s from okno; heard %r" % (want, self.heard))
+
+    def get(self, path):
+        with urllib.request.urlopen(self.okno.base_url + path, timeout=10) as r:
+            return r.read().decode()
+
+    def edit(self, name, old, new):
+        path = os.path.join(self.web, name)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn(old, text)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace(old, new, 1))
+
+    def test_sd_notify_and_templates_reloaded_on_sighup(self):
+        self.okno.start(env_extra={"NOTIFY_SOCKET": self.notify_path, "WATCHDOG_USEC": "400000"})
+        ready = self.listen("READY=1")
+        self.assertIn("MAINPID=%d" % self.okno.proc.pid, ready)
+        for _ in range(2):  # every 0.2 s: two within the listen timeout
+            self.listen("WATCHDOG=1", timeout=5)
+        self.assertNotIn("Сверено с перезагрузкой", self.get("/feedback"))
+
+        self.edit("layout.html", "</body>", "<p>Сверено с перезагрузкой</p></body>")
+        css = sorted(n for n in os.listdir(os.path.join(self.web, "static")) if n.endswith(".css"))[0]
+        with open(os.path.join(self.web, "static", css), "a", encoding="utf-8") as f:
+            f.write("\n/* reloaded-marker */\n")
+        self.assertNotIn("reloaded-marker", self.get("/static/" + css))
+        self.okno.signal(signal.SIGHUP)
+        self.listen("RELOADING=1")
+        self.listen("READY=1")
+        self.assertIn("Сверено с перезагрузкой", self.get("/feedback"))
+        self.assertIn("reloaded-marker", self.get("/static/" + css))
+
+        # a template that does not compile: refused, the pages in use stay
+        self.edit("layout.html", "</body>", "{{#open}}</body>")
+        self.okno.signal(signal.SIGHUP)
+        self.listen("READY=1")
+        deadline = time.monotonic() + 10
+        while "the old templates are kept" not in self.okno.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertIn("event=reload-failed", self.okno.log())
+        self.assertIn("Сверено с перезагрузкой", self.get("/feedback"))
+
+        self.okno.signal(signal.SIGTERM)
+        self.listen("STOPPING=1")
+        self.assertEqual(self.okno.stop(), 0)
 
 
 if __name__ == "__main__":

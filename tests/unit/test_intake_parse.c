@@ -217,6 +217,12 @@ static void test_the_sender_is_recovered_from_the_headers_then_the_envelope(void
   /* never a null or bounce sender */
   assert_contact(none, "<>", "", "");
   assert_contact(none, "<MAILER-DAEMON@mail.example>", "", "");
+  /* `okno submit` of a file with one stray line before its header (no envelope): the
+   * header still names the sender */
+  g_autofree char *stray = g_strconcat("Сообщение гражданина ниже\r\n", rpath, NULL);
+  g_autofree char *blank = g_strconcat("\r\n", reply, NULL);
+  assert_contact(stray, NULL, "rp@mail.example", "return-path");
+  assert_contact(blank, NULL, "r@mail.example", "reply-to");
 }
 
 static gboolean has_defect(const OknoParsed *p, const char *text)

@@ -57,6 +57,33 @@ static void encoded_word_without_end_is_still_decoded(void **state)
   assert_string_equal(m->subject, "Жалоба");
 }
 
+/* Mailers that break RFC 2047: spaces or a fold inside the encoded text, lower-case
+ * "q" and hex digits. Each subject must come out as meant, with no "?=" or "=C3=A4"
+ * left in it. */
+static void broken_encoded_words_are_read_leniently(void **state)
+{
+  static const struct {
+    const char *header, *subject;
+  } cases[] = {
+    {"=?utf-8?Q?=D0=96=D0=B0=D0=BB=D0=BE=D0=B1=D0=B0 =D0=BD=D0=B0 W=C3=A4rme?=", "Жалоба на Wärme"},
+    {"=?UTF-8?q?=d0=96=d0=b0=d0=bb=d0=be=d0=b1=d0=b0?=", "Жалоба"},
+    {"=?utf-8?B?0JbQsNC7 0L7QsdCw?=", "Жалоба"},
+    {"=?utf-8?Q?=D0=96=D0=B0=D0=BB=D0=BE=D0=B1=D0=B0\r\n =D0=BD=D0=B0?=", "Жалоба на"},
+    {"Re: =?utf-8?Q?a b?= =?utf-8?Q?c?= end", "Re: a bc end"},
+    /* no "?=" closes it: the word ends at the space, as before */
+    {"=?utf-8?B?0JbQsNC70L7QsdCw text", "Жалоба text"},
+    /* a "=?" before any "?=": two words, the first unclosed */
+    {"=?utf-8?Q?=D0=90 =?utf-8?Q?=D0=91?=", "АБ"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *raw = g_strdup_printf(HDR "From: a@example.ru\r\nSubject: %s\r\n\r\nb\r\n",
+                                           cases[i].header);
+    g_autoptr(OknoMessage) m = parse(raw);
+    if (strcmp(m->subject, cases[i].subject) != 0)
+      fail_msg("%s: got \"%s\", want \"%s\"", cases[i].header, m->subject, cases[i].subject);
+  }
+}
+
 static void encoded_words_keep_space_to_plain_text_and_drop_it_between_words(void **state)
 {
   g_autoptr(OknoMessage) m = parse(HDR "From: a@example.ru\r\n"
@@ -387,6 +414,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(encoded_words_split_mid_character_are_joined),
     cmocka_unit_test(encoded_word_without_end_is_still_decoded),
+    cmocka_unit_test(broken_encoded_words_are_read_leniently),
     cmocka_unit_test(encoded_words_keep_space_to_plain_text_and_drop_it_between_words),
     cmocka_unit_test(encoded_display_name_cannot_smuggle_an_address),
     cmocka_unit_test(raw_8bit_cp1251_headers_and_body_are_guessed),

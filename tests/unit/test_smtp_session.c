@@ -23,6 +23,7 @@ typedef struct {
   int deliveries;
   GBytes *last_msg;
   char *last_from;
+  char *last_client, *last_helo;
   GPtrArray *last_rcpts;
   gboolean hold;        /* do not answer deliver() at once */
   gboolean fail_temp;   /* answer deliver() with OKNO_ERROR_TEMP */
@@ -54,6 +55,10 @@ static void fake_deliver(gpointer io, GBytes *msg, const OknoEnvelope *env)
   f->last_msg = g_bytes_ref(msg);
   g_free(f->last_from);
   f->last_from = g_strdup(env->mail_from);
+  g_free(f->last_client);
+  f->last_client = g_strdup(env->client_addr);
+  g_free(f->last_helo);
+  f->last_helo = g_strdup(env->helo);
   g_ptr_array_set_size(f->last_rcpts, 0);
   for (const char *const *r = env->rcpt_to; r && *r; r++)
     g_ptr_array_add(f->last_rcpts, g_strdup(*r));
@@ -93,6 +98,8 @@ static void fake_free(Fake *f)
   g_string_free(f->out, TRUE);
   g_clear_pointer(&f->last_msg, g_bytes_unref);
   g_free(f->last_from);
+  g_free(f->last_client);
+  g_free(f->last_helo);
   g_ptr_array_unref(f->last_rcpts);
   g_free(f);
 }
@@ -544,6 +551,54 @@ static void test_lmtp_uses_lhlo_and_answers_once_per_recipient(void **state)
   fake_free(f);
 }
 
+/* Postfix's XFORWARD: with [lmtp] xforward the MTA's client address and HELO are what
+ * the message is judged by, for one transaction; otherwise the command does not exist. */
+static void test_lmtp_xforward_is_trusted_only_when_configured_and_lasts_one_transaction(void **state)
+{
+  static const char MSG[] = "MAIL FROM:<a@b.example>\r\nRCPT TO:<support@portal.example>\r\n"
+                            "DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\n";
+  Fake *off = fake_new(OKNO_PROTO_LMTP, FALSE), *f = NULL, *smtp = NULL;
+  g_autofree char *hello = NULL, *all = NULL;
+  expect(off, "LHLO mta.example\r\n",
+         "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 2000\r\n250-8BITMIME\r\n"
+         "250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n");
+  expect(off, "XFORWARD ADDR=203.0.113.9\r\n", "502 5.5.1 Error: command not implemented\r\n");
+  fake_free(off);
+
+  cfg->lmtp_xforward = TRUE;
+  smtp = fake_new(OKNO_PROTO_SMTP, FALSE); /* never on SMTP */
+  expect(smtp, "EHLO c\r\nXFORWARD ADDR=203.0.113.9\r\n",
+         "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 2000\r\n250-8BITMIME\r\n"
+         "250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n"
+         "500 5.5.1 Error: command not recognized\r\n");
+  fake_free(smtp);
+  f = fake_new(OKNO_PROTO_LMTP, FALSE);
+  expect(f, "XFORWARD ADDR=203.0.113.9\r\n", "503 5.5.1 Error: XFORWARD only between LHLO and MAIL\r\n");
+  hello = talk(f, "LHLO mta.example\r\n");
+  assert_non_null(strstr(hello, "250 XFORWARD NAME ADDR PROTO HELO\r\n"));
+  expect(f, "XFORWARD ADDR=not-an-ip\r\n", "501 5.5.4 Bad XFORWARD address\r\n");
+  expect(f, "XFORWARD COLOR=blue\r\n", "501 5.5.4 Unknown XFORWARD attribute\r\n");
+  expect(f, "XFORWARD HELO=bad+2\r\n", "501 5.5.4 Bad XFORWARD attribute\r\n");
+  expect(f, "XFORWARD NAME=mail.sender.example ADDR=IPV6:2001:db8::5 PROTO=ESMTP\r\n"
+            "XFORWARD HELO=mail+2Esender.example SOURCE=REMOTE IDENT=[UNAVAILABLE]\r\n",
+         "250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n");
+  g_free(talk(f, MSG));
+  assert_int_equal(f->deliveries, 1);
+  assert_string_equal(f->last_client, "2001:db8::5");
+  assert_string_equal(f->last_helo, "mail.sender.example");
+  all = msg_text(f);
+  assert_non_null(strstr(all, "Received: from mail.sender.example (2001:db8::5)"));
+  assert_non_null(strstr(all, "(XFORWARD from 192.0.2.7)"));
+  expect(f, "MAIL FROM:<a@b.example>\r\nXFORWARD ADDR=203.0.113.9\r\nRSET\r\n",
+         "250 2.1.0 Ok\r\n503 5.5.1 Error: XFORWARD only between LHLO and MAIL\r\n250 2.0.0 Ok\r\n");
+  g_free(talk(f, MSG)); /* the next transaction: the MTA's own address again */
+  assert_int_equal(f->deliveries, 2);
+  assert_string_equal(f->last_client, "192.0.2.7");
+  assert_string_equal(f->last_helo, "mta.example");
+  fake_free(f);
+  cfg->lmtp_xforward = FALSE;
+}
+
 static void test_starttls_drops_buffered_input_and_resets_the_session(void **state)
 {
   Fake *f = fake_new(OKNO_PROTO_SMTP, TRUE);
@@ -668,6 +723,7 @@ int main(void)
     cmocka_unit_test(test_bare_lf_or_cr_in_a_command_is_500_5_5_2_and_the_session_ends),
     cmocka_unit_test(test_a_large_message_is_spooled_to_a_file_and_delivered_whole),
     cmocka_unit_test(test_lmtp_uses_lhlo_and_answers_once_per_recipient),
+    cmocka_unit_test(test_lmtp_xforward_is_trusted_only_when_configured_and_lasts_one_transaction),
     cmocka_unit_test(test_starttls_drops_buffered_input_and_resets_the_session),
     cmocka_unit_test(test_timeout_in_data_is_421_4_4_2_and_nothing_is_delivered),
     cmocka_unit_test(test_shutdown_closes_idle_sessions_and_lets_a_message_finish),
