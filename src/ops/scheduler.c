@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "mail/receipt.h"
 #include "ops/worker.h"
 #include "store/appeals.h"
@@ -185,6 +186,26 @@ static gboolean do_job(OknoScheduler *s, const OknoSlaJob *job, OknoAppeal *a, G
   return okno_store_event_add(s->store, a->id, kind, detail, error);
 }
 
+/* The scheduler's own metrics (docs/metrics.md): how late each job ran after it was
+ * due (the lag an operator sees as a reminder coming late), jobs by kind and outcome,
+ * and when the last pass ended. */
+static void count_job(const OknoSlaJob *job, gint64 now, const char *outcome)
+{
+  static const char *const kind_label[] = {"kind", NULL};
+  static const char *const outcome_labels[] = {"kind", "outcome", NULL};
+  /* a pass runs every [sla] scheduler_interval (a minute by default): seconds to hours */
+  static const double lag_buckets[] = {1, 5, 15, 30, 60, 120, 300, 900, 3600};
+  okno_metric_observe(okno_metrics_histogram(okno_metrics(), "okno_scheduler_lag_seconds",
+                                             "How long after its due time an SLA job ran.",
+                                             kind_label, lag_buckets, G_N_ELEMENTS(lag_buckets)),
+                      MAX(0, now - job->due_at) / (double)G_USEC_PER_SEC, job->kind);
+  okno_metric_add(okno_metrics_counter(okno_metrics(), "okno_scheduler_jobs_total",
+                                       "SLA jobs handled, by kind and outcome (done: ran; "
+                                       "cancelled: the appeal had moved on).",
+                                       outcome_labels),
+                  1, job->kind, outcome);
+}
+
 /* One job in its own transaction. *done is TRUE when it ran. */
 static gboolean handle(OknoScheduler *s, const OknoSlaJob *job, gint64 now, gboolean *done,
                        GError **error)
@@ -210,6 +231,7 @@ static gboolean handle(OknoScheduler *s, const OknoSlaJob *job, gint64 now, gboo
   if (!okno_store_commit(s->store, error))
     goto fail;
   *done = run;
+  count_job(job, now, run ? "done" : "cancelled");
   return TRUE;
 fail:
   okno_store_rollback(s->store);
@@ -239,6 +261,11 @@ static void scheduler_pass(gpointer data)
   g_autoptr(GError) err = NULL;
   if (okno_scheduler_run_once(data, okno_now(), &err) < 0)
     okno_log_warn("sla", "event=pass_failed error=\"%s\"", err->message);
+  else
+    okno_metric_set(okno_metrics_gauge(okno_metrics(), "okno_scheduler_last_pass_timestamp_seconds",
+                                       "When the SLA scheduler last finished a pass (Unix time).",
+                                       NULL),
+                    okno_now() / (double)G_USEC_PER_SEC);
 }
 
 void okno_scheduler_start(OknoScheduler *s)

@@ -64,7 +64,8 @@ class Metrics(unittest.TestCase):
     def setUpClass(cls):
         cls.okno = Okno(ClassScope(cls))
         cls.port = free_port()
-        cls.okno.write_config({"metrics": {"listen": "127.0.0.1:%d" % cls.port}})
+        cls.okno.write_config({"metrics": {"listen": "127.0.0.1:%d" % cls.port},
+                               "sla": {"scheduler_interval": "1"}})
         cls.okno.start()
         cls.base = "http://127.0.0.1:%d" % cls.port
 
@@ -130,6 +131,17 @@ class Metrics(unittest.TestCase):
         self.assertGreaterEqual(after[groups] - before.get(groups, 0), 1)
         self.assertEqual(after[("okno_appeals", '{status="new"}')],
                          len([a for a in self.okno.list_json() if a["status"] == "new"]))
+
+    def test_the_scheduler_says_when_it_last_passed(self):
+        import time
+        deadline = time.monotonic() + 10
+        key = ("okno_scheduler_last_pass_timestamp_seconds", "")
+        while key not in samples(self.scrape()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        first = samples(self.scrape())[key]
+        self.assertLess(abs(first - time.time()), 30)
+        time.sleep(2.2)  # passes every second: the gauge moves on
+        self.assertGreater(samples(self.scrape())[key], first)
 
     def test_web_requests_counted(self):
         key = ("okno_http_requests_total", '{route="feedback",status="200"}')

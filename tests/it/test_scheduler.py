@@ -12,13 +12,15 @@ import email
 import email.policy
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from okno_it import Okno  # noqa: E402
+from okno_it import Okno, free_port  # noqa: E402
 
 OKNO = os.environ.get("OKNO_BIN", "okno")
 MON_10 = "2026-11-23T10:00:00+03:00"
@@ -254,6 +256,9 @@ class Scheduler(unittest.TestCase):
 
     def test_serve_runs_the_scheduler(self):
         d = Desk(self)
+        metrics_port = free_port()
+        with open(d.o.config_path, "a", encoding="utf-8") as f:
+            f.write("[metrics]\nlisten=127.0.0.1:%d\n" % metrics_port)
         number = d.submit(MON_10, message())
         # The daemon's clock stands after the reminder; its first pass comes at start.
         saved = os.environ.get("OKNO_FAKE_NOW")
@@ -268,6 +273,14 @@ class Scheduler(unittest.TestCase):
         give_up = time.monotonic() + 60
         while time.monotonic() < give_up and len(d.mails()) < 2:
             time.sleep(0.1)
+        # the job ran late by the time between its due instant and the daemon's clock
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port, timeout=20) as r:
+            text = r.read().decode()
+        lag = dict(re.findall(r'^okno_scheduler_lag_seconds_(count|sum)\{kind="reminder"\} (\S+)$',
+                              text, re.M))
+        self.assertEqual(float(lag.get("count", 0)), 1, text)
+        self.assertGreater(float(lag["sum"]), 0)
+        self.assertIn('okno_scheduler_jobs_total{kind="reminder",outcome="done"} 1', text)
         self.assertEqual(d.o.stop(), 0)
         m = d.mails()
         # (Seen once under a loaded full run: only the reminder; say what there was.)
