@@ -1,12 +1,17 @@
 /* cmd_report.c: `okno report` - the figures of a period for scripts (docs/metrics.md).
  *
- *   okno report --config FILE --from YYYY-MM-DD --to YYYY-MM-DD [--department X] --json
+ *   okno report --config FILE --from YYYY-MM-DD --to YYYY-MM-DD [--department X]
+ *               --json | --csv [--out FILE] | --xlsx --out FILE
  *
  * The period is whole days in Moscow time, both ends included, by the time an appeal
  * was received. Prints {"from", "to", "department" (null: all), "received",
  * "answered", "on_time", "overdue", "open", "by_channel", "by_category",
- * "by_department"} (store/report.h says what each counts). A bad date, a period that
- * ends before it starts, or no --json is a user error (exit 1). */
+ * "by_department"} (store/report.h says what each counts). --csv and --xlsx give the
+ * same figures as one table (ops/table.h): «Раздел», «Показатель», «Число», the totals
+ * first («Итого»: received, answered, on_time, overdue, open, by those JSON names),
+ * then each breakdown under its JSON name, «(нет)» standing for JSON's "" (no
+ * category, the triage queue). A bad date, a period that ends before it
+ * starts, not exactly one format, or --xlsx without --out is a user error (exit 1). */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +20,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "ops/table.h"
 #include "store/report.h"
 #include "store/store.h"
 
@@ -46,15 +52,52 @@ static void counts(JsonBuilder *b, const char *name, GHashTable *h)
   json_builder_end_object(b);
 }
 
+static void table_counts(OknoTable *t, const char *section, GHashTable *h)
+{
+  g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(h), (GCompareFunc)g_strcmp0);
+  for (GList *k = keys; k; k = k->next) {
+    okno_table_row(t);
+    okno_table_text(t, section);
+    okno_table_text(t, *(const char *)k->data ? k->data : "(нет)"); /* JSON's "" */
+    okno_table_int(t, *(gint64 *)g_hash_table_lookup(h, k->data));
+  }
+}
+
+/* The report as one table (see the top of the file). */
+static OknoTable *report_table(const OknoReport *r, const char *from, const char *to)
+{
+  static const char *const columns[] = {"Раздел", "Показатель", "Число", NULL};
+  g_autofree char *title = g_strdup_printf("Отчёт %s — %s", from, to);
+  OknoTable *t = okno_table_new(title, columns);
+  const struct { const char *name; gint64 value; } totals[] = {
+    {"received", r->received}, {"answered", r->answered}, {"on_time", r->on_time},
+    {"overdue", r->overdue}, {"open", r->open},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(totals); i++) {
+    okno_table_row(t);
+    okno_table_text(t, "Итого");
+    okno_table_text(t, totals[i].name);
+    okno_table_int(t, totals[i].value);
+  }
+  table_counts(t, "by_channel", r->by_channel);
+  table_counts(t, "by_category", r->by_category);
+  table_counts(t, "by_department", r->by_department);
+  return t;
+}
+
 int okno_cmd_report(int argc, char **argv)
 {
-  gboolean json = FALSE;
+  gboolean json = FALSE, csv = FALSE, xlsx = FALSE;
+  g_autofree char *out = NULL;
   g_autofree char *from = NULL, *to = NULL, *department = NULL;
   const GOptionEntry extra[] = {
     {"from", 0, 0, G_OPTION_ARG_STRING, &from, "first day (Moscow time)", "YYYY-MM-DD"},
     {"to", 0, 0, G_OPTION_ARG_STRING, &to, "last day, included", "YYYY-MM-DD"},
     {"department", 0, 0, G_OPTION_ARG_STRING, &department, "one department's appeals", "CODE"},
     {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
+    {"csv", 0, 0, G_OPTION_ARG_NONE, &csv, "print CSV (or write it to --out)", NULL},
+    {"xlsx", 0, 0, G_OPTION_ARG_NONE, &xlsx, "write an Excel workbook to --out", NULL},
+    {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "file to write", "FILE"},
     G_OPTION_ENTRY_NULL,
   };
   int code = 0;
@@ -81,8 +124,12 @@ int okno_cmd_report(int argc, char **argv)
     fprintf(stderr, "okno: --to %s is before --from %s\n", to, from);
     return 1;
   }
-  if (!json) {
-    fprintf(stderr, "okno: report prints JSON only for now: add --json\n");
+  if (json + csv + xlsx != 1) {
+    fprintf(stderr, "okno: report needs one format: --json, --csv or --xlsx\n");
+    return 1;
+  }
+  if (xlsx && !out) {
+    fprintf(stderr, "okno: --xlsx writes a file: add --out FILE\n");
     return 1;
   }
   q.department = department;
@@ -90,6 +137,15 @@ int okno_cmd_report(int argc, char **argv)
   st = okno_store_open(cfg->store_url, &err);
   if (!st || !okno_store_report(st, &q, &r, &err))
     return okno_cli_fail(err);
+  if (csv || xlsx) {
+    g_autoptr(OknoTable) t = report_table(&r, from, to);
+    g_autofree char *body = csv ? okno_table_csv(t) : NULL;
+    gboolean ok = xlsx ? okno_table_xlsx(t, out, &err)
+                       : out ? g_file_set_contents(out, body, -1, &err)
+                             : fputs(body, stdout) >= 0;
+    okno_report_clear(&r);
+    return ok ? 0 : okno_cli_fail(err);
+  }
   b = json_builder_new();
   json_builder_begin_object(b);
   okno_json_str(b, "from", from);
