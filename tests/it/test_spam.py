@@ -239,6 +239,30 @@ class SpamWithRspamd(unittest.TestCase):
         self.assertEqual(r.json()["total"], 0, r.text)
         self.assertEqual(c.get("/api/v1/cabinet/appeals/" + number).status, 404)
 
+    def test_spam_page_lists_held_letters_and_releases_them(self):
+        subject = "Распродажа okno-spam-marker page"
+        self.assertEqual(send(self.okno, letter(subject))[0], 250)
+        number = number_of(self.okno, subject)
+        self.assertEqual(self.okno.show_json(number)["queue"], "spam")
+        c = self.sign_in()
+        r = c.get("/console/spam")
+        self.assertEqual(r.status, 200, r.text[:500])
+        self.assertIn('data-number="%s"' % number, r.text)
+        self.assertIn("Не спам", r.text)
+        # not in the regular queue page
+        self.assertNotIn(number, c.get("/console?view=all").text)
+        row = r.text[r.text.index('data-number="%s"' % number):]
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', row).group(1)
+        version = re.search(r'name="version" value="(\d+)"', row).group(1)
+        before = time.time() - 1
+        r = c.post("/console/appeals/%s/ham" % number, {"csrf": csrf, "version": version})
+        self.assertEqual(r.status, 303, r.text[:500])
+        shown = self.okno.show_json(number)
+        self.assertEqual(shown["queue"], "")
+        self.assertGreater(datetime.fromisoformat(shown["deadline"]).timestamp(), before)
+        self.assertIsNotNone(wait_receipt(self.okno, number), "no receipt after «Не спам»")
+        self.assertNotIn('data-number="%s"' % number, c.get("/console/spam").text)
+
     def test_ham_is_unaffected(self):
         subject = "Не могу войти в личный кабинет"
         self.assertEqual(send(self.okno, letter(subject))[0], 250)
