@@ -37,6 +37,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dns_server import DnsServer  # noqa: E402
 from okno_it import ClassScope, HttpClient, Okno  # noqa: E402
 from test_users import totp  # noqa: E402
 
@@ -137,11 +138,20 @@ def class_rspamd(cls):
 class SpamWithRspamd(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.okno = Okno(class_rspamd(cls))
+        scope = class_rspamd(cls)
+        # sender authentication on, against a DNS of the test's own: forged.example fails
+        # both SPF and DMARC; every other domain has no records (spf=none, no DMARC)
+        cls.dns = DnsServer()
+        scope.addCleanup(cls.dns.stop)
+        cls.dns.set_zones({"forged.example": [{"TXT": "v=spf1 -all"}],
+                           "_dmarc.forged.example": [{"TXT": "v=DMARC1; p=none"}]})
+        cls.okno = Okno(scope)
         cls.okno.write_config({"rspamd": {"url": cls.rspamd.url, "spam_score": "6",
                                           "reject_score": "15", "on_failure": "tempfail",
                                           "controller_url": cls.rspamd.controller_url,
                                           "password": CONTROLLER_PASSWORD},
+                               "auth": {"verify": "1"},
+                               "dns": {"server": cls.dns.address, "timeout_ms": "400"},
                                "http": {"requests_per_minute": "100000"}})
         p = cls.okno.run("user", "add", "--login", "opa", "--role", "operator", "--json",
                          "--email", "opa@portal.example")
@@ -262,6 +272,26 @@ class SpamWithRspamd(unittest.TestCase):
         self.assertGreater(datetime.fromisoformat(shown["deadline"]).timestamp(), before)
         self.assertIsNotNone(wait_receipt(self.okno, number), "no receipt after «Не спам»")
         self.assertNotIn('data-number="%s"' % number, c.get("/console/spam").text)
+
+    def test_no_backscatter_to_a_forged_sender_even_when_released(self):
+        # spam from a sender failing SPF and DMARC: held, no receipt; «Не спам» releases
+        # it with a deadline, and still no receipt (the forged From must not get mail)
+        subject = "Акция okno-spam-marker forged"
+        self.assertEqual(send(self.okno, letter(subject, sender="boss@forged.example"))[0], 250)
+        number = number_of(self.okno, subject)
+        self.assertEqual(self.okno.show_json(number)["queue"], "spam")
+        c = self.sign_in()
+        r, _ = self.act(c, number, "ham")
+        self.assertEqual(r.status, 303, r.text[:500])
+        shown = self.okno.show_json(number)
+        self.assertEqual(shown["queue"], "")
+        self.assertIsNotNone(shown["deadline"])
+        reasons = [e["detail"]["reason"] for e in events(shown, "autoreply_suppressed")]
+        self.assertIn("sender failed SPF and DMARC: the From address is probably forged",
+                      reasons)
+        self.assertFalse(events(shown, "acknowledged"))
+        time.sleep(2)  # what the outbound worker would have written by now
+        self.assertIsNone(wait_receipt(self.okno, number, timeout=1))
 
     def test_ham_is_unaffected(self):
         subject = "Не могу войти в личный кабинет"
