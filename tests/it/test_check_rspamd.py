@@ -12,6 +12,8 @@ portal gosuslugi.ru with [rspamd] url and controller_url:
   - an ordinary letter: clean, rspamd's score in the JSON, the check not partial;
   - rspamd's port closed: okno's rules alone, "partial": true, and the Russian summary
     says the check was partial;
+  - the /check page of a running okno shows rspamd's reason, and with rspamd's port
+    closed says «Проверка неполная»;
   - learning: a letter rspamd has no opinion of; `okno phishing report` on it (an
     operator's or citizen's report) teaches rspamd (Bayes + fuzzy storage); the same
     campaign sent again (new Message-ID and date) now matches FUZZY_DENIED, rspamd's
@@ -26,7 +28,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from okno_it import ClassScope, Okno  # noqa: E402
+from okno_it import ClassScope, HttpClient, Okno  # noqa: E402
 from rspamd_server import REDIS, RSPAMD, Rspamd, free_port  # noqa: E402
 
 if not (os.access(RSPAMD, os.X_OK) and os.access(REDIS, os.X_OK)):
@@ -134,6 +136,25 @@ class CheckWithRspamd(unittest.TestCase):
         text = self.check(path, self.down, json_out=False)
         self.assertIn("Проверка неполная", text)
         self.assertNotIn("Проверка неполная", self.check(path, json_out=False))
+
+    def test_check_page_with_rspamd_and_partial(self):
+        # the /check page of a running okno: rspamd's reason in Russian; rspamd's port
+        # closed: the page says the check was partial
+        for okno, partial in ((self.okno, False), (self.down, True)):
+            okno.start()
+            c = HttpClient(okno.base_url)
+            csrf = c.csrf("/check")
+            r = c.post("/check", {"csrf": csrf},
+                       files=[("message", "letter.eml", "message/rfc822", MISMATCH.encode())])
+            self.assertEqual(r.status, 200, r.text[:2000])
+            self.assertEqual('id="partial"' in r.text, partial, r.text[:3000])
+            if partial:
+                self.assertIn("Проверка неполная", r.text)
+                self.assertNotIn('data-code="rspamd_phishing"', r.text)
+            else:
+                self.assertIn('data-code="rspamd_phishing"', r.text)
+                self.assertIn("Опасно", r.text)
+            okno.stop()
 
     def test_report_teaches_rspamd(self):
         first = self.check(self.letter(CAMPAIGN.format(n=1), "campaign1.eml"))
