@@ -200,6 +200,7 @@ void okno_phish_result_free(OknoPhishResult *r)
     return;
   g_ptr_array_unref(r->reasons);
   g_ptr_array_unref(r->indicators);
+  okno_rspamd_result_free(r->rspamd);
   g_free(r);
 }
 

@@ -27,6 +27,7 @@
 #pragma once
 #include <glib.h>
 
+#include "check/rspamd.h"
 #include "core/config.h"
 #include "mail/mime.h"
 
@@ -65,6 +66,8 @@ typedef struct {
   int score;            /* sum of the reasons' weights */
   GPtrArray *reasons;   /* of OknoPhishReason*, in the order found; owns them */
   GPtrArray *indicators; /* of OknoPhishIndicator*, each (kind, value) once; owns them */
+  OknoRspamdResult *rspamd; /* rspamd's judgement folded in (check/citizen.h), or NULL; owned */
+  gboolean partial;     /* rspamd was configured but could not be asked: okno's rules alone */
 } OknoPhishResult;
 
 /* Checks `msg` (never NULL) whose raw bytes are `raw`/`len` (the same message; may be

@@ -7,6 +7,8 @@
  * signature around it and writes the message like every other automatic reply. */
 #include "check/reply.h"
 
+#include "check/citizen.h"
+
 #include "mail/receipt.h"
 
 #define SUBJECT_MAX_CHARS 200 /* the subject of the letter checked */
@@ -44,6 +46,8 @@ static void write_text(GString *b, const OknoConfig *cfg, const OknoCheckReplyIn
   else
     g_string_append(b, " (без темы)");
   g_string_append_printf(b, ".\n\nРезультат проверки: %s.\n", verdicts[r->verdict]);
+  if (r->partial)
+    g_string_append_printf(b, "%s\n", OKNO_CHECK_PARTIAL_TEXT);
   if (r->portal_sender == OKNO_PORTAL_SENDER_VERIFIED)
     g_string_append(b, "Письмо действительно отправлено порталом.\n");
   else if (r->portal_sender == OKNO_PORTAL_SENDER_UNVERIFIED)

@@ -210,11 +210,13 @@ OknoRspamdResult *okno_rspamd_check(const char *url, gint64 timeout_ms,
   return okno_rspamd_parse_reply(d ? d : "", n, error);
 }
 
-gboolean okno_rspamd_learn(const char *controller_url, const char *password, gint64 timeout_ms,
-                           gboolean spam, const void *data, gsize len, GError **error)
+/* POSTs `data` to the controller's `path` with the password (and Flag/Weight for the
+ * fuzzy storage when flag > 0); TRUE on {"success": true}. */
+static gboolean controller_call(const char *controller_url, const char *path,
+                                const char *password, gint64 timeout_ms, int flag,
+                                const void *data, gsize len, GError **error)
 {
-  g_autoptr(SoupMessage) msg =
-      new_post(controller_url, spam ? "/learnspam" : "/learnham", "controller_url", error);
+  g_autoptr(SoupMessage) msg = new_post(controller_url, path, "controller_url", error);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonParser) parser = json_parser_new();
   guint status = 0;
@@ -226,6 +228,11 @@ gboolean okno_rspamd_learn(const char *controller_url, const char *password, gin
   if (!msg)
     return FALSE;
   add_header(msg, "Password", password);
+  if (flag > 0) {
+    g_autofree char *f = g_strdup_printf("%d", flag);
+    add_header(msg, "Flag", f);
+    add_header(msg, "Weight", "10");
+  }
   body = post(controller_url, timeout_ms, msg, data, len, &status, error);
   if (!body)
     return FALSE;
@@ -240,17 +247,33 @@ gboolean okno_rspamd_learn(const char *controller_url, const char *password, gin
     v = json_object_get_member(o, "error");
     if (v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING) {
       g_autofree char *why = printable(json_node_get_string(v));
-      g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "rspamd learn: HTTP %u: %s", status, why);
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "rspamd %s: HTTP %u: %s", path, status,
+                  why);
       return FALSE;
     }
   }
   if (status == 204) /* rspamd 3.4's answer when its classifier declined (no backend,
                       * learn conditions, already learnt) */
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP,
-                "rspamd learn: declined (no statistics backend, or its learn conditions)");
+                "rspamd %s: declined (no statistics backend, or its learn conditions)", path);
   else
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "rspamd learn: HTTP status %u", status);
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "rspamd %s: HTTP status %u", path, status);
   return FALSE;
+}
+
+gboolean okno_rspamd_learn(const char *controller_url, const char *password, gint64 timeout_ms,
+                           gboolean spam, const void *data, gsize len, GError **error)
+{
+  return controller_call(controller_url, spam ? "/learnspam" : "/learnham", password,
+                         timeout_ms, 0, data, len, error);
+}
+
+gboolean okno_rspamd_fuzzy_add(const char *controller_url, const char *password,
+                               gint64 timeout_ms, int flag, const void *data, gsize len,
+                               GError **error)
+{
+  return controller_call(controller_url, "/fuzzyadd", password, timeout_ms, MAX(flag, 1), data,
+                         len, error);
 }
 
 const char *okno_spam_verdict_name(OknoSpamVerdict v)

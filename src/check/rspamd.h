@@ -9,7 +9,8 @@
  *     {"score": 8.0, "required_score": 15.0, "action": "add header",
  *      "symbols": {"NAME": {"score": 6.0, ...}, ...}, ...}
  *   POST {controller_url}/learnspam or /learnham with header Password: the message is
- *   learnt as spam or ham (rspamd answers {"success": true} or {"error": "..."}).
+ *   learnt as spam or ham (rspamd answers {"success": true} or {"error": "..."});
+ *   POST {controller_url}/fuzzyadd with Password, Flag and Weight: into the fuzzy storage.
  * One libsoup session per call, blocking: call it from a worker thread (the intake
  * parse pool, the console's action thread), never from a main loop. Each call is
  * bounded by `timeout_ms`, rounded up to whole seconds (libsoup's timeout). No
@@ -63,6 +64,19 @@ OknoRspamdResult *okno_rspamd_check(const char *url, gint64 timeout_ms,
  * was already learnt) otherwise. */
 gboolean okno_rspamd_learn(const char *controller_url, const char *password, gint64 timeout_ms,
                            gboolean spam, const void *data, gsize len, GError **error);
+
+/* The fuzzy storage's flag for letters judged spam or phishing (rspamd's fuzzy_check
+ * rule maps it to FUZZY_DENIED: tests/it/rspamd_server.py, docs/spam.md). */
+#define OKNO_RSPAMD_FUZZY_SPAM 1
+
+/* Adds the message's fuzzy hashes to rspamd's fuzzy storage with `flag` (POST
+ * {controller_url}/fuzzyadd, headers Password, Flag, Weight 10): a later letter with
+ * the same or nearly the same text matches that flag's symbol. TRUE on success; FALSE
+ * with OKNO_ERROR_TEMP and rspamd's reason (no fuzzy_check rule that may write,
+ * storage unreachable) otherwise. */
+gboolean okno_rspamd_fuzzy_add(const char *controller_url, const char *password,
+                               gint64 timeout_ms, int flag, const void *data, gsize len,
+                               GError **error);
 
 /* okno's spam policy (docs/spam.md). */
 typedef enum {

@@ -3,8 +3,10 @@
  *   okno check-mail [--config FILE] [--json] MESSAGE.eml
  *
  * Reads the file, decodes it with okno_mime_parse() under the [intake] limits, runs
- * okno_phishing_check() (check/phishing.h) and prints the verdict: with --json one
- * object {verdict, portal_sender, score, reasons [{code, text, weight}]}, otherwise a
+ * okno_citizen_check() (check/citizen.h: the portal rules and, with [rspamd] url, rspamd's
+ * judgement) and prints the verdict: with --json one
+ * object {verdict, portal_sender, score, partial, rspamd {score, required_score, action,
+ * symbols}, reasons [{code, text, weight}]}, otherwise a
  * short summary in Russian for the person who asked. With --config, the block list of
  * that config's store (`okno phishing`, check/blocklist.h) is applied too: a listed
  * sender domain or URL makes the verdict dangerous; a store that cannot be opened is
@@ -15,6 +17,7 @@
 #include <stdio.h>
 
 #include "check/blocklist.h"
+#include "check/citizen.h"
 #include "check/phishing.h"
 #include "cli/cli.h"
 #include "mail/mime.h"
@@ -52,6 +55,12 @@ static char *result_json(const OknoPhishResult *r)
   json_builder_add_string_value(b, okno_portal_sender_name(r->portal_sender));
   json_builder_set_member_name(b, "score");
   json_builder_add_int_value(b, r->score);
+  json_builder_set_member_name(b, "partial");
+  json_builder_add_boolean_value(b, r->partial);
+  if (r->rspamd) {
+    json_builder_set_member_name(b, "rspamd");
+    okno_rspamd_to_json(b, r->rspamd, NULL);
+  }
   json_builder_set_member_name(b, "reasons");
   json_builder_begin_array(b);
   for (guint i = 0; i < r->reasons->len; i++) {
@@ -83,6 +92,8 @@ static void print_summary(const OknoPhishResult *r)
   };
   gboolean any = FALSE;
   printf("%s\n", okno_verdict_text(r->verdict));
+  if (r->partial)
+    printf("%s\n", OKNO_CHECK_PARTIAL_TEXT);
   if (senders[r->portal_sender])
     printf("%s\n", senders[r->portal_sender]);
   for (guint i = 0; i < r->reasons->len; i++) {
@@ -108,7 +119,7 @@ int okno_cmd_check_mail(int argc, char **argv)
                                                      &json, &raw, &len, &msg, &code);
   if (!cfg)
     return code;
-  result = okno_phishing_check(msg, raw, len, cfg);
+  result = okno_citizen_check(msg, raw, len, cfg);
   apply_blocklist(cfg, result);
   if (json) {
     g_autofree char *text = result_json(result);

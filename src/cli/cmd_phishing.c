@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "check/blocklist.h"
+#include "check/citizen.h"
 #include "check/phishing.h"
 #include "cli/cli.h"
 #include "core/clock.h"
@@ -66,6 +67,7 @@ static int cmd_report(const OknoConfig *cfg, int argc, char **argv, gboolean jso
   gsize len = 0;
   g_autoptr(OknoMessage) msg = NULL;
   g_autoptr(OknoPhishResult) res = NULL;
+  g_autoptr(GError) err = NULL;
   Report r;
   int code;
 
@@ -86,6 +88,10 @@ static int cmd_report(const OknoConfig *cfg, int argc, char **argv, gboolean jso
   r.by = by;
   if ((code = in_transaction(cfg, report_work, &r)) != 0)
     return code;
+  /* the sample teaches rspamd too (Bayes and the fuzzy storage), when its controller is
+   * configured: the same campaign is then judged by rspamd as well */
+  if (!okno_rspamd_teach(cfg, TRUE, raw, len, &err))
+    fprintf(stderr, "okno: warning: rspamd did not learn the sample: %s\n", err->message);
   if (json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autofree char *text = NULL;

@@ -23,6 +23,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "check/citizen.h"
 #include "check/clamav.h"
 #include "check/rspamd.h"
 #include "core/error.h"
@@ -194,6 +195,18 @@ static void spam_check(const OknoConfig *cfg, OknoParsed *p, GError **refuse)
     p->no_autoreply = OKNO_SPAM_NO_RECEIPT;
 }
 
+/* A letter a citizen forwarded to check@ that the check found dangerous is a report:
+ * rspamd learns it as spam (Bayes, fuzzy storage), so the same campaign sent to the
+ * intake is judged spam. A failure is a log line, nothing else. */
+static void teach_reported(const OknoConfig *cfg, const OknoParsed *p, const char *d, gsize n)
+{
+  g_autoptr(GError) e = NULL;
+  if (p->phish->verdict != OKNO_VERDICT_DANGEROUS || okno_rspamd_teach(cfg, TRUE, d, n, &e))
+    return;
+  okno_log_warn("intake", "session=%s event=rspamd_learn_failed error=\"%s\"", p->session_id,
+                e->message);
+}
+
 /* The phishing check, as verify.h says. A virus clamd found makes a [check] verdict
  * dangerous. */
 static void check_phishing(const OknoConfig *cfg, OknoParsed *p)
@@ -215,11 +228,12 @@ static void check_phishing(const OknoConfig *cfg, OknoParsed *p)
     g_autoptr(OknoMessage) inner = NULL;
     okno_parse_limits(cfg, &lim);
     inner = okno_mime_parse(d, n, &lim);
-    p->phish = okno_phishing_check(inner, d, n, cfg);
+    p->phish = okno_citizen_check(inner, d, n, cfg);
     p->forwarded = TRUE;
+    teach_reported(cfg, p, d, n);
     p->checked_subject = g_strdup(inner->subject);
   } else if (p->is_check) {
-    p->phish = okno_phishing_check(p->msg, data, len, cfg);
+    p->phish = okno_citizen_check(p->msg, data, len, cfg);
     p->checked_subject = g_strdup(p->msg->subject);
   } else {
     p->phish = okno_phishing_indicators(p->msg, data, len, cfg);

@@ -395,6 +395,32 @@ static OknoPage *page_run(OknoStore *st, const OknoQueueQuery *q, GError **error
   return okno_page_from_rows(r, q->limit, q->sort, cursor, back, error);
 }
 
+GPtrArray *okno_store_spam_held(OknoStore *st, const OknoQueueQuery *q, GError **error)
+{
+  OknoQueueQuery visible = *q;
+  g_autoptr(OknoRows) r = NULL;
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
+  Sql b;
+  visible.queue = OKNO_QUEUE_ALL;
+  sql_init(&b, st);
+  g_string_append(b.sql, "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals WHERE queue = 'spam'");
+  department_in(&b, &visible);
+  g_string_append(b.sql, " ORDER BY received_at DESC, id DESC LIMIT ");
+  integer(&b, (gint64)CLAMP(q->limit, 1, 500));
+  r = okno_db_query(okno_store_db(st), b.sql->str, (const OknoParam *)b.params->data,
+                    b.params->len, error);
+  sql_clear(&b);
+  if (!r)
+    return NULL;
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    OknoAppeal *a = okno_appeal_from_row(r, i, error);
+    if (!a)
+      return NULL;
+    g_ptr_array_add(out, a);
+  }
+  return g_steal_pointer(&out);
+}
+
 OknoPage *okno_page_from_rows(const OknoRows *r, guint limit, OknoSort sort, gboolean cursor,
                               gboolean back, GError **error)
 {

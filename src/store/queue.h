@@ -67,6 +67,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoPage, okno_page_free)
  * order or not made here is OKNO_ERROR_USER with a Russian line. A `before` page that
  * reaches the start is the first page, full. */
 OknoPage *okno_store_queue_page(OknoStore *st, const OknoQueueQuery *q, GError **error);
+/* The appeals held as spam (queue 'spam', docs/spam.md) that q's user sees
+ * (q->every_department, q->departments and triage), newest first, at most q->limit
+ * (the held are few: one page, no tokens; the other fields of `q` are ignored).
+ * An array of OknoAppeal*, or NULL with an error. */
+GPtrArray *okno_store_spam_held(OknoStore *st, const OknoQueueQuery *q, GError **error);
 /* The number of appeals in q's queue with its status and search filters (cursors and
  * limit are ignored); -1 with an error. */
 gint64 okno_store_queue_count(OknoStore *st, const OknoQueueQuery *q, GError **error);

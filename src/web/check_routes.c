@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "check/blocklist.h"
+#include "check/citizen.h"
 #include "check/phishing.h"
 #include "core/log.h"
 #include "mail/mime.h"
@@ -81,13 +82,14 @@ static OknoPhishResult *run_check(OknoReq *req, GBytes *letter)
   OknoPhishResult *r;
   if (!msg)
     return NULL;
-  r = okno_phishing_check(msg, raw, len, req->cfg);
+  r = okno_citizen_check(msg, raw, len, req->cfg);
   bl = okno_store_phish_blocklist(req->store, &err);
   if (bl)
     okno_blocklist_apply(bl, r);
   else
     okno_log_warn("web", "event=check-blocklist-failed error=\"%s\"", err->message);
-  okno_log("web", "event=check verdict=%s score=%d", okno_verdict_name(r->verdict), r->score);
+  okno_log("web", "event=check verdict=%s score=%d partial=%d", okno_verdict_name(r->verdict),
+           r->score, r->partial);
   return r;
 }
 
@@ -197,6 +199,8 @@ static void check_post(OknoReq *req)
   json_object_set_string_member(o, "verdict", okno_verdict_name(r->verdict));
   json_object_set_string_member(o, "verdict_label", verdict_label[r->verdict]);
   json_object_set_string_member(o, "verdict_text", okno_verdict_text(r->verdict));
+  json_object_set_boolean_member(o, "partial", r->partial);
+  json_object_set_string_member(o, "partial_text", OKNO_CHECK_PARTIAL_TEXT);
   json_object_set_boolean_member(o, "claims_portal", r->portal_sender != OKNO_PORTAL_SENDER_NO);
   json_object_set_boolean_member(o, "portal_verified",
                                  r->portal_sender == OKNO_PORTAL_SENDER_VERIFIED);
@@ -270,6 +274,7 @@ static void api_check(OknoReq *req)
   json_object_set_string_member(o, "verdict", okno_verdict_name(r->verdict));
   json_object_set_string_member(o, "portal_sender", okno_portal_sender_name(r->portal_sender));
   json_object_set_int_member(o, "score", r->score);
+  json_object_set_boolean_member(o, "partial", r->partial);
   for (guint i = 0; i < r->reasons->len; i++) {
     const OknoPhishReason *x = g_ptr_array_index(r->reasons, i);
     JsonObject *ro = json_object_new();
@@ -282,6 +287,22 @@ static void api_check(OknoReq *req)
   n = json_node_new(JSON_NODE_OBJECT);
   json_node_take_object(n, o);
   okno_req_json(req, 200, n);
+}
+
+/* A reported letter the check found dangerous teaches rspamd (Bayes and the fuzzy
+ * storage, check/citizen.h); an undecided one does not (a report alone is not proof). */
+static void teach(OknoReq *req, const OknoPhishResult *r)
+{
+  g_autoptr(GError) e = NULL;
+  g_autoptr(GBytes) letter = NULL;
+  gsize len = 0;
+  const char *raw;
+  if (r->verdict != OKNO_VERDICT_DANGEROUS || !(letter = letter_of(req)))
+    return;
+  raw = g_bytes_get_data(letter, &len);
+  if (okno_rspamd_teach(req->cfg, TRUE, raw, len, &e))
+    return;
+  okno_log_warn("web", "event=rspamd_learn_failed error=\"%s\"", e->message);
 }
 
 static void api_report(OknoReq *req)
@@ -314,6 +335,7 @@ static void api_report(OknoReq *req)
     json_array_unref(blocked);
     return;
   }
+  teach(req, r);
   o = json_object_new();
   json_object_set_array_member(o, "blocked", blocked);
   n = json_node_new(JSON_NODE_OBJECT);

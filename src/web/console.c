@@ -596,6 +596,44 @@ static void templates_delete_post(OknoReq *req)
   okno_req_redirect(req, "/console/templates");
 }
 
+/* «Спам»: the appeals held as spam that the user sees (okno_store_spam_held), newest
+ * first, each with its «Не спам» (the console action `ham`, console_actions.c). */
+static void spam_get(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  g_autoptr(GPtrArray) held = NULL;
+  g_autoptr(GError) err = NULL;
+  OknoQueueQuery qq = {0};
+  JsonObject *o;
+  JsonArray *items;
+  gint64 now = okno_now();
+  if (!u)
+    return;
+  qq.every_department = okno_staff_sees_every_department(u);
+  qq.departments = (const char *const *)u->departments;
+  qq.limit = 200;
+  held = okno_store_spam_held(req->store, &qq, &err);
+  if (!held) {
+    queue_fail(req, err);
+    return;
+  }
+  o = okno_console_ctx(u);
+  items = json_array_new();
+  for (guint i = 0; i < held->len; i++) {
+    const OknoAppeal *a = held->pdata[i];
+    JsonObject *r = appeal_summary(a, now);
+    g_autofree char *version = g_strdup_printf("%" G_GINT64_FORMAT, a->version);
+    json_object_set_string_member(r, "version", version);
+    json_object_set_boolean_member(r, "can_release",
+                                   okno_staff_can(u, OKNO_ACT_JUDGE_SPAM, a, NULL));
+    json_array_add_object_element(items, r);
+  }
+  json_object_set_array_member(o, "appeals", items);
+  json_object_set_boolean_member(o, "empty", held->len == 0);
+  json_object_set_int_member(o, "total", held->len);
+  okno_req_page(req, 200, "console_spam", "Спам", o);
+}
+
 static const OknoRoute routes[] = {
   {"GET", "/console/login", 0, login_get},
   {"POST", "/console/login", OKNO_ROUTE_STATE_CHANGING, login_post},
@@ -603,6 +641,7 @@ static const OknoRoute routes[] = {
   {"POST", "/console/logout", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, logout_post},
   {"GET", "/console", OKNO_ROUTE_STAFF, queue_common},
   {"GET", "/api/v1/console/queue", OKNO_ROUTE_STAFF, queue_common},
+  {"GET", "/console/spam", OKNO_ROUTE_STAFF, spam_get},
   {"GET", "/console/password", OKNO_ROUTE_STAFF, password_get},
   {"POST", "/console/password", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, password_post},
   {"GET", "/console/account", OKNO_ROUTE_STAFF, account_get},

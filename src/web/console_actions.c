@@ -40,6 +40,8 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "check/citizen.h"
+#include "check/citizen.h"
 #include "check/rspamd.h"
 #include "ops/spam.h"
 #include "store/appeals.h"
@@ -825,7 +827,8 @@ static gboolean do_ham(Act *x, GError **error)
 }
 
 /* Teaches rspamd's controller ([rspamd] controller_url) the appeal's first message as
- * spam or ham, after the operator's word is committed; the outcome is an event
+ * spam (Bayes and the fuzzy storage) or ham (check/citizen.h okno_rspamd_teach), after
+ * the operator's word is committed; the outcome is an event
  * (`rspamd_learned` or `rspamd_learn_failed`), never a failure of the action. */
 static void learn(OknoReq *req, const OknoAppeal *a, gboolean spam)
 {
@@ -841,8 +844,7 @@ static void learn(OknoReq *req, const OknoAppeal *a, gboolean spam)
   if (!raw)
     return;
   data = g_bytes_get_data(raw, &n);
-  if (okno_rspamd_learn(cfg->rspamd_controller_url, cfg->rspamd_password,
-                        cfg->rspamd_timeout_ms, spam, data, n, &e)) {
+  if (okno_rspamd_teach(cfg, spam, data, n, &e)) {
     d = detail("as", spam ? "spam" : "ham", NULL);
     okno_store_event_add(req->store, a->id, "rspamd_learned", d, NULL);
     return;

@@ -11,59 +11,15 @@
 // console error (a CSP violation above all) fails the test.
 'use strict';
 const { chromium } = require('playwright-core');
-const { execFileSync } = require('child_process');
 const assert = require('assert');
-const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { okno, totp, watch, noHorizontalScroll, shot } = require('./console_helpers');
 
 const base = process.env.OKNO_BASE_URL;
 const artifacts = process.env.OKNO_ARTIFACTS;
 const PASSWORD = 'Зелёный-чай-42';
-
-function okno(args, input) {
-  return execFileSync(process.env.OKNO_BIN, [args[0], '--config', process.env.OKNO_CONFIG,
-    ...args.slice(1)], { encoding: 'utf8', input });
-}
-
-function base32(s) {
-  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of s.replace(/=+$/, '')) bits += abc.indexOf(c).toString(2).padStart(5, '0');
-  const out = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) out.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(out);
-}
-
-function totp(uri) {
-  const secret = new URL(uri).searchParams.get('secret');
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
-  const mac = crypto.createHmac('sha1', base32(secret)).update(counter).digest();
-  const off = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
-}
-
-async function watch(page, problems) {
-  // a failed load is judged by its response below (the favicon may be missing)
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`${r.status()} ${r.url()}`);
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
-}
-
-async function noHorizontalScroll(page, width) {
-  const w = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(w <= width, `page is ${w}px wide at a ${width}px viewport`);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(artifacts, name), fullPage: true });
-}
 
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
