@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "mail/receipt.h"
 #include "ops/act.h"
 #include "ops/outbound.h"
 #include "store/appeals.h"
@@ -401,4 +402,53 @@ gboolean okno_retention_unhold(OknoStore *st, const char *number, const char *by
   json_builder_end_object(b);
   detail = okno_json_text(b, FALSE);
   return okno_store_event_add(st, a->id, "retention_unhold", detail, error);
+}
+
+/* ---- deletion requests ---- */
+
+const char *okno_retention_deletion_refusal(const OknoConfig *cfg, const OknoAppeal *a)
+{
+  g_autoptr(OknoRetentionPolicy) p = okno_retention_policy_new(cfg, NULL);
+  if (a->kind == OKNO_KIND_FORMAL)
+    return "Официальные обращения хранятся пять лет, как требует закон: удалить такое "
+           "обращение досрочно нельзя.";
+  if (okno_statuses[a->status].open)
+    return "Удалить можно только закрытое обращение: дождитесь ответа.";
+  if (!p || okno_retention_days(p, a->kind, a->category) != cfg->retention_support_days)
+    return "Обращения этой категории хранятся дольше по закону: удалить его досрочно нельзя.";
+  return NULL;
+}
+
+gboolean okno_retention_request_deletion(const OknoSlaEnv *env, OknoStore *st,
+                                         const OknoAppeal *a, const char *by, gint64 now,
+                                         gint64 *due, GError **error)
+{
+  const char *refusal = okno_retention_deletion_refusal(env->cfg, a);
+  gboolean already = FALSE;
+  gint64 closed, asked;
+  g_autofree char *when = NULL, *subject = NULL, *text = NULL;
+  if (refusal) {
+    g_set_error_literal(error, OKNO_ERROR, OKNO_ERROR_USER, refusal);
+    return FALSE;
+  }
+  if (!okno_store_deletion_request(st, a->id, by, now, &already, error))
+    return FALSE;
+  closed = okno_store_retention_closed_at(st, a->id, error);
+  asked = already ? okno_store_deletion_requested_at(st, a->id, error) : now;
+  if (error && *error)
+    return FALSE;
+  *due = MAX(closed + env->cfg->retention_deletion_days * DAY_US, asked);
+  if (already)
+    return TRUE;
+  when = okno_receipt_time(*due);
+  subject = g_strdup_printf("Запрос на удаление обращения № %s принят", a->number);
+  text = g_strdup_printf(
+      "Мы получили ваш запрос на удаление обращения № %s.\n\n"
+      "Персональные данные по этому обращению (ваши имя, адрес, телефон, тексты писем и "
+      "вложения) будут уничтожены не позднее %s. Сведения о самом факте обращения (номер, "
+      "даты и статусы) сохранятся в журнале учёта, как требует закон.\n\n"
+      "Если вы передумали, напишите нам до этой даты: ответьте на это письмо.",
+      a->number, when);
+  return okno_store_event_add(st, a->id, "deletion_requested", "{}", error) &&
+         okno_ops_notify(env, st, a, "deletion_requested", subject, text, error);
 }

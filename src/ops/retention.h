@@ -16,7 +16,9 @@
 #pragma once
 #include <glib.h>
 
+#include "appeal/appeal.h"
 #include "core/config.h"
+#include "ops/ops.h"
 #include "store/store.h"
 
 typedef struct {
@@ -63,3 +65,17 @@ gboolean okno_retention_hold(OknoStore *st, const char *number, const char *reas
                              const char *by, gint64 now, GError **error);
 gboolean okno_retention_unhold(OknoStore *st, const char *number, const char *by, gint64 now,
                                GError **error);
+
+/* ---- the citizen's deletion request (docs/retention.md) ----
+ * NULL when the citizen may ask to delete appeal `a` now: a support request, not open,
+ * whose period is [retention] support_days (no category kept longer by law); else the
+ * reason in Russian, for the cabinet. */
+const char *okno_retention_deletion_refusal(const OknoConfig *cfg, const OknoAppeal *a);
+/* Records the request of `by` (the cabinet's address) to delete `a`, with the event
+ * "deletion_requested" and a notice letter to the citizen saying when the data will be
+ * destroyed (*due: [retention] deletion_days after closing, or now if later), in the
+ * caller's transaction. A refusal (above) is OKNO_ERROR_USER with its text; a request
+ * made before changes nothing (*due is then the same date). */
+gboolean okno_retention_request_deletion(const OknoSlaEnv *env, OknoStore *st,
+                                         const OknoAppeal *a, const char *by, gint64 now,
+                                         gint64 *due, GError **error);

@@ -288,6 +288,16 @@ gboolean okno_store_deletion_request(OknoStore *st, gint64 appeal_id, const char
   return TRUE;
 }
 
+gint64 okno_store_retention_closed_at(OknoStore *st, gint64 appeal_id, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT coalesce((SELECT max(e.at) FROM events e WHERE e.appeal_id = a.id "
+      "AND e.kind = 'status_changed'), a.updated_at) FROM appeals a WHERE a.id = $1",
+      OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  return r && okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
+}
+
 gint64 okno_store_deletion_requested_at(OknoStore *st, gint64 appeal_id, GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(

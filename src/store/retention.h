@@ -95,6 +95,9 @@ gboolean okno_store_retention_claim(OknoStore *st, gint64 now, gint64 interval, 
  * `now`; *already TRUE when it had been asked before (nothing changes then). */
 gboolean okno_store_deletion_request(OknoStore *st, gint64 appeal_id, const char *by,
                                      gint64 now, gboolean *already, GError **error);
+/* The closing time of appeal `appeal_id` as the pass counts it (its latest
+ * status_changed event, else updated_at); 0 when there is no such appeal. */
+gint64 okno_store_retention_closed_at(OknoStore *st, gint64 appeal_id, GError **error);
 /* When deletion of appeal `appeal_id` was requested, 0 when it was not. */
 gint64 okno_store_deletion_requested_at(OknoStore *st, gint64 appeal_id, GError **error);
 
