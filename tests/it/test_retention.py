@@ -264,5 +264,43 @@ class Retention(unittest.TestCase):
         self.assertIn("уже уничтожены", r.stderr)
 
 
+class DailyJob(unittest.TestCase):
+    """okno serve runs the retention pass from its scheduler, once per [retention]
+    interval whatever the number of scheduler passes (the store's guard)."""
+
+    def test_serve_purges_once_a_day(self):
+        import time
+        o = Okno(self)
+        o.write_config({"sla": {"scheduler_interval": "1"}})
+        path = os.path.join(o.dir, "A.eml")
+        with open(path, "wb") as f:
+            f.write(letter("A"))
+        env = dict(os.environ, OKNO_FAKE_NOW=T0)
+        r = subprocess.run([OKNO, "submit", path, "--config", o.config_path], env=env,
+                           capture_output=True, text=True, cwd=o.dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        number = r.stdout.strip()
+        env["OKNO_FAKE_NOW"] = T1
+        r = subprocess.run([OKNO, "appeal", "status", number, "closed", "--no-deliver",
+                            "--config", o.config_path], env=env, capture_output=True, text=True,
+                           cwd=o.dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        os.environ["OKNO_FAKE_NOW"] = T2Y  # the daemon's clock, two years on
+        try:
+            o.start()
+        finally:
+            os.environ.pop("OKNO_FAKE_NOW", None)
+        deadline = time.monotonic() + 60
+        while "event=pass purged=1" not in o.log() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertIn("event=pass purged=1", o.log())
+        time.sleep(3)  # several scheduler passes more: the guard keeps it to one
+        self.assertEqual(o.log().count("retention event=pass "), 1, o.log()[-2000:])
+        self.assertEqual(o.show_json(number)["subject"], "")
+        r = o.run("retention", "acts", "--json")
+        self.assertEqual(len(json.loads(r.stdout)), 1, r.stdout + r.stderr)
+        self.assertEqual(o.stop(), 0)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
