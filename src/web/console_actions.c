@@ -400,14 +400,14 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
     gint64 purged = okno_store_retention_purged_at(req->store, a->id, NULL);
     json_object_set_boolean_member(page, "held", h && h->held);
     if (h && h->held) {
-      g_autofree char *since = okno_time_format_msk(h->held_since);
+      g_autofree char *since = okno_console_time(h->held_since);
       json_object_set_string_member(page, "hold_reason", h->reason);
       json_object_set_string_member(page, "hold_by", h->held_by);
       json_object_set_string_member(page, "hold_since", since);
     }
     json_object_set_boolean_member(page, "purged", purged > 0);
     if (purged) {
-      g_autofree char *at = okno_time_format_msk(purged);
+      g_autofree char *at = okno_console_time(purged);
       json_object_set_string_member(page, "purged_at", at);
     }
     json_object_set_boolean_member(page, "can_hold",

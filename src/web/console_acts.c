@@ -8,7 +8,6 @@
 
 #include <string.h>
 
-#include "core/clock.h"
 #include "sec/staff.h"
 #include "store/retention.h"
 
@@ -42,8 +41,8 @@ static void acts_list(OknoReq *req)
   for (guint i = 0; i < list->len; i++) {
     const OknoDestructionAct *a = list->pdata[i];
     g_autoptr(OknoDestructionAct) full = okno_store_act_get(req->store, a->id, NULL);
-    g_autofree char *at = okno_time_format_msk(a->at);
-    g_autofree char *keep = okno_time_format_msk(a->keep_until);
+    g_autofree char *at = okno_console_time(a->at);
+    g_autofree char *keep = okno_console_time(a->keep_until);
     JsonObject *r = json_object_new();
     json_object_set_int_member(r, "id", a->id);
     json_object_set_string_member(r, "at", at);
