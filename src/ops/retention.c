@@ -207,8 +207,7 @@ OknoRetentionReport *okno_retention_run(const OknoConfig *cfg, OknoStore *st, gi
   rep->now = now;
   rep->dry_run = dry_run;
   rep->lines = g_ptr_array_new_with_free_func((GDestroyNotify)line_free);
-  if (!dry_run && (!okno_store_retention_secure(st, error) ||
-                   !okno_store_instance_id(st, &instance, error)))
+  if (!dry_run && !okno_store_instance_id(st, &instance, error))
     return NULL;
   cands = okno_store_retention_candidates(
       st, now - okno_retention_min_days(policy) * DAY_US, error);
@@ -237,6 +236,9 @@ OknoRetentionReport *okno_retention_run(const OknoConfig *cfg, OknoStore *st, gi
       g_hash_table_add(subjects, g_utf8_strdown(c->from_email, -1));
       continue;
     }
+    /* freed pages zeroed from the first purge on (SQLite; outside a transaction) */
+    if (!rep->purged && !okno_store_retention_secure(st, error))
+      return NULL;
     if (!purge_one(st, c, now, grounds, &counts, &skipped, error)) {
       okno_purge_counts_clear(&counts);
       return NULL;
@@ -271,7 +273,8 @@ OknoRetentionReport *okno_retention_run(const OknoConfig *cfg, OknoStore *st, gi
     okno_store_rollback(st);
     return NULL;
   }
-  if (!okno_store_retention_compact(st, error))
+  /* Only after a purge: the compaction rewrites the search index and the WAL. */
+  if ((rep->purged || rep->acts_expired) && !okno_store_retention_compact(st, error))
     return NULL;
   return g_steal_pointer(&rep);
 }
