@@ -33,6 +33,8 @@ static const struct {
   {"user", okno_cmd_user, "staff accounts: add, disable, enable, reset-2fa, list, verify, journal, password"},
   {"department", okno_cmd_department, "departments: add, list"},
   {"route", okno_cmd_route, "routing rules: add, list, remove"},
+  {"retention", okno_cmd_retention, "retention of personal data: run (one pass), acts, act (destruction acts)"},
+  {"backup", okno_cmd_backup, "a backup of the store (--out FILE), or verify FILE against its journal"},
   {"journal", okno_cmd_journal, "the tamper-evident journal: init, key, sign, head, verify, consistency, proof"},
 };
 

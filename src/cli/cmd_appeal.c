@@ -6,6 +6,9 @@
  *   okno appeal assign  --config F NUMBER LOGIN|"" [--by EMAIL]   (a staff account, okno user)
  *   okno appeal forward --config F NUMBER BODY [--by EMAIL]
  *   okno appeal leave-unanswered --config F NUMBER GROUND [--by EMAIL]
+ *   okno appeal hold    --config F NUMBER --reason TEXT [--by EMAIL]  (a legal hold:
+ *                       the retention clock stops, ops/retention.h)
+ *   okno appeal unhold  --config F NUMBER [--by EMAIL]
  *   okno notifications --config F --email ADDRESS [TYPE=on|off ...]
  *
  * The operation may stand anywhere among the options. Each runs one store transaction (the operation, its events, the citizen's
@@ -17,11 +20,14 @@
 #include <string.h>
 
 #include "ops/ops.h"
+#include "ops/retention.h"
+#include "core/clock.h"
 #include "cli/cli.h"
 #include "core/error.h"
 #include "store/notify.h"
 
-typedef enum { OP_STATUS, OP_EXTEND, OP_CONFIRM, OP_ASSIGN, OP_FORWARD, OP_ART11 } Op;
+typedef enum { OP_STATUS, OP_EXTEND, OP_CONFIRM, OP_ASSIGN, OP_FORWARD, OP_ART11, OP_HOLD,
+               OP_UNHOLD } Op;
 
 static const struct {
   const char *name;
@@ -35,6 +41,8 @@ static const struct {
   {"assign", OP_ASSIGN, 1, "NUMBER LOGIN"},
   {"forward", OP_FORWARD, 1, "NUMBER BODY"},
   {"leave-unanswered", OP_ART11, 1, "NUMBER GROUND"},
+  {"hold", OP_HOLD, 0, "NUMBER --reason TEXT"},
+  {"unhold", OP_UNHOLD, 0, "NUMBER"},
 };
 
 static gboolean run_op(Op op, const OknoSlaEnv *env, OknoStore *st, char **argv,
@@ -67,6 +75,10 @@ static gboolean run_op(Op op, const OknoSlaEnv *env, OknoStore *st, char **argv,
     return okno_ops_forward(env, st, argv[1], argv[2], by, error);
   case OP_ART11:
     return okno_ops_leave_unanswered(env, st, argv[1], argv[2], by, error);
+  case OP_HOLD:
+    return okno_retention_hold(st, argv[1], reason, by, okno_now(), error);
+  case OP_UNHOLD:
+    return okno_retention_unhold(st, argv[1], by, okno_now(), error);
   }
   return FALSE;
 }
@@ -96,7 +108,7 @@ int okno_cmd_appeal(int argc, char **argv)
   i = okno_cli_take_operation(&argc, argv, names);
   if (i < 0) {
     fprintf(stderr, "okno: appeal needs an operation: status, extend, confirm-urgent, assign, "
-                    "forward or leave-unanswered\n");
+                    "forward, leave-unanswered, hold or unhold\n");
     return 1;
   }
   cfg = okno_cli_setup(&argc, &argv, ops[i].usage, extra, &code);

@@ -108,6 +108,15 @@ static const KeyDef keys[] = {
   I("journal", "sign_interval", journal_sign_interval, 60, 1, 86400),
   I("journal", "enabled", journal_enabled, 1, 0, 1),
 
+  I("retention", "support_days", retention_support_days, 365, 1, 36500),
+  I("retention", "formal_days", retention_formal_days, 1825, 1, 36500),
+  L("retention", "categories", retention_categories, "complaint:1825; legal:1095"),
+  I("retention", "deletion_days", retention_deletion_days, 30, 0, 36500),
+  I("retention", "acts_days", retention_acts_days, 1095, 1, 36500),
+  I("retention", "interval", retention_interval, 86400, 60, 30 * 86400),
+  S("retention", "operator", retention_operator, ""),
+  P("retention", "act_font", retention_act_font, "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+
   S("sla", "simple", sla_simple, "24 working hours"),
   S("sla", "complex", sla_complex, "3 working days"),
   S("sla", "urgent", sla_urgent, "12 hours"),

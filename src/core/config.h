@@ -173,6 +173,18 @@ typedef struct OknoConfig {
   char *journal_key_file;   /* Ed25519 key; empty: journal.key beside the config file */
   gint64 journal_sign_interval; /* seconds: a tree head is signed at most this often */
   gint64 journal_enabled;   /* 1; 0 only for the benchmark's "journal off" arm */
+  /* [retention] periods of keeping personal data (appeal/retention.h, docs/retention.md) */
+  gint64 retention_support_days;  /* support requests: days after closing (365) */
+  gint64 retention_formal_days;   /* formal appeals: days after closing (1825) */
+  char **retention_categories;    /* "category:days" (complaint:1825; legal:1095): the
+                                   * longer of this and the kind's period applies */
+  gint64 retention_deletion_days; /* a citizen's deletion request: days after closing at
+                                   * the least (30) */
+  gint64 retention_acts_days;     /* destruction acts are kept this long (1095) */
+  gint64 retention_interval;      /* seconds between passes of okno serve (86400) */
+  char *retention_operator;       /* the operator's name on destruction acts ("":
+                                   * [portal] name) */
+  char *retention_act_font;       /* a TrueType font with Cyrillic for the acts' PDF */
   /* [rspamd] spam filtering (check/rspamd.h, docs/spam.md) */
   char *rspamd_url;         /* http://host:port of rspamd's normal worker; empty: off */
   gint64 rspamd_timeout_ms; /* one scan (or one learning call) */

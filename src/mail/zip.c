@@ -1,10 +1,12 @@
 /* zip.c: the ZIP inspector (see zip.h): the end of central directory record, the
  * central directory's entries, each entry's local header and its data inflated with
- * GLib's raw-deflate GZlibDecompressor into a scratch buffer. */
+ * GLib's raw-deflate GZlibDecompressor into a scratch buffer; and the store-only
+ * writer of exports (APPNOTE 6.3: local headers, the central directory, its end). */
 #include "mail/zip.h"
 
 #include <gio/gio.h>
 #include <string.h>
+#include <zlib.h>
 
 #define RATIO_FLOOR (1024 * 1024) /* inflated bytes before the ratio is judged */
 
@@ -142,4 +144,117 @@ OknoZipVerdict okno_zip_inspect(const guint8 *data, gsize len, const OknoZipLimi
   if (facts)
     *facts = (OknoZipFacts){seen, c.inflated};
   return v;
+}
+
+/* ---- writing ---- */
+
+struct OknoZipWriter {
+  GByteArray *out;
+  GByteArray *dir; /* the central directory, built as entries are added */
+  guint entries;
+};
+
+static void put16(GByteArray *b, guint v)
+{
+  guint8 x[2] = {(guint8)(v & 0xff), (guint8)((v >> 8) & 0xff)};
+  g_byte_array_append(b, x, 2);
+}
+
+static void put32(GByteArray *b, guint32 v)
+{
+  put16(b, v & 0xffff);
+  put16(b, (v >> 16) & 0xffff);
+}
+
+OknoZipWriter *okno_zip_writer_new(void)
+{
+  OknoZipWriter *w = g_new0(OknoZipWriter, 1);
+  w->out = g_byte_array_new();
+  w->dir = g_byte_array_new();
+  return w;
+}
+
+void okno_zip_writer_free(OknoZipWriter *w)
+{
+  if (!w)
+    return;
+  if (w->out)
+    g_byte_array_unref(w->out);
+  if (w->dir)
+    g_byte_array_unref(w->dir);
+  g_free(w);
+}
+
+gboolean okno_zip_writer_add(OknoZipWriter *w, const char *name, const void *data, gsize len,
+                             gint64 mtime)
+{
+  gsize nlen = strlen(name);
+  guint32 crc = (guint32)crc32(0L, Z_NULL, 0);
+  guint32 offset = w->out->len;
+  g_autoptr(GDateTime) t = g_date_time_new_from_unix_local(mtime > 315532800 ? mtime : 315532800);
+  guint dos_time = (guint)((g_date_time_get_hour(t) << 11) | (g_date_time_get_minute(t) << 5) |
+                           (g_date_time_get_second(t) / 2));
+  guint dos_date = (guint)(((g_date_time_get_year(t) - 1980) << 9) |
+                           (g_date_time_get_month(t) << 5) | g_date_time_get_day_of_month(t));
+  if (w->entries >= 65535 || nlen > 65535 || len > G_MAXUINT32 ||
+      (guint64)w->out->len + 30 + nlen + len + w->dir->len + 46 + nlen + 22 > G_MAXUINT32)
+    return FALSE;
+  for (gsize off = 0; off < len;) { /* crc32() takes a uInt length */
+    uInt n = (uInt)MIN(len - off, (gsize)G_MAXUINT32 / 2);
+    crc = (guint32)crc32(crc, (const Bytef *)data + off, n);
+    off += n;
+  }
+  /* local file header */
+  put32(w->out, 0x04034b50);
+  put16(w->out, 20);        /* version needed: 2.0 */
+  put16(w->out, 1u << 11);  /* UTF-8 names */
+  put16(w->out, 0);         /* stored */
+  put16(w->out, dos_time);
+  put16(w->out, dos_date);
+  put32(w->out, crc);
+  put32(w->out, (guint32)len);
+  put32(w->out, (guint32)len);
+  put16(w->out, (guint)nlen);
+  put16(w->out, 0);
+  g_byte_array_append(w->out, (const guint8 *)name, (guint)nlen);
+  if (len)
+    g_byte_array_append(w->out, data, (guint)len);
+  /* its central directory entry */
+  put32(w->dir, 0x02014b50);
+  put16(w->dir, (3u << 8) | 20); /* made by: Unix, 2.0 */
+  put16(w->dir, 20);
+  put16(w->dir, 1u << 11);
+  put16(w->dir, 0);
+  put16(w->dir, dos_time);
+  put16(w->dir, dos_date);
+  put32(w->dir, crc);
+  put32(w->dir, (guint32)len);
+  put32(w->dir, (guint32)len);
+  put16(w->dir, (guint)nlen);
+  put16(w->dir, 0); /* extra */
+  put16(w->dir, 0); /* comment */
+  put16(w->dir, 0); /* disk */
+  put16(w->dir, 0); /* internal attributes */
+  put32(w->dir, 0100644u << 16); /* external: a regular file, rw-r--r-- */
+  put32(w->dir, offset);
+  g_byte_array_append(w->dir, (const guint8 *)name, (guint)nlen);
+  w->entries++;
+  return TRUE;
+}
+
+GBytes *okno_zip_writer_finish(OknoZipWriter *w)
+{
+  guint32 dir_offset = w->out->len;
+  GByteArray *out = w->out;
+  g_byte_array_append(out, w->dir->data, w->dir->len);
+  put32(out, 0x06054b50);
+  put16(out, 0);
+  put16(out, 0);
+  put16(out, w->entries);
+  put16(out, w->entries);
+  put32(out, w->dir->len);
+  put32(out, dir_offset);
+  put16(out, 0);
+  w->out = NULL;
+  return g_byte_array_free_to_bytes(out);
 }

@@ -35,6 +35,24 @@ typedef struct {
   guint64 inflated;       /* bytes inflated before the verdict */
 } OknoZipFacts;
 
+/* ---- writing: a store-only archive (no compression), for exports ----
+ * Entries are written as given (method 0, stored) with their CRC-32 (zlib), names in
+ * UTF-8 (general purpose bit 11), and a modification time; no ZIP64, so the whole
+ * archive must stay under 4 GiB and 65535 entries (okno_zip_writer_add refuses more).
+ * Single-threaded; the caller frees the writer. */
+typedef struct OknoZipWriter OknoZipWriter;
+OknoZipWriter *okno_zip_writer_new(void);
+void okno_zip_writer_free(OknoZipWriter *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoZipWriter, okno_zip_writer_free)
+/* Adds file `name` (a relative path with '/', UTF-8) with `len` bytes of `data`,
+ * modified at `mtime` (Unix seconds, shown in local time as ZIP's DOS time). FALSE when
+ * the archive would pass the limits above. */
+gboolean okno_zip_writer_add(OknoZipWriter *w, const char *name, const void *data, gsize len,
+                             gint64 mtime);
+/* The archive: the entries, the central directory and its end record. The writer is
+ * spent afterwards (free it). */
+GBytes *okno_zip_writer_finish(OknoZipWriter *w);
+
 /* Inspects `data` (`len` bytes). `limits` NULL: the defaults. `facts` may be NULL. */
 OknoZipVerdict okno_zip_inspect(const guint8 *data, gsize len, const OknoZipLimits *limits,
                                 OknoZipFacts *facts);

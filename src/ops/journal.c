@@ -228,13 +228,23 @@ static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *re
         break;
       if (li < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li])->ref_id == id) {
         OknoJournalLeaf *l = leaves->pdata[li];
-        while (li + 1 < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li + 1])->ref_id == id)
+        gint64 previous = 0; /* the seq of the leaf before the latest, 0: none */
+        gboolean same;
+        while (li + 1 < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li + 1])->ref_id == id) {
+          previous = l->seq;
           l = leaves->pdata[++li];
+        }
         li++;
         rep->facts++;
+        /* A purged row (retention) is checked against the digest its purge leaf
+         * recorded, and the purge must supersede the leaf before it; any other
+         * latest leaf holds the row's entry itself. */
+        same = okno_journal_entry_is_purge(l->entry)
+                   ? okno_journal_purge_matches(l->entry, fact->entry, previous)
+                   : g_bytes_equal(l->entry, fact->entry);
         /* The appeal the journal knows the row by (a row moved by hand names the
          * appeal it was taken from). */
-        if (!g_bytes_equal(l->entry, fact->entry))
+        if (!same)
           add_problem(rep, l->seq, *l->number ? l->number : fact->number, ref, id,
                       "%s %" G_GINT64_FORMAT " differs from its leaf %" G_GINT64_FORMAT " (%s)",
                       ref, id, l->seq, l->kind);

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib/gstdio.h>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -120,6 +121,43 @@ static gboolean sync_dir(const char *path, GError **error)
   return TRUE;
 }
 
+/* A job's file name in the maildir (the comment at the top). */
+static char *maildir_name(const char *prefix, gint64 job_id)
+{
+  return g_strdup_printf("okno.%s.%" G_GINT64_FORMAT, prefix, job_id);
+}
+
+guint okno_outbound_maildir_remove(const OknoConfig *cfg, const char *instance, gint64 job_id)
+{
+  static const char *const subdirs[] = {"new", "cur", "tmp"};
+  g_autofree char *name = NULL;
+  const char *target;
+  guint removed = 0;
+  if (!g_str_has_prefix(cfg->outbound_transport, "maildir:"))
+    return 0;
+  target = cfg->outbound_transport + strlen("maildir:");
+  name = maildir_name(instance, job_id);
+  for (guint i = 0; i < G_N_ELEMENTS(subdirs); i++) {
+    g_autofree char *dir = g_build_filename(target, subdirs[i], NULL);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *f;
+    while (d && (f = g_dir_read_name(d))) {
+      size_t n = strlen(name);
+      g_autofree char *path = NULL;
+      /* the name itself, or with maildir info ("NAME:2,S") */
+      if (strncmp(f, name, n) != 0 || (f[n] != '\0' && f[n] != ':'))
+        continue;
+      path = g_build_filename(dir, f, NULL);
+      if (g_unlink(path) == 0)
+        removed++;
+      else
+        okno_log_warn("outbound", "event=remove_failed job=%" G_GINT64_FORMAT " error=\"%s\"",
+                      job_id, g_strerror(errno));
+    }
+  }
+  return removed;
+}
+
 static gboolean maildir_write(OknoOutbound *ob, const OknoOutboundJob *job, GError **error)
 {
   static const char *const subdirs[] = {"tmp", "new", "cur"};
@@ -131,7 +169,7 @@ static gboolean maildir_write(OknoOutbound *ob, const OknoOutboundJob *job, GErr
       return FALSE;
     }
   }
-  g_autofree char *name = g_strdup_printf("okno.%s.%" G_GINT64_FORMAT, ob->name_prefix, job->id);
+  g_autofree char *name = maildir_name(ob->name_prefix, job->id);
   g_autofree char *tmp = g_build_filename(ob->target, "tmp", name, NULL);
   g_autofree char *new_dir = g_build_filename(ob->target, "new", NULL);
   g_autofree char *dest = g_build_filename(new_dir, name, NULL);

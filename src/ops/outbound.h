@@ -33,3 +33,9 @@ int okno_outbound_run_once(OknoOutbound *ob, GError **error);
 /* (First it releases the leases this node held before a restart, see store.h.) */
 void okno_outbound_start(OknoOutbound *ob);
 void okno_outbound_wake(OknoOutbound *ob); /* thread-safe */
+
+/* Removes the maildir copies of job `job_id` (new/ and cur/, any maildir flags) written
+ * by the store whose instance id is `instance`, when the transport is a maildir (the
+ * retention purge, ops/retention.h). Returns how many files it removed; one it cannot
+ * remove is logged. */
+guint okno_outbound_maildir_remove(const OknoConfig *cfg, const char *instance, gint64 job_id);

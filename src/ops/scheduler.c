@@ -20,10 +20,12 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "mail/receipt.h"
+#include "ops/retention.h"
 #include "ops/worker.h"
 #include "store/appeals.h"
 #include "store/events.h"
 #include "store/jobs.h"
+#include "store/retention.h"
 #include "store/staff.h"
 
 #define LEASE_US (G_GINT64_CONSTANT(300) * G_USEC_PER_SEC)
@@ -256,9 +258,29 @@ gint64 okno_scheduler_run_once(OknoScheduler *s, gint64 now, GError **error)
   }
 }
 
+gboolean okno_scheduler_retention(OknoScheduler *s, gint64 now, gboolean *ran, GError **error)
+{
+  g_autoptr(OknoRetentionReport) rep = NULL;
+  gboolean won = FALSE;
+  *ran = FALSE;
+  if (!okno_store_retention_claim(s->store, now, s->cfg->retention_interval * G_USEC_PER_SEC,
+                                  &won, error))
+    return FALSE;
+  if (!won)
+    return TRUE;
+  rep = okno_retention_run(s->cfg, s->store, now, FALSE, "okno serve (scheduler)", error);
+  if (!rep)
+    return FALSE;
+  *ran = TRUE;
+  okno_log("retention", "event=pass purged=%" G_GINT64_FORMAT " held=%" G_GINT64_FORMAT
+           " act=%" G_GINT64_FORMAT, rep->purged, rep->held, rep->act_id);
+  return TRUE;
+}
+
 static void scheduler_pass(gpointer data)
 {
   g_autoptr(GError) err = NULL;
+  gboolean ran = FALSE;
   if (okno_scheduler_run_once(data, okno_now(), &err) < 0)
     okno_log_warn("sla", "event=pass_failed error=\"%s\"", err->message);
   else
@@ -266,6 +288,9 @@ static void scheduler_pass(gpointer data)
                                        "When the SLA scheduler last finished a pass (Unix time).",
                                        NULL),
                     okno_now() / (double)G_USEC_PER_SEC);
+  g_clear_error(&err);
+  if (!okno_scheduler_retention(data, okno_now(), &ran, &err))
+    okno_log_warn("retention", "event=pass_failed error=\"%s\"", err->message);
 }
 
 void okno_scheduler_start(OknoScheduler *s)

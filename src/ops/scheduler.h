@@ -16,6 +16,8 @@
  * not routing's `escalated`, which moves the appeal to the parent department)
  * naming whom it told.
  *
+ * Each pass of okno serve also runs the daily retention job (okno_scheduler_retention).
+ *
  * In `okno serve` the scheduler runs passes on a thread of its own every [sla]
  * scheduler_interval seconds; `okno scheduler run --now T` runs one pass at T. Whether
  * a job is still current and whom it tells are the SLA's rules (appeal/sla.h
@@ -36,6 +38,10 @@ void okno_scheduler_free(OknoScheduler *s);
 /* One pass at `now`: does every job due by then. Returns the number of jobs done
  * (cancelled ones not counted) or -1 with an error. */
 gint64 okno_scheduler_run_once(OknoScheduler *s, gint64 now, GError **error);
+/* The daily retention job (ops/retention.h): when at least [retention] interval seconds
+ * have passed since the last pass of any node (the store's guard), runs one retention
+ * pass at `now`; *ran says whether it did. Each scheduler pass of okno serve calls it. */
+gboolean okno_scheduler_retention(OknoScheduler *s, gint64 now, gboolean *ran, GError **error);
 /* Releases this owner's old leases, then runs a pass every [sla] scheduler_interval
  * seconds (at okno_now()) on a thread of its own. */
 void okno_scheduler_start(OknoScheduler *s);

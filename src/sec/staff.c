@@ -478,12 +478,15 @@ static const Scope matrix[OKNO_ACT_COUNT][ROLES] = {
   [OKNO_ACT_CONFIRM_URGENT] =   {NO,    DEPT,  NO,     NO},
   [OKNO_ACT_SPLIT] =            {MINE,  DEPT,  DEPT,   NO},
   [OKNO_ACT_JUDGE_SPAM] =       {DEPT,  DEPT,  DEPT,   NO},
+  [OKNO_ACT_LEGAL_HOLD] =       {NO,    DEPT,  DEPT,   NO},
+  [OKNO_ACT_VIEW_ACTS] =        {NO,    NO,    GLOBAL, GLOBAL},
 };
 
 static const char *const action_names[OKNO_ACT_COUNT] = {
   "view", "take", "assign", "reply", "note", "change_status", "transfer", "escalate",
   "merge", "unmask", "view_journal", "manage_templates", "manage_users",
-  "manage_departments", "extend", "confirm_urgent", "split", "judge_spam",
+  "manage_departments", "extend", "confirm_urgent", "split", "judge_spam", "legal_hold",
+  "view_acts",
 };
 
 const char *okno_action_name(OknoAction action)

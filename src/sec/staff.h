@@ -124,6 +124,8 @@ typedef enum {
   OKNO_ACT_CONFIRM_URGENT,   /* confirm an urgent / accelerated appeal's priority */
   OKNO_ACT_SPLIT,            /* move inbound messages into a new appeal */
   OKNO_ACT_JUDGE_SPAM,       /* «Спам» / «Не спам» (ops/spam.h, docs/spam.md) */
+  OKNO_ACT_LEGAL_HOLD,       /* place or lift a legal hold (ops/retention.h) */
+  OKNO_ACT_VIEW_ACTS,        /* destruction acts of personal data (docs/retention.md) */
   OKNO_ACT_COUNT
 } OknoAction;
 

@@ -57,6 +57,9 @@ gboolean okno_db_exec(OknoDb *db, const char *sql, const OknoParam *params, gsiz
                       GError **error);
 gboolean okno_db_script(OknoDb *db, const char *sql, GError **error);
 gboolean okno_db_is_sqlite(const OknoDb *db);
+/* SQLite only: copies the whole database into a new file `dest` with the online backup
+ * API (a consistent snapshot while others write; the copy in rollback-journal mode). */
+gboolean okno_db_sqlite_backup(OknoDb *db, const char *dest, GError **error);
 
 /* Rows. Column values are read by index; a NULL value reads as NULL text, 0, or a
  * NULL blob with length 0. Rows own their memory. */

@@ -121,6 +121,63 @@ GBytes *okno_journal_entry_event(gint64 id, gint64 appeal_id, gint64 at, const c
   return entry_end(s);
 }
 
+/* The purge entry of docs/journal.md: the row `ref` `id` emptied at `at`, superseding
+ * leaf `supersedes`; `row` is the row's entry as recomputed after the emptying. */
+static GBytes *entry_purge(const char *ref, gint64 id, gint64 appeal_id, gint64 at,
+                           gint64 supersedes, const char *emptied, GBytes *row)
+{
+  gsize len;
+  const void *d = g_bytes_get_data(row, &len);
+  GString *s = entry_start("purge");
+  put_token(s, "ref", ref);
+  put_int(s, "id", id);
+  put_int(s, "appeal_id", appeal_id);
+  put_int(s, "at", at);
+  put_int(s, "supersedes", supersedes);
+  put_token(s, "emptied", emptied);
+  put_digest(s, "row_sha256", d, len);
+  return entry_end(s);
+}
+
+/* The value of line `name=` of an entry, or NULL (caller frees). */
+static char *entry_field(GBytes *entry, const char *name)
+{
+  gsize len;
+  const char *d = g_bytes_get_data(entry, &len);
+  g_autofree char *text = g_strndup(d ? d : "", len);
+  g_autofree char *key = g_strdup_printf("\n%s=", name);
+  const char *p = strstr(text, key), *end;
+  if (!p)
+    return NULL;
+  p += strlen(key);
+  end = strchr(p, '\n');
+  return end ? g_strndup(p, (gsize)(end - p)) : NULL;
+}
+
+gboolean okno_journal_entry_is_purge(GBytes *entry)
+{
+  static const char head[] = "okno-journal 1\nrecord=purge\n";
+  gsize len;
+  const char *d = g_bytes_get_data(entry, &len);
+  return d && len >= sizeof head - 1 && memcmp(d, head, sizeof head - 1) == 0;
+}
+
+gboolean okno_journal_purge_matches(GBytes *purge, GBytes *row, gint64 previous_seq)
+{
+  g_autofree char *want = entry_field(purge, "row_sha256");
+  g_autofree char *sup = entry_field(purge, "supersedes");
+  guint8 h[crypto_hash_sha256_BYTES];
+  char hex[2 * sizeof h + 1];
+  gsize len;
+  const void *d = g_bytes_get_data(row, &len);
+  if (!want || !sup || g_ascii_strtoll(sup, NULL, 10) != previous_seq)
+    return FALSE;
+  crypto_hash_sha256(h, d ? d : (const void *)"", len);
+  for (gsize i = 0; i < sizeof h; i++)
+    g_snprintf(hex + 2 * i, 3, "%02x", h[i]);
+  return strcmp(hex, want) == 0;
+}
+
 /* ---- writing ---- */
 
 static gboolean append(OknoStore *st, const char *kind, const char *ref, gint64 ref_id,
@@ -243,15 +300,21 @@ static GBytes *message_entry_of_row(const OknoRows *r, guint i)
   return okno_journal_entry_message(&m);
 }
 
+/* The messages of appeal `appeal_id` as MESSAGE_COLUMNS rows, by id. */
+static OknoRows *messages_of_appeal(OknoStore *st, gint64 appeal_id, GError **error)
+{
+  return okno_db_query(okno_store_db(st),
+                       "SELECT " MESSAGE_COLUMNS " FROM messages m LEFT JOIN appeals a "
+                       "ON a.id = m.appeal_id WHERE m.appeal_id = $1 ORDER BY m.id",
+                       OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+}
+
 gboolean okno_store_journal_messages_of(OknoStore *st, gint64 appeal_id, GError **error)
 {
   g_autoptr(OknoRows) r = NULL;
   if (!okno_journal_enabled())
     return TRUE;
-  r = okno_db_query(okno_store_db(st),
-                    "SELECT " MESSAGE_COLUMNS " FROM messages m LEFT JOIN appeals a "
-                    "ON a.id = m.appeal_id WHERE m.appeal_id = $1 ORDER BY m.id",
-                    OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  r = messages_of_appeal(st, appeal_id, error);
   if (!r)
     return FALSE;
   for (guint i = 0; i < okno_rows_count(r); i++) {
@@ -267,6 +330,65 @@ gboolean okno_store_journal_messages_of(OknoStore *st, gint64 appeal_id, GError 
       return FALSE;
   }
   return TRUE;
+}
+
+/* The seq of the latest leaf of (ref, ref_id), 0 when it has none. */
+static gboolean latest_seq(OknoStore *st, const char *ref, gint64 ref_id, gint64 *seq,
+                           GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st), "SELECT coalesce(max(seq), 0) FROM journal WHERE ref = $1 AND ref_id = $2",
+      OKNO_PARAMS(OKNO_TEXT(ref), OKNO_INT(ref_id)), error);
+  if (!r)
+    return FALSE;
+  *seq = okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
+  return TRUE;
+}
+
+static gboolean append_purge(OknoStore *st, const char *ref, gint64 id, gint64 appeal_id,
+                             gint64 at, const char *emptied, GBytes *row, GError **error)
+{
+  gint64 prev = 0;
+  g_autoptr(GBytes) e = NULL;
+  if (!latest_seq(st, ref, id, &prev, error))
+    return FALSE;
+  e = entry_purge(ref, id, appeal_id, at, prev, emptied, row);
+  return append(st, "purge", ref, id, appeal_id, NULL, at, e, error);
+}
+
+gboolean okno_store_journal_purge_messages(OknoStore *st, gint64 appeal_id, gint64 at,
+                                           const char *emptied, GError **error)
+{
+  g_autoptr(OknoRows) r = NULL;
+  if (!okno_journal_enabled())
+    return TRUE;
+  r = messages_of_appeal(st, appeal_id, error);
+  if (!r)
+    return FALSE;
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    g_autoptr(GBytes) row = message_entry_of_row(r, i);
+    if (!append_purge(st, "message", okno_rows_int(r, i, 0), appeal_id, at, emptied, row, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean okno_store_journal_purge_event(OknoStore *st, gint64 id, gint64 appeal_id, gint64 at,
+                                        const char *emptied, GError **error)
+{
+  g_autoptr(OknoRows) r = NULL;
+  g_autoptr(GBytes) row = NULL;
+  if (!okno_journal_enabled())
+    return TRUE;
+  r = okno_db_query(okno_store_db(st), "SELECT at, kind, detail FROM events WHERE id = $1",
+                    OKNO_PARAMS(OKNO_INT(id)), error);
+  if (!r)
+    return FALSE;
+  if (!okno_rows_count(r))
+    return TRUE;
+  row = okno_journal_entry_event(id, appeal_id, okno_rows_int(r, 0, 0), okno_rows_text(r, 0, 1),
+                                 okno_rows_text(r, 0, 2));
+  return append_purge(st, "event", id, appeal_id, at, emptied, row, error);
 }
 
 gboolean okno_store_journal_event(OknoStore *st, gint64 id, gint64 appeal_id, gint64 at,

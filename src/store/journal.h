@@ -52,6 +52,24 @@ gboolean okno_store_journal_messages_of(OknoStore *st, gint64 appeal_id, GError 
 gboolean okno_store_journal_event(OknoStore *st, gint64 id, gint64 appeal_id, gint64 at,
                                   const char *kind, const char *detail_json, GError **error);
 
+/* ---- purges (store/retention.h, docs/journal.md "Purges") ----
+ * After the retention pass empties a row's personal fields, a "purge" leaf (ref the
+ * row's table, kind "purge") records which fields were emptied (`emptied`, a token
+ * such as "sender+subject+text"), the seq of the leaf it supersedes and the SHA-256 of
+ * the row's entry recomputed after the emptying; verify then checks the row against
+ * that digest instead of the superseded leaf's entry, so history still verifies. */
+/* Purge leaves for every message of appeal `appeal_id`, as the rows are now. */
+gboolean okno_store_journal_purge_messages(OknoStore *st, gint64 appeal_id, gint64 at,
+                                           const char *emptied, GError **error);
+/* A purge leaf for event `id`, as its row is now (none when the row is gone). */
+gboolean okno_store_journal_purge_event(OknoStore *st, gint64 id, gint64 appeal_id, gint64 at,
+                                        const char *emptied, GError **error);
+/* TRUE when `entry` is a purge entry. */
+gboolean okno_journal_entry_is_purge(GBytes *entry);
+/* TRUE when purge entry `purge` supersedes leaf `previous_seq` (0: the row had no
+ * earlier leaf) and its row digest is the SHA-256 of `row` (the entry recomputed now). */
+gboolean okno_journal_purge_matches(GBytes *purge, GBytes *row, gint64 previous_seq);
+
 /* ---- reading ---- */
 typedef struct {
   gint64 seq;

@@ -194,6 +194,53 @@ static gboolean sqlite_exec_script(OknoDb *db, const char *sql, GError **error)
   return TRUE;
 }
 
+gboolean okno_db_sqlite_backup(OknoDb *db, const char *dest, GError **error)
+{
+  SqliteDb *s = (SqliteDb *)db;
+  sqlite3 *to = NULL;
+  sqlite3_backup *b;
+  int rc;
+  if (!okno_db_is_sqlite(db)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "not a SQLite store");
+    return FALSE;
+  }
+  rc = sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc != SQLITE_OK) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "cannot create %s: %s", dest,
+                to ? sqlite3_errmsg(to) : sqlite3_errstr(rc));
+    sqlite3_close_v2(to);
+    return FALSE;
+  }
+  b = sqlite3_backup_init(to, "main", s->h, "main");
+  if (!b) {
+    set_error(error, to, sqlite3_errcode(to), "backup");
+    sqlite3_close_v2(to);
+    return FALSE;
+  }
+  /* Pages in steps, so the writers of a running okno serve are held up only briefly;
+   * a write meanwhile makes SQLite restart the copy (a consistent snapshot). */
+  do {
+    rc = sqlite3_backup_step(b, 256);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+      sqlite3_sleep(20);
+  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) {
+    set_error(error, to, rc, "backup");
+    sqlite3_close_v2(to);
+    return FALSE;
+  }
+  /* The copy is one self-contained file, not in WAL mode. */
+  rc = sqlite3_exec(to, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    set_error(error, to, rc, "backup journal mode");
+    sqlite3_close_v2(to);
+    return FALSE;
+  }
+  sqlite3_close_v2(to);
+  return TRUE;
+}
+
 const OknoDbDriver okno_sqlite_driver = {
   .name = "sqlite",
   .open = sqlite_open,

@@ -26,6 +26,8 @@
 #include "store/events.h"
 #include "store/notify.h"
 #include "store/queue.h"
+#include "store/retention.h"
+#include "ops/retention.h"
 #include "store/staff.h"
 #include "web/status.h"
 
@@ -418,6 +420,13 @@ static void card(OknoReq *req, OknoAppeal *a)
   }
   json_object_set_array_member(o, "events", earr);
   json_object_set_boolean_member(o, "can_rate", can_rate(a) && !rated);
+  {
+    gint64 asked = okno_store_deletion_requested_at(req->store, a->id, NULL);
+    json_object_set_boolean_member(o, "can_delete",
+                                   !asked && !okno_retention_deletion_refusal(req->cfg, a));
+    json_object_set_boolean_member(o, "deletion_requested", asked > 0);
+    json_object_set_int_member(o, "deletion_days", req->cfg->retention_deletion_days);
+  }
   if (rated) {
     JsonObject *r = json_object_new();
     json_object_set_int_member(r, "score", score);
@@ -682,6 +691,8 @@ static void appeal_post(OknoReq *req)
     reply_post(req, a);
   else if (strcmp(tail, "/rating") == 0)
     rating_post(req, a);
+  else if (strcmp(tail, "/delete") == 0)
+    okno_cabinet_delete_post(req, a);
   else
     okno_req_error(req, 404, NULL);
 }

@@ -15,6 +15,11 @@
 /* Adds the route tables (routes.c calls both). */
 void okno_cabinet_routes(OknoWeb *web);
 void okno_cabinet_auth_routes(OknoWeb *web);
+/* cabinet_rights.c: «Скачать мои данные» (GET /cabinet/export, a ZIP). */
+void okno_cabinet_rights_routes(OknoWeb *web);
+/* cabinet_rights.c: «Удалить обращение» for appeal `a` of this cabinet (cabinet.c's
+ * POST /cabinet/appeals/NUMBER/delete hands it over). */
+void okno_cabinet_delete_post(OknoReq *req, OknoAppeal *a);
 
 /* The trimmed, lowercase address when `text` is a plausible e-mail address that can be
  * written into a header (one '@', a dotted domain, no spaces, quotes or brackets, at

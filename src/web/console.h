@@ -20,6 +20,8 @@ void okno_console_routes(OknoWeb *web);
 void okno_console_actions_routes(OknoWeb *web);
 /* console_admin.c: users, departments, routing rules (called by okno_console_routes). */
 void okno_console_admin_routes(OknoWeb *web);
+/* console_acts.c: the destruction acts for the auditor (called by okno_console_routes). */
+void okno_console_acts_routes(OknoWeb *web);
 
 /* The signed-in staff member (caller frees), or NULL after answering: the account
  * is gone or disabled (signed out, redirect to sign-in), the store failed (500), or
@@ -27,7 +29,7 @@ void okno_console_admin_routes(OknoWeb *web);
  * `allow_password_change` is set by that page itself). */
 OknoUser *okno_console_user(OknoReq *req, gboolean allow_password_change);
 /* A page's base context: the user's login, name and role, and nav flags
- * (is_admin, can_templates). Returned object is new (caller passes it on). */
+ * (is_admin, can_templates, can_acts). Returned object is new (caller passes it on). */
 JsonObject *okno_console_ctx(const OknoUser *u);
 /* The staff policy for this server (lock-out, TOTP issuer, mail), dkim NULL. */
 OknoStaffPolicy okno_console_policy(OknoReq *req);

@@ -44,6 +44,8 @@
 #include "check/citizen.h"
 #include "check/rspamd.h"
 #include "ops/spam.h"
+#include "ops/retention.h"
+#include "store/retention.h"
 #include "store/appeals.h"
 #include "store/console.h"
 #include "store/events.h"
@@ -395,6 +397,24 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
   json_object_set_boolean_member(page, "can_spam",
                                  okno_staff_can(u, OKNO_ACT_JUDGE_SPAM, a, NULL));
   json_object_set_boolean_member(page, "held_as_spam", a->queue == OKNO_HOLD_SPAM);
+  {
+    g_autoptr(OknoRetentionHold) h = okno_store_retention_hold_get(req->store, a->id, NULL);
+    gint64 purged = okno_store_retention_purged_at(req->store, a->id, NULL);
+    json_object_set_boolean_member(page, "held", h && h->held);
+    if (h && h->held) {
+      g_autofree char *since = okno_console_time(h->held_since);
+      json_object_set_string_member(page, "hold_reason", h->reason);
+      json_object_set_string_member(page, "hold_by", h->held_by);
+      json_object_set_string_member(page, "hold_since", since);
+    }
+    json_object_set_boolean_member(page, "purged", purged > 0);
+    if (purged) {
+      g_autofree char *at = okno_console_time(purged);
+      json_object_set_string_member(page, "purged_at", at);
+    }
+    json_object_set_boolean_member(page, "can_hold",
+                                   !purged && okno_staff_can(u, OKNO_ACT_LEGAL_HOLD, a, NULL));
+  }
   json_object_set_boolean_member(page, "can_unmask",
                                  !clear && okno_staff_can(u, OKNO_ACT_UNMASK, a, NULL));
   if (o) {
@@ -630,6 +650,20 @@ static gboolean do_extend(Act *x, GError **error)
     return FALSE;
   }
   return reread_version(x, error);
+}
+
+/* A legal hold (ops/retention.h): the retention clock stops until it is lifted. */
+static gboolean do_hold(Act *x, GError **error)
+{
+  x->notice = "Обращение удерживается: срок хранения остановлен.";
+  return okno_retention_hold(x->req->store, x->a->number, okno_req_field(x->req, "reason"),
+                             x->u->login, okno_now(), error);
+}
+
+static gboolean do_unhold(Act *x, GError **error)
+{
+  x->notice = "Удержание снято: срок хранения снова идёт.";
+  return okno_retention_unhold(x->req->store, x->a->number, x->u->login, okno_now(), error);
 }
 
 /* A supervisor confirms the priority of an urgent (or accelerated) appeal. */
@@ -875,11 +909,14 @@ static const ActionDef actions[] = {
   {"split", OKNO_ACT_SPLIT, do_split},
   {"spam", OKNO_ACT_JUDGE_SPAM, do_spam},
   {"ham", OKNO_ACT_JUDGE_SPAM, do_ham},
+  {"hold", OKNO_ACT_LEGAL_HOLD, do_hold},
+  {"unhold", OKNO_ACT_LEGAL_HOLD, do_unhold},
   {"reply", OKNO_ACT_REPLY, NULL},
 };
 
+/* `field`: the form field the message is about (shown next to it), NULL: the page's top. */
 static void refuse(OknoReq *req, const OknoUser *u, const OknoAppeal *a, guint status,
-                   const char *message)
+                   const char *message, const char *field)
 {
   JsonObject *o = json_object_new();
   if (req->api) {
@@ -887,7 +924,12 @@ static void refuse(OknoReq *req, const OknoUser *u, const OknoAppeal *a, guint s
     okno_req_error(req, status, message);
     return;
   }
-  json_object_set_string_member(o, "error", message);
+  if (field) {
+    g_autofree char *key = g_strconcat(field, "_error", NULL);
+    json_object_set_string_member(o, key, message);
+  } else {
+    json_object_set_string_member(o, "error", message);
+  }
   appeal_page(req, u, a, status, o);
 }
 
@@ -958,12 +1000,12 @@ static void action_post(OknoReq *req)
   if (!okno_staff_can(u, def->perm, a, NULL)) {
     okno_log("console", "event=action-refused action=%s appeal=%s user=%" G_GINT64_FORMAT,
              def->name, a->number, u->id);
-    refuse(req, u, a, 403, "Недостаточно прав для этого действия.");
+    refuse(req, u, a, 403, "Недостаточно прав для этого действия.", NULL);
     return;
   }
   version = g_ascii_strtoll(okno_req_field(req, "version"), NULL, 10);
   if (version != a->version) {
-    refuse(req, u, a, 409, OKNO_STORE_STALE_TEXT);
+    refuse(req, u, a, 409, OKNO_STORE_STALE_TEXT, NULL);
     return;
   }
   x.req = req;
@@ -991,7 +1033,8 @@ static void action_post(OknoReq *req)
       okno_req_error(req, 500, NULL);
       return;
     }
-    refuse(req, u, a, perm ? 403 : stale ? 409 : 422, err->message);
+    refuse(req, u, a, perm ? 403 : stale ? 409 : 422, err->message,
+           user && !stale && def->run == do_hold ? "hold_reason" : NULL);
     return;
   }
   okno_log("console", "event=action action=%s appeal=%s user=%" G_GINT64_FORMAT, def->name,

@@ -11,6 +11,7 @@ void okno_web_routes_register(OknoWeb *web)
   okno_feedback_routes(web);
   okno_cabinet_auth_routes(web);
   okno_cabinet_routes(web);
+  okno_cabinet_rights_routes(web);
   okno_check_routes(web);
   okno_proof_routes(web);
   okno_console_routes(web);

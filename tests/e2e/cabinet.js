@@ -146,6 +146,20 @@ async function main() {
     await dpage.goto(`${base}/cabinet/appeals/${number}`);
     await shot(dpage, 'appeal-1280.png');
 
+    // «Скачать мои данные»: a ZIP at once, with the appeal's JSON and letters.
+    const [download] = await Promise.all([
+      dpage.waitForEvent('download'),
+      dpage.click('a:has-text("Скачать мои данные")'),
+    ]);
+    const zipPath = path.join(artifacts, 'moi-dannye.zip');
+    await download.saveAs(zipPath);
+    assert.match(download.suggestedFilename(), /^moi-dannye-.*\.zip$/);
+    assert.strictEqual(fs.readFileSync(zipPath).subarray(0, 4).toString('latin1'), 'PK\x03\x04');
+    const listing = execFileSync('unzip', ['-l', zipPath], { encoding: 'utf8' });
+    assert.ok(listing.includes(`${number}/appeal.json`), listing);
+    assert.ok(listing.includes(`${number}/letters/1-in.eml`), listing);
+    execFileSync('unzip', ['-tq', zipPath]);
+
     // Sign-out by keyboard: the button is reachable and works.
     await page.focus('nav.cabinet button');
     await page.keyboard.press('Enter');

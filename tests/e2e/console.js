@@ -7,7 +7,7 @@
 // printed otpauth:// URI (RFC 6238 with node's crypto), finds the appeal in the
 // "unassigned" queue, takes it, adds an answer template, previews the answer from the
 // template, sends it, and finds the letter in the outbound maildir, threaded to the
-// citizen's message. Screenshots of the queue and the appeal at 390 and 1280 px; any
+// citizen's message; places a legal hold (the empty reason refused next to the field). Screenshots of the queue and the appeal at 390 and 1280 px; any
 // console error (a CSP violation above all) fails the test.
 'use strict';
 const { chromium } = require('playwright-core');
@@ -94,6 +94,20 @@ async function main() {
     assert.ok(letter, 'the answer is not in the outbound maildir');
     const a = JSON.parse(okno(['show', '--json', number]));
     assert.strictEqual(a.status, 'answered');
+
+    // A legal hold (docs/retention.md): an empty reason is refused next to the field,
+    // then the hold is placed and shown on the page.
+    await page.goto(`${base}/console/appeals/${number}`);
+    await page.click('button:has-text("Удерживать")');
+    await page.waitForSelector('#hold-reason-error:has-text("Укажите основание удержания.")');
+    assert.strictEqual(await page.getAttribute('#hold-reason', 'aria-invalid'), 'true');
+    assert.strictEqual(await page.evaluate(() => document.activeElement.id), 'hold-reason');
+    await page.keyboard.type('Запрос суда № 2-15/2026');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('dd.legal-hold:has-text("Запрос суда № 2-15/2026")');
+    await shot(page, 'console-hold-1280.png');
+    // the refused form's answer (422) was expected
+    for (let i = problems.length - 1; i >= 0; i--) if (/^422 .*\/hold$/.test(problems[i])) problems.splice(i, 1);
 
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true,
       hasTouch: true, locale: 'ru-RU', storageState: await desktop.storageState() });

@@ -366,6 +366,72 @@ class Cabinet(unittest.TestCase):
         self.assertEqual(r.status, 409)
         self.assertEqual(c.get("/api/v1/cabinet/appeals/" + number).json()["rating"]["score"], 4)
 
+    def test_export_zip_and_deletion_request(self):
+        """«Скачать мои данные» (a ZIP read back with zipfile) and «Удалить обращение»
+        (docs/retention.md): refused while open, accepted once closed, with a notice
+        letter; the retention pass destroys it after the legal minimum."""
+        import io
+        import json as _json
+        import zipfile
+        self.start()
+        n1 = self.submit(mail("Глеб <gleb@example.ru>", "Справка", BODY, "g1@example.ru",
+                              attachment=PDF))
+        n2 = self.submit(mail("gleb@example.ru", "Ещё вопрос", "Второе обращение, уникальноеслово.",
+                              "g2@example.ru"))
+        other = self.submit(mail("ivan@example.ru", "Чужое", BODY, "i1@example.ru"))
+        self.set_status(n1, "answered")
+        c = self.sign_in("gleb@example.ru")
+        self.assertIn('href="/cabinet/export"', c.get("/cabinet").text)
+        r = c.get("/cabinet/export")
+        self.assertEqual(r.status, 200, r.text[:300])
+        self.assertIn("attachment", r.headers.get("Content-Disposition", ""))
+        z = zipfile.ZipFile(io.BytesIO(r.body))
+        self.assertIsNone(z.testzip())
+        names = z.namelist()
+        self.assertIn("README.txt", names)
+        for n in (n1, n2):
+            self.assertIn(n + "/appeal.json", names)
+            self.assertEqual(_json.loads(z.read(n + "/appeal.json"))["number"], n)
+        self.assertFalse(any(x.startswith(other) for x in names))
+        self.assertIn(n1 + "/letters/1-in.eml", names)
+        self.assertIn(b"Message-ID: <g1@example.ru>", z.read(n1 + "/letters/1-in.eml"))
+        self.assertTrue(any(x.startswith(n1 + "/letters/") and x.endswith("-out.eml")
+                            for x in names))  # the receipt and the answer
+        self.assertEqual(z.read(n1 + "/attachments/1-spravka.pdf"), PDF)
+        self.assertIn("уникальноеслово", z.read(n2 + "/appeal.json").decode())
+
+        token = self.page_csrf(c)
+        # open: refused with the reason
+        r = c.post("/cabinet/appeals/%s/delete" % n2, {"csrf": token})
+        self.assertEqual(r.status, 422)
+        self.assertIn("Удалить можно только закрытое обращение", r.text)
+        self.assertNotIn('action="/cabinet/appeals/%s/delete"' % n2,
+                         c.get("/cabinet/appeals/" + n2).text)
+        self.set_status(n2, "closed")
+        self.assertIn('action="/cabinet/appeals/%s/delete"' % n2,
+                      c.get("/cabinet/appeals/" + n2).text)
+        r = c.post("/cabinet/appeals/%s/delete" % n2, {"csrf": token})
+        self.assertEqual(r.status, 303, r.text[:300])
+        page = c.get("/cabinet/appeals/" + n2).text
+        self.assertIn("Вы попросили удалить это обращение", page)
+        self.assertNotIn('action="/cabinet/appeals/%s/delete"' % n2, page)
+        notice = self.mails_to("gleb@example.ru", "Запрос на удаление обращения")
+        self.assertEqual(len(notice), 1)
+        self.assertIn("будут уничтожены не позднее", notice[0].get_content())
+        self.assertIn("deletion_requested", [e["kind"] for e in self.okno.show_json(n2)["events"]])
+        # the pass: not before the minimum, then destroyed; the other appeal stays
+        soon = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 20 * 86400))
+        r = self.okno.run("retention", "run", "--now", soon, "--json")
+        self.assertEqual(_json.loads(r.stdout)["purged"], 0, r.stdout + r.stderr)
+        later = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 31 * 86400))
+        r = self.okno.run("retention", "run", "--now", later, "--json")
+        rep = _json.loads(r.stdout)
+        self.assertEqual([(a["number"], a["grounds"]) for a in rep["appeals"]], [(n2, "request")])
+        self.assertEqual(self.okno.show_json(n2)["subject"], "")
+        self.assertEqual(self.okno.show_json(n1)["subject"], "Справка")
+        r = self.okno.run("retention", "act", str(rep["act"]), "--csv")
+        self.assertIn("требование субъекта", r.stdout)
+
     def test_replies_per_cabinet_are_limited(self):
         self.start()
         number = self.submit(mail("kira@example.ru", "Много", BODY, "k1@example.ru"))

@@ -530,6 +530,51 @@ class Console(unittest.TestCase):
                    {"csrf": csrf, "version": version})
         self.assertEqual(r.status, 409, r.text[:500])
 
+    def test_supervisor_holds_an_appeal_and_the_auditor_reads_the_act(self):
+        """The legal hold on the appeal page (docs/retention.md) and the acts' list."""
+        for login in ("opa", "supa", "aud"):
+            self.set_password(login)
+        n = self.submit(letter("Паспорт и суд", "Прошу сохранить переписку о паспорте."))
+        self.cli("appeal", "status", n, "closed", "--no-deliver")
+        o, _ = self.sign_in("opa")
+        r = o.get("/console/appeals/" + n)
+        self.assertNotIn('action="/console/appeals/%s/hold"' % n, r.text)
+        self.act(o, n, "hold", {"reason": "суд"}, expect=403)
+        s, _ = self.sign_in("supa")
+        r = self.act(s, n, "hold", {"reason": "   "}, expect=422)
+        # the message stands next to the field it is about
+        self.assertRegex(r.text, r'id="hold-reason"[^>]*aria-invalid="true"')
+        self.assertIn('<p class="error" id="hold-reason-error">Укажите основание удержания.</p>',
+                      r.text)
+        self.act(s, n, "hold", {"reason": "Запрос прокуратуры № 7"})
+        r = s.get("/console/appeals/" + n)
+        self.assertIn("Удерживается с", r.text)
+        self.assertIn("Запрос прокуратуры № 7", r.text)
+        self.assertIn('action="/console/appeals/%s/unhold"' % n, r.text)
+        later = "2029-01-10T10:00:00+03:00"
+        r = self.okno.run("retention", "run", "--now", later, "--json")
+        self.assertEqual(json.loads(r.stdout)["held"], 1, r.stdout + r.stderr)
+        self.act(s, n, "unhold")
+        r = self.okno.run("retention", "run", "--now", later, "--json")
+        self.assertEqual(json.loads(r.stdout)["act"], 1, r.stdout + r.stderr)
+        r = s.get("/console/appeals/" + n)
+        self.assertIn("Персональные данные уничтожены", r.text)
+        self.assertNotIn('action="/console/appeals/%s/hold"' % n, r.text)
+        # the acts: the auditor's, not the supervisor's
+        self.assertEqual(s.get("/console/acts").status, 403)
+        a, _ = self.sign_in("aud")
+        r = a.get("/console/acts")
+        self.assertEqual(r.status, 200, r.text[:500])
+        self.assertIn('href="/console/acts/1.csv"', r.text)
+        r = a.get("/console/acts/1.csv")
+        self.assertEqual(r.status, 200)
+        self.assertIn("attachment", r.headers.get("Content-Disposition", ""))
+        self.assertIn(n, r.text)
+        r = a.get("/console/acts/1.pdf")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.body.startswith(b"%PDF-"))
+        self.assertEqual(a.get("/console/acts/2.csv").status, 404)
+
     def test_queues_count_filter_sort_and_search(self):
         self.set_password("opa")
         n1 = self.submit(letter("Паспорт: замена", "Нужна замена паспорта после смены фамилии."))

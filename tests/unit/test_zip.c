@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "intake/validate.h"
@@ -182,10 +183,46 @@ static void a_docx_bomb_is_refused_with_a_reason(void **state)
   assert_null(none);
 }
 
+/* The store-only writer: an archive the inspector (and `unzip -t`, when present) reads
+ * back, with the entries' names and bytes where they should be. */
+static void the_writer_makes_a_readable_archive(void **state)
+{
+  g_autoptr(OknoZipWriter) w = okno_zip_writer_new();
+  g_autoptr(GBytes) zip = NULL;
+  g_autofree char *dir = g_dir_make_tmp("okno-zip-XXXXXX", NULL), *path = NULL, *cmd = NULL;
+  g_autofree char *out = NULL;
+  OknoZipFacts facts = {0};
+  const guint8 *d;
+  gsize len;
+  (void)state;
+  assert_true(okno_zip_writer_add(w, "26-000001-9/appeal.json", "{\"a\":1}", 7, 1795000000));
+  assert_true(okno_zip_writer_add(w, "26-000001-9/вложения/скан.txt", "привет", strlen("привет"),
+                                  1795000000));
+  assert_true(okno_zip_writer_add(w, "empty", "", 0, 0));
+  zip = okno_zip_writer_finish(w);
+  d = g_bytes_get_data(zip, &len);
+  assert_int_equal(okno_zip_inspect(d, len, NULL, &facts), OKNO_ZIP_OK);
+  assert_int_equal(facts.entries, 3);
+  assert_int_equal(facts.inflated, 7 + strlen("привет"));
+  assert_non_null(memmem(d, len, "привет", strlen("привет")));
+  g_autofree char *unzip = g_find_program_in_path("unzip");
+  if (unzip) {
+    int status = -1;
+    path = g_build_filename(dir, "t.zip", NULL);
+    assert_true(g_file_set_contents(path, (const char *)d, (gssize)len, NULL));
+    cmd = g_strdup_printf("unzip -t -q '%s'", path);
+    assert_true(g_spawn_command_line_sync(cmd, &out, NULL, &status, NULL));
+    assert_int_equal(status, 0);
+    g_unlink(path);
+  }
+  g_rmdir(dir);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(a_sound_document_passes),
+    cmocka_unit_test(the_writer_makes_a_readable_archive),
     cmocka_unit_test(a_zip_bomb_is_refused_even_when_its_directory_lies),
     cmocka_unit_test(too_many_entries_and_too_much_inflated),
     cmocka_unit_test(broken_and_foreign_input),
