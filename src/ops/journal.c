@@ -234,7 +234,8 @@ static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *re
         rep->facts++;
         /* The appeal the journal knows the row by (a row moved by hand names the
          * appeal it was taken from). */
-        if (!g_bytes_equal(l->entry, fact->entry))
+        if (!g_bytes_equal(l->entry, fact->entry) &&
+            !(fact->entry_v1 && g_bytes_equal(l->entry, fact->entry_v1)))
           add_problem(rep, l->seq, *l->number ? l->number : fact->number, ref, id,
                       "%s %" G_GINT64_FORMAT " differs from its leaf %" G_GINT64_FORMAT " (%s)",
                       ref, id, l->seq, l->kind);
@@ -255,7 +256,7 @@ static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *re
 OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError **error)
 {
   g_autoptr(OknoJournalReport) rep = g_new0(OknoJournalReport, 1);
-  static const char *const refs[] = {"appeal", "message", "event"};
+  static const char *const refs[] = {"appeal", "message", "event", "access"};
   rep->problems = g_ptr_array_new_with_free_func((GDestroyNotify)problem_free);
   if (!walk_leaves(st, pk, rep, error))
     return NULL;

@@ -7,6 +7,7 @@
  *   appeal         ref "appeal":  its state changed (status, deadline, related ...)
  *   message_in / message_out ref "message": a message stored, or moved to another appeal
  *   event          ref "event":   an event of an appeal's history
+ *   access         ref "access":  a staff read (store/access.h)
  * The latest leaf of each (ref, ref_id) is the row's state as the journal knows it:
  * okno journal verify recomputes it from the row and compares (ops/journal.h).
  *
@@ -24,6 +25,7 @@
 
 #include "appeal/appeal.h"
 #include "core/merkle.h"
+#include "store/access.h"
 #include "store/messages.h"
 #include "store/store.h"
 
@@ -34,7 +36,11 @@ void okno_journal_set_enabled(gboolean on);
 gboolean okno_journal_enabled(void);
 
 /* ---- canonical entries (docs/journal.md, "Entries") ---- */
+/* The current version (2); okno_journal_entry_appeal_v(a, 1) is the entry as version 1
+ * wrote it (leaves written before version 2 are compared with it). */
 GBytes *okno_journal_entry_appeal(const OknoAppeal *a);
+GBytes *okno_journal_entry_appeal_v(const OknoAppeal *a, int version);
+GBytes *okno_journal_entry_access(const OknoAccessRow *r);
 GBytes *okno_journal_entry_message(const OknoMessageRow *m);
 GBytes *okno_journal_entry_event(gint64 id, gint64 appeal_id, gint64 at, const char *kind,
                                  const char *detail_json);
@@ -51,6 +57,7 @@ gboolean okno_store_journal_message(OknoStore *st, const OknoMessageRow *m, GErr
 gboolean okno_store_journal_messages_of(OknoStore *st, gint64 appeal_id, GError **error);
 gboolean okno_store_journal_event(OknoStore *st, gint64 id, gint64 appeal_id, gint64 at,
                                   const char *kind, const char *detail_json, GError **error);
+gboolean okno_store_journal_access(OknoStore *st, const OknoAccessRow *r, GError **error);
 
 /* ---- reading ---- */
 typedef struct {
@@ -86,9 +93,10 @@ typedef struct {
   gint64 appeal_id;
   char *number;
   GBytes *entry;
+  GBytes *entry_v1; /* appeals: the version-1 entry, for leaves written before v2 */
 } OknoJournalFact;
 void okno_journal_fact_free(OknoJournalFact *f);
-/* The rows of `ref` ("appeal", "message", "event") with id > after, at most `limit`,
+/* The rows of `ref` ("appeal", "message", "event", "access") with id > after, at most `limit`,
  * by id, each with the entry recomputed from the row. */
 GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after, guint limit,
                                     GError **error);
@@ -114,3 +122,19 @@ OknoJournalHead *okno_store_journal_head(OknoStore *st, gint64 size, GError **er
 
 /* The highest id of `ref`'s rows that existed before the journal (migration 11). */
 gboolean okno_store_journal_before(OknoStore *st, const char *ref, gint64 *id, GError **error);
+
+/* ---- results of `journal verify` run by the scheduler (daily) ---- */
+typedef struct {
+  gint64 at;          /* microseconds */
+  gboolean intact;
+  gint64 size;
+  gint64 signed_size;
+  gint64 problems;
+  char *report;       /* okno_journal_report_json() */
+} OknoJournalVerification;
+void okno_journal_verification_free(OknoJournalVerification *v);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalVerification, okno_journal_verification_free)
+gboolean okno_store_journal_verification_add(OknoStore *st, const OknoJournalVerification *v,
+                                             GError **error);
+/* The latest result; NULL (no error) when verify never ran. */
+OknoJournalVerification *okno_store_journal_verification_last(OknoStore *st, GError **error);

@@ -21,12 +21,14 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "mail/receipt.h"
+#include "store/access.h"
 #include "store/appeals.h"
 #include "store/cabinet.h"
 #include "store/events.h"
 #include "store/notify.h"
 #include "store/queue.h"
 #include "store/staff.h"
+#include "web/console.h"
 #include "web/status.h"
 
 #define PAGE_SIZE 50 /* rows a page shows (limit= may ask fewer) */
@@ -417,6 +419,22 @@ static void card(OknoReq *req, OknoAppeal *a)
     json_array_add_object_element(earr, eo);
   }
   json_object_set_array_member(o, "events", earr);
+  {
+    /* Who opened the appeal (store/access.h): role and department, never a name. */
+    g_autoptr(GPtrArray) reads = okno_store_access_list(req->store, a->id, 0, 100, NULL);
+    g_autoptr(GPtrArray) depts = okno_store_department_list(req->store, NULL);
+    JsonArray *ra = okno_console_access_rows(reads, FALSE);
+    for (guint i = 0; i < json_array_get_length(ra); i++) {
+      JsonObject *r = json_array_get_object_element(ra, i);
+      const char *code = json_object_get_string_member(r, "department");
+      for (guint j = 0; depts && j < depts->len; j++)
+        if (g_strcmp0(((OknoDepartment *)depts->pdata[j])->code, code) == 0)
+          json_object_set_string_member(r, "department",
+                                        ((OknoDepartment *)depts->pdata[j])->name);
+    }
+    json_object_set_boolean_member(o, "has_reads", json_array_get_length(ra) > 0);
+    json_object_set_array_member(o, "reads", ra);
+  }
   json_object_set_boolean_member(o, "can_rate", can_rate(a) && !rated);
   if (rated) {
     JsonObject *r = json_object_new();

@@ -90,6 +90,8 @@ JsonObject *okno_console_ctx(const OknoUser *u)
   json_object_set_boolean_member(o, "staff", TRUE);
   json_object_set_boolean_member(o, "can_templates", templates);
   json_object_set_boolean_member(o, "is_admin", okno_staff_can(u, OKNO_ACT_MANAGE_USERS, NULL, NULL));
+  json_object_set_boolean_member(o, "can_journal",
+                                 okno_staff_can(u, OKNO_ACT_VIEW_JOURNAL, NULL, NULL));
   return o;
 }
 
@@ -619,4 +621,5 @@ void okno_console_routes(OknoWeb *web)
   okno_web_add_routes(web, routes, G_N_ELEMENTS(routes));
   okno_console_actions_routes(web);
   okno_console_admin_routes(web);
+  okno_console_journal_routes(web);
 }
