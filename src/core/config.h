@@ -170,6 +170,7 @@ typedef struct OknoConfig {
   char *journal_key_file;   /* Ed25519 key; empty: journal.key beside the config file */
   gint64 journal_sign_interval; /* seconds: a tree head is signed at most this often */
   gint64 journal_enabled;   /* 1; 0 only for the benchmark's "journal off" arm */
+  gint64 journal_verify_interval; /* seconds between the scheduler's verifies; 0: never */
   /* [rspamd] spam filtering (check/rspamd.h, docs/spam.md) */
   char *rspamd_url;         /* http://host:port of rspamd's normal worker; empty: off */
   gint64 rspamd_timeout_ms; /* one scan (or one learning call) */

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "ops/worker.h"
 
 #define PAGE 2000
@@ -301,6 +302,58 @@ char *okno_journal_report_json(const OknoJournalReport *r)
   }
   json_builder_end_object(b);
   return okno_json_text(b, TRUE);
+}
+
+gboolean okno_journal_verify_due(OknoStore *st, const OknoConfig *cfg, gint64 now,
+                                 gboolean force, gboolean *ran, GError **error)
+{
+  g_autoptr(OknoJournalVerification) last = NULL;
+  g_autoptr(OknoJournalKey) key = NULL;
+  g_autoptr(OknoJournalReport) rep = NULL;
+  g_autofree char *path = okno_config_journal_key_file(cfg);
+  g_autofree char *json = NULL;
+  OknoJournalVerification v = {0};
+  *ran = FALSE;
+  if (!force) {
+    if (cfg->journal_verify_interval <= 0)
+      return TRUE;
+    last = okno_store_journal_verification_last(st, error);
+    if (!last && error && *error)
+      return FALSE;
+    if (last && now - last->at < cfg->journal_verify_interval * G_USEC_PER_SEC)
+      return TRUE;
+  }
+  key = okno_journal_key_load(path, NULL);
+  rep = okno_journal_verify(st, key ? key->pk : NULL, error);
+  if (!rep)
+    return FALSE;
+  json = okno_journal_report_json(rep);
+  v.at = now;
+  v.intact = rep->problems->len == 0;
+  v.size = rep->size;
+  v.signed_size = rep->signed_size;
+  v.problems = rep->problems->len;
+  v.report = json;
+  if (!okno_store_journal_verification_add(st, &v, error))
+    return FALSE;
+  okno_metric_set(okno_metrics_gauge(okno_metrics(), "okno_journal_intact",
+                                     "1 when the last journal verify found the journal intact",
+                                     NULL),
+                  v.intact ? 1 : 0);
+  okno_metric_set(okno_metrics_gauge(okno_metrics(), "okno_journal_problems",
+                                     "Problems the last journal verify found", NULL),
+                  (double)v.problems);
+  okno_metric_set(okno_metrics_gauge(okno_metrics(), "okno_journal_verified_size",
+                                     "Leaves the last journal verify checked", NULL),
+                  (double)v.size);
+  if (v.intact)
+    okno_log("journal", "event=verified intact=1 size=%" G_GINT64_FORMAT, v.size);
+  else
+    okno_log_warn("journal", "event=verified intact=0 size=%" G_GINT64_FORMAT
+                  " problems=%" G_GINT64_FORMAT " first=\"%s\"", v.size, v.problems,
+                  ((OknoJournalProblem *)rep->problems->pdata[0])->what);
+  *ran = TRUE;
+  return TRUE;
 }
 
 /* ---- proofs ---- */

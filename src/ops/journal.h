@@ -48,6 +48,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalReport, okno_journal_report_free)
 OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError **error);
 char *okno_journal_report_json(const OknoJournalReport *r);
 
+/* Runs okno_journal_verify with the public key of the key file named by `cfg` (none:
+ * heads are reported unchecked) and stores its result (store/journal.h
+ * OknoJournalVerification, at `now`), logs it and sets the metrics
+ * okno_journal_intact (1/0), okno_journal_problems and okno_journal_verified_size.
+ * Due (`force` FALSE) only when the last stored result is [journal] verify_interval
+ * or more before `now`; *ran says whether it ran. FALSE only on a store error. */
+gboolean okno_journal_verify_due(OknoStore *st, const OknoConfig *cfg, gint64 now,
+                                 gboolean force, gboolean *ran, GError **error);
+
 /* The consistency proof from size `old` to size `new` (both <= the journal's size):
  * the roots of both and the proof's hashes. OKNO_ERROR_USER for bad sizes. */
 gboolean okno_journal_consistency(OknoStore *st, gint64 old_size, gint64 new_size,

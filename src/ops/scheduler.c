@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "mail/receipt.h"
+#include "ops/journal.h"
 #include "ops/worker.h"
 #include "store/appeals.h"
 #include "store/events.h"
@@ -219,6 +220,10 @@ fail:
 gint64 okno_scheduler_run_once(OknoScheduler *s, gint64 now, GError **error)
 {
   gint64 done_count = 0;
+  gboolean verified = FALSE;
+  /* The journal's verify, when [journal] verify_interval has passed (ops/journal.h). */
+  if (!okno_journal_verify_due(s->store, s->cfg, now, FALSE, &verified, error))
+    return -1;
   for (;;) {
     g_autoptr(GArray) jobs = okno_store_sla_jobs_claim(s->store, now, LEASE_US, BATCH, s->owner, error);
     if (!jobs)

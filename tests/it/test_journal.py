@@ -163,7 +163,7 @@ class JournalTest(unittest.TestCase):
             proof = json.load(resp)
         entry = proof["entry"].encode()
         self.assertIn(f"number={number}\n".encode(), entry)
-        self.assertTrue(entry.startswith(b"okno-journal 1\nrecord=appeal\n"))
+        self.assertTrue(entry.startswith(b"okno-journal 2\nrecord=appeal\n"))
         leaf = hashlib.sha256(b"\x00" + entry).digest()
         self.assertEqual(leaf.hex(), proof["leaf_hash"])
         head = proof["tree_head"]
@@ -216,6 +216,43 @@ class JournalTest(unittest.TestCase):
         self.sql("DELETE FROM events WHERE at = 1")
         self.assertEqual(self.verify()[0], 0)
 
+    def test_6_the_scheduler_verifies_daily_and_stores_the_result(self):
+        self.wait_signed()
+        # the daemon's scheduler verified once at start (no result was stored yet)
+        rows = self.rows("SELECT intact, size FROM journal_verifications ORDER BY id")
+        self.assertGreaterEqual(len(rows), 1)
+        self.assertEqual(int(rows[0][0]), 1)
+        number = self.numbers[1]
+        self.sql(f"UPDATE appeals SET priority = 'urgent' WHERE number = '{number}'")
+        try:
+            # within the day: no new verify
+            r = self.okno.run("scheduler", "run", "--no-deliver")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(len(self.rows("SELECT id FROM journal_verifications")), len(rows))
+            later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 86400))
+            r = self.okno.run("scheduler", "run", "--no-deliver", "--now", later)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            last = self.rows("SELECT intact, problems FROM journal_verifications "
+                             "ORDER BY id DESC LIMIT 1")[0]
+            self.assertEqual(int(last[0]), 0)
+            self.assertGreaterEqual(int(last[1]), 1)
+            report = self.rows("SELECT report FROM journal_verifications ORDER BY id DESC LIMIT 1",
+                               whole=True)
+            self.assertEqual(json.loads(report)["first"]["number"], number)
+        finally:
+            self.sql(f"UPDATE appeals SET priority = 'normal' WHERE number = '{number}'")
+        self.assertEqual(self.verify()[0], 0)
+
+    def rows(self, statement, whole=False):
+        """The rows of a query; `whole`: the one value of a one-row, one-column query."""
+        url = self.okno.store_url
+        if url.startswith("sqlite:"):
+            with sqlite3.connect(url[len("sqlite:"):]) as db:
+                got = db.execute(statement).fetchall()
+            return got[0][0] if whole else got
+        out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-d", url, "-c", statement],
+                             check=True, capture_output=True, text=True, timeout=60).stdout
+        return out if whole else [line.split("\t") for line in out.splitlines() if line]
 
 if __name__ == "__main__":
     unittest.main()
