@@ -356,6 +356,148 @@ gboolean okno_journal_verify_due(OknoStore *st, const OknoConfig *cfg, gint64 no
   return TRUE;
 }
 
+/* ---- signed entry timestamps ---- */
+
+GBytes *okno_journal_set_message(const char *number, gint64 seq, const char *leaf_hex,
+                                 const char *original_sha256, const char *text_sha256,
+                                 gint64 at)
+{
+  GString *s = g_string_new("okno-set 1\n");
+  gsize len;
+  g_string_append(s, "number=");
+  for (const guchar *p = (const guchar *)(number ? number : ""); *p; p++) {
+    if (g_ascii_isalnum(*p) || strchr("._:@+-", *p))
+      g_string_append_c(s, (char)*p);
+    else
+      g_string_append_printf(s, "%%%02X", *p);
+  }
+  g_string_append_printf(s, "\nseq=%" G_GINT64_FORMAT "\nleaf=%s\noriginal_sha256=%s\n"
+                            "text_sha256=%s\nat=%" G_GINT64_FORMAT "\n",
+                         seq, leaf_hex, original_sha256 ? original_sha256 : "",
+                         text_sha256 ? text_sha256 : "", at);
+  len = s->len;
+  return g_bytes_new_take(g_string_free(s, FALSE), len);
+}
+
+char *okno_journal_set_json(OknoStore *st, const OknoJournalKey *key, gint64 appeal_id,
+                            const char *original_sha256, gint64 original_size,
+                            const char *text_sha256, GError **error)
+{
+  g_autoptr(OknoJournalLeaf) l = okno_store_journal_registration_leaf(st, appeal_id, error);
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autoptr(GBytes) msg = NULL, sig = NULL;
+  g_autofree char *leaf_hex = NULL, *at_text = NULL, *sig64 = NULL, *entry = NULL;
+  gsize len;
+  const guint8 *d;
+  gint64 at = okno_now();
+  if (!l)
+    return NULL;
+  d = g_bytes_get_data(l->leaf, &len);
+  leaf_hex = hex(d, len);
+  msg = okno_journal_set_message(l->number, l->seq, leaf_hex, original_sha256, text_sha256, at);
+  sig = okno_journal_key_sign(key, msg);
+  d = g_bytes_get_data(sig, &len);
+  sig64 = g_base64_encode(d, len);
+  at_text = okno_time_format_utc(at);
+  {
+    const char *e = g_bytes_get_data(l->entry, &len);
+    entry = g_strndup(e ? e : "", len);
+  }
+  b = json_builder_new();
+  json_builder_begin_object(b);
+  okno_json_str(b, "format", "okno-receipt 1");
+  okno_json_str(b, "number", l->number);
+  okno_json_int(b, "seq", l->seq);
+  okno_json_int(b, "leaf_index", l->seq - 1);
+  okno_json_str(b, "entry", entry);
+  okno_json_str(b, "leaf_hash", leaf_hex);
+  okno_json_str(b, "original_sha256", original_sha256 ? original_sha256 : "");
+  okno_json_int(b, "original_size", original_size);
+  okno_json_str(b, "text_sha256", text_sha256 ? text_sha256 : "");
+  okno_json_str(b, "at", at_text);
+  okno_json_int(b, "at_us", at);
+  okno_json_str(b, "key_id", key->fingerprint);
+  okno_json_str(b, "signature", sig64);
+  json_builder_end_object(b);
+  return okno_json_text(b, TRUE);
+}
+
+static const char *member(JsonObject *o, const char *name)
+{
+  JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+             ? json_node_get_string(n)
+             : NULL;
+}
+
+gboolean okno_journal_set_check(const char *json, const guint8 *pk, const char *receipt_text,
+                                GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonObject *o;
+  const char *number, *entry, *leaf_hex, *orig, *text_sha, *key_id, *sig64;
+  gint64 seq, at;
+  guint8 leaf[OKNO_HASH_LEN];
+  g_autofree char *want_leaf = NULL, *want_number = NULL, *fp = NULL;
+  g_autoptr(GBytes) msg = NULL, sig = NULL;
+  guchar *raw_sig;
+  gsize sig_len = 0;
+  if (!json_parser_load_from_data(parser, json, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the proof is not a JSON object");
+    return FALSE;
+  }
+  o = json_node_get_object(json_parser_get_root(parser));
+  number = member(o, "number"), entry = member(o, "entry"), leaf_hex = member(o, "leaf_hash");
+  orig = member(o, "original_sha256"), text_sha = member(o, "text_sha256");
+  key_id = member(o, "key_id"), sig64 = member(o, "signature");
+  seq = json_object_get_int_member_with_default(o, "seq", 0);
+  at = json_object_get_int_member_with_default(o, "at_us", 0);
+  if (g_strcmp0(member(o, "format"), "okno-receipt 1") != 0 || !number || !entry ||
+      !leaf_hex || !orig || !text_sha || !key_id || !sig64 || seq < 1) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the proof lacks a field of okno-receipt 1");
+    return FALSE;
+  }
+  okno_merkle_leaf_hash(entry, strlen(entry), leaf);
+  want_leaf = hex(leaf, OKNO_HASH_LEN);
+  if (strcmp(want_leaf, leaf_hex) != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the entry does not hash to leaf_hash");
+    return FALSE;
+  }
+  want_number = g_strdup_printf("\nnumber=%s\n", number);
+  if (!g_str_has_prefix(entry, "okno-journal ") || !strstr(entry, "\nrecord=appeal\n") ||
+      !strstr(entry, want_number)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the entry is not the registration of %s",
+                number);
+    return FALSE;
+  }
+  fp = okno_journal_key_fingerprint(pk);
+  if (strcmp(fp, key_id) != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "the proof was signed by key %s, not by the key given (%s)", key_id, fp);
+    return FALSE;
+  }
+  raw_sig = g_base64_decode(sig64, &sig_len);
+  sig = g_bytes_new_take(raw_sig, sig_len);
+  msg = okno_journal_set_message(number, seq, leaf_hex, orig, text_sha, at);
+  if (!okno_journal_signature_ok(pk, msg, sig)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the proof's signature does not verify");
+    return FALSE;
+  }
+  if (receipt_text) {
+    guint8 h[crypto_hash_sha256_BYTES];
+    g_autofree char *got = NULL;
+    crypto_hash_sha256(h, (const guchar *)receipt_text, strlen(receipt_text));
+    got = hex(h, sizeof h);
+    if (strcmp(got, text_sha) != 0) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "the receipt's text is not the text the proof signs");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 /* ---- proofs ---- */
 
 gboolean okno_journal_consistency(OknoStore *st, gint64 old_size, gint64 new_size,

@@ -431,6 +431,21 @@ GByteArray *okno_store_journal_leaf_hashes(OknoStore *st, gint64 first, gint64 l
   return out;
 }
 
+OknoJournalLeaf *okno_store_journal_registration_leaf(OknoStore *st, gint64 appeal_id,
+                                                      GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT " LEAF_COLUMNS " FROM journal WHERE ref = 'appeal' AND ref_id = $1 "
+      "AND kind = 'registration' ORDER BY seq LIMIT 1",
+      OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  g_autoptr(GPtrArray) one = NULL;
+  if (!r || !okno_rows_count(r))
+    return NULL;
+  one = leaves_of_rows(r);
+  return g_ptr_array_steal_index(one, 0);
+}
+
 gint64 okno_store_journal_registration_seq(OknoStore *st, const char *number, GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(

@@ -84,6 +84,9 @@ GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 a
 /* The leaf hashes of seq first..last (inclusive) as one array of 32-byte hashes. */
 GByteArray *okno_store_journal_leaf_hashes(OknoStore *st, gint64 first, gint64 last,
                                            GError **error);
+/* Appeal `appeal_id`'s registration leaf; NULL (no error) when it has none. */
+OknoJournalLeaf *okno_store_journal_registration_leaf(OknoStore *st, gint64 appeal_id,
+                                                      GError **error);
 /* The seq of appeal `number`'s registration leaf; 0 if none. */
 gint64 okno_store_journal_registration_seq(OknoStore *st, const char *number, GError **error);
 

@@ -12,6 +12,9 @@ with SQL (sqlite3 or psql) and `okno journal verify` must exit 1 naming the appe
 0 again once the change is undone. Every kind of tampering on both stores is in the
 unit test tests/unit/test_journal.c."""
 import base64
+import email
+import email.policy
+import glob
 import hashlib
 import json
 import os
@@ -242,6 +245,47 @@ class JournalTest(unittest.TestCase):
         finally:
             self.sql(f"UPDATE appeals SET priority = 'normal' WHERE number = '{number}'")
         self.assertEqual(self.verify()[0], 0)
+
+    def test_7_receipt_states_the_original_hash_and_carries_a_signed_timestamp(self):
+        number = self.numbers[0]
+        receipt = self.receipt(number)
+        raw = subprocess.run([okno_it.OKNO_BIN, "show", "--config", self.okno.config_path,
+                              "--raw", "1", number], check=True, capture_output=True).stdout
+        parts = list(receipt.walk())
+        text = [p for p in parts if p.get_content_type() == "text/plain"][0].get_content()
+        proof_part = [p for p in parts if p.get_filename() == "okno-receipt.json"][0]
+        self.assertEqual(proof_part.get_content_type(), "application/json")
+        proof = json.loads(proof_part.get_payload(decode=True))
+        self.assertIn(hashlib.sha256(raw).hexdigest(), text)
+        self.assertEqual(proof["original_sha256"], hashlib.sha256(raw).hexdigest())
+        self.assertEqual(proof["original_size"], len(raw))
+        self.assertEqual(proof["number"], number)
+        self.assertEqual(hashlib.sha256(b"\x00" + proof["entry"].encode()).hexdigest(),
+                         proof["leaf_hash"])
+        self.assertIn("\nnumber=%s\n" % number, proof["entry"])
+        self.assertEqual(hashlib.sha256(text.replace("\r\n", "\n").encode()).hexdigest(),
+                         proof["text_sha256"])
+        signed = (f"okno-set 1\nnumber={number}\nseq={proof['seq']}\nleaf={proof['leaf_hash']}\n"
+                  f"original_sha256={proof['original_sha256']}\n"
+                  f"text_sha256={proof['text_sha256']}\nat={proof['at_us']}\n").encode()
+        pk = Ed25519PublicKey.from_public_bytes(base64.b64decode(self.key["public_key"]))
+        pk.verify(base64.b64decode(proof["signature"]), signed)
+        self.assertEqual(proof["key_id"], self.key["fingerprint"])
+        # the leaf it names is the registration's leaf in the journal's proof
+        with urllib.request.urlopen(self.okno.base_url + "/api/v1/proof/" + number, timeout=10) as r:
+            self.assertEqual(json.load(r)["leaf_hash"], proof["leaf_hash"])
+
+    def receipt(self, number):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for path in sorted(glob.glob(os.path.join(self.okno.dir, "outbox", "new", "*"))):
+                with open(path, "rb") as f:
+                    m = email.message_from_bytes(f.read(), policy=email.policy.default)
+                if "№ %s зарегистрировано" % number in str(m["Subject"]) or \
+                        ("№ %s" % number in str(m["Subject"]) and "уточнение" in str(m["Subject"])):
+                    return m
+            time.sleep(0.2)
+        self.fail("no receipt for " + number)
 
     def rows(self, statement, whole=False):
         """The rows of a query; `whole`: the one value of a one-row, one-column query."""
