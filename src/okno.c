@@ -34,6 +34,7 @@ static const struct {
   {"department", okno_cmd_department, "departments: add, list"},
   {"route", okno_cmd_route, "routing rules: add, list, remove"},
   {"journal", okno_cmd_journal, "the tamper-evident journal: init, key, sign, head, verify, consistency, proof"},
+  {"evidence", okno_cmd_evidence, "evidence bundles: export NUMBER --out DIR, verify --key PUBKEY PATH"},
 };
 
 static void usage(FILE *out)

@@ -431,6 +431,37 @@ GByteArray *okno_store_journal_leaf_hashes(OknoStore *st, gint64 first, gint64 l
   return out;
 }
 
+GPtrArray *okno_store_journal_leaves_of_appeal(OknoStore *st, gint64 appeal_id, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT " LEAF_COLUMNS " FROM journal WHERE appeal_id = $1 ORDER BY seq",
+      OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  return r ? leaves_of_rows(r) : NULL;
+}
+
+GBytes *okno_store_journal_message_raw(OknoStore *st, gint64 id, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st), "SELECT raw FROM messages WHERE id = $1",
+                                        OKNO_PARAMS(OKNO_INT(id)), error);
+  return r && okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
+}
+
+gboolean okno_store_journal_event_row(OknoStore *st, gint64 id, gint64 *appeal_id, gint64 *at,
+                                      char **kind, char **detail, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st), "SELECT appeal_id, at, kind, detail FROM events WHERE id = $1",
+      OKNO_PARAMS(OKNO_INT(id)), error);
+  if (!r || !okno_rows_count(r))
+    return FALSE;
+  *appeal_id = okno_rows_int(r, 0, 0);
+  *at = okno_rows_int(r, 0, 1);
+  *kind = g_strdup(okno_rows_text(r, 0, 2));
+  *detail = g_strdup(okno_rows_text(r, 0, 3));
+  return TRUE;
+}
+
 OknoJournalLeaf *okno_store_journal_registration_leaf(OknoStore *st, gint64 appeal_id,
                                                       GError **error)
 {

@@ -84,6 +84,15 @@ GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 a
 /* The leaf hashes of seq first..last (inclusive) as one array of 32-byte hashes. */
 GByteArray *okno_store_journal_leaf_hashes(OknoStore *st, gint64 first, gint64 last,
                                            GError **error);
+/* Every leaf of appeal `appeal_id` (its registration, changes, messages, events, staff
+ * reads), in seq order. */
+GPtrArray *okno_store_journal_leaves_of_appeal(OknoStore *st, gint64 appeal_id, GError **error);
+/* The original bytes of message `id` (as received or as sent); NULL when none. */
+GBytes *okno_store_journal_message_raw(OknoStore *st, gint64 id, GError **error);
+/* Event `id` as journaled: its appeal, time, kind and detail JSON; FALSE with no error
+ * when there is no such event. */
+gboolean okno_store_journal_event_row(OknoStore *st, gint64 id, gint64 *appeal_id, gint64 *at,
+                                      char **kind, char **detail, GError **error);
 /* Appeal `appeal_id`'s registration leaf; NULL (no error) when it has none. */
 OknoJournalLeaf *okno_store_journal_registration_leaf(OknoStore *st, gint64 appeal_id,
                                                       GError **error);

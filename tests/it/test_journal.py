@@ -275,6 +275,86 @@ class JournalTest(unittest.TestCase):
         with urllib.request.urlopen(self.okno.base_url + "/api/v1/proof/" + number, timeout=10) as r:
             self.assertEqual(json.load(r)["leaf_hash"], proof["leaf_hash"])
 
+    def test_8_evidence_bundle_and_receipt_verify_offline_and_any_changed_byte_fails(self):
+        number = self.numbers[0]
+        out = os.path.join(self.okno.dir, "bundle")
+        r = self.okno.run("evidence", "export", number, "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        files = sorted(os.path.relpath(os.path.join(d, f), out)
+                       for d, _, fs in os.walk(out) for f in fs)
+        for name in ("README.txt", "MANIFEST.json", "MANIFEST.sig", "head.json", "leaves.json",
+                     "events.json", "public_key.txt"):
+            self.assertIn(name, files)
+        emls = [f for f in files if f.startswith("messages/")]
+        self.assertTrue(any(f.endswith("-in.eml") for f in emls), files)
+        self.assertTrue(any(f.endswith("-out.eml") for f in emls), files)
+        with open(os.path.join(out, "README.txt"), encoding="utf-8") as f:
+            self.assertIn("okno evidence verify", f.read())
+        # the original in the bundle is the original in the store, byte for byte
+        raw = subprocess.run([okno_it.OKNO_BIN, "show", "--config", self.okno.config_path,
+                              "--raw", "1", number], check=True, capture_output=True).stdout
+        first_in = sorted((f for f in emls if f.endswith("-in.eml")),
+                          key=lambda f: int(f.split("/")[1].split("-")[0]))[0]
+        with open(os.path.join(out, first_in), "rb") as f:
+            self.assertEqual(f.read(), raw)
+        pub = self.key["public_key"]
+
+        def verify(path, key=pub):
+            # offline: no --config, run from a directory with no okno.ini
+            return subprocess.run([okno_it.OKNO_BIN, "evidence", "verify", "--key", key, path],
+                                  capture_output=True, text=True, cwd="/", timeout=60)
+
+        r = verify(out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        other = base64.b64encode(bytes(32)).decode()
+        self.assertEqual(verify(out, other).returncode, 1)
+        for name in files:
+            path = os.path.join(out, name)
+            with open(path, "rb") as f:
+                data = f.read()
+            pos = len(data) // 2
+            changed = data[:pos] + bytes([data[pos] ^ 0x01]) + data[pos + 1:]
+            with open(path, "wb") as f:
+                f.write(changed)
+            try:
+                r = verify(out)
+                self.assertEqual(r.returncode, 1, "a changed byte in %s passed" % name)
+                self.assertIn(name, r.stderr)
+            finally:
+                with open(path, "wb") as f:
+                    f.write(data)
+        extra = os.path.join(out, "messages", "999-in.eml")
+        with open(extra, "wb") as f:
+            f.write(b"Subject: forged\r\n\r\nforged\r\n")
+        r = verify(out)
+        os.unlink(extra)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("999-in.eml", r.stderr)
+        self.assertEqual(verify(out).returncode, 0)
+        # the receipt .eml on its own
+        receipt = None
+        for path in sorted(glob.glob(os.path.join(self.okno.dir, "outbox", "new", "*"))):
+            with open(path, "rb") as f:
+                data = f.read()
+            if b"okno-receipt.json" in data and ("%s" % number).encode() in data:
+                receipt = path
+                break
+        self.assertIsNotNone(receipt)
+        r = verify(receipt)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(receipt, "rb") as f:
+            data = f.read()
+        body_at = data.index(b"quoted-printable") + 200
+        qp = data.index(b"=D0", body_at)  # a Cyrillic letter of the text
+        for pos in (qp + 2, data.index(b"base64\r\n\r\n") + 40):
+            changed = data[:pos] + bytes([data[pos] ^ 0x01]) + data[pos + 1:]
+            path = os.path.join(self.okno.dir, "changed.eml")
+            with open(path, "wb") as f:
+                f.write(changed)
+            r = verify(path)
+            self.assertEqual(r.returncode, 1, "a changed byte at %d passed" % pos)
+            self.assertIn("changed.eml", r.stderr)
+
     def receipt(self, number):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
