@@ -246,6 +246,72 @@ gboolean okno_evidence_export(OknoStore *st, const OknoJournalKey *key, const ch
   return TRUE;
 }
 
+/* ---- the bundle as a tar archive ---- */
+
+static void list_files(const char *dir, const char *rel, GPtrArray *out);
+
+/* One ustar header block for a regular file `name` of `size` bytes. */
+static void tar_header(GByteArray *out, const char *name, gsize size)
+{
+  guint8 h[512] = {0};
+  guint sum = 0;
+  g_strlcpy((char *)h, name, 100);
+  memcpy(h + 100, "0000600", 7);
+  memcpy(h + 108, "0000000", 7);
+  memcpy(h + 116, "0000000", 7);
+  g_snprintf((char *)h + 124, 12, "%011" G_GINT64_MODIFIER "o", (gint64)size);
+  g_snprintf((char *)h + 136, 12, "%011o", 0u);
+  memset(h + 148, ' ', 8);
+  h[156] = '0';
+  memcpy(h + 257, "ustar", 6);
+  memcpy(h + 263, "00", 2);
+  for (int i = 0; i < 512; i++)
+    sum += h[i];
+  g_snprintf((char *)h + 148, 8, "%06o", sum);
+  g_byte_array_append(out, h, 512);
+}
+
+static void remove_tree(const char *dir)
+{
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+  g_autofree char *msgdir = g_build_filename(dir, "messages", NULL);
+  list_files(dir, NULL, files);
+  for (guint i = 0; i < files->len; i++) {
+    g_autofree char *p = g_build_filename(dir, files->pdata[i], NULL);
+    g_unlink(p);
+  }
+  g_rmdir(msgdir);
+  g_rmdir(dir);
+}
+
+GBytes *okno_evidence_tar(const char *dir, const char *prefix, gboolean remove, GError **error)
+{
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+  GByteArray *out = g_byte_array_new();
+  static const guint8 zero[1024] = {0};
+  list_files(dir, NULL, files);
+  for (guint i = 0; i < files->len; i++) {
+    g_autofree char *path = g_build_filename(dir, files->pdata[i], NULL);
+    g_autofree char *name = g_strconcat(prefix, "/", (char *)files->pdata[i], NULL);
+    g_autofree char *data = NULL;
+    gsize len;
+    if (strlen(name) >= 100 || !g_file_get_contents(path, &data, &len, error)) {
+      if (error && !*error)
+        g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "name too long: %s", name);
+      g_byte_array_unref(out);
+      return NULL;
+    }
+    tar_header(out, name, len);
+    g_byte_array_append(out, (const guint8 *)data, (guint)len);
+    if (len % 512)
+      g_byte_array_append(out, zero, (guint)(512 - len % 512));
+  }
+  g_byte_array_append(out, zero, sizeof zero);
+  if (remove)
+    remove_tree(dir);
+  return g_byte_array_free_to_bytes(out);
+}
+
 /* ---- verify ---- */
 
 static gboolean fail(GError **error, const char *file, const char *fmt, ...) G_GNUC_PRINTF(3, 4);

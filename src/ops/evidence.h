@@ -29,6 +29,10 @@
  * directory that is not empty, or no key. */
 gboolean okno_evidence_export(OknoStore *st, const OknoJournalKey *key, const char *number,
                               const char *dir, guint *files, GError **error);
+/* The bundle in `dir` as one POSIX ustar archive (files under `prefix`/, as `tar -x`
+ * restores them), for a download; then the directory is removed when `remove`. */
+GBytes *okno_evidence_tar(const char *dir, const char *prefix, gboolean remove, GError **error);
+
 /* `what` (not NULL) gets "bundle" or "receipt"; *checked the number of items checked. */
 gboolean okno_evidence_verify(const guint8 pk[OKNO_JOURNAL_PK_LEN], const char *path,
                               const char **what, guint *checked, GError **error);

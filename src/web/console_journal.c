@@ -4,12 +4,19 @@
  * shows the journal's state (its size, the latest signed head, the result of the last
  * daily `journal verify`) and the staff access journal (store/access.h): the latest
  * reads of every appeal, of one appeal (?appeal=NUMBER) or of one staff member
- * (?login=LOGIN). /api/v1/console/journal is the JSON twin. */
+ * (?login=LOGIN). /api/v1/console/journal is the JSON twin.
+ *
+ * POST /console/journal/export (field `appeal`) answers appeal NUMBER's evidence bundle
+ * (ops/evidence.h) as evidence-NUMBER.tar, and journals the export as a staff read
+ * ("export"). It needs the journal's key file on this node. */
 #include "web/console.h"
 
+#include <glib/gstdio.h>
 #include <sodium.h>
 
 #include "core/json.h"
+#include "core/log.h"
+#include "ops/evidence.h"
 #include "ops/journal.h"
 #include "store/access.h"
 #include "store/appeals.h"
@@ -129,8 +136,66 @@ static void journal_get(OknoReq *req)
   okno_req_page(req, 200, "console_journal", "Журнал", o);
 }
 
+static void export_post(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoAppeal) a = NULL;
+  g_autoptr(OknoJournalKey) key = NULL;
+  g_autoptr(GBytes) tar = NULL;
+  g_autofree char *key_path = NULL, *tmp = NULL, *dir = NULL, *prefix = NULL, *name = NULL;
+  const char *number = okno_req_field(req, "appeal");
+  guint files = 0;
+  if (!u)
+    return;
+  if (!okno_staff_can(u, OKNO_ACT_VIEW_JOURNAL, NULL, NULL)) {
+    okno_req_error(req, 403, NULL);
+    return;
+  }
+  a = okno_store_appeal_get(req->store, number, &err);
+  if (!a) {
+    okno_req_error(req, err ? 500 : 404, err ? NULL : "Обращение с таким номером не найдено.");
+    return;
+  }
+  key_path = okno_config_journal_key_file(req->cfg);
+  key = okno_journal_key_load(key_path, &err);
+  if (!key) {
+    okno_log_warn("console", "event=evidence_export_failed error=\"%s\"", err->message);
+    okno_req_error(req, 503, "Выгрузка невозможна: на сервере нет ключа журнала.");
+    return;
+  }
+  tmp = g_dir_make_tmp("okno-evidence-XXXXXX", &err);
+  dir = tmp ? g_build_filename(tmp, "bundle", NULL) : NULL;
+  prefix = g_strdup_printf("evidence-%s", a->number);
+  if (!dir || !okno_evidence_export(req->store, key, a->number, dir, &files, &err) ||
+      !(tar = okno_evidence_tar(dir, prefix, TRUE, &err))) {
+    okno_log_warn("console", "event=evidence_export_failed appeal=%s error=\"%s\"", a->number,
+                  err ? err->message : "");
+    if (tmp)
+      g_rmdir(tmp);
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  g_rmdir(tmp);
+  {
+    OknoAccessRow r = {.user_id = u->id, .login = u->login, .role = u->role,
+                       .department = (char *)(u->departments && u->departments[0] ? u->departments[0] : ""),
+                       .ip = (char *)(req->client_ip ? req->client_ip : ""), .action = "export",
+                       .appeal_id = a->id, .detail = ""};
+    if (!okno_store_begin(req->store, &err) || !okno_store_access_add(req->store, &r, &err) ||
+        !okno_store_commit(req->store, &err)) {
+      okno_store_rollback(req->store);
+      okno_req_error(req, 500, NULL);
+      return;
+    }
+  }
+  name = g_strdup_printf("%s.tar", prefix);
+  okno_req_bytes(req, "application/x-tar", tar, name);
+}
+
 static const OknoRoute routes[] = {
   {"GET", "/console/journal", OKNO_ROUTE_STAFF, journal_get},
+  {"POST", "/console/journal/export", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, export_post},
   {"GET", "/api/v1/console/journal", OKNO_ROUTE_STAFF, journal_get},
 };
 

@@ -21,12 +21,14 @@ letter in the outbound maildir, stored as an `out` message and the appeal `answe
 Runs on SQLite, and on PostgreSQL as it_console_pg.
 """
 import copy
+import io
 import json
 import os
 import re
 import sqlite3
 import subprocess
 import sys
+import tarfile
 import time
 import unittest
 import urllib.parse
@@ -374,6 +376,34 @@ class Console(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertEqual(json.loads(r.stdout)["first"]["record"], "access")
         self.assertEqual(json.loads(r.stdout)["first"]["number"], number)
+
+    def test_auditor_exports_an_evidence_bundle_that_verifies(self):
+        self.set_password("opa")
+        self.set_password("aud")
+        key = json.loads(self.cli("journal", "init", "--json"))
+        number = self.submit(letter("Замена паспорт", "Прошу помочь."))
+        a, _ = self.sign_in("opa")
+        token = a.csrf("/console")
+        self.assertEqual(a.post("/console/journal/export", {"csrf": token, "appeal": number}).status,
+                         403)
+        d, _ = self.sign_in("aud")
+        page = d.get("/console/journal")
+        self.assertIn("Выгрузить пакет доказательств", page.text)
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+        r = d.post("/console/journal/export", {"csrf": token, "appeal": number})
+        self.assertEqual(r.status, 200, r.text[:300])
+        self.assertIn("evidence-%s.tar" % number, r.headers["Content-Disposition"])
+        out = os.path.join(self.okno.dir, "from-console")
+        os.mkdir(out)
+        with tarfile.open(fileobj=io.BytesIO(r.body)) as t:
+            t.extractall(out, filter="data")
+        bundle = os.path.join(out, "evidence-" + number)
+        self.assertTrue(os.path.exists(os.path.join(bundle, "README.txt")))
+        p = subprocess.run([os.environ.get("OKNO_BIN", "okno"), "evidence", "verify", "--key",
+                            key["public_key"], bundle], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        j = d.get("/api/v1/console/journal?appeal=" + number).json()
+        self.assertIn("export", [x["action"] for x in j["access"] if x["login"] == "aud"])
 
     def test_reply_from_a_template_is_threaded_signed_and_stored(self):
         self.set_password("supa")
