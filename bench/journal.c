@@ -7,7 +7,13 @@
  * its leaf, written in transactions of 10,000, and a signed head over all of them, so
  * verify does everything it does in production (leaf hashes, the tree at the head, the
  * head's signature, every event row recomputed and compared with its leaf). Prints:
- *   journal verify: N leaves in T s (R leaves/s)  baseline: SHA-256 of the entries B s */
+ *   journal verify: N leaves in T s (R leaves/s)  baseline: SHA-256 of the entries B s
+ *
+ * First, on a fresh store, the cost of the staff access journal per read: a read's row
+ * and leaf in a synced transaction of their own (what the console does on every appeal
+ * page, web/console_actions.c), beside the store work of the appeal page itself
+ * (okno_store_appeal_json of an appeal with 10 messages and events), READS times each:
+ *   access journal: X ms per read (own synced transaction)  anchor: the appeal page's store reads Y ms */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
@@ -17,11 +23,13 @@
 #include "core/clock.h"
 #include "ops/journal.h"
 #include "sec/journal_key.h"
+#include "store/access.h"
 #include "store/appeals.h"
 #include "store/events.h"
 #include "store/journal.h"
 
 #define TX 10000
+#define READS 500
 
 int main(int argc, char **argv)
 {
@@ -46,6 +54,38 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_journal: %s\n", err->message);
     return 2;
   }
+  {
+    OknoAppeal b = {.number = "26-000002-4", .status = OKNO_STATUS_NEW,
+                    .channel = OKNO_CHANNEL_EMAIL, .from_email = "petr@example.ru",
+                    .subject = "Вопрос", .received_at = okno_now()};
+    gint64 t_access = 0, t_page = 0;
+    if (!okno_store_begin(st, &err) || !okno_store_appeal_insert(st, &b, &err))
+      goto fail;
+    for (int i = 0; i < 10; i++)
+      if (!okno_store_event_add(st, b.id, "note", "{\"note\":\"заметка оператора\"}", &err))
+        goto fail;
+    if (!okno_store_commit(st, &err))
+      goto fail;
+    for (int i = 0; i < READS; i++) {
+      OknoAccessRow r = {.user_id = 1, .login = "petrov", .role = "operator", .department = "it",
+                         .ip = "192.0.2.1", .action = "view", .appeal_id = b.id, .detail = ""};
+      g_autofree char *json = NULL;
+      t0 = g_get_monotonic_time();
+      if (!okno_store_begin(st, &err) || !okno_store_access_add(st, &r, &err) ||
+          !okno_store_commit(st, &err))
+        goto fail;
+      t_access += g_get_monotonic_time() - t0;
+      t0 = g_get_monotonic_time();
+      json = okno_store_appeal_json(st, b.number, &err);
+      if (!json)
+        goto fail;
+      t_page += g_get_monotonic_time() - t0;
+    }
+    printf("access journal: %.2f ms per read (own synced transaction)  anchor: the appeal "
+           "page's store reads %.2f ms\n", t_access / 1e3 / READS, t_page / 1e3 / READS);
+    fflush(stdout);
+    a.number = "26-000001-9";
+  }
   fprintf(stderr, "bench_journal: writing %" G_GINT64_FORMAT " leaves...\n", n);
   for (gint64 i = 0; i < n;) {
     if (!okno_store_begin(st, &err))
@@ -63,13 +103,14 @@ int main(int argc, char **argv)
       break;
   }
   if (err || !okno_journal_sign(st, key, FALSE, &head, &err)) {
-    fprintf(stderr, "bench_journal: %s\n", err->message);
+  fail:
+    fprintf(stderr, "bench_journal: %s\n", err ? err->message : "failed");
     return 2;
   }
   t0 = g_get_monotonic_time();
   rep = okno_journal_verify(st, key->pk, &err);
   t_verify = g_get_monotonic_time() - t0;
-  if (!rep || rep->problems->len || rep->size != n) {
+  if (!rep || rep->problems->len || rep->size != n + 1 + 10 + READS) {
     fprintf(stderr, "bench_journal: verify failed: %s\n", rep ? "problems" : err->message);
     return 2;
   }
@@ -96,7 +137,7 @@ int main(int argc, char **argv)
   }
   printf("journal verify: %" G_GINT64_FORMAT " leaves in %.2f s (%.0f leaves/s)  "
          "baseline: SHA-256 of the entries (%.1f MB) %.2f s\n",
-         n, t_verify / 1e6, n / (t_verify / 1e6), bytes / 1e6, t_sha / 1e6);
+         rep->size, t_verify / 1e6, rep->size / (t_verify / 1e6), bytes / 1e6, t_sha / 1e6);
   {
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
     if (system(cmd) != 0)
