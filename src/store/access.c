@@ -2,6 +2,7 @@
 #include "store/access.h"
 
 #include "core/clock.h"
+#include "store/db.h"
 #include "store/journal.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
@@ -37,6 +38,22 @@ gboolean okno_store_access_add(OknoStore *st, OknoAccessRow *r, GError **error)
     return FALSE;
   r->id = okno_rows_int(rows, 0, 0);
   return okno_store_journal_access(st, r, error);
+}
+
+gboolean okno_store_access_record(OknoStore *st, OknoAccessRow *r, GError **error)
+{
+  OknoDb *db = okno_store_db(st);
+  gboolean sqlite = okno_db_is_sqlite(db), ok;
+  if (sqlite && !okno_db_script(db, "PRAGMA synchronous=NORMAL", error))
+    return FALSE;
+  ok = okno_store_begin(st, error) &&
+       (sqlite || okno_db_script(db, "SET LOCAL synchronous_commit = off", error)) &&
+       okno_store_access_add(st, r, error) && okno_store_commit(st, error);
+  if (!ok)
+    okno_store_rollback(st);
+  if (sqlite && !okno_db_script(db, "PRAGMA synchronous=FULL", ok ? error : NULL))
+    return FALSE;
+  return ok;
 }
 
 GPtrArray *okno_store_access_list(OknoStore *st, gint64 appeal_id, gint64 user_id,

@@ -35,6 +35,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoAccessRow, okno_access_row_free)
 
 /* Inserts `r` (sets id and, when 0, at) and its journal leaf. */
 gboolean okno_store_access_add(OknoStore *st, OknoAccessRow *r, GError **error);
+/* okno_store_access_add in a transaction of its own that does not wait for the disk
+ * (SQLite: synchronous=NORMAL for it, WAL; PostgreSQL: synchronous_commit off for it):
+ * the read is committed, in order, before this returns, but a crash of the machine (not
+ * of okno) may lose the last few reads; never a hole in the journal, since both stores
+ * keep commits in order. What the console does for a read (a read changes nothing, and
+ * a synced commit per page view would cost the console a disk sync each). */
+gboolean okno_store_access_record(OknoStore *st, OknoAccessRow *r, GError **error);
+
 /* The latest reads, newest first, at most `limit`: of appeal `appeal_id` (> 0), or of
  * user `user_id` (> 0), or every read (both 0). A GPtrArray of OknoAccessRow. */
 GPtrArray *okno_store_access_list(OknoStore *st, gint64 appeal_id, gint64 user_id,

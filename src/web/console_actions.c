@@ -428,7 +428,8 @@ static const char *reader_department(const OknoUser *u, const OknoAppeal *a)
 }
 
 /* Records that `u` read `a` (store/access.h): in the caller's transaction when
- * `in_tx`, else in a small one of its own (a read writes nothing else). */
+ * `in_tx`, else in a small one of its own that does not wait for the disk
+ * (okno_store_access_record: a read writes nothing else). */
 static gboolean journal_read(OknoReq *req, const OknoUser *u, const OknoAppeal *a,
                              const char *action, const char *detail, gboolean in_tx,
                              GError **error)
@@ -445,13 +446,7 @@ static gboolean journal_read(OknoReq *req, const OknoUser *u, const OknoAppeal *
   };
   if (in_tx)
     return okno_store_access_add(req->store, &r, error);
-  if (!okno_store_begin(req->store, error))
-    return FALSE;
-  if (!okno_store_access_add(req->store, &r, error) || !okno_store_commit(req->store, error)) {
-    okno_store_rollback(req->store);
-    return FALSE;
-  }
-  return TRUE;
+  return okno_store_access_record(req->store, &r, error);
 }
 
 /* journal_read in its own transaction, answering 500 when it fails: a read that cannot

@@ -182,9 +182,7 @@ static void export_post(OknoReq *req)
                        .department = (char *)(u->departments && u->departments[0] ? u->departments[0] : ""),
                        .ip = (char *)(req->client_ip ? req->client_ip : ""), .action = "export",
                        .appeal_id = a->id, .detail = ""};
-    if (!okno_store_begin(req->store, &err) || !okno_store_access_add(req->store, &r, &err) ||
-        !okno_store_commit(req->store, &err)) {
-      okno_store_rollback(req->store);
+    if (!okno_store_access_record(req->store, &r, &err)) {
       okno_req_error(req, 500, NULL);
       return;
     }
