@@ -550,7 +550,9 @@ static gboolean verify_bundle(const guint8 *pk, const char *dir, guint *checked,
  * with LF line ends exactly as okno wrote it; NULL when there is none. */
 static char *receipt_text(const char *raw, gsize len)
 {
-  GMimeStream *in = g_mime_stream_mem_new_with_buffer(raw, len);
+  GMimeStream *in;
+  okno_mime_init();
+  in = g_mime_stream_mem_new_with_buffer(raw, len);
   GMimeParser *parser = g_mime_parser_new_with_stream(in);
   GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
   GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
