@@ -107,6 +107,7 @@ static const KeyDef keys[] = {
   I("journal", "sign_interval", journal_sign_interval, 60, 1, 86400),
   I("journal", "enabled", journal_enabled, 1, 0, 1),
   I("journal", "verify_interval", journal_verify_interval, 86400, 0, 31 * 86400),
+  L("journal", "witnesses", journal_witnesses, ""),
 
   S("sla", "simple", sla_simple, "24 working hours"),
   S("sla", "complex", sla_complex, "3 working days"),

@@ -171,6 +171,7 @@ typedef struct OknoConfig {
   gint64 journal_sign_interval; /* seconds: a tree head is signed at most this often */
   gint64 journal_enabled;   /* 1; 0 only for the benchmark's "journal off" arm */
   gint64 journal_verify_interval; /* seconds between the scheduler's verifies; 0: never */
+  char **journal_witnesses; /* e-mail addresses or maildir:PATH; each new head goes to them */
   /* [rspamd] spam filtering (check/rspamd.h, docs/spam.md) */
   char *rspamd_url;         /* http://host:port of rspamd's normal worker; empty: off */
   gint64 rspamd_timeout_ms; /* one scan (or one learning call) */

@@ -7,6 +7,7 @@
  * recomputed entry with its latest leaf. */
 #include "ops/journal.h"
 
+#include <glib/gstdio.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -15,6 +16,8 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "mail/receipt.h"
+#include "store/outbound.h"
 #include "ops/worker.h"
 
 #define PAGE 2000
@@ -617,10 +620,69 @@ char *okno_journal_proof_json(OknoStore *st, const char *number, gboolean *not_f
 /* ---- the signing thread ---- */
 
 struct OknoJournalSigner {
+  const OknoConfig *cfg;
   OknoStore *st;
   OknoJournalKey *key;
   OknoWorker *worker;
+  gint64 witnessed; /* the size of the last head sent to the witnesses */
 };
+
+/* Delivers `msg` into the maildir `dir` (tmp/, then new/). */
+static gboolean maildir_put(const char *dir, GBytes *msg, GError **error)
+{
+  g_autofree char *name = g_strdup_printf("%" G_GINT64_FORMAT ".%08x.okno-head", okno_now(),
+                                          g_random_int());
+  g_autofree char *tmpdir = g_build_filename(dir, "tmp", NULL);
+  g_autofree char *newdir = g_build_filename(dir, "new", NULL);
+  g_autofree char *cur = g_build_filename(dir, "cur", NULL);
+  g_autofree char *tmp = g_build_filename(tmpdir, name, NULL);
+  g_autofree char *dst = g_build_filename(newdir, name, NULL);
+  gsize len;
+  const char *d = g_bytes_get_data(msg, &len);
+  if (g_mkdir_with_parents(tmpdir, 0700) || g_mkdir_with_parents(newdir, 0700) ||
+      g_mkdir_with_parents(cur, 0700)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "cannot create the maildir %s", dir);
+    return FALSE;
+  }
+  if (!g_file_set_contents(tmp, d, (gssize)len, error))
+    return FALSE;
+  if (g_rename(tmp, dst) != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "cannot deliver into %s", dir);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Sends head `h` to every witness: e-mail addresses through the outbound queue, a
+ * maildir:PATH delivered directly. The letter's text holds the head's JSON. */
+static void witness(OknoJournalSigner *s, const OknoJournalHead *h)
+{
+  g_autofree char *json = okno_journal_head_json(h);
+  g_autofree char *subject = g_strdup_printf("Подписанная вершина журнала okno: %" G_GINT64_FORMAT
+                                             " записей", h->size);
+  g_autofree char *text = g_strdup_printf(
+      "Новая подписанная вершина журнала портала (формат: docs/journal.md, «Tree heads»). "
+      "Сохраните это письмо: по нему можно доказать, что журнал, каким он был в этот момент, "
+      "потом не переписывали (okno journal consistency).\n\n%s", json);
+  for (char **w = s->cfg->journal_witnesses; w && *w; w++) {
+    g_autoptr(GError) err = NULL;
+    g_autofree char *mid = NULL;
+    gboolean maildir = g_str_has_prefix(*w, "maildir:");
+    const char *to = maildir ? s->cfg->outbound_from : *w;
+    g_autoptr(GBytes) msg = okno_notice_build(s->cfg, "journal", to, "", subject, text, &mid);
+    gboolean ok = msg != NULL;
+    if (!msg)
+      g_set_error(&err, OKNO_ERROR, OKNO_ERROR_USER, "the address cannot be written into a header");
+    else if (maildir)
+      ok = maildir_put(*w + strlen("maildir:"), msg, &err);
+    else
+      ok = okno_store_outbound_enqueue_mail(s->st, s->cfg->outbound_from, to, mid, msg, &err);
+    if (!ok)
+      okno_log_warn("journal", "event=witness_failed witness=%u error=\"%s\"",
+                    (guint)(w - s->cfg->journal_witnesses), err->message);
+  }
+  s->witnessed = h->size;
+}
 
 static void sign_pass(gpointer data)
 {
@@ -629,18 +691,26 @@ static void sign_pass(gpointer data)
   g_autoptr(OknoJournalHead) h = NULL;
   if (!okno_journal_sign(s->st, s->key, FALSE, &h, &err))
     okno_log_warn("journal", "event=sign_failed error=\"%s\"", err->message);
+  else if (h && h->size > s->witnessed)
+    witness(s, h);
 }
 
 OknoJournalSigner *okno_journal_signer_start(const OknoConfig *cfg, GError **error)
 {
   g_autofree char *path = okno_config_journal_key_file(cfg);
   OknoJournalSigner *s = g_new0(OknoJournalSigner, 1);
+  s->cfg = cfg;
   s->key = okno_journal_key_load(path, error);
   if (s->key)
     s->st = okno_store_open(cfg->store_url, error);
   if (!s->st) {
     okno_journal_signer_stop(s);
     return NULL;
+  }
+  {
+    /* heads signed before this start were sent by the run that signed them */
+    g_autoptr(OknoJournalHead) last = okno_store_journal_head(s->st, 0, NULL);
+    s->witnessed = last ? last->size : 0;
   }
   s->worker = okno_worker_start("journal", cfg->journal_sign_interval * G_USEC_PER_SEC,
                                 sign_pass, s);

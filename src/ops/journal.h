@@ -89,7 +89,10 @@ char *okno_journal_proof_json(OknoStore *st, const char *number, gboolean *not_f
 /* A head as JSON: size, root (hex), at (RFC 3339), key_id, signature (base64). */
 char *okno_journal_head_json(const OknoJournalHead *h);
 
-/* The signing thread of okno serve. NULL key: no signer (a warning is logged). */
+/* The signing thread of okno serve. NULL key: no signer (a warning is logged). Each
+ * head it signs that is larger than the last it sent goes to [journal] witnesses: an
+ * e-mail address through the outbound queue, maildir:PATH delivered into that maildir
+ * (a letter whose text holds the head's JSON). */
 typedef struct OknoJournalSigner OknoJournalSigner;
 OknoJournalSigner *okno_journal_signer_start(const OknoConfig *cfg, GError **error);
 /* Signs a last head, stops the thread and frees. NULL does nothing. */

@@ -93,7 +93,9 @@ class JournalTest(unittest.TestCase):
     def setUpClass(cls):
         scope = okno_it.ClassScope(cls)
         cls.okno = okno_it.Okno(scope)
-        cls.okno.write_config({"journal": {"sign_interval": "1"}})
+        cls.witness = os.path.join(cls.okno.dir, "witness")
+        cls.okno.write_config({"journal": {"sign_interval": "1",
+                                           "witnesses": "maildir:" + cls.witness}})
         r = cls.okno.run("journal", "key")
         assert r.returncode == 1 and "okno journal init" in r.stderr, r.stderr
         r = cls.okno.run("journal", "init", "--json")
@@ -354,6 +356,34 @@ class JournalTest(unittest.TestCase):
             r = verify(path)
             self.assertEqual(r.returncode, 1, "a changed byte at %d passed" % pos)
             self.assertIn("changed.eml", r.stderr)
+
+    def test_9_each_new_head_goes_to_the_witnesses(self):
+        self.wait_signed()
+        pk = Ed25519PublicKey.from_public_bytes(base64.b64decode(self.key["public_key"]))
+        deadline = time.monotonic() + 30
+        heads = []
+        while time.monotonic() < deadline and not heads:
+            for path in sorted(glob.glob(os.path.join(self.witness, "new", "*"))):
+                with open(path, "rb") as f:
+                    m = email.message_from_bytes(f.read(), policy=email.policy.default)
+                self.assertIn("Подписанная вершина журнала", str(m["Subject"]))
+                text = m.get_content()
+                heads.append(json.loads(text[text.index("{"):text.rindex("}") + 1]))
+            time.sleep(0.2)
+        self.assertTrue(heads, "no head reached the witness")
+        sizes = [h["size"] for h in heads]
+        self.assertEqual(len(sizes), len(set(sizes)))  # each head once
+        for h in heads:
+            signed = (f"okno-tree-head 1\nsize={h['size']}\nroot={h['root']}\n"
+                      f"at={h['at_us']}\n").encode()
+            pk.verify(base64.b64decode(h["signature"]), signed)
+        # the latest head the witness holds is consistent with the journal now
+        latest = max(sizes)
+        _, rep, _ = self.wait_signed()
+        r = self.okno.run("journal", "consistency", str(latest), str(rep["size"]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c = json.loads(r.stdout)
+        self.assertEqual(c["old_root"], [h for h in heads if h["size"] == latest][0]["root"])
 
     def receipt(self, number):
         deadline = time.monotonic() + 30
