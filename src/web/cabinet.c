@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "mail/receipt.h"
+#include "ops/journal.h"
 #include "store/access.h"
 #include "store/appeals.h"
 #include "store/cabinet.h"
@@ -472,6 +473,24 @@ static void download(OknoReq *req, OknoAppeal *a, const char *id_text)
                  *filename ? filename : "file");
 }
 
+/* «Скачать подтверждение»: the journal's inclusion proof of the appeal's registration
+ * in the latest signed head (as /api/v1/proof/NUMBER, docs/journal.md), as a file. */
+static void proof_download(OknoReq *req, const OknoAppeal *a)
+{
+  g_autoptr(GError) err = NULL;
+  gboolean not_found = FALSE;
+  g_autofree char *json = okno_journal_proof_json(req->store, a->number, &not_found, &err);
+  g_autofree char *name = g_strdup_printf("podtverzhdenie-%s.json", a->number);
+  g_autoptr(GBytes) data = NULL;
+  if (!json) {
+    okno_req_error(req, 503, "Подтверждение будет готово через минуту: обновите страницу и "
+                             "попробуйте ещё раз.");
+    return;
+  }
+  data = g_bytes_new(json, strlen(json));
+  okno_req_bytes(req, "application/json", data, name);
+}
+
 static void appeal_get(OknoReq *req)
 {
   const char *tail = NULL;
@@ -482,6 +501,8 @@ static void appeal_get(OknoReq *req)
     card(req, a);
   else if (g_str_has_prefix(tail, "/files/"))
     download(req, a, tail + strlen("/files/"));
+  else if (strcmp(tail, "/proof") == 0)
+    proof_download(req, a);
   else
     okno_req_error(req, 404, NULL);
 }
