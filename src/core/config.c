@@ -107,6 +107,8 @@ static const KeyDef keys[] = {
   P("journal", "key_file", journal_key_file, ""),
   I("journal", "sign_interval", journal_sign_interval, 60, 1, 86400),
   I("journal", "enabled", journal_enabled, 1, 0, 1),
+  I("journal", "verify_interval", journal_verify_interval, 86400, 0, 31 * 86400),
+  L("journal", "witnesses", journal_witnesses, ""),
 
   I("retention", "support_days", retention_support_days, 365, 1, 36500),
   I("retention", "formal_days", retention_formal_days, 1825, 1, 36500),

@@ -185,6 +185,8 @@ typedef struct OknoConfig {
   char *retention_operator;       /* the operator's name on destruction acts ("":
                                    * [portal] name) */
   char *retention_act_font;       /* a TrueType font with Cyrillic for the acts' PDF */
+  gint64 journal_verify_interval; /* seconds between the scheduler's verifies; 0: never */
+  char **journal_witnesses; /* e-mail addresses or maildir:PATH; each new head goes to them */
   /* [rspamd] spam filtering (check/rspamd.h, docs/spam.md) */
   char *rspamd_url;         /* http://host:port of rspamd's normal worker; empty: off */
   gint64 rspamd_timeout_ms; /* one scan (or one learning call) */

@@ -17,6 +17,7 @@
 #include "intake/register.h"
 
 #include <json-glib/json-glib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "appeal/number.h"
@@ -30,6 +31,7 @@
 #include "intake/extract.h"
 #include "intake/verify.h"
 #include "mail/receipt.h"
+#include "ops/journal.h"
 #include "store/appeals.h"
 #include "store/events.h"
 #include "store/messages.h"
@@ -242,6 +244,8 @@ static gboolean queue_receipt(const OknoSlaEnv *env, OknoStore *st, const OknoAp
   const char *to = answer_address(p);
   const char *why = autoreply_forbidden(env->cfg, st, p, to, &e);
   OknoReceiptInfo info = {0};
+  g_autofree char *proof = NULL;
+  char orig_hex[2 * crypto_hash_sha256_BYTES + 1];
 
   if (!why && !e && !joined && a->deadline) {
     /* A registration notice the citizen turned off (their cabinet's settings). */
@@ -273,6 +277,31 @@ static gboolean queue_receipt(const OknoSlaEnv *env, OknoStore *st, const OknoAp
   info.quarantined = p->quarantine != NULL;
   info.formal = a->kind == OKNO_KIND_FORMAL;
   info.refused = refused->len > 1 ? (const char *const *)refused->pdata : NULL;
+  /* The original's SHA-256, and (a registration, with a journal key) the signed entry
+   * timestamp over the registration leaf and the receipt's text (ops/journal.h). */
+  {
+    gsize len = 0;
+    const guint8 *raw = p->raw ? g_bytes_get_data(p->raw, &len) : NULL;
+    guint8 h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, raw ? raw : (const guint8 *)"", len);
+    sodium_bin2hex(orig_hex, sizeof orig_hex, h, sizeof h);
+    info.original_sha256 = orig_hex;
+    if (!joined && env->journal_key) {
+      g_autofree char *letter = NULL;
+      char text_hex[2 * crypto_hash_sha256_BYTES + 1];
+      info.proof_json = "{}"; /* the text mentions the attachment: as it will */
+      letter = okno_receipt_text(env->cfg, &info);
+      crypto_hash_sha256(h, (const guint8 *)letter, strlen(letter));
+      sodium_bin2hex(text_hex, sizeof text_hex, h, sizeof h);
+      proof = okno_journal_set_json(st, env->journal_key, a->id, orig_hex, (gint64)len,
+                                    text_hex, &e);
+      if (e) {
+        g_propagate_error(error, g_steal_pointer(&e));
+        return FALSE;
+      }
+      info.proof_json = proof;
+    }
+  }
   msg = okno_receipt_build(env->cfg, &info, &our_id, &our_subject, &our_text);
   if (!msg)
     return event(st, a->id, "autoreply_suppressed", "reason",

@@ -134,6 +134,13 @@ static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo 
   if (safe_msgid(info->orig_message_id))
     g_string_append_printf(b, " (идентификатор письма: <%s>)", info->orig_message_id);
   g_string_append(b, ".\n\n");
+  if (info->original_sha256 && *info->original_sha256)
+    g_string_append_printf(b, "Контрольная сумма SHA-256 вашего письма в том виде, в каком "
+                              "мы его получили: %s.\n\n", info->original_sha256);
+  if (info->proof_json && *info->proof_json)
+    g_string_append(b, "К письму приложено подтверждение регистрации (файл "
+                       "okno-receipt.json), подписанное электронной подписью журнала "
+                       "портала: по нему можно доказать, что и когда мы получили.\n\n");
 
   if (info->deadline != 0) {
     g_autofree char *deadline = russian_time(info->deadline);
@@ -357,7 +364,8 @@ static void append_quoted_printable(GString *out, const char *text)
 static GBytes *write_message(const OknoConfig *cfg, const char *number, const char *to_email,
                              const char *name, const char *subject, const char *body,
                              const char *orig_message_id, const char *refs,
-                             const char *auto_submitted, char **id_out)
+                             const char *auto_submitted, const char *json_attachment,
+                             char **id_out)
 {
   g_autofree char *from_name = okno_receipt_clean_line(cfg->outbound_from_name, NAME_MAX_CHARS);
   g_autofree char *date = NULL;
@@ -389,6 +397,29 @@ static GBytes *write_message(const OknoConfig *cfg, const char *number, const ch
     g_string_append_printf(m, "Auto-Submitted: %s\r\n"
                               "X-Auto-Response-Suppress: All\r\n",
                            auto_submitted);
+  if (json_attachment) {
+    /* multipart/mixed: the text, then the proof as a small base64 JSON file */
+    g_autofree char *b64 = g_base64_encode((const guchar *)json_attachment,
+                                           strlen(json_attachment));
+    char boundary[40];
+    g_snprintf(boundary, sizeof boundary, "okno-%08x%08x", g_random_int(), g_random_int());
+    g_string_append_printf(m, "MIME-Version: 1.0\r\n"
+                              "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
+                              "--%s\r\n"
+                              "Content-Type: text/plain; charset=utf-8\r\n"
+                              "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+                           boundary, boundary);
+    append_quoted_printable(m, body);
+    g_string_append_printf(m, "\r\n--%s\r\n"
+                              "Content-Type: application/json; name=\"okno-receipt.json\"\r\n"
+                              "Content-Disposition: attachment; filename=\"okno-receipt.json\"\r\n"
+                              "Content-Transfer-Encoding: base64\r\n\r\n",
+                           boundary);
+    for (gsize i = 0, n = strlen(b64); i < n; i += 76)
+      g_string_append_printf(m, "%.*s\r\n", (int)MIN(76, n - i), b64 + i);
+    g_string_append_printf(m, "--%s--\r\n", boundary);
+    return g_string_free_to_bytes(m);
+  }
   g_string_append(m, "MIME-Version: 1.0\r\n"
                      "Content-Type: text/plain; charset=utf-8\r\n"
                      "Content-Transfer-Encoding: quoted-printable\r\n"
@@ -397,11 +428,11 @@ static GBytes *write_message(const OknoConfig *cfg, const char *number, const ch
   return g_string_free_to_bytes(m);
 }
 
-GBytes *okno_auto_reply_build(const OknoConfig *cfg, const char *tag, const char *to_email,
-                              const char *to_name, const char *orig_message_id,
-                              const char *const *orig_references, const char *subject,
-                              const char *text, char **message_id, char **subject_out,
-                              char **text_out)
+static GBytes *auto_reply(const OknoConfig *cfg, const char *tag, const char *to_email,
+                          const char *to_name, const char *orig_message_id,
+                          const char *const *orig_references, const char *subject,
+                          const char *text, const char *json_attachment, char **message_id,
+                          char **subject_out, char **text_out)
 {
   const OknoReceiptInfo thread = {.orig_message_id = orig_message_id,
                                   .orig_references = orig_references};
@@ -412,7 +443,7 @@ GBytes *okno_auto_reply_build(const OknoConfig *cfg, const char *tag, const char
   GBytes *out;
   write_letter(body, cfg, name, text);
   out = write_message(cfg, tag, to_email, name, subject, body->str, orig_message_id, refs,
-                      "auto-replied", &id);
+                      "auto-replied", json_attachment, &id);
   if (message_id)
     *message_id = out ? g_steal_pointer(&id) : NULL;
   if (subject_out)
@@ -420,6 +451,16 @@ GBytes *okno_auto_reply_build(const OknoConfig *cfg, const char *tag, const char
   if (text_out)
     *text_out = out ? g_strdup(body->str) : NULL;
   return out;
+}
+
+GBytes *okno_auto_reply_build(const OknoConfig *cfg, const char *tag, const char *to_email,
+                              const char *to_name, const char *orig_message_id,
+                              const char *const *orig_references, const char *subject,
+                              const char *text, char **message_id, char **subject_out,
+                              char **text_out)
+{
+  return auto_reply(cfg, tag, to_email, to_name, orig_message_id, orig_references, subject, text,
+                    NULL, message_id, subject_out, text_out);
 }
 
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
@@ -443,9 +484,19 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
   else
     subject = g_strdup_printf("Обращение № %s зарегистрировано", info->number);
   write_body(text, cfg, info, ask);
-  return okno_auto_reply_build(cfg, info->number, info->to_email, info->to_name,
-                               info->orig_message_id, info->orig_references, subject, text->str,
-                               message_id, subject_out, text_out);
+  return auto_reply(cfg, info->number, info->to_email, info->to_name, info->orig_message_id,
+                    info->orig_references, subject, text->str, info->proof_json, message_id,
+                    subject_out, text_out);
+}
+
+char *okno_receipt_text(const OknoConfig *cfg, const OknoReceiptInfo *info)
+{
+  g_autoptr(GString) text = g_string_new(NULL);
+  g_autoptr(GString) letter = g_string_new(NULL);
+  g_autofree char *name = greeting_name(info->to_name);
+  write_body(text, cfg, info, info->needs_description && !info->quarantined);
+  write_letter(letter, cfg, name, text->str);
+  return g_strdup(letter->str);
 }
 
 GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char *to_email,
@@ -458,7 +509,7 @@ GBytes *okno_notice_build(const OknoConfig *cfg, const char *number, const char 
   g_autoptr(GString) body = g_string_new(NULL);
   write_letter(body, cfg, name, middle);
   return write_message(cfg, number, to_email, name, subj, body->str, NULL, NULL,
-                       "auto-generated", message_id);
+                       "auto-generated", NULL, message_id);
 }
 
 GBytes *okno_reply_build(const OknoConfig *cfg, const OknoReplyInfo *info, char **message_id,
@@ -481,7 +532,7 @@ GBytes *okno_reply_build(const OknoConfig *cfg, const OknoReplyInfo *info, char 
       *c = ' ';
   subject = g_strdup_printf("Ответ на обращение № %s", info->number);
   m = write_message(cfg, info->number, info->to_email, name, subject, text,
-                    thread.orig_message_id, refs, NULL, message_id);
+                    thread.orig_message_id, refs, NULL, NULL, message_id);
   if (m)
     *subject_out = g_steal_pointer(&subject);
   return m;

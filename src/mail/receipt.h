@@ -39,6 +39,11 @@ typedef struct {
   gboolean formal;            /* a formal appeal under 59-FZ (else a support request,
                                  and the receipt tells how to file a formal appeal) */
   const char *const *refused; /* Russian reasons for refused attachments, or NULL */
+  const char *original_sha256; /* lower-case hex SHA-256 of the citizen's message as
+                                  received, stated in the text; NULL: not stated */
+  const char *proof_json;     /* the signed entry timestamp (docs/journal.md,
+                                 "Receipts"), attached as okno-receipt.json (base64);
+                                 NULL: a plain text/plain receipt */
 } OknoReceiptInfo;
 
 /* Returns the message bytes; *message_id gets our Message-ID (no <>), and, when not
@@ -48,6 +53,10 @@ typedef struct {
  * written into a header as it is (no '@', white space, control or <>"(),;: chars). */
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
                            char **message_id, char **subject, char **text);
+/* The receipt's text exactly as okno_receipt_build writes it (the *text it returns),
+ * without building the message: its SHA-256 goes into the signed entry timestamp
+ * before the receipt is built with it. Caller frees. */
+char *okno_receipt_text(const OknoConfig *cfg, const OknoReceiptInfo *info);
 
 /* An operator's answer (src/web/console.c): the same threading and headers as a
  * receipt (From the official address, In-Reply-To/References to the citizen's last

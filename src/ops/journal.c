@@ -7,6 +7,7 @@
  * recomputed entry with its latest leaf. */
 #include "ops/journal.h"
 
+#include <glib/gstdio.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
+#include "mail/receipt.h"
+#include "store/outbound.h"
 #include "ops/worker.h"
 
 #define PAGE 2000
@@ -241,7 +245,8 @@ static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *re
          * latest leaf holds the row's entry itself. */
         same = okno_journal_entry_is_purge(l->entry)
                    ? okno_journal_purge_matches(l->entry, fact->entry, previous)
-                   : g_bytes_equal(l->entry, fact->entry);
+                   : g_bytes_equal(l->entry, fact->entry) ||
+                         (fact->entry_v1 && g_bytes_equal(l->entry, fact->entry_v1));
         /* The appeal the journal knows the row by (a row moved by hand names the
          * appeal it was taken from). */
         if (!same)
@@ -265,7 +270,7 @@ static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *re
 OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError **error)
 {
   g_autoptr(OknoJournalReport) rep = g_new0(OknoJournalReport, 1);
-  static const char *const refs[] = {"appeal", "message", "event"};
+  static const char *const refs[] = {"appeal", "message", "event", "access"};
   rep->problems = g_ptr_array_new_with_free_func((GDestroyNotify)problem_free);
   if (!walk_leaves(st, pk, rep, error))
     return NULL;
@@ -310,6 +315,200 @@ char *okno_journal_report_json(const OknoJournalReport *r)
   }
   json_builder_end_object(b);
   return okno_json_text(b, TRUE);
+}
+
+gboolean okno_journal_verify_due(OknoStore *st, const OknoConfig *cfg, gint64 now,
+                                 gboolean force, gboolean *ran, GError **error)
+{
+  g_autoptr(OknoJournalVerification) last = NULL;
+  g_autoptr(OknoJournalKey) key = NULL;
+  g_autoptr(OknoJournalReport) rep = NULL;
+  g_autofree char *path = okno_config_journal_key_file(cfg);
+  g_autofree char *json = NULL;
+  OknoJournalVerification v = {0};
+  *ran = FALSE;
+  if (!force) {
+    if (cfg->journal_verify_interval <= 0)
+      return TRUE;
+    last = okno_store_journal_verification_last(st, error);
+    if (!last && error && *error)
+      return FALSE;
+    if (last && now - last->at < cfg->journal_verify_interval * G_USEC_PER_SEC)
+      return TRUE;
+  }
+  key = okno_journal_key_load(path, NULL);
+  rep = okno_journal_verify(st, key ? key->pk : NULL, error);
+  if (!rep)
+    return FALSE;
+  json = okno_journal_report_json(rep);
+  v.at = now;
+  v.intact = rep->problems->len == 0;
+  v.size = rep->size;
+  v.signed_size = rep->signed_size;
+  v.problems = rep->problems->len;
+  v.report = json;
+  if (!okno_store_journal_verification_add(st, &v, error))
+    return FALSE;
+  okno_metric_set(okno_metrics_gauge(okno_metrics(), "okno_journal_intact",
+                                     "1 when the last journal verify found the journal intact",
+                                     NULL),
+                  v.intact ? 1 : 0);
+  okno_metric_set(okno_metrics_gauge(okno_metrics(), "okno_journal_problems",
+                                     "Problems the last journal verify found", NULL),
+                  (double)v.problems);
+  okno_metric_set(okno_metrics_gauge(okno_metrics(), "okno_journal_verified_size",
+                                     "Leaves the last journal verify checked", NULL),
+                  (double)v.size);
+  if (v.intact)
+    okno_log("journal", "event=verified intact=1 size=%" G_GINT64_FORMAT, v.size);
+  else
+    okno_log_warn("journal", "event=verified intact=0 size=%" G_GINT64_FORMAT
+                  " problems=%" G_GINT64_FORMAT " first=\"%s\"", v.size, v.problems,
+                  ((OknoJournalProblem *)rep->problems->pdata[0])->what);
+  *ran = TRUE;
+  return TRUE;
+}
+
+/* ---- signed entry timestamps ---- */
+
+GBytes *okno_journal_set_message(const char *number, gint64 seq, const char *leaf_hex,
+                                 const char *original_sha256, const char *text_sha256,
+                                 gint64 at)
+{
+  GString *s = g_string_new("okno-set 1\n");
+  gsize len;
+  g_string_append(s, "number=");
+  for (const guchar *p = (const guchar *)(number ? number : ""); *p; p++) {
+    if (g_ascii_isalnum(*p) || strchr("._:@+-", *p))
+      g_string_append_c(s, (char)*p);
+    else
+      g_string_append_printf(s, "%%%02X", *p);
+  }
+  g_string_append_printf(s, "\nseq=%" G_GINT64_FORMAT "\nleaf=%s\noriginal_sha256=%s\n"
+                            "text_sha256=%s\nat=%" G_GINT64_FORMAT "\n",
+                         seq, leaf_hex, original_sha256 ? original_sha256 : "",
+                         text_sha256 ? text_sha256 : "", at);
+  len = s->len;
+  return g_bytes_new_take(g_string_free(s, FALSE), len);
+}
+
+char *okno_journal_set_json(OknoStore *st, const OknoJournalKey *key, gint64 appeal_id,
+                            const char *original_sha256, gint64 original_size,
+                            const char *text_sha256, GError **error)
+{
+  g_autoptr(OknoJournalLeaf) l = okno_store_journal_registration_leaf(st, appeal_id, error);
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autoptr(GBytes) msg = NULL, sig = NULL;
+  g_autofree char *leaf_hex = NULL, *at_text = NULL, *sig64 = NULL, *entry = NULL;
+  gsize len;
+  const guint8 *d;
+  gint64 at = okno_now();
+  if (!l)
+    return NULL;
+  d = g_bytes_get_data(l->leaf, &len);
+  leaf_hex = hex(d, len);
+  msg = okno_journal_set_message(l->number, l->seq, leaf_hex, original_sha256, text_sha256, at);
+  sig = okno_journal_key_sign(key, msg);
+  d = g_bytes_get_data(sig, &len);
+  sig64 = g_base64_encode(d, len);
+  at_text = okno_time_format_utc(at);
+  {
+    const char *e = g_bytes_get_data(l->entry, &len);
+    entry = g_strndup(e ? e : "", len);
+  }
+  b = json_builder_new();
+  json_builder_begin_object(b);
+  okno_json_str(b, "format", "okno-receipt 1");
+  okno_json_str(b, "number", l->number);
+  okno_json_int(b, "seq", l->seq);
+  okno_json_int(b, "leaf_index", l->seq - 1);
+  okno_json_str(b, "entry", entry);
+  okno_json_str(b, "leaf_hash", leaf_hex);
+  okno_json_str(b, "original_sha256", original_sha256 ? original_sha256 : "");
+  okno_json_int(b, "original_size", original_size);
+  okno_json_str(b, "text_sha256", text_sha256 ? text_sha256 : "");
+  okno_json_str(b, "at", at_text);
+  okno_json_int(b, "at_us", at);
+  okno_json_str(b, "key_id", key->fingerprint);
+  okno_json_str(b, "signature", sig64);
+  json_builder_end_object(b);
+  return okno_json_text(b, TRUE);
+}
+
+static const char *member(JsonObject *o, const char *name)
+{
+  JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+             ? json_node_get_string(n)
+             : NULL;
+}
+
+gboolean okno_journal_set_check(const char *json, const guint8 *pk, const char *receipt_text,
+                                GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonObject *o;
+  const char *number, *entry, *leaf_hex, *orig, *text_sha, *key_id, *sig64;
+  gint64 seq, at;
+  guint8 leaf[OKNO_HASH_LEN];
+  g_autofree char *want_leaf = NULL, *want_number = NULL, *fp = NULL;
+  g_autoptr(GBytes) msg = NULL, sig = NULL;
+  guchar *raw_sig;
+  gsize sig_len = 0;
+  if (!json_parser_load_from_data(parser, json, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the proof is not a JSON object");
+    return FALSE;
+  }
+  o = json_node_get_object(json_parser_get_root(parser));
+  number = member(o, "number"), entry = member(o, "entry"), leaf_hex = member(o, "leaf_hash");
+  orig = member(o, "original_sha256"), text_sha = member(o, "text_sha256");
+  key_id = member(o, "key_id"), sig64 = member(o, "signature");
+  seq = json_object_get_int_member_with_default(o, "seq", 0);
+  at = json_object_get_int_member_with_default(o, "at_us", 0);
+  if (g_strcmp0(member(o, "format"), "okno-receipt 1") != 0 || !number || !entry ||
+      !leaf_hex || !orig || !text_sha || !key_id || !sig64 || seq < 1) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the proof lacks a field of okno-receipt 1");
+    return FALSE;
+  }
+  okno_merkle_leaf_hash(entry, strlen(entry), leaf);
+  want_leaf = hex(leaf, OKNO_HASH_LEN);
+  if (strcmp(want_leaf, leaf_hex) != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the entry does not hash to leaf_hash");
+    return FALSE;
+  }
+  want_number = g_strdup_printf("\nnumber=%s\n", number);
+  if (!g_str_has_prefix(entry, "okno-journal ") || !strstr(entry, "\nrecord=appeal\n") ||
+      !strstr(entry, want_number)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the entry is not the registration of %s",
+                number);
+    return FALSE;
+  }
+  fp = okno_journal_key_fingerprint(pk);
+  if (strcmp(fp, key_id) != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "the proof was signed by key %s, not by the key given (%s)", key_id, fp);
+    return FALSE;
+  }
+  raw_sig = g_base64_decode(sig64, &sig_len);
+  sig = g_bytes_new_take(raw_sig, sig_len);
+  msg = okno_journal_set_message(number, seq, leaf_hex, orig, text_sha, at);
+  if (!okno_journal_signature_ok(pk, msg, sig)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the proof's signature does not verify");
+    return FALSE;
+  }
+  if (receipt_text) {
+    guint8 h[crypto_hash_sha256_BYTES];
+    g_autofree char *got = NULL;
+    crypto_hash_sha256(h, (const guchar *)receipt_text, strlen(receipt_text));
+    got = hex(h, sizeof h);
+    if (strcmp(got, text_sha) != 0) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                  "the receipt's text is not the text the proof signs");
+      return FALSE;
+    }
+  }
+  return TRUE;
 }
 
 /* ---- proofs ---- */
@@ -431,10 +630,69 @@ char *okno_journal_proof_json(OknoStore *st, const char *number, gboolean *not_f
 /* ---- the signing thread ---- */
 
 struct OknoJournalSigner {
+  const OknoConfig *cfg;
   OknoStore *st;
   OknoJournalKey *key;
   OknoWorker *worker;
+  gint64 witnessed; /* the size of the last head sent to the witnesses */
 };
+
+/* Delivers `msg` into the maildir `dir` (tmp/, then new/). */
+static gboolean maildir_put(const char *dir, GBytes *msg, GError **error)
+{
+  g_autofree char *name = g_strdup_printf("%" G_GINT64_FORMAT ".%08x.okno-head", okno_now(),
+                                          g_random_int());
+  g_autofree char *tmpdir = g_build_filename(dir, "tmp", NULL);
+  g_autofree char *newdir = g_build_filename(dir, "new", NULL);
+  g_autofree char *cur = g_build_filename(dir, "cur", NULL);
+  g_autofree char *tmp = g_build_filename(tmpdir, name, NULL);
+  g_autofree char *dst = g_build_filename(newdir, name, NULL);
+  gsize len;
+  const char *d = g_bytes_get_data(msg, &len);
+  if (g_mkdir_with_parents(tmpdir, 0700) || g_mkdir_with_parents(newdir, 0700) ||
+      g_mkdir_with_parents(cur, 0700)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "cannot create the maildir %s", dir);
+    return FALSE;
+  }
+  if (!g_file_set_contents(tmp, d, (gssize)len, error))
+    return FALSE;
+  if (g_rename(tmp, dst) != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "cannot deliver into %s", dir);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Sends head `h` to every witness: e-mail addresses through the outbound queue, a
+ * maildir:PATH delivered directly. The letter's text holds the head's JSON. */
+static void witness(OknoJournalSigner *s, const OknoJournalHead *h)
+{
+  g_autofree char *json = okno_journal_head_json(h);
+  g_autofree char *subject = g_strdup_printf("Подписанная вершина журнала okno: %" G_GINT64_FORMAT
+                                             " записей", h->size);
+  g_autofree char *text = g_strdup_printf(
+      "Новая подписанная вершина журнала портала (формат: docs/journal.md, «Tree heads»). "
+      "Сохраните это письмо: по нему можно доказать, что журнал, каким он был в этот момент, "
+      "потом не переписывали (okno journal consistency).\n\n%s", json);
+  for (char **w = s->cfg->journal_witnesses; w && *w; w++) {
+    g_autoptr(GError) err = NULL;
+    g_autofree char *mid = NULL;
+    gboolean maildir = g_str_has_prefix(*w, "maildir:");
+    const char *to = maildir ? s->cfg->outbound_from : *w;
+    g_autoptr(GBytes) msg = okno_notice_build(s->cfg, "journal", to, "", subject, text, &mid);
+    gboolean ok = msg != NULL;
+    if (!msg)
+      g_set_error(&err, OKNO_ERROR, OKNO_ERROR_USER, "the address cannot be written into a header");
+    else if (maildir)
+      ok = maildir_put(*w + strlen("maildir:"), msg, &err);
+    else
+      ok = okno_store_outbound_enqueue_mail(s->st, s->cfg->outbound_from, to, mid, msg, &err);
+    if (!ok)
+      okno_log_warn("journal", "event=witness_failed witness=%u error=\"%s\"",
+                    (guint)(w - s->cfg->journal_witnesses), err->message);
+  }
+  s->witnessed = h->size;
+}
 
 static void sign_pass(gpointer data)
 {
@@ -443,18 +701,26 @@ static void sign_pass(gpointer data)
   g_autoptr(OknoJournalHead) h = NULL;
   if (!okno_journal_sign(s->st, s->key, FALSE, &h, &err))
     okno_log_warn("journal", "event=sign_failed error=\"%s\"", err->message);
+  else if (h && h->size > s->witnessed)
+    witness(s, h);
 }
 
 OknoJournalSigner *okno_journal_signer_start(const OknoConfig *cfg, GError **error)
 {
   g_autofree char *path = okno_config_journal_key_file(cfg);
   OknoJournalSigner *s = g_new0(OknoJournalSigner, 1);
+  s->cfg = cfg;
   s->key = okno_journal_key_load(path, error);
   if (s->key)
     s->st = okno_store_open(cfg->store_url, error);
   if (!s->st) {
     okno_journal_signer_stop(s);
     return NULL;
+  }
+  {
+    /* heads signed before this start were sent by the run that signed them */
+    g_autoptr(OknoJournalHead) last = okno_store_journal_head(s->st, 0, NULL);
+    s->witnessed = last ? last->size : 0;
   }
   s->worker = okno_worker_start("journal", cfg->journal_sign_interval * G_USEC_PER_SEC,
                                 sign_pass, s);

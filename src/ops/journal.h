@@ -48,6 +48,34 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalReport, okno_journal_report_free)
 OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError **error);
 char *okno_journal_report_json(const OknoJournalReport *r);
 
+/* Runs okno_journal_verify with the public key of the key file named by `cfg` (none:
+ * heads are reported unchecked) and stores its result (store/journal.h
+ * OknoJournalVerification, at `now`), logs it and sets the metrics
+ * okno_journal_intact (1/0), okno_journal_problems and okno_journal_verified_size.
+ * Due (`force` FALSE) only when the last stored result is [journal] verify_interval
+ * or more before `now`; *ran says whether it ran. FALSE only on a store error. */
+gboolean okno_journal_verify_due(OknoStore *st, const OknoConfig *cfg, gint64 now,
+                                 gboolean force, gboolean *ran, GError **error);
+
+/* ---- signed entry timestamps (docs/journal.md, "Receipts") ---- */
+
+/* The bytes a signed entry timestamp's signature covers. Hex digests lower-case. */
+GBytes *okno_journal_set_message(const char *number, gint64 seq, const char *leaf_hex,
+                                 const char *original_sha256, const char *text_sha256,
+                                 gint64 at);
+/* The receipt's proof (okno-receipt.json): appeal `appeal_id`'s registration leaf (its
+ * entry, hash and number), the original's SHA-256 and size, the receipt text's SHA-256,
+ * signed at once with `key`. NULL with no error when the appeal has no registration
+ * leaf (journal off). Caller frees. */
+char *okno_journal_set_json(OknoStore *st, const OknoJournalKey *key, gint64 appeal_id,
+                            const char *original_sha256, gint64 original_size,
+                            const char *text_sha256, GError **error);
+/* Checks a receipt's proof (the JSON above) with public key `pk`, offline: the entry's
+ * leaf hash, the entry naming the number, the key id and the signature; and, when not
+ * NULL, that the receipt's text hashes to text_sha256. FALSE with one English line. */
+gboolean okno_journal_set_check(const char *json, const guint8 *pk, const char *receipt_text,
+                                GError **error);
+
 /* The consistency proof from size `old` to size `new` (both <= the journal's size):
  * the roots of both and the proof's hashes. OKNO_ERROR_USER for bad sizes. */
 gboolean okno_journal_consistency(OknoStore *st, gint64 old_size, gint64 new_size,
@@ -61,7 +89,10 @@ char *okno_journal_proof_json(OknoStore *st, const char *number, gboolean *not_f
 /* A head as JSON: size, root (hex), at (RFC 3339), key_id, signature (base64). */
 char *okno_journal_head_json(const OknoJournalHead *h);
 
-/* The signing thread of okno serve. NULL key: no signer (a warning is logged). */
+/* The signing thread of okno serve. NULL key: no signer (a warning is logged). Each
+ * head it signs that is larger than the last it sent goes to [journal] witnesses: an
+ * e-mail address through the outbound queue, maildir:PATH delivered into that maildir
+ * (a letter whose text holds the head's JSON). */
 typedef struct OknoJournalSigner OknoJournalSigner;
 OknoJournalSigner *okno_journal_signer_start(const OknoConfig *cfg, GError **error);
 /* Signs a last head, stops the thread and frees. NULL does nothing. */

@@ -60,6 +60,15 @@ OknoSlaEnv *okno_sla_env_new(const OknoConfig *cfg, GError **error)
   env->dkim = okno_dkim_new(cfg, error);
   if (!env->dkim && error && *error)
     return NULL;
+  {
+    /* The journal's key signs receipts' entry timestamps; no key file: none. */
+    g_autofree char *path = okno_config_journal_key_file(cfg);
+    if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+      env->journal_key = okno_journal_key_load(path, error);
+      if (!env->journal_key)
+        return NULL;
+    }
+  }
   return g_steal_pointer(&env);
 }
 
@@ -70,6 +79,7 @@ void okno_sla_env_free(OknoSlaEnv *env)
   g_clear_pointer(&env->policy, okno_sla_policy_free);
   g_clear_pointer(&env->cal, okno_calendar_free);
   g_clear_pointer(&env->dkim, okno_dkim_free);
+  g_clear_pointer(&env->journal_key, okno_journal_key_free);
   g_free(env);
 }
 

@@ -38,6 +38,7 @@
 #include "core/config.h"
 #include "mail/dkim.h"
 #include "store/staff.h"
+#include "sec/journal_key.h"
 
 /* What the operations need besides the store. Plain data; the owner frees the parts
  * (okno_sla_env_new/free own them; the intake pipeline builds one on the stack). */
@@ -46,6 +47,8 @@ typedef struct {
   OknoSlaPolicy *policy;
   OknoCalendar *cal;   /* NULL: no deadlines are computed (logged by the owner) */
   OknoDkim *dkim;      /* NULL: mail goes unsigned */
+  OknoJournalKey *journal_key; /* NULL (no key file): receipts carry no signed entry
+                                  timestamp (docs/journal.md, "Receipts") */
 } OknoSlaEnv;
 
 /* Loads the policy, the calendar (ops/calendar_file.h okno_calendar_load_default) and

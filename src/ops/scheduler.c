@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "mail/receipt.h"
+#include "ops/journal.h"
 #include "ops/retention.h"
 #include "ops/worker.h"
 #include "store/appeals.h"
@@ -243,6 +244,10 @@ fail:
 gint64 okno_scheduler_run_once(OknoScheduler *s, gint64 now, GError **error)
 {
   gint64 done_count = 0;
+  gboolean verified = FALSE;
+  /* The journal's verify, when [journal] verify_interval has passed (ops/journal.h). */
+  if (!okno_journal_verify_due(s->store, s->cfg, now, FALSE, &verified, error))
+    return -1;
   for (;;) {
     g_autoptr(GArray) jobs = okno_store_sla_jobs_claim(s->store, now, LEASE_US, BATCH, s->owner, error);
     if (!jobs)

@@ -17,6 +17,9 @@
  * naming whom it told.
  *
  * Each pass of okno serve also runs the daily retention job (okno_scheduler_retention).
+ * Each pass also runs `okno journal verify` when [journal] verify_interval (default a
+ * day) has passed since the last stored result (ops/journal.h okno_journal_verify_due):
+ * the result is stored for the auditor's console and set as metrics.
  *
  * In `okno serve` the scheduler runs passes on a thread of its own every [sla]
  * scheduler_interval seconds; `okno scheduler run --now T` runs one pass at T. Whether

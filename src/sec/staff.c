@@ -489,6 +489,16 @@ static const char *const action_names[OKNO_ACT_COUNT] = {
   "view_acts",
 };
 
+const char *okno_staff_role_words(const char *role)
+{
+  static const char *const names[] = {"operator", "supervisor", "administrator", "auditor"};
+  static const char *const words[] = {"оператор", "руководитель", "администратор", "аудитор"};
+  for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+    if (g_strcmp0(role, names[i]) == 0)
+      return words[i];
+  return role ? role : "";
+}
+
 const char *okno_action_name(OknoAction action)
 {
   return (guint)action < OKNO_ACT_COUNT ? action_names[action] : "?";

@@ -57,6 +57,9 @@ typedef struct {
 OknoStaffPolicy okno_staff_policy(const OknoConfig *cfg);
 
 gboolean okno_staff_role_valid(const char *role);
+/* The role in Russian words for people («оператор», «руководитель», «администратор»,
+ * «аудитор»); an unknown role as given. Static string (or `role`). */
+const char *okno_staff_role_words(const char *role);
 
 /* What a new account (or a reset second factor) hands its owner, once. */
 typedef struct {

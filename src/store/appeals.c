@@ -194,7 +194,8 @@ gboolean okno_store_appeal_assign(OknoStore *st, gint64 id, gint64 version,
   }
   if (new_version)
     *new_version = okno_rows_int(r, 0, 0);
-  return TRUE;
+  /* Department and assignee are in the appeal's entry (docs/journal.md). */
+  return okno_store_journal_appeal_id(st, id, error);
 }
 
 gboolean okno_store_appeal_merge(OknoStore *st, gint64 dup_id, gint64 dup_version,

@@ -71,9 +71,13 @@ static GBytes *entry_end(GString *s)
   return g_bytes_new_take(g_string_free(s, FALSE), len);
 }
 
-GBytes *okno_journal_entry_appeal(const OknoAppeal *a)
+/* Version 1 (before the evidence branch) has no subject, contact, department, assignee
+ * or priority; version 2 adds them (docs/journal.md). Leaves of version 1 stay valid:
+ * verify compares a version-1 leaf with the row's version-1 entry. */
+GBytes *okno_journal_entry_appeal_v(const OknoAppeal *a, int version)
 {
-  GString *s = entry_start("appeal");
+  GString *s = version >= 2 ? g_string_new("okno-journal 2\n") : g_string_new("okno-journal 1\n");
+  put_token(s, "record", "appeal");
   put_int(s, "id", a->id);
   put_token(s, "number", a->number);
   put_token(s, "kind", okno_kind_name(a->kind));
@@ -84,7 +88,22 @@ GBytes *okno_journal_entry_appeal(const OknoAppeal *a)
   put_int(s, "forward_deadline", a->forward_deadline);
   put_int(s, "extensions", a->extensions);
   put_token(s, "related", a->related);
+  if (version >= 2) {
+    put_text_digest(s, "subject_sha256", a->subject);
+    put_text_digest(s, "from_name_sha256", a->from_name);
+    put_text_digest(s, "from_email_sha256", a->from_email);
+    put_text_digest(s, "phone_sha256", a->phone);
+    put_token(s, "department", a->department);
+    put_int(s, "assignee", a->assignee);
+    put_token(s, "priority", okno_priority_name(a->priority));
+    put_int(s, "priority_confirmed", a->priority_confirmed ? 1 : 0);
+  }
   return entry_end(s);
+}
+
+GBytes *okno_journal_entry_appeal(const OknoAppeal *a)
+{
+  return okno_journal_entry_appeal_v(a, 2);
 }
 
 GBytes *okno_journal_entry_message(const OknoMessageRow *m)
@@ -176,6 +195,21 @@ gboolean okno_journal_purge_matches(GBytes *purge, GBytes *row, gint64 previous_
   for (gsize i = 0; i < sizeof h; i++)
     g_snprintf(hex + 2 * i, 3, "%02x", h[i]);
   return strcmp(hex, want) == 0;
+}
+
+GBytes *okno_journal_entry_access(const OknoAccessRow *r)
+{
+  GString *s = entry_start("access");
+  put_int(s, "id", r->id);
+  put_int(s, "appeal_id", r->appeal_id);
+  put_int(s, "at", r->at);
+  put_int(s, "user_id", r->user_id);
+  put_token(s, "role", r->role);
+  put_token(s, "department", r->department);
+  put_token(s, "action", r->action);
+  put_text_digest(s, "ip_sha256", r->ip);
+  put_text_digest(s, "detail_sha256", r->detail);
+  return entry_end(s);
 }
 
 /* ---- writing ---- */
@@ -401,6 +435,15 @@ gboolean okno_store_journal_event(OknoStore *st, gint64 id, gint64 appeal_id, gi
   return append(st, "event", "event", id, appeal_id, NULL, at, e, error);
 }
 
+gboolean okno_store_journal_access(OknoStore *st, const OknoAccessRow *r, GError **error)
+{
+  g_autoptr(GBytes) e = NULL;
+  if (!okno_journal_enabled())
+    return TRUE;
+  e = okno_journal_entry_access(r);
+  return append(st, "access", "access", r->id, r->appeal_id, NULL, r->at, e, error);
+}
+
 /* ---- reading ---- */
 
 void okno_journal_leaf_free(OknoJournalLeaf *l)
@@ -510,6 +553,52 @@ GByteArray *okno_store_journal_leaf_hashes(OknoStore *st, gint64 first, gint64 l
   return out;
 }
 
+GPtrArray *okno_store_journal_leaves_of_appeal(OknoStore *st, gint64 appeal_id, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT " LEAF_COLUMNS " FROM journal WHERE appeal_id = $1 ORDER BY seq",
+      OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  return r ? leaves_of_rows(r) : NULL;
+}
+
+GBytes *okno_store_journal_message_raw(OknoStore *st, gint64 id, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st), "SELECT raw FROM messages WHERE id = $1",
+                                        OKNO_PARAMS(OKNO_INT(id)), error);
+  return r && okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
+}
+
+gboolean okno_store_journal_event_row(OknoStore *st, gint64 id, gint64 *appeal_id, gint64 *at,
+                                      char **kind, char **detail, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st), "SELECT appeal_id, at, kind, detail FROM events WHERE id = $1",
+      OKNO_PARAMS(OKNO_INT(id)), error);
+  if (!r || !okno_rows_count(r))
+    return FALSE;
+  *appeal_id = okno_rows_int(r, 0, 0);
+  *at = okno_rows_int(r, 0, 1);
+  *kind = g_strdup(okno_rows_text(r, 0, 2));
+  *detail = g_strdup(okno_rows_text(r, 0, 3));
+  return TRUE;
+}
+
+OknoJournalLeaf *okno_store_journal_registration_leaf(OknoStore *st, gint64 appeal_id,
+                                                      GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT " LEAF_COLUMNS " FROM journal WHERE ref = 'appeal' AND ref_id = $1 "
+      "AND kind = 'registration' ORDER BY seq LIMIT 1",
+      OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  g_autoptr(GPtrArray) one = NULL;
+  if (!r || !okno_rows_count(r))
+    return NULL;
+  one = leaves_of_rows(r);
+  return g_ptr_array_steal_index(one, 0);
+}
+
 gint64 okno_store_journal_registration_seq(OknoStore *st, const char *number, GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(
@@ -528,6 +617,8 @@ void okno_journal_fact_free(OknoJournalFact *f)
   g_free(f->number);
   if (f->entry)
     g_bytes_unref(f->entry);
+  if (f->entry_v1)
+    g_bytes_unref(f->entry_v1);
   g_free(f);
 }
 
@@ -566,6 +657,7 @@ GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after
       f->id = f->appeal_id = a->id;
       f->number = g_strdup(a->number);
       f->entry = okno_journal_entry_appeal(a);
+      f->entry_v1 = okno_journal_entry_appeal_v(a, 1);
       g_ptr_array_add(out, f);
     }
   } else if (g_strcmp0(ref, "message") == 0) {
@@ -590,6 +682,29 @@ GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after
                okno_journal_entry_event(okno_rows_int(r, i, 0), okno_rows_int(r, i, 1),
                                         okno_rows_int(r, i, 2), okno_rows_text(r, i, 3),
                                         okno_rows_text(r, i, 4)));
+  } else if (g_strcmp0(ref, "access") == 0) {
+    r = okno_db_query(db,
+                      "SELECT l.id, l.appeal_id, l.at, l.user_id, l.role, l.department, l.ip, "
+                      "l.action, l.detail, coalesce(a.number, '') FROM access_log l "
+                      "LEFT JOIN appeals a ON a.id = l.appeal_id WHERE l.id > $1 "
+                      "ORDER BY l.id LIMIT $2",
+                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(limit)), error);
+    if (!r)
+      return NULL;
+    for (guint i = 0; i < okno_rows_count(r); i++) {
+      OknoAccessRow row = {
+          .id = okno_rows_int(r, i, 0),
+          .appeal_id = okno_rows_int(r, i, 1),
+          .at = okno_rows_int(r, i, 2),
+          .user_id = okno_rows_int(r, i, 3),
+          .role = (char *)okno_rows_text(r, i, 4),
+          .department = (char *)okno_rows_text(r, i, 5),
+          .ip = (char *)okno_rows_text(r, i, 6),
+          .action = (char *)okno_rows_text(r, i, 7),
+          .detail = (char *)okno_rows_text(r, i, 8),
+      };
+      add_fact(out, r, i, 9, okno_journal_entry_access(&row));
+    }
   } else {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "no journaled record '%s'", ref);
     return NULL;
@@ -680,6 +795,51 @@ gboolean okno_store_journal_before(OknoStore *st, const char *ref, gint64 *id, G
   guint col = g_strcmp0(ref, "appeal") == 0 ? 0 : g_strcmp0(ref, "message") == 0 ? 1 : 2;
   if (!r)
     return FALSE;
+  if (g_strcmp0(ref, "access") == 0) { /* the access journal began with the journal */
+    *id = 0;
+    return TRUE;
+  }
   *id = okno_rows_count(r) ? okno_rows_int(r, 0, col) : 0;
   return TRUE;
+}
+
+/* ---- verification results ---- */
+
+void okno_journal_verification_free(OknoJournalVerification *v)
+{
+  if (!v)
+    return;
+  g_free(v->report);
+  g_free(v);
+}
+
+gboolean okno_store_journal_verification_add(OknoStore *st, const OknoJournalVerification *v,
+                                             GError **error)
+{
+  return okno_db_exec(okno_store_db(st),
+                      "INSERT INTO journal_verifications(at, intact, size, signed_size, problems, "
+                      "report) VALUES($1, $2, $3, $4, $5, $6)",
+                      OKNO_PARAMS(OKNO_INT(v->at), OKNO_INT(v->intact ? 1 : 0), OKNO_INT(v->size),
+                                  OKNO_INT(v->signed_size), OKNO_INT(v->problems), T(v->report)),
+                      error);
+}
+
+OknoJournalVerification *okno_store_journal_verification_last(OknoStore *st, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT at, intact, size, signed_size, problems, report FROM journal_verifications "
+      "ORDER BY id DESC LIMIT 1",
+      OKNO_NO_PARAMS, error);
+  OknoJournalVerification *v;
+  if (!r || !okno_rows_count(r))
+    return NULL;
+  v = g_new0(OknoJournalVerification, 1);
+  v->at = okno_rows_int(r, 0, 0);
+  v->intact = okno_rows_int(r, 0, 1) != 0;
+  v->size = okno_rows_int(r, 0, 2);
+  v->signed_size = okno_rows_int(r, 0, 3);
+  v->problems = okno_rows_int(r, 0, 4);
+  v->report = g_strdup(okno_rows_text(r, 0, 5));
+  return v;
 }

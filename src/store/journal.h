@@ -7,6 +7,7 @@
  *   appeal         ref "appeal":  its state changed (status, deadline, related ...)
  *   message_in / message_out ref "message": a message stored, or moved to another appeal
  *   event          ref "event":   an event of an appeal's history
+ *   access         ref "access":  a staff read (store/access.h)
  * The latest leaf of each (ref, ref_id) is the row's state as the journal knows it:
  * okno journal verify recomputes it from the row and compares (ops/journal.h).
  *
@@ -24,6 +25,7 @@
 
 #include "appeal/appeal.h"
 #include "core/merkle.h"
+#include "store/access.h"
 #include "store/messages.h"
 #include "store/store.h"
 
@@ -34,7 +36,11 @@ void okno_journal_set_enabled(gboolean on);
 gboolean okno_journal_enabled(void);
 
 /* ---- canonical entries (docs/journal.md, "Entries") ---- */
+/* The current version (2); okno_journal_entry_appeal_v(a, 1) is the entry as version 1
+ * wrote it (leaves written before version 2 are compared with it). */
 GBytes *okno_journal_entry_appeal(const OknoAppeal *a);
+GBytes *okno_journal_entry_appeal_v(const OknoAppeal *a, int version);
+GBytes *okno_journal_entry_access(const OknoAccessRow *r);
 GBytes *okno_journal_entry_message(const OknoMessageRow *m);
 GBytes *okno_journal_entry_event(gint64 id, gint64 appeal_id, gint64 at, const char *kind,
                                  const char *detail_json);
@@ -51,6 +57,7 @@ gboolean okno_store_journal_message(OknoStore *st, const OknoMessageRow *m, GErr
 gboolean okno_store_journal_messages_of(OknoStore *st, gint64 appeal_id, GError **error);
 gboolean okno_store_journal_event(OknoStore *st, gint64 id, gint64 appeal_id, gint64 at,
                                   const char *kind, const char *detail_json, GError **error);
+gboolean okno_store_journal_access(OknoStore *st, const OknoAccessRow *r, GError **error);
 
 /* ---- purges (store/retention.h, docs/journal.md "Purges") ----
  * After the retention pass empties a row's personal fields, a "purge" leaf (ref the
@@ -95,6 +102,18 @@ GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 a
 /* The leaf hashes of seq first..last (inclusive) as one array of 32-byte hashes. */
 GByteArray *okno_store_journal_leaf_hashes(OknoStore *st, gint64 first, gint64 last,
                                            GError **error);
+/* Every leaf of appeal `appeal_id` (its registration, changes, messages, events, staff
+ * reads), in seq order. */
+GPtrArray *okno_store_journal_leaves_of_appeal(OknoStore *st, gint64 appeal_id, GError **error);
+/* The original bytes of message `id` (as received or as sent); NULL when none. */
+GBytes *okno_store_journal_message_raw(OknoStore *st, gint64 id, GError **error);
+/* Event `id` as journaled: its appeal, time, kind and detail JSON; FALSE with no error
+ * when there is no such event. */
+gboolean okno_store_journal_event_row(OknoStore *st, gint64 id, gint64 *appeal_id, gint64 *at,
+                                      char **kind, char **detail, GError **error);
+/* Appeal `appeal_id`'s registration leaf; NULL (no error) when it has none. */
+OknoJournalLeaf *okno_store_journal_registration_leaf(OknoStore *st, gint64 appeal_id,
+                                                      GError **error);
 /* The seq of appeal `number`'s registration leaf; 0 if none. */
 gint64 okno_store_journal_registration_seq(OknoStore *st, const char *number, GError **error);
 
@@ -104,9 +123,10 @@ typedef struct {
   gint64 appeal_id;
   char *number;
   GBytes *entry;
+  GBytes *entry_v1; /* appeals: the version-1 entry, for leaves written before v2 */
 } OknoJournalFact;
 void okno_journal_fact_free(OknoJournalFact *f);
-/* The rows of `ref` ("appeal", "message", "event") with id > after, at most `limit`,
+/* The rows of `ref` ("appeal", "message", "event", "access") with id > after, at most `limit`,
  * by id, each with the entry recomputed from the row. */
 GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after, guint limit,
                                     GError **error);
@@ -132,3 +152,19 @@ OknoJournalHead *okno_store_journal_head(OknoStore *st, gint64 size, GError **er
 
 /* The highest id of `ref`'s rows that existed before the journal (migration 11). */
 gboolean okno_store_journal_before(OknoStore *st, const char *ref, gint64 *id, GError **error);
+
+/* ---- results of `journal verify` run by the scheduler (daily) ---- */
+typedef struct {
+  gint64 at;          /* microseconds */
+  gboolean intact;
+  gint64 size;
+  gint64 signed_size;
+  gint64 problems;
+  char *report;       /* okno_journal_report_json() */
+} OknoJournalVerification;
+void okno_journal_verification_free(OknoJournalVerification *v);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalVerification, okno_journal_verification_free)
+gboolean okno_store_journal_verification_add(OknoStore *st, const OknoJournalVerification *v,
+                                             GError **error);
+/* The latest result; NULL (no error) when verify never ran. */
+OknoJournalVerification *okno_store_journal_verification_last(OknoStore *st, GError **error);

@@ -21,6 +21,8 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "mail/receipt.h"
+#include "ops/journal.h"
+#include "store/access.h"
 #include "store/appeals.h"
 #include "store/cabinet.h"
 #include "store/events.h"
@@ -29,6 +31,7 @@
 #include "store/retention.h"
 #include "ops/retention.h"
 #include "store/staff.h"
+#include "web/console.h"
 #include "web/status.h"
 
 #define PAGE_SIZE 50 /* rows a page shows (limit= may ask fewer) */
@@ -419,6 +422,22 @@ static void card(OknoReq *req, OknoAppeal *a)
     json_array_add_object_element(earr, eo);
   }
   json_object_set_array_member(o, "events", earr);
+  {
+    /* Who opened the appeal (store/access.h): role and department, never a name. */
+    g_autoptr(GPtrArray) reads = okno_store_access_list(req->store, a->id, 0, 100, NULL);
+    g_autoptr(GPtrArray) depts = okno_store_department_list(req->store, NULL);
+    JsonArray *ra = okno_console_access_rows(reads, FALSE);
+    for (guint i = 0; i < json_array_get_length(ra); i++) {
+      JsonObject *r = json_array_get_object_element(ra, i);
+      const char *code = json_object_get_string_member(r, "department");
+      for (guint j = 0; depts && j < depts->len; j++)
+        if (g_strcmp0(((OknoDepartment *)depts->pdata[j])->code, code) == 0)
+          json_object_set_string_member(r, "department",
+                                        ((OknoDepartment *)depts->pdata[j])->name);
+    }
+    json_object_set_boolean_member(o, "has_reads", json_array_get_length(ra) > 0);
+    json_object_set_array_member(o, "reads", ra);
+  }
   json_object_set_boolean_member(o, "can_rate", can_rate(a) && !rated);
   {
     gint64 asked = okno_store_deletion_requested_at(req->store, a->id, NULL);
@@ -463,6 +482,24 @@ static void download(OknoReq *req, OknoAppeal *a, const char *id_text)
                  *filename ? filename : "file");
 }
 
+/* «Скачать подтверждение»: the journal's inclusion proof of the appeal's registration
+ * in the latest signed head (as /api/v1/proof/NUMBER, docs/journal.md), as a file. */
+static void proof_download(OknoReq *req, const OknoAppeal *a)
+{
+  g_autoptr(GError) err = NULL;
+  gboolean not_found = FALSE;
+  g_autofree char *json = okno_journal_proof_json(req->store, a->number, &not_found, &err);
+  g_autofree char *name = g_strdup_printf("podtverzhdenie-%s.json", a->number);
+  g_autoptr(GBytes) data = NULL;
+  if (!json) {
+    okno_req_error(req, 503, "Подтверждение будет готово через минуту: обновите страницу и "
+                             "попробуйте ещё раз.");
+    return;
+  }
+  data = g_bytes_new(json, strlen(json));
+  okno_req_bytes(req, "application/json", data, name);
+}
+
 static void appeal_get(OknoReq *req)
 {
   const char *tail = NULL;
@@ -473,6 +510,8 @@ static void appeal_get(OknoReq *req)
     card(req, a);
   else if (g_str_has_prefix(tail, "/files/"))
     download(req, a, tail + strlen("/files/"));
+  else if (strcmp(tail, "/proof") == 0)
+    proof_download(req, a);
   else
     okno_req_error(req, 404, NULL);
 }

@@ -22,6 +22,12 @@ void okno_console_actions_routes(OknoWeb *web);
 void okno_console_admin_routes(OknoWeb *web);
 /* console_acts.c: the destruction acts for the auditor (called by okno_console_routes). */
 void okno_console_acts_routes(OknoWeb *web);
+/* console_journal.c: the auditor's journal page (called by okno_console_routes). */
+void okno_console_journal_routes(OknoWeb *web);
+/* Rows of the staff access journal (store/access.h OknoAccessRow) for a page: at,
+ * role and action in Russian, department; with `staff` also login, IP, number and
+ * detail (the citizen's cabinet gets role and department only, never a name). */
+JsonArray *okno_console_access_rows(const GPtrArray *rows, gboolean staff);
 
 /* The signed-in staff member (caller frees), or NULL after answering: the account
  * is gone or disabled (signed out, redirect to sign-in), the store failed (500), or

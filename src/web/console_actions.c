@@ -46,6 +46,7 @@
 #include "ops/spam.h"
 #include "ops/retention.h"
 #include "store/retention.h"
+#include "store/access.h"
 #include "store/appeals.h"
 #include "store/console.h"
 #include "store/events.h"
@@ -436,17 +437,91 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
   }
 }
 
+/* ---- the staff access journal ---- */
+
+/* The department `u` read `a` for: the appeal's when `u` belongs to it, else the
+ * first of `u`'s ("" for none). */
+static const char *reader_department(const OknoUser *u, const OknoAppeal *a)
+{
+  if (u->departments && a->department && *a->department &&
+      g_strv_contains((const char *const *)u->departments, a->department))
+    return a->department;
+  return u->departments && u->departments[0] ? u->departments[0] : "";
+}
+
+/* Records that `u` read `a` (store/access.h): in the caller's transaction when
+ * `in_tx`, else in a small one of its own that does not wait for the disk
+ * (okno_store_access_record: a read writes nothing else). */
+static gboolean journal_read(OknoReq *req, const OknoUser *u, const OknoAppeal *a,
+                             const char *action, const char *detail, gboolean in_tx,
+                             GError **error)
+{
+  OknoAccessRow r = {
+      .user_id = u->id,
+      .login = u->login,
+      .role = u->role,
+      .department = (char *)reader_department(u, a),
+      .ip = (char *)(req->client_ip ? req->client_ip : ""),
+      .action = (char *)action,
+      .appeal_id = a->id,
+      .detail = (char *)(detail ? detail : ""),
+  };
+  if (in_tx)
+    return okno_store_access_add(req->store, &r, error);
+  return okno_store_access_record(req->store, &r, error);
+}
+
+/* journal_read in its own transaction, answering 500 when it fails: a read that cannot
+ * be journaled is not served. */
+static gboolean journaled(OknoReq *req, const OknoUser *u, const OknoAppeal *a,
+                          const char *action, const char *detail)
+{
+  g_autoptr(GError) err = NULL;
+  if (journal_read(req, u, a, action, detail, FALSE, &err))
+    return TRUE;
+  okno_log_warn("console", "event=access_journal_failed appeal=%s error=\"%s\"", a->number,
+                err->message);
+  okno_req_error(req, 500, NULL);
+  return FALSE;
+}
+
+/* The original bytes of the appeal's message `k` (1-based, both directions), as a
+ * download: for those who may see personal data in clear and for auditors. */
+static void raw_download(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gint64 k)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(GBytes) data = NULL;
+  g_autofree char *name = g_strdup_printf("%s-%" G_GINT64_FORMAT ".eml", a->number, k);
+  g_autofree char *detail = g_strdup_printf("%" G_GINT64_FORMAT, k);
+  if (!okno_staff_can(u, OKNO_ACT_UNMASK, a, NULL) &&
+      !okno_staff_can(u, OKNO_ACT_VIEW_JOURNAL, a, NULL)) {
+    okno_req_error(req, 403, NULL);
+    return;
+  }
+  data = okno_store_appeal_message_raw(req->store, a->number, k, &err);
+  if (!data) {
+    okno_req_error(req, err ? 500 : 404, NULL);
+    return;
+  }
+  if (!journaled(req, u, a, "raw", detail))
+    return;
+  okno_req_bytes(req, "message/rfc822", data, name);
+}
+
 /* An accepted attachment, always as a download (never shown inline: the bytes are the
  * citizen's), logged with the operator. */
-static void download(OknoReq *req, const OknoAppeal *a, gint64 k)
+static void download(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gint64 k)
 {
   g_autoptr(GError) err = NULL;
   g_autofree char *filename = NULL, *type = NULL;
+  g_autofree char *detail = g_strdup_printf("%" G_GINT64_FORMAT, k);
   g_autoptr(GBytes) data = okno_store_attachment_get(req->store, a->id, k, &filename, &type, &err);
   if (!data) {
     okno_req_error(req, err ? 500 : 404, NULL);
     return;
   }
+  if (!journaled(req, u, a, "download", detail))
+    return;
   okno_log("console", "event=attachment-downloaded appeal=%s index=%" G_GINT64_FORMAT, a->number, k);
   okno_req_bytes(req, "application/octet-stream", data, *filename ? filename : "attachment");
 }
@@ -462,13 +537,19 @@ static void appeal_get(OknoReq *req)
   if (!a)
     return;
   if (g_str_has_prefix(action, "attachments/")) {
-    download(req, a, g_ascii_strtoll(action + strlen("attachments/"), NULL, 10));
+    download(req, u, a, g_ascii_strtoll(action + strlen("attachments/"), NULL, 10));
+    return;
+  }
+  if (g_str_has_prefix(action, "raw/")) {
+    raw_download(req, u, a, g_ascii_strtoll(action + strlen("raw/"), NULL, 10));
     return;
   }
   if (*action) {
     okno_req_error(req, 404, NULL);
     return;
   }
+  if (!journaled(req, u, a, "view", ""))
+    return;
   appeal_page(req, u, a, 200, NULL);
 }
 
@@ -600,7 +681,8 @@ static gboolean do_unmask(Act *x, GError **error)
   g_autofree char *d = detail("by", x->u->login, NULL);
   x->version = x->a->version;
   okno_log("console", "event=unmasked appeal=%s user=%" G_GINT64_FORMAT, x->a->number, x->u->id);
-  return okno_store_event_add(x->req->store, x->a->id, "unmasked", d, error);
+  return okno_store_event_add(x->req->store, x->a->id, "unmasked", d, error) &&
+         journal_read(x->req, x->u, x->a, "unmask", "", TRUE, error);
 }
 
 /* The ops without a version argument: the version the page was rendered at must still

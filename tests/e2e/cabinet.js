@@ -8,7 +8,8 @@
 // `okno show --json`); an operator answers (`okno appeal status NUMBER answered`) and
 // the citizen sees the answer and rates it in the browser; screenshots of /cabinet and
 // the card at 390 and 1280 px, no horizontal scrolling at 390 px. Any console error (a
-// Content-Security-Policy violation, a missing file) fails the test.
+// Content-Security-Policy violation, a missing file) fails the test. «Скачать
+// подтверждение» downloads the journal's inclusion proof, checked here (RFC 9162).
 'use strict';
 const { chromium } = require('playwright-core');
 const { execFileSync } = require('child_process');
@@ -120,6 +121,33 @@ async function main() {
     const ins = shown.messages.filter((m) => m.direction === 'in');
     assert.strictEqual(ins.length, 2);
     assert.ok(ins[1].text.includes('ошибка 502'));
+
+    // «Скачать подтверждение»: the journal's inclusion proof of the registration, checked
+    // here against the signed head it names (RFC 9162 leaf hash and path).
+    {
+      const [download] = await Promise.all([page.waitForEvent('download'),
+        page.click('text=Скачать подтверждение')]);
+      assert.strictEqual(download.suggestedFilename(), `podtverzhdenie-${number}.json`);
+      const proof = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+      assert.strictEqual(proof.number, number);
+      assert.ok(proof.entry.includes(`\nnumber=${number}\n`));
+      const sha = (...parts) => require('crypto').createHash('sha256')
+        .update(Buffer.concat(parts)).digest();
+      const leaf = sha(Buffer.from([0]), Buffer.from(proof.entry, 'utf8'));
+      assert.strictEqual(leaf.toString('hex'), proof.leaf_hash);
+      let fn = proof.leaf_index, sn = proof.tree_head.size - 1, r = leaf;
+      for (const h of proof.inclusion_proof.map((x) => Buffer.from(x, 'hex'))) {
+        if (fn % 2 === 1 || fn === sn) {
+          r = sha(Buffer.from([1]), h, r);
+          if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) { fn >>= 1; sn >>= 1; }
+        } else {
+          r = sha(Buffer.from([1]), r, h);
+        }
+        fn >>= 1; sn >>= 1;
+      }
+      assert.strictEqual(sn, 0);
+      assert.strictEqual(r.toString('hex'), proof.tree_head.root);
+    }
 
     // An operator answers; the card shows the answer, and the citizen rates it once.
     okno('appeal', 'status', number, 'answered', '--answer',

@@ -29,7 +29,10 @@ if (not SCRIPT or not shutil.which("node") or not os.path.exists(CHROMIUM)
 class Browser(unittest.TestCase):
     def test_script(self):
         okno = Okno(self)
-        okno.write_config()
+        # heads signed every second, so the cabinet's «Скачать подтверждение» has one
+        okno.write_config({"journal": {"sign_interval": "1"}})
+        init = okno.run("journal", "init")
+        self.assertEqual(init.returncode, 0, init.stderr)
         okno.start()
         env = dict(os.environ, OKNO_BASE_URL=okno.base_url, OKNO_CONFIG=okno.config_path,
                    OKNO_ARTIFACTS=os.environ.get("OKNO_ARTIFACTS",

@@ -20,6 +20,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import okno_it  # noqa: E402
 from okno_it import HttpClient, Okno  # noqa: E402
+from test_users import totp  # noqa: E402
 
 PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
@@ -339,6 +340,40 @@ class Cabinet(unittest.TestCase):
                    headers={"X-CSRF-Token": token})
         self.assertEqual(r.status, 422)
         self.assertEqual(c.post("/cabinet/appeals/%s/reply" % number, {"text": "x"}).status, 403)
+
+    def test_citizen_sees_who_opened_the_appeal_by_role_and_department(self):
+        self.start()
+        number = self.submit(mail("olga@example.ru", "Справка", BODY, "o1@example.ru"))
+        for args in (["department", "add", "--code", "passports", "--name", "Паспортный отдел"],
+                     ["user", "add", "--login", "sidorova", "--role", "operator", "--json",
+                      "--name", "Сидорова Анна", "--department", "passports",
+                      "--email", "sidorova@portal.example"]):
+            r = self.okno.run(*args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        uri = json.loads(r.stdout)["totp_uri"]
+        r = self.okno.run("user", "password", "--login", "sidorova", input="Зелёный-чай-42\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c = self.sign_in("olga@example.ru")
+        self.assertIn("Сотрудники ещё не открывали обращение.",
+                      c.get("/cabinet/appeals/" + number).text)
+        staff = HttpClient(self.okno.base_url)
+        token = staff.csrf("/console/login")
+        r = staff.post("/console/login", {"csrf": token, "login": "sidorova",
+                                          "password": "Зелёный-чай-42", "code": totp(uri)})
+        self.assertEqual(r.status, 303, r.text[:500])
+        self.assertEqual(staff.get("/console/appeals/" + number).status, 200)
+        d = c.get("/api/v1/cabinet/appeals/" + number).json()
+        self.assertEqual(len(d["reads"]), 1)
+        read = d["reads"][0]
+        self.assertEqual((read["role"], read["department"], read["action"]),
+                         ("оператор", "Паспортный отдел", "view"))
+        self.assertNotIn("login", read)
+        self.assertNotIn("ip", read)
+        page = c.get("/cabinet/appeals/" + number).text
+        self.assertIn("Кто открывал обращение", page)
+        self.assertIn("Паспортный отдел", page)
+        self.assertNotIn("sidorova", page)
+        self.assertNotIn("Сидорова", page)
 
     def test_rating_after_answer_once(self):
         self.start()

@@ -12,6 +12,9 @@ with SQL (sqlite3 or psql) and `okno journal verify` must exit 1 naming the appe
 0 again once the change is undone. Every kind of tampering on both stores is in the
 unit test tests/unit/test_journal.c."""
 import base64
+import email
+import email.policy
+import glob
 import hashlib
 import json
 import os
@@ -90,7 +93,9 @@ class JournalTest(unittest.TestCase):
     def setUpClass(cls):
         scope = okno_it.ClassScope(cls)
         cls.okno = okno_it.Okno(scope)
-        cls.okno.write_config({"journal": {"sign_interval": "1"}})
+        cls.witness = os.path.join(cls.okno.dir, "witness")
+        cls.okno.write_config({"journal": {"sign_interval": "1",
+                                           "witnesses": "maildir:" + cls.witness}})
         r = cls.okno.run("journal", "key")
         assert r.returncode == 1 and "okno journal init" in r.stderr, r.stderr
         r = cls.okno.run("journal", "init", "--json")
@@ -163,7 +168,7 @@ class JournalTest(unittest.TestCase):
             proof = json.load(resp)
         entry = proof["entry"].encode()
         self.assertIn(f"number={number}\n".encode(), entry)
-        self.assertTrue(entry.startswith(b"okno-journal 1\nrecord=appeal\n"))
+        self.assertTrue(entry.startswith(b"okno-journal 2\nrecord=appeal\n"))
         leaf = hashlib.sha256(b"\x00" + entry).digest()
         self.assertEqual(leaf.hex(), proof["leaf_hash"])
         head = proof["tree_head"]
@@ -216,6 +221,192 @@ class JournalTest(unittest.TestCase):
         self.sql("DELETE FROM events WHERE at = 1")
         self.assertEqual(self.verify()[0], 0)
 
+    def test_6_the_scheduler_verifies_daily_and_stores_the_result(self):
+        self.wait_signed()
+        # the daemon's scheduler verified once at start (no result was stored yet)
+        rows = self.rows("SELECT intact, size FROM journal_verifications ORDER BY id")
+        self.assertGreaterEqual(len(rows), 1)
+        self.assertEqual(int(rows[0][0]), 1)
+        number = self.numbers[1]
+        self.sql(f"UPDATE appeals SET priority = 'urgent' WHERE number = '{number}'")
+        try:
+            # within the day: no new verify
+            r = self.okno.run("scheduler", "run", "--no-deliver")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(len(self.rows("SELECT id FROM journal_verifications")), len(rows))
+            later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 86400))
+            r = self.okno.run("scheduler", "run", "--no-deliver", "--now", later)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            last = self.rows("SELECT intact, problems FROM journal_verifications "
+                             "ORDER BY id DESC LIMIT 1")[0]
+            self.assertEqual(int(last[0]), 0)
+            self.assertGreaterEqual(int(last[1]), 1)
+            report = self.rows("SELECT report FROM journal_verifications ORDER BY id DESC LIMIT 1",
+                               whole=True)
+            self.assertEqual(json.loads(report)["first"]["number"], number)
+        finally:
+            self.sql(f"UPDATE appeals SET priority = 'normal' WHERE number = '{number}'")
+        self.assertEqual(self.verify()[0], 0)
+
+    def test_7_receipt_states_the_original_hash_and_carries_a_signed_timestamp(self):
+        number = self.numbers[0]
+        receipt = self.receipt(number)
+        raw = subprocess.run([okno_it.OKNO_BIN, "show", "--config", self.okno.config_path,
+                              "--raw", "1", number], check=True, capture_output=True).stdout
+        parts = list(receipt.walk())
+        text = [p for p in parts if p.get_content_type() == "text/plain"][0].get_content()
+        proof_part = [p for p in parts if p.get_filename() == "okno-receipt.json"][0]
+        self.assertEqual(proof_part.get_content_type(), "application/json")
+        proof = json.loads(proof_part.get_payload(decode=True))
+        self.assertIn(hashlib.sha256(raw).hexdigest(), text)
+        self.assertEqual(proof["original_sha256"], hashlib.sha256(raw).hexdigest())
+        self.assertEqual(proof["original_size"], len(raw))
+        self.assertEqual(proof["number"], number)
+        self.assertEqual(hashlib.sha256(b"\x00" + proof["entry"].encode()).hexdigest(),
+                         proof["leaf_hash"])
+        self.assertIn("\nnumber=%s\n" % number, proof["entry"])
+        self.assertEqual(hashlib.sha256(text.replace("\r\n", "\n").encode()).hexdigest(),
+                         proof["text_sha256"])
+        signed = (f"okno-set 1\nnumber={number}\nseq={proof['seq']}\nleaf={proof['leaf_hash']}\n"
+                  f"original_sha256={proof['original_sha256']}\n"
+                  f"text_sha256={proof['text_sha256']}\nat={proof['at_us']}\n").encode()
+        pk = Ed25519PublicKey.from_public_bytes(base64.b64decode(self.key["public_key"]))
+        pk.verify(base64.b64decode(proof["signature"]), signed)
+        self.assertEqual(proof["key_id"], self.key["fingerprint"])
+        # the leaf it names is the registration's leaf in the journal's proof
+        with urllib.request.urlopen(self.okno.base_url + "/api/v1/proof/" + number, timeout=10) as r:
+            self.assertEqual(json.load(r)["leaf_hash"], proof["leaf_hash"])
+
+    def test_8_evidence_bundle_and_receipt_verify_offline_and_any_changed_byte_fails(self):
+        number = self.numbers[0]
+        out = os.path.join(self.okno.dir, "bundle")
+        r = self.okno.run("evidence", "export", number, "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        files = sorted(os.path.relpath(os.path.join(d, f), out)
+                       for d, _, fs in os.walk(out) for f in fs)
+        for name in ("README.txt", "MANIFEST.json", "MANIFEST.sig", "head.json", "leaves.json",
+                     "events.json", "public_key.txt"):
+            self.assertIn(name, files)
+        emls = [f for f in files if f.startswith("messages/")]
+        self.assertTrue(any(f.endswith("-in.eml") for f in emls), files)
+        self.assertTrue(any(f.endswith("-out.eml") for f in emls), files)
+        with open(os.path.join(out, "README.txt"), encoding="utf-8") as f:
+            self.assertIn("okno evidence verify", f.read())
+        # the original in the bundle is the original in the store, byte for byte
+        raw = subprocess.run([okno_it.OKNO_BIN, "show", "--config", self.okno.config_path,
+                              "--raw", "1", number], check=True, capture_output=True).stdout
+        first_in = sorted((f for f in emls if f.endswith("-in.eml")),
+                          key=lambda f: int(f.split("/")[1].split("-")[0]))[0]
+        with open(os.path.join(out, first_in), "rb") as f:
+            self.assertEqual(f.read(), raw)
+        pub = self.key["public_key"]
+
+        def verify(path, key=pub):
+            # offline: no --config, run from a directory with no okno.ini
+            return subprocess.run([okno_it.OKNO_BIN, "evidence", "verify", "--key", key, path],
+                                  capture_output=True, text=True, cwd="/", timeout=60)
+
+        r = verify(out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        other = base64.b64encode(bytes(32)).decode()
+        self.assertEqual(verify(out, other).returncode, 1)
+        for name in files:
+            path = os.path.join(out, name)
+            with open(path, "rb") as f:
+                data = f.read()
+            pos = len(data) // 2
+            changed = data[:pos] + bytes([data[pos] ^ 0x01]) + data[pos + 1:]
+            with open(path, "wb") as f:
+                f.write(changed)
+            try:
+                r = verify(out)
+                self.assertEqual(r.returncode, 1, "a changed byte in %s passed" % name)
+                self.assertIn(name, r.stderr)
+            finally:
+                with open(path, "wb") as f:
+                    f.write(data)
+        extra = os.path.join(out, "messages", "999-in.eml")
+        with open(extra, "wb") as f:
+            f.write(b"Subject: forged\r\n\r\nforged\r\n")
+        r = verify(out)
+        os.unlink(extra)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("999-in.eml", r.stderr)
+        self.assertEqual(verify(out).returncode, 0)
+        # the receipt .eml on its own
+        receipt = None
+        for path in sorted(glob.glob(os.path.join(self.okno.dir, "outbox", "new", "*"))):
+            with open(path, "rb") as f:
+                data = f.read()
+            if b"okno-receipt.json" in data and ("%s" % number).encode() in data:
+                receipt = path
+                break
+        self.assertIsNotNone(receipt)
+        r = verify(receipt)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(receipt, "rb") as f:
+            data = f.read()
+        body_at = data.index(b"quoted-printable") + 200
+        qp = data.index(b"=D0", body_at)  # a Cyrillic letter of the text
+        for pos in (qp + 2, data.index(b"base64\r\n\r\n") + 40):
+            changed = data[:pos] + bytes([data[pos] ^ 0x01]) + data[pos + 1:]
+            path = os.path.join(self.okno.dir, "changed.eml")
+            with open(path, "wb") as f:
+                f.write(changed)
+            r = verify(path)
+            self.assertEqual(r.returncode, 1, "a changed byte at %d passed" % pos)
+            self.assertIn("changed.eml", r.stderr)
+
+    def test_9_each_new_head_goes_to_the_witnesses(self):
+        self.wait_signed()
+        pk = Ed25519PublicKey.from_public_bytes(base64.b64decode(self.key["public_key"]))
+        deadline = time.monotonic() + 30
+        heads = []
+        while time.monotonic() < deadline and not heads:
+            for path in sorted(glob.glob(os.path.join(self.witness, "new", "*"))):
+                with open(path, "rb") as f:
+                    m = email.message_from_bytes(f.read(), policy=email.policy.default)
+                self.assertIn("Подписанная вершина журнала", str(m["Subject"]))
+                text = m.get_content()
+                heads.append(json.loads(text[text.index("{"):text.rindex("}") + 1]))
+            time.sleep(0.2)
+        self.assertTrue(heads, "no head reached the witness")
+        sizes = [h["size"] for h in heads]
+        self.assertEqual(len(sizes), len(set(sizes)))  # each head once
+        for h in heads:
+            signed = (f"okno-tree-head 1\nsize={h['size']}\nroot={h['root']}\n"
+                      f"at={h['at_us']}\n").encode()
+            pk.verify(base64.b64decode(h["signature"]), signed)
+        # the latest head the witness holds is consistent with the journal now
+        latest = max(sizes)
+        _, rep, _ = self.wait_signed()
+        r = self.okno.run("journal", "consistency", str(latest), str(rep["size"]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c = json.loads(r.stdout)
+        self.assertEqual(c["old_root"], [h for h in heads if h["size"] == latest][0]["root"])
+
+    def receipt(self, number):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for path in sorted(glob.glob(os.path.join(self.okno.dir, "outbox", "new", "*"))):
+                with open(path, "rb") as f:
+                    m = email.message_from_bytes(f.read(), policy=email.policy.default)
+                if "№ %s зарегистрировано" % number in str(m["Subject"]) or \
+                        ("№ %s" % number in str(m["Subject"]) and "уточнение" in str(m["Subject"])):
+                    return m
+            time.sleep(0.2)
+        self.fail("no receipt for " + number)
+
+    def rows(self, statement, whole=False):
+        """The rows of a query; `whole`: the one value of a one-row, one-column query."""
+        url = self.okno.store_url
+        if url.startswith("sqlite:"):
+            with sqlite3.connect(url[len("sqlite:"):]) as db:
+                got = db.execute(statement).fetchall()
+            return got[0][0] if whole else got
+        out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-d", url, "-c", statement],
+                             check=True, capture_output=True, text=True, timeout=60).stdout
+        return out if whole else [line.split("\t") for line in out.splitlines() if line]
 
 if __name__ == "__main__":
     unittest.main()

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "ops/journal.h"
 #include "sec/journal_key.h"
+#include "store/access.h"
 #include "store/appeals.h"
 #include "store/db.h"
 #include "store/events.h"
@@ -341,6 +342,99 @@ static void test_concurrent_writers_leave_no_gap(void **state)
   world_free(w);
 }
 
+
+/* Staff reads (store/access.h) are leaves; a read deleted or edited by hand is found. */
+static void test_staff_reads_are_journaled_and_tampering_found(void **state)
+{
+  Fx *fx = fixture(state);
+  World *w = populate(fx->st);
+  OknoAccessRow r = {.user_id = 7, .login = "petrov", .role = "operator", .department = "it",
+                     .ip = "192.0.2.10", .action = "view", .appeal_id = w->appeal[1]};
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GPtrArray) leaves = NULL;
+  g_autofree char *del = NULL, *ip = NULL;
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_access_add(fx->st, &r, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  leaves = okno_store_journal_leaves(fx->st, 12, 10, NULL);
+  assert_int_equal(leaves->len, 1);
+  assert_string_equal(((OknoJournalLeaf *)leaves->pdata[0])->kind, "access");
+  assert_string_equal(((OknoJournalLeaf *)leaves->pdata[0])->number, numbers[1]);
+  list = okno_store_access_list(fx->st, w->appeal[1], 0, 10, NULL);
+  assert_int_equal(list->len, 1);
+  assert_string_equal(((OknoAccessRow *)list->pdata[0])->ip, "192.0.2.10");
+  assert_string_equal(((OknoAccessRow *)list->pdata[0])->number, numbers[1]);
+  assert_intact(fx->st, w);
+  del = g_strdup_printf("DELETE FROM access_log WHERE id = %" G_GINT64_FORMAT, r.id);
+  ip = g_strdup_printf("UPDATE access_log SET ip = '198.51.100.1' WHERE id = %" G_GINT64_FORMAT, r.id);
+  expect_found(fx->st, w, del, numbers[1], "access");
+  expect_found(fx->st, w, ip, numbers[1], "access");
+  world_free(w);
+}
+
+/* The appeal's entry covers subject, contact, department, assignee and priority:
+ * an assignment is journaled, and each of them edited by hand is found. */
+static void test_appeal_entry_covers_subject_contact_department(void **state)
+{
+  Fx *fx = fixture(state);
+  World *w = populate(fx->st);
+  gint64 size = 0, v = 0;
+  static const char *const edits[] = {
+      "subject = 'Другое'", "from_email = 'x@example.ru'", "department = 'legal'",
+      "priority = 'urgent'",
+  };
+  g_autoptr(OknoAppeal) a = okno_store_appeal_get_by_id(fx->st, w->appeal[0], NULL);
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_appeal_assign(fx->st, a->id, a->version, "it", 0, &v, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  assert_true(okno_store_journal_size(fx->st, &size, NULL));
+  assert_int_equal(size, 13);
+  assert_intact(fx->st, w);
+  for (guint i = 0; i < G_N_ELEMENTS(edits); i++) {
+    g_autofree char *sql =
+        g_strdup_printf("UPDATE appeals SET %s WHERE number = '%s'", edits[i], numbers[0]);
+    expect_found(fx->st, w, sql, numbers[0], "appeal");
+  }
+  world_free(w);
+}
+
+/* A leaf written in version 1 (no subject, contact...) still verifies against its row. */
+static void test_version_1_appeal_leaves_still_verify(void **state)
+{
+  Fx *fx = fixture(state);
+  World *w = populate(fx->st);
+  g_autoptr(OknoAppeal) a = okno_store_appeal_get_by_id(fx->st, w->appeal[0], NULL);
+  OknoAppeal b = {.number = "26-000005-0", .status = OKNO_STATUS_NEW,
+                  .channel = OKNO_CHANNEL_WEB, .subject = "Тема", .received_at = okno_now()};
+  g_autoptr(GBytes) v1 = NULL;
+  gsize len;
+  const char *d;
+  g_autofree char *sql = NULL;
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_appeal_insert(fx->st, &b, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  /* rewrite b's leaf as version 1 would have written it (and its hash) */
+  {
+    g_autoptr(OknoAppeal) got = okno_store_appeal_get_by_id(fx->st, b.id, NULL);
+    guint8 leaf[OKNO_HASH_LEN];
+    v1 = okno_journal_entry_appeal_v(got, 1);
+    d = g_bytes_get_data(v1, &len);
+    assert_true(g_str_has_prefix(d, "okno-journal 1\n"));
+    okno_merkle_leaf_hash(d, len, leaf);
+    assert_true(okno_db_exec(okno_store_db(fx->st),
+                             "UPDATE journal SET entry = $1, leaf = $2 WHERE ref = 'appeal' "
+                             "AND ref_id = $3",
+                             OKNO_PARAMS(OKNO_BLOB(d, len), OKNO_BLOB(leaf, OKNO_HASH_LEN),
+                                         OKNO_INT(b.id)),
+                             NULL));
+  }
+  assert_intact(fx->st, w); /* no head covers leaf 13 yet */
+  sql = g_strdup_printf("UPDATE appeals SET status = 'closed' WHERE id = %" G_GINT64_FORMAT, b.id);
+  expect_found(fx->st, w, sql, "26-000005-0", "appeal");
+  (void)a;
+  world_free(w);
+}
+
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), ON_PG_AS("pg_" #f, f)
 #define ON_PG_AS(name, f) {name, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
@@ -354,6 +448,9 @@ int main(void)
     ON_BOTH(test_merge_is_journaled_and_stays_intact),
     ON_BOTH(test_heads_signatures_and_proofs),
     ON_BOTH(test_concurrent_writers_leave_no_gap),
+    ON_BOTH(test_staff_reads_are_journaled_and_tampering_found),
+    ON_BOTH(test_appeal_entry_covers_subject_contact_department),
+    ON_BOTH(test_version_1_appeal_leaves_still_verify),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -374,6 +374,51 @@ static void body_without_name_deadline_or_refusals(void **state)
   built_clear(&b);
 }
 
+static void original_hash_and_proof_attachment(void **state)
+{
+  g_autoptr(OknoConfig) cfg = test_config();
+  OknoReceiptInfo info = base_info();
+  g_autofree char *id = NULL, *subject = NULL, *text = NULL, *alone = NULL, *raw = NULL;
+  g_autofree char *plain_text = NULL, *plain_id = NULL, *plain_subject = NULL;
+  g_autoptr(GBytes) m = NULL, plain = NULL;
+  g_autofree guchar *json = NULL;
+  gsize len, jlen = 0;
+  const char *hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  const char *b64, *end;
+  okno_clock_set(NOW);
+  info.original_sha256 = hash;
+  plain = okno_receipt_build(cfg, &info, &plain_id, &plain_subject, &plain_text);
+  assert_non_null(strstr(plain_text, hash));
+  assert_null(strstr(plain_text, "okno-receipt.json"));
+  {
+    gsize plen;
+    const char *d = g_bytes_get_data(plain, &plen);
+    g_autofree char *p = g_strndup(d, plen);
+    assert_null(strstr(p, "multipart"));
+  }
+  info.proof_json = "{\"format\": \"okno-receipt 1\"}";
+  alone = okno_receipt_text(cfg, &info);
+  m = okno_receipt_build(cfg, &info, &id, &subject, &text);
+  assert_string_equal(alone, text); /* the text the proof signs is the text sent */
+  assert_non_null(strstr(text, "okno-receipt.json"));
+  {
+    const char *d = g_bytes_get_data(m, &len);
+    raw = g_strndup(d, len);
+  }
+  assert_non_null(strstr(raw, "Content-Type: multipart/mixed; boundary="));
+  assert_non_null(strstr(raw, "Content-Disposition: attachment; filename=\"okno-receipt.json\""));
+  b64 = strstr(raw, "Content-Transfer-Encoding: base64\r\n\r\n");
+  assert_non_null(b64);
+  b64 += strlen("Content-Transfer-Encoding: base64\r\n\r\n");
+  end = strstr(b64, "\r\n--");
+  {
+    g_autofree char *chunk = g_strndup(b64, (gsize)(end - b64));
+    json = g_base64_decode(chunk, &jlen);
+  }
+  assert_int_equal(jlen, strlen(info.proof_json));
+  assert_memory_equal(json, info.proof_json, jlen);
+}
+
 static void an_address_used_as_a_name_is_not_used_to_greet(void **state)
 {
   g_autoptr(OknoConfig) cfg = test_config();
@@ -605,6 +650,7 @@ int main(void)
     cmocka_unit_test(lines_end_in_crlf_and_stay_short),
     cmocka_unit_test(body_states_every_fact),
     cmocka_unit_test(body_without_name_deadline_or_refusals),
+    cmocka_unit_test(original_hash_and_proof_attachment),
     cmocka_unit_test(an_address_used_as_a_name_is_not_used_to_greet),
     cmocka_unit_test(needs_description_asks_what_to_add_and_how),
     cmocka_unit_test(joined_message_says_added_to_the_appeal),
