@@ -5,7 +5,8 @@
  * follows through its triggers (migration 2) and is then emptied explicitly for the
  * appeal. Event details are emptied for every kind not in kept_detail[] (those hold
  * only facts: statuses, deadlines, departments, staff logins, numbers), each with a
- * purge leaf, as are the messages. Nothing is deleted: ids and the journal's leaves
+ * purge leaf, as are the messages; the appeal's emptied row gets a new appeal leaf.
+ * Nothing is deleted: ids and the journal's leaves
  * stay, so history keeps its shape and still verifies. */
 #include "store/retention.h"
 
@@ -223,7 +224,10 @@ gboolean okno_store_retention_purge(OknoStore *st, gint64 appeal_id, gint64 at,
                      "AND kind NOT IN " KEPT_DETAIL_SQL " AND detail <> '" PURGED_DETAIL "' "
                      "RETURNING id",
                      OKNO_PARAMS(OKNO_INT(appeal_id)), error);
-  if (!ev || !okno_store_journal_purge_messages(st, appeal_id, at, EMPTIED_MESSAGE, error))
+  /* the appeal's own leaf (version 2) covers subject and contact: its emptied state is
+   * a change of the appeal like any other, journaled as its new latest leaf */
+  if (!ev || !okno_store_journal_purge_messages(st, appeal_id, at, EMPTIED_MESSAGE, error) ||
+      !okno_store_journal_appeal_id(st, appeal_id, error))
     return FALSE;
   out->events = okno_rows_count(ev);
   for (guint i = 0; i < okno_rows_count(ev); i++)
