@@ -33,6 +33,7 @@ static const struct {
   {"user", okno_cmd_user, "staff accounts: add, disable, enable, reset-2fa, list, verify, journal, password"},
   {"department", okno_cmd_department, "departments: add, list"},
   {"route", okno_cmd_route, "routing rules: add, list, remove"},
+  {"crypto", okno_cmd_crypto, "encryption at rest: init the key file, rotate, status, shred"},
   {"journal", okno_cmd_journal, "the tamper-evident journal: init, key, sign, head, verify, consistency, proof"},
 };
 

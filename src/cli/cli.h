@@ -30,6 +30,7 @@ int okno_cmd_department(int argc, char **argv); /* cmd_user.c */
 int okno_cmd_route(int argc, char **argv);      /* cmd_user.c */
 int okno_cmd_auth_check(int argc, char **argv);
 int okno_cmd_journal(int argc, char **argv);     /* cmd_journal.c */
+int okno_cmd_crypto(int argc, char **argv);      /* cmd_crypto.c */
 
 /* Shared by the commands: parses --config FILE (and the other options in `extra`)
  * with GOptionContext, loads the config (defaults when --config is absent), and

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/journal.h"
+#include "store/keys.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
 
@@ -74,13 +75,17 @@ GPtrArray *okno_appeals_from_rows(const OknoRows *r, GError **error)
 
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(
+  g_autoptr(OknoRows) r = NULL;
+  gint64 key_id = 0;
+  if (!okno_store_key_new(st, &key_id, error))
+    return FALSE;
+  r = okno_db_query(
       okno_store_db(st),
       "INSERT INTO appeals(number, status, channel, queue, subject, from_name, from_email, "
       "phone, category, related, received_at, deadline, updated_at, kind, priority, "
-      "priority_confirmed, sla_class, forward_deadline, deadline_gen) "
+      "priority_confirmed, sla_class, forward_deadline, deadline_gen, key_id) "
       "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16, "
-      "$17, $18) RETURNING id",
+      "$17, $18, $19) RETURNING id",
       OKNO_PARAMS(T(a->number), OKNO_TEXT(okno_status_name(a->status)),
                   OKNO_TEXT(okno_channel_name(a->channel)), OKNO_TEXT(okno_hold_name(a->queue)),
                   T(a->subject), T(a->from_name), T(a->from_email), T(a->phone),
@@ -89,11 +94,13 @@ gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
                   OKNO_TEXT(okno_priority_name(a->priority)),
                   OKNO_INT(a->priority_confirmed ? 1 : 0),
                   OKNO_TEXT(okno_sla_class_name(a->sla_class)),
-                  OKNO_INT(a->forward_deadline), OKNO_INT(a->deadline_gen)),
+                  OKNO_INT(a->forward_deadline), OKNO_INT(a->deadline_gen),
+                  OKNO_INT(key_id)),
       error);
   if (!r)
     return FALSE;
   a->id = okno_rows_int(r, 0, 0);
+  okno_store_keys_remember(a->id, key_id);
   a->updated_at = a->received_at;
   a->version = 1;
   return okno_store_journal_registration(st, a, error);

@@ -2,6 +2,7 @@
  * SQL over the driver (db.h), one statement each; the list is a keyset page like the
  * console's queues (okno_page_from_rows, src/store/queue.c). */
 #include "store/cabinet.h"
+#include "store/keys.h"
 
 #include "store/appeal_row.h"
 
@@ -319,9 +320,15 @@ GBytes *okno_store_cabinet_file(OknoStore *st, gint64 appeal_id, gint64 id, char
       OKNO_PARAMS(OKNO_INT(id), OKNO_INT(appeal_id)), error);
   if (!r || okno_rows_count(r) == 0)
     return NULL;
-  *filename = dup_or_empty(okno_rows_text(r, 0, 1));
-  *content_type = dup_or_empty(okno_rows_text(r, 0, 2));
-  return okno_rows_blob(r, 0, 0);
+  {
+    g_autoptr(GBytes) stored = okno_rows_blob(r, 0, 0);
+    GBytes *data = okno_store_unseal(st, "attachments.data", stored, error);
+    if (!data)
+      return NULL;
+    *filename = dup_or_empty(okno_rows_text(r, 0, 1));
+    *content_type = dup_or_empty(okno_rows_text(r, 0, 2));
+    return data;
+  }
 }
 
 /* ---- ratings ---- */

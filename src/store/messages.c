@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "store/journal.h"
+#include "store/keys.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
 
@@ -16,8 +17,17 @@
 gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **error)
 {
   gsize len = 0;
-  const void *raw = m->raw ? g_bytes_get_data(m->raw, &len) : "";
-  g_autoptr(OknoRows) r = okno_db_query(
+  const void *raw;
+  gint64 key_id = 0;
+  g_autoptr(GBytes) sealed = NULL;
+  g_autoptr(OknoRows) r = NULL;
+  if (!okno_store_key_of_appeal(st, m->appeal_id, &key_id, error) ||
+      !(sealed = okno_store_seal(st, key_id, "messages.raw",
+                                 m->raw ? g_bytes_get_data(m->raw, NULL) : "",
+                                 m->raw ? g_bytes_get_size(m->raw) : 0, error)))
+    return FALSE;
+  raw = g_bytes_get_data(sealed, &len);
+  r = okno_db_query(
       okno_store_db(st),
       "INSERT INTO messages(appeal_id, direction, message_id, sender, recipient, subject, "
       "text, content_hash, meta, raw, created_at, automatic) "
@@ -30,6 +40,7 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   if (!r)
     return FALSE;
   m->id = okno_rows_int(r, 0, 0);
+  okno_store_keys_remember_message(m->id, key_id);
   return okno_store_journal_message(st, m, error);
 }
 
@@ -38,7 +49,17 @@ gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,
                                       GError **error)
 {
   gsize len = 0;
-  const void *data = att->data && !refused ? g_bytes_get_data(att->data, &len) : NULL;
+  const void *data = NULL;
+  gint64 key_id = 0;
+  g_autoptr(GBytes) sealed = NULL;
+  if (att->data && !refused) {
+    if (!okno_store_key_of_message(st, message_row_id, &key_id, error) ||
+        !(sealed = okno_store_seal(st, key_id, "attachments.data",
+                                   g_bytes_get_data(att->data, NULL),
+                                   g_bytes_get_size(att->data), error)))
+      return FALSE;
+    data = g_bytes_get_data(sealed, &len);
+  }
   return okno_db_exec(
       okno_store_db(st),
       "INSERT INTO attachments(message_ref, filename, declared_type, content_type, size, "
@@ -59,7 +80,11 @@ GBytes *okno_store_appeal_message_raw(OknoStore *st, const char *number, gint64 
                     "SELECT m.raw FROM messages m JOIN appeals a ON a.id = m.appeal_id "
                     "WHERE a.number = $1 ORDER BY m.id LIMIT 1 OFFSET $2",
                     OKNO_PARAMS(T(number), OKNO_INT(index - 1)), error);
-  return r && okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
+  if (r && okno_rows_count(r)) {
+    g_autoptr(GBytes) stored = okno_rows_blob(r, 0, 0);
+    return okno_store_unseal(st, "messages.raw", stored, error);
+  }
+  return NULL;
 }
 
 gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *message_id,
@@ -158,9 +183,12 @@ GBytes *okno_store_attachment_get(OknoStore *st, gint64 appeal_id, gint64 k, cha
                     OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(k - 1)), error);
   if (!r || !okno_rows_count(r))
     return NULL;
-  data = okno_rows_blob(r, 0, 2);
-  if (!data)
-    data = g_bytes_new(NULL, 0);
+  {
+    g_autoptr(GBytes) stored = okno_rows_blob(r, 0, 2);
+    data = stored ? okno_store_unseal(st, "attachments.data", stored, error) : g_bytes_new(NULL, 0);
+    if (!data)
+      return NULL;
+  }
   *filename = g_strdup(okno_rows_text(r, 0, 0));
   *content_type = g_strdup(okno_rows_text(r, 0, 1));
   return data;

@@ -512,6 +512,16 @@ static const char *const sqlite_steps[] = {
   "  ON appeals WHEN old.department IS NOT new.department OR old.status IS NOT new.status"
   "  OR old.assignee IS NOT new.assignee OR old.queue IS NOT new.queue BEGIN "
   COUNT_ROW_12("old", "-1") COUNT_ROW_12("new", "1") " END;",
+  /* 13 (crypto, issue 15; store/keys.h, docs/crypto.md): the appeals' data keys,
+   * wrapped under a key epoch of the key file (never in clear here), and the key each
+   * appeal's values are sealed under (0: written clear, before encryption was on). */
+  "CREATE TABLE data_keys("
+  "  id INTEGER PRIMARY KEY,"
+  "  epoch INTEGER NOT NULL,"
+  "  wrapped BLOB NOT NULL,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE INDEX data_keys_epoch ON data_keys(epoch);"
+  "ALTER TABLE appeals ADD COLUMN key_id INTEGER NOT NULL DEFAULT 0;",
 };
 
 static const char *const pg_steps[] = {
@@ -830,6 +840,14 @@ static const char *const pg_steps[] = {
   "  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
   "  ON CONFLICT (department, status, assignee, quarantine) DO UPDATE SET n = c.n + excluded.n;"
   "  RETURN NULL; END $$;",
+  /* 13 (crypto, issue 15): the SQLite step 13. */
+  "CREATE TABLE data_keys("
+  "  id BIGINT PRIMARY KEY,"
+  "  epoch BIGINT NOT NULL,"
+  "  wrapped BYTEA NOT NULL,"
+  "  created_at BIGINT NOT NULL);"
+  "CREATE INDEX data_keys_epoch ON data_keys(epoch);"
+  "ALTER TABLE appeals ADD COLUMN key_id BIGINT NOT NULL DEFAULT 0;",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

@@ -2,6 +2,7 @@
  * lease makes a job one node's at a time, and a crashed node's jobs due again when the
  * lease runs out. Transactions belong to the callers. */
 #include "store/outbound.h"
+#include "store/keys.h"
 
 #include "core/clock.h"
 
@@ -71,7 +72,12 @@ static gboolean job_message(OknoStore *st, OknoOutboundJob *j, gint64 message_re
   id = okno_rows_count(m) ? okno_rows_text(m, 0, 0) : NULL;
   g_free(j->message_id);
   j->message_id = g_strdup(id ? id : "");
-  j->raw = okno_rows_count(m) ? okno_rows_blob(m, 0, 1) : g_bytes_new(NULL, 0);
+  if (okno_rows_count(m)) {
+    g_autoptr(GBytes) stored = okno_rows_blob(m, 0, 1);
+    j->raw = okno_store_unseal(st, "messages.raw", stored, error);
+    return j->raw != NULL;
+  }
+  j->raw = g_bytes_new(NULL, 0);
   return TRUE;
 }
 
