@@ -76,8 +76,11 @@ GPtrArray *okno_appeals_from_rows(const OknoRows *r, GError **error)
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
 {
   g_autoptr(OknoRows) r = NULL;
+  g_autofree char *name = NULL, *phone = NULL;
   gint64 key_id = 0;
-  if (!okno_store_key_new(st, &key_id, error))
+  if (!okno_store_key_new(st, &key_id, error) ||
+      !(name = okno_store_seal_text(st, key_id, a->from_name, error)) ||
+      !(phone = okno_store_seal_text(st, key_id, a->phone, error)))
     return FALSE;
   r = okno_db_query(
       okno_store_db(st),
@@ -88,7 +91,7 @@ gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
       "$17, $18, $19) RETURNING id",
       OKNO_PARAMS(T(a->number), OKNO_TEXT(okno_status_name(a->status)),
                   OKNO_TEXT(okno_channel_name(a->channel)), OKNO_TEXT(okno_hold_name(a->queue)),
-                  T(a->subject), T(a->from_name), T(a->from_email), T(a->phone),
+                  T(a->subject), OKNO_TEXT(name), T(a->from_email), OKNO_TEXT(phone),
                   T(a->category), T(a->related), OKNO_INT(a->received_at),
                   OKNO_INT(a->deadline), OKNO_TEXT(okno_kind_name(a->kind)),
                   OKNO_TEXT(okno_priority_name(a->priority)),

@@ -37,8 +37,40 @@ static void ensure_tables(void)
   }
 }
 
+static void set_no_vault(GError **error)
+{
+  g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+              "the store holds encrypted data but the key file %s is missing: put it back "
+              "(docs/crypto.md)",
+              vault_path ? vault_path : "([crypto] key_file)");
+}
+
+static gboolean data_key(OknoDb *db, gint64 key_id, guint8 dk[OKNO_VAULT_KEY_LEN],
+                         GError **error);
+
+/* The opener of sealed text of db.h: "" for a value that does not open. */
+static gboolean open_text(OknoDb *db, const char *stored, char **clear, GError **error)
+{
+  guint8 dk[OKNO_VAULT_KEY_LEN];
+  gint64 key_id = okno_vault_sealed_text_key_id(stored);
+  g_autoptr(GError) e = NULL;
+  *clear = NULL;
+  if (!key_id)
+    return TRUE; /* clear text that only begins like a sealed one */
+  if (!vault) {
+    set_no_vault(error);
+    return FALSE;
+  }
+  if (!data_key(db, key_id, dk, &e))
+    return TRUE; /* shredded */
+  *clear = okno_vault_open_text(dk, OKNO_STORE_TEXT_AD, stored, NULL);
+  sodium_memzero(dk, sizeof dk);
+  return TRUE;
+}
+
 void okno_store_set_vault(OknoVault *v, const char *path)
 {
+  okno_db_set_text_opener(open_text);
   g_mutex_lock(&lock);
   g_clear_pointer(&vault, okno_vault_free);
   g_free(vault_path);
@@ -61,14 +93,6 @@ gboolean okno_store_has_sealed(OknoStore *st, gboolean *any, GError **error)
     return FALSE;
   *any = okno_rows_count(r) > 0;
   return TRUE;
-}
-
-static void set_no_vault(GError **error)
-{
-  g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-              "the store holds encrypted data but the key file %s is missing: put it back "
-              "(docs/crypto.md)",
-              vault_path ? vault_path : "([crypto] key_file)");
 }
 
 gboolean okno_store_check_vault(OknoStore *st, GError **error)
@@ -137,7 +161,7 @@ static void forget_appeal(gint64 appeal_id)
 }
 
 /* The data key `key_id`, from the cache or the store (then unwrapped and cached). */
-static gboolean data_key(OknoStore *st, gint64 key_id, guint8 dk[OKNO_VAULT_KEY_LEN],
+static gboolean data_key(OknoDb *db, gint64 key_id, guint8 dk[OKNO_VAULT_KEY_LEN],
                          GError **error)
 {
   g_autoptr(OknoRows) r = NULL;
@@ -150,7 +174,7 @@ static gboolean data_key(OknoStore *st, gint64 key_id, guint8 dk[OKNO_VAULT_KEY_
   }
   if (cache_get(key_id, dk))
     return TRUE;
-  r = okno_db_query(okno_store_db(st), "SELECT epoch, wrapped FROM data_keys WHERE id = $1",
+  r = okno_db_query(db, "SELECT epoch, wrapped FROM data_keys WHERE id = $1",
                     OKNO_PARAMS(OKNO_INT(key_id)), error);
   if (!r)
     return FALSE;
@@ -267,9 +291,22 @@ GBytes *okno_store_seal(OknoStore *st, gint64 key_id, const char *ad, const void
   GBytes *out;
   if (!key_id)
     return g_bytes_new(data, len);
-  if (!data_key(st, key_id, dk, error))
+  if (!data_key(okno_store_db(st), key_id, dk, error))
     return NULL;
   out = okno_vault_seal(dk, key_id, ad, data, len);
+  sodium_memzero(dk, sizeof dk);
+  return out;
+}
+
+char *okno_store_seal_text(OknoStore *st, gint64 key_id, const char *text, GError **error)
+{
+  guint8 dk[OKNO_VAULT_KEY_LEN];
+  char *out;
+  if (!key_id)
+    return g_strdup(text ? text : "");
+  if (!data_key(okno_store_db(st), key_id, dk, error))
+    return NULL;
+  out = okno_vault_seal_text(dk, key_id, OKNO_STORE_TEXT_AD, text ? text : "");
   sodium_memzero(dk, sizeof dk);
   return out;
 }
@@ -287,7 +324,7 @@ GBytes *okno_store_unseal(OknoStore *st, const char *ad, GBytes *stored, GError 
   key_id = okno_vault_sealed_key_id(p, len);
   if (!key_id)
     return g_bytes_ref(stored);
-  if (!data_key(st, key_id, dk, error))
+  if (!data_key(okno_store_db(st), key_id, dk, error))
     return NULL;
   out = okno_vault_open(dk, ad, p, len, error);
   sodium_memzero(dk, sizeof dk);

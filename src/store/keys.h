@@ -56,6 +56,13 @@ gboolean okno_store_key_of_message(OknoStore *st, gint64 message_id, gint64 *key
  * does not open. */
 GBytes *okno_store_seal(OknoStore *st, gint64 key_id, const char *ad, const void *data,
                         gsize len, GError **error);
+/* Text columns: `text` sealed under key `key_id` in the text form (core/vault.h; a
+ * copy of `text` when key_id is 0); every query opens it again by itself (db.h's text
+ * opener): readers need do nothing. The associated data is OKNO_STORE_TEXT_AD with the
+ * key id: the key is the appeal's, so a value moved to another appeal does not open.
+ * NULL with the error when the key does not open. */
+#define OKNO_STORE_TEXT_AD "okno-text"
+char *okno_store_seal_text(OknoStore *st, gint64 key_id, const char *text, GError **error);
 /* The clear bytes of a stored value: `stored` itself (a new reference) when it is not
  * sealed, else opened; NULL with the error when its key is gone (shredded), there is
  * no vault, or the value was altered. NULL `stored` gives NULL with no error. */

@@ -21,7 +21,10 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   gint64 key_id = 0;
   g_autoptr(GBytes) sealed = NULL;
   g_autoptr(OknoRows) r = NULL;
+  g_autofree char *recipient = NULL, *meta = NULL;
   if (!okno_store_key_of_appeal(st, m->appeal_id, &key_id, error) ||
+      !(recipient = okno_store_seal_text(st, key_id, m->recipient, error)) ||
+      !(meta = okno_store_seal_text(st, key_id, m->meta_json ? m->meta_json : "{}", error)) ||
       !(sealed = okno_store_seal(st, key_id, "messages.raw",
                                  m->raw ? g_bytes_get_data(m->raw, NULL) : "",
                                  m->raw ? g_bytes_get_size(m->raw) : 0, error)))
@@ -33,8 +36,8 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
       "text, content_hash, meta, raw, created_at, automatic) "
       "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
       OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id), T(m->sender),
-                  T(m->recipient), T(m->subject), T(m->text), T(m->content_hash),
-                  OKNO_TEXT(m->meta_json ? m->meta_json : "{}"), OKNO_BLOB(raw, len),
+                  OKNO_TEXT(recipient), T(m->subject), T(m->text), T(m->content_hash),
+                  OKNO_TEXT(meta), OKNO_BLOB(raw, len),
                   OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0)),
       error);
   if (!r)

@@ -158,12 +158,14 @@ static gint64 add_appeal(OknoStore *st, const char *number, const char *data)
   g_autoptr(GBytes) raw = g_bytes_new(RAW, strlen(RAW));
   OknoAppeal a = {.number = (char *)number, .status = OKNO_STATUS_NEW,
                   .channel = OKNO_CHANNEL_EMAIL, .from_email = (char *)"ivan@example.org",
+                  .from_name = (char *)"Иван Секретов", .phone = (char *)"+79161234567",
                   .received_at = okno_now()};
   OknoAttachment att = {.filename = (char *)"scan.pdf", .declared_type = (char *)"application/pdf",
                         .content_type = (char *)"application/pdf", .size = strlen(data),
                         .data = g_bytes_new(data, strlen(data))};
   OknoMessageRow m = {.direction = "in", .sender = "ivan@example.org", .raw = raw,
-                      .created_at = okno_now()};
+                      .recipient = "support@portal.example",
+                      .meta_json = "{\"snils\":\"112-233-445 95\"}", .created_at = okno_now()};
   memcpy(att.sha256, "00", 3);
   assert_true(okno_store_begin(st, NULL));
   assert_true(okno_store_appeal_insert(st, &a, NULL));
@@ -223,8 +225,23 @@ static void test_rows_are_sealed_and_read_back_clear(void **state)
   assert_null(memmem(g_bytes_get_data(stored, NULL), g_bytes_get_size(stored), "quokka", 6));
   assert_true(okno_store_has_sealed(fx->st, &any, NULL));
   assert_true(any);
+  g_clear_pointer(&r, okno_rows_free);
+  /* the driver's own rows (no opener between): sealed text */
+  r = fx->st ? okno_store_db(fx->st)->driver->query(
+                   okno_store_db(fx->st), "SELECT a.from_name, a.phone, m.meta, m.recipient "
+                   "FROM appeals a JOIN messages m ON m.appeal_id = a.id", NULL, 0, NULL)
+             : NULL;
+  for (guint c = 0; c < 4; c++)
+    assert_true(g_str_has_prefix(okno_rows_text(r, 0, c), OKNO_VAULT_TEXT_PREFIX));
   fresh_vault(path); /* read from the store, not from the cache */
   assert_true(readable(fx->st, "26-000001-1", "ATTACHMENTBYTES-ONE"));
+  {
+    g_autoptr(OknoAppeal) a = okno_store_appeal_get(fx->st, "26-000001-1", NULL);
+    g_autofree char *json = okno_store_appeal_json(fx->st, "26-000001-1", NULL);
+    assert_string_equal(a->from_name, "Иван Секретов");
+    assert_string_equal(a->phone, "+79161234567");
+    assert_non_null(strstr(json, "112-233-445 95"));
+  }
   /* without the key file: a clear one-line error, nothing shown */
   okno_store_set_vault(NULL, path);
   assert_false(okno_store_check_vault(fx->st, &err));
@@ -232,6 +249,10 @@ static void test_rows_are_sealed_and_read_back_clear(void **state)
   g_clear_error(&err);
   assert_null(okno_store_appeal_message_raw(fx->st, "26-000001-1", 1, &err));
   assert_int_equal(err->code, OKNO_ERROR_USER);
+  assert_non_null(strstr(err->message, path));
+  g_clear_error(&err);
+  assert_null(okno_store_appeal_get(fx->st, "26-000001-1", &err));
+  assert_non_null(err);
   assert_non_null(strstr(err->message, path));
   g_unlink(path);
 }
