@@ -141,7 +141,8 @@ OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
 {
   OknoDb *db = okno_store_db(st);
   g_autoptr(GArray) params = g_array_new(FALSE, TRUE, sizeof(OknoParam));
-  g_autoptr(GString) where = g_string_new("WHERE from_email IN (");
+  g_autoptr(GString) where = g_string_new("WHERE from_bidx IN (");
+  g_autoptr(GPtrArray) blinded = g_ptr_array_new_with_free_func(g_free);
   g_autofree char *count_sql = NULL, *list_sql = NULL;
   g_autoptr(OknoRows) c = NULL, r = NULL;
   gboolean back = FALSE, cursor = FALSE;
@@ -160,7 +161,8 @@ OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
     }
   }
   for (; emails && *emails; emails++) {
-    p = OKNO_TEXT(*emails);
+    g_ptr_array_add(blinded, okno_store_blind_email(*emails));
+    p = OKNO_TEXT(blinded->pdata[blinded->len - 1]);
     g_array_append_val(params, p);
     g_string_append_printf(where, "%s$%u", n ? ", " : "", n + 1);
     n++;

@@ -311,6 +311,22 @@ char *okno_store_seal_text(OknoStore *st, gint64 key_id, const char *text, GErro
   return out;
 }
 
+char *okno_store_seal_secret(OknoStore *st, const char *text, GError **error)
+{
+  gint64 key_id = 0;
+  if (!okno_store_key_new(st, &key_id, error))
+    return NULL;
+  return okno_store_seal_text(st, key_id, text, error);
+}
+
+char *okno_store_blind_email(const char *email)
+{
+  g_autofree char *low = g_utf8_strdown(email ? email : "", -1);
+  if (!vault)
+    return g_steal_pointer(&low);
+  return okno_vault_blind(vault, "email", low);
+}
+
 GBytes *okno_store_unseal(OknoStore *st, const char *ad, GBytes *stored, GError **error)
 {
   guint8 dk[OKNO_VAULT_KEY_LEN];

@@ -63,6 +63,14 @@ GBytes *okno_store_seal(OknoStore *st, gint64 key_id, const char *ad, const void
  * NULL with the error when the key does not open. */
 #define OKNO_STORE_TEXT_AD "okno-text"
 char *okno_store_seal_text(OknoStore *st, gint64 key_id, const char *text, GError **error);
+/* A secret of no appeal (a staff member's TOTP secret, issue 12) sealed under a data
+ * key of its own, made here (one INSERT into data_keys); a copy of `text` without a
+ * vault. Read back by every query like any sealed text. */
+char *okno_store_seal_secret(OknoStore *st, const char *text, GError **error);
+/* The blind index of a contact address (e-mail): keyed BLAKE2b (core/vault.h) of its
+ * lower-case form under the key file's index key; that lower-case form itself when
+ * the process has no vault. Caller frees. */
+char *okno_store_blind_email(const char *email);
 /* The clear bytes of a stored value: `stored` itself (a new reference) when it is not
  * sealed, else opened; NULL with the error when its key is gone (shredded), there is
  * no vault, or the value was altered. NULL `stored` gives NULL with no error. */

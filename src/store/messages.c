@@ -21,8 +21,10 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   gint64 key_id = 0;
   g_autoptr(GBytes) sealed = NULL;
   g_autoptr(OknoRows) r = NULL;
-  g_autofree char *recipient = NULL, *meta = NULL;
+  g_autofree char *recipient = NULL, *meta = NULL, *sender = NULL;
+  g_autofree char *bidx = okno_store_blind_email(m->sender);
   if (!okno_store_key_of_appeal(st, m->appeal_id, &key_id, error) ||
+      !(sender = okno_store_seal_text(st, key_id, m->sender, error)) ||
       !(recipient = okno_store_seal_text(st, key_id, m->recipient, error)) ||
       !(meta = okno_store_seal_text(st, key_id, m->meta_json ? m->meta_json : "{}", error)) ||
       !(sealed = okno_store_seal(st, key_id, "messages.raw",
@@ -33,12 +35,12 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   r = okno_db_query(
       okno_store_db(st),
       "INSERT INTO messages(appeal_id, direction, message_id, sender, recipient, subject, "
-      "text, content_hash, meta, raw, created_at, automatic) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-      OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id), T(m->sender),
+      "text, content_hash, meta, raw, created_at, automatic, sender_bidx) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+      OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id), OKNO_TEXT(sender),
                   OKNO_TEXT(recipient), T(m->subject), T(m->text), T(m->content_hash),
                   OKNO_TEXT(meta), OKNO_BLOB(raw, len),
-                  OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0)),
+                  OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0), OKNO_TEXT(bidx)),
       error);
   if (!r)
     return FALSE;
@@ -94,11 +96,12 @@ gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *
                                  const char *content_hash, gint64 since, GError **error)
 {
   g_autoptr(OknoRows) r = NULL;
+  g_autofree char *bidx = okno_store_blind_email(sender);
   if (message_id && *message_id) {
     r = okno_db_query(okno_store_db(st),
                       "SELECT appeal_id FROM messages WHERE message_id = $1 AND message_id <> '' "
-                      "AND sender = $2 AND direction = 'in' ORDER BY id LIMIT 1",
-                      OKNO_PARAMS(OKNO_TEXT(message_id), T(sender)), error);
+                      "AND sender_bidx = $2 AND direction = 'in' ORDER BY id LIMIT 1",
+                      OKNO_PARAMS(OKNO_TEXT(message_id), OKNO_TEXT(bidx)), error);
     if (!r)
       return 0;
     if (okno_rows_count(r))
@@ -108,10 +111,10 @@ gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *
   if (!content_hash || !*content_hash)
     return 0;
   r = okno_db_query(okno_store_db(st),
-                    "SELECT appeal_id FROM messages WHERE sender = $1 AND content_hash = $2 "
+                    "SELECT appeal_id FROM messages WHERE sender_bidx = $1 AND content_hash = $2 "
                     "AND content_hash <> '' AND direction = 'in' AND created_at >= $3 "
                     "ORDER BY id LIMIT 1",
-                    OKNO_PARAMS(T(sender), OKNO_TEXT(content_hash), OKNO_INT(since)), error);
+                    OKNO_PARAMS(OKNO_TEXT(bidx), OKNO_TEXT(content_hash), OKNO_INT(since)), error);
   return r && okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
 }
 

@@ -158,6 +158,23 @@
   " CASE WHEN " OKNO_HELD_SQL(R ".") " THEN 1 ELSE 0 END, " D ")"                         \
   " ON CONFLICT(department, status, assignee, quarantine) DO UPDATE SET n = n + (" D ");"
 
+/* Step 13 of both backends (issue 15, store/keys.h): the blind indexes that replace
+ * the lookups by contact address once it is sealed: from_bidx and sender_bidx hold the
+ * keyed BLAKE2b of the lower-case address (its clear lower-case form in a store
+ * without a key file, and in the rows written before). The indexes on the addresses
+ * themselves go: a sealed value is never looked up. */
+#define BLIND_INDEXES                                                                   \
+  "ALTER TABLE appeals ADD COLUMN from_bidx TEXT NOT NULL DEFAULT '';"                  \
+  "UPDATE appeals SET from_bidx = lower(from_email);"                                   \
+  "DROP INDEX appeals_from;"                                                            \
+  "DROP INDEX appeals_from_recv;"                                                       \
+  "CREATE INDEX appeals_from_bidx ON appeals(from_bidx, received_at, id);"              \
+  "ALTER TABLE messages ADD COLUMN sender_bidx TEXT NOT NULL DEFAULT '';"               \
+  "UPDATE messages SET sender_bidx = lower(sender);"                                    \
+  "DROP INDEX messages_hash;"                                                           \
+  "CREATE INDEX messages_sender_hash ON messages(sender_bidx, content_hash)"            \
+  "  WHERE content_hash <> '';"
+
 static const char *const sqlite_steps[] = {
   /* 1: the registry, its messages, attachments, events and the outbound queue. */
   "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -521,7 +538,8 @@ static const char *const sqlite_steps[] = {
   "  wrapped BLOB NOT NULL,"
   "  created_at INTEGER NOT NULL);"
   "CREATE INDEX data_keys_epoch ON data_keys(epoch);"
-  "ALTER TABLE appeals ADD COLUMN key_id INTEGER NOT NULL DEFAULT 0;",
+  "ALTER TABLE appeals ADD COLUMN key_id INTEGER NOT NULL DEFAULT 0;"
+  BLIND_INDEXES,
 };
 
 static const char *const pg_steps[] = {
@@ -847,7 +865,8 @@ static const char *const pg_steps[] = {
   "  wrapped BYTEA NOT NULL,"
   "  created_at BIGINT NOT NULL);"
   "CREATE INDEX data_keys_epoch ON data_keys(epoch);"
-  "ALTER TABLE appeals ADD COLUMN key_id BIGINT NOT NULL DEFAULT 0;",
+  "ALTER TABLE appeals ADD COLUMN key_id BIGINT NOT NULL DEFAULT 0;"
+  BLIND_INDEXES,
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

@@ -18,6 +18,7 @@
 #include "store/appeals.h"
 #include "store/keys.h"
 #include "store/messages.h"
+#include "store/staff.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"
@@ -228,10 +229,11 @@ static void test_rows_are_sealed_and_read_back_clear(void **state)
   g_clear_pointer(&r, okno_rows_free);
   /* the driver's own rows (no opener between): sealed text */
   r = fx->st ? okno_store_db(fx->st)->driver->query(
-                   okno_store_db(fx->st), "SELECT a.from_name, a.phone, m.meta, m.recipient "
-                   "FROM appeals a JOIN messages m ON m.appeal_id = a.id", NULL, 0, NULL)
+                   okno_store_db(fx->st), "SELECT a.from_name, a.phone, m.meta, m.recipient, "
+                   "a.from_email, m.sender FROM appeals a JOIN messages m ON m.appeal_id = a.id",
+                   NULL, 0, NULL)
              : NULL;
-  for (guint c = 0; c < 4; c++)
+  for (guint c = 0; c < 6; c++)
     assert_true(g_str_has_prefix(okno_rows_text(r, 0, c), OKNO_VAULT_TEXT_PREFIX));
   fresh_vault(path); /* read from the store, not from the cache */
   assert_true(readable(fx->st, "26-000001-1", "ATTACHMENTBYTES-ONE"));
@@ -241,6 +243,32 @@ static void test_rows_are_sealed_and_read_back_clear(void **state)
     assert_string_equal(a->from_name, "Иван Секретов");
     assert_string_equal(a->phone, "+79161234567");
     assert_non_null(strstr(json, "112-233-445 95"));
+    assert_string_equal(a->from_email, "ivan@example.org");
+  }
+  {
+    /* a staff member's TOTP secret (issue 12) is sealed too */
+    OknoUser u = {.login = (char *)"petrova", .role = (char *)"operator",
+                  .password_hash = (char *)"x", .totp_secret = (char *)"JBSWY3DPEHPK3PXP"};
+    g_autoptr(OknoRows) t = NULL;
+    OknoUser *back;
+    assert_true(okno_store_user_insert(fx->st, &u, NULL));
+    t = okno_store_db(fx->st)->driver->query(okno_store_db(fx->st),
+                                             "SELECT totp_secret FROM users", NULL, 0, NULL);
+    assert_true(g_str_has_prefix(okno_rows_text(t, 0, 0), OKNO_VAULT_TEXT_PREFIX));
+    back = okno_store_user_get(fx->st, "petrova", NULL);
+    assert_string_equal(back->totp_secret, "JBSWY3DPEHPK3PXP");
+    okno_user_free(back);
+  }
+  {
+    /* lookups by address go through the blind index */
+    OknoListFilter f = {.from_email = "Ivan@Example.org"};
+    g_autoptr(GPtrArray) list = okno_store_list(fx->st, &f, NULL);
+    g_autoptr(OknoRows) b = okno_db_query(okno_store_db(fx->st),
+                                          "SELECT from_bidx FROM appeals", OKNO_NO_PARAMS, NULL);
+    g_autofree char *expect = okno_vault_blind(okno_store_vault(), "email", "ivan@example.org");
+    assert_int_equal(list->len, 1);
+    assert_string_equal(okno_rows_text(b, 0, 0), expect);
+    assert_true(okno_store_find_duplicate(fx->st, "IVAN@example.org", "", "h1", 0, NULL) == 0);
   }
   /* without the key file: a clear one-line error, nothing shown */
   okno_store_set_vault(NULL, path);
