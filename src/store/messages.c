@@ -21,10 +21,13 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   gint64 key_id = 0;
   g_autoptr(GBytes) sealed = NULL;
   g_autoptr(OknoRows) r = NULL;
-  g_autofree char *recipient = NULL, *meta = NULL, *sender = NULL;
+  g_autofree char *recipient = NULL, *meta = NULL, *sender = NULL, *subject = NULL, *text = NULL;
   g_autofree char *bidx = okno_store_blind_email(m->sender);
   if (!okno_store_key_of_appeal(st, m->appeal_id, &key_id, error) ||
       !(sender = okno_store_seal_text(st, key_id, m->sender, error)) ||
+      /* okno's own letters (receipts) are kept out of the search index: sealed whole */
+      !(subject = okno_store_seal_text(st, m->automatic ? key_id : 0, m->subject, error)) ||
+      !(text = okno_store_seal_text(st, m->automatic ? key_id : 0, m->text, error)) ||
       !(recipient = okno_store_seal_text(st, key_id, m->recipient, error)) ||
       !(meta = okno_store_seal_text(st, key_id, m->meta_json ? m->meta_json : "{}", error)) ||
       !(sealed = okno_store_seal(st, key_id, "messages.raw",
@@ -38,7 +41,7 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
       "text, content_hash, meta, raw, created_at, automatic, sender_bidx) "
       "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
       OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id), OKNO_TEXT(sender),
-                  OKNO_TEXT(recipient), T(m->subject), T(m->text), T(m->content_hash),
+                  OKNO_TEXT(recipient), OKNO_TEXT(subject), OKNO_TEXT(text), T(m->content_hash),
                   OKNO_TEXT(meta), OKNO_BLOB(raw, len),
                   OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0), OKNO_TEXT(bidx)),
       error);
