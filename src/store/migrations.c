@@ -159,7 +159,8 @@
   " ON CONFLICT(department, status, assignee, quarantine) DO UPDATE SET n = n + (" D ");"
 
 /* Step 13 of both backends (issue 15, store/keys.h): the blind indexes that replace
- * the lookups by contact address once it is sealed: from_bidx and sender_bidx hold the
+ * the lookups by contact address once it is sealed: from_bidx, sender_bidx and
+ * outbound's to_bidx (the limit of automatic replies per address) hold the
  * keyed BLAKE2b of the lower-case address (its clear lower-case form in a store
  * without a key file, and in the rows written before). The indexes on the addresses
  * themselves go: a sealed value is never looked up. */
@@ -173,7 +174,11 @@
   "UPDATE messages SET sender_bidx = lower(sender);"                                    \
   "DROP INDEX messages_hash;"                                                           \
   "CREATE INDEX messages_sender_hash ON messages(sender_bidx, content_hash)"            \
-  "  WHERE content_hash <> '';"
+  "  WHERE content_hash <> '';"                                                         \
+  "ALTER TABLE outbound ADD COLUMN to_bidx TEXT NOT NULL DEFAULT '';"                   \
+  "UPDATE outbound SET to_bidx = lower(env_to);"                                        \
+  "DROP INDEX outbound_auto;"                                                           \
+  "CREATE INDEX outbound_auto_bidx ON outbound(to_bidx, created_at) WHERE automatic = 1;"
 
 static const char *const sqlite_steps[] = {
   /* 1: the registry, its messages, attachments, events and the outbound queue. */

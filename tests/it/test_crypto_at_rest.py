@@ -1,6 +1,7 @@
 """test_crypto_at_rest: encryption at rest (issue 15, docs/crypto.md) seen from outside.
 
-Appeals are registered over SMTP and through the web form with known names, a phone
+Appeals are registered over SMTP and through the web form with known names, e-mail
+addresses, a phone
 (the form's field), attachment bytes and a phrase that only the original letter's header carries; then a
 byte search (as `grep -a`) of the SQLite file with its WAL, or of the PostgreSQL data
 directory after a CHECKPOINT (it_crypto_at_rest_pg), finds none of them, while `okno
@@ -28,13 +29,15 @@ from test_feedback import Form  # noqa: E402
 NAME = "Евлампий Проскуряков"
 WEB_NAME = "Агафья Тихоновна Скворцова"
 PHONE = "+7 912 404-17-93"
+EMAIL = "evlampiy.qz17@example.org"
+WEB_EMAIL = "agafya.qz18@example.org"
 HEADER_PHRASE = "zorblax-header-only-7731"
 FILE_BYTES = b"%PDF-1.4\nUNIQUE-ATTACHMENT-BYTES-QX81\n%%EOF\n"
 
 
 def letter():
     m = EmailMessage()
-    m["From"] = "%s <evlampiy@example.org>" % NAME
+    m["From"] = "%s <evlampiy.qz17@example.org>" % NAME
     m["To"] = "support@portal.example"
     m["Subject"] = "Вопрос о пособии"
     m["Message-ID"] = "<crypto-1@example.org>"
@@ -75,7 +78,7 @@ class AtRest(unittest.TestCase):
         okno.start()
         with SmtpDialogue(okno.smtp_port) as d:
             d.cmd("EHLO me")
-            d.cmd("MAIL FROM:<evlampiy@example.org>")
+            d.cmd("MAIL FROM:<evlampiy.qz17@example.org>")
             d.cmd("RCPT TO:<support@portal.example>")
             code, _ = d.cmd("DATA")
             assert code == 354, code
@@ -83,7 +86,7 @@ class AtRest(unittest.TestCase):
             code, text = d.reply()
             assert code == 250, text
         c = HttpClient(okno.base_url)
-        r = c.post("/feedback", Form(c).fields("pow", name=WEB_NAME, phone=PHONE),
+        r = c.post("/feedback", Form(c).fields("pow", name=WEB_NAME, phone=PHONE, email=WEB_EMAIL),
                    files=[("attachments", "web.pdf", "application/pdf", FILE_BYTES + b"WEB")])
         assert r.status == 200, r.text[:2000]
         cls.web_number = re.search(r'id="appeal-number">(\d\d-\d{6,}-\d)<', r.text).group(1)
@@ -95,7 +98,7 @@ class AtRest(unittest.TestCase):
     def test_1_nothing_personal_is_in_the_store_files(self):
         paths = files_of_store(self.okno)
         self.assertTrue(paths)
-        for needle in (NAME, WEB_NAME, PHONE):
+        for needle in (NAME, WEB_NAME, PHONE, EMAIL, WEB_EMAIL):
             self.assertIsNone(found(paths, needle.encode()), needle)
         for needle in (HEADER_PHRASE.encode(), b"UNIQUE-ATTACHMENT-BYTES-QX81"):
             self.assertIsNone(found(paths, needle), needle)
