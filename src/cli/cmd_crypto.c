@@ -43,8 +43,8 @@ int okno_cmd_crypto(int argc, char **argv)
            key_path);
     return 0;
   }
-  if (!okno_store_vault()) {
-    g_autoptr(OknoVault) v = okno_vault_load(key_path, &err);
+  if (!okno_store_vault()) { /* no key file: the load says so, in one line */
+    g_autoptr(OknoVault) v G_GNUC_UNUSED = okno_vault_load(key_path, &err);
     return okno_cli_fail(err);
   }
   st = okno_store_open(cfg->store_url, &err);

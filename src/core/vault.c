@@ -342,6 +342,19 @@ OknoVault *okno_vault_load(const char *path, GError **error)
   return v;
 }
 
+OknoVault *okno_vault_parse(const char *label, const char *text, GError **error)
+{
+  OknoVault *v;
+  if (!init_sodium(error))
+    return NULL;
+  v = vault_new(label);
+  if (!parse(label, text, v->index_key, v->epochs, &v->current, error)) {
+    okno_vault_free(v);
+    return NULL;
+  }
+  return v;
+}
+
 void okno_vault_free(OknoVault *v)
 {
   if (!v)

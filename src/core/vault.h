@@ -43,6 +43,9 @@ gboolean okno_vault_create(const char *path, GError **error);
 /* NULL and OKNO_ERROR_USER (one line naming the file) when it is missing, unreadable,
  * malformed or readable by group or others. */
 OknoVault *okno_vault_load(const char *path, GError **error);
+/* The vault of a key file's text (`label` names it in errors); for the fuzz driver
+ * and tests: it is not saved anywhere. NULL and OKNO_ERROR_USER when malformed. */
+OknoVault *okno_vault_parse(const char *label, const char *text, GError **error);
 void okno_vault_free(OknoVault *v);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoVault, okno_vault_free)
 const char *okno_vault_path(const OknoVault *v);
