@@ -35,6 +35,7 @@ static const struct {
   {"route", okno_cmd_route, "routing rules: add, list, remove"},
   {"retention", okno_cmd_retention, "retention of personal data: run (one pass), acts, act (destruction acts)"},
   {"backup", okno_cmd_backup, "a backup of the store (--out FILE), or verify FILE against its journal"},
+  {"crypto", okno_cmd_crypto, "encryption at rest: init the key file, rotate, status, shred"},
   {"journal", okno_cmd_journal, "the tamper-evident journal: init, key, sign, head, verify, consistency, proof"},
   {"evidence", okno_cmd_evidence, "evidence bundles: export NUMBER --out DIR, verify --key PUBKEY PATH"},
 };

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "ops/outbound.h"
 #include "store/appeals.h"
+#include "store/keys.h"
 
 int okno_cli_read_message(const OknoConfig *cfg, const char *path, char **raw, gsize *len,
                           OknoMessage **msg)
@@ -107,6 +108,21 @@ int okno_cli_fail(const GError *err)
   return okno_error_exit_code(err);
 }
 
+/* Loads the key file of encryption at rest into the store (store/keys.h) when it is
+ * there; a key file that is there but does not load is the command's error. */
+static gboolean cli_vault(const OknoConfig *cfg, int *exit_code)
+{
+  g_autofree char *path = okno_config_crypto_key_file(cfg);
+  g_autoptr(GError) err = NULL;
+  OknoVault *v = NULL;
+  if (g_file_test(path, G_FILE_TEST_EXISTS) && !(v = okno_vault_load(path, &err))) {
+    *exit_code = okno_cli_fail(err);
+    return FALSE;
+  }
+  okno_store_set_vault(v, path);
+  return TRUE;
+}
+
 OknoConfig *okno_cli_setup(int *argc, char ***argv, const char *usage,
                            const GOptionEntry *extra, int *exit_code)
 {
@@ -138,6 +154,10 @@ OknoConfig *okno_cli_setup(int *argc, char ***argv, const char *usage,
     return NULL;
   }
   okno_journal_set_enabled(cfg->journal_enabled != 0);
+  if (!cli_vault(cfg, exit_code)) {
+    okno_config_free(cfg);
+    return NULL;
+  }
   if (config_path) {
     /* [sla] is checked where the policy is built: bad periods and classes are refused
      * before any command runs, naming the file, as config errors are. */

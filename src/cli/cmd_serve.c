@@ -37,6 +37,7 @@
 #include "ops/journal.h"
 #include "ops/scheduler.h"
 #include "cli/cli.h"
+#include "store/keys.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/privileges.h"
@@ -120,6 +121,23 @@ static gboolean on_watchdog(gpointer unused)
   return G_SOURCE_CONTINUE;
 }
 
+/* Encryption at rest (docs/crypto.md): without the key file okno serves only a store
+ * that holds nothing sealed (and then writes clear, with a warning); with it, epochs a
+ * shred or rotation left retired (a crash before their collection) are collected. */
+static gboolean crypto_ready(const OknoConfig *cfg, GError **error)
+{
+  g_autoptr(OknoStore) st = okno_store_open(cfg->store_url, error);
+  if (!st || !okno_store_check_vault(st, error))
+    return FALSE;
+  if (!okno_store_vault()) {
+    g_autofree char *path = okno_config_crypto_key_file(cfg);
+    okno_log_warn("crypto", "event=encryption_off reason=\"no key file %s: okno crypto init\"",
+                  path);
+    return TRUE;
+  }
+  return okno_store_keys_collect(st, NULL, error);
+}
+
 int okno_cmd_serve(int argc, char **argv)
 {
   int code = 0;
@@ -157,6 +175,8 @@ int okno_cmd_serve(int argc, char **argv)
   /* The spool directory belongs to the user too (the listener only makes it if missing). */
   if (priv.switching && cfg->spool_threshold < cfg->max_message_size)
     g_mkdir_with_parents(cfg->spool_dir, 0700);
+  if (!crypto_ready(cfg, &err))
+    return okno_cli_fail(err);
   intake = okno_intake_new(cfg, &err);
   if (!intake)
     return okno_cli_fail(err);

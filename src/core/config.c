@@ -105,6 +105,7 @@ static const KeyDef keys[] = {
   S("dkim", "domain", dkim_domain, ""),
   P("dkim", "key", dkim_key, ""),
   P("journal", "key_file", journal_key_file, ""),
+  P("crypto", "key_file", crypto_key_file, ""),
   I("journal", "sign_interval", journal_sign_interval, 60, 1, 86400),
   I("journal", "enabled", journal_enabled, 1, 0, 1),
   I("journal", "verify_interval", journal_verify_interval, 86400, 0, 31 * 86400),
@@ -543,11 +544,22 @@ gboolean okno_config_socket_mode(const OknoConfig *cfg, guint *mode)
   return TRUE;
 }
 
-char *okno_config_journal_key_file(const OknoConfig *cfg)
+/* The file `configured`, else `name` in the config file's directory. */
+static char *beside_config(const OknoConfig *cfg, const char *configured, const char *name)
 {
   g_autofree char *dir = NULL;
-  if (cfg->journal_key_file && *cfg->journal_key_file)
-    return g_strdup(cfg->journal_key_file);
+  if (configured && *configured)
+    return g_strdup(configured);
   dir = cfg->path ? g_path_get_dirname(cfg->path) : g_strdup(".");
-  return g_build_filename(dir, "journal.key", NULL);
+  return g_build_filename(dir, name, NULL);
+}
+
+char *okno_config_crypto_key_file(const OknoConfig *cfg)
+{
+  return beside_config(cfg, cfg->crypto_key_file, "okno.key");
+}
+
+char *okno_config_journal_key_file(const OknoConfig *cfg)
+{
+  return beside_config(cfg, cfg->journal_key_file, "journal.key");
 }

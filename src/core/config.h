@@ -187,6 +187,8 @@ typedef struct OknoConfig {
   char *retention_act_font;       /* a TrueType font with Cyrillic for the acts' PDF */
   gint64 journal_verify_interval; /* seconds between the scheduler's verifies; 0: never */
   char **journal_witnesses; /* e-mail addresses or maildir:PATH; each new head goes to them */
+  /* [crypto] encryption at rest (core/vault.h, store/keys.h, docs/crypto.md) */
+  char *crypto_key_file;    /* the key file; empty: okno.key beside the config file */
   /* [rspamd] spam filtering (check/rspamd.h, docs/spam.md) */
   char *rspamd_url;         /* http://host:port of rspamd's normal worker; empty: off */
   gint64 rspamd_timeout_ms; /* one scan (or one learning call) */
@@ -226,3 +228,6 @@ gboolean okno_config_socket_mode(const OknoConfig *cfg, guint *mode);
 /* The journal's key file: [journal] key_file, else journal.key in the config file's
  * directory (the working directory for the embedded defaults). Caller frees. */
 char *okno_config_journal_key_file(const OknoConfig *cfg);
+/* The key file of encryption at rest: [crypto] key_file, else okno.key beside the
+ * config file (the working directory for the embedded defaults). Caller frees. */
+char *okno_config_crypto_key_file(const OknoConfig *cfg);

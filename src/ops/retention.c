@@ -23,6 +23,7 @@
 #include "store/appeals.h"
 #include "store/events.h"
 #include "store/journal.h"
+#include "store/keys.h"
 #include "store/retention.h"
 
 #define DAY_US (G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC)
@@ -80,9 +81,12 @@ static gboolean purge_one(OknoStore *st, const OknoRetentionCandidate *c, gint64
   }
   if (!okno_store_retention_purge(st, c->appeal_id, now, grounds, counts, error))
     goto fail;
-  /* CRYPTO-SHRED: the lead adds, at the merge with branch `crypto` (issue 15, item 3),
-   * the call that destroys appeal c->appeal_id's data key here, in this transaction,
-   * after the rows are emptied and before the commit. Nothing here shreds yet. */
+  /* Crypto-shredding (store/keys.h): the appeal's data key goes in this transaction, so
+   * what the emptying could not reach (old WAL frames, free pages, a backup taken
+   * before) can no longer be opened once the pass has collected the retired epochs
+   * (okno_retention_run). Without a key file nothing was sealed: nothing to shred. */
+  if (okno_store_vault() && !okno_store_appeal_shred(st, c->appeal_id, error))
+    goto fail;
   json_builder_begin_object(b);
   okno_json_str(b, "grounds", grounds);
   okno_json_int(b, "messages", counts->messages);
@@ -265,6 +269,9 @@ OknoRetentionReport *okno_retention_run(const OknoConfig *cfg, OknoStore *st, gi
   rep->subjects = g_hash_table_size(subjects);
   if (dry_run)
     return g_steal_pointer(&rep);
+  /* the shredded keys' epochs: the other keys re-wrapped, the old KEKs destroyed */
+  if (purged_ids->len && okno_store_vault() && !okno_store_keys_collect(st, NULL, error))
+    return NULL;
   if (purged_ids->len && !write_act(cfg, st, rep, by, purged_ids, error))
     return NULL;
   if (!okno_store_begin(st, error))

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/journal.h"
+#include "store/keys.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
 
@@ -74,26 +75,37 @@ GPtrArray *okno_appeals_from_rows(const OknoRows *r, GError **error)
 
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(
+  g_autoptr(OknoRows) r = NULL;
+  g_autofree char *name = NULL, *phone = NULL, *email = NULL;
+  g_autofree char *bidx = okno_store_blind_email(a->from_email);
+  gint64 key_id = 0;
+  if (!okno_store_key_new(st, &key_id, error) ||
+      !(email = okno_store_seal_text(st, key_id, a->from_email, error)) ||
+      !(name = okno_store_seal_text(st, key_id, a->from_name, error)) ||
+      !(phone = okno_store_seal_text(st, key_id, a->phone, error)))
+    return FALSE;
+  r = okno_db_query(
       okno_store_db(st),
       "INSERT INTO appeals(number, status, channel, queue, subject, from_name, from_email, "
       "phone, category, related, received_at, deadline, updated_at, kind, priority, "
-      "priority_confirmed, sla_class, forward_deadline, deadline_gen) "
+      "priority_confirmed, sla_class, forward_deadline, deadline_gen, key_id, from_bidx) "
       "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16, "
-      "$17, $18) RETURNING id",
+      "$17, $18, $19, $20) RETURNING id",
       OKNO_PARAMS(T(a->number), OKNO_TEXT(okno_status_name(a->status)),
                   OKNO_TEXT(okno_channel_name(a->channel)), OKNO_TEXT(okno_hold_name(a->queue)),
-                  T(a->subject), T(a->from_name), T(a->from_email), T(a->phone),
+                  T(a->subject), OKNO_TEXT(name), OKNO_TEXT(email), OKNO_TEXT(phone),
                   T(a->category), T(a->related), OKNO_INT(a->received_at),
                   OKNO_INT(a->deadline), OKNO_TEXT(okno_kind_name(a->kind)),
                   OKNO_TEXT(okno_priority_name(a->priority)),
                   OKNO_INT(a->priority_confirmed ? 1 : 0),
                   OKNO_TEXT(okno_sla_class_name(a->sla_class)),
-                  OKNO_INT(a->forward_deadline), OKNO_INT(a->deadline_gen)),
+                  OKNO_INT(a->forward_deadline), OKNO_INT(a->deadline_gen),
+                  OKNO_INT(key_id), OKNO_TEXT(bidx)),
       error);
   if (!r)
     return FALSE;
   a->id = okno_rows_int(r, 0, 0);
+  okno_store_keys_remember(a->id, key_id);
   a->updated_at = a->received_at;
   a->version = 1;
   return okno_store_journal_registration(st, a, error);
@@ -119,6 +131,7 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
 {
   static const OknoListFilter none = {0};
   g_autoptr(OknoRows) r = NULL;
+  g_autofree char *bidx = NULL;
   gint64 key = G_MAXINT64, id = G_MAXINT64;
   if (!f)
     f = &none;
@@ -132,13 +145,15 @@ GPtrArray *okno_store_list(OknoStore *st, const OknoListFilter *f, GError **erro
     key = a->received_at;
     id = a->id;
   }
+  if (f->from_email && *f->from_email)
+    bidx = okno_store_blind_email(f->from_email);
   r = okno_db_query(okno_store_db(st),
                     "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals "
                     "WHERE ($1 = '' OR status = $1) AND ($2 = '' OR channel = $2) "
-                    "AND ($3 = '' OR queue = $3) AND ($4 = '' OR from_email = lower($4)) "
+                    "AND ($3 = '' OR queue = $3) AND ($4 = '' OR from_bidx = $4) "
                     "AND (received_at, id) < ($6, $7) "
                     "ORDER BY received_at DESC, id DESC LIMIT $5",
-                    OKNO_PARAMS(T(f->status), T(f->channel), T(f->queue), T(f->from_email),
+                    OKNO_PARAMS(T(f->status), T(f->channel), T(f->queue), T(bidx),
                                 OKNO_INT(f->limit > 0 ? f->limit : G_MAXINT64),
                                 OKNO_INT(key), OKNO_INT(id)),
                     error);

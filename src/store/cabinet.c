@@ -2,6 +2,7 @@
  * SQL over the driver (db.h), one statement each; the list is a keyset page like the
  * console's queues (okno_page_from_rows, src/store/queue.c). */
 #include "store/cabinet.h"
+#include "store/keys.h"
 
 #include "store/appeal_row.h"
 
@@ -140,7 +141,8 @@ OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
 {
   OknoDb *db = okno_store_db(st);
   g_autoptr(GArray) params = g_array_new(FALSE, TRUE, sizeof(OknoParam));
-  g_autoptr(GString) where = g_string_new("WHERE from_email IN (");
+  g_autoptr(GString) where = g_string_new("WHERE from_bidx IN (");
+  g_autoptr(GPtrArray) blinded = g_ptr_array_new_with_free_func(g_free);
   g_autofree char *count_sql = NULL, *list_sql = NULL;
   g_autoptr(OknoRows) c = NULL, r = NULL;
   gboolean back = FALSE, cursor = FALSE;
@@ -159,7 +161,8 @@ OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
     }
   }
   for (; emails && *emails; emails++) {
-    p = OKNO_TEXT(*emails);
+    g_ptr_array_add(blinded, okno_store_blind_email(*emails));
+    p = OKNO_TEXT(blinded->pdata[blinded->len - 1]);
     g_array_append_val(params, p);
     g_string_append_printf(where, "%s$%u", n ? ", " : "", n + 1);
     n++;
@@ -319,9 +322,15 @@ GBytes *okno_store_cabinet_file(OknoStore *st, gint64 appeal_id, gint64 id, char
       OKNO_PARAMS(OKNO_INT(id), OKNO_INT(appeal_id)), error);
   if (!r || okno_rows_count(r) == 0)
     return NULL;
-  *filename = dup_or_empty(okno_rows_text(r, 0, 1));
-  *content_type = dup_or_empty(okno_rows_text(r, 0, 2));
-  return okno_rows_blob(r, 0, 0);
+  {
+    g_autoptr(GBytes) stored = okno_rows_blob(r, 0, 0);
+    GBytes *data = okno_store_unseal(st, "attachments.data", stored, error);
+    if (!data)
+      return NULL;
+    *filename = dup_or_empty(okno_rows_text(r, 0, 1));
+    *content_type = dup_or_empty(okno_rows_text(r, 0, 2));
+    return data;
+  }
 }
 
 /* ---- ratings ---- */

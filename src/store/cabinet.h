@@ -68,7 +68,7 @@ typedef struct {
  * (received_at, id descending), as store.h's queue pages are (a `before` page that
  * reaches the start is the first page, full; a token not of this order is
  * OKNO_ERROR_USER); *total is the number matching without paging. One contact reads
- * the index appeals_from_recv in order; several (after address moves) sort the
+ * the index appeals_from_bidx (migration 13) in order; several (after address moves) sort the
  * citizen's own matching rows. */
 OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
                                   const OknoCabinetFilter *f, gint64 *total, GError **error);

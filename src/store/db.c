@@ -33,10 +33,41 @@ void okno_db_close(OknoDb *db)
     db->driver->close(db);
 }
 
+static OknoDbTextOpener text_opener;
+
+void okno_db_set_text_opener(OknoDbTextOpener opener) { text_opener = opener; }
+
+/* Opens the sealed TEXT cells of `r` in place (db.h); FALSE with the opener's error. */
+static gboolean open_sealed(OknoDb *db, OknoRows *r, GError **error)
+{
+  for (guint i = 0; i < r->cells->len; i++) {
+    Cell *c = &g_array_index(r->cells, Cell, i);
+    const char *t;
+    char *clear = NULL;
+    if (c->type != OKNO_P_TEXT)
+      continue;
+    t = g_bytes_get_data(c->bytes, NULL);
+    if (t[0] != '~' || t[1] != '1')
+      continue;
+    if (!text_opener(db, t, &clear, error))
+      return FALSE;
+    g_bytes_unref(c->bytes);
+    if (!clear)
+      clear = g_strdup("");
+    c->bytes = g_bytes_new_take(clear, strlen(clear) + 1);
+  }
+  return TRUE;
+}
+
 OknoRows *okno_db_query(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
                         GError **error)
 {
-  return db->driver->query(db, sql, params, n, error);
+  OknoRows *r = db->driver->query(db, sql, params, n, error);
+  if (r && text_opener && !open_sealed(db, r, error)) {
+    okno_rows_free(r);
+    return NULL;
+  }
+  return r;
 }
 
 gboolean okno_db_exec(OknoDb *db, const char *sql, const OknoParam *params, gsize n,

@@ -52,6 +52,16 @@ OknoDb *okno_db_open(const char *url, GError **error);
 void okno_db_close(OknoDb *db);
 OknoRows *okno_db_query(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
                         GError **error);
+/* Sealed text (store/keys.h, docs/crypto.md): a TEXT value that begins with
+ * OKNO_VAULT_TEXT_PREFIX ("~1") and decodes as a sealed value is opened by
+ * okno_db_query before the rows are returned, through the opener the store's key
+ * module registers, so every reader above sees clear text. The opener returns FALSE
+ * with an error when the process has no key file (the query then fails with it), and
+ * TRUE with *clear NULL when the value does not open (its key was shredded, or a clear
+ * text only looks sealed): the value then reads as "". */
+typedef gboolean (*OknoDbTextOpener)(OknoDb *db, const char *stored, char **clear,
+                                     GError **error);
+void okno_db_set_text_opener(OknoDbTextOpener opener);
 /* Same, discarding rows. */
 gboolean okno_db_exec(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
                       GError **error);

@@ -8,6 +8,7 @@
  * detail) enters only as its digest, so the journal holds no personal data in clear and
  * an entry is the same bytes whoever recomputes it. */
 #include "store/journal.h"
+#include "store/keys.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -313,9 +314,13 @@ gboolean okno_store_journal_message(OknoStore *st, const OknoMessageRow *m, GErr
   "m.id, m.appeal_id, m.direction, m.message_id, m.sender, m.recipient, m.subject, m.text, " \
   "m.content_hash, m.meta, m.raw, m.created_at, m.automatic, coalesce(a.number, '')"
 
-static GBytes *message_entry_of_row(const OknoRows *r, guint i)
+/* NULL with the error when the row's sealed bytes do not open (store/keys.h). */
+static GBytes *message_entry_of_row(OknoStore *st, const OknoRows *r, guint i, GError **error)
 {
-  g_autoptr(GBytes) raw = okno_rows_blob(r, i, 10);
+  g_autoptr(GBytes) stored = okno_rows_blob(r, i, 10);
+  g_autoptr(GBytes) raw = stored ? okno_store_unseal(st, "messages.raw", stored, error) : NULL;
+  if (stored && !raw)
+    return NULL;
   OknoMessageRow m = {
       .id = okno_rows_int(r, i, 0),
       .appeal_id = okno_rows_int(r, i, 1),
@@ -352,10 +357,10 @@ gboolean okno_store_journal_messages_of(OknoStore *st, gint64 appeal_id, GError 
   if (!r)
     return FALSE;
   for (guint i = 0; i < okno_rows_count(r); i++) {
-    g_autoptr(GBytes) e = message_entry_of_row(r, i);
+    g_autoptr(GBytes) e = message_entry_of_row(st, r, i, error);
     gboolean same = FALSE;
     gint64 id = okno_rows_int(r, i, 0);
-    if (!latest_is(st, "message", id, e, &same, error))
+    if (!e || !latest_is(st, "message", id, e, &same, error))
       return FALSE;
     if (!same &&
         !append(st,
@@ -667,8 +672,12 @@ GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after
                       OKNO_PARAMS(OKNO_INT(after), OKNO_INT(limit)), error);
     if (!r)
       return NULL;
-    for (guint i = 0; i < okno_rows_count(r); i++)
-      add_fact(out, r, i, 13, message_entry_of_row(r, i));
+    for (guint i = 0; i < okno_rows_count(r); i++) {
+      GBytes *e = message_entry_of_row(st, r, i, error);
+      if (!e)
+        return NULL;
+      add_fact(out, r, i, 13, e);
+    }
   } else if (g_strcmp0(ref, "event") == 0) {
     r = okno_db_query(db,
                       "SELECT e.id, e.appeal_id, e.at, e.kind, e.detail, coalesce(a.number, '') "

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "store/journal.h"
+#include "store/keys.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
 
@@ -16,20 +17,38 @@
 gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **error)
 {
   gsize len = 0;
-  const void *raw = m->raw ? g_bytes_get_data(m->raw, &len) : "";
-  g_autoptr(OknoRows) r = okno_db_query(
+  const void *raw;
+  gint64 key_id = 0;
+  g_autoptr(GBytes) sealed = NULL;
+  g_autoptr(OknoRows) r = NULL;
+  g_autofree char *recipient = NULL, *meta = NULL, *sender = NULL, *subject = NULL, *text = NULL;
+  g_autofree char *bidx = okno_store_blind_email(m->sender);
+  if (!okno_store_key_of_appeal(st, m->appeal_id, &key_id, error) ||
+      !(sender = okno_store_seal_text(st, key_id, m->sender, error)) ||
+      /* okno's own letters (receipts) are kept out of the search index: sealed whole */
+      !(subject = okno_store_seal_text(st, m->automatic ? key_id : 0, m->subject, error)) ||
+      !(text = okno_store_seal_text(st, m->automatic ? key_id : 0, m->text, error)) ||
+      !(recipient = okno_store_seal_text(st, key_id, m->recipient, error)) ||
+      !(meta = okno_store_seal_text(st, key_id, m->meta_json ? m->meta_json : "{}", error)) ||
+      !(sealed = okno_store_seal(st, key_id, "messages.raw",
+                                 m->raw ? g_bytes_get_data(m->raw, NULL) : "",
+                                 m->raw ? g_bytes_get_size(m->raw) : 0, error)))
+    return FALSE;
+  raw = g_bytes_get_data(sealed, &len);
+  r = okno_db_query(
       okno_store_db(st),
       "INSERT INTO messages(appeal_id, direction, message_id, sender, recipient, subject, "
-      "text, content_hash, meta, raw, created_at, automatic) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-      OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id), T(m->sender),
-                  T(m->recipient), T(m->subject), T(m->text), T(m->content_hash),
-                  OKNO_TEXT(m->meta_json ? m->meta_json : "{}"), OKNO_BLOB(raw, len),
-                  OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0)),
+      "text, content_hash, meta, raw, created_at, automatic, sender_bidx) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+      OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id), OKNO_TEXT(sender),
+                  OKNO_TEXT(recipient), OKNO_TEXT(subject), OKNO_TEXT(text), T(m->content_hash),
+                  OKNO_TEXT(meta), OKNO_BLOB(raw, len),
+                  OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0), OKNO_TEXT(bidx)),
       error);
   if (!r)
     return FALSE;
   m->id = okno_rows_int(r, 0, 0);
+  okno_store_keys_remember_message(m->id, key_id);
   return okno_store_journal_message(st, m, error);
 }
 
@@ -38,7 +57,17 @@ gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,
                                       GError **error)
 {
   gsize len = 0;
-  const void *data = att->data && !refused ? g_bytes_get_data(att->data, &len) : NULL;
+  const void *data = NULL;
+  gint64 key_id = 0;
+  g_autoptr(GBytes) sealed = NULL;
+  if (att->data && !refused) {
+    if (!okno_store_key_of_message(st, message_row_id, &key_id, error) ||
+        !(sealed = okno_store_seal(st, key_id, "attachments.data",
+                                   g_bytes_get_data(att->data, NULL),
+                                   g_bytes_get_size(att->data), error)))
+      return FALSE;
+    data = g_bytes_get_data(sealed, &len);
+  }
   return okno_db_exec(
       okno_store_db(st),
       "INSERT INTO attachments(message_ref, filename, declared_type, content_type, size, "
@@ -59,18 +88,23 @@ GBytes *okno_store_appeal_message_raw(OknoStore *st, const char *number, gint64 
                     "SELECT m.raw FROM messages m JOIN appeals a ON a.id = m.appeal_id "
                     "WHERE a.number = $1 ORDER BY m.id LIMIT 1 OFFSET $2",
                     OKNO_PARAMS(T(number), OKNO_INT(index - 1)), error);
-  return r && okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
+  if (r && okno_rows_count(r)) {
+    g_autoptr(GBytes) stored = okno_rows_blob(r, 0, 0);
+    return okno_store_unseal(st, "messages.raw", stored, error);
+  }
+  return NULL;
 }
 
 gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *message_id,
                                  const char *content_hash, gint64 since, GError **error)
 {
   g_autoptr(OknoRows) r = NULL;
+  g_autofree char *bidx = okno_store_blind_email(sender);
   if (message_id && *message_id) {
     r = okno_db_query(okno_store_db(st),
                       "SELECT appeal_id FROM messages WHERE message_id = $1 AND message_id <> '' "
-                      "AND sender = $2 AND direction = 'in' ORDER BY id LIMIT 1",
-                      OKNO_PARAMS(OKNO_TEXT(message_id), T(sender)), error);
+                      "AND sender_bidx = $2 AND direction = 'in' ORDER BY id LIMIT 1",
+                      OKNO_PARAMS(OKNO_TEXT(message_id), OKNO_TEXT(bidx)), error);
     if (!r)
       return 0;
     if (okno_rows_count(r))
@@ -80,10 +114,10 @@ gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *
   if (!content_hash || !*content_hash)
     return 0;
   r = okno_db_query(okno_store_db(st),
-                    "SELECT appeal_id FROM messages WHERE sender = $1 AND content_hash = $2 "
+                    "SELECT appeal_id FROM messages WHERE sender_bidx = $1 AND content_hash = $2 "
                     "AND content_hash <> '' AND direction = 'in' AND created_at >= $3 "
                     "ORDER BY id LIMIT 1",
-                    OKNO_PARAMS(T(sender), OKNO_TEXT(content_hash), OKNO_INT(since)), error);
+                    OKNO_PARAMS(OKNO_TEXT(bidx), OKNO_TEXT(content_hash), OKNO_INT(since)), error);
   return r && okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
 }
 
@@ -158,9 +192,12 @@ GBytes *okno_store_attachment_get(OknoStore *st, gint64 appeal_id, gint64 k, cha
                     OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(k - 1)), error);
   if (!r || !okno_rows_count(r))
     return NULL;
-  data = okno_rows_blob(r, 0, 2);
-  if (!data)
-    data = g_bytes_new(NULL, 0);
+  {
+    g_autoptr(GBytes) stored = okno_rows_blob(r, 0, 2);
+    data = stored ? okno_store_unseal(st, "attachments.data", stored, error) : g_bytes_new(NULL, 0);
+    if (!data)
+      return NULL;
+  }
   *filename = g_strdup(okno_rows_text(r, 0, 0));
   *content_type = g_strdup(okno_rows_text(r, 0, 1));
   return data;

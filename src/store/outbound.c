@@ -2,6 +2,7 @@
  * lease makes a job one node's at a time, and a crashed node's jobs due again when the
  * lease runs out. Transactions belong to the callers. */
 #include "store/outbound.h"
+#include "store/keys.h"
 
 #include "core/clock.h"
 
@@ -11,22 +12,29 @@ gboolean okno_store_outbound_enqueue(OknoStore *st, gint64 appeal_id, gint64 mes
                                      const char *env_from, const char *env_to,
                                      gboolean automatic, GError **error)
 {
-  gint64 now = okno_now();
+  gint64 now = okno_now(), key_id = 0;
+  g_autofree char *bidx = okno_store_blind_email(env_to);
+  g_autofree char *to = NULL;
+  if (!okno_store_key_of_appeal(st, appeal_id, &key_id, error) ||
+      !(to = okno_store_seal_text(st, key_id, env_to, error)))
+    return FALSE;
   return okno_db_exec(
       okno_store_db(st),
       "INSERT INTO outbound(appeal_id, message_ref, env_from, env_to, automatic, "
-      "next_attempt_at, created_at) VALUES($1, $2, $3, $4, $5, $6, $6)",
-      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(message_row_id), T(env_from), T(env_to),
-                  OKNO_INT(automatic ? 1 : 0), OKNO_INT(now)),
+      "next_attempt_at, created_at, to_bidx) VALUES($1, $2, $3, $4, $5, $6, $6, $7)",
+      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(message_row_id), T(env_from), OKNO_TEXT(to),
+                  OKNO_INT(automatic ? 1 : 0), OKNO_INT(now), OKNO_TEXT(bidx)),
       error);
 }
 
 gint64 okno_store_count_automatic(OknoStore *st, const char *recipient, gint64 since,
                                   GError **error)
 {
+  g_autofree char *bidx = okno_store_blind_email(recipient);
   g_autoptr(OknoRows) r = okno_db_query(
-      okno_store_db(st), "SELECT count(*) FROM outbound WHERE automatic = 1 AND env_to = $1 AND created_at >= $2",
-      OKNO_PARAMS(T(recipient), OKNO_INT(since)), error);
+      okno_store_db(st),
+      "SELECT count(*) FROM outbound WHERE automatic = 1 AND to_bidx = $1 AND created_at >= $2",
+      OKNO_PARAMS(OKNO_TEXT(bidx), OKNO_INT(since)), error);
   return r ? okno_rows_int(r, 0, 0) : 0;
 }
 
@@ -71,7 +79,12 @@ static gboolean job_message(OknoStore *st, OknoOutboundJob *j, gint64 message_re
   id = okno_rows_count(m) ? okno_rows_text(m, 0, 0) : NULL;
   g_free(j->message_id);
   j->message_id = g_strdup(id ? id : "");
-  j->raw = okno_rows_count(m) ? okno_rows_blob(m, 0, 1) : g_bytes_new(NULL, 0);
+  if (okno_rows_count(m)) {
+    g_autoptr(GBytes) stored = okno_rows_blob(m, 0, 1);
+    j->raw = okno_store_unseal(st, "messages.raw", stored, error);
+    return j->raw != NULL;
+  }
+  j->raw = g_bytes_new(NULL, 0);
   return TRUE;
 }
 
@@ -105,9 +118,11 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
   for (guint i = 0; i < jobs->len; i++) {
     OknoOutboundJob *j = jobs->pdata[i];
     if (okno_rows_is_null(r, i, n)) { /* mail of no appeal carries its own bytes */
-      j->raw = okno_rows_blob(r, i, n + 1);
+      g_autoptr(GBytes) stored = okno_rows_blob(r, i, n + 1);
+      j->raw = stored ? okno_store_unseal(st, "outbound.mail_raw", stored, error)
+                      : g_bytes_new(NULL, 0);
       if (!j->raw)
-        j->raw = g_bytes_new(NULL, 0);
+        return NULL;
     } else if (!job_message(st, j, okno_rows_int(r, i, n), error)) {
       return NULL;
     }
@@ -172,12 +187,23 @@ gboolean okno_store_outbound_enqueue_mail(OknoStore *st, const char *env_from,
                                           GBytes *raw, GError **error)
 {
   gsize len = 0;
-  const void *data = g_bytes_get_data(raw, &len);
-  gint64 now = okno_now();
+  const void *data;
+  gint64 now = okno_now(), key_id = 0;
+  g_autofree char *bidx = okno_store_blind_email(env_to);
+  g_autofree char *to = NULL;
+  g_autoptr(GBytes) sealed = NULL;
+  /* mail of no appeal (sign-in codes, notices) is sealed under a data key of its own */
+  if (!okno_store_key_new(st, &key_id, error) ||
+      !(to = okno_store_seal_text(st, key_id, env_to, error)) ||
+      !(sealed = okno_store_seal(st, key_id, "outbound.mail_raw", g_bytes_get_data(raw, NULL),
+                                 g_bytes_get_size(raw), error)))
+    return FALSE;
+  data = g_bytes_get_data(sealed, &len);
   return okno_db_exec(okno_store_db(st),
                       "INSERT INTO outbound(env_from, env_to, automatic, next_attempt_at, "
-                      "created_at, mail_message_id, mail_raw) VALUES($1, $2, 1, $3, $3, $4, $5)",
-                      OKNO_PARAMS(T(env_from), T(env_to), OKNO_INT(now), T(message_id),
-                                  OKNO_BLOB(data ? data : "", len)),
+                      "created_at, mail_message_id, mail_raw, to_bidx) "
+                      "VALUES($1, $2, 1, $3, $3, $4, $5, $6)",
+                      OKNO_PARAMS(T(env_from), OKNO_TEXT(to), OKNO_INT(now), T(message_id),
+                                  OKNO_BLOB(data ? data : "", len), OKNO_TEXT(bidx)),
                       error);
 }

@@ -2,6 +2,7 @@
  * departments and routing rules (see staff.h). Portable SQL over
  * db.h, one or two statements per function; transactions belong to the callers. */
 #include "store/staff.h"
+#include "store/keys.h"
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -120,13 +121,17 @@ gboolean okno_store_user_insert(OknoStore *st, OknoUser *u, GError **error)
 {
   OknoDb *db = okno_store_db(st);
   gint64 now = okno_now();
-  g_autoptr(OknoRows) r = okno_db_query(
+  g_autofree char *secret = okno_store_seal_secret(st, u->totp_secret, error);
+  g_autoptr(OknoRows) r = NULL;
+  if (!secret)
+    return FALSE;
+  r = okno_db_query(
       db,
       "INSERT INTO users(login, display_name, email, role, password_hash, totp_secret, "
       "must_change_password, disabled, created_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) "
       "ON CONFLICT (login) DO NOTHING RETURNING id",
       OKNO_PARAMS(T(u->login), T(u->display_name), T(u->email), T(u->role),
-                  T(u->password_hash), T(u->totp_secret),
+                  T(u->password_hash), OKNO_TEXT(secret),
                   OKNO_INT(u->must_change_password ? 1 : 0), OKNO_INT(u->disabled ? 1 : 0),
                   OKNO_INT(now)),
       error);
@@ -164,9 +169,11 @@ gboolean okno_store_user_set_disabled(OknoStore *st, gint64 id, gboolean disable
 gboolean okno_store_user_set_totp(OknoStore *st, gint64 id, const char *secret,
                                   GError **error)
 {
-  return okno_db_exec(okno_store_db(st),
+  g_autofree char *sealed = okno_store_seal_secret(st, secret, error);
+  return sealed &&
+         okno_db_exec(okno_store_db(st),
                       "UPDATE users SET totp_secret = $2, totp_last_step = 0 WHERE id = $1",
-                      OKNO_PARAMS(OKNO_INT(id), T(secret)), error);
+                      OKNO_PARAMS(OKNO_INT(id), OKNO_TEXT(sealed)), error);
 }
 
 gboolean okno_store_user_set_password(OknoStore *st, gint64 id, const char *hash,

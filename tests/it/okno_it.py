@@ -25,7 +25,9 @@ What it provides:
     address support@portal.example, hostname okno.test, `[auth] verify = 0`: no DNS
     lookups unless a test asks for them); `overrides` maps a group to
     {key: value}; a value of None removes the key. Returns the path.
-  - start(timeout=20): runs OKNO_BIN serve --config ..., logs to `dir`/serve.log, waits
+  - start(timeout=20): runs `okno crypto init` once (the key file of encryption at
+    rest beside the config; set `okno.encrypt = False` first for a daemon without
+    one), then OKNO_BIN serve --config ..., logs to `dir`/serve.log, waits
     for the "event=started" log line (fails the test with the log if it dies first).
   - stop(timeout=40): SIGTERM and wait; returns the exit status. signal(sig) sends one.
   - log(): the daemon's log so far. run(cmd, *args): runs `okno CMD --config ... ARGS`
@@ -251,6 +253,7 @@ class Okno:
     def start(self, timeout=20, env_extra=None):
         if not os.path.exists(self.config_path):
             self.write_config()
+        self.crypto_init()
         env = dict(os.environ)
         env.pop("OKNO_LOG", None)
         env.update(env_extra or {})
@@ -269,6 +272,19 @@ class Okno:
                 self.test.fail("okno serve exited with %s:\n%s" % (self.proc.returncode, self.log()))
             time.sleep(0.05)
         self.test.fail("okno serve did not start in %ss:\n%s" % (timeout, self.log()))
+
+    def crypto_init(self):
+        """`okno crypto init` once (the key file of encryption at rest, docs/crypto.md,
+        beside the config file or where [crypto] key_file says), as an operator does
+        before the first start; a test that wants okno without it sets
+        `okno.encrypt = False` before start()."""
+        if not getattr(self, "encrypt", True) or getattr(self, "_crypto_done", False):
+            return
+        r = subprocess.run([OKNO_BIN, "crypto", "init", "--config", self.config_path],
+                           capture_output=True, text=True, cwd=self.dir)
+        if r.returncode != 0 and "already there" not in r.stderr:
+            self.test.fail("okno crypto init failed: %s" % r.stderr)
+        self._crypto_done = True
 
     def signal(self, sig=_signal.SIGTERM):
         if sig == _signal.SIGTERM:

@@ -107,7 +107,9 @@ class TwoNodes(unittest.TestCase):
 
     def node(self, url, outbox):
         o = okno_it.Okno(self)
+        # nodes on one database share one key file (docs/crypto.md), as they must
         o.write_config({"store": {"url": url},
+                        "crypto": {"key_file": os.path.join(os.path.dirname(outbox), "okno.key")},
                         "smtp": {"max_sessions": "100"},
                         "outbound": {"transport": "maildir:" + outbox,
                                      "max_auto_per_hour": "10000"}})

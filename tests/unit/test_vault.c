@@ -1,0 +1,362 @@
+/* test_vault.c: encryption at rest (core/vault.h, store/keys.h, docs/crypto.md): the
+ * key file, sealing and the blind index; then, on both backends, sealed rows read back
+ * clear, crypto-shredding with its key epochs (a backup taken before a shred cannot
+ * open the shredded appeal, and still opens one of another epoch), and rotation. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/vault.h"
+#include "store/appeals.h"
+#include "store/keys.h"
+#include "store/messages.h"
+#include "store/staff.h"
+#include "store/store.h"
+#define OKNO_STORE_FIXTURE
+#include "store_backends.h"
+
+#define RAW "From: ivan.secret@example.org\r\nSubject: x\r\n\r\nquokkaflamingo\r\n"
+
+static char *key_path(const Fx *fx, const char *name)
+{
+  return fx && fx->db->dir ? g_build_filename(fx->db->dir, name, NULL)
+                           : g_strdup_printf("%s/okno-vault-%08x-%s", g_get_tmp_dir(),
+                                             g_random_int(), name);
+}
+
+/* ---- the key file and the primitives ---- */
+
+static void test_key_file_is_created_once_private_and_checked(void **state)
+{
+  g_autofree char *dir = g_dir_make_tmp("okno-vault-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "okno.key", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoVault) v = NULL;
+  struct stat sb;
+  (void)state;
+  assert_true(okno_vault_create(path, NULL));
+  assert_int_equal(stat(path, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+  assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  assert_true(g_str_has_prefix(text, "okno-key 1\n"));
+  assert_false(okno_vault_create(path, &err));
+  assert_int_equal(err->code, OKNO_ERROR_USER);
+  assert_non_null(strstr(err->message, "never overwrites"));
+  g_clear_error(&err);
+  v = okno_vault_load(path, NULL);
+  assert_non_null(v);
+  assert_int_equal(okno_vault_current_epoch(v), 1);
+  g_clear_pointer(&v, okno_vault_free);
+  chmod(path, 0644);
+  assert_null(okno_vault_load(path, &err));
+  assert_non_null(strstr(err->message, "chmod 600"));
+  g_clear_error(&err);
+  chmod(path, 0600);
+  assert_true(g_file_set_contents(path, "okno-key 1\ncurrent 1\n", -1, NULL));
+  chmod(path, 0600);
+  assert_null(okno_vault_load(path, &err));
+  assert_non_null(strstr(err->message, "not an okno key file"));
+  g_clear_error(&err);
+  g_unlink(path);
+  assert_null(okno_vault_load(path, &err));
+  assert_non_null(strstr(err->message, "okno crypto init"));
+  g_rmdir(dir);
+}
+
+static void test_sealed_values_open_only_where_they_were_sealed(void **state)
+{
+  guint8 dk[OKNO_VAULT_KEY_LEN], other[OKNO_VAULT_KEY_LEN];
+  gint64 id, id2;
+  g_autoptr(GBytes) s = NULL;
+  g_autoptr(GBytes) clear = NULL;
+  g_autofree char *t = NULL, *back = NULL, *empty = NULL, *empty_back = NULL;
+  g_autoptr(GError) err = NULL;
+  gsize len = 0;
+  guint8 *copy;
+  (void)state;
+  okno_vault_new_data_key(dk, &id);
+  okno_vault_new_data_key(other, &id2);
+  assert_true(id > 0 && id != id2);
+  s = okno_vault_seal(dk, id, "messages.raw", RAW, strlen(RAW));
+  assert_int_equal(g_bytes_get_size(s), strlen(RAW) + OKNO_VAULT_SEAL_OVERHEAD);
+  assert_null(memmem(g_bytes_get_data(s, NULL), g_bytes_get_size(s), "quokka", 6));
+  assert_int_equal(okno_vault_sealed_key_id(g_bytes_get_data(s, NULL), g_bytes_get_size(s)), id);
+  len = g_bytes_get_size(s);
+  clear = okno_vault_open(dk, "messages.raw", g_bytes_get_data(s, NULL), len, NULL);
+  assert_non_null(clear);
+  assert_memory_equal(g_bytes_get_data(clear, NULL), RAW, strlen(RAW));
+  /* another column, another key, a flipped bit, another key id: nothing opens */
+  assert_null(okno_vault_open(dk, "attachments.data", g_bytes_get_data(s, NULL), len, &err));
+  g_clear_error(&err);
+  assert_null(okno_vault_open(other, "messages.raw", g_bytes_get_data(s, NULL), len, &err));
+  g_clear_error(&err);
+  copy = g_memdup2(g_bytes_get_data(s, NULL), len);
+  copy[len - 1] ^= 1;
+  assert_null(okno_vault_open(dk, "messages.raw", copy, len, &err));
+  g_clear_error(&err);
+  copy[len - 1] ^= 1;
+  copy[3] ^= 1; /* the key id in the header */
+  assert_null(okno_vault_open(dk, "messages.raw", copy, len, &err));
+  g_clear_error(&err);
+  g_free(copy);
+  /* text form */
+  t = okno_vault_seal_text(dk, id, "appeals.from_name", "Иван Петрович");
+  assert_true(g_str_has_prefix(t, OKNO_VAULT_TEXT_PREFIX));
+  assert_int_equal(okno_vault_sealed_text_key_id(t), id);
+  assert_int_equal(okno_vault_sealed_text_key_id("Иван"), 0);
+  back = okno_vault_open_text(dk, "appeals.from_name", t, NULL);
+  assert_string_equal(back, "Иван Петрович");
+  empty = okno_vault_seal_text(dk, id, "x", "");
+  empty_back = okno_vault_open_text(dk, "x", empty, NULL);
+  assert_string_equal(empty_back, "");
+}
+
+static void test_blind_index_is_keyed_and_stable(void **state)
+{
+  g_autofree char *dir = g_dir_make_tmp("okno-vault-XXXXXX", NULL);
+  g_autofree char *p1 = g_build_filename(dir, "a.key", NULL);
+  g_autofree char *p2 = g_build_filename(dir, "b.key", NULL);
+  g_autoptr(OknoVault) a = NULL, b = NULL;
+  g_autofree char *x1 = NULL, *x2 = NULL, *y = NULL, *z = NULL, *w = NULL;
+  (void)state;
+  assert_true(okno_vault_create(p1, NULL) && okno_vault_create(p2, NULL));
+  a = okno_vault_load(p1, NULL);
+  b = okno_vault_load(p2, NULL);
+  x1 = okno_vault_blind(a, "email", "ivan@example.org");
+  x2 = okno_vault_blind(a, "email", "ivan@example.org");
+  y = okno_vault_blind(a, "phone", "ivan@example.org");
+  z = okno_vault_blind(b, "email", "ivan@example.org");
+  w = okno_vault_blind(a, "email", "ivan@example.orh");
+  assert_int_equal(strlen(x1), 32);
+  assert_string_equal(x1, x2);
+  assert_string_not_equal(x1, y);
+  assert_string_not_equal(x1, z);
+  assert_string_not_equal(x1, w);
+  /* the index key survives rotation of the KEKs */
+  assert_true(okno_vault_new_epoch(a, NULL) == 2);
+  g_free(x2);
+  x2 = okno_vault_blind(a, "email", "ivan@example.org");
+  assert_string_equal(x1, x2);
+  {
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+  }
+}
+
+/* ---- the store ---- */
+
+static gint64 add_appeal(OknoStore *st, const char *number, const char *data)
+{
+  g_autoptr(GBytes) raw = g_bytes_new(RAW, strlen(RAW));
+  OknoAppeal a = {.number = (char *)number, .status = OKNO_STATUS_NEW,
+                  .channel = OKNO_CHANNEL_EMAIL, .from_email = (char *)"ivan@example.org",
+                  .from_name = (char *)"Иван Секретов", .phone = (char *)"+79161234567",
+                  .received_at = okno_now()};
+  OknoAttachment att = {.filename = (char *)"scan.pdf", .declared_type = (char *)"application/pdf",
+                        .content_type = (char *)"application/pdf", .size = strlen(data),
+                        .data = g_bytes_new(data, strlen(data))};
+  OknoMessageRow m = {.direction = "in", .sender = "ivan@example.org", .raw = raw,
+                      .recipient = "support@portal.example",
+                      .meta_json = "{\"snils\":\"112-233-445 95\"}", .created_at = okno_now()};
+  memcpy(att.sha256, "00", 3);
+  assert_true(okno_store_begin(st, NULL));
+  assert_true(okno_store_appeal_insert(st, &a, NULL));
+  m.appeal_id = a.id;
+  assert_true(okno_store_message_insert(st, &m, NULL));
+  assert_true(okno_store_attachment_insert(st, m.id, &att, NULL, NULL));
+  assert_true(okno_store_commit(st, NULL));
+  g_bytes_unref(att.data);
+  return a.id;
+}
+
+/* Whether appeal `number`'s letter and file read back clear (TRUE), or not at all. */
+static gboolean readable(OknoStore *st, const char *number, const char *data)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(GBytes) raw = okno_store_appeal_message_raw(st, number, 1, &err);
+  g_autoptr(OknoAppeal) a = okno_store_appeal_get(st, number, NULL);
+  g_autofree char *name = NULL, *type = NULL;
+  g_autoptr(GBytes) file = NULL;
+  if (!raw) {
+    assert_non_null(err);
+    if (g_getenv("DEBUG_VAULT"))
+      print_message("%s: %s\n", number, err->message);
+    assert_non_null(strstr(err->message, "shredded"));
+    return FALSE;
+  }
+  assert_int_equal(g_bytes_get_size(raw), strlen(RAW));
+  assert_memory_equal(g_bytes_get_data(raw, NULL), RAW, strlen(RAW));
+  file = okno_store_attachment_get(st, a->id, 1, &name, &type, NULL);
+  assert_non_null(file);
+  assert_memory_equal(g_bytes_get_data(file, NULL), data, strlen(data));
+  return TRUE;
+}
+
+/* The process's vault read again from `path` (its key cache emptied). */
+static void fresh_vault(const char *path)
+{
+  okno_store_set_vault(okno_vault_load(path, NULL), path);
+  assert_non_null(okno_store_vault());
+}
+
+static void test_rows_are_sealed_and_read_back_clear(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autofree char *path = key_path(fx, "okno.key");
+  g_autoptr(OknoRows) r = NULL;
+  g_autoptr(GBytes) stored = NULL;
+  g_autoptr(GError) err = NULL;
+  gboolean any = TRUE;
+  assert_true(okno_store_has_sealed(fx->st, &any, NULL));
+  assert_false(any);
+  assert_true(okno_vault_create(path, NULL));
+  fresh_vault(path);
+  add_appeal(fx->st, "26-000001-1", "ATTACHMENTBYTES-ONE");
+  r = okno_db_query(okno_store_db(fx->st), "SELECT raw FROM messages", OKNO_NO_PARAMS, NULL);
+  stored = okno_rows_blob(r, 0, 0);
+  assert_null(memmem(g_bytes_get_data(stored, NULL), g_bytes_get_size(stored), "quokka", 6));
+  assert_true(okno_store_has_sealed(fx->st, &any, NULL));
+  assert_true(any);
+  g_clear_pointer(&r, okno_rows_free);
+  /* the driver's own rows (no opener between): sealed text */
+  r = fx->st ? okno_store_db(fx->st)->driver->query(
+                   okno_store_db(fx->st), "SELECT a.from_name, a.phone, m.meta, m.recipient, "
+                   "a.from_email, m.sender FROM appeals a JOIN messages m ON m.appeal_id = a.id",
+                   NULL, 0, NULL)
+             : NULL;
+  for (guint c = 0; c < 6; c++)
+    assert_true(g_str_has_prefix(okno_rows_text(r, 0, c), OKNO_VAULT_TEXT_PREFIX));
+  fresh_vault(path); /* read from the store, not from the cache */
+  assert_true(readable(fx->st, "26-000001-1", "ATTACHMENTBYTES-ONE"));
+  {
+    g_autoptr(OknoAppeal) a = okno_store_appeal_get(fx->st, "26-000001-1", NULL);
+    g_autofree char *json = okno_store_appeal_json(fx->st, "26-000001-1", NULL);
+    assert_string_equal(a->from_name, "Иван Секретов");
+    assert_string_equal(a->phone, "+79161234567");
+    assert_non_null(strstr(json, "112-233-445 95"));
+    assert_string_equal(a->from_email, "ivan@example.org");
+  }
+  {
+    /* a staff member's TOTP secret (issue 12) is sealed too */
+    OknoUser u = {.login = (char *)"petrova", .role = (char *)"operator",
+                  .password_hash = (char *)"x", .totp_secret = (char *)"JBSWY3DPEHPK3PXP"};
+    g_autoptr(OknoRows) t = NULL;
+    OknoUser *back;
+    assert_true(okno_store_user_insert(fx->st, &u, NULL));
+    t = okno_store_db(fx->st)->driver->query(okno_store_db(fx->st),
+                                             "SELECT totp_secret FROM users", NULL, 0, NULL);
+    assert_true(g_str_has_prefix(okno_rows_text(t, 0, 0), OKNO_VAULT_TEXT_PREFIX));
+    back = okno_store_user_get(fx->st, "petrova", NULL);
+    assert_string_equal(back->totp_secret, "JBSWY3DPEHPK3PXP");
+    okno_user_free(back);
+  }
+  {
+    /* lookups by address go through the blind index */
+    OknoListFilter f = {.from_email = "Ivan@Example.org"};
+    g_autoptr(GPtrArray) list = okno_store_list(fx->st, &f, NULL);
+    g_autoptr(OknoRows) b = okno_db_query(okno_store_db(fx->st),
+                                          "SELECT from_bidx FROM appeals", OKNO_NO_PARAMS, NULL);
+    g_autofree char *expect = okno_vault_blind(okno_store_vault(), "email", "ivan@example.org");
+    assert_int_equal(list->len, 1);
+    assert_string_equal(okno_rows_text(b, 0, 0), expect);
+    assert_true(okno_store_find_duplicate(fx->st, "IVAN@example.org", "", "h1", 0, NULL) == 0);
+  }
+  /* without the key file: a clear one-line error, nothing shown */
+  okno_store_set_vault(NULL, path);
+  assert_false(okno_store_check_vault(fx->st, &err));
+  assert_non_null(strstr(err->message, "key file"));
+  g_clear_error(&err);
+  assert_null(okno_store_appeal_message_raw(fx->st, "26-000001-1", 1, &err));
+  assert_int_equal(err->code, OKNO_ERROR_USER);
+  assert_non_null(strstr(err->message, path));
+  g_clear_error(&err);
+  assert_null(okno_store_appeal_get(fx->st, "26-000001-1", &err));
+  assert_non_null(err);
+  assert_non_null(strstr(err->message, path));
+  g_unlink(path);
+}
+
+static void test_a_backup_cannot_open_a_shredded_appeal_but_opens_another_epoch(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autofree char *path = key_path(fx, "okno.key");
+  g_autofree char *backup = NULL, *backup_url = NULL;
+  g_autoptr(OknoStore) old = NULL;
+  g_autoptr(GArray) epochs = NULL;
+  gint64 moved = 0, doomed;
+  assert_true(okno_vault_create(path, NULL));
+  fresh_vault(path);
+  add_appeal(fx->st, "26-000001-1", "FILE-OF-EPOCH-ONE"); /* epoch 1 */
+  assert_int_equal(okno_vault_new_epoch(okno_store_vault(), NULL), 2);
+  doomed = add_appeal(fx->st, "26-000002-1", "FILE-TO-SHRED"); /* epoch 2 */
+  add_appeal(fx->st, "26-000003-1", "FILE-OF-EPOCH-TWO");    /* epoch 2 */
+  if (fx->db->dir) { /* the backup, taken before the shred (SQLite's online backup) */
+    backup = g_build_filename(fx->db->dir, "backup.db", NULL);
+    g_autofree char *sql = g_strdup_printf("VACUUM INTO '%s'", backup);
+    assert_true(okno_db_exec(okno_store_db(fx->st), sql, OKNO_NO_PARAMS, NULL));
+  }
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_appeal_shred(fx->st, doomed, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  assert_true(okno_store_keys_collect(fx->st, &moved, NULL));
+  assert_int_equal(moved, 1); /* 26-000003-1 moved from epoch 2 to epoch 3 */
+  epochs = okno_vault_epochs(okno_store_vault());
+  assert_int_equal(epochs->len, 2); /* 1 and 3: epoch 2 is destroyed */
+  assert_int_equal(g_array_index(epochs, gint64, 0), 1);
+  assert_int_equal(g_array_index(epochs, gint64, 1), 3);
+  fresh_vault(path);
+  assert_false(readable(fx->st, "26-000002-1", "FILE-TO-SHRED"));
+  assert_true(readable(fx->st, "26-000001-1", "FILE-OF-EPOCH-ONE"));
+  assert_true(readable(fx->st, "26-000003-1", "FILE-OF-EPOCH-TWO"));
+  if (backup) {
+    backup_url = g_strdup_printf("sqlite:%s", backup);
+    old = okno_store_open(backup_url, NULL);
+    assert_non_null(old);
+    fresh_vault(path);
+    assert_false(readable(old, "26-000002-1", "FILE-TO-SHRED"));  /* the point */
+    assert_true(readable(old, "26-000001-1", "FILE-OF-EPOCH-ONE")); /* another epoch */
+    /* the trade-off: the backup's copy of a survivor of the shredded epoch is lost */
+    assert_false(readable(old, "26-000003-1", "FILE-OF-EPOCH-TWO"));
+  }
+  /* rotation: everything under one new KEK, every old one gone, all still readable */
+  assert_true(okno_store_keys_rotate(fx->st, &moved, NULL));
+  assert_int_equal(moved, 2);
+  g_clear_pointer(&epochs, g_array_unref);
+  epochs = okno_vault_epochs(okno_store_vault());
+  assert_int_equal(epochs->len, 1);
+  assert_int_equal(g_array_index(epochs, gint64, 0), 4);
+  fresh_vault(path);
+  assert_true(readable(fx->st, "26-000001-1", "FILE-OF-EPOCH-ONE"));
+  assert_true(readable(fx->st, "26-000003-1", "FILE-OF-EPOCH-TWO"));
+  if (old) {
+    fresh_vault(path);
+    assert_false(readable(old, "26-000001-1", "FILE-OF-EPOCH-ONE"));
+  }
+  okno_store_set_vault(NULL, NULL);
+  g_unlink(path);
+}
+
+#define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), \
+  {"pg_" #f, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
+
+int main(void)
+{
+  const gboolean pg = g_getenv("OKNO_TEST_PG_URL") && *g_getenv("OKNO_TEST_PG_URL");
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_key_file_is_created_once_private_and_checked),
+    cmocka_unit_test(test_sealed_values_open_only_where_they_were_sealed),
+    cmocka_unit_test(test_blind_index_is_keyed_and_stable),
+    ON_BOTH(test_rows_are_sealed_and_read_back_clear),
+    ON_BOTH(test_a_backup_cannot_open_a_shredded_appeal_but_opens_another_epoch),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
