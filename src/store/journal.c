@@ -405,8 +405,9 @@ gboolean okno_store_journal_purge_messages(OknoStore *st, gint64 appeal_id, gint
   if (!r)
     return FALSE;
   for (guint i = 0; i < okno_rows_count(r); i++) {
-    g_autoptr(GBytes) row = message_entry_of_row(r, i);
-    if (!append_purge(st, "message", okno_rows_int(r, i, 0), appeal_id, at, emptied, row, error))
+    g_autoptr(GBytes) row = message_entry_of_row(st, r, i, error);
+    if (!row ||
+        !append_purge(st, "message", okno_rows_int(r, i, 0), appeal_id, at, emptied, row, error))
       return FALSE;
   }
   return TRUE;
@@ -571,7 +572,9 @@ GBytes *okno_store_journal_message_raw(OknoStore *st, gint64 id, GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st), "SELECT raw FROM messages WHERE id = $1",
                                         OKNO_PARAMS(OKNO_INT(id)), error);
-  return r && okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
+  g_autoptr(GBytes) stored = r && okno_rows_count(r) ? okno_rows_blob(r, 0, 0) : NULL;
+  /* sealed under the appeal's data key (store/keys.h): the evidence is the original */
+  return stored ? okno_store_unseal(st, "messages.raw", stored, error) : NULL;
 }
 
 gboolean okno_store_journal_event_row(OknoStore *st, gint64 id, gint64 *appeal_id, gint64 *at,

@@ -6,6 +6,9 @@
  * appeal. Event details are emptied for every kind not in kept_detail[] (those hold
  * only facts: statuses, deadlines, departments, staff logins, numbers), each with a
  * purge leaf, as are the messages; the appeal's emptied row gets a new appeal leaf.
+ * The blind indexes of addresses (store/keys.h) are emptied with the addresses: a
+ * keyed hash of an address still links a person to the appeal, and in a store without
+ * a key file they hold the address itself.
  * Nothing is deleted: ids and the journal's leaves
  * stay, so history keeps its shape and still verifies. */
 #include "store/retention.h"
@@ -195,17 +198,17 @@ gboolean okno_store_retention_purge(OknoStore *st, gint64 appeal_id, gint64 at,
                   "(SELECT id FROM messages WHERE appeal_id = $1) RETURNING id",
                   appeal_id, &out->attachments, error) ||
       !okno_db_exec(db,
-                    "UPDATE messages SET sender = '', recipient = '', subject = '', text = '', "
-                    "meta = '{}', content_hash = '', raw = $2 WHERE appeal_id = $1",
+                    "UPDATE messages SET sender = '', sender_bidx = '', recipient = '', subject = '', "
+                    "text = '', meta = '{}', content_hash = '', raw = $2 WHERE appeal_id = $1",
                     OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_BLOB("", 0)), error) ||
       !count_rows(db, "SELECT id FROM messages WHERE appeal_id = $1", appeal_id,
                   &out->messages, error) ||
       !okno_db_exec(db,
-                    "UPDATE outbound SET env_to = '', last_error = '', mail_raw = CASE WHEN "
+                    "UPDATE outbound SET env_to = '', to_bidx = '', last_error = '', mail_raw = CASE WHEN "
                     "message_ref IS NULL THEN $2 ELSE NULL END WHERE appeal_id = $1",
                     OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_BLOB("", 0)), error) ||
       !okno_db_exec(db,
-                    "UPDATE appeals SET subject = '', from_name = '', from_email = '', "
+                    "UPDATE appeals SET subject = '', from_name = '', from_email = '', from_bidx = '', "
                     "phone = '' WHERE id = $1",
                     OKNO_PARAMS(OKNO_INT(appeal_id)), error) ||
       !okno_db_exec(db, "UPDATE ratings SET comment = '', email = '' WHERE appeal_id = $1",
