@@ -17,6 +17,9 @@ client runs as user postfix); all other mail (bounces to senders) goes through
   (the test's DNS server on loopback): a letter from a domain whose DMARC policy is
   reject, sent from an address its SPF does not allow, is refused over LMTP and comes
   back to its sender as Postfix's bounce, while mail from a domain with no policy passes.
+- A letter with a virus (a real clamd of the test's own, with a hash signature of
+  harmless bytes, as test_malware does) is refused over LMTP (`[clamav] policy =
+  refuse`) and comes back to its sender as Postfix's bounce naming the signature.
 - okno killed (SIGKILL) while Postfix is delivering, more mail sent while it is down:
   Postfix defers (the socket is gone, 4.x.x), and after okno restarts and the queue is
   flushed every message is registered exactly once, each with one receipt.
@@ -48,6 +51,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dns_server import DnsServer  # noqa: E402
+from test_malware import INFECTED, SIGNATURE, Clamd  # noqa: E402
+from test_malware import message as message_with_file  # noqa: E402
 from okno_it import OKNO_BIN, SUPPORT, ClassScope, Okno, free_port  # noqa: E402
 
 CLIENTS = int(os.environ.get("OKNO_POSTFIX_CLIENTS", "10"))
@@ -232,12 +237,16 @@ class PostfixTest(unittest.TestCase):
         })
         cls.okno = Okno(scope)
         os.chmod(cls.okno.dir, 0o711)  # postfix's lmtp client reaches the socket inside
+        cls.clamd = Clamd(scope, os.path.join(cls.base, "clamd"))
+        cls.clamd.start()
         cls.okno.write_config({
             "lmtp": {"listen": "unix:lmtp.sock", "socket_mode": "0660", "socket_group": "postfix",
                      "xforward": "true"},
             "smtp": {"max_message_size": "65536"},
             "auth": {"verify": "1"},
             "dns": {"server": cls.dns.address, "timeout_ms": "400"},
+            "clamav": {"socket": "unix:" + cls.clamd.socket, "policy": "refuse",
+                       "timeout_ms": "60000"},
         })
         cls.okno.start()
         cls.postfix = Postfix(os.path.join(cls.base, "pf"), cls.okno.lmtp_socket,
@@ -346,6 +355,16 @@ class PostfixTest(unittest.TestCase):
                              capture_output=True, check=True).stdout
         self.assertIn(b"(127.0.0.1)", raw)
         self.assertIn(b"XFORWARD from", raw)
+
+    def test_2c_a_virus_refused_by_okno_bounces_to_its_sender(self):
+        sender = "ivan@example.ru"  # the sample's From
+        self.send([(sender, message_with_file("akt.bin", INFECTED, "Письмо с вирусом"))], 1)
+        self.wait("the bounce", lambda: any(rc == ["RCPT TO:<%s>" % sender]
+                                            for _, rc, _ in self.sink.messages))
+        dsn = [d for _, rc, d in self.sink.messages if rc == ["RCPT TO:<%s>" % sender]][0]
+        self.assertIn(b"Status: 5.7.1", dsn)
+        self.assertIn(SIGNATURE.encode(), dsn)
+        self.assertEqual(self.subjects("Письмо с вирусом"), [])
 
     def test_3_okno_killed_midway_loses_nothing(self):
         n = max(20, MESSAGES // 4)
