@@ -601,7 +601,7 @@ static gboolean verify_receipt(const guint8 *pk, const char *path, guint *checke
     return fail(error, base, "missing, unreadable or empty");
   okno_mime_limits_default(&limits);
   m = okno_mime_parse(raw, len, &limits);
-  for (guint i = 0; m && i < m->attachments->len; i++) {
+  for (guint i = 0; m && i < m->attachments->len && !json; i++) { /* the first proof */
     OknoAttachment *a = m->attachments->pdata[i];
     if (g_strcmp0(a->filename, "okno-receipt.json") == 0) {
       gsize n;

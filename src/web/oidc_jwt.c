@@ -17,6 +17,23 @@ void okno_oidc_jws_init(void)
   }
 }
 
+/* A JWS in compact serialization: three base64url segments joined by '.', nothing
+ * else. Checked here before librhonabwy sees the bytes: the fuzzer found input outside
+ * this shape ('"' and 8-bit bytes) corrupting the heap inside the library (jansson). */
+static gboolean compact_jws(const char *token)
+{
+  guint dots = 0;
+  if (!token || !*token || strlen(token) > MAX_TOKEN)
+    return FALSE;
+  for (const char *p = token; *p; p++) {
+    if (*p == '.')
+      dots++;
+    else if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
+      return FALSE;
+  }
+  return dots == 2;
+}
+
 char *okno_oidc_jws_verify(const char *token, const char *jwks_json, GError **error)
 {
   jwt_t *jwt = NULL;
@@ -28,7 +45,7 @@ char *okno_oidc_jws_verify(const char *token, const char *jwks_json, GError **er
   okno_oidc_jws_init();
   if (r_jwt_init(&jwt) != RHN_OK || r_jwks_init(&jwks) != RHN_OK)
     reason = "internal";
-  else if (!token || strlen(token) > MAX_TOKEN || r_jwt_parse(jwt, token, 0) != RHN_OK)
+  else if (!compact_jws(token) || r_jwt_parse(jwt, token, 0) != RHN_OK)
     reason = "malformed";
   else if ((alg = r_jwt_get_sign_alg(jwt)) != R_JWA_ALG_RS256 && alg != R_JWA_ALG_ES256)
     reason = "algorithm";
