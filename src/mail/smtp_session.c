@@ -277,7 +277,7 @@ static void proceed_ehlo(OknoSmtpSession *s, const char *args, OknoSmtpPath *pat
 static gboolean check_xforward(OknoSmtpSession *s, const char *args, OknoSmtpPath *path)
 {
   if (!xforward_trusted(s)) {
-    reply(s, "502 5.5.1 Error: command not implemented");
+    reply(s, "502 5.5.1 Error: XFORWARD is not offered here");
     return FALSE;
   }
   if (s->state != S_HELO) {

@@ -562,7 +562,7 @@ static void test_lmtp_xforward_is_trusted_only_when_configured_and_lasts_one_tra
   expect(off, "LHLO mta.example\r\n",
          "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 2000\r\n250-8BITMIME\r\n"
          "250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n");
-  expect(off, "XFORWARD ADDR=203.0.113.9\r\n", "502 5.5.1 Error: command not implemented\r\n");
+  expect(off, "XFORWARD ADDR=203.0.113.9\r\n", "502 5.5.1 Error: XFORWARD is not offered here\r\n");
   fake_free(off);
 
   cfg->lmtp_xforward = TRUE;
