@@ -73,3 +73,9 @@ void okno_cli_deliver_once(const OknoConfig *cfg, const char *done, const char *
 
 /* Prints "okno: <message>" for `err` and returns the exit code for it. */
 int okno_cli_fail(const GError *err);
+
+/* The journal's public key to verify signed heads with: `key_b64` (--key) when given,
+ * else the public half of [journal] key_file when it loads. TRUE with pk filled,
+ * FALSE when there is none (verify then checks the tree without signatures); -1
+ * after printing one line when --key is not an Ed25519 public key in base64. */
+int okno_cli_journal_pk(const OknoConfig *cfg, const char *key_b64, guint8 pk[32]);

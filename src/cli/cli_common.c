@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "ops/outbound.h"
+#include "sec/journal_key.h"
 #include "store/appeals.h"
 #include "store/keys.h"
 
@@ -170,4 +171,21 @@ OknoConfig *okno_cli_setup(int *argc, char ***argv, const char *usage,
     }
   }
   return cfg;
+}
+
+int okno_cli_journal_pk(const OknoConfig *cfg, const char *key_b64, guint8 pk[32])
+{
+  g_autofree char *path = NULL;
+  g_autoptr(OknoJournalKey) k = NULL;
+  if (key_b64) {
+    if (okno_journal_key_public_parse(key_b64, pk))
+      return TRUE;
+    fprintf(stderr, "okno: --key is not an Ed25519 public key in base64\n");
+    return -1;
+  }
+  path = okno_config_journal_key_file(cfg);
+  if (!(k = okno_journal_key_load(path, NULL)))
+    return FALSE;
+  memcpy(pk, k->pk, OKNO_JOURNAL_PK_LEN);
+  return TRUE;
 }

@@ -31,9 +31,9 @@ static int verify(int argc, char **argv)
   g_autoptr(GError) err = NULL;
   g_autoptr(OknoStore) st = NULL;
   g_autoptr(OknoJournalReport) rep = NULL;
-  g_autofree char *dir = NULL, *copy = NULL, *url = NULL, *key_path = NULL, *data = NULL;
+  g_autofree char *dir = NULL, *copy = NULL, *url = NULL, *data = NULL;
   guint8 pk[OKNO_JOURNAL_PK_LEN];
-  gboolean have_pk = FALSE;
+  int have_pk;
   gsize len = 0;
   char root[2 * OKNO_HASH_LEN + 1];
   if (!cfg)
@@ -42,21 +42,8 @@ static int verify(int argc, char **argv)
     fprintf(stderr, "okno: backup verify takes one backup file\n");
     return 1;
   }
-  if (key_b64) {
-    if (!okno_journal_key_public_parse(key_b64, pk)) {
-      fprintf(stderr, "okno: --key is not an Ed25519 public key in base64\n");
-      return 1;
-    }
-    have_pk = TRUE;
-  } else {
-    g_autoptr(OknoJournalKey) k = NULL;
-    key_path = okno_config_journal_key_file(cfg);
-    k = okno_journal_key_load(key_path, NULL);
-    if (k) {
-      memcpy(pk, k->pk, sizeof pk);
-      have_pk = TRUE;
-    }
-  }
+  if ((have_pk = okno_cli_journal_pk(cfg, key_b64, pk)) < 0)
+    return 1;
   if (!g_file_get_contents(argv[1], &data, &len, &err)) {
     fprintf(stderr, "okno: cannot read the backup: %s\n", err->message);
     return 1;

@@ -127,21 +127,10 @@ int okno_cmd_journal(int argc, char **argv)
   }
   if (op == 4) { /* verify */
     guint8 pk[OKNO_JOURNAL_PK_LEN];
-    gboolean have_pk = FALSE;
+    int have_pk;
     g_autoptr(OknoJournalReport) rep = NULL;
-    if (key_b64) {
-      if (!okno_journal_key_public_parse(key_b64, pk)) {
-        fprintf(stderr, "okno: --key is not an Ed25519 public key in base64\n");
-        return 1;
-      }
-      have_pk = TRUE;
-    } else {
-      g_autoptr(OknoJournalKey) k = okno_journal_key_load(key_path, NULL);
-      if (k) {
-        memcpy(pk, k->pk, sizeof pk);
-        have_pk = TRUE;
-      }
-    }
+    if ((have_pk = okno_cli_journal_pk(cfg, key_b64, pk)) < 0)
+      return 1;
     rep = okno_journal_verify(st, have_pk ? pk : NULL, &err);
     if (!rep)
       return okno_cli_fail(err);
