@@ -10,12 +10,11 @@
 // citizen's message; places a legal hold (the empty reason refused next to the field). Screenshots of the queue and the appeal at 390 and 1280 px; any
 // console error (a CSP violation above all) fails the test.
 'use strict';
-const { chromium } = require('playwright-core');
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { okno, totp, watch, noHorizontalScroll, shot } = require('./console_helpers');
+const { okno, totp, watch, noHorizontalScroll, shot, launch, desktopPage } = require('./console_helpers');
 
 const base = process.env.OKNO_BASE_URL;
 const artifacts = process.env.OKNO_ARTIFACTS;
@@ -37,15 +36,11 @@ async function main() {
   const number = okno(['submit', eml]).trim();
   fs.unlinkSync(eml);
 
-  const browser = await chromium.launch({
-    executablePath: process.env.OKNO_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const browser = await launch();
   const problems = [];
   try {
-    const desktop = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ru-RU' });
-    const page = await desktop.newPage();
-    await watch(page, problems);
+    const page = await desktopPage(browser, problems);
+    const desktop = page.context();
     await page.goto(base + '/console');
     assert.ok(page.url().endsWith('/console/login'), page.url());
     await page.getByLabel('Логин').fill('petrova');

@@ -4,6 +4,7 @@
 // scroll check and screenshots into OKNO_ARTIFACTS.
 'use strict';
 const { execFileSync } = require('child_process');
+const { chromium } = require('playwright-core');
 const assert = require('assert');
 const crypto = require('crypto');
 const path = require('path');
@@ -53,4 +54,21 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(artifacts, name), fullPage: true });
 }
 
-module.exports = { okno, totp, watch, noHorizontalScroll, shot };
+// Debian's Chromium, headless, as every browser test of the console starts it.
+function launch() {
+  return chromium.launch({
+    executablePath: process.env.OKNO_CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+// A desktop page (1280 px, Russian) whose console errors and failed requests go into
+// `problems`.
+async function desktopPage(browser, problems) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ru-RU' });
+  const page = await context.newPage();
+  await watch(page, problems);
+  return page;
+}
+
+module.exports = { okno, totp, watch, noHorizontalScroll, shot, launch, desktopPage };

@@ -7,12 +7,11 @@
 // that the page no longer lists it. Screenshots at 1280 and 390 px; any console error
 // (a CSP violation above all) or failed response fails the test.
 'use strict';
-const { chromium } = require('playwright-core');
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { okno, totp, watch, noHorizontalScroll, shot } = require('./console_helpers');
+const { okno, totp, watch, noHorizontalScroll, shot, launch, desktopPage } = require('./console_helpers');
 
 const base = process.env.OKNO_BASE_URL;
 const artifacts = process.env.OKNO_ARTIFACTS;
@@ -48,15 +47,11 @@ async function signIn(page) {
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
   const number = setUp();
-  const browser = await chromium.launch({
-    executablePath: process.env.OKNO_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const browser = await launch();
   const problems = [];
   try {
-    const desktop = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ru-RU' });
-    const page = await desktop.newPage();
-    await watch(page, problems);
+    const page = await desktopPage(browser, problems);
+    const desktop = page.context();
     await signIn(page);
     await page.waitForSelector('h1:has-text("Очереди обращений")');
 
