@@ -200,8 +200,10 @@ static int public_corpus(const char *dir, char **lines, const OknoConfig *cfg)
     count(&rsp, f[1], rspamd_flag);
     count(&comb, f[1], r->verdict != OKNO_VERDICT_CLEAN);
     if (verbose) {
-      fprintf(stderr, "%s\t%s\trules=%d\trspamd=%.2f\tcombined=%s\t", f[0], f[1], r->score,
+      fprintf(stderr, "%s\t%s\tscore=%d\trspamd=%.2f\tcombined=%s\t", f[0], f[1], r->score,
               rs ? rs->score : -1.0, okno_verdict_name(r->verdict));
+      if (rs)
+        fprintf(stderr, "bayes=%+.2f ", rs->bayes);
       for (guint i = 0; i < r->reasons->len; i++)
         fprintf(stderr, "%s ", ((const OknoPhishReason *)g_ptr_array_index(r->reasons, i))->code);
       fprintf(stderr, "\n");

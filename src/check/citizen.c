@@ -9,14 +9,17 @@
 typedef struct {
   const char *code;
   int weight;
+  gboolean generic; /* says nothing the taught classifier does not weigh better: left
+                     * out when it has judged the letter (citizen.h) */
   const char *text;
   const char *const *names; /* exact names; a name ending in '*' is a prefix */
 } Family;
 
 static const char *const phishing_names[] = {
-  "PHISHING", "PHISHED_OPENPHISH", "PHISHED_PHISHTANK", "PHISHED_GENERIC_SERVICE",
+  "PHISHED_OPENPHISH", "PHISHED_PHISHTANK", "PHISHED_GENERIC_SERVICE",
   "OMOGRAPH_URL", "FUZZY_DENIED", "FUZZY_OKNO_PHISH", "OKNO_REPORTED*", NULL,
 };
+static const char *const link_names[] = {"PHISHING", NULL};
 static const char *const bayes_names[] = {"BAYES_SPAM", NULL};
 static const char *const attachment_names[] = {
   "MIME_BAD_EXTENSION", "MIME_DOUBLE_BAD_EXTENSION", "MIME_BAD_ATTACHMENT",
@@ -42,25 +45,27 @@ static const char *const header_names[] = {
 };
 
 static const Family families[] = {
-  {"rspamd_phishing", 10,
-   "Фильтр спама и фишинга нашёл в письме признаки мошенничества: ссылку, которая показывает "
-   "один адрес, а ведёт на другой, или адрес и текст, уже известные как мошеннические.",
+  {"rspamd_phishing", 10, FALSE,
+   "Фильтр спама и фишинга нашёл в письме признаки мошенничества: адрес или текст, уже "
+   "известные как мошеннические, или адрес, подделанный под известный сайт.",
    phishing_names},
-  {"rspamd_bayes", 6,
-   "Письмо похоже на спам и мошеннические письма, о которых нам уже сообщали.", bayes_names},
-  {"rspamd_attachment", 6,
+  {"rspamd_link", 6, TRUE,
+   "Фильтр спама и фишинга нашёл в письме ссылку, которая показывает один адрес, а ведёт "
+   "на другой.",
+   link_names},
+  {"rspamd_attachment", 6, FALSE,
    "Фильтр спама и фишинга считает вложение опасным: по названию или типу файла это может быть "
    "программа, которая заразит компьютер.",
    attachment_names},
-  {"rspamd_url", 4,
+  {"rspamd_url", 4, TRUE,
    "Ссылки в письме подозрительны: они ведут через сервисы перенаправления, на IP-адрес, "
    "на анонимные или известные мошеннические сайты.",
    url_names},
-  {"rspamd_html", 2,
+  {"rspamd_html", 2, TRUE,
    "Оформление письма скрывает его настоящее содержание (невидимый текст, картинка вместо "
    "текста, ссылки на картинках).",
    html_names},
-  {"rspamd_headers", 2,
+  {"rspamd_headers", 2, TRUE,
    "Служебные заголовки письма подделаны или заполнены не так, как у обычной почты "
    "(отправитель, адрес для ответа, идентификатор письма, дата).",
    header_names},
@@ -90,32 +95,52 @@ static OknoRspamdResult *copy_result(const OknoRspamdResult *rs)
   c->score = rs->score;
   c->required_score = rs->required_score;
   c->action = g_strdup(rs->action ? rs->action : "");
+  c->bayes_opinion = rs->bayes_opinion;
+  c->bayes = rs->bayes;
   c->symbols = g_ptr_array_new_with_free_func(g_free);
   for (guint i = 0; rs->symbols && i < rs->symbols->len; i++)
     g_ptr_array_add(c->symbols, g_strdup(g_ptr_array_index(rs->symbols, i)));
   return c;
 }
 
+/* okno's own signals that ordinary mail shows too (newsletters track their links, lists
+ * set Reply-To, notices speak of accounts and deadlines): for a letter that does not
+ * present itself as the portal's, they weigh nothing once rspamd's classifier has
+ * judged it. Signals about the portal, dangerous attachments and every strong signal
+ * (weight OKNO_PHISH_STRONG) always count. */
+static const char *const generic_codes[] = {
+  "link_text_mismatch", "link_ip_literal", "link_shortener", "link_outside_portal",
+  "link_userinfo", "reply_to_differs", "asks_card", "asks_code", "asks_confirm_account",
+  "asks_password", "lure", "threat", "urgency", NULL,
+};
+
 gboolean okno_rspamd_flags(const OknoRspamdResult *rs)
 {
   return rs->score >= OKNO_RSPAMD_SUSPICIOUS || has_family(rs, phishing_names) ||
-         has_family(rs, bayes_names);
+         has_family(rs, link_names) || has_family(rs, bayes_names);
 }
 
 void okno_phish_add_rspamd(OknoPhishResult *r, const OknoRspamdResult *rs)
 {
   gboolean verified = r->portal_sender == OKNO_PORTAL_SENDER_VERIFIED;
+  gboolean judged = rs->bayes_opinion;
   for (guint i = 0; i < G_N_ELEMENTS(families); i++)
-    if (has_family(rs, families[i].names))
+    if ((!judged || !families[i].generic) && has_family(rs, families[i].names))
       okno_phish_add_reason(r, families[i].code, families[i].weight, families[i].text);
+  if (rs->bayes >= OKNO_RSPAMD_BAYES_SPAM)
+    okno_phish_add_reason(r, "rspamd_bayes", 6,
+                          "Письмо похоже на спам и мошеннические письма, о которых нам уже "
+                          "сообщали.");
+  if (judged && r->portal_sender == OKNO_PORTAL_SENDER_NO)
+    for (const char *const *c = generic_codes; *c; c++) {
+      const OknoPhishReason *x = okno_phish_find(r, *c);
+      if (x && x->weight < OKNO_PHISH_STRONG)
+        okno_phish_set_weight(r, *c, 0);
+    }
   if (!verified && rs->score >= OKNO_RSPAMD_DANGEROUS)
     okno_phish_add_reason(r, "rspamd_score", 10,
                           "Фильтр спама и фишинга оценил письмо как почти наверняка "
                           "мошенническое или рекламную рассылку.");
-  else if (!verified && rs->score >= OKNO_RSPAMD_SUSPICIOUS)
-    okno_phish_add_reason(r, "rspamd_score", 6,
-                          "Фильтр спама и фишинга считает письмо подозрительным: оно похоже на "
-                          "спам или мошенническую рассылку.");
   okno_rspamd_result_free(r->rspamd);
   r->rspamd = copy_result(rs);
 }

@@ -3,16 +3,26 @@
  *
  * okno's rules know the portal (its domains, signing, look-alikes); rspamd knows mail in
  * general (its phishing module, URL, HTML and header rules, Bayes and fuzzy hashes once
- * taught). The two are combined into the same three verdicts, each reason in Russian:
- *   - rspamd's symbols of four families become reasons (docs/phishing.md "rspamd"):
- *     phishing (a link that shows one site and leads to another, a known phishing
- *     URL or fuzzy hash) weight 10; rspamd's Bayes classifier saying spam (once taught
- *     by operators and citizens' reports) 6; dangerous attachments 6; suspicious URLs 4; HTML
- *     tricks and header anomalies 2 each (they also fire on ordinary mail);
- *   - rspamd's total score: at or above OKNO_RSPAMD_DANGEROUS, weight 10; at or above
- *     OKNO_RSPAMD_SUSPICIOUS, weight 6 (so a letter rspamd doubts is never «Безопасно»,
- *     whether or not it imitates the portal); the portal's own letters, proved by
- *     DMARC/DKIM (OKNO_PORTAL_SENDER_VERIFIED), are not marked down for the score alone.
+ * taught). The two are combined into the same three verdicts, each reason in Russian
+ * (docs/phishing.md "rspamd"; weights and thresholds chosen on the development part of
+ * tests/data/mailcorpus only, bench/phishing):
+ *   - strong, always: a known phishing URL or fuzzy hash (operators' and citizens'
+ *     reports), a homograph URL: weight 10; rspamd's total score at or above
+ *     OKNO_RSPAMD_DANGEROUS: 10 (not for the portal's own letters proved by DMARC/DKIM,
+ *     OKNO_PORTAL_SENDER_VERIFIED); dangerous attachments: 6;
+ *   - rspamd's Bayes classifier (taught by operators' «Спам»/«Не спам» and citizens'
+ *     reports) saying spam with a confidence of at least OKNO_RSPAMD_BAYES_SPAM: 6;
+ *   - generic evidence that ordinary mail shows too: rspamd's link whose text shows
+ *     another site (6), suspicious URLs (4), HTML tricks and header anomalies (2 each),
+ *     and okno's own generic signals (link text, IP and shortened links, Reply-To
+ *     elsewhere, words about passwords, codes, cards, urgency). While the classifier has
+ *     not judged the letter (no BAYES_SPAM/BAYES_HAM: rspamd untaught), they count as
+ *     before; once it has, they are left to it: rspamd's generic families are not
+ *     added, and okno's generic reasons under OKNO_PHISH_STRONG stay listed with weight
+ *     0 for a letter that does not present itself as the portal's. On public mail they
+ *     only added false alarms next to a taught classifier (docs/phishing.md).
+ * Signals about the portal (look-alikes, its name in the display name, its domain
+ * without proof) always count as okno's rules weigh them.
  * rspamd not configured ([rspamd] url empty): okno's rules alone, not partial.
  * rspamd configured and unreachable: okno's rules alone and `partial` set (the page and
  * the JSON say the check was partial). */
@@ -20,10 +30,13 @@
 #include "check/phishing.h"
 #include "check/rspamd.h"
 
-/* rspamd's total score at or above which a letter is at least suspicious / dangerous.
- * Chosen on the development part of tests/data/mailcorpus (bench/phishing). */
-#define OKNO_RSPAMD_SUSPICIOUS 6.0
+/* rspamd's total score at or above which a letter is dangerous; and its Bayes
+ * confidence (OknoRspamdResult.bayes) at or above which a letter is suspicious. Chosen on
+ * the development part of tests/data/mailcorpus (bench/phishing, OKNO_BENCH_PART=dev). */
 #define OKNO_RSPAMD_DANGEROUS 15.0
+#define OKNO_RSPAMD_BAYES_SPAM 0.50
+/* rspamd's own "add header" level: what "rspamd alone" flags in bench/phishing. */
+#define OKNO_RSPAMD_SUSPICIOUS 6.0
 
 /* What the citizen is told when the check was partial. */
 #define OKNO_CHECK_PARTIAL_TEXT                                                              \
@@ -31,7 +44,8 @@
   "правилами портала. Если сомневаетесь, повторите проверку позже."
 
 /* Folds rspamd's judgement `rs` (not NULL; copied) into `r`: reasons for the symbol
- * families and the score, as above; r->rspamd keeps the copy. Pure. */
+ * families, the Bayes confidence and the score, and okno's generic reasons weighed 0
+ * when the classifier has judged, as above; r->rspamd keeps the copy. Pure. */
 void okno_phish_add_rspamd(OknoPhishResult *r, const OknoRspamdResult *rs);
 
 /* Asks rspamd at cfg->rspamd_url about `raw` (blocking, bounded by [rspamd] timeout_ms:
@@ -45,8 +59,8 @@ OknoPhishResult *okno_citizen_check(const OknoMessage *msg, const char *raw, gsi
                                     const OknoConfig *cfg);
 
 /* rspamd's verdict alone on `rs`, as the check counts it (bench/phishing compares):
- * TRUE when the score is at least OKNO_RSPAMD_SUSPICIOUS, or a phishing symbol or
- * BAYES_SPAM fired. */
+ * TRUE when the score is at least OKNO_RSPAMD_SUSPICIOUS, or a phishing symbol
+ * (PHISHING included) or BAYES_SPAM fired. */
 gboolean okno_rspamd_flags(const OknoRspamdResult *rs);
 
 /* Teaches rspamd's controller (cfg->rspamd_controller_url) a letter: judged spam or

@@ -107,6 +107,15 @@ void okno_phish_add_reason(OknoPhishResult *r, const char *code, int weight, con
   rescore(r);
 }
 
+void okno_phish_set_weight(OknoPhishResult *r, const char *code, int weight)
+{
+  OknoPhishReason *x = (OknoPhishReason *)okno_phish_find(r, code);
+  if (!x)
+    return;
+  x->weight = weight;
+  rescore(r);
+}
+
 static void indicator_free(gpointer p)
 {
   OknoPhishIndicator *x = p;

@@ -88,6 +88,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoPhishResult, okno_phish_result_free)
  * signals decided outside the pure check: the block list, the virus scanner. */
 void okno_phish_add_reason(OknoPhishResult *r, const char *code, int weight, const char *text);
 
+/* Sets the weight of the reason with `code` (nothing when there is none; the reason and
+ * its text stay) and brings order, score and verdict up to date. For the citizen's check,
+ * which lets rspamd's taught classifier outweigh okno's generic signals (citizen.h). */
+void okno_phish_set_weight(OknoPhishResult *r, const char *code, int weight);
+
 /* The reason with `code`, or NULL. */
 const OknoPhishReason *okno_phish_find(const OknoPhishResult *r, const char *code);
 

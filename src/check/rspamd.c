@@ -57,6 +57,28 @@ static gint by_name(gconstpointer a, gconstpointer b)
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The confidence rspamd's Bayes classifier states for BAYES_SPAM / BAYES_HAM: its first
+ * option, "NN.NN%", as 0..1; 0 when it is missing or not such a number. */
+static double bayes_confidence(JsonNode *v)
+{
+  JsonObject *o = json_node_get_object(v);
+  JsonNode *opts = json_object_get_member(o, "options");
+  JsonArray *a;
+  JsonNode *first;
+  const char *s;
+  char *end = NULL;
+  double d;
+  if (!opts || !JSON_NODE_HOLDS_ARRAY(opts) || !(a = json_node_get_array(opts)) ||
+      json_array_get_length(a) == 0 || !(first = json_array_get_element(a, 0)) ||
+      !JSON_NODE_HOLDS_VALUE(first) || json_node_get_value_type(first) != G_TYPE_STRING)
+    return 0;
+  s = json_node_get_string(first);
+  d = g_ascii_strtod(s, &end);
+  if (end == s || *end != '%' || !(d >= 0) || d > 100)
+    return 0;
+  return d / 100;
+}
+
 OknoRspamdResult *okno_rspamd_parse_reply(const char *reply, gsize len, GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new();
@@ -88,8 +110,14 @@ OknoRspamdResult *okno_rspamd_parse_reply(const char *reply, gsize len, GError *
     JsonNode *v;
     json_object_iter_init(&it, json_node_get_object(symbols));
     while (r->symbols->len < SYMBOLS_MAX && json_object_iter_next(&it, &name, &v))
-      if (*name && JSON_NODE_HOLDS_OBJECT(v))
+      if (*name && JSON_NODE_HOLDS_OBJECT(v)) {
         g_ptr_array_add(r->symbols, printable(name));
+        if (strcmp(name, "BAYES_SPAM") == 0 || strcmp(name, "BAYES_HAM") == 0) {
+          double c = bayes_confidence(v);
+          r->bayes_opinion = TRUE;
+          r->bayes = name[6] == 'S' ? c : -c;
+        }
+      }
     g_ptr_array_sort(r->symbols, by_name);
   }
   return g_steal_pointer(&r);

@@ -27,6 +27,11 @@ typedef struct {
                      * "soft reject", "reject"; printable ASCII, at most 64 bytes */
   GPtrArray *symbols; /* char*: the names of the symbols that fired, sorted by name,
                        * printable ASCII, each at most 64 bytes, at most 64 of them */
+  gboolean bayes_opinion; /* BAYES_SPAM or BAYES_HAM fired: the classifier is taught and
+                           * judged this letter */
+  double bayes;       /* the classifier's stated confidence (the symbol's first option,
+                       * "NN.NN%", as 0..1): positive for BAYES_SPAM, negative for
+                       * BAYES_HAM, 0 when neither fired or the option is unreadable */
 } OknoRspamdResult;
 
 void okno_rspamd_result_free(OknoRspamdResult *r);

@@ -226,6 +226,8 @@ OknoIntake *okno_intake_new(const OknoConfig *cfg, GError **error)
     g_free(in);
     return NULL;
   }
+  if (*cfg->rspamd_url)
+    okno_rspamd_unscanned_metric(); /* shown as 0 until rspamd first fails */
   g_mutex_init(&in->lock);
   g_cond_init(&in->idle);
   g_cond_init(&in->room);

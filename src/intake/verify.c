@@ -29,6 +29,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "store/phish.h"
 
 #define BLOCKLIST_TTL_US G_USEC_PER_SEC
@@ -156,6 +157,14 @@ static void scan(const OknoConfig *cfg, OknoParsed *p, GError **refuse)
   }
 }
 
+OknoMetricFamily *okno_rspamd_unscanned_metric(void)
+{
+  return okno_metrics_counter(okno_metrics(), "okno_rspamd_unscanned_total",
+                              "Messages accepted without a spam check because rspamd could "
+                              "not be asked ([rspamd] on_failure = accept).",
+                              NULL);
+}
+
 /* rspamd's judgement and okno's policy over it, as verify.h says; a refusal sets
  * *refuse. */
 static void spam_check(const OknoConfig *cfg, OknoParsed *p, GError **refuse)
@@ -174,8 +183,10 @@ static void spam_check(const OknoConfig *cfg, OknoParsed *p, GError **refuse)
     gboolean accept = strcmp(cfg->rspamd_on_failure, "accept") == 0;
     okno_log_warn("intake", "session=%s event=rspamd_unavailable on_failure=%s error=\"%s\"",
                   p->session_id, cfg->rspamd_on_failure, e->message);
-    if (accept)
+    if (accept) {
       p->spam_unscanned = g_strdup(e->message);
+      okno_metric_add(okno_rspamd_unscanned_metric(), 1);
+    }
     else
       okno_set_smtp_error(refuse, 451, "4.3.0",
                           "Temporary failure: the spam filter is unavailable, please try again "

@@ -42,6 +42,7 @@
 
 #include "check/blocklist.h"
 #include "core/config.h"
+#include "core/metrics.h"
 #include "intake/parse.h"
 #include "store/store.h"
 
@@ -54,6 +55,11 @@
  * (spam at or above [rspamd] reject_score), 451 4.3.0 (clamd unavailable, or rspamd
  * under on_failure = tempfail). Logs one line per finding, without personal data. */
 gboolean okno_verify(const OknoConfig *cfg, OknoParsed *p, GError **refusal);
+
+/* The counter okno_rspamd_unscanned_total (core/metrics.h): messages accepted unscanned
+ * because rspamd could not be asked under `on_failure = accept`; okno_verify() adds to
+ * it, okno_intake_new() creates it when [rspamd] url is set so /metrics shows 0. */
+OknoMetricFamily *okno_rspamd_unscanned_metric(void);
 
 /* TRUE when authentication failed short of a refusal (action SUSPICIOUS): the From may
  * be forged. FALSE when not authenticated at all. */

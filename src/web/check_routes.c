@@ -5,15 +5,19 @@
  *   POST /check              the verdict page: verdict, whether the letter claims to come
  *                            from the portal and whether that is proved, every reason, and
  *                            the button «Сообщить о фишинге»
- *   POST /check/report       records the report (as `okno phishing report`, reporter "web")
+ *   POST /check/report       records the report (as `okno phishing report`, reporter "web");
+ *                            a letter the check found dangerous travels with the form
+ *                            and teaches rspamd (Bayes and the fuzzy storage)
  *   POST /api/v1/check       the JSON of `okno check-mail --json`
  *   POST /api/v1/check/report {"blocked": [{kind, value}]} as `okno phishing report --json`
  * The API takes the letter as the multipart field "message" (file or text) or as a raw
  * message/rfc822 body. Bodies over CHECK_MAX_BODY get 413.
  *
- * Nothing of the letter is stored or logged: the page's report form carries only the
- * letter's indicators (check/phishing.h), signed with the instance secret so that the
- * report names exactly what the server found in a letter it checked. */
+ * Nothing of the letter is stored or logged: the page's report form carries the letter's
+ * indicators (check/phishing.h) and, when the check found the letter dangerous, the
+ * letter itself (base64), signed with the instance secret (over the indicators and the
+ * letter's SHA-256) so that the report names exactly what the server found in a letter
+ * it checked; the letter goes on to rspamd's controller and nowhere else. */
 #include <sodium.h>
 #include <string.h>
 
@@ -137,6 +141,21 @@ static char *sign(OknoReq *req, const char *text)
   return g_strdup(hex);
 }
 
+/* What the letter's own signature (field letter_sig) covers: "letter SHA256HEX" of its
+ * bytes, so that no other text can be taught through the form. */
+static char *letter_text(GBytes *letter)
+{
+  g_autofree char *h = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, letter);
+  return g_strdup_printf("letter %s", h);
+}
+
+/* TRUE when `given` is the signature of `text`. */
+static gboolean signed_by_us(OknoReq *req, const char *text, const char *given)
+{
+  g_autofree char *sig = sign(req, text);
+  return strlen(given) == strlen(sig) && sodium_memcmp(given, sig, strlen(sig)) == 0;
+}
+
 static char *indicators_text(const OknoPhishResult *r)
 {
   GString *s = g_string_new(NULL);
@@ -189,6 +208,7 @@ static void check_get(OknoReq *req)
 static void check_post(OknoReq *req)
 {
   g_autoptr(OknoPhishResult) r = checked(req, form_page);
+  g_autoptr(GBytes) letter = NULL;
   JsonObject *o;
   JsonArray *reasons;
   g_autofree char *ind = NULL, *sig = NULL;
@@ -215,6 +235,15 @@ static void check_post(OknoReq *req)
   json_object_set_boolean_member(o, "has_reasons", r->reasons->len > 0);
   json_object_set_array_member(o, "reasons", reasons);
   ind = indicators_text(r);
+  if (r->verdict == OKNO_VERDICT_DANGEROUS && (letter = letter_of(req))) {
+    gsize n = 0;
+    const guint8 *d = g_bytes_get_data(letter, &n);
+    g_autofree char *b64 = g_base64_encode(d, n);
+    g_autofree char *lt = letter_text(letter);
+    g_autofree char *lsig = sign(req, lt);
+    json_object_set_string_member(o, "letter", b64);
+    json_object_set_string_member(o, "letter_sig", lsig);
+  }
   sig = sign(req, ind);
   json_object_set_boolean_member(o, "can_report", r->indicators->len > 0);
   json_object_set_string_member(o, "indicators", ind);
@@ -222,19 +251,33 @@ static void check_post(OknoReq *req)
   okno_req_page(req, 200, "check_result", "Результат проверки письма", o);
 }
 
+static void teach_letter(OknoReq *req, GBytes *letter);
+
 static void report_post(OknoReq *req)
 {
   g_auto(GStrv) crlf = g_strsplit(okno_req_field(req, "indicators"), "\r", -1);
   g_autofree char *ind = g_strjoinv("", crlf); /* a browser may send line ends as CRLF */
-  g_autofree char *sig = sign(req, ind);
+  const char *b64 = okno_req_field(req, "letter");
+  g_autoptr(GBytes) letter = NULL;
   const char *given = okno_req_field(req, "sig");
   g_auto(GStrv) lines = NULL;
   g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func(g_free);
   const char *refused = "Сообщение о фишинге не принято: проверьте письмо ещё раз и нажмите "
                         "кнопку «Сообщить о фишинге» на странице результата.";
-  if (!*ind || strlen(given) != strlen(sig) || sodium_memcmp(given, sig, strlen(sig)) != 0) {
+  if (!*ind || !signed_by_us(req, ind, given)) {
     okno_req_error(req, 400, refused);
     return;
+  }
+  if (*b64) {
+    gsize n = 0;
+    guchar *d = g_base64_decode(b64, &n);
+    g_autofree char *lt = NULL;
+    letter = g_bytes_new_take(d, n);
+    lt = letter_text(letter);
+    if (!n || !signed_by_us(req, lt, okno_req_field(req, "letter_sig"))) {
+      okno_req_error(req, 400, refused);
+      return;
+    }
   }
   lines = g_strsplit(ind, "\n", -1);
   for (char **l = lines; *l; l++) {
@@ -256,6 +299,8 @@ static void report_post(OknoReq *req)
   }
   if (!record(req, pairs))
     return;
+  if (letter)
+    teach_letter(req, letter);
   okno_req_page(req, 200, "check_done", "Спасибо за сообщение", NULL);
 }
 
@@ -289,20 +334,25 @@ static void api_check(OknoReq *req)
   okno_req_json(req, 200, n);
 }
 
-/* A reported letter the check found dangerous teaches rspamd (Bayes and the fuzzy
- * storage, check/citizen.h); an undecided one does not (a report alone is not proof). */
-static void teach(OknoReq *req, const OknoPhishResult *r)
+/* A reported letter teaches rspamd (Bayes and the fuzzy storage, check/citizen.h); a
+ * failure is a log line. */
+static void teach_letter(OknoReq *req, GBytes *letter)
 {
   g_autoptr(GError) e = NULL;
-  g_autoptr(GBytes) letter = NULL;
   gsize len = 0;
-  const char *raw;
-  if (r->verdict != OKNO_VERDICT_DANGEROUS || !(letter = letter_of(req)))
-    return;
-  raw = g_bytes_get_data(letter, &len);
+  const char *raw = g_bytes_get_data(letter, &len);
   if (okno_rspamd_teach(req->cfg, TRUE, raw, len, &e))
     return;
   okno_log_warn("web", "event=rspamd_learn_failed error=\"%s\"", e->message);
+}
+
+/* A reported letter the check found dangerous teaches rspamd; an undecided one does not
+ * (a report alone is not proof). */
+static void teach(OknoReq *req, const OknoPhishResult *r)
+{
+  g_autoptr(GBytes) letter = NULL;
+  if (r->verdict == OKNO_VERDICT_DANGEROUS && (letter = letter_of(req)))
+    teach_letter(req, letter);
 }
 
 static void api_report(OknoReq *req)

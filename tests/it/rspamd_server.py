@@ -181,6 +181,10 @@ local_addrs = "127.0.0.0/8, ::1";
             self._write("local.d/classifier-bayes.conf",
                         'backend = "redis";\nservers = "127.0.0.1:%d";\n'
                         "min_learns = 1;\nmin_tokens = 1;\nautolearn = false;\n"
+                        # every letter taught is learnt, also one the classifier already
+                        # puts in that class (the stock condition skips those above 95 %)
+                        "learn_condition = 'return function(task, is_spam, is_unlearn) "
+                        "return true end';\n"
                         % self.redis.port)
             self._write("local.d/fuzzy_check.conf", """
 min_bytes = 64;

@@ -21,7 +21,8 @@ its normal worker and controller_url at its controller:
     stored;
   - rspamd stopped (its port closed): on_failure = tempfail answers 451 4.3.0 and stores
     nothing; on_failure = accept registers the letter unscanned, with a
-    `spam_unscanned` event and its receipt.
+    `spam_unscanned` event and its receipt, and the counter okno_rspamd_unscanned_total
+    on /metrics ([metrics] listen) goes from 0 to 1.
 
 Skipped (exit 77) when rspamd is not installed (scripts/deps --test installs it)."""
 import email
@@ -33,12 +34,13 @@ import smtplib
 import sys
 import time
 import unittest
+import urllib.request
 from datetime import datetime
 from email.message import EmailMessage
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dns_server import DnsServer  # noqa: E402
-from okno_it import ClassScope, HttpClient, Okno  # noqa: E402
+from okno_it import ClassScope, HttpClient, Okno, free_port  # noqa: E402
 from test_users import totp  # noqa: E402
 
 from rspamd_server import CONTROLLER_PASSWORD, REDIS, RSPAMD  # noqa: E402
@@ -363,10 +365,20 @@ class RspamdDown(unittest.TestCase):
 
     def serve(self, on_failure):
         okno = Okno(self)
+        okno.metrics_port = free_port()
         okno.write_config({"rspamd": {"url": self.rspamd.url, "on_failure": on_failure,
-                                      "timeout_ms": "2000"}})
+                                      "timeout_ms": "2000"},
+                           "metrics": {"listen": "127.0.0.1:%d" % okno.metrics_port}})
         okno.start()
         return okno
+
+    def unscanned(self, okno):
+        """okno_rspamd_unscanned_total on /metrics (None when the line is missing)."""
+        url = "http://127.0.0.1:%d/metrics" % okno.metrics_port
+        with urllib.request.urlopen(url, timeout=10) as r:
+            text = r.read().decode()
+        m = re.search(r"^okno_rspamd_unscanned_total (\S+)$", text, re.M)
+        return float(m.group(1)) if m else None
 
     def test_tempfail_answers_451_and_stores_nothing(self):
         okno = self.serve("tempfail")
@@ -376,11 +388,14 @@ class RspamdDown(unittest.TestCase):
         self.assertIn("4.3.0", text)
         self.assertEqual(okno.list_json(), [])
         self.assertIn("event=rspamd_unavailable", okno.log())
+        self.assertEqual(self.unscanned(okno), 0)  # refused, not accepted unscanned
 
     def test_accept_registers_unscanned_with_an_event_and_a_receipt(self):
         okno = self.serve("accept")
         subject = "Письмо при остановленном rspamd, принять"
+        self.assertEqual(self.unscanned(okno), 0)
         self.assertEqual(send(okno, letter(subject))[0], 250)
+        self.assertEqual(self.unscanned(okno), 1)
         number = number_of(okno, subject)
         shown = okno.show_json(number)
         self.assertEqual(shown["queue"], "")
