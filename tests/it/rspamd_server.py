@@ -291,7 +291,9 @@ def main(argv):
     holder = _NoTest()
     r = Rspamd(holder, tld=None if full else SHORT_TLD, learning=learning)
     try:
-        r.start(timeout=120)
+        # the packaged TLD list takes 12 s to compile on an idle machine, minutes on a
+        # loaded one
+        r.start(timeout=900 if full else 120)
         env = dict(os.environ, OKNO_RSPAMD_URL=r.url,
                    OKNO_RSPAMD_CONTROLLER_URL=r.controller_url,
                    OKNO_RSPAMD_PASSWORD=r.password)
