@@ -558,6 +558,9 @@ static char *receipt_text(const char *raw, gsize len)
   GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
   GMimePart *text = NULL;
   char *out = NULL;
+  /* an S/MIME-signed receipt (mail/smime.h): the receipt is the signed part */
+  while (top && GMIME_IS_MULTIPART_SIGNED(top) && g_mime_multipart_get_count(GMIME_MULTIPART(top)) > 0)
+    top = g_mime_multipart_get_part(GMIME_MULTIPART(top), GMIME_MULTIPART_SIGNED_CONTENT);
   if (top && GMIME_IS_PART(top)) {
     text = GMIME_PART(top);
   } else if (top && GMIME_IS_MULTIPART(top)) {
