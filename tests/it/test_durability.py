@@ -167,14 +167,8 @@ class KillUnderLoad(unittest.TestCase):
                 break
             time.sleep(0.2)
         d.stop()
-        receipts = {}
-        for name in os.listdir(outbox):
-            with open(os.path.join(outbox, name), "rb") as f:
-                msg = email.message_from_bytes(f.read())
-            m = re.search(r"\d\d-\d{6,}-\d", str(email.header.make_header(
-                email.header.decode_header(msg["Subject"]))))
-            self.assertIsNotNone(m)
-            receipts[m.group(0)] = receipts.get(m.group(0), 0) + 1
+        receipts = receipts_in(d.dir)
+        self.assertEqual(sum(receipts.values()), len(os.listdir(outbox)))  # each names its appeal
         self.assertEqual(set(receipts), set(by_number))
         self.assertEqual(set(receipts.values()), {1})
         # The journal agrees with the store after the kill: every row has its leaf and
