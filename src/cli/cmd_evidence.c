@@ -17,15 +17,20 @@
 
 static const char *const operations[] = {"export", "verify", NULL};
 
-/* The public key from base64 text or a file holding it. */
-static gboolean read_public_key(const char *arg, guint8 pk[OKNO_JOURNAL_PK_LEN])
+/* The keys from base64 text, or a file holding a key or a key history (ops/journal.h
+ * okno_journal_keyring_parse). */
+static OknoJournalKeyring *read_keys(const char *arg, GError **error)
 {
   g_autofree char *text = NULL;
+  guint8 pk[OKNO_JOURNAL_PK_LEN];
   if (okno_journal_key_public_parse(arg, pk))
-    return TRUE;
-  if (!g_file_get_contents(arg, &text, NULL, NULL))
-    return FALSE;
-  return okno_journal_key_public_parse(g_strstrip(text), pk);
+    return okno_journal_keyring_new(pk);
+  if (!g_file_get_contents(arg, &text, NULL, NULL)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "--key is neither a base64 Ed25519 public key nor a file holding one");
+    return NULL;
+  }
+  return okno_journal_keyring_parse(text, error);
 }
 
 static int do_verify(int argc, char **argv)
@@ -39,7 +44,7 @@ static int do_verify(int argc, char **argv)
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("verify --key PUBKEY PATH");
   g_autoptr(GError) err = NULL;
-  guint8 pk[OKNO_JOURNAL_PK_LEN];
+  g_autoptr(OknoJournalKeyring) ring = NULL;
   const char *what = "";
   guint checked = 0;
   gboolean ok;
@@ -54,11 +59,11 @@ static int do_verify(int argc, char **argv)
                     "directory or a receipt .eml)\n");
     return 1;
   }
-  if (!read_public_key(key, pk)) {
-    fprintf(stderr, "okno: --key is neither a base64 Ed25519 public key nor a file holding one\n");
+  if (!(ring = read_keys(key, &err))) {
+    fprintf(stderr, "okno: --key: %s\n", err->message);
     return 1;
   }
-  ok = okno_evidence_verify(pk, argv[1], &what, &checked, &err);
+  ok = okno_evidence_verify_ring(ring, argv[1], &what, &checked, &err);
   if (json) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autofree char *text = NULL;

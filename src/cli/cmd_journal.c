@@ -8,18 +8,23 @@
  *                 naming the first inconsistent entry and its appeal
  *   consistency OLD NEW   the RFC 9162 consistency proof between two sizes
  *   proof NUMBER  the inclusion proof of an appeal's registration (as /api/v1/proof)
+ *   rotate-key    a new signing key; the rotation is a leaf signed by the old and the
+ *                 new key, later heads are signed by the new one (docs/journal.md)
+ * key takes --history: every key the journal was signed with, with when each was valid
+ * (with --json: the key history `okno evidence verify --key FILE` accepts).
  * verify takes --key BASE64 to check heads against a published key instead of the key
  * file's. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "ops/journal.h"
 
 static const char *const operations[] = {"init", "key", "sign", "head", "verify",
-                                         "consistency", "proof", NULL};
+                                         "consistency", "proof", "rotate-key", NULL};
 
 static int print_key(const guint8 pk[OKNO_JOURNAL_PK_LEN], gboolean json)
 {
@@ -37,6 +42,34 @@ static int print_key(const guint8 pk[OKNO_JOURNAL_PK_LEN], gboolean json)
     printf("%s\n", text);
   } else {
     printf("public key (ed25519, base64): %s\nfingerprint (sha256): %s\n", b64, fp);
+  }
+  return 0;
+}
+
+/* key --history: the keys in order with their validity; --json the history to publish. */
+static int print_history(OknoStore *st, const char *key_path, gboolean json)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoJournalKey) k = okno_journal_key_load(key_path, NULL);
+  g_autoptr(OknoJournalKeyring) ring = NULL;
+  g_autofree char *text = NULL;
+  if (json) {
+    if (!(text = okno_journal_keys_json(st, k ? k->pk : NULL, &err)))
+      return okno_cli_fail(err);
+    printf("%s\n", text);
+    return 0;
+  }
+  if (!(ring = okno_journal_keyring_of(st, k ? k->pk : NULL, NULL, &err)))
+    return okno_cli_fail(err);
+  for (guint i = 0; i < ring->keys->len; i++) {
+    const OknoJournalKeyPeriod *p = ring->keys->pdata[i];
+    g_autofree char *b64 = okno_journal_key_public_base64(p->pk);
+    g_autofree char *from = p->from_at ? okno_time_format_utc(p->from_at) : g_strdup("the start");
+    g_autofree char *until = p->until_at ? okno_time_format_utc(p->until_at) : g_strdup("now");
+    g_autofree char *last = p->until_seq ? g_strdup_printf("%" G_GINT64_FORMAT, p->until_seq - 1)
+                                         : g_strdup("");
+    printf("%s %s heads of sizes %" G_GINT64_FORMAT "..%s, from %s until %s\n", b64, p->key_id,
+           p->from_seq, last, from, until);
   }
   return 0;
 }
@@ -62,10 +95,11 @@ static int print_head(const OknoJournalHead *h, gboolean json)
 
 int okno_cmd_journal(int argc, char **argv)
 {
-  gboolean json = FALSE;
+  gboolean json = FALSE, history = FALSE;
   g_autofree char *key_b64 = NULL;
   const GOptionEntry extra[] = {
     {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
+    {"history", 0, 0, G_OPTION_ARG_NONE, &history, "key: every key, old and current", NULL},
     {"key", 0, 0, G_OPTION_ARG_STRING, &key_b64, "verify: the public key (base64)", "KEY"},
     G_OPTION_ENTRY_NULL,
   };
@@ -78,14 +112,14 @@ int okno_cmd_journal(int argc, char **argv)
   op = okno_cli_take_operation(&argc, argv, operations);
   if (op < 0) {
     fprintf(stderr, "okno: journal takes one operation: init, key, sign, head, verify, "
-                    "consistency, proof\n");
+                    "consistency, proof, rotate-key\n");
     return 1;
   }
   cfg = okno_cli_setup(&argc, &argv, "- the tamper-evident journal", extra, &code);
   if (!cfg)
     return code;
   key_path = okno_config_journal_key_file(cfg);
-  if ((op == 5 && argc != 3) || (op == 6 && argc != 2) || (op < 5 && argc != 1)) {
+  if ((op == 5 && argc != 3) || (op == 6 && argc != 2) || ((op < 5 || op == 7) && argc != 1)) {
     fprintf(stderr, "okno: usage: okno journal %s --config FILE%s\n", operations[op],
             op == 5 ? " OLD_SIZE NEW_SIZE" : op == 6 ? " NUMBER" : "");
     return 1;
@@ -99,7 +133,7 @@ int okno_cmd_journal(int argc, char **argv)
     fprintf(stderr, "okno: journal key created in %s\n", key_path);
     return print_key(k->pk, json);
   }
-  if (op == 1) { /* key */
+  if (op == 1 && !history) { /* key */
     g_autoptr(OknoJournalKey) k = okno_journal_key_load(key_path, &err);
     return k ? print_key(k->pk, json) : okno_cli_fail(err);
   }
@@ -107,6 +141,18 @@ int okno_cmd_journal(int argc, char **argv)
   st = okno_store_open(cfg->store_url, &err);
   if (!st)
     return okno_cli_fail(err);
+
+  if (op == 1) /* key --history */
+    return print_history(st, key_path, json);
+  if (op == 7) { /* rotate-key */
+    g_autoptr(OknoJournalHead) h = NULL;
+    g_autoptr(OknoJournalKey) k = NULL;
+    if (!okno_journal_rotate_key(st, key_path, &h, &err) || !(k = okno_journal_key_load(key_path, &err)))
+      return okno_cli_fail(err);
+    fprintf(stderr, "okno: journal key rotated; publish the new key (and okno journal key "
+                    "--history --json), and restart okno serve\n");
+    return print_key(k->pk, json);
+  }
 
   if (op == 2) { /* sign */
     g_autoptr(OknoJournalKey) k = okno_journal_key_load(key_path, &err);

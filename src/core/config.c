@@ -104,6 +104,9 @@ static const KeyDef keys[] = {
   S("dkim", "selector", dkim_selector, ""),
   S("dkim", "domain", dkim_domain, ""),
   P("dkim", "key", dkim_key, ""),
+  P("smime", "cert_file", smime_cert_file, ""),
+  P("smime", "key_file", smime_key_file, ""),
+  P("smime", "chain_file", smime_chain_file, ""),
   P("journal", "key_file", journal_key_file, ""),
   P("crypto", "key_file", crypto_key_file, ""),
   I("journal", "sign_interval", journal_sign_interval, 60, 1, 86400),
@@ -389,6 +392,11 @@ OknoConfig *okno_config_load(const char *path, GError **error)
   }
   if (*cfg->dkim_selector && !*cfg->dkim_key) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [dkim] selector is set but key is empty", path);
+    return NULL;
+  }
+  if (!*cfg->smime_cert_file != !*cfg->smime_key_file) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "%s: [smime] cert_file and key_file go together (both set, or both empty)", path);
     return NULL;
   }
   if (strcmp(cfg->clamav_policy, "refuse") != 0 && strcmp(cfg->clamav_policy, "strip") != 0) {

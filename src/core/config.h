@@ -117,6 +117,11 @@ typedef struct OknoConfig {
   char *dkim_domain;        /* d=; empty: the domain of outbound_from */
   char *dkim_key;           /* PEM RSA private key; required when selector is set */
 
+  /* [smime] S/MIME signing of receipts, answers and notices (mail/smime.h) */
+  char *smime_cert_file;    /* PEM certificate; empty (with key_file empty): no S/MIME */
+  char *smime_key_file;     /* PEM private key of that certificate */
+  char *smime_chain_file;   /* PEM intermediate certificates to include; empty: none */
+
   /* [sla] the SLA policy (appeal/sla.h, docs/sla.md): periods as "N working hours",
    * "N working days", "N calendar days" or "N hours", checked where the policy is
    * built (okno_sla_policy_new; the CLI does it right after loading the file). */

@@ -552,8 +552,12 @@ static gboolean register_check(const OknoSlaEnv *env, const OknoBlocklist *bl, O
   }
   {
     /* Mail of no appeal: no event to record a failed signature in, only the log. */
-    g_autoptr(GError) dkim_err = NULL;
-    g_autoptr(GBytes) out = okno_dkim_sign_or_plain(env->dkim, msg, &dkim_err);
+    g_autoptr(GError) dkim_err = NULL, smime_err = NULL;
+    g_autoptr(GBytes) smimed = okno_smime_sign_or_plain(env->smime, msg, &smime_err);
+    g_autoptr(GBytes) out = okno_dkim_sign_or_plain(env->dkim, smimed, &dkim_err);
+    if (smime_err)
+      okno_log_warn("intake", "session=%s event=smime_failed error=\"%s\"", p->session_id,
+                    smime_err->message);
     if (dkim_err)
       okno_log_warn("intake", "session=%s event=dkim_failed error=\"%s\"", p->session_id,
                     dkim_err->message);

@@ -558,6 +558,9 @@ static char *receipt_text(const char *raw, gsize len)
   GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
   GMimePart *text = NULL;
   char *out = NULL;
+  /* an S/MIME-signed receipt (mail/smime.h): the receipt is the signed part */
+  while (top && GMIME_IS_MULTIPART_SIGNED(top) && g_mime_multipart_get_count(GMIME_MULTIPART(top)) > 0)
+    top = g_mime_multipart_get_part(GMIME_MULTIPART(top), GMIME_MULTIPART_SIGNED_CONTENT);
   if (top && GMIME_IS_PART(top)) {
     text = GMIME_PART(top);
   } else if (top && GMIME_IS_MULTIPART(top)) {
@@ -587,18 +590,12 @@ static char *receipt_text(const char *raw, gsize len)
   return out;
 }
 
-static gboolean verify_receipt(const guint8 *pk, const char *path, guint *checked,
-                               GError **error)
+/* The text of the receipt's first okno-receipt.json part; NULL when none. */
+static char *proof_of(const char *raw, gsize len, OknoMessage **parsed)
 {
-  g_autofree char *raw = NULL, *base = g_path_get_basename(path);
-  gsize len;
   OknoMimeLimits limits;
   g_autoptr(OknoMessage) m = NULL;
-  const char *json = NULL;
-  g_autofree char *json_text = NULL, *number_in_subject = NULL, *text = NULL;
-  g_autoptr(GError) e = NULL;
-  if (!g_file_get_contents(path, &raw, &len, NULL) || len == 0)
-    return fail(error, base, "missing, unreadable or empty");
+  char *json = NULL;
   okno_mime_limits_default(&limits);
   m = okno_mime_parse(raw, len, &limits);
   for (guint i = 0; m && i < m->attachments->len && !json; i++) { /* the first proof */
@@ -606,10 +603,34 @@ static gboolean verify_receipt(const guint8 *pk, const char *path, guint *checke
     if (g_strcmp0(a->filename, "okno-receipt.json") == 0) {
       gsize n;
       const char *d = g_bytes_get_data(a->data, &n);
-      json_text = g_strndup(d ? d : "", n);
-      json = json_text;
+      json = g_strndup(d ? d : "", n);
     }
   }
+  if (parsed)
+    *parsed = g_steal_pointer(&m);
+  return json;
+}
+
+static char *receipt_proof(const char *path)
+{
+  g_autofree char *raw = NULL;
+  gsize len;
+  if (!g_file_get_contents(path, &raw, &len, NULL))
+    return NULL;
+  return proof_of(raw, len, NULL);
+}
+
+static gboolean verify_receipt(const guint8 *pk, const char *path, guint *checked,
+                               GError **error)
+{
+  g_autofree char *raw = NULL, *base = g_path_get_basename(path);
+  gsize len;
+  g_autoptr(OknoMessage) m = NULL;
+  g_autofree char *json = NULL, *number_in_subject = NULL, *text = NULL;
+  g_autoptr(GError) e = NULL;
+  if (!g_file_get_contents(path, &raw, &len, NULL) || len == 0)
+    return fail(error, base, "missing, unreadable or empty");
+  json = proof_of(raw, len, &m);
   if (!json)
     return fail(error, base, "no okno-receipt.json proof in the receipt");
   text = receipt_text(raw, len);
@@ -628,6 +649,64 @@ static gboolean verify_receipt(const guint8 *pk, const char *path, guint *checke
   }
   *checked = 1;
   return TRUE;
+}
+
+/* The key of `ring` named by `key_id` that was valid at `at` (and for a head of `size`
+ * when > 0); NULL with the reason for `file`. */
+static const guint8 *ring_key(const OknoJournalKeyring *ring, const char *key_id, gint64 at,
+                              gint64 size, const char *file, GError **error)
+{
+  const OknoJournalKeyPeriod *p = okno_journal_keyring_find(ring, key_id);
+  if (!p) {
+    fail(error, file, "signed by key %s, not by the key given", key_id ? key_id : "(none)");
+    return NULL;
+  }
+  if (!okno_journal_key_period_covers(p, at, size)) {
+    fail(error, file, "signed by key %s, which was not valid at that time (retired)", key_id);
+    return NULL;
+  }
+  return p->pk;
+}
+
+/* The JSON object in `path` (a bundle's head.json, a receipt's okno-receipt.json part):
+ * its key_id, at_us and size; FALSE when it cannot be read (the checks that follow
+ * name the fault). */
+static gboolean signed_by(const char *json, char **key_id, gint64 *at, gint64 *size)
+{
+  g_autoptr(JsonParser) p = json_parser_new();
+  JsonObject *o;
+  if (!json || !json_parser_load_from_data(p, json, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+    return FALSE;
+  o = json_node_get_object(json_parser_get_root(p));
+  *key_id = g_strdup(str(o, "key_id"));
+  *at = json_object_get_int_member_with_default(o, "at_us", 0);
+  *size = json_object_get_int_member_with_default(o, "size", 0);
+  return TRUE;
+}
+
+gboolean okno_evidence_verify_ring(const OknoJournalKeyring *ring, const char *path,
+                                   const char **what, guint *checked, GError **error)
+{
+  const OknoJournalKeyPeriod *first = ring->keys->pdata[0];
+  const guint8 *pk = first->pk;
+  g_autofree char *json = NULL, *key_id = NULL;
+  gint64 at = 0, size = 0;
+  gboolean is_dir = g_file_test(path, G_FILE_TEST_IS_DIR);
+  if (ring->keys->len > 1) {
+    if (is_dir) {
+      g_autofree char *hp = g_build_filename(path, "head.json", NULL);
+      g_file_get_contents(hp, &json, NULL, NULL);
+    } else {
+      json = receipt_proof(path);
+    }
+    g_autofree char *base = g_path_get_basename(path);
+    if (signed_by(json, &key_id, &at, &size) &&
+        !(pk = ring_key(ring, key_id, at, is_dir ? MAX(size, 1) : 0,
+                        is_dir ? "head.json" : base, error)))
+      return FALSE;
+  }
+  return okno_evidence_verify(pk, path, what, checked, error);
 }
 
 gboolean okno_evidence_verify(const guint8 pk[OKNO_JOURNAL_PK_LEN], const char *path,

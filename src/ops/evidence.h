@@ -36,3 +36,8 @@ GBytes *okno_evidence_tar(const char *dir, const char *prefix, gboolean remove, 
 /* `what` (not NULL) gets "bundle" or "receipt"; *checked the number of items checked. */
 gboolean okno_evidence_verify(const guint8 pk[OKNO_JOURNAL_PK_LEN], const char *path,
                               const char **what, guint *checked, GError **error);
+/* The same with the journal's keys (a key history, docs/journal.md "Key rotation"): the
+ * head (bundle) or the entry timestamp (receipt) must be signed by the key it names,
+ * one of the ring's, valid at its time (and, for a head, for its size). */
+gboolean okno_evidence_verify_ring(const OknoJournalKeyring *ring, const char *path,
+                                   const char **what, guint *checked, GError **error);

@@ -7,9 +7,12 @@
  * recomputed entry with its latest leaf. */
 #include "ops/journal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -17,6 +20,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "mail/receipt.h"
+#include "store/journal_keys.h"
 #include "store/outbound.h"
 #include "ops/worker.h"
 
@@ -131,11 +135,85 @@ static gint problem_order(gconstpointer a, gconstpointer b)
   return sx < sy ? -1 : sx > sy;
 }
 
+/* Rotation entry `entry` at leaf `seq` added to *ring (made from its old key when
+ * NULL); FALSE with one English line when it is malformed or does not chain on. */
+static gboolean ring_follow(OknoJournalKeyring **ring, GBytes *entry, gint64 seq, GError **error)
+{
+  OknoJournalRotation r;
+  gboolean ok;
+  if (!entry || !okno_journal_entry_rotation_parse(entry, &r)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "leaf %" G_GINT64_FORMAT " is not a well-formed key rotation", seq);
+    return FALSE;
+  }
+  if (!*ring)
+    *ring = okno_journal_keyring_new(r.old_pk);
+  ok = okno_journal_keyring_rotate(*ring, r.old_pk, r.new_pk, r.at, seq, r.old_sig, r.new_sig,
+                                   error);
+  okno_journal_rotation_clear(&r);
+  return ok;
+}
+
+/* A key rotation leaf met in the walk: the ring of keys follows it (its first key is
+ * the first rotation's old key); a rotation that does not chain on or is not signed
+ * by both keys is a problem. */
+static void follow_rotation(OknoJournalKeyring **ring, const OknoJournalLeaf *l,
+                            OknoJournalReport *rep)
+{
+  g_autoptr(GError) e = NULL;
+  if (!ring_follow(ring, l->entry, l->seq, &e))
+    add_problem(rep, l->seq, "", "journal", l->ref_id, "%s", e->message);
+}
+
+static gboolean trusted(const OknoJournalKeyring *ring, const guint8 *pk)
+{
+  g_autofree char *fp = okno_journal_key_fingerprint(pk);
+  return okno_journal_keyring_find(ring, fp) != NULL;
+}
+
+/* The head's signature, by the key that was valid for it: with no rotation the key
+ * given; after rotations the ring's key named by the head (the key given must be one
+ * of the ring's: trust in any key of the chain carries to the others). */
+static void check_head_key(const OknoJournalKeyring *ring, const guint8 *pk,
+                           const OknoJournalHead *head, GBytes *msg, OknoJournalReport *rep)
+{
+  const OknoJournalKeyPeriod *p;
+  if (!pk) {
+    add_problem(rep, head->size, "", "head", 0, "no public key to check the head's signature");
+    return;
+  }
+  if (!ring) {
+    if (!okno_journal_signature_ok(pk, msg, head->signature))
+      add_problem(rep, head->size, "", "head", 0,
+                  "the signature of head %" G_GINT64_FORMAT " does not verify with the key",
+                  head->size);
+    return;
+  }
+  if (!trusted(ring, pk)) {
+    add_problem(rep, head->size, "", "head", 0, "the key given is not one of the journal's keys");
+    return;
+  }
+  p = okno_journal_keyring_find(ring, head->key_id);
+  if (!p)
+    add_problem(rep, head->size, "", "head", 0,
+                "head %" G_GINT64_FORMAT " names key %s, which is not one of the journal's keys",
+                head->size, head->key_id);
+  else if (!okno_journal_key_period_covers(p, head->at, head->size))
+    add_problem(rep, head->size, "", "head", 0,
+                "head %" G_GINT64_FORMAT " is signed by key %s, which was not valid for it (retired)",
+                head->size, head->key_id);
+  else if (!okno_journal_signature_ok(p->pk, msg, head->signature))
+    add_problem(rep, head->size, "", "head", 0,
+                "the signature of head %" G_GINT64_FORMAT " does not verify with key %s",
+                head->size, head->key_id);
+}
+
 /* The walk by seq: leaf hashes, gaps, the tree at the signed head. */
 static gboolean walk_leaves(OknoStore *st, const guint8 *pk, OknoJournalReport *rep,
                             GError **error)
 {
   g_autoptr(OknoJournalHead) head = okno_store_journal_head(st, 0, error);
+  g_autoptr(OknoJournalKeyring) ring = NULL;
   OknoMerkleFrontier f;
   gint64 expect = 1;
   if (!head && error && *error)
@@ -166,6 +244,8 @@ static gboolean walk_leaves(OknoStore *st, const guint8 *pk, OknoJournalReport *
       if (llen != OKNO_HASH_LEN || memcmp(leaf, stored, OKNO_HASH_LEN) != 0)
         add_problem(rep, l->seq, l->number, l->ref, l->ref_id,
                     "leaf %" G_GINT64_FORMAT " (%s) does not hash its entry", l->seq, l->kind);
+      if (strcmp(l->ref, "journal_key") == 0)
+        follow_rotation(&ring, l, rep);
       okno_merkle_frontier_append(&f, leaf);
       if (head && f.size == (guint64)head->size)
         okno_merkle_frontier_root(&f, rep->root);
@@ -185,12 +265,9 @@ static gboolean walk_leaves(OknoStore *st, const guint8 *pk, OknoJournalReport *
     else if (memcmp(rep->root, head->root, OKNO_HASH_LEN) != 0)
       add_problem(rep, head->size, "", "head", 0,
                   "the leaves 1..%" G_GINT64_FORMAT " do not give the signed root", head->size);
-    if (!pk)
-      add_problem(rep, head->size, "", "head", 0, "no public key to check the head's signature");
-    else if (!okno_journal_signature_ok(pk, msg, head->signature))
-      add_problem(rep, head->size, "", "head", 0,
-                  "the signature of head %" G_GINT64_FORMAT " does not verify with the key",
-                  head->size);
+    check_head_key(ring, pk, head, msg, rep);
+  } else if (ring && pk && !trusted(ring, pk)) {
+    add_problem(rep, 0, "", "journal", 0, "the key given is not one of the journal's keys");
   }
   return TRUE;
 }
@@ -694,11 +771,40 @@ static void witness(OknoJournalSigner *s, const OknoJournalHead *h)
   s->witnessed = h->size;
 }
 
+/* A key file rotated under a running signer (okno journal rotate-key): when the
+ * journal's current key is not ours, the key file is read again; a file that does not
+ * hold the current key either signs nothing (logged). */
+static gboolean signer_key_current(OknoJournalSigner *s)
+{
+  g_autofree char *current = NULL, *path = NULL;
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoJournalKey) fresh = NULL;
+  if (!okno_store_journal_key_current(s->st, &current, &err)) {
+    okno_log_warn("journal", "event=sign_failed error=\"%s\"", err->message);
+    return FALSE;
+  }
+  if (!current || strcmp(current, s->key->fingerprint) == 0)
+    return TRUE;
+  path = okno_config_journal_key_file(s->cfg);
+  fresh = okno_journal_key_load(path, &err);
+  if (!fresh || strcmp(fresh->fingerprint, current) != 0) {
+    okno_log_warn("journal", "event=key_retired key=%s current=%s (the key file does not hold "
+                  "the current key: no head signed)", s->key->fingerprint, current);
+    return FALSE;
+  }
+  okno_log("journal", "event=key_rotated old=%s new=%s", s->key->fingerprint, fresh->fingerprint);
+  okno_journal_key_free(s->key);
+  s->key = g_steal_pointer(&fresh);
+  return TRUE;
+}
+
 static void sign_pass(gpointer data)
 {
   OknoJournalSigner *s = data;
   g_autoptr(GError) err = NULL;
   g_autoptr(OknoJournalHead) h = NULL;
+  if (!signer_key_current(s))
+    return;
   if (!okno_journal_sign(s->st, s->key, FALSE, &h, &err))
     okno_log_warn("journal", "event=sign_failed error=\"%s\"", err->message);
   else if (h && h->size > s->witnessed)
@@ -738,4 +844,196 @@ void okno_journal_signer_stop(OknoJournalSigner *s)
   okno_store_close(s->st);
   okno_journal_key_free(s->key);
   g_free(s);
+}
+
+/* ---- key rotation ---- */
+
+/* Renames `from` over `to` and syncs the directory. */
+static gboolean replace_file(const char *from, const char *to, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname(to);
+  int fd;
+  if (g_rename(from, to) != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "%s: cannot rename to %s: %s", from, to,
+                g_strerror(errno));
+    return FALSE;
+  }
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+  return TRUE;
+}
+
+gboolean okno_journal_rotate_key(OknoStore *st, const char *key_path, OknoJournalHead **head,
+                                 GError **error)
+{
+  g_autofree char *next_path = g_strconcat(key_path, ".next", NULL), *current = NULL;
+  g_autoptr(OknoJournalKey) old = okno_journal_key_load(key_path, error);
+  g_autoptr(OknoJournalKey) next = NULL;
+  OknoJournalRotation r = {0};
+  gint64 seq = 0;
+  gboolean ok;
+  if (head)
+    *head = NULL;
+  if (!old)
+    return FALSE;
+  if (!g_file_test(next_path, G_FILE_TEST_EXISTS) && !okno_journal_key_create(next_path, error))
+    return FALSE;
+  if (!(next = okno_journal_key_load(next_path, error)))
+    return FALSE;
+  if (!okno_store_journal_key_current(st, &current, error))
+    return FALSE;
+  if (current && strcmp(current, next->fingerprint) == 0) /* rotated, the file not yet renamed */
+    return replace_file(next_path, key_path, error) &&
+           okno_journal_sign(st, next, FALSE, head, error);
+  if (current && strcmp(current, old->fingerprint) != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "%s: holds key %s, but the journal's current key is %s", key_path, old->fingerprint,
+                current);
+    return FALSE;
+  }
+  if (strcmp(old->fingerprint, next->fingerprint) == 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: the same key as %s", next_path, key_path);
+    return FALSE;
+  }
+  /* the last head by the old key covers everything before the rotation */
+  if (!okno_journal_sign(st, old, FALSE, NULL, error) || !okno_store_begin(st, error))
+    return FALSE;
+  r.at = okno_now();
+  memcpy(r.old_pk, old->pk, OKNO_JOURNAL_PK_LEN);
+  memcpy(r.new_pk, next->pk, OKNO_JOURNAL_PK_LEN);
+  {
+    g_autoptr(GBytes) msg = okno_journal_rotation_message(old->pk, next->pk, r.at);
+    r.old_sig = okno_journal_key_sign(old, msg);
+    r.new_sig = okno_journal_key_sign(next, msg);
+  }
+  ok = okno_store_journal_rotation(st, &r, &seq, error) &&
+       okno_store_journal_key_add(st, old->fingerprint, old->pk, OKNO_JOURNAL_PK_LEN, 0, error) &&
+       okno_store_journal_key_add(st, next->fingerprint, next->pk, OKNO_JOURNAL_PK_LEN, r.at, error) &&
+       okno_store_commit(st, error);
+  okno_journal_rotation_clear(&r);
+  if (!ok) {
+    okno_store_rollback(st);
+    return FALSE;
+  }
+  okno_log("journal", "event=key_rotated old=%s new=%s seq=%" G_GINT64_FORMAT, old->fingerprint,
+           next->fingerprint, seq);
+  /* the first head by the new key covers the rotation's leaf */
+  return replace_file(next_path, key_path, error) && okno_journal_sign(st, next, FALSE, head, error);
+}
+
+OknoJournalKeyring *okno_journal_keyring_of(OknoStore *st, const guint8 *current_pk,
+                                            GPtrArray **rotations, GError **error)
+{
+  g_autoptr(GPtrArray) leaves = okno_store_journal_rotations(st, error);
+  g_autoptr(OknoJournalKeyring) ring = NULL;
+  if (!leaves)
+    return NULL;
+  for (guint i = 0; i < leaves->len; i++) {
+    OknoJournalLeaf *l = leaves->pdata[i];
+    if (!ring_follow(&ring, l->entry, l->seq, error))
+      return NULL;
+  }
+  if (!ring) {
+    if (!current_pk) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "no key: the journal was never rotated");
+      return NULL;
+    }
+    ring = okno_journal_keyring_new(current_pk);
+  }
+  if (rotations)
+    *rotations = g_steal_pointer(&leaves);
+  return g_steal_pointer(&ring);
+}
+
+char *okno_journal_keys_json(OknoStore *st, const guint8 *current_pk, GError **error)
+{
+  g_autoptr(GPtrArray) leaves = NULL;
+  g_autoptr(OknoJournalKeyring) ring = okno_journal_keyring_of(st, current_pk, &leaves, error);
+  g_autoptr(JsonBuilder) b = NULL;
+  if (!ring)
+    return NULL;
+  b = json_builder_new();
+  json_builder_begin_object(b);
+  okno_json_str(b, "format", "okno-journal-keys 1");
+  json_builder_set_member_name(b, "keys");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < ring->keys->len; i++) {
+    const OknoJournalKeyPeriod *p = ring->keys->pdata[i];
+    g_autofree char *b64 = okno_journal_key_public_base64(p->pk);
+    g_autofree char *from = p->from_at ? okno_time_format_utc(p->from_at) : g_strdup("");
+    g_autofree char *until = p->until_at ? okno_time_format_utc(p->until_at) : g_strdup("");
+    json_builder_begin_object(b);
+    okno_json_str(b, "key_id", p->key_id);
+    okno_json_str(b, "public_key", b64);
+    okno_json_int(b, "from_seq", p->from_seq);
+    okno_json_int(b, "until_seq", p->until_seq);
+    okno_json_str(b, "from", from);
+    okno_json_str(b, "until", until);
+    okno_json_int(b, "from_us", p->from_at);
+    okno_json_int(b, "until_us", p->until_at);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "rotations");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < leaves->len; i++) {
+    OknoJournalLeaf *l = leaves->pdata[i];
+    gsize len;
+    const char *e = g_bytes_get_data(l->entry, &len);
+    g_autofree char *entry = g_strndup(e ? e : "", len);
+    json_builder_begin_object(b);
+    okno_json_int(b, "seq", l->seq);
+    okno_json_str(b, "entry", entry);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  return okno_json_text(b, TRUE);
+}
+
+OknoJournalKeyring *okno_journal_keyring_parse(const char *text, GError **error)
+{
+  guint8 pk[OKNO_JOURNAL_PK_LEN];
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_autoptr(OknoJournalKeyring) ring = NULL;
+  JsonObject *o;
+  JsonArray *rot, *keys;
+  g_autofree char *plain = g_strstrip(g_strdup(text ? text : ""));
+  if (okno_journal_key_public_parse(plain, pk))
+    return okno_journal_keyring_new(pk);
+  if (!json_parser_load_from_data(p, plain, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)) ||
+      g_strcmp0(member(o = json_node_get_object(json_parser_get_root(p)), "format"),
+                "okno-journal-keys 1") != 0 ||
+      !json_object_has_member(o, "rotations") || !json_object_has_member(o, "keys") ||
+      !JSON_NODE_HOLDS_ARRAY(json_object_get_member(o, "rotations")) ||
+      !JSON_NODE_HOLDS_ARRAY(json_object_get_member(o, "keys"))) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "neither a base64 Ed25519 public key nor a key history (okno journal key --history --json)");
+    return NULL;
+  }
+  rot = json_object_get_array_member(o, "rotations");
+  keys = json_object_get_array_member(o, "keys");
+  for (guint i = 0; i < json_array_get_length(rot); i++) {
+    JsonNode *n = json_array_get_element(rot, i);
+    JsonObject *ro = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+    const char *entry = member(ro, "entry");
+    gint64 seq = ro ? json_object_get_int_member_with_default(ro, "seq", 0) : 0;
+    g_autoptr(GBytes) eb = entry && seq > 0 ? g_bytes_new(entry, strlen(entry)) : NULL;
+    if (!ring_follow(&ring, eb, seq, error))
+      return NULL;
+  }
+  if (!ring) {
+    JsonNode *n = json_array_get_length(keys) == 1 ? json_array_get_element(keys, 0) : NULL;
+    JsonObject *ko = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+    if (!okno_journal_key_public_parse(member(ko, "public_key"), pk)) {
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "key history: no rotation and not one key");
+      return NULL;
+    }
+    ring = okno_journal_keyring_new(pk);
+  }
+  return g_steal_pointer(&ring);
 }

@@ -89,6 +89,31 @@ char *okno_journal_proof_json(OknoStore *st, const char *number, gboolean *not_f
 /* A head as JSON: size, root (hex), at (RFC 3339), key_id, signature (base64). */
 char *okno_journal_head_json(const OknoJournalHead *h);
 
+/* ---- key rotation (docs/journal.md, "Key rotation") ---- */
+
+/* Rotates the signing key in the key file at `key_path`: signs a last head with the old
+ * key (when the journal grew), makes a new key (in KEY_PATH.next, 0600), writes the
+ * rotation leaf signed by both keys and both public keys into journal_keys in one
+ * transaction, renames KEY_PATH.next over KEY_PATH and signs the first head with the
+ * new key (*head, may be NULL). Run again after a crash between the commit and the
+ * rename, it finishes the rename. OKNO_ERROR_USER when the key file is not the
+ * journal's current key. okno serve's signer picks up the new key file by itself
+ * (signer_key_current); its receipts' entry timestamps need a restart. */
+gboolean okno_journal_rotate_key(OknoStore *st, const char *key_path, OknoJournalHead **head,
+                                 GError **error);
+/* The ring of the journal's keys from its rotation leaves (each checked); with no
+ * rotation the ring of `current_pk` alone (NULL: an error). *rotations (may be NULL)
+ * gets the rotation leaves. */
+OknoJournalKeyring *okno_journal_keyring_of(OknoStore *st, const guint8 *current_pk,
+                                            GPtrArray **rotations, GError **error);
+/* The key history to publish (`okno journal key --history --json`): format
+ * "okno-journal-keys 1", keys (key_id, public_key, from_seq, until_seq, from, until,
+ * from_us, until_us; until 0/"" : current) and rotations (seq, entry). */
+char *okno_journal_keys_json(OknoStore *st, const guint8 *current_pk, GError **error);
+/* A ring from a base64 public key (a ring of one) or a key history JSON as above (every
+ * rotation checked again: each must chain on and be signed by both keys). */
+OknoJournalKeyring *okno_journal_keyring_parse(const char *text, GError **error);
+
 /* The signing thread of okno serve. NULL key: no signer (a warning is logged). Each
  * head it signs that is larger than the last it sent goes to [journal] witnesses: an
  * e-mail address through the outbound queue, maildir:PATH delivered into that maildir

@@ -60,6 +60,9 @@ OknoSlaEnv *okno_sla_env_new(const OknoConfig *cfg, GError **error)
   env->dkim = okno_dkim_new(cfg, error);
   if (!env->dkim && error && *error)
     return NULL;
+  env->smime = okno_smime_new(cfg, error);
+  if (!env->smime && error && *error)
+    return NULL;
   {
     /* The journal's key signs receipts' entry timestamps; no key file: none. */
     g_autofree char *path = okno_config_journal_key_file(cfg);
@@ -79,6 +82,7 @@ void okno_sla_env_free(OknoSlaEnv *env)
   g_clear_pointer(&env->policy, okno_sla_policy_free);
   g_clear_pointer(&env->cal, okno_calendar_free);
   g_clear_pointer(&env->dkim, okno_dkim_free);
+  g_clear_pointer(&env->smime, okno_smime_free);
   g_clear_pointer(&env->journal_key, okno_journal_key_free);
   g_free(env);
 }
@@ -138,9 +142,17 @@ static gboolean queue_message(const OknoSlaEnv *env, OknoStore *st, const OknoAp
                               const char *subject, const char *text, gboolean automatic,
                               GError **error)
 {
-  g_autoptr(GError) dkim_err = NULL;
-  g_autoptr(GBytes) out = okno_dkim_sign_or_plain(env->dkim, msg, &dkim_err);
+  g_autoptr(GError) dkim_err = NULL, smime_err = NULL;
+  /* S/MIME first, DKIM over the result (mail/smime.h) */
+  g_autoptr(GBytes) smimed = okno_smime_sign_or_plain(env->smime, msg, &smime_err);
+  g_autoptr(GBytes) out = okno_dkim_sign_or_plain(env->dkim, smimed, &dkim_err);
   OknoMessageRow row = {0};
+  if (smime_err) {
+    okno_log_warn("mail", "event=smime_failed appeal=%s error=\"%s\"", a->number,
+                  smime_err->message);
+    if (!event(st, a->id, error, "smime_failed", "reason", smime_err->message, NULL))
+      return FALSE;
+  }
   if (dkim_err) {
     okno_log_warn("mail", "event=dkim_failed appeal=%s error=\"%s\"", a->number,
                   dkim_err->message);

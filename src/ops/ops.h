@@ -37,6 +37,7 @@
 #include "appeal/sla.h"
 #include "core/config.h"
 #include "mail/dkim.h"
+#include "mail/smime.h"
 #include "store/staff.h"
 #include "sec/journal_key.h"
 
@@ -47,6 +48,7 @@ typedef struct {
   OknoSlaPolicy *policy;
   OknoCalendar *cal;   /* NULL: no deadlines are computed (logged by the owner) */
   OknoDkim *dkim;      /* NULL: mail goes unsigned */
+  OknoSmime *smime;    /* NULL: no S/MIME signature (mail/smime.h) */
   OknoJournalKey *journal_key; /* NULL (no key file): receipts carry no signed entry
                                   timestamp (docs/journal.md, "Receipts") */
 } OknoSlaEnv;
@@ -130,8 +132,9 @@ gboolean okno_ops_notify(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal 
                          const char *type, const char *subject, const char *text,
                          GError **error);
 /* Stores and queues one message okno wrote (`msg`, our `message_id`, to `to`) in the
- * history of `a`: DKIM-signed first when env->dkim is set (the stored bytes are the
- * bytes sent; a failed signature sends it unsigned, with the event `dkim_failed`),
+ * history of `a`: S/MIME-signed first when env->smime is set (mail/smime.h), then
+ * DKIM-signed when env->dkim is set (the stored bytes are the bytes sent; a failed
+ * signature sends it without, with the event `smime_failed` or `dkim_failed`),
  * then a message row (direction out, automatic) and an outbound job. */
 gboolean okno_ops_queue_message(const OknoSlaEnv *env, OknoStore *st, const OknoAppeal *a,
                                 GBytes *msg, const char *message_id, const char *to,

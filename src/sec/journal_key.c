@@ -153,3 +153,99 @@ gboolean okno_journal_signature_ok(const guint8 pk[OKNO_JOURNAL_PK_LEN], GBytes 
     return FALSE;
   return crypto_sign_verify_detached(s, m ? m : (const guint8 *)"", len, pk) == 0;
 }
+
+/* ---- key rotation ---- */
+
+GBytes *okno_journal_rotation_message(const guint8 old_pk[OKNO_JOURNAL_PK_LEN],
+                                      const guint8 new_pk[OKNO_JOURNAL_PK_LEN], gint64 at)
+{
+  char o[2 * OKNO_JOURNAL_PK_LEN + 1], n[2 * OKNO_JOURNAL_PK_LEN + 1];
+  char *text;
+  sodium_bin2hex(o, sizeof o, old_pk, OKNO_JOURNAL_PK_LEN);
+  sodium_bin2hex(n, sizeof n, new_pk, OKNO_JOURNAL_PK_LEN);
+  text = g_strdup_printf("okno-key-rotation 1\nold=%s\nnew=%s\nat=%" G_GINT64_FORMAT "\n", o, n, at);
+  return g_bytes_new_take(text, strlen(text));
+}
+
+static void period_free(OknoJournalKeyPeriod *p)
+{
+  g_free(p->key_id);
+  g_free(p);
+}
+
+static OknoJournalKeyPeriod *period_new(const guint8 pk[OKNO_JOURNAL_PK_LEN])
+{
+  OknoJournalKeyPeriod *p = g_new0(OknoJournalKeyPeriod, 1);
+  memcpy(p->pk, pk, OKNO_JOURNAL_PK_LEN);
+  p->key_id = okno_journal_key_fingerprint(pk);
+  return p;
+}
+
+OknoJournalKeyring *okno_journal_keyring_new(const guint8 first_pk[OKNO_JOURNAL_PK_LEN])
+{
+  OknoJournalKeyring *r = g_new0(OknoJournalKeyring, 1);
+  r->keys = g_ptr_array_new_with_free_func((GDestroyNotify)period_free);
+  g_ptr_array_add(r->keys, period_new(first_pk));
+  return r;
+}
+
+void okno_journal_keyring_free(OknoJournalKeyring *r)
+{
+  if (!r)
+    return;
+  g_ptr_array_unref(r->keys);
+  g_free(r);
+}
+
+gboolean okno_journal_keyring_rotate(OknoJournalKeyring *r, const guint8 old_pk[OKNO_JOURNAL_PK_LEN],
+                                     const guint8 new_pk[OKNO_JOURNAL_PK_LEN], gint64 at, gint64 seq,
+                                     GBytes *old_sig, GBytes *new_sig, GError **error)
+{
+  OknoJournalKeyPeriod *last = r->keys->pdata[r->keys->len - 1];
+  g_autoptr(GBytes) msg = okno_journal_rotation_message(old_pk, new_pk, at);
+  OknoJournalKeyPeriod *next;
+  if (memcmp(last->pk, old_pk, OKNO_JOURNAL_PK_LEN) != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "the rotation at leaf %" G_GINT64_FORMAT " retires a key that is not the current one (%s)",
+                seq, last->key_id);
+    return FALSE;
+  }
+  if (at < last->from_at || seq <= last->from_seq) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "the rotation at leaf %" G_GINT64_FORMAT " is not after the one before it", seq);
+    return FALSE;
+  }
+  if (!okno_journal_signature_ok(old_pk, msg, old_sig) ||
+      !okno_journal_signature_ok(new_pk, msg, new_sig)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "the rotation at leaf %" G_GINT64_FORMAT " is not signed by both keys", seq);
+    return FALSE;
+  }
+  last->until_seq = seq;
+  last->until_at = at;
+  next = period_new(new_pk);
+  next->from_seq = seq;
+  next->from_at = at;
+  g_ptr_array_add(r->keys, next);
+  return TRUE;
+}
+
+const OknoJournalKeyPeriod *okno_journal_keyring_find(const OknoJournalKeyring *r,
+                                                      const char *key_id)
+{
+  for (guint i = 0; key_id && i < r->keys->len; i++) {
+    const OknoJournalKeyPeriod *p = r->keys->pdata[i];
+    if (strcmp(p->key_id, key_id) == 0)
+      return p;
+  }
+  return NULL;
+}
+
+gboolean okno_journal_key_period_covers(const OknoJournalKeyPeriod *p, gint64 at, gint64 size)
+{
+  if (at < p->from_at || (p->until_at && at >= p->until_at))
+    return FALSE;
+  if (size > 0 && (size < p->from_seq || (p->until_seq && size >= p->until_seq)))
+    return FALSE;
+  return TRUE;
+}

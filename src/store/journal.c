@@ -41,16 +41,35 @@ static void put_token(GString *s, const char *name, const char *v)
 
 static void put_int(GString *s, const char *name, gint64 v)
 {
-  g_string_append_printf(s, "%s=%" G_GINT64_FORMAT "\n", name, v);
+  char buf[24], *p = buf + sizeof buf;
+  guint64 u = v < 0 ? (guint64)0 - (guint64)v : (guint64)v;
+  do
+    *--p = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  if (v < 0)
+    *--p = '-';
+  g_string_append(s, name);
+  g_string_append_c(s, '=');
+  g_string_append_len(s, p, buf + sizeof buf - p);
+  g_string_append_c(s, '\n');
+}
+
+/* `len` bytes as lower-case hex, appended. (One printf per byte cost the intake a
+ * measurable share of its CPU: entries hold several digests each.) */
+static void append_hex(GString *s, const void *data, gsize len)
+{
+  gsize at = s->len;
+  g_string_set_size(s, at + 2 * len);
+  sodium_bin2hex(s->str + at, 2 * len + 1, data ? data : (const void *)"", len);
 }
 
 static void put_digest(GString *s, const char *name, const void *data, gsize len)
 {
   guint8 h[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(h, data ? data : (const void *)"", len);
-  g_string_append_printf(s, "%s=", name);
-  for (gsize i = 0; i < sizeof h; i++)
-    g_string_append_printf(s, "%02x", h[i]);
+  g_string_append(s, name);
+  g_string_append_c(s, '=');
+  append_hex(s, h, sizeof h);
   g_string_append_c(s, '\n');
 }
 
@@ -215,9 +234,10 @@ GBytes *okno_journal_entry_access(const OknoAccessRow *r)
 
 /* ---- writing ---- */
 
-static gboolean append(OknoStore *st, const char *kind, const char *ref, gint64 ref_id,
-                       gint64 appeal_id, const char *number, gint64 at, GBytes *entry,
-                       GError **error)
+/* Appends one leaf; *seq (may be NULL) gets its number. */
+static gboolean append_seq(OknoStore *st, const char *kind, const char *ref, gint64 ref_id,
+                           gint64 appeal_id, const char *number, gint64 at, GBytes *entry,
+                           gint64 *seq, GError **error)
 {
   OknoDb *db = okno_store_db(st);
   gsize len;
@@ -249,7 +269,16 @@ static gboolean append(OknoStore *st, const char *kind, const char *ref, gint64 
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "journal_state has no row");
     return FALSE;
   }
+  if (seq)
+    *seq = okno_rows_int(r, 0, 0);
   return TRUE;
+}
+
+static gboolean append(OknoStore *st, const char *kind, const char *ref, gint64 ref_id,
+                       gint64 appeal_id, const char *number, gint64 at, GBytes *entry,
+                       GError **error)
+{
+  return append_seq(st, kind, ref, ref_id, appeal_id, number, at, entry, NULL, error);
 }
 
 /* Does the latest leaf of (ref, ref_id) hold exactly `entry`? */
@@ -450,6 +479,118 @@ gboolean okno_store_journal_access(OknoStore *st, const OknoAccessRow *r, GError
   return append(st, "access", "access", r->id, r->appeal_id, NULL, r->at, e, error);
 }
 
+/* ---- key rotations ---- */
+
+#define LEAF_COLUMNS "seq, kind, ref, ref_id, appeal_id, number, at, entry, leaf"
+static GPtrArray *leaves_of_rows(const OknoRows *r);
+
+static void put_hex(GString *s, const char *name, const void *data, gsize len)
+{
+  g_string_append(s, name);
+  g_string_append_c(s, '=');
+  append_hex(s, data, len);
+  g_string_append_c(s, '\n');
+}
+
+static char *fingerprint_hex(const guint8 pk[OKNO_JOURNAL_ROTATION_PK_LEN])
+{
+  guint8 h[crypto_hash_sha256_BYTES];
+  char *out = g_malloc(2 * sizeof h + 1);
+  crypto_hash_sha256(h, pk, OKNO_JOURNAL_ROTATION_PK_LEN);
+  sodium_bin2hex(out, 2 * sizeof h + 1, h, sizeof h);
+  return out;
+}
+
+GBytes *okno_journal_entry_rotation(const OknoJournalRotation *r)
+{
+  GString *s = entry_start("key_rotation");
+  g_autofree char *old_fp = fingerprint_hex(r->old_pk), *new_fp = fingerprint_hex(r->new_pk);
+  gsize olen = 0, nlen = 0;
+  const void *os = r->old_sig ? g_bytes_get_data(r->old_sig, &olen) : NULL;
+  const void *ns = r->new_sig ? g_bytes_get_data(r->new_sig, &nlen) : NULL;
+  put_int(s, "id", r->id);
+  put_int(s, "at", r->at);
+  put_token(s, "old_key", old_fp);
+  put_hex(s, "old_public_key", r->old_pk, OKNO_JOURNAL_ROTATION_PK_LEN);
+  put_token(s, "new_key", new_fp);
+  put_hex(s, "new_public_key", r->new_pk, OKNO_JOURNAL_ROTATION_PK_LEN);
+  put_hex(s, "old_signature", os, olen);
+  put_hex(s, "new_signature", ns, nlen);
+  return entry_end(s);
+}
+
+void okno_journal_rotation_clear(OknoJournalRotation *r)
+{
+  g_clear_pointer(&r->old_sig, g_bytes_unref);
+  g_clear_pointer(&r->new_sig, g_bytes_unref);
+}
+
+/* `len` bytes of lower-case hex in field `name` of `entry` into `out`. */
+static gboolean field_hex(GBytes *entry, const char *name, guint8 *out, gsize len)
+{
+  g_autofree char *v = entry_field(entry, name);
+  gsize bin = 0;
+  const char *end = NULL;
+  return v && strlen(v) == 2 * len &&
+         sodium_hex2bin(out, len, v, strlen(v), NULL, &bin, &end) == 0 && bin == len &&
+         (!end || !*end);
+}
+
+gboolean okno_journal_entry_rotation_parse(GBytes *entry, OknoJournalRotation *r)
+{
+  static const char head[] = "okno-journal 1\nrecord=key_rotation\n";
+  guint8 os[64], ns[64];
+  gsize len;
+  const char *d = g_bytes_get_data(entry, &len);
+  g_autofree char *id = NULL, *at = NULL;
+  memset(r, 0, sizeof *r);
+  if (!d || len < sizeof head - 1 || memcmp(d, head, sizeof head - 1) != 0)
+    return FALSE;
+  id = entry_field(entry, "id");
+  at = entry_field(entry, "at");
+  if (!id || !at || !field_hex(entry, "old_public_key", r->old_pk, sizeof r->old_pk) ||
+      !field_hex(entry, "new_public_key", r->new_pk, sizeof r->new_pk) ||
+      !field_hex(entry, "old_signature", os, sizeof os) ||
+      !field_hex(entry, "new_signature", ns, sizeof ns))
+    return FALSE;
+  r->id = g_ascii_strtoll(id, NULL, 10);
+  r->at = g_ascii_strtoll(at, NULL, 10);
+  r->old_sig = g_bytes_new(os, sizeof os);
+  r->new_sig = g_bytes_new(ns, sizeof ns);
+  {
+    /* the entry must be exactly the one these fields give (no extra or reordered lines) */
+    g_autoptr(GBytes) again = okno_journal_entry_rotation(r);
+    if (!g_bytes_equal(again, entry)) {
+      okno_journal_rotation_clear(r);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+gboolean okno_store_journal_rotation(OknoStore *st, OknoJournalRotation *r, gint64 *seq,
+                                     GError **error)
+{
+  g_autoptr(OknoRows) n = okno_db_query(
+      okno_store_db(st), "SELECT count(*) FROM journal WHERE ref = 'journal_key'", OKNO_NO_PARAMS,
+      error);
+  g_autoptr(GBytes) e = NULL;
+  if (!n)
+    return FALSE;
+  r->id = okno_rows_int(n, 0, 0) + 1;
+  e = okno_journal_entry_rotation(r);
+  return append_seq(st, "key_rotation", "journal_key", r->id, 0, "", r->at, e, seq, error);
+}
+
+GPtrArray *okno_store_journal_rotations(OknoStore *st, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT " LEAF_COLUMNS " FROM journal WHERE ref = 'journal_key' ORDER BY seq",
+      OKNO_NO_PARAMS, error);
+  return r ? leaves_of_rows(r) : NULL;
+}
+
 /* ---- reading ---- */
 
 void okno_journal_leaf_free(OknoJournalLeaf *l)
@@ -466,7 +607,6 @@ void okno_journal_leaf_free(OknoJournalLeaf *l)
   g_free(l);
 }
 
-#define LEAF_COLUMNS "seq, kind, ref, ref_id, appeal_id, number, at, entry, leaf"
 
 static GPtrArray *leaves_of_rows(const OknoRows *r)
 {

@@ -77,6 +77,30 @@ gboolean okno_journal_entry_is_purge(GBytes *entry);
  * earlier leaf) and its row digest is the SHA-256 of `row` (the entry recomputed now). */
 gboolean okno_journal_purge_matches(GBytes *purge, GBytes *row, gint64 previous_seq);
 
+/* ---- key rotations (docs/journal.md, "Key rotation") ----
+ * A rotation of the signing key is a leaf (kind "key_rotation", ref "journal_key",
+ * ref_id the rotation's number 1, 2, ...; appeal 0) whose entry holds both public keys
+ * (hex), the time and the rotation message's signatures by the old and by the new key
+ * (sec/journal_key.h okno_journal_rotation_message). The store does not check them:
+ * ops/journal.c does, when writing and when verifying. */
+#define OKNO_JOURNAL_ROTATION_PK_LEN 32
+typedef struct {
+  gint64 id;   /* set by okno_store_journal_rotation */
+  gint64 at;   /* microseconds */
+  guint8 old_pk[OKNO_JOURNAL_ROTATION_PK_LEN];
+  guint8 new_pk[OKNO_JOURNAL_ROTATION_PK_LEN];
+  GBytes *old_sig, *new_sig; /* 64 bytes each */
+} OknoJournalRotation;
+void okno_journal_rotation_clear(OknoJournalRotation *r);
+GBytes *okno_journal_entry_rotation(const OknoJournalRotation *r);
+/* FALSE when `entry` is not exactly a rotation entry (then *r holds nothing to clear). */
+gboolean okno_journal_entry_rotation_parse(GBytes *entry, OknoJournalRotation *r);
+/* Appends the rotation's leaf (r->id gets the next rotation number); *seq its seq. */
+gboolean okno_store_journal_rotation(OknoStore *st, OknoJournalRotation *r, gint64 *seq,
+                                     GError **error);
+/* Every rotation leaf, in seq order. */
+GPtrArray *okno_store_journal_rotations(OknoStore *st, GError **error);
+
 /* ---- reading ---- */
 typedef struct {
   gint64 seq;

@@ -294,6 +294,7 @@ static const char *event_text(const char *kind)
     {"outbound_deferred", "Отправка письма отложена, будет повторена"},
     {"outbound_failed", "Письмо не удалось доставить"},
     {"dkim_failed", "Письмо отправлено без электронной подписи домена"},
+    {"smime_failed", "Письмо отправлено без электронной подписи S/MIME"},
     {"status_changed", "Изменён статус обращения"},
     {"answered", "Дан ответ"},
     {"rated", "Вы оценили ответ"},

@@ -1,10 +1,14 @@
 /* fuzz_journal.c: fuzz driver for what the journal takes from outside (sec/journal_key.h,
  * core/merkle.h): a published public key in base64 (`okno journal verify --key`), a key
- * file's text, and proofs of any length and content handed to the RFC 9162 verifiers.
+ * file's text, proofs of any length and content handed to the RFC 9162 verifiers, and a
+ * key history (`okno evidence verify --key FILE`, ops/journal.h okno_journal_keyring_parse)
+ * or a key rotation entry (store/journal.h).
  *
  * Invariants: a parsed public key re-encodes to base64 that parses to the same bytes; a
  * key file that loads has a 64-hex-digit fingerprint; the verifiers never crash or read
- * past the proof, and accept a proof only when its length is a multiple of 32. */
+ * past the proof, and accept a proof only when its length is a multiple of 32; a key
+ * history that parses is a ring of at least one key whose periods follow each other; a
+ * rotation entry that parses rebuilds to the same bytes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +18,9 @@
 #include <glib/gstdio.h>
 
 #include "core/merkle.h"
+#include "ops/journal.h"
 #include "sec/journal_key.h"
+#include "store/journal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,6 +31,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   guint8 a[OKNO_HASH_LEN] = {0}, b[OKNO_HASH_LEN] = {0};
   guint64 x = 0, y = 0;
 
+  {
+    OknoJournalKeyring *ring = okno_journal_keyring_parse(text, NULL);
+    OknoJournalRotation r;
+    g_autoptr(GBytes) entry = g_bytes_new(data, size);
+    for (guint i = 1; ring && i < ring->keys->len; i++) {
+      const OknoJournalKeyPeriod *p = ring->keys->pdata[i - 1], *q = ring->keys->pdata[i];
+      if (p->until_seq != q->from_seq || p->until_at != q->from_at || q->from_seq <= p->from_seq)
+        abort();
+    }
+    if (ring && ring->keys->len < 1)
+      abort();
+    okno_journal_keyring_free(ring);
+    if (okno_journal_entry_rotation_parse(entry, &r)) {
+      g_autoptr(GBytes) again_entry = okno_journal_entry_rotation(&r);
+      if (!g_bytes_equal(again_entry, entry))
+        abort();
+      okno_journal_rotation_clear(&r);
+    }
+  }
   if (okno_journal_key_public_parse(text, pk)) {
     g_autofree char *b64 = okno_journal_key_public_base64(pk);
     if (!okno_journal_key_public_parse(b64, again) || memcmp(pk, again, sizeof pk) != 0)

@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "mail/dkim.h"
+#include "tmp_dir.h"
 
 static char *tmpdir;
 static char *key_path;
@@ -70,13 +71,7 @@ static int make_key(void **state)
 static int remove_key(void **state)
 {
   (void)state;
-  g_autoptr(GDir) d = g_dir_open(tmpdir, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name(d))) {
-    g_autofree char *p = g_build_filename(tmpdir, name, NULL);
-    g_unlink(p);
-  }
-  g_rmdir(tmpdir);
+  tmp_dir_remove(tmpdir);
   g_clear_pointer(&tmpdir, g_free);
   g_clear_pointer(&key_path, g_free);
   return 0;

@@ -435,6 +435,127 @@ static void test_version_1_appeal_leaves_still_verify(void **state)
   world_free(w);
 }
 
+static gboolean has_problem(const OknoJournalReport *r, const char *what)
+{
+  for (guint i = 0; i < r->problems->len; i++)
+    if (strstr(((OknoJournalProblem *)r->problems->pdata[i])->what, what))
+      return TRUE;
+  return FALSE;
+}
+
+/* okno journal rotate-key: the rotation is a leaf signed by both keys, heads after it
+ * are signed by the new key, and verify accepts either key as the one trusted; a head
+ * signed by the retired key after the rotation, and a rotation leaf changed by hand,
+ * are found. */
+static void test_key_rotation_keeps_old_heads_verifiable(void **state)
+{
+  Fx *fx = fixture(state);
+  World *w = populate(fx->st);
+  g_autofree char *key_path = g_build_filename(w->keydir, "journal.key", NULL);
+  g_autoptr(OknoJournalHead) h = NULL, h3 = NULL, stale = NULL, fresh = NULL;
+  g_autoptr(OknoJournalKey) k2 = NULL, k3 = NULL;
+  g_autoptr(OknoJournalReport) r = NULL;
+  g_autoptr(GError) err = NULL;
+  g_autofree char *history = NULL;
+  g_autoptr(OknoJournalKeyring) ring = NULL;
+  guint8 pk1[OKNO_JOURNAL_PK_LEN], other[OKNO_JOURNAL_PK_LEN] = {7};
+  memcpy(pk1, w->key->pk, sizeof pk1);
+
+  assert_true(okno_journal_rotate_key(fx->st, key_path, &h, &err));
+  assert_null(err);
+  k2 = okno_journal_key_load(key_path, NULL);
+  assert_non_null(k2);
+  assert_string_not_equal(k2->fingerprint, w->key->fingerprint);
+  assert_int_equal(h->size, 13); /* the rotation's leaf */
+  assert_string_equal(h->key_id, k2->fingerprint);
+  {
+    g_autofree char *next = g_strconcat(key_path, ".next", NULL);
+    assert_false(g_file_test(next, G_FILE_TEST_EXISTS));
+  }
+  /* Either key verifies the journal; a stranger's does not. */
+  r = okno_journal_verify(fx->st, pk1, NULL);
+  assert_int_equal(r->problems->len, 0);
+  g_clear_pointer(&r, okno_journal_report_free);
+  r = okno_journal_verify(fx->st, k2->pk, NULL);
+  assert_int_equal(r->problems->len, 0);
+  g_clear_pointer(&r, okno_journal_report_free);
+  r = okno_journal_verify(fx->st, other, NULL);
+  assert_true(has_problem(r, "not one of the journal's keys"));
+  g_clear_pointer(&r, okno_journal_report_free);
+
+  /* The retired key signs a head after the rotation: found. */
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_event_add(fx->st, w->appeal[0], "note", "{}", NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  assert_true(okno_journal_sign(fx->st, w->key, FALSE, &stale, NULL));
+  r = okno_journal_verify(fx->st, pk1, NULL);
+  assert_true(has_problem(r, "retired"));
+  g_clear_pointer(&r, okno_journal_report_free);
+  assert_true(okno_db_exec(okno_store_db(fx->st), "DELETE FROM journal_heads WHERE size = 14",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_journal_sign(fx->st, k2, FALSE, &fresh, NULL));
+  assert_int_equal(fresh->size, 14);
+  r = okno_journal_verify(fx->st, pk1, NULL);
+  assert_int_equal(r->problems->len, 0);
+  g_clear_pointer(&r, okno_journal_report_free);
+
+  /* The key history: two keys, the first valid for heads below the rotation's leaf. */
+  history = okno_journal_keys_json(fx->st, k2->pk, &err);
+  assert_non_null(history);
+  ring = okno_journal_keyring_parse(history, &err);
+  assert_non_null(ring);
+  assert_int_equal(ring->keys->len, 2);
+  assert_int_equal(((OknoJournalKeyPeriod *)ring->keys->pdata[0])->until_seq, 13);
+  assert_int_equal(((OknoJournalKeyPeriod *)ring->keys->pdata[1])->from_seq, 13);
+  assert_memory_equal(((OknoJournalKeyPeriod *)ring->keys->pdata[0])->pk, pk1, sizeof pk1);
+
+  /* A second rotation chains on; the first key still verifies everything. */
+  assert_true(okno_journal_rotate_key(fx->st, key_path, &h3, NULL));
+  k3 = okno_journal_key_load(key_path, NULL);
+  assert_string_equal(h3->key_id, k3->fingerprint);
+  r = okno_journal_verify(fx->st, pk1, NULL);
+  if (r->problems->len)
+    fail_msg("after two rotations: %s", ((OknoJournalProblem *)r->problems->pdata[0])->what);
+  g_clear_pointer(&r, okno_journal_report_free);
+  /* Rotating with a key file that is no longer current is refused. */
+  {
+    g_autofree char *stale_path = g_build_filename(w->keydir, "old.key", NULL);
+    g_autoptr(GError) e = NULL;
+    g_autoptr(OknoJournalKeyring) again = NULL;
+    g_autofree char *again_json = okno_journal_keys_json(fx->st, NULL, NULL);
+    again = okno_journal_keyring_parse(again_json, NULL);
+    assert_int_equal(again->keys->len, 3);
+    assert_true(okno_journal_key_create(stale_path, NULL));
+    assert_false(okno_journal_rotate_key(fx->st, stale_path, NULL, &e));
+    assert_int_equal(e->code, OKNO_ERROR_USER);
+    assert_non_null(strstr(e->message, "current key"));
+    g_unlink(stale_path);
+    g_free(g_steal_pointer(&stale_path));
+    stale_path = g_strconcat(w->keydir, "/old.key.next", NULL);
+    g_unlink(stale_path);
+  }
+  /* A rotation leaf changed by hand (its new key's signature), leaf hash recomputed too. */
+  {
+    g_autoptr(OknoRows) rows = okno_db_query(okno_store_db(fx->st),
+                                             "SELECT seq, entry FROM journal WHERE ref = 'journal_key' ORDER BY seq LIMIT 1",
+                                             OKNO_NO_PARAMS, NULL);
+    g_autoptr(GBytes) e = okno_rows_blob(rows, 0, 1);
+    gsize len;
+    const char *d = g_bytes_get_data(e, &len);
+    g_autofree char *text = g_strndup(d, len);
+    char *sig = strstr(text, "\nnew_signature=") + strlen("\nnew_signature=");
+    guint8 leaf[OKNO_HASH_LEN];
+    sig[0] = sig[0] == '0' ? '1' : '0';
+    okno_merkle_leaf_hash(text, len, leaf);
+    assert_true(okno_db_exec(okno_store_db(fx->st), "UPDATE journal SET entry = $1, leaf = $2 WHERE seq = $3",
+                             OKNO_PARAMS(OKNO_BLOB(text, len), OKNO_BLOB(leaf, sizeof leaf),
+                                         OKNO_INT(okno_rows_int(rows, 0, 0))), NULL));
+    r = okno_journal_verify(fx->st, pk1, NULL);
+    assert_true(has_problem(r, "not signed by both keys"));
+  }
+  world_free(w);
+}
+
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), ON_PG_AS("pg_" #f, f)
 #define ON_PG_AS(name, f) {name, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
@@ -451,6 +572,7 @@ int main(void)
     ON_BOTH(test_staff_reads_are_journaled_and_tampering_found),
     ON_BOTH(test_appeal_entry_covers_subject_contact_department),
     ON_BOTH(test_version_1_appeal_leaves_still_verify),
+    ON_BOTH(test_key_rotation_keeps_old_heads_verifiable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
