@@ -19,6 +19,7 @@
 
 #include <string.h>
 
+#include "appeal/history.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -312,6 +313,8 @@ static void session_revoke_post(OknoReq *req)
 
 #define PAGE_SIZE 50
 
+static JsonObject *appeal_summary(const OknoAppeal *a, gint64 now);
+
 /* In OknoQueue order (store.h). */
 static const struct { const char *id, *label; } queues[OKNO_QUEUE_COUNT] = {
   {"mine", "Мои"},
@@ -321,6 +324,41 @@ static const struct { const char *id, *label; } queues[OKNO_QUEUE_COUNT] = {
   {"overdue", "Просроченные"},
   {"all", "Все доступные"},
 };
+
+static const struct { const char *name, *label; } channel_labels[] = {
+  {"email", "почта"}, {"web", "портал"}, {"chat", "чат"}, {"messenger", "мессенджер"},
+  {"phone", "телефон"},
+};
+
+/* The citizen as the queue shows them: the address masked («i***@mail.ru»), else the
+ * phone's last two digits. */
+static char *citizen_masked(const OknoAppeal *a)
+{
+  glong n;
+  if (a->from_email && *a->from_email)
+    return okno_history_mask(a->from_email);
+  n = a->phone ? g_utf8_strlen(a->phone, -1) : 0;
+  if (n > 4)
+    return g_strdup_printf("***%s", g_utf8_offset_to_pointer(a->phone, n - 2));
+  return g_strdup(n ? "***" : "");
+}
+
+/* `users`: id -> display name (NULL: no assignee column). */
+static JsonObject *appeal_row(OknoReq *req, const OknoAppeal *a, gint64 now, GHashTable *users)
+{
+  JsonObject *r = appeal_summary(a, now);
+  g_autofree char *citizen = citizen_masked(a);
+  const char *ch = okno_channel_name(a->channel);
+  const char *who = users && a->assignee ? g_hash_table_lookup(users, &a->assignee) : NULL;
+  for (gsize i = 0; i < G_N_ELEMENTS(channel_labels); i++)
+    if (strcmp(ch, channel_labels[i].name) == 0)
+      ch = channel_labels[i].label;
+  json_object_set_string_member(r, "citizen", citizen);
+  json_object_set_string_member(r, "channel", ch);
+  json_object_set_string_member(r, "assignee_name", who ? who : "");
+  okno_console_sla(req->cfg, a, now, r);
+  return r;
+}
 
 static JsonObject *appeal_summary(const OknoAppeal *a, gint64 now)
 {
@@ -369,6 +407,60 @@ static void status_options(JsonObject *o, const char *status)
     json_array_add_object_element(opts, r);
   }
   json_object_set_array_member(o, "status_options", opts);
+}
+
+/* The choices of the queue's bulk actions: people who may be given appeals, the
+ * departments, the statuses an operator sets (not answered: that is the answer's), the
+ * answer templates of the user's departments (all for those who see every one). Each
+ * appeal is checked again when the action runs (console_actions.c bulk_post). */
+static void bulk_context(OknoReq *req, const OknoUser *u, JsonObject *o)
+{
+  g_autoptr(GPtrArray) users = okno_store_user_list(req->store, NULL);
+  g_autoptr(GPtrArray) depts = okno_store_department_list(req->store, NULL);
+  g_autoptr(GPtrArray) tl = okno_store_template_list(
+      req->store, okno_staff_sees_every_department(u) ? NULL : (const char *const *)u->departments,
+      NULL);
+  JsonArray *ua = json_array_new(), *da = json_array_new(), *sa = json_array_new(),
+            *ta = json_array_new();
+  for (guint i = 0; users && i < users->len; i++) {
+    const OknoUser *x = users->pdata[i];
+    JsonObject *r;
+    if (x->disabled || (strcmp(x->role, "operator") != 0 && strcmp(x->role, "supervisor") != 0))
+      continue;
+    r = json_object_new();
+    json_object_set_string_member(r, "login", x->login);
+    json_object_set_string_member(r, "name", *x->display_name ? x->display_name : x->login);
+    json_array_add_object_element(ua, r);
+  }
+  for (guint i = 0; depts && i < depts->len; i++) {
+    const OknoDepartment *d = depts->pdata[i];
+    JsonObject *r = json_object_new();
+    json_object_set_string_member(r, "code", d->code);
+    json_object_set_string_member(r, "name", d->name);
+    json_array_add_object_element(da, r);
+  }
+  for (int i = 0; i < OKNO_N_STATUSES; i++) {
+    JsonObject *r;
+    if (i == OKNO_STATUS_ANSWERED)
+      continue;
+    r = json_object_new();
+    json_object_set_string_member(r, "value", okno_statuses[i].name);
+    json_object_set_string_member(r, "label", okno_statuses[i].staff);
+    json_array_add_object_element(sa, r);
+  }
+  for (guint i = 0; tl && i < tl->len; i++) {
+    const OknoAnswerTemplate *t = tl->pdata[i];
+    JsonObject *r = json_object_new();
+    g_autofree char *label = *t->department ? g_strdup_printf("%s (%s)", t->name, t->department)
+                                            : g_strdup(t->name);
+    json_object_set_int_member(r, "id", t->id);
+    json_object_set_string_member(r, "name", label);
+    json_array_add_object_element(ta, r);
+  }
+  json_object_set_array_member(o, "bulk_assignees", ua);
+  json_object_set_array_member(o, "bulk_departments", da);
+  json_object_set_array_member(o, "bulk_statuses", sa);
+  json_object_set_array_member(o, "bulk_templates", ta);
 }
 
 /* Answers 400 for a user error (a search of no words, a stale page token), else 500. */
@@ -427,8 +519,17 @@ static void queue_common(OknoReq *req)
   }
   o = okno_console_ctx(u);
   items = json_array_new();
-  for (guint i = 0; i < page->appeals->len; i++)
-    json_array_add_object_element(items, appeal_summary(page->appeals->pdata[i], now));
+  {
+    /* the assignees' names: one read of the (short) staff list per page */
+    g_autoptr(GPtrArray) staff = okno_store_user_list(req->store, NULL);
+    g_autoptr(GHashTable) names = g_hash_table_new(g_int64_hash, g_int64_equal);
+    for (guint i = 0; staff && i < staff->len; i++) {
+      OknoUser *x = staff->pdata[i];
+      g_hash_table_insert(names, &x->id, *x->display_name ? x->display_name : x->login);
+    }
+    for (guint i = 0; i < page->appeals->len; i++)
+      json_array_add_object_element(items, appeal_row(req, page->appeals->pdata[i], now, names));
+  }
   tabs = json_array_new();
   for (guint k = 0; k < OKNO_QUEUE_COUNT; k++) {
     OknoQueueQuery tab = qq;
@@ -450,6 +551,12 @@ static void queue_common(OknoReq *req)
     json_object_set_int_member(t, "count", count);
     json_object_set_boolean_member(t, "current", k == qq.queue);
     json_array_add_object_element(tabs, t);
+  }
+  bulk_context(req, u, o);
+  {
+    g_autofree char *back = queue_href(&qq, limit && *limit, qq.after ? "after" : qq.before ? "before" : NULL,
+                                       qq.after ? qq.after : qq.before);
+    json_object_set_string_member(o, "back", back);
   }
   json_object_set_string_member(o, "view", queues[qq.queue].id);
   json_object_set_string_member(o, "status", status ? status : "");
@@ -483,7 +590,11 @@ static void queue_common(OknoReq *req)
     json_object_set_string_member(o, "first_href", h);
   }
   if (req->api) {
+    /* the instant the time left was counted from (whole seconds), for a check against
+     * `okno deadline --from` (tests/it/test_desk.py) */
+    g_autofree char *at = okno_time_format_msk(now - now % G_USEC_PER_SEC);
     JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_object_set_string_member(o, "now", at);
     json_node_take_object(n, o);
     okno_req_json(req, 200, n);
     return;
