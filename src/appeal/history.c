@@ -5,6 +5,7 @@
  * `d:` a department (its name through the caller's OknoDeptName, in «»), `t:` an
  * instant (dd.mm.yyyy HH:MM, Moscow), `p:` a period (in Russian), `r:` a reason (the
  * English ones okno writes itself translated), `c:` a channel, `k:` an SLA class,
+ * `n:` a notification's type,
  * `m:` masked. A part in [ ... ] is left out when a key inside it is missing or empty.
  * The details (every member) become «Метка: значение» lines the same way, nested
  * objects and arrays flattened («Проверка SPF: pass»), addresses masked. */
@@ -52,8 +53,8 @@ static const struct {
   {"deadline_set", "Установлен срок ответа[ {t:deadline}][: {r:rule}]."},
   {"deadline_extended", "Срок продлён[ на {p:by_period}][ до {t:to}][ ({by})][: {r:reason}]."},
   {"priority_confirmed", "Срочность подтверждена[, срок — {t:deadline}][ ({by})]."},
-  {"notified", "Заявителю отправлено уведомление[ «{type}»]."},
-  {"notification_suppressed", "Уведомление[ «{type}»] не отправлялось[: {r:reason}]."},
+  {"notified", "Заявителю отправлено уведомление[ {n:type}]."},
+  {"notification_suppressed", "Уведомление[ {n:type}] не отправлялось[: {r:reason}]."},
   {"routed", "Передано в отдел {d:department}[: правило «{value}»]."},
   {"transferred", "Передано[ из отдела {d:from}] в отдел {d:to}[ ({by})][: {r:reason}]."},
   {"escalated", "Передано в вышестоящий отдел {d:to}[ ({by})][: {r:reason}]."},
@@ -143,6 +144,15 @@ static const struct {
 
 static const struct {
   const char *name, *label;
+} notices[] = {
+  {"registered", "о регистрации"}, {"status_changed", "об изменении статуса"},
+  {"answer", "с ответом"}, {"clarification", "с запросом уточнения"},
+  {"deadline_reminder", "о скором сроке"}, {"deadline_extended", "о продлении срока"},
+  {"deletion_requested", "о запросе на удаление данных"},
+};
+
+static const struct {
+  const char *name, *label;
 } classes[] = {
   {"simple", "простое"}, {"complex", "сложное"}, {"urgent", "срочное"},
   {"complaint", "жалоба"}, {"accelerated", "ускоренное"}, {"formal", "официальное (59-ФЗ)"},
@@ -164,6 +174,14 @@ gboolean okno_history_known(const char *kind)
     if (strcmp(patterns[i].kind, kind) == 0)
       return TRUE;
   return FALSE;
+}
+
+const char *okno_history_channel(const char *name)
+{
+  for (gsize i = 0; name && i < G_N_ELEMENTS(channels); i++)
+    if (strcmp(name, channels[i].name) == 0)
+      return channels[i].label;
+  return name;
 }
 
 char *okno_history_mask(const char *text)
@@ -262,6 +280,11 @@ static char *shown(JsonObject *o, char how, const char *key, OknoDeptName dept, 
       if (strcmp(v, channels[i].name) == 0)
         return g_strdup(channels[i].label);
     return g_steal_pointer(&v);
+  case 'n':
+    for (gsize i = 0; i < G_N_ELEMENTS(notices); i++)
+      if (strcmp(v, notices[i].name) == 0)
+        return g_strdup(notices[i].label);
+    return g_strdup_printf("«%s»", v);
   case 'k':
     for (gsize i = 0; i < G_N_ELEMENTS(classes); i++)
       if (strcmp(v, classes[i].name) == 0)

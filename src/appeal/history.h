@@ -35,3 +35,5 @@ gboolean okno_history_known(const char *kind);
 /* An e-mail address masked as the console shows it: «i***@example.ru»; other text as
  * given. Caller frees. */
 char *okno_history_mask(const char *text);
+/* A channel's name in Russian («электронная почта» for "email"); unknown: as given. */
+const char *okno_history_channel(const char *name);

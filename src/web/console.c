@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "sec/password.h"
 #include "store/console.h"
+#include "store/filters.h"
 #include "store/queue.h"
 #include "store/sessions.h"
 #include "store/staff.h"
@@ -344,7 +345,8 @@ static char *citizen_masked(const OknoAppeal *a)
 }
 
 /* `users`: id -> display name (NULL: no assignee column). */
-static JsonObject *appeal_row(OknoReq *req, const OknoAppeal *a, gint64 now, GHashTable *users)
+static JsonObject *appeal_row(OknoReq *req, const OknoAppeal *a, gint64 now, GHashTable *users,
+                              const GPtrArray *depts)
 {
   JsonObject *r = appeal_summary(a, now);
   g_autofree char *citizen = citizen_masked(a);
@@ -356,6 +358,12 @@ static JsonObject *appeal_row(OknoReq *req, const OknoAppeal *a, gint64 now, GHa
   json_object_set_string_member(r, "citizen", citizen);
   json_object_set_string_member(r, "channel", ch);
   json_object_set_string_member(r, "assignee_name", who ? who : "");
+  for (guint i = 0; depts && i < depts->len; i++)
+    if (strcmp(((const OknoDepartment *)depts->pdata[i])->code, a->department) == 0)
+      json_object_set_string_member(r, "department_name",
+                                    ((const OknoDepartment *)depts->pdata[i])->name);
+  if (!json_object_has_member(r, "department_name"))
+    json_object_set_string_member(r, "department_name", a->department);
   okno_console_sla(req->cfg, a, now, r);
   return r;
 }
@@ -387,7 +395,9 @@ static char *queue_href(const OknoQueueQuery *q, gboolean limit, const char *cur
   g_autofree char *w = g_uri_escape_string(q->search ? q->search : "", NULL, FALSE);
   GString *h = g_string_new(NULL);
   g_string_append_printf(h, "/console?view=%s&status=%s&q=%s", queues[q->queue].id, s, w);
-  if (q->sort == OKNO_SORT_DEADLINE)
+  if (q->column != OKNO_COLUMN_NONE)
+    g_string_append_printf(h, "&sort=%s%s", okno_column_names[q->column], q->desc ? "&dir=desc" : "");
+  else if (q->sort == OKNO_SORT_DEADLINE)
     g_string_append(h, "&sort=deadline");
   if (limit)
     g_string_append_printf(h, "&limit=%u", q->limit);
@@ -463,6 +473,45 @@ static void bulk_context(OknoReq *req, const OknoUser *u, JsonObject *o)
   json_object_set_array_member(o, "bulk_templates", ta);
 }
 
+/* The header links of the queue's table: sort_COLUMN_href (by that column, the other
+ * way round when it already sorts the page) and sort_COLUMN_aria («ascending»,
+ * «descending», «none»), for every column of okno_column_names, «received» and
+ * «deadline» (their orders are the keyset indexes' own: newest and soonest first). */
+static void sort_links(const OknoQueueQuery *q, JsonObject *o)
+{
+  for (int c = 0; c <= OKNO_COLUMN_COUNT; c++) {
+    OknoQueueQuery l = *q;
+    gboolean current;
+    g_autofree char *href = NULL, *hk = NULL, *ak = NULL;
+    const char *name;
+    l.after = l.before = NULL;
+    if (c == 0) { /* received */
+      name = "received";
+      current = q->column == OKNO_COLUMN_NONE && q->sort == OKNO_SORT_RECEIVED;
+      l.column = OKNO_COLUMN_NONE;
+      l.sort = OKNO_SORT_RECEIVED;
+    } else if (c == OKNO_COLUMN_COUNT) {
+      name = "deadline";
+      current = q->column == OKNO_COLUMN_NONE && q->sort == OKNO_SORT_DEADLINE;
+      l.column = OKNO_COLUMN_NONE;
+      l.sort = OKNO_SORT_DEADLINE;
+    } else {
+      name = okno_column_names[c];
+      current = q->column == (OknoColumn)c;
+      l.column = (OknoColumn)c;
+      l.desc = current && !q->desc;
+    }
+    href = queue_href(&l, FALSE, NULL, NULL);
+    hk = g_strdup_printf("sort_%s_href", name);
+    ak = g_strdup_printf("sort_%s_aria", name);
+    json_object_set_string_member(o, hk, href);
+    json_object_set_string_member(o, ak, !current ? "none"
+                                         : c == 0 ? "descending"
+                                         : c == OKNO_COLUMN_COUNT ? "ascending"
+                                         : q->desc ? "descending" : "ascending");
+  }
+}
+
 /* Answers 400 for a user error (a search of no words, a stale page token), else 500. */
 static void queue_fail(OknoReq *req, const GError *err)
 {
@@ -507,6 +556,8 @@ static void queue_common(OknoReq *req)
   qq.status = status && *status ? status : NULL;
   qq.search = q && *q ? q : NULL;
   qq.sort = sort && strcmp(sort, "deadline") == 0 ? OKNO_SORT_DEADLINE : OKNO_SORT_RECEIVED;
+  qq.column = okno_column_parse(sort);
+  qq.desc = g_strcmp0(g_hash_table_lookup(req->query, "dir"), "desc") == 0;
   qq.now = now;
   qq.after = after && *after ? after : NULL;
   qq.before = before && *before && !qq.after ? before : NULL;
@@ -523,12 +574,13 @@ static void queue_common(OknoReq *req)
     /* the assignees' names: one read of the (short) staff list per page */
     g_autoptr(GPtrArray) staff = okno_store_user_list(req->store, NULL);
     g_autoptr(GHashTable) names = g_hash_table_new(g_int64_hash, g_int64_equal);
+    g_autoptr(GPtrArray) depts = okno_store_department_list(req->store, NULL);
     for (guint i = 0; staff && i < staff->len; i++) {
       OknoUser *x = staff->pdata[i];
       g_hash_table_insert(names, &x->id, *x->display_name ? x->display_name : x->login);
     }
     for (guint i = 0; i < page->appeals->len; i++)
-      json_array_add_object_element(items, appeal_row(req, page->appeals->pdata[i], now, names));
+      json_array_add_object_element(items, appeal_row(req, page->appeals->pdata[i], now, names, depts));
   }
   tabs = json_array_new();
   for (guint k = 0; k < OKNO_QUEUE_COUNT; k++) {
@@ -554,6 +606,23 @@ static void queue_common(OknoReq *req)
   }
   bulk_context(req, u, o);
   {
+    g_autoptr(GPtrArray) saved = okno_store_filter_list(req->store, u->id, NULL);
+    JsonArray *fa = json_array_new();
+    for (guint i = 0; saved && i < saved->len; i++) {
+      const OknoSavedFilter *f = saved->pdata[i];
+      JsonObject *r = json_object_new();
+      g_autofree char *href = g_strconcat("/console?", f->query, NULL);
+      json_object_set_int_member(r, "id", f->id);
+      json_object_set_string_member(r, "name", f->name);
+      json_object_set_string_member(r, "href", href);
+      json_array_add_object_element(fa, r);
+    }
+    json_object_set_boolean_member(o, "has_saved_filters", json_array_get_length(fa) > 0);
+    json_object_set_array_member(o, "saved_filters", fa);
+    json_object_set_string_member(o, "sort", sort ? sort : "");
+    json_object_set_string_member(o, "dir", qq.desc ? "desc" : "");
+  }
+  {
     g_autofree char *back = queue_href(&qq, limit && *limit, qq.after ? "after" : qq.before ? "before" : NULL,
                                        qq.after ? qq.after : qq.before);
     json_object_set_string_member(o, "back", back);
@@ -568,7 +637,9 @@ static void queue_common(OknoReq *req)
     json_object_set_string_member(o, "q_url", q_url);
     json_object_set_string_member(o, "status_url", s_url);
   }
-  json_object_set_boolean_member(o, "sorted", qq.sort == OKNO_SORT_DEADLINE);
+  json_object_set_boolean_member(o, "sorted", qq.column == OKNO_COLUMN_NONE &&
+                                                qq.sort == OKNO_SORT_DEADLINE);
+  sort_links(&qq, o);
   json_object_set_array_member(o, "appeals", items);
   json_object_set_array_member(o, "queues", tabs);
   json_object_set_boolean_member(o, "empty", page->appeals->len == 0);
@@ -600,6 +671,64 @@ static void queue_common(OknoReq *req)
     return;
   }
   okno_req_page(req, 200, "console_queue", "Очереди обращений", o);
+}
+
+/* ---- saved filters (store/filters.h) ----
+ * The form sends the queue's own fields (view, status, q, sort, dir) and a name; the
+ * query saved is built here from them (queue_href), never taken as given. */
+
+static void filters_save_post(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  g_autofree char *name = g_strstrip(g_strdup(okno_req_field(req, "name")));
+  const char *view = okno_req_field(req, "view"), *sort = okno_req_field(req, "sort");
+  OknoQueueQuery qq = {0};
+  g_autofree char *href = NULL;
+  g_autoptr(GError) err = NULL;
+  gint64 id = 0;
+  if (!u)
+    return;
+  if (!*name || g_utf8_strlen(name, -1) > 100) {
+    okno_req_error(req, 422, "Назовите фильтр (до 100 символов).");
+    return;
+  }
+  qq.queue = OKNO_QUEUE_ALL;
+  for (guint i = 0; i < OKNO_QUEUE_COUNT; i++)
+    if (strcmp(view, queues[i].id) == 0)
+      qq.queue = i;
+  qq.status = okno_req_field(req, "status");
+  qq.search = okno_req_field(req, "q");
+  qq.sort = strcmp(sort, "deadline") == 0 ? OKNO_SORT_DEADLINE : OKNO_SORT_RECEIVED;
+  qq.column = okno_column_parse(sort);
+  qq.desc = strcmp(okno_req_field(req, "dir"), "desc") == 0;
+  href = queue_href(&qq, FALSE, NULL, NULL);
+  if (!okno_store_filter_save(req->store, u->id, name, href + strlen("/console?"), &id, &err)) {
+    if (err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER)
+      okno_req_error(req, 422, err->message);
+    else
+      okno_req_error(req, 500, NULL);
+    return;
+  }
+  okno_req_redirect(req, href);
+}
+
+static void filters_delete_post(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  gboolean found = FALSE;
+  if (!u)
+    return;
+  if (!okno_store_filter_remove(req->store, u->id,
+                                g_ascii_strtoll(okno_req_field(req, "id"), NULL, 10), &found,
+                                NULL)) {
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  if (!found) {
+    okno_req_error(req, 404, NULL);
+    return;
+  }
+  okno_req_redirect(req, "/console");
 }
 
 /* ---- answer templates ---- */
@@ -756,6 +885,9 @@ static const OknoRoute routes[] = {
   {"GET", "/console", OKNO_ROUTE_STAFF, queue_common},
   {"GET", "/api/v1/console/queue", OKNO_ROUTE_STAFF, queue_common},
   {"GET", "/console/spam", OKNO_ROUTE_STAFF, spam_get},
+  {"POST", "/console/filters", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, filters_save_post},
+  {"POST", "/console/filters/delete", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING,
+   filters_delete_post},
   {"GET", "/console/password", OKNO_ROUTE_STAFF, password_get},
   {"POST", "/console/password", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, password_post},
   {"GET", "/console/account", OKNO_ROUTE_STAFF, account_get},

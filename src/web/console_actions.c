@@ -374,9 +374,13 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
   json_object_set_string_member(page, "subject", a->subject);
   json_object_set_string_member(page, "status", okno_status_name(a->status));
   json_object_set_string_member(page, "status_label", okno_statuses[a->status].staff);
-  json_object_set_string_member(page, "channel", okno_channel_name(a->channel));
+  json_object_set_string_member(page, "channel", okno_history_channel(okno_channel_name(a->channel)));
   json_object_set_string_member(page, "category", a->category);
   json_object_set_string_member(page, "department", *a->department ? a->department : "");
+  {
+    const char *dn = *a->department ? dept_name(a->department, dl) : NULL;
+    json_object_set_string_member(page, "department_name", dn ? dn : a->department);
+  }
   json_object_set_string_member(page, "assignee", assignee);
   json_object_set_string_member(page, "received", received);
   json_object_set_string_member(page, "deadline", deadline);
@@ -1127,6 +1131,20 @@ static gboolean reply_step(Act *x, gboolean *done, GError **error)
   return do_reply_send(x, text, error);
 }
 
+/* Who gave the appeal's latest answer (the `by` of its last answer event), "" when
+ * unknown; NULL when it has none. Caller frees. */
+static char *answered_by(OknoReq *req, const OknoAppeal *a)
+{
+  g_autofree char *again = okno_store_event_last(req->store, a->id, "answered_again", NULL);
+  g_autofree char *changed = okno_store_event_last(req->store, a->id, "status_changed", NULL);
+  g_autoptr(JsonObject) o = parse_object(again ? again : changed);
+  if (!o)
+    return a->answered ? g_strdup("") : NULL;
+  if (!again && g_strcmp0(json_object_get_string_member_with_default(o, "to", ""), "answered") != 0)
+    return g_strdup("");
+  return g_strdup(json_object_get_string_member_with_default(o, "by", ""));
+}
+
 static void action_post(OknoReq *req)
 {
   g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
@@ -1158,7 +1176,15 @@ static void action_post(OknoReq *req)
   }
   version = g_ascii_strtoll(okno_req_field(req, "version"), NULL, 10);
   if (version != a->version) {
-    refuse(req, u, a, 409, OKNO_STORE_STALE_TEXT, NULL);
+    g_autofree char *who = NULL;
+    g_autofree char *why = NULL;
+    if ((def->run == NULL || def->run == do_clarify) && a->answered &&
+        (who = answered_by(req, a)) != NULL)
+      why = g_strdup_printf("Пока вы писали, на это обращение уже ответил%s%s: прочтите его ответ "
+                            "в переписке. Ваш черновик сохранён; отправьте его, только если "
+                            "нужно дополнить ответ.",
+                            *who ? " " : "и", who);
+    refuse(req, u, a, 409, why ? why : OKNO_STORE_STALE_TEXT, NULL);
     return;
   }
   x.req = req;

@@ -161,6 +161,10 @@ async function main() {
     const ppage = await phone.newPage();
     await watch(ppage, problems);
     await ppage.goto(base + '/console?view=department');
+    const wide = await ppage.evaluate(() => Array.from(document.querySelectorAll('body *'))
+      .filter((e) => e.getBoundingClientRect().right > 390.5)
+      .map((e) => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`).slice(0, 8));
+    if (wide.length) console.log('wider than 390:', wide.join('; '));
     await noHorizontalScroll(ppage, 390);
     await shot(ppage, 'desk-queue-390.png');
     await ppage.locator('body').focus();

@@ -138,6 +138,68 @@ class Desk(unittest.TestCase):
         self.assertRegex(cells[9], r"^осталось \d+ раб\. ч")
         self.assertNotIn("ivan.petrov@", r.text)
 
+    # ---- sorting by any column, keyset pages; saved filters ----
+
+    def walk(self, c, query):
+        seen, url = [], "/api/v1/console/queue?view=all&limit=4&" + query
+        pages = []
+        while True:
+            r = c.get(url)
+            self.assertEqual(r.status, 200, r.text[:500])
+            d = json.loads(r.text)
+            pages.append(d)
+            seen += d["appeals"]
+            if "next" not in d:
+                return seen, pages
+            url = "/api/v1/console/queue?view=all&limit=4&%s&after=%s" % (query, d["next"])
+
+    def test_sorting_by_columns_pages_by_keyset(self):
+        for _ in range(6):
+            self.submit()
+        c = self.sign_in("supa")
+        total = json.loads(c.get("/api/v1/console/queue?view=all").text)["total"]
+        self.assertGreaterEqual(total, 6)
+        up, pages = self.walk(c, "sort=subject")
+        self.assertEqual(len(up), total)
+        self.assertEqual(len({a["number"] for a in up}), total)  # no repeats, no gaps
+        subjects = [a["subject"] for a in up]
+        self.assertEqual(subjects, sorted(subjects))
+        down, _ = self.walk(c, "sort=subject&dir=desc")
+        self.assertEqual([a["number"] for a in down], [a["number"] for a in reversed(up)])
+        # back from the second page is the first page
+        r = c.get("/api/v1/console/queue?view=all&limit=4&sort=subject&before=%s" % pages[1]["prev"])
+        self.assertEqual([a["number"] for a in json.loads(r.text)["appeals"]],
+                         [a["number"] for a in pages[0]["appeals"]])
+        nums, _ = self.walk(c, "sort=number")
+        self.assertEqual([a["number"] for a in nums], sorted(a["number"] for a in up))
+        by_assignee, _ = self.walk(c, "sort=assignee&dir=desc")
+        keys = [a["assignee"] for a in by_assignee]
+        self.assertEqual(keys, sorted(keys, reverse=True))
+        # a token of another order is refused, not misread
+        r = c.get("/api/v1/console/queue?view=all&sort=number&after=%s" % pages[0]["next"])
+        self.assertEqual(r.status, 400)
+        page = c.get("/console?view=all&sort=subject").text
+        self.assertIn('aria-sort="ascending"><a href="/console?view=all&amp;status=&amp;q=&amp;sort=subject&amp;dir=desc">Тема', page)
+
+    def test_saved_filters_are_per_user(self):
+        s, a = self.sign_in("supa"), self.sign_in("opa")
+        token = s.csrf("/console")
+        r = s.post("/console/filters", {"csrf": token, "name": " ", "view": "mine"})
+        self.assertEqual(r.status, 422)
+        r = s.post("/console/filters", {"csrf": token, "name": "Мои по сроку", "view": "mine",
+                                        "sort": "deadline", "status": "", "q": "", "dir": ""})
+        self.assertEqual(r.status, 303, r.text[:500])
+        self.assertEqual(r.headers.get("Location"), "/console?view=mine&status=&q=&sort=deadline")
+        page = html.unescape(s.get("/console").text)
+        self.assertIn('<a href="/console?view=mine&status=&q=&sort=deadline">Мои по сроку</a>', page)
+        fid = re.search(r'action="/console/filters/delete".*?name="id" value="(\d+)"', page, re.S).group(1)
+        self.assertNotIn("Мои по сроку", a.get("/console").text)
+        r = a.post("/console/filters/delete", {"csrf": a.csrf("/console"), "id": fid})
+        self.assertEqual(r.status, 404)
+        r = s.post("/console/filters/delete", {"csrf": token, "id": fid})
+        self.assertEqual(r.status, 303)
+        self.assertNotIn("Мои по сроку", s.get("/console").text)
+
     # ---- the history ----
 
     def test_history_is_sentences_without_json(self):
@@ -210,6 +272,27 @@ class Desk(unittest.TestCase):
         self.assertEqual(r.status, 303, r.text[:500])
         r, _, _ = self.page(c, number)
         self.assertIn("Внутренняя заметка (opa): Перезвонить в понедельник.", html.unescape(r.text))
+
+    def test_answering_after_someone_else_answered_warns_and_sends_nothing(self):
+        number = self.submit()
+        a, s = self.sign_in("opa"), self.sign_in("supa")
+        _, csrf, version = self.page(a, number)
+        r = a.post("/console/appeals/%s/take" % number, {"csrf": csrf, "version": version})
+        self.assertEqual(r.status, 303, r.text[:500])
+        _, csrf_a, version_a = self.page(a, number)
+        _, csrf_s, version_s = self.page(s, number)
+        r = s.post("/console/appeals/%s/reply" % number,
+                   {"csrf": csrf_s, "version": version_s, "step": "send",
+                    "text": "Ответ руководителя: заявление подаётся в МФЦ."})
+        self.assertEqual(r.status, 303, r.text[:500])
+        r = a.post("/console/appeals/%s/reply" % number,
+                   {"csrf": csrf_a, "version": version_a, "step": "send",
+                    "text": "Ответ оператора."})
+        self.assertEqual(r.status, 409, r.text[:500])
+        self.assertIn("Пока вы писали, на это обращение уже ответил supa", html.unescape(r.text))
+        outs = [m for m in self.okno.show_json(number)["messages"]
+                if m["direction"] == "out" and "Ответ" in m["text"]]
+        self.assertEqual(len(outs), 1)
 
     # ---- bulk actions ----
 
