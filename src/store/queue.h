@@ -39,9 +39,9 @@ typedef enum {
 
 /* A column to sort by instead of `sort` (issue 21: «sorting by any column»): the rows
  * ordered by the column, then id, ascending or (desc) descending, in SQL, paged by
- * keyset on (column, id) like the other orders; read from the queue's rows (no index
- * gives every column's order: the cost grows with the queue, not the registry, and
- * bench/queue.c measures it). The citizen's address is not sortable: it is sealed at
+ * keyset on (column, id) like the other orders, each read through its own index
+ * (column, id) (migration 19) with the queue's conditions as filters: a page costs the
+ * index entries it takes to find a page of the queue (bench/queue.c measures it). The citizen's address is not sortable: it is sealed at
  * rest (store/keys.h). */
 typedef enum {
   OKNO_COLUMN_NONE, /* `sort` orders the page */
