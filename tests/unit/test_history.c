@@ -198,6 +198,7 @@ static void test_time_left_without_a_calendar_and_overdue(void **state)
   }
   {
     g_autofree char *t = okno_sla_left(NULL, now, now + 23 * h, &hours, &cls);
+    assert_string_equal(t, "осталось 23 ч");
     assert_int_equal(cls, OKNO_LEFT_SOON);
   }
   {
