@@ -4,7 +4,8 @@
 // the CLI, adds an answer template in the browser, then at 1280 px, with the keyboard
 // only: goes through the queue (j/k, arrows), opens an appeal (Enter), takes it (a),
 // goes to the reply box (r), picks the template and sends the answer, goes back (Esc),
-// opens the «?» list of keys; a reply's draft survives a reload; five appeals are
+// opens the «?» list of keys; a reply's draft survives a reload; the counts refresh
+// without a reload when an appeal arrives; five appeals are
 // checked and assigned at once (each with its own `assigned` event). Checks the desktop
 // layout (the side panel beside the conversation, the queue's columns with the time
 // left) and the phone layout at 390 px (no horizontal scroll, the panel below), the
@@ -135,6 +136,18 @@ async function main() {
     await page.fill('#reply-text', 'Черновик ответа: проверяем сведения.');
     await page.reload();
     assert.strictEqual(await page.inputValue('#reply-text'), 'Черновик ответа: проверяем сведения.');
+
+    // The counts refresh without a reload: a new appeal arrives while the queue is open.
+    await page.goto(base + '/console?view=department');
+    const tab = 'a[data-queue="department"] .count';
+    const before = Number(await page.textContent(tab));
+    numbers.push(submit(9));
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    // (polled from here: waitForFunction would need eval, which the CSP forbids)
+    for (let i = 0; i < 100 && Number(await page.textContent(tab)) !== before + 1; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.strictEqual(await page.textContent(tab), String(before + 1));
+    assert.strictEqual(await page.textContent('#queue-total'), String(before + 1));
 
     // Bulk: five appeals checked and assigned to sidorov at once.
     await page.goto(base + '/console?view=department');
