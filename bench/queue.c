@@ -19,8 +19,10 @@
  * `okno list` (okno_store_list, 51 rows newest first: a plain SELECT on the index
  * appeals_k_recv). Prints one line per queue and user:
  *   queue: sqlite 100000 operator unassigned/deadline page p95 0.52 ms count p95 0.08 ms  anchor: indexed page SELECT p95 0.31 ms
- * The figures are p95 over the rounds, in milliseconds of the calling thread's wall
- * time. docs/bench.md says what they mean. */
+ * Then the console's page (bench_console): the page with each row's time left, in the
+ * default order and sorted by subject, status, assignee and number. The figures are
+ * p95 over the rounds, in milliseconds of the calling thread's wall time. docs/bench.md
+ * says what they mean. */
 #include <glib.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -29,7 +31,9 @@
 
 #include <glib/gstdio.h>
 
+#include "appeal/sla.h"
 #include "core/clock.h"
+#include "ops/calendar_file.h"
 #include "store/appeals.h"
 #include "store/queue.h"
 #include "store/staff.h"
@@ -117,6 +121,24 @@ static void seed(OknoStore *st, gint64 n, gint64 now)
     die("seed", err);
 }
 
+static void bench_console(const char *backend, OknoStore *st, gint64 n, gint64 now);
+
+/* The tokens of q's first PAGES pages into `tokens` (NULL first: the first page). */
+static void collect_tokens(OknoStore *st, OknoQueueQuery *q, GPtrArray *tokens)
+{
+  g_autoptr(GError) err = NULL;
+  g_ptr_array_add(tokens, NULL);
+  while (tokens->len < PAGES) {
+    g_autoptr(OknoPage) p = NULL;
+    q->after = tokens->pdata[tokens->len - 1];
+    if (!(p = okno_store_queue_page(st, q, &err)))
+      die("page", err);
+    if (!p->next)
+      break;
+    g_ptr_array_add(tokens, g_strdup(p->next));
+  }
+}
+
 static void bench_store(const char *backend, const char *url, gint64 n)
 {
   g_autoptr(GError) err = NULL;
@@ -139,17 +161,7 @@ static void bench_store(const char *backend, const char *url, gint64 n)
         g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func(g_free);
         double page[ROUNDS], count[ROUNDS], anchor[ROUNDS];
         OknoListFilter lf = {.limit = LIMIT + 1};
-        g_ptr_array_add(tokens, NULL); /* the first page */
-        while (tokens->len < PAGES) {
-          g_autoptr(OknoPage) p = NULL;
-          q.after = tokens->pdata[tokens->len - 1];
-          p = okno_store_queue_page(st, &q, &err);
-          if (!p)
-            die("page", err);
-          if (!p->next)
-            break;
-          g_ptr_array_add(tokens, g_strdup(p->next));
-        }
+        collect_tokens(st, &q, tokens);
         for (int r = 0; r < ROUNDS; r++) {
           g_autoptr(OknoPage) p = NULL;
           g_autoptr(GPtrArray) a = NULL;
@@ -174,6 +186,58 @@ static void bench_store(const char *backend, const char *url, gint64 n)
                p95(anchor, ROUNDS));
         fflush(stdout);
       }
+  bench_console(backend, st, n, now);
+}
+
+/* The console's page as the queue shows it (issue 21): the store's page plus the time
+ * left of each row on the shipped calendar (okno_sla_left), in the default order and
+ * sorted by a column (no index gives these orders: the rows of the queue are sorted in
+ * SQL), beside the same anchor. Lines:
+ *   console: sqlite 100000 administrator all/subject page+time left p95 40.1 ms  anchor: ... */
+static void bench_console(const char *backend, OknoStore *st, gint64 n, gint64 now)
+{
+  static const OknoColumn columns[] = {OKNO_COLUMN_NONE, OKNO_COLUMN_SUBJECT, OKNO_COLUMN_STATUS,
+                                       OKNO_COLUMN_ASSIGNEE, OKNO_COLUMN_NUMBER};
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoConfig) cfg = okno_config_new_default();
+  g_autoptr(OknoCalendar) cal = okno_calendar_load_default(cfg, &err);
+  if (!cal)
+    die("calendar", err);
+  for (int every = 0; every < 2; every++)
+    for (gsize c = 0; c < G_N_ELEMENTS(columns); c++) {
+      OknoQueueQuery q = {.queue = OKNO_QUEUE_ALL, .user = 2, .every_department = every,
+                          .departments = operator_depts, .column = columns[c], .now = now,
+                          .limit = LIMIT};
+      g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func(g_free);
+      double page[ROUNDS], anchor[ROUNDS];
+      OknoListFilter lf = {.limit = LIMIT + 1};
+      collect_tokens(st, &q, tokens);
+      for (int r = 0; r < ROUNDS; r++) {
+        g_autoptr(OknoPage) p = NULL;
+        g_autoptr(GPtrArray) a = NULL;
+        gint64 t0 = g_get_monotonic_time();
+        q.after = tokens->pdata[r % tokens->len];
+        if (!(p = okno_store_queue_page(st, &q, &err)))
+          die("page", err);
+        for (guint i = 0; i < p->appeals->len; i++) {
+          const OknoAppeal *x = p->appeals->pdata[i];
+          gint64 hours;
+          OknoLeft cls;
+          g_free(okno_sla_left(cal, now, x->deadline, &hours, &cls));
+        }
+        page[r] = ms_since(t0);
+        t0 = g_get_monotonic_time();
+        if (!(a = okno_store_list(st, &lf, &err)))
+          die("anchor", err);
+        anchor[r] = ms_since(t0);
+      }
+      printf("console: %s %" G_GINT64_FORMAT " %s all/%s page+time left p95 %.2f ms  "
+             "anchor: indexed page SELECT p95 %.2f ms\n",
+             backend, n, every ? "administrator" : "operator",
+             columns[c] == OKNO_COLUMN_NONE ? "received" : okno_column_names[columns[c]],
+             p95(page, ROUNDS), p95(anchor, ROUNDS));
+      fflush(stdout);
+    }
 }
 
 /* Runs one statement on the PostgreSQL admin database; exits on failure. */

@@ -65,6 +65,135 @@ char *okno_sla_period_format(const OknoSlaPeriod *p)
   return g_strdup_printf("%" G_GINT64_FORMAT " %s", p->amount, u);
 }
 
+const char *okno_ru_plural(gint64 n, const char *one, const char *few, const char *many)
+{
+  gint64 m10 = n % 10, m100 = n % 100;
+  if (m10 == 1 && m100 != 11)
+    return one;
+  if (m10 >= 2 && m10 <= 4 && (m100 < 12 || m100 > 14))
+    return few;
+  return many;
+}
+
+char *okno_sla_period_format_ru(const OknoSlaPeriod *p)
+{
+  const char *adj = "", *noun;
+  gint64 n = p->amount;
+  switch (p->unit) {
+  case OKNO_PERIOD_WORKING_HOURS:
+    adj = okno_ru_plural(n, "рабочий ", "рабочих ", "рабочих ");
+    noun = okno_ru_plural(n, "час", "часа", "часов");
+    break;
+  case OKNO_PERIOD_WORKING_DAYS:
+    adj = okno_ru_plural(n, "рабочий ", "рабочих ", "рабочих ");
+    noun = okno_ru_plural(n, "день", "дня", "дней");
+    break;
+  case OKNO_PERIOD_CALENDAR_DAYS:
+    adj = okno_ru_plural(n, "календарный ", "календарных ", "календарных ");
+    noun = okno_ru_plural(n, "день", "дня", "дней");
+    break;
+  case OKNO_PERIOD_HOURS:
+  default:
+    noun = okno_ru_plural(n, "час", "часа", "часов");
+    break;
+  }
+  return g_strdup_printf("%" G_GINT64_FORMAT " %s%s", n, adj, noun);
+}
+
+/* The words of a Russian period after the number: lowercase, ё -> е, dots as spaces,
+ * runs of spaces as one; a word is matched by its stem. */
+gboolean okno_sla_period_parse_ru(const char *text, OknoSlaPeriod *out)
+{
+  g_autofree char *down = NULL;
+  g_auto(GStrv) words = NULL;
+  GPtrArray *w;
+  const char *p;
+  char *end = NULL;
+  gint64 n;
+  gboolean working = FALSE, calendar = FALSE, hours = FALSE, days = FALSE;
+  guint i;
+  if (!text || !g_utf8_validate(text, -1, NULL) || strlen(text) > 200)
+    return FALSE;
+  if (okno_sla_period_parse(text, out))
+    return TRUE;
+  p = text;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (!g_ascii_isdigit(*p))
+    return FALSE;
+  n = g_ascii_strtoll(p, &end, 10);
+  if (n < 1 || n > OKNO_DEADLINE_MAX_AMOUNT || (*end && *end != ' ' && *end != '\t' &&
+                                                 (guchar)*end < 0x80))
+    return FALSE;
+  down = g_utf8_strdown(end, -1);
+  for (char *c = down; *c; c++)
+    if (*c == '.' || *c == '\t')
+      *c = ' ';
+  words = g_strsplit(down, " ", -1);
+  w = g_ptr_array_new();
+  for (i = 0; words[i]; i++)
+    if (*words[i])
+      g_ptr_array_add(w, words[i]);
+  /* ё -> е only matters for no word used here; the stems are compared as bytes */
+  for (i = 0; i < w->len; i++) {
+    const char *x = w->pdata[i];
+    if ((g_str_has_prefix(x, "рабоч") || strcmp(x, "раб") == 0) && !working && !calendar &&
+        !hours && !days)
+      working = TRUE;
+    else if ((g_str_has_prefix(x, "календарн") || strcmp(x, "кал") == 0) && !working &&
+             !calendar && !hours && !days)
+      calendar = TRUE;
+    else if ((strcmp(x, "час") == 0 || strcmp(x, "часа") == 0 || strcmp(x, "часов") == 0 ||
+              strcmp(x, "ч") == 0) && !hours && !days)
+      hours = TRUE;
+    else if ((strcmp(x, "день") == 0 || strcmp(x, "дня") == 0 || strcmp(x, "дней") == 0 ||
+              strcmp(x, "дн") == 0) && !hours && !days)
+      days = TRUE;
+    else {
+      g_ptr_array_free(w, TRUE);
+      return FALSE;
+    }
+  }
+  g_ptr_array_free(w, TRUE);
+  if (hours && calendar)
+    return FALSE;
+  if (hours)
+    out->unit = working ? OKNO_PERIOD_WORKING_HOURS : OKNO_PERIOD_HOURS;
+  else if (days && (working || calendar))
+    out->unit = working ? OKNO_PERIOD_WORKING_DAYS : OKNO_PERIOD_CALENDAR_DAYS;
+  else
+    return FALSE; /* «10 дней» alone: working or calendar? say which */
+  out->amount = n;
+  return TRUE;
+}
+
+char *okno_sla_left(const OknoCalendar *cal, gint64 now, gint64 deadline, gint64 *hours,
+                    OknoLeft *cls)
+{
+  const gint64 hour = (gint64)3600 * G_USEC_PER_SEC;
+  gint64 working = 0;
+  *hours = 0;
+  *cls = OKNO_LEFT_NONE;
+  if (!deadline)
+    return g_strdup("");
+  if (now >= deadline) {
+    *hours = -((now - deadline) / hour);
+    *cls = OKNO_LEFT_OVERDUE;
+    return *hours ? g_strdup_printf("просрочено на %" G_GINT64_FORMAT " ч", -*hours)
+                  : g_strdup("просрочено менее чем на 1 ч");
+  }
+  if (!cal || !okno_deadline_working_time(cal, now, deadline, &working, NULL)) {
+    *hours = (deadline - now) / hour;
+    *cls = *hours >= 24 ? OKNO_LEFT_PLENTY : OKNO_LEFT_SOON;
+    return *hours ? g_strdup_printf("осталось %" G_GINT64_FORMAT " ч", *hours)
+                  : g_strdup("осталось менее 1 ч");
+  }
+  *hours = working / hour;
+  *cls = *hours >= 24 ? OKNO_LEFT_PLENTY : OKNO_LEFT_SOON;
+  return *hours ? g_strdup_printf("осталось %" G_GINT64_FORMAT " раб. ч", *hours)
+                : g_strdup("осталось менее 1 раб. ч");
+}
+
 void okno_sla_policy_free(OknoSlaPolicy *p)
 {
   if (!p)

@@ -51,6 +51,33 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoSlaPolicy, okno_sla_policy_free)
 gboolean okno_sla_period_parse(const char *text, OknoSlaPeriod *out);
 /* "24 working hours" (English, for events and logs). Caller frees. */
 char *okno_sla_period_format(const OknoSlaPeriod *p);
+/* A period as an operator writes it in Russian: «10 календарных дней», «8 рабочих
+ * часов», «3 рабочих дня», «1 рабочий час», «24 часа» (any case, ё = е, spaces
+ * collapsed; the abbreviations «раб. ч», «раб. дн.», «кал. дн.», «ч» too), or in the
+ * English of okno_sla_period_parse. FALSE when neither, or the amount is outside
+ * 1..OKNO_DEADLINE_MAX_AMOUNT. */
+gboolean okno_sla_period_parse_ru(const char *text, OknoSlaPeriod *out);
+/* «10 календарных дней», «1 рабочий час», «2 рабочих дня» (the number agreeing with
+ * the noun). Caller frees. */
+char *okno_sla_period_format_ru(const OknoSlaPeriod *p);
+/* Time left to a deadline as the console's queue shows it. */
+typedef enum {
+  OKNO_LEFT_NONE,    /* no deadline running */
+  OKNO_LEFT_PLENTY,  /* 24 working hours or more */
+  OKNO_LEFT_SOON,    /* less than 24 working hours */
+  OKNO_LEFT_OVERDUE, /* the deadline has passed */
+} OknoLeft;
+/* The text of the time from `now` to `deadline` (0: none, ""): «осталось 5 раб. ч»
+ * (whole working hours left, counted by okno_deadline_working_time on `cal`, the same
+ * arithmetic as `okno deadline`: N is the largest number of working hours whose
+ * deadline from `now` is not after `deadline`), «осталось менее 1 раб. ч», or, past it,
+ * «просрочено на 2 ч» (whole clock hours; «менее 1 ч»). Without a calendar, or outside
+ * its years, clock hours («осталось 30 ч»). *hours gets the whole hours (negative when
+ * overdue), *cls the colour class. Caller frees. */
+char *okno_sla_left(const OknoCalendar *cal, gint64 now, gint64 deadline, gint64 *hours,
+                    OknoLeft *cls);
+/* The Russian plural form of `n`: `one` (1, 21), `few` (2-4, 22-24) or `many`. */
+const char *okno_ru_plural(gint64 n, const char *one, const char *few, const char *many);
 
 /* The class of an appeal: `formal` for a formal appeal; else the mapped class of a known
  * `category` (may be NULL or ""); else the word classifier on `subject` and `text`

@@ -37,6 +37,27 @@ typedef enum {
   OKNO_SORT_DEADLINE, /* soonest deadline first, none last: due, id ascending */
 } OknoSort;
 
+/* A column to sort by instead of `sort` (issue 21: «sorting by any column»): the rows
+ * ordered by the column, then id, ascending or (desc) descending, in SQL, paged by
+ * keyset on (column, id) like the other orders, each read through its own index
+ * (column, id) (migration 19) with the queue's conditions as filters: a page costs the
+ * index entries it takes to find a page of the queue (bench/queue.c measures it). The citizen's address is not sortable: it is sealed at
+ * rest (store/keys.h). */
+typedef enum {
+  OKNO_COLUMN_NONE, /* `sort` orders the page */
+  OKNO_COLUMN_NUMBER,
+  OKNO_COLUMN_SUBJECT,
+  OKNO_COLUMN_CHANNEL,
+  OKNO_COLUMN_STATUS,
+  OKNO_COLUMN_DEPARTMENT,
+  OKNO_COLUMN_ASSIGNEE, /* the assignee's id; nobody (0) first */
+  OKNO_COLUMN_COUNT
+} OknoColumn;
+/* "number", "subject", "channel", "status", "department", "assignee" ("" for NONE). */
+extern const char *const okno_column_names[OKNO_COLUMN_COUNT];
+/* The column named `name`, or OKNO_COLUMN_NONE. */
+OknoColumn okno_column_parse(const char *name);
+
 typedef struct {
   OknoQueue queue;
   gint64 user;                    /* the user's id (OKNO_QUEUE_MINE) */
@@ -48,6 +69,8 @@ typedef struct {
   const char *search;             /* NULL or "": no full-text filter (words as in
                                    * okno_store_search; none left is OKNO_ERROR_USER) */
   OknoSort sort;
+  OknoColumn column;              /* not NONE: sort by this column instead (see above) */
+  gboolean desc;                  /* with `column`: descending */
   gint64 now;                     /* the instant "overdue" is measured at */
   const char *after;              /* a page token: the rows after it (NULL: the start) */
   const char *before;             /* a page token: the rows before it (if after is NULL) */
@@ -64,7 +87,7 @@ void okno_page_free(OknoPage *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoPage, okno_page_free)
 
 /* One page of `q`. Tokens are opaque (base64url of the sort key); one of another sort
- * order or not made here is OKNO_ERROR_USER with a Russian line. A `before` page that
+ * order (or column and direction) or not made here is OKNO_ERROR_USER with a Russian line. A `before` page that
  * reaches the start is the first page, full. */
 OknoPage *okno_store_queue_page(OknoStore *st, const OknoQueueQuery *q, GError **error);
 /* The appeals held as spam (queue 'spam', docs/spam.md) that q's user sees

@@ -19,11 +19,13 @@
 
 #include <string.h>
 
+#include "appeal/history.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "sec/password.h"
 #include "store/console.h"
+#include "store/filters.h"
 #include "store/queue.h"
 #include "store/sessions.h"
 #include "store/staff.h"
@@ -312,6 +314,8 @@ static void session_revoke_post(OknoReq *req)
 
 #define PAGE_SIZE 50
 
+static JsonObject *appeal_summary(const OknoAppeal *a, gint64 now);
+
 /* In OknoQueue order (store.h). */
 static const struct { const char *id, *label; } queues[OKNO_QUEUE_COUNT] = {
   {"mine", "Мои"},
@@ -321,6 +325,48 @@ static const struct { const char *id, *label; } queues[OKNO_QUEUE_COUNT] = {
   {"overdue", "Просроченные"},
   {"all", "Все доступные"},
 };
+
+static const struct { const char *name, *label; } channel_labels[] = {
+  {"email", "почта"}, {"web", "портал"}, {"chat", "чат"}, {"messenger", "мессенджер"},
+  {"phone", "телефон"},
+};
+
+/* The citizen as the queue shows them: the address masked («i***@mail.ru»), else the
+ * phone's last two digits. */
+static char *citizen_masked(const OknoAppeal *a)
+{
+  glong n;
+  if (a->from_email && *a->from_email)
+    return okno_history_mask(a->from_email);
+  n = a->phone ? g_utf8_strlen(a->phone, -1) : 0;
+  if (n > 4)
+    return g_strdup_printf("***%s", g_utf8_offset_to_pointer(a->phone, n - 2));
+  return g_strdup(n ? "***" : "");
+}
+
+/* `users`: id -> display name (NULL: no assignee column). */
+static JsonObject *appeal_row(OknoReq *req, const OknoAppeal *a, gint64 now, GHashTable *users,
+                              const GPtrArray *depts)
+{
+  JsonObject *r = appeal_summary(a, now);
+  g_autofree char *citizen = citizen_masked(a);
+  const char *ch = okno_channel_name(a->channel);
+  const char *who = users && a->assignee ? g_hash_table_lookup(users, &a->assignee) : NULL;
+  for (gsize i = 0; i < G_N_ELEMENTS(channel_labels); i++)
+    if (strcmp(ch, channel_labels[i].name) == 0)
+      ch = channel_labels[i].label;
+  json_object_set_string_member(r, "citizen", citizen);
+  json_object_set_string_member(r, "channel", ch);
+  json_object_set_string_member(r, "assignee_name", who ? who : "");
+  for (guint i = 0; depts && i < depts->len; i++)
+    if (strcmp(((const OknoDepartment *)depts->pdata[i])->code, a->department) == 0)
+      json_object_set_string_member(r, "department_name",
+                                    ((const OknoDepartment *)depts->pdata[i])->name);
+  if (!json_object_has_member(r, "department_name"))
+    json_object_set_string_member(r, "department_name", a->department);
+  okno_console_sla(req->cfg, a, now, r);
+  return r;
+}
 
 static JsonObject *appeal_summary(const OknoAppeal *a, gint64 now)
 {
@@ -349,7 +395,9 @@ static char *queue_href(const OknoQueueQuery *q, gboolean limit, const char *cur
   g_autofree char *w = g_uri_escape_string(q->search ? q->search : "", NULL, FALSE);
   GString *h = g_string_new(NULL);
   g_string_append_printf(h, "/console?view=%s&status=%s&q=%s", queues[q->queue].id, s, w);
-  if (q->sort == OKNO_SORT_DEADLINE)
+  if (q->column != OKNO_COLUMN_NONE)
+    g_string_append_printf(h, "&sort=%s%s", okno_column_names[q->column], q->desc ? "&dir=desc" : "");
+  else if (q->sort == OKNO_SORT_DEADLINE)
     g_string_append(h, "&sort=deadline");
   if (limit)
     g_string_append_printf(h, "&limit=%u", q->limit);
@@ -369,6 +417,99 @@ static void status_options(JsonObject *o, const char *status)
     json_array_add_object_element(opts, r);
   }
   json_object_set_array_member(o, "status_options", opts);
+}
+
+/* The choices of the queue's bulk actions: people who may be given appeals, the
+ * departments, the statuses an operator sets (not answered: that is the answer's), the
+ * answer templates of the user's departments (all for those who see every one). Each
+ * appeal is checked again when the action runs (console_actions.c bulk_post). */
+static void bulk_context(OknoReq *req, const OknoUser *u, JsonObject *o)
+{
+  g_autoptr(GPtrArray) users = okno_store_user_list(req->store, NULL);
+  g_autoptr(GPtrArray) depts = okno_store_department_list(req->store, NULL);
+  g_autoptr(GPtrArray) tl = okno_store_template_list(
+      req->store, okno_staff_sees_every_department(u) ? NULL : (const char *const *)u->departments,
+      NULL);
+  JsonArray *ua = json_array_new(), *da = json_array_new(), *sa = json_array_new(),
+            *ta = json_array_new();
+  for (guint i = 0; users && i < users->len; i++) {
+    const OknoUser *x = users->pdata[i];
+    JsonObject *r;
+    if (x->disabled || (strcmp(x->role, "operator") != 0 && strcmp(x->role, "supervisor") != 0))
+      continue;
+    r = json_object_new();
+    json_object_set_string_member(r, "login", x->login);
+    json_object_set_string_member(r, "name", *x->display_name ? x->display_name : x->login);
+    json_array_add_object_element(ua, r);
+  }
+  for (guint i = 0; depts && i < depts->len; i++) {
+    const OknoDepartment *d = depts->pdata[i];
+    JsonObject *r = json_object_new();
+    json_object_set_string_member(r, "code", d->code);
+    json_object_set_string_member(r, "name", d->name);
+    json_array_add_object_element(da, r);
+  }
+  for (int i = 0; i < OKNO_N_STATUSES; i++) {
+    JsonObject *r;
+    if (i == OKNO_STATUS_ANSWERED)
+      continue;
+    r = json_object_new();
+    json_object_set_string_member(r, "value", okno_statuses[i].name);
+    json_object_set_string_member(r, "label", okno_statuses[i].staff);
+    json_array_add_object_element(sa, r);
+  }
+  for (guint i = 0; tl && i < tl->len; i++) {
+    const OknoAnswerTemplate *t = tl->pdata[i];
+    JsonObject *r = json_object_new();
+    g_autofree char *label = *t->department ? g_strdup_printf("%s (%s)", t->name, t->department)
+                                            : g_strdup(t->name);
+    json_object_set_int_member(r, "id", t->id);
+    json_object_set_string_member(r, "name", label);
+    json_array_add_object_element(ta, r);
+  }
+  json_object_set_array_member(o, "bulk_assignees", ua);
+  json_object_set_array_member(o, "bulk_departments", da);
+  json_object_set_array_member(o, "bulk_statuses", sa);
+  json_object_set_array_member(o, "bulk_templates", ta);
+}
+
+/* The header links of the queue's table: sort_COLUMN_href (by that column, the other
+ * way round when it already sorts the page) and sort_COLUMN_aria («ascending»,
+ * «descending», «none»), for every column of okno_column_names, «received» and
+ * «deadline» (their orders are the keyset indexes' own: newest and soonest first). */
+static void sort_links(const OknoQueueQuery *q, JsonObject *o)
+{
+  for (int c = 0; c <= OKNO_COLUMN_COUNT; c++) {
+    OknoQueueQuery l = *q;
+    gboolean current;
+    g_autofree char *href = NULL, *hk = NULL, *ak = NULL;
+    const char *name;
+    l.after = l.before = NULL;
+    if (c == 0) { /* received */
+      name = "received";
+      current = q->column == OKNO_COLUMN_NONE && q->sort == OKNO_SORT_RECEIVED;
+      l.column = OKNO_COLUMN_NONE;
+      l.sort = OKNO_SORT_RECEIVED;
+    } else if (c == OKNO_COLUMN_COUNT) {
+      name = "deadline";
+      current = q->column == OKNO_COLUMN_NONE && q->sort == OKNO_SORT_DEADLINE;
+      l.column = OKNO_COLUMN_NONE;
+      l.sort = OKNO_SORT_DEADLINE;
+    } else {
+      name = okno_column_names[c];
+      current = q->column == (OknoColumn)c;
+      l.column = (OknoColumn)c;
+      l.desc = current && !q->desc;
+    }
+    href = queue_href(&l, FALSE, NULL, NULL);
+    hk = g_strdup_printf("sort_%s_href", name);
+    ak = g_strdup_printf("sort_%s_aria", name);
+    json_object_set_string_member(o, hk, href);
+    json_object_set_string_member(o, ak, !current ? "none"
+                                         : c == 0 ? "descending"
+                                         : c == OKNO_COLUMN_COUNT ? "ascending"
+                                         : q->desc ? "descending" : "ascending");
+  }
 }
 
 /* Answers 400 for a user error (a search of no words, a stale page token), else 500. */
@@ -415,6 +556,8 @@ static void queue_common(OknoReq *req)
   qq.status = status && *status ? status : NULL;
   qq.search = q && *q ? q : NULL;
   qq.sort = sort && strcmp(sort, "deadline") == 0 ? OKNO_SORT_DEADLINE : OKNO_SORT_RECEIVED;
+  qq.column = okno_column_parse(sort);
+  qq.desc = g_strcmp0(g_hash_table_lookup(req->query, "dir"), "desc") == 0;
   qq.now = now;
   qq.after = after && *after ? after : NULL;
   qq.before = before && *before && !qq.after ? before : NULL;
@@ -427,8 +570,18 @@ static void queue_common(OknoReq *req)
   }
   o = okno_console_ctx(u);
   items = json_array_new();
-  for (guint i = 0; i < page->appeals->len; i++)
-    json_array_add_object_element(items, appeal_summary(page->appeals->pdata[i], now));
+  {
+    /* the assignees' names: one read of the (short) staff list per page */
+    g_autoptr(GPtrArray) staff = okno_store_user_list(req->store, NULL);
+    g_autoptr(GHashTable) names = g_hash_table_new(g_int64_hash, g_int64_equal);
+    g_autoptr(GPtrArray) depts = okno_store_department_list(req->store, NULL);
+    for (guint i = 0; staff && i < staff->len; i++) {
+      OknoUser *x = staff->pdata[i];
+      g_hash_table_insert(names, &x->id, *x->display_name ? x->display_name : x->login);
+    }
+    for (guint i = 0; i < page->appeals->len; i++)
+      json_array_add_object_element(items, appeal_row(req, page->appeals->pdata[i], now, names, depts));
+  }
   tabs = json_array_new();
   for (guint k = 0; k < OKNO_QUEUE_COUNT; k++) {
     OknoQueueQuery tab = qq;
@@ -451,6 +604,29 @@ static void queue_common(OknoReq *req)
     json_object_set_boolean_member(t, "current", k == qq.queue);
     json_array_add_object_element(tabs, t);
   }
+  bulk_context(req, u, o);
+  {
+    g_autoptr(GPtrArray) saved = okno_store_filter_list(req->store, u->id, NULL);
+    JsonArray *fa = json_array_new();
+    for (guint i = 0; saved && i < saved->len; i++) {
+      const OknoSavedFilter *f = saved->pdata[i];
+      JsonObject *r = json_object_new();
+      g_autofree char *href = g_strconcat("/console?", f->query, NULL);
+      json_object_set_int_member(r, "id", f->id);
+      json_object_set_string_member(r, "name", f->name);
+      json_object_set_string_member(r, "href", href);
+      json_array_add_object_element(fa, r);
+    }
+    json_object_set_boolean_member(o, "has_saved_filters", json_array_get_length(fa) > 0);
+    json_object_set_array_member(o, "saved_filters", fa);
+    json_object_set_string_member(o, "sort", sort ? sort : "");
+    json_object_set_string_member(o, "dir", qq.desc ? "desc" : "");
+  }
+  {
+    g_autofree char *back = queue_href(&qq, limit && *limit, qq.after ? "after" : qq.before ? "before" : NULL,
+                                       qq.after ? qq.after : qq.before);
+    json_object_set_string_member(o, "back", back);
+  }
   json_object_set_string_member(o, "view", queues[qq.queue].id);
   json_object_set_string_member(o, "status", status ? status : "");
   status_options(o, status);
@@ -461,7 +637,9 @@ static void queue_common(OknoReq *req)
     json_object_set_string_member(o, "q_url", q_url);
     json_object_set_string_member(o, "status_url", s_url);
   }
-  json_object_set_boolean_member(o, "sorted", qq.sort == OKNO_SORT_DEADLINE);
+  json_object_set_boolean_member(o, "sorted", qq.column == OKNO_COLUMN_NONE &&
+                                                qq.sort == OKNO_SORT_DEADLINE);
+  sort_links(&qq, o);
   json_object_set_array_member(o, "appeals", items);
   json_object_set_array_member(o, "queues", tabs);
   json_object_set_boolean_member(o, "empty", page->appeals->len == 0);
@@ -483,12 +661,74 @@ static void queue_common(OknoReq *req)
     json_object_set_string_member(o, "first_href", h);
   }
   if (req->api) {
+    /* the instant the time left was counted from (whole seconds), for a check against
+     * `okno deadline --from` (tests/it/test_desk.py) */
+    g_autofree char *at = okno_time_format_msk(now - now % G_USEC_PER_SEC);
     JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_object_set_string_member(o, "now", at);
     json_node_take_object(n, o);
     okno_req_json(req, 200, n);
     return;
   }
   okno_req_page(req, 200, "console_queue", "Очереди обращений", o);
+}
+
+/* ---- saved filters (store/filters.h) ----
+ * The form sends the queue's own fields (view, status, q, sort, dir) and a name; the
+ * query saved is built here from them (queue_href), never taken as given. */
+
+static void filters_save_post(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  g_autofree char *name = g_strstrip(g_strdup(okno_req_field(req, "name")));
+  const char *view = okno_req_field(req, "view"), *sort = okno_req_field(req, "sort");
+  OknoQueueQuery qq = {0};
+  g_autofree char *href = NULL;
+  g_autoptr(GError) err = NULL;
+  gint64 id = 0;
+  if (!u)
+    return;
+  if (!*name || g_utf8_strlen(name, -1) > 100) {
+    okno_req_error(req, 422, "Назовите фильтр (до 100 символов).");
+    return;
+  }
+  qq.queue = OKNO_QUEUE_ALL;
+  for (guint i = 0; i < OKNO_QUEUE_COUNT; i++)
+    if (strcmp(view, queues[i].id) == 0)
+      qq.queue = i;
+  qq.status = okno_req_field(req, "status");
+  qq.search = okno_req_field(req, "q");
+  qq.sort = strcmp(sort, "deadline") == 0 ? OKNO_SORT_DEADLINE : OKNO_SORT_RECEIVED;
+  qq.column = okno_column_parse(sort);
+  qq.desc = strcmp(okno_req_field(req, "dir"), "desc") == 0;
+  href = queue_href(&qq, FALSE, NULL, NULL);
+  if (!okno_store_filter_save(req->store, u->id, name, href + strlen("/console?"), &id, &err)) {
+    if (err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER)
+      okno_req_error(req, 422, err->message);
+    else
+      okno_req_error(req, 500, NULL);
+    return;
+  }
+  okno_req_redirect(req, href);
+}
+
+static void filters_delete_post(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  gboolean found = FALSE;
+  if (!u)
+    return;
+  if (!okno_store_filter_remove(req->store, u->id,
+                                g_ascii_strtoll(okno_req_field(req, "id"), NULL, 10), &found,
+                                NULL)) {
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  if (!found) {
+    okno_req_error(req, 404, NULL);
+    return;
+  }
+  okno_req_redirect(req, "/console");
 }
 
 /* ---- answer templates ---- */
@@ -645,6 +885,9 @@ static const OknoRoute routes[] = {
   {"GET", "/console", OKNO_ROUTE_STAFF, queue_common},
   {"GET", "/api/v1/console/queue", OKNO_ROUTE_STAFF, queue_common},
   {"GET", "/console/spam", OKNO_ROUTE_STAFF, spam_get},
+  {"POST", "/console/filters", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, filters_save_post},
+  {"POST", "/console/filters/delete", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING,
+   filters_delete_post},
   {"GET", "/console/password", OKNO_ROUTE_STAFF, password_get},
   {"POST", "/console/password", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, password_post},
   {"GET", "/console/account", OKNO_ROUTE_STAFF, account_get},

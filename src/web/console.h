@@ -10,6 +10,7 @@
  * oracle). State-changing routes are CSRF-checked by the server; actions on an
  * appeal also carry the version the page was rendered at (optimistic locking). */
 #pragma once
+#include "ops/ops.h"
 #include "sec/staff.h"
 #include "store/staff.h"
 #include "web/server.h"
@@ -41,3 +42,12 @@ JsonObject *okno_console_ctx(const OknoUser *u);
 OknoStaffPolicy okno_console_policy(OknoReq *req);
 /* "23.11.2026 16:35" in Moscow time; "" for 0. Caller frees. */
 char *okno_console_time(gint64 us);
+/* The operations' environment (policy, calendar, DKIM key), loaded once per process
+ * (console_actions.c); NULL with the error when it cannot be built. */
+const OknoSlaEnv *okno_console_env(const OknoConfig *cfg, GError **error);
+/* The time left to `a`'s deadline on the calendar of its department (appeal/sla.h
+ * okno_sla_left: «осталось 5 раб. ч», «просрочено на 2 ч») into `o` as sla_text,
+ * sla_class («sla-ok», «sla-soon», «sla-over», «sla-none») and sla_hours. */
+void okno_console_sla(const OknoConfig *cfg, const OknoAppeal *a, gint64 now, JsonObject *o);
+/* Bulk actions on the queue (console_bulk.c, called by okno_console_routes). */
+void okno_console_bulk_routes(OknoWeb *web);

@@ -33,6 +33,7 @@
 
 #include <string.h>
 
+#include "appeal/history.h"
 #include "appeal/number.h"
 #include "ops/ops.h"
 #include "appeal/routing.h"
@@ -225,6 +226,16 @@ static JsonArray *assignees(OknoReq *req, const OknoAppeal *a)
   return out;
 }
 
+/* A department's name by its code, from the list given as `data` (history.h). */
+static const char *dept_name(const char *code, gpointer data)
+{
+  GPtrArray *dl = data;
+  for (guint i = 0; dl && i < dl->len; i++)
+    if (strcmp(((const OknoDepartment *)dl->pdata[i])->code, code) == 0)
+      return ((const OknoDepartment *)dl->pdata[i])->name;
+  return NULL;
+}
+
 static char *user_login(OknoReq *req, gint64 id)
 {
   g_autoptr(OknoUser) x = id ? okno_store_user_get_by_id(req->store, id, NULL) : NULL;
@@ -297,11 +308,20 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
     JsonObject *e = json_array_get_object_element(src, i);
     JsonObject *r = json_object_new();
     JsonNode *d = json_object_get_member(e, "detail");
+    const char *kind = json_object_get_string_member_with_default(e, "kind", "");
     g_autofree char *dt = d ? json_to_string(d, FALSE) : g_strdup("");
     g_autofree char *eat = readable_time(json_object_get_string_member_with_default(e, "at", ""));
+    g_autoptr(OknoHistoryLine) h = okno_history_render(kind, dt, dept_name, dl);
+    JsonArray *lines = json_array_new();
+    for (guint j = 0; j < h->lines->len; j++)
+      json_array_add_string_element(lines, h->lines->pdata[j]);
     json_object_set_string_member(r, "at", eat);
-    json_object_set_string_member(r, "kind", json_object_get_string_member_with_default(e, "kind", ""));
-    json_object_set_string_member(r, "detail", dt);
+    json_object_set_string_member(r, "kind", kind);
+    json_object_set_string_member(r, "text", h->sentence);
+    json_object_set_boolean_member(r, "has_lines", h->lines->len > 0);
+    json_object_set_array_member(r, "lines", lines);
+    if (req->api) /* the JSON twin keeps the structured detail for programs */
+      json_object_set_member(r, "detail", d ? json_node_copy(d) : json_node_new(JSON_NODE_NULL));
     json_array_add_object_element(events, r);
   }
   {
@@ -354,9 +374,13 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
   json_object_set_string_member(page, "subject", a->subject);
   json_object_set_string_member(page, "status", okno_status_name(a->status));
   json_object_set_string_member(page, "status_label", okno_statuses[a->status].staff);
-  json_object_set_string_member(page, "channel", okno_channel_name(a->channel));
+  json_object_set_string_member(page, "channel", okno_history_channel(okno_channel_name(a->channel)));
   json_object_set_string_member(page, "category", a->category);
   json_object_set_string_member(page, "department", *a->department ? a->department : "");
+  {
+    const char *dn = *a->department ? dept_name(a->department, dl) : NULL;
+    json_object_set_string_member(page, "department_name", dn ? dn : a->department);
+  }
   json_object_set_string_member(page, "assignee", assignee);
   json_object_set_string_member(page, "received", received);
   json_object_set_string_member(page, "deadline", deadline);
@@ -389,6 +413,11 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
                                  okno_staff_can(u, OKNO_ACT_CHANGE_STATUS, a, NULL) &&
                                      json_array_get_length(statuses) > 0);
   json_object_set_boolean_member(page, "can_split", okno_staff_can(u, OKNO_ACT_SPLIT, a, NULL));
+  json_object_set_boolean_member(
+      page, "can_clarify",
+      okno_staff_can(u, OKNO_ACT_CHANGE_STATUS, a, NULL) &&
+          okno_appeal_status_allowed(a->status, OKNO_STATUS_NEEDS_CLARIFICATION));
+  okno_console_sla(req->cfg, a, okno_now(), page);
   json_object_set_boolean_member(page, "can_extend", okno_staff_can(u, OKNO_ACT_EXTEND, a, NULL));
   json_object_set_boolean_member(page, "can_confirm_urgent",
                                  okno_staff_can(u, OKNO_ACT_CONFIRM_URGENT, a, NULL));
@@ -562,15 +591,41 @@ typedef struct {
   gint64 version;     /* the new version after the action */
   const char *notice; /* what the page says after it */
   char *created;      /* split: the new appeal's number (action_post frees) */
+  const char *field;  /* the form field a user error is about (shown next to it) */
 } Act;
 
 /* The operations' environment (policy, calendar, DKIM key), loaded once. */
-static const OknoSlaEnv *ops_env(const OknoConfig *cfg, GError **error)
+const OknoSlaEnv *okno_console_env(const OknoConfig *cfg, GError **error)
 {
   static OknoSlaEnv *env;
+  static GMutex lock;
+  const OknoSlaEnv *out;
+  g_mutex_lock(&lock);
   if (!env)
     env = okno_sla_env_new(cfg, error);
-  return env;
+  out = env;
+  g_mutex_unlock(&lock);
+  return out;
+}
+
+
+void okno_console_sla(const OknoConfig *cfg, const OknoAppeal *a, gint64 now, JsonObject *o)
+{
+  static const char *const classes[] = {"sla-none", "sla-ok", "sla-soon", "sla-over"};
+  const OknoSlaEnv *env = okno_console_env(cfg, NULL);
+  const OknoCalendar *cal = env && env->cal
+                                ? okno_sla_calendar(env->policy, env->cal, a->department)
+                                : NULL;
+  gint64 hours = 0;
+  OknoLeft cls = OKNO_LEFT_NONE;
+  g_autofree char *text = NULL;
+  if (!okno_statuses[a->status].open)
+    text = g_strdup("");
+  else
+    text = okno_sla_left(cal, now - now % G_USEC_PER_SEC, a->deadline, &hours, &cls);
+  json_object_set_string_member(o, "sla_text", text);
+  json_object_set_string_member(o, "sla_class", classes[cls]);
+  json_object_set_int_member(o, "sla_hours", hours);
 }
 
 /* After an operation: x->version is the appeal's version now. */
@@ -585,7 +640,7 @@ static gboolean reread_version(Act *x, GError **error)
 
 static gboolean change_status(Act *x, OknoStatus to, const char *reason, GError **error)
 {
-  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  const OknoSlaEnv *env = okno_console_env(x->req->cfg, error);
   return env &&
          okno_ops_set_status(env, x->req->store, x->a->number, x->a->version, to, reason, NULL,
                              x->u->login, error) &&
@@ -641,6 +696,20 @@ static gboolean do_note(Act *x, GError **error)
   x->version = x->a->version;
   x->notice = "Заметка добавлена.";
   return okno_store_event_add(x->req->store, x->a->id, "note", d, error);
+}
+
+/* «Запросить уточнение» of the reply box: the status needs_clarification with the
+ * text as its reason, which the citizen's letter quotes (ops.h), in one action. */
+static gboolean do_clarify(Act *x, GError **error)
+{
+  g_autofree char *text = g_strstrip(g_strdup(okno_req_field(x->req, "text")));
+  if (!*text || strlen(text) > NOTE_MAX_BYTES) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "Напишите, что заявителю нужно уточнить (до 20 000 символов).");
+    return FALSE;
+  }
+  x->notice = "Запрос уточнения отправлен заявителю.";
+  return change_status(x, OKNO_STATUS_NEEDS_CLARIFICATION, text, error);
 }
 
 static gboolean do_status(Act *x, GError **error)
@@ -699,10 +768,11 @@ static gboolean still_current(Act *x, GError **error)
   return TRUE;
 }
 
-/* Extends the deadline by `by` ("10 calendar days", "24 working hours") with a reason. */
+/* Extends the deadline by `by` («10 календарных дней», «8 рабочих часов», or the English
+ * "10 calendar days" of the config: okno_sla_period_parse_ru) with a reason. */
 static gboolean do_extend(Act *x, GError **error)
 {
-  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  const OknoSlaEnv *env = okno_console_env(x->req->cfg, error);
   g_autofree char *reason = g_strstrip(g_strdup(okno_req_field(x->req, "reason")));
   OknoSlaPeriod by;
   if (!env || !still_current(x, error))
@@ -712,12 +782,15 @@ static gboolean do_extend(Act *x, GError **error)
                 "Срок этого обращения сейчас не идёт: продлевать нечего.");
     return FALSE;
   }
-  if (!okno_sla_period_parse(okno_req_field(x->req, "by"), &by)) {
+  if (!okno_sla_period_parse_ru(okno_req_field(x->req, "by"), &by)) {
+    x->field = "extend_by";
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                "Укажите, на сколько продлить срок, например «10 calendar days».");
+                "Укажите, на сколько продлить срок: число и единицу, например «10 календарных "
+                "дней», «3 рабочих дня» или «8 рабочих часов».");
     return FALSE;
   }
   if (!*reason) {
+    x->field = "extend_reason";
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Укажите причину продления срока.");
     return FALSE;
   }
@@ -751,7 +824,7 @@ static gboolean do_unhold(Act *x, GError **error)
 /* A supervisor confirms the priority of an urgent (or accelerated) appeal. */
 static gboolean do_confirm_urgent(Act *x, GError **error)
 {
-  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  const OknoSlaEnv *env = okno_console_env(x->req->cfg, error);
   x->notice = "Срочность подтверждена.";
   if (!env || !still_current(x, error))
     return FALSE;
@@ -813,7 +886,7 @@ static char *render_template(OknoReq *req, const OknoUser *u, const OknoAppeal *
 
 static gboolean do_reply_send(Act *x, const char *text, GError **error)
 {
-  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  const OknoSlaEnv *env = okno_console_env(x->req->cfg, error);
   if (!*x->a->from_email) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
                 "Ответ нельзя отправить: у обращения нет пригодного адреса электронной почты.");
@@ -867,7 +940,7 @@ static gboolean do_split(Act *x, GError **error)
 {
   OknoReq *req = x->req;
   OknoStore *st = req->store;
-  const OknoSlaEnv *env = ops_env(req->cfg, error);
+  const OknoSlaEnv *env = okno_console_env(req->cfg, error);
   g_auto(GStrv) parts = g_strsplit_set(okno_req_field(req, "messages"), ", ", -1);
   g_autoptr(GArray) idx = g_array_new(FALSE, FALSE, sizeof(gint64));
   g_autoptr(OknoAppeal) fresh = NULL;
@@ -934,7 +1007,7 @@ static gboolean do_spam(Act *x, GError **error)
 
 static gboolean do_ham(Act *x, GError **error)
 {
-  const OknoSlaEnv *env = ops_env(x->req->cfg, error);
+  const OknoSlaEnv *env = okno_console_env(x->req->cfg, error);
   x->notice = "Обращение освобождено из очереди спама.";
   return env &&
          okno_ops_release_spam(env, x->req->store, x->a->number, x->a->version, x->u->login,
@@ -982,6 +1055,7 @@ static const ActionDef actions[] = {
   {"assign", OKNO_ACT_ASSIGN, do_assign},
   {"note", OKNO_ACT_NOTE, do_note},
   {"status", OKNO_ACT_CHANGE_STATUS, do_status},
+  {"clarify", OKNO_ACT_CHANGE_STATUS, do_clarify},
   {"transfer", OKNO_ACT_TRANSFER, do_transfer},
   {"escalate", OKNO_ACT_ESCALATE, do_escalate},
   {"unmask", OKNO_ACT_UNMASK, do_unmask},
@@ -1009,6 +1083,7 @@ static void refuse(OknoReq *req, const OknoUser *u, const OknoAppeal *a, guint s
   if (field) {
     g_autofree char *key = g_strconcat(field, "_error", NULL);
     json_object_set_string_member(o, key, message);
+    json_object_set_boolean_member(o, "open_rare", TRUE); /* the field is folded away */
   } else {
     json_object_set_string_member(o, "error", message);
   }
@@ -1056,6 +1131,20 @@ static gboolean reply_step(Act *x, gboolean *done, GError **error)
   return do_reply_send(x, text, error);
 }
 
+/* Who gave the appeal's latest answer (the `by` of its last answer event), "" when
+ * unknown; NULL when it has none. Caller frees. */
+static char *answered_by(OknoReq *req, const OknoAppeal *a)
+{
+  g_autofree char *again = okno_store_event_last(req->store, a->id, "answered_again", NULL);
+  g_autofree char *changed = okno_store_event_last(req->store, a->id, "status_changed", NULL);
+  g_autoptr(JsonObject) o = parse_object(again ? again : changed);
+  if (!o)
+    return a->answered ? g_strdup("") : NULL;
+  if (!again && g_strcmp0(json_object_get_string_member_with_default(o, "to", ""), "answered") != 0)
+    return g_strdup("");
+  return g_strdup(json_object_get_string_member_with_default(o, "by", ""));
+}
+
 static void action_post(OknoReq *req)
 {
   g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
@@ -1087,7 +1176,15 @@ static void action_post(OknoReq *req)
   }
   version = g_ascii_strtoll(okno_req_field(req, "version"), NULL, 10);
   if (version != a->version) {
-    refuse(req, u, a, 409, OKNO_STORE_STALE_TEXT, NULL);
+    g_autofree char *who = NULL;
+    g_autofree char *why = NULL;
+    if ((def->run == NULL || def->run == do_clarify) && a->answered &&
+        (who = answered_by(req, a)) != NULL)
+      why = g_strdup_printf("Пока вы писали, на это обращение уже ответил%s%s: прочтите его ответ "
+                            "в переписке. Ваш черновик сохранён; отправьте его, только если "
+                            "нужно дополнить ответ.",
+                            *who ? " " : "и", who);
+    refuse(req, u, a, 409, why ? why : OKNO_STORE_STALE_TEXT, NULL);
     return;
   }
   x.req = req;
@@ -1116,7 +1213,7 @@ static void action_post(OknoReq *req)
       return;
     }
     refuse(req, u, a, perm ? 403 : stale ? 409 : 422, err->message,
-           user && !stale && def->run == do_hold ? "hold_reason" : NULL);
+           user && !stale && def->run == do_hold ? "hold_reason" : user && !stale ? x.field : NULL);
     return;
   }
   okno_log("console", "event=action action=%s appeal=%s user=%" G_GINT64_FORMAT, def->name,
@@ -1164,7 +1261,133 @@ static void action_post(OknoReq *req)
   }
 }
 
+/* ---- bulk actions (the queue's «С отмеченными») ----
+ * POST /console/bulk with the checked rows as fields "sel:NUMBER" and `action` one of
+ * take, assign (user), transfer (department, reason), status (status), answer
+ * (template). Each appeal goes through the same checks and operation as its own form
+ * (okno_staff_can, the same do_* function, its own transaction and event, and for an
+ * answer its own threaded letter), at the version it has now; an appeal answered since
+ * the queue was shown is not answered again («уже есть ответ»). The page lists each
+ * appeal's outcome. At most BULK_MAX appeals at a time. */
+
+#define BULK_MAX 100
+
+static gboolean do_bulk_answer(Act *x, GError **error)
+{
+  gint64 tid = g_ascii_strtoll(okno_req_field(x->req, "template"), NULL, 10);
+  g_autofree char *text = NULL;
+  if (x->a->answered || x->a->status == OKNO_STATUS_ANSWERED) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "У обращения уже есть ответ: откройте его и ответьте отдельно.");
+    return FALSE;
+  }
+  if (!tid) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Выберите шаблон ответа.");
+    return FALSE;
+  }
+  text = render_template(x->req, x->u, x->a, tid, error);
+  return text && do_reply_send(x, text, error);
+}
+
+static const ActionDef bulk_actions[] = {
+  {"take", OKNO_ACT_TAKE, do_take},
+  {"assign", OKNO_ACT_ASSIGN, do_assign},
+  {"transfer", OKNO_ACT_TRANSFER, do_transfer},
+  {"status", OKNO_ACT_CHANGE_STATUS, do_status},
+  {"answer", OKNO_ACT_REPLY, do_bulk_answer},
+};
+
+static gint compare_str(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void bulk_post(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = okno_console_user(req, FALSE);
+  g_autoptr(GPtrArray) numbers = g_ptr_array_new();
+  const char *name = okno_req_field(req, "action"), *back = okno_req_field(req, "back");
+  const ActionDef *def = NULL;
+  JsonArray *rows;
+  JsonObject *o;
+  GHashTableIter it;
+  gpointer k, v;
+  guint done = 0;
+  if (!u)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS(bulk_actions); i++)
+    if (strcmp(bulk_actions[i].name, name) == 0)
+      def = &bulk_actions[i];
+  g_hash_table_iter_init(&it, req->form->fields);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    if (g_str_has_prefix(k, "sel:") && ((const char *)k)[4])
+      g_ptr_array_add(numbers, (char *)k + 4);
+  g_ptr_array_sort(numbers, compare_str);
+  if (!def || numbers->len == 0 || numbers->len > BULK_MAX) {
+    okno_req_error(req, 422, !def ? "Выберите действие."
+                             : numbers->len ? "Отметьте не больше 100 обращений за раз."
+                                            : "Отметьте обращения в очереди.");
+    return;
+  }
+  rows = json_array_new();
+  for (guint i = 0; i < numbers->len; i++) {
+    const char *number = numbers->pdata[i];
+    g_autoptr(GError) err = NULL;
+    g_autoptr(OknoAppeal) a = okno_store_appeal_get(req->store, number, &err);
+    JsonObject *r = json_object_new();
+    Act x = {0};
+    gboolean ok = FALSE;
+    json_object_set_string_member(r, "number", number);
+    json_array_add_object_element(rows, r);
+    if (!a || !okno_staff_can(u, OKNO_ACT_VIEW, a, NULL) || a->queue == OKNO_HOLD_QUARANTINE) {
+      json_object_set_string_member(r, "error", err ? "Сбой хранилища." : "Нет такого обращения.");
+      continue;
+    }
+    if (!okno_staff_can(u, def->perm, a, NULL)) {
+      json_object_set_string_member(r, "error", "Недостаточно прав для этого действия.");
+      continue;
+    }
+    x.req = req;
+    x.u = u;
+    x.a = a;
+    if (okno_store_begin(req->store, &err)) {
+      ok = def->run(&x, &err) && okno_store_commit(req->store, &err);
+      if (!ok)
+        okno_store_rollback(req->store);
+    }
+    g_free(x.created);
+    if (ok) {
+      done++;
+      json_object_set_string_member(r, "ok", x.notice ? x.notice : "Готово.");
+      okno_log("console", "event=bulk-action action=%s appeal=%s user=%" G_GINT64_FORMAT,
+               def->name, number, u->id);
+    } else {
+      gboolean shown = err && err->domain == OKNO_ERROR &&
+                       (err->code == OKNO_ERROR_USER || err->code == OKNO_ERROR_PERM);
+      if (!shown)
+        okno_log_warn("console", "event=bulk-action-failed action=%s appeal=%s error=\"%s\"",
+                      def->name, number, err ? err->message : "");
+      json_object_set_string_member(r, "error", shown ? err->message : "Сбой: попробуйте ещё раз.");
+    }
+  }
+  o = okno_console_ctx(u);
+  json_object_set_array_member(o, "results", rows);
+  json_object_set_int_member(o, "done", done);
+  json_object_set_int_member(o, "count", numbers->len);
+  json_object_set_string_member(o, "back", g_str_has_prefix(back, "/console") &&
+                                               !strstr(back, "//") ? back : "/console");
+  if (req->api) {
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(n, o);
+    okno_req_json(req, 200, n);
+    return;
+  }
+  okno_req_page(req, 200, "console_bulk", "Групповое действие", o);
+}
+
 static const OknoRoute routes[] = {
+  {"POST", "/console/bulk", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, bulk_post},
+  {"POST", "/api/v1/console/bulk", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, bulk_post},
   {"GET", "/console/appeals/", OKNO_ROUTE_STAFF, appeal_get},
   {"POST", "/console/appeals/", OKNO_ROUTE_STAFF | OKNO_ROUTE_STATE_CHANGING, action_post},
   {"GET", "/api/v1/console/appeals/", OKNO_ROUTE_STAFF, appeal_get},

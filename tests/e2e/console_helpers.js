@@ -71,4 +71,26 @@ async function desktopPage(browser, problems) {
   return page;
 }
 
-module.exports = { okno, totp, watch, noHorizontalScroll, shot, launch, desktopPage };
+// Signs `login` in (a page with no session yet) on the console's form, the password typed after a Tab as a person
+// would, the code computed from the account's otpauth:// URI; waits for the queues.
+async function signIn(page, base, login, password, totpUri) {
+  await page.goto(base + '/console');
+  assert.ok(page.url().endsWith('/console/login'), page.url()); // no session: the sign-in form
+  await page.getByLabel('Логин').fill(login);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await page.getByLabel('Код из приложения').fill(totp(totpUri));
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('h1:has-text("Очереди обращений")');
+}
+
+// Adds an answer template on /console/templates (the user's first department).
+async function addTemplate(page, base, name, body) {
+  await page.goto(base + '/console/templates');
+  await page.getByLabel('Название').fill(name);
+  await page.getByLabel('Текст').fill(body);
+  await page.click('button:has-text("Сохранить шаблон")');
+  await page.waitForSelector(`h2:has-text("${name}")`);
+}
+
+module.exports = { okno, totp, watch, noHorizontalScroll, shot, launch, desktopPage, signIn, addTemplate };
