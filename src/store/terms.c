@@ -188,7 +188,11 @@ gboolean okno_store_search_prepare(OknoStore *st, GError **error)
     okno_store_rollback(st);
     return FALSE;
   }
-  if (rows)
+  if (rows) {
     okno_log("search", "event=search_reindexed rows=%" G_GINT64_FORMAT, rows);
+    /* the words the old index held go from the WAL now, not at some later checkpoint */
+    if (okno_db_is_sqlite(db))
+      okno_db_script(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
+  }
   return TRUE;
 }
