@@ -6,7 +6,8 @@
  * term, the keyed hash the index holds (store/terms.h: 16 letters a-p), so the index
  * and the query never hold a word. On SQLite each term becomes a quoted FTS5 phrase
  * ("t1" "t2": implicit AND) matched against appeal_fts (tokenizer ascii); ranked by
- * bm25 with the subject weighing most. On PostgreSQL the terms go through
+ * bm25 with the subject weighing most, the rank and the limit applied inside the FTS5
+ * table so that only the rows kept are read from appeals. On PostgreSQL the terms go through
  * plainto_tsquery('simple', ...), the configuration that built the appeal_search
  * tsvectors (migration step 16); ranked by ts_rank. The matching SQL is a constant
  * with bound parameters on both backends. The same match is a filter of the console's
@@ -60,10 +61,12 @@ GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GEr
     return NULL;
   r = okno_db_query(
       db,
-      sqlite ? "SELECT a.id FROM appeal_fts JOIN appeals a ON a.id = appeal_fts.rowid "
-               "WHERE appeal_fts MATCH $1 "
-               "ORDER BY bm25(appeal_fts, 4.0, 1.0, 2.0), a.received_at DESC, a.id DESC "
-               "LIMIT $2"
+      /* ranked and cut inside the index (ties: the newer id first), then only the
+       * rows kept are read: joining every match before the LIMIT read every matching
+       * appeal's row, sealed rows being the larger (docs/bench.md, search) */
+      sqlite ? "SELECT a.id FROM (SELECT rowid AS id, bm25(appeal_fts, 4.0, 1.0, 2.0) AS rank "
+               "FROM appeal_fts WHERE appeal_fts MATCH $1 ORDER BY rank, rowid DESC LIMIT $2) f "
+               "JOIN appeals a ON a.id = f.id ORDER BY f.rank, a.received_at DESC, a.id DESC"
              : "SELECT a.id FROM appeal_search s JOIN appeals a ON a.id = s.appeal_id, "
                "plainto_tsquery('simple', $1) q WHERE s.doc @@ q "
                "ORDER BY ts_rank(s.doc, q) DESC, a.received_at DESC, a.id DESC LIMIT $2",
