@@ -9,7 +9,8 @@
  * bm25 with the subject weighing most, the rank and the limit applied inside the FTS5
  * table so that only the rows kept are read from appeals. On PostgreSQL the terms go through
  * plainto_tsquery('simple', ...), the configuration that built the appeal_search
- * tsvectors (migration step 16); ranked by ts_rank. The matching SQL is a constant
+ * tsvectors (migration step 16); ranked by ts_rank, cut inside appeal_search in the
+ * same way. The matching SQL is a constant
  * with bound parameters on both backends. The same match is a filter of the console's
  * paged queues (okno_search_match_sql, src/store/queue.c). */
 #include <json-glib/json-glib.h>
@@ -67,9 +68,10 @@ GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GEr
       sqlite ? "SELECT a.id FROM (SELECT rowid AS id, bm25(appeal_fts, 4.0, 1.0, 2.0) AS rank "
                "FROM appeal_fts WHERE appeal_fts MATCH $1 ORDER BY rank, rowid DESC LIMIT $2) f "
                "JOIN appeals a ON a.id = f.id ORDER BY f.rank, a.received_at DESC, a.id DESC"
-             : "SELECT a.id FROM appeal_search s JOIN appeals a ON a.id = s.appeal_id, "
-               "plainto_tsquery('simple', $1) q WHERE s.doc @@ q "
-               "ORDER BY ts_rank(s.doc, q) DESC, a.received_at DESC, a.id DESC LIMIT $2",
+             : "SELECT a.id FROM (SELECT s.appeal_id AS id, ts_rank(s.doc, q) AS rank "
+               "FROM appeal_search s, plainto_tsquery('simple', $1) q WHERE s.doc @@ q "
+               "ORDER BY rank DESC, s.appeal_id DESC LIMIT $2) f "
+               "JOIN appeals a ON a.id = f.id ORDER BY f.rank DESC, a.received_at DESC, a.id DESC",
       OKNO_PARAMS(OKNO_TEXT(q), OKNO_INT(limit > 0 ? limit : G_MAXINT64)), error);
   if (!r)
     return NULL;
