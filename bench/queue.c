@@ -193,10 +193,10 @@ static void bench_store(const char *backend, const char *url, gint64 n)
  * left of each row on the shipped calendar (okno_sla_left), in the default order and
  * sorted by a column (no index gives these orders: the rows of the queue are sorted in
  * SQL), beside the same anchor. Lines:
- *   console: sqlite 100000 administrator all/subject page+time left p95 40.1 ms  anchor: ... */
+ *   console: sqlite 100000 administrator all/status page+time left p95 40.1 ms  anchor: ... */
 static void bench_console(const char *backend, OknoStore *st, gint64 n, gint64 now)
 {
-  static const OknoColumn columns[] = {OKNO_COLUMN_NONE, OKNO_COLUMN_SUBJECT, OKNO_COLUMN_STATUS,
+  static const OknoColumn columns[] = {OKNO_COLUMN_NONE, OKNO_COLUMN_STATUS,
                                        OKNO_COLUMN_ASSIGNEE, OKNO_COLUMN_NUMBER};
   g_autoptr(GError) err = NULL;
   g_autoptr(OknoConfig) cfg = okno_config_new_default();

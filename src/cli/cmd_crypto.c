@@ -1,6 +1,7 @@
-/* cmd_crypto.c: `okno crypto init|rotate|status|shred` (docs/crypto.md): the key file
- * of encryption at rest, its rotation while okno serves, and the crypto-shredding of
- * one appeal's data key. */
+/* cmd_crypto.c: `okno crypto init|rotate|status|shred|seal-existing` (docs/crypto.md):
+ * the key file of encryption at rest, its rotation while okno serves, the
+ * crypto-shredding of one appeal's data key, and the sealing of appeals written clear
+ * before the key file existed. */
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -8,8 +9,9 @@
 #include "core/vault.h"
 #include "store/appeals.h"
 #include "store/keys.h"
+#include "store/seal.h"
 
-static const char *const operations[] = {"init", "rotate", "status", "shred", NULL};
+static const char *const operations[] = {"init", "rotate", "status", "shred", "seal-existing", NULL};
 
 int okno_cmd_crypto(int argc, char **argv)
 {
@@ -22,7 +24,7 @@ int okno_cmd_crypto(int argc, char **argv)
 
   op = okno_cli_take_operation(&argc, argv, operations);
   if (op < 0) {
-    fprintf(stderr, "okno: crypto takes one operation: init, rotate, status, shred\n");
+    fprintf(stderr, "okno: crypto takes one operation: init, rotate, status, shred, seal-existing\n");
     return 1;
   }
   cfg = okno_cli_setup(&argc, &argv, "- encryption at rest: the key file", NULL, &code);
@@ -63,6 +65,12 @@ int okno_cmd_crypto(int argc, char **argv)
     g_autoptr(GArray) retired = okno_vault_retired_epochs(okno_store_vault());
     printf("key file %s: current epoch %" G_GINT64_FORMAT ", %u epochs, %u retired\n",
            key_path, okno_vault_current_epoch(okno_store_vault()), epochs->len, retired->len);
+    return 0;
+  }
+  if (op == 4) { /* seal-existing */
+    if (!okno_store_seal_existing(st, &moved, &err))
+      return okno_cli_fail(err);
+    printf("okno: %" G_GINT64_FORMAT " appeals written before the key file are sealed\n", moved);
     return 0;
   }
   { /* shred */

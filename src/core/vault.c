@@ -704,3 +704,12 @@ char *okno_vault_blind(OknoVault *v, const char *domain, const char *value)
   okno_vault_blind_into(v, domain, value, out);
   return g_strdup(out);
 }
+
+void okno_vault_search_key(OknoVault *v, guint8 out[OKNO_VAULT_KEY_LEN])
+{
+  static const char label[] = "okno-search-terms";
+  g_mutex_lock(&v->lock);
+  crypto_generichash(out, OKNO_VAULT_KEY_LEN, (const guint8 *)label, sizeof label - 1,
+                     v->index_key, sizeof v->index_key);
+  g_mutex_unlock(&v->lock);
+}

@@ -109,3 +109,7 @@ char *okno_vault_open_text(const guint8 dk[OKNO_VAULT_KEY_LEN], const char *ad,
 char *okno_vault_blind(OknoVault *v, const char *domain, const char *value);
 /* The same into `out` (33 bytes), for hot paths. */
 void okno_vault_blind_into(OknoVault *v, const char *domain, const char *value, char out[33]);
+/* The key of the search index's terms (store/terms.h): BLAKE2b-256 keyed by the index
+ * key over "okno-search-terms", so it changes with neither rotation nor epochs, and
+ * one key never serves two purposes. */
+void okno_vault_search_key(OknoVault *v, guint8 out[OKNO_VAULT_KEY_LEN]);

@@ -339,11 +339,20 @@ gboolean okno_store_rating_insert(OknoStore *st, gint64 appeal_id, gint64 score,
                                   const char *comment, const char *email, gint64 now,
                                   gboolean *fresh, GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(
+  g_autoptr(OknoRows) r = NULL;
+  g_autofree char *sealed_comment = NULL, *sealed_email = NULL;
+  gint64 key_id = 0;
+  /* the citizen's words and address, under the appeal's key (docs/crypto.md) */
+  if (!okno_store_key_of_appeal(st, appeal_id, &key_id, error) ||
+      !(sealed_comment = okno_store_seal_text(st, key_id, comment, error)) ||
+      !(sealed_email = okno_store_seal_text(st, key_id, email, error)))
+    return FALSE;
+  r = okno_db_query(
       okno_store_db(st),
       "INSERT INTO ratings(appeal_id, score, comment, email, created_at) "
       "VALUES($1, $2, $3, $4, $5) ON CONFLICT(appeal_id) DO NOTHING RETURNING appeal_id",
-      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(score), T(comment), T(email), OKNO_INT(now)),
+      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(score), OKNO_TEXT(sealed_comment),
+                  OKNO_TEXT(sealed_email), OKNO_INT(now)),
       error);
   if (!r)
     return FALSE;

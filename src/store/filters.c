@@ -1,5 +1,5 @@
 /* filters.c (store): an operator's saved queue filters (filters.h). Portable SQL over
- * db.h, table saved_filters (migration step 19). */
+ * db.h, table saved_filters (migration step 18). */
 #include "store/filters.h"
 
 #include "core/clock.h"

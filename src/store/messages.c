@@ -6,6 +6,7 @@
 
 #include "store/journal.h"
 #include "store/keys.h"
+#include "store/terms.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
 
@@ -23,11 +24,12 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   g_autoptr(OknoRows) r = NULL;
   g_autofree char *recipient = NULL, *meta = NULL, *sender = NULL, *subject = NULL, *text = NULL;
   g_autofree char *bidx = okno_store_blind_email(m->sender);
+  /* okno's own letters (receipts) are kept out of the search index (store/terms.h) */
+  g_autofree char *terms = m->automatic ? g_strdup("") : okno_store_terms(m->text);
   if (!okno_store_key_of_appeal(st, m->appeal_id, &key_id, error) ||
       !(sender = okno_store_seal_text(st, key_id, m->sender, error)) ||
-      /* okno's own letters (receipts) are kept out of the search index: sealed whole */
-      !(subject = okno_store_seal_text(st, m->automatic ? key_id : 0, m->subject, error)) ||
-      !(text = okno_store_seal_text(st, m->automatic ? key_id : 0, m->text, error)) ||
+      !(subject = okno_store_seal_text(st, key_id, m->subject, error)) ||
+      !(text = okno_store_seal_text(st, key_id, m->text, error)) ||
       !(recipient = okno_store_seal_text(st, key_id, m->recipient, error)) ||
       !(meta = okno_store_seal_text(st, key_id, m->meta_json ? m->meta_json : "{}", error)) ||
       !(sealed = okno_store_seal(st, key_id, "messages.raw",
@@ -38,12 +40,13 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   r = okno_db_query(
       okno_store_db(st),
       "INSERT INTO messages(appeal_id, direction, message_id, sender, recipient, subject, "
-      "text, content_hash, meta, raw, created_at, automatic, sender_bidx) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+      "text, content_hash, meta, raw, created_at, automatic, sender_bidx, text_terms) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
       OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id), OKNO_TEXT(sender),
                   OKNO_TEXT(recipient), OKNO_TEXT(subject), OKNO_TEXT(text), T(m->content_hash),
                   OKNO_TEXT(meta), OKNO_BLOB(raw, len),
-                  OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0), OKNO_TEXT(bidx)),
+                  OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0), OKNO_TEXT(bidx),
+                  OKNO_TEXT(terms)),
       error);
   if (!r)
     return FALSE;
@@ -60,9 +63,13 @@ gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,
   const void *data = NULL;
   gint64 key_id = 0;
   g_autoptr(GBytes) sealed = NULL;
+  g_autofree char *filename = NULL;
+  g_autofree char *terms = okno_store_terms(att->filename);
+  if (!okno_store_key_of_message(st, message_row_id, &key_id, error) ||
+      !(filename = okno_store_seal_text(st, key_id, att->filename, error)))
+    return FALSE;
   if (att->data && !refused) {
-    if (!okno_store_key_of_message(st, message_row_id, &key_id, error) ||
-        !(sealed = okno_store_seal(st, key_id, "attachments.data",
+    if (!(sealed = okno_store_seal(st, key_id, "attachments.data",
                                    g_bytes_get_data(att->data, NULL),
                                    g_bytes_get_size(att->data), error)))
       return FALSE;
@@ -71,10 +78,11 @@ gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,
   return okno_db_exec(
       okno_store_db(st),
       "INSERT INTO attachments(message_ref, filename, declared_type, content_type, size, "
-      "sha256, refused, data) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
-      OKNO_PARAMS(OKNO_INT(message_row_id), T(att->filename), T(att->declared_type),
+      "sha256, refused, data, filename_terms) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      OKNO_PARAMS(OKNO_INT(message_row_id), OKNO_TEXT(filename), T(att->declared_type),
                   T(att->content_type), OKNO_INT((gint64)att->size), OKNO_TEXT(att->sha256),
-                  OKNO_TEXT(refused), data ? OKNO_BLOB(data, len) : OKNO_NULL),
+                  OKNO_TEXT(refused), data ? OKNO_BLOB(data, len) : OKNO_NULL,
+                  OKNO_TEXT(terms)),
       error);
 }
 

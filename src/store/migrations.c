@@ -610,9 +610,76 @@ static const char *const sqlite_steps[] = {
   "  key_id TEXT PRIMARY KEY,"
   "  public_key BLOB NOT NULL,"
   "  added_at INTEGER NOT NULL);",
-  /* 19 (desk, issue 21; store/filters.h, store/queue.h): an operator's saved queue
-   * filters, and the indexes of the queue's column orders. The
-   * number is this branch's (steps 16-18 are other branches'); it lands as step 19. */
+  /* 16 (search over keyed hashes, issue 15; store/terms.h): the index holds keyed
+   * hashes of stems, never words. Each indexed text gets a terms column that okno
+   * fills when it writes the row (the texts themselves are sealed from now on), and
+   * the index is made again over those columns with FTS5's ascii tokenizer (a term is
+   * 16 letters a-p). Existing rows get their terms at the next okno_store_open
+   * (okno_store_search_prepare, search_state.key_check '' until then). */
+#define SQLITE_FTS_REBUILD(where)                                                       \
+  "  UPDATE appeal_fts SET"                                                             \
+  "    texts = coalesce((SELECT group_concat(m.text_terms, char(10)) FROM messages m"    \
+  "      WHERE m.appeal_id = appeal_fts.rowid AND m.automatic = 0), ''),"                \
+  "    files = coalesce((SELECT group_concat(t.filename_terms, char(10))"                \
+  "      FROM attachments t JOIN messages m ON m.id = t.message_ref"                     \
+  "      WHERE m.appeal_id = appeal_fts.rowid), '')"                                     \
+  "  " where ";"
+  "ALTER TABLE appeals ADD COLUMN subject_terms TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE messages ADD COLUMN text_terms TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE attachments ADD COLUMN filename_terms TEXT NOT NULL DEFAULT '';"
+  "CREATE TABLE search_state("
+  "  one INTEGER PRIMARY KEY CHECK (one = 1),"
+  "  key_check TEXT NOT NULL);"
+  "INSERT INTO search_state VALUES(1, '');"
+  "DROP TRIGGER appeal_fts_appeal;"
+  "DROP TRIGGER appeal_fts_subject;"
+  "DROP TRIGGER appeal_fts_appeal_gone;"
+  "DROP TRIGGER appeal_fts_message;"
+  "DROP TRIGGER appeal_fts_attachment;"
+  "DROP TRIGGER appeal_fts_message_changed;"
+  "DROP TRIGGER appeal_fts_message_gone;"
+  "DROP TRIGGER appeal_fts_attachment_changed;"
+  "DROP TRIGGER appeal_fts_attachment_gone;"
+  "DROP TABLE appeal_fts;"
+  "CREATE VIRTUAL TABLE appeal_fts USING fts5(subject, texts, files, tokenize = 'ascii');"
+  "INSERT INTO appeal_fts(rowid, subject, texts, files) SELECT id, '', '', '' FROM appeals;"
+  "CREATE TRIGGER appeal_fts_appeal AFTER INSERT ON appeals BEGIN"
+  "  INSERT INTO appeal_fts(rowid, subject, texts, files)"
+  "  VALUES(new.id, new.subject_terms, '', '');"
+  "END;"
+  "CREATE TRIGGER appeal_fts_subject AFTER UPDATE OF subject_terms ON appeals BEGIN"
+  "  UPDATE appeal_fts SET subject = new.subject_terms WHERE rowid = new.id;"
+  "END;"
+  "CREATE TRIGGER appeal_fts_appeal_gone AFTER DELETE ON appeals BEGIN"
+  "  DELETE FROM appeal_fts WHERE rowid = old.id;"
+  "END;"
+  "CREATE TRIGGER appeal_fts_message AFTER INSERT ON messages WHEN new.automatic = 0 BEGIN"
+  "  UPDATE appeal_fts SET texts = texts || char(10) || new.text_terms"
+  "  WHERE rowid = new.appeal_id;"
+  "END;"
+  "CREATE TRIGGER appeal_fts_attachment AFTER INSERT ON attachments BEGIN"
+  "  UPDATE appeal_fts SET files = files || char(10) || new.filename_terms"
+  "  WHERE rowid = (SELECT appeal_id FROM messages WHERE id = new.message_ref);"
+  "END;"
+  "CREATE TRIGGER appeal_fts_message_changed AFTER UPDATE OF appeal_id, text_terms"
+  "  ON messages BEGIN"
+  SQLITE_FTS_REBUILD("WHERE rowid IN (old.appeal_id, new.appeal_id)")
+  "END;"
+  "CREATE TRIGGER appeal_fts_message_gone AFTER DELETE ON messages BEGIN"
+  SQLITE_FTS_REBUILD("WHERE rowid = old.appeal_id")
+  "END;"
+  "CREATE TRIGGER appeal_fts_attachment_changed AFTER UPDATE OF filename_terms, message_ref"
+  "  ON attachments BEGIN"
+  SQLITE_FTS_REBUILD("WHERE rowid IN (SELECT appeal_id FROM messages"
+                     "  WHERE id IN (old.message_ref, new.message_ref))")
+  "END;"
+  "CREATE TRIGGER appeal_fts_attachment_gone AFTER DELETE ON attachments BEGIN"
+  SQLITE_FTS_REBUILD("WHERE rowid = (SELECT appeal_id FROM messages WHERE id = old.message_ref)")
+  "END;",
+#undef SQLITE_FTS_REBUILD
+  /* 18 (desk, issue 21; store/filters.h, store/queue.h): an operator's saved queue
+   * filters, and the indexes of the queue's column orders (not the subject's: it is
+   * sealed since step 16, so its order means nothing). */
   "CREATE TABLE saved_filters("
   "  id INTEGER PRIMARY KEY,"
   "  user_id INTEGER NOT NULL,"
@@ -622,7 +689,6 @@ static const char *const sqlite_steps[] = {
   "  UNIQUE (user_id, name));"
   /* the console's column orders (store/queue.h OknoColumn): each read in order and
    * stopped after a page, not sorted (number has its UNIQUE index) */
-  "CREATE INDEX appeals_col_subject ON appeals(subject, id);"
   "CREATE INDEX appeals_col_channel ON appeals(channel, id);"
   "CREATE INDEX appeals_col_status ON appeals(status, id);"
   "CREATE INDEX appeals_col_department ON appeals(department, id);"
@@ -985,8 +1051,65 @@ static const char *const pg_steps[] = {
   "  key_id TEXT PRIMARY KEY,"
   "  public_key BYTEA NOT NULL,"
   "  added_at BIGINT NOT NULL);",
-  /* 19 (desk, issue 21; store/filters.h, store/queue.h): saved queue filters and the
-   * column orders' indexes, the SQLite step 19. */
+  /* 16 (search over keyed hashes, issue 15; store/terms.h): as SQLite's step 16. The
+   * tsvectors are built with the `simple` configuration from the terms columns (a term
+   * is one asciiword of 16 letters a-p, so the parser keeps it whole); the words they
+   * held are emptied at once, and the terms come at the next okno_store_open. */
+  "ALTER TABLE appeals ADD COLUMN subject_terms TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE messages ADD COLUMN text_terms TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE attachments ADD COLUMN filename_terms TEXT NOT NULL DEFAULT '';"
+  "CREATE TABLE search_state("
+  "  one INTEGER PRIMARY KEY CHECK (one = 1),"
+  "  key_check TEXT NOT NULL);"
+  "INSERT INTO search_state VALUES(1, '');"
+  "DROP TRIGGER appeal_search_appeal ON appeals;"
+  "DROP TRIGGER appeal_search_message ON messages;"
+  "DROP TRIGGER appeal_search_attachment ON attachments;"
+  "CREATE OR REPLACE FUNCTION okno_search_doc(t text, w \"char\") RETURNS tsvector"
+  "  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS"
+  "  $$ SELECT setweight(to_tsvector('simple'::regconfig, t), w) $$;"
+  "CREATE OR REPLACE FUNCTION okno_search_rebuild(ids BIGINT[]) RETURNS void LANGUAGE sql AS $$"
+  "  INSERT INTO appeal_search(appeal_id, doc) SELECT a.id,"
+  "    okno_search_doc(a.subject_terms, 'A')"
+  "    || okno_search_doc(coalesce((SELECT string_agg(m.text_terms, ' ' ORDER BY m.id)"
+  "         FROM messages m WHERE m.appeal_id = a.id AND m.automatic = 0), ''), 'D')"
+  "    || okno_search_doc(coalesce((SELECT string_agg(t.filename_terms, ' ' ORDER BY t.id)"
+  "                                 FROM attachments t JOIN messages m ON m.id = t.message_ref"
+  "                                 WHERE m.appeal_id = a.id), ''), 'B')"
+  "  FROM appeals a WHERE a.id = ANY(ids)"
+  "  ON CONFLICT (appeal_id) DO UPDATE SET doc = excluded.doc $$;"
+  "UPDATE appeal_search SET doc = ''::tsvector;"
+  "CREATE OR REPLACE FUNCTION okno_search_trigger() RETURNS trigger LANGUAGE plpgsql AS $$"
+  "BEGIN"
+  "  IF TG_TABLE_NAME = 'appeals' THEN"
+  "    PERFORM okno_search_rebuild(ARRAY[new.id]);"
+  "  ELSIF TG_TABLE_NAME = 'messages' AND TG_OP = 'INSERT' THEN"
+  "    IF new.automatic = 0 THEN"
+  "      UPDATE appeal_search SET doc = doc || okno_search_doc(new.text_terms, 'D')"
+  "      WHERE appeal_id = new.appeal_id;"
+  "    END IF;"
+  "  ELSIF TG_TABLE_NAME = 'messages' THEN"
+  "    PERFORM okno_search_rebuild(ARRAY[old.appeal_id] || CASE WHEN TG_OP = 'UPDATE'"
+  "                                THEN ARRAY[new.appeal_id] ELSE '{}' END);"
+  "  ELSIF TG_OP = 'INSERT' THEN"
+  "    UPDATE appeal_search SET doc = doc || okno_search_doc(new.filename_terms, 'B')"
+  "    WHERE appeal_id = (SELECT appeal_id FROM messages WHERE id = new.message_ref);"
+  "  ELSE"
+  "    PERFORM okno_search_rebuild(array(SELECT appeal_id FROM messages WHERE id IN"
+  "      (old.message_ref, CASE WHEN TG_OP = 'UPDATE' THEN new.message_ref END)));"
+  "  END IF;"
+  "  RETURN NULL;"
+  "END $$;"
+  "CREATE TRIGGER appeal_search_appeal AFTER INSERT OR UPDATE OF subject_terms ON appeals"
+  "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();"
+  "CREATE TRIGGER appeal_search_message AFTER INSERT OR DELETE"
+  "  OR UPDATE OF appeal_id, text_terms ON messages"
+  "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();"
+  "CREATE TRIGGER appeal_search_attachment AFTER INSERT OR DELETE"
+  "  OR UPDATE OF filename_terms, message_ref ON attachments"
+  "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();",
+  /* 18 (desk, issue 21; store/filters.h, store/queue.h): saved queue filters and the
+   * column orders' indexes, the SQLite step 18. */
   "CREATE TABLE saved_filters("
   "  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
   "  user_id BIGINT NOT NULL,"
@@ -994,7 +1117,6 @@ static const char *const pg_steps[] = {
   "  query TEXT NOT NULL,"
   "  created_at BIGINT NOT NULL,"
   "  UNIQUE (user_id, name));"
-  "CREATE INDEX appeals_col_subject ON appeals(subject, id);"
   "CREATE INDEX appeals_col_channel ON appeals(channel, id);"
   "CREATE INDEX appeals_col_status ON appeals(status, id);"
   "CREATE INDEX appeals_col_department ON appeals(department, id);"

@@ -3,19 +3,29 @@
 #include "store/oidc.h"
 
 #include "core/error.h"
+#include "store/keys.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
 
 gboolean okno_store_oidc_identity_put(OknoStore *st, const OknoOidcIdentity *id, GError **error)
 {
+  /* the person's name, address and SNILS under a data key of their own (docs/crypto.md);
+   * the issuer's subject stays clear: it names the account at the provider */
+  g_autofree char *name = NULL, *email = NULL, *snils = NULL;
+  gint64 key_id = 0;
+  if (!okno_store_key_new(st, &key_id, error) ||
+      !(name = okno_store_seal_text(st, key_id, id->name, error)) ||
+      !(email = okno_store_seal_text(st, key_id, id->email, error)) ||
+      !(snils = okno_store_seal_text(st, key_id, id->snils, error)))
+    return FALSE;
   return okno_db_exec(
       okno_store_db(st),
       "INSERT INTO oidc_identities(session_id, issuer, subject, name, email, snils, created_at) "
       "VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(session_id) DO UPDATE SET "
       "issuer = excluded.issuer, subject = excluded.subject, name = excluded.name, "
       "email = excluded.email, snils = excluded.snils, created_at = excluded.created_at",
-      OKNO_PARAMS(OKNO_INT(id->session_id), T(id->issuer), T(id->subject), T(id->name),
-                  T(id->email), T(id->snils), OKNO_INT(id->created_at)),
+      OKNO_PARAMS(OKNO_INT(id->session_id), T(id->issuer), T(id->subject), OKNO_TEXT(name),
+                  OKNO_TEXT(email), OKNO_TEXT(snils), OKNO_INT(id->created_at)),
       error);
 }
 

@@ -462,23 +462,23 @@ OknoPage *okno_page_from_rows(const OknoRows *r, guint limit, OknoSort sort, gbo
 
 /* ---- sorting by a column ----
  * One statement over the queue's rows the user sees (the branch of one department list),
- * ORDER BY column, id, read through the column's index (column, id) of migration 19:
+ * ORDER BY column, id, read through the column's index (column, id) of migration 18:
  * the rows come in order and the queue's conditions filter them, so a page costs about
  * as many index entries as it takes to find limit + 1 rows of the queue; the cursor is
  * (column, id) > or < the token's. Tokens are
  * base64url of "c.COLUMN.a|d.HEX(key).ID". */
 
 const char *const okno_column_names[OKNO_COLUMN_COUNT] = {
-  "", "number", "subject", "channel", "status", "department", "assignee",
+  "", "number", "channel", "status", "department", "assignee",
 };
 
 static const char *const column_index[OKNO_COLUMN_COUNT] = {
-  NULL, NULL, "appeals_col_subject", "appeals_col_channel", "appeals_col_status",
+  NULL, NULL, "appeals_col_channel", "appeals_col_status",
   "appeals_col_department", "appeals_col_assignee",
 };
 
 static const char *const column_sql[OKNO_COLUMN_COUNT] = {
-  "", "number", "subject", "channel", "status", "department", "coalesce(assignee, 0)",
+  "", "number", "channel", "status", "department", "coalesce(assignee, 0)",
 };
 
 OknoColumn okno_column_parse(const char *name)
@@ -495,8 +495,6 @@ static char *column_key(OknoColumn c, const OknoAppeal *a)
   switch (c) {
   case OKNO_COLUMN_NUMBER:
     return g_strdup(a->number);
-  case OKNO_COLUMN_SUBJECT:
-    return g_strdup(a->subject);
   case OKNO_COLUMN_CHANNEL:
     return g_strdup(okno_channel_name(a->channel));
   case OKNO_COLUMN_STATUS:
@@ -572,7 +570,7 @@ static void column_sql_of(Sql *b, const OknoQueueQuery *q, const char *words, gb
    * page's whole rows are read for those ids alone */
   g_string_append(b->sql, "SELECT " OKNO_APPEAL_COLUMNS ", due FROM appeals WHERE id IN ("
                           "SELECT id FROM appeals");
-  /* SQLite: the column's index (migration 19) read in order, the queue's conditions as
+  /* SQLite: the column's index (migration 18) read in order, the queue's conditions as
    * filters, stopped after a page; named so the plan cannot drift to a scan and a sort */
   if (b->sqlite && !words && column_index[q->column])
     g_string_append_printf(b->sql, " INDEXED BY %s", column_index[q->column]);

@@ -40,20 +40,19 @@ typedef enum {
 /* A column to sort by instead of `sort` (issue 21: «sorting by any column»): the rows
  * ordered by the column, then id, ascending or (desc) descending, in SQL, paged by
  * keyset on (column, id) like the other orders, each read through its own index
- * (column, id) (migration 19) with the queue's conditions as filters: a page costs the
- * index entries it takes to find a page of the queue (bench/queue.c measures it). The citizen's address is not sortable: it is sealed at
- * rest (store/keys.h). */
+ * (column, id) (migration 18) with the queue's conditions as filters: a page costs the
+ * index entries it takes to find a page of the queue (bench/queue.c measures it). The citizen's address and the subject are not
+ * sortable: they are sealed at rest (store/keys.h), so their stored order means nothing. */
 typedef enum {
   OKNO_COLUMN_NONE, /* `sort` orders the page */
   OKNO_COLUMN_NUMBER,
-  OKNO_COLUMN_SUBJECT,
   OKNO_COLUMN_CHANNEL,
   OKNO_COLUMN_STATUS,
   OKNO_COLUMN_DEPARTMENT,
   OKNO_COLUMN_ASSIGNEE, /* the assignee's id; nobody (0) first */
   OKNO_COLUMN_COUNT
 } OknoColumn;
-/* "number", "subject", "channel", "status", "department", "assignee" ("" for NONE). */
+/* "number", "channel", "status", "department", "assignee" ("" for NONE). */
 extern const char *const okno_column_names[OKNO_COLUMN_COUNT];
 /* The column named `name`, or OKNO_COLUMN_NONE. */
 OknoColumn okno_column_parse(const char *name);

@@ -194,12 +194,13 @@ gboolean okno_store_retention_purge(OknoStore *st, gint64 appeal_id, gint64 at,
   /* Attachments first: the message's update below rebuilds the search row with the
    * emptied file names. */
   if (!count_rows(db,
-                  "UPDATE attachments SET filename = '', data = NULL WHERE message_ref IN "
+                  "UPDATE attachments SET filename = '', filename_terms = '', data = NULL "
+                  "WHERE message_ref IN "
                   "(SELECT id FROM messages WHERE appeal_id = $1) RETURNING id",
                   appeal_id, &out->attachments, error) ||
       !okno_db_exec(db,
                     "UPDATE messages SET sender = '', sender_bidx = '', recipient = '', subject = '', "
-                    "text = '', meta = '{}', content_hash = '', raw = $2 WHERE appeal_id = $1",
+                    "text = '', text_terms = '', meta = '{}', content_hash = '', raw = $2 WHERE appeal_id = $1",
                     OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_BLOB("", 0)), error) ||
       !count_rows(db, "SELECT id FROM messages WHERE appeal_id = $1", appeal_id,
                   &out->messages, error) ||
@@ -208,7 +209,7 @@ gboolean okno_store_retention_purge(OknoStore *st, gint64 appeal_id, gint64 at,
                     "message_ref IS NULL THEN $2 ELSE NULL END WHERE appeal_id = $1",
                     OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_BLOB("", 0)), error) ||
       !okno_db_exec(db,
-                    "UPDATE appeals SET subject = '', from_name = '', from_email = '', from_bidx = '', "
+                    "UPDATE appeals SET subject = '', subject_terms = '', from_name = '', from_email = '', from_bidx = '', "
                     "phone = '' WHERE id = $1",
                     OKNO_PARAMS(OKNO_INT(appeal_id)), error) ||
       !okno_db_exec(db, "UPDATE ratings SET comment = '', email = '' WHERE appeal_id = $1",

@@ -2,19 +2,23 @@
  *
  * The query is cut into words by the same normaliser the index uses
  * (text/tokenizer.h), which leaves only letters and digits: no quote, operator or
- * parenthesis of the user's can reach the search syntax. On SQLite each word becomes a
- * quoted FTS5 phrase ("w1" "w2": implicit AND) matched against appeal_fts, whose
- * tokenizer okno_ru stems the phrase exactly as it stemmed the documents; ranked by
- * bm25 with the subject weighing most. On PostgreSQL the words go through
- * plainto_tsquery('russian', okno_search_text(...)), the same functions that built the
- * appeal_search tsvectors (migration step 2); ranked by ts_rank. The matching SQL is a
- * constant with bound parameters on both backends. The same match is a filter of the
- * console's paged queues (okno_search_match_sql, src/store/queue.c). */
+ * parenthesis of the user's can reach the search syntax. Each word's stem becomes its
+ * term, the keyed hash the index holds (store/terms.h: 16 letters a-p), so the index
+ * and the query never hold a word. On SQLite each term becomes a quoted FTS5 phrase
+ * ("t1" "t2": implicit AND) matched against appeal_fts (tokenizer ascii); ranked by
+ * bm25 with the subject weighing most, the rank and the limit applied inside the FTS5
+ * table so that only the rows kept are read from appeals. On PostgreSQL the terms go through
+ * plainto_tsquery('simple', ...), the configuration that built the appeal_search
+ * tsvectors (migration step 16); ranked by ts_rank, cut inside appeal_search in the
+ * same way. The matching SQL is a constant
+ * with bound parameters on both backends. The same match is a filter of the console's
+ * paged queues (okno_search_match_sql, src/store/queue.c). */
 #include <json-glib/json-glib.h>
 
 #include "core/error.h"
 #include "store/search.h"
 #include "store/appeal_row.h"
+#include "store/terms.h"
 #include "text/tokenizer.h"
 
 #define QUERY_WORDS_MAX 32
@@ -22,11 +26,17 @@
 char *okno_search_words(const char *query, gboolean sqlite, GError **error)
 {
   g_auto(GStrv) words = okno_text_query_words(query, QUERY_WORDS_MAX, error);
+  g_auto(GStrv) terms = NULL;
   GString *q;
   if (!words)
     return NULL;
+  terms = okno_store_query_terms(words);
+  if (!*terms) { /* only words too long to index */
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the query has no words");
+    return NULL;
+  }
   q = g_string_new(NULL);
-  for (char **w = words; *w; w++)
+  for (char **w = terms; *w; w++)
     g_string_append_printf(q, sqlite ? "%s\"%s\"" : "%s%s", q->len ? " " : "", *w);
   return g_string_free(q, FALSE);
 }
@@ -36,7 +46,7 @@ char *okno_search_match_sql(gboolean sqlite, guint placeholder)
   return sqlite ? g_strdup_printf("id IN (SELECT rowid FROM appeal_fts WHERE appeal_fts "
                                   "MATCH $%u)", placeholder)
                 : g_strdup_printf("id IN (SELECT appeal_id FROM appeal_search WHERE doc @@ "
-                                  "plainto_tsquery('russian', okno_search_text($%u)))",
+                                  "plainto_tsquery('simple', $%u))",
                                   placeholder);
 }
 
@@ -52,13 +62,16 @@ GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GEr
     return NULL;
   r = okno_db_query(
       db,
-      sqlite ? "SELECT a.id FROM appeal_fts JOIN appeals a ON a.id = appeal_fts.rowid "
-               "WHERE appeal_fts MATCH $1 "
-               "ORDER BY bm25(appeal_fts, 4.0, 1.0, 2.0), a.received_at DESC, a.id DESC "
-               "LIMIT $2"
-             : "SELECT a.id FROM appeal_search s JOIN appeals a ON a.id = s.appeal_id, "
-               "plainto_tsquery('russian', okno_search_text($1)) q WHERE s.doc @@ q "
-               "ORDER BY ts_rank(s.doc, q) DESC, a.received_at DESC, a.id DESC LIMIT $2",
+      /* ranked and cut inside the index (ties: the newer id first), then only the
+       * rows kept are read: joining every match before the LIMIT read every matching
+       * appeal's row, sealed rows being the larger (docs/bench.md, search) */
+      sqlite ? "SELECT a.id FROM (SELECT rowid AS id, bm25(appeal_fts, 4.0, 1.0, 2.0) AS rank "
+               "FROM appeal_fts WHERE appeal_fts MATCH $1 ORDER BY rank, rowid DESC LIMIT $2) f "
+               "JOIN appeals a ON a.id = f.id ORDER BY f.rank, a.received_at DESC, a.id DESC"
+             : "SELECT a.id FROM (SELECT s.appeal_id AS id, ts_rank(s.doc, q) AS rank "
+               "FROM appeal_search s, plainto_tsquery('simple', $1) q WHERE s.doc @@ q "
+               "ORDER BY rank DESC, s.appeal_id DESC LIMIT $2) f "
+               "JOIN appeals a ON a.id = f.id ORDER BY f.rank DESC, a.received_at DESC, a.id DESC",
       OKNO_PARAMS(OKNO_TEXT(q), OKNO_INT(limit > 0 ? limit : G_MAXINT64)), error);
   if (!r)
     return NULL;

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/migrations.h"
+#include "store/terms.h"
 
 struct OknoStore {
   OknoDb *db;
@@ -68,7 +69,7 @@ OknoStore *okno_store_open(const char *url, GError **error)
 {
   OknoStore *st = g_new0(OknoStore, 1);
   st->db = okno_db_open(url, error);
-  if (!st->db || !migrate(st, error)) {
+  if (!st->db || !migrate(st, error) || !okno_store_search_prepare(st, error)) {
     okno_store_close(st);
     return NULL;
   }

@@ -29,6 +29,7 @@
 #include "store/queue.h"
 #include "store/staff.h"
 #include "store/store.h"
+#include "store/terms.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"
 
@@ -43,6 +44,9 @@ static const char *const OPERATOR_DEPTS[] = {"a", "b", NULL};
 static void seed(OknoStore *st, gint64 users[3])
 {
   OknoDb *db = okno_store_db(st);
+  /* the subjects' search terms, as the store's insert would make them (store/terms.h) */
+  g_autofree char *lost = okno_store_terms("Паспорт утерян");
+  g_autofree char *question = okno_store_terms("Вопрос");
   for (int i = 0; i < 3; i++) {
     g_autofree char *login = g_strdup_printf("user%d", i);
     char *none[] = {NULL};
@@ -61,7 +65,7 @@ static void seed(OknoStore *st, gint64 users[3])
       "WITH RECURSIVE s(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM s "
       "WHERE i < $1) "
       "INSERT INTO appeals(number, status, channel, queue, subject, from_email, received_at, "
-      "deadline, updated_at, department, assignee) "
+      "deadline, updated_at, department, assignee, subject_terms) "
       "SELECT 'T-' || i, CASE i % 6 WHEN 0 THEN 'new' WHEN 1 THEN 'in_progress' "
       "WHEN 2 THEN 'needs_clarification' WHEN 3 THEN 'answered' WHEN 4 THEN 'closed' "
       "ELSE 'rejected' END, 'email', CASE WHEN i % 97 = 0 THEN 'quarantine' ELSE '' END, "
@@ -69,10 +73,11 @@ static void seed(OknoStore *st, gint64 users[3])
       "$2 + (i / 3) * 1000000, "
       "CASE WHEN i % 11 = 0 THEN 0 ELSE $2 + ((i * 7919) % 100000) * 60000000 END, $2, "
       "CASE i % 4 WHEN 0 THEN '' WHEN 1 THEN 'a' WHEN 2 THEN 'b' ELSE 'c' END, "
-      "CASE i % 3 WHEN 0 THEN NULL WHEN 1 THEN $3 ELSE CASE WHEN i % 2 = 0 THEN $4 ELSE $5 END END "
+      "CASE i % 3 WHEN 0 THEN NULL WHEN 1 THEN $3 ELSE CASE WHEN i % 2 = 0 THEN $4 ELSE $5 END END, "
+      "CASE WHEN i % 50 = 0 THEN $6 ELSE $7 END "
       "FROM s",
       OKNO_PARAMS(OKNO_INT(N_APPEALS), OKNO_INT(BASE), OKNO_INT(users[0]), OKNO_INT(users[1]),
-                  OKNO_INT(users[2])),
+                  OKNO_INT(users[2]), OKNO_TEXT(lost), OKNO_TEXT(question)),
       NULL));
   if (!okno_db_is_sqlite(db))
     assert_true(okno_db_script(db,

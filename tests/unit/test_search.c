@@ -13,16 +13,20 @@
 #include <cmocka.h>
 
 #include <json-glib/json-glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/vault.h"
 #include "store/appeals.h"
 #include "store/messages.h"
 #include "store/migrations.h"
 #include "store/outbound.h"
+#include "store/keys.h"
 #include "store/search.h"
 #include "store/store.h"
+#include "store/terms.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"
 
@@ -178,20 +182,160 @@ static const struct {
   {"налоговая", "01", "«налоговый» and «налоговая» share «налогов»"},
 };
 
-static void test_the_query_table_finds_the_same_appeals_on_every_backend(void **state)
+/* Runs the table; prints each query that found other appeals; returns their count. */
+static guint table_failures(OknoStore *st)
 {
-  Fx *fx = fixture(state);
   guint failures = 0;
-  load_corpus(fx->st);
   for (guint i = 0; i < G_N_ELEMENTS(table); i++) {
-    g_autofree char *got = found_set(fx->st, table[i].query);
+    g_autofree char *got = found_set(st, table[i].query);
     if (strcmp(got, table[i].expected) != 0) {
       print_error("query «%s»: expected {%s}, found {%s} (%s)\n", table[i].query,
                   table[i].expected, got, table[i].why);
       failures++;
     }
   }
-  assert_int_equal(failures, 0);
+  return failures;
+}
+
+static void test_the_query_table_finds_the_same_appeals_on_every_backend(void **state)
+{
+  Fx *fx = fixture(state);
+  load_corpus(fx->st);
+  assert_int_equal(table_failures(fx->st), 0);
+}
+
+/* ---- the index holds keyed hashes of stems, never words (store/terms.h) ---- */
+
+/* A key file for the process (in the SQLite store's folder, or a temporary one). */
+static char *use_key_file(const Fx *fx)
+{
+  g_autofree char *dir = fx->db->dir ? g_strdup(fx->db->dir) : g_dir_make_tmp("okno-sk-XXXXXX", NULL);
+  char *path = g_build_filename(dir, "okno.key", NULL);
+  assert_true(okno_vault_create(path, NULL));
+  okno_store_set_vault(okno_vault_load(path, NULL), path);
+  assert_non_null(okno_store_vault());
+  return path;
+}
+
+static void forget_key_file(char *path)
+{
+  okno_store_set_vault(NULL, NULL);
+  g_unlink(path);
+  g_free(path);
+}
+
+/* Counts the stored values of `column` that are not sealed (clear text, not empty). */
+static gint64 clear_values(OknoStore *st, const char *tbl, const char *column)
+{
+  g_autofree char *sql = g_strdup_printf(
+      "SELECT count(*) FROM %s WHERE %s <> '' AND substr(%s, 1, 2) <> '~1'", tbl, column,
+      column);
+  g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st), sql, OKNO_NO_PARAMS, NULL);
+  assert_non_null(r);
+  return okno_rows_int(r, 0, 0);
+}
+
+/* Whether what the index holds is made of terms only: letters a-p, separators, and on
+ * PostgreSQL the tsvector's quotes, positions and weights; no Cyrillic, no other
+ * Latin letter. */
+static void assert_index_holds_terms_only(OknoStore *st)
+{
+  OknoDb *db = okno_store_db(st);
+  g_autoptr(OknoRows) r = okno_db_query(
+      db,
+      okno_db_is_sqlite(db) ? "SELECT subject || ' ' || texts || ' ' || files FROM appeal_fts"
+                            : "SELECT doc::text FROM appeal_search",
+      OKNO_NO_PARAMS, NULL);
+  guint terms = 0;
+  assert_non_null(r);
+  assert_true(okno_rows_count(r) > 0);
+  for (guint i = 0; i < okno_rows_count(r); i++)
+    for (const char *p = okno_rows_text(r, i, 0); *p; p++) {
+      if (*p >= 'a' && *p <= 'p')
+        terms++;
+      else if (!strchr(" \n':,ABD0123456789", *p))
+        fail_msg("the index holds '%c' (0x%02x) in «%.60s»", *p, (guint8)*p,
+                 okno_rows_text(r, i, 0));
+    }
+  assert_true(terms > 0);
+}
+
+static void test_the_query_table_finds_the_same_appeals_with_sealed_texts(void **state)
+{
+  Fx *fx = fixture(state);
+  char *key = use_key_file(fx);
+  /* the store opened again with the key: its (empty) index is now under the key */
+  okno_store_close(fx->st);
+  fx->st = okno_store_open(fx->db->url, NULL);
+  assert_non_null(fx->st);
+  load_corpus(fx->st);
+  assert_int_equal(table_failures(fx->st), 0);
+  /* subjects, texts and file names are sealed, and read back clear */
+  assert_int_equal(clear_values(fx->st, "appeals", "subject"), 0);
+  assert_int_equal(clear_values(fx->st, "messages", "subject"), 0);
+  assert_int_equal(clear_values(fx->st, "messages", "text"), 0);
+  assert_int_equal(clear_values(fx->st, "attachments", "filename"), 0);
+  {
+    g_autoptr(OknoAppeal) a = okno_store_appeal_get(fx->st, "26-000014", NULL);
+    g_autoptr(OknoRows) r = okno_db_query(
+        okno_store_db(fx->st),
+        "SELECT t.filename, m.text FROM attachments t JOIN messages m ON m.id = t.message_ref "
+        "JOIN appeals a ON a.id = m.appeal_id WHERE a.number = '26-000014' ORDER BY t.id",
+        OKNO_NO_PARAMS, NULL);
+    assert_non_null(a);
+    assert_string_equal(a->subject, corpus[13].subject);
+    assert_non_null(r);
+    assert_string_equal(okno_rows_text(r, 0, 0), corpus[13].files[0]);
+    assert_string_equal(okno_rows_text(r, 0, 1), corpus[13].text);
+  }
+  assert_index_holds_terms_only(fx->st);
+  forget_key_file(key);
+}
+
+/* A store written clear, then given a key file (`okno crypto init`): opening it makes
+ * its terms again under the key, so search keeps finding; a process without the key
+ * file never makes them again without it. */
+static void test_a_key_file_made_later_reindexes_under_the_key(void **state)
+{
+  Fx *fx = fixture(state);
+  char *key;
+  g_autofree char *before = NULL;
+  load_corpus(fx->st);
+  before = found_set(fx->st, "заявление");
+  assert_string_equal(before, "01 04 16");
+  key = use_key_file(fx);
+  /* the same process, unaware of the change: its terms no longer match the index */
+  {
+    g_autofree char *stale = found_set(fx->st, "заявление");
+    assert_string_equal(stale, "");
+  }
+  okno_store_close(fx->st);
+  fx->st = okno_store_open(fx->db->url, NULL);
+  assert_non_null(fx->st);
+  {
+    g_autofree char *got = found_set(fx->st, "заявление");
+    g_autofree char *files = found_set(fx->st, "pdf");
+    assert_string_equal(got, "01 04 16");
+    assert_string_equal(files, "01 03 10 17 20");
+  }
+  /* without the key file: the index under the key stays as it is */
+  okno_store_set_vault(NULL, NULL);
+  okno_store_close(fx->st);
+  fx->st = okno_store_open(fx->db->url, NULL);
+  assert_non_null(fx->st);
+  okno_store_close(fx->st);
+  okno_store_set_vault(okno_vault_load(key, NULL), key);
+  fx->st = okno_store_open(fx->db->url, NULL);
+  {
+    g_autoptr(OknoRows) r = okno_db_query(okno_store_db(fx->st),
+                                          "SELECT key_check FROM search_state", OKNO_NO_PARAMS,
+                                          NULL);
+    g_autofree char *got = found_set(fx->st, "елки");
+    g_autofree char *mine = okno_store_terms_key_check();
+    assert_string_equal(okno_rows_text(r, 0, 0), mine);
+    assert_string_equal(got, "07 08");
+  }
+  forget_key_file(key);
 }
 
 static void test_subject_and_repeated_words_rank_first(void **state)
@@ -424,6 +568,8 @@ int main(void)
     ON_BOTH(test_moving_a_message_moves_its_words_and_removed_names_go),
     ON_BOTH(test_search_json_gives_the_list_summaries),
     ON_BOTH(test_upgrading_indexes_existing_appeals),
+    ON_BOTH(test_the_query_table_finds_the_same_appeals_with_sealed_texts),
+    ON_BOTH(test_a_key_file_made_later_reindexes_under_the_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

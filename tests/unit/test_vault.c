@@ -17,7 +17,11 @@
 #include "core/vault.h"
 #include "store/appeals.h"
 #include "store/keys.h"
+#include "store/cabinet.h"
 #include "store/messages.h"
+#include "store/oidc.h"
+#include "store/seal.h"
+#include "store/sessions.h"
 #include "store/staff.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
@@ -260,6 +264,37 @@ static void test_rows_are_sealed_and_read_back_clear(void **state)
     okno_user_free(back);
   }
   {
+    /* a rating's comment and address, an OpenID identity's name, address and SNILS */
+    g_autoptr(OknoAppeal) a = okno_store_appeal_get(fx->st, "26-000001-1", NULL);
+    OknoSessionRow srow = {.kind = (char *)"citizen", .subject = (char *)"ivan@example.org",
+                           .csrf = (char *)"c", .created_at = 1, .expires_at = G_MAXINT64 / 2};
+    OknoOidcIdentity id = {.issuer = (char *)"https://id.example", .subject = (char *)"sub-1",
+                           .name = (char *)"Иван Секретов", .email = (char *)"ivan@example.org",
+                           .snils = (char *)"112-233-445 95", .created_at = 1};
+    g_autoptr(OknoRows) t = NULL;
+    g_autoptr(OknoOidcIdentity) back = NULL;
+    g_autofree char *comment = NULL;
+    gint64 score = 0, at = 0;
+    gboolean fresh = FALSE;
+    assert_true(okno_store_rating_insert(fx->st, a->id, 5, "Спасибо, Марья Ивановна!",
+                                         "ivan@example.org", 1, &fresh, NULL));
+    assert_true(okno_store_session_insert(fx->st, &srow, "tokenhash", "", "", NULL));
+    id.session_id = srow.id;
+    assert_true(okno_store_oidc_identity_put(fx->st, &id, NULL));
+    t = okno_store_db(fx->st)->driver->query(
+        okno_store_db(fx->st),
+        "SELECT r.comment, r.email, o.name, o.email, o.snils FROM ratings r, oidc_identities o",
+        NULL, 0, NULL);
+    for (guint c = 0; c < 5; c++)
+      assert_true(g_str_has_prefix(okno_rows_text(t, 0, c), OKNO_VAULT_TEXT_PREFIX));
+    assert_true(okno_store_rating_get(fx->st, a->id, &score, &comment, &at, NULL));
+    assert_string_equal(comment, "Спасибо, Марья Ивановна!");
+    back = okno_store_oidc_identity_get(fx->st, srow.id, NULL);
+    assert_string_equal(back->name, "Иван Секретов");
+    assert_string_equal(back->snils, "112-233-445 95");
+    assert_string_equal(back->email, "ivan@example.org");
+  }
+  {
     /* lookups by address go through the blind index */
     OknoListFilter f = {.from_email = "Ivan@Example.org"};
     g_autoptr(GPtrArray) list = okno_store_list(fx->st, &f, NULL);
@@ -345,6 +380,51 @@ static void test_a_backup_cannot_open_a_shredded_appeal_but_opens_another_epoch(
   g_unlink(path);
 }
 
+/* An appeal written before the key file existed: clear; `okno crypto seal-existing`
+ * seals it (its addresses' blind indexes with it), it reads back the same, and a
+ * second pass has nothing to do. */
+static void test_seal_existing_seals_what_was_written_clear(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autofree char *path = key_path(fx, "okno.key");
+  g_autoptr(OknoRows) r = NULL;
+  g_autoptr(GError) err = NULL;
+  gint64 sealed = -1;
+  okno_store_set_vault(NULL, NULL);
+  add_appeal(fx->st, "26-000001-1", "CLEAR-BEFORE-THE-KEY");
+  assert_false(okno_store_seal_existing(fx->st, &sealed, &err));
+  assert_int_equal(err->code, OKNO_ERROR_USER);
+  assert_true(okno_vault_create(path, NULL));
+  fresh_vault(path);
+  r = okno_store_db(fx->st)->driver->query(okno_store_db(fx->st),
+                                           "SELECT from_name FROM appeals", NULL, 0, NULL);
+  assert_string_equal(okno_rows_text(r, 0, 0), "Иван Секретов"); /* clear until sealed */
+  g_clear_pointer(&r, okno_rows_free);
+  assert_true(okno_store_seal_existing(fx->st, &sealed, NULL));
+  assert_int_equal(sealed, 1);
+  r = okno_store_db(fx->st)->driver->query(
+      okno_store_db(fx->st),
+      "SELECT a.from_name, a.phone, a.from_email, a.subject, m.meta, m.recipient, m.sender, "
+      "m.text, t.filename FROM appeals a JOIN messages m ON m.appeal_id = a.id "
+      "JOIN attachments t ON t.message_ref = m.id",
+      NULL, 0, NULL);
+  for (guint c = 0; c < 9; c++)
+    assert_true(g_str_has_prefix(okno_rows_text(r, 0, c), OKNO_VAULT_TEXT_PREFIX));
+  fresh_vault(path); /* read from the store, not from the cache */
+  assert_true(readable(fx->st, "26-000001-1", "CLEAR-BEFORE-THE-KEY"));
+  {
+    g_autoptr(OknoAppeal) a = okno_store_appeal_get(fx->st, "26-000001-1", NULL);
+    OknoListFilter f = {.from_email = "ivan@example.org"};
+    g_autoptr(GPtrArray) list = okno_store_list(fx->st, &f, NULL);
+    assert_string_equal(a->from_name, "Иван Секретов");
+    assert_string_equal(a->phone, "+79161234567");
+    assert_int_equal(list->len, 1); /* the blind index is under the key now */
+  }
+  assert_true(okno_store_seal_existing(fx->st, &sealed, NULL));
+  assert_int_equal(sealed, 0);
+  okno_store_set_vault(NULL, NULL);
+}
+
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), \
   {"pg_" #f, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
@@ -356,6 +436,7 @@ int main(void)
     cmocka_unit_test(test_sealed_values_open_only_where_they_were_sealed),
     cmocka_unit_test(test_blind_index_is_keyed_and_stable),
     ON_BOTH(test_rows_are_sealed_and_read_back_clear),
+    ON_BOTH(test_seal_existing_seals_what_was_written_clear),
     ON_BOTH(test_a_backup_cannot_open_a_shredded_appeal_but_opens_another_epoch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
