@@ -16,12 +16,16 @@
  *   okno classify retrain --config C [--model NAME]
  *       every model (or one) trained again from its examples in the store; one line of
  *       JSON per model.
+ *   okno classify list --config C
+ *       one line of JSON per model: {"model", "version" (0: never trained), "examples"
+ *       (its training set), "stored_examples", "trained_at" (Moscow time or null)}.
  * A bad line of input is a user error naming the line (exit 1), and nothing changes. */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "ops/classify.h"
@@ -84,18 +88,31 @@ static int cmd_train(const OknoConfig *cfg, const char *model, const char *jsonl
   gint64 t0 = g_get_monotonic_time();
   if (!ex)
     return code;
+  /* The file alone must make a model (the check okno_classifier_train makes), so that a
+   * refused file changes nothing: the import commits before the training. */
+  g_autoptr(GHashTable) distinct = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint i = 0; i < ex->len; i++)
+    g_hash_table_add(distinct, (gpointer)g_array_index(ex, OknoExample, i).label);
+  if (g_hash_table_size(distinct) < 2 || g_hash_table_size(distinct) > OKNO_CLASSIFY_LABELS_MAX) {
+    fprintf(stderr, "okno: the examples must have 2 to %d distinct labels, not %u\n",
+            OKNO_CLASSIFY_LABELS_MAX, g_hash_table_size(distinct));
+    okno_examples_free(ex);
+    return 1;
+  }
   st = okno_store_open(cfg->store_url, &err);
   if (!st || !okno_store_begin(st, &err)) {
     okno_examples_free(ex);
     return okno_cli_fail(err);
   }
   if (!okno_store_examples_import(st, model, (const OknoExample *)ex->data, ex->len, &err) ||
-      !okno_classify_retrain(st, model, &n, &labels, &err) || !okno_store_commit(st, &err)) {
+      !okno_store_commit(st, &err)) {
     okno_store_rollback(st);
     okno_examples_free(ex);
     return okno_cli_fail(err);
   }
   okno_examples_free(ex);
+  if (!okno_classify_retrain(st, model, &n, &labels, &err))
+    return okno_cli_fail(err);
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   okno_json_str(b, "model", model);
@@ -241,17 +258,40 @@ static int cmd_retrain(const OknoConfig *cfg, const char *only)
     guint labels = 0;
     if (only && g_strcmp0(only, name) != 0)
       continue;
-    if (!okno_store_begin(st, &err))
+    if (!okno_classify_retrain(st, name, &n, &labels, &err))
       return okno_cli_fail(err);
-    if (!okno_classify_retrain(st, name, &n, &labels, &err) || !okno_store_commit(st, &err)) {
-      okno_store_rollback(st);
-      return okno_cli_fail(err);
-    }
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     okno_json_str(b, "model", name);
     okno_json_int(b, "examples", (gint64)n);
     okno_json_int(b, "labels", labels);
+    json_builder_end_object(b);
+    print_json(b);
+  }
+  return 0;
+}
+
+static int cmd_list(const OknoConfig *cfg)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoStore) st = okno_store_open(cfg->store_url, &err);
+  g_autoptr(GPtrArray) models = NULL;
+  if (!st || !(models = okno_store_model_list(st, &err)))
+    return okno_cli_fail(err);
+  for (guint i = 0; i < models->len; i++) {
+    const OknoModelInfo *m = models->pdata[i];
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree char *at = m->trained_at ? okno_time_format_msk(m->trained_at) : NULL;
+    json_builder_begin_object(b);
+    okno_json_str(b, "model", m->name);
+    okno_json_int(b, "version", m->version);
+    okno_json_int(b, "examples", m->examples);
+    okno_json_int(b, "stored_examples", m->stored);
+    json_builder_set_member_name(b, "trained_at");
+    if (at)
+      json_builder_add_string_value(b, at);
+    else
+      json_builder_add_null_value(b);
     json_builder_end_object(b);
     print_json(b);
   }
@@ -275,7 +315,7 @@ int okno_cmd_classify(int argc, char **argv)
   if (!cfg)
     return code;
   if (argc != 2) {
-    fprintf(stderr, "okno: classify takes one of train, predict, eval, retrain, e.g. "
+    fprintf(stderr, "okno: classify takes one of train, predict, eval, retrain, list, e.g. "
                     "okno classify train --config okno.ini --model department --jsonl examples.jsonl\n");
     return 1;
   }
@@ -285,6 +325,8 @@ int okno_cmd_classify(int argc, char **argv)
   }
   if (g_str_equal(sub, "retrain"))
     return cmd_retrain(cfg, model);
+  if (g_str_equal(sub, "list"))
+    return cmd_list(cfg);
   if (!model || !jsonl) {
     fprintf(stderr, "okno: classify %s needs --model NAME and --jsonl FILE\n", sub);
     return 1;
@@ -295,6 +337,6 @@ int okno_cmd_classify(int argc, char **argv)
     return cmd_predict(cfg, model, jsonl);
   if (g_str_equal(sub, "eval"))
     return cmd_eval(model, jsonl, folds, test);
-  fprintf(stderr, "okno: classify takes one of train, predict, eval, retrain, not %s\n", sub);
+  fprintf(stderr, "okno: classify takes one of train, predict, eval, retrain, list, not %s\n", sub);
   return 1;
 }

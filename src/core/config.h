@@ -191,6 +191,8 @@ typedef struct OknoConfig {
   char *crypto_key_file;    /* the key file; empty: okno.key beside the config file */
   /* [classify] the learning router (ops/classify.h, docs/classify.md) */
   double classify_auto_threshold; /* a confidence at or above routes by itself */
+  gint64 classify_retrain_interval; /* seconds between trainings of a model with new
+                                       examples (the scheduler); 0: only by hand */
   /* [rspamd] spam filtering (check/rspamd.h, docs/spam.md) */
   char *rspamd_url;         /* http://host:port of rspamd's normal worker; empty: off */
   gint64 rspamd_timeout_ms; /* one scan (or one learning call) */

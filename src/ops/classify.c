@@ -10,7 +10,8 @@
 gboolean okno_classify_retrain(OknoStore *st, const char *name, gsize *examples,
                                guint *labels, GError **error)
 {
-  g_autoptr(GPtrArray) rows = okno_store_examples(st, name, error);
+  gint64 last = 0;
+  g_autoptr(GPtrArray) rows = okno_store_examples(st, name, &last, error);
   g_autofree OknoExample *ex = NULL;
   g_autoptr(OknoClassifier) c = NULL;
   g_autoptr(GBytes) saved = NULL;
@@ -24,7 +25,7 @@ gboolean okno_classify_retrain(OknoStore *st, const char *name, gsize *examples,
   if (!(c = okno_classifier_train(ex, rows->len, NULL, error)))
     return FALSE;
   saved = okno_classifier_save(c);
-  if (!okno_store_model_save(st, name, saved, rows->len, error))
+  if (!okno_store_model_save(st, name, saved, rows->len, last, error))
     return FALSE;
   if (examples)
     *examples = rows->len;
@@ -32,6 +33,28 @@ gboolean okno_classify_retrain(OknoStore *st, const char *name, gsize *examples,
     *labels = okno_classifier_n_labels(c);
   okno_log("classify", "event=trained model=%s examples=%u labels=%u", name, rows->len,
            okno_classifier_n_labels(c));
+  return TRUE;
+}
+
+gboolean okno_classify_retrain_due(OknoStore *st, gint64 now, gint64 interval,
+                                   guint *trained, GError **error)
+{
+  g_autoptr(GPtrArray) due = okno_store_models_due(st, now, interval * G_USEC_PER_SEC, error);
+  *trained = 0;
+  if (!due)
+    return FALSE;
+  for (guint i = 0; i < due->len; i++) {
+    g_autoptr(GError) err = NULL;
+    if (okno_classify_retrain(st, due->pdata[i], NULL, NULL, &err)) {
+      (*trained)++;
+    } else if (g_error_matches(err, OKNO_ERROR, OKNO_ERROR_USER)) {
+      okno_log("classify", "event=not_trained model=%s reason=\"%s\"", (char *)due->pdata[i],
+               err->message);
+    } else {
+      g_propagate_error(error, g_steal_pointer(&err));
+      return FALSE;
+    }
+  }
   return TRUE;
 }
 

@@ -30,11 +30,19 @@
 
 #define OKNO_DEPARTMENT_MODEL "department"
 
-/* Trains model `name` from its examples in the store and saves it, in the caller's
- * transaction. *examples and *labels (may be NULL) get its size. Fewer than two labels
- * among the examples: OKNO_ERROR_USER (from text/classify.h). */
+/* Trains model `name` from its examples in the store and saves it. Reads, trains
+ * (seconds for tens of thousands of examples) and saves with one statement: call it
+ * outside a transaction, so that intake never waits for the training. *examples and
+ * *labels (may be NULL) get its size. Fewer than two labels among the examples:
+ * OKNO_ERROR_USER (from text/classify.h), nothing saved. */
 gboolean okno_classify_retrain(OknoStore *st, const char *name, gsize *examples,
                                guint *labels, GError **error);
+
+/* The scheduler's pass: trains each model due (store/classify.h, okno_store_models_due:
+ * an example newer than its model, and `interval` seconds since it was trained); a model
+ * that cannot be trained (one label so far) is logged and left. *trained: how many. */
+gboolean okno_classify_retrain_due(OknoStore *st, gint64 now, gint64 interval,
+                                   guint *trained, GError **error);
 
 /* The process's copy of model `name`, loaded again when the stored version changed
  * (one small query per call): a reference the caller drops with okno_model_release.

@@ -7,18 +7,18 @@
 #include "store/keys.h"
 
 gboolean okno_store_model_save(OknoStore *st, const char *name, GBytes *model,
-                               gint64 examples, GError **error)
+                               gint64 examples, gint64 last_example, GError **error)
 {
   gsize len = 0;
   const void *data = g_bytes_get_data(model, &len);
   return okno_db_exec(
       okno_store_db(st),
-      "INSERT INTO classify_models(name, model, version, examples, trained_at) "
-      "VALUES($1, $2, 1, $3, $4) ON CONFLICT (name) DO UPDATE SET model = excluded.model, "
+      "INSERT INTO classify_models(name, model, version, examples, last_example, trained_at) "
+      "VALUES($1, $2, 1, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET model = excluded.model, "
       "version = classify_models.version + 1, examples = excluded.examples, "
-      "trained_at = excluded.trained_at",
+      "last_example = excluded.last_example, trained_at = excluded.trained_at",
       OKNO_PARAMS(OKNO_TEXT(name), OKNO_BLOB(data, len), OKNO_INT(examples),
-                  OKNO_INT(okno_now())),
+                  OKNO_INT(last_example), OKNO_INT(okno_now())),
       error);
 }
 
@@ -45,6 +45,8 @@ gint64 okno_store_model_version(OknoStore *st, const char *name, GError **error)
   return r && okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
 }
 
+static GPtrArray *names_of(OknoRows *r);
+
 GPtrArray *okno_store_model_names(OknoStore *st, GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(
@@ -52,13 +54,7 @@ GPtrArray *okno_store_model_names(OknoStore *st, GError **error)
       "SELECT name FROM classify_models UNION SELECT DISTINCT model FROM classify_examples "
       "ORDER BY 1",
       OKNO_NO_PARAMS, error);
-  GPtrArray *out;
-  if (!r)
-    return NULL;
-  out = g_ptr_array_new_with_free_func(g_free);
-  for (guint i = 0; i < okno_rows_count(r); i++)
-    g_ptr_array_add(out, g_strdup(okno_rows_text(r, i, 0)));
-  return out;
+  return names_of(r);
 }
 
 gboolean okno_store_examples_import(OknoStore *st, const char *model,
@@ -116,7 +112,8 @@ void okno_stored_example_free(OknoStoredExample *e)
   g_free(e);
 }
 
-GPtrArray *okno_store_examples(OknoStore *st, const char *model, GError **error)
+GPtrArray *okno_store_examples(OknoStore *st, const char *model, gint64 *last_id,
+                               GError **error)
 {
   /* An operator example's text is the appeal's subject and its first incoming message
    * (two columns: sealed values open only whole, never inside an expression). */
@@ -134,7 +131,11 @@ GPtrArray *okno_store_examples(OknoStore *st, const char *model, GError **error)
   if (!r)
     return NULL;
   out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_stored_example_free);
+  if (last_id)
+    *last_id = 0;
   for (guint i = 0; i < okno_rows_count(r); i++) {
+    if (last_id)
+      *last_id = MAX(*last_id, okno_rows_int(r, i, 5));
     const char *a = okno_rows_text(r, i, 0), *b = okno_rows_text(r, i, 1);
     OknoStoredExample *e;
     if (!*a && !*b)
@@ -146,4 +147,55 @@ GPtrArray *okno_store_examples(OknoStore *st, const char *model, GError **error)
     g_ptr_array_add(out, e);
   }
   return out;
+}
+
+static GPtrArray *names_of(OknoRows *r)
+{
+  GPtrArray *out;
+  if (!r)
+    return NULL;
+  out = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < okno_rows_count(r); i++)
+    g_ptr_array_add(out, g_strdup(okno_rows_text(r, i, 0)));
+  return out;
+}
+
+GPtrArray *okno_store_models_due(OknoStore *st, gint64 now, gint64 interval, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT e.model FROM classify_examples e LEFT JOIN classify_models m ON m.name = e.model"
+      " GROUP BY e.model, m.last_example, m.trained_at"
+      " HAVING MAX(e.id) > COALESCE(m.last_example, 0) AND COALESCE(m.trained_at, 0) <= $1"
+      " ORDER BY 1",
+      OKNO_PARAMS(OKNO_INT(now - interval)), error);
+  return names_of(r);
+}
+
+static const OknoField info_fields[] = {
+  OKNO_FIELD(OknoModelInfo, name, "n.name", OKNO_F_TEXT),
+  OKNO_FIELD(OknoModelInfo, version, "COALESCE(m.version, 0)", OKNO_F_INT),
+  OKNO_FIELD(OknoModelInfo, examples, "COALESCE(m.examples, 0)", OKNO_F_INT),
+  OKNO_FIELD(OknoModelInfo, stored,
+             "(SELECT COUNT(*) FROM classify_examples e WHERE e.model = n.name)", OKNO_F_INT),
+  OKNO_FIELD(OknoModelInfo, trained_at, "COALESCE(m.trained_at, 0)", OKNO_F_INT),
+};
+static const OknoRecordType info_type =
+    OKNO_RECORD_TYPE(OknoModelInfo, info_fields, okno_model_info_free);
+
+void okno_model_info_free(OknoModelInfo *m)
+{
+  okno_record_free(&info_type, m);
+}
+
+GPtrArray *okno_store_model_list(OknoStore *st, GError **error)
+{
+  static gsize sql;
+  return okno_db_records(
+      okno_store_db(st),
+      okno_record_sql(&sql, "SELECT ", &info_type,
+                      " FROM (SELECT name FROM classify_models UNION SELECT model FROM"
+                      " classify_examples) n LEFT JOIN classify_models m ON m.name = n.name"
+                      " ORDER BY n.name"),
+      OKNO_NO_PARAMS, &info_type, error);
 }

@@ -25,9 +25,10 @@
 #include "text/classify.h"
 
 /* Saves `model` (the saved form) as model `name`, replacing the previous one, with
- * the number of examples it was trained on. */
+ * the number of examples it was trained on and the id of the newest of them (what
+ * okno_store_examples gave as *last_id). */
 gboolean okno_store_model_save(OknoStore *st, const char *name, GBytes *model,
-                               gint64 examples, GError **error);
+                               gint64 examples, gint64 last_example, GError **error);
 /* The saved form of model `name`, and its version and training time when not NULL;
  * NULL with no error when there is none. */
 GBytes *okno_store_model_load(OknoStore *st, const char *name, gint64 *version,
@@ -36,6 +37,21 @@ GBytes *okno_store_model_load(OknoStore *st, const char *name, gint64 *version,
 gint64 okno_store_model_version(OknoStore *st, const char *name, GError **error);
 /* The names of the models with examples or a saved model, sorted. */
 GPtrArray *okno_store_model_names(OknoStore *st, GError **error);
+/* The names of the models due for training at `now`: with an example newer than the
+ * newest their saved model was trained on (or no saved model), and trained at least
+ * `interval` microseconds ago. */
+GPtrArray *okno_store_models_due(OknoStore *st, gint64 now, gint64 interval, GError **error);
+
+typedef struct {
+  char *name;
+  gint64 version;    /* 0: examples only, never trained */
+  gint64 examples;   /* the saved model's training set */
+  gint64 stored;     /* examples in the store now */
+  gint64 trained_at; /* 0: never */
+} OknoModelInfo;
+void okno_model_info_free(OknoModelInfo *m);
+/* Every model (OknoModelInfo*), by name. */
+GPtrArray *okno_store_model_list(OknoStore *st, GError **error);
 
 /* Replaces model `model`'s imported examples with examples[0..n). */
 gboolean okno_store_examples_import(OknoStore *st, const char *model,
@@ -52,5 +68,7 @@ typedef struct {
 void okno_stored_example_free(OknoStoredExample *e);
 
 /* Model `model`'s examples (OknoStoredExample*), imported ones first, each group in
- * the order it was recorded; operator examples with an empty text are left out. */
-GPtrArray *okno_store_examples(OknoStore *st, const char *model, GError **error);
+ * the order it was recorded; operator examples with an empty text are left out.
+ * *last_id (may be NULL): the largest example id, 0 when none. */
+GPtrArray *okno_store_examples(OknoStore *st, const char *model, gint64 *last_id,
+                               GError **error);

@@ -4,8 +4,8 @@ The command-line contract of `okno classify train|predict|eval|retrain` on the p
 appeals-kz corpus (tests/data/appeals-kz: trained on the dev part, predicted on the
 held-out test part), a bad input line that changes nothing, and routing that learns:
 an administrator routes 200 appeals from the triage queue by hand through the console
-(each transfer an example), `okno classify retrain` trains the department model from
-those decisions, and new appeals of the same kinds are then routed by themselves with
+(each transfer an example), the scheduler trains the department model from those
+decisions ([classify] retrain_interval), and new appeals of the same kinds are then routed by themselves with
 a `routed` event naming the model, its confidence and the words that weighed most;
 an appeal the model is unsure of stays in triage with three suggestions.
 Runs on SQLite, and on PostgreSQL as it_classify_pg.
@@ -131,6 +131,9 @@ class ClassifyCli(unittest.TestCase):
         out = self.cli("classify", "retrain", "--model", "again").stdout
         self.assertEqual(json.loads(out), {"model": "again", "examples": 2, "labels": 2})
         self.cli("classify", "retrain", "--model", "nosuch", code=1)
+        listed = {m["model"]: m for m in map(json.loads, self.cli("classify", "list").stdout.splitlines())}
+        self.assertEqual(listed["again"]["version"], 2)  # trained, then trained again
+        self.assertEqual((listed["again"]["examples"], listed["again"]["stored_examples"]), (2, 2))
 
 
 class LearningRouter(unittest.TestCase):
@@ -139,7 +142,8 @@ class LearningRouter(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.okno = Okno(ClassScope(cls))
-        cls.okno.write_config({"classify": {"auto_threshold": "0.4"},
+        cls.okno.write_config({"classify": {"auto_threshold": "0.4", "retrain_interval": "1"},
+                               "sla": {"scheduler_interval": "1"},
                                "staff": {"actions_per_hour": "1000000"},
                                "http": {"forms_per_hour": "1000000",
                                         "requests_per_minute": "1000000"}})
@@ -208,8 +212,17 @@ class LearningRouter(unittest.TestCase):
         c = self.sign_in()
         for number, r in zip(numbers, first):
             self.transfer(c, number, DEPARTMENTS[r["category"]])
-        out = json.loads(self.cli_ok("classify", "retrain", "--model", "department"))
-        self.assertEqual(out, {"model": "department", "examples": 200, "labels": 10})
+        # The scheduler trains the model once its examples are newer than it.
+        end = time.time() + 60
+        while True:
+            models = [json.loads(line) for line in self.cli_ok("classify", "list").splitlines()]
+            if models and models[0]["examples"] == 200:
+                break
+            self.assertLess(time.time(), end, models)
+            time.sleep(0.5)
+        self.assertEqual(models[0]["model"], "department")
+        self.assertEqual(models[0]["stored_examples"], 200)
+        self.assertTrue(models[0]["trained_at"])
 
         # New letters of the same kinds (the held-out part) are routed by the model.
         test = rows("test")[:40]
