@@ -18,7 +18,9 @@
  *       JSON per model.
  *   okno classify list --config C
  *       one line of JSON per model: {"model", "version" (0: never trained), "examples"
- *       (its training set), "stored_examples", "trained_at" (Moscow time or null)}.
+ *       (its training set), "stored_examples", "trained_at" (Moscow time or null),
+ *       "routed" (appeals it routed by itself), "corrected" (of those, moved elsewhere
+ *       by staff later), "routing_accuracy" (1 - corrected/routed, null when none)}.
  * A bad line of input is a user error naming the line (exit 1), and nothing changes. */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -287,6 +289,13 @@ static int cmd_list(const OknoConfig *cfg)
     okno_json_int(b, "version", m->version);
     okno_json_int(b, "examples", m->examples);
     okno_json_int(b, "stored_examples", m->stored);
+    okno_json_int(b, "routed", m->routed);
+    okno_json_int(b, "corrected", m->corrected);
+    json_builder_set_member_name(b, "routing_accuracy");
+    if (m->routed)
+      json_builder_add_double_value(b, 1.0 - (double)m->corrected / (double)m->routed);
+    else
+      json_builder_add_null_value(b);
     json_builder_set_member_name(b, "trained_at");
     if (at)
       json_builder_add_string_value(b, at);

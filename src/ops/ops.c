@@ -26,6 +26,7 @@
 #include "ops/calendar_file.h"
 #include "sec/staff.h"
 #include "store/appeals.h"
+#include "store/classify.h"
 #include "store/events.h"
 #include "store/jobs.h"
 #include "store/messages.h"
@@ -677,7 +678,8 @@ gboolean okno_route_appeal(const OknoConfig *cfg, OknoStore *st, OknoAppeal *a,
   json_builder_end_object(b);
   detail = okno_json_text(b, FALSE);
   if (to) {
-    if (!okno_store_appeal_assign(st, a->id, 0, to, 0, &a->version, error))
+    if (!okno_store_appeal_assign(st, a->id, 0, to, 0, &a->version, error) ||
+        (learned && !okno_store_model_routed(st, a->id, OKNO_DEPARTMENT_MODEL, to, error)))
       return FALSE;
     g_free(a->department);
     a->department = g_strdup(to);

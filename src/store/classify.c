@@ -179,6 +179,11 @@ static const OknoField info_fields[] = {
   OKNO_FIELD(OknoModelInfo, stored,
              "(SELECT COUNT(*) FROM classify_examples e WHERE e.model = n.name)", OKNO_F_INT),
   OKNO_FIELD(OknoModelInfo, trained_at, "COALESCE(m.trained_at, 0)", OKNO_F_INT),
+  OKNO_FIELD(OknoModelInfo, routed,
+             "(SELECT COUNT(*) FROM classify_routes r WHERE r.model = n.name)", OKNO_F_INT),
+  OKNO_FIELD(OknoModelInfo, corrected,
+             "(SELECT COUNT(*) FROM classify_routes r WHERE r.model = n.name AND r.corrected = 1)",
+             OKNO_F_INT),
 };
 static const OknoRecordType info_type =
     OKNO_RECORD_TYPE(OknoModelInfo, info_fields, okno_model_info_free);
@@ -198,4 +203,36 @@ GPtrArray *okno_store_model_list(OknoStore *st, GError **error)
                       " classify_examples) n LEFT JOIN classify_models m ON m.name = n.name"
                       " ORDER BY n.name"),
       OKNO_NO_PARAMS, &info_type, error);
+}
+
+gboolean okno_store_model_routed(OknoStore *st, gint64 appeal_id, const char *model,
+                                 const char *label, GError **error)
+{
+  return okno_db_exec(okno_store_db(st),
+                      "INSERT INTO classify_routes(appeal_id, model, label, at) VALUES($1, $2, $3, $4)",
+                      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_TEXT(model), OKNO_TEXT(label),
+                                  OKNO_INT(okno_now())),
+                      error);
+}
+
+gboolean okno_store_model_corrected(OknoStore *st, gint64 appeal_id, const char *label,
+                                    GError **error)
+{
+  return okno_db_exec(okno_store_db(st),
+                      "UPDATE classify_routes SET corrected = 1 WHERE appeal_id = $1 AND label <> $2",
+                      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_TEXT(label)), error);
+}
+
+gboolean okno_store_model_accuracy(OknoStore *st, const char *model, gint64 since,
+                                   gint64 *routed, gint64 *corrected, GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT COUNT(*), COALESCE(SUM(corrected), 0) FROM classify_routes WHERE model = $1 AND at >= $2",
+      OKNO_PARAMS(OKNO_TEXT(model), OKNO_INT(since)), error);
+  if (!r)
+    return FALSE;
+  *routed = okno_rows_int(r, 0, 0);
+  *corrected = okno_rows_int(r, 0, 1);
+  return TRUE;
 }

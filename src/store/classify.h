@@ -48,6 +48,8 @@ typedef struct {
   gint64 examples;   /* the saved model's training set */
   gint64 stored;     /* examples in the store now */
   gint64 trained_at; /* 0: never */
+  gint64 routed;     /* appeals it routed by itself */
+  gint64 corrected;  /* of those, moved elsewhere by staff later */
 } OknoModelInfo;
 void okno_model_info_free(OknoModelInfo *m);
 /* Every model (OknoModelInfo*), by name. */
@@ -59,6 +61,18 @@ gboolean okno_store_examples_import(OknoStore *st, const char *model,
 /* Records that staff put appeal `appeal_id` under `label` for model `model`. */
 gboolean okno_store_example_from_appeal(OknoStore *st, const char *model, gint64 appeal_id,
                                         const char *label, GError **error);
+
+/* Records that model `model` routed appeal `appeal_id` to `label` by itself. */
+gboolean okno_store_model_routed(OknoStore *st, gint64 appeal_id, const char *model,
+                                 const char *label, GError **error);
+/* Staff moved appeal `appeal_id` to `label`: if a model routed it elsewhere, that
+ * routing counts as corrected (an error of the model). */
+gboolean okno_store_model_corrected(OknoStore *st, gint64 appeal_id, const char *label,
+                                    GError **error);
+/* Of the appeals model `model` routed by itself since `since`: how many, and how many
+ * staff corrected. */
+gboolean okno_store_model_accuracy(OknoStore *st, const char *model, gint64 since,
+                                   gint64 *routed, gint64 *corrected, GError **error);
 
 typedef struct {
   char *text;

@@ -613,7 +613,8 @@ static const char *const sqlite_steps[] = {
   /* 21 (classify, issue 19; store/classify.h, docs/classify.md): the classifier's
    * models (the saved form of text/classify.h, versioned) and training examples
    * (imported texts sealed under one data key per import; operators' decisions by
-   * appeal, never a copy of the text). */
+   * appeal, never a copy of the text), and the appeals the model routed by itself
+   * (corrected: staff moved them elsewhere later). */
   "CREATE TABLE classify_models("
   "  name TEXT PRIMARY KEY,"
   "  model BLOB NOT NULL,"
@@ -630,7 +631,13 @@ static const char *const sqlite_steps[] = {
   "  text TEXT NOT NULL,"
   "  label TEXT NOT NULL,"
   "  created_at INTEGER NOT NULL);"
-  "CREATE INDEX classify_examples_model ON classify_examples(model, source, appeal_id);",
+  "CREATE INDEX classify_examples_model ON classify_examples(model, source, appeal_id);"
+  "CREATE TABLE classify_routes("
+  "  appeal_id INTEGER PRIMARY KEY,"
+  "  model TEXT NOT NULL,"
+  "  label TEXT NOT NULL,"
+  "  at INTEGER NOT NULL,"
+  "  corrected INTEGER NOT NULL DEFAULT 0);",
 };
 
 static const char *const pg_steps[] = {
@@ -992,7 +999,8 @@ static const char *const pg_steps[] = {
   /* 21 (classify, issue 19; store/classify.h, docs/classify.md): the classifier's
    * models (the saved form of text/classify.h, versioned) and training examples
    * (imported texts sealed under one data key per import; operators' decisions by
-   * appeal, never a copy of the text). */
+   * appeal, never a copy of the text), and the appeals the model routed by itself
+   * (corrected: staff moved them elsewhere later). */
   "CREATE TABLE classify_models("
   "  name TEXT PRIMARY KEY,"
   "  model BYTEA NOT NULL,"
@@ -1009,7 +1017,13 @@ static const char *const pg_steps[] = {
   "  text TEXT NOT NULL,"
   "  label TEXT NOT NULL,"
   "  created_at BIGINT NOT NULL);"
-  "CREATE INDEX classify_examples_model ON classify_examples(model, source, appeal_id);",
+  "CREATE INDEX classify_examples_model ON classify_examples(model, source, appeal_id);"
+  "CREATE TABLE classify_routes("
+  "  appeal_id BIGINT PRIMARY KEY,"
+  "  model TEXT NOT NULL,"
+  "  label TEXT NOT NULL,"
+  "  at BIGINT NOT NULL,"
+  "  corrected BIGINT NOT NULL DEFAULT 0);",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

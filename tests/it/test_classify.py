@@ -248,6 +248,15 @@ class LearningRouter(unittest.TestCase):
         self.assertGreaterEqual(auto, 20, "most new appeals route by themselves")
         self.assertGreaterEqual(right, auto * 0.8)
 
+        # Accuracy of automatic routing: a later transfer elsewhere counts as an error.
+        routed_here = [(n, self.routed(n)[1]["department"]) for n in numbers
+                       if self.routed(n)[1]["queue"] == "department"]
+        number, dept = routed_here[0]
+        self.transfer(c, number, "police" if dept != "police" else "roads")
+        [model] = [json.loads(line) for line in self.cli_ok("classify", "list").splitlines()]
+        self.assertEqual((model["routed"], model["corrected"]), (auto, 1))
+        self.assertAlmostEqual(model["routing_accuracy"], 1 - 1 / auto)
+
         # A rule an administrator wrote still decides first.
         self.cli_ok("route", "add", "--kind", "keyword", "--value", "взятка",
                     "--department", "police")
