@@ -34,6 +34,7 @@ int okno_cmd_retention(int argc, char **argv);   /* cmd_retention.c */
 int okno_cmd_backup(int argc, char **argv);      /* cmd_backup.c */
 int okno_cmd_evidence(int argc, char **argv);    /* cmd_evidence.c */
 int okno_cmd_crypto(int argc, char **argv);      /* cmd_crypto.c */
+int okno_cmd_classify(int argc, char **argv);    /* cmd_classify.c */
 
 /* Shared by the commands: parses --config FILE (and the other options in `extra`)
  * with GOptionContext, loads the config (defaults when --config is absent), and

@@ -171,6 +171,8 @@ static const KeyDef keys[] = {
 
   S("check", "address", check_address, ""),
 
+  N("classify", "auto_threshold", classify_auto_threshold, "0.8", 0, 1),
+  I("classify", "retrain_interval", classify_retrain_interval, 86400, 0, 31536000),
   S("rspamd", "url", rspamd_url, ""),
   I("rspamd", "timeout_ms", rspamd_timeout_ms, 10000, 100, 600000),
   N("rspamd", "reject_score", rspamd_reject_score, "15", -1000, 1000),

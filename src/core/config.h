@@ -194,6 +194,10 @@ typedef struct OknoConfig {
   char **journal_witnesses; /* e-mail addresses or maildir:PATH; each new head goes to them */
   /* [crypto] encryption at rest (core/vault.h, store/keys.h, docs/crypto.md) */
   char *crypto_key_file;    /* the key file; empty: okno.key beside the config file */
+  /* [classify] the learning router (ops/classify.h, docs/classify.md) */
+  double classify_auto_threshold; /* a confidence at or above routes by itself */
+  gint64 classify_retrain_interval; /* seconds between trainings of a model with new
+                                       examples (the scheduler); 0: only by hand */
   /* [rspamd] spam filtering (check/rspamd.h, docs/spam.md) */
   char *rspamd_url;         /* http://host:port of rspamd's normal worker; empty: off */
   gint64 rspamd_timeout_ms; /* one scan (or one learning call) */

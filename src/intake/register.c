@@ -487,7 +487,7 @@ static gboolean write_new(const OknoSlaEnv *env, OknoStore *st, const OknoParsed
    * transaction: routing comes before the receipt so that a department's own SLA
    * period or working hours ([sla] department_overrides, department_hours) give the
    * deadline the receipt states. */
-  return okno_route_appeal(st, a,
+  return okno_route_appeal(env->cfg, st, a,
                            &(OknoRouteInput){a->category, okno_channel_name(p->env.channel), p->contact, a->subject,
                                              p->description},
                            error) &&

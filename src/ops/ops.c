@@ -11,6 +11,9 @@
  * okno_notice_build, DKIM, a message row in the appeal's history (automatic, so search
  * leaves it out), the outbound queue. */
 #include "ops/ops.h"
+#include "ops/classify.h"
+
+#include <math.h>
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include "ops/calendar_file.h"
 #include "sec/staff.h"
 #include "store/appeals.h"
+#include "store/classify.h"
 #include "store/events.h"
 #include "store/jobs.h"
 #include "store/messages.h"
@@ -626,20 +630,53 @@ gboolean okno_ops_link_repeated(const OknoSlaEnv *env, OknoStore *st, OknoAppeal
 
 /* ---- routing: where a new appeal goes, and moves between queues ---- */
 
-gboolean okno_route_appeal(OknoStore *st, OknoAppeal *a, const OknoRouteInput *in,
-                           GError **error)
+/* The model's part of a `routed` event: what it predicted, how sure, and why. */
+static void route_prediction(JsonBuilder *b, const OknoPrediction *p, gboolean decided)
+{
+  okno_json_str(b, "model", OKNO_DEPARTMENT_MODEL);
+  json_builder_set_member_name(b, "confidence");
+  json_builder_add_double_value(b, round(p->best.confidence * 1000) / 1000);
+  json_builder_set_member_name(b, "why");
+  json_builder_begin_array(b);
+  for (char **w = p->why; w && *w; w++)
+    json_builder_add_string_value(b, *w);
+  json_builder_end_array(b);
+  if (decided)
+    return;
+  json_builder_set_member_name(b, "suggestions");
+  json_builder_begin_array(b);
+  for (guint i = 0; i <= p->alternatives->len; i++) {
+    const OknoLabelScore *s =
+      i == 0 ? &p->best : &g_array_index(p->alternatives, OknoLabelScore, i - 1);
+    json_builder_begin_object(b);
+    okno_json_str(b, "department", s->label);
+    json_builder_set_member_name(b, "confidence");
+    json_builder_add_double_value(b, round(s->confidence * 1000) / 1000);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+}
+
+gboolean okno_route_appeal(const OknoConfig *cfg, OknoStore *st, OknoAppeal *a,
+                           const OknoRouteInput *in, GError **error)
 {
   g_autoptr(GPtrArray) rules = okno_store_route_list(st, error);
   const OknoRouteRule *r;
   g_autoptr(JsonBuilder) b = json_builder_new();
-  g_autofree char *detail = NULL;
+  g_autofree char *detail = NULL, *learned = NULL;
+  g_autoptr(OknoPrediction) p = NULL;
+  g_autoptr(OknoModelRef) model = NULL;
+  const char *to;
 
   if (!rules)
     return FALSE;
   r = okno_route_match(rules, in);
+  if (!r && cfg && !okno_classify_route(cfg, st, in, &learned, &p, &model, error))
+    return FALSE;
+  to = r ? r->department : learned;
   json_builder_begin_object(b);
-  okno_json_str(b, "department", r ? r->department : "");
-  okno_json_str(b, "queue", r ? "department" : "triage");
+  okno_json_str(b, "department", to ? to : "");
+  okno_json_str(b, "queue", to ? "department" : "triage");
   json_builder_set_member_name(b, "rule");
   if (r) {
     json_builder_add_int_value(b, r->id);
@@ -648,16 +685,20 @@ gboolean okno_route_appeal(OknoStore *st, OknoAppeal *a, const OknoRouteInput *i
   } else {
     json_builder_add_null_value(b);
   }
+  if (p)
+    route_prediction(b, p, learned != NULL);
   json_builder_end_object(b);
   detail = okno_json_text(b, FALSE);
-  if (r) {
-    if (!okno_store_appeal_assign(st, a->id, 0, r->department, 0, &a->version, error))
+  if (to) {
+    if (!okno_store_appeal_assign(st, a->id, 0, to, 0, &a->version, error) ||
+        (learned && !okno_store_model_routed(st, a->id, OKNO_DEPARTMENT_MODEL, to, error)))
       return FALSE;
     g_free(a->department);
-    a->department = g_strdup(r->department);
+    a->department = g_strdup(to);
   }
-  okno_log("route", "event=routed appeal=%s department=%s rule=%" G_GINT64_FORMAT, a->number,
-           r ? r->department : "-", r ? r->id : 0);
+  okno_log("route", "event=routed appeal=%s department=%s rule=%" G_GINT64_FORMAT "%s%s",
+           a->number, to ? to : "-", r ? r->id : 0, learned ? " model=" : "",
+           learned ? OKNO_DEPARTMENT_MODEL : "");
   return okno_store_event_add(st, a->id, "routed", detail, error);
 }
 
@@ -714,7 +755,8 @@ static gboolean move(OknoStore *st, const OknoUser *by, const char *number, gint
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Обращение уже в этом отделе.");
     return FALSE;
   }
-  if (!okno_store_appeal_assign(st, a->id, version, to->code, 0, new_version, error))
+  if (!okno_store_appeal_assign(st, a->id, version, to->code, 0, new_version, error) ||
+      (!up && !okno_classify_learn(st, a->id, to->code, error)))
     return FALSE;
   okno_log("route", "event=%s appeal=%s from=%s to=%s by=%" G_GINT64_FORMAT,
            up ? "escalated" : "transferred", a->number, *a->department ? a->department : "-",

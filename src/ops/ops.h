@@ -153,8 +153,10 @@ gboolean okno_ops_link_repeated(const OknoSlaEnv *env, OknoStore *st, OknoAppeal
                                 const char *earlier, GError **error);
 
 /* Inside the caller's transaction: routes the new appeal `a` (sets a->department and
- * bumps its version when a rule decides) and records the `routed` event. */
-gboolean okno_route_appeal(OknoStore *st, OknoAppeal *a, const OknoRouteInput *in,
+ * bumps its version when a rule or, with `cfg`, the learning router of ops/classify.h
+ * decides) and records the `routed` event. `cfg` NULL: rules only. */
+gboolean okno_route_appeal(const OknoConfig *cfg, OknoStore *st, OknoAppeal *a,
+                           const OknoRouteInput *in,
                            GError **error);
 
 /* Inside the caller's transaction, as `by` (checked with okno_staff_can:

@@ -21,6 +21,7 @@
 #include "core/metrics.h"
 #include "mail/receipt.h"
 #include "ops/journal.h"
+#include "ops/classify.h"
 #include "ops/retention.h"
 #include "ops/worker.h"
 #include "store/appeals.h"
@@ -282,6 +283,15 @@ gboolean okno_scheduler_retention(OknoScheduler *s, gint64 now, gboolean *ran, G
   return TRUE;
 }
 
+gboolean okno_scheduler_classify(OknoScheduler *s, gint64 now, GError **error)
+{
+  guint trained = 0;
+  if (s->cfg->classify_retrain_interval <= 0)
+    return TRUE;
+  return okno_classify_retrain_due(s->store, now, s->cfg->classify_retrain_interval, &trained,
+                                   error);
+}
+
 static void scheduler_pass(gpointer data)
 {
   g_autoptr(GError) err = NULL;
@@ -296,6 +306,9 @@ static void scheduler_pass(gpointer data)
   g_clear_error(&err);
   if (!okno_scheduler_retention(data, okno_now(), &ran, &err))
     okno_log_warn("retention", "event=pass_failed error=\"%s\"", err->message);
+  g_clear_error(&err);
+  if (!okno_scheduler_classify(data, okno_now(), &err))
+    okno_log_warn("classify", "event=pass_failed error=\"%s\"", err->message);
 }
 
 void okno_scheduler_start(OknoScheduler *s)

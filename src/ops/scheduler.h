@@ -16,7 +16,8 @@
  * not routing's `escalated`, which moves the appeal to the parent department)
  * naming whom it told.
  *
- * Each pass of okno serve also runs the daily retention job (okno_scheduler_retention).
+ * Each pass of okno serve also runs the daily retention job (okno_scheduler_retention),
+ * and trains the classifier's models that have new examples (okno_scheduler_classify).
  * Each pass also runs `okno journal verify` when [journal] verify_interval (default a
  * day) has passed since the last stored result (ops/journal.h okno_journal_verify_due):
  * the result is stored for the auditor's console and set as metrics.
@@ -45,6 +46,11 @@ gint64 okno_scheduler_run_once(OknoScheduler *s, gint64 now, GError **error);
  * have passed since the last pass of any node (the store's guard), runs one retention
  * pass at `now`; *ran says whether it did. Each scheduler pass of okno serve calls it. */
 gboolean okno_scheduler_retention(OknoScheduler *s, gint64 now, gboolean *ran, GError **error);
+/* Trains each model with examples newer than it, once [classify] retrain_interval
+ * seconds have passed since it was last trained (ops/classify.h); 0: never. Training
+ * runs outside any transaction. Two nodes may train the same model at once: the
+ * training is deterministic, so both save the same model. */
+gboolean okno_scheduler_classify(OknoScheduler *s, gint64 now, GError **error);
 /* Releases this owner's old leases, then runs a pass every [sla] scheduler_interval
  * seconds (at okno_now()) on a thread of its own. */
 void okno_scheduler_start(OknoScheduler *s);

@@ -382,13 +382,13 @@ static void test_routed_event_names_the_rule(void **state)
   assert_string_equal(((OknoRouteRule *)list->pdata[0])->department, "tax");
 
   assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
-  assert_true(okno_route_appeal(fx->st, &a,
+  assert_true(okno_route_appeal(NULL, fx->st, &a,
                                 &(OknoRouteInput){"", "email", "ivan@tax.example", a.subject, ""},
                                 NULL));
   assert_string_equal(a.department, "tax");
   g_free(a.department);
   assert_true(okno_store_appeal_insert(fx->st, &b, NULL));
-  assert_true(okno_route_appeal(fx->st, &b,
+  assert_true(okno_route_appeal(NULL, fx->st, &b,
                                 &(OknoRouteInput){"", "email", "ivan@b.example", b.subject, ""},
                                 NULL));
   got = okno_store_appeal_get(fx->st, a.number, NULL);

@@ -1,0 +1,270 @@
+"""test_classify: the classifier and the learning router (issue 19, docs/classify.md).
+
+The command-line contract of `okno classify train|predict|eval|retrain` on the public
+appeals-kz corpus (tests/data/appeals-kz: trained on the dev part, predicted on the
+held-out test part), a bad input line that changes nothing, and routing that learns:
+an administrator routes 200 appeals from the triage queue by hand through the console
+(each transfer an example), the scheduler trains the department model from those
+decisions ([classify] retrain_interval), and new appeals of the same kinds are then routed by themselves with
+a `routed` event naming the model, its confidence and the words that weighed most;
+an appeal the model is unsure of stays in triage with three suggestions.
+Runs on SQLite, and on PostgreSQL as it_classify_pg.
+"""
+import json
+import os
+import re
+import smtplib
+import sys
+import time
+import unittest
+from email.message import EmailMessage
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from okno_it import SUPPORT, ClassScope, HttpClient, Okno  # noqa: E402
+from test_users import totp  # noqa: E402
+
+DATA = os.path.join(os.environ["OKNO_SOURCE_DIR"], "tests", "data", "appeals-kz")
+PASSWORD = "Зелёный-чай-42"
+# appeals-kz's categories as department codes.
+DEPARTMENTS = {"ЖКХ": "housing", "медицина": "health", "дороги": "roads",
+               "образование": "education", "полиция": "police",
+               "общественный транспорт": "transport", "экология": "ecology",
+               "интернет": "internet", "соцподдержка": "social", "коррупция": "corruption"}
+
+
+def rows(part):
+    with open(os.path.join(DATA, part + ".jsonl"), encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def jsonl(items):
+    return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items)
+
+
+class ClassifyCli(unittest.TestCase):
+    """The command line, against a store of its own (no daemon)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.okno = Okno(ClassScope(cls))
+        cls.okno.write_config()
+        cls.dev, cls.test = rows("dev"), rows("test")
+        cls.dev_file = os.path.join(cls.okno.dir, "dev.jsonl")
+        with open(cls.dev_file, "w", encoding="utf-8") as f:
+            f.write(jsonl({"text": r["text"], "label": r["category"]} for r in cls.dev))
+
+    def cli(self, *args, input=None, code=0):
+        p = self.okno.run(*args, input=input)
+        self.assertEqual(p.returncode, code, p.stdout + p.stderr)
+        return p
+
+    def predict(self, model, texts):
+        out = self.cli("classify", "predict", "--model", model, "--jsonl", "-",
+                       input=jsonl({"text": t} for t in texts)).stdout
+        return [json.loads(line) for line in out.splitlines()]
+
+    def test_train_then_predict_held_out_texts_in_order_with_reasons(self):
+        r = json.loads(self.cli("classify", "train", "--model", "category",
+                                "--jsonl", self.dev_file).stdout)
+        self.assertEqual((r["model"], r["examples"], r["labels"]), ("category", len(self.dev), 10))
+        held = self.test[:100]
+        got = self.predict("category", [x["text"] for x in held])
+        self.assertEqual(len(got), len(held))
+        right = 0
+        for x, p in zip(held, got):
+            self.assertIn(p["label"], DEPARTMENTS)
+            self.assertTrue(0 <= p["confidence"] <= 1)
+            self.assertEqual(len(p["alternatives"]), 2)
+            self.assertNotIn(p["label"], [a["label"] for a in p["alternatives"]])
+            self.assertGreaterEqual(p["confidence"], p["alternatives"][0]["confidence"])
+            self.assertLessEqual(p["confidence"] + sum(a["confidence"] for a in p["alternatives"]),
+                                 1.0 + 1e-9)
+            words = set(re.findall(r"[a-zа-я0-9]+", x["text"].lower().replace("ё", "е")))
+            self.assertTrue(p["why"], x["text"])
+            self.assertTrue(set(p["why"]) <= words, (p["why"], x["text"]))
+            right += p["label"] == x["category"]
+        # Ten balanced topics; texts it never saw.
+        self.assertGreater(right, 70)
+
+    def test_eval_cross_validates_or_holds_out_and_touches_nothing(self):
+        r = json.loads(self.cli("classify", "eval", "--model", "category", "--jsonl",
+                                self.dev_file, "--folds", "5").stdout)
+        self.assertEqual(r["examples"], len(self.dev))
+        self.assertEqual(sorted(r["classes"]), sorted(DEPARTMENTS))
+        self.assertGreater(r["accuracy"], 0.85)
+        self.assertGreater(r["macro_f1"], 0.85)
+        self.assertEqual(sum(c["support"] for c in r["classes"].values()), len(self.dev))
+        test_file = os.path.join(self.okno.dir, "test.jsonl")
+        with open(test_file, "w", encoding="utf-8") as f:
+            f.write(jsonl({"text": x["text"], "label": x["category"]} for x in self.test))
+        r = json.loads(self.cli("classify", "eval", "--model", "category", "--jsonl",
+                                self.dev_file, "--test", test_file).stdout)
+        self.assertEqual(r["examples"], len(self.test))
+        self.assertGreater(r["accuracy"], 0.85)
+        p = self.cli("classify", "eval", "--model", "category", "--jsonl", self.dev_file, code=1)
+        self.assertIn("one of --folds K or --test FILE", p.stderr)
+        p = self.cli("classify", "predict", "--model", "nosuch", "--jsonl", "-",
+                     input='{"text": "a"}\n', code=1)
+        self.assertIn("there is no model nosuch", p.stderr)
+
+    def test_a_bad_line_is_named_and_changes_nothing(self):
+        good = jsonl([{"text": "пароль не подходит", "label": "доступ"},
+                      {"text": "деньги списали дважды", "label": "оплата"}])
+        self.cli("classify", "train", "--model", "small", "--jsonl", "-", input=good)
+        before = self.predict("small", ["пароль", "деньги"])
+        for bad, why in [('{"text": "x"}\n', 'line 1: the "label" must be'),
+                         (good + '{"text": "x", "label": ""}\n', 'line 3: the "label" must be'),
+                         (good + "\n\nnot json\n", "line 5: not a JSON object"),
+                         ('{"text": 5, "label": "a"}\n', 'line 1: no string "text"'),
+                         (jsonl([{"text": "a", "label": "один"}]), "2 to 1000 distinct labels")]:
+            p = self.cli("classify", "train", "--model", "small", "--jsonl", "-", input=bad, code=1)
+            self.assertIn(why, p.stderr)
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+            self.assertEqual(self.predict("small", ["пароль", "деньги"]), before)
+        p = self.cli("classify", "train", "--model", "no good", "--jsonl", "-", input=good, code=1)
+        self.assertIn("--model must be", p.stderr)
+
+    def test_retrain_trains_every_model_again_from_the_store(self):
+        self.cli("classify", "train", "--model", "again", "--jsonl", "-",
+                 input=jsonl([{"text": "пароль не подходит", "label": "доступ"},
+                              {"text": "деньги списали дважды", "label": "оплата"}]))
+        out = self.cli("classify", "retrain", "--model", "again").stdout
+        self.assertEqual(json.loads(out), {"model": "again", "examples": 2, "labels": 2})
+        self.cli("classify", "retrain", "--model", "nosuch", code=1)
+        listed = {m["model"]: m for m in map(json.loads, self.cli("classify", "list").stdout.splitlines())}
+        self.assertEqual(listed["again"]["version"], 2)  # trained, then trained again
+        self.assertEqual((listed["again"]["examples"], listed["again"]["stored_examples"]), (2, 2))
+
+
+class LearningRouter(unittest.TestCase):
+    """Routing that learns from an administrator's transfers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.okno = Okno(ClassScope(cls))
+        cls.okno.write_config({"classify": {"auto_threshold": "0.4", "retrain_interval": "1"},
+                               "sla": {"scheduler_interval": "1"},
+                               "staff": {"actions_per_hour": "1000000"},
+                               "http": {"forms_per_hour": "1000000",
+                                        "requests_per_minute": "1000000"}})
+        for label, code in DEPARTMENTS.items():
+            cls.cli_ok("department", "add", "--code", code, "--name", label.capitalize())
+        p = cls.okno.run("user", "add", "--login", "root", "--role", "administrator", "--json",
+                         "--email", "root@portal.example")
+        assert p.returncode == 0, p.stderr
+        cls.admin = json.loads(p.stdout)
+        cls.cli_ok("user", "password", "--login", "root", input=PASSWORD + "\n")
+        cls.okno.start()
+
+    @classmethod
+    def cli_ok(cls, *args, input=None):
+        p = cls.okno.run(*args, input=input)
+        assert p.returncode == 0, p.stdout + p.stderr
+        return p.stdout
+
+    def send(self, items):
+        """Sends (subject, text) letters over SMTP in one session; their numbers."""
+        before = {a["number"] for a in self.okno.list_json()}
+        with smtplib.SMTP("127.0.0.1", self.okno.smtp_port, timeout=60) as s:
+            for i, (subject, text) in enumerate(items):
+                m = EmailMessage()
+                m["From"] = "Гражданин %d <citizen%d@mail.example>" % (i, i)
+                m["To"] = SUPPORT
+                m["Subject"] = subject
+                m["Message-ID"] = "<%d.%d@mail.example>" % (time.time_ns(), i)
+                m.set_content(text)
+                s.send_message(m)
+        new = [a for a in self.okno.list_json() if a["number"] not in before]
+        self.assertEqual(len(new), len(items))
+        by_subject = {a["subject"]: a["number"] for a in new}
+        return [by_subject[subject] for subject, _ in items]
+
+    def sign_in(self):
+        c = HttpClient(self.okno.base_url)
+        r = c.post("/console/login", {"csrf": c.csrf("/console/login"), "login": "root",
+                                      "password": PASSWORD,
+                                      "code": totp(self.admin["totp_uri"])})
+        self.assertEqual(r.status, 303, r.text[:800])
+        return c
+
+    def transfer(self, c, number, department):
+        r = c.get("/console/appeals/" + number)
+        self.assertEqual(r.status, 200, r.text[:500])
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', r.text).group(1)
+        version = re.search(r'name="version" value="(\d+)"', r.text).group(1)
+        r = c.post("/console/appeals/%s/transfer" % number,
+                   {"csrf": csrf, "version": version, "department": department,
+                    "reason": "тема обращения"})
+        self.assertEqual(r.status, 303, r.text[:800])
+
+    def routed(self, number):
+        shown = self.okno.show_json(number)
+        return shown, [e for e in shown["events"] if e["kind"] == "routed"][0]["detail"]
+
+    def test_two_hundred_routed_by_hand_teach_the_router(self):
+        dev = rows("dev")
+        # Before any example there is no model: everything waits in triage.
+        first = dev[:200]
+        numbers = self.send([("Обращение %d" % i, r["text"]) for i, r in enumerate(first)])
+        shown, detail = self.routed(numbers[0])
+        self.assertEqual((shown["department"], detail["queue"]), ("", "triage"))
+        self.assertNotIn("model", detail)
+        c = self.sign_in()
+        for number, r in zip(numbers, first):
+            self.transfer(c, number, DEPARTMENTS[r["category"]])
+        # The scheduler trains the model once its examples are newer than it.
+        end = time.time() + 60
+        while True:
+            models = [json.loads(line) for line in self.cli_ok("classify", "list").splitlines()]
+            if models and models[0]["examples"] == 200:
+                break
+            self.assertLess(time.time(), end, models)
+            time.sleep(0.5)
+        self.assertEqual(models[0]["model"], "department")
+        self.assertEqual(models[0]["stored_examples"], 200)
+        self.assertTrue(models[0]["trained_at"])
+
+        # New letters of the same kinds (the held-out part) are routed by the model.
+        test = rows("test")[:40]
+        numbers = self.send([("Новое обращение %d" % i, r["text"]) for i, r in enumerate(test)])
+        auto = right = 0
+        for number, r in zip(numbers, test):
+            shown, detail = self.routed(number)
+            self.assertEqual(detail["model"], "department")
+            self.assertTrue(0 <= detail["confidence"] <= 1)
+            self.assertTrue(detail["why"])
+            if detail["queue"] == "department":
+                auto += 1
+                self.assertGreaterEqual(detail["confidence"], 0.4)
+                self.assertIsNone(detail["rule"])
+                self.assertEqual(shown["department"], detail["department"])
+                right += detail["department"] == DEPARTMENTS[r["category"]]
+            else:
+                self.assertEqual(shown["department"], "")
+                self.assertLess(detail["confidence"], 0.4)
+                self.assertEqual(len(detail["suggestions"]), 3)
+                self.assertIn(detail["suggestions"][0]["department"], DEPARTMENTS.values())
+        print("routed by the model: %d of %d, right: %d" % (auto, len(test), right), file=sys.stderr)
+        self.assertGreaterEqual(auto, 20, "most new appeals route by themselves")
+        self.assertGreaterEqual(right, auto * 0.8)
+
+        # Accuracy of automatic routing: a later transfer elsewhere counts as an error.
+        routed_here = [(n, self.routed(n)[1]["department"]) for n in numbers
+                       if self.routed(n)[1]["queue"] == "department"]
+        number, dept = routed_here[0]
+        self.transfer(c, number, "police" if dept != "police" else "roads")
+        [model] = [json.loads(line) for line in self.cli_ok("classify", "list").splitlines()]
+        self.assertEqual((model["routed"], model["corrected"]), (auto, 1))
+        self.assertAlmostEqual(model["routing_accuracy"], 1 - 1 / auto)
+
+        # A rule an administrator wrote still decides first.
+        self.cli_ok("route", "add", "--kind", "keyword", "--value", "взятка",
+                    "--department", "police")
+        [number] = self.send([("Про взятку", "В поликлинике врач требует взятку за справку.")])
+        shown, detail = self.routed(number)
+        self.assertEqual((shown["department"], detail["rule"] is not None), ("police", True))
+        self.assertNotIn("model", detail)
+
+
+if __name__ == "__main__":
+    unittest.main()
