@@ -5,7 +5,7 @@
  * `d:` a department (its name through the caller's OknoDeptName, in «»), `t:` an
  * instant (dd.mm.yyyy HH:MM, Moscow), `p:` a period (in Russian), `r:` a reason (the
  * English ones okno writes itself translated), `c:` a channel, `k:` an SLA class,
- * `n:` a notification's type,
+ * `n:` a notification's type, `%:` a confidence in [0, 1] as a percent,
  * `m:` masked. A part in [ ... ] is left out when a key inside it is missing or empty.
  * The details (every member) become «Метка: значение» lines the same way, nested
  * objects and arrays flattened («Проверка SPF: pass»), addresses masked. */
@@ -134,7 +134,8 @@ static const struct {
   {"supervisors_of", "Руководители отдела"}, {"note", "Примечание"}, {"in_time", "В срок"},
   {"ground", "Основание"}, {"missing", "Не хватает"}, {"verdict", "Вердикт"},
   {"score", "Оценка"}, {"action", "Действие"}, {"spf", "Проверка SPF"}, {"dkim", "Проверка DKIM"},
-  {"dmarc", "Проверка DMARC"}, {"id", "Код"},
+  {"dmarc", "Проверка DMARC"}, {"id", "Код"}, {"model", "Модель"},
+  {"confidence", "Уверенность"}, {"suggestions", "Предложения"},
 };
 
 static const struct {
@@ -266,6 +267,11 @@ static char *shown(JsonObject *o, char how, const char *key, OknoDeptName dept, 
   }
   case 't':
     return readable_time(v);
+  case '%': { /* a confidence in [0, 1] as a whole percent */
+    char *end = NULL;
+    double x = g_ascii_strtod(v, &end);
+    return end && !*end ? g_strdup_printf("%.0f %%", x * 100) : g_strdup(v);
+  }
   case 'p': {
     OknoSlaPeriod p;
     return okno_sla_period_parse_ru(v, &p) ? okno_sla_period_format_ru(&p) : g_strdup(v);
@@ -391,6 +397,7 @@ OknoHistoryLine *okno_history_render(const char *kind, const char *detail, OknoD
   g_autoptr(JsonParser) parser = json_parser_new();
   JsonObject *o = NULL;
   const char *pattern = NULL;
+  g_autofree char *suggested = NULL;
   GString *s = g_string_new(NULL);
   gboolean missing = FALSE;
   l->lines = g_ptr_array_new_with_free_func(g_free);
@@ -400,6 +407,32 @@ OknoHistoryLine *okno_history_render(const char *kind, const char *detail, OknoD
   for (gsize i = 0; kind && i < G_N_ELEMENTS(patterns); i++)
     if (strcmp(patterns[i].kind, kind) == 0)
       pattern = patterns[i].pattern;
+  /* `routed` reads three ways: by a rule (the table's), by the learning router
+   * (ops/classify.h: "model" and the department), or left in triage (no department). */
+  if (kind && strcmp(kind, "routed") == 0 && o) {
+    g_autofree char *d = plain(o, "department");
+    g_autofree char *model = plain(o, "model");
+    if (!*d) {
+      JsonNode *n = json_object_get_member(o, "suggestions");
+      GString *list = g_string_new(NULL);
+      for (guint i = 0; n && JSON_NODE_HOLDS_ARRAY(n) && i < json_array_get_length(json_node_get_array(n)); i++) {
+        JsonNode *e = json_array_get_element(json_node_get_array(n), i);
+        if (!JSON_NODE_HOLDS_OBJECT(e))
+          continue;
+        g_autofree char *name = shown(json_node_get_object(e), 'd', "department", dept, data);
+        g_autofree char *pct = shown(json_node_get_object(e), '%', "confidence", dept, data);
+        if (*name)
+          g_string_append_printf(list, "%s%s %s", list->len ? ", " : "", name, pct);
+      }
+      suggested = g_string_free(list, FALSE);
+      json_object_set_string_member(o, "suggested", suggested);
+      pattern = "Оставлено в очереди разбора: ни одно правило не подошло[; модель «{model}» не "
+                "уверена ({%:confidence}), предлагает: {suggested}].";
+    }
+    else if (*model)
+      pattern = "Передано в отдел {d:department} автоматически: модель «{model}» уверена на "
+                "{%:confidence}[ (слова: {why})].";
+  }
   if (pattern) {
     const char *p = pattern;
     expand(s, &p, '\0', o, dept, data, &missing);
@@ -410,6 +443,8 @@ OknoHistoryLine *okno_history_render(const char *kind, const char *detail, OknoD
   if (s->len && !strchr(".!?", s->str[s->len - 1]))
     g_string_append_c(s, '.'); /* a note's text ends as its author wrote it */
   l->sentence = g_string_free(s, FALSE);
+  if (suggested)
+    json_object_remove_member(o, "suggested"); /* the sentence's alone */
   if (o)
     flatten(l->lines, o, NULL, 0);
   return l;

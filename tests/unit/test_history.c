@@ -93,6 +93,18 @@ static void test_sentences(void **state)
                "\"kind\":\"subject\",\"value\":\"загранпаспорт\"}",
      "Передано в отдел «Паспорта»: правило «загранпаспорт»."},
     {"routed", "{\"department\":\"tax\",\"rule\":null}", "Передано в отдел «tax»."},
+    /* the learning router (ops/classify.h): by itself, and unsure (left in triage) */
+    {"routed", "{\"department\":\"passports\",\"queue\":\"department\",\"rule\":null,"
+               "\"model\":\"department\",\"confidence\":0.914,\"why\":[\"загранпаспорт\",\"срок\"]}",
+     "Передано в отдел «Паспорта» автоматически: модель «department» уверена на 91 % (слова: "
+     "загранпаспорт, срок)."},
+    {"routed", "{\"department\":\"\",\"queue\":\"triage\",\"rule\":null,\"model\":\"department\","
+               "\"confidence\":0.31,\"why\":[\"яма\"],\"suggestions\":[{\"department\":\"passports\","
+               "\"confidence\":0.31},{\"department\":\"tax\",\"confidence\":0.2}]}",
+     "Оставлено в очереди разбора: ни одно правило не подошло; модель «department» не уверена "
+     "(31 %), предлагает: «Паспорта» 31 %, «tax» 20 %."},
+    {"routed", "{\"department\":\"\",\"queue\":\"triage\",\"rule\":null}",
+     "Оставлено в очереди разбора: ни одно правило не подошло."},
     {"status_changed", "{\"from\":\"new\",\"to\":\"in_progress\",\"by\":\"ivanova\"}",
      "Статус изменён с «Новое» на «В работе» (ivanova)."},
     {"deadline_extended", "{\"from\":\"x\",\"to\":\"2026-12-10T18:00:00+03:00\","
