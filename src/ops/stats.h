@@ -1,0 +1,41 @@
+/* stats.h: the dashboard's tables (/console/stats, web/console_stats.c): the figures of
+ * store/stats.h laid out as ops/table.h tables, so the page's HTML tables, the charts
+ * drawn from them and their CSV and XLSX downloads are the same cells.
+ *
+ * okno_stats_tables gives the tables in the page's order, each with a stable id
+ * (OknoStatsTable.id, ASCII: the download links' table= value) and a Russian title:
+ *   summary     «Итоги»: Показатель, Значение (received, answered, on time, overdue,
+ *               open, SLA compliance %, reopened, repeated, clarifications, ratings)
+ *   series      «По дням» / «По неделям»: Начало, Поступило, Отвечено, Просрочено
+ *   channels    «По каналам»: Канал, Поступило (every channel, zeros too)
+ *   categories  «По категориям», departments «По отделам»: name, Поступило
+ *   times       «Сроки в рабочих часах»: Что, Обращений, Медиана, 90-й перцентиль
+ *   backlog     «Открытые по возрасту»: Возраст, Открыто
+ *   ratings     «Оценки»: Оценка, Число
+ *   comments    «Комментарии к оценкам»: Обращение, Оценка, Дата, Комментарий
+ *   load        «Нагрузка операторов»: Оператор, Назначено, Отвечено, В работе
+ * The summary's compliance is on time / (on time + overdue) × 100 (0 when both are 0).
+ * `chart` tells whether the page draws the table as a chart (first column labels, the
+ * others series of non-negative numbers). */
+#pragma once
+#include <glib.h>
+
+#include "ops/table.h"
+#include "store/stats.h"
+
+typedef struct {
+  const char *id;       /* static */
+  gboolean chart;
+  OknoTable *table;
+} OknoStatsTable;
+
+/* A GPtrArray of OknoStatsTable* (freed with the array). */
+GPtrArray *okno_stats_tables(const OknoStats *s, gboolean weekly);
+/* The table of `id` in `tables`, or NULL. Borrowed. */
+const OknoStatsTable *okno_stats_table_find(const GPtrArray *tables, const char *id);
+
+/* Russian words for people: a channel, a kind, an SLA class ("" as «без класса»);
+ * an unknown name as given. Static. */
+const char *okno_stats_channel_words(const char *channel);
+const char *okno_stats_kind_words(const char *kind);
+const char *okno_stats_sla_words(const char *sla_class);
