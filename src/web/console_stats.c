@@ -96,7 +96,7 @@ static gboolean filters_read(OknoReq *req, const OknoUser *u, Filters *f)
   f->channel = param(req, "channel");
   f->category = param(req, "category");
   f->kind = param(req, "kind");
-  f->sla = g_hash_table_lookup(req->query, "sla");
+  f->sla = param(req, "sla");
   f->group = param(req, "group");
   f->to = g_strdup(param(req, "to"));
   f->from = g_strdup(param(req, "from"));
@@ -183,7 +183,7 @@ static char *chart_svg(const OknoTable *t, const char *id)
   if (max < 1)
     max = 1;
   step = rows ? (W - left - right) / rows : 0;
-  bar = rows ? MAX(1.0, step * 0.8 / series) : 0;
+  bar = rows ? MIN(60.0, MAX(1.0, step * 0.8 / series)) : 0;
   label_every = rows > 16 ? (rows + 15) / 16 : 1;
   g_string_append_printf(s,
                          "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
