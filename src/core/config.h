@@ -185,6 +185,8 @@ typedef struct OknoConfig {
   char *retention_operator;       /* the operator's name on destruction acts ("":
                                    * [portal] name) */
   char *retention_act_font;       /* a TrueType font with Cyrillic for the acts' PDF */
+  /* [stats] the weekly report mail to each department's supervisors (ops/stats.h) */
+  char *stats_weekly_day;         /* monday ... sunday; "" (default): not sent */
   gint64 journal_verify_interval; /* seconds between the scheduler's verifies; 0: never */
   char **journal_witnesses; /* e-mail addresses or maildir:PATH; each new head goes to them */
   /* [crypto] encryption at rest (core/vault.h, store/keys.h, docs/crypto.md) */

@@ -5,6 +5,11 @@
 
 #include "appeal/appeal.h"
 #include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "mail/receipt.h"
+#include "store/outbound.h"
+#include "store/staff.h"
 
 static void stats_table_free(gpointer p)
 {
@@ -195,4 +200,148 @@ const OknoStatsTable *okno_stats_table_find(const GPtrArray *tables, const char 
       return t;
   }
   return NULL;
+}
+
+/* ---- the weekly report mail ---- */
+
+/* A table as text lines "label: value, value" (the column names after the first in
+ * brackets when there are several). */
+static void table_text(GString *out, const OknoTable *t)
+{
+  const char *const *cols = okno_table_columns(t);
+  guint n = g_strv_length((char **)cols);
+  g_string_append_printf(out, "%s", okno_table_title(t));
+  if (n > 2) {
+    g_string_append(out, " (");
+    for (guint c = 1; c < n; c++)
+      g_string_append_printf(out, "%s%s", c > 1 ? "; " : "", cols[c]);
+    g_string_append(out, ")");
+  }
+  g_string_append(out, ":\n");
+  for (guint r = 0; r < okno_table_rows(t); r++) {
+    g_autofree char *label = okno_table_cell_text(t, r, 0);
+    g_string_append_printf(out, "  %s:", label);
+    for (guint c = 1; c < okno_table_cells(t, r); c++) {
+      g_autofree char *v = okno_table_cell_text(t, r, c);
+      g_string_append_printf(out, "%s %s", c > 1 ? ";" : "", v);
+    }
+    g_string_append(out, "\n");
+  }
+  g_string_append(out, "\n");
+}
+
+static gboolean department_mail(const OknoConfig *cfg, OknoStore *st, const OknoCalendar *cal,
+                                const OknoDepartment *d, gint64 from, gint64 to, gint64 now,
+                                guint *sent, GError **error)
+{
+  static const char *const shown[] = {"summary", "channels", "times", "backlog"};
+  g_auto(GStrv) emails = okno_store_department_supervisors(st, d->code, error);
+  g_autoptr(GPtrArray) tables = NULL;
+  g_autoptr(GString) text = g_string_new(NULL);
+  g_autofree char *first = NULL, *last = NULL, *subject = NULL, *f_iso = NULL, *l_iso = NULL;
+  OknoReportQuery q = {.from = from, .to = to, .now = now, .department = d->code};
+  OknoStats s;
+  if (!emails)
+    return FALSE;
+  if (!emails[0])
+    return TRUE;
+  if (!okno_store_stats(st, &q, FALSE, cal, &s, error))
+    return FALSE;
+  tables = okno_stats_tables(&s, FALSE);
+  okno_stats_clear(&s);
+  {
+    g_autoptr(GDateTime) a = g_date_time_new_from_unix_utc(from / G_USEC_PER_SEC);
+    g_autoptr(GDateTime) b = g_date_time_new_from_unix_utc((to - 1) / G_USEC_PER_SEC);
+    g_autoptr(GDateTime) am = g_date_time_to_timezone(a, okno_tz_moscow());
+    g_autoptr(GDateTime) bm = g_date_time_to_timezone(b, okno_tz_moscow());
+    first = g_date_time_format(am, "%d.%m.%Y");
+    last = g_date_time_format(bm, "%d.%m.%Y");
+    f_iso = g_date_time_format(am, "%Y-%m-%d");
+    l_iso = g_date_time_format(bm, "%Y-%m-%d");
+  }
+  subject = g_strdup_printf("Еженедельный отчёт: %s, %s — %s", *d->name ? d->name : d->code,
+                            first, last);
+  g_string_append_printf(text,
+                         "Направляем показатели отдела «%s» за неделю с %s по %s включительно "
+                         "(по дате поступления обращений, время московское).\n\n",
+                         *d->name ? d->name : d->code, first, last);
+  for (gsize i = 0; i < G_N_ELEMENTS(shown); i++) {
+    const OknoStatsTable *t = okno_stats_table_find(tables, shown[i]);
+    if (t)
+      table_text(text, t->table);
+  }
+  if (cfg->public_url && *cfg->public_url) {
+    g_autofree char *dept = g_uri_escape_string(d->code, NULL, FALSE);
+    g_string_append_printf(text, "Подробнее, с графиками и выгрузкой в Excel: %s/console/stats"
+                                 "?from=%s&to=%s&department=%s\n",
+                           cfg->public_url, f_iso, l_iso, dept);
+  }
+  for (char **e = emails; *e; e++) {
+    g_autofree char *mid = NULL;
+    g_autoptr(GBytes) msg = okno_notice_build(cfg, "weekly", *e, "", subject, text->str, &mid);
+    if (!msg) {
+      okno_log_warn("stats", "event=weekly_mail_skipped department=%s reason=bad_address",
+                    d->code);
+      continue;
+    }
+    if (!okno_store_outbound_enqueue_mail(st, cfg->outbound_from, *e, mid, msg, error))
+      return FALSE;
+    (*sent)++;
+  }
+  return TRUE;
+}
+
+gboolean okno_stats_weekly_mail(const OknoConfig *cfg, OknoStore *st, const OknoCalendar *cal,
+                                gint64 now, guint *sent, GError **error)
+{
+  static const char *const days[] = {"monday", "tuesday", "wednesday", "thursday",
+                                     "friday", "saturday", "sunday"};
+  const char *want = cfg->stats_weekly_day;
+  g_autoptr(GDateTime) t = NULL;
+  g_autoptr(GDateTime) m = NULL;
+  g_autoptr(GPtrArray) depts = NULL;
+  gint64 msk_day, week, to;
+  int dow = -1;
+  gboolean won = FALSE;
+  *sent = 0;
+  if (!want || !*want)
+    return TRUE;
+  for (int i = 0; i < 7; i++)
+    if (g_ascii_strcasecmp(want, days[i]) == 0)
+      dow = i + 1;
+  if (dow < 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "[stats] weekly_day: \"%s\" is not a day name (monday ... sunday)", want);
+    return FALSE;
+  }
+  t = g_date_time_new_from_unix_utc(now / G_USEC_PER_SEC);
+  m = g_date_time_to_timezone(t, okno_tz_moscow());
+  if (g_date_time_get_day_of_week(m) != dow)
+    return TRUE;
+  /* the day's start in Moscow (UTC+3), its Monday-started week, the 7 days before it */
+  msk_day = (now + G_GINT64_CONSTANT(3 * 3600) * G_USEC_PER_SEC) / (G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC);
+  week = (msk_day + 3) / 7;
+  to = msk_day * G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC - G_GINT64_CONSTANT(3 * 3600) * G_USEC_PER_SEC;
+  if (!okno_store_begin(st, error))
+    return FALSE;
+  if (!okno_store_stats_mail_claim(st, week, now, &won, error))
+    goto fail;
+  if (!won) {
+    okno_store_rollback(st);
+    return TRUE;
+  }
+  if (!(depts = okno_store_department_list(st, error)))
+    goto fail;
+  for (guint i = 0; i < depts->len; i++)
+    if (!department_mail(cfg, st, cal, depts->pdata[i], to - 7 * G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC,
+                         to, now, sent, error))
+      goto fail;
+  if (!okno_store_commit(st, error))
+    goto fail;
+  okno_log("stats", "event=weekly_mail week=%" G_GINT64_FORMAT " letters=%u", week, *sent);
+  return TRUE;
+fail:
+  okno_store_rollback(st);
+  *sent = 0;
+  return FALSE;
 }

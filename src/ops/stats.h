@@ -20,6 +20,7 @@
 #pragma once
 #include <glib.h>
 
+#include "core/config.h"
 #include "ops/table.h"
 #include "store/stats.h"
 
@@ -39,3 +40,15 @@ const OknoStatsTable *okno_stats_table_find(const GPtrArray *tables, const char 
 const char *okno_stats_channel_words(const char *channel);
 const char *okno_stats_kind_words(const char *kind);
 const char *okno_stats_sla_words(const char *sla_class);
+
+/* The weekly report mail ([stats] weekly_day = monday ... sunday; "" sends none). When
+ * `now` falls on that day (Moscow time) and no node has sent this week's yet
+ * (okno_store_stats_mail_claim), queues to every enabled supervisor with an address of
+ * each department (okno_store_department_supervisors) one letter through the outbound
+ * queue (mail/receipt.h okno_notice_build, Auto-Submitted): the department's figures
+ * for the 7 whole days before that day (the dashboard's «Итоги», «По каналам»,
+ * «Сроки в рабочих часах» and «Открытые по возрасту» as text) and the dashboard's
+ * address with the same period. The claim and the letters are one transaction.
+ * *sent: letters queued. An unknown day name: OKNO_ERROR_USER, nothing sent. */
+gboolean okno_stats_weekly_mail(const OknoConfig *cfg, OknoStore *st, const OknoCalendar *cal,
+                                gint64 now, guint *sent, GError **error);

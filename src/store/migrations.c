@@ -610,6 +610,9 @@ static const char *const sqlite_steps[] = {
   "  key_id TEXT PRIMARY KEY,"
   "  public_key BLOB NOT NULL,"
   "  added_at INTEGER NOT NULL);",
+  /* 18 (stats, issue 20; store/stats.h): the weeks whose report mail went out to the
+   * departments' supervisors, so that one node sends it once a week. */
+  "CREATE TABLE stats_mail_weeks(week INTEGER PRIMARY KEY, sent_at INTEGER NOT NULL);",
 };
 
 static const char *const pg_steps[] = {
@@ -968,6 +971,8 @@ static const char *const pg_steps[] = {
   "  key_id TEXT PRIMARY KEY,"
   "  public_key BYTEA NOT NULL,"
   "  added_at BIGINT NOT NULL);",
+  /* 18 (stats, issue 20): as SQLite's step 18. */
+  "CREATE TABLE stats_mail_weeks(week BIGINT PRIMARY KEY, sent_at BIGINT NOT NULL);",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

@@ -310,3 +310,17 @@ void okno_stats_clear(OknoStats *s)
   g_clear_pointer(&s->comments, g_ptr_array_unref);
   g_clear_pointer(&s->load, g_ptr_array_unref);
 }
+
+gboolean okno_store_stats_mail_claim(OknoStore *st, gint64 week, gint64 now, gboolean *won,
+                                     GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "INSERT INTO stats_mail_weeks(week, sent_at) VALUES($1, $2) ON CONFLICT(week) DO NOTHING "
+      "RETURNING week",
+      OKNO_PARAMS(OKNO_INT(week), OKNO_INT(now)), error);
+  if (!r)
+    return FALSE;
+  *won = okno_rows_count(r) > 0;
+  return TRUE;
+}

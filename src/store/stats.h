@@ -78,3 +78,8 @@ void okno_stats_clear(OknoStats *s);
 
 /* The backlog's age bands in Russian, [OKNO_STATS_AGES]. */
 extern const char *const okno_stats_age_words[OKNO_STATS_AGES];
+
+/* The weekly report mail (ops/stats.h): marks week `week` (a Monday-started week
+ * number) as sent at `now`; *won TRUE for the one caller that marked it (any node). */
+gboolean okno_store_stats_mail_claim(OknoStore *st, gint64 week, gint64 now, gboolean *won,
+                                     GError **error);

@@ -95,8 +95,12 @@ class Stats(unittest.TestCase):
     def setUpClass(cls):
         t = cls.t = ClassScope(cls)
         cls.okno = Okno(t)
+        # the weekly mail's day: three days from now (the daemon's own scheduler, on
+        # today's clock, never sends it; the test runs the scheduler on that day)
+        cls.mail_day = datetime.datetime.now(MSK) + datetime.timedelta(days=3)
         cls.okno.write_config({"http": {"captcha_bits": "12", "forms_per_hour": "1000000",
-                                        "requests_per_minute": "100000"}})
+                                        "requests_per_minute": "100000"},
+                               "stats": {"weekly_day": cls.mail_day.strftime("%A").lower()}})
         for code, name in (("passports", "Паспортный отдел"), ("social", "Социальный отдел")):
             cls.cli("department", "add", "--code", code, "--name", name)
         cls.cli("route", "add", "--kind", "keyword", "--value", "паспорт", "--department", "passports")
@@ -104,7 +108,8 @@ class Stats(unittest.TestCase):
         cls.users = {}
         for login, role, dept in (("opa", "operator", "passports"), ("supa", "supervisor", "passports"),
                                   ("aud", "auditor", None)):
-            args = ["user", "add", "--login", login, "--role", role, "--json"]
+            args = ["user", "add", "--login", login, "--role", role, "--json",
+                    "--email", login + "@portal.example"]
             if dept:
                 args += ["--department", dept]
             cls.users[login] = json.loads(cls.cli(*args))
@@ -170,7 +175,7 @@ class Stats(unittest.TestCase):
         cls.cli(*answer, a["e3"], "answered")
         cls.cli("appeal", "status", "--reason", "Уточните, пожалуйста, серию паспорта.",
                 a["e4"], "needs_clarification")
-        cab = test_cabinet.Cabinet()
+        cab = cls.cab = test_cabinet.Cabinet()
         cab.okno = cls.okno
         for k, addr, score, comment in (("e1", "citizen1@mail.example", "5", "Спасибо, быстро"),
                                         ("e2", "citizen2@mail.example", "4", ""),
@@ -355,6 +360,28 @@ class Stats(unittest.TestCase):
             tid = ch["labelledby"].split()[0][len("chart-"):-len("-title")]
             self.assertIn(tid, p.tables)
         self.assertEqual(Tables(r.text).tables["series"][0][0], "Начало")
+
+    def test_weekly_mail_to_the_supervisors_once_a_week(self):
+        day = self.mail_day.replace(hour=10, minute=0, second=0, microsecond=0).isoformat()
+        for _ in range(2):  # the second run in the same week sends nothing
+            self.cli("scheduler", "run", "--now", day, env={"OKNO_FAKE_NOW": day})
+        mails = self.cab.mails_to("supa@portal.example", "Еженедельный отчёт", 1)
+        self.assertEqual(len(mails), 1)
+        m = mails[0]
+        self.assertIn("Паспортный отдел", str(m["Subject"]))
+        self.assertEqual(m["Auto-Submitted"], "auto-generated")
+        text = m.get_content().replace("\r\n", "\n")
+        want = self.expected("passports")
+        self.assertIn("  Поступило: %d\n" % want["received"], text)
+        self.assertIn("  Отвечено: %d\n" % want["answered"], text)
+        self.assertIn("  Электронная почта: %d\n" % want["by_channel"]["email"], text)
+        self.assertIn("/console/stats?from=", text)
+        time.sleep(2)
+        self.assertEqual(len(self.cab.mails_to("supa@portal.example", "Еженедельный отчёт", 2,
+                                               timeout=3)), 1)
+        # nobody else's supervisor, no operator
+        self.assertEqual(self.cab.mails_to("opa@portal.example", "Еженедельный отчёт", 1,
+                                           timeout=0), [])
 
 
 if __name__ == "__main__":
