@@ -2,7 +2,8 @@
  * (console.h; docs/metrics.md, "Dashboard").
  *
  * GET /console/stats shows the figures of a period (from, to: YYYY-MM-DD, both days
- * included, Moscow time; by default the last 30 days) under filters (department,
+ * included, Moscow time; by default the last 30 days) under filters (department: a
+ * code, "-" for the triage queue,
  * channel, category, kind, sla, group = day | week), as tables (ops/stats.h) and, for
  * the tables that have one, an SVG chart drawn here on the server: role="img", a
  * <title> and <desc>, and the table itself right after it, so the page needs no script
@@ -133,7 +134,9 @@ static gboolean filters_read(OknoReq *req, const OknoUser *u, Filters *f)
       json_object_set_string_member(f->errors, "department",
                                     "Этот отдел вам недоступен: выберите один из своих.");
   }
-  f->q.department = f->department;
+  /* "-" stands for the triage queue (department ""), whose code the form cannot send
+   * as "" since "" means every department */
+  f->q.department = g_strcmp0(f->department, "-") == 0 ? "" : f->department;
   f->q.channel = f->channel;
   f->q.category = f->category;
   f->q.kind = f->kind;
@@ -301,7 +304,7 @@ static gboolean form_json(OknoReq *req, const OknoUser *u, const Filters *f, Jso
     return FALSE;
   }
   if (okno_staff_sees_every_department(u))
-    option(depts, "", "Сортировка (без отдела)", f->department);
+    option(depts, "-", "Сортировка (без отдела)", f->department);
   for (guint i = 0; i < all->len; i++) {
     const OknoDepartment *d = all->pdata[i];
     if (!f->departments || in_list((const char *const *)f->departments, d->code))

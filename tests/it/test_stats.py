@@ -324,6 +324,15 @@ class Stats(unittest.TestCase):
             self.assertEqual(got["answered"], len(keys & {"e1", "e2", "w1", "e3"}), filters)
             rep = self.report(*extra)
             self.assertEqual({k: rep[k] for k in got}, got, filters)
+        r, _ = self.page(c, department="-")  # the triage queue: none of the mix is there
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.summary_of(Tables(r.text).tables)[0]["received"],
+                         self.report("--department", "")["received"])
+        self.assertEqual(self.report("--department", "")["received"], 0)
+        r, _ = self.page(c, department="social")
+        got, _ = self.summary_of(Tables(r.text).tables)
+        want = self.expected("social")
+        self.assertEqual(got, {k: want[k] for k in got})
         r, _ = self.page(c, channel="fax")
         self.assertEqual(r.status, 400)
         self.assertIn("Такого канала нет", r.text)
