@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "mail/receipt.h"
+#include "ops/ops.h"
 #include "store/outbound.h"
 #include "store/staff.h"
 
@@ -69,6 +70,19 @@ const char *okno_stats_sla_words(const char *sla_class)
     {"formal", "59-ФЗ"},    {NULL, NULL},
   };
   return words(t, sla_class);
+}
+
+const char *okno_stats_ground_words(const char *ground)
+{
+  static const char *const t[][2] = {
+    {"no_name_or_address", "не указаны фамилия или адрес для ответа"},
+    {"obscene", "нецензурные либо оскорбительные выражения"},
+    {"unreadable", "текст не поддаётся прочтению"},
+    {"no_essence", "нельзя понять суть обращения"},
+    {"repeated", "повторное обращение, переписка прекращена"},
+    {NULL, NULL},
+  };
+  return words(t, ground);
 }
 
 static void counts(OknoTable *t, GHashTable *h, const char *(*name)(const char *),
@@ -178,6 +192,19 @@ GPtrArray *okno_stats_tables(const OknoStats *s, gboolean weekly)
     okno_table_int(t, c->score);
     okno_table_text(t, day);
     okno_table_text(t, c->comment);
+  }
+
+  t = add(out, "formal", FALSE, "Обращения по 59-ФЗ", summary_cols);
+  row_int(t, "Поступило", s->formal.received);
+  row_int(t, "Направлено по компетенции", s->formal.forwarded);
+  row_int(t, "из них в течение 7 дней", s->formal.forwarded_in_time);
+  row_int(t, "Дан ответ в течение 30 дней", s->formal.answered_30);
+  row_int(t, "Срок рассмотрения продлён", s->formal.extended);
+  row_int(t, "Оставлено без ответа (ст. 11)", s->formal.unanswered);
+  for (const char *const *g = okno_ops_art11_grounds(); *g; g++) {
+    gint64 *n = s->formal.grounds ? g_hash_table_lookup(s->formal.grounds, *g) : NULL;
+    g_autofree char *label = g_strdup_printf("ст. 11: %s", okno_stats_ground_words(*g));
+    row_int(t, label, n ? *n : 0);
   }
 
   t = add(out, "load", FALSE, "Нагрузка операторов", load_cols);

@@ -13,6 +13,8 @@
  *   backlog     «Открытые по возрасту»: Возраст, Открыто
  *   ratings     «Оценки»: Оценка, Число
  *   comments    «Комментарии к оценкам»: Обращение, Оценка, Дата, Комментарий
+ *   formal      «Обращения по 59-ФЗ»: Показатель, Значение (store/stats.h
+ *               OknoStatsFormal; one row per art. 11 ground, zeros too)
  *   load        «Нагрузка операторов»: Оператор, Назначено, Отвечено, В работе
  * The summary's compliance is on time / (on time + overdue) × 100 (0 when both are 0).
  * `chart` tells whether the page draws the table as a chart (first column labels, the
@@ -40,6 +42,8 @@ const OknoStatsTable *okno_stats_table_find(const GPtrArray *tables, const char 
 const char *okno_stats_channel_words(const char *channel);
 const char *okno_stats_kind_words(const char *kind);
 const char *okno_stats_sla_words(const char *sla_class);
+/* An art. 11 ground (ops.h okno_ops_art11_grounds) in Russian. */
+const char *okno_stats_ground_words(const char *ground);
 
 /* The weekly report mail ([stats] weekly_day = monday ... sunday; "" sends none). When
  * `now` falls on that day (Moscow time) and no node has sent this week's yet

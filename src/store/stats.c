@@ -4,6 +4,7 @@
  * production calendar, because neither backend knows it. */
 #include "store/stats.h"
 
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
@@ -287,6 +288,57 @@ static gboolean load(OknoDb *db, const OknoReportQuery *q, OknoStats *s, GError 
   return TRUE;
 }
 
+static gboolean formal(OknoDb *db, const OknoReportQuery *q, OknoStats *s, GError **error)
+{
+  OknoReportQuery fq = *q;
+  OknoStatsFormal *f = &s->formal;
+  g_autoptr(OknoRows) r = NULL;
+  g_autoptr(OknoRows) g = NULL;
+  g_autofree char *head = g_strdup_printf(
+      "SELECT count(*),"
+      " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM events e WHERE e.appeal_id = appeals.id"
+      "   AND e.kind = 'forwarded')),"
+      " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM events e WHERE e.appeal_id = appeals.id"
+      "   AND e.kind = 'forwarded' AND e.detail LIKE '%%\"in_time\":\"yes\"%%')),"
+      " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM events e WHERE e.appeal_id = appeals.id"
+      "   AND e.kind = 'status_changed' AND e.detail LIKE '%%\"to\":\"answered\"%%'"
+      "   AND e.at <= appeals.received_at + %" G_GINT64_FORMAT ")),"
+      " count(*) FILTER (WHERE extensions > 0)"
+      " FROM appeals WHERE ", 30 * DAY_US);
+  fq.kind = "formal";
+  r = okno_report_query(db, head, &fq, TRUE, NULL, error);
+  if (!r)
+    return FALSE;
+  f->received = okno_rows_int(r, 0, 0);
+  f->forwarded = okno_rows_int(r, 0, 1);
+  f->forwarded_in_time = okno_rows_int(r, 0, 2);
+  f->answered_30 = okno_rows_int(r, 0, 3);
+  f->extended = okno_rows_int(r, 0, 4);
+  g = okno_report_query(db,
+                        "SELECT detail FROM events WHERE kind = 'left_unanswered' AND appeal_id IN"
+                        " (SELECT id FROM appeals WHERE ",
+                        &fq, TRUE, ")", error);
+  if (!g)
+    return FALSE;
+  f->grounds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; i < okno_rows_count(g); i++) {
+    g_autoptr(JsonParser) p = json_parser_new();
+    const char *ground = NULL;
+    gint64 *n;
+    JsonNode *root;
+    if (json_parser_load_from_data(p, okno_rows_text(g, i, 0), -1, NULL) &&
+        (root = json_parser_get_root(p)) && JSON_NODE_HOLDS_OBJECT(root))
+      ground = json_object_get_string_member_with_default(json_node_get_object(root), "ground", NULL);
+    if (!ground)
+      ground = "";
+    if (!(n = g_hash_table_lookup(f->grounds, ground)))
+      g_hash_table_insert(f->grounds, g_strdup(ground), (n = g_new0(gint64, 1)));
+    (*n)++;
+    f->unanswered++;
+  }
+  return TRUE;
+}
+
 gboolean okno_store_stats(OknoStore *st, const OknoReportQuery *q, gboolean weekly,
                           const OknoCalendar *cal, OknoStats *s, GError **error)
 {
@@ -296,7 +348,8 @@ gboolean okno_store_stats(OknoStore *st, const OknoReportQuery *q, gboolean week
     return FALSE;
   if (!series(db, q, weekly, s, error) || !backlog(db, q, s, error) ||
       !durations(db, q, cal, s, error) || !clarifications(db, q, cal, s, error) ||
-      !reopened(db, q, s, error) || !ratings(db, q, s, error) || !load(db, q, s, error)) {
+      !reopened(db, q, s, error) || !ratings(db, q, s, error) || !load(db, q, s, error) ||
+      !formal(db, q, s, error)) {
     okno_stats_clear(s);
     return FALSE;
   }
@@ -309,6 +362,7 @@ void okno_stats_clear(OknoStats *s)
   g_clear_pointer(&s->series, g_array_unref);
   g_clear_pointer(&s->comments, g_ptr_array_unref);
   g_clear_pointer(&s->load, g_ptr_array_unref);
+  g_clear_pointer(&s->formal.grounds, g_hash_table_destroy);
 }
 
 gboolean okno_store_stats_mail_claim(OknoStore *st, gint64 week, gint64 now, gboolean *won,

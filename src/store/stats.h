@@ -25,7 +25,11 @@
  *  - ratings of the period's appeals: count per score 1..5, the average, and the
  *    latest comments (at most OKNO_STATS_COMMENTS, newest first);
  *  - load per operator: the period's appeals by assignee login ("" unassigned):
- *    assigned, answered, still open; most assigned first.
+ *    assigned, answered, still open; most assigned first;
+ *  - formal: the period's formal appeals under the other filters (OknoStatsFormal):
+ *    received, forwarded to the competent body (and within the law's 7 days: the
+ *    event's in_time), answered within 30 calendar days, extended, left unanswered
+ *    by art. 11 ground (from the events' detail).
  * FALSE with an error when the store cannot be read; okno_stats_clear frees. */
 #pragma once
 #include <glib.h>
@@ -58,6 +62,16 @@ typedef struct {
   gint64 assigned, answered, open;
 } OknoStatsLoad;
 
+/* The period's formal appeals (kind formal, 59-FZ), whatever the kind filter says. */
+typedef struct {
+  gint64 received;
+  gint64 forwarded, forwarded_in_time; /* event "forwarded"; in_time: within its 7 days */
+  gint64 answered_30;                  /* first answer within 30 calendar days of receipt */
+  gint64 extended;                     /* extensions > 0 */
+  gint64 unanswered;                   /* event "left_unanswered" (art. 11) */
+  GHashTable *grounds;                 /* ground -> gint64* count of those */
+} OknoStatsFormal;
+
 typedef struct {
   OknoReport report;
   GArray *series;           /* OknoStatsPoint */
@@ -70,6 +84,7 @@ typedef struct {
   double rating_avg;        /* 0 when none */
   GPtrArray *comments;      /* OknoStatsComment* */
   GPtrArray *load;          /* OknoStatsLoad* */
+  OknoStatsFormal formal;
 } OknoStats;
 
 gboolean okno_store_stats(OknoStore *st, const OknoReportQuery *q, gboolean weekly,

@@ -11,6 +11,8 @@
  * filter offers those, and "all" means all of theirs); administrators and auditors see
  * every department; operators get 403 (okno_staff_can VIEW_STATS).
  *
+ * GET /console/stats/formal: the quarterly 59-FZ table, printable (formal_get below).
+ *
  * GET /console/stats/export?table=ID&format=csv|xlsx with the same filters answers
  * one table as a download: the very table the page shows (ops/table.h). Bad filters
  * are a message next to the field on the page (400) or a 400 for a download. */
@@ -85,7 +87,8 @@ static gboolean in_list(const char *const *list, const char *v)
 }
 
 /* Reads and checks the filters; FALSE when one is wrong (f->errors says which). */
-static gboolean filters_read(OknoReq *req, const OknoUser *u, Filters *f)
+static gboolean filters_read(OknoReq *req, const OknoUser *u, Filters *f, const char *from,
+                             const char *to)
 {
   gint64 now = okno_now();
   OknoChannel ch;
@@ -99,8 +102,8 @@ static gboolean filters_read(OknoReq *req, const OknoUser *u, Filters *f)
   f->kind = param(req, "kind");
   f->sla = param(req, "sla");
   f->group = param(req, "group");
-  f->to = g_strdup(param(req, "to"));
-  f->from = g_strdup(param(req, "from"));
+  f->to = g_strdup(to ? to : param(req, "to"));
+  f->from = g_strdup(from ? from : param(req, "from"));
   if (!f->to)
     f->to = day_name(now);
   if (!f->from) {
@@ -356,7 +359,7 @@ static void stats_get(OknoReq *req)
   gboolean ok;
   if (!u)
     return;
-  ok = filters_read(req, u, &f);
+  ok = filters_read(req, u, &f, NULL, NULL);
   o = okno_console_ctx(u);
   if (!form_json(req, u, &f, o, &err)) {
     json_object_unref(o);
@@ -406,7 +409,7 @@ static void export_get(OknoReq *req)
     okno_req_error(req, 400, "Укажите формат выгрузки: csv или xlsx.");
     return;
   }
-  if (!filters_read(req, u, &f)) {
+  if (!filters_read(req, u, &f, NULL, NULL)) {
     filters_clear(&f);
     okno_req_error(req, 400, "Неверные условия отбора: откройте статистику и исправьте их.");
     return;
@@ -454,7 +457,78 @@ static void export_get(OknoReq *req)
   }
 }
 
+/* GET /console/stats/formal?year=YYYY&quarter=1..4 (default: the current quarter): the
+ * 59-FZ table of a quarter alone, printable (stats.css hides the rest in print), with
+ * its downloads; the other filters as on the dashboard. */
+static void formal_get(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = stats_user(req);
+  g_autoptr(GError) err = NULL;
+  g_autoptr(GPtrArray) tables = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autofree char *query = NULL, *from = NULL, *to = NULL, *title = NULL;
+  const char *ys = param(req, "year"), *qs = param(req, "quarter");
+  gint64 year, quarter;
+  const OknoStatsTable *t;
+  Filters f;
+  OknoStats s;
+  JsonObject *o;
+  JsonArray *years;
+  if (!u)
+    return;
+  {
+    g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(okno_now() / G_USEC_PER_SEC);
+    now = g_date_time_to_timezone(utc, okno_tz_moscow());
+  }
+  year = ys ? g_ascii_strtoll(ys, NULL, 10) : g_date_time_get_year(now);
+  quarter = qs ? g_ascii_strtoll(qs, NULL, 10) : (g_date_time_get_month(now) - 1) / 3 + 1;
+  if (year < 2000 || year > 2100 || quarter < 1 || quarter > 4) {
+    okno_req_error(req, 400, "Укажите год (например, 2026) и квартал от 1 до 4.");
+    return;
+  }
+  from = g_strdup_printf("%04" G_GINT64_FORMAT "-%02" G_GINT64_FORMAT "-01", year, quarter * 3 - 2);
+  to = g_strdup_printf("%04" G_GINT64_FORMAT "-%02" G_GINT64_FORMAT "-%02d", year, quarter * 3,
+                       g_date_get_days_in_month((GDateMonth)(quarter * 3), (GDateYear)year));
+  if (!filters_read(req, u, &f, from, to)) {
+    filters_clear(&f);
+    okno_req_error(req, 400, "Неверные условия отбора: проверьте отдел и другие фильтры.");
+    return;
+  }
+  if (!okno_store_stats(req->store, &f.q, FALSE, calendar(req->cfg), &s, &err)) {
+    filters_clear(&f);
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  tables = okno_stats_tables(&s, FALSE);
+  okno_stats_clear(&s);
+  query = filters_query(&f);
+  t = okno_stats_table_find(tables, "formal");
+  o = okno_console_ctx(u);
+  title = g_strdup_printf("Обращения граждан по 59-ФЗ: %" G_GINT64_FORMAT " квартал %"
+                          G_GINT64_FORMAT " г.", quarter, year);
+  json_object_set_string_member(o, "heading", title);
+  json_object_set_object_member(o, "table", table_json(t, query));
+  years = json_array_new();
+  {
+    g_autofree char *chosen = g_strdup_printf("%" G_GINT64_FORMAT, year);
+    for (gint64 y = g_date_time_get_year(now); y >= g_date_time_get_year(now) - 5; y--) {
+      g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, y);
+      option(years, v, v, chosen);
+    }
+  }
+  json_object_set_array_member(o, "years", years);
+  for (int i = 1; i <= 4; i++) {
+    g_autofree char *name = g_strdup_printf("q%d", i);
+    json_object_set_boolean_member(o, name, quarter == i);
+  }
+  json_object_set_string_member(o, "from", f.from);
+  json_object_set_string_member(o, "to", f.to);
+  filters_clear(&f);
+  okno_req_page(req, 200, "console_stats_formal", title, o);
+}
+
 static const OknoRoute routes[] = {
+  {"GET", "/console/stats/formal", OKNO_ROUTE_STAFF, formal_get},
   {"GET", "/console/stats", OKNO_ROUTE_STAFF, stats_get},
   {"GET", "/console/stats/export", OKNO_ROUTE_STAFF, export_get},
 };

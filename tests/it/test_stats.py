@@ -166,6 +166,12 @@ class Stats(unittest.TestCase):
         a["w2"] = cls.feedback("web2@example.ru", "payments",
                                "Не могу оплатить госпошлину на портале, а пособие на ребёнка не пришло уже "
                                "месяц; подскажите, куда обратиться.")
+        a["e8"] = cls.submit(8, "Паспорт: вопрос не к нам", "Формальное обращение о паспорте.",
+                             "--kind", "formal")
+        a["e9"] = cls.submit(9, "Паспорт", "Формальное обращение о паспорте, грубое.",
+                             "--kind", "formal")
+        cls.cli("appeal", "forward", a["e8"], "Социальный фонд России")
+        cls.cli("appeal", "leave-unanswered", a["e9"], "obscene")
         answer = ("appeal", "status", "--answer", "Ответ на ваш вопрос.")
         for k in ("e1", "e2", "w1"):
             cls.cli(*answer, a[k], "answered")
@@ -201,7 +207,7 @@ class Stats(unittest.TestCase):
         return {
             "received": len(keys), "answered": len(answered),
             "on_time": len(answered - overdue), "overdue": len(overdue),
-            "open": len(keys) - len(answered),
+            "open": len(set(keys) - answered - {"e8", "e9"}),
             "by_channel": by(lambda k: "web" if k[0] == "w" else "email"),
             "by_category": by(lambda k: cat.get(k, "")),
             "by_department": by(lambda k: self.shown[k]["department"]),
@@ -315,7 +321,7 @@ class Stats(unittest.TestCase):
     def test_filters_narrow_every_figure_like_the_report(self):
         c = self.staff("aud")
         for filters, extra, keys in (({"channel": "web"}, ("--channel", "web"), {"w1", "w2"}),
-                                     ({"kind": "formal"}, ("--kind", "formal"), {"e7"}),
+                                     ({"kind": "formal"}, ("--kind", "formal"), {"e7", "e8", "e9"}),
                                      ({"category": "documents"}, ("--category", "documents"), {"w1"})):
             r, _ = self.page(c, **filters)
             self.assertEqual(r.status, 200, r.text[:1000])
@@ -391,6 +397,27 @@ class Stats(unittest.TestCase):
         # nobody else's supervisor, no operator
         self.assertEqual(self.cab.mails_to("opa@portal.example", "Еженедельный отчёт", 1,
                                            timeout=0), [])
+
+    def test_quarterly_59fz_report_page_and_downloads(self):
+        c = self.staff("aud")
+        r = c.get("/console/stats/formal")
+        self.assertEqual(r.status, 200, r.text[:1000])
+        self.assertIn("Обращения граждан по 59-ФЗ", r.text)
+        rows = {row[0]: int(row[1]) for row in Tables(r.text).tables["formal"][1:]}
+        self.assertEqual(rows["Поступило"], 3)  # e7, e8, e9
+        self.assertEqual(rows["Направлено по компетенции"], 1)
+        self.assertEqual(rows["из них в течение 7 дней"], 1)
+        self.assertEqual(rows["Дан ответ в течение 30 дней"], 0)
+        self.assertEqual(rows["Оставлено без ответа (ст. 11)"], 1)
+        self.assertEqual(rows["ст. 11: нецензурные либо оскорбительные выражения"], 1)
+        self.assertEqual(sum(v for k, v in rows.items() if k.startswith("ст. 11:")), 1)
+        link = re.search(r'href="(/console/stats/export\?table=formal&amp;format=csv[^"]*)"', r.text)
+        d = c.get(link.group(1).replace("&amp;", "&"))
+        self.assertEqual(d.status, 200)
+        got = list(csv.reader(io.StringIO(d.body.decode("utf-8"), newline="")))
+        self.assertEqual({a: int(b) for a, b in got[1:]}, rows)
+        self.assertEqual(c.get("/console/stats/formal?year=2026&quarter=5").status, 400)
+        self.assertEqual(self.staff("opa").get("/console/stats/formal").status, 403)
 
 
 if __name__ == "__main__":
