@@ -9,6 +9,9 @@
 #include "core/log.h"
 #include "mail/receipt.h"
 #include "ops/ops.h"
+#include "core/json.h"
+#include "store/appeals.h"
+#include "store/events.h"
 #include "store/outbound.h"
 #include "store/staff.h"
 
@@ -111,7 +114,97 @@ static void times_row(OknoTable *t, const char *what, const OknoStatsTimes *x)
   okno_table_real(t, x->p90_h);
 }
 
-GPtrArray *okno_stats_tables(const OknoStats *s, gboolean weekly)
+/* The name of classifier code `code` in [formal] themes ("CODE:name"), or NULL. */
+static const char *theme_name(const OknoConfig *cfg, const char *code, char **owned)
+{
+  gsize n = strlen(code);
+  for (char **t = cfg ? cfg->formal_themes : NULL; t && *t; t++)
+    if (strncmp(*t, code, n) == 0 && (*t)[n] == ':')
+      return *owned = g_strstrip(g_strdup(*t + n + 1));
+  return NULL;
+}
+
+static const char *section_name(const char *section)
+{
+  static const char *const t[][2] = {
+    {"0001", "Государство, общество, политика"}, {"0002", "Социальная сфера"},
+    {"0003", "Экономика"}, {"0004", "Оборона, безопасность, законность"},
+    {"0005", "Жилищно-коммунальная сфера"}, {NULL, NULL},
+  };
+  return words(t, section);
+}
+
+static void theme_tables(GPtrArray *out, const OknoStatsFormal *f, const OknoConfig *cfg)
+{
+  static const char *const cols[] = {"Код", "Название", "Поступило", NULL};
+  OknoTable *sections = add(out, "formal_sections", FALSE, "По разделам классификатора", cols);
+  OknoTable *themes = add(out, "formal_themes", FALSE, "По темам классификатора", cols);
+  g_autoptr(GHashTable) by_section = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GList) keys = f->themes ? g_list_sort(g_hash_table_get_keys(f->themes),
+                                                  (GCompareFunc)g_strcmp0) : NULL;
+  g_autoptr(GList) skeys = NULL;
+  for (GList *k = keys; k; k = k->next) {
+    const char *code = k->data;
+    gint64 n = *(gint64 *)g_hash_table_lookup(f->themes, code);
+    g_autofree char *owned = NULL;
+    const char *dot = strchr(code, '.');
+    char *section = *code ? g_strndup(code, dot ? (gsize)(dot - code) : strlen(code)) : g_strdup("");
+    gint64 *sum = g_hash_table_lookup(by_section, section);
+    okno_table_row(themes);
+    okno_table_text(themes, *code ? code : "—");
+    okno_table_text(themes, *code ? (theme_name(cfg, code, &owned) ? owned : "") : "Не указан");
+    okno_table_int(themes, n);
+    if (sum) {
+      *sum += n;
+      g_free(section);
+    } else {
+      g_hash_table_insert(by_section, section, g_memdup2(&n, sizeof n));
+    }
+  }
+  skeys = g_list_sort(g_hash_table_get_keys(by_section), (GCompareFunc)g_strcmp0);
+  for (GList *k = skeys; k; k = k->next) {
+    const char *section = k->data;
+    okno_table_row(sections);
+    okno_table_text(sections, *section ? section : "—");
+    okno_table_text(sections, *section ? section_name(section) : "Не указан");
+    okno_table_int(sections, *(gint64 *)g_hash_table_lookup(by_section, section));
+  }
+}
+
+gboolean okno_stats_set_theme(const OknoConfig *cfg, OknoStore *st, const char *number,
+                              const char *code, const char *actor, GError **error)
+{
+  g_autoptr(OknoAppeal) a = NULL;
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autofree char *owned = NULL, *detail = NULL;
+  if (!code || !theme_name(cfg, code, &owned)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "Код «%s» не найден в классификаторе ([formal] themes).", code ? code : "");
+    return FALSE;
+  }
+  a = okno_store_appeal_get(st, number, error);
+  if (!a) {
+    if (error && !*error)
+      g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "Обращение № %s не найдено.", number);
+    return FALSE;
+  }
+  if (a->kind != OKNO_KIND_FORMAL) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "Обращение № %s — не обращение по 59-ФЗ: тема классификатора ему не нужна.",
+                number);
+    return FALSE;
+  }
+  b = json_builder_new();
+  json_builder_begin_object(b);
+  okno_json_str(b, "code", code);
+  okno_json_str(b, "by", actor ? actor : "");
+  json_builder_end_object(b);
+  detail = okno_json_text(b, FALSE);
+  return okno_store_appeal_theme_set(st, a->id, code, okno_now(), actor, error) &&
+         okno_store_event_add(st, a->id, "theme_set", detail, error);
+}
+
+GPtrArray *okno_stats_tables(const OknoStats *s, gboolean weekly, const OknoConfig *cfg)
 {
   static const char *const summary_cols[] = {"Показатель", "Значение", NULL};
   static const char *const series_cols[] = {"Начало", "Поступило", "Отвечено", "Просрочено", NULL};
@@ -207,6 +300,8 @@ GPtrArray *okno_stats_tables(const OknoStats *s, gboolean weekly)
     row_int(t, label, n ? *n : 0);
   }
 
+  theme_tables(out, &s->formal, cfg);
+
   t = add(out, "load", FALSE, "Нагрузка операторов", load_cols);
   for (guint i = 0; s->load && i < s->load->len; i++) {
     const OknoStatsLoad *l = s->load->pdata[i];
@@ -274,7 +369,7 @@ static gboolean department_mail(const OknoConfig *cfg, OknoStore *st, const Okno
     return TRUE;
   if (!okno_store_stats(st, &q, FALSE, cal, &s, error))
     return FALSE;
-  tables = okno_stats_tables(&s, FALSE);
+  tables = okno_stats_tables(&s, FALSE, cfg);
   okno_stats_clear(&s);
   {
     g_autoptr(GDateTime) a = g_date_time_new_from_unix_utc(from / G_USEC_PER_SEC);

@@ -15,6 +15,10 @@
  *   comments    «Комментарии к оценкам»: Обращение, Оценка, Дата, Комментарий
  *   formal      «Обращения по 59-ФЗ»: Показатель, Значение (store/stats.h
  *               OknoStatsFormal; one row per art. 11 ground, zeros too)
+ *   formal_sections, formal_themes  «По разделам классификатора», «По темам
+ *               классификатора»: Код, Название, Поступило (the formal appeals by the
+ *               code set on them, its section; names from `cfg` [formal] themes and
+ *               the five sections of the typical classifier; «Не указан» for none)
  *   load        «Нагрузка операторов»: Оператор, Назначено, Отвечено, В работе
  * The summary's compliance is on time / (on time + overdue) × 100 (0 when both are 0).
  * `chart` tells whether the page draws the table as a chart (first column labels, the
@@ -33,7 +37,7 @@ typedef struct {
 } OknoStatsTable;
 
 /* A GPtrArray of OknoStatsTable* (freed with the array). */
-GPtrArray *okno_stats_tables(const OknoStats *s, gboolean weekly);
+GPtrArray *okno_stats_tables(const OknoStats *s, gboolean weekly, const OknoConfig *cfg);
 /* The table of `id` in `tables`, or NULL. Borrowed. */
 const OknoStatsTable *okno_stats_table_find(const GPtrArray *tables, const char *id);
 
@@ -44,6 +48,13 @@ const char *okno_stats_kind_words(const char *kind);
 const char *okno_stats_sla_words(const char *sla_class);
 /* An art. 11 ground (ops.h okno_ops_art11_grounds) in Russian. */
 const char *okno_stats_ground_words(const char *ground);
+
+/* Sets the typical thematic classifier's code `code` on formal appeal `number` (an
+ * operator's act: the event `theme_set` {code, by}). The code must be one of [formal]
+ * themes; a support request, an unknown appeal or code: OKNO_ERROR_USER with one
+ * Russian line. Runs inside the caller's transaction, as the operations of ops.h do. */
+gboolean okno_stats_set_theme(const OknoConfig *cfg, OknoStore *st, const char *number,
+                              const char *code, const char *actor, GError **error);
 
 /* The weekly report mail ([stats] weekly_day = monday ... sunday; "" sends none). When
  * `now` falls on that day (Moscow time) and no node has sent this week's yet

@@ -611,8 +611,12 @@ static const char *const sqlite_steps[] = {
   "  public_key BLOB NOT NULL,"
   "  added_at INTEGER NOT NULL);",
   /* 18 (stats, issue 20; store/stats.h): the weeks whose report mail went out to the
-   * departments' supervisors, so that one node sends it once a week. */
-  "CREATE TABLE stats_mail_weeks(week INTEGER PRIMARY KEY, sent_at INTEGER NOT NULL);",
+   * departments' supervisors, so that one node sends it once a week; the formal
+   * appeals' classifier codes. */
+  "CREATE TABLE stats_mail_weeks(week INTEGER PRIMARY KEY, sent_at INTEGER NOT NULL);"
+  /* and the typical thematic classifier's code an operator set on a formal appeal */
+  "CREATE TABLE appeal_themes(appeal_id INTEGER PRIMARY KEY REFERENCES appeals(id),"
+  "  code TEXT NOT NULL, set_at INTEGER NOT NULL, set_by TEXT NOT NULL DEFAULT '');",
 };
 
 static const char *const pg_steps[] = {
@@ -972,7 +976,9 @@ static const char *const pg_steps[] = {
   "  public_key BYTEA NOT NULL,"
   "  added_at BIGINT NOT NULL);",
   /* 18 (stats, issue 20): as SQLite's step 18. */
-  "CREATE TABLE stats_mail_weeks(week BIGINT PRIMARY KEY, sent_at BIGINT NOT NULL);",
+  "CREATE TABLE stats_mail_weeks(week BIGINT PRIMARY KEY, sent_at BIGINT NOT NULL);"
+  "CREATE TABLE appeal_themes(appeal_id BIGINT PRIMARY KEY REFERENCES appeals(id),"
+  "  code TEXT NOT NULL, set_at BIGINT NOT NULL, set_by TEXT NOT NULL DEFAULT '');",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

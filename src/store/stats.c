@@ -320,6 +320,17 @@ static gboolean formal(OknoDb *db, const OknoReportQuery *q, OknoStats *s, GErro
                         &fq, TRUE, ")", error);
   if (!g)
     return FALSE;
+  {
+    g_autoptr(OknoRows) t = okno_report_query(
+        db, "SELECT coalesce(t.code, ''), count(*) FROM appeals LEFT JOIN appeal_themes t"
+            " ON t.appeal_id = appeals.id WHERE ", &fq, TRUE, " GROUP BY 1", error);
+    if (!t)
+      return FALSE;
+    f->themes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    for (guint i = 0; i < okno_rows_count(t); i++)
+      g_hash_table_insert(f->themes, g_strdup(okno_rows_text(t, i, 0) ? okno_rows_text(t, i, 0) : ""),
+                          g_memdup2(&(gint64){okno_rows_int(t, i, 1)}, sizeof(gint64)));
+  }
   f->grounds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   for (guint i = 0; i < okno_rows_count(g); i++) {
     g_autoptr(JsonParser) p = json_parser_new();
@@ -363,6 +374,19 @@ void okno_stats_clear(OknoStats *s)
   g_clear_pointer(&s->comments, g_ptr_array_unref);
   g_clear_pointer(&s->load, g_ptr_array_unref);
   g_clear_pointer(&s->formal.grounds, g_hash_table_destroy);
+  g_clear_pointer(&s->formal.themes, g_hash_table_destroy);
+}
+
+gboolean okno_store_appeal_theme_set(OknoStore *st, gint64 appeal_id, const char *code,
+                                     gint64 at, const char *by, GError **error)
+{
+  return okno_db_exec(okno_store_db(st),
+                      "INSERT INTO appeal_themes(appeal_id, code, set_at, set_by) VALUES($1, $2, $3, $4)"
+                      " ON CONFLICT(appeal_id) DO UPDATE SET code = excluded.code,"
+                      " set_at = excluded.set_at, set_by = excluded.set_by",
+                      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_TEXT(code), OKNO_INT(at),
+                                  OKNO_TEXT(by ? by : "")),
+                      error);
 }
 
 gboolean okno_store_stats_mail_claim(OknoStore *st, gint64 week, gint64 now, gboolean *won,

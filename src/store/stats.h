@@ -70,6 +70,7 @@ typedef struct {
   gint64 extended;                     /* extensions > 0 */
   gint64 unanswered;                   /* event "left_unanswered" (art. 11) */
   GHashTable *grounds;                 /* ground -> gint64* count of those */
+  GHashTable *themes;                  /* classifier code ("" none) -> gint64* received */
 } OknoStatsFormal;
 
 typedef struct {
@@ -93,6 +94,10 @@ void okno_stats_clear(OknoStats *s);
 
 /* The backlog's age bands in Russian, [OKNO_STATS_AGES]. */
 extern const char *const okno_stats_age_words[OKNO_STATS_AGES];
+
+/* Sets (or replaces) the classifier code of appeal `appeal_id` (ops/stats.h checks it). */
+gboolean okno_store_appeal_theme_set(OknoStore *st, gint64 appeal_id, const char *code,
+                                     gint64 at, const char *by, GError **error);
 
 /* The weekly report mail (ops/stats.h): marks week `week` (a Monday-started week
  * number) as sent at `now`; *won TRUE for the one caller that marked it (any node). */

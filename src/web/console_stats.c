@@ -380,7 +380,7 @@ static void stats_get(OknoReq *req)
     okno_req_error(req, 500, NULL);
     return;
   }
-  tables = okno_stats_tables(&s, f.weekly);
+  tables = okno_stats_tables(&s, f.weekly, req->cfg);
   query = filters_query(&f);
   ta = json_array_new();
   for (guint i = 0; i < tables->len; i++)
@@ -419,7 +419,7 @@ static void export_get(OknoReq *req)
     okno_req_error(req, 500, NULL);
     return;
   }
-  tables = okno_stats_tables(&s, f.weekly);
+  tables = okno_stats_tables(&s, f.weekly, req->cfg);
   okno_stats_clear(&s);
   t = id ? okno_stats_table_find(tables, id) : NULL;
   if (!t) {
@@ -499,15 +499,21 @@ static void formal_get(OknoReq *req)
     okno_req_error(req, 500, NULL);
     return;
   }
-  tables = okno_stats_tables(&s, FALSE);
+  tables = okno_stats_tables(&s, FALSE, req->cfg);
   okno_stats_clear(&s);
   query = filters_query(&f);
-  t = okno_stats_table_find(tables, "formal");
   o = okno_console_ctx(u);
+  {
+    static const char *const ids[] = {"formal", "formal_sections", "formal_themes"};
+    JsonArray *ta = json_array_new();
+    for (gsize i = 0; i < G_N_ELEMENTS(ids); i++)
+      if ((t = okno_stats_table_find(tables, ids[i])))
+        json_array_add_object_element(ta, table_json(t, query));
+    json_object_set_array_member(o, "tables", ta);
+  }
   title = g_strdup_printf("Обращения граждан по 59-ФЗ: %" G_GINT64_FORMAT " квартал %"
                           G_GINT64_FORMAT " г.", quarter, year);
   json_object_set_string_member(o, "heading", title);
-  json_object_set_object_member(o, "table", table_json(t, query));
   years = json_array_new();
   {
     g_autofree char *chosen = g_strdup_printf("%" G_GINT64_FORMAT, year);

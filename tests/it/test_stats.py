@@ -100,7 +100,9 @@ class Stats(unittest.TestCase):
         cls.mail_day = datetime.datetime.now(MSK) + datetime.timedelta(days=3)
         cls.okno.write_config({"http": {"captcha_bits": "12", "forms_per_hour": "1000000",
                                         "requests_per_minute": "100000"},
-                               "stats": {"weekly_day": cls.mail_day.strftime("%A").lower()}})
+                               "stats": {"weekly_day": cls.mail_day.strftime("%A").lower()},
+                               "formal": {"themes": "0002.0007.0074.0534:Пенсии; "
+                                                    "0001.0001.0001.0001:Конституционный строй"}})
         for code, name in (("passports", "Паспортный отдел"), ("social", "Социальный отдел")):
             cls.cli("department", "add", "--code", code, "--name", name)
         cls.cli("route", "add", "--kind", "keyword", "--value", "паспорт", "--department", "passports")
@@ -172,6 +174,8 @@ class Stats(unittest.TestCase):
                              "--kind", "formal")
         cls.cli("appeal", "forward", a["e8"], "Социальный фонд России")
         cls.cli("appeal", "leave-unanswered", a["e9"], "obscene")
+        cls.cli("appeal", "theme", a["e7"], "0002.0007.0074.0534")
+        cls.cli("appeal", "theme", a["e8"], "0001.0001.0001.0001")
         answer = ("appeal", "status", "--answer", "Ответ на ваш вопрос.")
         for k in ("e1", "e2", "w1"):
             cls.cli(*answer, a[k], "answered")
@@ -416,6 +420,20 @@ class Stats(unittest.TestCase):
         self.assertEqual(d.status, 200)
         got = list(csv.reader(io.StringIO(d.body.decode("utf-8"), newline="")))
         self.assertEqual({a: int(b) for a, b in got[1:]}, rows)
+        tables = Tables(r.text).tables
+        self.assertEqual({row[0]: (row[1], int(row[2])) for row in tables["formal_sections"][1:]},
+                         {"0001": ("Государство, общество, политика", 1),
+                          "0002": ("Социальная сфера", 1), "—": ("Не указан", 1)})
+        self.assertEqual({row[0]: (row[1], int(row[2])) for row in tables["formal_themes"][1:]},
+                         {"0001.0001.0001.0001": ("Конституционный строй", 1),
+                          "0002.0007.0074.0534": ("Пенсии", 1), "—": ("Не указан", 1)})
+        # only formal appeals, only codes of the list
+        for number, code, text in ((self.a["e1"], "0002.0007.0074.0534", "не обращение по 59-ФЗ"),
+                                   (self.a["e9"], "9999.0000.0000.0000", "не найден")):
+            p = self.okno.run("appeal", "theme", number, code)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn(text, p.stderr)
+            self.assertEqual(p.stderr.count("\n"), 1, p.stderr)
         self.assertEqual(c.get("/console/stats/formal?year=2026&quarter=5").status, 400)
         self.assertEqual(self.staff("opa").get("/console/stats/formal").status, 403)
 
