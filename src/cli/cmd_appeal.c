@@ -9,6 +9,8 @@
  *   okno appeal hold    --config F NUMBER --reason TEXT [--by EMAIL]  (a legal hold:
  *                       the retention clock stops, ops/retention.h)
  *   okno appeal unhold  --config F NUMBER [--by EMAIL]
+ *   okno appeal theme   --config F NUMBER CODE [--by EMAIL]  (a formal appeal's typical
+ *                       thematic classifier code, one of [formal] themes: ops/stats.h)
  *   okno notifications --config F --email ADDRESS [TYPE=on|off ...]
  *
  * The operation may stand anywhere among the options. Each runs one store transaction (the operation, its events, the citizen's
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "ops/ops.h"
+#include "ops/stats.h"
 #include "ops/retention.h"
 #include "core/clock.h"
 #include "cli/cli.h"
@@ -27,7 +30,7 @@
 #include "store/notify.h"
 
 typedef enum { OP_STATUS, OP_EXTEND, OP_CONFIRM, OP_ASSIGN, OP_FORWARD, OP_ART11, OP_HOLD,
-               OP_UNHOLD } Op;
+               OP_UNHOLD, OP_THEME } Op;
 
 static const struct {
   const char *name;
@@ -43,6 +46,7 @@ static const struct {
   {"leave-unanswered", OP_ART11, 1, "NUMBER GROUND"},
   {"hold", OP_HOLD, 0, "NUMBER --reason TEXT"},
   {"unhold", OP_UNHOLD, 0, "NUMBER"},
+  {"theme", OP_THEME, 1, "NUMBER CODE"},
 };
 
 static gboolean run_op(Op op, const OknoSlaEnv *env, OknoStore *st, char **argv,
@@ -75,6 +79,8 @@ static gboolean run_op(Op op, const OknoSlaEnv *env, OknoStore *st, char **argv,
     return okno_ops_forward(env, st, argv[1], argv[2], by, error);
   case OP_ART11:
     return okno_ops_leave_unanswered(env, st, argv[1], argv[2], by, error);
+  case OP_THEME:
+    return okno_stats_set_theme(env->cfg, st, argv[1], argv[2], by, error);
   case OP_HOLD:
     return okno_retention_hold(st, argv[1], reason, by, okno_now(), error);
   case OP_UNHOLD:

@@ -1,6 +1,7 @@
 /* cmd_report.c: `okno report` - the figures of a period for scripts (docs/metrics.md).
  *
  *   okno report --config FILE --from YYYY-MM-DD --to YYYY-MM-DD [--department X]
+ *               [--channel C] [--category C] [--kind K] [--sla-class S]
  *               --json | --csv [--out FILE] | --xlsx --out FILE
  *
  * The period is whole days in Moscow time, both ends included, by the time an appeal
@@ -10,12 +11,14 @@
  * same figures as one table (ops/table.h): «Раздел», «Показатель», «Число», the totals
  * first («Итого»: received, answered, on_time, overdue, open, by those JSON names),
  * then each breakdown under its JSON name, «(нет)» standing for JSON's "" (no
- * category, the triage queue). A bad date, a period that ends before it
+ * category, the triage queue). The filters narrow every figure as the dashboard's do
+ * (store/report.h). A bad date, an unknown channel, kind or SLA class, a period that ends before it
  * starts, not exactly one format, or --xlsx without --out is a user error (exit 1). */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "appeal/appeal.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -23,24 +26,6 @@
 #include "ops/table.h"
 #include "store/report.h"
 #include "store/store.h"
-
-/* "YYYY-MM-DD" as the instant its day begins in Moscow, plus `days` days. */
-static gboolean day_start(const char *text, gint days, gint64 *us)
-{
-  int y = 0, m = 0, d = 0;
-  char end = 0;
-  g_autoptr(GDateTime) t = NULL;
-  g_autoptr(GDateTime) moved = NULL;
-  if (!text || sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 || strlen(text) != 10 ||
-      !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y))
-    return FALSE;
-  t = g_date_time_new(okno_tz_moscow(), y, m, d, 0, 0, 0);
-  moved = t ? g_date_time_add_days(t, days) : NULL;
-  if (!moved)
-    return FALSE;
-  *us = g_date_time_to_unix(moved) * G_USEC_PER_SEC;
-  return TRUE;
-}
 
 static void counts(JsonBuilder *b, const char *name, GHashTable *h)
 {
@@ -90,10 +75,15 @@ int okno_cmd_report(int argc, char **argv)
   gboolean json = FALSE, csv = FALSE, xlsx = FALSE;
   g_autofree char *out = NULL;
   g_autofree char *from = NULL, *to = NULL, *department = NULL;
+  g_autofree char *channel = NULL, *category = NULL, *kind = NULL, *sla_class = NULL;
   const GOptionEntry extra[] = {
     {"from", 0, 0, G_OPTION_ARG_STRING, &from, "first day (Moscow time)", "YYYY-MM-DD"},
     {"to", 0, 0, G_OPTION_ARG_STRING, &to, "last day, included", "YYYY-MM-DD"},
     {"department", 0, 0, G_OPTION_ARG_STRING, &department, "one department's appeals", "CODE"},
+    {"channel", 0, 0, G_OPTION_ARG_STRING, &channel, "one channel's appeals", "CHANNEL"},
+    {"category", 0, 0, G_OPTION_ARG_STRING, &category, "one category's appeals", "CATEGORY"},
+    {"kind", 0, 0, G_OPTION_ARG_STRING, &kind, "support or formal appeals only", "KIND"},
+    {"sla-class", 0, 0, G_OPTION_ARG_STRING, &sla_class, "one SLA class's appeals", "CLASS"},
     {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
     {"csv", 0, 0, G_OPTION_ARG_NONE, &csv, "print CSV (or write it to --out)", NULL},
     {"xlsx", 0, 0, G_OPTION_ARG_NONE, &xlsx, "write an Excel workbook to --out", NULL},
@@ -115,7 +105,7 @@ int okno_cmd_report(int argc, char **argv)
     fprintf(stderr, "okno: report takes no arguments besides its options\n");
     return 1;
   }
-  if (!day_start(from, 0, &q.from) || !day_start(to, 1, &q.to)) {
+  if (!okno_date_parse_msk(from, 0, &q.from) || !okno_date_parse_msk(to, 1, &q.to)) {
     fprintf(stderr, "okno: report needs --from and --to as dates, e.g. --from 2026-12-01 "
                     "--to 2026-12-31\n");
     return 1;
@@ -132,7 +122,21 @@ int okno_cmd_report(int argc, char **argv)
     fprintf(stderr, "okno: --xlsx writes a file: add --out FILE\n");
     return 1;
   }
+  {
+    OknoChannel c;
+    OknoKind k;
+    OknoSlaClass sc;
+    if ((channel && !okno_channel_parse(channel, &c)) || (kind && !okno_kind_parse(kind, &k)) ||
+        (sla_class && !okno_sla_class_parse(sla_class, &sc))) {
+      fprintf(stderr, "okno: unknown --channel, --kind or --sla-class (see okno report --help)\n");
+      return 1;
+    }
+  }
   q.department = department;
+  q.channel = channel;
+  q.category = category;
+  q.kind = kind;
+  q.sla_class = sla_class;
   q.now = okno_now();
   st = okno_store_open(cfg->store_url, &err);
   if (!st || !okno_store_report(st, &q, &r, &err))

@@ -1,6 +1,9 @@
 /* clock.c: settable clock and Moscow time formatting (see clock.h). */
 #include "core/clock.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static gint64 fake_now; /* 0: real clock. Accessed atomically. */
 
 gint64 okno_now(void)
@@ -83,4 +86,26 @@ char *okno_time_format_rfc5322(gint64 us)
                          g_date_time_get_hour(dt), g_date_time_get_minute(dt),
                          g_date_time_get_second(dt), off < 0 ? '-' : '+',
                          (int)(ABS(off) / 60), (int)(ABS(off) % 60));
+}
+
+gboolean okno_date_parse_msk(const char *text, gint days, gint64 *us)
+{
+  int y = 0, m = 0, d = 0;
+  char end = 0;
+  g_autoptr(GDateTime) t = NULL;
+  g_autoptr(GDateTime) moved = NULL;
+  if (!text || strlen(text) != 10)
+    return FALSE;
+  for (int i = 0; i < 10; i++)
+    if (i == 4 || i == 7 ? text[i] != '-' : !g_ascii_isdigit(text[i]))
+      return FALSE;
+  if (sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 || y < 1 ||
+      !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y))
+    return FALSE;
+  t = g_date_time_new(okno_tz_moscow(), y, m, d, 0, 0, 0);
+  moved = t ? g_date_time_add_days(t, days) : NULL;
+  if (!moved)
+    return FALSE;
+  *us = g_date_time_to_unix(moved) * G_USEC_PER_SEC;
+  return TRUE;
 }

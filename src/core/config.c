@@ -121,6 +121,8 @@ static const KeyDef keys[] = {
   I("retention", "acts_days", retention_acts_days, 1095, 1, 36500),
   I("retention", "interval", retention_interval, 86400, 60, 30 * 86400),
   S("retention", "operator", retention_operator, ""),
+  S("stats", "weekly_day", stats_weekly_day, ""),
+  L("formal", "themes", formal_themes, ""),
   P("retention", "act_font", retention_act_font, "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
 
   S("sla", "simple", sla_simple, "24 working hours"),

@@ -23,6 +23,7 @@
 #include "ops/journal.h"
 #include "ops/classify.h"
 #include "ops/retention.h"
+#include "ops/stats.h"
 #include "ops/worker.h"
 #include "store/appeals.h"
 #include "store/events.h"
@@ -249,6 +250,14 @@ gint64 okno_scheduler_run_once(OknoScheduler *s, gint64 now, GError **error)
   /* The journal's verify, when [journal] verify_interval has passed (ops/journal.h). */
   if (!okno_journal_verify_due(s->store, s->cfg, now, FALSE, &verified, error))
     return -1;
+  /* The weekly report mail, on [stats] weekly_day (ops/stats.h); its failure is logged
+   * and does not hold up the SLA jobs. */
+  {
+    g_autoptr(GError) e = NULL;
+    guint letters = 0;
+    if (!okno_stats_weekly_mail(s->cfg, s->store, s->env->cal, now, &letters, &e))
+      okno_log_warn("stats", "event=weekly_mail_failed error=\"%s\"", e->message);
+  }
   for (;;) {
     g_autoptr(GArray) jobs = okno_store_sla_jobs_claim(s->store, now, LEASE_US, BATCH, s->owner, error);
     if (!jobs)

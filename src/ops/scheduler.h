@@ -20,7 +20,9 @@
  * and trains the classifier's models that have new examples (okno_scheduler_classify).
  * Each pass also runs `okno journal verify` when [journal] verify_interval (default a
  * day) has passed since the last stored result (ops/journal.h okno_journal_verify_due):
- * the result is stored for the auditor's console and set as metrics.
+ * the result is stored for the auditor's console and set as metrics. And on [stats]
+ * weekly_day it sends the weekly report mail (ops/stats.h okno_stats_weekly_mail; a
+ * failure is logged, the SLA jobs still run).
  *
  * In `okno serve` the scheduler runs passes on a thread of its own every [sla]
  * scheduler_interval seconds; `okno scheduler run --now T` runs one pass at T. Whether

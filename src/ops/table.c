@@ -1,14 +1,17 @@
 /* table.c: a table of figures as CSV and XLSX (the contract is in table.h). */
 #include "ops/table.h"
 
+#include <math.h>
 #include <string.h>
 #include <xlsxwriter.h>
 
 #include "core/error.h"
 
 typedef struct {
-  char *text;  /* NULL: an integer */
+  char *text;  /* NULL: a number */
   gint64 value;
+  gboolean real; /* the number is `x`, shown with one decimal */
+  double x;
 } Cell;
 
 struct OknoTable {
@@ -68,6 +71,66 @@ void okno_table_int(OknoTable *t, gint64 value)
   add_cell(t, (Cell){.value = value});
 }
 
+void okno_table_real(OknoTable *t, double value)
+{
+  add_cell(t, (Cell){.real = TRUE, .x = value});
+}
+
+const char *okno_table_title(const OknoTable *t)
+{
+  return t->title;
+}
+
+const char *const *okno_table_columns(const OknoTable *t)
+{
+  return (const char *const *)t->columns;
+}
+
+guint okno_table_rows(const OknoTable *t)
+{
+  return t->rows->len;
+}
+
+guint okno_table_cells(const OknoTable *t, guint row)
+{
+  return row < t->rows->len ? ((GArray *)g_ptr_array_index(t->rows, row))->len : 0;
+}
+
+static const Cell *cell_at(const OknoTable *t, guint row, guint col)
+{
+  GArray *r = row < t->rows->len ? g_ptr_array_index(t->rows, row) : NULL;
+  return r && col < r->len ? &g_array_index(r, Cell, col) : NULL;
+}
+
+/* A real with one decimal and the C locale's point. */
+static char *real_text(double x, char point)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  char *dot;
+  g_ascii_formatd(buf, sizeof buf, "%.1f", x);
+  if ((dot = strchr(buf, '.')))
+    *dot = point;
+  return g_strdup(buf);
+}
+
+char *okno_table_cell_text(const OknoTable *t, guint row, guint col)
+{
+  const Cell *c = cell_at(t, row, col);
+  if (!c)
+    return g_strdup("");
+  if (c->text)
+    return g_strdup(c->text);
+  if (c->real)
+    return real_text(c->x, ',');
+  return g_strdup_printf("%" G_GINT64_FORMAT, c->value);
+}
+
+gboolean okno_table_cell_is_number(const OknoTable *t, guint row, guint col)
+{
+  const Cell *c = cell_at(t, row, col);
+  return c && !c->text;
+}
+
 static void csv_field(GString *out, const char *s)
 {
   if (!strpbrk(s, ",\"\r\n")) {
@@ -100,7 +163,10 @@ char *okno_table_csv(const OknoTable *t)
         g_string_append_c(out, ',');
       if (cell->text)
         csv_field(out, cell->text);
-      else
+      else if (cell->real) {
+        g_autofree char *x = real_text(cell->x, '.');
+        g_string_append(out, x);
+      } else
         g_string_append_printf(out, "%" G_GINT64_FORMAT, cell->value);
     }
     g_string_append(out, "\r\n");
@@ -149,6 +215,9 @@ gboolean okno_table_xlsx(const OknoTable *t, const char *path, GError **error)
       if (cell->text) {
         worksheet_write_string(ws, (lxw_row_t)(r + 1), (lxw_col_t)c, cell->text, NULL);
         width[c] = MAX(width[c], (double)g_utf8_strlen(cell->text, -1));
+      } else if (cell->real) {
+        worksheet_write_number(ws, (lxw_row_t)(r + 1), (lxw_col_t)c, round(cell->x * 10) / 10, NULL);
+        width[c] = MAX(width[c], 8.0);
       } else {
         worksheet_write_number(ws, (lxw_row_t)(r + 1), (lxw_col_t)c, (double)cell->value, NULL);
         width[c] = MAX(width[c], 8.0);

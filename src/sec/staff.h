@@ -129,6 +129,7 @@ typedef enum {
   OKNO_ACT_JUDGE_SPAM,       /* «Спам» / «Не спам» (ops/spam.h, docs/spam.md) */
   OKNO_ACT_LEGAL_HOLD,       /* place or lift a legal hold (ops/retention.h) */
   OKNO_ACT_VIEW_ACTS,        /* destruction acts of personal data (docs/retention.md) */
+  OKNO_ACT_VIEW_STATS,       /* the dashboard /console/stats (supervisors: their departments) */
   OKNO_ACT_COUNT
 } OknoAction;
 

@@ -677,6 +677,13 @@ static const char *const sqlite_steps[] = {
   SQLITE_FTS_REBUILD("WHERE rowid = (SELECT appeal_id FROM messages WHERE id = old.message_ref)")
   "END;",
 #undef SQLITE_FTS_REBUILD
+  /* 17 (stats, issue 20; store/stats.h): the weeks whose report mail went out to the
+   * departments' supervisors, so that one node sends it once a week; the formal
+   * appeals' classifier codes. */
+  "CREATE TABLE stats_mail_weeks(week INTEGER PRIMARY KEY, sent_at INTEGER NOT NULL);"
+  /* and the typical thematic classifier's code an operator set on a formal appeal */
+  "CREATE TABLE appeal_themes(appeal_id INTEGER PRIMARY KEY REFERENCES appeals(id),"
+  "  code TEXT NOT NULL, set_at INTEGER NOT NULL, set_by TEXT NOT NULL DEFAULT '');",
   /* 18 (desk, issue 21; store/filters.h, store/queue.h): an operator's saved queue
    * filters, and the indexes of the queue's column orders (not the subject's: it is
    * sealed since step 16, so its order means nothing). */
@@ -1136,6 +1143,10 @@ static const char *const pg_steps[] = {
   "CREATE TRIGGER appeal_search_attachment AFTER INSERT OR DELETE"
   "  OR UPDATE OF filename_terms, message_ref ON attachments"
   "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();",
+  /* 17 (stats, issue 20): as SQLite's step 17. */
+  "CREATE TABLE stats_mail_weeks(week BIGINT PRIMARY KEY, sent_at BIGINT NOT NULL);"
+  "CREATE TABLE appeal_themes(appeal_id BIGINT PRIMARY KEY REFERENCES appeals(id),"
+  "  code TEXT NOT NULL, set_at BIGINT NOT NULL, set_by TEXT NOT NULL DEFAULT '');",
   /* 18 (desk, issue 21; store/filters.h, store/queue.h): saved queue filters and the
    * column orders' indexes, the SQLite step 18. */
   "CREATE TABLE saved_filters("

@@ -59,19 +59,57 @@ gboolean okno_store_ready(OknoStore *st, GError **error)
   return TRUE;
 }
 
-/* The period's condition; $1 from, $2 to, $3 department ("" with $4 = 0: any). */
-#define PERIOD_SQL "received_at >= $1 AND received_at < $2 AND ($4 = 0 OR department = $3)"
+void okno_report_filter(const OknoReportQuery *q, gboolean period, GString *sql,
+                        GArray *params)
+{
+  struct { const char *column, *value; } eq[] = {
+    {"department", q->department}, {"channel", q->channel}, {"category", q->category},
+    {"kind", q->kind}, {"sla_class", q->sla_class},
+  };
+  g_string_append(sql, "1 = 1");
+  if (period) {
+    g_string_append_printf(sql, " AND received_at >= $%u AND received_at < $%u",
+                           params->len + 1, params->len + 2);
+    g_array_append_val(params, OKNO_INT(q->from));
+    g_array_append_val(params, OKNO_INT(q->to));
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS(eq); i++) {
+    /* department "" is the triage queue; the other filters take "" as "any" */
+    if (!eq[i].value || (i > 0 && !*eq[i].value))
+      continue;
+    g_string_append_printf(sql, " AND %s = $%u", eq[i].column, params->len + 1);
+    g_array_append_val(params, OKNO_TEXT(eq[i].value));
+  }
+  if (q->departments) {
+    if (!q->departments[0]) {
+      g_string_append(sql, " AND 1 = 0");
+      return;
+    }
+    g_string_append(sql, " AND department IN (");
+    for (guint i = 0; q->departments[i]; i++) {
+      g_string_append_printf(sql, "%s$%u", i ? ", " : "", params->len + 1);
+      g_array_append_val(params, OKNO_TEXT(q->departments[i]));
+    }
+    g_string_append(sql, ")");
+  }
+}
+
+OknoRows *okno_report_query(OknoDb *db, const char *head, const OknoReportQuery *q,
+                            gboolean period, const char *tail, GError **error)
+{
+  g_autoptr(GString) sql = g_string_new(head);
+  g_autoptr(GArray) params = g_array_new(FALSE, FALSE, sizeof(OknoParam));
+  okno_report_filter(q, period, sql, params);
+  g_string_append(sql, tail ? tail : "");
+  return okno_db_query(db, sql->str, (const OknoParam *)params->data, params->len, error);
+}
 
 static GHashTable *counts_by(OknoDb *db, const char *column, const OknoReportQuery *q,
                              GError **error)
 {
-  g_autofree char *sql = g_strdup_printf("SELECT %s, count(*) FROM appeals WHERE " PERIOD_SQL
-                                         " GROUP BY %s", column, column);
-  g_autoptr(OknoRows) r = okno_db_query(
-      db, sql,
-      OKNO_PARAMS(OKNO_INT(q->from), OKNO_INT(q->to), OKNO_TEXT(q->department ? q->department : ""),
-                  OKNO_INT(q->department ? 1 : 0)),
-      error);
+  g_autofree char *head = g_strdup_printf("SELECT %s, count(*) FROM appeals WHERE ", column);
+  g_autofree char *tail = g_strdup_printf(" GROUP BY %s", column);
+  g_autoptr(OknoRows) r = okno_report_query(db, head, q, TRUE, tail, error);
   GHashTable *h;
   if (!r)
     return NULL;
@@ -87,18 +125,16 @@ gboolean okno_store_report(OknoStore *st, const OknoReportQuery *q, OknoReport *
 {
   OknoDb *db = okno_store_db(st);
   g_autoptr(OknoRows) t = NULL;
-  memset(r, 0, sizeof *r);
-  t = okno_db_query(
-      db,
+  /* now is a literal: the filter's parameters are numbered from $1 */
+  g_autofree char *head = g_strdup_printf(
       "SELECT count(*), count(*) FILTER (WHERE answered = 1),"
       " count(*) FILTER (WHERE answered = 1 AND overdue = 0),"
       " count(*) FILTER (WHERE overdue = 1 OR (" OKNO_OPEN_SQL " AND deadline <> 0"
-      "   AND deadline < $5)),"
+      "   AND deadline < %" G_GINT64_FORMAT ")),"
       " count(*) FILTER (WHERE " OKNO_OPEN_SQL ")"
-      " FROM appeals WHERE " PERIOD_SQL,
-      OKNO_PARAMS(OKNO_INT(q->from), OKNO_INT(q->to), OKNO_TEXT(q->department ? q->department : ""),
-                  OKNO_INT(q->department ? 1 : 0), OKNO_INT(q->now)),
-      error);
+      " FROM appeals WHERE ", q->now);
+  memset(r, 0, sizeof *r);
+  t = okno_report_query(db, head, q, TRUE, NULL, error);
   if (!t)
     return FALSE;
   r->received = okno_rows_int(t, 0, 0);

@@ -15,7 +15,8 @@
  * on_time (answered and never marked overdue); overdue (marked overdue by the
  * scheduler, or still open with a deadline before q->now); open (new, in_progress,
  * needs_clarification); and the received counted by channel, category and department
- * (name -> gint64*, "" for none). Each figure is one statement in SQL (FILTER
+ * (name -> gint64*, "" for none). The other filters of the query narrow every figure
+ * alike. Each figure is one statement in SQL (FILTER
  * aggregates, GROUP BY), the same on both backends. okno_report_clear frees the tables.
  *
  * okno_store_ready: TRUE when the store answers and its schema version is the newest
@@ -23,6 +24,7 @@
 #pragma once
 #include <glib.h>
 
+#include "store/db.h"
 #include "store/store.h"
 
 typedef struct {
@@ -39,8 +41,13 @@ gboolean okno_store_ready(OknoStore *st, GError **error);
 
 typedef struct {
   gint64 from, to;        /* µs, [from, to) */
-  const char *department; /* NULL: every department */
+  const char *department; /* NULL: every department ("" is the triage queue) */
   gint64 now;             /* for "still open past its deadline" */
+  /* Further filters (the dashboard's, web/console_stats.c); NULL or "": any. */
+  const char *channel, *category, *kind, *sla_class;
+  /* NULL: no limit; else only these departments (NULL-terminated; empty: none), for a
+   * supervisor who sees only their own. */
+  const char *const *departments;
 } OknoReportQuery;
 
 typedef struct {
@@ -51,3 +58,13 @@ typedef struct {
 gboolean okno_store_report(OknoStore *st, const OknoReportQuery *q, OknoReport *r,
                            GError **error);
 void okno_report_clear(OknoReport *r);
+
+/* The query's filter as SQL for the other figures' statements (store/stats.c): appends
+ * to `sql` a condition over the appeals table's own columns ("1 = 1 AND ..."), the
+ * period [from, to) on received_at when `period`, and every filter set, numbering its
+ * parameters after those already in `params` (OknoParam, texts borrowed from q). */
+void okno_report_filter(const OknoReportQuery *q, gboolean period, GString *sql,
+                        GArray *params);
+/* okno_db_query of head + the filter + tail (tail may be NULL). */
+OknoRows *okno_report_query(OknoDb *db, const char *head, const OknoReportQuery *q,
+                            gboolean period, const char *tail, GError **error);

@@ -93,6 +93,7 @@ JsonObject *okno_console_ctx(const OknoUser *u)
   json_object_set_boolean_member(o, "can_templates", templates);
   json_object_set_boolean_member(o, "is_admin", okno_staff_can(u, OKNO_ACT_MANAGE_USERS, NULL, NULL));
   json_object_set_boolean_member(o, "can_acts", okno_staff_can(u, OKNO_ACT_VIEW_ACTS, NULL, NULL));
+  json_object_set_boolean_member(o, "can_stats", okno_staff_can(u, OKNO_ACT_VIEW_STATS, NULL, NULL));
   json_object_set_boolean_member(o, "can_journal",
                                  okno_staff_can(u, OKNO_ACT_VIEW_JOURNAL, NULL, NULL));
   return o;
@@ -906,4 +907,5 @@ void okno_console_routes(OknoWeb *web)
   okno_console_admin_routes(web);
   okno_console_acts_routes(web);
   okno_console_journal_routes(web);
+  okno_console_stats_routes(web);
 }

@@ -25,6 +25,8 @@ void okno_console_admin_routes(OknoWeb *web);
 void okno_console_acts_routes(OknoWeb *web);
 /* console_journal.c: the auditor's journal page (called by okno_console_routes). */
 void okno_console_journal_routes(OknoWeb *web);
+/* console_stats.c: the dashboard /console/stats and its downloads. */
+void okno_console_stats_routes(OknoWeb *web);
 /* Rows of the staff access journal (store/access.h OknoAccessRow) for a page: at,
  * role and action in Russian, department; with `staff` also login, IP, number and
  * detail (the citizen's cabinet gets role and department only, never a name). */
