@@ -342,9 +342,11 @@ gboolean okno_store_rating_insert(OknoStore *st, gint64 appeal_id, gint64 score,
   g_autoptr(OknoRows) r = NULL;
   g_autofree char *sealed_comment = NULL, *sealed_email = NULL;
   gint64 key_id = 0;
-  /* the citizen's words and address, under the appeal's key (docs/crypto.md) */
+  /* the citizen's words and address, under the appeal's key (docs/crypto.md); no
+   * comment stays "" (it says nothing, and the statistics select the rated with one) */
   if (!okno_store_key_of_appeal(st, appeal_id, &key_id, error) ||
-      !(sealed_comment = okno_store_seal_text(st, key_id, comment, error)) ||
+      !(sealed_comment = comment && *comment ? okno_store_seal_text(st, key_id, comment, error)
+                                             : g_strdup("")) ||
       !(sealed_email = okno_store_seal_text(st, key_id, email, error)))
     return FALSE;
   r = okno_db_query(

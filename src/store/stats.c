@@ -255,7 +255,10 @@ static gboolean ratings(OknoDb *db, const OknoReportQuery *q, OknoStats *s, GErr
     return FALSE;
   s->comments = g_ptr_array_new_with_free_func(comment_free);
   for (guint i = 0; i < okno_rows_count(c); i++) {
-    OknoStatsComment *m = g_new0(OknoStatsComment, 1);
+    OknoStatsComment *m;
+    if (!okno_rows_text(c, i, 3) || !*okno_rows_text(c, i, 3))
+      continue; /* a comment whose key was shredded reads "" */
+    m = g_new0(OknoStatsComment, 1);
     m->number = g_strdup(okno_rows_text(c, i, 0));
     m->score = okno_rows_int(c, i, 1);
     m->at = okno_rows_int(c, i, 2);
