@@ -253,6 +253,7 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
   gboolean clear = o && json_object_get_boolean_member_with_default(o, "unmasked", FALSE);
   JsonObject *page = okno_console_ctx(u);
   JsonArray *msgs = json_array_new(), *events = json_array_new(), *statuses = json_array_new();
+  JsonArray *suggestions = json_array_new();
   JsonArray *depts = json_array_new(), *templates = json_array_new(), *related = json_array_new();
   JsonArray *src;
   g_autoptr(GPtrArray) dl = okno_store_department_list(req->store, NULL);
@@ -272,6 +273,7 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
       json_object_unref(o);
     json_array_unref(msgs), json_array_unref(events), json_array_unref(statuses);
     json_array_unref(depts), json_array_unref(templates), json_array_unref(related);
+    json_array_unref(suggestions);
     okno_req_error(req, 500, NULL);
     return;
   }
@@ -323,6 +325,29 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
     if (req->api) /* the JSON twin keeps the structured detail for programs */
       json_object_set_member(r, "detail", d ? json_node_copy(d) : json_node_new(JSON_NODE_NULL));
     json_array_add_object_element(events, r);
+    /* the learning router left it in triage with its suggestions (ops/classify.h): one
+     * click each, while it is still in triage */
+    if (strcmp(kind, "routed") == 0 && !*a->department && d && JSON_NODE_HOLDS_OBJECT(d) &&
+        json_object_has_member(json_node_get_object(d), "suggestions")) {
+      JsonNode *sn = json_object_get_member(json_node_get_object(d), "suggestions");
+      for (guint k = 0; JSON_NODE_HOLDS_ARRAY(sn) && k < json_array_get_length(json_node_get_array(sn)); k++) {
+        JsonNode *en = json_array_get_element(json_node_get_array(sn), k);
+        JsonObject *so, *item;
+        const char *code, *name;
+        if (!JSON_NODE_HOLDS_OBJECT(en))
+          continue;
+        so = json_node_get_object(en);
+        code = json_object_get_string_member_with_default(so, "department", "");
+        if (!(name = dept_name(code, dl)) || !*name)
+          continue; /* no such department (any more) */
+        item = json_object_new();
+        json_object_set_string_member(item, "code", code);
+        json_object_set_string_member(item, "name", name);
+        json_object_set_int_member(item, "percent",
+                                   (gint64)(json_object_get_double_member_with_default(so, "confidence", 0) * 100 + 0.5));
+        json_array_add_object_element(suggestions, item);
+      }
+    }
   }
   {
     /* the moves of ops.h's machine; answered is reached by the reply form */
@@ -395,6 +420,8 @@ static void appeal_page(OknoReq *req, const OknoUser *u, const OknoAppeal *a, gu
   json_object_set_array_member(page, "departments", depts);
   json_object_set_array_member(page, "templates", templates);
   json_object_set_array_member(page, "related", related);
+  json_object_set_boolean_member(page, "has_suggestions", json_array_get_length(suggestions) > 0);
+  json_object_set_array_member(page, "suggestions", suggestions);
   {
     JsonArray *viewers = presence_update(a->number, u->login, okno_now());
     json_object_set_boolean_member(page, "has_viewers", json_array_get_length(viewers) > 0);

@@ -248,6 +248,23 @@ class LearningRouter(unittest.TestCase):
         self.assertGreaterEqual(auto, 20, "most new appeals route by themselves")
         self.assertGreaterEqual(right, auto * 0.8)
 
+        # One click on a suggestion of the page moves an appeal left in triage.
+        waiting = [n for n in numbers if self.routed(n)[1]["queue"] == "triage"]
+        self.assertTrue(waiting)
+        page = c.get("/console/appeals/" + waiting[0]).text
+        offered = re.findall(r'data-suggestion="([a-z_-]+)">В отдел «([^»]+)» \((\d+) %\)', page)
+        detail = self.routed(waiting[0])[1]
+        self.assertEqual([o[0] for o in offered], [x["department"] for x in detail["suggestions"]])
+        form = re.search(r'<form method="post" action="(/console/appeals/[^"]+/transfer)" class="inline">'
+                         r'.*?name="csrf" value="([0-9a-f]+)".*?name="version" value="(\d+)"'
+                         r'.*?name="department" value="([a-z_-]+)".*?name="reason" value="([^"]+)"',
+                         page, re.S)
+        r = c.post(form.group(1), {"csrf": form.group(2), "version": form.group(3),
+                                   "department": form.group(4), "reason": form.group(5)})
+        self.assertEqual(r.status, 303, r.text[:500])
+        self.assertEqual(self.okno.show_json(waiting[0])["department"], offered[0][0])
+        self.assertNotIn("data-suggestion", c.get("/console/appeals/" + waiting[0]).text)
+
         # Accuracy of automatic routing: a later transfer elsewhere counts as an error.
         routed_here = [(n, self.routed(n)[1]["department"]) for n in numbers
                        if self.routed(n)[1]["queue"] == "department"]
