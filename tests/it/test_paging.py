@@ -208,7 +208,7 @@ class Paging(unittest.TestCase):
         self.assertEqual(r.status, 200)
         body = r.text.split("<tbody>")[1].split("</tbody>")[0]
         self.assertEqual(body.count("<tr"), 50)
-        self.assertIn("Всего: %d" % self.count("aud", "all"), r.text)
+        self.assertIn('Всего: <span id="queue-total">%d</span>' % self.count("aud", "all"), r.text)
         self.assertIn("Следующие 50", r.text)
         self.assertNotIn("Предыдущие 50", r.text)
         nxt = re.search(r'href="([^"]+)" rel="next"', r.text).group(1).replace("&amp;", "&")
