@@ -68,9 +68,13 @@ int okno_cmd_crypto(int argc, char **argv)
     return 0;
   }
   if (op == 4) { /* seal-existing */
-    if (!okno_store_seal_existing(st, &moved, &err))
+    gint64 rows = 0;
+    if (!okno_store_seal_existing(st, &moved, &err) ||
+        !okno_store_seal_identities(st, &rows, &err))
       return okno_cli_fail(err);
     printf("okno: %" G_GINT64_FORMAT " appeals written before the key file are sealed\n", moved);
+    printf("okno: %" G_GINT64_FORMAT " cabinet rows (sign-in codes, settings, address moves, "
+           "sessions) are sealed\n", rows);
     return 0;
   }
   { /* shred */

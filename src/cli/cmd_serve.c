@@ -38,6 +38,7 @@
 #include "ops/scheduler.h"
 #include "cli/cli.h"
 #include "store/keys.h"
+#include "store/seal.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/privileges.h"
@@ -123,7 +124,10 @@ static gboolean on_watchdog(gpointer unused)
 
 /* Encryption at rest (docs/crypto.md): without the key file okno serves only a store
  * that holds nothing sealed (and then writes clear, with a warning); with it, epochs a
- * shred or rotation left retired (a crash before their collection) are collected. */
+ * shred or rotation left retired (a crash before their collection) are collected, and
+ * the cabinet's identity rows written without the key file (sign-in codes, settings,
+ * address moves, sessions: store/seal.h) get their keyed blind indexes, so that an
+ * upgrade or a key file added later keeps the citizens' settings and moves. */
 static gboolean crypto_ready(const OknoConfig *cfg, GError **error)
 {
   g_autoptr(OknoStore) st = okno_store_open(cfg->store_url, error);
@@ -135,7 +139,7 @@ static gboolean crypto_ready(const OknoConfig *cfg, GError **error)
                   path);
     return TRUE;
   }
-  return okno_store_keys_collect(st, NULL, error);
+  return okno_store_keys_collect(st, NULL, error) && okno_store_seal_identities(st, NULL, error);
 }
 
 int okno_cmd_serve(int argc, char **argv)

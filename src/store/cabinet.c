@@ -15,27 +15,30 @@ static char *dup_or_empty(const char *s) { return g_strdup(s ? s : ""); }
 
 /* ---- one-time codes ---- */
 
+/* A code's address and owner (the old address of an address change) are kept only as
+ * blind indexes (docs/crypto.md): they are looked up, never read back. */
 gboolean okno_store_code_insert(OknoStore *st, const OknoLoginCode *c, GError **error)
 {
   OknoDb *db = okno_store_db(st);
+  g_autofree char *bidx = okno_store_blind_email(c->email);
+  g_autofree char *owner = c->owner && *c->owner ? okno_store_blind_email(c->owner) : g_strdup("");
   return okno_db_exec(db,
-                      "UPDATE login_codes SET used_at = $4 WHERE email = $1 AND purpose = $2 "
+                      "UPDATE login_codes SET used_at = $4 WHERE email_bidx = $1 AND purpose = $2 "
                       "AND owner = $3 AND used_at = 0",
-                      OKNO_PARAMS(T(c->email), T(c->purpose), T(c->owner), OKNO_INT(c->created_at)),
+                      OKNO_PARAMS(OKNO_TEXT(bidx), T(c->purpose), OKNO_TEXT(owner),
+                                  OKNO_INT(c->created_at)),
                       error) &&
          okno_db_exec(db,
-                      "INSERT INTO login_codes(email, purpose, owner, code_hash, created_at, "
+                      "INSERT INTO login_codes(email_bidx, purpose, owner, code_hash, created_at, "
                       "expires_at) VALUES($1, $2, $3, $4, $5, $6)",
-                      OKNO_PARAMS(T(c->email), T(c->purpose), T(c->owner), T(c->code_hash),
+                      OKNO_PARAMS(OKNO_TEXT(bidx), T(c->purpose), OKNO_TEXT(owner), T(c->code_hash),
                                   OKNO_INT(c->created_at), OKNO_INT(c->expires_at)),
                       error);
 }
 
 static const OknoField code_fields[] = {
   OKNO_FIELD(OknoLoginCode, id, "id", OKNO_F_INT),
-  OKNO_FIELD(OknoLoginCode, email, "email", OKNO_F_TEXT),
   OKNO_FIELD(OknoLoginCode, purpose, "purpose", OKNO_F_TEXT),
-  OKNO_FIELD(OknoLoginCode, owner, "owner", OKNO_F_TEXT),
   OKNO_FIELD(OknoLoginCode, code_hash, "code_hash", OKNO_F_TEXT),
   OKNO_FIELD(OknoLoginCode, created_at, "created_at", OKNO_F_INT),
   OKNO_FIELD(OknoLoginCode, expires_at, "expires_at", OKNO_F_INT),
@@ -46,6 +49,10 @@ static const OknoRecordType code_type =
 
 void okno_login_code_free(OknoLoginCode *l)
 {
+  if (l) { /* not columns: the addresses the code was found by */
+    g_free(l->email);
+    g_free(l->owner);
+  }
   okno_record_free(&code_type, l);
 }
 
@@ -53,12 +60,20 @@ OknoLoginCode *okno_store_code_current(OknoStore *st, const char *email, const c
                                        const char *owner, GError **error)
 {
   static gsize sql;
-  return okno_db_record(
+  g_autofree char *bidx = okno_store_blind_email(email);
+  g_autofree char *owner_bidx = owner && *owner ? okno_store_blind_email(owner) : g_strdup("");
+  OknoLoginCode *c = okno_db_record(
       okno_store_db(st),
       okno_record_sql(&sql, "SELECT ", &code_type,
-                      " FROM login_codes WHERE email = $1 AND purpose = $2 AND owner = $3 "
+                      " FROM login_codes WHERE email_bidx = $1 AND purpose = $2 AND owner = $3 "
                       "AND used_at = 0 ORDER BY id DESC LIMIT 1"),
-      OKNO_PARAMS(T(email), T(purpose), T(owner)), &code_type, error);
+      OKNO_PARAMS(OKNO_TEXT(bidx), T(purpose), OKNO_TEXT(owner_bidx)), &code_type, error);
+  /* the row keeps no address: the record gives back the ones it was found by */
+  if (c) {
+    c->email = g_strdup(email ? email : "");
+    c->owner = g_strdup(owner ? owner : "");
+  }
+  return c;
 }
 
 gboolean okno_store_code_attempt(OknoStore *st, gint64 id, GError **error)
@@ -83,50 +98,64 @@ gboolean okno_store_code_use(OknoStore *st, gint64 id, gint64 now, gboolean *won
 
 gint64 okno_store_code_count(OknoStore *st, const char *email, gint64 since, GError **error)
 {
+  g_autofree char *bidx = okno_store_blind_email(email);
   g_autoptr(OknoRows) r = okno_db_query(
-      okno_store_db(st), "SELECT count(*) FROM login_codes WHERE email = $1 AND created_at >= $2",
-      OKNO_PARAMS(T(email), OKNO_INT(since)), error);
+      okno_store_db(st),
+      "SELECT count(*) FROM login_codes WHERE email_bidx = $1 AND created_at >= $2",
+      OKNO_PARAMS(OKNO_TEXT(bidx), OKNO_INT(since)), error);
   return r ? okno_rows_int(r, 0, 0) : 0;
 }
 
 /* ---- address moves ---- */
 
+/* A move is keyed by the blind indexes of both addresses; the old address, which
+ * okno_store_contact_owned gives back, is sealed beside its index (docs/crypto.md). */
 gboolean okno_store_contact_move(OknoStore *st, const char *old_email, const char *new_email,
                                  gint64 now, GError **error)
 {
   OknoDb *db = okno_store_db(st);
-  return okno_db_exec(db, "DELETE FROM contact_moves WHERE email = $1",
-                      OKNO_PARAMS(T(new_email)), error) &&
+  g_autofree char *old_bidx = okno_store_blind_email(old_email);
+  g_autofree char *new_bidx = okno_store_blind_email(new_email);
+  g_autofree char *sealed = okno_store_seal_secret(st, old_email ? old_email : "", error);
+  return sealed &&
+         okno_db_exec(db, "DELETE FROM contact_moves WHERE email_bidx = $1",
+                      OKNO_PARAMS(OKNO_TEXT(new_bidx)), error) &&
          okno_db_exec(db,
-                      "INSERT INTO contact_moves(email, moved_to, at) VALUES($1, $2, $3) "
-                      "ON CONFLICT(email) DO UPDATE SET moved_to = excluded.moved_to, at = excluded.at",
-                      OKNO_PARAMS(T(old_email), T(new_email), OKNO_INT(now)), error);
+                      "INSERT INTO contact_moves(email_bidx, moved_bidx, email, at) "
+                      "VALUES($1, $2, $3, $4) ON CONFLICT(email_bidx) DO UPDATE SET "
+                      "moved_bidx = excluded.moved_bidx, email = excluded.email, at = excluded.at",
+                      OKNO_PARAMS(OKNO_TEXT(old_bidx), OKNO_TEXT(new_bidx), OKNO_TEXT(sealed),
+                                  OKNO_INT(now)),
+                      error);
 }
 
 char **okno_store_contact_owned(OknoStore *st, const char *subject, GError **error)
 {
   OknoDb *db = okno_store_db(st);
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
-  g_autoptr(OknoRows) away = okno_db_query(db, "SELECT 1 FROM contact_moves WHERE email = $1",
-                                           OKNO_PARAMS(T(subject)), error);
+  g_autofree char *bidx = okno_store_blind_email(subject);
+  g_autoptr(OknoRows) away = okno_db_query(db, "SELECT 1 FROM contact_moves WHERE email_bidx = $1",
+                                           OKNO_PARAMS(OKNO_TEXT(bidx)), error);
   if (!away)
     return NULL;
   if (okno_rows_count(away) == 0)
     g_ptr_array_add(out, g_strdup(subject));
   /* breadth first over "moved to": each address has one row, so no address repeats
-   * unless the rows form a cycle, which the bound and the membership check stop */
+   * unless the rows form a cycle, which the bound and the membership check stop; the
+   * order is the rows' (the addresses are sealed: no ORDER BY on them) */
   for (guint i = 0; i < out->len && out->len < MAX_MOVES; i++) {
+    g_autofree char *to = okno_store_blind_email(out->pdata[i]);
     g_autoptr(OknoRows) r = okno_db_query(
-        db, "SELECT email FROM contact_moves WHERE moved_to = $1 ORDER BY email",
-        OKNO_PARAMS(T(out->pdata[i])), error);
+        db, "SELECT email FROM contact_moves WHERE moved_bidx = $1 ORDER BY email_bidx",
+        OKNO_PARAMS(OKNO_TEXT(to)), error);
     if (!r)
       return NULL;
     for (guint k = 0; k < okno_rows_count(r) && out->len < MAX_MOVES; k++) {
       const char *e = okno_rows_text(r, k, 0);
       gboolean seen = FALSE;
       for (guint j = 0; j < out->len && !seen; j++)
-        seen = g_strcmp0(out->pdata[j], e) == 0;
-      if (!seen && g_strcmp0(e, subject) != 0)
+        seen = g_ascii_strcasecmp(out->pdata[j], e) == 0;
+      if (!seen && g_ascii_strcasecmp(e, subject) != 0)
         g_ptr_array_add(out, g_strdup(e));
     }
   }

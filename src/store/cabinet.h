@@ -9,7 +9,12 @@
  * Ownership model: a cabinet is named by the verified e-mail it signed in with (the
  * session subject). An appeal belongs to the cabinet of its contact (appeals.from_email)
  * unless that address was moved to another one (contact_moves, written when a citizen
- * changes the cabinet's address): then it belongs to where the chain of moves ends. */
+ * changes the cabinet's address): then it belongs to where the chain of moves ends.
+ *
+ * Addresses at rest (docs/crypto.md, migration 21): codes and moves are found by the
+ * blind index of an address (okno_store_blind_email), never by the address; a code
+ * keeps no address at all (okno_store_code_current gives back the ones it was asked
+ * for), a move keeps the old address sealed. Addresses compare case-insensitively. */
 #pragma once
 #include <glib.h>
 

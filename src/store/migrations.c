@@ -214,6 +214,22 @@
   "DROP INDEX outbound_auto;"                                                           \
   "CREATE INDEX outbound_auto_bidx ON outbound(to_bidx, created_at) WHERE automatic = 1;"
 
+/* 21 (ident, issue 15; docs/crypto.md): the same SQL on both stores (below). */
+#define STEP_21_IDENT \
+  "ALTER TABLE login_codes RENAME COLUMN email TO email_bidx;" \
+  "UPDATE login_codes SET email_bidx = lower(email_bidx), owner = lower(owner);" \
+  "ALTER TABLE contact_moves RENAME COLUMN email TO email_bidx;" \
+  "ALTER TABLE contact_moves RENAME COLUMN moved_to TO moved_bidx;" \
+  "ALTER TABLE contact_moves ADD COLUMN email TEXT NOT NULL DEFAULT '';" \
+  "UPDATE contact_moves SET email = email_bidx, email_bidx = lower(email_bidx), " \
+  "moved_bidx = lower(moved_bidx);" \
+  "ALTER TABLE notify_settings RENAME COLUMN email TO email_bidx;" \
+  "UPDATE notify_settings SET email_bidx = lower(email_bidx);" \
+  "ALTER TABLE sessions RENAME COLUMN subject TO subject_bidx;" \
+  "ALTER TABLE sessions ADD COLUMN subject TEXT NOT NULL DEFAULT '';" \
+  "UPDATE sessions SET subject = subject_bidx, subject_bidx = " \
+  "CASE WHEN kind = 'citizen' THEN lower(subject_bidx) ELSE subject_bidx END;"
+
 static const char *const sqlite_steps[] = {
   /* 1: the registry, its messages, attachments, events and the outbound queue. */
   "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -728,6 +744,15 @@ static const char *const sqlite_steps[] = {
   "  label TEXT NOT NULL,"
   "  at INTEGER NOT NULL,"
   "  corrected INTEGER NOT NULL DEFAULT 0);",
+  /* 21 (ident, issue 15; docs/crypto.md): the cabinet's identity tables keep no address
+   * in clear. Each address column used for lookups becomes a blind index
+   * (okno_store_blind_email: keyed BLAKE2b, or the lower-case address without a key
+   * file) under the name *_bidx, keeping its keys and indexes; an address read back
+   * gets a sealed column of its own (contact_moves.email, sessions.subject). Rows are
+   * converted to the no-key form here (lower-case); `okno crypto seal-existing`
+   * (store/seal.c) seals and blinds them under the key file. A staff session's
+   * subject (a login, not an address) stays as it is in both columns. */
+  STEP_21_IDENT,
 };
 
 static const char *const pg_steps[] = {
@@ -1188,6 +1213,8 @@ static const char *const pg_steps[] = {
   "  label TEXT NOT NULL,"
   "  at BIGINT NOT NULL,"
   "  corrected BIGINT NOT NULL DEFAULT 0);",
+  /* 21 (ident, issue 15): the SQLite step 21, statement for statement. */
+  STEP_21_IDENT,
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

@@ -1,17 +1,20 @@
-/* notify.c: citizens' notification settings (see notify.h). */
+/* notify.c: citizens' notification settings (see notify.h). A setting is keyed by the
+ * blind index of the address (okno_store_blind_email, docs/crypto.md): it is looked up,
+ * never read back, so the row keeps no address at all. */
 #include "store/notify.h"
 
 #include "core/clock.h"
+#include "store/keys.h"
 
 gboolean okno_store_notify_set(OknoStore *st, const char *email, const char *event,
                                gboolean enabled, GError **error)
 {
-  g_autofree char *lower = g_ascii_strdown(email ? email : "", -1);
+  g_autofree char *bidx = okno_store_blind_email(email);
   return okno_db_exec(okno_store_db(st),
-                      "INSERT INTO notify_settings(email, event, enabled, updated_at) "
-                      "VALUES($1, $2, $3, $4) ON CONFLICT (email, event) "
+                      "INSERT INTO notify_settings(email_bidx, event, enabled, updated_at) "
+                      "VALUES($1, $2, $3, $4) ON CONFLICT (email_bidx, event) "
                       "DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
-                      OKNO_PARAMS(OKNO_TEXT(lower), OKNO_TEXT(event), OKNO_INT(enabled ? 1 : 0),
+                      OKNO_PARAMS(OKNO_TEXT(bidx), OKNO_TEXT(event), OKNO_INT(enabled ? 1 : 0),
                                   OKNO_INT(okno_now())),
                       error);
 }
@@ -19,10 +22,10 @@ gboolean okno_store_notify_set(OknoStore *st, const char *email, const char *eve
 gboolean okno_store_notify_enabled(OknoStore *st, const char *email, const char *event,
                                    gboolean *enabled, GError **error)
 {
-  g_autofree char *lower = g_ascii_strdown(email ? email : "", -1);
+  g_autofree char *bidx = okno_store_blind_email(email);
   g_autoptr(OknoRows) r = okno_db_query(
-      okno_store_db(st), "SELECT enabled FROM notify_settings WHERE email = $1 AND event = $2",
-      OKNO_PARAMS(OKNO_TEXT(lower), OKNO_TEXT(event)), error);
+      okno_store_db(st), "SELECT enabled FROM notify_settings WHERE email_bidx = $1 AND event = $2",
+      OKNO_PARAMS(OKNO_TEXT(bidx), OKNO_TEXT(event)), error);
   if (!r)
     return FALSE;
   *enabled = okno_rows_count(r) == 0 || okno_rows_int(r, 0, 0) != 0;

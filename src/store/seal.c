@@ -1,7 +1,10 @@
 /* seal.c: sealing the rows of appeals written before the key file existed (seal.h).
  * Each appeal is read with the ordinary queries (clear values come back as they are)
- * and written back sealed in its own transaction, one UPDATE per row. */
+ * and written back sealed in its own transaction, one UPDATE per row. Then the
+ * cabinet's identity rows (migration 21) whose blind index is still an address. */
 #include "store/seal.h"
+
+#include <string.h>
 
 #include "core/error.h"
 #include "store/keys.h"
@@ -143,4 +146,113 @@ gboolean okno_store_seal_existing(OknoStore *st, gint64 *sealed, GError **error)
     if (okno_rows_count(r) < PAGE)
       return TRUE;
   }
+}
+
+/* ---- the cabinet's identity rows (migration 21) ----
+ * A blind index made without the key file is the lower-case address; one made with it
+ * is hex and has no '@': the rows to convert are those whose index holds an '@'. */
+#define CLEAR_BIDX(col) " " col " LIKE '%@%'"
+
+/* An index given as an address, blinded; "" stays "". */
+static char *reblind(const char *clear)
+{
+  return clear && *clear ? okno_store_blind_email(clear) : g_strdup("");
+}
+
+static gboolean seal_identity_rows(OknoStore *st, gint64 *rows, GError **error)
+{
+  OknoDb *db = okno_store_db(st);
+  g_autoptr(OknoRows) codes = NULL, settings = NULL, moves = NULL, sessions = NULL;
+  /* sign-in codes: both indexes (the address and an address change's owner) */
+  if (!(codes = okno_db_query(db, "SELECT id, email_bidx, owner FROM login_codes WHERE"
+                              CLEAR_BIDX("email_bidx"), NULL, 0, error)))
+    return FALSE;
+  for (guint i = 0; i < okno_rows_count(codes); i++, (*rows)++) {
+    g_autofree char *bidx = reblind(okno_rows_text(codes, i, 1));
+    g_autofree char *owner = reblind(okno_rows_text(codes, i, 2));
+    if (!okno_db_exec(db, "UPDATE login_codes SET email_bidx = $2, owner = $3 WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(okno_rows_int(codes, i, 0)), OKNO_TEXT(bidx),
+                                  OKNO_TEXT(owner)),
+                      error))
+      return FALSE;
+  }
+  /* notification settings: keyed by the index; a row already written under the key
+   * (newer) wins over the clear one */
+  if (!(settings = okno_db_query(db, "SELECT email_bidx, event, enabled, updated_at "
+                                 "FROM notify_settings WHERE" CLEAR_BIDX("email_bidx"),
+                                 NULL, 0, error)))
+    return FALSE;
+  for (guint i = 0; i < okno_rows_count(settings); i++, (*rows)++) {
+    const char *clear = okno_rows_text(settings, i, 0), *event = okno_rows_text(settings, i, 1);
+    g_autofree char *bidx = reblind(clear);
+    if (!okno_db_exec(db, "DELETE FROM notify_settings WHERE email_bidx = $1 AND event = $2",
+                      OKNO_PARAMS(OKNO_TEXT(clear), OKNO_TEXT(event)), error) ||
+        !okno_db_exec(db,
+                      "INSERT INTO notify_settings(email_bidx, event, enabled, updated_at) "
+                      "VALUES($1, $2, $3, $4) ON CONFLICT (email_bidx, event) DO NOTHING",
+                      OKNO_PARAMS(OKNO_TEXT(bidx), OKNO_TEXT(event),
+                                  OKNO_INT(okno_rows_int(settings, i, 2)),
+                                  OKNO_INT(okno_rows_int(settings, i, 3))),
+                      error))
+      return FALSE;
+  }
+  /* address moves: both indexes, and the old address sealed */
+  if (!(moves = okno_db_query(db, "SELECT email_bidx, moved_bidx, email, at FROM contact_moves "
+                              "WHERE" CLEAR_BIDX("email_bidx") " OR" CLEAR_BIDX("moved_bidx"),
+                              NULL, 0, error)))
+    return FALSE;
+  for (guint i = 0; i < okno_rows_count(moves); i++, (*rows)++) {
+    const char *clear = okno_rows_text(moves, i, 0), *email = okno_rows_text(moves, i, 2);
+    g_autofree char *bidx = strchr(clear, '@') ? reblind(clear) : g_strdup(clear);
+    const char *to = okno_rows_text(moves, i, 1);
+    g_autofree char *to_bidx = strchr(to, '@') ? reblind(to) : g_strdup(to);
+    g_autofree char *sealed = okno_store_seal_secret(st, *email ? email : clear, error);
+    if (!sealed ||
+        !okno_db_exec(db, "DELETE FROM contact_moves WHERE email_bidx = $1",
+                      OKNO_PARAMS(OKNO_TEXT(clear)), error) ||
+        !okno_db_exec(db,
+                      "INSERT INTO contact_moves(email_bidx, moved_bidx, email, at) "
+                      "VALUES($1, $2, $3, $4) ON CONFLICT (email_bidx) DO NOTHING",
+                      OKNO_PARAMS(OKNO_TEXT(bidx), OKNO_TEXT(to_bidx), OKNO_TEXT(sealed),
+                                  OKNO_INT(okno_rows_int(moves, i, 3))),
+                      error))
+      return FALSE;
+  }
+  /* citizens' sessions: the index, and the address sealed */
+  if (!(sessions = okno_db_query(db, "SELECT id, subject FROM sessions WHERE kind = 'citizen' "
+                                 "AND" CLEAR_BIDX("subject_bidx"), NULL, 0, error)))
+    return FALSE;
+  for (guint i = 0; i < okno_rows_count(sessions); i++, (*rows)++) {
+    const char *subject = okno_rows_text(sessions, i, 1);
+    g_autofree char *bidx = reblind(subject);
+    g_autofree char *sealed = okno_store_seal_secret(st, subject, error);
+    if (!sealed ||
+        !okno_db_exec(db, "UPDATE sessions SET subject_bidx = $2, subject = $3 WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(okno_rows_int(sessions, i, 0)), OKNO_TEXT(bidx),
+                                  OKNO_TEXT(sealed)),
+                      error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean okno_store_seal_identities(OknoStore *st, gint64 *rows, GError **error)
+{
+  gint64 n = 0;
+  if (rows)
+    *rows = 0;
+  if (!okno_store_vault()) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "sealing needs the key file: run okno crypto init first");
+    return FALSE;
+  }
+  if (!okno_store_begin(st, error))
+    return FALSE;
+  if (!seal_identity_rows(st, &n, error) || !okno_store_commit(st, error)) {
+    okno_store_rollback(st);
+    return FALSE;
+  }
+  if (rows)
+    *rows = n;
+  return TRUE;
 }

@@ -19,3 +19,11 @@
 #include "store/store.h"
 
 gboolean okno_store_seal_existing(OknoStore *st, gint64 *sealed, GError **error);
+
+/* The cabinet's identity rows written without the key file (migration 21): sign-in
+ * codes, notification settings, address moves and citizens' sessions whose blind
+ * index is still the lower-case address get the keyed index, and the addresses they
+ * give back (contact_moves.email, sessions.subject) are sealed under a data key of
+ * their own (okno_store_seal_secret). One transaction; a second run finds nothing.
+ * Needs the vault (OKNO_ERROR_USER without it). *rows: the rows converted. */
+gboolean okno_store_seal_identities(OknoStore *st, gint64 *rows, GError **error);

@@ -3,19 +3,35 @@
 #include "store/sessions.h"
 
 #include "core/error.h"
+#include "store/keys.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
+
+/* A session is found by subject_bidx: for a citizen the blind index of the address
+ * (okno_store_blind_email, docs/crypto.md), the address itself sealed in `subject`;
+ * a staff member's login is no address and stays as it is in both. */
+static char *subject_index(const char *kind, const char *subject)
+{
+  if (g_strcmp0(kind, "citizen") == 0)
+    return okno_store_blind_email(subject);
+  return g_strdup(subject ? subject : "");
+}
 
 gboolean okno_store_session_insert(OknoStore *st, OknoSessionRow *s, const char *token_hash,
                                    const char *ip, const char *user_agent, GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(
+  g_autofree char *bidx = subject_index(s->kind, s->subject);
+  g_autofree char *subject = g_strcmp0(s->kind, "citizen") == 0
+                                 ? okno_store_seal_secret(st, s->subject ? s->subject : "", error)
+                                 : g_strdup(s->subject ? s->subject : "");
+  g_autoptr(OknoRows) r = subject ? okno_db_query(
       okno_store_db(st),
-      "INSERT INTO sessions(token_hash, kind, subject, csrf, created_at, expires_at, "
-      "last_seen, ip, user_agent) VALUES($1, $2, $3, $4, $5, $6, $5, $7, $8) RETURNING id",
-      OKNO_PARAMS(T(token_hash), T(s->kind), T(s->subject), T(s->csrf), OKNO_INT(s->created_at),
-                  OKNO_INT(s->expires_at), T(ip), T(user_agent)),
-      error);
+      "INSERT INTO sessions(token_hash, kind, subject, subject_bidx, csrf, created_at, "
+      "expires_at, last_seen, ip, user_agent) VALUES($1, $2, $3, $4, $5, $6, $7, $6, $8, $9) "
+      "RETURNING id",
+      OKNO_PARAMS(T(token_hash), T(s->kind), OKNO_TEXT(subject), OKNO_TEXT(bidx), T(s->csrf),
+                  OKNO_INT(s->created_at), OKNO_INT(s->expires_at), T(ip), T(user_agent)),
+      error) : NULL;
   if (!r)
     return FALSE;
   s->id = okno_rows_int(r, 0, 0);
@@ -69,10 +85,11 @@ gboolean okno_store_session_revoke(OknoStore *st, const char *token_hash, gint64
 gboolean okno_store_session_revoke_subject(OknoStore *st, const char *kind,
                                            const char *subject, gint64 now, GError **error)
 {
+  g_autofree char *bidx = subject_index(kind, subject);
   return okno_db_exec(okno_store_db(st),
                       "UPDATE sessions SET revoked_at = $3 "
-                      "WHERE kind = $1 AND subject = $2 AND revoked_at = 0",
-                      OKNO_PARAMS(T(kind), T(subject), OKNO_INT(now)), error);
+                      "WHERE kind = $1 AND subject_bidx = $2 AND revoked_at = 0",
+                      OKNO_PARAMS(T(kind), OKNO_TEXT(bidx), OKNO_INT(now)), error);
 }
 
 gboolean okno_store_web_purge(OknoStore *st, gint64 now, GError **error)
@@ -136,23 +153,25 @@ GPtrArray *okno_store_session_list(OknoStore *st, const char *kind, const char *
                                    gint64 now, GError **error)
 {
   static gsize sql;
+  g_autofree char *bidx = subject_index(kind, subject);
   return okno_db_records(
       okno_store_db(st),
       okno_record_sql(&sql, "SELECT ", &session_info_type,
-                      " FROM sessions WHERE kind = $1 AND subject = $2 AND revoked_at = 0 "
+                      " FROM sessions WHERE kind = $1 AND subject_bidx = $2 AND revoked_at = 0 "
                       "AND expires_at > $3 ORDER BY id DESC"),
-      OKNO_PARAMS(T(kind), T(subject), OKNO_INT(now)), &session_info_type, error);
+      OKNO_PARAMS(T(kind), OKNO_TEXT(bidx), OKNO_INT(now)), &session_info_type, error);
 }
 
 gboolean okno_store_session_revoke_id(OknoStore *st, gint64 id, const char *kind,
                                       const char *subject, gint64 now, gboolean *found,
                                       GError **error)
 {
+  g_autofree char *bidx = subject_index(kind, subject);
   g_autoptr(OknoRows) r = okno_db_query(
       okno_store_db(st),
-      "UPDATE sessions SET revoked_at = $4 WHERE id = $1 AND kind = $2 AND subject = $3 "
+      "UPDATE sessions SET revoked_at = $4 WHERE id = $1 AND kind = $2 AND subject_bidx = $3 "
       "AND revoked_at = 0 RETURNING id",
-      OKNO_PARAMS(OKNO_INT(id), T(kind), T(subject), OKNO_INT(now)), error);
+      OKNO_PARAMS(OKNO_INT(id), T(kind), OKNO_TEXT(bidx), OKNO_INT(now)), error);
   if (!r)
     return FALSE;
   *found = okno_rows_count(r) > 0;

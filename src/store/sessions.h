@@ -3,7 +3,10 @@
  * single-use tokens, and instance-wide secrets shared by every node.
  * Like store.h: one connection, one thread; strings given are copied, rows returned
  * are owned by the caller; "not found" is NULL / 0 with no error set; errors are
- * OKNO_ERROR_TEMP (retry) or OKNO_ERROR_INTERNAL. No function opens a transaction. */
+ * OKNO_ERROR_TEMP (retry) or OKNO_ERROR_INTERNAL. No function opens a transaction.
+ * A citizen's session keeps its address sealed (a data key of its own per session) and
+ * is found by the address's blind index (docs/crypto.md, migration 21): a citizen's
+ * subject compares case-insensitively; a staff member's login as it is. */
 #pragma once
 #include <glib.h>
 

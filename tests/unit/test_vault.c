@@ -19,6 +19,7 @@
 #include "store/keys.h"
 #include "store/cabinet.h"
 #include "store/messages.h"
+#include "store/notify.h"
 #include "store/oidc.h"
 #include "store/seal.h"
 #include "store/sessions.h"
@@ -425,6 +426,91 @@ static void test_seal_existing_seals_what_was_written_clear(void **state)
   okno_store_set_vault(NULL, NULL);
 }
 
+/* The cabinet's identity rows (migration 21): written without the key file their
+ * indexes are lower-case addresses; seal_identities blinds them under the key and
+ * seals the addresses given back; the cabinet finds them as before, and no row holds
+ * an address in clear. */
+static gboolean any_row_holds(OknoStore *st, const char *needle)
+{
+  static const char *const sql[] = {
+    "SELECT email_bidx || ' ' || owner FROM login_codes",
+    "SELECT email_bidx FROM notify_settings",
+    "SELECT email_bidx || ' ' || moved_bidx || ' ' || email FROM contact_moves",
+    "SELECT subject_bidx || ' ' || subject FROM sessions",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(sql); i++) {
+    g_autoptr(OknoRows) r = okno_store_db(st)->driver->query(okno_store_db(st), sql[i], NULL, 0,
+                                                             NULL);
+    assert_non_null(r);
+    for (guint k = 0; k < okno_rows_count(r); k++)
+      if (strstr(okno_rows_text(r, k, 0), needle))
+        return TRUE;
+  }
+  return FALSE;
+}
+
+static void identities(OknoStore *st, gboolean *off, gsize *owned, gboolean *code,
+                       gsize *sessions)
+{
+  g_auto(GStrv) o = okno_store_contact_owned(st, "new@example.org", NULL);
+  g_autoptr(OknoLoginCode) c = okno_store_code_current(st, "new@example.org", "change",
+                                                       "old@example.org", NULL);
+  g_autoptr(GPtrArray) list = okno_store_session_list(st, "citizen", "New@Example.org",
+                                                      okno_now(), NULL);
+  gboolean on = TRUE;
+  assert_true(okno_store_notify_enabled(st, "OLD@example.org", "answer", &on, NULL));
+  *off = !on;
+  *owned = o ? g_strv_length(o) : 0;
+  *code = c && g_strcmp0(c->owner, "old@example.org") == 0;
+  *sessions = list ? list->len : 0;
+}
+
+static void test_cabinet_identities_are_blinded_and_sealed(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autofree char *path = key_path(fx, "okno.key");
+  OknoLoginCode code = {.email = "new@example.org", .purpose = "change",
+                        .owner = "old@example.org", .code_hash = "00",
+                        .created_at = okno_now(), .expires_at = okno_now() + G_USEC_PER_SEC * 600};
+  OknoSessionRow s = {.kind = "citizen", .subject = "new@example.org", .csrf = "c",
+                      .created_at = okno_now(), .expires_at = okno_now() + G_USEC_PER_SEC * 600};
+  gboolean off = FALSE, found_code = FALSE;
+  gsize owned = 0, sessions = 0;
+  gint64 rows = -1;
+  okno_store_set_vault(NULL, NULL);
+  assert_true(okno_store_code_insert(fx->st, &code, NULL));
+  assert_true(okno_store_notify_set(fx->st, "old@example.org", "answer", FALSE, NULL));
+  assert_true(okno_store_contact_move(fx->st, "old@example.org", "new@example.org", okno_now(),
+                                      NULL));
+  assert_true(okno_store_session_insert(fx->st, &s, "hash-1", "", "", NULL));
+  identities(fx->st, &off, &owned, &found_code, &sessions);
+  assert_true(off && owned == 2 && found_code && sessions == 1); /* clear, no key file */
+  assert_true(any_row_holds(fx->st, "old@example.org"));
+  assert_true(okno_vault_create(path, NULL));
+  fresh_vault(path);
+  assert_true(okno_store_seal_identities(fx->st, &rows, NULL));
+  assert_int_equal(rows, 4);
+  assert_false(any_row_holds(fx->st, "@example.org"));
+  fresh_vault(path); /* read from the store, not from the cache */
+  identities(fx->st, &off, &owned, &found_code, &sessions);
+  assert_true(off);
+  assert_int_equal(owned, 2);
+  assert_true(found_code);
+  assert_int_equal(sessions, 1);
+  {
+    g_autoptr(OknoSessionRow) got = okno_store_session_get(fx->st, "hash-1", okno_now(), NULL);
+    g_auto(GStrv) o = okno_store_contact_owned(fx->st, "new@example.org", NULL);
+    assert_string_equal(got->subject, "new@example.org");
+    assert_true(g_strv_contains((const char *const *)o, "old@example.org"));
+  }
+  /* written under the key: no address either, and found */
+  assert_true(okno_store_notify_set(fx->st, "third@example.org", "answer", FALSE, NULL));
+  assert_false(any_row_holds(fx->st, "@example.org"));
+  assert_true(okno_store_seal_identities(fx->st, &rows, NULL));
+  assert_int_equal(rows, 0);
+  okno_store_set_vault(NULL, NULL);
+}
+
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), \
   {"pg_" #f, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
@@ -437,6 +523,7 @@ int main(void)
     cmocka_unit_test(test_blind_index_is_keyed_and_stable),
     ON_BOTH(test_rows_are_sealed_and_read_back_clear),
     ON_BOTH(test_seal_existing_seals_what_was_written_clear),
+    ON_BOTH(test_cabinet_identities_are_blinded_and_sealed),
     ON_BOTH(test_a_backup_cannot_open_a_shredded_appeal_but_opens_another_epoch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
