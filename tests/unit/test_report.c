@@ -184,7 +184,9 @@ static void test_stats_columns_follow_the_events(void **state)
                               "reopened", "forwarded", "forwarded_in_time"};
   g_autoptr(GString) undo = g_string_new(fx->db->pg ? "DROP TRIGGER appeal_stats_event ON events;"
                                                       "DROP FUNCTION okno_appeal_stats_event();"
-                                                    : "DROP TRIGGER appeal_stats_event;");
+                                                      "DROP INDEX appeals_stats;"
+                                                    : "DROP TRIGGER appeal_stats_event;"
+                                                      "DROP INDEX appeals_stats;");
   assert_true(count >= STATS_STEP);
   assert_non_null(strstr(steps[STATS_STEP - 1], "appeal_stats_event"));
   assert_true(okno_store_begin(fx->st, NULL));
