@@ -214,6 +214,61 @@
   "DROP INDEX outbound_auto;"                                                           \
   "CREATE INDEX outbound_auto_bidx ON outbound(to_bidx, created_at) WHERE automatic = 1;"
 
+/* 20 (rollup, issue 20; store/stats.h, docs/metrics.md "Cost"): the instants and flags
+ * the dashboard reads, kept on the appeal row so its figures need no event scans:
+ * answered_first_at / closed_first_at (the earliest status_changed event to answered /
+ * closed, 0: none), clarifications (status changes to needs_clarification), reopened
+ * (a `reopened` event, or in_progress after answered or closed), forwarded and
+ * forwarded_in_time (a `forwarded` event, one saying in_time yes). A trigger on events
+ * keeps them in the transaction that adds the event (events.h okno_store_event_add is
+ * the one writer); the step fills them from the events already there. The conditions
+ * are those store/stats.c used to match the events with, so the figures are equal.
+ * appeals_stats covers every column the figures read after the period, so each of
+ * their statements reads that index only (docs/bench.md, "stats"). */
+#define STATS_TO(s) "NEW.kind = 'status_changed' AND NEW.detail LIKE '%\"to\":\"" s "\"%'"
+#define STATS_FIRST(col, s)                                                                \
+  col " = CASE WHEN " STATS_TO(s) " AND (" col " = 0 OR NEW.at < " col ") THEN NEW.at"    \
+  " ELSE " col " END"
+#define STATS_EVENT_SET                                                                    \
+  STATS_FIRST("answered_first_at", "answered") ", "                                        \
+  STATS_FIRST("closed_first_at", "closed") ", "                                            \
+  "clarifications = clarifications + CASE WHEN " STATS_TO("needs_clarification")           \
+  " THEN 1 ELSE 0 END, "                                                                   \
+  "reopened = CASE WHEN NEW.kind = 'reopened' OR (" STATS_TO("in_progress")                \
+  " AND (NEW.detail LIKE '%\"from\":\"answered\"%' OR NEW.detail LIKE"                     \
+  " '%\"from\":\"closed\"%')) THEN 1 ELSE reopened END, "                                  \
+  "forwarded = CASE WHEN NEW.kind = 'forwarded' THEN 1 ELSE forwarded END, "               \
+  "forwarded_in_time = CASE WHEN NEW.kind = 'forwarded' AND NEW.detail LIKE"               \
+  " '%\"in_time\":\"yes\"%' THEN 1 ELSE forwarded_in_time END"
+#define STATS_EVENT_KINDS "('status_changed', 'reopened', 'forwarded')"
+#define STATS_EV(cond) "EXISTS (SELECT 1 FROM events e WHERE e.appeal_id = appeals.id AND " cond ")"
+#define STATS_EV_TO(s) "e.kind = 'status_changed' AND e.detail LIKE '%\"to\":\"" s "\"%'"
+#define STATS_EV_MIN(s)                                                                    \
+  "coalesce((SELECT min(e.at) FROM events e WHERE e.appeal_id = appeals.id AND "           \
+  STATS_EV_TO(s) "), 0)"
+#define STATS_COLUMNS(type)                                                                \
+  "ALTER TABLE appeals ADD COLUMN answered_first_at " type " NOT NULL DEFAULT 0;"          \
+  "ALTER TABLE appeals ADD COLUMN closed_first_at " type " NOT NULL DEFAULT 0;"            \
+  "ALTER TABLE appeals ADD COLUMN clarifications " type " NOT NULL DEFAULT 0;"             \
+  "ALTER TABLE appeals ADD COLUMN reopened " type " NOT NULL DEFAULT 0;"                   \
+  "ALTER TABLE appeals ADD COLUMN forwarded " type " NOT NULL DEFAULT 0;"                  \
+  "ALTER TABLE appeals ADD COLUMN forwarded_in_time " type " NOT NULL DEFAULT 0;"          \
+  "UPDATE appeals SET answered_first_at = " STATS_EV_MIN("answered") ","                   \
+  " closed_first_at = " STATS_EV_MIN("closed") ","                                         \
+  " clarifications = (SELECT count(*) FROM events e WHERE e.appeal_id = appeals.id AND "   \
+  STATS_EV_TO("needs_clarification") "),"                                                  \
+  " reopened = CASE WHEN " STATS_EV("(e.kind = 'reopened' OR (" STATS_EV_TO("in_progress") \
+  " AND (e.detail LIKE '%\"from\":\"answered\"%' OR e.detail LIKE '%\"from\":\"closed\"%')))") \
+  " THEN 1 ELSE 0 END,"                                                                    \
+  " forwarded = CASE WHEN " STATS_EV("e.kind = 'forwarded'") " THEN 1 ELSE 0 END,"         \
+  " forwarded_in_time = CASE WHEN " STATS_EV("e.kind = 'forwarded' AND e.detail LIKE"      \
+  " '%\"in_time\":\"yes\"%'") " THEN 1 ELSE 0 END"                                         \
+  " WHERE id IN (SELECT appeal_id FROM events WHERE kind IN " STATS_EVENT_KINDS ");"        \
+  "CREATE INDEX appeals_stats ON appeals(received_at, kind, department, channel, category," \
+  "  sla_class, status, queue, answered, overdue, deadline, assignee, extensions,"         \
+  "  answered_first_at, closed_first_at, clarifications, reopened, forwarded,"              \
+  "  forwarded_in_time, related);"
+
 /* 21 (ident, issue 15; docs/crypto.md): the same SQL on both stores (below). */
 #define STEP_21_IDENT \
   "ALTER TABLE login_codes RENAME COLUMN email TO email_bidx;" \
@@ -744,6 +799,11 @@ static const char *const sqlite_steps[] = {
   "  label TEXT NOT NULL,"
   "  at INTEGER NOT NULL,"
   "  corrected INTEGER NOT NULL DEFAULT 0);",
+  /* 20 (rollup, issue 20): STATS_COLUMNS above and the trigger. */
+  STATS_COLUMNS("INTEGER")
+  "CREATE TRIGGER appeal_stats_event AFTER INSERT ON events"
+  "  WHEN NEW.kind IN " STATS_EVENT_KINDS " BEGIN"
+  "  UPDATE appeals SET " STATS_EVENT_SET " WHERE id = NEW.appeal_id; END;",
   /* 21 (ident, issue 15; docs/crypto.md): the cabinet's identity tables keep no address
    * in clear. Each address column used for lookups becomes a blind index
    * (okno_store_blind_email: keyed BLAKE2b, or the lower-case address without a key
@@ -1213,6 +1273,13 @@ static const char *const pg_steps[] = {
   "  label TEXT NOT NULL,"
   "  at BIGINT NOT NULL,"
   "  corrected BIGINT NOT NULL DEFAULT 0);",
+  /* 20 (rollup, issue 20): as SQLite's step 20. */
+  STATS_COLUMNS("BIGINT")
+  "CREATE FUNCTION okno_appeal_stats_event() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+  "  UPDATE appeals SET " STATS_EVENT_SET " WHERE id = NEW.appeal_id;"
+  "  RETURN NULL; END $$;"
+  "CREATE TRIGGER appeal_stats_event AFTER INSERT ON events FOR EACH ROW"
+  "  WHEN (NEW.kind IN " STATS_EVENT_KINDS ") EXECUTE FUNCTION okno_appeal_stats_event();",
   /* 21 (ident, issue 15): the SQLite step 21, statement for statement. */
   STEP_21_IDENT,
 };

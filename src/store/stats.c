@@ -1,7 +1,11 @@
 /* stats.c: the dashboard's figures (stats.h). Every statement filters the appeals
  * through okno_report_filter (report.h), the same condition `okno report` counts with;
  * the durations are read as instants and turned into working hours here, on the
- * production calendar, because neither backend knows it. */
+ * production calendar, because neither backend knows it. The instants and flags kept
+ * from the events (first answer, closing, clarifications, reopened, forwarded) are read
+ * from the appeal row (migration 20); the events themselves only for the clarification
+ * waits of the appeals that had one and the grounds of the formal ones left
+ * unanswered. */
 #include "store/stats.h"
 
 #include <json-glib/json-glib.h>
@@ -130,16 +134,11 @@ static gboolean backlog(OknoDb *db, const OknoReportQuery *q, OknoStats *s, GErr
   return TRUE;
 }
 
-#define FIRST_CHANGE_TO(status)                                                            \
-  "(SELECT min(e.at) FROM events e WHERE e.appeal_id = appeals.id"                        \
-  " AND e.kind = 'status_changed' AND e.detail LIKE '%\"to\":\"" status "\"%')"
-
 static gboolean durations(OknoDb *db, const OknoReportQuery *q, const OknoCalendar *cal,
                           OknoStats *s, GError **error)
 {
   g_autoptr(OknoRows) r = okno_report_query(
-      db, "SELECT received_at, " FIRST_CHANGE_TO("answered") ", " FIRST_CHANGE_TO("closed")
-          " FROM appeals WHERE ", q, TRUE, NULL, error);
+      db, "SELECT received_at, answered_first_at, closed_first_at FROM appeals WHERE ", q, TRUE, NULL, error);
   g_autoptr(GArray) answer = g_array_new(FALSE, FALSE, sizeof(double));
   g_autoptr(GArray) closing = g_array_new(FALSE, FALSE, sizeof(double));
   if (!r)
@@ -170,9 +169,9 @@ static gboolean clarifications(OknoDb *db, const OknoReportQuery *q, const OknoC
       "SELECT appeal_id, at,"
       " CASE WHEN detail LIKE '%\"to\":\"needs_clarification\"%' THEN 1 ELSE 0 END,"
       " CASE WHEN detail LIKE '%\"from\":\"needs_clarification\"%' THEN 1 ELSE 0 END"
-      " FROM events WHERE kind = 'status_changed' AND detail LIKE '%needs_clarification%'"
-      " AND appeal_id IN (SELECT id FROM appeals WHERE ",
-      q, TRUE, ") ORDER BY appeal_id, at, id", error);
+      " FROM events JOIN (SELECT id AS a_id FROM appeals WHERE clarifications > 0 AND ",
+      q, TRUE, ") a ON appeal_id = a.a_id WHERE kind = 'status_changed'"
+      " AND detail LIKE '%needs_clarification%' ORDER BY appeal_id, at, id", error);
   g_autoptr(GArray) waits = g_array_new(FALSE, FALSE, sizeof(double));
   gint64 appeal = 0, since = 0;
   if (!r)
@@ -211,10 +210,7 @@ static gboolean reopened(OknoDb *db, const OknoReportQuery *q, OknoStats *s, GEr
 {
   g_autoptr(OknoRows) r = okno_report_query(
       db,
-      "SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM events e"
-      "   WHERE e.appeal_id = appeals.id AND (e.kind = 'reopened' OR"
-      "   (e.kind = 'status_changed' AND e.detail LIKE '%\"to\":\"in_progress\"%' AND"
-      "    (e.detail LIKE '%\"from\":\"answered\"%' OR e.detail LIKE '%\"from\":\"closed\"%'))))),"
+      "SELECT count(*) FILTER (WHERE reopened = 1),"
       " count(*) FILTER (WHERE related <> '')"
       " FROM appeals WHERE ",
       q, TRUE, NULL, error);
@@ -299,13 +295,10 @@ static gboolean formal(OknoDb *db, const OknoReportQuery *q, OknoStats *s, GErro
   g_autoptr(OknoRows) g = NULL;
   g_autofree char *head = g_strdup_printf(
       "SELECT count(*),"
-      " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM events e WHERE e.appeal_id = appeals.id"
-      "   AND e.kind = 'forwarded')),"
-      " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM events e WHERE e.appeal_id = appeals.id"
-      "   AND e.kind = 'forwarded' AND e.detail LIKE '%%\"in_time\":\"yes\"%%')),"
-      " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM events e WHERE e.appeal_id = appeals.id"
-      "   AND e.kind = 'status_changed' AND e.detail LIKE '%%\"to\":\"answered\"%%'"
-      "   AND e.at <= appeals.received_at + %" G_GINT64_FORMAT ")),"
+      " count(*) FILTER (WHERE forwarded = 1),"
+      " count(*) FILTER (WHERE forwarded_in_time = 1),"
+      " count(*) FILTER (WHERE answered_first_at <> 0"
+      "   AND answered_first_at <= received_at + %" G_GINT64_FORMAT "),"
       " count(*) FILTER (WHERE extensions > 0)"
       " FROM appeals WHERE ", 30 * DAY_US);
   fq.kind = okno_kind_name(OKNO_KIND_FORMAL);
@@ -318,9 +311,9 @@ static gboolean formal(OknoDb *db, const OknoReportQuery *q, OknoStats *s, GErro
   f->answered_30 = okno_rows_int(r, 0, 3);
   f->extended = okno_rows_int(r, 0, 4);
   g = okno_report_query(db,
-                        "SELECT detail FROM events WHERE kind = 'left_unanswered' AND appeal_id IN"
-                        " (SELECT id FROM appeals WHERE ",
-                        &fq, TRUE, ")", error);
+                        "SELECT detail FROM events JOIN (SELECT id AS a_id FROM appeals WHERE ",
+                        &fq, TRUE, ") a ON appeal_id = a.a_id WHERE kind = 'left_unanswered'",
+                        error);
   if (!g)
     return FALSE;
   {

@@ -13,6 +13,9 @@
 
 #include "core/clock.h"
 #include "store/appeals.h"
+#include "store/db.h"
+#include "store/events.h"
+#include "store/migrations.h"
 #include "store/report.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
@@ -145,6 +148,101 @@ static void test_report_matches_counts(void **state)
     okno_appeal_free(specs[i].a);
 }
 
+
+/* ---- migration 20: the dashboard's columns on the appeal row (store/stats.c) ---- */
+
+static gint64 column(OknoStore *st, gint64 id, const char *name)
+{
+  g_autofree char *sql = g_strdup_printf("SELECT %s FROM appeals WHERE id = $1", name);
+  g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st), sql, OKNO_PARAMS(OKNO_INT(id)), NULL);
+  assert_non_null(r);
+  assert_int_equal(okno_rows_count(r), 1);
+  return okno_rows_int(r, 0, 0);
+}
+
+static void event_at(OknoStore *st, gint64 id, gint64 at, const char *kind, const char *detail)
+{
+  okno_clock_set(at);
+  assert_true(okno_store_event_add(st, id, kind, detail, NULL));
+}
+
+#define CHANGE(f, t) "{\"from\":\"" f "\",\"to\":\"" t "\",\"by\":\"op\"}"
+#define STATS_STEP 20
+
+/* Events written before the step (the trigger and columns taken away again) are
+ * read into the columns by step 20 itself; events added afterwards by the trigger, the
+ * earliest instant kept whatever the order they come in. */
+static void test_stats_columns_follow_the_events(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoDb *db = okno_store_db(fx->st);
+  Spec specs[3];
+  gint64 start = period_start(), id[3];
+  guint count = 0;
+  const char *const *steps = okno_migrations(db->driver->name, &count);
+  const char *const cols[] = {"answered_first_at", "closed_first_at", "clarifications",
+                              "reopened", "forwarded", "forwarded_in_time"};
+  g_autoptr(GString) undo = g_string_new(fx->db->pg ? "DROP TRIGGER appeal_stats_event ON events;"
+                                                      "DROP FUNCTION okno_appeal_stats_event();"
+                                                      "DROP INDEX appeals_stats;"
+                                                    : "DROP TRIGGER appeal_stats_event;"
+                                                      "DROP INDEX appeals_stats;");
+  assert_true(count >= STATS_STEP);
+  assert_non_null(strstr(steps[STATS_STEP - 1], "appeal_stats_event"));
+  assert_true(okno_store_begin(fx->st, NULL));
+  for (int i = 0; i < 3; i++) {
+    make(&specs[i], i, start);
+    assert_true(okno_store_appeal_insert(fx->st, specs[i].a, NULL));
+    id[i] = specs[i].a->id;
+  }
+  assert_true(okno_store_commit(fx->st, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS(cols); i++)
+    g_string_append_printf(undo, "ALTER TABLE appeals DROP COLUMN %s;", cols[i]);
+  assert_true(okno_db_script(db, undo->str, NULL));
+
+  /* before the step: written as an older okno did (no trigger) */
+  event_at(fx->st, id[0], start + 5 * HOUR, "status_changed", CHANGE("in_progress", "answered"));
+  event_at(fx->st, id[0], start + 2 * HOUR, "status_changed", CHANGE("new", "answered"));
+  event_at(fx->st, id[0], start + 9 * HOUR, "status_changed", CHANGE("answered", "closed"));
+  event_at(fx->st, id[0], start + 1 * HOUR, "status_changed", CHANGE("new", "needs_clarification"));
+  event_at(fx->st, id[0], start + 3 * HOUR, "status_changed", CHANGE("in_progress", "needs_clarification"));
+  event_at(fx->st, id[1], start + 4 * HOUR, "reopened", "{}");
+  event_at(fx->st, id[1], start + 4 * HOUR, "forwarded", "{\"in_time\":\"yes\"}");
+  event_at(fx->st, id[2], start + 4 * HOUR, "forwarded", "{\"in_time\":\"no\"}");
+  event_at(fx->st, id[2], start + 6 * HOUR, "status_changed", CHANGE("new", "in_progress"));
+  assert_true(okno_db_script(db, steps[STATS_STEP - 1], NULL));
+  assert_int_equal(column(fx->st, id[0], "answered_first_at"), start + 2 * HOUR);
+  assert_int_equal(column(fx->st, id[0], "closed_first_at"), start + 9 * HOUR);
+  assert_int_equal(column(fx->st, id[0], "clarifications"), 2);
+  assert_int_equal(column(fx->st, id[0], "reopened"), 0);
+  assert_int_equal(column(fx->st, id[0], "forwarded"), 0);
+  assert_int_equal(column(fx->st, id[1], "reopened"), 1);
+  assert_int_equal(column(fx->st, id[1], "forwarded"), 1);
+  assert_int_equal(column(fx->st, id[1], "forwarded_in_time"), 1);
+  assert_int_equal(column(fx->st, id[1], "answered_first_at"), 0);
+  assert_int_equal(column(fx->st, id[2], "forwarded"), 1);
+  assert_int_equal(column(fx->st, id[2], "forwarded_in_time"), 0);
+  assert_int_equal(column(fx->st, id[2], "reopened"), 0);
+
+  /* after the step: the trigger */
+  event_at(fx->st, id[2], start + 8 * HOUR, "status_changed", CHANGE("in_progress", "answered"));
+  event_at(fx->st, id[2], start + 7 * HOUR, "status_changed", CHANGE("in_progress", "answered"));
+  event_at(fx->st, id[2], start + 10 * HOUR, "status_changed", CHANGE("answered", "closed"));
+  event_at(fx->st, id[2], start + 11 * HOUR, "status_changed", CHANGE("closed", "in_progress"));
+  event_at(fx->st, id[2], start + 12 * HOUR, "status_changed",
+           CHANGE("in_progress", "needs_clarification"));
+  event_at(fx->st, id[2], start + 13 * HOUR, "note", CHANGE("in_progress", "answered"));
+  event_at(fx->st, id[1], start + 13 * HOUR, "forwarded", "{\"in_time\":\"no\"}");
+  assert_int_equal(column(fx->st, id[2], "answered_first_at"), start + 7 * HOUR);
+  assert_int_equal(column(fx->st, id[2], "closed_first_at"), start + 10 * HOUR);
+  assert_int_equal(column(fx->st, id[2], "reopened"), 1);
+  assert_int_equal(column(fx->st, id[2], "clarifications"), 1);
+  assert_int_equal(column(fx->st, id[1], "forwarded_in_time"), 1);
+  assert_int_equal(column(fx->st, id[0], "answered_first_at"), start + 2 * HOUR);
+  for (int i = 0; i < 3; i++)
+    okno_appeal_free(specs[i].a);
+}
+
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), \
   {"pg_" #f, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
@@ -153,6 +251,7 @@ int main(void)
   const gboolean pg = g_getenv("OKNO_TEST_PG_URL") && *g_getenv("OKNO_TEST_PG_URL");
   const struct CMUnitTest tests[] = {
     ON_BOTH(test_report_matches_counts),
+    ON_BOTH(test_stats_columns_follow_the_events),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
