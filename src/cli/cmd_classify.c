@@ -316,7 +316,7 @@ int okno_cmd_classify(int argc, char **argv)
     {"jsonl", 0, 0, G_OPTION_ARG_FILENAME, &jsonl, "JSON lines to read (- for stdin)", "FILE"},
     {"folds", 0, 0, G_OPTION_ARG_INT, &folds, "eval: cross-validation parts", "K"},
     {"test", 0, 0, G_OPTION_ARG_FILENAME, &test, "eval: held-out JSON lines", "FILE"},
-    {NULL},
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr(OknoConfig) cfg = okno_cli_setup(
     &argc, &argv, "train|predict|eval|retrain - the classifier's models", extra, &code);

@@ -56,9 +56,11 @@ async function main() {
     await page.waitForSelector('h1:has-text("Очереди обращений")');
 
     // the operator marks the appeal as spam from its page
+    // (a rare action: folded under «Другие действия» on the appeal page)
     await page.goto(`${base}/console/appeals/${number}`);
+    await page.click('summary:has-text("Другие действия")');
     await page.click('button:has-text("Спам")');
-    await page.waitForSelector('button:has-text("Не спам")');
+    await page.waitForSelector('button:has-text("Не спам")', { state: 'attached' });
     assert.strictEqual(JSON.parse(okno(['show', '--json', number])).queue, 'spam');
 
     // the page «Спам», reached from the console's navigation, lists it

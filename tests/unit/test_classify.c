@@ -197,7 +197,7 @@ static void test_cross_validation_on_real_complaints_is_far_above_chance(void **
 {
   GPtrArray *texts;
   g_autoptr(GPtrArray) labels = read_corpus("category", &texts);
-  g_autoptr(GPtrArray) texts_owned = texts;
+  G_GNUC_UNUSED g_autoptr(GPtrArray) texts_owned = texts;
   g_autofree OknoExample *ex = g_new(OknoExample, labels->len);
   for (guint i = 0; i < labels->len; i++)
     ex[i] = (OknoExample){texts->pdata[i], labels->pdata[i]};
