@@ -99,7 +99,7 @@ gboolean okno_date_parse_msk(const char *text, gint days, gint64 *us)
   for (int i = 0; i < 10; i++)
     if (i == 4 || i == 7 ? text[i] != '-' : !g_ascii_isdigit(text[i]))
       return FALSE;
-  if (sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 || y < 1 ||
+  if (sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 || y < 1900 ||
       !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y))
     return FALSE;
   t = g_date_time_new(okno_tz_moscow(), y, m, d, 0, 0, 0);

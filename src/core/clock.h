@@ -26,7 +26,8 @@ char *okno_time_format_utc(gint64 us);
 char *okno_time_format_rfc5322(gint64 us);
 /* Parses RFC 3339 / ISO 8601 with an offset (or Z). Returns FALSE if unparsable. */
 gboolean okno_time_parse(const char *text, gint64 *us);
-/* A day "YYYY-MM-DD" (exactly: ten bytes, digits and two dashes) as the instant it begins in Moscow, moved by `days`
+/* A day "YYYY-MM-DD" (exactly: ten bytes, digits and two dashes; years from 1900, where
+ * the time zone data is modern) as the instant it begins in Moscow, moved by `days`
  * days (1: the next day's start, the end of a period that includes the day). FALSE
  * for anything else or an invalid date. */
 gboolean okno_date_parse_msk(const char *text, gint days, gint64 *us);
