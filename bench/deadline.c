@@ -23,6 +23,7 @@
 
 #include "appeal/calendar.h"
 #include "appeal/deadline.h"
+#include "timing.h"
 #include "core/clock.h"
 #include "ops/calendar_file.h"
 #include "ops/ops.h"
@@ -58,7 +59,6 @@ static char *synthetic_calendar(void)
   return g_string_free(s, FALSE);
 }
 
-static double ms_since(gint64 t0) { return (double)(g_get_monotonic_time() - t0) / 1000.0; }
 
 /* The scheduler's figures; returns a process exit code. */
 static int bench_scheduler(void)

@@ -38,6 +38,7 @@
 #include "store/queue.h"
 #include "store/staff.h"
 #include "store/store.h"
+#include "timing.h"
 
 #define ROUNDS 60
 #define PAGES 10
@@ -48,19 +49,6 @@ static const char *const queue_names[OKNO_QUEUE_COUNT] = {
 };
 static const char *const operator_depts[] = {"d1", "d2", NULL};
 
-static double ms_since(gint64 t0) { return (double)(g_get_monotonic_time() - t0) / 1000.0; }
-
-static int by_value(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double p95(double *v, int n)
-{
-  qsort(v, (size_t)n, sizeof *v, by_value);
-  return v[(n * 95 + 99) / 100 - 1];
-}
 
 static void die(const char *what, GError *err)
 {
