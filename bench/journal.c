@@ -1,13 +1,17 @@
 /* bench/journal.c: `okno journal verify` (ops/journal.h okno_journal_verify) over a
- * journal of N leaves (default 1,000,000; the first argument changes it), beside the
+ * journal of N facts (default 1,000,000; the first argument changes it), beside the
  * anchor measured in the same run: raw SHA-256 (libsodium) over the same bytes the
  * verify hashes (every entry once, as its leaf hash).
  *
- * The store is SQLite in a temporary directory: one appeal and N - 1 events, each with
- * its leaf, written in transactions of 10,000, and a signed head over all of them, so
- * verify does everything it does in production (leaf hashes, the tree at the head, the
- * head's signature, every event row recomputed and compared with its leaf). Prints:
- *   journal verify: N leaves in T s (R leaves/s)  baseline: SHA-256 of the entries B s
+ * The store is SQLite in a temporary directory: two appeals and N - 1 events written in
+ * transactions of 10,000, in runs of FACTS (default 7, env JOURNAL_FACTS; 1: one leaf
+ * per fact, as before batches) alternating between the appeals, so that each run
+ * becomes one batch leaf as a registration's facts do (store/journal_batch.h: a run of
+ * one appeal's facts in a transaction is one leaf), and a signed head over all of them,
+ * so verify does everything it does in production (leaf hashes, batches parsed, the
+ * fact index, the tree at the head, the head's signature, every event row recomputed
+ * and compared with its fact). Prints:
+ *   journal verify: N facts in L leaves in T s (R facts/s)  baseline: SHA-256 of the entries B s
  *
  * First, on a fresh store, the cost of the staff access journal per read: a read's row
  * and leaf in a transaction of their own that does not wait for the disk (what the
@@ -34,6 +38,7 @@
 int main(int argc, char **argv)
 {
   gint64 n = argc > 1 ? g_ascii_strtoll(argv[1], NULL, 10) : 1000000;
+  gint64 facts = g_getenv("JOURNAL_FACTS") ? g_ascii_strtoll(g_getenv("JOURNAL_FACTS"), NULL, 10) : 7;
   g_autofree char *dir = g_dir_make_tmp("okno-bench-journal-XXXXXX", NULL);
   g_autofree char *url = g_strdup_printf("sqlite:%s/okno.db", dir);
   g_autofree char *key_path = g_build_filename(dir, "journal.key", NULL);
@@ -45,9 +50,10 @@ int main(int argc, char **argv)
   OknoAppeal a = {.number = "26-000001-9", .status = OKNO_STATUS_NEW,
                   .channel = OKNO_CHANNEL_EMAIL, .from_email = "ivan@example.ru",
                   .subject = "Вопрос", .received_at = okno_now()};
-  gint64 t0, t_verify, t_sha = 0, bytes = 0;
-  if (sodium_init() < 0 || n < 2)
+  gint64 t0, t_verify, t_sha = 0, bytes = 0, b_id = 0;
+  if (sodium_init() < 0 || n < 2 || facts < 1 || facts > 64)
     return 2;
+  okno_journal_set_batches(facts > 1);
   st = okno_store_open(url, &err);
   if (!st || !okno_journal_key_create(key_path, &err) ||
       !(key = okno_journal_key_load(key_path, &err))) {
@@ -66,6 +72,7 @@ int main(int argc, char **argv)
         goto fail;
     if (!okno_store_commit(st, &err))
       goto fail;
+    b_id = b.id;
     for (int i = 0; i < READS; i++) {
       OknoAccessRow r = {.user_id = 1, .login = "petrov", .role = "operator", .department = "it",
                          .ip = "192.0.2.1", .action = "view", .appeal_id = b.id, .detail = ""};
@@ -85,7 +92,8 @@ int main(int argc, char **argv)
     fflush(stdout);
     a.number = "26-000001-9";
   }
-  fprintf(stderr, "bench_journal: writing %" G_GINT64_FORMAT " leaves...\n", n);
+  fprintf(stderr, "bench_journal: writing %" G_GINT64_FORMAT " facts, %" G_GINT64_FORMAT
+          " to a leaf...\n", n, facts);
   for (gint64 i = 0; i < n;) {
     if (!okno_store_begin(st, &err))
       break;
@@ -95,7 +103,7 @@ int main(int argc, char **argv)
       i++;
     for (gint64 k = 0; k < TX && i < n; k++, i++) {
       g_autofree char *detail = g_strdup_printf("{\"note\":\"событие %" G_GINT64_FORMAT "\"}", i);
-      if (!okno_store_event_add(st, a.id, "note", detail, &err))
+      if (!okno_store_event_add(st, (k / facts) % 2 ? b_id : a.id, "note", detail, &err))
         break;
     }
     if (err || !okno_store_commit(st, &err))
@@ -109,7 +117,7 @@ int main(int argc, char **argv)
   t0 = g_get_monotonic_time();
   rep = okno_journal_verify(st, key->pk, &err);
   t_verify = g_get_monotonic_time() - t0;
-  if (!rep || rep->problems->len || rep->size != n + 1 + 10 + READS) {
+  if (!rep || rep->problems->len || rep->size != head->size) {
     fprintf(stderr, "bench_journal: verify failed: %s\n", rep ? "problems" : err->message);
     return 2;
   }
@@ -134,9 +142,10 @@ int main(int argc, char **argv)
     t_sha += g_get_monotonic_time() - t0;
     after = ((OknoJournalLeaf *)page->pdata[page->len - 1])->seq;
   }
-  printf("journal verify: %" G_GINT64_FORMAT " leaves in %.2f s (%.0f leaves/s)  "
-         "baseline: SHA-256 of the entries (%.1f MB) %.2f s\n",
-         rep->size, t_verify / 1e6, rep->size / (t_verify / 1e6), bytes / 1e6, t_sha / 1e6);
+  printf("journal verify: %" G_GINT64_FORMAT " facts in %" G_GINT64_FORMAT
+         " leaves in %.2f s (%.0f facts/s)  baseline: SHA-256 of the entries (%.1f MB) %.2f s\n",
+         n + 1 + 10 + READS, rep->size, t_verify / 1e6, (n + 1 + 10 + READS) / (t_verify / 1e6),
+         bytes / 1e6, t_sha / 1e6);
   {
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
     if (system(cmd) != 0)

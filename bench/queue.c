@@ -36,8 +36,8 @@
 #include "ops/calendar_file.h"
 #include "store/appeals.h"
 #include "store/queue.h"
-#include "store/staff.h"
 #include "store/store.h"
+#include "seed.h"
 #include "timing.h"
 
 #define ROUNDS 60
@@ -62,14 +62,7 @@ static void seed(OknoStore *st, gint64 n, gint64 now)
   OknoDb *db = okno_store_db(st);
   gboolean sqlite = okno_db_is_sqlite(db);
   GError *err = NULL;
-  for (int i = 0; i < 40; i++) {
-    g_autofree char *login = g_strdup_printf("op%02d", i);
-    char *none[] = {NULL};
-    OknoUser u = {.login = login, .role = "operator", .password_hash = "x", .totp_secret = "",
-                  .departments = none};
-    if (!okno_store_user_insert(st, &u, &err))
-      die("user", err);
-  }
+  bench_operators(st);
   /* PostgreSQL: the counts trigger, run a million times in one transaction, would
    * update the same few appeal_counts rows a million times (chains of dead versions no
    * vacuum can clear before the commit): off for the insert, the counts written after
@@ -248,6 +241,7 @@ int main(void)
   const char *backends = g_getenv("QUEUE_BACKENDS") ? g_getenv("QUEUE_BACKENDS")
                                                      : "sqlite postgresql";
   g_auto(GStrv) list = g_strsplit(sizes, " ", -1);
+  bench_name = "bench_queue";
   g_setenv("OKNO_LOG", "quiet", FALSE);
   for (char **s = list; *s; s++) {
     gint64 n = g_ascii_strtoll(*s, NULL, 10);

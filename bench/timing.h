@@ -1,5 +1,5 @@
-/* timing.h: the few timing helpers the C benchmarks share (bench/queue.c, stats.c,
- * deadline.c): milliseconds since a monotonic instant, and the p95 of samples. */
+/* timing.h: the few timing helpers the C benchmarks share (bench/queue.c, stats.c, million.c,
+ * deadline.c): milliseconds since a monotonic instant, and the p95 (or any percentile) of samples. */
 #pragma once
 #include <glib.h>
 #include <stdlib.h>
@@ -20,4 +20,11 @@ static inline double p95(double *v, int n)
 {
   qsort(v, (size_t)n, sizeof *v, bench_by_value);
   return v[(n * 95 + 99) / 100 - 1];
+}
+
+/* The pct-th percentile of v[0..n) (sorts v in place; n >= 1; pct 1 to 100). */
+static inline double percentile(double *v, int n, int pct)
+{
+  qsort(v, (size_t)n, sizeof *v, bench_by_value);
+  return v[(n * pct + 99) / 100 - 1];
 }

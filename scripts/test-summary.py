@@ -7,6 +7,8 @@ unittest's "Ran N tests" / "FAILED (failures=a, errors=b)". A program whose outp
 neither counts as one case, passed or failed by its exit status; a program that failed
 without saying which case (a crash, a sanitizer report) adds one failure. Then the
 fuzz results file: one line per fuzz target, "ok" or "FAIL". Exit 1 if anything failed.
+For each failed program it first prints the last lines of its output, so that a CI log
+says why without the build directory.
 """
 import json
 import re
@@ -52,6 +54,9 @@ def main():
             failed += f
             if f:
                 failures.append(rec.get("name"))
+                tail = ((rec.get("stdout") or "") + (rec.get("stderr") or "")).splitlines()[-40:]
+                print("--- %s (last %d lines)" % (rec.get("name"), len(tail)))
+                print("\n".join(tail))
     if len(sys.argv) > 2:
         with open(sys.argv[2], encoding="utf-8") as fh:
             for line in fh:

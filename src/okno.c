@@ -34,6 +34,7 @@ static const struct {
   {"department", okno_cmd_department, "departments: add, list"},
   {"route", okno_cmd_route, "routing rules: add, list, remove"},
   {"classify", okno_cmd_classify, "the classifier: train, predict, eval, retrain, list models"},
+  {"kb", okno_cmd_kb, "the knowledge base: add, edit, publish, list articles"},
   {"retention", okno_cmd_retention, "retention of personal data: run (one pass), acts, act (destruction acts)"},
   {"backup", okno_cmd_backup, "a backup of the store (--out FILE), or verify FILE against its journal"},
   {"crypto", okno_cmd_crypto, "encryption at rest: init the key file, rotate, status, shred"},

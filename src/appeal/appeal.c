@@ -11,10 +11,23 @@
 #include "core/error.h"
 
 const char *const okno_status_names[OKNO_N_STATUSES + 1] = {
-  "new", "in_progress", "needs_clarification", "answered", "closed", "rejected", NULL};
+  "new", "in_progress", "needs_clarification", "answered", "closed", "rejected",
+  "withdrawn", NULL};
 const char *const okno_kind_names[OKNO_N_KINDS + 1] = {"support", "formal", NULL};
-const char *const okno_channel_names[OKNO_N_CHANNELS + 1] = {"email", "web", "chat",
-                                                             "messenger", "phone", NULL};
+const char *const okno_channel_names[OKNO_N_CHANNELS + 1] = {
+  "email", "web", "chat", "messenger", "phone", "paper", "social", "telegram", NULL};
+
+const OknoChannelInfo okno_channels[OKNO_N_CHANNELS] = {
+  [OKNO_CHANNEL_EMAIL] = {"email", "Электронная почта", "почта", "электронная почта", FALSE},
+  [OKNO_CHANNEL_WEB] = {"web", "Форма на сайте", "портал", "форма на портале", FALSE},
+  [OKNO_CHANNEL_CHAT] = {"chat", "Чат", "чат", "чат", FALSE},
+  [OKNO_CHANNEL_MESSENGER] = {"messenger", "Мессенджер", "мессенджер", "мессенджер", FALSE},
+  [OKNO_CHANNEL_PHONE] = {"phone", "Телефонный звонок", "телефон", "телефонный звонок", TRUE},
+  [OKNO_CHANNEL_PAPER] = {"paper", "Письмо на бумаге", "бумага", "письмо на бумаге", TRUE},
+  [OKNO_CHANNEL_SOCIAL] = {"social", "Социальная сеть", "соцсеть", "публикация в социальной сети",
+                           TRUE},
+  [OKNO_CHANNEL_TELEGRAM] = {"telegram", "Telegram", "Telegram", "Telegram", FALSE},
+};
 const char *const okno_hold_names[OKNO_N_HOLDS + 1] = {"", "quarantine", "suspicious", "spam", NULL};
 const char *const okno_priority_names[OKNO_N_PRIORITIES + 1] = {"normal", "urgent", NULL};
 const char *const okno_sla_class_names[OKNO_SLA_N_CLASSES + 1] = {
@@ -25,20 +38,23 @@ const char *const okno_sla_class_names[OKNO_SLA_N_CLASSES + 1] = {
 const OknoStatusInfo okno_statuses[OKNO_N_STATUSES] = {
   [OKNO_STATUS_NEW] = {"new", "Зарегистрировано", "Новое", "зарегистрировано",
                        TO(IN_PROGRESS) | TO(NEEDS_CLARIFICATION) | TO(ANSWERED) | TO(CLOSED) |
-                           TO(REJECTED),
+                           TO(REJECTED) | TO(WITHDRAWN),
                        TRUE, FALSE},
   [OKNO_STATUS_IN_PROGRESS] = {"in_progress", "В работе", "В работе", "в работе",
                                TO(NEEDS_CLARIFICATION) | TO(ANSWERED) | TO(CLOSED) |
-                                   TO(REJECTED),
+                                   TO(REJECTED) | TO(WITHDRAWN),
                                TRUE, FALSE},
   [OKNO_STATUS_NEEDS_CLARIFICATION] = {"needs_clarification", "Нужно уточнение от вас",
                                        "Нужно уточнение", "требуется уточнение",
-                                       TO(IN_PROGRESS) | TO(CLOSED) | TO(REJECTED), TRUE, TRUE},
+                                       TO(IN_PROGRESS) | TO(CLOSED) | TO(REJECTED) | TO(WITHDRAWN),
+                                       TRUE, TRUE},
   [OKNO_STATUS_ANSWERED] = {"answered", "Дан ответ", "Дан ответ", "дан ответ",
                             TO(CLOSED) | TO(IN_PROGRESS), FALSE, FALSE},
   [OKNO_STATUS_CLOSED] = {"closed", "Закрыто", "Закрыто", "закрыто", TO(IN_PROGRESS), FALSE,
                           FALSE},
   [OKNO_STATUS_REJECTED] = {"rejected", "Отклонено", "Отклонено", "отклонено", 0, FALSE, TRUE},
+  [OKNO_STATUS_WITHDRAWN] = {"withdrawn", "Отозвано вами", "Отозвано заявителем", "отозвано",
+                             0, FALSE, FALSE},
 };
 
 /* The index of `name` in the NULL-terminated `names`, or -1. */

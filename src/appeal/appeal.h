@@ -13,12 +13,15 @@
  * is in its row of okno_statuses (the citizen's, the operator's and a notice's words).
  *
  * Status machine (docs/sla.md), the `moves` of okno_statuses:
- *   new                 -> in_progress, needs_clarification, answered, closed, rejected
- *   in_progress         -> needs_clarification, answered, closed, rejected
- *   needs_clarification -> in_progress, closed, rejected
+ *   new                 -> in_progress, needs_clarification, answered, closed, rejected,
+ *                          withdrawn
+ *   in_progress         -> needs_clarification, answered, closed, rejected, withdrawn
+ *   needs_clarification -> in_progress, closed, rejected, withdrawn
  *   answered            -> closed, in_progress (reopened)
  *   closed              -> in_progress (reopened)
  *   rejected            -> nothing
+ *   withdrawn           -> nothing (the citizen withdrew it from the cabinet, having
+ *                          found the answer: ops.h okno_ops_withdraw; docs/kb.md)
  * rejected and needs_clarification need a reason; answered needs the answer's text.
  * What a move does to the clock (needs_clarification stops it, leaving it or reopening
  * starts it again) is ops.h's. */
@@ -32,6 +35,7 @@ typedef enum {
   OKNO_STATUS_ANSWERED,
   OKNO_STATUS_CLOSED,
   OKNO_STATUS_REJECTED,
+  OKNO_STATUS_WITHDRAWN,
   OKNO_N_STATUSES,
 } OknoStatus;
 
@@ -39,15 +43,33 @@ typedef enum {
  * under the portal's SLA. */
 typedef enum { OKNO_KIND_SUPPORT, OKNO_KIND_FORMAL, OKNO_N_KINDS } OknoKind;
 
-/* Where the appeal came from. */
+/* Where the appeal came from: okno_channels[] below is the one table of channels (the
+ * console's queue and filters, the statistics, the history and the cabinet read their
+ * words there). phone, paper and social are logged by an operator on the citizen's
+ * behalf (web/console_intake.c); an IMAP mailbox brings e-mail (channel email). */
 typedef enum {
   OKNO_CHANNEL_EMAIL,
   OKNO_CHANNEL_WEB,
   OKNO_CHANNEL_CHAT,
   OKNO_CHANNEL_MESSENGER,
   OKNO_CHANNEL_PHONE,
+  OKNO_CHANNEL_PAPER,
+  OKNO_CHANNEL_SOCIAL,
+  OKNO_CHANNEL_TELEGRAM, /* the Telegram bot (web/telegram_routes.c, appeal/tg_contact.h) */
   OKNO_N_CHANNELS,
 } OknoChannel;
+
+/* One channel: its name (okno_channel_names) and what people read of it. */
+typedef struct {
+  const char *name;   /* "paper": the store's, the JSON's, the command line's */
+  const char *title;  /* «Письмо на бумаге»: statistics, filters, the cabinet */
+  const char *short_; /* «бумага»: the console's queue column */
+  const char *phrase; /* «письмо на бумаге»: inside a sentence (the history) */
+  gboolean operator_logged; /* an operator registers it on the citizen's behalf */
+} OknoChannelInfo;
+
+/* The channel table, indexed by OknoChannel. */
+extern const OknoChannelInfo okno_channels[OKNO_N_CHANNELS];
 
 /* The queue an appeal is held in before anyone works on it: none (the regular queues),
  * quarantine (a virus or an unreadable message: seen only by administrators, in no

@@ -21,7 +21,7 @@
 static const struct {
   const char *kind, *pattern;
 } patterns[] = {
-  {"received", "Обращение получено[ по каналу «{c:channel}»]."},
+  {"received", "Обращение получено[ по каналу «{c:channel}»][ (зарегистрировал {by})]."},
   {"registered", "Обращение зарегистрировано[ под номером {number}][, срок ответа — {t:deadline}]."},
   {"acknowledged", "Заявителю отправлена квитанция о регистрации."},
   {"clarification_requested", "Заявителю отправлен запрос уточнения[: не хватает описания ({missing})]."},
@@ -52,6 +52,7 @@ static const struct {
   {"answered", "Дан ответ[ ({by})]."},
   {"answered_again", "Отправлен повторный ответ[ ({by})]."},
   {"rated", "Заявитель оценил ответ."},
+  {"withdrawn", "Заявитель отозвал обращение[: {why}]."},
   {"deadline_set", "Установлен срок ответа[ {t:deadline}][: {r:rule}]."},
   {"deadline_extended", "Срок продлён[ на {p:by_period}][ до {t:to}][ ({by})][: {r:reason}]."},
   {"priority_confirmed", "Срочность подтверждена[, срок — {t:deadline}][ ({by})]."},
@@ -80,6 +81,21 @@ static const struct {
   {"retention_unhold", "Удержание снято[ ({by})]."},
   {"retention_purged", "Персональные данные уничтожены по истечении срока хранения."},
   {"deletion_requested", "Заявитель попросил удалить свои данные."},
+  {"incident_joined", "Включено в массовый инцидент № {incident}[ ({by})]."},
+  {"incident_left", "Исключено из массового инцидента № {incident}[ ({by})]."},
+  {"incident_answered", "Отправлен общий ответ по массовому инциденту № {incident}[ ({by})]."},
+  {"category_classified", "Категория «{value}» задана автоматически: модель «{model}» уверена "
+                          "на {%:confidence}[ (слова: {why})]."},
+  {"sla_class_classified", "Класс срока «{k:value}» задан автоматически: модель «{model}» "
+                           "уверена на {%:confidence}[ (слова: {why})]."},
+  {"category_suggested", "Категория оставлена сотруднику: модель «{model}» не уверена[ "
+                         "({%:confidence})] и предлагает варианты."},
+  {"sla_class_suggested", "Класс срока оставлен прежним: модель «{model}» не уверена[ "
+                          "({%:confidence})] и предлагает варианты."},
+  {"category_changed", "Категория изменена[ с «{from}»] на «{to}»[ ({by})]."},
+  {"sla_class_changed", "Класс срока изменён[ с «{k:from}»] на «{k:to}»[ ({by})]."},
+  {"category_confirmed", "Категория «{value}» подтверждена[ ({by})]."},
+  {"sla_class_confirmed", "Класс срока «{k:value}» подтверждён[ ({by})]."},
 };
 
 const char *const okno_event_kinds[] = {
@@ -90,13 +106,16 @@ const char *const okno_event_kinds[] = {
   "autoreply_suppressed", "clock_paused", "clock_resumed", "linked", "reopened",
   "outbound_sent", "outbound_deferred", "outbound_failed", "dkim_failed", "smime_failed", "theme_set",
   "status_changed",
-  "answered", "answered_again", "rated", "deadline_set", "deadline_extended",
+  "answered", "answered_again", "rated", "withdrawn", "deadline_set", "deadline_extended",
   "priority_confirmed", "notified", "notification_suppressed", "routed", "transferred",
   "escalated", "assigned", "reminder_sent", "overdue", "sla_escalated", "forwarded",
   "left_unanswered", "note", "unmasked", "merged_into", "merged_from", "split_to",
   "split_from", "marked_spam", "released_from_spam", "rspamd_learned",
   "rspamd_learn_failed", "retention_hold", "retention_unhold", "retention_purged",
-  "deletion_requested", NULL,
+  "deletion_requested", "incident_joined", "incident_left", "incident_answered",
+  "category_classified", "sla_class_classified", "category_suggested",
+  "sla_class_suggested", "category_changed", "sla_class_changed", "category_confirmed",
+  "sla_class_confirmed", NULL,
 };
 
 /* The English reasons okno writes itself, in Russian. Others (an operator's) as given. */
@@ -115,6 +134,8 @@ static const struct {
   {"the reply address cannot be written into a header safely", "адрес нельзя безопасно указать в письме"},
   {"no production calendar", "нет производственного календаря"},
   {"reopened by a repeated appeal", "возобновлено повторным обращением"},
+  {"classified by the model", "класс срока определила модель"},
+  {"SLA class changed by staff", "класс срока изменил сотрудник"},
 };
 
 static const struct {
@@ -137,13 +158,6 @@ static const struct {
   {"score", "Оценка"}, {"action", "Действие"}, {"spf", "Проверка SPF"}, {"dkim", "Проверка DKIM"},
   {"dmarc", "Проверка DMARC"}, {"id", "Код"}, {"model", "Модель"},
   {"confidence", "Уверенность"}, {"suggestions", "Предложения"},
-};
-
-static const struct {
-  const char *name, *label;
-} channels[] = {
-  {"email", "электронная почта"}, {"web", "форма на портале"}, {"chat", "чат"},
-  {"messenger", "мессенджер"}, {"phone", "телефон"},
 };
 
 static const struct {
@@ -182,10 +196,8 @@ gboolean okno_history_known(const char *kind)
 
 const char *okno_history_channel(const char *name)
 {
-  for (gsize i = 0; name && i < G_N_ELEMENTS(channels); i++)
-    if (strcmp(name, channels[i].name) == 0)
-      return channels[i].label;
-  return name;
+  OknoChannel c;
+  return okno_channel_parse(name, &c) ? okno_channels[c].phrase : name;
 }
 
 char *okno_history_mask(const char *text)
@@ -285,10 +297,8 @@ static char *shown(JsonObject *o, char how, const char *key, OknoDeptName dept, 
       return g_strdup_printf("передано в отдел «%s»", v + strlen("routed to "));
     return okno_history_mask(v);
   case 'c':
-    for (gsize i = 0; i < G_N_ELEMENTS(channels); i++)
-      if (strcmp(v, channels[i].name) == 0)
-        return g_strdup(channels[i].label);
-    return g_steal_pointer(&v);
+    return strcmp(okno_history_channel(v), v) ? g_strdup(okno_history_channel(v))
+                                              : g_steal_pointer(&v);
   case 'n':
     for (gsize i = 0; i < G_N_ELEMENTS(notices); i++)
       if (strcmp(v, notices[i].name) == 0)

@@ -23,6 +23,7 @@ int okno_cmd_phishing(int argc, char **argv);
 int okno_cmd_migrate(int argc, char **argv);
 int okno_cmd_dkim_record(int argc, char **argv);
 int okno_cmd_appeal(int argc, char **argv);        /* cmd_appeal.c */
+int okno_cmd_appeal_log(int argc, char **argv);    /* cmd_appeal_log.c: okno appeal log */
 int okno_cmd_notifications(int argc, char **argv); /* cmd_appeal.c */
 int okno_cmd_scheduler(int argc, char **argv);     /* cmd_scheduler.c */
 int okno_cmd_user(int argc, char **argv);       /* cmd_user.c */
@@ -35,6 +36,7 @@ int okno_cmd_backup(int argc, char **argv);      /* cmd_backup.c */
 int okno_cmd_evidence(int argc, char **argv);    /* cmd_evidence.c */
 int okno_cmd_crypto(int argc, char **argv);      /* cmd_crypto.c */
 int okno_cmd_classify(int argc, char **argv);    /* cmd_classify.c */
+int okno_cmd_kb(int argc, char **argv);          /* cmd_kb.c */
 
 /* Shared by the commands: parses --config FILE (and the other options in `extra`)
  * with GOptionContext, loads the config (defaults when --config is absent), and

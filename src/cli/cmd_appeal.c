@@ -11,6 +11,8 @@
  *   okno appeal unhold  --config F NUMBER [--by EMAIL]
  *   okno appeal theme   --config F NUMBER CODE [--by EMAIL]  (a formal appeal's typical
  *                       thematic classifier code, one of [formal] themes: ops/stats.h)
+ *   okno appeal log     --config F --channel phone|paper|social --name NAME --text TEXT ...
+ *                       (an appeal logged on the citizen's behalf: cmd_appeal_log.c)
  *   okno notifications --config F --email ADDRESS [TYPE=on|off ...]
  *
  * The operation may stand anywhere among the options. Each runs one store transaction (the operation, its events, the citizen's
@@ -109,12 +111,18 @@ int okno_cmd_appeal(int argc, char **argv)
   g_autoptr(OknoStore) st = NULL;
   g_autoptr(GError) err = NULL;
 
+  for (int k = 1; k < argc; k++)
+    if (g_str_equal(argv[k], "log") &&
+        (k == 1 || argv[k - 1][0] != '-' || strchr(argv[k - 1], '='))) { /* not a value */
+      memmove(argv + k, argv + k + 1, (gsize)(argc - k) * sizeof *argv);
+      return okno_cmd_appeal_log(argc - 1, argv);
+    }
   for (gsize k = 0; k < G_N_ELEMENTS(ops); k++)
     names[k] = ops[k].name;
   i = okno_cli_take_operation(&argc, argv, names);
   if (i < 0) {
     fprintf(stderr, "okno: appeal needs an operation: status, extend, confirm-urgent, assign, "
-                    "forward, leave-unanswered, hold or unhold\n");
+                    "forward, leave-unanswered, hold, unhold, theme or log\n");
     return 1;
   }
   cfg = okno_cli_setup(&argc, &argv, ops[i].usage, extra, &code);

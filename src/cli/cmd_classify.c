@@ -14,8 +14,11 @@
  *       "macro_f1", "classes": {LABEL: {"f1", "support"}}, "seconds"}. Touches nothing in
  *       the store (--model names the figures only).
  *   okno classify retrain --config C [--model NAME]
- *       every model (or one) trained again from its examples in the store; one line of
- *       JSON per model.
+ *       first takes the staff decisions of the appeals' history the models never got
+ *       (ops/classify_history.h), then trains every model (or one) again from its
+ *       examples in the store; one line of JSON per model: {"model", "examples",
+ *       "labels"}, and for the department and SLA-class models "from_history" (the
+ *       examples this run took from the history).
  *   okno classify list --config C
  *       one line of JSON per model: {"model", "version" (0: never trained), "examples"
  *       (its training set), "stored_examples", "trained_at" (Moscow time or null),
@@ -31,6 +34,8 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "ops/classify.h"
+#include "ops/classify_auto.h"
+#include "ops/classify_history.h"
 #include "store/classify.h"
 #include "store/store.h"
 
@@ -248,7 +253,10 @@ static int cmd_retrain(const OknoConfig *cfg, const char *only)
   g_autoptr(GError) err = NULL;
   g_autoptr(OknoStore) st = okno_store_open(cfg->store_url, &err);
   g_autoptr(GPtrArray) names = NULL;
-  if (!st || !(names = okno_store_model_names(st, &err)))
+  guint from_dept = 0, from_sla = 0;
+  /* the staff decisions of the history first (ops/classify_history.h) */
+  if (!st || !okno_classify_from_history(st, &from_dept, &from_sla, &err) ||
+      !(names = okno_store_model_names(st, &err)))
     return okno_cli_fail(err);
   if (only && !g_ptr_array_find_with_equal_func(names, only, g_str_equal, NULL)) {
     fprintf(stderr, "okno: there is no model %s\n", only);
@@ -267,6 +275,9 @@ static int cmd_retrain(const OknoConfig *cfg, const char *only)
     okno_json_str(b, "model", name);
     okno_json_int(b, "examples", (gint64)n);
     okno_json_int(b, "labels", labels);
+    if (g_str_equal(name, OKNO_DEPARTMENT_MODEL) || g_str_equal(name, OKNO_SLA_CLASS_MODEL))
+      okno_json_int(b, "from_history",
+                    g_str_equal(name, OKNO_DEPARTMENT_MODEL) ? from_dept : from_sla);
     json_builder_end_object(b);
     print_json(b);
   }

@@ -2,17 +2,20 @@
  *
  *   okno report --config FILE --from YYYY-MM-DD --to YYYY-MM-DD [--department X]
  *               [--channel C] [--category C] [--kind K] [--sla-class S]
- *               --json | --csv [--out FILE] | --xlsx --out FILE
+ *               [--exact] --json [--dashboard] | --csv [--out FILE] | --xlsx --out FILE
  *
  * The period is whole days in Moscow time, both ends included, by the time an appeal
  * was received. Prints {"from", "to", "department" (null: all), "received",
- * "answered", "on_time", "overdue", "open", "by_channel", "by_category",
+ * "answered", "on_time", "overdue", "open", "withdrawn", "by_channel", "by_category",
  * "by_department"} (store/report.h says what each counts). --csv and --xlsx give the
  * same figures as one table (ops/table.h): «Раздел», «Показатель», «Число», the totals
- * first («Итого»: received, answered, on_time, overdue, open, by those JSON names),
+ * first («Итого»: received, answered, on_time, overdue, open, withdrawn, by those JSON names),
  * then each breakdown under its JSON name, «(нет)» standing for JSON's "" (no
  * category, the triage queue). The filters narrow every figure as the dashboard's do
- * (store/report.h). A bad date, an unknown channel, kind or SLA class, a period that ends before it
+ * (store/report.h). --dashboard adds the member "dashboard" with every other figure of
+ * /console/stats (ops/stats_json.h; GET /api/v1/stats prints the same object). The
+ * figures come from the rollup (store/rollup.h); --exact counts the appeal rows
+ * instead, the reference the tests hold the rollup to. A bad date, an unknown channel, kind or SLA class, a period that ends before it
  * starts, not exactly one format, or --xlsx without --out is a user error (exit 1). */
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -23,19 +26,11 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "ops/calendar_file.h"
+#include "ops/stats_json.h"
 #include "ops/table.h"
 #include "store/report.h"
 #include "store/store.h"
-
-static void counts(JsonBuilder *b, const char *name, GHashTable *h)
-{
-  g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(h), (GCompareFunc)g_strcmp0);
-  json_builder_set_member_name(b, name);
-  json_builder_begin_object(b);
-  for (GList *k = keys; k; k = k->next)
-    okno_json_int(b, k->data, *(gint64 *)g_hash_table_lookup(h, k->data));
-  json_builder_end_object(b);
-}
 
 static void table_counts(OknoTable *t, const char *section, GHashTable *h)
 {
@@ -56,7 +51,7 @@ static OknoTable *report_table(const OknoReport *r, const char *from, const char
   OknoTable *t = okno_table_new(title, columns);
   const struct { const char *name; gint64 value; } totals[] = {
     {"received", r->received}, {"answered", r->answered}, {"on_time", r->on_time},
-    {"overdue", r->overdue}, {"open", r->open},
+    {"overdue", r->overdue}, {"open", r->open}, {"withdrawn", r->withdrawn},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(totals); i++) {
     okno_table_row(t);
@@ -72,7 +67,7 @@ static OknoTable *report_table(const OknoReport *r, const char *from, const char
 
 int okno_cmd_report(int argc, char **argv)
 {
-  gboolean json = FALSE, csv = FALSE, xlsx = FALSE;
+  gboolean json = FALSE, csv = FALSE, xlsx = FALSE, exact = FALSE, dashboard = FALSE;
   g_autofree char *out = NULL;
   g_autofree char *from = NULL, *to = NULL, *department = NULL;
   g_autofree char *channel = NULL, *category = NULL, *kind = NULL, *sla_class = NULL;
@@ -85,6 +80,8 @@ int okno_cmd_report(int argc, char **argv)
     {"kind", 0, 0, G_OPTION_ARG_STRING, &kind, "support or formal appeals only", "KIND"},
     {"sla-class", 0, 0, G_OPTION_ARG_STRING, &sla_class, "one SLA class's appeals", "CLASS"},
     {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
+    {"dashboard", 0, 0, G_OPTION_ARG_NONE, &dashboard, "JSON: every figure of the dashboard too", NULL},
+    {"exact", 0, 0, G_OPTION_ARG_NONE, &exact, "count the appeal rows, not the rollup", NULL},
     {"csv", 0, 0, G_OPTION_ARG_NONE, &csv, "print CSV (or write it to --out)", NULL},
     {"xlsx", 0, 0, G_OPTION_ARG_NONE, &xlsx, "write an Excel workbook to --out", NULL},
     {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "file to write", "FILE"},
@@ -118,6 +115,10 @@ int okno_cmd_report(int argc, char **argv)
     fprintf(stderr, "okno: report needs one format: --json, --csv or --xlsx\n");
     return 1;
   }
+  if (dashboard && !json) {
+    fprintf(stderr, "okno: --dashboard goes with --json\n");
+    return 1;
+  }
   if (xlsx && !out) {
     fprintf(stderr, "okno: --xlsx writes a file: add --out FILE\n");
     return 1;
@@ -138,8 +139,26 @@ int okno_cmd_report(int argc, char **argv)
   q.kind = kind;
   q.sla_class = sla_class;
   q.now = okno_now();
+  q.exact = exact;
   st = okno_store_open(cfg->store_url, &err);
-  if (!st || !okno_store_report(st, &q, &r, &err))
+  if (!st)
+    return okno_cli_fail(err);
+  if (dashboard) {
+    g_autoptr(OknoCalendar) cal = okno_calendar_load_default(cfg, NULL);
+    OknoStats s;
+    if (!okno_store_stats(st, &q, FALSE, cal, &s, &err))
+      return okno_cli_fail(err);
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    okno_stats_report_json(b, &s.report, from, to, department);
+    okno_stats_dashboard_json(b, &s);
+    json_builder_end_object(b);
+    okno_stats_clear(&s);
+    text = okno_json_text(b, TRUE);
+    printf("%s\n", text);
+    return 0;
+  }
+  if (!okno_store_report(st, &q, &r, &err))
     return okno_cli_fail(err);
   if (csv || xlsx) {
     g_autoptr(OknoTable) t = report_table(&r, from, to);
@@ -152,21 +171,7 @@ int okno_cmd_report(int argc, char **argv)
   }
   b = json_builder_new();
   json_builder_begin_object(b);
-  okno_json_str(b, "from", from);
-  okno_json_str(b, "to", to);
-  json_builder_set_member_name(b, "department");
-  if (department)
-    json_builder_add_string_value(b, department);
-  else
-    json_builder_add_null_value(b);
-  okno_json_int(b, "received", r.received);
-  okno_json_int(b, "answered", r.answered);
-  okno_json_int(b, "on_time", r.on_time);
-  okno_json_int(b, "overdue", r.overdue);
-  okno_json_int(b, "open", r.open);
-  counts(b, "by_channel", r.by_channel);
-  counts(b, "by_category", r.by_category);
-  counts(b, "by_department", r.by_department);
+  okno_stats_report_json(b, &r, from, to, department);
   json_builder_end_object(b);
   text = okno_json_text(b, TRUE);
   printf("%s\n", text);

@@ -34,6 +34,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "text/answers.h"
 #include "ops/journal.h"
 #include "ops/scheduler.h"
 #include "cli/cli.h"
@@ -43,6 +44,7 @@
 #include "core/log.h"
 #include "core/privileges.h"
 #include "intake/pipeline.h"
+#include "intake/imap_poll.h"
 #include "intake/listener.h"
 #include "ops/outbound.h"
 #include "web/metrics.h"
@@ -60,6 +62,15 @@ typedef struct {
 static void on_stopped(gpointer data)
 {
   g_main_loop_quit(((Serve *)data)->loop);
+}
+
+static gboolean on_signal(gpointer data);
+
+/* A start that failed after the listeners opened: stop as on SIGTERM, once. */
+static gboolean stop_once(gpointer data)
+{
+  on_signal(data);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean on_signal(gpointer data)
@@ -142,6 +153,25 @@ static gboolean crypto_ready(const OknoConfig *cfg, GError **error)
   return okno_store_keys_collect(st, NULL, error) && okno_store_seal_identities(st, NULL, error);
 }
 
+/* [chat] answers (text/answers.h) must read and parse before anything starts: a broken
+ * file is one line naming the file and the line, not a bot that silently knows nothing. */
+static gboolean chat_answers_ready(const OknoConfig *cfg, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(OknoAnswers) a = NULL;
+  gsize len = 0;
+  if (!*cfg->chat_answers)
+    return TRUE;
+  if (!g_file_get_contents(cfg->chat_answers, &text, &len, error) ||
+      !(a = okno_answers_parse(text, len, error))) {
+    g_prefix_error(error, "[chat] answers %s: ", cfg->chat_answers);
+    (*error)->domain = OKNO_ERROR;
+    (*error)->code = OKNO_ERROR_USER;
+    return FALSE;
+  }
+  return TRUE;
+}
+
 int okno_cmd_serve(int argc, char **argv)
 {
   int code = 0;
@@ -149,6 +179,8 @@ int okno_cmd_serve(int argc, char **argv)
                                               NULL, &code);
   g_autoptr(GError) err = NULL;
   OknoIntake *intake = NULL;
+  OknoImapPoll *imap = NULL;
+  int imap_failed = 0;
   OknoOutbound *outbound = NULL;
   OknoScheduler *scheduler = NULL;
   OknoJournalSigner *signer = NULL;
@@ -179,7 +211,7 @@ int okno_cmd_serve(int argc, char **argv)
   /* The spool directory belongs to the user too (the listener only makes it if missing). */
   if (priv.switching && cfg->spool_threshold < cfg->max_message_size)
     g_mkdir_with_parents(cfg->spool_dir, 0700);
-  if (!crypto_ready(cfg, &err))
+  if (!crypto_ready(cfg, &err) || !chat_answers_ready(cfg, &err))
     return okno_cli_fail(err);
   intake = okno_intake_new(cfg, &err);
   if (!intake)
@@ -263,6 +295,13 @@ int okno_cmd_serve(int argc, char **argv)
     okno_web_start(sv.web);
   if (sv.metrics)
     okno_metrics_server_start(sv.metrics);
+  /* [imap]: an existing mailbox through the same intake (intake/imap_poll.h). An
+   * unreadable password file stops the daemon as a config error would. */
+  if (!(imap = okno_imap_poll_start(cfg, intake, &err)) && err) {
+    imap_failed = okno_cli_fail(err);
+    g_clear_error(&err);
+    g_idle_add(stop_once, &sv);
+  }
   okno_log("serve", "event=started pid=%d uid=%d gid=%d", (int)getpid(), (int)getuid(),
            (int)getgid());
   sd_notifyf(0, "READY=1\nSTATUS=Serving\nMAINPID=%d", (int)getpid());
@@ -283,6 +322,7 @@ int okno_cmd_serve(int argc, char **argv)
   signal(SIGTERM, SIG_IGN);
   signal(SIGINT, SIG_IGN);
   okno_metrics_server_free(sv.metrics);
+  okno_imap_poll_stop(imap); /* its last batch commits through the intake */
   okno_listener_free(sv.listener);
   okno_scheduler_free(scheduler);
   okno_outbound_free(outbound);
@@ -293,5 +333,5 @@ int okno_cmd_serve(int argc, char **argv)
   g_main_loop_unref(sv.loop);
   okno_log("serve", "event=stopped messages=%" G_GUINT64_FORMAT " commits=%" G_GUINT64_FORMAT,
            messages, commits);
-  return 0;
+  return imap_failed;
 }

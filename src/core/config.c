@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef enum { K_STR, K_INT, K_LIST, K_BOOL, K_NUM } KeyType;
 
@@ -71,6 +72,9 @@ static const KeyDef keys[] = {
   I("outbound", "give_up_after_seconds", give_up_after_seconds, 5 * 86400, 60, 86400 * 30),
 
   S("metrics", "listen", metrics_listen, ""),
+
+  P("chat", "answers", chat_answers, ""),
+  I("chat", "messages_per_minute", chat_per_minute, 30, 1, 100000),
 
   S("http", "listen", http_listen, "127.0.0.1:8080"),
   S("http", "public_url", public_url, ""), /* empty: receipts link to no web page */
@@ -175,6 +179,13 @@ static const KeyDef keys[] = {
 
   N("classify", "auto_threshold", classify_auto_threshold, "0.8", 0, 1),
   I("classify", "retrain_interval", classify_retrain_interval, 86400, 0, 31536000),
+  B("incidents", "enabled", incidents_enabled, TRUE),
+  I("incidents", "window_minutes", incidents_window_minutes, 30, 1, 1440),
+  I("incidents", "min_count", incidents_min_count, 20, 2, 1000000),
+  N("incidents", "factor", incidents_factor, "5", 1, 10000),
+  I("incidents", "baseline_days", incidents_baseline_days, 7, 1, 90),
+  N("incidents", "similarity", incidents_similarity, "0.35", 0, 1),
+  I("incidents", "interval", incidents_interval, 60, 1, 3600),
   S("rspamd", "url", rspamd_url, ""),
   I("rspamd", "timeout_ms", rspamd_timeout_ms, 10000, 100, 600000),
   N("rspamd", "reject_score", rspamd_reject_score, "15", -1000, 1000),
@@ -182,6 +193,28 @@ static const KeyDef keys[] = {
   S("rspamd", "on_failure", rspamd_on_failure, "tempfail"),
   S("rspamd", "controller_url", rspamd_controller_url, ""),
   S("rspamd", "password", rspamd_password, ""),
+
+  S("imap", "host", imap_host, ""),
+  I("imap", "port", imap_port, 143, 1, 65535),
+  S("imap", "tls", imap_tls, "starttls"),
+  S("imap", "user", imap_user, ""),
+  S("imap", "password", imap_password, ""),
+  P("imap", "password_file", imap_password_file, ""),
+  S("imap", "folder", imap_folder, "INBOX"),
+  S("imap", "done_folder", imap_done_folder, "okno-done"),
+  S("imap", "quarantine_folder", imap_quarantine_folder, "okno-quarantine"),
+  I("imap", "poll_interval", imap_poll_interval, 60, 1, 3600),
+  /* [telegram] the bot (web/telegram_routes.c, ops/messenger.h, docs/channels.md) */
+  S("telegram", "token", telegram_token, ""), /* empty: no bot */
+  S("telegram", "api_url", telegram_api_url, "https://api.telegram.org"),
+  S("telegram", "webhook_path", telegram_webhook_path, "/telegram/webhook"),
+  S("telegram", "webhook_secret", telegram_webhook_secret, ""),
+  /* [sms] Kannel's sendsms interface (ops/messenger.h, text/sms.h) */
+  S("sms", "url", sms_url, ""), /* empty: no SMS */
+  S("sms", "user", sms_user, ""),
+  S("sms", "password", sms_password, ""),
+  S("sms", "from", sms_from, ""),
+  I("sms", "max_parts", sms_max_parts, 3, 1, 10),
 };
 
 #define FIELD(cfg, kd) ((char *)(cfg) + (kd)->offset)
@@ -394,6 +427,17 @@ OknoConfig *okno_config_load(const char *path, GError **error)
                 "%s: [outbound] transport must be maildir:PATH or smtp://HOST:PORT", path);
     return NULL;
   }
+  if (cfg->telegram_webhook_path[0] != '/' || strchr(cfg->telegram_webhook_path, '?')) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "%s: [telegram] webhook_path must be a path starting with /", path);
+    return NULL;
+  }
+  if (*cfg->telegram_token && strlen(cfg->telegram_webhook_secret) < 16) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "%s: [telegram] webhook_secret must be set (16 characters or more) with a token",
+                path);
+    return NULL;
+  }
   if (*cfg->dkim_selector && !*cfg->dkim_key) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [dkim] selector is set but key is empty", path);
     return NULL;
@@ -409,6 +453,16 @@ OknoConfig *okno_config_load(const char *path, GError **error)
   }
   if (strcmp(cfg->rspamd_on_failure, "tempfail") != 0 && strcmp(cfg->rspamd_on_failure, "accept") != 0) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [rspamd] on_failure must be tempfail or accept", path);
+    return NULL;
+  }
+  if (strcmp(cfg->imap_tls, "none") != 0 && strcmp(cfg->imap_tls, "starttls") != 0 &&
+      strcmp(cfg->imap_tls, "tls") != 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "%s: [imap] tls must be none, starttls or tls", path);
+    return NULL;
+  }
+  if (*cfg->imap_host && (!*cfg->imap_user || (!*cfg->imap_password && !*cfg->imap_password_file))) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "%s: [imap] host is set: user and password (or password_file) are needed", path);
     return NULL;
   }
   if (*cfg->check_address && !strchr(cfg->check_address, '@')) {

@@ -96,6 +96,10 @@ typedef struct OknoConfig {
   gint64 captcha_bits;      /* proof-of-work difficulty: leading zero bits */
   gint64 captcha_ttl;       /* seconds a captcha challenge stays valid */
 
+  /* [chat] (web/chat.c, docs/chat.md) */
+  char *chat_answers;       /* the bot's keyword = answer file (text/answers.h); "" none */
+  gint64 chat_per_minute;   /* citizens' chat messages per client IP and minute */
+
   /* [portal] */
   char **portal_domains;
   char *portal_name;
@@ -204,6 +208,14 @@ typedef struct OknoConfig {
   double classify_auto_threshold; /* a confidence at or above routes by itself */
   gint64 classify_retrain_interval; /* seconds between trainings of a model with new
                                        examples (the scheduler); 0: only by hand */
+  /* [incidents] mass incidents (ops/incidents.h, docs/incidents.md) */
+  gboolean incidents_enabled;      /* the scheduler's detection pass runs */
+  gint64 incidents_window_minutes; /* the window a burst is counted in */
+  gint64 incidents_min_count;      /* at least this many similar appeals in the window */
+  double incidents_factor;         /* and this many times the usual count for the cluster */
+  gint64 incidents_baseline_days;  /* the usual count: such appeals in the days before */
+  double incidents_similarity;     /* cosine to the group's centroid to belong (text/cluster.h) */
+  gint64 incidents_interval;       /* seconds between detection passes (any node's) */
   /* [rspamd] spam filtering (check/rspamd.h, docs/spam.md) */
   char *rspamd_url;         /* http://host:port of rspamd's normal worker; empty: off */
   gint64 rspamd_timeout_ms; /* one scan (or one learning call) */
@@ -212,6 +224,29 @@ typedef struct OknoConfig {
   char *rspamd_on_failure;  /* rspamd unreachable: "tempfail" (451 4.3.0) or "accept" */
   char *rspamd_controller_url; /* http://host:port of the controller (learning); empty: none */
   char *rspamd_password;    /* the controller's password */
+  /* [imap] an existing mailbox okno takes mail from (intake/imap_poll.h, README
+   * «Почтовый ящик по IMAP»); host empty: off */
+  char *imap_host;
+  gint64 imap_port;
+  char *imap_tls;           /* none, starttls or tls */
+  char *imap_user;
+  char *imap_password;      /* or password_file: the first line of that file */
+  char *imap_password_file;
+  char *imap_folder;        /* INBOX */
+  char *imap_done_folder;   /* registered messages are moved here */
+  char *imap_quarantine_folder; /* messages that cannot be registered */
+  gint64 imap_poll_interval; /* seconds: the IDLE's (or the poll's) longest wait */
+  /* [telegram] the bot (web/telegram_routes.c, ops/messenger.h, docs/channels.md) */
+  char *telegram_token;          /* the bot's token; empty: no bot, no webhook */
+  char *telegram_api_url;        /* the Bot API, https://api.telegram.org */
+  char *telegram_webhook_path;   /* where Telegram posts updates, /telegram/webhook */
+  char *telegram_webhook_secret; /* X-Telegram-Bot-Api-Secret-Token; empty: every 403 */
+  /* [sms] Kannel's sendsms HTTP interface (ops/messenger.h, text/sms.h) */
+  char *sms_url;            /* http://host:13013/cgi-bin/sendsms; empty: no SMS */
+  char *sms_user;
+  char *sms_password;
+  char *sms_from;           /* the sender name or number; empty: Kannel's default */
+  gint64 sms_max_parts;     /* a longer text is cut to fit this many parts */
 } OknoConfig;
 
 OknoConfig *okno_config_new_default(void);

@@ -21,7 +21,8 @@
  * (version, key id) followed by the caller's (the store passes "table.column" and the
  * row's identity where it has one), so a value moved to another column or row, or given
  * another key id, does not open. Text columns hold the same bytes in
- * base64 behind the prefix "~1" (okno_vault_seal_text).
+ * base64 behind the prefix "~1" (okno_vault_seal_text); a JSON text with sealed member
+ * values is marked "~2" (store/events.h).
  *
  * WRAPPED DATA KEYS: nonce (24) | XChaCha20-Poly1305 of the 32-byte data key (+16),
  * associated data "okno-dk" | key id | epoch (8 bytes each, big-endian).
@@ -34,6 +35,8 @@
 #define OKNO_VAULT_KEY_LEN 32
 #define OKNO_VAULT_SEAL_OVERHEAD (1 + 8 + 24 + 16)
 #define OKNO_VAULT_TEXT_PREFIX "~1"
+/* A JSON object some of whose member values are sealed texts (store/events.h). */
+#define OKNO_VAULT_DETAIL_PREFIX "~2"
 
 typedef struct OknoVault OknoVault;
 

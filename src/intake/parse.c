@@ -32,6 +32,9 @@ void okno_envelope_copy(OknoEnvelope *dst, const OknoEnvelope *src)
   dst->category = g_strdup(src->category);
   dst->phone = g_strdup(src->phone);
   dst->kind = src->kind;
+  dst->source_key = g_strdup(src->source_key);
+  dst->operator_login = g_strdup(src->operator_login);
+  dst->citizen_name = g_strdup(src->citizen_name);
 }
 
 void okno_envelope_clear(OknoEnvelope *env)
@@ -43,6 +46,9 @@ void okno_envelope_clear(OknoEnvelope *env)
   g_free((char *)env->session_id);
   g_free((char *)env->category);
   g_free((char *)env->phone);
+  g_free((char *)env->source_key);
+  g_free((char *)env->operator_login);
+  g_free((char *)env->citizen_name);
   memset(env, 0, sizeof *env);
 }
 

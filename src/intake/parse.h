@@ -61,6 +61,8 @@ typedef struct {
   GPtrArray *refusals;    /* per attachment: the Russian reason it is refused, or NULL */
   const char *no_autoreply; /* why no automatic answer (static English), NULL: allowed */
   char *content_hash;     /* hex SHA-256 of subject, text and attachment hashes */
+  guint8 raw_sha256[32];  /* SHA-256 of raw as stored: set by okno_register (the journal's
+                           * entry and the receipt share it) */
   char *subject_number;   /* a valid appeal number in the subject, or NULL */
   gboolean repeated;      /* «Повторное» naming an earlier appeal ... */
   char *earlier_number;   /* ... this one; NULL when not repeated */

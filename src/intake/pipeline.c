@@ -21,6 +21,7 @@
 #include "intake/verify.h"
 #include "mail/dns.h"
 #include "store/commit.h"
+#include "store/sources.h"
 
 struct OknoIntake {
   const OknoConfig *cfg;
@@ -145,14 +146,31 @@ static void count_outcome(const Item *it, const GError *err)
                   1, okno_channel_name(it->env.channel), outcome);
 }
 
-/* Register (stage 3), on the writer thread inside the group transaction. */
+/* Register (stage 3), on the writer thread inside the group transaction. A message
+ * with a source key (envelope.h) already in the store is a DUPLICATE and nothing is
+ * written; a new key is recorded in the same transaction as its registration. */
 static gboolean register_work(OknoStore *st, gpointer data, GError **error)
 {
   Item *it = data;
-  const OknoBlocklist *bl = okno_blocklist_cache_get(&it->in->blocklist, st, error);
+  const char *key = it->env.source_key;
+  const OknoBlocklist *bl;
   okno_intake_result_clear(&it->result);
   memset(&it->result, 0, sizeof it->result);
-  return bl && okno_register(it->in->sla, bl, st, it->p, &it->result, error);
+  if (key && *key) {
+    char *seen = NULL;
+    if (!okno_store_source_lookup(st, key, &seen, error))
+      return FALSE;
+    if (seen) {
+      it->result.number = *seen ? seen : NULL;
+      it->result.outcome = OKNO_INTAKE_DUPLICATE;
+      if (!*seen)
+        g_free(seen);
+      return TRUE;
+    }
+  }
+  bl = okno_blocklist_cache_get(&it->in->blocklist, st, error);
+  return bl && okno_register(it->in->sla, bl, st, it->p, &it->result, error) &&
+         (!key || !*key || okno_store_source_record(st, key, it->result.number, error));
 }
 
 /* Runs on the submitter's main context (async) or the writer thread (sync). */

@@ -31,7 +31,9 @@
 #include "intake/extract.h"
 #include "intake/verify.h"
 #include "mail/receipt.h"
+#include "ops/classify_auto.h"
 #include "ops/journal.h"
+#include "ops/kb.h"
 #include "store/appeals.h"
 #include "store/events.h"
 #include "store/messages.h"
@@ -168,6 +170,7 @@ static gboolean store_message(OknoStore *st, gint64 appeal_id, const OknoParsed 
     .meta_json = meta,
     .raw = p->raw,
     .created_at = p->received_at,
+    .raw_sha256 = p->raw_sha256,
   };
   if (!okno_store_message_insert(st, &row, error))
     return FALSE;
@@ -246,6 +249,8 @@ static gboolean queue_receipt(const OknoSlaEnv *env, OknoStore *st, const OknoAp
   OknoReceiptInfo info = {0};
   g_autofree char *proof = NULL;
   char orig_hex[2 * crypto_hash_sha256_BYTES + 1];
+  g_autoptr(GPtrArray) offers = NULL;
+  g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func(g_free);
 
   if (!why && !e && !joined && a->deadline) {
     /* A registration notice the citizen turned off (their cabinet's settings). */
@@ -277,14 +282,27 @@ static gboolean queue_receipt(const OknoSlaEnv *env, OknoStore *st, const OknoAp
   info.quarantined = p->quarantine != NULL;
   info.formal = a->kind == OKNO_KIND_FORMAL;
   info.refused = refused->len > 1 ? (const char *const *)refused->pdata : NULL;
+  /* «Возможно, ответ уже есть»: up to three published articles sharing at least two
+   * words with the subject and the description (ops/kb.h, docs/kb.md). */
+  if (!joined && !info.quarantined && !info.needs_description) {
+    g_autofree char *q = g_strconcat(p->msg->subject ? p->msg->subject : "", "\n",
+                                     p->description, NULL);
+    if (!(offers = okno_kb_match(st, q, 3, 2, error)))
+      return FALSE;
+    for (guint i = 0; i < offers->len; i++) {
+      const OknoKbArticle *k = offers->pdata[i];
+      g_ptr_array_add(pairs, g_strdup(k->title));
+      g_ptr_array_add(pairs, g_strdup_printf("/help/%" G_GINT64_FORMAT, k->id));
+    }
+    g_ptr_array_add(pairs, NULL);
+    info.articles = (const char *const *)pairs->pdata;
+  }
   /* The original's SHA-256, and (a registration, with a journal key) the signed entry
    * timestamp over the registration leaf and the receipt's text (ops/journal.h). */
   {
-    gsize len = 0;
-    const guint8 *raw = p->raw ? g_bytes_get_data(p->raw, &len) : NULL;
+    gsize len = p->raw ? g_bytes_get_size(p->raw) : 0;
     guint8 h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, raw ? raw : (const guint8 *)"", len);
-    sodium_bin2hex(orig_hex, sizeof orig_hex, h, sizeof h);
+    sodium_bin2hex(orig_hex, sizeof orig_hex, p->raw_sha256, sizeof p->raw_sha256);
     info.original_sha256 = orig_hex;
     if (!joined && env->journal_key) {
       g_autofree char *letter = NULL;
@@ -377,7 +395,8 @@ static OknoAppeal *new_appeal(const OknoSlaEnv *env, OknoStore *st, const OknoPa
   a->channel = p->env.channel;
   a->queue = d->queue;
   a->subject = g_strdup(p->msg->subject);
-  a->from_name = g_strdup(p->msg->from_name);
+  a->from_name = g_strdup(*p->msg->from_name || !p->env.citizen_name ? p->msg->from_name
+                                                                    : p->env.citizen_name);
   a->from_email = g_strdup(p->contact);
   a->phone = g_strdup(p->phone);
   a->category = g_strdup(p->category);
@@ -446,8 +465,9 @@ static gboolean write_new(const OknoSlaEnv *env, OknoStore *st, const OknoParsed
     return FALSE;
   res->suspicious = a->queue == OKNO_HOLD_SUSPICIOUS;
   if (!okno_store_appeal_insert(st, a, error) ||
-      !event(st, a->id, "received", "channel", okno_channel_name(p->env.channel), "session",
-             p->session_id, error) ||
+      !event(st, a->id, "received", "channel", okno_channel_name(p->env.channel),
+             p->env.operator_login ? "by" : "session",
+             p->env.operator_login ? p->env.operator_login : p->session_id, error) ||
       !store_message(st, a->id, p, error) ||
       (!waits && !held && !okno_ops_start_clock(env, st, a, p->received_at, NULL, error)) ||
       !registered_event(st, a, error))
@@ -491,6 +511,7 @@ static gboolean write_new(const OknoSlaEnv *env, OknoStore *st, const OknoParsed
                            &(OknoRouteInput){a->category, okno_channel_name(p->env.channel), p->contact, a->subject,
                                              p->description},
                            error) &&
+         okno_classify_appeal(env, st, a, p->description, p->received_at, error) &&
          routed_deadline(env, st, a, p->received_at, error) &&
          queue_receipt(env, st, a, p, FALSE, res, error);
 }
@@ -577,6 +598,11 @@ gboolean okno_register(const OknoSlaEnv *env, const OknoBlocklist *bl, OknoStore
 
   if (p->is_check)
     return register_check(env, bl, st, p, res, error);
+  { /* once, for the journal's entry of the message and the receipt */
+    gsize len = 0;
+    const guint8 *raw = p->raw ? g_bytes_get_data(p->raw, &len) : NULL;
+    crypto_hash_sha256(p->raw_sha256, raw ? raw : (const guint8 *)"", len);
+  }
   res->quarantined = p->quarantine != NULL;
   res->suspicious = okno_sender_unproved(p);
   if (lookup(st, bl, p, &f, error)) {

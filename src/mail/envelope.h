@@ -28,6 +28,17 @@ typedef struct {
                                  from a trusted caller that confirmed the citizen's
                                  identity (the cabinet; `okno submit --kind formal`);
                                  0: a support request */
+  const char *source_key;     /* a channel that may hand the same message again (the
+                                 IMAP mailbox) names it here: a key already in the
+                                 store (store/sources.h) is answered DUPLICATE without
+                                 registering, a new one is recorded in the
+                                 registration's transaction; NULL: none */
+  const char *operator_login; /* an appeal an operator logged on the citizen's behalf
+                                 (web/console_intake.c): the operator, recorded as
+                                 "by" in the `received` event; NULL otherwise */
+  const char *citizen_name;   /* the citizen's name when the message's From carries no
+                                 address to hang it on (the operator's form without an
+                                 e-mail): the appeal's from_name then; NULL: none */
 } OknoEnvelope;
 
 typedef enum {

@@ -101,3 +101,18 @@ GMimeStream *okno_mime_stream_borrowed(const char *data, gint64 len, gint64 star
   g_mime_stream_construct(GMIME_STREAM(b), start, end);
   return GMIME_STREAM(b);
 }
+
+GBytes *okno_mime_write_crlf(GMimeObject *obj)
+{
+  GMimeFormatOptions *fo = g_mime_format_options_new();
+  GMimeStream *out = g_mime_stream_mem_new();
+  GByteArray *ba;
+  GBytes *raw;
+  g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+  g_mime_object_write_to_stream(obj, fo, out);
+  g_mime_format_options_free(fo);
+  ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+  raw = g_bytes_new(ba->data, ba->len);
+  g_object_unref(out);
+  return raw;
+}

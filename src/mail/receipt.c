@@ -191,6 +191,23 @@ static void write_body(GString *b, const OknoConfig *cfg, const OknoReceiptInfo 
                     "Для этого ответьте на это письмо, сохранив номер обращения в теме "
                     "письма: так ваш ответ добавится к этому же обращению.\n\n");
 
+  if (!info->joined && info->articles && info->articles[0]) {
+    const char *url = cfg->public_url ? cfg->public_url : "";
+    gsize len = strlen(url);
+    g_string_append(b, "Возможно, ответ уже есть:\n");
+    for (guint i = 0; i < 6 && info->articles[i] && info->articles[i + 1]; i += 2) {
+      g_autofree char *title = okno_receipt_clean_line(info->articles[i], 200);
+      if (len)
+        g_string_append_printf(b, "— %s: %.*s%s\n", title,
+                               (int)(url[len - 1] == '/' ? len - 1 : len), url,
+                               info->articles[i + 1]);
+      else
+        g_string_append_printf(b, "— %s\n", title);
+    }
+    g_string_append(b, "Если статья ответила на ваш вопрос, обращение можно отозвать в "
+                       "личном кабинете («Мои обращения»).\n\n");
+  }
+
   g_string_append(b, "Что дальше: обращение рассмотрят специалисты службы поддержки, "
                      "ответ придёт на этот адрес электронной почты. Если вы хотите "
                      "что-то добавить, ответьте на это письмо, не меняя номер обращения "

@@ -41,6 +41,11 @@ typedef struct {
   const char *const *refused; /* Russian reasons for refused attachments, or NULL */
   const char *original_sha256; /* lower-case hex SHA-256 of the citizen's message as
                                   received, stated in the text; NULL: not stated */
+  const char *const *articles; /* «Возможно, ответ уже есть» (docs/kb.md): pairs of
+                                  title and path ("/help/12"), NULL-terminated, at most
+                                  three pairs read; NULL or empty: no such part. The
+                                  address is [http] public_url + path (the title alone
+                                  without public_url). Not in a joined message's text. */
   const char *proof_json;     /* the signed entry timestamp (docs/journal.md,
                                  "Receipts"), attached as okno-receipt.json (base64);
                                  NULL: a plain text/plain receipt */

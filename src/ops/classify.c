@@ -184,7 +184,7 @@ gboolean okno_classify_learn(OknoStore *st, gint64 appeal_id, const char *depart
 {
   if (!department || !*department)
     return TRUE;
-  return okno_store_model_corrected(st, appeal_id, department, error) &&
+  return okno_store_model_corrected(st, appeal_id, OKNO_DEPARTMENT_MODEL, department, error) &&
          okno_store_example_from_appeal(st, OKNO_DEPARTMENT_MODEL, appeal_id, department,
                                         error);
 }

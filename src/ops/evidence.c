@@ -14,6 +14,7 @@
 #include "ops/journal.h"
 #include "store/appeals.h"
 #include "store/journal.h"
+#include "store/journal_batch.h"
 
 #define MANIFEST "MANIFEST.json"
 #define MANIFEST_SIG "MANIFEST.sig"
@@ -58,7 +59,9 @@ static const char readme[] =
     "файлов совпадают с MANIFEST.json.\n"
     "2. Подпись head.json над строками «okno-tree-head 1», size=, root=, at=.\n"
     "3. Для каждой записи leaves.json: SHA-256(0x00 || entry) = leaf_hash, и путь "
-    "inclusion_proof ведёт к корню head.json.\n"
+    "inclusion_proof ведёт к корню head.json. Если у записи есть поле batch (несколько "
+    "фактов регистрации в одном листе журнала), то leaf_hash = SHA-256(0x00 || batch), а "
+    "entry — факт с номером fact внутри batch.\n"
     "4. Для каждого письма: размер и SHA-256 файла равны raw_size и raw_sha256 в записи "
     "журнала этого письма; для каждого события — запись, вычисленная из события, равна "
     "записи журнала.\n";
@@ -162,6 +165,13 @@ gboolean okno_evidence_export(OknoStore *st, const OknoJournalKey *key, const ch
     okno_json_str(lb, "ref", l->ref);
     okno_json_int(lb, "ref_id", l->ref_id);
     okno_json_str(lb, "entry", entry);
+    if (l->batch) { /* a fact inside a batch leaf: the leaf hashes the batch */
+      gsize blen;
+      const char *bd = g_bytes_get_data(l->batch, &blen);
+      g_autofree char *batch = g_strndup(bd ? bd : "", blen);
+      okno_json_int(lb, "fact", l->fact);
+      okno_json_str(lb, "batch", batch);
+    }
     okno_json_str(lb, "leaf_hash", leaf_hex);
     json_builder_set_member_name(lb, "inclusion_proof");
     json_builder_begin_array(lb);
@@ -351,6 +361,24 @@ static const char *str(JsonObject *o, const char *name)
              : "";
 }
 
+/* A fact of leaves.json inside a batch: fact index `fact` of the batch entry `batch`
+ * has its kind, ref, ref_id and exactly its entry. */
+static gboolean fact_in_batch(JsonObject *l, const char *batch, const char *entry)
+{
+  g_autoptr(GPtrArray) facts = okno_journal_batch_parse(batch, strlen(batch));
+  gint64 i = json_object_get_int_member_with_default(l, "fact", -1);
+  OknoJournalBatchFact *f;
+  gsize len;
+  const char *e;
+  if (!facts || i < 0 || i >= facts->len)
+    return FALSE;
+  f = facts->pdata[i];
+  e = g_bytes_get_data(f->entry, &len);
+  return strcmp(f->kind, str(l, "kind")) == 0 && strcmp(f->ref, str(l, "ref")) == 0 &&
+         f->ref_id == json_object_get_int_member_with_default(l, "ref_id", 0) &&
+         strlen(entry) == len && memcmp(entry, e, len) == 0;
+}
+
 static gboolean unhex(const char *h, guint8 *out, gsize n)
 {
   gsize got = 0;
@@ -481,7 +509,11 @@ static gboolean verify_bundle(const guint8 *pk, const char *dir, guint *checked,
     guint8 leaf[OKNO_HASH_LEN], want[OKNO_HASH_LEN];
     JsonArray *path = json_object_get_array_member(l, "inclusion_proof");
     g_autoptr(GByteArray) proof = g_byte_array_new();
-    okno_merkle_leaf_hash(entry, strlen(entry), leaf);
+    const char *batch = json_object_has_member(l, "batch") ? str(l, "batch") : NULL;
+    if (batch && !fact_in_batch(l, batch, entry))
+      return fail(error, "leaves.json", "leaf %" G_GINT64_FORMAT ": the fact is not the batch's",
+                  seq);
+    okno_merkle_leaf_hash(batch ? batch : entry, strlen(batch ? batch : entry), leaf);
     if (!unhex(str(l, "leaf_hash"), want, OKNO_HASH_LEN) || memcmp(leaf, want, OKNO_HASH_LEN))
       return fail(error, "leaves.json", "leaf %" G_GINT64_FORMAT " does not hash its entry", seq);
     for (guint k = 0; path && k < json_array_get_length(path); k++) {

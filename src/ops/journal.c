@@ -1,10 +1,6 @@
-/* journal.c: signing tree heads, verifying the journal, proofs (ops/journal.h).
- *
- * Verification walks the journal twice, each time in pages, so memory stays bounded
- * whatever its size: once by seq (leaf hashes recomputed from entries, gaps, the tree
- * root at the latest signed head, built with a frontier), and once per kind of record
- * as a merge of the rows by id with their leaves by (ref_id, seq), comparing each row's
- * recomputed entry with its latest leaf. */
+/* journal.c: signing tree heads (at once and on the signing thread, with witnesses),
+ * signed entry timestamps for receipts, proofs, key rotation and key histories
+ * (ops/journal.h). Verification is journal_verify.c. */
 #include "ops/journal.h"
 
 #include <errno.h>
@@ -20,12 +16,20 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "mail/receipt.h"
+#include "store/journal_batch.h"
 #include "store/journal_keys.h"
 #include "store/outbound.h"
 #include "ops/worker.h"
 
 #define PAGE 2000
 #define FACT_PAGE 500
+
+static char *hex(const guint8 *h, gsize n)
+{
+  char *s = g_malloc(2 * n + 1);
+  sodium_bin2hex(s, 2 * n + 1, h, n);
+  return s;
+}
 
 /* ---- signing ---- */
 
@@ -91,361 +95,6 @@ gboolean okno_journal_sign(OknoStore *st, const OknoJournalKey *key, gboolean fo
   return TRUE;
 }
 
-/* ---- verification ---- */
-
-static void problem_free(OknoJournalProblem *p)
-{
-  g_free(p->number);
-  g_free(p->record);
-  g_free(p->what);
-  g_free(p);
-}
-
-void okno_journal_report_free(OknoJournalReport *r)
-{
-  if (!r)
-    return;
-  if (r->problems)
-    g_ptr_array_unref(r->problems);
-  g_free(r);
-}
-
-static void add_problem(OknoJournalReport *rep, gint64 seq, const char *number,
-                        const char *record, gint64 id, const char *fmt, ...) G_GNUC_PRINTF(6, 7);
-static void add_problem(OknoJournalReport *rep, gint64 seq, const char *number,
-                        const char *record, gint64 id, const char *fmt, ...)
-{
-  OknoJournalProblem *p = g_new0(OknoJournalProblem, 1);
-  va_list ap;
-  va_start(ap, fmt);
-  p->what = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  p->seq = seq;
-  p->number = g_strdup(number ? number : "");
-  p->record = g_strdup(record);
-  p->id = id;
-  g_ptr_array_add(rep->problems, p);
-}
-
-static gint problem_order(gconstpointer a, gconstpointer b)
-{
-  const OknoJournalProblem *x = *(OknoJournalProblem *const *)a;
-  const OknoJournalProblem *y = *(OknoJournalProblem *const *)b;
-  gint64 sx = x->seq ? x->seq : G_MAXINT64, sy = y->seq ? y->seq : G_MAXINT64;
-  return sx < sy ? -1 : sx > sy;
-}
-
-/* Rotation entry `entry` at leaf `seq` added to *ring (made from its old key when
- * NULL); FALSE with one English line when it is malformed or does not chain on. */
-static gboolean ring_follow(OknoJournalKeyring **ring, GBytes *entry, gint64 seq, GError **error)
-{
-  OknoJournalRotation r;
-  gboolean ok;
-  if (!entry || !okno_journal_entry_rotation_parse(entry, &r)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
-                "leaf %" G_GINT64_FORMAT " is not a well-formed key rotation", seq);
-    return FALSE;
-  }
-  if (!*ring)
-    *ring = okno_journal_keyring_new(r.old_pk);
-  ok = okno_journal_keyring_rotate(*ring, r.old_pk, r.new_pk, r.at, seq, r.old_sig, r.new_sig,
-                                   error);
-  okno_journal_rotation_clear(&r);
-  return ok;
-}
-
-/* A key rotation leaf met in the walk: the ring of keys follows it (its first key is
- * the first rotation's old key); a rotation that does not chain on or is not signed
- * by both keys is a problem. */
-static void follow_rotation(OknoJournalKeyring **ring, const OknoJournalLeaf *l,
-                            OknoJournalReport *rep)
-{
-  g_autoptr(GError) e = NULL;
-  if (!ring_follow(ring, l->entry, l->seq, &e))
-    add_problem(rep, l->seq, "", "journal", l->ref_id, "%s", e->message);
-}
-
-static gboolean trusted(const OknoJournalKeyring *ring, const guint8 *pk)
-{
-  g_autofree char *fp = okno_journal_key_fingerprint(pk);
-  return okno_journal_keyring_find(ring, fp) != NULL;
-}
-
-/* The head's signature, by the key that was valid for it: with no rotation the key
- * given; after rotations the ring's key named by the head (the key given must be one
- * of the ring's: trust in any key of the chain carries to the others). */
-static void check_head_key(const OknoJournalKeyring *ring, const guint8 *pk,
-                           const OknoJournalHead *head, GBytes *msg, OknoJournalReport *rep)
-{
-  const OknoJournalKeyPeriod *p;
-  if (!pk) {
-    add_problem(rep, head->size, "", "head", 0, "no public key to check the head's signature");
-    return;
-  }
-  if (!ring) {
-    if (!okno_journal_signature_ok(pk, msg, head->signature))
-      add_problem(rep, head->size, "", "head", 0,
-                  "the signature of head %" G_GINT64_FORMAT " does not verify with the key",
-                  head->size);
-    return;
-  }
-  if (!trusted(ring, pk)) {
-    add_problem(rep, head->size, "", "head", 0, "the key given is not one of the journal's keys");
-    return;
-  }
-  p = okno_journal_keyring_find(ring, head->key_id);
-  if (!p)
-    add_problem(rep, head->size, "", "head", 0,
-                "head %" G_GINT64_FORMAT " names key %s, which is not one of the journal's keys",
-                head->size, head->key_id);
-  else if (!okno_journal_key_period_covers(p, head->at, head->size))
-    add_problem(rep, head->size, "", "head", 0,
-                "head %" G_GINT64_FORMAT " is signed by key %s, which was not valid for it (retired)",
-                head->size, head->key_id);
-  else if (!okno_journal_signature_ok(p->pk, msg, head->signature))
-    add_problem(rep, head->size, "", "head", 0,
-                "the signature of head %" G_GINT64_FORMAT " does not verify with key %s",
-                head->size, head->key_id);
-}
-
-/* The walk by seq: leaf hashes, gaps, the tree at the signed head. */
-static gboolean walk_leaves(OknoStore *st, const guint8 *pk, OknoJournalReport *rep,
-                            GError **error)
-{
-  g_autoptr(OknoJournalHead) head = okno_store_journal_head(st, 0, error);
-  g_autoptr(OknoJournalKeyring) ring = NULL;
-  OknoMerkleFrontier f;
-  gint64 expect = 1;
-  if (!head && error && *error)
-    return FALSE;
-  if (!okno_store_journal_size(st, &rep->size, error))
-    return FALSE;
-  rep->signed_size = head ? head->size : 0;
-  okno_merkle_frontier_init(&f);
-  for (;;) {
-    g_autoptr(GPtrArray) page = okno_store_journal_leaves(st, expect - 1, PAGE, error);
-    if (!page)
-      return FALSE;
-    if (page->len == 0)
-      break;
-    for (guint i = 0; i < page->len; i++) {
-      OknoJournalLeaf *l = page->pdata[i];
-      gsize elen, llen;
-      const void *e = g_bytes_get_data(l->entry, &elen);
-      const void *stored = g_bytes_get_data(l->leaf, &llen);
-      guint8 leaf[OKNO_HASH_LEN];
-      if (l->seq != expect) {
-        add_problem(rep, expect, l->number, "journal", 0,
-                    "leaves %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " are missing", expect,
-                    l->seq - 1);
-        return TRUE; /* the tree cannot be rebuilt past a gap */
-      }
-      okno_merkle_leaf_hash(e ? e : "", elen, leaf);
-      if (llen != OKNO_HASH_LEN || memcmp(leaf, stored, OKNO_HASH_LEN) != 0)
-        add_problem(rep, l->seq, l->number, l->ref, l->ref_id,
-                    "leaf %" G_GINT64_FORMAT " (%s) does not hash its entry", l->seq, l->kind);
-      if (strcmp(l->ref, "journal_key") == 0)
-        follow_rotation(&ring, l, rep);
-      okno_merkle_frontier_append(&f, leaf);
-      if (head && f.size == (guint64)head->size)
-        okno_merkle_frontier_root(&f, rep->root);
-      expect++;
-    }
-  }
-  if (expect - 1 != rep->size)
-    add_problem(rep, expect, "", "journal", 0,
-                "the journal holds %" G_GINT64_FORMAT " leaves but its size is %" G_GINT64_FORMAT,
-                expect - 1, rep->size);
-  if (head) {
-    g_autoptr(GBytes) msg = okno_journal_head_message(head->size, head->root, head->at);
-    if ((gint64)f.size < head->size)
-      add_problem(rep, (gint64)f.size + 1, "", "head", 0,
-                  "the signed head covers %" G_GINT64_FORMAT " leaves; the journal has %" G_GINT64_FORMAT,
-                  head->size, (gint64)f.size);
-    else if (memcmp(rep->root, head->root, OKNO_HASH_LEN) != 0)
-      add_problem(rep, head->size, "", "head", 0,
-                  "the leaves 1..%" G_GINT64_FORMAT " do not give the signed root", head->size);
-    check_head_key(ring, pk, head, msg, rep);
-  } else if (ring && pk && !trusted(ring, pk)) {
-    add_problem(rep, 0, "", "journal", 0, "the key given is not one of the journal's keys");
-  }
-  return TRUE;
-}
-
-/* The merge of one record's rows with their leaves. */
-static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *rep,
-                           GError **error)
-{
-  gint64 before = 0, after = 0;
-  if (!okno_store_journal_before(st, ref, &before, error))
-    return FALSE;
-  for (;;) {
-    g_autoptr(GPtrArray) facts = okno_store_journal_facts(st, ref, after, FACT_PAGE, error);
-    g_autoptr(GPtrArray) leaves = NULL;
-    gint64 upto;
-    guint li = 0;
-    if (!facts)
-      return FALSE;
-    upto = facts->len < FACT_PAGE ? G_MAXINT64
-                                  : ((OknoJournalFact *)facts->pdata[facts->len - 1])->id;
-    leaves = okno_store_journal_leaves_of(st, ref, after, upto, error);
-    if (!leaves)
-      return FALSE;
-    for (guint fi = 0; fi <= facts->len; fi++) {
-      OknoJournalFact *fact = fi < facts->len ? facts->pdata[fi] : NULL;
-      gint64 id = fact ? fact->id : G_MAXINT64;
-      /* Leaves of ids below this fact's have no row: deleted. */
-      while (li < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li])->ref_id < id) {
-        OknoJournalLeaf *l = leaves->pdata[li];
-        gint64 gone = l->ref_id;
-        while (li + 1 < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li + 1])->ref_id == gone)
-          l = leaves->pdata[++li];
-        li++;
-        add_problem(rep, l->seq, l->number, ref, gone,
-                    "%s %" G_GINT64_FORMAT " of leaf %" G_GINT64_FORMAT " (%s) is missing from the store",
-                    ref, gone, l->seq, l->kind);
-      }
-      if (!fact)
-        break;
-      if (li < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li])->ref_id == id) {
-        OknoJournalLeaf *l = leaves->pdata[li];
-        gint64 previous = 0; /* the seq of the leaf before the latest, 0: none */
-        gboolean same;
-        while (li + 1 < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li + 1])->ref_id == id) {
-          previous = l->seq;
-          l = leaves->pdata[++li];
-        }
-        li++;
-        rep->facts++;
-        /* A purged row (retention) is checked against the digest its purge leaf
-         * recorded, and the purge must supersede the leaf before it; any other
-         * latest leaf holds the row's entry itself. */
-        same = okno_journal_entry_is_purge(l->entry)
-                   ? okno_journal_purge_matches(l->entry, fact->entry, previous)
-                   : g_bytes_equal(l->entry, fact->entry) ||
-                         (fact->entry_v1 && g_bytes_equal(l->entry, fact->entry_v1));
-        /* The appeal the journal knows the row by (a row moved by hand names the
-         * appeal it was taken from). */
-        if (!same)
-          add_problem(rep, l->seq, *l->number ? l->number : fact->number, ref, id,
-                      "%s %" G_GINT64_FORMAT " differs from its leaf %" G_GINT64_FORMAT " (%s)",
-                      ref, id, l->seq, l->kind);
-      } else if (id <= before) {
-        rep->before++;
-      } else {
-        rep->facts++;
-        add_problem(rep, 0, fact->number, ref, id,
-                    "%s %" G_GINT64_FORMAT " has no leaf in the journal", ref, id);
-      }
-    }
-    if (facts->len < FACT_PAGE)
-      return TRUE;
-    after = upto;
-  }
-}
-
-OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError **error)
-{
-  g_autoptr(OknoJournalReport) rep = g_new0(OknoJournalReport, 1);
-  static const char *const refs[] = {"appeal", "message", "event", "access"};
-  rep->problems = g_ptr_array_new_with_free_func((GDestroyNotify)problem_free);
-  if (!walk_leaves(st, pk, rep, error))
-    return NULL;
-  for (guint i = 0; i < G_N_ELEMENTS(refs); i++)
-    if (!walk_facts(st, refs[i], rep, error))
-      return NULL;
-  g_ptr_array_sort(rep->problems, problem_order);
-  return g_steal_pointer(&rep);
-}
-
-static char *hex(const guint8 *h, gsize n)
-{
-  char *s = g_malloc(2 * n + 1);
-  sodium_bin2hex(s, 2 * n + 1, h, n);
-  return s;
-}
-
-char *okno_journal_report_json(const OknoJournalReport *r)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  g_autofree char *root = hex(r->root, OKNO_HASH_LEN);
-  json_builder_begin_object(b);
-  okno_json_bool(b, "intact", r->problems->len == 0);
-  okno_json_int(b, "size", r->size);
-  okno_json_int(b, "signed_size", r->signed_size);
-  okno_json_str(b, "root", r->signed_size ? root : "");
-  okno_json_int(b, "rows_checked", r->facts);
-  okno_json_int(b, "rows_before_journal", r->before);
-  okno_json_int(b, "problems", r->problems->len);
-  json_builder_set_member_name(b, "first");
-  if (r->problems->len) {
-    const OknoJournalProblem *p = r->problems->pdata[0];
-    json_builder_begin_object(b);
-    okno_json_int(b, "seq", p->seq);
-    okno_json_str(b, "number", p->number);
-    okno_json_str(b, "record", p->record);
-    okno_json_int(b, "id", p->id);
-    okno_json_str(b, "problem", p->what);
-    json_builder_end_object(b);
-  } else {
-    json_builder_add_null_value(b);
-  }
-  json_builder_end_object(b);
-  return okno_json_text(b, TRUE);
-}
-
-gboolean okno_journal_verify_due(OknoStore *st, const OknoConfig *cfg, gint64 now,
-                                 gboolean force, gboolean *ran, GError **error)
-{
-  g_autoptr(OknoJournalVerification) last = NULL;
-  g_autoptr(OknoJournalKey) key = NULL;
-  g_autoptr(OknoJournalReport) rep = NULL;
-  g_autofree char *path = okno_config_journal_key_file(cfg);
-  g_autofree char *json = NULL;
-  OknoJournalVerification v = {0};
-  *ran = FALSE;
-  if (!force) {
-    if (cfg->journal_verify_interval <= 0)
-      return TRUE;
-    last = okno_store_journal_verification_last(st, error);
-    if (!last && error && *error)
-      return FALSE;
-    if (last && now - last->at < cfg->journal_verify_interval * G_USEC_PER_SEC)
-      return TRUE;
-  }
-  key = okno_journal_key_load(path, NULL);
-  rep = okno_journal_verify(st, key ? key->pk : NULL, error);
-  if (!rep)
-    return FALSE;
-  json = okno_journal_report_json(rep);
-  v.at = now;
-  v.intact = rep->problems->len == 0;
-  v.size = rep->size;
-  v.signed_size = rep->signed_size;
-  v.problems = rep->problems->len;
-  v.report = json;
-  if (!okno_store_journal_verification_add(st, &v, error))
-    return FALSE;
-  okno_metric_set(okno_metrics_gauge(okno_metrics(), "okno_journal_intact",
-                                     "1 when the last journal verify found the journal intact",
-                                     NULL),
-                  v.intact ? 1 : 0);
-  okno_metric_set(okno_metrics_gauge(okno_metrics(), "okno_journal_problems",
-                                     "Problems the last journal verify found", NULL),
-                  (double)v.problems);
-  okno_metric_set(okno_metrics_gauge(okno_metrics(), "okno_journal_verified_size",
-                                     "Leaves the last journal verify checked", NULL),
-                  (double)v.size);
-  if (v.intact)
-    okno_log("journal", "event=verified intact=1 size=%" G_GINT64_FORMAT, v.size);
-  else
-    okno_log_warn("journal", "event=verified intact=0 size=%" G_GINT64_FORMAT
-                  " problems=%" G_GINT64_FORMAT " first=\"%s\"", v.size, v.problems,
-                  ((OknoJournalProblem *)rep->problems->pdata[0])->what);
-  *ran = TRUE;
-  return TRUE;
-}
-
 /* ---- signed entry timestamps ---- */
 
 GBytes *okno_journal_set_message(const char *number, gint64 seq, const char *leaf_hex,
@@ -490,7 +139,8 @@ char *okno_journal_set_json(OknoStore *st, const OknoJournalKey *key, gint64 app
   sig64 = g_base64_encode(d, len);
   at_text = okno_time_format_utc(at);
   {
-    const char *e = g_bytes_get_data(l->entry, &len);
+    /* the bytes the leaf hashes: the batch entry when the registration is in one */
+    const char *e = g_bytes_get_data(l->batch ? l->batch : l->entry, &len);
     entry = g_strndup(e ? e : "", len);
   }
   b = json_builder_new();
@@ -500,6 +150,8 @@ char *okno_journal_set_json(OknoStore *st, const OknoJournalKey *key, gint64 app
   okno_json_int(b, "seq", l->seq);
   okno_json_int(b, "leaf_index", l->seq - 1);
   okno_json_str(b, "entry", entry);
+  if (l->batch)
+    okno_json_int(b, "fact", l->fact);
   okno_json_str(b, "leaf_hash", leaf_hex);
   okno_json_str(b, "original_sha256", original_sha256 ? original_sha256 : "");
   okno_json_int(b, "original_size", original_size);
@@ -518,6 +170,31 @@ static const char *member(JsonObject *o, const char *name)
   return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
              ? json_node_get_string(n)
              : NULL;
+}
+
+/* Is `entry` (or, for a batch, its fact `fact` of the proof `o`) the registration
+ * entry of the appeal whose "\nnumber=N\n" line is `want_number`? */
+static gboolean registration_of(JsonObject *o, const char *entry, const char *want_number)
+{
+  g_autoptr(GPtrArray) facts = NULL;
+  g_autofree char *fact = NULL;
+  gint64 i;
+  OknoJournalBatchFact *f;
+  gsize len;
+  const char *e;
+  if (!okno_journal_entry_is_batch(entry, strlen(entry)))
+    return g_str_has_prefix(entry, "okno-journal ") && strstr(entry, "\nrecord=appeal\n") &&
+           strstr(entry, want_number);
+  facts = okno_journal_batch_parse(entry, strlen(entry));
+  i = json_object_get_int_member_with_default(o, "fact", -1);
+  if (!facts || i < 0 || i >= facts->len)
+    return FALSE;
+  f = facts->pdata[i];
+  e = g_bytes_get_data(f->entry, &len);
+  fact = g_strndup(e, len);
+  return strcmp(f->kind, "registration") == 0 && strcmp(f->ref, "appeal") == 0 &&
+         g_str_has_prefix(fact, "okno-journal ") && strstr(fact, "\nrecord=appeal\n") &&
+         strstr(fact, want_number);
 }
 
 gboolean okno_journal_set_check(const char *json, const guint8 *pk, const char *receipt_text,
@@ -555,8 +232,7 @@ gboolean okno_journal_set_check(const char *json, const guint8 *pk, const char *
     return FALSE;
   }
   want_number = g_strdup_printf("\nnumber=%s\n", number);
-  if (!g_str_has_prefix(entry, "okno-journal ") || !strstr(entry, "\nrecord=appeal\n") ||
-      !strstr(entry, want_number)) {
+  if (!registration_of(o, entry, want_number)) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "the entry is not the registration of %s",
                 number);
     return FALSE;
@@ -656,6 +332,7 @@ char *okno_journal_proof_json(OknoStore *st, const char *number, gboolean *not_f
   g_autoptr(GByteArray) leaves = NULL, proof = NULL;
   g_autoptr(GPtrArray) one = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new();
+  g_autoptr(OknoJournalLeaf) reg = NULL;
   g_autofree char *leaf_hex = NULL;
   OknoJournalLeaf *l;
   gint64 seq;
@@ -678,6 +355,7 @@ char *okno_journal_proof_json(OknoStore *st, const char *number, gboolean *not_f
     return NULL;
   }
   one = okno_store_journal_leaves(st, seq - 1, 1, error);
+  reg = one ? okno_store_journal_registration_of(st, number, error) : NULL;
   leaves = one ? okno_store_journal_leaf_hashes(st, 1, head->size, error) : NULL;
   if (!leaves)
     return NULL;
@@ -693,6 +371,14 @@ char *okno_journal_proof_json(OknoStore *st, const char *number, gboolean *not_f
     const char *e = g_bytes_get_data(l->entry, &elen);
     g_autofree char *entry = g_strndup(e ? e : "", elen);
     okno_json_str(b, "entry", entry);
+  }
+  if (reg && reg->batch && reg->seq == seq) {
+    /* the registration is fact `fact` of the batch `entry` */
+    gsize flen;
+    const char *f = g_bytes_get_data(reg->entry, &flen);
+    g_autofree char *fact = g_strndup(f ? f : "", flen);
+    okno_json_int(b, "fact", reg->fact);
+    okno_json_str(b, "fact_entry", fact);
   }
   okno_json_str(b, "leaf_hash", leaf_hex);
   json_hashes(b, "inclusion_proof", proof);
@@ -846,6 +532,25 @@ void okno_journal_signer_stop(OknoJournalSigner *s)
   g_free(s);
 }
 
+/* ---- key rings ---- */
+
+gboolean okno_journal_ring_follow(OknoJournalKeyring **ring, GBytes *entry, gint64 seq, GError **error)
+{
+  OknoJournalRotation r;
+  gboolean ok;
+  if (!entry || !okno_journal_entry_rotation_parse(entry, &r)) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "leaf %" G_GINT64_FORMAT " is not a well-formed key rotation", seq);
+    return FALSE;
+  }
+  if (!*ring)
+    *ring = okno_journal_keyring_new(r.old_pk);
+  ok = okno_journal_keyring_rotate(*ring, r.old_pk, r.new_pk, r.at, seq, r.old_sig, r.new_sig,
+                                   error);
+  okno_journal_rotation_clear(&r);
+  return ok;
+}
+
 /* ---- key rotation ---- */
 
 /* Renames `from` over `to` and syncs the directory. */
@@ -933,7 +638,7 @@ OknoJournalKeyring *okno_journal_keyring_of(OknoStore *st, const guint8 *current
     return NULL;
   for (guint i = 0; i < leaves->len; i++) {
     OknoJournalLeaf *l = leaves->pdata[i];
-    if (!ring_follow(&ring, l->entry, l->seq, error))
+    if (!okno_journal_ring_follow(&ring, l->entry, l->seq, error))
       return NULL;
   }
   if (!ring) {
@@ -1023,7 +728,7 @@ OknoJournalKeyring *okno_journal_keyring_parse(const char *text, GError **error)
     const char *entry = member(ro, "entry");
     gint64 seq = ro ? json_object_get_int_member_with_default(ro, "seq", 0) : 0;
     g_autoptr(GBytes) eb = entry && seq > 0 ? g_bytes_new(entry, strlen(entry)) : NULL;
-    if (!ring_follow(&ring, eb, seq, error))
+    if (!okno_journal_ring_follow(&ring, eb, seq, error))
       return NULL;
   }
   if (!ring) {

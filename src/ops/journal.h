@@ -29,6 +29,7 @@ typedef struct {
   char *record;    /* "appeal", "message", "event", "journal", "head" */
   gint64 id;       /* the row's id (0 for the journal and the head) */
   char *what;      /* one line, English */
+  gint fact;       /* the fact's index in its batch leaf `seq`; -1: not in a batch */
 } OknoJournalProblem;
 
 typedef struct {
@@ -101,6 +102,10 @@ char *okno_journal_head_json(const OknoJournalHead *h);
  * (signer_key_current); its receipts' entry timestamps need a restart. */
 gboolean okno_journal_rotate_key(OknoStore *st, const char *key_path, OknoJournalHead **head,
                                  GError **error);
+/* Rotation entry `entry` at leaf `seq` added to *ring (made from its old key when
+ * NULL); FALSE with one English line when it is malformed or does not chain on. */
+gboolean okno_journal_ring_follow(OknoJournalKeyring **ring, GBytes *entry, gint64 seq,
+                                  GError **error);
 /* The ring of the journal's keys from its rotation leaves (each checked); with no
  * rotation the ring of `current_pk` alone (NULL: an error). *rotations (may be NULL)
  * gets the rotation leaves. */

@@ -12,6 +12,7 @@
  * leaves it out), the outbound queue. */
 #include "ops/ops.h"
 #include "ops/classify.h"
+#include "ops/classify_auto.h"
 
 #include <math.h>
 
@@ -36,7 +37,7 @@
 
 static const char *const notify_types[] = {
   "registered", "status_changed", "answer", "clarification", "deadline_reminder",
-  "deadline_extended", NULL,
+  "deadline_extended", "sms", NULL,
 };
 
 const char *const *okno_notify_types(void) { return notify_types; }
@@ -458,6 +459,12 @@ gboolean okno_ops_confirm_urgent(const OknoSlaEnv *env, OknoStore *st, const cha
     return FALSE;
   }
   due = msk(a->deadline);
+  /* a staff decision on the SLA class: an example of its model (ops/classify_auto.h) */
+  if (!okno_store_model_corrected(st, a->id, OKNO_SLA_CLASS_MODEL,
+                                  okno_sla_class_name(a->sla_class), error) ||
+      !okno_store_example_from_appeal(st, OKNO_SLA_CLASS_MODEL, a->id,
+                                      okno_sla_class_name(a->sla_class), error))
+    return FALSE;
   return event(st, a->id, error, "priority_confirmed", "class",
                okno_sla_class_name(a->sla_class), "rule", reason, "deadline", due, "by", actor,
                NULL);

@@ -61,7 +61,8 @@ void okno_sla_env_free(OknoSlaEnv *env);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoSlaEnv, okno_sla_env_free)
 
 /* The event types a citizen can turn on or off: registered, status_changed, answer,
- * clarification, deadline_reminder, deadline_extended (NULL-terminated, static). */
+ * clarification, deadline_reminder, deadline_extended, and sms (SMS to the appeal's
+ * phone as well, off by default: store/notify.h) (NULL-terminated, static). */
 const char *const *okno_notify_types(void);
 gboolean okno_notify_type_valid(const char *type);
 

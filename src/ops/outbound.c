@@ -36,6 +36,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "mail/smtp_client.h"
+#include "ops/messenger.h"
 #include "ops/worker.h"
 #include "store/events.h"
 #include "store/outbound.h"
@@ -60,6 +61,7 @@ struct OknoOutbound {
 
   GMutex pass_lock;
   OknoWorker *worker; /* NULL until okno_outbound_start */
+  OknoMessenger *messenger; /* Telegram and SMS jobs; NULL when neither is configured */
 };
 
 OknoOutbound *okno_outbound_new(const OknoConfig *cfg, GError **error)
@@ -88,6 +90,15 @@ OknoOutbound *okno_outbound_new(const OknoConfig *cfg, GError **error)
   ob->retry_min = cfg->retry_min_seconds * G_USEC_PER_SEC;
   ob->retry_max = MAX(cfg->retry_max_seconds, cfg->retry_min_seconds) * G_USEC_PER_SEC;
   ob->give_up = cfg->give_up_after_seconds * G_USEC_PER_SEC;
+  {
+    GError *e = NULL;
+    ob->messenger = okno_messenger_new(cfg, ob->owner, &e);
+    if (e) {
+      g_propagate_error(error, e);
+      okno_outbound_free(ob);
+      return NULL;
+    }
+  }
   return ob;
 }
 
@@ -96,6 +107,7 @@ void okno_outbound_free(OknoOutbound *ob)
   if (!ob)
     return;
   g_clear_pointer(&ob->worker, okno_worker_stop); /* the pass in progress ends first */
+  g_clear_pointer(&ob->messenger, okno_messenger_free);
   g_clear_pointer(&ob->store, okno_store_close);
   g_free(ob->target);
   g_free(ob->helo_name);
@@ -390,6 +402,11 @@ int okno_outbound_run_once(OknoOutbound *ob, GError **error)
       g_ptr_array_unref(jobs);
   }
   g_mutex_unlock(&ob->pass_lock);
+  if (ok && ob->messenger) {
+    int n = okno_messenger_run_once(ob->messenger, error);
+    ok = n >= 0;
+    finished += MAX(n, 0);
+  }
   return ok ? (int)MIN(finished, G_MAXINT) : -1;
 }
 
@@ -408,10 +425,14 @@ void okno_outbound_start(OknoOutbound *ob)
   /* Jobs this node claimed before a crash would wait out their lease: take them back. */
   if (!okno_store_outbound_release(ob->store, ob->owner, &err))
     okno_log_warn("outbound", "event=release_failed error=\"%s\"", err->message);
+  /* The messenger first: the outbound worker's passes also run the messenger's
+   * (okno_messenger_run_once), and its store connection serves one thread at a time. */
+  okno_messenger_start(ob->messenger);
   ob->worker = okno_worker_start("outbound", POLL_INTERVAL, outbound_pass, ob);
 }
 
 void okno_outbound_wake(OknoOutbound *ob)
 {
   okno_worker_wake(ob->worker);
+  okno_messenger_wake(ob->messenger);
 }

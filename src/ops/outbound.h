@@ -11,7 +11,10 @@
  *    refused or broken connection, a timeout: retried with exponential backoff from
  *    retry_min_seconds up to retry_max_seconds, until give_up_after_seconds, then
  *    failed. 5xx: failed at once, the reply recorded.
- * Each outcome is an event on the appeal (sent, deferred with reason, failed). */
+ * Each outcome is an event on the appeal (sent, deferred with reason, failed).
+ * Telegram messages and SMS in the same queue are ops/messenger.h's: an OknoOutbound
+ * owns one when [telegram] token or [sms] url is set, and starts, wakes, runs and
+ * stops it with itself. */
 #pragma once
 #include <glib.h>
 

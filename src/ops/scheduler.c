@@ -22,6 +22,7 @@
 #include "mail/receipt.h"
 #include "ops/journal.h"
 #include "ops/classify.h"
+#include "ops/incidents.h"
 #include "ops/retention.h"
 #include "ops/stats.h"
 #include "ops/worker.h"
@@ -301,6 +302,18 @@ gboolean okno_scheduler_classify(OknoScheduler *s, gint64 now, GError **error)
                                    error);
 }
 
+gboolean okno_scheduler_incidents(OknoScheduler *s, gint64 now, GError **error)
+{
+  OknoIncidentPass p;
+  gboolean ran = FALSE;
+  if (!okno_incidents_due(s->env, s->store, now, &ran, &p, error))
+    return FALSE;
+  if (ran && (p.joined || p.raised))
+    okno_log("incidents", "event=pass appeals=%u joined=%u raised=%u letters=%u", p.items,
+             p.joined, p.raised, p.letters);
+  return TRUE;
+}
+
 static void scheduler_pass(gpointer data)
 {
   g_autoptr(GError) err = NULL;
@@ -318,6 +331,9 @@ static void scheduler_pass(gpointer data)
   g_clear_error(&err);
   if (!okno_scheduler_classify(data, okno_now(), &err))
     okno_log_warn("classify", "event=pass_failed error=\"%s\"", err->message);
+  g_clear_error(&err);
+  if (!okno_scheduler_incidents(data, okno_now(), &err))
+    okno_log_warn("incidents", "event=pass_failed error=\"%s\"", err->message);
 }
 
 void okno_scheduler_start(OknoScheduler *s)

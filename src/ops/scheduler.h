@@ -23,6 +23,8 @@
  * the result is stored for the auditor's console and set as metrics. And on [stats]
  * weekly_day it sends the weekly report mail (ops/stats.h okno_stats_weekly_mail; a
  * failure is logged, the SLA jobs still run).
+ * After the classifier, each pass runs the mass incidents' detection when [incidents]
+ * interval has passed since any node's last (ops/incidents.h).
  *
  * In `okno serve` the scheduler runs passes on a thread of its own every [sla]
  * scheduler_interval seconds; `okno scheduler run --now T` runs one pass at T. Whether
@@ -53,6 +55,9 @@ gboolean okno_scheduler_retention(OknoScheduler *s, gint64 now, gboolean *ran, G
  * runs outside any transaction. Two nodes may train the same model at once: the
  * training is deterministic, so both save the same model. */
 gboolean okno_scheduler_classify(OknoScheduler *s, gint64 now, GError **error);
+/* Mass incidents (ops/incidents.h): a detection pass when [incidents] interval has
+ * passed since any node's last. */
+gboolean okno_scheduler_incidents(OknoScheduler *s, gint64 now, GError **error);
 /* Releases this owner's old leases, then runs a pass every [sla] scheduler_interval
  * seconds (at okno_now()) on a thread of its own. */
 void okno_scheduler_start(OknoScheduler *s);

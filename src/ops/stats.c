@@ -13,6 +13,7 @@
 #include "store/appeals.h"
 #include "store/events.h"
 #include "store/outbound.h"
+#include "store/rollup.h"
 #include "store/staff.h"
 
 static void stats_table_free(gpointer p)
@@ -50,11 +51,8 @@ static const char *words(const char *const table[][2], const char *name)
 
 const char *okno_stats_channel_words(const char *channel)
 {
-  static const char *const t[][2] = {
-    {"email", "Электронная почта"}, {"web", "Форма на сайте"}, {"chat", "Чат"},
-    {"messenger", "Мессенджер"},    {"phone", "Телефон"},      {NULL, NULL},
-  };
-  return words(t, channel);
+  OknoChannel c;
+  return okno_channel_parse(channel, &c) ? okno_channels[c].title : channel;
 }
 
 const char *okno_stats_kind_words(const char *kind)
@@ -227,6 +225,7 @@ GPtrArray *okno_stats_tables(const OknoStats *s, gboolean weekly, const OknoConf
   row_int(t, "Отвечено в срок", r->on_time);
   row_int(t, "Просрочено", r->overdue);
   row_int(t, "Открыто", r->open);
+  row_int(t, "Отозвано заявителями", r->withdrawn);
   okno_table_row(t);
   okno_table_text(t, "Соблюдение сроков, %");
   okno_table_real(t, judged ? 100.0 * (double)r->on_time / (double)judged : 0);
@@ -444,6 +443,9 @@ gboolean okno_stats_weekly_mail(const OknoConfig *cfg, OknoStore *st, const Okno
   msk_day = (now + G_GINT64_CONSTANT(3 * 3600) * G_USEC_PER_SEC) / (G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC);
   week = (msk_day + 3) / 7;
   to = msk_day * G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC - G_GINT64_CONSTANT(3 * 3600) * G_USEC_PER_SEC;
+  /* the calendar sync writes in its own transaction (store/rollup.h) */
+  if (!okno_rollup_sync(st, cal, error))
+    return FALSE;
   if (!okno_store_begin(st, error))
     return FALSE;
   if (!okno_store_stats_mail_claim(st, week, now, &won, error))

@@ -481,13 +481,15 @@ static const Scope matrix[OKNO_ACT_COUNT][ROLES] = {
   [OKNO_ACT_LEGAL_HOLD] =       {NO,    DEPT,  DEPT,   NO},
   [OKNO_ACT_VIEW_ACTS] =        {NO,    NO,    GLOBAL, GLOBAL},
   [OKNO_ACT_VIEW_STATS] =       {NO,    GLOBAL, GLOBAL, GLOBAL},
+  [OKNO_ACT_MANAGE_KB] =        {NO,    GLOBAL, GLOBAL, NO},
+  [OKNO_ACT_MANAGE_INCIDENTS] = {NO,    GLOBAL, GLOBAL, NO},
 };
 
 static const char *const action_names[OKNO_ACT_COUNT] = {
   "view", "take", "assign", "reply", "note", "change_status", "transfer", "escalate",
   "merge", "unmask", "view_journal", "manage_templates", "manage_users",
   "manage_departments", "extend", "confirm_urgent", "split", "judge_spam", "legal_hold",
-  "view_acts", "view_stats",
+  "view_acts", "view_stats", "manage_kb", "manage_incidents",
 };
 
 const char *okno_staff_role_words(const char *role)

@@ -130,6 +130,8 @@ typedef enum {
   OKNO_ACT_LEGAL_HOLD,       /* place or lift a legal hold (ops/retention.h) */
   OKNO_ACT_VIEW_ACTS,        /* destruction acts of personal data (docs/retention.md) */
   OKNO_ACT_VIEW_STATS,       /* the dashboard /console/stats (supervisors: their departments) */
+  OKNO_ACT_MANAGE_KB,        /* knowledge-base articles (web/console_kb.c, docs/kb.md) */
+  OKNO_ACT_MANAGE_INCIDENTS, /* mass incidents (web/console_incidents.c, docs/incidents.md) */
   OKNO_ACT_COUNT
 } OknoAction;
 

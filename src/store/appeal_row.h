@@ -51,3 +51,9 @@ char *okno_search_match_sql(gboolean sqlite, guint placeholder);
  * previous tokens (src/store/queue.c); caller frees. NULL as okno_appeal_from_row. */
 OknoPage *okno_page_from_rows(const OknoRows *r, guint limit, OknoSort sort, gboolean cursor,
                               gboolean back, GError **error);
+
+/* The answer of an optimistic "UPDATE appeals ... WHERE id = $1 AND version = $2
+ * RETURNING version" (`r`, NULL when the statement failed: FALSE, error already set):
+ * no row is a stale version (OKNO_ERROR_USER OKNO_STORE_STALE_TEXT, FALSE); else the new
+ * version goes to *new_version (may be NULL) and TRUE. */
+gboolean okno_store_versioned(const OknoRows *r, gint64 *new_version, GError **error);

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "store/journal.h"
 #include "store/keys.h"
+#include "store/search_queue.h"
 #include "store/terms.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
@@ -112,7 +113,8 @@ gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
   okno_store_keys_remember(a->id, key_id);
   a->updated_at = a->received_at;
   a->version = 1;
-  return okno_store_journal_registration(st, a, error);
+  return okno_store_search_appeal_added(st, a->id, error) &&
+         okno_store_journal_registration(st, a, error);
 }
 
 OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error)
@@ -182,14 +184,22 @@ gboolean okno_store_appeal_update(OknoStore *st, OknoAppeal *a, GError **error)
                   OKNO_INT(a->deadline_gen), OKNO_INT(okno_now()), OKNO_INT(a->version),
                   OKNO_TEXT(okno_hold_name(a->queue))),
       error);
+  if (!okno_store_versioned(r, &a->version, error))
+    return FALSE;
+  return okno_store_journal_appeal_changed(st, a, error);
+}
+
+gboolean okno_store_versioned(const OknoRows *r, gint64 *new_version, GError **error)
+{
   if (!r)
     return FALSE;
   if (!okno_rows_count(r)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
+    g_set_error_literal(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
     return FALSE;
   }
-  a->version = okno_rows_int(r, 0, 0);
-  return okno_store_journal_appeal_changed(st, a, error);
+  if (new_version)
+    *new_version = okno_rows_int(r, 0, 0);
+  return TRUE;
 }
 
 /* ---- assignment, merging, splitting ---- */
@@ -205,14 +215,8 @@ gboolean okno_store_appeal_assign(OknoStore *st, gint64 id, gint64 version,
       OKNO_PARAMS(OKNO_INT(id), OKNO_INT(version), T(department),
                   assignee ? OKNO_INT(assignee) : OKNO_NULL, OKNO_INT(okno_now())),
       error);
-  if (!r)
+  if (!okno_store_versioned(r, new_version, error))
     return FALSE;
-  if (!okno_rows_count(r)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
-    return FALSE;
-  }
-  if (new_version)
-    *new_version = okno_rows_int(r, 0, 0);
   /* Department and assignee are in the appeal's entry (docs/journal.md). */
   return okno_store_journal_appeal_id(st, id, error);
 }
@@ -230,12 +234,8 @@ gboolean okno_store_appeal_merge(OknoStore *st, gint64 dup_id, gint64 dup_versio
       OKNO_PARAMS(OKNO_INT(dup_id), OKNO_INT(dup_version), T(target_number), OKNO_INT(now)),
       error);
   g_autoptr(OknoRows) target = NULL;
-  if (!dup)
+  if (!okno_store_versioned(dup, NULL, error))
     return FALSE;
-  if (!okno_rows_count(dup)) {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, OKNO_STORE_STALE_TEXT);
-    return FALSE;
-  }
   if (!okno_db_exec(db, "UPDATE messages SET appeal_id = $2 WHERE appeal_id = $1",
                     OKNO_PARAMS(OKNO_INT(dup_id), OKNO_INT(target_id)), error))
     return FALSE;

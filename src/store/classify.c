@@ -3,7 +3,11 @@
 #include "store/classify.h"
 
 #include "core/clock.h"
+#include "core/error.h"
+#include "store/appeal_row.h"
+#include "store/appeals.h"
 #include "store/db.h"
+#include "store/journal.h"
 #include "store/keys.h"
 
 gboolean okno_store_model_save(OknoStore *st, const char *name, GBytes *model,
@@ -100,6 +104,18 @@ gboolean okno_store_example_from_appeal(OknoStore *st, const char *model, gint64
                       OKNO_PARAMS(OKNO_TEXT(model), OKNO_INT(appeal_id), OKNO_TEXT(label),
                                   OKNO_INT(okno_now())),
                       error);
+}
+
+GArray *okno_store_examples_missing(OknoStore *st, const char *model, const char *kind,
+                                    GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT DISTINCT e.appeal_id FROM events e WHERE e.kind = $2 AND NOT EXISTS"
+      " (SELECT 1 FROM classify_examples x WHERE x.model = $1 AND x.source = 'operator'"
+      "  AND x.appeal_id = e.appeal_id) ORDER BY e.appeal_id",
+      OKNO_PARAMS(OKNO_TEXT(model), OKNO_TEXT(kind)), error);
+  return okno_rows_ints(r, 0);
 }
 
 void okno_stored_example_free(OknoStoredExample *e)
@@ -215,12 +231,38 @@ gboolean okno_store_model_routed(OknoStore *st, gint64 appeal_id, const char *mo
                       error);
 }
 
-gboolean okno_store_model_corrected(OknoStore *st, gint64 appeal_id, const char *label,
-                                    GError **error)
+gboolean okno_store_model_corrected(OknoStore *st, gint64 appeal_id, const char *model,
+                                    const char *label, GError **error)
 {
   return okno_db_exec(okno_store_db(st),
-                      "UPDATE classify_routes SET corrected = 1 WHERE appeal_id = $1 AND label <> $2",
-                      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_TEXT(label)), error);
+                      "UPDATE classify_routes SET corrected = 1 WHERE appeal_id = $1"
+                      " AND model = $2 AND label <> $3",
+                      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_TEXT(model), OKNO_TEXT(label)),
+                      error);
+}
+
+static const OknoField accuracy_fields[] = {
+  OKNO_FIELD(OknoModelAccuracy, model, "model", OKNO_F_TEXT),
+  OKNO_FIELD(OknoModelAccuracy, routed, "COUNT(*)", OKNO_F_INT),
+  OKNO_FIELD(OknoModelAccuracy, corrected, "COALESCE(SUM(corrected), 0)", OKNO_F_INT),
+};
+static const OknoRecordType accuracy_type =
+    OKNO_RECORD_TYPE(OknoModelAccuracy, accuracy_fields, okno_model_accuracy_free);
+
+void okno_model_accuracy_free(OknoModelAccuracy *m)
+{
+  okno_record_free(&accuracy_type, m);
+}
+
+GPtrArray *okno_store_models_accuracy(OknoStore *st, gint64 from, gint64 to, GError **error)
+{
+  static gsize sql;
+  return okno_db_records(
+      okno_store_db(st),
+      okno_record_sql(&sql, "SELECT ", &accuracy_type,
+                      " FROM classify_routes WHERE at >= $1 AND at < $2 GROUP BY model"
+                      " ORDER BY model"),
+      OKNO_PARAMS(OKNO_INT(from), OKNO_INT(to)), &accuracy_type, error);
 }
 
 gboolean okno_store_model_accuracy(OknoStore *st, const char *model, gint64 since,
@@ -235,4 +277,21 @@ gboolean okno_store_model_accuracy(OknoStore *st, const char *model, gint64 sinc
   *routed = okno_rows_int(r, 0, 0);
   *corrected = okno_rows_int(r, 0, 1);
   return TRUE;
+}
+
+gboolean okno_store_appeal_set_category(OknoStore *st, gint64 appeal_id, gint64 version,
+                                        const char *category, gint64 *new_version,
+                                        GError **error)
+{
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "UPDATE appeals SET category = $3, version = version + 1, updated_at = $4"
+      " WHERE id = $1 AND ($2 = 0 OR version = $2) RETURNING version",
+      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(version), OKNO_TEXT(category),
+                  OKNO_INT(okno_now())),
+      error);
+  if (!okno_store_versioned(r, new_version, error))
+    return FALSE;
+  /* the category is in the appeal's journal entry when it changes (docs/journal.md) */
+  return okno_store_journal_appeal_id(st, appeal_id, error);
 }

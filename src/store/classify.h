@@ -62,17 +62,35 @@ gboolean okno_store_examples_import(OknoStore *st, const char *model,
 gboolean okno_store_example_from_appeal(OknoStore *st, const char *model, gint64 appeal_id,
                                         const char *label, GError **error);
 
+/* The appeals (GArray of gint64, ascending) that have an event `kind` and no operator
+ * example of `model`: staff decisions kept in the history that the model never got as
+ * examples (ops/classify_history.h). One scan of the events of that kind. */
+GArray *okno_store_examples_missing(OknoStore *st, const char *model, const char *kind,
+                                    GError **error);
+
 /* Records that model `model` routed appeal `appeal_id` to `label` by itself. */
 gboolean okno_store_model_routed(OknoStore *st, gint64 appeal_id, const char *model,
                                  const char *label, GError **error);
-/* Staff moved appeal `appeal_id` to `label`: if a model routed it elsewhere, that
- * routing counts as corrected (an error of the model). */
-gboolean okno_store_model_corrected(OknoStore *st, gint64 appeal_id, const char *label,
-                                    GError **error);
+/* Staff put appeal `appeal_id` under `label` for model `model`: if that model decided
+ * it by itself for another label, that decision counts as corrected (an error of the
+ * model); the same label confirms it. One automatic decision per (appeal, model). */
+gboolean okno_store_model_corrected(OknoStore *st, gint64 appeal_id, const char *model,
+                                    const char *label, GError **error);
 /* Of the appeals model `model` routed by itself since `since`: how many, and how many
  * staff corrected. */
 gboolean okno_store_model_accuracy(OknoStore *st, const char *model, gint64 since,
                                    gint64 *routed, gint64 *corrected, GError **error);
+
+/* One model's automatic decisions made in [from, to) (µs): how many, and how many
+ * staff corrected later (the correction may come after `to`). */
+typedef struct {
+  char *model;
+  gint64 routed;
+  gint64 corrected;
+} OknoModelAccuracy;
+void okno_model_accuracy_free(OknoModelAccuracy *m);
+/* Every model that decided something in [from, to) (OknoModelAccuracy*), by name. */
+GPtrArray *okno_store_models_accuracy(OknoStore *st, gint64 from, gint64 to, GError **error);
 
 typedef struct {
   char *text;
@@ -86,3 +104,10 @@ void okno_stored_example_free(OknoStoredExample *e);
  * *last_id (may be NULL): the largest example id, 0 when none. */
 GPtrArray *okno_store_examples(OknoStore *st, const char *model, gint64 *last_id,
                                GError **error);
+
+/* Sets appeal `appeal_id`'s category if its version is still `version` (0: any),
+ * bumping the version (*new_version, may be NULL); a stale version is OKNO_ERROR_USER
+ * OKNO_STORE_STALE_TEXT and changes nothing. */
+gboolean okno_store_appeal_set_category(OknoStore *st, gint64 appeal_id, gint64 version,
+                                        const char *category, gint64 *new_version,
+                                        GError **error);

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "store/db.h"
 
 typedef struct {
   OknoCommitWork work;
@@ -83,6 +84,7 @@ static void run_group(OknoCommitter *c, GPtrArray *group)
     if (!okno_store_savepoint(c->st, &j->error))
       continue;
     if (j->work(c->st, j->data, &j->error)) {
+      /* On PostgreSQL the job's last statements may fail only here (pipelining). */
       if (okno_store_release(c->st, &j->error))
         ok++;
     } else {
@@ -146,6 +148,8 @@ OknoCommitter *okno_committer_new(const char *store_url, guint max_batch, GError
     return NULL;
   c = g_new0(OknoCommitter, 1);
   c->st = st;
+  /* PostgreSQL: a group's statements go out without waiting for each answer. */
+  okno_db_set_pipelining(okno_store_db(st), TRUE);
   c->max_batch = max_batch ? max_batch : 256;
   g_mutex_init(&c->lock);
   g_cond_init(&c->cond);

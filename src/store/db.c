@@ -47,7 +47,7 @@ static gboolean open_sealed(OknoDb *db, OknoRows *r, GError **error)
     if (c->type != OKNO_P_TEXT)
       continue;
     t = g_bytes_get_data(c->bytes, NULL);
-    if (t[0] != '~' || t[1] != '1')
+    if (t[0] != '~' || (t[1] != '1' && t[1] != '2'))
       continue;
     if (!text_opener(db, t, &clear, error))
       return FALSE;
@@ -73,7 +73,10 @@ OknoRows *okno_db_query(OknoDb *db, const char *sql, const OknoParam *params, gs
 gboolean okno_db_exec(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
                       GError **error)
 {
-  OknoRows *r = db->driver->query(db, sql, params, n, error);
+  OknoRows *r;
+  if (db->driver->exec)
+    return db->driver->exec(db, sql, params, n, error);
+  r = db->driver->query(db, sql, params, n, error);
   if (!r)
     return FALSE;
   okno_rows_free(r);
@@ -86,6 +89,17 @@ gboolean okno_db_script(OknoDb *db, const char *sql, GError **error)
 }
 
 gboolean okno_db_is_sqlite(const OknoDb *db) { return db->driver == &okno_sqlite_driver; }
+
+void okno_db_set_pipelining(OknoDb *db, gboolean on)
+{
+  if (db->driver->set_pipelining)
+    db->driver->set_pipelining(db, on);
+}
+
+guint64 okno_db_round_trips(OknoDb *db)
+{
+  return db->driver->round_trips ? db->driver->round_trips(db) : 0;
+}
 
 static void cell_clear(gpointer p)
 {
@@ -151,6 +165,19 @@ gint64 okno_rows_int(const OknoRows *r, guint row, guint col)
   if (c->type == OKNO_P_TEXT)
     return g_ascii_strtoll(g_bytes_get_data(c->bytes, NULL), NULL, 10);
   return 0;
+}
+
+GArray *okno_rows_ints(const OknoRows *r, guint col)
+{
+  GArray *out;
+  if (!r)
+    return NULL;
+  out = g_array_sized_new(FALSE, FALSE, sizeof(gint64), okno_rows_count(r));
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    gint64 v = okno_rows_int(r, i, col);
+    g_array_append_val(out, v);
+  }
+  return out;
 }
 
 GBytes *okno_rows_blob(const OknoRows *r, guint row, guint col)

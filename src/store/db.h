@@ -42,6 +42,13 @@ typedef struct {
                      GError **error);
   /* Runs a script of several statements without parameters (migrations). */
   gboolean (*exec_script)(OknoDb *db, const char *sql, GError **error);
+  /* The round trips to the server so far (NULL: an embedded database, none). */
+  guint64 (*round_trips)(OknoDb *db);
+  /* Optional: runs one statement whose rows nobody reads (NULL: query's). */
+  gboolean (*exec)(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                   GError **error);
+  /* Optional: see okno_db_set_pipelining. */
+  void (*set_pipelining)(OknoDb *db, gboolean on);
 } OknoDbDriver;
 
 struct OknoDb {
@@ -53,7 +60,8 @@ void okno_db_close(OknoDb *db);
 OknoRows *okno_db_query(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
                         GError **error);
 /* Sealed text (store/keys.h, docs/crypto.md): a TEXT value that begins with
- * OKNO_VAULT_TEXT_PREFIX ("~1") and decodes as a sealed value is opened by
+ * OKNO_VAULT_TEXT_PREFIX ("~1") and decodes as a sealed value, or with
+ * OKNO_VAULT_DETAIL_PREFIX ("~2", an event detail with sealed members), is opened by
  * okno_db_query before the rows are returned, through the opener the store's key
  * module registers, so every reader above sees clear text. The opener returns FALSE
  * with an error when the process has no key file (the query then fails with it), and
@@ -67,6 +75,14 @@ gboolean okno_db_exec(OknoDb *db, const char *sql, const OknoParam *params, gsiz
                       GError **error);
 gboolean okno_db_script(OknoDb *db, const char *sql, GError **error);
 gboolean okno_db_is_sqlite(const OknoDb *db);
+/* A debug counter: how many times this connection waited for the server's answer
+ * (PostgreSQL; 0 on SQLite). Tests and benches divide it by what was done. */
+guint64 okno_db_round_trips(OknoDb *db);
+/* PostgreSQL (pg.c): with pipelining on, inside a transaction, okno_db_exec and a
+ * SAVEPOINT return at once and their answers come back with the next statement that
+ * needs one; an error of theirs is then that statement's error. For the group-commit
+ * writer, whose jobs fail as a whole; nothing else turns it on. SQLite: nothing. */
+void okno_db_set_pipelining(OknoDb *db, gboolean on);
 /* SQLite only: copies the whole database into a new file `dest` with the online backup
  * API (a consistent snapshot while others write; the copy in rollback-journal mode). */
 gboolean okno_db_sqlite_backup(OknoDb *db, const char *dest, GError **error);
@@ -76,6 +92,10 @@ gboolean okno_db_sqlite_backup(OknoDb *db, const char *dest, GError **error);
 guint okno_rows_count(const OknoRows *r);
 const char *okno_rows_text(const OknoRows *r, guint row, guint col);
 gint64 okno_rows_int(const OknoRows *r, guint row, guint col);
+/* Column `col` of every row as integers, in row order: a new GArray of gint64; NULL
+ * for NULL rows (a failed query), so `okno_rows_ints(okno_db_query(...), 0)` passes a
+ * query's failure on. */
+GArray *okno_rows_ints(const OknoRows *r, guint col);
 GBytes *okno_rows_blob(const OknoRows *r, guint row, guint col); /* new ref or NULL */
 gboolean okno_rows_is_null(const OknoRows *r, guint row, guint col);
 void okno_rows_free(OknoRows *r);

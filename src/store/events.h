@@ -1,6 +1,20 @@
 /* events.h: an appeal's history in the store: one row per event (status change,
  * assignment, mail sent...), with its detail as a JSON object; read back by render.c
  * and the cabinet (cabinet.h).
+ *
+ * Personal data in details (issue 15, docs/crypto.md "Event details"): an event of a
+ * kind not in okno_store_fact_event_kinds[] (those hold facts only: numbers, statuses,
+ * departments, instants) may carry a person's words or data (an operator's reason, a
+ * note, the value typed as a SNILS, a file name, a delivery error quoting an address).
+ * With a key file, each member of such a detail is sealed under the appeal's data key,
+ * except the members the store's own SQL matches on (a status change's `to` and `from`,
+ * a forwarding's `in_time`): the
+ * stored text is "~2" followed by the JSON with each sealed value written as the string
+ * "~1<base64>" (the raw value token sealed, so opening gives the detail back byte for
+ * byte and the journal's digest of it stays valid). Every query opens it by itself
+ * (db.h's text opener): readers see the detail as it was written. A member whose key
+ * was shredded reads as "".
+ *
  * Like store.h: one connection, one thread; strings given are copied, rows returned
  * are owned by the caller; "not found" is NULL / 0 with no error set; errors are
  * OKNO_ERROR_TEMP (retry) or OKNO_ERROR_INTERNAL. No function opens a transaction. */
@@ -14,3 +28,13 @@ gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
 /* The detail (JSON text, caller frees) of the latest event `kind` of appeal
  * `appeal_id`; NULL with no error when it has none. */
 char *okno_store_event_last(OknoStore *st, gint64 appeal_id, const char *kind, GError **error);
+
+/* The kinds whose detail holds facts only, never a person's words or data
+ * (NULL-terminated): stored clear, and kept by a retention purge. */
+extern const char *const okno_store_fact_event_kinds[];
+gboolean okno_store_event_kind_is_fact(const char *kind);
+/* The detail as stored: sealed as said above, or a copy of `detail_json` (no key file,
+ * an appeal without a data key, a kind of facts only). NULL with the error when the
+ * appeal's key does not open. */
+char *okno_store_event_detail_seal(OknoStore *st, gint64 appeal_id, const char *kind,
+                                   const char *detail_json, GError **error);

@@ -34,6 +34,21 @@
  * facts without a leaf. */
 void okno_journal_set_enabled(gboolean on);
 gboolean okno_journal_enabled(void);
+/* Batches (journal_batch.h) on, the default, or off for the whole process: off writes
+ * every fact as a leaf of its own, as okno did before batches (tests build such
+ * journals with it: they must still verify). */
+void okno_journal_set_batches(gboolean on);
+
+/* ---- work counters (docs/journal.md, "What a registration costs") ----
+ * Process-wide and atomic, for the tests that count what one registration costs:
+ * leaves appended, facts journaled, statements run by the journal's writers, and the
+ * SHA-256 computations of the journal (entries' digests, leaf hashes) with the bytes
+ * they hashed. okno_journal_count_sha256 is the journal's own accounting. */
+typedef struct {
+  guint64 leaves, facts, statements, sha256_calls, sha256_bytes;
+} OknoJournalCounters;
+void okno_journal_counters(OknoJournalCounters *out);
+void okno_journal_count_sha256(gsize len);
 
 /* ---- canonical entries (docs/journal.md, "Entries") ---- */
 /* The current version (2); okno_journal_entry_appeal_v(a, 1) is the entry as version 1
@@ -44,10 +59,25 @@ GBytes *okno_journal_entry_access(const OknoAccessRow *r);
 GBytes *okno_journal_entry_message(const OknoMessageRow *m);
 GBytes *okno_journal_entry_event(gint64 id, gint64 appeal_id, gint64 at, const char *kind,
                                  const char *detail_json);
+/* The purge entry: the row `ref` `id` emptied at `at`, superseding leaf `supersedes`;
+ * `row` is the row's entry as recomputed after the emptying (purges below). */
+GBytes *okno_journal_entry_purge(const char *ref, gint64 id, gint64 appeal_id, gint64 at,
+                                 gint64 supersedes, const char *emptied, GBytes *row);
 
-/* ---- writing leaves (inside the fact's transaction) ---- */
+/* ---- writing leaves (inside the fact's transaction) ----
+ * Inside a transaction (okno_store_begin) the leaves of appeals, messages and events
+ * wait in memory, entries and hashes made, and are written together with one
+ * multi-row INSERT before the next savepoint, at its release, at the commit, and
+ * before the journal is read or a leaf is appended at once (access, purge, rotation):
+ * a registration's leaves cost one statement. Their seqs are given when written, so
+ * the sequence stays in commit order with no gap; a rollback (to a savepoint) drops
+ * the leaves waiting. Outside a transaction a leaf is appended at once. */
+/* Writes the leaves waiting (store.c calls it; also any reader of the journal). */
+gboolean okno_journal_write_pending(OknoStore *st, GError **error);
+/* Forgets the leaves waiting (a rollback). */
+void okno_journal_drop_pending(OknoStore *st);
 gboolean okno_store_journal_registration(OknoStore *st, const OknoAppeal *a, GError **error);
-/* Appends an "appeal" leaf when the appeal's entry differs from its latest leaf. */
+/* Appends an "appeal" fact when the appeal's entry differs from its latest leaf. */
 gboolean okno_store_journal_appeal_changed(OknoStore *st, const OknoAppeal *a, GError **error);
 /* The same, reading the appeal row `id` first. */
 gboolean okno_store_journal_appeal_id(OknoStore *st, gint64 id, GError **error);
@@ -101,7 +131,12 @@ gboolean okno_store_journal_rotation(OknoStore *st, OknoJournalRotation *r, gint
 /* Every rotation leaf, in seq order. */
 GPtrArray *okno_store_journal_rotations(OknoStore *st, GError **error);
 
-/* ---- reading ---- */
+/* ---- reading ----
+ * A leaf as stored (okno_store_journal_leaves: a batch is one leaf, kind and ref
+ * "batch", ref_id its appeal), or one fact (the functions that read a record's facts:
+ * a fact inside a batch comes as its own OknoJournalLeaf with the batch's seq, leaf
+ * and appeal, the fact's kind, ref, ref_id and entry, `batch` the batch entry the leaf
+ * hashes and `fact` its index in it). */
 typedef struct {
   gint64 seq;
   char *kind;
@@ -112,6 +147,8 @@ typedef struct {
   gint64 at;
   GBytes *entry;
   GBytes *leaf;
+  GBytes *batch; /* NULL: `entry` is what `leaf` hashes */
+  gint fact;     /* with `batch`: the fact's index in it */
 } OknoJournalLeaf;
 void okno_journal_leaf_free(OknoJournalLeaf *l);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalLeaf, okno_journal_leaf_free)
@@ -120,14 +157,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalLeaf, okno_journal_leaf_free)
 gboolean okno_store_journal_size(OknoStore *st, gint64 *size, GError **error);
 /* Leaves with seq > after, at most `limit`, in seq order. */
 GPtrArray *okno_store_journal_leaves(OknoStore *st, gint64 after, guint limit, GError **error);
-/* Leaves of `ref` with after < ref_id <= upto, ordered by ref_id then seq. */
+/* The facts of `ref` with after < ref_id <= upto, alone or in batches (via the index
+ * journal_facts), ordered by ref_id, seq, fact. */
 GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 after,
                                         gint64 upto, GError **error);
+/* The rows of the fact index journal_facts (the facts inside batch leaves). */
+gboolean okno_store_journal_index_size(OknoStore *st, gint64 *rows, GError **error);
+/* The index's rows per leaf, as gint64 pairs (seq, rows) in seq order (all of them:
+ * for naming a broken batch only). */
+GArray *okno_store_journal_index_counts(OknoStore *st, GError **error);
 /* The leaf hashes of seq first..last (inclusive) as one array of 32-byte hashes. */
 GByteArray *okno_store_journal_leaf_hashes(OknoStore *st, gint64 first, gint64 last,
                                            GError **error);
-/* Every leaf of appeal `appeal_id` (its registration, changes, messages, events, staff
- * reads), in seq order. */
+/* Every fact of appeal `appeal_id` (its registration, changes, messages, events, staff
+ * reads), in seq order, each batch as its facts in order. */
 GPtrArray *okno_store_journal_leaves_of_appeal(OknoStore *st, gint64 appeal_id, GError **error);
 /* The original bytes of message `id` (as received or as sent); NULL when none. */
 GBytes *okno_store_journal_message_raw(OknoStore *st, gint64 id, GError **error);
@@ -135,10 +178,14 @@ GBytes *okno_store_journal_message_raw(OknoStore *st, gint64 id, GError **error)
  * when there is no such event. */
 gboolean okno_store_journal_event_row(OknoStore *st, gint64 id, gint64 *appeal_id, gint64 *at,
                                       char **kind, char **detail, GError **error);
-/* Appeal `appeal_id`'s registration leaf; NULL (no error) when it has none. */
+/* Appeal `appeal_id`'s registration fact (its first appeal fact; in a batch: `batch`
+ * is the entry the leaf hashes); NULL (no error) when it has none. */
 OknoJournalLeaf *okno_store_journal_registration_leaf(OknoStore *st, gint64 appeal_id,
                                                       GError **error);
-/* The seq of appeal `number`'s registration leaf; 0 if none. */
+/* The same for appeal `number`. */
+OknoJournalLeaf *okno_store_journal_registration_of(OknoStore *st, const char *number,
+                                                    GError **error);
+/* The seq of appeal `number`'s registration leaf (its batch's); 0 if none. */
 gint64 okno_store_journal_registration_seq(OknoStore *st, const char *number, GError **error);
 
 /* A fact as it is now: its row id, appeal id and number, and its recomputed entry. */

@@ -3,6 +3,8 @@
  * are process-wide (one per process, shared by every store connection and thread). */
 #include "store/keys.h"
 
+#include "core/json.h"
+
 #include <sodium.h>
 #include <string.h>
 
@@ -48,12 +50,62 @@ static void set_no_vault(GError **error)
 static gboolean data_key(OknoDb *db, gint64 key_id, guint8 dk[OKNO_VAULT_KEY_LEN],
                          GError **error);
 
+static gboolean open_text(OknoDb *db, const char *stored, char **clear, GError **error);
+
+typedef struct {
+  OknoDb *db;
+  const char *json;
+  GString *out;
+  gsize copied;
+  GError *error;
+} Opening;
+
+static void open_member(gsize key_at, gsize key_len, gsize value_at, gsize value_len,
+                        void *user)
+{
+  Opening *o = user;
+  g_autofree char *sealed = NULL, *clear = NULL;
+  (void)key_at;
+  (void)key_len;
+  if (o->error || value_len < 4 || strncmp(o->json + value_at, "\"" OKNO_VAULT_TEXT_PREFIX, 3) != 0)
+    return;
+  sealed = g_strndup(o->json + value_at + 1, value_len - 2);
+  if (!open_text(o->db, sealed, &clear, &o->error))
+    return;
+  g_string_append_len(o->out, o->json + o->copied, value_at - o->copied);
+  g_string_append(o->out, clear ? clear : "\"\"");
+  o->copied = value_at + value_len;
+}
+
+/* A detail of store/events.h ("~2" + JSON with sealed member values): the JSON as it
+ * was written; a member that does not open (shredded) reads as "". */
+static gboolean open_detail(OknoDb *db, const char *stored, char **clear, GError **error)
+{
+  const char *json = stored + strlen(OKNO_VAULT_DETAIL_PREFIX);
+  Opening o = {.db = db, .json = json, .out = g_string_new(NULL)};
+  if (!okno_json_scan_members(json, strlen(json), open_member, &o) || o.error) {
+    g_string_free(o.out, TRUE);
+    *clear = NULL;
+    if (o.error) {
+      g_propagate_error(error, o.error);
+      return FALSE;
+    }
+    return TRUE; /* clear text that only begins like a detail */
+  }
+  g_string_append(o.out, json + o.copied);
+  *clear = g_string_free(o.out, FALSE);
+  return TRUE;
+}
+
 /* The opener of sealed text of db.h: "" for a value that does not open. */
 static gboolean open_text(OknoDb *db, const char *stored, char **clear, GError **error)
 {
   guint8 dk[OKNO_VAULT_KEY_LEN];
-  gint64 key_id = okno_vault_sealed_text_key_id(stored);
+  gint64 key_id;
   g_autoptr(GError) e = NULL;
+  if (g_str_has_prefix(stored, OKNO_VAULT_DETAIL_PREFIX))
+    return open_detail(db, stored, clear, error);
+  key_id = okno_vault_sealed_text_key_id(stored);
   *clear = NULL;
   if (!key_id)
     return TRUE; /* clear text that only begins like a sealed one */
@@ -371,7 +423,10 @@ gboolean okno_store_appeal_shred(OknoStore *st, gint64 appeal_id, GError **error
   /* Retire first: if the file cannot be written, nothing is deleted. */
   if (!okno_vault_retire_epoch(vault, epoch, error) ||
       !okno_db_exec(db, "DELETE FROM data_keys WHERE id = $1", OKNO_PARAMS(OKNO_INT(key_id)),
-                    error))
+                    error) ||
+      /* the knowledge base's cached cases forget its texts (store/kb.h) */
+      !okno_db_exec(db, "UPDATE kb_state SET shreds = shreds + 1 WHERE id = 1",
+                    OKNO_NO_PARAMS, error))
     return FALSE;
   cache_drop(key_id);
   forget_appeal(appeal_id);

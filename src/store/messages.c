@@ -6,6 +6,7 @@
 
 #include "store/journal.h"
 #include "store/keys.h"
+#include "store/search_queue.h"
 #include "store/terms.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
@@ -52,7 +53,8 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
     return FALSE;
   m->id = okno_rows_int(r, 0, 0);
   okno_store_keys_remember_message(m->id, key_id);
-  return okno_store_journal_message(st, m, error);
+  return okno_store_search_message_added(st, m->id, error) &&
+         okno_store_journal_message(st, m, error);
 }
 
 gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,
@@ -76,14 +78,15 @@ gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,
     data = g_bytes_get_data(sealed, &len);
   }
   return okno_db_exec(
-      okno_store_db(st),
-      "INSERT INTO attachments(message_ref, filename, declared_type, content_type, size, "
-      "sha256, refused, data, filename_terms) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-      OKNO_PARAMS(OKNO_INT(message_row_id), OKNO_TEXT(filename), T(att->declared_type),
-                  T(att->content_type), OKNO_INT((gint64)att->size), OKNO_TEXT(att->sha256),
-                  OKNO_TEXT(refused), data ? OKNO_BLOB(data, len) : OKNO_NULL,
-                  OKNO_TEXT(terms)),
-      error);
+             okno_store_db(st),
+             "INSERT INTO attachments(message_ref, filename, declared_type, content_type, size, "
+             "sha256, refused, data, filename_terms) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             OKNO_PARAMS(OKNO_INT(message_row_id), OKNO_TEXT(filename), T(att->declared_type),
+                         T(att->content_type), OKNO_INT((gint64)att->size),
+                         OKNO_TEXT(att->sha256), OKNO_TEXT(refused),
+                         data ? OKNO_BLOB(data, len) : OKNO_NULL, OKNO_TEXT(terms)),
+             error) &&
+         okno_store_search_attachment_added(st, message_row_id, error);
 }
 
 GBytes *okno_store_appeal_message_raw(OknoStore *st, const char *number, gint64 index,

@@ -25,6 +25,8 @@ typedef struct {
   const char *meta_json;   /* envelope, extracted data, defects: a JSON object */
   GBytes *raw;             /* the original bytes, kept byte for byte */
   gint64 created_at;
+  const guint8 *raw_sha256; /* optional: the SHA-256 of raw when the writer has it
+                             * already (the journal's entry uses it, store/journal.h) */
 } OknoMessageRow;
 
 gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **error);

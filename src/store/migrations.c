@@ -10,6 +10,8 @@
 #include "store/migrations.h"
 
 #include "store/appeal_row.h"
+#include "store/rollup_sql.h"
+#include "store/rollup_open_sql.h"
 
 /* Step 3 of both backends (below): ID is the id column type, BIG a 64-bit integer. */
 #define STAFF_TABLES(ID, BIG)                                                           \
@@ -270,6 +272,11 @@
   "  forwarded_in_time, related);"
 
 /* 21 (ident, issue 15; docs/crypto.md): the same SQL on both stores (below). */
+/* Step 22 (tgsms, issue 22), the same on both stores: see its comment in sqlite_steps. */
+#define STEP_22_TRANSPORT                                                                 \
+  "ALTER TABLE outbound ADD COLUMN transport TEXT NOT NULL DEFAULT 'mail';"              \
+  "CREATE INDEX outbound_due_transport ON outbound(transport, state, next_attempt_at);"
+
 #define STEP_21_IDENT \
   "ALTER TABLE login_codes RENAME COLUMN email TO email_bidx;" \
   "UPDATE login_codes SET email_bidx = lower(email_bidx), owner = lower(owner);" \
@@ -284,6 +291,184 @@
   "ALTER TABLE sessions ADD COLUMN subject TEXT NOT NULL DEFAULT '';" \
   "UPDATE sessions SET subject = subject_bidx, subject_bidx = " \
   "CASE WHEN kind = 'citizen' THEN lower(subject_bidx) ELSE subject_bidx END;"
+
+/* Step 23 of both backends: the intake source keys (store/sources.h). */
+#define STEP_23_SOURCES(BIG)                                                          \
+  "CREATE TABLE intake_sources("                                                      \
+  "  source TEXT PRIMARY KEY,"                                                        \
+  "  number TEXT NOT NULL,"                                                           \
+  "  at " BIG " NOT NULL);"
+
+/* 24 (kb, issue 19; store/kb.h, docs/kb.md): the knowledge base's articles and every
+ * version of each (the article row is the newest version and whether it is
+ * published). The same SQL on both stores but the id column (ID). */
+#define STEP_24_KB(ID, BIG)                                                              \
+  "CREATE TABLE kb_articles("                                                            \
+  "  id " ID " PRIMARY KEY,"                                                             \
+  "  title TEXT NOT NULL,"                                                               \
+  "  body TEXT NOT NULL,"                                                                \
+  "  category TEXT NOT NULL DEFAULT '',"                                                 \
+  "  tags TEXT NOT NULL DEFAULT '',"                                                     \
+  "  published INTEGER NOT NULL DEFAULT 0,"                                              \
+  "  version INTEGER NOT NULL,"                                                          \
+  "  author TEXT NOT NULL,"                                                              \
+  "  created_at " BIG " NOT NULL,"                                                       \
+  "  updated_at " BIG " NOT NULL,"                                                       \
+  "  published_at " BIG " NOT NULL DEFAULT 0);"                                          \
+  "CREATE INDEX kb_articles_published ON kb_articles(published, id);"                    \
+  "CREATE TABLE kb_versions("                                                            \
+  "  article_id " BIG " NOT NULL REFERENCES kb_articles(id),"                            \
+  "  version INTEGER NOT NULL,"                                                          \
+  "  title TEXT NOT NULL,"                                                               \
+  "  body TEXT NOT NULL,"                                                                \
+  "  category TEXT NOT NULL,"                                                            \
+  "  tags TEXT NOT NULL,"                                                                \
+  "  author TEXT NOT NULL,"                                                              \
+  "  at " BIG " NOT NULL,"                                                               \
+  "  PRIMARY KEY (article_id, version));"
+
+/* 26 (chat, issue 22; docs/chat.md): the web chat's conversations and their messages.
+ * A chat names the citizen by the session token's hash (token_hash), a signed-in
+ * citizen's address by its blind index (citizen_bidx) and sealed (citizen); its texts
+ * are sealed under the chat's own data key (key_id). The same SQL on both stores but
+ * for the id column. */
+#define STEP_26_CHAT(ID) \
+  "CREATE TABLE chats(" \
+  "  id " ID "," \
+  "  token_hash TEXT NOT NULL UNIQUE," \
+  "  status TEXT NOT NULL CHECK (status IN ('bot', 'waiting', 'active', 'closed'))," \
+  "  operator TEXT NOT NULL DEFAULT ''," \
+  "  citizen_bidx TEXT NOT NULL DEFAULT ''," \
+  "  citizen TEXT NOT NULL DEFAULT ''," \
+  "  key_id BIGINT NOT NULL DEFAULT 0," \
+  "  number TEXT NOT NULL DEFAULT ''," \
+  "  created_at BIGINT NOT NULL," \
+  "  updated_at BIGINT NOT NULL);" \
+  "CREATE INDEX chats_status ON chats(status, id);" \
+  "CREATE INDEX chats_citizen ON chats(citizen_bidx) WHERE citizen_bidx <> '';" \
+  "CREATE TABLE chat_messages(" \
+  "  id " ID "," \
+  "  chat_id BIGINT NOT NULL REFERENCES chats(id)," \
+  "  author TEXT NOT NULL CHECK (author IN ('citizen', 'bot', 'operator', 'system'))," \
+  "  operator TEXT NOT NULL DEFAULT ''," \
+  "  text TEXT NOT NULL," \
+  "  created_at BIGINT NOT NULL);" \
+  "CREATE INDEX chat_messages_chat ON chat_messages(chat_id, id);"
+
+/* 25 (rollup, issue 20 item 4; store/rollup.h, docs/metrics.md "Cost"): stats_daily, the
+ * dashboard's counts per Moscow day of receipt and (department, channel, category, kind,
+ * sla_class), kept by triggers on appeals in the transaction that changes the appeal:
+ * an insert adds the row's contribution, a delete takes it away, an update that touches
+ * a column read here takes the old row's away and adds the new one's. Every flag the
+ * figures need is on the appeal row already (migration 20's trigger on events sets them
+ * in the same transaction); the rating is copied onto the row (appeals.rating, 0: none)
+ * by triggers on ratings. The step fills the table from the rows there. Three partial
+ * indexes serve what stays live: the open appeals past a deadline the scheduler has not
+ * flagged yet (a figure of "now"), the appeals sent for clarification, and the rating
+ * comments newest first.
+ * stats_hours holds the histograms of the time to the first answer and to closing in
+ * working hours (store/rollup_sql.h), kept by the same triggers; the calendar they are
+ * counted on (stats_workdays) is written, and stats_hours rebuilt, by store/rollup.c
+ * when the calendar okno reads differs from the one stored (meta 'stats_calendar': ''
+ * after this step, so the first read fills them). */
+/* ROLL_DAY, ROLL_FLAG, ROLL_KEY, ROLL_COLS, ROLL_DAILY_FILL: store/rollup_sql.h. */
+/* The contribution of row R (NEW, OLD, or appeals itself in the fill) times S. */
+#define ROLL_VALUES(R, S)                                                                  \
+  S ", " S " * " ROLL_FLAG(R "answered = 1") ", "                                          \
+  S " * " ROLL_FLAG(R "answered = 1 AND " R "overdue = 0") ", "                            \
+  S " * " ROLL_FLAG(R "overdue = 1") ", "                                                  \
+  S " * " ROLL_FLAG(R "status IN ('new', 'in_progress', 'needs_clarification')") ", "      \
+  S " * " ROLL_FLAG(R "reopened = 1") ", " S " * " ROLL_FLAG(R "related <> ''") ", "       \
+  S " * " ROLL_FLAG(R "clarifications > 0") ", " S " * " R "clarifications, "              \
+  S " * " ROLL_FLAG(R "forwarded = 1") ", " S " * " ROLL_FLAG(R "forwarded_in_time = 1") ", " \
+  S " * " ROLL_FLAG(R "answered_first_at <> 0 AND " R "answered_first_at <= "              \
+                    R "received_at + 2592000000000") ", "                                  \
+  S " * " ROLL_FLAG(R "extensions > 0") ", " S " * " ROLL_FLAG(R "rating > 0") ", "        \
+  S " * " ROLL_FLAG(R "rating = 1") ", " S " * " ROLL_FLAG(R "rating = 2") ", "            \
+  S " * " ROLL_FLAG(R "rating = 3") ", " S " * " ROLL_FLAG(R "rating = 4") ", "            \
+  S " * " ROLL_FLAG(R "rating = 5")
+#define ROLL_SUM(c) c " = stats_daily." c " + excluded." c
+#define ROLL_UPSERT                                                                        \
+  " ON CONFLICT(" ROLL_KEY ") DO UPDATE SET " ROLL_SUM("received") ", "                   \
+  ROLL_SUM("answered") ", " ROLL_SUM("on_time") ", " ROLL_SUM("overdue") ", "              \
+  ROLL_SUM("open") ", " ROLL_SUM("reopened") ", " ROLL_SUM("repeated") ", "                \
+  ROLL_SUM("clarified") ", " ROLL_SUM("clarifications") ", " ROLL_SUM("forwarded") ", "    \
+  ROLL_SUM("forwarded_in_time") ", " ROLL_SUM("answered_30") ", " ROLL_SUM("extended") ", " \
+  ROLL_SUM("rated") ", " ROLL_SUM("r1") ", " ROLL_SUM("r2") ", " ROLL_SUM("r3") ", "       \
+  ROLL_SUM("r4") ", " ROLL_SUM("r5") ";"
+/* One trigger statement: row R's contribution times S (R is NEW or OLD). */
+#define ROLL_ROW(R, S)                                                                     \
+  "INSERT INTO stats_daily(" ROLL_KEY ", " ROLL_COLS ") VALUES(" ROLL_DAY(R) ", "         \
+  R ".department, " R ".channel, " R ".category, " R ".kind, " R ".sla_class, "            \
+  ROLL_VALUES(R ".", S) ")" ROLL_UPSERT
+/* The columns an update must touch to move the appeal's contribution. */
+#define ROLL_CHANGED                                                                       \
+  "OLD.received_at <> NEW.received_at OR OLD.department <> NEW.department OR"              \
+  " OLD.channel <> NEW.channel OR OLD.category <> NEW.category OR OLD.kind <> NEW.kind OR" \
+  " OLD.sla_class <> NEW.sla_class OR OLD.status <> NEW.status OR"                         \
+  " OLD.answered <> NEW.answered OR OLD.overdue <> NEW.overdue OR"                         \
+  " OLD.reopened <> NEW.reopened OR OLD.related <> NEW.related OR"                         \
+  " OLD.clarifications <> NEW.clarifications OR OLD.forwarded <> NEW.forwarded OR"         \
+  " OLD.forwarded_in_time <> NEW.forwarded_in_time OR"                                     \
+  " OLD.answered_first_at <> NEW.answered_first_at OR OLD.extensions <> NEW.extensions OR" \
+  " OLD.rating <> NEW.rating OR OLD.closed_first_at <> NEW.closed_first_at"
+#define ROLL_TABLE(BIG)                                                                    \
+  "ALTER TABLE appeals ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;"                      \
+  "UPDATE appeals SET rating = (SELECT r.score FROM ratings r WHERE r.appeal_id = appeals.id)" \
+  " WHERE id IN (SELECT appeal_id FROM ratings);"                                          \
+  "CREATE TABLE stats_daily(day " BIG " NOT NULL, department TEXT NOT NULL,"               \
+  "  channel TEXT NOT NULL, category TEXT NOT NULL, kind TEXT NOT NULL,"                   \
+  "  sla_class TEXT NOT NULL,"                                                             \
+  "  received " BIG " NOT NULL, answered " BIG " NOT NULL, on_time " BIG " NOT NULL,"      \
+  "  overdue " BIG " NOT NULL, open " BIG " NOT NULL, reopened " BIG " NOT NULL,"          \
+  "  repeated " BIG " NOT NULL, clarified " BIG " NOT NULL, clarifications " BIG " NOT NULL," \
+  "  forwarded " BIG " NOT NULL, forwarded_in_time " BIG " NOT NULL,"                      \
+  "  answered_30 " BIG " NOT NULL, extended " BIG " NOT NULL, rated " BIG " NOT NULL,"     \
+  "  r1 " BIG " NOT NULL, r2 " BIG " NOT NULL, r3 " BIG " NOT NULL, r4 " BIG " NOT NULL,"  \
+  "  r5 " BIG " NOT NULL, PRIMARY KEY (" ROLL_KEY "));"                                    \
+  ROLL_DAILY_FILL                                                                          \
+  "CREATE INDEX appeals_late_open ON appeals(received_at, deadline, department, channel,"  \
+  "  category, kind, sla_class, status, overdue)"                                          \
+  "  WHERE " OKNO_OPEN_SQL " AND overdue = 0 AND deadline <> 0;"                          \
+  "CREATE INDEX appeals_clarified ON appeals(received_at) WHERE clarifications > 0;"    \
+  "CREATE INDEX ratings_recent ON ratings(created_at, appeal_id) WHERE comment <> '';"   \
+  "CREATE TABLE stats_workdays(day " BIG " PRIMARY KEY, cum " BIG " NOT NULL,"              \
+  "  open_us " BIG " NOT NULL, close_us " BIG " NOT NULL);"                                \
+  "CREATE TABLE stats_hours(day " BIG " NOT NULL, department TEXT NOT NULL,"              \
+  "  channel TEXT NOT NULL, category TEXT NOT NULL, kind TEXT NOT NULL,"                   \
+  "  sla_class TEXT NOT NULL, what INTEGER NOT NULL, bucket INTEGER NOT NULL,"             \
+  "  n " BIG " NOT NULL, PRIMARY KEY (" ROLL_HOURS_KEY "));"                               \
+  "INSERT INTO meta(key, value) VALUES('stats_calendar', '');"
+
+/* 28 (incident, issue 19 item 5; store/incidents.h, docs/incidents.md): mass incidents,
+ * their appeals (a removed one keeps its row, so the detection never puts it back), and
+ * the detection pass's guard (one pass at a time across nodes). */
+#define STEP_28_INCIDENTS(ID, BIG)                                                         \
+  "CREATE TABLE incidents("                                                                \
+  "  id " ID " PRIMARY KEY,"                                                               \
+  "  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),"            \
+  "  department TEXT NOT NULL DEFAULT '',"                                                 \
+  "  first_appeal " BIG " NOT NULL REFERENCES appeals(id),"                                \
+  "  appeals INTEGER NOT NULL DEFAULT 0,"                                                  \
+  "  window_count INTEGER NOT NULL,"                                                       \
+  "  usual_milli " BIG " NOT NULL,"                                                        \
+  "  created_at " BIG " NOT NULL,"                                                         \
+  "  updated_at " BIG " NOT NULL,"                                                         \
+  "  closed_at " BIG " NOT NULL DEFAULT 0,"                                                \
+  "  closed_by TEXT NOT NULL DEFAULT '',"                                                  \
+  "  answered_at " BIG " NOT NULL DEFAULT 0);"                                             \
+  "CREATE INDEX incidents_status ON incidents(status, id);"                                \
+  "CREATE TABLE incident_appeals("                                                         \
+  "  incident_id " BIG " NOT NULL REFERENCES incidents(id),"                               \
+  "  appeal_id " BIG " NOT NULL REFERENCES appeals(id),"                                   \
+  "  removed INTEGER NOT NULL DEFAULT 0,"                                                  \
+  "  added_by TEXT NOT NULL,"                                                              \
+  "  added_at " BIG " NOT NULL,"                                                           \
+  "  PRIMARY KEY (incident_id, appeal_id));"                                               \
+  "CREATE INDEX incident_appeals_appeal ON incident_appeals(appeal_id);"                   \
+  "CREATE TABLE incident_state(one INTEGER PRIMARY KEY CHECK (one = 1),"                   \
+  "  ran_at " BIG " NOT NULL);"                                                            \
+  "INSERT INTO incident_state(one, ran_at) VALUES(1, 0);"
 
 static const char *const sqlite_steps[] = {
   /* 1: the registry, its messages, attachments, events and the outbound queue. */
@@ -813,6 +998,99 @@ static const char *const sqlite_steps[] = {
    * (store/seal.c) seals and blinds them under the key file. A staff session's
    * subject (a login, not an address) stays as it is in both columns. */
   STEP_21_IDENT,
+  /* 22 (tgsms, issue 22; store/outbound.h, ops/messenger.h): the outbound queue also
+   * carries Telegram messages and SMS: `transport` says which deliverer claims a job
+   * ('mail' for every job before this step). A telegram or sms job names the message
+   * of the appeal it tells about (its text, its subject) or carries its own text in
+   * mail_raw; env_to is the chat id or the phone, sealed like an address. */
+  STEP_22_TRANSPORT,
+  /* 23 (imap, issue 22; store/sources.h): where a message pulled from an IMAP mailbox
+   * came from (account, folder, UIDVALIDITY, UID), recorded in its registration's
+   * transaction so that it is never registered twice. */
+  STEP_23_SOURCES("INTEGER"),
+  /* 24 (kb, issue 19): STEP_24_KB above. */
+  STEP_24_KB("INTEGER", "INTEGER"),
+  /* 25 (rollup, issue 20 item 4): ROLL_TABLE above and its triggers. */
+  ROLL_TABLE("INTEGER")
+  "CREATE TRIGGER appeal_roll_insert AFTER INSERT ON appeals BEGIN "
+  ROLL_ROW("NEW", "1") ROLL_HOURS_BOTH("NEW", "1", "min", "max") " END;"
+  "CREATE TRIGGER appeal_roll_delete AFTER DELETE ON appeals BEGIN "
+  ROLL_ROW("OLD", "-1") ROLL_HOURS_BOTH("OLD", "-1", "min", "max") " END;"
+  "CREATE TRIGGER appeal_roll_update AFTER UPDATE ON appeals WHEN " ROLL_CHANGED " BEGIN "
+  ROLL_ROW("OLD", "-1") ROLL_HOURS_BOTH("OLD", "-1", "min", "max")
+  ROLL_ROW("NEW", "1") ROLL_HOURS_BOTH("NEW", "1", "min", "max") " END;"
+  "CREATE TRIGGER rating_roll_insert AFTER INSERT ON ratings BEGIN"
+  "  UPDATE appeals SET rating = NEW.score WHERE id = NEW.appeal_id; END;"
+  "CREATE TRIGGER rating_roll_update AFTER UPDATE ON ratings BEGIN"
+  "  UPDATE appeals SET rating = 0 WHERE id = OLD.appeal_id;"
+  "  UPDATE appeals SET rating = NEW.score WHERE id = NEW.appeal_id; END;"
+  "CREATE TRIGGER rating_roll_delete AFTER DELETE ON ratings BEGIN"
+  "  UPDATE appeals SET rating = 0 WHERE id = OLD.appeal_id; END;",
+  /* 26 (chat, issue 22): the web chat's chats and messages (store/chat.h). */
+  STEP_26_CHAT("INTEGER PRIMARY KEY"),
+  /* 27 (roll3, issue 20 item 4; store/rollup_open_sql.h, docs/metrics.md "Cost"): the
+   * open appeals, the load per operator and the 59-FZ themes rolled up by day of
+   * receipt, kept by triggers on appeals; the classifier code copied onto the appeal
+   * row from appeal_themes; the events leaving an appeal unanswered indexed. */
+  R27_TABLES("INTEGER") R27_FILL
+  "CREATE TRIGGER appeal_roll27_insert AFTER INSERT ON appeals BEGIN " R27_ROW("NEW", "1")
+  " END;"
+  "CREATE TRIGGER appeal_roll27_delete AFTER DELETE ON appeals BEGIN " R27_ROW("OLD", "-1")
+  R27_PRUNE " END;"
+  "CREATE TRIGGER appeal_roll27_update AFTER UPDATE ON appeals WHEN " R27_CHANGED " BEGIN "
+  R27_ROW("OLD", "-1") R27_ROW("NEW", "1") R27_PRUNE " END;"
+  "CREATE TRIGGER theme_roll_insert AFTER INSERT ON appeal_themes BEGIN"
+  "  UPDATE appeals SET theme = NEW.code WHERE id = NEW.appeal_id; END;"
+  "CREATE TRIGGER theme_roll_update AFTER UPDATE ON appeal_themes BEGIN"
+  "  UPDATE appeals SET theme = '' WHERE id = OLD.appeal_id AND OLD.appeal_id <> NEW.appeal_id;"
+  "  UPDATE appeals SET theme = NEW.code WHERE id = NEW.appeal_id; END;"
+  "CREATE TRIGGER theme_roll_delete AFTER DELETE ON appeal_themes BEGIN"
+  "  UPDATE appeals SET theme = '' WHERE id = OLD.appeal_id; END;",
+  /* 28 (incident, issue 19 item 5): STEP_28_INCIDENTS above. */
+  STEP_28_INCIDENTS("INTEGER", "INTEGER"),
+  /* 29 (learn, issue 19 item 2; store/classify.h): the category and SLA-class models
+   * route too, so an appeal has one automatic decision per model: the key becomes
+   * (appeal_id, model); the period's accuracy reads by (model, at). */
+  "CREATE TABLE classify_routes_29("
+  "  appeal_id INTEGER NOT NULL,"
+  "  model TEXT NOT NULL,"
+  "  label TEXT NOT NULL,"
+  "  at INTEGER NOT NULL,"
+  "  corrected INTEGER NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (appeal_id, model));"
+  "INSERT INTO classify_routes_29(appeal_id, model, label, at, corrected)"
+  "  SELECT appeal_id, model, label, at, corrected FROM classify_routes;"
+  "DROP TABLE classify_routes;"
+  "ALTER TABLE classify_routes_29 RENAME TO classify_routes;"
+  "CREATE INDEX classify_routes_at ON classify_routes(model, at);",
+  /* 30 (pgfast, issue 18): nothing on SQLite (numbers stay in `counters`, the FTS5
+   * index stays with its triggers); PostgreSQL's step 30 below. */
+  "SELECT 1;",
+  /* 31 (jbatch, issue 14; store/journal_batch.h, docs/journal.md "Batches"): the index
+   * of the facts inside batch leaves (a registration's facts in one leaf): where each
+   * fact (ref, ref_id) is, the batch's seq and the fact's index in it. */
+  "CREATE TABLE journal_facts("
+  "  ref TEXT NOT NULL,"
+  "  ref_id INTEGER NOT NULL,"
+  "  seq INTEGER NOT NULL,"
+  "  fact INTEGER NOT NULL,"
+  "  PRIMARY KEY (ref, ref_id, seq, fact)) WITHOUT ROWID;",
+  /* 32: unused (the million branch needed no step; SELECT 1 keeps the steps positional) */
+  "SELECT 1;",
+  /* 33 (kbspeed, issue 19; store/kb.h okno_store_kb_generation): one row counting the
+   * knowledge base's changes, so each node's cached index of the published articles
+   * is rebuilt only when an article was added, edited, published or withdrawn; and
+   * the count of appeals shredded (store/keys.c), which write no event, so that the
+   * cached index of similar answered appeals forgets a shredded text at once. */
+  "CREATE TABLE kb_state(id INTEGER PRIMARY KEY, generation BIGINT NOT NULL,"
+  "  shreds BIGINT NOT NULL DEFAULT 0);"
+  "INSERT INTO kb_state(id, generation) VALUES(1, (SELECT count(*) FROM kb_articles));",
+  /* 34 (chan, issue 22): the department a chat was routed to at handover ("" triage),
+   * which filters the operators' chat queue (store/chat.h); the one-time codes that
+   * link a Telegram chat to a citizen's cabinet (store/tg_link.h). */
+  "ALTER TABLE chats ADD COLUMN department TEXT NOT NULL DEFAULT '';"
+  "CREATE TABLE tg_links(code_hash TEXT PRIMARY KEY, contact TEXT NOT NULL,"
+  "  expires_at INTEGER NOT NULL);",
 };
 
 static const char *const pg_steps[] = {
@@ -1282,6 +1560,136 @@ static const char *const pg_steps[] = {
   "  WHEN (NEW.kind IN " STATS_EVENT_KINDS ") EXECUTE FUNCTION okno_appeal_stats_event();",
   /* 21 (ident, issue 15): the SQLite step 21, statement for statement. */
   STEP_21_IDENT,
+  /* 22 (tgsms, issue 22): the SQLite step 22. */
+  STEP_22_TRANSPORT,
+  /* 23 (imap, issue 22): as SQLite's step 23. */
+  STEP_23_SOURCES("BIGINT"),
+  /* 24 (kb, issue 19): the SQLite step 24. */
+  STEP_24_KB("BIGINT GENERATED BY DEFAULT AS IDENTITY", "BIGINT"),
+  /* 25 (rollup, issue 20 item 4): as SQLite's step 25, the triggers as functions. */
+  ROLL_TABLE("BIGINT")
+  "CREATE FUNCTION okno_appeal_roll() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+  "  IF TG_OP <> 'INSERT' THEN " ROLL_ROW("OLD", "-1")
+  ROLL_HOURS_BOTH("OLD", "-1", "least", "greatest") " END IF;"
+  "  IF TG_OP <> 'DELETE' THEN " ROLL_ROW("NEW", "1")
+  ROLL_HOURS_BOTH("NEW", "1", "least", "greatest") " END IF;"
+  "  RETURN NULL; END $$;"
+  "CREATE TRIGGER appeal_roll_insert_delete AFTER INSERT OR DELETE ON appeals FOR EACH ROW"
+  "  EXECUTE FUNCTION okno_appeal_roll();"
+  "CREATE TRIGGER appeal_roll_update AFTER UPDATE ON appeals FOR EACH ROW"
+  "  WHEN (" ROLL_CHANGED ") EXECUTE FUNCTION okno_appeal_roll();"
+  "CREATE FUNCTION okno_rating_roll() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+  "  IF TG_OP <> 'INSERT' THEN UPDATE appeals SET rating = 0 WHERE id = OLD.appeal_id; END IF;"
+  "  IF TG_OP <> 'DELETE' THEN UPDATE appeals SET rating = NEW.score"
+  "    WHERE id = NEW.appeal_id; END IF;"
+  "  RETURN NULL; END $$;"
+  "CREATE TRIGGER rating_roll AFTER INSERT OR UPDATE OR DELETE ON ratings FOR EACH ROW"
+  "  EXECUTE FUNCTION okno_rating_roll();",
+  /* 26 (chat, issue 22): as SQLite's step 26. */
+  STEP_26_CHAT("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+  /* 27 (roll3, issue 20 item 4): as SQLite's step 27, the triggers as functions. */
+  R27_TABLES("BIGINT") R27_FILL
+  "CREATE FUNCTION okno_appeal_roll27() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+  "  IF TG_OP <> 'INSERT' THEN " R27_ROW("OLD", "-1") " END IF;"
+  "  IF TG_OP <> 'DELETE' THEN " R27_ROW("NEW", "1") " END IF;"
+  "  IF TG_OP <> 'INSERT' THEN " R27_PRUNE " END IF;"
+  "  RETURN NULL; END $$;"
+  "CREATE TRIGGER appeal_roll27_insert_delete AFTER INSERT OR DELETE ON appeals FOR EACH ROW"
+  "  EXECUTE FUNCTION okno_appeal_roll27();"
+  "CREATE TRIGGER appeal_roll27_update AFTER UPDATE ON appeals FOR EACH ROW"
+  "  WHEN (" R27_CHANGED ") EXECUTE FUNCTION okno_appeal_roll27();"
+  "CREATE FUNCTION okno_theme_roll() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+  "  IF TG_OP = 'DELETE' THEN UPDATE appeals SET theme = '' WHERE id = OLD.appeal_id;"
+  "  ELSE"
+  "    IF TG_OP = 'UPDATE' THEN IF OLD.appeal_id <> NEW.appeal_id THEN"
+  "      UPDATE appeals SET theme = '' WHERE id = OLD.appeal_id; END IF; END IF;"
+  "    UPDATE appeals SET theme = NEW.code WHERE id = NEW.appeal_id;"
+  "  END IF;"
+  "  RETURN NULL; END $$;"
+  "CREATE TRIGGER theme_roll AFTER INSERT OR UPDATE OR DELETE ON appeal_themes FOR EACH ROW"
+  "  EXECUTE FUNCTION okno_theme_roll();",
+  /* 28 (incident, issue 19 item 5): as SQLite's step 28. */
+  STEP_28_INCIDENTS("BIGINT GENERATED BY DEFAULT AS IDENTITY", "BIGINT"),
+  /* 29 (learn, issue 19 item 2): as SQLite's step 29. */
+  "ALTER TABLE classify_routes DROP CONSTRAINT classify_routes_pkey;"
+  "ALTER TABLE classify_routes ADD PRIMARY KEY (appeal_id, model);"
+  "CREATE INDEX classify_routes_at ON classify_routes(model, at);",
+  /* 30 (pgfast, issue 18; docs/postgresql.md "Intake's fast path"):
+   * - numbers: one sequence per counter (okno_seq_appeal_2026 for "appeal-2026") instead
+   *   of the `counters` row every node's group waited on. okno_next_seq() makes a missing
+   *   sequence on demand (two makers at once: the loser's unique_violation, or
+   *   duplicate_table when its catalog check came after the winner's commit, is ignored),
+   *   starting after the counter's last value, so numbers continue where they were;
+   *   the sequences of the existing counters are made here.
+   * - search: the INSERT triggers that rewrote an appeal's tsvector once per row are
+   *   dropped; okno builds the row once per registration before the group's COMMIT
+   *   (okno_search_add, store/search_queue.h). Changes and deletions keep the triggers. */
+  "CREATE FUNCTION okno_seq_name(counter text) RETURNS text LANGUAGE sql IMMUTABLE STRICT"
+  "  AS $$ SELECT 'okno_seq_' || regexp_replace(lower(counter), '[^a-z0-9]', '_', 'g') $$;"
+  "CREATE FUNCTION okno_seq_create(counter text) RETURNS void LANGUAGE plpgsql AS $$"
+  "DECLARE s text := okno_seq_name(counter);"
+  "BEGIN"
+  "  IF to_regclass(s) IS NULL THEN"
+  "    BEGIN"
+  "      EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I START WITH %s', s,"
+  "        coalesce((SELECT value FROM counters WHERE name = counter), 0) + 1);"
+  "    EXCEPTION WHEN unique_violation OR duplicate_table OR duplicate_object THEN NULL;"
+  "    END;"
+  "  END IF;"
+  "END $$;"
+  "CREATE FUNCTION okno_next_seq(counter text) RETURNS bigint LANGUAGE plpgsql AS $$"
+  "DECLARE s text := okno_seq_name(counter);"
+  "BEGIN"
+  "  IF to_regclass(s) IS NULL THEN"
+  "    PERFORM okno_seq_create(counter);"
+  "  END IF;"
+  "  RETURN nextval(s::regclass);"
+  "END $$;"
+  "SELECT okno_seq_create(name) FROM counters;"
+  "CREATE FUNCTION okno_search_add(appeal_ids BIGINT[], message_ids BIGINT[]) RETURNS void"
+  "  LANGUAGE plpgsql AS $$"
+  "DECLARE m record;"
+  "BEGIN"
+  "  IF cardinality(appeal_ids) > 0 THEN"
+  "    PERFORM okno_search_rebuild(appeal_ids);"
+  "  END IF;"
+  "  FOR m IN SELECT id, appeal_id, automatic, text_terms FROM messages"
+  "           WHERE id = ANY(message_ids) AND NOT appeal_id = ANY(appeal_ids) ORDER BY id LOOP"
+  "    UPDATE appeal_search SET doc = doc"
+  "      || okno_search_doc(CASE WHEN m.automatic = 0 THEN m.text_terms ELSE '' END, 'D')"
+  "      || okno_search_doc(coalesce((SELECT string_agg(t.filename_terms, ' ' ORDER BY t.id)"
+  "                                   FROM attachments t WHERE t.message_ref = m.id), ''), 'B')"
+  "    WHERE appeal_id = m.appeal_id AND (m.automatic = 0"
+  "      OR EXISTS (SELECT 1 FROM attachments t WHERE t.message_ref = m.id));"
+  "  END LOOP;"
+  "END $$;"
+  "DROP TRIGGER appeal_search_appeal ON appeals;"
+  "DROP TRIGGER appeal_search_message ON messages;"
+  "DROP TRIGGER appeal_search_attachment ON attachments;"
+  "CREATE TRIGGER appeal_search_appeal AFTER UPDATE OF subject_terms ON appeals"
+  "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();"
+  "CREATE TRIGGER appeal_search_message AFTER DELETE OR UPDATE OF appeal_id, text_terms"
+  "  ON messages FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();"
+  "CREATE TRIGGER appeal_search_attachment AFTER DELETE"
+  "  OR UPDATE OF filename_terms, message_ref ON attachments"
+  "  FOR EACH ROW EXECUTE FUNCTION okno_search_trigger();",
+  /* 31 (jbatch, issue 14): as SQLite's step 31. */
+  "CREATE TABLE journal_facts("
+  "  ref TEXT NOT NULL,"
+  "  ref_id BIGINT NOT NULL,"
+  "  seq BIGINT NOT NULL,"
+  "  fact INTEGER NOT NULL,"
+  "  PRIMARY KEY (ref, ref_id, seq, fact));",
+  /* 32: unused (the million branch needed no step; SELECT 1 keeps the steps positional) */
+  "SELECT 1;",
+  /* 33 (kbspeed, issue 19): as SQLite's step 33. */
+  "CREATE TABLE kb_state(id INTEGER PRIMARY KEY, generation BIGINT NOT NULL,"
+  "  shreds BIGINT NOT NULL DEFAULT 0);"
+  "INSERT INTO kb_state(id, generation) VALUES(1, (SELECT count(*) FROM kb_articles));",
+  /* 34 (chan, issue 22): as SQLite's step 34. */
+  "ALTER TABLE chats ADD COLUMN department TEXT NOT NULL DEFAULT '';"
+  "CREATE TABLE tg_links(code_hash TEXT PRIMARY KEY, contact TEXT NOT NULL,"
+  "  expires_at BIGINT NOT NULL);",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

@@ -3,6 +3,8 @@
  * never read back, so the row keeps no address at all. */
 #include "store/notify.h"
 
+#include <string.h>
+
 #include "core/clock.h"
 #include "store/keys.h"
 
@@ -28,6 +30,7 @@ gboolean okno_store_notify_enabled(OknoStore *st, const char *email, const char 
       OKNO_PARAMS(OKNO_TEXT(bidx), OKNO_TEXT(event)), error);
   if (!r)
     return FALSE;
-  *enabled = okno_rows_count(r) == 0 || okno_rows_int(r, 0, 0) != 0;
+  /* SMS is asked for (issue 22): no row, no SMS; every other type is on without one */
+  *enabled = okno_rows_count(r) == 0 ? strcmp(event, "sms") != 0 : okno_rows_int(r, 0, 0) != 0;
   return TRUE;
 }

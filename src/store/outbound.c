@@ -4,27 +4,76 @@
 #include "store/outbound.h"
 #include "store/keys.h"
 
+#include "appeal/tg_contact.h"
+
 #include "core/clock.h"
 
 #define T(s) OKNO_TEXT((s) ? (s) : "")
+
+/* One job of `transport` for message `message_row_id` to `to` (an address, a chat id,
+ * a phone), sealed under the appeal's key; `bidx` its blind index. */
+static gboolean enqueue(OknoStore *st, const char *transport, gint64 appeal_id, gint64 key_id,
+                        gint64 message_row_id, const char *env_from, const char *to,
+                        const char *bidx, gboolean automatic, GError **error)
+{
+  gint64 now = okno_now();
+  g_autofree char *sealed = okno_store_seal_text(st, key_id, to, error);
+  if (!sealed)
+    return FALSE;
+  return okno_db_exec(
+      okno_store_db(st),
+      "INSERT INTO outbound(appeal_id, message_ref, env_from, env_to, automatic, "
+      "next_attempt_at, created_at, to_bidx, transport) VALUES($1, $2, $3, $4, $5, $6, $6, $7, $8)",
+      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(message_row_id), T(env_from), OKNO_TEXT(sealed),
+                  OKNO_INT(automatic ? 1 : 0), OKNO_INT(now), OKNO_TEXT(bidx),
+                  OKNO_TEXT(transport)),
+      error);
+}
+
+/* The phone of appeal `appeal_id` when its contact `contact` allowed SMS (the
+ * cabinet's setting "sms", store/notify.h: off without a row); NULL otherwise. */
+static char *sms_phone(OknoStore *st, gint64 appeal_id, const char *contact, GError **error)
+{
+  g_autofree char *bidx = okno_store_blind_email(contact);
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT phone FROM appeals WHERE id = $1 AND EXISTS (SELECT 1 FROM notify_settings "
+      "WHERE email_bidx = $2 AND event = 'sms' AND enabled = 1)",
+      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_TEXT(bidx)), error);
+  const char *phone = r && okno_rows_count(r) ? okno_rows_text(r, 0, 0) : NULL;
+  return phone && *phone ? g_strdup(phone) : NULL;
+}
 
 gboolean okno_store_outbound_enqueue(OknoStore *st, gint64 appeal_id, gint64 message_row_id,
                                      const char *env_from, const char *env_to,
                                      gboolean automatic, GError **error)
 {
-  gint64 now = okno_now(), key_id = 0;
+  gint64 key_id = 0, chat = 0;
   g_autofree char *bidx = okno_store_blind_email(env_to);
-  g_autofree char *to = NULL;
-  if (!okno_store_key_of_appeal(st, appeal_id, &key_id, error) ||
-      !(to = okno_store_seal_text(st, key_id, env_to, error)))
+  g_autofree char *phone = NULL, *chat_text = NULL;
+  g_autoptr(GError) e = NULL;
+  if (!okno_store_key_of_appeal(st, appeal_id, &key_id, error))
     return FALSE;
-  return okno_db_exec(
-      okno_store_db(st),
-      "INSERT INTO outbound(appeal_id, message_ref, env_from, env_to, automatic, "
-      "next_attempt_at, created_at, to_bidx) VALUES($1, $2, $3, $4, $5, $6, $6, $7)",
-      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(message_row_id), T(env_from), OKNO_TEXT(to),
-                  OKNO_INT(automatic ? 1 : 0), OKNO_INT(now), OKNO_TEXT(bidx)),
-      error);
+  if (okno_tg_contact_chat(env_to, &chat)) { /* a Telegram chat's contact: the Bot API */
+    chat_text = g_strdup_printf("%" G_GINT64_FORMAT, chat);
+    if (!enqueue(st, "telegram", appeal_id, key_id, message_row_id, env_from, chat_text, bidx,
+                 automatic, error))
+      return FALSE;
+  } else if (!enqueue(st, "mail", appeal_id, key_id, message_row_id, env_from, env_to, bidx,
+                      automatic, error)) {
+    return FALSE;
+  }
+  phone = sms_phone(st, appeal_id, env_to, &e);
+  if (e) {
+    g_propagate_error(error, g_steal_pointer(&e));
+    return FALSE;
+  }
+  if (phone) {
+    g_autofree char *phone_bidx = okno_store_blind_email(phone);
+    return enqueue(st, "sms", appeal_id, key_id, message_row_id, env_from, phone, phone_bidx,
+                   automatic, error);
+  }
+  return TRUE;
 }
 
 gint64 okno_store_count_automatic(OknoStore *st, const char *recipient, gint64 since,
@@ -98,6 +147,7 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
   "UPDATE outbound SET lease_until = $2, lease_owner = $4, attempts = attempts + 1 "       \
   "WHERE id IN ("                                                                           \
   "  SELECT id FROM outbound WHERE state = 'queued' AND next_attempt_at <= $1"             \
+  "  AND transport = 'mail'"             \
   "  AND lease_until <= $1 ORDER BY next_attempt_at, id LIMIT $3" lock ") RETURNING "
   static gsize sqlite_sql, pg_sql;
   const gsize n = G_N_ELEMENTS(job_fields);
@@ -182,28 +232,38 @@ gboolean okno_store_outbound_counts(OknoStore *st, gint64 *queued, gint64 *sent,
   return TRUE;
 }
 
+gboolean okno_store_outbound_enqueue_own(OknoStore *st, const char *transport,
+                                         const char *env_from, const char *env_to,
+                                         const char *bidx, const char *message_id,
+                                         const void *data, gsize len, GError **error)
+{
+  gint64 now = okno_now(), key_id = 0;
+  g_autofree char *to = NULL;
+  g_autoptr(GBytes) sealed = NULL;
+  const void *p;
+  /* what belongs to no appeal (sign-in codes, notices) is sealed under a data key of
+   * its own */
+  if (!okno_store_key_new(st, &key_id, error) ||
+      !(to = okno_store_seal_text(st, key_id, env_to, error)) ||
+      !(sealed = okno_store_seal(st, key_id, "outbound.mail_raw", data, len, error)))
+    return FALSE;
+  p = g_bytes_get_data(sealed, &len);
+  return okno_db_exec(okno_store_db(st),
+                      "INSERT INTO outbound(env_from, env_to, automatic, next_attempt_at, "
+                      "created_at, mail_message_id, mail_raw, to_bidx, transport) "
+                      "VALUES($1, $2, 1, $3, $3, $4, $5, $6, $7)",
+                      OKNO_PARAMS(T(env_from), OKNO_TEXT(to), OKNO_INT(now), T(message_id),
+                                  OKNO_BLOB(p ? p : "", len), OKNO_TEXT(bidx),
+                                  OKNO_TEXT(transport)),
+                      error);
+}
+
 gboolean okno_store_outbound_enqueue_mail(OknoStore *st, const char *env_from,
                                           const char *env_to, const char *message_id,
                                           GBytes *raw, GError **error)
 {
-  gsize len = 0;
-  const void *data;
-  gint64 now = okno_now(), key_id = 0;
   g_autofree char *bidx = okno_store_blind_email(env_to);
-  g_autofree char *to = NULL;
-  g_autoptr(GBytes) sealed = NULL;
-  /* mail of no appeal (sign-in codes, notices) is sealed under a data key of its own */
-  if (!okno_store_key_new(st, &key_id, error) ||
-      !(to = okno_store_seal_text(st, key_id, env_to, error)) ||
-      !(sealed = okno_store_seal(st, key_id, "outbound.mail_raw", g_bytes_get_data(raw, NULL),
-                                 g_bytes_get_size(raw), error)))
-    return FALSE;
-  data = g_bytes_get_data(sealed, &len);
-  return okno_db_exec(okno_store_db(st),
-                      "INSERT INTO outbound(env_from, env_to, automatic, next_attempt_at, "
-                      "created_at, mail_message_id, mail_raw, to_bidx) "
-                      "VALUES($1, $2, 1, $3, $3, $4, $5, $6)",
-                      OKNO_PARAMS(T(env_from), OKNO_TEXT(to), OKNO_INT(now), T(message_id),
-                                  OKNO_BLOB(data ? data : "", len), OKNO_TEXT(bidx)),
-                      error);
+  return okno_store_outbound_enqueue_own(st, "mail", env_from, env_to, bidx, message_id,
+                                         g_bytes_get_data(raw, NULL), g_bytes_get_size(raw),
+                                         error);
 }

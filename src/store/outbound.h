@@ -54,3 +54,10 @@ gboolean okno_store_outbound_counts(OknoStore *st, gint64 *queued, gint64 *sent,
 gboolean okno_store_outbound_enqueue_mail(OknoStore *st, const char *env_from,
                                           const char *env_to, const char *message_id,
                                           GBytes *raw, GError **error);
+/* The same for any transport (store/outbound_msg.h): `data` (the mail, or a Telegram
+ * text) sealed with `env_to` under a new data key, `bidx` the blind index counted by
+ * okno_store_count_automatic. */
+gboolean okno_store_outbound_enqueue_own(OknoStore *st, const char *transport,
+                                         const char *env_from, const char *env_to,
+                                         const char *bidx, const char *message_id,
+                                         const void *data, gsize len, GError **error);

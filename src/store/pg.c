@@ -18,7 +18,26 @@
  * caller's ROLLBACK, so a half-done transaction can never continue in autocommit on a
  * new connection. Durability is the server's: a COMMIT returns after the WAL flush
  * (synchronous_commit=on, the default). Server notices are dropped (they would
- * otherwise go to stderr). */
+ * otherwise go to stderr).
+ *
+ * Pipelining (issue 18; okno_db_set_pipelining, turned on by the group-commit writer
+ * only): inside a transaction, a statement whose rows nobody reads (okno_db_exec, a
+ * SAVEPOINT) is sent in libpq's pipeline mode without waiting for its answer; the
+ * next statement that needs an answer (a query, RELEASE, COMMIT) is sent behind them
+ * with a sync, and all the answers come back in one round trip. The first error among
+ * them is that statement's error (the server aborted the rest), so a job in its
+ * savepoint still fails as a whole and is undone. A ROLLBACK first collects what is
+ * in flight, ignoring its errors.
+ *
+ * Prepared statements (issue 18), on the pipelining connection only: a statement with
+ * parameters is parsed once per connection and parameter types, under a name never
+ * used twice (okno_1, okno_2, ...), and later sent by name, so the server skips its
+ * parse and analysis. Its Parse goes into the pipeline before its first use; the name
+ * is remembered only once the server answered that Parse with success, so a failed or
+ * aborted pipeline never leaves a name okno believes in and the server does not know.
+ * A reset connection forgets them all. At most PREPARED_MAX names per connection: the
+ * statements of other connections (console, reports, with filters that make many
+ * texts) stay unnamed, and so do the writer's beyond that bound. */
 #include "store/db.h"
 
 #include <libpq-fe.h>
@@ -33,9 +52,45 @@ typedef struct {
   OknoDb base;
   PGconn *conn;
   gboolean lost_in_tx; /* the connection broke inside a transaction: wait for ROLLBACK */
+  guint64 round_trips; /* okno_db_round_trips */
+  gboolean pipelining; /* okno_db_set_pipelining */
+  /* what was sent in pipeline mode and not answered yet, in order: NULL for a
+   * statement, a Parse for the Parse of a statement to be named */
+  GPtrArray *inflight;
+  GHashTable *prepared; /* "types|sql" -> name, each answered by the server's success */
+  guint names;          /* names given on this connection (PREPARED_MAX at most) */
 } PgDb;
 
-static void ignore_notice(void *arg, const char *message) {}
+enum { PREPARED_MAX = 512 };
+
+typedef struct {
+  char *key;  /* "types|sql" */
+  char *name; /* okno_N */
+} Parse;
+
+static void parse_free(gpointer x)
+{
+  Parse *pp = x;
+  if (!pp)
+    return;
+  g_free(pp->key);
+  g_free(pp->name);
+  g_free(pp);
+}
+
+/* Forgets what was in flight and the prepared statements: the server's session is
+ * gone (a reset connection). */
+static void forget(PgDb *p)
+{
+  g_ptr_array_set_size(p->inflight, 0);
+  g_hash_table_remove_all(p->prepared);
+}
+
+static void ignore_notice(void *arg, const char *message)
+{
+  (void)arg;
+  (void)message;
+}
 
 /* An error message of libpq on one line (libpq's may span several). */
 static char *pg_message(const char *m)
@@ -62,6 +117,8 @@ static void pg_close(OknoDb *db)
 {
   PgDb *p = (PgDb *)db;
   PQfinish(p->conn);
+  g_ptr_array_unref(p->inflight);
+  g_hash_table_destroy(p->prepared);
   g_free(p);
 }
 
@@ -94,6 +151,8 @@ static OknoDb *pg_open(const char *url, GError **error)
   p = g_new0(PgDb, 1);
   p->base.driver = &okno_pg_driver;
   p->conn = conn;
+  p->inflight = g_ptr_array_new_with_free_func(parse_free);
+  p->prepared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   return &p->base;
 }
 
@@ -109,9 +168,11 @@ static gboolean ready(PgDb *p, const char *sql, gboolean *done, GError **error)
     /* The server already dropped the transaction with the connection. */
     p->lost_in_tx = FALSE;
     *done = TRUE;
+    forget(p);
     PQreset(p->conn);
     return FALSE;
   }
+  forget(p);
   if (!p->lost_in_tx)
     PQreset(p->conn);
   if (p->lost_in_tx || PQstatus(p->conn) != CONNECTION_OK) {
@@ -124,63 +185,295 @@ static gboolean ready(PgDb *p, const char *sql, gboolean *done, GError **error)
   return TRUE;
 }
 
-/* Runs `sql` (one statement with parameters, or a script when params is NULL and
- * script is TRUE) and returns its successful result, or NULL with an error. */
-static PGresult *run(PgDb *p, const char *sql, gboolean script, const OknoParam *params,
-                     gsize n, gboolean *done, GError **error)
-{
-  g_autofree Oid *types = g_new0(Oid, n + 1);
-  g_autofree const char **values = g_new0(const char *, n + 1);
-  g_autofree int *lengths = g_new0(int, n + 1);
-  g_autofree int *formats = g_new0(int, n + 1);
-  g_autoptr(GPtrArray) ints = g_ptr_array_new_with_free_func(g_free);
-  PGTransactionStatusType before;
-  PGresult *res;
-  ExecStatusType status;
+/* The parameters of one statement as libpq takes them. */
+typedef struct {
+  Oid *types;
+  const char **values;
+  int *lengths;
+  int *formats;
+  GPtrArray *ints;
+} Params;
 
-  if (!ready(p, sql, done, error))
-    return NULL;
+static void params_clear(Params *b)
+{
+  g_free(b->types);
+  g_free(b->values);
+  g_free(b->lengths);
+  g_free(b->formats);
+  g_ptr_array_unref(b->ints);
+}
+
+static gboolean params_build(Params *b, const OknoParam *params, gsize n, GError **error)
+{
+  b->types = g_new0(Oid, n + 1);
+  b->values = g_new0(const char *, n + 1);
+  b->lengths = g_new0(int, n + 1);
+  b->formats = g_new0(int, n + 1);
+  b->ints = g_ptr_array_new_with_free_func(g_free);
   for (gsize i = 0; i < n; i++) {
     const OknoParam *x = &params[i];
     switch (x->type) {
-    case OKNO_P_TEXT: types[i] = OID_TEXT; values[i] = x->text; break;
+    case OKNO_P_TEXT: b->types[i] = OID_TEXT; b->values[i] = x->text; break;
     case OKNO_P_INT: {
       char *s = g_strdup_printf("%" G_GINT64_FORMAT, x->i);
-      g_ptr_array_add(ints, s);
-      types[i] = OID_INT8;
-      values[i] = s;
+      g_ptr_array_add(b->ints, s);
+      b->types[i] = OID_INT8;
+      b->values[i] = s;
       break;
     }
     case OKNO_P_BLOB:
       if (x->len > G_MAXINT) {
         g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "postgresql: parameter $%zu too large",
                     i + 1);
-        return NULL;
+        return FALSE;
       }
-      types[i] = OID_BYTEA;
-      values[i] = x->blob ? x->blob : "";
-      lengths[i] = (int)x->len;
-      formats[i] = 1;
+      b->types[i] = OID_BYTEA;
+      b->values[i] = x->blob ? x->blob : "";
+      b->lengths[i] = (int)x->len;
+      b->formats[i] = 1;
       break;
     default:
       /* SQL NULL: no declared type (0), so the server takes the column's own type; a
        * NULL sent as text into a bytea column is refused (SQLSTATE 42804). */
-      types[i] = 0;
-      values[i] = NULL;
+      b->types[i] = 0;
+      b->values[i] = NULL;
       break;
     }
   }
+  return TRUE;
+}
+
+/* The name `sql` is sent by, or NULL to send it unnamed (see the top comment). A new
+ * name's Parse is queued in the pipeline when `pipelined`, else prepared at once (one
+ * round trip, the first time only); NULL with *error when that Parse failed. */
+static const char *statement_name(PgDb *p, const char *sql, const Params *b, gsize n,
+                                  gboolean pipelined, GError **error)
+{
+  g_autoptr(GString) key = NULL;
+  const char *name;
+  Parse *pp;
+
+  if (!p->pipelining || n == 0 || strchr(sql, ';'))
+    return NULL;
+  key = g_string_new(NULL);
+  for (gsize i = 0; i < n; i++)
+    g_string_append_printf(key, "%u,", b->types[i]);
+  g_string_append_c(key, '|');
+  g_string_append(key, sql);
+  if ((name = g_hash_table_lookup(p->prepared, key->str)))
+    return name;
+  for (guint i = 0; i < p->inflight->len; i++) { /* parsed earlier in this pipeline */
+    Parse *q = g_ptr_array_index(p->inflight, i);
+    if (q && strcmp(q->key, key->str) == 0)
+      return q->name;
+  }
+  if (p->names >= PREPARED_MAX)
+    return NULL;
+  pp = g_new0(Parse, 1);
+  pp->key = g_string_free(g_steal_pointer(&key), FALSE);
+  pp->name = g_strdup_printf("okno_%u", ++p->names);
+  if (pipelined) {
+    if (!PQsendPrepare(p->conn, pp->name, sql, (int)n, b->types)) {
+      set_result_error(error, p, NULL);
+      parse_free(pp);
+      return NULL;
+    }
+    g_ptr_array_add(p->inflight, pp);
+    return pp->name;
+  }
+  {
+    PGresult *res = PQprepare(p->conn, pp->name, sql, (int)n, b->types);
+    p->round_trips++;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+      set_result_error(error, p, res);
+      PQclear(res);
+      parse_free(pp);
+      return NULL;
+    }
+    PQclear(res);
+  }
+  name = pp->name;
+  g_hash_table_insert(p->prepared, g_steal_pointer(&pp->key), g_steal_pointer(&pp->name));
+  g_free(pp);
+  return name;
+}
+
+/* Sends one statement in pipeline mode, by name when it has one. */
+static gboolean send_statement(PgDb *p, const char *sql, const char *name, const Params *b,
+                               gsize n)
+{
+  return name ? PQsendQueryPrepared(p->conn, name, (int)n, b->values, b->lengths, b->formats, 0)
+              : PQsendQueryParams(p->conn, sql, (int)n, b->types, b->values, b->lengths,
+                                  b->formats, 0);
+}
+
+/* A statement of the pipeline failed or was aborted: its error, once (the first). */
+static void pipe_error(PgDb *p, PGresult *res, GError **first)
+{
+  ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || *first)
+    return;
+  if (status == PGRES_PIPELINE_ABORTED)
+    g_set_error(first, OKNO_ERROR, OKNO_ERROR_INTERNAL, "postgresql: statement aborted");
+  else
+    set_result_error(first, p, res);
+}
+
+/* Sends `sql` behind the statements in flight, then a sync, and reads every answer:
+ * returns the last statement's result, or NULL with the first error among them. With
+ * sql NULL, only collects what is in flight (the result is then NULL: check *error).
+ * Leaves pipeline mode. */
+static PGresult *pipe_sync(PgDb *p, const char *sql, const Params *b, gsize n, GError **error)
+{
+  g_autoptr(GError) first = NULL;
+  g_autoptr(GPtrArray) inflight = NULL;
+  PGresult *last = NULL, *res;
+  const char *name = sql ? statement_name(p, sql, b, n, TRUE, &first) : NULL;
+  guint waiting;
+  gboolean sent = !sql || (!first && send_statement(p, sql, name, b, n));
+
+  inflight = p->inflight; /* answered below, in this order */
+  p->inflight = g_ptr_array_new_with_free_func(parse_free);
+  waiting = inflight->len + (sql && sent ? 1 : 0);
+  p->round_trips++;
+  if (!sent || !PQpipelineSync(p->conn)) {
+    if (!first)
+      set_result_error(&first, p, NULL);
+    g_propagate_error(error, g_steal_pointer(&first));
+    return NULL;
+  }
+  for (guint i = 0; i < waiting; i++) {
+    Parse *pp = i < inflight->len ? g_ptr_array_index(inflight, i) : NULL;
+    res = PQgetResult(p->conn);
+    if (!res) { /* the connection broke */
+      pipe_error(p, NULL, &first);
+      break;
+    }
+    if (pp && PQresultStatus(res) == PGRES_COMMAND_OK) /* the server knows the name now */
+      g_hash_table_insert(p->prepared, g_steal_pointer(&pp->key), g_steal_pointer(&pp->name));
+    if (i + 1 == waiting && sql && !first)
+      last = res;
+    else {
+      pipe_error(p, res, &first);
+      PQclear(res);
+    }
+    while ((res = PQgetResult(p->conn)) != NULL) /* the NULL that ends each answer */
+      PQclear(res);
+  }
+  /* the sync's own answer, then back to normal mode */
+  while ((res = PQgetResult(p->conn)) != NULL) {
+    gboolean sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+    PQclear(res);
+    if (sync)
+      break;
+  }
+  PQexitPipelineMode(p->conn);
+  if (last && PQresultStatus(last) != PGRES_COMMAND_OK && PQresultStatus(last) != PGRES_TUPLES_OK) {
+    pipe_error(p, last, &first);
+    g_clear_pointer(&last, PQclear);
+  }
+  if (first) {
+    PQclear(last);
+    g_propagate_error(error, g_steal_pointer(&first));
+    if (PQstatus(p->conn) != CONNECTION_OK)
+      p->lost_in_tx = TRUE;
+    return NULL;
+  }
+  return last;
+}
+
+/* Whether `sql` may go into the pipeline without waiting (see the top comment). */
+static gboolean may_wait(PgDb *p, const char *sql, gboolean later)
+{
+  if (!p->pipelining || !later || strchr(sql, ';'))
+    return FALSE;
+  return p->inflight->len > 0 || PQtransactionStatus(p->conn) == PQTRANS_INTRANS;
+}
+
+/* Runs `sql` (one statement with parameters, or a script when params is NULL and
+ * script is TRUE) and returns its successful result, or NULL with an error. `later`:
+ * nobody reads its rows, so it may be sent in the pipeline without waiting; it then
+ * returns an empty result at once. */
+static PGresult *run(PgDb *p, const char *sql, gboolean script, const OknoParam *params,
+                     gsize n, gboolean later, gboolean *done, GError **error)
+{
+  Params b = {0};
+  PGTransactionStatusType before;
+  PGresult *res = NULL;
+  ExecStatusType status;
+  const char *name;
+
+  if (p->inflight->len > 0 && g_ascii_strncasecmp(sql, "ROLLBACK", 8) == 0) {
+    /* what is in flight is undone anyway: collect it, ignoring its errors */
+    g_autoptr(GError) ignored = NULL;
+    PQclear(pipe_sync(p, NULL, NULL, 0, &ignored));
+  }
+  if (!ready(p, sql, done, error))
+    return NULL;
+  if (!params_build(&b, params, n, error))
+    goto out;
+  if (may_wait(p, sql, later)) {
+    if (PQpipelineStatus(p->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(p->conn))
+      goto send_failed;
+    {
+      GError *perr = NULL;
+      name = statement_name(p, sql, &b, n, TRUE, &perr);
+      if (perr) {
+        g_propagate_error(error, perr);
+        if (PQstatus(p->conn) != CONNECTION_OK)
+          p->lost_in_tx = TRUE;
+        goto out;
+      }
+    }
+    if (!send_statement(p, sql, name, &b, n))
+      goto send_failed;
+    g_ptr_array_add(p->inflight, NULL);
+    res = PQmakeEmptyPGresult(p->conn, PGRES_COMMAND_OK);
+    goto out;
+  }
+  if (p->inflight->len > 0 && !strchr(sql, ';')) {
+    res = pipe_sync(p, sql, &b, n, error);
+    goto out;
+  }
+  if (p->inflight->len > 0) {
+    /* a script cannot go into a pipeline: collect what is in flight first */
+    GError *first = NULL;
+    PQclear(pipe_sync(p, NULL, NULL, 0, &first));
+    if (first) {
+      g_propagate_error(error, first);
+      goto out;
+    }
+  }
   before = PQtransactionStatus(p->conn);
+  {
+    GError *perr = NULL;
+    name = script ? NULL : statement_name(p, sql, &b, n, FALSE, &perr);
+    if (perr) {
+      g_propagate_error(error, perr);
+      if (PQstatus(p->conn) != CONNECTION_OK && before != PQTRANS_IDLE)
+        p->lost_in_tx = TRUE;
+      goto out;
+    }
+  }
+  p->round_trips++;
   res = script ? PQexec(p->conn, sql)
-               : PQexecParams(p->conn, sql, (int)n, types, values, lengths, formats, 0);
+        : name ? PQexecPrepared(p->conn, name, (int)n, b.values, b.lengths, b.formats, 0)
+               : PQexecParams(p->conn, sql, (int)n, b.types, b.values, b.lengths, b.formats, 0);
   status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
-    return res;
+    goto out;
   set_result_error(error, p, res);
-  PQclear(res);
+  g_clear_pointer(&res, PQclear);
   if (PQstatus(p->conn) != CONNECTION_OK && before != PQTRANS_IDLE)
     p->lost_in_tx = TRUE;
-  return NULL;
+  goto out;
+send_failed:
+  set_result_error(error, p, NULL);
+  if (PQstatus(p->conn) != CONNECTION_OK)
+    p->lost_in_tx = TRUE;
+out:
+  params_clear(&b);
+  return res;
 }
 
 static OknoRows *pg_query(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
@@ -188,7 +481,7 @@ static OknoRows *pg_query(OknoDb *db, const char *sql, const OknoParam *params, 
 {
   PgDb *p = (PgDb *)db;
   gboolean done;
-  PGresult *res = run(p, sql, FALSE, params, n, &done, error);
+  PGresult *res = run(p, sql, FALSE, params, n, FALSE, &done, error);
   OknoRows *rows;
   int ncols, nrows;
 
@@ -236,10 +529,25 @@ static OknoRows *pg_query(OknoDb *db, const char *sql, const OknoParam *params, 
 static gboolean pg_exec_script(OknoDb *db, const char *sql, GError **error)
 {
   gboolean done;
-  PGresult *res = run((PgDb *)db, sql, TRUE, NULL, 0, &done, error);
+  /* a savepoint's answer is not waited for (its failure fails what follows) */
+  PGresult *res = run((PgDb *)db, sql, TRUE, NULL, 0, g_str_has_prefix(sql, "SAVEPOINT "),
+                      &done, error);
   PQclear(res);
   return res != NULL || done;
 }
+
+static gboolean pg_exec(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                        GError **error)
+{
+  gboolean done;
+  PGresult *res = run((PgDb *)db, sql, FALSE, params, n, TRUE, &done, error);
+  PQclear(res);
+  return res != NULL || done;
+}
+
+static void pg_set_pipelining(OknoDb *db, gboolean on) { ((PgDb *)db)->pipelining = on; }
+
+static guint64 pg_round_trips(OknoDb *db) { return ((PgDb *)db)->round_trips; }
 
 const OknoDbDriver okno_pg_driver = {
   .name = "postgresql",
@@ -247,4 +555,7 @@ const OknoDbDriver okno_pg_driver = {
   .close = pg_close,
   .query = pg_query,
   .exec_script = pg_exec_script,
+  .round_trips = pg_round_trips,
+  .exec = pg_exec,
+  .set_pipelining = pg_set_pipelining,
 };

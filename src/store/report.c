@@ -9,6 +9,7 @@
 #include "store/appeal_row.h"
 #include "store/db.h"
 #include "store/migrations.h"
+#include "store/rollup.h"
 
 gboolean okno_store_gauges(OknoStore *st, gint64 now, OknoStoreGauges *g, GError **error)
 {
@@ -131,8 +132,11 @@ gboolean okno_store_report(OknoStore *st, const OknoReportQuery *q, OknoReport *
       " count(*) FILTER (WHERE answered = 1 AND overdue = 0),"
       " count(*) FILTER (WHERE overdue = 1 OR (" OKNO_OPEN_SQL " AND deadline <> 0"
       "   AND deadline < %" G_GINT64_FORMAT ")),"
-      " count(*) FILTER (WHERE " OKNO_OPEN_SQL ")"
+      " count(*) FILTER (WHERE " OKNO_OPEN_SQL "),"
+      " count(*) FILTER (WHERE status = 'withdrawn')"
       " FROM appeals WHERE ", q->now);
+  if (okno_rollup_usable(q))
+    return okno_rollup_report(db, q, r, error);
   memset(r, 0, sizeof *r);
   t = okno_report_query(db, head, q, TRUE, NULL, error);
   if (!t)
@@ -142,6 +146,7 @@ gboolean okno_store_report(OknoStore *st, const OknoReportQuery *q, OknoReport *
   r->on_time = okno_rows_int(t, 0, 2);
   r->overdue = okno_rows_int(t, 0, 3);
   r->open = okno_rows_int(t, 0, 4);
+  r->withdrawn = okno_rows_int(t, 0, 5);
   if (!(r->by_channel = counts_by(db, "channel", q, error)) ||
       !(r->by_category = counts_by(db, "category", q, error)) ||
       !(r->by_department = counts_by(db, "department", q, error))) {

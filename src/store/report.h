@@ -14,7 +14,7 @@
  * triage queue), quarantined ones included: received; answered (an answer was given);
  * on_time (answered and never marked overdue); overdue (marked overdue by the
  * scheduler, or still open with a deadline before q->now); open (new, in_progress,
- * needs_clarification); and the received counted by channel, category and department
+ * needs_clarification); withdrawn (by the citizen, docs/kb.md); and the received counted by channel, category and department
  * (name -> gint64*, "" for none). The other filters of the query narrow every figure
  * alike. Each figure is one statement in SQL (FILTER
  * aggregates, GROUP BY), the same on both backends. okno_report_clear frees the tables.
@@ -48,10 +48,14 @@ typedef struct {
   /* NULL: no limit; else only these departments (NULL-terminated; empty: none), for a
    * supervisor who sees only their own. */
   const char *const *departments;
+  /* TRUE: count the appeal rows themselves, never the rollup (store/rollup.h): the
+   * reference `okno report --exact` prints and the tests compare the rollup with. */
+  gboolean exact;
 } OknoReportQuery;
 
 typedef struct {
   gint64 received, answered, on_time, overdue, open;
+  gint64 withdrawn; /* withdrawn by their citizens (status withdrawn, docs/kb.md) */
   GHashTable *by_channel, *by_category, *by_department; /* char* -> gint64* */
 } OknoReport;
 

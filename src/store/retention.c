@@ -3,7 +3,7 @@
  *
  * The purge writes plain UPDATEs in the caller's transaction; the search index
  * follows through its triggers (migration 2) and is then emptied explicitly for the
- * appeal. Event details are emptied for every kind not in kept_detail[] (those hold
+ * appeal. Event details are emptied for every kind not in okno_store_fact_event_kinds[] (those hold
  * only facts: statuses, deadlines, departments, staff logins, numbers), each with a
  * purge leaf, as are the messages; the appeal's emptied row gets a new appeal leaf.
  * The blind indexes of addresses (store/keys.h) are emptied with the addresses: a
@@ -12,6 +12,7 @@
  * Nothing is deleted: ids and the journal's leaves
  * stay, so history keeps its shape and still verifies. */
 #include "store/retention.h"
+#include "store/events.h"
 
 #include <string.h>
 
@@ -26,15 +27,24 @@
 #define EMPTIED_EVENT "detail"
 #define PURGED_DETAIL "{\"purged\":true}"
 
-/* Event kinds whose detail holds facts only, never a person's words or data; every
- * other kind's detail is emptied by a purge (status_changed carries an operator's
- * reason, forwarded a letter's body, invalid_identifier the value typed...). */
-#define KEPT_DETAIL_SQL                                                                      \
-  "('registered', 'received', 'routed', 'deadline_set', 'overdue', 'reminder_sent', "        \
-  "'sla_escalated', 'assigned', 'transferred', 'escalated', 'priority_confirmed', "          \
-  "'spam_checked', 'acknowledged', 'notified', 'quarantined', 'clock_paused', "              \
-  "'clock_resumed', 'merged_into', 'merged_from', 'split_from', 'split_to', 'linked', "      \
-  "'retention_hold', 'retention_unhold', 'retention_purged', 'deletion_requested')"
+/* The event kinds whose detail holds facts only (events.h okno_store_fact_event_kinds:
+ * stored clear, kept by a purge), as an SQL list "('registered', ...)"; every other
+ * kind's detail is emptied (status_changed carries an operator's reason, forwarded a
+ * letter's body, invalid_identifier the value typed...). */
+static const char *kept_detail_sql(void)
+{
+  static gsize once;
+  static char *sql;
+  if (g_once_init_enter(&once)) {
+    GString *s = g_string_new("(");
+    for (const char *const *k = okno_store_fact_event_kinds; *k; k++)
+      g_string_append_printf(s, "%s'%s'", k == okno_store_fact_event_kinds ? "" : ", ", *k);
+    g_string_append_c(s, ')');
+    sql = g_string_free(s, FALSE);
+    g_once_init_leave(&once, 1);
+  }
+  return sql;
+}
 
 /* ---- holds ---- */
 
@@ -223,11 +233,13 @@ gboolean okno_store_retention_purge(OknoStore *st, gint64 appeal_id, gint64 at,
                                "VALUES($1, '', '', '')",
                                OKNO_PARAMS(OKNO_INT(appeal_id)), error)))
     return FALSE;
-  ev = okno_db_query(db,
-                     "UPDATE events SET detail = '" PURGED_DETAIL "' WHERE appeal_id = $1 "
-                     "AND kind NOT IN " KEPT_DETAIL_SQL " AND detail <> '" PURGED_DETAIL "' "
-                     "RETURNING id",
-                     OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  {
+    g_autofree char *purge_events = g_strdup_printf(
+        "UPDATE events SET detail = '" PURGED_DETAIL "' WHERE appeal_id = $1 "
+        "AND kind NOT IN %s AND detail <> '" PURGED_DETAIL "' RETURNING id",
+        kept_detail_sql());
+    ev = okno_db_query(db, purge_events, OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  }
   /* the appeal's own leaf (version 2) covers subject and contact: its emptied state is
    * a change of the appeal like any other, journaled as its new latest leaf */
   if (!ev || !okno_store_journal_purge_messages(st, appeal_id, at, EMPTIED_MESSAGE, error) ||

@@ -3,6 +3,7 @@
  * and written back sealed in its own transaction, one UPDATE per row. Then the
  * cabinet's identity rows (migration 21) whose blind index is still an address. */
 #include "store/seal.h"
+#include "store/events.h"
 
 #include <string.h>
 
@@ -73,6 +74,29 @@ static gboolean seal_blobs(OknoStore *st, gint64 key_id, const char *select, con
   return TRUE;
 }
 
+/* The appeal's event details, as okno_store_event_add seals them (events.h). */
+static gboolean seal_details(OknoStore *st, gint64 appeal_id, GError **error)
+{
+  OknoDb *db = okno_store_db(st);
+  g_autoptr(OknoRows) r = okno_db_query(
+      db, "SELECT id, kind, detail FROM events WHERE appeal_id = $1 ORDER BY id",
+      OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  if (!r)
+    return FALSE;
+  for (guint i = 0; i < okno_rows_count(r); i++) {
+    const char *detail = okno_rows_text(r, i, 2);
+    g_autofree char *stored =
+        okno_store_event_detail_seal(st, appeal_id, okno_rows_text(r, i, 1), detail, error);
+    if (!stored)
+      return FALSE;
+    if (g_strcmp0(stored, detail) != 0 &&
+        !okno_db_exec(db, "UPDATE events SET detail = $2 WHERE id = $1",
+                      OKNO_PARAMS(OKNO_INT(okno_rows_int(r, i, 0)), OKNO_TEXT(stored)), error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean seal_appeal(OknoStore *st, gint64 appeal_id, GError **error)
 {
   OknoDb *db = okno_store_db(st);
@@ -110,7 +134,8 @@ static gboolean seal_appeal(OknoStore *st, gint64 appeal_id, GError **error)
                     appeal_id, error) &&
          seal_rows(st, key_id, "SELECT appeal_id, comment, email FROM ratings WHERE appeal_id = $1",
                    "UPDATE ratings SET comment = $2, email = $3 WHERE appeal_id = $1", 2, -1,
-                   appeal_id, error);
+                   appeal_id, error) &&
+         seal_details(st, appeal_id, error);
 #undef ATTS
 #undef MSGS
 }

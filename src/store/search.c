@@ -10,7 +10,8 @@
  * table so that only the rows kept are read from appeals. On PostgreSQL the terms go through
  * plainto_tsquery('simple', ...), the configuration that built the appeal_search
  * tsvectors (migration step 16); ranked by ts_rank, cut inside appeal_search in the
- * same way. The matching SQL is a constant
+ * same way. Only the newest OKNO_SEARCH_RANKED matches are ranked (issue 18 item 4:
+ * ranking every match of a word found in half of a million appeals took seconds). The matching SQL is a constant
  * with bound parameters on both backends. The same match is a filter of the console's
  * paged queues (okno_search_match_sql, src/store/queue.c). */
 #include <json-glib/json-glib.h>
@@ -65,14 +66,22 @@ GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GEr
       /* ranked and cut inside the index (ties: the newer id first), then only the
        * rows kept are read: joining every match before the LIMIT read every matching
        * appeal's row, sealed rows being the larger (docs/bench.md, search) */
+      /* only the newest RANKED matches are ranked (the cutoff: the RANKED-th newest
+       * match's id, walked down the index in id order), so a word in half the appeals
+       * costs RANKED rank computations, not half a million (docs/search.md) */
       sqlite ? "SELECT a.id FROM (SELECT rowid AS id, bm25(appeal_fts, 4.0, 1.0, 2.0) AS rank "
-               "FROM appeal_fts WHERE appeal_fts MATCH $1 ORDER BY rank, rowid DESC LIMIT $2) f "
+               "FROM appeal_fts WHERE appeal_fts MATCH $1 AND rowid >= coalesce((SELECT rowid "
+               "FROM appeal_fts WHERE appeal_fts MATCH $1 ORDER BY rowid DESC LIMIT 1 OFFSET $3), 0) "
+               "ORDER BY rank, rowid DESC LIMIT $2) f "
                "JOIN appeals a ON a.id = f.id ORDER BY f.rank, a.received_at DESC, a.id DESC"
              : "SELECT a.id FROM (SELECT s.appeal_id AS id, ts_rank(s.doc, q) AS rank "
-               "FROM appeal_search s, plainto_tsquery('simple', $1) q WHERE s.doc @@ q "
+               "FROM (SELECT appeal_id, doc FROM appeal_search WHERE doc @@ plainto_tsquery('simple', $1) "
+               "ORDER BY appeal_id DESC LIMIT $3 + 1) s, plainto_tsquery('simple', $1) q "
                "ORDER BY rank DESC, s.appeal_id DESC LIMIT $2) f "
                "JOIN appeals a ON a.id = f.id ORDER BY f.rank DESC, a.received_at DESC, a.id DESC",
-      OKNO_PARAMS(OKNO_TEXT(q), OKNO_INT(limit > 0 ? limit : G_MAXINT64)), error);
+      OKNO_PARAMS(OKNO_TEXT(q), OKNO_INT(limit > 0 ? limit : G_MAXINT64),
+                  OKNO_INT(OKNO_SEARCH_RANKED - 1)),
+      error);
   if (!r)
     return NULL;
   found = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);

@@ -30,6 +30,12 @@
  *    received, forwarded to the competent body (and within the law's 7 days: the
  *    event's in_time), answered within 30 calendar days, extended, left unanswered
  *    by art. 11 ground (from the events' detail).
+ * Whole-day periods are read from the rollups (store/rollup.h: the durations then from
+ * histograms, their median and p90 to within a bucket; store/rollup_open.h: the load
+ * per operator when no filter but the department is set, and the themes), others and
+ * q->exact from the rows; the backlog from stats_open unless q->exact (any period). It first makes the rollup's calendar `cal` (okno_rollup_sync), which writes in
+ * a transaction of its own when the calendar changed: a caller inside a transaction
+ * calls okno_rollup_sync before beginning it.
  * FALSE with an error when the store cannot be read; okno_stats_clear frees. */
 #pragma once
 #include <glib.h>
@@ -98,6 +104,9 @@ extern const char *const okno_stats_age_words[OKNO_STATS_AGES];
 /* Sets (or replaces) the classifier code of appeal `appeal_id` (ops/stats.h checks it). */
 gboolean okno_store_appeal_theme_set(OknoStore *st, gint64 appeal_id, const char *code,
                                      gint64 at, const char *by, GError **error);
+
+/* The classifier code set on appeal `appeal_id` (new string; "" none), NULL on error. */
+char *okno_store_appeal_theme_get(OknoStore *st, gint64 appeal_id, GError **error);
 
 /* The weekly report mail (ops/stats.h): marks week `week` (a Monday-started week
  * number) as sent at `now`; *won TRUE for the one caller that marked it (any node). */

@@ -9,12 +9,18 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/journal.h"
 #include "store/migrations.h"
+#include "store/search_queue.h"
 #include "store/terms.h"
 
 struct OknoStore {
   OknoDb *db;
   int savepoints;
+  gboolean in_transaction;
+  gint64 reg_appeal_id, reg_seq; /* okno_store_note_registration_leaf */
+  gpointer journal_pending;      /* okno_store_journal_slot */
+  OknoSearchQueue search;        /* PostgreSQL: search rows to write before COMMIT */
 };
 
 OknoDb *okno_store_db(OknoStore *st) { return st->db; }
@@ -65,11 +71,28 @@ fail:
   return FALSE;
 }
 
+/* PostgreSQL: the number sequences of this year and the next (Moscow time) exist
+ * before the first registration needs them (okno_next_seq also makes a missing one). */
+static gboolean year_sequences(OknoStore *st, GError **error)
+{
+  g_autoptr(GDateTime) utc = NULL, msk = NULL;
+  g_autofree char *now = NULL, *next = NULL;
+  if (okno_db_is_sqlite(st->db))
+    return TRUE;
+  utc = g_date_time_new_from_unix_utc(okno_now() / G_USEC_PER_SEC);
+  msk = g_date_time_to_timezone(utc, okno_tz_moscow());
+  now = g_strdup_printf("appeal-%d", g_date_time_get_year(msk));
+  next = g_strdup_printf("appeal-%d", g_date_time_get_year(msk) + 1);
+  return okno_db_exec(st->db, "SELECT okno_seq_create($1), okno_seq_create($2)",
+                      OKNO_PARAMS(OKNO_TEXT(now), OKNO_TEXT(next)), error);
+}
+
 OknoStore *okno_store_open(const char *url, GError **error)
 {
   OknoStore *st = g_new0(OknoStore, 1);
   st->db = okno_db_open(url, error);
-  if (!st->db || !migrate(st, error) || !okno_store_search_prepare(st, error)) {
+  if (!st->db || !migrate(st, error) || !year_sequences(st, error) ||
+      !okno_store_search_prepare(st, error)) {
     okno_store_close(st);
     return NULL;
   }
@@ -80,30 +103,80 @@ void okno_store_close(OknoStore *st)
 {
   if (!st)
     return;
+  okno_journal_drop_pending(st);
   okno_db_close(st->db);
+  g_clear_pointer(&st->search.appeals, g_array_unref);
+  g_clear_pointer(&st->search.messages, g_array_unref);
+  g_clear_pointer(&st->search.message_set, g_hash_table_unref);
   g_free(st);
 }
 
 /* ---- transactions ---- */
 
+static void forget_registration_leaf(OknoStore *st) { st->reg_appeal_id = st->reg_seq = 0; }
+
 gboolean okno_store_begin(OknoStore *st, GError **error)
 {
   st->savepoints = 0;
-  return okno_db_script(st->db, okno_db_is_sqlite(st->db) ? "BEGIN IMMEDIATE" : "BEGIN", error);
+  forget_registration_leaf(st);
+  okno_journal_drop_pending(st);
+  okno_search_queue_clear(&st->search);
+  st->in_transaction =
+      okno_db_script(st->db, okno_db_is_sqlite(st->db) ? "BEGIN IMMEDIATE" : "BEGIN", error);
+  return st->in_transaction;
 }
 
 gboolean okno_store_commit(OknoStore *st, GError **error)
 {
+  /* the leaves still waiting go in before the commit; failing, the caller rolls back */
+  if (!okno_journal_write_pending(st, error))
+    return FALSE;
+  /* The search rows of what the transaction added go in with it (search_queue.h);
+   * when they cannot, nothing of the transaction is kept. */
+  if (st->in_transaction && !okno_search_queue_flush(st->db, &st->search, error)) {
+    okno_store_rollback(st);
+    return FALSE;
+  }
+  st->in_transaction = FALSE;
+  forget_registration_leaf(st);
   return okno_db_script(st->db, "COMMIT", error);
+}
+
+OknoSearchQueue *okno_store_search_queue(OknoStore *st)
+{
+  return st->in_transaction && !okno_db_is_sqlite(st->db) ? &st->search : NULL;
 }
 
 void okno_store_rollback(OknoStore *st)
 {
+  st->in_transaction = FALSE;
+  forget_registration_leaf(st);
+  okno_journal_drop_pending(st);
+  okno_search_queue_clear(&st->search);
   okno_db_script(st->db, "ROLLBACK", NULL);
 }
 
+void okno_store_note_registration_leaf(OknoStore *st, gint64 appeal_id, gint64 seq)
+{
+  if (!st->in_transaction)
+    return;
+  st->reg_appeal_id = appeal_id;
+  st->reg_seq = seq;
+}
+
+gint64 okno_store_registration_leaf(OknoStore *st, gint64 appeal_id)
+{
+  return st->in_transaction && appeal_id && appeal_id == st->reg_appeal_id ? st->reg_seq : 0;
+}
+
+gboolean okno_store_in_transaction(OknoStore *st) { return st->in_transaction; }
+gpointer *okno_store_journal_slot(OknoStore *st) { return &st->journal_pending; }
+
 gboolean okno_store_savepoint(OknoStore *st, GError **error)
 {
+  /* a savepoint rolled back drops only the leaves waiting since it began */
+  if (!okno_journal_write_pending(st, error))
+    return FALSE;
   if (!okno_db_script(st->db, "SAVEPOINT job", error))
     return FALSE;
   st->savepoints++;
@@ -112,23 +185,40 @@ gboolean okno_store_savepoint(OknoStore *st, GError **error)
 
 gboolean okno_store_release(OknoStore *st, GError **error)
 {
-  st->savepoints--;
-  return okno_db_script(st->db, "RELEASE SAVEPOINT job", error);
+  if (!okno_journal_write_pending(st, error)) {
+    okno_store_rollback_to(st); /* the job is undone whole, as when its work fails */
+    return FALSE;
+  }
+  if (okno_db_script(st->db, "RELEASE SAVEPOINT job", error)) {
+    st->savepoints--;
+    return TRUE;
+  }
+  /* A statement of the job sent without waiting (db.h, pipelining) failed: the job is
+   * undone like one that returned FALSE. */
+  okno_store_rollback_to(st);
+  return FALSE;
 }
 
 void okno_store_rollback_to(OknoStore *st)
 {
+  forget_registration_leaf(st);
+  okno_journal_drop_pending(st);
   okno_db_script(st->db, "ROLLBACK TO SAVEPOINT job", NULL);
   okno_db_script(st->db, "RELEASE SAVEPOINT job", NULL);
   st->savepoints--;
 }
 
+/* SQLite: a row of `counters` (one writer at a time anyway). PostgreSQL: a sequence per
+ * counter (migration 30), so the groups of several nodes never wait on one row; a
+ * number taken by a registration undone later is not given again (a gap). */
 gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(
       st->db,
-      "INSERT INTO counters(name, value) VALUES($1, 1) "
-      "ON CONFLICT(name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+      okno_db_is_sqlite(st->db)
+          ? "INSERT INTO counters(name, value) VALUES($1, 1) "
+            "ON CONFLICT(name) DO UPDATE SET value = counters.value + 1 RETURNING value"
+          : "SELECT okno_next_seq($1)",
       OKNO_PARAMS(OKNO_TEXT(counter)), error);
   if (!r)
     return FALSE;

@@ -30,8 +30,24 @@ gboolean okno_store_begin(OknoStore *st, GError **error);
 gboolean okno_store_commit(OknoStore *st, GError **error);
 void okno_store_rollback(OknoStore *st);
 gboolean okno_store_savepoint(OknoStore *st, GError **error);
+/* FALSE: the savepoint's work is undone (rolled back to it) and the error says why. */
 gboolean okno_store_release(OknoStore *st, GError **error);
 void okno_store_rollback_to(OknoStore *st);
+
+/* For store/journal.c only: the registration leaf written in the transaction now open
+ * (an appeal's id and the leaf's seq), so that changes to the same appeal before the
+ * commit (its deadline, its department) fold into that leaf instead of adding leaves
+ * of their own. Noted only inside okno_store_begin(); forgotten at every commit,
+ * rollback and rollback to a savepoint, so a committed leaf is never named here.
+ * okno_store_registration_leaf returns the seq for `appeal_id`, or 0. */
+void okno_store_note_registration_leaf(OknoStore *st, gint64 appeal_id, gint64 seq);
+gint64 okno_store_registration_leaf(OknoStore *st, gint64 appeal_id);
+/* For store/journal.c only: whether a transaction is open, and the slot where the
+ * journal keeps the leaves of the open transaction that wait to be written together
+ * (journal.h, okno_journal_write_pending). The store has them written before each
+ * savepoint, release and commit, and dropped at every begin and rollback. */
+gboolean okno_store_in_transaction(OknoStore *st);
+gpointer *okno_store_journal_slot(OknoStore *st);
 
 /* The next value of a named counter (1, 2, ...), e.g. "appeal-2026". */
 gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, GError **error);

@@ -1,11 +1,16 @@
 /* terms.c: the search index's terms, keyed hashes of stems (contract: terms.h).
  *
- * A term is BLAKE2b with an 8-byte output of the stem, keyed by the search key; the 8
- * bytes are written as 16 letters 'a'+nibble so that no parser (FTS5's ascii
+ * A term is SipHash-2-4 (libsodium's crypto_shorthash: a keyed PRF with an 8-byte
+ * output) of the stem, under a 16-byte key derived from the search key once per text;
+ * the 8 bytes are written as 16 letters 'a'+nibble so that no parser (FTS5's ascii
  * tokenizer, PostgreSQL's default parser under `simple`) can see anything but one
  * plain word in it. 64 bits: among a million distinct stems a collision is a
- * one-in-ten-million event, and one would only add a false match. The re-making of
- * terms reads rows in pages of 500 by id, so a large store needs no large memory. */
+ * one-in-ten-million event, and one would only add a false match. SipHash replaced
+ * keyed BLAKE2b-64 (until 2026-12-06), which cost two 128-byte compressions per stem
+ * and made most of encryption's cost at intake (docs/crypto.md); the key check names
+ * the function too, so a store indexed the old way is re-indexed at its next open.
+ * The re-making of terms reads rows in pages of 500 by id, so a large store needs no
+ * large memory. */
 #include "store/terms.h"
 
 #include <sodium.h>
@@ -31,18 +36,30 @@ static OknoStemmer *stemmer(void)
   return s;
 }
 
+/* What search_state.key_check holds for terms made without a key file: "none2" for
+ * SipHash under the all-zero key; "none" was unkeyed BLAKE2b (re-made at open). */
+#define UNKEYED_CHECK "none2"
+#define OLD_UNKEYED_CHECK "none"
+
 typedef struct {
-  guint8 key[OKNO_VAULT_KEY_LEN];
+  guint8 key[crypto_shorthash_KEYBYTES];
   gboolean keyed;
   GString *out;
 } Hasher;
 
 static void hasher_init(Hasher *h, GString *out)
 {
+  static const char label[] = "okno-search-terms-siphash";
   OknoVault *v = okno_store_vault();
   h->keyed = v != NULL;
-  if (v)
-    okno_vault_search_key(v, h->key);
+  memset(h->key, 0, sizeof h->key);
+  if (v) {
+    guint8 search_key[OKNO_VAULT_KEY_LEN];
+    okno_vault_search_key(v, search_key);
+    crypto_generichash(h->key, sizeof h->key, (const guint8 *)label, sizeof label - 1,
+                       search_key, sizeof search_key);
+    sodium_memzero(search_key, sizeof search_key);
+  }
   h->out = out;
 }
 
@@ -52,8 +69,8 @@ static void put_term(Hasher *h, const char *term, gsize len)
 {
   guint8 d[OKNO_TERM_LEN / 2];
   char w[OKNO_TERM_LEN];
-  crypto_generichash(d, sizeof d, (const guint8 *)term, len, h->keyed ? h->key : NULL,
-                     h->keyed ? sizeof h->key : 0);
+  G_STATIC_ASSERT(sizeof d == crypto_shorthash_BYTES);
+  crypto_shorthash(d, (const guint8 *)term, len, h->key);
   for (gsize i = 0; i < sizeof d; i++) {
     w[2 * i] = (char)('a' + (d[i] >> 4));
     w[2 * i + 1] = (char)('a' + (d[i] & 15));
@@ -99,7 +116,7 @@ char *okno_store_terms_key_check(void)
   hasher_init(&h, out);
   if (!h.keyed) {
     g_string_free(out, TRUE);
-    return g_strdup("none");
+    return g_strdup(UNKEYED_CHECK);
   }
   put_term(&h, "\0okno-search-check", sizeof "\0okno-search-check" - 1);
   hasher_clear(&h);
@@ -147,7 +164,8 @@ gboolean okno_store_search_reindex(OknoStore *st, gint64 *rows, GError **error)
                       OKNO_PARAMS(OKNO_TEXT(check)), error);
 }
 
-/* The key the store's terms were made under ("" after migration 16: words). */
+/* The key the store's terms were made under ("" after migration 16: words; "none" or
+ * "none2" without a key file; else a term of a fixed string). */
 static char *stored_check(OknoDb *db, gboolean lock, GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(
@@ -165,7 +183,8 @@ static gboolean wanted(const char *stored, const char *mine)
   if (g_strcmp0(stored, mine) == 0)
     return FALSE;
   /* without a key file, terms made under one stay as they are */
-  return *stored == '\0' || strcmp(stored, "none") == 0 || strcmp(mine, "none") != 0;
+  return *stored == '\0' || strcmp(stored, OLD_UNKEYED_CHECK) == 0 ||
+         strcmp(stored, UNKEYED_CHECK) == 0 || strcmp(mine, UNKEYED_CHECK) != 0;
 }
 
 gboolean okno_store_search_prepare(OknoStore *st, GError **error)

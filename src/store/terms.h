@@ -30,7 +30,7 @@ char *okno_store_terms(const char *text);
 /* The terms of a query's words (tokenizer.h okno_text_query_words: already folded,
  * stop words dropped): a NULL-terminated vector, one term per word that has one. */
 char **okno_store_query_terms(char **words);
-/* What names the key the terms are made under ("none" without a key file), as
+/* What names the key the terms are made under ("none2" without a key file), as
  * search_state.key_check holds it. Caller frees. */
 char *okno_store_terms_key_check(void);
 

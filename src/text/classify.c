@@ -14,13 +14,17 @@
 
 #include "core/error.h"
 
-#define MAGIC "OKNOCLS1"
+#define MAGIC "OKNOCLS2"
+#define MAGIC_OLD "OKNOCLS1" /* features of okno before 2026-12-06: refused, retrain */
 #define BITS_MIN 12
 #define BITS_MAX 18
 #define WEIGHTS_MAX (1u << 23) /* floats: 32 MiB */
 #define NGRAM_MIN 3
 #define NGRAM_MAX 5
 #define WHY_MAX 3
+/* The word features' (stems, stem pairs) part of the vector is scaled to this length,
+ * the character n-grams' part to 1 (chosen by cross-validation on appeals-kz dev). */
+#define WORD_WEIGHT 1.5
 
 struct OknoClassifier {
   guint bits;
@@ -36,6 +40,7 @@ typedef struct {
   guint32 bucket;
   float value;
   guint16 word; /* index into the words of the text, for "why"; 0xFFFF: none */
+  guint8 chars; /* 1: a character n-gram, 0: a stem or a stem pair */
 } Feature;
 
 typedef struct {
@@ -56,9 +61,9 @@ static guint64 fnv(guint64 h, const void *data, gsize len)
 }
 #define FNV_BASIS 14695981039346656037ull
 
-static void add(Collect *c, guint64 h, guint16 word)
+static void add(Collect *c, guint64 h, guint16 word, guint8 chars)
 {
-  Feature f = {(guint32)((h ^ (h >> 32)) & ((1u << c->bits) - 1)), 1.0f, word};
+  Feature f = {(guint32)((h ^ (h >> 32)) & ((1u << c->bits) - 1)), 1.0f, word, chars};
   g_array_append_val(c->features, f);
 }
 
@@ -76,9 +81,9 @@ static int collect_term(const OknoTerm *t, void *user)
   guint64 stem = fnv(fnv(FNV_BASIS, "s", 1), t->term, t->term_len);
   if (word != 0xFFFF)
     g_ptr_array_add(c->words, g_strndup(t->word, t->word_len));
-  add(c, stem, word);
+  add(c, stem, word, 0);
   if (c->prev_stem)
-    add(c, fnv(fnv(FNV_BASIS, "b", 1), &(guint64[]){c->prev_stem ^ (stem * 31)}, 8), word);
+    add(c, fnv(fnv(FNV_BASIS, "b", 1), &(guint64[]){c->prev_stem ^ (stem * 31)}, 8), word, 0);
   c->prev_stem = stem;
 
   /* Character n-grams of " word ": offsets of each character first. */
@@ -98,7 +103,7 @@ static int collect_term(const OknoTerm *t, void *user)
   offs[n] = plen;
   for (gsize g = NGRAM_MIN; g <= NGRAM_MAX; g++)
     for (gsize a = 0; a + g <= n; a++)
-      add(c, fnv(fnv(FNV_BASIS, "c", 1), padded + offs[a], offs[a + g] - offs[a]), word);
+      add(c, fnv(fnv(FNV_BASIS, "c", 1), padded + offs[a], offs[a + g] - offs[a]), word, 1);
   return 0;
 }
 
@@ -108,8 +113,10 @@ static int cmp_feature(const void *a, const void *b)
   return (x->bucket > y->bucket) - (x->bucket < y->bucket);
 }
 
-/* The text's feature vector: buckets ascending and distinct, values 1 + ln(count),
- * unit length. A bucket shared by features of several words keeps the first word. */
+/* The text's feature vector: buckets ascending and distinct, values 1 + ln(count); the
+ * word features scaled to length WORD_WEIGHT, the character n-grams to length 1 (each
+ * part L2-normalised on its own, as a union of two TF vectors). A bucket shared by
+ * features of several words keeps the first word and the first feature's part. */
 static void featurize(guint bits, OknoStemmer *s, const char *text, GArray *out,
                       GPtrArray *words)
 {
@@ -130,14 +137,15 @@ static void featurize(guint bits, OknoStemmer *s, const char *text, GArray *out,
       f[n++] = f[i];
   }
   g_array_set_size(out, n);
-  double norm = 0;
+  double norm[2] = {0, 0};
   for (guint i = 0; i < n; i++) {
     f[i].value = 1.0f + logf(f[i].value);
-    norm += (double)f[i].value * f[i].value;
+    norm[f[i].chars] += (double)f[i].value * f[i].value;
   }
-  norm = sqrt(norm);
+  const double scale[2] = {norm[0] > 0 ? WORD_WEIGHT / sqrt(norm[0]) : 0,
+                           norm[1] > 0 ? 1.0 / sqrt(norm[1]) : 0};
   for (guint i = 0; i < n; i++)
-    f[i].value = (float)(f[i].value / norm);
+    f[i].value = (float)(f[i].value * scale[f[i].chars]);
 }
 
 /* ---- scores ---- */
@@ -525,6 +533,12 @@ OknoClassifier *okno_classifier_load(GBytes *bytes, GError **error)
   guint32 bits, k, n_rows;
   OknoClassifier *c = NULL;
 
+  if (data && len >= 8 && memcmp(data, MAGIC_OLD, 8) == 0) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
+                "the model was trained by an older okno (other features): "
+                "retrain it (okno classify retrain; the nightly job does)");
+    return NULL;
+  }
   if (!data || !get(&r, magic, 8) || memcmp(magic, MAGIC, 8))
     return damaged(NULL, error, "not a model");
   if (!get32(&r, &bits) || !get32(&r, &k))

@@ -6,7 +6,10 @@
  * stop words dropped). Each word gives its Snowball stem, the pair (previous stem,
  * stem), and the character 3- to 5-grams of " word " (so misspellings and unknown
  * inflections still share most features). Each feature is hashed (FNV-1a, 64 bit) into
- * 2^bits buckets, counts become 1 + ln(count), and the vector is scaled to unit length.
+ * 2^bits buckets, counts become 1 + ln(count); the stems and stem pairs are scaled to
+ * length 1.5 and the character n-grams to length 1, each part on its own (so the many
+ * n-grams of a long text do not drown its words; chosen by cross-validation on
+ * appeals-kz dev).
  * bits is chosen from the number of labels so that the weights stay under 32 MiB.
  *
  * MODEL. Multinomial logistic regression (softmax) over those features with a bias per
@@ -21,11 +24,12 @@
  * it at once, each with its own OknoStemmer.
  *
  * SAVED FORM (okno_classifier_save, the store keeps it as a blob), little-endian:
- *   "OKNOCLS1" | u32 bits | u32 n_labels | n_labels x (u16 length, UTF-8 bytes) |
+ *   "OKNOCLS2" | u32 bits | u32 n_labels | n_labels x (u16 length, UTF-8 bytes) |
  *   n_labels x f32 bias | u32 n_rows | n_rows x (u32 bucket, n_labels x f32 weight)
  * with buckets strictly ascending and below 2^bits, 1 <= n_labels <= OKNO_CLASSIFY_LABELS_MAX,
  * labels non-empty, distinct, at most 200 bytes, valid UTF-8, and every weight finite.
- * okno_classifier_load() refuses anything else (it has a fuzz target). */
+ * okno_classifier_load() refuses anything else (it has a fuzz target); a model saved as
+ * "OKNOCLS1" (older features) is refused with a message to retrain it. */
 #pragma once
 #include <glib.h>
 

@@ -32,6 +32,7 @@
 #include "ops/retention.h"
 #include "store/staff.h"
 #include "web/console.h"
+#include "web/help.h"
 #include "web/status.h"
 
 #define PAGE_SIZE 50 /* rows a page shows (limit= may ask fewer) */
@@ -42,7 +43,8 @@
 /* The statuses in the order the filter offers them: the citizen's path. */
 static const OknoStatus statuses[] = {OKNO_STATUS_NEW, OKNO_STATUS_NEEDS_CLARIFICATION,
                                       OKNO_STATUS_IN_PROGRESS, OKNO_STATUS_ANSWERED,
-                                      OKNO_STATUS_CLOSED, OKNO_STATUS_REJECTED};
+                                      OKNO_STATUS_CLOSED, OKNO_STATUS_REJECTED,
+                                      OKNO_STATUS_WITHDRAWN};
 
 /* ---- shared pieces ---- */
 
@@ -136,6 +138,7 @@ static void add_summary(JsonObject *o, const OknoAppeal *a)
   json_object_set_string_member(o, "status_label", okno_statuses[a->status].citizen);
   json_object_set_string_member(o, "subject", *a->subject ? a->subject : "(без темы)");
   json_object_set_string_member(o, "channel", okno_channel_name(a->channel));
+  json_object_set_string_member(o, "channel_title", okno_channels[a->channel].title);
   set_time(o, "received_at", a->received_at);
   set_time(o, "deadline", a->deadline);
 }
@@ -298,6 +301,7 @@ static const char *event_text(const char *kind)
     {"status_changed", "Изменён статус обращения"},
     {"answered", "Дан ответ"},
     {"rated", "Вы оценили ответ"},
+    {"withdrawn", "Вы отозвали обращение"},
     {"deadline_set", "Установлен срок ответа"},
     {"deadline_extended", "Срок ответа продлён"},
     {"priority_confirmed", "Обращение признано срочным"},
@@ -445,6 +449,7 @@ static void card(OknoReq *req, OknoAppeal *a)
     json_object_set_boolean_member(o, "can_delete",
                                    !asked && !okno_retention_deletion_refusal(req->cfg, a));
     json_object_set_boolean_member(o, "deletion_requested", asked > 0);
+    json_object_set_boolean_member(o, "can_withdraw", okno_statuses[a->status].open);
     json_object_set_int_member(o, "deletion_days", req->cfg->retention_deletion_days);
   }
   if (rated) {
@@ -733,6 +738,8 @@ static void appeal_post(OknoReq *req)
     rating_post(req, a);
   else if (strcmp(tail, "/delete") == 0)
     okno_cabinet_delete_post(req, a);
+  else if (strcmp(tail, "/withdraw") == 0)
+    okno_cabinet_withdraw_post(req, a);
   else
     okno_req_error(req, 404, NULL);
 }
@@ -752,6 +759,7 @@ static const char *notify_label(const char *type)
     {"clarification", "Нужно уточнение от вас"},
     {"deadline_reminder", "Напоминание о сроке"},
     {"deadline_extended", "Срок рассмотрения продлён"},
+    {"sms", "Присылать номер обращения и смену статуса в SMS на телефон из обращения"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(labels); i++)
     if (strcmp(labels[i].type, type) == 0)

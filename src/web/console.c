@@ -93,6 +93,7 @@ JsonObject *okno_console_ctx(const OknoUser *u)
   json_object_set_boolean_member(o, "can_templates", templates);
   json_object_set_boolean_member(o, "is_admin", okno_staff_can(u, OKNO_ACT_MANAGE_USERS, NULL, NULL));
   json_object_set_boolean_member(o, "can_acts", okno_staff_can(u, OKNO_ACT_VIEW_ACTS, NULL, NULL));
+  json_object_set_boolean_member(o, "is_auditor", !g_strcmp0(u->role, "auditor"));
   json_object_set_boolean_member(o, "can_stats", okno_staff_can(u, OKNO_ACT_VIEW_STATS, NULL, NULL));
   json_object_set_boolean_member(o, "can_journal",
                                  okno_staff_can(u, OKNO_ACT_VIEW_JOURNAL, NULL, NULL));
@@ -327,11 +328,6 @@ static const struct { const char *id, *label; } queues[OKNO_QUEUE_COUNT] = {
   {"all", "Все доступные"},
 };
 
-static const struct { const char *name, *label; } channel_labels[] = {
-  {"email", "почта"}, {"web", "портал"}, {"chat", "чат"}, {"messenger", "мессенджер"},
-  {"phone", "телефон"},
-};
-
 /* The citizen as the queue shows them: the address masked («i***@mail.ru»), else the
  * phone's last two digits. */
 static char *citizen_masked(const OknoAppeal *a)
@@ -351,11 +347,8 @@ static JsonObject *appeal_row(OknoReq *req, const OknoAppeal *a, gint64 now, GHa
 {
   JsonObject *r = appeal_summary(a, now);
   g_autofree char *citizen = citizen_masked(a);
-  const char *ch = okno_channel_name(a->channel);
+  const char *ch = okno_channels[a->channel].short_;
   const char *who = users && a->assignee ? g_hash_table_lookup(users, &a->assignee) : NULL;
-  for (gsize i = 0; i < G_N_ELEMENTS(channel_labels); i++)
-    if (strcmp(ch, channel_labels[i].name) == 0)
-      ch = channel_labels[i].label;
   json_object_set_string_member(r, "citizen", citizen);
   json_object_set_string_member(r, "channel", ch);
   json_object_set_string_member(r, "assignee_name", who ? who : "");
@@ -903,9 +896,11 @@ static const OknoRoute routes[] = {
 void okno_console_routes(OknoWeb *web)
 {
   okno_web_add_routes(web, routes, G_N_ELEMENTS(routes));
+  okno_console_appeal_routes(web);
   okno_console_actions_routes(web);
   okno_console_admin_routes(web);
   okno_console_acts_routes(web);
+  okno_console_intake_routes(web);
   okno_console_journal_routes(web);
   okno_console_stats_routes(web);
 }

@@ -11,6 +11,11 @@
  * filter offers those, and "all" means all of theirs); administrators and auditors see
  * every department; operators get 403 (okno_staff_can VIEW_STATS).
  *
+ * GET /api/v1/stats with the same filters (no group) answers the JSON of `okno report
+ * --json` for that query, built by the same function (ops/stats_json.h); dashboard=1
+ * adds every other figure as --dashboard does, exact=1 counts the rows as --exact
+ * does. Same roles; bad filters are 422 {"errors": {field: text}}.
+ *
  * GET /console/stats/formal: the quarterly 59-FZ table, printable (formal_get below).
  *
  * GET /console/stats/export?table=ID&format=csv|xlsx with the same filters answers
@@ -25,7 +30,9 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "ops/calendar_file.h"
+#include "ops/classify_auto.h"
 #include "ops/stats.h"
+#include "ops/stats_json.h"
 #include "store/staff.h"
 #include "store/stats.h"
 
@@ -381,6 +388,7 @@ static void stats_get(OknoReq *req)
     return;
   }
   tables = okno_stats_tables(&s, f.weekly, req->cfg);
+  okno_classify_stats_add(req->store, f.q.from, f.q.to, tables, NULL); /* ops/classify_auto.h */
   query = filters_query(&f);
   ta = json_array_new();
   for (guint i = 0; i < tables->len; i++)
@@ -420,6 +428,7 @@ static void export_get(OknoReq *req)
     return;
   }
   tables = okno_stats_tables(&s, f.weekly, req->cfg);
+  okno_classify_stats_add(req->store, f.q.from, f.q.to, tables, NULL);
   okno_stats_clear(&s);
   t = id ? okno_stats_table_find(tables, id) : NULL;
   if (!t) {
@@ -533,7 +542,42 @@ static void formal_get(OknoReq *req)
   okno_req_page(req, 200, "console_stats_formal", title, o);
 }
 
+/* GET /api/v1/stats: the twin of `okno report --json` (top of the file). */
+static void api_get(OknoReq *req)
+{
+  g_autoptr(OknoUser) u = stats_user(req);
+  g_autoptr(GError) err = NULL;
+  g_autoptr(JsonBuilder) b = NULL;
+  gboolean dashboard = g_strcmp0(param(req, "dashboard"), "1") == 0;
+  Filters f;
+  OknoStats s;
+  if (!u)
+    return;
+  if (!filters_read(req, u, &f, NULL, NULL)) {
+    okno_req_field_errors(req, json_object_ref(f.errors));
+    filters_clear(&f);
+    return;
+  }
+  f.q.exact = g_strcmp0(param(req, "exact"), "1") == 0;
+  if (!okno_store_stats(req->store, &f.q, FALSE, calendar(req->cfg), &s, &err)) {
+    okno_log_warn("stats", "event=stats_failed error=\"%s\"", err->message);
+    filters_clear(&f);
+    okno_req_error(req, 500, NULL);
+    return;
+  }
+  b = json_builder_new();
+  json_builder_begin_object(b);
+  okno_stats_report_json(b, &s.report, f.from, f.to, f.q.department);
+  if (dashboard)
+    okno_stats_dashboard_json(b, &s);
+  json_builder_end_object(b);
+  okno_stats_clear(&s);
+  filters_clear(&f);
+  okno_req_json(req, 200, json_builder_get_root(b));
+}
+
 static const OknoRoute routes[] = {
+  {"GET", "/api/v1/stats", OKNO_ROUTE_STAFF, api_get},
   {"GET", "/console/stats/formal", OKNO_ROUTE_STAFF, formal_get},
   {"GET", "/console/stats", OKNO_ROUTE_STAFF, stats_get},
   {"GET", "/console/stats/export", OKNO_ROUTE_STAFF, export_get},

@@ -6,6 +6,7 @@
 
 #include "intake/validate.h"
 #include "mail/mime.h"
+#include "mail/mime_stream.h"
 #include "sec/session.h"
 
 static const OknoFeedbackCategory categories[] = {
@@ -67,7 +68,7 @@ static gboolean has_control(const char *s, gboolean allow_newlines)
 
 /* An addr-spec a mail system will deliver to: dot-atom local part (ASCII), a domain of
  * at least two labels of letters (any script), digits and hyphens. */
-static gboolean email_ok(const char *e)
+gboolean okno_feedback_email_ok(const char *e)
 {
   static const char local_chars[] = "!#$%&'*+-/=?^_`{|}~.";
   const char *at = strrchr(e, '@');
@@ -97,7 +98,7 @@ static gboolean email_ok(const char *e)
 }
 
 /* "+7 (912) 345-67-89", "8 912 3456789" -> "+79123456789"; NULL when not a phone. */
-static char *phone_normal(const char *p)
+char *okno_feedback_phone_normal(const char *p)
 {
   GString *d = g_string_new(NULL);
   for (const char *s = p; *s; s++) {
@@ -120,19 +121,17 @@ static char *phone_normal(const char *p)
   return g_string_free(d, FALSE);
 }
 
-static GBytes *build_message(const OknoFeedback *fb, const OknoForm *form,
-                             const OknoConfig *cfg, gint64 now)
+GBytes *okno_feedback_build(const OknoFeedback *fb, const char *subject_or_null,
+                            const OknoForm *form, const OknoConfig *cfg, gint64 now)
 {
   g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc(now / G_USEC_PER_SEC);
   g_autofree char *subject =
-      g_strdup_printf("Обратная связь: %s", okno_feedback_category_label(fb->category));
+      subject_or_null ? g_strdup(subject_or_null)
+                      : g_strdup_printf("Обратная связь: %s", okno_feedback_category_label(fb->category));
   g_autofree char *rnd = okno_random_hex(12);
   g_autofree char *msgid = g_strdup_printf("web-%s@%s", rnd, cfg->hostname);
   GMimeMessage *m;
   GMimeTextPart *text;
-  GMimeStream *out;
-  GMimeFormatOptions *fo;
-  GByteArray *ba;
   GBytes *raw;
 
   okno_mime_init();
@@ -144,7 +143,7 @@ static GBytes *build_message(const OknoFeedback *fb, const OknoForm *form,
   g_mime_message_set_message_id(m, msgid);
   text = g_mime_text_part_new_with_subtype("plain");
   g_mime_text_part_set_text(text, fb->description);
-  if (form->files->len == 0) {
+  if (!form || form->files->len == 0) {
     g_mime_message_set_mime_part(m, GMIME_OBJECT(text));
   } else {
     GMimeMultipart *mp = g_mime_multipart_new_with_subtype("mixed");
@@ -168,14 +167,7 @@ static GBytes *build_message(const OknoFeedback *fb, const OknoForm *form,
     g_object_unref(mp);
   }
   g_object_unref(text);
-  fo = g_mime_format_options_new();
-  g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
-  out = g_mime_stream_mem_new();
-  g_mime_object_write_to_stream(GMIME_OBJECT(m), fo, out);
-  g_mime_format_options_free(fo);
-  ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
-  raw = g_bytes_new(ba->data, ba->len);
-  g_object_unref(out);
+  raw = okno_mime_write_crlf(GMIME_OBJECT(m));
   g_object_unref(m);
   return raw;
 }
@@ -224,9 +216,9 @@ gboolean okno_feedback_check(const OknoForm *form, const OknoConfig *cfg, gint64
     ERR("name", "ФИО указано неверно: не больше 200 букв, без служебных символов.");
   if (!*email)
     ERR("email", "Укажите адрес электронной почты: на него придёт ответ.");
-  else if (!email_ok(email))
+  else if (!okno_feedback_email_ok(email))
     ERR("email", "Адрес электронной почты указан неверно. Пример: ivanov@mail.ru.");
-  if (*phone && !(out->phone = phone_normal(phone)))
+  if (*phone && !(out->phone = okno_feedback_phone_normal(phone)))
     ERR("phone", "Номер телефона указан неверно. Пример: +7 912 345-67-89.");
   if (!okno_feedback_category_label(category))
     ERR("category", "Выберите, пожалуйста, тему обращения.");
@@ -265,7 +257,7 @@ gboolean okno_feedback_check(const OknoForm *form, const OknoConfig *cfg, gint64
     g_auto(GStrv) lines = g_strsplit(description, "\r\n", -1);
     out->description = g_strjoinv("\n", lines);
   }
-  out->raw = build_message(out, form, cfg, now);
+  out->raw = okno_feedback_build(out, NULL, form, cfg, now);
   if (form->files->len) {
     g_autofree char *why = attachment_errors(out->raw, cfg, form->files->len);
     if (why)

@@ -51,6 +51,19 @@ typedef struct {
 
 void okno_feedback_clear(OknoFeedback *fb);
 
+/* The message a form becomes: From the name and e-mail (no address when fb->email is
+ * ""), To the first support address, `subject` (NULL: «Обратная связь: CATEGORY»),
+ * fb->description as its text, the form's files (form may be NULL) attached, dated
+ * `now`, Message-ID under cfg->hostname. Also used by the console's operator-logged
+ * appeals (console_intake.c). */
+GBytes *okno_feedback_build(const OknoFeedback *fb, const char *subject, const OknoForm *form,
+                            const OknoConfig *cfg, gint64 now);
+/* An addr-spec a mail system will deliver to (the form's check). */
+gboolean okno_feedback_email_ok(const char *e);
+/* "+7 (912) 345-67-89", "8 912 3456789" -> "+79123456789" (caller frees); NULL when not
+ * a phone. */
+char *okno_feedback_phone_normal(const char *p);
+
 /* Checks the form. Adds "field": "text" to `errors` for every problem and returns
  * FALSE when there is one; TRUE with `out` filled (out->raw: the message, dated `now`,
  * Message-ID under cfg->hostname) when there is none. `out` is cleared by the caller

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "web/captcha.h"
 #include "web/feedback.h"
+#include "web/help.h"
 #include "web/routes.h"
 #include "web/status.h"
 
@@ -28,8 +29,10 @@ static void add_captcha(OknoReq *req, JsonObject *o)
   okno_captcha_clear(&c);
 }
 
-/* The form page; `errors` (taken, may be NULL) as error_<field> and a summary. */
-static void form_page(OknoReq *req, guint status, JsonObject *errors)
+/* The form page; `errors` (taken, may be NULL) as error_<field> and a summary;
+ * `offers` (taken, may be NULL): the step «Проверить, есть ли готовый ответ» was taken
+ * (the articles matching the description, docs/kb.md). */
+static void form_page(OknoReq *req, guint status, JsonObject *errors, JsonArray *offers)
 {
   JsonObject *o = json_object_new();
   JsonArray *cats = json_array_new();
@@ -71,13 +74,18 @@ static void form_page(OknoReq *req, guint status, JsonObject *errors)
   json_object_set_array_member(o, "error_list", summary);
   if (errors)
     json_object_unref(errors);
+  if (offers) {
+    json_object_set_boolean_member(o, "kb_checked", TRUE);
+    json_object_set_boolean_member(o, "kb_none", json_array_get_length(offers) == 0);
+    json_object_set_array_member(o, "kb_offers", offers);
+  }
   add_captcha(req, o);
   okno_req_page(req, status, "feedback", "Обратная связь", o);
 }
 
 static void feedback_get(OknoReq *req)
 {
-  form_page(req, 200, NULL);
+  form_page(req, 200, NULL, NULL);
 }
 
 /* Checks the form and the captcha; NULL errors and `fb` filled when it may go on. */
@@ -105,9 +113,16 @@ static JsonObject *check(OknoReq *req, OknoFeedback *fb, gboolean *failed)
   return NULL;
 }
 
+/* What the page of a registered appeal needs besides the request. */
+typedef struct {
+  OknoReq *req;
+  JsonArray *offers; /* «Возможно, ответ уже есть»: up to three articles */
+} Submitted;
+
 static void registered(const OknoIntakeResult *res, const GError *err, gpointer data)
 {
-  OknoReq *req = data;
+  Submitted *w = data;
+  OknoReq *req = w->req;
   char pii[OKNO_PII_BUF];
   if (err) {
     okno_log_warn("web", "event=feedback-failed error=\"%s\"", err->message);
@@ -127,9 +142,13 @@ static void registered(const OknoIntakeResult *res, const GError *err, gpointer 
       JsonObject *o = json_object_new();
       json_object_set_string_member(o, "number", res->number);
       json_object_set_string_member(o, "email", okno_req_field(req, "email"));
+      json_object_set_boolean_member(o, "has_offers", json_array_get_length(w->offers) > 0);
+      json_object_set_array_member(o, "offers", json_array_ref(w->offers));
       okno_req_page(req, 200, "feedback_done", "Обращение зарегистрировано", o);
     }
   }
+  json_array_unref(w->offers);
+  g_free(w);
   okno_req_release(req);
 }
 
@@ -137,7 +156,8 @@ static void submit(OknoReq *req)
 {
   OknoFeedback fb = {0};
   gboolean failed = FALSE;
-  JsonObject *errors = check(req, &fb, &failed);
+  JsonObject *errors;
+  Submitted *w;
   const char *rcpt[] = {req->cfg->smtp_addresses[0], NULL};
   OknoEnvelope env = {
     .channel = OKNO_CHANNEL_WEB,
@@ -145,6 +165,13 @@ static void submit(OknoReq *req)
     .client_addr = req->client_ip,
     .session_id = "web",
   };
+  if (!req->api && *okno_req_field(req, "kb_check")) {
+    /* «Проверить, есть ли готовый ответ» (no JavaScript): the form again, with the
+     * articles matching the description; nothing is registered. */
+    form_page(req, 200, NULL, okno_help_offers(req, okno_req_field(req, "description"), 3, 2));
+    return;
+  }
+  errors = check(req, &fb, &failed);
   if (failed) {
     okno_feedback_clear(&fb);
     okno_req_error(req, 500, NULL);
@@ -155,14 +182,17 @@ static void submit(OknoReq *req)
     if (req->api)
       okno_req_field_errors(req, errors);
     else
-      form_page(req, 422, errors);
+      form_page(req, 422, errors, NULL);
     return;
   }
   env.mail_from = fb.email;
   env.category = fb.category;
   env.phone = fb.phone;
+  w = g_new0(Submitted, 1);
+  w->req = req;
+  w->offers = req->api ? json_array_new() : okno_help_offers(req, fb.description, 3, 2);
   okno_req_hold(req);
-  okno_intake_submit_async(req->intake, fb.raw, &env, registered, req);
+  okno_intake_submit_async(req->intake, fb.raw, &env, registered, w);
   okno_feedback_clear(&fb);
 }
 

@@ -7,12 +7,12 @@
  * handler builds an OknoReq, applies the per-IP limit and serves static files; anything
  * else it pauses and pushes to the worker pool. A worker finds the route (404/405),
  * parses the form, looks up the session, enforces the route's flags (session kind,
- * CSRF, forms_per_hour) and calls the handler. The reply functions record the answer
- * in the OknoReq; back on the main loop (finish()) it is written to the message, which
+ * CSRF, forms_per_hour) and calls the handler. The reply functions (reply.c) record
+ * the answer in the OknoReq; back on the main loop (finish()) it is written to the message, which
  * is unpaused. A request is finished when the worker is done with it and, if a handler
  * held it, when it was released: whichever comes second. Templates and static files
  * are read once at start. */
-#include "web/server.h"
+#include "web/server_int.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -25,18 +25,10 @@
 #include "core/log.h"
 #include "core/paths.h"
 #include "core/metrics.h"
-#include "okno-build.h"
-#include "store/sessions.h"
 #include "web/routes.h"
-#include "web/assets.h"
-#include "web/template.h"
 
-#define PRE_COOKIE "okno_pre"
 #define PURGE_SECONDS 3600
 
-static const char CSP[] =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 typedef struct {
   const OknoRoute *routes;
@@ -53,7 +45,7 @@ struct OknoWeb {
   OknoWebAssets *assets; /* templates and static files of [http] web_dir */
   GArray *tables;      /* RouteTable */
   OknoRateLimit *rl;
-  guint8 secret[32];
+  guint8 secret[OKNO_WEB_SECRET_BYTES];
   gboolean secure_cookies;
   guint port;
   guint purge_id;
@@ -96,8 +88,7 @@ static void drain_worker(OknoWeb *web)
 
 /* ---- loading ---- */
 
-/* The current templates and static files, a reference the caller drops. */
-static OknoWebAssets *assets_get(OknoWeb *web)
+OknoWebAssets *okno_web_assets_current(OknoWeb *web)
 {
   OknoWebAssets *a;
   g_mutex_lock(&web->assets_lock);
@@ -146,44 +137,7 @@ static gboolean purge(gpointer data)
 
 /* ---- request objects ---- */
 
-static const char *status_text(guint status)
-{
-  switch (status) {
-  case 400: return "Запрос не удалось обработать: данные повреждены. Обновите, пожалуйста, "
-                   "страницу и попробуйте ещё раз.";
-  case 401: return "Войдите, пожалуйста, чтобы продолжить.";
-  case 403: return "Форма устарела или была отправлена не с этой страницы. Обновите, "
-                   "пожалуйста, страницу и отправьте форму ещё раз.";
-  case 404: return "Такой страницы нет. Проверьте, пожалуйста, адрес.";
-  case 405: return "Этот адрес не принимает такой запрос.";
-  case 411: return "Не указан размер отправляемых данных (Content-Length).";
-  case 413: return "Отправленные данные слишком велики. Уменьшите, пожалуйста, размер "
-                   "файлов и попробуйте ещё раз.";
-  case 415: return "Неподдерживаемый тип данных.";
-  case 422: return "Проверьте, пожалуйста, заполнение формы.";
-  case 429: return "Слишком много запросов. Подождите, пожалуйста, немного и попробуйте снова.";
-  default: return "Произошла внутренняя ошибка. Попробуйте, пожалуйста, позже.";
-  }
-}
 
-static const char *status_title(guint status)
-{
-  switch (status) {
-  case 400: return "Неверный запрос";
-  case 401: return "Нужен вход";
-  case 403: return "Доступ запрещён";
-  case 404: return "Страница не найдена";
-  case 405: return "Метод не поддерживается";
-  case 411: return "Нужен размер данных";
-  case 413: return "Слишком большой запрос";
-  case 415: return "Неподдерживаемый тип данных";
-  case 429: return "Слишком много запросов";
-  default: return "Ошибка";
-  }
-}
-
-static char *cookie_value(SoupServerMessage *msg, const char *name);
-static gboolean hex_token_ok(const char *t, gsize want);
 
 static OknoReq *req_new(OknoWeb *web, SoupServerMessage *msg, GHashTable *query)
 {
@@ -211,8 +165,8 @@ static OknoReq *req_new(OknoWeb *web, SoupServerMessage *msg, GHashTable *query)
   req->store = web->store;
   req->intake = web->intake;
   /* read before anything answers: an error page must not replace the cookie */
-  req->pre_token = cookie_value(msg, PRE_COOKIE);
-  if (req->pre_token && !hex_token_ok(req->pre_token, 32))
+  req->pre_token = okno_web_cookie(msg, PRE_COOKIE);
+  if (req->pre_token && !okno_web_hex_token_ok(req->pre_token, 32))
     g_clear_pointer(&req->pre_token, g_free);
   return req;
 }
@@ -234,15 +188,6 @@ static void req_unref(OknoReq *req)
   g_free(req);
 }
 
-/* A response header to write out with the answer (any thread). */
-static void resp_header(OknoReq *req, gboolean append, const char *name, const char *value)
-{
-  if (!req->resp_headers)
-    req->resp_headers = g_ptr_array_new_with_free_func(g_free);
-  g_ptr_array_add(req->resp_headers, g_strdup(append ? "+" : "="));
-  g_ptr_array_add(req->resp_headers, g_strdup(name));
-  g_ptr_array_add(req->resp_headers, g_strdup(value));
-}
 
 /* Metrics: one answered request, by the class of its route (the path's first segment
  * when it is one of okno's sections, else "other": a bounded set of series whatever
@@ -316,281 +261,12 @@ void okno_req_release(OknoReq *req)
   finish(req);
 }
 
-/* ---- cookies and CSRF ---- */
-
-static char *cookie_value(SoupServerMessage *msg, const char *name)
-{
-  const char *h = soup_message_headers_get_list(soup_server_message_get_request_headers(msg),
-                                                "Cookie");
-  g_autoptr(GHashTable) t = NULL;
-  const char *v;
-  if (!h)
-    return NULL;
-  t = soup_header_parse_semi_param_list(h);
-  v = t ? g_hash_table_lookup(t, name) : NULL;
-  return v ? g_strdup(v) : NULL;
-}
-
-static void set_cookie(OknoReq *req, const char *name, const char *value, gint64 max_age)
-{
-  g_autofree char *c = g_strdup_printf("%s=%s; Path=/; HttpOnly; SameSite=Lax%s; Max-Age=%" G_GINT64_FORMAT,
-                                       name, value, req->web->secure_cookies ? "; Secure" : "",
-                                       max_age);
-  resp_header(req, TRUE, "Set-Cookie", c);
-}
-
-static gboolean hex_token_ok(const char *t, gsize want)
-{
-  if (!t || strlen(t) != want)
-    return FALSE;
-  for (; *t; t++)
-    if (!g_ascii_isxdigit(*t))
-      return FALSE;
-  return TRUE;
-}
-
-/* The anonymous CSRF token: HMAC-SHA256(secret, "csrf:" pre) in hex. */
-static char *anon_csrf(const OknoWeb *web, const char *pre)
-{
-  guint8 mac[crypto_auth_hmacsha256_BYTES];
-  char hex[sizeof mac * 2 + 1];
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, web->secret, sizeof web->secret);
-  crypto_auth_hmacsha256_update(&st, (const guint8 *)"csrf:", 5);
-  crypto_auth_hmacsha256_update(&st, (const guint8 *)pre, strlen(pre));
-  crypto_auth_hmacsha256_final(&st, mac);
-  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
-  return g_strdup(hex);
-}
-
-const char *okno_req_csrf(OknoReq *req)
-{
-  if (req->session)
-    return req->session->csrf;
-  if (!req->pre_token) {
-    req->pre_token = okno_random_hex(16);
-    req->set_pre_cookie = TRUE;
-  }
-  if (!req->csrf_cache)
-    req->csrf_cache = anon_csrf(req->web, req->pre_token);
-  return req->csrf_cache;
-}
-
-static gboolean csrf_ok(OknoReq *req)
-{
-  const char *given = okno_req_field(req, "csrf");
-  const char *header = soup_message_headers_get_one(
-      soup_server_message_get_request_headers(req->msg), "X-CSRF-Token");
-  g_autofree char *expected = NULL;
-  if (header && *header)
-    given = header;
-  if (req->session)
-    expected = g_strdup(req->session->csrf);
-  else if (req->pre_token && !req->set_pre_cookie)
-    expected = anon_csrf(req->web, req->pre_token);
-  if (!expected || strlen(given) != strlen(expected))
-    return FALSE;
-  return sodium_memcmp(given, expected, strlen(expected)) == 0;
-}
-
-gboolean okno_req_sign_in(OknoReq *req, const char *kind, const char *subject, GError **error)
-{
-  g_autofree char *old = cookie_value(req->msg, OKNO_SESSION_COOKIE);
-  g_autofree char *token = NULL;
-  OknoSession *s;
-  if (old)
-    okno_session_revoke(req->store, old, NULL);
-  s = okno_session_create(req->store, kind, subject, req->cfg->session_ttl * G_USEC_PER_SEC,
-                          req->client_ip, req->user_agent, &token, error);
-  if (!s)
-    return FALSE;
-  okno_session_row_free(req->session);
-  req->session = s;
-  set_cookie(req, OKNO_SESSION_COOKIE, token, req->cfg->session_ttl);
-  return TRUE;
-}
-
-void okno_req_sign_out(OknoReq *req)
-{
-  g_autofree char *old = cookie_value(req->msg, OKNO_SESSION_COOKIE);
-  if (old)
-    okno_session_revoke(req->store, old, NULL);
-  g_clear_pointer(&req->session, okno_session_row_free);
-  set_cookie(req, OKNO_SESSION_COOKIE, "", 0);
-}
-
-/* ---- replies ---- */
-
-static void security_headers(SoupServerMessage *msg)
-{
-  SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-  soup_message_headers_replace(h, "Content-Security-Policy", CSP);
-  soup_message_headers_replace(h, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace(h, "Referrer-Policy", "same-origin");
-  soup_message_headers_replace(h, "X-Frame-Options", "DENY");
-  soup_message_headers_replace(h, "Cross-Origin-Opener-Policy", "same-origin");
-  /* one request per connection: see on_incoming (libsoup 3.2 keeps no connection it did
-   * not accept itself alive), said out loud so that clients do not try */
-  soup_message_headers_replace(h, "Connection", "close");
-}
-
-/* Records the answer (any thread); the main loop writes it (write_answer). */
-static void respond(OknoReq *req, guint status, const char *type, char *body, gsize len)
-{
-  if (req->answered) {
-    g_free(body);
-    return;
-  }
-  req->answered = TRUE;
-  if (req->set_pre_cookie)
-    set_cookie(req, PRE_COOKIE, req->pre_token, 86400 * 30);
-  resp_header(req, FALSE, "Cache-Control", "no-store");
-  req->status = status;
-  req->resp_type = g_strdup(type);
-  req->resp_body = body;
-  req->resp_len = len;
-}
-
-void okno_req_json(OknoReq *req, guint status, JsonNode *node)
-{
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  gsize len = 0;
-  char *text;
-  json_generator_set_root(gen, node);
-  text = json_generator_to_data(gen, &len);
-  json_node_unref(node);
-  respond(req, status, "application/json; charset=utf-8", text, len);
-}
-
-void okno_req_bytes(OknoReq *req, const char *content_type, GBytes *data,
-                    const char *download_name)
-{
-  gsize len = 0;
-  const void *p = g_bytes_get_data(data, &len);
-  if (download_name) {
-    g_autofree char *esc = g_uri_escape_string(download_name, NULL, FALSE);
-    g_autofree char *v = g_strdup_printf("attachment; filename=\"download\"; filename*=UTF-8''%s", esc);
-    resp_header(req, FALSE, "Content-Disposition", v);
-  }
-  respond(req, 200, content_type, g_memdup2(p ? p : "", len), len);
-}
-
-static JsonNode *error_json(const char *text)
-{
-  JsonObject *o = json_object_new();
-  JsonNode *n = json_node_new(JSON_NODE_OBJECT);
-  json_object_set_string_member(o, "error", text);
-  json_node_take_object(n, o);
-  return n;
-}
-
-void okno_req_page(OknoReq *req, guint status, const char *page, const char *title,
-                   JsonObject *data)
-{
-  g_autoptr(OknoWebAssets) assets = assets_get(req->web);
-  OknoTemplatePartials *templates = okno_web_assets_templates(assets);
-  const OknoTemplate *t = okno_template_partials_lookup(templates, page);
-  const OknoTemplate *layout = okno_template_partials_lookup(templates, "layout");
-  g_autoptr(GError) err = NULL;
-  g_autofree char *body = NULL;
-  JsonNode *ctx = json_node_new(JSON_NODE_OBJECT);
-  char *html = NULL;
-
-  if (!data)
-    data = json_object_new();
-  json_object_set_string_member(data, "title", title);
-  json_object_set_string_member(data, "portal_name", req->cfg->portal_name);
-  json_object_set_string_member(data, "csrf", okno_req_csrf(req));
-  json_object_set_boolean_member(data, "signed_in", req->session != NULL);
-  json_node_take_object(ctx, data);
-  if (t)
-    body = okno_template_render(t, ctx, templates, &err);
-  if (body) {
-    json_object_set_string_member(data, "body", body);
-    html = okno_template_render(layout, ctx, templates, &err);
-  }
-  json_node_unref(ctx);
-  if (!html) {
-    okno_log_warn("web", "event=render-failed page=%s error=\"%s\"", page,
-                  err ? err->message : "no such template");
-    html = g_strdup("<!doctype html><meta charset=utf-8><title>Ошибка</title>"
-                    "<p>Произошла внутренняя ошибка. Попробуйте, пожалуйста, позже.</p>");
-    status = 500;
-  }
-  respond(req, status, "text/html; charset=utf-8", html, strlen(html));
-}
-
-void okno_req_error(OknoReq *req, guint status, const char *text)
-{
-  JsonObject *o;
-  if (!text)
-    text = status_text(status);
-  if (status >= 500)
-    okno_log_warn("web", "event=error status=%u method=%s path=%s", status, req->method, req->path);
-  if (req->api) {
-    okno_req_json(req, status, error_json(text));
-    return;
-  }
-  o = json_object_new();
-  json_object_set_string_member(o, "message", text);
-  json_object_set_int_member(o, "status", status);
-  okno_req_page(req, status, "error", status_title(status), o);
-}
-
-void okno_req_field_errors(OknoReq *req, JsonObject *errors)
-{
-  JsonObject *o = json_object_new();
-  JsonNode *n = json_node_new(JSON_NODE_OBJECT);
-  json_object_set_object_member(o, "errors", errors);
-  json_node_take_object(n, o);
-  okno_req_json(req, 422, n);
-}
-
-void okno_req_too_many(OknoReq *req, gint64 seconds)
-{
-  g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, seconds);
-  resp_header(req, FALSE, "Retry-After", v);
-  okno_req_error(req, 429, NULL);
-}
-
-void okno_req_redirect(OknoReq *req, const char *location)
-{
-  resp_header(req, FALSE, "Location", location);
-  respond(req, 303, "text/plain; charset=utf-8", g_strdup(""), 0);
-}
-
-const char *okno_req_field(const OknoReq *req, const char *name)
-{
-  const char *v = g_hash_table_lookup(req->form->fields, name);
-  return v ? v : "";
-}
-
-gboolean okno_page_limit(const char *text, guint max, guint *limit)
-{
-  guint64 v = max;
-  if (*text && !g_ascii_string_to_unsigned(text, 10, 1, max, &v, NULL))
-    return FALSE;
-  *limit = (guint)v;
-  return TRUE;
-}
-
-gboolean okno_req_limit(OknoReq *req, const char *key, double per_hour, double burst)
-{
-  gint64 retry = 0;
-  if (okno_ratelimit_take(req->web->rl, key, per_hour, burst, okno_now(), &retry))
-    return TRUE;
-  okno_log("web", "event=rate-limited class=%.*s retry_after=%" G_GINT64_FORMAT,
-           (int)strcspn(key, ":"), key, retry);
-  okno_req_too_many(req, retry);
-  return FALSE;
-}
-
 /* ---- dispatch ---- */
 
 /* Main loop (static files are in memory): answers directly. */
 static void serve_static(OknoReq *req)
 {
-  g_autoptr(OknoWebAssets) assets = assets_get(req->web);
+  g_autoptr(OknoWebAssets) assets = okno_web_assets_current(req->web);
   const char *content_type = NULL;
   g_autoptr(GBytes) data = okno_web_assets_static(assets, req->path + strlen("/static/"), &content_type);
   SoupMessageHeaders *h = soup_server_message_get_response_headers(req->msg);
@@ -600,7 +276,7 @@ static void serve_static(OknoReq *req)
     return;
   }
   if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-    resp_header(req, FALSE, "Allow", "GET, HEAD");
+    okno_web_resp_header(req, FALSE, "Allow", "GET, HEAD");
     okno_req_error(req, 405, NULL);
     write_answer(req);
     return;
@@ -702,14 +378,14 @@ static void dispatch(OknoReq *req)
   route = find_route(req, allow);
   if (!route) {
     if (allow->len) {
-      resp_header(req, FALSE, "Allow", allow->str);
+      okno_web_resp_header(req, FALSE, "Allow", allow->str);
       okno_req_error(req, 405, NULL);
     } else {
       okno_req_error(req, 404, NULL);
     }
     return;
   }
-  token = cookie_value(req->msg, OKNO_SESSION_COOKIE);
+  token = okno_web_cookie(req->msg, OKNO_SESSION_COOKIE);
   if (token) {
     req->session = okno_session_lookup(req->store, token, &err);
     if (err) {
@@ -745,7 +421,7 @@ static void dispatch(OknoReq *req)
       return;
     /* API calls without any cookie carry no ambient authority to forge */
     gboolean cookieless = req->api && !token && !req->pre_token;
-    if (!cookieless && !csrf_ok(req)) {
+    if (!cookieless && !okno_web_csrf_ok(req)) {
       okno_log("web", "event=csrf-refused path=%s session=%s", req->path,
                req->session ? "yes" : "no");
       okno_req_error(req, 403, NULL);
@@ -796,7 +472,7 @@ static void on_request(SoupServer *server, SoupServerMessage *msg, const char *p
   const OknoConfig *cfg = web->cfg;
   g_autofree char *ipkey = NULL;
   OknoReq *req;
-  security_headers(msg);
+  okno_web_security_headers(msg);
   req = req_new(web, msg, query);
   ipkey = g_strconcat("ip:", req->client_ip, NULL);
   if (!okno_req_limit(req, ipkey, cfg->requests_per_minute * 60.0, cfg->requests_per_minute)) {
@@ -828,7 +504,7 @@ static void on_early(SoupServer *server, SoupServerMessage *msg, const char *pat
     status = 413;
   if (status) {
     OknoReq *req;
-    security_headers(msg);
+    okno_web_security_headers(msg);
     req = req_new(web, msg, query);
     okno_log("web", "event=body-refused status=%u length=%" G_GOFFSET_FORMAT, status,
              soup_message_headers_get_content_length(h));
@@ -859,6 +535,7 @@ typedef struct {
   GSocketConnection *conn; /* not a reference: libsoup owns it */
   GSocket *sock;
   guint timer;             /* header clock, 0 when stopped */
+  gboolean websocket;      /* upgraded (web/chat.c): no HTTP request follows */
 } Conn;
 
 static void conn_stop_clock(Conn *c)
@@ -920,7 +597,8 @@ static void on_request_started(SoupServer *server, SoupServerMessage *msg, gpoin
 static void on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer data)
 {
   Conn *c = conn_of(data, msg);
-  if (c)
+  /* a WebSocket (web/chat.c) is no longer HTTP: no clock for a next request */
+  if (c && !c->websocket)
     conn_start_clock(c);
 }
 
@@ -1022,7 +700,7 @@ OknoWeb *okno_web_new(const OknoConfig *cfg, OknoIntake *intake, GError **error)
   }
   web->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
   g_signal_connect(web->service, "incoming", G_CALLBACK(on_incoming), web);
-  okno_web_routes_register(web);
+  okno_web_routes_register(web, cfg);
   return web;
 fail:
   okno_web_free(web);
@@ -1058,6 +736,7 @@ void okno_web_free(OknoWeb *web)
   if (!web)
     return;
   okno_web_stop(web);
+  okno_web_routes_stop(web);
   /* answers already given are still being written: let them go out first */
   while (g_main_context_pending(NULL))
     g_main_context_iteration(NULL, FALSE);
@@ -1117,7 +796,51 @@ const guint8 *okno_web_secret(const OknoWeb *web)
   return web->secret;
 }
 
+gboolean okno_web_secure_cookies(const OknoWeb *web)
+{
+  return web->secure_cookies;
+}
+
 OknoRateLimit *okno_web_ratelimit(OknoWeb *web)
 {
   return web->rl;
+}
+
+void okno_web_keep_open(OknoWeb *web, SoupServerMessage *msg)
+{
+  GSocketAddress *ra = soup_server_message_get_remote_address(msg);
+  GHashTableIter it;
+  gpointer v;
+  if (!G_IS_INET_SOCKET_ADDRESS(ra))
+    return;
+  /* the message has no socket once libsoup handed it to the WebSocket: match the peer */
+  g_hash_table_iter_init(&it, web->conns);
+  while (g_hash_table_iter_next(&it, NULL, &v)) {
+    Conn *c = v;
+    g_autoptr(GSocketAddress) r = g_socket_get_remote_address(c->sock, NULL);
+    if (G_IS_INET_SOCKET_ADDRESS(r) &&
+        g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(r)) ==
+            g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(ra)) &&
+        g_inet_address_equal(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(r)),
+                             g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(ra)))) {
+      conn_stop_clock(c);
+      c->websocket = TRUE;
+      return;
+    }
+  }
+}
+
+const OknoConfig *okno_web_config(OknoWeb *web)
+{
+  return web->cfg;
+}
+
+SoupServer *okno_web_soup(OknoWeb *web)
+{
+  return web->server;
+}
+
+OknoIntake *okno_web_intake(OknoWeb *web)
+{
+  return web->intake;
 }

@@ -142,11 +142,19 @@ gboolean okno_web_parse_listen(const char *key, const char *listen, GSocketAddre
  * earlier ones; within a table the first match wins; exact paths before prefixes. */
 void okno_web_add_routes(OknoWeb *web, const OknoRoute *routes, gsize n);
 
-/* The instance secret (32 bytes) shared by every node through the store: HMAC key for
- * CSRF and captcha tokens. */
+/* The instance secret (OKNO_WEB_SECRET_BYTES) shared by every node through the store:
+ * HMAC key for CSRF and captcha tokens. */
+#define OKNO_WEB_SECRET_BYTES 32
 const guint8 *okno_web_secret(const OknoWeb *web);
 /* The in-memory rate limiter of this node. */
 OknoRateLimit *okno_web_ratelimit(OknoWeb *web);
+/* The libsoup server (for WebSocket handlers, web/chat.c) and the intake pipeline. */
+SoupServer *okno_web_soup(OknoWeb *web);
+const OknoConfig *okno_web_config(OknoWeb *web);
+/* The connection of `msg` became a WebSocket (web/chat.c): the header clock ([http]
+ * header_timeout) stops for good; the socket's idle timeout stays (the chat pings). */
+void okno_web_keep_open(OknoWeb *web, SoupServerMessage *msg);
+OknoIntake *okno_web_intake(OknoWeb *web);
 
 /* ---- replies (each answers the request once; later calls are ignored) ---- */
 

@@ -17,6 +17,7 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { codeFromMaildir } = require('./cabinet_helpers');
 
 const base = process.env.OKNO_BASE_URL;
 const artifacts = process.env.OKNO_ARTIFACTS;
@@ -36,23 +37,6 @@ function submitAppeal() {
     'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' +
     BODY + '\r\n');
   return okno('submit', file).trim();
-}
-
-// The newest sign-in code sent to `to`, read from the maildir (waits for delivery).
-async function codeFromMaildir(to) {
-  const dir = path.join(path.dirname(process.env.OKNO_CONFIG), 'outbox', 'new');
-  for (let i = 0; i < 150; i++) {
-    const files = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
-    for (const f of files) {
-      const raw = fs.readFileSync(path.join(dir, f), 'latin1').replace(/=\r\n/g, '');
-      if (raw.includes(`To: ${to}`) && raw.includes('Auto-Submitted: auto-generated')) {
-        const m = raw.match(/: (\d{6})\r\n/);
-        if (m) return m[1];
-      }
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('no code mail to ' + to);
 }
 
 async function watch(page, problems) {

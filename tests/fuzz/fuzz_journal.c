@@ -8,7 +8,8 @@
  * key file that loads has a 64-hex-digit fingerprint; the verifiers never crash or read
  * past the proof, and accept a proof only when its length is a multiple of 32; a key
  * history that parses is a ring of at least one key whose periods follow each other; a
- * rotation entry that parses rebuilds to the same bytes. */
+ * rotation entry that parses rebuilds to the same bytes, and so does a batch entry
+ * (store/journal_batch.h). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "ops/journal.h"
 #include "sec/journal_key.h"
 #include "store/journal.h"
+#include "store/journal_batch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,6 +45,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ring && ring->keys->len < 1)
       abort();
     okno_journal_keyring_free(ring);
+    {
+      GPtrArray *facts = okno_journal_batch_parse(data, size);
+      if (facts) {
+        g_autoptr(GBytes) rebuilt = okno_journal_entry_batch(
+            (OknoJournalBatchFact *const *)facts->pdata, facts->len);
+        if (!g_bytes_equal(rebuilt, entry) || facts->len == 0)
+          abort();
+        g_ptr_array_unref(facts);
+      }
+    }
     if (okno_journal_entry_rotation_parse(entry, &r)) {
       g_autoptr(GBytes) again_entry = okno_journal_entry_rotation(&r);
       if (!g_bytes_equal(again_entry, entry))

@@ -426,3 +426,25 @@ class SmtpDialogue:
             return True
         except socket.timeout:
             return False
+
+
+def batch_facts(entry):
+    """The facts of a batch entry (docs/journal.md, "Batches"): [(kind, ref, ref_id,
+    entry bytes)], parsed independently of okno; raises on any byte out of place."""
+    head = b"okno-journal 3\nrecord=batch\n"
+    assert entry.startswith(head), entry[:40]
+    pos = len(head)
+    end = entry.index(b"\n", pos)
+    line = entry[pos:end].decode()
+    assert line.startswith("facts="), line
+    n, pos, facts = int(line[len("facts="):]), end + 1, []
+    for i in range(n):
+        end = entry.index(b"\n", pos)
+        index, kind, ref, ref_id, size = entry[pos:end].decode()[len("fact="):].split(" ")
+        assert entry[pos:pos + 5] == b"fact=" and int(index) == i
+        pos = end + 1
+        facts.append((kind, ref, int(ref_id), entry[pos:pos + int(size)]))
+        assert len(facts[-1][3]) == int(size)
+        pos += int(size)
+    assert pos == len(entry), "trailing bytes"
+    return facts

@@ -491,7 +491,8 @@ class Cabinet(unittest.TestCase):
         d = c.get("/api/v1/cabinet/settings").json()
         self.assertEqual(d["settings"], {"registered": True, "status_changed": True,
                                          "answer": True, "clarification": True,
-                                         "deadline_reminder": True, "deadline_extended": True})
+                                         "deadline_reminder": True, "deadline_extended": True,
+                                         "sms": False})
         token = self.page_csrf(c)
         r = c.post("/cabinet/settings", {"csrf": token, "status_changed": "on", "answer": "on",
                                          "clarification": "on", "deadline_reminder": "on",

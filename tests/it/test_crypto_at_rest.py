@@ -51,6 +51,11 @@ TEXT_PHONE = "+7 903 555-21-48"
 FILE_NAME = "справка_шмоклевича.pdf"
 WEB_PHRASE = "Кудрявый трамонтан засвербил над Вышневолоцком"
 WEB_FILE_NAME = "zhalobnaya-kniga-qx17.pdf"
+# what staff and checks write into events' details (issue 15: sealed too): an
+# operator's reason for a status change, the body of a forwarding, a SNILS typed wrong
+REASON = "Звонил Евлампий Кузьмич Шмоклевич-Тарасов, просил подождать"
+FORWARD_BODY = "Пересылаем письмо гражданина Шмоклевича-Тарасова в соцзащиту"
+BAD_SNILS = "219-348-596 00"
 # every word above, and the stems the index would have held in clear before
 NEEDLES = (SUBJECT, "квазистационарн", PHRASE, "куздр", "будланул", "бокренк", SNILS,
            "217-348-596", TEXT_PHONE, "555-21-48", FILE_NAME, "шмоклевич", WEB_PHRASE,
@@ -65,8 +70,8 @@ def letter(name=NAME, email=EMAIL, subject=SUBJECT, phrase=PHRASE, header=HEADER
     m["Subject"] = subject
     m["Message-ID"] = "<crypto-1@example.org>"
     m["X-Case"] = header
-    m.set_content("Прошу разъяснить порядок назначения пособия. %s. СНИЛС %s, телефон %s."
-                  % (phrase, snils, phone))
+    m.set_content("Прошу разъяснить порядок назначения пособия. %s. СНИЛС %s, телефон %s. "
+                  "Старый СНИЛС жены %s." % (phrase, snils, phone, BAD_SNILS))
     m.add_attachment(file_bytes, maintype="application", subtype="pdf", filename=file_name)
     return m.as_bytes()
 
@@ -191,6 +196,10 @@ class AtRest(unittest.TestCase):
         assert len(appeals) == 2, appeals
         cls.mail_number = [a["number"] for a in appeals if a["number"] != cls.web_number][0]
         cls.cabinet = cabinet_session(okno)
+        r = okno.run("appeal", "status", cls.mail_number, "in_progress", "--reason", REASON)
+        assert r.returncode == 0, r.stderr
+        r = okno.run("appeal", "forward", cls.web_number, FORWARD_BODY)
+        assert r.returncode == 0, r.stderr
         okno.stop()
 
     def test_1_nothing_personal_is_in_the_store_files(self):
@@ -200,9 +209,23 @@ class AtRest(unittest.TestCase):
             self.assertIsNone(found(paths, needle.encode()), needle)
         for needle in (HEADER_PHRASE.encode(), b"UNIQUE-ATTACHMENT-BYTES-QX81"):
             self.assertIsNone(found(paths, needle), needle)
-        for needle in NEEDLES:
+        for needle in NEEDLES + (REASON, "Шмоклевича-Тарасова", BAD_SNILS):
             self.assertIsNone(found(paths, needle.encode()), needle)
             self.assertIsNone(found(paths, needle.lower().encode()), needle)
+
+    def test_1a_event_details_are_sealed_and_read_back(self):
+        """The reason, the forwarded body and the SNILS typed wrong are in the events
+        (so test_1 could have found them), and read back whole with the key file."""
+        shown = json.dumps(self.okno.show_json(self.mail_number), ensure_ascii=False)
+        self.assertIn(REASON, shown)
+        self.assertIn(BAD_SNILS, shown)
+        self.assertIn('"to": "in_progress"', json.dumps(
+            [e["detail"] for e in self.okno.show_json(self.mail_number)["events"]
+             if e["kind"] == "status_changed"], ensure_ascii=False))
+        web = json.dumps(self.okno.show_json(self.web_number), ensure_ascii=False)
+        self.assertIn(FORWARD_BODY, web)
+        r = self.okno.run("journal", "verify")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_2_with_the_key_file_everything_shows(self):
         mail = self.okno.show_json(self.mail_number)

@@ -7,7 +7,9 @@ every second ([journal] sign_interval = 1), and everything the server states is
 checked here independently, in Python: the leaf hash of the registration entry
 (SHA-256(0x00 || entry)), the RFC 9162 inclusion path up to the signed root, the
 consistency proof between two sizes, and the head's Ed25519 signature with the public
-key `okno journal key` printed (python3-cryptography). Then rows are changed by hand
+key `okno journal key` printed (python3-cryptography), and the registration's batch
+entry (docs/journal.md, "Batches") parsed here and its facts recomputed from the rows
+(the events' entries, the original's SHA-256). Then rows are changed by hand
 with SQL (sqlite3 or psql) and `okno journal verify` must exit 1 naming the appeal, and
 0 again once the change is undone. Every kind of tampering on both stores is in the
 unit test tests/unit/test_journal.c."""
@@ -28,6 +30,25 @@ import urllib.request
 import okno_it
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+
+def token(value):
+    """A token as docs/journal.md writes it: bytes outside A-Za-z0-9._:@+- as %XX."""
+    out = []
+    for b in value.encode():
+        c = chr(b)
+        out.append(c if (c.isascii() and c.isalnum()) or c in "._:@+-" else "%%%02X" % b)
+    return "".join(out)
+
+
+def event_entry(eid, appeal_id, at, kind, detail):
+    """The event's entry, recomputed from its row (docs/journal.md, "Entries")."""
+    return (f"okno-journal 1\nrecord=event\nid={eid}\nappeal_id={appeal_id}\nat={at}\n"
+            f"kind={token(kind)}\ndetail_sha256={hashlib.sha256(detail.encode()).hexdigest()}\n"
+            ).encode()
+
+
+batch_facts = okno_it.batch_facts
 
 
 def node(left, right):
@@ -148,8 +169,10 @@ class JournalTest(unittest.TestCase):
         code, rep, err = self.wait_signed()
         self.assertEqual(code, 0, err)
         self.assertTrue(rep["intact"])
-        # three registrations, each with its message, receipt and events
-        self.assertGreaterEqual(rep["size"], 3 * 4)
+        # three registrations, each with its message, receipt and events: with a key, one
+        # batch leaf before the receipt and one after it (docs/journal.md, "Batches")
+        self.assertGreaterEqual(rep["size"], 3 * 2)
+        self.assertGreaterEqual(rep["rows_checked"], 3 * 7)
         r = self.okno.run("journal", "head", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
         head = json.loads(r.stdout)
@@ -167,8 +190,28 @@ class JournalTest(unittest.TestCase):
         with urllib.request.urlopen(self.okno.base_url + "/api/v1/proof/" + number, timeout=10) as resp:
             proof = json.load(resp)
         entry = proof["entry"].encode()
-        self.assertIn(f"number={number}\n".encode(), entry)
-        self.assertTrue(entry.startswith(b"okno-journal 2\nrecord=appeal\n"))
+        # one leaf holds the registration's facts: the appeal is fact `fact` of the batch
+        facts = batch_facts(entry)
+        kind, ref, appeal_id, fact = facts[proof["fact"]]
+        self.assertEqual((kind, ref), ("registration", "appeal"))
+        self.assertEqual(fact.decode(), proof["fact_entry"])
+        self.assertIn(f"number={number}\n".encode(), fact)
+        self.assertTrue(fact.startswith(b"okno-journal 2\nrecord=appeal\n"))
+        kinds = [f[0] for f in facts]
+        self.assertEqual(kinds.count("message_in"), 1)
+        self.assertIn("event", kinds)
+        # each event fact is the event's row, recomputed here
+        for kind, ref, eid, fact in facts:
+            if ref == "event":
+                row = self.rows(f"SELECT id, appeal_id, at, kind, detail FROM events WHERE id = {eid}")
+                self.assertEqual(len(row), 1)
+                self.assertEqual(event_entry(*row[0]), fact)
+        # the message fact states the original's SHA-256 and size
+        raw = subprocess.run([okno_it.OKNO_BIN, "show", "--config", self.okno.config_path,
+                              "--raw", "1", number], check=True, capture_output=True).stdout
+        msg = [f[3] for f in facts if f[0] == "message_in"][0]
+        self.assertIn(f"\nraw_size={len(raw)}\nraw_sha256={hashlib.sha256(raw).hexdigest()}\n"
+                      .encode(), msg)
         leaf = hashlib.sha256(b"\x00" + entry).digest()
         self.assertEqual(leaf.hex(), proof["leaf_hash"])
         head = proof["tree_head"]
@@ -265,6 +308,9 @@ class JournalTest(unittest.TestCase):
         self.assertEqual(hashlib.sha256(b"\x00" + proof["entry"].encode()).hexdigest(),
                          proof["leaf_hash"])
         self.assertIn("\nnumber=%s\n" % number, proof["entry"])
+        kind, ref, _, fact = batch_facts(proof["entry"].encode())[proof["fact"]]
+        self.assertEqual((kind, ref), ("registration", "appeal"))
+        self.assertIn(("\nnumber=%s\n" % number).encode(), fact)
         self.assertEqual(hashlib.sha256(text.replace("\r\n", "\n").encode()).hexdigest(),
                          proof["text_sha256"])
         signed = (f"okno-set 1\nnumber={number}\nseq={proof['seq']}\nleaf={proof['leaf_hash']}\n"

@@ -106,7 +106,7 @@ class OidcTest(unittest.TestCase):
         self.assertEqual(c.post("/cabinet/login", {"csrf": token, "email": addr}).status, 200)
         code = None
         for _ in range(200):
-            for path in glob.glob(os.path.join(self.okno.dir, "outbox", "*", "*")):
+            for path in glob.glob(os.path.join(self.okno.dir, "outbox", "new", "*")):
                 with open(path, "rb") as f:
                     m = email.message_from_binary_file(f, policy=email.policy.default)
                 if addr in str(m["To"]):

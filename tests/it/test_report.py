@@ -66,7 +66,8 @@ class Report(unittest.TestCase):
         self.assertEqual(got["by_channel"], {"email": 4})
         self.assertEqual(got["open"], 3)
 
-        want = [("Итого", k, got[k]) for k in ("received", "answered", "on_time", "overdue", "open")]
+        want = [("Итого", k, got[k]) for k in ("received", "answered", "on_time", "overdue", "open",
+                                                   "withdrawn")]
         for section in ("by_channel", "by_category", "by_department"):
             want += [(section, k or "(нет)", v) for k, v in sorted(got[section].items())]
 

@@ -11,7 +11,9 @@ cabinet. The expected figures are counted from what the test did (and checked ag
 each appeal's `okno show --json`); the page's tables (parsed with html.parser), the CSV
 (csv module), the XLSX (openpyxl) and `okno report --json` must all equal them. Roles:
 an operator gets 403 and no link, a supervisor sees only their department and is told
-so when asking for another, the auditor sees all. Runs on SQLite and, as
+so when asking for another, the auditor sees all. A supervisor sets a formal appeal's
+classifier code on its page (a code not in the list: a message next to the field). Runs
+on SQLite and, as
 it_stats_pg, on PostgreSQL.
 """
 import csv
@@ -379,6 +381,49 @@ class Stats(unittest.TestCase):
             tid = ch["labelledby"].split()[0][len("chart-"):-len("-title")]
             self.assertIn(tid, p.tables)
         self.assertEqual(Tables(r.text).tables["series"][0][0], "Начало")
+
+    def test_theme_set_from_the_appeal_page(self):
+        """A supervisor sets the classifier code of a formal appeal on its page: a code
+        not in the list is a message next to the field and changes nothing; a listed
+        one goes into the dashboard's themes (rollup and --exact alike)."""
+        c, e9 = self.staff("supa"), self.a["e9"]
+        r = c.get("/console/appeals/" + e9)
+        self.assertEqual(r.status, 200, r.text[:500])
+        self.assertIn('id="theme-form"', r.text)
+        self.assertIn('<option value="0001.0001.0001.0001"', r.text)
+        self.assertRegex(r.text, r'id="theme-now">\s*не указана')
+        before = self.report("--dashboard")["dashboard"]["formal"]["themes"]
+        self.assertEqual(before, self.report("--dashboard", "--exact")["dashboard"]["formal"]["themes"])
+        token = c.csrf("/console/appeals/" + e9)
+        r = c.post("/console/theme/" + e9, {"csrf": token, "code": "9999.0000.0000.0000"})
+        self.assertEqual(r.status, 422, r.text[:500])
+        self.assertRegex(r.text, r'<p class="error" id="theme-code-error">Такого кода нет в '
+                                 r'классификаторе: выберите тему из списка.</p>')
+        self.assertIn('aria-invalid="true"', r.text)
+        self.assertEqual(self.report("--dashboard")["dashboard"]["formal"]["themes"], before)
+        r = c.post("/console/theme/" + e9, {"csrf": token, "code": "0001.0001.0001.0001"})
+        self.assertEqual(r.status, 303, r.text[:500])
+        self.assertEqual(urllib.parse.urlparse(r.headers["location"]).path, "/console/appeals/" + e9)
+        r = c.get("/console/appeals/" + e9)
+        self.assertRegex(r.text, r'id="theme-now">0001.0001.0001.0001 Конституционный строй')
+        self.assertIn("Задана тема типового тематического классификатора 0001.0001.0001.0001 (supa)",
+                      r.text)
+        after = self.report("--dashboard")["dashboard"]["formal"]["themes"]
+        want = dict(before)
+        want[""] = want.get("", 0) - 1
+        want["0001.0001.0001.0001"] = want.get("0001.0001.0001.0001", 0) + 1
+        self.assertEqual({k: v for k, v in after.items() if v}, {k: v for k, v in want.items() if v})
+        self.assertEqual(after, self.report("--dashboard", "--exact")["dashboard"]["formal"]["themes"])
+        # a support request has no theme; an auditor may not set one
+        r = c.get("/console/appeals/" + self.a["e1"])
+        self.assertNotIn('id="theme-form"', r.text)
+        self.assertEqual(c.post("/console/theme/" + self.a["e1"],
+                                {"csrf": token, "code": "0001.0001.0001.0001"}).status, 403)
+        aud = self.staff("aud")
+        self.assertNotIn('id="theme-form"', aud.get("/console/appeals/" + e9).text)
+        self.assertEqual(aud.post("/console/theme/" + e9,
+                                  {"csrf": aud.csrf("/console/stats"),
+                                   "code": "0002.0007.0074.0534"}).status, 403)
 
     def test_weekly_mail_to_the_supervisors_once_a_week(self):
         day = self.mail_day.replace(hour=10, minute=0, second=0, microsecond=0).isoformat()

@@ -143,6 +143,25 @@ static void test_a_damaged_model_is_refused(void **state)
   assert_damaged(longer, len + 1);       /* trailing bytes */
 }
 
+/* A model saved before the features changed ("OKNOCLS1") would be misread: it is refused
+ * with a message to retrain it, not taken as damaged or loaded. */
+static void test_a_model_of_the_older_format_is_refused_with_retrain(void **state)
+{
+  g_autoptr(OknoClassifier) c = toy_model();
+  g_autoptr(GBytes) saved = okno_classifier_save(c);
+  gsize len;
+  const guint8 *orig = g_bytes_get_data(saved, &len);
+  g_autofree guint8 *copy = g_memdup2(orig, len);
+  assert_memory_equal(copy, "OKNOCLS2", 8);
+  memcpy(copy, "OKNOCLS1", 8);
+  g_autoptr(GBytes) old = g_bytes_new(copy, len);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OknoClassifier) back = okno_classifier_load(old, &error);
+  assert_null(back);
+  assert_true(g_error_matches(error, OKNO_ERROR, OKNO_ERROR_USER));
+  assert_non_null(strstr(error->message, "retrain"));
+}
+
 static void test_bad_examples_are_user_errors(void **state)
 {
   const OknoExample one_label[] = {{"a b", "x"}, {"c d", "x"}};
@@ -224,6 +243,7 @@ int main(void)
     cmocka_unit_test(test_the_same_examples_give_the_same_model_byte_for_byte),
     cmocka_unit_test(test_a_saved_model_loads_and_predicts_the_same),
     cmocka_unit_test(test_a_damaged_model_is_refused),
+    cmocka_unit_test(test_a_model_of_the_older_format_is_refused_with_retrain),
     cmocka_unit_test(test_bad_examples_are_user_errors),
     cmocka_unit_test(test_scores_count_accuracy_and_macro_f1),
     cmocka_unit_test(test_cross_validation_on_real_complaints_is_far_above_chance),

@@ -105,6 +105,23 @@ static void test_sentences(void **state)
      "(31 %), предлагает: «Паспорта» 31 %, «tax» 20 %."},
     {"routed", "{\"department\":\"\",\"queue\":\"triage\",\"rule\":null}",
      "Оставлено в очереди разбора: ни одно правило не подошло."},
+    /* the category and SLA-class models (ops/classify_auto.h) and staff's decisions */
+    {"category_classified", "{\"model\":\"category\",\"value\":\"дороги\","
+                            "\"confidence\":0.874,\"why\":[\"ям\",\"дорог\"]}",
+     "Категория «дороги» задана автоматически: модель «category» уверена на 87 % (слова: ям, "
+     "дорог)."},
+    {"sla_class_classified", "{\"model\":\"sla_class\",\"value\":\"urgent\","
+                             "\"confidence\":0.5,\"why\":[]}",
+     "Класс срока «срочное» задан автоматически: модель «sla_class» уверена на 50 %."},
+    {"category_suggested", "{\"model\":\"category\",\"confidence\":0.3,\"why\":[\"яма\"],"
+                           "\"suggestions\":[{\"value\":\"дороги\",\"confidence\":0.3}]}",
+     "Категория оставлена сотруднику: модель «category» не уверена (30 %) и предлагает "
+     "варианты."},
+    {"sla_class_changed", "{\"from\":\"complex\",\"to\":\"simple\",\"by\":\"ivanova\"}",
+     "Класс срока изменён с «сложное» на «простое» (ivanova)."},
+    {"category_changed", "{\"to\":\"ЖКХ\",\"by\":\"ivanova\"}", "Категория изменена на «ЖКХ» (ivanova)."},
+    {"category_confirmed", "{\"value\":\"ЖКХ\",\"by\":\"ivanova\"}",
+     "Категория «ЖКХ» подтверждена (ivanova)."},
     {"status_changed", "{\"from\":\"new\",\"to\":\"in_progress\",\"by\":\"ivanova\"}",
      "Статус изменён с «Новое» на «В работе» (ivanova)."},
     {"deadline_extended", "{\"from\":\"x\",\"to\":\"2026-12-10T18:00:00+03:00\","

@@ -523,6 +523,227 @@ static void test_mail_to_the_check_address_registers_no_appeal(void **state)
   assert_int_equal(count(fx, "SELECT count(*) FROM outbound"), 1);
 }
 
+/* ---- the PostgreSQL fast path (issue 18): numbers per year, search rows ---- */
+
+static gint64 at_msk(const char *iso)
+{
+  g_autoptr(GDateTime) t = g_date_time_new_from_iso8601(iso, NULL);
+  assert_non_null(t);
+  return g_date_time_to_unix(t) * G_USEC_PER_SEC;
+}
+
+/* Numbers count from 1 again in each year of registration (Moscow time); on PostgreSQL
+ * each year is its own sequence, one made when a year first needs it. */
+static void test_numbers_run_per_year_across_the_new_year(void **state)
+{
+  Fx *fx = fixture(state);
+  g_auto(OknoIntakeResult) r1 = {0}, r2 = {0}, r3 = {0}, r4 = {0}, r5 = {0};
+  g_autofree char *n26a = okno_number_format(2026, 1), *n26b = okno_number_format(2026, 2);
+  g_autofree char *n27a = okno_number_format(2027, 1), *n27b = okno_number_format(2027, 2);
+  g_autofree char *n29 = okno_number_format(2029, 1);
+  okno_clock_set(at_msk("2026-12-31T23:59:30+03:00"));
+  r1 = submit(fx, &(Mail){0});
+  okno_clock_set(at_msk("2027-01-01T00:00:30+03:00"));
+  r2 = submit(fx, &(Mail){.from = "petr@example.ru", .message_id = "p1@example.ru"});
+  r3 = submit(fx, &(Mail){.from = "anna@example.ru", .message_id = "a1@example.ru"});
+  okno_clock_set(at_msk("2029-01-01T00:00:30+03:00"));
+  r4 = submit(fx, &(Mail){.from = "oleg@example.ru", .message_id = "o1@example.ru"});
+  /* a message received in 2026, registered late: still 2026's count */
+  r5 = submit_at(fx, &(Mail){.from = "olga@example.ru", .message_id = "g1@example.ru"},
+                 at_msk("2026-12-31T23:59:50+03:00"));
+  assert_string_equal(r1.number, n26a);
+  assert_string_equal(r2.number, n27a);
+  assert_string_equal(r3.number, n27b);
+  assert_string_equal(r4.number, n29);
+  assert_string_equal(r5.number, n26b);
+  if (!okno_db_is_sqlite(okno_store_db(fx->st)))
+    assert_int_equal(count(fx, "SELECT count(*) FROM pg_class WHERE relname = "
+                               "'okno_seq_appeal_2029' AND relkind = 'S'"), 1);
+}
+
+/* A message with two files attached, as parse sees one. */
+static char *raw_with_files(const char *from, const char *message_id, const char *subject,
+                            const char *text, const char *file1, const char *file2)
+{
+  GString *s = g_string_new(NULL);
+  const char *files[] = {file1, file2};
+  g_string_append_printf(s, "From: %s\r\nTo: support@portal.example\r\nSubject: %s\r\n"
+                            "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n"
+                            "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+                            "--b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n",
+                         from, subject, message_id, text);
+  for (guint i = 0; i < G_N_ELEMENTS(files); i++)
+    if (files[i])
+      g_string_append_printf(s, "--b\r\nContent-Type: application/pdf\r\n"
+                                "Content-Disposition: attachment; filename*=UTF-8''%s\r\n"
+                                "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n",
+                             files[i]);
+  g_string_append(s, "--b--\r\n");
+  return g_string_free(s, FALSE);
+}
+
+static OknoParsed *parsed_raw(const char *raw, gint64 at)
+{
+  g_autoptr(GBytes) b = g_bytes_new(raw, strlen(raw));
+  OknoParsed *p = okno_parse(cfg, b, &(OknoEnvelope){.channel = OKNO_CHANNEL_EMAIL}, at);
+  assert_true(okno_verify(cfg, p, NULL));
+  return p;
+}
+
+/* The appeal's search row as the INSERT triggers before migration 30 built it: the
+ * subject (A), then for each message in order its text (D; not okno's own letters)
+ * and each of its files (B), appended one by one. Compared as text, so a failure
+ * shows both. */
+static void assert_search_row_is_the_triggers(Fx *fx, const char *number)
+{
+  OknoDb *db = okno_store_db(fx->st);
+  g_autoptr(OknoRows) ms = okno_db_query(
+      db, "SELECT m.id, m.automatic FROM messages m JOIN appeals a ON a.id = m.appeal_id "
+          "WHERE a.number = $1 ORDER BY m.id", OKNO_PARAMS(OKNO_TEXT(number)), NULL);
+  g_autoptr(GString) expr = g_string_new(
+      "okno_search_doc((SELECT subject_terms FROM appeals WHERE number = $1), 'A')");
+  g_autoptr(OknoRows) both = NULL;
+  g_autofree char *sql = NULL;
+  assert_non_null(ms);
+  for (guint i = 0; i < okno_rows_count(ms); i++) {
+    g_autoptr(OknoRows) files = okno_db_query(
+        db, "SELECT id FROM attachments WHERE message_ref = $1 ORDER BY id",
+        OKNO_PARAMS(OKNO_INT(okno_rows_int(ms, i, 0))), NULL);
+    if (!okno_rows_int(ms, i, 1))
+      g_string_append_printf(expr, " || okno_search_doc((SELECT text_terms FROM messages "
+                                   "WHERE id = %" G_GINT64_FORMAT "), 'D')",
+                             okno_rows_int(ms, i, 0));
+    for (guint k = 0; k < okno_rows_count(files); k++)
+      g_string_append_printf(expr, " || okno_search_doc((SELECT filename_terms FROM "
+                                   "attachments WHERE id = %" G_GINT64_FORMAT "), 'B')",
+                             okno_rows_int(files, k, 0));
+  }
+  sql = g_strdup_printf("SELECT (%s)::text, (SELECT s.doc::text FROM appeal_search s JOIN "
+                        "appeals a ON a.id = s.appeal_id WHERE a.number = $1)", expr->str);
+  both = okno_db_query(db, sql, OKNO_PARAMS(OKNO_TEXT(number)), NULL);
+  assert_non_null(both);
+  /* the row holds the subject, the texts and the files */
+  assert_non_null(strstr(okno_rows_text(both, 0, 0), ":1A"));
+  assert_non_null(strstr(okno_rows_text(both, 0, 0), "B"));
+  assert_non_null(okno_rows_text(both, 0, 1));
+  assert_string_equal(okno_rows_text(both, 0, 1), okno_rows_text(both, 0, 0));
+}
+
+/* PostgreSQL: okno writes each appeal's search row before the group's COMMIT (store/
+ * search_queue.h), equal to what the triggers wrote: a new appeal with files, a reply
+ * with a file joining it, and both kinds in one group as the writer runs them. */
+static void test_pg_the_search_row_is_the_triggers(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autoptr(OknoBlocklist) none = okno_blocklist_new();
+  g_autofree char *raw1 = raw_with_files("Иван <ivan@example.ru>", "m1@example.ru",
+                                         "Не приходит код подтверждения", DESCRIPTION,
+                                         "скриншот-ошибки.pdf", "заявление.pdf");
+  g_autofree char *raw3 = raw_with_files("Пётр <petr@example.ru>", "p1@example.ru",
+                                         "Справка о доходах", "Прошу выдать справку 2-НДФЛ.",
+                                         "паспорт.pdf", NULL);
+  g_autofree char *raw2 = NULL, *raw4 = NULL, *subject = NULL;
+  g_autoptr(OknoParsed) p1 = parsed_raw(raw1, okno_now());
+  g_autoptr(OknoParsed) p2 = NULL, p3 = NULL, p4 = NULL;
+  g_auto(OknoIntakeResult) r1 = register_with(fx, p1, none), r2 = {0}, r3 = {0}, r4 = {0};
+  assert_search_row_is_the_triggers(fx, r1.number);
+
+  subject = g_strdup_printf("Re: Обращение № %s", r1.number);
+  raw2 = raw_with_files("Иван <ivan@example.ru>", "m2@example.ru", subject,
+                        "Прикладываю ещё один снимок экрана.", "снимок-2.pdf", NULL);
+  p2 = parsed_raw(raw2, okno_now() + HOUR);
+  r2 = register_with(fx, p2, none);
+  assert_int_equal(r2.outcome, OKNO_INTAKE_JOINED);
+  assert_search_row_is_the_triggers(fx, r1.number);
+
+  /* one group: a new appeal and a second reply to the first, each in its savepoint */
+  raw4 = raw_with_files("Иван <ivan@example.ru>", "m3@example.ru", subject,
+                        "И третий снимок, с другого телефона.", "снимок-3.pdf", "снимок-4.pdf");
+  p3 = parsed_raw(raw3, okno_now() + 2 * HOUR);
+  p4 = parsed_raw(raw4, okno_now() + 2 * HOUR);
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_savepoint(fx->st, NULL));
+  assert_true(okno_register(sla, none, fx->st, p3, &r3, NULL));
+  assert_true(okno_store_release(fx->st, NULL));
+  assert_true(okno_store_savepoint(fx->st, NULL));
+  assert_true(okno_register(sla, none, fx->st, p4, &r4, NULL));
+  assert_true(okno_store_release(fx->st, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  assert_int_equal(r3.outcome, OKNO_INTAKE_CREATED);
+  assert_int_equal(r4.outcome, OKNO_INTAKE_JOINED);
+  assert_search_row_is_the_triggers(fx, r1.number);
+  assert_search_row_is_the_triggers(fx, r3.number);
+  assert_int_equal(count(fx, "SELECT count(*) FROM appeal_search"), 2);
+}
+
+/* PostgreSQL: the round trips to the server per new appeal in a group of 8, as the
+ * group-commit writer runs them (BEGIN, a savepoint each, COMMIT), one statement at a
+ * time and then pipelined (db.h okno_db_set_pipelining, as the writer does). Printed
+ * (issue 18 counts them); the counts do not depend on timing. */
+static double round_trips_per_appeal(Fx *fx, int group)
+{
+  g_autoptr(OknoBlocklist) none = okno_blocklist_new();
+  guint64 before = okno_db_round_trips(okno_store_db(fx->st));
+  const int n = 8;
+  assert_true(okno_store_begin(fx->st, NULL));
+  for (int i = 0; i < n; i++) {
+    g_autofree char *from = g_strdup_printf("citizen%d.%d@example.ru", group, i);
+    g_autofree char *mid = g_strdup_printf("r%d.%d@example.ru", group, i);
+    g_autoptr(OknoParsed) p = parsed_at(&(Mail){.from = from, .message_id = mid}, okno_now(), NULL);
+    g_auto(OknoIntakeResult) r = {0};
+    assert_true(okno_store_savepoint(fx->st, NULL));
+    assert_true(okno_register(sla, none, fx->st, p, &r, NULL));
+    assert_true(okno_store_release(fx->st, NULL));
+    assert_int_equal(r.outcome, OKNO_INTAKE_CREATED);
+  }
+  assert_true(okno_store_commit(fx->st, NULL));
+  return (double)(okno_db_round_trips(okno_store_db(fx->st)) - before) / n;
+}
+
+static void test_pg_round_trips_per_appeal(void **state)
+{
+  Fx *fx = fixture(state);
+  double one_by_one, pipelined;
+  one_by_one = round_trips_per_appeal(fx, 1);
+  okno_db_set_pipelining(okno_store_db(fx->st), TRUE);
+  pipelined = round_trips_per_appeal(fx, 2);
+  okno_db_set_pipelining(okno_store_db(fx->st), FALSE);
+  print_message("round trips per new appeal (group of 8): %.2f one by one, %.2f pipelined\n",
+                one_by_one, pipelined);
+  assert_true(pipelined < one_by_one);
+  assert_int_equal(count(fx, "SELECT count(*) FROM appeals"), 16);
+  assert_int_equal(count(fx, "SELECT count(*) FROM appeal_search"), 16);
+}
+
+/* PostgreSQL, pipelined: a job whose statement sent without waiting fails is undone
+ * alone when its savepoint is released; the group's other jobs commit. */
+static void test_pg_a_pipelined_failure_undoes_its_job_only(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoDb *db = okno_store_db(fx->st);
+  g_autoptr(GError) err = NULL;
+  okno_db_set_pipelining(db, TRUE);
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_savepoint(fx->st, NULL));
+  assert_true(okno_db_exec(db, "INSERT INTO meta(key, value) VALUES('a', '1')", OKNO_NO_PARAMS, NULL));
+  assert_true(okno_store_release(fx->st, NULL));
+  assert_true(okno_store_savepoint(fx->st, NULL));
+  assert_true(okno_db_exec(db, "INSERT INTO meta(key, value) VALUES('b', '1')", OKNO_NO_PARAMS, NULL));
+  /* sent without waiting: the duplicate key shows at the release */
+  assert_true(okno_db_exec(db, "INSERT INTO meta(key, value) VALUES('a', '2')", OKNO_NO_PARAMS, NULL));
+  assert_false(okno_store_release(fx->st, &err));
+  assert_non_null(strstr(err->message, "23505"));
+  assert_true(okno_store_savepoint(fx->st, NULL));
+  assert_true(okno_db_exec(db, "INSERT INTO meta(key, value) VALUES('c', '1')", OKNO_NO_PARAMS, NULL));
+  assert_int_equal(count(fx, "SELECT count(*) FROM meta WHERE key IN ('a', 'b', 'c')"), 2);
+  assert_true(okno_store_release(fx->st, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  okno_db_set_pipelining(db, FALSE);
+  assert_int_equal(count(fx, "SELECT count(*) FROM meta WHERE key IN ('a', 'b', 'c')"), 2);
+  assert_int_equal(count(fx, "SELECT count(*) FROM meta WHERE key = 'b'"), 0);
+}
+
 static int group_setup(void **state)
 {
   (void)state;
@@ -571,6 +792,11 @@ int main(void)
     ON_BOTH(test_a_letter_pointing_at_a_blocked_domain_waits_in_the_suspicious_queue),
     ON_BOTH(test_an_empty_message_is_quarantined_without_asking_anything),
     ON_BOTH(test_mail_to_the_check_address_registers_no_appeal),
+    ON_BOTH(test_numbers_run_per_year_across_the_new_year),
+    ON_PG_AS("test_pg_the_search_row_is_the_triggers", test_pg_the_search_row_is_the_triggers),
+    ON_PG_AS("test_pg_round_trips_per_appeal", test_pg_round_trips_per_appeal),
+    ON_PG_AS("test_pg_a_pipelined_failure_undoes_its_job_only",
+             test_pg_a_pipelined_failure_undoes_its_job_only),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -72,6 +72,10 @@ static World *populate(OknoStore *st)
     w->appeal[i] = a.id;
     w->msg_in[i] = add_message(st, a.id, "in", i ? "Прошу помочь" : "Не работает вход");
     assert_true(okno_store_event_add(st, a.id, "registered", "{\"by\":\"intake\"}", NULL));
+    /* committed first: a change in the registration's own transaction would fold into
+     * its leaf (test_changes_before_the_commit_fold_into_the_registration_leaf) */
+    assert_true(okno_store_commit(st, NULL));
+    assert_true(okno_store_begin(st, NULL));
     got = okno_store_appeal_get_by_id(st, a.id, NULL);
     got->deadline = okno_now() + G_GINT64_CONSTANT(30) * 86400 * G_USEC_PER_SEC;
     assert_true(okno_store_appeal_update(st, got, NULL));
@@ -227,6 +231,67 @@ static void test_a_rolled_back_savepoint_leaves_no_gap(void **state)
   assert_true(okno_store_commit(fx->st, NULL));
   assert_true(okno_store_journal_size(fx->st, &size, NULL));
   assert_int_equal(size, 13);
+  assert_intact(fx->st, w);
+  world_free(w);
+}
+
+/* The registration's leaf says what the registration committed: changes to the appeal
+ * in the same transaction (the clock started, the department routed) rewrite that leaf,
+ * never a leaf already committed; a change after the commit is a leaf of its own; a
+ * rolled-back savepoint forgets the leaf. The journal stays intact throughout. */
+static void test_changes_before_the_commit_fold_into_the_registration_leaf(void **state)
+{
+  Fx *fx = fixture(state);
+  World *w = populate(fx->st);
+  OknoAppeal a = {.number = "26-000005-0", .status = OKNO_STATUS_NEW,
+                  .channel = OKNO_CHANNEL_EMAIL, .received_at = okno_now()};
+  OknoAppeal b = {.number = "26-000006-6", .status = OKNO_STATUS_NEW,
+                  .channel = OKNO_CHANNEL_WEB, .received_at = okno_now()};
+  gint64 size = 0;
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
+  {
+    g_autoptr(OknoAppeal) got = okno_store_appeal_get_by_id(fx->st, a.id, NULL);
+    got->deadline = okno_now() + G_GINT64_CONSTANT(30) * 86400 * G_USEC_PER_SEC;
+    assert_true(okno_store_appeal_update(fx->st, got, NULL));
+    got->priority = OKNO_PRIORITY_URGENT;
+    assert_true(okno_store_appeal_update(fx->st, got, NULL));
+  }
+  assert_true(okno_store_commit(fx->st, NULL));
+  assert_true(okno_store_journal_size(fx->st, &size, NULL));
+  assert_int_equal(size, 13); /* one leaf for the registration and both changes */
+  {
+    g_autoptr(GPtrArray) leaves = okno_store_journal_leaves(fx->st, 12, 10, NULL);
+    g_autoptr(OknoAppeal) now = okno_store_appeal_get_by_id(fx->st, a.id, NULL);
+    g_autoptr(GBytes) want = okno_journal_entry_appeal(now);
+    const OknoJournalLeaf *l = leaves->pdata[0];
+    assert_string_equal(l->kind, "registration");
+    assert_true(g_bytes_equal(l->entry, want));
+  }
+  assert_intact(fx->st, w);
+  /* after the commit: a leaf of its own */
+  assert_true(okno_store_begin(fx->st, NULL));
+  {
+    g_autoptr(OknoAppeal) got = okno_store_appeal_get_by_id(fx->st, a.id, NULL);
+    got->priority = OKNO_PRIORITY_NORMAL;
+    assert_true(okno_store_appeal_update(fx->st, got, NULL));
+  }
+  assert_true(okno_store_commit(fx->st, NULL));
+  assert_true(okno_store_journal_size(fx->st, &size, NULL));
+  assert_int_equal(size, 14);
+  /* a savepoint rolled back forgets its registration: b's change is b's own leaf */
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_savepoint(fx->st, NULL));
+  assert_true(okno_store_appeal_insert(fx->st, &b, NULL));
+  okno_store_rollback_to(fx->st);
+  {
+    g_autoptr(OknoAppeal) got = okno_store_appeal_get_by_id(fx->st, a.id, NULL);
+    got->priority = OKNO_PRIORITY_URGENT;
+    assert_true(okno_store_appeal_update(fx->st, got, NULL));
+  }
+  assert_true(okno_store_commit(fx->st, NULL));
+  assert_true(okno_store_journal_size(fx->st, &size, NULL));
+  assert_int_equal(size, 15);
   assert_intact(fx->st, w);
   world_free(w);
 }
@@ -562,10 +627,15 @@ static void test_key_rotation_keeps_old_heads_verifiable(void **state)
 int main(void)
 {
   const gboolean pg = g_getenv("OKNO_TEST_PG_URL") && *g_getenv("OKNO_TEST_PG_URL");
+  /* These tests build journals of single-fact leaves, as okno wrote them before
+   * batches: they must still verify and still name every tampering. Batches are
+   * tampered with in tests/unit/test_journal_batch.c. */
+  okno_journal_set_batches(FALSE);
   const struct CMUnitTest tests[] = {
     ON_BOTH(test_leaves_follow_the_facts_and_verify_intact),
     ON_BOTH(test_tampering_is_found_and_names_the_appeal),
     ON_BOTH(test_a_rolled_back_savepoint_leaves_no_gap),
+    ON_BOTH(test_changes_before_the_commit_fold_into_the_registration_leaf),
     ON_BOTH(test_merge_is_journaled_and_stays_intact),
     ON_BOTH(test_heads_signatures_and_proofs),
     ON_BOTH(test_concurrent_writers_leave_no_gap),

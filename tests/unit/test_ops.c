@@ -25,6 +25,7 @@
 #include "ops/ops.h"
 #include "core/paths.h"
 #include "store/appeals.h"
+#include "store/classify.h"
 #include "store/jobs.h"
 #include "store/notify.h"
 #include "store/outbound.h"
@@ -266,6 +267,14 @@ static void test_confirming_urgency_recomputes_the_deadline(void **state)
   expect_event(fx, a, "priority_confirmed",
                "{\"class\":\"urgent\",\"rule\":\"urgent confirmed: 4 hours\",\"deadline\":"
                "\"2026-11-18T18:06:40+03:00\",\"by\":\"petrova\"}");
+  { /* a staff decision on the class: an example of the SLA-class model */
+    gint64 last = 0;
+    g_autoptr(GPtrArray) ex = okno_store_examples(fx->st, "sla_class", &last, NULL);
+    assert_non_null(ex);
+    assert_int_equal(ex->len, 1);
+    assert_string_equal(((OknoStoredExample *)ex->pdata[0])->label, "urgent");
+    assert_string_equal(((OknoStoredExample *)ex->pdata[0])->source, "operator");
+  }
 
   expect_error(OP(fx, okno_ops_confirm_urgent(env, fx->st, f->number, "petrova", &err)), &err,
                OKNO_ERROR_USER, "formal appeal 26-000004-5 follows 59-FZ periods; extend it instead");

@@ -27,6 +27,7 @@
 #include "core/error.h"
 #include "store/appeals.h"
 #include "store/queue.h"
+#include "store/rollup.h"
 #include "store/staff.h"
 #include "store/store.h"
 #include "store/terms.h"
@@ -57,9 +58,13 @@ static void seed(OknoStore *st, gint64 users[3])
   }
   assert_true(okno_store_begin(st, NULL));
   /* PostgreSQL's search trigger rebuilds one appeal's document per row (1.5 ms each):
-   * for the bulk insert it is off and the documents are built in one statement */
+   * for the bulk insert it is off and the documents are built in one statement; so are
+   * the rollups' (plpgsql upserts per row), counted again from the rows afterwards */
   if (!okno_db_is_sqlite(db))
-    assert_true(okno_db_script(db, "ALTER TABLE appeals DISABLE TRIGGER appeal_search_appeal", NULL));
+    assert_true(okno_db_script(db, "ALTER TABLE appeals DISABLE TRIGGER appeal_search_appeal;"
+                                   "ALTER TABLE appeals DISABLE TRIGGER appeal_roll_insert_delete;"
+                                   "ALTER TABLE appeals DISABLE TRIGGER appeal_roll27_insert_delete",
+                               NULL));
   assert_true(okno_db_exec(
       db,
       "WITH RECURSIVE s(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM s "
@@ -82,9 +87,13 @@ static void seed(OknoStore *st, gint64 users[3])
   if (!okno_db_is_sqlite(db))
     assert_true(okno_db_script(db,
                                "SELECT okno_search_rebuild(array(SELECT id FROM appeals));"
-                               "ALTER TABLE appeals ENABLE TRIGGER appeal_search_appeal",
+                               "ALTER TABLE appeals ENABLE TRIGGER appeal_search_appeal;"
+                               "ALTER TABLE appeals ENABLE TRIGGER appeal_roll_insert_delete;"
+                               "ALTER TABLE appeals ENABLE TRIGGER appeal_roll27_insert_delete",
                                NULL));
   assert_true(okno_store_commit(st, NULL));
+  if (!okno_db_is_sqlite(db))
+    assert_true(okno_rollup_refill(st, NULL, NULL));
   assert_true(okno_db_script(db, "ANALYZE", NULL));
 }
 

@@ -4,7 +4,11 @@
  * some received outside the period) is inserted; the expected figures are counted
  * here from the same list by the definitions of report.h, without SQL, and compared
  * with the store's, for every department and for one. The store's gauges of /metrics
- * (overdue, appeals by status) are checked against the same list. */
+ * (overdue, appeals by status) are checked against the same list. Migration 20's
+ * columns follow the events; migration 25 fills the rollups exactly as its triggers
+ * keep them. Migration 27's rollups (backlog by age, load per operator, 59-FZ themes)
+ * give the figures counted from the rows (q.exact) through status changes,
+ * reassignments, transfers, theme changes, a purge and deletes, and equal a refill. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +21,11 @@
 #include "store/events.h"
 #include "store/migrations.h"
 #include "store/report.h"
+#include "store/retention.h"
+#include "store/rollup.h"
+#include "store/rollup_open_sql.h"
+#include "store/staff.h"
+#include "store/stats.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"
@@ -182,10 +191,18 @@ static void test_stats_columns_follow_the_events(void **state)
   const char *const *steps = okno_migrations(db->driver->name, &count);
   const char *const cols[] = {"answered_first_at", "closed_first_at", "clarifications",
                               "reopened", "forwarded", "forwarded_in_time"};
-  g_autoptr(GString) undo = g_string_new(fx->db->pg ? "DROP TRIGGER appeal_stats_event ON events;"
+  /* migration 25's rollup triggers and index read these columns: they go first */
+  g_autoptr(GString) undo = g_string_new(fx->db->pg ? "DROP TRIGGER appeal_roll_insert_delete ON appeals;"
+                                                      "DROP TRIGGER appeal_roll_update ON appeals;"
+                                                      "DROP INDEX appeals_clarified;"
+                                                      "DROP TRIGGER appeal_stats_event ON events;"
                                                       "DROP FUNCTION okno_appeal_stats_event();"
                                                       "DROP INDEX appeals_stats;"
-                                                    : "DROP TRIGGER appeal_stats_event;"
+                                                    : "DROP TRIGGER appeal_roll_insert;"
+                                                      "DROP TRIGGER appeal_roll_delete;"
+                                                      "DROP TRIGGER appeal_roll_update;"
+                                                      "DROP INDEX appeals_clarified;"
+                                                      "DROP TRIGGER appeal_stats_event;"
                                                       "DROP INDEX appeals_stats;");
   assert_true(count >= STATS_STEP);
   assert_non_null(strstr(steps[STATS_STEP - 1], "appeal_stats_event"));
@@ -243,6 +260,262 @@ static void test_stats_columns_follow_the_events(void **state)
     okno_appeal_free(specs[i].a);
 }
 
+/* ---- migration 25: the rollups filled by the step equal those kept by the triggers ---- */
+
+/* The rows of each query (none may be empty) as one text, `cols[k]` columns of the k-th. */
+static char *tables_text(OknoDb *db, const char *const *sql, const guint *cols, gsize n)
+{
+  GString *out = g_string_new(NULL);
+  for (gsize k = 0; k < n; k++) {
+    g_autoptr(OknoRows) r = okno_db_query(db, sql[k], OKNO_NO_PARAMS, NULL);
+    assert_non_null(r);
+    assert_true(okno_rows_count(r) > 0);
+    for (guint i = 0; i < okno_rows_count(r); i++) {
+      for (guint c = 0; c < cols[k]; c++)
+        g_string_append_printf(out, "%s|", okno_rows_text(r, i, c));
+      g_string_append_c(out, '\n');
+    }
+  }
+  return g_string_free(out, FALSE);
+}
+
+/* The rollups' non-empty rows as one text (a key whose appeals all moved away keeps a
+ * row of zeros under the triggers; the fill writes none). */
+static char *rollups(OknoDb *db)
+{
+  static const char *const sql[] = {
+    "SELECT day, department, channel, category, kind, sla_class, received, answered, on_time,"
+    " overdue, open, reopened, repeated, clarified, clarifications, forwarded,"
+    " forwarded_in_time, answered_30, extended, rated, r1, r2, r3, r4, r5 FROM stats_daily"
+    " WHERE received <> 0 ORDER BY 1, 2, 3, 4, 5, 6",
+    "SELECT day, department, channel, category, kind, sla_class, what, bucket, n"
+    " FROM stats_hours WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8",
+  };
+  const guint cols[] = {25, 9};
+  return tables_text(db, sql, cols, G_N_ELEMENTS(sql));
+}
+
+static void test_rollup_fill_equals_triggers(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoDb *db = okno_store_db(fx->st);
+  Spec specs[N];
+  gint64 start = period_start();
+  guint count = 0, step = 0;
+  const char *const *steps = okno_migrations(db->driver->name, &count);
+  g_autofree char *kept = NULL, *filled = NULL;
+  for (guint i = 0; i < count; i++)
+    if (strstr(steps[i], "CREATE TABLE stats_daily"))
+      step = i + 1;
+  assert_true(step > 20);
+  insert_all(fx->st, specs, start);
+  /* answers, closings, a reopening, clarifications, forwards, ratings, transfers */
+  for (int i = 0; i < N; i += 4) {
+    gint64 id = specs[i].a->id;
+    event_at(fx->st, id, start + (i + 2) * HOUR, "status_changed", CHANGE("new", "answered"));
+    if (i % 8 == 0)
+      event_at(fx->st, id, start + (i + 30) * HOUR, "status_changed", CHANGE("answered", "closed"));
+    if (i % 12 == 0)
+      event_at(fx->st, id, start + (i + 40) * HOUR, "status_changed", CHANGE("closed", "in_progress"));
+    if (i % 5 == 0)
+      event_at(fx->st, id, start + (i + 1) * HOUR, "status_changed",
+               CHANGE("new", "needs_clarification"));
+    if (i % 7 == 0)
+      event_at(fx->st, id, start + (i + 3) * HOUR, "forwarded", "{\"in_time\":\"yes\"}");
+  }
+  assert_true(okno_db_exec(db, "INSERT INTO ratings(appeal_id, score, comment, email, created_at)"
+                               " SELECT id, 1 + id % 5, '', 'c@example.ru', received_at FROM appeals"
+                               " WHERE id % 3 = 0", OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE ratings SET score = 5 WHERE appeal_id % 2 = 0",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET department = 'b', category = 'вход'"
+                               " WHERE id % 5 = 1", OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "DELETE FROM ratings WHERE appeal_id % 9 = 0", OKNO_NO_PARAMS, NULL));
+  kept = rollups(db);
+
+  /* step 25 undone and run again: its fill, then the histograms' rebuild */
+  assert_true(okno_db_script(
+      db,
+      fx->db->pg ? "DROP TRIGGER appeal_roll_insert_delete ON appeals;"
+                   "DROP TRIGGER appeal_roll_update ON appeals; DROP TRIGGER rating_roll ON ratings;"
+                   "DROP FUNCTION okno_appeal_roll(); DROP FUNCTION okno_rating_roll();"
+                 : "DROP TRIGGER appeal_roll_insert; DROP TRIGGER appeal_roll_delete;"
+                   "DROP TRIGGER appeal_roll_update; DROP TRIGGER rating_roll_insert;"
+                   "DROP TRIGGER rating_roll_update; DROP TRIGGER rating_roll_delete;",
+      NULL));
+  assert_true(okno_db_script(db,
+                             "DROP INDEX appeals_late_open; DROP INDEX appeals_clarified;"
+                             "DROP INDEX ratings_recent; DROP TABLE stats_daily;"
+                             "DROP TABLE stats_hours; DROP TABLE stats_workdays;"
+                             "ALTER TABLE appeals DROP COLUMN rating;"
+                             "DELETE FROM meta WHERE key = 'stats_calendar';",
+                             NULL));
+  assert_true(okno_db_script(db, steps[step - 1], NULL));
+  assert_true(okno_rollup_sync(fx->st, NULL, NULL));
+  filled = rollups(db);
+  assert_string_equal(filled, kept);
+  for (int i = 0; i < N; i++)
+    okno_appeal_free(specs[i].a);
+}
+
+
+/* ---- migration 27: backlog, load and themes from the rollups equal the rows ---- */
+
+static char *rollups27(OknoDb *db)
+{
+  static const char *const sql[] = {
+    "SELECT day, department, channel, category, kind, sla_class, n FROM stats_open"
+    " ORDER BY 1, 2, 3, 4, 5, 6",
+    "SELECT day, department, assignee, n, answered, open FROM stats_load ORDER BY 1, 2, 3",
+    "SELECT day, department, channel, category, sla_class, theme, n FROM stats_themes"
+    " ORDER BY 1, 2, 3, 4, 5, 6",
+  };
+  const guint cols[] = {7, 6, 7};
+  return tables_text(db, sql, cols, G_N_ELEMENTS(sql));
+}
+
+static char *load_text(const OknoStats *s)
+{
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; i < s->load->len; i++) {
+    const OknoStatsLoad *l = g_ptr_array_index(s->load, i);
+    g_string_append_printf(out, "%s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                           ";", l->login, l->assigned, l->answered, l->open);
+  }
+  return g_string_free(out, FALSE);
+}
+
+/* Every figure of migration 27 read from the rollups and from the rows. */
+static void compare27(OknoStore *st, OknoReportQuery q, gboolean *any_backlog)
+{
+  OknoStats roll, rows;
+  g_autofree char *lr = NULL, *lx = NULL;
+  GHashTableIter it;
+  gpointer k, v;
+  q.exact = FALSE;
+  assert_true(okno_store_stats(st, &q, FALSE, NULL, &roll, NULL));
+  q.exact = TRUE;
+  assert_true(okno_store_stats(st, &q, FALSE, NULL, &rows, NULL));
+  for (int i = 0; i < OKNO_STATS_AGES; i++) {
+    assert_int_equal(roll.backlog[i], rows.backlog[i]);
+    *any_backlog = *any_backlog || (i > 0 && i < OKNO_STATS_AGES - 1 && rows.backlog[i] > 0);
+  }
+  lr = load_text(&roll);
+  lx = load_text(&rows);
+  assert_string_equal(lr, lx);
+  assert_int_equal(g_hash_table_size(roll.formal.themes), g_hash_table_size(rows.formal.themes));
+  g_hash_table_iter_init(&it, rows.formal.themes);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    gint64 *n = g_hash_table_lookup(roll.formal.themes, k);
+    assert_non_null(n);
+    assert_int_equal(*n, *(gint64 *)v);
+  }
+  assert_int_equal(roll.formal.unanswered, rows.formal.unanswered);
+  okno_stats_clear(&roll);
+  okno_stats_clear(&rows);
+}
+
+static void compare27_all(OknoStore *st, gint64 start, gint64 now)
+{
+  static const char *const mine[] = {"a", "", NULL};
+  const OknoReportQuery base = {.from = start - 24 * HOUR, .to = start + 31 * 24 * HOUR,
+                                .now = now};
+  OknoReportQuery q = base;
+  gboolean any = FALSE;
+  compare27(st, q, &any);
+  q.department = "a";
+  compare27(st, q, &any);
+  q = base;
+  q.channel = "web"; /* the load then from the rows */
+  compare27(st, q, &any);
+  q = base;
+  q.departments = mine;
+  q.category = "паспорт";
+  compare27(st, q, &any);
+  q = base;
+  q.kind = "formal";
+  q.sla_class = "";
+  compare27(st, q, &any);
+  assert_true(any); /* some band between the edges held appeals */
+}
+
+static void test_rollup27_equals_rows(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoDb *db = okno_store_db(fx->st);
+  Spec specs[N];
+  gint64 start = period_start(), users[3];
+  g_autofree char *kept = NULL, *filled = NULL;
+  OknoPurgeCounts pc = {0};
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *login = g_strdup_printf("op%d", i);
+    char *none[] = {NULL};
+    OknoUser u = {.login = login, .role = "operator", .password_hash = "x", .totp_secret = "",
+                  .departments = none};
+    assert_true(okno_store_user_insert(fx->st, &u, NULL));
+    users[i] = u.id;
+  }
+  insert_all(fx->st, specs, start);
+  /* formal appeals, assignees, a few themes, a quarantined and a spam one */
+  for (int i = 0; i < N; i++) {
+    g_autofree char *who = i % 4 == 3 ? g_strdup("NULL")
+                                      : g_strdup_printf("%" G_GINT64_FORMAT, users[i % 3]);
+    g_autofree char *sql = g_strdup_printf(
+        "UPDATE appeals SET kind = '%s', assignee = %s, queue = '%s' WHERE id = %" G_GINT64_FORMAT,
+        i % 3 ? "formal" : "support", who, i == 5 ? "quarantine" : i == 6 ? "spam" : "",
+        specs[i].a->id);
+    assert_true(okno_db_exec(db, sql, OKNO_NO_PARAMS, NULL));
+  }
+  for (int i = 1; i < N; i += 3)
+    assert_true(okno_store_appeal_theme_set(fx->st, specs[i].a->id, i % 2 ? "0001.0002" : "0003.0004",
+                                            start, "op", NULL));
+  kept = rollups27(db);
+  compare27_all(fx->st, start, start + 3 * 24 * HOUR + 5 * HOUR);
+
+  /* status changes, reassignment, transfers, theme changes and removals, a purge, deletes */
+  assert_true(okno_db_exec(db, "UPDATE appeals SET status = 'closed', answered = 1 WHERE id % 7 = 0",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET status = 'in_progress' WHERE id % 11 = 4",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET assignee = NULL WHERE id % 5 = 2",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET assignee = $1 WHERE id % 5 = 3",
+                           OKNO_PARAMS(OKNO_INT(users[0])), NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET department = 'b', channel = 'web',"
+                               " received_at = received_at - 86400000000 WHERE id % 6 = 1",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET queue = '' WHERE queue = 'quarantine'",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET kind = 'support' WHERE id % 9 = 1",
+                           OKNO_NO_PARAMS, NULL));
+  for (int i = 1; i < N; i += 6)
+    assert_true(okno_store_appeal_theme_set(fx->st, specs[i].a->id, "0005.0006", start, "op", NULL));
+  assert_true(okno_db_exec(db, "DELETE FROM appeal_themes WHERE appeal_id % 4 = 0",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_retention_purge(fx->st, specs[2].a->id, start, "period", &pc, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  okno_purge_counts_clear(&pc);
+  assert_true(okno_db_exec(db, "DELETE FROM appeal_themes WHERE appeal_id IN ($1, $2)",
+                           OKNO_PARAMS(OKNO_INT(specs[10].a->id), OKNO_INT(specs[13].a->id)), NULL));
+  assert_true(okno_db_exec(db, "DELETE FROM appeals WHERE id IN ($1, $2)",
+                           OKNO_PARAMS(OKNO_INT(specs[10].a->id), OKNO_INT(specs[13].a->id)), NULL));
+  event_at(fx->st, specs[4].a->id, start + 50 * HOUR, "left_unanswered", "{\"ground\":\"obscene\"}");
+  for (gint64 h = 0; h < 48; h += 7)
+    compare27_all(fx->st, start, start + (3 * 24 + h) * HOUR);
+  compare27_all(fx->st, start, start + 40 * 24 * HOUR);
+
+  /* the rows the triggers kept are those a refill counts */
+  g_free(kept);
+  kept = rollups27(db);
+  assert_true(okno_db_script(db, "DELETE FROM stats_open; DELETE FROM stats_load;"
+                                 "DELETE FROM stats_themes;" R27_FILL, NULL));
+  filled = rollups27(db);
+  assert_string_equal(filled, kept);
+  for (int i = 0; i < N; i++)
+    okno_appeal_free(specs[i].a);
+}
+
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), \
   {"pg_" #f, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
@@ -252,6 +525,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
     ON_BOTH(test_report_matches_counts),
     ON_BOTH(test_stats_columns_follow_the_events),
+    ON_BOTH(test_rollup_fill_equals_triggers),
+    ON_BOTH(test_rollup27_equals_rows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -338,6 +338,40 @@ static void test_a_key_file_made_later_reindexes_under_the_key(void **state)
   forget_key_file(key);
 }
 
+/* A clear store indexed by an older term function (unkeyed BLAKE2b, key check "none")
+ * is indexed again at its next open: the index made the old way finds nothing through
+ * today's query terms until then, and everything after. */
+static void test_terms_of_an_older_function_are_made_again_at_open(void **state)
+{
+  Fx *fx = fixture(state);
+  load_corpus(fx->st);
+  assert_true(okno_db_exec(okno_store_db(fx->st),
+                           "UPDATE messages SET text_terms = 'aaaaaaaaaaaaaaaa' WHERE automatic = 0",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(okno_store_db(fx->st),
+                           "UPDATE attachments SET filename_terms = 'aaaaaaaaaaaaaaaa'",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(okno_store_db(fx->st), "UPDATE search_state SET key_check = 'none'",
+                           OKNO_NO_PARAMS, NULL));
+  {
+    g_autofree char *stale = found_set(fx->st, "pdf");
+    assert_string_equal(stale, "");
+  }
+  okno_store_close(fx->st);
+  fx->st = okno_store_open(fx->db->url, NULL);
+  assert_non_null(fx->st);
+  {
+    g_autoptr(OknoRows) r = okno_db_query(okno_store_db(fx->st),
+                                          "SELECT key_check FROM search_state", OKNO_NO_PARAMS,
+                                          NULL);
+    g_autofree char *files = found_set(fx->st, "pdf");
+    g_autofree char *got = found_set(fx->st, "заявление");
+    assert_string_equal(okno_rows_text(r, 0, 0), "none2");
+    assert_string_equal(files, "01 03 10 17 20");
+    assert_string_equal(got, "01 04 16");
+  }
+}
+
 static void test_subject_and_repeated_words_rank_first(void **state)
 {
   Fx *fx = fixture(state);
@@ -376,6 +410,35 @@ static void test_equal_ranks_come_newest_first_and_limit_cuts(void **state)
   assert_non_null(one);
   assert_int_equal(one->len, 1);
   assert_string_equal(((OknoAppeal *)g_ptr_array_index(one, 0))->number, "26-000102");
+}
+
+/* Only the newest OKNO_SEARCH_RANKED matches are ranked (issue 18 item 4): the 10
+ * oldest appeals say the word three times in their subjects, so they would rank first
+ * among all matches, but OKNO_SEARCH_RANKED newer ones hold it too: none of the 10 is
+ * returned, and the word in one of them alone still finds it. */
+static void test_only_the_newest_matches_are_ranked(void **state)
+{
+  Fx *fx = fixture(state);
+  gint64 t0 = okno_now();
+  assert_true(okno_store_begin(fx->st, NULL));
+  for (int i = 0; i < OKNO_SEARCH_RANKED + 10; i++) {
+    g_autofree char *number = g_strdup_printf("26-%06d", i + 1);
+    OknoAppeal a = {.number = number, .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
+                    .subject = i < 10 ? "Жалоба жалоба жалоба редкое" : "Обычная жалоба",
+                    .received_at = t0 + i};
+    assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
+  }
+  assert_true(okno_store_commit(fx->st, NULL));
+  {
+    g_autoptr(GPtrArray) found = okno_store_search(fx->st, "жалоба", 20, NULL);
+    g_autoptr(GPtrArray) rare = okno_store_search(fx->st, "редкое", 20, NULL);
+    assert_non_null(found);
+    assert_int_equal(found->len, 20);
+    for (guint i = 0; i < found->len; i++)
+      assert_string_equal(((OknoAppeal *)found->pdata[i])->subject, "Обычная жалоба");
+    assert_non_null(rare);
+    assert_int_equal(rare->len, 10);
+  }
 }
 
 static void test_a_query_without_words_is_a_user_error(void **state)
@@ -561,6 +624,7 @@ int main(void)
     ON_BOTH(test_the_query_table_finds_the_same_appeals_on_every_backend),
     ON_BOTH(test_subject_and_repeated_words_rank_first),
     ON_BOTH(test_equal_ranks_come_newest_first_and_limit_cuts),
+    ON_BOTH(test_only_the_newest_matches_are_ranked),
     ON_BOTH(test_a_query_without_words_is_a_user_error),
     ON_BOTH(test_words_added_later_are_found_at_once),
     ON_BOTH(test_a_rolled_back_appeal_leaves_nothing_in_the_index),
@@ -570,6 +634,7 @@ int main(void)
     ON_BOTH(test_upgrading_indexes_existing_appeals),
     ON_BOTH(test_the_query_table_finds_the_same_appeals_with_sealed_texts),
     ON_BOTH(test_a_key_file_made_later_reindexes_under_the_key),
+    ON_BOTH(test_terms_of_an_older_function_are_made_again_at_open),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

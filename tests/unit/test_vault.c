@@ -18,6 +18,7 @@
 #include "store/appeals.h"
 #include "store/keys.h"
 #include "store/cabinet.h"
+#include "store/events.h"
 #include "store/messages.h"
 #include "store/notify.h"
 #include "store/oidc.h"
@@ -384,6 +385,64 @@ static void test_a_backup_cannot_open_a_shredded_appeal_but_opens_another_epoch(
 /* An appeal written before the key file existed: clear; `okno crypto seal-existing`
  * seals it (its addresses' blind indexes with it), it reads back the same, and a
  * second pass has nothing to do. */
+/* Event details (events.h): a kind of facts only stays clear; any other kind's members
+ * are sealed but for those the store's SQL matches on (a status change's `to`, `from`);
+ * every reader gets the detail back byte for byte; a shredded appeal's sealed members
+ * read as "". */
+static void test_event_details_are_sealed_member_by_member(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autofree char *path = key_path(fx, "okno.key");
+  static const char *const change =
+      "{\"to\":\"in_progress\",\"from\":\"new\",\"reason\":\"Звонил Секретов, \\\"ждёт\\\"\","
+      "\"by\":\"op@portal.example\"}";
+  static const char *const note = "{\"text\":\"СНИЛС 112-233-445 95\",\"nested\":{\"a\":[1,\"}\"]}}";
+  static const char *const routed = "{\"department\":\"benefits\",\"rule\":\"3\"}";
+  gint64 id;
+  assert_true(okno_vault_create(path, NULL));
+  fresh_vault(path);
+  id = add_appeal(fx->st, "26-000001-1", "ATTACHMENTBYTES-ONE");
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_event_add(fx->st, id, "status_changed", change, NULL));
+  assert_true(okno_store_event_add(fx->st, id, "note", note, NULL));
+  assert_true(okno_store_event_add(fx->st, id, "routed", routed, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  {
+    g_autoptr(OknoRows) raw = okno_store_db(fx->st)->driver->query(
+        okno_store_db(fx->st), "SELECT detail FROM events ORDER BY id", NULL, 0, NULL);
+    g_autoptr(OknoRows) r = okno_db_query(okno_store_db(fx->st),
+                                          "SELECT detail FROM events ORDER BY id", OKNO_NO_PARAMS,
+                                          NULL);
+    const char *c = okno_rows_text(raw, 0, 0);
+    assert_int_equal(okno_rows_count(raw), 3);
+    assert_true(g_str_has_prefix(c, OKNO_VAULT_DETAIL_PREFIX "{\"to\":\"in_progress\",\"from\":\"new\","));
+    assert_null(strstr(c, "Секретов"));
+    assert_null(strstr(c, "op@portal"));
+    assert_null(strstr(okno_rows_text(raw, 1, 0), "112-233"));
+    assert_string_equal(okno_rows_text(raw, 2, 0), routed);
+    /* and the SQL of the statistics still matches */
+    {
+      g_autoptr(OknoRows) n = okno_db_query(
+          okno_store_db(fx->st),
+          "SELECT count(*) FROM events WHERE detail LIKE '%\"to\":\"in_progress\"%'",
+          OKNO_NO_PARAMS, NULL);
+      assert_int_equal(okno_rows_int(n, 0, 0), 1);
+    }
+    assert_string_equal(okno_rows_text(r, 0, 0), change);
+    assert_string_equal(okno_rows_text(r, 1, 0), note);
+    assert_string_equal(okno_rows_text(r, 2, 0), routed);
+  }
+  /* shredded: the sealed members read as "", the clear ones stay */
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_appeal_shred(fx->st, id, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  fresh_vault(path);
+  {
+    g_autofree char *got = okno_store_event_last(fx->st, id, "status_changed", NULL);
+    assert_string_equal(got, "{\"to\":\"in_progress\",\"from\":\"new\",\"reason\":\"\",\"by\":\"\"}");
+  }
+}
+
 static void test_seal_existing_seals_what_was_written_clear(void **state)
 {
   Fx *fx = fixture(state);
@@ -522,6 +581,7 @@ int main(void)
     cmocka_unit_test(test_sealed_values_open_only_where_they_were_sealed),
     cmocka_unit_test(test_blind_index_is_keyed_and_stable),
     ON_BOTH(test_rows_are_sealed_and_read_back_clear),
+    ON_BOTH(test_event_details_are_sealed_member_by_member),
     ON_BOTH(test_seal_existing_seals_what_was_written_clear),
     ON_BOTH(test_cabinet_identities_are_blinded_and_sealed),
     ON_BOTH(test_a_backup_cannot_open_a_shredded_appeal_but_opens_another_epoch),

@@ -1,0 +1,339 @@
+/* bench/million.c: the pages citizens and operators use, on a store of 1,000,000
+ * appeals (issue 18 item 4), each figure beside its anchor measured in the same run.
+ *
+ * A fresh store on SQLite (a temporary directory) and, when OKNO_TEST_PG_URL names a
+ * server, on PostgreSQL (a database okno_bench_million_<random>, dropped at the end;
+ * MILLION_BACKENDS, default "sqlite postgresql") is filled by bench/seed.c with
+ * MILLION_SIZE appeals (default 1000000) from MILLION_CITIZENS contacts (default 30%
+ * of the appeals: 300,000), subjects and texts of Russian words in the search index.
+ * Then, with the store calls the web handlers make:
+ * - search (okno_store_search, best 20, as the console's search box): MILLION_QUERIES
+ *   queries (default 200) of one or two words drawn from the texts' own word law;
+ *   anchor: the same words' first 20 matches from the index without ranking;
+ * - the cabinet list «Мои обращения» (okno_store_contact_owned, then
+ *   okno_store_cabinet_list: first page of 50 and the total) of a random citizen, and
+ *   the status check (okno_store_appeal_get by number, the e-mail compared, as
+ *   web/pages.c okno_status_check) of a random appeal: 16 client threads (MILLION_CLIENTS),
+ *   each with its own connection, MILLION_ROUNDS (default 200) of each per thread;
+ *   anchor: interleaved, okno_store_appeal_get_by_id of a random appeal (a SELECT by
+ *   primary key) in the same threads;
+ * - the console's queue page as web/console.c builds it: okno_store_queue_page (50
+ *   rows, cycling over the first 10 pages by their tokens), okno_store_queue_count and
+ *   the six tabs' counts, for each queue as an operator of two departments and as an
+ *   administrator; anchor: interleaved, one page of okno_store_list (51 rows newest
+ *   first on appeals_k_recv).
+ * Prints lines like
+ *   search: sqlite 1000000 p95 31.2 ms (p50 4.1 ms; median 8123 matches)  anchor: unranked index lookup p95 1.2 ms
+ *   cabinet: sqlite 1000000 16 clients list p99 2.1 ms  anchor: SELECT by primary key p99 0.4 ms
+ *   queue: sqlite 1000000 operator mine page p95 1.1 ms page+counts p95 9.0 ms  anchor: indexed page SELECT p95 0.6 ms
+ * (wall time of the calling thread in milliseconds). `bench_million --fill URL` only
+ * fills the store at URL that way (bench/intake/run --prefill). MILLION_CHECK=1 (test
+ * `bench_million`, tiny sizes) also checks what every call returned against what the
+ * generator wrote and exits 1 on a difference: rows, never times. docs/bench.md says
+ * what the figures mean. */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "seed.h"
+#include "store/appeal_row.h"
+#include "store/appeals.h"
+#include "store/cabinet.h"
+#include "store/db.h"
+#include "store/queue.h"
+#include "store/search.h"
+#include "timing.h"
+
+#define LIMIT 50
+#define PAGES 10
+
+static const char *const queue_names[OKNO_QUEUE_COUNT] = {
+  "mine", "department", "unassigned", "clarification", "overdue", "all",
+};
+static const char *const operator_depts[] = {"d1", "d2", NULL};
+static const char *const seeded_status[] = {"new", "in_progress", "needs_clarification",
+                                            "rejected", "answered"};
+
+static gboolean check;      /* MILLION_CHECK: compare rows with the generator's */
+static gint wrong;          /* rows that differed (atomic) */
+
+static void mismatch(const char *what, gint64 got, gint64 want)
+{
+  fprintf(stderr, "bench_million: %s: got %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT "\n",
+          what, got, want);
+  g_atomic_int_inc(&wrong);
+}
+
+static gint64 env_int(const char *name, gint64 dflt)
+{
+  const char *v = g_getenv(name);
+  return v && *v ? g_ascii_strtoll(v, NULL, 10) : dflt;
+}
+
+/* ---- search ---- */
+
+static void bench_search(const char *backend, OknoStore *st, gint64 n)
+{
+  int queries = (int)env_int("MILLION_QUERIES", 200);
+  OknoDb *db = okno_store_db(st);
+  gboolean sqlite = okno_db_is_sqlite(db);
+  g_autofree double *ms = g_new0(double, queries);
+  g_autofree double *anchor = g_new0(double, queries);
+  g_autofree double *matches = g_new0(double, queries);
+  GRand *r = g_rand_new_with_seed(4);
+  for (int q = 0; q < queries; q++) {
+    g_autoptr(GError) err = NULL;
+    g_autofree char *w1 = bench_word(bench_rank(r));
+    g_autofree char *w2 = bench_word(bench_rank(r));
+    g_autofree char *query = q % 2 ? g_strdup_printf("%s %s", w1, w2) : g_strdup(w1);
+    g_autofree char *words = okno_search_words(query, sqlite, &err);
+    g_autoptr(GPtrArray) found = NULL;
+    g_autoptr(OknoRows) first = NULL, count = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    if (!words)
+      bench_die("query words", err);
+    found = okno_store_search(st, query, 20, &err);
+    ms[q] = ms_since(t0);
+    t0 = g_get_monotonic_time();
+    first = okno_db_query(db,
+                          sqlite ? "SELECT rowid FROM appeal_fts WHERE appeal_fts MATCH $1 LIMIT 20"
+                                 : "SELECT appeal_id FROM appeal_search "
+                                   "WHERE doc @@ plainto_tsquery('simple', $1) LIMIT 20",
+                          OKNO_PARAMS(OKNO_TEXT(words)), &err);
+    anchor[q] = ms_since(t0);
+    count = first ? okno_db_query(db,
+                                  sqlite ? "SELECT count(*) FROM appeal_fts WHERE appeal_fts MATCH $1"
+                                         : "SELECT count(*) FROM appeal_search "
+                                           "WHERE doc @@ plainto_tsquery('simple', $1)",
+                                  OKNO_PARAMS(OKNO_TEXT(words)), &err)
+                  : NULL;
+    if (!found || !count)
+      bench_die("search", err);
+    matches[q] = (double)okno_rows_int(count, 0, 0);
+    if (check) {
+      if ((gint64)found->len != MIN(20, okno_rows_int(count, 0, 0)))
+        mismatch(query, found->len, MIN(20, okno_rows_int(count, 0, 0)));
+      if (q == 0 && okno_rows_count(first) == 0)
+        mismatch("search: matches of the first query", 0, 1);
+    }
+  }
+  g_rand_free(r);
+  printf("search: %s %" G_GINT64_FORMAT " p95 %.2f ms (p50 %.2f ms; median %.0f matches)  "
+         "anchor: unranked index lookup p95 %.2f ms\n",
+         backend, n, percentile(ms, queries, 95), percentile(ms, queries, 50),
+         percentile(matches, queries, 50), percentile(anchor, queries, 95));
+  fflush(stdout);
+}
+
+/* ---- the cabinet and the status check, 16 clients ---- */
+
+typedef struct {
+  OknoStore *st;
+  gint64 n, citizens;
+  int rounds;
+  guint seed;
+  double *cabinet, *status, *anchor; /* rounds each */
+} Client;
+
+static gint64 citizen_appeals(gint64 n, gint64 citizens, gint64 c)
+{
+  return c == 0 ? n / citizens : c <= n ? (n - c) / citizens + 1 : 0;
+}
+
+static gpointer client_run(gpointer data)
+{
+  Client *cl = data;
+  GRand *r = g_rand_new_with_seed(cl->seed);
+  for (int k = 0; k < cl->rounds; k++) {
+    g_autoptr(GError) err = NULL;
+    gint64 c = g_rand_int_range(r, 0, (gint32)MIN(cl->citizens, cl->n + 1));
+    gint64 i = 1 + (gint64)(g_rand_double(r) * (double)cl->n);
+    g_autofree char *email = g_strdup_printf("c%" G_GINT64_FORMAT "@example.ru", c);
+    g_autofree char *number = g_strdup_printf("B-%" G_GINT64_FORMAT, i);
+    g_autofree char *addr = g_strdup_printf("C%" G_GINT64_FORMAT "@example.ru", i % cl->citizens);
+    OknoCabinetFilter f = {.limit = LIMIT};
+    g_auto(GStrv) owned = NULL;
+    g_autoptr(OknoPage) page = NULL;
+    g_autoptr(OknoAppeal) a = NULL, b = NULL;
+    gint64 total = 0, t0 = g_get_monotonic_time();
+    owned = okno_store_contact_owned(cl->st, email, &err);
+    page = owned ? okno_store_cabinet_list(cl->st, (const char *const *)owned, &f, &total, &err)
+                 : NULL;
+    cl->cabinet[k] = ms_since(t0);
+    if (!page)
+      bench_die("cabinet", err);
+    t0 = g_get_monotonic_time();
+    a = okno_store_appeal_get(cl->st, number, &err);
+    /* the address as a citizen types it, compared as okno_status_check does */
+    if (a && g_ascii_strcasecmp(a->from_email, addr) != 0)
+      g_clear_pointer(&a, okno_appeal_free);
+    cl->status[k] = ms_since(t0);
+    if (err)
+      bench_die("status", err);
+    t0 = g_get_monotonic_time();
+    b = okno_store_appeal_get_by_id(cl->st, 1 + (gint64)(g_rand_double(r) * (double)cl->n), &err);
+    cl->anchor[k] = ms_since(t0);
+    if (!b)
+      bench_die("anchor", err);
+    if (check) {
+      gint64 want = citizen_appeals(cl->n, cl->citizens, c);
+      if (total != want || (gint64)page->appeals->len != MIN(want, LIMIT))
+        mismatch("cabinet list total", total, want);
+      if (!a)
+        mismatch("status check found", 0, 1);
+      else if (strcmp(okno_status_name(a->status), i % 20 < 5 ? seeded_status[i % 20] : "closed"))
+        mismatch("status check status", a->status, i % 20);
+    }
+  }
+  g_rand_free(r);
+  return NULL;
+}
+
+static void bench_clients(const char *backend, const char *url, gint64 n, gint64 citizens)
+{
+  int clients = (int)env_int("MILLION_CLIENTS", 16), rounds = (int)env_int("MILLION_ROUNDS", 200);
+  int all = clients * rounds;
+  g_autofree Client *cl = g_new0(Client, clients);
+  g_autofree GThread **th = g_new0(GThread *, clients);
+  g_autofree double *cab = g_new0(double, all), *status = g_new0(double, all),
+                    *anchor = g_new0(double, all);
+  for (int t = 0; t < clients; t++) {
+    g_autoptr(GError) err = NULL;
+    cl[t] = (Client){.st = okno_store_open(url, &err), .n = n, .citizens = citizens,
+                     .rounds = rounds, .seed = 100 + t, .cabinet = cab + t * rounds,
+                     .status = status + t * rounds, .anchor = anchor + t * rounds};
+    if (!cl[t].st)
+      bench_die("open", err);
+  }
+  for (int t = 0; t < clients; t++)
+    th[t] = g_thread_new("client", client_run, &cl[t]);
+  for (int t = 0; t < clients; t++) {
+    g_thread_join(th[t]);
+    okno_store_close(cl[t].st);
+  }
+  printf("cabinet: %s %" G_GINT64_FORMAT " %d clients list p99 %.2f ms (p50 %.2f ms)  "
+         "anchor: SELECT by primary key p99 %.2f ms (p50 %.2f ms)\n",
+         backend, n, clients, percentile(cab, all, 99), percentile(cab, all, 50),
+         percentile(anchor, all, 99), percentile(anchor, all, 50));
+  printf("status: %s %" G_GINT64_FORMAT " %d clients check p99 %.2f ms (p50 %.2f ms)  "
+         "anchor: SELECT by primary key p99 %.2f ms (p50 %.2f ms)\n",
+         backend, n, clients, percentile(status, all, 99), percentile(status, all, 50),
+         percentile(anchor, all, 99), percentile(anchor, all, 50));
+  fflush(stdout);
+}
+
+/* ---- the console's queues ---- */
+
+static void bench_queues(const char *backend, OknoStore *st, gint64 n, gint64 now)
+{
+  int rounds = (int)env_int("MILLION_QUEUE_ROUNDS", 40);
+  for (int every = 0; every < 2; every++)
+    for (int k = 0; k < OKNO_QUEUE_COUNT; k++) {
+      OknoQueueQuery q = {.queue = k, .user = 2, .every_department = every,
+                          .departments = operator_depts, .now = now, .limit = LIMIT};
+      g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func(g_free);
+      g_autofree double *page = g_new0(double, rounds), *whole = g_new0(double, rounds),
+                        *anchor = g_new0(double, rounds);
+      OknoListFilter lf = {.limit = LIMIT + 1};
+      g_ptr_array_add(tokens, NULL);
+      while (tokens->len < PAGES) { /* the first pages' tokens */
+        g_autoptr(GError) err = NULL;
+        g_autoptr(OknoPage) p = NULL;
+        q.after = tokens->pdata[tokens->len - 1];
+        if (!(p = okno_store_queue_page(st, &q, &err)))
+          bench_die("page", err);
+        if (!p->next)
+          break;
+        g_ptr_array_add(tokens, g_strdup(p->next));
+      }
+      for (int r = 0; r < rounds; r++) {
+        g_autoptr(GError) err = NULL;
+        g_autoptr(OknoPage) p = NULL;
+        g_autoptr(GPtrArray) a = NULL;
+        gint64 total, t0 = g_get_monotonic_time();
+        q.after = tokens->pdata[r % tokens->len];
+        p = okno_store_queue_page(st, &q, &err);
+        page[r] = ms_since(t0);
+        total = p ? okno_store_queue_count(st, &q, &err) : -1;
+        for (int t = 0; t < OKNO_QUEUE_COUNT && total >= 0; t++) {
+          OknoQueueQuery tab = q;
+          tab.queue = t;
+          if (okno_store_queue_count(st, &tab, &err) < 0)
+            total = -1;
+        }
+        whole[r] = ms_since(t0);
+        if (total < 0)
+          bench_die("queue", err);
+        if (check && !q.after && (gint64)p->appeals->len != MIN(total, LIMIT))
+          mismatch(queue_names[k], p->appeals->len, MIN(total, LIMIT));
+        if (check && every && k == OKNO_QUEUE_ALL && total == 0)
+          mismatch("administrator's queue all", 0, 1);
+        t0 = g_get_monotonic_time();
+        a = okno_store_list(st, &lf, &err);
+        anchor[r] = ms_since(t0);
+        if (!a)
+          bench_die("anchor", err);
+      }
+      printf("queue: %s %" G_GINT64_FORMAT " %s %s page p95 %.2f ms page+counts p95 %.2f ms  "
+             "anchor: indexed page SELECT p95 %.2f ms\n",
+             backend, n, every ? "administrator" : "operator", queue_names[k],
+             percentile(page, rounds, 95), percentile(whole, rounds, 95),
+             percentile(anchor, rounds, 95));
+      fflush(stdout);
+    }
+}
+
+static void bench_store(const char *backend, const char *url, gint64 n, gint64 citizens)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(OknoStore) st = okno_store_open(url, &err);
+  gint64 now = okno_now(), t0 = g_get_monotonic_time();
+  if (!st)
+    bench_die("open", err);
+  bench_seed(st, &(BenchSeed){.n = n, .now = now, .citizens = citizens, .search = TRUE});
+  fprintf(stderr, "bench_million: %s: %" G_GINT64_FORMAT " appeals written in %.0f s\n",
+          backend, n, ms_since(t0) / 1000.0);
+  bench_search(backend, st, n);
+  bench_clients(backend, url, n, citizens);
+  bench_queues(backend, st, n, now);
+}
+
+int main(int argc, char **argv)
+{
+  const char *admin = g_getenv("OKNO_TEST_PG_URL");
+  const char *backends = g_getenv("MILLION_BACKENDS") ? g_getenv("MILLION_BACKENDS")
+                                                       : "sqlite postgresql";
+  gint64 n = env_int("MILLION_SIZE", 1000000);
+  gint64 citizens = env_int("MILLION_CITIZENS", n * 3 / 10);
+  g_autofree char *dir = g_dir_make_tmp("okno-bench-million-XXXXXX", NULL);
+  g_autofree char *url = g_strdup_printf("sqlite:%s/okno.db", dir);
+  g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+  bench_name = "bench_million";
+  check = env_int("MILLION_CHECK", 0) != 0;
+  g_setenv("OKNO_LOG", "quiet", FALSE);
+  if (n <= 0 || citizens <= 0 || !dir)
+    return 2;
+  if (argc == 3 && strcmp(argv[1], "--fill") == 0) { /* bench/intake/run --prefill */
+    g_autoptr(GError) err = NULL;
+    g_autoptr(OknoStore) st = okno_store_open(argv[2], &err);
+    if (!st)
+      bench_die("open", err);
+    bench_seed(st, &(BenchSeed){.n = n, .now = okno_now(), .citizens = citizens, .search = TRUE});
+    return system(rm) != 0;
+  }
+  if (strstr(backends, "sqlite"))
+    bench_store("sqlite", url, n, citizens);
+  if (system(rm) != 0)
+    fprintf(stderr, "bench_million: could not remove %s\n", dir);
+  if (admin && *admin && strstr(backends, "postgresql")) {
+    g_autofree char *drop = NULL;
+    g_autofree char *pg_url = bench_pg_create(admin, "okno_bench_million", &drop);
+    bench_store("postgresql", pg_url, n, citizens);
+    bench_pg_admin(admin, drop);
+  }
+  if (wrong)
+    fprintf(stderr, "bench_million: %d results differ from the generated store\n", wrong);
+  return wrong ? 1 : 0;
+}

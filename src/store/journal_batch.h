@@ -1,0 +1,25 @@
+/* journal_batch.h: the batch entry of the journal (docs/journal.md, "Batches"): the
+ * facts one registration's transaction journals, in one leaf instead of one leaf per
+ * fact. A batch entry (version 3) holds, in order, each fact's kind, table and row id
+ * and its single-fact entry (versions 1 and 2, unchanged) framed by its length, so a
+ * fact is proven by the batch leaf's inclusion proof plus its index in the batch.
+ * Pure functions on bytes: no store, no I/O (the offline verifiers use them too). */
+#pragma once
+#include <glib.h>
+
+typedef struct {
+  char *kind;   /* the journal kind: registration, message_in, event ... */
+  char *ref;    /* the table: appeal, message, event */
+  gint64 ref_id;
+  GBytes *entry; /* the fact's own entry (docs/journal.md, "Entries") */
+} OknoJournalBatchFact;
+void okno_journal_batch_fact_free(OknoJournalBatchFact *f);
+
+/* The batch entry of facts[0..n) (n >= 1; kinds and refs are [a-z_] words). */
+GBytes *okno_journal_entry_batch(OknoJournalBatchFact *const *facts, guint n);
+/* TRUE when the entry starts as a batch entry (its first two lines). */
+gboolean okno_journal_entry_is_batch(const void *data, gsize len);
+/* The facts of a batch entry, in order (OknoJournalBatchFact, owned); NULL when the
+ * bytes are not exactly a canonical batch entry (any other byte, a nested batch, a
+ * length that does not fit, trailing bytes). */
+GPtrArray *okno_journal_batch_parse(const void *data, gsize len);

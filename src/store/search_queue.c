@@ -1,0 +1,99 @@
+/* search_queue.c: PostgreSQL's search rows written by okno before COMMIT (see
+ * search_queue.h). */
+#include "store/search_queue.h"
+
+void okno_search_queue_clear(OknoSearchQueue *q)
+{
+  if (q->appeals)
+    g_array_set_size(q->appeals, 0);
+  if (q->messages)
+    g_array_set_size(q->messages, 0);
+  if (q->message_set)
+    g_hash_table_remove_all(q->message_set);
+}
+
+static void note(GArray **a, gint64 id)
+{
+  if (!*a)
+    *a = g_array_new(FALSE, FALSE, sizeof(gint64));
+  g_array_append_val(*a, id);
+}
+
+/* "{1,2,3}": a bigint[] literal for `$n::bigint[]`. */
+static char *array_literal(const GArray *a)
+{
+  GString *s = g_string_new("{");
+  for (guint i = 0; a && i < a->len; i++)
+    g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? "," : "", g_array_index(a, gint64, i));
+  g_string_append_c(s, '}');
+  return g_string_free(s, FALSE);
+}
+
+static gboolean add(OknoDb *db, const GArray *appeals, const GArray *messages, GError **error)
+{
+  g_autofree char *a = array_literal(appeals), *m = array_literal(messages);
+  return okno_db_exec(db, "SELECT okno_search_add($1::bigint[], $2::bigint[])",
+                      OKNO_PARAMS(OKNO_TEXT(a), OKNO_TEXT(m)), error);
+}
+
+gboolean okno_search_queue_flush(OknoDb *db, OknoSearchQueue *q, GError **error)
+{
+  gboolean ok = TRUE;
+  if ((q->appeals && q->appeals->len) || (q->messages && q->messages->len))
+    ok = add(db, q->appeals, q->messages, error);
+  okno_search_queue_clear(q);
+  return ok;
+}
+
+static gboolean add_one(OknoStore *st, gint64 appeal_id, gint64 message_id, GError **error)
+{
+  g_autoptr(GArray) a = g_array_new(FALSE, FALSE, sizeof(gint64));
+  g_autoptr(GArray) m = g_array_new(FALSE, FALSE, sizeof(gint64));
+  if (appeal_id)
+    g_array_append_val(a, appeal_id);
+  if (message_id)
+    g_array_append_val(m, message_id);
+  return add(okno_store_db(st), a, m, error);
+}
+
+gboolean okno_store_search_appeal_added(OknoStore *st, gint64 appeal_id, GError **error)
+{
+  OknoSearchQueue *q;
+  if (okno_db_is_sqlite(okno_store_db(st)))
+    return TRUE;
+  if (!(q = okno_store_search_queue(st)))
+    return add_one(st, appeal_id, 0, error);
+  note(&q->appeals, appeal_id);
+  return TRUE;
+}
+
+gboolean okno_store_search_message_added(OknoStore *st, gint64 message_id, GError **error)
+{
+  OknoSearchQueue *q;
+  if (okno_db_is_sqlite(okno_store_db(st)))
+    return TRUE;
+  if (!(q = okno_store_search_queue(st)))
+    return add_one(st, 0, message_id, error);
+  note(&q->messages, message_id);
+  if (!q->message_set)
+    q->message_set = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  g_hash_table_add(q->message_set, g_memdup2(&message_id, sizeof message_id));
+  return TRUE;
+}
+
+gboolean okno_store_search_attachment_added(OknoStore *st, gint64 message_id, GError **error)
+{
+  OknoSearchQueue *q;
+  if (okno_db_is_sqlite(okno_store_db(st)))
+    return TRUE;
+  q = okno_store_search_queue(st);
+  /* A file of a message written in this transaction comes with its message's row. */
+  if (q && q->message_set && g_hash_table_contains(q->message_set, &message_id))
+    return TRUE;
+  /* A file added to an older message: its appeal's row is made again (as the trigger
+   * of an attachment's change does). */
+  return okno_db_exec(okno_store_db(st),
+                      "SELECT okno_search_rebuild(array(SELECT appeal_id FROM messages "
+                      "WHERE id = $1))",
+                      OKNO_PARAMS(OKNO_INT(message_id)), error);
+}
