@@ -126,10 +126,8 @@ OknoRspamdResult *okno_rspamd_parse_reply(const char *reply, gsize len, GError *
 void okno_rspamd_to_json(JsonBuilder *b, const OknoRspamdResult *r, const char *verdict)
 {
   json_builder_begin_object(b);
-  json_builder_set_member_name(b, "score");
-  json_builder_add_double_value(b, r->score);
-  json_builder_set_member_name(b, "required_score");
-  json_builder_add_double_value(b, r->required_score);
+  okno_json_double(b, "score", r->score);
+  okno_json_double(b, "required_score", r->required_score);
   okno_json_str(b, "action", r->action);
   okno_json_ptrv(b, "symbols", r->symbols);
   if (verdict)

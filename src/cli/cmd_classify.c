@@ -125,8 +125,7 @@ static int cmd_train(const OknoConfig *cfg, const char *model, const char *jsonl
   okno_json_str(b, "model", model);
   okno_json_int(b, "examples", (gint64)n);
   okno_json_int(b, "labels", labels);
-  json_builder_set_member_name(b, "seconds");
-  json_builder_add_double_value(b, (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+  okno_json_double(b, "seconds", (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
   json_builder_end_object(b);
   print_json(b);
   return 0;
@@ -158,16 +157,14 @@ static int cmd_predict(const OknoConfig *cfg, const char *model, const char *jso
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     okno_json_str(b, "label", p->best.label);
-    json_builder_set_member_name(b, "confidence");
-    json_builder_add_double_value(b, p->best.confidence);
+    okno_json_double(b, "confidence", p->best.confidence);
     json_builder_set_member_name(b, "alternatives");
     json_builder_begin_array(b);
     for (guint a = 0; a < p->alternatives->len; a++) {
       const OknoLabelScore *s = &g_array_index(p->alternatives, OknoLabelScore, a);
       json_builder_begin_object(b);
       okno_json_str(b, "label", s->label);
-      json_builder_set_member_name(b, "confidence");
-      json_builder_add_double_value(b, s->confidence);
+      okno_json_double(b, "confidence", s->confidence);
       json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -226,23 +223,19 @@ static int cmd_eval(const char *model, const char *jsonl, int folds, const char 
   json_builder_begin_object(b);
   okno_json_str(b, "model", model);
   okno_json_int(b, "examples", (gint64)r->n);
-  json_builder_set_member_name(b, "accuracy");
-  json_builder_add_double_value(b, r->accuracy);
-  json_builder_set_member_name(b, "macro_f1");
-  json_builder_add_double_value(b, r->macro_f1);
+  okno_json_double(b, "accuracy", r->accuracy);
+  okno_json_double(b, "macro_f1", r->macro_f1);
   json_builder_set_member_name(b, "classes");
   json_builder_begin_object(b);
   for (guint j = 0; j < r->labels->len; j++) {
     json_builder_set_member_name(b, r->labels->pdata[j]);
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "f1");
-    json_builder_add_double_value(b, g_array_index(r->f1, double, j));
+    okno_json_double(b, "f1", g_array_index(r->f1, double, j));
     okno_json_int(b, "support", g_array_index(r->support, guint, j));
     json_builder_end_object(b);
   }
   json_builder_end_object(b);
-  json_builder_set_member_name(b, "seconds");
-  json_builder_add_double_value(b, (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+  okno_json_double(b, "seconds", (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
   json_builder_end_object(b);
   print_json(b);
   return 0;
@@ -304,7 +297,7 @@ static int cmd_list(const OknoConfig *cfg)
     okno_json_int(b, "corrected", m->corrected);
     json_builder_set_member_name(b, "routing_accuracy");
     if (m->routed)
-      json_builder_add_double_value(b, 1.0 - (double)m->corrected / (double)m->routed);
+      okno_json_double(b, NULL, 1.0 - (double)m->corrected / (double)m->routed);
     else
       json_builder_add_null_value(b);
     json_builder_set_member_name(b, "trained_at");

@@ -1,6 +1,7 @@
 /* json.c: JSON-building helpers (see json.h). */
 #include "core/json.h"
 
+#include <math.h>
 #include <string.h>
 
 /* A JSON string is UTF-8: a value that is not (a header's raw 8-bit bytes, say a
@@ -35,6 +36,28 @@ void okno_json_int(JsonBuilder *b, const char *name, gint64 value)
 {
   json_builder_set_member_name(b, name);
   json_builder_add_int_value(b, value);
+}
+
+void okno_json_double(JsonBuilder *b, const char *name, double value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  if (name)
+    json_builder_set_member_name(b, name);
+  if (!isfinite(value)) {
+    json_builder_add_null_value(b);
+    return;
+  }
+  /* json-glib's generator prints the shortest form and appends ".0" when it has no '.':
+   * 1e+20 would come out as "1e+20.0". The neighbour one ulp nearer zero has a long
+   * shortest form, with a '.', so that one is written instead (a relative change of
+   * 1e-16). Zero and the smallest subnormals end as "0" or a form with a '.'. */
+  for (int i = 0; i < 4; i++) {
+    g_ascii_dtostr(buf, sizeof buf, value);
+    if (!strchr(buf, 'e') || strchr(buf, '.'))
+      break;
+    value = nextafter(value, 0.0);
+  }
+  json_builder_add_double_value(b, value);
 }
 
 void okno_json_strv(JsonBuilder *b, const char *name, const char *const *values)

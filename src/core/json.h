@@ -12,6 +12,10 @@
 void okno_json_str(JsonBuilder *b, const char *name, const char *value);
 void okno_json_bool(JsonBuilder *b, const char *name, gboolean value);
 void okno_json_int(JsonBuilder *b, const char *name, gint64 value);
+/* A number that json-glib prints as valid JSON whatever it is (json-glib 1.6 writes
+ * 1e+20 as "1e+20.0"): such values are moved by one ulp toward zero; NaN and infinities
+ * are written as null. `name` NULL adds an array element. */
+void okno_json_double(JsonBuilder *b, const char *name, double value);
 /* An array of strings from a NULL-terminated vector (NULL: an empty array). */
 void okno_json_strv(JsonBuilder *b, const char *name, const char *const *values);
 /* An array of strings from a GPtrArray of char* (NULL: an empty array). */

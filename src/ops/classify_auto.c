@@ -27,8 +27,7 @@ static gboolean usable(const char *model, const char *label, OknoSlaClass *cls)
 
 static void add_double(JsonBuilder *b, const char *name, double x)
 {
-  json_builder_set_member_name(b, name);
-  json_builder_add_double_value(b, round(x * 1000) / 1000);
+  okno_json_double(b, name, round(x * 1000) / 1000);
 }
 
 /* The event of a model's prediction: decided (the value set) or only suggestions. */

@@ -641,8 +641,7 @@ gboolean okno_ops_link_repeated(const OknoSlaEnv *env, OknoStore *st, OknoAppeal
 static void route_prediction(JsonBuilder *b, const OknoPrediction *p, gboolean decided)
 {
   okno_json_str(b, "model", OKNO_DEPARTMENT_MODEL);
-  json_builder_set_member_name(b, "confidence");
-  json_builder_add_double_value(b, round(p->best.confidence * 1000) / 1000);
+  okno_json_double(b, "confidence", round(p->best.confidence * 1000) / 1000);
   json_builder_set_member_name(b, "why");
   json_builder_begin_array(b);
   for (char **w = p->why; w && *w; w++)
@@ -657,8 +656,7 @@ static void route_prediction(JsonBuilder *b, const OknoPrediction *p, gboolean d
       i == 0 ? &p->best : &g_array_index(p->alternatives, OknoLabelScore, i - 1);
     json_builder_begin_object(b);
     okno_json_str(b, "department", s->label);
-    json_builder_set_member_name(b, "confidence");
-    json_builder_add_double_value(b, round(s->confidence * 1000) / 1000);
+    okno_json_double(b, "confidence", round(s->confidence * 1000) / 1000);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);

@@ -14,19 +14,13 @@ static void counts(JsonBuilder *b, const char *name, GHashTable *h)
   json_builder_end_object(b);
 }
 
-static void number(JsonBuilder *b, const char *name, double v)
-{
-  json_builder_set_member_name(b, name);
-  json_builder_add_double_value(b, v);
-}
-
 static void times(JsonBuilder *b, const char *name, const OknoStatsTimes *t)
 {
   json_builder_set_member_name(b, name);
   json_builder_begin_object(b);
   okno_json_int(b, "n", t->n);
-  number(b, "median_h", t->median_h);
-  number(b, "p90_h", t->p90_h);
+  okno_json_double(b, "median_h", t->median_h);
+  okno_json_double(b, "p90_h", t->p90_h);
   json_builder_end_object(b);
 }
 
@@ -100,7 +94,7 @@ void okno_stats_dashboard_json(JsonBuilder *b, const OknoStats *s)
     json_builder_add_int_value(b, s->ratings[i]);
   json_builder_end_array(b);
   okno_json_int(b, "rated", s->rated);
-  number(b, "rating_avg", s->rating_avg);
+  okno_json_double(b, "rating_avg", s->rating_avg);
   json_builder_set_member_name(b, "comments");
   json_builder_begin_array(b);
   for (guint i = 0; i < s->comments->len; i++) {

@@ -8,10 +8,12 @@
 #include <cmocka.h>
 
 #include <gio/gio.h>
+#include <math.h>
 #include <string.h>
 
 #include "check/rspamd.h"
 #include "core/error.h"
+#include "core/json.h"
 
 static OknoRspamdResult *parse(const char *text, GError **e)
 {
@@ -49,6 +51,36 @@ static void test_parse_integer_score_and_no_symbols(void **state)
   assert_non_null(r);
   assert_true(r->score == -2.0);
   assert_int_equal(r->symbols->len, 0);
+}
+
+/* A score whose shortest form has an exponent and no '.' (5e+64, 1e-05): json-glib 1.6
+ * would print it as "5e+64.0", which is not JSON. The printed answer must parse back to
+ * the same score within a relative 1e-15 (the fuzzer found this). */
+static void test_printed_scores_are_json(void **state)
+{
+  (void)state;
+  static const char *const answers[] = {
+      "{\"score\":49999999999999999999999999999999999999999999999999999999999999999.1,"
+      "\"action\":\"reject\"}",
+      "{\"score\":1e-05,\"action\":\"no action\",\"required_score\":1e20}",
+      "{\"score\":-1e300,\"action\":\"no action\"}",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(answers); i++) {
+    g_autoptr(GError) e = NULL;
+    g_autoptr(OknoRspamdResult) r = parse(answers[i], &e);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autofree char *text = NULL;
+    g_autoptr(JsonObject) o = NULL;
+    assert_non_null(r);
+    okno_rspamd_to_json(b, r, "spam");
+    text = okno_json_text(b, FALSE);
+    o = okno_json_object_parse(text);
+    assert_non_null(o);
+    assert_true(fabs(json_object_get_double_member(o, "score") - r->score) <=
+                fabs(r->score) * 1e-15);
+    assert_true(fabs(json_object_get_double_member(o, "required_score") -
+                     r->required_score) <= fabs(r->required_score) * 1e-15);
+  }
 }
 
 static void test_parse_refuses_what_is_not_an_answer(void **state)
@@ -167,6 +199,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_parse_real_answer),
     cmocka_unit_test(test_parse_integer_score_and_no_symbols),
+    cmocka_unit_test(test_printed_scores_are_json),
     cmocka_unit_test(test_parse_refuses_what_is_not_an_answer),
     cmocka_unit_test(test_parse_bounds_names),
     cmocka_unit_test(test_policy),
