@@ -60,8 +60,7 @@ static void test_printed_scores_are_json(void **state)
 {
   (void)state;
   static const char *const answers[] = {
-      "{\"score\":49999999999999999999999999999999999999999999999999999999999999999.1,"
-      "\"action\":\"reject\"}",
+      "{\"score\":49999999999999999999999999999999999999999999999999999999999999999.1,\"action\":\"reject\"}",
       "{\"score\":1e-05,\"action\":\"no action\",\"required_score\":1e20}",
       "{\"score\":-1e300,\"action\":\"no action\"}",
   };
