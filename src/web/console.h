@@ -21,6 +21,9 @@ void okno_console_routes(OknoWeb *web);
 /* console_appeal.c: GET of the appeal page and its downloads (called by
  * okno_console_routes). */
 void okno_console_appeal_routes(OknoWeb *web);
+/* console_account.c: sign-in, sign-out, password, the account page (called by
+ * okno_console_routes). */
+void okno_console_account_routes(OknoWeb *web);
 /* console_actions.c: POST of the appeal's actions and the queue's bulk actions (called
  * by okno_console_routes). */
 void okno_console_actions_routes(OknoWeb *web);
