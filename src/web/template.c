@@ -485,6 +485,10 @@ static gboolean render_nodes(Renderer *r, const OknoTemplate *t, GPtrArray *node
       JsonArray *list = JSON_NODE_HOLDS_ARRAY(v) ? json_node_get_array(v) : NULL;
       guint count = list ? json_array_get_length(list) : 1;
       for (guint k = 0; k < count; k++) {
+        /* each pass counts, so sections of empty sections are bounded too */
+        if (k && ++r->steps > OKNO_TEMPLATE_MAX_STEPS)
+          return render_error(t, n, error, "render stopped after %d steps (runaway repetition?)",
+                              OKNO_TEMPLATE_MAX_STEPS);
         g_ptr_array_add(r->stack, list ? json_array_get_element(list, k) : v);
         gboolean ok = render_nodes(r, t, n->children, indent, error);
         g_ptr_array_set_size(r->stack, r->stack->len - 1);
