@@ -1,4 +1,4 @@
-/* queue_due_sql.h: the SQL of migration 36 (issue 18 item 4; store/queue.c, docs/console.md
+/* queue_due_sql.h: the SQL of migration 36 (issue 18 item 4; store/queue.c, docs/DESIGN.md
  * "Counts"), shared by the step (store/migrations.c), the refill of the rollups from the
  * rows (store/rollup.c okno_rollup_refill) and the tests, so a row counts the same way
  * when the triggers add it and when the rows are counted again. Fixed for migration 36:
