@@ -27,7 +27,9 @@
  *   cabinet: sqlite 1000000 16 clients list p99 2.1 ms  anchor: SELECT by primary key p99 0.4 ms
  *   queue: sqlite 1000000 operator mine page p95 1.1 ms page+counts p95 9.0 ms  anchor: indexed page SELECT p95 0.6 ms
  * (wall time of the calling thread in milliseconds). `bench_million --fill URL` only
- * fills the store at URL that way (bench/intake/run --prefill). MILLION_CHECK=1 (test
+ * fills the store at URL that way (bench/intake/run --prefill); `bench_million
+ * --measure URL` only measures a store so filled (the same MILLION_SIZE), the parts
+ * MILLION_BACKENDS names ("search clients queues"), to look at one part again. MILLION_CHECK=1 (test
  * `bench_million`, tiny sizes) also checks what every call returned against what the
  * generator wrote and exits 1 on a difference: rows, never times. docs/bench.md says
  * what the figures mean. */
@@ -322,6 +324,20 @@ int main(int argc, char **argv)
       bench_die("open", err);
     bench_seed(st, &(BenchSeed){.n = n, .now = okno_now(), .citizens = citizens, .search = TRUE});
     return system(rm) != 0;
+  }
+  if (argc == 3 && strcmp(argv[1], "--measure") == 0) { /* a store filled by --fill */
+    g_autoptr(GError) err = NULL;
+    g_autoptr(OknoStore) st = okno_store_open(argv[2], &err);
+    const char *backend = g_str_has_prefix(argv[2], "sqlite:") ? "sqlite" : "postgresql";
+    if (!st)
+      bench_die("open", err);
+    if (strstr(backends, "search"))
+      bench_search(backend, st, n);
+    if (strstr(backends, "clients"))
+      bench_clients(backend, argv[2], n, citizens);
+    if (strstr(backends, "queues"))
+      bench_queues(backend, st, n, okno_now());
+    return system(rm) != 0 || wrong;
   }
   if (strstr(backends, "sqlite"))
     bench_store("sqlite", url, n, citizens);

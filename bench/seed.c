@@ -6,8 +6,8 @@
  * a fifth answered (each with its status_changed event to "answered" a few hours after
  * receipt), 1 in 10 overdue, a rating (1 to 5) for every fourth answered one; appeal i
  * (number B-i) is from c<i % o->citizens>@example.ru, its blind index (from_bidx) that
- * address as a store without a key file keeps it. The rollup triggers (migrations 25
- * and 27) and those copying events and ratings onto the appeal row (migrations 20, 25)
+ * address as a store without a key file keeps it. The rollup triggers (migrations 25,
+ * 27 and 36) and those copying events and ratings onto the appeal row (migrations 20, 25)
  * are off while the rows go in: each row is written with answered_first_at and rating
  * as those triggers would set them, and the rollups are then counted from the rows as
  * the migrations fill them (okno_rollup_refill: the same rows the triggers keep, test
@@ -43,7 +43,8 @@
 /* SQLite's triggers dropped while the rows go in (made again after) */
 #define SQLITE_OFF                                                                        \
   "'appeal_fts_appeal', 'appeal_roll_insert', 'appeal_roll_update', 'appeal_roll27_insert', " \
-  "'appeal_roll27_update', 'appeal_stats_event', 'rating_roll_insert'"
+  "'appeal_roll27_update', 'appeal_stats_event', 'rating_roll_insert', 'appeal_due36_insert', " \
+  "'appeal_due36_update'"
 
 const char *bench_name = "bench";
 
@@ -163,13 +164,16 @@ void bench_seed(OknoStore *st, const BenchSeed *o)
        sqlite ? "PRAGMA synchronous = OFF; DROP TRIGGER appeal_fts_appeal;"
                 "DROP TRIGGER appeal_roll_insert; DROP TRIGGER appeal_roll_update;"
                 "DROP TRIGGER appeal_roll27_insert; DROP TRIGGER appeal_roll27_update;"
-                "DROP TRIGGER appeal_stats_event; DROP TRIGGER rating_roll_insert"
+                "DROP TRIGGER appeal_stats_event; DROP TRIGGER rating_roll_insert;"
+                "DROP TRIGGER appeal_due36_insert; DROP TRIGGER appeal_due36_update"
               : "ALTER TABLE appeals DISABLE TRIGGER appeal_search_appeal;"
                 "ALTER TABLE appeals DISABLE TRIGGER appeal_counts_insert_delete;"
                 "ALTER TABLE appeals DISABLE TRIGGER appeal_roll_insert_delete;"
                 "ALTER TABLE appeals DISABLE TRIGGER appeal_roll_update;"
                 "ALTER TABLE appeals DISABLE TRIGGER appeal_roll27_insert_delete;"
                 "ALTER TABLE appeals DISABLE TRIGGER appeal_roll27_update;"
+                "ALTER TABLE appeals DISABLE TRIGGER appeal_due36_insert_delete;"
+                "ALTER TABLE appeals DISABLE TRIGGER appeal_due36_update;"
                 "ALTER TABLE events DISABLE TRIGGER appeal_stats_event;"
                 "ALTER TABLE ratings DISABLE TRIGGER rating_roll");
   if (!okno_store_begin(st, &err))
@@ -251,6 +255,8 @@ void bench_seed(OknoStore *st, const BenchSeed *o)
          "ALTER TABLE appeals ENABLE TRIGGER appeal_roll_update;"
          "ALTER TABLE appeals ENABLE TRIGGER appeal_roll27_insert_delete;"
          "ALTER TABLE appeals ENABLE TRIGGER appeal_roll27_update;"
+         "ALTER TABLE appeals ENABLE TRIGGER appeal_due36_insert_delete;"
+         "ALTER TABLE appeals ENABLE TRIGGER appeal_due36_update;"
          "ALTER TABLE events ENABLE TRIGGER appeal_stats_event;"
          "ALTER TABLE ratings ENABLE TRIGGER rating_roll");
   step(db, "analyze", sqlite ? "ANALYZE" : "VACUUM ANALYZE");

@@ -12,6 +12,7 @@
 #include "store/appeal_row.h"
 #include "store/rollup_sql.h"
 #include "store/rollup_open_sql.h"
+#include "store/queue_due_sql.h"
 
 /* Step 3 of both backends (below): ID is the id column type, BIG a 64-bit integer. */
 #define STAFF_TABLES(ID, BIG)                                                           \
@@ -1091,6 +1092,18 @@ static const char *const sqlite_steps[] = {
   "ALTER TABLE chats ADD COLUMN department TEXT NOT NULL DEFAULT '';"
   "CREATE TABLE tg_links(code_hash TEXT PRIMARY KEY, contact TEXT NOT NULL,"
   "  expires_at INTEGER NOT NULL);",
+  /* 35: another branch's step (a placeholder here so that 36 keeps its position) */
+  "SELECT 1;",
+  /* 36 (pgsearch, issue 18 item 4; store/queue_due_sql.h): the open appeals per
+   * department and day of `due`, so the overdue count reads whole past days from it and
+   * only today's appeals from the rows (store/queue.c). */
+  R36_TABLE("INTEGER") R36_FILL
+  "CREATE TRIGGER appeal_due36_insert AFTER INSERT ON appeals BEGIN " R36_ROW("NEW", "1")
+  " END;"
+  "CREATE TRIGGER appeal_due36_delete AFTER DELETE ON appeals BEGIN " R36_ROW("OLD", "-1")
+  R36_PRUNE " END;"
+  "CREATE TRIGGER appeal_due36_update AFTER UPDATE ON appeals WHEN " R36_CHANGED " BEGIN "
+  R36_ROW("OLD", "-1") R36_ROW("NEW", "1") R36_PRUNE " END;",
 };
 
 static const char *const pg_steps[] = {
@@ -1690,6 +1703,25 @@ static const char *const pg_steps[] = {
   "ALTER TABLE chats ADD COLUMN department TEXT NOT NULL DEFAULT '';"
   "CREATE TABLE tg_links(code_hash TEXT PRIMARY KEY, contact TEXT NOT NULL,"
   "  expires_at BIGINT NOT NULL);",
+  /* 35: another branch's step (a placeholder here so that 36 keeps its position) */
+  "SELECT 1;",
+  /* 36 (pgsearch, issue 18 item 4): as SQLite's step 36, the triggers as a function;
+   * and a BRIN index of appeal_search's ids (rows are written in id order, so a range
+   * of 16 pages holds a narrow range of ids): search finds the newest matches of a
+   * word as the GIN index's matches ANDed with the block ranges of a window of the
+   * newest ids (store/search.c pg_cutoff). */
+  R36_TABLE("BIGINT") R36_FILL
+  "CREATE INDEX appeal_search_recent ON appeal_search USING brin (appeal_id)"
+  "  WITH (pages_per_range = 16, autosummarize = on);"
+  "CREATE FUNCTION okno_appeal_due36() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+  "  IF TG_OP <> 'INSERT' THEN " R36_ROW("OLD", "-1") " END IF;"
+  "  IF TG_OP <> 'DELETE' THEN " R36_ROW("NEW", "1") " END IF;"
+  "  IF TG_OP <> 'INSERT' THEN " R36_PRUNE " END IF;"
+  "  RETURN NULL; END $$;"
+  "CREATE TRIGGER appeal_due36_insert_delete AFTER INSERT OR DELETE ON appeals FOR EACH ROW"
+  "  EXECUTE FUNCTION okno_appeal_due36();"
+  "CREATE TRIGGER appeal_due36_update AFTER UPDATE ON appeals FOR EACH ROW"
+  "  WHEN (" R36_CHANGED ") EXECUTE FUNCTION okno_appeal_due36();",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

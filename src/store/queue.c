@@ -23,8 +23,9 @@
  * matches (no INDEXED BY), as many rows as the words match.
  *
  * Counts: appeal_counts (kept by triggers) summed over the queue's keys, except the
- * overdue queue (time-dependent: counted in appeals_open[_dept]_due, due < now) and a
- * search (counted over the matches). */
+ * overdue queue (time-dependent: queue_due's days before now's day, kept by triggers,
+ * plus today's appeals due before now counted in appeals_open[_dept]_due; migration
+ * 36, store/queue_due_sql.h) and a search (counted over the matches). */
 #include "store/queue.h"
 
 #include <string.h>
@@ -32,6 +33,7 @@
 #include "core/error.h"
 #include "store/appeal_row.h"
 
+#define OKNO_QUEUE_DAY_US G_GINT64_CONSTANT(86400000000) /* R36_DAY_US */
 #define MAX_BRANCHES 64 /* more visible departments than this: one branch and a sort */
 #define STALE_TOKEN_TEXT "Ссылка на страницу устарела: откройте список сначала."
 
@@ -340,9 +342,20 @@ static gboolean page_sql(Sql *b, const OknoQueueQuery *q, const char *words, gbo
 /* The count statement of `q` into `b`. */
 static void count_sql(Sql *b, const OknoQueueQuery *q, const char *words)
 {
+  /* the overdue count: the whole days before now's from queue_due (migration 36),
+   * today's from the rows (store/queue_due_sql.h); with a status filter (queue_due
+   * has no status), or before a day from the epoch, all from the rows */
+  gint64 today = q->now / OKNO_QUEUE_DAY_US;
+  gboolean rollup = !words && !has_status(q) && q->queue == OKNO_QUEUE_OVERDUE && today > 0;
   if (words || q->queue == OKNO_QUEUE_OVERDUE) {
     gboolean all;
     G_GNUC_UNUSED g_autoptr(GPtrArray) d = branches(q, &all); /* only `all` is needed */
+    if (rollup) {
+      g_string_append(b->sql, "SELECT (SELECT coalesce(sum(n), 0) FROM queue_due WHERE day < ");
+      integer(b, today);
+      department_in(b, q);
+      g_string_append(b->sql, ") + (");
+    }
     g_string_append(b->sql, "SELECT count(*) FROM appeals");
     if (b->sqlite && !words)
       g_string_append_printf(b->sql, " INDEXED BY %s",
@@ -350,6 +363,11 @@ static void count_sql(Sql *b, const OknoQueueQuery *q, const char *words)
     g_string_append(b->sql, " WHERE " OKNO_QUEUED_SQL);
     department_in(b, q);
     filters(b, q, words, FALSE);
+    if (rollup) {
+      g_string_append(b->sql, " AND due >= ");
+      integer(b, today * OKNO_QUEUE_DAY_US);
+      g_string_append(b->sql, ")");
+    }
     return;
   }
   g_string_append(b->sql, "SELECT coalesce(sum(n), 0) FROM appeal_counts WHERE quarantine = 0");

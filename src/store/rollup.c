@@ -10,6 +10,7 @@
 
 #include "appeal/appeal.h"
 #include "store/appeal_row.h"
+#include "store/queue_due_sql.h"
 #include "store/rollup_open_sql.h"
 #include "store/rollup_sql.h"
 
@@ -296,7 +297,7 @@ gboolean okno_rollup_refill(OknoStore *st, const OknoCalendar *cal, GError **err
   if (!okno_db_script(okno_store_db(st),
                       "DELETE FROM stats_daily;" ROLL_DAILY_FILL
                       "DELETE FROM stats_open; DELETE FROM stats_load; DELETE FROM stats_themes;"
-                      R27_FILL "UPDATE meta SET value = '' WHERE key = 'stats_calendar';",
+                      R27_FILL "DELETE FROM queue_due;" R36_FILL "UPDATE meta SET value = '' WHERE key = 'stats_calendar';",
                       error) ||
       !okno_store_commit(st, error)) {
     okno_store_rollback(st);

@@ -44,10 +44,10 @@ OknoRows *okno_rollup_query(OknoDb *db, const char *head, const OknoReportQuery 
  * already (one read). Must not run inside a transaction. */
 gboolean okno_rollup_sync(OknoStore *st, const OknoCalendar *cal, GError **error);
 
-/* Counts every rollup (stats_daily, stats_hours, and migration 27's stats_open,
- * stats_load, stats_themes) again from the appeal rows, as the migrations fill them:
- * after rows were written with the triggers off (bench/stats.c), or to repair. Must
- * not run inside a transaction. */
+/* Counts every rollup (stats_daily, stats_hours, migration 27's stats_open,
+ * stats_load, stats_themes and migration 36's queue_due) again from the appeal rows,
+ * as the migrations fill them: after rows were written with the triggers off
+ * (bench/stats.c), or to repair. Must not run inside a transaction. */
 gboolean okno_rollup_refill(OknoStore *st, const OknoCalendar *cal, GError **error);
 
 /* The time to the first answer and to closing of q's appeals from the histograms: n

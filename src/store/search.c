@@ -9,9 +9,13 @@
  * bm25 with the subject weighing most, the rank and the limit applied inside the FTS5
  * table so that only the rows kept are read from appeals. On PostgreSQL the terms go through
  * plainto_tsquery('simple', ...), the configuration that built the appeal_search
- * tsvectors (migration step 16); ranked by ts_rank, cut inside appeal_search in the
- * same way. Only the newest OKNO_SEARCH_RANKED matches are ranked (issue 18 item 4:
- * ranking every match of a word found in half of a million appeals took seconds). The matching SQL is a constant
+ * tsvectors (migration step 16); the newest matches ranked by ts_rank in the
+ * statement that finds them (pg_newest), the best ones kept and only those read from
+ * appeals, ordered as SQLite's statement orders them (rank, then received_at, then id). Only the newest OKNO_SEARCH_RANKED matches are ranked (issue 18 item 4:
+ * ranking every match of a word found in half of a million appeals took seconds); on
+ * PostgreSQL the lowest of their ids is found first in windows of the newest ids
+ * (pg_cutoff), since neither the GIN index nor a walk down the primary key gives the
+ * newest matches of a mid-frequency word cheaply. The matching SQL is a constant
  * with bound parameters on both backends. The same match is a filter of the console's
  * paged queues (okno_search_match_sql, src/store/queue.c). */
 #include <json-glib/json-glib.h>
@@ -51,6 +55,114 @@ char *okno_search_match_sql(gboolean sqlite, guint placeholder)
                                   placeholder);
 }
 
+/* A PostgreSQL match: its appeal, rank, and the appeal's received_at once read. */
+typedef struct {
+  gint64 id;
+  double rank;
+  OknoAppeal *appeal;
+} Match;
+
+/* Best first, ties to the newer id (the ranked query's inner order on SQLite). */
+static gint by_rank_id(gconstpointer a, gconstpointer b)
+{
+  const Match *x = a, *y = b;
+  if (x->rank != y->rank)
+    return x->rank > y->rank ? -1 : 1;
+  return x->id > y->id ? -1 : x->id < y->id;
+}
+
+/* Best first, ties to the later received_at, then the higher id (the outer order). */
+static gint by_rank_received(gconstpointer a, gconstpointer b)
+{
+  const Match *x = a, *y = b;
+  if (x->rank != y->rank)
+    return x->rank > y->rank ? -1 : 1;
+  if (x->appeal->received_at != y->appeal->received_at)
+    return x->appeal->received_at > y->appeal->received_at ? -1 : 1;
+  return x->id > y->id ? -1 : x->id < y->id;
+}
+
+/* PostgreSQL: the newest OKNO_SEARCH_RANKED matches of the terms `q` (all when fewer
+ * match) with their ts_rank, as a GArray of Match. Looked for among the newest WINDOW
+ * ids first, then in windows grown by the density of matches seen (at least twice; 64
+ * times when fewer than 16 were seen) until one holds that many or starts at id 0. A window is the GIN index's matches ANDed with the block ranges of the
+ * BRIN index appeal_search_recent (migration 36) that hold its ids, or the primary
+ * key walked down from the newest when the word is common enough: either way its
+ * cost follows the window, not every match of a word (a mid-frequency word's newest
+ * 2,000 matches cost a walk over tens of thousands of rows testing each tsvector, or
+ * a fetch of every match; docs/search.md). Ranked in the same statement: only the
+ * rows kept are ranked. */
+#define WINDOW (OKNO_SEARCH_RANKED * G_GINT64_CONSTANT(8))
+static GArray *pg_newest(OknoDb *db, const char *q, GError **error)
+{
+  g_autoptr(OknoRows) top = okno_db_query(
+      db, "SELECT coalesce(max(appeal_id), 0) FROM appeal_search", OKNO_NO_PARAMS, error);
+  gint64 newest, w = WINDOW;
+  if (!top)
+    return NULL;
+  newest = okno_rows_int(top, 0, 0);
+  for (;;) {
+    gint64 lo = w < newest ? newest - w : 0;
+    guint seen;
+    g_autoptr(OknoRows) r = okno_db_query(
+        db,
+        "SELECT s.appeal_id, ts_rank(s.doc, q) FROM (SELECT appeal_id, doc FROM appeal_search "
+        "WHERE doc @@ plainto_tsquery('simple', $1) AND appeal_id > $2 "
+        "ORDER BY appeal_id DESC LIMIT $3) s, plainto_tsquery('simple', $1) q",
+        OKNO_PARAMS(OKNO_TEXT(q), OKNO_INT(lo), OKNO_INT(OKNO_SEARCH_RANKED)), error);
+    if (!r)
+      return NULL;
+    seen = okno_rows_count(r);
+    if (seen == OKNO_SEARCH_RANKED || lo == 0) {
+      GArray *m = g_array_sized_new(FALSE, FALSE, sizeof(Match), seen);
+      for (guint i = 0; i < seen; i++) {
+        Match x = {.id = okno_rows_int(r, i, 0),
+                   .rank = g_ascii_strtod(okno_rows_text(r, i, 1), NULL)};
+        g_array_append_val(m, x);
+      }
+      return m;
+    }
+    /* wide enough for the need at the density seen, with a quarter to spare (too
+     * few seen to tell a density: 64 times as wide) */
+    w = seen < 16 ? (w > G_MAXINT64 / 64 ? G_MAXINT64 : w * 64)
+                  : MAX(w * 2, w / seen * OKNO_SEARCH_RANKED * 5 / 4);
+  }
+}
+
+/* PostgreSQL: okno_store_search's answer from pg_newest's matches. */
+static GPtrArray *pg_search(OknoStore *st, const char *q, gint64 limit, GError **error)
+{
+  g_autoptr(GArray) m = pg_newest(okno_store_db(st), q, error);
+  g_autoptr(GPtrArray) found = NULL;
+  guint kept = 0;
+  if (!m)
+    return NULL;
+  g_array_sort(m, by_rank_id);
+  if (limit > 0 && (guint64)limit < m->len)
+    g_array_set_size(m, (guint)limit);
+  for (guint i = 0; i < m->len; i++) { /* an id with no appeal row is left out */
+    g_autoptr(GError) e = NULL;
+    Match *x = &g_array_index(m, Match, i);
+    OknoAppeal *a = okno_store_appeal_get_by_id(st, x->id, &e);
+    if (e) {
+      for (guint k = 0; k < kept; k++)
+        okno_appeal_free(g_array_index(m, Match, k).appeal);
+      g_propagate_error(error, g_steal_pointer(&e));
+      return NULL;
+    }
+    if (a) {
+      x->appeal = a;
+      g_array_index(m, Match, kept++) = *x;
+    }
+  }
+  g_array_set_size(m, kept);
+  g_array_sort(m, by_rank_received);
+  found = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
+  for (guint i = 0; i < m->len; i++)
+    g_ptr_array_add(found, g_array_index(m, Match, i).appeal);
+  return g_steal_pointer(&found);
+}
+
 GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GError **error)
 {
   OknoDb *db = okno_store_db(st);
@@ -61,6 +173,8 @@ GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GEr
 
   if (!q)
     return NULL;
+  if (!sqlite)
+    return pg_search(st, q, limit, error);
   r = okno_db_query(
       db,
       /* ranked and cut inside the index (ties: the newer id first), then only the
@@ -69,16 +183,11 @@ GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GEr
       /* only the newest RANKED matches are ranked (the cutoff: the RANKED-th newest
        * match's id, walked down the index in id order), so a word in half the appeals
        * costs RANKED rank computations, not half a million (docs/search.md) */
-      sqlite ? "SELECT a.id FROM (SELECT rowid AS id, bm25(appeal_fts, 4.0, 1.0, 2.0) AS rank "
-               "FROM appeal_fts WHERE appeal_fts MATCH $1 AND rowid >= coalesce((SELECT rowid "
-               "FROM appeal_fts WHERE appeal_fts MATCH $1 ORDER BY rowid DESC LIMIT 1 OFFSET $3), 0) "
-               "ORDER BY rank, rowid DESC LIMIT $2) f "
-               "JOIN appeals a ON a.id = f.id ORDER BY f.rank, a.received_at DESC, a.id DESC"
-             : "SELECT a.id FROM (SELECT s.appeal_id AS id, ts_rank(s.doc, q) AS rank "
-               "FROM (SELECT appeal_id, doc FROM appeal_search WHERE doc @@ plainto_tsquery('simple', $1) "
-               "ORDER BY appeal_id DESC LIMIT $3 + 1) s, plainto_tsquery('simple', $1) q "
-               "ORDER BY rank DESC, s.appeal_id DESC LIMIT $2) f "
-               "JOIN appeals a ON a.id = f.id ORDER BY f.rank DESC, a.received_at DESC, a.id DESC",
+      "SELECT a.id FROM (SELECT rowid AS id, bm25(appeal_fts, 4.0, 1.0, 2.0) AS rank "
+      "FROM appeal_fts WHERE appeal_fts MATCH $1 AND rowid >= coalesce((SELECT rowid "
+      "FROM appeal_fts WHERE appeal_fts MATCH $1 ORDER BY rowid DESC LIMIT 1 OFFSET $3), 0) "
+      "ORDER BY rank, rowid DESC LIMIT $2) f "
+      "JOIN appeals a ON a.id = f.id ORDER BY f.rank, a.received_at DESC, a.id DESC",
       OKNO_PARAMS(OKNO_TEXT(q), OKNO_INT(limit > 0 ? limit : G_MAXINT64),
                   OKNO_INT(OKNO_SEARCH_RANKED - 1)),
       error);

@@ -63,7 +63,8 @@ static void seed(OknoStore *st, gint64 users[3])
   if (!okno_db_is_sqlite(db))
     assert_true(okno_db_script(db, "ALTER TABLE appeals DISABLE TRIGGER appeal_search_appeal;"
                                    "ALTER TABLE appeals DISABLE TRIGGER appeal_roll_insert_delete;"
-                                   "ALTER TABLE appeals DISABLE TRIGGER appeal_roll27_insert_delete",
+                                   "ALTER TABLE appeals DISABLE TRIGGER appeal_roll27_insert_delete;"
+                                   "ALTER TABLE appeals DISABLE TRIGGER appeal_due36_insert_delete",
                                NULL));
   assert_true(okno_db_exec(
       db,
@@ -89,7 +90,8 @@ static void seed(OknoStore *st, gint64 users[3])
                                "SELECT okno_search_rebuild(array(SELECT id FROM appeals));"
                                "ALTER TABLE appeals ENABLE TRIGGER appeal_search_appeal;"
                                "ALTER TABLE appeals ENABLE TRIGGER appeal_roll_insert_delete;"
-                               "ALTER TABLE appeals ENABLE TRIGGER appeal_roll27_insert_delete",
+                               "ALTER TABLE appeals ENABLE TRIGGER appeal_roll27_insert_delete;"
+                               "ALTER TABLE appeals ENABLE TRIGGER appeal_due36_insert_delete",
                                NULL));
   assert_true(okno_store_commit(st, NULL));
   if (!okno_db_is_sqlite(db))
@@ -386,6 +388,118 @@ static void test_queues_over_50000_appeals(void **state)
   counts_follow_changes(fx->st, users);
 }
 
+/* ---- the overdue count from queue_due (migration 36) ---- */
+
+#define DAY G_GINT64_CONSTANT(86400000000)
+
+/* The rollup as text, one "department day n;" per row. */
+static char *queue_due_text(OknoDb *db)
+{
+  g_autoptr(OknoRows) r = okno_db_query(db, "SELECT department, day, n FROM queue_due ORDER BY 1, 2",
+                                        OKNO_NO_PARAMS, NULL);
+  GString *out = g_string_new(NULL);
+  assert_non_null(r);
+  for (guint i = 0; i < okno_rows_count(r); i++)
+    g_string_append_printf(out, "%s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT ";",
+                           okno_rows_text(r, i, 0), okno_rows_int(r, i, 1), okno_rows_int(r, i, 2));
+  return g_string_free(out, FALSE);
+}
+
+/* okno_store_queue_count of the overdue queue at `now` against count(*) over the rows,
+ * for an administrator and for the operator of a and b, without and with a status. */
+static void overdue_equals_rows(OknoStore *st, gint64 now)
+{
+  for (int k = 0; k < 4; k++) {
+    gboolean every = k % 2, status = k / 2;
+    OknoQueueQuery q = {.queue = OKNO_QUEUE_OVERDUE, .every_department = every,
+                        .departments = OPERATOR_DEPTS, .now = now, .limit = PAGE,
+                        .status = status ? "in_progress" : NULL};
+    g_autofree char *sql = g_strdup_printf(
+        "SELECT count(*) FROM appeals WHERE queue NOT IN ('quarantine', 'spam') AND status"
+        " NOT IN ('answered', 'closed', 'rejected') AND deadline <> 0 AND deadline < %" G_GINT64_FORMAT
+        "%s%s", now, every ? "" : " AND department IN ('a', 'b', '')",
+        status ? " AND status = 'in_progress'" : "");
+    g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st), sql, OKNO_NO_PARAMS, NULL);
+    assert_non_null(r);
+    assert_int_equal(okno_store_queue_count(st, &q, NULL), okno_rows_int(r, 0, 0));
+  }
+}
+
+/* Every `now` from two days before BASE's day to five after, in steps of 7 hours, at
+ * the edges of the day after BASE's, and within the epoch's first day (all counted
+ * from the rows). */
+static void overdue_all(OknoStore *st)
+{
+  gint64 day0 = BASE / DAY * DAY;
+  gint64 edges[] = {day0 + 2 * DAY - 1, day0 + 2 * DAY, day0 + 2 * DAY + 1};
+  for (gint64 now = day0 - 2 * DAY; now < day0 + 5 * DAY; now += 7 * 3600 * G_GINT64_CONSTANT(1000000))
+    overdue_equals_rows(st, now);
+  for (guint i = 0; i < G_N_ELEMENTS(edges); i++)
+    overdue_equals_rows(st, edges[i]);
+  overdue_equals_rows(st, 0);
+  overdue_equals_rows(st, DAY - 1);
+}
+
+static void test_overdue_count_from_rollup_equals_rows(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoDb *db = okno_store_db(fx->st);
+  g_autofree char *kept = NULL, *filled = NULL;
+  gint64 day0 = BASE / DAY * DAY;
+  g_autoptr(OknoRows) parts = NULL;
+  /* 400 appeals, the triggers on: deadlines every 37 minutes from a day before BASE's
+   * day (a tenth with none), every status, four departments, some held */
+  assert_true(okno_db_exec(
+      db,
+      "WITH RECURSIVE s(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM s "
+      "WHERE i < 400) "
+      "INSERT INTO appeals(number, status, channel, queue, subject, from_email, received_at, "
+      "deadline, updated_at, department) "
+      "SELECT 'R-' || i, CASE i % 6 WHEN 0 THEN 'new' WHEN 1 THEN 'in_progress' "
+      "WHEN 2 THEN 'needs_clarification' WHEN 3 THEN 'answered' WHEN 4 THEN 'closed' "
+      "ELSE 'rejected' END, 'email', CASE i % 23 WHEN 0 THEN 'quarantine' WHEN 1 THEN 'spam' "
+      "ELSE '' END, 'Вопрос', 'c@example.ru', $1, "
+      "CASE WHEN i % 10 = 0 THEN 0 ELSE $1 - 86400000000 + i * 2220000000 END, $1, "
+      "CASE i % 4 WHEN 0 THEN '' WHEN 1 THEN 'a' WHEN 2 THEN 'b' ELSE 'c' END FROM s",
+      OKNO_PARAMS(OKNO_INT(day0)), NULL));
+  /* at the end of the day after BASE's: overdue both in whole days and earlier today */
+  parts = okno_db_query(db, "SELECT (SELECT sum(n) FROM queue_due WHERE day < $1),"
+                            " (SELECT count(*) FROM appeals WHERE due >= $2 AND due < $3"
+                            " AND status = 'new')",
+                        OKNO_PARAMS(OKNO_INT(day0 / DAY + 1), OKNO_INT(day0 + DAY),
+                                    OKNO_INT(day0 + 2 * DAY - 1)),
+                        NULL);
+  assert_non_null(parts);
+  assert_true(okno_rows_int(parts, 0, 0) > 0 && okno_rows_int(parts, 0, 1) > 0);
+  overdue_all(fx->st);
+  /* status changes, transfers, new deadlines, holds and releases, deletes */
+  assert_true(okno_db_exec(db, "UPDATE appeals SET status = 'closed' WHERE id % 7 = 0",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET status = 'in_progress' WHERE id % 11 = 3",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET department = 'b' WHERE id % 5 = 1",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET deadline = deadline + 86400000000 WHERE id % 3 = 1"
+                               " AND deadline <> 0", OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET deadline = 0 WHERE id % 13 = 2",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET queue = '' WHERE queue = 'quarantine'",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "UPDATE appeals SET queue = 'spam' WHERE id % 17 = 5",
+                           OKNO_NO_PARAMS, NULL));
+  assert_true(okno_db_exec(db, "DELETE FROM appeals WHERE id % 19 = 4", OKNO_NO_PARAMS, NULL));
+  overdue_all(fx->st);
+  /* the rows the triggers kept are those a refill counts, and no row is left at 0 */
+  kept = queue_due_text(db);
+  assert_true(okno_rollup_refill(fx->st, NULL, NULL));
+  filled = queue_due_text(db);
+  assert_string_equal(filled, kept);
+  g_clear_pointer(&parts, okno_rows_free);
+  parts = okno_db_query(db, "SELECT count(*) FROM queue_due WHERE n <= 0", OKNO_NO_PARAMS, NULL);
+  assert_non_null(parts);
+  assert_int_equal(okno_rows_int(parts, 0, 0), 0);
+}
+
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), \
   {"pg_" #f, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
@@ -394,6 +508,7 @@ int main(void)
   const gboolean pg = g_getenv("OKNO_TEST_PG_URL") && *g_getenv("OKNO_TEST_PG_URL");
   const struct CMUnitTest tests[] = {
     ON_BOTH(test_queues_over_50000_appeals),
+    ON_BOTH(test_overdue_count_from_rollup_equals_rows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
