@@ -591,6 +591,8 @@ OknoClassifier *okno_classifier_load(GBytes *bytes, GError **error)
 {
   gsize len = 0;
   const guint8 *data = g_bytes_get_data(bytes, &len);
+  if (!data) /* empty bytes: no pointer arithmetic on NULL */
+    data = (const guint8 *)"", len = 0;
   Reader r = {data, data + len};
   char magic[8];
   guint32 bits, k, n_rows;
@@ -602,7 +604,7 @@ OknoClassifier *okno_classifier_load(GBytes *bytes, GError **error)
                 "retrain it (okno classify retrain; the nightly job does)");
     return NULL;
   }
-  if (!data || !get(&r, magic, 8) || memcmp(magic, MAGIC, 8))
+  if (!get(&r, magic, 8) || memcmp(magic, MAGIC, 8))
     return damaged(NULL, error, "not a model");
   if (!get32(&r, &bits) || !get32(&r, &k))
     return damaged(NULL, error, "truncated header");
