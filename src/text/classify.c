@@ -14,8 +14,11 @@
 
 #include "core/error.h"
 
-#define MAGIC "OKNOCLS2"
-#define MAGIC_OLD "OKNOCLS1" /* features of okno before 2026-12-06: refused, retrain */
+#define MAGIC "OKNOCLS3"
+/* Features of okno before 2026-12-06 (1) and before 2026-12-07 (2, without idf and stop
+ * words): refused, retrain. */
+#define MAGIC_OLD1 "OKNOCLS1"
+#define MAGIC_OLD2 "OKNOCLS2"
 #define BITS_MIN 12
 #define BITS_MAX 18
 #define WEIGHTS_MAX (1u << 23) /* floats: 32 MiB */
@@ -32,6 +35,8 @@ struct OknoClassifier {
   char **labels;     /* k, NULL-terminated */
   float *bias;       /* k */
   float *w;          /* (1 << bits) * k */
+  float *idf;        /* (1 << bits): each bucket's inverse document frequency */
+  float idf_unseen;  /* the idf of a bucket no training text had */
 };
 
 /* ---- features ---- */
@@ -74,10 +79,12 @@ static gsize char_len(unsigned char b)
   return b < 0x80 ? 1 : 2;
 }
 
+/* A stop word gives its word and pair features but no character n-grams, and is never
+ * one of the words that explain a prediction. */
 static int collect_term(const OknoTerm *t, void *user)
 {
   Collect *c = user;
-  guint16 word = c->words->len < 0xFFFF ? (guint16)c->words->len : 0xFFFF;
+  guint16 word = c->words->len < 0xFFFF && !t->stop ? (guint16)c->words->len : 0xFFFF;
   guint64 stem = fnv(fnv(FNV_BASIS, "s", 1), t->term, t->term_len);
   if (word != 0xFFFF)
     g_ptr_array_add(c->words, g_strndup(t->word, t->word_len));
@@ -85,6 +92,8 @@ static int collect_term(const OknoTerm *t, void *user)
   if (c->prev_stem)
     add(c, fnv(fnv(FNV_BASIS, "b", 1), &(guint64[]){c->prev_stem ^ (stem * 31)}, 8), word, 0);
   c->prev_stem = stem;
+  if (t->stop)
+    return 0;
 
   /* Character n-grams of " word ": offsets of each character first. */
   gsize offs[130];
@@ -113,10 +122,9 @@ static int cmp_feature(const void *a, const void *b)
   return (x->bucket > y->bucket) - (x->bucket < y->bucket);
 }
 
-/* The text's feature vector: buckets ascending and distinct, values 1 + ln(count); the
- * word features scaled to length WORD_WEIGHT, the character n-grams to length 1 (each
- * part L2-normalised on its own, as a union of two TF vectors). A bucket shared by
- * features of several words keeps the first word and the first feature's part. */
+/* The text's features: buckets ascending and distinct, each value its count. A bucket
+ * shared by features of several words keeps the first word and the first feature's
+ * part. */
 static void featurize(guint bits, OknoStemmer *s, const char *text, GArray *out,
                       GPtrArray *words)
 {
@@ -124,7 +132,7 @@ static void featurize(guint bits, OknoStemmer *s, const char *text, GArray *out,
   g_array_set_size(out, 0);
   g_ptr_array_set_size(words, 0);
   if (text)
-    okno_text_scan(s, text, strlen(text), collect_term, &c);
+    okno_text_scan_all(s, text, strlen(text), collect_term, &c);
   if (!out->len)
     return;
   g_array_sort(out, cmp_feature);
@@ -137,14 +145,22 @@ static void featurize(guint bits, OknoStemmer *s, const char *text, GArray *out,
       f[n++] = f[i];
   }
   g_array_set_size(out, n);
+}
+
+/* Counts to weights: (1 + ln(count)) * idf; then the word features scaled to length
+ * WORD_WEIGHT and the character n-grams to length 1 (each part L2-normalised on its own,
+ * as a union of two TF-IDF vectors). */
+static void weigh(const float *idf, GArray *x)
+{
+  Feature *f = (Feature *)x->data;
   double norm[2] = {0, 0};
-  for (guint i = 0; i < n; i++) {
-    f[i].value = 1.0f + logf(f[i].value);
+  for (guint i = 0; i < x->len; i++) {
+    f[i].value = (1.0f + logf(f[i].value)) * idf[f[i].bucket];
     norm[f[i].chars] += (double)f[i].value * f[i].value;
   }
   const double scale[2] = {norm[0] > 0 ? WORD_WEIGHT / sqrt(norm[0]) : 0,
                            norm[1] > 0 ? 1.0 / sqrt(norm[1]) : 0};
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; i < x->len; i++)
     f[i].value = (float)(f[i].value * scale[f[i].chars]);
 }
 
@@ -194,6 +210,7 @@ static OknoClassifier *classifier_new(guint bits, guint k)
   c->labels = g_new0(char *, k + 1);
   c->bias = g_new0(float, k);
   c->w = g_new0(float, ((gsize)1 << bits) * k);
+  c->idf = g_new(float, (gsize)1 << bits);
   return c;
 }
 
@@ -204,6 +221,7 @@ void okno_classifier_free(OknoClassifier *c)
   g_strfreev(c->labels);
   g_free(c->bias);
   g_free(c->w);
+  g_free(c->idf);
   g_free(c);
 }
 
@@ -226,6 +244,54 @@ static gint cmp_str_ptr(gconstpointer a, gconstpointer b)
 static void words_free(gpointer p)
 {
   g_free(p);
+}
+
+/* One run of SGD from zero weights: the examples xs/ys visited in an order shuffled by
+ * `seed` each epoch (order: n slots of scratch, prob: k). */
+static void sgd(OknoClassifier *c, GArray *const *xs, const guint *ys, gsize n,
+                const OknoTrainParams *p, guint32 seed, guint *order, double *prob)
+{
+  guint k = c->k;
+  gsize total = ((gsize)1 << c->bits) * k;
+  double scale = 1.0;
+  GRand *rand = g_rand_new_with_seed(seed);
+  for (gsize i = 0; i < n; i++)
+    order[i] = (guint)i;
+  for (guint e = 0; e < p->epochs; e++) {
+    double rate = p->rate / (1.0 + e);
+    for (gsize i = n; i > 1; i--) { /* Fisher-Yates */
+      gsize j = (gsize)g_rand_int_range(rand, 0, (gint32)i);
+      guint t = order[i - 1];
+      order[i - 1] = order[j];
+      order[j] = t;
+    }
+    for (gsize s = 0; s < n; s++) {
+      guint i = order[s];
+      const Feature *f = (const Feature *)xs[i]->data;
+      scores(c, scale, xs[i], prob);
+      scale *= 1.0 - rate * p->l2;
+      if (scale < 1e-6) { /* fold the scale back into the weights */
+        for (gsize w = 0; w < total; w++)
+          c->w[w] = (float)(c->w[w] * scale);
+        scale = 1.0;
+      }
+      for (guint j = 0; j < k; j++) {
+        double g = prob[j] - (j == ys[i] ? 1.0 : 0.0);
+        c->bias[j] = (float)(c->bias[j] - rate * g);
+        prob[j] = g; /* reused as the gradient */
+      }
+      for (guint a = 0; a < xs[i]->len; a++) {
+        float *row = c->w + (gsize)f[a].bucket * k;
+        double step = rate * f[a].value / scale;
+        for (guint j = 0; j < k; j++)
+          row[j] = (float)(row[j] - step * prob[j]);
+      }
+    }
+  }
+  if (scale != 1.0)
+    for (gsize w = 0; w < total; w++)
+      c->w[w] = (float)(c->w[w] * scale);
+  g_rand_free(rand);
 }
 
 OknoClassifier *okno_classifier_train(const OknoExample *examples, gsize n,
@@ -266,60 +332,53 @@ OknoClassifier *okno_classifier_train(const OknoExample *examples, gsize n,
     g_hash_table_insert(index, c->labels[j], GUINT_TO_POINTER(j));
   }
 
-  /* Features once, for every example. */
+  /* Features once, for every example; the idf from the examples' document frequencies
+   * (smoothed: ln((1 + n) / (1 + df)) + 1). */
   g_autoptr(OknoStemmer) stem = okno_stemmer_new();
   g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(words_free);
+  gsize rows = (gsize)1 << c->bits;
   GArray **xs = g_new0(GArray *, n);
   guint *ys = g_new(guint, n);
   guint *order = g_new(guint, n);
+  guint32 *df = g_new0(guint32, rows);
   for (gsize i = 0; i < n; i++) {
     xs[i] = g_array_new(FALSE, FALSE, sizeof(Feature));
     featurize(c->bits, stem, examples[i].text, xs[i], words);
+    for (guint a = 0; a < xs[i]->len; a++)
+      df[g_array_index(xs[i], Feature, a).bucket]++;
     ys[i] = GPOINTER_TO_UINT(g_hash_table_lookup(index, examples[i].label));
-    order[i] = (guint)i;
   }
+  c->idf_unseen = (float)(log(1.0 + (double)n) + 1.0);
+  for (gsize r = 0; r < rows; r++)
+    c->idf[r] = (float)(log((1.0 + (double)n) / (1.0 + df[r])) + 1.0);
+  g_free(df);
+  for (gsize i = 0; i < n; i++)
+    weigh(c->idf, xs[i]);
 
+  /* One model per seed, and their weights averaged. */
+  guint seeds = MAX(p->seeds, 1u);
+  float *sum_w = seeds > 1 ? g_new0(float, rows * k) : NULL;
+  double *sum_b = g_new0(double, k);
   double *prob = g_new(double, k);
-  double scale = 1.0;
-  GRand *rand = g_rand_new_with_seed(p->seed);
-  for (guint e = 0; e < p->epochs; e++) {
-    double rate = p->rate / (1.0 + e);
-    for (gsize i = n; i > 1; i--) { /* Fisher-Yates */
-      gsize j = (gsize)g_rand_int_range(rand, 0, (gint32)i);
-      guint t = order[i - 1];
-      order[i - 1] = order[j];
-      order[j] = t;
+  for (guint sd = 0; sd < seeds; sd++) {
+    if (sd) {
+      memset(c->w, 0, rows * k * sizeof *c->w);
+      memset(c->bias, 0, k * sizeof *c->bias);
     }
-    for (gsize s = 0; s < n; s++) {
-      guint i = order[s];
-      const Feature *f = (const Feature *)xs[i]->data;
-      scores(c, scale, xs[i], prob);
-      scale *= 1.0 - rate * p->l2;
-      if (scale < 1e-6) { /* fold the scale back into the weights */
-        gsize total = ((gsize)1 << c->bits) * k;
-        for (gsize w = 0; w < total; w++)
-          c->w[w] = (float)(c->w[w] * scale);
-        scale = 1.0;
-      }
-      for (guint j = 0; j < k; j++) {
-        double g = prob[j] - (j == ys[i] ? 1.0 : 0.0);
-        c->bias[j] = (float)(c->bias[j] - rate * g);
-        prob[j] = g; /* reused as the gradient */
-      }
-      for (guint a = 0; a < xs[i]->len; a++) {
-        float *row = c->w + (gsize)f[a].bucket * k;
-        double step = rate * f[a].value / scale;
-        for (guint j = 0; j < k; j++)
-          row[j] = (float)(row[j] - step * prob[j]);
-      }
-    }
+    sgd(c, xs, ys, n, p, p->seed + sd, order, prob);
+    if (sum_w)
+      for (gsize w = 0; w < rows * k; w++)
+        sum_w[w] += c->w[w];
+    for (guint j = 0; j < k; j++)
+      sum_b[j] += c->bias[j];
   }
-  if (scale != 1.0) {
-    gsize total = ((gsize)1 << c->bits) * k;
-    for (gsize w = 0; w < total; w++)
-      c->w[w] = (float)(c->w[w] * scale);
-  }
-  g_rand_free(rand);
+  if (sum_w)
+    for (gsize w = 0; w < rows * k; w++)
+      c->w[w] = sum_w[w] / (float)seeds;
+  for (guint j = 0; j < k; j++)
+    c->bias[j] = (float)(sum_b[j] / seeds);
+  g_free(sum_w);
+  g_free(sum_b);
   g_free(prob);
   for (gsize i = 0; i < n; i++)
     g_array_free(xs[i], TRUE);
@@ -377,6 +436,7 @@ OknoPrediction *okno_classifier_predict(const OknoClassifier *c, OknoStemmer *s,
   OknoPrediction *p = g_new0(OknoPrediction, 1);
 
   featurize(c->bits, s, text, x, words);
+  weigh(c->idf, x);
   scores(c, 1.0, x, prob);
   for (guint j = 0; j < c->k; j++)
     rank[j] = (Ranked){j, prob[j]};
@@ -425,6 +485,7 @@ guint okno_classifier_best(const OknoClassifier *c, OknoStemmer *s, const char *
   double *prob = c->k <= G_N_ELEMENTS(stack) ? stack : g_new(double, c->k);
   guint best = 0;
   featurize(c->bits, s, text, x, words);
+  weigh(c->idf, x);
   scores(c, 1.0, x, prob);
   for (guint j = 1; j < c->k; j++)
     if (prob[j] > prob[best])
@@ -468,16 +529,18 @@ GBytes *okno_classifier_save(const OknoClassifier *c)
   }
   for (guint j = 0; j < c->k; j++)
     putf(b, c->bias[j]);
+  putf(b, c->idf_unseen);
   guint count_at = b->len;
   put32(b, 0);
   for (gsize r = 0; r < rows; r++) {
     const float *row = c->w + r * c->k;
-    gboolean any = FALSE;
+    gboolean any = c->idf[r] != c->idf_unseen;
     for (guint j = 0; j < c->k && !any; j++)
       any = row[j] != 0.0f;
     if (!any)
       continue;
     put32(b, (guint32)r);
+    putf(b, c->idf[r]);
     for (guint j = 0; j < c->k; j++)
       putf(b, row[j]);
     n_rows++;
@@ -528,18 +591,20 @@ OknoClassifier *okno_classifier_load(GBytes *bytes, GError **error)
 {
   gsize len = 0;
   const guint8 *data = g_bytes_get_data(bytes, &len);
+  if (!data) /* empty bytes: no pointer arithmetic on NULL */
+    data = (const guint8 *)"", len = 0;
   Reader r = {data, data + len};
   char magic[8];
   guint32 bits, k, n_rows;
   OknoClassifier *c = NULL;
 
-  if (data && len >= 8 && memcmp(data, MAGIC_OLD, 8) == 0) {
+  if (data && len >= 8 && (memcmp(data, MAGIC_OLD1, 8) == 0 || memcmp(data, MAGIC_OLD2, 8) == 0)) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
                 "the model was trained by an older okno (other features): "
                 "retrain it (okno classify retrain; the nightly job does)");
     return NULL;
   }
-  if (!data || !get(&r, magic, 8) || memcmp(magic, MAGIC, 8))
+  if (!get(&r, magic, 8) || memcmp(magic, MAGIC, 8))
     return damaged(NULL, error, "not a model");
   if (!get32(&r, &bits) || !get32(&r, &k))
     return damaged(NULL, error, "truncated header");
@@ -565,6 +630,10 @@ OknoClassifier *okno_classifier_load(GBytes *bytes, GError **error)
   for (guint j = 0; j < k; j++)
     if (!getf(&r, &c->bias[j]))
       return damaged(c, error, "bad bias");
+  if (!getf(&r, &c->idf_unseen) || !(c->idf_unseen > 0))
+    return damaged(c, error, "bad idf");
+  for (gsize i = 0; i < ((gsize)1 << bits); i++)
+    c->idf[i] = c->idf_unseen;
   if (!get32(&r, &n_rows) || n_rows > (1u << bits))
     return damaged(c, error, "bad row count");
   gint64 last = -1;
@@ -573,9 +642,16 @@ OknoClassifier *okno_classifier_load(GBytes *bytes, GError **error)
     if (!get32(&r, &at) || at >= (1u << bits) || (gint64)at <= last)
       return damaged(c, error, "bad row");
     last = at;
-    for (guint j = 0; j < k; j++)
+    if (!getf(&r, &c->idf[at]) || !(c->idf[at] > 0))
+      return damaged(c, error, "bad idf");
+    gboolean any = c->idf[at] != c->idf_unseen;
+    for (guint j = 0; j < k; j++) {
       if (!getf(&r, &c->w[(gsize)at * k + j]))
         return damaged(c, error, "bad weight");
+      any |= c->w[(gsize)at * k + j] != 0.0f;
+    }
+    if (!any) /* the saved form holds no row that says nothing */
+      return damaged(c, error, "empty row");
   }
   if (r.p != r.end)
     return damaged(c, error, "trailing bytes");

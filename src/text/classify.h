@@ -2,34 +2,42 @@
  * predicts one label of a text with a confidence, the alternatives, and the words that
  * weighed most.
  *
- * FEATURES. The text's words as search sees them (text/tokenizer.h: lowercase, ё = е,
- * stop words dropped). Each word gives its Snowball stem, the pair (previous stem,
- * stem), and the character 3- to 5-grams of " word " (so misspellings and unknown
- * inflections still share most features). Each feature is hashed (FNV-1a, 64 bit) into
- * 2^bits buckets, counts become 1 + ln(count); the stems and stem pairs are scaled to
- * length 1.5 and the character n-grams to length 1, each part on its own (so the many
- * n-grams of a long text do not drown its words; chosen by cross-validation on
- * appeals-kz dev).
+ * FEATURES. The text's words as search sees them (text/tokenizer.h: lowercase, ё = е),
+ * with the stop words kept (okno_text_scan_all: «не», «очень», «уже» tell urgency
+ * apart). Each word gives its Snowball stem (a stop word: itself), the pair (previous
+ * word's, its own), and, unless a stop word, the character 3- to 5-grams of " word "
+ * (so misspellings and unknown inflections still share most features). Each feature
+ * is hashed (FNV-1a, 64 bit) into 2^bits buckets; a count becomes (1 + ln(count)) times
+ * the bucket's idf (ln((1 + n) / (1 + df)) + 1 over the n training texts); the stems and
+ * pairs are scaled to length 1.5 and the character n-grams to length 1, each part on its
+ * own (so the many n-grams of a long text do not drown its words). Each choice was made
+ * by cross-validation on appeals-kz dev (docs/classify.md).
  * bits is chosen from the number of labels so that the weights stay under 32 MiB.
  *
  * MODEL. Multinomial logistic regression (softmax) over those features with a bias per
  * label, trained by stochastic gradient descent with L2 regularisation (the weight-scale
  * trick, so an update touches only the example's features), a step size decaying with
- * each epoch, and the examples visited in an order shuffled by a fixed seed: the same
- * examples in the same order give the same model, byte for byte, on every machine.
+ * each epoch, and the examples visited in an order shuffled by a seed; `seeds` such runs
+ * with consecutive seeds are averaged (weights and biases), which steadies the model
+ * against the order. The same examples in the same order give the same model, byte for
+ * byte, on every machine.
  * The confidence is the softmax probability; the alternatives are the next labels by
- * probability. "Why" is the words whose features added most to the chosen label's score.
+ * probability. "Why" is the words (never a stop word) whose features added most to the
+ * chosen label's score.
  *
  * A model is immutable once trained or loaded: any number of threads may predict with
  * it at once, each with its own OknoStemmer.
  *
  * SAVED FORM (okno_classifier_save, the store keeps it as a blob), little-endian:
- *   "OKNOCLS2" | u32 bits | u32 n_labels | n_labels x (u16 length, UTF-8 bytes) |
- *   n_labels x f32 bias | u32 n_rows | n_rows x (u32 bucket, n_labels x f32 weight)
+ *   "OKNOCLS3" | u32 bits | u32 n_labels | n_labels x (u16 length, UTF-8 bytes) |
+ *   n_labels x f32 bias | f32 idf of unseen buckets | u32 n_rows |
+ *   n_rows x (u32 bucket, f32 idf, n_labels x f32 weight)
  * with buckets strictly ascending and below 2^bits, 1 <= n_labels <= OKNO_CLASSIFY_LABELS_MAX,
- * labels non-empty, distinct, at most 200 bytes, valid UTF-8, and every weight finite.
- * okno_classifier_load() refuses anything else (it has a fuzz target); a model saved as
- * "OKNOCLS1" (older features) is refused with a message to retrain it. */
+ * labels non-empty, distinct, at most 200 bytes, valid UTF-8, every weight finite, every
+ * idf finite and positive, and no row that says nothing (the unseen idf and all weights
+ * 0: such buckets are not written). okno_classifier_load() refuses anything else (it has
+ * a fuzz target); a model saved as "OKNOCLS1" or "OKNOCLS2" (older features) is refused
+ * with a message to retrain it. */
 #pragma once
 #include <glib.h>
 
@@ -46,12 +54,14 @@ typedef struct {
 } OknoExample;
 
 typedef struct {
-  guint epochs;      /* default 20 (chosen by cross-validation on appeals-kz dev) */
+  guint epochs;      /* per run, default 20 (chosen by cross-validation on appeals-kz dev) */
   double rate;       /* initial step size, default 2.0 */
   double l2;         /* regularisation per example, default 1e-6 */
-  guint32 seed;      /* shuffling, default 1 */
+  guint32 seed;      /* shuffling of the first run, default 1 */
+  guint seeds;       /* runs, with the seeds seed, seed + 1, ...: their weights are
+                        averaged; default 3 (0 counts as 1) */
 } OknoTrainParams;
-#define OKNO_TRAIN_DEFAULTS {20, 2.0, 1e-6, 1}
+#define OKNO_TRAIN_DEFAULTS {20, 2.0, 1e-6, 1, 3}
 
 /* A model trained on examples[0..n). NULL with OKNO_ERROR_USER when n == 0, when fewer
  * than two distinct labels occur, or when a label is empty, too long, not UTF-8, or

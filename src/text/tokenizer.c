@@ -136,7 +136,10 @@ static gsize fold_char(const unsigned char *p, gsize n, char *out)
   return 2;
 }
 
-int okno_text_scan(OknoStemmer *s, const char *text, gsize len, OknoTermFunc f, void *user)
+/* The scan of okno_text_scan and okno_text_scan_all: a stop word is skipped, or with
+ * keep_stop handed to f unstemmed, t->stop set. */
+static int scan(OknoStemmer *s, const char *text, gsize len, gboolean keep_stop,
+                OknoTermFunc f, void *user)
 {
   const unsigned char *p = (const unsigned char *)text, *end = p + len;
   char buf[WORD_MAX];
@@ -168,15 +171,15 @@ int okno_text_scan(OknoStemmer *s, const char *text, gsize len, OknoTermFunc f, 
     if (!digit) {
       struct sb_stemmer *stem = NULL;
       if (ascii) {
-        if (is_stop(english_stop, G_N_ELEMENTS(english_stop), buf, wlen))
-          continue;
+        t.stop = is_stop(english_stop, G_N_ELEMENTS(english_stop), buf, wlen);
         stem = s ? s->en : NULL;
       } else {
-        if (is_stop(russian_stop, G_N_ELEMENTS(russian_stop), buf, wlen))
-          continue;
+        t.stop = is_stop(russian_stop, G_N_ELEMENTS(russian_stop), buf, wlen);
         stem = s ? s->ru : NULL;
       }
-      if (stem && wlen <= STEM_MAX) {
+      if (t.stop && !keep_stop)
+        continue;
+      if (stem && !t.stop && wlen <= STEM_MAX) {
         const sb_symbol *r = sb_stemmer_stem(stem, (const sb_symbol *)buf, (int)wlen);
         if (!r)
           g_error("libstemmer: out of memory");
@@ -188,6 +191,17 @@ int okno_text_scan(OknoStemmer *s, const char *text, gsize len, OknoTermFunc f, 
       return rc;
   }
   return 0;
+}
+
+int okno_text_scan(OknoStemmer *s, const char *text, gsize len, OknoTermFunc f, void *user)
+{
+  return scan(s, text, len, FALSE, f, user);
+}
+
+int okno_text_scan_all(OknoStemmer *s, const char *text, gsize len, OknoTermFunc f,
+                       void *user)
+{
+  return scan(s, text, len, TRUE, f, user);
 }
 
 typedef struct {

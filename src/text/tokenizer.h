@@ -33,6 +33,7 @@ typedef struct {
   const char *term; /* what the index holds: the stem (or the word, see above) */
   gsize term_len;
   gsize start, end; /* byte offsets of the word in the scanned text */
+  gboolean stop;    /* a stop word (only okno_text_scan_all hands these over) */
 } OknoTerm;
 
 /* Returns 0 to go on; anything else stops the scan and is returned by it. */
@@ -41,6 +42,11 @@ typedef int (*OknoTermFunc)(const OknoTerm *t, void *user);
 /* Calls `f` for every indexable word of text[0..len) (stop words are skipped), in order.
  * Any bytes are accepted. With s == NULL, t->term is the word itself (no stemming). */
 int okno_text_scan(OknoStemmer *s, const char *text, gsize len, OknoTermFunc f, void *user);
+/* The same words with the stop words among them, each unstemmed (term = word) and
+ * t->stop set: for the classifier (text/classify.h), to which «не», «очень» or «уже»
+ * say something that a search does not need. */
+int okno_text_scan_all(OknoStemmer *s, const char *text, gsize len, OknoTermFunc f,
+                       void *user);
 
 /* The words of a search query, each lowercased and ё-folded, stop words dropped:
  * a NULL-terminated vector (g_strfreev) with at least one word, at most `max_words`.

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (labelled && ex->len <= 64) {
       g_autoptr(OknoClassifier) t =
         okno_classifier_train((const OknoExample *)ex->data, ex->len,
-                              &(OknoTrainParams){2, 1.0, 1e-6, 1}, &error);
+                              &(OknoTrainParams){2, 1.0, 1e-6, 1, 1}, &error);
       if (!t && !g_error_matches(error, OKNO_ERROR, OKNO_ERROR_USER))
         abort();
       g_clear_error(&error);

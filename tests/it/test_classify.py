@@ -185,7 +185,7 @@ class ClassifyCli(unittest.TestCase):
         self.assertEqual((again["from_history"], again["examples"]), (0, 3))
 
     def test_a_model_saved_by_an_older_okno_is_refused_until_retrained(self):
-        """A model saved with the older features (form OKNOCLS1) is not misread: predicting
+        """A model saved with the older features (form OKNOCLS2) is not misread: predicting
         says to retrain it, and `classify retrain` makes it usable again."""
         if not self.okno.store_url.startswith("sqlite:"):
             self.skipTest("the blob is rewritten through sqlite3; the load is store-independent")
@@ -195,9 +195,9 @@ class ClassifyCli(unittest.TestCase):
         db = sqlite3.connect(self.okno.store_url[len("sqlite:"):])
         with db:
             blob, = db.execute("SELECT model FROM classify_models WHERE name = 'older'").fetchone()
-            self.assertEqual(bytes(blob[:8]), b"OKNOCLS2")
+            self.assertEqual(bytes(blob[:8]), b"OKNOCLS3")
             db.execute("UPDATE classify_models SET model = ? WHERE name = 'older'",
-                       (b"OKNOCLS1" + bytes(blob[8:]),))
+                       (b"OKNOCLS2" + bytes(blob[8:]),))
         db.close()
         p = self.cli("classify", "predict", "--model", "older", "--jsonl", "-",
                      input=jsonl([{"text": "пароль"}]), code=1)
@@ -371,7 +371,8 @@ class LearningRouter(unittest.TestCase):
                 right += detail["department"] == DEPARTMENTS[r["category"]]
             else:
                 self.assertEqual(shown["department"], "")
-                self.assertLess(detail["confidence"], 0.4)
+                # below the threshold; the event rounds to three decimals (0.3996 -> 0.4)
+                self.assertLessEqual(detail["confidence"], 0.4)
                 self.assertEqual(len(detail["suggestions"]), 3)
                 self.assertIn(detail["suggestions"][0]["department"], DEPARTMENTS.values())
         print("routed by the model: %d of %d, right: %d" % (auto, len(test), right), file=sys.stderr)
@@ -396,7 +397,7 @@ class LearningRouter(unittest.TestCase):
                     self.assertGreaterEqual(d["confidence"], 0.4)
                     self.assertEqual(shown[field], d["value"])
                 else:
-                    self.assertLess(d["confidence"], 0.4)
+                    self.assertLessEqual(d["confidence"], 0.4)  # rounded, as above
                     self.assertTrue(1 <= len(d["suggestions"]) <= 3)
                     if model == "category":
                         self.assertEqual(shown["category"], "")

@@ -80,6 +80,29 @@ static void test_why_names_words_of_the_text_that_point_to_the_label(void **stat
     assert_non_null(strstr("сегодня утром пароль опять не подошел", *w));
 }
 
+/* Stop words are features: «не» alone tells the two labels apart (a scan without stop
+ * words would give both texts the same features, hence the same label), but it is never
+ * one of the words that explain. */
+static void test_a_stop_word_tells_labels_apart_but_does_not_explain(void **state)
+{
+  static const OknoExample ex[] = {
+    {"лифт работает", "норма"},   {"лифт не работает", "авария"},
+    {"свет работает", "норма"},   {"свет не работает", "авария"},
+    {"насос работает", "норма"},  {"насос не работает", "авария"},
+    {"домофон работает", "норма"}, {"домофон не работает", "авария"},
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OknoClassifier) c = okno_classifier_train(ex, G_N_ELEMENTS(ex), NULL, &error);
+  g_autoptr(OknoStemmer) s = okno_stemmer_new();
+  assert_non_null(c);
+  g_autoptr(OknoPrediction) on = okno_classifier_predict(c, s, "отопление работает", 1);
+  g_autoptr(OknoPrediction) off = okno_classifier_predict(c, s, "отопление не работает", 1);
+  assert_string_equal(on->best.label, "норма");
+  assert_string_equal(off->best.label, "авария");
+  for (char **w = off->why; *w; w++)
+    assert_string_not_equal(*w, "не");
+}
+
 static void test_the_same_examples_give_the_same_model_byte_for_byte(void **state)
 {
   g_autoptr(OknoClassifier) a = toy_model();
@@ -108,14 +131,20 @@ static void test_a_saved_model_loads_and_predicts_the_same(void **state)
   assert_true(g_bytes_equal(saved, again));
 }
 
-static void assert_damaged(const guint8 *data, gsize len)
+/* The bytes do not load: a user error whose message says `says`. */
+static void assert_refused(const guint8 *data, gsize len, const char *says)
 {
   g_autoptr(GBytes) b = g_bytes_new(data, len);
   g_autoptr(GError) error = NULL;
   g_autoptr(OknoClassifier) c = okno_classifier_load(b, &error);
   assert_null(c);
   assert_true(g_error_matches(error, OKNO_ERROR, OKNO_ERROR_USER));
-  assert_non_null(strstr(error->message, "the model is damaged"));
+  assert_non_null(strstr(error->message, says));
+}
+
+static void assert_damaged(const guint8 *data, gsize len)
+{
+  assert_refused(data, len, "the model is damaged");
 }
 
 static void test_a_damaged_model_is_refused(void **state)
@@ -138,28 +167,47 @@ static void test_a_damaged_model_is_refused(void **state)
   guint32 nan = 0x7fc00000;              /* a NaN as the last weight */
   memcpy(copy + len - 4, &nan, 4);
   assert_damaged(copy, len);
+  /* The idf: after the header, the labels and the biases. */
+  gsize at = 16;
+  for (guint j = 0; j < okno_classifier_n_labels(c); j++)
+    at += 2 + strlen(okno_classifier_label(c, j));
+  at += 4 * okno_classifier_n_labels(c);
+  float zero = 0.0f, minus = -1.0f, unseen;
+  memcpy(&unseen, orig + at, 4);
+  assert_true(unseen > 1.0f);            /* ln(1 + n) + 1 */
+  memcpy(copy, orig, len);
+  memcpy(copy + at, &zero, 4);           /* an idf of 0 for unseen buckets */
+  assert_damaged(copy, len);
+  gsize row = at + 8;                    /* the first row: bucket, idf, weights */
+  memcpy(copy, orig, len);
+  memcpy(copy + row + 4, &minus, 4);     /* a negative idf */
+  assert_damaged(copy, len);
+  memcpy(copy, orig, len);               /* a row that says nothing */
+  memcpy(copy + row + 4, &unseen, 4);
+  for (guint j = 0; j < okno_classifier_n_labels(c); j++)
+    memcpy(copy + row + 8 + 4 * j, &zero, 4);
+  assert_damaged(copy, len);
   g_autofree guint8 *longer = g_malloc0(len + 1);
   memcpy(longer, orig, len);
   assert_damaged(longer, len + 1);       /* trailing bytes */
 }
 
-/* A model saved before the features changed ("OKNOCLS1") would be misread: it is refused
- * with a message to retrain it, not taken as damaged or loaded. */
-static void test_a_model_of_the_older_format_is_refused_with_retrain(void **state)
+/* A model saved before the features changed ("OKNOCLS1", or "OKNOCLS2" without idf and
+ * stop words) would be misread: it is refused with a message to retrain it, not taken
+ * as damaged or loaded. */
+static void test_a_model_of_an_older_format_is_refused_with_retrain(void **state)
 {
   g_autoptr(OknoClassifier) c = toy_model();
   g_autoptr(GBytes) saved = okno_classifier_save(c);
   gsize len;
   const guint8 *orig = g_bytes_get_data(saved, &len);
   g_autofree guint8 *copy = g_memdup2(orig, len);
-  assert_memory_equal(copy, "OKNOCLS2", 8);
-  memcpy(copy, "OKNOCLS1", 8);
-  g_autoptr(GBytes) old = g_bytes_new(copy, len);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(OknoClassifier) back = okno_classifier_load(old, &error);
-  assert_null(back);
-  assert_true(g_error_matches(error, OKNO_ERROR, OKNO_ERROR_USER));
-  assert_non_null(strstr(error->message, "retrain"));
+  assert_memory_equal(copy, "OKNOCLS3", 8);
+  static const char *const older[] = {"OKNOCLS1", "OKNOCLS2"};
+  for (gsize i = 0; i < G_N_ELEMENTS(older); i++) {
+    memcpy(copy, older[i], 8);
+    assert_refused(copy, len, "retrain");
+  }
 }
 
 static void test_bad_examples_are_user_errors(void **state)
@@ -240,10 +288,11 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_learns_the_labels_of_unseen_phrasings),
     cmocka_unit_test(test_why_names_words_of_the_text_that_point_to_the_label),
+    cmocka_unit_test(test_a_stop_word_tells_labels_apart_but_does_not_explain),
     cmocka_unit_test(test_the_same_examples_give_the_same_model_byte_for_byte),
     cmocka_unit_test(test_a_saved_model_loads_and_predicts_the_same),
     cmocka_unit_test(test_a_damaged_model_is_refused),
-    cmocka_unit_test(test_a_model_of_the_older_format_is_refused_with_retrain),
+    cmocka_unit_test(test_a_model_of_an_older_format_is_refused_with_retrain),
     cmocka_unit_test(test_bad_examples_are_user_errors),
     cmocka_unit_test(test_scores_count_accuracy_and_macro_f1),
     cmocka_unit_test(test_cross_validation_on_real_complaints_is_far_above_chance),

@@ -56,6 +56,29 @@ static void test_stop_words_are_dropped_after_yo_folding(void **state)
   assert_terms("the documents of a family", "document famili");
 }
 
+static int collect_marked(const OknoTerm *t, void *user)
+{
+  GString *out = user;
+  if (out->len)
+    g_string_append_c(out, ' ');
+  g_string_append_len(out, t->term, (gssize)t->term_len);
+  if (t->stop)
+    g_string_append_c(out, '*');
+  return 0;
+}
+
+/* okno_text_scan_all (the classifier's scan) hands the stop words over too, unstemmed
+ * and marked; the other words are what okno_text_scan gives. */
+static void test_scan_all_keeps_the_stop_words_marked(void **state)
+{
+  g_autoptr(OknoStemmer) s = okno_stemmer_new();
+  static const char text[] = "Лифт ещё НЕ работает, и the documents";
+  g_autoptr(GString) out = g_string_new(NULL);
+  assert_int_equal(okno_text_scan_all(s, text, strlen(text), collect_marked, out), 0);
+  assert_string_equal(out->str, "лифт еще* не* работа и* the* document");
+  assert_terms(text, "лифт работа document");
+}
+
 static void test_latin_words_use_the_english_stemmer(void **state)
 {
   assert_terms("Documents RUNNING subsidies", "document run subsidi");
@@ -225,6 +248,7 @@ int main(void)
     cmocka_unit_test(test_inflected_forms_share_one_stem),
     cmocka_unit_test(test_yo_is_e_in_any_case),
     cmocka_unit_test(test_stop_words_are_dropped_after_yo_folding),
+    cmocka_unit_test(test_scan_all_keeps_the_stop_words_marked),
     cmocka_unit_test(test_latin_words_use_the_english_stemmer),
     cmocka_unit_test(test_words_with_digits_are_kept_as_they_are),
     cmocka_unit_test(test_punctuation_and_other_alphabets_separate_words),
