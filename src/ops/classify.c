@@ -39,7 +39,8 @@ gboolean okno_classify_retrain(OknoStore *st, const char *name, gsize *examples,
 gboolean okno_classify_retrain_due(OknoStore *st, gint64 now, gint64 interval,
                                    guint *trained, GError **error)
 {
-  g_autoptr(GPtrArray) due = okno_store_models_due(st, now, interval * G_USEC_PER_SEC, error);
+  g_autoptr(GPtrArray) due = okno_store_models_due(st, now, interval * G_USEC_PER_SEC,
+                                                   okno_classifier_format, error);
   *trained = 0;
   if (!due)
     return FALSE;

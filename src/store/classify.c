@@ -176,15 +176,17 @@ static GPtrArray *names_of(OknoRows *r)
   return out;
 }
 
-GPtrArray *okno_store_models_due(OknoStore *st, gint64 now, gint64 interval, GError **error)
+GPtrArray *okno_store_models_due(OknoStore *st, gint64 now, gint64 interval,
+                                 const char format[8], GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(
       okno_store_db(st),
       "SELECT e.model FROM classify_examples e LEFT JOIN classify_models m ON m.name = e.model"
       " GROUP BY e.model, m.last_example, m.trained_at"
       " HAVING MAX(e.id) > COALESCE(m.last_example, 0) AND COALESCE(m.trained_at, 0) <= $1"
+      " UNION SELECT name FROM classify_models WHERE substr(model, 1, 8) <> $2"
       " ORDER BY 1",
-      OKNO_PARAMS(OKNO_INT(now - interval)), error);
+      OKNO_PARAMS(OKNO_INT(now - interval), OKNO_BLOB(format, 8)), error);
   return names_of(r);
 }
 

@@ -39,8 +39,11 @@ gint64 okno_store_model_version(OknoStore *st, const char *name, GError **error)
 GPtrArray *okno_store_model_names(OknoStore *st, GError **error);
 /* The names of the models due for training at `now`: with an example newer than the
  * newest their saved model was trained on (or no saved model), and trained at least
- * `interval` microseconds ago. */
-GPtrArray *okno_store_models_due(OknoStore *st, gint64 now, gint64 interval, GError **error);
+ * `interval` microseconds ago; and, whatever their examples and time, the saved models
+ * whose first 8 bytes are not `format` (a model saved by an older okno, which the
+ * classifier refuses: until retrained it would route nothing). */
+GPtrArray *okno_store_models_due(OknoStore *st, gint64 now, gint64 interval,
+                                 const char format[8], GError **error);
 
 typedef struct {
   char *name;

@@ -19,6 +19,8 @@
  * words): refused, retrain. */
 #define MAGIC_OLD1 "OKNOCLS1"
 #define MAGIC_OLD2 "OKNOCLS2"
+
+const char okno_classifier_format[8] = MAGIC; /* no NUL: exactly the 8 bytes */
 #define BITS_MIN 12
 #define BITS_MAX 18
 #define WEIGHTS_MAX (1u << 23) /* floats: 32 MiB */
@@ -601,7 +603,7 @@ OknoClassifier *okno_classifier_load(GBytes *bytes, GError **error)
   if (data && len >= 8 && (memcmp(data, MAGIC_OLD1, 8) == 0 || memcmp(data, MAGIC_OLD2, 8) == 0)) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER,
                 "the model was trained by an older okno (other features): "
-                "retrain it (okno classify retrain; the nightly job does)");
+                "retrain it (okno classify retrain; the scheduler's next pass does)");
     return NULL;
   }
   if (!get(&r, magic, 8) || memcmp(magic, MAGIC, 8))

@@ -99,6 +99,8 @@ GBytes *okno_classifier_save(const OknoClassifier *c);
 /* NULL with OKNO_ERROR_USER ("the model is damaged: ...") for anything not in the saved
  * form above. */
 OknoClassifier *okno_classifier_load(GBytes *bytes, GError **error);
+/* The first 8 bytes of every model okno_classifier_save() writes (its format). */
+extern const char okno_classifier_format[8];
 
 /* ---- evaluation ---- */
 

@@ -2,7 +2,8 @@
  * item 2; store/classify.h, ops/classify_auto.h): one decision per (appeal, model), a
  * later staff decision for another label counts as an error of that model only, the
  * same label does not, a period counts the decisions made in it, and the dashboard's
- * table shows the figures. On SQLite, and on PostgreSQL as pg_*. */
+ * table shows the figures; a model saved by an older okno is retrained by the
+ * scheduler's next pass. On SQLite, and on PostgreSQL as pg_*. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <string.h>
 
 #include "core/clock.h"
 #include "ops/classify.h"
@@ -17,6 +19,7 @@
 #include "ops/stats.h"
 #include "store/classify.h"
 #include "store/store.h"
+#include "text/classify.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"
 
@@ -119,6 +122,49 @@ static void test_the_dashboard_table_shows_the_figures(void **state)
   g_free(tables->pdata[0]);
 }
 
+/* After an upgrade that changes the classifier's features, a stored model of the older
+ * format is refused by the loader; the scheduler's pass must retrain it at once, even
+ * with no new example and its interval not yet over, or it would route nothing. */
+static void test_a_model_of_an_older_format_is_retrained_by_the_next_pass(void **state)
+{
+  Fx *fx = fixture(state);
+  static const OknoExample ex[] = {
+    {"пароль не подходит к учётной записи", "доступ"},
+    {"деньги списали дважды за услугу", "оплата"},
+  };
+  const gint64 day = 24 * HOUR;
+  g_autoptr(GBytes) saved = NULL, old = NULL, again = NULL;
+  g_autoptr(GPtrArray) due = NULL;
+  g_autofree guint8 *copy = NULL;
+  gsize len = 0;
+  guint trained = 9;
+  assert_true(okno_store_examples_import(fx->st, "topic", ex, G_N_ELEMENTS(ex), NULL));
+  assert_true(okno_classify_retrain(fx->st, "topic", NULL, NULL, NULL));
+  /* freshly trained: not due within the interval */
+  assert_true(okno_classify_retrain_due(fx->st, okno_now(), day, &trained, NULL));
+  assert_int_equal(trained, 0);
+  /* the same model as an older okno saved it */
+  saved = okno_store_model_load(fx->st, "topic", NULL, NULL, NULL);
+  assert_non_null(saved);
+  len = g_bytes_get_size(saved);
+  copy = g_memdup2(g_bytes_get_data(saved, NULL), len);
+  memcpy(copy, "OKNOCLS2", 8);
+  old = g_bytes_new(copy, len);
+  assert_true(okno_store_model_save(fx->st, "topic", old, G_N_ELEMENTS(ex), G_MAXINT64, NULL));
+  due = okno_store_models_due(fx->st, okno_now(), day, okno_classifier_format, NULL);
+  assert_non_null(due);
+  assert_int_equal(due->len, 1);
+  assert_string_equal(due->pdata[0], "topic");
+  assert_true(okno_classify_retrain_due(fx->st, okno_now(), day, &trained, NULL));
+  assert_int_equal(trained, 1);
+  again = okno_store_model_load(fx->st, "topic", NULL, NULL, NULL);
+  assert_non_null(again);
+  assert_memory_equal(g_bytes_get_data(again, NULL), okno_classifier_format, 8);
+  /* and then it is not due again */
+  assert_true(okno_classify_retrain_due(fx->st, okno_now(), day, &trained, NULL));
+  assert_int_equal(trained, 0);
+}
+
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), ON_PG_AS("pg_" #f, f)
 #define ON_PG_AS(name, f) {name, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
@@ -129,6 +175,7 @@ int main(void)
     cmocka_unit_test(test_accuracy_is_the_share_not_corrected),
     ON_BOTH(test_corrections_count_per_model_and_period),
     ON_BOTH(test_the_dashboard_table_shows_the_figures),
+    ON_BOTH(test_a_model_of_an_older_format_is_retrained_by_the_next_pass),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
