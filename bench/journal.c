@@ -17,7 +17,9 @@
  * and leaf in a transaction of their own that does not wait for the disk (what the
  * console does on every appeal page, store/access.h okno_store_access_record), beside the store work of the appeal page itself
  * (okno_store_appeal_json of an appeal with 10 messages and events), READS times each:
- *   access journal: X ms per read (its own transaction, not synced)  anchor: the appeal page's store reads Y ms */
+ *   access journal: X ms per read (its own transaction, not synced)  anchor: the appeal page's store reads Y ms
+ * With JOURNAL_KEEP set the store's directory (okno.db, journal.key) is kept and named
+ * on stderr, to profile `okno journal verify` on it alone. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
@@ -146,6 +148,10 @@ int main(int argc, char **argv)
          " leaves in %.2f s (%.0f facts/s)  baseline: SHA-256 of the entries (%.1f MB) %.2f s\n",
          n + 1 + 10 + READS, rep->size, t_verify / 1e6, (n + 1 + 10 + READS) / (t_verify / 1e6),
          bytes / 1e6, t_sha / 1e6);
+  if (g_getenv("JOURNAL_KEEP")) { /* for profiling verify alone: the store stays */
+    fprintf(stderr, "bench_journal: the store is kept in %s\n", dir);
+    return 0;
+  }
   {
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -219,9 +219,9 @@ static gboolean walk_leaves(OknoStore *st, const guint8 *pk, OknoJournalReport *
       if (strcmp(l->ref, "journal_key") == 0)
         follow_rotation(&ring, l, rep);
       if (strcmp(l->kind, "batch") == 0) {
-        g_autoptr(GPtrArray) in = okno_journal_batch_parse(e, elen);
-        BatchCount b = {l->seq, in ? in->len : 0};
-        if (!in)
+        gint64 n = okno_journal_batch_count(e, elen);
+        BatchCount b = {l->seq, MAX(n, 0)};
+        if (n < 0)
           add_problem(rep, l->seq, l->number, "journal", 0,
                       "leaf %" G_GINT64_FORMAT " is a batch whose entry is not well formed",
                       l->seq);
