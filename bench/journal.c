@@ -10,8 +10,10 @@
  * one appeal's facts in a transaction is one leaf), and a signed head over all of them,
  * so verify does everything it does in production (leaf hashes, batches parsed, the
  * fact index, the tree at the head, the head's signature, every event row recomputed
- * and compared with its fact). Prints:
- *   journal verify: N facts in L leaves in T s (R facts/s)  baseline: SHA-256 of the entries B s
+ * and compared with its fact), first as `okno journal verify` runs it (two threads when
+ * the store allows, ops/journal.h okno_journal_verify_set_threads), then on one thread.
+ * Prints:
+ *   journal verify: N facts in L leaves in T s (R facts/s, 2 threads; one thread T1 s)  baseline: SHA-256 of the entries B s
  *
  * First, on a fresh store, the cost of the staff access journal per read: a read's row
  * and leaf in a transaction of their own that does not wait for the disk (what the
@@ -52,7 +54,7 @@ int main(int argc, char **argv)
   OknoAppeal a = {.number = "26-000001-9", .status = OKNO_STATUS_NEW,
                   .channel = OKNO_CHANNEL_EMAIL, .from_email = "ivan@example.ru",
                   .subject = "Вопрос", .received_at = okno_now()};
-  gint64 t0, t_verify, t_sha = 0, bytes = 0, b_id = 0;
+  gint64 t0, t_verify, t_one, t_sha = 0, bytes = 0, b_id = 0;
   if (sodium_init() < 0 || n < 2 || facts < 1 || facts > 64)
     return 2;
   okno_journal_set_batches(facts > 1);
@@ -123,6 +125,18 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_journal: verify failed: %s\n", rep ? "problems" : err->message);
     return 2;
   }
+  { /* the same verify on one thread */
+    g_autoptr(OknoJournalReport) one = NULL;
+    okno_journal_verify_set_threads(1);
+    t0 = g_get_monotonic_time();
+    one = okno_journal_verify(st, key->pk, &err);
+    t_one = g_get_monotonic_time() - t0;
+    okno_journal_verify_set_threads(2);
+    if (!one || one->problems->len || one->size != head->size) {
+      fprintf(stderr, "bench_journal: verify failed: %s\n", one ? "problems" : err->message);
+      return 2;
+    }
+  }
   /* the anchor: SHA-256 of the same entries, read once */
   for (gint64 after = 0;;) {
     g_autoptr(GPtrArray) page = okno_store_journal_leaves(st, after, 20000, &err);
@@ -145,9 +159,10 @@ int main(int argc, char **argv)
     after = ((OknoJournalLeaf *)page->pdata[page->len - 1])->seq;
   }
   printf("journal verify: %" G_GINT64_FORMAT " facts in %" G_GINT64_FORMAT
-         " leaves in %.2f s (%.0f facts/s)  baseline: SHA-256 of the entries (%.1f MB) %.2f s\n",
+         " leaves in %.2f s (%.0f facts/s, %u threads; one thread %.2f s)  baseline: SHA-256 of "
+         "the entries (%.1f MB) %.2f s\n",
          n + 1 + 10 + READS, rep->size, t_verify / 1e6, (n + 1 + 10 + READS) / (t_verify / 1e6),
-         bytes / 1e6, t_sha / 1e6);
+         rep->threads, t_one / 1e6, bytes / 1e6, t_sha / 1e6);
   if (g_getenv("JOURNAL_KEEP")) { /* for profiling verify alone: the store stays */
     fprintf(stderr, "bench_journal: the store is kept in %s\n", dir);
     return 0;
