@@ -53,7 +53,8 @@ OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError *
  * (leaf hashes, batches, the tree, the heads) runs on a second connection in its own
  * thread while the rows are compared on `st`, both in read-only transactions that see
  * the same journal size (else, after a few tries, one thread); the report is the one
- * thread's, problem for problem. Process-wide; for tests and benches. */
+ * thread's, problem for problem. On one thread, outside a transaction, verify reads in
+ * one read-only transaction too. Process-wide; for tests and benches. */
 void okno_journal_verify_set_threads(guint n);
 char *okno_journal_report_json(const OknoJournalReport *r);
 

@@ -419,7 +419,12 @@ OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError *
     rep->before = rows->before;
     g_ptr_array_extend_and_steal(rep->problems, g_steal_pointer(&rows->problems));
   } else {
-    if (!walk_leaves(st, pk, rep, error) || !walk_all_facts(st, rep, error))
+    /* one snapshot here too, unless the caller's transaction is open */
+    gboolean reading = !okno_store_in_transaction(st) && okno_store_read_begin(st, NULL);
+    gboolean ok = walk_leaves(st, pk, rep, error) && walk_all_facts(st, rep, error);
+    if (reading)
+      okno_store_read_end(st);
+    if (!ok)
       return NULL;
   }
   g_ptr_array_sort(rep->problems, problem_order);
