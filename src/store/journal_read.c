@@ -212,6 +212,14 @@ GPtrArray *okno_store_journal_leaves(OknoStore *st, gint64 after, guint limit, G
   return r ? okno_journal_leaves_of_rows(r) : NULL;
 }
 
+/* Query `sql` over ($1 ref, $2 after, $3 upto). */
+static OknoRows *in_range(OknoDb *db, const char *sql, const char *ref, gint64 after,
+                          gint64 upto, GError **error)
+{
+  return okno_db_query(db, sql, OKNO_PARAMS(OKNO_TEXT(ref), OKNO_INT(after), OKNO_INT(upto)),
+                       error);
+}
+
 GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 after,
                                         gint64 upto, GError **error)
 {
@@ -224,23 +232,18 @@ GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 a
   g_autoptr(GHashTable) cache = batch_cache();
   GPtrArray *out;
   guint si = 0, ii = 0, ns, ni;
-  single = okno_db_query(db,
-                         "SELECT " OKNO_JOURNAL_LEAF_COLUMNS " FROM journal WHERE ref = $1 AND "
-                         "ref_id > $2 AND ref_id <= $3 ORDER BY ref_id, seq",
-                         OKNO_PARAMS(OKNO_TEXT(ref), OKNO_INT(after), OKNO_INT(upto)), error);
-  if (!single)
-    return NULL;
-  index = okno_db_query(db,
-                        "SELECT ref_id, seq, fact FROM journal_facts WHERE ref = $1 AND "
-                        "ref_id > $2 AND ref_id <= $3 ORDER BY ref_id, seq, fact",
-                        OKNO_PARAMS(OKNO_TEXT(ref), OKNO_INT(after), OKNO_INT(upto)), error);
-  if (!index)
-    return NULL;
-  b = okno_db_query(db,
-                    "SELECT " OKNO_JOURNAL_LEAF_COLUMNS " FROM journal WHERE seq IN (SELECT "
-                    "seq FROM journal_facts WHERE ref = $1 AND ref_id > $2 AND ref_id <= $3)",
-                    OKNO_PARAMS(OKNO_TEXT(ref), OKNO_INT(after), OKNO_INT(upto)), error);
-  if (!b)
+  if (!(single = in_range(db,
+                          "SELECT " OKNO_JOURNAL_LEAF_COLUMNS " FROM journal WHERE ref = $1 AND "
+                          "ref_id > $2 AND ref_id <= $3 ORDER BY ref_id, seq",
+                          ref, after, upto, error)) ||
+      !(index = in_range(db,
+                         "SELECT ref_id, seq, fact FROM journal_facts WHERE ref = $1 AND "
+                         "ref_id > $2 AND ref_id <= $3 ORDER BY ref_id, seq, fact",
+                         ref, after, upto, error)) ||
+      !(b = in_range(db,
+                     "SELECT " OKNO_JOURNAL_LEAF_COLUMNS " FROM journal WHERE seq IN (SELECT "
+                     "seq FROM journal_facts WHERE ref = $1 AND ref_id > $2 AND ref_id <= $3)",
+                     ref, after, upto, error)))
     return NULL;
   for (guint i = 0; i < okno_rows_count(b); i++) {
     g_autoptr(GBytes) e = okno_rows_blob(b, i, 7);

@@ -280,6 +280,21 @@ static void expect_named(Fx *fx, const OknoJournalKey *key, const char *sql, con
              p->what, p->number, p->record, p->fact, number, record);
 }
 
+/* Two letters registered (*n1, *n2 their numbers) and a head signed (*head) with a new
+ * key (returned; key_free(key, *dir) after). */
+static OknoJournalKey *two_registrations(Fx *fx, char **n1, char **n2, char **dir,
+                                         OknoJournalHead **head)
+{
+  OknoJournalKey *key;
+  register_one(fx, n1);
+  register_letter(fx, "From: Anna <anna@example.ru>\r\nTo: support@portal.example\r\n"
+                      "Subject: Second\r\nMessage-ID: <m2@example.ru>\r\n\r\nAnother letter.\r\n",
+                  n2);
+  key = new_key(dir);
+  assert_true(okno_journal_sign(fx->st, key, FALSE, head, NULL));
+  return key;
+}
+
 /* Each tampering of issue 14's list, on facts that live inside batch leaves, is found
  * and named; the journal verifies again after each rollback. */
 static void test_tampering_inside_a_batch_is_named(void **state)
@@ -291,12 +306,7 @@ static void test_tampering_inside_a_batch_is_named(void **state)
   g_autoptr(OknoJournalHead) head = NULL;
   g_autoptr(OknoJournalReport) rep = NULL;
   g_autofree char *swap = NULL, *deleted = NULL, *unindexed = NULL, *inserted = NULL;
-  register_one(fx, &n1);
-  register_letter(fx, "From: Anna <anna@example.ru>\r\nTo: support@portal.example\r\n"
-                      "Subject: Second\r\nMessage-ID: <m2@example.ru>\r\n\r\nAnother letter.\r\n",
-                  &n2);
-  key = new_key(&dir);
-  assert_true(okno_journal_sign(fx->st, key, FALSE, &head, NULL));
+  key = two_registrations(fx, &n1, &n2, &dir, &head);
   assert_int_equal(head->size, 2); /* two registrations, two leaves */
   rep = okno_journal_verify(fx->st, key->pk, NULL);
   assert_non_null(rep);
@@ -353,12 +363,7 @@ static void test_two_threads_report_as_one(void **state)
   char *dir = NULL;
   OknoJournalKey *key;
   g_autoptr(OknoJournalHead) head = NULL;
-  register_one(fx, &n1);
-  register_letter(fx, "From: Anna <anna@example.ru>\r\nTo: support@portal.example\r\n"
-                      "Subject: Second\r\nMessage-ID: <m2@example.ru>\r\n\r\nAnother letter.\r\n",
-                  &n2);
-  key = new_key(&dir);
-  assert_true(okno_journal_sign(fx->st, key, FALSE, &head, NULL));
+  key = two_registrations(fx, &n1, &n2, &dir, &head);
   for (guint i = 0; i <= G_N_ELEMENTS(tamper); i++) {
     g_autoptr(OknoJournalReport) one = NULL, two = NULL;
     g_autofree char *j1 = NULL, *j2 = NULL;
