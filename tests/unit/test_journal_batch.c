@@ -353,8 +353,7 @@ static void test_two_threads_report_as_one(void **state)
 {
   static const char *const tamper[] = {
       "UPDATE events SET kind = 'answered' WHERE id = (SELECT max(id) FROM events)",
-      "UPDATE appeals SET deadline = deadline + 86400000000 WHERE id = (SELECT min(id) FROM "
-      "appeals)",
+      "UPDATE appeals SET deadline = deadline + 86400000000 WHERE id = (SELECT min(id) FROM appeals)",
       "DELETE FROM journal_facts WHERE ref = 'event' AND ref_id = (SELECT min(id) FROM events)",
       "UPDATE journal SET entry = entry || 'x' WHERE seq = 2",
   };
