@@ -10,14 +10,19 @@
  * one appeal's facts in a transaction is one leaf), and a signed head over all of them,
  * so verify does everything it does in production (leaf hashes, batches parsed, the
  * fact index, the tree at the head, the head's signature, every event row recomputed
- * and compared with its fact). Prints:
- *   journal verify: N facts in L leaves in T s (R facts/s)  baseline: SHA-256 of the entries B s
+ * and compared with its fact), first as `okno journal verify` runs it (two threads when
+ * the store allows, ops/journal.h okno_journal_verify_set_threads), then on one thread.
+ * Prints:
+ *   journal verify: N facts in L leaves in T s (R facts/s, 2 threads; one thread T1 s)  baseline: SHA-256 of the entries B s
  *
  * First, on a fresh store, the cost of the staff access journal per read: a read's row
  * and leaf in a transaction of their own that does not wait for the disk (what the
  * console does on every appeal page, store/access.h okno_store_access_record), beside the store work of the appeal page itself
  * (okno_store_appeal_json of an appeal with 10 messages and events), READS times each:
- *   access journal: X ms per read (its own transaction, not synced)  anchor: the appeal page's store reads Y ms */
+ *   access journal: X ms per read (its own transaction, not synced)  anchor: the appeal page's store reads Y ms
+ * With JOURNAL_KEEP set the store's directory (okno.db, journal.key) is kept and named
+ * on stderr, to profile `okno journal verify` on it alone; JOURNAL_STORE=DIR runs only
+ * the verifies and the anchor again on such a kept store (N is then the store's). */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
@@ -39,7 +44,8 @@ int main(int argc, char **argv)
 {
   gint64 n = argc > 1 ? g_ascii_strtoll(argv[1], NULL, 10) : 1000000;
   gint64 facts = g_getenv("JOURNAL_FACTS") ? g_ascii_strtoll(g_getenv("JOURNAL_FACTS"), NULL, 10) : 7;
-  g_autofree char *dir = g_dir_make_tmp("okno-bench-journal-XXXXXX", NULL);
+  const char *reuse = g_getenv("JOURNAL_STORE");
+  g_autofree char *dir = reuse ? g_strdup(reuse) : g_dir_make_tmp("okno-bench-journal-XXXXXX", NULL);
   g_autofree char *url = g_strdup_printf("sqlite:%s/okno.db", dir);
   g_autofree char *key_path = g_build_filename(dir, "journal.key", NULL);
   g_autoptr(GError) err = NULL;
@@ -50,15 +56,21 @@ int main(int argc, char **argv)
   OknoAppeal a = {.number = "26-000001-9", .status = OKNO_STATUS_NEW,
                   .channel = OKNO_CHANNEL_EMAIL, .from_email = "ivan@example.ru",
                   .subject = "Вопрос", .received_at = okno_now()};
-  gint64 t0, t_verify, t_sha = 0, bytes = 0, b_id = 0;
+  gint64 t0, t_verify, t_one, t_sha = 0, bytes = 0, b_id = 0;
   if (sodium_init() < 0 || n < 2 || facts < 1 || facts > 64)
     return 2;
   okno_journal_set_batches(facts > 1);
   st = okno_store_open(url, &err);
-  if (!st || !okno_journal_key_create(key_path, &err) ||
+  if (!st || (!reuse && !okno_journal_key_create(key_path, &err)) ||
       !(key = okno_journal_key_load(key_path, &err))) {
-    fprintf(stderr, "bench_journal: %s\n", err->message);
+    fprintf(stderr, "bench_journal: %s\n", err ? err->message : "no key");
     return 2;
+  }
+  if (reuse) { /* a kept store: its head, then the verifies alone */
+    head = okno_store_journal_head(st, 0, &err);
+    if (!head)
+      goto fail;
+    goto verify;
   }
   {
     OknoAppeal b = {.number = "26-000002-4", .status = OKNO_STATUS_NEW,
@@ -114,12 +126,25 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_journal: %s\n", err ? err->message : "failed");
     return 2;
   }
+verify:
   t0 = g_get_monotonic_time();
   rep = okno_journal_verify(st, key->pk, &err);
   t_verify = g_get_monotonic_time() - t0;
   if (!rep || rep->problems->len || rep->size != head->size) {
     fprintf(stderr, "bench_journal: verify failed: %s\n", rep ? "problems" : err->message);
     return 2;
+  }
+  { /* the same verify on one thread */
+    g_autoptr(OknoJournalReport) one = NULL;
+    okno_journal_verify_set_threads(1);
+    t0 = g_get_monotonic_time();
+    one = okno_journal_verify(st, key->pk, &err);
+    t_one = g_get_monotonic_time() - t0;
+    okno_journal_verify_set_threads(2);
+    if (!one || one->problems->len || one->size != head->size) {
+      fprintf(stderr, "bench_journal: verify failed: %s\n", one ? "problems" : err->message);
+      return 2;
+    }
   }
   /* the anchor: SHA-256 of the same entries, read once */
   for (gint64 after = 0;;) {
@@ -143,9 +168,14 @@ int main(int argc, char **argv)
     after = ((OknoJournalLeaf *)page->pdata[page->len - 1])->seq;
   }
   printf("journal verify: %" G_GINT64_FORMAT " facts in %" G_GINT64_FORMAT
-         " leaves in %.2f s (%.0f facts/s)  baseline: SHA-256 of the entries (%.1f MB) %.2f s\n",
-         n + 1 + 10 + READS, rep->size, t_verify / 1e6, (n + 1 + 10 + READS) / (t_verify / 1e6),
-         bytes / 1e6, t_sha / 1e6);
+         " leaves in %.2f s (%.0f facts/s, %u threads; one thread %.2f s)  baseline: SHA-256 of "
+         "the entries (%.1f MB) %.2f s\n",
+         rep->facts, rep->size, t_verify / 1e6, rep->facts / (t_verify / 1e6),
+         rep->threads, t_one / 1e6, bytes / 1e6, t_sha / 1e6);
+  if (reuse || g_getenv("JOURNAL_KEEP")) { /* for profiling verify alone: the store stays */
+    fprintf(stderr, "bench_journal: the store is kept in %s\n", dir);
+    return 0;
+  }
   {
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -39,6 +39,7 @@ typedef struct {
   gint64 facts;         /* rows compared */
   gint64 before;        /* rows older than the journal (not compared) */
   GPtrArray *problems;  /* OknoJournalProblem, the first in journal order first */
+  guint threads;        /* the threads it ran on (okno_journal_verify_set_threads) */
 } OknoJournalReport;
 void okno_journal_report_free(OknoJournalReport *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalReport, okno_journal_report_free)
@@ -47,6 +48,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalReport, okno_journal_report_free)
  * signatures are then reported as not checked... a problem). NULL report only on a
  * store error. */
 OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError **error);
+/* Threads verify uses (1 or 2; default 2). With 2, outside a transaction and when the
+ * store can be opened a second time (store.h okno_store_open_reader), the walk by seq
+ * (leaf hashes, batches, the tree, the heads) runs on a second connection in its own
+ * thread while the rows are compared on `st`, both in read-only transactions that see
+ * the same journal size (else, after a few tries, one thread); the report is the one
+ * thread's, problem for problem. On one thread, outside a transaction, verify reads in
+ * one read-only transaction too. Process-wide; for tests and benches. */
+void okno_journal_verify_set_threads(guint n);
 char *okno_journal_report_json(const OknoJournalReport *r);
 
 /* Runs okno_journal_verify with the public key of the key file named by `cfg` (none:

@@ -7,7 +7,10 @@
  * and its facts must be exactly the rows of the fact index journal_facts), and once
  * per kind of record as a merge of the rows by id with their facts by (ref_id, seq,
  * fact), alone or inside batches, comparing each row's recomputed entry with its
- * latest fact. */
+ * latest fact. The two walks are independent: with two threads (okno_journal_verify_set_threads)
+ * the walk by seq runs on a second connection in a thread of its own, both connections
+ * in read-only transactions over the same journal size, and the problems are merged
+ * in the one-thread order (the walk by seq's first, then a stable sort by seq). */
 #include "ops/journal.h"
 
 #include <sodium.h>
@@ -219,9 +222,9 @@ static gboolean walk_leaves(OknoStore *st, const guint8 *pk, OknoJournalReport *
       if (strcmp(l->ref, "journal_key") == 0)
         follow_rotation(&ring, l, rep);
       if (strcmp(l->kind, "batch") == 0) {
-        g_autoptr(GPtrArray) in = okno_journal_batch_parse(e, elen);
-        BatchCount b = {l->seq, in ? in->len : 0};
-        if (!in)
+        gint64 n = okno_journal_batch_count(e, elen);
+        BatchCount b = {l->seq, MAX(n, 0)};
+        if (n < 0)
           add_problem(rep, l->seq, l->number, "journal", 0,
                       "leaf %" G_GINT64_FORMAT " is a batch whose entry is not well formed",
                       l->seq);
@@ -333,16 +336,97 @@ static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *re
   }
 }
 
+static gint verify_threads = 2;
+
+void okno_journal_verify_set_threads(guint n) { g_atomic_int_set(&verify_threads, n > 1 ? 2 : 1); }
+
+static gboolean walk_all_facts(OknoStore *st, OknoJournalReport *rep, GError **error)
+{
+  static const char *const refs[] = {"appeal", "message", "event", "access"};
+  for (guint i = 0; i < G_N_ELEMENTS(refs); i++)
+    if (!walk_facts(st, refs[i], rep, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* A second connection to st's database for the walk by seq, with st and it each in a
+ * read-only transaction over the same journal size (every journaled change adds a
+ * leaf, so the two see the same journal and rows); NULL (one thread then) when the
+ * store cannot be opened twice, a transaction is open on st, or a writer kept
+ * committing between the two snapshots. */
+static OknoStore *snapshot_reader(OknoStore *st)
+{
+  OknoStore *r;
+  if (g_atomic_int_get(&verify_threads) < 2 || okno_store_in_transaction(st))
+    return NULL;
+  r = okno_store_open_reader(st, NULL);
+  for (int tries = 0; r && tries < 5; tries++) {
+    gint64 a = -1, b = -2;
+    if (!okno_store_read_begin(st, NULL))
+      break;
+    if (okno_store_read_begin(r, NULL) && okno_store_journal_size(st, &a, NULL) &&
+        okno_store_journal_size(r, &b, NULL) && a == b)
+      return r;
+    okno_store_read_end(r);
+    okno_store_read_end(st);
+  }
+  okno_store_close(r);
+  return NULL;
+}
+
+typedef struct {
+  OknoStore *st;
+  const guint8 *pk;
+  OknoJournalReport *rep;
+  gboolean ok;
+  GError *error;
+} LeafWalk;
+
+static gpointer leaf_walk(gpointer data)
+{
+  LeafWalk *w = data;
+  w->ok = walk_leaves(w->st, w->pk, w->rep, &w->error);
+  return NULL;
+}
+
 OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError **error)
 {
   g_autoptr(OknoJournalReport) rep = g_new0(OknoJournalReport, 1);
-  static const char *const refs[] = {"appeal", "message", "event", "access"};
+  g_autoptr(OknoStore) reader = snapshot_reader(st);
   rep->problems = g_ptr_array_new_with_free_func((GDestroyNotify)problem_free);
-  if (!walk_leaves(st, pk, rep, error))
-    return NULL;
-  for (guint i = 0; i < G_N_ELEMENTS(refs); i++)
-    if (!walk_facts(st, refs[i], rep, error))
+  rep->threads = reader ? 2 : 1;
+  if (reader) {
+    /* the walk by seq beside the rows' walk; its problems first, as in one thread */
+    g_autoptr(OknoJournalReport) rows = g_new0(OknoJournalReport, 1);
+    LeafWalk w = {.st = reader, .pk = pk, .rep = rep};
+    GThread *t = g_thread_new("okno-verify", leaf_walk, &w);
+    gboolean ok;
+    rows->problems = g_ptr_array_new_with_free_func((GDestroyNotify)problem_free);
+    ok = walk_all_facts(st, rows, error);
+    g_thread_join(t);
+    okno_store_read_end(st);
+    okno_store_read_end(reader);
+    if (!w.ok) {
+      if (ok)
+        g_propagate_error(error, w.error);
+      else
+        g_clear_error(&w.error);
       return NULL;
+    }
+    if (!ok)
+      return NULL;
+    rep->facts = rows->facts;
+    rep->before = rows->before;
+    g_ptr_array_extend_and_steal(rep->problems, g_steal_pointer(&rows->problems));
+  } else {
+    /* one snapshot here too, unless the caller's transaction is open */
+    gboolean reading = !okno_store_in_transaction(st) && okno_store_read_begin(st, NULL);
+    gboolean ok = walk_leaves(st, pk, rep, error) && walk_all_facts(st, rep, error);
+    if (reading)
+      okno_store_read_end(st);
+    if (!ok)
+      return NULL;
+  }
   g_ptr_array_sort(rep->problems, problem_order);
   return g_steal_pointer(&rep);
 }

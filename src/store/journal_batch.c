@@ -3,7 +3,6 @@
  * strictly (a parse that succeeds rebuilds the same bytes). */
 #include "store/journal_batch.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define BATCH_HEAD "okno-journal 3\nrecord=batch\n"
@@ -40,71 +39,125 @@ gboolean okno_journal_entry_is_batch(const void *data, gsize len)
   return data && len >= strlen(BATCH_HEAD) && memcmp(data, BATCH_HEAD, strlen(BATCH_HEAD)) == 0;
 }
 
-/* A decimal integer without sign or leading zero ("0" itself allowed). */
-static gboolean parse_uint(const char *s, guint64 *out)
+/* A decimal integer without sign or leading zero ("0" itself allowed) in [s, e). */
+static gboolean parse_uint(const char *s, const char *e, guint64 *out)
 {
-  char *end = NULL;
-  if (!g_ascii_isdigit(*s) || (s[0] == '0' && s[1]))
+  guint64 v = 0;
+  if (s >= e || (s[0] == '0' && e - s > 1))
     return FALSE;
-  *out = g_ascii_strtoull(s, &end, 10);
-  return end && *end == '\0';
+  for (; s < e; s++) {
+    if (!g_ascii_isdigit(*s) || v > (G_MAXUINT64 - (guint64)(*s - '0')) / 10)
+      return FALSE;
+    v = v * 10 + (guint64)(*s - '0');
+  }
+  *out = v;
+  return TRUE;
 }
 
-static gboolean word(const char *s)
+/* A non-empty [a-z_] word in [s, e). */
+static gboolean word(const char *s, const char *e)
 {
-  if (!*s)
+  if (s >= e)
     return FALSE;
-  for (; *s; s++)
+  for (; s < e; s++)
     if (!(g_ascii_islower(*s) || *s == '_'))
       return FALSE;
   return TRUE;
 }
 
-/* The line at *p (up to '\n', within end) as a string; *p moves past it. */
-static char *take_line(const char **p, const char *end)
+/* The field of line [*p, e) up to the next space (or e for the last one): [*start,
+ * *stop); *p moves past the space. FALSE when there is no such field. */
+static gboolean field(const char **p, const char *e, gboolean last, const char **start,
+                      const char **stop)
+{
+  const char *sp = last ? e : memchr(*p, ' ', (gsize)(e - *p));
+  if (!sp)
+    return FALSE;
+  *start = *p;
+  *stop = sp;
+  *p = last ? e : sp + 1;
+  return TRUE;
+}
+
+/* One fact of a batch, pointing into the entry's bytes. */
+typedef struct {
+  const char *kind, *kind_end, *ref, *ref_end, *entry;
+  gint64 ref_id;
+  gsize size;
+} FactView;
+
+/* The "facts=N" line at *p: N (0: not well formed). */
+static guint64 fact_count(const char **p, const char *end, gsize len)
 {
   const char *nl = memchr(*p, '\n', (gsize)(end - *p));
-  char *line;
-  if (!nl)
-    return NULL;
-  line = g_strndup(*p, (gsize)(nl - *p));
+  guint64 n = 0;
+  if (!nl || nl - *p < 6 || memcmp(*p, "facts=", 6) != 0 || !parse_uint(*p + 6, nl, &n) ||
+      n > len)
+    return 0;
   *p = nl + 1;
-  return line;
+  return n;
+}
+
+/* Fact `i` at *p ("fact=i kind ref ref_id size\n" and its entry): *p moves past it. */
+static gboolean next_fact(const char **p, const char *end, guint64 i, FactView *v)
+{
+  const char *nl = memchr(*p, '\n', (gsize)(end - *p)), *q = *p, *a, *b;
+  guint64 index = 0, id = 0, size = 0;
+  if (!nl || nl - q < 5 || memcmp(q, "fact=", 5) != 0)
+    return FALSE;
+  q += 5;
+  if (!field(&q, nl, FALSE, &a, &b) || !parse_uint(a, b, &index) || index != i ||
+      !field(&q, nl, FALSE, &v->kind, &v->kind_end) || !word(v->kind, v->kind_end) ||
+      !field(&q, nl, FALSE, &v->ref, &v->ref_end) || !word(v->ref, v->ref_end) ||
+      !field(&q, nl, FALSE, &a, &b) || !parse_uint(a, b, &id) || id > G_MAXINT64 ||
+      !field(&q, nl, TRUE, &a, &b) || !parse_uint(a, b, &size) ||
+      size > (guint64)(end - nl - 1) || okno_journal_entry_is_batch(nl + 1, (gsize)size))
+    return FALSE;
+  v->ref_id = (gint64)id;
+  v->entry = nl + 1;
+  v->size = (gsize)size;
+  *p = nl + 1 + size;
+  return TRUE;
+}
+
+gint64 okno_journal_batch_count(const void *data, gsize len)
+{
+  const char *p = data, *end = (const char *)data + len;
+  guint64 n;
+  FactView v;
+  if (!okno_journal_entry_is_batch(data, len))
+    return -1;
+  p += strlen(BATCH_HEAD);
+  if (!(n = fact_count(&p, end, len)))
+    return -1;
+  for (guint64 i = 0; i < n; i++)
+    if (!next_fact(&p, end, i, &v))
+      return -1;
+  return p == end ? (gint64)n : -1;
 }
 
 GPtrArray *okno_journal_batch_parse(const void *data, gsize len)
 {
   const char *p = data, *end = (const char *)data + len;
-  g_autofree char *count = NULL;
   g_autoptr(GPtrArray) out = NULL;
-  guint64 n = 0;
+  guint64 n;
   if (!okno_journal_entry_is_batch(data, len))
     return NULL;
   p += strlen(BATCH_HEAD);
-  count = take_line(&p, end);
-  if (!count || !g_str_has_prefix(count, "facts=") || !parse_uint(count + 6, &n) || n == 0 ||
-      n > len)
+  if (!(n = fact_count(&p, end, len)))
     return NULL;
-  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_journal_batch_fact_free);
+  out = g_ptr_array_new_full((guint)MIN(n, 64), (GDestroyNotify)okno_journal_batch_fact_free);
   for (guint64 i = 0; i < n; i++) {
-    g_autofree char *line = take_line(&p, end);
-    g_auto(GStrv) f = NULL;
-    guint64 index = 0, id = 0, size = 0;
+    FactView v;
     OknoJournalBatchFact *x;
-    if (!line || !g_str_has_prefix(line, "fact="))
-      return NULL;
-    f = g_strsplit(line + 5, " ", -1);
-    if (g_strv_length(f) != 5 || !parse_uint(f[0], &index) || index != i || !word(f[1]) ||
-        !word(f[2]) || !parse_uint(f[3], &id) || id > G_MAXINT64 || !parse_uint(f[4], &size) ||
-        size > (guint64)(end - p) || okno_journal_entry_is_batch(p, (gsize)size))
+    if (!next_fact(&p, end, i, &v))
       return NULL;
     x = g_new0(OknoJournalBatchFact, 1);
-    x->kind = g_strdup(f[1]);
-    x->ref = g_strdup(f[2]);
-    x->ref_id = (gint64)id;
-    x->entry = g_bytes_new(p, (gsize)size);
+    x->kind = g_strndup(v.kind, (gsize)(v.kind_end - v.kind));
+    x->ref = g_strndup(v.ref, (gsize)(v.ref_end - v.ref));
+    x->ref_id = v.ref_id;
+    x->entry = g_bytes_new(v.entry, v.size);
     g_ptr_array_add(out, x);
-    p += size;
   }
   if (p != end)
     return NULL;

@@ -23,3 +23,6 @@ gboolean okno_journal_entry_is_batch(const void *data, gsize len);
  * bytes are not exactly a canonical batch entry (any other byte, a nested batch, a
  * length that does not fit, trailing bytes). */
 GPtrArray *okno_journal_batch_parse(const void *data, gsize len);
+/* The number of facts of a batch entry, checked as strictly as okno_journal_batch_parse
+ * does but with nothing allocated (verify's walk by seq); -1 when not well formed. */
+gint64 okno_journal_batch_count(const void *data, gsize len);

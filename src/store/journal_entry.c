@@ -69,7 +69,8 @@ static void put_text_digest(GString *s, const char *name, const char *text)
 
 static GString *entry_start(const char *record)
 {
-  GString *s = g_string_new("okno-journal 1\n");
+  GString *s = g_string_sized_new(256); /* an event's or a message's entry, ungrown */
+  g_string_append(s, "okno-journal 1\n");
   put_token(s, "record", record);
   return s;
 }

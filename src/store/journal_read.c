@@ -34,27 +34,32 @@ void okno_journal_leaf_free(OknoJournalLeaf *l)
   g_free(l);
 }
 
+/* Row i of rows of OKNO_JOURNAL_LEAF_COLUMNS as a leaf. */
+static OknoJournalLeaf *leaf_of_row(const OknoRows *r, guint i)
+{
+  OknoJournalLeaf *l = g_new0(OknoJournalLeaf, 1);
+  l->seq = okno_rows_int(r, i, 0);
+  l->kind = g_strdup(okno_rows_text(r, i, 1));
+  l->ref = g_strdup(okno_rows_text(r, i, 2));
+  l->ref_id = okno_rows_int(r, i, 3);
+  l->appeal_id = okno_rows_int(r, i, 4);
+  l->number = g_strdup(okno_rows_text(r, i, 5) ? okno_rows_text(r, i, 5) : "");
+  l->at = okno_rows_int(r, i, 6);
+  l->entry = okno_rows_blob(r, i, 7);
+  l->leaf = okno_rows_blob(r, i, 8);
+  if (!l->entry)
+    l->entry = g_bytes_new(NULL, 0);
+  if (!l->leaf)
+    l->leaf = g_bytes_new(NULL, 0);
+  l->fact = -1;
+  return l;
+}
+
 GPtrArray *okno_journal_leaves_of_rows(const OknoRows *r)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_journal_leaf_free);
-  for (guint i = 0; i < okno_rows_count(r); i++) {
-    OknoJournalLeaf *l = g_new0(OknoJournalLeaf, 1);
-    l->seq = okno_rows_int(r, i, 0);
-    l->kind = g_strdup(okno_rows_text(r, i, 1));
-    l->ref = g_strdup(okno_rows_text(r, i, 2));
-    l->ref_id = okno_rows_int(r, i, 3);
-    l->appeal_id = okno_rows_int(r, i, 4);
-    l->number = g_strdup(okno_rows_text(r, i, 5) ? okno_rows_text(r, i, 5) : "");
-    l->at = okno_rows_int(r, i, 6);
-    l->entry = okno_rows_blob(r, i, 7);
-    l->leaf = okno_rows_blob(r, i, 8);
-    if (!l->entry)
-      l->entry = g_bytes_new(NULL, 0);
-    if (!l->leaf)
-      l->leaf = g_bytes_new(NULL, 0);
-    l->fact = -1;
-    g_ptr_array_add(out, l);
-  }
+  for (guint i = 0; i < okno_rows_count(r); i++)
+    g_ptr_array_add(out, leaf_of_row(r, i));
   return out;
 }
 
@@ -62,6 +67,7 @@ GPtrArray *okno_journal_leaves_of_rows(const OknoRows *r)
 typedef struct {
   GBytes *entry;
   GPtrArray *facts;
+  guint row; /* okno_store_journal_leaves_of: the batch's row in its query */
 } Parsed;
 
 static void parsed_free(Parsed *p)
@@ -114,7 +120,7 @@ static void as_fact(GHashTable *cache, OknoJournalLeaf *l, gint64 index, const c
   GPtrArray *facts = p->facts;
   OknoJournalBatchFact *f = index >= 0 && index < facts->len ? facts->pdata[index] : NULL;
   l->batch = g_bytes_ref(p->entry);
-  g_bytes_unref(l->entry);
+  g_clear_pointer(&l->entry, g_bytes_unref);
   l->fact = (gint)index;
   g_free(l->kind);
   g_free(l->ref);
@@ -206,36 +212,69 @@ GPtrArray *okno_store_journal_leaves(OknoStore *st, gint64 after, guint limit, G
   return r ? okno_journal_leaves_of_rows(r) : NULL;
 }
 
+/* Query `sql` over ($1 ref, $2 after, $3 upto). */
+static OknoRows *in_range(OknoDb *db, const char *sql, const char *ref, gint64 after,
+                          gint64 upto, GError **error)
+{
+  return okno_db_query(db, sql, OKNO_PARAMS(OKNO_TEXT(ref), OKNO_INT(after), OKNO_INT(upto)),
+                       error);
+}
+
 GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 after,
                                         gint64 upto, GError **error)
 {
-  /* Each batch's bytes come once (a batch holds several facts of a page: its events),
-   * not once per fact: the facts' rows carry no entry, the batches come after. */
-  static const char *const sql =
-      "SELECT seq, kind, ref, ref_id, appeal_id, number, at, entry, leaf, ref, ref_id, -1 "
-      "FROM journal WHERE ref = $1 AND ref_id > $2 AND ref_id <= $3 UNION ALL "
-      "SELECT j.seq, j.kind, j.ref, j.ref_id, j.appeal_id, j.number, j.at, NULL, j.leaf, "
-      "f.ref, f.ref_id, f.fact FROM journal_facts f JOIN journal j ON j.seq = f.seq "
-      "WHERE f.ref = $1 AND f.ref_id > $2 AND f.ref_id <= $3 ORDER BY 11, 1, 12";
+  /* Three scans in index order, none sorted, merged here (verify reads every fact this
+   * way: 7 million on a journal of a million batch leaves): the record's leaves of their
+   * own (index journal_ref), its facts in batches (journal_facts' key: three integers a
+   * fact), and those batches' rows, each once however many of its facts are asked. */
   OknoDb *db = okno_store_db(st);
-  g_autoptr(OknoRows) r = okno_db_query(
-      db, sql, OKNO_PARAMS(OKNO_TEXT(ref), OKNO_INT(after), OKNO_INT(upto)), error);
-  g_autoptr(OknoRows) b = NULL;
+  g_autoptr(OknoRows) single = NULL, index = NULL, b = NULL;
   g_autoptr(GHashTable) cache = batch_cache();
-  if (!r)
-    return NULL;
-  b = okno_db_query(db,
-                    "SELECT seq, entry FROM journal WHERE seq IN (SELECT f.seq FROM journal_facts "
-                    "f WHERE f.ref = $1 AND f.ref_id > $2 AND f.ref_id <= $3)",
-                    OKNO_PARAMS(OKNO_TEXT(ref), OKNO_INT(after), OKNO_INT(upto)), error);
-  if (!b)
+  GPtrArray *out;
+  guint si = 0, ii = 0, ns, ni;
+  if (!(single = in_range(db,
+                          "SELECT " OKNO_JOURNAL_LEAF_COLUMNS " FROM journal WHERE ref = $1 AND "
+                          "ref_id > $2 AND ref_id <= $3 ORDER BY ref_id, seq",
+                          ref, after, upto, error)) ||
+      !(index = in_range(db,
+                         "SELECT ref_id, seq, fact FROM journal_facts WHERE ref = $1 AND "
+                         "ref_id > $2 AND ref_id <= $3 ORDER BY ref_id, seq, fact",
+                         ref, after, upto, error)) ||
+      !(b = in_range(db,
+                     "SELECT " OKNO_JOURNAL_LEAF_COLUMNS " FROM journal WHERE seq IN (SELECT "
+                     "seq FROM journal_facts WHERE ref = $1 AND ref_id > $2 AND ref_id <= $3)",
+                     ref, after, upto, error)))
     return NULL;
   for (guint i = 0; i < okno_rows_count(b); i++) {
-    g_autoptr(GBytes) e = okno_rows_blob(b, i, 1);
+    g_autoptr(GBytes) e = okno_rows_blob(b, i, 7);
     g_autoptr(GBytes) none = e ? NULL : g_bytes_new(NULL, 0);
-    cache_batch(cache, okno_rows_int(b, i, 0), e ? e : none);
+    cache_batch(cache, okno_rows_int(b, i, 0), e ? e : none)->row = i;
   }
-  return facts_of_rows_cached(r, cache);
+  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_journal_leaf_free);
+  ns = okno_rows_count(single);
+  ni = okno_rows_count(index);
+  /* ordered by ref_id, seq, fact (a leaf of its own as fact -1) */
+  while (si < ns || ii < ni) {
+    gint64 sid = si < ns ? okno_rows_int(single, si, 3) : G_MAXINT64;
+    gint64 iid = ii < ni ? okno_rows_int(index, ii, 0) : G_MAXINT64;
+    gint64 iseq = ii < ni ? okno_rows_int(index, ii, 1) : G_MAXINT64;
+    Parsed *p;
+    OknoJournalLeaf *l;
+    if (si < ns && (sid < iid || (sid == iid && okno_rows_int(single, si, 0) <= iseq))) {
+      g_ptr_array_add(out, leaf_of_row(single, si++));
+      continue;
+    }
+    p = g_hash_table_lookup(cache, &iseq);
+    if (!p) { /* an index row naming no leaf: the scan by seq finds the count wrong */
+      ii++;
+      continue;
+    }
+    l = leaf_of_row(b, p->row);
+    as_fact(cache, l, okno_rows_int(index, ii, 2), ref, iid);
+    g_ptr_array_add(out, l);
+    ii++;
+  }
+  return out;
 }
 
 gboolean okno_store_journal_index_size(OknoStore *st, gint64 *rows, GError **error)

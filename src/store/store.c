@@ -7,6 +7,8 @@
  * writer, the outbound queue), never to this file. */
 #include "store/store.h"
 
+#include <string.h>
+
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/journal.h"
@@ -21,6 +23,8 @@ struct OknoStore {
   gint64 reg_appeal_id, reg_seq; /* okno_store_note_registration_leaf */
   gpointer journal_pending;      /* okno_store_journal_slot */
   OknoSearchQueue search;        /* PostgreSQL: search rows to write before COMMIT */
+  char *url;                     /* okno_store_open_reader */
+  gboolean reading;              /* okno_store_read_begin */
 };
 
 OknoDb *okno_store_db(OknoStore *st) { return st->db; }
@@ -90,6 +94,7 @@ static gboolean year_sequences(OknoStore *st, GError **error)
 OknoStore *okno_store_open(const char *url, GError **error)
 {
   OknoStore *st = g_new0(OknoStore, 1);
+  st->url = g_strdup(url);
   st->db = okno_db_open(url, error);
   if (!st->db || !migrate(st, error) || !year_sequences(st, error) ||
       !okno_store_search_prepare(st, error)) {
@@ -99,10 +104,48 @@ OknoStore *okno_store_open(const char *url, GError **error)
   return st;
 }
 
+OknoStore *okno_store_open_reader(OknoStore *st, GError **error)
+{
+  OknoStore *r;
+  if (!st->url || strstr(st->url, ":memory:"))
+    return NULL; /* a database of this connection alone */
+  r = g_new0(OknoStore, 1);
+  r->url = g_strdup(st->url);
+  r->db = okno_db_open(st->url, error);
+  if (!r->db) {
+    okno_store_close(r);
+    return NULL;
+  }
+  return r;
+}
+
+gboolean okno_store_read_begin(OknoStore *st, GError **error)
+{
+  /* SQLite: a deferred transaction reads one WAL snapshot from its first read on. */
+  if (st->in_transaction || st->reading) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "a transaction is already open");
+    return FALSE;
+  }
+  st->reading = okno_db_script(st->db, okno_db_is_sqlite(st->db)
+                                           ? "BEGIN DEFERRED"
+                                           : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                               error);
+  return st->reading;
+}
+
+void okno_store_read_end(OknoStore *st)
+{
+  if (st->reading)
+    okno_db_script(st->db, "ROLLBACK", NULL);
+  st->reading = FALSE;
+}
+
 void okno_store_close(OknoStore *st)
 {
   if (!st)
     return;
+  okno_store_read_end(st);
+  g_free(st->url);
   okno_journal_drop_pending(st);
   okno_db_close(st->db);
   g_clear_pointer(&st->search.appeals, g_array_unref);

@@ -47,6 +47,18 @@ gint64 okno_store_registration_leaf(OknoStore *st, gint64 appeal_id);
  * (journal.h, okno_journal_write_pending). The store has them written before each
  * savepoint, release and commit, and dropped at every begin and rollback. */
 gboolean okno_store_in_transaction(OknoStore *st);
+
+/* Reading one state of the store from two threads (ops/journal_verify.c):
+ * okno_store_open_reader opens a second connection to st's database for another
+ * thread, with no migration and no search index, that writes nothing (NULL and no
+ * error when the database cannot be opened twice: SQLite in memory).
+ * okno_store_read_begin opens a read-only transaction: every read until
+ * okno_store_read_end sees one snapshot (SQLite: a deferred transaction, one WAL
+ * snapshot from its first read on; PostgreSQL: REPEATABLE READ READ ONLY); FALSE when
+ * a transaction is open. okno_store_read_end rolls it back (nothing when none). */
+OknoStore *okno_store_open_reader(OknoStore *st, GError **error);
+gboolean okno_store_read_begin(OknoStore *st, GError **error);
+void okno_store_read_end(OknoStore *st);
 gpointer *okno_store_journal_slot(OknoStore *st);
 
 /* The next value of a named counter (1, 2, ...), e.g. "appeal-2026". */

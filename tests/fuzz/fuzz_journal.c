@@ -9,7 +9,7 @@
  * past the proof, and accept a proof only when its length is a multiple of 32; a key
  * history that parses is a ring of at least one key whose periods follow each other; a
  * rotation entry that parses rebuilds to the same bytes, and so does a batch entry
- * (store/journal_batch.h). */
+ * (store/journal_batch.h), whose fact count (okno_journal_batch_count) is the parse's. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     okno_journal_keyring_free(ring);
     {
       GPtrArray *facts = okno_journal_batch_parse(data, size);
+      /* the counting check (verify's) accepts exactly what the parse accepts */
+      if (okno_journal_batch_count(data, size) != (facts ? (gint64)facts->len : -1))
+        abort();
       if (facts) {
         g_autoptr(GBytes) rebuilt = okno_journal_entry_batch(
             (OknoJournalBatchFact *const *)facts->pdata, facts->len);

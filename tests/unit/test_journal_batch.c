@@ -280,6 +280,21 @@ static void expect_named(Fx *fx, const OknoJournalKey *key, const char *sql, con
              p->what, p->number, p->record, p->fact, number, record);
 }
 
+/* Two letters registered (*n1, *n2 their numbers) and a head signed (*head) with a new
+ * key (returned; key_free(key, *dir) after). */
+static OknoJournalKey *two_registrations(Fx *fx, char **n1, char **n2, char **dir,
+                                         OknoJournalHead **head)
+{
+  OknoJournalKey *key;
+  register_one(fx, n1);
+  register_letter(fx, "From: Anna <anna@example.ru>\r\nTo: support@portal.example\r\n"
+                      "Subject: Second\r\nMessage-ID: <m2@example.ru>\r\n\r\nAnother letter.\r\n",
+                  n2);
+  key = new_key(dir);
+  assert_true(okno_journal_sign(fx->st, key, FALSE, head, NULL));
+  return key;
+}
+
 /* Each tampering of issue 14's list, on facts that live inside batch leaves, is found
  * and named; the journal verifies again after each rollback. */
 static void test_tampering_inside_a_batch_is_named(void **state)
@@ -291,12 +306,7 @@ static void test_tampering_inside_a_batch_is_named(void **state)
   g_autoptr(OknoJournalHead) head = NULL;
   g_autoptr(OknoJournalReport) rep = NULL;
   g_autofree char *swap = NULL, *deleted = NULL, *unindexed = NULL, *inserted = NULL;
-  register_one(fx, &n1);
-  register_letter(fx, "From: Anna <anna@example.ru>\r\nTo: support@portal.example\r\n"
-                      "Subject: Second\r\nMessage-ID: <m2@example.ru>\r\n\r\nAnother letter.\r\n",
-                  &n2);
-  key = new_key(&dir);
-  assert_true(okno_journal_sign(fx->st, key, FALSE, &head, NULL));
+  key = two_registrations(fx, &n1, &n2, &dir, &head);
   assert_int_equal(head->size, 2); /* two registrations, two leaves */
   rep = okno_journal_verify(fx->st, key->pk, NULL);
   assert_non_null(rep);
@@ -336,6 +346,62 @@ static void test_tampering_inside_a_batch_is_named(void **state)
   key_free(key, dir);
 }
 
+/* Verify on two threads (the walk by seq on a second connection) reports exactly what
+ * it reports on one, problem for problem, as tamperings committed one after another
+ * break the rows, the fact index and a batch's bytes. */
+static void test_two_threads_report_as_one(void **state)
+{
+  static const char *const tamper[] = {
+      "UPDATE events SET kind = 'answered' WHERE id = (SELECT max(id) FROM events)",
+      "UPDATE appeals SET deadline = deadline + 86400000000 WHERE id = (SELECT min(id) FROM appeals)",
+      "DELETE FROM journal_facts WHERE ref = 'event' AND ref_id = (SELECT min(id) FROM events)",
+      "UPDATE journal SET entry = entry || 'x' WHERE seq = 2",
+  };
+  Fx *fx = fixture(state);
+  g_autofree char *n1 = NULL, *n2 = NULL;
+  char *dir = NULL;
+  OknoJournalKey *key;
+  g_autoptr(OknoJournalHead) head = NULL;
+  key = two_registrations(fx, &n1, &n2, &dir, &head);
+  for (guint i = 0; i <= G_N_ELEMENTS(tamper); i++) {
+    g_autoptr(OknoJournalReport) one = NULL, two = NULL;
+    g_autofree char *j1 = NULL, *j2 = NULL;
+    g_autoptr(GError) err = NULL;
+    if (i > 0) {
+      assert_true(okno_store_begin(fx->st, NULL));
+      if (!okno_db_script(okno_store_db(fx->st), tamper[i - 1], &err))
+        fail_msg("%s: %s", tamper[i - 1], err->message);
+      assert_true(okno_store_commit(fx->st, NULL));
+    }
+    okno_journal_verify_set_threads(1);
+    one = okno_journal_verify(fx->st, key->pk, NULL);
+    okno_journal_verify_set_threads(2);
+    two = okno_journal_verify(fx->st, key->pk, NULL);
+    assert_non_null(one);
+    assert_non_null(two);
+    assert_int_equal(one->threads, 1);
+    assert_int_equal(two->threads, 2);
+    if (i == 0)
+      assert_int_equal(one->problems->len, 0);
+    else
+      assert_true(one->problems->len >= i); /* each tampering adds at least one */
+    j1 = okno_journal_report_json(one);
+    j2 = okno_journal_report_json(two);
+    assert_string_equal(j1, j2);
+    assert_int_equal(one->problems->len, two->problems->len);
+    for (guint k = 0; k < one->problems->len; k++) {
+      const OknoJournalProblem *a = one->problems->pdata[k], *b = two->problems->pdata[k];
+      assert_int_equal(a->seq, b->seq);
+      assert_int_equal(a->id, b->id);
+      assert_int_equal(a->fact, b->fact);
+      assert_string_equal(a->number, b->number);
+      assert_string_equal(a->record, b->record);
+      assert_string_equal(a->what, b->what);
+    }
+  }
+  key_free(key, dir);
+}
+
 /* The batch entry's bytes (docs/journal.md, "Batches"): built, parsed back to the same
  * facts and bytes; anything else refused. */
 static void test_batch_entry_format(void **state)
@@ -352,6 +418,10 @@ static void test_batch_entry_format(void **state)
       "okno-journal 3\nrecord=batch\nfacts=1\nfact=0 Event event 4 3\nab\n",
       "okno-journal 3\nrecord=batch\nfacts=2\nfact=0 event event 4 3\nab\n",
       "okno-journal 3\nrecord=batch\nfacts=1\nfact=0 event event 4 9\nab\n",
+      "okno-journal 3\nrecord=batch\nfacts=1\nfact=0 event event 18446744073709551617 3\nab\n",
+      "okno-journal 3\nrecord=batch\nfacts=1\nfact=0 event event 4 3 \nab\n",
+      "okno-journal 3\nrecord=batch\nfacts=1\nfact=0 event event 4\nab\n",
+      "okno-journal 3\nrecord=batch\nfacts=01\nfact=0 event event 4 3\nab\n",
   };
   OknoJournalBatchFact f[2] = {
       {.kind = "event", .ref = "event", .ref_id = 4,
@@ -369,10 +439,14 @@ static void test_batch_entry_format(void **state)
   assert_string_equal(((OknoJournalBatchFact *)back->pdata[1])->kind, "message_in");
   assert_int_equal(((OknoJournalBatchFact *)back->pdata[1])->ref_id, 2);
   assert_true(g_bytes_equal(((OknoJournalBatchFact *)back->pdata[0])->entry, f[0].entry));
+  /* verify's check counts the facts without parsing them out: the same verdict */
+  assert_int_equal(okno_journal_batch_count(want, sizeof want - 1), 2);
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
     GPtrArray *x = okno_journal_batch_parse(bad[i], strlen(bad[i]));
     if (x)
       fail_msg("accepted: %s", bad[i]);
+    if (okno_journal_batch_count(bad[i], strlen(bad[i])) != -1)
+      fail_msg("counted: %s", bad[i]);
   }
   g_bytes_unref(f[0].entry);
   g_bytes_unref(f[1].entry);
@@ -408,6 +482,7 @@ int main(void)
     ON_BOTH(test_one_registration_costs),
     ON_BOTH(test_one_registration_with_a_key_costs),
     ON_BOTH(test_tampering_inside_a_batch_is_named),
+    ON_BOTH(test_two_threads_report_as_one),
     ON_BOTH(test_a_job_rolled_back_leaves_no_leaf_and_no_gap),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
