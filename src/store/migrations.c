@@ -1092,7 +1092,7 @@ static const char *const sqlite_steps[] = {
   "ALTER TABLE chats ADD COLUMN department TEXT NOT NULL DEFAULT '';"
   "CREATE TABLE tg_links(code_hash TEXT PRIMARY KEY, contact TEXT NOT NULL,"
   "  expires_at INTEGER NOT NULL);",
-  /* 35: another branch's step (a placeholder here so that 36 keeps its position) */
+  /* 35: unused (the jverify branch needed no step; SELECT 1 keeps the steps positional) */
   "SELECT 1;",
   /* 36 (pgsearch, issue 18 item 4; store/queue_due_sql.h): the open appeals per
    * department and day of `due`, so the overdue count reads whole past days from it and
@@ -1703,7 +1703,7 @@ static const char *const pg_steps[] = {
   "ALTER TABLE chats ADD COLUMN department TEXT NOT NULL DEFAULT '';"
   "CREATE TABLE tg_links(code_hash TEXT PRIMARY KEY, contact TEXT NOT NULL,"
   "  expires_at BIGINT NOT NULL);",
-  /* 35: another branch's step (a placeholder here so that 36 keeps its position) */
+  /* 35: unused (the jverify branch needed no step; SELECT 1 keeps the steps positional) */
   "SELECT 1;",
   /* 36 (pgsearch, issue 18 item 4): as SQLite's step 36, the triggers as a function;
    * and a BRIN index of appeal_search's ids (rows are written in id order, so a range
