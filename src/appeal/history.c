@@ -232,8 +232,10 @@ static char *plain(JsonObject *o, const char *key)
     return g_strdup("");
   if (JSON_NODE_HOLDS_VALUE(n)) {
     GType t = json_node_get_value_type(n);
+    /* json-glib reads "\222" as an octal escape, so a string of valid JSON text may
+     * hold bytes that are not UTF-8: they become U+FFFD */
     if (t == G_TYPE_STRING)
-      return g_strdup(json_node_get_string(n));
+      return g_utf8_make_valid(json_node_get_string(n), -1);
     if (t == G_TYPE_BOOLEAN)
       return g_strdup(json_node_get_boolean(n) ? "да" : "нет");
     if (t == G_TYPE_DOUBLE)
@@ -248,7 +250,11 @@ static char *plain(JsonObject *o, const char *key)
       if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
         g_string_append_printf(s, "%s%s", s->len ? ", " : "", json_node_get_string(e));
     }
-    return g_string_free(s, FALSE);
+    {
+      char *valid = g_utf8_make_valid(s->str, (gssize)s->len);
+      g_string_free(s, TRUE);
+      return valid;
+    }
   }
   return g_strdup("");
 }
@@ -361,8 +367,8 @@ static void flatten(GPtrArray *lines, JsonObject *o, const char *prefix, int dep
   for (GList *l = members; l; l = l->next) {
     const char *key = l->data;
     JsonNode *n = json_object_get_member(o, key);
-    g_autofree char *label = prefix ? g_strdup_printf("%s / %s", prefix, label_of(key))
-                                    : g_strdup(label_of(key));
+    g_autofree char *name = g_utf8_make_valid(label_of(key), -1); /* as plain()'s strings */
+    g_autofree char *label = prefix ? g_strdup_printf("%s / %s", prefix, name) : g_strdup(name);
     if (JSON_NODE_HOLDS_OBJECT(n)) {
       if (depth < 4)
         flatten(lines, json_node_get_object(n), label, depth + 1);

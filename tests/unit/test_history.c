@@ -242,6 +242,22 @@ static void test_time_left_without_a_calendar_and_overdue(void **state)
   }
 }
 
+/* json-glib reads "\\222" in a JSON string as an octal escape, a byte that is not
+ * UTF-8: the sentence and the detail lines stay valid UTF-8 (the fuzzer found this). */
+static void test_octal_escapes_stay_utf8(void **state)
+{
+  (void)state;
+  g_autoptr(OknoHistoryLine) l =
+      okno_history_render("status_changed", "{\"from\":\"a\\222b\",\"x\\222\":[\"c\\222\"]}",
+                          NULL, NULL);
+  assert_non_null(l->sentence);
+  assert_true(g_utf8_validate(l->sentence, -1, NULL));
+  assert_non_null(strstr(l->sentence, "a\xef\xbf\xbd"));
+  assert_true(l->lines->len >= 2);
+  for (guint i = 0; i < l->lines->len; i++)
+    assert_true(g_utf8_validate(l->lines->pdata[i], -1, NULL));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -250,6 +266,7 @@ int main(void)
     cmocka_unit_test(test_details_are_lines_with_addresses_masked),
     cmocka_unit_test(test_russian_periods),
     cmocka_unit_test(test_time_left_without_a_calendar_and_overdue),
+    cmocka_unit_test(test_octal_escapes_stay_utf8),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
