@@ -244,17 +244,13 @@ static char *plain(JsonObject *o, const char *key)
   }
   if (JSON_NODE_HOLDS_ARRAY(n)) {
     JsonArray *a = json_node_get_array(n);
-    GString *s = g_string_new(NULL);
+    g_autoptr(GString) s = g_string_new(NULL);
     for (guint i = 0; i < json_array_get_length(a); i++) {
       JsonNode *e = json_array_get_element(a, i);
       if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
         g_string_append_printf(s, "%s%s", s->len ? ", " : "", json_node_get_string(e));
     }
-    {
-      char *valid = g_utf8_make_valid(s->str, (gssize)s->len);
-      g_string_free(s, TRUE);
-      return valid;
-    }
+    return g_utf8_make_valid(s->str, (gssize)s->len);
   }
   return g_strdup("");
 }

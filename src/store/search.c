@@ -11,7 +11,8 @@
  * plainto_tsquery('simple', ...), the configuration that built the appeal_search
  * tsvectors (migration step 16); the newest matches ranked by ts_rank in the
  * statement that finds them (pg_newest), the best ones kept and only those read from
- * appeals, ordered as SQLite's statement orders them (rank, then received_at, then id). Only the newest OKNO_SEARCH_RANKED matches are ranked (issue 18 item 4:
+ * appeals, ordered as SQLite's statement orders them (rank, then received_at, then id).
+ * Only the newest OKNO_SEARCH_RANKED matches are ranked (issue 18 item 4:
  * ranking every match of a word found in half of a million appeals took seconds); on
  * PostgreSQL the lowest of their ids is found first in windows of the newest ids
  * (pg_cutoff), since neither the GIN index nor a walk down the primary key gives the
@@ -85,7 +86,8 @@ static gint by_rank_received(gconstpointer a, gconstpointer b)
 /* PostgreSQL: the newest OKNO_SEARCH_RANKED matches of the terms `q` (all when fewer
  * match) with their ts_rank, as a GArray of Match. Looked for among the newest WINDOW
  * ids first, then in windows grown by the density of matches seen (at least twice; 64
- * times when fewer than 16 were seen) until one holds that many or starts at id 0. A window is the GIN index's matches ANDed with the block ranges of the
+ * times when fewer than 16 were seen) until one holds that many or starts at id 0.
+ * A window is the GIN index's matches ANDed with the block ranges of the
  * BRIN index appeal_search_recent (migration 36) that hold its ids, or the primary
  * key walked down from the newest when the word is common enough: either way its
  * cost follows the window, not every match of a word (a mid-frequency word's newest
