@@ -49,6 +49,7 @@
   }
 
   function state(s) {
+    if (s.status === 'active' && !status.textContent.startsWith(statusText.active)) sentTyping = 0;
     status.textContent = statusText[s.status] || '';
     operatorButton.hidden = s.status !== 'bot';
     newButton.hidden = s.status !== 'closed';
@@ -90,6 +91,7 @@
     if (send({ t: 'say', text })) {
       input.value = '';
       errorLine.textContent = '';
+      sentTyping = 0; // the next message's first key is announced at once
     }
   });
   input.addEventListener('keydown', (e) => {
@@ -98,8 +100,10 @@
       form.requestSubmit();
     }
   });
+  // At most one typing notice per 2 s while the citizen types; a sent message ends the
+  // run, so typing soon after a send (or after the operator joins) is not swallowed.
   input.addEventListener('input', () => {
-    if (Date.now() - sentTyping > 2000) {
+    if (input.value && Date.now() - sentTyping > 2000) {
       sentTyping = Date.now();
       sock.quiet({ t: 'typing' });
     }

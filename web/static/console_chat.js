@@ -83,7 +83,7 @@
     text.rows = 3;
     text.maxLength = 4000;
     text.addEventListener('input', () => {
-      if (Date.now() - (c.sentTyping || 0) > 2000) {
+      if (text.value && Date.now() - (c.sentTyping || 0) > 2000) {
         c.sentTyping = Date.now();
         send({ t: 'typing', chat: id });
       }
@@ -95,7 +95,10 @@
       button('Отправить', () => {
         const v = text.value.trim();
         if (!v) { errorLine.textContent = 'Напишите текст ответа.'; text.focus(); return; }
-        if (send({ t: 'say', chat: id, text: v })) text.value = '';
+        if (send({ t: 'say', chat: id, text: v })) {
+          text.value = '';
+          c.sentTyping = 0; // the next reply's first key is announced at once
+        }
       }),
       button('Создать обращение', () => send({ t: 'appeal', chat: id })),
       button('Завершить чат', () => send({ t: 'close', chat: id })),
