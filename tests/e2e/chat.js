@@ -72,6 +72,7 @@ async function main() {
     await panel.locator('.chat-typing:has-text("Гражданин печатает")').waitFor();
     await citizen.getByLabel('Ваше сообщение').fill('');
     await panel.getByLabel('Ответ').fill('Здравствуйте! Подскажу, какие документы нужны.');
+    await citizen.waitForSelector('#chat-typing:has-text("Оператор печатает")');
     await panel.locator('button:has-text("Отправить")').click();
     await citizen.waitForSelector('#chat-log li.operator:has-text("какие документы нужны")');
 
