@@ -4,13 +4,25 @@
  * whatever the store commits survives a crash or power loss. busy_timeout makes the
  * several connections of one process (committer, outbound, CLI) wait for each other
  * instead of failing. Prepared statements are cached per connection by SQL text.
- * $1..$n placeholders are bound by name, so a statement may use them in any order. */
+ * $1..$n placeholders are bound by name, so a statement may use them in any order.
+ *
+ * Memory for the writer's group commit (measured: docs/bench.md, "The writer's own
+ * writes"). Each registration runs in its own savepoint, and SQLite keeps the original
+ * of every page a savepoint changes in a sub-journal, a temporary file once it passes
+ * 64 KiB: a sixth of the writer's CPU went to those pwrite()s. Sub-journals stay in
+ * memory up to STMT_JOURNAL_BYTES (a registration changes a few hundred KiB), bounded
+ * beyond that; a group of 64 registrations also outgrew the default 2 MiB page cache
+ * and spilled pages into the WAL mid-transaction, so a connection's cache may grow to
+ * CACHE_KIB (allocated as pages are read, not up front). */
 #include "store/db.h"
 
 #include <sqlite3.h>
 
 #include "core/error.h"
 #include "text/tokenizer.h"
+
+#define STMT_JOURNAL_BYTES (4 << 20)
+#define CACHE_KIB 16384
 
 typedef struct {
   OknoDb base;
@@ -38,6 +50,17 @@ static void sqlite_close(OknoDb *db)
   g_free(s);
 }
 
+/* Process-wide settings, before SQLite initialises (sqlite3_config refuses them after:
+ * then SQLite's defaults stay, which are correct, only slower). */
+static void configure_once(void)
+{
+  static gsize done = 0;
+  if (g_once_init_enter(&done)) {
+    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_BYTES);
+    g_once_init_leave(&done, 1);
+  }
+}
+
 static OknoDb *sqlite_open(const char *path, GError **error)
 {
   SqliteDb *s;
@@ -45,6 +68,7 @@ static OknoDb *sqlite_open(const char *path, GError **error)
   g_autofree char *dir = g_path_get_dirname(path);
   int rc;
 
+  configure_once();
   if (g_mkdir_with_parents(dir, 0700) != 0) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "cannot create directory %s: %s", dir,
                 g_strerror(errno));
@@ -68,7 +92,7 @@ static OknoDb *sqlite_open(const char *path, GError **error)
   for (int tries = 0;; tries++) {
     rc = sqlite3_exec(h,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                      "PRAGMA wal_autocheckpoint=4000;",
+                      "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-" G_STRINGIFY(CACHE_KIB) ";",
                       NULL, NULL, NULL);
     if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 1000)
       break;
