@@ -10,8 +10,8 @@
  * - search (okno_store_search, best 20, as the console's search box): MILLION_QUERIES
  *   queries (default 200) of one or two words drawn from the texts' own word law;
  *   anchor: the same words' first 20 matches from the index without ranking;
- * - the cabinet list «Мои обращения» (okno_store_contact_owned, then
- *   okno_store_cabinet_list: first page of 50 and the total) of a random citizen, and
+ * - the cabinet list «Мои обращения» (okno_store_cabinet_list_own, as web/cabinet.c:
+ *   first page of 50 and the total) of a random citizen, and
  *   the status check (okno_store_appeal_get by number, the e-mail compared, as
  *   web/pages.c okno_status_check) of a random appeal: 16 client threads (MILLION_CLIENTS),
  *   each with its own connection, MILLION_ROUNDS (default 200) of each per thread;
@@ -156,13 +156,10 @@ static gpointer client_run(gpointer data)
     g_autofree char *number = g_strdup_printf("B-%" G_GINT64_FORMAT, i);
     g_autofree char *addr = g_strdup_printf("C%" G_GINT64_FORMAT "@example.ru", i % cl->citizens);
     OknoCabinetFilter f = {.limit = LIMIT};
-    g_auto(GStrv) owned = NULL;
     g_autoptr(OknoPage) page = NULL;
     g_autoptr(OknoAppeal) a = NULL, b = NULL;
     gint64 total = 0, t0 = g_get_monotonic_time();
-    owned = okno_store_contact_owned(cl->st, email, &err);
-    page = owned ? okno_store_cabinet_list(cl->st, (const char *const *)owned, &f, &total, &err)
-                 : NULL;
+    page = okno_store_cabinet_list_own(cl->st, email, &f, &total, &err);
     cl->cabinet[k] = ms_since(t0);
     if (!page)
       bench_die("cabinet", err);

@@ -2,6 +2,9 @@
  * SQL over the driver (db.h), one statement each; the list is a keyset page like the
  * console's queues (okno_page_from_rows, src/store/queue.c). */
 #include "store/cabinet.h"
+
+#include <string.h>
+
 #include "store/keys.h"
 
 #include "store/appeal_row.h"
@@ -129,35 +132,53 @@ gboolean okno_store_contact_move(OknoStore *st, const char *old_email, const cha
                       error);
 }
 
+/* Adds to `out` the addresses of `r`'s rows (column `col`) not there yet nor `subject`,
+ * while `out` holds fewer than MAX_MOVES. */
+static void add_moved(GPtrArray *out, const char *subject, const OknoRows *r, guint col)
+{
+  for (guint k = 0; k < okno_rows_count(r) && out->len < MAX_MOVES; k++) {
+    const char *e = okno_rows_text(r, k, col);
+    gboolean seen = FALSE;
+    for (guint j = 0; j < out->len && !seen; j++)
+      seen = g_ascii_strcasecmp(out->pdata[j], e) == 0;
+    if (!seen && g_ascii_strcasecmp(e, subject) != 0)
+      g_ptr_array_add(out, g_strdup(e));
+  }
+}
+
 char **okno_store_contact_owned(OknoStore *st, const char *subject, GError **error)
 {
   OknoDb *db = okno_store_db(st);
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
   g_autofree char *bidx = okno_store_blind_email(subject);
-  g_autoptr(OknoRows) away = okno_db_query(db, "SELECT 1 FROM contact_moves WHERE email_bidx = $1",
-                                           OKNO_PARAMS(OKNO_TEXT(bidx)), error);
-  if (!away)
+  /* one round trip for the subject (issue 18 item 4: the cabinet list ran four
+   * statements): whether it moved away (a row of its own, first column 1) and the
+   * addresses moved to it (first column 0), in email_bidx order */
+  g_autoptr(OknoRows) first = okno_db_query(
+      db,
+      "SELECT 1, email, email_bidx FROM contact_moves WHERE email_bidx = $1 UNION ALL "
+      "SELECT 0, email, email_bidx FROM contact_moves WHERE moved_bidx = $1 ORDER BY 3",
+      OKNO_PARAMS(OKNO_TEXT(bidx)), error);
+  if (!first)
     return NULL;
-  if (okno_rows_count(away) == 0)
-    g_ptr_array_add(out, g_strdup(subject));
-  /* breadth first over "moved to": each address has one row, so no address repeats
-   * unless the rows form a cycle, which the bound and the membership check stop; the
-   * order is the rows' (the addresses are sealed: no ORDER BY on them) */
-  for (guint i = 0; i < out->len && out->len < MAX_MOVES; i++) {
+  for (guint k = 0; k < okno_rows_count(first); k++)
+    if (okno_rows_int(first, k, 0) == 1) { /* moved away: owns nothing */
+      g_ptr_array_add(out, NULL);
+      return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+    }
+  g_ptr_array_add(out, g_strdup(subject));
+  add_moved(out, subject, first, 1);
+  /* then breadth first over "moved to": each address has one row, so no address
+   * repeats unless the rows form a cycle, which the bound and the membership check
+   * stop; the order is the rows' (the addresses are sealed: no ORDER BY on them) */
+  for (guint i = 1; i < out->len && out->len < MAX_MOVES; i++) {
     g_autofree char *to = okno_store_blind_email(out->pdata[i]);
     g_autoptr(OknoRows) r = okno_db_query(
         db, "SELECT email FROM contact_moves WHERE moved_bidx = $1 ORDER BY email_bidx",
         OKNO_PARAMS(OKNO_TEXT(to)), error);
     if (!r)
       return NULL;
-    for (guint k = 0; k < okno_rows_count(r) && out->len < MAX_MOVES; k++) {
-      const char *e = okno_rows_text(r, k, 0);
-      gboolean seen = FALSE;
-      for (guint j = 0; j < out->len && !seen; j++)
-        seen = g_ascii_strcasecmp(out->pdata[j], e) == 0;
-      if (!seen && g_ascii_strcasecmp(e, subject) != 0)
-        g_ptr_array_add(out, g_strdup(e));
-    }
+    add_moved(out, subject, r, 0);
   }
   g_ptr_array_add(out, NULL);
   return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
@@ -165,8 +186,12 @@ char **okno_store_contact_owned(OknoStore *st, const char *subject, GError **err
 
 /* ---- the list ---- */
 
-OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
-                                  const OknoCabinetFilter *f, gint64 *total, GError **error)
+/* okno_store_cabinet_list; when `moves` is not NULL, the same statement also counts
+ * the rows of contact_moves that name the first address (as moved away or moved to),
+ * into *moves, or -1 when the page has no row to carry the count. */
+static OknoPage *cabinet_page(OknoStore *st, const char *const *emails,
+                              const OknoCabinetFilter *f, gint64 *total, gint64 *moves,
+                              GError **error)
 {
   OknoDb *db = okno_store_db(st);
   g_autoptr(GArray) params = g_array_new(FALSE, TRUE, sizeof(OknoParam));
@@ -210,16 +235,19 @@ OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
   g_array_append_val(params, p);
   p = OKNO_INT(f->until > 0 ? f->until : G_MAXINT64);
   g_array_append_val(params, p);
+  /* the page and its total in one round trip (issue 18 item 4): the count is an
+   * uncorrelated subquery, computed once, beside each row of the page */
   count_sql = g_strdup_printf("SELECT count(*) FROM appeals %s", where->str);
-  c = okno_db_query(db, count_sql, (const OknoParam *)params->data, params->len, error);
-  if (!c)
-    return NULL;
-  *total = okno_rows_int(c, 0, 0);
-  list_sql = g_strdup_printf("SELECT " OKNO_APPEAL_COLUMNS " FROM appeals %s "
+  list_sql = g_strdup_printf("SELECT " OKNO_APPEAL_COLUMNS ", (%s)%s FROM appeals %s "
                              "AND (received_at, id) %s ($%u, $%u) "
                              "ORDER BY received_at %s, id %s LIMIT $%u",
-                             where->str, back ? ">" : "<", n + 4, n + 5, back ? "ASC" : "DESC",
-                             back ? "ASC" : "DESC", n + 6);
+                             count_sql,
+                             moves ? ", (SELECT count(*) FROM contact_moves WHERE email_bidx = "
+                                     "$1) + (SELECT count(*) FROM contact_moves WHERE "
+                                     "moved_bidx = $1)"
+                                   : "",
+                             where->str, back ? ">" : "<", n + 4, n + 5,
+                             back ? "ASC" : "DESC", back ? "ASC" : "DESC", n + 6);
   p = OKNO_INT(cursor ? key : G_MAXINT64);
   g_array_append_val(params, p);
   p = OKNO_INT(cursor ? id : G_MAXINT64);
@@ -229,12 +257,47 @@ OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
   r = okno_db_query(db, list_sql, (const OknoParam *)params->data, params->len, error);
   if (!r)
     return NULL;
+  if (moves)
+    *moves = okno_rows_count(r) > 0 ? okno_rows_int(r, 0, OKNO_APPEAL_N_FIELDS + 1) : -1;
+  if (okno_rows_count(r) > 0) {
+    *total = okno_rows_int(r, 0, OKNO_APPEAL_N_FIELDS);
+  } else if (cursor) { /* no row to carry it: the page is past the end */
+    c = okno_db_query(db, count_sql, (const OknoParam *)params->data, n + 3, error);
+    if (!c)
+      return NULL;
+    *total = okno_rows_int(c, 0, 0);
+  } /* else the first page is empty: nothing matches, *total stays 0 */
   if (back && okno_rows_count(r) <= f->limit) {
     OknoCabinetFilter first = *f;
     first.after = first.before = NULL;
-    return okno_store_cabinet_list(st, emails - n, &first, total, error);
+    return cabinet_page(st, emails - n, &first, total, moves, error);
   }
   return okno_page_from_rows(r, f->limit, OKNO_SORT_RECEIVED, cursor, back, error);
+}
+
+OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
+                                  const OknoCabinetFilter *f, gint64 *total, GError **error)
+{
+  return cabinet_page(st, emails, f, total, NULL, error);
+}
+
+OknoPage *okno_store_cabinet_list_own(OknoStore *st, const char *subject,
+                                      const OknoCabinetFilter *f, gint64 *total, GError **error)
+{
+  const char *alone[] = {subject ? subject : "", NULL};
+  g_auto(GStrv) owned = NULL;
+  gint64 moves = 0;
+  /* first as if no address moved, asking in the same statement whether one did */
+  g_autoptr(OknoPage) page = cabinet_page(st, alone, f, total, &moves, error);
+  if (!page || moves == 0)
+    return g_steal_pointer(&page);
+  owned = okno_store_contact_owned(st, alone[0], error);
+  if (!owned)
+    return NULL;
+  /* no row told: the page is right if the cabinet holds the subject alone */
+  if (moves < 0 && g_strv_length(owned) == 1 && strcmp(owned[0], alone[0]) == 0)
+    return g_steal_pointer(&page);
+  return cabinet_page(st, (const char *const *)owned, f, total, NULL, error);
 }
 
 /* ---- the card ---- */

@@ -77,6 +77,13 @@ typedef struct {
  * citizen's own matching rows. */
 OknoPage *okno_store_cabinet_list(OknoStore *st, const char *const *emails,
                                   const OknoCabinetFilter *f, gint64 *total, GError **error);
+/* The same page of the cabinet `subject`: of the contacts okno_store_contact_owned
+ * gives for it (none when it moved away: an empty page, *total 0). The page, its total
+ * and whether any address move names `subject` come in one statement; only when one
+ * does (or the page is empty) are the moves followed and the page read again (issue
+ * 18 item 4: the list took four round trips). */
+OknoPage *okno_store_cabinet_list_own(OknoStore *st, const char *subject,
+                                      const OknoCabinetFilter *f, gint64 *total, GError **error);
 
 /* ---- the card ---- */
 typedef struct {

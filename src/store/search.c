@@ -10,8 +10,9 @@
  * table so that only the rows kept are read from appeals. On PostgreSQL the terms go through
  * plainto_tsquery('simple', ...), the configuration that built the appeal_search
  * tsvectors (migration step 16); the newest matches ranked by ts_rank in the
- * statement that finds them (pg_newest), the best ones kept and only those read from
- * appeals, ordered as SQLite's statement orders them (rank, then received_at, then id).
+ * statement that finds them (pg_best), the best ones kept and only those joined to
+ * their appeal rows, ordered as SQLite's statement orders them (rank, then
+ * received_at, then id).
  * Only the newest OKNO_SEARCH_RANKED matches are ranked (issue 18 item 4:
  * ranking every match of a word found in half of a million appeals took seconds); on
  * PostgreSQL the lowest of their ids is found first in windows of the newest ids
@@ -63,15 +64,6 @@ typedef struct {
   OknoAppeal *appeal;
 } Match;
 
-/* Best first, ties to the newer id (the ranked query's inner order on SQLite). */
-static gint by_rank_id(gconstpointer a, gconstpointer b)
-{
-  const Match *x = a, *y = b;
-  if (x->rank != y->rank)
-    return x->rank > y->rank ? -1 : 1;
-  return x->id > y->id ? -1 : x->id < y->id;
-}
-
 /* Best first, ties to the later received_at, then the higher id (the outer order). */
 static gint by_rank_received(gconstpointer a, gconstpointer b)
 {
@@ -83,19 +75,25 @@ static gint by_rank_received(gconstpointer a, gconstpointer b)
   return x->id > y->id ? -1 : x->id < y->id;
 }
 
-/* PostgreSQL: the newest OKNO_SEARCH_RANKED matches of the terms `q` (all when fewer
- * match) with their ts_rank, as a GArray of Match. Looked for among the newest WINDOW
- * ids first, then in windows grown by the density of matches seen (at least twice; 64
- * times when fewer than 16 were seen) until one holds that many or starts at id 0.
+static void match_clear(gpointer x) { okno_appeal_free(((Match *)x)->appeal); }
+
+/* PostgreSQL: the best `limit` (all when 0) of the newest OKNO_SEARCH_RANKED matches
+ * of the terms `q` (all when fewer match), by ts_rank, as a GArray of Match with
+ * their appeals read. The newest are looked for among the newest WINDOW ids first,
+ * then in windows grown by the density of matches seen (at least twice; 64 times
+ * when fewer than 16 were seen) until one holds that many or starts at id 0.
  * A window is the GIN index's matches ANDed with the block ranges of the
  * BRIN index appeal_search_recent (migration 36) that hold its ids, or the primary
  * key walked down from the newest when the word is common enough: either way its
  * cost follows the window, not every match of a word (a mid-frequency word's newest
  * 2,000 matches cost a walk over tens of thousands of rows testing each tsvector, or
- * a fetch of every match; docs/search.md). Ranked in the same statement: only the
- * rows kept are ranked. */
+ * a fetch of every match; docs/search.md). Ranked, cut to the best and joined to
+ * their appeal rows in the same statement, which also counts the window's matches:
+ * the last window's statement is the answer (issue 18 item 4: reading each appeal
+ * by its id was one round trip more per result). An id with no appeal row is left
+ * out. */
 #define WINDOW (OKNO_SEARCH_RANKED * G_GINT64_CONSTANT(8))
-static GArray *pg_newest(OknoDb *db, const char *q, GError **error)
+static GArray *pg_best(OknoDb *db, const char *q, gint64 limit, GError **error)
 {
   g_autoptr(OknoRows) top = okno_db_query(
       db, "SELECT coalesce(max(appeal_id), 0) FROM appeal_search", OKNO_NO_PARAMS, error);
@@ -105,24 +103,36 @@ static GArray *pg_newest(OknoDb *db, const char *q, GError **error)
   newest = okno_rows_int(top, 0, 0);
   for (;;) {
     gint64 lo = w < newest ? newest - w : 0;
-    guint seen;
+    guint seen, n;
+    /* the appeal's columns first (okno_appeal_from_row), then the match's id, rank
+     * and the window's number of matches */
     g_autoptr(OknoRows) r = okno_db_query(
         db,
-        "SELECT s.appeal_id, ts_rank(s.doc, q) FROM (SELECT appeal_id, doc FROM appeal_search "
-        "WHERE doc @@ plainto_tsquery('simple', $1) AND appeal_id > $2 "
-        "ORDER BY appeal_id DESC LIMIT $3) s, plainto_tsquery('simple', $1) q",
-        OKNO_PARAMS(OKNO_TEXT(q), OKNO_INT(lo), OKNO_INT(OKNO_SEARCH_RANKED)), error);
+        "SELECT " OKNO_APPEAL_COLUMNS ", m.appeal_id, m.rank, m.seen FROM (SELECT "
+        "s.appeal_id, ts_rank(s.doc, q) AS rank, count(*) OVER () AS seen FROM (SELECT "
+        "appeal_id, doc FROM appeal_search WHERE doc @@ plainto_tsquery('simple', $1) AND "
+        "appeal_id > $2 ORDER BY appeal_id DESC LIMIT $3) s, plainto_tsquery('simple', $1) q "
+        "ORDER BY rank DESC, s.appeal_id DESC LIMIT $4) m LEFT JOIN appeals ON id = m.appeal_id",
+        OKNO_PARAMS(OKNO_TEXT(q), OKNO_INT(lo), OKNO_INT(OKNO_SEARCH_RANKED),
+                    OKNO_INT(limit > 0 ? limit : G_MAXINT64)),
+        error);
     if (!r)
       return NULL;
-    seen = okno_rows_count(r);
+    n = okno_rows_count(r);
+    seen = n ? (guint)okno_rows_int(r, 0, OKNO_APPEAL_N_FIELDS + 2) : 0;
     if (seen == OKNO_SEARCH_RANKED || lo == 0) {
-      GArray *m = g_array_sized_new(FALSE, FALSE, sizeof(Match), seen);
-      for (guint i = 0; i < seen; i++) {
-        Match x = {.id = okno_rows_int(r, i, 0),
-                   .rank = g_ascii_strtod(okno_rows_text(r, i, 1), NULL)};
+      g_autoptr(GArray) m = g_array_sized_new(FALSE, FALSE, sizeof(Match), n);
+      g_array_set_clear_func(m, match_clear);
+      for (guint i = 0; i < n; i++) {
+        Match x = {.id = okno_rows_int(r, i, OKNO_APPEAL_N_FIELDS),
+                   .rank = g_ascii_strtod(okno_rows_text(r, i, OKNO_APPEAL_N_FIELDS + 1), NULL)};
+        if (okno_rows_is_null(r, i, 0)) /* no appeal row */
+          continue;
+        if (!(x.appeal = okno_appeal_from_row(r, i, error)))
+          return NULL;
         g_array_append_val(m, x);
       }
-      return m;
+      return g_steal_pointer(&m);
     }
     /* wide enough for the need at the density seen, with a quarter to spare (too
      * few seen to tell a density: 64 times as wide) */
@@ -131,38 +141,18 @@ static GArray *pg_newest(OknoDb *db, const char *q, GError **error)
   }
 }
 
-/* PostgreSQL: okno_store_search's answer from pg_newest's matches. */
+/* PostgreSQL: okno_store_search's answer from pg_best's matches. */
 static GPtrArray *pg_search(OknoStore *st, const char *q, gint64 limit, GError **error)
 {
-  g_autoptr(GArray) m = pg_newest(okno_store_db(st), q, error);
-  g_autoptr(GPtrArray) found = NULL;
-  guint kept = 0;
+  g_autoptr(GArray) m = pg_best(okno_store_db(st), q, limit, error);
+  GPtrArray *found;
   if (!m)
     return NULL;
-  g_array_sort(m, by_rank_id);
-  if (limit > 0 && (guint64)limit < m->len)
-    g_array_set_size(m, (guint)limit);
-  for (guint i = 0; i < m->len; i++) { /* an id with no appeal row is left out */
-    g_autoptr(GError) e = NULL;
-    Match *x = &g_array_index(m, Match, i);
-    OknoAppeal *a = okno_store_appeal_get_by_id(st, x->id, &e);
-    if (e) {
-      for (guint k = 0; k < kept; k++)
-        okno_appeal_free(g_array_index(m, Match, k).appeal);
-      g_propagate_error(error, g_steal_pointer(&e));
-      return NULL;
-    }
-    if (a) {
-      x->appeal = a;
-      g_array_index(m, Match, kept++) = *x;
-    }
-  }
-  g_array_set_size(m, kept);
   g_array_sort(m, by_rank_received);
   found = g_ptr_array_new_with_free_func((GDestroyNotify)okno_appeal_free);
-  for (guint i = 0; i < m->len; i++)
-    g_ptr_array_add(found, g_array_index(m, Match, i).appeal);
-  return g_steal_pointer(&found);
+  for (guint i = 0; i < m->len; i++) /* the appeals move to `found` */
+    g_ptr_array_add(found, g_steal_pointer(&g_array_index(m, Match, i).appeal));
+  return found;
 }
 
 GPtrArray *okno_store_search(OknoStore *st, const char *query, gint64 limit, GError **error)

@@ -184,7 +184,6 @@ static void list_get(OknoReq *req)
   const char *limit = query(req, "limit"), *after = query(req, "after");
   const char *before = query(req, "before");
   g_autoptr(GError) err = NULL;
-  g_auto(GStrv) owned = NULL;
   g_autoptr(OknoPage) page = NULL;
   OknoCabinetFilter f = {.after = *after ? after : NULL, .before = *before ? before : NULL};
   gint64 total = 0;
@@ -222,9 +221,7 @@ static void list_get(OknoReq *req)
     return;
   }
   f.status = status;
-  owned = okno_store_contact_owned(req->store, req->session->subject, &err);
-  page = owned ? okno_store_cabinet_list(req->store, (const char *const *)owned, &f, &total, &err)
-               : NULL;
+  page = okno_store_cabinet_list_own(req->store, req->session->subject, &f, &total, &err);
   if (!page && err && err->domain == OKNO_ERROR && err->code == OKNO_ERROR_USER) {
     okno_cabinet_field_error(req, "cabinet_list", "Мои обращения", o, "page", err->message);
     return;

@@ -116,6 +116,63 @@ static void test_moves_decide_ownership_and_the_list(void **state)
   assert_int_equal(g_strv_length(owned), 3);
 }
 
+static const OknoAppeal *oldest(const OknoPage *p)
+{
+  return p->appeals->pdata[p->appeals->len - 1];
+}
+
+/* okno_store_cabinet_list_own: one statement when no move names the subject, else
+ * the moves followed; either way what contact_owned and cabinet_list give. */
+static void test_own_list_is_the_owned_contacts_list(void **state)
+{
+  Fx *fx = fixture(state);
+  gint64 t = okno_now(), total = -1, want = -1;
+  OknoCabinetFilter f = {.limit = 2};
+  const char *const subjects[] = {"d@x.ru", "c@x.ru", "a@x.ru", "e@x.ru"};
+  add_appeal(fx->st, "26-000001-1", "a@x.ru", "new", t - 3000);
+  add_appeal(fx->st, "26-000002-1", "b@x.ru", "answered", t - 2000);
+  add_appeal(fx->st, "26-000003-1", "c@x.ru", "new", t - 1000);
+  add_appeal(fx->st, "26-000004-1", "d@x.ru", "new", t - 500);
+  add_appeal(fx->st, "26-000005-1", "d@x.ru", "new", t);
+  add_appeal(fx->st, "26-000006-1", "D@X.RU", "answered", t + 500);
+  /* a and b move to c: c holds three; a (moved away) none, though it has an appeal;
+   * d moved nowhere (three, in two pages); e has no appeal */
+  assert_true(okno_store_contact_move(fx->st, "a@x.ru", "c@x.ru", t, NULL));
+  assert_true(okno_store_contact_move(fx->st, "b@x.ru", "c@x.ru", t, NULL));
+  for (gsize i = 0; i < G_N_ELEMENTS(subjects); i++) {
+    const gint64 totals[] = {3, 3, 0, 0};
+    g_auto(GStrv) owned = okno_store_contact_owned(fx->st, subjects[i], NULL);
+    g_autoptr(OknoPage) got = NULL, ref = NULL, next = NULL, past = NULL;
+    g_autofree char *tok = NULL;
+    f = (OknoCabinetFilter){.limit = 2};
+    got = okno_store_cabinet_list_own(fx->st, subjects[i], &f, &total, NULL);
+    ref = okno_store_cabinet_list(fx->st, (const char *const *)owned, &f, &want, NULL);
+    assert_non_null(got);
+    assert_int_equal(total, totals[i]);
+    assert_int_equal(total, want);
+    assert_int_equal(got->appeals->len, ref->appeals->len);
+    for (guint k = 0; k < got->appeals->len; k++)
+      assert_string_equal(((OknoAppeal *)got->appeals->pdata[k])->number,
+                          ((OknoAppeal *)ref->appeals->pdata[k])->number);
+    assert_true((got->next == NULL) == (ref->next == NULL));
+    if (!got->next)
+      continue;
+    /* the second page, then a page past the end: its total from a count of its own */
+    f.after = got->next;
+    next = okno_store_cabinet_list_own(fx->st, subjects[i], &f, &total, NULL);
+    assert_int_equal(total, totals[i]);
+    assert_int_equal(next->appeals->len, 1);
+    assert_null(next->next);
+    tok = okno_page_token(OKNO_SORT_RECEIVED, oldest(next)->received_at, oldest(next)->id);
+    f.after = tok;
+    total = -1;
+    past = okno_store_cabinet_list_own(fx->st, subjects[i], &f, &total, NULL);
+    assert_non_null(past);
+    assert_int_equal(past->appeals->len, 0);
+    assert_int_equal(total, totals[i]);
+  }
+}
+
 static void test_files_only_of_their_appeal_and_ratings_once(void **state)
 {
   Fx *fx = fixture(state);
@@ -211,6 +268,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     ON_BOTH(test_codes_newest_only_attempts_and_single_use),
     ON_BOTH(test_moves_decide_ownership_and_the_list),
+    ON_BOTH(test_own_list_is_the_owned_contacts_list),
     ON_BOTH(test_files_only_of_their_appeal_and_ratings_once),
     ON_BOTH(test_mail_of_no_appeal_goes_through_the_queue),
     cmocka_unit_test(test_code_hash_binds_address_and_purpose),
