@@ -19,6 +19,7 @@
 #include "intake/extract.h"
 #include "intake/validate.h"
 #include "mail/loop.h"
+#include "ops/kb.h"
 
 void okno_envelope_copy(OknoEnvelope *dst, const OknoEnvelope *src)
 {
@@ -76,6 +77,9 @@ void okno_parsed_free(OknoParsed *p)
   g_free(p->checked_subject);
   g_clear_pointer(&p->spam, okno_rspamd_result_free);
   g_free(p->spam_unscanned);
+  g_free(p->meta_json);
+  g_free(p->text_terms);
+  g_clear_pointer(&p->kb_query, okno_kb_query_free);
   g_free(p);
 }
 

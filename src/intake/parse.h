@@ -29,6 +29,7 @@
 #pragma once
 #include <glib.h>
 
+#include "appeal/sla.h"
 #include "check/phishing.h"
 #include "check/rspamd.h"
 #include "core/config.h"
@@ -61,8 +62,8 @@ typedef struct {
   GPtrArray *refusals;    /* per attachment: the Russian reason it is refused, or NULL */
   const char *no_autoreply; /* why no automatic answer (static English), NULL: allowed */
   char *content_hash;     /* hex SHA-256 of subject, text and attachment hashes */
-  guint8 raw_sha256[32];  /* SHA-256 of raw as stored: set by okno_register (the journal's
-                           * entry and the receipt share it) */
+  guint8 raw_sha256[32];  /* SHA-256 of raw as stored: set by okno_register_prepare (the
+                           * journal's entry and the receipt share it) */
   char *subject_number;   /* a valid appeal number in the subject, or NULL */
   gboolean repeated;      /* «Повторное» naming an earlier appeal ... */
   char *earlier_number;   /* ... this one; NULL when not repeated */
@@ -80,6 +81,15 @@ typedef struct {
                            * or unreachable */
   OknoSpamVerdict spam_verdict; /* okno's policy over it ([rspamd]) */
   char *spam_unscanned;   /* rspamd failed and [rspamd] on_failure = accept: why */
+  /* ---- prepared (register.h okno_register_prepare): what registration needs that
+   * the message alone decides, worked out before the store writer; empty before ---- */
+  gboolean prepared;
+  /* raw_sha256 (above) */
+  char *meta_json;        /* okno_parsed_meta_json(p), the message row's meta */
+  OknoSlaClass sla_class; /* appeal/sla.h okno_sla_classify of kind, category, subject, text */
+  char *text_terms;       /* store/terms.h okno_store_terms(msg->text) */
+  struct OknoKbQuery *kb_query; /* ops/kb.h: subject and description, for the receipt's
+                                 * articles; NULL when quarantined or no description */
 } OknoParsed;
 
 /* Parses `raw` (a reference is taken) that arrived with `env` (copied) at

@@ -5,7 +5,9 @@
  * caller's way to be told. parse_job() runs on a small thread pool: parse (parse.h,
  * pure) and verify (verify.h, DNS and clamd, which block). A refusal decided there
  * goes straight back to the submitter's main context (refuse_in_context): nothing is
- * stored, no trip to the writer. Otherwise the Item goes to the group-commit writer
+ * stored, no trip to the writer. Otherwise the registration's preparation (register.h
+ * okno_register_prepare: what the message alone decides) runs there too, off the one
+ * writer thread, and the Item goes to the group-commit writer
  * (store/commit.h), whose thread runs register_work() (register.h) inside the group
  * transaction; register_done() runs after the commit, on the submitter's main context
  * (async) or the writer thread (sync), and only then is the caller told. okno submit
@@ -110,8 +112,8 @@ static Item *item_new(OknoIntake *in, GBytes *raw, const OknoEnvelope *env)
   return it;
 }
 
-/* Parse and verify (stages 1 and 2): on a pool thread, or the submitting thread of a
- * sync submit. FALSE: refused, it->refusal set. */
+/* Parse and verify (stages 1 and 2), then register's preparation: on a pool thread, or
+ * the submitting thread of a sync submit. FALSE: refused, it->refusal set. */
 static gboolean parse_verify(Item *it)
 {
   gint64 start = g_get_monotonic_time();
@@ -122,7 +124,10 @@ static gboolean parse_verify(Item *it)
                                              NULL, okno_metrics_latency_buckets,
                                              okno_metrics_latency_n_buckets),
                       (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC);
-  return okno_verify(it->in->cfg, it->p, &it->refusal);
+  if (!okno_verify(it->in->cfg, it->p, &it->refusal))
+    return FALSE;
+  okno_register_prepare(it->in->sla, it->p); /* off the writer's thread (register.h) */
+  return TRUE;
 }
 
 /* Metrics: one message through intake, by channel and what became of it. */

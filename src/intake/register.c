@@ -13,6 +13,10 @@
  *  3. the writes of the decision: write_duplicate(), write_join(), write_new(), each
  *     writing the events in the order the appeal's history shows them, then the
  *     receipt (queue_receipt()).
+ * okno_register_prepare() does beforehand, on intake's parse pool, what the message
+ * alone decides (the SLA class, the search terms, the knowledge-base query), and
+ * write_new() counts the deadline before the appeal's INSERT: the writer's one thread
+ * is intake's bottleneck (docs/bench.md), so it does only what needs the store.
  * Mail to the [check] address takes register_check() instead: no appeal, a verdict. */
 #include "intake/register.h"
 
@@ -40,6 +44,7 @@
 #include "store/notify.h"
 #include "store/outbound.h"
 #include "store/phish.h"
+#include "store/terms.h"
 
 /* How long the same content from the same sender counts as the same message. */
 #define DUPLICATE_WINDOW_US (G_GINT64_CONSTANT(24) * 3600 * G_USEC_PER_SEC)
@@ -157,7 +162,6 @@ static gboolean event(OknoStore *st, gint64 appeal, const char *kind, const char
 static gboolean store_message(OknoStore *st, gint64 appeal_id, const OknoParsed *p,
                               GError **error)
 {
-  g_autofree char *meta = okno_parsed_meta_json(p);
   OknoMessageRow row = {
     .appeal_id = appeal_id,
     .direction = "in",
@@ -167,10 +171,11 @@ static gboolean store_message(OknoStore *st, gint64 appeal_id, const OknoParsed 
     .subject = p->msg->subject,
     .text = p->msg->text,
     .content_hash = p->content_hash,
-    .meta_json = meta,
+    .meta_json = p->meta_json,
     .raw = p->raw,
     .created_at = p->received_at,
     .raw_sha256 = p->raw_sha256,
+    .text_terms = p->text_terms,
   };
   if (!okno_store_message_insert(st, &row, error))
     return FALSE;
@@ -285,9 +290,7 @@ static gboolean queue_receipt(const OknoSlaEnv *env, OknoStore *st, const OknoAp
   /* «Возможно, ответ уже есть»: up to three published articles sharing at least two
    * words with the subject and the description (ops/kb.h, docs/kb.md). */
   if (!joined && !info.quarantined && !info.needs_description) {
-    g_autofree char *q = g_strconcat(p->msg->subject ? p->msg->subject : "", "\n",
-                                     p->description, NULL);
-    if (!(offers = okno_kb_match(st, q, 3, 2, error)))
+    if (!(offers = okno_kb_match_query(st, p->kb_query, error)))
       return FALSE;
     for (guint i = 0; i < offers->len; i++) {
       const OknoKbArticle *k = offers->pdata[i];
@@ -388,7 +391,7 @@ static OknoAppeal *new_appeal(const OknoSlaEnv *env, OknoStore *st, const OknoPa
   gint64 seq;
   if (!okno_store_next_seq(st, counter, &seq, error))
     return NULL;
-  cls = okno_sla_classify(env->policy, p->env.kind, p->category, p->msg->subject, p->msg->text);
+  cls = p->sla_class;
   a = g_new0(OknoAppeal, 1);
   a->number = okno_number_format(g_date_time_get_year(msk), seq);
   a->status = d->status;
@@ -459,17 +462,24 @@ static gboolean write_new(const OknoSlaEnv *env, OknoStore *st, const OknoParsed
   g_autoptr(OknoAppeal) a = new_appeal(env, st, p, d, error);
   gboolean waits = a && a->status == OKNO_STATUS_NEEDS_CLARIFICATION;
   gboolean held = a && a->queue == OKNO_HOLD_SPAM; /* no clock until released */
+  gboolean clock = !waits && !held;
+  gint64 when[3] = {0};
   char pii[OKNO_PII_BUF];
 
   if (!a)
     return FALSE;
   res->suspicious = a->queue == OKNO_HOLD_SUSPICIOUS;
+  /* The clock starts at registration: the deadline is counted before the row is
+   * inserted, so the row (its triggers, its indexes) is written once; its jobs need
+   * the row's id and follow the message, where okno_ops_start_clock wrote them. */
+  if (clock)
+    okno_ops_clock_count(env, a, p->received_at, when);
   if (!okno_store_appeal_insert(st, a, error) ||
       !event(st, a->id, "received", "channel", okno_channel_name(p->env.channel),
              p->env.operator_login ? "by" : "session",
              p->env.operator_login ? p->env.operator_login : p->session_id, error) ||
       !store_message(st, a->id, p, error) ||
-      (!waits && !held && !okno_ops_start_clock(env, st, a, p->received_at, NULL, error)) ||
+      (clock && !okno_ops_clock_jobs(st, a, when, error)) ||
       !registered_event(st, a, error))
     return FALSE;
   if (okno_sender_unproved(p) &&
@@ -589,6 +599,29 @@ static gboolean register_check(const OknoSlaEnv *env, const OknoBlocklist *bl, O
   return TRUE;
 }
 
+void okno_register_prepare(const OknoSlaEnv *env, OknoParsed *p)
+{
+  if (p->prepared || p->is_check)
+    return;
+  { /* once, for the journal's entry of the message and the receipt */
+    gsize len = 0;
+    const guint8 *raw = p->raw ? g_bytes_get_data(p->raw, &len) : NULL;
+    crypto_hash_sha256(p->raw_sha256, raw ? raw : (const guint8 *)"", len);
+  }
+  p->meta_json = okno_parsed_meta_json(p);
+  p->sla_class = okno_sla_classify(env->policy, p->env.kind, p->category, p->msg->subject,
+                                   p->msg->text);
+  p->text_terms = okno_store_terms(p->msg->text);
+  /* «Возможно, ответ уже есть»: up to three published articles sharing at least two
+   * words with the subject and the description (queue_receipt). */
+  if (!p->quarantine && *p->description) {
+    g_autofree char *q = g_strconcat(p->msg->subject ? p->msg->subject : "", "\n",
+                                     p->description, NULL);
+    p->kb_query = okno_kb_query_new(q, 3, 2);
+  }
+  p->prepared = TRUE;
+}
+
 gboolean okno_register(const OknoSlaEnv *env, const OknoBlocklist *bl, OknoStore *st,
                        OknoParsed *p, OknoIntakeResult *res, GError **error)
 {
@@ -598,11 +631,7 @@ gboolean okno_register(const OknoSlaEnv *env, const OknoBlocklist *bl, OknoStore
 
   if (p->is_check)
     return register_check(env, bl, st, p, res, error);
-  { /* once, for the journal's entry of the message and the receipt */
-    gsize len = 0;
-    const guint8 *raw = p->raw ? g_bytes_get_data(p->raw, &len) : NULL;
-    crypto_hash_sha256(p->raw_sha256, raw ? raw : (const guint8 *)"", len);
-  }
+  okno_register_prepare(env, p); /* nothing when the pipeline did it already */
   res->quarantined = p->quarantine != NULL;
   res->suspicious = okno_sender_unproved(p);
   if (lookup(st, bl, p, &f, error)) {

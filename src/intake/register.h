@@ -84,6 +84,17 @@ typedef struct {
 /* The decision above, from `p` and `f` alone (pure). */
 OknoRegisterDecision okno_register_decide(const OknoParsed *p, const OknoRegisterFacts *f);
 
+/* The part of registration the message alone decides, so that it can run on intake's
+ * parse pool (pipeline.h) instead of the store writer's one thread: the SHA-256 of the
+ * bytes stored, the message row's meta (okno_parsed_meta_json), the SLA class
+ * (appeal/sla.h okno_sla_classify), the message text's search terms (store/terms.h)
+ * and the knowledge-base query of the subject and the description (ops/kb.h
+ * okno_kb_query_new), into p's prepared fields (parse.h). After verify: it reads
+ * what verify added (the bytes, the authentication results, rspamd's judgement). Needs no store and no
+ * transaction; does nothing to a [check] message or one already prepared.
+ * okno_register() calls it when the caller did not. */
+void okno_register_prepare(const OknoSlaEnv *env, OknoParsed *p);
+
 /* Registers `p`, verified, inside the caller's transaction: the [check] flow, or
  * facts, decision and writes. `env` gives the SLA policy, the calendar and the DKIM
  * signer; `bl` the block list (verify.h OknoBlocklistCache). Fills `res` (zeroed by

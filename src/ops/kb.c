@@ -146,22 +146,69 @@ static OknoKbCase *case_dup(const OknoKbCase *c)
   return d;
 }
 
-GPtrArray *okno_kb_match(OknoStore *st, const char *text, guint max, guint min_terms,
-                         GError **error)
+struct OknoKbQuery {
+  GPtrArray *terms; /* the text's distinct stems (docindex.h) */
+  guint max, min_terms;
+  Snap *snap;       /* the articles' index this process had built when the query was
+                     * made, or NULL; a reference */
+  GArray *hits;     /* the query's hits in snap's index */
+};
+
+OknoKbQuery *okno_kb_query_new(const char *text, guint max, guint min_terms)
+{
+  OknoKbQuery *q = g_new0(OknoKbQuery, 1);
+  q->terms = okno_doc_index_query_terms(thread_stemmer(), text);
+  q->max = max;
+  q->min_terms = min_terms;
+  g_mutex_lock(&articles_cache.lock);
+  if ((q->snap = articles_cache.snap))
+    g_atomic_int_inc(&q->snap->ref);
+  g_mutex_unlock(&articles_cache.lock);
+  if (q->snap)
+    q->hits = okno_doc_index_search_terms(q->snap->x, q->terms, max, min_terms);
+  return q;
+}
+
+void okno_kb_query_free(OknoKbQuery *q)
+{
+  if (!q)
+    return;
+  g_ptr_array_unref(q->terms);
+  if (q->hits)
+    g_array_unref(q->hits);
+  snap_unref(q->snap);
+  g_free(q);
+}
+
+GPtrArray *okno_kb_match_query(OknoStore *st, const OknoKbQuery *q, GError **error)
 {
   g_autofree char *mark = okno_store_kb_generation(st, error);
-  g_autoptr(Snap) p = mark ? snap_get(&articles_cache, mark, st, load_articles, add_article,
-                                      error)
-                           : NULL;
-  g_autoptr(GArray) hits = NULL;
+  g_autoptr(Snap) now = NULL;
+  g_autoptr(GArray) fresh = NULL;
+  const Snap *p = q->snap;
+  const GArray *hits = q->hits;
   GPtrArray *out;
-  if (!p)
+  if (!mark)
     return NULL;
-  hits = okno_doc_index_search(p->x, thread_stemmer(), text, max, min_terms);
+  /* The index the hits were found in is the store's knowledge base as it is now: the
+   * same hits as a search now. Else the index of now, searched by the query's stems. */
+  if (!p || strcmp(p->mark, mark) != 0) {
+    if (!(now = snap_get(&articles_cache, mark, st, load_articles, add_article, error)))
+      return NULL;
+    p = now;
+    hits = fresh = okno_doc_index_search_terms(now->x, q->terms, q->max, q->min_terms);
+  }
   out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_kb_article_free);
   for (guint i = 0; i < hits->len; i++)
     g_ptr_array_add(out, article_dup(p->items->pdata[g_array_index(hits, OknoDocHit, i).id]));
   return out;
+}
+
+GPtrArray *okno_kb_match(OknoStore *st, const char *text, guint max, guint min_terms,
+                         GError **error)
+{
+  g_autoptr(OknoKbQuery) q = okno_kb_query_new(text, max, min_terms);
+  return okno_kb_match_query(st, q, error);
 }
 
 GPtrArray *okno_kb_similar(OknoStore *st, const char *text, gint64 except_id, guint max,

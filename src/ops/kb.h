@@ -22,6 +22,20 @@
 GPtrArray *okno_kb_match(OknoStore *st, const char *text, guint max, guint min_terms,
                          GError **error);
 
+/* okno_kb_match() in two steps, so that the costly part runs where no store is held
+ * (intake's parse pool, register.h okno_register_prepare): okno_kb_query_new() cuts
+ * `text` into its stems on any thread, without a store, and, when this process has
+ * built the articles' index already, finds the hits in that index (kept with the
+ * query, by its mark). okno_kb_match_query() then reads the store's mark: the same
+ * mark, those hits; another (an article published or changed since), the index of
+ * now searched by the query's stems. Either way the articles okno_kb_match(st, text,
+ * max, min_terms) gives at that moment. */
+typedef struct OknoKbQuery OknoKbQuery;
+OknoKbQuery *okno_kb_query_new(const char *text, guint max, guint min_terms);
+void okno_kb_query_free(OknoKbQuery *q);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoKbQuery, okno_kb_query_free)
+GPtrArray *okno_kb_match_query(OknoStore *st, const OknoKbQuery *q, GError **error);
+
 /* Of the OKNO_KB_CASES_SCANNED most recent answered appeals, `except_id` left out,
  * the `max` (OknoKbCase*) whose subject and question are most like `text` (at least
  * two shared stems), best first. */

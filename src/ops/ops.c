@@ -261,20 +261,22 @@ gboolean okno_ops_mail_staff(const OknoSlaEnv *env, OknoStore *st, const OknoApp
 
 /* ---- the clock ---- */
 
-gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *a,
-                              gint64 start, const char *why, GError **error)
+static const char *const clock_jobs[] = {"reminder", "overdue", "escalate"};
+
+/* okno_ops_clock_count(); *reason (may be NULL): the rule the deadline came from. */
+static void clock_count(const OknoSlaEnv *env, OknoAppeal *a, gint64 start, char **reason,
+                        gint64 when[3])
 {
-  static const char *const kinds[] = {"reminder", "overdue", "escalate"};
   OknoSlaFacts facts = {.start = start, .confirmed = a->priority_confirmed,
                        .department = a->department};
-  g_autofree char *reason = NULL, *due = NULL;
   g_autoptr(GError) e = NULL;
-  gint64 deadline = 0, when[3] = {0};
+  gint64 deadline = 0;
 
   if (a->sla_class == OKNO_SLA_NONE)
     a->sla_class = okno_sla_classify(env->policy, a->kind, a->category, a->subject, "");
   facts.sla_class = a->sla_class;
-  if (env->cal && !okno_sla_deadline(env->policy, &facts, env->cal, &deadline, &reason, &e))
+  when[0] = when[1] = when[2] = 0;
+  if (env->cal && !okno_sla_deadline(env->policy, &facts, env->cal, &deadline, reason, &e))
     okno_log_warn("sla", "event=no_deadline appeal=%s error=\"%s\"", a->number, e->message);
   a->deadline = deadline;
   a->overdue = FALSE;
@@ -292,9 +294,28 @@ gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
                               start, deadline, &when[0], &when[2], &e))
       okno_log_warn("sla", "event=no_checkpoints appeal=%s error=\"%s\"", a->number, e->message);
   }
-  due = msk(deadline);
-  if (!okno_store_appeal_update(st, a, error) ||
-      !okno_store_sla_jobs_set(st, a->id, a->deadline_gen, kinds, when, deadline ? 3 : 0, error))
+}
+
+void okno_ops_clock_count(const OknoSlaEnv *env, OknoAppeal *a, gint64 start, gint64 when[3])
+{
+  clock_count(env, a, start, NULL, when);
+}
+
+gboolean okno_ops_clock_jobs(OknoStore *st, const OknoAppeal *a, const gint64 when[3],
+                             GError **error)
+{
+  return okno_store_sla_jobs_set(st, a->id, a->deadline_gen, clock_jobs, when,
+                                 a->deadline ? 3 : 0, error);
+}
+
+gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *a,
+                              gint64 start, const char *why, GError **error)
+{
+  g_autofree char *reason = NULL, *due = NULL;
+  gint64 when[3];
+  clock_count(env, a, start, &reason, when);
+  due = msk(a->deadline);
+  if (!okno_store_appeal_update(st, a, error) || !okno_ops_clock_jobs(st, a, when, error))
     return FALSE;
   return !why || event(st, a->id, error, "deadline_set", "deadline", due, "class",
                        okno_sla_class_name(a->sla_class),

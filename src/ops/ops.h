@@ -72,6 +72,15 @@ gboolean okno_notify_type_valid(const char *type);
  * when `why` is NULL: the caller records it). Updates the row. With no calendar the deadline stays 0 and nothing is scheduled. */
 gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *a,
                               gint64 start, const char *why, GError **error);
+/* okno_ops_start_clock() (why NULL: no event) in two parts, for an appeal not yet in
+ * the store, so that its row is written once with its deadline (intake's new appeal,
+ * register.h): okno_ops_clock_count() sets a's SLA class (when none), deadline,
+ * forwarding deadline and deadline generation in memory and gives the times of its
+ * three jobs (0: none); once the appeal is inserted (a->id set) okno_ops_clock_jobs()
+ * writes those jobs under a's generation. */
+void okno_ops_clock_count(const OknoSlaEnv *env, OknoAppeal *a, gint64 start, gint64 when[3]);
+gboolean okno_ops_clock_jobs(OknoStore *st, const OknoAppeal *a, const gint64 when[3],
+                             GError **error);
 /* Stops the clock: deadline 0, jobs cancelled, event `clock_paused` with `reason`. */
 gboolean okno_ops_stop_clock(OknoStore *st, OknoAppeal *a, const char *reason, GError **error);
 

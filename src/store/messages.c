@@ -26,7 +26,9 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   g_autofree char *recipient = NULL, *meta = NULL, *sender = NULL, *subject = NULL, *text = NULL;
   g_autofree char *bidx = okno_store_blind_email(m->sender);
   /* okno's own letters (receipts) are kept out of the search index (store/terms.h) */
-  g_autofree char *terms = m->automatic ? g_strdup("") : okno_store_terms(m->text);
+  g_autofree char *terms = m->automatic    ? g_strdup("")
+                           : m->text_terms ? g_strdup(m->text_terms)
+                                           : okno_store_terms(m->text);
   if (!okno_store_key_of_appeal(st, m->appeal_id, &key_id, error) ||
       !(sender = okno_store_seal_text(st, key_id, m->sender, error)) ||
       !(subject = okno_store_seal_text(st, key_id, m->subject, error)) ||

@@ -27,6 +27,8 @@ typedef struct {
   gint64 created_at;
   const guint8 *raw_sha256; /* optional: the SHA-256 of raw when the writer has it
                              * already (the journal's entry uses it, store/journal.h) */
+  const char *text_terms;  /* optional: okno_store_terms(text) made already (intake makes
+                            * them before the writer, register.h); NULL: made here */
 } OknoMessageRow;
 
 gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **error);

@@ -103,15 +103,20 @@ static gint hit_cmp(gconstpointer a, gconstpointer b)
   return (x->score < y->score) - (x->score > y->score);
 }
 
-GArray *okno_doc_index_search(const OknoDocIndex *x, OknoStemmer *s, const char *query,
-                              guint max, guint min_terms)
+GPtrArray *okno_doc_index_query_terms(OknoStemmer *s, const char *query)
 {
-  GArray *hits = g_array_new(FALSE, FALSE, sizeof(OknoDocHit));
-  g_autoptr(GPtrArray) terms = g_ptr_array_new_with_free_func(g_free);
-  double n = x->docs->len, avg = n ? x->total_len / n : 1.0;
-  guint need;
+  GPtrArray *terms = g_ptr_array_new_with_free_func(g_free);
   if (query)
     okno_text_scan(s, query, strlen(query), query_term, terms);
+  return terms;
+}
+
+GArray *okno_doc_index_search_terms(const OknoDocIndex *x, const GPtrArray *terms, guint max,
+                                    guint min_terms)
+{
+  GArray *hits = g_array_new(FALSE, FALSE, sizeof(OknoDocHit));
+  double n = x->docs->len, avg = n ? x->total_len / n : 1.0;
+  guint need;
   if (!terms->len || !x->docs->len)
     return hits;
   need = MAX(1, MIN(min_terms, terms->len));
@@ -135,4 +140,11 @@ GArray *okno_doc_index_search(const OknoDocIndex *x, OknoStemmer *s, const char 
   if (hits->len > max)
     g_array_set_size(hits, max);
   return hits;
+}
+
+GArray *okno_doc_index_search(const OknoDocIndex *x, OknoStemmer *s, const char *query,
+                              guint max, guint min_terms)
+{
+  g_autoptr(GPtrArray) terms = okno_doc_index_query_terms(s, query);
+  return okno_doc_index_search_terms(x, terms, max, min_terms);
 }

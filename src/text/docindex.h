@@ -37,3 +37,11 @@ guint okno_doc_index_size(const OknoDocIndex *x);
  * order of addition), empty when the query has no words. */
 GArray *okno_doc_index_search(const OknoDocIndex *x, OknoStemmer *s, const char *query,
                               guint max, guint min_terms);
+/* The same in two steps, so that the words can be cut on another thread than the one
+ * that searches (intake's parse pool, ops/kb.h okno_kb_query_new): the query's
+ * distinct stems (char*, at most 64, in the order met; needs no index), then the
+ * search by them. okno_doc_index_search(x, s, q, ..) is
+ * okno_doc_index_search_terms(x, okno_doc_index_query_terms(s, q), ..). */
+GPtrArray *okno_doc_index_query_terms(OknoStemmer *s, const char *query);
+GArray *okno_doc_index_search_terms(const OknoDocIndex *x, const GPtrArray *terms, guint max,
+                                    guint min_terms);

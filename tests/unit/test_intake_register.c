@@ -317,6 +317,28 @@ static void test_a_new_appeal_is_numbered_routed_and_acknowledged(void **state)
   assert_int_equal(count(fx, "SELECT count(*) FROM outbound"), 1);
 }
 
+/* The new appeal's row is inserted with its deadline (one write: no UPDATE follows it
+ * in the registration), and the clock's three jobs are of that deadline's generation. */
+static void test_a_new_appeal_row_is_written_once_with_its_deadline(void **state)
+{
+  Fx *fx = fixture(state);
+  g_auto(OknoIntakeResult) r = submit(fx, &(Mail){0});
+  g_autoptr(OknoAppeal) a = NULL;
+  g_autofree char *jobs = NULL, *due = NULL;
+  assert_int_equal(r.outcome, OKNO_INTAKE_CREATED);
+  a = appeal(fx, r.number);
+  assert_string_equal(a->department, ""); /* not routed to a department: no assignment */
+  assert_int_equal(a->version, 1);
+  assert_int_equal(a->updated_at, a->received_at);
+  assert_int_equal(a->deadline_gen, 1);
+  due = deadline_of(a);
+  assert_string_equal(due, "2026-11-23T18:00:00+03:00");
+  jobs = column(fx, "SELECT j.kind || ':' || j.generation || ':' || j.state FROM sla_jobs j "
+                    "JOIN appeals a ON a.id = j.appeal_id WHERE a.number = $1 ORDER BY j.id",
+                r.number);
+  assert_string_equal(jobs, "reminder:1:pending,overdue:1:pending,escalate:1:pending");
+}
+
 static void test_the_same_message_id_twice_is_a_duplicate(void **state)
 {
   Fx *fx = fixture(state);
@@ -782,6 +804,7 @@ int main(void)
     cmocka_unit_test(test_decide_spam_is_held_and_never_joins),
     cmocka_unit_test(test_decide_a_clarification_resumes_the_clock_only_with_a_description),
     ON_BOTH(test_a_new_appeal_is_numbered_routed_and_acknowledged),
+    ON_BOTH(test_a_new_appeal_row_is_written_once_with_its_deadline),
     ON_BOTH(test_the_same_message_id_twice_is_a_duplicate),
     ON_BOTH(test_the_same_content_from_the_same_sender_within_a_day_is_a_duplicate),
     ON_BOTH(test_a_reply_with_the_number_from_the_contact_joins),

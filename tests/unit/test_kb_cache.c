@@ -4,12 +4,14 @@
  * publication or withdrawal made through another handle on the same store (another
  * node) is seen by the next search; the similar answered appeals follow a new answer,
  * and the appeal itself is left out; a shredded appeal (which writes no event) is
- * suggested no more. On SQLite, and on PostgreSQL as pg_*. */
+ * suggested no more; a query made ahead of the match (ops/kb.h okno_kb_query_new)
+ * matches the knowledge base of match time. On SQLite, and on PostgreSQL as pg_*. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "core/clock.h"
 #include "core/vault.h"
@@ -64,6 +66,54 @@ static void test_articles_index_is_rebuilt_only_on_a_change(void **state)
   assert_true(okno_store_kb_publish(other, id, FALSE, NULL));
   assert_int_equal(titles_found(fx->st, q, "Код из СМС не приходит"), 0);
   assert_int_equal(titles_found(fx->st, q, "Телефон для кода"), 1);
+}
+
+/* The titles of what `q` matches now, joined by "|". */
+static char *query_titles(OknoStore *st, const OknoKbQuery *q)
+{
+  g_autoptr(GPtrArray) found = okno_kb_match_query(st, q, NULL);
+  GString *s = g_string_new(NULL);
+  assert_non_null(found);
+  for (guint i = 0; i < found->len; i++)
+    g_string_append_printf(s, "%s%s", i ? "|" : "", ((OknoKbArticle *)found->pdata[i])->title);
+  return g_string_free(s, FALSE);
+}
+
+/* A query made ahead (intake's parse pool, register.h okno_register_prepare) gives what
+ * a search at match time gives: its hits when the knowledge base is as it was, a new
+ * search when an article was published, edited or withdrawn in between. */
+static void test_a_query_made_ahead_sees_the_knowledge_base_of_match_time(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autoptr(OknoStore) other = okno_store_open(fx->db->url, NULL); /* another node */
+  const char *text = "Не приходит код подтверждения по СМС на телефон";
+  g_autoptr(OknoKbQuery) before = NULL, after = NULL;
+  g_autofree char *t1 = NULL, *t2 = NULL, *t3 = NULL;
+  gint64 id, id2;
+  guint builds;
+  assert_non_null(other);
+  id = okno_store_kb_add(fx->st, "Не приходит СМС с кодом", "Проверьте номер телефона.",
+                         "портал", "смс, код", "cli:test", NULL);
+  assert_true(id > 0 && okno_store_kb_publish(fx->st, id, TRUE, NULL));
+  assert_int_equal(titles_found(fx->st, text, "Не приходит СМС с кодом"), 1); /* built */
+  before = okno_kb_query_new(text, 5, 2);
+  /* another node publishes a second article between the query and the match */
+  id2 = okno_store_kb_add(other, "Телефон для кода", "Код приходит на телефон из профиля.",
+                          "", "", "cli:test", NULL);
+  assert_true(id2 > 0 && okno_store_kb_publish(other, id2, TRUE, NULL));
+  t1 = query_titles(fx->st, before);
+  assert_non_null(strstr(t1, "Телефон для кода"));
+  assert_non_null(strstr(t1, "Не приходит СМС с кодом"));
+  /* made against the index of now: its hits, no search and no build at match time */
+  after = okno_kb_query_new(text, 5, 2);
+  builds = okno_kb_index_builds();
+  t2 = query_titles(fx->st, after);
+  assert_string_equal(t2, t1);
+  assert_int_equal(okno_kb_index_builds(), builds);
+  /* withdrawn after the query was made: no longer offered */
+  assert_true(okno_store_kb_publish(other, id2, FALSE, NULL));
+  t3 = query_titles(fx->st, after);
+  assert_string_equal(t3, "Не приходит СМС с кодом");
 }
 
 static gint64 answered_appeal(OknoStore *st, guint n, const char *question, const char *answer)
@@ -157,6 +207,7 @@ int main(void)
   const gboolean pg = g_getenv("OKNO_TEST_PG_URL") && *g_getenv("OKNO_TEST_PG_URL");
   const struct CMUnitTest tests[] = {
     ON_BOTH(test_articles_index_is_rebuilt_only_on_a_change),
+    ON_BOTH(test_a_query_made_ahead_sees_the_knowledge_base_of_match_time),
     ON_BOTH(test_similar_cases_follow_new_answers),
     ON_BOTH(test_a_shredded_appeal_is_suggested_no_more),
   };
