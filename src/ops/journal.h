@@ -40,6 +40,7 @@ typedef struct {
   gint64 before;        /* rows older than the journal (not compared) */
   GPtrArray *problems;  /* OknoJournalProblem, the first in journal order first */
   guint threads;        /* the threads it ran on (okno_journal_verify_set_threads) */
+  guint pieces;         /* the pieces the rows' walk was cut into (all records) */
 } OknoJournalReport;
 void okno_journal_report_free(OknoJournalReport *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalReport, okno_journal_report_free)
@@ -48,14 +49,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalReport, okno_journal_report_free)
  * signatures are then reported as not checked... a problem). NULL report only on a
  * store error. */
 OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError **error);
-/* Threads verify uses (1 or 2; default 2). With 2, outside a transaction and when the
- * store can be opened a second time (store.h okno_store_open_reader), the walk by seq
- * (leaf hashes, batches, the tree, the heads) runs on a second connection in its own
- * thread while the rows are compared on `st`, both in read-only transactions that see
- * the same journal size (else, after a few tries, one thread); the report is the one
- * thread's, problem for problem. On one thread, outside a transaction, verify reads in
- * one read-only transaction too. Process-wide; for tests and benches. */
+/* Threads verify uses (1 or 2; default 2). Verify's work is a list of tasks: the walk
+ * by seq (leaf hashes, batches, the tree, the heads), then each record's rows cut by
+ * id into pieces (at least one per thread), each merged with its leaves. With 2,
+ * outside a transaction and when the store can be opened a second time (store.h
+ * okno_store_open_reader), a second thread on a second connection takes tasks from the
+ * same list as the calling thread on `st`, both connections in read-only transactions
+ * that see the same journal size (else, after a few tries, one thread); the report is
+ * the one thread's, problem for problem. On one thread, outside a transaction, verify
+ * reads in one read-only transaction too. Process-wide; for tests and benches. */
 void okno_journal_verify_set_threads(guint n);
+/* About how many ids of a record one piece of the rows' walk covers (0: the default,
+ * 50,000). Process-wide; for tests (many pieces on a small store) and benches. */
+void okno_journal_verify_set_piece(gint64 ids);
 char *okno_journal_report_json(const OknoJournalReport *r);
 
 /* Runs okno_journal_verify with the public key of the key file named by `cfg` (none:

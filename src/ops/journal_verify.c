@@ -7,10 +7,12 @@
  * and its facts must be exactly the rows of the fact index journal_facts), and once
  * per kind of record as a merge of the rows by id with their facts by (ref_id, seq,
  * fact), alone or inside batches, comparing each row's recomputed entry with its
- * latest fact. The two walks are independent: with two threads (okno_journal_verify_set_threads)
- * the walk by seq runs on a second connection in a thread of its own, both connections
- * in read-only transactions over the same journal size, and the problems are merged
- * in the one-thread order (the walk by seq's first, then a stable sort by seq). */
+ * latest fact. The rows' walk is cut by id into pieces, independent of each other and
+ * of the walk by seq: with two threads (okno_journal_verify_set_threads) both take the
+ * tasks (the walk by seq, then the pieces) from one list, the second thread on a second
+ * connection, both connections in read-only transactions over the same journal size,
+ * and the problems are merged in the one-thread order (the walk by seq's, the pieces'
+ * in order, then a stable sort by seq). */
 #include "ops/journal.h"
 
 #include <sodium.h>
@@ -26,6 +28,8 @@
 
 #define PAGE 2000
 #define FACT_PAGE 500
+#define PIECE_IDS 50000 /* the rows' walk's pieces: ids of a record each */
+#define MAX_PIECES 256  /* pieces of one record at most */
 
 /* ---- verification ---- */
 
@@ -259,21 +263,31 @@ static gboolean walk_leaves(OknoStore *st, const guint8 *pk, OknoJournalReport *
   return TRUE;
 }
 
-/* The merge of one record's rows with their leaves. */
-static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *rep,
-                           GError **error)
+/* A task of verify: the walk by seq (ref NULL), or a piece of the rows' walk: the rows
+ * of `ref` with after < id <= upto merged with their leaves. Each has a report of its
+ * own (the walk by seq: verify's), merged in task order at the end. */
+typedef struct {
+  const char *ref;
+  gint64 after, upto;
+  gint64 before; /* the highest id of ref's rows older than the journal */
+  OknoJournalReport *rep;
+} Task;
+
+/* The merge of a piece's rows with their leaves. */
+static gboolean walk_facts(OknoStore *st, const Task *t, GError **error)
 {
-  gint64 before = 0, after = 0;
-  if (!okno_store_journal_before(st, ref, &before, error))
-    return FALSE;
+  OknoJournalReport *rep = t->rep;
+  const char *ref = t->ref;
+  gint64 after = t->after;
   for (;;) {
-    g_autoptr(GPtrArray) facts = okno_store_journal_facts(st, ref, after, FACT_PAGE, error);
+    g_autoptr(GPtrArray) facts =
+        okno_store_journal_facts(st, ref, after, t->upto, FACT_PAGE, error);
     g_autoptr(GPtrArray) leaves = NULL;
     gint64 upto;
     guint li = 0;
     if (!facts)
       return FALSE;
-    upto = facts->len < FACT_PAGE ? G_MAXINT64
+    upto = facts->len < FACT_PAGE ? t->upto
                                   : ((OknoJournalFact *)facts->pdata[facts->len - 1])->id;
     leaves = okno_store_journal_leaves_of(st, ref, after, upto, error);
     if (!leaves)
@@ -322,7 +336,7 @@ static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *re
                       ref, id, l->seq, l->kind, in_batch(l, buf, sizeof buf))->fact =
               l->batch ? l->fact : -1;
         }
-      } else if (id <= before) {
+      } else if (id <= t->before) {
         rep->before++;
       } else {
         rep->facts++;
@@ -337,20 +351,90 @@ static gboolean walk_facts(OknoStore *st, const char *ref, OknoJournalReport *re
 }
 
 static gint verify_threads = 2;
+static gint64 piece_ids = PIECE_IDS;
 
 void okno_journal_verify_set_threads(guint n) { g_atomic_int_set(&verify_threads, n > 1 ? 2 : 1); }
 
-static gboolean walk_all_facts(OknoStore *st, OknoJournalReport *rep, GError **error)
+void okno_journal_verify_set_piece(gint64 ids) { piece_ids = ids > 0 ? ids : PIECE_IDS; }
+
+static OknoJournalReport *report_new(void)
 {
-  static const char *const refs[] = {"appeal", "message", "event", "access"};
-  for (guint i = 0; i < G_N_ELEMENTS(refs); i++)
-    if (!walk_facts(st, refs[i], rep, error))
-      return FALSE;
-  return TRUE;
+  OknoJournalReport *r = g_new0(OknoJournalReport, 1);
+  r->problems = g_ptr_array_new_with_free_func((GDestroyNotify)problem_free);
+  return r;
 }
 
-/* A second connection to st's database for the walk by seq, with st and it each in a
- * read-only transaction over the same journal size (every journaled change adds a
+/* The tasks, in the one-thread order: the walk by seq (reporting into `rep`), then
+ * each record's rows cut into pieces by id: about piece_ids ids each, and at least as
+ * many pieces as threads so that both threads share every record's rows (at most
+ * MAX_PIECES; the first starts at 0, the last ends at no bound, so leaves of rows
+ * deleted below the lowest or above the highest id are still met). */
+static GArray *plan(OknoStore *st, guint threads, OknoJournalReport *rep, GError **error)
+{
+  static const char *const refs[] = {"appeal", "message", "event", "access"};
+  g_autoptr(GArray) tasks = g_array_new(FALSE, TRUE, sizeof(Task));
+  Task seq = {.rep = rep};
+  g_array_append_val(tasks, seq);
+  for (guint i = 0; i < G_N_ELEMENTS(refs); i++) {
+    gint64 min, max, before, base, span, width, k;
+    if (!okno_store_journal_before(st, refs[i], &before, error) ||
+        !okno_store_journal_ids(st, refs[i], &min, &max, error))
+      return NULL;
+    base = min > 0 ? min - 1 : 0; /* the pieces cut (base, max] */
+    span = max - base;
+    k = CLAMP((span + piece_ids - 1) / piece_ids, (gint64)threads, MAX_PIECES);
+    k = MAX(MIN(k, span), 1);
+    width = (span + k - 1) / MAX(k, 1);
+    for (gint64 j = 0;; j++) {
+      Task t = {.ref = refs[i], .before = before, .rep = report_new()};
+      t.after = j == 0 ? 0 : base + j * width;
+      t.upto = base + (j + 1) * width;
+      if (j == k - 1 || t.upto >= max)
+        t.upto = G_MAXINT64;
+      g_array_append_val(tasks, t);
+      if (t.upto == G_MAXINT64)
+        break;
+    }
+  }
+  return g_steal_pointer(&tasks);
+}
+
+static void tasks_free(GArray *tasks)
+{
+  for (guint i = 1; tasks && i < tasks->len; i++)
+    okno_journal_report_free(g_array_index(tasks, Task, i).rep);
+  if (tasks)
+    g_array_unref(tasks);
+}
+
+/* The threads take tasks in order from a shared counter until none is left or one of
+ * them failed. */
+typedef struct {
+  GArray *tasks;
+  const guint8 *pk;
+  gint next;   /* the next task to take */
+  gint failed; /* set by a thread that met a store error: the others stop */
+} Work;
+
+static gboolean run_tasks(Work *w, OknoStore *st, GError **error)
+{
+  for (;;) {
+    guint i = (guint)g_atomic_int_add(&w->next, 1);
+    Task *t;
+    gboolean ok;
+    if (i >= w->tasks->len || g_atomic_int_get(&w->failed))
+      return TRUE;
+    t = &g_array_index(w->tasks, Task, i);
+    ok = t->ref ? walk_facts(st, t, error) : walk_leaves(st, w->pk, t->rep, error);
+    if (!ok) {
+      g_atomic_int_set(&w->failed, 1);
+      return FALSE;
+    }
+  }
+}
+
+/* A second connection to st's database for the second thread, with st and it each in
+ * a read-only transaction over the same journal size (every journaled change adds a
  * leaf, so the two see the same journal and rows); NULL (one thread then) when the
  * store cannot be opened twice, a transaction is open on st, or a writer kept
  * committing between the two snapshots. */
@@ -375,58 +459,64 @@ static OknoStore *snapshot_reader(OknoStore *st)
 }
 
 typedef struct {
+  Work *work;
   OknoStore *st;
-  const guint8 *pk;
-  OknoJournalReport *rep;
   gboolean ok;
   GError *error;
-} LeafWalk;
+} Helper;
 
-static gpointer leaf_walk(gpointer data)
+static gpointer helper_run(gpointer data)
 {
-  LeafWalk *w = data;
-  w->ok = walk_leaves(w->st, w->pk, w->rep, &w->error);
+  Helper *h = data;
+  h->ok = run_tasks(h->work, h->st, &h->error);
   return NULL;
 }
 
 OknoJournalReport *okno_journal_verify(OknoStore *st, const guint8 *pk, GError **error)
 {
-  g_autoptr(OknoJournalReport) rep = g_new0(OknoJournalReport, 1);
+  g_autoptr(OknoJournalReport) rep = report_new();
   g_autoptr(OknoStore) reader = snapshot_reader(st);
-  rep->problems = g_ptr_array_new_with_free_func((GDestroyNotify)problem_free);
+  Work w = {.pk = pk};
+  gboolean ok;
+  /* one snapshot on one thread too, unless the caller's transaction is open */
+  if (!reader && !okno_store_in_transaction(st))
+    okno_store_read_begin(st, NULL);
   rep->threads = reader ? 2 : 1;
-  if (reader) {
-    /* the walk by seq beside the rows' walk; its problems first, as in one thread */
-    g_autoptr(OknoJournalReport) rows = g_new0(OknoJournalReport, 1);
-    LeafWalk w = {.st = reader, .pk = pk, .rep = rep};
-    GThread *t = g_thread_new("okno-verify", leaf_walk, &w);
-    gboolean ok;
-    rows->problems = g_ptr_array_new_with_free_func((GDestroyNotify)problem_free);
-    ok = walk_all_facts(st, rows, error);
+  w.tasks = plan(st, rep->threads, rep, error);
+  if (!w.tasks) {
+    ok = FALSE;
+  } else if (reader) {
+    Helper h = {.work = &w, .st = reader};
+    GThread *t = g_thread_new("okno-verify", helper_run, &h);
+    ok = run_tasks(&w, st, error);
     g_thread_join(t);
-    okno_store_read_end(st);
-    okno_store_read_end(reader);
-    if (!w.ok) {
+    if (!h.ok) {
       if (ok)
-        g_propagate_error(error, w.error);
+        g_propagate_error(error, h.error);
       else
-        g_clear_error(&w.error);
-      return NULL;
+        g_clear_error(&h.error);
+      ok = FALSE;
     }
-    if (!ok)
-      return NULL;
-    rep->facts = rows->facts;
-    rep->before = rows->before;
-    g_ptr_array_extend_and_steal(rep->problems, g_steal_pointer(&rows->problems));
   } else {
-    /* one snapshot here too, unless the caller's transaction is open */
-    gboolean reading = !okno_store_in_transaction(st) && okno_store_read_begin(st, NULL);
-    gboolean ok = walk_leaves(st, pk, rep, error) && walk_all_facts(st, rep, error);
-    if (reading)
-      okno_store_read_end(st);
-    if (!ok)
-      return NULL;
+    ok = run_tasks(&w, st, error);
   }
+  okno_store_read_end(st);
+  if (reader)
+    okno_store_read_end(reader);
+  if (!ok) {
+    tasks_free(w.tasks);
+    return NULL;
+  }
+  /* the problems as one thread finds them: the walk by seq's, then the pieces' in
+   * order, then a stable sort by seq */
+  rep->pieces = w.tasks->len - 1;
+  for (guint i = 1; i < w.tasks->len; i++) {
+    OknoJournalReport *part = g_array_index(w.tasks, Task, i).rep;
+    rep->facts += part->facts;
+    rep->before += part->before;
+    g_ptr_array_extend_and_steal(rep->problems, g_steal_pointer(&part->problems));
+  }
+  tasks_free(w.tasks);
   g_ptr_array_sort(rep->problems, problem_order);
   return g_steal_pointer(&rep);
 }

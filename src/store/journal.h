@@ -197,10 +197,13 @@ typedef struct {
   GBytes *entry_v1; /* appeals: the version-1 entry, for leaves written before v2 */
 } OknoJournalFact;
 void okno_journal_fact_free(OknoJournalFact *f);
-/* The rows of `ref` ("appeal", "message", "event", "access") with id > after, at most `limit`,
- * by id, each with the entry recomputed from the row. */
-GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after, guint limit,
-                                    GError **error);
+/* The rows of `ref` ("appeal", "message", "event", "access") with after < id <= upto,
+ * at most `limit`, by id, each with the entry recomputed from the row. */
+GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after, gint64 upto,
+                                    guint limit, GError **error);
+/* The lowest and highest id of `ref`'s rows (both 0 when it has none). */
+gboolean okno_store_journal_ids(OknoStore *st, const char *ref, gint64 *min, gint64 *max,
+                                GError **error);
 
 /* ---- signed tree heads ---- */
 typedef struct {

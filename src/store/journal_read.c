@@ -463,8 +463,39 @@ static void add_fact(GPtrArray *out, const OknoRows *r, guint i, guint number_co
   g_ptr_array_add(out, f);
 }
 
-GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after, guint limit,
-                                    GError **error)
+/* The table of `ref`'s rows; NULL (and the error) for no journaled record. */
+static const char *ref_table(const char *ref, GError **error)
+{
+  static const char *const map[][2] = {
+      {"appeal", "appeals"}, {"message", "messages"}, {"event", "events"}, {"access", "access_log"}};
+  for (guint i = 0; i < G_N_ELEMENTS(map); i++)
+    if (g_strcmp0(ref, map[i][0]) == 0)
+      return map[i][1];
+  g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "no journaled record '%s'", ref);
+  return NULL;
+}
+
+gboolean okno_store_journal_ids(OknoStore *st, const char *ref, gint64 *min, gint64 *max,
+                                GError **error)
+{
+  const char *table = ref_table(ref, error);
+  g_autofree char *sql = NULL;
+  g_autoptr(OknoRows) r = NULL;
+  *min = *max = 0;
+  if (!table)
+    return FALSE;
+  /* two lookups at the ends of the primary key, no scan */
+  sql = g_strdup_printf("SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM %s", table);
+  r = okno_db_query(okno_store_db(st), sql, OKNO_NO_PARAMS, error);
+  if (!r)
+    return FALSE;
+  *min = okno_rows_int(r, 0, 0);
+  *max = okno_rows_int(r, 0, 1);
+  return TRUE;
+}
+
+GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after, gint64 upto,
+                                    guint limit, GError **error)
 {
   OknoDb *db = okno_store_db(st);
   g_autoptr(OknoRows) r = NULL;
@@ -472,9 +503,9 @@ GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after
       g_ptr_array_new_with_free_func((GDestroyNotify)okno_journal_fact_free);
   if (g_strcmp0(ref, "appeal") == 0) {
     r = okno_db_query(db,
-                      "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals WHERE id > $1 "
-                      "ORDER BY id LIMIT $2",
-                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(limit)), error);
+                      "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals WHERE id > $1 AND id <= $2 "
+                      "ORDER BY id LIMIT $3",
+                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(upto), OKNO_INT(limit)), error);
     if (!r)
       return NULL;
     for (guint i = 0; i < okno_rows_count(r); i++) {
@@ -492,8 +523,8 @@ GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after
   } else if (g_strcmp0(ref, "message") == 0) {
     r = okno_db_query(db,
                       "SELECT " MESSAGE_COLUMNS " FROM messages m LEFT JOIN appeals a "
-                      "ON a.id = m.appeal_id WHERE m.id > $1 ORDER BY m.id LIMIT $2",
-                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(limit)), error);
+                      "ON a.id = m.appeal_id WHERE m.id > $1 AND m.id <= $2 ORDER BY m.id LIMIT $3",
+                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(upto), OKNO_INT(limit)), error);
     if (!r)
       return NULL;
     for (guint i = 0; i < okno_rows_count(r); i++) {
@@ -506,8 +537,8 @@ GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after
     r = okno_db_query(db,
                       "SELECT e.id, e.appeal_id, e.at, e.kind, e.detail, coalesce(a.number, '') "
                       "FROM events e LEFT JOIN appeals a ON a.id = e.appeal_id WHERE e.id > $1 "
-                      "ORDER BY e.id LIMIT $2",
-                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(limit)), error);
+                      "AND e.id <= $2 ORDER BY e.id LIMIT $3",
+                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(upto), OKNO_INT(limit)), error);
     if (!r)
       return NULL;
     for (guint i = 0; i < okno_rows_count(r); i++)
@@ -520,8 +551,8 @@ GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after
                       "SELECT l.id, l.appeal_id, l.at, l.user_id, l.role, l.department, l.ip, "
                       "l.action, l.detail, coalesce(a.number, '') FROM access_log l "
                       "LEFT JOIN appeals a ON a.id = l.appeal_id WHERE l.id > $1 "
-                      "ORDER BY l.id LIMIT $2",
-                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(limit)), error);
+                      "AND l.id <= $2 ORDER BY l.id LIMIT $3",
+                      OKNO_PARAMS(OKNO_INT(after), OKNO_INT(upto), OKNO_INT(limit)), error);
     if (!r)
       return NULL;
     for (guint i = 0; i < okno_rows_count(r); i++) {
@@ -539,7 +570,7 @@ GPtrArray *okno_store_journal_facts(OknoStore *st, const char *ref, gint64 after
       add_fact(out, r, i, 9, okno_journal_entry_access(&row));
     }
   } else {
-    g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "no journaled record '%s'", ref);
+    ref_table(ref, error); /* its error: no journaled record */
     return NULL;
   }
   return g_steal_pointer(&out);

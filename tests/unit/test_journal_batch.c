@@ -107,7 +107,7 @@ static guint every_fact_is_provable(Fx *fx, const OknoJournalKey *key, const cha
   hashes = okno_store_journal_leaf_hashes(fx->st, 1, head->size, NULL);
   assert_non_null(hashes);
   for (guint k = 0; k < G_N_ELEMENTS(refs); k++) {
-    g_autoptr(GPtrArray) facts = okno_store_journal_facts(fx->st, refs[k], 0, 1000, NULL);
+    g_autoptr(GPtrArray) facts = okno_store_journal_facts(fx->st, refs[k], 0, G_MAXINT64, 1000, NULL);
     assert_non_null(facts);
     for (guint i = 0; i < facts->len; i++) {
       OknoJournalFact *f = facts->pdata[i];
@@ -402,6 +402,96 @@ static void test_two_threads_report_as_one(void **state)
   key_free(key, dir);
 }
 
+/* Committed tampering `sql` (undone by `undo`) is found by verify on two threads, whose
+ * rows' walk is cut into `pieces_of` ids a piece (0: verify's own cut, halves on a
+ * store this small): the first problem names appeal `number`, `record` and row id
+ * `id`, exactly as on one thread; after `undo` the journal verifies intact. */
+static void later_piece_named(Fx *fx, const OknoJournalKey *key, gint64 pieces_of,
+                              const char *sql, const char *undo, const char *number,
+                              const char *record, gint64 id)
+{
+  g_autoptr(OknoJournalReport) one = NULL, two = NULL, after = NULL;
+  g_autofree char *j1 = NULL, *j2 = NULL;
+  g_autoptr(GError) err = NULL;
+  const OknoJournalProblem *p;
+  if (!okno_db_script(okno_store_db(fx->st), sql, &err))
+    fail_msg("%s: %s", sql, err->message);
+  okno_journal_verify_set_piece(pieces_of);
+  two = okno_journal_verify(fx->st, key->pk, NULL);
+  okno_journal_verify_set_threads(1);
+  one = okno_journal_verify(fx->st, key->pk, NULL);
+  okno_journal_verify_set_threads(2);
+  okno_journal_verify_set_piece(0);
+  if (!okno_db_script(okno_store_db(fx->st), undo, &err))
+    fail_msg("%s: %s", undo, err->message);
+  assert_non_null(two);
+  assert_non_null(one);
+  assert_int_equal(two->threads, 2);
+  /* the appeals', messages' and events' rows in two pieces at least (the empty access
+   * log in one): the tampered row is not in its record's first piece */
+  assert_true(two->pieces >= 7);
+  if (two->problems->len == 0)
+    fail_msg("not found on two threads: %s", sql);
+  p = two->problems->pdata[0];
+  if (g_strcmp0(p->number, number) != 0 || g_strcmp0(p->record, record) != 0 || p->id != id)
+    fail_msg("%s: first problem %s (appeal '%s', %s %" G_GINT64_FORMAT "), expected appeal %s, "
+             "%s %" G_GINT64_FORMAT, sql, p->what, p->number, p->record, p->id, number, record, id);
+  j1 = okno_journal_report_json(one);
+  j2 = okno_journal_report_json(two);
+  assert_string_equal(j1, j2);
+  after = okno_journal_verify(fx->st, key->pk, NULL);
+  assert_non_null(after);
+  assert_int_equal(after->problems->len, 0);
+}
+
+/* The rows' walk is cut by id into pieces the two threads share: a tampering with the
+ * highest ids (the last piece, which the second thread may walk) is found and named
+ * as in the first, for a row changed, a row deleted past the highest id left (its
+ * leaf's id is above every row's) and a row added with no leaf; with verify's own cut
+ * and with one id a piece. */
+static void test_tampering_in_a_later_piece_is_named(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autofree char *n1 = NULL, *n2 = NULL, *n3 = NULL;
+  char *dir = NULL;
+  OknoJournalKey *key;
+  g_autoptr(OknoJournalHead) head = NULL;
+  gint64 last_event, last_appeal;
+  key = two_registrations(fx, &n1, &n2, &dir, &head);
+  register_letter(fx, "From: Olga <olga@example.ru>\r\nTo: support@portal.example\r\n"
+                      "Subject: Third\r\nMessage-ID: <m3@example.ru>\r\n\r\nA third letter.\r\n",
+                  &n3);
+  assert_true(okno_journal_sign(fx->st, key, FALSE, NULL, NULL));
+  last_event = count(fx, "SELECT max(id) FROM events");
+  last_appeal = count(fx, "SELECT max(id) FROM appeals");
+  for (gint64 pieces_of = 0; pieces_of <= 1; pieces_of++) {
+    later_piece_named(fx, key, pieces_of,
+                      "CREATE TABLE kept AS SELECT * FROM events WHERE id = (SELECT max(id) "
+                      "FROM events); UPDATE events SET kind = 'answered' WHERE id = (SELECT id "
+                      "FROM kept)",
+                      "UPDATE events SET kind = (SELECT kind FROM kept) WHERE id = (SELECT id "
+                      "FROM kept); DROP TABLE kept",
+                      n3, "event", last_event);
+    later_piece_named(fx, key, pieces_of,
+                      "UPDATE appeals SET deadline = deadline + 86400000000 WHERE id = "
+                      "(SELECT max(id) FROM appeals)",
+                      "UPDATE appeals SET deadline = deadline - 86400000000 WHERE id = "
+                      "(SELECT max(id) FROM appeals)",
+                      n3, "appeal", last_appeal);
+    later_piece_named(fx, key, pieces_of,
+                      "CREATE TABLE gone AS SELECT * FROM events WHERE id = (SELECT max(id) "
+                      "FROM events); DELETE FROM events WHERE id = (SELECT id FROM gone)",
+                      "INSERT INTO events SELECT * FROM gone; DROP TABLE gone", n3, "event",
+                      last_event);
+    later_piece_named(fx, key, pieces_of,
+                      "INSERT INTO events(id, appeal_id, at, kind, detail) SELECT (SELECT "
+                      "max(id) FROM events) + 1, id, 1, 'answered', '{}' FROM appeals WHERE id = "
+                      "(SELECT max(id) FROM appeals) - 1",
+                      "DELETE FROM events WHERE at = 1", n2, "event", last_event + 1);
+  }
+  key_free(key, dir);
+}
+
 /* The batch entry's bytes (docs/journal.md, "Batches"): built, parsed back to the same
  * facts and bytes; anything else refused. */
 static void test_batch_entry_format(void **state)
@@ -483,6 +573,7 @@ int main(void)
     ON_BOTH(test_one_registration_with_a_key_costs),
     ON_BOTH(test_tampering_inside_a_batch_is_named),
     ON_BOTH(test_two_threads_report_as_one),
+    ON_BOTH(test_tampering_in_a_later_piece_is_named),
     ON_BOTH(test_a_job_rolled_back_leaves_no_leaf_and_no_gap),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
