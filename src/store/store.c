@@ -171,8 +171,9 @@ gboolean okno_store_begin(OknoStore *st, GError **error)
 
 gboolean okno_store_commit(OknoStore *st, GError **error)
 {
-  /* the leaves still waiting go in before the commit; failing, the caller rolls back */
-  if (!okno_journal_write_pending(st, error))
+  /* the leaves still waiting go in before the commit (PostgreSQL: without waiting, an
+   * error of theirs is the COMMIT's); failing, the caller rolls back */
+  if (!okno_journal_write_pending_last(st, error))
     return FALSE;
   /* The search rows of what the transaction added go in with it (search_queue.h);
    * when they cannot, nothing of the transaction is kept. */
@@ -217,22 +218,19 @@ gpointer *okno_store_journal_slot(OknoStore *st) { return &st->journal_pending; 
 
 gboolean okno_store_savepoint(OknoStore *st, GError **error)
 {
-  /* a savepoint rolled back drops only the leaves waiting since it began */
-  if (!okno_journal_write_pending(st, error))
-    return FALSE;
+  /* the journal's leaves wait until the commit; a savepoint rolled back drops only
+   * those added since it began (journal.h) */
   if (!okno_db_script(st->db, "SAVEPOINT job", error))
     return FALSE;
+  okno_journal_savepoint(st);
   st->savepoints++;
   return TRUE;
 }
 
 gboolean okno_store_release(OknoStore *st, GError **error)
 {
-  if (!okno_journal_write_pending(st, error)) {
-    okno_store_rollback_to(st); /* the job is undone whole, as when its work fails */
-    return FALSE;
-  }
   if (okno_db_script(st->db, "RELEASE SAVEPOINT job", error)) {
+    okno_journal_release(st);
     st->savepoints--;
     return TRUE;
   }
@@ -245,7 +243,7 @@ gboolean okno_store_release(OknoStore *st, GError **error)
 void okno_store_rollback_to(OknoStore *st)
 {
   forget_registration_leaf(st);
-  okno_journal_drop_pending(st);
+  okno_journal_rollback_to(st);
   okno_db_script(st->db, "ROLLBACK TO SAVEPOINT job", NULL);
   okno_db_script(st->db, "RELEASE SAVEPOINT job", NULL);
   st->savepoints--;

@@ -44,8 +44,9 @@ void okno_store_note_registration_leaf(OknoStore *st, gint64 appeal_id, gint64 s
 gint64 okno_store_registration_leaf(OknoStore *st, gint64 appeal_id);
 /* For store/journal.c only: whether a transaction is open, and the slot where the
  * journal keeps the leaves of the open transaction that wait to be written together
- * (journal.h, okno_journal_write_pending). The store has them written before each
- * savepoint, release and commit, and dropped at every begin and rollback. */
+ * (journal.h, okno_journal_write_pending). The store has them written before the
+ * commit, marks each savepoint, its release and its rollback (only the leaves added
+ * since are dropped), and drops them at every begin and rollback. */
 gboolean okno_store_in_transaction(OknoStore *st);
 
 /* Reading one state of the store from two threads (ops/journal_verify.c):
