@@ -23,6 +23,7 @@ struct OknoStore {
   gint64 reg_appeal_id, reg_seq; /* okno_store_note_registration_leaf */
   gpointer journal_pending;      /* okno_store_journal_slot */
   OknoSearchQueue search;        /* PostgreSQL: search rows to write before COMMIT */
+  GHashTable *memo;              /* okno_store_memo_get: key -> value, this transaction */
   char *url;                     /* okno_store_open_reader */
   gboolean reading;              /* okno_store_read_begin */
 };
@@ -151,6 +152,7 @@ void okno_store_close(OknoStore *st)
   g_clear_pointer(&st->search.appeals, g_array_unref);
   g_clear_pointer(&st->search.messages, g_array_unref);
   g_clear_pointer(&st->search.message_set, g_hash_table_unref);
+  g_clear_pointer(&st->memo, g_hash_table_unref);
   g_free(st);
 }
 
@@ -158,10 +160,31 @@ void okno_store_close(OknoStore *st)
 
 static void forget_registration_leaf(OknoStore *st) { st->reg_appeal_id = st->reg_seq = 0; }
 
+void okno_store_memo_forget(OknoStore *st)
+{
+  if (st->memo)
+    g_hash_table_remove_all(st->memo);
+}
+
+const char *okno_store_memo_get(OknoStore *st, const char *key)
+{
+  return st->in_transaction && st->memo ? g_hash_table_lookup(st->memo, key) : NULL;
+}
+
+void okno_store_memo_set(OknoStore *st, const char *key, const char *value)
+{
+  if (!st->in_transaction)
+    return;
+  if (!st->memo)
+    st->memo = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace(st->memo, g_strdup(key), g_strdup(value));
+}
+
 gboolean okno_store_begin(OknoStore *st, GError **error)
 {
   st->savepoints = 0;
   forget_registration_leaf(st);
+  okno_store_memo_forget(st);
   okno_journal_drop_pending(st);
   okno_search_queue_clear(&st->search);
   st->in_transaction =
@@ -183,6 +206,7 @@ gboolean okno_store_commit(OknoStore *st, GError **error)
   }
   st->in_transaction = FALSE;
   forget_registration_leaf(st);
+  okno_store_memo_forget(st);
   return okno_db_script(st->db, "COMMIT", error);
 }
 
@@ -195,6 +219,7 @@ void okno_store_rollback(OknoStore *st)
 {
   st->in_transaction = FALSE;
   forget_registration_leaf(st);
+  okno_store_memo_forget(st);
   okno_journal_drop_pending(st);
   okno_search_queue_clear(&st->search);
   okno_db_script(st->db, "ROLLBACK", NULL);
@@ -243,6 +268,7 @@ gboolean okno_store_release(OknoStore *st, GError **error)
 void okno_store_rollback_to(OknoStore *st)
 {
   forget_registration_leaf(st);
+  okno_store_memo_forget(st);
   okno_journal_rollback_to(st);
   okno_db_script(st->db, "ROLLBACK TO SAVEPOINT job", NULL);
   okno_db_script(st->db, "RELEASE SAVEPOINT job", NULL);

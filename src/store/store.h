@@ -62,6 +62,17 @@ gboolean okno_store_read_begin(OknoStore *st, GError **error);
 void okno_store_read_end(OknoStore *st);
 gpointer *okno_store_journal_slot(OknoStore *st);
 
+/* A value read in the open transaction and remembered until it ends (its commit,
+ * rollback or a rollback to a savepoint), so that a group of registrations reads a
+ * value that seldom changes once, not once per registration (a model's version, the
+ * knowledge base's generation): a group then sees the value as it was at the group's
+ * first read, as if the group had started then. okno_store_memo_get: NULL when none
+ * (always outside a transaction); okno_store_memo_set does nothing outside one. A
+ * write of this connection that changes such a value calls okno_store_memo_forget. */
+const char *okno_store_memo_get(OknoStore *st, const char *key);
+void okno_store_memo_set(OknoStore *st, const char *key, const char *value);
+void okno_store_memo_forget(OknoStore *st);
+
 /* The next value of a named counter (1, 2, ...), e.g. "appeal-2026". */
 gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, GError **error);
 
