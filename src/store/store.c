@@ -24,6 +24,7 @@ struct OknoStore {
   gpointer journal_pending;      /* okno_store_journal_slot */
   OknoSearchQueue search;        /* PostgreSQL: search rows to write before COMMIT */
   GHashTable *memo;              /* okno_store_memo_get: key -> value, this transaction */
+  GHashTable *memo_arrays;       /* okno_store_memo_array: key -> GPtrArray, the same */
   char *url;                     /* okno_store_open_reader */
   gboolean reading;              /* okno_store_read_begin */
 };
@@ -153,6 +154,7 @@ void okno_store_close(OknoStore *st)
   g_clear_pointer(&st->search.messages, g_array_unref);
   g_clear_pointer(&st->search.message_set, g_hash_table_unref);
   g_clear_pointer(&st->memo, g_hash_table_unref);
+  g_clear_pointer(&st->memo_arrays, g_hash_table_unref);
   g_free(st);
 }
 
@@ -164,6 +166,26 @@ void okno_store_memo_forget(OknoStore *st)
 {
   if (st->memo)
     g_hash_table_remove_all(st->memo);
+  if (st->memo_arrays)
+    g_hash_table_remove_all(st->memo_arrays);
+}
+
+GPtrArray *okno_store_memo_array(OknoStore *st, const char *key)
+{
+  GPtrArray *a = st->in_transaction && st->memo_arrays
+                     ? g_hash_table_lookup(st->memo_arrays, key)
+                     : NULL;
+  return a ? g_ptr_array_ref(a) : NULL;
+}
+
+void okno_store_memo_array_set(OknoStore *st, const char *key, GPtrArray *array)
+{
+  if (!st->in_transaction || !array)
+    return;
+  if (!st->memo_arrays)
+    st->memo_arrays = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify)g_ptr_array_unref);
+  g_hash_table_replace(st->memo_arrays, g_strdup(key), g_ptr_array_ref(array));
 }
 
 const char *okno_store_memo_get(OknoStore *st, const char *key)

@@ -72,6 +72,11 @@ gpointer *okno_store_journal_slot(OknoStore *st);
 const char *okno_store_memo_get(OknoStore *st, const char *key);
 void okno_store_memo_set(OknoStore *st, const char *key, const char *value);
 void okno_store_memo_forget(OknoStore *st);
+/* The same for a list of records read (the routing rules): okno_store_memo_array
+ * returns a new reference to the remembered array (NULL when none), which its readers
+ * must not change; okno_store_memo_array_set keeps a reference. */
+GPtrArray *okno_store_memo_array(OknoStore *st, const char *key);
+void okno_store_memo_array_set(OknoStore *st, const char *key, GPtrArray *array);
 
 /* The next value of a named counter (1, 2, ...), e.g. "appeal-2026". */
 gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, GError **error);

@@ -23,6 +23,7 @@
 #include "store/messages.h"
 #include "store/migrations.h"
 #include "store/outbound.h"
+#include "store/staff.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"
@@ -90,6 +91,26 @@ static void test_values_read_once_per_transaction(void **state)
   assert_int_equal(okno_store_model_version(fx->st, "topic", NULL), 0);
   gen1 = okno_store_kb_generation(fx->st, NULL);
   assert_string_equal(gen1, gen0);
+  {
+    g_autoptr(GPtrArray) rules = NULL;
+    rules = okno_store_route_list(fx->st, NULL);
+    assert_int_equal(rules->len, 0);
+    g_clear_pointer(&rules, g_ptr_array_unref);
+    assert_true(okno_db_exec(db, "INSERT INTO departments(code, name, created_at) "
+                                 "VALUES('it', 'ИТ', 0)", OKNO_NO_PARAMS, NULL));
+    assert_true(okno_db_exec(db, "INSERT INTO routing_rules(position, kind, value, department, "
+                                 "created_at) VALUES(1, 'keyword', 'код', 'it', 0)",
+                             OKNO_NO_PARAMS, NULL));
+    rules = okno_store_route_list(fx->st, NULL);
+    assert_int_equal(rules->len, 0);
+    g_clear_pointer(&rules, g_ptr_array_unref);
+    {
+      OknoRouteRule r = {.kind = "keyword", .value = "смс", .department = "it"};
+      assert_true(okno_store_route_add(fx->st, &r, NULL));
+    }
+    rules = okno_store_route_list(fx->st, NULL);
+    assert_int_equal(rules->len, 2);
+  }
   /* through the store: forgotten at once */
   assert_true(okno_store_model_save(fx->st, "topic", model, 1, 1, NULL));
   assert_int_equal(okno_store_model_version(fx->st, "topic", NULL), 8);
