@@ -15,6 +15,7 @@ gboolean okno_store_model_save(OknoStore *st, const char *name, GBytes *model,
 {
   gsize len = 0;
   const void *data = g_bytes_get_data(model, &len);
+  okno_store_memo_forget(st); /* the version remembered in the transaction */
   return okno_db_exec(
       okno_store_db(st),
       "INSERT INTO classify_models(name, model, version, examples, last_example, trained_at) "
@@ -43,10 +44,23 @@ GBytes *okno_store_model_load(OknoStore *st, const char *name, gint64 *version,
 
 gint64 okno_store_model_version(OknoStore *st, const char *name, GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(
-      okno_store_db(st), "SELECT version FROM classify_models WHERE name = $1",
-      OKNO_PARAMS(OKNO_TEXT(name)), error);
-  return r && okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
+  g_autoptr(OknoRows) r = NULL;
+  g_autofree char *key = g_strconcat("model_version:", name, NULL);
+  const char *memo = okno_store_memo_get(st, key); /* once per transaction */
+  gint64 version;
+  if (memo)
+    return g_ascii_strtoll(memo, NULL, 10);
+  r = okno_db_query(okno_store_db(st), "SELECT version FROM classify_models WHERE name = $1",
+                    OKNO_PARAMS(OKNO_TEXT(name)), error);
+  if (!r)
+    return 0;
+  version = okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
+  {
+    char text[G_ASCII_DTOSTR_BUF_SIZE];
+    g_snprintf(text, sizeof text, "%" G_GINT64_FORMAT, version);
+    okno_store_memo_set(st, key, text);
+  }
+  return version;
 }
 
 static GPtrArray *names_of(OknoRows *r);

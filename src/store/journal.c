@@ -219,7 +219,8 @@ gboolean okno_store_journal_appeal_changed(OknoStore *st, const OknoAppeal *a, G
   if (!okno_journal_enabled())
     return TRUE;
   e = okno_journal_entry_appeal(a);
-  okno_journal_fold_waiting(st, a, e, &same);
+  if (!okno_journal_fold_waiting(st, a, e, &same, error))
+    return FALSE;
   if (same)
     return TRUE;
   if (!fold_into_registration(st, a, e, &same, error))

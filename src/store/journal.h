@@ -66,16 +66,27 @@ GBytes *okno_journal_entry_purge(const char *ref, gint64 id, gint64 appeal_id, g
 
 /* ---- writing leaves (inside the fact's transaction) ----
  * Inside a transaction (okno_store_begin) the leaves of appeals, messages and events
- * wait in memory, entries and hashes made, and are written together with one
- * multi-row INSERT before the next savepoint, at its release, at the commit, and
- * before the journal is read or a leaf is appended at once (access, purge, rotation):
- * a registration's leaves cost one statement. Their seqs are given when written, so
- * the sequence stays in commit order with no gap; a rollback (to a savepoint) drops
- * the leaves waiting. Outside a transaction a leaf is appended at once. */
-/* Writes the leaves waiting (store.c calls it; also any reader of the journal). */
+ * wait in memory, entries made, and are written together with multi-row INSERTs at
+ * the commit, and before the journal is read or a leaf is appended at once (access,
+ * purge, rotation): a group's leaves cost one statement per 32 leaves, not one per
+ * job. Their seqs are given when written, so the sequence stays in commit order with
+ * no gap. The facts added between two savepoint boundaries (a job) never share a batch
+ * leaf with others, so the leaves are the ones a write at each boundary would make. A
+ * rollback drops the leaves waiting; a rollback to a savepoint drops those added since
+ * it and makes those written since it (their rows undone) wait again. Outside a
+ * transaction a leaf is appended at once. */
+/* Writes the leaves waiting (any reader of the journal calls it). */
 gboolean okno_journal_write_pending(OknoStore *st, GError **error);
-/* Forgets the leaves waiting (a rollback). */
+/* The same as the transaction's last statement before its COMMIT (store.c): on
+ * PostgreSQL with pipelining on, sent without waiting; an error of it is then the
+ * COMMIT's. */
+gboolean okno_journal_write_pending_last(OknoStore *st, GError **error);
+/* Forgets the leaves waiting and every savepoint mark (a begin, a rollback). */
 void okno_journal_drop_pending(OknoStore *st);
+/* store.c at SAVEPOINT, its RELEASE and its ROLLBACK TO (each undoes one mark). */
+void okno_journal_savepoint(OknoStore *st);
+void okno_journal_release(OknoStore *st);
+void okno_journal_rollback_to(OknoStore *st);
 gboolean okno_store_journal_registration(OknoStore *st, const OknoAppeal *a, GError **error);
 /* Appends an "appeal" fact when the appeal's entry differs from its latest leaf. */
 gboolean okno_store_journal_appeal_changed(OknoStore *st, const OknoAppeal *a, GError **error);

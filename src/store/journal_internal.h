@@ -20,9 +20,12 @@ gboolean okno_journal_append_seq(OknoStore *st, const char *kind, const char *re
 gboolean okno_journal_add_leaf(OknoStore *st, const char *kind, const char *ref, gint64 ref_id,
                                gint64 appeal_id, const char *number, gint64 at, GBytes *entry,
                                GError **error);
-/* The waiting registration fact of appeal `a` takes entry `e`; FALSE in *folded when
- * none waits. */
-void okno_journal_fold_waiting(OknoStore *st, const OknoAppeal *a, GBytes *e, gboolean *folded);
+/* The waiting registration fact of appeal `a` takes entry `e` when it was added since
+ * the innermost open savepoint and no savepoint began or ended since; FALSE in *folded
+ * otherwise. When one waits that cannot take it, the facts waiting are written first
+ * (so that okno_store_registration_leaf may name its leaf); FALSE on that error. */
+gboolean okno_journal_fold_waiting(OknoStore *st, const OknoAppeal *a, GBytes *e,
+                                   gboolean *folded, GError **error);
 
 #define OKNO_JOURNAL_LEAF_COLUMNS "seq, kind, ref, ref_id, appeal_id, number, at, entry, leaf"
 /* Leaves of rows of OKNO_JOURNAL_LEAF_COLUMNS, as stored (a batch as one leaf). */

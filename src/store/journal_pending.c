@@ -1,13 +1,16 @@
 /* journal_pending.c: the leaves that wait in the open transaction (journal.h,
  * okno_journal_write_pending): inside a transaction the facts of appeals, messages and
- * events wait in memory (the store's journal slot) and are written together before a
- * savepoint, at its release, at the commit, and before anything reads the journal or
- * appends a leaf at once. When written, each run of two or more waiting facts of one
- * appeal becomes ONE batch leaf (journal_batch.h; a registration's facts: one leaf)
- * with a row per fact in the index journal_facts; a fact alone stays a leaf of its
- * own. Seqs are given when written (in commit order, with no gap, as for a leaf
- * appended at once); a rollback drops what waits. A registration's later changes in
- * the same transaction replace its waiting entry instead of being written twice. */
+ * events wait in memory (the store's journal slot) and are written together at the
+ * commit, and before anything reads the journal or appends a leaf at once. When
+ * written, each run of two or more waiting facts of one appeal added in one stretch
+ * (between two savepoint boundaries: a job's facts, or what came before or after it)
+ * becomes ONE batch leaf (journal_batch.h; a registration's facts: one leaf) with a
+ * row per fact in the index journal_facts; a fact alone stays a leaf of its own. Seqs
+ * are given when written (in commit order, with no gap, as for a leaf appended at
+ * once). A rollback drops what waits; a rollback to a savepoint drops only the facts
+ * added since it, and makes the facts from before it that were written inside it (the
+ * database undid those rows) wait again. A registration's later changes in the same
+ * stretch replace its waiting entry instead of being written twice. */
 #include "store/journal_batch.h"
 #include "store/journal_internal.h"
 
@@ -19,7 +22,23 @@ typedef struct {
   char *kind, *ref, *number; /* number NULL: the appeal's, looked up when written */
   gint64 ref_id, appeal_id, at;
   GBytes *entry;
+  guint stretch; /* facts of different stretches never share a batch */
 } Waiting;
+
+/* An open savepoint: how many facts there were, and how many were written, when it
+ * began. */
+typedef struct {
+  guint len, next;
+} Mark;
+
+/* The journal slot's content: the transaction's facts w[0..next) written (kept while a
+ * savepoint is open: its rollback may make them wait again), w[next..) waiting. */
+typedef struct {
+  GPtrArray *w;
+  guint next;
+  GArray *marks; /* Mark per open savepoint, innermost last */
+  guint stretch;
+} Pending;
 
 static void waiting_free(Waiting *w)
 {
@@ -30,21 +49,80 @@ static void waiting_free(Waiting *w)
   g_free(w);
 }
 
-static GPtrArray *waiting(OknoStore *st, gboolean make)
+static void pending_free(Pending *p)
+{
+  g_ptr_array_unref(p->w);
+  g_array_unref(p->marks);
+  g_free(p);
+}
+
+static Pending *pending(OknoStore *st, gboolean make)
 {
   gpointer *slot = okno_store_journal_slot(st);
-  if (!*slot && make)
-    *slot = g_ptr_array_new_with_free_func((GDestroyNotify)waiting_free);
+  if (!*slot && make) {
+    Pending *p = g_new0(Pending, 1);
+    p->w = g_ptr_array_new_with_free_func((GDestroyNotify)waiting_free);
+    p->marks = g_array_new(FALSE, FALSE, sizeof(Mark));
+    *slot = p;
+  }
   return *slot;
+}
+
+/* Forgets the facts written, when no open savepoint may need them again. */
+static void forget_written(Pending *p)
+{
+  if (p->marks->len || !p->next)
+    return;
+  g_ptr_array_remove_range(p->w, 0, p->next);
+  p->next = 0;
 }
 
 void okno_journal_drop_pending(OknoStore *st)
 {
   gpointer *slot = okno_store_journal_slot(st);
-  if (*slot)
-    g_ptr_array_set_size(*slot, 0);
-  if (*slot && !okno_store_in_transaction(st))
-    g_clear_pointer(slot, g_ptr_array_unref);
+  Pending *p = *slot;
+  if (!p)
+    return;
+  g_ptr_array_set_size(p->w, 0);
+  g_array_set_size(p->marks, 0);
+  p->next = 0;
+  if (!okno_store_in_transaction(st)) {
+    pending_free(p);
+    *slot = NULL;
+  }
+}
+
+void okno_journal_savepoint(OknoStore *st)
+{
+  Pending *p = pending(st, TRUE);
+  Mark m = {p->w->len, p->next};
+  g_array_append_val(p->marks, m);
+  p->stretch++;
+}
+
+void okno_journal_release(OknoStore *st)
+{
+  Pending *p = pending(st, FALSE);
+  if (!p || !p->marks->len)
+    return;
+  g_array_set_size(p->marks, p->marks->len - 1);
+  p->stretch++;
+  forget_written(p);
+}
+
+void okno_journal_rollback_to(OknoStore *st)
+{
+  Pending *p = pending(st, FALSE);
+  Mark m;
+  if (!p || !p->marks->len)
+    return;
+  m = g_array_index(p->marks, Mark, p->marks->len - 1);
+  g_array_set_size(p->marks, p->marks->len - 1);
+  /* the rows written since the savepoint are undone: what was waiting then waits again */
+  g_ptr_array_set_size(p->w, MIN(m.len, p->w->len));
+  p->next = MIN(m.next, p->w->len);
+  p->stretch++;
+  forget_written(p);
 }
 
 /* One leaf to write: a waiting fact alone, or a batch of w[first .. first + facts). */
@@ -72,7 +150,7 @@ static GArray *rows_of(Waiting *const *w, guint n)
     guint k = 1;
     Row r = {0};
     while (!g_atomic_int_get(&no_batches) && w[i]->appeal_id && i + k < n && k < BATCH_MAX &&
-           w[i + k]->appeal_id == w[i]->appeal_id)
+           w[i + k]->appeal_id == w[i]->appeal_id && w[i + k]->stretch == w[i]->stretch)
       k++;
     r.first = i;
     r.facts = k;
@@ -145,9 +223,11 @@ static guint index_values(GString *sql, GArray *params, Waiting *const *w, const
 }
 
 /* Writes leaves rows[0..n) (their facts from w); PostgreSQL: one statement; SQLite: the
- * size, the leaves and the index rows. */
+ * size, the leaves and the index rows. `last_write`: the transaction's last write (its
+ * commit follows): nobody reads the seqs, so on PostgreSQL the statement goes without
+ * waiting (db.h, pipelining) and an error of it is the COMMIT's. */
 static gboolean write_chunk(OknoStore *st, Waiting *const *w, const Row *rows, guint n,
-                            GError **error)
+                            gboolean last_write, GError **error)
 {
   OknoDb *db = okno_store_db(st);
   gboolean sqlite = okno_db_is_sqlite(db);
@@ -173,13 +253,14 @@ static gboolean write_chunk(OknoStore *st, Waiting *const *w, const Row *rows, g
     g_string_append(sql, "INSERT INTO journal(seq, kind, ref, ref_id, appeal_id, number, at, "
                          "entry, leaf) VALUES");
   } else {
-    /* the UPDATE locks journal_state's row and returns the size after these rows */
+    /* the UPDATE locks journal_state's row and returns the size after these rows (none:
+     * the seqs are NULL and the INSERT fails, also when sent without waiting) */
     g_string_append_printf(sql, "WITH s AS (UPDATE journal_state SET size = size + %u "
                                 "RETURNING size), j AS (INSERT INTO journal(seq, kind, ref, "
                                 "ref_id, appeal_id, number, at, entry, leaf) SELECT s.size - %u "
                                 "+ v.i, v.kind, v.ref, v.ref_id, v.appeal_id, coalesce(v.number, "
                                 "(SELECT number FROM appeals WHERE id = v.appeal_id), ''), v.at, "
-                                "v.entry, v.leaf FROM s, (VALUES",
+                                "v.entry, v.leaf FROM (VALUES",
                            n, n);
   }
   for (guint i = 0; i < n; i++) {
@@ -210,7 +291,7 @@ static gboolean write_chunk(OknoStore *st, Waiting *const *w, const Row *rows, g
     g_string_append(sql, " RETURNING seq");
   } else {
     g_string_append(sql, ") AS v(i, kind, ref, ref_id, appeal_id, number, at, entry, leaf) "
-                         "ORDER BY v.i RETURNING seq)");
+                         "LEFT JOIN s ON TRUE ORDER BY v.i RETURNING seq)");
     g_string_append(facts_sql, ", f AS (INSERT INTO journal_facts(ref, ref_id, seq, fact) "
                                "SELECT x.ref, x.ref_id, s.size - ");
     g_string_append_printf(facts_sql, "%u + x.i, x.fact FROM s, (VALUES", n);
@@ -221,6 +302,13 @@ static gboolean write_chunk(OknoStore *st, Waiting *const *w, const Row *rows, g
     g_string_append(sql, " SELECT seq FROM j");
   }
   okno_journal_count_work(0, 0, 1);
+  if (!sqlite && last_write) {
+    if (!okno_db_exec(db, sql->str, (const OknoParam *)params->data, params->len, error))
+      return FALSE;
+    for (guint i = 0; i < n; i++)
+      okno_journal_count_work(1, rows[i].facts, 0);
+    return TRUE;
+  }
   r = okno_db_query(db, sql->str, (const OknoParam *)params->data, params->len, error);
   if (!r)
     return FALSE;
@@ -250,22 +338,38 @@ static gboolean write_chunk(OknoStore *st, Waiting *const *w, const Row *rows, g
   return TRUE;
 }
 
-gboolean okno_journal_write_pending(OknoStore *st, GError **error)
+/* Writes the facts waiting; on success they count as written. */
+static gboolean write_waiting(OknoStore *st, gboolean last_write, GError **error)
 {
-  GPtrArray *w = waiting(st, FALSE);
+  Pending *p = pending(st, FALSE);
+  Waiting *const *w;
   GArray *rows;
   gboolean ok = TRUE;
-  if (!w || w->len == 0)
+  if (!p || p->next >= p->w->len)
     return TRUE;
-  rows = rows_of((Waiting *const *)w->pdata, w->len);
+  w = (Waiting *const *)p->w->pdata + p->next;
+  rows = rows_of(w, p->w->len - p->next);
   for (guint done = 0; ok && done < rows->len;) {
     guint n = MIN(WRITE_CHUNK, rows->len - done);
-    ok = write_chunk(st, (Waiting *const *)w->pdata, &g_array_index(rows, Row, done), n, error);
+    ok = write_chunk(st, w, &g_array_index(rows, Row, done), n, last_write, error);
     done += n;
   }
   rows_free(rows);
-  g_ptr_array_set_size(w, 0);
-  return ok;
+  if (!ok)
+    return FALSE;
+  p->next = p->w->len;
+  forget_written(p);
+  return TRUE;
+}
+
+gboolean okno_journal_write_pending(OknoStore *st, GError **error)
+{
+  return write_waiting(st, FALSE, error);
+}
+
+gboolean okno_journal_write_pending_last(OknoStore *st, GError **error)
+{
+  return write_waiting(st, TRUE, error);
 }
 
 gboolean okno_journal_add_leaf(OknoStore *st, const char *kind, const char *ref, gint64 ref_id,
@@ -273,9 +377,11 @@ gboolean okno_journal_add_leaf(OknoStore *st, const char *kind, const char *ref,
                                GError **error)
 {
   Waiting *x;
+  Pending *p;
   if (!okno_store_in_transaction(st))
     return okno_journal_append_seq(st, kind, ref, ref_id, appeal_id, number, at, entry, NULL,
                                    error);
+  p = pending(st, TRUE);
   x = g_new0(Waiting, 1);
   x->kind = g_strdup(kind);
   x->ref = g_strdup(ref);
@@ -284,21 +390,33 @@ gboolean okno_journal_add_leaf(OknoStore *st, const char *kind, const char *ref,
   x->appeal_id = appeal_id;
   x->at = at;
   x->entry = g_bytes_ref(entry); /* hashed when written: a fold may replace it */
-  g_ptr_array_add(waiting(st, TRUE), x);
+  x->stretch = p->stretch;
+  g_ptr_array_add(p->w, x);
   return TRUE;
 }
 
-void okno_journal_fold_waiting(OknoStore *st, const OknoAppeal *a, GBytes *e, gboolean *folded)
+gboolean okno_journal_fold_waiting(OknoStore *st, const OknoAppeal *a, GBytes *e,
+                                   gboolean *folded, GError **error)
 {
-  GPtrArray *w = waiting(st, FALSE);
+  Pending *p = pending(st, FALSE);
+  guint since;
   *folded = FALSE;
-  for (guint i = 0; w && i < w->len; i++) {
-    Waiting *x = w->pdata[i];
+  if (!p)
+    return TRUE;
+  since = p->marks->len ? g_array_index(p->marks, Mark, p->marks->len - 1).len : 0;
+  for (guint i = p->next; i < p->w->len; i++) {
+    Waiting *x = p->w->pdata[i];
     if (x->ref_id != a->id || strcmp(x->kind, "registration") != 0)
       continue;
+    /* From another stretch (it would have been written at that boundary) or from
+     * before the innermost savepoint: written now, its leaf takes the change as a row
+     * (okno_store_registration_leaf) that a rollback to the savepoint undoes. */
+    if (i < since || x->stretch != p->stretch)
+      return okno_journal_write_pending(st, error);
     g_bytes_unref(x->entry);
     x->entry = g_bytes_ref(e);
     *folded = TRUE;
-    return;
+    return TRUE;
   }
+  return TRUE;
 }

@@ -101,16 +101,20 @@ static GPtrArray *articles_of(OknoRows *r)
   return out;
 }
 
-/* Counts a change of the knowledge base (migration 33's kb_state row). */
-static gboolean bump(OknoDb *db, GError **error)
+/* Counts a change of the knowledge base (migration 33's kb_state row); the generation
+ * remembered in the transaction is forgotten. */
+static gboolean bump(OknoStore *st, GError **error)
 {
-  return okno_db_exec(db, "UPDATE kb_state SET generation = generation + 1 WHERE id = 1",
+  okno_store_memo_forget(st);
+  return okno_db_exec(okno_store_db(st),
+                      "UPDATE kb_state SET generation = generation + 1 WHERE id = 1",
                       OKNO_NO_PARAMS, error);
 }
 
-static gboolean keep_version(OknoDb *db, gint64 id, GError **error)
+static gboolean keep_version(OknoStore *st, gint64 id, GError **error)
 {
-  return bump(db, error) &&
+  OknoDb *db = okno_store_db(st);
+  return bump(st, error) &&
          okno_db_exec(db,
                       "INSERT INTO kb_versions(article_id, version, title, body, category, "
                       "tags, author, at) SELECT id, version, title, body, category, tags, "
@@ -134,7 +138,7 @@ gint64 okno_store_kb_add(OknoStore *st, const char *title, const char *body,
   if (!r || !okno_rows_count(r))
     return 0;
   id = okno_rows_int(r, 0, 0);
-  return keep_version(db, id, error) ? id : 0;
+  return keep_version(st, id, error) ? id : 0;
 }
 
 gboolean okno_store_kb_edit(OknoStore *st, gint64 id, const char *title, const char *body,
@@ -154,7 +158,7 @@ gboolean okno_store_kb_edit(OknoStore *st, gint64 id, const char *title, const c
                                 OKNO_TEXT(tags ? tags : a->tags), OKNO_TEXT(author),
                                 OKNO_INT(MAX(okno_now(), a->updated_at + 1))),
                     error) ||
-      !keep_version(db, id, error))
+      !keep_version(st, id, error))
     return FALSE;
   if (version)
     *version = a->version + 1;
@@ -166,7 +170,7 @@ gboolean okno_store_kb_publish(OknoStore *st, gint64 id, gboolean published, GEr
   g_autoptr(OknoKbArticle) a = okno_store_kb_get(st, id, error);
   if (!a)
     return FALSE;
-  return bump(okno_store_db(st), error) &&
+  return bump(st, error) &&
          okno_db_exec(okno_store_db(st),
                       "UPDATE kb_articles SET published = $2, published_at = CASE WHEN $2 = 1 "
                       "THEN $3 ELSE published_at END WHERE id = $1",
@@ -264,12 +268,19 @@ static char *mark_of(OknoRows *r)
 
 char *okno_store_kb_generation(OknoStore *st, GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(
-      okno_store_db(st),
-      "SELECT COALESCE((SELECT value FROM meta WHERE key = 'instance'), ''), generation, 0"
-      " FROM kb_state WHERE id = 1",
-      OKNO_NO_PARAMS, error);
-  return mark_of(r);
+  g_autoptr(OknoRows) r = NULL;
+  char *mark;
+  const char *memo = okno_store_memo_get(st, "kb_generation"); /* once per transaction */
+  if (memo)
+    return g_strdup(memo);
+  r = okno_db_query(okno_store_db(st),
+                    "SELECT COALESCE((SELECT value FROM meta WHERE key = 'instance'), ''), "
+                    "generation, 0 FROM kb_state WHERE id = 1",
+                    OKNO_NO_PARAMS, error);
+  mark = mark_of(r);
+  if (mark)
+    okno_store_memo_set(st, "kb_generation", mark);
+  return mark;
 }
 
 char *okno_store_kb_cases_mark(OknoStore *st, GError **error)

@@ -393,6 +393,7 @@ gboolean okno_store_route_add(OknoStore *st, OknoRouteRule *rule, GError **error
       g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "нет отдела с кодом «%s»", rule->department);
     return FALSE;
   }
+  okno_store_memo_forget(st); /* the rules remembered in the transaction */
   r = okno_db_query(
       okno_store_db(st),
       "INSERT INTO routing_rules(position, kind, value, department, created_at) "
@@ -421,18 +422,23 @@ static const OknoRecordType route_type =
 GPtrArray *okno_store_route_list(OknoStore *st, GError **error)
 {
   static gsize sql;
-  return okno_db_records(
-      okno_store_db(st),
-      okno_record_sql(&sql, "SELECT ", &route_type,
-                      " FROM routing_rules ORDER BY position, id"),
-      OKNO_NO_PARAMS, &route_type, error);
+  GPtrArray *rules = okno_store_memo_array(st, "routing_rules"); /* once per transaction */
+  if (rules)
+    return rules;
+  rules = okno_db_records(okno_store_db(st),
+                          okno_record_sql(&sql, "SELECT ", &route_type,
+                                          " FROM routing_rules ORDER BY position, id"),
+                          OKNO_NO_PARAMS, &route_type, error);
+  okno_store_memo_array_set(st, "routing_rules", rules);
+  return rules;
 }
 
 gboolean okno_store_route_remove(OknoStore *st, gint64 id, GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st),
-                                        "DELETE FROM routing_rules WHERE id = $1 RETURNING id",
-                                        OKNO_PARAMS(OKNO_INT(id)), error);
+  g_autoptr(OknoRows) r = NULL;
+  okno_store_memo_forget(st); /* the rules remembered in the transaction */
+  r = okno_db_query(okno_store_db(st), "DELETE FROM routing_rules WHERE id = $1 RETURNING id",
+                    OKNO_PARAMS(OKNO_INT(id)), error);
   if (!r)
     return FALSE;
   if (!okno_rows_count(r)) {

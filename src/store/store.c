@@ -23,6 +23,8 @@ struct OknoStore {
   gint64 reg_appeal_id, reg_seq; /* okno_store_note_registration_leaf */
   gpointer journal_pending;      /* okno_store_journal_slot */
   OknoSearchQueue search;        /* PostgreSQL: search rows to write before COMMIT */
+  GHashTable *memo;              /* okno_store_memo_get: key -> value, this transaction */
+  GHashTable *memo_arrays;       /* okno_store_memo_array: key -> GPtrArray, the same */
   char *url;                     /* okno_store_open_reader */
   gboolean reading;              /* okno_store_read_begin */
 };
@@ -151,6 +153,8 @@ void okno_store_close(OknoStore *st)
   g_clear_pointer(&st->search.appeals, g_array_unref);
   g_clear_pointer(&st->search.messages, g_array_unref);
   g_clear_pointer(&st->search.message_set, g_hash_table_unref);
+  g_clear_pointer(&st->memo, g_hash_table_unref);
+  g_clear_pointer(&st->memo_arrays, g_hash_table_unref);
   g_free(st);
 }
 
@@ -158,10 +162,51 @@ void okno_store_close(OknoStore *st)
 
 static void forget_registration_leaf(OknoStore *st) { st->reg_appeal_id = st->reg_seq = 0; }
 
+void okno_store_memo_forget(OknoStore *st)
+{
+  if (st->memo)
+    g_hash_table_remove_all(st->memo);
+  if (st->memo_arrays)
+    g_hash_table_remove_all(st->memo_arrays);
+}
+
+GPtrArray *okno_store_memo_array(OknoStore *st, const char *key)
+{
+  GPtrArray *a = st->in_transaction && st->memo_arrays
+                     ? g_hash_table_lookup(st->memo_arrays, key)
+                     : NULL;
+  return a ? g_ptr_array_ref(a) : NULL;
+}
+
+void okno_store_memo_array_set(OknoStore *st, const char *key, GPtrArray *array)
+{
+  if (!st->in_transaction || !array)
+    return;
+  if (!st->memo_arrays)
+    st->memo_arrays = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify)g_ptr_array_unref);
+  g_hash_table_replace(st->memo_arrays, g_strdup(key), g_ptr_array_ref(array));
+}
+
+const char *okno_store_memo_get(OknoStore *st, const char *key)
+{
+  return st->in_transaction && st->memo ? g_hash_table_lookup(st->memo, key) : NULL;
+}
+
+void okno_store_memo_set(OknoStore *st, const char *key, const char *value)
+{
+  if (!st->in_transaction)
+    return;
+  if (!st->memo)
+    st->memo = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace(st->memo, g_strdup(key), g_strdup(value));
+}
+
 gboolean okno_store_begin(OknoStore *st, GError **error)
 {
   st->savepoints = 0;
   forget_registration_leaf(st);
+  okno_store_memo_forget(st);
   okno_journal_drop_pending(st);
   okno_search_queue_clear(&st->search);
   st->in_transaction =
@@ -171,8 +216,9 @@ gboolean okno_store_begin(OknoStore *st, GError **error)
 
 gboolean okno_store_commit(OknoStore *st, GError **error)
 {
-  /* the leaves still waiting go in before the commit; failing, the caller rolls back */
-  if (!okno_journal_write_pending(st, error))
+  /* the leaves still waiting go in before the commit (PostgreSQL: without waiting, an
+   * error of theirs is the COMMIT's); failing, the caller rolls back */
+  if (!okno_journal_write_pending_last(st, error))
     return FALSE;
   /* The search rows of what the transaction added go in with it (search_queue.h);
    * when they cannot, nothing of the transaction is kept. */
@@ -182,6 +228,7 @@ gboolean okno_store_commit(OknoStore *st, GError **error)
   }
   st->in_transaction = FALSE;
   forget_registration_leaf(st);
+  okno_store_memo_forget(st);
   return okno_db_script(st->db, "COMMIT", error);
 }
 
@@ -194,6 +241,7 @@ void okno_store_rollback(OknoStore *st)
 {
   st->in_transaction = FALSE;
   forget_registration_leaf(st);
+  okno_store_memo_forget(st);
   okno_journal_drop_pending(st);
   okno_search_queue_clear(&st->search);
   okno_db_script(st->db, "ROLLBACK", NULL);
@@ -217,22 +265,19 @@ gpointer *okno_store_journal_slot(OknoStore *st) { return &st->journal_pending; 
 
 gboolean okno_store_savepoint(OknoStore *st, GError **error)
 {
-  /* a savepoint rolled back drops only the leaves waiting since it began */
-  if (!okno_journal_write_pending(st, error))
-    return FALSE;
+  /* the journal's leaves wait until the commit; a savepoint rolled back drops only
+   * those added since it began (journal.h) */
   if (!okno_db_script(st->db, "SAVEPOINT job", error))
     return FALSE;
+  okno_journal_savepoint(st);
   st->savepoints++;
   return TRUE;
 }
 
 gboolean okno_store_release(OknoStore *st, GError **error)
 {
-  if (!okno_journal_write_pending(st, error)) {
-    okno_store_rollback_to(st); /* the job is undone whole, as when its work fails */
-    return FALSE;
-  }
   if (okno_db_script(st->db, "RELEASE SAVEPOINT job", error)) {
+    okno_journal_release(st);
     st->savepoints--;
     return TRUE;
   }
@@ -245,7 +290,8 @@ gboolean okno_store_release(OknoStore *st, GError **error)
 void okno_store_rollback_to(OknoStore *st)
 {
   forget_registration_leaf(st);
-  okno_journal_drop_pending(st);
+  okno_store_memo_forget(st);
+  okno_journal_rollback_to(st);
   okno_db_script(st->db, "ROLLBACK TO SAVEPOINT job", NULL);
   okno_db_script(st->db, "RELEASE SAVEPOINT job", NULL);
   st->savepoints--;

@@ -44,8 +44,9 @@ void okno_store_note_registration_leaf(OknoStore *st, gint64 appeal_id, gint64 s
 gint64 okno_store_registration_leaf(OknoStore *st, gint64 appeal_id);
 /* For store/journal.c only: whether a transaction is open, and the slot where the
  * journal keeps the leaves of the open transaction that wait to be written together
- * (journal.h, okno_journal_write_pending). The store has them written before each
- * savepoint, release and commit, and dropped at every begin and rollback. */
+ * (journal.h, okno_journal_write_pending). The store has them written before the
+ * commit, marks each savepoint, its release and its rollback (only the leaves added
+ * since are dropped), and drops them at every begin and rollback. */
 gboolean okno_store_in_transaction(OknoStore *st);
 
 /* Reading one state of the store from two threads (ops/journal_verify.c):
@@ -60,6 +61,22 @@ OknoStore *okno_store_open_reader(OknoStore *st, GError **error);
 gboolean okno_store_read_begin(OknoStore *st, GError **error);
 void okno_store_read_end(OknoStore *st);
 gpointer *okno_store_journal_slot(OknoStore *st);
+
+/* A value read in the open transaction and remembered until it ends (its commit,
+ * rollback or a rollback to a savepoint), so that a group of registrations reads a
+ * value that seldom changes once, not once per registration (a model's version, the
+ * knowledge base's generation): a group then sees the value as it was at the group's
+ * first read, as if the group had started then. okno_store_memo_get: NULL when none
+ * (always outside a transaction); okno_store_memo_set does nothing outside one. A
+ * write of this connection that changes such a value calls okno_store_memo_forget. */
+const char *okno_store_memo_get(OknoStore *st, const char *key);
+void okno_store_memo_set(OknoStore *st, const char *key, const char *value);
+void okno_store_memo_forget(OknoStore *st);
+/* The same for a list of records read (the routing rules): okno_store_memo_array
+ * returns a new reference to the remembered array (NULL when none), which its readers
+ * must not change; okno_store_memo_array_set keeps a reference. */
+GPtrArray *okno_store_memo_array(OknoStore *st, const char *key);
+void okno_store_memo_array_set(OknoStore *st, const char *key, GPtrArray *array);
 
 /* The next value of a named counter (1, 2, ...), e.g. "appeal-2026". */
 gboolean okno_store_next_seq(OknoStore *st, const char *counter, gint64 *value, GError **error);

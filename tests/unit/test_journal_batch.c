@@ -204,7 +204,7 @@ static void test_one_registration_costs(void **state)
 
 /* With a key the receipt's signed entry timestamp names the registration's leaf, so
  * the leaves before it are written first (one statement, and one to read the leaf
- * back), the receipt's at the savepoint's release; the receipt's proof is that leaf. */
+ * back), the receipt's at the commit; the receipt's proof is that leaf. */
 static void test_one_registration_with_a_key_costs(void **state)
 {
   Fx *fx = fixture(state);
@@ -252,6 +252,50 @@ static void test_a_job_rolled_back_leaves_no_leaf_and_no_gap(void **state)
   rep = okno_journal_verify(fx->st, NULL, NULL);
   assert_non_null(rep);
   assert_int_equal(rep->size, 1);
+  for (guint i = 0; i < rep->problems->len; i++) /* no key: the head is unchecked, only */
+    assert_string_equal(((OknoJournalProblem *)rep->problems->pdata[i])->record, "head");
+}
+
+/* The group's leaves are written once, before its COMMIT: a job rolled back after the
+ * journal was written inside its savepoint (a read of the journal forces the write)
+ * gives the leaves of the jobs before it back to the queue, and they are written with
+ * the commit; two jobs' facts of one appeal stay two leaves, as when each job's leaves
+ * were written at its release. */
+static void test_leaves_written_inside_a_rolled_back_job_wait_again(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autoptr(OknoJournalReport) rep = NULL;
+  OknoAppeal a = {.number = "26-000011-1", .status = OKNO_STATUS_NEW,
+                  .channel = OKNO_CHANNEL_EMAIL, .received_at = okno_now()};
+  OknoAppeal b = {.number = "26-000012-7", .status = OKNO_STATUS_NEW,
+                  .channel = OKNO_CHANNEL_EMAIL, .received_at = okno_now()};
+  gint64 size = -1;
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_savepoint(fx->st, NULL));
+  assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
+  assert_true(okno_store_event_add(fx->st, a.id, "registered", "{}", NULL));
+  assert_true(okno_store_release(fx->st, NULL));
+  assert_int_equal(count(fx, "SELECT count(*) FROM journal"), 0); /* still waiting */
+  assert_true(okno_store_savepoint(fx->st, NULL));
+  assert_true(okno_store_appeal_insert(fx->st, &b, NULL));
+  assert_true(okno_store_journal_size(fx->st, &size, NULL)); /* writes a's leaf and b's */
+  assert_int_equal(size, 2);
+  okno_store_rollback_to(fx->st);
+  assert_int_equal(count(fx, "SELECT count(*) FROM journal"), 0);
+  assert_true(okno_store_savepoint(fx->st, NULL));
+  assert_true(okno_store_event_add(fx->st, a.id, "acknowledged", "{}", NULL));
+  assert_true(okno_store_release(fx->st, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  /* a's registration and event in one batch (seq 1), the second job's event alone */
+  assert_int_equal(count(fx, "SELECT count(*) FROM journal"), 2);
+  assert_int_equal(count(fx, "SELECT count(*) FROM journal WHERE seq = 1 AND kind = 'batch'"), 1);
+  assert_int_equal(count(fx, "SELECT count(*) FROM journal WHERE seq = 2 AND kind = 'event'"), 1);
+  assert_int_equal(count(fx, "SELECT count(*) FROM journal_facts"), 2);
+  assert_int_equal(count(fx, "SELECT size FROM journal_state"), 2);
+  assert_int_equal(count(fx, "SELECT count(*) FROM appeals"), 1);
+  rep = okno_journal_verify(fx->st, NULL, NULL);
+  assert_non_null(rep);
+  assert_int_equal(rep->size, 2);
   for (guint i = 0; i < rep->problems->len; i++) /* no key: the head is unchecked, only */
     assert_string_equal(((OknoJournalProblem *)rep->problems->pdata[i])->record, "head");
 }
@@ -575,6 +619,7 @@ int main(void)
     ON_BOTH(test_two_threads_report_as_one),
     ON_BOTH(test_tampering_in_a_later_piece_is_named),
     ON_BOTH(test_a_job_rolled_back_leaves_no_leaf_and_no_gap),
+    ON_BOTH(test_leaves_written_inside_a_rolled_back_job_wait_again),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

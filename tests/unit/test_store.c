@@ -16,11 +16,14 @@
 #include "core/error.h"
 #include "store/appeal_row.h"
 #include "store/appeals.h"
+#include "store/classify.h"
 #include "store/db.h"
 #include "store/events.h"
+#include "store/kb.h"
 #include "store/messages.h"
 #include "store/migrations.h"
 #include "store/outbound.h"
+#include "store/staff.h"
 #include "store/store.h"
 #define OKNO_STORE_FIXTURE
 #include "store_backends.h"
@@ -65,6 +68,61 @@ static void test_counters_count_from_one_per_name(void **state)
   assert_int_equal(v, 2);
   assert_true(okno_store_next_seq(fx->st, "appeal-2027", &v, NULL));
   assert_int_equal(v, 1);
+}
+
+/* A model's version and the knowledge base's generation are read once per transaction
+ * (store.h, okno_store_memo_get): a change by another writer shows from the next
+ * transaction on, a change through this store at once. */
+static void test_values_read_once_per_transaction(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoDb *db = okno_store_db(fx->st);
+  g_autoptr(GBytes) model = g_bytes_new_static("m", 1);
+  g_autofree char *gen0 = NULL, *gen1 = NULL, *gen2 = NULL, *gen3 = NULL;
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_int_equal(okno_store_model_version(fx->st, "topic", NULL), 0);
+  gen0 = okno_store_kb_generation(fx->st, NULL);
+  /* as another writer would: not through the store's functions */
+  assert_true(okno_db_exec(db, "INSERT INTO classify_models(name, model, version, examples, "
+                               "last_example, trained_at) VALUES('topic', $1, 7, 0, 0, 0)",
+                           OKNO_PARAMS(OKNO_BLOB("m", 1)), NULL));
+  assert_true(okno_db_exec(db, "UPDATE kb_state SET generation = generation + 5 WHERE id = 1",
+                           OKNO_NO_PARAMS, NULL));
+  assert_int_equal(okno_store_model_version(fx->st, "topic", NULL), 0);
+  gen1 = okno_store_kb_generation(fx->st, NULL);
+  assert_string_equal(gen1, gen0);
+  {
+    g_autoptr(GPtrArray) rules = NULL;
+    rules = okno_store_route_list(fx->st, NULL);
+    assert_int_equal(rules->len, 0);
+    g_clear_pointer(&rules, g_ptr_array_unref);
+    assert_true(okno_db_exec(db, "INSERT INTO departments(code, name, created_at) "
+                                 "VALUES('it', 'ИТ', 0)", OKNO_NO_PARAMS, NULL));
+    assert_true(okno_db_exec(db, "INSERT INTO routing_rules(position, kind, value, department, "
+                                 "created_at) VALUES(1, 'keyword', 'код', 'it', 0)",
+                             OKNO_NO_PARAMS, NULL));
+    rules = okno_store_route_list(fx->st, NULL);
+    assert_int_equal(rules->len, 0);
+    g_clear_pointer(&rules, g_ptr_array_unref);
+    {
+      OknoRouteRule r = {.kind = "keyword", .value = "смс", .department = "it"};
+      assert_true(okno_store_route_add(fx->st, &r, NULL));
+    }
+    rules = okno_store_route_list(fx->st, NULL);
+    assert_int_equal(rules->len, 2);
+  }
+  /* through the store: forgotten at once */
+  assert_true(okno_store_model_save(fx->st, "topic", model, 1, 1, NULL));
+  assert_int_equal(okno_store_model_version(fx->st, "topic", NULL), 8);
+  assert_true(okno_store_kb_add(fx->st, "Статья", "Текст", "", "", "admin", NULL) > 0);
+  gen2 = okno_store_kb_generation(fx->st, NULL);
+  assert_string_not_equal(gen2, gen0);
+  assert_true(okno_store_commit(fx->st, NULL));
+  /* outside a transaction: read every time */
+  assert_true(okno_db_exec(db, "UPDATE kb_state SET generation = generation + 1 WHERE id = 1",
+                           OKNO_NO_PARAMS, NULL));
+  gen3 = okno_store_kb_generation(fx->st, NULL);
+  assert_string_not_equal(gen3, gen2);
 }
 
 static void test_appeal_roundtrip_and_unknown_number_is_not_an_error(void **state)
@@ -583,6 +641,7 @@ int main(void)
   const gboolean pg = g_getenv("OKNO_TEST_PG_URL") && *g_getenv("OKNO_TEST_PG_URL");
   const struct CMUnitTest tests[] = {
     ON_BOTH(test_counters_count_from_one_per_name),
+    ON_BOTH(test_values_read_once_per_transaction),
     ON_BOTH(test_appeal_roundtrip_and_unknown_number_is_not_an_error),
     ON_BOTH(test_reopening_keeps_data_and_does_not_migrate_twice),
     ON_BOTH(test_rollback_leaves_nothing),
