@@ -332,7 +332,7 @@ class LearningRouter(unittest.TestCase):
         self.assertEqual(r.status, 422)
         self.assertRegex(r.text, r'<p class="error" id="e-classify-category">Укажите категорию')
         self.api(c, "/api/v1/console/classify/" + number,
-                 {"version": int(version) - 1, "field": "category", "value": "дороги"}, status=409)
+                 {"version": int(version) + 1, "field": "category", "value": "дороги"}, status=409)
         self.assertEqual(self.okno.show_json(number)["version"], version)
         first_numbers = numbers
         for number, r in zip(numbers, first):
