@@ -201,6 +201,8 @@ static gboolean walk_leaves(OknoStore *st, const guint8 *pk, OknoJournalReport *
     return FALSE;
   rep->signed_size = head ? head->size : 0;
   okno_merkle_frontier_init(&f);
+  if (head && head->size == 0) /* a head signed before the first leaf: the empty tree */
+    okno_merkle_frontier_root(&f, rep->root);
   for (;;) {
     g_autoptr(GPtrArray) page = okno_store_journal_leaves(st, expect - 1, PAGE, error);
     if (!page)

@@ -274,7 +274,8 @@ class JournalTest(unittest.TestCase):
         # the daemon's scheduler verified once at start (no result was stored yet)
         rows = self.rows("SELECT intact, size FROM journal_verifications ORDER BY id")
         self.assertGreaterEqual(len(rows), 1)
-        self.assertEqual(int(rows[0][0]), 1)
+        self.assertEqual(int(rows[0][0]), 1, self.rows(
+            "SELECT report FROM journal_verifications ORDER BY id LIMIT 1", whole=True))
         number = self.numbers[1]
         self.sql(f"UPDATE appeals SET priority = 'urgent' WHERE number = '{number}'")
         try:

@@ -621,6 +621,32 @@ static void test_key_rotation_keeps_old_heads_verifiable(void **state)
   world_free(w);
 }
 
+/* A daemon signs a head at start, before anything is received: a journal of no leaves
+ * under a head of size 0 (the root of the empty tree, RFC 9162) is intact, and stays so
+ * once it grows. */
+static void test_an_empty_journal_under_a_signed_head_is_intact(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autofree char *dir = g_dir_make_tmp("okno-journal-XXXXXX", NULL);
+  g_autofree char *key_path = g_build_filename(dir, "journal.key", NULL);
+  OknoJournalKey *key = NULL;
+  g_autoptr(OknoJournalHead) h = NULL;
+  g_autoptr(OknoJournalReport) r = NULL;
+  assert_true(okno_journal_key_create(key_path, NULL));
+  key = okno_journal_key_load(key_path, NULL);
+  assert_non_null(key);
+  assert_true(okno_journal_sign(fx->st, key, TRUE, &h, NULL));
+  assert_int_equal(h->size, 0);
+  r = okno_journal_verify(fx->st, key->pk, NULL);
+  assert_non_null(r);
+  assert_int_equal(r->signed_size, 0);
+  if (r->problems->len)
+    fail_msg("not intact: %s", ((OknoJournalProblem *)r->problems->pdata[0])->what);
+  okno_journal_key_free(key);
+  g_unlink(key_path);
+  g_rmdir(dir);
+}
+
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), ON_PG_AS("pg_" #f, f)
 #define ON_PG_AS(name, f) {name, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
@@ -643,6 +669,7 @@ int main(void)
     ON_BOTH(test_appeal_entry_covers_subject_contact_department),
     ON_BOTH(test_version_1_appeal_leaves_still_verify),
     ON_BOTH(test_key_rotation_keeps_old_heads_verifiable),
+    ON_BOTH(test_an_empty_journal_under_a_signed_head_is_intact),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
