@@ -6,14 +6,9 @@
  * instead of failing. Prepared statements are cached per connection by SQL text.
  * $1..$n placeholders are bound by name, so a statement may use them in any order.
  *
- * Memory for the writer's group commit (measured: docs/bench.md, "The writer's own
- * writes"). Each registration runs in its own savepoint, and SQLite keeps the original
- * of every page a savepoint changes in a sub-journal, a temporary file once it passes
- * 64 KiB: a sixth of the writer's CPU went to those pwrite()s. Sub-journals stay in
- * memory up to STMT_JOURNAL_BYTES (a registration changes a few hundred KiB), bounded
- * beyond that; a group of 64 registrations also outgrew the default 2 MiB page cache
- * and spilled pages into the WAL mid-transaction, so a connection's cache may grow to
- * CACHE_KIB (allocated as pages are read, not up front). */
+ * A connection's page cache may grow to CACHE_KIB (allocated as pages are read, not up
+ * front): a group of 64 registrations outgrew SQLite's default 2 MiB and spilled dirty
+ * pages into the WAL mid-transaction (docs/bench.md, "The writer's own writes"). */
 #include "store/db.h"
 
 #include <sqlite3.h>
@@ -21,7 +16,6 @@
 #include "core/error.h"
 #include "text/tokenizer.h"
 
-#define STMT_JOURNAL_BYTES (4 << 20)
 #define CACHE_KIB 16384
 
 typedef struct {
@@ -50,17 +44,6 @@ static void sqlite_close(OknoDb *db)
   g_free(s);
 }
 
-/* Process-wide settings, before SQLite initialises (sqlite3_config refuses them after:
- * then SQLite's defaults stay, which are correct, only slower). */
-static void configure_once(void)
-{
-  static gsize done = 0;
-  if (g_once_init_enter(&done)) {
-    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_BYTES);
-    g_once_init_leave(&done, 1);
-  }
-}
-
 static OknoDb *sqlite_open(const char *path, GError **error)
 {
   SqliteDb *s;
@@ -68,7 +51,6 @@ static OknoDb *sqlite_open(const char *path, GError **error)
   g_autofree char *dir = g_path_get_dirname(path);
   int rc;
 
-  configure_once();
   if (g_mkdir_with_parents(dir, 0700) != 0) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "cannot create directory %s: %s", dir,
                 g_strerror(errno));
