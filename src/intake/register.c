@@ -288,8 +288,10 @@ static gboolean queue_receipt(const OknoSlaEnv *env, OknoStore *st, const OknoAp
   info.formal = a->kind == OKNO_KIND_FORMAL;
   info.refused = refused->len > 1 ? (const char *const *)refused->pdata : NULL;
   /* «Возможно, ответ уже есть»: up to three published articles sharing at least two
-   * words with the subject and the description (ops/kb.h, docs/kb.md). */
-  if (!joined && !info.quarantined && !info.needs_description) {
+   * words with the subject and the description (ops/kb.h, docs/kb.md). The query
+   * exists when the message is not quarantined and has a description
+   * (okno_register_prepare): the one place that decides it. */
+  if (!joined && p->kb_query) {
     if (!(offers = okno_kb_match_query(st, p->kb_query, error)))
       return FALSE;
     for (guint i = 0; i < offers->len; i++) {
