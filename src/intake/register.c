@@ -252,7 +252,7 @@ static gboolean queue_receipt(const OknoSlaEnv *env, OknoStore *st, const OknoAp
   const char *to = answer_address(p);
   const char *why = autoreply_forbidden(env->cfg, st, p, to, &e);
   OknoReceiptInfo info = {0};
-  g_autofree char *proof = NULL;
+  g_autofree char *proof = NULL, *letter = NULL;
   char orig_hex[2 * crypto_hash_sha256_BYTES + 1];
   g_autoptr(GPtrArray) offers = NULL;
   g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func(g_free);
@@ -310,7 +310,6 @@ static gboolean queue_receipt(const OknoSlaEnv *env, OknoStore *st, const OknoAp
     sodium_bin2hex(orig_hex, sizeof orig_hex, p->raw_sha256, sizeof p->raw_sha256);
     info.original_sha256 = orig_hex;
     if (!joined && env->journal_key) {
-      g_autofree char *letter = NULL;
       char text_hex[2 * crypto_hash_sha256_BYTES + 1];
       info.proof_json = "{}"; /* the text mentions the attachment: as it will */
       letter = okno_receipt_text(env->cfg, &info);
@@ -325,7 +324,9 @@ static gboolean queue_receipt(const OknoSlaEnv *env, OknoStore *st, const OknoAp
       info.proof_json = proof;
     }
   }
-  msg = okno_receipt_build(env->cfg, &info, &our_id, &our_subject, &our_text);
+  /* the text hashed above is the text sent: written once */
+  msg = letter ? okno_receipt_build_text(env->cfg, &info, letter, &our_id, &our_subject, &our_text)
+               : okno_receipt_build(env->cfg, &info, &our_id, &our_subject, &our_text);
   if (!msg)
     return event(st, a->id, "autoreply_suppressed", "reason",
                  "the reply address cannot be written into a header safely", NULL, NULL, error);

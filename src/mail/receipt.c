@@ -480,12 +480,14 @@ GBytes *okno_auto_reply_build(const OknoConfig *cfg, const char *tag, const char
                     NULL, message_id, subject_out, text_out);
 }
 
-GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
-                           char **message_id, char **subject_out, char **text_out)
+/* The receipt's message around `letter`, its whole text (okno_receipt_text). */
+static GBytes *receipt_message(const OknoConfig *cfg, const OknoReceiptInfo *info,
+                               const char *letter, char **message_id, char **subject_out,
+                               char **text_out)
 {
-  g_autoptr(GString) text = g_string_new(NULL);
-  g_autofree char *subject = NULL;
+  g_autofree char *subject = NULL, *name = NULL, *refs = NULL, *id = NULL;
   gboolean ask = info->needs_description && !info->quarantined;
+  GBytes *out;
 
   if (message_id)
     *message_id = NULL;
@@ -500,10 +502,34 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
     subject = g_strdup_printf("Обращение № %s: требуется уточнение", info->number);
   else
     subject = g_strdup_printf("Обращение № %s зарегистрировано", info->number);
-  write_body(text, cfg, info, ask);
-  return auto_reply(cfg, info->number, info->to_email, info->to_name, info->orig_message_id,
-                    info->orig_references, subject, text->str, info->proof_json, message_id,
-                    subject_out, text_out);
+  name = greeting_name(info->to_name);
+  refs = references_value(info);
+  out = write_message(cfg, info->number, info->to_email, name, subject, letter,
+                      info->orig_message_id, refs, "auto-replied", info->proof_json, &id);
+  if (message_id)
+    *message_id = out ? g_steal_pointer(&id) : NULL;
+  if (subject_out)
+    *subject_out = out ? g_steal_pointer(&subject) : NULL;
+  if (text_out)
+    *text_out = out ? g_strdup(letter) : NULL;
+  return out;
+}
+
+GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
+                           char **message_id, char **subject_out, char **text_out)
+{
+  g_autofree char *letter = NULL;
+  if (!info->number || !*info->number)
+    return receipt_message(cfg, info, "", message_id, subject_out, text_out);
+  letter = okno_receipt_text(cfg, info);
+  return receipt_message(cfg, info, letter, message_id, subject_out, text_out);
+}
+
+GBytes *okno_receipt_build_text(const OknoConfig *cfg, const OknoReceiptInfo *info,
+                                const char *letter, char **message_id, char **subject_out,
+                                char **text_out)
+{
+  return receipt_message(cfg, info, letter, message_id, subject_out, text_out);
 }
 
 char *okno_receipt_text(const OknoConfig *cfg, const OknoReceiptInfo *info)

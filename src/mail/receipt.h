@@ -62,6 +62,13 @@ GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
  * without building the message: its SHA-256 goes into the signed entry timestamp
  * before the receipt is built with it. Caller frees. */
 char *okno_receipt_text(const OknoConfig *cfg, const OknoReceiptInfo *info);
+/* okno_receipt_build with `letter`, the text okno_receipt_text made for the same info
+ * (proof_json then only non-empty, as the text mentions the attachment either way;
+ * the signed entry timestamp hashes the text before the receipt is built): the
+ * message around it, without writing the text a second time. */
+GBytes *okno_receipt_build_text(const OknoConfig *cfg, const OknoReceiptInfo *info,
+                                const char *letter, char **message_id, char **subject,
+                                char **text);
 
 /* An operator's answer (src/web/console.c): the same threading and headers as a
  * receipt (From the official address, In-Reply-To/References to the citizen's last

@@ -417,6 +417,26 @@ static void original_hash_and_proof_attachment(void **state)
   }
   assert_int_equal(jlen, strlen(info.proof_json));
   assert_memory_equal(json, info.proof_json, jlen);
+  {
+    /* built around the text already made (register.c: hashed first), the same letter:
+     * subject, text, size (only the Message-ID and the boundary are random, of fixed
+     * lengths) and the quoted-printable part */
+    g_autofree char *id2 = NULL, *subject2 = NULL, *text2 = NULL, *raw2 = NULL;
+    g_autoptr(GBytes) m2 = okno_receipt_build_text(cfg, &info, alone, &id2, &subject2, &text2);
+    const char *qp = "quoted-printable\r\n\r\n", *a, *b;
+    gsize len2;
+    const char *d = g_bytes_get_data(m2, &len2);
+    raw2 = g_strndup(d, len2);
+    assert_string_equal(text2, text);
+    assert_string_equal(subject2, subject);
+    assert_int_equal(len2, len);
+    a = strstr(raw, qp);
+    b = strstr(raw2, qp);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(strstr(a, "\r\n--") - a, strstr(b, "\r\n--") - b);
+    assert_memory_equal(a, b, (gsize)(strstr(a, "\r\n--") - a));
+  }
 }
 
 static void an_address_used_as_a_name_is_not_used_to_greet(void **state)
