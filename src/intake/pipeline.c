@@ -12,7 +12,13 @@
  * transaction; register_done() runs after the commit, on the submitter's main context
  * (async) or the writer thread (sync), and only then is the caller told. okno submit
  * uses the same path and waits (okno_intake_submit_sync). The writer's state (the
- * block list it last read) lives here and is touched only on the writer thread. */
+ * block list it last read) lives here and is touched only on the writer thread.
+ * register_work() may run twice for one message (commit.h: a group with a failing job
+ * is rolled back and run again, a savepoint per job): it starts from a cleared result,
+ * and okno_register() only reads the parsed message and its prepared fields (the block
+ * list applied to a [check] message's verdict twice adds nothing: one reason per code),
+ * so the second run decides and writes as the first would have; the counters
+ * (count_outcome) and the outbound queue's wake-up wait for register_done(). */
 #include "intake/pipeline.h"
 
 #include <string.h>
@@ -151,9 +157,10 @@ static void count_outcome(const Item *it, const GError *err)
                   1, okno_channel_name(it->env.channel), outcome);
 }
 
-/* Register (stage 3), on the writer thread inside the group transaction. A message
- * with a source key (envelope.h) already in the store is a DUPLICATE and nothing is
- * written; a new key is recorded in the same transaction as its registration. */
+/* Register (stage 3), on the writer thread inside the group transaction (once, or
+ * twice when its group is run again: see the top). A message with a source key
+ * (envelope.h) already in the store is a DUPLICATE and nothing is written; a new key
+ * is recorded in the same transaction as its registration. */
 static gboolean register_work(OknoStore *st, gpointer data, GError **error)
 {
   Item *it = data;

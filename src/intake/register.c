@@ -2,9 +2,11 @@
  *
  * DESIGN
  * okno_register() runs on the store writer's thread inside a group transaction
- * (store/commit.h), each registration in its own savepoint: any FALSE undoes this
- * message alone. It has three steps, kept apart so that the middle one can be tested
- * without a store:
+ * (store/commit.h): any FALSE undoes this message alone (the group is run again, a
+ * savepoint per registration). It may therefore run twice for one message, the first
+ * run rolled back: it reads `p` and its prepared fields without consuming them and
+ * keeps nothing outside the transaction. It has three steps, kept apart so that the
+ * middle one can be tested without a store:
  *  1. lookup(): the queries whose answers decide (a duplicate; the appeal a reply
  *     threads to, by Message-ID, else by the subject's number) and the block-list
  *     hits. Each query runs only when the earlier ones did not already decide.

@@ -99,6 +99,11 @@ void okno_register_prepare(const OknoSlaEnv *env, OknoParsed *p);
  * facts, decision and writes. `env` gives the SLA policy, the calendar and the DKIM
  * signer; `bl` the block list (verify.h OknoBlocklistCache). Fills `res` (zeroed by
  * the caller; res->number is the caller's to free, okno_intake_result_clear). FALSE
- * and the store's error leave the transaction for the caller to roll back. */
+ * and the store's error leave the transaction for the caller to roll back. Safe to
+ * call again with the same `p` after that transaction was rolled back (the group
+ * commit runs a group twice when one of its jobs fails, store/commit.h): `p` is only
+ * read (its prepared fields are made once; the block list applied to a [check]
+ * message's verdict a second time adds nothing), and nothing is kept outside the
+ * transaction. */
 gboolean okno_register(const OknoSlaEnv *env, const OknoBlocklist *bl, OknoStore *st,
                        OknoParsed *p, OknoIntakeResult *res, GError **error);

@@ -3,11 +3,32 @@
  * DESIGN: jobs queue up under a mutex while the writer is busy syncing the previous
  * group; when it comes back it takes them all (up to max_batch) at once. No timer and
  * no artificial wait: under load the groups grow by themselves, and a lone message is
- * committed at once. Each job runs inside its own savepoint, so a job that fails is
- * undone without touching the others. A BEGIN that fails (the database is busy for
- * longer than the busy timeout) fails the whole group with a temporary error, and the
- * SMTP clients retry. Completion is posted to each job's main context only after
- * COMMIT returned, which with synchronous=FULL means after the sync. */
+ * committed at once.
+ *
+ * A group runs optimistically first: BEGIN, every job's work with no savepoint (a
+ * group of one job never has one), then okno_store_sync, which on PostgreSQL waits for
+ * the answers of the statements pipelining sent without waiting (one round trip), so
+ * that a job's late error shows before the COMMIT and not as the COMMIT's; then COMMIT.
+ * Savepoints are not free: on SQLite every page first touched inside one is copied to
+ * the statement sub-journal (a temp file: 17-24 % of the writer's samples were its
+ * pwrite), on PostgreSQL each is a subtransaction, and more than 64 in one transaction
+ * overflow the backend's subxid cache, after which every other backend's snapshot
+ * checks pg_subtrans. Jobs fail seldom (a store error; a refusal is decided before
+ * the writer), so they pay for savepoints only when one does: any failure (a job's
+ * FALSE, the sync's error) rolls the whole transaction back and the group runs again
+ * the old way, BEGIN and each job inside its own savepoint (undone alone by ROLLBACK
+ * TO when it fails), then COMMIT. A job's work may therefore run twice (commit.h says
+ * what it must not do); the full ROLLBACK also drops what the store keeps for the
+ * transaction (the journal's waiting leaves, the values memoised, the search rows,
+ * store.c). On PostgreSQL the numbers the first run took from the sequences are not
+ * given again (a gap, as for a job undone in its savepoint: docs/DESIGN.md, "Appeal
+ * numbers"); on SQLite the counter row is rolled back with the rest. A group of one
+ * job that fails is rolled back and gets its error: nothing to run again.
+ *
+ * A BEGIN that fails (the database is busy for longer than the busy timeout) fails
+ * the whole group with a temporary error, and the SMTP clients retry. Completion is
+ * posted to each job's main context only after COMMIT returned (with synchronous=FULL
+ * after the sync), or after the ROLLBACK of a group of one failed job. */
 #include "store/commit.h"
 
 #include "core/error.h"
@@ -31,8 +52,11 @@ struct OknoCommitter {
   GQueue pending;
   gboolean stopping;
   guint max_batch;
+  gboolean held; /* okno_committer_hold */
   guint64 jobs_done;
   guint64 commits;
+  guint64 retried, runs, savepoints, round_trips; /* okno_committer_counts */
+  guint64 trips_at_start; /* the connection's round trips once opened */
 };
 
 static gboolean deliver_done(gpointer p)
@@ -71,14 +95,57 @@ static void observe_group(guint jobs, gint64 sync_us)
                       (double)sync_us / G_USEC_PER_SEC);
 }
 
-static void run_group(OknoCommitter *c, GPtrArray *group)
+/* Records what a run of the group cost on the writer's connection (under the lock). */
+static void note_connection(OknoCommitter *c)
 {
-  g_autoptr(GError) err = NULL;
-  guint ok = 0;
-  gint64 sync_start;
+  guint64 savepoints = okno_store_savepoints_made(c->st);
+  guint64 trips = okno_db_round_trips(okno_store_db(c->st)) - c->trips_at_start;
+  g_mutex_lock(&c->lock);
+  c->savepoints = savepoints;
+  c->round_trips = trips;
+  g_mutex_unlock(&c->lock);
+}
 
-  if (!okno_store_begin(c->st, &err))
-    goto fail_all;
+static void count_runs(OknoCommitter *c, guint runs)
+{
+  g_mutex_lock(&c->lock);
+  c->runs += runs;
+  g_mutex_unlock(&c->lock);
+}
+
+/* A job's FALSE without an error still fails it, with one. */
+static void set_reason(Job *j)
+{
+  if (!j->error)
+    g_set_error(&j->error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "job failed without a reason");
+}
+
+/* The optimistic run, inside the open transaction: every job's work with no savepoint,
+ * then the answers still in flight. TRUE when all of it went through; FALSE with the
+ * failing job's error in its j->error, or the sync's in `*error` (on PostgreSQL a job's
+ * error may show only at a later job's statement or at the sync). */
+static gboolean run_plain(OknoCommitter *c, GPtrArray *group, GError **error)
+{
+  guint runs = 0;
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < group->len; i++) {
+    Job *j = group->pdata[i];
+    runs++;
+    if (!j->work(c->st, j->data, &j->error)) {
+      set_reason(j);
+      ok = FALSE;
+    }
+    okno_store_job_end(c->st);
+  }
+  count_runs(c, runs);
+  return ok && okno_store_sync(c->st, error);
+}
+
+/* The run of a group with a failing job, inside the open transaction: each job in its
+ * own savepoint, undone alone when it fails. Returns how many went through. */
+static guint run_saved(OknoCommitter *c, GPtrArray *group)
+{
+  guint ok = 0;
   for (guint i = 0; i < group->len; i++) {
     Job *j = group->pdata[i];
     if (!okno_store_savepoint(c->st, &j->error))
@@ -88,10 +155,55 @@ static void run_group(OknoCommitter *c, GPtrArray *group)
       if (okno_store_release(c->st, &j->error))
         ok++;
     } else {
-      if (!j->error)
-        g_set_error(&j->error, OKNO_ERROR, OKNO_ERROR_INTERNAL, "job failed without a reason");
+      set_reason(j);
       okno_store_rollback_to(c->st);
     }
+  }
+  count_runs(c, group->len);
+  return ok;
+}
+
+/* Metric: groups run again with a savepoint per job. */
+static void observe_retry(void)
+{
+  okno_metric_add(okno_metrics_counter(okno_metrics(), "okno_commit_groups_retried_total",
+                                       "Groups of the group commit rolled back and run again "
+                                       "with a savepoint per job because one of their jobs "
+                                       "failed.",
+                                       NULL),
+                  1);
+}
+
+static void run_group(OknoCommitter *c, GPtrArray *group)
+{
+  g_autoptr(GError) err = NULL;
+  guint ok = group->len;
+  gint64 sync_start;
+
+  if (!okno_store_begin(c->st, &err))
+    goto fail_all;
+  if (!run_plain(c, group, &err)) {
+    okno_store_rollback(c->st);
+    if (group->len == 1) {
+      /* the job alone: its error is the answer, nothing was kept */
+      Job *j = group->pdata[0];
+      if (!j->error)
+        j->error = g_steal_pointer(&err);
+      g_clear_error(&err);
+      note_connection(c);
+      finish(j);
+      return;
+    }
+    g_clear_error(&err);
+    for (guint i = 0; i < group->len; i++)
+      g_clear_error(&((Job *)group->pdata[i])->error);
+    observe_retry();
+    g_mutex_lock(&c->lock);
+    c->retried++;
+    g_mutex_unlock(&c->lock);
+    if (!okno_store_begin(c->st, &err))
+      goto fail_all;
+    ok = run_saved(c, group);
   }
   sync_start = g_get_monotonic_time();
   if (!okno_store_commit(c->st, &err)) {
@@ -99,6 +211,7 @@ static void run_group(OknoCommitter *c, GPtrArray *group)
     goto fail_all;
   }
   observe_group(group->len, g_get_monotonic_time() - sync_start);
+  note_connection(c);
   g_mutex_lock(&c->lock);
   c->commits++;
   c->jobs_done += ok;
@@ -108,6 +221,7 @@ static void run_group(OknoCommitter *c, GPtrArray *group)
   return;
 
 fail_all:
+  note_connection(c);
   okno_log_warn("store", "event=group_failed jobs=%u error=\"%s\"", group->len, err->message);
   for (guint i = 0; i < group->len; i++) {
     Job *j = group->pdata[i];
@@ -127,7 +241,7 @@ static gpointer writer_main(gpointer p)
   for (;;) {
     g_autoptr(GPtrArray) group = g_ptr_array_new();
     g_mutex_lock(&c->lock);
-    while (g_queue_is_empty(&c->pending) && !c->stopping)
+    while ((g_queue_is_empty(&c->pending) || c->held) && !c->stopping)
       g_cond_wait(&c->cond, &c->lock);
     if (g_queue_is_empty(&c->pending) && c->stopping) {
       g_mutex_unlock(&c->lock);
@@ -150,6 +264,7 @@ OknoCommitter *okno_committer_new(const char *store_url, guint max_batch, GError
   c->st = st;
   /* PostgreSQL: a group's statements go out without waiting for each answer. */
   okno_db_set_pipelining(okno_store_db(st), TRUE);
+  c->trips_at_start = okno_db_round_trips(okno_store_db(st));
   c->max_batch = max_batch ? max_batch : 256;
   g_mutex_init(&c->lock);
   g_cond_init(&c->cond);
@@ -192,5 +307,22 @@ void okno_committer_stats(OknoCommitter *c, guint64 *jobs, guint64 *commits)
   g_mutex_lock(&c->lock);
   *jobs = c->jobs_done;
   *commits = c->commits;
+  g_mutex_unlock(&c->lock);
+}
+
+void okno_committer_counts(OknoCommitter *c, OknoCommitCounts *out)
+{
+  g_mutex_lock(&c->lock);
+  *out = (OknoCommitCounts){.jobs = c->jobs_done, .commits = c->commits, .retried = c->retried,
+                            .runs = c->runs, .savepoints = c->savepoints,
+                            .round_trips = c->round_trips};
+  g_mutex_unlock(&c->lock);
+}
+
+void okno_committer_hold(OknoCommitter *c, gboolean hold)
+{
+  g_mutex_lock(&c->lock);
+  c->held = hold;
+  g_cond_signal(&c->cond);
   g_mutex_unlock(&c->lock);
 }

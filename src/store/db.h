@@ -49,6 +49,8 @@ typedef struct {
                    GError **error);
   /* Optional: see okno_db_set_pipelining. */
   void (*set_pipelining)(OknoDb *db, gboolean on);
+  /* Optional: see okno_db_sync (NULL: nothing is ever in flight). */
+  gboolean (*sync)(OknoDb *db, GError **error);
 } OknoDbDriver;
 
 struct OknoDb {
@@ -83,6 +85,13 @@ guint64 okno_db_round_trips(OknoDb *db);
  * needs one; an error of theirs is then that statement's error. For the group-commit
  * writer, whose jobs fail as a whole; nothing else turns it on. SQLite: nothing. */
 void okno_db_set_pipelining(OknoDb *db, gboolean on);
+/* With pipelining on: waits for the answers of every statement sent without waiting
+ * (one round trip; none when nothing is in flight) and returns the first error among
+ * them, so that it shows here and not as the next statement's (the group-commit
+ * writer's check before its COMMIT); FALSE too when the transaction was already
+ * aborted by an error (PostgreSQL's COMMIT would then answer ROLLBACK, no error) or the
+ * connection is lost. SQLite: TRUE at once. */
+gboolean okno_db_sync(OknoDb *db, GError **error);
 /* SQLite only: copies the whole database into a new file `dest` with the online backup
  * API (a consistent snapshot while others write; the copy in rollback-journal mode). */
 gboolean okno_db_sqlite_backup(OknoDb *db, const char *dest, GError **error);

@@ -70,8 +70,9 @@ GBytes *okno_journal_entry_purge(const char *ref, gint64 id, gint64 appeal_id, g
  * the commit, and before the journal is read or a leaf is appended at once (access,
  * purge, rotation): a group's leaves cost one statement per 32 leaves, not one per
  * job. Their seqs are given when written, so the sequence stays in commit order with
- * no gap. The facts added between two savepoint boundaries (a job) never share a batch
- * leaf with others, so the leaves are the ones a write at each boundary would make. A
+ * no gap. The facts added between two savepoint boundaries or job ends (a job) never
+ * share a batch leaf with others, so the leaves are the ones a write at each boundary
+ * would make, with or without savepoints. A
  * rollback drops the leaves waiting; a rollback to a savepoint drops those added since
  * it and makes those written since it (their rows undone) wait again. Outside a
  * transaction a leaf is appended at once. */
@@ -87,6 +88,10 @@ void okno_journal_drop_pending(OknoStore *st);
 void okno_journal_savepoint(OknoStore *st);
 void okno_journal_release(OknoStore *st);
 void okno_journal_rollback_to(OknoStore *st);
+/* store.c at the end of a job run without a savepoint (okno_store_job_end): the facts
+ * added after it never share a batch leaf with those added before, as after a
+ * release. */
+void okno_journal_job_end(OknoStore *st);
 gboolean okno_store_journal_registration(OknoStore *st, const OknoAppeal *a, GError **error);
 /* Appends an "appeal" fact when the appeal's entry differs from its latest leaf. */
 gboolean okno_store_journal_appeal_changed(OknoStore *st, const OknoAppeal *a, GError **error);

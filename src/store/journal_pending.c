@@ -5,7 +5,8 @@
  * written, each run of two or more waiting facts of one appeal added in one stretch
  * (between two savepoint boundaries: a job's facts, or what came before or after it)
  * becomes ONE batch leaf (journal_batch.h; a registration's facts: one leaf) with a
- * row per fact in the index journal_facts; a fact alone stays a leaf of its own. Seqs
+ * row per fact in the index journal_facts; a fact alone stays a leaf of its own (a
+ * job's end without a savepoint, okno_journal_job_end, is a boundary too). Seqs
  * are given when written (in commit order, with no gap, as for a leaf appended at
  * once). A rollback drops what waits; a rollback to a savepoint drops only the facts
  * added since it, and makes the facts from before it that were written inside it (the
@@ -108,6 +109,13 @@ void okno_journal_release(OknoStore *st)
   g_array_set_size(p->marks, p->marks->len - 1);
   p->stretch++;
   forget_written(p);
+}
+
+void okno_journal_job_end(OknoStore *st)
+{
+  Pending *p = pending(st, FALSE);
+  if (p)
+    p->stretch++;
 }
 
 void okno_journal_rollback_to(OknoStore *st)

@@ -26,8 +26,9 @@
  * next statement that needs an answer (a query, RELEASE, COMMIT) is sent behind them
  * with a sync, and all the answers come back in one round trip. The first error among
  * them is that statement's error (the server aborted the rest), so a job in its
- * savepoint still fails as a whole and is undone. A ROLLBACK first collects what is
- * in flight, ignoring its errors.
+ * savepoint still fails as a whole and is undone. okno_db_sync collects what is in
+ * flight on its own (the writer's check that a group's work went through, before its
+ * COMMIT). A ROLLBACK first collects what is in flight, ignoring its errors.
  *
  * Prepared statements (issue 18), on the pipelining connection only: a statement with
  * parameters is parsed once per connection and parameter types, under a name never
@@ -547,6 +548,33 @@ static gboolean pg_exec(OknoDb *db, const char *sql, const OknoParam *params, gs
 
 static void pg_set_pipelining(OknoDb *db, gboolean on) { ((PgDb *)db)->pipelining = on; }
 
+/* okno_db_sync: collects what is in flight (pipe_sync with no statement of its own).
+ * Also FALSE when the transaction is already aborted by an error nobody reported (a
+ * caller that swallowed one): its COMMIT would answer ROLLBACK without an error. */
+static gboolean pg_sync(OknoDb *db, GError **error)
+{
+  PgDb *p = (PgDb *)db;
+  GError *first = NULL;
+  if (p->inflight->len > 0)
+    PQclear(pipe_sync(p, NULL, NULL, 0, &first));
+  if (first) {
+    g_propagate_error(error, first);
+    return FALSE;
+  }
+  if (PQstatus(p->conn) != CONNECTION_OK) {
+    p->lost_in_tx = TRUE;
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP,
+                "postgresql: connection lost inside a transaction");
+    return FALSE;
+  }
+  if (PQtransactionStatus(p->conn) == PQTRANS_INERROR) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_INTERNAL,
+                "postgresql: the transaction was aborted by an earlier error");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static guint64 pg_round_trips(OknoDb *db) { return ((PgDb *)db)->round_trips; }
 
 const OknoDbDriver okno_pg_driver = {
@@ -558,4 +586,5 @@ const OknoDbDriver okno_pg_driver = {
   .round_trips = pg_round_trips,
   .exec = pg_exec,
   .set_pipelining = pg_set_pipelining,
+  .sync = pg_sync,
 };

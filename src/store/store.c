@@ -19,6 +19,7 @@
 struct OknoStore {
   OknoDb *db;
   int savepoints;
+  guint64 savepoints_made;       /* okno_store_savepoints_made */
   gboolean in_transaction;
   gint64 reg_appeal_id, reg_seq; /* okno_store_note_registration_leaf */
   gpointer journal_pending;      /* okno_store_journal_slot */
@@ -271,7 +272,21 @@ gboolean okno_store_savepoint(OknoStore *st, GError **error)
     return FALSE;
   okno_journal_savepoint(st);
   st->savepoints++;
+  st->savepoints_made++;
   return TRUE;
+}
+
+guint64 okno_store_savepoints_made(OknoStore *st) { return st->savepoints_made; }
+
+void okno_store_job_end(OknoStore *st)
+{
+  /* what RELEASE does to the journal's waiting leaves, without a statement */
+  okno_journal_job_end(st);
+}
+
+gboolean okno_store_sync(OknoStore *st, GError **error)
+{
+  return okno_db_sync(st->db, error);
 }
 
 gboolean okno_store_release(OknoStore *st, GError **error)

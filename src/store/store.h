@@ -8,7 +8,8 @@
  * inside okno_store_begin()/okno_store_commit(); a commit returns only once the data is
  * synced to disk (SQLite: WAL with synchronous=FULL; PostgreSQL: after the WAL flush,
  * synchronous_commit=on, which okno expects and docs/postgresql.md states). Savepoints let the group-commit
- * writer undo one registration without losing the others in the same transaction.
+ * writer undo one registration without losing the others in the same transaction,
+ * when a group has a failing job (commit.h: a group runs without them first).
  *
  * Times are microseconds since the epoch (okno_now()); the store keeps them as RFC 3339
  * UTC text. Strings given are copied; rows returned are owned by the caller.
@@ -33,6 +34,16 @@ gboolean okno_store_savepoint(OknoStore *st, GError **error);
 /* FALSE: the savepoint's work is undone (rolled back to it) and the error says why. */
 gboolean okno_store_release(OknoStore *st, GError **error);
 void okno_store_rollback_to(OknoStore *st);
+/* The group-commit writer's jobs run without savepoints (commit.h):
+ * okno_store_job_end marks where one job's work ends, as a RELEASE does for what the
+ * store keeps in memory (the journal's leaves of two jobs never share a batch leaf,
+ * journal.h), at no cost on the database. okno_store_sync waits for the answers of the
+ * statements sent without waiting (PostgreSQL's pipelining, db.h okno_db_sync) and
+ * returns FALSE with the first error among them; the caller then rolls back. */
+void okno_store_job_end(OknoStore *st);
+gboolean okno_store_sync(OknoStore *st, GError **error);
+/* A debug counter: the savepoints this connection made (tests of the writer). */
+guint64 okno_store_savepoints_made(OknoStore *st);
 
 /* For store/journal.c only: the registration leaf written in the transaction now open
  * (an appeal's id and the leaf's seq), so that changes to the same appeal before the
