@@ -163,15 +163,14 @@ static guint run_saved(OknoCommitter *c, GPtrArray *group)
   return ok;
 }
 
-/* Metric: groups run again with a savepoint per job. */
-static void observe_retry(void)
+/* Metric: groups run again with a savepoint per job (made at the writer's start, so
+ * that it reads 0 until the first). */
+static OknoMetricFamily *retried_metric(void)
 {
-  okno_metric_add(okno_metrics_counter(okno_metrics(), "okno_commit_groups_retried_total",
-                                       "Groups of the group commit rolled back and run again "
-                                       "with a savepoint per job because one of their jobs "
-                                       "failed.",
-                                       NULL),
-                  1);
+  return okno_metrics_counter(okno_metrics(), "okno_commit_groups_retried_total",
+                              "Groups of the group commit rolled back and run again with a "
+                              "savepoint per job because one of their jobs failed.",
+                              NULL);
 }
 
 static void run_group(OknoCommitter *c, GPtrArray *group)
@@ -197,7 +196,7 @@ static void run_group(OknoCommitter *c, GPtrArray *group)
     g_clear_error(&err);
     for (guint i = 0; i < group->len; i++)
       g_clear_error(&((Job *)group->pdata[i])->error);
-    observe_retry();
+    okno_metric_add(retried_metric(), 1);
     g_mutex_lock(&c->lock);
     c->retried++;
     g_mutex_unlock(&c->lock);
@@ -265,6 +264,7 @@ OknoCommitter *okno_committer_new(const char *store_url, guint max_batch, GError
   /* PostgreSQL: a group's statements go out without waiting for each answer. */
   okno_db_set_pipelining(okno_store_db(st), TRUE);
   c->trips_at_start = okno_db_round_trips(okno_store_db(st));
+  retried_metric();
   c->max_batch = max_batch ? max_batch : 256;
   g_mutex_init(&c->lock);
   g_cond_init(&c->cond);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "core/error.h"
+#include "core/metrics.h"
 #include "ops/journal.h"
 #include "store/appeals.h"
 #include "store/commit.h"
@@ -161,11 +162,15 @@ static void test_many_jobs_share_commits_and_a_failing_job_is_undone_alone(void 
   enum { N = 300 };
   static Job jobs[N];
   const int fail[] = {8, 0};
+  OknoMetricFamily *retried = okno_metrics_counter(okno_metrics(), "okno_commit_groups_retried_total",
+                                                   "", NULL);
+  double retried_before = okno_metric_value(retried);
   OknoCommitCounts c = run_jobs(db->url, jobs, N, 64, fail, NULL, NULL);
 
   assert_int_equal(c.jobs, N - 1);
   assert_int_equal(c.commits, 5); /* 64, 64, 64, 64, 44 */
   assert_int_equal(c.retried, 1);
+  assert_true(okno_metric_value(retried) == retried_before + 1);
   assert_int_equal(c.savepoints, 64);   /* the second run of the first group only */
   assert_int_equal(c.runs, 8 + 64 + 236); /* jobs 1..8 ran twice */
   for (int i = 0; i < N; i++) {
