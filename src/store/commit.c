@@ -197,6 +197,7 @@ static void run_group(OknoCommitter *c, GPtrArray *group)
     for (guint i = 0; i < group->len; i++)
       g_clear_error(&((Job *)group->pdata[i])->error);
     okno_metric_add(retried_metric(), 1);
+    okno_log("store", "event=group_retried jobs=%u", group->len);
     g_mutex_lock(&c->lock);
     c->retried++;
     g_mutex_unlock(&c->lock);
