@@ -96,6 +96,11 @@ void okno_db_set_pipelining(OknoDb *db, gboolean on)
     db->driver->set_pipelining(db, on);
 }
 
+gboolean okno_db_pipelining(OknoDb *db)
+{
+  return db->driver->pipelining && db->driver->pipelining(db);
+}
+
 guint64 okno_db_round_trips(OknoDb *db)
 {
   return db->driver->round_trips ? db->driver->round_trips(db) : 0;

@@ -49,6 +49,8 @@ typedef struct {
                    GError **error);
   /* Optional: see okno_db_set_pipelining. */
   void (*set_pipelining)(OknoDb *db, gboolean on);
+  /* Optional: whether it is on (NULL: never). */
+  gboolean (*pipelining)(OknoDb *db);
 } OknoDbDriver;
 
 struct OknoDb {
@@ -83,6 +85,8 @@ guint64 okno_db_round_trips(OknoDb *db);
  * needs one; an error of theirs is then that statement's error. For the group-commit
  * writer, whose jobs fail as a whole; nothing else turns it on. SQLite: nothing. */
 void okno_db_set_pipelining(OknoDb *db, gboolean on);
+/* Whether okno_db_set_pipelining turned it on for this connection (FALSE on SQLite). */
+gboolean okno_db_pipelining(OknoDb *db);
 /* SQLite only: copies the whole database into a new file `dest` with the online backup
  * API (a consistent snapshot while others write; the copy in rollback-journal mode). */
 gboolean okno_db_sqlite_backup(OknoDb *db, const char *dest, GError **error);

@@ -547,6 +547,8 @@ static gboolean pg_exec(OknoDb *db, const char *sql, const OknoParam *params, gs
 
 static void pg_set_pipelining(OknoDb *db, gboolean on) { ((PgDb *)db)->pipelining = on; }
 
+static gboolean pg_pipelining(OknoDb *db) { return ((PgDb *)db)->pipelining; }
+
 static guint64 pg_round_trips(OknoDb *db) { return ((PgDb *)db)->round_trips; }
 
 const OknoDbDriver okno_pg_driver = {
@@ -558,4 +560,5 @@ const OknoDbDriver okno_pg_driver = {
   .round_trips = pg_round_trips,
   .exec = pg_exec,
   .set_pipelining = pg_set_pipelining,
+  .pipelining = pg_pipelining,
 };
