@@ -93,6 +93,8 @@ static void seed(OknoStore *st, gint64 n, gint64 now)
                        "  SELECT department, status, coalesce(assignee, 0),"
                        "    CASE WHEN queue = 'quarantine' THEN 1 ELSE 0 END, count(*)"
                        "  FROM appeals GROUP BY 1, 2, 3, 4;"
+                       /* the deferred triggers' events first (migration 37) */
+                       "SET CONSTRAINTS ALL IMMEDIATE;"
                        "ALTER TABLE appeals ENABLE TRIGGER appeal_counts_insert_delete",
                        &err)) ||
       !okno_store_commit(st, &err) ||

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/ids.h"
 #include "store/journal.h"
 #include "store/keys.h"
 #include "store/search_queue.h"
@@ -77,39 +78,36 @@ GPtrArray *okno_appeals_from_rows(const OknoRows *r, GError **error)
 
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
 {
-  g_autoptr(OknoRows) r = NULL;
   g_autofree char *name = NULL, *phone = NULL, *email = NULL, *subject = NULL;
   g_autofree char *bidx = okno_store_blind_email(a->from_email);
   g_autofree char *terms = okno_store_terms(a->subject);
-  gint64 key_id = 0;
+  gint64 key_id = 0, id;
   if (!okno_store_key_new(st, &key_id, error) ||
       !(subject = okno_store_seal_text(st, key_id, a->subject, error)) ||
       !(email = okno_store_seal_text(st, key_id, a->from_email, error)) ||
       !(name = okno_store_seal_text(st, key_id, a->from_name, error)) ||
-      !(phone = okno_store_seal_text(st, key_id, a->phone, error)))
+      !(phone = okno_store_seal_text(st, key_id, a->phone, error)) ||
+      !okno_store_reserve_id(st, OKNO_ID_APPEALS, &id, error) ||
+      !okno_store_insert_row(
+          st,
+          "INSERT INTO appeals(number, status, channel, queue, subject, from_name, from_email, "
+          "phone, category, related, received_at, deadline, updated_at, kind, priority, "
+          "priority_confirmed, sla_class, forward_deadline, deadline_gen, key_id, from_bidx, "
+          "subject_terms",
+          OKNO_PARAMS(T(a->number), OKNO_TEXT(okno_status_name(a->status)),
+                      OKNO_TEXT(okno_channel_name(a->channel)),
+                      OKNO_TEXT(okno_hold_name(a->queue)), OKNO_TEXT(subject), OKNO_TEXT(name),
+                      OKNO_TEXT(email), OKNO_TEXT(phone), T(a->category), T(a->related),
+                      OKNO_INT(a->received_at), OKNO_INT(a->deadline),
+                      OKNO_INT(a->received_at), OKNO_TEXT(okno_kind_name(a->kind)),
+                      OKNO_TEXT(okno_priority_name(a->priority)),
+                      OKNO_INT(a->priority_confirmed ? 1 : 0),
+                      OKNO_TEXT(okno_sla_class_name(a->sla_class)),
+                      OKNO_INT(a->forward_deadline), OKNO_INT(a->deadline_gen),
+                      OKNO_INT(key_id), OKNO_TEXT(bidx), OKNO_TEXT(terms), OKNO_INT(id)),
+          &id, error))
     return FALSE;
-  r = okno_db_query(
-      okno_store_db(st),
-      "INSERT INTO appeals(number, status, channel, queue, subject, from_name, from_email, "
-      "phone, category, related, received_at, deadline, updated_at, kind, priority, "
-      "priority_confirmed, sla_class, forward_deadline, deadline_gen, key_id, from_bidx, "
-      "subject_terms) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11, $13, $14, $15, $16, "
-      "$17, $18, $19, $20, $21) RETURNING id",
-      OKNO_PARAMS(T(a->number), OKNO_TEXT(okno_status_name(a->status)),
-                  OKNO_TEXT(okno_channel_name(a->channel)), OKNO_TEXT(okno_hold_name(a->queue)),
-                  OKNO_TEXT(subject), OKNO_TEXT(name), OKNO_TEXT(email), OKNO_TEXT(phone),
-                  T(a->category), T(a->related), OKNO_INT(a->received_at),
-                  OKNO_INT(a->deadline), OKNO_TEXT(okno_kind_name(a->kind)),
-                  OKNO_TEXT(okno_priority_name(a->priority)),
-                  OKNO_INT(a->priority_confirmed ? 1 : 0),
-                  OKNO_TEXT(okno_sla_class_name(a->sla_class)),
-                  OKNO_INT(a->forward_deadline), OKNO_INT(a->deadline_gen),
-                  OKNO_INT(key_id), OKNO_TEXT(bidx), OKNO_TEXT(terms)),
-      error);
-  if (!r)
-    return FALSE;
-  a->id = okno_rows_int(r, 0, 0);
+  a->id = id;
   okno_store_keys_remember(a->id, key_id);
   a->updated_at = a->received_at;
   a->version = 1;

@@ -101,6 +101,11 @@ gboolean okno_db_sync(OknoDb *db, GError **error)
   return db->driver->sync ? db->driver->sync(db, error) : TRUE;
 }
 
+gboolean okno_db_pipelining(OknoDb *db)
+{
+  return db->driver->pipelining && db->driver->pipelining(db);
+}
+
 guint64 okno_db_round_trips(OknoDb *db)
 {
   return db->driver->round_trips ? db->driver->round_trips(db) : 0;

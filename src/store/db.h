@@ -51,6 +51,8 @@ typedef struct {
   void (*set_pipelining)(OknoDb *db, gboolean on);
   /* Optional: see okno_db_sync (NULL: nothing is ever in flight). */
   gboolean (*sync)(OknoDb *db, GError **error);
+  /* Optional: whether it is on (NULL: never). */
+  gboolean (*pipelining)(OknoDb *db);
 } OknoDbDriver;
 
 struct OknoDb {
@@ -92,6 +94,8 @@ void okno_db_set_pipelining(OknoDb *db, gboolean on);
  * aborted by an error (PostgreSQL's COMMIT would then answer ROLLBACK, no error) or the
  * connection is lost. SQLite: TRUE at once. */
 gboolean okno_db_sync(OknoDb *db, GError **error);
+/* Whether okno_db_set_pipelining turned it on for this connection (FALSE on SQLite). */
+gboolean okno_db_pipelining(OknoDb *db);
 /* SQLite only: copies the whole database into a new file `dest` with the online backup
  * API (a consistent snapshot while others write; the copy in rollback-journal mode). */
 gboolean okno_db_sqlite_backup(OknoDb *db, const char *dest, GError **error);

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/vault.h"
+#include "store/ids.h"
 #include "store/journal.h"
 #include "store/keys.h"
 
@@ -113,19 +114,16 @@ gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
   gint64 at = okno_now();
   const char *detail = detail_json ? detail_json : "{}";
   g_autofree char *stored = okno_store_event_detail_seal(st, appeal_id, kind, detail, error);
-  g_autoptr(OknoRows) r = NULL;
-  if (!stored)
-    return FALSE;
-  r = okno_db_query(
-      okno_store_db(st),
-      "INSERT INTO events(appeal_id, at, kind, detail) VALUES($1, $2, $3, $4) RETURNING id",
-      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(at), T(kind), OKNO_TEXT(stored)), error);
-  if (!r)
+  gint64 id;
+  if (!stored || !okno_store_reserve_id(st, OKNO_ID_EVENTS, &id, error) ||
+      !okno_store_insert_row(st, "INSERT INTO events(appeal_id, at, kind, detail",
+                             OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(at), T(kind),
+                                         OKNO_TEXT(stored), OKNO_INT(id)),
+                             &id, error))
     return FALSE;
   /* The event and its journal leaf in the same transaction (store/journal.h); the
    * leaf's digest is of the detail as written, which is what every reader gets back. */
-  return okno_store_journal_event(st, okno_rows_int(r, 0, 0), appeal_id, at,
-                                  kind ? kind : "", detail, error);
+  return okno_store_journal_event(st, id, appeal_id, at, kind ? kind : "", detail, error);
 }
 
 char *okno_store_event_last(OknoStore *st, gint64 appeal_id, const char *kind, GError **error)

@@ -4,6 +4,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "store/ids.h"
 #include "store/journal.h"
 #include "store/keys.h"
 #include "store/search_queue.h"
@@ -20,9 +21,8 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
 {
   gsize len = 0;
   const void *raw;
-  gint64 key_id = 0;
+  gint64 key_id = 0, id;
   g_autoptr(GBytes) sealed = NULL;
-  g_autoptr(OknoRows) r = NULL;
   g_autofree char *recipient = NULL, *meta = NULL, *sender = NULL, *subject = NULL, *text = NULL;
   g_autofree char *bidx = okno_store_blind_email(m->sender);
   /* okno's own letters (receipts) are kept out of the search index (store/terms.h) */
@@ -40,20 +40,19 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
                                  m->raw ? g_bytes_get_size(m->raw) : 0, error)))
     return FALSE;
   raw = g_bytes_get_data(sealed, &len);
-  r = okno_db_query(
-      okno_store_db(st),
-      "INSERT INTO messages(appeal_id, direction, message_id, sender, recipient, subject, "
-      "text, content_hash, meta, raw, created_at, automatic, sender_bidx, text_terms) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-      OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id), OKNO_TEXT(sender),
-                  OKNO_TEXT(recipient), OKNO_TEXT(subject), OKNO_TEXT(text), T(m->content_hash),
-                  OKNO_TEXT(meta), OKNO_BLOB(raw, len),
-                  OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0), OKNO_TEXT(bidx),
-                  OKNO_TEXT(terms)),
-      error);
-  if (!r)
+  if (!okno_store_reserve_id(st, OKNO_ID_MESSAGES, &id, error) ||
+      !okno_store_insert_row(
+          st,
+          "INSERT INTO messages(appeal_id, direction, message_id, sender, recipient, subject, "
+          "text, content_hash, meta, raw, created_at, automatic, sender_bidx, text_terms",
+          OKNO_PARAMS(OKNO_INT(m->appeal_id), T(m->direction), T(m->message_id),
+                      OKNO_TEXT(sender), OKNO_TEXT(recipient), OKNO_TEXT(subject),
+                      OKNO_TEXT(text), T(m->content_hash), OKNO_TEXT(meta), OKNO_BLOB(raw, len),
+                      OKNO_INT(m->created_at), OKNO_INT(m->automatic ? 1 : 0),
+                      OKNO_TEXT(bidx), OKNO_TEXT(terms), OKNO_INT(id)),
+          &id, error))
     return FALSE;
-  m->id = okno_rows_int(r, 0, 0);
+  m->id = id;
   okno_store_keys_remember_message(m->id, key_id);
   return okno_store_search_message_added(st, m->id, error) &&
          okno_store_journal_message(st, m, error);
@@ -111,26 +110,19 @@ GBytes *okno_store_appeal_message_raw(OknoStore *st, const char *number, gint64 
 gint64 okno_store_find_duplicate(OknoStore *st, const char *sender, const char *message_id,
                                  const char *content_hash, gint64 since, GError **error)
 {
-  g_autoptr(OknoRows) r = NULL;
   g_autofree char *bidx = okno_store_blind_email(sender);
-  if (message_id && *message_id) {
-    r = okno_db_query(okno_store_db(st),
-                      "SELECT appeal_id FROM messages WHERE message_id = $1 AND message_id <> '' "
-                      "AND sender_bidx = $2 AND direction = 'in' ORDER BY id LIMIT 1",
-                      OKNO_PARAMS(OKNO_TEXT(message_id), OKNO_TEXT(bidx)), error);
-    if (!r)
-      return 0;
-    if (okno_rows_count(r))
-      return okno_rows_int(r, 0, 0);
-    g_clear_pointer(&r, okno_rows_free);
-  }
-  if (!content_hash || !*content_hash)
-    return 0;
-  r = okno_db_query(okno_store_db(st),
-                    "SELECT appeal_id FROM messages WHERE sender_bidx = $1 AND content_hash = $2 "
-                    "AND content_hash <> '' AND direction = 'in' AND created_at >= $3 "
-                    "ORDER BY id LIMIT 1",
-                    OKNO_PARAMS(OKNO_TEXT(bidx), OKNO_TEXT(content_hash), OKNO_INT(since)), error);
+  /* One statement (one round trip on PostgreSQL): the Message-ID's match wins, then the
+   * content's; COALESCE reads the second only when the first found nothing, and an
+   * empty Message-ID or hash matches nothing (the partial indexes' conditions). */
+  g_autoptr(OknoRows) r = okno_db_query(
+      okno_store_db(st),
+      "SELECT coalesce((SELECT appeal_id FROM messages WHERE message_id = $1 "
+      "AND message_id <> '' AND sender_bidx = $2 AND direction = 'in' ORDER BY id LIMIT 1), "
+      "(SELECT appeal_id FROM messages WHERE sender_bidx = $2 AND content_hash = $3 "
+      "AND content_hash <> '' AND direction = 'in' AND created_at >= $4 ORDER BY id LIMIT 1), 0)",
+      OKNO_PARAMS(OKNO_TEXT(message_id ? message_id : ""), OKNO_TEXT(bidx),
+                  OKNO_TEXT(content_hash ? content_hash : ""), OKNO_INT(since)),
+      error);
   return r && okno_rows_count(r) ? okno_rows_int(r, 0, 0) : 0;
 }
 

@@ -1104,6 +1104,8 @@ static const char *const sqlite_steps[] = {
   R36_PRUNE " END;"
   "CREATE TRIGGER appeal_due36_update AFTER UPDATE ON appeals WHEN " R36_CHANGED " BEGIN "
   R36_ROW("OLD", "-1") R36_ROW("NEW", "1") R36_PRUNE " END;",
+  /* 37 (pgev, issue 18 item 3): nothing on SQLite (one writer at a time anyway). */
+  "SELECT 1;",
 };
 
 static const char *const pg_steps[] = {
@@ -1721,6 +1723,46 @@ static const char *const pg_steps[] = {
   "CREATE TRIGGER appeal_due36_insert_delete AFTER INSERT OR DELETE ON appeals FOR EACH ROW"
   "  EXECUTE FUNCTION okno_appeal_due36();"
   "CREATE TRIGGER appeal_due36_update AFTER UPDATE ON appeals FOR EACH ROW"
+  "  WHEN (" R36_CHANGED ") EXECUTE FUNCTION okno_appeal_due36();",
+  /* 37 (pgev, issue 18 item 3; docs/postgresql.md "Nodes"): the triggers that add an
+   * appeal's change to the shared counter rows (appeal_counts, the rollups of steps 25
+   * and 27, queue_due) fire at COMMIT instead of at each statement (deferred constraint
+   * triggers, same functions, same conditions). An immediate one locked the counter row
+   * of every new appeal ('' department, status new) from a group's first INSERT to its
+   * COMMIT, so a second node's group waited at its first INSERT for the whole of the
+   * first's (pg_stat_activity: Lock/transactionid on INSERT INTO appeals); now the rows
+   * are locked at the commit, behind journal_state's row which every group's leaves lock
+   * first, so nodes overlap their groups and still take the counter rows in turn. The
+   * counts are the same; a transaction reads its own changes in them only after it. */
+  "DROP TRIGGER appeal_counts_insert_delete ON appeals;"
+  "DROP TRIGGER appeal_counts_update ON appeals;"
+  "DROP TRIGGER appeal_roll_insert_delete ON appeals;"
+  "DROP TRIGGER appeal_roll_update ON appeals;"
+  "DROP TRIGGER appeal_roll27_insert_delete ON appeals;"
+  "DROP TRIGGER appeal_roll27_update ON appeals;"
+  "DROP TRIGGER appeal_due36_insert_delete ON appeals;"
+  "DROP TRIGGER appeal_due36_update ON appeals;"
+  "CREATE CONSTRAINT TRIGGER appeal_counts_insert_delete AFTER INSERT OR DELETE ON appeals"
+  "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION okno_appeal_counts();"
+  "CREATE CONSTRAINT TRIGGER appeal_counts_update AFTER UPDATE OF department, status,"
+  "  assignee, queue ON appeals DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+  "  WHEN ((OLD.department, OLD.status, OLD.assignee, OLD.queue)"
+  "  IS DISTINCT FROM (NEW.department, NEW.status, NEW.assignee, NEW.queue))"
+  "  EXECUTE FUNCTION okno_appeal_counts();"
+  "CREATE CONSTRAINT TRIGGER appeal_roll_insert_delete AFTER INSERT OR DELETE ON appeals"
+  "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION okno_appeal_roll();"
+  "CREATE CONSTRAINT TRIGGER appeal_roll_update AFTER UPDATE ON appeals"
+  "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+  "  WHEN (" ROLL_CHANGED ") EXECUTE FUNCTION okno_appeal_roll();"
+  "CREATE CONSTRAINT TRIGGER appeal_roll27_insert_delete AFTER INSERT OR DELETE ON appeals"
+  "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION okno_appeal_roll27();"
+  "CREATE CONSTRAINT TRIGGER appeal_roll27_update AFTER UPDATE ON appeals"
+  "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+  "  WHEN (" R27_CHANGED ") EXECUTE FUNCTION okno_appeal_roll27();"
+  "CREATE CONSTRAINT TRIGGER appeal_due36_insert_delete AFTER INSERT OR DELETE ON appeals"
+  "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION okno_appeal_due36();"
+  "CREATE CONSTRAINT TRIGGER appeal_due36_update AFTER UPDATE ON appeals"
+  "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
   "  WHEN (" R36_CHANGED ") EXECUTE FUNCTION okno_appeal_due36();",
 };
 

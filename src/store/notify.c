@@ -12,6 +12,7 @@ gboolean okno_store_notify_set(OknoStore *st, const char *email, const char *eve
                                gboolean enabled, GError **error)
 {
   g_autofree char *bidx = okno_store_blind_email(email);
+  okno_store_memo_forget(st); /* the settings read in this transaction */
   return okno_db_exec(okno_store_db(st),
                       "INSERT INTO notify_settings(email_bidx, event, enabled, updated_at) "
                       "VALUES($1, $2, $3, $4) ON CONFLICT (email_bidx, event) "
@@ -25,12 +26,27 @@ gboolean okno_store_notify_enabled(OknoStore *st, const char *email, const char 
                                    gboolean *enabled, GError **error)
 {
   g_autofree char *bidx = okno_store_blind_email(email);
-  g_autoptr(OknoRows) r = okno_db_query(
-      okno_store_db(st), "SELECT enabled FROM notify_settings WHERE email_bidx = $1 AND event = $2",
-      OKNO_PARAMS(OKNO_TEXT(bidx), OKNO_TEXT(event)), error);
-  if (!r)
-    return FALSE;
+  g_autofree char *key = g_strconcat("notify|", bidx, NULL);
+  g_autofree char *want = g_strconcat(";", event, "=", NULL);
+  const char *known = okno_store_memo_get(st, key), *at;
+  g_autoptr(GString) all = NULL;
+  if (!known) {
+    /* every setting of the address in one statement, ";event=0|1" each, remembered for
+     * the rest of the transaction (store.h memo): a registration asks for two */
+    g_autoptr(OknoRows) r = okno_db_query(
+        okno_store_db(st), "SELECT event, enabled FROM notify_settings WHERE email_bidx = $1",
+        OKNO_PARAMS(OKNO_TEXT(bidx)), error);
+    if (!r)
+      return FALSE;
+    all = g_string_new(NULL);
+    for (guint i = 0; i < okno_rows_count(r); i++)
+      g_string_append_printf(all, ";%s=%d", okno_rows_text(r, i, 0),
+                             okno_rows_int(r, i, 1) != 0);
+    okno_store_memo_set(st, key, all->str);
+    known = all->str;
+  }
+  at = strstr(known, want);
   /* SMS is asked for (issue 22): no row, no SMS; every other type is on without one */
-  *enabled = okno_rows_count(r) == 0 ? strcmp(event, "sms") != 0 : okno_rows_int(r, 0, 0) != 0;
+  *enabled = at ? at[strlen(want)] == '1' : strcmp(event, "sms") != 0;
   return TRUE;
 }

@@ -3,6 +3,7 @@
  * lease runs out. Transactions belong to the callers. */
 #include "store/outbound.h"
 #include "store/keys.h"
+#include "store/notify.h"
 
 #include "appeal/tg_contact.h"
 
@@ -34,13 +35,15 @@ static gboolean enqueue(OknoStore *st, const char *transport, gint64 appeal_id, 
  * cabinet's setting "sms", store/notify.h: off without a row); NULL otherwise. */
 static char *sms_phone(OknoStore *st, gint64 appeal_id, const char *contact, GError **error)
 {
-  g_autofree char *bidx = okno_store_blind_email(contact);
-  g_autoptr(OknoRows) r = okno_db_query(
-      okno_store_db(st),
-      "SELECT phone FROM appeals WHERE id = $1 AND EXISTS (SELECT 1 FROM notify_settings "
-      "WHERE email_bidx = $2 AND event = 'sms' AND enabled = 1)",
-      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_TEXT(bidx)), error);
-  const char *phone = r && okno_rows_count(r) ? okno_rows_text(r, 0, 0) : NULL;
+  g_autoptr(OknoRows) r = NULL;
+  gboolean on = FALSE;
+  const char *phone;
+  /* the settings are usually read already in this transaction (the receipt's) */
+  if (!okno_store_notify_enabled(st, contact, "sms", &on, error) || !on)
+    return NULL;
+  r = okno_db_query(okno_store_db(st), "SELECT phone FROM appeals WHERE id = $1",
+                    OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+  phone = r && okno_rows_count(r) ? okno_rows_text(r, 0, 0) : NULL;
   return phone && *phone ? g_strdup(phone) : NULL;
 }
 

@@ -575,6 +575,8 @@ static gboolean pg_sync(OknoDb *db, GError **error)
   return TRUE;
 }
 
+static gboolean pg_pipelining(OknoDb *db) { return ((PgDb *)db)->pipelining; }
+
 static guint64 pg_round_trips(OknoDb *db) { return ((PgDb *)db)->round_trips; }
 
 const OknoDbDriver okno_pg_driver = {
@@ -587,4 +589,5 @@ const OknoDbDriver okno_pg_driver = {
   .exec = pg_exec,
   .set_pipelining = pg_set_pipelining,
   .sync = pg_sync,
+  .pipelining = pg_pipelining,
 };

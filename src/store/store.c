@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/ids.h"
 #include "store/journal.h"
 #include "store/migrations.h"
 #include "store/search_queue.h"
@@ -23,6 +24,7 @@ struct OknoStore {
   gboolean in_transaction;
   gint64 reg_appeal_id, reg_seq; /* okno_store_note_registration_leaf */
   gpointer journal_pending;      /* okno_store_journal_slot */
+  OknoIdPool *ids;               /* PostgreSQL's writer: ids reserved ahead (ids.h) */
   OknoSearchQueue search;        /* PostgreSQL: search rows to write before COMMIT */
   GHashTable *memo;              /* okno_store_memo_get: key -> value, this transaction */
   GHashTable *memo_arrays;       /* okno_store_memo_array: key -> GPtrArray, the same */
@@ -150,6 +152,7 @@ void okno_store_close(OknoStore *st)
   okno_store_read_end(st);
   g_free(st->url);
   okno_journal_drop_pending(st);
+  okno_id_pool_free(st->ids);
   okno_db_close(st->db);
   g_clear_pointer(&st->search.appeals, g_array_unref);
   g_clear_pointer(&st->search.messages, g_array_unref);
@@ -210,6 +213,7 @@ gboolean okno_store_begin(OknoStore *st, GError **error)
   okno_store_memo_forget(st);
   okno_journal_drop_pending(st);
   okno_search_queue_clear(&st->search);
+  okno_id_pool_clear(st->ids);
   st->in_transaction =
       okno_db_script(st->db, okno_db_is_sqlite(st->db) ? "BEGIN IMMEDIATE" : "BEGIN", error);
   return st->in_transaction;
@@ -230,6 +234,7 @@ gboolean okno_store_commit(OknoStore *st, GError **error)
   st->in_transaction = FALSE;
   forget_registration_leaf(st);
   okno_store_memo_forget(st);
+  okno_id_pool_clear(st->ids);
   return okno_db_script(st->db, "COMMIT", error);
 }
 
@@ -245,6 +250,7 @@ void okno_store_rollback(OknoStore *st)
   okno_store_memo_forget(st);
   okno_journal_drop_pending(st);
   okno_search_queue_clear(&st->search);
+  okno_id_pool_clear(st->ids);
   okno_db_script(st->db, "ROLLBACK", NULL);
 }
 
@@ -263,6 +269,7 @@ gint64 okno_store_registration_leaf(OknoStore *st, gint64 appeal_id)
 
 gboolean okno_store_in_transaction(OknoStore *st) { return st->in_transaction; }
 gpointer *okno_store_journal_slot(OknoStore *st) { return &st->journal_pending; }
+OknoIdPool **okno_store_id_pool_slot(OknoStore *st) { return &st->ids; }
 
 gboolean okno_store_savepoint(OknoStore *st, GError **error)
 {

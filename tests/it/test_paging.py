@@ -120,7 +120,8 @@ class Paging(unittest.TestCase):
             # one took minutes, in chunks of 5,000 seconds).
             for statement in statements:
                 cls.sql("BEGIN; ALTER TABLE appeals DISABLE TRIGGER appeal_search_appeal; "
-                        + statement + "; ALTER TABLE appeals ENABLE TRIGGER appeal_search_appeal;"
+                        + statement + "; SET CONSTRAINTS ALL IMMEDIATE;"
+                        " ALTER TABLE appeals ENABLE TRIGGER appeal_search_appeal;"
                         " COMMIT")
             cls.sql("SELECT okno_search_rebuild(array(SELECT id FROM appeals))")
             cls.sql("ANALYZE")

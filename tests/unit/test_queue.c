@@ -88,6 +88,9 @@ static void seed(OknoStore *st, gint64 users[3])
   if (!okno_db_is_sqlite(db))
     assert_true(okno_db_script(db,
                                "SELECT okno_search_rebuild(array(SELECT id FROM appeals));"
+                               /* the deferred triggers' events first (migration 37):
+                                * ALTER TABLE refuses a table with some pending */
+                               "SET CONSTRAINTS ALL IMMEDIATE;"
                                "ALTER TABLE appeals ENABLE TRIGGER appeal_search_appeal;"
                                "ALTER TABLE appeals ENABLE TRIGGER appeal_roll_insert_delete;"
                                "ALTER TABLE appeals ENABLE TRIGGER appeal_roll27_insert_delete;"
