@@ -885,12 +885,13 @@ static void test_pg_round_trips_per_appeal(void **state)
   assert_int_equal(c.commits, 1);
   assert_true(writer < pipelined);
   /* 17.00 pipelined before ids were reserved ahead (store/ids.h), the duplicate lookups
-   * made one statement and the notification settings read once: 7.00 since, and 6.00 by
-   * the writer, which makes no savepoint (2026-12-07, fourth session). What is left per
+   * made one statement and the notification settings read once: 7.00 since, and 6.25 by
+   * the writer, which makes no savepoint (2026-12-07, fourth session; 0.25 of it is the
+   * group's own: a second block of event ids and the wait before COMMIT). What is left per
    * appeal: the duplicate lookup, the number, the hourly receipt limit and the
    * notification settings (and the savepoint's release, pipelined). */
   assert_true(pipelined <= 7.0);
-  assert_true(writer <= 6.0);
+  assert_true(writer <= 6.25);
   assert_int_equal(count(fx, "SELECT count(*) FROM appeals"), 32);
   assert_int_equal(count(fx, "SELECT count(*) FROM appeal_search"), 32);
   /* every appeal, whichever way its ids came, has the same rows under it */
