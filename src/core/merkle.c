@@ -39,18 +39,29 @@ static EVP_MD_CTX *sha256_ctx(void)
   return EVP_DigestInit_ex2(ctx, md, NULL) == 1 ? ctx : NULL;
 }
 
-/* SHA-256 of prefix byte `tag` followed by data[0..len). */
-static void tagged_sha256(guint8 tag, const void *data, gsize len, guint8 out[OKNO_HASH_LEN])
+/* SHA-256 of a[0..alen) followed by b[0..blen). */
+static void sha256_two(const void *a, gsize alen, const void *b, gsize blen,
+                       guint8 out[OKNO_HASH_LEN])
 {
   EVP_MD_CTX *ctx = sha256_ctx();
   crypto_hash_sha256_state s;
-  if (ctx && EVP_DigestUpdate(ctx, &tag, 1) == 1 && EVP_DigestUpdate(ctx, data, len) == 1 &&
+  if (ctx && EVP_DigestUpdate(ctx, a, alen) == 1 && EVP_DigestUpdate(ctx, b, blen) == 1 &&
       EVP_DigestFinal_ex(ctx, out, NULL) == 1)
     return;
   crypto_hash_sha256_init(&s);
-  crypto_hash_sha256_update(&s, &tag, 1);
-  crypto_hash_sha256_update(&s, data, len);
+  crypto_hash_sha256_update(&s, a, alen);
+  crypto_hash_sha256_update(&s, b, blen);
   crypto_hash_sha256_final(&s, out);
+}
+
+static void tagged_sha256(guint8 tag, const void *data, gsize len, guint8 out[OKNO_HASH_LEN])
+{
+  sha256_two(&tag, 1, data, len, out);
+}
+
+void okno_sha256(const void *data, gsize len, guint8 out[OKNO_HASH_LEN])
+{
+  sha256_two("", 0, len ? data : "", len, out);
 }
 
 void okno_merkle_leaf_hash(const void *entry, gsize len, guint8 out[OKNO_HASH_LEN])

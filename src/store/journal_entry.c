@@ -55,7 +55,7 @@ static void put_digest(GString *s, const char *name, const void *data, gsize len
 {
   guint8 h[crypto_hash_sha256_BYTES];
   okno_journal_count_sha256(len);
-  crypto_hash_sha256(h, data ? data : (const void *)"", len);
+  okno_sha256(data ? data : (const void *)"", len, h);
   g_string_append(s, name);
   g_string_append_c(s, '=');
   append_hex(s, h, sizeof h);
