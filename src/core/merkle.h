@@ -15,6 +15,9 @@
 
 #define OKNO_HASH_LEN 32
 
+/* SHA-256 of data[0..len), as the tree hashes (the CPU's SHA instructions when there
+ * are any); for the digests inside entries too. Thread-safe. */
+void okno_sha256(const void *data, gsize len, guint8 out[OKNO_HASH_LEN]);
 void okno_merkle_leaf_hash(const void *entry, gsize len, guint8 out[OKNO_HASH_LEN]);
 void okno_merkle_node_hash(const guint8 left[OKNO_HASH_LEN], const guint8 right[OKNO_HASH_LEN],
                            guint8 out[OKNO_HASH_LEN]);

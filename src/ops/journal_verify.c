@@ -71,11 +71,11 @@ static OknoJournalProblem *add_problem(OknoJournalReport *rep, gint64 seq, const
 }
 
 /* " (fact I of the batch)" for a fact inside a batch leaf, else "". */
-static const char *in_batch(const OknoJournalLeaf *l, char *buf, gsize size)
+static const char *in_batch(const OknoJournalFactView *v, char *buf, gsize size)
 {
-  if (!l->batch)
+  if (v->fact < 0)
     return "";
-  g_snprintf(buf, size, ", fact %d of the batch", l->fact);
+  g_snprintf(buf, size, ", fact %d of the batch", v->fact);
   return buf;
 }
 
@@ -275,6 +275,27 @@ typedef struct {
   OknoJournalReport *rep;
 } Task;
 
+/* Does fact view `v` (the row's latest) hold `row`'s entry? A purged row (retention)
+ * is checked against the digest its purge leaf recorded, and the purge must supersede
+ * the leaf before it (`previous`); any other latest leaf holds the row's entry itself
+ * (or, for an appeal, its version-1 entry). */
+static gboolean fact_matches(const OknoJournalFactView *v, const OknoJournalFact *row,
+                             gint64 previous)
+{
+  gsize len;
+  const void *d = g_bytes_get_data(row->entry, &len);
+  if (okno_journal_entry_is_purge_data(v->entry, v->len)) {
+    g_autoptr(GBytes) purge = g_bytes_new_static(v->entry, v->len);
+    return okno_journal_purge_matches(purge, row->entry, previous);
+  }
+  if (len == v->len && (len == 0 || memcmp(d, v->entry, len) == 0))
+    return TRUE;
+  if (!row->entry_v1)
+    return FALSE;
+  d = g_bytes_get_data(row->entry_v1, &len);
+  return len == v->len && (len == 0 || memcmp(d, v->entry, len) == 0);
+}
+
 /* The merge of a piece's rows with their leaves. */
 static gboolean walk_facts(OknoStore *st, const Task *t, GError **error)
 {
@@ -284,59 +305,54 @@ static gboolean walk_facts(OknoStore *st, const Task *t, GError **error)
   for (;;) {
     g_autoptr(GPtrArray) facts =
         okno_store_journal_facts(st, ref, after, t->upto, FACT_PAGE, error);
-    g_autoptr(GPtrArray) leaves = NULL;
+    g_autoptr(OknoJournalFactPage) page = NULL;
+    const GArray *leaves;
     gint64 upto;
     guint li = 0;
     if (!facts)
       return FALSE;
     upto = facts->len < FACT_PAGE ? t->upto
                                   : ((OknoJournalFact *)facts->pdata[facts->len - 1])->id;
-    leaves = okno_store_journal_leaves_of(st, ref, after, upto, error);
-    if (!leaves)
+    page = okno_store_journal_fact_page(st, ref, after, upto, error);
+    if (!page)
       return FALSE;
+    leaves = okno_journal_fact_page_facts(page);
+#define LEAF(i) (&g_array_index(leaves, OknoJournalFactView, (i)))
     for (guint fi = 0; fi <= facts->len; fi++) {
       OknoJournalFact *fact = fi < facts->len ? facts->pdata[fi] : NULL;
       gint64 id = fact ? fact->id : G_MAXINT64;
       /* Leaves of ids below this fact's have no row: deleted. */
-      while (li < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li])->ref_id < id) {
-        OknoJournalLeaf *l = leaves->pdata[li];
+      while (li < leaves->len && LEAF(li)->ref_id < id) {
+        const OknoJournalFactView *l = LEAF(li);
         gint64 gone = l->ref_id;
-        while (li + 1 < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li + 1])->ref_id == gone)
-          l = leaves->pdata[++li];
         char buf[48];
+        while (li + 1 < leaves->len && LEAF(li + 1)->ref_id == gone)
+          l = LEAF(++li);
         li++;
         add_problem(rep, l->seq, l->number, ref, gone,
-                    "%s %" G_GINT64_FORMAT " of leaf %" G_GINT64_FORMAT " (%s%s) is missing from the store",
-                    ref, gone, l->seq, l->kind, in_batch(l, buf, sizeof buf))->fact =
-            l->batch ? l->fact : -1;
+                    "%s %" G_GINT64_FORMAT " of leaf %" G_GINT64_FORMAT " (%.*s%s) is missing "
+                    "from the store", ref, gone, l->seq, (int)l->kind_len, l->kind,
+                    in_batch(l, buf, sizeof buf))->fact = l->fact;
       }
       if (!fact)
         break;
-      if (li < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li])->ref_id == id) {
-        OknoJournalLeaf *l = leaves->pdata[li];
+      if (li < leaves->len && LEAF(li)->ref_id == id) {
+        const OknoJournalFactView *l = LEAF(li);
         gint64 previous = 0; /* the seq of the leaf before the latest, 0: none */
-        gboolean same;
-        while (li + 1 < leaves->len && ((OknoJournalLeaf *)leaves->pdata[li + 1])->ref_id == id) {
+        while (li + 1 < leaves->len && LEAF(li + 1)->ref_id == id) {
           previous = l->seq;
-          l = leaves->pdata[++li];
+          l = LEAF(++li);
         }
         li++;
         rep->facts++;
-        /* A purged row (retention) is checked against the digest its purge leaf
-         * recorded, and the purge must supersede the leaf before it; any other
-         * latest leaf holds the row's entry itself. */
-        same = okno_journal_entry_is_purge(l->entry)
-                   ? okno_journal_purge_matches(l->entry, fact->entry, previous)
-                   : g_bytes_equal(l->entry, fact->entry) ||
-                         (fact->entry_v1 && g_bytes_equal(l->entry, fact->entry_v1));
         /* The appeal the journal knows the row by (a row moved by hand names the
          * appeal it was taken from). */
-        if (!same) {
+        if (!fact_matches(l, fact, previous)) {
           char buf[48];
           add_problem(rep, l->seq, *l->number ? l->number : fact->number, ref, id,
-                      "%s %" G_GINT64_FORMAT " differs from its leaf %" G_GINT64_FORMAT " (%s%s)",
-                      ref, id, l->seq, l->kind, in_batch(l, buf, sizeof buf))->fact =
-              l->batch ? l->fact : -1;
+                      "%s %" G_GINT64_FORMAT " differs from its leaf %" G_GINT64_FORMAT
+                      " (%.*s%s)", ref, id, l->seq, (int)l->kind_len, l->kind,
+                      in_batch(l, buf, sizeof buf))->fact = l->fact;
         }
       } else if (id <= t->before) {
         rep->before++;
@@ -346,6 +362,7 @@ static gboolean walk_facts(OknoStore *st, const Task *t, GError **error)
                     "%s %" G_GINT64_FORMAT " has no leaf in the journal", ref, id);
       }
     }
+#undef LEAF
     if (facts->len < FACT_PAGE)
       return TRUE;
     after = upto;

@@ -5,15 +5,23 @@
 
 #include "core/error.h"
 
+/* A value. TEXT (with a terminating NUL kept inside, so text reads need no copy) and
+ * BLOB bytes of up to SMALL bytes are copied into the rows' arena, one growing buffer
+ * for all of them, so that reading a row costs no allocation of its own (verify reads
+ * millions); larger ones, and sealed text once opened, are GBytes of their own. */
 typedef struct {
   OknoParamType type;
   gint64 i;
-  GBytes *bytes; /* TEXT (NUL-terminated inside) and BLOB */
+  gsize at, len; /* in the arena when !bytes; len counts TEXT's NUL */
+  GBytes *bytes;
 } Cell;
+
+#define SMALL 512
 
 struct OknoRows {
   guint ncols;
   GArray *cells; /* ncols * nrows Cells */
+  GByteArray *arena;
 };
 
 OknoDb *okno_db_open(const char *url, GError **error)
@@ -46,12 +54,12 @@ static gboolean open_sealed(OknoDb *db, OknoRows *r, GError **error)
     char *clear = NULL;
     if (c->type != OKNO_P_TEXT)
       continue;
-    t = g_bytes_get_data(c->bytes, NULL);
+    t = c->bytes ? g_bytes_get_data(c->bytes, NULL) : (const char *)r->arena->data + c->at;
     if (t[0] != '~' || (t[1] != '1' && t[1] != '2'))
       continue;
     if (!text_opener(db, t, &clear, error))
       return FALSE;
-    g_bytes_unref(c->bytes);
+    g_clear_pointer(&c->bytes, g_bytes_unref);
     if (!clear)
       clear = g_strdup("");
     c->bytes = g_bytes_new_take(clear, strlen(clear) + 1);
@@ -123,6 +131,7 @@ OknoRows *okno_rows_new(guint ncols)
   r->ncols = ncols;
   r->cells = g_array_new(FALSE, TRUE, sizeof(Cell));
   g_array_set_clear_func(r->cells, cell_clear);
+  r->arena = g_byte_array_new();
   return r;
 }
 
@@ -136,15 +145,30 @@ void okno_rows_set(OknoRows *r, guint col, OknoParamType type, const void *p, gs
   c = &g_array_index(r->cells, Cell, r->cells->len - r->ncols + col);
   c->type = type;
   c->i = i;
-  if (type == OKNO_P_TEXT) {
-    /* Keep a terminating NUL inside the bytes so text reads need no copy. */
+  if (type != OKNO_P_TEXT && type != OKNO_P_BLOB)
+    return;
+  if (len > SMALL) {
     char *copy = g_malloc(len + 1);
     memcpy(copy, p, len);
     copy[len] = '\0';
-    c->bytes = g_bytes_new_take(copy, len + 1);
-  } else if (type == OKNO_P_BLOB) {
-    c->bytes = g_bytes_new(p, len);
+    c->bytes = g_bytes_new_take(copy, type == OKNO_P_TEXT ? len + 1 : len);
+    return;
   }
+  c->at = r->arena->len;
+  c->len = type == OKNO_P_TEXT ? len + 1 : len;
+  g_byte_array_set_size(r->arena, (guint)(c->at + len + 1)); /* a NUL after blobs too */
+  if (len)
+    memcpy(r->arena->data + c->at, p, len);
+  r->arena->data[c->at + len] = 0;
+}
+
+/* A TEXT or BLOB cell's bytes (TEXT's with its NUL) and their length. */
+static const char *cell_data(const OknoRows *r, const Cell *c, gsize *len)
+{
+  if (c->bytes)
+    return g_bytes_get_data(c->bytes, len);
+  *len = c->len;
+  return (const char *)r->arena->data + c->at;
 }
 
 static const Cell *cell(const OknoRows *r, guint row, guint col)
@@ -160,9 +184,10 @@ const char *okno_rows_text(const OknoRows *r, guint row, guint col)
   const Cell *c = cell(r, row, col);
   if (!c || c->type == OKNO_P_NULL)
     return NULL;
+  gsize len;
   if (c->type == OKNO_P_INT)
     return NULL;
-  return g_bytes_get_data(c->bytes, NULL);
+  return cell_data(r, c, &len);
 }
 
 gint64 okno_rows_int(const OknoRows *r, guint row, guint col)
@@ -172,8 +197,10 @@ gint64 okno_rows_int(const OknoRows *r, guint row, guint col)
     return 0;
   if (c->type == OKNO_P_INT)
     return c->i;
-  if (c->type == OKNO_P_TEXT)
-    return g_ascii_strtoll(g_bytes_get_data(c->bytes, NULL), NULL, 10);
+  if (c->type == OKNO_P_TEXT) {
+    gsize len;
+    return g_ascii_strtoll(cell_data(r, c, &len), NULL, 10);
+  }
   return 0;
 }
 
@@ -193,11 +220,29 @@ GArray *okno_rows_ints(const OknoRows *r, guint col)
 GBytes *okno_rows_blob(const OknoRows *r, guint row, guint col)
 {
   const Cell *c = cell(r, row, col);
-  if (!c || !c->bytes)
+  gsize len;
+  const char *d;
+  if (!c || (c->type != OKNO_P_TEXT && c->type != OKNO_P_BLOB))
     return NULL;
-  if (c->type == OKNO_P_TEXT) /* without the terminating NUL */
+  if (c->bytes && c->type == OKNO_P_BLOB)
+    return g_bytes_ref(c->bytes);
+  if (c->bytes) /* without the terminating NUL */
     return g_bytes_new_from_bytes(c->bytes, 0, g_bytes_get_size(c->bytes) - 1);
-  return g_bytes_ref(c->bytes);
+  d = cell_data(r, c, &len);
+  return g_bytes_new(d, c->type == OKNO_P_TEXT ? len - 1 : len);
+}
+
+const void *okno_rows_blob_data(const OknoRows *r, guint row, guint col, gsize *len)
+{
+  const Cell *c = cell(r, row, col);
+  gsize size = 0;
+  const char *d;
+  *len = 0;
+  if (!c || (c->type != OKNO_P_TEXT && c->type != OKNO_P_BLOB))
+    return NULL;
+  d = cell_data(r, c, &size);
+  *len = c->type == OKNO_P_TEXT ? size - 1 : size;
+  return d;
 }
 
 gboolean okno_rows_is_null(const OknoRows *r, guint row, guint col)
@@ -327,5 +372,6 @@ void okno_rows_free(OknoRows *r)
   if (!r)
     return;
   g_array_unref(r->cells);
+  g_byte_array_unref(r->arena);
   g_free(r);
 }

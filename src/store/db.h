@@ -110,6 +110,9 @@ gint64 okno_rows_int(const OknoRows *r, guint row, guint col);
  * query's failure on. */
 GArray *okno_rows_ints(const OknoRows *r, guint col);
 GBytes *okno_rows_blob(const OknoRows *r, guint row, guint col); /* new ref or NULL */
+/* The same value's bytes without a reference (TEXT without its NUL), valid while `r`
+ * is: NULL and *len 0 for NULL or an integer. */
+const void *okno_rows_blob_data(const OknoRows *r, guint row, guint col, gsize *len);
 gboolean okno_rows_is_null(const OknoRows *r, guint row, guint col);
 void okno_rows_free(OknoRows *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoRows, okno_rows_free)

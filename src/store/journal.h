@@ -119,6 +119,8 @@ gboolean okno_store_journal_purge_event(OknoStore *st, gint64 id, gint64 appeal_
                                         const char *emptied, GError **error);
 /* TRUE when `entry` is a purge entry. */
 gboolean okno_journal_entry_is_purge(GBytes *entry);
+/* The same over `len` bytes at `data`. */
+gboolean okno_journal_entry_is_purge_data(const void *data, gsize len);
 /* TRUE when purge entry `purge` supersedes leaf `previous_seq` (0: the row had no
  * earlier leaf) and its row digest is the SHA-256 of `row` (the entry recomputed now). */
 gboolean okno_journal_purge_matches(GBytes *purge, GBytes *row, gint64 previous_seq);
@@ -177,6 +179,32 @@ GPtrArray *okno_store_journal_leaves(OknoStore *st, gint64 after, guint limit, G
  * journal_facts), ordered by ref_id, seq, fact. */
 GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 after,
                                         gint64 upto, GError **error);
+/* The same facts as okno_store_journal_leaves_of, in the same order, as views into a
+ * page that owns their bytes (verify's merge: nothing allocated per fact). A fact
+ * whose index row names a fact its batch does not hold (or another ref or id) has
+ * kind "batch" and an empty entry, as there. */
+typedef struct {
+  gint64 seq;
+  gint64 ref_id;
+  gint fact;           /* the fact's index in its batch leaf; -1: a leaf of its own */
+  const char *kind;    /* kind_len bytes, not NUL-terminated */
+  gsize kind_len;
+  const char *number;  /* the leaf's appeal number when written, "" if none */
+  const void *entry;   /* the fact's entry, len bytes */
+  gsize len;
+  gint64 appeal_id, at; /* the leaf's */
+  const void *hashed;  /* what the leaf hashes (the batch entry, or `entry`), hashed_len bytes */
+  gsize hashed_len;
+  const void *leaf;    /* the stored leaf hash, leaf_len bytes */
+  gsize leaf_len;
+} OknoJournalFactView;
+typedef struct OknoJournalFactPage OknoJournalFactPage;
+OknoJournalFactPage *okno_store_journal_fact_page(OknoStore *st, const char *ref, gint64 after,
+                                                  gint64 upto, GError **error);
+/* The page's facts (OknoJournalFactView), valid until the page is freed. */
+const GArray *okno_journal_fact_page_facts(const OknoJournalFactPage *p);
+void okno_journal_fact_page_free(OknoJournalFactPage *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoJournalFactPage, okno_journal_fact_page_free)
 /* The rows of the fact index journal_facts (the facts inside batch leaves). */
 gboolean okno_store_journal_index_size(OknoStore *st, gint64 *rows, GError **error);
 /* The index's rows per leaf, as gint64 pairs (seq, rows) in seq order (all of them:

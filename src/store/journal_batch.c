@@ -136,30 +136,54 @@ gint64 okno_journal_batch_count(const void *data, gsize len)
   return p == end ? (gint64)n : -1;
 }
 
-GPtrArray *okno_journal_batch_parse(const void *data, gsize len)
+gboolean okno_journal_batch_views(const void *data, gsize len, GArray *out)
 {
   const char *p = data, *end = (const char *)data + len;
-  g_autoptr(GPtrArray) out = NULL;
+  guint first = out->len;
   guint64 n;
   if (!okno_journal_entry_is_batch(data, len))
-    return NULL;
+    return FALSE;
   p += strlen(BATCH_HEAD);
   if (!(n = fact_count(&p, end, len)))
-    return NULL;
-  out = g_ptr_array_new_full((guint)MIN(n, 64), (GDestroyNotify)okno_journal_batch_fact_free);
+    return FALSE;
   for (guint64 i = 0; i < n; i++) {
     FactView v;
-    OknoJournalBatchFact *x;
-    if (!next_fact(&p, end, i, &v))
-      return NULL;
-    x = g_new0(OknoJournalBatchFact, 1);
-    x->kind = g_strndup(v.kind, (gsize)(v.kind_end - v.kind));
-    x->ref = g_strndup(v.ref, (gsize)(v.ref_end - v.ref));
-    x->ref_id = v.ref_id;
-    x->entry = g_bytes_new(v.entry, v.size);
+    OknoJournalBatchView x;
+    if (!next_fact(&p, end, i, &v)) {
+      g_array_set_size(out, first);
+      return FALSE;
+    }
+    x.kind = v.kind;
+    x.kind_len = (gsize)(v.kind_end - v.kind);
+    x.ref = v.ref;
+    x.ref_len = (gsize)(v.ref_end - v.ref);
+    x.ref_id = v.ref_id;
+    x.entry = v.entry;
+    x.size = v.size;
+    g_array_append_val(out, x);
+  }
+  if (p != end) {
+    g_array_set_size(out, first);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GPtrArray *okno_journal_batch_parse(const void *data, gsize len)
+{
+  g_autoptr(GArray) views = g_array_new(FALSE, FALSE, sizeof(OknoJournalBatchView));
+  GPtrArray *out;
+  if (!okno_journal_batch_views(data, len, views))
+    return NULL;
+  out = g_ptr_array_new_full(views->len, (GDestroyNotify)okno_journal_batch_fact_free);
+  for (guint i = 0; i < views->len; i++) {
+    const OknoJournalBatchView *v = &g_array_index(views, OknoJournalBatchView, i);
+    OknoJournalBatchFact *x = g_new0(OknoJournalBatchFact, 1);
+    x->kind = g_strndup(v->kind, v->kind_len);
+    x->ref = g_strndup(v->ref, v->ref_len);
+    x->ref_id = v->ref_id;
+    x->entry = g_bytes_new(v->entry, v->size);
     g_ptr_array_add(out, x);
   }
-  if (p != end)
-    return NULL;
-  return g_steal_pointer(&out);
+  return out;
 }

@@ -23,6 +23,19 @@ gboolean okno_journal_entry_is_batch(const void *data, gsize len);
  * bytes are not exactly a canonical batch entry (any other byte, a nested batch, a
  * length that does not fit, trailing bytes). */
 GPtrArray *okno_journal_batch_parse(const void *data, gsize len);
+/* A fact of a batch entry as pointers into the entry's bytes (valid while they are). */
+typedef struct {
+  const char *kind, *ref; /* not NUL-terminated: kind_len, ref_len bytes */
+  gsize kind_len, ref_len;
+  gint64 ref_id;
+  const void *entry; /* the fact's own entry, `size` bytes */
+  gsize size;
+} OknoJournalBatchView;
+/* The facts of a batch entry appended to `out` (an array of OknoJournalBatchView), in
+ * order, checked exactly as okno_journal_batch_parse checks them; FALSE (and `out` as
+ * it was) when the bytes are not a canonical batch entry. Nothing allocated but `out`'s
+ * growth (verify's merge of 7 million facts). */
+gboolean okno_journal_batch_views(const void *data, gsize len, GArray *out);
 /* The number of facts of a batch entry, checked as strictly as okno_journal_batch_parse
  * does but with nothing allocated (verify's walk by seq); -1 when not well formed. */
 gint64 okno_journal_batch_count(const void *data, gsize len);

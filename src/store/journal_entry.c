@@ -55,7 +55,7 @@ static void put_digest(GString *s, const char *name, const void *data, gsize len
 {
   guint8 h[crypto_hash_sha256_BYTES];
   okno_journal_count_sha256(len);
-  crypto_hash_sha256(h, data ? data : (const void *)"", len);
+  okno_sha256(data ? data : (const void *)"", len, h);
   g_string_append(s, name);
   g_string_append_c(s, '=');
   append_hex(s, h, sizeof h);
@@ -189,12 +189,17 @@ static char *entry_field(GBytes *entry, const char *name)
   return end ? g_strndup(p, (gsize)(end - p)) : NULL;
 }
 
-gboolean okno_journal_entry_is_purge(GBytes *entry)
+gboolean okno_journal_entry_is_purge_data(const void *data, gsize len)
 {
   static const char head[] = "okno-journal 1\nrecord=purge\n";
+  return data && len >= sizeof head - 1 && memcmp(data, head, sizeof head - 1) == 0;
+}
+
+gboolean okno_journal_entry_is_purge(GBytes *entry)
+{
   gsize len;
-  const char *d = g_bytes_get_data(entry, &len);
-  return d && len >= sizeof head - 1 && memcmp(d, head, sizeof head - 1) == 0;
+  const void *d = g_bytes_get_data(entry, &len);
+  return okno_journal_entry_is_purge_data(d, len);
 }
 
 gboolean okno_journal_purge_matches(GBytes *purge, GBytes *row, gint64 previous_seq)

@@ -220,59 +220,176 @@ static OknoRows *in_range(OknoDb *db, const char *sql, const char *ref, gint64 a
                        error);
 }
 
+/* A batch leaf of a fact page: its row in the page's query and its facts. */
+typedef struct {
+  gint64 seq;
+  guint row;
+  guint first, n; /* its facts in the page's views; n 0: not well formed */
+} PageBatch;
+
+struct OknoJournalFactPage {
+  OknoRows *single, *index, *batches;
+  GArray *batch;  /* PageBatch, by seq */
+  GArray *views;  /* OknoJournalBatchView of every batch */
+  GArray *facts;  /* OknoJournalFactView */
+};
+
+void okno_journal_fact_page_free(OknoJournalFactPage *p)
+{
+  if (!p)
+    return;
+  okno_rows_free(p->single);
+  okno_rows_free(p->index);
+  okno_rows_free(p->batches);
+  if (p->batch)
+    g_array_unref(p->batch);
+  if (p->views)
+    g_array_unref(p->views);
+  if (p->facts)
+    g_array_unref(p->facts);
+  g_free(p);
+}
+
+const GArray *okno_journal_fact_page_facts(const OknoJournalFactPage *p) { return p->facts; }
+
+static const PageBatch *page_batch(const OknoJournalFactPage *p, gint64 seq)
+{
+  guint lo = 0, hi = p->batch->len;
+  while (lo < hi) {
+    guint mid = lo + (hi - lo) / 2;
+    const PageBatch *b = &g_array_index(p->batch, PageBatch, mid);
+    if (b->seq == seq)
+      return b;
+    if (b->seq < seq)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
+/* The leaf columns of row i of r (OKNO_JOURNAL_LEAF_COLUMNS) into v, its entry being
+ * what the leaf hashes. */
+static void view_of_row(const OknoRows *r, guint i, OknoJournalFactView *v)
+{
+  const char *number = okno_rows_text(r, i, 5);
+  v->seq = okno_rows_int(r, i, 0);
+  v->ref_id = okno_rows_int(r, i, 3);
+  v->fact = -1;
+  v->kind = okno_rows_blob_data(r, i, 1, &v->kind_len);
+  if (!v->kind)
+    v->kind = "";
+  v->number = number ? number : "";
+  v->appeal_id = okno_rows_int(r, i, 4);
+  v->at = okno_rows_int(r, i, 6);
+  v->hashed = okno_rows_blob_data(r, i, 7, &v->hashed_len);
+  if (!v->hashed)
+    v->hashed = "";
+  v->leaf = okno_rows_blob_data(r, i, 8, &v->leaf_len);
+  v->entry = v->hashed;
+  v->len = v->hashed_len;
+}
+
+OknoJournalFactPage *okno_store_journal_fact_page(OknoStore *st, const char *ref, gint64 after,
+                                                  gint64 upto, GError **error)
+{
+  /* Three scans in index order, merged here (verify reads every fact this way: 7
+   * million on a journal of a million batch leaves): the record's leaves of their own
+   * (index journal_ref), its facts in batches (journal_facts' key: three integers a
+   * fact), and those batches' rows by seq, each once however many of its facts are
+   * asked; facts point into the rows' bytes. */
+  OknoDb *db = okno_store_db(st);
+  g_autoptr(OknoJournalFactPage) p = g_new0(OknoJournalFactPage, 1);
+  guint si = 0, ii = 0, ns, ni;
+  gsize rlen = strlen(ref);
+  if (!(p->single = in_range(db,
+                             "SELECT " OKNO_JOURNAL_LEAF_COLUMNS " FROM journal WHERE ref = $1 "
+                             "AND ref_id > $2 AND ref_id <= $3 ORDER BY ref_id, seq",
+                             ref, after, upto, error)) ||
+      !(p->index = in_range(db,
+                            "SELECT ref_id, seq, fact FROM journal_facts WHERE ref = $1 AND "
+                            "ref_id > $2 AND ref_id <= $3 ORDER BY ref_id, seq, fact",
+                            ref, after, upto, error)) ||
+      !(p->batches = in_range(db,
+                              "SELECT " OKNO_JOURNAL_LEAF_COLUMNS " FROM journal WHERE seq IN "
+                              "(SELECT seq FROM journal_facts WHERE ref = $1 AND ref_id > $2 "
+                              "AND ref_id <= $3) ORDER BY seq",
+                              ref, after, upto, error)))
+    return NULL;
+  p->batch = g_array_sized_new(FALSE, FALSE, sizeof(PageBatch), okno_rows_count(p->batches));
+  p->views = g_array_sized_new(FALSE, FALSE, sizeof(OknoJournalBatchView),
+                               8 * okno_rows_count(p->batches));
+  for (guint i = 0; i < okno_rows_count(p->batches); i++) {
+    gsize len;
+    const void *e = okno_rows_blob_data(p->batches, i, 7, &len);
+    PageBatch b = {.seq = okno_rows_int(p->batches, i, 0), .row = i, .first = p->views->len};
+    if (e && okno_journal_batch_views(e, len, p->views))
+      b.n = p->views->len - b.first;
+    g_array_append_val(p->batch, b);
+  }
+  ns = okno_rows_count(p->single);
+  ni = okno_rows_count(p->index);
+  p->facts = g_array_sized_new(FALSE, FALSE, sizeof(OknoJournalFactView), ns + ni);
+  /* ordered by ref_id, seq, fact (a leaf of its own as fact -1) */
+  while (si < ns || ii < ni) {
+    gint64 sid = si < ns ? okno_rows_int(p->single, si, 3) : G_MAXINT64;
+    gint64 iid = ii < ni ? okno_rows_int(p->index, ii, 0) : G_MAXINT64;
+    gint64 iseq = ii < ni ? okno_rows_int(p->index, ii, 1) : G_MAXINT64;
+    gint64 index;
+    const PageBatch *b;
+    const OknoJournalBatchView *f;
+    OknoJournalFactView v;
+    if (si < ns && (sid < iid || (sid == iid && okno_rows_int(p->single, si, 0) <= iseq))) {
+      view_of_row(p->single, si++, &v);
+      g_array_append_val(p->facts, v);
+      continue;
+    }
+    b = page_batch(p, iseq);
+    index = okno_rows_int(p->index, ii++, 2);
+    if (!b) /* an index row naming no leaf: the scan by seq finds the count wrong */
+      continue;
+    /* an index the batch does not hold, or another ref or id than the index row
+     * names: an empty entry, so the row differs from its leaf */
+    f = index >= 0 && index < b->n ? &g_array_index(p->views, OknoJournalBatchView,
+                                                    b->first + (guint)index)
+                                   : NULL;
+    if (f && (f->ref_len != rlen || memcmp(f->ref, ref, rlen) != 0 || f->ref_id != iid))
+      f = NULL;
+    view_of_row(p->batches, b->row, &v);
+    v.ref_id = iid;
+    v.fact = (gint)index;
+    v.kind = f ? f->kind : "batch";
+    v.kind_len = f ? f->kind_len : 5;
+    v.entry = f ? f->entry : "";
+    v.len = f ? f->size : 0;
+    g_array_append_val(p->facts, v);
+  }
+  return g_steal_pointer(&p);
+}
+
 GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 after,
                                         gint64 upto, GError **error)
 {
-  /* Three scans in index order, none sorted, merged here (verify reads every fact this
-   * way: 7 million on a journal of a million batch leaves): the record's leaves of their
-   * own (index journal_ref), its facts in batches (journal_facts' key: three integers a
-   * fact), and those batches' rows, each once however many of its facts are asked. */
-  OknoDb *db = okno_store_db(st);
-  g_autoptr(OknoRows) single = NULL, index = NULL, b = NULL;
-  g_autoptr(GHashTable) cache = batch_cache();
+  g_autoptr(OknoJournalFactPage) p = okno_store_journal_fact_page(st, ref, after, upto, error);
   GPtrArray *out;
-  guint si = 0, ii = 0, ns, ni;
-  if (!(single = in_range(db,
-                          "SELECT " OKNO_JOURNAL_LEAF_COLUMNS " FROM journal WHERE ref = $1 AND "
-                          "ref_id > $2 AND ref_id <= $3 ORDER BY ref_id, seq",
-                          ref, after, upto, error)) ||
-      !(index = in_range(db,
-                         "SELECT ref_id, seq, fact FROM journal_facts WHERE ref = $1 AND "
-                         "ref_id > $2 AND ref_id <= $3 ORDER BY ref_id, seq, fact",
-                         ref, after, upto, error)) ||
-      !(b = in_range(db,
-                     "SELECT " OKNO_JOURNAL_LEAF_COLUMNS " FROM journal WHERE seq IN (SELECT "
-                     "seq FROM journal_facts WHERE ref = $1 AND ref_id > $2 AND ref_id <= $3)",
-                     ref, after, upto, error)))
+  if (!p)
     return NULL;
-  for (guint i = 0; i < okno_rows_count(b); i++) {
-    g_autoptr(GBytes) e = okno_rows_blob(b, i, 7);
-    g_autoptr(GBytes) none = e ? NULL : g_bytes_new(NULL, 0);
-    cache_batch(cache, okno_rows_int(b, i, 0), e ? e : none)->row = i;
-  }
-  out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_journal_leaf_free);
-  ns = okno_rows_count(single);
-  ni = okno_rows_count(index);
-  /* ordered by ref_id, seq, fact (a leaf of its own as fact -1) */
-  while (si < ns || ii < ni) {
-    gint64 sid = si < ns ? okno_rows_int(single, si, 3) : G_MAXINT64;
-    gint64 iid = ii < ni ? okno_rows_int(index, ii, 0) : G_MAXINT64;
-    gint64 iseq = ii < ni ? okno_rows_int(index, ii, 1) : G_MAXINT64;
-    Parsed *p;
-    OknoJournalLeaf *l;
-    if (si < ns && (sid < iid || (sid == iid && okno_rows_int(single, si, 0) <= iseq))) {
-      g_ptr_array_add(out, leaf_of_row(single, si++));
-      continue;
-    }
-    p = g_hash_table_lookup(cache, &iseq);
-    if (!p) { /* an index row naming no leaf: the scan by seq finds the count wrong */
-      ii++;
-      continue;
-    }
-    l = leaf_of_row(b, p->row);
-    as_fact(cache, l, okno_rows_int(index, ii, 2), ref, iid);
+  out = g_ptr_array_new_full(p->facts->len, (GDestroyNotify)okno_journal_leaf_free);
+  for (guint i = 0; i < p->facts->len; i++) {
+    const OknoJournalFactView *v = &g_array_index(p->facts, OknoJournalFactView, i);
+    OknoJournalLeaf *l = g_new0(OknoJournalLeaf, 1);
+    l->seq = v->seq;
+    l->kind = g_strndup(v->kind, v->kind_len);
+    l->ref = g_strdup(ref);
+    l->ref_id = v->ref_id;
+    l->appeal_id = v->appeal_id;
+    l->number = g_strdup(v->number);
+    l->at = v->at;
+    l->entry = g_bytes_new(v->entry, v->len);
+    l->leaf = g_bytes_new(v->leaf, v->leaf_len);
+    l->batch = v->fact >= 0 ? g_bytes_new(v->hashed, v->hashed_len) : NULL;
+    l->fact = v->fact >= 0 ? v->fact : -1;
     g_ptr_array_add(out, l);
-    ii++;
   }
   return out;
 }
