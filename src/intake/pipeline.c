@@ -316,6 +316,8 @@ gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope
 
 OknoDkim *okno_intake_dkim(OknoIntake *in) { return in->sla->dkim; }
 
+OknoCommitter *okno_intake_committer(OknoIntake *in) { return in->committer; }
+
 void okno_intake_stats(OknoIntake *in, guint64 *messages, guint64 *commits)
 {
   guint64 jobs;

@@ -187,6 +187,45 @@ void okno_committer_submit(OknoCommitter *c, OknoCommitWork work, OknoCommitDone
   g_mutex_unlock(&c->lock);
 }
 
+/* okno_committer_run's wait: the job's outcome, handed over under the lock. */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  gboolean finished;
+  GError *error;
+} Wait;
+
+static void wait_done(gpointer data, const GError *err)
+{
+  Wait *w = data;
+  g_mutex_lock(&w->lock);
+  w->error = err ? g_error_copy(err) : NULL;
+  w->finished = TRUE;
+  g_cond_signal(&w->cond);
+  g_mutex_unlock(&w->lock);
+}
+
+gboolean okno_committer_run(OknoCommitter *c, OknoCommitWork work, gpointer data,
+                            GError **error)
+{
+  Wait w = {0};
+  g_return_val_if_fail(g_thread_self() != c->thread, FALSE);
+  g_mutex_init(&w.lock);
+  g_cond_init(&w.cond);
+  okno_committer_submit(c, work, wait_done, data, NULL); /* done on the writer thread */
+  g_mutex_lock(&w.lock);
+  while (!w.finished)
+    g_cond_wait(&w.cond, &w.lock);
+  g_mutex_unlock(&w.lock);
+  g_mutex_clear(&w.lock);
+  g_cond_clear(&w.cond);
+  if (w.error) {
+    g_propagate_error(error, w.error);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 void okno_committer_stats(OknoCommitter *c, guint64 *jobs, guint64 *commits)
 {
   g_mutex_lock(&c->lock);

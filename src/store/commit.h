@@ -26,5 +26,13 @@ OknoCommitter *okno_committer_new(const char *store_url, guint max_batch, GError
 void okno_committer_free(OknoCommitter *c);
 void okno_committer_submit(OknoCommitter *c, OknoCommitWork work, OknoCommitDone done,
                            gpointer data, GMainContext *ctx);
+/* Runs `work` in the writer's next group, like okno_committer_submit, and waits on the
+ * calling thread until that group committed (TRUE) or the job or the commit failed
+ * (FALSE with the error; nothing of the job is in the store). For another thread's
+ * writes on a SQLite store: a commit on a connection of its own would make SQLite drop
+ * the writer's page cache (docs/bench.md, "Intake on a filled store"). Never call it
+ * from a job (the writer's own thread): it would wait for itself. */
+gboolean okno_committer_run(OknoCommitter *c, OknoCommitWork work, gpointer data,
+                            GError **error);
 /* Jobs committed, and commits made, since start. */
 void okno_committer_stats(OknoCommitter *c, guint64 *jobs, guint64 *commits);
