@@ -1,4 +1,5 @@
-/* test_commit.c: the group-commit writer: many jobs, few commits, one failure alone.
+/* test_commit.c: the group-commit writer: many jobs, few commits, one failure alone;
+ * okno_committer_run from other threads, each told its own outcome after the commit.
  * Runs on a fresh SQLite file, and (as pg_...) on a fresh PostgreSQL database when
  * OKNO_TEST_PG_URL names a server; without it the PostgreSQL run is skipped. */
 #include <stdarg.h>
@@ -103,6 +104,63 @@ static void test_many_jobs_share_commits_and_a_failing_job_is_undone_alone(void 
   test_db_free(db);
 }
 
+/* okno_committer_run: threads of their own, each with jobs that fail or commit. */
+typedef struct {
+  OknoCommitter *c;
+  const char *url;
+  int first;      /* the thread's jobs are first .. first + RUNS - 1 */
+  int wrong;      /* outcomes not as expected, counted by the thread */
+} Runner;
+
+enum { RUNS = 25, THREADS = 4 };
+
+static gpointer runner_main(gpointer p)
+{
+  Runner *r = p;
+  OknoStore *st = okno_store_open(r->url, NULL); /* reads on a connection of its own */
+  for (int i = 0; i < RUNS; i++) {
+    Job j = {.n = r->first + i, .fail = (i % 5 == 3)};
+    g_autoptr(GError) err = NULL;
+    g_autofree char *number = g_strdup_printf("26-%06d-0", j.n);
+    gboolean ok = okno_committer_run(r->c, work, &j, &err);
+    /* told after the commit: another connection sees the row at once */
+    g_autoptr(OknoAppeal) a = st ? okno_store_appeal_get(st, number, NULL) : NULL;
+    if (ok != !j.fail || (err != NULL) != j.fail ||
+        (j.fail && !g_str_equal(err->message, "refused on purpose")) || (a != NULL) != !j.fail)
+      r->wrong++;
+  }
+  okno_store_close(st);
+  return NULL;
+}
+
+static void test_run_waits_for_its_own_commit(void **state)
+{
+  TestDb *db = test_db_new(*state != NULL);
+  Runner runners[THREADS];
+  GThread *threads[THREADS];
+  OknoCommitter *c;
+  guint64 ndone = 0, commits = 0;
+
+  if (!db) {
+    print_message("OKNO_TEST_PG_URL is not set: PostgreSQL test skipped\n");
+    skip();
+  }
+  c = okno_committer_new(db->url, 64, NULL);
+  assert_non_null(c);
+  for (int t = 0; t < THREADS; t++) {
+    runners[t] = (Runner){.c = c, .url = db->url, .first = 1000 + t * RUNS};
+    threads[t] = g_thread_new("runner", runner_main, &runners[t]);
+  }
+  for (int t = 0; t < THREADS; t++) {
+    g_thread_join(threads[t]);
+    assert_int_equal(runners[t].wrong, 0);
+  }
+  okno_committer_stats(c, &ndone, &commits);
+  okno_committer_free(c);
+  assert_int_equal(ndone, THREADS * (RUNS - RUNS / 5));
+  test_db_free(db);
+}
+
 int main(void)
 {
   /* The state says the backend: NULL for SQLite, non-NULL for PostgreSQL. */
@@ -111,6 +169,8 @@ int main(void)
     cmocka_unit_test(test_many_jobs_share_commits_and_a_failing_job_is_undone_alone),
     {"pg_test_many_jobs_share_commits_and_a_failing_job_is_undone_alone",
      test_many_jobs_share_commits_and_a_failing_job_is_undone_alone, NULL, NULL, &pg},
+    cmocka_unit_test(test_run_waits_for_its_own_commit),
+    {"pg_test_run_waits_for_its_own_commit", test_run_waits_for_its_own_commit, NULL, NULL, &pg},
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
