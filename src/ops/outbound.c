@@ -17,6 +17,9 @@
  * created; then, like permanent failures, the job fails with its last reason.
  * Recipients appear in logs and reasons only as okno_pii() tags.
  *
+ * Writes: each transaction (a batch's claim, then its outcomes) runs on the module's
+ * own connection, or, after okno_outbound_use_committer (okno serve on SQLite), as a
+ * job of the intake's group-commit writer, waited for (write_txn).
  * Threading: the store connection is the module's own; pass_lock makes passes one at
  * a time, whoever runs them. okno_outbound_start() runs passes on a worker thread
  * (worker.h), waking on okno_outbound_wake() or every POLL_INTERVAL;
