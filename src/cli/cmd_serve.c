@@ -282,6 +282,9 @@ int okno_cmd_serve(int argc, char **argv)
   sig_term = g_unix_signal_add(SIGTERM, on_signal, &sv);
   sig_int = g_unix_signal_add(SIGINT, on_signal, &sv);
   sig_hup = g_unix_signal_add(SIGHUP, on_hangup, &sv);
+  /* SQLite: the outbound queue's writes go through the intake's group-commit writer,
+   * whose page cache a commit on another connection would drop (ops/outbound.h) */
+  okno_outbound_use_committer(outbound, okno_intake_committer(intake));
   okno_outbound_start(outbound);
   okno_scheduler_start(scheduler);
   /* Tree heads are signed every [journal] sign_interval seconds and at the end; with

@@ -323,10 +323,13 @@ gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope
 
 OknoDkim *okno_intake_dkim(OknoIntake *in) { return in->sla->dkim; }
 
+OknoCommitter *okno_intake_committer(OknoIntake *in) { return in->committer; }
+
 void okno_intake_stats(OknoIntake *in, guint64 *messages, guint64 *commits)
 {
-  guint64 jobs;
-  okno_committer_stats(in->committer, &jobs, commits);
+  OknoCommitCounts c;
+  okno_committer_counts(in->committer, &c);
+  *commits = c.commits;
   g_mutex_lock(&in->lock);
   *messages = in->registered;
   g_mutex_unlock(&in->lock);

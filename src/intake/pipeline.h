@@ -32,6 +32,7 @@
 #include "intake/parse.h"
 #include "intake/register.h"
 #include "mail/dkim.h"
+#include "store/commit.h"
 
 typedef struct OknoIntake OknoIntake;
 
@@ -66,6 +67,10 @@ gboolean okno_intake_submit_sync(OknoIntake *in, GBytes *raw, const OknoEnvelope
  * okno_dkim_sign_or_plain like every other message of okno. Borrowed: valid while `in`
  * is; okno_dkim_sign may be called from any thread. */
 OknoDkim *okno_intake_dkim(OknoIntake *in);
+/* The group-commit writer the intake registers through (store/commit.h), for other
+ * writers of the same process (the outbound queue, ops/outbound.h); alive until
+ * okno_intake_free. */
+OknoCommitter *okno_intake_committer(OknoIntake *in);
 
 /* Messages registered since start, and the number of commits (syncs) that made them
  * durable: their ratio is the group-commit factor. */

@@ -17,6 +17,9 @@
  * created; then, like permanent failures, the job fails with its last reason.
  * Recipients appear in logs and reasons only as okno_pii() tags.
  *
+ * Writes: each transaction (a batch's claim, then its outcomes) runs on the module's
+ * own connection, or, after okno_outbound_use_committer (okno serve on SQLite), as a
+ * job of the intake's group-commit writer, waited for (write_txn).
  * Threading: the store connection is the module's own; pass_lock makes passes one at
  * a time, whoever runs them. okno_outbound_start() runs passes on a worker thread
  * (worker.h), waking on okno_outbound_wake() or every POLL_INTERVAL;
@@ -38,6 +41,7 @@
 #include "mail/smtp_client.h"
 #include "ops/messenger.h"
 #include "ops/worker.h"
+#include "store/db.h"
 #include "store/events.h"
 #include "store/outbound.h"
 #include "store/store.h"
@@ -60,6 +64,7 @@ struct OknoOutbound {
   gint64 retry_min, retry_max, give_up; /* microseconds */
 
   GMutex pass_lock;
+  OknoCommitter *committer; /* SQLite: writes through the intake's writer; else NULL */
   OknoWorker *worker; /* NULL until okno_outbound_start */
   OknoMessenger *messenger; /* Telegram and SMS jobs; NULL when neither is configured */
 };
@@ -300,16 +305,12 @@ static char *event_detail(OknoOutbound *ob, const OknoOutboundJob *job, const De
   return json_to_string(root, FALSE);
 }
 
-/* Records a batch's outcomes and events in one transaction (one sync for the batch),
- * then logs them. FALSE when the store failed. */
-static gboolean record(OknoOutbound *ob, GPtrArray *jobs, Delivery *ds, gint64 *finished,
-                       GError **error)
+/* Decides each delivery's event, next attempt and recorded reason at `now`, before
+ * anything is written: the writing below may run twice (a writer's group run again,
+ * store/commit.h), and must find the same decisions each time. */
+static void decide(OknoOutbound *ob, GPtrArray *jobs, Delivery *ds, gint64 now)
 {
-  gint64 now = okno_now();
-  if (!okno_store_begin(ob->store, error))
-    return FALSE;
-  gboolean ok = TRUE;
-  for (guint i = 0; ok && i < jobs->len; i++) {
+  for (guint i = 0; i < jobs->len; i++) {
     const OknoOutboundJob *job = jobs->pdata[i];
     Delivery *d = &ds[i];
     if (d->outcome == OKNO_SMTP_SENT) {
@@ -326,18 +327,60 @@ static gboolean record(OknoOutbound *ob, GPtrArray *jobs, Delivery *ds, gint64 *
         d->reason = why;
       }
     }
-    g_autofree char *detail = event_detail(ob, job, d);
-    ok = (d->outcome == OKNO_SMTP_SENT ? okno_store_outbound_sent(ob->store, job->id, now, error)
-          : d->next ? okno_store_outbound_retry(ob->store, job->id, d->next, d->reason, error)
-                    : okno_store_outbound_failed(ob->store, job->id, d->reason, error)) &&
+  }
+}
+
+/* A batch's decided outcomes and their events, written on `st` inside a transaction
+ * that the caller begins and commits. */
+typedef struct {
+  OknoOutbound *ob;
+  GPtrArray *jobs;
+  const Delivery *ds;
+  gint64 now;
+} Outcomes;
+
+static gboolean write_outcomes(OknoStore *st, gpointer data, GError **error)
+{
+  const Outcomes *o = data;
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < o->jobs->len; i++) {
+    const OknoOutboundJob *job = o->jobs->pdata[i];
+    const Delivery *d = &o->ds[i];
+    g_autofree char *detail = event_detail(o->ob, job, d);
+    ok = (d->outcome == OKNO_SMTP_SENT ? okno_store_outbound_sent(st, job->id, o->now, error)
+          : d->next ? okno_store_outbound_retry(st, job->id, d->next, d->reason, error)
+                    : okno_store_outbound_failed(st, job->id, d->reason, error)) &&
          (job->appeal_id == 0 || /* mail of no appeal (a notice to staff, a check@ verdict,
                                      a cabinet's sign-in code) */
-          okno_store_event_add(ob->store, job->appeal_id, d->kind, detail, error));
+          okno_store_event_add(st, job->appeal_id, d->kind, detail, error));
   }
-  if (!ok || !okno_store_commit(ob->store, error)) {
+  return ok;
+}
+
+/* Runs `work` in one transaction: in a group of the writer when the module has one,
+ * else on its own connection. FALSE (nothing of it kept) when the store failed. */
+static gboolean write_txn(OknoOutbound *ob, OknoCommitWork work, gpointer data, GError **error)
+{
+  if (ob->committer)
+    return okno_committer_run(ob->committer, work, data, error);
+  if (!okno_store_begin(ob->store, error))
+    return FALSE;
+  if (!work(ob->store, data, error) || !okno_store_commit(ob->store, error)) {
     okno_store_rollback(ob->store);
     return FALSE;
   }
+  return TRUE;
+}
+
+/* Records a batch's outcomes and events in one transaction (one sync for the batch),
+ * then logs them. FALSE when the store failed. */
+static gboolean record(OknoOutbound *ob, GPtrArray *jobs, Delivery *ds, gint64 *finished,
+                       GError **error)
+{
+  Outcomes o = {ob, jobs, ds, okno_now()};
+  decide(ob, jobs, ds, o.now);
+  if (!write_txn(ob, write_outcomes, &o, error))
+    return FALSE;
   for (guint i = 0; i < jobs->len; i++) {
     const OknoOutboundJob *job = jobs->pdata[i];
     const Delivery *d = &ds[i];
@@ -380,21 +423,33 @@ static gboolean process_batch(OknoOutbound *ob, GPtrArray *jobs, gint64 *finishe
   return ok;
 }
 
+/* The claim of the next batch, on `st` inside a transaction the caller runs. */
+typedef struct {
+  OknoOutbound *ob;
+  GPtrArray *jobs; /* claimed, owned; NULL until claimed */
+} Claim;
+
+static gboolean claim_batch(OknoStore *st, gpointer data, GError **error)
+{
+  Claim *c = data;
+  g_clear_pointer(&c->jobs, g_ptr_array_unref);
+  c->jobs = okno_store_outbound_claim(st, okno_now(), CLAIM_LEASE, CLAIM_BATCH, c->ob->owner,
+                                      error);
+  return c->jobs != NULL;
+}
+
 int okno_outbound_run_once(OknoOutbound *ob, GError **error)
 {
   gint64 finished = 0;
   gboolean ok = TRUE;
   g_mutex_lock(&ob->pass_lock);
   for (guint claimed = CLAIM_BATCH; ok && claimed == CLAIM_BATCH;) {
+    Claim c = {ob, NULL};
     GPtrArray *jobs = NULL;
-    ok = okno_store_begin(ob->store, error);
-    if (ok) {
-      jobs = okno_store_outbound_claim(ob->store, okno_now(), CLAIM_LEASE, CLAIM_BATCH, ob->owner,
-                                       error);
-      ok = jobs && okno_store_commit(ob->store, error);
-      if (!ok)
-        okno_store_rollback(ob->store);
-    }
+    ok = write_txn(ob, claim_batch, &c, error);
+    jobs = g_steal_pointer(&c.jobs);
+    if (!ok)
+      g_clear_pointer(&jobs, g_ptr_array_unref);
     claimed = jobs ? jobs->len : 0;
     if (ok && claimed)
       ok = process_batch(ob, jobs, &finished, error);
@@ -415,6 +470,13 @@ static void outbound_pass(gpointer data)
   g_autoptr(GError) err = NULL;
   if (okno_outbound_run_once(data, &err) < 0)
     okno_log_warn("outbound", "event=pass_failed error=\"%s\"", err->message);
+}
+
+void okno_outbound_use_committer(OknoOutbound *ob, OknoCommitter *c)
+{
+  /* PostgreSQL keeps no per-connection cache that another's commit drops, and its
+   * nodes' outbound passes must not wait on one node's writer */
+  ob->committer = okno_db_is_sqlite(okno_store_db(ob->store)) ? c : NULL;
 }
 
 void okno_outbound_start(OknoOutbound *ob)

@@ -19,6 +19,7 @@
 #include <glib.h>
 
 #include "core/config.h"
+#include "store/commit.h"
 
 typedef struct OknoOutbound OknoOutbound;
 
@@ -26,6 +27,16 @@ typedef struct OknoOutbound OknoOutbound;
 OknoOutbound *okno_outbound_new(const OknoConfig *cfg, GError **error);
 /* Stops the thread if started, then frees. */
 void okno_outbound_free(OknoOutbound *ob);
+
+/* From now on, on a SQLite store, the passes' writes (the claim of a batch, then its
+ * outcomes and events) go through the group-commit writer `c` (store/commit.h), each
+ * in one of its groups, instead of committing on this module's own connection: a
+ * commit there makes SQLite drop the writer's page cache, which on a large store cost
+ * the intake a fifth of its CPU (docs/bench.md, "Intake on a filled store"). Each is
+ * still one transaction of its own (a savepoint of the group) and durable when the
+ * pass goes on, so nothing changes in what is delivered or recorded. Before
+ * okno_outbound_start; `c` must outlive this module. PostgreSQL: nothing changes. */
+void okno_outbound_use_committer(OknoOutbound *ob, OknoCommitter *c);
 
 /* One pass now, on the calling thread: delivers every due job. Returns the number of
  * jobs it finished (sent or failed), or -1 with an error when the store failed. */

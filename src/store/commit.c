@@ -303,12 +303,67 @@ void okno_committer_submit(OknoCommitter *c, OknoCommitWork work, OknoCommitDone
   g_mutex_unlock(&c->lock);
 }
 
-void okno_committer_stats(OknoCommitter *c, guint64 *jobs, guint64 *commits)
+/* okno_committer_run's job: the caller's work and data, and the outcome handed back
+ * under the lock. Shared by the two threads, freed by the last to let go. */
+typedef struct {
+  OknoCommitWork work;
+  gpointer data;
+  GMutex lock;
+  GCond cond;
+  gboolean finished;
+  GError *error;
+  gint refs;
+} Wait;
+
+static void wait_unref(Wait *w)
 {
-  g_mutex_lock(&c->lock);
-  *jobs = c->jobs_done;
-  *commits = c->commits;
-  g_mutex_unlock(&c->lock);
+  if (!g_atomic_int_dec_and_test(&w->refs))
+    return;
+  g_mutex_clear(&w->lock);
+  g_cond_clear(&w->cond);
+  g_clear_error(&w->error);
+  g_free(w);
+}
+
+static gboolean wait_work(OknoStore *st, gpointer data, GError **error)
+{
+  Wait *w = data;
+  return w->work(st, w->data, error);
+}
+
+static void wait_done(gpointer data, const GError *err)
+{
+  Wait *w = data;
+  g_mutex_lock(&w->lock);
+  w->error = err ? g_error_copy(err) : NULL;
+  w->finished = TRUE;
+  g_cond_signal(&w->cond);
+  g_mutex_unlock(&w->lock);
+  wait_unref(w);
+}
+
+gboolean okno_committer_run(OknoCommitter *c, OknoCommitWork work, gpointer data,
+                            GError **error)
+{
+  Wait *w;
+  gboolean ok;
+  g_return_val_if_fail(g_thread_self() != c->thread, FALSE);
+  w = g_new0(Wait, 1);
+  w->work = work;
+  w->data = data;
+  w->refs = 2; /* this thread's and the job's */
+  g_mutex_init(&w->lock);
+  g_cond_init(&w->cond);
+  okno_committer_submit(c, wait_work, wait_done, w, NULL); /* done on the writer thread */
+  g_mutex_lock(&w->lock);
+  while (!w->finished)
+    g_cond_wait(&w->cond, &w->lock);
+  ok = w->error == NULL;
+  if (!ok)
+    g_propagate_error(error, g_steal_pointer(&w->error));
+  g_mutex_unlock(&w->lock);
+  wait_unref(w);
+  return ok;
 }
 
 void okno_committer_counts(OknoCommitter *c, OknoCommitCounts *out)

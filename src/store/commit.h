@@ -34,11 +34,16 @@ OknoCommitter *okno_committer_new(const char *store_url, guint max_batch, GError
 void okno_committer_free(OknoCommitter *c);
 void okno_committer_submit(OknoCommitter *c, OknoCommitWork work, OknoCommitDone done,
                            gpointer data, GMainContext *ctx);
-/* Jobs committed, and commits made, since start. */
-void okno_committer_stats(OknoCommitter *c, guint64 *jobs, guint64 *commits);
-
-/* The same and more, for tests and benches: groups run again with a savepoint per job
- * because a job failed, runs of jobs' work (a job run twice counts twice), savepoints
+/* Runs `work` in the writer's next group, like okno_committer_submit, and waits on the
+ * calling thread until that group committed (TRUE) or the job or the commit failed
+ * (FALSE with the error; nothing of the job is in the store). For another thread's
+ * writes on a SQLite store: a commit on a connection of its own would make SQLite drop
+ * the writer's page cache (docs/bench.md, "Intake on a filled store"). Never call it
+ * from a job (the writer's own thread): it would wait for itself. */
+gboolean okno_committer_run(OknoCommitter *c, OknoCommitWork work, gpointer data,
+                            GError **error);
+/* Since start: jobs committed, commits made (groups, outbound ones included), groups
+ * run again with a savepoint per job because a job failed, runs of jobs' work (a job run twice counts twice), savepoints
  * the writer's connection made, and its round trips to the server since it was opened
  * (db.h; 0 on SQLite), as of the end of the last group. */
 typedef struct {

@@ -3,7 +3,8 @@
  * with a savepoint per job. Runs on a fresh SQLite file, and (as pg_...) on a fresh
  * PostgreSQL database when OKNO_TEST_PG_URL names a server; without it the PostgreSQL
  * run is skipped. The writer is held while a test submits (okno_committer_hold), so
- * each test knows its groups. */
+ * each test knows its groups. okno_committer_run from other threads: each is told its
+ * own outcome after the commit. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -267,6 +268,58 @@ static void test_pg_a_swallowed_error_does_not_pass_for_a_commit(void **state)
 
 #define ON_BOTH(f) cmocka_unit_test(f), {"pg_" #f, f, NULL, NULL, &pg}
 
+/* okno_committer_run: threads of their own, each with jobs that fail or commit. */
+typedef struct {
+  OknoCommitter *c;
+  const char *url;
+  int first; /* the thread's jobs are first .. first + RUNS - 1 */
+  int wrong; /* outcomes not as expected, counted by the thread */
+} Runner;
+
+enum { RUNS = 25, THREADS = 4 };
+
+static gpointer runner_main(gpointer p)
+{
+  Runner *r = p;
+  OknoStore *st = okno_store_open(r->url, NULL); /* reads on a connection of its own */
+  for (int i = 0; i < RUNS; i++) {
+    Job j = {.n = r->first + i, .fail = (i % 5 == 3)};
+    g_autoptr(GError) err = NULL;
+    g_autofree char *number = g_strdup_printf("26-%06d-0", j.n);
+    gboolean ok = okno_committer_run(r->c, work, &j, &err);
+    /* told after the commit: another connection sees the row at once */
+    g_autoptr(OknoAppeal) a = st ? okno_store_appeal_get(st, number, NULL) : NULL;
+    if (ok != !j.fail || (err != NULL) != j.fail ||
+        (j.fail && !g_str_equal(err->message, "refused on purpose")) || (a != NULL) != !j.fail)
+      r->wrong++;
+  }
+  okno_store_close(st);
+  return NULL;
+}
+
+static void test_run_waits_for_its_own_commit(void **state)
+{
+  TestDb *db = db_or_skip(state);
+  Runner runners[THREADS];
+  GThread *threads[THREADS];
+  OknoCommitCounts counts = {0};
+  OknoCommitter *c = okno_committer_new(db->url, 64, NULL);
+
+  assert_non_null(c);
+  for (int t = 0; t < THREADS; t++) {
+    runners[t] = (Runner){.c = c, .url = db->url, .first = 1000 + t * RUNS};
+    threads[t] = g_thread_new("runner", runner_main, &runners[t]);
+  }
+  for (int t = 0; t < THREADS; t++) {
+    g_thread_join(threads[t]);
+    assert_int_equal(runners[t].wrong, 0);
+  }
+  okno_committer_counts(c, &counts);
+  okno_committer_free(c);
+  assert_int_equal(counts.jobs, THREADS * (RUNS - RUNS / 5));
+  test_db_free(db);
+}
+
 int main(void)
 {
   /* The state says the backend: NULL for SQLite, non-NULL for PostgreSQL. */
@@ -276,6 +329,7 @@ int main(void)
     ON_BOTH(test_a_group_that_succeeds_makes_no_savepoint),
     ON_BOTH(test_a_late_error_is_seen_before_the_commit),
     ON_BOTH(test_a_lone_failing_job_is_rolled_back_without_a_savepoint),
+    ON_BOTH(test_run_waits_for_its_own_commit),
     {"pg_test_a_swallowed_error_does_not_pass_for_a_commit",
      test_pg_a_swallowed_error_does_not_pass_for_a_commit, NULL, NULL, &pg},
   };
