@@ -445,6 +445,25 @@ static GBytes *write_message(const OknoConfig *cfg, const char *number, const ch
   return g_string_free_to_bytes(m);
 }
 
+/* The message around `letter`, a whole letter's text, with the caller's out values. */
+static GBytes *letter_message(const OknoConfig *cfg, const char *tag, const char *to_email,
+                              const char *name, const char *orig_message_id, const char *refs,
+                              const char *subject, const char *letter,
+                              const char *json_attachment, char **message_id,
+                              char **subject_out, char **text_out)
+{
+  g_autofree char *id = NULL;
+  GBytes *out = write_message(cfg, tag, to_email, name, subject, letter, orig_message_id, refs,
+                              "auto-replied", json_attachment, &id);
+  if (message_id)
+    *message_id = out ? g_steal_pointer(&id) : NULL;
+  if (subject_out)
+    *subject_out = out ? g_strdup(subject) : NULL;
+  if (text_out)
+    *text_out = out ? g_strdup(letter) : NULL;
+  return out;
+}
+
 static GBytes *auto_reply(const OknoConfig *cfg, const char *tag, const char *to_email,
                           const char *to_name, const char *orig_message_id,
                           const char *const *orig_references, const char *subject,
@@ -455,19 +474,10 @@ static GBytes *auto_reply(const OknoConfig *cfg, const char *tag, const char *to
                                   .orig_references = orig_references};
   g_autofree char *name = greeting_name(to_name);
   g_autofree char *refs = references_value(&thread);
-  g_autofree char *id = NULL;
   g_autoptr(GString) body = g_string_new(NULL);
-  GBytes *out;
   write_letter(body, cfg, name, text);
-  out = write_message(cfg, tag, to_email, name, subject, body->str, orig_message_id, refs,
-                      "auto-replied", json_attachment, &id);
-  if (message_id)
-    *message_id = out ? g_steal_pointer(&id) : NULL;
-  if (subject_out)
-    *subject_out = out ? g_strdup(subject) : NULL;
-  if (text_out)
-    *text_out = out ? g_strdup(body->str) : NULL;
-  return out;
+  return letter_message(cfg, tag, to_email, name, orig_message_id, refs, subject, body->str,
+                        json_attachment, message_id, subject_out, text_out);
 }
 
 GBytes *okno_auto_reply_build(const OknoConfig *cfg, const char *tag, const char *to_email,
@@ -480,14 +490,12 @@ GBytes *okno_auto_reply_build(const OknoConfig *cfg, const char *tag, const char
                     NULL, message_id, subject_out, text_out);
 }
 
-/* The receipt's message around `letter`, its whole text (okno_receipt_text). */
-static GBytes *receipt_message(const OknoConfig *cfg, const OknoReceiptInfo *info,
-                               const char *letter, char **message_id, char **subject_out,
-                               char **text_out)
+GBytes *okno_receipt_build_text(const OknoConfig *cfg, const OknoReceiptInfo *info,
+                                const char *letter, char **message_id, char **subject_out,
+                                char **text_out)
 {
-  g_autofree char *subject = NULL, *name = NULL, *refs = NULL, *id = NULL;
+  g_autofree char *subject = NULL, *name = NULL, *refs = NULL;
   gboolean ask = info->needs_description && !info->quarantined;
-  GBytes *out;
 
   if (message_id)
     *message_id = NULL;
@@ -504,32 +512,18 @@ static GBytes *receipt_message(const OknoConfig *cfg, const OknoReceiptInfo *inf
     subject = g_strdup_printf("Обращение № %s зарегистрировано", info->number);
   name = greeting_name(info->to_name);
   refs = references_value(info);
-  out = write_message(cfg, info->number, info->to_email, name, subject, letter,
-                      info->orig_message_id, refs, "auto-replied", info->proof_json, &id);
-  if (message_id)
-    *message_id = out ? g_steal_pointer(&id) : NULL;
-  if (subject_out)
-    *subject_out = out ? g_steal_pointer(&subject) : NULL;
-  if (text_out)
-    *text_out = out ? g_strdup(letter) : NULL;
-  return out;
+  return letter_message(cfg, info->number, info->to_email, name, info->orig_message_id, refs,
+                        subject, letter, info->proof_json, message_id, subject_out, text_out);
 }
 
 GBytes *okno_receipt_build(const OknoConfig *cfg, const OknoReceiptInfo *info,
                            char **message_id, char **subject_out, char **text_out)
 {
   g_autofree char *letter = NULL;
-  if (!info->number || !*info->number)
-    return receipt_message(cfg, info, "", message_id, subject_out, text_out);
+  if (!info->number || !*info->number) /* refused there, before any text is written */
+    return okno_receipt_build_text(cfg, info, "", message_id, subject_out, text_out);
   letter = okno_receipt_text(cfg, info);
-  return receipt_message(cfg, info, letter, message_id, subject_out, text_out);
-}
-
-GBytes *okno_receipt_build_text(const OknoConfig *cfg, const OknoReceiptInfo *info,
-                                const char *letter, char **message_id, char **subject_out,
-                                char **text_out)
-{
-  return receipt_message(cfg, info, letter, message_id, subject_out, text_out);
+  return okno_receipt_build_text(cfg, info, letter, message_id, subject_out, text_out);
 }
 
 char *okno_receipt_text(const OknoConfig *cfg, const OknoReceiptInfo *info)

@@ -33,8 +33,8 @@ void okno_outbound_free(OknoOutbound *ob);
  * in one of its groups, instead of committing on this module's own connection: a
  * commit there makes SQLite drop the writer's page cache, which on a large store cost
  * the intake a fifth of its CPU (docs/bench.md, "Intake on a filled store"). Each is
- * still one transaction of its own (a savepoint of the group) and durable when the
- * pass goes on, so nothing changes in what is delivered or recorded. Before
+ * still all or nothing (a job of the group: undone alone if it fails) and durable
+ * when the pass goes on, so nothing changes in what is delivered or recorded. Before
  * okno_outbound_start; `c` must outlive this module. PostgreSQL: nothing changes. */
 void okno_outbound_use_committer(OknoOutbound *ob, OknoCommitter *c);
 

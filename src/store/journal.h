@@ -176,13 +176,10 @@ gboolean okno_store_journal_size(OknoStore *st, gint64 *size, GError **error);
 /* Leaves with seq > after, at most `limit`, in seq order. */
 GPtrArray *okno_store_journal_leaves(OknoStore *st, gint64 after, guint limit, GError **error);
 /* The facts of `ref` with after < ref_id <= upto, alone or in batches (via the index
- * journal_facts), ordered by ref_id, seq, fact. */
-GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 after,
-                                        gint64 upto, GError **error);
-/* The same facts as okno_store_journal_leaves_of, in the same order, as views into a
- * page that owns their bytes (verify's merge: nothing allocated per fact). A fact
- * whose index row names a fact its batch does not hold (or another ref or id) has
- * kind "batch" and an empty entry, as there. */
+ * journal_facts), ordered by ref_id, seq, fact, as views into a page that owns their
+ * bytes (verify's merge: nothing allocated per fact). A fact whose index row names a
+ * fact its batch does not hold (or another ref or id) has kind "batch" and an empty
+ * entry. */
 typedef struct {
   gint64 seq;
   gint64 ref_id;

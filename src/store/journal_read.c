@@ -67,7 +67,6 @@ GPtrArray *okno_journal_leaves_of_rows(const OknoRows *r)
 typedef struct {
   GBytes *entry;
   GPtrArray *facts;
-  guint row; /* okno_store_journal_leaves_of: the batch's row in its query */
 } Parsed;
 
 static void parsed_free(Parsed *p)
@@ -365,33 +364,6 @@ OknoJournalFactPage *okno_store_journal_fact_page(OknoStore *st, const char *ref
     g_array_append_val(p->facts, v);
   }
   return g_steal_pointer(&p);
-}
-
-GPtrArray *okno_store_journal_leaves_of(OknoStore *st, const char *ref, gint64 after,
-                                        gint64 upto, GError **error)
-{
-  g_autoptr(OknoJournalFactPage) p = okno_store_journal_fact_page(st, ref, after, upto, error);
-  GPtrArray *out;
-  if (!p)
-    return NULL;
-  out = g_ptr_array_new_full(p->facts->len, (GDestroyNotify)okno_journal_leaf_free);
-  for (guint i = 0; i < p->facts->len; i++) {
-    const OknoJournalFactView *v = &g_array_index(p->facts, OknoJournalFactView, i);
-    OknoJournalLeaf *l = g_new0(OknoJournalLeaf, 1);
-    l->seq = v->seq;
-    l->kind = g_strndup(v->kind, v->kind_len);
-    l->ref = g_strdup(ref);
-    l->ref_id = v->ref_id;
-    l->appeal_id = v->appeal_id;
-    l->number = g_strdup(v->number);
-    l->at = v->at;
-    l->entry = g_bytes_new(v->entry, v->len);
-    l->leaf = g_bytes_new(v->leaf, v->leaf_len);
-    l->batch = v->fact >= 0 ? g_bytes_new(v->hashed, v->hashed_len) : NULL;
-    l->fact = v->fact >= 0 ? v->fact : -1;
-    g_ptr_array_add(out, l);
-  }
-  return out;
 }
 
 gboolean okno_store_journal_index_size(OknoStore *st, gint64 *rows, GError **error)

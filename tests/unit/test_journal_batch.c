@@ -111,24 +111,25 @@ static guint every_fact_is_provable(Fx *fx, const OknoJournalKey *key, const cha
     assert_non_null(facts);
     for (guint i = 0; i < facts->len; i++) {
       OknoJournalFact *f = facts->pdata[i];
-      g_autoptr(GPtrArray) leaves = NULL;
+      g_autoptr(OknoJournalFactPage) page = NULL;
       g_autoptr(GByteArray) proof = NULL;
-      OknoJournalLeaf *l;
+      const GArray *views;
+      const OknoJournalFactView *v;
       guint8 leaf[OKNO_HASH_LEN];
-      gsize len;
-      const void *e;
       if (g_strcmp0(f->number, number) != 0)
         continue;
-      leaves = okno_store_journal_leaves_of(fx->st, refs[k], f->id - 1, f->id, NULL);
-      assert_non_null(leaves);
-      assert_true(leaves->len >= 1);
-      l = leaves->pdata[leaves->len - 1]; /* the latest: the row as it is */
-      assert_true(g_bytes_equal(l->entry, f->entry));
-      e = g_bytes_get_data(l->batch ? l->batch : l->entry, &len); /* what the leaf hashes */
-      okno_merkle_leaf_hash(e, len, leaf);
-      assert_memory_equal(leaf, g_bytes_get_data(l->leaf, NULL), OKNO_HASH_LEN);
-      proof = okno_merkle_inclusion_proof(hashes->data, (guint64)head->size, (guint64)l->seq - 1);
-      assert_true(okno_merkle_verify_inclusion(leaf, (guint64)l->seq - 1, (guint64)head->size,
+      page = okno_store_journal_fact_page(fx->st, refs[k], f->id - 1, f->id, NULL);
+      assert_non_null(page);
+      views = okno_journal_fact_page_facts(page);
+      assert_true(views->len >= 1);
+      v = &g_array_index(views, OknoJournalFactView, views->len - 1); /* the latest: the row as it is */
+      assert_int_equal(v->len, g_bytes_get_size(f->entry));
+      assert_memory_equal(v->entry, g_bytes_get_data(f->entry, NULL), v->len);
+      okno_merkle_leaf_hash(v->hashed, v->hashed_len, leaf); /* what the leaf hashes */
+      assert_int_equal(v->leaf_len, OKNO_HASH_LEN);
+      assert_memory_equal(leaf, v->leaf, OKNO_HASH_LEN);
+      proof = okno_merkle_inclusion_proof(hashes->data, (guint64)head->size, (guint64)v->seq - 1);
+      assert_true(okno_merkle_verify_inclusion(leaf, (guint64)v->seq - 1, (guint64)head->size,
                                                proof->data, proof->len, head->root));
       proved++;
     }
