@@ -344,35 +344,44 @@ static char *references_value(const OknoReceiptInfo *info)
 }
 
 /* The body in quoted-printable with CRLF line ends and lines of at most 76. */
-static void append_quoted_printable(GString *out, const char *text)
+void okno_quoted_printable_append(GString *out, const char *text)
 {
-  gsize col = 0;
+  static const char hex[] = "0123456789ABCDEF";
+  gsize len = strlen(text), at = out->len, col = 0;
+  char *o;
+  /* At most 6 bytes per input byte ("=\r\n" then "=XX"): room once, written in place. */
+  g_string_set_size(out, at + len * 6);
+  o = out->str + at;
   for (const char *p = text; *p; p++) {
     guchar c = (guchar)*p;
-    gboolean eol = p[1] == '\n' || p[1] == '\0';
-    char enc[4];
-    gsize n = 1;
+    gsize n;
     if (c == '\n') {
-      g_string_append(out, "\r\n");
+      *o++ = '\r';
+      *o++ = '\n';
       col = 0;
       continue;
     }
-    if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !eol)) {
-      enc[0] = (char)c;
-      enc[1] = '\0';
-    } else {
-      g_snprintf(enc, sizeof enc, "=%02X", c);
-      n = 3;
-    }
+    n = (c >= 33 && c <= 126 && c != '=') ||
+                ((c == ' ' || c == '\t') && p[1] != '\n' && p[1] != '\0')
+            ? 1
+            : 3;
     if (col + n > LINE_SOFT - 1) {
-      g_string_append(out, "=\r\n");
+      *o++ = '=';
+      *o++ = '\r';
+      *o++ = '\n';
       col = 0;
     }
-    g_string_append(out, enc);
+    if (n == 1) {
+      *o++ = (char)c;
+    } else {
+      *o++ = '=';
+      *o++ = hex[c >> 4];
+      *o++ = hex[c & 15];
+    }
     col += n;
   }
+  g_string_truncate(out, (gsize)(o - out->str));
 }
-
 
 /* The message around `body`: headers (threaded to `orig_message_id`/`orig_refs` when
  * given) and the quoted-printable text; *id_out gets our new Message-ID. NULL when an
@@ -426,7 +435,7 @@ static GBytes *write_message(const OknoConfig *cfg, const char *number, const ch
                               "Content-Type: text/plain; charset=utf-8\r\n"
                               "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
                            boundary, boundary);
-    append_quoted_printable(m, body);
+    okno_quoted_printable_append(m, body);
     g_string_append_printf(m, "\r\n--%s\r\n"
                               "Content-Type: application/json; name=\"okno-receipt.json\"\r\n"
                               "Content-Disposition: attachment; filename=\"okno-receipt.json\"\r\n"
@@ -441,7 +450,7 @@ static GBytes *write_message(const OknoConfig *cfg, const char *number, const ch
                      "Content-Type: text/plain; charset=utf-8\r\n"
                      "Content-Transfer-Encoding: quoted-printable\r\n"
                      "\r\n");
-  append_quoted_printable(m, body);
+  okno_quoted_printable_append(m, body);
   return g_string_free_to_bytes(m);
 }
 

@@ -117,3 +117,10 @@ GBytes *okno_auto_reply_build(const OknoConfig *cfg, const char *tag, const char
  * write into a letter: valid UTF-8, no control characters, white space folded, at most
  * `max_chars` characters (an ellipsis marks a cut). NULL reads as "". Caller frees. */
 char *okno_receipt_clean_line(const char *text, glong max_chars);
+
+/* The body encoding of every letter here: `text` (lines ending in LF) appended to `out`
+ * as quoted-printable (RFC 2045 6.7) with CRLF line ends: printable ASCII but '=' as it
+ * is, space and tab as they are unless they end a line, every other byte as =XX
+ * (upper-case hex), soft line breaks ("=" CRLF) keeping lines at most 75 characters
+ * before the "=". */
+void okno_quoted_printable_append(GString *out, const char *text);

@@ -260,6 +260,19 @@ OknoCommitter *okno_committer_new(const char *store_url, guint max_batch, GError
   OknoStore *st = okno_store_open(store_url, error);
   if (!st)
     return NULL;
+  /* SQLite: the statement journal in memory. An INSERT with triggers or RETURNING
+   * (most of a registration's) keeps the pages it changes in one, in case it fails
+   * half-way; past 64 KiB SQLite spills it to a temporary file, and a registration's
+   * rows outgrow that (the appeal's indexes and roll-ups): 11 % of the writer's time
+   * went to those writes (docs/bench.md). The writer's statements are a registration's
+   * or an outbound group's, small: memory bounds them. Its WAL checkpoints run on a
+   * thread apart (db.h): 6 % of its time was theirs. */
+  if (okno_db_is_sqlite(okno_store_db(st)) &&
+      (!okno_db_script(okno_store_db(st), "PRAGMA temp_store = MEMORY", error) ||
+       !okno_db_sqlite_checkpoint_apart(okno_store_db(st), error))) {
+    okno_store_close(st);
+    return NULL;
+  }
   c = g_new0(OknoCommitter, 1);
   c->st = st;
   /* PostgreSQL: a group's statements go out without waiting for each answer. */

@@ -96,6 +96,18 @@ void okno_db_set_pipelining(OknoDb *db, gboolean on);
 gboolean okno_db_sync(OknoDb *db, GError **error);
 /* Whether okno_db_set_pipelining turned it on for this connection (FALSE on SQLite). */
 gboolean okno_db_pipelining(OknoDb *db);
+/* SQLite only: runs `sql`, an INSERT of one row into a table whose id is its INTEGER
+ * PRIMARY KEY, and sets *rowid to that row's id (the connection's last insert rowid:
+ * rows the table's triggers insert elsewhere do not change it). For the writer's
+ * inserts instead of RETURNING id, which SQLite runs as a trigger filling a temporary
+ * table, opened and closed at every row. FALSE with the error (and *rowid 0). */
+gboolean okno_db_sqlite_insert(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                               gint64 *rowid, GError **error);
+/* SQLite only, for the group-commit writer's connection: its WAL checkpoints are done
+ * by a thread of their own, on a connection of its own, no longer inside the writer's
+ * commits (sqlite.c says how the WAL stays bounded); okno_db_close stops the thread.
+ * FALSE with the error when that connection does not open (nothing changed). */
+gboolean okno_db_sqlite_checkpoint_apart(OknoDb *db, GError **error);
 /* SQLite only: copies the whole database into a new file `dest` with the online backup
  * API (a consistent snapshot while others write; the copy in rollback-journal mode). */
 gboolean okno_db_sqlite_backup(OknoDb *db, const char *dest, GError **error);

@@ -82,25 +82,56 @@ gboolean okno_store_reserve_id(OknoStore *st, OknoIdTable table, gint64 *id, GEr
   return TRUE;
 }
 
+/* The INSERT statements of okno_store_insert_row, written once per call site and kind:
+ * `columns` is a literal of the caller, so its address names it. */
+typedef enum { SQL_WITH_ID, SQL_RETURNING, SQL_PLAIN, SQL_N } SqlKind;
+
+static const char *insert_sql(const char *columns, gsize values, SqlKind kind)
+{
+  static GMutex lock;
+  static GHashTable *made; /* columns -> char *[SQL_N] */
+  char **sqls;
+  const char *out;
+  g_mutex_lock(&lock);
+  if (!made)
+    made = g_hash_table_new(g_direct_hash, g_direct_equal);
+  if (!(sqls = g_hash_table_lookup(made, columns))) {
+    sqls = g_new0(char *, SQL_N);
+    g_hash_table_insert(made, (gpointer)columns, sqls);
+  }
+  if (!sqls[kind]) {
+    GString *sql = g_string_new(columns);
+    gsize count = values + (kind == SQL_WITH_ID);
+    if (kind == SQL_WITH_ID)
+      g_string_append(sql, ", id");
+    g_string_append(sql, ") VALUES(");
+    for (gsize i = 0; i < count; i++)
+      g_string_append_printf(sql, "%s$%zu", i ? ", " : "", i + 1);
+    g_string_append_c(sql, ')');
+    if (kind == SQL_RETURNING)
+      g_string_append(sql, " RETURNING id");
+    sqls[kind] = g_string_free(sql, FALSE);
+  }
+  out = sqls[kind];
+  g_mutex_unlock(&lock);
+  return out;
+}
+
 gboolean okno_store_insert_row(OknoStore *st, const char *columns, const OknoParam *params,
                                gsize n, gint64 *id, GError **error)
 {
-  g_autoptr(GString) sql = g_string_new(columns);
+  OknoDb *db = okno_store_db(st);
   g_autoptr(OknoRows) r = NULL;
   gsize values = n - 1; /* without the id */
   g_return_val_if_fail(n >= 2 && params[n - 1].type == OKNO_P_INT, FALSE);
-  if (params[n - 1].i > 0)
-    g_string_append(sql, ", id");
-  g_string_append(sql, ") VALUES(");
-  for (gsize i = 0; i < values + (params[n - 1].i > 0); i++)
-    g_string_append_printf(sql, "%s$%zu", i ? ", " : "", i + 1);
-  g_string_append_c(sql, ')');
   if (params[n - 1].i > 0) {
     *id = params[n - 1].i;
-    return okno_db_exec(okno_store_db(st), sql->str, params, n, error);
+    return okno_db_exec(db, insert_sql(columns, values, SQL_WITH_ID), params, n, error);
   }
-  g_string_append(sql, " RETURNING id");
-  r = okno_db_query(okno_store_db(st), sql->str, params, values, error);
+  if (okno_db_is_sqlite(db))
+    return okno_db_sqlite_insert(db, insert_sql(columns, values, SQL_PLAIN), params, values, id,
+                                 error);
+  r = okno_db_query(db, insert_sql(columns, values, SQL_RETURNING), params, values, error);
   if (!r)
     return FALSE;
   if (okno_rows_count(r) != 1) {

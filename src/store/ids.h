@@ -37,7 +37,9 @@ gboolean okno_store_reserve_id(OknoStore *st, OknoIdTable table, gint64 *id, GEr
  * parenthesis) and params[0..n) its N values followed by one more, the id (0: none).
  * With an id the row is inserted with it, by okno_db_exec (sent without waiting on the
  * writer's connection); without, the INSERT gives the id and returns it in *id (one
- * round trip on PostgreSQL). FALSE with the error. */
+ * round trip on PostgreSQL; on SQLite the last insert rowid, not RETURNING). `columns`
+ * must be a string literal (or live as long as the process): the statement written
+ * from it is kept under its address. FALSE with the error. */
 gboolean okno_store_insert_row(OknoStore *st, const char *columns, const OknoParam *params,
                                gsize n, gint64 *id, GError **error);
 

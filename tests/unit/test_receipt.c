@@ -642,6 +642,97 @@ static void check_reply_states_the_verdict_and_every_reason(void **state)
   assert_null(okno_check_reply_build(cfg, &info, NULL, NULL, NULL));
 }
 
+/* The quoted-printable encoder as it was written first (byte by byte, "=%02X" through
+ * g_snprintf): the reference the faster one must match byte for byte, so that the
+ * bytes okno sends and stores stay what they were. */
+static void reference_quoted_printable(GString *out, const char *text)
+{
+  gsize col = 0;
+  for (const char *p = text; *p; p++) {
+    guchar c = (guchar)*p;
+    gboolean eol = p[1] == '\n' || p[1] == '\0';
+    char enc[4];
+    gsize n = 1;
+    if (c == '\n') {
+      g_string_append(out, "\r\n");
+      col = 0;
+      continue;
+    }
+    if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !eol)) {
+      enc[0] = (char)c;
+      enc[1] = '\0';
+    } else {
+      g_snprintf(enc, sizeof enc, "=%02X", c);
+      n = 3;
+    }
+    if (col + n > 76 - 1) {
+      g_string_append(out, "=\r\n");
+      col = 0;
+    }
+    g_string_append(out, enc);
+    col += n;
+  }
+}
+
+static void assert_same_quoted_printable(const char *text)
+{
+  g_autoptr(GString) want = g_string_new("prefix\r\n");
+  g_autoptr(GString) got = g_string_new("prefix\r\n");
+  reference_quoted_printable(want, text);
+  okno_quoted_printable_append(got, text);
+  assert_int_equal(got->len, want->len);
+  assert_memory_equal(got->str, want->str, want->len);
+  assert_int_equal(got->str[got->len], '\0');
+}
+
+static void quoted_printable_matches_the_first_encoder_byte_for_byte(void **state)
+{
+  static const char *const tricky[] = {
+    "",
+    "\n",
+    "\n\n\n",
+    "a",
+    "=",
+    "a=b==c=\n=",
+    " ",
+    "\t",
+    "trailing space \nand tab\t\nand both \t\n \t",
+    "  leading and inner  spaces  ",
+    "Здравствуйте, Иван Петрович!\nВаше обращение № 2026-000123 зарегистрировано.",
+    "emoji \xF0\x9F\x98\x80 and \xC2\xA0 nbsp, \x7F del, \x01 control, \r bare CR\r\n",
+    "\xFF\xFE invalid UTF-8 \xC3",
+    "~!@#$%^&*()_+{}|:\"<>?`-=[]\\;',./",
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed(18);
+  for (gsize i = 0; i < G_N_ELEMENTS(tricky); i++)
+    assert_same_quoted_printable(tricky[i]);
+  /* long lines of each kind, cut at every length around the soft break */
+  for (int len = 60; len < 240; len++) {
+    const char *units[] = {"x", "=", " ", "я", "\t", "a ", "= ", "я "};
+    for (gsize u = 0; u < G_N_ELEMENTS(units); u++) {
+      g_autoptr(GString) s = g_string_new(NULL);
+      while (s->len < (gsize)len)
+        g_string_append(s, units[u]);
+      assert_same_quoted_printable(s->str);
+      g_string_append(s, "\nnext line ");
+      assert_same_quoted_printable(s->str);
+    }
+  }
+  /* random bytes weighted towards the characters that change the encoding */
+  for (int n = 0; n < 2000; n++) {
+    static const char pick[] = " \t\n=aZ~";
+    g_autoptr(GString) s = g_string_new(NULL);
+    int len = g_rand_int_range(rand, 0, 400);
+    for (int i = 0; i < len; i++) {
+      guint r = (guint)g_rand_int_range(rand, 0, 10);
+      char c = r < 6 ? pick[g_rand_int_range(rand, 0, (gint32)strlen(pick))]
+                     : (char)g_rand_int_range(rand, 1, 256);
+      g_string_append_c(s, c);
+    }
+    assert_same_quoted_printable(s->str);
+  }
+}
+
 static int group_setup(void **state)
 {
   g_mime_init();
@@ -681,6 +772,7 @@ int main(void)
     cmocka_unit_test(names_in_any_script_decode_back_exactly),
     cmocka_unit_test(a_very_long_name_is_cut_with_an_ellipsis),
     cmocka_unit_test(unusable_recipient_address_gives_no_message),
+    cmocka_unit_test(quoted_printable_matches_the_first_encoder_byte_for_byte),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
