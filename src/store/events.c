@@ -126,6 +126,60 @@ gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
   return okno_store_journal_event(st, id, appeal_id, at, kind ? kind : "", detail, error);
 }
 
+gboolean okno_store_event_prepare(OknoStore *st, gint64 appeal_id, const char *kind,
+                                  const char *detail_json, OknoEventPrepared *out,
+                                  GError **error)
+{
+  const char *detail = detail_json ? detail_json : "{}";
+  memset(out, 0, sizeof *out);
+  if (!(out->stored = okno_store_event_detail_seal(st, appeal_id, kind, detail, error)))
+    return FALSE;
+  out->appeal_id = appeal_id;
+  out->kind = g_strdup(kind ? kind : "");
+  out->detail = g_strdup(detail);
+  if (okno_journal_enabled()) {
+    g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st),
+                                          "SELECT number FROM appeals WHERE id = $1",
+                                          OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+    if (!r) {
+      okno_store_event_prepared_clear(out);
+      return FALSE;
+    }
+    if (okno_rows_count(r))
+      out->number = g_strdup(okno_rows_text(r, 0, 0));
+    okno_journal_detail_digest(detail, out->detail_sha256);
+    out->digested = TRUE;
+  }
+  return TRUE;
+}
+
+void okno_store_event_prepared_clear(OknoEventPrepared *p)
+{
+  g_clear_pointer(&p->kind, g_free);
+  g_clear_pointer(&p->detail, g_free);
+  g_clear_pointer(&p->stored, g_free);
+  g_clear_pointer(&p->number, g_free);
+}
+
+gboolean okno_store_event_add_prepared(OknoStore *st, const OknoEventPrepared *p,
+                                       GError **error)
+{
+  gint64 at = okno_now();
+  gint64 id;
+  if (!okno_store_reserve_id(st, OKNO_ID_EVENTS, &id, error) ||
+      !okno_store_insert_row(st, "INSERT INTO events(appeal_id, at, kind, detail",
+                             OKNO_PARAMS(OKNO_INT(p->appeal_id), OKNO_INT(at), T(p->kind),
+                                         T(p->stored), OKNO_INT(id)),
+                             &id, error))
+    return FALSE;
+  /* as okno_store_event_add: the leaf's digest is of the detail as written (hashed
+   * when prepared, unless the journal was off then) */
+  if (!p->digested)
+    return okno_store_journal_event(st, id, p->appeal_id, at, p->kind, p->detail, error);
+  return okno_store_journal_event_digest(st, id, p->appeal_id, p->number, at, p->kind,
+                                         p->detail_sha256, error);
+}
+
 char *okno_store_event_last(OknoStore *st, gint64 appeal_id, const char *kind, GError **error)
 {
   g_autoptr(OknoRows) r = okno_db_query(
