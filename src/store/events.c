@@ -108,6 +108,17 @@ char *okno_store_event_detail_seal(OknoStore *st, gint64 appeal_id, const char *
   return g_string_free(s.out, FALSE);
 }
 
+/* The event's row, detail as stored; *id its id. */
+static gboolean insert_event(OknoStore *st, gint64 appeal_id, gint64 at, const char *kind,
+                             const char *stored, gint64 *id, GError **error)
+{
+  return okno_store_reserve_id(st, OKNO_ID_EVENTS, id, error) &&
+         okno_store_insert_row(st, "INSERT INTO events(appeal_id, at, kind, detail",
+                               OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(at), T(kind),
+                                           T(stored), OKNO_INT(*id)),
+                               id, error);
+}
+
 gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
                               const char *detail_json, GError **error)
 {
@@ -115,11 +126,7 @@ gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
   const char *detail = detail_json ? detail_json : "{}";
   g_autofree char *stored = okno_store_event_detail_seal(st, appeal_id, kind, detail, error);
   gint64 id;
-  if (!stored || !okno_store_reserve_id(st, OKNO_ID_EVENTS, &id, error) ||
-      !okno_store_insert_row(st, "INSERT INTO events(appeal_id, at, kind, detail",
-                             OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(at), T(kind),
-                                         OKNO_TEXT(stored), OKNO_INT(id)),
-                             &id, error))
+  if (!stored || !insert_event(st, appeal_id, at, kind, stored, &id, error))
     return FALSE;
   /* The event and its journal leaf in the same transaction (store/journal.h); the
    * leaf's digest is of the detail as written, which is what every reader gets back. */
@@ -166,11 +173,7 @@ gboolean okno_store_event_add_prepared(OknoStore *st, const OknoEventPrepared *p
 {
   gint64 at = okno_now();
   gint64 id;
-  if (!okno_store_reserve_id(st, OKNO_ID_EVENTS, &id, error) ||
-      !okno_store_insert_row(st, "INSERT INTO events(appeal_id, at, kind, detail",
-                             OKNO_PARAMS(OKNO_INT(p->appeal_id), OKNO_INT(at), T(p->kind),
-                                         T(p->stored), OKNO_INT(id)),
-                             &id, error))
+  if (!insert_event(st, p->appeal_id, at, p->kind, p->stored, &id, error))
     return FALSE;
   /* as okno_store_event_add: the leaf's digest is of the detail as written (hashed
    * when prepared, unless the journal was off then) */
