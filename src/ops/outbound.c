@@ -19,7 +19,11 @@
  *
  * Writes: each transaction (a batch's claim, then its outcomes) runs on the module's
  * own connection, or, after okno_outbound_use_committer (okno serve on SQLite), as a
- * job of the intake's group-commit writer, waited for (write_txn).
+ * job of the intake's group-commit writer, waited for (write_txn). What does not need
+ * the transaction is done before it, on this module's thread and connection: each
+ * outcome's event is prepared (its detail JSON, sealed, its journal digest, the
+ * appeal's number: store/events.h okno_store_event_prepare), so the writer's one thread
+ * only runs the UPDATEs (the jobs sent: one statement) and the events' INSERTs.
  * Threading: the store connection is the module's own; pass_lock makes passes one at
  * a time, whoever runs them. okno_outbound_start() runs passes on a worker thread
  * (worker.h), waking on okno_outbound_wake() or every POLL_INTERVAL;
@@ -258,6 +262,8 @@ typedef struct {
   char *reason;     /* redacted; "" when sent */
   const char *kind; /* the event, set when recorded */
   gint64 next;      /* next attempt, 0 when finished */
+  OknoEventPrepared event; /* the event on the appeal, prepared (when appeal_id) */
+  gboolean prepared;
 } Delivery;
 
 static void deliver(OknoOutbound *ob, const OknoOutboundJob *job, Delivery *d)
@@ -330,10 +336,33 @@ static void decide(OknoOutbound *ob, GPtrArray *jobs, Delivery *ds, gint64 now)
   }
 }
 
-/* A batch's decided outcomes and their events, written on `st` inside a transaction
- * that the caller begins and commits. */
+/* Prepares each decided delivery's event on the module's own connection, before the
+ * writing below (which, through the group-commit writer, runs on the one thread every
+ * registration passes through): its detail JSON, sealed, its journal digest and the
+ * appeal's number (store/events.h), so that the writing only INSERTs. Mail of no
+ * appeal (a notice to staff, a check@ verdict, a cabinet's sign-in code) has no event.
+ * FALSE when the store failed. */
+static gboolean prepare_events(OknoOutbound *ob, GPtrArray *jobs, Delivery *ds,
+                               GError **error)
+{
+  for (guint i = 0; i < jobs->len; i++) {
+    const OknoOutboundJob *job = jobs->pdata[i];
+    g_autofree char *detail = NULL;
+    if (job->appeal_id == 0)
+      continue;
+    detail = event_detail(ob, job, &ds[i]);
+    if (!okno_store_event_prepare(ob->store, job->appeal_id, ds[i].kind, detail, &ds[i].event,
+                                  error))
+      return FALSE;
+    ds[i].prepared = TRUE;
+  }
+  return TRUE;
+}
+
+/* A batch's decided outcomes and their prepared events, written on `st` inside a
+ * transaction that the caller begins and commits: the jobs sent in one statement, the
+ * others one each, then the events. */
 typedef struct {
-  OknoOutbound *ob;
   GPtrArray *jobs;
   const Delivery *ds;
   gint64 now;
@@ -342,18 +371,22 @@ typedef struct {
 static gboolean write_outcomes(OknoStore *st, gpointer data, GError **error)
 {
   const Outcomes *o = data;
+  g_autoptr(GArray) sent = g_array_sized_new(FALSE, FALSE, sizeof(gint64), o->jobs->len);
   gboolean ok = TRUE;
   for (guint i = 0; ok && i < o->jobs->len; i++) {
     const OknoOutboundJob *job = o->jobs->pdata[i];
     const Delivery *d = &o->ds[i];
-    g_autofree char *detail = event_detail(o->ob, job, d);
-    ok = (d->outcome == OKNO_SMTP_SENT ? okno_store_outbound_sent(st, job->id, o->now, error)
-          : d->next ? okno_store_outbound_retry(st, job->id, d->next, d->reason, error)
-                    : okno_store_outbound_failed(st, job->id, d->reason, error)) &&
-         (job->appeal_id == 0 || /* mail of no appeal (a notice to staff, a check@ verdict,
-                                     a cabinet's sign-in code) */
-          okno_store_event_add(st, job->appeal_id, d->kind, detail, error));
+    if (d->outcome == OKNO_SMTP_SENT)
+      g_array_append_val(sent, job->id);
+    else
+      ok = d->next ? okno_store_outbound_retry(st, job->id, d->next, d->reason, error)
+                   : okno_store_outbound_failed(st, job->id, d->reason, error);
   }
+  ok = ok && okno_store_outbound_sent_many(st, (const gint64 *)(gpointer)sent->data, sent->len,
+                                           o->now, error);
+  for (guint i = 0; ok && i < o->jobs->len; i++)
+    if (o->ds[i].prepared)
+      ok = okno_store_event_add_prepared(st, &o->ds[i].event, error);
   return ok;
 }
 
@@ -377,9 +410,9 @@ static gboolean write_txn(OknoOutbound *ob, OknoCommitWork work, gpointer data, 
 static gboolean record(OknoOutbound *ob, GPtrArray *jobs, Delivery *ds, gint64 *finished,
                        GError **error)
 {
-  Outcomes o = {ob, jobs, ds, okno_now()};
+  Outcomes o = {jobs, ds, okno_now()};
   decide(ob, jobs, ds, o.now);
-  if (!write_txn(ob, write_outcomes, &o, error))
+  if (!prepare_events(ob, jobs, ds, error) || !write_txn(ob, write_outcomes, &o, error))
     return FALSE;
   for (guint i = 0; i < jobs->len; i++) {
     const OknoOutboundJob *job = jobs->pdata[i];
@@ -418,8 +451,10 @@ static gboolean process_batch(OknoOutbound *ob, GPtrArray *jobs, gint64 *finishe
     }
   }
   gboolean ok = record(ob, jobs, ds, finished, error);
-  for (guint i = 0; i < jobs->len; i++)
+  for (guint i = 0; i < jobs->len; i++) {
     g_free(ds[i].reason);
+    okno_store_event_prepared_clear(&ds[i].event);
+  }
   return ok;
 }
 

@@ -108,6 +108,17 @@ char *okno_store_event_detail_seal(OknoStore *st, gint64 appeal_id, const char *
   return g_string_free(s.out, FALSE);
 }
 
+/* The event's row, detail as stored; *id its id. */
+static gboolean insert_event(OknoStore *st, gint64 appeal_id, gint64 at, const char *kind,
+                             const char *stored, gint64 *id, GError **error)
+{
+  return okno_store_reserve_id(st, OKNO_ID_EVENTS, id, error) &&
+         okno_store_insert_row(st, "INSERT INTO events(appeal_id, at, kind, detail",
+                               OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(at), T(kind),
+                                           T(stored), OKNO_INT(*id)),
+                               id, error);
+}
+
 gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
                               const char *detail_json, GError **error)
 {
@@ -115,15 +126,61 @@ gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
   const char *detail = detail_json ? detail_json : "{}";
   g_autofree char *stored = okno_store_event_detail_seal(st, appeal_id, kind, detail, error);
   gint64 id;
-  if (!stored || !okno_store_reserve_id(st, OKNO_ID_EVENTS, &id, error) ||
-      !okno_store_insert_row(st, "INSERT INTO events(appeal_id, at, kind, detail",
-                             OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(at), T(kind),
-                                         OKNO_TEXT(stored), OKNO_INT(id)),
-                             &id, error))
+  if (!stored || !insert_event(st, appeal_id, at, kind, stored, &id, error))
     return FALSE;
   /* The event and its journal leaf in the same transaction (store/journal.h); the
    * leaf's digest is of the detail as written, which is what every reader gets back. */
   return okno_store_journal_event(st, id, appeal_id, at, kind ? kind : "", detail, error);
+}
+
+gboolean okno_store_event_prepare(OknoStore *st, gint64 appeal_id, const char *kind,
+                                  const char *detail_json, OknoEventPrepared *out,
+                                  GError **error)
+{
+  const char *detail = detail_json ? detail_json : "{}";
+  memset(out, 0, sizeof *out);
+  if (!(out->stored = okno_store_event_detail_seal(st, appeal_id, kind, detail, error)))
+    return FALSE;
+  out->appeal_id = appeal_id;
+  out->kind = g_strdup(kind ? kind : "");
+  out->detail = g_strdup(detail);
+  if (okno_journal_enabled()) {
+    g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st),
+                                          "SELECT number FROM appeals WHERE id = $1",
+                                          OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+    if (!r) {
+      okno_store_event_prepared_clear(out);
+      return FALSE;
+    }
+    if (okno_rows_count(r))
+      out->number = g_strdup(okno_rows_text(r, 0, 0));
+    okno_journal_detail_digest(detail, out->detail_sha256);
+    out->digested = TRUE;
+  }
+  return TRUE;
+}
+
+void okno_store_event_prepared_clear(OknoEventPrepared *p)
+{
+  g_clear_pointer(&p->kind, g_free);
+  g_clear_pointer(&p->detail, g_free);
+  g_clear_pointer(&p->stored, g_free);
+  g_clear_pointer(&p->number, g_free);
+}
+
+gboolean okno_store_event_add_prepared(OknoStore *st, const OknoEventPrepared *p,
+                                       GError **error)
+{
+  gint64 at = okno_now();
+  gint64 id;
+  if (!insert_event(st, p->appeal_id, at, p->kind, p->stored, &id, error))
+    return FALSE;
+  /* as okno_store_event_add: the leaf's digest is of the detail as written (hashed
+   * when prepared, unless the journal was off then) */
+  if (!p->digested)
+    return okno_store_journal_event(st, id, p->appeal_id, at, p->kind, p->detail, error);
+  return okno_store_journal_event_digest(st, id, p->appeal_id, p->number, at, p->kind,
+                                         p->detail_sha256, error);
 }
 
 char *okno_store_event_last(OknoStore *st, gint64 appeal_id, const char *kind, GError **error)

@@ -25,6 +25,31 @@
 
 gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
                               const char *detail_json, GError **error);
+/* An event made ready before its transaction, on another connection or thread (the
+ * outbound queue's outcomes, ops/outbound.c, prepared on its own connection before its
+ * job enters the group-commit writer, store/commit.h): the detail as stored (sealed as
+ * said below), its SHA-256 for the journal's entry and the appeal's number for the
+ * leaf, so that okno_store_event_add_prepared only INSERTs. It holds nothing of the
+ * transaction: added twice (a writer's group run again) it is the same event. The
+ * event's time is taken when added, as okno_store_event_add does. */
+typedef struct {
+  gint64 appeal_id;
+  char *kind;
+  char *detail;  /* the detail JSON as given */
+  char *stored;  /* the detail as stored */
+  char *number;  /* the appeal's number; NULL: looked up when the leaf is written */
+  gboolean digested; /* detail_sha256 made (the journal was on when prepared) */
+  guint8 detail_sha256[32];
+} OknoEventPrepared;
+/* FALSE with the error when the appeal's key does not open or the store failed (*out
+ * then holds nothing to clear). */
+gboolean okno_store_event_prepare(OknoStore *st, gint64 appeal_id, const char *kind,
+                                  const char *detail_json, OknoEventPrepared *out,
+                                  GError **error);
+void okno_store_event_prepared_clear(OknoEventPrepared *p);
+/* Adds the prepared event, exactly as okno_store_event_add would have added it. */
+gboolean okno_store_event_add_prepared(OknoStore *st, const OknoEventPrepared *p,
+                                       GError **error);
 /* The detail (JSON text, caller frees) of the latest event `kind` of appeal
  * `appeal_id`; NULL with no error when it has none. */
 char *okno_store_event_last(OknoStore *st, gint64 appeal_id, const char *kind, GError **error);

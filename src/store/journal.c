@@ -378,6 +378,18 @@ gboolean okno_store_journal_event(OknoStore *st, gint64 id, gint64 appeal_id, gi
   return okno_journal_add_leaf(st, "event", "event", id, appeal_id, NULL, at, e, error);
 }
 
+gboolean okno_store_journal_event_digest(OknoStore *st, gint64 id, gint64 appeal_id,
+                                         const char *number, gint64 at, const char *kind,
+                                         const guint8 detail_sha256[OKNO_HASH_LEN],
+                                         GError **error)
+{
+  g_autoptr(GBytes) e = NULL;
+  if (!okno_journal_enabled())
+    return TRUE;
+  e = okno_journal_entry_event_digest(id, appeal_id, at, kind, detail_sha256);
+  return okno_journal_add_leaf(st, "event", "event", id, appeal_id, number, at, e, error);
+}
+
 gboolean okno_store_journal_access(OknoStore *st, const OknoAccessRow *r, GError **error)
 {
   g_autoptr(GBytes) e = NULL;

@@ -59,6 +59,13 @@ GBytes *okno_journal_entry_access(const OknoAccessRow *r);
 GBytes *okno_journal_entry_message(const OknoMessageRow *m);
 GBytes *okno_journal_entry_event(gint64 id, gint64 appeal_id, gint64 at, const char *kind,
                                  const char *detail_json);
+/* The same from the detail's digest (okno_journal_detail_digest), made beforehand: an
+ * event prepared outside the writer's transaction (store/events.h). Same bytes. */
+GBytes *okno_journal_entry_event_digest(gint64 id, gint64 appeal_id, gint64 at,
+                                        const char *kind, const guint8 detail_sha256[OKNO_HASH_LEN]);
+/* The SHA-256 of an event's detail JSON (NULL: "{}"), as its entry's detail_sha256;
+ * counted as the journal's work. */
+void okno_journal_detail_digest(const char *detail_json, guint8 out[OKNO_HASH_LEN]);
 /* The purge entry: the row `ref` `id` emptied at `at`, superseding leaf `supersedes`;
  * `row` is the row's entry as recomputed after the emptying (purges below). */
 GBytes *okno_journal_entry_purge(const char *ref, gint64 id, gint64 appeal_id, gint64 at,
@@ -103,6 +110,13 @@ gboolean okno_store_journal_message(OknoStore *st, const OknoMessageRow *m, GErr
 gboolean okno_store_journal_messages_of(OknoStore *st, gint64 appeal_id, GError **error);
 gboolean okno_store_journal_event(OknoStore *st, gint64 id, gint64 appeal_id, gint64 at,
                                   const char *kind, const char *detail_json, GError **error);
+/* The same with the detail's digest made beforehand and the appeal's number when known
+ * (NULL: looked up when the leaf is written), for an event prepared outside the
+ * writer's transaction (store/events.h okno_store_event_prepare). */
+gboolean okno_store_journal_event_digest(OknoStore *st, gint64 id, gint64 appeal_id,
+                                         const char *number, gint64 at, const char *kind,
+                                         const guint8 detail_sha256[OKNO_HASH_LEN],
+                                         GError **error);
 gboolean okno_store_journal_access(OknoStore *st, const OknoAccessRow *r, GError **error);
 
 /* ---- purges (store/retention.h, docs/journal.md "Purges") ----

@@ -144,16 +144,34 @@ GBytes *okno_journal_entry_message(const OknoMessageRow *m)
   return entry_end(s);
 }
 
-GBytes *okno_journal_entry_event(gint64 id, gint64 appeal_id, gint64 at, const char *kind,
-                                 const char *detail_json)
+void okno_journal_detail_digest(const char *detail_json, guint8 out[OKNO_HASH_LEN])
+{
+  const char *d = detail_json ? detail_json : "{}";
+  gsize len = strlen(d);
+  okno_journal_count_sha256(len);
+  okno_sha256(d, len, out);
+}
+
+GBytes *okno_journal_entry_event_digest(gint64 id, gint64 appeal_id, gint64 at,
+                                        const char *kind, const guint8 detail_sha256[OKNO_HASH_LEN])
 {
   GString *s = entry_start("event");
   put_int(s, "id", id);
   put_int(s, "appeal_id", appeal_id);
   put_int(s, "at", at);
   put_token(s, "kind", kind);
-  put_text_digest(s, "detail_sha256", detail_json ? detail_json : "{}");
+  g_string_append(s, "detail_sha256=");
+  append_hex(s, detail_sha256, OKNO_HASH_LEN);
+  g_string_append_c(s, '\n');
   return entry_end(s);
+}
+
+GBytes *okno_journal_entry_event(gint64 id, gint64 appeal_id, gint64 at, const char *kind,
+                                 const char *detail_json)
+{
+  guint8 h[OKNO_HASH_LEN];
+  okno_journal_detail_digest(detail_json, h);
+  return okno_journal_entry_event_digest(id, appeal_id, at, kind, h);
 }
 
 /* The purge entry of docs/journal.md: the row `ref` `id` emptied at `at`, superseding

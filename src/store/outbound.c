@@ -201,6 +201,28 @@ gboolean okno_store_outbound_sent(OknoStore *st, gint64 id, gint64 now, GError *
                       OKNO_PARAMS(OKNO_INT(id), OKNO_INT(now)), error);
 }
 
+gboolean okno_store_outbound_sent_many(OknoStore *st, const gint64 *ids, guint n, gint64 now,
+                                       GError **error)
+{
+  enum { CHUNK = 64 };
+  for (guint done = 0; done < n;) {
+    guint k = MIN(CHUNK, n - done);
+    g_autoptr(GString) sql = g_string_new("UPDATE outbound SET state = 'sent', sent_at = $1, "
+                                          "lease_until = 0, last_error = '' WHERE id IN (");
+    OknoParam params[CHUNK + 1];
+    params[0] = OKNO_INT(now);
+    for (guint i = 0; i < k; i++) {
+      params[i + 1] = OKNO_INT(ids[done + i]);
+      g_string_append_printf(sql, "%s$%u", i ? ", " : "", i + 2);
+    }
+    g_string_append_c(sql, ')');
+    if (!okno_db_exec(okno_store_db(st), sql->str, params, k + 1, error))
+      return FALSE;
+    done += k;
+  }
+  return TRUE;
+}
+
 gboolean okno_store_outbound_retry(OknoStore *st, gint64 id, gint64 next_attempt,
                                    const char *reason, GError **error)
 {

@@ -39,6 +39,9 @@ GPtrArray *okno_store_outbound_claim(OknoStore *st, gint64 now, gint64 lease, gu
  * what its previous life claimed is its own to deliver again). */
 gboolean okno_store_outbound_release(OknoStore *st, const char *owner, GError **error);
 gboolean okno_store_outbound_sent(OknoStore *st, gint64 id, gint64 now, GError **error);
+/* The same for jobs ids[0..n) at once (one statement per 64 jobs). */
+gboolean okno_store_outbound_sent_many(OknoStore *st, const gint64 *ids, guint n, gint64 now,
+                                       GError **error);
 gboolean okno_store_outbound_retry(OknoStore *st, gint64 id, gint64 next_attempt,
                                    const char *reason, GError **error);
 gboolean okno_store_outbound_failed(OknoStore *st, gint64 id, const char *reason,

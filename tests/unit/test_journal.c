@@ -212,6 +212,69 @@ static void test_tampering_is_found_and_names_the_appeal(void **state)
   world_free(w);
 }
 
+/* An event prepared before its transaction (store/events.h okno_store_event_prepare:
+ * the outbound queue's outcomes, prepared outside the group-commit writer) is the same
+ * event as okno_store_event_add's: the same entry bytes from its digest, a leaf naming
+ * the appeal's number, verified intact, and a change of its detail found. Prepared
+ * while the journal was off and added once it is on, it still gets its leaf. */
+static void test_a_prepared_event_is_journaled_as_an_added_one(void **state)
+{
+  Fx *fx = fixture(state);
+  World *w = populate(fx->st);
+  const char *detail = "{\"message_id\":\"r1@okno\",\"transport\":\"maildir\",\"attempt\":1}";
+  OknoEventPrepared p, q;
+  guint8 h[OKNO_HASH_LEN];
+  g_autoptr(GBytes) plain = okno_journal_entry_event(7, 3, 99, "outbound_sent", detail);
+  g_autoptr(GBytes) digested = NULL;
+  g_autoptr(GPtrArray) leaves = NULL;
+  g_autoptr(OknoRows) ev = NULL;
+  g_autofree char *tamper = NULL;
+  gint64 size = 0;
+
+  okno_journal_detail_digest(detail, h);
+  digested = okno_journal_entry_event_digest(7, 3, 99, "outbound_sent", h);
+  assert_true(g_bytes_equal(plain, digested));
+
+  assert_true(okno_store_event_prepare(fx->st, w->appeal[1], "outbound_sent", detail, &p, NULL));
+  assert_true(p.digested);
+  assert_string_equal(p.number, numbers[1]);
+  okno_journal_set_enabled(FALSE);
+  assert_true(okno_store_event_prepare(fx->st, w->appeal[0], "outbound_deferred", "{}", &q, NULL));
+  okno_journal_set_enabled(TRUE);
+  assert_false(q.digested);
+  assert_true(okno_store_journal_size(fx->st, &size, NULL));
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_event_add_prepared(fx->st, &p, NULL));
+  assert_true(okno_store_event_add_prepared(fx->st, &q, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  okno_store_event_prepared_clear(&p);
+  okno_store_event_prepared_clear(&q);
+
+  leaves = okno_store_journal_leaves(fx->st, size, 10, NULL);
+  assert_int_equal(leaves->len, 2);
+  ev = okno_db_query(okno_store_db(fx->st),
+                     "SELECT id, at, detail FROM events WHERE kind = 'outbound_sent'",
+                     OKNO_NO_PARAMS, NULL);
+  assert_int_equal(okno_rows_count(ev), 1);
+  assert_string_equal(okno_rows_text(ev, 0, 2), detail);
+  {
+    const OknoJournalLeaf *l = leaves->pdata[0];
+    g_autoptr(GBytes) want = okno_journal_entry_event(okno_rows_int(ev, 0, 0), w->appeal[1],
+                                                      okno_rows_int(ev, 0, 1), "outbound_sent",
+                                                      detail);
+    assert_string_equal(l->kind, "event");
+    assert_int_equal(l->ref_id, okno_rows_int(ev, 0, 0));
+    assert_string_equal(l->number, numbers[1]);
+    assert_true(g_bytes_equal(l->entry, want));
+    assert_string_equal(((OknoJournalLeaf *)leaves->pdata[1])->number, numbers[0]);
+  }
+  assert_intact(fx->st, w);
+  tamper = g_strdup_printf("UPDATE events SET detail = '{}' WHERE id = %" G_GINT64_FORMAT,
+                           okno_rows_int(ev, 0, 0));
+  expect_found(fx->st, w, tamper, numbers[1], "event");
+  world_free(w);
+}
+
 static void test_a_rolled_back_savepoint_leaves_no_gap(void **state)
 {
   Fx *fx = fixture(state);
@@ -660,6 +723,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     ON_BOTH(test_leaves_follow_the_facts_and_verify_intact),
     ON_BOTH(test_tampering_is_found_and_names_the_appeal),
+    ON_BOTH(test_a_prepared_event_is_journaled_as_an_added_one),
     ON_BOTH(test_a_rolled_back_savepoint_leaves_no_gap),
     ON_BOTH(test_changes_before_the_commit_fold_into_the_registration_leaf),
     ON_BOTH(test_merge_is_journaled_and_stays_intact),
