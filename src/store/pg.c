@@ -1,8 +1,12 @@
 /* pg.c: the PostgreSQL driver of the store (db.h), through libpq.
  *
  * The URL is handed to libpq as it is (postgresql://user@host:port/db, with
- * ?host=/socket/dir and the other libpq URI parameters), after application_name and
- * connect_timeout defaults that the URL may override. Statements go through
+ * ?host=/socket/dir and the other libpq URI parameters), after application_name,
+ * connect_timeout and options defaults that the URL may override. The default options
+ * turn the server's JIT compilation off for okno's sessions (-c jit=off): okno's
+ * statements are short, and a plan whose estimate crossed jit_above_cost (the search
+ * rows' statement of a group) was compiled by LLVM at every run, 11.6 % of the
+ * server's CPU at intake (docs/postgresql.md, "Where the server's time goes"). Statements go through
  * PQexecParams with explicit parameter types: TEXT as text, INT as decimal text typed
  * int8, BLOB as binary bytea (paramFormats 1), so `$1 = ''` and `LIMIT $3` need no
  * casts in the portable SQL of store.c. Results come back in text format and are
@@ -125,8 +129,8 @@ static void pg_close(OknoDb *db)
 
 static OknoDb *pg_open(const char *url, GError **error)
 {
-  const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
-  const char *const values[] = {"okno", "10", url, NULL};
+  const char *const keys[] = {"application_name", "connect_timeout", "options", "dbname", NULL};
+  const char *const values[] = {"okno", "10", "-c jit=off", url, NULL};
   char *perr = NULL;
   PQconninfoOption *opts = PQconninfoParse(url, &perr);
   PGconn *conn;
