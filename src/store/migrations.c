@@ -1106,6 +1106,12 @@ static const char *const sqlite_steps[] = {
   R36_ROW("OLD", "-1") R36_ROW("NEW", "1") R36_PRUNE " END;",
   /* 37 (pgev, issue 18 item 3): nothing on SQLite (one writer at a time anyway). */
   "SELECT 1;",
+  /* 38, 39: kept for other branches of the same session (SELECT 1 keeps the steps
+   * positional; the merge puts theirs here). */
+  "SELECT 1;",
+  "SELECT 1;",
+  /* 40 (pg1, issue 18 item 2): nothing on SQLite. */
+  "SELECT 1;",
 };
 
 static const char *const pg_steps[] = {
@@ -1764,6 +1770,28 @@ static const char *const pg_steps[] = {
   "CREATE CONSTRAINT TRIGGER appeal_due36_update AFTER UPDATE ON appeals"
   "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
   "  WHEN (" R36_CHANGED ") EXECUTE FUNCTION okno_appeal_due36();",
+  /* 38, 39: kept for other branches of the same session (see the SQLite steps). */
+  "SELECT 1;",
+  "SELECT 1;",
+  /* 40 (pg1, issue 18 item 2; docs/postgresql.md "Where the server's time goes"):
+   * - the deferred counter triggers of step 37 plan their statements once: with the
+   *   default plan_cache_mode, PL/pgSQL kept re-planning them for every row (a custom
+   *   plan, cheaper on paper because TG_OP folds into it), half of their 7.8 % of the
+   *   server's CPU at intake; a generic plan tests TG_OP as a one-time filter instead.
+   * - the large columns of mail are compressed with lz4 instead of pglz where the server
+   *   has it (sealed, they do not compress, and pglz spent 2.4 % of the server's CPU
+   *   finding that out); a server built without lz4 keeps pglz. */
+  "ALTER FUNCTION okno_appeal_counts() SET plan_cache_mode = force_generic_plan;"
+  "ALTER FUNCTION okno_appeal_roll() SET plan_cache_mode = force_generic_plan;"
+  "ALTER FUNCTION okno_appeal_roll27() SET plan_cache_mode = force_generic_plan;"
+  "ALTER FUNCTION okno_appeal_due36() SET plan_cache_mode = force_generic_plan;"
+  "DO $$ BEGIN"
+  "  ALTER TABLE messages ALTER COLUMN raw SET COMPRESSION lz4,"
+  "    ALTER COLUMN text SET COMPRESSION lz4;"
+  "  ALTER TABLE attachments ALTER COLUMN data SET COMPRESSION lz4;"
+  "  ALTER TABLE outbound ALTER COLUMN mail_raw SET COMPRESSION lz4;"
+  "EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;"
+  "END $$;",
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

@@ -2,7 +2,13 @@
  *
  * The URL is handed to libpq as it is (postgresql://user@host:port/db, with
  * ?host=/socket/dir and the other libpq URI parameters), after application_name and
- * connect_timeout defaults that the URL may override. Statements go through
+ * connect_timeout defaults that the URL may override. Each new or reset connection
+ * then turns the server's JIT compilation off for its session (SET jit = off; its
+ * error, from a server without the setting, is ignored; a SET rather than a startup
+ * option, which a pooler such as PgBouncer refuses): okno's statements are short, and
+ * a plan whose estimate crossed jit_above_cost was compiled by LLVM at every run,
+ * 11.6 % of the server's CPU at intake (docs/postgresql.md, "Where the server's time
+ * goes"). Statements go through
  * PQexecParams with explicit parameter types: TEXT as text, INT as decimal text typed
  * int8, BLOB as binary bytea (paramFormats 1), so `$1 = ''` and `LIMIT $3` need no
  * casts in the portable SQL of store.c. Results come back in text format and are
@@ -114,6 +120,14 @@ static void set_result_error(GError **error, PgDb *p, const PGresult *res)
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "postgresql: %s", msg);
 }
 
+/* What every new or reset session gets before its first statement (see the top
+ * comment): notices dropped, JIT off. */
+static void session_setup(PGconn *conn)
+{
+  PQsetNoticeProcessor(conn, ignore_notice, NULL);
+  PQclear(PQexec(conn, "SET jit = off"));
+}
+
 static void pg_close(OknoDb *db)
 {
   PgDb *p = (PgDb *)db;
@@ -148,7 +162,7 @@ static OknoDb *pg_open(const char *url, GError **error)
     PQfinish(conn);
     return NULL;
   }
-  PQsetNoticeProcessor(conn, ignore_notice, NULL);
+  session_setup(conn);
   p = g_new0(PgDb, 1);
   p->base.driver = &okno_pg_driver;
   p->conn = conn;
@@ -171,6 +185,8 @@ static gboolean ready(PgDb *p, const char *sql, gboolean *done, GError **error)
     *done = TRUE;
     forget(p);
     PQreset(p->conn);
+    if (PQstatus(p->conn) == CONNECTION_OK)
+      session_setup(p->conn);
     return FALSE;
   }
   forget(p);
@@ -182,7 +198,7 @@ static gboolean ready(PgDb *p, const char *sql, gboolean *done, GError **error)
                 p->lost_in_tx ? " inside a transaction" : "", msg);
     return FALSE;
   }
-  PQsetNoticeProcessor(p->conn, ignore_notice, NULL);
+  session_setup(p->conn);
   return TRUE;
 }
 

@@ -478,6 +478,33 @@ static void kill_backend(OknoStore *killer, gint64 pid)
   assert_int_equal(okno_rows_int(r, 0, 0), 1);
 }
 
+static char *jit_setting(OknoStore *st)
+{
+  g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st), "SHOW jit", OKNO_NO_PARAMS, NULL);
+  assert_non_null(r);
+  return g_strdup(okno_rows_text(r, 0, 0));
+}
+
+/* pg.c: every session of okno runs without the server's JIT, also once a lost
+ * connection was made again. */
+static void test_pg_sessions_run_without_jit(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoStore *killer = okno_store_open(fx->db->url, NULL);
+  g_autofree char *first = NULL, *again = NULL;
+  g_autoptr(GError) err = NULL;
+  gint64 v = 0;
+
+  assert_non_null(killer);
+  first = jit_setting(fx->st);
+  assert_string_equal(first, "off");
+  kill_backend(killer, backend_pid(fx->st));
+  assert_false(okno_store_next_seq(fx->st, "c", &v, &err)); /* finds it lost */
+  again = jit_setting(fx->st);
+  assert_string_equal(again, "off");
+  okno_store_close(killer);
+}
+
 static void test_pg_a_lost_connection_is_temporary_and_never_splits_a_transaction(void **state)
 {
   Fx *fx = fixture(state);
@@ -659,6 +686,7 @@ int main(void)
     ON_BOTH(test_schema_version_and_instance_id),
     ON_PG(test_pg_two_claimers_skip_each_others_jobs_instead_of_waiting),
     ON_PG(test_pg_a_lost_connection_is_temporary_and_never_splits_a_transaction),
+    ON_PG(test_pg_sessions_run_without_jit),
     cmocka_unit_test(test_unknown_url_scheme_is_a_user_error),
     cmocka_unit_test(test_appeal_columns_are_the_field_tables),
   };
