@@ -8,8 +8,7 @@
  *
  * A connection's page cache may grow to CACHE_KIB (allocated as pages are read, not up
  * front): a group of 64 registrations outgrew SQLite's default 2 MiB and spilled dirty
- * pages into the WAL mid-transaction (docs/bench.md, "The writer's own writes"). The
- * file is read through a memory map (MMAP_BYTES). */
+ * pages into the WAL mid-transaction (docs/bench.md, "The writer's own writes"). */
 #include "store/db.h"
 
 #include <sqlite3.h>
@@ -18,11 +17,6 @@
 #include "text/tokenizer.h"
 
 #define CACHE_KIB 16384
-/* Reads map the file instead of copying each page with pread (issue 18 item 4: on a
- * store of a million appeals the cabinet's pages read a few random rows, and the
- * copies of pread were about 30 % of a reader's CPU); SQLite caps this at its
- * build's maximum (2 GiB in Debian's), beyond which pages are read as before. */
-#define MMAP_BYTES 68719476736
 
 typedef struct {
   OknoDb base;
@@ -80,8 +74,7 @@ static OknoDb *sqlite_open(const char *path, GError **error)
   for (int tries = 0;; tries++) {
     rc = sqlite3_exec(h,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                      "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-" G_STRINGIFY(CACHE_KIB) ";"
-                      "PRAGMA mmap_size=" G_STRINGIFY(MMAP_BYTES) ";",
+                      "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-" G_STRINGIFY(CACHE_KIB) ";",
                       NULL, NULL, NULL);
     if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 1000)
       break;
