@@ -197,7 +197,7 @@ static OknoPage *cabinet_page(OknoStore *st, const char *const *emails,
   g_autoptr(GArray) params = g_array_new(FALSE, TRUE, sizeof(OknoParam));
   g_autoptr(GString) where = g_string_new("WHERE from_bidx IN (");
   g_autoptr(GPtrArray) blinded = g_ptr_array_new_with_free_func(g_free);
-  g_autofree char *count_sql = NULL, *list_sql = NULL;
+  g_autofree char *count_sql = NULL, *count_col = NULL, *list_sql = NULL;
   g_autoptr(OknoRows) c = NULL, r = NULL;
   gboolean back = FALSE, cursor = FALSE;
   gint64 key = 0, id = 0;
@@ -235,13 +235,18 @@ static OknoPage *cabinet_page(OknoStore *st, const char *const *emails,
   g_array_append_val(params, p);
   p = OKNO_INT(f->until > 0 ? f->until : G_MAXINT64);
   g_array_append_val(params, p);
-  /* the page and its total in one round trip (issue 18 item 4): the count is an
-   * uncorrelated subquery, computed once, beside each row of the page */
+  /* the page and its total in one round trip (issue 18 item 4). A first page that
+   * is not full holds every match, so its row count is the total: its statement
+   * counts nothing (the page of a citizen's few appeals, the common case, reads its
+   * rows once); a page after a cursor carries the count as an uncorrelated
+   * subquery, computed once, beside each row, and a full first page asks for it in
+   * a second statement */
   count_sql = g_strdup_printf("SELECT count(*) FROM appeals %s", where->str);
-  list_sql = g_strdup_printf("SELECT " OKNO_APPEAL_COLUMNS ", (%s)%s FROM appeals %s "
+  count_col = cursor ? g_strdup_printf("(%s)", count_sql) : g_strdup("-1");
+  list_sql = g_strdup_printf("SELECT " OKNO_APPEAL_COLUMNS ", %s%s FROM appeals %s "
                              "AND (received_at, id) %s ($%u, $%u) "
                              "ORDER BY received_at %s, id %s LIMIT $%u",
-                             count_sql,
+                             count_col,
                              moves ? ", (SELECT count(*) FROM contact_moves WHERE email_bidx = "
                                      "$1) + (SELECT count(*) FROM contact_moves WHERE "
                                      "moved_bidx = $1)"
@@ -259,14 +264,16 @@ static OknoPage *cabinet_page(OknoStore *st, const char *const *emails,
     return NULL;
   if (moves)
     *moves = okno_rows_count(r) > 0 ? okno_rows_int(r, 0, OKNO_APPEAL_N_FIELDS + 1) : -1;
-  if (okno_rows_count(r) > 0) {
+  if (!cursor && okno_rows_count(r) <= f->limit) {
+    *total = okno_rows_count(r); /* the whole list on one page (0: nothing matches) */
+  } else if (okno_rows_count(r) > 0 && cursor) {
     *total = okno_rows_int(r, 0, OKNO_APPEAL_N_FIELDS);
-  } else if (cursor) { /* no row to carry it: the page is past the end */
+  } else { /* a full first page, or no row to carry it: the page is past the end */
     c = okno_db_query(db, count_sql, (const OknoParam *)params->data, n + 3, error);
     if (!c)
       return NULL;
     *total = okno_rows_int(c, 0, 0);
-  } /* else the first page is empty: nothing matches, *total stays 0 */
+  }
   if (back && okno_rows_count(r) <= f->limit) {
     OknoCabinetFilter first = *f;
     first.after = first.before = NULL;
