@@ -1106,8 +1106,8 @@ static const char *const sqlite_steps[] = {
   R36_ROW("OLD", "-1") R36_ROW("NEW", "1") R36_PRUNE " END;",
   /* 37 (pgev, issue 18 item 3): nothing on SQLite (one writer at a time anyway). */
   "SELECT 1;",
-  /* 38, 39: kept for other branches of the same session (SELECT 1 keeps the steps
-   * positional; the merge puts theirs here). */
+  /* 38, 39: reserved for branches of the same session that needed no schema change
+   * (SELECT 1 keeps the steps positional). */
   "SELECT 1;",
   "SELECT 1;",
   /* 40 (pg1, issue 18 item 2): nothing on SQLite. */
@@ -1770,7 +1770,7 @@ static const char *const pg_steps[] = {
   "CREATE CONSTRAINT TRIGGER appeal_due36_update AFTER UPDATE ON appeals"
   "  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
   "  WHEN (" R36_CHANGED ") EXECUTE FUNCTION okno_appeal_due36();",
-  /* 38, 39: kept for other branches of the same session (see the SQLite steps). */
+  /* 38, 39: reserved, unused (see the SQLite steps). */
   "SELECT 1;",
   "SELECT 1;",
   /* 40 (pg1, issue 18 item 2; docs/postgresql.md "Where the server's time goes"):
