@@ -195,10 +195,7 @@ gboolean okno_store_outbound_release(OknoStore *st, const char *owner, GError **
 
 gboolean okno_store_outbound_sent(OknoStore *st, gint64 id, gint64 now, GError **error)
 {
-  return okno_db_exec(okno_store_db(st),
-                      "UPDATE outbound SET state = 'sent', sent_at = $2, lease_until = 0, "
-                      "last_error = '' WHERE id = $1",
-                      OKNO_PARAMS(OKNO_INT(id), OKNO_INT(now)), error);
+  return okno_store_outbound_sent_many(st, &id, 1, now, error);
 }
 
 gboolean okno_store_outbound_sent_many(OknoStore *st, const gint64 *ids, guint n, gint64 now,

@@ -19,6 +19,9 @@
 #include "text/tokenizer.h"
 
 #define CACHE_KIB 16384
+/* SQLite's own checkpoints, in frames, on every connection but a writer whose
+ * checkpoints run apart (okno_db_sqlite_checkpoint_apart) */
+#define WAL_AUTOCHECKPOINT 4000
 
 typedef struct Checkpointer Checkpointer;
 
@@ -96,7 +99,8 @@ static OknoDb *sqlite_open(const char *path, GError **error)
   for (int tries = 0;; tries++) {
     rc = sqlite3_exec(h,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                      "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-" G_STRINGIFY(CACHE_KIB) ";",
+                      "PRAGMA wal_autocheckpoint=" G_STRINGIFY(WAL_AUTOCHECKPOINT) ";"
+                      "PRAGMA cache_size=-" G_STRINGIFY(CACHE_KIB) ";",
                       NULL, NULL, NULL);
     if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 1000)
       break;
@@ -399,7 +403,7 @@ static void checkpointer_stop(SqliteDb *s)
   if (!c)
     return;
   sqlite3_wal_hook(s->h, NULL, NULL);
-  sqlite3_wal_autocheckpoint(s->h, 4000);
+  sqlite3_wal_autocheckpoint(s->h, WAL_AUTOCHECKPOINT);
   g_mutex_lock(&c->lock);
   c->stopping = TRUE;
   g_cond_signal(&c->cond);
