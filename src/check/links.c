@@ -232,6 +232,9 @@ void check_links(Check *c, const char *text, gsize len)
     gboolean in_parens;
     g_autofree char *href = NULL;
     g_autofree char *shown = NULL;
+    /* every link starts with h or w, in either case: the other bytes go by at once */
+    if ((text[i] | 0x20) != 'h' && (text[i] | 0x20) != 'w')
+      continue;
     if (i > 0 && (g_ascii_isalnum(text[i - 1]) || text[i - 1] == '/' || text[i - 1] == '.'))
       continue;
     if (g_ascii_strncasecmp(p, "http://", 7) != 0 && g_ascii_strncasecmp(p, "https://", 8) != 0 &&

@@ -62,6 +62,20 @@ static char *lower_trimmed(const char *line)
       p++;
       continue;
     }
+    if (((guchar)p[0] == 0xD0 || (guchar)p[0] == 0xD1) && ((guchar)p[1] & 0xC0) == 0x80) {
+      /* U+0400..U+047F: Russian Cyrillic written as two bytes, no decoding */
+      u = (((gunichar)p[0] & 0x1F) << 6) | ((gunichar)p[1] & 0x3F);
+      if (u >= 0x410 && u <= 0x42F)
+        u += 0x20;
+      else if (u >= 0x400 && u <= 0x40F)
+        u += 0x50;
+      if (u < 0x460) { /* lowercase already, or just folded: still two bytes */
+        g_string_append_c(o, (char)(0xC0 | (u >> 6)));
+        g_string_append_c(o, (char)(0x80 | (u & 0x3F)));
+        p += 2;
+        continue;
+      }
+    }
     u = g_utf8_get_char(p);
     if (u >= 0x410 && u <= 0x42F)
       u += 0x20;

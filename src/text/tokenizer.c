@@ -58,8 +58,26 @@ static const char *const english_stop[] = {
   "why", "will", "with", "you", "your", "yours", "yourself", "yourselves",
 };
 
+/* The stems of recent words, so that a text scanned again (intake tokenises each
+ * appeal for its search terms, its knowledge-base query and its SLA class) and the
+ * words every appeal repeats are stemmed once: a direct-mapped table of STEM_SLOTS
+ * entries, a slot per hash of the folded word, the newest word replacing the one in
+ * its slot. A word or stem longer than STEM_CACHED bytes is never cached. The language
+ * needs no field: a word of ASCII letters only goes to the English stemmer, any other
+ * to the Russian one, so the word's bytes say which stemmed it. */
+#define STEM_SLOTS 4096
+#define STEM_CACHED 46
+
+typedef struct {
+  guint8 word_len; /* 0: an empty slot */
+  guint8 stem_len;
+  char word[STEM_CACHED];
+  char stem[STEM_CACHED];
+} StemSlot;
+
 struct OknoStemmer {
   struct sb_stemmer *ru, *en;
+  StemSlot *cache; /* STEM_SLOTS entries, made at the first stem */
 };
 
 OknoStemmer *okno_stemmer_new(void)
@@ -78,7 +96,40 @@ void okno_stemmer_free(OknoStemmer *s)
     return;
   sb_stemmer_delete(s->ru);
   sb_stemmer_delete(s->en);
+  g_free(s->cache);
   g_free(s);
+}
+
+/* The stem of word[0..len) by `stem` (s->ru or s->en, as the word's bytes say), through
+ * the cache; sets *out_len. The pointer is valid until the next call on `s`. */
+static const char *stem_word(OknoStemmer *s, struct sb_stemmer *stem, const char *word,
+                             gsize len, gsize *out_len)
+{
+  const sb_symbol *r;
+  StemSlot *slot = NULL;
+  if (len <= STEM_CACHED) {
+    guint32 h = 2166136261u; /* FNV-1a */
+    for (gsize i = 0; i < len; i++)
+      h = (h ^ (guint8)word[i]) * 16777619u;
+    if (!s->cache)
+      s->cache = g_new0(StemSlot, STEM_SLOTS);
+    slot = &s->cache[h & (STEM_SLOTS - 1)];
+    if (slot->word_len == len && memcmp(slot->word, word, len) == 0) {
+      *out_len = slot->stem_len;
+      return slot->stem;
+    }
+  }
+  r = sb_stemmer_stem(stem, (const sb_symbol *)word, (int)len);
+  if (!r)
+    g_error("libstemmer: out of memory");
+  *out_len = (gsize)sb_stemmer_length(stem);
+  if (slot && len > 0 && *out_len <= STEM_CACHED) {
+    slot->word_len = (guint8)len;
+    slot->stem_len = (guint8)*out_len;
+    memcpy(slot->word, word, len);
+    memcpy(slot->stem, r, *out_len);
+  }
+  return (const char *)r;
 }
 
 typedef struct {
@@ -179,13 +230,8 @@ static int scan(OknoStemmer *s, const char *text, gsize len, gboolean keep_stop,
       }
       if (t.stop && !keep_stop)
         continue;
-      if (stem && !t.stop && wlen <= STEM_MAX) {
-        const sb_symbol *r = sb_stemmer_stem(stem, (const sb_symbol *)buf, (int)wlen);
-        if (!r)
-          g_error("libstemmer: out of memory");
-        t.term = (const char *)r;
-        t.term_len = (gsize)sb_stemmer_length(stem);
-      }
+      if (stem && !t.stop && wlen <= STEM_MAX)
+        t.term = stem_word(s, stem, buf, wlen, &t.term_len);
     }
     if ((rc = f(&t, user)) != 0)
       return rc;

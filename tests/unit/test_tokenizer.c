@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <libstemmer.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -242,6 +243,67 @@ static void test_fts5_tokenizer_takes_no_options(void **state)
   sqlite3_close(db);
 }
 
+/* Checks each term against libstemmer called directly on the word. */
+typedef struct {
+  struct sb_stemmer *ru, *en;
+  guint checked;
+} Direct;
+
+static int check_direct(const OknoTerm *t, void *user)
+{
+  Direct *d = user;
+  gboolean ascii = TRUE, digit = FALSE;
+  const sb_symbol *r;
+  for (gsize i = 0; i < t->word_len; i++) {
+    ascii &= (guchar)t->word[i] < 0x80;
+    digit |= g_ascii_isdigit(t->word[i]);
+  }
+  if (digit || t->word_len > 1000)
+    return 0;
+  r = sb_stemmer_stem(ascii ? d->en : d->ru, (const sb_symbol *)t->word, (int)t->word_len);
+  assert_non_null(r);
+  assert_int_equal(t->term_len, sb_stemmer_length(ascii ? d->en : d->ru));
+  assert_memory_equal(t->term, r, t->term_len);
+  d->checked++;
+  return 0;
+}
+
+/* The stems one stemmer keeps for the words it met (more distinct words than it keeps,
+ * so slots are replaced; some too long to keep) are the stems libstemmer gives. */
+static void test_a_stemmer_kept_across_texts_stems_as_libstemmer(void **state)
+{
+  static const char *const roots[] = {"заявлен", "налогов", "пенси", "дорог", "школ",
+                                      "больниц", "квартир", "переезд", "статистик",
+                                      "достопримечательност", "report", "connect",
+                                      "happi", "organiz"};
+  static const char *const endings[] = {"", "а", "ы", "ие", "ия", "ий", "ой", "ого",
+                                        "ому", "ыми", "ами", "ях", "ing", "ed", "s",
+                                        "ation", "ness", "ly"};
+  g_autoptr(OknoStemmer) s = okno_stemmer_new();
+  Direct d = {sb_stemmer_new("russian", "UTF_8"), sb_stemmer_new("english", "UTF_8"), 0};
+  GString *text = g_string_new(NULL);
+  (void)state;
+  static const char *const syllables[] = {"", "пере", "вы", "за", "по", "от", "un",
+                                           "re", "pre", "под"};
+  /* 10 x 10 prefixes x 14 roots x 18 endings: over 20,000 distinct words for 4,096
+   * slots; "достопримечательност" with a prefix is over the 46 bytes a slot keeps */
+  for (gsize a = 0; a < G_N_ELEMENTS(syllables); a++)
+    for (gsize b = 0; b < G_N_ELEMENTS(syllables); b++)
+      for (gsize r = 0; r < G_N_ELEMENTS(roots); r++)
+        for (gsize e = 0; e < G_N_ELEMENTS(endings); e++)
+          g_string_append_printf(text, "%s%s%s%s ", syllables[a], syllables[b], roots[r],
+                                 endings[e]);
+  for (int pass = 0; pass < 3; pass++) {
+    d.checked = 0;
+    assert_int_equal(okno_text_scan(s, text->str, text->len, check_direct, &d), 0);
+    assert_int_equal(okno_text_scan_all(s, text->str, text->len, check_direct, &d), 0);
+    assert_true(d.checked > 20000);
+  }
+  g_string_free(text, TRUE);
+  sb_stemmer_delete(d.ru);
+  sb_stemmer_delete(d.en);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -259,6 +321,7 @@ int main(void)
     cmocka_unit_test(test_a_query_of_no_words_or_too_many_is_a_user_error),
     cmocka_unit_test(test_fts5_matches_inflected_forms_and_highlights_the_original_text),
     cmocka_unit_test(test_fts5_tokenizer_takes_no_options),
+    cmocka_unit_test(test_a_stemmer_kept_across_texts_stems_as_libstemmer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

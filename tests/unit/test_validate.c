@@ -33,6 +33,22 @@ static void plain_text_is_kept_as_it_is(void **state)
   assert_description(BODY, BODY);
 }
 
+/* Greetings and closings are matched in any case, Cyrillic included (lowercased byte
+ * by byte for Russian letters, through GLib for any other letter). */
+static void greetings_and_closings_match_in_any_case(void **state)
+{
+  (void)state;
+  assert_description("ЗДРАВСТВУЙТЕ, УВАЖАЕМАЯ СЛУЖБА!\n" BODY "\nС УВАЖЕНИЕМ, ЁЖИКОВ Ё.Ё.", BODY);
+  assert_description("Добрый День!\n" BODY "\nСпАсИбО", BODY);
+  /* a closing with too long a rest is prose, whatever the letters around it */
+  assert_description(BODY "\nСПАСИБО ЗА ОТВЕТ, НО ВОПРОС ТАК И НЕ РЕШЁН ДО СИХ ПОР, ЁЛКИ",
+                     BODY "\nСПАСИБО ЗА ОТВЕТ, НО ВОПРОС ТАК И НЕ РЕШЁН ДО СИХ ПОР, ЁЛКИ");
+  /* Ѣ and ΣΑΣ are not Russian letters of the fast path; they are lowercased all the same
+   * (not a greeting: "здравствуйтеѣ" is one word) */
+  assert_description("ЗДРАВСТВУЙТЕѢ\n" BODY, "ЗДРАВСТВУЙТЕѢ\n" BODY);
+  assert_description("Ѣ ΣΑΣ\n" BODY "\nС уважением", "Ѣ ΣΑΣ\n" BODY);
+}
+
 static void white_space_is_tidied(void **state)
 {
   assert_description("\n\n   \n" "Первая строка.   \r\n\r\n\r\n\r\nВторая строка.\t\n\n\n",
@@ -546,6 +562,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(plain_text_is_kept_as_it_is),
     cmocka_unit_test(white_space_is_tidied),
+    cmocka_unit_test(greetings_and_closings_match_in_any_case),
     cmocka_unit_test(prose_that_merely_looks_like_a_header_is_kept),
     cmocka_unit_test(quoted_lines_are_removed),
     cmocka_unit_test(text_written_below_a_quote_is_kept),
