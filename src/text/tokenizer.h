@@ -15,7 +15,7 @@
  *
  * OknoStemmer holds libstemmer's state: one per thread (libstemmer is not re-entrant),
  * and the stems of the last few thousand distinct words it met (a bounded cache, about
- * 370 KB once it stems; the terms are the same with or without it).
+ * 380 KB once it stems; the terms are the same with or without it).
  * The FTS5 tokenizer "okno_ru" wraps unicode61 (for the spans of candidate words) and
  * applies the rules above to each span; it is registered on every SQLite connection. */
 #pragma once
