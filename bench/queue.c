@@ -68,7 +68,7 @@ static void seed(OknoStore *st, gint64 n, gint64 now)
    * vacuum can clear before the commit): off for the insert, the counts written after
    * it in one statement, as migration 10 backfills them. */
   if (!okno_db_script(db,
-                      sqlite ? "PRAGMA synchronous = OFF; DROP TRIGGER appeal_fts_appeal"
+                      sqlite ? "PRAGMA synchronous = OFF; DROP TRIGGER IF EXISTS appeal_fts_appeal"
                              : "ALTER TABLE appeals DISABLE TRIGGER appeal_search_appeal;"
                                "ALTER TABLE appeals DISABLE TRIGGER appeal_counts_insert_delete",
                       &err) ||

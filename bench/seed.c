@@ -161,7 +161,7 @@ void bench_seed(OknoStore *st, const BenchSeed *o)
                                               " AND name IN (" SQLITE_OFF ")", NULL, 0, &err)))
     bench_die("triggers", err);
   step(db, "triggers off",
-       sqlite ? "PRAGMA synchronous = OFF; DROP TRIGGER appeal_fts_appeal;"
+       sqlite ? "PRAGMA synchronous = OFF; DROP TRIGGER IF EXISTS appeal_fts_appeal;"
                 "DROP TRIGGER appeal_roll_insert; DROP TRIGGER appeal_roll_update;"
                 "DROP TRIGGER appeal_roll27_insert; DROP TRIGGER appeal_roll27_update;"
                 "DROP TRIGGER appeal_stats_event; DROP TRIGGER rating_roll_insert;"

@@ -1,5 +1,5 @@
-/* search_queue.c: PostgreSQL's search rows written by okno before COMMIT (see
- * search_queue.h). */
+/* search_queue.c: the search rows of what a transaction added, written by okno before
+ * COMMIT (see search_queue.h): PostgreSQL's appeal_search, SQLite's appeal_fts. */
 #include "store/search_queue.h"
 
 void okno_search_queue_clear(OknoSearchQueue *q)
@@ -29,9 +29,62 @@ static char *array_literal(const GArray *a)
   return g_string_free(s, FALSE);
 }
 
+/* "[1,2,3]": a JSON array for SQLite's json_each. */
+static char *json_literal(const GArray *a)
+{
+  GString *s = g_string_new("[");
+  for (guint i = 0; a && i < a->len; i++)
+    g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? "," : "", g_array_index(a, gint64, i));
+  g_string_append_c(s, ']');
+  return g_string_free(s, FALSE);
+}
+
+/* SQLite: an appeal's texts and files columns made from its rows, as the index's
+ * rebuild triggers make them (migrations.c, step 16); A names the appeal's id. */
+#define FTS_TEXTS(A)                                                                     \
+  "coalesce((SELECT group_concat(m.text_terms, char(10)) FROM messages m"               \
+  " WHERE m.appeal_id = " A " AND m.automatic = 0), '')"
+#define FTS_FILES(A)                                                                     \
+  "coalesce((SELECT group_concat(t.filename_terms, char(10)) FROM attachments t"         \
+  " JOIN messages m ON m.id = t.message_ref WHERE m.appeal_id = " A "), '')"
+
+/* SQLite: the new appeals' rows inserted whole (their messages and files are new too),
+ * then the rows of older appeals that got a new message made again. Two statements
+ * touch appeal_fts in the whole transaction, so FTS5 flushes its pending terms as a
+ * segment about twice per transaction, not at every later statement of it (an
+ * INSERT trigger's write made FTS5 flush at each statement's savepoint that followed:
+ * a segment of a page or two per row, and the merges FTS5 owes for each, which grow
+ * with the index: docs/bench.md "Intake on a filled store: FTS5 flushed at every
+ * statement"). An id noted for a row rolled back since (a job undone in its
+ * savepoint) selects nothing. */
+static gboolean add_sqlite(OknoDb *db, const GArray *appeals, const GArray *messages,
+                           GError **error)
+{
+  g_autofree char *a = json_literal(appeals), *m = json_literal(messages);
+  if (appeals && appeals->len &&
+      !okno_db_exec(db,
+                    "INSERT INTO appeal_fts(rowid, subject, texts, files) "
+                    "SELECT a.id, a.subject_terms, " FTS_TEXTS("a.id") ", " FTS_FILES("a.id")
+                    " FROM appeals a WHERE a.id IN (SELECT value FROM json_each($1))",
+                    OKNO_PARAMS(OKNO_TEXT(a)), error))
+    return FALSE;
+  return !(messages && messages->len) ||
+         okno_db_exec(db,
+                      "UPDATE appeal_fts SET texts = " FTS_TEXTS("appeal_fts.rowid")
+                      ", files = " FTS_FILES("appeal_fts.rowid")
+                      " WHERE rowid IN (SELECT appeal_id FROM messages"
+                      " WHERE id IN (SELECT value FROM json_each($2)))"
+                      " AND rowid NOT IN (SELECT value FROM json_each($1))",
+                      OKNO_PARAMS(OKNO_TEXT(a), OKNO_TEXT(m)), error);
+}
+
 static gboolean add(OknoDb *db, const GArray *appeals, const GArray *messages, GError **error)
 {
-  g_autofree char *a = array_literal(appeals), *m = array_literal(messages);
+  g_autofree char *a = NULL, *m = NULL;
+  if (okno_db_is_sqlite(db))
+    return add_sqlite(db, appeals, messages, error);
+  a = array_literal(appeals);
+  m = array_literal(messages);
   return okno_db_exec(db, "SELECT okno_search_add($1::bigint[], $2::bigint[])",
                       OKNO_PARAMS(OKNO_TEXT(a), OKNO_TEXT(m)), error);
 }
@@ -59,8 +112,6 @@ static gboolean add_one(OknoStore *st, gint64 appeal_id, gint64 message_id, GErr
 gboolean okno_store_search_appeal_added(OknoStore *st, gint64 appeal_id, GError **error)
 {
   OknoSearchQueue *q;
-  if (okno_db_is_sqlite(okno_store_db(st)))
-    return TRUE;
   if (!(q = okno_store_search_queue(st)))
     return add_one(st, appeal_id, 0, error);
   note(&q->appeals, appeal_id);
@@ -70,8 +121,6 @@ gboolean okno_store_search_appeal_added(OknoStore *st, gint64 appeal_id, GError 
 gboolean okno_store_search_message_added(OknoStore *st, gint64 message_id, GError **error)
 {
   OknoSearchQueue *q;
-  if (okno_db_is_sqlite(okno_store_db(st)))
-    return TRUE;
   if (!(q = okno_store_search_queue(st)))
     return add_one(st, 0, message_id, error);
   note(&q->messages, message_id);
@@ -83,15 +132,17 @@ gboolean okno_store_search_message_added(OknoStore *st, gint64 message_id, GErro
 
 gboolean okno_store_search_attachment_added(OknoStore *st, gint64 message_id, GError **error)
 {
-  OknoSearchQueue *q;
-  if (okno_db_is_sqlite(okno_store_db(st)))
-    return TRUE;
-  q = okno_store_search_queue(st);
+  OknoSearchQueue *q = okno_store_search_queue(st);
   /* A file of a message written in this transaction comes with its message's row. */
   if (q && q->message_set && g_hash_table_contains(q->message_set, &message_id))
     return TRUE;
   /* A file added to an older message: its appeal's row is made again (as the trigger
    * of an attachment's change does). */
+  if (okno_db_is_sqlite(okno_store_db(st)))
+    return okno_db_exec(okno_store_db(st),
+                        "UPDATE appeal_fts SET files = " FTS_FILES("appeal_fts.rowid")
+                        " WHERE rowid = (SELECT appeal_id FROM messages WHERE id = $1)",
+                        OKNO_PARAMS(OKNO_INT(message_id)), error);
   return okno_db_exec(okno_store_db(st),
                       "SELECT okno_search_rebuild(array(SELECT appeal_id FROM messages "
                       "WHERE id = $1))",

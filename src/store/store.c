@@ -25,7 +25,7 @@ struct OknoStore {
   gint64 reg_appeal_id, reg_seq; /* okno_store_note_registration_leaf */
   gpointer journal_pending;      /* okno_store_journal_slot */
   OknoIdPool *ids;               /* PostgreSQL's writer: ids reserved ahead (ids.h) */
-  OknoSearchQueue search;        /* PostgreSQL: search rows to write before COMMIT */
+  OknoSearchQueue search;        /* search rows to write before COMMIT (search_queue.h) */
   GHashTable *memo;              /* okno_store_memo_get: key -> value, this transaction */
   GHashTable *memo_arrays;       /* okno_store_memo_array: key -> GPtrArray, the same */
   char *url;                     /* okno_store_open_reader */
@@ -240,7 +240,7 @@ gboolean okno_store_commit(OknoStore *st, GError **error)
 
 OknoSearchQueue *okno_store_search_queue(OknoStore *st)
 {
-  return st->in_transaction && !okno_db_is_sqlite(st->db) ? &st->search : NULL;
+  return st->in_transaction ? &st->search : NULL;
 }
 
 void okno_store_rollback(OknoStore *st)

@@ -2,7 +2,7 @@
  *
  * A corpus of 20 appeals (Russian subjects and texts with inflected forms, ё, Latin
  * words, answers, attachment names) is written through the store's ordinary insert
- * operations, so the index is kept by the schema's triggers as in production. A table
+ * operations, so the index is kept as in production (store/search_queue.h). A table
  * of queries with the appeal sets written out by hand runs on a fresh SQLite file and,
  * as pg_<name>, on a fresh PostgreSQL database when OKNO_TEST_PG_URL is set: the same
  * table passing on both is the proof that the backends agree. */
@@ -617,6 +617,81 @@ static void test_upgrading_indexes_existing_appeals(void **state)
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), ON_PG_AS("pg_" #f, f)
 #define ON_PG_AS(name, f) {name, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
+/* SQLite: a transaction's search rows go into FTS5 together before COMMIT
+ * (store/search_queue.h), so the index gains a segment per transaction, not one per
+ * statement that followed a write to it (FTS5 flushes its pending terms at each
+ * statement's savepoint); merges off, so that only what the transaction wrote is
+ * counted. Every registration is still found. */
+static void test_a_transaction_writes_its_search_rows_at_once(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoDb *db = okno_store_db(fx->st);
+  const char *const files[] = {"смета_ремонта.pdf", NULL};
+  g_autoptr(OknoRows) before = NULL, after = NULL;
+  g_autofree char *got = NULL, *by_file = NULL;
+  gint64 t0 = okno_now();
+  assert_true(okno_db_script(db,
+                             "INSERT INTO appeal_fts(appeal_fts, rank) VALUES('automerge', 0);"
+                             "INSERT INTO appeal_fts(appeal_fts, rank) VALUES('crisismerge', 64);",
+                             NULL));
+  before = okno_db_query(db, "SELECT count(*) FROM appeal_fts_data", NULL, 0, NULL);
+  assert_non_null(before);
+  assert_true(okno_store_begin(fx->st, NULL));
+  for (guint i = 0; i < 12; i++) {
+    g_autofree char *number = g_strdup_printf("26-0000%02u", 31 + i);
+    OknoAppeal a = {.number = number, .status = OKNO_STATUS_NEW,
+                    .channel = OKNO_CHANNEL_EMAIL, .subject = "Ремонт подъезда",
+                    .from_email = "citizen@example.ru",
+                    .received_at = t0 + (gint64)i * G_USEC_PER_SEC};
+    assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
+    add_message(fx->st, a.id, "in", "Прошу отремонтировать крыльцо", files);
+  }
+  assert_true(okno_store_commit(fx->st, NULL));
+  after = okno_db_query(db, "SELECT count(*) FROM appeal_fts_data", NULL, 0, NULL);
+  assert_non_null(after);
+  /* one flush: a leaf or two and the structure; one per statement made 36 or more */
+  assert_true(okno_rows_int(after, 0, 0) - okno_rows_int(before, 0, 0) <= 4);
+  got = found_set(fx->st, "крыльцо ремонт");
+  by_file = found_set(fx->st, "смета");
+  assert_string_equal(got, "31 32 33 34 35 36 37 38 39 40 41 42");
+  assert_string_equal(by_file, got);
+}
+
+/* Rows written outside a transaction are indexed at once, and a file added later to an
+ * older message makes its appeal's row again. */
+static void test_rows_outside_a_transaction_and_late_files_are_found(void **state)
+{
+  Fx *fx = fixture(state);
+  const char *const files[] = {"акт_осмотра.pdf", NULL};
+  const char *const late[] = {"фотоотчёт.zip", NULL};
+  g_autoptr(GBytes) raw = g_bytes_new_static("x", 1);
+  OknoAppeal a = {.number = "26-000043", .status = OKNO_STATUS_NEW, .channel = OKNO_CHANNEL_EMAIL,
+                  .subject = "Протечка крыши", .from_email = "citizen@example.ru",
+                  .received_at = okno_now()};
+  OknoMessageRow m = {.direction = "in", .text = "Течёт потолок на кухне", .raw = raw,
+                      .created_at = okno_now()};
+  OknoAttachment att = {.filename = (char *)late[0], .declared_type = "application/zip",
+                        .content_type = "application/zip", .size = 0, .sha256 = "00"};
+  g_autofree char *subject = NULL, *text = NULL, *file = NULL, *later = NULL;
+  assert_true(okno_store_appeal_insert(fx->st, &a, NULL));
+  add_message(fx->st, a.id, "in", "Прошу составить акт", files);
+  subject = found_set(fx->st, "протечка");
+  file = found_set(fx->st, "акт осмотра");
+  assert_string_equal(subject, "43");
+  assert_string_equal(file, "43");
+  m.appeal_id = a.id;
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_message_insert(fx->st, &m, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_attachment_insert(fx->st, m.id, &att, NULL, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  text = found_set(fx->st, "потолок кухня");
+  later = found_set(fx->st, "фотоотчёт");
+  assert_string_equal(text, "43");
+  assert_string_equal(later, "43");
+}
+
 int main(void)
 {
   const gboolean pg = g_getenv("OKNO_TEST_PG_URL") && *g_getenv("OKNO_TEST_PG_URL");
@@ -635,6 +710,9 @@ int main(void)
     ON_BOTH(test_the_query_table_finds_the_same_appeals_with_sealed_texts),
     ON_BOTH(test_a_key_file_made_later_reindexes_under_the_key),
     ON_BOTH(test_terms_of_an_older_function_are_made_again_at_open),
+    ON_BOTH(test_rows_outside_a_transaction_and_late_files_are_found),
+    cmocka_unit_test_setup_teardown(test_a_transaction_writes_its_search_rows_at_once,
+                                    setup_sqlite, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
