@@ -304,7 +304,7 @@ void okno_ops_clock_count(const OknoSlaEnv *env, OknoAppeal *a, gint64 start, gi
 gboolean okno_ops_clock_jobs(OknoStore *st, const OknoAppeal *a, const gint64 when[3],
                              GError **error)
 {
-  return okno_store_sla_jobs_set(st, a->id, a->deadline_gen, clock_jobs, when,
+  return okno_store_sla_jobs_add(st, a->id, a->deadline_gen, clock_jobs, when,
                                  a->deadline ? 3 : 0, error);
 }
 
@@ -315,7 +315,9 @@ gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
   gint64 when[3];
   clock_count(env, a, start, &reason, when);
   due = msk(a->deadline);
-  if (!okno_store_appeal_update(st, a, error) || !okno_ops_clock_jobs(st, a, when, error))
+  if (!okno_store_appeal_update(st, a, error) ||
+      !okno_store_sla_jobs_set(st, a->id, a->deadline_gen, clock_jobs, when,
+                               a->deadline ? 3 : 0, error))
     return FALSE;
   return !why || event(st, a->id, error, "deadline_set", "deadline", due, "class",
                        okno_sla_class_name(a->sla_class),

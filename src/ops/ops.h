@@ -77,7 +77,8 @@ gboolean okno_ops_start_clock(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *
  * register.h): okno_ops_clock_count() sets a's SLA class (when none), deadline,
  * forwarding deadline and deadline generation in memory and gives the times of its
  * three jobs (0: none); once the appeal is inserted (a->id set) okno_ops_clock_jobs()
- * writes those jobs under a's generation. */
+ * writes those jobs under a's generation. For a new appeal only: it has no older jobs
+ * to cancel, and none are looked for (okno_store_sla_jobs_add). */
 void okno_ops_clock_count(const OknoSlaEnv *env, OknoAppeal *a, gint64 start, gint64 when[3]);
 gboolean okno_ops_clock_jobs(OknoStore *st, const OknoAppeal *a, const gint64 when[3],
                              GError **error);

@@ -9,29 +9,41 @@
 
 #include "core/clock.h"
 
+gboolean okno_store_sla_jobs_add(OknoStore *st, gint64 appeal_id, gint64 generation,
+                                 const char *const *kinds, const gint64 *due, guint n,
+                                 GError **error)
+{
+  g_autoptr(GString) sql = g_string_new("INSERT INTO sla_jobs(appeal_id, kind, generation, due_at) "
+                                        "VALUES");
+  g_autoptr(GArray) params = g_array_new(FALSE, FALSE, sizeof(OknoParam));
+  OknoParam common[2] = {OKNO_INT(appeal_id), OKNO_INT(generation)};
+  guint rows = 0;
+  g_array_append_vals(params, common, 2);
+  for (guint i = 0; i < n; i++) {
+    OknoParam p[2] = {OKNO_TEXT(kinds[i]), OKNO_INT(due[i])};
+    if (due[i] == 0)
+      continue;
+    g_string_append_printf(sql, "%s($1, $%u, $2, $%u)", rows ? ", " : "", params->len + 1,
+                           params->len + 2);
+    g_array_append_vals(params, p, 2);
+    rows++;
+  }
+  if (!rows)
+    return TRUE;
+  g_string_append(sql, " ON CONFLICT (appeal_id, kind, generation) DO NOTHING");
+  return okno_db_exec(okno_store_db(st), sql->str, &g_array_index(params, OknoParam, 0),
+                      params->len, error);
+}
+
 gboolean okno_store_sla_jobs_set(OknoStore *st, gint64 appeal_id, gint64 generation,
                                  const char *const *kinds, const gint64 *due, guint n,
                                  GError **error)
 {
-  OknoDb *db = okno_store_db(st);
-  if (!okno_db_exec(db,
-                    "UPDATE sla_jobs SET state = 'cancelled', lease_until = 0 "
-                    "WHERE appeal_id = $1 AND state = 'pending' AND generation <> $2",
-                    OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(generation)), error))
-    return FALSE;
-  for (guint i = 0; i < n; i++) {
-    if (due[i] == 0)
-      continue;
-    if (!okno_db_exec(db,
-                      "INSERT INTO sla_jobs(appeal_id, kind, generation, due_at) "
-                      "VALUES($1, $2, $3, $4) "
-                      "ON CONFLICT (appeal_id, kind, generation) DO NOTHING",
-                      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_TEXT(kinds[i]),
-                                  OKNO_INT(generation), OKNO_INT(due[i])),
-                      error))
-      return FALSE;
-  }
-  return TRUE;
+  return okno_db_exec(okno_store_db(st),
+                      "UPDATE sla_jobs SET state = 'cancelled', lease_until = 0 "
+                      "WHERE appeal_id = $1 AND state = 'pending' AND generation <> $2",
+                      OKNO_PARAMS(OKNO_INT(appeal_id), OKNO_INT(generation)), error) &&
+         okno_store_sla_jobs_add(st, appeal_id, generation, kinds, due, n, error);
 }
 
 gboolean okno_store_sla_jobs_cancel(OknoStore *st, gint64 appeal_id, GError **error)

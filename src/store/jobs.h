@@ -27,6 +27,14 @@ typedef struct {
 gboolean okno_store_sla_jobs_set(OknoStore *st, gint64 appeal_id, gint64 generation,
                                  const char *const *kinds, const gint64 *due, guint n,
                                  GError **error);
+/* The same without the cancelling: for an appeal that has no job yet (one its caller
+ * inserted in this transaction; registration), whose cancelling UPDATE would find
+ * nothing. The jobs go in one statement. On PostgreSQL that UPDATE was the intake's
+ * costliest statement outside search: planned while sla_jobs had no statistics, it
+ * scanned every pending job through sla_jobs_due (docs/postgresql.md). */
+gboolean okno_store_sla_jobs_add(OknoStore *st, gint64 appeal_id, gint64 generation,
+                                 const char *const *kinds, const gint64 *due, guint n,
+                                 GError **error);
 /* Cancels every pending job of the appeal (the clock stopped, or the appeal is done). */
 gboolean okno_store_sla_jobs_cancel(OknoStore *st, gint64 appeal_id, GError **error);
 /* Claims up to `limit` pending jobs due at `now` whose lease has run out, for `lease`

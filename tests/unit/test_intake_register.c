@@ -903,6 +903,32 @@ static void test_pg_round_trips_per_appeal(void **state)
   regs_free(regs, 8);
 }
 
+/* PostgreSQL: a new appeal's three SLA jobs go in with one INSERT and no UPDATE looks
+ * for older jobs to cancel (a new appeal has none). That UPDATE, planned while
+ * sla_jobs had no statistics, scanned every pending job through sla_jobs_due: the
+ * intake's costliest statement outside search (docs/postgresql.md). Statement-level
+ * triggers count the statements, which fire even when no row changes. */
+static void test_pg_a_new_appeal_writes_its_jobs_in_one_statement(void **state)
+{
+  Fx *fx = fixture(state);
+  OknoDb *db = okno_store_db(fx->st);
+  OknoIntakeResult r;
+  assert_true(okno_db_script(
+      db,
+      "CREATE TABLE t_statements(op TEXT NOT NULL);"
+      "CREATE FUNCTION t_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+      "  INSERT INTO t_statements(op) VALUES(TG_OP); RETURN NULL; END $$;"
+      "CREATE TRIGGER t_sla_jobs AFTER INSERT OR UPDATE ON sla_jobs FOR EACH STATEMENT"
+      "  EXECUTE FUNCTION t_count();",
+      NULL));
+  r = submit(fx, &(Mail){0});
+  assert_int_equal(r.outcome, OKNO_INTAKE_CREATED);
+  assert_int_equal(count(fx, "SELECT count(*) FROM sla_jobs WHERE state = 'pending'"), 3);
+  assert_int_equal(count(fx, "SELECT count(*) FROM t_statements WHERE op = 'INSERT'"), 1);
+  assert_int_equal(count(fx, "SELECT count(*) FROM t_statements WHERE op = 'UPDATE'"), 0);
+  okno_intake_result_clear(&r);
+}
+
 /* PostgreSQL, pipelined: a job whose statement sent without waiting fails is undone
  * alone when its savepoint is released; the group's other jobs commit. */
 static void test_pg_a_pipelined_failure_undoes_its_job_only(void **state)
@@ -984,6 +1010,8 @@ int main(void)
     ON_BOTH(test_a_failing_registration_in_a_group_is_undone_alone),
     ON_PG_AS("test_pg_the_search_row_is_the_triggers", test_pg_the_search_row_is_the_triggers),
     ON_PG_AS("test_pg_round_trips_per_appeal", test_pg_round_trips_per_appeal),
+    ON_PG_AS("test_pg_a_new_appeal_writes_its_jobs_in_one_statement",
+             test_pg_a_new_appeal_writes_its_jobs_in_one_statement),
     ON_PG_AS("test_pg_a_pipelined_failure_undoes_its_job_only",
              test_pg_a_pipelined_failure_undoes_its_job_only),
   };
