@@ -58,7 +58,7 @@ static gboolean domain_matches(const char *sender, const char *domain)
 
 const OknoRouteRule *okno_route_match(const GPtrArray *rules, const OknoRouteInput *in)
 {
-  g_autoptr(OknoStemmer) stemmer = NULL;
+  OknoStemmer *stemmer = NULL;
   g_autoptr(GHashTable) text = NULL; /* the appeal's terms, made when a keyword rule needs them */
 
   for (guint i = 0; rules && i < rules->len; i++) {
@@ -78,7 +78,7 @@ const OknoRouteRule *okno_route_match(const GPtrArray *rules, const OknoRouteInp
       GHashTableIter it;
       gpointer k;
       if (!stemmer)
-        stemmer = okno_stemmer_new();
+        stemmer = okno_stemmer_thread();
       if (!text)
         text = terms_of(stemmer, in->subject, in->text);
       want = terms_of(stemmer, r->value, NULL);

@@ -153,7 +153,7 @@ static int cmd_predict(const OknoConfig *cfg, const char *model, const char *jso
   for (guint i = 0; i < in->len; i++) {
     const OknoExample *e = &g_array_index(in, OknoExample, i);
     g_autoptr(OknoPrediction) p =
-      okno_classifier_predict(okno_model_classifier(m), okno_classify_stemmer(), e->text, 2);
+      okno_classifier_predict(okno_model_classifier(m), okno_stemmer_thread(), e->text, 2);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     okno_json_str(b, "label", p->best.label);
@@ -206,7 +206,7 @@ static int cmd_eval(const char *model, const char *jsonl, int folds, const char 
       for (guint i = 0; i < held->len; i++) {
         const OknoExample *e = &g_array_index(held, OknoExample, i);
         pred[i] = okno_classifier_label(
-          c, okno_classifier_best(c, okno_classify_stemmer(), e->text, NULL));
+          c, okno_classifier_best(c, okno_stemmer_thread(), e->text, NULL));
         truth[i] = e->label;
       }
       r = okno_eval_score(pred, truth, held->len);

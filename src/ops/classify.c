@@ -129,18 +129,6 @@ OknoModelRef *okno_classify_model(OknoStore *st, const char *name, GError **erro
   return m;
 }
 
-static GPrivate stemmer_key = G_PRIVATE_INIT((GDestroyNotify)okno_stemmer_free);
-
-OknoStemmer *okno_classify_stemmer(void)
-{
-  OknoStemmer *s = g_private_get(&stemmer_key);
-  if (!s) {
-    s = okno_stemmer_new();
-    g_private_set(&stemmer_key, s);
-  }
-  return s;
-}
-
 /* ---- routing and learning ---- */
 
 gboolean okno_classify_route(const OknoConfig *cfg, OknoStore *st, const OknoRouteInput *in,
@@ -166,7 +154,7 @@ gboolean okno_classify_route(const OknoConfig *cfg, OknoStore *st, const OknoRou
   if (!m)
     return TRUE;
   text = g_strconcat(in->subject ? in->subject : "", "\n", in->text ? in->text : "", NULL);
-  *prediction = okno_classifier_predict(m->c, okno_classify_stemmer(), text, 2);
+  *prediction = okno_classifier_predict(m->c, okno_stemmer_thread(), text, 2);
   if ((*prediction)->best.confidence >= cfg->classify_auto_threshold) {
     g_autoptr(OknoDepartment) d = okno_store_department_get(st, (*prediction)->best.label, &err);
     if (err) {

@@ -53,9 +53,6 @@ const OknoClassifier *okno_model_classifier(const OknoModelRef *m);
 void okno_model_release(OknoModelRef *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoModelRef, okno_model_release)
 
-/* The calling thread's stemmer (made on first use, freed when the thread ends). */
-OknoStemmer *okno_classify_stemmer(void);
-
 /* The learning router's decision for an appeal no rule matched: *department set (a
  * department that exists) when the model is at or above the threshold; the prediction
  * itself in *prediction (NULL when there is no model). Caller frees both. */

@@ -85,7 +85,7 @@ static gboolean classify_one(const OknoSlaEnv *env, OknoStore *st, OknoAppeal *a
   }
   if (!m)
     return TRUE;
-  p = okno_classifier_predict(okno_model_classifier(m), okno_classify_stemmer(), text, 4);
+  p = okno_classifier_predict(okno_model_classifier(m), okno_stemmer_thread(), text, 4);
   decided = p->best.confidence >= env->cfg->classify_auto_threshold &&
             usable(model, p->best.label, &cls);
   detail = prediction_detail(model, p, decided);

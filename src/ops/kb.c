@@ -28,19 +28,6 @@ typedef struct {
 
 static Cache articles_cache, cases_cache;
 
-/* libstemmer is not re-entrant: one stemmer per thread, kept for the thread's life. */
-static GPrivate stemmer_key = G_PRIVATE_INIT((GDestroyNotify)okno_stemmer_free);
-
-static OknoStemmer *thread_stemmer(void)
-{
-  OknoStemmer *s = g_private_get(&stemmer_key);
-  if (!s) {
-    s = okno_stemmer_new();
-    g_private_set(&stemmer_key, s);
-  }
-  return s;
-}
-
 static void snap_unref(Snap *p)
 {
   if (p && g_atomic_int_dec_and_test(&p->ref)) {
@@ -79,7 +66,7 @@ static Snap *snap_get(Cache *c, const char *mark, OknoStore *st, LoadFunc load, 
   p->items = items;
   p->x = okno_doc_index_new();
   for (guint i = 0; i < items->len; i++)
-    add(p->x, thread_stemmer(), i, items->pdata[i]);
+    add(p->x, okno_stemmer_thread(), i, items->pdata[i]);
   g_mutex_lock(&c->lock);
   snap_unref(c->snap);
   c->snap = p;
@@ -157,7 +144,7 @@ struct OknoKbQuery {
 OknoKbQuery *okno_kb_query_new(const char *text, guint max, guint min_terms)
 {
   OknoKbQuery *q = g_new0(OknoKbQuery, 1);
-  q->terms = okno_doc_index_query_terms(thread_stemmer(), text);
+  q->terms = okno_doc_index_query_terms(okno_stemmer_thread(), text);
   q->max = max;
   q->min_terms = min_terms;
   g_mutex_lock(&articles_cache.lock);
@@ -221,7 +208,7 @@ GPtrArray *okno_kb_similar(OknoStore *st, const char *text, gint64 except_id, gu
   GPtrArray *out;
   if (!p)
     return NULL;
-  hits = okno_doc_index_search(p->x, thread_stemmer(), text, max + 1, 2);
+  hits = okno_doc_index_search(p->x, okno_stemmer_thread(), text, max + 1, 2);
   out = g_ptr_array_new_with_free_func((GDestroyNotify)okno_kb_case_free);
   for (guint i = 0; i < hits->len && out->len < max; i++) {
     const OknoKbCase *c = p->items->pdata[g_array_index(hits, OknoDocHit, i).id];

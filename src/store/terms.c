@@ -24,18 +24,6 @@
 
 #define PAGE 500
 
-static GPrivate stemmer_key = G_PRIVATE_INIT((GDestroyNotify)okno_stemmer_free);
-
-static OknoStemmer *stemmer(void)
-{
-  OknoStemmer *s = g_private_get(&stemmer_key);
-  if (!s) {
-    s = okno_stemmer_new();
-    g_private_set(&stemmer_key, s);
-  }
-  return s;
-}
-
 /* What search_state.key_check holds for terms made without a key file: "none2" for
  * SipHash under the all-zero key; "none" was unkeyed BLAKE2b (re-made at open). */
 #define UNKEYED_CHECK "none2"
@@ -92,7 +80,7 @@ char *okno_store_terms(const char *text)
   GString *out = g_string_new(NULL);
   hasher_init(&h, out);
   if (text)
-    okno_text_scan(stemmer(), text, strlen(text), on_term, &h);
+    okno_text_scan(okno_stemmer_thread(), text, strlen(text), on_term, &h);
   hasher_clear(&h);
   return g_string_free(out, FALSE);
 }

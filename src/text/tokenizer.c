@@ -100,6 +100,18 @@ void okno_stemmer_free(OknoStemmer *s)
   g_free(s);
 }
 
+static GPrivate thread_stemmer = G_PRIVATE_INIT((GDestroyNotify)okno_stemmer_free);
+
+OknoStemmer *okno_stemmer_thread(void)
+{
+  OknoStemmer *s = g_private_get(&thread_stemmer);
+  if (!s) {
+    s = okno_stemmer_new();
+    g_private_set(&thread_stemmer, s);
+  }
+  return s;
+}
+
 /* The stem of word[0..len) by `stem` (s->ru or s->en, as the word's bytes say), through
  * the cache; sets *out_len. The pointer is valid until the next call on `s`. */
 static const char *stem_word(OknoStemmer *s, struct sb_stemmer *stem, const char *word,

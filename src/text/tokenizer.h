@@ -27,6 +27,11 @@ typedef struct OknoStemmer OknoStemmer;
 OknoStemmer *okno_stemmer_new(void); /* aborts only on out-of-memory, like g_new */
 void okno_stemmer_free(OknoStemmer *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoStemmer, okno_stemmer_free)
+/* The calling thread's stemmer, made at its first call and freed when the thread ends
+ * (never free it). Every module that stems on a thread shares it, so a text scanned by
+ * several of them (intake: search terms, knowledge base, classifier, routing) finds
+ * its words' stems cached from the first scan. */
+OknoStemmer *okno_stemmer_thread(void);
 
 /* One word as found in the text. The pointers are valid only during the callback. */
 typedef struct {

@@ -304,6 +304,37 @@ static void test_a_stemmer_kept_across_texts_stems_as_libstemmer(void **state)
   sb_stemmer_delete(d.en);
 }
 
+typedef struct {
+  OknoStemmer *first, *second;
+  GString *terms;
+} ThreadStem;
+
+/* Runs on another thread: its stemmer twice, and the terms it gives (checked by the
+ * caller: cmocka's asserts belong to the test's thread). */
+static gpointer other_thread_stemmer(gpointer user)
+{
+  ThreadStem *ts = user;
+  ts->first = okno_stemmer_thread();
+  ts->second = okno_stemmer_thread();
+  okno_text_scan(ts->first, "заявления", strlen("заявления"), collect, ts->terms);
+  return NULL;
+}
+
+static void test_each_thread_has_its_own_stemmer_kept_for_its_life(void **state)
+{
+  OknoStemmer *mine = okno_stemmer_thread();
+  ThreadStem ts = {NULL, NULL, g_string_new(NULL)};
+  (void)state;
+  g_thread_join(g_thread_new("stem", other_thread_stemmer, &ts));
+  assert_non_null(mine);
+  assert_ptr_equal(okno_stemmer_thread(), mine);
+  assert_non_null(ts.first);
+  assert_ptr_equal(ts.second, ts.first);
+  assert_ptr_not_equal(ts.first, mine);
+  assert_string_equal(ts.terms->str, "заявлен");
+  g_string_free(ts.terms, TRUE);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -322,6 +353,7 @@ int main(void)
     cmocka_unit_test(test_fts5_matches_inflected_forms_and_highlights_the_original_text),
     cmocka_unit_test(test_fts5_tokenizer_takes_no_options),
     cmocka_unit_test(test_a_stemmer_kept_across_texts_stems_as_libstemmer),
+    cmocka_unit_test(test_each_thread_has_its_own_stemmer_kept_for_its_life),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
