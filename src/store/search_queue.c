@@ -19,23 +19,15 @@ static void note(GArray **a, gint64 id)
   g_array_append_val(*a, id);
 }
 
-/* "{1,2,3}": a bigint[] literal for `$n::bigint[]`. */
-static char *array_literal(const GArray *a)
+/* The ids between `open` and `close`, comma-separated: "{1,2,3}" is a bigint[] literal
+ * for PostgreSQL's `$n::bigint[]`, "[1,2,3]" a JSON array for SQLite's json_each. */
+static char *id_list(const GArray *a, char open, char close)
 {
-  GString *s = g_string_new("{");
+  GString *s = g_string_new(NULL);
+  g_string_append_c(s, open);
   for (guint i = 0; a && i < a->len; i++)
     g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? "," : "", g_array_index(a, gint64, i));
-  g_string_append_c(s, '}');
-  return g_string_free(s, FALSE);
-}
-
-/* "[1,2,3]": a JSON array for SQLite's json_each. */
-static char *json_literal(const GArray *a)
-{
-  GString *s = g_string_new("[");
-  for (guint i = 0; a && i < a->len; i++)
-    g_string_append_printf(s, "%s%" G_GINT64_FORMAT, i ? "," : "", g_array_index(a, gint64, i));
-  g_string_append_c(s, ']');
+  g_string_append_c(s, close);
   return g_string_free(s, FALSE);
 }
 
@@ -60,7 +52,7 @@ static char *json_literal(const GArray *a)
 static gboolean add_sqlite(OknoDb *db, const GArray *appeals, const GArray *messages,
                            GError **error)
 {
-  g_autofree char *a = json_literal(appeals), *m = json_literal(messages);
+  g_autofree char *a = id_list(appeals, '[', ']'), *m = id_list(messages, '[', ']');
   if (appeals && appeals->len &&
       !okno_db_exec(db,
                     "INSERT INTO appeal_fts(rowid, subject, texts, files) "
@@ -83,8 +75,8 @@ static gboolean add(OknoDb *db, const GArray *appeals, const GArray *messages, G
   g_autofree char *a = NULL, *m = NULL;
   if (okno_db_is_sqlite(db))
     return add_sqlite(db, appeals, messages, error);
-  a = array_literal(appeals);
-  m = array_literal(messages);
+  a = id_list(appeals, '{', '}');
+  m = id_list(messages, '{', '}');
   return okno_db_exec(db, "SELECT okno_search_add($1::bigint[], $2::bigint[])",
                       OKNO_PARAMS(OKNO_TEXT(a), OKNO_TEXT(m)), error);
 }
