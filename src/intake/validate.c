@@ -63,28 +63,25 @@ static char *lower_trimmed(const char *line)
       continue;
     }
     if (((guchar)p[0] == 0xD0 || (guchar)p[0] == 0xD1) && ((guchar)p[1] & 0xC0) == 0x80) {
-      /* U+0400..U+047F: Russian Cyrillic written as two bytes, no decoding */
+      /* U+0400..U+047F: two bytes, decoded in place */
       u = (((gunichar)p[0] & 0x1F) << 6) | ((gunichar)p[1] & 0x3F);
-      if (u >= 0x410 && u <= 0x42F)
-        u += 0x20;
-      else if (u >= 0x400 && u <= 0x40F)
-        u += 0x50;
-      if (u < 0x460) { /* lowercase already, or just folded: still two bytes */
-        g_string_append_c(o, (char)(0xC0 | (u >> 6)));
-        g_string_append_c(o, (char)(0x80 | (u & 0x3F)));
-        p += 2;
-        continue;
-      }
+      p += 2;
+    } else {
+      u = g_utf8_get_char(p);
+      p = g_utf8_next_char(p);
     }
-    u = g_utf8_get_char(p);
     if (u >= 0x410 && u <= 0x42F)
       u += 0x20;
     else if (u >= 0x400 && u <= 0x40F)
       u += 0x50;
-    else
+    else if (u < 0x430 || u >= 0x460) /* not lowercase Russian already */
       u = g_unichar_tolower(u);
-    g_string_append_unichar(o, u);
-    p = g_utf8_next_char(p);
+    if (u >= 0x400 && u < 0x460) { /* Russian, lowercase: still two bytes */
+      g_string_append_c(o, (char)(0xC0 | (u >> 6)));
+      g_string_append_c(o, (char)(0x80 | (u & 0x3F)));
+    } else {
+      g_string_append_unichar(o, u);
+    }
   }
   g_strstrip(o->str);
   return g_string_free(o, FALSE);
