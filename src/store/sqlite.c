@@ -10,7 +10,12 @@
  *
  * A connection's page cache may grow to CACHE_KIB (allocated as pages are read, not up
  * front): a group of 64 registrations outgrew SQLite's default 2 MiB and spilled dirty
- * pages into the WAL mid-transaction (docs/bench.md, "The writer's own writes"). */
+ * pages into the WAL mid-transaction (docs/bench.md, "The writer's own writes").
+ *
+ * SQLite's memory statistics are off (SQLITE_CONFIG_MEMSTATUS, set once before the
+ * first connection): with them on, every sqlite3_malloc and free takes one process-wide
+ * mutex to count, which the writer paid at every allocation and every other
+ * connection's thread contended for; nothing in okno reads them. */
 #include "store/db.h"
 
 #include <sqlite3.h>
@@ -69,12 +74,25 @@ static void sqlite_close(OknoDb *db)
   g_free(s);
 }
 
+/* The process-wide settings, before SQLite initialises (the first connection); a
+ * library that initialised SQLite first keeps its own (the call then fails, harmless). */
+static void configure_once(void)
+{
+  static gsize done = 0;
+  if (g_once_init_enter(&done)) {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    g_once_init_leave(&done, 1);
+  }
+}
+
 static OknoDb *sqlite_open(const char *path, GError **error)
 {
   SqliteDb *s;
   sqlite3 *h = NULL;
   g_autofree char *dir = g_path_get_dirname(path);
   int rc;
+
+  configure_once();
 
   if (g_mkdir_with_parents(dir, 0700) != 0) {
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_USER, "cannot create directory %s: %s", dir,

@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include "core/clock.h"
@@ -124,6 +125,43 @@ static void test_sealed_values_open_only_where_they_were_sealed(void **state)
   empty = okno_vault_seal_text(dk, id, "x", "");
   empty_back = okno_vault_open_text(dk, "x", empty, NULL);
   assert_string_equal(empty_back, "");
+}
+
+/* A sealed text's base64 is libsodium's standard padded form (what every reader,
+ * okno_vault_open_text's sodium_base642bin among them, takes), byte for byte, at every
+ * length around the 3-byte groups: decoded strictly and encoded again by libsodium,
+ * it is the same string; and it opens to the text sealed. */
+static void test_sealed_text_is_sodium_base64_at_every_length(void **state)
+{
+  guint8 dk[OKNO_VAULT_KEY_LEN];
+  gint64 id;
+  (void)state;
+  okno_vault_new_data_key(dk, &id);
+  for (gsize n = 0; n <= 300; n++) {
+    g_autofree char *text = g_malloc(n + 1);
+    g_autofree char *t = NULL, *again = NULL, *back = NULL;
+    g_autofree guint8 *raw = NULL;
+    gsize body, len = 0;
+    const char *end = NULL;
+    for (gsize i = 0; i < n; i++)
+      text[i] = (char)('a' + (int)g_random_int_range(0, 26));
+    text[n] = '\0';
+    t = okno_vault_seal_text(dk, id, "x", text);
+    assert_true(g_str_has_prefix(t, OKNO_VAULT_TEXT_PREFIX));
+    body = strlen(t + 2);
+    raw = g_malloc(body + 1);
+    assert_int_equal(sodium_base642bin(raw, body + 1, t + 2, body, NULL, &len, &end,
+                                       sodium_base64_VARIANT_ORIGINAL),
+                     0);
+    assert_true(end == t + 2 + body);
+    assert_int_equal(len, n + OKNO_VAULT_SEAL_OVERHEAD);
+    again = g_malloc(sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL));
+    sodium_bin2base64(again, sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL),
+                      raw, len, sodium_base64_VARIANT_ORIGINAL);
+    assert_string_equal(again, t + 2);
+    back = okno_vault_open_text(dk, "x", t, NULL);
+    assert_string_equal(back, text);
+  }
 }
 
 static void test_blind_index_is_keyed_and_stable(void **state)
@@ -579,6 +617,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_key_file_is_created_once_private_and_checked),
     cmocka_unit_test(test_sealed_values_open_only_where_they_were_sealed),
+    cmocka_unit_test(test_sealed_text_is_sodium_base64_at_every_length),
     cmocka_unit_test(test_blind_index_is_keyed_and_stable),
     ON_BOTH(test_rows_are_sealed_and_read_back_clear),
     ON_BOTH(test_event_details_are_sealed_member_by_member),
