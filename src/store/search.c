@@ -87,7 +87,10 @@ static void match_clear(gpointer x) { okno_appeal_free(((Match *)x)->appeal); }
  * key walked down from the newest when the word is common enough: either way its
  * cost follows the window, not every match of a word (a mid-frequency word's newest
  * 2,000 matches cost a walk over tens of thousands of rows testing each tsvector, or
- * a fetch of every match; docs/search.md). Ranked, cut to the best and joined to
+ * a fetch of every match; docs/search.md). Each match is ranked where it is found, so
+ * that only its id and rank go on through the sort by id and the window count (the
+ * tsvector carried along, about 800 bytes a row, made those two steps most of a
+ * window's time; docs/bench.md, million). Ranked, cut to the best and joined to
  * their appeal rows in the same statement, which also counts the window's matches:
  * the last window's statement is the answer (issue 18 item 4: reading each appeal
  * by its id was one round trip more per result). An id with no appeal row is left
@@ -109,10 +112,10 @@ static GArray *pg_best(OknoDb *db, const char *q, gint64 limit, GError **error)
     g_autoptr(OknoRows) r = okno_db_query(
         db,
         "SELECT " OKNO_APPEAL_COLUMNS ", m.appeal_id, m.rank, m.seen FROM (SELECT "
-        "s.appeal_id, ts_rank(s.doc, q) AS rank, count(*) OVER () AS seen FROM (SELECT "
-        "appeal_id, doc FROM appeal_search WHERE doc @@ plainto_tsquery('simple', $1) AND "
-        "appeal_id > $2 ORDER BY appeal_id DESC LIMIT $3) s, plainto_tsquery('simple', $1) q "
-        "ORDER BY rank DESC, s.appeal_id DESC LIMIT $4) m LEFT JOIN appeals ON id = m.appeal_id",
+        "s.appeal_id, s.rank, count(*) OVER () AS seen FROM (SELECT appeal_id, "
+        "ts_rank(doc, plainto_tsquery('simple', $1)) AS rank FROM appeal_search WHERE doc @@ "
+        "plainto_tsquery('simple', $1) AND appeal_id > $2 ORDER BY appeal_id DESC LIMIT $3) s "
+        "ORDER BY s.rank DESC, s.appeal_id DESC LIMIT $4) m LEFT JOIN appeals ON id = m.appeal_id",
         OKNO_PARAMS(OKNO_TEXT(q), OKNO_INT(lo), OKNO_INT(OKNO_SEARCH_RANKED),
                     OKNO_INT(limit > 0 ? limit : G_MAXINT64)),
         error);
