@@ -70,7 +70,7 @@ static void seed(OknoStore *st, gint64 n, gint64 now)
   if (!okno_db_script(db,
                       sqlite ? "PRAGMA synchronous = OFF; DROP TRIGGER IF EXISTS appeal_fts_appeal"
                              : "ALTER TABLE appeals DISABLE TRIGGER appeal_search_appeal;"
-                               "ALTER TABLE appeals DISABLE TRIGGER appeal_counts_insert_delete",
+                               "ALTER TABLE appeals DISABLE TRIGGER appeal_counts_insert",
                       &err) ||
       !okno_store_begin(st, &err) ||
       !okno_db_exec(
@@ -95,7 +95,7 @@ static void seed(OknoStore *st, gint64 n, gint64 now)
                        "  FROM appeals GROUP BY 1, 2, 3, 4;"
                        /* the deferred triggers' events first (migration 37) */
                        "SET CONSTRAINTS ALL IMMEDIATE;"
-                       "ALTER TABLE appeals ENABLE TRIGGER appeal_counts_insert_delete",
+                       "ALTER TABLE appeals ENABLE TRIGGER appeal_counts_insert",
                        &err)) ||
       !okno_store_commit(st, &err) ||
       /* what autovacuum does after a load: statistics, and on PostgreSQL the visibility

@@ -167,12 +167,12 @@ void bench_seed(OknoStore *st, const BenchSeed *o)
                 "DROP TRIGGER appeal_stats_event; DROP TRIGGER rating_roll_insert;"
                 "DROP TRIGGER appeal_due36_insert; DROP TRIGGER appeal_due36_update"
               : "ALTER TABLE appeals DISABLE TRIGGER appeal_search_appeal;"
-                "ALTER TABLE appeals DISABLE TRIGGER appeal_counts_insert_delete;"
-                "ALTER TABLE appeals DISABLE TRIGGER appeal_roll_insert_delete;"
+                "ALTER TABLE appeals DISABLE TRIGGER appeal_counts_insert;"
+                "ALTER TABLE appeals DISABLE TRIGGER appeal_roll_insert;"
                 "ALTER TABLE appeals DISABLE TRIGGER appeal_roll_update;"
-                "ALTER TABLE appeals DISABLE TRIGGER appeal_roll27_insert_delete;"
+                "ALTER TABLE appeals DISABLE TRIGGER appeal_roll27_insert;"
                 "ALTER TABLE appeals DISABLE TRIGGER appeal_roll27_update;"
-                "ALTER TABLE appeals DISABLE TRIGGER appeal_due36_insert_delete;"
+                "ALTER TABLE appeals DISABLE TRIGGER appeal_due36_insert;"
                 "ALTER TABLE appeals DISABLE TRIGGER appeal_due36_update;"
                 "ALTER TABLE events DISABLE TRIGGER appeal_stats_event;"
                 "ALTER TABLE ratings DISABLE TRIGGER rating_roll");
@@ -238,7 +238,7 @@ void bench_seed(OknoStore *st, const BenchSeed *o)
          /* the deferred triggers' events first (migration 37): ALTER TABLE refuses
           * a table with some pending */
          "SET CONSTRAINTS ALL IMMEDIATE;"
-         "ALTER TABLE appeals ENABLE TRIGGER appeal_counts_insert_delete");
+         "ALTER TABLE appeals ENABLE TRIGGER appeal_counts_insert");
   t0 = g_get_monotonic_time();
   /* the rollups counted from the rows, as the migrations fill them (test `report`
    * holds that equal to what the triggers keep); calendar hours */
@@ -254,11 +254,11 @@ void bench_seed(OknoStore *st, const BenchSeed *o)
   if (!sqlite)
     step(db, "triggers on",
          "ALTER TABLE appeals ENABLE TRIGGER appeal_search_appeal;"
-         "ALTER TABLE appeals ENABLE TRIGGER appeal_roll_insert_delete;"
+         "ALTER TABLE appeals ENABLE TRIGGER appeal_roll_insert;"
          "ALTER TABLE appeals ENABLE TRIGGER appeal_roll_update;"
-         "ALTER TABLE appeals ENABLE TRIGGER appeal_roll27_insert_delete;"
+         "ALTER TABLE appeals ENABLE TRIGGER appeal_roll27_insert;"
          "ALTER TABLE appeals ENABLE TRIGGER appeal_roll27_update;"
-         "ALTER TABLE appeals ENABLE TRIGGER appeal_due36_insert_delete;"
+         "ALTER TABLE appeals ENABLE TRIGGER appeal_due36_insert;"
          "ALTER TABLE appeals ENABLE TRIGGER appeal_due36_update;"
          "ALTER TABLE events ENABLE TRIGGER appeal_stats_event;"
          "ALTER TABLE ratings ENABLE TRIGGER rating_roll");

@@ -80,6 +80,12 @@ OknoOutbound *okno_outbound_new(const OknoConfig *cfg, GError **error)
     return NULL;
   OknoOutbound *ob = g_new0(OknoOutbound, 1);
   ob->store = st;
+  /* PostgreSQL: the queue's statements are the same for every mail (its lease, the
+   * message's bytes, the appeal's number, the outcome): named (db.h), so the server
+   * parses them once and plans them once the plan cache keeps a generic plan; planning
+   * a read of `appeals`, with its 28 indexes, cost more than running it
+   * (docs/postgresql.md). */
+  okno_db_set_preparing(okno_store_db(st), TRUE);
   g_mutex_init(&ob->pass_lock);
   if (g_str_has_prefix(cfg->outbound_transport, "smtp://")) {
     ob->kind = TRANSPORT_SMTP;

@@ -275,8 +275,10 @@ OknoCommitter *okno_committer_new(const char *store_url, guint max_batch, GError
   }
   c = g_new0(OknoCommitter, 1);
   c->st = st;
-  /* PostgreSQL: a group's statements go out without waiting for each answer. */
+  /* PostgreSQL: a group's statements go out without waiting for each answer, and its
+   * new appeals are counted once, before its COMMIT (store.h). */
   okno_db_set_pipelining(okno_store_db(st), TRUE);
+  okno_store_count_at_commit(st, TRUE);
   c->trips_at_start = okno_db_round_trips(okno_store_db(st));
   retried_metric();
   c->max_batch = max_batch ? max_batch : 256;

@@ -109,6 +109,12 @@ gboolean okno_db_sync(OknoDb *db, GError **error)
   return db->driver->sync ? db->driver->sync(db, error) : TRUE;
 }
 
+void okno_db_set_preparing(OknoDb *db, gboolean on)
+{
+  if (db->driver->set_preparing)
+    db->driver->set_preparing(db, on);
+}
+
 gboolean okno_db_pipelining(OknoDb *db)
 {
   return db->driver->pipelining && db->driver->pipelining(db);

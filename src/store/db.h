@@ -53,6 +53,8 @@ typedef struct {
   gboolean (*sync)(OknoDb *db, GError **error);
   /* Optional: whether it is on (NULL: never). */
   gboolean (*pipelining)(OknoDb *db);
+  /* Optional: see okno_db_set_preparing. */
+  void (*set_preparing)(OknoDb *db, gboolean on);
 } OknoDbDriver;
 
 struct OknoDb {
@@ -96,6 +98,14 @@ void okno_db_set_pipelining(OknoDb *db, gboolean on);
 gboolean okno_db_sync(OknoDb *db, GError **error);
 /* Whether okno_db_set_pipelining turned it on for this connection (FALSE on SQLite). */
 gboolean okno_db_pipelining(OknoDb *db);
+/* PostgreSQL (pg.c): while on, a statement with parameters is prepared once on this
+ * connection under a name and then sent by name, as the pipelining connection's are
+ * (the server skips its parsing, and its planning once the plan cache keeps a generic
+ * plan); turned off, statements go unnamed again (the names stay with the session).
+ * For passes that run the same statements over and over (the scheduler's incident
+ * detection, the outbound queue); a console's or a report's statements stay unnamed,
+ * their plans custom to their parameters. SQLite: nothing. */
+void okno_db_set_preparing(OknoDb *db, gboolean on);
 /* SQLite only: runs `sql`, an INSERT of one row into a table whose id is its INTEGER
  * PRIMARY KEY, and sets *rowid to that row's id (the connection's last insert rowid:
  * rows the table's triggers insert elsewhere do not change it). For the writer's

@@ -36,7 +36,9 @@
  * flight on its own (the writer's check that a group's work went through, before its
  * COMMIT). A ROLLBACK first collects what is in flight, ignoring its errors.
  *
- * Prepared statements (issue 18), on the pipelining connection only: a statement with
+ * Prepared statements (issue 18), on the pipelining connection and on one whose
+ * preparing is on (okno_db_set_preparing: the scheduler's incident pass, the outbound
+ * queue's connection): a statement with
  * parameters is parsed once per connection and parameter types, under a name never
  * used twice (okno_1, okno_2, ...), and later sent by name, so the server skips its
  * parse and analysis. Its Parse goes into the pipeline before its first use; the name
@@ -61,6 +63,7 @@ typedef struct {
   gboolean lost_in_tx; /* the connection broke inside a transaction: wait for ROLLBACK */
   guint64 round_trips; /* okno_db_round_trips */
   gboolean pipelining; /* okno_db_set_pipelining */
+  gboolean preparing;  /* okno_db_set_preparing */
   /* what was sent in pipeline mode and not answered yet, in order: NULL for a
    * statement, a Parse for the Parse of a statement to be named */
   GPtrArray *inflight;
@@ -270,7 +273,7 @@ static const char *statement_name(PgDb *p, const char *sql, const Params *b, gsi
   const char *name;
   Parse *pp;
 
-  if (!p->pipelining || n == 0 || strchr(sql, ';'))
+  if (!(p->pipelining || p->preparing) || n == 0 || strchr(sql, ';'))
     return NULL;
   key = g_string_new(NULL);
   for (gsize i = 0; i < n; i++)
@@ -563,6 +566,7 @@ static gboolean pg_exec(OknoDb *db, const char *sql, const OknoParam *params, gs
 }
 
 static void pg_set_pipelining(OknoDb *db, gboolean on) { ((PgDb *)db)->pipelining = on; }
+static void pg_set_preparing(OknoDb *db, gboolean on) { ((PgDb *)db)->preparing = on; }
 
 /* okno_db_sync: collects what is in flight (pipe_sync with no statement of its own).
  * Also FALSE when the transaction is already aborted by an error nobody reported (a
@@ -606,4 +610,5 @@ const OknoDbDriver okno_pg_driver = {
   .set_pipelining = pg_set_pipelining,
   .sync = pg_sync,
   .pipelining = pg_pipelining,
+  .set_preparing = pg_set_preparing,
 };

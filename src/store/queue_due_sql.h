@@ -27,10 +27,13 @@
   "CREATE TABLE queue_due(department TEXT NOT NULL, day " BIG " NOT NULL,"                 \
   "  n " BIG " NOT NULL, PRIMARY KEY (department, day));"
 
-/* The table counted from the rows (the step's fill and okno_rollup_refill). */
-#define R36_FILL                                                                           \
+/* The table counted from the rows (the step's fill and okno_rollup_refill); R36_FROM
+ * counts the rows of SRC, a relation named appeals ("appeals" itself, or a subquery of
+ * its rows aliased appeals: migration 44), without the statement's end. */
+#define R36_FILL R36_FROM("appeals") ";"
+#define R36_FROM(SRC)                                                                      \
   "INSERT INTO queue_due(department, day, n) SELECT department, " R36_DAY("appeals")       \
-  ", count(*) FROM appeals WHERE " R36_LIVE("appeals") " GROUP BY 1, 2;"
+  ", count(*) FROM " SRC " WHERE " R36_LIVE("appeals") " GROUP BY 1, 2"
 
 /* Row R's (NEW or OLD) contribution times S. */
 #define R36_ROW(R, S)                                                                      \

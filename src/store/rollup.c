@@ -183,10 +183,7 @@ static GArray *workdays(const OknoCalendar *cal, char **digest)
 }
 
 #define HOURS_REBUILD(WHAT, COL, LEAST, GREATEST)                                          \
-  "INSERT INTO stats_hours(" ROLL_HOURS_KEY ", n) SELECT (received_at + " ROLL_MSK ") / "  \
-  ROLL_DAYUS ", department, channel, category, kind, sla_class, " WHAT ", "                \
-  ROLL_BUCKET("appeals.received_at", "appeals." COL, LEAST, GREATEST) ", count(*)"         \
-  " FROM appeals WHERE " COL " <> 0 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;"
+  ROLL_HOURS_FROM("appeals", WHAT, COL, LEAST, GREATEST) ";"
 
 static gboolean rebuild(OknoDb *db, GArray *days, GError **error)
 {

@@ -44,15 +44,22 @@
 
 /* The three tables counted from the rows (the step's fill and okno_rollup_refill). */
 #define R27_FILL                                                                           \
+  R27_OPEN_FROM("appeals") ";" R27_LOAD_FROM("appeals") ";" R27_THEMES_FROM("appeals") ";"
+/* Each counted from the rows of SRC, a relation named appeals ("appeals" itself, or a
+ * subquery of its rows aliased appeals: migration 44's count of a transaction's new
+ * appeals), grouped by its key; without the statement's end. */
+#define R27_OPEN_FROM(SRC)                                                                 \
   "INSERT INTO stats_open(" R27_OPEN_KEY ", n) SELECT " R27_DAY("appeals") ", department," \
-  " channel, category, kind, sla_class, count(*) FROM appeals WHERE " R27_LIVE("appeals")  \
-  " GROUP BY 1, 2, 3, 4, 5, 6;"                                                            \
+  " channel, category, kind, sla_class, count(*) FROM " SRC " WHERE " R27_LIVE("appeals")  \
+  " GROUP BY 1, 2, 3, 4, 5, 6"
+#define R27_LOAD_FROM(SRC)                                                                 \
   "INSERT INTO stats_load(" R27_LOAD_KEY ", n, answered, open) SELECT " R27_DAY("appeals") \
   ", department, coalesce(assignee, 0), count(*), sum(" R27_FLAG("answered = 1") "),"      \
-  " sum(" R27_FLAG(R27_OPEN("appeals")) ") FROM appeals GROUP BY 1, 2, 3;"                 \
+  " sum(" R27_FLAG(R27_OPEN("appeals")) ") FROM " SRC " GROUP BY 1, 2, 3"
+#define R27_THEMES_FROM(SRC)                                                               \
   "INSERT INTO stats_themes(" R27_THEME_KEY ", n) SELECT " R27_DAY("appeals") ","          \
-  " department, channel, category, sla_class, theme, count(*) FROM appeals"                \
-  " WHERE kind = 'formal' GROUP BY 1, 2, 3, 4, 5, 6;"
+  " department, channel, category, sla_class, theme, count(*) FROM " SRC                   \
+  " WHERE kind = 'formal' GROUP BY 1, 2, 3, 4, 5, 6"
 
 /* Row R's (NEW or OLD) contribution times S. */
 #define R27_ROW(R, S)                                                                      \

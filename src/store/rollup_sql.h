@@ -52,9 +52,19 @@
 #define ROLL_HOURS_BOTH(R, S, LEAST, GREATEST)                                             \
   ROLL_HOURS_ROW(R, S, "0", "answered_first_at", LEAST, GREATEST)                          \
   ROLL_HOURS_ROW(R, S, "1", "closed_first_at", LEAST, GREATEST)
+/* The histogram `what` (COL as above) counted from the rows of SRC, a relation named
+ * appeals ("appeals" itself, or a subquery of its rows aliased appeals), grouped by the
+ * key; without the statement's end (";", or an ORDER BY and an upsert). */
+#define ROLL_HOURS_FROM(SRC, WHAT, COL, LEAST, GREATEST)                                   \
+  "INSERT INTO stats_hours(" ROLL_HOURS_KEY ", n) SELECT (received_at + " ROLL_MSK ") / "  \
+  ROLL_DAYUS ", department, channel, category, kind, sla_class, " WHAT ", "                \
+  ROLL_BUCKET("appeals.received_at", "appeals." COL, LEAST, GREATEST) ", count(*)"         \
+  " FROM " SRC " WHERE " COL " <> 0 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
 
 /* stats_daily (migration 25): the key, the counted columns, and the table counted from
- * the rows (the step's fill and store/rollup.c okno_rollup_refill). */
+ * the rows (the step's fill and store/rollup.c okno_rollup_refill; ROLL_DAILY_SELECT
+ * counts the rows of SRC, a relation named appeals, for migration 44's count of a
+ * transaction's new appeals). */
 #define ROLL_DAY(R) "(" R ".received_at + 10800000000) / 86400000000"
 #define ROLL_FLAG(c) "CASE WHEN " c " THEN 1 ELSE 0 END"
 #define ROLL_KEY "day, department, channel, category, kind, sla_class"
@@ -63,7 +73,10 @@
   " clarifications, forwarded, forwarded_in_time, answered_30, extended, rated,"           \
   " r1, r2, r3, r4, r5"
 #define ROLL_DAILY_FILL                                                                    \
-  "INSERT INTO stats_daily(" ROLL_KEY ", " ROLL_COLS ") SELECT " ROLL_DAY("appeals") ","   \
+  "INSERT INTO stats_daily(" ROLL_KEY ", " ROLL_COLS ") " ROLL_DAILY_SELECT("appeals")      \
+  " GROUP BY 1, 2, 3, 4, 5, 6;"
+#define ROLL_DAILY_SELECT(SRC)                                                             \
+  "SELECT " ROLL_DAY("appeals") ","                                                        \
   "  department, channel, category, kind, sla_class, count(*),"                            \
   "  sum(" ROLL_FLAG("answered = 1") "), sum(" ROLL_FLAG("answered = 1 AND overdue = 0") "),"    \
   "  sum(" ROLL_FLAG("overdue = 1") "),"                                                   \
@@ -75,4 +88,4 @@
   "  sum(" ROLL_FLAG("extensions > 0") "), sum(" ROLL_FLAG("rating > 0") "),"              \
   "  sum(" ROLL_FLAG("rating = 1") "), sum(" ROLL_FLAG("rating = 2") "),"                  \
   "  sum(" ROLL_FLAG("rating = 3") "), sum(" ROLL_FLAG("rating = 4") "),"                  \
-  "  sum(" ROLL_FLAG("rating = 5") ") FROM appeals GROUP BY 1, 2, 3, 4, 5, 6;"
+  "  sum(" ROLL_FLAG("rating = 5") ") FROM " SRC

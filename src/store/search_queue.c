@@ -19,9 +19,7 @@ static void note(GArray **a, gint64 id)
   g_array_append_val(*a, id);
 }
 
-/* The ids between `open` and `close`, comma-separated: "{1,2,3}" is a bigint[] literal
- * for PostgreSQL's `$n::bigint[]`, "[1,2,3]" a JSON array for SQLite's json_each. */
-static char *id_list(const GArray *a, char open, char close)
+char *okno_search_queue_id_list(const GArray *a, char open, char close)
 {
   GString *s = g_string_new(NULL);
   g_string_append_c(s, open);
@@ -52,7 +50,8 @@ static char *id_list(const GArray *a, char open, char close)
 static gboolean add_sqlite(OknoDb *db, const GArray *appeals, const GArray *messages,
                            GError **error)
 {
-  g_autofree char *a = id_list(appeals, '[', ']'), *m = id_list(messages, '[', ']');
+  g_autofree char *a = okno_search_queue_id_list(appeals, '[', ']'),
+                   *m = okno_search_queue_id_list(messages, '[', ']');
   if (appeals && appeals->len &&
       !okno_db_exec(db,
                     "INSERT INTO appeal_fts(rowid, subject, texts, files) "
@@ -75,8 +74,8 @@ static gboolean add(OknoDb *db, const GArray *appeals, const GArray *messages, G
   g_autofree char *a = NULL, *m = NULL;
   if (okno_db_is_sqlite(db))
     return add_sqlite(db, appeals, messages, error);
-  a = id_list(appeals, '{', '}');
-  m = id_list(messages, '{', '}');
+  a = okno_search_queue_id_list(appeals, '{', '}');
+  m = okno_search_queue_id_list(messages, '{', '}');
   return okno_db_exec(db, "SELECT okno_search_add($1::bigint[], $2::bigint[])",
                       OKNO_PARAMS(OKNO_TEXT(a), OKNO_TEXT(m)), error);
 }

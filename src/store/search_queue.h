@@ -37,6 +37,11 @@ void okno_search_queue_clear(OknoSearchQueue *q);
  * then forgets it. */
 gboolean okno_search_queue_flush(OknoDb *db, OknoSearchQueue *q, GError **error);
 
+/* The ids of `a` (NULL: none) between `open` and `close`, comma-separated: "{1,2,3}"
+ * is a bigint[] literal for PostgreSQL's `$n::bigint[]`, "[1,2,3]" a JSON array for
+ * SQLite's json_each. */
+char *okno_search_queue_id_list(const GArray *a, char open, char close);
+
 /* For store.c: the open transaction's queue, or NULL outside a transaction. */
 OknoSearchQueue *okno_store_search_queue(OknoStore *st);
 

@@ -30,6 +30,8 @@ struct OknoStore {
   GHashTable *memo_arrays;       /* okno_store_memo_array: key -> GPtrArray, the same */
   char *url;                     /* okno_store_open_reader */
   gboolean reading;              /* okno_store_read_begin */
+  gboolean count_at_commit;      /* okno_store_count_at_commit (PostgreSQL only) */
+  gboolean counting;             /* ... and the open transaction was begun so */
 };
 
 OknoDb *okno_store_db(OknoStore *st) { return st->db; }
@@ -206,6 +208,30 @@ void okno_store_memo_set(OknoStore *st, const char *key, const char *value)
   g_hash_table_replace(st->memo, g_strdup(key), g_strdup(value));
 }
 
+void okno_store_count_at_commit(OknoStore *st, gboolean on)
+{
+  st->count_at_commit = on && !okno_db_is_sqlite(st->db);
+}
+
+/* Migration 44: the appeals this transaction inserted, to count at its commit (the ids
+ * the search queue noted; one rolled back since selects nothing), as a bigint[]
+ * literal; NULL when there is nothing to count so. */
+static char *new_appeal_ids(OknoStore *st)
+{
+  if (!st->counting || !st->search.appeals || !st->search.appeals->len)
+    return NULL;
+  return okno_search_queue_id_list(st->search.appeals, '{', '}');
+}
+
+/* ... and their count, the transaction's last statement before COMMIT, so that the
+ * counter rows stay locked for the shortest time; on the writer's connection sent
+ * without waiting (an error of it is the COMMIT's). */
+static gboolean count_new_appeals(OknoStore *st, const char *ids, GError **error)
+{
+  return !ids || okno_db_exec(st->db, "SELECT okno_appeal_counts_add($1::bigint[])",
+                              OKNO_PARAMS(OKNO_TEXT(ids)), error);
+}
+
 gboolean okno_store_begin(OknoStore *st, GError **error)
 {
   st->savepoints = 0;
@@ -214,24 +240,33 @@ gboolean okno_store_begin(OknoStore *st, GError **error)
   okno_journal_drop_pending(st);
   okno_search_queue_clear(&st->search);
   okno_id_pool_clear(st->ids);
+  /* the INSERT triggers of the counters skip this transaction's appeals (migration 44) */
   st->in_transaction =
-      okno_db_script(st->db, okno_db_is_sqlite(st->db) ? "BEGIN IMMEDIATE" : "BEGIN", error);
+      okno_db_script(st->db,
+                     okno_db_is_sqlite(st->db) ? "BEGIN IMMEDIATE"
+                     : st->count_at_commit     ? "BEGIN; SET LOCAL okno.count_at_commit = 'on'"
+                                               : "BEGIN",
+                     error);
+  st->counting = st->in_transaction && st->count_at_commit;
   return st->in_transaction;
 }
 
 gboolean okno_store_commit(OknoStore *st, GError **error)
 {
+  g_autofree char *counted = new_appeal_ids(st);
   /* the leaves still waiting go in before the commit (PostgreSQL: without waiting, an
    * error of theirs is the COMMIT's); failing, the caller rolls back */
   if (!okno_journal_write_pending_last(st, error))
     return FALSE;
-  /* The search rows of what the transaction added go in with it (search_queue.h);
-   * when they cannot, nothing of the transaction is kept. */
-  if (st->in_transaction && !okno_search_queue_flush(st->db, &st->search, error)) {
+  /* The counts and search rows of what the transaction added go in with it (above;
+   * search_queue.h); when they cannot, nothing of the transaction is kept. */
+  if (st->in_transaction && (!okno_search_queue_flush(st->db, &st->search, error) ||
+                             !count_new_appeals(st, counted, error))) {
     okno_store_rollback(st);
     return FALSE;
   }
   st->in_transaction = FALSE;
+  st->counting = FALSE;
   forget_registration_leaf(st);
   okno_store_memo_forget(st);
   okno_id_pool_clear(st->ids);
@@ -246,6 +281,7 @@ OknoSearchQueue *okno_store_search_queue(OknoStore *st)
 void okno_store_rollback(OknoStore *st)
 {
   st->in_transaction = FALSE;
+  st->counting = FALSE;
   forget_registration_leaf(st);
   okno_store_memo_forget(st);
   okno_journal_drop_pending(st);

@@ -30,6 +30,17 @@ OknoDb *okno_store_db(OknoStore *st);
 gboolean okno_store_begin(OknoStore *st, GError **error);
 gboolean okno_store_commit(OknoStore *st, GError **error);
 void okno_store_rollback(OknoStore *st);
+/* PostgreSQL (nothing on SQLite): the transactions this store begins from now on count
+ * their new appeals in the counter rows (appeal_counts, the rollups, queue_due) once,
+ * just before COMMIT and after the journal's leaves (so behind journal_state's row, as
+ * docs/postgresql.md "Nodes" requires), with one upsert per table for all of them
+ * (migration 44) instead of the deferred INSERT triggers' upserts per appeal at COMMIT;
+ * their changes and deletions in the same transaction are in that count. The new
+ * appeals are those okno_store_appeal_insert wrote: in such a transaction, nothing else
+ * may insert appeals (a row inserted otherwise would not be counted), and the counter
+ * triggers must stay deferred (no SET CONSTRAINTS ... IMMEDIATE). The group-commit
+ * writer (commit.h) turns it on; every other connection keeps the triggers. */
+void okno_store_count_at_commit(OknoStore *st, gboolean on);
 gboolean okno_store_savepoint(OknoStore *st, GError **error);
 /* FALSE: the savepoint's work is undone (rolled back to it) and the error says why. */
 gboolean okno_store_release(OknoStore *st, GError **error);

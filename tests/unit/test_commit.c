@@ -16,11 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/metrics.h"
 #include "ops/journal.h"
 #include "store/appeals.h"
 #include "store/commit.h"
+#include "store/events.h"
+#include "store/rollup.h"
+#include "store/staff.h"
+#include "store/stats.h"
 #include "store_backends.h"
 
 typedef struct {
@@ -357,6 +362,281 @@ static void test_sqlite_wal_stays_bounded(void **state)
   test_db_free(db);
 }
 
+/* ---- the counter rows of a group's new appeals (migration 44) ---- */
+
+enum { DAY_US = 86400 * 1000000LL };
+
+/* One registration of the scenario, and what it does to its appeal (or to an older
+ * one) in the same job. */
+typedef struct {
+  int n;                  /* its number */
+  OknoStatus status;
+  OknoHold hold;
+  OknoKind kind;
+  int days;               /* received that many days before the scenario's time */
+  gboolean deadline;      /* with one (queue_due's day), else none */
+  const char *department; /* routed there in the same job (NULL: not routed) */
+  gboolean assign;        /* ... and assigned to the operator */
+  gboolean answer;        /* answered in the same job: status, flags, its event */
+  gboolean theme;         /* given a classifier theme in the same job */
+  int older;              /* moves the older appeal number `older` (1-based) to "c" */
+  gboolean fail;          /* then fails: undone alone */
+} Reg;
+
+typedef struct {
+  gint64 at; /* the scenario's time */
+  gint64 user;
+  gint64 older[3];
+} Scene;
+
+typedef struct {
+  const Reg *reg;
+  const Scene *scene;
+  gboolean done, had_error;
+  GMutex *lock;
+  GCond *cond;
+  int *remaining;
+} RegJob;
+
+static const Reg FIRST_GROUP[] = {
+  {.n = 1, .status = OKNO_STATUS_NEW, .kind = OKNO_KIND_FORMAL, .deadline = TRUE},
+  {.n = 2, .status = OKNO_STATUS_NEEDS_CLARIFICATION, .hold = OKNO_HOLD_QUARANTINE, .days = 1},
+  {.n = 3, .status = OKNO_STATUS_NEW, .department = "b", .assign = TRUE, .deadline = TRUE},
+  {.n = 4, .status = OKNO_STATUS_NEW, .kind = OKNO_KIND_FORMAL, .department = "a",
+   .answer = TRUE, .theme = TRUE, .days = 2, .deadline = TRUE},
+  {.n = 5, .status = OKNO_STATUS_NEW, .hold = OKNO_HOLD_SPAM, .older = 1},
+  {.n = 6, .status = OKNO_STATUS_NEW, .department = "b", .deadline = TRUE, .days = 1},
+};
+static const Reg SECOND_GROUP[] = {
+  {.n = 7, .status = OKNO_STATUS_IN_PROGRESS, .department = "a", .kind = OKNO_KIND_FORMAL},
+  {.n = 8, .status = OKNO_STATUS_NEW, .department = "b", .older = 2, .fail = TRUE},
+  {.n = 9, .status = OKNO_STATUS_NEW, .answer = TRUE, .older = 3, .deadline = TRUE},
+  {.n = 10, .status = OKNO_STATUS_NEW, .hold = OKNO_HOLD_SUSPICIOUS, .department = "a"},
+};
+
+static gboolean reg_work(OknoStore *st, const Reg *r, const Scene *sc, GError **error)
+{
+  g_autofree char *number = g_strdup_printf("27-%06d-0", r->n);
+  OknoAppeal a = {.number = number, .status = r->status, .channel = OKNO_CHANNEL_EMAIL,
+                  .queue = r->hold, .kind = r->kind,
+                  .sla_class = r->kind == OKNO_KIND_FORMAL ? OKNO_SLA_FORMAL : OKNO_SLA_SIMPLE,
+                  .received_at = sc->at - r->days * DAY_US,
+                  .deadline = r->deadline ? sc->at + (r->n % 3) * DAY_US : 0};
+  if (!okno_store_appeal_insert(st, &a, error))
+    return FALSE;
+  if (r->department &&
+      !okno_store_appeal_assign(st, a.id, 0, r->department, r->assign ? sc->user : 0, NULL, error))
+    return FALSE;
+  if (r->answer) {
+    a.status = OKNO_STATUS_ANSWERED;
+    a.answered = TRUE;
+    a.version = 0;
+    if (!okno_store_appeal_update(st, &a, error) ||
+        !okno_store_event_add(st, a.id, "status_changed", "{\"from\":\"new\",\"to\":\"answered\"}",
+                              error))
+      return FALSE;
+  }
+  if (r->theme && !okno_store_appeal_theme_set(st, a.id, "0005.0006", sc->at, "op", error))
+    return FALSE;
+  if (r->older && !okno_store_appeal_assign(st, sc->older[r->older - 1], 0, "c", 0, NULL, error))
+    return FALSE;
+  if (r->fail) {
+    g_set_error(error, OKNO_ERROR, OKNO_ERROR_PERM, "refused on purpose");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean reg_job_work(OknoStore *st, gpointer data, GError **error)
+{
+  RegJob *j = data;
+  return reg_work(st, j->reg, j->scene, error);
+}
+
+static void reg_job_done(gpointer data, const GError *err)
+{
+  RegJob *j = data;
+  g_mutex_lock(j->lock);
+  j->done = TRUE;
+  j->had_error = err != NULL;
+  (*j->remaining)--;
+  g_cond_signal(j->cond);
+  g_mutex_unlock(j->lock);
+}
+
+/* The scenario's time, its operator and three appeals written before it, with a plain
+ * transaction (so by the counter triggers on PostgreSQL too). */
+static Scene scene_new(OknoStore *st)
+{
+  Scene sc = {.at = (okno_now() / DAY_US - 5) * DAY_US + 7 * 3600 * 1000000LL};
+  char *none[] = {NULL};
+  OknoUser u = {.login = "op", .role = "operator", .password_hash = "x", .totp_secret = "",
+                .departments = none};
+  assert_true(okno_store_user_insert(st, &u, NULL));
+  sc.user = u.id;
+  assert_true(okno_store_begin(st, NULL));
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *number = g_strdup_printf("26-%06d-0", i + 1);
+    OknoAppeal a = {.number = number, .status = i == 2 ? OKNO_STATUS_IN_PROGRESS : OKNO_STATUS_NEW,
+                    .channel = OKNO_CHANNEL_WEB, .kind = i == 1 ? OKNO_KIND_FORMAL : OKNO_KIND_SUPPORT,
+                    .received_at = sc.at - (i + 3) * DAY_US, .deadline = sc.at + i * DAY_US};
+    assert_true(okno_store_appeal_insert(st, &a, NULL));
+    sc.older[i] = a.id;
+  }
+  assert_true(okno_store_commit(st, NULL));
+  return sc;
+}
+
+/* The two groups through the group-commit writer: the first runs with no savepoint, the
+ * second (job 8 fails) again with one per job. */
+static void run_groups(const char *url, const Scene *sc)
+{
+  const Reg *groups[] = {FIRST_GROUP, SECOND_GROUP};
+  const guint sizes[] = {G_N_ELEMENTS(FIRST_GROUP), G_N_ELEMENTS(SECOND_GROUP)};
+  OknoCommitter *c = okno_committer_new(url, 64, NULL);
+  OknoCommitCounts counts;
+  assert_non_null(c);
+  for (guint g = 0; g < G_N_ELEMENTS(groups); g++) {
+    GMutex lock;
+    GCond cond;
+    int remaining = (int)sizes[g];
+    RegJob jobs[8];
+    g_mutex_init(&lock);
+    g_cond_init(&cond);
+    okno_committer_hold(c, TRUE);
+    for (guint i = 0; i < sizes[g]; i++) {
+      jobs[i] = (RegJob){.reg = &groups[g][i], .scene = sc, .lock = &lock, .cond = &cond,
+                         .remaining = &remaining};
+      okno_committer_submit(c, reg_job_work, reg_job_done, &jobs[i], NULL);
+    }
+    okno_committer_hold(c, FALSE);
+    g_mutex_lock(&lock);
+    while (remaining > 0)
+      g_cond_wait(&cond, &lock);
+    g_mutex_unlock(&lock);
+    for (guint i = 0; i < sizes[g]; i++)
+      assert_int_equal(jobs[i].had_error, groups[g][i].fail);
+    g_mutex_clear(&lock);
+    g_cond_clear(&cond);
+  }
+  okno_committer_counts(c, &counts);
+  assert_int_equal(counts.commits, 2);
+  assert_int_equal(counts.retried, 1);
+  okno_committer_free(c);
+}
+
+/* The same jobs in plain transactions (okno_store_begin, a savepoint per job), the
+ * way every connection but the group-commit writer's writes. */
+static void run_plain_transactions(OknoStore *st, const Scene *sc)
+{
+  const Reg *groups[] = {FIRST_GROUP, SECOND_GROUP};
+  const guint sizes[] = {G_N_ELEMENTS(FIRST_GROUP), G_N_ELEMENTS(SECOND_GROUP)};
+  for (guint g = 0; g < G_N_ELEMENTS(groups); g++) {
+    assert_true(okno_store_begin(st, NULL));
+    for (guint i = 0; i < sizes[g]; i++) {
+      g_autoptr(GError) err = NULL;
+      assert_true(okno_store_savepoint(st, NULL));
+      if (reg_work(st, &groups[g][i], sc, &err))
+        assert_true(okno_store_release(st, NULL));
+      else
+        okno_store_rollback_to(st);
+      assert_int_equal(err != NULL, groups[g][i].fail);
+    }
+    assert_true(okno_store_commit(st, NULL));
+  }
+}
+
+/* Every counter table's rows that count something, in key order, as text. */
+static char *counters_text(OknoDb *db)
+{
+  static const char *const sql[] = {
+    "SELECT department, status, assignee, quarantine, n FROM appeal_counts WHERE n <> 0"
+    " ORDER BY 1, 2, 3, 4",
+    "SELECT day, department, channel, category, kind, sla_class, received, answered, on_time,"
+    " overdue, open, reopened, repeated, clarified, clarifications, forwarded,"
+    " forwarded_in_time, answered_30, extended, rated, r1, r2, r3, r4, r5 FROM stats_daily"
+    " WHERE received <> 0 ORDER BY 1, 2, 3, 4, 5, 6",
+    "SELECT day, department, channel, category, kind, sla_class, what, bucket, n"
+    " FROM stats_hours WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8",
+    "SELECT day, department, channel, category, kind, sla_class, n FROM stats_open"
+    " ORDER BY 1, 2, 3, 4, 5, 6",
+    "SELECT day, department, assignee, n, answered, open FROM stats_load ORDER BY 1, 2, 3",
+    "SELECT day, department, channel, category, sla_class, theme, n FROM stats_themes"
+    " ORDER BY 1, 2, 3, 4, 5, 6",
+    "SELECT department, day, n FROM queue_due ORDER BY 1, 2",
+  };
+  static const guint cols[] = {5, 25, 9, 7, 6, 7, 3};
+  GString *out = g_string_new(NULL);
+  for (guint t = 0; t < G_N_ELEMENTS(sql); t++) {
+    g_autoptr(OknoRows) r = okno_db_query(db, sql[t], OKNO_NO_PARAMS, NULL);
+    assert_non_null(r);
+    assert_true(okno_rows_count(r) > 0); /* the scenario counts something in each */
+    g_string_append_printf(out, "table %u:\n", t);
+    for (guint i = 0; i < okno_rows_count(r); i++) {
+      for (guint c = 0; c < cols[t]; c++) {
+        const char *text = okno_rows_text(r, i, c); /* NULL for a number */
+        if (text)
+          g_string_append_printf(out, "%s|", text);
+        else
+          g_string_append_printf(out, "%" G_GINT64_FORMAT "|", okno_rows_int(r, i, c));
+      }
+      g_string_append_c(out, '\n');
+    }
+  }
+  return g_string_free(out, FALSE);
+}
+
+/* The counter tables as kept, which must be those counted again from the appeal rows
+ * (the rollups' refill, appeal_counts as migration 10 fills it). */
+static char *assert_counts_are_the_rows(OknoStore *st)
+{
+  OknoDb *db = okno_store_db(st);
+  char *kept = counters_text(db);
+  g_autofree char *counted = NULL;
+  assert_true(okno_rollup_refill(st, NULL, NULL));
+  assert_true(okno_db_script(db,
+                             "DELETE FROM appeal_counts;"
+                             "INSERT INTO appeal_counts(department, status, assignee, quarantine, n)"
+                             " SELECT department, status, coalesce(assignee, 0),"
+                             " CASE WHEN queue IN ('quarantine', 'spam') THEN 1 ELSE 0 END, count(*)"
+                             " FROM appeals GROUP BY 1, 2, 3, 4",
+                             NULL));
+  counted = counters_text(db);
+  assert_string_equal(kept, counted);
+  return kept;
+}
+
+/* Registrations of several departments, statuses, holds and days, some routed,
+ * answered or given a theme in their own job, some moving an older appeal, one failing:
+ * through the group-commit writer (PostgreSQL: counted once per group before COMMIT,
+ * migration 44) and in plain transactions (the counter triggers), each on a fresh
+ * database. Both keep the counter tables equal to the rows counted again, and equal to
+ * each other. */
+static void test_a_groups_counts_are_its_rows(void **state)
+{
+  TestDb *grouped = db_or_skip(state), *plain = test_db_new(grouped->pg);
+  OknoStore *gs = okno_store_open(grouped->url, NULL), *ps = okno_store_open(plain->url, NULL);
+  g_autofree char *by_group = NULL, *by_triggers = NULL;
+  Scene gsc, psc;
+  assert_non_null(gs);
+  assert_non_null(ps);
+  gsc = scene_new(gs);
+  psc = scene_new(ps);
+  psc.at = gsc.at;
+  run_groups(grouped->url, &gsc);
+  run_plain_transactions(ps, &psc);
+  assert_int_equal(count(gs, "SELECT count(*) FROM appeals"), 3 + 10 - 1);
+  assert_int_equal(count(ps, "SELECT count(*) FROM appeals"), 3 + 10 - 1);
+  assert_int_equal(count(gs, "SELECT count(*) FROM appeals WHERE department = 'c'"), 2);
+  by_group = assert_counts_are_the_rows(gs);
+  by_triggers = assert_counts_are_the_rows(ps);
+  assert_string_equal(by_group, by_triggers);
+  okno_store_close(gs);
+  okno_store_close(ps);
+  test_db_free(grouped);
+  test_db_free(plain);
+}
+
 int main(void)
 {
   /* The state says the backend: NULL for SQLite, non-NULL for PostgreSQL. */
@@ -367,6 +647,7 @@ int main(void)
     ON_BOTH(test_a_late_error_is_seen_before_the_commit),
     ON_BOTH(test_a_lone_failing_job_is_rolled_back_without_a_savepoint),
     ON_BOTH(test_run_waits_for_its_own_commit),
+    ON_BOTH(test_a_groups_counts_are_its_rows),
     cmocka_unit_test(test_sqlite_wal_stays_bounded),
     {"pg_test_a_swallowed_error_does_not_pass_for_a_commit",
      test_pg_a_swallowed_error_does_not_pass_for_a_commit, NULL, NULL, &pg},

@@ -62,9 +62,9 @@ static void seed(OknoStore *st, gint64 users[3])
    * the rollups' (plpgsql upserts per row), counted again from the rows afterwards */
   if (!okno_db_is_sqlite(db))
     assert_true(okno_db_script(db, "ALTER TABLE appeals DISABLE TRIGGER appeal_search_appeal;"
-                                   "ALTER TABLE appeals DISABLE TRIGGER appeal_roll_insert_delete;"
-                                   "ALTER TABLE appeals DISABLE TRIGGER appeal_roll27_insert_delete;"
-                                   "ALTER TABLE appeals DISABLE TRIGGER appeal_due36_insert_delete",
+                                   "ALTER TABLE appeals DISABLE TRIGGER appeal_roll_insert;"
+                                   "ALTER TABLE appeals DISABLE TRIGGER appeal_roll27_insert;"
+                                   "ALTER TABLE appeals DISABLE TRIGGER appeal_due36_insert",
                                NULL));
   assert_true(okno_db_exec(
       db,
@@ -98,9 +98,9 @@ static void seed(OknoStore *st, gint64 users[3])
                                 * ALTER TABLE refuses a table with some pending */
                                "SET CONSTRAINTS ALL IMMEDIATE;"
                                "ALTER TABLE appeals ENABLE TRIGGER appeal_search_appeal;"
-                               "ALTER TABLE appeals ENABLE TRIGGER appeal_roll_insert_delete;"
-                               "ALTER TABLE appeals ENABLE TRIGGER appeal_roll27_insert_delete;"
-                               "ALTER TABLE appeals ENABLE TRIGGER appeal_due36_insert_delete",
+                               "ALTER TABLE appeals ENABLE TRIGGER appeal_roll_insert;"
+                               "ALTER TABLE appeals ENABLE TRIGGER appeal_roll27_insert;"
+                               "ALTER TABLE appeals ENABLE TRIGGER appeal_due36_insert",
                                NULL));
   assert_true(okno_store_commit(st, NULL));
   if (!okno_db_is_sqlite(db))

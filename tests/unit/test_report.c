@@ -192,7 +192,8 @@ static void test_stats_columns_follow_the_events(void **state)
   const char *const cols[] = {"answered_first_at", "closed_first_at", "clarifications",
                               "reopened", "forwarded", "forwarded_in_time"};
   /* migration 25's rollup triggers and index read these columns: they go first */
-  g_autoptr(GString) undo = g_string_new(fx->db->pg ? "DROP TRIGGER appeal_roll_insert_delete ON appeals;"
+  g_autoptr(GString) undo = g_string_new(fx->db->pg ? "DROP TRIGGER appeal_roll_insert ON appeals;"
+                                                      "DROP TRIGGER appeal_roll_delete ON appeals;"
                                                       "DROP TRIGGER appeal_roll_update ON appeals;"
                                                       "DROP INDEX appeals_clarified;"
                                                       "DROP TRIGGER appeal_stats_event ON events;"
@@ -336,7 +337,8 @@ static void test_rollup_fill_equals_triggers(void **state)
   /* step 25 undone and run again: its fill, then the histograms' rebuild */
   assert_true(okno_db_script(
       db,
-      fx->db->pg ? "DROP TRIGGER appeal_roll_insert_delete ON appeals;"
+      fx->db->pg ? "DROP TRIGGER appeal_roll_insert ON appeals;"
+                   "DROP TRIGGER appeal_roll_delete ON appeals;"
                    "DROP TRIGGER appeal_roll_update ON appeals; DROP TRIGGER rating_roll ON ratings;"
                    "DROP FUNCTION okno_appeal_roll(); DROP FUNCTION okno_rating_roll();"
                  : "DROP TRIGGER appeal_roll_insert; DROP TRIGGER appeal_roll_delete;"
