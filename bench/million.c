@@ -14,11 +14,13 @@
  *   first page of 50 and the total) of a random citizen, and
  *   the status check (okno_store_appeal_get by number, the e-mail compared, as
  *   web/pages.c okno_status_check) of a random appeal: 16 client threads (MILLION_CLIENTS),
- *   each with its own connection (its schema read by one untimed SELECT first, as
- *   a pooled connection of the daemon's is), MILLION_ROUNDS (default 200) of each
- *   per thread;
+ *   each with its own connection (its schema read and each measured statement run
+ *   once, untimed, first, as a web worker's connection has after its first
+ *   requests), MILLION_ROUNDS (default 200) of each per thread;
  *   anchor: interleaved, okno_store_appeal_get_by_id of a random appeal (a SELECT by
- *   primary key) in the same threads;
+ *   primary key) in the same threads; also the mean CPU time of the calling thread
+ *   per call of each (the client's side only on PostgreSQL), which a loaded machine
+ *   does not inflate as it does wall time;
  * - the console's queue page as web/console.c builds it: okno_store_queue_page (50
  *   rows, cycling over the first 10 pages by their tokens), okno_store_queue_count and
  *   the six tabs' counts, for each queue as an operator of two departments and as an
@@ -27,6 +29,7 @@
  * Prints lines like
  *   search: sqlite 1000000 p95 31.2 ms (p50 4.1 ms; median 8123 matches)  anchor: unranked index lookup p95 1.2 ms
  *   cabinet: sqlite 1000000 16 clients list p99 2.1 ms  anchor: SELECT by primary key p99 0.4 ms
+ *   cpu: sqlite 1000000 16 clients mean per call list 0.100 ms status 0.050 ms  anchor: SELECT by primary key 0.030 ms
  *   queue: sqlite 1000000 operator mine page p95 1.1 ms page+counts p95 9.0 ms  anchor: indexed page SELECT p95 0.6 ms
  * (wall time of the calling thread in milliseconds). `bench_million --fill URL` only
  * fills the store at URL that way (bench/intake/run --prefill); `bench_million
@@ -39,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "seed.h"
@@ -139,7 +143,16 @@ typedef struct {
   int rounds;
   guint seed;
   double *cabinet, *status, *anchor; /* rounds each */
+  double cpu[3]; /* the thread's CPU time in the three calls, ms: list, status, anchor */
 } Client;
+
+/* The calling thread's CPU time so far, in microseconds. */
+static gint64 thread_cpu_us(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return (gint64)t.tv_sec * G_USEC_PER_SEC + t.tv_nsec / 1000;
+}
 
 static gint64 citizen_appeals(gint64 n, gint64 citizens, gint64 c)
 {
@@ -151,13 +164,21 @@ static gpointer client_run(gpointer data)
   Client *cl = data;
   GRand *r = g_rand_new_with_seed(cl->seed);
   g_autoptr(GError) open_err = NULL;
-  /* the connection as the daemon's pool holds it: opened, its schema read (SQLite
-   * parses the whole schema at a connection's first statement, milliseconds with
-   * 16 threads starting at once: 16 such calls were half the samples above p99);
-   * not timed, and not a page's statement */
+  OknoCabinetFilter first = {.limit = LIMIT};
+  gint64 first_total = 0;
+  /* the connection as a web worker's holds it after its first requests: opened, its
+   * schema read (SQLite parses the whole schema at a connection's first statement,
+   * milliseconds with 16 threads starting at once: 16 such calls were half the
+   * samples above p99) and each statement measured below run once (SQLite prepares
+   * it, PostgreSQL's backend loads the catalogue entries its plan needs: 13 ms for the
+   * list's first plan on a new connection, 0.5 ms later); not timed */
   okno_appeal_free(okno_store_appeal_get_by_id(cl->st, 1, &open_err));
+  okno_appeal_free(open_err ? NULL : okno_store_appeal_get(cl->st, "B-1", &open_err));
+  okno_page_free(open_err ? NULL
+                          : okno_store_cabinet_list_own(cl->st, "c1@example.ru", &first,
+                                                        &first_total, &open_err));
   if (open_err)
-    bench_die("first statement", open_err);
+    bench_die("first statements", open_err);
   for (int k = 0; k < cl->rounds; k++) {
     g_autoptr(GError) err = NULL;
     gint64 c = g_rand_int_range(r, 0, (gint32)MIN(cl->citizens, cl->n + 1));
@@ -168,22 +189,27 @@ static gpointer client_run(gpointer data)
     OknoCabinetFilter f = {.limit = LIMIT};
     g_autoptr(OknoPage) page = NULL;
     g_autoptr(OknoAppeal) a = NULL, b = NULL;
-    gint64 total = 0, t0 = g_get_monotonic_time();
+    gint64 total = 0, c0 = thread_cpu_us(), t0 = g_get_monotonic_time();
     page = okno_store_cabinet_list_own(cl->st, email, &f, &total, &err);
     cl->cabinet[k] = ms_since(t0);
+    cl->cpu[0] += (double)(thread_cpu_us() - c0) / 1000.0;
     if (!page)
       bench_die("cabinet", err);
+    c0 = thread_cpu_us();
     t0 = g_get_monotonic_time();
     a = okno_store_appeal_get(cl->st, number, &err);
     /* the address as a citizen types it, compared as okno_status_check does */
     if (a && g_ascii_strcasecmp(a->from_email, addr) != 0)
       g_clear_pointer(&a, okno_appeal_free);
     cl->status[k] = ms_since(t0);
+    cl->cpu[1] += (double)(thread_cpu_us() - c0) / 1000.0;
     if (err)
       bench_die("status", err);
+    c0 = thread_cpu_us();
     t0 = g_get_monotonic_time();
     b = okno_store_appeal_get_by_id(cl->st, 1 + (gint64)(g_rand_double(r) * (double)cl->n), &err);
     cl->anchor[k] = ms_since(t0);
+    cl->cpu[2] += (double)(thread_cpu_us() - c0) / 1000.0;
     if (!b)
       bench_die("anchor", err);
     if (check) {
@@ -218,9 +244,12 @@ static void bench_clients(const char *backend, const char *url, gint64 n, gint64
   }
   for (int t = 0; t < clients; t++)
     th[t] = g_thread_new("client", client_run, &cl[t]);
+  double cpu[3] = {0, 0, 0};
   for (int t = 0; t < clients; t++) {
     g_thread_join(th[t]);
     okno_store_close(cl[t].st);
+    for (int k = 0; k < 3; k++)
+      cpu[k] += cl[t].cpu[k] / all;
   }
   printf("cabinet: %s %" G_GINT64_FORMAT " %d clients list p99 %.2f ms (p50 %.2f ms)  "
          "anchor: SELECT by primary key p99 %.2f ms (p50 %.2f ms)\n",
@@ -230,6 +259,9 @@ static void bench_clients(const char *backend, const char *url, gint64 n, gint64
          "anchor: SELECT by primary key p99 %.2f ms (p50 %.2f ms)\n",
          backend, n, clients, percentile(status, all, 99), percentile(status, all, 50),
          percentile(anchor, all, 99), percentile(anchor, all, 50));
+  printf("cpu: %s %" G_GINT64_FORMAT " %d clients mean per call list %.3f ms status %.3f ms  "
+         "anchor: SELECT by primary key %.3f ms\n",
+         backend, n, clients, cpu[0], cpu[1], cpu[2]);
   fflush(stdout);
 }
 

@@ -117,7 +117,8 @@ gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
 
 OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(
+  /* prepared (db.h): the status check's and every card's read, by a unique index */
+  g_autoptr(OknoRows) r = okno_db_query_prepared(
       okno_store_db(st), "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals WHERE number = $1",
       OKNO_PARAMS(T(number)), error);
   return r && okno_rows_count(r) ? okno_appeal_from_row(r, 0, error) : NULL;

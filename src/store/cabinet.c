@@ -154,7 +154,7 @@ char **okno_store_contact_owned(OknoStore *st, const char *subject, GError **err
   /* one round trip for the subject (issue 18 item 4: the cabinet list ran four
    * statements): whether it moved away (a row of its own, first column 1) and the
    * addresses moved to it (first column 0), in email_bidx order */
-  g_autoptr(OknoRows) first = okno_db_query(
+  g_autoptr(OknoRows) first = okno_db_query_prepared(
       db,
       "SELECT 1, email, email_bidx FROM contact_moves WHERE email_bidx = $1 UNION ALL "
       "SELECT 0, email, email_bidx FROM contact_moves WHERE moved_bidx = $1 ORDER BY 3",
@@ -259,7 +259,10 @@ static OknoPage *cabinet_page(OknoStore *st, const char *const *emails,
   g_array_append_val(params, p);
   p = OKNO_INT((gint64)f->limit + 1);
   g_array_append_val(params, p);
-  r = okno_db_query(db, list_sql, (const OknoParam *)params->data, params->len, error);
+  /* prepared (db.h): a handful of texts (how many contacts, a cursor or not), each
+   * read through appeals_from_bidx whatever the values */
+  r = okno_db_query_prepared(db, list_sql, (const OknoParam *)params->data, params->len,
+                             error);
   if (!r)
     return NULL;
   if (moves)

@@ -67,15 +67,29 @@ static gboolean open_sealed(OknoDb *db, OknoRows *r, GError **error)
   return TRUE;
 }
 
-OknoRows *okno_db_query(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
-                        GError **error)
+/* The rows `r` of a statement with their sealed text opened, or NULL (r freed). */
+static OknoRows *opened(OknoDb *db, OknoRows *r, GError **error)
 {
-  OknoRows *r = db->driver->query(db, sql, params, n, error);
   if (r && text_opener && !open_sealed(db, r, error)) {
     okno_rows_free(r);
     return NULL;
   }
   return r;
+}
+
+OknoRows *okno_db_query(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                        GError **error)
+{
+  return opened(db, db->driver->query(db, sql, params, n, error), error);
+}
+
+OknoRows *okno_db_query_prepared(OknoDb *db, const char *sql, const OknoParam *params,
+                                 gsize n, GError **error)
+{
+  return opened(db,
+                (db->driver->query_prepared ? db->driver->query_prepared : db->driver->query)(
+                    db, sql, params, n, error),
+                error);
 }
 
 gboolean okno_db_exec(OknoDb *db, const char *sql, const OknoParam *params, gsize n,

@@ -55,6 +55,9 @@ typedef struct {
   gboolean (*pipelining)(OknoDb *db);
   /* Optional: see okno_db_set_preparing. */
   void (*set_preparing)(OknoDb *db, gboolean on);
+  /* Optional: see okno_db_query_prepared (NULL: query's). */
+  OknoRows *(*query_prepared)(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                              GError **error);
 } OknoDbDriver;
 
 struct OknoDb {
@@ -65,6 +68,17 @@ OknoDb *okno_db_open(const char *url, GError **error);
 void okno_db_close(OknoDb *db);
 OknoRows *okno_db_query(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
                         GError **error);
+/* okno_db_query for a hot read of fixed text on a long-lived connection (a web worker's:
+ * the cabinet list, the status check). PostgreSQL prepares it under a name on this
+ * connection the first time (one more round trip, once) and then runs it by name, so
+ * the server neither parses nor plans it at every call (issue 18 item 4: planning was
+ * most of their server time); after five runs the server's plan cache may keep one
+ * generic plan, so only for statements whose best plan does not depend on the values
+ * (an equality on a unique or selective index). The connection's bound on names
+ * (pg.c) applies; past it the statement runs unnamed. SQLite: okno_db_query (every
+ * statement is prepared once per connection there). */
+OknoRows *okno_db_query_prepared(OknoDb *db, const char *sql, const OknoParam *params,
+                                 gsize n, GError **error);
 /* Sealed text (store/keys.h, docs/crypto.md): a TEXT value that begins with
  * OKNO_VAULT_TEXT_PREFIX ("~1") and decodes as a sealed value, or with
  * OKNO_VAULT_DETAIL_PREFIX ("~2", an event detail with sealed members), is opened by

@@ -46,7 +46,11 @@
  * aborted pipeline never leaves a name okno believes in and the server does not know.
  * A reset connection forgets them all. At most PREPARED_MAX names per connection: the
  * statements of other connections (console, reports, with filters that make many
- * texts) stay unnamed, and so do the writer's beyond that bound. */
+ * texts) stay unnamed, and so do the writer's beyond that bound. On any connection, a
+ * hot read its caller asks to be prepared (okno_db_query_prepared: the cabinet list,
+ * the status check) is named the same way, prepared in a round trip of its own the
+ * first time (issue 18 item 4: parsing and planning were most of the server's time for
+ * them). */
 #include "store/db.h"
 
 #include <libpq-fe.h>
@@ -263,17 +267,18 @@ static gboolean params_build(Params *b, const OknoParam *params, gsize n, GError
   return TRUE;
 }
 
-/* The name `sql` is sent by, or NULL to send it unnamed (see the top comment). A new
+/* The name `sql` is sent by, or NULL to send it unnamed (see the top comment; `hot`:
+ * okno_db_query_prepared's, named without pipelining too). A new
  * name's Parse is queued in the pipeline when `pipelined`, else prepared at once (one
  * round trip, the first time only); NULL with *error when that Parse failed. */
 static const char *statement_name(PgDb *p, const char *sql, const Params *b, gsize n,
-                                  gboolean pipelined, GError **error)
+                                  gboolean pipelined, gboolean hot, GError **error)
 {
   g_autoptr(GString) key = NULL;
   const char *name;
   Parse *pp;
 
-  if (!(p->pipelining || p->preparing) || n == 0 || strchr(sql, ';'))
+  if ((!p->pipelining && !p->preparing && !hot) || n == 0 || strchr(sql, ';'))
     return NULL;
   key = g_string_new(NULL);
   for (gsize i = 0; i < n; i++)
@@ -348,7 +353,7 @@ static PGresult *pipe_sync(PgDb *p, const char *sql, const Params *b, gsize n, G
   g_autoptr(GError) first = NULL;
   g_autoptr(GPtrArray) inflight = NULL;
   PGresult *last = NULL, *res;
-  const char *name = sql ? statement_name(p, sql, b, n, TRUE, &first) : NULL;
+  const char *name = sql ? statement_name(p, sql, b, n, TRUE, FALSE, &first) : NULL;
   guint waiting;
   gboolean sent = !sql || (!first && send_statement(p, sql, name, b, n));
 
@@ -413,9 +418,10 @@ static gboolean may_wait(PgDb *p, const char *sql, gboolean later)
 /* Runs `sql` (one statement with parameters, or a script when params is NULL and
  * script is TRUE) and returns its successful result, or NULL with an error. `later`:
  * nobody reads its rows, so it may be sent in the pipeline without waiting; it then
- * returns an empty result at once. */
+ * returns an empty result at once. `hot`: named even without pipelining
+ * (okno_db_query_prepared). */
 static PGresult *run(PgDb *p, const char *sql, gboolean script, const OknoParam *params,
-                     gsize n, gboolean later, gboolean *done, GError **error)
+                     gsize n, gboolean later, gboolean hot, gboolean *done, GError **error)
 {
   Params b = {0};
   PGTransactionStatusType before;
@@ -437,7 +443,7 @@ static PGresult *run(PgDb *p, const char *sql, gboolean script, const OknoParam 
       goto send_failed;
     {
       GError *perr = NULL;
-      name = statement_name(p, sql, &b, n, TRUE, &perr);
+      name = statement_name(p, sql, &b, n, TRUE, FALSE, &perr);
       if (perr) {
         g_propagate_error(error, perr);
         if (PQstatus(p->conn) != CONNECTION_OK)
@@ -467,7 +473,7 @@ static PGresult *run(PgDb *p, const char *sql, gboolean script, const OknoParam 
   before = PQtransactionStatus(p->conn);
   {
     GError *perr = NULL;
-    name = script ? NULL : statement_name(p, sql, &b, n, FALSE, &perr);
+    name = script ? NULL : statement_name(p, sql, &b, n, FALSE, hot, &perr);
     if (perr) {
       g_propagate_error(error, perr);
       if (PQstatus(p->conn) != CONNECTION_OK && before != PQTRANS_IDLE)
@@ -496,12 +502,13 @@ out:
   return res;
 }
 
-static OknoRows *pg_query(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
-                          GError **error)
+/* pg_query and pg_query_prepared: `hot` as run's. */
+static OknoRows *query_rows(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                            gboolean hot, GError **error)
 {
   PgDb *p = (PgDb *)db;
   gboolean done;
-  PGresult *res = run(p, sql, FALSE, params, n, FALSE, &done, error);
+  PGresult *res = run(p, sql, FALSE, params, n, FALSE, hot, &done, error);
   OknoRows *rows;
   int ncols, nrows;
 
@@ -546,12 +553,24 @@ static OknoRows *pg_query(OknoDb *db, const char *sql, const OknoParam *params, 
   return rows;
 }
 
+static OknoRows *pg_query(OknoDb *db, const char *sql, const OknoParam *params, gsize n,
+                          GError **error)
+{
+  return query_rows(db, sql, params, n, FALSE, error);
+}
+
+static OknoRows *pg_query_prepared(OknoDb *db, const char *sql, const OknoParam *params,
+                                   gsize n, GError **error)
+{
+  return query_rows(db, sql, params, n, TRUE, error);
+}
+
 static gboolean pg_exec_script(OknoDb *db, const char *sql, GError **error)
 {
   gboolean done;
   /* a savepoint's answer is not waited for (its failure fails what follows) */
   PGresult *res = run((PgDb *)db, sql, TRUE, NULL, 0, g_str_has_prefix(sql, "SAVEPOINT "),
-                      &done, error);
+                      FALSE, &done, error);
   PQclear(res);
   return res != NULL || done;
 }
@@ -560,7 +579,7 @@ static gboolean pg_exec(OknoDb *db, const char *sql, const OknoParam *params, gs
                         GError **error)
 {
   gboolean done;
-  PGresult *res = run((PgDb *)db, sql, FALSE, params, n, TRUE, &done, error);
+  PGresult *res = run((PgDb *)db, sql, FALSE, params, n, TRUE, FALSE, &done, error);
   PQclear(res);
   return res != NULL || done;
 }
@@ -611,4 +630,5 @@ const OknoDbDriver okno_pg_driver = {
   .sync = pg_sync,
   .pipelining = pg_pipelining,
   .set_preparing = pg_set_preparing,
+  .query_prepared = pg_query_prepared,
 };
