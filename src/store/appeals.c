@@ -126,7 +126,8 @@ OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **er
 
 OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error)
 {
-  g_autoptr(OknoRows) r = okno_db_query(
+  /* prepared (db.h): every card's and every job's read by primary key */
+  g_autoptr(OknoRows) r = okno_db_query_prepared(
       okno_store_db(st), "SELECT " OKNO_APPEAL_COLUMNS " FROM appeals WHERE id = $1",
       OKNO_PARAMS(OKNO_INT(id)), error);
   return r && okno_rows_count(r) ? okno_appeal_from_row(r, 0, error) : NULL;
