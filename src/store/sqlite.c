@@ -12,13 +12,6 @@
  * front): a group of 64 registrations outgrew SQLite's default 2 MiB and spilled dirty
  * pages into the WAL mid-transaction (docs/bench.md, "The writer's own writes").
  *
- * Reads of the database file go through a memory map of up to MMAP_BYTES (SQLite's own
- * ceiling on Linux, 2 GiB) instead of a pread and a copy per page: a citizen's cabinet
- * list at a million appeals reads about five pages nobody read before, and the system
- * calls were a third of its CPU time (issue 18 item 4, docs/bench.md "million"). The
- * mapped pages are the kernel's page cache, shared, counted in the process's resident
- * set as they are touched.
- *
  * SQLite's memory statistics are off (SQLITE_CONFIG_MEMSTATUS, set once before the
  * first connection): with them on, every sqlite3_malloc and free takes one process-wide
  * mutex to count, which the writer paid at every allocation and every other
@@ -33,7 +26,6 @@
 #include "text/tokenizer.h"
 
 #define CACHE_KIB 16384
-#define MMAP_BYTES 2147418112
 /* SQLite's own checkpoints, in frames, on every connection but a writer whose
  * checkpoints run apart (okno_db_sqlite_checkpoint_apart) */
 #define WAL_AUTOCHECKPOINT 4000
@@ -128,8 +120,7 @@ static OknoDb *sqlite_open(const char *path, GError **error)
     rc = sqlite3_exec(h,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                       "PRAGMA wal_autocheckpoint=" G_STRINGIFY(WAL_AUTOCHECKPOINT) ";"
-                      "PRAGMA cache_size=-" G_STRINGIFY(CACHE_KIB) ";"
-                      "PRAGMA mmap_size=" G_STRINGIFY(MMAP_BYTES) ";",
+                      "PRAGMA cache_size=-" G_STRINGIFY(CACHE_KIB) ";",
                       NULL, NULL, NULL);
     if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 1000)
       break;
