@@ -28,17 +28,33 @@
 #include "store/stats.h"
 #include "store_backends.h"
 
+/* A job's outcome, and the count of jobs its test waits for (under lock, signalled on
+ * cond); finished by finish() from the job's done callback. */
+typedef struct {
+  gboolean done;
+  gboolean had_error;
+  GMutex *lock;
+  GCond *cond;
+  int *remaining;
+} Outcome;
+
+static void finish(Outcome *o, const GError *err)
+{
+  g_mutex_lock(o->lock);
+  o->done = TRUE;
+  o->had_error = err != NULL;
+  (*o->remaining)--;
+  g_cond_signal(o->cond);
+  g_mutex_unlock(o->lock);
+}
+
 typedef struct {
   int n;
   gboolean fail;      /* returns FALSE after its writes */
   gboolean fail_late; /* a statement the server refuses; PostgreSQL: sent without waiting */
   gboolean swallow;   /* a query that fails, its error ignored (a careless job) */
   int runs;           /* how many times the writer ran its work */
-  gboolean done;
-  gboolean had_error;
-  GMutex *lock;
-  GCond *cond;
-  int *remaining;
+  Outcome out;
 } Job;
 
 static gboolean work(OknoStore *st, gpointer data, GError **error)
@@ -67,16 +83,7 @@ static gboolean work(OknoStore *st, gpointer data, GError **error)
   return TRUE;
 }
 
-static void done(gpointer data, const GError *err)
-{
-  Job *j = data;
-  g_mutex_lock(j->lock);
-  j->done = TRUE;
-  j->had_error = err != NULL;
-  (*j->remaining)--;
-  g_cond_signal(j->cond);
-  g_mutex_unlock(j->lock);
-}
+static void done(gpointer data, const GError *err) { finish(&((Job *)data)->out, err); }
 
 /* Submits jobs[0..n) (numbered 1..n, failing as `fail`, `fail_late` and `swallow`
  * say: 0-terminated lists of job numbers, or NULL) while the writer is held, lets it
@@ -94,7 +101,7 @@ static OknoCommitCounts run_jobs(const char *url, Job *jobs, int n, guint max_ba
   g_cond_init(&cond);
   okno_committer_hold(c, TRUE);
   for (int i = 0; i < n; i++) {
-    jobs[i] = (Job){.n = i + 1, .lock = &lock, .cond = &cond, .remaining = &remaining};
+    jobs[i] = (Job){.n = i + 1, .out = {.lock = &lock, .cond = &cond, .remaining = &remaining}};
     for (const int *f = fail; f && *f; f++)
       jobs[i].fail |= *f == i + 1;
     for (const int *f = fail_late; f && *f; f++)
@@ -183,8 +190,8 @@ static void test_many_jobs_share_commits_and_a_failing_job_is_undone_alone(void 
   assert_int_equal(c.savepoints, 64);   /* the second run of the first group only */
   assert_int_equal(c.runs, 8 + 64 + 236); /* jobs 1..8 ran twice */
   for (int i = 0; i < N; i++) {
-    assert_true(jobs[i].done);
-    assert_int_equal(jobs[i].had_error, i + 1 == 8);
+    assert_true(jobs[i].out.done);
+    assert_int_equal(jobs[i].out.had_error, i + 1 == 8);
     assert_int_equal(jobs[i].runs, i + 1 <= 8 ? 2 : 1);
   }
   assert_stored_once(db->url, N, 8);
@@ -205,7 +212,7 @@ static void test_a_group_that_succeeds_makes_no_savepoint(void **state)
   assert_int_equal(c.savepoints, 0);
   assert_int_equal(c.runs, N);
   for (int i = 0; i < N; i++) {
-    assert_false(jobs[i].had_error);
+    assert_false(jobs[i].out.had_error);
     assert_int_equal(jobs[i].runs, 1);
   }
   assert_stored_once(db->url, N, 0);
@@ -228,7 +235,7 @@ static void test_a_late_error_is_seen_before_the_commit(void **state)
   assert_int_equal(c.retried, 1);
   assert_int_equal(c.savepoints, N);
   for (int i = 0; i < N; i++) {
-    assert_int_equal(jobs[i].had_error, i + 1 == N);
+    assert_int_equal(jobs[i].out.had_error, i + 1 == N);
     assert_int_equal(jobs[i].runs, 2);
   }
   assert_stored_once(db->url, N, N);
@@ -244,7 +251,7 @@ static void test_a_lone_failing_job_is_rolled_back_without_a_savepoint(void **st
   const int fail[] = {1, 0};
   OknoCommitCounts c = run_jobs(db->url, jobs, 1, 64, fail, NULL, NULL);
 
-  assert_true(jobs[0].had_error);
+  assert_true(jobs[0].out.had_error);
   assert_int_equal(jobs[0].runs, 1);
   assert_int_equal(c.jobs, 0);
   assert_int_equal(c.commits, 0);
@@ -269,7 +276,7 @@ static void test_pg_a_swallowed_error_does_not_pass_for_a_commit(void **state)
   assert_int_equal(c.retried, 1);
   assert_int_equal(c.jobs, N - 1);
   for (int i = 0; i < N; i++)
-    assert_int_equal(jobs[i].had_error, i + 1 == N);
+    assert_int_equal(jobs[i].out.had_error, i + 1 == N);
   assert_stored_once(db->url, N, N);
   test_db_free(db);
 }
@@ -392,10 +399,7 @@ typedef struct {
 typedef struct {
   const Reg *reg;
   const Scene *scene;
-  gboolean done, had_error;
-  GMutex *lock;
-  GCond *cond;
-  int *remaining;
+  Outcome out;
 } RegJob;
 
 static const Reg FIRST_GROUP[] = {
@@ -455,13 +459,7 @@ static gboolean reg_job_work(OknoStore *st, gpointer data, GError **error)
 
 static void reg_job_done(gpointer data, const GError *err)
 {
-  RegJob *j = data;
-  g_mutex_lock(j->lock);
-  j->done = TRUE;
-  j->had_error = err != NULL;
-  (*j->remaining)--;
-  g_cond_signal(j->cond);
-  g_mutex_unlock(j->lock);
+  finish(&((RegJob *)data)->out, err);
 }
 
 /* The scenario's time, its operator and three appeals written before it, with a plain
@@ -505,8 +503,8 @@ static void run_groups(const char *url, const Scene *sc)
     g_cond_init(&cond);
     okno_committer_hold(c, TRUE);
     for (guint i = 0; i < sizes[g]; i++) {
-      jobs[i] = (RegJob){.reg = &groups[g][i], .scene = sc, .lock = &lock, .cond = &cond,
-                         .remaining = &remaining};
+      jobs[i] = (RegJob){.reg = &groups[g][i], .scene = sc,
+                         .out = {.lock = &lock, .cond = &cond, .remaining = &remaining}};
       okno_committer_submit(c, reg_job_work, reg_job_done, &jobs[i], NULL);
     }
     okno_committer_hold(c, FALSE);
@@ -515,7 +513,7 @@ static void run_groups(const char *url, const Scene *sc)
       g_cond_wait(&cond, &lock);
     g_mutex_unlock(&lock);
     for (guint i = 0; i < sizes[g]; i++)
-      assert_int_equal(jobs[i].had_error, groups[g][i].fail);
+      assert_int_equal(jobs[i].out.had_error, groups[g][i].fail);
     g_mutex_clear(&lock);
     g_cond_clear(&cond);
   }
