@@ -389,14 +389,16 @@
   S " * " ROLL_FLAG(R "rating = 3") ", " S " * " ROLL_FLAG(R "rating = 4") ", "            \
   S " * " ROLL_FLAG(R "rating = 5")
 #define ROLL_SUM(c) c " = stats_daily." c " + excluded." c
-#define ROLL_UPSERT                                                                        \
+#define ROLL_UPSERT ROLL_UPSERT_CLAUSE ";"
+/* The upsert's clause alone (step 45's statement of several parts). */
+#define ROLL_UPSERT_CLAUSE                                                                 \
   " ON CONFLICT(" ROLL_KEY ") DO UPDATE SET " ROLL_SUM("received") ", "                   \
   ROLL_SUM("answered") ", " ROLL_SUM("on_time") ", " ROLL_SUM("overdue") ", "              \
   ROLL_SUM("open") ", " ROLL_SUM("reopened") ", " ROLL_SUM("repeated") ", "                \
   ROLL_SUM("clarified") ", " ROLL_SUM("clarifications") ", " ROLL_SUM("forwarded") ", "    \
   ROLL_SUM("forwarded_in_time") ", " ROLL_SUM("answered_30") ", " ROLL_SUM("extended") ", " \
   ROLL_SUM("rated") ", " ROLL_SUM("r1") ", " ROLL_SUM("r2") ", " ROLL_SUM("r3") ", "       \
-  ROLL_SUM("r4") ", " ROLL_SUM("r5") ";"
+  ROLL_SUM("r4") ", " ROLL_SUM("r5")
 /* One trigger statement: row R's contribution times S (R is NEW or OLD). */
 #define ROLL_ROW(R, S)                                                                     \
   "INSERT INTO stats_daily(" ROLL_KEY ", " ROLL_COLS ") VALUES(" ROLL_DAY(R) ", "         \
@@ -470,6 +472,33 @@
   "CREATE TABLE incident_state(one INTEGER PRIMARY KEY CHECK (one = 1),"                   \
   "  ran_at " BIG " NOT NULL);"                                                            \
   "INSERT INTO incident_state(one, ran_at) VALUES(1, 0);"
+
+/* Step 45 (pgserver, issue 18 item 2): fewer indexes written per new appeal, each
+ * query keeping an index that serves it.
+ * - appeals_stats (received_at, then the 19 columns the dashboard reads; step 17) and
+ *   appeals_k_recv (received_at, id; step 10, the "all" queue's order) led with the
+ *   same column: one index now, appeals_k_recv, (received_at, id) and the 19 columns
+ *   (SQLite: as key columns; PostgreSQL: INCLUDE, not part of the key), so the queue
+ *   reads it in (received_at, id) order as before and the dashboard's statements read
+ *   the period's range of it alone as they read appeals_stats.
+ * - outbound_due (state, next_attempt_at) and outbound_due_transport (transport, state,
+ *   next_attempt_at) indexed every row, sent or failed too, and a row's move to 'sent'
+ *   wrote both again: one partial index of the queued rows, outbound_queued (transport,
+ *   next_attempt_at) WHERE state = 'queued', serves the claims (transport, queued, due;
+ *   store/outbound.c, outbound_msg.c), the release of a node's leases and the report's
+ *   count of the queued rows (store/report.c), and a sent row leaves nothing in it. */
+#define STATS_COVERED                                                                      \
+  "kind, department, channel, category, sla_class, status, queue, answered, overdue,"      \
+  " deadline, assignee, extensions, answered_first_at, closed_first_at, clarifications,"   \
+  " reopened, forwarded, forwarded_in_time, related"
+#define STEP_45_INDEXES(K_RECV)                                                            \
+  "DROP INDEX appeals_stats;"                                                              \
+  "DROP INDEX appeals_k_recv;"                                                             \
+  "CREATE INDEX appeals_k_recv ON appeals" K_RECV ";"                                      \
+  "DROP INDEX outbound_due;"                                                               \
+  "DROP INDEX outbound_due_transport;"                                                     \
+  "CREATE INDEX outbound_queued ON outbound(transport, next_attempt_at)"                   \
+  " WHERE state = 'queued';"
 
 static const char *const sqlite_steps[] = {
   /* 1: the registry, its messages, attachments, events and the outbound queue. */
@@ -1128,6 +1157,9 @@ static const char *const sqlite_steps[] = {
   /* 44 (pgcount, issue 18 item 2): nothing on SQLite (its triggers run in the process,
    * at each row, with no deferred event to queue). */
   "SELECT 1;",
+  /* 45 (pgserver, issue 18 item 2; docs/postgresql.md "Indexes written per appeal"):
+   * STEP_45_INDEXES, the same on both stores but for the covering index's form. */
+  STEP_45_INDEXES("(received_at, id, " STATS_COVERED ")"),
 };
 
 /* PostgreSQL: the bodies of the four counter trigger functions (steps 12, 25, 27 and
@@ -1206,6 +1238,42 @@ static const char *const sqlite_steps[] = {
   R27_THEMES_FROM(PG_NEW_APPEALS) " ORDER BY 1, 2, 3, 4, 5, 6"                             \
   " ON CONFLICT(" R27_THEME_KEY ") DO UPDATE SET n = stats_themes.n + excluded.n;"         \
   R36_FROM(PG_NEW_APPEALS) " ORDER BY 1, 2"                                                \
+  " ON CONFLICT(department, day) DO UPDATE SET n = queue_due.n + excluded.n;"              \
+  "  END $$;"
+
+/* Step 45 (PostgreSQL): okno_appeal_counts_add in one statement. Step 44's nine
+ * statements each read the group's rows again (id = ANY(ids)); now they are read once,
+ * into the CTE `appeals` (materialized, named as the table so the same SELECTs count
+ * it), and the eight upserts are parts of one statement. Their tables differ, and
+ * stats_hours' two parts differ in `what`, a column of its key, so no row is upserted
+ * twice by the statement; each part still takes its rows in key order. */
+#define PG_CTE_HOURS(NAME, WHAT, COL)                                                      \
+  ", " NAME " AS (" ROLL_HOURS_FROM("appeals", WHAT, COL, "least", "greatest")            \
+  " ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"                                                       \
+  " ON CONFLICT(" ROLL_HOURS_KEY ") DO UPDATE SET n = stats_hours.n + excluded.n)"
+#define PG_COUNTS_ADD_45                                                                   \
+  "CREATE OR REPLACE FUNCTION okno_appeal_counts_add(ids BIGINT[]) RETURNS void"           \
+  "  LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$ BEGIN"                \
+  "  PERFORM set_config('okno.counted', ids::text, true);"                                 \
+  "  WITH appeals AS MATERIALIZED (SELECT * FROM appeals WHERE id = ANY(ids)),"            \
+  "  counts AS (INSERT INTO appeal_counts AS c(department, status, assignee, quarantine, n)" \
+  "  SELECT department, status, coalesce(assignee, 0),"                                    \
+  "    CASE WHEN " OKNO_HELD_SQL("") " THEN 1 ELSE 0 END, count(*) FROM appeals"            \
+  "  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"                                              \
+  "  ON CONFLICT (department, status, assignee, quarantine) DO UPDATE SET n = c.n + excluded.n)," \
+  "  daily AS (INSERT INTO stats_daily(" ROLL_KEY ", " ROLL_COLS ") "                       \
+  ROLL_DAILY_SELECT("appeals")                                                             \
+  "  GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6" ROLL_UPSERT_CLAUSE ")"            \
+  PG_CTE_HOURS("hours0", "0", "answered_first_at")                                         \
+  PG_CTE_HOURS("hours1", "1", "closed_first_at")                                           \
+  ", opened AS (" R27_OPEN_FROM("appeals") " ORDER BY 1, 2, 3, 4, 5, 6"                      \
+  " ON CONFLICT(" R27_OPEN_KEY ") DO UPDATE SET n = stats_open.n + excluded.n)"            \
+  ", loads AS (" R27_LOAD_FROM("appeals") " ORDER BY 1, 2, 3"                               \
+  " ON CONFLICT(" R27_LOAD_KEY ") DO UPDATE SET n = stats_load.n + excluded.n,"            \
+  " answered = stats_load.answered + excluded.answered, open = stats_load.open + excluded.open)" \
+  ", themes AS (" R27_THEMES_FROM("appeals") " ORDER BY 1, 2, 3, 4, 5, 6"                  \
+  " ON CONFLICT(" R27_THEME_KEY ") DO UPDATE SET n = stats_themes.n + excluded.n)"         \
+  " " R36_FROM("appeals") " ORDER BY 1, 2"                                                 \
   " ON CONFLICT(department, day) DO UPDATE SET n = queue_due.n + excluded.n;"              \
   "  END $$;"
 
@@ -1891,6 +1959,11 @@ static const char *const pg_steps[] = {
   PG_COUNTER_TRIGGERS("appeal_roll27", "okno_appeal_roll27")
   PG_COUNTER_TRIGGERS("appeal_due36", "okno_appeal_due36")
   PG_COUNTS_ADD,
+  /* 45 (pgserver, issue 18 item 2; docs/postgresql.md "Indexes written per appeal"):
+   * STEP_45_INDEXES (the covering columns as INCLUDE, out of the key) and
+   * okno_appeal_counts_add reading the group's rows once (PG_COUNTS_ADD_45). */
+  STEP_45_INDEXES("(received_at, id) INCLUDE (" STATS_COVERED ")")
+  PG_COUNTS_ADD_45,
 };
 
 const char *const *okno_migrations(const char *driver, guint *count)

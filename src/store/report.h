@@ -3,7 +3,7 @@
  * period report of `okno report` (docs/metrics.md). SQL only here.
  *
  * okno_store_gauges: cheap reads at any size of the registry: the outbound queue
- * (rows in state 'queued', through the index outbound_due) and its oldest row's
+ * (rows in state 'queued', the partial index outbound_queued) and its oldest row's
  * creation time, the overdue count (open queued appeals whose deadline is before
  * `now`, in the partial index appeals_open_due, as the console's overdue queue counts
  * them) and the appeals per status from appeal_counts (a few rows). FALSE with an
