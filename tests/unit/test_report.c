@@ -519,6 +519,54 @@ static void test_rollup27_equals_rows(void **state)
     okno_appeal_free(specs[i].a);
 }
 
+/* The plan of `sql` as one text: PostgreSQL's EXPLAIN (sequential scans priced out, so
+ * the plan names an index whenever one serves the statement, whatever the table's
+ * size), SQLite's EXPLAIN QUERY PLAN. */
+static char *plan_of(Fx *fx, const char *sql)
+{
+  OknoDb *db = okno_store_db(fx->st);
+  g_autofree char *explain =
+      g_strdup_printf("%s %s", fx->db->pg ? "EXPLAIN" : "EXPLAIN QUERY PLAN", sql);
+  g_autoptr(OknoRows) r = NULL;
+  GString *plan = g_string_new(NULL);
+  assert_true(okno_db_exec(db, fx->db->pg ? "SET enable_seqscan = off" : "SELECT 1",
+                           OKNO_NO_PARAMS, NULL));
+  r = okno_db_query(db, explain, OKNO_NO_PARAMS, NULL);
+  assert_non_null(r);
+  for (guint i = 0; i < okno_rows_count(r); i++)
+    g_string_append_printf(plan, "%s\n", okno_rows_text(r, i, fx->db->pg ? 0 : 3));
+  return g_string_free(plan, FALSE);
+}
+
+/* Migration 45 dropped appeals_stats, outbound_due and outbound_due_transport: the
+ * statements they served are served by the indexes that replaced them (the dashboard's
+ * period range by the covering appeals_k_recv, the outbound queue's claim, release and
+ * count by the partial outbound_queued), on both stores. */
+static void test_the_merged_indexes_serve_their_statements(void **state)
+{
+  Fx *fx = fixture(state);
+  static const struct {
+    const char *sql, *index;
+  } cases[] = {
+    {"SELECT +assignee, count(*), count(*) FILTER (WHERE answered = 1) FROM appeals"
+     " WHERE 1 = 1 AND received_at >= 1 AND received_at < 2 GROUP BY 1", "appeals_k_recv"},
+    {"SELECT received_at, answered_first_at, closed_first_at FROM appeals"
+     " WHERE 1 = 1 AND received_at >= 1 AND received_at < 2", "appeals_k_recv"},
+    {"SELECT id FROM outbound WHERE state = 'queued' AND next_attempt_at <= 5"
+     " AND transport = 'mail' AND lease_until <= 5 ORDER BY next_attempt_at, id LIMIT 8",
+     "outbound_queued"},
+    {"SELECT count(*), coalesce(min(created_at), 0) FROM outbound WHERE state = 'queued'",
+     "outbound_queued"},
+    {"UPDATE outbound SET lease_until = 0, lease_owner = ''"
+     " WHERE state = 'queued' AND lease_owner = 'n' AND lease_until > 0", "outbound_queued"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *plan = plan_of(fx, cases[i].sql);
+    if (!strstr(plan, cases[i].index))
+      fail_msg("%s\nnot through %s:\n%s", cases[i].sql, cases[i].index, plan);
+  }
+}
+
 #define ON_BOTH(f) cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown), \
   {"pg_" #f, f, pg ? setup_pg : NULL, pg ? teardown : NULL, NULL}
 
@@ -530,6 +578,7 @@ int main(void)
     ON_BOTH(test_stats_columns_follow_the_events),
     ON_BOTH(test_rollup_fill_equals_triggers),
     ON_BOTH(test_rollup27_equals_rows),
+    ON_BOTH(test_the_merged_indexes_serve_their_statements),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
