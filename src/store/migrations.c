@@ -475,7 +475,7 @@
 
 /* Step 45 (pgserver, issue 18 item 2): fewer indexes written per new appeal, each
  * query keeping an index that serves it.
- * - appeals_stats (received_at, then the 19 columns the dashboard reads; step 17) and
+ * - appeals_stats (received_at, then the 19 columns the dashboard reads; step 20) and
  *   appeals_k_recv (received_at, id; step 10, the "all" queue's order) led with the
  *   same column: one index now, appeals_k_recv, (received_at, id) and the 19 columns
  *   (SQLite: as key columns; PostgreSQL: INCLUDE, not part of the key), so the queue
@@ -1246,7 +1246,9 @@ static const char *const sqlite_steps[] = {
  * into the CTE `appeals` (materialized, named as the table so the same SELECTs count
  * it), and the eight upserts are parts of one statement. Their tables differ, and
  * stats_hours' two parts differ in `what`, a column of its key, so no row is upserted
- * twice by the statement; each part still takes its rows in key order. */
+ * twice by the statement; each part still takes its rows in key order, and the whole
+ * statement runs behind journal_state's row as step 44's did (no deadlock between
+ * writers, whatever order the parts run in). */
 #define PG_CTE_HOURS(NAME, WHAT, COL)                                                      \
   ", " NAME " AS (" ROLL_HOURS_FROM("appeals", WHAT, COL, "least", "greatest")            \
   " ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"                                                       \
