@@ -14,13 +14,18 @@
  *   first page of 50 and the total) of a random citizen, and
  *   the status check (okno_store_appeal_get by number, the e-mail compared, as
  *   web/pages.c okno_status_check) of a random appeal: 16 client threads (MILLION_CLIENTS),
- *   each with its own connection (its schema read and each measured statement run
- *   once, untimed, first, as a web worker's connection has after its first
- *   requests), MILLION_ROUNDS (default 200) of each per thread;
- *   anchor: interleaved, okno_store_appeal_get_by_id of a random appeal (a SELECT by
- *   primary key) in the same threads; also the mean CPU time of the calling thread
- *   per call of each (the client's side only on PostgreSQL), which a loaded machine
- *   does not inflate as it does wall time;
+ *   MILLION_ROUNDS (default 200) of each per thread without pause, each call served
+ *   as okno's web server serves a request: by a pool of MILLION_WORKERS threads
+ *   (default 4, http.workers' default), each with its own store connection, the call
+ *   waiting in the pool's queue while every worker is busy (src/web/server.c) and
+ *   timed from the client's submit to its answer; MILLION_WORKERS at or above the
+ *   clients is the older mode, each client calling on its own connection (16
+ *   connections). Every connection has its schema read and each measured statement
+ *   run once, untimed, first, as a web worker's connection has after its first
+ *   requests. Anchor: interleaved, okno_store_appeal_get_by_id of a random appeal (a
+ *   SELECT by primary key) through the same pool; also the mean CPU time of the
+ *   thread that ran each call (the client's side only on PostgreSQL), which a loaded
+ *   machine does not inflate as it does wall time;
  * - the console's queue page as web/console.c builds it: okno_store_queue_page (50
  *   rows, cycling over the first 10 pages by their tokens), okno_store_queue_count and
  *   the six tabs' counts, for each queue as an operator of two departments and as an
@@ -28,8 +33,8 @@
  *   first on appeals_k_recv).
  * Prints lines like
  *   search: sqlite 1000000 p95 31.2 ms (p50 4.1 ms; median 8123 matches)  anchor: unranked index lookup p95 1.2 ms
- *   cabinet: sqlite 1000000 16 clients list p99 2.1 ms  anchor: SELECT by primary key p99 0.4 ms
- *   cpu: sqlite 1000000 16 clients mean per call list 0.100 ms status 0.050 ms  anchor: SELECT by primary key 0.030 ms
+ *   cabinet: sqlite 1000000 16 clients 4 workers list p99 2.1 ms  anchor: SELECT by primary key p99 0.4 ms
+ *   cpu: sqlite 1000000 16 clients 4 workers mean per call list 0.100 ms status 0.050 ms  anchor: SELECT by primary key 0.030 ms
  *   queue: sqlite 1000000 operator mine page p95 1.1 ms page+counts p95 9.0 ms  anchor: indexed page SELECT p95 0.6 ms
  * (wall time of the calling thread in milliseconds). `bench_million --fill URL` only
  * fills the store at URL that way (bench/intake/run --prefill); `bench_million
