@@ -14,13 +14,18 @@
  *   first page of 50 and the total) of a random citizen, and
  *   the status check (okno_store_appeal_get by number, the e-mail compared, as
  *   web/pages.c okno_status_check) of a random appeal: 16 client threads (MILLION_CLIENTS),
- *   each with its own connection (its schema read and each measured statement run
- *   once, untimed, first, as a web worker's connection has after its first
- *   requests), MILLION_ROUNDS (default 200) of each per thread;
- *   anchor: interleaved, okno_store_appeal_get_by_id of a random appeal (a SELECT by
- *   primary key) in the same threads; also the mean CPU time of the calling thread
- *   per call of each (the client's side only on PostgreSQL), which a loaded machine
- *   does not inflate as it does wall time;
+ *   MILLION_ROUNDS (default 200) of each per thread without pause, each call served
+ *   as okno's web server serves a request: by a pool of MILLION_WORKERS threads
+ *   (default 4, http.workers' default), each with its own store connection, the call
+ *   waiting in the pool's queue while every worker is busy (src/web/server.c) and
+ *   timed from the client's submit to its answer; MILLION_WORKERS at or above the
+ *   clients is the older mode, each client calling on its own connection (16
+ *   connections). Every connection has its schema read and each measured statement
+ *   run once, untimed, first, as a web worker's connection has after its first
+ *   requests. Anchor: interleaved, okno_store_appeal_get_by_id of a random appeal (a
+ *   SELECT by primary key) through the same pool; also the mean CPU time of the
+ *   thread that ran each call (the client's side only on PostgreSQL), which a loaded
+ *   machine does not inflate as it does wall time;
  * - the console's queue page as web/console.c builds it: okno_store_queue_page (50
  *   rows, cycling over the first 10 pages by their tokens), okno_store_queue_count and
  *   the six tabs' counts, for each queue as an operator of two departments and as an
@@ -28,8 +33,8 @@
  *   first on appeals_k_recv).
  * Prints lines like
  *   search: sqlite 1000000 p95 31.2 ms (p50 4.1 ms; median 8123 matches)  anchor: unranked index lookup p95 1.2 ms
- *   cabinet: sqlite 1000000 16 clients list p99 2.1 ms  anchor: SELECT by primary key p99 0.4 ms
- *   cpu: sqlite 1000000 16 clients mean per call list 0.100 ms status 0.050 ms  anchor: SELECT by primary key 0.030 ms
+ *   cabinet: sqlite 1000000 16 clients 4 workers list p99 2.1 ms  anchor: SELECT by primary key p99 0.4 ms
+ *   cpu: sqlite 1000000 16 clients 4 workers mean per call list 0.100 ms status 0.050 ms  anchor: SELECT by primary key 0.030 ms
  *   queue: sqlite 1000000 operator mine page p95 1.1 ms page+counts p95 9.0 ms  anchor: indexed page SELECT p95 0.6 ms
  * (wall time of the calling thread in milliseconds). `bench_million --fill URL` only
  * fills the store at URL that way (bench/intake/run --prefill); `bench_million
@@ -137,14 +142,22 @@ static void bench_search(const char *backend, OknoStore *st, gint64 n)
 
 /* ---- the cabinet and the status check, 16 clients ---- */
 
+/* The three calls a client makes, each as its own request. */
+enum { CALL_LIST, CALL_STATUS, CALL_ANCHOR, CALLS };
+
+/* One request: what to ask, and the answer. In pool mode a client pushes it to the
+ * workers and waits on `done` for it to come back; directly, the client runs it. */
 typedef struct {
-  OknoStore *st;
-  gint64 n, citizens;
-  int rounds;
-  guint seed;
-  double *cabinet, *status, *anchor; /* rounds each */
-  double cpu[3]; /* the thread's CPU time in the three calls, ms: list, status, anchor */
-} Client;
+  int call;
+  const char *email, *number; /* CALL_LIST's citizen, CALL_STATUS's number */
+  gint64 id;                  /* CALL_ANCHOR's appeal */
+  OknoPage *page;             /* CALL_LIST's answer and total */
+  gint64 total;
+  OknoAppeal *appeal;         /* CALL_STATUS's or CALL_ANCHOR's answer */
+  GError *err;
+  double cpu;                 /* CPU time of the thread that ran the call, ms */
+  GAsyncQueue *done;          /* pool mode: the client's, this request comes back on it */
+} Call;
 
 /* The calling thread's CPU time so far, in microseconds. */
 static gint64 thread_cpu_us(void)
@@ -154,114 +167,220 @@ static gint64 thread_cpu_us(void)
   return (gint64)t.tv_sec * G_USEC_PER_SEC + t.tv_nsec / 1000;
 }
 
+/* Runs `c` on the store `st` (as a web handler does on its worker's connection). */
+static void call_run(OknoStore *st, Call *c)
+{
+  gint64 c0 = thread_cpu_us();
+  if (c->call == CALL_LIST) {
+    OknoCabinetFilter f = {.limit = LIMIT};
+    c->page = okno_store_cabinet_list_own(st, c->email, &f, &c->total, &c->err);
+  } else if (c->call == CALL_STATUS) {
+    c->appeal = okno_store_appeal_get(st, c->number, &c->err);
+  } else {
+    c->appeal = okno_store_appeal_get_by_id(st, c->id, &c->err);
+  }
+  c->cpu = (double)(thread_cpu_us() - c0) / 1000.0;
+}
+
+/* A connection as a web worker's holds it after its first requests: opened, its
+ * schema read (SQLite parses the whole schema at a connection's first statement,
+ * milliseconds with 16 threads starting at once: 16 such calls were half the samples
+ * above p99) and each statement measured run once (SQLite prepares it, PostgreSQL's
+ * backend loads the catalogue entries its plan needs: 13 ms for the list's first plan
+ * on a new connection, 0.5 ms later); not timed. */
+static void warm(OknoStore *st)
+{
+  Call c[CALLS] = {{.call = CALL_ANCHOR, .id = 1}, {.call = CALL_STATUS, .number = "B-1"},
+                   {.call = CALL_LIST, .email = "c1@example.ru"}};
+  for (int k = 0; k < CALLS; k++) {
+    call_run(st, &c[k]);
+    okno_page_free(c[k].page);
+    okno_appeal_free(c[k].appeal);
+    if (c[k].err)
+      bench_die("first statements", c[k].err);
+  }
+}
+
+/* The pool of store connections the clients' calls go through, as the web server's
+ * (src/web/server.c): an exclusive GThreadPool of `workers` threads, each with its own
+ * store connection, a call waiting in the pool's queue while all are busy. */
+typedef struct {
+  const char *url;
+  int workers;
+  GThreadPool *threads;
+  GMutex lock;
+  GCond cond;
+  int warmed;           /* threads whose connection is open and warm */
+  OknoStore **stores;   /* workers each, closed after the pool ends */
+} Pool;
+
+static GPrivate worker_store; /* the pool thread's connection (no destructor: see Pool) */
+
+static void pool_work(gpointer data, gpointer pool_data)
+{
+  Pool *p = pool_data;
+  OknoStore *st = g_private_get(&worker_store);
+  if (data == pool_data) { /* warm-up: one per thread, each waits for all */
+    g_autoptr(GError) err = NULL;
+    if (!(st = okno_store_open(p->url, &err)))
+      bench_die("open", err);
+    warm(st);
+    g_private_set(&worker_store, st);
+    g_mutex_lock(&p->lock);
+    p->stores[p->warmed++] = st;
+    g_cond_broadcast(&p->cond);
+    while (p->warmed < p->workers)
+      g_cond_wait(&p->cond, &p->lock);
+    g_mutex_unlock(&p->lock);
+    return;
+  }
+  call_run(st, data);
+  g_async_queue_push(((Call *)data)->done, data);
+}
+
+typedef struct {
+  OknoStore *st; /* direct mode: the client's own connection; NULL in pool mode */
+  Pool *pool;
+  gint64 n, citizens;
+  int rounds;
+  guint seed;
+  double *ms[CALLS];  /* rounds each: list, status, anchor */
+  double cpu[CALLS];  /* CPU time of the calls, ms */
+} Client;
+
 static gint64 citizen_appeals(gint64 n, gint64 citizens, gint64 c)
 {
   return c == 0 ? n / citizens : c <= n ? (n - c) / citizens + 1 : 0;
+}
+
+/* One call from the client's submit to its answer: in pool mode its wait in the
+ * pool's queue included. */
+static void client_call(Client *cl, Call *c, int k)
+{
+  g_autoptr(GAsyncQueue) done = cl->pool ? g_async_queue_new() : NULL;
+  gint64 t0 = g_get_monotonic_time();
+  if (cl->pool) {
+    c->done = done;
+    g_thread_pool_push(cl->pool->threads, c, NULL);
+    g_async_queue_pop(done);
+  } else {
+    call_run(cl->st, c);
+  }
+  cl->ms[c->call][k] = ms_since(t0);
+  cl->cpu[c->call] += c->cpu;
 }
 
 static gpointer client_run(gpointer data)
 {
   Client *cl = data;
   GRand *r = g_rand_new_with_seed(cl->seed);
-  g_autoptr(GError) open_err = NULL;
-  OknoCabinetFilter first = {.limit = LIMIT};
-  gint64 first_total = 0;
-  /* the connection as a web worker's holds it after its first requests: opened, its
-   * schema read (SQLite parses the whole schema at a connection's first statement,
-   * milliseconds with 16 threads starting at once: 16 such calls were half the
-   * samples above p99) and each statement measured below run once (SQLite prepares
-   * it, PostgreSQL's backend loads the catalogue entries its plan needs: 13 ms for the
-   * list's first plan on a new connection, 0.5 ms later); not timed */
-  okno_appeal_free(okno_store_appeal_get_by_id(cl->st, 1, &open_err));
-  okno_appeal_free(open_err ? NULL : okno_store_appeal_get(cl->st, "B-1", &open_err));
-  okno_page_free(open_err ? NULL
-                          : okno_store_cabinet_list_own(cl->st, "c1@example.ru", &first,
-                                                        &first_total, &open_err));
-  if (open_err)
-    bench_die("first statements", open_err);
+  if (cl->st)
+    warm(cl->st);
   for (int k = 0; k < cl->rounds; k++) {
-    g_autoptr(GError) err = NULL;
     gint64 c = g_rand_int_range(r, 0, (gint32)MIN(cl->citizens, cl->n + 1));
     gint64 i = 1 + (gint64)(g_rand_double(r) * (double)cl->n);
     g_autofree char *email = g_strdup_printf("c%" G_GINT64_FORMAT "@example.ru", c);
     g_autofree char *number = g_strdup_printf("B-%" G_GINT64_FORMAT, i);
     g_autofree char *addr = g_strdup_printf("C%" G_GINT64_FORMAT "@example.ru", i % cl->citizens);
-    OknoCabinetFilter f = {.limit = LIMIT};
-    g_autoptr(OknoPage) page = NULL;
-    g_autoptr(OknoAppeal) a = NULL, b = NULL;
-    gint64 total = 0, c0 = thread_cpu_us(), t0 = g_get_monotonic_time();
-    page = okno_store_cabinet_list_own(cl->st, email, &f, &total, &err);
-    cl->cabinet[k] = ms_since(t0);
-    cl->cpu[0] += (double)(thread_cpu_us() - c0) / 1000.0;
-    if (!page)
-      bench_die("cabinet", err);
-    c0 = thread_cpu_us();
-    t0 = g_get_monotonic_time();
-    a = okno_store_appeal_get(cl->st, number, &err);
+    Call list = {.call = CALL_LIST, .email = email}, status = {.call = CALL_STATUS, .number = number},
+         anchor = {.call = CALL_ANCHOR};
+    client_call(cl, &list, k);
+    if (!list.page)
+      bench_die("cabinet", list.err);
+    client_call(cl, &status, k);
+    if (status.err)
+      bench_die("status", status.err);
     /* the address as a citizen types it, compared as okno_status_check does */
-    if (a && g_ascii_strcasecmp(a->from_email, addr) != 0)
-      g_clear_pointer(&a, okno_appeal_free);
-    cl->status[k] = ms_since(t0);
-    cl->cpu[1] += (double)(thread_cpu_us() - c0) / 1000.0;
-    if (err)
-      bench_die("status", err);
-    c0 = thread_cpu_us();
-    t0 = g_get_monotonic_time();
-    b = okno_store_appeal_get_by_id(cl->st, 1 + (gint64)(g_rand_double(r) * (double)cl->n), &err);
-    cl->anchor[k] = ms_since(t0);
-    cl->cpu[2] += (double)(thread_cpu_us() - c0) / 1000.0;
-    if (!b)
-      bench_die("anchor", err);
+    if (status.appeal && g_ascii_strcasecmp(status.appeal->from_email, addr) != 0)
+      g_clear_pointer(&status.appeal, okno_appeal_free);
+    anchor.id = 1 + (gint64)(g_rand_double(r) * (double)cl->n);
+    client_call(cl, &anchor, k);
+    if (!anchor.appeal)
+      bench_die("anchor", anchor.err);
     if (check) {
       gint64 want = citizen_appeals(cl->n, cl->citizens, c);
-      if (total != want || (gint64)page->appeals->len != MIN(want, LIMIT))
-        mismatch("cabinet list total", total, want);
-      if (!a)
+      if (list.total != want || (gint64)list.page->appeals->len != MIN(want, LIMIT))
+        mismatch("cabinet list total", list.total, want);
+      if (!status.appeal)
         mismatch("status check found", 0, 1);
-      else if (strcmp(okno_status_name(a->status), i % 20 < 5 ? seeded_status[i % 20] : "closed"))
-        mismatch("status check status", a->status, i % 20);
+      else if (strcmp(okno_status_name(status.appeal->status),
+                      i % 20 < 5 ? seeded_status[i % 20] : "closed"))
+        mismatch("status check status", status.appeal->status, i % 20);
     }
+    okno_page_free(list.page);
+    okno_appeal_free(status.appeal);
+    okno_appeal_free(anchor.appeal);
   }
   g_rand_free(r);
   return NULL;
 }
 
+/* MILLION_CLIENTS client threads, each making MILLION_ROUNDS of the three calls
+ * without pause; their calls served by a pool of MILLION_WORKERS connections (default
+ * 4, http.workers' default: okno's web server), or, when there are as many workers as
+ * clients, each client on its own connection. */
 static void bench_clients(const char *backend, const char *url, gint64 n, gint64 citizens)
 {
   int clients = (int)env_int("MILLION_CLIENTS", 16), rounds = (int)env_int("MILLION_ROUNDS", 200);
-  int all = clients * rounds;
+  int workers = (int)CLAMP(env_int("MILLION_WORKERS", 4), 1, clients), all = clients * rounds;
   g_autofree Client *cl = g_new0(Client, clients);
   g_autofree GThread **th = g_new0(GThread *, clients);
-  g_autofree double *cab = g_new0(double, all), *status = g_new0(double, all),
-                    *anchor = g_new0(double, all);
+  g_autofree double *ms = g_new0(double, (gsize)all * CALLS);
+  g_autofree char *mode = workers < clients ? g_strdup_printf("%d clients %d workers", clients, workers)
+                                            : g_strdup_printf("%d clients own connections", clients);
+  Pool pool = {.url = url, .workers = workers};
+  g_autofree OknoStore **stores = g_new0(OknoStore *, workers);
+  double cpu[CALLS] = {0, 0, 0}, *list = ms, *status = ms + all, *anchor = ms + 2 * all;
+  if (workers < clients) {
+    pool.stores = stores;
+    g_mutex_init(&pool.lock);
+    g_cond_init(&pool.cond);
+    pool.threads = g_thread_pool_new(pool_work, &pool, workers, TRUE, NULL);
+    for (int w = 0; w < workers; w++)
+      g_thread_pool_push(pool.threads, &pool, NULL);
+  }
   for (int t = 0; t < clients; t++) {
     g_autoptr(GError) err = NULL;
-    cl[t] = (Client){.st = okno_store_open(url, &err), .n = n, .citizens = citizens,
-                     .rounds = rounds, .seed = 100 + t, .cabinet = cab + t * rounds,
-                     .status = status + t * rounds, .anchor = anchor + t * rounds};
-    if (!cl[t].st)
+    cl[t] = (Client){.pool = pool.threads ? &pool : NULL, .n = n, .citizens = citizens,
+                     .rounds = rounds, .seed = 100 + t};
+    for (int k = 0; k < CALLS; k++)
+      cl[t].ms[k] = ms + k * all + t * rounds;
+    if (!pool.threads && !(cl[t].st = okno_store_open(url, &err)))
       bench_die("open", err);
+  }
+  if (pool.threads) { /* every connection warm before the first measured call */
+    g_mutex_lock(&pool.lock);
+    while (pool.warmed < workers)
+      g_cond_wait(&pool.cond, &pool.lock);
+    g_mutex_unlock(&pool.lock);
   }
   for (int t = 0; t < clients; t++)
     th[t] = g_thread_new("client", client_run, &cl[t]);
-  double cpu[3] = {0, 0, 0};
   for (int t = 0; t < clients; t++) {
     g_thread_join(th[t]);
-    okno_store_close(cl[t].st);
-    for (int k = 0; k < 3; k++)
+    if (cl[t].st)
+      okno_store_close(cl[t].st);
+    for (int k = 0; k < CALLS; k++)
       cpu[k] += cl[t].cpu[k] / all;
   }
-  printf("cabinet: %s %" G_GINT64_FORMAT " %d clients list p99 %.2f ms (p50 %.2f ms)  "
+  if (pool.threads) { /* no call is left: the threads end, then their connections close */
+    g_thread_pool_free(pool.threads, FALSE, TRUE);
+    for (int w = 0; w < workers; w++)
+      okno_store_close(stores[w]);
+    g_mutex_clear(&pool.lock);
+    g_cond_clear(&pool.cond);
+  }
+  printf("cabinet: %s %" G_GINT64_FORMAT " %s list p99 %.2f ms (p50 %.2f ms)  "
          "anchor: SELECT by primary key p99 %.2f ms (p50 %.2f ms)\n",
-         backend, n, clients, percentile(cab, all, 99), percentile(cab, all, 50),
+         backend, n, mode, percentile(list, all, 99), percentile(list, all, 50),
          percentile(anchor, all, 99), percentile(anchor, all, 50));
-  printf("status: %s %" G_GINT64_FORMAT " %d clients check p99 %.2f ms (p50 %.2f ms)  "
+  printf("status: %s %" G_GINT64_FORMAT " %s check p99 %.2f ms (p50 %.2f ms)  "
          "anchor: SELECT by primary key p99 %.2f ms (p50 %.2f ms)\n",
-         backend, n, clients, percentile(status, all, 99), percentile(status, all, 50),
+         backend, n, mode, percentile(status, all, 99), percentile(status, all, 50),
          percentile(anchor, all, 99), percentile(anchor, all, 50));
-  printf("cpu: %s %" G_GINT64_FORMAT " %d clients mean per call list %.3f ms status %.3f ms  "
+  printf("cpu: %s %" G_GINT64_FORMAT " %s mean per call list %.3f ms status %.3f ms  "
          "anchor: SELECT by primary key %.3f ms\n",
-         backend, n, clients, cpu[0], cpu[1], cpu[2]);
+         backend, n, mode, cpu[CALL_LIST], cpu[CALL_STATUS], cpu[CALL_ANCHOR]);
   fflush(stdout);
 }
 
