@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/metrics.h"
+#include "core/thread_name.h"
 #include "intake/verify.h"
 #include "mail/dns.h"
 #include "store/commit.h"
@@ -224,6 +225,7 @@ static void parse_job(gpointer data, gpointer pool_data)
 {
   Item *it = data;
   OknoIntake *in = pool_data;
+  okno_thread_name("okno-parse");
   budget_take(in, it);
   if (!parse_verify(it)) {
     g_main_context_invoke(it->ctx, refuse_in_context, it);

@@ -86,6 +86,11 @@ OknoOutbound *okno_outbound_new(const OknoConfig *cfg, GError **error)
    * a read of `appeals`, with its 28 indexes, cost more than running it
    * (docs/postgresql.md). */
   okno_db_set_preparing(okno_store_db(st), TRUE);
+  /* ... and its transactions pipelined (db.h): their BEGIN, the outcomes' UPDATEs and
+   * the events' INSERTs (their ids reserved ahead, store/ids.h) go out without waiting,
+   * answered with the COMMIT; a batch's transaction fails as a whole anyway
+   * (write_txn). On SQLite (through the writer) nothing. */
+  okno_db_set_pipelining(okno_store_db(st), TRUE);
   g_mutex_init(&ob->pass_lock);
   if (g_str_has_prefix(cfg->outbound_transport, "smtp://")) {
     ob->kind = TRANSPORT_SMTP;

@@ -100,8 +100,10 @@ gboolean okno_db_is_sqlite(const OknoDb *db);
 guint64 okno_db_round_trips(OknoDb *db);
 /* PostgreSQL (pg.c): with pipelining on, inside a transaction, okno_db_exec and a
  * SAVEPOINT return at once and their answers come back with the next statement that
- * needs one; an error of theirs is then that statement's error. For the group-commit
- * writer, whose jobs fail as a whole; nothing else turns it on. SQLite: nothing. */
+ * needs one; an error of theirs is then that statement's error; a plain "BEGIN"
+ * (okno_db_script) returns at once too. For connections whose transactions fail as a
+ * whole: the group-commit writer's and the outbound queue's; nothing else turns it
+ * on. SQLite: nothing. */
 void okno_db_set_pipelining(OknoDb *db, gboolean on);
 /* With pipelining on: waits for the answers of every statement sent without waiting
  * (one round trip; none when nothing is in flight) and returns the first error among

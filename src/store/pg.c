@@ -27,8 +27,10 @@
  * otherwise go to stderr).
  *
  * Pipelining (issue 18; okno_db_set_pipelining, turned on by the group-commit writer
- * only): inside a transaction, a statement whose rows nobody reads (okno_db_exec, a
- * SAVEPOINT) is sent in libpq's pipeline mode without waiting for its answer; the
+ * and the outbound queue's connection): inside a transaction, a statement whose rows
+ * nobody reads (okno_db_exec, a SAVEPOINT) is sent in libpq's pipeline mode without
+ * waiting for its answer, and so is a plain BEGIN that opens one (a round trip less
+ * per transaction: its answer comes back with the next statement's); the
  * next statement that needs an answer (a query, RELEASE, COMMIT) is sent behind them
  * with a sync, and all the answers come back in one round trip. The first error among
  * them is that statement's error (the server aborted the rest), so a job in its
@@ -407,12 +409,19 @@ static PGresult *pipe_sync(PgDb *p, const char *sql, const Params *b, gsize n, G
   return last;
 }
 
+/* A plain BEGIN (not "BEGIN; ..."): on a pipelining connection it opens the pipeline. */
+static gboolean is_begin(const char *sql) { return strcmp(sql, "BEGIN") == 0; }
+
 /* Whether `sql` may go into the pipeline without waiting (see the top comment). */
 static gboolean may_wait(PgDb *p, const char *sql, gboolean later)
 {
+  PGTransactionStatusType tx;
   if (!p->pipelining || !later || strchr(sql, ';'))
     return FALSE;
-  return p->inflight->len > 0 || PQtransactionStatus(p->conn) == PQTRANS_INTRANS;
+  if (p->inflight->len > 0)
+    return TRUE;
+  tx = PQtransactionStatus(p->conn);
+  return tx == PQTRANS_INTRANS || (tx == PQTRANS_IDLE && is_begin(sql));
 }
 
 /* Runs `sql` (one statement with parameters, or a script when params is NULL and
@@ -568,9 +577,10 @@ static OknoRows *pg_query_prepared(OknoDb *db, const char *sql, const OknoParam 
 static gboolean pg_exec_script(OknoDb *db, const char *sql, GError **error)
 {
   gboolean done;
-  /* a savepoint's answer is not waited for (its failure fails what follows) */
-  PGresult *res = run((PgDb *)db, sql, TRUE, NULL, 0, g_str_has_prefix(sql, "SAVEPOINT "),
-                      FALSE, &done, error);
+  /* a savepoint's or a plain BEGIN's answer is not waited for (its failure fails what
+   * follows) */
+  PGresult *res = run((PgDb *)db, sql, TRUE, NULL, 0,
+                      g_str_has_prefix(sql, "SAVEPOINT ") || is_begin(sql), FALSE, &done, error);
   PQclear(res);
   return res != NULL || done;
 }

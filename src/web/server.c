@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "core/thread_name.h"
 #include "core/metrics.h"
 #include "web/routes.h"
 
@@ -444,6 +445,7 @@ static void work(gpointer data, gpointer pool_data)
 {
   OknoReq *req = data;
   OknoStore *st;
+  okno_thread_name("okno-http");
   if (data == pool_data) {
     drain_worker(pool_data);
     return;
