@@ -20,6 +20,8 @@
 #include "intake/validate.h"
 #include "mail/loop.h"
 #include "ops/kb.h"
+#include "store/keys.h"
+#include "store/messages.h"
 
 void okno_envelope_copy(OknoEnvelope *dst, const OknoEnvelope *src)
 {
@@ -80,6 +82,8 @@ void okno_parsed_free(OknoParsed *p)
   g_free(p->meta_json);
   g_free(p->text_terms);
   g_clear_pointer(&p->kb_query, okno_kb_query_free);
+  g_clear_pointer(&p->message_sealed, okno_message_sealed_free);
+  g_clear_pointer(&p->key_ahead, okno_store_key_ahead_free);
   g_free(p);
 }
 

@@ -90,6 +90,10 @@ typedef struct {
   char *text_terms;       /* store/terms.h okno_store_terms(msg->text) */
   struct OknoKbQuery *kb_query; /* ops/kb.h: subject and description, for the receipt's
                                  * articles; NULL when quarantined or no description */
+  struct OknoKeyAhead *key_ahead; /* store/keys.h: a new appeal's data key, made ahead;
+                                   * NULL without a vault */
+  struct OknoMessageSealed *message_sealed; /* store/messages.h: the message row's
+                                             * values sealed under key_ahead */
 } OknoParsed;
 
 /* Parses `raw` (a reference is taken) that arrived with `env` (copied) at

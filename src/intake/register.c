@@ -16,7 +16,8 @@
  *     writing the events in the order the appeal's history shows them, then the
  *     receipt (queue_receipt()).
  * okno_register_prepare() does beforehand, on intake's parse pool, what the message
- * alone decides (the SLA class, the search terms, the knowledge-base query), and
+ * alone decides (the SLA class, the search terms, the knowledge-base query, the new
+ * appeal's data key and the message's values sealed under it), and
  * write_new() counts the deadline before the appeal's INSERT: the writer's one thread
  * is intake's bottleneck (docs/bench.md), so it does only what needs the store.
  * Mail to the [check] address takes register_check() instead: no appeal, a verdict. */
@@ -159,12 +160,11 @@ static gboolean event(OknoStore *st, gint64 appeal, const char *kind, const char
   return okno_store_event_add(st, appeal, kind, d, error);
 }
 
-/* The message, its attachments (with the events of refused and infected ones) and its
- * authentication results into appeal `appeal_id`'s history. */
-static gboolean store_message(OknoStore *st, gint64 appeal_id, const OknoParsed *p,
-                              GError **error)
+/* The message's row in appeal `appeal_id`'s history: the one place that says what it
+ * holds, for the values sealed ahead (okno_register_prepare) and the insert alike. */
+static OknoMessageRow message_row(const OknoParsed *p, gint64 appeal_id)
 {
-  OknoMessageRow row = {
+  return (OknoMessageRow){
     .appeal_id = appeal_id,
     .direction = "in",
     .message_id = p->msg->message_id,
@@ -178,7 +178,16 @@ static gboolean store_message(OknoStore *st, gint64 appeal_id, const OknoParsed 
     .created_at = p->received_at,
     .raw_sha256 = p->raw_sha256,
     .text_terms = p->text_terms,
+    .sealed = p->message_sealed,
   };
+}
+
+/* The message, its attachments (with the events of refused and infected ones) and its
+ * authentication results into appeal `appeal_id`'s history. */
+static gboolean store_message(OknoStore *st, gint64 appeal_id, const OknoParsed *p,
+                              GError **error)
+{
+  OknoMessageRow row = message_row(p, appeal_id);
   if (!okno_store_message_insert(st, &row, error))
     return FALSE;
   for (guint i = 0; i < p->msg->attachments->len; i++) {
@@ -479,7 +488,7 @@ static gboolean write_new(const OknoSlaEnv *env, OknoStore *st, const OknoParsed
    * the row's id and follow the message, where okno_ops_start_clock wrote them. */
   if (clock)
     okno_ops_clock_count(env, a, p->received_at, when);
-  if (!okno_store_appeal_insert(st, a, error) ||
+  if (!okno_store_appeal_insert_keyed(st, a, p->key_ahead, error) ||
       !event(st, a->id, "received", "channel", okno_channel_name(p->env.channel),
              p->env.operator_login ? "by" : "session",
              p->env.operator_login ? p->env.operator_login : p->session_id, error) ||
@@ -623,6 +632,13 @@ void okno_register_prepare(const OknoSlaEnv *env, OknoParsed *p)
     g_autofree char *q = g_strconcat(p->msg->subject ? p->msg->subject : "", "\n",
                                      p->description, NULL);
     p->kb_query = okno_kb_query_new(q, 3, 2);
+  }
+  /* A new appeal's data key and the message's values sealed under it (store/keys.h);
+   * without a vault, or when the key file does not load now, the writer does both. */
+  if ((p->key_ahead = okno_store_key_ahead_new(NULL))) {
+    OknoMessageRow row = message_row(p, 0);
+    row.sealed = NULL;
+    p->message_sealed = okno_message_sealed_new(p->key_ahead, &row);
   }
   p->prepared = TRUE;
 }

@@ -89,7 +89,11 @@ OknoRegisterDecision okno_register_decide(const OknoParsed *p, const OknoRegiste
  * bytes stored, the message row's meta (okno_parsed_meta_json), the SLA class
  * (appeal/sla.h okno_sla_classify), the message text's search terms (store/terms.h)
  * and the knowledge-base query of the subject and the description (ops/kb.h
- * okno_kb_query_new), into p's prepared fields (parse.h). After verify: it reads
+ * okno_kb_query_new), and with a vault a new appeal's data key with the message row's
+ * values sealed under it (store/keys.h OknoKeyAhead, store/messages.h
+ * OknoMessageSealed: a new appeal inserts that key and those sealed bytes; a reply
+ * joined to an appeal seals its row under that appeal's key in the writer, as before),
+ * into p's prepared fields (parse.h). After verify: it reads
  * what verify added (the bytes, the authentication results, rspamd's judgement). Needs no store and no
  * transaction; does nothing to a [check] message or one already prepared.
  * okno_register() calls it when the caller did not. */

@@ -78,11 +78,17 @@ GPtrArray *okno_appeals_from_rows(const OknoRows *r, GError **error)
 
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error)
 {
+  return okno_store_appeal_insert_keyed(st, a, NULL, error);
+}
+
+gboolean okno_store_appeal_insert_keyed(OknoStore *st, OknoAppeal *a, const OknoKeyAhead *k,
+                                        GError **error)
+{
   g_autofree char *name = NULL, *phone = NULL, *email = NULL, *subject = NULL;
   g_autofree char *bidx = okno_store_blind_email(a->from_email);
   g_autofree char *terms = okno_store_terms(a->subject);
   gint64 key_id = 0, id;
-  if (!okno_store_key_new(st, &key_id, error) ||
+  if (!okno_store_key_insert_ahead(st, k, &key_id, error) ||
       !(subject = okno_store_seal_text(st, key_id, a->subject, error)) ||
       !(email = okno_store_seal_text(st, key_id, a->from_email, error)) ||
       !(name = okno_store_seal_text(st, key_id, a->from_name, error)) ||

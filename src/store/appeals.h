@@ -8,9 +8,14 @@
 #include <glib.h>
 
 #include "appeal/appeal.h"
+#include "store/keys.h"
 #include "store/store.h"
 
 gboolean okno_store_appeal_insert(OknoStore *st, OknoAppeal *a, GError **error); /* sets id */
+/* The same with the data key made ahead `k` (store/keys.h: inserted here, and the
+ * appeal's values sealed under it); NULL `k`: a new key, as okno_store_appeal_insert. */
+gboolean okno_store_appeal_insert_keyed(OknoStore *st, OknoAppeal *a,
+                                        const OknoKeyAhead *k, GError **error);
 OknoAppeal *okno_store_appeal_get(OknoStore *st, const char *number, GError **error);
 OknoAppeal *okno_store_appeal_get_by_id(OknoStore *st, gint64 id, GError **error);
 /* What a stale optimistic version gives (OKNO_ERROR_USER, Russian: the console shows it). */

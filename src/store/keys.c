@@ -248,36 +248,106 @@ static gboolean data_key(OknoDb *db, gint64 key_id, guint8 dk[OKNO_VAULT_KEY_LEN
   return TRUE;
 }
 
-gboolean okno_store_key_new(OknoStore *st, gint64 *key_id, GError **error)
-{
+struct OknoKeyAhead {
+  gint64 key_id;
+  gint64 epoch;     /* current when `wrapped` was made */
+  GBytes *wrapped;
   guint8 dk[OKNO_VAULT_KEY_LEN];
-  g_autoptr(GBytes) wrapped = NULL;
-  gint64 epoch;
+};
+
+OknoKeyAhead *okno_store_key_ahead_new(GError **error)
+{
+  OknoKeyAhead *k;
+  if (!vault || !okno_vault_refresh(vault, error))
+    return NULL;
+  k = g_new0(OknoKeyAhead, 1);
+  k->epoch = okno_vault_current_epoch(vault);
+  okno_vault_new_data_key(k->dk, &k->key_id);
+  if (!(k->wrapped = okno_vault_wrap(vault, k->epoch, k->key_id, k->dk, error))) {
+    okno_store_key_ahead_free(k);
+    return NULL;
+  }
+  return k;
+}
+
+void okno_store_key_ahead_free(OknoKeyAhead *k)
+{
+  if (!k)
+    return;
+  g_clear_pointer(&k->wrapped, g_bytes_unref);
+  sodium_memzero(k, sizeof *k);
+  g_free(k);
+}
+
+gint64 okno_store_key_ahead_id(const OknoKeyAhead *k) { return k ? k->key_id : 0; }
+
+char *okno_store_key_ahead_seal_text(const OknoKeyAhead *k, const char *text)
+{
+  return okno_vault_seal_text(k->dk, k->key_id, OKNO_STORE_TEXT_AD, text ? text : "");
+}
+
+GBytes *okno_store_key_ahead_seal(const OknoKeyAhead *k, const char *ad, const void *data,
+                                  gsize len)
+{
+  return okno_vault_seal(k->dk, k->key_id, ad, data, len);
+}
+
+/* Stores data key `dk` (id `key_id`) wrapped under the current epoch: `wrapped`, made
+ * under `epoch`, when that is still the current one, else wrapped again here. */
+static gboolean key_insert(OknoStore *st, gint64 key_id, const guint8 dk[OKNO_VAULT_KEY_LEN],
+                           gint64 epoch, GBytes *wrapped, GError **error)
+{
+  g_autoptr(GBytes) rewrapped = NULL;
+  gint64 current;
   gsize len = 0;
   const void *w;
-  *key_id = 0;
-  if (!vault)
-    return TRUE;
   if (!okno_vault_refresh(vault, error))
     return FALSE;
-  epoch = okno_vault_current_epoch(vault);
-  okno_vault_new_data_key(dk, key_id);
-  wrapped = okno_vault_wrap(vault, epoch, *key_id, dk, error);
-  if (!wrapped) {
-    sodium_memzero(dk, sizeof dk);
-    return FALSE;
+  current = okno_vault_current_epoch(vault);
+  if (!wrapped || epoch != current) {
+    if (!(rewrapped = okno_vault_wrap(vault, current, key_id, dk, error)))
+      return FALSE;
+    wrapped = rewrapped;
   }
   w = g_bytes_get_data(wrapped, &len);
   if (!okno_db_exec(okno_store_db(st),
                     "INSERT INTO data_keys(id, epoch, wrapped, created_at) VALUES($1, $2, $3, $4)",
-                    OKNO_PARAMS(OKNO_INT(*key_id), OKNO_INT(epoch), OKNO_BLOB(w, len),
+                    OKNO_PARAMS(OKNO_INT(key_id), OKNO_INT(current), OKNO_BLOB(w, len),
                                 OKNO_INT(okno_now())),
-                    error)) {
-    sodium_memzero(dk, sizeof dk);
+                    error))
+    return FALSE;
+  cache_put(key_id, dk);
+  return TRUE;
+}
+
+gboolean okno_store_key_new(OknoStore *st, gint64 *key_id, GError **error)
+{
+  guint8 dk[OKNO_VAULT_KEY_LEN];
+  gboolean ok;
+  *key_id = 0;
+  if (!vault)
+    return TRUE;
+  okno_vault_new_data_key(dk, key_id);
+  ok = key_insert(st, *key_id, dk, 0, NULL, error);
+  sodium_memzero(dk, sizeof dk);
+  if (!ok)
+    *key_id = 0;
+  return ok;
+}
+
+gboolean okno_store_key_insert_ahead(OknoStore *st, const OknoKeyAhead *k, gint64 *key_id,
+                                     GError **error)
+{
+  if (!k)
+    return okno_store_key_new(st, key_id, error);
+  *key_id = 0;
+  if (!vault) {
+    set_no_vault(error);
     return FALSE;
   }
-  cache_put(*key_id, dk);
-  sodium_memzero(dk, sizeof dk);
+  if (!key_insert(st, k->key_id, k->dk, k->epoch, k->wrapped, error))
+    return FALSE;
+  *key_id = k->key_id;
   return TRUE;
 }
 

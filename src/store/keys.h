@@ -51,6 +51,34 @@ void okno_store_keys_remember(gint64 appeal_id, gint64 key_id);
 void okno_store_keys_remember_message(gint64 message_id, gint64 key_id);
 gboolean okno_store_key_of_message(OknoStore *st, gint64 message_id, gint64 *key_id,
                                    GError **error);
+/* ---- a data key made ahead of the writer ----
+ * Intake's parse pool makes a new appeal's data key and seals the message's values
+ * under it before the registration reaches the group-commit writer's one thread
+ * (register.h), which then only inserts the key (okno_store_key_insert_ahead) and the
+ * sealed bytes. Nothing touches the store until then; an unused key (the message was a
+ * duplicate, or joined an appeal with a key of its own) is simply freed. The key is
+ * wrapped under the epoch current when it was made; when that epoch is no longer the
+ * current one at the insert (`okno crypto rotate` ran between), it is wrapped again
+ * under the current one there, so no data key is ever stored under a retired epoch
+ * by this path (the same guarantee as okno_store_key_new). */
+typedef struct OknoKeyAhead OknoKeyAhead;
+/* NULL without an error when the process has no vault (nothing is sealed); NULL with
+ * the error when the key file changed and does not load. Any thread. */
+OknoKeyAhead *okno_store_key_ahead_new(GError **error);
+/* Wipes the key from memory. NULL is allowed. */
+void okno_store_key_ahead_free(OknoKeyAhead *k);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OknoKeyAhead, okno_store_key_ahead_free)
+gint64 okno_store_key_ahead_id(const OknoKeyAhead *k);
+/* As okno_store_seal_text and okno_store_seal under key `k` (which need not be stored
+ * yet): the same forms, opened by the same readers once the key is inserted. */
+char *okno_store_key_ahead_seal_text(const OknoKeyAhead *k, const char *text);
+GBytes *okno_store_key_ahead_seal(const OknoKeyAhead *k, const char *ad, const void *data,
+                                  gsize len);
+/* okno_store_key_new with key `k` instead of a new one (caller's transaction: one
+ * INSERT into data_keys); `k` NULL: okno_store_key_new itself. */
+gboolean okno_store_key_insert_ahead(OknoStore *st, const OknoKeyAhead *k, gint64 *key_id,
+                                     GError **error);
+
 /* `data` sealed under key `key_id` with associated data `ad` ("table.column"); a new
  * reference to `data` itself (clear) when key_id is 0. NULL with the error when the key
  * does not open. */

@@ -29,8 +29,17 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   g_autofree char *terms = m->automatic    ? g_strdup("")
                            : m->text_terms ? g_strdup(m->text_terms)
                                            : okno_store_terms(m->text);
-  if (!okno_store_key_of_appeal(st, m->appeal_id, &key_id, error) ||
-      !(sender = okno_store_seal_text(st, key_id, m->sender, error)) ||
+  if (!okno_store_key_of_appeal(st, m->appeal_id, &key_id, error))
+    return FALSE;
+  if (m->sealed && key_id && m->sealed->key_id == key_id) {
+    /* sealed ahead under this very key (messages.h) */
+    sender = g_strdup(m->sealed->sender);
+    recipient = g_strdup(m->sealed->recipient);
+    subject = g_strdup(m->sealed->subject);
+    text = g_strdup(m->sealed->text);
+    meta = g_strdup(m->sealed->meta);
+    sealed = g_bytes_ref(m->sealed->raw);
+  } else if (!(sender = okno_store_seal_text(st, key_id, m->sender, error)) ||
       !(subject = okno_store_seal_text(st, key_id, m->subject, error)) ||
       !(text = okno_store_seal_text(st, key_id, m->text, error)) ||
       !(recipient = okno_store_seal_text(st, key_id, m->recipient, error)) ||
@@ -56,6 +65,34 @@ gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **er
   okno_store_keys_remember_message(m->id, key_id);
   return okno_store_search_message_added(st, m->id, error) &&
          okno_store_journal_message(st, m, error);
+}
+
+OknoMessageSealed *okno_message_sealed_new(const OknoKeyAhead *k, const OknoMessageRow *m)
+{
+  OknoMessageSealed *s = g_new0(OknoMessageSealed, 1);
+  s->key_id = okno_store_key_ahead_id(k);
+  s->sender = okno_store_key_ahead_seal_text(k, m->sender);
+  s->recipient = okno_store_key_ahead_seal_text(k, m->recipient);
+  s->subject = okno_store_key_ahead_seal_text(k, m->subject);
+  s->text = okno_store_key_ahead_seal_text(k, m->text);
+  s->meta = okno_store_key_ahead_seal_text(k, m->meta_json ? m->meta_json : "{}");
+  s->raw = okno_store_key_ahead_seal(k, "messages.raw",
+                                     m->raw ? g_bytes_get_data(m->raw, NULL) : "",
+                                     m->raw ? g_bytes_get_size(m->raw) : 0);
+  return s;
+}
+
+void okno_message_sealed_free(OknoMessageSealed *s)
+{
+  if (!s)
+    return;
+  g_free(s->sender);
+  g_free(s->recipient);
+  g_free(s->subject);
+  g_free(s->text);
+  g_free(s->meta);
+  g_clear_pointer(&s->raw, g_bytes_unref);
+  g_free(s);
 }
 
 gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,

@@ -9,7 +9,10 @@
 #include <glib.h>
 
 #include "mail/mime.h"
+#include "store/keys.h"
 #include "store/store.h"
+
+typedef struct OknoMessageSealed OknoMessageSealed;
 
 typedef struct {
   gint64 id;
@@ -29,7 +32,25 @@ typedef struct {
                              * already (the journal's entry uses it, store/journal.h) */
   const char *text_terms;  /* optional: okno_store_terms(text) made already (intake makes
                             * them before the writer, register.h); NULL: made here */
+  const OknoMessageSealed *sealed; /* optional: this row's values sealed ahead
+                                    * (okno_message_sealed_new of this very row), used
+                                    * when the appeal's key is theirs; NULL: sealed here */
 } OknoMessageRow;
+
+/* A message row's sealed values (sender, recipient, subject, text, meta, raw) made
+ * before the writer's transaction under a key made ahead (keys.h OknoKeyAhead), so
+ * that the writer's one thread does not seal them: okno_store_message_insert takes them
+ * when the row's appeal has that key (a new appeal inserted with it), and seals the
+ * row itself otherwise (a reply joined to an appeal with a key of its own). The same
+ * bytes as the insert would seal but for the random nonces. */
+struct OknoMessageSealed {
+  gint64 key_id;
+  char *sender, *recipient, *subject, *text, *meta;
+  GBytes *raw;
+};
+/* The values of `m` (its appeal_id and id are not read) sealed under `k`. */
+OknoMessageSealed *okno_message_sealed_new(const OknoKeyAhead *k, const OknoMessageRow *m);
+void okno_message_sealed_free(OknoMessageSealed *s);
 
 gboolean okno_store_message_insert(OknoStore *st, OknoMessageRow *m, GError **error);
 gboolean okno_store_attachment_insert(OknoStore *st, gint64 message_row_id,

@@ -420,6 +420,99 @@ static void test_a_backup_cannot_open_a_shredded_appeal_but_opens_another_epoch(
   g_unlink(path);
 }
 
+/* A data key made ahead of the writer (keys.h OknoKeyAhead) and a message row sealed
+ * under it before the transaction (messages.h OknoMessageSealed), as intake's parse
+ * pool does: the appeal inserted with that key stores exactly those sealed bytes, the
+ * key is stored wrapped under the epoch current at the insert (a new one began since
+ * it was made), and after the key cache is emptied everything reads back clear. A row
+ * of another appeal (a reply joined to it) handed the same sealed values ignores them
+ * and is sealed under that appeal's own key. */
+static void test_a_key_made_ahead_seals_as_the_writer_would(void **state)
+{
+  Fx *fx = fixture(state);
+  g_autofree char *path = key_path(fx, "okno.key");
+  g_autoptr(GBytes) raw = g_bytes_new(RAW, strlen(RAW));
+  g_autoptr(OknoKeyAhead) k = NULL;
+  g_autoptr(OknoRows) r = NULL;
+  OknoMessageSealed *sealed;
+  OknoAppeal a = {.number = (char *)"26-000001-1", .status = OKNO_STATUS_NEW,
+                  .channel = OKNO_CHANNEL_EMAIL, .from_email = (char *)"ivan@example.org",
+                  .from_name = (char *)"Иван Секретов", .phone = (char *)"+79161234567",
+                  .received_at = okno_now()};
+  OknoMessageRow m = {.direction = "in", .sender = "ivan@example.org", .raw = raw,
+                      .subject = "Тема", .text = "quokkaflamingo",
+                      .recipient = "support@portal.example",
+                      .meta_json = "{\"snils\":\"112-233-445 95\"}", .created_at = okno_now()};
+  gint64 other, mine, key_id = 0;
+  assert_null(okno_store_key_ahead_new(NULL)); /* no vault: nothing to seal */
+  assert_true(okno_vault_create(path, NULL));
+  fresh_vault(path);
+  k = okno_store_key_ahead_new(NULL);
+  assert_non_null(k);
+  sealed = okno_message_sealed_new(k, &m);
+  assert_null(memmem(g_bytes_get_data(sealed->raw, NULL), g_bytes_get_size(sealed->raw),
+                     "quokka", 6));
+  other = add_appeal(fx->st, "26-000002-1", "FILE-OF-ANOTHER"); /* its own key, epoch 1 */
+  assert_int_equal(okno_vault_new_epoch(okno_store_vault(), NULL), 2);
+  assert_true(okno_store_begin(fx->st, NULL));
+  assert_true(okno_store_appeal_insert_keyed(fx->st, &a, k, NULL));
+  m.appeal_id = a.id;
+  m.sealed = sealed;
+  assert_true(okno_store_message_insert(fx->st, &m, NULL));
+  mine = m.id;
+  m.appeal_id = other; /* joined to an appeal with a key of its own */
+  assert_true(okno_store_message_insert(fx->st, &m, NULL));
+  assert_true(okno_store_commit(fx->st, NULL));
+  r = okno_db_query(okno_store_db(fx->st),
+                    "SELECT a.key_id, m.raw, d.epoch FROM messages m JOIN appeals a ON "
+                    "a.id = m.appeal_id JOIN data_keys d ON d.id = a.key_id WHERE m.id = $1 "
+                    "OR a.id = $2 ORDER BY m.id",
+                    OKNO_PARAMS(OKNO_INT(m.id), OKNO_INT(a.id)), NULL);
+  assert_int_equal(okno_rows_count(r), 2);
+  key_id = okno_rows_int(r, 0, 0);
+  assert_true(key_id == okno_store_key_ahead_id(k));
+  {
+    g_autoptr(GBytes) stored = okno_rows_blob(r, 0, 1);
+    g_autoptr(GBytes) joined = okno_rows_blob(r, 1, 1);
+    assert_true(g_bytes_equal(stored, sealed->raw)); /* the bytes sealed ahead */
+    assert_false(okno_rows_int(r, 1, 0) == key_id);
+    assert_false(g_bytes_equal(joined, sealed->raw)); /* sealed again, its own key */
+    assert_true(okno_vault_sealed_key_id(g_bytes_get_data(joined, NULL),
+                                         g_bytes_get_size(joined)) == okno_rows_int(r, 1, 0));
+  }
+  assert_int_equal(okno_rows_int(r, 0, 2), 2); /* wrapped again under the current epoch */
+  okno_message_sealed_free(sealed);
+  fresh_vault(path); /* the keys read from the store, not from the cache */
+  assert_true(okno_store_keys_rotate(fx->st, NULL, NULL)); /* epochs 1 and 2 destroyed */
+  fresh_vault(path);
+  {
+    g_autoptr(GBytes) back = okno_store_appeal_message_raw(fx->st, "26-000001-1", 1, NULL);
+    g_autoptr(GBytes) joined = okno_store_appeal_message_raw(fx->st, "26-000002-1", 2, NULL);
+    g_autoptr(OknoAppeal) got = okno_store_appeal_get(fx->st, "26-000001-1", NULL);
+    g_autofree char *json = okno_store_appeal_json(fx->st, "26-000001-1", NULL);
+    assert_non_null(back);
+    assert_memory_equal(g_bytes_get_data(back, NULL), RAW, strlen(RAW));
+    assert_non_null(joined);
+    assert_memory_equal(g_bytes_get_data(joined, NULL), RAW, strlen(RAW));
+    assert_string_equal(got->from_name, "Иван Секретов");
+    assert_non_null(strstr(json, "112-233-445 95"));
+    assert_non_null(strstr(json, "quokkaflamingo"));
+  }
+  {
+    g_autoptr(OknoRows) back = okno_db_query(
+        okno_store_db(fx->st), "SELECT sender, recipient, subject, text, meta FROM messages "
+        "WHERE id = $1", OKNO_PARAMS(OKNO_INT(mine)), NULL);
+    assert_int_equal(okno_rows_count(back), 1);
+    assert_string_equal(okno_rows_text(back, 0, 0), "ivan@example.org");
+    assert_string_equal(okno_rows_text(back, 0, 1), "support@portal.example");
+    assert_string_equal(okno_rows_text(back, 0, 2), "Тема");
+    assert_string_equal(okno_rows_text(back, 0, 3), "quokkaflamingo");
+    assert_string_equal(okno_rows_text(back, 0, 4), "{\"snils\":\"112-233-445 95\"}");
+  }
+  okno_store_set_vault(NULL, NULL);
+  g_unlink(path);
+}
+
 /* An appeal written before the key file existed: clear; `okno crypto seal-existing`
  * seals it (its addresses' blind indexes with it), it reads back the same, and a
  * second pass has nothing to do. */
@@ -624,6 +717,7 @@ int main(void)
     ON_BOTH(test_seal_existing_seals_what_was_written_clear),
     ON_BOTH(test_cabinet_identities_are_blinded_and_sealed),
     ON_BOTH(test_a_backup_cannot_open_a_shredded_appeal_but_opens_another_epoch),
+    ON_BOTH(test_a_key_made_ahead_seals_as_the_writer_would),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
