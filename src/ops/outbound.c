@@ -362,8 +362,8 @@ static gboolean prepare_events(OknoOutbound *ob, GPtrArray *jobs, Delivery *ds,
     if (job->appeal_id == 0)
       continue;
     detail = event_detail(ob, job, &ds[i]);
-    if (!okno_store_event_prepare(ob->store, job->appeal_id, ds[i].kind, detail, &ds[i].event,
-                                  error))
+    if (!okno_store_event_prepare(ob->store, job->appeal_id, job->number, ds[i].kind, detail,
+                                  &ds[i].event, error))
       return FALSE;
     ds[i].prepared = TRUE;
   }

@@ -133,9 +133,9 @@ gboolean okno_store_event_add(OknoStore *st, gint64 appeal_id, const char *kind,
   return okno_store_journal_event(st, id, appeal_id, at, kind ? kind : "", detail, error);
 }
 
-gboolean okno_store_event_prepare(OknoStore *st, gint64 appeal_id, const char *kind,
-                                  const char *detail_json, OknoEventPrepared *out,
-                                  GError **error)
+gboolean okno_store_event_prepare(OknoStore *st, gint64 appeal_id, const char *number,
+                                  const char *kind, const char *detail_json,
+                                  OknoEventPrepared *out, GError **error)
 {
   const char *detail = detail_json ? detail_json : "{}";
   memset(out, 0, sizeof *out);
@@ -145,15 +145,19 @@ gboolean okno_store_event_prepare(OknoStore *st, gint64 appeal_id, const char *k
   out->kind = g_strdup(kind ? kind : "");
   out->detail = g_strdup(detail);
   if (okno_journal_enabled()) {
-    g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st),
-                                          "SELECT number FROM appeals WHERE id = $1",
-                                          OKNO_PARAMS(OKNO_INT(appeal_id)), error);
-    if (!r) {
-      okno_store_event_prepared_clear(out);
-      return FALSE;
+    if (number) {
+      out->number = g_strdup(number);
+    } else {
+      g_autoptr(OknoRows) r = okno_db_query(okno_store_db(st),
+                                            "SELECT number FROM appeals WHERE id = $1",
+                                            OKNO_PARAMS(OKNO_INT(appeal_id)), error);
+      if (!r) {
+        okno_store_event_prepared_clear(out);
+        return FALSE;
+      }
+      if (okno_rows_count(r))
+        out->number = g_strdup(okno_rows_text(r, 0, 0));
     }
-    if (okno_rows_count(r))
-      out->number = g_strdup(okno_rows_text(r, 0, 0));
     okno_journal_detail_digest(detail, out->detail_sha256);
     out->digested = TRUE;
   }

@@ -41,11 +41,12 @@ typedef struct {
   gboolean digested; /* detail_sha256 made (the journal was on when prepared) */
   guint8 detail_sha256[32];
 } OknoEventPrepared;
-/* FALSE with the error when the appeal's key does not open or the store failed (*out
- * then holds nothing to clear). */
-gboolean okno_store_event_prepare(OknoStore *st, gint64 appeal_id, const char *kind,
-                                  const char *detail_json, OknoEventPrepared *out,
-                                  GError **error);
+/* `number`: the appeal's number when the caller has read it (the journal's leaf names
+ * it), NULL to have it read here. FALSE with the error when the appeal's key does not
+ * open or the store failed (*out then holds nothing to clear). */
+gboolean okno_store_event_prepare(OknoStore *st, gint64 appeal_id, const char *number,
+                                  const char *kind, const char *detail_json,
+                                  OknoEventPrepared *out, GError **error);
 void okno_store_event_prepared_clear(OknoEventPrepared *p);
 /* Adds the prepared event, exactly as okno_store_event_add would have added it. */
 gboolean okno_store_event_add_prepared(OknoStore *st, const OknoEventPrepared *p,

@@ -24,6 +24,7 @@ typedef struct {
   char *env_to;
   char *message_id;
   GBytes *raw;
+  char *number;      /* the appeal's number, read with the claim; NULL: no appeal */
   gint64 attempts;   /* including this one */
   gint64 created_at;
 } OknoOutboundJob;

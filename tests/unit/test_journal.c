@@ -235,11 +235,11 @@ static void test_a_prepared_event_is_journaled_as_an_added_one(void **state)
   digested = okno_journal_entry_event_digest(7, 3, 99, "outbound_sent", h);
   assert_true(g_bytes_equal(plain, digested));
 
-  assert_true(okno_store_event_prepare(fx->st, w->appeal[1], "outbound_sent", detail, &p, NULL));
+  assert_true(okno_store_event_prepare(fx->st, w->appeal[1], NULL, "outbound_sent", detail, &p, NULL));
   assert_true(p.digested);
   assert_string_equal(p.number, numbers[1]);
   okno_journal_set_enabled(FALSE);
-  assert_true(okno_store_event_prepare(fx->st, w->appeal[0], "outbound_deferred", "{}", &q, NULL));
+  assert_true(okno_store_event_prepare(fx->st, w->appeal[0], NULL, "outbound_deferred", "{}", &q, NULL));
   okno_journal_set_enabled(TRUE);
   assert_false(q.digested);
   assert_true(okno_store_journal_size(fx->st, &size, NULL));

@@ -233,6 +233,7 @@ static void test_outbound_claim_lease_retry_and_states(void **state)
   j = first->pdata[0];
   assert_string_equal(j->env_to, "a@example.ru");
   assert_string_equal(j->message_id, "r1@okno");
+  assert_string_equal(j->number, "26-000001-5"); /* read with the claim, for its events */
   assert_int_equal(j->attempts, 1);
   assert_int_equal(g_bytes_get_size(j->raw), 21);
   /* Leased: nobody else gets it until the lease runs out. */
