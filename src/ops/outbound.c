@@ -190,7 +190,8 @@ guint okno_outbound_maildir_remove(const OknoConfig *cfg, const char *instance, 
   return removed;
 }
 
-static gboolean maildir_write(OknoOutbound *ob, const OknoOutboundJob *job, GError **error)
+/* Creates the maildir's tmp, new and cur where missing. */
+static gboolean maildir_dirs(OknoOutbound *ob, GError **error)
 {
   static const char *const subdirs[] = {"tmp", "new", "cur"};
   for (guint i = 0; i < G_N_ELEMENTS(subdirs); i++) {
@@ -201,6 +202,13 @@ static gboolean maildir_write(OknoOutbound *ob, const OknoOutboundJob *job, GErr
       return FALSE;
     }
   }
+  return TRUE;
+}
+
+/* One job's file: written in tmp/, synced, renamed into new/ (the directories made
+ * when an open or the rename finds one missing, not asked for at every file). */
+static gboolean maildir_write(OknoOutbound *ob, const OknoOutboundJob *job, GError **error)
+{
   g_autofree char *name = maildir_name(ob->name_prefix, job->id);
   g_autofree char *tmp = g_build_filename(ob->target, "tmp", name, NULL);
   g_autofree char *new_dir = g_build_filename(ob->target, "new", NULL);
@@ -209,6 +217,11 @@ static gboolean maildir_write(OknoOutbound *ob, const OknoOutboundJob *job, GErr
   gsize len;
   const char *p = g_bytes_get_data(job->raw, &len);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+    if (!maildir_dirs(ob, error))
+      return FALSE;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  }
   if (fd < 0) {
     int e = errno;
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "open %s: %s", tmp, g_strerror(e));
@@ -227,8 +240,11 @@ static gboolean maildir_write(OknoOutbound *ob, const OknoOutboundJob *job, GErr
     e = errno;
   if (close(fd) != 0 && !e)
     e = errno;
-  if (!e && rename(tmp, dest) != 0)
+  if (!e && rename(tmp, dest) != 0) {
     e = errno;
+    if (e == ENOENT && maildir_dirs(ob, NULL) && rename(tmp, dest) == 0)
+      e = 0;
+  }
   if (e) {
     unlink(tmp);
     g_set_error(error, OKNO_ERROR, OKNO_ERROR_TEMP, "write %s: %s", tmp, g_strerror(e));
